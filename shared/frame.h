@@ -1,0 +1,144 @@
+/*
+ * tokend's own imsg-style framing.
+ *
+ * A frame is a 16-byte header followed by a payload:
+ *
+ *	uint32_t type		message type (see proto.h)
+ *	uint32_t len		payload length in bytes, header excluded
+ *	uint32_t id		request id, echoed in the answer
+ *	uint32_t pid		sender's pid
+ *
+ * all in host byte order (both ends are on one machine).  A payload never
+ * exceeds the channel's bound (at most FRAME_PAYLOAD_MAX).  A frame may
+ * carry one file descriptor; descriptors travel with SCM_RIGHTS and are
+ * queued in arrival order, so a receiver takes them with frame_chan_takefd()
+ * when the message type says one comes along.
+ *
+ * Payload fields are marshalled explicitly: integers in host order,
+ * variable-length fields as a uint32_t length followed by the bytes.
+ * The typed readers fail on short input; frame_rd_end() fails on
+ * trailing bytes.
+ *
+ * Descriptor ownership: frame_chan_new() and frame_send() take the
+ * descriptor they are given when they succeed (frame_send() closes it
+ * once sent) and leave it to the caller when they fail;
+ * frame_write_blocking() never takes it.  Descriptors from
+ * frame_chan_takefd() and frame_read_blocking() are the caller's.
+ * closecb is called from the event loop, never from inside frame_send().
+ */
+#ifndef TOKEND_FRAME_H
+#define TOKEND_FRAME_H
+
+#include <sys/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FRAME_HDR_SIZE		16
+#define FRAME_PAYLOAD_MAX	(1024 * 1024)
+#define FRAME_FDQ_MAX		16	/* received descriptors not yet taken */
+#define FRAME_READ_CHUNK	65536
+
+struct event_base;
+struct event;
+struct evbuffer;
+
+struct frame_hdr {
+	uint32_t	 type;
+	uint32_t	 len;
+	uint32_t	 id;
+	uint32_t	 pid;
+};
+
+struct frame {
+	struct frame_hdr hdr;
+	const uint8_t	*data;		/* valid only during the callback */
+};
+
+struct frame_chan;
+
+/*
+ * Called once per complete frame.  The handler validates the type and
+ * the payload; when it returns -1 the channel is treated as hostile.
+ */
+typedef int	(*frame_cb)(struct frame_chan *, struct frame *, void *);
+/* Called once when the channel is closed by the peer or fails. */
+typedef void	(*frame_closecb)(struct frame_chan *, void *);
+
+struct frame_chan {
+	int			 fd;
+	uint32_t		 max_payload;
+	struct event_base	*base;
+	struct event		*ev_read;
+	struct event		*ev_write;
+	struct evbuffer		*in;
+	struct evbuffer		*out;
+	int			 fdq_in[FRAME_FDQ_MAX];
+	size_t			 fdq_in_len;
+	int			 fdq_out[FRAME_FDQ_MAX];
+	/* where in out the frame of each queued descriptor starts */
+	size_t			 fdq_out_off[FRAME_FDQ_MAX];
+	size_t			 fdq_out_len;
+	frame_cb		 cb;
+	frame_closecb		 closecb;
+	void			*arg;
+	int			 dead;
+	int			 in_dispatch;
+	int			 free_pending;
+	const char		*name;	/* for logs: "keyd", "server 3", ... */
+};
+
+/* Payload readers: each returns 0 or -1 and never reads past the end. */
+struct frame_rd {
+	const uint8_t	*p;
+	size_t		 left;
+	int		 failed;
+};
+
+/* Payload builder: a bounded, growable buffer. */
+struct frame_buf {
+	uint8_t		*data;
+	size_t		 len;
+	size_t		 cap;
+	size_t		 max;
+	int		 failed;
+};
+
+/* frame.c */
+struct frame_chan *frame_chan_new(struct event_base *, int, uint32_t,
+		    frame_cb, frame_closecb, void *, const char *);
+void		 frame_chan_free(struct frame_chan *);
+int		 frame_send(struct frame_chan *, uint32_t, uint32_t,
+		    int, const void *, size_t);
+int		 frame_send_buf(struct frame_chan *, uint32_t, uint32_t,
+		    int, const struct frame_buf *);
+int		 frame_flush_blocking(struct frame_chan *);
+int		 frame_chan_takefd(struct frame_chan *);
+int		 frame_read_blocking(int, uint32_t, struct frame_hdr *,
+		    uint8_t **, int *);
+int		 frame_write_blocking(int, uint32_t, uint32_t, int,
+		    const void *, size_t);
+
+/* Decoder core, free of I/O so that tests and fuzzers can drive it. */
+int		 frame_decode(const uint8_t *, size_t, uint32_t,
+		    struct frame *, size_t *);
+
+void		 frame_rd_init(struct frame_rd *, const struct frame *);
+int		 frame_rd_u8(struct frame_rd *, uint8_t *);
+int		 frame_rd_u32(struct frame_rd *, uint32_t *);
+int		 frame_rd_u64(struct frame_rd *, uint64_t *);
+int		 frame_rd_bytes(struct frame_rd *, void *, size_t);
+int		 frame_rd_str(struct frame_rd *, char *, size_t);
+int		 frame_rd_blob(struct frame_rd *, const uint8_t **, size_t *,
+		    size_t);
+int		 frame_rd_end(struct frame_rd *);
+
+void		 frame_buf_init(struct frame_buf *, size_t);
+void		 frame_buf_free(struct frame_buf *);
+int		 frame_buf_u8(struct frame_buf *, uint8_t);
+int		 frame_buf_u32(struct frame_buf *, uint32_t);
+int		 frame_buf_u64(struct frame_buf *, uint64_t);
+int		 frame_buf_bytes(struct frame_buf *, const void *, size_t);
+int		 frame_buf_str(struct frame_buf *, const char *);
+int		 frame_buf_blob(struct frame_buf *, const void *, size_t);
+
+#endif /* TOKEND_FRAME_H */

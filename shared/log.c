@@ -1,0 +1,149 @@
+/*
+ * Logging for tokend, keyd and tokenctl: stderr in the foreground,
+ * syslog when daemonized.  Every line carries the process name.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static int	 log_foreground = 1;
+static int	 log_verbose;
+static const char *log_procname = "tokend";
+
+void
+log_init(int foreground, int facility)
+{
+	log_foreground = foreground;
+	if (!foreground)
+		openlog("tokend", LOG_PID | LOG_NDELAY, facility);
+	tzset();
+}
+
+void
+log_procinit(const char *procname)
+{
+	if (procname != NULL)
+		log_procname = procname;
+}
+
+void
+log_setverbose(int level)
+{
+	log_verbose = level;
+}
+
+int
+log_getverbose(void)
+{
+	return log_verbose;
+}
+
+void
+vlog(int pri, const char *fmt, va_list ap)
+{
+	char	 line[1024];
+	int	 saved_errno = errno;
+
+	if (pri == LOG_DEBUG && log_verbose < 1)
+		return;
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	if (log_foreground)
+		(void)fprintf(stderr, "%s[%d]: %s\n", log_procname,
+		    (int)getpid(), line);
+	else
+		syslog(pri, "%s: %s", log_procname, line);
+	errno = saved_errno;
+}
+
+static void
+log_pri(int pri, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(pri, fmt, ap);
+	va_end(ap);
+}
+
+static void
+vlog_errno(int pri, int code, const char *fmt, va_list ap)
+{
+	char	 msg[900];
+
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_pri(pri, "%s: %s", msg, strerror(code));
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 code = errno;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_ERR, code, fmt, ap);
+	va_end(ap);
+	errno = code;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (log_verbose < 1)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 code = errno;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_CRIT, code, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

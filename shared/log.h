@@ -1,0 +1,30 @@
+/*
+ * One logging module for every tokend process.  Foreground (-d) logs go to
+ * stderr, otherwise to syslog.  Tokens, passwords and access_token values
+ * must never be passed to these functions.
+ */
+#ifndef TOKEND_LOG_H
+#define TOKEND_LOG_H
+
+#include <stdarg.h>
+
+void	log_init(int foreground, int facility);
+void	log_procinit(const char *procname);
+void	log_setverbose(int level);
+int	log_getverbose(void);
+void	log_warn(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+void	log_warnx(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+void	log_info(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+void	log_debug(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+void	vlog(int, const char *, va_list)
+	    __attribute__((__format__ (printf, 2, 0)));
+__attribute__((__noreturn__)) void fatal(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+__attribute__((__noreturn__)) void fatalx(const char *, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
+
+#endif /* TOKEND_LOG_H */

@@ -1,0 +1,47 @@
+/*
+ * Names of the messages, for logs, and which of them carry a descriptor.
+ */
+#include <stddef.h>
+
+#include "proto.h"
+
+static const struct {
+	const char	*name;
+	int		 has_fd;
+} msg_table[MSG_MAX] = {
+	[MSG_NONE] =		{ "NONE", 0 },
+	[MSG_HELLO] =		{ "HELLO", 0 },
+	[MSG_CONFIG] =		{ "CONFIG", 0 },
+	[MSG_RELOAD] =		{ "RELOAD", 0 },
+	[MSG_READY] =		{ "READY", 0 },
+	[MSG_RELOAD_DONE] =	{ "RELOAD_DONE", 0 },
+	[MSG_KEYD_CHANNEL] =	{ "KEYD_CHANNEL", 1 },
+	[MSG_KEYD_DROP] =	{ "KEYD_DROP", 0 },
+	[MSG_SERVER_KEYD] =	{ "SERVER_KEYD", 1 },
+	[MSG_SHUTDOWN] =	{ "SHUTDOWN", 0 },
+	[MSG_HEALTH] =		{ "HEALTH", 0 },
+	[MSG_HEALTH_RESULT] =	{ "HEALTH_RESULT", 0 },
+	[MSG_CTL_RELOAD] =	{ "CTL_RELOAD", 0 },
+	[MSG_CTL_STATUS] =	{ "CTL_STATUS", 0 },
+	[MSG_CTL_RESULT] =	{ "CTL_RESULT", 0 },
+};
+
+int
+msg_type_valid(uint32_t type)
+{
+	return type > MSG_NONE && type < MSG_MAX;
+}
+
+const char *
+msg_type_name(uint32_t type)
+{
+	if (!msg_type_valid(type))
+		return "UNKNOWN";
+	return msg_table[type].name;
+}
+
+int
+msg_type_has_fd(uint32_t type)
+{
+	return msg_type_valid(type) && msg_table[type].has_fd;
+}

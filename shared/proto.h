@@ -1,0 +1,93 @@
+/*
+ * Every message exchanged between tokend's processes, in one place.
+ *
+ * Channels:
+ *	parent <-> keyd		descriptor PROTO_FD_PARENT in keyd
+ *	parent <-> server	descriptor PROTO_FD_PARENT in each worker
+ *	server <-> keyd		one socketpair per worker, handed out by the
+ *				parent with MSG_KEYD_CHANNEL / MSG_SERVER_KEYD
+ *	tokenctl <-> parent	the control socket
+ *
+ * A child starts by reading MSG_HELLO (carries PROTO_VERSION, refuses a
+ * mismatch) and MSG_CONFIG, then answers MSG_READY once it serves.
+ */
+#ifndef TOKEND_PROTO_H
+#define TOKEND_PROTO_H
+
+#include <stdint.h>
+
+#define PROTO_VERSION		1
+#define PROTO_FD_PARENT		3	/* channel to the parent in children */
+#define PROTO_FD_LISTEN		4	/* first inherited listen socket */
+
+#define PROTO_CHILD_MAX		(64 * 1024)	/* parent <-> child payloads */
+#define PROTO_KEYD_MAX		(16 * 1024)	/* server <-> keyd payloads */
+#define PROTO_CTL_MAX		(4 * 1024)	/* tokenctl <-> parent payloads */
+
+enum msg_type {
+	MSG_NONE = 0,
+
+	/* parent -> child.  u32 PROTO_VERSION, u32 slot, u32 generation. */
+	MSG_HELLO,
+	/* parent -> child.  str config as JSON (config_to_json()). */
+	MSG_CONFIG,
+	/* parent -> child.  str new config as JSON; applied in place. */
+	MSG_RELOAD,
+	/* child -> parent.  empty: started and serving. */
+	MSG_READY,
+	/* child -> parent.  u32 0 ok / 1 failed, str reason. */
+	MSG_RELOAD_DONE,
+	/*
+	 * parent -> keyd, carries a descriptor: the keyd end of a worker's
+	 * channel.  u32 slot, u32 generation, u32 worker pid.
+	 */
+	MSG_KEYD_CHANNEL,
+	/*
+	 * parent -> keyd.  u32 slot, u32 generation: that worker is gone,
+	 * drop its channel if still open.
+	 */
+	MSG_KEYD_DROP,
+	/* parent -> server, carries a descriptor: the worker's keyd end. */
+	MSG_SERVER_KEYD,
+	/* parent -> child.  empty: finish and exit. */
+	MSG_SHUTDOWN,
+
+	/* server -> keyd.  empty: is the credential store usable? */
+	MSG_HEALTH,
+	/*
+	 * keyd -> server, answer to MSG_HEALTH with the same id.
+	 * u32 flags (HEALTH_DB_OK | HEALTH_SECRET_OK), str detail.
+	 */
+	MSG_HEALTH_RESULT,
+
+	/* tokenctl -> parent.  empty: re-read the configuration. */
+	MSG_CTL_RELOAD,
+	/* tokenctl -> parent.  empty: report the processes. */
+	MSG_CTL_STATUS,
+	/*
+	 * parent -> tokenctl.  u32 0 ok / 1 failed, str text for the
+	 * operator (one line per process for MSG_CTL_STATUS).
+	 */
+	MSG_CTL_RESULT,
+
+	MSG_MAX
+};
+
+#define HEALTH_DB_OK		0x1
+#define HEALTH_SECRET_OK	0x2
+
+struct frame;
+struct frame_chan;
+struct tokend_config;
+
+/* child.c */
+struct tokend_config *child_receive_config(uint32_t *);
+struct tokend_config *child_config_from_frame(struct frame *);
+void		 child_reload_done(struct frame_chan *, const char *);
+
+/* proto.c */
+const char	*msg_type_name(uint32_t);
+int		 msg_type_valid(uint32_t);
+int		 msg_type_has_fd(uint32_t);
+
+#endif /* TOKEND_PROTO_H */
