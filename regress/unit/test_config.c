@@ -1,0 +1,813 @@
+/*
+ * Unit tests for shared/parse.y and shared/config.c: the grammar and
+ * its defaults, macros and includes, every kind of error (each test
+ * file is parsed with stderr captured, so the messages can be checked),
+ * the permission checks, config_path_within, the JSON form and
+ * config_restart_needed.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "regress.h"
+
+static char	 tmpdir[PATH_MAX];
+static char	 lastpath[PATH_MAX];	/* the file parsed last */
+static char	 errbuf[256 * 1024];	/* what it logged */
+static int	 nerrors;		/* lines logged */
+
+static void
+path_in_tmp(char *buf, size_t len, const char *name)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", tmpdir, name) >= len)
+		fatalx("path too long");
+}
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	int	 fd;
+	size_t	 len = strlen(text);
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
+		fatal("open %s", path);
+	if (write(fd, text, len) != (ssize_t)len)
+		fatal("write %s", path);
+	if (fchmod(fd, mode) == -1)
+		fatal("fchmod %s", path);
+	(void)close(fd);
+}
+
+/* Writes name (under tmpdir) and returns its path in a static buffer. */
+static const char *
+tmp_file(const char *name, const char *text, mode_t mode)
+{
+	static char	 path[PATH_MAX];
+
+	path_in_tmp(path, sizeof(path), name);
+	write_file(path, text, mode);
+	return path;
+}
+
+static void
+count_lines(void)
+{
+	const char	*p;
+
+	nerrors = 0;
+	for (p = errbuf; (p = strchr(p, '\n')) != NULL; p++)
+		nerrors++;
+}
+
+/* Parses path with stderr, where log_warnx writes, sent to errbuf. */
+static struct tokend_config *
+parse_path(const char *path)
+{
+	struct tokend_config	*conf;
+	char			 cap[PATH_MAX];
+	ssize_t			 n;
+	int			 fd, saved;
+
+	(void)strlcpy(lastpath, path, sizeof(lastpath));
+	path_in_tmp(cap, sizeof(cap), "stderr");
+	if ((fd = open(cap, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1)
+		fatal("open %s", cap);
+	fflush(stderr);
+	if ((saved = dup(STDERR_FILENO)) == -1 ||
+	    dup2(fd, STDERR_FILENO) == -1)
+		fatal("dup");
+	conf = parse_config(path);
+	fflush(stderr);
+	if (dup2(saved, STDERR_FILENO) == -1)
+		fatal("dup2");
+	(void)close(saved);
+	if ((n = pread(fd, errbuf, sizeof(errbuf) - 1, 0)) == -1)
+		fatal("pread");
+	errbuf[n] = '\0';
+	(void)close(fd);
+	count_lines();
+	return conf;
+}
+
+static struct tokend_config *
+parse_text(const char *text)
+{
+	char	 path[PATH_MAX];
+	int	 fd;
+
+	path_in_tmp(path, sizeof(path), "conf.XXXXXX");
+	if ((fd = mkstemp(path)) == -1)
+		fatal("mkstemp");
+	(void)close(fd);
+	write_file(path, text, 0600);
+	return parse_path(path);
+}
+
+/* Did the last parse log "file:line: ...what..."? */
+static int
+logged(const char *file, int line, const char *what)
+{
+	char		 prefix[PATH_MAX + 32];
+	const char	*p, *eol;
+
+	(void)snprintf(prefix, sizeof(prefix), "%s:%d: ", file, line);
+	for (p = errbuf; (p = strstr(p, prefix)) != NULL; p++) {
+		eol = strchrnul(p, '\n');
+		p = strstr(p, what);
+		if (p != NULL && p < eol)
+			return 1;
+		if (p == NULL)
+			return 0;
+		p = eol;
+	}
+	return 0;
+}
+
+/* The text fails to parse with exactly one error, at line, saying what. */
+static int
+fails_with(const char *text, int line, const char *what)
+{
+	struct tokend_config	*conf;
+
+	if ((conf = parse_text(text)) != NULL) {
+		config_free(conf);
+		return 0;
+	}
+	if (nerrors != 1 || !logged(lastpath, line, what)) {
+		fprintf(stderr, "unexpected errors:\n%s", errbuf);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+parses(const char *text)
+{
+	struct tokend_config	*conf;
+
+	if ((conf = parse_text(text)) == NULL) {
+		fprintf(stderr, "unexpected errors:\n%s", errbuf);
+		return 0;
+	}
+	config_free(conf);
+	return 1;
+}
+
+static int
+listen_is(const struct listen_addr *la, int family, const char *addr,
+    int port)
+{
+	char	 host[NI_MAXHOST];
+
+	if (la == NULL || la->ss.ss_family != family || la->port != port)
+		return 0;
+	if (getnameinfo((const struct sockaddr *)&la->ss, la->sslen, host,
+	    sizeof(host), NULL, 0, NI_NUMERICHOST) != 0)
+		return 0;
+	if (family == AF_INET)
+		return strcmp(host, addr) == 0 && ntohs(((struct sockaddr_in *)
+		    &la->ss)->sin_port) == port;
+	return strcmp(host, addr) == 0 && ntohs(((struct sockaddr_in6 *)
+	    &la->ss)->sin6_port) == port;
+}
+
+static int
+listen_count(const struct tokend_config *conf)
+{
+	struct listen_addr	*la;
+	int			 n = 0;
+
+	TAILQ_FOREACH(la, &conf->listens, entry)
+		n++;
+	return n;
+}
+
+static int
+cpu_count(void)
+{
+	long	 n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > CONF_PREFORK_MAX ? CONF_PREFORK_MAX : (int)n;
+}
+
+static int
+config_equal(const struct tokend_config *a, const struct tokend_config *b)
+{
+	struct listen_addr	*la, *lb;
+
+	lb = TAILQ_FIRST(&b->listens);
+	TAILQ_FOREACH(la, &a->listens, entry) {
+		if (lb == NULL || la->sslen != lb->sslen ||
+		    memcmp(&la->ss, &lb->ss, la->sslen) != 0 ||
+		    la->port != lb->port || strcmp(la->host, lb->host) != 0)
+			return 0;
+		lb = TAILQ_NEXT(lb, entry);
+	}
+	return lb == NULL && a->prefork == b->prefork &&
+	    strcmp(a->server_user, b->server_user) == 0 &&
+	    strcmp(a->server_chroot, b->server_chroot) == 0 &&
+	    strcmp(a->keyd_user, b->keyd_user) == 0 &&
+	    strcmp(a->keyd_chroot, b->keyd_chroot) == 0 &&
+	    strcmp(a->keyd_program, b->keyd_program) == 0 &&
+	    strcmp(a->database, b->database) == 0 &&
+	    strcmp(a->secret, b->secret) == 0 &&
+	    strcmp(a->control, b->control) == 0 &&
+	    a->header_max == b->header_max && a->body_max == b->body_max &&
+	    a->connections == b->connections &&
+	    a->request_timeout == b->request_timeout &&
+	    a->keyd_timeout == b->keyd_timeout;
+}
+
+static const char full_conf[] =
+    "# a complete configuration\n"
+    "listen on 127.0.0.1 port 8443\n"
+    "listen on ::1\n"
+    "listen on \"*\" port 9000\n"
+    "prefork 4\n"
+    "user \"_www1\"\n"
+    "chroot /var/empty2\n"
+    "keyd {\n"
+    "\tuser _keyd.1\n"
+    "\tchroot \"/srv/keyd\"\n"
+    "\tprogram \"/opt/tokend/keyd\"\n"
+    "\tdatabase \"/srv/keyd/db/c.db\"\n"
+    "\tsecret \"/etc/tokend/nosuch-secret\"\n"
+    "}\n"
+    "control socket \"/run/tokend.sock\"\n"
+    "limits {\n"
+    "\theader-size 16K\n"
+    "\tbody-size 2M\n"
+    "\tconnections 2048\n"
+    "}\n"
+    "timeout {\n"
+    "\trequest 2m\n"
+    "\tkeyd 1500ms\n"
+    "}\n";
+
+static void
+test_full(void)
+{
+	struct tokend_config	*conf;
+	struct listen_addr	*la;
+
+	conf = parse_text(full_conf);
+	CHECK("full config parses", conf != NULL && nerrors == 0);
+	if (conf == NULL)
+		return;
+	la = TAILQ_FIRST(&conf->listens);
+	CHECK("full: listen addresses",
+	    listen_count(conf) == 3 &&
+	    listen_is(la, AF_INET, "127.0.0.1", 8443) &&
+	    listen_is(TAILQ_NEXT(la, entry), AF_INET6, "::1", 8055) &&
+	    listen_is(TAILQ_LAST(&conf->listens, listen_list), AF_INET,
+	    "0.0.0.0", 9000) &&
+	    strcmp(TAILQ_LAST(&conf->listens, listen_list)->host, "*") == 0);
+	CHECK("full: prefork, users, chroot",
+	    conf->prefork == 4 && strcmp(conf->server_user, "_www1") == 0 &&
+	    strcmp(conf->server_chroot, "/var/empty2") == 0 &&
+	    strcmp(conf->keyd_user, "_keyd.1") == 0);
+	CHECK("full: keyd paths and control socket",
+	    strcmp(conf->keyd_chroot, "/srv/keyd") == 0 &&
+	    strcmp(conf->keyd_program, "/opt/tokend/keyd") == 0 &&
+	    strcmp(conf->database, "/srv/keyd/db/c.db") == 0 &&
+	    strcmp(conf->secret, "/etc/tokend/nosuch-secret") == 0 &&
+	    strcmp(conf->control, "/run/tokend.sock") == 0);
+	CHECK("full: limits and timeouts",
+	    conf->header_max == 16384 && conf->body_max == 2 * 1024 * 1024 &&
+	    conf->connections == 2048 && conf->request_timeout == 120 &&
+	    conf->keyd_timeout == 1500);
+	config_free(conf);
+}
+
+static void
+test_defaults(void)
+{
+	struct tokend_config	*conf;
+
+	conf = parse_text("# nothing\n\n");
+	CHECK("empty config parses", conf != NULL);
+	if (conf == NULL)
+		return;
+	CHECK("defaults: one listen on 127.0.0.1 port 8055",
+	    listen_count(conf) == 1 &&
+	    listen_is(TAILQ_FIRST(&conf->listens), AF_INET, "127.0.0.1",
+	    CONF_PORT_DEFAULT));
+	CHECK("defaults: prefork is the CPU count",
+	    conf->prefork == cpu_count());
+	CHECK("defaults: names, paths, limits",
+	    strcmp(conf->server_user, CONF_SERVER_USER) == 0 &&
+	    strcmp(conf->keyd_chroot, CONF_KEYD_CHROOT) == 0 &&
+	    strcmp(conf->database, CONF_DATABASE) == 0 &&
+	    strcmp(conf->control, CONF_CONTROL) == 0 &&
+	    conf->header_max == CONF_HEADER_MAX &&
+	    conf->body_max == CONF_BODY_MAX &&
+	    conf->connections == CONF_CONNECTIONS &&
+	    conf->request_timeout == CONF_REQUEST_TIMEOUT &&
+	    conf->keyd_timeout == CONF_KEYD_TIMEOUT);
+	config_free(conf);
+}
+
+static void
+test_syntax(void)
+{
+	CHECK("semicolons, one-line blocks, no final newline",
+	    parses("limits { header-size 2K; body-size 3M ; }\n"
+	    "timeout { }\nkeyd {\n\n user k ;; chroot /k; database /k/d\n}\n"
+	    "prefork 2"));
+	CHECK("quotes, escapes, comments, line joints",
+	    parses("user 'u_1'   # comment \"\n"
+	    "chroot \"/a \\\"b\\\\\" # trailing\n"
+	    "control \\\n socket /x\n"));
+	CHECK("bare keyword in a quoted string is a string",
+	    parses("user \"keyd\"\n"));
+}
+
+static void
+test_macros(void)
+{
+	struct tokend_config	*conf;
+
+	conf = parse_text("port = \"9000\"\n"
+	    "dir=/srv/k\n"
+	    "lo = \"127.0.0.1\"\n"
+	    "listen on $lo port $port\n"
+	    "blk = \"limits {\"\n"
+	    "$blk connections 64 }\n"
+	    "keyd { chroot $dir; database $dir/db/x.db }\n");
+	CHECK("macros expand anywhere, also in words",
+	    conf != NULL &&
+	    listen_is(TAILQ_FIRST(&conf->listens), AF_INET, "127.0.0.1",
+	    9000) && conf->connections == 64 &&
+	    strcmp(conf->database, "/srv/k/db/x.db") == 0);
+	config_free(conf);
+
+	CHECK("cmdline_symset accepts name=value",
+	    cmdline_symset("pf=3") == 0 && cmdline_symset("empty=") == 0);
+	CHECK("cmdline_symset rejects malformed arguments",
+	    cmdline_symset("noequals") == -1 &&
+	    cmdline_symset("=x") == -1 && cmdline_symset("1x=2") == -1 &&
+	    cmdline_symset("a-b=1") == -1 && cmdline_symset("a=b\nc") == -1);
+	conf = parse_text("pf = 5\nprefork $pf $empty\n");
+	CHECK("-D overrides the file's macro",
+	    conf != NULL && conf->prefork == 3);
+	config_free(conf);
+
+	CHECK("a file's macros end with the parse",
+	    fails_with("prefork $port\n", 1, "macro \"port\" is not defined"));
+	CHECK("a macro's value is not expanded again",
+	    fails_with("a = \"$a\"\nuser $a\n", 2, "may only contain"));
+	CHECK("invalid macro name",
+	    fails_with("header-size = 1\n", 1, "invalid macro name"));
+}
+
+static void
+test_include(void)
+{
+	struct tokend_config	*conf;
+	char			 sub[PATH_MAX], top[PATH_MAX];
+	char			 inner[PATH_MAX];
+
+	path_in_tmp(sub, sizeof(sub), "sub");
+	if (mkdir(sub, 0700) == -1)
+		fatal("mkdir");
+	(void)strlcpy(inner, tmp_file("sub/inner.conf", "prefork 7\n"
+	    "include \"last.conf\"\nlimits {\n connections 99\n", 0644),
+	    sizeof(inner));
+	(void)tmp_file("sub/last.conf", "user inner", 0600);
+	(void)strlcpy(top, tmp_file("top.conf", "p = 8\n"
+	    "include \"sub/inner.conf\"\nchroot /after\n", 0600),
+	    sizeof(top));
+	conf = parse_path(top);
+	CHECK("unterminated block in an included file",
+	    conf == NULL && nerrors == 1 &&
+	    logged(inner, 3, "unterminated block"));
+	config_free(conf);
+
+	(void)tmp_file("sub/inner.conf", "prefork 7\ninclude \"last.conf\"\n"
+	    "limits {\n connections 99\n}", 0644);
+	conf = parse_path(top);
+	CHECK("include: values from every file",
+	    conf != NULL && conf->prefork == 7 && conf->connections == 99 &&
+	    strcmp(conf->server_user, "inner") == 0 &&
+	    strcmp(conf->server_chroot, "/after") == 0);
+	config_free(conf);
+
+	(void)strlcpy(top, tmp_file("self.conf", "include \"self.conf\"\n",
+	    0600), sizeof(top));
+	conf = parse_path(top);
+	CHECK("include depth is limited",
+	    conf == NULL && nerrors == 1 && logged(top, 1, "nested more than"));
+	CHECK("include of a missing file names the including line",
+	    fails_with("\n\ninclude \"nosuch.conf\"\n", 3,
+	    "nosuch.conf: No such file or directory"));
+	(void)tmp_file("gw.conf", "prefork 1\n", 0620);
+	CHECK("group-writable include refused",
+	    fails_with("include gw.conf\n", 1,
+	    "file is writable by group or others"));
+}
+
+static void
+test_errors(void)
+{
+	char	*big;
+	size_t	 len;
+
+	CHECK("unknown keyword", fails_with("\nbogus 1\n", 2,
+	    "unknown keyword \"bogus\""));
+	CHECK("unknown keyword in a block", fails_with("limits {\n"
+	    "  bogus\n}\n", 2, "unknown keyword \"bogus\""));
+	CHECK("keyword in the wrong place", fails_with("request 5s\n", 1,
+	    "\"request\" is not allowed here"));
+	CHECK("missing argument", fails_with("prefork\n", 1,
+	    "missing argument after \"prefork\""));
+	CHECK("missing argument in a block", fails_with("keyd { user }\n",
+	    1, "missing argument after \"user\""));
+	CHECK("extra argument", fails_with("user a b\n", 1,
+	    "unexpected \"b\" after \"a\""));
+	CHECK("prefork out of range", fails_with("prefork 65\n", 1,
+	    "out of range") && fails_with("prefork 0\n", 1, "out of range"));
+	CHECK("not a number", fails_with("prefork 4x\n", 1,
+	    "invalid number"));
+	CHECK("unterminated string", fails_with("user \"abc\n", 1,
+	    "unterminated quoted string"));
+	CHECK("unterminated block", fails_with("\ntimeout {\n request 5\n",
+	    2, "unterminated block"));
+	CHECK("undefined macro", fails_with("user $nosuch\n", 1,
+	    "macro \"nosuch\" is not defined"));
+	CHECK("relative path", fails_with("chroot var/empty\n", 1,
+	    "not absolute"));
+	CHECK("bad user name", fails_with("user \"a b\"\n", 1,
+	    "may only contain"));
+	CHECK("invalid character", fails_with("user \\x\n", 1,
+	    "invalid character"));
+
+	len = 9000;
+	if ((big = malloc(len + 16)) == NULL)
+		fatal("malloc");
+	memset(big, 'x', len);
+	memcpy(big, "# ", 2);
+	(void)strlcpy(big + len, "\nprefork 1\n", 16);
+	CHECK("line too long", fails_with(big, 1, "line longer than"));
+	memcpy(big, "user \"", 6);
+	(void)strlcpy(big + 5000, "\"\n", 3);
+	CHECK("string too long", fails_with(big, 1, "string longer than"));
+	free(big);
+
+	len = CONF_FILE_MAX + 1;
+	if ((big = malloc(len + 1)) == NULL)
+		fatal("malloc");
+	memset(big, '\n', len);
+	big[len] = '\0';
+	CHECK("file too large", parse_text(big) == NULL && nerrors == 1 &&
+	    strstr(errbuf, "file too large") != NULL);
+	free(big);
+}
+
+static void
+test_all_errors(void)
+{
+	struct tokend_config	*conf;
+
+	conf = parse_text("prefork 0\n"
+	    "bogus 1\n"
+	    "user\n"
+	    "limits {\n"
+	    "\theader-size 8X\n"
+	    "\tconnections 5\n"
+	    "}\n"
+	    "listen on 127.0.0.1 port 99999\n"
+	    "chroot relative/path\n"
+	    "keyd { secret $undefined ; user 'ok' }\n"
+	    "user \"fine\"\n"
+	    "timeout { request 0 }\n");
+	CHECK("all errors are reported, each with its line",
+	    conf == NULL && nerrors == 9 &&
+	    logged(lastpath, 1, "prefork") && logged(lastpath, 2, "bogus") &&
+	    logged(lastpath, 3, "user") && logged(lastpath, 5, "8X") &&
+	    logged(lastpath, 6, "connections") &&
+	    logged(lastpath, 8, "port") && logged(lastpath, 9, "chroot") &&
+	    logged(lastpath, 10, "undefined") &&
+	    logged(lastpath, 12, "request"));
+	config_free(conf);
+}
+
+static void
+test_units(void)
+{
+	struct tokend_config	*conf;
+
+	conf = parse_text("limits { header-size 64K; body-size 64M }\n"
+	    "timeout { request 1h; keyd 60s }\n");
+	CHECK("sizes and durations at their upper bounds",
+	    conf != NULL && conf->header_max == 65536 &&
+	    conf->body_max == 64 * 1024 * 1024 &&
+	    conf->request_timeout == 3600 && conf->keyd_timeout == 60000);
+	config_free(conf);
+	conf = parse_text("limits { header-size 1024; body-size 1k }\n"
+	    "timeout { request 1; keyd 100ms }\n");
+	CHECK("sizes and durations at their lower bounds",
+	    conf != NULL && conf->header_max == 1024 &&
+	    conf->body_max == 1024 && conf->request_timeout == 1 &&
+	    conf->keyd_timeout == 100);
+	config_free(conf);
+	CHECK("size above its bound", fails_with(
+	    "limits { header-size 65K }\n", 1, "out of range"));
+	CHECK("size below its bound", fails_with(
+	    "limits { body-size 1023 }\n", 1, "out of range"));
+	CHECK("huge size does not overflow", fails_with(
+	    "limits { body-size 99999999999999999999999M }\n", 1,
+	    "out of range"));
+	CHECK("bad size suffix", fails_with("limits { header-size 8X }\n", 1,
+	    "invalid value"));
+	CHECK("bad duration suffix", fails_with("timeout { request 5y }\n",
+	    1, "invalid value"));
+	CHECK("duration bounds", fails_with("timeout { keyd 99ms }\n", 1,
+	    "out of range") && fails_with("timeout { request 2h }\n", 1,
+	    "out of range"));
+	CHECK("request timeout in whole seconds", fails_with(
+	    "timeout { request 1500ms }\n", 1, "whole number of seconds"));
+}
+
+static void
+test_listen(void)
+{
+	struct tokend_config	*conf;
+	struct addrinfo		 hints, *res;
+	char			 text[2048];
+	int			 i;
+
+	conf = parse_text("listen on ::1 port 8080\nlisten on fe80::1:2\n");
+	CHECK("IPv6 listen addresses",
+	    conf != NULL && listen_count(conf) == 2 &&
+	    listen_is(TAILQ_FIRST(&conf->listens), AF_INET6, "::1", 8080) &&
+	    listen_is(TAILQ_LAST(&conf->listens, listen_list), AF_INET6,
+	    "fe80::1:2", 8055));
+	config_free(conf);
+	CHECK("duplicate listen address", fails_with("listen on 127.0.0.1\n"
+	    "listen on 127.0.0.1 port 8055\n", 2, "duplicate"));
+	CHECK("bad port", fails_with("listen on ::1 port 0\n", 1,
+	    "out of range"));
+	text[0] = '\0';
+	for (i = 0; i <= CONF_LISTEN_MAX; i++)
+		(void)snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		    "listen on 127.0.0.%d\n", i + 1);
+	CHECK("too many listen addresses", fails_with(text,
+	    CONF_LISTEN_MAX + 1, "too many listen addresses"));
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo("localhost", NULL, &hints, &res) != 0) {
+		printf("SKIPPED listen on a host name (no localhost)\n");
+		return;
+	}
+	freeaddrinfo(res);
+	conf = parse_text("listen on localhost port 1234\n");
+	CHECK("listen on a host name", conf != NULL &&
+	    listen_count(conf) >= 1 &&
+	    strcmp(TAILQ_FIRST(&conf->listens)->host, "localhost") == 0);
+	config_free(conf);
+}
+
+static void
+test_path_within(void)
+{
+	char	 out[PATH_MAX], small[4];
+
+	CHECK("path within: inside",
+	    config_path_within("/var/db/tokend", "/var/db/tokend/db/c.db",
+	    out, sizeof(out)) == 0 && strcmp(out, "/db/c.db") == 0);
+	CHECK("path within: trailing and double slashes",
+	    config_path_within("/var/db/tokend/", "/var//db/tokend//c.db/",
+	    out, sizeof(out)) == 0 && strcmp(out, "/c.db") == 0);
+	CHECK("path within: root / holds everything",
+	    config_path_within("/", "/etc/x", out, sizeof(out)) == 0 &&
+	    strcmp(out, "/etc/x") == 0);
+	CHECK("path within: not the directory itself",
+	    config_path_within("/var/db", "/var/db/", out, sizeof(out)) ==
+	    -1 && config_path_within("/", "/", out, sizeof(out)) == -1);
+	CHECK("path within: components, not prefixes",
+	    config_path_within("/var/db", "/var/db2/x", out, sizeof(out)) ==
+	    -1 && config_path_within("/var/db", "/var", out,
+	    sizeof(out)) == -1);
+	CHECK("path within: no .. and absolute only",
+	    config_path_within("/var/db", "/var/db/../etc/x", out,
+	    sizeof(out)) == -1 && config_path_within("/var/../var/db",
+	    "/var/db/x", out, sizeof(out)) == -1 &&
+	    config_path_within("var/db", "var/db/x", out, sizeof(out)) == -1);
+	CHECK("path within: output too small",
+	    config_path_within("/a", "/a/bcde", small, sizeof(small)) == -1);
+}
+
+static void
+test_permissions(void)
+{
+	char	 text[PATH_MAX + 64];
+
+	(void)tmp_file("secret", "s3cr3t", 0644);
+	(void)snprintf(text, sizeof(text), "keyd { secret %s/secret }\n",
+	    tmpdir);
+	CHECK("secret readable by others refused",
+	    parse_text(text) == NULL && nerrors == 1 &&
+	    strstr(errbuf, "secret") != NULL &&
+	    strstr(errbuf, "readable or writable by group or others") != NULL);
+	(void)tmp_file("secret", "s3cr3t", 0600);
+	CHECK("secret of mode 0600 accepted", parses(text));
+	(void)snprintf(text, sizeof(text), "keyd { secret %s }\n", tmpdir);
+	CHECK("secret not a regular file refused",
+	    parse_text(text) == NULL && nerrors == 1 &&
+	    strstr(errbuf, "not a regular file") != NULL);
+
+	(void)strlcpy(text, tmp_file("gw-main.conf", "\n", 0620),
+	    sizeof(text));
+	CHECK("group-writable config refused",
+	    parse_path(text) == NULL && nerrors == 1 &&
+	    strstr(errbuf, "file is writable by group or others") != NULL &&
+	    strstr(errbuf, "gw-main.conf") != NULL);
+	(void)strlcpy(text, tmp_file("ow-main.conf", "\n", 0602),
+	    sizeof(text));
+	CHECK("world-writable config refused", parse_path(text) == NULL);
+	path_in_tmp(text, sizeof(text), "nosuch.conf");
+	CHECK("missing config file", parse_path(text) == NULL &&
+	    nerrors == 1 && strstr(errbuf, "No such file") != NULL);
+	CHECK("database outside the keyd chroot",
+	    parse_text("keyd {\nchroot /srv/k\ndatabase /srv/kk/c.db\n}\n") ==
+	    NULL && nerrors == 1 && strstr(errbuf, "not inside") != NULL);
+}
+
+static struct tokend_config *
+json_variant(const char *json, const char *key, json_t *value)
+{
+	struct tokend_config	*conf;
+	json_t			*root;
+	char			*text;
+
+	if ((root = json_loads(json, 0, NULL)) == NULL)
+		fatalx("json_loads");
+	if (value == NULL)
+		(void)json_object_del(root, key);
+	else
+		(void)json_object_set_new(root, key, value);
+	if ((text = json_dumps(root, JSON_COMPACT)) == NULL)
+		fatalx("json_dumps");
+	conf = config_from_json(text, strlen(text));
+	free(text);
+	json_decref(root);
+	return conf;
+}
+
+static int
+json_rejects(const char *json, const char *key, json_t *value)
+{
+	struct tokend_config	*conf;
+
+	if ((conf = json_variant(json, key, value)) == NULL)
+		return 1;
+	config_free(conf);
+	return 0;
+}
+
+static json_t *
+listen_json(const char *address, int port)
+{
+	return json_pack("[{s:s, s:s, s:i}]", "host", "h", "address",
+	    address, "port", port);
+}
+
+static void
+test_json(void)
+{
+	struct tokend_config	*conf, *copy;
+	json_t			*many;
+	char			*json, *json2, longstr[PATH_MAX + 2];
+	int			 i;
+
+	if ((conf = parse_text(full_conf)) == NULL ||
+	    (json = config_to_json(conf)) == NULL)
+		fatalx("test_json");
+	copy = config_from_json(json, strlen(json));
+	json2 = copy != NULL ? config_to_json(copy) : NULL;
+	CHECK("JSON round trip gives an identical config",
+	    copy != NULL && config_equal(conf, copy) && json2 != NULL &&
+	    strcmp(json, json2) == 0);
+	free(json2);
+	config_free(copy);
+
+	CHECK("from_json: valid before changes",
+	    (copy = json_variant(json, "prefork", json_integer(2))) != NULL &&
+	    copy->prefork == 2);
+	config_free(copy);
+	CHECK("from_json rejects an unknown key",
+	    json_rejects(json, "bogus", json_integer(1)));
+	CHECK("from_json rejects a missing key",
+	    json_rejects(json, "secret", NULL) &&
+	    json_rejects(json, "listen", NULL));
+	CHECK("from_json rejects a wrong type",
+	    json_rejects(json, "prefork", json_string("4")) &&
+	    json_rejects(json, "server_user", json_integer(1)) &&
+	    json_rejects(json, "header_max", json_real(8192.0)));
+	memset(longstr, 'a', sizeof(longstr) - 1);
+	longstr[0] = '/';
+	longstr[sizeof(longstr) - 1] = '\0';
+	CHECK("from_json rejects a string that does not fit",
+	    json_rejects(json, "secret", json_string(longstr)) &&
+	    json_rejects(json, "keyd_user", json_string("a23456789012345678901"
+	    "234567890123456789012345678901234567890123456789")));
+	CHECK("from_json rejects invalid values",
+	    json_rejects(json, "database", json_string("relative")) &&
+	    json_rejects(json, "connections", json_integer(15)) &&
+	    json_rejects(json, "body_max", json_integer(1LL << 40)));
+	CHECK("from_json rejects a bad address",
+	    json_rejects(json, "listen", listen_json("localhost", 80)) &&
+	    json_rejects(json, "listen", listen_json("1.2.3.256", 80)) &&
+	    json_rejects(json, "listen", listen_json("::1", 65536)));
+	many = json_array();
+	for (i = 0; i <= CONF_LISTEN_MAX; i++)
+		(void)json_array_append_new(many, json_pack("{s:s, s:s, s:i}",
+		    "host", "h", "address", "127.0.0.1", "port", i + 1));
+	CHECK("from_json rejects too many listen addresses",
+	    json_rejects(json, "listen", many));
+	CHECK("from_json rejects junk", config_from_json("{\"a\"", 4) == NULL &&
+	    config_from_json(json, strlen(json) - 1) == NULL &&
+	    config_from_json("[]", 2) == NULL);
+	free(json);
+	config_free(conf);
+}
+
+static void
+test_restart(void)
+{
+	struct tokend_config	*a, *b;
+	char			 why[64];
+
+	a = parse_text(full_conf);
+	b = parse_text(full_conf);
+	if (a == NULL || b == NULL)
+		fatalx("test_restart");
+	b->header_max = 4096;
+	b->connections = 100;
+	b->keyd_timeout = 500;
+	CHECK("restart not needed for limits and timeouts",
+	    config_restart_needed(a, b, why, sizeof(why)) == 0);
+	(void)strlcpy(b->keyd_user, "other", sizeof(b->keyd_user));
+	CHECK("restart needed for the keyd user",
+	    config_restart_needed(a, b, why, sizeof(why)) == 1 &&
+	    strcmp(why, "keyd user") == 0);
+	config_free(b);
+	b = parse_text("listen on 127.0.0.1 port 8443\nlisten on ::1\n");
+	CHECK("restart needed for the listen addresses",
+	    b != NULL && config_restart_needed(a, b, why, sizeof(why)) == 1 &&
+	    strcmp(why, "listen") == 0);
+	config_free(a);
+	config_free(b);
+}
+
+static int
+remove_one(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int
+main(void)
+{
+	log_init(1, 0);
+	(void)strlcpy(tmpdir, "/tmp/test_config.XXXXXX", sizeof(tmpdir));
+	if (mkdtemp(tmpdir) == NULL)
+		fatal("mkdtemp");
+
+	test_full();
+	test_defaults();
+	test_syntax();
+	test_macros();
+	test_include();
+	test_errors();
+	test_all_errors();
+	test_units();
+	test_listen();
+	test_path_within();
+	test_permissions();
+	test_json();
+	test_restart();
+
+	if (nftw(tmpdir, remove_one, 8, FTW_DEPTH | FTW_PHYS) == -1)
+		log_warn("cannot remove %s", tmpdir);
+	return regress_exit();
+}

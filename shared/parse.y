@@ -1,0 +1,1323 @@
+/*
+ * The tokend.conf grammar and its lexer.  Statements end at a newline,
+ * statements inside a block also at ';'.  Macros ("name = value",
+ * "$name") and "include" work as in the OpenBSD daemons.  Every error
+ * is logged as "file:line: message" and the parse goes on to the next
+ * statement, so that one run reports everything that is wrong.
+ */
+
+%{
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+
+#define PARSE_INCLUDE_DEPTH	8
+#define PARSE_TOKEN_MAX		4096	/* a word, string or macro value */
+#define PARSE_LINE_MAX		8192
+#define PARSE_TEXT_MAX		48	/* a token quoted in an error */
+#define PARSE_PUSHBACK_MAX	(PARSE_TOKEN_MAX + 16)
+#define PUSHBACK_EXPANDED	0x100	/* the character came from a macro */
+#define LEX_AGAIN		(-2)
+
+/*
+ * One open config file.  Characters come from the pushback stack first
+ * (characters read ahead, and a macro value being expanded, each
+ * marked PUSHBACK_EXPANDED), then from the stream.
+ */
+struct file {
+	struct file	*parent;
+	FILE		*stream;
+	char		*name;
+	int		 depth;
+	int		 lineno;
+	size_t		 size;		/* bytes read */
+	size_t		 column;
+	int		 overlong;	/* this line is over PARSE_LINE_MAX */
+	int		 stop;		/* too large or unreadable */
+	int		 eof_seen;
+	int		 braces;
+	int		 brace_line;
+	int		 brace_reported;
+	int		 expanded;	/* last character came from a macro */
+	size_t		 npushback;
+	int		 pushback[PARSE_PUSHBACK_MAX];
+};
+
+struct macro {
+	TAILQ_ENTRY(macro)	 entry;
+	char			*name;
+	char			*value;
+	int			 cmdline;	/* -D: the file cannot override */
+};
+
+/* What the lexer returned last, so that syntax errors can say more. */
+struct lextoken {
+	int		 tok;
+	char		 text[PARSE_TEXT_MAX];
+};
+
+struct lexinfo {
+	unsigned int	 seq;		/* tokens returned */
+	unsigned int	 reported;	/* token the lexer complained about */
+	struct lextoken	 cur;
+	struct lextoken	 prev;
+	struct lextoken	 first;		/* first token of the statement */
+	int		 second;	/* the token after it */
+	int		 count;		/* tokens so far in the statement */
+};
+
+typedef struct {
+	union {
+		char		*string;
+		const char	*keyword;
+		long long	 number;
+	} v;
+	int lineno;
+} YYSTYPE;
+#define YYSTYPE_IS_DECLARED 1
+
+static struct file		*file, *topfile;
+static struct tokend_config	*conf;
+static int			 errors;
+static struct lexinfo		 lexinfo;
+static TAILQ_HEAD(, macro)	 macros = TAILQ_HEAD_INITIALIZER(macros);
+
+int		 yylex(void);
+void		 yyerror(const char *);
+static void	 parse_verror(int, const char *, va_list)
+		    __attribute__((__format__ (printf, 2, 0)));
+static void	 parse_error(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
+static void	 lex_error_line(int, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+static void	 string_free(char *);
+static void	 strings_drop(void);
+static void	 include_file(const char *);
+static void	 macro_define(const char *, const char *);
+static void	 listen_on(const char *, long long);
+static long long port_number(const char *);
+static void	 set_int(const char *, int *, const char *, long long,
+		    long long);
+static void	 set_size(const char *, size_t *, const char *, long long,
+		    long long);
+static void	 set_timeout(const char *, int *, const char *, long long,
+		    long long, long long);
+static void	 set_user(const char *, char *, const char *);
+static void	 set_path(const char *, char *, const char *);
+%}
+
+%token			INCLUDE LISTEN ON PORT PREFORK USER CHROOT KEYD PROGRAM
+%token			DATABASE SECRET CONTROL SOCKET LIMITS HEADERSIZE BODYSIZE
+%token			CONNECTIONS TIMEOUT REQUEST
+%token			ERROR
+%token	<v.string>	STRING
+%type	<v.number>	port
+
+%%
+
+grammar		: /* empty */
+		| grammar stmt '\n'		{ yyerrok; }
+		| grammar error '\n'		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+stmt		: /* empty */
+		| include
+		| varset
+		| main
+		;
+
+include		: INCLUDE STRING		{
+			include_file($2);
+			string_free($2);
+		}
+		;
+
+varset		: STRING '=' STRING		{
+			macro_define($1, $3);
+			string_free($1);
+			string_free($3);
+		}
+		;
+
+main		: LISTEN ON STRING port		{
+			listen_on($3, $4);
+			string_free($3);
+		}
+		| PREFORK STRING		{
+			set_int("prefork", &conf->prefork, $2, 1,
+			    CONF_PREFORK_MAX);
+			string_free($2);
+		}
+		| USER STRING			{
+			set_user("user", conf->server_user, $2);
+			string_free($2);
+		}
+		| CHROOT STRING			{
+			set_path("chroot", conf->server_chroot, $2);
+			string_free($2);
+		}
+		| CONTROL SOCKET STRING		{
+			set_path("control socket", conf->control, $3);
+			string_free($3);
+		}
+		| KEYD '{' keydlist keydlast '}'
+		| LIMITS '{' limitslist limitslast '}'
+		| TIMEOUT '{' timeoutlist timeoutlast '}'
+		;
+
+port		: /* empty */			{ $$ = CONF_PORT_DEFAULT; }
+		| PORT STRING			{
+			$$ = port_number($2);
+			string_free($2);
+		}
+		;
+
+/*
+ * A block holds statements ended by a separator, the last one maybe
+ * by the '}'.  An error skips to the next separator, or to the '}'.
+ */
+sep		: '\n'
+		| ';'
+		;
+
+keydlist	: /* empty */
+		| keydlist sep
+		| keydlist keydstmt sep
+		| keydlist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+keydlast	: /* empty */
+		| keydstmt
+		| error
+		;
+
+keydstmt	: USER STRING			{
+			set_user("keyd user", conf->keyd_user, $2);
+			string_free($2);
+		}
+		| CHROOT STRING			{
+			set_path("keyd chroot", conf->keyd_chroot, $2);
+			string_free($2);
+		}
+		| PROGRAM STRING		{
+			set_path("keyd program", conf->keyd_program, $2);
+			string_free($2);
+		}
+		| DATABASE STRING		{
+			set_path("keyd database", conf->database, $2);
+			string_free($2);
+		}
+		| SECRET STRING			{
+			set_path("keyd secret", conf->secret, $2);
+			string_free($2);
+		}
+		;
+
+limitslist	: /* empty */
+		| limitslist sep
+		| limitslist limitsstmt sep
+		| limitslist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+limitslast	: /* empty */
+		| limitsstmt
+		| error
+		;
+
+limitsstmt	: HEADERSIZE STRING		{
+			set_size("header-size", &conf->header_max, $2,
+			    CONF_HEADER_LO, CONF_HEADER_HI);
+			string_free($2);
+		}
+		| BODYSIZE STRING		{
+			set_size("body-size", &conf->body_max, $2,
+			    CONF_BODY_LO, CONF_BODY_HI);
+			string_free($2);
+		}
+		| CONNECTIONS STRING		{
+			set_int("connections", &conf->connections, $2,
+			    CONF_CONNECTIONS_LO, CONF_CONNECTIONS_HI);
+			string_free($2);
+		}
+		;
+
+timeoutlist	: /* empty */
+		| timeoutlist sep
+		| timeoutlist timeoutstmt sep
+		| timeoutlist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+timeoutlast	: /* empty */
+		| timeoutstmt
+		| error
+		;
+
+timeoutstmt	: REQUEST STRING		{
+			set_timeout("request timeout", &conf->request_timeout,
+			    $2, CONF_REQUEST_LO * 1000LL,
+			    CONF_REQUEST_HI * 1000LL, 1000);
+			string_free($2);
+		}
+		| KEYD STRING			{
+			set_timeout("keyd timeout", &conf->keyd_timeout, $2,
+			    CONF_KEYD_TIMEOUT_LO, CONF_KEYD_TIMEOUT_HI, 1);
+			string_free($2);
+		}
+		;
+
+%%
+
+struct keyword {
+	const char	*name;
+	int		 token;
+};
+
+/* Sorted for bsearch. */
+static const struct keyword keywords[] = {
+	{ "body-size",		BODYSIZE },
+	{ "chroot",		CHROOT },
+	{ "connections",	CONNECTIONS },
+	{ "control",		CONTROL },
+	{ "database",		DATABASE },
+	{ "header-size",	HEADERSIZE },
+	{ "include",		INCLUDE },
+	{ "keyd",		KEYD },
+	{ "limits",		LIMITS },
+	{ "listen",		LISTEN },
+	{ "on",			ON },
+	{ "port",		PORT },
+	{ "prefork",		PREFORK },
+	{ "program",		PROGRAM },
+	{ "request",		REQUEST },
+	{ "secret",		SECRET },
+	{ "socket",		SOCKET },
+	{ "timeout",		TIMEOUT },
+	{ "user",		USER },
+};
+
+struct unit {
+	const char	*suffix;
+	long long	 scale;
+};
+
+static const struct unit size_units[] = {
+	{ "",	1 },
+	{ "K",	1024 },
+	{ "k",	1024 },
+	{ "M",	1024 * 1024 },
+	{ "m",	1024 * 1024 },
+	{ NULL,	0 }
+};
+
+/* In milliseconds; a plain number is seconds. */
+static const struct unit duration_units[] = {
+	{ "",	1000 },
+	{ "ms",	1 },
+	{ "s",	1000 },
+	{ "m",	60 * 1000 },
+	{ "h",	60 * 60 * 1000 },
+	{ "d",	24 * 60 * 60 * 1000 },
+	{ NULL,	0 }
+};
+
+static char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if ((p = strdup(s)) == NULL)
+		fatal("%s", __func__);
+	return p;
+}
+
+/*
+ * Strings the lexer has handed to the parser and no action has freed
+ * yet.  Error recovery throws tokens away without a word; their
+ * strings are freed here.
+ */
+static char	**pending;
+static size_t	  npending, pending_max;
+
+static char *
+string_new(const char *s)
+{
+	char	**v;
+	size_t	  max;
+
+	if (npending == pending_max) {
+		max = pending_max == 0 ? 16 : pending_max * 2;
+		if ((v = reallocarray(pending, max, sizeof(*v))) == NULL)
+			fatal("%s", __func__);
+		pending = v;
+		pending_max = max;
+	}
+	return pending[npending++] = xstrdup(s);
+}
+
+static void
+string_free(char *s)
+{
+	size_t	 i;
+
+	for (i = npending; i-- > 0;)
+		if (pending[i] == s) {
+			pending[i] = pending[--npending];
+			break;
+		}
+	free(s);
+}
+
+static void
+strings_free_except(const char *keep)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < npending; i++) {
+		if (pending[i] == keep)
+			pending[n++] = pending[i];
+		else
+			free(pending[i]);
+	}
+	npending = n;
+}
+
+/* After error recovery only the lookahead token is still wanted. */
+static void
+strings_drop(void)
+{
+	strings_free_except(yychar == STRING ? yylval.v.string : NULL);
+}
+
+static void
+parse_verror(int lineno, const char *fmt, va_list ap)
+{
+	char	 msg[1024];
+
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_warnx("%s:%d: %s", file->name, lineno, msg);
+	errors++;
+}
+
+static void
+parse_error(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	parse_verror(yylval.lineno, fmt, ap);
+	va_end(ap);
+}
+
+/* An error found by the lexer in the token it is about to return. */
+static void
+lex_error_line(int lineno, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	lexinfo.reported = lexinfo.seq + 1;
+	va_start(ap, fmt);
+	parse_verror(lineno, fmt, ap);
+	va_end(ap);
+}
+
+#define lex_error(...)	lex_error_line(yylval.lineno, __VA_ARGS__)
+
+static int
+token_ends_statement(int tok)
+{
+	return tok == '\n' || tok == ';' || tok == '}' || tok == 0;
+}
+
+/* Turns yacc's bare "syntax error" into something more useful. */
+static void
+syntax_error(void)
+{
+	const struct lextoken	*cur = &lexinfo.cur, *prev = &lexinfo.prev;
+
+	if (lexinfo.reported == lexinfo.seq) {
+		errors++;
+		return;
+	}
+	if (lexinfo.first.tok == STRING &&
+	    (lexinfo.count == 1 || lexinfo.second != '='))
+		parse_error("unknown keyword \"%s\"", lexinfo.first.text);
+	else if (lexinfo.count == 1)
+		parse_error("\"%s\" is not allowed here", cur->text);
+	else if (token_ends_statement(cur->tok))
+		parse_error("missing argument after \"%s\"", prev->text);
+	else
+		parse_error("unexpected \"%s\" after \"%s\"", cur->text,
+		    prev->text);
+}
+
+void
+yyerror(const char *msg)
+{
+	if (strcmp(msg, "syntax error") == 0)
+		syntax_error();
+	else
+		parse_error("%s", msg);
+}
+
+static const char *
+file_check(int fd)
+{
+	struct stat	 st;
+
+	if (fstat(fd, &st) == -1)
+		return strerror(errno);
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file";
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return "file is writable by group or others";
+	if (st.st_uid != 0 && st.st_uid != getuid())
+		return "file is not owned by root or the running user";
+	if (st.st_size > CONF_FILE_MAX)
+		return "file too large";
+	return NULL;
+}
+
+static void
+file_error(const struct file *parent, const char *name, const char *problem)
+{
+	if (parent != NULL)
+		log_warnx("%s:%d: %s: %s", parent->name, yylval.lineno, name,
+		    problem);
+	else
+		log_warnx("%s: %s", name, problem);
+	errors++;
+}
+
+/* O_NONBLOCK so that naming a FIFO cannot hang the parse. */
+static struct file *
+pushfile(const char *name, struct file *parent)
+{
+	struct file	*nfile;
+	const char	*problem;
+	FILE		*stream;
+	int		 fd;
+
+	if ((fd = open(name, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		file_error(parent, name, strerror(errno));
+		return NULL;
+	}
+	if ((problem = file_check(fd)) != NULL) {
+		file_error(parent, name, problem);
+		(void)close(fd);
+		return NULL;
+	}
+	if ((stream = fdopen(fd, "r")) == NULL)
+		fatal("%s", __func__);
+	if ((nfile = calloc(1, sizeof(*nfile))) == NULL)
+		fatal("%s", __func__);
+	nfile->stream = stream;
+	nfile->name = xstrdup(name);
+	nfile->parent = parent;
+	nfile->depth = parent != NULL ? parent->depth + 1 : 0;
+	nfile->lineno = 1;
+	return nfile;
+}
+
+static void
+popfile(void)
+{
+	struct file	*parent = file->parent;
+
+	(void)fclose(file->stream);
+	free(file->name);
+	free(file);
+	file = parent;
+}
+
+static int
+file_getc(void)
+{
+	int	 c;
+
+	if (file->stop)
+		return EOF;
+	if ((c = getc(file->stream)) == EOF) {
+		if (ferror(file->stream)) {
+			lex_error("read error");
+			file->stop = 1;
+		}
+		return EOF;
+	}
+	if (++file->size > CONF_FILE_MAX) {
+		lex_error("file too large");
+		file->stop = 1;
+		return EOF;
+	}
+	if (c == '\n')
+		file->column = 0;
+	else if (++file->column > PARSE_LINE_MAX)
+		file->overlong = 1;
+	return c;
+}
+
+static int
+igetc(void)
+{
+	int	 c;
+
+	if (file->npushback > 0) {
+		c = file->pushback[--file->npushback];
+		file->expanded = (c & PUSHBACK_EXPANDED) != 0;
+		return c & 0xff;
+	}
+	file->expanded = 0;
+	return file_getc();
+}
+
+static void
+lungetc(int c)
+{
+	if (c == EOF)
+		return;
+	if (file->npushback >= PARSE_PUSHBACK_MAX)
+		fatalx("%s: pushback overflow", __func__);
+	file->pushback[file->npushback++] = c |
+	    (file->expanded ? PUSHBACK_EXPANDED : 0);
+}
+
+/* igetc, with a backslash before a newline joining the two lines. */
+static int
+lgetc(void)
+{
+	int	 c, next;
+
+	while ((c = igetc()) == '\\') {
+		if ((next = igetc()) != '\n') {
+			lungetc(next);
+			break;
+		}
+		file->lineno++;
+	}
+	return c;
+}
+
+static void
+findeol(void)
+{
+	int	 c;
+
+	while ((c = lgetc()) != '\n' && c != EOF)
+		;
+	lungetc(c);
+}
+
+static int
+word_char(int c)
+{
+	return c > ' ' && c < 0x7f && strchr("{}=#\"';\\", c) == NULL;
+}
+
+static int
+macro_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
+static int
+keyword_cmp(const void *k, const void *e)
+{
+	return strcmp(k, ((const struct keyword *)e)->name);
+}
+
+static const struct keyword *
+keyword_find(const char *s)
+{
+	return bsearch(s, keywords, sizeof(keywords) / sizeof(keywords[0]),
+	    sizeof(keywords[0]), keyword_cmp);
+}
+
+static int
+lex_at_statement_start(void)
+{
+	return lexinfo.seq == 0 || token_ends_statement(lexinfo.cur.tok) ||
+	    lexinfo.cur.tok == '{';
+}
+
+/*
+ * A keyword at the start of a top level statement and followed by '='
+ * is the name of a macro being defined ("port = 8055").
+ */
+static int
+lex_is_macro_name(void)
+{
+	int	 c;
+
+	if (file->braces > 0 || !lex_at_statement_start())
+		return 0;
+	while ((c = lgetc()) == ' ' || c == '\t')
+		;
+	lungetc(c);
+	return c == '=';
+}
+
+static int
+lex_word(int c, char *buf)
+{
+	const struct keyword	*kw;
+	size_t			 len = 0;
+	int			 toolong = 0;
+
+	do {
+		if (len == PARSE_TOKEN_MAX)
+			toolong = 1;
+		else
+			buf[len++] = c;
+	} while ((c = lgetc()) != EOF && word_char(c));
+	lungetc(c);
+	buf[len] = '\0';
+	if (toolong) {
+		lex_error("word longer than %d bytes", PARSE_TOKEN_MAX);
+		return ERROR;
+	}
+	if ((kw = keyword_find(buf)) != NULL && !lex_is_macro_name()) {
+		yylval.v.keyword = kw->name;
+		return kw->token;
+	}
+	yylval.v.string = string_new(buf);
+	return STRING;
+}
+
+/* After a backslash: the escaped character, or -1 for a line joint. */
+static int
+lex_escape(int quote)
+{
+	int	 next;
+
+	next = igetc();
+	if (next == quote || next == '\\')
+		return next;
+	if (next == '\n') {
+		file->lineno++;
+		return -1;
+	}
+	lungetc(next);
+	return '\\';
+}
+
+static int
+lex_quoted(int quote, char *buf)
+{
+	size_t	 len = 0;
+	int	 c, bad = 0;
+
+	while ((c = igetc()) != quote) {
+		if (c == EOF || c == '\n') {
+			lungetc(c);
+			lex_error("unterminated quoted string");
+			return ERROR;
+		}
+		if (c == '\\' && (c = lex_escape(quote)) == -1)
+			continue;
+		if (bad)
+			continue;
+		if ((c < ' ' && c != '\t') || c == 0x7f) {
+			lex_error("invalid character in quoted string");
+			bad = 1;
+		} else if (len == PARSE_TOKEN_MAX) {
+			lex_error("string longer than %d bytes",
+			    PARSE_TOKEN_MAX);
+			bad = 1;
+		} else
+			buf[len++] = c;
+	}
+	if (bad)
+		return ERROR;
+	buf[len] = '\0';
+	yylval.v.string = string_new(buf);
+	return STRING;
+}
+
+static const char *
+macro_get(const char *name)
+{
+	struct macro	*m;
+
+	TAILQ_FOREACH(m, &macros, entry)
+		if (strcmp(m->name, name) == 0)
+			return m->value;
+	return NULL;
+}
+
+/* Pushes a macro's value back so that it is lexed in place of $name. */
+static int
+lex_expand(const char *value)
+{
+	size_t	 len;
+
+	len = strlen(value);
+	if (len > PARSE_PUSHBACK_MAX - file->npushback) {
+		lex_error("macro expansion too long");
+		return -1;
+	}
+	while (len > 0)
+		file->pushback[file->npushback++] =
+		    (unsigned char)value[--len] | PUSHBACK_EXPANDED;
+	return 0;
+}
+
+static int
+lex_macro(char *buf)
+{
+	const char	*value;
+	size_t		 len = 0;
+	int		 c, toolong = 0;
+
+	while ((c = lgetc()) != EOF && macro_char(c)) {
+		if (len == PARSE_TOKEN_MAX)
+			toolong = 1;
+		else
+			buf[len++] = c;
+	}
+	lungetc(c);
+	buf[len] = '\0';
+	if (toolong) {
+		lex_error("macro name longer than %d bytes", PARSE_TOKEN_MAX);
+		return -1;
+	}
+	if (len == 0) {
+		lex_error("missing macro name after '$'");
+		return -1;
+	}
+	if ((value = macro_get(buf)) == NULL) {
+		lex_error("macro \"%s\" is not defined", buf);
+		return -1;
+	}
+	return lex_expand(value);
+}
+
+/*
+ * The end of a file: first a newline, so that a last line without one
+ * still ends its statement, then the closing of any block left open,
+ * then back to the including file.
+ */
+static int
+lex_eof(void)
+{
+	if (!file->eof_seen) {
+		file->eof_seen = 1;
+		return '\n';
+	}
+	if (file->braces > 0) {
+		if (!file->brace_reported)
+			lex_error_line(file->brace_line,
+			    "unterminated block: missing \"}\"");
+		file->brace_reported = 1;
+		if (file != topfile) {
+			file->braces--;
+			return '}';
+		}
+	}
+	if (file == topfile)
+		return 0;
+	popfile();
+	return LEX_AGAIN;
+}
+
+static int
+lex_punct(int c)
+{
+	switch (c) {
+	case '\n':
+		file->lineno++;
+		break;
+	case '{':
+		if (file->braces++ == 0)
+			file->brace_line = file->lineno;
+		break;
+	case '}':
+		if (file->braces > 0)
+			file->braces--;
+		break;
+	}
+	return c;
+}
+
+static int
+lex_token(void)
+{
+	char	 buf[PARSE_TOKEN_MAX + 1];
+	int	 c;
+
+	for (;;) {
+		while ((c = lgetc()) == ' ' || c == '\t')
+			;
+		yylval.lineno = file->lineno;
+		if (c == '#')
+			while ((c = lgetc()) != '\n' && c != EOF)
+				;
+		if (c == '$' && !file->expanded) {
+			if (lex_macro(buf) == -1)
+				return ERROR;
+			continue;
+		}
+		if (c != EOF)
+			break;
+		if ((c = lex_eof()) != LEX_AGAIN)
+			return c;
+	}
+	switch (c) {
+	case '\n':
+	case '{':
+	case '}':
+	case ';':
+	case '=':
+		return lex_punct(c);
+	case '"':
+	case '\'':
+		return lex_quoted(c, buf);
+	}
+	if (word_char(c))
+		return lex_word(c, buf);
+	lex_error("invalid character 0x%02x", c);
+	return ERROR;
+}
+
+static int
+lex_overlong(int tok)
+{
+	file->overlong = 0;
+	lex_error("line longer than %d bytes", PARSE_LINE_MAX);
+	if (tok == '\n' || tok == 0)
+		return tok;
+	if (tok == STRING)
+		string_free(yylval.v.string);
+	findeol();
+	return ERROR;
+}
+
+static void
+token_text(int tok, char *text, size_t len)
+{
+	const char	*s;
+	char		 c[2] = { (char)tok, '\0' };
+
+	if (tok == STRING)
+		s = yylval.v.string;
+	else if (tok == '\n')
+		s = "end of line";
+	else if (tok == 0)
+		s = "end of file";
+	else if (tok == ERROR)
+		s = "error";
+	else if (tok < 0x100)
+		s = c;
+	else
+		s = yylval.v.keyword;
+	if (strlcpy(text, s, len) >= len)
+		(void)strlcpy(text + len - 4, "...", 4);
+}
+
+static void
+lex_note(int tok)
+{
+	int	 start;
+
+	start = lex_at_statement_start();
+	lexinfo.prev = lexinfo.cur;
+	lexinfo.cur.tok = tok;
+	token_text(tok, lexinfo.cur.text, sizeof(lexinfo.cur.text));
+	lexinfo.seq++;
+	if (start) {
+		lexinfo.first = lexinfo.cur;
+		lexinfo.count = 1;
+		lexinfo.second = 0;
+	} else if (++lexinfo.count == 2)
+		lexinfo.second = tok;
+}
+
+int
+yylex(void)
+{
+	int	 tok;
+
+	tok = lex_token();
+	if (file->overlong)
+		tok = lex_overlong(tok);
+	lex_note(tok);
+	return tok;
+}
+
+static int
+macro_name_valid(const char *name)
+{
+	const char	*p;
+
+	if (name[0] == '\0' || (name[0] >= '0' && name[0] <= '9'))
+		return 0;
+	for (p = name; *p != '\0'; p++)
+		if (!macro_char((unsigned char)*p))
+			return 0;
+	return 1;
+}
+
+static int
+macro_value_valid(const char *value)
+{
+	const unsigned char	*p;
+
+	if (strlen(value) > PARSE_TOKEN_MAX)
+		return 0;
+	for (p = (const unsigned char *)value; *p != '\0'; p++)
+		if ((*p < ' ' && *p != '\t') || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* A macro from the command line keeps its value over the file's. */
+static int
+macro_set(const char *name, const char *value, int cmdline)
+{
+	struct macro	*m;
+
+	if (!macro_name_valid(name) || !macro_value_valid(value))
+		return -1;
+	TAILQ_FOREACH(m, &macros, entry)
+		if (strcmp(m->name, name) == 0)
+			break;
+	if (m != NULL && m->cmdline && !cmdline)
+		return 0;
+	if (m == NULL) {
+		if ((m = calloc(1, sizeof(*m))) == NULL)
+			fatal("%s", __func__);
+		m->name = xstrdup(name);
+		TAILQ_INSERT_TAIL(&macros, m, entry);
+	}
+	free(m->value);
+	m->value = xstrdup(value);
+	m->cmdline = cmdline;
+	return 0;
+}
+
+static void
+macros_clear_file(void)
+{
+	struct macro	*m, *next;
+
+	for (m = TAILQ_FIRST(&macros); m != NULL; m = next) {
+		next = TAILQ_NEXT(m, entry);
+		if (m->cmdline)
+			continue;
+		TAILQ_REMOVE(&macros, m, entry);
+		free(m->name);
+		free(m->value);
+		free(m);
+	}
+}
+
+int
+cmdline_symset(const char *arg)
+{
+	const char	*eq;
+	char		*name;
+	int		 rv;
+
+	if ((eq = strchr(arg, '=')) == NULL)
+		return -1;
+	if ((name = strndup(arg, eq - arg)) == NULL)
+		fatal("%s", __func__);
+	rv = macro_set(name, eq + 1, 1);
+	free(name);
+	return rv;
+}
+
+static void
+macro_define(const char *name, const char *value)
+{
+	if (macro_set(name, value, 0) == -1)
+		parse_error("invalid macro name \"%s\"", name);
+}
+
+/* A relative include is relative to the including file's directory. */
+static int
+include_path(const char *name, char *path, size_t len)
+{
+	const char	*slash;
+	int		 n;
+
+	if (name[0] == '/' || (slash = strrchr(file->name, '/')) == NULL)
+		n = snprintf(path, len, "%s", name);
+	else
+		n = snprintf(path, len, "%.*s/%s",
+		    (int)(slash - file->name), file->name, name);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static void
+include_file(const char *name)
+{
+	struct file	*nfile;
+	char		 path[PATH_MAX];
+
+	if (name[0] == '\0' || include_path(name, path, sizeof(path)) == -1) {
+		parse_error("include: invalid path \"%s\"", name);
+		return;
+	}
+	if (file->depth >= PARSE_INCLUDE_DEPTH) {
+		parse_error("include %s: nested more than %d deep", path,
+		    PARSE_INCLUDE_DEPTH);
+		return;
+	}
+	if ((nfile = pushfile(path, file)) == NULL)
+		return;
+	file = nfile;
+	/*
+	 * yacc has not seen the include statement end yet: a newline ends
+	 * it, and is counted as line 0 of the new file.
+	 */
+	file->lineno = 0;
+	lungetc('\n');
+}
+
+static int
+number_parse(const char *what, const char *s, long long min, long long max,
+    long long *n)
+{
+	const char	*errstr;
+	size_t		 len;
+
+	len = strlen(s);
+	if (len == 0 || strspn(s, "0123456789") != len) {
+		parse_error("%s: invalid number \"%s\"", what, s);
+		return -1;
+	}
+	*n = strtonum(s, min, max, &errstr);
+	if (errstr != NULL) {
+		parse_error("%s %s is out of range (%lld to %lld)", what, s,
+		    min, max);
+		return -1;
+	}
+	return 0;
+}
+
+/* A number with a unit suffix, scaled to the smallest unit. */
+static int
+scaled_parse(const char *what, const char *s, const struct unit *units,
+    const char *base, long long min, long long max, long long *n)
+{
+	const struct unit	*u;
+	const char		*errstr;
+	char			 digits[32];
+	size_t			 len;
+
+	len = strspn(s, "0123456789");
+	for (u = units; u->suffix != NULL; u++)
+		if (strcmp(s + len, u->suffix) == 0)
+			break;
+	if (len == 0 || u->suffix == NULL) {
+		parse_error("%s: invalid value \"%s\"", what, s);
+		return -1;
+	}
+	errstr = "too large";
+	if (len < sizeof(digits)) {
+		memcpy(digits, s, len);
+		digits[len] = '\0';
+		*n = strtonum(digits, 0, max / u->scale, &errstr);
+	}
+	if (errstr != NULL || *n * u->scale < min) {
+		parse_error("%s %s is out of range (%lld to %lld %s)", what, s,
+		    min, max, base);
+		return -1;
+	}
+	*n *= u->scale;
+	return 0;
+}
+
+static long long
+port_number(const char *s)
+{
+	long long	 n;
+
+	if (number_parse("port", s, 1, 65535, &n) == -1)
+		return -1;
+	return n;
+}
+
+static void
+set_int(const char *what, int *dst, const char *s, long long min,
+    long long max)
+{
+	long long	 n;
+
+	if (number_parse(what, s, min, max, &n) == 0)
+		*dst = (int)n;
+}
+
+static void
+set_size(const char *what, size_t *dst, const char *s, long long min,
+    long long max)
+{
+	long long	 n;
+
+	if (scaled_parse(what, s, size_units, "bytes", min, max, &n) == 0)
+		*dst = (size_t)n;
+}
+
+/* Bounds in milliseconds; stored in units of unit milliseconds. */
+static void
+set_timeout(const char *what, int *dst, const char *s, long long min,
+    long long max, long long unit)
+{
+	long long	 ms;
+
+	if (scaled_parse(what, s, duration_units, "ms", min, max,
+	    &ms) == -1)
+		return;
+	if (ms % unit != 0) {
+		parse_error("%s %s is not a whole number of seconds", what, s);
+		return;
+	}
+	*dst = (int)(ms / unit);
+}
+
+static void
+set_user(const char *what, char *dst, const char *s)
+{
+	const char	*errstr;
+
+	if ((errstr = config_check_user(s)) != NULL) {
+		parse_error("%s \"%s\": %s", what, s, errstr);
+		return;
+	}
+	(void)strlcpy(dst, s, CONF_NAME_MAX);
+}
+
+static void
+set_path(const char *what, char *dst, const char *s)
+{
+	const char	*errstr;
+
+	if ((errstr = config_check_path(s)) != NULL) {
+		parse_error("%s \"%s\": %s", what, s, errstr);
+		return;
+	}
+	(void)strlcpy(dst, s, PATH_MAX);
+}
+
+static int
+addrinfo_seen(const struct addrinfo *res, const struct addrinfo *ai)
+{
+	for (; res != ai; res = res->ai_next)
+		if (res->ai_addrlen == ai->ai_addrlen &&
+		    memcmp(res->ai_addr, ai->ai_addr, ai->ai_addrlen) == 0)
+			return 1;
+	return 0;
+}
+
+/* A literal address first, then the name service. */
+static int
+listen_resolve(const char *host, struct addrinfo **res)
+{
+	struct addrinfo	 hints;
+	int		 rv;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST;
+	if (strcmp(host, "*") == 0)
+		host = "0.0.0.0";
+	if (getaddrinfo(host, NULL, &hints, res) == 0)
+		return 0;
+	hints.ai_flags = 0;
+	if ((rv = getaddrinfo(host, NULL, &hints, res)) != 0) {
+		parse_error("listen on %s: %s", host, gai_strerror(rv));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+listen_on(const char *host, long long port)
+{
+	struct addrinfo	*res, *ai;
+	const char	*errstr;
+
+	if (port == -1 || listen_resolve(host, &res) == -1)
+		return;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (addrinfo_seen(res, ai))
+			continue;
+		if (config_listen_add(conf, host, ai->ai_addr, ai->ai_addrlen,
+		    (int)port, &errstr) == -1) {
+			parse_error("listen on %s: %s", host, errstr);
+			break;
+		}
+	}
+	freeaddrinfo(res);
+}
+
+static void
+lex_reset(void)
+{
+	memset(&lexinfo, 0, sizeof(lexinfo));
+}
+
+/*
+ * Parses a config file and everything it includes.  Returns the
+ * finished config, or NULL after logging every error found.
+ */
+struct tokend_config *
+parse_config(const char *filename)
+{
+	struct tokend_config	*result;
+
+	errors = 0;
+	lex_reset();
+	if ((conf = config_new()) == NULL)
+		fatal("%s", __func__);
+	if ((file = pushfile(filename, NULL)) != NULL) {
+		topfile = file;
+		if (yyparse() != 0 && errors == 0)
+			errors++;
+		while (file != NULL)
+			popfile();
+		topfile = NULL;
+	}
+	macros_clear_file();
+	strings_free_except(NULL);
+	free(pending);
+	pending = NULL;
+	pending_max = 0;
+	result = conf;
+	conf = NULL;
+	if (errors == 0 && config_finish(result) == -1)
+		errors++;
+	if (errors > 0) {
+		config_free(result);
+		return NULL;
+	}
+	return result;
+}
