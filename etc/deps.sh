@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install the Debian packages named on the command line that are missing:
+# with apt-get when root, otherwise print the exact command and fail.
+missing=""
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	pkg-config --exists libevent jansson sqlite3 libargon2 && exit 0
+	echo "deps: not a Debian system; install libevent, jansson, sqlite3," \
+	    "libargon2 and bison with your package manager" >&2
+	exit 1
+fi
+for p in "$@"; do
+	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)
+	[ "$s" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing" >&2
+	echo "deps: run: sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y -q $missing || {
+	apt-get update -q && apt-get install -y -q $missing
+}

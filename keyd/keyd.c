@@ -1,0 +1,339 @@
+/*
+ * keyd: started by the tokend parent with its channel on descriptor 3.
+ * It loads the signing secret, opens the credential database, chroots,
+ * drops to its own user and then answers requests from the workers over
+ * one channel per worker.  Every worker is treated as hostile: a
+ * malformed or unexpected message closes that worker's channel.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "keyd.h"
+#include "log.h"
+#include "privsep.h"
+#include "proto.h"
+
+static void	 usage(void) __attribute__((__noreturn__));
+static void	 keyd_prepare_dbdir(const struct tokend_config *,
+		    const struct privsep_user *);
+static int	 keyd_parent_dispatch(struct frame_chan *, struct frame *,
+		    void *);
+static void	 keyd_parent_closed(struct frame_chan *, void *);
+static int	 keyd_channel_add(struct frame_chan *, struct frame *);
+static int	 keyd_channel_drop(struct frame *);
+static void	 keyd_channel_free(struct keyd_chan *);
+static int	 keyd_server_dispatch(struct frame_chan *, struct frame *,
+		    void *);
+static void	 keyd_server_closed(struct frame_chan *, void *);
+static int	 keyd_health(struct keyd_chan *, struct frame *);
+static void	 keyd_reload(struct frame *);
+static void	 keyd_signal(evutil_socket_t, short, void *);
+
+/* What keyd answers, and to whom.  Anything else is hostile. */
+static const struct keyd_request keyd_requests[] = {
+	{ MSG_HEALTH,		KEYD_FROM_SERVER,	keyd_health },
+};
+
+static struct {
+	struct tokend_config	*conf;
+	struct event_base	*base;
+	struct frame_chan	*parent;
+	struct keyd_chan_list	 chans;
+	int			 nchans;
+	struct keyd_secret	 secret;
+} keyd;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: keyd [-dv]\n"
+	    "keyd is started by tokend(8), not by hand.\n");
+	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct privsep_user	 pu;
+	struct event		*ev_term, *ev_int;
+	char			 dbpath[PATH_MAX];
+	const char		*root = NULL;
+	uint32_t		 slot;
+	int			 ch, foreground = 0, verbose = 0;
+
+	privsep_title_init(argc, argv);
+	while ((ch = getopt(argc, argv, "dv")) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc != optind)
+		usage();
+	log_init(foreground, LOG_DAEMON);
+	log_setverbose(verbose);
+	log_procinit("keyd");
+	TAILQ_INIT(&keyd.chans);
+
+	keyd.conf = child_receive_config(&slot);
+	if (privsep_is_root()) {
+		privsep_lookup(keyd.conf->keyd_user, &pu);
+		privsep_check_chroot(keyd.conf->keyd_chroot);
+		root = keyd.conf->keyd_chroot;
+		if (config_path_within(root, keyd.conf->database, dbpath,
+		    sizeof(dbpath)) == -1)
+			fatalx("database %s is outside %s",
+			    keyd.conf->database, root);
+	} else if (strlcpy(dbpath, keyd.conf->database, sizeof(dbpath)) >=
+	    sizeof(dbpath))
+		fatalx("database path too long");
+	keyd_prepare_dbdir(keyd.conf, privsep_is_root() ? &pu : NULL);
+	if (secret_load(keyd.conf->secret, privsep_is_root() ? pu.uid :
+	    geteuid(), privsep_is_root() ? pu.gid : getegid(),
+	    &keyd.secret) == -1)
+		fatalx("cannot load the signing secret");
+
+	privsep_drop("-keyd", privsep_is_root() ? &pu : NULL, root);
+	if (store_open(dbpath) == -1)
+		fatalx("cannot open the credential database %s",
+		    keyd.conf->database);
+
+	if ((keyd.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	signal(SIGPIPE, SIG_IGN);
+	ev_term = evsignal_new(keyd.base, SIGTERM, keyd_signal, NULL);
+	ev_int = evsignal_new(keyd.base, SIGINT, keyd_signal, NULL);
+	if (ev_term == NULL || ev_int == NULL ||
+	    evsignal_add(ev_term, NULL) == -1 ||
+	    evsignal_add(ev_int, NULL) == -1)
+		fatalx("evsignal_add");
+	keyd.parent = frame_chan_new(keyd.base, PROTO_FD_PARENT,
+	    PROTO_CHILD_MAX, keyd_parent_dispatch, keyd_parent_closed, NULL,
+	    "parent");
+	if (keyd.parent == NULL)
+		fatal("parent channel");
+	if (frame_send(keyd.parent, MSG_READY, 0, -1, NULL, 0) == -1)
+		fatal("send ready");
+	log_debug("ready, schema version %d", store_schema_version());
+	event_base_dispatch(keyd.base);
+	return 0;
+}
+
+/*
+ * The chroot is root's; the database lives in a directory below it that
+ * belongs to keyd's user, so that SQLite can create its journal files
+ * there after the privilege drop.
+ */
+static void
+keyd_prepare_dbdir(const struct tokend_config *conf,
+    const struct privsep_user *pu)
+{
+	char		 dir[PATH_MAX], *slash;
+	struct stat	 st;
+
+	if (strlcpy(dir, conf->database, sizeof(dir)) >= sizeof(dir))
+		fatalx("database path too long");
+	if ((slash = strrchr(dir, '/')) == NULL)
+		fatalx("database path %s is not absolute", conf->database);
+	*slash = '\0';
+	if (strcmp(dir, conf->keyd_chroot) == 0)
+		fatalx("database %s must be in a directory below the chroot "
+		    "%s", conf->database, conf->keyd_chroot);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		fatal("mkdir %s", dir);
+	if (lstat(dir, &st) == -1)
+		fatal("%s", dir);
+	if (!S_ISDIR(st.st_mode))
+		fatalx("%s is not a directory", dir);
+	if (pu != NULL && st.st_uid != pu->uid &&
+	    chown(dir, pu->uid, pu->gid) == -1)
+		fatal("chown %s", dir);
+	if ((st.st_mode & 077) != 0 && chmod(dir, 0700) == -1)
+		fatal("chmod %s", dir);
+}
+
+static int
+keyd_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
+{
+	switch (f->hdr.type) {
+	case MSG_KEYD_CHANNEL:
+		return keyd_channel_add(chan, f);
+	case MSG_KEYD_DROP:
+		return keyd_channel_drop(f);
+	case MSG_RELOAD:
+		keyd_reload(f);
+		return 0;
+	case MSG_SHUTDOWN:
+		event_base_loopbreak(keyd.base);
+		return 0;
+	default:
+		log_warnx("unexpected %s from the parent",
+		    msg_type_name(f->hdr.type));
+		return -1;
+	}
+}
+
+static void
+keyd_parent_closed(struct frame_chan *chan, void *arg)
+{
+	log_warnx("lost the parent, exiting");
+	store_close();
+	secret_free(&keyd.secret);
+	exit(0);
+}
+
+/* A worker's channel, handed over by the parent. */
+static int
+keyd_channel_add(struct frame_chan *parent, struct frame *f)
+{
+	struct frame_rd		 rd;
+	struct keyd_chan	*kc;
+	uint32_t		 slot, gen, pid;
+	int			 fd;
+
+	frame_rd_init(&rd, f);
+	if (frame_rd_u32(&rd, &slot) == -1 || frame_rd_u32(&rd, &gen) == -1 ||
+	    frame_rd_u32(&rd, &pid) == -1 || frame_rd_end(&rd) == -1 ||
+	    (fd = frame_chan_takefd(parent)) == -1)
+		return -1;
+	if (keyd.nchans >= KEYD_CHANNELS_MAX * 2) {
+		log_warnx("too many worker channels");
+		close(fd);
+		return 0;
+	}
+	if ((kc = calloc(1, sizeof(*kc))) == NULL)
+		fatal("calloc");
+	kc->slot = slot;
+	kc->generation = gen;
+	kc->pid = pid;
+	kc->chan = frame_chan_new(keyd.base, fd, PROTO_KEYD_MAX,
+	    keyd_server_dispatch, keyd_server_closed, kc, "server");
+	if (kc->chan == NULL)
+		fatal("worker channel");
+	TAILQ_INSERT_TAIL(&keyd.chans, kc, entry);
+	keyd.nchans++;
+	log_debug("channel for server %u (pid %u) added", slot, pid);
+	return 0;
+}
+
+static int
+keyd_channel_drop(struct frame *f)
+{
+	struct frame_rd		 rd;
+	struct keyd_chan	*kc, *next;
+	uint32_t		 slot, gen;
+
+	frame_rd_init(&rd, f);
+	if (frame_rd_u32(&rd, &slot) == -1 || frame_rd_u32(&rd, &gen) == -1 ||
+	    frame_rd_end(&rd) == -1)
+		return -1;
+	TAILQ_FOREACH_SAFE(kc, &keyd.chans, entry, next)
+		if (kc->slot == slot && kc->generation == gen)
+			keyd_channel_free(kc);
+	return 0;
+}
+
+static void
+keyd_channel_free(struct keyd_chan *kc)
+{
+	TAILQ_REMOVE(&keyd.chans, kc, entry);
+	keyd.nchans--;
+	frame_chan_free(kc->chan);
+	free(kc);
+}
+
+static int
+keyd_server_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
+{
+	struct keyd_chan	*kc = arg;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(keyd_requests) / sizeof(keyd_requests[0]);
+	    i++) {
+		if (keyd_requests[i].type != f->hdr.type)
+			continue;
+		if ((keyd_requests[i].from & KEYD_FROM_SERVER) == 0)
+			break;
+		return keyd_requests[i].handler(kc, f);
+	}
+	log_warnx("server %u (pid %u) sent %s: closing its channel",
+	    kc->slot, kc->pid, msg_type_name(f->hdr.type));
+	return -1;
+}
+
+static void
+keyd_server_closed(struct frame_chan *chan, void *arg)
+{
+	struct keyd_chan	*kc = arg;
+
+	log_debug("channel of server %u (pid %u) closed", kc->slot, kc->pid);
+	keyd_channel_free(kc);
+}
+
+/* MSG_HEALTH: no payload; answers with what works. */
+static int
+keyd_health(struct keyd_chan *kc, struct frame *f)
+{
+	struct frame_rd		 rd;
+	struct frame_buf	 fb;
+	uint32_t		 flags = 0;
+
+	frame_rd_init(&rd, f);
+	if (frame_rd_end(&rd) == -1)
+		return -1;
+	if (store_health() == 0)
+		flags |= HEALTH_DB_OK;
+	if (keyd.secret.key != NULL && keyd.secret.len >= KEYD_SECRET_MIN)
+		flags |= HEALTH_SECRET_OK;
+	frame_buf_init(&fb, 256);
+	frame_buf_u32(&fb, flags);
+	frame_buf_str(&fb, (flags & HEALTH_DB_OK) ? "ok" :
+	    "database unreachable");
+	if (frame_send_buf(kc->chan, MSG_HEALTH_RESULT, f->hdr.id, -1,
+	    &fb) == -1)
+		log_warn("health answer to server %u", kc->slot);
+	frame_buf_free(&fb);
+	return 0;
+}
+
+/* keyd has no reloadable setting yet beyond taking the new copy. */
+static void
+keyd_reload(struct frame *f)
+{
+	struct tokend_config	*conf;
+	const char		*why = NULL;
+
+	if ((conf = child_config_from_frame(f)) == NULL) {
+		why = "bad configuration from the parent";
+		log_warnx("%s", why);
+	} else {
+		config_free(keyd.conf);
+		keyd.conf = conf;
+	}
+	child_reload_done(keyd.parent, why);
+}
+
+static void
+keyd_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	log_debug("signal %d, exiting", (int)sig);
+	store_close();
+	secret_free(&keyd.secret);
+	exit(0);
+}

@@ -1,0 +1,349 @@
+/*
+ * The worker role ("tokend: server"): one libevent loop serving HTTP on
+ * the listen sockets inherited from the parent, with its own channel to
+ * keyd.  It never sees the signing secret, a password hash or the
+ * credential database.
+ */
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+
+#include "log.h"
+#include "proto.h"
+#include "tokend.h"
+
+static void	 server_listen(struct server *);
+static void	 server_accept_error(struct evconnlistener *, void *);
+static void	 server_accept_resume(evutil_socket_t, short, void *);
+static void	 server_set_nofile(const struct tokend_config *);
+static int	 server_parent_dispatch(struct frame_chan *, struct frame *,
+		    void *);
+static void	 server_parent_closed(struct frame_chan *, void *);
+static int	 server_keyd_dispatch(struct frame_chan *, struct frame *,
+		    void *);
+static void	 server_keyd_closed(struct frame_chan *, void *);
+static void	 server_keyd_attach(struct server *, int);
+static void	 server_reload(struct server *, struct frame *);
+static void	 server_pending_timeout(evutil_socket_t, short, void *);
+static void	 server_pending_free(struct server *, struct pending *);
+static void	 server_pending_fail_all(struct server *);
+static void	 server_signal(evutil_socket_t, short, void *);
+
+static struct server	 server;
+
+int
+server_main(int slot, int verbose)
+{
+	struct privsep_user	 pu;
+	struct event		*ev_term, *ev_int;
+	char			 title[32];
+	uint32_t		 hello_slot;
+
+	log_procinit("server");
+	TAILQ_INIT(&server.pending);
+	server.conf = child_receive_config(&hello_slot);
+	server.slot = (int)hello_slot;
+	if (privsep_is_root()) {
+		privsep_lookup(server.conf->server_user, &pu);
+		privsep_check_chroot(server.conf->server_chroot);
+	}
+	if ((server.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	server_listen(&server);
+	server.parent = frame_chan_new(server.base, PROTO_FD_PARENT,
+	    PROTO_CHILD_MAX, server_parent_dispatch, server_parent_closed,
+	    &server, "parent");
+	if (server.parent == NULL)
+		fatal("parent channel");
+
+	(void)snprintf(title, sizeof(title), "server");
+	privsep_drop(title, privsep_is_root() ? &pu : NULL,
+	    server.conf->server_chroot);
+	server_set_nofile(server.conf);
+
+	signal(SIGPIPE, SIG_IGN);
+	ev_term = evsignal_new(server.base, SIGTERM, server_signal, NULL);
+	ev_int = evsignal_new(server.base, SIGINT, server_signal, NULL);
+	if (ev_term == NULL || ev_int == NULL ||
+	    evsignal_add(ev_term, NULL) == -1 ||
+	    evsignal_add(ev_int, NULL) == -1)
+		fatalx("evsignal_add");
+
+	http_init(&server);
+	if (frame_send(server.parent, MSG_READY, 0, -1, NULL, 0) == -1)
+		fatal("send ready");
+	log_debug("server %d ready", server.slot);
+	event_base_dispatch(server.base);
+	return 0;
+}
+
+static void
+server_listen(struct server *s)
+{
+	struct listen_addr	*la;
+	struct evconnlistener	*l;
+	int			 fd = PROTO_FD_LISTEN;
+
+	if ((s->http = evhttp_new(s->base)) == NULL)
+		fatalx("evhttp_new");
+	TAILQ_FOREACH(la, &s->conf->listens, entry) {
+		if (s->nlisten >= CONF_LISTEN_MAX)
+			fatalx("too many listen sockets");
+		if (evutil_make_socket_nonblocking(fd) == -1)
+			fatal("listen socket %d", fd);
+		l = evconnlistener_new(s->base, NULL, NULL,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+		if (l == NULL)
+			fatalx("evconnlistener_new on %s", la->host);
+		evconnlistener_set_error_cb(l, server_accept_error);
+		if (evhttp_bind_listener(s->http, l) == NULL)
+			fatalx("evhttp_bind_listener");
+		s->listeners[s->nlisten++] = l;
+		fd++;
+	}
+	s->accept_pause = evtimer_new(s->base, server_accept_resume, s);
+	if (s->accept_pause == NULL)
+		fatalx("evtimer_new");
+}
+
+/*
+ * Out of descriptors: stop accepting for a moment instead of spinning on
+ * a listen socket that stays readable.
+ */
+static void
+server_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct timeval	 tv = { 0, SERVER_ACCEPT_PAUSE_MS * 1000 };
+	int		 i, saved = errno;
+
+	if (saved != EMFILE && saved != ENFILE && saved != ENOBUFS &&
+	    saved != ENOMEM) {
+		log_debug("accept: %s", strerror(saved));
+		return;
+	}
+	log_warnx("accept: %s, pausing for %d ms", strerror(saved),
+	    SERVER_ACCEPT_PAUSE_MS);
+	for (i = 0; i < server.nlisten; i++)
+		evconnlistener_disable(server.listeners[i]);
+	evtimer_add(server.accept_pause, &tv);
+}
+
+static void
+server_accept_resume(evutil_socket_t fd, short ev, void *arg)
+{
+	struct server	*s = arg;
+	int		 i;
+
+	for (i = 0; i < s->nlisten; i++)
+		evconnlistener_enable(s->listeners[i]);
+}
+
+/*
+ * The connection cap: a worker cannot hold more descriptors than its
+ * connections plus a small reserve for its own files and channels.
+ */
+static void
+server_set_nofile(const struct tokend_config *conf)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	rl.rlim_cur = (rlim_t)conf->connections + SERVER_FD_RESERVE;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+		rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit RLIMIT_NOFILE");
+}
+
+static int
+server_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
+{
+	struct server	*s = arg;
+	struct frame_rd	 rd;
+	int		 fd;
+
+	frame_rd_init(&rd, f);
+	switch (f->hdr.type) {
+	case MSG_SERVER_KEYD:
+		if (frame_rd_end(&rd) == -1 ||
+		    (fd = frame_chan_takefd(chan)) == -1)
+			return -1;
+		server_keyd_attach(s, fd);
+		return 0;
+	case MSG_RELOAD:
+		server_reload(s, f);
+		return 0;
+	case MSG_SHUTDOWN:
+		event_base_loopbreak(s->base);
+		return 0;
+	default:
+		log_warnx("unexpected %s from the parent",
+		    msg_type_name(f->hdr.type));
+		return -1;
+	}
+}
+
+/* The parent is gone: nobody supervises us any more, so stop. */
+static void
+server_parent_closed(struct frame_chan *chan, void *arg)
+{
+	log_warnx("lost the parent, exiting");
+	exit(0);
+}
+
+/* A new channel to keyd (at start, or after keyd was restarted). */
+static void
+server_keyd_attach(struct server *s, int fd)
+{
+	if (s->keyd != NULL) {
+		server_pending_fail_all(s);
+		frame_chan_free(s->keyd);
+	}
+	s->keyd = frame_chan_new(s->base, fd, PROTO_KEYD_MAX,
+	    server_keyd_dispatch, server_keyd_closed, s, "keyd");
+	if (s->keyd == NULL)
+		fatal("keyd channel");
+	log_debug("server %d: channel to keyd attached", s->slot);
+}
+
+static void
+server_keyd_closed(struct frame_chan *chan, void *arg)
+{
+	struct server	*s = arg;
+
+	log_warnx("server %d: lost the channel to keyd", s->slot);
+	server_pending_fail_all(s);
+	frame_chan_free(s->keyd);
+	s->keyd = NULL;
+}
+
+/* Answers from keyd carry the id of the request they answer. */
+static int
+server_keyd_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
+{
+	struct server	*s = arg;
+	struct pending	*p;
+
+	switch (f->hdr.type) {
+	case MSG_HEALTH_RESULT:
+		break;
+	default:
+		log_warnx("unexpected %s from keyd",
+		    msg_type_name(f->hdr.type));
+		return -1;
+	}
+	TAILQ_FOREACH(p, &s->pending, entry)
+		if (p->id == f->hdr.id)
+			break;
+	if (p == NULL) {
+		/* Answered after its timeout: nobody waits for it. */
+		log_debug("late %s, id %u", msg_type_name(f->hdr.type),
+		    f->hdr.id);
+		return 0;
+	}
+	p->done(p, f);
+	server_pending_free(s, p);
+	return 0;
+}
+
+/*
+ * Send a request to keyd on behalf of an HTTP request; done() runs with
+ * the answer, or with NULL when keyd is unreachable or too slow.
+ */
+struct pending *
+server_keyd_request(struct server *s, struct evhttp_request *req,
+    uint32_t type, const void *data, size_t len,
+    void (*done)(struct pending *, struct frame *))
+{
+	struct pending	*p;
+	struct timeval	 tv;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		done(&(struct pending){ .req = req }, NULL);
+		return NULL;
+	}
+	p->id = ++s->next_id;
+	p->req = req;
+	p->done = done;
+	if (s->keyd == NULL ||
+	    frame_send(s->keyd, type, p->id, -1, data, len) == -1 ||
+	    (p->timer = evtimer_new(s->base, server_pending_timeout,
+	    p)) == NULL) {
+		done(p, NULL);
+		free(p);
+		return NULL;
+	}
+	tv.tv_sec = s->conf->keyd_timeout / 1000;
+	tv.tv_usec = (s->conf->keyd_timeout % 1000) * 1000;
+	evtimer_add(p->timer, &tv);
+	TAILQ_INSERT_TAIL(&s->pending, p, entry);
+	return p;
+}
+
+static void
+server_pending_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct pending	*p = arg;
+
+	log_warnx("server %d: keyd did not answer request %u in %d ms",
+	    server.slot, p->id, server.conf->keyd_timeout);
+	p->done(p, NULL);
+	server_pending_free(&server, p);
+}
+
+static void
+server_pending_free(struct server *s, struct pending *p)
+{
+	TAILQ_REMOVE(&s->pending, p, entry);
+	if (p->timer != NULL)
+		event_free(p->timer);
+	free(p);
+}
+
+static void
+server_pending_fail_all(struct server *s)
+{
+	struct pending	*p;
+
+	while ((p = TAILQ_FIRST(&s->pending)) != NULL) {
+		p->done(p, NULL);
+		server_pending_free(s, p);
+	}
+}
+
+static void
+server_reload(struct server *s, struct frame *f)
+{
+	struct tokend_config	*conf;
+	const char		*why = NULL;
+
+	if ((conf = child_config_from_frame(f)) == NULL) {
+		why = "bad configuration from the parent";
+		log_warnx("server %d: %s", s->slot, why);
+	} else {
+		config_free(s->conf);
+		s->conf = conf;
+		http_apply_limits(s);
+		server_set_nofile(conf);
+		log_debug("server %d: configuration reloaded", s->slot);
+	}
+	child_reload_done(s->parent, why);
+}
+
+static void
+server_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	log_debug("server %d: signal %d, exiting", server.slot, (int)sig);
+	exit(0);
+}

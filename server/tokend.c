@@ -1,0 +1,744 @@
+/*
+ * tokend's parent: reads the configuration, opens the listen and control
+ * sockets, starts keyd and the workers with fork and exec, supervises
+ * them and reloads on SIGHUP.  It never parses client input.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "proto.h"
+#include "tokend.h"
+
+static void	 usage(void) __attribute__((__noreturn__));
+static void	 parent_open_listeners(void);
+static void	 parent_open_control(void);
+static void	 parent_start(struct child *);
+static void	 parent_started(struct child *, pid_t, int);
+static void	 parent_send_config(struct child *, uint32_t);
+static void	 parent_link(struct child *);
+static void	 parent_link_all(void);
+static void	 parent_sigchld(void);
+static void	 parent_child_exited(struct child *, int);
+static void	 parent_schedule(struct child *);
+static void	 parent_respawn_cb(evutil_socket_t, short, void *);
+static int	 parent_dispatch(struct frame_chan *, struct frame *, void *);
+static void	 parent_child_closed(struct frame_chan *, void *);
+static int	 parent_reload(char *, size_t);
+static void	 parent_shutdown(void);
+static void	 parent_kill_cb(evutil_socket_t, short, void *);
+static void	 parent_signal(evutil_socket_t, short, void *);
+static void	 control_accept(evutil_socket_t, short, void *);
+static int	 control_dispatch(struct frame_chan *, struct frame *, void *);
+static void	 control_closed(struct frame_chan *, void *);
+static void	 control_status(char *, size_t);
+static struct child *parent_find(pid_t);
+static const char *child_name(const struct child *);
+static int	 elapsed_ms(const struct timespec *);
+static int	 self_path(const char *, char *, size_t);
+
+static struct {
+	struct tokend_config	*conf;
+	const char		*conffile;
+	char			 self[PATH_MAX];
+	int			 foreground;
+	int			 verbose;
+	struct event_base	*base;
+	int			 listenfds[CONF_LISTEN_MAX];
+	int			 nlisten;
+	int			 controlfd;
+	struct event		*ev_control;
+	struct child		 keyd;
+	struct child		*servers;
+	int			 nservers;
+	int			 stopping;
+	struct event		*ev_kill;
+} parent;
+
+static void
+usage(void)
+{
+	extern char	*__progname;
+
+	fprintf(stderr, "usage: %s [-dnv] [-D macro=value] [-f file]\n",
+	    __progname);
+	exit(1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct event	*sigs[5];
+	const int	 signums[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	const char	*role = NULL;
+	int		 ch, checkonly = 0, slot = 0;
+	size_t		 i;
+
+	privsep_title_init(argc, argv);
+	log_init(1, LOG_DAEMON);
+	log_procinit("parent");
+	parent.conffile = CONF_FILE_DEFAULT;
+	while ((ch = getopt(argc, argv, "dD:f:I:nP:v")) != -1) {
+		switch (ch) {
+		case 'd':
+			parent.foreground = 1;
+			break;
+		case 'D':
+			if (cmdline_symset(optarg) == -1)
+				fatalx("could not parse macro definition %s",
+				    optarg);
+			break;
+		case 'f':
+			parent.conffile = optarg;
+			break;
+		case 'I':
+			slot = atoi(optarg);
+			break;
+		case 'n':
+			checkonly = 1;
+			break;
+		case 'P':
+			role = optarg;
+			break;
+		case 'v':
+			parent.verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc != optind)
+		usage();
+	log_setverbose(parent.verbose);
+	if (role != NULL) {
+		if (strcmp(role, "server") != 0)
+			fatalx("unknown role %s", role);
+		log_init(parent.foreground, LOG_DAEMON);
+		return server_main(slot, parent.verbose);
+	}
+
+	if ((parent.conf = parse_config(parent.conffile)) == NULL)
+		exit(1);
+	if (checkonly) {
+		fprintf(stderr, "configuration OK\n");
+		exit(0);
+	}
+	if (!privsep_is_root())
+		log_warnx("not started as root: running without chroot "
+		    "and without changing user");
+	else {
+		struct privsep_user	 pu;
+
+		privsep_lookup(parent.conf->server_user, &pu);
+		privsep_lookup(parent.conf->keyd_user, &pu);
+		privsep_check_chroot(parent.conf->server_chroot);
+		privsep_check_chroot(parent.conf->keyd_chroot);
+	}
+	if (self_path(argv[0], parent.self, sizeof(parent.self)) == -1)
+		fatal("cannot find my own executable");
+
+	parent_open_listeners();
+	parent_open_control();
+	if (!parent.foreground) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_init(0, LOG_DAEMON);
+	}
+	log_procinit("parent");
+	setproctitle("%s", "parent");
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((parent.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++) {
+		sigs[i] = evsignal_new(parent.base, signums[i],
+		    parent_signal, NULL);
+		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
+			fatalx("evsignal_add");
+	}
+	parent.ev_control = event_new(parent.base, parent.controlfd,
+	    EV_READ | EV_PERSIST, control_accept, NULL);
+	if (parent.ev_control == NULL ||
+	    event_add(parent.ev_control, NULL) == -1)
+		fatalx("control event");
+
+	parent.keyd.role = ROLE_KEYD;
+	parent.keyd.slot = -1;
+	parent.nservers = parent.conf->prefork;
+	if ((parent.servers = calloc(parent.nservers,
+	    sizeof(*parent.servers))) == NULL)
+		fatal("calloc");
+	parent_start(&parent.keyd);
+	for (ch = 0; ch < parent.nservers; ch++) {
+		parent.servers[ch].role = ROLE_SERVER;
+		parent.servers[ch].slot = ch;
+		parent_start(&parent.servers[ch]);
+	}
+	parent_link_all();
+	log_info("started: keyd and %d servers", parent.nservers);
+
+	event_base_dispatch(parent.base);
+	return 0;
+}
+
+/* Where tokend lives, so that workers are started from the same binary. */
+static int
+self_path(const char *argv0, char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	if ((n = readlink("/proc/self/exe", buf, len - 1)) != -1) {
+		buf[n] = '\0';
+		return 0;
+	}
+	if (strchr(argv0, '/') == NULL || len < PATH_MAX)
+		return -1;
+	return realpath(argv0, buf) == NULL ? -1 : 0;
+}
+
+static void
+parent_open_listeners(void)
+{
+	struct listen_addr	*la;
+	int			 fd, on = 1;
+
+	TAILQ_FOREACH(la, &parent.conf->listens, entry) {
+		fd = socket(la->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			fatal("socket");
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1)
+			fatal("SO_REUSEADDR");
+		if (la->ss.ss_family == AF_INET6 && setsockopt(fd,
+		    IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
+			fatal("IPV6_V6ONLY");
+		if (bind(fd, (struct sockaddr *)&la->ss, la->sslen) == -1)
+			fatal("bind %s port %d", la->host, la->port);
+		if (listen(fd, 1024) == -1)
+			fatal("listen %s port %d", la->host, la->port);
+		parent.listenfds[parent.nlisten++] = fd;
+		log_debug("listening on %s port %d", la->host, la->port);
+	}
+}
+
+/* The control socket: tokenctl talks to the parent through it. */
+static void
+parent_open_control(void)
+{
+	struct sockaddr_un	 sun;
+	mode_t			 old;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, parent.conf->control,
+	    sizeof(sun.sun_path)) >= sizeof(sun.sun_path))
+		fatalx("control socket path too long");
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		fatal("control socket");
+	if (unlink(sun.sun_path) == -1 && errno != ENOENT)
+		fatal("unlink %s", sun.sun_path);
+	old = umask(077);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s", sun.sun_path);
+	umask(old);
+	if (listen(fd, 8) == -1)
+		fatal("listen %s", sun.sun_path);
+	parent.controlfd = fd;
+}
+
+static void
+parent_start(struct child *c)
+{
+	char	*argv[8];
+	int	 argc = 0, sp[2];
+	char	 slot[16];
+	pid_t	 pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		fatal("socketpair");
+	if (c->role == ROLE_KEYD) {
+		argv[argc++] = "keyd";
+	} else {
+		(void)snprintf(slot, sizeof(slot), "%d", c->slot);
+		argv[argc++] = "tokend";
+		argv[argc++] = "-P";
+		argv[argc++] = "server";
+		argv[argc++] = "-I";
+		argv[argc++] = slot;
+	}
+	if (parent.foreground)
+		argv[argc++] = "-d";
+	if (parent.verbose)
+		argv[argc++] = "-v";
+	argv[argc] = NULL;
+	if (c->role == ROLE_KEYD)
+		pid = privsep_exec(parent.conf->keyd_program, argv, sp[1],
+		    NULL, 0);
+	else
+		pid = privsep_exec(parent.self, argv, sp[1],
+		    parent.listenfds, parent.nlisten);
+	close(sp[1]);
+	if (pid == -1) {
+		log_warn("fork");
+		close(sp[0]);
+		parent_schedule(c);
+		return;
+	}
+	parent_started(c, pid, sp[0]);
+}
+
+static void
+parent_started(struct child *c, pid_t pid, int fd)
+{
+	c->pid = pid;
+	c->generation++;
+	c->ready = 0;
+	clock_gettime(CLOCK_MONOTONIC, &c->started);
+	c->chan = frame_chan_new(parent.base, fd, PROTO_CHILD_MAX,
+	    parent_dispatch, parent_child_closed, c, c->role == ROLE_KEYD ?
+	    "keyd" : "server");
+	if (c->chan == NULL)
+		fatal("frame_chan_new");
+	log_debug("%s started, pid %d", child_name(c), (int)pid);
+	parent_send_config(c, MSG_CONFIG);
+}
+
+static void
+parent_send_config(struct child *c, uint32_t type)
+{
+	struct frame_buf	 fb;
+	char			*json;
+
+	if ((json = config_to_json(parent.conf)) == NULL)
+		fatalx("config_to_json");
+	if (type == MSG_CONFIG) {
+		frame_buf_init(&fb, 64);
+		frame_buf_u32(&fb, PROTO_VERSION);
+		frame_buf_u32(&fb, c->slot < 0 ? 0 : (uint32_t)c->slot);
+		frame_buf_u32(&fb, c->generation);
+		if (frame_send_buf(c->chan, MSG_HELLO, 0, -1, &fb) == -1)
+			log_warn("send hello");
+		frame_buf_free(&fb);
+	}
+	frame_buf_init(&fb, PROTO_CHILD_MAX);
+	frame_buf_str(&fb, json);
+	if (frame_send_buf(c->chan, type, 0, -1, &fb) == -1)
+		log_warnx("cannot send the configuration (%zu bytes)",
+		    strlen(json));
+	frame_buf_free(&fb);
+	free(json);
+}
+
+/*
+ * Give a worker its own channel to keyd: one socketpair, one end to
+ * each side.  keyd learns which slot and generation the end belongs to.
+ */
+static void
+parent_link(struct child *c)
+{
+	struct frame_buf	 fb;
+	int			 sp[2];
+
+	if (parent.keyd.chan == NULL || c->chan == NULL)
+		return;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("socketpair");
+		return;
+	}
+	frame_buf_init(&fb, 16);
+	frame_buf_u32(&fb, (uint32_t)c->slot);
+	frame_buf_u32(&fb, c->generation);
+	frame_buf_u32(&fb, (uint32_t)c->pid);
+	if (frame_send_buf(parent.keyd.chan, MSG_KEYD_CHANNEL, 0, sp[0],
+	    &fb) == -1) {
+		log_warn("send keyd channel");
+		close(sp[0]);
+	}
+	frame_buf_free(&fb);
+	if (frame_send(c->chan, MSG_SERVER_KEYD, 0, sp[1], NULL, 0) == -1) {
+		log_warn("send server channel");
+		close(sp[1]);
+	}
+}
+
+static void
+parent_link_all(void)
+{
+	int	 i;
+
+	for (i = 0; i < parent.nservers; i++)
+		parent_link(&parent.servers[i]);
+}
+
+static struct child *
+parent_find(pid_t pid)
+{
+	int	 i;
+
+	if (parent.keyd.pid == pid)
+		return &parent.keyd;
+	for (i = 0; i < parent.nservers; i++)
+		if (parent.servers[i].pid == pid)
+			return &parent.servers[i];
+	return NULL;
+}
+
+static void
+parent_sigchld(void)
+{
+	struct child	*c;
+	pid_t		 pid;
+	int		 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((c = parent_find(pid)) != NULL)
+			parent_child_exited(c, status);
+	}
+}
+
+static void
+parent_child_exited(struct child *c, int status)
+{
+	if (WIFSIGNALED(status))
+		log_warnx("%s (pid %d) killed by signal %d", child_name(c),
+		    (int)c->pid, WTERMSIG(status));
+	else if (!parent.stopping || WEXITSTATUS(status) != 0)
+		log_warnx("%s (pid %d) exited with status %d", child_name(c),
+		    (int)c->pid, WEXITSTATUS(status));
+	c->pid = 0;
+	if (c->chan != NULL) {
+		frame_chan_free(c->chan);
+		c->chan = NULL;
+	}
+	if (parent.stopping) {
+		parent_shutdown();
+		return;
+	}
+	if (c->role == ROLE_SERVER && parent.keyd.chan != NULL) {
+		struct frame_buf	 fb;
+
+		frame_buf_init(&fb, 16);
+		frame_buf_u32(&fb, (uint32_t)c->slot);
+		frame_buf_u32(&fb, c->generation);
+		(void)frame_send_buf(parent.keyd.chan, MSG_KEYD_DROP, 0, -1,
+		    &fb);
+		frame_buf_free(&fb);
+	}
+	parent_schedule(c);
+}
+
+/* Respawn with a back-off that doubles while a child keeps dying young. */
+static void
+parent_schedule(struct child *c)
+{
+	struct timeval	 tv;
+
+	if (c->backoff_ms == 0 ||
+	    elapsed_ms(&c->started) > TOKEND_STABLE_SEC * 1000)
+		c->backoff_ms = TOKEND_BACKOFF_MIN_MS;
+	else if ((c->backoff_ms *= 2) > TOKEND_BACKOFF_MAX_MS)
+		c->backoff_ms = TOKEND_BACKOFF_MAX_MS;
+	if (c->respawn == NULL &&
+	    (c->respawn = evtimer_new(parent.base, parent_respawn_cb,
+	    c)) == NULL)
+		fatalx("evtimer_new");
+	tv.tv_sec = c->backoff_ms / 1000;
+	tv.tv_usec = (c->backoff_ms % 1000) * 1000;
+	evtimer_add(c->respawn, &tv);
+	log_info("restarting %s in %d ms", child_name(c), c->backoff_ms);
+}
+
+static void
+parent_respawn_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct child	*c = arg;
+
+	if (parent.stopping || c->pid != 0)
+		return;
+	parent_start(c);
+	if (c->pid == 0)
+		return;
+	if (c->role == ROLE_KEYD)
+		parent_link_all();
+	else
+		parent_link(c);
+}
+
+/* "keyd" or "server N", for logs. */
+static const char *
+child_name(const struct child *c)
+{
+	static char	 name[32];
+
+	if (c->role == ROLE_KEYD)
+		return "keyd";
+	(void)snprintf(name, sizeof(name), "server %d", c->slot);
+	return name;
+}
+
+static int
+elapsed_ms(const struct timespec *since)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int)((now.tv_sec - since->tv_sec) * 1000 +
+	    (now.tv_nsec - since->tv_nsec) / 1000000);
+}
+
+/* Children only tell the parent that they are ready or reloaded. */
+static int
+parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
+{
+	struct child	*c = arg;
+	struct frame_rd	 rd;
+	uint32_t	 ok;
+	char		 reason[256];
+
+	frame_rd_init(&rd, f);
+	switch (f->hdr.type) {
+	case MSG_READY:
+		if (frame_rd_end(&rd) == -1)
+			return -1;
+		c->ready = 1;
+		log_debug("%s ready", child_name(c));
+		return 0;
+	case MSG_RELOAD_DONE:
+		if (frame_rd_u32(&rd, &ok) == -1 ||
+		    frame_rd_str(&rd, reason, sizeof(reason)) == -1 ||
+		    frame_rd_end(&rd) == -1)
+			return -1;
+		if (ok != 0)
+			log_warnx("%s could not apply the reload: %s",
+			    child_name(c), reason);
+		return 0;
+	default:
+		log_warnx("unexpected %s from child pid %d",
+		    msg_type_name(f->hdr.type), (int)c->pid);
+		return -1;
+	}
+}
+
+/*
+ * A child's channel failed.  Its exit will be seen through SIGCHLD; a
+ * child that talks nonsense is killed so that it is replaced.
+ */
+static void
+parent_child_closed(struct frame_chan *chan, void *arg)
+{
+	struct child	*c = arg;
+
+	if (c->pid != 0 && !parent.stopping)
+		(void)kill(c->pid, SIGKILL);
+	frame_chan_free(c->chan);
+	c->chan = NULL;
+}
+
+static int
+parent_reload(char *why, size_t whylen)
+{
+	struct tokend_config	*conf;
+	char			 setting[128];
+	int			 i;
+
+	log_info("reloading %s", parent.conffile);
+	if ((conf = parse_config(parent.conffile)) == NULL) {
+		(void)strlcpy(why, "configuration has errors, keeping the "
+		    "old one", whylen);
+		log_warnx("reload failed: %s", why);
+		return -1;
+	}
+	if (config_restart_needed(parent.conf, conf, setting,
+	    sizeof(setting))) {
+		(void)snprintf(why, whylen, "reload refused: %s changed, "
+		    "restart tokend to apply it", setting);
+		log_warnx("%s", why);
+		config_free(conf);
+		return -1;
+	}
+	config_free(parent.conf);
+	parent.conf = conf;
+	if (parent.keyd.chan != NULL)
+		parent_send_config(&parent.keyd, MSG_RELOAD);
+	for (i = 0; i < parent.nservers; i++)
+		if (parent.servers[i].chan != NULL)
+			parent_send_config(&parent.servers[i], MSG_RELOAD);
+	(void)strlcpy(why, "configuration reloaded", whylen);
+	log_info("%s", why);
+	return 0;
+}
+
+/* Stop every child: SIGTERM now, SIGKILL after a grace period. */
+static void
+parent_shutdown(void)
+{
+	struct timeval	 tv;
+	int		 i, alive = 0;
+
+	if (!parent.stopping) {
+		parent.stopping = 1;
+		tv.tv_sec = TOKEND_STOP_GRACE_MS / 1000;
+		tv.tv_usec = (TOKEND_STOP_GRACE_MS % 1000) * 1000;
+		parent.ev_kill = evtimer_new(parent.base, parent_kill_cb,
+		    NULL);
+		if (parent.ev_kill != NULL)
+			evtimer_add(parent.ev_kill, &tv);
+		if (parent.keyd.pid != 0)
+			(void)kill(parent.keyd.pid, SIGTERM);
+		for (i = 0; i < parent.nservers; i++)
+			if (parent.servers[i].pid != 0)
+				(void)kill(parent.servers[i].pid, SIGTERM);
+	}
+	alive = parent.keyd.pid != 0;
+	for (i = 0; i < parent.nservers; i++)
+		alive += parent.servers[i].pid != 0;
+	if (alive == 0) {
+		(void)unlink(parent.conf->control);
+		log_info("stopped");
+		exit(0);
+	}
+}
+
+static void
+parent_kill_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	int	 i, status;
+
+	log_warnx("children still running after %d ms, killing them",
+	    TOKEND_STOP_GRACE_MS);
+	if (parent.keyd.pid != 0) {
+		(void)kill(parent.keyd.pid, SIGKILL);
+		(void)waitpid(parent.keyd.pid, &status, 0);
+	}
+	for (i = 0; i < parent.nservers; i++) {
+		if (parent.servers[i].pid == 0)
+			continue;
+		(void)kill(parent.servers[i].pid, SIGKILL);
+		(void)waitpid(parent.servers[i].pid, &status, 0);
+	}
+	(void)unlink(parent.conf->control);
+	exit(0);
+}
+
+static void
+parent_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	char	 why[256];
+
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("received signal %d, stopping", (int)sig);
+		parent_shutdown();
+		break;
+	case SIGHUP:
+		(void)parent_reload(why, sizeof(why));
+		break;
+	case SIGCHLD:
+		parent_sigchld();
+		break;
+	}
+}
+
+static void
+control_accept(evutil_socket_t lfd, short ev, void *arg)
+{
+	struct frame_chan	*chan;
+	uid_t			 uid;
+	gid_t			 gid;
+	int			 fd;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
+	    -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("control accept");
+		return;
+	}
+	if (getpeereid(fd, &uid, &gid) == -1 ||
+	    (uid != 0 && uid != geteuid())) {
+		log_warnx("control connection from uid %d refused", (int)uid);
+		close(fd);
+		return;
+	}
+	chan = frame_chan_new(parent.base, fd, PROTO_CTL_MAX,
+	    control_dispatch, control_closed, NULL, "control");
+	if (chan == NULL) {
+		log_warn("control channel");
+		close(fd);
+	}
+}
+
+static int
+control_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
+{
+	struct frame_rd		 rd;
+	struct frame_buf	 fb;
+	char			 text[2048];
+	uint32_t		 status = 0;
+
+	frame_rd_init(&rd, f);
+	if (frame_rd_end(&rd) == -1)
+		return -1;
+	switch (f->hdr.type) {
+	case MSG_CTL_RELOAD:
+		status = parent_reload(text, sizeof(text)) == -1;
+		break;
+	case MSG_CTL_STATUS:
+		control_status(text, sizeof(text));
+		break;
+	default:
+		log_warnx("unexpected %s on the control socket",
+		    msg_type_name(f->hdr.type));
+		return -1;
+	}
+	frame_buf_init(&fb, PROTO_CTL_MAX);
+	frame_buf_u32(&fb, status);
+	frame_buf_str(&fb, text);
+	(void)frame_send_buf(chan, MSG_CTL_RESULT, f->hdr.id, -1, &fb);
+	frame_buf_free(&fb);
+	return 0;
+}
+
+static void
+control_closed(struct frame_chan *chan, void *arg)
+{
+	frame_chan_free(chan);
+}
+
+static void
+control_status(char *buf, size_t len)
+{
+	char	 line[128];
+	int	 i;
+
+	(void)snprintf(buf, len, "parent pid %d\nkeyd pid %d%s\n",
+	    (int)getpid(), (int)parent.keyd.pid,
+	    parent.keyd.ready ? "" : " (starting)");
+	for (i = 0; i < parent.nservers; i++) {
+		(void)snprintf(line, sizeof(line), "server %d pid %d%s\n", i,
+		    (int)parent.servers[i].pid, parent.servers[i].ready ?
+		    "" : " (starting)");
+		(void)strlcat(buf, line, len);
+	}
+}

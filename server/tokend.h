@@ -1,0 +1,81 @@
+/*
+ * tokend: the parent (tokend.c) and the HTTP workers (server.c, http.c).
+ */
+#ifndef TOKEND_H
+#define TOKEND_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stdint.h>
+
+#include "config.h"
+#include "frame.h"
+#include "privsep.h"
+
+/* Defaults */
+#define TOKEND_BACKOFF_MIN_MS	100	/* first respawn delay */
+#define TOKEND_BACKOFF_MAX_MS	10000	/* crash-loop ceiling */
+#define TOKEND_STABLE_SEC	10	/* a child this old resets its back-off */
+#define TOKEND_STOP_GRACE_MS	4000	/* SIGTERM, then SIGKILL */
+#define SERVER_FD_RESERVE	64	/* descriptors beyond connections */
+#define SERVER_ACCEPT_PAUSE_MS	100	/* on EMFILE */
+
+enum proc_role {
+	ROLE_PARENT,
+	ROLE_SERVER,
+	ROLE_KEYD,
+};
+
+/* The parent's view of one child process. */
+struct child {
+	enum proc_role		 role;
+	int			 slot;		/* worker index */
+	uint32_t		 generation;	/* bumps on every respawn */
+	pid_t			 pid;
+	struct frame_chan	*chan;
+	struct event		*respawn;
+	struct timespec		 started;
+	int			 backoff_ms;
+	int			 ready;
+};
+
+/* A worker's request waiting for keyd. */
+struct pending {
+	TAILQ_ENTRY(pending)	 entry;
+	uint32_t		 id;
+	struct evhttp_request	*req;
+	struct event		*timer;
+	void			(*done)(struct pending *,
+				    struct frame *);
+};
+TAILQ_HEAD(pending_list, pending);
+
+/* The worker's state. */
+struct server {
+	struct tokend_config	*conf;
+	struct event_base	*base;
+	struct evhttp		*http;
+	struct frame_chan	*parent;
+	struct frame_chan	*keyd;
+	struct pending_list	 pending;
+	uint32_t		 next_id;
+	int			 slot;
+	int			 nlisten;
+	struct evconnlistener	*listeners[CONF_LISTEN_MAX];
+	struct event		*accept_pause;
+};
+
+/* server.c */
+int		 server_main(int, int);
+struct pending	*server_keyd_request(struct server *, struct evhttp_request *,
+		    uint32_t, const void *, size_t,
+		    void (*)(struct pending *, struct frame *));
+
+/* http.c */
+void		 http_init(struct server *);
+void		 http_apply_limits(struct server *);
+void		 http_error(struct evhttp_request *, int, const char *,
+		    const char *);
+
+#endif /* TOKEND_H */
