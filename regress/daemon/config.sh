@@ -1,0 +1,48 @@
+#!/bin/bash
+# tokend -n: "configuration OK" or every error with file and line.
+. "$(dirname "$0")/../lib.sh"
+td_init
+td_conf
+
+out=$("$TOKEND" -n -f "$T/tokend.conf" 2>&1); rc=$?
+[ $rc -eq 0 ] && [ "$out" = "configuration OK" ] && ok config_n_ok ||
+    fail config_n_ok "$rc $out"
+
+printf 'prefork 0x\nbogus keyword\nlisten on 127.0.0.1 port 99999\n' > "$T/bad.conf"
+chmod 600 "$T/bad.conf"
+out=$("$TOKEND" -n -f "$T/bad.conf" 2>&1); rc=$?
+[ $rc -eq 1 ] && ok config_n_bad_exit || fail config_n_bad_exit "$rc"
+n=$(echo "$out" | grep -c "bad.conf:[0-9]")
+[ "$n" -ge 3 ] && ok config_n_all_errors || fail config_n_all_errors "$out"
+echo "$out" | grep -q "bad.conf:2:" && ok config_n_line_numbers ||
+    fail config_n_line_numbers "$out"
+echo "$out" | grep -q "configuration OK" && fail config_n_no_ok ||
+    ok config_n_no_ok
+
+printf 'p = "%s"\nlisten on 127.0.0.1 port $p\n' 8055 > "$T/macro.conf"
+chmod 600 "$T/macro.conf"
+out=$("$TOKEND" -n -D p=9000 -f "$T/macro.conf" 2>&1)
+[ "$out" = "configuration OK" ] && ok config_n_macro_D || fail config_n_macro_D "$out"
+
+out=$("$TOKEND" -n -f "$T/missing.conf" 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q missing.conf && ok config_n_missing_file ||
+    fail config_n_missing_file "$rc $out"
+
+cp "$T/tokend.conf" "$T/gw.conf"
+chmod 620 "$T/gw.conf"
+out=$("$TOKEND" -n -f "$T/gw.conf" 2>&1); rc=$?
+[ $rc -eq 1 ] && ok config_n_group_writable || fail config_n_group_writable "$rc $out"
+
+printf 'include "%s"\nprefork 3\n' "$T/tokend.conf" > "$T/inc.conf"
+chmod 600 "$T/inc.conf"
+out=$("$TOKEND" -n -f "$T/inc.conf" 2>&1)
+[ "$out" = "configuration OK" ] && ok config_n_include || fail config_n_include "$out"
+
+out=$("$TOKEND" -x 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q usage && ok config_usage ||
+    fail config_usage "$rc $out"
+
+# A daemon refuses to start on a bad file, and says why.
+"$TOKEND" -d -f "$T/bad.conf" > "$T/log" 2>&1; rc=$?
+[ $rc -eq 1 ] && grep -q "bad.conf:1:" "$T/log" && ok config_start_refused ||
+    fail config_start_refused "$rc"

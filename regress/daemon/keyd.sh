@@ -1,0 +1,86 @@
+#!/bin/bash
+# keyd: the secret and the database it creates, health when keyd stalls
+# or dies, and the secrets it refuses.
+. "$(dirname "$0")/../lib.sh"
+td_init
+td_conf 'timeout {' '	keyd 300ms' '}'
+td_start || { fail keyd_start "$(tail -5 $T/log)"; exit 1; }
+
+[ "$(stat -c %a "$T/secret")" = 600 ] && ok keyd_secret_mode ||
+    fail keyd_secret_mode "$(stat -c %a "$T/secret")"
+[ "$(stat -c %s "$T/secret")" -eq 32 ] && ok keyd_secret_size ||
+    fail keyd_secret_size
+[ "$(stat -c %a "$T/keyd/db/credentials.db")" = 600 ] && ok keyd_db_mode ||
+    fail keyd_db_mode "$(stat -c %a "$T/keyd/db/credentials.db")"
+if command -v sqlite3 >/dev/null; then
+	v=$(sqlite3 "file:$T/keyd/db/credentials.db?mode=ro" 'PRAGMA user_version' 2>&1)
+	[ "$v" = 1 ] && ok keyd_db_schema || fail keyd_db_schema "$v"
+	j=$(sqlite3 "file:$T/keyd/db/credentials.db?mode=ro" 'PRAGMA journal_mode' 2>&1)
+	[ "$j" = wal ] && ok keyd_db_wal || fail keyd_db_wal "$j"
+else
+	skip keyd_db_schema "sqlite3 not installed"
+fi
+
+k=$(td_keyd)
+kill -STOP "$k"
+r=$(http GET /server/health)
+[ "$r" = '503 {"status":"error"}' ] && ok keyd_stalled_health_503 ||
+    fail keyd_stalled_health_503 "$r"
+[ "$(curl -s -m 2 "$URL/server/ping")" = pong ] && ok keyd_stalled_ping_ok ||
+    fail keyd_stalled_ping_ok
+kill -CONT "$k"
+r=$(http GET /server/health)
+[ "$r" = '200 {"status":"ok"}' ] && ok keyd_resumed_health_ok ||
+    fail keyd_resumed_health_ok "$r"
+
+kill -9 "$k"
+r=$(http GET /server/health)
+case "$r" in
+"503 "*|"200 "*) ok keyd_killed_no_hang ;;
+*) fail keyd_killed_no_hang "$r" ;;
+esac
+if td_until '[ -n "$(td_keyd)" ] && [ "$(td_keyd)" != "$k" ] &&
+    [ "$(curl -s -m 1 $URL/server/health)" = "{\"status\":\"ok\"}" ]' 80
+then ok keyd_restarted_workers_reconnected
+else fail keyd_restarted_workers_reconnected "$(tail -3 $T/log)"
+fi
+# Every worker got its new channel: ask enough times to hit each one.
+bad=0
+for i in $(seq 1 20); do
+	[ "$(curl -s -m 2 "$URL/server/health")" = '{"status":"ok"}' ] ||
+	    bad=$((bad + 1))
+done
+[ $bad -eq 0 ] && ok keyd_all_workers_reconnected ||
+    fail keyd_all_workers_reconnected "$bad failed"
+kill -TERM "$TD_PID"; wait "$TD_PID"
+
+# Secrets keyd must refuse.  The parent's check comes first...
+chmod 644 "$T/secret"
+out=$("$TOKEND" -n -f "$T/tokend.conf" 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "$T/secret" &&
+    ok keyd_conf_refuses_readable_secret ||
+    fail keyd_conf_refuses_readable_secret "$rc $out"
+# ...and keyd checks again whenever it starts.
+chmod 600 "$T/secret"
+td_start || fail keyd_restart "$(tail -3 $T/log)"
+chmod 644 "$T/secret"
+kill -9 "$(td_keyd)"
+td_until 'grep -q "accessible by group or others" "$T/log"' 50 &&
+    ok keyd_refuses_readable_secret || fail keyd_refuses_readable_secret
+r=$(http GET /server/health)
+[ "$r" = '503 {"status":"error"}' ] && ok keyd_refused_health_503 ||
+    fail keyd_refused_health_503 "$r"
+chmod 600 "$T/secret"
+td_until '[ "$(curl -s -m 1 $URL/server/health)" = "{\"status\":\"ok\"}" ]' 150 &&
+    ok keyd_recovers_after_fix || fail keyd_recovers_after_fix
+kill -TERM "$TD_PID"; wait "$TD_PID"
+
+rm -f "$T/secret"
+head -c 16 /dev/urandom > "$T/secret"
+chmod 600 "$T/secret"
+is_root && chown _tokend_keyd "$T/secret"
+: > "$T/log"
+td_start
+td_until 'grep -q "shorter than 32 bytes" "$T/log"' 50 &&
+    ok keyd_refuses_short_secret || fail keyd_refuses_short_secret
+kill -TERM "$TD_PID"; wait "$TD_PID"
