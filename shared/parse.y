@@ -62,7 +62,7 @@ struct macro {
 	TAILQ_ENTRY(macro)	 entry;
 	char			*name;
 	char			*value;
-	int			 cmdline;	/* -D: the file cannot override */
+	int			 cmdline;	/* from -D: beats the file */
 };
 
 /* What the lexer returned last, so that syntax errors can say more. */
@@ -121,12 +121,12 @@ static void	 set_user(const char *, char *, const char *);
 static void	 set_path(const char *, char *, const char *);
 %}
 
-%token			INCLUDE LISTEN ON PORT PREFORK USER CHROOT KEYD PROGRAM
-%token			DATABASE SECRET CONTROL SOCKET LIMITS HEADERSIZE BODYSIZE
-%token			CONNECTIONS TIMEOUT REQUEST
-%token			ERROR
-%token	<v.string>	STRING
-%type	<v.number>	port
+%token	INCLUDE LISTEN ON PORT PREFORK USER CHROOT KEYD PROGRAM
+%token	DATABASE SECRET CONTROL SOCKET LIMITS HEADERSIZE BODYSIZE
+%token	CONNECTIONS TIMEOUT REQUEST
+%token	ERROR
+%token	<v.string> STRING
+%type	<v.number> port
 
 %%
 

@@ -126,7 +126,8 @@ logged(const char *file, int line, const char *what)
 
 	(void)snprintf(prefix, sizeof(prefix), "%s:%d: ", file, line);
 	for (p = errbuf; (p = strstr(p, prefix)) != NULL; p++) {
-		eol = strchrnul(p, '\n');
+		if ((eol = strchr(p, '\n')) == NULL)
+			eol = p + strlen(p);
 		p = strstr(p, what);
 		if (p != NULL && p < eol)
 			return 1;
@@ -245,7 +246,7 @@ static const char full_conf[] =
     "\tchroot \"/srv/keyd\"\n"
     "\tprogram \"/opt/tokend/keyd\"\n"
     "\tdatabase \"/srv/keyd/db/c.db\"\n"
-    "\tsecret \"/etc/tokend/nosuch-secret\"\n"
+    "\tsecret \"/nonexistent/secret\"\n"
     "}\n"
     "control socket \"/run/tokend.sock\"\n"
     "limits {\n"
@@ -284,7 +285,7 @@ test_full(void)
 	    strcmp(conf->keyd_chroot, "/srv/keyd") == 0 &&
 	    strcmp(conf->keyd_program, "/opt/tokend/keyd") == 0 &&
 	    strcmp(conf->database, "/srv/keyd/db/c.db") == 0 &&
-	    strcmp(conf->secret, "/etc/tokend/nosuch-secret") == 0 &&
+	    strcmp(conf->secret, "/nonexistent/secret") == 0 &&
 	    strcmp(conf->control, "/run/tokend.sock") == 0);
 	CHECK("full: limits and timeouts",
 	    conf->header_max == 16384 && conf->body_max == 2 * 1024 * 1024 &&
