@@ -25,6 +25,29 @@
 #define KEYD_FROM_PARENT	0x1
 #define KEYD_FROM_SERVER	0x2
 
+#define STORE_ID_MAX		36
+#define STORE_EMAIL_MAX		254
+#define STORE_PHC_MAX		512
+#define STORE_HASH_LEN		32	/* SHA-256 of refresh and static tokens */
+
+/* What keyd needs of a user to authenticate it. */
+struct store_user {
+	char		 id[STORE_ID_MAX + 1];
+	char		 email[STORE_EMAIL_MAX + 1];
+	char		 password[STORE_PHC_MAX + 1];	/* "" when none */
+	char		 status[16];
+	char		 role[STORE_ID_MAX + 1];	/* "" when none */
+	int		 has_tfa;
+};
+
+/* A session row, found by the hash of its refresh token. */
+struct store_session {
+	char		 user_id[STORE_ID_MAX + 1];
+	int64_t		 expires;	/* ms since the epoch */
+	int		 has_next;
+	uint8_t		 next_hash[STORE_HASH_LEN];
+};
+
 struct keyd_secret {
 	uint8_t		*key;
 	size_t		 len;
@@ -50,10 +73,32 @@ struct keyd_request {
 int		 secret_load(const char *, uid_t, gid_t, struct keyd_secret *);
 void		 secret_free(struct keyd_secret *);
 
-/* store.c */
+/* store.c: every function returns 0, 1 for "no such row", or -1. */
 int		 store_open(const char *);
 void		 store_close(void);
 int		 store_health(void);
 int		 store_schema_version(void);
+int		 store_begin(void);
+int		 store_commit(void);
+void		 store_rollback(void);
+int		 store_user_by_email(const char *, struct store_user *);
+int		 store_user_by_id(const char *, struct store_user *);
+int		 store_user_by_token(const uint8_t *, struct store_user *);
+int		 store_user_json(const char *, char **);
+int		 store_user_count(int64_t *);
+int		 store_user_insert(const char *, const char *, const char *,
+		    const char *);
+int		 store_user_set_status(const char *, const char *);
+int		 store_failure_add(const char *, int64_t *);
+int		 store_failure_reset(const char *);
+int		 store_session_insert(const uint8_t *, const char *, int64_t,
+		    const char *, const char *, const char *);
+int		 store_session_get(const uint8_t *, int64_t,
+		    struct store_session *);
+int		 store_session_rotate(const uint8_t *, const uint8_t *, int64_t,
+		    int64_t);
+int		 store_session_delete(const uint8_t *);
+int		 store_sessions_delete_user(const char *);
+int		 store_sessions_expire(int64_t);
 
 #endif /* KEYD_H */

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -56,11 +57,94 @@ static const char *const store_migrations[] = {
 #define STORE_VERSION	\
 	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
 
+/* Every statement keyd runs, prepared once at open. */
+enum store_stmt {
+	ST_PING,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_USER_BY_EMAIL,
+	ST_USER_BY_ID,
+	ST_USER_BY_TOKEN,
+	ST_USER_JSON,
+	ST_USER_COUNT,
+	ST_USER_INSERT,
+	ST_USER_STATUS,
+	ST_FAILURE_ADD,
+	ST_FAILURE_RESET,
+	ST_SESSION_INSERT,
+	ST_SESSION_GET,
+	ST_SESSION_ROTATE,
+	ST_SESSION_DELETE,
+	ST_SESSIONS_USER,
+	ST_SESSIONS_EXPIRE,
+	ST_MAX
+};
+
+#define USER_COLUMNS \
+	"id, email, coalesce(password, ''), status, coalesce(role, ''), " \
+	"tfa_secret IS NOT NULL"
+
+/* Secrets are concealed in the JSON itself: a hash never leaves here. */
+#define USER_JSON \
+	"json_object('id', id, 'first_name', first_name, 'last_name', " \
+	"last_name, 'email', email, 'password', CASE WHEN password IS NULL " \
+	"THEN NULL ELSE '**********' END, 'location', location, 'title', " \
+	"title, 'description', description, 'tags', json(tags), 'avatar', " \
+	"avatar, 'language', language, 'tfa_secret', CASE WHEN tfa_secret " \
+	"IS NULL THEN NULL ELSE '**********' END, 'status', status, 'role', " \
+	"role, 'token', CASE WHEN token_hash IS NULL THEN NULL ELSE " \
+	"'**********' END, 'last_access', CASE WHEN last_access IS NULL " \
+	"THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%fZ', last_access / 1000.0, " \
+	"'unixepoch') END, 'last_page', last_page, 'provider', provider, " \
+	"'external_identifier', external_identifier, 'auth_data', NULL, " \
+	"'email_notifications', json(CASE WHEN email_notifications THEN " \
+	"'true' ELSE 'false' END), 'appearance', appearance, 'theme_light', " \
+	"theme_light, 'theme_dark', theme_dark)"
+
+static const char *const store_sql[ST_MAX] = {
+	[ST_PING] = "SELECT count(*) FROM users",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_USER_BY_EMAIL] = "SELECT " USER_COLUMNS " FROM users "
+	    "WHERE email = ?1 COLLATE NOCASE",
+	[ST_USER_BY_ID] = "SELECT " USER_COLUMNS " FROM users WHERE id = ?1",
+	[ST_USER_BY_TOKEN] = "SELECT " USER_COLUMNS " FROM users "
+	    "WHERE token_hash = ?1",
+	[ST_USER_JSON] = "SELECT " USER_JSON " FROM users WHERE id = ?1",
+	[ST_USER_COUNT] = "SELECT count(*) FROM users",
+	[ST_USER_INSERT] = "INSERT INTO users (id, email, password, role) "
+	    "VALUES (?1, ?2, ?3, nullif(?4, ''))",
+	[ST_USER_STATUS] = "UPDATE users SET status = ?2 WHERE id = ?1",
+	[ST_FAILURE_ADD] = "INSERT INTO login_failures (user_id, count) "
+	    "VALUES (?1, 1) ON CONFLICT (user_id) DO UPDATE "
+	    "SET count = count + 1 RETURNING count",
+	[ST_FAILURE_RESET] = "DELETE FROM login_failures WHERE user_id = ?1",
+	[ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, "
+	    "expires, ip, user_agent, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_SESSION_GET] = "SELECT user_id, expires, next_hash FROM sessions "
+	    "WHERE token_hash = ?1 AND expires >= ?2",
+	[ST_SESSION_ROTATE] = "UPDATE sessions SET token_hash = ?2, "
+	    "expires = ?3 WHERE token_hash = ?1 AND expires >= ?4",
+	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
+	[ST_SESSIONS_USER] = "DELETE FROM sessions WHERE user_id = ?1",
+	[ST_SESSIONS_EXPIRE] = "DELETE FROM sessions WHERE expires < ?1",
+};
+
 static sqlite3		*store_db;
-static sqlite3_stmt	*store_stmt_ping;
+static sqlite3_stmt	*store_stmts[ST_MAX];
 
 static int	 store_exec(const char *);
 static int	 store_migrate(void);
+static int	 store_prepare(void);
+static sqlite3_stmt *store_bind(enum store_stmt, const char *, const char *);
+static int	 store_bind_hash(sqlite3_stmt *, int, const uint8_t *);
+static int	 store_done(sqlite3_stmt *);
+static int	 store_int(enum store_stmt, int64_t *, const char *,
+		    const char *);
+static int	 store_copy(char *, size_t, sqlite3_stmt *, int);
+static int	 store_user_row(sqlite3_stmt *, struct store_user *);
 
 static int
 store_exec(const char *sql)
@@ -144,11 +228,26 @@ store_open(const char *path)
 	    "PRAGMA foreign_keys = ON;"
 	    "PRAGMA secure_delete = ON;"
 	    "PRAGMA trusted_schema = OFF;") == -1 ||
-	    store_migrate() == -1 ||
-	    sqlite3_prepare_v3(store_db, "SELECT count(*) FROM users", -1,
-	    SQLITE_PREPARE_PERSISTENT, &store_stmt_ping, NULL) != SQLITE_OK) {
+	    store_migrate() == -1 || store_prepare() == -1) {
 		store_close();
 		return -1;
+	}
+	return 0;
+}
+
+static int
+store_prepare(void)
+{
+	int	 i;
+
+	for (i = 0; i < ST_MAX; i++) {
+		if (sqlite3_prepare_v3(store_db, store_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &store_stmts[i], NULL) !=
+		    SQLITE_OK) {
+			log_warnx("store: prepare %d: %s", i,
+			    sqlite3_errmsg(store_db));
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -156,8 +255,12 @@ store_open(const char *path)
 void
 store_close(void)
 {
-	sqlite3_finalize(store_stmt_ping);
-	store_stmt_ping = NULL;
+	int	 i;
+
+	for (i = 0; i < ST_MAX; i++) {
+		sqlite3_finalize(store_stmts[i]);
+		store_stmts[i] = NULL;
+	}
 	sqlite3_close(store_db);
 	store_db = NULL;
 }
@@ -166,11 +269,312 @@ store_close(void)
 int
 store_health(void)
 {
+	int64_t	 n;
+
+	return store_db == NULL ? -1 : store_int(ST_PING, &n, NULL, NULL);
+}
+
+/*
+ * Bind text parameters ?1..?n (NULL binds SQL NULL).  Blobs of
+ * STORE_HASH_LEN are bound with store_bind_hash().
+ */
+static sqlite3_stmt *
+store_bind(enum store_stmt which, const char *a, const char *b)
+{
+	sqlite3_stmt	*st = store_stmts[which];
+
+	if (st == NULL)
+		return NULL;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if ((a != NULL && sqlite3_bind_text(st, 1, a, -1,
+	    SQLITE_STATIC) != SQLITE_OK) ||
+	    (b != NULL && sqlite3_bind_text(st, 2, b, -1,
+	    SQLITE_STATIC) != SQLITE_OK))
+		return NULL;
+	return st;
+}
+
+static int
+store_bind_hash(sqlite3_stmt *st, int col, const uint8_t *hash)
+{
+	return sqlite3_bind_blob(st, col, hash, STORE_HASH_LEN,
+	    SQLITE_STATIC) == SQLITE_OK ? 0 : -1;
+}
+
+/* Run a statement that returns no row. */
+static int
+store_done(sqlite3_stmt *st)
+{
 	int	 rv;
 
-	if (store_db == NULL || store_stmt_ping == NULL)
+	if (st == NULL)
 		return -1;
-	rv = sqlite3_step(store_stmt_ping);
-	sqlite3_reset(store_stmt_ping);
-	return rv == SQLITE_ROW ? 0 : -1;
+	rv = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rv != SQLITE_DONE) {
+		log_warnx("store: %s", sqlite3_errmsg(store_db));
+		return -1;
+	}
+	return 0;
+}
+
+/* A single integer result; 1 when there is no row. */
+static int
+store_int(enum store_stmt which, int64_t *out, const char *a, const char *b)
+{
+	sqlite3_stmt	*st;
+	int		 rv;
+
+	if ((st = store_bind(which, a, b)) == NULL)
+		return -1;
+	rv = sqlite3_step(st);
+	if (rv == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rv == SQLITE_ROW)
+		return 0;
+	return rv == SQLITE_DONE ? 1 : -1;
+}
+
+static int
+store_copy(char *dst, size_t len, sqlite3_stmt *st, int col)
+{
+	const unsigned char	*t = sqlite3_column_text(st, col);
+
+	if (t == NULL)
+		t = (const unsigned char *)"";
+	return strlcpy(dst, (const char *)t, len) >= len ? -1 : 0;
+}
+
+static int
+store_user_row(sqlite3_stmt *st, struct store_user *u)
+{
+	int	 rv;
+
+	memset(u, 0, sizeof(*u));
+	rv = sqlite3_step(st);
+	if (rv == SQLITE_ROW) {
+		if (store_copy(u->id, sizeof(u->id), st, 0) == -1 ||
+		    store_copy(u->email, sizeof(u->email), st, 1) == -1 ||
+		    store_copy(u->password, sizeof(u->password), st, 2) == -1 ||
+		    store_copy(u->status, sizeof(u->status), st, 3) == -1 ||
+		    store_copy(u->role, sizeof(u->role), st, 4) == -1)
+			rv = SQLITE_TOOBIG;
+		u->has_tfa = sqlite3_column_int(st, 5);
+	}
+	sqlite3_reset(st);
+	if (rv == SQLITE_ROW)
+		return 0;
+	if (rv == SQLITE_DONE)
+		return 1;
+	log_warnx("store: user lookup: %s", sqlite3_errmsg(store_db));
+	return -1;
+}
+
+int
+store_begin(void)
+{
+	return store_done(store_bind(ST_BEGIN, NULL, NULL));
+}
+
+int
+store_commit(void)
+{
+	return store_done(store_bind(ST_COMMIT, NULL, NULL));
+}
+
+void
+store_rollback(void)
+{
+	if (store_db != NULL && !sqlite3_get_autocommit(store_db))
+		(void)store_done(store_bind(ST_ROLLBACK, NULL, NULL));
+}
+
+int
+store_user_by_email(const char *email, struct store_user *u)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_USER_BY_EMAIL, email, NULL)) == NULL)
+		return -1;
+	return store_user_row(st, u);
+}
+
+int
+store_user_by_id(const char *id, struct store_user *u)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_USER_BY_ID, id, NULL)) == NULL)
+		return -1;
+	return store_user_row(st, u);
+}
+
+int
+store_user_by_token(const uint8_t *hash, struct store_user *u)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_USER_BY_TOKEN, NULL, NULL)) == NULL ||
+	    store_bind_hash(st, 1, hash) == -1)
+		return -1;
+	return store_user_row(st, u);
+}
+
+/* The user as Directus shows it in /users/me; *json is malloc'd. */
+int
+store_user_json(const char *id, char **json)
+{
+	sqlite3_stmt	*st;
+	const char	*t;
+	int		 rv;
+
+	*json = NULL;
+	if ((st = store_bind(ST_USER_JSON, id, NULL)) == NULL)
+		return -1;
+	rv = sqlite3_step(st);
+	if (rv == SQLITE_ROW &&
+	    (t = (const char *)sqlite3_column_text(st, 0)) != NULL &&
+	    (*json = strdup(t)) == NULL)
+		rv = SQLITE_NOMEM;
+	sqlite3_reset(st);
+	if (rv == SQLITE_ROW)
+		return 0;
+	return rv == SQLITE_DONE ? 1 : -1;
+}
+
+int
+store_user_count(int64_t *n)
+{
+	return store_int(ST_USER_COUNT, n, NULL, NULL);
+}
+
+int
+store_user_insert(const char *id, const char *email, const char *phc,
+    const char *role)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_USER_INSERT, id, email)) == NULL ||
+	    sqlite3_bind_text(st, 3, phc, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 4, role != NULL ? role : "", -1,
+	    SQLITE_STATIC) != SQLITE_OK)
+		return -1;
+	return store_done(st);
+}
+
+int
+store_user_set_status(const char *id, const char *status)
+{
+	return store_done(store_bind(ST_USER_STATUS, id, status));
+}
+
+/* One more failed login; *count is the new total. */
+int
+store_failure_add(const char *id, int64_t *count)
+{
+	return store_int(ST_FAILURE_ADD, count, id, NULL) == 0 ? 0 : -1;
+}
+
+int
+store_failure_reset(const char *id)
+{
+	return store_done(store_bind(ST_FAILURE_RESET, id, NULL));
+}
+
+int
+store_session_insert(const uint8_t *hash, const char *user, int64_t expires,
+    const char *ip, const char *ua, const char *origin)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_SESSION_INSERT, NULL, user)) == NULL ||
+	    store_bind_hash(st, 1, hash) == -1 ||
+	    sqlite3_bind_int64(st, 3, expires) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 4, ip, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 5, ua, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 6, origin, -1, SQLITE_STATIC) != SQLITE_OK)
+		return -1;
+	return store_done(st);
+}
+
+/* A live session (expires >= now). */
+int
+store_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
+{
+	sqlite3_stmt	*st;
+	const void	*next;
+	int		 rv;
+
+	memset(s, 0, sizeof(*s));
+	if ((st = store_bind(ST_SESSION_GET, NULL, NULL)) == NULL ||
+	    store_bind_hash(st, 1, hash) == -1 ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
+		return -1;
+	rv = sqlite3_step(st);
+	if (rv == SQLITE_ROW) {
+		if (store_copy(s->user_id, sizeof(s->user_id), st, 0) == -1)
+			rv = SQLITE_TOOBIG;
+		s->expires = sqlite3_column_int64(st, 1);
+		next = sqlite3_column_blob(st, 2);
+		if (next != NULL &&
+		    sqlite3_column_bytes(st, 2) == STORE_HASH_LEN) {
+			memcpy(s->next_hash, next, STORE_HASH_LEN);
+			s->has_next = 1;
+		}
+	}
+	sqlite3_reset(st);
+	if (rv == SQLITE_ROW)
+		return 0;
+	return rv == SQLITE_DONE ? 1 : -1;
+}
+
+/*
+ * Replace a live refresh token by its successor in one statement: of
+ * several concurrent rotations of one token exactly one changes the row,
+ * the others find nothing (1).
+ */
+int
+store_session_rotate(const uint8_t *old, const uint8_t *new, int64_t expires,
+    int64_t now)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_SESSION_ROTATE, NULL, NULL)) == NULL ||
+	    store_bind_hash(st, 1, old) == -1 ||
+	    store_bind_hash(st, 2, new) == -1 ||
+	    sqlite3_bind_int64(st, 3, expires) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
+	    store_done(st) == -1)
+		return -1;
+	return sqlite3_changes(store_db) == 1 ? 0 : 1;
+}
+
+int
+store_session_delete(const uint8_t *hash)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_SESSION_DELETE, NULL, NULL)) == NULL ||
+	    store_bind_hash(st, 1, hash) == -1)
+		return -1;
+	return store_done(st);
+}
+
+int
+store_sessions_delete_user(const char *id)
+{
+	return store_done(store_bind(ST_SESSIONS_USER, id, NULL));
+}
+
+int
+store_sessions_expire(int64_t now)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_SESSIONS_EXPIRE, NULL, NULL)) == NULL ||
+	    sqlite3_bind_int64(st, 1, now) != SQLITE_OK)
+		return -1;
+	return store_done(st);
 }

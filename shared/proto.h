@@ -60,6 +60,43 @@ enum msg_type {
 	 */
 	MSG_HEALTH_RESULT,
 
+	/*
+	 * server -> keyd.  A Directus JWT the worker has split and parsed:
+	 * blob signing input ("header.payload", at most AUTH_TOKEN_MAX),
+	 * blob mac (32 bytes).  keyd checks the MAC, then reads the claims
+	 * itself.  Answer: MSG_AUTH_RESULT.
+	 */
+	MSG_AUTH_VERIFY,
+	/* server -> keyd.  blob token (static token).  MSG_AUTH_RESULT. */
+	MSG_AUTH_STATIC,
+	/*
+	 * keyd -> server.  u32 auth_code, str user id, str role ("" for
+	 * none), u8 admin access, u8 app access, str session ("" unless a
+	 * session-mode token).
+	 */
+	MSG_AUTH_RESULT,
+	/*
+	 * server -> keyd.  str email, blob password, u32 auth_mode,
+	 * str otp, str ip, str user agent, str origin.  MSG_TOKENS.
+	 */
+	MSG_LOGIN,
+	/* server -> keyd.  str refresh token, u32 auth_mode.  MSG_TOKENS. */
+	MSG_REFRESH,
+	/*
+	 * keyd -> server.  u32 auth_code, str access token, u64 expires
+	 * (ms), str refresh token, u64 refresh ttl (ms).  Tokens are ""
+	 * when auth_code is not AUTH_OK.
+	 */
+	MSG_TOKENS,
+	/* server -> keyd.  str refresh token.  MSG_DONE. */
+	MSG_LOGOUT,
+	/* keyd -> server.  u32 auth_code. */
+	MSG_DONE,
+	/* server -> keyd.  str user id.  MSG_USER. */
+	MSG_USER_GET,
+	/* keyd -> server.  u32 auth_code, str user as JSON (secrets concealed). */
+	MSG_USER,
+
 	/* tokenctl -> parent.  empty: re-read the configuration. */
 	MSG_CTL_RELOAD,
 	/* tokenctl -> parent.  empty: report the processes. */
@@ -72,6 +109,32 @@ enum msg_type {
 
 	MSG_MAX
 };
+
+/* Outcomes keyd reports; the worker maps them to Directus errors. */
+enum auth_code {
+	AUTH_OK = 0,
+	AUTH_INVALID_CREDENTIALS,	/* 401 */
+	AUTH_TOKEN_EXPIRED,		/* 401 */
+	AUTH_INVALID_TOKEN,		/* 403 */
+	AUTH_INVALID_PAYLOAD,		/* 400 */
+	AUTH_UNAVAILABLE,		/* 503: hashing queue full, database */
+	AUTH_INTERNAL,			/* 500 */
+	AUTH_CODE_MAX
+};
+
+enum auth_mode {
+	AUTH_MODE_JSON = 0,
+	AUTH_MODE_COOKIE,
+	AUTH_MODE_SESSION,
+	AUTH_MODE_MAX
+};
+
+#define AUTH_TOKEN_MAX		4096	/* bytes of a token on the wire */
+#define AUTH_PASSWORD_MAX	1024	/* bytes of a password */
+#define AUTH_EMAIL_MAX		254
+#define AUTH_REFRESH_LEN	64	/* chars of [A-Za-z0-9_-] */
+#define AUTH_ID_LEN		36	/* a uuid */
+#define AUTH_TEXT_MAX		512	/* ip, user agent, origin, otp */
 
 #define HEALTH_DB_OK		0x1
 #define HEALTH_SECRET_OK	0x2
