@@ -1,0 +1,61 @@
+/*
+ * Directus access tokens: split a JWT and read its claims.
+ *
+ * jwt_parse() answers three ways.  JWT_NOT_DIRECTUS: the token is not
+ * a Directus JWT (no two dots, a third dot, a payload that is not
+ * canonical base64url of a JSON object without duplicate members, an
+ * "iss" that is not exactly "directus", or a token longer than
+ * JWT_TOKEN_MAX); the caller treats it as a static token.
+ * JWT_DIRECTUS: every rule below holds and out is filled in.
+ * JWT_MALFORMED: the payload claims to be ours but something else is
+ * wrong; the caller answers 403 INVALID_TOKEN.
+ *
+ * Once "iss" is "directus", nothing is lenient: the header is a JSON
+ * object whose "alg" is exactly "HS256", "typ" if present exactly "JWT",
+ * without "crit", "b64", "jku", "jwk", "x5u" or "x5c", and with "kid"
+ * (ignored) at most a string of JWT_KID_MAX bytes; the signature is
+ * canonical base64url of exactly 32 bytes; the payload has "id" (a
+ * uuid), "role" (a uuid or null), "app_access" and "admin_access"
+ * (booleans), "iat" and "exp" (integers in 0..2^53), optionally
+ * "session" (JWT_SESSION_LEN characters of [A-Za-z0-9_-]) and "nbf" (an
+ * integer in 0..2^53), and no "share".  Other claims are ignored.
+ *
+ * The MAC is not checked here and the clock is never read: both are the
+ * caller's.  Work and memory are bounded by JWT_TOKEN_MAX.  The token
+ * need not be NUL-terminated; exactly len bytes are read.
+ */
+#ifndef TOKEND_JWT_H
+#define TOKEND_JWT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JWT_TOKEN_MAX	4096	/* longer: refused undecoded */
+#define JWT_ID_MAX	64
+#define JWT_SESSION_LEN	64	/* refresh token: [A-Za-z0-9_-]{64} */
+#define JWT_KID_MAX	256	/* bytes of an ignored "kid" */
+#define JWT_MAC_LEN	32	/* HS256 */
+#define JWT_INT_MAX	((int64_t)1 << 53)	/* exact in any JSON */
+
+enum jwt_kind {
+	JWT_NOT_DIRECTUS,
+	JWT_DIRECTUS,
+	JWT_MALFORMED
+};
+
+struct jwt {
+	size_t	 signing_len;		/* of "header.payload" */
+	uint8_t	 mac[JWT_MAC_LEN];	/* decoded signature */
+	char	 id[JWT_ID_MAX + 1];	/* user uuid */
+	char	 role[JWT_ID_MAX + 1];	/* "" when null */
+	int	 role_null, app_access, admin_access;
+	int64_t	 iat, exp;
+	int64_t	 nbf;			/* 0 when absent */
+	char	 session[JWT_SESSION_LEN + 1];	/* "" when absent */
+};
+
+/* jwt.c */
+enum jwt_kind	 jwt_parse(const char *, size_t, struct jwt *);
+int		 jwt_uuid_valid(const char *);
+
+#endif /* TOKEND_JWT_H */
