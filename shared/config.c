@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -24,8 +25,13 @@
 enum field_kind {
 	FIELD_USER,
 	FIELD_PATH,
+	FIELD_COOKIE_NAME,
+	FIELD_COOKIE_DOMAIN,
+	FIELD_SAMESITE,
 	FIELD_INT,
-	FIELD_SIZE
+	FIELD_SIZE,
+	FIELD_MSEC,		/* int64_t milliseconds */
+	FIELD_BOOL		/* int, a JSON boolean */
 };
 
 /*
@@ -45,9 +51,9 @@ struct config_field {
 	int		 restart;	/* fixed until tokend restarts */
 };
 
-#define FIELD_STRING(key, label, kind, member)				\
+#define FIELD_STRING(key, label, kind, member, restart)			\
 	{ key, label, kind, offsetof(struct tokend_config, member),	\
-	    sizeof(((struct tokend_config *)0)->member), 0, 0, 1 }
+	    sizeof(((struct tokend_config *)0)->member), 0, 0, restart }
 #define FIELD_NUMBER(key, label, kind, member, min, max, restart)	\
 	{ key, label, kind, offsetof(struct tokend_config, member), 0,	\
 	    min, max, restart }
@@ -55,15 +61,17 @@ struct config_field {
 static const struct config_field config_fields[] = {
 	FIELD_NUMBER("prefork", "prefork", FIELD_INT, prefork,
 	    0, CONF_PREFORK_MAX, 1),
-	FIELD_STRING("server_user", "user", FIELD_USER, server_user),
-	FIELD_STRING("server_chroot", "chroot", FIELD_PATH, server_chroot),
-	FIELD_STRING("keyd_user", "keyd user", FIELD_USER, keyd_user),
-	FIELD_STRING("keyd_chroot", "keyd chroot", FIELD_PATH, keyd_chroot),
+	FIELD_STRING("server_user", "user", FIELD_USER, server_user, 1),
+	FIELD_STRING("server_chroot", "chroot", FIELD_PATH, server_chroot,
+	    1),
+	FIELD_STRING("keyd_user", "keyd user", FIELD_USER, keyd_user, 1),
+	FIELD_STRING("keyd_chroot", "keyd chroot", FIELD_PATH, keyd_chroot,
+	    1),
 	FIELD_STRING("keyd_program", "keyd program", FIELD_PATH,
-	    keyd_program),
-	FIELD_STRING("database", "keyd database", FIELD_PATH, database),
-	FIELD_STRING("secret", "keyd secret", FIELD_PATH, secret),
-	FIELD_STRING("control", "control socket", FIELD_PATH, control),
+	    keyd_program, 1),
+	FIELD_STRING("database", "keyd database", FIELD_PATH, database, 1),
+	FIELD_STRING("secret", "keyd secret", FIELD_PATH, secret, 1),
+	FIELD_STRING("control", "control socket", FIELD_PATH, control, 1),
 	FIELD_NUMBER("header_max", "header-size", FIELD_SIZE, header_max,
 	    CONF_HEADER_LO, CONF_HEADER_HI, 0),
 	FIELD_NUMBER("body_max", "body-size", FIELD_SIZE, body_max,
@@ -74,6 +82,46 @@ static const struct config_field config_fields[] = {
 	    request_timeout, CONF_REQUEST_LO, CONF_REQUEST_HI, 0),
 	FIELD_NUMBER("keyd_timeout", "keyd timeout", FIELD_INT,
 	    keyd_timeout, CONF_KEYD_TIMEOUT_LO, CONF_KEYD_TIMEOUT_HI, 0),
+	FIELD_NUMBER("access_ttl", "access-ttl", FIELD_MSEC, access_ttl,
+	    CONF_ACCESS_TTL_LO, CONF_ACCESS_TTL_HI, 0),
+	FIELD_NUMBER("refresh_ttl", "refresh-ttl", FIELD_MSEC, refresh_ttl,
+	    CONF_REFRESH_TTL_LO, CONF_REFRESH_TTL_HI, 0),
+	FIELD_NUMBER("session_ttl", "session-ttl", FIELD_MSEC, session_ttl,
+	    CONF_SESSION_TTL_LO, CONF_SESSION_TTL_HI, 0),
+	FIELD_NUMBER("session_grace", "session-grace", FIELD_MSEC,
+	    session_grace, CONF_SESSION_GRACE_LO, CONF_SESSION_GRACE_HI, 0),
+	FIELD_NUMBER("login_stall", "login-stall", FIELD_INT, login_stall,
+	    CONF_LOGIN_STALL_LO, CONF_LOGIN_STALL_HI, 0),
+	FIELD_NUMBER("login_attempts", "login-attempts", FIELD_INT,
+	    login_attempts, CONF_LOGIN_ATTEMPTS_LO, CONF_LOGIN_ATTEMPTS_HI, 0),
+	FIELD_NUMBER("hash_memory", "password memory", FIELD_INT,
+	    hash_memory, CONF_HASH_MEMORY_LO, CONF_HASH_MEMORY_HI, 0),
+	FIELD_NUMBER("hash_iterations", "password iterations", FIELD_INT,
+	    hash_iterations, CONF_HASH_ITERATIONS_LO, CONF_HASH_ITERATIONS_HI,
+	    0),
+	FIELD_NUMBER("hash_parallelism", "password parallelism", FIELD_INT,
+	    hash_parallelism, CONF_HASH_PARALLELISM_LO,
+	    CONF_HASH_PARALLELISM_HI, 0),
+	FIELD_NUMBER("hash_threads", "password threads", FIELD_INT,
+	    hash_threads, CONF_HASH_THREADS_LO, CONF_HASH_THREADS_HI, 1),
+	FIELD_NUMBER("hash_queue", "password queue", FIELD_INT, hash_queue,
+	    CONF_HASH_QUEUE_LO, CONF_HASH_QUEUE_HI, 1),
+	FIELD_STRING("refresh_cookie", "cookie refresh name",
+	    FIELD_COOKIE_NAME, refresh_cookie, 0),
+	FIELD_NUMBER("refresh_cookie_secure", "cookie refresh secure",
+	    FIELD_BOOL, refresh_cookie_secure, 0, 1, 0),
+	FIELD_STRING("refresh_cookie_samesite", "cookie refresh same-site",
+	    FIELD_SAMESITE, refresh_cookie_samesite, 0),
+	FIELD_STRING("refresh_cookie_domain", "cookie refresh domain",
+	    FIELD_COOKIE_DOMAIN, refresh_cookie_domain, 0),
+	FIELD_STRING("session_cookie", "cookie session name",
+	    FIELD_COOKIE_NAME, session_cookie, 0),
+	FIELD_NUMBER("session_cookie_secure", "cookie session secure",
+	    FIELD_BOOL, session_cookie_secure, 0, 1, 0),
+	FIELD_STRING("session_cookie_samesite", "cookie session same-site",
+	    FIELD_SAMESITE, session_cookie_samesite, 0),
+	FIELD_STRING("session_cookie_domain", "cookie session domain",
+	    FIELD_COOKIE_DOMAIN, session_cookie_domain, 0),
 };
 #define CONFIG_NFIELDS	(sizeof(config_fields) / sizeof(config_fields[0]))
 
@@ -90,6 +138,8 @@ field_number(const struct tokend_config *conf, const struct config_field *f)
 
 	if (f->kind == FIELD_SIZE)
 		return (long long)*(const size_t *)(const void *)p;
+	if (f->kind == FIELD_MSEC)
+		return *(const int64_t *)(const void *)p;
 	return *(const int *)(const void *)p;
 }
 
@@ -101,6 +151,8 @@ field_set_number(struct tokend_config *conf, const struct config_field *f,
 
 	if (f->kind == FIELD_SIZE)
 		*(size_t *)(void *)p = (size_t)n;
+	else if (f->kind == FIELD_MSEC)
+		*(int64_t *)(void *)p = n;
 	else
 		*(int *)(void *)p = (int)n;
 }
@@ -108,7 +160,9 @@ field_set_number(struct tokend_config *conf, const struct config_field *f,
 static int
 field_is_string(const struct config_field *f)
 {
-	return f->kind == FIELD_USER || f->kind == FIELD_PATH;
+	return f->kind == FIELD_USER || f->kind == FIELD_PATH ||
+	    f->kind == FIELD_COOKIE_NAME || f->kind == FIELD_COOKIE_DOMAIN ||
+	    f->kind == FIELD_SAMESITE;
 }
 
 static int
@@ -120,12 +174,33 @@ field_equal(const struct tokend_config *a, const struct tokend_config *b,
 	return field_number(a, f) == field_number(b, f);
 }
 
+/* The JSON form holds the canonical spelling only. */
+static const char *
+check_samesite(const char *s)
+{
+	const char	*canonical;
+
+	if ((canonical = config_samesite(s)) == NULL ||
+	    strcmp(canonical, s) != 0)
+		return "same-site must be Lax, Strict or None";
+	return NULL;
+}
+
 static const char *
 field_check(const struct config_field *f, const char *s)
 {
-	if (f->kind == FIELD_USER)
+	switch (f->kind) {
+	case FIELD_USER:
 		return config_check_user(s);
-	return config_check_path(s);
+	case FIELD_COOKIE_NAME:
+		return config_check_cookie_name(s);
+	case FIELD_COOKIE_DOMAIN:
+		return config_check_cookie_domain(s);
+	case FIELD_SAMESITE:
+		return check_samesite(s);
+	default:
+		return config_check_path(s);
+	}
 }
 
 struct tokend_config *
@@ -153,6 +228,24 @@ config_new(void)
 	conf->connections = CONF_CONNECTIONS;
 	conf->request_timeout = CONF_REQUEST_TIMEOUT;
 	conf->keyd_timeout = CONF_KEYD_TIMEOUT;
+	conf->access_ttl = CONF_ACCESS_TTL;
+	conf->refresh_ttl = CONF_REFRESH_TTL;
+	conf->session_ttl = CONF_SESSION_TTL;
+	conf->session_grace = CONF_SESSION_GRACE;
+	conf->login_stall = CONF_LOGIN_STALL;
+	conf->login_attempts = CONF_LOGIN_ATTEMPTS;
+	conf->hash_memory = CONF_HASH_MEMORY;
+	conf->hash_iterations = CONF_HASH_ITERATIONS;
+	conf->hash_parallelism = CONF_HASH_PARALLELISM;
+	conf->hash_queue = CONF_HASH_QUEUE;
+	(void)strlcpy(conf->refresh_cookie, CONF_REFRESH_COOKIE,
+	    sizeof(conf->refresh_cookie));
+	(void)strlcpy(conf->session_cookie, CONF_SESSION_COOKIE,
+	    sizeof(conf->session_cookie));
+	(void)strlcpy(conf->refresh_cookie_samesite, CONF_COOKIE_SAMESITE,
+	    sizeof(conf->refresh_cookie_samesite));
+	(void)strlcpy(conf->session_cookie_samesite, CONF_COOKIE_SAMESITE,
+	    sizeof(conf->session_cookie_samesite));
 	return conf;
 }
 
@@ -203,6 +296,55 @@ config_check_path(const char *path)
 	for (p = path; *p != '\0'; p++)
 		if (*p < 0x20 || *p > 0x7e)
 			return "path contains a non-printable character";
+	return NULL;
+}
+
+/* NULL if the name is an RFC 6265 token that fits, else why not. */
+const char *
+config_check_cookie_name(const char *name)
+{
+	size_t	 len;
+
+	len = strlen(name);
+	if (len == 0)
+		return "empty cookie name";
+	if (len >= CONF_COOKIE_NAME_MAX)
+		return "cookie name too long";
+	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789!#$%&'*+.^_`|~-") != len)
+		return "cookie name may only contain A-Z a-z 0-9 and "
+		    "!#$%&'*+.^_`|~-";
+	return NULL;
+}
+
+/*
+ * NULL if the domain can go into a Domain attribute as it is, else why
+ * not.  The empty domain means no Domain attribute.
+ */
+const char *
+config_check_cookie_domain(const char *domain)
+{
+	const char	*p;
+
+	if (strlen(domain) >= CONF_COOKIE_DOMAIN_MAX)
+		return "cookie domain too long";
+	for (p = domain; *p != '\0'; p++)
+		if (*p <= 0x20 || *p > 0x7e || *p == ';' || *p == ',')
+			return "cookie domain may not contain ';', ',', "
+			    "blanks or non-printable characters";
+	return NULL;
+}
+
+/* The SameSite value spelled as it is sent, whatever the case of s. */
+const char *
+config_samesite(const char *s)
+{
+	static const char *const	 values[] = { "Lax", "Strict", "None" };
+	size_t				 i;
+
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		if (strcasecmp(s, values[i]) == 0)
+			return values[i];
 	return NULL;
 }
 
@@ -318,15 +460,16 @@ finish_listen_default(struct tokend_config *conf)
 	return 0;
 }
 
+/* The number of CPUs, at most max. */
 static int
-finish_prefork(void)
+finish_ncpu(int max)
 {
 	long	 ncpu;
 
 	if ((ncpu = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
 		return 1;
-	if (ncpu > CONF_PREFORK_MAX)
-		return CONF_PREFORK_MAX;
+	if (ncpu > max)
+		return max;
 	return (int)ncpu;
 }
 
@@ -389,9 +532,51 @@ finish_check_secret(const struct tokend_config *conf)
 	return 0;
 }
 
+/* Browsers drop a SameSite=None cookie that is not also Secure. */
+static int
+cookie_check_samesite(const char *which, const char *samesite, int secure)
+{
+	if (strcmp(samesite, "None") == 0 && !secure) {
+		log_warnx("cookie %s: same-site none requires secure yes",
+		    which);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * What the auth, password and cookie blocks cannot check one statement
+ * at a time.  config_from_json checks it too, so that keyd and the
+ * workers may rely on it.
+ */
+static int
+finish_check_auth(const struct tokend_config *conf)
+{
+	int	 errors = 0;
+
+	if (strcmp(conf->refresh_cookie, conf->session_cookie) == 0) {
+		log_warnx("cookie refresh and cookie session have the same "
+		    "name \"%s\"", conf->refresh_cookie);
+		errors++;
+	}
+	errors += cookie_check_samesite("refresh",
+	    conf->refresh_cookie_samesite, conf->refresh_cookie_secure);
+	errors += cookie_check_samesite("session",
+	    conf->session_cookie_samesite, conf->session_cookie_secure);
+	/* argon2 wants 8 KiB per lane; the bounds imply it for now. */
+	if (conf->hash_memory < 8 * conf->hash_parallelism) {
+		log_warnx("password memory %dK is less than 8K times "
+		    "parallelism %d", conf->hash_memory,
+		    conf->hash_parallelism);
+		errors++;
+	}
+	return errors;
+}
+
 /*
  * Fills in what depends on the host (the default listen address, the
- * number of workers) and checks what one statement alone cannot.
+ * number of workers and hashing threads) and checks what one statement
+ * alone cannot.
  */
 int
 config_finish(struct tokend_config *conf)
@@ -401,10 +586,13 @@ config_finish(struct tokend_config *conf)
 	if (TAILQ_EMPTY(&conf->listens))
 		errors += finish_listen_default(conf);
 	if (conf->prefork == 0)
-		conf->prefork = finish_prefork();
+		conf->prefork = finish_ncpu(CONF_PREFORK_MAX);
+	if (conf->hash_threads == 0)
+		conf->hash_threads = finish_ncpu(CONF_HASH_THREADS_HI);
 	errors += finish_check_fields(conf);
 	errors += finish_check_database(conf);
 	errors += finish_check_secret(conf);
+	errors += finish_check_auth(conf);
 	return errors ? -1 : 0;
 }
 
@@ -529,7 +717,8 @@ config_restart_needed(const struct tokend_config *old,
 }
 
 /*
- * The JSON form: one object, a key per config_fields entry plus
+ * The JSON form: one object, a key per config_fields entry (strings,
+ * integers, durations as integer milliseconds, and true or false) plus
  * "listen", an array of {"host": as written, "address": numeric,
  * "port": number}.
  */
@@ -557,6 +746,16 @@ listens_to_json(const struct tokend_config *conf)
 	return NULL;
 }
 
+static json_t *
+field_to_json(const struct tokend_config *conf, const struct config_field *f)
+{
+	if (field_is_string(f))
+		return json_string(field_string(conf, f));
+	if (f->kind == FIELD_BOOL)
+		return json_boolean(field_number(conf, f));
+	return json_integer(field_number(conf, f));
+}
+
 static int
 fields_to_json(const struct tokend_config *conf, json_t *root)
 {
@@ -566,10 +765,7 @@ fields_to_json(const struct tokend_config *conf, json_t *root)
 
 	for (i = 0; i < CONFIG_NFIELDS; i++) {
 		f = &config_fields[i];
-		if (field_is_string(f))
-			v = json_string(field_string(conf, f));
-		else
-			v = json_integer(field_number(conf, f));
+		v = field_to_json(conf, f);
 		if (v == NULL || json_object_set_new(root, f->key, v) == -1)
 			return -1;
 	}
@@ -670,6 +866,18 @@ field_number_from_json(struct tokend_config *conf,
 }
 
 static int
+field_bool_from_json(struct tokend_config *conf,
+    const struct config_field *f, json_t *v)
+{
+	if (!json_is_boolean(v)) {
+		log_warnx("config: %s is not a boolean", f->key);
+		return -1;
+	}
+	field_set_number(conf, f, json_is_true(v));
+	return 0;
+}
+
+static int
 fields_from_json(struct tokend_config *conf, json_t *root)
 {
 	const struct config_field	*f;
@@ -685,12 +893,14 @@ fields_from_json(struct tokend_config *conf, json_t *root)
 		}
 		if (field_is_string(f))
 			rv = field_string_from_json(conf, f, v);
+		else if (f->kind == FIELD_BOOL)
+			rv = field_bool_from_json(conf, f, v);
 		else
 			rv = field_number_from_json(conf, f, v);
 		if (rv == -1)
 			return -1;
 	}
-	return 0;
+	return finish_check_auth(conf) ? -1 : 0;
 }
 
 static int
@@ -742,7 +952,8 @@ listens_from_json(struct tokend_config *conf, json_t *array)
 /*
  * The inverse of config_to_json, for a child reading what the parent
  * sent: every key present, no other key, every value of the right type
- * and within the bounds the parser enforces.
+ * and within the bounds the parser enforces, and the cookie and hash
+ * settings consistent with each other.
  */
 struct tokend_config *
 config_from_json(const char *text, size_t len)

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Defaults: paths, users, limits. */
 #define CONF_FILE_DEFAULT	"/etc/tokend.conf"
@@ -34,6 +35,19 @@
 #define CONF_KEYD_TIMEOUT	2000	/* milliseconds */
 #define CONF_LISTEN_MAX		16
 #define CONF_PREFORK_MAX	64
+#define CONF_ACCESS_TTL		(15 * 60 * 1000LL)	/* milliseconds */
+#define CONF_REFRESH_TTL	(7 * 24 * 60 * 60 * 1000LL)
+#define CONF_SESSION_TTL	(24 * 60 * 60 * 1000LL)
+#define CONF_SESSION_GRACE	(10 * 1000LL)
+#define CONF_LOGIN_STALL	500	/* milliseconds */
+#define CONF_LOGIN_ATTEMPTS	25
+#define CONF_HASH_MEMORY	65536	/* KiB */
+#define CONF_HASH_ITERATIONS	3
+#define CONF_HASH_PARALLELISM	4
+#define CONF_HASH_QUEUE		64
+#define CONF_REFRESH_COOKIE	"directus_refresh_token"
+#define CONF_SESSION_COOKIE	"directus_session_token"
+#define CONF_COOKIE_SAMESITE	"Lax"
 
 /* Bounds enforced by parse.y and config_from_json(). */
 #define CONF_HEADER_LO		1024
@@ -46,9 +60,34 @@
 #define CONF_REQUEST_HI		3600
 #define CONF_KEYD_TIMEOUT_LO	100	/* milliseconds */
 #define CONF_KEYD_TIMEOUT_HI	60000
+#define CONF_ACCESS_TTL_LO	(10 * 1000LL)	/* milliseconds */
+#define CONF_ACCESS_TTL_HI	(24 * 60 * 60 * 1000LL)
+#define CONF_REFRESH_TTL_LO	(60 * 1000LL)
+#define CONF_REFRESH_TTL_HI	(365 * 24 * 60 * 60 * 1000LL)
+#define CONF_SESSION_TTL_LO	(60 * 1000LL)
+#define CONF_SESSION_TTL_HI	(365 * 24 * 60 * 60 * 1000LL)
+#define CONF_SESSION_GRACE_LO	0
+#define CONF_SESSION_GRACE_HI	(5 * 60 * 1000LL)
+#define CONF_LOGIN_STALL_LO	0	/* milliseconds */
+#define CONF_LOGIN_STALL_HI	10000
+#define CONF_LOGIN_ATTEMPTS_LO	0	/* no limit */
+#define CONF_LOGIN_ATTEMPTS_HI	10000
+#define CONF_HASH_MEMORY_LO	1024	/* KiB */
+#define CONF_HASH_MEMORY_HI	(256 * 1024)
+#define CONF_HASH_ITERATIONS_LO	1
+#define CONF_HASH_ITERATIONS_HI	16
+#define CONF_HASH_PARALLELISM_LO 1
+#define CONF_HASH_PARALLELISM_HI 16
+#define CONF_HASH_THREADS_LO	1
+#define CONF_HASH_THREADS_HI	64
+#define CONF_HASH_QUEUE_LO	1
+#define CONF_HASH_QUEUE_HI	4096
 
 #define CONF_NAME_MAX		64	/* user names */
 #define CONF_FILE_MAX		(1024 * 1024)	/* a config file, bytes */
+#define CONF_COOKIE_NAME_MAX	64	/* cookie names, with the NUL */
+#define CONF_COOKIE_DOMAIN_MAX	256
+#define CONF_SAMESITE_MAX	8	/* "Strict" */
 
 struct listen_addr {
 	TAILQ_ENTRY(listen_addr) entry;
@@ -75,6 +114,31 @@ struct tokend_config {
 	int			 connections;	/* per worker */
 	int			 request_timeout;	/* seconds */
 	int			 keyd_timeout;	/* milliseconds */
+
+	/* Authentication (all durations in milliseconds). */
+	int64_t			 access_ttl;
+	int64_t			 refresh_ttl;
+	int64_t			 session_ttl;
+	int64_t			 session_grace;	/* old token, after refresh */
+	int			 login_stall;
+	int			 login_attempts;	/* 0: no limit */
+
+	/* argon2id for new hashes, and keyd's hashing pool. */
+	int			 hash_memory;	/* KiB */
+	int			 hash_iterations;
+	int			 hash_parallelism;
+	int			 hash_threads;	/* 0: CPUs, in config_finish */
+	int			 hash_queue;	/* hashes waiting or running */
+
+	/* Cookies; same-site is "Lax", "Strict" or "None", domain "" none. */
+	char			 refresh_cookie[CONF_COOKIE_NAME_MAX];
+	char			 session_cookie[CONF_COOKIE_NAME_MAX];
+	int			 refresh_cookie_secure;
+	int			 session_cookie_secure;
+	char			 refresh_cookie_samesite[CONF_SAMESITE_MAX];
+	char			 session_cookie_samesite[CONF_SAMESITE_MAX];
+	char			 refresh_cookie_domain[CONF_COOKIE_DOMAIN_MAX];
+	char			 session_cookie_domain[CONF_COOKIE_DOMAIN_MAX];
 };
 
 /* config.c */
@@ -89,6 +153,9 @@ int		 config_path_within(const char *, const char *, char *,
 		    size_t);
 const char	*config_check_user(const char *);
 const char	*config_check_path(const char *);
+const char	*config_check_cookie_name(const char *);
+const char	*config_check_cookie_domain(const char *);
+const char	*config_samesite(const char *);
 int		 config_listen_add(struct tokend_config *, const char *,
 		    const struct sockaddr *, socklen_t, int, const char **);
 

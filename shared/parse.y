@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +92,18 @@ typedef struct {
 } YYSTYPE;
 #define YYSTYPE_IS_DECLARED 1
 
+/* The cookie whose block is being read; it points into conf. */
+struct cookie_conf {
+	const char	*kind;		/* "refresh" or "session" */
+	char		*name;
+	int		*secure;
+	char		*samesite;
+	char		*domain;
+};
+
 static struct file		*file, *topfile;
 static struct tokend_config	*conf;
+static struct cookie_conf	 cookie;
 static int			 errors;
 static struct lexinfo		 lexinfo;
 static TAILQ_HEAD(, macro)	 macros = TAILQ_HEAD_INITIALIZER(macros);
@@ -117,13 +128,25 @@ static void	 set_size(const char *, size_t *, const char *, long long,
 		    long long);
 static void	 set_timeout(const char *, int *, const char *, long long,
 		    long long, long long);
+static void	 set_duration(const char *, int64_t *, const char *,
+		    long long, long long);
+static void	 set_kib(const char *, int *, const char *, long long,
+		    long long);
 static void	 set_user(const char *, char *, const char *);
 static void	 set_path(const char *, char *, const char *);
+static void	 cookie_select(int);
+static void	 cookie_name(const char *);
+static void	 cookie_secure(const char *);
+static void	 cookie_samesite(const char *);
+static void	 cookie_domain(const char *);
 %}
 
 %token	INCLUDE LISTEN ON PORT PREFORK USER CHROOT KEYD PROGRAM
 %token	DATABASE SECRET CONTROL SOCKET LIMITS HEADERSIZE BODYSIZE
 %token	CONNECTIONS TIMEOUT REQUEST
+%token	AUTH ACCESSTTL REFRESHTTL SESSIONTTL SESSIONGRACE LOGINSTALL
+%token	LOGINATTEMPTS PASSWORD MEMORY ITERATIONS PARALLELISM THREADS QUEUE
+%token	COOKIE REFRESH SESSION NAME SECURE SAMESITE DOMAIN
 %token	ERROR
 %token	<v.string> STRING
 %type	<v.number> port
@@ -181,6 +204,9 @@ main		: LISTEN ON STRING port		{
 		| KEYD '{' keydlist keydlast '}'
 		| LIMITS '{' limitslist limitslast '}'
 		| TIMEOUT '{' timeoutlist timeoutlast '}'
+		| AUTH '{' authlist authlast '}'
+		| PASSWORD '{' passwordlist passwordlast '}'
+		| COOKIE cookiekind '{' cookielist cookielast '}'
 		;
 
 port		: /* empty */			{ $$ = CONF_PORT_DEFAULT; }
@@ -292,6 +318,132 @@ timeoutstmt	: REQUEST STRING		{
 		}
 		;
 
+authlist	: /* empty */
+		| authlist sep
+		| authlist authstmt sep
+		| authlist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+authlast	: /* empty */
+		| authstmt
+		| error
+		;
+
+authstmt	: ACCESSTTL STRING		{
+			set_duration("access-ttl", &conf->access_ttl, $2,
+			    CONF_ACCESS_TTL_LO, CONF_ACCESS_TTL_HI);
+			string_free($2);
+		}
+		| REFRESHTTL STRING		{
+			set_duration("refresh-ttl", &conf->refresh_ttl, $2,
+			    CONF_REFRESH_TTL_LO, CONF_REFRESH_TTL_HI);
+			string_free($2);
+		}
+		| SESSIONTTL STRING		{
+			set_duration("session-ttl", &conf->session_ttl, $2,
+			    CONF_SESSION_TTL_LO, CONF_SESSION_TTL_HI);
+			string_free($2);
+		}
+		| SESSIONGRACE STRING		{
+			set_duration("session-grace", &conf->session_grace,
+			    $2, CONF_SESSION_GRACE_LO, CONF_SESSION_GRACE_HI);
+			string_free($2);
+		}
+		| LOGINSTALL STRING		{
+			set_timeout("login-stall", &conf->login_stall, $2,
+			    CONF_LOGIN_STALL_LO, CONF_LOGIN_STALL_HI, 1);
+			string_free($2);
+		}
+		| LOGINATTEMPTS STRING		{
+			set_int("login-attempts", &conf->login_attempts, $2,
+			    CONF_LOGIN_ATTEMPTS_LO, CONF_LOGIN_ATTEMPTS_HI);
+			string_free($2);
+		}
+		;
+
+passwordlist	: /* empty */
+		| passwordlist sep
+		| passwordlist passwordstmt sep
+		| passwordlist error sep	{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+passwordlast	: /* empty */
+		| passwordstmt
+		| error
+		;
+
+passwordstmt	: MEMORY STRING			{
+			set_kib("password memory", &conf->hash_memory, $2,
+			    CONF_HASH_MEMORY_LO, CONF_HASH_MEMORY_HI);
+			string_free($2);
+		}
+		| ITERATIONS STRING		{
+			set_int("password iterations", &conf->hash_iterations,
+			    $2, CONF_HASH_ITERATIONS_LO,
+			    CONF_HASH_ITERATIONS_HI);
+			string_free($2);
+		}
+		| PARALLELISM STRING		{
+			set_int("password parallelism",
+			    &conf->hash_parallelism, $2,
+			    CONF_HASH_PARALLELISM_LO, CONF_HASH_PARALLELISM_HI);
+			string_free($2);
+		}
+		| THREADS STRING		{
+			set_int("password threads", &conf->hash_threads, $2,
+			    CONF_HASH_THREADS_LO, CONF_HASH_THREADS_HI);
+			string_free($2);
+		}
+		| QUEUE STRING			{
+			set_int("password queue", &conf->hash_queue, $2,
+			    CONF_HASH_QUEUE_LO, CONF_HASH_QUEUE_HI);
+			string_free($2);
+		}
+		;
+
+/* Reduced before the '{', so the statements know their cookie. */
+cookiekind	: REFRESH			{ cookie_select(0); }
+		| SESSION			{ cookie_select(1); }
+		;
+
+cookielist	: /* empty */
+		| cookielist sep
+		| cookielist cookiestmt sep
+		| cookielist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+cookielast	: /* empty */
+		| cookiestmt
+		| error
+		;
+
+cookiestmt	: NAME STRING			{
+			cookie_name($2);
+			string_free($2);
+		}
+		| SECURE STRING			{
+			cookie_secure($2);
+			string_free($2);
+		}
+		| SAMESITE STRING		{
+			cookie_samesite($2);
+			string_free($2);
+		}
+		| DOMAIN STRING			{
+			cookie_domain($2);
+			string_free($2);
+		}
+		;
+
 %%
 
 struct keyword {
@@ -301,23 +453,43 @@ struct keyword {
 
 /* Sorted for bsearch. */
 static const struct keyword keywords[] = {
+	{ "access-ttl",		ACCESSTTL },
+	{ "auth",		AUTH },
 	{ "body-size",		BODYSIZE },
 	{ "chroot",		CHROOT },
 	{ "connections",	CONNECTIONS },
 	{ "control",		CONTROL },
+	{ "cookie",		COOKIE },
 	{ "database",		DATABASE },
+	{ "domain",		DOMAIN },
 	{ "header-size",	HEADERSIZE },
 	{ "include",		INCLUDE },
+	{ "iterations",		ITERATIONS },
 	{ "keyd",		KEYD },
 	{ "limits",		LIMITS },
 	{ "listen",		LISTEN },
+	{ "login-attempts",	LOGINATTEMPTS },
+	{ "login-stall",	LOGINSTALL },
+	{ "memory",		MEMORY },
+	{ "name",		NAME },
 	{ "on",			ON },
+	{ "parallelism",	PARALLELISM },
+	{ "password",		PASSWORD },
 	{ "port",		PORT },
 	{ "prefork",		PREFORK },
 	{ "program",		PROGRAM },
+	{ "queue",		QUEUE },
+	{ "refresh",		REFRESH },
+	{ "refresh-ttl",	REFRESHTTL },
 	{ "request",		REQUEST },
+	{ "same-site",		SAMESITE },
 	{ "secret",		SECRET },
+	{ "secure",		SECURE },
+	{ "session",		SESSION },
+	{ "session-grace",	SESSIONGRACE },
+	{ "session-ttl",	SESSIONTTL },
 	{ "socket",		SOCKET },
+	{ "threads",		THREADS },
 	{ "timeout",		TIMEOUT },
 	{ "user",		USER },
 };
@@ -1122,14 +1294,34 @@ number_parse(const char *what, const char *s, long long min, long long max,
 	return 0;
 }
 
+/* n in the largest unit that divides it: "64K", "15m", "500ms". */
+static void
+unit_format(long long n, const struct unit *units, char *buf, size_t len)
+{
+	const struct unit	*u, *best = NULL;
+
+	for (u = units; n != 0 && u->suffix != NULL; u++) {
+		if (n % u->scale != 0)
+			continue;
+		if (best == NULL || u->scale > best->scale ||
+		    (u->scale == best->scale && best->suffix[0] == '\0'))
+			best = u;
+	}
+	if (best == NULL)
+		(void)snprintf(buf, len, "%lld", n);
+	else
+		(void)snprintf(buf, len, "%lld%s", n / best->scale,
+		    best->suffix);
+}
+
 /* A number with a unit suffix, scaled to the smallest unit. */
 static int
 scaled_parse(const char *what, const char *s, const struct unit *units,
-    const char *base, long long min, long long max, long long *n)
+    long long min, long long max, long long *n)
 {
 	const struct unit	*u;
 	const char		*errstr;
-	char			 digits[32];
+	char			 digits[32], lo[32], hi[32];
 	size_t			 len;
 
 	len = strspn(s, "0123456789");
@@ -1147,8 +1339,10 @@ scaled_parse(const char *what, const char *s, const struct unit *units,
 		*n = strtonum(digits, 0, max / u->scale, &errstr);
 	}
 	if (errstr != NULL || *n * u->scale < min) {
-		parse_error("%s %s is out of range (%lld to %lld %s)", what, s,
-		    min, max, base);
+		unit_format(min, units, lo, sizeof(lo));
+		unit_format(max, units, hi, sizeof(hi));
+		parse_error("%s %s is out of range (%s to %s)", what, s, lo,
+		    hi);
 		return -1;
 	}
 	*n *= u->scale;
@@ -1181,8 +1375,25 @@ set_size(const char *what, size_t *dst, const char *s, long long min,
 {
 	long long	 n;
 
-	if (scaled_parse(what, s, size_units, "bytes", min, max, &n) == 0)
+	if (scaled_parse(what, s, size_units, min, max, &n) == 0)
 		*dst = (size_t)n;
+}
+
+/* A size written in bytes, stored in KiB; the bounds are in KiB. */
+static void
+set_kib(const char *what, int *dst, const char *s, long long min,
+    long long max)
+{
+	long long	 n;
+
+	if (scaled_parse(what, s, size_units, min * 1024, max * 1024,
+	    &n) == -1)
+		return;
+	if (n % 1024 != 0) {
+		parse_error("%s %s is not a whole number of KiB", what, s);
+		return;
+	}
+	*dst = (int)(n / 1024);
 }
 
 /* Bounds in milliseconds; stored in units of unit milliseconds. */
@@ -1192,14 +1403,24 @@ set_timeout(const char *what, int *dst, const char *s, long long min,
 {
 	long long	 ms;
 
-	if (scaled_parse(what, s, duration_units, "ms", min, max,
-	    &ms) == -1)
+	if (scaled_parse(what, s, duration_units, min, max, &ms) == -1)
 		return;
 	if (ms % unit != 0) {
 		parse_error("%s %s is not a whole number of seconds", what, s);
 		return;
 	}
 	*dst = (int)(ms / unit);
+}
+
+/* Bounds and result in milliseconds. */
+static void
+set_duration(const char *what, int64_t *dst, const char *s, long long min,
+    long long max)
+{
+	long long	 ms;
+
+	if (scaled_parse(what, s, duration_units, min, max, &ms) == 0)
+		*dst = ms;
 }
 
 static void
@@ -1224,6 +1445,75 @@ set_path(const char *what, char *dst, const char *s)
 		return;
 	}
 	(void)strlcpy(dst, s, PATH_MAX);
+}
+
+static void
+cookie_select(int session)
+{
+	if (session) {
+		cookie.kind = "session";
+		cookie.name = conf->session_cookie;
+		cookie.secure = &conf->session_cookie_secure;
+		cookie.samesite = conf->session_cookie_samesite;
+		cookie.domain = conf->session_cookie_domain;
+	} else {
+		cookie.kind = "refresh";
+		cookie.name = conf->refresh_cookie;
+		cookie.secure = &conf->refresh_cookie_secure;
+		cookie.samesite = conf->refresh_cookie_samesite;
+		cookie.domain = conf->refresh_cookie_domain;
+	}
+}
+
+static void
+cookie_name(const char *s)
+{
+	const char	*errstr;
+
+	if ((errstr = config_check_cookie_name(s)) != NULL) {
+		parse_error("cookie %s name \"%s\": %s", cookie.kind, s,
+		    errstr);
+		return;
+	}
+	(void)strlcpy(cookie.name, s, CONF_COOKIE_NAME_MAX);
+}
+
+static void
+cookie_secure(const char *s)
+{
+	if (strcmp(s, "yes") == 0)
+		*cookie.secure = 1;
+	else if (strcmp(s, "no") == 0)
+		*cookie.secure = 0;
+	else
+		parse_error("cookie %s secure: \"%s\" is neither yes nor no",
+		    cookie.kind, s);
+}
+
+static void
+cookie_samesite(const char *s)
+{
+	const char	*value;
+
+	if ((value = config_samesite(s)) == NULL) {
+		parse_error("cookie %s same-site: \"%s\" is not lax, strict "
+		    "or none", cookie.kind, s);
+		return;
+	}
+	(void)strlcpy(cookie.samesite, value, CONF_SAMESITE_MAX);
+}
+
+static void
+cookie_domain(const char *s)
+{
+	const char	*errstr;
+
+	if ((errstr = config_check_cookie_domain(s)) != NULL) {
+		parse_error("cookie %s domain \"%s\": %s", cookie.kind, s,
+		    errstr);
+		return;
+	}
+	(void)strlcpy(cookie.domain, s, CONF_COOKIE_DOMAIN_MAX);
 }
 
 static int
@@ -1313,6 +1603,7 @@ parse_config(const char *filename)
 	pending_max = 0;
 	result = conf;
 	conf = NULL;
+	memset(&cookie, 0, sizeof(cookie));
 	if (errors == 0 && config_finish(result) == -1)
 		errors++;
 	if (errors > 0) {

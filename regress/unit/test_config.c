@@ -2,8 +2,8 @@
  * Unit tests for shared/parse.y and shared/config.c: the grammar and
  * its defaults, macros and includes, every kind of error (each test
  * file is parsed with stderr captured, so the messages can be checked),
- * the permission checks, config_path_within, the JSON form and
- * config_restart_needed.
+ * the bounds of the auth, password and cookie settings, the permission
+ * checks, config_path_within, the JSON form and config_restart_needed.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -206,6 +206,32 @@ cpu_count(void)
 }
 
 static int
+auth_equal(const struct tokend_config *a, const struct tokend_config *b)
+{
+	return a->access_ttl == b->access_ttl &&
+	    a->refresh_ttl == b->refresh_ttl &&
+	    a->session_ttl == b->session_ttl &&
+	    a->session_grace == b->session_grace &&
+	    a->login_stall == b->login_stall &&
+	    a->login_attempts == b->login_attempts &&
+	    a->hash_memory == b->hash_memory &&
+	    a->hash_iterations == b->hash_iterations &&
+	    a->hash_parallelism == b->hash_parallelism &&
+	    a->hash_threads == b->hash_threads &&
+	    a->hash_queue == b->hash_queue &&
+	    strcmp(a->refresh_cookie, b->refresh_cookie) == 0 &&
+	    strcmp(a->session_cookie, b->session_cookie) == 0 &&
+	    a->refresh_cookie_secure == b->refresh_cookie_secure &&
+	    a->session_cookie_secure == b->session_cookie_secure &&
+	    strcmp(a->refresh_cookie_samesite,
+	    b->refresh_cookie_samesite) == 0 &&
+	    strcmp(a->session_cookie_samesite,
+	    b->session_cookie_samesite) == 0 &&
+	    strcmp(a->refresh_cookie_domain, b->refresh_cookie_domain) == 0 &&
+	    strcmp(a->session_cookie_domain, b->session_cookie_domain) == 0;
+}
+
+static int
 config_equal(const struct tokend_config *a, const struct tokend_config *b)
 {
 	struct listen_addr	*la, *lb;
@@ -230,7 +256,7 @@ config_equal(const struct tokend_config *a, const struct tokend_config *b)
 	    a->header_max == b->header_max && a->body_max == b->body_max &&
 	    a->connections == b->connections &&
 	    a->request_timeout == b->request_timeout &&
-	    a->keyd_timeout == b->keyd_timeout;
+	    a->keyd_timeout == b->keyd_timeout && auth_equal(a, b);
 }
 
 static const char full_conf[] =
@@ -257,7 +283,29 @@ static const char full_conf[] =
     "timeout {\n"
     "\trequest 2m\n"
     "\tkeyd 1500ms\n"
-    "}\n";
+    "}\n"
+    "auth {\n"
+    "\taccess-ttl 30m\n"
+    "\trefresh-ttl 14d\n"
+    "\tsession-ttl 12h\n"
+    "\tsession-grace 30s; login-stall 1s\n"
+    "\tlogin-attempts 0\n"
+    "}\n"
+    "password {\n"
+    "\tmemory 128M\n"
+    "\titerations 4\n"
+    "\tparallelism 2\n"
+    "\tthreads 3\n"
+    "\tqueue 128\n"
+    "}\n"
+    "cookie refresh {\n"
+    "\tname \"rt\"\n"
+    "\tsecure yes\n"
+    "\tsame-site NONE\n"
+    "\tdomain \"example.com\"\n"
+    "}\n"
+    "cookie session { name \"A-z0.9_!#$%&'*+^`|~\"; secure no; "
+    "same-site sTrIcT }\n";
 
 static void
 test_full(void)
@@ -291,6 +339,26 @@ test_full(void)
 	    conf->header_max == 16384 && conf->body_max == 2 * 1024 * 1024 &&
 	    conf->connections == 2048 && conf->request_timeout == 120 &&
 	    conf->keyd_timeout == 1500);
+	CHECK("full: auth",
+	    conf->access_ttl == 30 * 60 * 1000LL &&
+	    conf->refresh_ttl == 14 * 24 * 60 * 60 * 1000LL &&
+	    conf->session_ttl == 12 * 60 * 60 * 1000LL &&
+	    conf->session_grace == 30000 && conf->login_stall == 1000 &&
+	    conf->login_attempts == 0);
+	CHECK("full: password",
+	    conf->hash_memory == 128 * 1024 && conf->hash_iterations == 4 &&
+	    conf->hash_parallelism == 2 && conf->hash_threads == 3 &&
+	    conf->hash_queue == 128);
+	CHECK("full: cookie refresh",
+	    strcmp(conf->refresh_cookie, "rt") == 0 &&
+	    conf->refresh_cookie_secure == 1 &&
+	    strcmp(conf->refresh_cookie_samesite, "None") == 0 &&
+	    strcmp(conf->refresh_cookie_domain, "example.com") == 0);
+	CHECK("full: cookie session",
+	    strcmp(conf->session_cookie, "A-z0.9_!#$%&'*+^`|~") == 0 &&
+	    conf->session_cookie_secure == 0 &&
+	    strcmp(conf->session_cookie_samesite, "Strict") == 0 &&
+	    strcmp(conf->session_cookie_domain, "") == 0);
 	config_free(conf);
 }
 
@@ -319,6 +387,24 @@ test_defaults(void)
 	    conf->connections == CONF_CONNECTIONS &&
 	    conf->request_timeout == CONF_REQUEST_TIMEOUT &&
 	    conf->keyd_timeout == CONF_KEYD_TIMEOUT);
+	CHECK("defaults: auth as in Directus",
+	    conf->access_ttl == 900000 && conf->refresh_ttl == 604800000 &&
+	    conf->session_ttl == 86400000 && conf->session_grace == 10000 &&
+	    conf->login_stall == 500 && conf->login_attempts == 25);
+	CHECK("defaults: password hashing as in Directus",
+	    conf->hash_memory == 65536 && conf->hash_iterations == 3 &&
+	    conf->hash_parallelism == 4 && conf->hash_queue == 64);
+	CHECK("defaults: password threads is the CPU count",
+	    conf->hash_threads == cpu_count());
+	CHECK("defaults: cookies",
+	    strcmp(conf->refresh_cookie, "directus_refresh_token") == 0 &&
+	    strcmp(conf->session_cookie, "directus_session_token") == 0 &&
+	    conf->refresh_cookie_secure == 0 &&
+	    conf->session_cookie_secure == 0 &&
+	    strcmp(conf->refresh_cookie_samesite, "Lax") == 0 &&
+	    strcmp(conf->session_cookie_samesite, "Lax") == 0 &&
+	    conf->refresh_cookie_domain[0] == '\0' &&
+	    conf->session_cookie_domain[0] == '\0');
 	config_free(conf);
 }
 
@@ -543,6 +629,193 @@ test_units(void)
 	    "timeout { request 1500ms }\n", 1, "whole number of seconds"));
 }
 
+/* A statement of a block that must fail at its line with error. */
+struct bound_case {
+	const char	*block;
+	const char	*stmt;
+	const char	*error;
+};
+
+static const struct bound_case bound_cases[] = {
+	{ "auth", "access-ttl 9999ms", "out of range (10s to 1d)" },
+	{ "auth", "access-ttl 86400001ms", "out of range (10s to 1d)" },
+	{ "auth", "refresh-ttl 59s", "out of range (1m to 365d)" },
+	{ "auth", "refresh-ttl 366d", "out of range (1m to 365d)" },
+	{ "auth", "session-ttl 59999ms", "out of range (1m to 365d)" },
+	{ "auth", "session-ttl 8761h", "out of range (1m to 365d)" },
+	{ "auth", "session-grace 301s", "out of range (0 to 5m)" },
+	{ "auth", "session-grace -1s", "invalid value" },
+	{ "auth", "login-stall 10001ms", "out of range (0 to 10s)" },
+	{ "auth", "login-stall 1.5s", "invalid value" },
+	{ "auth", "login-attempts 10001", "out of range (0 to 10000)" },
+	{ "auth", "login-attempts -1", "invalid number" },
+	{ "auth", "access-ttl 15y", "invalid value" },
+	{ "password", "memory 1023K", "out of range (1M to 256M)" },
+	{ "password", "memory 257M", "out of range (1M to 256M)" },
+	{ "password", "memory 1048577", "not a whole number of KiB" },
+	{ "password", "memory 64G", "invalid value" },
+	{ "password", "iterations 0", "out of range (1 to 16)" },
+	{ "password", "iterations 17", "out of range (1 to 16)" },
+	{ "password", "parallelism 0", "out of range (1 to 16)" },
+	{ "password", "parallelism 17", "out of range (1 to 16)" },
+	{ "password", "threads 0", "out of range (1 to 64)" },
+	{ "password", "threads 65", "out of range (1 to 64)" },
+	{ "password", "queue 0", "out of range (1 to 4096)" },
+	{ "password", "queue 4097", "out of range (1 to 4096)" },
+	{ "cookie refresh", "name \"\"", "empty cookie name" },
+	{ "cookie refresh", "name \"a b\"", "may only contain" },
+	{ "cookie refresh", "name \"a;b\"", "may only contain" },
+	{ "cookie session", "name \"a=b\"", "may only contain" },
+	{ "cookie session", "name \"a,b\"", "may only contain" },
+	{ "cookie session", "name \"a\\\"b\"", "may only contain" },
+	{ "cookie session", "name \"(x)\"", "may only contain" },
+	{ "cookie session", "name \"a@b:c\"", "may only contain" },
+	{ "cookie session", "name \"\xc3\xa9\"", "may only contain" },
+	{ "cookie refresh", "secure 1", "neither yes nor no" },
+	{ "cookie session", "secure YES", "neither yes nor no" },
+	{ "cookie refresh", "same-site lax2", "not lax, strict or none" },
+	{ "cookie session", "same-site \"\"", "not lax, strict or none" },
+	{ "cookie refresh", "domain \"a;b\"", "may not contain" },
+	{ "cookie refresh", "domain \"a,b\"", "may not contain" },
+	{ "cookie session", "domain \"a b\"", "may not contain" },
+	{ "cookie session", "domain \"a\tb\"", "may not contain" },
+	{ "cookie session", "domain \"\xc3\xa9.example\"", "may not contain" },
+};
+
+static int
+bound_fails(const char *block, const char *stmt, const char *error)
+{
+	char	 text[1024];
+
+	(void)snprintf(text, sizeof(text), "# bounds\n%s {\n\t%s\n}\n",
+	    block, stmt);
+	return fails_with(text, 3, error);
+}
+
+static void
+test_auth_bounds(void)
+{
+	struct tokend_config	*conf;
+	const struct bound_case	*bc;
+	char			 name[128], long_value[512], stmt[600];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bound_cases) / sizeof(bound_cases[0]); i++) {
+		bc = &bound_cases[i];
+		(void)snprintf(name, sizeof(name), "bound: %s { %s }",
+		    bc->block, bc->stmt);
+		CHECK(name, bound_fails(bc->block, bc->stmt, bc->error));
+	}
+
+	memset(long_value, 'n', CONF_COOKIE_NAME_MAX);
+	long_value[CONF_COOKIE_NAME_MAX] = '\0';
+	(void)snprintf(stmt, sizeof(stmt), "name %s", long_value);
+	CHECK("bound: cookie name of 64 characters",
+	    bound_fails("cookie session", stmt, "cookie name too long"));
+	memset(long_value, 'd', CONF_COOKIE_DOMAIN_MAX);
+	long_value[CONF_COOKIE_DOMAIN_MAX] = '\0';
+	(void)snprintf(stmt, sizeof(stmt), "domain %s", long_value);
+	CHECK("bound: cookie domain of 256 characters",
+	    bound_fails("cookie refresh", stmt, "cookie domain too long"));
+
+	conf = parse_text("auth { access-ttl 10s; refresh-ttl 1m; "
+	    "session-ttl 60s; session-grace 0; login-stall 0; "
+	    "login-attempts 10000 }\n"
+	    "password { memory 1M; iterations 1; parallelism 1; threads 1; "
+	    "queue 1 }\n");
+	CHECK("auth and password at their lower bounds",
+	    conf != NULL && conf->access_ttl == 10000 &&
+	    conf->refresh_ttl == 60000 && conf->session_ttl == 60000 &&
+	    conf->session_grace == 0 && conf->login_stall == 0 &&
+	    conf->login_attempts == 10000 && conf->hash_memory == 1024 &&
+	    conf->hash_iterations == 1 && conf->hash_parallelism == 1 &&
+	    conf->hash_threads == 1 && conf->hash_queue == 1);
+	config_free(conf);
+	conf = parse_text("auth { access-ttl 1d; refresh-ttl 365d; "
+	    "session-ttl 8760h; session-grace 5m; login-stall 10s }\n"
+	    "password { memory 256M; iterations 16; parallelism 16; "
+	    "threads 64; queue 4096 }\n");
+	CHECK("auth and password at their upper bounds",
+	    conf != NULL && conf->access_ttl == 86400000 &&
+	    conf->refresh_ttl == 31536000000LL &&
+	    conf->session_ttl == 31536000000LL &&
+	    conf->session_grace == 300000 && conf->login_stall == 10000 &&
+	    conf->hash_memory == 262144 && conf->hash_iterations == 16 &&
+	    conf->hash_parallelism == 16 && conf->hash_threads == 64 &&
+	    conf->hash_queue == 4096);
+	config_free(conf);
+	conf = parse_text("auth { access-ttl 60 }\n"
+	    "password { memory 1048576 }\npassword { memory 2048k }\n");
+	CHECK("plain duration is seconds, memory in bytes or K",
+	    conf != NULL && conf->access_ttl == 60000 &&
+	    conf->hash_memory == 2048);
+	config_free(conf);
+
+	conf = parse_text("auth {\n"
+	    "\tbogus 1\n"
+	    "\taccess-ttl 1s\n"
+	    "\tmemory 1M\n"
+	    "\trefresh-ttl 2d\n"
+	    "}\n"
+	    "password { queue 0; threads 2 }\n"
+	    "cookie refresh {\n\tsecure maybe\n\tname \"x y\"\n}\n");
+	CHECK("errors in the new blocks are all reported",
+	    conf == NULL && nerrors == 6 &&
+	    logged(lastpath, 2, "unknown keyword \"bogus\"") &&
+	    logged(lastpath, 3, "access-ttl 1s") &&
+	    logged(lastpath, 4, "\"memory\" is not allowed here") &&
+	    logged(lastpath, 7, "password queue 0") &&
+	    logged(lastpath, 9, "cookie refresh secure") &&
+	    logged(lastpath, 10, "cookie refresh name \"x y\""));
+	config_free(conf);
+	CHECK("cookie needs refresh or session",
+	    fails_with("cookie bogus { name x }\n", 1,
+	    "unexpected \"bogus\" after \"cookie\""));
+	CHECK("a keyword as a cookie name must be quoted",
+	    fails_with("cookie session {\n name session\n}\n", 2,
+	    "unexpected \"session\" after \"name\"") &&
+	    parses("cookie session { name \"session\" }\n"));
+}
+
+static void
+test_cookies(void)
+{
+	struct tokend_config	*conf;
+
+	conf = parse_text("cookie refresh { same-site none }\n");
+	CHECK("same-site none without secure is refused",
+	    conf == NULL && nerrors == 1 && strstr(errbuf,
+	    "cookie refresh: same-site none requires secure yes") != NULL);
+	conf = parse_text("cookie session { same-site None; secure no }\n");
+	CHECK("same-site none with secure no is refused",
+	    conf == NULL && nerrors == 1 && strstr(errbuf,
+	    "cookie session: same-site none requires secure yes") != NULL);
+	conf = parse_text("cookie refresh { same-site none }\n"
+	    "cookie session { same-site strict }\n"
+	    "cookie refresh { secure yes }\n");
+	CHECK("same-site none with secure yes in a later block",
+	    conf != NULL && conf->refresh_cookie_secure == 1 &&
+	    strcmp(conf->refresh_cookie_samesite, "None") == 0 &&
+	    strcmp(conf->session_cookie_samesite, "Strict") == 0);
+	config_free(conf);
+	conf = parse_text("cookie session { name directus_refresh_token }\n");
+	CHECK("the same name for both cookies is refused",
+	    conf == NULL && nerrors == 1 &&
+	    strstr(errbuf, "same name \"directus_refresh_token\"") != NULL);
+	conf = parse_text("cookie refresh { name a }\n"
+	    "cookie session { name a }\ncookie refresh { name b }\n");
+	CHECK("cookie names compared after the whole file",
+	    conf != NULL && strcmp(conf->refresh_cookie, "b") == 0 &&
+	    strcmp(conf->session_cookie, "a") == 0);
+	config_free(conf);
+	conf = parse_text("cookie refresh { same-site STRICT; domain "
+	    "\".example.org\"; domain \"\"; same-site lax }\n");
+	CHECK("same-site stored capitalised, an empty domain clears it",
+	    conf != NULL && strcmp(conf->refresh_cookie_samesite, "Lax") ==
+	    0 && conf->refresh_cookie_domain[0] == '\0');
+	config_free(conf);
+}
+
 static void
 test_listen(void)
 {
@@ -741,6 +1014,42 @@ test_json(void)
 		    "host", "h", "address", "127.0.0.1", "port", i + 1));
 	CHECK("from_json rejects too many listen addresses",
 	    json_rejects(json, "listen", many));
+	CHECK("JSON holds the auth, password and cookie settings",
+	    strstr(json, "\"refresh_ttl\":1209600000") != NULL &&
+	    strstr(json, "\"hash_threads\":3") != NULL &&
+	    strstr(json, "\"refresh_cookie_secure\":true") != NULL &&
+	    strstr(json, "\"session_cookie_secure\":false") != NULL &&
+	    strstr(json, "\"refresh_cookie_samesite\":\"None\"") != NULL &&
+	    strstr(json, "\"session_cookie_domain\":\"\"") != NULL);
+	CHECK("from_json: a duration beyond 32 bits",
+	    (copy = json_variant(json, "session_ttl",
+	    json_integer(CONF_SESSION_TTL_HI))) != NULL &&
+	    copy->session_ttl == CONF_SESSION_TTL_HI);
+	config_free(copy);
+	CHECK("from_json rejects an access_ttl out of range",
+	    json_rejects(json, "access_ttl",
+	    json_integer(CONF_ACCESS_TTL_LO - 1)) &&
+	    json_rejects(json, "access_ttl",
+	    json_integer(CONF_ACCESS_TTL_HI + 1)) &&
+	    json_rejects(json, "access_ttl", json_string("15m")));
+	CHECK("from_json rejects other auth and password values",
+	    json_rejects(json, "login_attempts", json_integer(-1)) &&
+	    json_rejects(json, "hash_threads", json_integer(0)) &&
+	    json_rejects(json, "hash_memory", json_integer(1023)));
+	CHECK("from_json wants booleans for secure",
+	    json_rejects(json, "session_cookie_secure", json_integer(0)) &&
+	    (copy = json_variant(json, "session_cookie_secure",
+	    json_true())) != NULL && copy->session_cookie_secure == 1);
+	config_free(copy);
+	CHECK("from_json rejects bad cookie values",
+	    json_rejects(json, "session_cookie_samesite", json_string("lax")) &&
+	    json_rejects(json, "refresh_cookie", json_string("a b")) &&
+	    json_rejects(json, "refresh_cookie", json_string("")) &&
+	    json_rejects(json, "refresh_cookie_domain", json_string("a;b")));
+	CHECK("from_json rejects inconsistent cookies",
+	    json_rejects(json, "refresh_cookie",
+	    json_string("A-z0.9_!#$%&'*+^`|~")) &&
+	    json_rejects(json, "refresh_cookie_secure", json_false()));
 	CHECK("from_json rejects junk", config_from_json("{\"a\"", 4) == NULL &&
 	    config_from_json(json, strlen(json) - 1) == NULL &&
 	    config_from_json("[]", 2) == NULL);
@@ -763,6 +1072,35 @@ test_restart(void)
 	b->keyd_timeout = 500;
 	CHECK("restart not needed for limits and timeouts",
 	    config_restart_needed(a, b, why, sizeof(why)) == 0);
+	b->access_ttl = 60000;
+	b->refresh_ttl = 60000;
+	b->session_ttl = 60000;
+	b->session_grace = 0;
+	b->login_stall = 0;
+	b->login_attempts = 1;
+	b->hash_memory = 1024;
+	b->hash_iterations = 1;
+	b->hash_parallelism = 1;
+	(void)strlcpy(b->refresh_cookie, "r", sizeof(b->refresh_cookie));
+	(void)strlcpy(b->session_cookie, "s", sizeof(b->session_cookie));
+	b->refresh_cookie_secure = 0;
+	b->session_cookie_secure = 1;
+	(void)strlcpy(b->refresh_cookie_samesite, "Lax",
+	    sizeof(b->refresh_cookie_samesite));
+	(void)strlcpy(b->session_cookie_domain, "example.net",
+	    sizeof(b->session_cookie_domain));
+	CHECK("restart not needed for auth, hash parameters and cookies",
+	    config_restart_needed(a, b, why, sizeof(why)) == 0);
+	b->hash_threads = a->hash_threads + 1;
+	CHECK("restart needed for the password threads",
+	    config_restart_needed(a, b, why, sizeof(why)) == 1 &&
+	    strcmp(why, "password threads") == 0);
+	b->hash_threads = a->hash_threads;
+	b->hash_queue = a->hash_queue + 1;
+	CHECK("restart needed for the password queue",
+	    config_restart_needed(a, b, why, sizeof(why)) == 1 &&
+	    strcmp(why, "password queue") == 0);
+	b->hash_queue = a->hash_queue;
 	(void)strlcpy(b->keyd_user, "other", sizeof(b->keyd_user));
 	CHECK("restart needed for the keyd user",
 	    config_restart_needed(a, b, why, sizeof(why)) == 1 &&
@@ -802,6 +1140,8 @@ main(void)
 	test_errors();
 	test_all_errors();
 	test_units();
+	test_auth_bounds();
+	test_cookies();
 	test_listen();
 	test_path_within();
 	test_permissions();
