@@ -18,10 +18,12 @@
 
 #include <event2/event.h>
 
+#include "hash.h"
 #include "keyd.h"
 #include "log.h"
 #include "privsep.h"
 #include "proto.h"
+#include "sign.h"
 
 static void	 usage(void) __attribute__((__noreturn__));
 static void	 keyd_prepare_dbdir(const struct tokend_config *,
@@ -38,10 +40,18 @@ static void	 keyd_server_closed(struct frame_chan *, void *);
 static int	 keyd_health(struct keyd_chan *, struct frame *);
 static void	 keyd_reload(struct frame *);
 static void	 keyd_signal(evutil_socket_t, short, void *);
+static void	 keyd_hash_start(void);
+static void	 keyd_hash_params(const struct tokend_config *);
 
 /* What keyd answers, and to whom.  Anything else is hostile. */
 static const struct keyd_request keyd_requests[] = {
 	{ MSG_HEALTH,		KEYD_FROM_SERVER,	keyd_health },
+	{ MSG_AUTH,		KEYD_FROM_SERVER,	auth_verify },
+	{ MSG_LOGIN,		KEYD_FROM_SERVER,	auth_login },
+	{ MSG_REFRESH,		KEYD_FROM_SERVER,	auth_refresh },
+	{ MSG_LOGOUT,		KEYD_FROM_SERVER,	auth_logout },
+	{ MSG_USER_GET,		KEYD_FROM_SERVER,	user_get },
+	{ MSG_USER_UPDATE,	KEYD_FROM_SERVER,	user_update },
 };
 
 static struct {
@@ -50,8 +60,27 @@ static struct {
 	struct frame_chan	*parent;
 	struct keyd_chan_list	 chans;
 	int			 nchans;
+	uint64_t		 next_serial;
 	struct keyd_secret	 secret;
 } keyd;
+
+const struct tokend_config *
+keyd_conf(void)
+{
+	return keyd.conf;
+}
+
+/* A worker's channel, if it is still open. */
+struct keyd_chan *
+keyd_chan_find(uint64_t serial)
+{
+	struct keyd_chan	*kc;
+
+	TAILQ_FOREACH(kc, &keyd.chans, entry)
+		if (kc->serial == serial)
+			return kc;
+	return NULL;
+}
 
 static void
 usage(void)
@@ -109,6 +138,9 @@ main(int argc, char *argv[])
 	    &keyd.secret) == -1)
 		fatalx("cannot load the signing secret");
 
+	if (sign_init(keyd.secret.key, keyd.secret.len) == -1)
+		fatalx("cannot key the token signer");
+
 	privsep_drop("-keyd", privsep_is_root() ? &pu : NULL, root);
 	if (store_open(dbpath) == -1)
 		fatalx("cannot open the credential database %s",
@@ -117,6 +149,7 @@ main(int argc, char *argv[])
 	if ((keyd.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	signal(SIGPIPE, SIG_IGN);
+	keyd_hash_start();
 	ev_term = evsignal_new(keyd.base, SIGTERM, keyd_signal, NULL);
 	ev_int = evsignal_new(keyd.base, SIGINT, keyd_signal, NULL);
 	if (ev_term == NULL || ev_int == NULL ||
@@ -176,6 +209,8 @@ keyd_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		return keyd_channel_add(chan, f);
 	case MSG_KEYD_DROP:
 		return keyd_channel_drop(f);
+	case MSG_CTL_ADMIN:
+		return admin_request(chan, f);
 	case MSG_RELOAD:
 		keyd_reload(f);
 		return 0;
@@ -193,6 +228,8 @@ static void
 keyd_parent_closed(struct frame_chan *chan, void *arg)
 {
 	log_warnx("lost the parent, exiting");
+	hash_pool_shutdown();
+	sign_free();
 	store_close();
 	secret_free(&keyd.secret);
 	exit(0);
@@ -219,6 +256,7 @@ keyd_channel_add(struct frame_chan *parent, struct frame *f)
 	}
 	if ((kc = calloc(1, sizeof(*kc))) == NULL)
 		fatal("calloc");
+	kc->serial = ++keyd.next_serial;
 	kc->slot = slot;
 	kc->generation = gen;
 	kc->pid = pid;
@@ -312,7 +350,32 @@ keyd_health(struct keyd_chan *kc, struct frame *f)
 	return 0;
 }
 
-/* keyd has no reloadable setting yet beyond taking the new copy. */
+static void
+keyd_hash_params(const struct tokend_config *conf)
+{
+	struct hash_params	 hp;
+
+	hp.m_kib = (uint32_t)conf->hash_memory;
+	hp.t = (uint32_t)conf->hash_iterations;
+	hp.p = (uint32_t)conf->hash_parallelism;
+	hash_set_params(&hp);
+}
+
+/* The hashing pool: threads and queue are fixed until a restart. */
+static void
+keyd_hash_start(void)
+{
+	struct hash_params	 hp;
+
+	hp.m_kib = (uint32_t)keyd.conf->hash_memory;
+	hp.t = (uint32_t)keyd.conf->hash_iterations;
+	hp.p = (uint32_t)keyd.conf->hash_parallelism;
+	if (hash_pool_init(keyd.base, keyd.conf->hash_threads,
+	    keyd.conf->hash_queue, &hp) == -1)
+		fatalx("cannot start the password hashing threads");
+}
+
+/* A reload changes TTLs, login limits and the parameters of new hashes. */
 static void
 keyd_reload(struct frame *f)
 {
@@ -325,6 +388,7 @@ keyd_reload(struct frame *f)
 	} else {
 		config_free(keyd.conf);
 		keyd.conf = conf;
+		keyd_hash_params(conf);
 	}
 	child_reload_done(keyd.parent, why);
 }
@@ -333,6 +397,8 @@ static void
 keyd_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	log_debug("signal %d, exiting", (int)sig);
+	hash_pool_shutdown();
+	sign_free();
 	store_close();
 	secret_free(&keyd.secret);
 	exit(0);

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "config.h"
 #include "frame.h"
 
@@ -20,6 +22,11 @@
 #define KEYD_SECRET_MAX		4096
 #define KEYD_SECRET_NEW		32	/* bytes of a generated secret */
 #define KEYD_CHANNELS_MAX	CONF_PREFORK_MAX
+/*
+ * The built-in administrator role (admin and app access) until roles
+ * come from the configuration.
+ */
+#define KEYD_ADMIN_ROLE		"a0000000-0000-4000-8000-000000000001"
 
 /* Where a request may come from (keyd's request table). */
 #define KEYD_FROM_PARENT	0x1
@@ -44,8 +51,7 @@ struct store_user {
 struct store_session {
 	char		 user_id[STORE_ID_MAX + 1];
 	int64_t		 expires;	/* ms since the epoch */
-	int		 has_next;
-	uint8_t		 next_hash[STORE_HASH_LEN];
+	uint8_t		 family[STORE_HASH_LEN];	/* its first token */
 };
 
 struct keyd_secret {
@@ -57,6 +63,7 @@ struct keyd_secret {
 struct keyd_chan {
 	TAILQ_ENTRY(keyd_chan)	 entry;
 	struct frame_chan	*chan;
+	uint64_t		 serial;	/* unique for keyd's lifetime */
 	uint32_t		 slot;
 	uint32_t		 generation;
 	uint32_t		 pid;
@@ -69,9 +76,34 @@ struct keyd_request {
 	int		(*handler)(struct keyd_chan *, struct frame *);
 };
 
+/* keyd.c */
+const struct tokend_config *keyd_conf(void);
+struct keyd_chan *keyd_chan_find(uint64_t);
+
+/* auth.c */
+int64_t		 auth_now_ms(void);
+int		 auth_role_access(const char *, int *, int *);
+int		 auth_identify(struct frame_rd *, uint32_t *, struct store_user *,
+		    char *);
+int		 auth_verify(struct keyd_chan *, struct frame *);
+int		 auth_login(struct keyd_chan *, struct frame *);
+int		 auth_refresh(struct keyd_chan *, struct frame *);
+int		 auth_logout(struct keyd_chan *, struct frame *);
+
+/* user.c */
+int		 user_get(struct keyd_chan *, struct frame *);
+int		 user_update(struct keyd_chan *, struct frame *);
+
+/* admin.c */
+int		 admin_request(struct frame_chan *, struct frame *);
+
 /* secret.c */
 int		 secret_load(const char *, uid_t, gid_t, struct keyd_secret *);
 void		 secret_free(struct keyd_secret *);
+
+#define STORE_ROW_COLS		8
+#define STORE_NOT_UNIQUE	(-2)
+typedef void	(*store_row_cb)(void *, const char **, int);
 
 /* store.c: every function returns 0, 1 for "no such row", or -1. */
 int		 store_open(const char *);
@@ -95,10 +127,23 @@ int		 store_session_insert(const uint8_t *, const char *, int64_t,
 		    const char *, const char *, const char *);
 int		 store_session_get(const uint8_t *, int64_t,
 		    struct store_session *);
-int		 store_session_rotate(const uint8_t *, const uint8_t *, int64_t,
-		    int64_t);
+int		 store_session_rotate(const struct store_session *,
+		    const uint8_t *, const uint8_t *, int64_t, int64_t);
+int		 store_retired_get(const uint8_t *, int64_t, uint8_t *,
+		    int64_t *);
+int		 store_family_delete(const uint8_t *);
 int		 store_session_delete(const uint8_t *);
 int		 store_sessions_delete_user(const char *);
 int		 store_sessions_expire(int64_t);
+int		 store_user_set_password(const char *, const char *);
+int		 store_user_set_token(const char *, const uint8_t *);
+int		 store_user_delete(const char *);
+int		 store_user_touch(const char *, int64_t);
+int		 store_user_list(store_row_cb, void *);
+int		 store_session_list(const char *, int64_t, store_row_cb,
+		    void *);
+int		 store_session_revoke(int64_t);
+int		 store_user_set_field(const char *, const char *, json_t *);
+int		 store_sessions_delete_others(const char *, const uint8_t *);
 
 #endif /* KEYD_H */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "keyd.h"
@@ -53,6 +54,20 @@ static const char *const store_migrations[] = {
 	"    REFERENCES users(id) ON DELETE CASCADE,"
 	"  count INTEGER NOT NULL DEFAULT 0"
 	");",
+	/*
+	 * 2: session families and retired refresh tokens, so that a
+	 * rotated token presented again ends its whole session.
+	 */
+	"ALTER TABLE sessions ADD COLUMN family BLOB;"
+	"UPDATE sessions SET family = token_hash;"
+	"CREATE INDEX sessions_family ON sessions(family);"
+	"CREATE TABLE retired ("
+	"  token_hash BLOB PRIMARY KEY NOT NULL,"
+	"  family BLOB NOT NULL,"
+	"  rotated INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL"
+	");"
+	"CREATE INDEX retired_family ON retired(family);",
 };
 #define STORE_VERSION	\
 	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
@@ -78,6 +93,19 @@ enum store_stmt {
 	ST_SESSION_DELETE,
 	ST_SESSIONS_USER,
 	ST_SESSIONS_EXPIRE,
+	ST_USER_PASSWORD,
+	ST_USER_TOKEN,
+	ST_USER_DELETE,
+	ST_USER_LIST,
+	ST_SESSION_LIST,
+	ST_SESSION_REVOKE,
+	ST_USER_ACCESS,
+	ST_RETIRE,
+	ST_RETIRED_GET,
+	ST_SESSIONS_FAMILY,
+	ST_RETIRED_FAMILY,
+	ST_RETIRED_EXPIRE,
+	ST_SESSIONS_OTHERS,
 	ST_MAX
 };
 
@@ -122,15 +150,50 @@ static const char *const store_sql[ST_MAX] = {
 	    "SET count = count + 1 RETURNING count",
 	[ST_FAILURE_RESET] = "DELETE FROM login_failures WHERE user_id = ?1",
 	[ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, "
-	    "expires, ip, user_agent, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_SESSION_GET] = "SELECT user_id, expires, next_hash FROM sessions "
+	    "expires, ip, user_agent, origin, family) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?1)",
+	[ST_SESSION_GET] = "SELECT user_id, expires, family FROM sessions "
 	    "WHERE token_hash = ?1 AND expires >= ?2",
 	[ST_SESSION_ROTATE] = "UPDATE sessions SET token_hash = ?2, "
 	    "expires = ?3 WHERE token_hash = ?1 AND expires >= ?4",
 	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
 	[ST_SESSIONS_USER] = "DELETE FROM sessions WHERE user_id = ?1",
 	[ST_SESSIONS_EXPIRE] = "DELETE FROM sessions WHERE expires < ?1",
+	[ST_USER_PASSWORD] = "UPDATE users SET password = ?2 WHERE id = ?1",
+	[ST_USER_TOKEN] = "UPDATE users SET token_hash = ?2 WHERE id = ?1",
+	[ST_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
+	[ST_USER_LIST] = "SELECT id, email, status, coalesce(role, '-'), "
+	    "CASE WHEN token_hash IS NULL THEN 'no' ELSE 'yes' END, "
+	    "(SELECT count(*) FROM sessions WHERE user_id = users.id) "
+	    "FROM users ORDER BY email",
+	[ST_SESSION_LIST] = "SELECT s.rowid, u.email, "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', s.expires / 1000, 'unixepoch'), "
+	    "coalesce(s.ip, '-'), coalesce(s.user_agent, '-') "
+	    "FROM sessions s JOIN users u ON u.id = s.user_id "
+	    "WHERE (?1 = '' OR u.email = ?1 COLLATE NOCASE) AND s.expires >= ?2 "
+	    "ORDER BY s.rowid",
+	[ST_SESSION_REVOKE] = "DELETE FROM sessions WHERE rowid = ?1",
+	[ST_USER_ACCESS] = "UPDATE users SET last_access = ?2 WHERE id = ?1",
+	[ST_RETIRE] = "INSERT OR REPLACE INTO retired (token_hash, family, "
+	    "rotated, expires) VALUES (?1, ?2, ?3, ?4)",
+	[ST_RETIRED_GET] = "SELECT family, rotated FROM retired "
+	    "WHERE token_hash = ?1 AND expires >= ?2",
+	[ST_SESSIONS_FAMILY] = "DELETE FROM sessions WHERE family = ?1",
+	[ST_RETIRED_FAMILY] = "DELETE FROM retired WHERE family = ?1",
+	[ST_RETIRED_EXPIRE] = "DELETE FROM retired WHERE expires < ?1",
+	[ST_SESSIONS_OTHERS] = "DELETE FROM sessions WHERE user_id = ?1 "
+	    "AND (?2 IS NULL OR token_hash != ?2)",
 };
+
+/* Profile columns a user may write, one statement each. */
+static const char *const store_profile_columns[] = {
+	"first_name", "last_name", "location", "title", "description",
+	"avatar", "language", "appearance", "theme_light", "theme_dark",
+	"last_page", "email", "tags", "email_notifications",
+};
+#define STORE_PROFILE_MAX \
+	(sizeof(store_profile_columns) / sizeof(store_profile_columns[0]))
+static sqlite3_stmt	*store_profile_stmts[STORE_PROFILE_MAX];
 
 static sqlite3		*store_db;
 static sqlite3_stmt	*store_stmts[ST_MAX];
@@ -145,6 +208,8 @@ static int	 store_int(enum store_stmt, int64_t *, const char *,
 		    const char *);
 static int	 store_copy(char *, size_t, sqlite3_stmt *, int);
 static int	 store_user_row(sqlite3_stmt *, struct store_user *);
+static int	 store_rows(sqlite3_stmt *, int, store_row_cb, void *);
+static int	 store_bind_json(sqlite3_stmt *, int, json_t *);
 
 static int
 store_exec(const char *sql)
@@ -238,13 +303,22 @@ store_open(const char *path)
 static int
 store_prepare(void)
 {
-	int	 i;
+	char	 sql[128];
+	size_t	 i;
 
+	for (i = 0; i < STORE_PROFILE_MAX; i++) {
+		(void)snprintf(sql, sizeof(sql), "UPDATE users SET %s = ?2 "
+		    "WHERE id = ?1", store_profile_columns[i]);
+		if (sqlite3_prepare_v3(store_db, sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &store_profile_stmts[i],
+		    NULL) != SQLITE_OK)
+			return -1;
+	}
 	for (i = 0; i < ST_MAX; i++) {
 		if (sqlite3_prepare_v3(store_db, store_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &store_stmts[i], NULL) !=
 		    SQLITE_OK) {
-			log_warnx("store: prepare %d: %s", i,
+			log_warnx("store: prepare %zu: %s", i,
 			    sqlite3_errmsg(store_db));
 			return -1;
 		}
@@ -255,11 +329,15 @@ store_prepare(void)
 void
 store_close(void)
 {
-	int	 i;
+	size_t	 i;
 
 	for (i = 0; i < ST_MAX; i++) {
 		sqlite3_finalize(store_stmts[i]);
 		store_stmts[i] = NULL;
+	}
+	for (i = 0; i < STORE_PROFILE_MAX; i++) {
+		sqlite3_finalize(store_profile_stmts[i]);
+		store_profile_stmts[i] = NULL;
 	}
 	sqlite3_close(store_db);
 	store_db = NULL;
@@ -504,7 +582,7 @@ int
 store_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 {
 	sqlite3_stmt	*st;
-	const void	*next;
+	const void	*family;
 	int		 rv;
 
 	memset(s, 0, sizeof(*s));
@@ -517,12 +595,12 @@ store_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 		if (store_copy(s->user_id, sizeof(s->user_id), st, 0) == -1)
 			rv = SQLITE_TOOBIG;
 		s->expires = sqlite3_column_int64(st, 1);
-		next = sqlite3_column_blob(st, 2);
-		if (next != NULL &&
-		    sqlite3_column_bytes(st, 2) == STORE_HASH_LEN) {
-			memcpy(s->next_hash, next, STORE_HASH_LEN);
-			s->has_next = 1;
-		}
+		family = sqlite3_column_blob(st, 2);
+		if (family == NULL ||
+		    sqlite3_column_bytes(st, 2) != STORE_HASH_LEN)
+			rv = SQLITE_CORRUPT;
+		else
+			memcpy(s->family, family, STORE_HASH_LEN);
 	}
 	sqlite3_reset(st);
 	if (rv == SQLITE_ROW)
@@ -531,24 +609,88 @@ store_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 }
 
 /*
- * Replace a live refresh token by its successor in one statement: of
- * several concurrent rotations of one token exactly one changes the row,
- * the others find nothing (1).
+ * Replace a live refresh token by its successor and remember the old one
+ * as retired, in one transaction.  keyd's loop runs one request at a
+ * time, so of several refreshes with one token exactly one finds it
+ * live; the others find it retired (1).
  */
 int
-store_session_rotate(const uint8_t *old, const uint8_t *new, int64_t expires,
-    int64_t now)
+store_session_rotate(const struct store_session *s, const uint8_t *old,
+    const uint8_t *new, int64_t expires, int64_t now)
 {
 	sqlite3_stmt	*st;
+	int		 changed;
 
+	if (store_begin() == -1)
+		return -1;
 	if ((st = store_bind(ST_SESSION_ROTATE, NULL, NULL)) == NULL ||
 	    store_bind_hash(st, 1, old) == -1 ||
 	    store_bind_hash(st, 2, new) == -1 ||
 	    sqlite3_bind_int64(st, 3, expires) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
 	    store_done(st) == -1)
+		goto fail;
+	if ((changed = sqlite3_changes(store_db)) == 1 &&
+	    ((st = store_bind(ST_RETIRE, NULL, NULL)) == NULL ||
+	    store_bind_hash(st, 1, old) == -1 ||
+	    store_bind_hash(st, 2, s->family) == -1 ||
+	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, expires) != SQLITE_OK ||
+	    store_done(st) == -1))
+		goto fail;
+	if (store_commit() == -1)
+		goto fail;
+	return changed == 1 ? 0 : 1;
+ fail:
+	store_rollback();
+	return -1;
+}
+
+/* A retired refresh token: its session family and when it was rotated. */
+int
+store_retired_get(const uint8_t *hash, int64_t now, uint8_t *family,
+    int64_t *rotated)
+{
+	sqlite3_stmt	*st;
+	const void	*f;
+	int		 rv;
+
+	if ((st = store_bind(ST_RETIRED_GET, NULL, NULL)) == NULL ||
+	    store_bind_hash(st, 1, hash) == -1 ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
 		return -1;
-	return sqlite3_changes(store_db) == 1 ? 0 : 1;
+	rv = sqlite3_step(st);
+	if (rv == SQLITE_ROW) {
+		f = sqlite3_column_blob(st, 0);
+		if (f == NULL || sqlite3_column_bytes(st, 0) != STORE_HASH_LEN)
+			rv = SQLITE_CORRUPT;
+		else
+			memcpy(family, f, STORE_HASH_LEN);
+		*rotated = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rv == SQLITE_ROW)
+		return 0;
+	return rv == SQLITE_DONE ? 1 : -1;
+}
+
+/* End a whole session: its live row and every token it retired. */
+int
+store_family_delete(const uint8_t *family)
+{
+	sqlite3_stmt	*st;
+
+	if (store_begin() == -1)
+		return -1;
+	if ((st = store_bind(ST_SESSIONS_FAMILY, NULL, NULL)) == NULL ||
+	    store_bind_hash(st, 1, family) == -1 || store_done(st) == -1 ||
+	    (st = store_bind(ST_RETIRED_FAMILY, NULL, NULL)) == NULL ||
+	    store_bind_hash(st, 1, family) == -1 || store_done(st) == -1 ||
+	    store_commit() == -1) {
+		store_rollback();
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -574,7 +716,163 @@ store_sessions_expire(int64_t now)
 	sqlite3_stmt	*st;
 
 	if ((st = store_bind(ST_SESSIONS_EXPIRE, NULL, NULL)) == NULL ||
+	    sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
+	    store_done(st) == -1 ||
+	    (st = store_bind(ST_RETIRED_EXPIRE, NULL, NULL)) == NULL ||
 	    sqlite3_bind_int64(st, 1, now) != SQLITE_OK)
+		return -1;
+	return store_done(st);
+}
+
+int
+store_user_set_password(const char *id, const char *phc)
+{
+	return store_done(store_bind(ST_USER_PASSWORD, id, phc));
+}
+
+/* Set (hash) or clear (NULL) a user's static token. */
+int
+store_user_set_token(const char *id, const uint8_t *hash)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_USER_TOKEN, id, NULL)) == NULL ||
+	    (hash != NULL && store_bind_hash(st, 2, hash) == -1))
+		return -1;
+	return store_done(st);
+}
+
+int
+store_user_delete(const char *id)
+{
+	return store_done(store_bind(ST_USER_DELETE, id, NULL));
+}
+
+int
+store_user_touch(const char *id, int64_t now)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_USER_ACCESS, id, NULL)) == NULL ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
+		return -1;
+	return store_done(st);
+}
+
+/* Run a listing statement: cb gets each row's columns as text. */
+static int
+store_rows(sqlite3_stmt *st, int ncol, store_row_cb cb, void *arg)
+{
+	const char	*cols[STORE_ROW_COLS];
+	int		 i, rv;
+
+	if (st == NULL || ncol > STORE_ROW_COLS)
+		return -1;
+	while ((rv = sqlite3_step(st)) == SQLITE_ROW) {
+		for (i = 0; i < ncol; i++) {
+			cols[i] = (const char *)sqlite3_column_text(st, i);
+			if (cols[i] == NULL)
+				cols[i] = "-";
+		}
+		cb(arg, cols, ncol);
+	}
+	sqlite3_reset(st);
+	return rv == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_user_list(store_row_cb cb, void *arg)
+{
+	return store_rows(store_bind(ST_USER_LIST, NULL, NULL), 6, cb, arg);
+}
+
+int
+store_session_list(const char *email, int64_t now, store_row_cb cb,
+    void *arg)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_SESSION_LIST, email, NULL)) == NULL ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
+		return -1;
+	return store_rows(st, 5, cb, arg);
+}
+
+/* 0 when the session existed, 1 when there was none. */
+int
+store_session_revoke(int64_t rowid)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_SESSION_REVOKE, NULL, NULL)) == NULL ||
+	    sqlite3_bind_int64(st, 1, rowid) != SQLITE_OK ||
+	    store_done(st) == -1)
+		return -1;
+	return sqlite3_changes(store_db) == 1 ? 0 : 1;
+}
+
+/* Bind a JSON value as the column's value: text, NULL, 0/1 or JSON text. */
+static int
+store_bind_json(sqlite3_stmt *st, int col, json_t *v)
+{
+	char	*text;
+	int	 rv;
+
+	if (json_is_null(v))
+		return sqlite3_bind_null(st, col) == SQLITE_OK ? 0 : -1;
+	if (json_is_boolean(v))
+		return sqlite3_bind_int(st, col, json_is_true(v)) ==
+		    SQLITE_OK ? 0 : -1;
+	if (json_is_string(v))
+		return sqlite3_bind_text(st, col, json_string_value(v),
+		    (int)json_string_length(v), SQLITE_TRANSIENT) ==
+		    SQLITE_OK ? 0 : -1;
+	if ((text = json_dumps(v, JSON_COMPACT)) == NULL)
+		return -1;
+	rv = sqlite3_bind_text(st, col, text, -1, SQLITE_TRANSIENT);
+	free(text);
+	return rv == SQLITE_OK ? 0 : -1;
+}
+
+/*
+ * One profile field of a user.  STORE_NOT_UNIQUE when the value is
+ * taken (an email), -1 for an unknown column or a database error.
+ */
+int
+store_user_set_field(const char *id, const char *column, json_t *v)
+{
+	sqlite3_stmt	*st = NULL;
+	size_t		 i;
+	int		 rv;
+
+	for (i = 0; i < STORE_PROFILE_MAX; i++)
+		if (strcmp(store_profile_columns[i], column) == 0)
+			st = store_profile_stmts[i];
+	if (st == NULL)
+		return -1;
+	sqlite3_reset(st);
+	if (sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    store_bind_json(st, 2, v) == -1)
+		return -1;
+	rv = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rv == SQLITE_DONE)
+		return 0;
+	if (rv == SQLITE_CONSTRAINT)
+		return STORE_NOT_UNIQUE;
+	log_warnx("store: update %s: %s", column, sqlite3_errmsg(store_db));
+	return -1;
+}
+
+/* Every session of a user but one (keep may be NULL). */
+int
+store_sessions_delete_others(const char *id, const uint8_t *keep)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_SESSIONS_OTHERS, id, NULL)) == NULL ||
+	    (keep != NULL && store_bind_hash(st, 2, keep) == -1))
 		return -1;
 	return store_done(st);
 }

@@ -21,8 +21,7 @@ static const struct {
 	[MSG_SHUTDOWN] =	{ "SHUTDOWN", 0 },
 	[MSG_HEALTH] =		{ "HEALTH", 0 },
 	[MSG_HEALTH_RESULT] =	{ "HEALTH_RESULT", 0 },
-	[MSG_AUTH_VERIFY] =	{ "AUTH_VERIFY", 0 },
-	[MSG_AUTH_STATIC] =	{ "AUTH_STATIC", 0 },
+	[MSG_AUTH] =		{ "AUTH", 0 },
 	[MSG_AUTH_RESULT] =	{ "AUTH_RESULT", 0 },
 	[MSG_LOGIN] =		{ "LOGIN", 0 },
 	[MSG_REFRESH] =		{ "REFRESH", 0 },
@@ -30,9 +29,11 @@ static const struct {
 	[MSG_LOGOUT] =		{ "LOGOUT", 0 },
 	[MSG_DONE] =		{ "DONE", 0 },
 	[MSG_USER_GET] =	{ "USER_GET", 0 },
+	[MSG_USER_UPDATE] =	{ "USER_UPDATE", 0 },
 	[MSG_USER] =		{ "USER", 0 },
 	[MSG_CTL_RELOAD] =	{ "CTL_RELOAD", 0 },
 	[MSG_CTL_STATUS] =	{ "CTL_STATUS", 0 },
+	[MSG_CTL_ADMIN] =	{ "CTL_ADMIN", 0 },
 	[MSG_CTL_RESULT] =	{ "CTL_RESULT", 0 },
 };
 

@@ -22,7 +22,7 @@
 
 #define PROTO_CHILD_MAX		(64 * 1024)	/* parent <-> child payloads */
 #define PROTO_KEYD_MAX		(16 * 1024)	/* server <-> keyd payloads */
-#define PROTO_CTL_MAX		(4 * 1024)	/* tokenctl <-> parent payloads */
+#define PROTO_CTL_MAX		(60 * 1024)	/* tokenctl <-> parent payloads */
 
 enum msg_type {
 	MSG_NONE = 0,
@@ -61,14 +61,14 @@ enum msg_type {
 	MSG_HEALTH_RESULT,
 
 	/*
-	 * server -> keyd.  A Directus JWT the worker has split and parsed:
-	 * blob signing input ("header.payload", at most AUTH_TOKEN_MAX),
-	 * blob mac (32 bytes).  keyd checks the MAC, then reads the claims
-	 * itself.  Answer: MSG_AUTH_RESULT.
+	 * server -> keyd.  Who is this?  A credential: u8 cred_kind, blob a,
+	 * blob b.  For CRED_JWT, a Directus JWT the worker has split and
+	 * parsed: a is the signing input ("header.payload"), b the 32-byte
+	 * MAC; keyd checks the MAC, then reads the claims itself.  For
+	 * CRED_STATIC, a is the static token and b is empty.
+	 * Answer: MSG_AUTH_RESULT.
 	 */
-	MSG_AUTH_VERIFY,
-	/* server -> keyd.  blob token (static token).  MSG_AUTH_RESULT. */
-	MSG_AUTH_STATIC,
+	MSG_AUTH,
 	/*
 	 * keyd -> server.  u32 auth_code, str user id, str role ("" for
 	 * none), u8 admin access, u8 app access, str session ("" unless a
@@ -92,9 +92,17 @@ enum msg_type {
 	MSG_LOGOUT,
 	/* keyd -> server.  u32 auth_code. */
 	MSG_DONE,
-	/* server -> keyd.  str user id.  MSG_USER. */
+	/* server -> keyd.  A credential (see MSG_AUTH).  MSG_USER. */
 	MSG_USER_GET,
-	/* keyd -> server.  u32 auth_code, str user as JSON (secrets concealed). */
+	/*
+	 * server -> keyd.  A credential, str the JSON body of PATCH
+	 * /users/me; keyd applies its own allowlist.  MSG_USER.
+	 */
+	MSG_USER_UPDATE,
+	/*
+	 * keyd -> server.  u32 auth_code, str the user as JSON (secrets
+	 * concealed), or for AUTH_INVALID_PAYLOAD the reason.
+	 */
 	MSG_USER,
 
 	/* tokenctl -> parent.  empty: re-read the configuration. */
@@ -106,6 +114,14 @@ enum msg_type {
 	 * operator (one line per process for MSG_CTL_STATUS).
 	 */
 	MSG_CTL_RESULT,
+	/*
+	 * tokenctl -> parent -> keyd: an administrative request, forwarded
+	 * by the parent unread.  u32 admin_op, str arg (an email, a role, a
+	 * session id), str arg2, blob password (only for add and passwd).
+	 * keyd answers the parent with MSG_CTL_RESULT, which the parent
+	 * hands back to tokenctl.
+	 */
+	MSG_CTL_ADMIN,
 
 	MSG_MAX
 };
@@ -119,7 +135,14 @@ enum auth_code {
 	AUTH_INVALID_PAYLOAD,		/* 400 */
 	AUTH_UNAVAILABLE,		/* 503: hashing queue full, database */
 	AUTH_INTERNAL,			/* 500 */
+	AUTH_FORBIDDEN,			/* 403 */
+	AUTH_RECORD_NOT_UNIQUE,		/* 400 */
 	AUTH_CODE_MAX
+};
+
+enum cred_kind {
+	CRED_JWT = 1,
+	CRED_STATIC,
 };
 
 enum auth_mode {
@@ -127,6 +150,21 @@ enum auth_mode {
 	AUTH_MODE_COOKIE,
 	AUTH_MODE_SESSION,
 	AUTH_MODE_MAX
+};
+
+/* What tokenctl may ask keyd (MSG_CTL_ADMIN). */
+enum admin_op {
+	ADMIN_USER_ADD = 1,	/* arg email, arg2 role; password */
+	ADMIN_USER_PASSWD,	/* arg email; password */
+	ADMIN_USER_TOKEN,	/* arg email; prints a new static token once */
+	ADMIN_USER_TOKEN_CLEAR,	/* arg email */
+	ADMIN_USER_LIST,
+	ADMIN_USER_SUSPEND,	/* arg email */
+	ADMIN_USER_ACTIVATE,	/* arg email */
+	ADMIN_USER_DELETE,	/* arg email */
+	ADMIN_SESSION_LIST,	/* arg email or "" for all */
+	ADMIN_SESSION_REVOKE,	/* arg session id (as listed) */
+	ADMIN_OP_MAX
 };
 
 #define AUTH_TOKEN_MAX		4096	/* bytes of a token on the wire */

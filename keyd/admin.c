@@ -1,0 +1,294 @@
+/*
+ * User and session administration for tokenctl, which reaches keyd only
+ * through the parent (MSG_CTL_ADMIN).  Changes take effect at once: keyd
+ * reads users and sessions from the database on every request.  Static
+ * tokens are shown once and stored only as their SHA-256.
+ */
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64url.h"
+#include "hash.h"
+#include "jwt.h"
+#include "keyd.h"
+#include "log.h"
+#include "proto.h"
+#include "sign.h"
+
+#define ADMIN_TEXT_MAX		(PROTO_CTL_MAX - 64)
+#define ADMIN_TOKEN_BYTES	32	/* a static token: 43 base64url chars */
+
+/* An add or passwd waiting for its new hash. */
+struct admin_job {
+	uint32_t		 id;
+	uint32_t		 op;
+	char			 email[AUTH_EMAIL_MAX + 1];
+	char			 role[AUTH_ID_LEN + 1];
+	char			 user[AUTH_ID_LEN + 1];
+};
+
+/* Text built from listing rows, bounded by the control frame. */
+struct admin_text {
+	char			*buf;
+	size_t			 len;
+	int			 truncated;
+};
+
+static struct frame_chan *admin_parent;
+
+static void	 admin_reply(uint32_t, uint32_t, const char *);
+static int	 admin_role(const char *, char *, size_t);
+static void	 admin_uuid(char *);
+static void	 admin_hashed(enum hash_result, const char *, void *);
+static void	 admin_row(void *, const char **, int);
+static void	 admin_user_op(uint32_t, uint32_t, const char *);
+static void	 admin_token(uint32_t, const struct store_user *);
+static void	 admin_list(uint32_t, uint32_t, const char *);
+
+static void
+admin_reply(uint32_t id, uint32_t status, const char *text)
+{
+	struct frame_buf	 fb;
+
+	frame_buf_init(&fb, PROTO_CTL_MAX);
+	frame_buf_u32(&fb, status);
+	frame_buf_str(&fb, text);
+	if (frame_send_buf(admin_parent, MSG_CTL_RESULT, id, -1, &fb) == -1)
+		log_warn("admin answer");
+	frame_buf_free(&fb);
+}
+
+/* "admin" is the built-in administrator role; "" is no role. */
+static int
+admin_role(const char *name, char *out, size_t len)
+{
+	if (strcmp(name, "admin") == 0)
+		name = KEYD_ADMIN_ROLE;
+	else if (name[0] != '\0' && !jwt_uuid_valid(name))
+		return -1;
+	return strlcpy(out, name, len) >= len ? -1 : 0;
+}
+
+/* A random (version 4) uuid. */
+static void
+admin_uuid(char *out)
+{
+	uint8_t	 b[16];
+
+	arc4random_buf(b, sizeof(b));
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	(void)snprintf(out, AUTH_ID_LEN + 1, "%02x%02x%02x%02x-%02x%02x-"
+	    "%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+	    b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+	    b[13], b[14], b[15]);
+}
+
+/*
+ * MSG_CTL_ADMIN: u32 op, str arg, str arg2, blob password.  The parent
+ * forwards it unread, so it is checked here like any other input.
+ */
+int
+admin_request(struct frame_chan *parent, struct frame *f)
+{
+	struct frame_rd		 rd;
+	struct admin_job	*job;
+	const uint8_t		*pw;
+	size_t			 pwlen;
+	uint32_t		 op;
+	char			 arg[AUTH_EMAIL_MAX + 1], arg2[AUTH_ID_LEN + 8];
+	struct store_user	 u;
+	int			 rv = 0;
+
+	admin_parent = parent;
+	frame_rd_init(&rd, f);
+	if (frame_rd_u32(&rd, &op) == -1 ||
+	    frame_rd_str(&rd, arg, sizeof(arg)) == -1 ||
+	    frame_rd_str(&rd, arg2, sizeof(arg2)) == -1 ||
+	    frame_rd_blob(&rd, &pw, &pwlen, AUTH_PASSWORD_MAX) == -1 ||
+	    frame_rd_end(&rd) == -1 || op == 0 || op >= ADMIN_OP_MAX) {
+		admin_reply(f->hdr.id, 1, "malformed request");
+		return 0;
+	}
+	if (op != ADMIN_USER_ADD && op != ADMIN_USER_PASSWD) {
+		admin_user_op(f->hdr.id, op, arg);
+		return 0;
+	}
+	if (pwlen == 0) {
+		admin_reply(f->hdr.id, 1, "empty password");
+		return 0;
+	}
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		fatal("calloc");
+	job->id = f->hdr.id;
+	job->op = op;
+	(void)strlcpy(job->email, arg, sizeof(job->email));
+	if (op == ADMIN_USER_ADD) {
+		if (admin_role(arg2, job->role, sizeof(job->role)) == -1)
+			rv = -1;
+		else if (store_user_by_email(arg, &u) != 1 || strchr(arg,
+		    '@') == NULL)
+			rv = -2;
+		admin_uuid(job->user);
+	} else if (store_user_by_email(arg, &u) != 0)
+		rv = -3;
+	else
+		(void)strlcpy(job->user, u.id, sizeof(job->user));
+	if (rv == 0 && hash_create(pw, pwlen, admin_hashed, job) == -1)
+		rv = -4;
+	if (rv != 0) {
+		admin_reply(job->id, 1, rv == -1 ? "unknown role" : rv == -2 ?
+		    "invalid or already used email" : rv == -3 ?
+		    "no such user" : "password hashing is busy, try again");
+		free(job);
+	}
+	return 0;
+}
+
+static void
+admin_hashed(enum hash_result result, const char *phc, void *arg)
+{
+	struct admin_job	*job = arg;
+	char			 text[128];
+	int			 rv = -1;
+
+	if (phc != NULL && job->op == ADMIN_USER_ADD)
+		rv = store_user_insert(job->user, job->email, phc, job->role);
+	else if (phc != NULL && store_begin() == 0) {
+		/* A new password ends every session of the user. */
+		if (store_user_set_password(job->user, phc) == 0 &&
+		    store_sessions_delete_user(job->user) == 0 &&
+		    store_failure_reset(job->user) == 0 &&
+		    store_commit() == 0)
+			rv = 0;
+		else
+			store_rollback();
+	}
+	if (rv == 0 && job->op == ADMIN_USER_ADD)
+		(void)snprintf(text, sizeof(text), "%s", job->user);
+	else if (rv == 0)
+		(void)snprintf(text, sizeof(text), "password changed, "
+		    "sessions ended");
+	else
+		(void)snprintf(text, sizeof(text), "failed to store the user");
+	if (rv == 0)
+		log_info("%s user %s", job->op == ADMIN_USER_ADD ? "added" :
+		    "new password for", job->user);
+	admin_reply(job->id, rv == 0 ? 0 : 1, text);
+	free(job);
+}
+
+/* Everything but add and passwd: no hashing, answered at once. */
+static void
+admin_user_op(uint32_t id, uint32_t op, const char *email)
+{
+	struct store_user	 u;
+	const char		*done = NULL;
+	int			 rv = 0;
+
+	if (op == ADMIN_USER_LIST || op == ADMIN_SESSION_LIST ||
+	    op == ADMIN_SESSION_REVOKE) {
+		admin_list(id, op, email);
+		return;
+	}
+	if (store_user_by_email(email, &u) != 0) {
+		admin_reply(id, 1, "no such user");
+		return;
+	}
+	switch (op) {
+	case ADMIN_USER_TOKEN:
+		admin_token(id, &u);
+		return;
+	case ADMIN_USER_TOKEN_CLEAR:
+		rv = store_user_set_token(u.id, NULL);
+		done = "static token cleared";
+		break;
+	case ADMIN_USER_SUSPEND:
+		rv = store_user_set_status(u.id, "suspended") == -1 ||
+		    store_sessions_delete_user(u.id) == -1 ? -1 : 0;
+		done = "suspended, sessions ended";
+		break;
+	case ADMIN_USER_ACTIVATE:
+		rv = store_user_set_status(u.id, "active") == -1 ||
+		    store_failure_reset(u.id) == -1 ? -1 : 0;
+		done = "active";
+		break;
+	case ADMIN_USER_DELETE:
+		rv = store_user_delete(u.id);
+		done = "deleted";
+		break;
+	}
+	if (rv == 0)
+		log_info("user %s: %s", u.id, done);
+	admin_reply(id, rv == 0 ? 0 : 1, rv == 0 ? done : "database error");
+}
+
+/* A new static token, printed once; only its hash is kept. */
+static void
+admin_token(uint32_t id, const struct store_user *u)
+{
+	uint8_t	 raw[ADMIN_TOKEN_BYTES], hash[STORE_HASH_LEN];
+	char	 token[B64URL_ENCLEN(ADMIN_TOKEN_BYTES) + 1];
+	size_t	 n;
+
+	arc4random_buf(raw, sizeof(raw));
+	n = b64url_encode(raw, sizeof(raw), token, sizeof(token) - 1);
+	token[n] = '\0';
+	sign_sha256(token, n, hash);
+	if (store_user_set_token(u->id, hash) == -1)
+		admin_reply(id, 1, "database error");
+	else {
+		log_info("user %s: new static token", u->id);
+		admin_reply(id, 0, token);
+	}
+	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(token, sizeof(token));
+}
+
+static void
+admin_row(void *arg, const char **cols, int ncol)
+{
+	struct admin_text	*t = arg;
+	int			 i, n;
+
+	for (i = 0; i < ncol && !t->truncated; i++) {
+		n = snprintf(t->buf + t->len, ADMIN_TEXT_MAX - t->len, "%s%s",
+		    cols[i], i + 1 < ncol ? "\t" : "\n");
+		if (n < 0 || (size_t)n >= ADMIN_TEXT_MAX - t->len)
+			t->truncated = 1;
+		else
+			t->len += (size_t)n;
+	}
+}
+
+static void
+admin_list(uint32_t id, uint32_t op, const char *arg)
+{
+	struct admin_text	 t;
+	const char		*errstr;
+	long long		 rowid;
+	int			 rv;
+
+	if (op == ADMIN_SESSION_REVOKE) {
+		rowid = strtonum(arg, 1, INT64_MAX, &errstr);
+		rv = errstr != NULL ? 1 : store_session_revoke(rowid);
+		admin_reply(id, rv == 0 ? 0 : 1, rv == 0 ? "session revoked" :
+		    "no such session");
+		return;
+	}
+	if ((t.buf = calloc(1, ADMIN_TEXT_MAX)) == NULL)
+		fatal("calloc");
+	t.len = 0;
+	t.truncated = 0;
+	if (op == ADMIN_USER_LIST)
+		rv = store_user_list(admin_row, &t);
+	else
+		rv = store_session_list(arg, auth_now_ms(), admin_row, &t);
+	if (t.truncated)
+		(void)strlcpy(t.buf + ADMIN_TEXT_MAX - 16, "...\n", 16);
+	admin_reply(id, rv == 0 ? 0 : 1, rv == 0 ? t.buf : "database error");
+	free(t.buf);
+}

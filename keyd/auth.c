@@ -1,0 +1,559 @@
+/*
+ * keyd's authentication requests: verify a JWT, look up a static token,
+ * log in, refresh, log out, read a user.  keyd never signs bytes a
+ * worker chose: it builds every claim from its own database.  Password
+ * hashing runs on the pool in hash.c; its answer comes back here on the
+ * event loop.
+ */
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "b64url.h"
+#include "hash.h"
+#include "jwt.h"
+#include "keyd.h"
+#include "log.h"
+#include "proto.h"
+#include "sign.h"
+
+/* A login waiting for its password hash. */
+struct login {
+	uint64_t		 chan_serial;
+	uint32_t		 id;
+	uint32_t		 mode;
+	int			 known;		/* an active user with a hash */
+	struct store_user	 user;
+	char			 ip[AUTH_TEXT_MAX + 1];
+	char			 agent[AUTH_TEXT_MAX + 1];
+	char			 origin[AUTH_TEXT_MAX + 1];
+};
+
+static void	 auth_result(struct keyd_chan *, uint32_t, uint32_t,
+		    const struct store_user *, const char *);
+static void	 auth_tokens(struct keyd_chan *, uint32_t, uint32_t,
+		    const char *, int64_t, const char *, int64_t);
+static void	 auth_done(struct keyd_chan *, uint32_t, uint32_t);
+static int	 auth_issue(const struct store_user *, uint32_t, char *,
+		    size_t, char *, int64_t *);
+static void	 auth_refresh_token(char *);
+static void	 auth_login_hashed(enum hash_result, const char *, void *);
+static void	 auth_login_failed(const struct login *);
+static uint32_t	 auth_identify_jwt(const uint8_t *, size_t, const uint8_t *,
+		    size_t, struct store_user *, char *);
+static int	 auth_refresh_valid(const char *);
+static uint32_t	 auth_refresh_retired(const uint8_t *, uint32_t, int64_t,
+		    char *);
+static uint32_t	 auth_refresh_user(const char *, int64_t,
+		    struct store_user *);
+static void	 auth_grace_add(const uint8_t *, const char *, int64_t);
+static const char *auth_grace_find(const uint8_t *, int64_t);
+static int	 auth_session_new(const struct store_user *, uint32_t,
+		    const char *, const char *, const char *, char *, size_t,
+		    char *, int64_t *);
+
+int64_t
+auth_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Admin and app access belong to the role, read on every request from
+ * keyd's own view, never from the token.  Until roles come from the
+ * configuration there is one: the built-in administrator role.
+ */
+int
+auth_role_access(const char *role, int *admin, int *app)
+{
+	*admin = *app = 0;
+	if (strcmp(role, KEYD_ADMIN_ROLE) == 0)
+		*admin = *app = 1;
+	return 0;
+}
+
+static void
+auth_result(struct keyd_chan *kc, uint32_t id, uint32_t code,
+    const struct store_user *u, const char *session)
+{
+	struct frame_buf	 fb;
+	int			 admin = 0, app = 0;
+
+	if (code == AUTH_OK)
+		(void)auth_role_access(u->role, &admin, &app);
+	frame_buf_init(&fb, 512);
+	frame_buf_u32(&fb, code);
+	frame_buf_str(&fb, code == AUTH_OK ? u->id : "");
+	frame_buf_str(&fb, code == AUTH_OK ? u->role : "");
+	frame_buf_u8(&fb, (uint8_t)admin);
+	frame_buf_u8(&fb, (uint8_t)app);
+	frame_buf_str(&fb, code == AUTH_OK && session != NULL ? session : "");
+	if (frame_send_buf(kc->chan, MSG_AUTH_RESULT, id, -1, &fb) == -1)
+		log_warn("auth result to server %u", kc->slot);
+	frame_buf_free(&fb);
+}
+
+static void
+auth_tokens(struct keyd_chan *kc, uint32_t id, uint32_t code,
+    const char *access, int64_t expires, const char *refresh, int64_t rttl)
+{
+	struct frame_buf	 fb;
+
+	frame_buf_init(&fb, AUTH_TOKEN_MAX + 256);
+	frame_buf_u32(&fb, code);
+	frame_buf_str(&fb, code == AUTH_OK ? access : "");
+	frame_buf_u64(&fb, code == AUTH_OK ? (uint64_t)expires : 0);
+	frame_buf_str(&fb, code == AUTH_OK ? refresh : "");
+	frame_buf_u64(&fb, code == AUTH_OK ? (uint64_t)rttl : 0);
+	if (frame_send_buf(kc->chan, MSG_TOKENS, id, -1, &fb) == -1)
+		log_warn("tokens to server %u", kc->slot);
+	frame_buf_free(&fb);
+}
+
+static void
+auth_done(struct keyd_chan *kc, uint32_t id, uint32_t code)
+{
+	struct frame_buf	 fb;
+
+	frame_buf_init(&fb, 8);
+	frame_buf_u32(&fb, code);
+	if (frame_send_buf(kc->chan, MSG_DONE, id, -1, &fb) == -1)
+		log_warn("answer to server %u", kc->slot);
+	frame_buf_free(&fb);
+}
+
+/* 64 characters of [A-Za-z0-9_-], as Directus's nanoid(64). */
+static void
+auth_refresh_token(char *out)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+	size_t	 i;
+
+	for (i = 0; i < AUTH_REFRESH_LEN; i++)
+		out[i] = alphabet[arc4random_uniform(64)];
+	out[AUTH_REFRESH_LEN] = '\0';
+}
+
+static int
+auth_refresh_valid(const char *t)
+{
+	size_t	 i;
+
+	for (i = 0; t[i] != '\0'; i++)
+		if (!((t[i] >= 'A' && t[i] <= 'Z') ||
+		    (t[i] >= 'a' && t[i] <= 'z') ||
+		    (t[i] >= '0' && t[i] <= '9') || t[i] == '_' || t[i] == '-'))
+			return 0;
+	return i == AUTH_REFRESH_LEN;
+}
+
+/*
+ * The access token for a user: claims from the database only.  In
+ * session mode it carries the session (its refresh token) and lives as
+ * long as the session cookie.
+ */
+static int
+auth_issue(const struct store_user *u, uint32_t mode, char *out, size_t len,
+    char *session, int64_t *expires)
+{
+	json_t	*claims;
+	char	*payload;
+	int64_t	 iat = auth_now_ms() / 1000;
+	int	 admin, app, n;
+
+	(void)auth_role_access(u->role, &admin, &app);
+	*expires = mode == AUTH_MODE_SESSION ? keyd_conf()->session_ttl :
+	    keyd_conf()->access_ttl;
+	claims = json_pack("{s:s,s:o,s:b,s:b}", "id", u->id, "role",
+	    u->role[0] != '\0' ? json_string(u->role) : json_null(),
+	    "app_access", app, "admin_access", admin);
+	if (claims == NULL)
+		return -1;
+	if (mode == AUTH_MODE_SESSION)
+		json_object_set_new(claims, "session", json_string(session));
+	json_object_set_new(claims, "iat", json_integer(iat));
+	json_object_set_new(claims, "exp", json_integer(iat +
+	    *expires / 1000));
+	json_object_set_new(claims, "iss", json_string("directus"));
+	payload = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(claims);
+	if (payload == NULL)
+		return -1;
+	n = sign_jwt(payload, strlen(payload), out, len);
+	free(payload);
+	return n == -1 ? -1 : 0;
+}
+
+/* A new session for a user: its refresh token and an access token. */
+static int
+auth_session_new(const struct store_user *u, uint32_t mode, const char *ip,
+    const char *agent, const char *origin, char *access, size_t alen,
+    char *refresh, int64_t *expires)
+{
+	uint8_t	 hash[STORE_HASH_LEN];
+	int64_t	 now = auth_now_ms();
+
+	auth_refresh_token(refresh);
+	sign_sha256(refresh, AUTH_REFRESH_LEN, hash);
+	if (store_session_insert(hash, u->id, now + keyd_conf()->refresh_ttl,
+	    ip, agent, origin) == -1)
+		return -1;
+	(void)store_failure_reset(u->id);
+	(void)store_user_touch(u->id, now);
+	(void)store_sessions_expire(now);
+	return auth_issue(u, mode, access, alen, refresh, expires);
+}
+
+/* A Directus JWT: the MAC first; only then the claims keyd itself wrote. */
+static uint32_t
+auth_identify_jwt(const uint8_t *input, size_t ilen, const uint8_t *mac,
+    size_t mlen, struct store_user *u, char *session)
+{
+	struct store_session	 s;
+	struct jwt		 jwt;
+	char			 token[AUTH_TOKEN_MAX + 64];
+	uint8_t			 hash[STORE_HASH_LEN];
+	size_t			 n;
+
+	if (sign_verify((const char *)input, ilen, mac, mlen) == -1)
+		return AUTH_INVALID_TOKEN;
+	memcpy(token, input, ilen);
+	token[ilen] = '.';
+	n = b64url_encode(mac, mlen, token + ilen + 1,
+	    sizeof(token) - ilen - 1);
+	if (jwt_parse(token, ilen + 1 + n, &jwt) != JWT_DIRECTUS)
+		return AUTH_INVALID_TOKEN;
+	if (jwt.exp <= auth_now_ms() / 1000)
+		return AUTH_TOKEN_EXPIRED;
+	if (store_user_by_id(jwt.id, u) != 0 ||
+	    strcmp(u->status, "active") != 0)
+		return AUTH_INVALID_CREDENTIALS;
+	if (jwt.session[0] != '\0') {
+		sign_sha256(jwt.session, strlen(jwt.session), hash);
+		if (store_session_get(hash, auth_now_ms(), &s) != 0 ||
+		    strcmp(s.user_id, u->id) != 0)
+			return AUTH_INVALID_CREDENTIALS;
+		(void)strlcpy(session, jwt.session, AUTH_REFRESH_LEN + 1);
+	}
+	return AUTH_OK;
+}
+
+/*
+ * Read a credential (u8 cred_kind, blob a, blob b) and find its user:
+ * -1 when the frame is malformed, else 0 with *code set.  A static
+ * token is looked up only by its SHA-256.
+ */
+int
+auth_identify(struct frame_rd *rd, uint32_t *code, struct store_user *u,
+    char *session)
+{
+	const uint8_t	*a, *b;
+	size_t		 alen, blen;
+	uint8_t		 kind, hash[STORE_HASH_LEN];
+
+	session[0] = '\0';
+	memset(u, 0, sizeof(*u));
+	if (frame_rd_u8(rd, &kind) == -1 ||
+	    frame_rd_blob(rd, &a, &alen, AUTH_TOKEN_MAX) == -1 ||
+	    frame_rd_blob(rd, &b, &blen, SIGN_MAC_LEN) == -1)
+		return -1;
+	if (kind == CRED_JWT)
+		*code = auth_identify_jwt(a, alen, b, blen, u, session);
+	else if (kind == CRED_STATIC && alen > 0 && blen == 0) {
+		sign_sha256(a, alen, hash);
+		*code = store_user_by_token(hash, u) != 0 ||
+		    strcmp(u->status, "active") != 0 ?
+		    AUTH_INVALID_CREDENTIALS : AUTH_OK;
+	} else
+		return -1;
+	return 0;
+}
+
+/* MSG_AUTH: a credential.  Answer: MSG_AUTH_RESULT. */
+int
+auth_verify(struct keyd_chan *kc, struct frame *f)
+{
+	struct frame_rd		 rd;
+	struct store_user	 u;
+	char			 session[AUTH_REFRESH_LEN + 1];
+	uint32_t		 code;
+
+	frame_rd_init(&rd, f);
+	if (auth_identify(&rd, &code, &u, session) == -1 ||
+	    frame_rd_end(&rd) == -1)
+		return -1;
+	auth_result(kc, f->hdr.id, code, &u, session);
+	explicit_bzero(session, sizeof(session));
+	return 0;
+}
+
+/*
+ * MSG_LOGIN.  Every path does one hash verification: an unknown email,
+ * an inactive user or a user without a password is checked against the
+ * dummy hash, so that all failures cost the same.
+ */
+int
+auth_login(struct keyd_chan *kc, struct frame *f)
+{
+	struct frame_rd	 rd;
+	struct login	*l;
+	const uint8_t	*pw;
+	size_t		 pwlen;
+	char		 email[AUTH_EMAIL_MAX + 1], otp[AUTH_TEXT_MAX + 1];
+	int		 rv;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		fatal("calloc");
+	frame_rd_init(&rd, f);
+	if (frame_rd_str(&rd, email, sizeof(email)) == -1 ||
+	    frame_rd_blob(&rd, &pw, &pwlen, AUTH_PASSWORD_MAX) == -1 ||
+	    frame_rd_u32(&rd, &l->mode) == -1 ||
+	    frame_rd_str(&rd, otp, sizeof(otp)) == -1 ||
+	    frame_rd_str(&rd, l->ip, sizeof(l->ip)) == -1 ||
+	    frame_rd_str(&rd, l->agent, sizeof(l->agent)) == -1 ||
+	    frame_rd_str(&rd, l->origin, sizeof(l->origin)) == -1 ||
+	    frame_rd_end(&rd) == -1 || l->mode >= AUTH_MODE_MAX) {
+		free(l);
+		return -1;
+	}
+	l->chan_serial = kc->serial;
+	l->id = f->hdr.id;
+	rv = store_user_by_email(email, &l->user);
+	l->known = rv == 0 && strcmp(l->user.status, "active") == 0 &&
+	    l->user.password[0] != '\0';
+	if (rv == -1 || hash_verify(l->known ? l->user.password : NULL, pw,
+	    pwlen, auth_login_hashed, l) == -1) {
+		auth_tokens(kc, l->id, rv == -1 ? AUTH_INTERNAL :
+		    AUTH_UNAVAILABLE, NULL, 0, NULL, 0);
+		free(l);
+	}
+	return 0;
+}
+
+/* Back on the event loop with the verdict of the hashing pool. */
+static void
+auth_login_hashed(enum hash_result result, const char *unused, void *arg)
+{
+	struct login		*l = arg;
+	struct keyd_chan	*kc = keyd_chan_find(l->chan_serial);
+	char			 access[AUTH_TOKEN_MAX], refresh[AUTH_REFRESH_LEN + 1];
+	int64_t			 expires = 0;
+	uint32_t		 code = AUTH_INVALID_CREDENTIALS;
+
+	access[0] = refresh[0] = '\0';
+	if (result == HASH_MATCH && l->known) {
+		code = auth_session_new(&l->user, l->mode, l->ip, l->agent,
+		    l->origin, access, sizeof(access), refresh,
+		    &expires) == -1 ? AUTH_INTERNAL : AUTH_OK;
+	} else if (result == HASH_BUSY)
+		code = AUTH_UNAVAILABLE;
+	else if (result == HASH_ERROR)
+		code = AUTH_INTERNAL;
+	else if (l->known)
+		auth_login_failed(l);
+	if (kc != NULL)
+		auth_tokens(kc, l->id, code, access, expires, refresh,
+		    keyd_conf()->refresh_ttl);
+	explicit_bzero(refresh, sizeof(refresh));
+	free(l);
+}
+
+/*
+ * Consecutive failures of a known user.  Only failures count, so
+ * concurrent correct logins never suspend anybody; the attempt that
+ * reaches the limit suspends the account.
+ */
+static void
+auth_login_failed(const struct login *l)
+{
+	int64_t	 count;
+	int	 limit = keyd_conf()->login_attempts;
+
+	if (store_failure_add(l->user.id, &count) == -1 || limit == 0 ||
+	    count < limit)
+		return;
+	if (store_user_set_status(l->user.id, "suspended") == 0 &&
+	    store_sessions_delete_user(l->user.id) == 0)
+		log_info("user %s suspended after %lld failed logins",
+		    l->user.id, (long long)count);
+}
+
+/*
+ * Successors handed out in the last grace period, by the hash of the
+ * token they replaced: session-mode refreshes that race (several tabs)
+ * all get the same new session.  Memory only, wiped when they expire.
+ */
+#define AUTH_GRACE_MAX	256
+
+static struct grace {
+	uint8_t		 old[STORE_HASH_LEN];
+	char		 successor[AUTH_REFRESH_LEN + 1];
+	int64_t		 until;
+} auth_grace[AUTH_GRACE_MAX];
+static size_t	 auth_grace_next;
+
+static void
+auth_grace_add(const uint8_t *old, const char *successor, int64_t until)
+{
+	struct grace	*g = &auth_grace[auth_grace_next++ % AUTH_GRACE_MAX];
+
+	memcpy(g->old, old, sizeof(g->old));
+	(void)strlcpy(g->successor, successor, sizeof(g->successor));
+	g->until = until;
+}
+
+static const char *
+auth_grace_find(const uint8_t *old, int64_t now)
+{
+	size_t	 i;
+
+	for (i = 0; i < AUTH_GRACE_MAX; i++) {
+		if (auth_grace[i].until == 0)
+			continue;
+		if (auth_grace[i].until < now) {
+			explicit_bzero(&auth_grace[i], sizeof(auth_grace[i]));
+			continue;
+		}
+		if (memcmp(auth_grace[i].old, old, STORE_HASH_LEN) == 0)
+			return auth_grace[i].successor;
+	}
+	return NULL;
+}
+
+/*
+ * A token that is no longer live.  Within the grace period after its
+ * rotation a session-mode refresh gets the successor again and any other
+ * one a plain 401; later, presenting it again means it was stolen or
+ * replayed, and the whole session ends.
+ */
+static uint32_t
+auth_refresh_retired(const uint8_t *ohash, uint32_t mode, int64_t now,
+    char *refresh)
+{
+	uint8_t		 family[STORE_HASH_LEN];
+	int64_t		 rotated;
+	const char	*successor;
+
+	if (store_retired_get(ohash, now, family, &rotated) != 0)
+		return AUTH_INVALID_CREDENTIALS;
+	if (now - rotated <= keyd_conf()->session_grace) {
+		if (mode == AUTH_MODE_SESSION &&
+		    (successor = auth_grace_find(ohash, now)) != NULL) {
+			(void)strlcpy(refresh, successor, AUTH_REFRESH_LEN + 1);
+			return AUTH_OK;
+		}
+		return AUTH_INVALID_CREDENTIALS;
+	}
+	if (store_family_delete(family) == 0)
+		log_info("a rotated refresh token was used again: its "
+		    "session was ended");
+	return AUTH_INVALID_CREDENTIALS;
+}
+
+/*
+ * MSG_REFRESH: str refresh token, u32 mode.  A live token is rotated and
+ * retired in one transaction.
+ */
+int
+auth_refresh(struct keyd_chan *kc, struct frame *f)
+{
+	struct frame_rd		 rd;
+	struct store_session	 s;
+	struct store_user	 u;
+	char			 old[AUTH_TOKEN_MAX + 1];
+	char			 refresh[AUTH_REFRESH_LEN + 1];
+	char			 access[AUTH_TOKEN_MAX];
+	uint8_t			 ohash[STORE_HASH_LEN], nhash[STORE_HASH_LEN];
+	uint32_t		 mode, code = AUTH_INVALID_CREDENTIALS;
+	int64_t			 now = auth_now_ms(), expires = 0;
+	int			 rv;
+
+	access[0] = refresh[0] = '\0';
+	frame_rd_init(&rd, f);
+	if (frame_rd_str(&rd, old, sizeof(old)) == -1 ||
+	    frame_rd_u32(&rd, &mode) == -1 || frame_rd_end(&rd) == -1 ||
+	    mode >= AUTH_MODE_MAX)
+		return -1;
+	sign_sha256(old, strlen(old), ohash);
+	if (!auth_refresh_valid(old))
+		goto done;
+	if ((rv = store_session_get(ohash, now, &s)) == 1) {
+		if ((code = auth_refresh_retired(ohash, mode, now,
+		    refresh)) == AUTH_OK)
+			code = auth_refresh_user(refresh, now, &u);
+		goto issue;
+	}
+	if (rv == -1 || store_user_by_id(s.user_id, &u) != 0) {
+		code = rv == -1 ? AUTH_UNAVAILABLE : code;
+		goto done;
+	}
+	if (strcmp(u.status, "active") != 0) {
+		(void)store_session_delete(ohash);
+		goto done;
+	}
+	auth_refresh_token(refresh);
+	sign_sha256(refresh, AUTH_REFRESH_LEN, nhash);
+	rv = store_session_rotate(&s, ohash, nhash,
+	    now + keyd_conf()->refresh_ttl, now);
+	code = rv == 0 ? AUTH_OK : rv == 1 ? AUTH_INVALID_CREDENTIALS :
+	    AUTH_UNAVAILABLE;
+	if (code == AUTH_OK && mode == AUTH_MODE_SESSION)
+		auth_grace_add(ohash, refresh, now +
+		    keyd_conf()->session_grace);
+ issue:
+	if (code == AUTH_OK)
+		code = auth_issue(&u, mode, access, sizeof(access), refresh,
+		    &expires) == -1 ? AUTH_INTERNAL : AUTH_OK;
+ done:
+	auth_tokens(kc, f->hdr.id, code, access, expires, refresh,
+	    keyd_conf()->refresh_ttl);
+	explicit_bzero(old, sizeof(old));
+	explicit_bzero(refresh, sizeof(refresh));
+	explicit_bzero(access, sizeof(access));
+	return 0;
+}
+
+/* The user behind a successor handed out again within the grace period. */
+static uint32_t
+auth_refresh_user(const char *refresh, int64_t now, struct store_user *u)
+{
+	struct store_session	 s;
+	uint8_t			 hash[STORE_HASH_LEN];
+
+	sign_sha256(refresh, strlen(refresh), hash);
+	if (store_session_get(hash, now, &s) != 0 ||
+	    store_user_by_id(s.user_id, u) != 0 ||
+	    strcmp(u->status, "active") != 0)
+		return AUTH_INVALID_CREDENTIALS;
+	return AUTH_OK;
+}
+
+/* MSG_LOGOUT: str refresh token.  An unknown token is not an error. */
+int
+auth_logout(struct keyd_chan *kc, struct frame *f)
+{
+	struct frame_rd	 rd;
+	char		 token[AUTH_TOKEN_MAX + 1];
+	uint8_t		 hash[STORE_HASH_LEN];
+	uint32_t	 code = AUTH_OK;
+
+	frame_rd_init(&rd, f);
+	if (frame_rd_str(&rd, token, sizeof(token)) == -1 ||
+	    frame_rd_end(&rd) == -1)
+		return -1;
+	sign_sha256(token, strlen(token), hash);
+	if (store_session_delete(hash) == -1)
+		code = AUTH_UNAVAILABLE;
+	auth_done(kc, f->hdr.id, code);
+	explicit_bzero(token, sizeof(token));
+	return 0;
+}
