@@ -33,6 +33,31 @@ CONF
 	umask 022
 	echo "demo: wrote $run/tokend.conf"
 fi
+# First start with an empty user table: an administrator with a random
+# password, printed once and kept in run/admin-password (mode 0600).
+bootstrap() {
+	ctl="$top/tokenctl/tokenctl -s $run/tokend.sock"
+	i=0
+	until $ctl status >/dev/null 2>&1; do
+		i=$((i + 1)); [ $i -gt 100 ] && return; sleep 0.1
+	done
+	sleep 0.3
+	[ -n "$($ctl user list 2>/dev/null)" ] && return
+	pw=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+	( umask 077; printf '%s\n' "$pw" > "$run/admin-password" )
+	if printf '%s\n' "$pw" | $ctl user add -r admin admin@example.com \
+	    >/dev/null; then
+		echo "demo: created admin@example.com with password $pw"
+		echo "demo: (also in $run/admin-password)"
+	else
+		echo "demo: could not create admin@example.com" >&2
+	fi
+}
+bootstrap &
+
 echo "demo: tokend on http://127.0.0.1:$port/ (Ctrl-C stops it)"
 echo "demo: try: curl http://127.0.0.1:$port/server/ping"
+echo "demo: log in: curl -H 'Content-Type: application/json' -d" \
+    "'{\"email\":\"admin@example.com\",\"password\":\"PASSWORD\"}'" \
+    "http://127.0.0.1:$port/auth/login"
 exec "$top/server/tokend" -d -f "$run/tokend.conf"

@@ -22,7 +22,6 @@
 static void	 http_ping(struct evhttp_request *, void *);
 static void	 http_health(struct evhttp_request *, void *);
 static void	 http_health_done(struct pending *, struct frame *);
-static void	 http_not_found(struct evhttp_request *, void *);
 static int	 http_is_get(struct evhttp_request *);
 static void	 http_send(struct evhttp_request *, int, const char *,
 		    const char *, size_t);
@@ -38,6 +37,7 @@ http_init(struct server *s)
 	if (evhttp_set_cb(s->http, "/server/ping", http_ping, s) != 0 ||
 	    evhttp_set_cb(s->http, "/server/health", http_health, s) != 0)
 		fatalx("evhttp_set_cb");
+	auth_init(s);
 	evhttp_set_gencb(s->http, http_not_found, s);
 }
 
@@ -100,6 +100,28 @@ http_error(struct evhttp_request *req, int status, const char *code,
 	json_decref(body);
 }
 
+void
+http_json(struct evhttp_request *req, int status, const char *text)
+{
+	http_send(req, status, "application/json; charset=utf-8", text,
+	    strlen(text));
+}
+
+/* {"data": value} as compact text; takes the reference to value. */
+char *
+http_data_dumps(json_t *value)
+{
+	json_t	*wrap;
+	char	*text;
+
+	if (value == NULL || (wrap = json_pack("{s:o}", "data", value)) ==
+	    NULL)
+		return NULL;
+	text = json_dumps(wrap, JSON_COMPACT);
+	json_decref(wrap);
+	return text;
+}
+
 /* GET /server/ping: before any token logic, as in Directus. */
 static void
 http_ping(struct evhttp_request *req, void *arg)
@@ -121,8 +143,8 @@ http_health(struct evhttp_request *req, void *arg)
 		http_not_found(req, arg);
 		return;
 	}
-	(void)server_keyd_request(s, req, MSG_HEALTH, NULL, 0,
-	    http_health_done);
+	(void)server_keyd_request(s, req, MSG_HEALTH, NULL, 0, 0,
+	    http_health_done, NULL);
 }
 
 static void
@@ -155,7 +177,7 @@ http_health_done(struct pending *p, struct frame *f)
 		    sizeof(error) - 1);
 }
 
-static void
+void
 http_not_found(struct evhttp_request *req, void *arg)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);

@@ -41,6 +41,12 @@ static void	 server_signal(evutil_socket_t, short, void *);
 
 static struct server	 server;
 
+const struct tokend_config *
+server_conf(void)
+{
+	return server.conf;
+}
+
 int
 server_main(int slot, int verbose)
 {
@@ -237,6 +243,10 @@ server_keyd_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 
 	switch (f->hdr.type) {
 	case MSG_HEALTH_RESULT:
+	case MSG_AUTH_RESULT:
+	case MSG_TOKENS:
+	case MSG_DONE:
+	case MSG_USER:
 		break;
 	default:
 		log_warnx("unexpected %s from keyd",
@@ -263,19 +273,20 @@ server_keyd_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
  */
 struct pending *
 server_keyd_request(struct server *s, struct evhttp_request *req,
-    uint32_t type, const void *data, size_t len,
-    void (*done)(struct pending *, struct frame *))
+    uint32_t type, const void *data, size_t len, int timeout_ms,
+    void (*done)(struct pending *, struct frame *), void *arg)
 {
 	struct pending	*p;
 	struct timeval	 tv;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		done(&(struct pending){ .req = req }, NULL);
+		done(&(struct pending){ .req = req, .arg = arg }, NULL);
 		return NULL;
 	}
 	p->id = ++s->next_id;
 	p->req = req;
 	p->done = done;
+	p->arg = arg;
 	if (s->keyd == NULL ||
 	    frame_send(s->keyd, type, p->id, -1, data, len) == -1 ||
 	    (p->timer = evtimer_new(s->base, server_pending_timeout,
@@ -284,8 +295,10 @@ server_keyd_request(struct server *s, struct evhttp_request *req,
 		free(p);
 		return NULL;
 	}
-	tv.tv_sec = s->conf->keyd_timeout / 1000;
-	tv.tv_usec = (s->conf->keyd_timeout % 1000) * 1000;
+	if (timeout_ms <= 0)
+		timeout_ms = s->conf->keyd_timeout;
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	evtimer_add(p->timer, &tv);
 	TAILQ_INSERT_TAIL(&s->pending, p, entry);
 	return p;
@@ -296,8 +309,8 @@ server_pending_timeout(evutil_socket_t fd, short ev, void *arg)
 {
 	struct pending	*p = arg;
 
-	log_warnx("server %d: keyd did not answer request %u in %d ms",
-	    server.slot, p->id, server.conf->keyd_timeout);
+	log_warnx("server %d: keyd did not answer request %u in time",
+	    server.slot, p->id);
 	p->done(p, NULL);
 	server_pending_free(&server, p);
 }

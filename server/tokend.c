@@ -50,6 +50,11 @@ static void	 control_accept(evutil_socket_t, short, void *);
 static int	 control_dispatch(struct frame_chan *, struct frame *, void *);
 static void	 control_closed(struct frame_chan *, void *);
 static void	 control_status(char *, size_t);
+static int	 control_forward(struct frame_chan *, struct frame *);
+static int	 control_relay(struct frame *);
+static void	 control_fail_forwards(void);
+static void	 control_reply(struct frame_chan *, uint32_t, uint32_t,
+		    const char *);
 static struct child *parent_find(pid_t);
 static const char *child_name(const struct child *);
 static int	 elapsed_ms(const struct timespec *);
@@ -71,6 +76,8 @@ static struct {
 	int			 nservers;
 	int			 stopping;
 	struct event		*ev_kill;
+	struct forward_list	 forwards;
+	uint32_t		 next_forward;
 } parent;
 
 static void
@@ -180,6 +187,7 @@ main(int argc, char *argv[])
 	    event_add(parent.ev_control, NULL) == -1)
 		fatalx("control event");
 
+	TAILQ_INIT(&parent.forwards);
 	parent.keyd.role = ROLE_KEYD;
 	parent.keyd.slot = -1;
 	parent.nservers = parent.conf->prefork;
@@ -435,6 +443,8 @@ parent_child_exited(struct child *c, int status)
 		parent_shutdown();
 		return;
 	}
+	if (c->role == ROLE_KEYD)
+		control_fail_forwards();
 	if (c->role == ROLE_SERVER && parent.keyd.chan != NULL) {
 		struct frame_buf	 fb;
 
@@ -524,6 +534,10 @@ parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		c->ready = 1;
 		log_debug("%s ready", child_name(c));
 		return 0;
+	case MSG_CTL_RESULT:
+		if (c->role != ROLE_KEYD)
+			break;
+		return control_relay(f);
 	case MSG_RELOAD_DONE:
 		if (frame_rd_u32(&rd, &ok) == -1 ||
 		    frame_rd_str(&rd, reason, sizeof(reason)) == -1 ||
@@ -534,10 +548,11 @@ parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 			    child_name(c), reason);
 		return 0;
 	default:
-		log_warnx("unexpected %s from child pid %d",
-		    msg_type_name(f->hdr.type), (int)c->pid);
-		return -1;
+		break;
 	}
+	log_warnx("unexpected %s from child pid %d",
+	    msg_type_name(f->hdr.type), (int)c->pid);
+	return -1;
 }
 
 /*
@@ -693,10 +708,11 @@ static int
 control_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
 	struct frame_rd		 rd;
-	struct frame_buf	 fb;
 	char			 text[2048];
 	uint32_t		 status = 0;
 
+	if (f->hdr.type == MSG_CTL_ADMIN)
+		return control_forward(chan, f);
 	frame_rd_init(&rd, f);
 	if (frame_rd_end(&rd) == -1)
 		return -1;
@@ -712,17 +728,96 @@ control_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		    msg_type_name(f->hdr.type));
 		return -1;
 	}
+	control_reply(chan, f->hdr.id, status, text);
+	return 0;
+}
+
+static void
+control_reply(struct frame_chan *chan, uint32_t id, uint32_t status,
+    const char *text)
+{
+	struct frame_buf	 fb;
+
 	frame_buf_init(&fb, PROTO_CTL_MAX);
 	frame_buf_u32(&fb, status);
 	frame_buf_str(&fb, text);
-	(void)frame_send_buf(chan, MSG_CTL_RESULT, f->hdr.id, -1, &fb);
+	(void)frame_send_buf(chan, MSG_CTL_RESULT, id, -1, &fb);
 	frame_buf_free(&fb);
+}
+
+/*
+ * User and session administration is keyd's business: the parent passes
+ * the request on without reading it and relays the answer.
+ */
+static int
+control_forward(struct frame_chan *chan, struct frame *f)
+{
+	struct forward	*fw;
+
+	if (parent.keyd.chan == NULL || !parent.keyd.ready) {
+		control_reply(chan, f->hdr.id, 1, "keyd is not running");
+		return 0;
+	}
+	if ((fw = calloc(1, sizeof(*fw))) == NULL)
+		fatal("calloc");
+	fw->id = ++parent.next_forward;
+	fw->ctl_id = f->hdr.id;
+	fw->ctl = chan;
+	if (frame_send(parent.keyd.chan, MSG_CTL_ADMIN, fw->id, -1, f->data,
+	    f->hdr.len) == -1) {
+		free(fw);
+		control_reply(chan, f->hdr.id, 1, "keyd is not reachable");
+		return 0;
+	}
+	TAILQ_INSERT_TAIL(&parent.forwards, fw, entry);
 	return 0;
+}
+
+/* keyd's answer to a forwarded request goes back to its tokenctl. */
+static int
+control_relay(struct frame *f)
+{
+	struct forward	*fw;
+
+	TAILQ_FOREACH(fw, &parent.forwards, entry)
+		if (fw->id == f->hdr.id)
+			break;
+	if (fw == NULL) {
+		log_warnx("keyd answered request %u that nobody asked",
+		    f->hdr.id);
+		return -1;
+	}
+	TAILQ_REMOVE(&parent.forwards, fw, entry);
+	if (fw->ctl != NULL)
+		(void)frame_send(fw->ctl, MSG_CTL_RESULT, fw->ctl_id, -1,
+		    f->data, f->hdr.len);
+	free(fw);
+	return 0;
+}
+
+/* keyd died: whatever it was asked will not be answered. */
+static void
+control_fail_forwards(void)
+{
+	struct forward	*fw;
+
+	while ((fw = TAILQ_FIRST(&parent.forwards)) != NULL) {
+		TAILQ_REMOVE(&parent.forwards, fw, entry);
+		if (fw->ctl != NULL)
+			control_reply(fw->ctl, fw->ctl_id, 1,
+			    "keyd exited before answering");
+		free(fw);
+	}
 }
 
 static void
 control_closed(struct frame_chan *chan, void *arg)
 {
+	struct forward	*fw;
+
+	TAILQ_FOREACH(fw, &parent.forwards, entry)
+		if (fw->ctl == chan)
+			fw->ctl = NULL;
 	frame_chan_free(chan);
 }
 

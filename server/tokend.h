@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "config.h"
 #include "frame.h"
 #include "privsep.h"
@@ -40,6 +42,15 @@ struct child {
 	int			 ready;
 };
 
+/* A tokenctl request the parent forwarded to keyd. */
+struct forward {
+	TAILQ_ENTRY(forward)	 entry;
+	uint32_t		 id;		/* on the keyd channel */
+	uint32_t		 ctl_id;	/* tokenctl's own id */
+	struct frame_chan	*ctl;		/* NULL once tokenctl left */
+};
+TAILQ_HEAD(forward_list, forward);
+
 /* A worker's request waiting for keyd. */
 struct pending {
 	TAILQ_ENTRY(pending)	 entry;
@@ -48,6 +59,7 @@ struct pending {
 	struct event		*timer;
 	void			(*done)(struct pending *,
 				    struct frame *);
+	void			*arg;		/* the caller's context */
 };
 TAILQ_HEAD(pending_list, pending);
 
@@ -66,14 +78,36 @@ struct server {
 	struct event		*accept_pause;
 };
 
+/* Who a request's token belongs to (MSG_AUTH_RESULT). */
+struct auth_result {
+	uint32_t	 code;
+	char		 user[64];
+	char		 role[64];
+	int		 admin;
+	int		 app;
+	char		 session[72];
+};
+
 /* server.c */
+const struct tokend_config *server_conf(void);
 int		 server_main(int, int);
 struct pending	*server_keyd_request(struct server *, struct evhttp_request *,
+		    uint32_t, const void *, size_t, int,
+		    void (*)(struct pending *, struct frame *), void *);
+
+/* auth.c */
+void		 auth_init(struct server *);
+void		 auth_error(struct evhttp_request *, uint32_t);
+int		 auth_authenticate(struct server *, struct evhttp_request *,
 		    uint32_t, const void *, size_t,
-		    void (*)(struct pending *, struct frame *));
+		    void (*)(struct pending *, struct frame *), void *);
+int		 auth_result_read(struct frame *, struct auth_result *);
 
 /* http.c */
 void		 http_init(struct server *);
+void		 http_not_found(struct evhttp_request *, void *);
+void		 http_json(struct evhttp_request *, int, const char *);
+char		*http_data_dumps(json_t *);
 void		 http_apply_limits(struct server *);
 void		 http_error(struct evhttp_request *, int, const char *,
 		    const char *);

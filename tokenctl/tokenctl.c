@@ -3,6 +3,10 @@
  *
  *	tokenctl [-s socket] reload	re-read tokend.conf
  *	tokenctl [-s socket] status	list tokend's processes
+ *	tokenctl [-s socket] user ...	manage users (keyd does the work)
+ *	tokenctl [-s socket] session ...
+ *
+ * Passwords are read from the standard input, one line.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -21,12 +25,21 @@
 
 static void	 usage(void) __attribute__((__noreturn__));
 static int	 ctl_connect(const char *);
-static int	 ctl_request(int, uint32_t);
+static int	 ctl_request(int, uint32_t, const struct frame_buf *);
+static int	 ctl_admin(int, int, char **);
+static size_t	 ctl_password(char *, size_t);
+
+static const char	*ctl_socket = CONF_CONTROL;
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: tokenctl [-s socket] reload | status\n");
+	fprintf(stderr, "usage: tokenctl [-s socket] reload | status\n"
+	    "       tokenctl [-s socket] user add [-r role] email\n"
+	    "       tokenctl [-s socket] user passwd | token [-d] | suspend |"
+	    " activate | delete email\n"
+	    "       tokenctl [-s socket] user list\n"
+	    "       tokenctl [-s socket] session list [email] | revoke id\n");
 	exit(1);
 }
 
@@ -50,7 +63,7 @@ ctl_connect(const char *path)
 
 /* One request, one MSG_CTL_RESULT: u32 status, str text. */
 static int
-ctl_request(int fd, uint32_t type)
+ctl_request(int fd, uint32_t type, const struct frame_buf *fb)
 {
 	struct frame_hdr	 hdr;
 	struct frame		 f;
@@ -60,7 +73,8 @@ ctl_request(int fd, uint32_t type)
 	uint32_t		 status;
 	int			 rfd;
 
-	if (frame_write_blocking(fd, type, 1, -1, NULL, 0) == -1)
+	if (frame_write_blocking(fd, type, 1, -1, fb != NULL ? fb->data : NULL,
+	    fb != NULL ? fb->len : 0) == -1)
 		err(1, "send %s", msg_type_name(type));
 	if (frame_read_blocking(fd, PROTO_CTL_MAX, &hdr, &data, &rfd) == -1)
 		err(1, "no answer from tokend");
@@ -81,17 +95,110 @@ ctl_request(int fd, uint32_t type)
 	return status == 0 ? 0 : 1;
 }
 
+/* One line from the standard input, without its newline. */
+static size_t
+ctl_password(char *buf, size_t len)
+{
+	size_t	 n;
+
+	if (fgets(buf, (int)len, stdin) == NULL)
+		errx(1, "no password on the standard input");
+	n = strcspn(buf, "\r\n");
+	if (buf[n] == '\0' && n == len - 1)
+		errx(1, "password too long");
+	buf[n] = '\0';
+	if (n == 0)
+		errx(1, "empty password");
+	return n;
+}
+
+static const struct {
+	const char	*word;
+	uint32_t	 op;
+	int		 args;		/* 1: an email or id, 2: optional */
+	int		 password;
+} ctl_user_ops[] = {
+	{ "add",	ADMIN_USER_ADD,		1, 1 },
+	{ "passwd",	ADMIN_USER_PASSWD,	1, 1 },
+	{ "token",	ADMIN_USER_TOKEN,	1, 0 },
+	{ "list",	ADMIN_USER_LIST,	0, 0 },
+	{ "suspend",	ADMIN_USER_SUSPEND,	1, 0 },
+	{ "activate",	ADMIN_USER_ACTIVATE,	1, 0 },
+	{ "delete",	ADMIN_USER_DELETE,	1, 0 },
+}, ctl_session_ops[] = {
+	{ "list",	ADMIN_SESSION_LIST,	2, 0 },
+	{ "revoke",	ADMIN_SESSION_REVOKE,	1, 0 },
+};
+
+/* user ... and session ...: MSG_CTL_ADMIN, which keyd answers. */
+static int
+ctl_admin(int session, int argc, char **argv)
+{
+	struct frame_buf	 fb;
+	const char		*role = "", *arg = "";
+	char			 pw[AUTH_PASSWORD_MAX + 2];
+	size_t			 i, n, pwlen = 0;
+	uint32_t		 op = 0;
+	int			 ch, clear = 0, want = 0, fd, rv;
+
+	n = session ? sizeof(ctl_session_ops) / sizeof(ctl_session_ops[0]) :
+	    sizeof(ctl_user_ops) / sizeof(ctl_user_ops[0]);
+	for (i = 0; argc > 0 && i < n; i++) {
+		if (strcmp(argv[0], session ? ctl_session_ops[i].word :
+		    ctl_user_ops[i].word) != 0)
+			continue;
+		op = session ? ctl_session_ops[i].op : ctl_user_ops[i].op;
+		want = session ? ctl_session_ops[i].args : ctl_user_ops[i].args;
+		pwlen = session ? 0 : (size_t)ctl_user_ops[i].password;
+		break;
+	}
+	if (op == 0)
+		usage();
+	optind = 1;
+	while ((ch = getopt(argc, argv, "dr:")) != -1) {
+		if (ch == 'r' && op == ADMIN_USER_ADD)
+			role = optarg;
+		else if (ch == 'd' && op == ADMIN_USER_TOKEN)
+			clear = 1;
+		else
+			usage();
+	}
+	argc -= optind;
+	argv += optind;
+	if ((want == 1 && argc != 1) || (want == 0 && argc != 0) ||
+	    (want == 2 && argc > 1))
+		usage();
+	if (argc == 1)
+		arg = argv[0];
+	if (clear)
+		op = ADMIN_USER_TOKEN_CLEAR;
+	if (pwlen)
+		pwlen = ctl_password(pw, sizeof(pw));
+	frame_buf_init(&fb, PROTO_CTL_MAX);
+	frame_buf_u32(&fb, op);
+	frame_buf_str(&fb, arg);
+	frame_buf_str(&fb, role);
+	frame_buf_blob(&fb, pw, pwlen);
+	explicit_bzero(pw, sizeof(pw));
+	if (fb.failed)
+		errx(1, "argument too long");
+	fd = ctl_connect(ctl_socket);
+	rv = ctl_request(fd, MSG_CTL_ADMIN, &fb);
+	frame_buf_free(&fb);
+	close(fd);
+	return rv;
+}
+
 int
 main(int argc, char *argv[])
 {
-	const char	*sock = CONF_CONTROL;
 	uint32_t	 type;
 	int		 ch, fd;
 
-	while ((ch = getopt(argc, argv, "s:")) != -1) {
+	while ((ch = getopt(argc, argv, "+s:")) != -1) {
 		switch (ch) {
 		case 's':
-			sock = optarg;
+			ctl_socket = optarg;
 			break;
 		default:
 			usage();
@@ -99,6 +206,10 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (argc >= 2 && strcmp(argv[0], "user") == 0)
+		return ctl_admin(0, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[0], "session") == 0)
+		return ctl_admin(1, argc - 1, argv + 1);
 	if (argc != 1)
 		usage();
 	if (strcmp(argv[0], "reload") == 0)
@@ -107,8 +218,8 @@ main(int argc, char *argv[])
 		type = MSG_CTL_STATUS;
 	else
 		usage();
-	fd = ctl_connect(sock);
-	ch = ctl_request(fd, type);
+	fd = ctl_connect(ctl_socket);
+	ch = ctl_request(fd, type, NULL);
 	close(fd);
 	return ch;
 }

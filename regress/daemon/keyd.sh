@@ -14,7 +14,7 @@ td_start || { fail keyd_start "$(tail -5 $T/log)"; exit 1; }
     fail keyd_db_mode "$(stat -c %a "$T/keyd/db/credentials.db")"
 if command -v sqlite3 >/dev/null; then
 	v=$(sqlite3 "file:$T/keyd/db/credentials.db?mode=ro" 'PRAGMA user_version' 2>&1)
-	[ "$v" = 1 ] && ok keyd_db_schema || fail keyd_db_schema "$v"
+	[ "$v" = 2 ] && ok keyd_db_schema || fail keyd_db_schema "$v"
 	j=$(sqlite3 "file:$T/keyd/db/credentials.db?mode=ro" 'PRAGMA journal_mode' 2>&1)
 	[ "$j" = wal ] && ok keyd_db_wal || fail keyd_db_wal "$j"
 else

@@ -1,0 +1,234 @@
+#!/bin/bash
+# Authentication end to end: login, /users/me with a JWT and a static
+# token, refresh and rotation, logout, token passing, the stall, failed
+# logins and suspension.  Users are imported into the credential
+# database the way a Directus user table would be: rows with argon2 PHC
+# hashes (made with the argon2 command-line tool).
+. "$(dirname "$0")/../lib.sh"
+command -v argon2 >/dev/null && command -v sqlite3 >/dev/null || {
+	skip auth "argon2 or sqlite3 command missing"; exit 0; }
+td_init
+td_conf 'auth {' '	login-stall 300ms' '	login-attempts 3' '	access-ttl 10s' \
+    '	session-grace 1s' '}' \
+    'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}'
+td_start || { fail auth_start "$(tail -5 $T/log)"; exit 1; }
+DB="$T/keyd/db/credentials.db"
+ADMIN_ROLE=a0000000-0000-4000-8000-000000000001
+
+phc() {
+	printf %s "$1" | argon2 "$(head -c 12 /dev/urandom | base64 |
+	    tr -d '=+/')" -id -t 1 -m 10 -p 1 -e
+}
+# add_user ID EMAIL PASSWORD [ROLE] [STATUS] [STATIC_TOKEN]
+add_user() {
+	local th=NULL
+	[ -n "$6" ] && th="X'$(printf %s "$6" | sha256sum | cut -c1-64)'"
+	sqlite3 "$DB" "INSERT INTO users (id, email, password, role, status,
+	    token_hash) VALUES ('$1', '$2', '$(phc "$3")', nullif('$4', ''),
+	    '${5:-active}', $th)"
+}
+U1=11111111-1111-4111-8111-111111111111
+U2=22222222-2222-4222-8222-222222222222
+U3=33333333-3333-4333-8333-333333333333
+add_user $U1 admin@example.com 'correct horse' $ADMIN_ROLE active \
+    'static-token-of-admin-0123456789'
+add_user $U2 Editor@Example.com 'pw2' '' active
+add_user $U3 gone@example.com 'pw3' '' suspended
+
+j() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$T/body"; }
+login() { http POST /auth/login -H 'Content-Type: application/json' -d "$1"; }
+
+r=$(login '{"email":"admin@example.com","password":"correct horse"}')
+case "$r" in "200 "*'"access_token":"'*'"refresh_token":"'*'"expires":10000'*|\
+"200 "*'"expires":10000'*) ok auth_login_json ;;
+*) fail auth_login_json "$r" ;; esac
+AT=$(j access_token); RT=$(j refresh_token)
+[ ${#RT} -eq 64 ] && ok auth_refresh_token_64 || fail auth_refresh_token_64 "$RT"
+grep -qi '^set-cookie' "$T/h" && fail auth_json_mode_no_cookie ||
+    ok auth_json_mode_no_cookie
+
+r=$(http GET /users/me -H "Authorization: Bearer $AT")
+case "$r" in "200 "*"\"id\":\"$U1\""*'"password":"**********"'*) ok auth_me_jwt ;;
+*) fail auth_me_jwt "$r" ;; esac
+case "$r" in *'"token":"**********"'*) ok auth_me_token_concealed ;;
+*) fail auth_me_token_concealed "$r" ;; esac
+case "$r" in *argon2*) fail auth_me_no_hash "$r" ;; *) ok auth_me_no_hash ;; esac
+r=$(http GET "/users/me?access_token=$AT")
+case "$r" in "200 "*"$U1"*) ok auth_me_query_token ;; *) fail auth_me_query_token "$r" ;; esac
+r=$(http GET /users/me -H "Authorization: bEaReR $AT")
+case "$r" in "200 "*) ok auth_bearer_case_insensitive ;; *) fail auth_bearer_case_insensitive "$r" ;; esac
+r=$(http GET "/users/me?access_token=$AT" -H "Authorization: Bearer $AT")
+case "$r" in "400 "*INVALID_PAYLOAD*) ok auth_two_sources_400 ;; *) fail auth_two_sources_400 "$r" ;; esac
+r=$(http GET /users/me -H "Authorization: Bearer  $AT")
+case "$r" in "401 "*INVALID_CREDENTIALS*) ok auth_two_spaces_is_public ;;
+*) fail auth_two_spaces_is_public "$r" ;; esac
+r=$(http GET /users/me)
+case "$r" in "401 "*INVALID_CREDENTIALS*) ok auth_me_public_401 ;; *) fail auth_me_public_401 "$r" ;; esac
+r=$(http GET '/users/me?fields=id,email')
+r=$(http GET '/users/me?fields=id,email' -H "Authorization: Bearer $AT")
+[ "$r" = "200 {\"data\":{\"id\":\"$U1\",\"email\":\"admin@example.com\"}}" ] &&
+    ok auth_me_fields || fail auth_me_fields "$r"
+
+# A bad token is an error, never the public role.
+bad="${AT%?}"; last="${AT: -1}"; [ "$last" = A ] && bad="${bad}B" || bad="${bad}A"
+r=$(http GET /users/me -H "Authorization: Bearer $bad")
+case "$r" in "403 "*INVALID_TOKEN*) ok auth_bad_signature_403 ;; *) fail auth_bad_signature_403 "$r" ;; esac
+hdr=$(printf '{"alg":"none","typ":"JWT"}' | base64 | tr '+/' '-_' | tr -d '=')
+r=$(http GET /users/me -H "Authorization: Bearer $hdr.$(echo "$AT" | cut -d. -f2).")
+case "$r" in "403 "*INVALID_TOKEN*|"401 "*) ok auth_alg_none_refused ;; *) fail auth_alg_none_refused "$r" ;; esac
+r=$(http GET /users/me -H "Authorization: Bearer not-a-known-token")
+case "$r" in "401 "*INVALID_CREDENTIALS*) ok auth_unknown_static_401 ;; *) fail auth_unknown_static_401 "$r" ;; esac
+r=$(http GET /users/me -H "Authorization: Bearer static-token-of-admin-0123456789")
+case "$r" in "200 "*"$U1"*) ok auth_static_token ;; *) fail auth_static_token "$r" ;; esac
+if strings "$DB" "$DB-wal" 2>/dev/null | grep -q static-token-of-admin; then
+	fail auth_static_token_not_stored
+else
+	ok auth_static_token_not_stored
+fi
+
+# Refresh rotates: the new pair works, the old refresh token is dead.
+r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$RT\"}")
+case "$r" in "200 "*'"refresh_token":"'*) ok auth_refresh_json ;; *) fail auth_refresh_json "$r" ;; esac
+RT2=$(j refresh_token); AT2=$(j access_token)
+[ "$RT2" != "$RT" ] && [ ${#RT2} -eq 64 ] && ok auth_refresh_rotates || fail auth_refresh_rotates
+r=$(http GET /users/me -H "Authorization: Bearer $AT2")
+case "$r" in "200 "*) ok auth_refreshed_jwt_works ;; *) fail auth_refreshed_jwt_works "$r" ;; esac
+r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$RT\"}")
+case "$r" in "401 "*INVALID_CREDENTIALS*) ok auth_refresh_reuse_401 ;; *) fail auth_refresh_reuse_401 "$r" ;; esac
+r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d '{}')
+case "$r" in "400 "*INVALID_PAYLOAD*) ok auth_refresh_missing_400 ;; *) fail auth_refresh_missing_400 "$r" ;; esac
+
+# Of 20 concurrent refreshes with one token exactly one succeeds.
+pids=""
+for i in $(seq 1 20); do
+	curl -s -m 10 -o /dev/null -w '%{http_code}\n' -X POST \
+	    -H 'Content-Type: application/json' \
+	    -d "{\"refresh_token\":\"$RT2\"}" "$URL/auth/refresh" >> "$T/race" &
+	pids="$pids $!"
+done
+wait $pids
+n200=$(grep -c '^200' "$T/race"); n401=$(grep -c '^401' "$T/race")
+[ "$n200" -eq 1 ] && [ "$n401" -eq 19 ] && ok auth_refresh_race_one_winner ||
+    fail auth_refresh_race_one_winner "$n200 ok, $n401 refused"
+
+# A rotated token presented again after the grace period ends the whole
+# session: its current refresh token stops working too.
+r=$(login '{"email":"admin@example.com","password":"correct horse"}')
+RA=$(j refresh_token)
+r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$RA\"}")
+RB=$(j refresh_token)
+sleep 1.3
+r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$RA\"}")
+case "$r" in "401 "*) ok auth_reuse_refused ;; *) fail auth_reuse_refused "$r" ;; esac
+r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$RB\"}")
+case "$r" in "401 "*) ok auth_reuse_ends_session ;; *) fail auth_reuse_ends_session "$r" ;; esac
+grep -q "used again" "$T/log" && ok auth_reuse_logged || fail auth_reuse_logged
+
+# Cookie mode: the refresh token travels in an HttpOnly cookie.
+r=$(login '{"email":"admin@example.com","password":"correct horse","mode":"cookie"}')
+case "$r" in *refresh_token*) fail auth_login_cookie "$r" ;; "200 "*access_token*) ok auth_login_cookie ;;
+*) fail auth_login_cookie "$r" ;; esac
+grep -qi '^set-cookie: directus_refresh_token=[A-Za-z0-9_-]\{64\}; Max-Age=604800; Path=/; Expires=.*; HttpOnly; SameSite=Lax' "$T/h" &&
+    ok auth_cookie_attributes || fail auth_cookie_attributes "$(grep -i set-cookie $T/h)"
+CK=$(sed -n 's/^[Ss]et-[Cc]ookie: directus_refresh_token=\([^;]*\);.*/\1/p' "$T/h" | tr -d '\r')
+r=$(http POST /auth/refresh -H "Cookie: directus_refresh_token=$CK")
+case "$r" in "200 "*access_token*) ok auth_refresh_cookie ;; *) fail auth_refresh_cookie "$r" ;; esac
+CK=$(sed -n 's/^[Ss]et-[Cc]ookie: directus_refresh_token=\([^;]*\);.*/\1/p' "$T/h" | tr -d '\r')
+r=$(http POST /auth/logout -H "Cookie: directus_refresh_token=$CK")
+[ "${r%% *}" = 204 ] && ok auth_logout_204 || fail auth_logout_204 "$r"
+grep -qi '^set-cookie: directus_refresh_token=; Max-Age=0' "$T/h" &&
+    ok auth_logout_clears_cookie || fail auth_logout_clears_cookie
+r=$(http POST /auth/refresh -H "Cookie: directus_refresh_token=$CK")
+case "$r" in "401 "*) ok auth_refresh_after_logout_401 ;; *) fail auth_refresh_after_logout_401 "$r" ;; esac
+r=$(http POST /auth/logout -H 'Content-Type: application/json' \
+    -d '{"refresh_token":"unknown-unknown-unknown-unknown-unknown-unknown-unknown-unknown1"}')
+[ "${r%% *}" = 204 ] && ok auth_logout_unknown_204 || fail auth_logout_unknown_204 "$r"
+
+# Session mode: the access token lives in the session cookie and dies
+# with its session.
+r=$(login '{"email":"admin@example.com","password":"correct horse","mode":"session"}')
+[ "$r" = '200 {"data":{"expires":86400000}}' ] && ok auth_login_session ||
+    fail auth_login_session "$r"
+SK=$(sed -n 's/^[Ss]et-[Cc]ookie: directus_session_token=\([^;]*\);.*/\1/p' "$T/h" | tr -d '\r')
+r=$(http GET /users/me -H "Cookie: directus_session_token=$SK")
+case "$r" in "200 "*"$U1"*) ok auth_session_cookie_me ;; *) fail auth_session_cookie_me "$r" ;; esac
+# Tabs refreshing one session at once all get the same new session.
+pids=""
+for i in 1 2 3 4 5; do
+	curl -s -m 10 -D "$T/sh$i" -o /dev/null -X POST \
+	    -H 'Content-Type: application/json' -d '{"mode":"session"}' \
+	    -H "Cookie: directus_session_token=$SK" "$URL/auth/refresh" &
+	pids="$pids $!"
+done
+wait $pids
+sessions=$(for i in 1 2 3 4 5; do
+	sed -n 's/^[Ss]et-[Cc]ookie: directus_session_token=[^.]*\.\([^.]*\)\..*/\1/p' "$T/sh$i" |
+	    tr '_-' '/+' | base64 -d 2>/dev/null | sed -n 's/.*"session":"\([^"]*\)".*/\1/p'
+	echo
+done | sort | uniq -c)
+[ "$(echo "$sessions" | wc -l)" -eq 1 ] && echo "$sessions" | grep -q '^ *5 .\{64\}$' &&
+    ok auth_session_grace_same_successor || fail auth_session_grace_same_successor "$sessions"
+SK=$(sed -n 's/^[Ss]et-[Cc]ookie: directus_session_token=\([^;]*\);.*/\1/p' "$T/sh1" | tr -d '\r')
+r=$(http POST /auth/logout -H 'Content-Type: application/json' -d '{"mode":"session"}' \
+    -H "Cookie: directus_session_token=$SK")
+r=$(http GET /users/me -H "Cookie: directus_session_token=$SK")
+case "$r" in "401 "*INVALID_CREDENTIALS*) ok auth_session_dies_on_logout ;;
+*) fail auth_session_dies_on_logout "$r" ;; esac
+
+# Login failures: one answer for all, never before the stall.
+for body in '{"email":"nobody@example.com","password":"x"}' \
+    '{"email":"admin@example.com","password":"wrong"}' \
+    '{"email":"gone@example.com","password":"pw3"}'; do
+	start=$(date +%s%N)
+	r=$(login "$body")
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ "$r" = '401 {"errors":[{"message":"Invalid user credentials.","extensions":{"code":"INVALID_CREDENTIALS"}}]}' ] &&
+	    [ $ms -ge 300 ] && echo ok || echo "FAILED ($r, $ms ms)"
+done > "$T/fails"
+[ "$(grep -c '^ok' "$T/fails")" -eq 3 ] && ok auth_login_failures_uniform_and_stalled ||
+    fail auth_login_failures_uniform_and_stalled "$(cat $T/fails)"
+r=$(login '{"email":"not-an-email","password":"x"}')
+case "$r" in "400 "*email*INVALID_PAYLOAD*) ok auth_login_bad_email_400 ;; *) fail auth_login_bad_email_400 "$r" ;; esac
+r=$(login '{"email":"admin@example.com"}')
+case "$r" in "400 "*password*) ok auth_login_no_password_400 ;; *) fail auth_login_no_password_400 "$r" ;; esac
+r=$(login '{"email":"admin@example.com","password":"x","mode":"bogus"}')
+case "$r" in "400 "*mode*) ok auth_login_bad_mode_400 ;; *) fail auth_login_bad_mode_400 "$r" ;; esac
+r=$(login 'not json')
+case "$r" in "400 "*INVALID_PAYLOAD*) ok auth_login_not_json_400 ;; *) fail auth_login_not_json_400 "$r" ;; esac
+r=$(login '{"email":"EDITOR@example.COM","password":"pw2"}')
+case "$r" in "200 "*) ok auth_email_case_insensitive ;; *) fail auth_email_case_insensitive "$r" ;; esac
+
+# The limit is 3: the third consecutive failure suspends the account.
+for i in 1 2 3; do login '{"email":"editor@example.com","password":"no"}' >/dev/null; done
+st=$(sqlite3 "$DB" "SELECT status FROM users WHERE id = '$U2'")
+[ "$st" = suspended ] && ok auth_suspended_after_limit || fail auth_suspended_after_limit "$st"
+r=$(login '{"email":"editor@example.com","password":"pw2"}')
+case "$r" in "401 "*) ok auth_suspended_refused ;; *) fail auth_suspended_refused "$r" ;; esac
+
+# Correct logins reset the count; concurrent correct logins never suspend.
+pids=""
+for i in $(seq 1 10); do
+	curl -s -m 20 -o /dev/null -w '%{http_code}\n' -X POST \
+	    -H 'Content-Type: application/json' \
+	    -d '{"email":"admin@example.com","password":"correct horse"}' \
+	    "$URL/auth/login" >> "$T/logins" &
+	pids="$pids $!"
+done
+wait $pids
+[ "$(grep -c '^200' "$T/logins")" -eq 10 ] &&
+    [ "$(sqlite3 "$DB" "SELECT status FROM users WHERE id = '$U1'")" = active ] &&
+    ok auth_concurrent_logins_ok || fail auth_concurrent_logins_ok "$(sort $T/logins | uniq -c)"
+
+# Expiry: a JWT past its exp answers TOKEN_EXPIRED.
+r=$(login '{"email":"admin@example.com","password":"correct horse"}')
+AT=$(j access_token)
+sleep 11
+r=$(http GET /users/me -H "Authorization: Bearer $AT")
+case "$r" in "401 "*TOKEN_EXPIRED*) ok auth_jwt_expired ;; *) fail auth_jwt_expired "$r" ;; esac
+
+# Nothing secret in the logs.
+if grep -q "correct horse\|$RT\|$AT\|static-token-of-admin" "$T/log"; then
+	fail auth_no_secrets_in_log
+else
+	ok auth_no_secrets_in_log
+fi

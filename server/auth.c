@@ -1,0 +1,801 @@
+/*
+ * The worker's side of authentication: /auth/login, /auth/refresh,
+ * /auth/logout and /users/me.  The worker validates bodies, extracts and
+ * parses tokens, and asks keyd, which alone holds the secret and the
+ * credential database.  Every failure is a Directus error envelope.
+ */
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include <jansson.h>
+
+#include "jwt.h"
+#include "log.h"
+#include "proto.h"
+#include "token.h"
+#include "tokend.h"
+
+#define AUTH_BODY_MAX		8192	/* bytes of a body under /auth */
+#define AUTH_HASH_WAIT_MS	30000	/* a login may queue for the hash pool */
+#define AUTH_HEADERS_MAX	16	/* Authorization or Cookie headers read */
+
+static const struct {
+	int		 status;
+	const char	*code;
+	const char	*message;
+} auth_errors[AUTH_CODE_MAX] = {
+	[AUTH_OK] = { 200, "", "" },
+	[AUTH_INVALID_CREDENTIALS] = { 401, "INVALID_CREDENTIALS",
+	    "Invalid user credentials." },
+	[AUTH_TOKEN_EXPIRED] = { 401, "TOKEN_EXPIRED", "Token expired." },
+	[AUTH_INVALID_TOKEN] = { 403, "INVALID_TOKEN", "Invalid token." },
+	[AUTH_INVALID_PAYLOAD] = { 400, "INVALID_PAYLOAD",
+	    "Invalid payload." },
+	[AUTH_UNAVAILABLE] = { 503, "SERVICE_UNAVAILABLE",
+	    "Service unavailable." },
+	[AUTH_INTERNAL] = { 500, "INTERNAL_SERVER_ERROR",
+	    "An unexpected error occurred." },
+	[AUTH_FORBIDDEN] = { 403, "FORBIDDEN",
+	    "You don't have permission to access this." },
+	[AUTH_RECORD_NOT_UNIQUE] = { 400, "RECORD_NOT_UNIQUE",
+	    "Value for field \"email\" in collection \"directus_users\" "
+	    "has to be unique." },
+};
+
+/* One request under /auth or /users/me while keyd works on it. */
+struct auth_ctx {
+	struct server		*s;
+	struct evhttp_request	*req;
+	struct timespec		 start;
+	struct event		*stall;
+	int			 mode;
+	int			 login;		/* stalls on every path */
+	uint32_t		 code;
+	char			 reason[128];	/* 400 INVALID_PAYLOAD */
+	char			 access[AUTH_TOKEN_MAX + 1];
+	char			 refresh[AUTH_REFRESH_LEN + 1];
+	uint64_t		 expires;
+	uint64_t		 refresh_ttl;
+	char			 fields[512];	/* /users/me?fields= */
+};
+
+static void	 auth_login(struct evhttp_request *, void *);
+static void	 auth_refresh(struct evhttp_request *, void *);
+static void	 auth_logout(struct evhttp_request *, void *);
+static void	 auth_me(struct evhttp_request *, void *);
+static struct auth_ctx *auth_ctx_new(struct server *, struct evhttp_request *);
+static void	 auth_ctx_free(struct auth_ctx *);
+static void	 auth_tokens_done(struct pending *, struct frame *);
+static void	 auth_logout_done(struct pending *, struct frame *);
+static void	 auth_me_done(struct pending *, struct frame *);
+static void	 auth_stall(struct auth_ctx *);
+static void	 auth_stall_cb(evutil_socket_t, short, void *);
+static void	 auth_reply(struct auth_ctx *);
+static void	 auth_cookie(struct evhttp_request *, int, const char *,
+		    int64_t);
+static int	 auth_find_refresh(struct auth_ctx *, json_t *, char *,
+		    size_t);
+static void	 auth_payload_error(struct evhttp_request *, const char *);
+static json_t	*auth_body(struct evhttp_request *);
+static int	 auth_email_valid(const char *, size_t);
+static int	 auth_mode(json_t *, int);
+static const char *auth_header(struct evhttp_request *, const char *,
+		    size_t);
+static size_t	 auth_headers(struct evhttp_request *, const char *,
+		    const char **);
+static int	 auth_field_listed(const char *, const char *, size_t);
+static void	 auth_fields(json_t *, const char *);
+
+void
+auth_init(struct server *s)
+{
+	if (evhttp_set_cb(s->http, "/auth/login", auth_login, s) != 0 ||
+	    evhttp_set_cb(s->http, "/auth/refresh", auth_refresh, s) != 0 ||
+	    evhttp_set_cb(s->http, "/auth/logout", auth_logout, s) != 0 ||
+	    evhttp_set_cb(s->http, "/users/me", auth_me, s) != 0)
+		fatalx("evhttp_set_cb");
+}
+
+/* Answer with the Directus error for a keyd outcome. */
+void
+auth_error(struct evhttp_request *req, uint32_t code)
+{
+	if (code == AUTH_OK || code >= AUTH_CODE_MAX)
+		code = AUTH_INTERNAL;
+	http_error(req, auth_errors[code].status, auth_errors[code].code,
+	    auth_errors[code].message);
+}
+
+static struct auth_ctx *
+auth_ctx_new(struct server *s, struct evhttp_request *req)
+{
+	struct auth_ctx	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		auth_error(req, AUTH_INTERNAL);
+		return NULL;
+	}
+	c->s = s;
+	c->req = req;
+	c->code = AUTH_INTERNAL;
+	clock_gettime(CLOCK_MONOTONIC, &c->start);
+	return c;
+}
+
+static void
+auth_ctx_free(struct auth_ctx *c)
+{
+	if (c->stall != NULL)
+		event_free(c->stall);
+	explicit_bzero(c, sizeof(*c));
+	free(c);
+}
+
+static void
+auth_payload_error(struct evhttp_request *req, const char *reason)
+{
+	char	 msg[256];
+
+	(void)snprintf(msg, sizeof(msg), "Invalid payload. %s.", reason);
+	http_error(req, 400, "INVALID_PAYLOAD", msg);
+}
+
+/*
+ * The JSON body of a request under /auth: NULL (with the answer sent) when
+ * it is too large, not JSON, or not an object.  An empty body is {}.
+ */
+static json_t *
+auth_body(struct evhttp_request *req)
+{
+	struct evbuffer	*buf = evhttp_request_get_input_buffer(req);
+	json_error_t	 jerr;
+	json_t		*body;
+	size_t		 len = evbuffer_get_length(buf);
+
+	if (len > AUTH_BODY_MAX) {
+		http_error(req, 413, "INVALID_PAYLOAD",
+		    "Invalid payload. Body too large.");
+		return NULL;
+	}
+	if (len == 0)
+		return json_object();
+	body = json_loadb((const char *)evbuffer_pullup(buf, -1), len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (body == NULL || !json_is_object(body)) {
+		json_decref(body);
+		auth_payload_error(req, "Invalid JSON");
+		return NULL;
+	}
+	return body;
+}
+
+/* Good enough for Directus's Joi email rule: local@label.label. */
+static int
+auth_email_valid(const char *e, size_t len)
+{
+	const char	*at, *dot;
+	size_t		 i;
+
+	if (len == 0 || len > AUTH_EMAIL_MAX || strlen(e) != len)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (e[i] <= 0x20 || e[i] >= 0x7f)
+			return 0;
+	if ((at = strchr(e, '@')) == NULL || at == e ||
+	    strchr(at + 1, '@') != NULL)
+		return 0;
+	if ((dot = strrchr(at, '.')) == NULL || dot == at + 1 ||
+	    strlen(dot + 1) < 2 || strstr(at, "..") != NULL)
+		return 0;
+	for (i = 1; dot[i] != '\0'; i++)
+		if (!isalpha((unsigned char)dot[i]))
+			return 0;
+	return 1;
+}
+
+/* "json", "cookie" or "session"; -1 for anything else. */
+static int
+auth_mode(json_t *v, int dflt)
+{
+	const char	*m;
+
+	if (v == NULL)
+		return dflt;
+	if (!json_is_string(v))
+		return -1;
+	m = json_string_value(v);
+	if (strcmp(m, "json") == 0)
+		return AUTH_MODE_JSON;
+	if (strcmp(m, "cookie") == 0)
+		return AUTH_MODE_COOKIE;
+	if (strcmp(m, "session") == 0)
+		return AUTH_MODE_SESSION;
+	return -1;
+}
+
+static const char *
+auth_header(struct evhttp_request *req, const char *name, size_t max)
+{
+	const char	*v;
+
+	v = evhttp_find_header(evhttp_request_get_input_headers(req), name);
+	if (v == NULL || strlen(v) > max)
+		return "";
+	return v;
+}
+
+/* Every value of a header, at most AUTH_HEADERS_MAX of them. */
+static size_t
+auth_headers(struct evhttp_request *req, const char *name,
+    const char **out)
+{
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
+	struct evkeyval		*kv;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(kv, h, next) {
+		if (strcasecmp(kv->key, name) != 0)
+			continue;
+		if (n == AUTH_HEADERS_MAX)
+			break;
+		out[n++] = kv->value;
+	}
+	return n;
+}
+
+/*
+ * Validate a login body the way Directus does (first error wins, in the
+ * order email, password, mode, otp), then hand it to keyd.  Every answer,
+ * success or failure, waits for the stall time.
+ */
+static void
+auth_login(struct evhttp_request *req, void *arg)
+{
+	struct auth_ctx		*c;
+	struct frame_buf	 fb;
+	json_t			*body, *email, *pw, *otp;
+	const char		*reason = NULL;
+	char			*ip = NULL;
+	ev_uint16_t		 port;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		http_not_found(req, arg);
+		return;
+	}
+	if ((c = auth_ctx_new(arg, req)) == NULL)
+		return;
+	c->login = 1;
+	if ((body = auth_body(req)) == NULL) {
+		auth_ctx_free(c);
+		return;
+	}
+	email = json_object_get(body, "email");
+	pw = json_object_get(body, "password");
+	otp = json_object_get(body, "otp");
+	c->mode = auth_mode(json_object_get(body, "mode"), AUTH_MODE_JSON);
+	if (email == NULL)
+		reason = "\"email\" is required";
+	else if (!json_is_string(email) || !auth_email_valid(
+	    json_string_value(email), json_string_length(email)))
+		reason = "\"email\" must be a valid email";
+	else if (pw == NULL)
+		reason = "\"password\" is required";
+	else if (!json_is_string(pw))
+		reason = "\"password\" must be a string";
+	else if (json_string_length(pw) > AUTH_PASSWORD_MAX)
+		reason = "\"password\" is too long";
+	else if (c->mode == -1)
+		reason = "\"mode\" must be one of [json, cookie, session]";
+	else if (otp != NULL && (!json_is_string(otp) ||
+	    json_string_length(otp) > AUTH_TEXT_MAX ||
+	    strlen(json_string_value(otp)) != json_string_length(otp)))
+		reason = "\"otp\" must be a string";
+	if (reason != NULL) {
+		(void)strlcpy(c->reason, reason, sizeof(c->reason));
+		json_decref(body);
+		auth_stall(c);
+		return;
+	}
+	evhttp_connection_get_peer(evhttp_request_get_connection(req), &ip,
+	    &port);
+	frame_buf_init(&fb, PROTO_KEYD_MAX);
+	frame_buf_str(&fb, json_string_value(email));
+	frame_buf_blob(&fb, json_string_value(pw), json_string_length(pw));
+	frame_buf_u32(&fb, (uint32_t)c->mode);
+	frame_buf_str(&fb, otp != NULL ? json_string_value(otp) : "");
+	frame_buf_str(&fb, ip != NULL ? ip : "");
+	frame_buf_str(&fb, auth_header(req, "User-Agent", AUTH_TEXT_MAX));
+	frame_buf_str(&fb, auth_header(req, "Origin", AUTH_TEXT_MAX));
+	json_decref(body);
+	if (fb.failed) {
+		c->code = AUTH_INTERNAL;
+		auth_stall(c);
+	} else
+		(void)server_keyd_request(c->s, req, MSG_LOGIN, fb.data,
+		    fb.len, AUTH_HASH_WAIT_MS, auth_tokens_done, c);
+	frame_buf_free(&fb);
+}
+
+/* MSG_TOKENS from keyd, for a login or a refresh. */
+static void
+auth_tokens_done(struct pending *p, struct frame *f)
+{
+	struct auth_ctx	*c = p->arg;
+	struct frame_rd	 rd;
+
+	c->code = f == NULL ? AUTH_UNAVAILABLE : AUTH_INTERNAL;
+	if (f != NULL && f->hdr.type == MSG_TOKENS) {
+		frame_rd_init(&rd, f);
+		if (frame_rd_u32(&rd, &c->code) == -1 ||
+		    frame_rd_str(&rd, c->access, sizeof(c->access)) == -1 ||
+		    frame_rd_u64(&rd, &c->expires) == -1 ||
+		    frame_rd_str(&rd, c->refresh, sizeof(c->refresh)) == -1 ||
+		    frame_rd_u64(&rd, &c->refresh_ttl) == -1 ||
+		    frame_rd_end(&rd) == -1 || c->code >= AUTH_CODE_MAX)
+			c->code = AUTH_INTERNAL;
+	}
+	/* Logins stall on every path; refreshes do not. */
+	if (c->login)
+		auth_stall(c);
+	else
+		auth_stall_cb(-1, 0, c);
+}
+
+/*
+ * Hold an answer until the stall time has passed since the request came
+ * in: a libevent timer, never a sleep.
+ */
+static void
+auth_stall(struct auth_ctx *c)
+{
+	struct timespec	 now;
+	struct timeval	 tv;
+	int64_t		 waited, left;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	waited = (now.tv_sec - c->start.tv_sec) * 1000 +
+	    (now.tv_nsec - c->start.tv_nsec) / 1000000;
+	left = c->s->conf->login_stall - waited;
+	if (left <= 0 || (c->stall = evtimer_new(c->s->base, auth_stall_cb,
+	    c)) == NULL) {
+		auth_stall_cb(-1, 0, c);
+		return;
+	}
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
+	evtimer_add(c->stall, &tv);
+}
+
+static void
+auth_stall_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct auth_ctx	*c = arg;
+
+	if (c->reason[0] != '\0')
+		auth_payload_error(c->req, c->reason);
+	else if (c->code != AUTH_OK)
+		auth_error(c->req, c->code);
+	else
+		auth_reply(c);
+	auth_ctx_free(c);
+}
+
+/*
+ * The answer of a login or refresh, per mode: json has both tokens in the
+ * body; cookie puts the refresh token in its cookie; session puts the
+ * access token in the session cookie and no token in the body.
+ */
+static void
+auth_reply(struct auth_ctx *c)
+{
+	json_t	*data;
+	char	*text;
+
+	data = json_pack("{s:I}", "expires", (json_int_t)c->expires);
+	if (data != NULL && c->mode != AUTH_MODE_SESSION)
+		json_object_set_new(data, "access_token",
+		    json_string(c->access));
+	if (data != NULL && c->mode == AUTH_MODE_JSON)
+		json_object_set_new(data, "refresh_token",
+		    json_string(c->refresh));
+	if (c->mode == AUTH_MODE_COOKIE)
+		auth_cookie(c->req, 0, c->refresh, (int64_t)c->refresh_ttl);
+	else if (c->mode == AUTH_MODE_SESSION)
+		auth_cookie(c->req, 1, c->access, (int64_t)c->expires);
+	text = http_data_dumps(data);
+	if (text == NULL) {
+		auth_error(c->req, AUTH_INTERNAL);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(c->req),
+	    "Cache-Control", "no-store");
+	http_json(c->req, 200, text);
+	free(text);
+}
+
+/*
+ * Set (ttl > 0) or clear (ttl 0) the refresh or session cookie with the
+ * configured attributes.  Values are tokens keyd made: [A-Za-z0-9._-].
+ */
+static void
+auth_cookie(struct evhttp_request *req, int session, const char *value,
+    int64_t ttl_ms)
+{
+	const struct tokend_config	*conf = server_conf();
+	char				 line[AUTH_TOKEN_MAX + 512];
+	char				 expires[64];
+	time_t				 t = time(NULL) + ttl_ms / 1000;
+	struct tm			 tm;
+	const char			*domain;
+
+	domain = session ? conf->session_cookie_domain :
+	    conf->refresh_cookie_domain;
+	gmtime_r(ttl_ms > 0 ? &t : &(time_t){ 0 }, &tm);
+	(void)strftime(expires, sizeof(expires), "%a, %d %b %Y %H:%M:%S GMT",
+	    &tm);
+	(void)snprintf(line, sizeof(line),
+	    "%s=%s; Max-Age=%lld; Path=/; Expires=%s; HttpOnly; SameSite=%s%s%s%s",
+	    session ? conf->session_cookie : conf->refresh_cookie, value,
+	    (long long)(ttl_ms / 1000), expires, session ?
+	    conf->session_cookie_samesite : conf->refresh_cookie_samesite,
+	    (session ? conf->session_cookie_secure :
+	    conf->refresh_cookie_secure) ? "; Secure" : "",
+	    domain[0] != '\0' ? "; Domain=" : "", domain);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Set-Cookie", line);
+}
+
+/*
+ * The refresh token of a refresh or logout: the body's refresh_token
+ * first, whatever the mode; else the cookie of the mode (session mode:
+ * the session claim of the session cookie's JWT).  0 found, -1 not.
+ */
+static int
+auth_find_refresh(struct auth_ctx *c, json_t *body, char *out, size_t len)
+{
+	const char	*cookies[AUTH_HEADERS_MAX];
+	json_t		*rt = json_object_get(body, "refresh_token");
+	struct jwt	 jwt;
+	size_t		 n, got;
+	char		 tok[AUTH_TOKEN_MAX + 1];
+
+	if (rt != NULL && json_is_string(rt) && json_string_length(rt) > 0 &&
+	    json_string_length(rt) < len) {
+		(void)strlcpy(out, json_string_value(rt), len);
+		return 0;
+	}
+	n = auth_headers(c->req, "Cookie", cookies);
+	if (c->mode == AUTH_MODE_SESSION) {
+		if (token_cookie(cookies, n, server_conf()->session_cookie,
+		    tok, sizeof(tok), &got) != 0 ||
+		    jwt_parse(tok, got, &jwt) != JWT_DIRECTUS ||
+		    jwt.session[0] == '\0')
+			return -1;
+		return strlcpy(out, jwt.session, len) >= len ? -1 : 0;
+	}
+	return token_cookie(cookies, n, server_conf()->refresh_cookie, out,
+	    len, &got) == 0 ? 0 : -1;
+}
+
+static void
+auth_refresh(struct evhttp_request *req, void *arg)
+{
+	struct auth_ctx		*c;
+	struct frame_buf	 fb;
+	json_t			*body;
+	char			 token[AUTH_TOKEN_MAX + 1];
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		http_not_found(req, arg);
+		return;
+	}
+	if ((body = auth_body(req)) == NULL)
+		return;
+	if ((c = auth_ctx_new(arg, req)) == NULL) {
+		json_decref(body);
+		return;
+	}
+	c->mode = auth_mode(json_object_get(body, "mode"),
+	    json_object_get(body, "refresh_token") != NULL ?
+	    AUTH_MODE_JSON : AUTH_MODE_COOKIE);
+	if (c->mode == -1 || auth_find_refresh(c, body, token,
+	    sizeof(token)) == -1) {
+		auth_payload_error(req, c->mode == -1 ?
+		    "\"mode\" must be one of [json, cookie, session]" :
+		    "The refresh token is required in either the payload or "
+		    "cookie");
+		json_decref(body);
+		auth_ctx_free(c);
+		return;
+	}
+	json_decref(body);
+	frame_buf_init(&fb, PROTO_KEYD_MAX);
+	frame_buf_str(&fb, token);
+	frame_buf_u32(&fb, (uint32_t)c->mode);
+	explicit_bzero(token, sizeof(token));
+	(void)server_keyd_request(c->s, req, MSG_REFRESH, fb.data, fb.len, 0,
+	    auth_tokens_done, c);
+	frame_buf_free(&fb);
+}
+
+static void
+auth_logout(struct evhttp_request *req, void *arg)
+{
+	struct auth_ctx		*c;
+	struct frame_buf	 fb;
+	json_t			*body;
+	char			 token[AUTH_TOKEN_MAX + 1];
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		http_not_found(req, arg);
+		return;
+	}
+	if ((body = auth_body(req)) == NULL)
+		return;
+	if ((c = auth_ctx_new(arg, req)) == NULL) {
+		json_decref(body);
+		return;
+	}
+	c->mode = auth_mode(json_object_get(body, "mode"),
+	    json_object_get(body, "refresh_token") != NULL ?
+	    AUTH_MODE_JSON : AUTH_MODE_COOKIE);
+	if (c->mode == -1 || auth_find_refresh(c, body, token,
+	    sizeof(token)) == -1) {
+		auth_payload_error(req, "The refresh token is required in "
+		    "either the payload or cookie");
+		json_decref(body);
+		auth_ctx_free(c);
+		return;
+	}
+	json_decref(body);
+	frame_buf_init(&fb, PROTO_KEYD_MAX);
+	frame_buf_str(&fb, token);
+	explicit_bzero(token, sizeof(token));
+	(void)server_keyd_request(c->s, req, MSG_LOGOUT, fb.data, fb.len, 0,
+	    auth_logout_done, c);
+	frame_buf_free(&fb);
+}
+
+/* 204 with both cookies cleared. */
+static void
+auth_logout_done(struct pending *p, struct frame *f)
+{
+	struct auth_ctx	*c = p->arg;
+	struct frame_rd	 rd;
+	uint32_t	 code = AUTH_UNAVAILABLE;
+
+	if (f != NULL && f->hdr.type == MSG_DONE) {
+		frame_rd_init(&rd, f);
+		if (frame_rd_u32(&rd, &code) == -1 || frame_rd_end(&rd) == -1)
+			code = AUTH_INTERNAL;
+	}
+	if (code != AUTH_OK)
+		auth_error(c->req, code);
+	else {
+		auth_cookie(c->req, 0, "", 0);
+		auth_cookie(c->req, 1, "", 0);
+		evhttp_send_reply(c->req, 204, "No Content", NULL);
+	}
+	auth_ctx_free(c);
+}
+
+/*
+ * Who is asking: the request's credential goes to keyd, which checks it
+ * itself, with the request type and an optional blob.  done() runs with
+ * keyd's answer (or NULL when keyd is unreachable).  Returns -1 when the
+ * request was answered already: no token, a conflict, a malformed JWT.
+ */
+int
+auth_authenticate(struct server *s, struct evhttp_request *req,
+    uint32_t type, const void *extra, size_t extralen,
+    void (*done)(struct pending *, struct frame *), void *arg)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*auth[AUTH_HEADERS_MAX];
+	const char		*cookies[AUTH_HEADERS_MAX];
+	struct token_ref	*tok;
+	struct frame_buf	 fb;
+	struct jwt		 jwt;
+	enum token_status	 st;
+	size_t			 na, nc;
+	int			 rv = -1;
+
+	na = auth_headers(req, "Authorization", auth);
+	nc = auth_headers(req, "Cookie", cookies);
+	if ((tok = malloc(sizeof(*tok))) == NULL) {
+		auth_error(req, AUTH_INTERNAL);
+		return -1;
+	}
+	st = token_extract(uri != NULL ? evhttp_uri_get_query(uri) : NULL,
+	    auth, na, cookies, nc, s->conf->session_cookie, tok);
+	frame_buf_init(&fb, PROTO_KEYD_MAX);
+	if (st == TOKEN_CONFLICT)
+		auth_payload_error(req, "The request uses more than one "
+		    "method for including an access token");
+	else if (st == TOKEN_TOO_LONG || tok->source == TOKEN_NONE)
+		auth_error(req, AUTH_INVALID_CREDENTIALS);
+	else if (jwt_parse(tok->value, tok->len, &jwt) == JWT_MALFORMED)
+		auth_error(req, AUTH_INVALID_TOKEN);
+	else {
+		if (jwt.signing_len > 0) {
+			frame_buf_u8(&fb, CRED_JWT);
+			frame_buf_blob(&fb, tok->value, jwt.signing_len);
+			frame_buf_blob(&fb, jwt.mac, sizeof(jwt.mac));
+		} else {
+			frame_buf_u8(&fb, CRED_STATIC);
+			frame_buf_blob(&fb, tok->value, tok->len);
+			frame_buf_blob(&fb, NULL, 0);
+		}
+		if (extra != NULL)
+			frame_buf_blob(&fb, extra, extralen);
+		if (fb.failed)
+			auth_payload_error(req, "Body too large");
+		else {
+			(void)server_keyd_request(s, req, type, fb.data,
+			    fb.len, 0, done, arg);
+			rv = 0;
+		}
+	}
+	frame_buf_free(&fb);
+	explicit_bzero(tok, sizeof(*tok));
+	free(tok);
+	return rv;
+}
+
+/*
+ * GET and PATCH /users/me: one round trip to keyd, which checks the
+ * credential and reads (or updates, then reads) the user.
+ */
+static void
+auth_me(struct evhttp_request *req, void *arg)
+{
+	struct auth_ctx		*c;
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	enum evhttp_cmd_type	 cmd = evhttp_request_get_command(req);
+	struct evbuffer		*body = evhttp_request_get_input_buffer(req);
+	const char		*q;
+	size_t			 len = evbuffer_get_length(body);
+	int			 rv;
+
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_PATCH) {
+		http_not_found(req, arg);
+		return;
+	}
+	if (cmd == EVHTTP_REQ_PATCH && len > AUTH_BODY_MAX) {
+		http_error(req, 413, "INVALID_PAYLOAD",
+		    "Invalid payload. Body too large.");
+		return;
+	}
+	if ((c = auth_ctx_new(arg, req)) == NULL)
+		return;
+	q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	if (token_query_param(q, "fields", c->fields, sizeof(c->fields),
+	    &len) < -1) {
+		http_error(req, 400, "INVALID_QUERY",
+		    "Invalid query. \"fields\" is invalid.");
+		auth_ctx_free(c);
+		return;
+	}
+	if (cmd == EVHTTP_REQ_GET)
+		rv = auth_authenticate(c->s, req, MSG_USER_GET, NULL, 0,
+		    auth_me_done, c);
+	else
+		rv = auth_authenticate(c->s, req, MSG_USER_UPDATE,
+		    evbuffer_pullup(body, -1), evbuffer_get_length(body),
+		    auth_me_done, c);
+	if (rv == -1)
+		auth_ctx_free(c);
+}
+
+/* Is key one of the comma-separated names of fields? */
+static int
+auth_field_listed(const char *fields, const char *key, size_t klen)
+{
+	const char	*p = fields, *comma;
+	size_t		 n;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if ((n == klen && strncmp(p, key, klen) == 0) ||
+		    (n == 1 && *p == '*'))
+			return 1;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* MSG_AUTH_RESULT: who the request's token belongs to. */
+int
+auth_result_read(struct frame *f, struct auth_result *ar)
+{
+	struct frame_rd	 rd;
+	uint8_t		 admin, app;
+
+	memset(ar, 0, sizeof(*ar));
+	ar->code = AUTH_INTERNAL;
+	if (f == NULL || f->hdr.type != MSG_AUTH_RESULT)
+		return -1;
+	frame_rd_init(&rd, f);
+	if (frame_rd_u32(&rd, &ar->code) == -1 ||
+	    frame_rd_str(&rd, ar->user, sizeof(ar->user)) == -1 ||
+	    frame_rd_str(&rd, ar->role, sizeof(ar->role)) == -1 ||
+	    frame_rd_u8(&rd, &admin) == -1 || frame_rd_u8(&rd, &app) == -1 ||
+	    frame_rd_str(&rd, ar->session, sizeof(ar->session)) == -1 ||
+	    frame_rd_end(&rd) == -1 || ar->code >= AUTH_CODE_MAX) {
+		ar->code = AUTH_INTERNAL;
+		return -1;
+	}
+	ar->admin = admin != 0;
+	ar->app = app != 0;
+	return 0;
+}
+
+/* Keep only the requested top-level fields ("*" or absent: all). */
+static void
+auth_fields(json_t *user, const char *fields)
+{
+	const char	*key;
+	json_t		*v;
+	void		*tmp;
+	size_t		 klen;
+
+	if (fields[0] == '\0' || strcmp(fields, "*") == 0)
+		return;
+	json_object_foreach_safe(user, tmp, key, v) {
+		klen = strlen(key);
+		if (!auth_field_listed(fields, key, klen))
+			json_object_del(user, key);
+	}
+}
+
+static void
+auth_me_done(struct pending *p, struct frame *f)
+{
+	struct auth_ctx	*c = p->arg;
+	struct frame_rd	 rd;
+	const uint8_t	*json;
+	size_t		 len;
+	uint32_t	 code = AUTH_UNAVAILABLE;
+	json_t		*user = NULL;
+	char		*text = NULL;
+
+	if (f != NULL && f->hdr.type == MSG_USER) {
+		frame_rd_init(&rd, f);
+		if (frame_rd_u32(&rd, &code) == -1 ||
+		    frame_rd_blob(&rd, &json, &len, PROTO_KEYD_MAX) == -1 ||
+		    frame_rd_end(&rd) == -1 || code >= AUTH_CODE_MAX)
+			code = AUTH_INTERNAL;
+		else if (code == AUTH_OK &&
+		    (user = json_loadb((const char *)json, len, 0, NULL)) == NULL)
+			code = AUTH_INTERNAL;
+		else if (code == AUTH_INVALID_PAYLOAD && len > 0 && len < 128) {
+			(void)snprintf(c->reason, sizeof(c->reason), "%.*s",
+			    (int)len, (const char *)json);
+			auth_payload_error(c->req, c->reason);
+			auth_ctx_free(c);
+			return;
+		}
+	}
+	if (user != NULL) {
+		auth_fields(user, c->fields);
+		text = http_data_dumps(user);
+	}
+	if (text != NULL)
+		http_json(c->req, 200, text);
+	else
+		auth_error(c->req, code == AUTH_OK ? AUTH_INTERNAL : code);
+	free(text);
+	auth_ctx_free(c);
+}
