@@ -591,13 +591,14 @@ auth_logout_done(struct pending *p, struct frame *f)
 
 /*
  * Who is asking: the request's credential goes to keyd, which checks it
- * itself, with the request type and an optional blob.  done() runs with
+ * itself, with the request type and an optional blob; timeout_ms 0 is
+ * the configured keyd timeout.  done() runs with
  * keyd's answer (or NULL when keyd is unreachable).  Returns -1 when the
  * request was answered already: no token, a conflict, a malformed JWT.
  */
 int
 auth_authenticate(struct server *s, struct evhttp_request *req,
-    uint32_t type, const void *extra, size_t extralen,
+    uint32_t type, const void *extra, size_t extralen, int timeout_ms,
     void (*done)(struct pending *, struct frame *), void *arg)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
@@ -642,7 +643,7 @@ auth_authenticate(struct server *s, struct evhttp_request *req,
 			auth_payload_error(req, "Body too large");
 		else {
 			(void)server_keyd_request(s, req, type, fb.data,
-			    fb.len, 0, done, arg);
+			    fb.len, timeout_ms, done, arg);
 			rv = 0;
 		}
 	}
@@ -687,12 +688,14 @@ auth_me(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (cmd == EVHTTP_REQ_GET)
-		rv = auth_authenticate(c->s, req, MSG_USER_GET, NULL, 0,
+		rv = auth_authenticate(c->s, req, MSG_USER_GET, NULL, 0, 0,
 		    auth_me_done, c);
 	else
+		/* A new password waits for the hashing pool, as a login. */
 		rv = auth_authenticate(c->s, req, MSG_USER_UPDATE,
 		    evbuffer_pullup(body, -1), evbuffer_get_length(body),
-		    auth_me_done, c);
+		    AUTH_HASH_WAIT_MS, auth_me_done, c);
+
 	if (rv == -1)
 		auth_ctx_free(c);
 }

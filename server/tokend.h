@@ -99,7 +99,7 @@ struct pending	*server_keyd_request(struct server *, struct evhttp_request *,
 void		 auth_init(struct server *);
 void		 auth_error(struct evhttp_request *, uint32_t);
 int		 auth_authenticate(struct server *, struct evhttp_request *,
-		    uint32_t, const void *, size_t,
+		    uint32_t, const void *, size_t, int,
 		    void (*)(struct pending *, struct frame *), void *);
 int		 auth_result_read(struct frame *, struct auth_result *);
 

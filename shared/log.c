@@ -13,6 +13,11 @@
 
 #include "log.h"
 
+static void	 log_pri(int, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+static void	 vlog_errno(int, int, const char *, va_list)
+		    __attribute__((__format__ (printf, 3, 0)));
+
 static int	 log_foreground = 1;
 static int	 log_verbose;
 static const char *log_procname = "tokend";
