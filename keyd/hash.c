@@ -33,6 +33,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "b64url.h"
 #include "hash.h"
 #include "log.h"
 
@@ -89,10 +90,6 @@ static const struct {
 	{ "$argon2d$",	Argon2_d }
 };
 
-static const char hash_b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int	 hash_b64_value(unsigned char);
 static size_t	 hash_b64_encode(const uint8_t *, size_t, char *, size_t);
 static int	 hash_b64_decode(const char *, size_t, uint8_t *, size_t,
 		    size_t *);
@@ -122,83 +119,26 @@ static void	 hash_pool_flush(struct hash_jobs *);
 static void	 hash_pool_free(void);
 
 /*
- * Standard base64 without padding, as the PHC string format uses it.
- * The decoder is strict: no '=', no characters outside the alphabet, no
- * length of 1 modulo 4, no stray bits in the last character.
+ * Standard base64 without padding, as the PHC string format uses it,
+ * decoded as strictly as base64url; the encoder adds a NUL.
  */
-static int
-hash_b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Returns the length written and adds a NUL, or 0 if out is too small. */
 static size_t
 hash_b64_encode(const uint8_t *in, size_t len, char *out, size_t outlen)
 {
-	size_t		 i, o = 0;
-	uint32_t	 v;
-	int		 bits;
+	size_t	 n;
 
-	if (outlen < HASH_B64LEN(len) + 1)
+	if (outlen < HASH_B64LEN(len) + 1 ||
+	    (n = b64_encode(B64_STD, in, len, out, outlen - 1)) == 0)
 		return 0;
-	for (i = 0; i < len; i += 3) {
-		v = (uint32_t)in[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= in[i + 2];
-		for (bits = 18; bits >= 0 && o < HASH_B64LEN(len); bits -= 6)
-			out[o++] = hash_b64_alphabet[(v >> bits) & 63];
-	}
-	out[o] = '\0';
-	return o;
+	out[n] = '\0';
+	return n;
 }
 
 static int
 hash_b64_decode(const char *in, size_t len, uint8_t *out, size_t outmax,
     size_t *outlen)
 {
-	size_t		 i, o = 0, rest = len % 4;
-	uint32_t	 v = 0;
-	int		 c, n = 0;
-
-	if (rest == 1 || len / 4 * 3 + (rest ? rest - 1 : 0) > outmax)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if ((c = hash_b64_value((unsigned char)in[i])) == -1)
-			return -1;
-		v = v << 6 | (uint32_t)c;
-		if (++n == 4) {
-			out[o++] = (v >> 16) & 0xff;
-			out[o++] = (v >> 8) & 0xff;
-			out[o++] = v & 0xff;
-			v = 0;
-			n = 0;
-		}
-	}
-	if (n == 2) {
-		if ((v & 0xf) != 0)
-			return -1;
-		out[o++] = (v >> 4) & 0xff;
-	} else if (n == 3) {
-		if ((v & 0x3) != 0)
-			return -1;
-		out[o++] = (v >> 10) & 0xff;
-		out[o++] = (v >> 2) & 0xff;
-	}
-	*outlen = o;
-	return 0;
+	return b64_decode(B64_STD, in, len, out, outmax, outlen);
 }
 
 /* A decimal without sign or leading zeros, at most max. */

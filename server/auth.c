@@ -85,6 +85,8 @@ static void	 auth_cookie(struct evhttp_request *, int, const char *,
 		    int64_t);
 static int	 auth_find_refresh(struct auth_ctx *, json_t *, char *,
 		    size_t);
+static struct auth_ctx *auth_refresh_begin(struct evhttp_request *, void *,
+		    char *, size_t);
 static void	 auth_payload_error(struct evhttp_request *, const char *);
 static json_t	*auth_body(struct evhttp_request *);
 static int	 auth_email_valid(const char *, size_t);
@@ -487,38 +489,53 @@ auth_find_refresh(struct auth_ctx *c, json_t *body, char *out, size_t len)
 	    len, &got) == 0 ? 0 : -1;
 }
 
+/*
+ * What refresh and logout share: a POST whose refresh token comes from
+ * the body or the cookie of the mode.  NULL when already answered.
+ */
+static struct auth_ctx *
+auth_refresh_begin(struct evhttp_request *req, void *arg, char *token,
+    size_t len)
+{
+	struct auth_ctx	*c;
+	json_t		*body;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		http_not_found(req, arg);
+		return NULL;
+	}
+	if ((body = auth_body(req)) == NULL)
+		return NULL;
+	if ((c = auth_ctx_new(arg, req)) == NULL) {
+		json_decref(body);
+		return NULL;
+	}
+	c->mode = auth_mode(json_object_get(body, "mode"),
+	    json_object_get(body, "refresh_token") != NULL ?
+	    AUTH_MODE_JSON : AUTH_MODE_COOKIE);
+	if (c->mode == -1)
+		auth_payload_error(req,
+		    "\"mode\" must be one of [json, cookie, session]");
+	else if (auth_find_refresh(c, body, token, len) == -1)
+		auth_payload_error(req, "The refresh token is required in "
+		    "either the payload or cookie");
+	json_decref(body);
+	if (c->mode == -1 || token[0] == '\0') {
+		auth_ctx_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 static void
 auth_refresh(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx		*c;
 	struct frame_buf	 fb;
-	json_t			*body;
-	char			 token[AUTH_TOKEN_MAX + 1];
+	char			 token[AUTH_TOKEN_MAX + 1] = "";
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		http_not_found(req, arg);
+	if ((c = auth_refresh_begin(req, arg, token, sizeof(token))) == NULL)
 		return;
-	}
-	if ((body = auth_body(req)) == NULL)
-		return;
-	if ((c = auth_ctx_new(arg, req)) == NULL) {
-		json_decref(body);
-		return;
-	}
-	c->mode = auth_mode(json_object_get(body, "mode"),
-	    json_object_get(body, "refresh_token") != NULL ?
-	    AUTH_MODE_JSON : AUTH_MODE_COOKIE);
-	if (c->mode == -1 || auth_find_refresh(c, body, token,
-	    sizeof(token)) == -1) {
-		auth_payload_error(req, c->mode == -1 ?
-		    "\"mode\" must be one of [json, cookie, session]" :
-		    "The refresh token is required in either the payload or "
-		    "cookie");
-		json_decref(body);
-		auth_ctx_free(c);
-		return;
-	}
-	json_decref(body);
 	frame_buf_init(&fb, PROTO_KEYD_MAX);
 	frame_buf_str(&fb, token);
 	frame_buf_u32(&fb, (uint32_t)c->mode);
@@ -533,31 +550,10 @@ auth_logout(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx		*c;
 	struct frame_buf	 fb;
-	json_t			*body;
-	char			 token[AUTH_TOKEN_MAX + 1];
+	char			 token[AUTH_TOKEN_MAX + 1] = "";
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		http_not_found(req, arg);
+	if ((c = auth_refresh_begin(req, arg, token, sizeof(token))) == NULL)
 		return;
-	}
-	if ((body = auth_body(req)) == NULL)
-		return;
-	if ((c = auth_ctx_new(arg, req)) == NULL) {
-		json_decref(body);
-		return;
-	}
-	c->mode = auth_mode(json_object_get(body, "mode"),
-	    json_object_get(body, "refresh_token") != NULL ?
-	    AUTH_MODE_JSON : AUTH_MODE_COOKIE);
-	if (c->mode == -1 || auth_find_refresh(c, body, token,
-	    sizeof(token)) == -1) {
-		auth_payload_error(req, "The refresh token is required in "
-		    "either the payload or cookie");
-		json_decref(body);
-		auth_ctx_free(c);
-		return;
-	}
-	json_decref(body);
 	frame_buf_init(&fb, PROTO_KEYD_MAX);
 	frame_buf_str(&fb, token);
 	explicit_bzero(token, sizeof(token));

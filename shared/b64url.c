@@ -1,17 +1,25 @@
 /*
- * Canonical base64url.  See b64url.h for what the decoder refuses.
+ * Canonical base64 without padding, in the URL-safe alphabet (JWS) or
+ * the standard one (PHC strings).  See b64url.h for what the decoder
+ * refuses.
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "b64url.h"
 
-static const char b64url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char *const b64_alphabets[] = {
+	[B64_URL] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+	[B64_STD] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+};
 
-/* The value of a base64url character, or -1. */
+static int	 b64_value(enum b64_alphabet, unsigned char);
+
+/* The value of a character in the alphabet, or -1. */
 static int
-b64url_value(unsigned char c)
+b64_value(enum b64_alphabet which, unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -19,9 +27,9 @@ b64url_value(unsigned char c)
 		return c - 'a' + 26;
 	if (c >= '0' && c <= '9')
 		return c - '0' + 52;
-	if (c == '-')
+	if (c == (unsigned char)b64_alphabets[which][62])
 		return 62;
-	if (c == '_')
+	if (c == (unsigned char)b64_alphabets[which][63])
 		return 63;
 	return -1;
 }
@@ -31,8 +39,10 @@ b64url_value(unsigned char c)
  * when out is too small for a non-empty input.
  */
 size_t
-b64url_encode(const uint8_t *in, size_t len, char *out, size_t outlen)
+b64_encode(enum b64_alphabet which, const uint8_t *in, size_t len,
+    char *out, size_t outlen)
 {
+	const char	*alphabet = b64_alphabets[which];
 	size_t		 i, o = 0;
 	uint32_t	 v;
 
@@ -40,20 +50,20 @@ b64url_encode(const uint8_t *in, size_t len, char *out, size_t outlen)
 		return 0;
 	for (i = 0; i + 2 < len; i += 3) {
 		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[o++] = b64url_alphabet[(v >> 18) & 63];
-		out[o++] = b64url_alphabet[(v >> 12) & 63];
-		out[o++] = b64url_alphabet[(v >> 6) & 63];
-		out[o++] = b64url_alphabet[v & 63];
+		out[o++] = alphabet[(v >> 18) & 63];
+		out[o++] = alphabet[(v >> 12) & 63];
+		out[o++] = alphabet[(v >> 6) & 63];
+		out[o++] = alphabet[v & 63];
 	}
 	if (len - i == 1) {
 		v = (uint32_t)in[i] << 16;
-		out[o++] = b64url_alphabet[(v >> 18) & 63];
-		out[o++] = b64url_alphabet[(v >> 12) & 63];
+		out[o++] = alphabet[(v >> 18) & 63];
+		out[o++] = alphabet[(v >> 12) & 63];
 	} else if (len - i == 2) {
 		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		out[o++] = b64url_alphabet[(v >> 18) & 63];
-		out[o++] = b64url_alphabet[(v >> 12) & 63];
-		out[o++] = b64url_alphabet[(v >> 6) & 63];
+		out[o++] = alphabet[(v >> 18) & 63];
+		out[o++] = alphabet[(v >> 12) & 63];
+		out[o++] = alphabet[(v >> 6) & 63];
 	}
 	return o;
 }
@@ -63,8 +73,8 @@ b64url_encode(const uint8_t *in, size_t len, char *out, size_t outlen)
  * or when out is too small.
  */
 int
-b64url_decode(const char *in, size_t len, uint8_t *out, size_t outlen,
-    size_t *decoded)
+b64_decode(enum b64_alphabet which, const char *in, size_t len, uint8_t *out,
+    size_t outlen, size_t *decoded)
 {
 	size_t		 i, o = 0, rest = len % 4;
 	uint32_t	 v = 0;
@@ -73,7 +83,7 @@ b64url_decode(const char *in, size_t len, uint8_t *out, size_t outlen,
 	if (rest == 1 || outlen < B64URL_DECLEN(len))
 		return -1;
 	for (i = 0; i < len; i++) {
-		if ((c = b64url_value((unsigned char)in[i])) == -1)
+		if ((c = b64_value(which, (unsigned char)in[i])) == -1)
 			return -1;
 		v = v << 6 | (uint32_t)c;
 		if (++n == 4) {
@@ -96,4 +106,17 @@ b64url_decode(const char *in, size_t len, uint8_t *out, size_t outlen,
 	}
 	*decoded = o;
 	return 0;
+}
+
+size_t
+b64url_encode(const uint8_t *in, size_t len, char *out, size_t outlen)
+{
+	return b64_encode(B64_URL, in, len, out, outlen);
+}
+
+int
+b64url_decode(const char *in, size_t len, uint8_t *out, size_t outlen,
+    size_t *decoded)
+{
+	return b64_decode(B64_URL, in, len, out, outlen, decoded);
 }

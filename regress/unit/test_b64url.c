@@ -66,6 +66,15 @@ main(void)
 	    sizeof(back), &n) == -1);
 	CHECK("b64url_rejects_small_out", b64url_decode("Zm9vYmFy", 8, back,
 	    5, &n) == -1);
+	n = b64_encode(B64_STD, (const uint8_t *)"\xfb\xff", 2, enc,
+	    sizeof(enc));
+	CHECK("b64std_alphabet", n == 3 && memcmp(enc, "+/8", 3) == 0);
+	CHECK("b64std_decodes_std", b64_decode(B64_STD, "+/8", 3, back,
+	    sizeof(back), &m) == 0 && m == 2 && back[0] == 0xfb);
+	CHECK("b64std_rejects_url", b64_decode(B64_STD, "-_8", 3, back,
+	    sizeof(back), &m) == -1);
+	CHECK("b64std_rejects_padding", b64_decode(B64_STD, "Zg==", 4, back,
+	    sizeof(back), &m) == -1);
 	for (i = 0; i < sizeof(all); i++)
 		all[i] = (uint8_t)i;
 	n = b64url_encode(all, sizeof(all), enc, sizeof(enc));
