@@ -44,6 +44,7 @@ static int	 auth_issue(const struct store_user *, uint32_t, char *,
 static void	 auth_refresh_token(char *);
 static void	 auth_login_hashed(enum hash_result, const char *, void *);
 static void	 auth_login_failed(const struct login *);
+static int	 auth_session_live(const uint8_t *, const char *);
 static uint32_t	 auth_identify_jwt(const uint8_t *, size_t, const uint8_t *,
 		    size_t, struct store_user *, char *);
 static int	 auth_refresh_valid(const char *);
@@ -218,7 +219,6 @@ static uint32_t
 auth_identify_jwt(const uint8_t *input, size_t ilen, const uint8_t *mac,
     size_t mlen, struct store_user *u, char *session)
 {
-	struct store_session	 s;
 	struct jwt		 jwt;
 	char			 token[AUTH_TOKEN_MAX + 64];
 	uint8_t			 hash[STORE_HASH_LEN];
@@ -239,12 +239,31 @@ auth_identify_jwt(const uint8_t *input, size_t ilen, const uint8_t *mac,
 		return AUTH_INVALID_CREDENTIALS;
 	if (jwt.session[0] != '\0') {
 		sign_sha256(jwt.session, strlen(jwt.session), hash);
-		if (store_session_get(hash, auth_now_ms(), &s) != 0 ||
-		    strcmp(s.user_id, u->id) != 0)
+		if (!auth_session_live(hash, u->id))
 			return AUTH_INVALID_CREDENTIALS;
 		(void)strlcpy(session, jwt.session, AUTH_REFRESH_LEN + 1);
 	}
 	return AUTH_OK;
+}
+
+/*
+ * A session-mode JWT needs its session: live, or rotated less than the
+ * grace period ago (other tabs still send the old cookie) while its
+ * session goes on.
+ */
+static int
+auth_session_live(const uint8_t *hash, const char *user)
+{
+	struct store_session	 s;
+	uint8_t			 family[STORE_HASH_LEN];
+	int64_t			 now = auth_now_ms(), rotated;
+
+	if (store_session_get(hash, now, &s) == 0)
+		return strcmp(s.user_id, user) == 0;
+	if (store_retired_get(hash, now, family, &rotated) != 0 ||
+	    now - rotated > keyd_conf()->session_grace)
+		return 0;
+	return store_family_live(family, now, user) == 0;
 }
 
 /*

@@ -132,6 +132,7 @@ int		 store_session_rotate(const struct store_session *,
 int		 store_retired_get(const uint8_t *, int64_t, uint8_t *,
 		    int64_t *);
 int		 store_family_delete(const uint8_t *);
+int		 store_family_live(const uint8_t *, int64_t, const char *);
 int		 store_session_delete(const uint8_t *);
 int		 store_sessions_delete_user(const char *);
 int		 store_sessions_expire(int64_t);

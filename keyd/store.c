@@ -106,6 +106,7 @@ enum store_stmt {
 	ST_RETIRED_FAMILY,
 	ST_RETIRED_EXPIRE,
 	ST_SESSIONS_OTHERS,
+	ST_FAMILY_LIVE,
 	ST_MAX
 };
 
@@ -183,6 +184,8 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_RETIRED_EXPIRE] = "DELETE FROM retired WHERE expires < ?1",
 	[ST_SESSIONS_OTHERS] = "DELETE FROM sessions WHERE user_id = ?1 "
 	    "AND (?2 IS NULL OR token_hash != ?2)",
+	[ST_FAMILY_LIVE] = "SELECT 1 FROM sessions WHERE family = ?1 "
+	    "AND expires >= ?2 AND user_id = ?3",
 };
 
 /* Profile columns a user may write, one statement each. */
@@ -668,6 +671,25 @@ store_retired_get(const uint8_t *hash, int64_t now, uint8_t *family,
 			memcpy(family, f, STORE_HASH_LEN);
 		*rotated = sqlite3_column_int64(st, 1);
 	}
+	sqlite3_reset(st);
+	if (rv == SQLITE_ROW)
+		return 0;
+	return rv == SQLITE_DONE ? 1 : -1;
+}
+
+/* Does the session (family) still go on for this user? */
+int
+store_family_live(const uint8_t *family, int64_t now, const char *user)
+{
+	sqlite3_stmt	*st;
+	int		 rv;
+
+	if ((st = store_bind(ST_FAMILY_LIVE, NULL, NULL)) == NULL ||
+	    store_bind_hash(st, 1, family) == -1 ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, user, -1, SQLITE_STATIC) != SQLITE_OK)
+		return -1;
+	rv = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rv == SQLITE_ROW)
 		return 0;

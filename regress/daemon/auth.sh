@@ -168,6 +168,15 @@ sessions=$(for i in 1 2 3 4 5; do
 done | sort | uniq -c)
 [ "$(echo "$sessions" | wc -l)" -eq 1 ] && echo "$sessions" | grep -q '^ *5 .\{64\}$' &&
     ok auth_session_grace_same_successor || fail auth_session_grace_same_successor "$sessions"
+# Other tabs still send the old cookie for a moment: it works within the
+# grace period, and not after it.
+r=$(http GET /users/me -H "Cookie: directus_session_token=$SK")
+case "$r" in "200 "*) ok auth_session_old_cookie_within_grace ;;
+*) fail auth_session_old_cookie_within_grace "$r" ;; esac
+sleep 1.2
+r=$(http GET /users/me -H "Cookie: directus_session_token=$SK")
+case "$r" in "401 "*) ok auth_session_old_cookie_after_grace ;;
+*) fail auth_session_old_cookie_after_grace "$r" ;; esac
 SK=$(sed -n 's/^[Ss]et-[Cc]ookie: directus_session_token=\([^;]*\);.*/\1/p' "$T/sh1" | tr -d '\r')
 r=$(http POST /auth/logout -H 'Content-Type: application/json' -d '{"mode":"session"}' \
     -H "Cookie: directus_session_token=$SK")
