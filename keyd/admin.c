@@ -252,15 +252,21 @@ static void
 admin_row(void *arg, const char **cols, int ncol)
 {
 	struct admin_text	*t = arg;
+	char			*p;
 	int			 i, n;
 
 	for (i = 0; i < ncol && !t->truncated; i++) {
 		n = snprintf(t->buf + t->len, ADMIN_TEXT_MAX - t->len, "%s%s",
 		    cols[i], i + 1 < ncol ? "\t" : "\n");
-		if (n < 0 || (size_t)n >= ADMIN_TEXT_MAX - t->len)
+		if (n < 0 || (size_t)n >= ADMIN_TEXT_MAX - t->len) {
 			t->truncated = 1;
-		else
-			t->len += (size_t)n;
+			break;
+		}
+		/* A column (a user agent, say) must not break the layout. */
+		for (p = t->buf + t->len; p < t->buf + t->len + n - 1; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
+		t->len += (size_t)n;
 	}
 }
 
