@@ -23,6 +23,7 @@
 #include "log.h"
 #include "privsep.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "sign.h"
 
 static void	 usage(void) __attribute__((__noreturn__));
@@ -161,6 +162,7 @@ main(int argc, char *argv[])
 	    "parent");
 	if (keyd.parent == NULL)
 		fatal("parent channel");
+	sandbox_enter(SANDBOX_KEYD);
 	if (frame_send(keyd.parent, MSG_READY, 0, -1, NULL, 0) == -1)
 		fatal("send ready");
 	log_debug("ready, schema version %d", store_schema_version());

@@ -93,6 +93,8 @@ int		 auth_logout(struct keyd_chan *, struct frame *);
 /* user.c */
 int		 user_get(struct keyd_chan *, struct frame *);
 int		 user_update(struct keyd_chan *, struct frame *);
+uint32_t	 user_patch_parse(const uint8_t *, size_t, int, json_t **,
+		    json_t **, char *, size_t);
 
 /* admin.c */
 int		 admin_request(struct frame_chan *, struct frame *);

@@ -206,6 +206,24 @@ user_check(json_t *patch, int admin, char *reason, size_t len,
 }
 
 /*
+ * The body of PATCH /users/me, as keyd reads it: AUTH_OK and the patch
+ * (the caller's to free, even when refused), with *password the new
+ * password or NULL; or the code and the reason of the refusal.
+ */
+uint32_t
+user_patch_parse(const uint8_t *text, size_t len, int admin, json_t **patch,
+    json_t **password, char *reason, size_t reasonlen)
+{
+	*password = NULL;
+	if ((*patch = json_loadb((const char *)text, len,
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL) {
+		(void)strlcpy(reason, "Invalid JSON", reasonlen);
+		return AUTH_INVALID_PAYLOAD;
+	}
+	return user_check(*patch, admin, reason, reasonlen, password);
+}
+
+/*
  * MSG_USER_UPDATE: a credential, str the patch.  A new password is
  * hashed on the pool first; the rest is written in one transaction.
  */
@@ -233,15 +251,9 @@ user_update(struct keyd_chan *kc, struct frame *f)
 	job->chan_serial = kc->serial;
 	job->id = f->hdr.id;
 	(void)auth_role_access(job->user.role, &admin, &app);
-	if (code == AUTH_OK &&
-	    (job->patch = json_loadb((const char *)text, len,
-	    JSON_REJECT_DUPLICATES, NULL)) == NULL) {
-		(void)strlcpy(reason, "Invalid JSON", sizeof(reason));
-		code = AUTH_INVALID_PAYLOAD;
-	}
 	if (code == AUTH_OK)
-		code = user_check(job->patch, admin, reason, sizeof(reason),
-		    &pw);
+		code = user_patch_parse(text, len, admin, &job->patch, &pw,
+		    reason, sizeof(reason));
 	if (code == AUTH_OK && pw != NULL) {
 		if (hash_create((const uint8_t *)json_string_value(pw),
 		    json_string_length(pw), user_hashed, job) == 0)

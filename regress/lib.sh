@@ -103,11 +103,27 @@ td_wait_ready() {
 	while [ $_i -lt 100 ]; do
 		if [ "$(curl -s -m 1 "$URL/server/ping" 2>/dev/null)" = pong ] &&
 		    [ "$(td_servers | wc -w)" -ge "${PREFORK:-2}" ]; then
+			td_wait_keyd
 			return 0
 		fi
 		kill -0 "$TD_PID" 2>/dev/null || return 1
 		sleep 0.1
 		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# Give keyd (migrations, hashing threads) up to 5 s to answer health;
+# tests that start it with a refused secret expect it never to.
+td_wait_keyd() {
+	_k=0
+	while [ $_k -lt 50 ]; do
+		[ "$(curl -s -m 1 "$URL/server/health" 2>/dev/null)" = \
+		    '{"status":"ok"}' ] && return 0
+		grep -q "cannot load the signing secret" "$T/log" 2>/dev/null &&
+		    return 1
+		sleep 0.1
+		_k=$((_k + 1))
 	done
 	return 1
 }

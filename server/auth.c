@@ -83,8 +83,7 @@ static void	 auth_stall_cb(evutil_socket_t, short, void *);
 static void	 auth_reply(struct auth_ctx *);
 static void	 auth_cookie(struct evhttp_request *, int, const char *,
 		    int64_t);
-static int	 auth_find_refresh(struct auth_ctx *, json_t *, char *,
-		    size_t);
+static int	 auth_refresh_cookie(struct auth_ctx *, char *, size_t);
 static struct auth_ctx *auth_refresh_begin(struct evhttp_request *, void *,
 		    char *, size_t);
 static void	 auth_payload_error(struct evhttp_request *, const char *);
@@ -160,7 +159,6 @@ static json_t *
 auth_body(struct evhttp_request *req)
 {
 	struct evbuffer	*buf = evhttp_request_get_input_buffer(req);
-	json_error_t	 jerr;
 	json_t		*body;
 	size_t		 len = evbuffer_get_length(buf);
 
@@ -171,12 +169,22 @@ auth_body(struct evhttp_request *req)
 	}
 	if (len == 0)
 		return json_object();
-	body = json_loadb((const char *)evbuffer_pullup(buf, -1), len,
-	    JSON_REJECT_DUPLICATES, &jerr);
-	if (body == NULL || !json_is_object(body)) {
-		json_decref(body);
+	if ((body = auth_body_load(evbuffer_pullup(buf, -1), len)) == NULL)
 		auth_payload_error(req, "Invalid JSON");
-		return NULL;
+	return body;
+}
+
+/* The bytes of a body as a JSON object without duplicate members. */
+json_t *
+auth_body_load(const void *data, size_t len)
+{
+	json_error_t	 jerr;
+	json_t		*body;
+
+	body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (body != NULL && !json_is_object(body)) {
+		json_decref(body);
+		body = NULL;
 	}
 	return body;
 }
@@ -256,9 +264,41 @@ auth_headers(struct evhttp_request *req, const char *name,
 }
 
 /*
- * Validate a login body the way Directus does (first error wins, in the
- * order email, password, mode, otp), then hand it to keyd.  Every answer,
- * success or failure, waits for the stall time.
+ * A login body checked the way Directus does, first error wins, in the
+ * order email, password, mode, otp: NULL, or the reason it is refused.
+ * *mode is the mode asked for, or -1.
+ */
+const char *
+auth_login_check(json_t *body, int *mode)
+{
+	json_t	*email = json_object_get(body, "email");
+	json_t	*pw = json_object_get(body, "password");
+	json_t	*otp = json_object_get(body, "otp");
+
+	*mode = auth_mode(json_object_get(body, "mode"), AUTH_MODE_JSON);
+	if (email == NULL)
+		return "\"email\" is required";
+	if (!json_is_string(email) || !auth_email_valid(
+	    json_string_value(email), json_string_length(email)))
+		return "\"email\" must be a valid email";
+	if (pw == NULL)
+		return "\"password\" is required";
+	if (!json_is_string(pw))
+		return "\"password\" must be a string";
+	if (json_string_length(pw) > AUTH_PASSWORD_MAX)
+		return "\"password\" is too long";
+	if (*mode == -1)
+		return "\"mode\" must be one of [json, cookie, session]";
+	if (otp != NULL && (!json_is_string(otp) ||
+	    json_string_length(otp) > AUTH_TEXT_MAX ||
+	    strlen(json_string_value(otp)) != json_string_length(otp)))
+		return "\"otp\" must be a string";
+	return NULL;
+}
+
+/*
+ * Check a login body (auth_login_check), then hand it to keyd.  Every
+ * answer, success or failure, waits for the stall time.
  */
 static void
 auth_login(struct evhttp_request *req, void *arg)
@@ -266,7 +306,7 @@ auth_login(struct evhttp_request *req, void *arg)
 	struct auth_ctx		*c;
 	struct frame_buf	 fb;
 	json_t			*body, *email, *pw, *otp;
-	const char		*reason = NULL;
+	const char		*reason;
 	char			*ip = NULL;
 	ev_uint16_t		 port;
 
@@ -281,33 +321,15 @@ auth_login(struct evhttp_request *req, void *arg)
 		auth_ctx_free(c);
 		return;
 	}
-	email = json_object_get(body, "email");
-	pw = json_object_get(body, "password");
-	otp = json_object_get(body, "otp");
-	c->mode = auth_mode(json_object_get(body, "mode"), AUTH_MODE_JSON);
-	if (email == NULL)
-		reason = "\"email\" is required";
-	else if (!json_is_string(email) || !auth_email_valid(
-	    json_string_value(email), json_string_length(email)))
-		reason = "\"email\" must be a valid email";
-	else if (pw == NULL)
-		reason = "\"password\" is required";
-	else if (!json_is_string(pw))
-		reason = "\"password\" must be a string";
-	else if (json_string_length(pw) > AUTH_PASSWORD_MAX)
-		reason = "\"password\" is too long";
-	else if (c->mode == -1)
-		reason = "\"mode\" must be one of [json, cookie, session]";
-	else if (otp != NULL && (!json_is_string(otp) ||
-	    json_string_length(otp) > AUTH_TEXT_MAX ||
-	    strlen(json_string_value(otp)) != json_string_length(otp)))
-		reason = "\"otp\" must be a string";
-	if (reason != NULL) {
+	if ((reason = auth_login_check(body, &c->mode)) != NULL) {
 		(void)strlcpy(c->reason, reason, sizeof(c->reason));
 		json_decref(body);
 		auth_stall(c);
 		return;
 	}
+	email = json_object_get(body, "email");
+	pw = json_object_get(body, "password");
+	otp = json_object_get(body, "otp");
 	evhttp_connection_get_peer(evhttp_request_get_connection(req), &ip,
 	    &port);
 	frame_buf_init(&fb, PROTO_KEYD_MAX);
@@ -458,24 +480,40 @@ auth_cookie(struct evhttp_request *req, int session, const char *value,
 }
 
 /*
- * The refresh token of a refresh or logout: the body's refresh_token
- * first, whatever the mode; else the cookie of the mode (session mode:
- * the session claim of the session cookie's JWT).  0 found, -1 not.
+ * The body of a refresh or logout: NULL, or the reason it is refused.
+ * *mode is the mode asked for (by default json when the body has a
+ * refresh_token, else cookie), or -1.  A usable refresh_token in the
+ * body, whatever the mode, is copied to token (len > 0), else token is
+ * left as it is.
+ */
+const char *
+auth_refresh_check(json_t *body, int *mode, char *token, size_t len)
+{
+	json_t	*rt = json_object_get(body, "refresh_token");
+
+	*mode = auth_mode(json_object_get(body, "mode"),
+	    rt != NULL ? AUTH_MODE_JSON : AUTH_MODE_COOKIE);
+	if (*mode == -1)
+		return "\"mode\" must be one of [json, cookie, session]";
+	if (rt != NULL && json_is_string(rt) && json_string_length(rt) > 0 &&
+	    json_string_length(rt) < len)
+		(void)strlcpy(token, json_string_value(rt), len);
+	return NULL;
+}
+
+/*
+ * The refresh token of a refresh or logout whose body has none: the
+ * cookie of the mode (session mode: the session claim of the session
+ * cookie's JWT).  0 found, -1 not.
  */
 static int
-auth_find_refresh(struct auth_ctx *c, json_t *body, char *out, size_t len)
+auth_refresh_cookie(struct auth_ctx *c, char *out, size_t len)
 {
 	const char	*cookies[AUTH_HEADERS_MAX];
-	json_t		*rt = json_object_get(body, "refresh_token");
 	struct jwt	 jwt;
 	size_t		 n, got;
 	char		 tok[AUTH_TOKEN_MAX + 1];
 
-	if (rt != NULL && json_is_string(rt) && json_string_length(rt) > 0 &&
-	    json_string_length(rt) < len) {
-		(void)strlcpy(out, json_string_value(rt), len);
-		return 0;
-	}
 	n = auth_headers(c->req, "Cookie", cookies);
 	if (c->mode == AUTH_MODE_SESSION) {
 		if (token_cookie(cookies, n, server_conf()->session_cookie,
@@ -486,7 +524,7 @@ auth_find_refresh(struct auth_ctx *c, json_t *body, char *out, size_t len)
 		return strlcpy(out, jwt.session, len) >= len ? -1 : 0;
 	}
 	return token_cookie(cookies, n, server_conf()->refresh_cookie, out,
-	    len, &got) == 0 ? 0 : -1;
+	    len, &got) == 0 && got > 0 ? 0 : -1;
 }
 
 /*
@@ -499,6 +537,7 @@ auth_refresh_begin(struct evhttp_request *req, void *arg, char *token,
 {
 	struct auth_ctx	*c;
 	json_t		*body;
+	const char	*reason;
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		http_not_found(req, arg);
@@ -510,17 +549,14 @@ auth_refresh_begin(struct evhttp_request *req, void *arg, char *token,
 		json_decref(body);
 		return NULL;
 	}
-	c->mode = auth_mode(json_object_get(body, "mode"),
-	    json_object_get(body, "refresh_token") != NULL ?
-	    AUTH_MODE_JSON : AUTH_MODE_COOKIE);
-	if (c->mode == -1)
-		auth_payload_error(req,
-		    "\"mode\" must be one of [json, cookie, session]");
-	else if (auth_find_refresh(c, body, token, len) == -1)
-		auth_payload_error(req, "The refresh token is required in "
-		    "either the payload or cookie");
+	if ((reason = auth_refresh_check(body, &c->mode, token, len)) ==
+	    NULL && token[0] == '\0' && (auth_refresh_cookie(c, token,
+	    len) == -1 || token[0] == '\0'))
+		reason = "The refresh token is required in either the "
+		    "payload or cookie";
 	json_decref(body);
-	if (c->mode == -1 || token[0] == '\0') {
+	if (reason != NULL) {
+		auth_payload_error(req, reason);
 		auth_ctx_free(c);
 		return NULL;
 	}

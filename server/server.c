@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "tokend.h"
 
 static void	 server_listen(struct server *);
@@ -86,6 +87,7 @@ server_main(int slot, int verbose)
 		fatalx("evsignal_add");
 
 	http_init(&server);
+	sandbox_enter(SANDBOX_SERVER);
 	if (frame_send(server.parent, MSG_READY, 0, -1, NULL, 0) == -1)
 		fatal("send ready");
 	log_debug("server %d ready", server.slot);

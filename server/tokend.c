@@ -26,6 +26,7 @@
 
 #include "log.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "tokend.h"
 
 static void	 usage(void) __attribute__((__noreturn__));
@@ -202,6 +203,7 @@ main(int argc, char *argv[])
 	}
 	parent_link_all();
 	log_info("started: keyd and %d servers", parent.nservers);
+	sandbox_enter(SANDBOX_PARENT);
 
 	event_base_dispatch(parent.base);
 	return 0;

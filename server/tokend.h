@@ -102,6 +102,9 @@ int		 auth_authenticate(struct server *, struct evhttp_request *,
 		    uint32_t, const void *, size_t, int,
 		    void (*)(struct pending *, struct frame *), void *);
 int		 auth_result_read(struct frame *, struct auth_result *);
+json_t		*auth_body_load(const void *, size_t);
+const char	*auth_login_check(json_t *, int *);
+const char	*auth_refresh_check(json_t *, int *, char *, size_t);
 
 /* http.c */
 void		 http_init(struct server *);

@@ -97,6 +97,10 @@ r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d "{\"refresh_t
 case "$r" in "401 "*INVALID_CREDENTIALS*) ok auth_refresh_reuse_401 ;; *) fail auth_refresh_reuse_401 "$r" ;; esac
 r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d '{}')
 case "$r" in "400 "*INVALID_PAYLOAD*) ok auth_refresh_missing_400 ;; *) fail auth_refresh_missing_400 "$r" ;; esac
+r=$(http POST /auth/refresh -H 'Cookie: directus_refresh_token=')
+case "$r" in "400 "*INVALID_PAYLOAD*) ok auth_refresh_empty_cookie_400 ;; *) fail auth_refresh_empty_cookie_400 "$r" ;; esac
+r=$(http POST /auth/logout -H 'Cookie: directus_refresh_token=""')
+case "$r" in "400 "*INVALID_PAYLOAD*) ok auth_logout_empty_cookie_400 ;; *) fail auth_logout_empty_cookie_400 "$r" ;; esac
 
 # Of 20 concurrent refreshes with one token exactly one succeeds.
 pids=""
