@@ -1,43 +1,64 @@
 #!/bin/bash
-# make bench: tokend against nginx on this machine, in one run.
+# make bench: tokend against nginx and a standalone argon2, in one run.
 #
 # Starts a private nginx (fixed JSON, the HTTP ceiling of the machine) and
-# tokend from the build tree, both on 127.0.0.1, loads them alternately
-# with wrk, prints one table and writes it to bench/out/latest.txt.
+# tokend from the build tree, both on 127.0.0.1, creates bench users with
+# tokenctl, loads nginx and five tokend requests alternately with wrk,
+# then logins beside a standalone argon2 run at the same parameters,
+# prints one table and writes it to bench/out/latest.txt.
 # Only ratios measured in one run mean anything: see bench/README.md.
 #
 # Knobs (environment):
 #	BENCH_SECONDS	length of each measured wrk run (10)
 #	BENCH_ROUNDS	measured runs per scenario, alternated (3)
 #	BENCH_WARMUP	length of the warm-up run per scenario (2)
+#	BENCH_LOGIN_SECONDS
+#			length of each login run and of each standalone
+#			argon2 run (15)
 #
-# Exit status: 0 when the benchmark ran (target met or not), 1 when
+# Exit status: 0 when the benchmark ran (targets met or not), 1 when
 # something is missing or failed to start or died during the run.
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 TOKEND="$TOP/server/tokend"
 KEYD="$TOP/keyd/keyd"
+TOKENCTL="$TOP/tokenctl/tokenctl"
 NGINX=/usr/sbin/nginx
+BENCH="$TOP/bench"
 OUT="$TOP/bench/out"
 
 SECONDS_RUN=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 WARMUP=${BENCH_WARMUP:-2}
+LOGIN_SECONDS=${BENCH_LOGIN_SECONDS:-15}
 THREADS=2
 CONNS=50
 NCPU=$(nproc)
-TARGET=0.50
+NUSERS=50		# distinct users of the login scenario
+POOL_MIN=$((2 * CONNS))	# live refresh tokens before each refresh run
+# Directus 11: argon2id m=64 MiB t=3 p=4, 500 ms login stall, 25 attempts.
+A2_M=65536
+A2_T=3
+A2_P=4
+# Targets (the performance issue).
+T_PING=0.50		# /server/ping, of nginx
+T_ME=0.30		# /users/me JWT and static, of nginx
+T_ME_P99=10		# ms
+T_REFRESH=5000		# req/s
+T_LOGIN=0.80		# of the standalone argon2 rate
 
 die() { echo "bench: $*" >&2; exit 1; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
-case "$SECONDS_RUN$ROUNDS$WARMUP" in
-*[!0-9]*) die "BENCH_SECONDS, BENCH_ROUNDS and BENCH_WARMUP are whole numbers" ;;
+case "$SECONDS_RUN$ROUNDS$WARMUP$LOGIN_SECONDS" in
+*[!0-9]*) die "BENCH_SECONDS, BENCH_ROUNDS, BENCH_WARMUP and BENCH_LOGIN_SECONDS are whole numbers" ;;
 esac
-if [ "$SECONDS_RUN" -lt 1 ] || [ "$ROUNDS" -lt 1 ]; then
-	die "BENCH_SECONDS and BENCH_ROUNDS must be at least 1"
+if [ "$SECONDS_RUN" -lt 1 ] || [ "$ROUNDS" -lt 1 ] || [ "$LOGIN_SECONDS" -lt 1 ]; then
+	die "BENCH_SECONDS, BENCH_ROUNDS and BENCH_LOGIN_SECONDS must be at least 1"
 fi
+BENCH_START=$(date +%s)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- 1. tools -----------------------------------------------------------
 
@@ -46,6 +67,8 @@ command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
 [ -x "$NGINX" ] || missing="$missing nginx-light"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v ps >/dev/null 2>&1 || missing="$missing procps"
+command -v cc >/dev/null 2>&1 || missing="$missing gcc"
+[ -f /usr/include/argon2.h ] || missing="$missing libargon2-dev"
 if [ -n "$missing" ]; then
 	if ! is_root; then
 		echo "bench: missing packages:$missing" >&2
@@ -62,8 +85,8 @@ if [ -n "$missing" ]; then
 		die "wrk or $NGINX still missing after apt-get"
 	fi
 fi
-if [ ! -x "$TOKEND" ] || [ ! -x "$KEYD" ]; then
-	die "$TOKEND or $KEYD not built; run make all"
+if [ ! -x "$TOKEND" ] || [ ! -x "$KEYD" ] || [ ! -x "$TOKENCTL" ]; then
+	die "$TOKEND, $KEYD or $TOKENCTL not built; run make all"
 fi
 
 # --- scratch directory and cleanup -----------------------------------------
@@ -103,13 +126,33 @@ cleanup() {
 		kill -KILL $all 2>/dev/null
 		for p in $TOKEND_PID $NGINX_PID; do wait "$p" 2>/dev/null; done
 	fi
-	# Keep the server logs of the last run next to the table.
+	# Keep the wrk outputs and server logs of the last run next to the
+	# table, also when the run failed.
+	for f in "$T"/wrk-*.txt "$T"/argon2-*.txt; do
+		[ -f "$f" ] || continue
+		n=${f##*/}
+		n=${n#wrk-}
+		echo "== ${n%.txt}"
+		cat "$f"
+	done > "$OUT/wrk-raw.txt"
 	[ -f "$T/tokend.log" ] && cp "$T/tokend.log" "$OUT/tokend.log"
 	[ -f "$T/nginx/error.log" ] && cp "$T/nginx/error.log" "$OUT/nginx-error.log"
 	rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
+
+# Private copies of the binaries: a rebuild of the tree during the run
+# (or a keyd restarted by the parent) must not change what is measured.
+mkdir -p "$T/bin"
+cp "$TOKEND" "$KEYD" "$TOKENCTL" "$T/bin/" || die "cannot copy the binaries"
+TOKEND="$T/bin/tokend"
+KEYD="$T/bin/keyd"
+TOKENCTL="$T/bin/tokenctl"
+
+# The standalone argon2 rate, built like keyd hashes (bench/argon2rate.c).
+cc -O2 -o "$T/argon2rate" "$BENCH/argon2rate.c" -largon2 -lpthread ||
+    die "cannot build bench/argon2rate.c (libargon2-dev)"
 
 # A port nobody listens on.
 free_port() {
@@ -192,6 +235,8 @@ else
 	# (it does so only before its privilege drop).
 	mkdir -m 0700 "$T/keyd/db"
 fi
+# Directus's password and login parameters, written out; only the access
+# token lifetime differs, so that the JWT of the run does not expire.
 (
 	umask 077
 	cat > "$T/tokend.conf" <<EOF
@@ -208,12 +253,23 @@ keyd {
 	secret "$T/secret"
 }
 control socket "$T/tokend.sock"
+auth {
+	access-ttl 1d
+	login-stall 500ms
+	login-attempts 25
+}
+password {
+	memory $((A2_M / 1024))M
+	iterations $A2_T
+	parallelism $A2_P
+}
 EOF
 )
 chmod 0600 "$T/tokend.conf"
 "$TOKEND" -d -f "$T/tokend.conf" > "$T/tokend.log" 2>&1 &
 TOKEND_PID=$!
-TOKEND_URL="http://127.0.0.1:$TOKEND_PORT/server/ping"
+BASE="http://127.0.0.1:$TOKEND_PORT"
+TOKEND_URL="$BASE/server/ping"
 if ! wait_body "$TOKEND_URL" pong "$TOKEND_PID"; then
 	tail -n 30 "$T/tokend.log" >&2 || :
 	die "tokend did not answer pong on $TOKEND_URL"
@@ -224,18 +280,126 @@ while [ "$(tree "$TOKEND_PID" | wc -l)" -lt $((NCPU + 1)) ] && [ $i -lt 50 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
+CTL="$TOKENCTL -s $T/tokend.sock"
+KEYD_PID=""
+for p in $(tree "$TOKEND_PID"); do
+	case "$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)" in
+	keyd*|*/keyd*) KEYD_PID=$p ;;
+	esac
+done
+[ -n "$KEYD_PID" ] || die "no keyd process under tokend: $(tail -3 "$T/tokend.log")"
+
+# CPU time (clock ticks) used so far by tokend and all its processes.
+cpu_ticks() {
+	local p
+	for p in "$TOKEND_PID" $(tree "$TOKEND_PID"); do
+		sed 's/.*) //' "/proc/$p/stat" 2>/dev/null || :
+	done | awk '{ s += $12 + $13 } END { print s + 0 }'
+}
+HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# split_ticks: "keyd workers" CPU ticks used so far (workers: the other
+# processes under tokend, parent included).
+split_ticks() {
+	local p k=0 w=0 t
+	for p in "$TOKEND_PID" $(tree "$TOKEND_PID"); do
+		t=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null |
+		    awk '{ print $12 + $13 }') || t=0
+		[ -n "$t" ] || t=0
+		if [ "$p" = "$KEYD_PID" ]; then k=$((k + t)); else w=$((w + t)); fi
+	done
+	echo "$k $w"
+}
+
+# wait_idle: until tokend uses less than 5% of a core over half a second
+# (60 s at most); prints the seconds waited.
+wait_idle() {
+	local a b i=0
+	a=$(cpu_ticks)
+	while [ $i -lt 120 ]; do
+		sleep 0.5
+		b=$(cpu_ticks)
+		i=$((i + 1))
+		[ $((b - a)) -le $((HZ / 40)) ] && break
+		a=$b
+	done
+	awk -v i="$i" 'BEGIN { printf "%.1f\n", (i - 1) / 2 }'
+}
+
+# --- 2b. users and tokens -----------------------------------------------------
+
+# NUSERS login users, "email password" a line, and one user for /users/me.
+for i in $(seq -w 1 $NUSERS); do
+	echo "bench$i@example.com bench-password-$i"
+done > "$T/users"
+echo "bench: creating $((NUSERS + 1)) users with tokenctl" \
+    "(argon2id m=$((A2_M / 1024))M t=$A2_T p=$A2_P)"
+echo "me@example.com bench-password-me" >> "$T/users"
+# shellcheck disable=SC2016
+xargs -P 4 -L 1 sh -c 'echo "$2" | $0 user add -r admin "$1" >/dev/null ||
+    echo "$1" >> '"$T/useradd-failed" "$CTL" < "$T/users"
+[ ! -s "$T/useradd-failed" ] ||
+    die "tokenctl user add failed for $(wc -l < "$T/useradd-failed") users: $(tail -3 "$T/tokend.log")"
+sed -i '$d' "$T/users"	# me@ is not a login user
+
+# login EMAIL PASSWORD: the answer body of POST /auth/login on stdout.
+login() {
+	curl -s -m 60 -X POST -H 'Content-Type: application/json' \
+	    -d "{\"email\":\"$1\",\"password\":\"$2\"}" "$BASE/auth/login"
+}
+jfield() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
+
+JWT=$(login me@example.com bench-password-me | jfield access_token)
+[ -n "$JWT" ] || die "login of me@example.com failed: $(tail -3 "$T/tokend.log")"
+STATIC=$($CTL user token me@example.com) || die "tokenctl user token failed"
+for tok in "$JWT" "$STATIC"; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" "$BASE/users/me")
+	[ "$code" = 200 ] || die "GET /users/me with a token answered $code"
+done
+
+# pool_fill: logins (25 at a time, rotating through the login users) until
+# the refresh pool holds POOL_MIN live tokens.  Logins that fail are
+# counted in $T/setup-failed.
+POOL="$T/pool"
+: > "$POOL"
+pool_fill() {
+	local have need
+	have=$(grep -c . "$POOL" || :)
+	need=$((POOL_MIN - have))
+	[ "$need" -gt 0 ] || return 0
+	# shellcheck disable=SC2016
+	seq 0 $((need - 1)) | awk -v n=$NUSERS -v o="$(od -An -N1 -tu1 /dev/urandom)" \
+	    '{ print ($1 + o) % n + 1 }' |
+	    xargs -P 25 -I@ sh -c 'b=$1 f=$2; set -- $(sed -n "@p" "$0")
+		r=$(curl -s -m 60 -X POST -H "Content-Type: application/json" \
+		    -d "{\"email\":\"$1\",\"password\":\"$2\"}" "$b/auth/login" |
+		    sed -n "s/.*\"refresh_token\":\"\([^\"]*\)\".*/\1/p")
+		if [ -n "$r" ]; then echo "$r"; else echo "$1" >> "$f"; fi' \
+		"$T/users" "$BASE" "$T/setup-failed" >> "$POOL"
+}
+echo "bench: logging in $POOL_MIN times for the refresh pool"
+pool_fill
 
 # --- 3. load ----------------------------------------------------------------
 
-# wrk_run NAME URL SECONDS: wrk output in $T/wrk-NAME.txt.
+export BENCH_THREADS=$THREADS BENCH_POOL="$POOL" BENCH_USERS="$T/users"
+
+# wrk_run NAME SECONDS WRK-ARGS...: wrk output in $T/wrk-NAME.txt.
 wrk_run() {
-	wrk -t$THREADS -c$CONNS -d"$3"s --latency "$2" > "$T/wrk-$1.txt" 2>&1 || {
-		cat "$T/wrk-$1.txt" >&2
-		die "wrk failed on $2"
+	local name=$1 secs=$2
+	shift 2
+	wrk -t$THREADS -c$CONNS -d"$secs"s --latency "$@" > "$T/wrk-$name.txt" 2>&1 || {
+		cat "$T/wrk-$name.txt" >&2
+		echo "bench: last lines of the tokend log:" >&2
+		tail -n 15 "$T/tokend.log" >&2
+		die "wrk failed on $*"
 	}
 }
 
-# parse FILE: "reqs p50ms p99ms errors" from one wrk --latency output.
+# parse FILE: "reqs p50ms p99ms errors" from one wrk --latency output;
+# errors are socket errors, non-2xx/3xx answers and the "Bad responses"
+# the Lua scripts count (2xx/3xx answers that are not the expected 200).
+# With the Lua scripts, reqs is their "Good responses/sec": the expected
+# 200 answers only, per second of the run.
 parse() {
 	awk '
 	function ms(v,   n, u) {
@@ -260,7 +424,10 @@ parse() {
 		}
 	}
 	/Non-2xx or 3xx responses:/ { err += $NF }
+	/^Bad responses:/ { err += $NF }
+	/^Good responses\/sec:/ { good = $NF }
 	END {
+		if (good != "") rps = good
 		if (rps == "" || p50 == "" || p99 == "") exit 1
 		printf "%.2f %.3f %.3f %d\n", rps, p50, p99, err
 	}' "$1"
@@ -276,37 +443,83 @@ median() {
 	}'
 }
 
-SCEN="nginx tokend"
-url_of() { if [ "$1" = nginx ]; then echo "$NGINX_URL"; else echo "$TOKEND_URL"; fi; }
+# The scenarios alternated in every round; login and argon2 come after.
+SCEN="nginx ping jwt static refresh"
+args_of() {
+	case $1 in
+	nginx)	 echo "$NGINX_URL" ;;
+	ping)	 echo "$TOKEND_URL" ;;
+	jwt)	 echo "-H|Authorization: Bearer $JWT|$BASE/users/me" ;;
+	static)	 echo "-H|Authorization: Bearer $STATIC|$BASE/users/me" ;;
+	refresh) echo "-s|$BENCH/refresh.lua|$BASE/auth/refresh" ;;
+	login)	 echo "--timeout|60s|-s|$BENCH/login.lua|$BASE/auth/login" ;;
+	esac
+}
+# run_scen NAME FILE-NAME SECONDS
+run_scen() {
+	local a
+	[ "$1" != refresh ] || pool_fill
+	IFS='|' read -r -a a <<< "$(args_of "$1")"
+	local c0 c1 t0 t1
+	c0=$(split_ticks)
+	t0=$(date +%s.%N)
+	wrk_run "$2" "$3" "${a[@]}"
+	t1=$(date +%s.%N)
+	c1=$(split_ticks)
+	# CPU of keyd and of the workers, in % of one core, over the run.
+	echo "$1 $c0 $c1 $t0 $t1" | awk -v hz="$HZ" '{ d = ($7 - $6) * hz
+	    if (d > 0) printf "%s %.0f %.0f\n", $1, 100 * ($4 - $2) / d, 100 * ($5 - $3) / d }' \
+	    >> "$T/cpu-$2"
+}
+: > "$T/results"
+record() {	# record SCENARIO ROUND FILE-NAME
+	local res
+	res=$(parse "$T/wrk-$3.txt") || {
+		cat "$T/wrk-$3.txt" >&2
+		die "cannot parse the wrk output for $1"
+	}
+	echo "$1 $2 $res" >> "$T/results"
+	printf 'bench: round %d %-8s %s req/s\n' "$2" "$1" "${res%% *}"
+}
 
-echo "bench: nginx on $NGINX_URL, tokend on $TOKEND_URL (prefork $NCPU)"
+echo "bench: nginx on $NGINX_URL, tokend on $BASE (prefork $NCPU)"
 echo "bench: warm-up ${WARMUP}s each, then $ROUNDS x ${SECONDS_RUN}s per scenario, alternated"
 if [ "$WARMUP" -gt 0 ]; then
-	for s in $SCEN; do wrk_run "warmup-$s" "$(url_of "$s")" "$WARMUP"; done
+	for s in $SCEN; do run_scen "$s" "warmup-$s" "$WARMUP"; done
 fi
-: > "$T/results"
 for r in $(seq 1 "$ROUNDS"); do
 	for s in $SCEN; do
-		wrk_run "$s-$r" "$(url_of "$s")" "$SECONDS_RUN"
-		res=$(parse "$T/wrk-$s-$r.txt") || {
-			cat "$T/wrk-$s-$r.txt" >&2
-			die "cannot parse the wrk output for $s"
-		}
-		echo "$s $r $res" >> "$T/results"
-		printf 'bench: round %d %-6s %s req/s\n' "$r" "$s" "${res%% *}"
+		run_scen "$s" "$s-$r" "$SECONDS_RUN"
+		record "$s" "$r" "$s-$r"
 	done
 done
-for f in "$T"/wrk-*.txt; do
-	n=${f##*/wrk-}
-	echo "== ${n%.txt}"
-	cat "$f"
-done > "$OUT/wrk-raw.txt"
+grep -h '^refresh:' "$T"/wrk-*refresh*.txt > "$T/refresh-pool" || :
 
-# RSS of every tokend process, after the load.
+# Logins against the standalone argon2 rate at the same parameters, in
+# turn, each after tokend has finished the hashes of the previous run.
+echo "bench: login ($NUSERS users) and argon2 standalone, $ROUNDS x ${LOGIN_SECONDS}s each"
+: > "$T/drain"
+if [ "$WARMUP" -gt 0 ]; then
+	run_scen login warmup-login "$WARMUP"
+	wait_idle > /dev/null
+fi
+for r in $(seq 1 "$ROUNDS"); do
+	"$T/argon2rate" -m $A2_M -t $A2_T -p $A2_P -n "$NCPU" -s "$LOGIN_SECONDS" \
+	    > "$T/argon2-$r.txt" || die "argon2rate failed"
+	a2=$(awk '$1 == "hashes/s" { print $2 }' "$T/argon2-$r.txt")
+	echo "argon2 $r $a2 0 0 0" >> "$T/results"
+	printf 'bench: round %d %-8s %s hashes/s\n' "$r" argon2 "$a2"
+	wait_idle > /dev/null
+	run_scen login "login-$r" "$LOGIN_SECONDS"
+	record login "$r" "login-$r"
+	wait_idle >> "$T/drain"
+done
+# RSS (and peak RSS) of every tokend process, after the load.
 rss_line() {
-	local p name kb total=0 line="" keyd_seen=0
+	local p name kb hwm total=0 line="" keyd_seen=0
 	for p in "$TOKEND_PID" $(tree "$TOKEND_PID"); do
 		kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || kb=""
+		hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || hwm=0
 		[ -n "$kb" ] || continue
 		if [ "$p" = "$TOKEND_PID" ]; then
 			name=parent
@@ -318,15 +531,21 @@ rss_line() {
 			esac
 		fi
 		[ "$name" = keyd ] && keyd_seen=1
-		line="$line $name($p) $(awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }'),"
+		line="$line $name($p) $(awk -v k="$kb" -v h="$hwm" 'BEGIN { printf "%.1f (peak %.1f)", k / 1024, h / 1024 }'),"
 		total=$((total + kb))
 	done
-	echo "tokend RSS MiB:${line%,}; total $(awk -v k="$total" 'BEGIN { printf "%.1f", k / 1024 }')"
+	echo "tokend RSS MiB after the run:${line%,}; total $(awk -v k="$total" 'BEGIN { printf "%.1f", k / 1024 }')"
 	[ "$keyd_seen" -eq 1 ] || echo "tokend: no keyd process after the run; see bench/out/tokend.log"
 }
 alive=1
 kill -0 "$TOKEND_PID" 2>/dev/null || alive=0
 RSS=$(rss_line)
+SUSPENDED=$($CTL user list 2>/dev/null | awk -F'\t' '$3 == "suspended"' | wc -l) ||
+    SUSPENDED=unknown
+NOT_ACTIVE=$($CTL user list 2>/dev/null | awk -F'\t' '$3 != "active"' | wc -l) ||
+    NOT_ACTIVE=unknown
+SETUP_FAILED=0
+[ -f "$T/setup-failed" ] && SETUP_FAILED=$(wc -l < "$T/setup-failed")
 
 # --- 4. report ----------------------------------------------------------------
 
@@ -337,35 +556,87 @@ col() {	# col SCENARIO FIELD(3..6): median (or sum for errors) of a column.
 		awk -v s="$1" -v f="$2" '$1 == s { print $f }' "$T/results" | median
 	fi
 }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { r = b > 0 ? a / b : 0; printf "%.2f", r }'; }
 N_RPS=$(col nginx 3)
-T_RPS=$(col tokend 3)
-RATIO=$(awk -v t="$T_RPS" -v n="$N_RPS" 'BEGIN { r = n > 0 ? t / n : 0; printf "%.2f", r }')
-ROUND_RATIOS=$(awk '$1 == "nginx" { n[$2] = $3 } $1 == "tokend" { t[$2] = $3 }
-	END { for (r = 1; r in n; r++) { x = n[r] > 0 ? t[r] / n[r] : 0; printf " %.2f", x } }' "$T/results")
-MET=$(awk -v r="$RATIO" -v g="$TARGET" 'BEGIN { m = (r + 0 >= g + 0) ? "met" : "NOT met"; print m }')
+ratio() { div "$(col "$1" 3)" "$N_RPS"; }
+round_ratios() {	# round_ratios SCENARIO [BASE]
+	awk -v s="$1" -v b="${2:-nginx}" '$1 == b { n[$2] = $3 } $1 == s { t[$2] = $3 }
+	END { for (r = 1; r in n; r++) { x = n[r] > 0 ? t[r] / n[r] : 0; printf " %.2f", x } }' "$T/results"
+}
+# verdict COND: met when the awk condition COND holds.
+verdict() { awk "BEGIN { print (($1) ? \"met\" : \"NOT met\") }"; }
 
 row() {	# row LABEL SCENARIO RATIO
-	printf '| %-26s | %10.0f | %7.2f | %7.2f | %7d | %8s |\n' "$1" \
+	printf '| %-30s | %10.0f | %7.2f | %7.2f | %7d | %8s |\n' "$1" \
 	    "$(col "$2" 3)" "$(col "$2" 4)" "$(col "$2" 5)" "$(col "$2" 6)" "$3"
 }
+cpu_line() {
+	local sc k w
+	for sc in ping jwt static refresh login; do
+		k=$(cat "$T"/cpu-"$sc"-[0-9]* 2>/dev/null | awk '{ print $2 }' | median) || continue
+		w=$(cat "$T"/cpu-"$sc"-[0-9]* 2>/dev/null | awk '{ print $3 }' | median) || continue
+		printf ' %s %s+%s' "$sc" "$k" "$w"
+	done
+}
+LOGIN_A2=$(div "$(col login 3)" "$(col argon2 3)")
+DRAIN=$(median < "$T/drain")
 {
 	echo "tokend bench $(date -u '+%Y-%m-%d %H:%M UTC'), nproc $NCPU," \
-	    "wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s," \
-	    "median of $ROUNDS alternated runs, errors summed"
+	    "wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s (login -d${LOGIN_SECONDS}s --timeout 60s)," \
+	    "median of $ROUNDS alternated runs, errors summed;" \
+	    "load average $LOAD_START at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 	echo
-	printf '| %-26s | %10s | %7s | %7s | %7s | %8s |\n' scenario 'req/s' \
+	printf '| %-30s | %10s | %7s | %7s | %7s | %8s |\n' scenario 'req/s' \
 	    'p50 ms' 'p99 ms' errors 'vs nginx'
-	printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 28))" \
+	printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 32))" \
 	    "$(printf -- '-%.0s' $(seq 11)):" "$(printf -- '-%.0s' $(seq 8)):" \
 	    "$(printf -- '-%.0s' $(seq 8)):" "$(printf -- '-%.0s' $(seq 8)):" \
 	    "$(printf -- '-%.0s' $(seq 9)):"
 	row 'nginx fixed JSON /' nginx 1.00
-	row 'tokend GET /server/ping' tokend "$RATIO"
+	row 'tokend GET /server/ping' ping "$(ratio ping)"
+	row 'tokend GET /users/me JWT' jwt "$(ratio jwt)"
+	row 'tokend GET /users/me static' static "$(ratio static)"
+	row 'tokend POST /auth/refresh' refresh "$(ratio refresh)"
+	printf '| %-30s | %10.1f | %7.0f | %7.0f | %7d | %8s |\n' \
+	    "tokend POST /auth/login ${NUSERS}u" "$(col login 3)" "$(col login 4)" \
+	    "$(col login 5)" "$(col login 6)" -
+	printf '| %-30s | %10.1f | %7s | %7s | %7s | %8s |\n' \
+	    'argon2id standalone, hashes/s' "$(col argon2 3)" - - - -
 	echo
-	echo "per-round ratio tokend/nginx:$ROUND_RATIOS"
+	echo "per-round ratio to nginx: ping$(round_ratios ping);" \
+	    "jwt$(round_ratios jwt); static$(round_ratios static);" \
+	    "refresh$(round_ratios refresh)"
+	echo "per-round login / argon2:$(round_ratios login argon2)"
+	echo "tokend CPU during the measured runs, % of one core, keyd+workers (median):$(cpu_line)"
 	echo "$RSS"
+	echo "login / argon2 standalone: $LOGIN_A2" \
+	    "(argon2id m=$((A2_M / 1024))M t=$A2_T p=$A2_P, $NCPU threads;" \
+	    "tokend busy ${DRAIN}s after each login run)"
+	echo "users suspended after the run: $SUSPENDED (not active: $NOT_ACTIVE)"
+	sed 's/^/refresh pool per run: /; s/^refresh pool per run: refresh: /refresh pool per run: /' "$T/refresh-pool"
+	[ "$SETUP_FAILED" -eq 0 ] || echo "setup logins that failed: $SETUP_FAILED"
 	[ "$alive" -eq 1 ] || echo "tokend: the parent process DIED during the run"
-	echo "target: /server/ping >= $TARGET of nginx: $MET (ratio $RATIO)"
+	if grep -Eq 'killed by signal|exited|restarting|reloading|lost the channel|out of memory' "$T/tokend.log"; then
+		echo "tokend log, restarts and reloads during the run (the run is not valid):"
+		grep -E 'killed by signal|exited|restarting|reloading|lost the channel|out of memory' \
+		    "$T/tokend.log" | sort | uniq -c | sort -rn | head -10 | sed 's/^/    /'
+	fi
+	echo "target: /server/ping >= $T_PING of nginx:" \
+	    "$(verdict "$(ratio ping) >= $T_PING && $(col ping 6) == 0")" \
+	    "(ratio $(ratio ping), errors $(col ping 6))"
+	for s in jwt static; do
+		echo "target: /users/me $([ $s = jwt ] && echo JWT || echo static)" \
+		    ">= $T_ME of nginx, p99 < $T_ME_P99 ms:" \
+		    "$(verdict "$(ratio $s) >= $T_ME && $(col $s 5) < $T_ME_P99 && $(col $s 6) == 0")" \
+		    "(ratio $(ratio $s), p99 $(col $s 5) ms, errors $(col $s 6))"
+	done
+	echo "target: /auth/refresh >= $T_REFRESH req/s:" \
+	    "$(verdict "$(col refresh 3) >= $T_REFRESH && $(col refresh 6) == 0")" \
+	    "($(col refresh 3) req/s, errors $(col refresh 6))"
+	echo "target: /auth/login >= $T_LOGIN of argon2 standalone, 0 errors, nobody suspended:" \
+	    "$(verdict "$LOGIN_A2 >= $T_LOGIN && $(col login 6) == 0 && \"$NOT_ACTIVE\" == \"0\"")" \
+	    "(ratio $LOGIN_A2, errors $(col login 6), suspended $SUSPENDED)"
+	echo "bench took $(( $(date +%s) - BENCH_START )) s"
 } | tee "$OUT/latest.txt"
 
 [ "$alive" -eq 1 ] || die "tokend died during the run; see $OUT/tokend.log"
