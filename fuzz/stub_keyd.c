@@ -36,6 +36,13 @@ auth_identify(struct frame_rd *rd, uint32_t *code, struct store_user *u,
 }
 
 int
+auth_identify_only(struct frame *f, uint32_t *code, struct store_user *u,
+    char *session)
+{
+	stub_keyd_reached(__func__);
+}
+
+int
 store_begin(void)
 {
 	stub_keyd_reached(__func__);

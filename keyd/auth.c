@@ -297,18 +297,29 @@ auth_identify(struct frame_rd *rd, uint32_t *code, struct store_user *u,
 	return 0;
 }
 
+/* A message that is a credential and nothing else. */
+int
+auth_identify_only(struct frame *f, uint32_t *code, struct store_user *u,
+    char *session)
+{
+	struct frame_rd	 rd;
+
+	frame_rd_init(&rd, f);
+	if (auth_identify(&rd, code, u, session) == -1 ||
+	    frame_rd_end(&rd) == -1)
+		return -1;
+	return 0;
+}
+
 /* MSG_AUTH: a credential.  Answer: MSG_AUTH_RESULT. */
 int
 auth_verify(struct keyd_chan *kc, struct frame *f)
 {
-	struct frame_rd		 rd;
 	struct store_user	 u;
 	char			 session[AUTH_REFRESH_LEN + 1];
 	uint32_t		 code;
 
-	frame_rd_init(&rd, f);
-	if (auth_identify(&rd, &code, &u, session) == -1 ||
-	    frame_rd_end(&rd) == -1)
+	if (auth_identify_only(f, &code, &u, session) == -1)
 		return -1;
 	auth_result(kc, f->hdr.id, code, &u, session);
 	explicit_bzero(session, sizeof(session));

@@ -85,6 +85,8 @@ int64_t		 auth_now_ms(void);
 int		 auth_role_access(const char *, int *, int *);
 int		 auth_identify(struct frame_rd *, uint32_t *, struct store_user *,
 		    char *);
+int		 auth_identify_only(struct frame *, uint32_t *,
+		    struct store_user *, char *);
 int		 auth_verify(struct keyd_chan *, struct frame *);
 int		 auth_login(struct keyd_chan *, struct frame *);
 int		 auth_refresh(struct keyd_chan *, struct frame *);

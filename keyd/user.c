@@ -106,14 +106,11 @@ user_reply(struct keyd_chan *kc, uint32_t id, uint32_t code,
 int
 user_get(struct keyd_chan *kc, struct frame *f)
 {
-	struct frame_rd		 rd;
 	struct store_user	 u;
 	char			 session[AUTH_REFRESH_LEN + 1];
 	uint32_t		 code;
 
-	frame_rd_init(&rd, f);
-	if (auth_identify(&rd, &code, &u, session) == -1 ||
-	    frame_rd_end(&rd) == -1)
+	if (auth_identify_only(f, &code, &u, session) == -1)
 		return -1;
 	user_reply(kc, f->hdr.id, code, u.id, NULL);
 	return 0;
