@@ -129,8 +129,8 @@ admin_request(struct frame_chan *parent, struct frame *f)
 	if (op == ADMIN_USER_ADD) {
 		if (admin_role(arg2, job->role, sizeof(job->role)) == -1)
 			rv = -1;
-		else if (store_user_by_email(arg, &u) != 1 || strchr(arg,
-		    '@') == NULL)
+		else if (store_user_by_email(arg, &u) != 1 ||
+		    !email_valid(arg, strlen(arg)))
 			rv = -2;
 		admin_uuid(job->user);
 	} else if (store_user_by_email(arg, &u) != 0)

@@ -140,7 +140,8 @@ user_value_ok(const struct user_field *uf, json_t *v)
 	case USER_EMAIL:
 		return json_is_string(v) && json_string_length(v) > 0 &&
 		    json_string_length(v) <= AUTH_EMAIL_MAX &&
-		    strchr(json_string_value(v), '@') != NULL;
+		    email_valid(json_string_value(v),
+		    json_string_length(v));
 	case USER_PASSWORD:
 		return json_is_string(v) && json_string_length(v) > 0 &&
 		    json_string_length(v) <= AUTH_PASSWORD_MAX;

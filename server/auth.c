@@ -88,7 +88,6 @@ static struct auth_ctx *auth_refresh_begin(struct evhttp_request *, void *,
 		    char *, size_t);
 static void	 auth_payload_error(struct evhttp_request *, const char *);
 static json_t	*auth_body(struct evhttp_request *);
-static int	 auth_email_valid(const char *, size_t);
 static int	 auth_mode(json_t *, int);
 static const char *auth_header(struct evhttp_request *, const char *,
 		    size_t);
@@ -189,30 +188,6 @@ auth_body_load(const void *data, size_t len)
 	return body;
 }
 
-/* Good enough for Directus's Joi email rule: local@label.label. */
-static int
-auth_email_valid(const char *e, size_t len)
-{
-	const char	*at, *dot;
-	size_t		 i;
-
-	if (len == 0 || len > AUTH_EMAIL_MAX || strlen(e) != len)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (e[i] <= 0x20 || e[i] >= 0x7f)
-			return 0;
-	if ((at = strchr(e, '@')) == NULL || at == e ||
-	    strchr(at + 1, '@') != NULL)
-		return 0;
-	if ((dot = strrchr(at, '.')) == NULL || dot == at + 1 ||
-	    strlen(dot + 1) < 2 || strstr(at, "..") != NULL)
-		return 0;
-	for (i = 1; dot[i] != '\0'; i++)
-		if (!isalpha((unsigned char)dot[i]))
-			return 0;
-	return 1;
-}
-
 /* "json", "cookie" or "session"; -1 for anything else. */
 static int
 auth_mode(json_t *v, int dflt)
@@ -278,7 +253,7 @@ auth_login_check(json_t *body, int *mode)
 	*mode = auth_mode(json_object_get(body, "mode"), AUTH_MODE_JSON);
 	if (email == NULL)
 		return "\"email\" is required";
-	if (!json_is_string(email) || !auth_email_valid(
+	if (!json_is_string(email) || !email_valid(
 	    json_string_value(email), json_string_length(email)))
 		return "\"email\" must be a valid email";
 	if (pw == NULL)

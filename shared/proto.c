@@ -1,7 +1,9 @@
 /*
  * Names of the messages, for logs, and which of them carry a descriptor.
  */
+#include <ctype.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "proto.h"
 
@@ -55,4 +57,30 @@ int
 msg_type_has_fd(uint32_t type)
 {
 	return msg_type_valid(type) && msg_table[type].has_fd;
+}
+
+/*
+ * The one email check of tokend (login, PATCH /users/me, tokenctl).
+ * Good enough for Directus's Joi email rule: local@label.label. */
+int
+email_valid(const char *e, size_t len)
+{
+	const char	*at, *dot;
+	size_t		 i;
+
+	if (len == 0 || len > AUTH_EMAIL_MAX || strlen(e) != len)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (e[i] <= 0x20 || e[i] >= 0x7f)
+			return 0;
+	if ((at = strchr(e, '@')) == NULL || at == e ||
+	    strchr(at + 1, '@') != NULL)
+		return 0;
+	if ((dot = strrchr(at, '.')) == NULL || dot == at + 1 ||
+	    strlen(dot + 1) < 2 || strstr(at, "..") != NULL)
+		return 0;
+	for (i = 1; dot[i] != '\0'; i++)
+		if (!isalpha((unsigned char)dot[i]))
+			return 0;
+	return 1;
 }

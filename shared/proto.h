@@ -190,5 +190,6 @@ void		 child_reload_done(struct frame_chan *, const char *);
 const char	*msg_type_name(uint32_t);
 int		 msg_type_valid(uint32_t);
 int		 msg_type_has_fd(uint32_t);
+int		 email_valid(const char *, size_t);
 
 #endif /* TOKEND_PROTO_H */

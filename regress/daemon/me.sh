@@ -46,6 +46,8 @@ r=$(patch "$AT" '{"first_name":12}')
 case "$r" in "400 "*INVALID_PAYLOAD*) ok me_patch_bad_type_400 ;; *) fail me_patch_bad_type_400 "$r" ;; esac
 r=$(patch "$AT" 'not json')
 case "$r" in "400 "*INVALID_PAYLOAD*) ok me_patch_not_json_400 ;; *) fail me_patch_not_json_400 "$r" ;; esac
+r=$(patch "$AT" '{"email":"dana@localhost"}')
+case "$r" in "400 "*INVALID_PAYLOAD*) ok me_patch_bad_email_400 ;; *) fail me_patch_bad_email_400 "$r" ;; esac
 r=$(patch "$AT" '{"email":"ERIN@example.com"}')
 case "$r" in "400 "*RECORD_NOT_UNIQUE*) ok me_patch_email_unique ;; *) fail me_patch_email_unique "$r" ;; esac
 r=$(http PATCH /users/me -H 'Content-Type: application/json' -d '{"first_name":"anon"}')

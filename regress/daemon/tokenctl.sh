@@ -22,6 +22,8 @@ echo 'x' | $CTL user add -r nosuchrole bob@example.com >/dev/null 2>&1 &&
     fail tokenctl_add_bad_role_refused || ok tokenctl_add_bad_role_refused
 echo 'bob pass' | $CTL user add bob@example.com >/dev/null 2>&1 &&
     ok tokenctl_add_without_role || fail tokenctl_add_without_role
+echo 'x' | $CTL user add carol@localhost >/dev/null 2>&1 &&
+    fail tokenctl_add_bad_email_refused || ok tokenctl_add_bad_email_refused
 $CTL user add carol@example.com < /dev/null >/dev/null 2>&1 &&
     fail tokenctl_add_needs_password || ok tokenctl_add_needs_password
 
