@@ -48,6 +48,8 @@
 #define CONF_REFRESH_COOKIE	"directus_refresh_token"
 #define CONF_SESSION_COOKIE	"directus_session_token"
 #define CONF_COOKIE_SAMESITE	"Lax"
+#define CONF_ITEMS		"/var/tokend/data/items.db"
+#define CONF_QUERY_LIMIT	1000	/* rows per page at most */
 
 /* Bounds enforced by parse.y and config_from_json(). */
 #define CONF_HEADER_LO		1024
@@ -83,7 +85,18 @@
 #define CONF_HASH_QUEUE_LO	1
 #define CONF_HASH_QUEUE_HI	4096
 
+#define CONF_QUERY_LIMIT_LO	1
+#define CONF_QUERY_LIMIT_HI	100000
+
 #define CONF_NAME_MAX		64	/* user names */
+#define CONF_IDENT_MAX		64	/* collection, field, role names + NUL */
+#define CONF_UUID_LEN		36
+#define CONF_JSON_MAX		8192	/* bytes of a filter, validation, presets */
+#define CONF_FIELDS_MAX		256	/* names in one field list */
+#define CONF_COLLECTIONS_MAX	256
+#define CONF_ROLES_MAX		256
+#define CONF_PERMISSIONS_MAX	4096	/* in all roles and public together */
+#define CONF_USERS_COLLECTION	"directus_users"
 #define CONF_FILE_MAX		(1024 * 1024)	/* a config file, bytes */
 #define CONF_COOKIE_NAME_MAX	64	/* cookie names, with the NUL */
 #define CONF_COOKIE_DOMAIN_MAX	256
@@ -97,6 +110,58 @@ struct listen_addr {
 	int			 port;
 };
 TAILQ_HEAD(listen_list, listen_addr);
+
+/* Permission actions, a bit each. */
+#define PERM_CREATE		0x01
+#define PERM_READ		0x02
+#define PERM_UPDATE		0x04
+#define PERM_DELETE		0x08
+
+/*
+ * A list of field names.  all: "*" (a permission covering every field,
+ * or a collection that declares none and so takes any field name).
+ */
+struct conf_fields {
+	int			 all;
+	size_t			 n;
+	char			(*names)[CONF_IDENT_MAX];
+};
+
+/* collection "name" { primary-key integer|uuid; fields "a" "b" } */
+struct conf_collection {
+	TAILQ_ENTRY(conf_collection) entry;
+	char			 name[CONF_IDENT_MAX];
+	int			 pk_uuid;	/* 0: integer, auto-increment */
+	struct conf_fields	 fields;
+};
+TAILQ_HEAD(conf_collection_list, conf_collection);
+
+/*
+ * permission "collection" action... { fields; filter; validation;
+ * presets }.  filter, validation and presets are JSON text (already
+ * checked by the parser) or NULL.
+ */
+struct conf_permission {
+	TAILQ_ENTRY(conf_permission) entry;
+	char			 collection[CONF_IDENT_MAX];
+	int			 actions;	/* PERM_* */
+	struct conf_fields	 fields;
+	char			*filter;
+	char			*validation;
+	char			*presets;
+};
+TAILQ_HEAD(conf_permission_list, conf_permission);
+
+/* role "name" { id "uuid"; admin-access; app-access; permission... } */
+struct conf_role {
+	TAILQ_ENTRY(conf_role)	 entry;
+	char			 name[CONF_IDENT_MAX];
+	char			 id[CONF_UUID_LEN + 1];
+	int			 admin;
+	int			 app;
+	struct conf_permission_list perms;
+};
+TAILQ_HEAD(conf_role_list, conf_role);
 
 struct tokend_config {
 	struct listen_list	 listens;
@@ -139,6 +204,13 @@ struct tokend_config {
 	char			 session_cookie_samesite[CONF_SAMESITE_MAX];
 	char			 refresh_cookie_domain[CONF_COOKIE_DOMAIN_MAX];
 	char			 session_cookie_domain[CONF_COOKIE_DOMAIN_MAX];
+
+	/* Data: the item store, collections, roles, the public role. */
+	char			 items[PATH_MAX];	/* below server_chroot */
+	int			 query_limit;	/* rows per page at most */
+	struct conf_collection_list collections;
+	struct conf_role_list	 roles;
+	struct conf_permission_list public_perms;
 };
 
 /* config.c */
@@ -158,6 +230,16 @@ const char	*config_check_cookie_domain(const char *);
 const char	*config_samesite(const char *);
 int		 config_listen_add(struct tokend_config *, const char *,
 		    const struct sockaddr *, socklen_t, int, const char **);
+
+const struct conf_collection *config_collection(const struct tokend_config *,
+		    const char *);
+const struct conf_role *config_role_by_id(const struct tokend_config *,
+		    const char *);
+const struct conf_role *config_role_by_name(const struct tokend_config *,
+		    const char *);
+const struct conf_permission *config_permission(
+		    const struct conf_permission_list *, const char *, int);
+int		 config_fields_has(const struct conf_fields *, const char *);
 
 /* parse.y */
 int		 cmdline_symset(const char *);

@@ -1,0 +1,150 @@
+/*
+ * The Directus query language (fields, filter, sort, limit, offset,
+ * page, meta), parsed from query-string values or JSON bodies into a
+ * bounded tree, checked against what the caller may touch, and compiled
+ * into SQL in which every value is a bound parameter.  Used by the
+ * workers for /items and by keyd for /users.
+ */
+#ifndef TOKEND_QUERY_H
+#define TOKEND_QUERY_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "config.h"
+
+#define QUERY_DEPTH_MAX		8	/* nested objects in one filter */
+#define QUERY_NODES_MAX		256	/* conditions and groups in one filter */
+#define QUERY_LIST_MAX		1000	/* values of _in and _nin */
+#define QUERY_SORT_MAX		16
+#define QUERY_TEXT_MAX		16384	/* bytes of one query parameter */
+#define QUERY_LIMIT_DEFAULT	100
+#define QUERY_REASON_MAX	256
+
+#define QUERY_META_TOTAL	0x1	/* meta=total_count */
+#define QUERY_META_FILTER	0x2	/* meta=filter_count */
+
+enum query_op {
+	QOP_AND,
+	QOP_OR,
+	QOP_EQ,
+	QOP_NEQ,
+	QOP_LT,
+	QOP_LTE,
+	QOP_GT,
+	QOP_GTE,
+	QOP_IN,
+	QOP_NIN,
+	QOP_NULL,
+	QOP_NNULL,
+	QOP_CONTAINS,
+	QOP_NCONTAINS,
+	QOP_STARTS_WITH,
+	QOP_ENDS_WITH,
+	QOP_BETWEEN,
+	QOP_EMPTY,
+	QOP_NEMPTY,
+};
+
+/*
+ * One node of a filter.  _and/_or have kids; every other operator is a
+ * leaf on one field with its operand (an array for _in, _nin and
+ * _between; a boolean for _null, _nnull, _empty, _nempty).  Operands may
+ * hold the variables $CURRENT_USER, $CURRENT_ROLE and $NOW, resolved
+ * when the filter is compiled or matched.
+ */
+struct query_node {
+	enum query_op		 op;
+	char			 field[CONF_IDENT_MAX];
+	json_t			*value;
+	struct query_node	**kids;
+	size_t			 nkids;
+};
+
+struct query_sort {
+	char			 field[CONF_IDENT_MAX];
+	int			 desc;
+};
+
+struct query {
+	struct conf_fields	 fields;	/* all: "*" or not given */
+	struct query_node	*filter;	/* NULL: none */
+	struct query_sort	 sort[QUERY_SORT_MAX];
+	size_t			 nsort;
+	long long		 limit;		/* -1: all, up to the cap */
+	long long		 offset;
+	int			 meta;		/* QUERY_META_* */
+};
+
+/* The raw query-string values; NULL when absent. */
+struct query_params {
+	const char		*fields;
+	const char		*filter;
+	const char		*sort;
+	const char		*limit;
+	const char		*offset;
+	const char		*page;
+	const char		*meta;
+};
+
+/* Values of the dynamic variables; NULL reads as JSON null. */
+struct query_vars {
+	const char		*user;
+	const char		*role;
+	const char		*now;		/* ISO 8601, UTC */
+};
+
+/* SQL text being built, with its bound values in order. */
+struct query_sql {
+	char			*text;
+	size_t			 len;
+	size_t			 cap;
+	json_t			**binds;
+	size_t			 nbinds;
+	int			 error;		/* out of memory: give up */
+};
+
+/*
+ * How a field becomes an SQL expression in the target table: append it
+ * (with query_sql_add / query_sql_bind) and return 0, or return -1 for
+ * a field that does not exist there.
+ */
+struct query_schema {
+	int			(*column)(void *, const char *,
+				    struct query_sql *);
+	void			*arg;
+};
+
+/* query.c */
+int		 query_parse(struct query *, const struct query_params *,
+		    long long, char *, size_t);
+void		 query_free(struct query *);
+int		 query_ident_valid(const char *);
+struct query_node *query_filter_parse(json_t *, char *, size_t);
+struct query_node *query_filter_parse_text(const char *, size_t, char *,
+		    size_t);
+void		 query_node_free(struct query_node *);
+int		 query_node_fields(const struct query_node *,
+		    int (*)(void *, const char *), void *);
+int		 query_node_match(const struct query_node *, json_t *,
+		    const struct query_vars *);
+int		 query_fields_parse(struct conf_fields *, const char *, char *,
+		    size_t);
+void		 query_now(char *, size_t);
+
+/* query_sql.c */
+void		 query_sql_init(struct query_sql *);
+void		 query_sql_free(struct query_sql *);
+void		 query_sql_add(struct query_sql *, const char *);
+void		 query_sql_bind(struct query_sql *, json_t *);
+int		 query_node_sql(const struct query_node *,
+		    const struct query_schema *, const struct query_vars *,
+		    struct query_sql *);
+int		 query_sort_sql(const struct query *, const struct query_schema *,
+		    struct query_sql *);
+struct sqlite3_stmt;
+int		 query_sql_apply(struct sqlite3_stmt *, const struct query_sql *,
+		    int);
+
+#endif /* TOKEND_QUERY_H */
