@@ -24,7 +24,8 @@ int		 perm_field_allowed(const struct conf_permission *,
 		    const char *);
 int		 perm_query_check(const struct conf_permission *,
 		    const struct query *, char *, size_t);
-struct query_node *perm_filter(const struct conf_permission *);
+int		 perm_filter(const struct conf_permission *,
+		    struct query_node **);
 int		 perm_validate(const struct conf_permission *, json_t *,
 		    const struct query_vars *);
 int		 perm_presets(const struct conf_permission *, json_t *);

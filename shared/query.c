@@ -1,0 +1,798 @@
+/*
+ * The Directus query language: parsing and in-memory matching.  Every
+ * input is bounded (bytes, depth, nodes, list lengths) and every
+ * failure leaves a reason fit for "Invalid query. <reason>.".
+ */
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "query.h"
+
+#define QUERY_OFFSET_MAX	(1LL << 40)
+
+struct query_opname {
+	const char	*name;
+	enum query_op	 op;
+};
+
+/* Leaf operators; _and and _or are handled apart. */
+static const struct query_opname query_ops[] = {
+	{ "_eq",		QOP_EQ },
+	{ "_neq",		QOP_NEQ },
+	{ "_lt",		QOP_LT },
+	{ "_lte",		QOP_LTE },
+	{ "_gt",		QOP_GT },
+	{ "_gte",		QOP_GTE },
+	{ "_in",		QOP_IN },
+	{ "_nin",		QOP_NIN },
+	{ "_null",		QOP_NULL },
+	{ "_nnull",		QOP_NNULL },
+	{ "_contains",		QOP_CONTAINS },
+	{ "_ncontains",		QOP_NCONTAINS },
+	{ "_starts_with",	QOP_STARTS_WITH },
+	{ "_ends_with",		QOP_ENDS_WITH },
+	{ "_between",		QOP_BETWEEN },
+	{ "_empty",		QOP_EMPTY },
+	{ "_nempty",		QOP_NEMPTY },
+};
+
+struct query_parser {
+	size_t		 nodes;
+	char		*reason;
+	size_t		 reasonlen;
+};
+
+static struct query_node *filter_object(struct query_parser *, json_t *,
+		    int);
+
+static void
+query_reason(char *reason, size_t len, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (reason == NULL || len == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(reason, len, fmt, ap);
+	va_end(ap);
+}
+
+/* Names of collections, fields and roles: [a-z_][a-z0-9_]*, <= 63. */
+int
+query_ident_valid(const char *s)
+{
+	size_t	 i;
+
+	if (s == NULL || s[0] == '\0' || isdigit((unsigned char)s[0]))
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= CONF_IDENT_MAX - 1)
+			return 0;
+		if (!(s[i] >= 'a' && s[i] <= 'z') &&
+		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '_')
+			return 0;
+	}
+	return 1;
+}
+
+static struct query_node *
+node_new(struct query_parser *qp, enum query_op op)
+{
+	struct query_node	*n;
+
+	if (++qp->nodes > QUERY_NODES_MAX) {
+		query_reason(qp->reason, qp->reasonlen,
+		    "\"filter\" has more than %d conditions", QUERY_NODES_MAX);
+		return NULL;
+	}
+	if ((n = calloc(1, sizeof(*n))) == NULL) {
+		query_reason(qp->reason, qp->reasonlen, "out of memory");
+		return NULL;
+	}
+	n->op = op;
+	return n;
+}
+
+void
+query_node_free(struct query_node *n)
+{
+	size_t	 i;
+
+	if (n == NULL)
+		return;
+	for (i = 0; i < n->nkids; i++)
+		query_node_free(n->kids[i]);
+	free(n->kids);
+	json_decref(n->value);
+	free(n);
+}
+
+static int
+node_add(struct query_parser *qp, struct query_node *group,
+    struct query_node *kid)
+{
+	struct query_node	**kids;
+
+	kids = reallocarray(group->kids, group->nkids + 1, sizeof(*kids));
+	if (kids == NULL) {
+		query_reason(qp->reason, qp->reasonlen, "out of memory");
+		query_node_free(kid);
+		return -1;
+	}
+	group->kids = kids;
+	group->kids[group->nkids++] = kid;
+	return 0;
+}
+
+static int
+value_scalar(json_t *v)
+{
+	return json_is_string(v) || json_is_number(v) || json_is_boolean(v) ||
+	    json_is_null(v);
+}
+
+/* "a,b,c" as a JSON array of strings (Directus accepts CSV lists). */
+static json_t *
+value_csv(const char *s)
+{
+	json_t		*a;
+	const char	*comma;
+	size_t		 n;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (;;) {
+		comma = strchr(s, ',');
+		n = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		if (json_array_append_new(a, json_stringn(s, n)) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+		if (comma == NULL)
+			return a;
+		s = comma + 1;
+	}
+}
+
+static json_t *
+operand_list(json_t *v, size_t exact)
+{
+	json_t	*a, *e;
+	size_t	 i;
+
+	if (json_is_string(v))
+		a = value_csv(json_string_value(v));
+	else if (json_is_array(v))
+		a = json_incref(v);
+	else
+		return NULL;
+	if (a == NULL)
+		return NULL;
+	json_array_foreach(a, i, e) {
+		if (!value_scalar(e) || json_is_null(e))
+			break;
+	}
+	if (i != json_array_size(a) || json_array_size(a) == 0 ||
+	    json_array_size(a) > QUERY_LIST_MAX ||
+	    (exact != 0 && json_array_size(a) != exact)) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+static json_t *
+operand_bool(json_t *v)
+{
+	const char	*s;
+
+	if (json_is_boolean(v))
+		return json_incref(v);
+	if (!json_is_string(v))
+		return NULL;
+	s = json_string_value(v);
+	if (strcmp(s, "true") == 0)
+		return json_true();
+	if (strcmp(s, "false") == 0)
+		return json_false();
+	return NULL;
+}
+
+/* The operand of one operator, checked and normalised; NULL: bad. */
+static json_t *
+operand(enum query_op op, json_t *v)
+{
+	switch (op) {
+	case QOP_EQ:
+	case QOP_NEQ:
+		return value_scalar(v) ? json_incref(v) : NULL;
+	case QOP_LT:
+	case QOP_LTE:
+	case QOP_GT:
+	case QOP_GTE:
+	case QOP_CONTAINS:
+	case QOP_NCONTAINS:
+	case QOP_STARTS_WITH:
+	case QOP_ENDS_WITH:
+		return json_is_string(v) || json_is_number(v) ?
+		    json_incref(v) : NULL;
+	case QOP_IN:
+	case QOP_NIN:
+		return operand_list(v, 0);
+	case QOP_BETWEEN:
+		return operand_list(v, 2);
+	case QOP_NULL:
+	case QOP_NNULL:
+	case QOP_EMPTY:
+	case QOP_NEMPTY:
+		return operand_bool(v);
+	default:
+		return NULL;
+	}
+}
+
+static int
+op_lookup(const char *name, enum query_op *op)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(query_ops) / sizeof(query_ops[0]); i++) {
+		if (strcmp(query_ops[i].name, name) == 0) {
+			*op = query_ops[i].op;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* {"_eq": 1, "_lt": 5}: one leaf per operator, ANDed into group. */
+static int
+filter_field(struct query_parser *qp, struct query_node *group,
+    const char *field, json_t *ops)
+{
+	struct query_node	*leaf;
+	const char		*name;
+	enum query_op		 op;
+	json_t			*v;
+
+	if (!query_ident_valid(field)) {
+		query_reason(qp->reason, qp->reasonlen,
+		    "\"filter\" names an invalid field");
+		return -1;
+	}
+	if (!json_is_object(ops) || json_object_size(ops) == 0) {
+		query_reason(qp->reason, qp->reasonlen, "\"filter.%s\" must "
+		    "be an object of operators", field);
+		return -1;
+	}
+	json_object_foreach(ops, name, v) {
+		if (op_lookup(name, &op) == -1) {
+			query_reason(qp->reason, qp->reasonlen, "\"filter.%s\" "
+			    "uses an unknown operator", field);
+			return -1;
+		}
+		if ((leaf = node_new(qp, op)) == NULL)
+			return -1;
+		(void)strlcpy(leaf->field, field, sizeof(leaf->field));
+		if ((leaf->value = operand(op, v)) == NULL) {
+			query_reason(qp->reason, qp->reasonlen, "\"filter.%s."
+			    "%s\" has an invalid value", field, name);
+			query_node_free(leaf);
+			return -1;
+		}
+		if (node_add(qp, group, leaf) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* "_and": [{...}, {...}] */
+static int
+filter_group(struct query_parser *qp, struct query_node *group,
+    const char *name, json_t *list, int depth)
+{
+	struct query_node	*sub, *kid;
+	json_t			*v;
+	size_t			 i;
+
+	if (!json_is_array(list)) {
+		query_reason(qp->reason, qp->reasonlen,
+		    "\"%s\" must be an array", name);
+		return -1;
+	}
+	if ((sub = node_new(qp, strcmp(name, "_and") == 0 ? QOP_AND :
+	    QOP_OR)) == NULL)
+		return -1;
+	if (node_add(qp, group, sub) == -1)
+		return -1;
+	json_array_foreach(list, i, v) {
+		if ((kid = filter_object(qp, v, depth + 1)) == NULL)
+			return -1;
+		if (node_add(qp, sub, kid) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* One filter object: every key ANDed. */
+static struct query_node *
+filter_object(struct query_parser *qp, json_t *obj, int depth)
+{
+	struct query_node	*group;
+	const char		*key;
+	json_t			*v;
+	int			 rv;
+
+	if (depth > QUERY_DEPTH_MAX) {
+		query_reason(qp->reason, qp->reasonlen, "\"filter\" is nested "
+		    "deeper than %d levels", QUERY_DEPTH_MAX);
+		return NULL;
+	}
+	if (!json_is_object(obj)) {
+		query_reason(qp->reason, qp->reasonlen,
+		    "\"filter\" must be an object");
+		return NULL;
+	}
+	if ((group = node_new(qp, QOP_AND)) == NULL)
+		return NULL;
+	json_object_foreach(obj, key, v) {
+		if (strcmp(key, "_and") == 0 || strcmp(key, "_or") == 0)
+			rv = filter_group(qp, group, key, v, depth);
+		else
+			rv = filter_field(qp, group, key, v);
+		if (rv == -1) {
+			query_node_free(group);
+			return NULL;
+		}
+	}
+	return group;
+}
+
+struct query_node *
+query_filter_parse(json_t *obj, char *reason, size_t len)
+{
+	struct query_parser	 qp;
+
+	memset(&qp, 0, sizeof(qp));
+	qp.reason = reason;
+	qp.reasonlen = len;
+	return filter_object(&qp, obj, 1);
+}
+
+struct query_node *
+query_filter_parse_text(const char *text, size_t len, char *reason,
+    size_t rlen)
+{
+	struct query_node	*n;
+	json_t			*obj;
+
+	if (len > QUERY_TEXT_MAX) {
+		query_reason(reason, rlen, "\"filter\" is too long");
+		return NULL;
+	}
+	/* Depth is bounded again on the tree; jansson's own limit first. */
+	if ((obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL)) ==
+	    NULL) {
+		query_reason(reason, rlen, "\"filter\" is not valid JSON");
+		return NULL;
+	}
+	n = query_filter_parse(obj, reason, rlen);
+	json_decref(obj);
+	return n;
+}
+
+/* Visit every field a filter names; cb returning -1 stops the walk. */
+int
+query_node_fields(const struct query_node *n,
+    int (*cb)(void *, const char *), void *arg)
+{
+	size_t	 i;
+
+	if (n == NULL)
+		return 0;
+	if (n->op != QOP_AND && n->op != QOP_OR)
+		return cb(arg, n->field);
+	for (i = 0; i < n->nkids; i++)
+		if (query_node_fields(n->kids[i], cb, arg) == -1)
+			return -1;
+	return 0;
+}
+
+/* A strict decimal integer in [lo, hi]. */
+static int
+query_number(const char *s, long long lo, long long hi, long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 20 ||
+	    (!isdigit((unsigned char)*s) && *s != '-'))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+fields_add(struct conf_fields *f, const char *name, size_t n)
+{
+	char	(*names)[CONF_IDENT_MAX];
+	char	 buf[CONF_IDENT_MAX];
+	size_t	 i;
+
+	if (n == 1 && name[0] == '*') {
+		f->all = 1;
+		return 0;
+	}
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, name, n);
+	buf[n] = '\0';
+	if (!query_ident_valid(buf))
+		return -1;
+	for (i = 0; i < f->n; i++)
+		if (strcmp(f->names[i], buf) == 0)
+			return 0;
+	if (f->n >= CONF_FIELDS_MAX)
+		return -1;
+	if ((names = reallocarray(f->names, f->n + 1, sizeof(*names))) == NULL)
+		return -1;
+	f->names = names;
+	(void)strlcpy(f->names[f->n++], buf, sizeof(f->names[0]));
+	return 0;
+}
+
+/* "id,title" or "*"; absent or empty is "*". */
+int
+query_fields_parse(struct conf_fields *f, const char *s, char *reason,
+    size_t len)
+{
+	const char	*comma;
+	size_t		 n;
+
+	memset(f, 0, sizeof(*f));
+	if (s == NULL || *s == '\0') {
+		f->all = 1;
+		return 0;
+	}
+	for (;;) {
+		comma = strchr(s, ',');
+		n = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		if (fields_add(f, s, n) == -1) {
+			query_reason(reason, len, "\"fields\" is invalid");
+			free(f->names);
+			memset(f, 0, sizeof(*f));
+			return -1;
+		}
+		if (comma == NULL)
+			return 0;
+		s = comma + 1;
+	}
+}
+
+static int
+query_sort_parse(struct query *q, const char *s, char *reason, size_t len)
+{
+	struct query_sort	*qs;
+	const char		*comma;
+	size_t			 n;
+
+	for (; s != NULL && *s != '\0'; s = comma + 1) {
+		comma = strchr(s, ',');
+		n = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		if (q->nsort >= QUERY_SORT_MAX)
+			goto bad;
+		qs = &q->sort[q->nsort];
+		if (n > 0 && *s == '-') {
+			qs->desc = 1;
+			s++;
+			n--;
+		}
+		if (n == 0 || n >= sizeof(qs->field))
+			goto bad;
+		memcpy(qs->field, s, n);
+		qs->field[n] = '\0';
+		if (!query_ident_valid(qs->field))
+			goto bad;
+		q->nsort++;
+		if (comma == NULL)
+			break;
+	}
+	return 0;
+ bad:
+	query_reason(reason, len, "\"sort\" is invalid");
+	return -1;
+}
+
+static int
+query_meta_parse(struct query *q, const char *s, char *reason, size_t len)
+{
+	const char	*comma;
+	size_t		 n;
+
+	for (; s != NULL; s = comma + 1) {
+		comma = strchr(s, ',');
+		n = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		if (n == 1 && *s == '*')
+			q->meta |= QUERY_META_TOTAL | QUERY_META_FILTER;
+		else if (n == 11 && strncmp(s, "total_count", n) == 0)
+			q->meta |= QUERY_META_TOTAL;
+		else if (n == 12 && strncmp(s, "filter_count", n) == 0)
+			q->meta |= QUERY_META_FILTER;
+		else {
+			query_reason(reason, len, "\"meta\" is invalid");
+			return -1;
+		}
+		if (comma == NULL)
+			break;
+	}
+	return 0;
+}
+
+static int
+query_page_parse(struct query *q, const struct query_params *p,
+    long long limit_max, char *reason, size_t len)
+{
+	long long	 page;
+
+	q->limit = QUERY_LIMIT_DEFAULT;
+	if (p->limit != NULL && query_number(p->limit, -1, LLONG_MAX / 2,
+	    &q->limit) == -1) {
+		query_reason(reason, len, "\"limit\" has to be -1 or more");
+		return -1;
+	}
+	/* -1 is "all", which is never more than the configured maximum. */
+	if (q->limit == -1 || q->limit > limit_max)
+		q->limit = limit_max;
+	if (p->offset != NULL && query_number(p->offset, 0, QUERY_OFFSET_MAX,
+	    &q->offset) == -1) {
+		query_reason(reason, len, "\"offset\" has to be 0 or more");
+		return -1;
+	}
+	if (p->page != NULL) {
+		if (query_number(p->page, 1, QUERY_OFFSET_MAX, &page) == -1) {
+			query_reason(reason, len, "\"page\" has to be 1 or "
+			    "more");
+			return -1;
+		}
+		q->offset = (page - 1) * q->limit;
+		if (q->offset > QUERY_OFFSET_MAX) {
+			query_reason(reason, len, "\"page\" is too large");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+query_text_ok(const struct query_params *p)
+{
+	const char	*v[] = { p->fields, p->filter, p->sort, p->limit,
+			    p->offset, p->page, p->meta };
+	size_t		 i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i] != NULL && strlen(v[i]) > QUERY_TEXT_MAX)
+			return 0;
+	return 1;
+}
+
+/*
+ * Parse the query parameters.  On error, reason says why and q holds
+ * nothing to free.
+ */
+int
+query_parse(struct query *q, const struct query_params *p,
+    long long limit_max, char *reason, size_t len)
+{
+	memset(q, 0, sizeof(*q));
+	if (!query_text_ok(p)) {
+		query_reason(reason, len, "a query parameter is too long");
+		return -1;
+	}
+	if (query_fields_parse(&q->fields, p->fields, reason, len) == -1)
+		return -1;
+	if (query_sort_parse(q, p->sort, reason, len) == -1 ||
+	    query_meta_parse(q, p->meta, reason, len) == -1 ||
+	    query_page_parse(q, p, limit_max, reason, len) == -1)
+		goto fail;
+	if (p->filter != NULL && (q->filter = query_filter_parse_text(
+	    p->filter, strlen(p->filter), reason, len)) == NULL)
+		goto fail;
+	return 0;
+ fail:
+	query_free(q);
+	return -1;
+}
+
+void
+query_free(struct query *q)
+{
+	free(q->fields.names);
+	query_node_free(q->filter);
+	memset(q, 0, sizeof(*q));
+}
+
+/* $NOW: ISO 8601 in UTC, milliseconds as Directus writes them. */
+void
+query_now(char *buf, size_t len)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	(void)gmtime_r(&ts.tv_sec, &tm);
+	(void)snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+}
+
+/*
+ * In-memory matching, for validation filters on payloads.  A missing
+ * field is null.  Values of different kinds never compare as ordered.
+ */
+static json_t *
+match_var(json_t *v, const struct query_vars *vars)
+{
+	const char	*s, *out;
+
+	if (!json_is_string(v))
+		return json_incref(v);
+	s = json_string_value(v);
+	if (strcmp(s, "$CURRENT_USER") == 0)
+		out = vars != NULL ? vars->user : NULL;
+	else if (strcmp(s, "$CURRENT_ROLE") == 0)
+		out = vars != NULL ? vars->role : NULL;
+	else if (strcmp(s, "$NOW") == 0)
+		out = vars != NULL ? vars->now : NULL;
+	else
+		return json_incref(v);
+	return out != NULL ? json_string(out) : json_null();
+}
+
+/* -2: not comparable; else <0, 0, >0. */
+static int
+match_cmp(json_t *a, json_t *b)
+{
+	double	 x, y;
+
+	if (json_is_number(a) && json_is_number(b)) {
+		x = json_number_value(a);
+		y = json_number_value(b);
+		return x < y ? -1 : x > y;
+	}
+	if (json_is_string(a) && json_is_string(b))
+		return strcmp(json_string_value(a), json_string_value(b)) < 0 ?
+		    -1 : strcmp(json_string_value(a), json_string_value(b)) > 0;
+	if (json_is_boolean(a) && json_is_boolean(b))
+		return json_is_true(a) - json_is_true(b);
+	return -2;
+}
+
+static int
+match_list(json_t *v, json_t *list, const struct query_vars *vars)
+{
+	json_t	*e, *r;
+	size_t	 i;
+	int	 hit = 0;
+
+	json_array_foreach(list, i, e) {
+		r = match_var(e, vars);
+		if (r != NULL && match_cmp(v, r) == 0)
+			hit = 1;
+		json_decref(r);
+	}
+	return hit;
+}
+
+static int
+match_text(enum query_op op, json_t *v, json_t *r)
+{
+	const char	*s, *t;
+	size_t		 sl, tl;
+
+	if (!json_is_string(v) || !json_is_string(r))
+		return 0;
+	s = json_string_value(v);
+	t = json_string_value(r);
+	sl = json_string_length(v);
+	tl = json_string_length(r);
+	switch (op) {
+	case QOP_CONTAINS:
+		return strstr(s, t) != NULL;
+	case QOP_NCONTAINS:
+		return strstr(s, t) == NULL;
+	case QOP_STARTS_WITH:
+		return sl >= tl && memcmp(s, t, tl) == 0;
+	default:
+		return sl >= tl && memcmp(s + sl - tl, t, tl) == 0;
+	}
+}
+
+static int
+match_empty(json_t *v)
+{
+	return json_is_null(v) || (json_is_string(v) &&
+	    json_string_length(v) == 0);
+}
+
+static int
+match_leaf(const struct query_node *n, json_t *v, json_t *r,
+    const struct query_vars *vars)
+{
+	int	 c;
+
+	switch (n->op) {
+	case QOP_EQ:
+		return json_is_null(r) ? json_is_null(v) : match_cmp(v, r) == 0;
+	case QOP_NEQ:
+		return json_is_null(r) ? !json_is_null(v) :
+		    !json_is_null(v) && match_cmp(v, r) != 0;
+	case QOP_LT:
+	case QOP_LTE:
+	case QOP_GT:
+	case QOP_GTE:
+		if ((c = match_cmp(v, r)) == -2)
+			return 0;
+		return n->op == QOP_LT ? c < 0 : n->op == QOP_LTE ? c <= 0 :
+		    n->op == QOP_GT ? c > 0 : c >= 0;
+	case QOP_IN:
+		return match_list(v, r, vars);
+	case QOP_NIN:
+		return !json_is_null(v) && !match_list(v, r, vars);
+	case QOP_BETWEEN:
+		return match_cmp(v, json_array_get(r, 0)) >= 0 &&
+		    match_cmp(v, json_array_get(r, 0)) != -2 &&
+		    match_cmp(v, json_array_get(r, 1)) <= 0 &&
+		    match_cmp(v, json_array_get(r, 1)) != -2;
+	case QOP_NULL:
+	case QOP_NNULL:
+		return (json_is_null(v) == json_is_true(r)) ==
+		    (n->op == QOP_NULL);
+	case QOP_EMPTY:
+	case QOP_NEMPTY:
+		return (match_empty(v) == json_is_true(r)) ==
+		    (n->op == QOP_EMPTY);
+	default:
+		return match_text(n->op, v, r);
+	}
+}
+
+/* Does item (a JSON object) pass the filter?  1 yes, 0 no. */
+int
+query_node_match(const struct query_node *n, json_t *item,
+    const struct query_vars *vars)
+{
+	json_t	*v, *r;
+	size_t	 i;
+	int	 hit;
+
+	if (n->op == QOP_AND || n->op == QOP_OR) {
+		for (i = 0; i < n->nkids; i++) {
+			hit = query_node_match(n->kids[i], item, vars);
+			if (hit != (n->op == QOP_AND))
+				return hit;
+		}
+		return n->op == QOP_AND;
+	}
+	if ((v = json_object_get(item, n->field)) == NULL)
+		v = json_null();
+	if ((r = match_var(n->value, vars)) == NULL)
+		return 0;
+	hit = match_leaf(n, v, r, vars);
+	json_decref(r);
+	return hit;
+}

@@ -1,0 +1,343 @@
+/*
+ * Filters and sorts compiled into SQL.  The text holds only fixed
+ * keywords and what the schema callback writes for a field; every value
+ * from a request or a permission is a bound parameter.
+ */
+#include <sys/types.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "query.h"
+
+void
+query_sql_init(struct query_sql *qs)
+{
+	memset(qs, 0, sizeof(*qs));
+}
+
+void
+query_sql_free(struct query_sql *qs)
+{
+	size_t	 i;
+
+	for (i = 0; i < qs->nbinds; i++)
+		json_decref(qs->binds[i]);
+	free(qs->binds);
+	free(qs->text);
+	memset(qs, 0, sizeof(*qs));
+}
+
+void
+query_sql_add(struct query_sql *qs, const char *s)
+{
+	size_t	 n = strlen(s), cap;
+	char	*text;
+
+	if (qs->error)
+		return;
+	if (qs->len + n + 1 > qs->cap) {
+		cap = qs->cap == 0 ? 256 : qs->cap;
+		while (cap < qs->len + n + 1)
+			cap *= 2;
+		if ((text = realloc(qs->text, cap)) == NULL) {
+			qs->error = 1;
+			return;
+		}
+		qs->text = text;
+		qs->cap = cap;
+	}
+	memcpy(qs->text + qs->len, s, n + 1);
+	qs->len += n;
+}
+
+/* Append "?" and keep v (a new reference is taken) as its value. */
+void
+query_sql_bind(struct query_sql *qs, json_t *v)
+{
+	json_t	**binds;
+
+	if (qs->error)
+		return;
+	binds = reallocarray(qs->binds, qs->nbinds + 1, sizeof(*binds));
+	if (binds == NULL || v == NULL) {
+		if (binds != NULL)
+			qs->binds = binds;
+		qs->error = 1;
+		return;
+	}
+	qs->binds = binds;
+	qs->binds[qs->nbinds++] = json_incref(v);
+	query_sql_add(qs, "?");
+}
+
+/* A variable's value, or the operand itself; a new reference. */
+static json_t *
+sql_value(json_t *v, const struct query_vars *vars)
+{
+	const char	*s, *out;
+
+	if (!json_is_string(v))
+		return json_incref(v);
+	s = json_string_value(v);
+	if (strcmp(s, "$CURRENT_USER") == 0)
+		out = vars->user;
+	else if (strcmp(s, "$CURRENT_ROLE") == 0)
+		out = vars->role;
+	else if (strcmp(s, "$NOW") == 0)
+		out = vars->now;
+	else
+		return json_incref(v);
+	return out != NULL ? json_string(out) : json_null();
+}
+
+static void
+sql_bind_value(struct query_sql *qs, json_t *v, const struct query_vars *vars)
+{
+	json_t	*r = sql_value(v, vars);
+
+	query_sql_bind(qs, r);
+	json_decref(r);
+}
+
+static int
+sql_column(struct query_sql *qs, const struct query_schema *schema,
+    const char *field)
+{
+	return schema->column(schema->arg, field, qs);
+}
+
+static int
+sql_compare(struct query_sql *qs, const struct query_schema *schema,
+    const struct query_node *n, const char *op,
+    const struct query_vars *vars)
+{
+	query_sql_add(qs, "(");
+	if (sql_column(qs, schema, n->field) == -1)
+		return -1;
+	query_sql_add(qs, op);
+	sql_bind_value(qs, n->value, vars);
+	query_sql_add(qs, ")");
+	return 0;
+}
+
+/* _eq and _neq; null compares with IS, as Directus does. */
+static int
+sql_equal(struct query_sql *qs, const struct query_schema *schema,
+    const struct query_node *n, const struct query_vars *vars)
+{
+	json_t	*r = sql_value(n->value, vars);
+	int	 isnull = r == NULL || json_is_null(r);
+
+	json_decref(r);
+	if (isnull) {
+		query_sql_add(qs, "(");
+		if (sql_column(qs, schema, n->field) == -1)
+			return -1;
+		query_sql_add(qs, n->op == QOP_EQ ? " IS NULL)" :
+		    " IS NOT NULL)");
+		return 0;
+	}
+	return sql_compare(qs, schema, n, n->op == QOP_EQ ? " = " : " <> ",
+	    vars);
+}
+
+static int
+sql_list(struct query_sql *qs, const struct query_schema *schema,
+    const struct query_node *n, const struct query_vars *vars)
+{
+	json_t	*e;
+	size_t	 i;
+
+	query_sql_add(qs, "(");
+	if (sql_column(qs, schema, n->field) == -1)
+		return -1;
+	query_sql_add(qs, n->op == QOP_IN ? " IN (" : " NOT IN (");
+	json_array_foreach(n->value, i, e) {
+		if (i > 0)
+			query_sql_add(qs, ", ");
+		sql_bind_value(qs, e, vars);
+	}
+	query_sql_add(qs, "))");
+	return 0;
+}
+
+static int
+sql_between(struct query_sql *qs, const struct query_schema *schema,
+    const struct query_node *n, const struct query_vars *vars)
+{
+	query_sql_add(qs, "(");
+	if (sql_column(qs, schema, n->field) == -1)
+		return -1;
+	query_sql_add(qs, " BETWEEN ");
+	sql_bind_value(qs, json_array_get(n->value, 0), vars);
+	query_sql_add(qs, " AND ");
+	sql_bind_value(qs, json_array_get(n->value, 1), vars);
+	query_sql_add(qs, ")");
+	return 0;
+}
+
+/* _null, _nnull, _empty, _nempty with a boolean operand. */
+static int
+sql_nullness(struct query_sql *qs, const struct query_schema *schema,
+    const struct query_node *n)
+{
+	int	 want = json_is_true(n->value);
+
+	if (n->op == QOP_NNULL || n->op == QOP_NEMPTY)
+		want = !want;
+	query_sql_add(qs, want ? "(" : "(NOT (");
+	if (sql_column(qs, schema, n->field) == -1)
+		return -1;
+	query_sql_add(qs, " IS NULL");
+	if (n->op == QOP_EMPTY || n->op == QOP_NEMPTY) {
+		query_sql_add(qs, " OR ");
+		if (sql_column(qs, schema, n->field) == -1)
+			return -1;
+		query_sql_add(qs, " = ''");
+	}
+	query_sql_add(qs, want ? ")" : "))");
+	return 0;
+}
+
+/*
+ * Substring operators on text, with instr() and substr() so that no
+ * LIKE wildcard in a value can mean anything.
+ */
+static int
+sql_text(struct query_sql *qs, const struct query_schema *schema,
+    const struct query_node *n, const struct query_vars *vars)
+{
+	query_sql_add(qs, "(");
+	if (n->op == QOP_ENDS_WITH) {
+		query_sql_add(qs, "substr(");
+		if (sql_column(qs, schema, n->field) == -1)
+			return -1;
+		query_sql_add(qs, ", -length(");
+		sql_bind_value(qs, n->value, vars);
+		query_sql_add(qs, ")) = ");
+		sql_bind_value(qs, n->value, vars);
+		query_sql_add(qs, " OR (length(");
+		sql_bind_value(qs, n->value, vars);
+		query_sql_add(qs, ") = 0 AND ");
+		if (sql_column(qs, schema, n->field) == -1)
+			return -1;
+		query_sql_add(qs, " IS NOT NULL))");
+		return 0;
+	}
+	query_sql_add(qs, "instr(");
+	if (sql_column(qs, schema, n->field) == -1)
+		return -1;
+	query_sql_add(qs, ", ");
+	sql_bind_value(qs, n->value, vars);
+	query_sql_add(qs, n->op == QOP_CONTAINS ? ") > 0)" :
+	    n->op == QOP_NCONTAINS ? ") = 0)" : ") = 1)");
+	return 0;
+}
+
+static int
+sql_group(struct query_sql *qs, const struct query_schema *schema,
+    const struct query_node *n, const struct query_vars *vars)
+{
+	size_t	 i;
+
+	if (n->nkids == 0) {
+		query_sql_add(qs, n->op == QOP_AND ? "1" : "0");
+		return 0;
+	}
+	query_sql_add(qs, "(");
+	for (i = 0; i < n->nkids; i++) {
+		if (i > 0)
+			query_sql_add(qs, n->op == QOP_AND ? " AND " : " OR ");
+		if (query_node_sql(n->kids[i], schema, vars, qs) == -1)
+			return -1;
+	}
+	query_sql_add(qs, ")");
+	return 0;
+}
+
+/*
+ * Append the filter as an SQL condition.  -1: a field the schema does
+ * not know (the caller answers as for a field it may not touch).
+ */
+int
+query_node_sql(const struct query_node *n, const struct query_schema *schema,
+    const struct query_vars *vars, struct query_sql *qs)
+{
+	switch (n->op) {
+	case QOP_AND:
+	case QOP_OR:
+		return sql_group(qs, schema, n, vars);
+	case QOP_EQ:
+	case QOP_NEQ:
+		return sql_equal(qs, schema, n, vars);
+	case QOP_LT:
+		return sql_compare(qs, schema, n, " < ", vars);
+	case QOP_LTE:
+		return sql_compare(qs, schema, n, " <= ", vars);
+	case QOP_GT:
+		return sql_compare(qs, schema, n, " > ", vars);
+	case QOP_GTE:
+		return sql_compare(qs, schema, n, " >= ", vars);
+	case QOP_IN:
+	case QOP_NIN:
+		return sql_list(qs, schema, n, vars);
+	case QOP_BETWEEN:
+		return sql_between(qs, schema, n, vars);
+	case QOP_NULL:
+	case QOP_NNULL:
+	case QOP_EMPTY:
+	case QOP_NEMPTY:
+		return sql_nullness(qs, schema, n);
+	default:
+		return sql_text(qs, schema, n, vars);
+	}
+}
+
+/* " ORDER BY a ASC, b DESC" (nothing when the query has no sort). */
+int
+query_sort_sql(const struct query *q, const struct query_schema *schema,
+    struct query_sql *qs)
+{
+	size_t	 i;
+
+	for (i = 0; i < q->nsort; i++) {
+		query_sql_add(qs, i == 0 ? " ORDER BY " : ", ");
+		if (sql_column(qs, schema, q->sort[i].field) == -1)
+			return -1;
+		query_sql_add(qs, q->sort[i].desc ? " DESC" : " ASC");
+	}
+	return 0;
+}
+
+/* Bind the values in order, starting at parameter first (1-based). */
+int
+query_sql_apply(struct sqlite3_stmt *stmt, const struct query_sql *qs,
+    int first)
+{
+	json_t	*v;
+	size_t	 i;
+	int	 rc, at;
+
+	for (i = 0; i < qs->nbinds; i++) {
+		v = qs->binds[i];
+		at = first + (int)i;
+		if (json_is_string(v))
+			rc = sqlite3_bind_text(stmt, at, json_string_value(v),
+			    (int)json_string_length(v), SQLITE_TRANSIENT);
+		else if (json_is_integer(v))
+			rc = sqlite3_bind_int64(stmt, at, json_integer_value(v));
+		else if (json_is_real(v))
+			rc = sqlite3_bind_double(stmt, at, json_real_value(v));
+		else if (json_is_boolean(v))
+			rc = sqlite3_bind_int(stmt, at, json_is_true(v));
+		else
+			rc = sqlite3_bind_null(stmt, at);
+		if (rc != SQLITE_OK)
+			return -1;
+	}
+	return 0;
+}
