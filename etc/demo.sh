@@ -8,11 +8,17 @@ run="$top/run"
 port=${TOKEND_PORT:-8055}
 
 umask 022
-mkdir -p "$run/empty" "$run/keyd"
-chmod 0755 "$run" "$run/empty" "$run/keyd"
+mkdir -p "$run/server" "$run/keyd"
+chmod 0755 "$run" "$run/server" "$run/keyd"
 if [ "$(id -u)" -eq 0 ]; then
 	"$top/etc/users.sh" _tokend _tokend_keyd
-	chown root:root "$run" "$run/empty" "$run/keyd"
+	chown root:root "$run" "$run/server" "$run/keyd"
+fi
+# A configuration from before the demo had collections is set aside.
+if [ -f "$run/tokend.conf" ] && ! grep -q '^collection ' "$run/tokend.conf"
+then
+	mv "$run/tokend.conf" "$run/tokend.conf.old"
+	echo "demo: older $run/tokend.conf moved to tokend.conf.old"
 fi
 if [ ! -f "$run/tokend.conf" ]; then
 	umask 077
@@ -20,7 +26,8 @@ if [ ! -f "$run/tokend.conf" ]; then
 # Demo configuration written by "make run"; see tokend.conf(5).
 listen on 127.0.0.1 port $port
 user "_tokend"
-chroot "$run/empty"
+chroot "$run/server"
+items "$run/server/data/items.db"
 keyd {
 	user "_tokend_keyd"
 	chroot "$run/keyd"
@@ -29,6 +36,25 @@ keyd {
 	secret "$run/secret"
 }
 control socket "$run/tokend.sock"
+
+# Anyone may read the published articles; an editor writes articles
+# and deletes its own.
+collection "articles" {
+	fields "title" "body" "status" "author"
+}
+role "editor" {
+	id "5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60"
+	app-access yes
+	permission "articles" create read update
+	permission "articles" delete {
+		filter '{"author":{"_eq":"\$CURRENT_USER"}}'
+	}
+}
+public {
+	permission "articles" read {
+		filter '{"status":{"_eq":"published"}}'
+	}
+}
 CONF
 	umask 022
 	echo "demo: wrote $run/tokend.conf"

@@ -274,7 +274,7 @@ MSG = dict(HELLO=1, CONFIG=2, RELOAD=3, READY=4, RELOAD_DONE=5,
 
 CONFIG_JSON = json.dumps(json.loads(
     '{"listen":[{"host":"127.0.0.1","address":"127.0.0.1","port":8055}],'
-    '"prefork":2,"server_user":"_tokend","server_chroot":"/var/empty",'
+    '"prefork":2,"server_user":"_tokend","server_chroot":"/var/tokend",'
     '"keyd_user":"_tokend_keyd","keyd_chroot":"/var/db/tokend",'
     '"keyd_program":"/usr/local/libexec/tokend/keyd",'
     '"database":"/var/db/tokend/db/credentials.db",'
@@ -290,7 +290,48 @@ CONFIG_JSON = json.dumps(json.loads(
     '"refresh_cookie_domain":"",'
     '"session_cookie":"directus_session_token",'
     '"session_cookie_secure":false,"session_cookie_samesite":"Lax",'
-    '"session_cookie_domain":""}'), separators=(",", ":"))
+    '"session_cookie_domain":"",'
+    '"items":"/var/tokend/data/items.db","query_limit":1000,'
+    '"collections":[{"name":"articles","primary_key":"integer",'
+    '"fields":["title","body","status","author"]},'
+    '{"name":"notes","primary_key":"uuid","fields":"*"}],'
+    '"roles":[{"name":"editor","id":"5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60",'
+    '"admin_access":false,"app_access":true,"permissions":['
+    '{"collection":"articles","actions":["create","read","update"],'
+    '"fields":"*","filter":{"author":{"_eq":"$CURRENT_USER"}},'
+    '"validation":{"title":{"_nnull":true}},"presets":{"status":"draft"}},'
+    '{"collection":"directus_users","actions":["read"],'
+    '"fields":["id","email"],"filter":null,"validation":null,'
+    '"presets":null}]}],'
+    '"public":[{"collection":"articles","actions":["read"],'
+    '"fields":["title","body"],'
+    '"filter":{"status":{"_eq":"published"}},"validation":null,'
+    '"presets":null}]}'), separators=(",", ":"))
+
+DATA_CONF = """chroot "/var/tokend"
+items "/var/tokend/data/items.db"
+limits { query-limit 500 }
+collection "articles" {
+	primary-key integer
+	fields "title" "body" "status" "author"
+}
+collection notes { primary-key uuid }
+role "editor" {
+	id "5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60"
+	app-access yes
+	permission "articles" create read update {
+		fields "*"
+		filter '{"author":{"_eq":"$CURRENT_USER"}}'
+		validation '{"title":{"_nnull":true}}'
+		presets '{"status":"draft"}'
+	}
+	permission "articles" delete { filter '{"author":{"_eq":"$CURRENT_USER"}}' }
+	permission "directus_users" read { fields id email first_name }
+}
+public {
+	permission "articles" read { filter '{"status":{"_eq":"published"}}' }
+}
+"""
 
 
 def u8(v):
@@ -450,8 +491,8 @@ cookie session { name "st"; secure yes; same-site strict; domain "" }
     c["unterminated-string"] = 'user "abc\n'
     c["invalid-chars"] = "user \x01\x7f\xff\n"
     c["overlong-line"] = "user " + "a" * 9000 + "\n"
-    c["overlong-word"] = "user " + "a" * 4100 + "\n"
-    c["overlong-string"] = 'user "' + "a" * 4100 + '"\n'
+    c["overlong-word"] = "user " + "a" * 8200 + "\n"
+    c["overlong-string"] = 'user "' + "a" * 4100 + "\\\n" + "a" * 4100 + '"\n'
     c["ports"] = ("listen on 127.0.0.1 port 0\nlisten on 127.0.0.1 port 65536"
                   "\nlisten on 127.0.0.1 port -1\nlisten on 127.0.0.1 port "
                   "99999999999999999999\nlisten on 127.0.0.1 port 1\n")
@@ -484,6 +525,18 @@ cookie session { name "st"; secure yes; same-site strict; domain "" }
     c["braces-only"] = "}}}{{{\n"
     c["nul-byte"] = "prefork 1\0\nuser x\n"
     c["crlf"] = "prefork 1\r\nuser x\r\n"
+    c["data"] = DATA_CONF
+    c["data-errors"] = ("collection directus_a\ncollection A { fields id }\n"
+                        "collection a { fields b; primary-key text }\n"
+                        "role admin { id a0000000-0000-4000-8000-00000000000"
+                        "1 }\nrole r { permission a read write { fields c; "
+                        "filter '[1]'; presets '{\"b\":{}}' } }\n"
+                        "role r2 { id 5A3C0F8E-2B1D-4C6E-9F7A-1B2C3D4E5F60 }"
+                        "\npublic { permission nope read\npermission a "
+                        "create { filter '{}' } }\n")
+    c["data-nested-json"] = ("collection a\npublic { permission a read { "
+                             "filter '" + '{"_and":[' * 200 + "]}" * 200 +
+                             "' } }\n")
     for k, v in c.items():
         write("config", k, v)
 
@@ -537,6 +590,20 @@ def seeds_config_json():
         "user-nul": dict(base, server_user="a\u0000"),
         "memory-lanes": dict(base, hash_memory=1024, hash_parallelism=16),
         "threads-zero": dict(base, hash_threads=0),
+        "data-empty": dict(base, collections=[], roles=[], public=[]),
+        "data-items-outside": dict(base, items="/tmp/items.db"),
+        "data-reserved": dict(base, collections=[{"name": "directus_a",
+                              "primary_key": "integer", "fields": "*"}]),
+        "data-role-admin-id": dict(base, roles=[dict(base["roles"][0],
+                                   id=ROLE)]),
+        "data-filter-string": dict(base, public=[dict(base["public"][0],
+                                   filter="{}")]),
+        "data-presets-nested": dict(base, roles=[dict(
+            base["roles"][0], permissions=[dict(
+                base["roles"][0]["permissions"][0],
+                presets={"status": {"a": 1}})])]),
+        "data-actions-dup": dict(base, public=[dict(base["public"][0],
+                                 actions=["read", "read"])]),
     }
     for k, v in variants.items():
         c[k] = dump(v)

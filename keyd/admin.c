@@ -12,7 +12,6 @@
 
 #include "b64url.h"
 #include "hash.h"
-#include "jwt.h"
 #include "keyd.h"
 #include "log.h"
 #include "proto.h"
@@ -61,13 +60,22 @@ admin_reply(uint32_t id, uint32_t status, const char *text)
 	frame_buf_free(&fb);
 }
 
-/* "admin" is the built-in administrator role; "" is no role. */
+/*
+ * A role by name or id: "admin" (or its id) is the built-in
+ * administrator role, others are the configured roles; "" is no role.
+ */
 static int
 admin_role(const char *name, char *out, size_t len)
 {
-	if (strcmp(name, "admin") == 0)
+	const struct conf_role	*r;
+
+	if (strcmp(name, CONF_ADMIN_ROLE_NAME) == 0 ||
+	    strcmp(name, KEYD_ADMIN_ROLE) == 0)
 		name = KEYD_ADMIN_ROLE;
-	else if (name[0] != '\0' && !jwt_uuid_valid(name))
+	else if ((r = config_role_by_name(keyd_conf(), name)) != NULL ||
+	    (r = config_role_by_id(keyd_conf(), name)) != NULL)
+		name = r->id;
+	else if (name[0] != '\0')
 		return -1;
 	return strlcpy(out, name, len) >= len ? -1 : 0;
 }
@@ -99,7 +107,7 @@ admin_request(struct frame_chan *parent, struct frame *f)
 	const uint8_t		*pw;
 	size_t			 pwlen;
 	uint32_t		 op;
-	char			 arg[AUTH_EMAIL_MAX + 1], arg2[AUTH_ID_LEN + 8];
+	char			 arg[AUTH_EMAIL_MAX + 1], arg2[CONF_IDENT_MAX];
 	struct store_user	 u;
 	int			 rv = 0;
 

@@ -69,15 +69,23 @@ auth_now_ms(void)
 
 /*
  * Admin and app access belong to the role, read on every request from
- * keyd's own view, never from the token.  Until roles come from the
- * configuration there is one: the built-in administrator role.
+ * keyd's own view, never from the token: the built-in administrator
+ * role, or a role of the configuration keyd holds now (a reload applies
+ * to the next request).  A uuid no role has any longer gives neither.
  */
 int
 auth_role_access(const char *role, int *admin, int *app)
 {
+	const struct conf_role	*r;
+
 	*admin = *app = 0;
 	if (strcmp(role, KEYD_ADMIN_ROLE) == 0)
 		*admin = *app = 1;
+	else if (role[0] != '\0' &&
+	    (r = config_role_by_id(keyd_conf(), role)) != NULL) {
+		*admin = r->admin;
+		*app = r->app;
+	}
 	return 0;
 }
 

@@ -22,11 +22,8 @@
 #define KEYD_SECRET_MAX		4096
 #define KEYD_SECRET_NEW		32	/* bytes of a generated secret */
 #define KEYD_CHANNELS_MAX	CONF_PREFORK_MAX
-/*
- * The built-in administrator role (admin and app access) until roles
- * come from the configuration.
- */
-#define KEYD_ADMIN_ROLE		"a0000000-0000-4000-8000-000000000001"
+/* The built-in administrator role (admin and app access). */
+#define KEYD_ADMIN_ROLE		CONF_ADMIN_ROLE_ID
 
 /* Where a request may come from (keyd's request table). */
 #define KEYD_FROM_PARENT	0x1

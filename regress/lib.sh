@@ -85,6 +85,7 @@ td_conf() {
 		echo "	secret \"$T/secret\""
 		echo "}"
 		echo "control socket \"$T/tokend.sock\""
+		echo "items \"$T/empty/data/items.db\""
 		for _l in "$@"; do echo "$_l"; done
 	} > "$T/tokend.conf"
 	umask 022

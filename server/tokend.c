@@ -44,6 +44,7 @@ static void	 parent_respawn_cb(evutil_socket_t, short, void *);
 static int	 parent_dispatch(struct frame_chan *, struct frame *, void *);
 static void	 parent_child_closed(struct frame_chan *, void *);
 static int	 parent_reload(char *, size_t);
+static int	 parent_items_dir(const struct tokend_config *, char *, size_t);
 static void	 parent_shutdown(void);
 static void	 parent_kill_cb(evutil_socket_t, short, void *);
 static void	 parent_signal(evutil_socket_t, short, void *);
@@ -99,6 +100,7 @@ main(int argc, char *argv[])
 	const char	*role = NULL;
 	int		 ch, checkonly = 0, slot = 0;
 	size_t		 i;
+	char		 setting[PATH_MAX + 128];
 
 	privsep_title_init(argc, argv);
 	log_init(1, LOG_DAEMON);
@@ -160,6 +162,8 @@ main(int argc, char *argv[])
 		privsep_check_chroot(parent.conf->server_chroot);
 		privsep_check_chroot(parent.conf->keyd_chroot);
 	}
+	if (parent_items_dir(parent.conf, setting, sizeof(setting)) == -1)
+		fatalx("%s", setting);
 	if (self_path(argv[0], parent.self, sizeof(parent.self)) == -1)
 		fatal("cannot find my own executable");
 
@@ -594,6 +598,11 @@ parent_reload(char *why, size_t whylen)
 		config_free(conf);
 		return -1;
 	}
+	if (parent_items_dir(conf, why, whylen) == -1) {
+		log_warnx("reload refused: %s", why);
+		config_free(conf);
+		return -1;
+	}
 	config_free(parent.conf);
 	parent.conf = conf;
 	if (parent.keyd.chan != NULL)
@@ -603,6 +612,53 @@ parent_reload(char *why, size_t whylen)
 			parent_send_config(&parent.servers[i], MSG_RELOAD);
 	(void)strlcpy(why, "configuration reloaded", whylen);
 	log_info("%s", why);
+	return 0;
+}
+
+/*
+ * The directory of the item store, below the workers' chroot, once
+ * there are collections.  The chroot is root's, so the parent makes it:
+ * mode 0700, owned by the worker user.  One that exists already must be
+ * just that; another owner or a looser mode is refused, not repaired.
+ * Without root the path is used as it is, made if missing.
+ */
+static int
+parent_items_dir(const struct tokend_config *conf, char *why, size_t whylen)
+{
+	struct privsep_user	 pu;
+	struct stat		 st;
+	char			 dir[PATH_MAX], *slash;
+	int			 made;
+
+	if (TAILQ_EMPTY(&conf->collections))
+		return 0;
+	(void)strlcpy(dir, conf->items, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	made = mkdir(dir, 0700) == 0;
+	if (!made && errno != EEXIST) {
+		(void)snprintf(why, whylen, "items directory %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		(void)snprintf(why, whylen, "items directory %s: not a "
+		    "directory", dir);
+		return -1;
+	}
+	if (!privsep_is_root())
+		return 0;
+	privsep_lookup(conf->server_user, &pu);
+	if (made && chown(dir, pu.uid, pu.gid) == -1) {
+		(void)snprintf(why, whylen, "chown %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if ((!made && st.st_uid != pu.uid) || (st.st_mode & 077) != 0) {
+		(void)snprintf(why, whylen, "items directory %s must be mode "
+		    "0700 and owned by %s", dir, conf->server_user);
+		return -1;
+	}
 	return 0;
 }
 

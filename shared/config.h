@@ -19,7 +19,7 @@
 #define CONF_FILE_DEFAULT	"/etc/tokend.conf"
 #define CONF_PORT_DEFAULT	8055
 #define CONF_SERVER_USER	"_tokend"
-#define CONF_SERVER_CHROOT	"/var/empty"
+#define CONF_SERVER_CHROOT	"/var/tokend"
 #define CONF_KEYD_USER		"_tokend_keyd"
 #define CONF_KEYD_CHROOT	"/var/db/tokend"
 #define CONF_DATABASE		"/var/db/tokend/db/credentials.db"
@@ -97,6 +97,8 @@
 #define CONF_ROLES_MAX		256
 #define CONF_PERMISSIONS_MAX	4096	/* in all roles and public together */
 #define CONF_USERS_COLLECTION	"directus_users"
+#define CONF_ADMIN_ROLE_ID	"a0000000-0000-4000-8000-000000000001"
+#define CONF_ADMIN_ROLE_NAME	"admin"	/* built in, never configured */
 #define CONF_FILE_MAX		(1024 * 1024)	/* a config file, bytes */
 #define CONF_COOKIE_NAME_MAX	64	/* cookie names, with the NUL */
 #define CONF_COOKIE_DOMAIN_MAX	256
@@ -116,6 +118,14 @@ TAILQ_HEAD(listen_list, listen_addr);
 #define PERM_READ		0x02
 #define PERM_UPDATE		0x04
 #define PERM_DELETE		0x08
+#define PERM_ALL		0x0f
+
+/* What a JSON text of a permission is (config_permission_json). */
+enum conf_json {
+	CONF_JSON_FILTER,
+	CONF_JSON_VALIDATION,
+	CONF_JSON_PRESETS
+};
 
 /*
  * A list of field names.  all: "*" (a permission covering every field,
@@ -240,6 +250,33 @@ const struct conf_role *config_role_by_name(const struct tokend_config *,
 const struct conf_permission *config_permission(
 		    const struct conf_permission_list *, const char *, int);
 int		 config_fields_has(const struct conf_fields *, const char *);
+int		 config_ident_valid(const char *);
+int		 config_uuid_valid(const char *);
+int		 config_action(const char *);
+const char	*config_action_name(int);
+const char	*config_fields_add(struct conf_fields *, const char *);
+void		 config_fields_finish(struct conf_fields *);
+void		 config_fields_free(struct conf_fields *);
+struct conf_collection *config_collection_new(const char *);
+const char	*config_collection_add(struct tokend_config *,
+		    struct conf_collection *);
+const char	*config_collection_field(struct conf_collection *,
+		    const char *);
+void		 config_collection_free(struct conf_collection *);
+struct conf_role *config_role_new(const char *);
+const char	*config_role_add(struct tokend_config *, struct conf_role *);
+const char	*config_role_set_id(const struct tokend_config *,
+		    struct conf_role *, const char *);
+void		 config_role_free(struct conf_role *);
+struct conf_permission *config_permission_new(const char *, int);
+const char	*config_permission_add(const struct tokend_config *,
+		    struct conf_permission_list *, struct conf_permission *);
+const char	*config_permission_field(const struct tokend_config *,
+		    struct conf_permission *, const char *);
+int		 config_permission_json(const struct tokend_config *,
+		    struct conf_permission *, enum conf_json, const char *,
+		    char *, size_t);
+void		 config_permission_free(struct conf_permission *);
 
 /* parse.y */
 int		 cmdline_symset(const char *);

@@ -28,7 +28,7 @@
 #include "log.h"
 
 #define PARSE_INCLUDE_DEPTH	8
-#define PARSE_TOKEN_MAX		4096	/* a word, string or macro value */
+#define PARSE_TOKEN_MAX		CONF_JSON_MAX	/* a word, string, macro value */
 #define PARSE_LINE_MAX		8192
 #define PARSE_TEXT_MAX		48	/* a token quoted in an error */
 #define PARSE_PUSHBACK_MAX	(PARSE_TOKEN_MAX + 16)
@@ -101,9 +101,32 @@ struct cookie_conf {
 	char		*domain;
 };
 
+/*
+ * The collection, role or permission block being read.  A block that
+ * is refused (a bad or duplicate name) is still read, so that its
+ * statements are checked too; it is kept in a junk list until the
+ * parse ends.  fields names the list a "fields" statement adds to.
+ */
+struct data_state {
+	struct conf_collection		*collection;
+	struct conf_role		*role;
+	int				 role_line;	/* 0: refused */
+	int				 role_id_seen;
+	struct conf_permission_list	*perms;	/* the role's, or public */
+	struct conf_permission		*perm;
+	char				*perm_collection;
+	int				 perm_actions;
+	int				 perm_bad;	/* an action was refused */
+	enum { FIELDS_NONE, FIELDS_COLLECTION, FIELDS_PERMISSION } fields;
+	struct conf_collection_list	 junk_collections;
+	struct conf_role_list		 junk_roles;
+	struct conf_permission_list	 junk_perms;
+};
+
 static struct file		*file, *topfile;
 static struct tokend_config	*conf;
 static struct cookie_conf	 cookie;
+static struct data_state	 data;
 static int			 errors;
 static struct lexinfo		 lexinfo;
 static TAILQ_HEAD(, macro)	 macros = TAILQ_HEAD_INITIALIZER(macros);
@@ -114,8 +137,11 @@ static void	 parse_verror(int, const char *, va_list)
 		    __attribute__((__format__ (printf, 2, 0)));
 static void	 parse_error(const char *, ...)
 		    __attribute__((__format__ (printf, 1, 2)));
+static void	 parse_error_line(int, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
 static void	 lex_error_line(int, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
+static char	*string_new(const char *);
 static void	 string_free(char *);
 static void	 strings_drop(void);
 static void	 include_file(const char *);
@@ -139,17 +165,39 @@ static void	 cookie_name(const char *);
 static void	 cookie_secure(const char *);
 static void	 cookie_samesite(const char *);
 static void	 cookie_domain(const char *);
+static int	 yes_no(const char *, const char *, int *);
+static void	 data_init(void);
+static void	 data_clear(void);
+static void	 collection_begin(const char *);
+static void	 collection_primary_key(const char *);
+static void	 collection_end(void);
+static void	 field_add(const char *);
+static void	 role_begin(const char *);
+static void	 role_id(const char *);
+static void	 role_end(void);
+static void	 public_begin(void);
+static void	 permission_name(const char *);
+static void	 permission_action(const char *);
+static void	 permission_begin(void);
+static void	 permission_json(enum conf_json, const char *);
+static void	 permission_end(void);
 %}
 
-%token	INCLUDE LISTEN ON PORT PREFORK USER CHROOT KEYD PROGRAM
-%token	DATABASE SECRET CONTROL SOCKET LIMITS HEADERSIZE BODYSIZE
-%token	CONNECTIONS TIMEOUT REQUEST
-%token	AUTH ACCESSTTL REFRESHTTL SESSIONTTL SESSIONGRACE LOGINSTALL
-%token	LOGINATTEMPTS PASSWORD MEMORY ITERATIONS PARALLELISM THREADS QUEUE
-%token	COOKIE REFRESH SESSION NAME SECURE SAMESITE DOMAIN
+%token	<v.keyword> INCLUDE LISTEN ON PORT PREFORK USER CHROOT KEYD PROGRAM
+%token	<v.keyword> DATABASE SECRET CONTROL SOCKET LIMITS HEADERSIZE BODYSIZE
+%token	<v.keyword> CONNECTIONS TIMEOUT REQUEST
+%token	<v.keyword> AUTH ACCESSTTL REFRESHTTL SESSIONTTL SESSIONGRACE
+%token	<v.keyword> LOGINSTALL LOGINATTEMPTS PASSWORD MEMORY ITERATIONS
+%token	<v.keyword> PARALLELISM THREADS QUEUE
+%token	<v.keyword> COOKIE REFRESH SESSION NAME SECURE SAMESITE DOMAIN
+%token	<v.keyword> ITEMS QUERYLIMIT COLLECTION PRIMARYKEY FIELDS ROLE ID
+%token	<v.keyword> ADMINACCESS APPACCESS PERMISSION FILTER VALIDATION PRESETS
+%token	<v.keyword> PUBLIC
 %token	ERROR
 %token	<v.string> STRING
 %type	<v.number> port
+%type	<v.string> ident
+%type	<v.keyword> keyword
 
 %%
 
@@ -207,6 +255,47 @@ main		: LISTEN ON STRING port		{
 		| AUTH '{' authlist authlast '}'
 		| PASSWORD '{' passwordlist passwordlast '}'
 		| COOKIE cookiekind '{' cookielist cookielast '}'
+		| ITEMS STRING			{
+			set_path("items", conf->items, $2);
+			string_free($2);
+		}
+		| COLLECTION collectionhead collectionblock {
+			collection_end();
+		}
+		| ROLE rolehead '{' rolelist rolelast '}' {
+			role_end();
+		}
+		| PUBLIC publichead '{' publiclist publiclast '}'
+		;
+
+/*
+ * A name: a string, or a keyword that is also a valid name, so that
+ * "fields id name" needs no quotes.
+ */
+ident		: STRING
+		| keyword			{ $$ = string_new($1); }
+		;
+
+keyword		: AUTH | CHROOT | COLLECTION | CONNECTIONS | CONTROL | COOKIE
+		| DATABASE | DOMAIN | FIELDS | FILTER | ID | INCLUDE | ITEMS
+		| ITERATIONS | KEYD | LIMITS | LISTEN | MEMORY | NAME | ON
+		| PARALLELISM | PASSWORD | PERMISSION | PORT | PREFORK
+		| PRESETS | PROGRAM | PUBLIC | QUEUE | REFRESH | REQUEST | ROLE
+		| SECRET | SECURE | SESSION | SOCKET | THREADS | TIMEOUT | USER
+		| VALIDATION
+		;
+
+identlist	: ident				{
+			field_add($1);
+			string_free($1);
+		}
+		| identlist ident		{
+			field_add($2);
+			string_free($2);
+		}
+		;
+
+fieldsstmt	: FIELDS identlist
 		;
 
 port		: /* empty */			{ $$ = CONF_PORT_DEFAULT; }
@@ -287,6 +376,11 @@ limitsstmt	: HEADERSIZE STRING		{
 		| CONNECTIONS STRING		{
 			set_int("connections", &conf->connections, $2,
 			    CONF_CONNECTIONS_LO, CONF_CONNECTIONS_HI);
+			string_free($2);
+		}
+		| QUERYLIMIT STRING		{
+			set_int("query-limit", &conf->query_limit, $2,
+			    CONF_QUERY_LIMIT_LO, CONF_QUERY_LIMIT_HI);
 			string_free($2);
 		}
 		;
@@ -444,6 +538,143 @@ cookiestmt	: NAME STRING			{
 		}
 		;
 
+collectionhead	: ident				{
+			collection_begin($1);
+			string_free($1);
+		}
+		;
+
+collectionblock	: /* empty */
+		| '{' collectionlist collectionlast '}'
+		;
+
+collectionlist	: /* empty */
+		| collectionlist sep
+		| collectionlist collectionstmt sep
+		| collectionlist error sep	{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+collectionlast	: /* empty */
+		| collectionstmt
+		| error
+		;
+
+collectionstmt	: PRIMARYKEY STRING		{
+			collection_primary_key($2);
+			string_free($2);
+		}
+		| fieldsstmt
+		;
+
+rolehead	: ident				{
+			role_begin($1);
+			string_free($1);
+		}
+		;
+
+rolelist	: /* empty */
+		| rolelist sep
+		| rolelist rolestmt sep
+		| rolelist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+rolelast	: /* empty */
+		| rolestmt
+		| error
+		;
+
+rolestmt	: ID STRING			{
+			role_id($2);
+			string_free($2);
+		}
+		| ADMINACCESS STRING		{
+			(void)yes_no("admin-access", $2, &data.role->admin);
+			string_free($2);
+		}
+		| APPACCESS STRING		{
+			(void)yes_no("app-access", $2, &data.role->app);
+			string_free($2);
+		}
+		| permission
+		;
+
+publichead	: /* empty */			{ public_begin(); }
+		;
+
+publiclist	: /* empty */
+		| publiclist sep
+		| publiclist permission sep
+		| publiclist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+publiclast	: /* empty */
+		| permission
+		| error
+		;
+
+/* permission "collection" action... [{ fields; filter; ... }] */
+permission	: PERMISSION permissionname actions permissionhead
+		    permissionblock		{ permission_end(); }
+		;
+
+permissionname	: ident				{
+			permission_name($1);
+			string_free($1);
+		}
+		;
+
+actions		: /* empty */
+		| actions STRING		{
+			permission_action($2);
+			string_free($2);
+		}
+		;
+
+permissionhead	: /* empty */			{ permission_begin(); }
+		;
+
+permissionblock	: /* empty */
+		| '{' permissionlist permissionlast '}'
+		;
+
+permissionlist	: /* empty */
+		| permissionlist sep
+		| permissionlist permissionstmt sep
+		| permissionlist error sep	{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+permissionlast	: /* empty */
+		| permissionstmt
+		| error
+		;
+
+permissionstmt	: fieldsstmt
+		| FILTER STRING			{
+			permission_json(CONF_JSON_FILTER, $2);
+			string_free($2);
+		}
+		| VALIDATION STRING		{
+			permission_json(CONF_JSON_VALIDATION, $2);
+			string_free($2);
+		}
+		| PRESETS STRING		{
+			permission_json(CONF_JSON_PRESETS, $2);
+			string_free($2);
+		}
+		;
+
 %%
 
 struct keyword {
@@ -454,16 +685,23 @@ struct keyword {
 /* Sorted for bsearch. */
 static const struct keyword keywords[] = {
 	{ "access-ttl",		ACCESSTTL },
+	{ "admin-access",	ADMINACCESS },
+	{ "app-access",		APPACCESS },
 	{ "auth",		AUTH },
 	{ "body-size",		BODYSIZE },
 	{ "chroot",		CHROOT },
+	{ "collection",		COLLECTION },
 	{ "connections",	CONNECTIONS },
 	{ "control",		CONTROL },
 	{ "cookie",		COOKIE },
 	{ "database",		DATABASE },
 	{ "domain",		DOMAIN },
+	{ "fields",		FIELDS },
+	{ "filter",		FILTER },
 	{ "header-size",	HEADERSIZE },
+	{ "id",			ID },
 	{ "include",		INCLUDE },
+	{ "items",		ITEMS },
 	{ "iterations",		ITERATIONS },
 	{ "keyd",		KEYD },
 	{ "limits",		LIMITS },
@@ -475,13 +713,19 @@ static const struct keyword keywords[] = {
 	{ "on",			ON },
 	{ "parallelism",	PARALLELISM },
 	{ "password",		PASSWORD },
+	{ "permission",		PERMISSION },
 	{ "port",		PORT },
 	{ "prefork",		PREFORK },
+	{ "presets",		PRESETS },
+	{ "primary-key",	PRIMARYKEY },
 	{ "program",		PROGRAM },
+	{ "public",		PUBLIC },
+	{ "query-limit",	QUERYLIMIT },
 	{ "queue",		QUEUE },
 	{ "refresh",		REFRESH },
 	{ "refresh-ttl",	REFRESHTTL },
 	{ "request",		REQUEST },
+	{ "role",		ROLE },
 	{ "same-site",		SAMESITE },
 	{ "secret",		SECRET },
 	{ "secure",		SECURE },
@@ -492,6 +736,7 @@ static const struct keyword keywords[] = {
 	{ "threads",		THREADS },
 	{ "timeout",		TIMEOUT },
 	{ "user",		USER },
+	{ "validation",		VALIDATION },
 };
 
 struct unit {
@@ -604,6 +849,17 @@ parse_error(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	parse_verror(yylval.lineno, fmt, ap);
+	va_end(ap);
+}
+
+/* An error about a statement that started at an earlier line. */
+static void
+parse_error_line(int lineno, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	parse_verror(lineno, fmt, ap);
 	va_end(ap);
 }
 
@@ -1517,6 +1773,222 @@ cookie_domain(const char *s)
 }
 
 static int
+yes_no(const char *what, const char *s, int *dst)
+{
+	if (strcmp(s, "yes") == 0)
+		*dst = 1;
+	else if (strcmp(s, "no") == 0)
+		*dst = 0;
+	else {
+		parse_error("%s: \"%s\" is neither yes nor no", what, s);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+data_init(void)
+{
+	memset(&data, 0, sizeof(data));
+	TAILQ_INIT(&data.junk_collections);
+	TAILQ_INIT(&data.junk_roles);
+	TAILQ_INIT(&data.junk_perms);
+}
+
+/* Frees the refused blocks once the parse is over. */
+static void
+data_clear(void)
+{
+	struct conf_collection	*c;
+	struct conf_role	*r;
+	struct conf_permission	*p;
+
+	while ((c = TAILQ_FIRST(&data.junk_collections)) != NULL) {
+		TAILQ_REMOVE(&data.junk_collections, c, entry);
+		config_collection_free(c);
+	}
+	while ((r = TAILQ_FIRST(&data.junk_roles)) != NULL) {
+		TAILQ_REMOVE(&data.junk_roles, r, entry);
+		config_role_free(r);
+	}
+	while ((p = TAILQ_FIRST(&data.junk_perms)) != NULL) {
+		TAILQ_REMOVE(&data.junk_perms, p, entry);
+		config_permission_free(p);
+	}
+	free(data.perm_collection);
+	data_init();
+}
+
+static void
+collection_begin(const char *name)
+{
+	const char	*errstr;
+
+	if ((data.collection = config_collection_new(name)) == NULL)
+		fatal("%s", __func__);
+	if ((errstr = config_collection_add(conf, data.collection)) != NULL) {
+		parse_error("collection \"%s\": %s", name, errstr);
+		TAILQ_INSERT_TAIL(&data.junk_collections, data.collection,
+		    entry);
+	}
+	data.fields = FIELDS_COLLECTION;
+}
+
+static void
+collection_primary_key(const char *s)
+{
+	if (strcmp(s, "integer") == 0)
+		data.collection->pk_uuid = 0;
+	else if (strcmp(s, "uuid") == 0)
+		data.collection->pk_uuid = 1;
+	else
+		parse_error("collection \"%s\": primary-key \"%s\" is neither "
+		    "integer nor uuid", data.collection->name, s);
+}
+
+static void
+collection_end(void)
+{
+	config_fields_finish(&data.collection->fields);
+	data.collection = NULL;
+	data.fields = FIELDS_NONE;
+}
+
+/* A name of a "fields" statement, in a collection or a permission. */
+static void
+field_add(const char *name)
+{
+	const char	*errstr, *what, *owner;
+
+	switch (data.fields) {
+	case FIELDS_COLLECTION:
+		errstr = config_collection_field(data.collection, name);
+		what = "collection";
+		owner = data.collection->name;
+		break;
+	case FIELDS_PERMISSION:
+		errstr = config_permission_field(conf, data.perm, name);
+		what = "permission";
+		owner = data.perm_collection;
+		break;
+	default:
+		fatalx("%s: no fields here", __func__);
+	}
+	if (errstr != NULL)
+		parse_error("%s \"%s\": field \"%s\": %s", what, owner, name,
+		    errstr);
+}
+
+static void
+role_begin(const char *name)
+{
+	const char	*errstr;
+
+	if ((data.role = config_role_new(name)) == NULL)
+		fatal("%s", __func__);
+	data.role_line = yylval.lineno;
+	data.role_id_seen = 0;
+	if ((errstr = config_role_add(conf, data.role)) != NULL) {
+		parse_error("role \"%s\": %s", name, errstr);
+		TAILQ_INSERT_TAIL(&data.junk_roles, data.role, entry);
+		data.role_line = 0;
+	}
+	data.perms = &data.role->perms;
+}
+
+static void
+role_id(const char *id)
+{
+	const char	*errstr;
+
+	data.role_id_seen = 1;
+	if ((errstr = config_role_set_id(conf, data.role, id)) != NULL)
+		parse_error("role \"%s\": %s", data.role->name, errstr);
+}
+
+/* A refused role or id has had its error already. */
+static void
+role_end(void)
+{
+	if (!data.role_id_seen && data.role_line != 0)
+		parse_error_line(data.role_line, "role \"%s\": missing id",
+		    data.role->name);
+	data.role = NULL;
+	data.perms = NULL;
+}
+
+static void
+public_begin(void)
+{
+	data.role = NULL;
+	data.perms = &conf->public_perms;
+}
+
+static void
+permission_name(const char *name)
+{
+	free(data.perm_collection);
+	data.perm_collection = xstrdup(name);
+	data.perm_actions = 0;
+	data.perm_bad = 0;
+}
+
+static void
+permission_action(const char *s)
+{
+	int	 bit;
+
+	if ((bit = config_action(s)) == 0) {
+		parse_error("permission \"%s\": unknown action \"%s\" (create, "
+		    "read, update or delete)", data.perm_collection, s);
+		data.perm_bad = 1;
+	} else if ((data.perm_actions & bit) != 0) {
+		parse_error("permission \"%s\": action \"%s\" given twice",
+		    data.perm_collection, s);
+		data.perm_bad = 1;
+	} else
+		data.perm_actions |= bit;
+}
+
+/* After the actions: the permission exists for its block to fill. */
+static void
+permission_begin(void)
+{
+	const char	*errstr = NULL;
+
+	data.perm = config_permission_new(data.perm_collection,
+	    data.perm_actions);
+	if (data.perm == NULL)
+		fatal("%s", __func__);
+	if (data.perm_bad || (errstr = config_permission_add(conf,
+	    data.perms, data.perm)) != NULL) {
+		if (errstr != NULL)
+			parse_error("permission \"%s\": %s",
+			    data.perm_collection, errstr);
+		TAILQ_INSERT_TAIL(&data.junk_perms, data.perm, entry);
+	}
+	data.fields = FIELDS_PERMISSION;
+}
+
+static void
+permission_json(enum conf_json which, const char *text)
+{
+	char	 why[512];
+
+	if (config_permission_json(conf, data.perm, which, text, why,
+	    sizeof(why)) == -1)
+		parse_error("permission \"%s\": %s", data.perm_collection, why);
+}
+
+static void
+permission_end(void)
+{
+	config_fields_finish(&data.perm->fields);
+	data.perm = NULL;
+	data.fields = FIELDS_NONE;
+}
+
+static int
 addrinfo_seen(const struct addrinfo *res, const struct addrinfo *ai)
 {
 	for (; res != ai; res = res->ai_next)
@@ -1586,6 +2058,7 @@ parse_config(const char *filename)
 
 	errors = 0;
 	lex_reset();
+	data_init();
 	if ((conf = config_new()) == NULL)
 		fatal("%s", __func__);
 	if ((file = pushfile(filename, NULL)) != NULL) {
@@ -1597,6 +2070,7 @@ parse_config(const char *filename)
 		topfile = NULL;
 	}
 	macros_clear_file();
+	data_clear();
 	strings_free_except(NULL);
 	free(pending);
 	pending = NULL;

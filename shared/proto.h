@@ -20,7 +20,7 @@
 #define PROTO_FD_PARENT		3	/* channel to the parent in children */
 #define PROTO_FD_LISTEN		4	/* first inherited listen socket */
 
-#define PROTO_CHILD_MAX		(64 * 1024)	/* parent <-> child payloads */
+#define PROTO_CHILD_MAX		(1024 * 1024)	/* parent <-> child: the config */
 #define PROTO_KEYD_MAX		(16 * 1024)	/* server <-> keyd payloads */
 #define PROTO_CTL_MAX		(60 * 1024)	/* tokenctl <-> parent payloads */
 

@@ -46,3 +46,31 @@ out=$("$TOKEND" -x 2>&1); rc=$?
 "$TOKEND" -d -f "$T/bad.conf" > "$T/log" 2>&1; rc=$?
 [ $rc -eq 1 ] && grep -q "bad.conf:1:" "$T/log" && ok config_start_refused ||
     fail config_start_refused "$rc"
+
+# Collections, roles and permissions: -n on a good file and a bad one.
+td_conf 'collection "articles" { fields "title" "body" "status" "author" }' \
+    'role "editor" {' '	id "5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60"' \
+    '	app-access yes' '	permission "articles" create read update' \
+    "	permission \"articles\" delete { filter '{\"author\":{\"_eq\":\"\$CURRENT_USER\"}}' }" \
+    '}' 'public {' \
+    "	permission \"articles\" read { filter '{\"status\":{\"_eq\":\"published\"}}' }" '}'
+out=$("$TOKEND" -n -f "$T/tokend.conf" 2>&1); rc=$?
+[ $rc -eq 0 ] && [ "$out" = "configuration OK" ] && ok config_n_data_ok ||
+    fail config_n_data_ok "$rc $out"
+cat > "$T/data.conf" <<'CONF'
+collection "articles" { fields "title" id }
+role "editor" {
+	permission "articles" read write
+	permission "nope" read { filter '{"a":{"_eq":1}}' }
+}
+public { permission "articles" read { filter '[1]' } }
+CONF
+chmod 600 "$T/data.conf"
+out=$("$TOKEND" -n -f "$T/data.conf" 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q 'data.conf:1: collection "articles": field "id"' &&
+    echo "$out" | grep -q 'data.conf:2: role "editor": missing id' &&
+    echo "$out" | grep -q 'data.conf:3: .*unknown action "write"' &&
+    echo "$out" | grep -q 'data.conf:4: permission "nope": no such collection' &&
+    echo "$out" | grep -q 'data.conf:6: .*filter: not a JSON object' &&
+    [ "$(echo "$out" | grep -c 'data.conf:')" -eq 5 ] &&
+    ok config_n_data_errors || fail config_n_data_errors "$rc $out"

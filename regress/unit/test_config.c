@@ -3,7 +3,8 @@
  * its defaults, macros and includes, every kind of error (each test
  * file is parsed with stderr captured, so the messages can be checked),
  * the bounds of the auth, password and cookie settings, the permission
- * checks, config_path_within, the JSON form and config_restart_needed.
+ * checks, config_path_within, the JSON form and config_restart_needed;
+ * then the same for collections, roles and permissions (test_data*).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -549,8 +550,11 @@ test_errors(void)
 	memcpy(big, "# ", 2);
 	(void)strlcpy(big + len, "\nprefork 1\n", 16);
 	CHECK("line too long", fails_with(big, 1, "line longer than"));
+	/* Longer than a token, in lines joined inside the quotes. */
 	memcpy(big, "user \"", 6);
-	(void)strlcpy(big + 5000, "\"\n", 3);
+	memcpy(big + 3000, "\\\n", 2);
+	memcpy(big + 6000, "\\\n", 2);
+	(void)strlcpy(big + 8999, "\"\n", 3);
 	CHECK("string too long", fails_with(big, 1, "string longer than"));
 	free(big);
 
@@ -1114,6 +1118,675 @@ test_restart(void)
 	config_free(b);
 }
 
+static const char data_conf[] =
+    "chroot \"/srv/tokend\"\n"
+    "items \"/srv/tokend/data/items.db\"\n"
+    "limits { query-limit 500 }\n"
+    "collection \"articles\" {\n"
+    "\tprimary-key integer\n"
+    "\tfields \"title\" \"body\" \"status\" \"author\"\n"
+    "}\n"
+    "collection notes { primary-key uuid }\n"
+    "collection tags\n"
+    "role \"editor\" {\n"
+    "\tid \"5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60\"\n"
+    "\tadmin-access no\n"
+    "\tapp-access yes\n"
+    "\tpermission \"articles\" create read update {\n"
+    "\t\tfields \"*\"\n"
+    "\t\tfilter '{ \"author\" : {\"_eq\": \"$CURRENT_USER\"} }'\n"
+    "\t\tvalidation '{\"title\":{\"_nnull\":true}}'\n"
+    "\t\tpresets '{\"status\":\"draft\",\"body\":null}'\n"
+    "\t}\n"
+    "\tpermission \"articles\" delete { filter "
+    "'{\"author\":{\"_eq\":\"$CURRENT_USER\"}}' }\n"
+    "\tpermission \"directus_users\" read { fields id email first_name }\n"
+    "\tpermission notes read\n"
+    "}\n"
+    "role boss { id \"5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f61\"; "
+    "admin-access yes }\n"
+    "public {\n"
+    "\tpermission \"articles\" read {\n"
+    "\t\tfields title body\n"
+    "\t\tfields status\n"
+    "\t\tfilter '{\"status\":{\"_eq\":\"published\"}}'\n"
+    "\t}\n"
+    "}\n";
+
+static int
+collection_count(const struct tokend_config *conf)
+{
+	const struct conf_collection	*c;
+	int				 n = 0;
+
+	TAILQ_FOREACH(c, &conf->collections, entry)
+		n++;
+	return n;
+}
+
+static int
+fields_are(const struct conf_fields *f, const char *names)
+{
+	char	 buf[1024] = "";
+	size_t	 i;
+
+	if (f->all)
+		return strcmp(names, "*") == 0;
+	for (i = 0; i < f->n; i++) {
+		if (i > 0)
+			(void)strlcat(buf, " ", sizeof(buf));
+		(void)strlcat(buf, f->names[i], sizeof(buf));
+	}
+	return strcmp(buf, names) == 0;
+}
+
+static int
+text_is(const char *text, const char *want)
+{
+	if (text == NULL || want == NULL)
+		return text == want;
+	return strcmp(text, want) == 0;
+}
+
+static void
+test_data(void)
+{
+	struct tokend_config		*conf;
+	const struct conf_collection	*c;
+	const struct conf_role		*r;
+	const struct conf_permission	*p;
+
+	conf = parse_text(data_conf);
+	CHECK("data: the example parses", conf != NULL);
+	CHECK("data: filters on id and in the users collection",
+	    parses("collection a { fields b }\npublic {\npermission a read "
+	    "{ filter '{\"_or\":[{\"id\":{\"_in\":[1,2]}},{\"b\":"
+	    "{\"_null\":true}}]}' }\npermission directus_users read { filter "
+	    "'{\"email\":{\"_ends_with\":\"@example.com\"}}' }\n}\n"));
+	if (conf == NULL)
+		return;
+	CHECK("data: items and query-limit",
+	    strcmp(conf->items, "/srv/tokend/data/items.db") == 0 &&
+	    conf->query_limit == 500);
+	c = config_collection(conf, "articles");
+	CHECK("data: collection with declared fields",
+	    collection_count(conf) == 3 && c != NULL && c->pk_uuid == 0 &&
+	    fields_are(&c->fields, "title body status author") &&
+	    config_fields_has(&c->fields, "status") &&
+	    !config_fields_has(&c->fields, "id"));
+	c = config_collection(conf, "notes");
+	CHECK("data: collection with a uuid key, schemaless",
+	    c != NULL && c->pk_uuid == 1 && c->fields.all &&
+	    config_fields_has(&c->fields, "anything"));
+	c = config_collection(conf, "tags");
+	CHECK("data: collection without a block",
+	    c != NULL && c->pk_uuid == 0 && c->fields.all);
+	CHECK("data: unknown collection", config_collection(conf, "nope") ==
+	    NULL && config_collection(conf, "directus_users") == NULL);
+
+	r = config_role_by_name(conf, "editor");
+	CHECK("data: role by name and by id", r != NULL &&
+	    config_role_by_id(conf, "5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60") ==
+	    r && r->admin == 0 && r->app == 1);
+	CHECK("data: the built-in admin role is not a configured one",
+	    config_role_by_id(conf, CONF_ADMIN_ROLE_ID) == NULL &&
+	    config_role_by_name(conf, "admin") == NULL);
+	if (r == NULL)
+		goto done;
+	p = config_permission(&r->perms, "articles", PERM_UPDATE);
+	CHECK("data: permission with every statement, JSON canonical",
+	    p != NULL && p->actions == (PERM_CREATE | PERM_READ |
+	    PERM_UPDATE) && p->fields.all &&
+	    text_is(p->filter, "{\"author\":{\"_eq\":\"$CURRENT_USER\"}}") &&
+	    text_is(p->validation, "{\"title\":{\"_nnull\":true}}") &&
+	    text_is(p->presets, "{\"status\":\"draft\",\"body\":null}"));
+	p = config_permission(&r->perms, "articles", PERM_DELETE);
+	CHECK("data: one-line permission block", p != NULL &&
+	    p->actions == PERM_DELETE && p->fields.all &&
+	    p->validation == NULL && p->presets == NULL &&
+	    text_is(p->filter, "{\"author\":{\"_eq\":\"$CURRENT_USER\"}}"));
+	p = config_permission(&r->perms, "directus_users", PERM_READ);
+	CHECK("data: users permission, keywords as bare names",
+	    p != NULL && fields_are(&p->fields, "id email first_name") &&
+	    config_permission(&r->perms, "directus_users", PERM_UPDATE) ==
+	    NULL);
+	p = config_permission(&r->perms, "notes", PERM_READ);
+	CHECK("data: permission without a block: every field, no filter",
+	    p != NULL && p->fields.all && p->filter == NULL);
+	r = config_role_by_name(conf, "boss");
+	CHECK("data: admin-access, app-access default no",
+	    r != NULL && r->admin == 1 && r->app == 0 &&
+	    TAILQ_EMPTY(&r->perms));
+	p = config_permission(&conf->public_perms, "articles", PERM_READ);
+	CHECK("data: public permission, fields over two statements",
+	    p != NULL && fields_are(&p->fields, "title body status") &&
+	    text_is(p->filter, "{\"status\":{\"_eq\":\"published\"}}") &&
+	    config_permission(&conf->public_perms, "articles",
+	    PERM_CREATE) == NULL);
+ done:
+	config_free(conf);
+
+	conf = parse_text("\n");
+	CHECK("data: defaults", conf != NULL &&
+	    strcmp(conf->items, CONF_ITEMS) == 0 &&
+	    conf->query_limit == CONF_QUERY_LIMIT &&
+	    TAILQ_EMPTY(&conf->collections) && TAILQ_EMPTY(&conf->roles) &&
+	    TAILQ_EMPTY(&conf->public_perms));
+	config_free(conf);
+}
+
+#define ROLE_ID	"id 5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60\n"
+#define ROLE_ID2 "id 5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f61\n"
+
+static const struct data_case {
+	const char	*name;
+	const char	*text;
+	int		 line;
+	const char	*error;
+} data_cases[] = {
+	{ "query-limit too low", "limits {\nquery-limit 0\n}\n", 2,
+	    "query-limit 0 is out of range (1 to 100000)" },
+	{ "query-limit too high", "limits { query-limit 100001 }\n", 1,
+	    "out of range" },
+	{ "items relative", "items data/items.db\n", 1, "not absolute" },
+	{ "collection reserved", "\ncollection directus_x\n", 2,
+	    "starting with directus_ are reserved" },
+	{ "collection bad name", "collection \"Art\"\n", 1,
+	    "invalid collection name" },
+	{ "collection name with a digit first", "collection \"1a\"\n", 1,
+	    "invalid collection name" },
+	{ "collection name too long", "collection "
+	    "a234567890123456789012345678901234567890123456789012345678901234"
+	    "\n", 1, "invalid collection name" },
+	{ "collection twice", "collection a\ncollection a { fields b }\n", 2,
+	    "collection declared twice" },
+	{ "collection declares id", "collection a {\nfields b id\n}\n", 2,
+	    "field \"id\": \"id\" is the primary key" },
+	{ "collection fields *", "collection a { fields \"*\" }\n", 1,
+	    "\"*\" is not a field name" },
+	{ "collection field twice", "collection a {\nfields b\nfields b\n}\n",
+	    3, "field \"b\": field named twice" },
+	{ "collection bad field", "collection a { fields \"B\" }\n", 1,
+	    "invalid field name" },
+	{ "collection bad primary key", "collection a {\nprimary-key text\n}\n",
+	    2, "primary-key \"text\" is neither integer nor uuid" },
+	{ "unknown keyword in a collection", "collection a {\nbogus 1\n}\n",
+	    2, "unknown keyword \"bogus\"" },
+	{ "role admin", "role admin {\nid "
+	    "5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60\n}\n", 1,
+	    "\"admin\" is the built-in administrator role" },
+	{ "role bad name", "role \"Editor\" { " ROLE_ID " }\n", 1,
+	    "invalid role name" },
+	{ "role twice", "role a {\n" ROLE_ID "}\nrole a {\n" ROLE_ID2 "}\n", 4,
+	    "role declared twice" },
+	{ "role without id", "\nrole a {\napp-access yes\n}\n", 2,
+	    "role \"a\": missing id" },
+	{ "role id uppercase", "role a {\n"
+	    "id 5A3C0F8E-2B1D-4C6E-9F7A-1B2C3D4E5F60\n}\n", 2,
+	    "id is not a lowercase uuid" },
+	{ "role id not a uuid", "role a { id 5a3c0f8e }\n", 1,
+	    "id is not a lowercase uuid" },
+	{ "role id of the admin role", "role a {\n"
+	    "id a0000000-0000-4000-8000-000000000001\n}\n", 2,
+	    "built-in administrator role's" },
+	{ "role id used twice", "role a {\n" ROLE_ID "}\nrole b {\n" ROLE_ID
+	    "}\n", 5, "id already used by another role" },
+	{ "role id given twice", "role a {\n" ROLE_ID ROLE_ID2 "}\n", 3,
+	    "id given twice" },
+	{ "role app-access not yes or no", "role a {\n" ROLE_ID
+	    "app-access maybe\n}\n", 3, "app-access: \"maybe\" is neither yes "
+	    "nor no" },
+	{ "role admin-access not yes or no", "role a {\n" ROLE_ID
+	    "admin-access 1\n}\n", 3, "neither yes nor no" },
+	{ "permission on an unknown collection", "role a {\n" ROLE_ID
+	    "permission nope read\n}\n", 3, "permission \"nope\": no such "
+	    "collection declared before it" },
+	{ "permission before its collection", "public {\n"
+	    "permission a read\n}\ncollection a\n", 2,
+	    "no such collection declared before it" },
+	{ "permission on a reserved collection", "collection a\npublic {\n"
+	    "permission directus_roles read\n}\n", 3,
+	    "no such collection declared before it" },
+	{ "permission unknown action", "collection a\npublic {\n"
+	    "permission a read write\n}\n", 3,
+	    "unknown action \"write\"" },
+	{ "permission action twice", "collection a\npublic {\n"
+	    "permission a read read\n}\n", 3, "action \"read\" given twice" },
+	{ "permission without action", "collection a\npublic {\n"
+	    "permission a { fields b }\n}\n", 3, "no action" },
+	{ "permission twice for an action", "collection a\nrole r {\n" ROLE_ID
+	    "permission a read update\npermission a create update\n}\n", 5,
+	    "a permission for this collection and action is already given" },
+	{ "public permission twice", "collection a\npublic {\n"
+	    "permission a delete\npermission a delete\n}\n", 4,
+	    "already given" },
+	{ "permission on an undeclared field", "collection a { fields b }\n"
+	    "public {\npermission a read {\nfields b c\n}\n}\n", 4,
+	    "field \"c\": the collection has no such field" },
+	{ "permission on the users collection, bad name",
+	    "public { permission directus_users read { fields \"A\" } }\n",
+	    1, "invalid field name" },
+	{ "permission fields * and more", "collection a\npublic {\n"
+	    "permission a read { fields \"*\" b }\n}\n", 3,
+	    "\"*\" must be the only field" },
+	{ "permission field twice", "collection a\npublic {\n"
+	    "permission a read { fields b b }\n}\n", 3,
+	    "field named twice" },
+	{ "filter not JSON", "collection a\npublic {\n"
+	    "permission a read { filter '{\"b\":' }\n}\n", 3,
+	    "filter: invalid JSON" },
+	{ "filter not an object", "collection a\npublic {\n"
+	    "permission a read { filter '[1]' }\n}\n", 3,
+	    "filter: not a JSON object" },
+	{ "filter with a duplicate key", "collection a\npublic {\n"
+	    "permission a read { filter '{\"b\":1,\"b\":2}' }\n}\n", 3,
+	    "filter: invalid JSON" },
+	{ "filter with an unknown operator", "collection a\npublic {\n"
+	    "permission a read { filter '{\"b\":{\"_like\":1}}' }\n}\n", 3,
+	    "filter: \"filter.b\" uses an unknown operator" },
+	{ "filter on an undeclared field", "collection a { fields b }\n"
+	    "public {\npermission a read { filter '{\"c\":{\"_eq\":1}}' }\n"
+	    "}\n", 3, "filter: \"c\" is not a field of the collection" },
+	{ "validation on an undeclared field", "collection a { fields b }\n"
+	    "public {\npermission a create {\nvalidation "
+	    "'{\"_and\":[{\"b\":{\"_null\":false}},{\"d\":{\"_nnull\":true}}]}'"
+	    "\n}\n}\n", 4, "validation: \"d\" is not a field" },
+	{ "filter nested too deep", "collection a\npublic {\n"
+	    "permission a read { filter '{\"_and\":[{\"_and\":[{\"_and\":["
+	    "{\"_and\":[{\"_and\":[{\"_and\":[{\"_and\":[{\"_and\":["
+	    "{\"_and\":[{\"b\":{\"_eq\":1}}]}]}]}]}]}]}]}]}]}' }\n}\n", 3,
+	    "nested deeper than" },
+	{ "filter twice", "collection a\npublic {\n"
+	    "permission a read {\nfilter '{}'\nfilter '{}'\n}\n}\n", 5,
+	    "filter given twice" },
+	{ "filter on create", "collection a\npublic {\n"
+	    "permission a create { filter '{}' }\n}\n", 3,
+	    "filter does not apply to create" },
+	{ "validation on read", "collection a\npublic {\n"
+	    "permission a read delete { validation '{}' }\n}\n", 3,
+	    "validation applies to create and update only" },
+	{ "presets on delete", "collection a\npublic {\n"
+	    "permission a delete { presets '{}' }\n}\n", 3,
+	    "presets applies to create and update only" },
+	{ "presets not an object", "collection a\npublic {\n"
+	    "permission a create { presets '[1]' }\n}\n", 3,
+	    "presets: not a JSON object" },
+	{ "presets not JSON", "collection a\npublic {\n"
+	    "permission a create { presets '\"x\"' }\n}\n", 3,
+	    "presets: invalid JSON" },
+	{ "presets with an object value", "collection a\npublic {\n"
+	    "permission a create { presets '{\"b\":{\"c\":1}}' }\n}\n", 3,
+	    "the value of \"b\" is not a string, number, boolean or null" },
+	{ "presets with an array value", "collection a\npublic {\n"
+	    "permission a update { presets '{\"b\":[]}' }\n}\n", 3,
+	    "the value of \"b\"" },
+	{ "presets on an undeclared field", "collection a { fields b }\n"
+	    "public {\npermission a create { presets '{\"c\":1}' }\n}\n", 3,
+	    "\"c\" is not a field of the collection" },
+	{ "presets on id", "collection a\npublic {\n"
+	    "permission a create { presets '{\"id\":1}' }\n}\n", 3,
+	    "\"id\" is not a field" },
+	{ "unknown keyword in a permission", "collection a\npublic {\n"
+	    "permission a read {\nbogus 1\n}\n}\n", 4,
+	    "unknown keyword \"bogus\"" },
+	{ "id outside a role", "public {\nid " ROLE_ID "}\n", 2,
+	    "\"id\" is not allowed here" },
+};
+
+static void
+test_data_errors(void)
+{
+	const struct data_case	*dc;
+	char			 name[128];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(data_cases) / sizeof(data_cases[0]); i++) {
+		dc = &data_cases[i];
+		(void)snprintf(name, sizeof(name), "data error: %s", dc->name);
+		CHECK(name, fails_with(dc->text, dc->line, dc->error));
+	}
+}
+
+static void
+test_data_all_errors(void)
+{
+	struct tokend_config	*conf;
+
+	conf = parse_text("collection a { fields b c }\n"
+	    "collection directus_a\n"
+	    "role r {\n"
+	    "\tpermission a read {\n"
+	    "\t\tfields d\n"
+	    "\t\tfilter '[]'\n"
+	    "\t}\n"
+	    "\tpermission a read\n"
+	    "}\n"
+	    "public { permission b read }\n"
+	    "role admin { permission a create { presets '{\"x\":1}' } }\n");
+	CHECK("data: all errors are reported, each with its line",
+	    conf == NULL && nerrors == 8 &&
+	    logged(lastpath, 2, "directus_a") &&
+	    logged(lastpath, 3, "missing id") &&
+	    logged(lastpath, 5, "field \"d\"") &&
+	    logged(lastpath, 6, "not a JSON object") &&
+	    logged(lastpath, 8, "already given") &&
+	    logged(lastpath, 10, "permission \"b\"") &&
+	    logged(lastpath, 11, "built-in administrator role") &&
+	    logged(lastpath, 11, "\"x\" is not a field"));
+	config_free(conf);
+}
+
+/* A config with n collections or roles, each on its own line. */
+static char *
+data_many(const char *kind, int n)
+{
+	char	*text, *p;
+	size_t	 len;
+	int	 i;
+
+	len = (size_t)n * 96 + 1;
+	if ((text = calloc(1, len)) == NULL)
+		fatal("calloc");
+	for (p = text, i = 0; i < n; i++)
+		p += snprintf(p, len - (p - text), strcmp(kind, "role") == 0 ?
+		    "role r%d { id 00000000-0000-4000-8000-%012d }\n" :
+		    "collection c%d\n", i, i);
+	return text;
+}
+
+static void
+test_data_bounds(void)
+{
+	char	*text, fields[CONF_FIELDS_MAX * 8 + 64];
+	size_t	 i;
+	int	 n;
+
+	text = data_many("collection", CONF_COLLECTIONS_MAX);
+	CHECK("data: the most collections", parses(text));
+	free(text);
+	text = data_many("collection", CONF_COLLECTIONS_MAX + 1);
+	CHECK("data: too many collections", fails_with(text,
+	    CONF_COLLECTIONS_MAX + 1, "too many collections"));
+	free(text);
+	text = data_many("role", CONF_ROLES_MAX);
+	CHECK("data: the most roles", parses(text));
+	free(text);
+	text = data_many("role", CONF_ROLES_MAX + 1);
+	CHECK("data: too many roles", fails_with(text, CONF_ROLES_MAX + 1,
+	    "too many roles"));
+	free(text);
+
+	n = snprintf(fields, sizeof(fields), "collection a { fields");
+	for (i = 0; i < CONF_FIELDS_MAX; i++)
+		n += snprintf(fields + n, sizeof(fields) - n, " f%zu", i);
+	(void)snprintf(fields + n, sizeof(fields) - n, " }\n");
+	CHECK("data: the most fields", parses(fields));
+	(void)snprintf(fields + n, sizeof(fields) - n, " g }\n");
+	CHECK("data: too many fields", fails_with(fields, 1,
+	    "too many fields"));
+}
+
+static void
+test_data_items(void)
+{
+	CHECK("items: anywhere without collections",
+	    parses("items /elsewhere/items.db\n"));
+	CHECK("items: outside the chroot with collections",
+	    parse_text("chroot /srv/t\nitems /srv/u/d/items.db\n"
+	    "collection a\n") == NULL && nerrors == 1 &&
+	    strstr(errbuf, "items /srv/u/d/items.db is not in a directory "
+	    "below the chroot /srv/t") != NULL);
+	CHECK("items: directly in the chroot refused",
+	    parse_text("chroot /srv/t\nitems /srv/t/items.db\n"
+	    "collection a\n") == NULL && nerrors == 1 &&
+	    strstr(errbuf, "not in a directory below") != NULL);
+	CHECK("items: with .. refused",
+	    parse_text("chroot /srv/t\nitems /srv/t/d/../../x/items.db\n"
+	    "collection a\n") == NULL && nerrors == 1);
+	CHECK("items: in a directory below the chroot",
+	    parses("chroot /srv/t\nitems /srv/t/data/items.db\n"
+	    "collection a\n"));
+	CHECK("items: the defaults go together",
+	    parses("chroot /var/tokend\ncollection a\n"));
+}
+
+/*
+ * A configuration whose JSON form does not fit in one frame, in two
+ * included files of 75 roles of 4 permissions each (a file is at most
+ * CONF_FILE_MAX).
+ */
+static void
+test_data_size(void)
+{
+	char	*filter, *text, path[PATH_MAX], name[32];
+	size_t	 len, off;
+	int	 f, i;
+
+	len = 2000;
+	if ((filter = malloc(len + 1)) == NULL)
+		fatal("malloc");
+	memset(filter, ' ', len);
+	memcpy(filter, "{\"b\":{\"_eq\":\"", 13);
+	memset(filter + 13, 'x', len - 23);
+	memcpy(filter + len - 10, "\"}}", 3);
+	filter[len] = '\0';
+	len = 300 * (len + 128);
+	if ((text = malloc(len)) == NULL)
+		fatal("malloc");
+	for (f = 0; f < 2; f++) {
+		off = 0;
+		for (i = 0; i < 75; i++)
+			off += snprintf(text + off, len - off, "role r%d_%d {\n"
+			    "id 00000000-0000-4000-8000-%012d\n"
+			    "permission a read { filter '%s' }\n"
+			    "permission b read { filter '%s' }\n"
+			    "permission c read { filter '%s' }\n"
+			    "permission d read { filter '%s' }\n}\n", f, i,
+			    f * 1000 + i, filter, filter, filter, filter);
+		(void)snprintf(name, sizeof(name), "big%d.conf", f);
+		(void)tmp_file(name, text, 0600);
+	}
+	CHECK("data: a big config parses when it fits",
+	    parses("collection a\ncollection b\ncollection c\n"
+	    "collection d\ninclude big0.conf\n"));
+	(void)snprintf(text, len, "collection a\ncollection b\n"
+	    "collection c\ncollection d\ninclude big0.conf\n"
+	    "include big1.conf\n");
+	path_in_tmp(path, sizeof(path), "big.conf");
+	write_file(path, text, 0600);
+	CHECK("data: a config too large for one frame is refused",
+	    parse_path(path) == NULL && nerrors == 1 &&
+	    strstr(errbuf, "configuration too large") != NULL);
+	free(text);
+	free(filter);
+}
+
+static json_t *
+json_walk(json_t *v, const char *path)
+{
+	char	 buf[128], *tok, *last;
+
+	(void)strlcpy(buf, path, sizeof(buf));
+	for (tok = strtok_r(buf, "/", &last); tok != NULL && v != NULL;
+	    tok = strtok_r(NULL, "/", &last))
+		v = json_is_array(v) ? json_array_get(v, strtoul(tok, NULL,
+		    10)) : json_object_get(v, tok);
+	return v;
+}
+
+/* The JSON with key of the object at path set to value (NULL: gone). */
+static struct tokend_config *
+data_variant(const char *json, const char *path, const char *key,
+    json_t *value)
+{
+	struct tokend_config	*conf;
+	json_t			*root, *obj;
+	char			*text;
+
+	if ((root = json_loads(json, 0, NULL)) == NULL ||
+	    (obj = json_walk(root, path)) == NULL)
+		fatalx("data_variant %s", path);
+	if (value == NULL)
+		(void)json_object_del(obj, key);
+	else
+		(void)json_object_set_new(obj, key, value);
+	if ((text = json_dumps(root, JSON_COMPACT)) == NULL)
+		fatalx("json_dumps");
+	conf = config_from_json(text, strlen(text));
+	free(text);
+	json_decref(root);
+	return conf;
+}
+
+static int
+data_rejects(const char *json, const char *path, const char *key,
+    json_t *value)
+{
+	struct tokend_config	*conf;
+
+	if ((conf = data_variant(json, path, key, value)) == NULL)
+		return 1;
+	config_free(conf);
+	return 0;
+}
+
+static void
+test_data_json(void)
+{
+	struct tokend_config		*conf, *copy;
+	const struct conf_role		*r;
+	char				*json, *json2;
+
+	if ((conf = parse_text(data_conf)) == NULL ||
+	    (json = config_to_json(conf)) == NULL)
+		fatalx("test_data_json");
+	copy = config_from_json(json, strlen(json));
+	json2 = copy != NULL ? config_to_json(copy) : NULL;
+	CHECK("data JSON: round trip gives the same JSON",
+	    json2 != NULL && strcmp(json, json2) == 0);
+	CHECK("data JSON: round trip gives the same data", copy != NULL &&
+	    (r = config_role_by_name(copy, "editor")) != NULL &&
+	    r->app == 1 && config_permission(&r->perms, "articles",
+	    PERM_CREATE) != NULL && text_is(config_permission(&r->perms,
+	    "articles", PERM_CREATE)->presets,
+	    "{\"status\":\"draft\",\"body\":null}") &&
+	    config_collection(copy, "notes") != NULL &&
+	    config_collection(copy, "notes")->pk_uuid == 1 &&
+	    copy->query_limit == 500 &&
+	    strcmp(copy->items, conf->items) == 0);
+	free(json2);
+	config_free(copy);
+	CHECK("data JSON: the documented form",
+	    strstr(json, "\"items\":\"/srv/tokend/data/items.db\"") != NULL &&
+	    strstr(json, "\"query_limit\":500") != NULL &&
+	    strstr(json, "\"collections\":[{\"name\":\"articles\","
+	    "\"primary_key\":\"integer\",\"fields\":[\"title\",\"body\","
+	    "\"status\",\"author\"]}") != NULL &&
+	    strstr(json, "{\"name\":\"boss\",\"id\":\"5a3c0f8e-2b1d-4c6e-"
+	    "9f7a-1b2c3d4e5f61\",\"admin_access\":true,\"app_access\":false,"
+	    "\"permissions\":[]}") != NULL &&
+	    strstr(json, "\"public\":[{\"collection\":\"articles\",\"actions\":"
+	    "[\"read\"],\"fields\":[\"title\",\"body\",\"status\"],\"filter\":"
+	    "{\"status\":{\"_eq\":\"published\"}},\"validation\":null,"
+	    "\"presets\":null}]") != NULL);
+
+	CHECK("data JSON: a valid change is taken",
+	    (copy = data_variant(json, "roles/0", "app_access",
+	    json_false())) != NULL &&
+	    config_role_by_name(copy, "editor")->app == 0);
+	config_free(copy);
+	CHECK("data JSON: rejects missing lists",
+	    json_rejects(json, "collections", NULL) &&
+	    json_rejects(json, "roles", NULL) &&
+	    json_rejects(json, "public", NULL) &&
+	    json_rejects(json, "public", json_object()) &&
+	    json_rejects(json, "items", NULL) &&
+	    json_rejects(json, "query_limit", NULL));
+	CHECK("data JSON: rejects a bad query_limit or items",
+	    json_rejects(json, "query_limit", json_integer(0)) &&
+	    json_rejects(json, "query_limit", json_integer(100001)) &&
+	    json_rejects(json, "items", json_string("/elsewhere/d/i.db")) &&
+	    json_rejects(json, "items", json_string("/srv/tokend/i.db")));
+	CHECK("data JSON: rejects bad collections",
+	    data_rejects(json, "collections/0", "name",
+	    json_string("directus_a")) &&
+	    data_rejects(json, "collections/2", "name",
+	    json_string("Tags")) &&
+	    data_rejects(json, "collections/2", "name",
+	    json_string("articles")) &&
+	    data_rejects(json, "collections/0", "primary_key",
+	    json_string("text")) &&
+	    data_rejects(json, "collections/0", "fields", json_array()) &&
+	    data_rejects(json, "collections/0", "fields",
+	    json_pack("[s]", "id")) &&
+	    data_rejects(json, "collections/0", "fields",
+	    json_pack("[s]", "*")) &&
+	    data_rejects(json, "collections/0", "fields", json_true()) &&
+	    data_rejects(json, "collections/0", "extra", json_true()) &&
+	    data_rejects(json, "collections/0", "name", NULL));
+	CHECK("data JSON: rejects bad roles",
+	    data_rejects(json, "roles/0", "name", json_string("admin")) &&
+	    data_rejects(json, "roles/0", "name", json_string("boss")) &&
+	    data_rejects(json, "roles/0", "id",
+	    json_string("5A3C0F8E-2B1D-4C6E-9F7A-1B2C3D4E5F60")) &&
+	    data_rejects(json, "roles/0", "id",
+	    json_string(CONF_ADMIN_ROLE_ID)) &&
+	    data_rejects(json, "roles/1", "id",
+	    json_string("5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60")) &&
+	    data_rejects(json, "roles/0", "id", NULL) &&
+	    data_rejects(json, "roles/0", "admin_access", json_integer(1)) &&
+	    data_rejects(json, "roles/0", "permissions", json_object()));
+	CHECK("data JSON: rejects bad permissions",
+	    data_rejects(json, "roles/0/permissions/0", "collection",
+	    json_string("nope")) &&
+	    data_rejects(json, "roles/0/permissions/0", "actions",
+	    json_array()) &&
+	    data_rejects(json, "roles/0/permissions/0", "actions",
+	    json_pack("[s,s]", "read", "read")) &&
+	    data_rejects(json, "roles/0/permissions/0", "actions",
+	    json_pack("[s]", "write")) &&
+	    data_rejects(json, "roles/0/permissions/1", "actions",
+	    json_pack("[s]", "read")) &&
+	    data_rejects(json, "roles/0/permissions/0", "fields",
+	    json_pack("[s]", "nofield")) &&
+	    data_rejects(json, "roles/0/permissions/0", "filter",
+	    json_string("{}")) &&
+	    data_rejects(json, "roles/0/permissions/0", "filter",
+	    json_array()) &&
+	    data_rejects(json, "roles/0/permissions/0", "presets",
+	    json_pack("{s:{}}", "status")) &&
+	    data_rejects(json, "roles/0/permissions/1", "validation",
+	    json_object()) &&
+	    data_rejects(json, "public/0", "presets", json_object()) &&
+	    data_rejects(json, "public/0", "filter", NULL));
+	free(json);
+	config_free(conf);
+}
+
+static void
+test_data_restart(void)
+{
+	struct tokend_config	*a, *b;
+	char			 why[64];
+
+	a = parse_text(data_conf);
+	b = parse_text("chroot \"/srv/tokend\"\n"
+	    "items \"/srv/tokend/data/items.db\"\n"
+	    "limits { query-limit 10 }\n");
+	if (a == NULL || b == NULL)
+		fatalx("test_data_restart");
+	CHECK("restart not needed for collections, roles, public, "
+	    "query-limit", config_restart_needed(a, b, why, sizeof(why)) == 0 &&
+	    config_restart_needed(b, a, why, sizeof(why)) == 0);
+	(void)strlcpy(b->items, "/srv/tokend/other/items.db",
+	    sizeof(b->items));
+	CHECK("restart needed for items",
+	    config_restart_needed(a, b, why, sizeof(why)) == 1 &&
+	    strcmp(why, "items") == 0);
+	config_free(a);
+	config_free(b);
+}
+
 static int
 remove_one(const char *path, const struct stat *st, int flag,
     struct FTW *ftw)
@@ -1147,6 +1820,14 @@ main(void)
 	test_permissions();
 	test_json();
 	test_restart();
+	test_data();
+	test_data_errors();
+	test_data_all_errors();
+	test_data_bounds();
+	test_data_items();
+	test_data_size();
+	test_data_json();
+	test_data_restart();
 
 	if (nftw(tmpdir, remove_one, 8, FTW_DEPTH | FTW_PHYS) == -1)
 		log_warn("cannot remove %s", tmpdir);
