@@ -1,6 +1,7 @@
 #!/bin/bash
 # SIGHUP and tokenctl reload: new limits apply without dropping
-# connections; a broken file keeps the old configuration.
+# connections; a broken file keeps the old configuration; the first
+# collection makes the parent create the items directory.
 . "$(dirname "$0")/../lib.sh"
 td_init
 td_conf 'limits {' '	header-size 8K' '}'
@@ -59,3 +60,20 @@ out=$("$TOKENCTL" -s "$T/tokend.sock" status 2>&1)
     fail tokenctl_status "$out"
 out=$("$TOKENCTL" -s "$T/nonexistent.sock" status 2>&1); rc=$?
 [ $rc -ne 0 ] && ok tokenctl_no_daemon || fail tokenctl_no_daemon
+
+# The first collection, declared by a reload: the parent (sandboxed by
+# now) makes the items directory, and the reload applies.
+[ -e "$T/empty/data" ] && fail reload_items_dir_absent_before ||
+    ok reload_items_dir_absent_before
+td_conf 'limits {' '	header-size 8K' '}' 'collection "articles"' \
+    'public { permission "articles" read }'
+out=$("$TOKENCTL" -s "$T/tokend.sock" reload 2>&1); rc=$?
+[ $rc -eq 0 ] && ok reload_first_collection || fail reload_first_collection "$rc $out"
+if is_root; then
+	st=$(stat -c '%a %U' "$T/empty/data" 2>&1)
+	[ "$st" = "700 _tokend" ] && ok reload_items_dir_made ||
+	    fail reload_items_dir_made "$st"
+else
+	[ -d "$T/empty/data" ] && ok reload_items_dir_made ||
+	    fail reload_items_dir_made
+fi
