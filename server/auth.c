@@ -661,6 +661,34 @@ auth_authenticate(struct server *s, struct evhttp_request *req,
 }
 
 /*
+ * Does the request carry a credential (or several, which is an error
+ * too)?  Without one it acts as the public role; with a bad one it is
+ * refused, never downgraded to public.
+ */
+int
+auth_has_credential(struct server *s, struct evhttp_request *req)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*auth[AUTH_HEADERS_MAX];
+	const char		*cookies[AUTH_HEADERS_MAX];
+	struct token_ref	*tok;
+	enum token_status	 st;
+	size_t			 na, nc;
+	int			 has;
+
+	na = auth_headers(req, "Authorization", auth);
+	nc = auth_headers(req, "Cookie", cookies);
+	if ((tok = malloc(sizeof(*tok))) == NULL)
+		return 1;	/* auth_authenticate answers the error */
+	st = token_extract(uri != NULL ? evhttp_uri_get_query(uri) : NULL,
+	    auth, na, cookies, nc, s->conf->session_cookie, tok);
+	has = st != TOKEN_OK || tok->source != TOKEN_NONE;
+	explicit_bzero(tok, sizeof(*tok));
+	free(tok);
+	return has;
+}
+
+/*
  * GET and PATCH /users/me: one round trip to keyd, which checks the
  * credential and reads (or updates, then reads) the user.
  */

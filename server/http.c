@@ -19,6 +19,7 @@
 
 #define HTTP_PATH_LOG_MAX	256	/* bytes of a path echoed in errors */
 
+static void	 http_route(struct evhttp_request *, void *);
 static void	 http_ping(struct evhttp_request *, void *);
 static void	 http_health(struct evhttp_request *, void *);
 static void	 http_health_done(struct pending *, struct frame *);
@@ -38,7 +39,7 @@ http_init(struct server *s)
 	    evhttp_set_cb(s->http, "/server/health", http_health, s) != 0)
 		fatalx("evhttp_set_cb");
 	auth_init(s);
-	evhttp_set_gencb(s->http, http_not_found, s);
+	evhttp_set_gencb(s->http, http_route, s);
 }
 
 /* Limits that a reload may change. */
@@ -175,6 +176,24 @@ http_health_done(struct pending *p, struct frame *f)
 	else
 		http_send(p->req, 503, "application/health+json", error,
 		    sizeof(error) - 1);
+}
+
+/*
+ * Paths with a variable part (/items/<collection>/<id>): each module
+ * says whether the path is its own.
+ */
+static void
+http_route(struct evhttp_request *req, void *arg)
+{
+	struct server		*s = arg;
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*path = NULL;
+
+	if (uri != NULL)
+		path = evhttp_uri_get_path(uri);
+	if (path != NULL && items_route(s, req, path))
+		return;
+	http_not_found(req, arg);
 }
 
 void

@@ -87,6 +87,7 @@ server_main(int slot, int verbose)
 		fatalx("evsignal_add");
 
 	http_init(&server);
+	items_init(&server);
 	sandbox_enter(SANDBOX_SERVER);
 	if (frame_send(server.parent, MSG_READY, 0, -1, NULL, 0) == -1)
 		fatal("send ready");
@@ -351,6 +352,9 @@ server_reload(struct server *s, struct frame *f)
 		s->conf = conf;
 		http_apply_limits(s);
 		server_set_nofile(conf);
+		if (istore_tables(conf) == -1)
+			log_warnx("server %d: new collections have no table",
+			    s->slot);
 		log_debug("server %d: configuration reloaded", s->slot);
 	}
 	child_reload_done(s->parent, why);

@@ -102,9 +102,32 @@ int		 auth_authenticate(struct server *, struct evhttp_request *,
 		    uint32_t, const void *, size_t, int,
 		    void (*)(struct pending *, struct frame *), void *);
 int		 auth_result_read(struct frame *, struct auth_result *);
+int		 auth_has_credential(struct server *, struct evhttp_request *);
 json_t		*auth_body_load(const void *, size_t);
 const char	*auth_login_check(json_t *, int *);
 const char	*auth_refresh_check(json_t *, int *, char *, size_t);
+
+/* itemstore.c: outcomes besides 0 */
+#define ISTORE_CONFLICT		1	/* a constraint: duplicate key */
+#define ISTORE_UNAVAILABLE	2	/* busy, full, read-only, broken */
+
+struct sqlite3_stmt;
+void		 istore_open(const struct tokend_config *);
+int		 istore_tables(const struct tokend_config *);
+int		 istore_touch(const char *);
+int		 istore_ready(void);
+int		 istore_status(int);
+int		 istore_prepare(const char *, struct sqlite3_stmt **);
+int		 istore_begin(void);
+int		 istore_commit(void);
+void		 istore_rollback(void);
+long long	 istore_last_id(void);
+int		 istore_changes(void);
+
+/* items.c */
+void		 items_init(struct server *);
+int		 items_route(struct server *, struct evhttp_request *,
+		    const char *);
 
 /* http.c */
 void		 http_init(struct server *);

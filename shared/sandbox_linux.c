@@ -185,6 +185,21 @@ static const struct sandbox_rule sandbox_server[] = {
 	SB_ALLOW(fcntl),
 	SB_EQ(ioctl, 1, FIONREAD),
 	SB_ARG2(prlimit64, 0, 0xffffffff, 0, 1, 0xffffffff, RLIMIT_NOFILE),
+	/*
+	 * The item store, opened before the filter (with its WAL, -shm and
+	 * the directory sync done): reads, writes, locks, syncs, the
+	 * shared-memory index grown with a write, the busy handler's
+	 * sleep.  No open(2): the store cannot reach another file.
+	 */
+	SB_ALLOW(pread64),
+	SB_ALLOW(pwrite64),
+	SB_ALLOW(fdatasync),
+	SB_ALLOW(fsync),
+	SB_ALLOW(ftruncate),
+	SB_ALLOW(fstat),
+	SB_ALLOW(newfstatat),
+	SB_ALLOW(nanosleep),
+	SB_ALLOW(clock_nanosleep),
 };
 
 /*

@@ -1,0 +1,197 @@
+/*
+ * The item store: one SQLite database in the workers' data directory,
+ * shared by every worker (WAL, a busy timeout, writes in IMMEDIATE
+ * transactions).  Each collection is a table "items_<name>" of
+ * (id, doc): the primary key, and the other fields as one JSON object.
+ * Everything is opened before the sandbox: after it, a worker can no
+ * longer open files, so the WAL and its directory are touched here.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "log.h"
+#include "privsep.h"
+#include "query.h"
+#include "tokend.h"
+
+#define ISTORE_BUSY_MS		5000
+
+static sqlite3	*istore_db;
+
+static int
+istore_exec(const char *sql)
+{
+	char	*err = NULL;
+
+	if (sqlite3_exec(istore_db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("item store: %s", err != NULL ? err :
+		    sqlite3_errmsg(istore_db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Create the tables of collections that have none yet. */
+int
+istore_tables(const struct tokend_config *conf)
+{
+	const struct conf_collection	*c;
+	char				 sql[256];
+
+	if (istore_db == NULL)
+		return 0;
+	TAILQ_FOREACH(c, &conf->collections, entry) {
+		/* The name is an identifier: [a-z_][a-z0-9_]*. */
+		(void)snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS "
+		    "\"items_%s\" (id %s, doc TEXT NOT NULL "
+		    "CHECK (json_valid(doc)));", c->name, c->pk_uuid ?
+		    "TEXT PRIMARY KEY NOT NULL" :
+		    "INTEGER PRIMARY KEY AUTOINCREMENT");
+		if (istore_exec(sql) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Open the store as the worker's user, inside its chroot, before the
+ * sandbox.  One committed write makes SQLite create and sync the WAL
+ * (and its directory) now, while open(2) is still allowed.
+ */
+void
+istore_open(const struct tokend_config *conf)
+{
+	char	 path[PATH_MAX];
+	char	 stamp[64];
+
+	if (TAILQ_EMPTY(&conf->collections))
+		return;
+	if (privsep_is_root()) {
+		if (config_path_within(conf->server_chroot, conf->items, path,
+		    sizeof(path)) == -1)
+			fatalx("items %s is outside %s", conf->items,
+			    conf->server_chroot);
+	} else if (strlcpy(path, conf->items, sizeof(path)) >= sizeof(path))
+		fatalx("items path too long");
+	if (sqlite3_open_v2(path, &istore_db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		fatalx("item store %s: %s", conf->items,
+		    istore_db != NULL ? sqlite3_errmsg(istore_db) : "no memory");
+	sqlite3_busy_timeout(istore_db, ISTORE_BUSY_MS);
+	query_now(stamp, sizeof(stamp));
+	if (istore_exec("PRAGMA journal_mode = WAL;"
+	    "PRAGMA synchronous = FULL;"
+	    "PRAGMA temp_store = MEMORY;"
+	    "PRAGMA trusted_schema = OFF;"
+	    "CREATE TABLE IF NOT EXISTS tokend_opened "
+	    "(id INTEGER PRIMARY KEY, at TEXT);") == -1 ||
+	    istore_tables(conf) == -1)
+		fatalx("cannot prepare the item store %s", conf->items);
+	if (istore_touch(stamp) == -1)
+		fatalx("cannot write the item store %s", conf->items);
+}
+
+/* A committed write: the start stamp of this worker. */
+int
+istore_touch(const char *stamp)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(istore_db, "INSERT OR REPLACE INTO "
+	    "tokend_opened (id, at) VALUES (1, ?);", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	(void)sqlite3_bind_text(st, 1, stamp, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+istore_ready(void)
+{
+	return istore_db != NULL;
+}
+
+/*
+ * How a failure answers: a busy, full, read-only or broken database is
+ * the server's trouble (503), never a client's.
+ */
+int
+istore_status(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_CONSTRAINT:
+		return ISTORE_CONFLICT;
+	default:
+		log_warnx("item store: %s", sqlite3_errstr(rc));
+		return ISTORE_UNAVAILABLE;
+	}
+}
+
+int
+istore_prepare(const char *sql, sqlite3_stmt **st)
+{
+	int	 rc;
+
+	rc = sqlite3_prepare_v2(istore_db, sql, -1, st, NULL);
+	if (rc != SQLITE_OK) {
+		log_warnx("item store: prepare: %s", sqlite3_errmsg(istore_db));
+		*st = NULL;
+		return ISTORE_UNAVAILABLE;
+	}
+	return 0;
+}
+
+int
+istore_begin(void)
+{
+	return istore_status(sqlite3_exec(istore_db, "BEGIN IMMEDIATE;",
+	    NULL, NULL, NULL));
+}
+
+int
+istore_commit(void)
+{
+	int	 rv;
+
+	rv = istore_status(sqlite3_exec(istore_db, "COMMIT;", NULL, NULL,
+	    NULL));
+	if (rv != 0)
+		istore_rollback();
+	return rv;
+}
+
+void
+istore_rollback(void)
+{
+	if (!sqlite3_get_autocommit(istore_db))
+		(void)sqlite3_exec(istore_db, "ROLLBACK;", NULL, NULL, NULL);
+}
+
+long long
+istore_last_id(void)
+{
+	return sqlite3_last_insert_rowid(istore_db);
+}
+
+int
+istore_changes(void)
+{
+	return sqlite3_changes(istore_db);
+}
