@@ -1192,8 +1192,9 @@ items_run(struct items_ctx *c)
 		items_answer_error(c, &e);
 }
 
+/* Open the item store; chrooted says whether paths are in the chroot. */
 void
-items_init(struct server *s)
+items_init(struct server *s, int chrooted)
 {
-	istore_open(s->conf);
+	istore_open(s->conf, chrooted);
 }

@@ -19,7 +19,6 @@
 #include <sqlite3.h>
 
 #include "log.h"
-#include "privsep.h"
 #include "query.h"
 #include "tokend.h"
 
@@ -53,8 +52,7 @@ istore_tables(const struct tokend_config *conf)
 	TAILQ_FOREACH(c, &conf->collections, entry) {
 		/* The name is an identifier: [a-z_][a-z0-9_]*. */
 		(void)snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS "
-		    "\"items_%s\" (id %s, doc TEXT NOT NULL "
-		    "CHECK (json_valid(doc)));", c->name, c->pk_uuid ?
+		    "\"items_%s\" (id %s, doc TEXT NOT NULL);", c->name, c->pk_uuid ?
 		    "TEXT PRIMARY KEY NOT NULL" :
 		    "INTEGER PRIMARY KEY AUTOINCREMENT");
 		if (istore_exec(sql) == -1)
@@ -69,14 +67,14 @@ istore_tables(const struct tokend_config *conf)
  * (and its directory) now, while open(2) is still allowed.
  */
 void
-istore_open(const struct tokend_config *conf)
+istore_open(const struct tokend_config *conf, int chrooted)
 {
 	char	 path[PATH_MAX];
 	char	 stamp[64];
 
 	if (TAILQ_EMPTY(&conf->collections))
 		return;
-	if (privsep_is_root()) {
+	if (chrooted) {
 		if (config_path_within(conf->server_chroot, conf->items, path,
 		    sizeof(path)) == -1)
 			fatalx("items %s is outside %s", conf->items,

@@ -55,6 +55,7 @@ server_main(int slot, int verbose)
 	struct event		*ev_term, *ev_int;
 	char			 title[32];
 	uint32_t		 hello_slot;
+	int			 root = privsep_is_root();
 
 	log_procinit("server");
 	TAILQ_INIT(&server.pending);
@@ -87,7 +88,7 @@ server_main(int slot, int verbose)
 		fatalx("evsignal_add");
 
 	http_init(&server);
-	items_init(&server);
+	items_init(&server, root);
 	sandbox_enter(SANDBOX_SERVER);
 	if (frame_send(server.parent, MSG_READY, 0, -1, NULL, 0) == -1)
 		fatal("send ready");

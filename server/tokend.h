@@ -112,7 +112,7 @@ const char	*auth_refresh_check(json_t *, int *, char *, size_t);
 #define ISTORE_UNAVAILABLE	2	/* busy, full, read-only, broken */
 
 struct sqlite3_stmt;
-void		 istore_open(const struct tokend_config *);
+void		 istore_open(const struct tokend_config *, int);
 int		 istore_tables(const struct tokend_config *);
 int		 istore_touch(const char *);
 int		 istore_ready(void);
@@ -125,7 +125,7 @@ long long	 istore_last_id(void);
 int		 istore_changes(void);
 
 /* items.c */
-void		 items_init(struct server *);
+void		 items_init(struct server *, int);
 int		 items_route(struct server *, struct evhttp_request *,
 		    const char *);
 

@@ -103,6 +103,30 @@ perm_filter(const struct conf_permission *p, struct query_node **out)
 	return *out != NULL ? 0 : -1;
 }
 
+/*
+ * Validation looks at the fields a payload carries, as Directus does:
+ * a condition on a field the payload leaves out holds.
+ */
+static int
+perm_validate_node(const struct query_node *n, json_t *payload,
+    const struct query_vars *vars)
+{
+	size_t	 i;
+	int	 hit;
+
+	if (n->op != QOP_AND && n->op != QOP_OR) {
+		if (json_object_get(payload, n->field) == NULL)
+			return 1;
+		return query_node_match(n, payload, vars);
+	}
+	for (i = 0; i < n->nkids; i++) {
+		hit = perm_validate_node(n->kids[i], payload, vars);
+		if (hit != (n->op == QOP_AND))
+			return hit;
+	}
+	return n->op == QOP_AND;
+}
+
 /* 1 when the payload passes the permission's validation, else 0. */
 int
 perm_validate(const struct conf_permission *p, json_t *payload,
@@ -117,7 +141,7 @@ perm_validate(const struct conf_permission *p, json_t *payload,
 	    NULL, 0);
 	if (n == NULL)
 		return 0;
-	ok = query_node_match(n, payload, vars);
+	ok = perm_validate_node(n, payload, vars);
 	query_node_free(n);
 	return ok;
 }

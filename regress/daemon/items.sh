@@ -11,7 +11,7 @@ items_conf() {
 	td_conf 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
 	    'auth {' '	login-stall 10ms' '}' \
 	    "items \"$T/empty/data/items.db\"" \
-	    'limits {' '	query-limit 6' '}' \
+	    'limits {' '	query-limit 6' '	header-size 32K' '}' \
 	    'collection "articles" {' '	fields "title" "body" "status" "author" "rank"' '}' \
 	    'collection "nums" {' '}' \
 	    'collection "notes" {' '	primary-key uuid' '}' \
@@ -29,7 +29,7 @@ items_conf() {
 }
 PUBLIC_READ='	permission "articles" read { filter '"'"'{"status":{"_eq":"published"}}'"'"' }'
 items_conf "$PUBLIC_READ"
-td_start || { fail items_start "$(tail -5 $T/log)"; exit 1; }
+td_start || { fail items_start "$(grep -v restarting $T/log | head -20)"; exit 1; }
 CTL="$TOKENCTL -s $T/tokend.sock"
 echo 'admin pass' | $CTL user add -r admin root@example.com >/dev/null
 echo 'editor pass' | $CTL user add -r editor ed@example.com >/dev/null
@@ -73,8 +73,10 @@ asb() {
 	[ -n "$_t" ] && set -- "$@" -H "Authorization: Bearer $_t"
 	http "$_m" "$_p" -g -H 'Content-Type: application/json' -d "$_b" "$@"
 }
-expect() {	# NAME "STATUS PATTERN" RESULT
-	case "$3" in $2) ok "$1" ;; *) fail "$1" "${3:0:200}" ;; esac
+expect() {	# NAME "STATUS PATTERN" RESULT; [ and ] are literal
+	_pat=${2//[/\\[}
+	_pat=${_pat//]/\\]}
+	if [[ $3 == $_pat ]]; then ok "$1"; else fail "$1" "${3:0:200}"; fi
 }
 count() { sqlite3 "$DB" "SELECT count(*) FROM items_$1"; }
 
@@ -103,15 +105,15 @@ expect items_public_delete_403 '403 *FORBIDDEN*' "$(as "" DELETE /items/articles
 [ "$(count articles)" = 3 ] && [ "$(sqlite3 "$DB" "SELECT json_extract(doc,'$.title') FROM items_articles WHERE id=1")" = One ] &&
     ok items_public_refusals_change_nothing || fail items_public_refusals_change_nothing
 expect items_bad_token_not_public '401 *INVALID_CREDENTIALS*' "$(as garbage GET /items/articles)"
-expect items_bad_jwt_not_public '40[13] *' "$(as "${AD%?}x" GET /items/articles)"
+expect items_bad_jwt_not_public '403 *INVALID_TOKEN*' "$(as "${AD%?}x" GET /items/articles)"
 expect items_two_tokens_400 '400 *INVALID_PAYLOAD*' "$(as "$AD" GET "/items/articles?access_token=$AD")"
 
 # editor: create (with the preset), read all, update, delete only its own.
 r=$(asb "{\"title\":\"Mine\",\"author\":\"$ED_ID\"}" "$ED" POST /items/articles)
 expect items_editor_create_preset '200 {"data":{"id":4,*"status":"draft"*}}' "$r"
-r=$(asb '{"body":"no title"}' "$ED" POST /items/articles)
+r=$(asb '{"title":null,"body":"no title"}' "$ED" POST /items/articles)
 expect items_editor_validation_400 '400 *FAILED_VALIDATION*' "$r"
-r=$(asb '[{"title":"ok"},{"body":"no title"}]' "$ED" POST /items/articles)
+r=$(asb '[{"title":"ok"},{"title":null}]' "$ED" POST /items/articles)
 expect items_editor_batch_validation_400 '400 *FAILED_VALIDATION*' "$r"
 [ "$(count articles)" = 4 ] && ok items_failed_batch_writes_nothing || fail items_failed_batch_writes_nothing "$(count articles)"
 r=$(as "$ED" GET '/items/articles?fields=id,status')
@@ -155,7 +157,10 @@ B='[{"n":1,"s":"apple","t":null},{"n":2,"s":"banana","t":""},{"n":3,"s":"cherry"
     {"n":4,"s":"apricot","t":"x"},{"n":5,"s":"50%_off"},{"n":6,"s":"O'"'"'Brien"}]'
 r=$(asb "$B" "$AD" POST /items/nums)
 expect items_nums_seed '200 {"data":[*' "$r"
-ids() { as "$AD" GET "/items/nums?fields=id&filter=$1" | sed 's/[^0-9,]//g; s/^[0-9]*//; s/^,//'; }
+ids() {
+	as "$AD" GET "/items/nums?fields=id&filter=$1" | cut -d' ' -f2- |
+	    grep -o '"id":[0-9]*' | cut -d: -f2 | paste -sd, -
+}
 f() {	# NAME FILTER EXPECTED-IDS
 	_got=$(ids "$2")
 	[ "$_got" = "$3" ] && ok "items_filter_$1" || fail "items_filter_$1" "got '$_got' want '$3'"
@@ -171,7 +176,7 @@ f nin '{"n":{"_nin":[1,2,3]}}' 4,5,6
 f null '{"t":{"_null":true}}' 1,3,5,6
 f nnull '{"t":{"_nnull":true}}' 2,4
 f contains '{"s":{"_contains":"an"}}' 2
-f ncontains '{"s":{"_ncontains":"a"}}' 3,6
+f ncontains '{"s":{"_ncontains":"a"}}' 3,5,6
 f starts_with '{"s":{"_starts_with":"ap"}}' 1,4
 f ends_with '{"s":{"_ends_with":"rry"}}' 3
 f between '{"n":{"_between":[2,4]}}' 2,3,4
@@ -201,7 +206,7 @@ r=$(as "$AD" GET '/items/nums?fields=id&limit=-1')
 
 # Malformed and hostile queries: 400 or 403, the table intact.
 for q in 'filter=notjson' 'filter={"n":{"_regex":"x"}}' 'filter={"n":3}' 'filter=[1]' \
-    'filter={"n":{"_in":"x"}}' 'filter={"n":{"_between":[1]}}' 'limit=abc' 'limit=-2' \
+    'filter={"n":{"_in":[]}}' 'filter={"n":{"_between":[1]}}' 'limit=abc' 'limit=-2' \
     'offset=-1' 'page=0' 'meta=everything' 'sort=n;DROP' 'fields=id,%22' \
     'filter[n][_eq]=1' 'limit=1&limit=2'; do
 	r=$(as "$AD" GET "/items/nums?$q")
@@ -266,6 +271,6 @@ items_conf "$PUBLIC_READ"
 $CTL reload >/dev/null 2>&1
 td_until '[ "$(as "" GET /items/articles | cut -c1-3)" = 200 ]' 50
 expect items_reload_grants_public '200 *' "$(as "" GET /items/articles)"
-grep -q 'SIGSYS\|sandbox' "$T/log" && fail items_no_sandbox_kill "$(grep -m1 'SIGSYS\|sandbox' $T/log)" ||
+grep -q 'signal 31\|SIGSYS\|exited' "$T/log" && fail items_no_sandbox_kill "$(grep -m1 'signal 31\|SIGSYS\|exited' $T/log)" ||
     ok items_no_sandbox_kill
 exit 0
