@@ -75,14 +75,31 @@ bootstrap() {
 	    >/dev/null; then
 		echo "demo: created admin@example.com with password $pw"
 		echo "demo: (also in $run/admin-password)"
+		seed "$pw"
 	else
 		echo "demo: could not create admin@example.com" >&2
 	fi
+}
+# Three articles, written through the items API as the administrator:
+# two published (the public role reads them), one draft (it does not).
+seed() {
+	url="http://127.0.0.1:$port"
+	token=$(curl -s -H 'Content-Type: application/json' -d \
+	    "{\"email\":\"admin@example.com\",\"password\":\"$1\"}" \
+	    "$url/auth/login" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+	[ -n "$token" ] || { echo "demo: could not log in to seed" >&2; return; }
+	curl -s -o /dev/null -w '' -H "Authorization: Bearer $token" \
+	    -H 'Content-Type: application/json' -d '[
+	    {"title":"Hello, tokend","body":"The first published article.","status":"published"},
+	    {"title":"Permissions","body":"The public role reads published articles only.","status":"published"},
+	    {"title":"Unfinished","body":"A draft: only editors and admins see it.","status":"draft"}]' \
+	    "$url/items/articles" && echo "demo: seeded 3 articles (2 published, 1 draft)"
 }
 bootstrap &
 
 echo "demo: tokend on http://127.0.0.1:$port/ (Ctrl-C stops it)"
 echo "demo: try: curl http://127.0.0.1:$port/server/ping"
+echo "demo: public data: curl http://127.0.0.1:$port/items/articles"
 echo "demo: log in: curl -H 'Content-Type: application/json' -d" \
     "'{\"email\":\"admin@example.com\",\"password\":\"PASSWORD\"}'" \
     "http://127.0.0.1:$port/auth/login"
