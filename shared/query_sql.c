@@ -84,11 +84,11 @@ sql_value(json_t *v, const struct query_vars *vars)
 		return json_incref(v);
 	s = json_string_value(v);
 	if (strcmp(s, "$CURRENT_USER") == 0)
-		out = vars->user;
+		out = vars != NULL ? vars->user : NULL;
 	else if (strcmp(s, "$CURRENT_ROLE") == 0)
-		out = vars->role;
+		out = vars != NULL ? vars->role : NULL;
 	else if (strcmp(s, "$NOW") == 0)
-		out = vars->now;
+		out = vars != NULL ? vars->now : NULL;
 	else
 		return json_incref(v);
 	return out != NULL ? json_string(out) : json_null();
@@ -130,8 +130,14 @@ sql_equal(struct query_sql *qs, const struct query_schema *schema,
     const struct query_node *n, const struct query_vars *vars)
 {
 	json_t	*r = sql_value(n->value, vars);
-	int	 isnull = r == NULL || json_is_null(r);
+	int	 isnull = r != NULL && json_is_null(r);
 
+	/*
+	 * A value that cannot be had (no memory, not UTF-8) is an error,
+	 * never a null, which would turn "_neq" into "IS NOT NULL".
+	 */
+	if (r == NULL)
+		qs->error = 1;
 	json_decref(r);
 	if (isnull) {
 		query_sql_add(qs, "(");
