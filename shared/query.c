@@ -568,11 +568,12 @@ query_page_parse(struct query *q, const struct query_params *p,
 			    "more");
 			return -1;
 		}
-		q->offset = (page - 1) * q->limit;
-		if (q->offset > QUERY_OFFSET_MAX) {
+		/* Checked before multiplying: limit_max is the caller's. */
+		if (q->limit > 0 && page - 1 > QUERY_OFFSET_MAX / q->limit) {
 			query_reason(reason, len, "\"page\" is too large");
 			return -1;
 		}
+		q->offset = (page - 1) * q->limit;
 	}
 	return 0;
 }
