@@ -699,6 +699,22 @@ match_list(json_t *v, json_t *list, const struct query_vars *vars)
 	return hit;
 }
 
+/* Both bounds are operands: variables in them are resolved too. */
+static int
+match_between(json_t *v, json_t *list, const struct query_vars *vars)
+{
+	json_t	*lo, *hi;
+	int	 a, b;
+
+	lo = match_var(json_array_get(list, 0), vars);
+	hi = match_var(json_array_get(list, 1), vars);
+	a = lo != NULL ? match_cmp(v, lo) : -2;
+	b = hi != NULL ? match_cmp(v, hi) : -2;
+	json_decref(lo);
+	json_decref(hi);
+	return a != -2 && a >= 0 && b != -2 && b <= 0;
+}
+
 static int
 match_text(enum query_op op, json_t *v, json_t *r)
 {
@@ -755,10 +771,7 @@ match_leaf(const struct query_node *n, json_t *v, json_t *r,
 	case QOP_NIN:
 		return !json_is_null(v) && !match_list(v, r, vars);
 	case QOP_BETWEEN:
-		return match_cmp(v, json_array_get(r, 0)) >= 0 &&
-		    match_cmp(v, json_array_get(r, 0)) != -2 &&
-		    match_cmp(v, json_array_get(r, 1)) <= 0 &&
-		    match_cmp(v, json_array_get(r, 1)) != -2;
+		return match_between(v, r, vars);
 	case QOP_NULL:
 	case QOP_NNULL:
 		return (json_is_null(v) == json_is_true(r)) ==
