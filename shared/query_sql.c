@@ -414,6 +414,22 @@ sql_text(struct query_sql *qs, const struct query_schema *schema,
 	return rv;
 }
 
+/*
+ * Does the schema know the field?  Asked apart, because some leaves
+ * need no column at all (NOT IN a list holding a null is false).
+ */
+static int
+sql_known(const struct query_schema *schema, const char *field)
+{
+	struct query_sql	 scratch;
+	int			 rv;
+
+	query_sql_init(&scratch);
+	rv = sql_column(&scratch, schema, field);
+	query_sql_free(&scratch);
+	return rv;
+}
+
 static int
 sql_group(struct query_sql *qs, const struct query_schema *schema,
     const struct query_node *n, const struct query_vars *vars)
@@ -443,6 +459,9 @@ int
 query_node_sql(const struct query_node *n, const struct query_schema *schema,
     const struct query_vars *vars, struct query_sql *qs)
 {
+	if (n->op != QOP_AND && n->op != QOP_OR &&
+	    sql_known(schema, n->field) == -1)
+		return -1;
 	switch (n->op) {
 	case QOP_AND:
 	case QOP_OR:
