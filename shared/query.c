@@ -54,6 +54,8 @@ struct query_parser {
 
 static struct query_node *filter_object(struct query_parser *, json_t *,
 		    int);
+static void	 query_reason(char *, size_t, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
 
 static void
 query_reason(char *reason, size_t len, const char *fmt, ...)
