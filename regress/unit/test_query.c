@@ -22,12 +22,28 @@
 #define NOW		"2024-01-01T00:00:00.000Z"
 #define ROW(i)		((uint64_t)1 << ((i) - 1))
 #define NAME_MAX_LEN	512
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 static char			 reason[QUERY_REASON_MAX];
 static char			 big[QUERY_TEXT_MAX + 256];
 static char			 name[NAME_MAX_LEN];
 static const struct query_vars	 vars = { "u1", "r1", NOW };
 static const struct query_vars	 vars_public = { NULL, NULL, NOW };
+static const struct query_vars	 vars_none = { NULL, NULL, NULL };
+static const struct query_vars	 vars_evil = { "'; DROP TABLE t; --",
+				    "\" OR 1=1 --", "%" };
+
+/* A filter and the rows it selects, with vars or the given ones. */
+struct match_case {
+	const char		*filter;
+	uint64_t		 rows;
+};
+
+struct match_vars_case {
+	const char		*filter;
+	const struct query_vars	*vars;
+	uint64_t		 rows;
+};
 
 /*
  * The item store's shape: one JSON document per row.  Rows cover every
@@ -283,7 +299,8 @@ test_limit(void)
 	CHECK("limit leading zeros", limit_of("007", NULL, NULL, NULL) == 7);
 	CHECK("limit -2 refused", bad1("limit", "-2"));
 	CHECK("limit overflow refused", bad1("limit", "99999999999999999999"));
-	CHECK("limit 21 digits refused", bad1("limit", "000000000000000000001"));
+	CHECK("limit 21 digits refused", bad1("limit",
+	    "000000000000000000001"));
 	CHECK("limit empty refused", bad1("limit", ""));
 	CHECK("limit garbage refused", bad1("limit", "abc"));
 	CHECK("limit trailing garbage refused", bad1("limit", "10abc"));
@@ -624,13 +641,14 @@ test_shape(void)
 static void
 test_names(void)
 {
-	static const char	*unknown[] = { "_foo", "_EQ", "eq", "_icontains",
+	static const char	*unknown[] = { "_foo", "_EQ", "eq",
+				    "_icontains",
 				    "_nbetween", "_regex", "_and", "_or", "",
 				    "_eq ", "_in\\u0000", NULL };
 	static const char	*fields[] = { "Title", "a.b", "1a", "", "a b",
 				    "a\\\"b", "a'--", "\\u00e9", "_eq\\n",
-				    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-				    "aaaaaaaaaaaaaaaaa", NULL };
+				    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL };
 	const char		**s;
 	char			 text[256];
 
@@ -655,7 +673,8 @@ static void
 test_json(void)
 {
 	static const char	*bad[] = { "", "{", "{\"a\":}", "{'a':1}",
-				    "{\"a\":{\"_eq\":1}}x", "{\"a\":{\"_eq\":NaN}}",
+				    "{\"a\":{\"_eq\":1}}x",
+				    "{\"a\":{\"_eq\":NaN}}",
 				    "{\"a\":{\"_eq\":1e999}}", "/**/{}",
 				    "{\"a\":{\"_eq\":\"\\u0000\"}}",
 				    "{\"a\":{\"_eq\":\"\xff\"}}",
@@ -764,7 +783,8 @@ test_node_fields(void)
 	    query_node_fields(n, fields_cb, seen) == 0 &&
 	    strcmp(seen, "a,b,c,c,") == 0);
 	query_node_free(n);
-	n = filter("{\"a\":{\"_eq\":1},\"stop\":{\"_eq\":1},\"z\":{\"_eq\":1}}");
+	n = filter("{\"a\":{\"_eq\":1},\"stop\":{\"_eq\":1},"
+	    "\"z\":{\"_eq\":1}}");
 	seen[0] = '\0';
 	CHECK("query_node_fields stops on -1", n != NULL &&
 	    query_node_fields(n, fields_cb, seen) == -1 &&
@@ -927,134 +947,150 @@ expect(const char *text, uint64_t rows)
 	expect_vars(text, &vars, rows);
 }
 
+static const struct match_case match_ops[] = {
+	{ "{}", ALL },
+	{ "{\"id\":{\"_eq\":3}}", ROW(3) },
+	{ "{\"id\":{\"_in\":[1,12,99]}}", ROW(1) | ROW(12) },
+	{ "{\"id\":{\"_between\":[2,4]}}", ROW(2) | ROW(3) | ROW(4) },
+	{ "{\"title\":{\"_eq\":\"hello\"}}", ROW(2) },
+	{ "{\"n\":{\"_eq\":5}}", ROW(1) },
+	{ "{\"n\":{\"_eq\":\"5\"}}", ROW(5) },
+	{ "{\"r\":{\"_eq\":5}}", ROW(11) },
+	{ "{\"n\":{\"_eq\":100.0}}", ROW(10) },
+	{ "{\"n\":{\"_eq\":9007199254740993}}", ROW(6) },
+	{ "{\"n\":{\"_eq\":9007199254740992}}", ROW(11) },
+	{ "{\"owner\":{\"_eq\":null}}",
+	    ROW(3) | ROW(5) | ROW(8) | ROW(9) | ROW(10) | ROW(11) | ROW(12) },
+	{ "{\"owner\":{\"_neq\":null}}",
+	    ROW(1) | ROW(2) | ROW(4) | ROW(6) | ROW(7) },
+	/* _neq is <>: rows where the field is null do not match. */
+	{ "{\"owner\":{\"_neq\":\"u1\"}}", ROW(2) | ROW(6) | ROW(7) },
+	{ "{\"n\":{\"_neq\":5}}", ALL & ~(ROW(1) | ROW(9)) },
+	{ "{\"n\":{\"_gt\":5}}", ROW(2) | ROW(6) | ROW(10) | ROW(11) },
+	{ "{\"n\":{\"_gte\":5}}",
+	    ROW(1) | ROW(2) | ROW(6) | ROW(10) | ROW(11) },
+	{ "{\"n\":{\"_lt\":1}}", ROW(3) | ROW(4) },
+	{ "{\"n\":{\"_lte\":1}}", ROW(3) | ROW(4) | ROW(7) | ROW(12) },
+	{ "{\"r\":{\"_lt\":0}}", ROW(2) },
+	{ "{\"r\":{\"_lte\":0}}", ROW(2) | ROW(4) | ROW(12) },
+	{ "{\"title\":{\"_gt\":\"hello\"}}", ROW(6) | ROW(7) | ROW(8) },
+	{ "{\"title\":{\"_lt\":\"B\"}}", ROW(3) | ROW(4) | ROW(10) | ROW(12) },
+	{ "{\"when\":{\"_lte\":\"$NOW\"}}", ROW(7) },
+	{ "{\"when\":{\"_gt\":\"$NOW\"}}", ROW(8) },
+	{ "{\"n\":{\"_in\":[5,\"5\",10]}}", ROW(1) | ROW(2) | ROW(5) },
+	{ "{\"tag\":{\"_in\":\"a,b\"}}", ROW(1) | ROW(2) },
+	/* _nin is NOT IN: null rows do not match either. */
+	{ "{\"tag\":{\"_nin\":[\"a\",\"b\"]}}",
+	    ROW(3) | ROW(5) | ROW(10) | ROW(11) | ROW(12) },
+	{ "{\"b\":{\"_null\":true}}",
+	    ROW(3) | ROW(4) | ROW(7) | ROW(8) | ROW(9) | ROW(10) | ROW(11) },
+	{ "{\"b\":{\"_null\":false}}",
+	    ROW(1) | ROW(2) | ROW(5) | ROW(6) | ROW(12) },
+	{ "{\"b\":{\"_nnull\":true}}",
+	    ROW(1) | ROW(2) | ROW(5) | ROW(6) | ROW(12) },
+	{ "{\"b\":{\"_nnull\":\"false\"}}",
+	    ROW(3) | ROW(4) | ROW(7) | ROW(8) | ROW(9) | ROW(10) | ROW(11) },
+	/* _empty is null or "". */
+	{ "{\"s\":{\"_empty\":true}}", ALL & ~(ROW(4) | ROW(5) | ROW(10)) },
+	{ "{\"s\":{\"_nempty\":true}}", ROW(4) | ROW(5) | ROW(10) },
+	{ "{\"s\":{\"_empty\":false}}", ROW(4) | ROW(5) | ROW(10) },
+	{ "{\"title\":{\"_empty\":true}}", ROW(4) | ROW(9) },
+	{ "{\"obj\":{\"_empty\":true}}", ALL & ~(ROW(8) | ROW(11) | ROW(12)) },
+	{ "{\"title\":{\"_contains\":\"ello\"}}", ROW(1) | ROW(2) },
+	{ "{\"title\":{\"_contains\":\"\"}}", ALL & ~(ROW(5) | ROW(9)) },
+	{ "{\"title\":{\"_ncontains\":\"ello\"}}",
+	    ALL & ~(ROW(1) | ROW(2) | ROW(5) | ROW(9)) },
+	{ "{\"title\":{\"_starts_with\":\"hel\"}}", ROW(2) },
+	{ "{\"title\":{\"_starts_with\":\"Hel\"}}", ROW(1) },
+	{ "{\"title\":{\"_ends_with\":\"world\"}}", ROW(1) },
+	/* An integer operand of a text operator is its decimal text. */
+	{ "{\"title\":{\"_contains\":5}}", ROW(3) },
+	{ "{\"title\":{\"_starts_with\":50}}", ROW(3) },
+	{ "{\"title\":{\"_ends_with\":-1}}", 0 },
+	{ "{\"n\":{\"_contains\":5}}", ROW(5) },
+	{ "{\"title\":{\"_ends_with\":\"\"}}", ALL & ~(ROW(5) | ROW(9)) },
+	{ "{\"n\":{\"_between\":[0,5]}}",
+	    ROW(1) | ROW(3) | ROW(7) | ROW(8) | ROW(12) },
+	{ "{\"n\":{\"_between\":[5,0]}}", 0 },
+	{ "{\"title\":{\"_between\":\"a,i\"}}", ROW(2) | ROW(11) },
+};
+
 static void
 test_match_ops(void)
 {
-	expect("{}", ALL);
-	expect("{\"id\":{\"_eq\":3}}", ROW(3));
-	expect("{\"id\":{\"_in\":[1,12,99]}}", ROW(1) | ROW(12));
-	expect("{\"id\":{\"_between\":[2,4]}}", ROW(2) | ROW(3) | ROW(4));
-	expect("{\"title\":{\"_eq\":\"hello\"}}", ROW(2));
-	expect("{\"n\":{\"_eq\":5}}", ROW(1));
-	expect("{\"n\":{\"_eq\":\"5\"}}", ROW(5));
-	expect("{\"r\":{\"_eq\":5}}", ROW(11));
-	expect("{\"n\":{\"_eq\":100.0}}", ROW(10));
-	expect("{\"n\":{\"_eq\":9007199254740993}}", ROW(6));
-	expect("{\"n\":{\"_eq\":9007199254740992}}", ROW(11));
-	expect("{\"owner\":{\"_eq\":null}}", ROW(3) | ROW(5) | ROW(8) |
-	    ROW(9) | ROW(10) | ROW(11) | ROW(12));
-	expect("{\"owner\":{\"_neq\":null}}", ROW(1) | ROW(2) | ROW(4) |
-	    ROW(6) | ROW(7));
-	/* _neq is <>: rows where the field is null do not match. */
-	expect("{\"owner\":{\"_neq\":\"u1\"}}", ROW(2) | ROW(6) | ROW(7));
-	expect("{\"n\":{\"_neq\":5}}", ALL & ~(ROW(1) | ROW(9)));
-	expect("{\"n\":{\"_gt\":5}}", ROW(2) | ROW(6) | ROW(10) | ROW(11));
-	expect("{\"n\":{\"_gte\":5}}", ROW(1) | ROW(2) | ROW(6) | ROW(10) |
-	    ROW(11));
-	expect("{\"n\":{\"_lt\":1}}", ROW(3) | ROW(4));
-	expect("{\"n\":{\"_lte\":1}}", ROW(3) | ROW(4) | ROW(7) | ROW(12));
-	expect("{\"r\":{\"_lt\":0}}", ROW(2));
-	expect("{\"r\":{\"_lte\":0}}", ROW(2) | ROW(4) | ROW(12));
-	expect("{\"title\":{\"_gt\":\"hello\"}}", ROW(6) | ROW(7) | ROW(8));
-	expect("{\"title\":{\"_lt\":\"B\"}}", ROW(3) | ROW(4) | ROW(10) |
-	    ROW(12));
-	expect("{\"when\":{\"_lte\":\"$NOW\"}}", ROW(7));
-	expect("{\"when\":{\"_gt\":\"$NOW\"}}", ROW(8));
-	expect("{\"n\":{\"_in\":[5,\"5\",10]}}", ROW(1) | ROW(2) | ROW(5));
-	expect("{\"tag\":{\"_in\":\"a,b\"}}", ROW(1) | ROW(2));
-	/* _nin is NOT IN: null rows do not match either. */
-	expect("{\"tag\":{\"_nin\":[\"a\",\"b\"]}}", ROW(3) | ROW(5) |
-	    ROW(10) | ROW(11) | ROW(12));
-	expect("{\"b\":{\"_null\":true}}", ROW(3) | ROW(4) | ROW(7) | ROW(8) |
-	    ROW(9) | ROW(10) | ROW(11));
-	expect("{\"b\":{\"_null\":false}}", ROW(1) | ROW(2) | ROW(5) |
-	    ROW(6) | ROW(12));
-	expect("{\"b\":{\"_nnull\":true}}", ROW(1) | ROW(2) | ROW(5) |
-	    ROW(6) | ROW(12));
-	expect("{\"b\":{\"_nnull\":\"false\"}}", ROW(3) | ROW(4) | ROW(7) |
-	    ROW(8) | ROW(9) | ROW(10) | ROW(11));
-	/* _empty is null or "". */
-	expect("{\"s\":{\"_empty\":true}}", ALL & ~(ROW(4) | ROW(5) |
-	    ROW(10)));
-	expect("{\"s\":{\"_nempty\":true}}", ROW(4) | ROW(5) | ROW(10));
-	expect("{\"s\":{\"_empty\":false}}", ROW(4) | ROW(5) | ROW(10));
-	expect("{\"title\":{\"_empty\":true}}", ROW(4) | ROW(9));
-	expect("{\"obj\":{\"_empty\":true}}", ALL & ~(ROW(8) | ROW(11) |
-	    ROW(12)));
-	expect("{\"title\":{\"_contains\":\"ello\"}}", ROW(1) | ROW(2));
-	expect("{\"title\":{\"_contains\":\"\"}}", ALL & ~(ROW(5) | ROW(9)));
-	expect("{\"title\":{\"_ncontains\":\"ello\"}}", ALL & ~(ROW(1) |
-	    ROW(2) | ROW(5) | ROW(9)));
-	expect("{\"title\":{\"_starts_with\":\"hel\"}}", ROW(2));
-	expect("{\"title\":{\"_starts_with\":\"Hel\"}}", ROW(1));
-	expect("{\"title\":{\"_ends_with\":\"world\"}}", ROW(1));
-	/* An integer operand of a text operator is its decimal text. */
-	expect("{\"title\":{\"_contains\":5}}", ROW(3));
-	expect("{\"title\":{\"_starts_with\":50}}", ROW(3));
-	expect("{\"title\":{\"_ends_with\":-1}}", 0);
-	expect("{\"n\":{\"_contains\":5}}", ROW(5));
-	expect("{\"title\":{\"_ends_with\":\"\"}}", ALL & ~(ROW(5) | ROW(9)));
-	expect("{\"n\":{\"_between\":[0,5]}}", ROW(1) | ROW(3) | ROW(7) |
-	    ROW(8) | ROW(12));
-	expect("{\"n\":{\"_between\":[5,0]}}", 0);
-	expect("{\"title\":{\"_between\":\"a,i\"}}", ROW(2) | ROW(11));
+	size_t	 i;
+
+	for (i = 0; i < NELEM(match_ops); i++)
+		expect(match_ops[i].filter, match_ops[i].rows);
 }
+
+static const struct match_case match_groups[] = {
+	{ "{\"_and\":[]}", ALL },
+	{ "{\"_or\":[]}", 0 },
+	{ "{\"_or\":[{}]}", ALL },
+	{ "{\"n\":{\"_gt\":0,\"_lt\":10}}",
+	    ROW(1) | ROW(7) | ROW(8) | ROW(12) },
+	{ "{\"n\":{\"_gt\":0},\"owner\":{\"_eq\":\"u1\"}}", ROW(1) },
+	{ "{\"_or\":[{\"n\":{\"_eq\":5}},{\"owner\":{\"_eq\":\"u2\"}}]}",
+	    ROW(1) | ROW(2) },
+	{ "{\"_and\":[{\"_or\":[{\"tag\":{\"_eq\":\"a\"}},"
+	    "{\"tag\":{\"_eq\":\"b\"}}]},{\"n\":{\"_gt\":5}}]}", ROW(2) },
+	{ "{\"_or\":[{\"_and\":[{\"n\":{\"_lt\":0}}]},"
+	    "{\"_or\":[{\"id\":{\"_eq\":12}}]}],\"id\":{\"_neq\":4}}",
+	    ROW(12) },
+	{ "{\"_and\":[{\"n\":{\"_gt\":0}}],"
+	    "\"_or\":[{\"b\":{\"_eq\":true}},{\"b\":{\"_eq\":false}}]}",
+	    ROW(1) | ROW(2) | ROW(6) },
+};
 
 static void
 test_match_groups(void)
 {
-	expect("{\"_and\":[]}", ALL);
-	expect("{\"_or\":[]}", 0);
-	expect("{\"_or\":[{}]}", ALL);
-	expect("{\"n\":{\"_gt\":0,\"_lt\":10}}", ROW(1) | ROW(7) | ROW(8) |
-	    ROW(12));
-	expect("{\"n\":{\"_gt\":0},\"owner\":{\"_eq\":\"u1\"}}", ROW(1));
-	expect("{\"_or\":[{\"n\":{\"_eq\":5}},{\"owner\":{\"_eq\":\"u2\"}}]}",
-	    ROW(1) | ROW(2));
-	expect("{\"_and\":[{\"_or\":[{\"tag\":{\"_eq\":\"a\"}},{\"tag\":"
-	    "{\"_eq\":\"b\"}}]},{\"n\":{\"_gt\":5}}]}", ROW(2));
-	expect("{\"_or\":[{\"_and\":[{\"n\":{\"_lt\":0}}]},{\"_or\":[{\"id\":"
-	    "{\"_eq\":12}}]}],\"id\":{\"_neq\":4}}", ROW(12));
-	expect("{\"_and\":[{\"n\":{\"_gt\":0}}],\"_or\":[{\"b\":{\"_eq\":"
-	    "true}},{\"b\":{\"_eq\":false}}]}", ROW(1) | ROW(2) | ROW(6));
+	size_t	 i;
+
+	for (i = 0; i < NELEM(match_groups); i++)
+		expect(match_groups[i].filter, match_groups[i].rows);
 }
+
+static const struct match_vars_case match_vars[] = {
+	{ "{\"owner\":{\"_eq\":\"$CURRENT_USER\"}}", &vars, ROW(1) | ROW(4) },
+	{ "{\"owner\":{\"_eq\":\"$CURRENT_ROLE\"}}", &vars, ROW(6) },
+	{ "{\"owner\":{\"_in\":[\"$CURRENT_USER\",\"u2\"]}}",
+	    &vars, ROW(1) | ROW(2) | ROW(4) },
+	{ "{\"owner\":{\"_nin\":[\"$CURRENT_USER\"]}}",
+	    &vars, ROW(2) | ROW(6) | ROW(7) },
+	{ "{\"owner\":{\"_eq\":\"$current_user\"}}", &vars, 0 },
+	{ "{\"owner\":{\"_starts_with\":\"$CURRENT_USER\"}}",
+	    &vars, ROW(1) | ROW(4) },
+	/* The public has no user: $CURRENT_USER is null. */
+	{ "{\"owner\":{\"_eq\":\"$CURRENT_USER\"}}",
+	    &vars_public,
+	    ROW(3) | ROW(5) | ROW(8) | ROW(9) | ROW(10) | ROW(11) | ROW(12) },
+	{ "{\"owner\":{\"_neq\":\"$CURRENT_USER\"}}",
+	    &vars_public, ROW(1) | ROW(2) | ROW(4) | ROW(6) | ROW(7) },
+	{ "{\"owner\":{\"_in\":[\"$CURRENT_USER\"]}}", &vars_public, 0 },
+	/* NOT IN a list holding null is never true, as in SQL. */
+	{ "{\"owner\":{\"_nin\":[\"$CURRENT_USER\"]}}", &vars_public, 0 },
+	{ "{\"owner\":{\"_nin\":[\"u2\",\"$CURRENT_ROLE\"]}}",
+	    &vars_public, 0 },
+	{ "{\"owner\":{\"_gt\":\"$CURRENT_USER\"}}", &vars_public, 0 },
+	{ "{\"owner\":{\"_contains\":\"$CURRENT_USER\"}}", &vars_public, 0 },
+	{ "{\"owner\":{\"_ncontains\":\"$CURRENT_USER\"}}", &vars_public, 0 },
+	{ "{\"when\":{\"_between\":[\"2000\",\"$NOW\"]}}", &vars_none, 0 },
+	{ "{\"when\":{\"_lt\":\"$NOW\"}}", NULL, 0 },
+	{ "{\"owner\":{\"_eq\":\"$CURRENT_USER\"}}",
+	    NULL,
+	    ROW(3) | ROW(5) | ROW(8) | ROW(9) | ROW(10) | ROW(11) | ROW(12) },
+};
 
 static void
 test_match_vars(void)
 {
-	static const struct query_vars	 none = { NULL, NULL, NULL };
+	size_t	 i;
 
-	expect("{\"owner\":{\"_eq\":\"$CURRENT_USER\"}}", ROW(1) | ROW(4));
-	expect("{\"owner\":{\"_eq\":\"$CURRENT_ROLE\"}}", ROW(6));
-	expect("{\"owner\":{\"_in\":[\"$CURRENT_USER\",\"u2\"]}}", ROW(1) |
-	    ROW(2) | ROW(4));
-	expect("{\"owner\":{\"_nin\":[\"$CURRENT_USER\"]}}", ROW(2) | ROW(6) |
-	    ROW(7));
-	expect("{\"owner\":{\"_eq\":\"$current_user\"}}", 0);
-	expect("{\"owner\":{\"_starts_with\":\"$CURRENT_USER\"}}", ROW(1) |
-	    ROW(4));
-	/* The public has no user: $CURRENT_USER is null. */
-	expect_vars("{\"owner\":{\"_eq\":\"$CURRENT_USER\"}}", &vars_public,
-	    ROW(3) | ROW(5) | ROW(8) | ROW(9) | ROW(10) | ROW(11) | ROW(12));
-	expect_vars("{\"owner\":{\"_neq\":\"$CURRENT_USER\"}}", &vars_public,
-	    ROW(1) | ROW(2) | ROW(4) | ROW(6) | ROW(7));
-	expect_vars("{\"owner\":{\"_in\":[\"$CURRENT_USER\"]}}", &vars_public,
-	    0);
-	/* NOT IN a list holding null is never true, as in SQL. */
-	expect_vars("{\"owner\":{\"_nin\":[\"$CURRENT_USER\"]}}", &vars_public,
-	    0);
-	expect_vars("{\"owner\":{\"_nin\":[\"u2\",\"$CURRENT_ROLE\"]}}",
-	    &vars_public, 0);
-	expect_vars("{\"owner\":{\"_gt\":\"$CURRENT_USER\"}}", &vars_public,
-	    0);
-	expect_vars("{\"owner\":{\"_contains\":\"$CURRENT_USER\"}}",
-	    &vars_public, 0);
-	expect_vars("{\"owner\":{\"_ncontains\":\"$CURRENT_USER\"}}",
-	    &vars_public, 0);
-	expect_vars("{\"when\":{\"_between\":[\"2000\",\"$NOW\"]}}", &none, 0);
-	expect_vars("{\"when\":{\"_lt\":\"$NOW\"}}", NULL, 0);
-	expect_vars("{\"owner\":{\"_eq\":\"$CURRENT_USER\"}}", NULL,
-	    ROW(3) | ROW(5) | ROW(8) | ROW(9) | ROW(10) | ROW(11) | ROW(12));
+	for (i = 0; i < NELEM(match_vars); i++)
+		expect_vars(match_vars[i].filter, match_vars[i].vars,
+		    match_vars[i].rows);
 }
 
 /*
@@ -1075,14 +1111,14 @@ static const char *sweep_operands[] = {
 	"-3", "1", "12", "true", "false", "null", "\"%\"", "\"_\"", "\"a\"",
 	"\"u1\"", "\"$CURRENT_USER\"", "\"$CURRENT_ROLE\"", "\"$NOW\"",
 	"9007199254740993", "9007199254740992", "1e300", "100.0", "\"2024\"",
-	"\"{\\\"a\\\":1}\"", "\"[1,2]\"", "\"true\"", "\"false\"", "\"\\u2603\"",
+	"\"{\\\"a\\\":1}\"", "\"[1,2]\"", "\"true\"", "\"false\"",
+	"\"\\u2603\"",
 	"[\"a\",\"b\"]", "\"a,b\"", "[5,\"5\"]", "[true]", "[1,10]", "[-5,5]",
 	"[\"a\",\"z\"]", "[\"$CURRENT_USER\"]", "[\"$NOW\",\"2025\"]",
 	"[0,\"\"]", "[2.5,5]", "[\"2023\",\"$NOW\"]", "[false,true]",
 	"[9007199254740992,9007199254740993]", "[\"u2\",\"$CURRENT_USER\"]",
 	"[1,\"z\"]",
 };
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* One operator over every field and operand; 0 if all agree. */
 static size_t
@@ -1152,46 +1188,53 @@ table_intact(void)
 	return n == (int)NDOCS;
 }
 
+/* Quotes, LIKE wildcards, SQL and unicode match literally. */
+static const struct match_vars_case match_hostile[] = {
+	{ "{\"title\":{\"_eq\":\"x'; DROP TABLE t; --\"}}", &vars, ROW(8) },
+	{ "{\"title\":{\"_contains\":\"'; DROP TABLE t; --\"}}",
+	    &vars, ROW(8) },
+	{ "{\"title\":{\"_eq\":\"it's \\\"quoted\\\"\"}}", &vars, ROW(7) },
+	{ "{\"title\":{\"_contains\":\"'\"}}", &vars, ROW(7) | ROW(8) },
+	{ "{\"title\":{\"_contains\":\"\\\"\"}}", &vars, ROW(7) },
+	{ "{\"title\":{\"_eq\":\"' OR '1'='1\"}}", &vars, 0 },
+	{ "{\"title\":{\"_in\":[\"' OR 1=1 --\",\"hello\"]}}", &vars, ROW(2) },
+	/* LIKE wildcards are literal characters. */
+	{ "{\"title\":{\"_contains\":\"%\"}}", &vars, ROW(3) | ROW(10) },
+	{ "{\"title\":{\"_contains\":\"_\"}}", &vars, ROW(3) | ROW(11) },
+	{ "{\"title\":{\"_starts_with\":\"%\"}}", &vars, ROW(10) },
+	{ "{\"title\":{\"_starts_with\":\"_\"}}", &vars, 0 },
+	{ "{\"title\":{\"_ends_with\":\"%\"}}", &vars, ROW(10) },
+	{ "{\"title\":{\"_ends_with\":\"_off\"}}", &vars, ROW(3) },
+	{ "{\"tag\":{\"_eq\":\"_\"}}", &vars, ROW(10) },
+	{ "{\"tag\":{\"_contains\":\"%\"}}", &vars, ROW(11) },
+	{ "{\"title\":{\"_ncontains\":\"%\"}}",
+	    &vars, ALL & ~(ROW(3) | ROW(5) | ROW(9) | ROW(10)) },
+	{ "{\"title\":{\"_eq\":\"?\"}}", &vars, ROW(12) },
+	{ "{\"tag\":{\"_eq\":\"$.\\\"title\\\"\"}}", &vars, ROW(12) },
+	/* Unicode, compared by characters in SQL and bytes in memory. */
+	{ "{\"title\":{\"_contains\":\"\\u2603\"}}", &vars, ROW(6) },
+	{ "{\"title\":{\"_starts_with\":\"\\u00fc\"}}", &vars, ROW(6) },
+	{ "{\"title\":{\"_ends_with\":\"\\u00e9 \\u2603\"}}", &vars, ROW(6) },
+	{ "{\"title\":{\"_ends_with\":\"\\u2603\\u2603\"}}", &vars, 0 },
+	{ "{\"title\":{\"_gt\":\"z\"}}", &vars, ROW(6) },
+	{ "{\"title\":{\"_eq\":\"\\u00fcn\\u00efc\\u00f8d\\u00e9 \\u2603\"}}",
+	    &vars, ROW(6) },
+	/* Variables are bound too. */
+	{ "{\"owner\":{\"_eq\":\"$CURRENT_USER\"}}", &vars_evil, 0 },
+	{ "{\"owner\":{\"_neq\":\"$CURRENT_ROLE\"}}",
+	    &vars_evil, ROW(1) | ROW(2) | ROW(4) | ROW(6) | ROW(7) },
+	{ "{\"title\":{\"_contains\":\"$NOW\"}}",
+	    &vars_evil, ROW(3) | ROW(10) },
+};
+
 static void
 test_injection(void)
 {
-	static const struct query_vars	 evil = { "'; DROP TABLE t; --",
-					    "\" OR 1=1 --", "%" };
+	size_t	 i;
 
-	expect("{\"title\":{\"_eq\":\"x'; DROP TABLE t; --\"}}", ROW(8));
-	expect("{\"title\":{\"_contains\":\"'; DROP TABLE t; --\"}}", ROW(8));
-	expect("{\"title\":{\"_eq\":\"it's \\\"quoted\\\"\"}}", ROW(7));
-	expect("{\"title\":{\"_contains\":\"'\"}}", ROW(7) | ROW(8));
-	expect("{\"title\":{\"_contains\":\"\\\"\"}}", ROW(7));
-	expect("{\"title\":{\"_eq\":\"' OR '1'='1\"}}", 0);
-	expect("{\"title\":{\"_in\":[\"' OR 1=1 --\",\"hello\"]}}", ROW(2));
-	/* LIKE wildcards are literal characters. */
-	expect("{\"title\":{\"_contains\":\"%\"}}", ROW(3) | ROW(10));
-	expect("{\"title\":{\"_contains\":\"_\"}}", ROW(3) | ROW(11));
-	expect("{\"title\":{\"_starts_with\":\"%\"}}", ROW(10));
-	expect("{\"title\":{\"_starts_with\":\"_\"}}", 0);
-	expect("{\"title\":{\"_ends_with\":\"%\"}}", ROW(10));
-	expect("{\"title\":{\"_ends_with\":\"_off\"}}", ROW(3));
-	expect("{\"tag\":{\"_eq\":\"_\"}}", ROW(10));
-	expect("{\"tag\":{\"_contains\":\"%\"}}", ROW(11));
-	expect("{\"title\":{\"_ncontains\":\"%\"}}", ALL & ~(ROW(3) |
-	    ROW(5) | ROW(9) | ROW(10)));
-	expect("{\"title\":{\"_eq\":\"?\"}}", ROW(12));
-	expect("{\"tag\":{\"_eq\":\"$.\\\"title\\\"\"}}", ROW(12));
-	/* Unicode, compared by characters in SQL and bytes in memory. */
-	expect("{\"title\":{\"_contains\":\"\\u2603\"}}", ROW(6));
-	expect("{\"title\":{\"_starts_with\":\"\\u00fc\"}}", ROW(6));
-	expect("{\"title\":{\"_ends_with\":\"\\u00e9 \\u2603\"}}", ROW(6));
-	expect("{\"title\":{\"_ends_with\":\"\\u2603\\u2603\"}}", 0);
-	expect("{\"title\":{\"_gt\":\"z\"}}", ROW(6));
-	expect("{\"title\":{\"_eq\":\"\\u00fcn\\u00efc\\u00f8d\\u00e9 "
-	    "\\u2603\"}}", ROW(6));
-	/* Variables are bound too. */
-	expect_vars("{\"owner\":{\"_eq\":\"$CURRENT_USER\"}}", &evil, 0);
-	expect_vars("{\"owner\":{\"_neq\":\"$CURRENT_ROLE\"}}", &evil,
-	    ROW(1) | ROW(2) | ROW(4) | ROW(6) | ROW(7));
-	expect_vars("{\"title\":{\"_contains\":\"$NOW\"}}", &evil, ROW(3) |
-	    ROW(10));
+	for (i = 0; i < NELEM(match_hostile); i++)
+		expect_vars(match_hostile[i].filter, match_hostile[i].vars,
+		    match_hostile[i].rows);
 	CHECK("table intact after hostile values", table_intact());
 	CHECK("field names cannot carry SQL",
 	    filter_bad("{\"title\\\") OR 1=1 --\":{\"_eq\":1}}", "field") &&
@@ -1222,6 +1265,12 @@ test_sql_text(void)
 	query_sql_init(&qs);
 	CHECK("unknown field is -1", n != NULL && query_node_sql(n, &t_schema,
 	    &vars, &qs) == -1);
+	query_sql_free(&qs);
+	query_node_free(n);
+	n = filter("{\"nosuch\":{\"_nin\":[\"$CURRENT_USER\"]}}");
+	query_sql_init(&qs);
+	CHECK("unknown field is -1 where no column is needed", n != NULL &&
+	    query_node_sql(n, &t_schema, &vars_public, &qs) == -1);
 	query_sql_free(&qs);
 	query_node_free(n);
 	CHECK("sort parsed", parse1(&q, "sort", "-n,id") == 0);
