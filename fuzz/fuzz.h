@@ -57,10 +57,12 @@ fuzz_cstring(const uint8_t *data, size_t size)
 void	 fuzz_b64(const uint8_t *, size_t);
 void	 fuzz_config(const uint8_t *, size_t);
 void	 fuzz_config_json(const uint8_t *, size_t);
+void	 fuzz_filter(const uint8_t *, size_t);
 void	 fuzz_frame(const uint8_t *, size_t);
 void	 fuzz_jwt(const uint8_t *, size_t);
 void	 fuzz_login(const uint8_t *, size_t);
 void	 fuzz_phc(const uint8_t *, size_t);
+void	 fuzz_query(const uint8_t *, size_t);
 void	 fuzz_refresh(const uint8_t *, size_t);
 void	 fuzz_token(const uint8_t *, size_t);
 void	 fuzz_user_patch(const uint8_t *, size_t);

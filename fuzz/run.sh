@@ -30,6 +30,7 @@ max_len() {
 	config)		echo 16384 ;;	# PARSE_LINE_MAX 8192
 	frame)		echo 20000 ;;	# PROTO_KEYD_MAX 16K
 	phc)		echo 600 ;;	# HASH_PHC_MAX 512
+	filter|query)	echo 16500 ;;	# QUERY_TEXT_MAX 16384
 	token)		echo 9000 ;;	# TOKEN_MAX 4096, twice
 	*)		echo 8192 ;;	# AUTH_BODY_MAX, JSON bodies
 	esac

@@ -3,7 +3,9 @@
 
 The seeds are valid examples plus the hostile inputs of the security
 catalog (sections 1 to 3: token format, time claims, token transport;
-L7, J1 to J5 and P1 for the bodies).  Each file is named after what it
+L7, J1 to J5 and P1 for the bodies; J1 to J3, T8 and T10 for filters,
+with the examples of the Directus documentation and the filter on a
+password hash of directus-auth.md section 10).  Each file is named after what it
 holds, with the catalog row first where there is one.  The output is
 committed; run this again only to change the seeds.  Files of other
 names (merged by "make fuzz-merge") are left alone.
@@ -784,6 +786,145 @@ def seeds_user_patch():
         write("user_patch", k, v)
 
 
+def nest(k, group="_and", leaf='{"a":{"_eq":1}}'):
+    """k filter objects, each but the last holding the next in a group."""
+    return ('{"%s":[' % group) * (k - 1) + leaf + "]}" * (k - 1)
+
+
+def wide(k):
+    """One filter object of k fields: 1 + k nodes."""
+    return "{" + ",".join('"f%d":{"_eq":1}' % i for i in range(k)) + "}"
+
+
+def seeds_filter():
+    s = {}
+    # The Directus documentation's examples (reference, filter rules).
+    s["doc-eq"] = '{"title":{"_eq":"Hello World"}}'
+    s["doc-published-before-now"] = json.dumps({"_and": [
+        {"status": {"_eq": "published"}},
+        {"date_published": {"_lte": "$NOW"}}]})
+    s["doc-owner-current-user"] = '{"user_created":{"_eq":"$CURRENT_USER"}}'
+    s["doc-role-current-role"] = '{"role":{"_eq":"$CURRENT_ROLE"}}'
+    s["doc-or"] = json.dumps({"_or": [{"vegan": {"_eq": True}},
+                                      {"spicy": {"_eq": False}}]})
+    s["doc-between"] = '{"year":{"_between":[1990,2000]}}'
+    s["doc-between-csv"] = '{"year":{"_between":"1990,2000"}}'
+    s["doc-in"] = '{"id":{"_in":[1,2,3]}}'
+    s["doc-in-csv"] = '{"status":{"_in":"draft,published"}}'
+    s["doc-null"] = '{"date_published":{"_null":true}}'
+    s["doc-nnull-text"] = '{"date_published":{"_nnull":"true"}}'
+    s["doc-empty"] = '{"title":{"_empty":true}}'
+    s["doc-nested-groups"] = json.dumps({"_or": [
+        {"_and": [{"a": {"_gt": 1}}, {"b": {"_lt": 2}}]},
+        {"_and": [{"c": {"_contains": "x"}}, {"d": {"_nin": ["y"]}}]}]})
+    s["implicit-and"] = json.dumps({"a": {"_gt": 1, "_lt": 9},
+                                    "b": {"_neq": None}})
+    ops = {"_eq": "a", "_neq": 5, "_lt": 2.5, "_lte": "b", "_gt": -1,
+           "_gte": "$NOW", "_in": ["a", 1, True], "_nin": ["$CURRENT_USER"],
+           "_null": False, "_nnull": True, "_contains": "%",
+           "_ncontains": "_", "_starts_with": 5, "_ends_with": "",
+           "_between": ["a", "z"], "_empty": "false", "_nempty": True}
+    for op, v in ops.items():
+        s["op" + op] = json.dumps({"a": {op: v}})
+    s["empty"] = "{}"
+    s["empty-and"] = '{"_and":[]}'
+    s["empty-or"] = '{"_or":[]}'
+    s["depth-8"] = nest(8)
+    s["depth-9"] = nest(9, "_or")
+    s["nodes-256"] = wide(255)
+    s["nodes-257"] = wide(256)
+    s["in-1000"] = json.dumps({"a": {"_in": list(range(1000))}})
+    s["in-1001"] = json.dumps({"a": {"_in": list(range(1001))}})
+    s["in-csv-empty-items"] = '{"a":{"_in":",,"}}'
+    s["unknown-op"] = '{"a":{"_icontains":"x"}}'
+    s["relation"] = '{"author":{"name":{"_eq":"x"}}}'
+    s["field-uppercase"] = '{"Title":{"_eq":1}}'
+    s["field-64"] = json.dumps({"a" * 64: {"_eq": 1}})
+    s["text-operand-real"] = '{"a":{"_contains":1.5}}'
+    # J1: malformed JSON.
+    s["J1-truncated"] = '{"a":{"_eq":'
+    s["J1-trailing-garbage"] = '{"a":{"_eq":1}}x'
+    s["J1-comment"] = '/*x*/{"a":{"_eq":1}}'
+    s["J1-single-quotes"] = "{'a':{'_eq':1}}"
+    s["J1-nan"] = '{"a":{"_eq":NaN}}'
+    s["J1-wrong-type"] = '{"a":{"_eq":{"_eq":1}}}'
+    s["J1-not-object"] = '[{"a":{"_eq":1}}]'
+    # J2: deep nesting, many keys, escapes.
+    s["J2-deep-brackets"] = "[" * 3000 + "]" * 3000
+    s["J2-deep-and"] = nest(100)
+    s["J2-many-keys"] = wide(2000)
+    s["J2-escapes"] = json.dumps({"a": {"_eq": "\\u0041" * 500}})
+    # J3: SQL injection and LIKE wildcards, which must match literally.
+    s["J3-or-1-1"] = json.dumps({"a": {"_eq": "' OR 1=1 --"}})
+    s["J3-drop-table"] = json.dumps({"a": {"_contains": "'; DROP TABLE t; --"}})
+    s["J3-wildcards"] = json.dumps({"a": {"_starts_with": "%_%"}})
+    s["J3-field-name"] = '{"a) OR 1=1 --":{"_eq":1}}'
+    s["J3-json-path"] = json.dumps({"a": {"_eq": '$."b"'}})
+    # T8: duplicate members.
+    s["T8-duplicate-field"] = '{"a":{"_eq":1},"a":{"_eq":2}}'
+    s["T8-duplicate-op"] = '{"a":{"_in":[1],"_in":[2]}}'
+    # T10: strange JSON values.
+    s["T10-nul-escape"] = '{"a":{"_eq":"x\\u0000y"}}'
+    s["T10-surrogate"] = '{"a":{"_eq":"\\ud800"}}'
+    s["T10-bom"] = '\ufeff{"a":{"_eq":1}}'
+    s["T10-invalid-utf8"] = b'{"a":{"_eq":"\xff\xfe"}}'
+    s["T10-big-number"] = '{"a":{"_eq":1e309}}'
+    s["T10-big-integer"] = '{"a":{"_gt":99999999999999999999}}'
+    s["T10-2-53"] = '{"a":{"_eq":9007199254740993}}'
+    # directus-auth.md section 10 item 11: the hash, a character at a time.
+    s["CVE-2023-27481-password-starts-with"] = \
+        '{"password":{"_starts_with":"$argon2id$"}}'
+    s["too-long"] = json.dumps({"a": {"_eq": "x" * 16400}})
+    for k, v in s.items():
+        write("filter", k, v)
+
+
+def query_input(fields=None, filter=None, sort=None, limit=None,
+                offset=None, page=None, meta=None, huge_cap=False):
+    """The flags byte, then the parameters separated by NUL bytes."""
+    v = [fields, filter, sort, limit, offset, page, meta]
+    flags = sum(1 << i for i, x in enumerate(v) if x is not None)
+    if huge_cap:
+        flags |= 0x80
+    return bytes([flags]) + b"\0".join(
+        (x or "").encode("utf-8", "surrogatepass") for x in v)
+
+
+def seeds_query():
+    s = {}
+    s["none"] = query_input()
+    s["all"] = query_input("id,title", '{"title":{"_contains":"a"}}',
+                           "-date_created,id", "10", "5", "2", "*")
+    s["fields-star"] = query_input(fields="*")
+    s["fields-duplicates"] = query_input(fields="id,id,title")
+    s["fields-relation"] = query_input(fields="author.name")
+    s["fields-257"] = query_input(fields=",".join(
+        "f%d" % i for i in range(257)))
+    s["sort-17"] = query_input(sort=",".join("s%d" % i for i in range(17)))
+    s["sort-dash"] = query_input(sort="-")
+    s["limit-all"] = query_input(limit="-1")
+    s["limit-all-huge-cap"] = query_input(limit="-1", page="3",
+                                          huge_cap=True)
+    s["limit-over"] = query_input(limit="100000000")
+    s["limit-negative"] = query_input(limit="-2")
+    s["limit-overflow"] = query_input(limit="99999999999999999999")
+    s["offset-max"] = query_input(offset=str(1 << 40))
+    s["offset-over"] = query_input(offset=str((1 << 40) + 1))
+    s["page-2"] = query_input(limit="10", page="2")
+    s["page-0"] = query_input(page="0")
+    s["page-huge"] = query_input(page=str(1 << 40), limit="-1",
+                                 huge_cap=True)
+    s["meta-total"] = query_input(meta="total_count")
+    s["meta-both"] = query_input(meta="total_count,filter_count")
+    s["meta-bad"] = query_input(meta="count")
+    s["meta-empty"] = query_input(meta="")
+    s["filter-bad"] = query_input(filter='{"a":1}')
+    s["filter-too-long"] = query_input(filter=" " * 16385)
+    s["fields-too-long"] = query_input(fields="id," * 5462)
+    for k, v in s.items():
+        write("query", k, v)
+
+
 def main():
     seeds_b64()
     seeds_jwt()
@@ -795,6 +936,8 @@ def main():
     seeds_login()
     seeds_refresh()
     seeds_user_patch()
+    seeds_filter()
+    seeds_query()
 
 
 if __name__ == "__main__":

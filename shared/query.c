@@ -54,6 +54,8 @@ struct query_parser {
 
 static struct query_node *filter_object(struct query_parser *, json_t *,
 		    int);
+static void	 query_reason(char *, size_t, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
 
 static void
 query_reason(char *reason, size_t len, const char *fmt, ...)
@@ -208,6 +210,22 @@ operand_bool(json_t *v)
 	return NULL;
 }
 
+/*
+ * Substring operators work on text.  An integer operand is its decimal
+ * text, as Directus pastes it into a LIKE pattern; a real has no
+ * single text and is refused.
+ */
+static json_t *
+operand_text(json_t *v)
+{
+	if (json_is_string(v))
+		return json_incref(v);
+	if (json_is_integer(v))
+		return json_sprintf("%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+	return NULL;
+}
+
 /* The operand of one operator, checked and normalised; NULL: bad. */
 static json_t *
 operand(enum query_op op, json_t *v)
@@ -220,12 +238,13 @@ operand(enum query_op op, json_t *v)
 	case QOP_LTE:
 	case QOP_GT:
 	case QOP_GTE:
+		return json_is_string(v) || json_is_number(v) ?
+		    json_incref(v) : NULL;
 	case QOP_CONTAINS:
 	case QOP_NCONTAINS:
 	case QOP_STARTS_WITH:
 	case QOP_ENDS_WITH:
-		return json_is_string(v) || json_is_number(v) ?
-		    json_incref(v) : NULL;
+		return operand_text(v);
 	case QOP_IN:
 	case QOP_NIN:
 		return operand_list(v, 0);
@@ -568,11 +587,12 @@ query_page_parse(struct query *q, const struct query_params *p,
 			    "more");
 			return -1;
 		}
-		q->offset = (page - 1) * q->limit;
-		if (q->offset > QUERY_OFFSET_MAX) {
+		/* Checked before multiplying: limit_max is the caller's. */
+		if (q->limit > 0 && page - 1 > QUERY_OFFSET_MAX / q->limit) {
 			query_reason(reason, len, "\"page\" is too large");
 			return -1;
 		}
+		q->offset = (page - 1) * q->limit;
 	}
 	return 0;
 }
@@ -641,8 +661,12 @@ query_now(char *buf, size_t len)
 }
 
 /*
- * In-memory matching, for validation filters on payloads.  A missing
- * field is null.  Values of different kinds never compare as ordered.
+ * In-memory matching, for validation filters on payloads, with the
+ * semantics of the SQL that query_node_sql() writes: a missing field is
+ * null and null matches no comparison; booleans are the numbers 0 and 1
+ * (SQLite has no other booleans); numbers compare with numbers and text
+ * with text, byte by byte, and values of different kinds are never
+ * equal nor ordered.
  */
 static json_t *
 match_var(json_t *v, const struct query_vars *vars)
@@ -663,25 +687,73 @@ match_var(json_t *v, const struct query_vars *vars)
 	return out != NULL ? json_string(out) : json_null();
 }
 
+static int
+match_numeric(json_t *v)
+{
+	return json_is_number(v) || json_is_boolean(v);
+}
+
+static long long
+match_integer(json_t *v)
+{
+	return json_is_boolean(v) ? json_is_true(v) : json_integer_value(v);
+}
+
+/* An integer against a real, exactly (as SQLite does, past 2^53). */
+static int
+match_cmp_mixed(long long i, double r)
+{
+	long long	 t;
+
+	if (r < -9223372036854775808.0)
+		return 1;
+	if (r >= 9223372036854775808.0)
+		return -1;
+	t = (long long)r;
+	if (i != t)
+		return i < t ? -1 : 1;
+	return r > (double)t ? -1 : r < (double)t;
+}
+
+static int
+match_cmp_numbers(json_t *a, json_t *b)
+{
+	long long	 x, y;
+	double		 f, g;
+
+	if (!json_is_real(a) && !json_is_real(b)) {
+		x = match_integer(a);
+		y = match_integer(b);
+		return x < y ? -1 : x > y;
+	}
+	if (!json_is_real(a))
+		return match_cmp_mixed(match_integer(a), json_real_value(b));
+	if (!json_is_real(b))
+		return -match_cmp_mixed(match_integer(b), json_real_value(a));
+	f = json_real_value(a);
+	g = json_real_value(b);
+	return f < g ? -1 : f > g;
+}
+
 /* -2: not comparable; else <0, 0, >0. */
 static int
 match_cmp(json_t *a, json_t *b)
 {
-	double	 x, y;
+	int	 c;
 
-	if (json_is_number(a) && json_is_number(b)) {
-		x = json_number_value(a);
-		y = json_number_value(b);
-		return x < y ? -1 : x > y;
+	if (match_numeric(a) && match_numeric(b))
+		return match_cmp_numbers(a, b);
+	if (json_is_string(a) && json_is_string(b)) {
+		c = strcmp(json_string_value(a), json_string_value(b));
+		return c < 0 ? -1 : c > 0;
 	}
-	if (json_is_string(a) && json_is_string(b))
-		return strcmp(json_string_value(a), json_string_value(b)) < 0 ?
-		    -1 : strcmp(json_string_value(a), json_string_value(b)) > 0;
-	if (json_is_boolean(a) && json_is_boolean(b))
-		return json_is_true(a) - json_is_true(b);
 	return -2;
 }
 
+/*
+ * 1 when v equals a value of the list, 0 when it equals none, -1 when
+ * it equals none and the list holds a null: NOT IN is then never true.
+ */
 static int
 match_list(json_t *v, json_t *list, const struct query_vars *vars)
 {
@@ -691,11 +763,29 @@ match_list(json_t *v, json_t *list, const struct query_vars *vars)
 
 	json_array_foreach(list, i, e) {
 		r = match_var(e, vars);
-		if (r != NULL && match_cmp(v, r) == 0)
+		if (r == NULL || json_is_null(r))
+			hit = hit == 1 ? 1 : -1;
+		else if (match_cmp(v, r) == 0)
 			hit = 1;
 		json_decref(r);
 	}
 	return hit;
+}
+
+/* Both bounds are operands: variables in them are resolved too. */
+static int
+match_between(json_t *v, json_t *list, const struct query_vars *vars)
+{
+	json_t	*lo, *hi;
+	int	 a, b;
+
+	lo = match_var(json_array_get(list, 0), vars);
+	hi = match_var(json_array_get(list, 1), vars);
+	a = lo != NULL ? match_cmp(v, lo) : -2;
+	b = hi != NULL ? match_cmp(v, hi) : -2;
+	json_decref(lo);
+	json_decref(hi);
+	return a != -2 && a >= 0 && b != -2 && b <= 0;
 }
 
 static int
@@ -750,14 +840,11 @@ match_leaf(const struct query_node *n, json_t *v, json_t *r,
 		return n->op == QOP_LT ? c < 0 : n->op == QOP_LTE ? c <= 0 :
 		    n->op == QOP_GT ? c > 0 : c >= 0;
 	case QOP_IN:
-		return match_list(v, r, vars);
+		return match_list(v, r, vars) == 1;
 	case QOP_NIN:
-		return !json_is_null(v) && !match_list(v, r, vars);
+		return !json_is_null(v) && match_list(v, r, vars) == 0;
 	case QOP_BETWEEN:
-		return match_cmp(v, json_array_get(r, 0)) >= 0 &&
-		    match_cmp(v, json_array_get(r, 0)) != -2 &&
-		    match_cmp(v, json_array_get(r, 1)) <= 0 &&
-		    match_cmp(v, json_array_get(r, 1)) != -2;
+		return match_between(v, r, vars);
 	case QOP_NULL:
 	case QOP_NNULL:
 		return (json_is_null(v) == json_is_true(r)) ==

@@ -76,7 +76,7 @@ query_sql_bind(struct query_sql *qs, json_t *v)
 
 /* A variable's value, or the operand itself; a new reference. */
 static json_t *
-sql_value(json_t *v, const struct query_vars *vars)
+sql_var(json_t *v, const struct query_vars *vars)
 {
 	const char	*s, *out;
 
@@ -84,23 +84,28 @@ sql_value(json_t *v, const struct query_vars *vars)
 		return json_incref(v);
 	s = json_string_value(v);
 	if (strcmp(s, "$CURRENT_USER") == 0)
-		out = vars->user;
+		out = vars != NULL ? vars->user : NULL;
 	else if (strcmp(s, "$CURRENT_ROLE") == 0)
-		out = vars->role;
+		out = vars != NULL ? vars->role : NULL;
 	else if (strcmp(s, "$NOW") == 0)
-		out = vars->now;
+		out = vars != NULL ? vars->now : NULL;
 	else
 		return json_incref(v);
 	return out != NULL ? json_string(out) : json_null();
 }
 
-static void
-sql_bind_value(struct query_sql *qs, json_t *v, const struct query_vars *vars)
+/*
+ * sql_var(), where a value that cannot be had (no memory, not UTF-8)
+ * is an error, never a null, which would turn "_neq" into "IS NOT NULL".
+ */
+static json_t *
+sql_value(struct query_sql *qs, json_t *v, const struct query_vars *vars)
 {
-	json_t	*r = sql_value(v, vars);
+	json_t	*r;
 
-	query_sql_bind(qs, r);
-	json_decref(r);
+	if ((r = sql_var(v, vars)) == NULL)
+		qs->error = 1;
+	return r;
 }
 
 static int
@@ -110,74 +115,231 @@ sql_column(struct query_sql *qs, const struct query_schema *schema,
 	return schema->column(schema->arg, field, qs);
 }
 
+enum sql_kind {
+	SQL_KIND_NONE,		/* null: no guard */
+	SQL_KIND_TEXT,
+	SQL_KIND_NUMBER,	/* integers, reals and booleans */
+};
+
+static enum sql_kind
+sql_kind_of(json_t *v)
+{
+	if (json_is_string(v))
+		return SQL_KIND_TEXT;
+	if (json_is_number(v) || json_is_boolean(v))
+		return SQL_KIND_NUMBER;
+	return SQL_KIND_NONE;
+}
+
+/*
+ * "typeof(column) ... AND ": the column holds a value of the operand's
+ * kind.  SQLite orders every number before every text, and a column
+ * with an affinity converts what it is compared with ("5" = 5 on an
+ * INTEGER column), so a bare comparison would let a number pass a
+ * filter on dates.  With the guard, values of different kinds are
+ * never equal nor ordered, as in query_node_match().  A null operand
+ * needs none: comparing with NULL is never true.
+ */
+static int
+sql_kind(struct query_sql *qs, const struct query_schema *schema,
+    const char *field, enum sql_kind kind)
+{
+	if (kind == SQL_KIND_NONE)
+		return 0;
+	query_sql_add(qs, "typeof(");
+	if (sql_column(qs, schema, field) == -1)
+		return -1;
+	query_sql_add(qs, kind == SQL_KIND_TEXT ? ") = 'text' AND " :
+	    ") IN ('integer', 'real') AND ");
+	return 0;
+}
+
+/* "typeof(col) = kind AND col op ?", r a resolved operand. */
+static int
+sql_term(struct query_sql *qs, const struct query_schema *schema,
+    const char *field, const char *op, json_t *r)
+{
+	if (sql_kind(qs, schema, field, sql_kind_of(r)) == -1 ||
+	    sql_column(qs, schema, field) == -1)
+		return -1;
+	query_sql_add(qs, op);
+	query_sql_bind(qs, r);
+	return 0;
+}
+
 static int
 sql_compare(struct query_sql *qs, const struct query_schema *schema,
     const struct query_node *n, const char *op,
     const struct query_vars *vars)
 {
+	json_t	*r = sql_value(qs, n->value, vars);
+	int	 rv;
+
 	query_sql_add(qs, "(");
-	if (sql_column(qs, schema, n->field) == -1)
-		return -1;
-	query_sql_add(qs, op);
-	sql_bind_value(qs, n->value, vars);
+	rv = sql_term(qs, schema, n->field, op, r);
 	query_sql_add(qs, ")");
-	return 0;
+	json_decref(r);
+	return rv;
 }
 
-/* _eq and _neq; null compares with IS, as Directus does. */
+/*
+ * _eq and _neq; null compares with IS, as Directus does.  _neq is
+ * knex's whereNot(): a row whose field is null does not match.
+ */
 static int
 sql_equal(struct query_sql *qs, const struct query_schema *schema,
     const struct query_node *n, const struct query_vars *vars)
 {
-	json_t	*r = sql_value(n->value, vars);
-	int	 isnull = r == NULL || json_is_null(r);
+	json_t	*r = sql_value(qs, n->value, vars);
+	int	 rv = 0;
 
-	json_decref(r);
-	if (isnull) {
-		query_sql_add(qs, "(");
-		if (sql_column(qs, schema, n->field) == -1)
-			return -1;
-		query_sql_add(qs, n->op == QOP_EQ ? " IS NULL)" :
-		    " IS NOT NULL)");
-		return 0;
+	query_sql_add(qs, "(");
+	if (r == NULL || json_is_null(r)) {
+		rv = sql_column(qs, schema, n->field);
+		query_sql_add(qs, n->op == QOP_EQ ? " IS NULL" :
+		    " IS NOT NULL");
+	} else if (n->op == QOP_EQ)
+		rv = sql_term(qs, schema, n->field, " = ", r);
+	else {
+		rv = sql_column(qs, schema, n->field);
+		query_sql_add(qs, " IS NOT NULL AND NOT (");
+		if (rv == 0)
+			rv = sql_term(qs, schema, n->field, " = ", r);
+		query_sql_add(qs, ")");
 	}
-	return sql_compare(qs, schema, n, n->op == QOP_EQ ? " = " : " <> ",
-	    vars);
+	query_sql_add(qs, ")");
+	json_decref(r);
+	return rv;
 }
 
+/* "typeof(col) = kind AND col IN (?, ...)" for the values of one kind. */
 static int
-sql_list(struct query_sql *qs, const struct query_schema *schema,
-    const struct query_node *n, const struct query_vars *vars)
+sql_in_kind(struct query_sql *qs, const struct query_schema *schema,
+    const char *field, json_t *list, enum sql_kind kind)
 {
 	json_t	*e;
 	size_t	 i;
+	int	 first = 1;
 
 	query_sql_add(qs, "(");
-	if (sql_column(qs, schema, n->field) == -1)
+	if (sql_kind(qs, schema, field, kind) == -1 ||
+	    sql_column(qs, schema, field) == -1)
 		return -1;
-	query_sql_add(qs, n->op == QOP_IN ? " IN (" : " NOT IN (");
-	json_array_foreach(n->value, i, e) {
-		if (i > 0)
+	query_sql_add(qs, " IN (");
+	json_array_foreach(list, i, e) {
+		if (sql_kind_of(e) != kind)
+			continue;
+		if (!first)
 			query_sql_add(qs, ", ");
-		sql_bind_value(qs, e, vars);
+		query_sql_bind(qs, e);
+		first = 0;
 	}
 	query_sql_add(qs, "))");
 	return 0;
 }
 
+/* The resolved values of a list; *nulls: how many are null. */
+static json_t *
+sql_list_values(json_t *list, const struct query_vars *vars,
+    size_t *text, size_t *numbers, size_t *nulls)
+{
+	json_t	*out, *e, *r;
+	size_t	 i;
+
+	*text = *numbers = *nulls = 0;
+	if ((out = json_array()) == NULL)
+		return NULL;
+	json_array_foreach(list, i, e) {
+		if ((r = sql_var(e, vars)) == NULL ||
+		    json_array_append_new(out, r) == -1) {
+			json_decref(out);
+			return NULL;
+		}
+		*text += sql_kind_of(r) == SQL_KIND_TEXT;
+		*numbers += sql_kind_of(r) == SQL_KIND_NUMBER;
+		*nulls += sql_kind_of(r) == SQL_KIND_NONE;
+	}
+	return out;
+}
+
+/* _in: the text values and the numbers, each with its guard. */
+static int
+sql_in(struct query_sql *qs, const struct query_schema *schema,
+    const char *field, json_t *list, size_t text, size_t numbers)
+{
+	int	 rv = 0;
+
+	if (text == 0 && numbers == 0) {
+		query_sql_add(qs, "0");
+		return 0;
+	}
+	query_sql_add(qs, "(");
+	if (text > 0)
+		rv = sql_in_kind(qs, schema, field, list, SQL_KIND_TEXT);
+	if (text > 0 && numbers > 0)
+		query_sql_add(qs, " OR ");
+	if (rv == 0 && numbers > 0)
+		rv = sql_in_kind(qs, schema, field, list,
+		    SQL_KIND_NUMBER);
+	query_sql_add(qs, ")");
+	return rv;
+}
+
+/*
+ * _in and _nin.  NOT IN a list that holds a null (a variable without a
+ * value) is never true in SQL; _nin is knex's whereNotIn(), so a null
+ * field does not match either.
+ */
+static int
+sql_list(struct query_sql *qs, const struct query_schema *schema,
+    const struct query_node *n, const struct query_vars *vars)
+{
+	json_t	*list;
+	size_t	 text, numbers, nulls;
+	int	 rv;
+
+	list = sql_list_values(n->value, vars, &text, &numbers, &nulls);
+	if (list == NULL) {
+		qs->error = 1;
+		return 0;
+	}
+	if (n->op == QOP_IN)
+		rv = sql_in(qs, schema, n->field, list, text, numbers);
+	else if (nulls > 0) {
+		query_sql_add(qs, "0");
+		rv = 0;
+	} else {
+		query_sql_add(qs, "(");
+		rv = sql_column(qs, schema, n->field);
+		query_sql_add(qs, " IS NOT NULL AND NOT ");
+		if (rv == 0)
+			rv = sql_in(qs, schema, n->field, list, text,
+			    numbers);
+		query_sql_add(qs, ")");
+	}
+	json_decref(list);
+	return rv;
+}
+
+/* _between as two guarded comparisons, one per bound. */
 static int
 sql_between(struct query_sql *qs, const struct query_schema *schema,
     const struct query_node *n, const struct query_vars *vars)
 {
+	json_t	*lo, *hi;
+	int	 rv;
+
+	lo = sql_value(qs, json_array_get(n->value, 0), vars);
+	hi = sql_value(qs, json_array_get(n->value, 1), vars);
 	query_sql_add(qs, "(");
-	if (sql_column(qs, schema, n->field) == -1)
-		return -1;
-	query_sql_add(qs, " BETWEEN ");
-	sql_bind_value(qs, json_array_get(n->value, 0), vars);
+	rv = sql_term(qs, schema, n->field, " >= ", lo);
 	query_sql_add(qs, " AND ");
-	sql_bind_value(qs, json_array_get(n->value, 1), vars);
+	if (rv == 0)
+		rv = sql_term(qs, schema, n->field, " <= ", hi);
 	query_sql_add(qs, ")");
-	return 0;
+	json_decref(lo);
+	json_decref(hi);
+	return rv;
 }
 
 /* _null, _nnull, _empty, _nempty with a boolean operand. */
@@ -205,37 +367,67 @@ sql_nullness(struct query_sql *qs, const struct query_schema *schema,
 
 /*
  * Substring operators on text, with instr() and substr() so that no
- * LIKE wildcard in a value can mean anything.
+ * LIKE wildcard in a value can mean anything.  Only text matches: a
+ * number is not turned into text, which the databases of Directus do
+ * not agree on either.
  */
 static int
-sql_text(struct query_sql *qs, const struct query_schema *schema,
-    const struct query_node *n, const struct query_vars *vars)
+sql_text_op(struct query_sql *qs, const struct query_schema *schema,
+    const struct query_node *n, json_t *r)
 {
-	query_sql_add(qs, "(");
 	if (n->op == QOP_ENDS_WITH) {
-		query_sql_add(qs, "substr(");
+		query_sql_add(qs, "(substr(");
 		if (sql_column(qs, schema, n->field) == -1)
 			return -1;
 		query_sql_add(qs, ", -length(");
-		sql_bind_value(qs, n->value, vars);
+		query_sql_bind(qs, r);
 		query_sql_add(qs, ")) = ");
-		sql_bind_value(qs, n->value, vars);
-		query_sql_add(qs, " OR (length(");
-		sql_bind_value(qs, n->value, vars);
-		query_sql_add(qs, ") = 0 AND ");
-		if (sql_column(qs, schema, n->field) == -1)
-			return -1;
-		query_sql_add(qs, " IS NOT NULL))");
+		query_sql_bind(qs, r);
+		query_sql_add(qs, " OR length(");
+		query_sql_bind(qs, r);
+		query_sql_add(qs, ") = 0)");
 		return 0;
 	}
 	query_sql_add(qs, "instr(");
 	if (sql_column(qs, schema, n->field) == -1)
 		return -1;
 	query_sql_add(qs, ", ");
-	sql_bind_value(qs, n->value, vars);
-	query_sql_add(qs, n->op == QOP_CONTAINS ? ") > 0)" :
-	    n->op == QOP_NCONTAINS ? ") = 0)" : ") = 1)");
+	query_sql_bind(qs, r);
+	query_sql_add(qs, n->op == QOP_CONTAINS ? ") > 0" :
+	    n->op == QOP_NCONTAINS ? ") = 0" : ") = 1");
 	return 0;
+}
+
+static int
+sql_text(struct query_sql *qs, const struct query_schema *schema,
+    const struct query_node *n, const struct query_vars *vars)
+{
+	json_t	*r = sql_value(qs, n->value, vars);
+	int	 rv;
+
+	query_sql_add(qs, "(");
+	rv = sql_kind(qs, schema, n->field, SQL_KIND_TEXT);
+	if (rv == 0)
+		rv = sql_text_op(qs, schema, n, r);
+	query_sql_add(qs, ")");
+	json_decref(r);
+	return rv;
+}
+
+/*
+ * Does the schema know the field?  Asked apart, because some leaves
+ * need no column at all (NOT IN a list holding a null is false).
+ */
+static int
+sql_known(const struct query_schema *schema, const char *field)
+{
+	struct query_sql	 scratch;
+	int			 rv;
+
+	query_sql_init(&scratch);
+	rv = sql_column(&scratch, schema, field);
+	query_sql_free(&scratch);
+	return rv;
 }
 
 static int
@@ -267,6 +459,9 @@ int
 query_node_sql(const struct query_node *n, const struct query_schema *schema,
     const struct query_vars *vars, struct query_sql *qs)
 {
+	if (n->op != QOP_AND && n->op != QOP_OR &&
+	    sql_known(schema, n->field) == -1)
+		return -1;
 	switch (n->op) {
 	case QOP_AND:
 	case QOP_OR:
