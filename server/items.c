@@ -294,12 +294,19 @@ items_column(void *arg, const char *field, struct query_sql *qs)
 	}
 	if (!coll->fields.all && !config_fields_has(&coll->fields, field))
 		return -1;
+	/*
+	 * An object or array value compares as nothing (a blob), never as
+	 * its JSON text, as the in-memory matcher sees it.
+	 */
 	(void)snprintf(path, sizeof(path), "$.\"%s\"", field);
-	query_sql_add(qs, "json_extract(doc, ");
 	v = json_string(path);
+	query_sql_add(qs, "(CASE WHEN json_type(doc, ");
 	query_sql_bind(qs, v);
+	query_sql_add(qs, ") IN ('object', 'array') THEN x'' ELSE "
+	    "json_extract(doc, ");
+	query_sql_bind(qs, v);
+	query_sql_add(qs, ") END)");
 	json_decref(v);
-	query_sql_add(qs, ")");
 	return 0;
 }
 
