@@ -28,7 +28,7 @@ max_len() {
 	case $1 in
 	b64|jwt)	echo 4200 ;;	# JWT_TOKEN_MAX 4096
 	config)		echo 16384 ;;	# PARSE_LINE_MAX 8192
-	frame)		echo 20000 ;;	# PROTO_KEYD_MAX 16K
+	frame)		echo 20000 ;;	# every frame but a /users page
 	phc)		echo 600 ;;	# HASH_PHC_MAX 512
 	filter|query)	echo 16500 ;;	# QUERY_TEXT_MAX 16384
 	token)		echo 9000 ;;	# TOKEN_MAX 4096, twice

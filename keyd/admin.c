@@ -40,7 +40,6 @@ static struct frame_chan *admin_parent;
 
 static void	 admin_reply(uint32_t, uint32_t, const char *);
 static int	 admin_role(const char *, char *, size_t);
-static void	 admin_uuid(char *);
 static void	 admin_hashed(enum hash_result, const char *, void *);
 static void	 admin_row(void *, const char **, int);
 static void	 admin_user_op(uint32_t, uint32_t, const char *);
@@ -81,7 +80,7 @@ admin_role(const char *name, char *out, size_t len)
 }
 
 /* A random (version 4) uuid. */
-static void
+void
 admin_uuid(char *out)
 {
 	uint8_t	 b[16];
@@ -246,7 +245,7 @@ admin_token(uint32_t id, const struct store_user *u)
 	n = b64url_encode(raw, sizeof(raw), token, sizeof(token) - 1);
 	token[n] = '\0';
 	sign_sha256(token, n, hash);
-	if (store_user_set_token(u->id, hash) == -1)
+	if (store_user_set_token(u->id, hash) != 0)
 		admin_reply(id, 1, "database error");
 	else {
 		log_info("user %s: new static token", u->id);

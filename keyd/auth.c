@@ -277,11 +277,13 @@ auth_session_live(const uint8_t *hash, const char *user)
 /*
  * Read a credential (u8 cred_kind, blob a, blob b) and find its user:
  * -1 when the frame is malformed, else 0 with *code set.  A static
- * token is looked up only by its SHA-256.
+ * token is looked up only by its SHA-256.  With public non-NULL, the
+ * credential may be absent (CRED_NONE, two empty blobs): *public is set,
+ * *code is AUTH_OK and u is left empty.
  */
-int
-auth_identify(struct frame_rd *rd, uint32_t *code, struct store_user *u,
-    char *session)
+static int
+auth_identify_read(struct frame_rd *rd, uint32_t *code, struct store_user *u,
+    char *session, int *public)
 {
 	const uint8_t	*a, *b;
 	size_t		 alen, blen;
@@ -289,6 +291,8 @@ auth_identify(struct frame_rd *rd, uint32_t *code, struct store_user *u,
 
 	session[0] = '\0';
 	memset(u, 0, sizeof(*u));
+	if (public != NULL)
+		*public = 0;
 	if (frame_rd_u8(rd, &kind) == -1 ||
 	    frame_rd_blob(rd, &a, &alen, AUTH_TOKEN_MAX) == -1 ||
 	    frame_rd_blob(rd, &b, &blen, SIGN_MAC_LEN) == -1)
@@ -300,9 +304,28 @@ auth_identify(struct frame_rd *rd, uint32_t *code, struct store_user *u,
 		*code = store_user_by_token(hash, u) != 0 ||
 		    strcmp(u->status, "active") != 0 ?
 		    AUTH_INVALID_CREDENTIALS : AUTH_OK;
+	} else if (kind == CRED_NONE && public != NULL && alen == 0 &&
+	    blen == 0) {
+		*public = 1;
+		*code = AUTH_OK;
 	} else
 		return -1;
 	return 0;
+}
+
+int
+auth_identify(struct frame_rd *rd, uint32_t *code, struct store_user *u,
+    char *session)
+{
+	return auth_identify_read(rd, code, u, session, NULL);
+}
+
+/* A credential or none, for the requests the public role may make. */
+int
+auth_identify_public(struct frame_rd *rd, uint32_t *code,
+    struct store_user *u, char *session, int *public)
+{
+	return auth_identify_read(rd, code, u, session, public);
 }
 
 /* A message that is a credential and nothing else. */

@@ -53,6 +53,7 @@ static const struct keyd_request keyd_requests[] = {
 	{ MSG_LOGOUT,		KEYD_FROM_SERVER,	auth_logout },
 	{ MSG_USER_GET,		KEYD_FROM_SERVER,	user_get },
 	{ MSG_USER_UPDATE,	KEYD_FROM_SERVER,	user_update },
+	{ MSG_USERS,		KEYD_FROM_SERVER,	users_request },
 };
 
 static struct {

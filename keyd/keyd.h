@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "frame.h"
+#include "proto.h"
 
 /* Defaults */
 #define KEYD_SECRET_MIN		32	/* bytes */
@@ -84,6 +85,8 @@ int		 auth_identify(struct frame_rd *, uint32_t *, struct store_user *,
 		    char *);
 int		 auth_identify_only(struct frame *, uint32_t *,
 		    struct store_user *, char *);
+int		 auth_identify_public(struct frame_rd *, uint32_t *,
+		    struct store_user *, char *, int *);
 int		 auth_verify(struct keyd_chan *, struct frame *);
 int		 auth_login(struct keyd_chan *, struct frame *);
 int		 auth_refresh(struct keyd_chan *, struct frame *);
@@ -95,8 +98,12 @@ int		 user_update(struct keyd_chan *, struct frame *);
 uint32_t	 user_patch_parse(const uint8_t *, size_t, int, json_t **,
 		    json_t **, char *, size_t);
 
+/* users.c */
+int		 users_request(struct keyd_chan *, struct frame *);
+
 /* admin.c */
 int		 admin_request(struct frame_chan *, struct frame *);
+void		 admin_uuid(char *);
 
 /* secret.c */
 int		 secret_load(const char *, uid_t, gid_t, struct keyd_secret *);
@@ -105,6 +112,8 @@ void		 secret_free(struct keyd_secret *);
 #define STORE_ROW_COLS		8
 #define STORE_NOT_UNIQUE	(-2)
 typedef void	(*store_row_cb)(void *, const char **, int);
+typedef int	(*store_json_cb)(void *, const char *);
+struct query_sql;
 
 /* store.c: every function returns 0, 1 for "no such row", or -1. */
 int		 store_open(const char *);
@@ -147,5 +156,12 @@ int		 store_session_list(const char *, int64_t, store_row_cb,
 int		 store_session_revoke(int64_t);
 int		 store_user_set_field(const char *, const char *, json_t *);
 int		 store_sessions_delete_others(const char *, const uint8_t *);
+int		 store_user_set_role(const char *, const char *);
+int		 store_users_admins(store_row_cb, void *);
+const char	*store_users_column(const char *);
+int		 store_users_select(const struct query_sql *,
+		    const struct query_sql *, long long, long long,
+		    store_json_cb, void *);
+int		 store_users_count(const struct query_sql *, int64_t *);
 
 #endif /* KEYD_H */

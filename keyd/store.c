@@ -17,6 +17,7 @@
 
 #include "keyd.h"
 #include "log.h"
+#include "query.h"
 
 /*
  * Migrations, applied in order; index + 1 is the schema version they
@@ -107,6 +108,8 @@ enum store_stmt {
 	ST_RETIRED_EXPIRE,
 	ST_SESSIONS_OTHERS,
 	ST_FAMILY_LIVE,
+	ST_USER_ROLE,
+	ST_USERS_ADMINS,
 	ST_MAX
 };
 
@@ -186,6 +189,41 @@ static const char *const store_sql[ST_MAX] = {
 	    "AND (?2 IS NULL OR token_hash != ?2)",
 	[ST_FAMILY_LIVE] = "SELECT 1 FROM sessions WHERE family = ?1 "
 	    "AND expires >= ?2 AND user_id = ?3",
+	[ST_USER_ROLE] = "UPDATE users SET role = ?2 WHERE id = ?1",
+	[ST_USERS_ADMINS] = "SELECT id, role FROM users "
+	    "WHERE status = 'active' AND role IS NOT NULL",
+};
+
+/*
+ * What a /users filter or sort may name, as SQL over the users table.
+ * The concealed fields (password, token, tfa_secret) are not here: they
+ * are never filtered or sorted on.
+ */
+static const struct {
+	const char	*field;
+	const char	*expr;
+} store_users_columns[] = {
+	{ "id",			"id" },
+	{ "first_name",		"first_name" },
+	{ "last_name",		"last_name" },
+	{ "email",		"email" },
+	{ "location",		"location" },
+	{ "title",		"title" },
+	{ "description",	"description" },
+	{ "tags",		"tags" },
+	{ "avatar",		"avatar" },
+	{ "language",		"language" },
+	{ "status",		"status" },
+	{ "role",		"role" },
+	{ "last_access",	"strftime('%Y-%m-%dT%H:%M:%fZ', "
+				"last_access / 1000.0, 'unixepoch')" },
+	{ "last_page",		"last_page" },
+	{ "provider",		"provider" },
+	{ "external_identifier", "external_identifier" },
+	{ "email_notifications", "email_notifications" },
+	{ "appearance",		"appearance" },
+	{ "theme_light",	"theme_light" },
+	{ "theme_dark",		"theme_dark" },
 };
 
 /* Profile columns a user may write, one statement each. */
@@ -213,6 +251,9 @@ static int	 store_copy(char *, size_t, sqlite3_stmt *, int);
 static int	 store_user_row(sqlite3_stmt *, struct store_user *);
 static int	 store_rows(sqlite3_stmt *, int, store_row_cb, void *);
 static int	 store_bind_json(sqlite3_stmt *, int, json_t *);
+static int	 store_done_unique(sqlite3_stmt *);
+static sqlite3_stmt *store_users_prepare(const char *,
+		    const struct query_sql *, const struct query_sql *);
 
 static int
 store_exec(const char *sql)
@@ -542,7 +583,7 @@ store_user_insert(const char *id, const char *email, const char *phc,
 	    sqlite3_bind_text(st, 4, role != NULL ? role : "", -1,
 	    SQLITE_STATIC) != SQLITE_OK)
 		return -1;
-	return store_done(st);
+	return store_done_unique(st);
 }
 
 int
@@ -752,7 +793,10 @@ store_user_set_password(const char *id, const char *phc)
 	return store_done(store_bind(ST_USER_PASSWORD, id, phc));
 }
 
-/* Set (hash) or clear (NULL) a user's static token. */
+/*
+ * Set (hash) or clear (NULL) a user's static token; STORE_NOT_UNIQUE
+ * when another user has it.
+ */
 int
 store_user_set_token(const char *id, const uint8_t *hash)
 {
@@ -761,7 +805,7 @@ store_user_set_token(const char *id, const uint8_t *hash)
 	if ((st = store_bind(ST_USER_TOKEN, id, NULL)) == NULL ||
 	    (hash != NULL && store_bind_hash(st, 2, hash) == -1))
 		return -1;
-	return store_done(st);
+	return store_done_unique(st);
 }
 
 int
@@ -897,4 +941,145 @@ store_sessions_delete_others(const char *id, const uint8_t *keep)
 	    (keep != NULL && store_bind_hash(st, 2, keep) == -1))
 		return -1;
 	return store_done(st);
+}
+
+/* store_done(), telling a UNIQUE (or other constraint) violation apart. */
+static int
+store_done_unique(sqlite3_stmt *st)
+{
+	int	 rv;
+
+	if (st == NULL)
+		return -1;
+	rv = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rv == SQLITE_DONE)
+		return 0;
+	if (rv == SQLITE_CONSTRAINT)
+		return STORE_NOT_UNIQUE;
+	log_warnx("store: %s", sqlite3_errmsg(store_db));
+	return -1;
+}
+
+/* NULL (or "" with a role) for none. */
+int
+store_user_set_role(const char *id, const char *role)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_USER_ROLE, id, NULL)) == NULL ||
+	    (role != NULL && role[0] != '\0' && sqlite3_bind_text(st, 2,
+	    role, -1, SQLITE_STATIC) != SQLITE_OK))
+		return -1;
+	return store_done(st);
+}
+
+/* Every active user with a role: id, role. */
+int
+store_users_admins(store_row_cb cb, void *arg)
+{
+	return store_rows(store_bind(ST_USERS_ADMINS, NULL, NULL), 2, cb, arg);
+}
+
+/* The SQL expression of a field in /users filters and sorts, or NULL. */
+const char *
+store_users_column(const char *field)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(store_users_columns) /
+	    sizeof(store_users_columns[0]); i++)
+		if (strcmp(store_users_columns[i].field, field) == 0)
+			return store_users_columns[i].expr;
+	return NULL;
+}
+
+/*
+ * A statement over users: head, then "WHERE" and the condition, then
+ * the order (" ORDER BY ...", may be empty), with their values bound
+ * in that order.  The condition and the order hold only the column
+ * expressions above and bound values (query_sql.c).
+ */
+static sqlite3_stmt *
+store_users_prepare(const char *head, const struct query_sql *where,
+    const struct query_sql *order)
+{
+	struct query_sql	 q;
+	sqlite3_stmt		*st = NULL;
+
+	query_sql_init(&q);
+	query_sql_add(&q, head);
+	query_sql_add(&q, " WHERE ");
+	query_sql_add(&q, where->len > 0 ? where->text : "1");
+	/* Ties, and no order at all, go by creation: pages are stable. */
+	if (order != NULL && order->len > 0) {
+		query_sql_add(&q, order->text);
+		query_sql_add(&q, ", rowid");
+	} else if (order != NULL)
+		query_sql_add(&q, " ORDER BY rowid");
+	if (order != NULL)
+		query_sql_add(&q, " LIMIT ? OFFSET ?");
+	if (q.error || where->error || (order != NULL && order->error) ||
+	    sqlite3_prepare_v2(store_db, q.text, -1, &st, NULL) != SQLITE_OK ||
+	    query_sql_apply(st, where, 1) == -1 || (order != NULL &&
+	    query_sql_apply(st, order, 1 + (int)where->nbinds) == -1)) {
+		if (st == NULL)
+			log_warnx("store: users query: %s", q.error ?
+			    "out of memory" : sqlite3_errmsg(store_db));
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	query_sql_free(&q);
+	return st;
+}
+
+/*
+ * The users matching where, ordered, one page: cb gets each as the
+ * JSON of /users/me (secrets concealed) and may stop the walk with -1.
+ */
+int
+store_users_select(const struct query_sql *where,
+    const struct query_sql *order, long long limit, long long offset,
+    store_json_cb cb, void *arg)
+{
+	sqlite3_stmt	*st;
+	const char	*t;
+	int		 rv, at;
+
+	if ((st = store_users_prepare("SELECT " USER_JSON " FROM users",
+	    where, order)) == NULL)
+		return -1;
+	at = 1 + (int)where->nbinds + (int)order->nbinds;
+	if (sqlite3_bind_int64(st, at, limit) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, at + 1, offset) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	while ((rv = sqlite3_step(st)) == SQLITE_ROW) {
+		t = (const char *)sqlite3_column_text(st, 0);
+		if (t == NULL || cb(arg, t) == -1) {
+			rv = SQLITE_ABORT;
+			break;
+		}
+	}
+	if (rv != SQLITE_DONE && rv != SQLITE_ABORT)
+		log_warnx("store: users query: %s", sqlite3_errmsg(store_db));
+	sqlite3_finalize(st);
+	return rv == SQLITE_DONE ? 0 : -1;
+}
+
+/* How many users match where. */
+int
+store_users_count(const struct query_sql *where, int64_t *n)
+{
+	sqlite3_stmt	*st;
+	int		 rv;
+
+	if ((st = store_users_prepare("SELECT count(*) FROM users", where,
+	    NULL)) == NULL)
+		return -1;
+	if ((rv = sqlite3_step(st)) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rv == SQLITE_ROW ? 0 : -1;
 }

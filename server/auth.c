@@ -50,6 +50,13 @@ static const struct {
 	[AUTH_RECORD_NOT_UNIQUE] = { 400, "RECORD_NOT_UNIQUE",
 	    "Value for field \"email\" in collection \"directus_users\" "
 	    "has to be unique." },
+	[AUTH_INVALID_QUERY] = { 400, "INVALID_QUERY", "Invalid query." },
+	[AUTH_FAILED_VALIDATION] = { 400, "FAILED_VALIDATION",
+	    "Validation failed." },
+	[AUTH_INVALID_FOREIGN_KEY] = { 400, "INVALID_FOREIGN_KEY",
+	    "Invalid foreign key." },
+	[AUTH_UNPROCESSABLE] = { 422, "UNPROCESSABLE_CONTENT",
+	    "Can't process content." },
 };
 
 /* One request under /auth or /users/me while keyd works on it. */
@@ -94,7 +101,6 @@ static const char *auth_header(struct evhttp_request *, const char *,
 static size_t	 auth_headers(struct evhttp_request *, const char *,
 		    const char **);
 static int	 auth_field_listed(const char *, const char *, size_t);
-static void	 auth_fields(json_t *, const char *);
 
 void
 auth_init(struct server *s)
@@ -114,6 +120,29 @@ auth_error(struct evhttp_request *req, uint32_t code)
 		code = AUTH_INTERNAL;
 	http_error(req, auth_errors[code].status, auth_errors[code].code,
 	    auth_errors[code].message);
+}
+
+/*
+ * The same with keyd's own message when it gave one.  Only printable
+ * ASCII is passed on, so the message cannot break the JSON encoder.
+ */
+void
+auth_error_message(struct evhttp_request *req, uint32_t code,
+    const char *message)
+{
+	char	 clean[USERS_MESSAGE_MAX + 1];
+	size_t	 i;
+
+	if (code == AUTH_OK || code >= AUTH_CODE_MAX || message[0] == '\0') {
+		auth_error(req, code);
+		return;
+	}
+	for (i = 0; message[i] != '\0' && i < USERS_MESSAGE_MAX; i++)
+		clean[i] = message[i] >= 0x20 && message[i] < 0x7f ?
+		    message[i] : '?';
+	clean[i] = '\0';
+	http_error(req, auth_errors[code].status, auth_errors[code].code,
+	    clean);
 }
 
 static struct auth_ctx *
@@ -597,6 +626,83 @@ auth_logout_done(struct pending *p, struct frame *f)
 }
 
 /*
+ * The request's token: 1 found (tok set; jwt parsed when it is a JWT),
+ * 0 none (the public role), -1 when the request was answered already: a
+ * conflict, a token too long, a malformed JWT, no memory.  *tok is
+ * malloc'd when 1 is returned; auth_token_free() wipes it.
+ */
+int
+auth_token(struct server *s, struct evhttp_request *req,
+    struct token_ref **tokp, struct jwt *jwt)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*auth[AUTH_HEADERS_MAX];
+	const char		*cookies[AUTH_HEADERS_MAX];
+	struct token_ref	*tok;
+	enum token_status	 st;
+	size_t			 na, nc;
+	int			 rv = -1;
+
+	*tokp = NULL;
+	na = auth_headers(req, "Authorization", auth);
+	nc = auth_headers(req, "Cookie", cookies);
+	if ((tok = malloc(sizeof(*tok))) == NULL) {
+		auth_error(req, AUTH_INTERNAL);
+		return -1;
+	}
+	st = token_extract(uri != NULL ? evhttp_uri_get_query(uri) : NULL,
+	    auth, na, cookies, nc, s->conf->session_cookie, tok);
+	if (st == TOKEN_CONFLICT)
+		auth_payload_error(req, "The request uses more than one "
+		    "method for including an access token");
+	else if (st == TOKEN_TOO_LONG)
+		auth_error(req, AUTH_INVALID_CREDENTIALS);
+	else if (tok->source == TOKEN_NONE)
+		rv = 0;
+	else if (jwt_parse(tok->value, tok->len, jwt) == JWT_MALFORMED)
+		auth_error(req, AUTH_INVALID_TOKEN);
+	else {
+		*tokp = tok;
+		return 1;
+	}
+	auth_token_free(tok);
+	return rv;
+}
+
+void
+auth_token_free(struct token_ref *tok)
+{
+	if (tok == NULL)
+		return;
+	explicit_bzero(tok, sizeof(*tok));
+	free(tok);
+}
+
+/*
+ * A credential as keyd reads it: u8 cred_kind, blob a, blob b.  For a
+ * JWT, a is the signing input and b the MAC; for a static token, a is
+ * the token; tok NULL is CRED_NONE, the public role.
+ */
+void
+auth_credential_put(struct frame_buf *fb, const struct token_ref *tok,
+    const struct jwt *jwt)
+{
+	if (tok == NULL) {
+		frame_buf_u8(fb, CRED_NONE);
+		frame_buf_blob(fb, NULL, 0);
+		frame_buf_blob(fb, NULL, 0);
+	} else if (jwt->signing_len > 0) {
+		frame_buf_u8(fb, CRED_JWT);
+		frame_buf_blob(fb, tok->value, jwt->signing_len);
+		frame_buf_blob(fb, jwt->mac, sizeof(jwt->mac));
+	} else {
+		frame_buf_u8(fb, CRED_STATIC);
+		frame_buf_blob(fb, tok->value, tok->len);
+		frame_buf_blob(fb, NULL, 0);
+	}
+}
+
+/*
  * Who is asking: the request's credential goes to keyd, which checks it
  * itself, with the request type and an optional blob; timeout_ms 0 is
  * the configured keyd timeout.  done() runs with
@@ -608,55 +714,30 @@ auth_authenticate(struct server *s, struct evhttp_request *req,
     uint32_t type, const void *extra, size_t extralen, int timeout_ms,
     void (*done)(struct pending *, struct frame *), void *arg)
 {
-	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
-	const char		*auth[AUTH_HEADERS_MAX];
-	const char		*cookies[AUTH_HEADERS_MAX];
 	struct token_ref	*tok;
 	struct frame_buf	 fb;
 	struct jwt		 jwt;
-	enum token_status	 st;
-	size_t			 na, nc;
-	int			 rv = -1;
+	int			 rv;
 
-	na = auth_headers(req, "Authorization", auth);
-	nc = auth_headers(req, "Cookie", cookies);
-	if ((tok = malloc(sizeof(*tok))) == NULL) {
-		auth_error(req, AUTH_INTERNAL);
+	if ((rv = auth_token(s, req, &tok, &jwt)) != 1) {
+		if (rv == 0)
+			auth_error(req, AUTH_INVALID_CREDENTIALS);
 		return -1;
 	}
-	st = token_extract(uri != NULL ? evhttp_uri_get_query(uri) : NULL,
-	    auth, na, cookies, nc, s->conf->session_cookie, tok);
 	frame_buf_init(&fb, PROTO_KEYD_MAX);
-	if (st == TOKEN_CONFLICT)
-		auth_payload_error(req, "The request uses more than one "
-		    "method for including an access token");
-	else if (st == TOKEN_TOO_LONG || tok->source == TOKEN_NONE)
-		auth_error(req, AUTH_INVALID_CREDENTIALS);
-	else if (jwt_parse(tok->value, tok->len, &jwt) == JWT_MALFORMED)
-		auth_error(req, AUTH_INVALID_TOKEN);
+	auth_credential_put(&fb, tok, &jwt);
+	auth_token_free(tok);
+	if (extra != NULL)
+		frame_buf_blob(&fb, extra, extralen);
+	rv = -1;
+	if (fb.failed)
+		auth_payload_error(req, "Body too large");
 	else {
-		if (jwt.signing_len > 0) {
-			frame_buf_u8(&fb, CRED_JWT);
-			frame_buf_blob(&fb, tok->value, jwt.signing_len);
-			frame_buf_blob(&fb, jwt.mac, sizeof(jwt.mac));
-		} else {
-			frame_buf_u8(&fb, CRED_STATIC);
-			frame_buf_blob(&fb, tok->value, tok->len);
-			frame_buf_blob(&fb, NULL, 0);
-		}
-		if (extra != NULL)
-			frame_buf_blob(&fb, extra, extralen);
-		if (fb.failed)
-			auth_payload_error(req, "Body too large");
-		else {
-			(void)server_keyd_request(s, req, type, fb.data,
-			    fb.len, timeout_ms, done, arg);
-			rv = 0;
-		}
+		(void)server_keyd_request(s, req, type, fb.data, fb.len,
+		    timeout_ms, done, arg);
+		rv = 0;
 	}
 	frame_buf_free(&fb);
-	explicit_bzero(tok, sizeof(*tok));
-	free(tok);
 	return rv;
 }
 
@@ -781,7 +862,7 @@ auth_result_read(struct frame *f, struct auth_result *ar)
 }
 
 /* Keep only the requested top-level fields ("*" or absent: all). */
-static void
+void
 auth_fields(json_t *user, const char *fields)
 {
 	const char	*key;

@@ -108,6 +108,13 @@ http_json(struct evhttp_request *req, int status, const char *text)
 	    strlen(text));
 }
 
+void
+http_json_buf(struct evhttp_request *req, int status, const char *text,
+    size_t len)
+{
+	http_send(req, status, "application/json; charset=utf-8", text, len);
+}
+
 /* {"data": value} as compact text; takes the reference to value. */
 char *
 http_data_dumps(json_t *value)
@@ -179,8 +186,8 @@ http_health_done(struct pending *p, struct frame *f)
 }
 
 /*
- * Paths with a variable part (/items/<collection>/<id>): each module
- * says whether the path is its own.
+ * Paths with a variable part (/items/<collection>/<id>, /users/<id>):
+ * each module says whether the path is its own, and answers it.
  */
 static void
 http_route(struct evhttp_request *req, void *arg)
@@ -191,7 +198,8 @@ http_route(struct evhttp_request *req, void *arg)
 
 	if (uri != NULL)
 		path = evhttp_uri_get_path(uri);
-	if (path != NULL && items_route(s, req, path))
+	if (path != NULL && (items_route(s, req, path) ||
+	    users_route(s, req, path)))
 		return;
 	http_not_found(req, arg);
 }

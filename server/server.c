@@ -251,6 +251,7 @@ server_keyd_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	case MSG_TOKENS:
 	case MSG_DONE:
 	case MSG_USER:
+	case MSG_USERS_RESULT:
 		break;
 	default:
 		log_warnx("unexpected %s from keyd",

@@ -95,9 +95,20 @@ struct pending	*server_keyd_request(struct server *, struct evhttp_request *,
 		    uint32_t, const void *, size_t, int,
 		    void (*)(struct pending *, struct frame *), void *);
 
+struct jwt;
+struct token_ref;
+
 /* auth.c */
 void		 auth_init(struct server *);
+int		 auth_token(struct server *, struct evhttp_request *,
+		    struct token_ref **, struct jwt *);
+void		 auth_token_free(struct token_ref *);
+void		 auth_credential_put(struct frame_buf *,
+		    const struct token_ref *, const struct jwt *);
 void		 auth_error(struct evhttp_request *, uint32_t);
+void		 auth_error_message(struct evhttp_request *, uint32_t,
+		    const char *);
+void		 auth_fields(json_t *, const char *);
 int		 auth_authenticate(struct server *, struct evhttp_request *,
 		    uint32_t, const void *, size_t, int,
 		    void (*)(struct pending *, struct frame *), void *);
@@ -129,10 +140,16 @@ void		 items_init(struct server *, int);
 int		 items_route(struct server *, struct evhttp_request *,
 		    const char *);
 
+/* users.c */
+int		 users_route(struct server *, struct evhttp_request *,
+		    const char *);
+
 /* http.c */
 void		 http_init(struct server *);
 void		 http_not_found(struct evhttp_request *, void *);
 void		 http_json(struct evhttp_request *, int, const char *);
+void		 http_json_buf(struct evhttp_request *, int, const char *,
+		    size_t);
 char		*http_data_dumps(json_t *);
 void		 http_apply_limits(struct server *);
 void		 http_error(struct evhttp_request *, int, const char *,

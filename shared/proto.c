@@ -33,6 +33,8 @@ static const struct {
 	[MSG_USER_GET] =	{ "USER_GET", 0 },
 	[MSG_USER_UPDATE] =	{ "USER_UPDATE", 0 },
 	[MSG_USER] =		{ "USER", 0 },
+	[MSG_USERS] =		{ "USERS", 0 },
+	[MSG_USERS_RESULT] =	{ "USERS_RESULT", 0 },
 	[MSG_CTL_RELOAD] =	{ "CTL_RELOAD", 0 },
 	[MSG_CTL_STATUS] =	{ "CTL_STATUS", 0 },
 	[MSG_CTL_ADMIN] =	{ "CTL_ADMIN", 0 },

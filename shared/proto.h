@@ -21,7 +21,11 @@
 #define PROTO_FD_LISTEN		4	/* first inherited listen socket */
 
 #define PROTO_CHILD_MAX		(1024 * 1024)	/* parent <-> child: the config */
-#define PROTO_KEYD_MAX		(16 * 1024)	/* server <-> keyd payloads */
+/*
+ * server <-> keyd payloads: a page of /users (keyd refuses a page that
+ * would not fit, see USERS_ANSWER_MAX) is the largest.
+ */
+#define PROTO_KEYD_MAX		(1024 * 1024)
 #define PROTO_CTL_MAX		(60 * 1024)	/* tokenctl <-> parent payloads */
 
 enum msg_type {
@@ -104,6 +108,22 @@ enum msg_type {
 	 * concealed), or for AUTH_INVALID_PAYLOAD the reason.
 	 */
 	MSG_USER,
+	/*
+	 * server -> keyd.  The /users API, decided by keyd alone.  A
+	 * credential as in MSG_AUTH, or cred_kind CRED_NONE with two empty
+	 * blobs for the public role; u32 users_op; str the target id (""
+	 * for the whole collection); for each of the query parameters in
+	 * USERS_PARAMS order, u8 1 and str its raw value, or u8 0 and "";
+	 * blob the JSON body (at most USERS_BODY_MAX).
+	 * Answer: MSG_USERS_RESULT.
+	 */
+	MSG_USERS,
+	/*
+	 * keyd -> server.  u32 auth_code, str message ("" for the code's
+	 * own), blob the JSON answer: {"data":...} with "meta" when asked,
+	 * or empty for 204 No Content.
+	 */
+	MSG_USERS_RESULT,
 
 	/* tokenctl -> parent.  empty: re-read the configuration. */
 	MSG_CTL_RELOAD,
@@ -137,10 +157,15 @@ enum auth_code {
 	AUTH_INTERNAL,			/* 500 */
 	AUTH_FORBIDDEN,			/* 403 */
 	AUTH_RECORD_NOT_UNIQUE,		/* 400 */
+	AUTH_INVALID_QUERY,		/* 400 */
+	AUTH_FAILED_VALIDATION,		/* 400 */
+	AUTH_INVALID_FOREIGN_KEY,	/* 400 */
+	AUTH_UNPROCESSABLE,		/* 422: the last administrator */
 	AUTH_CODE_MAX
 };
 
 enum cred_kind {
+	CRED_NONE = 0,		/* no token: the public role (MSG_USERS) */
 	CRED_JWT = 1,
 	CRED_STATIC,
 };
@@ -151,6 +176,26 @@ enum auth_mode {
 	AUTH_MODE_SESSION,
 	AUTH_MODE_MAX
 };
+
+/* What MSG_USERS asks for. */
+enum users_op {
+	USERS_READ = 1,		/* GET /users, GET /users/<id> */
+	USERS_CREATE,		/* POST /users: an object or an array */
+	USERS_UPDATE,		/* PATCH /users/<id>, PATCH /users {keys,data} */
+	USERS_DELETE,		/* DELETE /users/<id>, DELETE /users {keys} */
+	USERS_OP_MAX
+};
+
+/*
+ * MSG_USERS carries the query parameters fields, filter, sort, limit,
+ * offset, page and meta, in that order (that of struct query_params).
+ */
+#define USERS_NPARAMS		7
+#define USERS_PARAM_MAX		16384	/* bytes of one, QUERY_TEXT_MAX */
+#define USERS_BODY_MAX		(256 * 1024)	/* bytes of a /users body */
+#define USERS_ANSWER_MAX	(PROTO_KEYD_MAX - 1024)	/* JSON answer */
+#define USERS_BATCH_MAX		100	/* users created, keys in one request */
+#define USERS_MESSAGE_MAX	256	/* bytes of an error message */
 
 /* What tokenctl may ask keyd (MSG_CTL_ADMIN). */
 enum admin_op {

@@ -1,0 +1,1247 @@
+/*
+ * The /users API (MSG_USERS): list, read, create, update and delete
+ * users for the workers.  The worker is treated as hostile: keyd checks
+ * the credential itself, decides the permission itself (administrators
+ * may do everything; others what tokend.conf grants on the collection
+ * directus_users, else the public role's), parses the query itself and
+ * runs only statements whose text it wrote, every value bound.
+ *
+ * The concealed fields (password, token, tfa_secret) never leave keyd:
+ * they read "**********" when set and null when not, only
+ * administrators see even that, and nobody filters or sorts on them.
+ * New passwords are hashed on the pool, never on the loop.  A user who
+ * leaves the status "active" or is deleted loses every session at
+ * once, and every token of it fails from the next request on, since
+ * keyd reads the user's row for each of them.
+ */
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "hash.h"
+#include "jwt.h"
+#include "keyd.h"
+#include "log.h"
+#include "perm.h"
+#include "proto.h"
+#include "query.h"
+#include "sign.h"
+
+#define USERS_TEXT_MAX		4096	/* characters of a text field */
+#define USERS_TOKEN_MAX		255	/* a static token set by an admin */
+#define USERS_TAGS_MAX		64
+#define USERS_FORBIDDEN_FIELD	"You don't have permission to access " \
+				"field \"%s\" in collection \"directus_users\" " \
+				"or it does not exist."
+
+enum users_kind {
+	UK_ID,			/* a uuid, given on create only */
+	UK_TEXT,		/* string or null */
+	UK_EMAIL,		/* a unique, valid email */
+	UK_PASSWORD,		/* hashed here */
+	UK_TAGS,		/* array of strings, or null */
+	UK_BOOL,
+	UK_STATUS,
+	UK_ROLE,		/* null, or a configured or the built-in role */
+	UK_TOKEN,		/* admins only; stored as its SHA-256 */
+	UK_READONLY,		/* never written through /users */
+};
+
+/* The fields of a user, in the order they are read back. */
+static const struct users_field {
+	const char	*name;
+	enum users_kind	 kind;
+	int		 concealed;
+} users_fields[] = {
+	{ "id",			UK_ID,		0 },
+	{ "first_name",		UK_TEXT,	0 },
+	{ "last_name",		UK_TEXT,	0 },
+	{ "email",		UK_EMAIL,	0 },
+	{ "password",		UK_PASSWORD,	1 },
+	{ "location",		UK_TEXT,	0 },
+	{ "title",		UK_TEXT,	0 },
+	{ "description",	UK_TEXT,	0 },
+	{ "tags",		UK_TAGS,	0 },
+	{ "avatar",		UK_TEXT,	0 },
+	{ "language",		UK_TEXT,	0 },
+	{ "tfa_secret",		UK_READONLY,	1 },
+	{ "status",		UK_STATUS,	0 },
+	{ "role",		UK_ROLE,	0 },
+	{ "token",		UK_TOKEN,	1 },
+	{ "last_access",	UK_READONLY,	0 },
+	{ "last_page",		UK_TEXT,	0 },
+	{ "provider",		UK_READONLY,	0 },
+	{ "external_identifier", UK_READONLY,	0 },
+	{ "auth_data",		UK_READONLY,	0 },
+	{ "email_notifications", UK_BOOL,	0 },
+	{ "appearance",		UK_TEXT,	0 },
+	{ "theme_light",	UK_TEXT,	0 },
+	{ "theme_dark",		UK_TEXT,	0 },
+};
+
+static const char *const users_statuses[] = {
+	"active", "suspended", "archived", "draft", "invited",
+};
+
+/* One MSG_USERS, kept while its passwords are hashed. */
+struct users_job {
+	uint64_t		 chan_serial;
+	uint32_t		 id;		/* of the request frame */
+	uint32_t		 op;
+	struct store_user	 caller;	/* id "" for the public role */
+	char			 session[AUTH_REFRESH_LEN + 1];
+	int			 admin;
+	char			 target[AUTH_ID_LEN + 1];	/* "" all */
+	char			 now[32];
+	struct query_vars	 vars;
+	struct query		 q;
+	json_t			*body;
+	json_t			*items;		/* create: the new users */
+	json_t			*data;		/* update: the change */
+	json_t			*keys;		/* the users concerned */
+	int			 single;	/* answer one object */
+	char			**phc;		/* a new hash per item */
+	size_t			 nphc;
+	int			 hashing;	/* hashes not back yet */
+	uint32_t		 code;
+	char			 msg[USERS_MESSAGE_MAX + 1];
+};
+
+/* One password on the pool. */
+struct users_hash {
+	struct users_job	*job;
+	size_t			 slot;
+};
+
+/* What the last-administrator check counts. */
+struct users_admins {
+	json_t			*leaving;	/* ids losing admin access */
+	int			 leaving_admins;
+	int			 staying_admins;
+};
+
+/* A page being read, bounded by what one answer may hold. */
+struct users_page {
+	struct users_job		*job;
+	const struct conf_permission	*perm;
+	int				 ids;	/* the ids alone */
+	json_t				*rows;
+	size_t				 bytes;
+	int				 full;
+};
+
+static uint32_t	 users_fail(struct users_job *, uint32_t, const char *, ...)
+		    __attribute__((__format__(__printf__, 3, 4)));
+static void	 users_reply(struct users_job *, const char *);
+static void	 users_finish(struct users_job *, json_t *);
+static void	 users_finish_data(struct users_job *, json_t *);
+static void	 users_job_free(struct users_job *);
+static int	 users_read_frame(struct frame *, struct users_job *,
+		    const char **, uint32_t *);
+static const struct users_field *users_field(const char *);
+static const struct conf_permission *users_perm(struct users_job *, int);
+static int	 users_column(void *, const char *, struct query_sql *);
+static uint32_t	 users_query_check(struct users_job *,
+		    const struct conf_permission *);
+static uint32_t	 users_where(struct users_job *,
+		    const struct conf_permission *, int, json_t *,
+		    struct query_sql *);
+static int	 users_row(void *, const char *);
+static json_t	*users_select(struct users_job *,
+		    const struct conf_permission *, int, int, json_t *,
+		    long long, long long);
+static void	 users_read(struct users_job *);
+static int	 users_meta(struct users_job *, const struct conf_permission *,
+		    json_t *);
+static void	 users_reread(struct users_job *);
+static uint32_t	 users_check_value(struct users_job *,
+		    const struct users_field *, const char *, json_t *);
+static uint32_t	 users_check_item(struct users_job *,
+		    const struct conf_permission *, json_t *, int);
+static uint32_t	 users_keys(struct users_job *, json_t *);
+static uint32_t	 users_found(struct users_job *,
+		    const struct conf_permission *);
+static void	 users_admin_row(void *, const char **, int);
+static uint32_t	 users_last_admin(struct users_job *, json_t *);
+static int	 users_demotes(json_t *);
+static void	 users_hash_start(struct users_job *, size_t, json_t *);
+static void	 users_hashed(enum hash_result, const char *, void *);
+static void	 users_hash_settle(struct users_job *);
+static void	 users_create(struct users_job *);
+static void	 users_create_write(struct users_job *);
+static uint32_t	 users_insert(struct users_job *, json_t *, const char *);
+static void	 users_update(struct users_job *);
+static void	 users_update_write(struct users_job *);
+static uint32_t	 users_apply(struct users_job *, const char *, json_t *,
+		    const char *);
+static void	 users_delete(struct users_job *);
+
+/* Set the outcome of a job; the message is printable ASCII only. */
+static uint32_t
+users_fail(struct users_job *job, uint32_t code, const char *fmt, ...)
+{
+	va_list	 ap;
+	size_t	 i;
+
+	job->code = code;
+	job->msg[0] = '\0';
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		(void)vsnprintf(job->msg, sizeof(job->msg), fmt, ap);
+		va_end(ap);
+	}
+	for (i = 0; job->msg[i] != '\0'; i++)
+		if (job->msg[i] < 0x20 || job->msg[i] >= 0x7f)
+			job->msg[i] = '?';
+	return code;
+}
+
+/* MSG_USERS_RESULT; json NULL: the job's error, or 204 when AUTH_OK. */
+static void
+users_reply(struct users_job *job, const char *json)
+{
+	struct keyd_chan	*kc = keyd_chan_find(job->chan_serial);
+	struct frame_buf	 fb;
+	uint32_t		 code = json != NULL ? AUTH_OK : job->code;
+
+	if (kc == NULL)
+		return;
+	frame_buf_init(&fb, PROTO_KEYD_MAX);
+	frame_buf_u32(&fb, code);
+	frame_buf_str(&fb, code == AUTH_OK ? "" : job->msg);
+	frame_buf_blob(&fb, json, json != NULL ? strlen(json) : 0);
+	if (frame_send_buf(kc->chan, MSG_USERS_RESULT, job->id, -1,
+	    &fb) == -1)
+		log_warnx("users answer to server %u", kc->slot);
+	frame_buf_free(&fb);
+}
+
+/*
+ * Answer and free the job: the answer (taken), or the job's code when
+ * it is NULL (204 for AUTH_OK).  An answer over USERS_ANSWER_MAX is
+ * refused rather than cut.
+ */
+static void
+users_finish(struct users_job *job, json_t *answer)
+{
+	char	*text = NULL;
+
+	if (answer != NULL) {
+		text = json_dumps(answer, JSON_COMPACT);
+		json_decref(answer);
+		if (text == NULL)
+			users_fail(job, AUTH_INTERNAL, NULL);
+		else if (strlen(text) > USERS_ANSWER_MAX) {
+			users_fail(job, AUTH_INVALID_QUERY, "Invalid query. "
+			    "The answer would be larger than %d bytes: ask "
+			    "for fewer users or fields.", USERS_ANSWER_MAX);
+			free(text);
+			text = NULL;
+		}
+	}
+	users_reply(job, text);
+	free(text);
+	users_job_free(job);
+}
+
+/* {"data": data}, data taken; NULL answers with the job's code. */
+static void
+users_finish_data(struct users_job *job, json_t *data)
+{
+	json_t	*answer = NULL;
+
+	if (data != NULL && (answer = json_pack("{s:o}", "data", data)) ==
+	    NULL)
+		users_fail(job, AUTH_INTERNAL, NULL);
+	users_finish(job, answer);
+}
+
+static void
+users_job_free(struct users_job *job)
+{
+	size_t	 i;
+
+	query_free(&job->q);
+	json_decref(job->body);
+	json_decref(job->items);
+	json_decref(job->data);
+	json_decref(job->keys);
+	for (i = 0; i < job->nphc; i++)
+		freezero(job->phc[i], job->phc[i] != NULL ?
+		    strlen(job->phc[i]) : 0);
+	free(job->phc);
+	explicit_bzero(job, sizeof(*job));
+	free(job);
+}
+
+/*
+ * MSG_USERS: a credential or CRED_NONE, u32 op, str target, the query
+ * parameters, blob body.  -1 for a malformed frame; else *code is the
+ * credential's verdict and *params the raw query parameters.
+ */
+static int
+users_read_frame(struct frame *f, struct users_job *job,
+    const char **params, uint32_t *code)
+{
+	static char		 raw[USERS_NPARAMS][USERS_PARAM_MAX + 1];
+	struct frame_rd		 rd;
+	const uint8_t		*body;
+	size_t			 len, i;
+	uint8_t			 given;
+	int			 public;
+
+	frame_rd_init(&rd, f);
+	if (auth_identify_public(&rd, code, &job->caller, job->session,
+	    &public) == -1 || frame_rd_u32(&rd, &job->op) == -1 ||
+	    frame_rd_str(&rd, job->target, sizeof(job->target)) == -1 ||
+	    job->op == 0 || job->op >= USERS_OP_MAX)
+		return -1;
+	for (i = 0; i < USERS_NPARAMS; i++) {
+		if (frame_rd_u8(&rd, &given) == -1 || given > 1 ||
+		    frame_rd_str(&rd, raw[i], sizeof(raw[i])) == -1)
+			return -1;
+		params[i] = given ? raw[i] : NULL;
+	}
+	if (frame_rd_blob(&rd, &body, &len, USERS_BODY_MAX) == -1 ||
+	    frame_rd_end(&rd) == -1)
+		return -1;
+	if (len > 0 && (job->body = json_loadb((const char *)body, len,
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		job->body = json_string("");	/* not JSON: refused later */
+	return 0;
+}
+
+int
+users_request(struct keyd_chan *kc, struct frame *f)
+{
+	struct users_job	*job;
+	struct query_params	 qp;
+	const char		*params[USERS_NPARAMS];
+	char			 reason[QUERY_REASON_MAX];
+	uint32_t		 code;
+	int			 app;
+
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		fatal("calloc");
+	if (users_read_frame(f, job, params, &code) == -1) {
+		users_job_free(job);
+		return -1;
+	}
+	job->chan_serial = kc->serial;
+	job->id = f->hdr.id;
+	if (code != AUTH_OK) {
+		users_fail(job, code, NULL);
+		users_finish(job, NULL);
+		return 0;
+	}
+	if (job->caller.id[0] != '\0')
+		(void)auth_role_access(job->caller.role, &job->admin, &app);
+	query_now(job->now, sizeof(job->now));
+	job->vars.user = job->caller.id[0] != '\0' ? job->caller.id : NULL;
+	job->vars.role = job->caller.role[0] != '\0' ? job->caller.role : NULL;
+	job->vars.now = job->now;
+	qp = (struct query_params){ params[0], params[1], params[2],
+	    params[3], params[4], params[5], params[6] };
+	if (query_parse(&job->q, &qp, keyd_conf()->query_limit, reason,
+	    sizeof(reason)) == -1) {
+		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. %s.",
+		    reason);
+		users_finish(job, NULL);
+		return 0;
+	}
+	switch (job->op) {
+	case USERS_READ:
+		users_read(job);
+		break;
+	case USERS_CREATE:
+		users_create(job);
+		break;
+	case USERS_UPDATE:
+		users_update(job);
+		break;
+	default:
+		users_delete(job);
+		break;
+	}
+	return 0;
+}
+
+static const struct users_field *
+users_field(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(users_fields) / sizeof(users_fields[0]); i++)
+		if (strcmp(users_fields[i].name, name) == 0)
+			return &users_fields[i];
+	return NULL;
+}
+
+/* The caller's permission for an action on directus_users, or NULL. */
+static const struct conf_permission *
+users_perm(struct users_job *job, int action)
+{
+	struct perm_who	 who;
+
+	who.user = job->vars.user;
+	who.role = job->vars.role;
+	who.admin = job->admin;
+	return perm_lookup(keyd_conf(), &who, CONF_USERS_COLLECTION, action);
+}
+
+/* The query schema: a field's SQL, never one of the concealed. */
+static int
+users_column(void *arg, const char *field, struct query_sql *qs)
+{
+	const char	*expr = store_users_column(field);
+
+	if (expr == NULL)
+		return -1;
+	query_sql_add(qs, expr);
+	return 0;
+}
+
+struct users_walk {
+	const char	*bad;
+};
+
+static int
+users_walk_field(void *arg, const char *field)
+{
+	struct users_walk	*w = arg;
+
+	if (store_users_column(field) != NULL)
+		return 0;
+	w->bad = field;
+	return -1;
+}
+
+/*
+ * What the query names must exist and be within the permission;
+ * filters and sorts never touch a concealed field, and only
+ * administrators may ask for one.
+ */
+static uint32_t
+users_query_check(struct users_job *job, const struct conf_permission *perm)
+{
+	const struct users_field	*uf;
+	struct users_walk		 w = { NULL };
+	char				 reason[QUERY_REASON_MAX];
+	size_t				 i;
+
+	for (i = 0; i < job->q.fields.n; i++) {
+		uf = users_field(job->q.fields.names[i]);
+		if (uf == NULL || (uf->concealed && !job->admin))
+			return users_fail(job, AUTH_FORBIDDEN,
+			    USERS_FORBIDDEN_FIELD, job->q.fields.names[i]);
+	}
+	for (i = 0; w.bad == NULL && i < job->q.nsort; i++)
+		if (store_users_column(job->q.sort[i].field) == NULL)
+			w.bad = job->q.sort[i].field;
+	if (w.bad == NULL)
+		(void)query_node_fields(job->q.filter, users_walk_field, &w);
+	if (w.bad != NULL) {
+		uf = users_field(w.bad);
+		if (uf != NULL && uf->concealed)
+			return users_fail(job, AUTH_FORBIDDEN, "Field \"%s\" "
+			    "is concealed: it cannot be filtered or sorted "
+			    "on.", w.bad);
+		return users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_FIELD,
+		    w.bad);
+	}
+	if (perm_query_check(perm, &job->q, reason, sizeof(reason)) == -1)
+		return users_fail(job, AUTH_FORBIDDEN, "%s.", reason);
+	return AUTH_OK;
+}
+
+/*
+ * The condition of a statement: the permission's item filter, the
+ * query's filter when asked, and the users of keys (when not NULL).
+ */
+static uint32_t
+users_where(struct users_job *job, const struct conf_permission *perm,
+    int with_filter, json_t *keys, struct query_sql *where)
+{
+	struct query_schema	 schema = { users_column, NULL };
+	struct query_node	*pf;
+	json_t			*k;
+	size_t			 i;
+	int			 rv;
+
+	query_sql_add(where, "1");
+	if (perm_filter(perm, &pf) == -1)
+		return users_fail(job, AUTH_INTERNAL, NULL);
+	if (pf != NULL) {
+		query_sql_add(where, " AND ");
+		rv = query_node_sql(pf, &schema, &job->vars, where);
+		query_node_free(pf);
+		if (rv == -1) {
+			log_warnx("users: a permission filter names a field "
+			    "users do not have");
+			return users_fail(job, AUTH_FORBIDDEN, NULL);
+		}
+	}
+	if (with_filter && job->q.filter != NULL) {
+		query_sql_add(where, " AND ");
+		if (query_node_sql(job->q.filter, &schema, &job->vars,
+		    where) == -1)
+			return users_fail(job, AUTH_FORBIDDEN, NULL);
+	}
+	if (keys != NULL) {
+		query_sql_add(where, " AND id IN (");
+		json_array_foreach(keys, i, k) {
+			if (i > 0)
+				query_sql_add(where, ", ");
+			query_sql_bind(where, k);
+		}
+		query_sql_add(where, json_array_size(keys) == 0 ? "NULL)" :
+		    ")");
+	}
+	return where->error ? users_fail(job, AUTH_INTERNAL, NULL) : AUTH_OK;
+}
+
+/*
+ * One row of a page: only the fields asked for, within the permission,
+ * and the concealed ones for administrators only.
+ */
+static int
+users_row(void *arg, const char *text)
+{
+	struct users_page		*pg = arg;
+	const struct users_field	*uf;
+	const struct conf_fields	*want = &pg->job->q.fields;
+	json_t				*row, *v;
+	const char			*key;
+	void				*tmp;
+
+	if ((pg->bytes += strlen(text)) > USERS_ANSWER_MAX) {
+		pg->full = 1;
+		return -1;
+	}
+	if ((row = json_loads(text, 0, NULL)) == NULL)
+		return -1;
+	if (pg->ids) {
+		json_array_append(pg->rows, json_object_get(row, "id"));
+		json_decref(row);
+		return 0;
+	}
+	json_object_foreach_safe(row, tmp, key, v) {
+		uf = users_field(key);
+		if ((!want->all && !config_fields_has(want, key)) ||
+		    !perm_field_allowed(pg->perm, key) ||
+		    (uf != NULL && uf->concealed && !pg->job->admin))
+			json_object_del(row, key);
+	}
+	return json_array_append_new(pg->rows, row);
+}
+
+/*
+ * The rows of a page (with_filter: the query's filter and sort too;
+ * ids: the ids alone), or NULL with the job's code set.
+ */
+static json_t *
+users_select(struct users_job *job, const struct conf_permission *perm,
+    int with_filter, int ids, json_t *keys, long long limit,
+    long long offset)
+{
+	struct query_schema	 schema = { users_column, NULL };
+	struct query_sql	 where, order;
+	struct users_page	 pg = { job, perm, ids, NULL, 0, 0 };
+
+	query_sql_init(&where);
+	query_sql_init(&order);
+	if (users_where(job, perm, with_filter, keys, &where) != AUTH_OK ||
+	    (with_filter && query_sort_sql(&job->q, &schema, &order) == -1) ||
+	    (pg.rows = json_array()) == NULL)
+		goto fail;
+	if (store_users_select(&where, &order, limit, offset, users_row,
+	    &pg) == -1) {
+		if (pg.full)
+			users_fail(job, AUTH_INVALID_QUERY, "Invalid query. "
+			    "The answer would be larger than %d bytes: ask "
+			    "for fewer users or fields.", USERS_ANSWER_MAX);
+		else
+			users_fail(job, AUTH_UNAVAILABLE, NULL);
+		goto fail;
+	}
+	query_sql_free(&where);
+	query_sql_free(&order);
+	return pg.rows;
+ fail:
+	if (job->code == AUTH_OK)
+		users_fail(job, AUTH_INTERNAL, NULL);
+	json_decref(pg.rows);
+	query_sql_free(&where);
+	query_sql_free(&order);
+	return NULL;
+}
+
+/*
+ * GET /users and /users/<id>.  No permission to read at all is the
+ * collection's FORBIDDEN; a user that is missing or outside the
+ * permission's filter is the same FORBIDDEN as one that is forbidden.
+ */
+static void
+users_read(struct users_job *job)
+{
+	const struct conf_permission	*perm;
+	json_t				*rows, *answer, *one;
+
+	if ((perm = users_perm(job, PERM_READ)) == NULL) {
+		users_fail(job, AUTH_FORBIDDEN, "You don't have permission to "
+		    "access collection \"%s\" or it does not exist.",
+		    CONF_USERS_COLLECTION);
+		users_finish(job, NULL);
+		return;
+	}
+	if (users_query_check(job, perm) != AUTH_OK) {
+		users_finish(job, NULL);
+		return;
+	}
+	if (job->target[0] != '\0') {
+		job->keys = json_pack("[s]", job->target);
+		rows = users_select(job, perm, 0, 0, job->keys, 1, 0);
+		if (rows != NULL && json_array_size(rows) == 0)
+			users_fail(job, AUTH_FORBIDDEN, NULL);
+		one = rows != NULL ? json_incref(json_array_get(rows, 0)) :
+		    NULL;
+		json_decref(rows);
+		users_finish_data(job, one);
+		return;
+	}
+	rows = users_select(job, perm, 1, 0, NULL, job->q.limit,
+	    job->q.offset);
+	answer = rows != NULL ? json_pack("{s:o}", "data", rows) : NULL;
+	if (answer != NULL && users_meta(job, perm, answer) == -1) {
+		json_decref(answer);
+		answer = NULL;
+	}
+	users_finish(job, answer);
+}
+
+/* meta.total_count (within the permission) and meta.filter_count. */
+static int
+users_meta(struct users_job *job, const struct conf_permission *perm,
+    json_t *answer)
+{
+	struct query_sql	 where;
+	json_t			*meta;
+	int64_t			 n;
+	int			 i, want[2] = { QUERY_META_TOTAL,
+				    QUERY_META_FILTER };
+	const char		*name[2] = { "total_count", "filter_count" };
+
+	if (job->q.meta == 0)
+		return 0;
+	if ((meta = json_object()) == NULL ||
+	    json_object_set_new(answer, "meta", meta) == -1) {
+		users_fail(job, AUTH_INTERNAL, NULL);
+		return -1;
+	}
+	for (i = 0; i < 2; i++) {
+		if ((job->q.meta & want[i]) == 0)
+			continue;
+		query_sql_init(&where);
+		if (users_where(job, perm, i == 1, NULL, &where) != AUTH_OK ||
+		    store_users_count(&where, &n) == -1) {
+			query_sql_free(&where);
+			if (job->code == AUTH_OK)
+				users_fail(job, AUTH_UNAVAILABLE, NULL);
+			return -1;
+		}
+		query_sql_free(&where);
+		json_object_set_new(meta, name[i], json_integer(n));
+	}
+	return 0;
+}
+
+/*
+ * After a create or an update: the users of job->keys read back with
+ * ?fields, under the caller's read permission.  One that may not be
+ * read answers 204, as Directus does.
+ */
+static void
+users_reread(struct users_job *job)
+{
+	const struct conf_permission	*perm;
+	json_t				*rows, *one;
+
+	if ((perm = users_perm(job, PERM_READ)) == NULL ||
+	    users_query_check(job, perm) != AUTH_OK) {
+		users_fail(job, AUTH_OK, NULL);
+		users_finish(job, NULL);
+		return;
+	}
+	if ((rows = users_select(job, perm, 0, 0, job->keys, USERS_BATCH_MAX,
+	    0)) == NULL || !job->single) {
+		users_finish_data(job, rows);
+		return;
+	}
+	one = json_array_size(rows) == 1 ?
+	    json_incref(json_array_get(rows, 0)) : NULL;
+	json_decref(rows);
+	users_finish_data(job, one);
+}
+
+/* One value of a create or an update, by the kind of its field. */
+static uint32_t
+users_check_value(struct users_job *job, const struct users_field *uf,
+    const char *key, json_t *v)
+{
+	const char	*s = json_is_string(v) ? json_string_value(v) : NULL;
+	size_t		 len = json_is_string(v) ? json_string_length(v) : 0;
+	json_t		*tag;
+	size_t		 i;
+	int		 admin, app, ok = 0;
+
+	switch (uf->kind) {
+	case UK_ID:
+		ok = s != NULL && jwt_uuid_valid(s);
+		break;
+	case UK_TEXT:
+		ok = json_is_null(v) || (s != NULL && len <= USERS_TEXT_MAX);
+		break;
+	case UK_EMAIL:
+		ok = s != NULL && email_valid(s, len);
+		break;
+	case UK_PASSWORD:
+		ok = s != NULL && len > 0 && len <= AUTH_PASSWORD_MAX &&
+		    strlen(s) == len;
+		break;
+	case UK_TAGS:
+		ok = json_is_null(v) || (json_is_array(v) &&
+		    json_array_size(v) <= USERS_TAGS_MAX);
+		json_array_foreach(v, i, tag)
+			ok &= json_is_string(tag) &&
+			    json_string_length(tag) <= 256;
+		break;
+	case UK_BOOL:
+		ok = json_is_boolean(v);
+		break;
+	case UK_STATUS:
+		for (i = 0; s != NULL && i < sizeof(users_statuses) /
+		    sizeof(users_statuses[0]); i++)
+			ok |= strcmp(s, users_statuses[i]) == 0;
+		break;
+	case UK_TOKEN:
+		if (!job->admin)
+			return users_fail(job, AUTH_FORBIDDEN, NULL);
+		ok = json_is_null(v) || (s != NULL && len > 0 &&
+		    len <= USERS_TOKEN_MAX && strlen(s) == len);
+		break;
+	case UK_ROLE:
+		if (json_is_null(v))
+			return AUTH_OK;
+		if (s == NULL || (strcmp(s, KEYD_ADMIN_ROLE) != 0 &&
+		    config_role_by_id(keyd_conf(), s) == NULL))
+			return users_fail(job, AUTH_INVALID_FOREIGN_KEY,
+			    "Invalid foreign key for field \"role\" in "
+			    "collection \"directus_users\".");
+		(void)auth_role_access(s, &admin, &app);
+		/* Only an administrator makes administrators. */
+		if (admin && !job->admin)
+			return users_fail(job, AUTH_FORBIDDEN, NULL);
+		return AUTH_OK;
+	default:
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "You can't "
+		    "change the \"%s\" value manually.", key);
+	}
+	if (!ok)
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "\"%s\" has an invalid value.", key);
+	return AUTH_OK;
+}
+
+/*
+ * A user to create, or the change of an update, checked whole before
+ * anything is written.  Others than administrators get the presets of
+ * their create permission, may only write the fields it covers, and
+ * their payload must pass its validation.
+ */
+static uint32_t
+users_check_item(struct users_job *job, const struct conf_permission *perm,
+    json_t *item, int create)
+{
+	const struct users_field	*uf;
+	const char			*key;
+	json_t				*v;
+
+	if (!json_is_object(item))
+		return users_fail(job, AUTH_INVALID_PAYLOAD,
+		    "Invalid payload. A user is a JSON object.");
+	if (create && !job->admin && perm_presets(perm, item) == -1)
+		return users_fail(job, AUTH_INTERNAL, NULL);
+	json_object_foreach(item, key, v) {
+		if ((uf = users_field(key)) == NULL)
+			return users_fail(job, AUTH_INVALID_PAYLOAD,
+			    "Invalid payload. \"%.64s\" is not allowed.", key);
+		if (!perm_field_allowed(perm, key))
+			return users_fail(job, AUTH_FORBIDDEN,
+			    USERS_FORBIDDEN_FIELD, key);
+		if (uf->kind == UK_ID && !create)
+			return users_fail(job, AUTH_INVALID_PAYLOAD,
+			    "Invalid payload. \"id\" cannot be changed.");
+		if (users_check_value(job, uf, key, v) != AUTH_OK)
+			return job->code;
+	}
+	if (create && json_object_get(item, "email") == NULL)
+		return users_fail(job, AUTH_INVALID_PAYLOAD,
+		    "Invalid payload. \"email\" is required.");
+	if (!job->admin && !perm_validate(perm, item, &job->vars))
+		return users_fail(job, AUTH_FAILED_VALIDATION,
+		    "Validation failed.");
+	return AUTH_OK;
+}
+
+/* The ids of an update or delete: strings, 1 to USERS_BATCH_MAX. */
+static uint32_t
+users_keys(struct users_job *job, json_t *keys)
+{
+	json_t	*k;
+	size_t	 i, j;
+
+	if (!json_is_array(keys) || json_array_size(keys) == 0 ||
+	    json_array_size(keys) > USERS_BATCH_MAX)
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "\"keys\" must be an array of 1 to %d ids.",
+		    USERS_BATCH_MAX);
+	if ((job->keys = json_array()) == NULL)
+		return users_fail(job, AUTH_INTERNAL, NULL);
+	json_array_foreach(keys, i, k) {
+		if (!json_is_string(k) || json_string_length(k) > AUTH_ID_LEN)
+			return users_fail(job, AUTH_INVALID_PAYLOAD,
+			    "Invalid payload. \"keys\" must hold ids.");
+		/* The same key twice is one user. */
+		for (j = 0; j < json_array_size(job->keys); j++)
+			if (json_equal(k, json_array_get(job->keys, j)))
+				break;
+		if (j == json_array_size(job->keys))
+			json_array_append(job->keys, k);
+	}
+	return AUTH_OK;
+}
+
+/*
+ * Keep in job->keys the users that exist and are within the
+ * permission's filter.  Others than administrators must name only
+ * such users, or nothing is done: 403.
+ */
+static uint32_t
+users_found(struct users_job *job, const struct conf_permission *perm)
+{
+	json_t	*ids;
+	size_t	 want = json_array_size(job->keys);
+
+	if ((ids = users_select(job, perm, 0, 1, job->keys, USERS_BATCH_MAX,
+	    0)) == NULL)
+		return job->code;
+	json_decref(job->keys);
+	job->keys = ids;
+	if (!job->admin && json_array_size(ids) < want)
+		return users_fail(job, AUTH_FORBIDDEN, NULL);
+	return AUTH_OK;
+}
+
+static void
+users_admin_row(void *arg, const char **cols, int ncol)
+{
+	struct users_admins	*a = arg;
+	json_t			*k;
+	size_t			 i;
+	int			 admin, app, leaving = 0;
+
+	if (ncol != 2 || auth_role_access(cols[1], &admin, &app) == -1 ||
+	    !admin)
+		return;
+	json_array_foreach(a->leaving, i, k)
+		if (strcmp(json_string_value(k), cols[0]) == 0)
+			leaving = 1;
+	if (leaving)
+		a->leaving_admins++;
+	else
+		a->staying_admins++;
+}
+
+/*
+ * Directus never lets the last active administrator go: deleted,
+ * deactivated or given a role without admin access.  422.
+ */
+static uint32_t
+users_last_admin(struct users_job *job, json_t *leaving)
+{
+	struct users_admins	 a = { leaving, 0, 0 };
+
+	if (store_users_admins(users_admin_row, &a) == -1)
+		return users_fail(job, AUTH_UNAVAILABLE, NULL);
+	if (a.leaving_admins > 0 && a.staying_admins == 0)
+		return users_fail(job, AUTH_UNPROCESSABLE, "Can't process "
+		    "content. Cannot remove the last admin user from the "
+		    "system.");
+	return AUTH_OK;
+}
+
+/* Does a change take admin access away from who it applies to? */
+static int
+users_demotes(json_t *data)
+{
+	json_t		*status = json_object_get(data, "status");
+	json_t		*role = json_object_get(data, "role");
+	int		 admin = 0, app;
+
+	if (status != NULL && strcmp(json_string_value(status), "active") != 0)
+		return 1;
+	if (role == NULL)
+		return 0;
+	if (json_is_string(role))
+		(void)auth_role_access(json_string_value(role), &admin, &app);
+	return !admin;
+}
+
+/* Hash the password of item slot (or none), counting what is pending. */
+static void
+users_hash_start(struct users_job *job, size_t slot, json_t *item)
+{
+	struct users_hash	*h;
+	json_t			*pw = json_object_get(item, "password");
+
+	if (pw == NULL || job->code != AUTH_OK)
+		return;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		fatal("calloc");
+	h->job = job;
+	h->slot = slot;
+	if (hash_create((const uint8_t *)json_string_value(pw),
+	    json_string_length(pw), users_hashed, h) == -1) {
+		free(h);
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+		return;
+	}
+	job->hashing++;
+}
+
+/* Back on the loop with one new hash; the last one goes on writing. */
+static void
+users_hashed(enum hash_result result, const char *phc, void *arg)
+{
+	struct users_hash	*h = arg;
+	struct users_job	*job = h->job;
+
+	if (phc != NULL && job->code == AUTH_OK &&
+	    (job->phc[h->slot] = strdup(phc)) == NULL)
+		users_fail(job, AUTH_INTERNAL, NULL);
+	else if (phc == NULL && job->code == AUTH_OK)
+		users_fail(job, result == HASH_BUSY ? AUTH_UNAVAILABLE :
+		    AUTH_INTERNAL, NULL);
+	free(h);
+	users_hash_settle(job);
+}
+
+/*
+ * One hash fewer to wait for; the last goes on with the write.  The
+ * count starts at 1 while the hashes are being asked for, so that a
+ * request whose hashes are all refused at once is answered here too.
+ */
+static void
+users_hash_settle(struct users_job *job)
+{
+	if (--job->hashing > 0)
+		return;
+	if (job->code != AUTH_OK)
+		users_finish(job, NULL);
+	else if (job->op == USERS_CREATE)
+		users_create_write(job);
+	else
+		users_update_write(job);
+}
+
+/* POST /users: one object, or an array of up to USERS_BATCH_MAX. */
+static void
+users_create(struct users_job *job)
+{
+	const struct conf_permission	*perm;
+	json_t				*item;
+	size_t				 i, n;
+
+	if ((perm = users_perm(job, PERM_CREATE)) == NULL) {
+		users_fail(job, AUTH_FORBIDDEN, NULL);
+		users_finish(job, NULL);
+		return;
+	}
+	if (json_is_object(job->body)) {
+		job->single = 1;
+		job->items = json_pack("[O]", job->body);
+	} else if (json_is_array(job->body) && json_array_size(job->body) > 0 &&
+	    json_array_size(job->body) <= USERS_BATCH_MAX)
+		job->items = json_incref(job->body);
+	if (job->items == NULL) {
+		users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. Send "
+		    "a user or an array of 1 to %d users.", USERS_BATCH_MAX);
+		users_finish(job, NULL);
+		return;
+	}
+	n = json_array_size(job->items);
+	json_array_foreach(job->items, i, item)
+		if (users_check_item(job, perm, item, 1) != AUTH_OK) {
+			users_finish(job, NULL);
+			return;
+		}
+	if ((job->phc = calloc(n, sizeof(*job->phc))) == NULL)
+		fatal("calloc");
+	job->nphc = n;
+	job->hashing = 1;	/* until every hash is asked for */
+	json_array_foreach(job->items, i, item)
+		users_hash_start(job, i, item);
+	users_hash_settle(job);
+}
+
+/* Every user of the request in one transaction, then read back. */
+static void
+users_create_write(struct users_job *job)
+{
+	json_t	*item;
+	size_t	 i;
+	char	 id[AUTH_ID_LEN + 1];
+
+	if ((job->keys = json_array()) == NULL ||
+	    store_begin() == -1) {
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+		users_finish(job, NULL);
+		return;
+	}
+	json_array_foreach(job->items, i, item) {
+		if (json_object_get(item, "id") != NULL)
+			(void)strlcpy(id, json_string_value(json_object_get(
+			    item, "id")), sizeof(id));
+		else
+			admin_uuid(id);
+		if (users_insert(job, item, id) != AUTH_OK ||
+		    users_apply(job, id, item, job->phc[i]) != AUTH_OK)
+			break;
+		json_array_append_new(job->keys, json_string(id));
+	}
+	if (job->code == AUTH_OK && store_commit() == -1)
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+	if (job->code != AUTH_OK) {
+		store_rollback();
+		users_finish(job, NULL);
+		return;
+	}
+	log_info("users: %zu created by %s", json_array_size(job->keys),
+	    job->caller.id[0] != '\0' ? job->caller.id : "the public role");
+	users_reread(job);
+}
+
+/* The row of a new user: id, email, role; users_apply() does the rest. */
+static uint32_t
+users_insert(struct users_job *job, json_t *item, const char *id)
+{
+	json_t	*role = json_object_get(item, "role");
+	int	 rv;
+
+	rv = store_user_insert(id, json_string_value(json_object_get(item,
+	    "email")), NULL, json_is_string(role) ? json_string_value(role) :
+	    NULL);
+	if (rv == STORE_NOT_UNIQUE)
+		return users_fail(job, AUTH_RECORD_NOT_UNIQUE, "Value for "
+		    "field \"email\" or \"id\" in collection "
+		    "\"directus_users\" has to be unique.");
+	return rv == 0 ? AUTH_OK : users_fail(job, AUTH_UNAVAILABLE, NULL);
+}
+
+/*
+ * Write a checked change to one user, inside the caller's transaction.
+ * Leaving "active" ends every session of the user; a new password or
+ * email ends every session but the caller's own current one.
+ */
+static uint32_t
+users_apply(struct users_job *job, const char *id, json_t *data,
+    const char *phc)
+{
+	const struct users_field	*uf;
+	struct store_user		 before;
+	const char			*key;
+	json_t				*v;
+	uint8_t				 hash[STORE_HASH_LEN];
+	int				 rv = 0, end_all = 0, end_others = 0;
+
+	if (store_user_by_id(id, &before) != 0)
+		return users_fail(job, AUTH_UNAVAILABLE, NULL);
+	json_object_foreach(data, key, v) {
+		uf = users_field(key);
+		switch (uf->kind) {
+		case UK_ID:
+			continue;
+		case UK_PASSWORD:
+			rv = store_user_set_password(id, phc);
+			end_others = 1;
+			break;
+		case UK_TOKEN:
+			if (!json_is_null(v))
+				sign_sha256(json_string_value(v),
+				    json_string_length(v), hash);
+			rv = store_user_set_token(id, json_is_null(v) ? NULL :
+			    hash);
+			break;
+		case UK_STATUS:
+			rv = store_user_set_status(id, json_string_value(v));
+			end_all |= strcmp(json_string_value(v), "active") != 0;
+			break;
+		case UK_ROLE:
+			rv = store_user_set_role(id, json_is_null(v) ? NULL :
+			    json_string_value(v));
+			break;
+		default:
+			rv = store_user_set_field(id, key, v);
+			end_others |= uf->kind == UK_EMAIL && strcasecmp(
+			    json_string_value(v), before.email) != 0;
+			break;
+		}
+		if (rv != 0)
+			break;
+	}
+	if (rv == 0 && end_all)
+		rv = store_sessions_delete_user(id);
+	else if (rv == 0 && end_others) {
+		if (strcmp(id, job->caller.id) == 0 && job->session[0] != '\0')
+			sign_sha256(job->session, strlen(job->session), hash);
+		rv = store_sessions_delete_others(id, strcmp(id,
+		    job->caller.id) == 0 && job->session[0] != '\0' ? hash :
+		    NULL);
+	}
+	if (rv == STORE_NOT_UNIQUE)
+		return users_fail(job, AUTH_RECORD_NOT_UNIQUE, "Value for "
+		    "field \"%s\" in collection \"directus_users\" has to be "
+		    "unique.", key);
+	return rv == 0 ? AUTH_OK : users_fail(job, AUTH_UNAVAILABLE, NULL);
+}
+
+/*
+ * PATCH /users/<id> with the change, or PATCH /users with {"keys":
+ * [...], "data": {...}}.
+ */
+static void
+users_update(struct users_job *job)
+{
+	const struct conf_permission	*perm;
+
+	if ((perm = users_perm(job, PERM_UPDATE)) == NULL) {
+		users_fail(job, AUTH_FORBIDDEN, NULL);
+		users_finish(job, NULL);
+		return;
+	}
+	if (job->target[0] != '\0') {
+		job->single = 1;
+		job->keys = json_pack("[s]", job->target);
+		job->data = json_incref(job->body);
+	} else if (json_is_object(job->body) && json_object_size(job->body) ==
+	    2 && users_keys(job, json_object_get(job->body, "keys")) ==
+	    AUTH_OK)
+		job->data = json_incref(json_object_get(job->body, "data"));
+	if (job->code == AUTH_OK && (job->data == NULL || job->keys == NULL))
+		users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. Send "
+		    "the change, or {\"keys\": [...], \"data\": {...}}.");
+	if (job->code != AUTH_OK ||
+	    users_check_item(job, perm, job->data, 0) != AUTH_OK ||
+	    users_found(job, perm) != AUTH_OK ||
+	    (users_demotes(job->data) &&
+	    users_last_admin(job, job->keys) != AUTH_OK)) {
+		users_finish(job, NULL);
+		return;
+	}
+	if ((job->phc = calloc(1, sizeof(*job->phc))) == NULL)
+		fatal("calloc");
+	job->nphc = 1;
+	job->hashing = 1;
+	users_hash_start(job, 0, job->data);
+	users_hash_settle(job);
+}
+
+/*
+ * The change to every user found, in one transaction.  What was checked
+ * before the hashing is checked again: the loop may have served other
+ * requests meanwhile.
+ */
+static void
+users_update_write(struct users_job *job)
+{
+	const struct conf_permission	*perm;
+	json_t				*k;
+	size_t				 i;
+
+	if ((perm = users_perm(job, PERM_UPDATE)) == NULL)
+		users_fail(job, AUTH_FORBIDDEN, NULL);
+	else if (users_found(job, perm) == AUTH_OK && (!users_demotes(
+	    job->data) || users_last_admin(job, job->keys) == AUTH_OK) &&
+	    store_begin() == -1)
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+	json_array_foreach(job->keys, i, k)
+		if (job->code != AUTH_OK || users_apply(job,
+		    json_string_value(k), job->data, job->phc[0]) != AUTH_OK)
+			break;
+	if (job->code == AUTH_OK && store_commit() == -1)
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+	if (job->code != AUTH_OK) {
+		store_rollback();
+		users_finish(job, NULL);
+		return;
+	}
+	if (json_array_size(job->keys) > 0)
+		log_info("users: %zu updated by %s",
+		    json_array_size(job->keys), job->caller.id[0] != '\0' ?
+		    job->caller.id : "the public role");
+	users_reread(job);
+}
+
+/*
+ * DELETE /users/<id>, or DELETE /users with [ids] or {"keys": [ids]}:
+ * 204.  The sessions go with the user (foreign keys), so its tokens
+ * fail from the next request on.
+ */
+static void
+users_delete(struct users_job *job)
+{
+	const struct conf_permission	*perm;
+	json_t				*keys = job->body, *k;
+	size_t				 i;
+
+	if ((perm = users_perm(job, PERM_DELETE)) == NULL) {
+		users_fail(job, AUTH_FORBIDDEN, NULL);
+		users_finish(job, NULL);
+		return;
+	}
+	if (job->target[0] != '\0')
+		job->keys = json_pack("[s]", job->target);
+	else {
+		if (json_is_object(keys) && json_object_size(keys) == 1)
+			keys = json_object_get(keys, "keys");
+		(void)users_keys(job, keys);
+	}
+	if (job->code != AUTH_OK || users_found(job, perm) != AUTH_OK ||
+	    users_last_admin(job, job->keys) != AUTH_OK ||
+	    store_begin() == -1) {
+		if (job->code == AUTH_OK)
+			users_fail(job, AUTH_UNAVAILABLE, NULL);
+		users_finish(job, NULL);
+		return;
+	}
+	json_array_foreach(job->keys, i, k)
+		if (store_user_delete(json_string_value(k)) == -1) {
+			users_fail(job, AUTH_UNAVAILABLE, NULL);
+			break;
+		}
+	if (job->code == AUTH_OK && store_commit() == -1)
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+	if (job->code != AUTH_OK)
+		store_rollback();
+	else if (json_array_size(job->keys) > 0)
+		log_info("users: %zu deleted by %s",
+		    json_array_size(job->keys), job->caller.id[0] != '\0' ?
+		    job->caller.id : "the public role");
+	users_finish(job, NULL);
+}
