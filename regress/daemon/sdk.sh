@@ -1,6 +1,7 @@
 #!/bin/bash
 # Interop: @directus/sdk 18.0.3 on Node against tokend (json mode login,
-# readMe, refresh, logout, refresh refused, static token, error codes).
+# readMe, createUser, readUsers, updateUser, readUser, deleteUser,
+# refresh, logout, refresh refused, static token, error codes).
 # The user and its static token are made with tokenctl.
 . "$(dirname "$0")/../lib.sh"
 IO="$TOP/regress/interop"

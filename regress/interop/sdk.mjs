@@ -2,7 +2,8 @@
 // check, "ok NAME" or "FAILED NAME (...)", like the rest of regress/.
 // usage: node sdk.mjs URL EMAIL PASSWORD STATIC_TOKEN
 import { createDirectus, authentication, rest, staticToken, readMe,
-    refresh, logout, serverPing } from '@directus/sdk';
+    refresh, logout, serverPing, readUsers, readUser, createUser,
+    updateUser, deleteUser } from '@directus/sdk';
 
 const [url, email, password, token] = process.argv.slice(2);
 let failed = 0;
@@ -38,6 +39,46 @@ await step('sdk_login_json', async () => {
 await step('sdk_read_me', async () => {
 	const me = await client.request(readMe());
 	check('sdk_read_me', me.email === email && me.password === '**********');
+});
+// The /users admin API (the SDK's user is an administrator).
+let made;
+await step('sdk_create_user', async () => {
+	made = await client.request(createUser({ email: 'sdk-made@example.com',
+	    password: 'made password', first_name: 'Sdk Made' }));
+	check('sdk_create_user', typeof made.id === 'string' &&
+	    made.email === 'sdk-made@example.com' &&
+	    made.password === '**********' && made.status === 'active');
+});
+await step('sdk_read_users', async () => {
+	const list = await client.request(readUsers({
+	    filter: { first_name: { _eq: 'Sdk Made' } },
+	    fields: ['id', 'email'], sort: ['-email'], limit: 10 }));
+	check('sdk_read_users', Array.isArray(list) && list.length === 1 &&
+	    list[0].id === made.id && Object.keys(list[0]).length === 2,
+	    JSON.stringify(list));
+});
+await step('sdk_update_user', async () => {
+	const u = await client.request(updateUser(made.id,
+	    { last_name: 'Changed', status: 'suspended' },
+	    { fields: ['last_name', 'status'] }));
+	check('sdk_update_user', u.last_name === 'Changed' &&
+	    u.status === 'suspended' && Object.keys(u).length === 2,
+	    JSON.stringify(u));
+});
+await step('sdk_read_user', async () => {
+	const u = await client.request(readUser(made.id));
+	check('sdk_read_user', u.id === made.id && u.last_name === 'Changed');
+});
+await step('sdk_delete_user', async () => {
+	await client.request(deleteUser(made.id));
+	try {
+		await client.request(readUser(made.id));
+		check('sdk_delete_user', false, 'still readable');
+	} catch (e) {
+		check('sdk_delete_user',
+		    e?.errors?.[0]?.extensions?.code === 'FORBIDDEN',
+		    JSON.stringify(e?.errors));
+	}
 });
 await step('sdk_refresh', async () => {
 	const r = await client.refresh();
