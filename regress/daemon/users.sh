@@ -248,6 +248,16 @@ same users_admin_demoted_with_another '200 {"data":{"role":null}}' \
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM users WHERE id = '$ROOT' AND status = 'active'")" = 1 ] &&
     ok users_last_admin_intact || fail users_last_admin_intact
 
+# A page too large for one answer is refused, not cut; fewer fields fit.
+sqlite3 "$DB" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+    INSERT INTO users (id, email, description) SELECT printf('00000000-0000-4000-8000-%012d', i),
+    printf('bulk%d@example.com', i), printf('%.4000c', 'x') FROM n"
+expect users_page_too_large '400 *larger than*INVALID_QUERY*' "$(api GET '/users?limit=-1')"
+r=$(api GET '/users?limit=-1&fields=id')
+[ "$(echo "$r" | grep -o '"id"' | wc -l)" -eq 303 ] && ok users_page_fewer_fields ||
+    fail users_page_fewer_fields "${r:0:100}"
+sqlite3 "$DB" "DELETE FROM users WHERE email LIKE 'bulk%'"
+
 # /roles and /permissions: read-only, administrators only.
 same roles_admin '200 {"data":[{"id":"a0000000-0000-4000-8000-000000000001","name":"Administrator","icon":null,"description":null,"ip_access":null,"enforce_tfa":false,"admin_access":true,"app_access":true}]}' \
     "$(api GET /roles)"

@@ -1,0 +1,144 @@
+#!/bin/bash
+# /users for others than administrators: what tokend.conf grants on
+# directus_users (fields, item filter, validation, presets), the public
+# role, a configured role with admin access, concealed fields.
+. "$(dirname "$0")/../lib.sh"
+td_init
+VIEWER=5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f70
+MANAGER=5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f71
+BOSS=5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f72
+NONE=5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f73
+td_conf 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
+    'auth {' '	login-stall 10ms' '}' \
+    'role "viewer" {' "	id \"$VIEWER\"" '	app-access yes' \
+    '	permission "directus_users" read {' \
+    '		fields id email first_name status password token' \
+    "		filter '{\"status\":{\"_eq\":\"active\"}}'" '	}' '}' \
+    'role "manager" {' "	id \"$MANAGER\"" \
+    '	permission "directus_users" create read update delete {' \
+    '		fields "*"' \
+    "		filter '{\"role\":{\"_eq\":\"$VIEWER\"}}'" \
+    "		validation '{\"email\":{\"_ends_with\":\"@example.com\"}}'" \
+    "		presets '{\"role\":\"$VIEWER\",\"first_name\":\"New\"}'" \
+    '	}' '}' \
+    'role "boss" {' "	id \"$BOSS\"" '	admin-access yes' '}' \
+    'role "none" {' "	id \"$NONE\"" '}' \
+    'public {' '	permission "directus_users" read {' \
+    '		fields id first_name' \
+    "		filter '{\"first_name\":{\"_eq\":\"Public\"}}'" '	}' '}'
+td_start || { fail users_perm_start "$(tail -5 $T/log)"; exit 1; }
+CTL="$TOKENCTL -s $T/tokend.sock"
+DB="$T/keyd/db/credentials.db"
+add() { echo "$2" | $CTL user add ${3:+-r $3} "$1"; }
+ROOT=$(add root@example.com 'root pass' admin)
+VIC=$(add vic@example.com 'vic pass' $VIEWER)
+VAL=$(add val@example.com 'val pass' $VIEWER)
+SUS=$(add sus@example.com 'sus pass' $VIEWER)
+$CTL user suspend sus@example.com >/dev/null
+MAX=$(add max@example.com 'max pass' $MANAGER)
+BO=$(add bo@example.com 'bo pass' $BOSS)
+NO=$(add no@example.com 'no pass' $NONE)
+sqlite3 "$DB" "UPDATE users SET first_name = 'Public', last_name = 'L' WHERE id = '$NO'"
+
+j() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$T/body" | head -1; }
+token() {
+	http POST /auth/login -H 'Content-Type: application/json' \
+	    -d "{\"email\":\"$1\",\"password\":\"$2\"}" >/dev/null
+	j access_token
+}
+# as TOKEN METHOD PATH [BODY]
+as() {
+	_t=$1
+	shift
+	if [ $# -ge 3 ]; then
+		http "$1" "$2" -H "Authorization: Bearer $_t" \
+		    -H 'Content-Type: application/json' -d "$3"
+	else
+		http "$1" "$2" -H "Authorization: Bearer $_t"
+	fi
+}
+expect() {
+	case "$3" in $2) ok "$1" ;; *) fail "$1" "${3:0:300}" ;; esac
+}
+same() {
+	[ "$3" = "$2" ] && ok "$1" || fail "$1" "${3:0:300}"
+}
+VT=$(token vic@example.com 'vic pass')
+MT=$(token max@example.com 'max pass')
+BT=$(token bo@example.com 'bo pass')
+NT=$(token no@example.com 'no pass')
+
+# A role that may read some fields of active users.
+same perm_viewer_list "200 {\"data\":[{\"id\":\"$VAL\",\"email\":\"val@example.com\",\"first_name\":null,\"status\":\"active\"},{\"id\":\"$VIC\",\"email\":\"vic@example.com\",\"first_name\":null,\"status\":\"active\"}]}" \
+    "$(as $VT GET "/users?sort=email&filter=%7B%22role%22:%7B%22_eq%22:%22$VIEWER%22%7D%7D")"
+expect perm_viewer_no_concealed '200 *' "$(as $VT GET /users)"
+grep -q '"password"\|"token"\|"tfa_secret"\|"last_name"' "$T/body" &&
+    fail perm_viewer_no_concealed_fields "$(cat $T/body)" ||
+    ok perm_viewer_no_concealed_fields
+expect perm_viewer_ask_password '403 *FORBIDDEN*' "$(as $VT GET '/users?fields=id,password')"
+expect perm_viewer_ask_token '403 *FORBIDDEN*' "$(as $VT GET "/users/$VIC?fields=token")"
+expect perm_viewer_ask_outside '403 *last_name*FORBIDDEN*' "$(as $VT GET '/users?fields=last_name')"
+expect perm_viewer_filter_outside '403 *FORBIDDEN*' \
+    "$(as $VT GET '/users?filter=%7B%22last_name%22:%7B%22_null%22:true%7D%7D')"
+expect perm_viewer_sort_outside '403 *FORBIDDEN*' "$(as $VT GET '/users?sort=last_name')"
+expect perm_viewer_filter_concealed '403 *concealed*FORBIDDEN*' \
+    "$(as $VT GET '/users?filter=%7B%22password%22:%7B%22_null%22:true%7D%7D')"
+expect perm_viewer_suspended_hidden '403 *FORBIDDEN*' "$(as $VT GET "/users/$SUS")"
+same perm_viewer_meta '200 {"data":[],"meta":{"total_count":6,"filter_count":0}}' \
+    "$(as $VT GET '/users?fields=id&meta=*&filter=%7B%22email%22:%7B%22_eq%22:%22sus@example.com%22%7D%7D')"
+expect perm_viewer_create_403 '403 *FORBIDDEN*' "$(as $VT POST /users '{"email":"x@example.com"}')"
+expect perm_viewer_update_403 '403 *FORBIDDEN*' "$(as $VT PATCH /users/$VIC '{"first_name":"x"}')"
+expect perm_viewer_delete_403 '403 *FORBIDDEN*' "$(as $VT DELETE /users/$VAL)"
+expect perm_viewer_roles_403 '403 *FORBIDDEN*' "$(as $VT GET /roles)"
+expect perm_viewer_permissions_403 '403 *FORBIDDEN*' "$(as $VT GET /permissions)"
+
+# A role that manages the viewers: presets, validation, item filter.
+n=$(sqlite3 "$DB" 'SELECT count(*) FROM users')
+r=$(as $MT POST '/users?fields=email,first_name,role' '{"email":"new@example.com","password":"new pass"}')
+same perm_manager_create_presets "200 {\"data\":{\"first_name\":\"New\",\"email\":\"new@example.com\",\"role\":\"$VIEWER\"}}" "$r"
+expect perm_manager_validation '400 *FAILED_VALIDATION*' \
+    "$(as $MT POST /users '{"email":"new@example.org"}')"
+expect perm_manager_no_admin_role '403 *FORBIDDEN*' \
+    "$(as $MT POST /users "{\"email\":\"b2@example.com\",\"role\":\"$BOSS\"}")"
+expect perm_manager_no_token '403 *FORBIDDEN*' \
+    "$(as $MT POST /users '{"email":"t2@example.com","token":"some-token-123"}')"
+expect perm_manager_create_outside_filter_204 '204 ' \
+    "$(as $MT POST /users "{\"email\":\"m2@example.com\",\"role\":\"$MANAGER\"}")"
+[ "$(sqlite3 "$DB" 'SELECT count(*) FROM users')" = $((n + 2)) ] &&
+    ok perm_manager_refused_created_nothing || fail perm_manager_refused_created_nothing
+expect perm_manager_update_viewer '200 {"data":{"last_name":"V"}}' \
+    "$(as $MT PATCH "/users/$VAL?fields=last_name" '{"last_name":"V"}')"
+expect perm_manager_update_admin_403 '403 *FORBIDDEN*' "$(as $MT PATCH /users/$ROOT '{"last_name":"X"}')"
+expect perm_manager_update_mixed_403 '403 *FORBIDDEN*' \
+    "$(as $MT PATCH /users "{\"keys\":[\"$VAL\",\"$ROOT\"],\"data\":{\"last_name\":\"Y\"}}")"
+[ "$(sqlite3 "$DB" "SELECT coalesce(last_name, '-') FROM users WHERE id IN ('$VAL', '$ROOT') ORDER BY email")" = "$(printf 'V\n-')" ] &&
+    ok perm_manager_refused_changed_nothing || fail perm_manager_refused_changed_nothing
+expect perm_manager_delete_admin_403 '403 *FORBIDDEN*' "$(as $MT DELETE /users/$ROOT)"
+expect perm_manager_promote_403 '403 *FORBIDDEN*' "$(as $MT PATCH /users/$VAL "{\"role\":\"$BOSS\"}")"
+
+# A manager's suspension of a viewer ends the viewer's tokens at once.
+VT2=$(token val@example.com 'val pass')
+expect perm_manager_suspends '200 *' "$(as $MT PATCH /users/$VAL '{"status":"suspended"}')"
+expect perm_suspended_viewer_fails '401 *' "$(as $VT2 GET /users/me)"
+expect perm_manager_deletes_viewer '204 ' "$(as $MT DELETE /users/$VAL)"
+
+# A configured role with admin access is an administrator.
+expect perm_boss_reads_all '200 *"password":"\*\*\*\*\*\*\*\*\*\*"*' "$(as $BT GET "/users/$ROOT")"
+expect perm_boss_roles '200 {"data":[{"id":"a0000000-0000-4000-8000-000000000001"*"name":"viewer"*"name":"manager"*"name":"boss"*"admin_access":true*"name":"none"*' \
+    "$(as $BT GET /roles)"
+expect perm_boss_permissions "200 {\"data\":\\[{\"id\":1,\"collection\":\"directus_users\",\"action\":\"read\",\"permissions\":{\"status\":{\"_eq\":\"active\"}},\"validation\":null,\"presets\":null,\"fields\":\\[*\"password\"*\"role\":\"$VIEWER\"}*\"id\":5,\"collection\":\"directus_users\",\"action\":\"delete\"*\"id\":6,*\"role\":null}\\]}" \
+    "$(as $BT GET /permissions)"
+same perm_boss_permission_one '200 {"data":{"id":6,"action":"read","role":null}}' \
+    "$(as $BT GET '/permissions/6?fields=id,action,role')"
+expect perm_root_deletable_with_boss '204 ' "$(as $BT DELETE /users/$ROOT)"
+expect perm_boss_last_admin '422 *UNPROCESSABLE_CONTENT*' "$(as $BT DELETE /users/$BO)"
+
+# No permission of its own: the public role's.  No token: the same.
+same perm_none_role_public "200 {\"data\":[{\"id\":\"$NO\",\"first_name\":\"Public\"}]}" \
+    "$(as $NT GET /users)"
+same perm_public "200 {\"data\":[{\"id\":\"$NO\",\"first_name\":\"Public\"}]}" \
+    "$(http GET /users)"
+expect perm_public_outside_field '403 *FORBIDDEN*' "$(http GET '/users?fields=email')"
+expect perm_public_create_403 '403 *FORBIDDEN*' \
+    "$(http POST /users -H 'Content-Type: application/json' -d '{"email":"p@example.com"}')"
+expect perm_public_bad_token_401 '401 *' "$(http GET /users -H 'Authorization: Bearer nope')"
