@@ -518,12 +518,9 @@ users_row(void *arg, const char *text)
 	const struct conf_fields	*want = &pg->job->q.fields;
 	json_t				*row, *v;
 	const char			*key;
+	char				*kept;
 	void				*tmp;
 
-	if ((pg->bytes += strlen(text)) > USERS_ANSWER_MAX) {
-		pg->full = 1;
-		return -1;
-	}
 	if ((row = json_loads(text, 0, NULL)) == NULL)
 		return -1;
 	if (pg->ids) {
@@ -538,6 +535,15 @@ users_row(void *arg, const char *text)
 		    (uf != NULL && uf->concealed && !pg->job->admin))
 			json_object_del(row, key);
 	}
+	/* What the row adds to the answer, so that a page is never cut. */
+	if ((kept = json_dumps(row, JSON_COMPACT)) == NULL ||
+	    (pg->bytes += strlen(kept) + 1) > USERS_ANSWER_MAX) {
+		pg->full = kept != NULL;
+		free(kept);
+		json_decref(row);
+		return -1;
+	}
+	free(kept);
 	return json_array_append_new(pg->rows, row);
 }
 
