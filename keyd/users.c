@@ -164,6 +164,8 @@ static uint32_t	 users_check_value(struct users_job *,
 		    const struct users_field *, const char *, json_t *);
 static uint32_t	 users_check_item(struct users_job *,
 		    const struct conf_permission *, json_t *, int);
+static uint32_t	 users_validate_update(struct users_job *,
+		    const struct conf_permission *);
 static uint32_t	 users_keys(struct users_job *, json_t *);
 static uint32_t	 users_found(struct users_job *,
 		    const struct conf_permission *);
@@ -799,9 +801,39 @@ users_check_item(struct users_job *job, const struct conf_permission *perm,
 	if (create && json_object_get(item, "email") == NULL)
 		return users_fail(job, AUTH_INVALID_PAYLOAD,
 		    "Invalid payload. \"email\" is required.");
-	if (!job->admin && !perm_validate(perm, item, &job->vars))
+	if (create && !job->admin && !perm_validate(perm, item, &job->vars))
 		return users_fail(job, AUTH_FAILED_VALIDATION,
 		    "Validation failed.");
+	return AUTH_OK;
+}
+
+/*
+ * An update by others than administrators: the permission's validation
+ * must hold for each user as the change would leave it.
+ */
+static uint32_t
+users_validate_update(struct users_job *job,
+    const struct conf_permission *perm)
+{
+	json_t	*k, *user;
+	char	*text;
+	size_t	 i;
+	int	 ok;
+
+	if (job->admin || perm->validation == NULL)
+		return AUTH_OK;
+	json_array_foreach(job->keys, i, k) {
+		if (store_user_json(json_string_value(k), &text) != 0)
+			return users_fail(job, AUTH_UNAVAILABLE, NULL);
+		user = json_loads(text, 0, NULL);
+		free(text);
+		ok = user != NULL && json_object_update(user, job->data) == 0 &&
+		    perm_validate(perm, user, &job->vars);
+		json_decref(user);
+		if (!ok)
+			return users_fail(job, AUTH_FAILED_VALIDATION,
+			    "Validation failed.");
+	}
 	return AUTH_OK;
 }
 
@@ -1155,6 +1187,7 @@ users_update(struct users_job *job)
 	if (job->code != AUTH_OK ||
 	    users_check_item(job, perm, job->data, 0) != AUTH_OK ||
 	    users_found(job, perm) != AUTH_OK ||
+	    users_validate_update(job, perm) != AUTH_OK ||
 	    (users_demotes(job->data) &&
 	    users_last_admin(job, job->keys) != AUTH_OK)) {
 		users_finish(job, NULL);
@@ -1182,7 +1215,8 @@ users_update_write(struct users_job *job)
 
 	if ((perm = users_perm(job, PERM_UPDATE)) == NULL)
 		users_fail(job, AUTH_FORBIDDEN, NULL);
-	else if (users_found(job, perm) == AUTH_OK && (!users_demotes(
+	else if (users_found(job, perm) == AUTH_OK &&
+	    users_validate_update(job, perm) == AUTH_OK && (!users_demotes(
 	    job->data) || users_last_admin(job, job->keys) == AUTH_OK) &&
 	    store_begin() == -1)
 		users_fail(job, AUTH_UNAVAILABLE, NULL);

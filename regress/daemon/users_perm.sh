@@ -69,8 +69,10 @@ BT=$(token bo@example.com 'bo pass')
 NT=$(token no@example.com 'no pass')
 
 # A role that may read some fields of active users.
-same perm_viewer_list "200 {\"data\":[{\"id\":\"$VAL\",\"email\":\"val@example.com\",\"first_name\":null,\"status\":\"active\"},{\"id\":\"$VIC\",\"email\":\"vic@example.com\",\"first_name\":null,\"status\":\"active\"}]}" \
-    "$(as $VT GET "/users?sort=email&filter=%7B%22role%22:%7B%22_eq%22:%22$VIEWER%22%7D%7D")"
+same perm_viewer_list "200 {\"data\":[{\"id\":\"$VAL\",\"first_name\":null,\"email\":\"val@example.com\",\"status\":\"active\"},{\"id\":\"$VIC\",\"first_name\":null,\"email\":\"vic@example.com\",\"status\":\"active\"}]}" \
+    "$(as $VT GET '/users?sort=email&filter=%7B%22email%22:%7B%22_starts_with%22:%22v%22%7D%7D')"
+expect perm_viewer_filter_role_outside '403 *role*FORBIDDEN*' \
+    "$(as $VT GET "/users?filter=%7B%22role%22:%7B%22_eq%22:%22$VIEWER%22%7D%7D")"
 expect perm_viewer_no_concealed '200 *' "$(as $VT GET /users)"
 grep -q '"password"\|"token"\|"tfa_secret"\|"last_name"' "$T/body" &&
     fail perm_viewer_no_concealed_fields "$(cat $T/body)" ||
@@ -111,9 +113,11 @@ expect perm_manager_update_viewer '200 {"data":{"last_name":"V"}}' \
 expect perm_manager_update_admin_403 '403 *FORBIDDEN*' "$(as $MT PATCH /users/$ROOT '{"last_name":"X"}')"
 expect perm_manager_update_mixed_403 '403 *FORBIDDEN*' \
     "$(as $MT PATCH /users "{\"keys\":[\"$VAL\",\"$ROOT\"],\"data\":{\"last_name\":\"Y\"}}")"
-[ "$(sqlite3 "$DB" "SELECT coalesce(last_name, '-') FROM users WHERE id IN ('$VAL', '$ROOT') ORDER BY email")" = "$(printf 'V\n-')" ] &&
+[ "$(sqlite3 "$DB" "SELECT coalesce(last_name, '-') FROM users WHERE id IN ('$VAL', '$ROOT') ORDER BY email")" = "$(printf -- '-\nV')" ] &&
     ok perm_manager_refused_changed_nothing || fail perm_manager_refused_changed_nothing
 expect perm_manager_delete_admin_403 '403 *FORBIDDEN*' "$(as $MT DELETE /users/$ROOT)"
+expect perm_manager_update_validation '400 *FAILED_VALIDATION*' \
+    "$(as $MT PATCH /users/$VAL '{"email":"val@example.org"}')"
 expect perm_manager_promote_403 '403 *FORBIDDEN*' "$(as $MT PATCH /users/$VAL "{\"role\":\"$BOSS\"}")"
 
 # A manager's suspension of a viewer ends the viewer's tokens at once.
