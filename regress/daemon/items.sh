@@ -262,6 +262,22 @@ NID=$(j id)
 expect items_uuid_read '200 {"data":{"id":"'"$NID"'","text":"hello"}}' "$(as "$AD" GET "/items/notes/$NID")"
 expect items_uuid_bad_key_403 '403 *FORBIDDEN*' "$(as "$AD" GET /items/notes/12)"
 
+# Writes from both workers at once: every acknowledged item is there.
+before=$(count nums)
+for w in 1 2 3 4; do
+	( for i in $(seq 1 25); do
+		curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $AD" \
+		    -H 'Content-Type: application/json' -d "{\"w\":$w,\"i\":$i}" \
+		    "$URL/items/nums"
+	done > "$T/writer$w" ) &
+	writers="$writers $!"
+done
+wait $writers
+acked=$(cat "$T"/writer? | grep -c '^200$')
+[ "$acked" = 100 ] && [ "$(count nums)" = $((before + 100)) ] &&
+    [ "$(sqlite3 "$DB" 'PRAGMA integrity_check')" = ok ] && ok items_concurrent_writes ||
+    fail items_concurrent_writes "acked $acked, rows $(count nums) (was $before)"
+
 # A reload applies new permissions to the next request.
 items_conf ''
 $CTL reload >/dev/null 2>&1
