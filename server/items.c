@@ -419,7 +419,7 @@ items_stmt(struct query_sql *qs, struct items_err *e)
 		return NULL;
 	}
 	if (query_sql_apply(st, qs, 1) == -1) {
-		sqlite3_finalize(st);
+		istore_release(st);
 		items_store_fail(e, ISTORE_UNAVAILABLE);
 		return NULL;
 	}
@@ -534,7 +534,7 @@ items_select(struct items_ctx *c, const struct conf_permission *perm,
 		json_decref(rows);
 		rows = NULL;
 	}
-	sqlite3_finalize(st);
+	istore_release(st);
  done:
 	query_sql_free(&qs);
 	return rows;
@@ -558,7 +558,7 @@ items_count(struct items_ctx *c, const struct conf_permission *perm,
 			rv = 0;
 		} else
 			items_store_fail(e, ISTORE_UNAVAILABLE);
-		sqlite3_finalize(st);
+		istore_release(st);
 	}
 	query_sql_free(&qs);
 	return rv;
@@ -799,7 +799,7 @@ items_insert(struct items_ctx *c, json_t *payload, json_t *keys,
 				(void)json_array_append(keys, key);
 			rv = 0;
 		}
-		sqlite3_finalize(st);
+		istore_release(st);
 	}
 	query_sql_free(&qs);
 	json_decref(key);
@@ -916,7 +916,7 @@ items_update_key(struct items_ctx *c, const struct conf_permission *perm,
 		if (sqlite3_step(st) == SQLITE_ROW)
 			doc = json_loads((const char *)sqlite3_column_text(st,
 			    0), 0, NULL);
-		sqlite3_finalize(st);
+		istore_release(st);
 		if (doc == NULL)
 			items_forbidden(e);
 	}
@@ -934,7 +934,7 @@ items_update_key(struct items_ctx *c, const struct conf_permission *perm,
 		if (query_sql_apply(st, &qs, 2) == 0 &&
 		    items_doc_step(st, doc, e, 1) == 0)
 			rv = 0;
-		sqlite3_finalize(st);
+		istore_release(st);
 	}
 	query_sql_free(&qs);
 	json_decref(doc);
@@ -1086,7 +1086,7 @@ items_delete_key(struct items_ctx *c, const struct conf_permission *perm,
 			items_forbidden(e);
 		else
 			rv = 0;
-		sqlite3_finalize(st);
+		istore_release(st);
 	}
 	query_sql_free(&qs);
 	json_decref(keys);

@@ -23,8 +23,19 @@
 #include "tokend.h"
 
 #define ISTORE_BUSY_MS		5000
+#define ISTORE_CACHE		64	/* prepared statements kept */
+#define ISTORE_CACHE_SQL_MAX	4096	/* longer texts are not kept */
 
-static sqlite3	*istore_db;
+struct istore_cached {
+	char		*sql;
+	sqlite3_stmt	*st;
+	int		 busy;
+	unsigned long	 used;
+};
+
+static sqlite3			*istore_db;
+static struct istore_cached	 istore_cache[ISTORE_CACHE];
+static unsigned long		 istore_clock;
 
 static int
 istore_exec(const char *sql)
@@ -142,18 +153,91 @@ istore_status(int rc)
 	}
 }
 
+/*
+ * Prepared statements are kept by their SQL text: a request's SQL
+ * depends only on the shape of its query (every value is bound), so
+ * the same few texts come back and SQLite's parser runs once for each.
+ */
+static struct istore_cached *
+istore_cache_find(const char *sql)
+{
+	size_t	 i;
+
+	for (i = 0; i < ISTORE_CACHE; i++)
+		if (istore_cache[i].st != NULL && !istore_cache[i].busy &&
+		    strcmp(istore_cache[i].sql, sql) == 0)
+			return &istore_cache[i];
+	return NULL;
+}
+
+/* A free slot, or the least recently used idle one (finalized). */
+static struct istore_cached *
+istore_cache_slot(void)
+{
+	struct istore_cached	*c = NULL;
+	size_t			 i;
+
+	for (i = 0; i < ISTORE_CACHE; i++) {
+		if (istore_cache[i].st == NULL)
+			return &istore_cache[i];
+		if (!istore_cache[i].busy && (c == NULL ||
+		    istore_cache[i].used < c->used))
+			c = &istore_cache[i];
+	}
+	if (c != NULL) {
+		sqlite3_finalize(c->st);
+		free(c->sql);
+		memset(c, 0, sizeof(*c));
+	}
+	return c;
+}
+
 int
 istore_prepare(const char *sql, sqlite3_stmt **st)
 {
-	int	 rc;
+	struct istore_cached	*c;
+	int			 rc;
 
-	rc = sqlite3_prepare_v2(istore_db, sql, -1, st, NULL);
+	if ((c = istore_cache_find(sql)) != NULL) {
+		c->busy = 1;
+		c->used = ++istore_clock;
+		*st = c->st;
+		return 0;
+	}
+	rc = sqlite3_prepare_v3(istore_db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    st, NULL);
 	if (rc != SQLITE_OK) {
 		log_warnx("item store: prepare: %s", sqlite3_errmsg(istore_db));
 		*st = NULL;
 		return ISTORE_UNAVAILABLE;
 	}
+	if (strlen(sql) <= ISTORE_CACHE_SQL_MAX &&
+	    (c = istore_cache_slot()) != NULL &&
+	    (c->sql = strdup(sql)) != NULL) {
+		c->st = *st;
+		c->busy = 1;
+		c->used = ++istore_clock;
+	}
 	return 0;
+}
+
+/* Done with a statement from istore_prepare: back to the cache. */
+void
+istore_release(sqlite3_stmt *st)
+{
+	size_t	 i;
+
+	if (st == NULL)
+		return;
+	(void)sqlite3_reset(st);
+	for (i = 0; i < ISTORE_CACHE; i++) {
+		if (istore_cache[i].st == st) {
+			(void)sqlite3_clear_bindings(st);
+			istore_cache[i].busy = 0;
+			return;
+		}
+	}
+	sqlite3_finalize(st);
 }
 
 int

@@ -129,6 +129,7 @@ int		 istore_touch(const char *);
 int		 istore_ready(void);
 int		 istore_status(int);
 int		 istore_prepare(const char *, struct sqlite3_stmt **);
+void		 istore_release(struct sqlite3_stmt *);
 int		 istore_begin(void);
 int		 istore_commit(void);
 void		 istore_rollback(void);
