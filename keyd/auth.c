@@ -54,7 +54,7 @@ static uint32_t	 auth_refresh_user(const char *, int64_t,
 		    struct store_user *);
 static void	 auth_grace_add(const uint8_t *, const char *, int64_t);
 static const char *auth_grace_find(const uint8_t *, int64_t);
-static int	 auth_session_new(const struct store_user *, uint32_t,
+static uint32_t	 auth_session_new(const struct store_user *, uint32_t,
 		    const char *, const char *, const char *, char *, size_t,
 		    char *, int64_t *);
 
@@ -202,8 +202,12 @@ auth_issue(const struct store_user *u, uint32_t mode, char *out, size_t len,
 	return n == -1 ? -1 : 0;
 }
 
-/* A new session for a user: its refresh token and an access token. */
-static int
+/*
+ * A new session for a user: its refresh token and an access token.
+ * Returns the answer's code: AUTH_UNAVAILABLE when the store refuses
+ * the session (full, read-only or busy), as for a refresh.
+ */
+static uint32_t
 auth_session_new(const struct store_user *u, uint32_t mode, const char *ip,
     const char *agent, const char *origin, char *access, size_t alen,
     char *refresh, int64_t *expires)
@@ -215,11 +219,12 @@ auth_session_new(const struct store_user *u, uint32_t mode, const char *ip,
 	sign_sha256(refresh, AUTH_REFRESH_LEN, hash);
 	if (store_session_insert(hash, u->id, now + keyd_conf()->refresh_ttl,
 	    ip, agent, origin) == -1)
-		return -1;
+		return AUTH_UNAVAILABLE;	/* full, read-only, busy store */
 	(void)store_failure_reset(u->id);
 	(void)store_user_touch(u->id, now);
 	(void)store_sessions_expire(now);
-	return auth_issue(u, mode, access, alen, refresh, expires);
+	return auth_issue(u, mode, access, alen, refresh, expires) == -1 ?
+	    AUTH_INTERNAL : AUTH_OK;
 }
 
 /* A Directus JWT: the MAC first; only then the claims keyd itself wrote. */
@@ -413,8 +418,7 @@ auth_login_hashed(enum hash_result result, const char *unused, void *arg)
 	access[0] = refresh[0] = '\0';
 	if (result == HASH_MATCH && l->known) {
 		code = auth_session_new(&l->user, l->mode, l->ip, l->agent,
-		    l->origin, access, sizeof(access), refresh,
-		    &expires) == -1 ? AUTH_INTERNAL : AUTH_OK;
+		    l->origin, access, sizeof(access), refresh, &expires);
 	} else if (result == HASH_BUSY)
 		code = AUTH_UNAVAILABLE;
 	else if (result == HASH_ERROR)
