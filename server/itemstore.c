@@ -106,8 +106,16 @@ istore_open(const struct tokend_config *conf, int chrooted)
 	    "(id INTEGER PRIMARY KEY, at TEXT);") == -1 ||
 	    istore_tables(conf) == -1)
 		fatalx("cannot prepare the item store %s", conf->items);
-	if (istore_touch(stamp) == -1)
-		fatalx("cannot write the item store %s", conf->items);
+	/*
+	 * A read-only store (its file or file system) still serves reads;
+	 * its writes answer 503 until it is writable and the worker new.
+	 */
+	if (istore_touch(stamp) == -1) {
+		if (sqlite3_db_readonly(istore_db, "main") != 1)
+			fatalx("cannot write the item store %s", conf->items);
+		log_warnx("item store %s is read-only: writes answer 503",
+		    conf->items);
+	}
 }
 
 /* A committed write: the start stamp of this worker. */
