@@ -264,3 +264,121 @@ else
 	fail faults_storm_tokens_once_items_kept "$out"
 fi
 echo "# storm: $out"
+
+# 4. A full file system under the item store and under the credential
+# database: 503 SERVICE_UNAVAILABLE, reads keep working, nothing that
+# was acknowledged is lost, the files stay sound, and writes work again
+# once there is room.
+BIG=$(head -c 1500 /dev/zero | tr '\0' x)
+post_item() {
+	http POST /items/notes -H "Authorization: Bearer $AT" \
+	    -H 'Content-Type: application/json' -d "{\"n\":$1,\"who\":\"$BIG\"}"
+}
+# fill_until DIR CMD: fill DIR, then run CMD (prints "STATUS BODY")
+# until it is not 200, at most 400 times; prints the last answer, and
+# the ids of the items acknowledged meanwhile in $T/acked.
+fill_until() {
+	dd if=/dev/zero of="$1/fill" bs=64k 2>/dev/null
+	_i=0
+	while [ $_i -lt 400 ]; do
+		_r=$($2 $_i)
+		[ "${_r%% *}" = 200 ] || break
+		sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$T/body" >> "$T/acked"
+		_i=$((_i + 1))
+	done
+	echo "$_r"
+}
+: > "$T/acked"
+if echo "$MOUNTS" | grep -q "$T/empty/data"; then
+	before=$(runuser -u _tokend -- sqlite3 "$IDB" 'SELECT count(*) FROM items_notes')
+	r=$(fill_until "$T/empty/data" post_item)
+	case "$r" in "503 "*SERVICE_UNAVAILABLE*) ok faults_items_full_503 ;;
+	*) fail faults_items_full_503 "${r:0:200}" ;; esac
+	r=$(http GET '/items/notes?limit=1' -H "Authorization: Bearer $AT")
+	case "$r" in "200 "*) ok faults_items_full_reads ;;
+	*) fail faults_items_full_reads "${r:0:200}" ;; esac
+	rm -f "$T/empty/data/fill"
+	r=$(post_item 1)
+	case "$r" in "200 "*) ok faults_items_full_recovers ;;
+	*) fail faults_items_full_recovers "${r:0:200}" ;; esac
+	r=$(integrity _tokend "$IDB")
+	[ "$r" = ok ] && ok faults_items_full_integrity || fail faults_items_full_integrity "$r"
+	# Every acknowledged write is there, no refused one is.
+	have=$(runuser -u _tokend -- sqlite3 "$IDB" 'SELECT count(*) FROM items_notes')
+	want=$((before + $(grep -c . "$T/acked") + 1))
+	[ "$have" = "$want" ] && ok faults_items_full_acked_kept ||
+	    fail faults_items_full_acked_kept "$have rows, want $want"
+else
+	skip faults_items_full "cannot mount a tmpfs here"
+fi
+login_n() { login; }
+if echo "$MOUNTS" | grep -q "$T/keyd/db"; then
+	login >/dev/null; RT0=$(j refresh_token)
+	r=$(fill_until "$T/keyd/db" login_n)
+	case "$r" in "503 "*SERVICE_UNAVAILABLE*) ok faults_credentials_full_503 ;;
+	*) fail faults_credentials_full_503 "${r:0:200}" ;; esac
+	r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$RT0\"}")
+	case "$r" in "503 "*SERVICE_UNAVAILABLE*) ok faults_credentials_full_refresh_503 ;;
+	*) fail faults_credentials_full_refresh_503 "${r:0:200}" ;; esac
+	r=$(http GET /users/me -H "Authorization: Bearer $AT")
+	case "$r" in "200 "*) ok faults_credentials_full_verify_works ;;
+	*) fail faults_credentials_full_verify_works "${r:0:200}" ;; esac
+	rm -f "$T/keyd/db/fill"
+	r=$(login)
+	case "$r" in "200 "*access_token*) ok faults_credentials_full_recovers ;;
+	*) fail faults_credentials_full_recovers "${r:0:200}" ;; esac
+	# The refresh refused while full did not consume its token.
+	r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$RT0\"}")
+	case "$r" in "200 "*) ok faults_credentials_full_refresh_after ;;
+	*) fail faults_credentials_full_refresh_after "${r:0:200}" ;; esac
+	r=$(integrity _tokend_keyd "$CDB")
+	[ "$r" = ok ] && ok faults_credentials_full_integrity ||
+	    fail faults_credentials_full_integrity "$r"
+else
+	skip faults_credentials_full "cannot mount a tmpfs here"
+fi
+
+# 5. A read-only item store and credential database.  A file made
+# read-only under a running process stays writable through the
+# descriptor it holds, so the file is made immutable (chattr +i, which
+# holds for root too) and the process that opens it is restarted with
+# kill -9; the same again once the file is writable.
+if chattr +i "$IDB" 2>/dev/null; then
+	old=$(td_servers)
+	kill -9 $old 2>/dev/null
+	td_until "[ \"\$(td_servers | wc -w)\" -eq 2 ] && [ -z \"\$(td_servers | grep -xF \"$old\")\" ]" 100
+	sleep 0.3
+	r=$(post_item 7)
+	case "$r" in "503 "*SERVICE_UNAVAILABLE*) ok faults_items_readonly_503 ;;
+	*) fail faults_items_readonly_503 "${r:0:200} $(tail -5 $T/log)" ;; esac
+	r=$(http GET '/items/notes?limit=1' -H "Authorization: Bearer $AT")
+	case "$r" in "200 "*) ok faults_items_readonly_reads ;;
+	*) fail faults_items_readonly_reads "${r:0:200}" ;; esac
+	chattr -i "$IDB"
+	old=$(td_servers)
+	kill -9 $old 2>/dev/null
+	td_until "[ \"\$(td_servers | wc -w)\" -eq 2 ] && [ -z \"\$(td_servers | grep -xF \"$old\")\" ]" 100
+	td_until '[ "$(post_item 8 | cut -c1-3)" = 200 ]' 50 &&
+	    ok faults_items_readonly_recovers || fail faults_items_readonly_recovers "$(tail -5 $T/log)"
+	r=$(integrity _tokend "$IDB")
+	[ "$r" = ok ] && ok faults_items_readonly_integrity || fail faults_items_readonly_integrity "$r"
+else
+	skip faults_items_readonly "chattr +i refused on this file system"
+fi
+if chattr +i "$CDB" 2>/dev/null; then
+	kill -9 "$(td_keyd)"
+	sleep 1
+	r=$(login)
+	case "$r" in "503 "*SERVICE_UNAVAILABLE*) ok faults_credentials_readonly_503 ;;
+	*) fail faults_credentials_readonly_503 "${r:0:200} $(tail -5 $T/log)" ;; esac
+	chattr -i "$CDB"
+	kill -9 "$(td_keyd)" 2>/dev/null
+	td_until '[ "$(login | cut -c1-3)" = 200 ]' 150 &&
+	    ok faults_credentials_readonly_recovers ||
+	    fail faults_credentials_readonly_recovers "$(tail -5 $T/log)"
+	r=$(integrity _tokend_keyd "$CDB")
+	[ "$r" = ok ] && ok faults_credentials_readonly_integrity ||
+	    fail faults_credentials_readonly_integrity "$r"
+else
+	skip faults_credentials_readonly "chattr +i refused on this file system"
+fi
