@@ -3,7 +3,7 @@
 #
 # Starts a private nginx (fixed JSON, the HTTP ceiling of the machine) and
 # tokend from the build tree, both on 127.0.0.1, creates bench users with
-# tokenctl, loads nginx and five tokend requests alternately with wrk,
+# tokenctl, loads nginx and six tokend requests alternately with wrk,
 # then logins beside a standalone argon2 run at the same parameters,
 # prints one table and writes it to bench/out/latest.txt.
 # Only ratios measured in one run mean anything: see bench/README.md.
@@ -45,6 +45,7 @@ A2_P=4
 T_PING=0.50		# /server/ping, of nginx
 T_ME=0.30		# /users/me JWT and static, of nginx
 T_ME_P99=10		# ms
+T_ITEMS=0.20		# GET /items/articles as the public role, of nginx
 T_REFRESH=5000		# req/s
 T_LOGIN=0.80		# of the standalone argon2 rate
 
@@ -253,6 +254,16 @@ keyd {
 	secret "$T/secret"
 }
 control socket "$T/tokend.sock"
+items "$T/empty/data/items.db"
+# The demo's articles: the public role reads the published ones.
+collection "articles" {
+	fields "title" "body" "status" "author"
+}
+public {
+	permission "articles" read {
+		filter '{"status":{"_eq":"published"}}'
+	}
+}
 auth {
 	access-ttl 1d
 	login-stall 500ms
@@ -351,6 +362,15 @@ jfield() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
 JWT=$(login me@example.com bench-password-me | jfield access_token)
 [ -n "$JWT" ] || die "login of me@example.com failed: $(tail -3 "$T/tokend.log")"
 STATIC=$($CTL user token me@example.com) || die "tokenctl user token failed"
+# The three demo articles, two of them published, written as the admin.
+curl -s -o /dev/null -H "Authorization: Bearer $STATIC" \
+    -H 'Content-Type: application/json' -d '[
+    {"title":"Hello, tokend","body":"The first published article.","status":"published"},
+    {"title":"Permissions","body":"The public role reads published articles only.","status":"published"},
+    {"title":"Unfinished","body":"A draft: only editors and admins see it.","status":"draft"}]' \
+    "$BASE/items/articles"
+[ "$(curl -s "$BASE/items/articles" | grep -o '"id"' | wc -l)" = 2 ] ||
+    die "GET /items/articles does not show the two published articles"
 for tok in "$JWT" "$STATIC"; do
 	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" "$BASE/users/me")
 	[ "$code" = 200 ] || die "GET /users/me with a token answered $code"
@@ -444,13 +464,14 @@ median() {
 }
 
 # The scenarios alternated in every round; login and argon2 come after.
-SCEN="nginx ping jwt static refresh"
+SCEN="nginx ping jwt static items refresh"
 args_of() {
 	case $1 in
 	nginx)	 echo "$NGINX_URL" ;;
 	ping)	 echo "$TOKEND_URL" ;;
 	jwt)	 echo "-H|Authorization: Bearer $JWT|$BASE/users/me" ;;
 	static)	 echo "-H|Authorization: Bearer $STATIC|$BASE/users/me" ;;
+	items)	 echo "$BASE/items/articles" ;;
 	refresh) echo "-s|$BENCH/refresh.lua|$BASE/auth/refresh" ;;
 	login)	 echo "--timeout|60s|-s|$BENCH/login.lua|$BASE/auth/login" ;;
 	esac
@@ -572,7 +593,7 @@ row() {	# row LABEL SCENARIO RATIO
 }
 cpu_line() {
 	local sc k w
-	for sc in ping jwt static refresh login; do
+	for sc in ping jwt static items refresh login; do
 		k=$(cat "$T"/cpu-"$sc"-[0-9]* 2>/dev/null | awk '{ print $2 }' | median) || continue
 		w=$(cat "$T"/cpu-"$sc"-[0-9]* 2>/dev/null | awk '{ print $3 }' | median) || continue
 		printf ' %s %s+%s' "$sc" "$k" "$w"
@@ -596,6 +617,7 @@ DRAIN=$(median < "$T/drain")
 	row 'tokend GET /server/ping' ping "$(ratio ping)"
 	row 'tokend GET /users/me JWT' jwt "$(ratio jwt)"
 	row 'tokend GET /users/me static' static "$(ratio static)"
+	row 'tokend GET /items/articles' items "$(ratio items)"
 	row 'tokend POST /auth/refresh' refresh "$(ratio refresh)"
 	printf '| %-30s | %10.1f | %7.0f | %7.0f | %7d | %8s |\n' \
 	    "tokend POST /auth/login ${NUSERS}u" "$(col login 3)" "$(col login 4)" \
@@ -605,6 +627,7 @@ DRAIN=$(median < "$T/drain")
 	echo
 	echo "per-round ratio to nginx: ping$(round_ratios ping);" \
 	    "jwt$(round_ratios jwt); static$(round_ratios static);" \
+	    "items$(round_ratios items);" \
 	    "refresh$(round_ratios refresh)"
 	echo "per-round login / argon2:$(round_ratios login argon2)"
 	echo "tokend CPU during the measured runs, % of one core, keyd+workers (median):$(cpu_line)"
@@ -630,6 +653,9 @@ DRAIN=$(median < "$T/drain")
 		    "$(verdict "$(ratio $s) >= $T_ME && $(col $s 5) < $T_ME_P99 && $(col $s 6) == 0")" \
 		    "(ratio $(ratio $s), p99 $(col $s 5) ms, errors $(col $s 6))"
 	done
+	echo "target: /items/articles (public) >= $T_ITEMS of nginx:" \
+	    "$(verdict "$(ratio items) >= $T_ITEMS && $(col items 6) == 0")" \
+	    "(ratio $(ratio items), p99 $(col items 5) ms, errors $(col items 6))"
 	echo "target: /auth/refresh >= $T_REFRESH req/s:" \
 	    "$(verdict "$(col refresh 3) >= $T_REFRESH && $(col refresh 6) == 0")" \
 	    "($(col refresh 3) req/s, errors $(col refresh 6))"
