@@ -134,7 +134,7 @@ n=$(hundred /users/me -H "Authorization: Bearer $AT")
 # logs "sent T" before presenting refresh token T and "got T" for every
 # token it receives in a 200, and the id of every item written with 200.
 cat > "$T/storm.py" <<'PY'
-import http.client, json, sys, threading, os
+import http.client, json, sys, threading, os, time
 host, port, out, at = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 def req(method, path, body, hdrs={}):
     c = http.client.HTTPConnection(host, port, timeout=5)
@@ -145,10 +145,18 @@ def req(method, path, body, hdrs={}):
     d = r.read()
     c.close()
     return r.status, d
+def first(*a):
+    # Nothing is acknowledged yet: a refused connection is retried.
+    for _ in range(50):
+        try:
+            return req(*a)
+        except ConnectionRefusedError:
+            time.sleep(0.1)
+    return req(*a)
 def chain(i):
     f = open("%s/chain%d" % (out, i), "a", buffering=1)
     try:
-        s, d = req("POST", "/auth/login", {"email": "root@example.com",
+        s, d = first("POST", "/auth/login", {"email": "root@example.com",
             "password": "admin pass"})
         rt = json.loads(d)["data"]["refresh_token"]
         f.write("got %s\n" % rt)
@@ -166,6 +174,7 @@ def writer(i):
     f = open("%s/items%d" % (out, i), "a", buffering=1)
     n = 0
     try:
+        first("GET", "/server/ping", None)
         while True:
             n += 1
             s, d = req("POST", "/items/notes", {"n": n, "who": i},
@@ -241,6 +250,8 @@ for b in bad[:10]:
 sys.exit(1 if bad or rotations < 8 or items < 8 else 0)
 PY
 mkdir "$T/storm"
+td_until '[ "$(td_servers | wc -w)" -eq 2 ] && [ "$(curl -s -m 1 $URL/server/health)" = "{\"status\":\"ok\"}" ]' 100 ||
+    echo "# before the storm: $(td_servers | wc -w) workers, $(tail -3 $T/log)"
 python3 "$T/storm.py" 127.0.0.1 $PORT "$T/storm" "$AT" &
 STORM=$!
 sleep 2
