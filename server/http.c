@@ -101,9 +101,18 @@ http_error(struct evhttp_request *req, int status, const char *code,
 	json_decref(body);
 }
 
+/*
+ * Data answers may carry a user's profile or protected items: no cache
+ * keeps them, and no Referer carries a URL with a token in it away.
+ */
 void
 http_json(struct evhttp_request *req, int status, const char *text)
 {
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+
+	if (evhttp_find_header(h, "Cache-Control") == NULL)
+		evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	http_send(req, status, "application/json; charset=utf-8", text,
 	    strlen(text));
 }

@@ -252,12 +252,16 @@ r=$(http GET '/users/me?fields=id' -H "Authorization: Bearer $AAT" -H "Cookie: d
     fail catalog_H2_header_before_cookie "${r:0:120}"
 r=$(http GET "/users/me?access_token=$EAT")
 case "$r" in "200 "*) ok catalog_H3_query_token_accepted ;; *) fail catalog_H3_query_token_accepted "${r:0:120}" ;; esac
-# Tokens are answered with Cache-Control: no-store (the login); the
-# other authenticated answers: not yet, see regress/README (H3).
+# Tokens and every data answer carry Cache-Control: no-store and
+# Referrer-Policy: no-referrer.
 login '{"email":"ed@example.com","password":"'"$PW_ED"'"}' >/dev/null
 remember "$(j access_token)"; remember "$(j refresh_token)"
 grep -qi '^cache-control: no-store' "$T/h" && ok catalog_H3_token_answer_no_store ||
     fail catalog_H3_token_answer_no_store "$(grep -i '^cache-control' $T/h)"
+http GET "/users/me?access_token=$EAT" >/dev/null
+grep -qi '^cache-control: no-store' "$T/h" && grep -qi '^referrer-policy: no-referrer' "$T/h" &&
+    ok catalog_H3_data_answer_no_store ||
+    fail catalog_H3_data_answer_no_store "$(grep -i '^cache-control\|^referrer' $T/h)"
 for q in '%2e%2e' '%00' "${EAT:0:10}%00${EAT:10}" "${EAT/./%252E}"; do
 	r=$(http GET "/users/me?access_token=$q")
 	case "$r" in "401 "*|"403 "*|"400 "*) ok "catalog_H4_$(echo "${q:0:12}" | tr -c 'A-Za-z0-9\n' _)" ;;
