@@ -108,19 +108,18 @@ http_error(struct evhttp_request *req, int status, const char *code,
 void
 http_json(struct evhttp_request *req, int status, const char *text)
 {
-	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
-
-	if (evhttp_find_header(h, "Cache-Control") == NULL)
-		evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	http_send(req, status, "application/json; charset=utf-8", text,
-	    strlen(text));
+	http_json_buf(req, status, text, strlen(text));
 }
 
 void
 http_json_buf(struct evhttp_request *req, int status, const char *text,
     size_t len)
 {
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+
+	if (evhttp_find_header(h, "Cache-Control") == NULL)
+		evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	http_send(req, status, "application/json; charset=utf-8", text, len);
 }
 

@@ -104,6 +104,8 @@ sqlite3 "$DB" "SELECT password FROM users WHERE email = 'dana@example.com'" |
 # Read: one, list, the query parameters.
 same users_read_one "200 {\"data\":{\"id\":\"$DANA\",\"email\":\"dana@example.com\"}}" \
     "$(api GET "/users/$DANA?fields=id,email")"
+grep -qi '^Cache-Control: no-store' "$T/h" && grep -qi '^Referrer-Policy: no-referrer' "$T/h" &&
+    ok users_answer_not_cached || fail users_answer_not_cached
 expect users_read_missing_403 '403 *FORBIDDEN*' \
     "$(api GET /users/99999999-9999-4999-8999-999999999999)"
 expect users_read_not_uuid_403 '403 *FORBIDDEN*' "$(api GET /users/nosuchuser)"
