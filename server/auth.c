@@ -98,11 +98,10 @@ static void	 auth_fields(json_t *, const char *);
 void
 auth_init(struct server *s)
 {
-	if (evhttp_set_cb(s->http, "/auth/login", auth_login, s) != 0 ||
-	    evhttp_set_cb(s->http, "/auth/refresh", auth_refresh, s) != 0 ||
-	    evhttp_set_cb(s->http, "/auth/logout", auth_logout, s) != 0 ||
-	    evhttp_set_cb(s->http, "/users/me", auth_me, s) != 0)
-		fatalx("evhttp_set_cb");
+	http_handle(s, "/auth/login", auth_login);
+	http_handle(s, "/auth/refresh", auth_refresh);
+	http_handle(s, "/auth/logout", auth_logout);
+	http_handle(s, "/users/me", auth_me);
 }
 
 /* Answer with the Directus error for a keyd outcome. */
