@@ -25,7 +25,6 @@
 #include "token.h"
 #include "tokend.h"
 
-#define AUTH_BODY_MAX		8192	/* bytes of a body under /auth */
 #define AUTH_HASH_WAIT_MS	30000	/* a login may queue for the hash pool */
 #define AUTH_HEADERS_MAX	16	/* Authorization or Cookie headers read */
 
@@ -105,11 +104,10 @@ static int	 auth_field_listed(const char *, const char *, size_t);
 void
 auth_init(struct server *s)
 {
-	if (evhttp_set_cb(s->http, "/auth/login", auth_login, s) != 0 ||
-	    evhttp_set_cb(s->http, "/auth/refresh", auth_refresh, s) != 0 ||
-	    evhttp_set_cb(s->http, "/auth/logout", auth_logout, s) != 0 ||
-	    evhttp_set_cb(s->http, "/users/me", auth_me, s) != 0)
-		fatalx("evhttp_set_cb");
+	http_handle(s, "/auth/login", auth_login);
+	http_handle(s, "/auth/refresh", auth_refresh);
+	http_handle(s, "/auth/logout", auth_logout);
+	http_handle(s, "/users/me", auth_me);
 }
 
 /* Answer with the Directus error for a keyd outcome. */
@@ -191,8 +189,8 @@ auth_body(struct evhttp_request *req)
 	size_t		 len = evbuffer_get_length(buf);
 
 	if (len > AUTH_BODY_MAX) {
-		http_error(req, 413, "INVALID_PAYLOAD",
-		    "Invalid payload. Body too large.");
+		http_error(req, 413, "CONTENT_TOO_LARGE",
+		    "Content too large.");
 		return NULL;
 	}
 	if (len == 0)
@@ -789,8 +787,8 @@ auth_me(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (cmd == EVHTTP_REQ_PATCH && len > AUTH_BODY_MAX) {
-		http_error(req, 413, "INVALID_PAYLOAD",
-		    "Invalid payload. Body too large.");
+		http_error(req, 413, "CONTENT_TOO_LARGE",
+		    "Content too large.");
 		return;
 	}
 	if ((c = auth_ctx_new(arg, req)) == NULL)

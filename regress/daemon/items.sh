@@ -11,7 +11,7 @@ items_conf() {
 	td_conf 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
 	    'auth {' '	login-stall 10ms' '}' \
 	    "items \"$T/empty/data/items.db\"" \
-	    'limits {' '	query-limit 6' '	header-size 32K' '}' \
+	    'limits {' '	query-limit 6' '	header-size 32K' '	request-line 32K' '}' \
 	    'collection "articles" {' '	fields "title" "body" "status" "author" "rank"' '}' \
 	    'collection "nums" {' '}' \
 	    'collection "notes" {' '	primary-key uuid' '}' \
