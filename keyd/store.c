@@ -7,7 +7,10 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <limits.h>
 #include <stddef.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +242,8 @@ static sqlite3_stmt	*store_profile_stmts[STORE_PROFILE_MAX];
 static sqlite3		*store_db;
 static sqlite3_stmt	*store_stmts[ST_MAX];
 
+static int	 store_check_file(const char *, const char *);
+static int	 store_check_files(const char *);
 static int	 store_exec(const char *);
 static int	 store_migrate(void);
 static int	 store_prepare(void);
@@ -315,15 +320,71 @@ store_migrate(void)
 	return 0;
 }
 
+/*
+ * The database and its journal files hold every credential: each one
+ * that exists must be a regular file of keyd's own user (keyd runs as
+ * that user by now) that group and others cannot touch.  Nothing is
+ * repaired here: a file with the wrong mode may already have leaked.
+ */
+static int
+store_check_file(const char *path, const char *suffix)
+{
+	struct stat	 st;
+	char		 name[PATH_MAX];
+
+	if ((size_t)snprintf(name, sizeof(name), "%s%s", path, suffix) >=
+	    sizeof(name)) {
+		log_warnx("store: %s: path too long", path);
+		return -1;
+	}
+	if (lstat(name, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("store: %s", name);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warnx("store: %s is not a regular file", name);
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		log_warnx("store: %s is owned by uid %u, it must belong to "
+		    "keyd's user (uid %u)", name, (unsigned)st.st_uid,
+		    (unsigned)geteuid());
+		return -1;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		log_warnx("store: %s is accessible by group or others "
+		    "(mode %03o), it must be 0600", name,
+		    (unsigned)(st.st_mode & 0777));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+store_check_files(const char *path)
+{
+	if (store_check_file(path, "") == -1 ||
+	    store_check_file(path, "-wal") == -1 ||
+	    store_check_file(path, "-shm") == -1 ||
+	    store_check_file(path, "-journal") == -1)
+		return -1;
+	return 0;
+}
+
 int
 store_open(const char *path)
 {
 	mode_t	 old;
 	int	 rv;
 
+	if (store_check_files(path) == -1)
+		return -1;
 	old = umask(077);
 	rv = sqlite3_open_v2(path, &store_db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+	    NULL);
 	umask(old);
 	if (rv != SQLITE_OK) {
 		log_warnx("store: open %s: %s", path, store_db != NULL ?
