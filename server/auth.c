@@ -25,7 +25,6 @@
 #include "token.h"
 #include "tokend.h"
 
-#define AUTH_BODY_MAX		8192	/* bytes of a body under /auth */
 #define AUTH_HASH_WAIT_MS	30000	/* a login may queue for the hash pool */
 #define AUTH_HEADERS_MAX	16	/* Authorization or Cookie headers read */
 
@@ -191,8 +190,8 @@ auth_body(struct evhttp_request *req)
 	size_t		 len = evbuffer_get_length(buf);
 
 	if (len > AUTH_BODY_MAX) {
-		http_error(req, 413, "INVALID_PAYLOAD",
-		    "Invalid payload. Body too large.");
+		http_error(req, 413, "CONTENT_TOO_LARGE",
+		    "Content too large.");
 		return NULL;
 	}
 	if (len == 0)
@@ -789,8 +788,8 @@ auth_me(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (cmd == EVHTTP_REQ_PATCH && len > AUTH_BODY_MAX) {
-		http_error(req, 413, "INVALID_PAYLOAD",
-		    "Invalid payload. Body too large.");
+		http_error(req, 413, "CONTENT_TOO_LARGE",
+		    "Content too large.");
 		return;
 	}
 	if ((c = auth_ctx_new(arg, req)) == NULL)

@@ -34,6 +34,7 @@ http_init(struct server *s)
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_default_content_type(s->http, NULL);
+	edge_init(s);
 	http_apply_limits(s);
 	if (evhttp_set_cb(s->http, "/server/ping", http_ping, s) != 0 ||
 	    evhttp_set_cb(s->http, "/server/health", http_health, s) != 0)
@@ -42,12 +43,17 @@ http_init(struct server *s)
 	evhttp_set_gencb(s->http, http_route, s);
 }
 
-/* Limits that a reload may change. */
+/*
+ * The edge enforces the configured head and body limits, from the next
+ * request on, also on connections opened before a reload.  evhttp keeps
+ * the widest ones as a backstop: it fixes them per connection when it
+ * accepts it, and would answer in its own words.
+ */
 void
 http_apply_limits(struct server *s)
 {
-	evhttp_set_max_headers_size(s->http, (ev_ssize_t)s->conf->header_max);
-	evhttp_set_max_body_size(s->http, (ev_ssize_t)s->conf->body_max);
+	evhttp_set_max_headers_size(s->http, CONF_HEADER_HI);
+	evhttp_set_max_body_size(s->http, CONF_BODY_HI);
 	evhttp_set_timeout(s->http, s->conf->request_timeout);
 }
 

@@ -22,6 +22,10 @@
 #define TOKEND_STOP_GRACE_MS	4000	/* SIGTERM, then SIGKILL */
 #define SERVER_FD_RESERVE	64	/* descriptors beyond connections */
 #define SERVER_ACCEPT_PAUSE_MS	100	/* on EMFILE */
+#define AUTH_BODY_MAX		8192	/* bytes of a body under /auth */
+#define EDGE_LINGER_MS		1000	/* after a refusal, before the close */
+#define EDGE_LINGER_MAX		(256 * 1024)	/* bytes discarded meanwhile */
+#define EDGE_METHODS		"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
 enum proc_role {
 	ROLE_PARENT,
@@ -144,6 +148,9 @@ int		 items_route(struct server *, struct evhttp_request *,
 /* users.c */
 int		 users_route(struct server *, struct evhttp_request *,
 		    const char *);
+
+/* edge.c */
+void		 edge_init(struct server *);
 
 /* http.c */
 void		 http_init(struct server *);

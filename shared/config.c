@@ -85,6 +85,25 @@ static const struct config_field config_fields[] = {
 	    CONF_CONNECTIONS_LO, CONF_CONNECTIONS_HI, 0),
 	FIELD_NUMBER("request_timeout", "request timeout", FIELD_INT,
 	    request_timeout, CONF_REQUEST_LO, CONF_REQUEST_HI, 0),
+	FIELD_NUMBER("line_max", "request-line", FIELD_SIZE, line_max,
+	    CONF_LINE_LO, CONF_LINE_HI, 0),
+	FIELD_NUMBER("header_count", "header-count", FIELD_INT, header_count,
+	    CONF_HEADER_COUNT_LO, CONF_HEADER_COUNT_HI, 0),
+	FIELD_NUMBER("header_deadline", "header-deadline timeout", FIELD_INT,
+	    header_deadline, CONF_DEADLINE_LO, CONF_DEADLINE_HI, 0),
+	FIELD_NUMBER("body_deadline", "body-deadline timeout", FIELD_INT,
+	    body_deadline, CONF_DEADLINE_LO, CONF_DEADLINE_HI, 0),
+	FIELD_NUMBER("rate_points", "rate-limit", FIELD_INT, rate_points,
+	    0, CONF_RATE_POINTS_HI, 0),
+	FIELD_NUMBER("rate_duration", "rate-limit per", FIELD_MSEC,
+	    rate_duration, CONF_RATE_DURATION_LO, CONF_RATE_DURATION_HI, 0),
+	FIELD_NUMBER("auth_rate_points", "auth-rate-limit", FIELD_INT,
+	    auth_rate_points, 0, CONF_RATE_POINTS_HI, 0),
+	FIELD_NUMBER("auth_rate_duration", "auth-rate-limit per", FIELD_MSEC,
+	    auth_rate_duration, CONF_RATE_DURATION_LO, CONF_RATE_DURATION_HI,
+	    0),
+	FIELD_NUMBER("rate_addresses", "rate-limit-addresses", FIELD_INT,
+	    rate_addresses, CONF_RATE_ADDRESSES_LO, CONF_RATE_ADDRESSES_HI, 0),
 	FIELD_NUMBER("keyd_timeout", "keyd timeout", FIELD_INT,
 	    keyd_timeout, CONF_KEYD_TIMEOUT_LO, CONF_KEYD_TIMEOUT_HI, 0),
 	FIELD_NUMBER("access_ttl", "access-ttl", FIELD_MSEC, access_ttl,
@@ -235,6 +254,13 @@ config_new(void)
 	conf->body_max = CONF_BODY_MAX;
 	conf->connections = CONF_CONNECTIONS;
 	conf->request_timeout = CONF_REQUEST_TIMEOUT;
+	conf->line_max = CONF_LINE_MAX;
+	conf->header_count = CONF_HEADER_COUNT;
+	conf->header_deadline = CONF_HEADER_DEADLINE;
+	conf->body_deadline = CONF_BODY_DEADLINE;
+	conf->rate_duration = CONF_RATE_DURATION;
+	conf->auth_rate_duration = CONF_AUTH_RATE_DURATION;
+	conf->rate_addresses = CONF_RATE_ADDRESSES;
 	conf->keyd_timeout = CONF_KEYD_TIMEOUT;
 	conf->access_ttl = CONF_ACCESS_TTL;
 	conf->refresh_ttl = CONF_REFRESH_TTL;

@@ -32,6 +32,13 @@
 #define CONF_BODY_MAX		(1024 * 1024)
 #define CONF_CONNECTIONS	1024
 #define CONF_REQUEST_TIMEOUT	30	/* seconds */
+#define CONF_LINE_MAX		8192	/* a request line */
+#define CONF_HEADER_COUNT	100	/* header fields of a request */
+#define CONF_HEADER_DEADLINE	10000	/* milliseconds for a whole head */
+#define CONF_BODY_DEADLINE	30000	/* milliseconds for a whole body */
+#define CONF_RATE_DURATION	1000	/* milliseconds; points 0: off */
+#define CONF_AUTH_RATE_DURATION	60000
+#define CONF_RATE_ADDRESSES	16384	/* addresses a worker keeps */
 #define CONF_KEYD_TIMEOUT	2000	/* milliseconds */
 #define CONF_LISTEN_MAX		16
 #define CONF_PREFORK_MAX	64
@@ -60,6 +67,17 @@
 #define CONF_CONNECTIONS_HI	65536
 #define CONF_REQUEST_LO		1	/* seconds */
 #define CONF_REQUEST_HI		3600
+#define CONF_LINE_LO		256
+#define CONF_LINE_HI		(64 * 1024)
+#define CONF_HEADER_COUNT_LO	8
+#define CONF_HEADER_COUNT_HI	1000
+#define CONF_DEADLINE_LO	100	/* milliseconds */
+#define CONF_DEADLINE_HI	(3600 * 1000)
+#define CONF_RATE_POINTS_HI	1000000
+#define CONF_RATE_DURATION_LO	100	/* milliseconds */
+#define CONF_RATE_DURATION_HI	(24 * 60 * 60 * 1000LL)
+#define CONF_RATE_ADDRESSES_LO	256
+#define CONF_RATE_ADDRESSES_HI	(1024 * 1024)
 #define CONF_KEYD_TIMEOUT_LO	100	/* milliseconds */
 #define CONF_KEYD_TIMEOUT_HI	60000
 #define CONF_ACCESS_TTL_LO	(10 * 1000LL)	/* milliseconds */
@@ -187,7 +205,18 @@ struct tokend_config {
 	size_t			 header_max;
 	size_t			 body_max;
 	int			 connections;	/* per worker */
+	size_t			 line_max;	/* request line */
+	int			 header_count;	/* header fields */
 	int			 request_timeout;	/* seconds */
+	int			 header_deadline;	/* milliseconds */
+	int			 body_deadline;	/* milliseconds */
+
+	/* Per-IP rate limits of a worker; points 0: off. */
+	int			 rate_points;
+	int64_t			 rate_duration;	/* milliseconds */
+	int			 auth_rate_points;	/* login, refresh */
+	int64_t			 auth_rate_duration;
+	int			 rate_addresses;
 	int			 keyd_timeout;	/* milliseconds */
 
 	/* Authentication (all durations in milliseconds). */

@@ -193,6 +193,8 @@ static void	 permission_end(void);
 %token	<v.keyword> ITEMS QUERYLIMIT COLLECTION PRIMARYKEY FIELDS ROLE ID
 %token	<v.keyword> ADMINACCESS APPACCESS PERMISSION FILTER VALIDATION PRESETS
 %token	<v.keyword> PUBLIC
+%token	<v.keyword> REQUESTLINE HEADERCOUNT RATELIMIT AUTHRATELIMIT
+%token	<v.keyword> RATELIMITADDRESSES PER HEADERDEADLINE BODYDEADLINE
 %token	ERROR
 %token	<v.string> STRING
 %type	<v.number> port
@@ -383,6 +385,38 @@ limitsstmt	: HEADERSIZE STRING		{
 			    CONF_QUERY_LIMIT_LO, CONF_QUERY_LIMIT_HI);
 			string_free($2);
 		}
+		| REQUESTLINE STRING		{
+			set_size("request-line", &conf->line_max, $2,
+			    CONF_LINE_LO, CONF_LINE_HI);
+			string_free($2);
+		}
+		| HEADERCOUNT STRING		{
+			set_int("header-count", &conf->header_count, $2,
+			    CONF_HEADER_COUNT_LO, CONF_HEADER_COUNT_HI);
+			string_free($2);
+		}
+		| RATELIMIT STRING PER STRING	{
+			set_int("rate-limit", &conf->rate_points, $2, 0,
+			    CONF_RATE_POINTS_HI);
+			set_duration("rate-limit per", &conf->rate_duration,
+			    $4, CONF_RATE_DURATION_LO, CONF_RATE_DURATION_HI);
+			string_free($2);
+			string_free($4);
+		}
+		| AUTHRATELIMIT STRING PER STRING {
+			set_int("auth-rate-limit", &conf->auth_rate_points, $2,
+			    0, CONF_RATE_POINTS_HI);
+			set_duration("auth-rate-limit per",
+			    &conf->auth_rate_duration, $4,
+			    CONF_RATE_DURATION_LO, CONF_RATE_DURATION_HI);
+			string_free($2);
+			string_free($4);
+		}
+		| RATELIMITADDRESSES STRING	{
+			set_int("rate-limit-addresses", &conf->rate_addresses,
+			    $2, CONF_RATE_ADDRESSES_LO, CONF_RATE_ADDRESSES_HI);
+			string_free($2);
+		}
 		;
 
 timeoutlist	: /* empty */
@@ -408,6 +442,18 @@ timeoutstmt	: REQUEST STRING		{
 		| KEYD STRING			{
 			set_timeout("keyd timeout", &conf->keyd_timeout, $2,
 			    CONF_KEYD_TIMEOUT_LO, CONF_KEYD_TIMEOUT_HI, 1);
+			string_free($2);
+		}
+		| HEADERDEADLINE STRING		{
+			set_timeout("header-deadline timeout",
+			    &conf->header_deadline, $2, CONF_DEADLINE_LO,
+			    CONF_DEADLINE_HI, 1);
+			string_free($2);
+		}
+		| BODYDEADLINE STRING		{
+			set_timeout("body-deadline timeout",
+			    &conf->body_deadline, $2, CONF_DEADLINE_LO,
+			    CONF_DEADLINE_HI, 1);
 			string_free($2);
 		}
 		;
@@ -688,6 +734,8 @@ static const struct keyword keywords[] = {
 	{ "admin-access",	ADMINACCESS },
 	{ "app-access",		APPACCESS },
 	{ "auth",		AUTH },
+	{ "auth-rate-limit",	AUTHRATELIMIT },
+	{ "body-deadline",	BODYDEADLINE },
 	{ "body-size",		BODYSIZE },
 	{ "chroot",		CHROOT },
 	{ "collection",		COLLECTION },
@@ -698,6 +746,8 @@ static const struct keyword keywords[] = {
 	{ "domain",		DOMAIN },
 	{ "fields",		FIELDS },
 	{ "filter",		FILTER },
+	{ "header-count",	HEADERCOUNT },
+	{ "header-deadline",	HEADERDEADLINE },
 	{ "header-size",	HEADERSIZE },
 	{ "id",			ID },
 	{ "include",		INCLUDE },
@@ -713,6 +763,7 @@ static const struct keyword keywords[] = {
 	{ "on",			ON },
 	{ "parallelism",	PARALLELISM },
 	{ "password",		PASSWORD },
+	{ "per",		PER },
 	{ "permission",		PERMISSION },
 	{ "port",		PORT },
 	{ "prefork",		PREFORK },
@@ -722,9 +773,12 @@ static const struct keyword keywords[] = {
 	{ "public",		PUBLIC },
 	{ "query-limit",	QUERYLIMIT },
 	{ "queue",		QUEUE },
+	{ "rate-limit",		RATELIMIT },
+	{ "rate-limit-addresses", RATELIMITADDRESSES },
 	{ "refresh",		REFRESH },
 	{ "refresh-ttl",	REFRESHTTL },
 	{ "request",		REQUEST },
+	{ "request-line",	REQUESTLINE },
 	{ "role",		ROLE },
 	{ "same-site",		SAMESITE },
 	{ "secret",		SECRET },

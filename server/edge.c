@@ -1,0 +1,383 @@
+/*
+ * The edge of a worker: every byte a client sends is read by the strict
+ * framing reader (wire.c) before evhttp parses it, and the per-request
+ * deadlines run here.
+ *
+ * How it hooks into evhttp (libevent 2.1, no request hook before the
+ * routes): evhttp_set_bevcb lets us create each connection's
+ * bufferevent, and a callback on its input buffer sees the bytes each
+ * read adds before evhttp's read callback parses them.  On the first
+ * bytes the connection gets its state, tied to evhttp's connection
+ * object through its close callback, so that it lives exactly as long.
+ * A connection that never sends a byte costs nothing here; evhttp's
+ * idle timeout ends it.
+ *
+ * A refused request, or one that misses its deadline, is answered here
+ * with a Directus error (when evhttp is not in the middle of an answer),
+ * every byte still unread is thrown away so that evhttp never parses
+ * it, the write side is shut, and the connection is freed after a short
+ * linger that lets the client read the answer.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "tokend.h"
+#include "wire.h"
+
+#define EDGE_IOV		8
+#define EDGE_ANSWER_MAX		1024	/* bytes of a refusal, head and body */
+
+/* One client connection, from its first byte to evhttp's close. */
+struct edge_conn {
+	struct bufferevent		*bev;
+	struct evhttp_connection	*evcon;
+	struct event			*timer;	/* deadline, then linger */
+	struct wire			 wire;
+	int				 deadline_ms;
+	int				 closing;
+	size_t				 discarded;
+};
+
+static struct bufferevent *edge_bevcb(struct event_base *, void *);
+static void	 edge_first(struct evbuffer *,
+		    const struct evbuffer_cb_info *, void *);
+static struct edge_conn *edge_conn_new(struct bufferevent *);
+static void	 edge_closed(struct evhttp_connection *, void *);
+static void	 edge_input(struct evbuffer *,
+		    const struct evbuffer_cb_info *, void *);
+static void	 edge_scan(struct edge_conn *, struct evbuffer *, size_t);
+static void	 edge_feed(struct edge_conn *, const uint8_t *, size_t);
+static void	 edge_limits(struct edge_conn *);
+static void	 edge_arm(struct edge_conn *, int);
+static void	 edge_timeout(evutil_socket_t, short, void *);
+static int	 edge_busy(struct edge_conn *);
+static void	 edge_reject(struct edge_conn *, int, const char *,
+		    const char *);
+static void	 edge_answer(int, int, const char *, const char *);
+static const char *edge_reason(int);
+static void	 edge_discard(struct edge_conn *, struct evbuffer *);
+
+static int	 edge_nconns;
+
+void
+edge_init(struct server *s)
+{
+	evhttp_set_bevcb(s->http, edge_bevcb, s);
+}
+
+/*
+ * Fails closed: a connection evhttp made itself would bypass the edge,
+ * so a worker that cannot make one gives up and is replaced.
+ */
+static struct bufferevent *
+edge_bevcb(struct event_base *base, void *arg)
+{
+	struct bufferevent	*bev;
+
+	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL ||
+	    evbuffer_add_cb(bufferevent_get_input(bev), edge_first, bev) ==
+	    NULL)
+		fatalx("edge: cannot set up a connection");
+	return bev;
+}
+
+/* The first bytes of a connection: give it its state, then read them. */
+static void
+edge_first(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct bufferevent	*bev = arg;
+	struct edge_conn	*c;
+
+	if (info->n_added == 0)
+		return;
+	if ((c = edge_conn_new(bev)) == NULL) {
+		log_warnx("edge: out of memory, dropping a connection");
+		evbuffer_drain(buf, evbuffer_get_length(buf));
+		(void)shutdown(bufferevent_getfd(bev), SHUT_RDWR);
+		return;
+	}
+	if (evbuffer_add_cb(buf, edge_input, c) == NULL)
+		fatalx("edge: cannot set up a connection");
+	/* Removing the running callback is allowed by libevent. */
+	evbuffer_remove_cb(buf, edge_first, bev);
+	edge_scan(c, buf, info->n_added);
+}
+
+/*
+ * evhttp made the bufferevent's callback argument its connection; the
+ * check below makes sure of it before the pointer is used as one.
+ */
+static struct edge_conn *
+edge_conn_new(struct bufferevent *bev)
+{
+	struct edge_conn	*c;
+	void			*arg = NULL;
+
+	bufferevent_getcb(bev, NULL, NULL, NULL, &arg);
+	if (arg == NULL || evhttp_connection_get_bufferevent(arg) != bev)
+		fatalx("edge: evhttp did not set up the connection as "
+		    "expected");
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->bev = bev;
+	c->evcon = arg;
+	if ((c->timer = evtimer_new(bufferevent_get_base(bev), edge_timeout,
+	    c)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	edge_limits(c);
+	evhttp_connection_set_closecb(c->evcon, edge_closed, c);
+	edge_nconns++;
+	return c;
+}
+
+/* evhttp frees the connection: called first, while the bufferevent lives. */
+static void
+edge_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct edge_conn	*c = arg;
+
+	evbuffer_remove_cb(bufferevent_get_input(c->bev), edge_input, c);
+	event_free(c->timer);
+	free(c);
+	if (--edge_nconns == 0)
+		log_debug("edge: no connection open");
+}
+
+static void
+edge_input(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct edge_conn	*c = arg;
+
+	if (info->n_added == 0)
+		return;
+	if (c->closing)
+		edge_discard(c, buf);
+	else
+		edge_scan(c, buf, info->n_added);
+}
+
+/* The n bytes the last read added sit at the end of the buffer. */
+static void
+edge_scan(struct edge_conn *c, struct evbuffer *buf, size_t n)
+{
+	struct evbuffer_iovec	 v[EDGE_IOV];
+	struct evbuffer_ptr	 pos;
+	size_t			 take;
+	int			 i, nv;
+
+	if (evbuffer_ptr_set(buf, &pos, evbuffer_get_length(buf) - n,
+	    EVBUFFER_PTR_SET) == -1)
+		return;
+	while (n > 0 && !c->closing) {
+		nv = evbuffer_peek(buf, (ev_ssize_t)n, &pos, v, EDGE_IOV);
+		if (nv <= 0)
+			break;
+		for (i = 0; i < nv && i < EDGE_IOV && n > 0 && !c->closing;
+		    i++) {
+			take = v[i].iov_len < n ? v[i].iov_len : n;
+			edge_feed(c, v[i].iov_base, take);
+			n -= take;
+			if (!c->closing && evbuffer_ptr_set(buf, &pos, take,
+			    EVBUFFER_PTR_ADD) == -1)
+				return;
+		}
+	}
+}
+
+static void
+edge_feed(struct edge_conn *c, const uint8_t *p, size_t len)
+{
+	const struct tokend_config	*conf = server_conf();
+	size_t				 used;
+
+	while (len > 0 && !c->closing) {
+		switch (wire_feed(&c->wire, p, len, &used)) {
+		case WIRE_BEGIN:
+			edge_limits(c);
+			edge_arm(c, conf->header_deadline);
+			break;
+		case WIRE_HEAD:
+			edge_arm(c, conf->body_deadline);
+			break;
+		case WIRE_DONE:
+			evtimer_del(c->timer);
+			c->deadline_ms = 0;
+			break;
+		case WIRE_ERROR:
+			edge_reject(c, c->wire.status, c->wire.code,
+			    c->wire.message);
+			return;
+		case WIRE_MORE:
+			break;
+		}
+		p += used;
+		len -= used;
+	}
+}
+
+/* Taken at the start of each request, so that a reload applies at once. */
+static void
+edge_limits(struct edge_conn *c)
+{
+	const struct tokend_config	*conf = server_conf();
+
+	c->wire.lim.line_max = conf->line_max;
+	c->wire.lim.head_max = conf->header_max;
+	c->wire.lim.fields_max = conf->header_count;
+	c->wire.lim.body_max = conf->body_max;
+	c->wire.lim.auth_body_max = AUTH_BODY_MAX;
+}
+
+static void
+edge_arm(struct edge_conn *c, int ms)
+{
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	c->deadline_ms = ms;
+	evtimer_add(c->timer, &tv);
+}
+
+/*
+ * evhttp reads nothing while it answers a request (it disables reading
+ * until the answer is written), so bytes of a pipelined request wait
+ * through no fault of the client's: its deadline starts again.
+ */
+static void
+edge_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct edge_conn	*c = arg;
+
+	if (c->closing) {
+		/* The linger is over; edge_closed frees c. */
+		evhttp_connection_free(c->evcon);
+		return;
+	}
+	if (edge_busy(c)) {
+		edge_arm(c, c->deadline_ms);
+		return;
+	}
+	if (wire_in_body(&c->wire))
+		edge_reject(c, 408, "REQUEST_TIMEOUT", "Request timeout. "
+		    "The request body did not arrive in time.");
+	else
+		edge_reject(c, 408, "REQUEST_TIMEOUT", "Request timeout. "
+		    "The request header did not arrive in time.");
+}
+
+static int
+edge_busy(struct edge_conn *c)
+{
+	return !(bufferevent_get_enabled(c->bev) & EV_READ) ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0;
+}
+
+/*
+ * Every byte not yet parsed by evhttp is dropped, requests pipelined
+ * before the refused one included: evhttp parses nothing more from this
+ * connection, so it has no request of it to answer, and ours is the
+ * only answer on the wire.  Only then, after the linger, is it safe to
+ * free the connection from outside evhttp.
+ */
+static void
+edge_reject(struct edge_conn *c, int status, const char *code,
+    const char *message)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct timeval	 tv = { EDGE_LINGER_MS / 1000,
+			    (EDGE_LINGER_MS % 1000) * 1000 };
+	char		*addr = NULL;
+	ev_uint16_t	 port = 0;
+	int		 fd = bufferevent_getfd(c->bev);
+
+	c->closing = 1;
+	evtimer_del(c->timer);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	evhttp_connection_get_peer(c->evcon, &addr, &port);
+	log_debug("edge: %s port %u: %d %s", addr != NULL ? addr : "?",
+	    (unsigned)port, status, message);
+	if (!edge_busy(c))
+		edge_answer(fd, status, code, message);
+	(void)shutdown(fd, SHUT_WR);
+	evtimer_add(c->timer, &tv);
+}
+
+/* Straight to the socket, whose send buffer is empty at this point. */
+static void
+edge_answer(int fd, int status, const char *code, const char *message)
+{
+	json_t	*body;
+	char	*text, buf[EDGE_ANSWER_MAX];
+	int	 n;
+
+	body = json_pack("{s:[{s:s,s:{s:s}}]}", "errors", "message", message,
+	    "extensions", "code", code);
+	text = body == NULL ? NULL : json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (text == NULL)
+		return;
+	n = snprintf(buf, sizeof(buf), "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json; charset=utf-8\r\n"
+	    "Content-Length: %zu\r\n%s"
+	    "Connection: close\r\n\r\n%s", status, edge_reason(status),
+	    strlen(text), status == 405 ? "Allow: " EDGE_METHODS "\r\n" : "",
+	    text);
+	free(text);
+	if (n > 0 && (size_t)n < sizeof(buf) &&
+	    send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+		log_debug("edge: send: %s", strerror(errno));
+}
+
+static const char *
+edge_reason(int status)
+{
+	switch (status) {
+	case 400:
+		return "Bad Request";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 417:
+		return "Expectation Failed";
+	case 431:
+		return "Request Header Fields Too Large";
+	default:
+		return "Error";
+	}
+}
+
+/* While lingering: read and forget, up to a bound. */
+static void
+edge_discard(struct edge_conn *c, struct evbuffer *buf)
+{
+	size_t	 len = evbuffer_get_length(buf);
+
+	c->discarded += len;
+	evbuffer_drain(buf, len);
+	if (c->discarded > EDGE_LINGER_MAX)
+		event_active(c->timer, EV_TIMEOUT, 1);
+}

@@ -1,0 +1,566 @@
+/*
+ * The strict reader of request framing; see wire.h for what it refuses.
+ * It mirrors what evhttp (libevent 2.1) reads from the same bytes, so
+ * that whatever it accepts, evhttp frames the same way: field values
+ * that matter for framing are taken after the whitespace evhttp skips
+ * and before the whitespace it trims, and a tab before such a value,
+ * which evhttp would keep, is refused.
+ */
+#include <sys/types.h>
+
+#include <string.h>
+#include <strings.h>
+
+#include "wire.h"
+
+enum wire_state {
+	WS_IDLE,
+	WS_METHOD,
+	WS_TARGET,
+	WS_VERSION,
+	WS_LINE_LF,
+	WS_FIELD,
+	WS_NAME,
+	WS_OWS,
+	WS_VALUE,
+	WS_FIELD_LF,
+	WS_HEAD_LF,
+	WS_BODY,
+	WS_CHUNK_SIZE,
+	WS_CHUNK_SIZE_LF,
+	WS_CHUNK_DATA,
+	WS_CHUNK_CR,
+	WS_CHUNK_LF,
+	WS_END_CR,
+	WS_END_LF,
+	WS_FAILED
+};
+
+/* The header fields that decide the framing. */
+enum wire_field {
+	WF_OTHER,
+	WF_CL,
+	WF_TE,
+	WF_HOST,
+	WF_CONN,
+	WF_EXPECT
+};
+
+static const struct {
+	const char	*name;
+	int		 body;		/* evhttp reads a body */
+} wire_methods[] = {
+	{ "GET", 0 }, { "HEAD", 0 }, { "DELETE", 0 }, { "OPTIONS", 0 },
+	{ "POST", 1 }, { "PUT", 1 }, { "PATCH", 1 },
+};
+#define WIRE_NMETHODS	(sizeof(wire_methods) / sizeof(wire_methods[0]))
+
+static const struct {
+	const char	*name;
+	enum wire_field	 field;
+} wire_fields[] = {
+	{ "content-length", WF_CL },
+	{ "transfer-encoding", WF_TE },
+	{ "host", WF_HOST },
+	{ "connection", WF_CONN },
+	{ "expect", WF_EXPECT },
+};
+#define WIRE_NFIELDS	(sizeof(wire_fields) / sizeof(wire_fields[0]))
+
+#define WIRE_BAD(w, why)	wire_fail((w), 400, "BAD_REQUEST",	\
+				    "Bad request. " why ".")
+#define WIRE_AUTH_PREFIX	"/auth/"
+
+static enum wire_event wire_fail(struct wire *, int, const char *,
+		    const char *);
+static int	 wire_tchar(int);
+static int	 wire_vchar(int);
+static void	 wire_begin(struct wire *);
+static enum wire_event wire_byte(struct wire *, int);
+static enum wire_event wire_line_byte(struct wire *, int);
+static enum wire_event wire_method_byte(struct wire *, int);
+static enum wire_event wire_target_byte(struct wire *, int);
+static enum wire_event wire_version_end(struct wire *);
+static enum wire_event wire_field_byte(struct wire *, int);
+static enum wire_event wire_name_end(struct wire *);
+static void	 wire_value_add(struct wire *, int);
+static enum wire_event wire_field_end(struct wire *);
+static enum wire_event wire_length(struct wire *);
+static int	 wire_value_is(const struct wire *, const char *);
+static enum wire_event wire_head_end(struct wire *);
+static enum wire_event wire_body_start(struct wire *, uint64_t);
+static enum wire_event wire_chunk_byte(struct wire *, int);
+static enum wire_event wire_chunk_size(struct wire *, int);
+static enum wire_event wire_skip(struct wire *, size_t, size_t *);
+
+void
+wire_init(struct wire *w, const struct wire_limits *lim)
+{
+	memset(w, 0, sizeof(*w));
+	w->lim = *lim;
+	w->state = WS_IDLE;
+}
+
+int
+wire_idle(const struct wire *w)
+{
+	return w->state == WS_IDLE;
+}
+
+int
+wire_in_body(const struct wire *w)
+{
+	return w->state >= WS_BODY && w->state < WS_FAILED;
+}
+
+static enum wire_event
+wire_fail(struct wire *w, int status, const char *code, const char *message)
+{
+	w->state = WS_FAILED;
+	w->status = status;
+	w->code = code;
+	w->message = message;
+	return WIRE_ERROR;
+}
+
+/* RFC 9110 tchar */
+static int
+wire_tchar(int c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* VCHAR or obs-text: what a field value may hold besides SP and HTAB. */
+static int
+wire_vchar(int c)
+{
+	return (c > 0x20 && c < 0x7f) || c >= 0x80;
+}
+
+/* A new request: everything but the limits starts over. */
+static void
+wire_begin(struct wire *w)
+{
+	struct wire_limits	 lim = w->lim;
+
+	wire_init(w, &lim);
+	w->state = WS_METHOD;
+}
+
+enum wire_event
+wire_feed(struct wire *w, const uint8_t *p, size_t len, size_t *used)
+{
+	enum wire_event	 ev = WIRE_MORE;
+	size_t		 i = 0, n;
+
+	while (i < len && ev == WIRE_MORE) {
+		if (w->state == WS_FAILED) {
+			ev = WIRE_ERROR;
+			break;
+		}
+		if (w->state == WS_IDLE) {
+			wire_begin(w);
+			ev = WIRE_BEGIN;
+			break;
+		}
+		if (w->state == WS_BODY || w->state == WS_CHUNK_DATA) {
+			ev = wire_skip(w, len - i, &n);
+			i += n;
+		} else
+			ev = wire_byte(w, p[i++]);
+	}
+	*used = i;
+	return ev;
+}
+
+/* Bytes of a body or of chunk data: counted, not looked at. */
+static enum wire_event
+wire_skip(struct wire *w, size_t avail, size_t *n)
+{
+	*n = w->left < avail ? (size_t)w->left : avail;
+	w->left -= *n;
+	if (w->left > 0)
+		return WIRE_MORE;
+	if (w->state == WS_CHUNK_DATA) {
+		w->state = WS_CHUNK_CR;
+		return WIRE_MORE;
+	}
+	w->state = WS_IDLE;
+	return WIRE_DONE;
+}
+
+static enum wire_event
+wire_byte(struct wire *w, int c)
+{
+	if (w->state >= WS_BODY)
+		return wire_chunk_byte(w, c);
+	if (w->state <= WS_LINE_LF && ++w->line_len > w->lim.line_max)
+		return wire_fail(w, 414, "URI_TOO_LONG", "URI too long.");
+	if (++w->head_len > w->lim.head_max)
+		return wire_fail(w, 431, "HEADERS_TOO_LARGE",
+		    "Request header fields too large.");
+	if (w->state <= WS_LINE_LF)
+		return wire_line_byte(w, c);
+	return wire_field_byte(w, c);
+}
+
+/* METHOD SP /target SP HTTP/1.x CRLF */
+static enum wire_event
+wire_line_byte(struct wire *w, int c)
+{
+	switch (w->state) {
+	case WS_METHOD:
+		return wire_method_byte(w, c);
+	case WS_TARGET:
+		return wire_target_byte(w, c);
+	case WS_VERSION:
+		if (c == '\r')
+			return wire_version_end(w);
+		if (w->tok_len >= 8)
+			return WIRE_BAD(w, "Unsupported HTTP version");
+		w->tok[w->tok_len++] = (char)c;
+		return WIRE_MORE;
+	default:	/* WS_LINE_LF */
+		if (c != '\n')
+			return WIRE_BAD(w, "Lines must end in CRLF");
+		w->state = WS_FIELD;
+		return WIRE_MORE;
+	}
+}
+
+static enum wire_event
+wire_method_byte(struct wire *w, int c)
+{
+	size_t	 i;
+
+	if (c != ' ') {
+		if (!wire_tchar(c) || w->tok_len >= WIRE_METHOD_MAX)
+			return WIRE_BAD(w, "Invalid request line");
+		w->tok[w->tok_len++] = (char)c;
+		return WIRE_MORE;
+	}
+	if (w->tok_len == 0)
+		return WIRE_BAD(w, "Invalid request line");
+	w->tok[w->tok_len] = '\0';
+	for (i = 0; i < WIRE_NMETHODS; i++)
+		if (strcmp(w->tok, wire_methods[i].name) == 0)
+			break;
+	if (i == WIRE_NMETHODS)
+		return wire_fail(w, 405, "METHOD_NOT_ALLOWED",
+		    "Method not allowed.");
+	w->method = (int)i;
+	w->state = WS_TARGET;
+	w->tok_len = 0;
+	return WIRE_MORE;
+}
+
+/* The origin form only: a path and a query, printable ASCII. */
+static enum wire_event
+wire_target_byte(struct wire *w, int c)
+{
+	size_t	 plen = sizeof(WIRE_AUTH_PREFIX) - 1;
+
+	if (c == ' ') {
+		if (w->tok_len == 0)
+			return WIRE_BAD(w, "Invalid request line");
+		w->state = WS_VERSION;
+		w->tok_len = 0;
+		return WIRE_MORE;
+	}
+	if (c <= 0x20 || c >= 0x7f)
+		return WIRE_BAD(w, "Invalid character in the request target");
+	if (w->tok_len == 0 && c != '/')
+		return WIRE_BAD(w, "The request target must be a path");
+	if (w->tok_len < plen && (size_t)w->auth == w->tok_len &&
+	    c == WIRE_AUTH_PREFIX[w->tok_len])
+		w->auth++;
+	w->tok_len++;
+	return WIRE_MORE;
+}
+
+static enum wire_event
+wire_version_end(struct wire *w)
+{
+	if (w->tok_len == 8 && memcmp(w->tok, "HTTP/1.1", 8) == 0)
+		w->minor = 1;
+	else if (w->tok_len == 8 && memcmp(w->tok, "HTTP/1.0", 8) == 0)
+		w->minor = 0;
+	else
+		return WIRE_BAD(w, "Unsupported HTTP version");
+	w->auth = (size_t)w->auth == sizeof(WIRE_AUTH_PREFIX) - 1;
+	w->state = WS_LINE_LF;
+	return WIRE_MORE;
+}
+
+static enum wire_event
+wire_field_byte(struct wire *w, int c)
+{
+	switch (w->state) {
+	case WS_FIELD:
+		if (c == '\r') {
+			w->state = WS_HEAD_LF;
+			return WIRE_MORE;
+		}
+		if (c == ' ' || c == '\t')
+			return WIRE_BAD(w, "Obsolete line folding");
+		if (!wire_tchar(c))
+			return WIRE_BAD(w, "Invalid header field name");
+		w->state = WS_NAME;
+		w->tok_len = 0;
+		/* FALLTHROUGH */
+	case WS_NAME:
+		if (c == ':')
+			return wire_name_end(w);
+		if (c == ' ' || c == '\t')
+			return WIRE_BAD(w, "Whitespace before a colon");
+		if (!wire_tchar(c))
+			return WIRE_BAD(w, "Invalid header field name");
+		if (w->tok_len < sizeof(w->tok) - 1)
+			w->tok[w->tok_len] = (char)(c >= 'A' && c <= 'Z' ?
+			    c - 'A' + 'a' : c);
+		w->tok_len++;
+		return WIRE_MORE;
+	case WS_OWS:
+		if (c == ' ')
+			return WIRE_MORE;
+		if (c == '\t' && w->field != WF_OTHER)
+			return WIRE_BAD(w, "Tab before a framing field value");
+		if (c == '\t')
+			return WIRE_MORE;
+		/* FALLTHROUGH */
+	case WS_VALUE:
+		if (c == '\r') {
+			w->state = WS_FIELD_LF;
+			return WIRE_MORE;
+		}
+		if (!wire_vchar(c) && c != ' ' && c != '\t')
+			return WIRE_BAD(w, "Invalid character in a header field");
+		w->state = WS_VALUE;
+		wire_value_add(w, c);
+		return WIRE_MORE;
+	case WS_FIELD_LF:
+		if (c != '\n')
+			return WIRE_BAD(w, "Lines must end in CRLF");
+		w->state = WS_FIELD;
+		return wire_field_end(w);
+	default:	/* WS_HEAD_LF */
+		if (c != '\n')
+			return WIRE_BAD(w, "Lines must end in CRLF");
+		return wire_head_end(w);
+	}
+}
+
+static enum wire_event
+wire_name_end(struct wire *w)
+{
+	size_t	 i;
+
+	w->field = WF_OTHER;
+	if (w->tok_len < sizeof(w->tok)) {
+		w->tok[w->tok_len] = '\0';
+		for (i = 0; i < WIRE_NFIELDS; i++)
+			if (strcmp(w->tok, wire_fields[i].name) == 0)
+				w->field = wire_fields[i].field;
+	}
+	w->value_len = w->value_end = 0;
+	w->value_long = 0;
+	w->state = WS_OWS;
+	return WIRE_MORE;
+}
+
+/* Only framing fields are kept; trailing SP and HTAB are not counted. */
+static void
+wire_value_add(struct wire *w, int c)
+{
+	if (w->field == WF_OTHER)
+		return;
+	if (w->value_len >= sizeof(w->value)) {
+		w->value_long = 1;
+		return;
+	}
+	w->value[w->value_len++] = (char)c;
+	if (c != ' ' && c != '\t')
+		w->value_end = w->value_len;
+}
+
+static int
+wire_value_is(const struct wire *w, const char *s)
+{
+	size_t	 len = strlen(s);
+
+	return !w->value_long && w->value_end == len &&
+	    strncasecmp(w->value, s, len) == 0;
+}
+
+static enum wire_event
+wire_field_end(struct wire *w)
+{
+	if (++w->fields > w->lim.fields_max)
+		return wire_fail(w, 431, "HEADERS_TOO_LARGE",
+		    "Too many header fields.");
+	switch (w->field) {
+	case WF_CL:
+		return wire_length(w);
+	case WF_TE:
+		if (w->n_te++ > 0)
+			return WIRE_BAD(w, "Repeated Transfer-Encoding");
+		if (!wire_value_is(w, "chunked"))
+			return WIRE_BAD(w,
+			    "Transfer-Encoding other than chunked");
+		break;
+	case WF_HOST:
+		if (w->n_host++ > 0)
+			return WIRE_BAD(w, "Repeated Host");
+		break;
+	case WF_CONN:
+		if (w->n_conn++ == 0)
+			w->conn_close = wire_value_is(w, "close");
+		break;
+	case WF_EXPECT:
+		if (w->n_expect++ == 0)
+			w->expect_ok = wire_value_is(w, "100-continue");
+		break;
+	default:
+		break;
+	}
+	return WIRE_MORE;
+}
+
+static enum wire_event
+wire_length(struct wire *w)
+{
+	size_t	 i;
+
+	if (w->n_cl++ > 0)
+		return WIRE_BAD(w, "Repeated Content-Length");
+	if (w->value_long || w->value_end == 0 ||
+	    w->value_end > WIRE_CL_DIGITS)
+		return WIRE_BAD(w, "Invalid Content-Length");
+	w->cl = 0;
+	for (i = 0; i < w->value_end; i++) {
+		if (w->value[i] < '0' || w->value[i] > '9')
+			return WIRE_BAD(w, "Invalid Content-Length");
+		w->cl = w->cl * 10 + (uint64_t)(w->value[i] - '0');
+	}
+	return WIRE_MORE;
+}
+
+static enum wire_event
+wire_head_end(struct wire *w)
+{
+	if (w->minor == 1 && w->n_host == 0)
+		return WIRE_BAD(w, "Missing Host");
+	if (w->n_te > 0 && w->minor == 0)
+		return WIRE_BAD(w, "Transfer-Encoding in an HTTP/1.0 request");
+	if (w->n_te > 0 && w->n_cl > 0)
+		return WIRE_BAD(w,
+		    "Content-Length together with Transfer-Encoding");
+	if (!wire_methods[w->method].body) {
+		if (w->n_te > 0 || w->cl > 0)
+			return WIRE_BAD(w, "A body is not allowed with this "
+			    "method");
+		w->state = WS_IDLE;
+		return WIRE_DONE;
+	}
+	if (w->n_expect > 0 && w->minor == 1 && !w->expect_ok)
+		return wire_fail(w, 417, "EXPECTATION_FAILED",
+		    "Expectation failed.");
+	if (w->n_te == 0 && w->n_cl == 0 && w->n_conn > 0 && !w->conn_close)
+		return wire_fail(w, 411, "LENGTH_REQUIRED", "Length required. "
+		    "A body needs Content-Length or Transfer-Encoding.");
+	return wire_body_start(w, w->cl);
+}
+
+static enum wire_event
+wire_body_start(struct wire *w, uint64_t cl)
+{
+	uint64_t	 max = w->lim.body_max;
+
+	if (w->auth && w->lim.auth_body_max < max)
+		w->lim.body_max = max = w->lim.auth_body_max;
+	if (cl > max)
+		return wire_fail(w, 413, "CONTENT_TOO_LARGE",
+		    "Content too large.");
+	if (w->n_te > 0) {
+		w->state = WS_CHUNK_SIZE;
+		return WIRE_HEAD;
+	}
+	if (cl == 0) {
+		w->state = WS_IDLE;
+		return WIRE_DONE;
+	}
+	w->left = cl;
+	w->state = WS_BODY;
+	return WIRE_HEAD;
+}
+
+/* chunk-size CRLF chunk-data CRLF ... "0" CRLF CRLF, nothing else. */
+static enum wire_event
+wire_chunk_byte(struct wire *w, int c)
+{
+	switch (w->state) {
+	case WS_CHUNK_SIZE:
+		return wire_chunk_size(w, c);
+	case WS_CHUNK_SIZE_LF:
+		if (c != '\n')
+			return WIRE_BAD(w, "Lines must end in CRLF");
+		w->body += w->left;
+		w->state = w->left == 0 ? WS_END_CR : WS_CHUNK_DATA;
+		return WIRE_MORE;
+	case WS_CHUNK_CR:
+		if (c != '\r')
+			return WIRE_BAD(w, "Chunk data longer than its size");
+		w->state = WS_CHUNK_LF;
+		return WIRE_MORE;
+	case WS_CHUNK_LF:
+		if (c != '\n')
+			return WIRE_BAD(w, "Chunk data longer than its size");
+		w->state = WS_CHUNK_SIZE;
+		w->digits = 0;
+		return WIRE_MORE;
+	case WS_END_CR:
+		if (c != '\r')
+			return WIRE_BAD(w, "Trailer fields are not accepted");
+		w->state = WS_END_LF;
+		return WIRE_MORE;
+	default:	/* WS_END_LF */
+		if (c != '\n')
+			return WIRE_BAD(w, "Lines must end in CRLF");
+		w->state = WS_IDLE;
+		return WIRE_DONE;
+	}
+}
+
+static enum wire_event
+wire_chunk_size(struct wire *w, int c)
+{
+	int	 v;
+
+	if (c == '\r') {
+		if (w->digits == 0)
+			return WIRE_BAD(w, "Invalid chunk size");
+		w->state = WS_CHUNK_SIZE_LF;
+		return WIRE_MORE;
+	}
+	if (c == ';')
+		return WIRE_BAD(w, "Chunk extensions are not accepted");
+	if (c >= '0' && c <= '9')
+		v = c - '0';
+	else if (c >= 'a' && c <= 'f')
+		v = c - 'a' + 10;
+	else if (c >= 'A' && c <= 'F')
+		v = c - 'A' + 10;
+	else
+		return WIRE_BAD(w, "Invalid chunk size");
+	if (w->digits++ == 0)
+		w->left = 0;
+	w->left = w->left * 16 + (uint64_t)v;
+	if (w->digits > WIRE_CHUNK_DIGITS ||
+	    w->body + w->left > w->lim.body_max)
+		return wire_fail(w, 413, "CONTENT_TOO_LARGE",
+		    "Content too large.");
+	return WIRE_MORE;
+}
