@@ -66,5 +66,6 @@ void	 fuzz_query(const uint8_t *, size_t);
 void	 fuzz_refresh(const uint8_t *, size_t);
 void	 fuzz_token(const uint8_t *, size_t);
 void	 fuzz_user_patch(const uint8_t *, size_t);
+void	 fuzz_wire(const uint8_t *, size_t);
 
 #endif /* TOKEND_FUZZ_H */

@@ -47,6 +47,7 @@ struct edge_conn {
 	struct event			*timer;	/* deadline, then linger */
 	struct wire			 wire;
 	int				 deadline_ms;
+	int				 pending_ms;	/* to arm after this read */
 	int				 closing;
 	size_t				 discarded;
 };
@@ -62,6 +63,7 @@ static void	 edge_scan(struct edge_conn *, struct evbuffer *, size_t);
 static void	 edge_feed(struct edge_conn *, const uint8_t *, size_t);
 static void	 edge_limits(struct edge_conn *);
 static void	 edge_arm(struct edge_conn *, int);
+static void	 edge_disarm(struct edge_conn *);
 static void	 edge_timeout(evutil_socket_t, short, void *);
 static int	 edge_busy(struct edge_conn *);
 static void	 edge_reject(struct edge_conn *, int, const char *,
@@ -200,6 +202,9 @@ edge_scan(struct edge_conn *c, struct evbuffer *buf, size_t n)
 				return;
 		}
 	}
+	if (c->pending_ms > 0 && !c->closing)
+		edge_arm(c, c->pending_ms);
+	c->pending_ms = 0;
 }
 
 static void
@@ -212,14 +217,15 @@ edge_feed(struct edge_conn *c, const uint8_t *p, size_t len)
 		switch (wire_feed(&c->wire, p, len, &used)) {
 		case WIRE_BEGIN:
 			edge_limits(c);
-			edge_arm(c, conf->header_deadline);
+			c->pending_ms = conf->header_deadline;
 			break;
 		case WIRE_HEAD:
-			edge_arm(c, conf->body_deadline);
+			edge_disarm(c);
+			c->pending_ms = conf->body_deadline;
 			break;
 		case WIRE_DONE:
-			evtimer_del(c->timer);
-			c->deadline_ms = 0;
+			edge_disarm(c);
+			c->pending_ms = 0;
 			break;
 		case WIRE_ERROR:
 			edge_reject(c, c->wire.status, c->wire.code,
@@ -246,6 +252,11 @@ edge_limits(struct edge_conn *c)
 	c->wire.lim.auth_body_max = AUTH_BODY_MAX;
 }
 
+/*
+ * A deadline is armed only when a read ends inside a request: most
+ * requests arrive whole, in one read, and cost no timer at all.  The
+ * deadline then counts from the end of that read, not its first byte.
+ */
 static void
 edge_arm(struct edge_conn *c, int ms)
 {
@@ -253,6 +264,15 @@ edge_arm(struct edge_conn *c, int ms)
 
 	c->deadline_ms = ms;
 	evtimer_add(c->timer, &tv);
+}
+
+static void
+edge_disarm(struct edge_conn *c)
+{
+	if (c->deadline_ms > 0) {
+		evtimer_del(c->timer);
+		c->deadline_ms = 0;
+	}
 }
 
 /*

@@ -57,20 +57,34 @@ static const struct {
 
 static const struct {
 	const char	*name;
+	size_t		 len;
 	enum wire_field	 field;
 } wire_fields[] = {
-	{ "content-length", WF_CL },
-	{ "transfer-encoding", WF_TE },
-	{ "host", WF_HOST },
-	{ "connection", WF_CONN },
-	{ "expect", WF_EXPECT },
+#define WIRE_FIELD(name, field)	{ name, sizeof(name) - 1, field }
+	WIRE_FIELD("content-length", WF_CL),
+	WIRE_FIELD("transfer-encoding", WF_TE),
+	WIRE_FIELD("host", WF_HOST),
+	WIRE_FIELD("connection", WF_CONN),
+	WIRE_FIELD("expect", WF_EXPECT),
+#undef WIRE_FIELD
 };
 #define WIRE_NFIELDS	(sizeof(wire_fields) / sizeof(wire_fields[0]))
+
+/* Byte classes, filled once. */
+#define WC_TCHAR	0x01	/* token */
+#define WC_VCHAR	0x02	/* VCHAR or obs-text */
+#define WC_WS		0x04	/* SP or HTAB */
+#define WC_TARGET	0x08	/* printable ASCII but SP */
+
+static uint8_t	 wire_class[256];
 
 #define WIRE_BAD(w, why)	wire_fail((w), 400, "BAD_REQUEST",	\
 				    "Bad request. " why ".")
 #define WIRE_AUTH_PREFIX	"/auth/"
 
+static void	 wire_classes(void);
+static size_t	 wire_run(struct wire *, const uint8_t *, size_t);
+static size_t	 wire_target_run(struct wire *, const uint8_t *, size_t);
 static enum wire_event wire_fail(struct wire *, int, const char *,
 		    const char *);
 static int	 wire_tchar(int);
@@ -93,9 +107,30 @@ static enum wire_event wire_chunk_byte(struct wire *, int);
 static enum wire_event wire_chunk_size(struct wire *, int);
 static enum wire_event wire_skip(struct wire *, size_t, size_t *);
 
+static void
+wire_classes(void)
+{
+	const char	*punct = "!#$%&'*+-.^_`|~";
+	int		 c;
+
+	for (c = 0; c < 256; c++) {
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || (c != 0 && strchr(punct, c)))
+			wire_class[c] |= WC_TCHAR;
+		if (c > 0x20 && c != 0x7f)
+			wire_class[c] |= WC_VCHAR;
+		if (c > 0x20 && c < 0x7f)
+			wire_class[c] |= WC_TARGET;
+		if (c == ' ' || c == '\t')
+			wire_class[c] |= WC_WS;
+	}
+}
+
 void
 wire_init(struct wire *w, const struct wire_limits *lim)
 {
+	if (wire_class['a'] == 0)
+		wire_classes();
 	memset(w, 0, sizeof(*w));
 	w->lim = *lim;
 	w->state = WS_IDLE;
@@ -127,17 +162,14 @@ wire_fail(struct wire *w, int status, const char *code, const char *message)
 static int
 wire_tchar(int c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	return wire_class[c & 0xff] & WC_TCHAR;
 }
 
 /* VCHAR or obs-text: what a field value may hold besides SP and HTAB. */
 static int
 wire_vchar(int c)
 {
-	return (c > 0x20 && c < 0x7f) || c >= 0x80;
+	return wire_class[c & 0xff] & WC_VCHAR;
 }
 
 /* A new request: everything but the limits starts over. */
@@ -157,23 +189,108 @@ wire_feed(struct wire *w, const uint8_t *p, size_t len, size_t *used)
 	size_t		 i = 0, n;
 
 	while (i < len && ev == WIRE_MORE) {
-		if (w->state == WS_FAILED) {
-			ev = WIRE_ERROR;
-			break;
-		}
-		if (w->state == WS_IDLE) {
+		switch (w->state) {
+		case WS_FAILED:
+			*used = i;
+			return WIRE_ERROR;
+		case WS_IDLE:
 			wire_begin(w);
-			ev = WIRE_BEGIN;
-			break;
-		}
-		if (w->state == WS_BODY || w->state == WS_CHUNK_DATA) {
+			*used = i;
+			return WIRE_BEGIN;
+		case WS_BODY:
+		case WS_CHUNK_DATA:
 			ev = wire_skip(w, len - i, &n);
 			i += n;
-		} else
+			break;
+		case WS_METHOD:
+		case WS_TARGET:
+		case WS_VERSION:
+		case WS_NAME:
+		case WS_VALUE:
+			if ((n = wire_run(w, p + i, len - i)) > 0) {
+				i += n;
+				break;
+			}
+			/* FALLTHROUGH */
+		default:
 			ev = wire_byte(w, p[i++]);
+			break;
+		}
 	}
 	*used = i;
 	return ev;
+}
+
+/*
+ * The bulk of a head, quickly: a run of bytes that changes nothing but
+ * the counts and the token being read (method, target, the usual
+ * version, a field name, or the value of a field whose value does not
+ * matter for framing).  It stops short of the limits, and at any byte
+ * it does not expect, which wire_byte then reads and judges.
+ */
+static size_t
+wire_run(struct wire *w, const uint8_t *p, size_t len)
+{
+	size_t	 room, n = 0;
+	int	 line = w->state <= WS_LINE_LF;
+
+	room = w->lim.head_max - w->head_len;
+	if (line && w->lim.line_max - w->line_len < room)
+		room = w->lim.line_max - w->line_len;
+	if (w->state == WS_METHOD && WIRE_METHOD_MAX - w->tok_len < room)
+		room = WIRE_METHOD_MAX - w->tok_len;
+	if (len > room)
+		len = room;
+	switch (w->state) {
+	case WS_VALUE:
+		if (w->field == WF_OTHER || w->field == WF_HOST)
+			while (n < len &&
+			    (wire_class[p[n]] & (WC_VCHAR | WC_WS)))
+				n++;
+		break;
+	case WS_NAME:
+	case WS_METHOD:
+		for (; n < len && (wire_class[p[n]] & WC_TCHAR); n++)
+			if (w->tok_len + n < sizeof(w->tok) - 1)
+				w->tok[w->tok_len + n] = (char)(p[n] >= 'A' &&
+				    p[n] <= 'Z' && w->state == WS_NAME ?
+				    p[n] - 'A' + 'a' : p[n]);
+		w->tok_len += n;
+		break;
+	case WS_TARGET:
+		n = wire_target_run(w, p, len);
+		break;
+	default:	/* WS_VERSION */
+		if (w->tok_len == 0 && len >= 10 &&
+		    memcmp(p, "HTTP/1.1\r\n", 10) == 0) {
+			w->minor = 1;
+			w->auth = w->auth == sizeof(WIRE_AUTH_PREFIX) - 1;
+			w->state = WS_FIELD;
+			n = 10;
+		}
+		break;
+	}
+	if (line)
+		w->line_len += n;
+	w->head_len += n;
+	return n;
+}
+
+static size_t
+wire_target_run(struct wire *w, const uint8_t *p, size_t len)
+{
+	const char	*prefix = WIRE_AUTH_PREFIX;
+	size_t		 plen = sizeof(WIRE_AUTH_PREFIX) - 1, n = 0;
+
+	if (w->tok_len == 0)
+		return 0;	/* wire_byte checks the leading '/' */
+	for (; n < len && (wire_class[p[n]] & WC_TARGET); n++)
+		if (w->tok_len + n < plen &&
+		    (size_t)w->auth == w->tok_len + n &&
+		    p[n] == prefix[w->tok_len + n])
+			w->auth++;
+	w->tok_len += n;
+	return n;
 }
 
 /* Bytes of a body or of chunk data: counted, not looked at. */
@@ -359,12 +476,10 @@ wire_name_end(struct wire *w)
 	size_t	 i;
 
 	w->field = WF_OTHER;
-	if (w->tok_len < sizeof(w->tok)) {
-		w->tok[w->tok_len] = '\0';
-		for (i = 0; i < WIRE_NFIELDS; i++)
-			if (strcmp(w->tok, wire_fields[i].name) == 0)
-				w->field = wire_fields[i].field;
-	}
+	for (i = 0; i < WIRE_NFIELDS; i++)
+		if (w->tok_len == wire_fields[i].len &&
+		    memcmp(w->tok, wire_fields[i].name, w->tok_len) == 0)
+			w->field = wire_fields[i].field;
 	w->value_len = w->value_end = 0;
 	w->value_long = 0;
 	w->state = WS_OWS;

@@ -37,6 +37,7 @@ static const struct {
 	{ "refresh",	fuzz_refresh },
 	{ "token",	fuzz_token },
 	{ "user_patch",	fuzz_user_patch },
+	{ "wire",	fuzz_wire },
 };
 
 static char	 fuzzcase_top[PATH_MAX];

@@ -184,6 +184,19 @@ test_syntax(void)
 	expect("connect", "CONNECT x:1 HTTP/1.1\r\n" H "\r\n", 405, 0);
 	expect("unknown_method", "BREW / HTTP/1.1\r\n" H "\r\n", 405, 0);
 	expect("lowercase_method", "get / HTTP/1.1\r\n" H "\r\n", 405, 0);
+	expect("method_16", "ABCDEFGHIJKLMNOP / HTTP/1.1\r\n" H "\r\n",
+	    405, 0);
+	expect("method_17", "ABCDEFGHIJKLMNOPQ / HTTP/1.1\r\n" H "\r\n",
+	    400, 0);
+	expect("long_field_name", "GET / HTTP/1.1\r\n" H
+	    "X-A-Very-Long-Field-Name-Indeed-Longer-Than-24: 1\r\n\r\n", 0, 1);
+	expect("long_name_like_cl", "POST /x HTTP/1.1\r\n" H
+	    "Content-Length-And-Then-Some-More: x\r\nContent-Length: 1\r\n\r\n"
+	    "x", 0, 1);
+	expect("http10_post", "POST /x HTTP/1.0\r\nContent-Length: 1\r\n\r\nx",
+	    0, 1);
+	expect("version_then_garbage", "GET / HTTP/1.1x\r\n" H "\r\n", 400, 0);
+	expect("version_lf_only", "GET / HTTP/1.1\n" H "\r\n", 400, 0);
 }
 
 static void
