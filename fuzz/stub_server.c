@@ -54,3 +54,10 @@ http_error(struct evhttp_request *req, int status, const char *code,
 {
 	stub_server_reached(__func__);
 }
+
+void
+http_handle(struct server *s, const char *path,
+    void (*cb)(struct evhttp_request *, void *))
+{
+	stub_server_reached(__func__);
+}

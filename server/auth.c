@@ -104,11 +104,10 @@ static int	 auth_field_listed(const char *, const char *, size_t);
 void
 auth_init(struct server *s)
 {
-	if (evhttp_set_cb(s->http, "/auth/login", auth_login, s) != 0 ||
-	    evhttp_set_cb(s->http, "/auth/refresh", auth_refresh, s) != 0 ||
-	    evhttp_set_cb(s->http, "/auth/logout", auth_logout, s) != 0 ||
-	    evhttp_set_cb(s->http, "/users/me", auth_me, s) != 0)
-		fatalx("evhttp_set_cb");
+	http_handle(s, "/auth/login", auth_login);
+	http_handle(s, "/auth/refresh", auth_refresh);
+	http_handle(s, "/auth/logout", auth_logout);
+	http_handle(s, "/users/me", auth_me);
 }
 
 /* Answer with the Directus error for a keyd outcome. */

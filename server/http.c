@@ -4,7 +4,10 @@
  */
 #include <sys/types.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -15,9 +18,28 @@
 
 #include "log.h"
 #include "proto.h"
+#include "ratelimit.h"
 #include "tokend.h"
 
 #define HTTP_PATH_LOG_MAX	256	/* bytes of a path echoed in errors */
+#define HTTP_HANDLERS_MAX	32	/* paths with a handler, and the rest */
+
+/* A route: the guard runs first, then the route's own callback. */
+struct http_handler {
+	void		(*cb)(struct evhttp_request *, void *);
+	struct server	*s;
+};
+
+static struct http_handler	 http_handlers[HTTP_HANDLERS_MAX];
+static size_t			 http_nhandlers;
+static struct ratelimit		 http_rl;
+
+static void	 http_guard(struct evhttp_request *, void *);
+static int	 http_admit(struct server *, struct evhttp_request *);
+static int	 http_auth_limited(struct evhttp_request *);
+static void	 http_too_many(struct evhttp_request *, int, int64_t);
+static void	 http_duration(char *, size_t, int64_t);
+static int64_t	 http_now_ms(clockid_t);
 
 static void	 http_route(struct evhttp_request *, void *);
 static void	 http_ping(struct evhttp_request *, void *);
@@ -35,12 +57,162 @@ http_init(struct server *s)
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_default_content_type(s->http, NULL);
 	edge_init(s);
+	ratelimit_init(&http_rl, (size_t)s->conf->rate_addresses);
 	http_apply_limits(s);
-	if (evhttp_set_cb(s->http, "/server/ping", http_ping, s) != 0 ||
-	    evhttp_set_cb(s->http, "/server/health", http_health, s) != 0)
-		fatalx("evhttp_set_cb");
+	http_handle(s, "/server/ping", http_ping);
+	http_handle(s, "/server/health", http_health);
 	auth_init(s);
-	evhttp_set_gencb(s->http, http_route, s);
+	http_handle(s, NULL, http_route);
+}
+
+/*
+ * Every route is registered here, so that the guard runs before any of
+ * them; path NULL is the callback for every other path.
+ */
+void
+http_handle(struct server *s, const char *path,
+    void (*cb)(struct evhttp_request *, void *))
+{
+	struct http_handler	*h;
+
+	if (http_nhandlers == HTTP_HANDLERS_MAX)
+		fatalx("too many routes");
+	h = &http_handlers[http_nhandlers++];
+	h->cb = cb;
+	h->s = s;
+	if (path == NULL)
+		evhttp_set_gencb(s->http, http_guard, h);
+	else if (evhttp_set_cb(s->http, path, http_guard, h) != 0)
+		fatalx("evhttp_set_cb %s", path);
+}
+
+static void
+http_guard(struct evhttp_request *req, void *arg)
+{
+	struct http_handler	*h = arg;
+
+	if (http_admit(h->s, req) == -1)
+		return;
+	h->cb(req, h->s);
+}
+
+/*
+ * The rate limits, before any route as in Directus: every request
+ * counts against rate-limit, a login or refresh against auth-rate-limit
+ * too.  -1: refused, with the answer sent.
+ */
+static int
+http_admit(struct server *s, struct evhttp_request *req)
+{
+	const struct tokend_config	*conf = s->conf;
+	struct evhttp_connection	*evcon;
+	const struct sockaddr		*sa;
+	struct rl_key			 key;
+	int64_t				 now, wait;
+
+	if (conf->rate_points == 0 && conf->auth_rate_points == 0)
+		return 0;
+	if ((evcon = evhttp_request_get_connection(req)) == NULL ||
+	    (sa = evhttp_connection_get_addr(evcon)) == NULL ||
+	    ratelimit_key(sa, &key) == -1)
+		return 0;
+	now = http_now_ms(CLOCK_MONOTONIC);
+	if ((wait = ratelimit_take(&http_rl, &key, RL_GENERAL,
+	    conf->rate_points, conf->rate_duration, now)) > 0) {
+		http_too_many(req, conf->rate_points, wait);
+		return -1;
+	}
+	if (http_auth_limited(req) && (wait = ratelimit_take(&http_rl, &key,
+	    RL_AUTH, conf->auth_rate_points, conf->auth_rate_duration,
+	    now)) > 0) {
+		http_too_many(req, conf->auth_rate_points, wait);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+http_auth_limited(struct evhttp_request *req)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*path;
+
+	if (uri == NULL || (path = evhttp_uri_get_path(uri)) == NULL)
+		return 0;
+	return strcmp(path, "/auth/login") == 0 ||
+	    strcmp(path, "/auth/refresh") == 0;
+}
+
+/*
+ * 429 as Directus words it: the message gives the wait as the "ms"
+ * package writes it, the extensions the limit and when the window
+ * ends, and Retry-After the whole seconds left, rounded up.
+ */
+static void
+http_too_many(struct evhttp_request *req, int points, int64_t wait)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+	json_t			*body;
+	char			*text, msg[64], when[32], after[40];
+	time_t			 reset;
+	struct tm		 tm;
+	int64_t			 at = http_now_ms(CLOCK_REALTIME) + wait;
+
+	http_duration(when, sizeof(when), wait);
+	(void)snprintf(msg, sizeof(msg), "Too many requests, retry after %s.",
+	    when);
+	reset = (time_t)(at / 1000);
+	if (gmtime_r(&reset, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		when[0] = '\0';
+	(void)snprintf(after, sizeof(after), "%s.%03dZ", when,
+	    (int)(at % 1000));
+	body = json_pack("{s:[{s:s,s:{s:s,s:i,s:s}}]}", "errors", "message",
+	    msg, "extensions", "code", "REQUESTS_EXCEEDED", "limit", points,
+	    "reset", after);
+	text = body == NULL ? NULL : json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (text == NULL) {
+		http_error(req, 429, "REQUESTS_EXCEEDED", "Too many requests.");
+		return;
+	}
+	(void)snprintf(after, sizeof(after), "%lld",
+	    (long long)((wait + 999) / 1000));
+	evhttp_add_header(h, "Retry-After", after);
+	http_json(req, 429, text);
+	free(text);
+}
+
+/* 1500 -> "2s", 999 -> "999ms", 90000 -> "2m", as ms(1) shortens. */
+static void
+http_duration(char *buf, size_t len, int64_t ms)
+{
+	static const struct {
+		int64_t		 unit;
+		const char	*name;
+	} units[] = {
+		{ 24 * 3600 * 1000LL, "d" }, { 3600 * 1000LL, "h" },
+		{ 60 * 1000LL, "m" }, { 1000LL, "s" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (ms >= units[i].unit) {
+			(void)snprintf(buf, len, "%lld%s", (long long)
+			    ((ms + units[i].unit / 2) / units[i].unit),
+			    units[i].name);
+			return;
+		}
+	(void)snprintf(buf, len, "%lldms", (long long)ms);
+}
+
+static int64_t
+http_now_ms(clockid_t clock)
+{
+	struct timespec	 ts;
+
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -55,6 +227,7 @@ http_apply_limits(struct server *s)
 	evhttp_set_max_headers_size(s->http, CONF_HEADER_HI);
 	evhttp_set_max_body_size(s->http, CONF_BODY_HI);
 	evhttp_set_timeout(s->http, s->conf->request_timeout);
+	ratelimit_resize(&http_rl, (size_t)s->conf->rate_addresses);
 }
 
 static int

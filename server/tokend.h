@@ -154,6 +154,8 @@ void		 edge_init(struct server *);
 
 /* http.c */
 void		 http_init(struct server *);
+void		 http_handle(struct server *, const char *,
+		    void (*)(struct evhttp_request *, void *));
 void		 http_not_found(struct evhttp_request *, void *);
 void		 http_json(struct evhttp_request *, int, const char *);
 void		 http_json_buf(struct evhttp_request *, int, const char *,
