@@ -158,8 +158,7 @@ edge_closed(struct evhttp_connection *evcon, void *arg)
 	evbuffer_remove_cb(bufferevent_get_input(c->bev), edge_input, c);
 	event_free(c->timer);
 	free(c);
-	if (--edge_nconns == 0)
-		log_debug("edge: no connection open");
+	log_debug("edge: a connection closed, %d open", --edge_nconns);
 }
 
 static void
