@@ -58,10 +58,14 @@ td_init() {
 	URL="http://127.0.0.1:$PORT"
 }
 
-# A port nobody listens on, from the ephemeral-free range.
+# A port nobody listens on, below the kernel's ephemeral range: a
+# client connection may hold a port inside it, and bind would fail.
 td_free_port() {
+	_lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	case "$_lo" in ''|*[!0-9]*) _lo=32768 ;; esac
+	[ "$_lo" -gt 25000 ] || _lo=40000
 	while :; do
-		_p=$(( ($(od -An -N2 -tu2 /dev/urandom) % 20000) + 20000 ))
+		_p=$(( ($(od -An -N2 -tu2 /dev/urandom) % (_lo - 20000)) + 20000 ))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$_p") 2>/dev/null; then
 			echo "$_p"
 			return

@@ -48,8 +48,16 @@ struct edge_conn {
 	struct wire			 wire;
 	int				 deadline_ms;
 	int				 pending_ms;	/* to arm after this read */
+	uint64_t			 fed;	/* bytes read by wire */
+	uint64_t			 start;	/* where this request began */
+	uint64_t			 front;	/* the input buffer's first byte */
+	int				 draining;	/* refusal waits */
+	int				 truncating;
 	int				 closing;
 	size_t				 discarded;
+	int				 status;	/* the refusal that waits */
+	const char			*code;
+	const char			*message;
 };
 
 static struct bufferevent *edge_bevcb(struct event_base *, void *);
@@ -71,6 +79,12 @@ static void	 edge_reject(struct edge_conn *, int, const char *,
 static void	 edge_answer(int, int, const char *, const char *);
 static const char *edge_reason(int);
 static void	 edge_discard(struct edge_conn *, struct evbuffer *);
+static int	 edge_stopped(const struct edge_conn *);
+static void	 edge_refuse(struct edge_conn *);
+static void	 edge_keep(struct edge_conn *, struct evbuffer *, size_t);
+static void	 edge_output(struct evbuffer *,
+		    const struct evbuffer_cb_info *, void *);
+static void	 edge_drained(struct edge_conn *);
 
 static int	 edge_nconns;
 
@@ -156,6 +170,7 @@ edge_closed(struct evhttp_connection *evcon, void *arg)
 	struct edge_conn	*c = arg;
 
 	evbuffer_remove_cb(bufferevent_get_input(c->bev), edge_input, c);
+	evbuffer_remove_cb(bufferevent_get_output(c->bev), edge_output, c);
 	event_free(c->timer);
 	free(c);
 	log_debug("edge: a connection closed, %d open", --edge_nconns);
@@ -167,12 +182,20 @@ edge_input(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 {
 	struct edge_conn	*c = arg;
 
-	if (info->n_added == 0)
+	if (info->n_added == 0 || c->truncating)
 		return;
 	if (c->closing)
 		edge_discard(c, buf);
+	else if (c->draining)
+		edge_keep(c, buf, evbuffer_get_length(buf) - info->n_added);
 	else
 		edge_scan(c, buf, info->n_added);
+}
+
+static int
+edge_stopped(const struct edge_conn *c)
+{
+	return c->closing || c->draining;
 }
 
 /* The n bytes the last read added sit at the end of the buffer. */
@@ -184,24 +207,25 @@ edge_scan(struct edge_conn *c, struct evbuffer *buf, size_t n)
 	size_t			 take;
 	int			 i, nv;
 
+	c->front = c->fed - (evbuffer_get_length(buf) - n);
 	if (evbuffer_ptr_set(buf, &pos, evbuffer_get_length(buf) - n,
 	    EVBUFFER_PTR_SET) == -1)
 		return;
-	while (n > 0 && !c->closing) {
+	while (n > 0 && !edge_stopped(c)) {
 		nv = evbuffer_peek(buf, (ev_ssize_t)n, &pos, v, EDGE_IOV);
 		if (nv <= 0)
 			break;
-		for (i = 0; i < nv && i < EDGE_IOV && n > 0 && !c->closing;
-		    i++) {
+		for (i = 0; i < nv && i < EDGE_IOV && n > 0 &&
+		    !edge_stopped(c); i++) {
 			take = v[i].iov_len < n ? v[i].iov_len : n;
 			edge_feed(c, v[i].iov_base, take);
 			n -= take;
-			if (!c->closing && evbuffer_ptr_set(buf, &pos, take,
-			    EVBUFFER_PTR_ADD) == -1)
+			if (!edge_stopped(c) && evbuffer_ptr_set(buf, &pos,
+			    take, EVBUFFER_PTR_ADD) == -1)
 				return;
 		}
 	}
-	if (c->pending_ms > 0 && !c->closing)
+	if (c->pending_ms > 0 && !edge_stopped(c))
 		edge_arm(c, c->pending_ms);
 	c->pending_ms = 0;
 }
@@ -212,9 +236,10 @@ edge_feed(struct edge_conn *c, const uint8_t *p, size_t len)
 	const struct tokend_config	*conf = server_conf();
 	size_t				 used;
 
-	while (len > 0 && !c->closing) {
+	while (len > 0 && !edge_stopped(c)) {
 		switch (wire_feed(&c->wire, p, len, &used)) {
 		case WIRE_BEGIN:
+			c->start = c->fed;
 			edge_limits(c);
 			c->pending_ms = conf->header_deadline;
 			break;
@@ -227,12 +252,12 @@ edge_feed(struct edge_conn *c, const uint8_t *p, size_t len)
 			c->pending_ms = 0;
 			break;
 		case WIRE_ERROR:
-			edge_reject(c, c->wire.status, c->wire.code,
-			    c->wire.message);
+			edge_refuse(c);
 			return;
 		case WIRE_MORE:
 			break;
 		}
+		c->fed += used;
 		p += used;
 		len -= used;
 	}
@@ -244,7 +269,8 @@ edge_limits(struct edge_conn *c)
 {
 	const struct tokend_config	*conf = server_conf();
 
-	c->wire.lim.line_max = conf->line_max;
+	c->wire.lim.line_max = conf->line_max != 0 ? conf->line_max :
+	    conf->header_max;
 	c->wire.lim.head_max = conf->header_max;
 	c->wire.lim.fields_max = conf->header_count;
 	c->wire.lim.body_max = conf->body_max;
@@ -289,6 +315,10 @@ edge_timeout(evutil_socket_t fd, short ev, void *arg)
 		evhttp_connection_free(c->evcon);
 		return;
 	}
+	if (c->draining) {
+		edge_drained(c);
+		return;
+	}
 	if (edge_busy(c)) {
 		edge_arm(c, c->deadline_ms);
 		return;
@@ -309,11 +339,92 @@ edge_busy(struct edge_conn *c)
 }
 
 /*
- * Every byte not yet parsed by evhttp is dropped, requests pipelined
- * before the refused one included: evhttp parses nothing more from this
- * connection, so it has no request of it to answer, and ours is the
- * only answer on the wire.  Only then, after the linger, is it safe to
- * free the connection from outside evhttp.
+ * A refused request behind complete ones that evhttp has not parsed yet
+ * (pipelined in the same read): those are kept and answered first, the
+ * refused one and all that follows it are dropped, and the refusal is
+ * sent once evhttp is idle again (edge_drained), so that answers never
+ * mix.  Otherwise it is sent at once.
+ */
+static void
+edge_refuse(struct edge_conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct timeval	 tv = { 1, 0 };
+	size_t		 keep = 0;
+
+	if (c->start > c->front)
+		keep = (size_t)(c->start - c->front);
+	if (keep == 0 || keep > evbuffer_get_length(in) ||
+	    evbuffer_add_cb(bufferevent_get_output(c->bev), edge_output, c) ==
+	    NULL) {
+		edge_reject(c, c->wire.status, c->wire.code, c->wire.message);
+		return;
+	}
+	c->draining = 1;
+	c->status = c->wire.status;
+	c->code = c->wire.code;
+	c->message = c->wire.message;
+	edge_keep(c, in, keep);
+	evtimer_del(c->timer);
+	evtimer_add(c->timer, &tv);
+}
+
+/* Drop all but the first keep bytes of the input buffer. */
+static void
+edge_keep(struct edge_conn *c, struct evbuffer *in, size_t keep)
+{
+	struct evbuffer	*tmp;
+
+	c->truncating = 1;
+	if ((tmp = evbuffer_new()) == NULL ||
+	    evbuffer_remove_buffer(in, tmp, keep) != (int)keep) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		c->draining = 0;
+		c->truncating = 0;
+		if (tmp != NULL)
+			evbuffer_free(tmp);
+		edge_reject(c, 503, "SERVICE_UNAVAILABLE",
+		    "Service unavailable.");
+		return;
+	}
+	evbuffer_drain(in, evbuffer_get_length(in));
+	evbuffer_add_buffer(in, tmp);
+	evbuffer_free(tmp);
+	c->truncating = 0;
+}
+
+/* An answer was written out: the refusal may be next. */
+static void
+edge_output(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct edge_conn	*c = arg;
+
+	if (info->n_deleted > 0 && evbuffer_get_length(buf) == 0)
+		event_active(c->timer, EV_TIMEOUT, 1);
+}
+
+/* Every kept request answered and evhttp reading again: refuse. */
+static void
+edge_drained(struct edge_conn *c)
+{
+	struct timeval	 tv = { 1, 0 };
+
+	if (edge_busy(c) ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
+		evtimer_add(c->timer, &tv);
+		return;
+	}
+	evbuffer_remove_cb(bufferevent_get_output(c->bev), edge_output, c);
+	c->draining = 0;
+	edge_reject(c, c->status, c->code, c->message);
+}
+
+/*
+ * Every byte not yet parsed by evhttp is dropped, so that evhttp parses
+ * nothing more from this connection and has no request of it to
+ * answer: ours is the last answer on the wire.  Only then, after the
+ * linger, is it safe to free the connection from outside evhttp.
  */
 static void
 edge_reject(struct edge_conn *c, int status, const char *code,
@@ -374,8 +485,6 @@ edge_reason(int status)
 		return "Method Not Allowed";
 	case 408:
 		return "Request Timeout";
-	case 411:
-		return "Length Required";
 	case 413:
 		return "Content Too Large";
 	case 414:
@@ -384,6 +493,8 @@ edge_reason(int status)
 		return "Expectation Failed";
 	case 431:
 		return "Request Header Fields Too Large";
+	case 503:
+		return "Service Unavailable";
 	default:
 		return "Error";
 	}

@@ -16,17 +16,15 @@
  *		(any letter case), or repeated, or in HTTP/1.0; a repeated
  *		or malformed Content-Length (digits only); Content-Length
  *		together with Transfer-Encoding; a body (Content-Length
- *		above 0, or Transfer-Encoding) on GET, HEAD, DELETE or
- *		OPTIONS, which evhttp would read as the next request; chunk
- *		extensions, trailer fields, a chunk size that is not hex
- *		digits, chunk data not followed by CRLF.
+ *		above 0, or Transfer-Encoding) on HEAD, which evhttp would
+ *		read as the next request; chunk extensions, trailer fields,
+ *		a chunk size that is not hex digits, chunk data not followed
+ *		by CRLF.
  *	405	a method other than GET HEAD POST PUT PATCH DELETE OPTIONS.
- *	411	POST, PUT or PATCH without Content-Length or
- *		Transfer-Encoding but with a Connection field other than
- *		"close" (evhttp cannot tell where such a body ends).
  *	413	a body larger than the limit, declared or counted in chunks.
  *	414	a request line longer than its limit.
- *	417	an Expect field other than "100-continue" on a body.
+ *	417	an Expect field other than "100-continue" on an HTTP/1.1
+ *		request with a body, which evhttp would answer itself.
  *	431	a head larger than its limit, or too many header fields.
  *
  * Linear in the input, no allocation, state of a fixed size.
@@ -75,8 +73,7 @@ struct wire {
 	size_t		 value_end;	/* value_len without trailing OWS */
 	int		 value_long;
 	char		 value[WIRE_VALUE_MAX];
-	int		 n_cl, n_te, n_host, n_conn, n_expect;
-	int		 conn_close;	/* the first Connection is "close" */
+	int		 n_cl, n_te, n_host, n_expect;
 	int		 expect_ok;	/* the first Expect is "100-continue" */
 	uint64_t	 cl;
 	uint64_t	 left;		/* body or chunk bytes still to come */

@@ -86,7 +86,7 @@ static const struct config_field config_fields[] = {
 	FIELD_NUMBER("request_timeout", "request timeout", FIELD_INT,
 	    request_timeout, CONF_REQUEST_LO, CONF_REQUEST_HI, 0),
 	FIELD_NUMBER("line_max", "request-line", FIELD_SIZE, line_max,
-	    CONF_LINE_LO, CONF_LINE_HI, 0),
+	    0, CONF_LINE_HI, 0),
 	FIELD_NUMBER("header_count", "header-count", FIELD_INT, header_count,
 	    CONF_HEADER_COUNT_LO, CONF_HEADER_COUNT_HI, 0),
 	FIELD_NUMBER("header_deadline", "header-deadline timeout", FIELD_INT,

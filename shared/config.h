@@ -32,7 +32,7 @@
 #define CONF_BODY_MAX		(1024 * 1024)
 #define CONF_CONNECTIONS	1024
 #define CONF_REQUEST_TIMEOUT	30	/* seconds */
-#define CONF_LINE_MAX		8192	/* a request line */
+#define CONF_LINE_MAX		0	/* a request line; 0: header-size */
 #define CONF_HEADER_COUNT	100	/* header fields of a request */
 #define CONF_HEADER_DEADLINE	10000	/* milliseconds for a whole head */
 #define CONF_BODY_DEADLINE	30000	/* milliseconds for a whole body */
@@ -205,7 +205,7 @@ struct tokend_config {
 	size_t			 header_max;
 	size_t			 body_max;
 	int			 connections;	/* per worker */
-	size_t			 line_max;	/* request line */
+	size_t			 line_max;	/* request line, 0: header_max */
 	int			 header_count;	/* header fields */
 	int			 request_timeout;	/* seconds */
 	int			 header_deadline;	/* milliseconds */

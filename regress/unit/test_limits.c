@@ -86,7 +86,7 @@ test_defaults(void)
 	struct tokend_config	*conf = parse_text("\n");
 
 	CHECK("limits_defaults", conf != NULL &&
-	    conf->line_max == CONF_LINE_MAX && conf->line_max == 8192 &&
+	    conf->line_max == CONF_LINE_MAX && conf->line_max == 0 &&
 	    conf->header_count == 100 &&
 	    conf->header_deadline == 10000 && conf->body_deadline == 30000 &&
 	    conf->rate_points == 0 && conf->auth_rate_points == 0 &&

@@ -132,8 +132,8 @@ test_smuggling(void)
 	    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, 0);
 	expect("te_obs_fold", "POST /x HTTP/1.1\r\n" H "X: y\r\n"
 	    " Transfer-Encoding: chunked\r\n\r\n", 400, 0);
-	expect("te_on_get", "GET / HTTP/1.1\r\n" H
-	    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, 0);
+	expect("te_on_options_is_body", "OPTIONS / HTTP/1.1\r\n" H
+	    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0, 1);
 	expect("cl_repeated_same", "POST /x HTTP/1.1\r\n" H
 	    "Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}", 400, 0);
 	expect("cl_repeated_other", "POST /x HTTP/1.1\r\n" H
@@ -150,15 +150,22 @@ test_smuggling(void)
 	    "Content-Length:\r\n\r\n", 400, 0);
 	expect("cl_overflow", "POST /x HTTP/1.1\r\n" H
 	    "Content-Length: 99999999999999999999999\r\n\r\n", 400, 0);
-	expect("cl_on_get", "GET / HTTP/1.1\r\n" H
+	expect("cl_on_head", "HEAD / HTTP/1.1\r\n" H
 	    "Content-Length: 5\r\n\r\nGET /", 400, 0);
-	/* Directus batch deletes carry a body, and evhttp reads it. */
-	expect("cl_on_delete", "DELETE /x HTTP/1.1\r\n" H
+	expect("te_on_head", "HEAD / HTTP/1.1\r\n" H
+	    "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, 0);
+	expect("cl_on_get_is_body", "GET / HTTP/1.1\r\n" H
+	    "Content-Length: 5\r\n\r\nGET /", 0, 1);
+	expect("cl_on_delete_is_body", "DELETE /x HTTP/1.1\r\n" H
 	    "Content-Length: 2\r\n\r\n[]", 0, 1);
 	expect("keepalive_no_length", "POST /x HTTP/1.1\r\n" H
-	    "Connection: keep-alive\r\n\r\n", 411, 0);
+	    "Connection: keep-alive\r\n\r\n", 0, 1);
 	expect("expect_other", "POST /x HTTP/1.1\r\n" H
 	    "Expect: 200-ok\r\nContent-Length: 1\r\n\r\nx", 417, 0);
+	expect("expect_other_no_body", "POST /x HTTP/1.1\r\n" H
+	    "Expect: 200-ok\r\n\r\n", 0, 1);
+	expect("expect_other_http10", "POST /x HTTP/1.0\r\n"
+	    "Expect: 200-ok\r\nContent-Length: 1\r\n\r\nx", 0, 1);
 }
 
 static void
