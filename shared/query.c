@@ -668,8 +668,13 @@ query_now(char *buf, size_t len)
  * with text, byte by byte, and values of different kinds are never
  * equal nor ordered.
  */
-static json_t *
-match_var(json_t *v, const struct query_vars *vars)
+/*
+ * A variable's value ($CURRENT_USER, $CURRENT_ROLE, $NOW; null when the
+ * request has none), or the operand itself; a new reference, NULL only
+ * when out of memory or not UTF-8.  Shared with query_sql.c.
+ */
+json_t *
+query_var_value(json_t *v, const struct query_vars *vars)
 {
 	const char	*s, *out;
 
@@ -762,7 +767,7 @@ match_list(json_t *v, json_t *list, const struct query_vars *vars)
 	int	 hit = 0;
 
 	json_array_foreach(list, i, e) {
-		r = match_var(e, vars);
+		r = query_var_value(e, vars);
 		if (r == NULL || json_is_null(r))
 			hit = hit == 1 ? 1 : -1;
 		else if (match_cmp(v, r) == 0)
@@ -779,8 +784,8 @@ match_between(json_t *v, json_t *list, const struct query_vars *vars)
 	json_t	*lo, *hi;
 	int	 a, b;
 
-	lo = match_var(json_array_get(list, 0), vars);
-	hi = match_var(json_array_get(list, 1), vars);
+	lo = query_var_value(json_array_get(list, 0), vars);
+	hi = query_var_value(json_array_get(list, 1), vars);
 	a = lo != NULL ? match_cmp(v, lo) : -2;
 	b = hi != NULL ? match_cmp(v, hi) : -2;
 	json_decref(lo);
@@ -877,7 +882,7 @@ query_node_match(const struct query_node *n, json_t *item,
 	}
 	if ((v = json_object_get(item, n->field)) == NULL)
 		v = json_null();
-	if ((r = match_var(n->value, vars)) == NULL)
+	if ((r = query_var_value(n->value, vars)) == NULL)
 		return 0;
 	hit = match_leaf(n, v, r, vars);
 	json_decref(r);

@@ -129,6 +129,7 @@ int		 query_node_fields(const struct query_node *,
 		    int (*)(void *, const char *), void *);
 int		 query_node_match(const struct query_node *, json_t *,
 		    const struct query_vars *);
+json_t		*query_var_value(json_t *, const struct query_vars *);
 int		 query_fields_parse(struct conf_fields *, const char *, char *,
 		    size_t);
 void		 query_now(char *, size_t);

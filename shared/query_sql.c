@@ -74,36 +74,17 @@ query_sql_bind(struct query_sql *qs, json_t *v)
 	query_sql_add(qs, "?");
 }
 
-/* A variable's value, or the operand itself; a new reference. */
-static json_t *
-sql_var(json_t *v, const struct query_vars *vars)
-{
-	const char	*s, *out;
-
-	if (!json_is_string(v))
-		return json_incref(v);
-	s = json_string_value(v);
-	if (strcmp(s, "$CURRENT_USER") == 0)
-		out = vars != NULL ? vars->user : NULL;
-	else if (strcmp(s, "$CURRENT_ROLE") == 0)
-		out = vars != NULL ? vars->role : NULL;
-	else if (strcmp(s, "$NOW") == 0)
-		out = vars != NULL ? vars->now : NULL;
-	else
-		return json_incref(v);
-	return out != NULL ? json_string(out) : json_null();
-}
-
 /*
- * sql_var(), where a value that cannot be had (no memory, not UTF-8)
- * is an error, never a null, which would turn "_neq" into "IS NOT NULL".
+ * query_var_value(), where a value that cannot be had (no memory, not
+ * UTF-8) is an error, never a null, which would turn "_neq" into
+ * "IS NOT NULL".
  */
 static json_t *
 sql_value(struct query_sql *qs, json_t *v, const struct query_vars *vars)
 {
 	json_t	*r;
 
-	if ((r = sql_var(v, vars)) == NULL)
+	if ((r = query_var_value(v, vars)) == NULL)
 		qs->error = 1;
 	return r;
 }
@@ -250,7 +231,7 @@ sql_list_values(json_t *list, const struct query_vars *vars,
 	if ((out = json_array()) == NULL)
 		return NULL;
 	json_array_foreach(list, i, e) {
-		if ((r = sql_var(e, vars)) == NULL ||
+		if ((r = query_var_value(e, vars)) == NULL ||
 		    json_array_append_new(out, r) == -1) {
 			json_decref(out);
 			return NULL;
