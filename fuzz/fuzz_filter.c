@@ -70,6 +70,8 @@ fuzz_filter_column(void *arg, const char *field, struct query_sql *qs)
 	return 0;
 }
 
+static void	 fuzz_filter_fini(void);
+
 static void
 fuzz_filter_init(void)
 {
@@ -95,6 +97,21 @@ fuzz_filter_init(void)
 		(void)sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
+	/* Replayed under valgrind by test_fuzzcases: leave nothing behind. */
+	atexit(fuzz_filter_fini);
+}
+
+static void
+fuzz_filter_fini(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < FUZZ_FILTER_NDOCS; i++) {
+		json_decref(fuzz_filter_items[i]);
+		fuzz_filter_items[i] = NULL;
+	}
+	sqlite3_close(fuzz_filter_db);
+	fuzz_filter_db = NULL;
 }
 
 static int
