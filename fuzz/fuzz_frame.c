@@ -28,7 +28,7 @@
 
 #define FUZZ_FRAME_STR	(AUTH_TOKEN_MAX + 1)	/* most strings read */
 #define FUZZ_FRAME_ID	(AUTH_ID_LEN + 1)	/* a uuid */
-#define FUZZ_FRAME_ITEMS 8
+#define FUZZ_FRAME_ITEMS 32	/* the longest layout, MSG_USERS, has 22 */
 
 static const uint32_t fuzz_frame_bound[] = {
 	PROTO_KEYD_MAX, PROTO_CHILD_MAX, PROTO_CTL_MAX, FRAME_PAYLOAD_MAX + 1
@@ -169,6 +169,7 @@ fuzz_frame_payload(struct frame *f, uint32_t bound)
 	uint8_t			 u8;
 	int			 failed = 0;
 
+	FUZZ_ASSERT(n <= FUZZ_FRAME_ITEMS);
 	if ((items = calloc(FUZZ_FRAME_ITEMS, sizeof(*items))) == NULL)
 		abort();
 	frame_rd_init(&rd, f);
