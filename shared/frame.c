@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -223,6 +224,7 @@ frame_chan_new(struct event_base *base, int fd, uint32_t max_payload,
 	if ((chan = calloc(1, sizeof(*chan))) == NULL)
 		return NULL;
 	chan->fd = fd;
+	chan->pid = getpid();
 	chan->base = base;
 	chan->max_payload = max_payload > FRAME_PAYLOAD_MAX ?
 	    FRAME_PAYLOAD_MAX : max_payload;
@@ -583,7 +585,7 @@ frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, int fd,
 	hdr.type = type;
 	hdr.len = len;
 	hdr.id = id;
-	hdr.pid = getpid();
+	hdr.pid = chan->pid;
 	off = evbuffer_get_length(chan->out);
 	if (evbuffer_expand(chan->out, sizeof(hdr) + len) == -1) {
 		errno = ENOMEM;
@@ -640,6 +642,83 @@ frame_flush_blocking(struct frame_chan *chan)
 	}
 	event_del(chan->ev_write);
 	return 0;
+}
+
+/*
+ * Write the queued output within timeout_ms.  0 once all of it is in the
+ * socket; -1 with ETIMEDOUT when the peer did not take it in time (it
+ * stays queued), or on a write error, after which the channel fails as
+ * in frame_send().
+ */
+int
+frame_flush_within(struct frame_chan *chan, int timeout_ms)
+{
+	struct timespec	 start, now;
+	struct pollfd	 pfd;
+	int		 left;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (chan->dead != CHAN_ALIVE) {
+			errno = EPIPE;
+			return -1;
+		}
+		if (frame_chan_write(chan) == -1) {
+			frame_chan_write_error(chan);
+			frame_chan_fail(chan);
+			return -1;
+		}
+		if (evbuffer_get_length(chan->out) == 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = timeout_ms - (int)((now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		pfd.fd = chan->fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, left) == -1 && errno != EINTR)
+			return -1;
+	}
+	event_del(chan->ev_write);
+	return 0;
+}
+
+/*
+ * End the channel now, also when it is failing already: the peer reads
+ * what was written so far, then end of file.  closecb follows from the
+ * event loop.
+ */
+void
+frame_chan_shutdown(struct frame_chan *chan)
+{
+	if (chan->dead == CHAN_CLOSED)
+		return;
+	(void)shutdown(chan->fd, SHUT_RDWR);
+	frame_chan_fail(chan);
+}
+
+/*
+ * Read and dispatch, without waiting, everything the peer has written so
+ * far.  0 when the channel is alive and was read up to now; -1 when it
+ * is closed, or when called from inside one of its own callbacks (its
+ * buffered frames cannot be dispatched from there).
+ */
+int
+frame_chan_poll(struct frame_chan *chan)
+{
+	int	 rv, alive;
+
+	if (chan->dead != CHAN_ALIVE || chan->in_dispatch > 0)
+		return -1;
+	frame_chan_enter(chan);
+	while ((rv = frame_chan_fill(chan)) == 1)
+		frame_chan_dispatch(chan);
+	alive = chan->dead == CHAN_ALIVE;
+	frame_chan_leave(chan);
+	return rv == 0 && alive ? 0 : -1;
 }
 
 /* The caller owns the descriptor returned. */

@@ -66,6 +66,7 @@ typedef void	(*frame_closecb)(struct frame_chan *, void *);
 
 struct frame_chan {
 	int			 fd;
+	pid_t			 pid;		/* ours, in every header */
 	uint32_t		 max_payload;
 	struct event_base	*base;
 	struct event		*ev_read;
@@ -112,6 +113,9 @@ int		 frame_send(struct frame_chan *, uint32_t, uint32_t,
 int		 frame_send_buf(struct frame_chan *, uint32_t, uint32_t,
 		    int, const struct frame_buf *);
 int		 frame_flush_blocking(struct frame_chan *);
+int		 frame_flush_within(struct frame_chan *, int);
+void		 frame_chan_shutdown(struct frame_chan *);
+int		 frame_chan_poll(struct frame_chan *);
 int		 frame_chan_takefd(struct frame_chan *);
 int		 frame_read_blocking(int, uint32_t, struct frame_hdr *,
 		    uint8_t **, int *);

@@ -894,6 +894,55 @@ test_flush_blocking(void)
 	loop_teardown();
 }
 
+/*
+ * frame_flush_within(): a peer that does not read makes it give up in
+ * time, leaving the output queued; once the peer reads, it succeeds.
+ * frame_chan_shutdown(): the peer reads what was written, then EOF.
+ */
+static void
+test_flush_within(void)
+{
+	struct peer	 a;
+	struct timespec	 t0, t1;
+	uint8_t		*big, buf[65536];
+	ssize_t		 n;
+	size_t		 total = 0;
+	int		 sv[2], rv, ms;
+
+	loop_setup();
+	must(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	peer_init(&a);
+	peer_open(&a, sv[0], FRAME_PAYLOAD_MAX, "within");
+	big = calloc(1, 900 * 1024);
+	rv = frame_send(a.chan, MSG_HEALTH, 1, -1, big, 900 * 1024);
+	free(big);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rv = rv == 0 ? frame_flush_within(a.chan, 100) : 0;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	CHECK("within: gives up in time", rv == -1 && errno == ETIMEDOUT &&
+	    ms >= 90 && ms < 1000 && evbuffer_get_length(a.chan->out) > 0);
+	do {
+		while ((n = recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			total += n;
+		rv = frame_flush_within(a.chan, 10);
+	} while (rv == -1 && errno == ETIMEDOUT);
+	while ((n = recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		total += n;
+	CHECK("within: done once the peer reads", rv == 0 &&
+	    evbuffer_get_length(a.chan->out) == 0 &&
+	    total == FRAME_HDR_SIZE + 900 * 1024);
+	rv = frame_send(a.chan, MSG_HEALTH, 2, -1, "x", 1);
+	frame_chan_shutdown(a.chan);
+	n = read(sv[1], buf, sizeof(buf));
+	CHECK("shutdown: the peer reads what was sent, then EOF",
+	    rv == 0 && n == FRAME_HDR_SIZE + 1 && read(sv[1], buf, 1) == 0);
+	close(sv[1]);
+	peer_close(&a);
+	loop_teardown();
+}
+
 int
 main(void)
 {
@@ -915,6 +964,7 @@ main(void)
 	test_chan_epipe();
 	test_blocking();
 	test_flush_blocking();
+	test_flush_within();
 
 	CHECK("no descriptor leaked", count_fds() == nfd);
 	return regress_exit();
