@@ -1,8 +1,8 @@
 /*
  * shared/frame.c: frame_decode() as a channel drives it, and the
  * frame_rd_* payload readers on every message's layout; with them the
- * production readers of MSG_CONFIG (child_config_from_frame) and
- * MSG_AUTH_RESULT (auth_result_read).
+ * production readers of MSG_CONFIG (child_config_from_frame),
+ * MSG_AUTH_RESULT (auth_result_read) and MSG_USER (auth_user_read).
  *
  * Input: one byte whose low two bits pick the channel's payload bound
  * (PROTO_KEYD_MAX, PROTO_CHILD_MAX, PROTO_CTL_MAX, or one above
@@ -48,12 +48,13 @@ static const char *const fuzz_frame_layout[MSG_MAX] = {
 	[MSG_RELOAD_DONE] = "4s",
 	[MSG_KEYD_CHANNEL] = "444",
 	[MSG_KEYD_DROP] = "44",
+	[MSG_KEYD_RELINK] = "44",
 	[MSG_SERVER_KEYD] = "",
 	[MSG_SHUTDOWN] = "",
 	[MSG_HEALTH] = "",
 	[MSG_HEALTH_RESULT] = "4s",
 	[MSG_AUTH] = "1tm",
-	[MSG_AUTH_RESULT] = "4ii11s",
+	[MSG_AUTH_RESULT] = "4ii11s8",
 	[MSG_LOGIN] = "sp4ssss",
 	[MSG_REFRESH] = "s4",
 	[MSG_TOKENS] = "4s8s8",
@@ -61,9 +62,10 @@ static const char *const fuzz_frame_layout[MSG_MAX] = {
 	[MSG_DONE] = "4",
 	[MSG_USER_GET] = "1tm",
 	[MSG_USER_UPDATE] = "1tmb",
-	[MSG_USER] = "4b",
+	[MSG_USER] = "4ii11s8b",
 	[MSG_USERS] = "1tm4i1s1s1s1s1s1s1sb",
 	[MSG_USERS_RESULT] = "4sb",
+	[MSG_INVALIDATE] = "1t",
 	[MSG_CTL_RELOAD] = "",
 	[MSG_CTL_STATUS] = "",
 	[MSG_CTL_RESULT] = "4s",
@@ -195,12 +197,14 @@ fuzz_frame_payload(struct frame *f, uint32_t bound)
 	free(items);
 }
 
-/* The production readers of two messages. */
+/* The production readers of three messages. */
 static void
 fuzz_frame_readers(struct frame *f)
 {
 	struct tokend_config	*conf;
 	struct auth_result	 ar;
+	const uint8_t		*json;
+	size_t			 len;
 
 	if (f->hdr.type == MSG_CONFIG || f->hdr.type == MSG_RELOAD) {
 		conf = child_config_from_frame(f);
@@ -214,6 +218,14 @@ fuzz_frame_readers(struct frame *f)
 		    strlen(ar.session) < sizeof(ar.session));
 	} else
 		FUZZ_ASSERT(ar.code == AUTH_INTERNAL);
+	if (auth_user_read(f, &ar, &json, &len) == 0) {
+		FUZZ_ASSERT(f->hdr.type == MSG_USER);
+		FUZZ_ASSERT(ar.code < AUTH_CODE_MAX);
+		FUZZ_ASSERT(json >= f->data &&
+		    json + len <= f->data + f->hdr.len);
+	} else
+		FUZZ_ASSERT(ar.code == AUTH_INTERNAL && json == NULL &&
+		    len == 0);
 }
 
 void

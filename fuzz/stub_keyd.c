@@ -1,5 +1,6 @@
 /*
- * What keyd/user.c calls in the rest of keyd (keyd.c, auth.c, store.c),
+ * What keyd/user.c calls in the rest of keyd (keyd.c, auth.c, store.c,
+ * invalidate.c, batch.c),
  * for the fuzz targets and their replay test, which link keyd/user.o
  * for user_patch_parse() alone.  It touches neither the credential
  * store nor a channel: reaching any of these is a failure.
@@ -30,14 +31,14 @@ auth_role_access(const char *role, int *admin, int *app)
 
 int
 auth_identify(struct frame_rd *rd, uint32_t *code, struct store_user *u,
-    char *session)
+    char *session, int64_t *until)
 {
 	stub_keyd_reached(__func__);
 }
 
 int
 auth_identify_only(struct frame *f, uint32_t *code, struct store_user *u,
-    char *session)
+    char *session, int64_t *until)
 {
 	stub_keyd_reached(__func__);
 }
@@ -86,6 +87,25 @@ store_user_set_token(const char *id, const uint8_t *hash)
 
 int
 store_sessions_delete_others(const char *id, const uint8_t *keep)
+{
+	stub_keyd_reached(__func__);
+}
+
+void
+auth_who_buf(struct frame_buf *fb, uint32_t code, const struct store_user *u,
+    const char *session, int64_t until)
+{
+	stub_keyd_reached(__func__);
+}
+
+void
+invalidate_user(const char *id)
+{
+	stub_keyd_reached(__func__);
+}
+
+void
+batch_commit(void)
 {
 	stub_keyd_reached(__func__);
 }

@@ -61,3 +61,9 @@ http_handle(struct server *s, const char *path,
 {
 	stub_server_reached(__func__);
 }
+
+void
+http_json_data(struct evhttp_request *req, const void *json, size_t len)
+{
+	stub_server_reached(__func__);
+}

@@ -1,8 +1,9 @@
 /*
  * User and session administration for tokenctl, which reaches keyd only
- * through the parent (MSG_CTL_ADMIN).  Changes take effect at once: keyd
- * reads users and sessions from the database on every request.  Static
- * tokens are shown once and stored only as their SHA-256.
+ * through the parent (MSG_CTL_ADMIN).  Changes take effect at once: the
+ * workers are told to forget what they keep of the user before the
+ * answer leaves (invalidate.c).  Static tokens are shown once and stored
+ * only as their SHA-256.
  */
 #include <sys/types.h>
 
@@ -162,6 +163,8 @@ admin_hashed(enum hash_result result, const char *phc, void *arg)
 	char			 text[128];
 	int			 rv = -1;
 
+	/* It writes the store: the open group commit goes first. */
+	batch_commit();
 	if (phc != NULL && job->op == ADMIN_USER_ADD)
 		rv = store_user_insert(job->user, job->email, phc, job->role);
 	else if (phc != NULL && store_begin() == 0) {
@@ -181,6 +184,8 @@ admin_hashed(enum hash_result result, const char *phc, void *arg)
 		    "sessions ended");
 	else
 		(void)snprintf(text, sizeof(text), "failed to store the user");
+	if (rv == 0 && job->op == ADMIN_USER_PASSWD)
+		invalidate_user(job->user);
 	if (rv == 0)
 		log_info("%s user %s", job->op == ADMIN_USER_ADD ? "added" :
 		    "new password for", job->user);
@@ -228,6 +233,8 @@ admin_user_op(uint32_t id, uint32_t op, const char *email)
 		done = "deleted";
 		break;
 	}
+	/* Also after a failure: a first statement may have been done. */
+	invalidate_user(u.id);
 	if (rv == 0)
 		log_info("user %s: %s", u.id, done);
 	admin_reply(id, rv == 0 ? 0 : 1, rv == 0 ? done : "database error");
@@ -248,6 +255,7 @@ admin_token(uint32_t id, const struct store_user *u)
 	if (store_user_set_token(u->id, hash) != 0)
 		admin_reply(id, 1, "database error");
 	else {
+		invalidate_user(u->id);
 		log_info("user %s: new static token", u->id);
 		admin_reply(id, 0, token);
 	}
@@ -288,6 +296,8 @@ admin_list(uint32_t id, uint32_t op, const char *arg)
 	if (op == ADMIN_SESSION_REVOKE) {
 		rowid = strtonum(arg, 1, INT64_MAX, &errstr);
 		rv = errstr != NULL ? 1 : store_session_revoke(rowid);
+		if (rv == 0)
+			invalidate_sessions();
 		admin_reply(id, rv == 0 ? 0 : 1, rv == 0 ? "session revoked" :
 		    "no such session");
 		return;

@@ -35,7 +35,7 @@ struct login {
 };
 
 static void	 auth_result(struct keyd_chan *, uint32_t, uint32_t,
-		    const struct store_user *, const char *);
+		    const struct store_user *, const char *, int64_t);
 static void	 auth_tokens(struct keyd_chan *, uint32_t, uint32_t,
 		    const char *, int64_t, const char *, int64_t);
 static void	 auth_done(struct keyd_chan *, uint32_t, uint32_t);
@@ -44,9 +44,9 @@ static int	 auth_issue(const struct store_user *, uint32_t, char *,
 static void	 auth_refresh_token(char *);
 static void	 auth_login_hashed(enum hash_result, const char *, void *);
 static void	 auth_login_failed(const struct login *);
-static int	 auth_session_live(const uint8_t *, const char *);
+static int	 auth_session_live(const uint8_t *, const char *, int64_t *);
 static uint32_t	 auth_identify_jwt(const uint8_t *, size_t, const uint8_t *,
-		    size_t, struct store_user *, char *);
+		    size_t, struct store_user *, char *, int64_t *);
 static int	 auth_refresh_valid(const char *);
 static uint32_t	 auth_refresh_retired(const uint8_t *, uint32_t, int64_t,
 		    char *);
@@ -54,6 +54,10 @@ static uint32_t	 auth_refresh_user(const char *, int64_t,
 		    struct store_user *);
 static void	 auth_grace_add(const uint8_t *, const char *, int64_t);
 static const char *auth_grace_find(const uint8_t *, int64_t);
+static void	 auth_grace_drop(const uint8_t *);
+static void	 auth_refresh_failed(struct keyd_chan *, uint32_t);
+static void	 auth_tokens_buf(struct frame_buf *, uint32_t, const char *,
+		    int64_t, const char *, int64_t);
 static uint32_t	 auth_session_new(const struct store_user *, uint32_t,
 		    const char *, const char *, const char *, char *, size_t,
 		    char *, int64_t *);
@@ -68,10 +72,11 @@ auth_now_ms(void)
 }
 
 /*
- * Admin and app access belong to the role, read on every request from
- * keyd's own view, never from the token: the built-in administrator
- * role, or a role of the configuration keyd holds now (a reload applies
- * to the next request).  A uuid no role has any longer gives neither.
+ * Admin and app access belong to the role, read from keyd's own view,
+ * never from the token: the built-in administrator role, or a role of
+ * the configuration keyd holds now (a reload makes the workers forget
+ * what they keep, so it applies to the next request).  A uuid no role
+ * has any longer gives neither.
  */
 int
 auth_role_access(const char *role, int *admin, int *app)
@@ -89,25 +94,50 @@ auth_role_access(const char *role, int *admin, int *app)
 	return 0;
 }
 
-static void
-auth_result(struct keyd_chan *kc, uint32_t id, uint32_t code,
-    const struct store_user *u, const char *session)
+/*
+ * The accountability of MSG_AUTH_RESULT, also the tail of MSG_USER:
+ * who the credential is, and until when a worker may keep that.
+ */
+void
+auth_who_buf(struct frame_buf *fb, uint32_t code, const struct store_user *u,
+    const char *session, int64_t until)
 {
-	struct frame_buf	 fb;
-	int			 admin = 0, app = 0;
+	int	 admin = 0, app = 0;
 
 	if (code == AUTH_OK)
 		(void)auth_role_access(u->role, &admin, &app);
+	frame_buf_u32(fb, code);
+	frame_buf_str(fb, code == AUTH_OK ? u->id : "");
+	frame_buf_str(fb, code == AUTH_OK ? u->role : "");
+	frame_buf_u8(fb, (uint8_t)admin);
+	frame_buf_u8(fb, (uint8_t)app);
+	frame_buf_str(fb, code == AUTH_OK && session != NULL ? session : "");
+	frame_buf_u64(fb, code == AUTH_OK && until > 0 ? (uint64_t)until : 0);
+}
+
+static void
+auth_result(struct keyd_chan *kc, uint32_t id, uint32_t code,
+    const struct store_user *u, const char *session, int64_t until)
+{
+	struct frame_buf	 fb;
+
 	frame_buf_init(&fb, 512);
-	frame_buf_u32(&fb, code);
-	frame_buf_str(&fb, code == AUTH_OK ? u->id : "");
-	frame_buf_str(&fb, code == AUTH_OK ? u->role : "");
-	frame_buf_u8(&fb, (uint8_t)admin);
-	frame_buf_u8(&fb, (uint8_t)app);
-	frame_buf_str(&fb, code == AUTH_OK && session != NULL ? session : "");
+	auth_who_buf(&fb, code, u, session, until);
 	if (frame_send_buf(kc->chan, MSG_AUTH_RESULT, id, -1, &fb) == -1)
 		log_warn("auth result to server %u", kc->slot);
 	frame_buf_free(&fb);
+}
+
+static void
+auth_tokens_buf(struct frame_buf *fb, uint32_t code, const char *access,
+    int64_t expires, const char *refresh, int64_t rttl)
+{
+	frame_buf_init(fb, AUTH_TOKEN_MAX + 256);
+	frame_buf_u32(fb, code);
+	frame_buf_str(fb, code == AUTH_OK ? access : "");
+	frame_buf_u64(fb, code == AUTH_OK ? (uint64_t)expires : 0);
+	frame_buf_str(fb, code == AUTH_OK ? refresh : "");
+	frame_buf_u64(fb, code == AUTH_OK ? (uint64_t)rttl : 0);
 }
 
 static void
@@ -116,12 +146,7 @@ auth_tokens(struct keyd_chan *kc, uint32_t id, uint32_t code,
 {
 	struct frame_buf	 fb;
 
-	frame_buf_init(&fb, AUTH_TOKEN_MAX + 256);
-	frame_buf_u32(&fb, code);
-	frame_buf_str(&fb, code == AUTH_OK ? access : "");
-	frame_buf_u64(&fb, code == AUTH_OK ? (uint64_t)expires : 0);
-	frame_buf_str(&fb, code == AUTH_OK ? refresh : "");
-	frame_buf_u64(&fb, code == AUTH_OK ? (uint64_t)rttl : 0);
+	auth_tokens_buf(&fb, code, access, expires, refresh, rttl);
 	if (frame_send_buf(kc->chan, MSG_TOKENS, id, -1, &fb) == -1)
 		log_warn("tokens to server %u", kc->slot);
 	frame_buf_free(&fb);
@@ -139,17 +164,25 @@ auth_done(struct keyd_chan *kc, uint32_t id, uint32_t code)
 	frame_buf_free(&fb);
 }
 
-/* 64 characters of [A-Za-z0-9_-], as Directus's nanoid(64). */
+/*
+ * 64 characters of [A-Za-z0-9_-], as Directus's nanoid(64): the low six
+ * bits of a random byte pick each one, uniformly since 64 divides 256.
+ * One call for all of them (libbsd's arc4random checks for a fork with
+ * getpid(2) on every call).
+ */
 static void
 auth_refresh_token(char *out)
 {
 	static const char alphabet[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+	uint8_t	 r[AUTH_REFRESH_LEN];
 	size_t	 i;
 
+	arc4random_buf(r, sizeof(r));
 	for (i = 0; i < AUTH_REFRESH_LEN; i++)
-		out[i] = alphabet[arc4random_uniform(64)];
+		out[i] = alphabet[r[i] & 63];
 	out[AUTH_REFRESH_LEN] = '\0';
+	explicit_bzero(r, sizeof(r));
 }
 
 static int
@@ -227,15 +260,21 @@ auth_session_new(const struct store_user *u, uint32_t mode, const char *ip,
 	    AUTH_INTERNAL : AUTH_OK;
 }
 
-/* A Directus JWT: the MAC first; only then the claims keyd itself wrote. */
+/*
+ * A Directus JWT: the MAC first; only then the claims keyd itself wrote.
+ * A worker may keep the answer until the token expires (exp is checked
+ * in whole seconds: good while now < exp * 1000 ms), and a session-mode
+ * token no longer than its session, if keyd can vouch for that session.
+ */
 static uint32_t
 auth_identify_jwt(const uint8_t *input, size_t ilen, const uint8_t *mac,
-    size_t mlen, struct store_user *u, char *session)
+    size_t mlen, struct store_user *u, char *session, int64_t *until)
 {
 	struct jwt		 jwt;
 	char			 token[AUTH_TOKEN_MAX + 64];
 	uint8_t			 hash[STORE_HASH_LEN];
 	size_t			 n;
+	int64_t			 now = auth_now_ms(), live = 0;
 
 	if (sign_verify((const char *)input, ilen, mac, mlen) == -1)
 		return AUTH_INVALID_TOKEN;
@@ -245,16 +284,21 @@ auth_identify_jwt(const uint8_t *input, size_t ilen, const uint8_t *mac,
 	    sizeof(token) - ilen - 1);
 	if (jwt_parse(token, ilen + 1 + n, &jwt) != JWT_DIRECTUS)
 		return AUTH_INVALID_TOKEN;
-	if (jwt.exp <= auth_now_ms() / 1000)
+	if (jwt.exp <= now / 1000)
 		return AUTH_TOKEN_EXPIRED;
 	if (store_user_by_id(jwt.id, u) != 0 ||
 	    strcmp(u->status, "active") != 0)
 		return AUTH_INVALID_CREDENTIALS;
+	*until = jwt.exp < INT64_MAX / 1000 ? jwt.exp * 1000 : 0;
 	if (jwt.session[0] != '\0') {
 		sign_sha256(jwt.session, strlen(jwt.session), hash);
-		if (!auth_session_live(hash, u->id))
+		if (!auth_session_live(hash, u->id, &live))
 			return AUTH_INVALID_CREDENTIALS;
 		(void)strlcpy(session, jwt.session, AUTH_REFRESH_LEN + 1);
+		if (live < *until)
+			*until = live;
+		if (*until > 0)
+			*until = invalidate_vouch(hash, *until, now);
 	}
 	return AUTH_OK;
 }
@@ -262,17 +306,21 @@ auth_identify_jwt(const uint8_t *input, size_t ilen, const uint8_t *mac,
 /*
  * A session-mode JWT needs its session: live, or rotated less than the
  * grace period ago (other tabs still send the old cookie) while its
- * session goes on.
+ * session goes on.  *until is when a live session ends (it is good while
+ * now <= expires); 0 in the grace period, which is not to be cached.
  */
 static int
-auth_session_live(const uint8_t *hash, const char *user)
+auth_session_live(const uint8_t *hash, const char *user, int64_t *until)
 {
 	struct store_session	 s;
 	uint8_t			 family[STORE_HASH_LEN];
 	int64_t			 now = auth_now_ms(), rotated;
 
-	if (store_session_get(hash, now, &s) == 0)
+	*until = 0;
+	if (store_session_get(hash, now, &s) == 0) {
+		*until = s.expires + 1;
 		return strcmp(s.user_id, user) == 0;
+	}
 	if (store_retired_get(hash, now, family, &rotated) != 0 ||
 	    now - rotated > keyd_conf()->session_grace)
 		return 0;
@@ -288,13 +336,14 @@ auth_session_live(const uint8_t *hash, const char *user)
  */
 static int
 auth_identify_read(struct frame_rd *rd, uint32_t *code, struct store_user *u,
-    char *session, int *public)
+    char *session, int *public, int64_t *until)
 {
 	const uint8_t	*a, *b;
 	size_t		 alen, blen;
 	uint8_t		 kind, hash[STORE_HASH_LEN];
 
 	session[0] = '\0';
+	*until = 0;
 	memset(u, 0, sizeof(*u));
 	if (public != NULL)
 		*public = 0;
@@ -303,26 +352,34 @@ auth_identify_read(struct frame_rd *rd, uint32_t *code, struct store_user *u,
 	    frame_rd_blob(rd, &b, &blen, SIGN_MAC_LEN) == -1)
 		return -1;
 	if (kind == CRED_JWT)
-		*code = auth_identify_jwt(a, alen, b, blen, u, session);
+		*code = auth_identify_jwt(a, alen, b, blen, u, session, until);
 	else if (kind == CRED_STATIC && alen > 0 && blen == 0) {
 		sign_sha256(a, alen, hash);
 		*code = store_user_by_token(hash, u) != 0 ||
 		    strcmp(u->status, "active") != 0 ?
 		    AUTH_INVALID_CREDENTIALS : AUTH_OK;
+		/* A static token never expires: until it changes. */
+		*until = INT64_MAX;
 	} else if (kind == CRED_NONE && public != NULL && alen == 0 &&
 	    blen == 0) {
 		*public = 1;
 		*code = AUTH_OK;
 	} else
 		return -1;
+	if (*code != AUTH_OK)
+		*until = 0;
 	return 0;
 }
 
+/*
+ * *until is how long a worker may keep the answer (0: not at all); see
+ * invalidate.c.
+ */
 int
 auth_identify(struct frame_rd *rd, uint32_t *code, struct store_user *u,
-    char *session)
+    char *session, int64_t *until)
 {
-	return auth_identify_read(rd, code, u, session, NULL);
+	return auth_identify_read(rd, code, u, session, NULL, until);
 }
 
 /* A credential or none, for the requests the public role may make. */
@@ -330,18 +387,20 @@ int
 auth_identify_public(struct frame_rd *rd, uint32_t *code,
     struct store_user *u, char *session, int *public)
 {
-	return auth_identify_read(rd, code, u, session, public);
+	int64_t	 until;
+
+	return auth_identify_read(rd, code, u, session, public, &until);
 }
 
 /* A message that is a credential and nothing else. */
 int
 auth_identify_only(struct frame *f, uint32_t *code, struct store_user *u,
-    char *session)
+    char *session, int64_t *until)
 {
 	struct frame_rd	 rd;
 
 	frame_rd_init(&rd, f);
-	if (auth_identify(&rd, code, u, session) == -1 ||
+	if (auth_identify(&rd, code, u, session, until) == -1 ||
 	    frame_rd_end(&rd) == -1)
 		return -1;
 	return 0;
@@ -354,10 +413,11 @@ auth_verify(struct keyd_chan *kc, struct frame *f)
 	struct store_user	 u;
 	char			 session[AUTH_REFRESH_LEN + 1];
 	uint32_t		 code;
+	int64_t			 until;
 
-	if (auth_identify_only(f, &code, &u, session) == -1)
+	if (auth_identify_only(f, &code, &u, session, &until) == -1)
 		return -1;
-	auth_result(kc, f->hdr.id, code, &u, session);
+	auth_result(kc, f->hdr.id, code, &u, session, until);
 	explicit_bzero(session, sizeof(session));
 	return 0;
 }
@@ -415,10 +475,15 @@ auth_login_hashed(enum hash_result result, const char *unused, void *arg)
 	int64_t			 expires = 0;
 	uint32_t		 code = AUTH_INVALID_CREDENTIALS;
 
+	/* It writes the store: the open group commit goes first. */
+	batch_commit();
 	access[0] = refresh[0] = '\0';
 	if (result == HASH_MATCH && l->known) {
 		code = auth_session_new(&l->user, l->mode, l->ip, l->agent,
 		    l->origin, access, sizeof(access), refresh, &expires);
+		/* Its last access changed. */
+		if (code == AUTH_OK)
+			invalidate_user(l->user.id);
 	} else if (result == HASH_BUSY)
 		code = AUTH_UNAVAILABLE;
 	else if (result == HASH_ERROR)
@@ -450,6 +515,7 @@ auth_login_failed(const struct login *l)
 	    store_sessions_delete_user(l->user.id) == 0)
 		log_info("user %s suspended after %lld failed logins",
 		    l->user.id, (long long)count);
+	invalidate_user(l->user.id);
 }
 
 /*
@@ -474,6 +540,18 @@ auth_grace_add(const uint8_t *old, const char *successor, int64_t until)
 	memcpy(g->old, old, sizeof(g->old));
 	(void)strlcpy(g->successor, successor, sizeof(g->successor));
 	g->until = until;
+}
+
+/* A group commit failed: the successor handed out does not exist. */
+static void
+auth_grace_drop(const uint8_t *old)
+{
+	size_t	 i;
+
+	for (i = 0; i < AUTH_GRACE_MAX; i++)
+		if (auth_grace[i].until != 0 &&
+		    memcmp(auth_grace[i].old, old, STORE_HASH_LEN) == 0)
+			explicit_bzero(&auth_grace[i], sizeof(auth_grace[i]));
 }
 
 static const char *
@@ -518,73 +596,116 @@ auth_refresh_retired(const uint8_t *ohash, uint32_t mode, int64_t now,
 		}
 		return AUTH_INVALID_CREDENTIALS;
 	}
-	if (store_family_delete(family) == 0)
+	if (store_family_delete(family) == 0) {
 		log_info("a rotated refresh token was used again: its "
 		    "session was ended");
+		invalidate_sessions();
+	}
 	return AUTH_INVALID_CREDENTIALS;
+}
+
+/* A refresh token, its successor and the answer, while keyd works. */
+struct refresh {
+	char			 old[AUTH_TOKEN_MAX + 1];
+	char			 token[AUTH_REFRESH_LEN + 1];
+	char			 access[AUTH_TOKEN_MAX];
+	uint8_t			 ohash[STORE_HASH_LEN];
+	uint32_t		 mode;
+	int64_t			 expires;
+	int			 graced;	/* its successor is in auth_grace */
+};
+
+/*
+ * Rotate a live token, or find what a token that is not live is: in
+ * the grace period (session mode), reused, or unknown.
+ */
+static uint32_t
+auth_refresh_run(struct refresh *r, int64_t now)
+{
+	struct store_session	 s;
+	struct store_user	 u;
+	uint8_t			 nhash[STORE_HASH_LEN];
+	uint32_t		 code;
+	int			 rv;
+
+	if (!auth_refresh_valid(r->old))
+		return AUTH_INVALID_CREDENTIALS;
+	if ((rv = store_session_get(r->ohash, now, &s)) == 1) {
+		if ((code = auth_refresh_retired(r->ohash, r->mode, now,
+		    r->token)) == AUTH_OK)
+			code = auth_refresh_user(r->token, now, &u);
+		goto issue;
+	}
+	if (rv == -1 || (rv = store_user_by_id(s.user_id, &u)) != 0)
+		return rv == -1 ? AUTH_UNAVAILABLE : AUTH_INVALID_CREDENTIALS;
+	if (strcmp(u.status, "active") != 0) {
+		if (store_session_delete(r->ohash) == 0)
+			invalidate_session(r->ohash);
+		return AUTH_INVALID_CREDENTIALS;
+	}
+	auth_refresh_token(r->token);
+	sign_sha256(r->token, AUTH_REFRESH_LEN, nhash);
+	rv = store_session_rotate(&s, r->ohash, nhash,
+	    now + keyd_conf()->refresh_ttl, now);
+	code = rv == 0 ? AUTH_OK : rv == 1 ? AUTH_INVALID_CREDENTIALS :
+	    AUTH_UNAVAILABLE;
+	if (code != AUTH_OK)
+		return code;
+	invalidate_session(r->ohash);
+	if (r->mode == AUTH_MODE_SESSION) {
+		auth_grace_add(r->ohash, r->token, now +
+		    keyd_conf()->session_grace);
+		r->graced = 1;
+	}
+ issue:
+	if (code == AUTH_OK && auth_issue(&u, r->mode, r->access,
+	    sizeof(r->access), r->token, &r->expires) == -1)
+		code = AUTH_INTERNAL;
+	return code;
 }
 
 /*
  * MSG_REFRESH: str refresh token, u32 mode.  A live token is rotated and
- * retired in one transaction.
+ * retired in one savepoint of a group commit; the answer leaves once the
+ * group is on disk (batch.c).
  */
 int
 auth_refresh(struct keyd_chan *kc, struct frame *f)
 {
 	struct frame_rd		 rd;
-	struct store_session	 s;
-	struct store_user	 u;
-	char			 old[AUTH_TOKEN_MAX + 1];
-	char			 refresh[AUTH_REFRESH_LEN + 1];
-	char			 access[AUTH_TOKEN_MAX];
-	uint8_t			 ohash[STORE_HASH_LEN], nhash[STORE_HASH_LEN];
-	uint32_t		 mode, code = AUTH_INVALID_CREDENTIALS;
-	int64_t			 now = auth_now_ms(), expires = 0;
-	int			 rv;
+	struct frame_buf	 fb;
+	struct refresh		*r;
+	uint32_t		 code;
 
-	access[0] = refresh[0] = '\0';
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal("calloc");
 	frame_rd_init(&rd, f);
-	if (frame_rd_str(&rd, old, sizeof(old)) == -1 ||
-	    frame_rd_u32(&rd, &mode) == -1 || frame_rd_end(&rd) == -1 ||
-	    mode >= AUTH_MODE_MAX)
+	if (frame_rd_str(&rd, r->old, sizeof(r->old)) == -1 ||
+	    frame_rd_u32(&rd, &r->mode) == -1 || frame_rd_end(&rd) == -1 ||
+	    r->mode >= AUTH_MODE_MAX) {
+		free(r);
 		return -1;
-	sign_sha256(old, strlen(old), ohash);
-	if (!auth_refresh_valid(old))
-		goto done;
-	if ((rv = store_session_get(ohash, now, &s)) == 1) {
-		if ((code = auth_refresh_retired(ohash, mode, now,
-		    refresh)) == AUTH_OK)
-			code = auth_refresh_user(refresh, now, &u);
-		goto issue;
 	}
-	if (rv == -1 || store_user_by_id(s.user_id, &u) != 0) {
-		code = rv == -1 ? AUTH_UNAVAILABLE : code;
-		goto done;
+	if (batch_begin() == -1)
+		auth_refresh_failed(kc, f->hdr.id);
+	else {
+		sign_sha256(r->old, strlen(r->old), r->ohash);
+		code = auth_refresh_run(r, auth_now_ms());
+		auth_tokens_buf(&fb, code, r->access, r->expires, r->token,
+		    keyd_conf()->refresh_ttl);
+		batch_hold(kc, f->hdr.id, MSG_TOKENS, &fb, auth_refresh_failed,
+		    r->graced ? auth_grace_drop : NULL, r->ohash);
+		frame_buf_free(&fb);
 	}
-	if (strcmp(u.status, "active") != 0) {
-		(void)store_session_delete(ohash);
-		goto done;
-	}
-	auth_refresh_token(refresh);
-	sign_sha256(refresh, AUTH_REFRESH_LEN, nhash);
-	rv = store_session_rotate(&s, ohash, nhash,
-	    now + keyd_conf()->refresh_ttl, now);
-	code = rv == 0 ? AUTH_OK : rv == 1 ? AUTH_INVALID_CREDENTIALS :
-	    AUTH_UNAVAILABLE;
-	if (code == AUTH_OK && mode == AUTH_MODE_SESSION)
-		auth_grace_add(ohash, refresh, now +
-		    keyd_conf()->session_grace);
- issue:
-	if (code == AUTH_OK)
-		code = auth_issue(&u, mode, access, sizeof(access), refresh,
-		    &expires) == -1 ? AUTH_INTERNAL : AUTH_OK;
- done:
-	auth_tokens(kc, f->hdr.id, code, access, expires, refresh,
-	    keyd_conf()->refresh_ttl);
-	explicit_bzero(old, sizeof(old));
-	explicit_bzero(refresh, sizeof(refresh));
-	explicit_bzero(access, sizeof(access));
+	freezero(r, sizeof(*r));
 	return 0;
+}
+
+/* The group commit of a refresh failed: nothing was rotated. */
+static void
+auth_refresh_failed(struct keyd_chan *kc, uint32_t id)
+{
+	auth_tokens(kc, id, AUTH_UNAVAILABLE, NULL, 0, NULL, 0);
 }
 
 /* The user behind a successor handed out again within the grace period. */
@@ -618,6 +739,8 @@ auth_logout(struct keyd_chan *kc, struct frame *f)
 	sign_sha256(token, strlen(token), hash);
 	if (store_session_delete(hash) == -1)
 		code = AUTH_UNAVAILABLE;
+	else
+		invalidate_session(hash);
 	auth_done(kc, f->hdr.id, code);
 	explicit_bzero(token, sizeof(token));
 	return 0;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -35,6 +36,7 @@ static void	 keyd_parent_closed(struct frame_chan *, void *);
 static int	 keyd_channel_add(struct frame_chan *, struct frame *);
 static int	 keyd_channel_drop(struct frame *);
 static void	 keyd_channel_free(struct keyd_chan *);
+static void	 keyd_channel_stalled(struct keyd_chan *);
 static int	 keyd_server_dispatch(struct frame_chan *, struct frame *,
 		    void *);
 static void	 keyd_server_closed(struct frame_chan *, void *);
@@ -70,6 +72,59 @@ const struct tokend_config *
 keyd_conf(void)
 {
 	return keyd.conf;
+}
+
+/*
+ * Send a frame to every worker and return once each worker's socket
+ * holds it, so that an answer sent afterwards cannot reach a client
+ * before the frame can reach any worker (see invalidate.c).  A worker
+ * that does not take it within KEYD_PUSH_WAIT_MS in all loses its
+ * channel at once.
+ */
+void
+keyd_push(uint32_t type, const struct frame_buf *fb)
+{
+	struct keyd_chan	*kc;
+	struct timespec		 start, now;
+	int			 left;
+
+	TAILQ_FOREACH(kc, &keyd.chans, entry)
+		if (frame_send_buf(kc->chan, type, 0, -1, fb) == -1)
+			frame_chan_shutdown(kc->chan);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	TAILQ_FOREACH(kc, &keyd.chans, entry) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = KEYD_PUSH_WAIT_MS - (int)((now.tv_sec -
+		    start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) /
+		    1000000);
+		if (frame_flush_within(kc->chan, left > 0 ? left : 0) == 0)
+			continue;
+		if (errno == ETIMEDOUT)
+			keyd_channel_stalled(kc);
+		else
+			frame_chan_shutdown(kc->chan);
+	}
+}
+
+/*
+ * A worker that does not read its channel: shut it down, so that the
+ * worker forgets what it cached once it reads up to there, and ask the
+ * parent for a new channel for it.
+ */
+static void
+keyd_channel_stalled(struct keyd_chan *kc)
+{
+	struct frame_buf	 fb;
+
+	log_warnx("server %u (pid %u) did not read its channel for %d ms: "
+	    "closing it", kc->slot, kc->pid, KEYD_PUSH_WAIT_MS);
+	frame_chan_shutdown(kc->chan);
+	frame_buf_init(&fb, 16);
+	frame_buf_u32(&fb, kc->slot);
+	frame_buf_u32(&fb, kc->generation);
+	if (frame_send_buf(keyd.parent, MSG_KEYD_RELINK, 0, -1, &fb) == -1)
+		log_warn("relink request");
+	frame_buf_free(&fb);
 }
 
 /* A worker's channel, if it is still open. */
@@ -152,6 +207,8 @@ main(int argc, char *argv[])
 		fatalx("event_base_new");
 	signal(SIGPIPE, SIG_IGN);
 	keyd_hash_start();
+	if (batch_init(keyd.base) == -1)
+		fatalx("cannot set up the group commit");
 	ev_term = evsignal_new(keyd.base, SIGTERM, keyd_signal, NULL);
 	ev_int = evsignal_new(keyd.base, SIGINT, keyd_signal, NULL);
 	if (ev_term == NULL || ev_int == NULL ||
@@ -207,6 +264,7 @@ keyd_prepare_dbdir(const struct tokend_config *conf,
 static int
 keyd_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
+	batch_commit();
 	switch (f->hdr.type) {
 	case MSG_KEYD_CHANNEL:
 		return keyd_channel_add(chan, f);
@@ -305,6 +363,9 @@ keyd_server_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	struct keyd_chan	*kc = arg;
 	size_t			 i;
 
+	/* Only refreshes join an open group commit (batch.c). */
+	if (f->hdr.type != MSG_REFRESH)
+		batch_commit();
 	for (i = 0; i < sizeof(keyd_requests) / sizeof(keyd_requests[0]);
 	    i++) {
 		if (keyd_requests[i].type != f->hdr.type)
@@ -392,6 +453,8 @@ keyd_reload(struct frame *f)
 		config_free(keyd.conf);
 		keyd.conf = conf;
 		keyd_hash_params(conf);
+		/* Roles, and so what the workers cached, may have changed. */
+		invalidate_all();
 	}
 	child_reload_done(keyd.parent, why);
 }

@@ -26,6 +26,15 @@
 /* The built-in administrator role (admin and app access). */
 #define KEYD_ADMIN_ROLE		CONF_ADMIN_ROLE_ID
 
+/*
+ * How long keyd waits, at most, for the workers to take an
+ * invalidation, and what it remembers to send them (invalidate.c).
+ */
+#define KEYD_PUSH_WAIT_MS	1000
+#define KEYD_VOUCH_SETS		1024	/* sessions vouched for: sets ... */
+#define KEYD_VOUCH_WAYS		4	/* ... of this many */
+#define KEYD_BATCH_MAX		256	/* refreshes in one group commit */
+
 /* Where a request may come from (keyd's request table). */
 #define KEYD_FROM_PARENT	0x1
 #define KEYD_FROM_SERVER	0x2
@@ -77,16 +86,48 @@ struct keyd_request {
 /* keyd.c */
 const struct tokend_config *keyd_conf(void);
 struct keyd_chan *keyd_chan_find(uint64_t);
+void		 keyd_push(uint32_t, const struct frame_buf *);
+
+/*
+ * invalidate.c: the one hook for every change of a user or a session.
+ * Call it after the change and before answering the request that made
+ * it: invalidate_user() for anything in a user's row (status, role,
+ * email, password, static token, profile, last access, deletion),
+ * invalidate_session() with the SHA-256 of a refresh token that was
+ * rotated or whose session ended, invalidate_sessions() when sessions
+ * ended that cannot be named, invalidate_all() when roles may differ.
+ */
+void		 invalidate_user(const char *);
+void		 invalidate_session(const uint8_t *);
+void		 invalidate_sessions(void);
+void		 invalidate_all(void);
+int64_t		 invalidate_vouch(const uint8_t *, int64_t, int64_t);
+
+/*
+ * batch.c: group commit of refreshes.  A held answer is sent once the
+ * batch is committed; if the commit fails, fail() answers instead and
+ * undo() (may be NULL) takes back what the request did outside the
+ * database, given the key it was held with.
+ */
+int		 batch_init(struct event_base *);
+int		 batch_begin(void);
+void		 batch_hold(struct keyd_chan *, uint32_t, uint32_t,
+		    const struct frame_buf *,
+		    void (*)(struct keyd_chan *, uint32_t),
+		    void (*)(const uint8_t *), const uint8_t *);
+void		 batch_commit(void);
 
 /* auth.c */
 int64_t		 auth_now_ms(void);
 int		 auth_role_access(const char *, int *, int *);
 int		 auth_identify(struct frame_rd *, uint32_t *, struct store_user *,
-		    char *);
+		    char *, int64_t *);
 int		 auth_identify_only(struct frame *, uint32_t *,
-		    struct store_user *, char *);
+		    struct store_user *, char *, int64_t *);
 int		 auth_identify_public(struct frame_rd *, uint32_t *,
 		    struct store_user *, char *, int *);
+void		 auth_who_buf(struct frame_buf *, uint32_t,
+		    const struct store_user *, const char *, int64_t);
 int		 auth_verify(struct keyd_chan *, struct frame *);
 int		 auth_login(struct keyd_chan *, struct frame *);
 int		 auth_refresh(struct keyd_chan *, struct frame *);
@@ -123,6 +164,8 @@ int		 store_schema_version(void);
 int		 store_begin(void);
 int		 store_commit(void);
 void		 store_rollback(void);
+int		 store_batch_begin(void);
+int		 store_batch_commit(void);
 int		 store_user_by_email(const char *, struct store_user *);
 int		 store_user_by_id(const char *, struct store_user *);
 int		 store_user_by_token(const uint8_t *, struct store_user *);

@@ -113,6 +113,9 @@ enum store_stmt {
 	ST_FAMILY_LIVE,
 	ST_USER_ROLE,
 	ST_USERS_ADMINS,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
 	ST_MAX
 };
 
@@ -195,6 +198,9 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_USER_ROLE] = "UPDATE users SET role = ?2 WHERE id = ?1",
 	[ST_USERS_ADMINS] = "SELECT id, role FROM users "
 	    "WHERE status = 'active' AND role IS NOT NULL",
+	[ST_SAVEPOINT] = "SAVEPOINT request",
+	[ST_RELEASE] = "RELEASE request",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO request",
 };
 
 /*
@@ -241,6 +247,13 @@ static sqlite3_stmt	*store_profile_stmts[STORE_PROFILE_MAX];
 
 static sqlite3		*store_db;
 static sqlite3_stmt	*store_stmts[ST_MAX];
+/*
+ * A group commit (store_batch_begin() to store_batch_commit()) is one
+ * transaction across several requests; store_begin() inside it opens a
+ * savepoint, so that each request's writes still stand or fall whole.
+ */
+static int		 store_batching;
+static int		 store_nested;
 
 static int	 store_check_file(const char *, const char *);
 static int	 store_check_files(const char *);
@@ -393,11 +406,17 @@ store_open(const char *path)
 		return -1;
 	}
 	sqlite3_busy_timeout(store_db, 5000);
+	/*
+	 * Temporary files (the statement journals of the savepoints in a
+	 * group commit, once they pass 64 KiB) stay in memory: keyd's
+	 * chroot has no directory for them.
+	 */
 	if (store_exec("PRAGMA journal_mode = WAL;"
 	    "PRAGMA synchronous = FULL;"
 	    "PRAGMA foreign_keys = ON;"
 	    "PRAGMA secure_delete = ON;"
-	    "PRAGMA trusted_schema = OFF;") == -1 ||
+	    "PRAGMA trusted_schema = OFF;"
+	    "PRAGMA temp_store = MEMORY;") == -1 ||
 	    store_migrate() == -1 || store_prepare() == -1) {
 		store_close();
 		return -1;
@@ -558,20 +577,62 @@ store_user_row(sqlite3_stmt *st, struct store_user *u)
 int
 store_begin(void)
 {
-	return store_done(store_bind(ST_BEGIN, NULL, NULL));
+	if (!store_batching)
+		return store_done(store_bind(ST_BEGIN, NULL, NULL));
+	if (store_nested ||
+	    store_done(store_bind(ST_SAVEPOINT, NULL, NULL)) == -1)
+		return -1;
+	store_nested = 1;
+	return 0;
 }
 
 int
 store_commit(void)
 {
-	return store_done(store_bind(ST_COMMIT, NULL, NULL));
+	if (!store_nested)
+		return store_done(store_bind(ST_COMMIT, NULL, NULL));
+	store_nested = 0;
+	return store_done(store_bind(ST_RELEASE, NULL, NULL));
 }
 
+/* Inside a group commit only the request's own savepoint goes. */
 void
 store_rollback(void)
 {
-	if (store_db != NULL && !sqlite3_get_autocommit(store_db))
+	if (store_nested) {
+		store_nested = 0;
+		if (store_done(store_bind(ST_ROLLBACK_TO, NULL, NULL)) == -1 ||
+		    store_done(store_bind(ST_RELEASE, NULL, NULL)) == -1)
+			log_warnx("store: cannot undo a request in a group "
+			    "commit");
+	} else if (!store_batching && store_db != NULL &&
+	    !sqlite3_get_autocommit(store_db))
 		(void)store_done(store_bind(ST_ROLLBACK, NULL, NULL));
+}
+
+int
+store_batch_begin(void)
+{
+	if (store_batching)
+		return 0;
+	if (store_done(store_bind(ST_BEGIN, NULL, NULL)) == -1)
+		return -1;
+	store_batching = 1;
+	return 0;
+}
+
+/* One sync for the whole group; -1 when none of it took place. */
+int
+store_batch_commit(void)
+{
+	if (!store_batching)
+		return 0;
+	store_batching = store_nested = 0;
+	if (store_done(store_bind(ST_COMMIT, NULL, NULL)) == 0)
+		return 0;
+	if (!sqlite3_get_autocommit(store_db))
+		(void)store_done(store_bind(ST_ROLLBACK, NULL, NULL));
+	return -1;
 }
 
 int

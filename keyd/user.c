@@ -75,25 +75,31 @@ struct user_job {
 };
 
 static void	 user_reply(struct keyd_chan *, uint32_t, uint32_t,
-		    const char *, const char *);
+		    const struct store_user *, const char *, const char *,
+		    int64_t);
 static const struct user_field *user_field(const char *);
 static uint32_t	 user_check(json_t *, int, char *, size_t, json_t **);
 static uint32_t	 user_apply(const struct store_user *, const char *,
 		    json_t *, const char *);
 static void	 user_hashed(enum hash_result, const char *, void *);
 
+/*
+ * MSG_USER: who the credential is (until: how long the worker may keep
+ * the answer), then the user's JSON or the reason of a refusal.
+ */
 static void
 user_reply(struct keyd_chan *kc, uint32_t id, uint32_t code,
-    const char *userid, const char *reason)
+    const struct store_user *u, const char *session, const char *reason,
+    int64_t until)
 {
 	struct frame_buf	 fb;
 	char			*json = NULL;
 	int			 rv;
 
-	if (code == AUTH_OK && (rv = store_user_json(userid, &json)) != 0)
+	if (code == AUTH_OK && (rv = store_user_json(u->id, &json)) != 0)
 		code = rv == 1 ? AUTH_INVALID_CREDENTIALS : AUTH_UNAVAILABLE;
 	frame_buf_init(&fb, PROTO_KEYD_MAX);
-	frame_buf_u32(&fb, code);
+	auth_who_buf(&fb, code, u, session, until);
 	frame_buf_str(&fb, code == AUTH_OK ? json : reason != NULL ?
 	    reason : "");
 	if (frame_send_buf(kc->chan, MSG_USER, id, -1, &fb) == -1)
@@ -109,10 +115,11 @@ user_get(struct keyd_chan *kc, struct frame *f)
 	struct store_user	 u;
 	char			 session[AUTH_REFRESH_LEN + 1];
 	uint32_t		 code;
+	int64_t			 until;
 
-	if (auth_identify_only(f, &code, &u, session) == -1)
+	if (auth_identify_only(f, &code, &u, session, &until) == -1)
 		return -1;
-	user_reply(kc, f->hdr.id, code, u.id, NULL);
+	user_reply(kc, f->hdr.id, code, &u, session, NULL, until);
 	return 0;
 }
 
@@ -235,12 +242,14 @@ user_update(struct keyd_chan *kc, struct frame *f)
 	json_t			*pw;
 	char			 reason[128] = "";
 	uint32_t		 code;
+	int64_t			 until;
 	int			 admin, app;
 
 	if ((job = calloc(1, sizeof(*job))) == NULL)
 		fatal("calloc");
 	frame_rd_init(&rd, f);
-	if (auth_identify(&rd, &code, &job->user, job->session) == -1 ||
+	if (auth_identify(&rd, &code, &job->user, job->session,
+	    &until) == -1 ||
 	    frame_rd_blob(&rd, &text, &len, PROTO_KEYD_MAX) == -1 ||
 	    frame_rd_end(&rd) == -1) {
 		free(job);
@@ -260,7 +269,7 @@ user_update(struct keyd_chan *kc, struct frame *f)
 	}
 	if (code == AUTH_OK)
 		code = user_apply(&job->user, job->session, job->patch, NULL);
-	user_reply(kc, job->id, code, job->user.id, reason);
+	user_reply(kc, job->id, code, &job->user, job->session, reason, 0);
 	json_decref(job->patch);
 	free(job);
 	return 0;
@@ -273,10 +282,13 @@ user_hashed(enum hash_result result, const char *phc, void *arg)
 	struct keyd_chan	*kc = keyd_chan_find(job->chan_serial);
 	uint32_t		 code = AUTH_INTERNAL;
 
+	/* It writes the store: the open group commit goes first. */
+	batch_commit();
 	if (phc != NULL)
 		code = user_apply(&job->user, job->session, job->patch, phc);
 	if (kc != NULL)
-		user_reply(kc, job->id, code, job->user.id, NULL);
+		user_reply(kc, job->id, code, &job->user, job->session, NULL,
+		    0);
 	json_decref(job->patch);
 	free(job);
 }
@@ -323,8 +335,10 @@ user_apply(const struct store_user *u, const char *session, json_t *patch,
 		rv = store_sessions_delete_others(u->id, session[0] != '\0' ?
 		    hash : NULL);
 	}
-	if (rv == 0 && store_commit() == 0)
+	if (rv == 0 && store_commit() == 0) {
+		invalidate_user(u->id);
 		return AUTH_OK;
+	}
 	store_rollback();
 	return rv == STORE_NOT_UNIQUE ? AUTH_RECORD_NOT_UNIQUE :
 	    AUTH_UNAVAILABLE;

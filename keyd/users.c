@@ -970,6 +970,8 @@ users_hashed(enum hash_result result, const char *phc, void *arg)
 	struct users_hash	*h = arg;
 	struct users_job	*job = h->job;
 
+	/* It may write the store: the open group commit goes first. */
+	batch_commit();
 	if (phc != NULL && job->code == AUTH_OK &&
 	    (job->phc[h->slot] = strdup(phc)) == NULL)
 		users_fail(job, AUTH_INTERNAL, NULL);
@@ -1231,6 +1233,9 @@ users_update_write(struct users_job *job)
 		users_finish(job, NULL);
 		return;
 	}
+	/* What the workers keep of these users is wrong now. */
+	json_array_foreach(job->keys, i, k)
+		invalidate_user(json_string_value(k));
 	if (json_array_size(job->keys) > 0)
 		log_info("users: %zu updated by %s",
 		    json_array_size(job->keys), job->caller.id[0] != '\0' ?
@@ -1279,7 +1284,10 @@ users_delete(struct users_job *job)
 		users_fail(job, AUTH_UNAVAILABLE, NULL);
 	if (job->code != AUTH_OK)
 		store_rollback();
-	else if (json_array_size(job->keys) > 0)
+	else
+		json_array_foreach(job->keys, i, k)
+			invalidate_user(json_string_value(k));
+	if (job->code == AUTH_OK && json_array_size(job->keys) > 0)
 		log_info("users: %zu deleted by %s",
 		    json_array_size(job->keys), job->caller.id[0] != '\0' ?
 		    job->caller.id : "the public role");

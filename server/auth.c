@@ -100,6 +100,11 @@ static const char *auth_header(struct evhttp_request *, const char *,
 static size_t	 auth_headers(struct evhttp_request *, const char *,
 		    const char **);
 static int	 auth_field_listed(const char *, const char *, size_t);
+static int	 auth_token_find(struct server *, struct evhttp_request *,
+		    struct token_ref **);
+static int	 auth_cached(struct server *, struct evhttp_request *,
+		    uint32_t, const struct token_ref *, uint8_t *,
+		    void (*)(struct pending *, struct frame *), void *);
 
 void
 auth_init(struct server *s)
@@ -624,14 +629,12 @@ auth_logout_done(struct pending *p, struct frame *f)
 }
 
 /*
- * The request's token: 1 found (tok set; jwt parsed when it is a JWT),
- * 0 none (the public role), -1 when the request was answered already: a
- * conflict, a token too long, a malformed JWT, no memory.  *tok is
- * malloc'd when 1 is returned; auth_token_free() wipes it.
+ * The request's token, not parsed yet: as auth_token(), but a malformed
+ * JWT is found too.
  */
-int
-auth_token(struct server *s, struct evhttp_request *req,
-    struct token_ref **tokp, struct jwt *jwt)
+static int
+auth_token_find(struct server *s, struct evhttp_request *req,
+    struct token_ref **tokp)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const char		*auth[AUTH_HEADERS_MAX];
@@ -657,14 +660,34 @@ auth_token(struct server *s, struct evhttp_request *req,
 		auth_error(req, AUTH_INVALID_CREDENTIALS);
 	else if (tok->source == TOKEN_NONE)
 		rv = 0;
-	else if (jwt_parse(tok->value, tok->len, jwt) == JWT_MALFORMED)
-		auth_error(req, AUTH_INVALID_TOKEN);
 	else {
 		*tokp = tok;
 		return 1;
 	}
 	auth_token_free(tok);
 	return rv;
+}
+
+/*
+ * The request's token: 1 found (tok set; jwt parsed when it is a JWT),
+ * 0 none (the public role), -1 when the request was answered already: a
+ * conflict, a token too long, a malformed JWT, no memory.  *tok is
+ * malloc'd when 1 is returned; auth_token_free() wipes it.
+ */
+int
+auth_token(struct server *s, struct evhttp_request *req,
+    struct token_ref **tokp, struct jwt *jwt)
+{
+	int	 rv;
+
+	if ((rv = auth_token_find(s, req, tokp)) != 1)
+		return rv;
+	if (jwt_parse((*tokp)->value, (*tokp)->len, jwt) != JWT_MALFORMED)
+		return 1;
+	auth_error(req, AUTH_INVALID_TOKEN);
+	auth_token_free(*tokp);
+	*tokp = NULL;
+	return -1;
 }
 
 void
@@ -701,11 +724,50 @@ auth_credential_put(struct frame_buf *fb, const struct token_ref *tok,
 }
 
 /*
+ * A request keyd answered before for this credential (MSG_AUTH, or
+ * MSG_USER_GET when the user's JSON is kept too): done() runs at once
+ * with the answer keyd would give.  -1 when the cache cannot answer;
+ * key is the token's cache key either way.
+ */
+static int
+auth_cached(struct server *s, struct evhttp_request *req, uint32_t type,
+    const struct token_ref *tok, uint8_t *key,
+    void (*done)(struct pending *, struct frame *), void *arg)
+{
+	const struct cache_entry	*e;
+	struct pending			 p;
+	struct frame_buf		 fb;
+	struct frame			 f;
+
+	cache_key(tok->value, tok->len, key);
+	if ((e = cache_find(s, key)) == NULL ||
+	    cache_answer(e, type, &fb, &f.hdr.type) == -1)
+		return -1;
+	if (fb.failed) {
+		frame_buf_free(&fb);
+		return -1;
+	}
+	memset(&p, 0, sizeof(p));
+	p.req = req;
+	p.arg = arg;
+	f.hdr.len = fb.len;
+	f.hdr.id = 0;
+	f.hdr.pid = 0;
+	f.data = fb.data;
+	done(&p, &f);
+	frame_buf_free(&fb);
+	return 0;
+}
+
+/*
  * Who is asking: the request's credential goes to keyd, which checks it
  * itself, with the request type and an optional blob; timeout_ms 0 is
- * the configured keyd timeout.  done() runs with
- * keyd's answer (or NULL when keyd is unreachable).  Returns -1 when the
- * request was answered already: no token, a conflict, a malformed JWT.
+ * the configured keyd timeout.  done() runs with keyd's answer (or NULL
+ * when keyd is unreachable).  MSG_AUTH and MSG_USER_GET may be answered
+ * from the worker's cache of keyd's earlier answers (cache.c), before
+ * the token is even parsed: the same bytes always parse the same way.
+ * Returns -1 when the request was answered already: no token, a
+ * conflict, a malformed JWT.
  */
 int
 auth_authenticate(struct server *s, struct evhttp_request *req,
@@ -714,12 +776,24 @@ auth_authenticate(struct server *s, struct evhttp_request *req,
 {
 	struct token_ref	*tok;
 	struct frame_buf	 fb;
+	struct pending		*p;
 	struct jwt		 jwt;
-	int			 rv;
+	uint8_t			 key[CACHE_KEY_LEN];
+	int			 rv, cacheable;
 
-	if ((rv = auth_token(s, req, &tok, &jwt)) != 1) {
+	if ((rv = auth_token_find(s, req, &tok)) != 1) {
 		if (rv == 0)
 			auth_error(req, AUTH_INVALID_CREDENTIALS);
+		return -1;
+	}
+	cacheable = type == MSG_AUTH || type == MSG_USER_GET;
+	if (cacheable && auth_cached(s, req, type, tok, key, done, arg) == 0) {
+		auth_token_free(tok);
+		return 0;
+	}
+	if (jwt_parse(tok->value, tok->len, &jwt) == JWT_MALFORMED) {
+		auth_error(req, AUTH_INVALID_TOKEN);
+		auth_token_free(tok);
 		return -1;
 	}
 	frame_buf_init(&fb, PROTO_KEYD_MAX);
@@ -731,8 +805,12 @@ auth_authenticate(struct server *s, struct evhttp_request *req,
 	if (fb.failed)
 		auth_payload_error(req, "Body too large");
 	else {
-		(void)server_keyd_request(s, req, type, fb.data, fb.len,
+		p = server_keyd_request(s, req, type, fb.data, fb.len,
 		    timeout_ms, done, arg);
+		if (p != NULL && cacheable) {
+			p->cacheable = 1;
+			memcpy(p->key, key, sizeof(p->key));
+		}
 		rv = 0;
 	}
 	frame_buf_free(&fb);
@@ -833,32 +911,6 @@ auth_field_listed(const char *fields, const char *key, size_t klen)
 	}
 }
 
-/* MSG_AUTH_RESULT: who the request's token belongs to. */
-int
-auth_result_read(struct frame *f, struct auth_result *ar)
-{
-	struct frame_rd	 rd;
-	uint8_t		 admin, app;
-
-	memset(ar, 0, sizeof(*ar));
-	ar->code = AUTH_INTERNAL;
-	if (f == NULL || f->hdr.type != MSG_AUTH_RESULT)
-		return -1;
-	frame_rd_init(&rd, f);
-	if (frame_rd_u32(&rd, &ar->code) == -1 ||
-	    frame_rd_str(&rd, ar->user, sizeof(ar->user)) == -1 ||
-	    frame_rd_str(&rd, ar->role, sizeof(ar->role)) == -1 ||
-	    frame_rd_u8(&rd, &admin) == -1 || frame_rd_u8(&rd, &app) == -1 ||
-	    frame_rd_str(&rd, ar->session, sizeof(ar->session)) == -1 ||
-	    frame_rd_end(&rd) == -1 || ar->code >= AUTH_CODE_MAX) {
-		ar->code = AUTH_INTERNAL;
-		return -1;
-	}
-	ar->admin = admin != 0;
-	ar->app = app != 0;
-	return 0;
-}
-
 /* Keep only the requested top-level fields ("*" or absent: all). */
 void
 auth_fields(json_t *user, const char *fields)
@@ -877,33 +929,38 @@ auth_fields(json_t *user, const char *fields)
 	}
 }
 
+/*
+ * MSG_USER, from keyd or from the cache.  Without a field list keyd's
+ * JSON goes out as it is; with one, it is parsed and cut down.
+ */
 static void
 auth_me_done(struct pending *p, struct frame *f)
 {
-	struct auth_ctx	*c = p->arg;
-	struct frame_rd	 rd;
-	const uint8_t	*json;
-	size_t		 len;
-	uint32_t	 code = AUTH_UNAVAILABLE;
-	json_t		*user = NULL;
-	char		*text = NULL;
+	struct auth_ctx		*c = p->arg;
+	struct auth_result	 ar;
+	const uint8_t		*json;
+	size_t			 len;
+	uint32_t		 code = AUTH_UNAVAILABLE;
+	json_t			*user = NULL;
+	char			*text = NULL;
+	int			 all = c->fields[0] == '\0' ||
+				    strcmp(c->fields, "*") == 0;
 
-	if (f != NULL && f->hdr.type == MSG_USER) {
-		frame_rd_init(&rd, f);
-		if (frame_rd_u32(&rd, &code) == -1 ||
-		    frame_rd_blob(&rd, &json, &len, PROTO_KEYD_MAX) == -1 ||
-		    frame_rd_end(&rd) == -1 || code >= AUTH_CODE_MAX)
-			code = AUTH_INTERNAL;
-		else if (code == AUTH_OK &&
-		    (user = json_loadb((const char *)json, len, 0, NULL)) == NULL)
-			code = AUTH_INTERNAL;
-		else if (code == AUTH_INVALID_PAYLOAD && len > 0 && len < 128) {
-			(void)snprintf(c->reason, sizeof(c->reason), "%.*s",
-			    (int)len, (const char *)json);
-			auth_payload_error(c->req, c->reason);
-			auth_ctx_free(c);
-			return;
-		}
+	if (f != NULL && (code = auth_user_read(f, &ar, &json, &len) == -1 ?
+	    AUTH_INTERNAL : ar.code) == AUTH_OK && all) {
+		http_json_data(c->req, json, len);
+		auth_ctx_free(c);
+		return;
+	}
+	if (code == AUTH_OK &&
+	    (user = json_loadb((const char *)json, len, 0, NULL)) == NULL)
+		code = AUTH_INTERNAL;
+	else if (code == AUTH_INVALID_PAYLOAD && len > 0 && len < 128) {
+		(void)snprintf(c->reason, sizeof(c->reason), "%.*s",
+		    (int)len, (const char *)json);
+		auth_payload_error(c->req, c->reason);
+		auth_ctx_free(c);
+		return;
 	}
 	if (user != NULL) {
 		auth_fields(user, c->fields);

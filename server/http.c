@@ -302,6 +302,31 @@ http_json_buf(struct evhttp_request *req, int status, const char *text,
 	http_send(req, status, "application/json; charset=utf-8", text, len);
 }
 
+/*
+ * 200 with {"data": json}, json being trusted JSON text (keyd's), with
+ * the headers of every data answer (http_json_buf()).
+ */
+void
+http_json_data(struct evhttp_request *req, const void *json, size_t len)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+	struct evbuffer		*buf = evhttp_request_get_output_buffer(req);
+
+	if (evbuffer_add(buf, "{\"data\":", 8) == -1 ||
+	    evbuffer_add(buf, json, len) == -1 ||
+	    evbuffer_add(buf, "}", 1) == -1) {
+		evbuffer_drain(buf, evbuffer_get_length(buf));
+		http_error(req, 500, "INTERNAL_SERVER_ERROR",
+		    "An unexpected error occurred.");
+		return;
+	}
+	if (evhttp_find_header(h, "Cache-Control") == NULL)
+		evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
+	evhttp_send_reply(req, 200, NULL, NULL);
+}
+
 /* {"data": value} as compact text; takes the reference to value. */
 char *
 http_data_dumps(json_t *value)

@@ -89,6 +89,7 @@ server_main(int slot, int verbose)
 
 	http_init(&server);
 	items_init(&server, root);
+	cache_init();
 	sandbox_enter(SANDBOX_SERVER);
 	if (frame_send(server.parent, MSG_READY, 0, -1, NULL, 0) == -1)
 		fatal("send ready");
@@ -212,10 +213,14 @@ server_parent_closed(struct frame_chan *chan, void *arg)
 	exit(0);
 }
 
-/* A new channel to keyd (at start, or after keyd was restarted). */
+/*
+ * A new channel to keyd (at start, after keyd was restarted, or after
+ * keyd closed ours).  What we cached came through the old one.
+ */
 static void
 server_keyd_attach(struct server *s, int fd)
 {
+	cache_flush();
 	if (s->keyd != NULL) {
 		server_pending_fail_all(s);
 		frame_chan_free(s->keyd);
@@ -233,12 +238,16 @@ server_keyd_closed(struct frame_chan *chan, void *arg)
 	struct server	*s = arg;
 
 	log_warnx("server %d: lost the channel to keyd", s->slot);
+	cache_flush();
 	server_pending_fail_all(s);
 	frame_chan_free(s->keyd);
 	s->keyd = NULL;
 }
 
-/* Answers from keyd carry the id of the request they answer. */
+/*
+ * Answers from keyd carry the id of the request they answer; an
+ * invalidation answers nothing.
+ */
 static int
 server_keyd_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
@@ -246,6 +255,8 @@ server_keyd_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	struct pending	*p;
 
 	switch (f->hdr.type) {
+	case MSG_INVALIDATE:
+		return cache_invalidate(f);
 	case MSG_HEALTH_RESULT:
 	case MSG_AUTH_RESULT:
 	case MSG_TOKENS:
@@ -267,6 +278,8 @@ server_keyd_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		    f->hdr.id);
 		return 0;
 	}
+	if (p->cacheable)
+		cache_store(p->key, f);
 	p->done(p, f);
 	server_pending_free(s, p);
 	return 0;

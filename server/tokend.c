@@ -36,6 +36,7 @@ static void	 parent_start(struct child *);
 static void	 parent_started(struct child *, pid_t, int);
 static void	 parent_send_config(struct child *, uint32_t);
 static void	 parent_link(struct child *);
+static int	 parent_relink(struct frame *);
 static void	 parent_link_all(void);
 static void	 parent_sigchld(void);
 static void	 parent_child_exited(struct child *, int);
@@ -405,6 +406,29 @@ parent_link_all(void)
 		parent_link(&parent.servers[i]);
 }
 
+/*
+ * keyd closed a worker's channel (the worker did not read it in time):
+ * give that worker, if it is still the same one, a new channel.
+ */
+static int
+parent_relink(struct frame *f)
+{
+	struct frame_rd	 rd;
+	uint32_t	 slot, gen;
+
+	frame_rd_init(&rd, f);
+	if (frame_rd_u32(&rd, &slot) == -1 || frame_rd_u32(&rd, &gen) == -1 ||
+	    frame_rd_end(&rd) == -1)
+		return -1;
+	if (slot >= (uint32_t)parent.nservers ||
+	    parent.servers[slot].generation != gen ||
+	    parent.servers[slot].pid == 0)
+		return 0;
+	log_warnx("%s: new channel to keyd", child_name(&parent.servers[slot]));
+	parent_link(&parent.servers[slot]);
+	return 0;
+}
+
 static struct child *
 parent_find(pid_t pid)
 {
@@ -544,6 +568,10 @@ parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		if (c->role != ROLE_KEYD)
 			break;
 		return control_relay(f);
+	case MSG_KEYD_RELINK:
+		if (c->role != ROLE_KEYD)
+			break;
+		return parent_relink(f);
 	case MSG_RELOAD_DONE:
 		if (frame_rd_u32(&rd, &ok) == -1 ||
 		    frame_rd_str(&rd, reason, sizeof(reason)) == -1 ||

@@ -26,6 +26,11 @@
 #define EDGE_LINGER_MS		1000	/* after a refusal, before the close */
 #define EDGE_LINGER_MAX		(256 * 1024)	/* bytes discarded meanwhile */
 #define EDGE_METHODS		"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+#define CACHE_SETS		1024	/* verified credentials: sets ... */
+#define CACHE_WAYS		4	/* ... of this many entries */
+#define CACHE_JSON_MAX		(16 * 1024)	/* bytes of one user's JSON */
+#define CACHE_JSON_TOTAL	(4 * 1024 * 1024)	/* and of all */
+#define CACHE_KEY_LEN		32	/* SHA-256 of the token */
 
 enum proc_role {
 	ROLE_PARENT,
@@ -59,6 +64,8 @@ TAILQ_HEAD(forward_list, forward);
 struct pending {
 	TAILQ_ENTRY(pending)	 entry;
 	uint32_t		 id;
+	int			 cacheable;	/* keep the answer under key */
+	uint8_t			 key[CACHE_KEY_LEN];
 	struct evhttp_request	*req;
 	struct event		*timer;
 	void			(*done)(struct pending *,
@@ -90,6 +97,18 @@ struct auth_result {
 	int		 admin;
 	int		 app;
 	char		 session[72];
+	uint64_t	 until;		/* may be cached until, ms; 0 not */
+};
+
+/* A verified credential the worker keeps (cache.c). */
+struct cache_entry {
+	uint8_t			 key[CACHE_KEY_LEN];
+	uint64_t		 until;		/* 0: a free slot */
+	uint64_t		 used;		/* when last used */
+	struct auth_result	 who;
+	uint8_t			 session[CACHE_KEY_LEN]; /* its SHA-256 */
+	char			*json;		/* the user, or NULL */
+	size_t			 jsonlen;
 };
 
 /* server.c */
@@ -116,7 +135,6 @@ void		 auth_fields(json_t *, const char *);
 int		 auth_authenticate(struct server *, struct evhttp_request *,
 		    uint32_t, const void *, size_t, int,
 		    void (*)(struct pending *, struct frame *), void *);
-int		 auth_result_read(struct frame *, struct auth_result *);
 int		 auth_has_credential(struct server *, struct evhttp_request *);
 json_t		*auth_body_load(const void *, size_t);
 const char	*auth_login_check(json_t *, int *);
@@ -152,6 +170,19 @@ int		 users_route(struct server *, struct evhttp_request *,
 /* edge.c */
 void		 edge_init(struct server *);
 
+/* cache.c */
+int		 auth_result_read(struct frame *, struct auth_result *);
+int		 auth_user_read(struct frame *, struct auth_result *,
+		    const uint8_t **, size_t *);
+void		 cache_init(void);
+void		 cache_key(const void *, size_t, uint8_t *);
+const struct cache_entry *cache_find(struct server *, const uint8_t *);
+void		 cache_store(const uint8_t *, struct frame *);
+int		 cache_invalidate(struct frame *);
+void		 cache_flush(void);
+int		 cache_answer(const struct cache_entry *, uint32_t,
+		    struct frame_buf *, uint32_t *);
+
 /* http.c */
 void		 http_init(struct server *);
 void		 http_handle(struct server *, const char *,
@@ -160,6 +191,7 @@ void		 http_not_found(struct evhttp_request *, void *);
 void		 http_json(struct evhttp_request *, int, const char *);
 void		 http_json_buf(struct evhttp_request *, int, const char *,
 		    size_t);
+void		 http_json_data(struct evhttp_request *, const void *, size_t);
 char		*http_data_dumps(json_t *);
 void		 http_apply_limits(struct server *);
 void		 http_error(struct evhttp_request *, int, const char *,

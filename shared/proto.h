@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#define PROTO_VERSION		1
+#define PROTO_VERSION		2
 #define PROTO_FD_PARENT		3	/* channel to the parent in children */
 #define PROTO_FD_LISTEN		4	/* first inherited listen socket */
 
@@ -53,6 +53,12 @@ enum msg_type {
 	MSG_KEYD_DROP,
 	/* parent -> server, carries a descriptor: the worker's keyd end. */
 	MSG_SERVER_KEYD,
+	/*
+	 * keyd -> parent.  u32 slot, u32 generation: keyd closed that
+	 * worker's channel (it did not read an invalidation in time); give
+	 * the worker a new one.
+	 */
+	MSG_KEYD_RELINK,
 	/* parent -> child.  empty: finish and exit. */
 	MSG_SHUTDOWN,
 
@@ -74,9 +80,11 @@ enum msg_type {
 	 */
 	MSG_AUTH,
 	/*
-	 * keyd -> server.  u32 auth_code, str user id, str role ("" for
-	 * none), u8 admin access, u8 app access, str session ("" unless a
-	 * session-mode token).
+	 * keyd -> server.  The accountability: u32 auth_code, str user id,
+	 * str role ("" for none), u8 admin access, u8 app access, str
+	 * session ("" unless a session-mode token), u64 cache until: the
+	 * worker may keep this answer for the credential until then (ms
+	 * since the epoch, exclusive; 0: do not keep it).
 	 */
 	MSG_AUTH_RESULT,
 	/*
@@ -104,8 +112,9 @@ enum msg_type {
 	 */
 	MSG_USER_UPDATE,
 	/*
-	 * keyd -> server.  u32 auth_code, str the user as JSON (secrets
-	 * concealed), or for AUTH_INVALID_PAYLOAD the reason.
+	 * keyd -> server.  The accountability of MSG_AUTH_RESULT (cache
+	 * until is 0 but for MSG_USER_GET), then str the user as JSON
+	 * (secrets concealed), or for AUTH_INVALID_PAYLOAD the reason.
 	 */
 	MSG_USER,
 	/*
@@ -124,6 +133,13 @@ enum msg_type {
 	 * or empty for 204 No Content.
 	 */
 	MSG_USERS_RESULT,
+	/*
+	 * keyd -> server, id 0.  u8 invalidate_kind, blob key: forget the
+	 * credentials cached for it.  keyd sends it to every worker, and
+	 * waits until each worker's socket holds it, before it answers the
+	 * request that made the change.
+	 */
+	MSG_INVALIDATE,
 
 	/* tokenctl -> parent.  empty: re-read the configuration. */
 	MSG_CTL_RELOAD,
@@ -162,6 +178,15 @@ enum auth_code {
 	AUTH_INVALID_FOREIGN_KEY,	/* 400 */
 	AUTH_UNPROCESSABLE,		/* 422: the last administrator */
 	AUTH_CODE_MAX
+};
+
+/* What MSG_INVALIDATE names. */
+enum invalidate_kind {
+	INVALIDATE_USER = 1,	/* key: a user id */
+	INVALIDATE_SESSION,	/* key: SHA-256 of a session's refresh token */
+	INVALIDATE_SESSIONS,	/* key empty: every session-mode credential */
+	INVALIDATE_ALL,		/* key empty: everything */
+	INVALIDATE_KIND_MAX
 };
 
 enum cred_kind {

@@ -203,7 +203,8 @@ static const struct sandbox_rule sandbox_server[] = {
 };
 
 /*
- * keyd: its loop and channels, SQLite inside the chroot (the database,
+ * keyd: its loop and channels (poll and shutdown: a worker that does
+ * not take an invalidation in time), SQLite inside the chroot (the database,
  * its -wal and -shm files, a directory opened to be synced, access(2)
  * probes, advisory locks, the busy handler's sleep) and the hashing
  * threads.  They exist already (no clone), but a new thread registers
@@ -215,6 +216,8 @@ static const struct sandbox_rule sandbox_keyd[] = {
 	SB_ALLOW(epoll_ctl),
 	SB_ALLOW(recvmsg),
 	SB_ALLOW(sendmsg),
+	SB_ALLOW(poll),
+	SB_ALLOW(shutdown),
 	SB_ALLOW(futex),
 	SB_ALLOW(fcntl),
 	SB_ALLOW(pread64),

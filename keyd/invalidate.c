@@ -1,0 +1,154 @@
+/*
+ * Invalidations.  A worker keeps keyd's answer for a credential
+ * (MSG_AUTH_RESULT, MSG_USER to MSG_USER_GET) until the "cache until"
+ * keyd put in it, unless keyd tells it to forget it first.  Whatever
+ * changes a user or a session calls one of the functions below after
+ * the change and before it answers the request that made it.
+ *
+ * Why no client sees the old state once it holds the answer, from any
+ * worker:
+ *
+ * 1. keyd does one thing at a time.  The change is in the database
+ *    before invalidate_*() runs, and the answer leaves after it returns
+ *    (an answer held for a group commit leaves even later).
+ * 2. invalidate_*() queues MSG_INVALIDATE on every worker's channel and
+ *    returns only once each channel's socket holds it (keyd_push()).  A
+ *    worker that does not take it within KEYD_PUSH_WAIT_MS has its
+ *    channel shut down instead: that worker reads end of file right
+ *    after what it was sent, which empties its cache.
+ * 3. So when a client reads the answer, every worker's socket already
+ *    holds the invalidation (or ends).  The client's next request, on
+ *    any worker, is read by that worker after that.
+ * 4. Before a worker answers from its cache, it reads its keyd socket
+ *    without waiting and applies everything there (frame_chan_poll());
+ *    an entry is used only when the channel is still open after that.
+ * 5. An answer keyd computed before a change cannot reach a worker after
+ *    the invalidation: a channel is a FIFO and keyd writes in the order
+ *    it works, so the worker stores that answer first and then drops it.
+ *
+ * A session-mode JWT also depends on its session.  So that the rotation
+ * of every refresh token does not cost a message to every worker, keyd
+ * remembers which sessions it let a worker cache (the vouched set,
+ * bounded: when it is full, new session-mode answers are not cached)
+ * and tells the workers only about those.
+ */
+#include <sys/types.h>
+
+#include <string.h>
+
+#include "keyd.h"
+#include "log.h"
+#include "proto.h"
+
+/* A session a worker may hold a session-mode JWT for, until when. */
+struct vouch {
+	uint8_t		 hash[STORE_HASH_LEN];
+	int64_t		 until;		/* 0: a free slot */
+};
+
+static struct vouch	 vouched[KEYD_VOUCH_SETS][KEYD_VOUCH_WAYS];
+static size_t		 nvouched;
+
+static void	 invalidate_push(uint8_t, const void *, size_t);
+static struct vouch *vouch_find(const uint8_t *);
+
+static void
+invalidate_push(uint8_t kind, const void *key, size_t len)
+{
+	struct frame_buf	 fb;
+
+	frame_buf_init(&fb, 128);
+	frame_buf_u8(&fb, kind);
+	frame_buf_blob(&fb, key, len);
+	keyd_push(MSG_INVALIDATE, &fb);
+	frame_buf_free(&fb);
+}
+
+/* Everything cached for this user: any change of the user's row. */
+void
+invalidate_user(const char *id)
+{
+	invalidate_push(INVALIDATE_USER, id, strlen(id));
+}
+
+/*
+ * A session ended or its refresh token was rotated (hash is the SHA-256
+ * of that token).  Nothing is sent unless a worker may hold it.
+ */
+void
+invalidate_session(const uint8_t *hash)
+{
+	struct vouch	*v;
+
+	if ((v = vouch_find(hash)) == NULL)
+		return;
+	explicit_bzero(v, sizeof(*v));
+	nvouched--;
+	invalidate_push(INVALIDATE_SESSION, hash, STORE_HASH_LEN);
+}
+
+/* Sessions ended that keyd cannot name one by one. */
+void
+invalidate_sessions(void)
+{
+	if (nvouched == 0)
+		return;
+	explicit_bzero(vouched, sizeof(vouched));
+	nvouched = 0;
+	invalidate_push(INVALIDATE_SESSIONS, NULL, 0);
+}
+
+/* Everything: the roles may have changed (a reload). */
+void
+invalidate_all(void)
+{
+	explicit_bzero(vouched, sizeof(vouched));
+	nvouched = 0;
+	invalidate_push(INVALIDATE_ALL, NULL, 0);
+}
+
+static struct vouch *
+vouch_find(const uint8_t *hash)
+{
+	struct vouch	*set;
+	size_t		 i;
+
+	if (nvouched == 0)
+		return NULL;
+	set = vouched[(hash[0] | hash[1] << 8) % KEYD_VOUCH_SETS];
+	for (i = 0; i < KEYD_VOUCH_WAYS; i++)
+		if (set[i].until != 0 &&
+		    memcmp(set[i].hash, hash, STORE_HASH_LEN) == 0)
+			return &set[i];
+	return NULL;
+}
+
+/*
+ * A worker is about to be told that a session-mode JWT of the session
+ * hash is good until until: remember it, and return until, or 0 (do
+ * not cache) when there is no room.  Slots whose until has passed are
+ * free again: no worker uses an entry beyond its until.
+ */
+int64_t
+invalidate_vouch(const uint8_t *hash, int64_t until, int64_t now)
+{
+	struct vouch	*v, *set;
+	size_t		 i;
+
+	if ((v = vouch_find(hash)) != NULL) {
+		if (v->until < until)
+			v->until = until;
+		return until;
+	}
+	set = vouched[(hash[0] | hash[1] << 8) % KEYD_VOUCH_SETS];
+	for (i = 0; i < KEYD_VOUCH_WAYS; i++) {
+		if (set[i].until != 0 && set[i].until > now)
+			continue;
+		if (set[i].until == 0)
+			nvouched++;
+		memcpy(set[i].hash, hash, STORE_HASH_LEN);
+		set[i].until = until;
+		return until;
+	}
+	return 0;
+}

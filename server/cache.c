@@ -1,0 +1,333 @@
+/*
+ * The worker's cache of verified credentials, and the readers of keyd's
+ * answers about a credential.  keyd's answer for a
+ * credential, who it is (MSG_AUTH_RESULT) and for /users/me the user
+ * as JSON (MSG_USER), is kept under the SHA-256 of the token until the
+ * time keyd put in the answer, or until keyd says to forget it
+ * (MSG_INVALIDATE).  Only answers keyd made cacheable are kept: AUTH_OK
+ * with a "cache until" in the future.  Failures never are, so nobody
+ * fills the cache with tokens of their own making.
+ *
+ * Bounds: CACHE_SETS sets of CACHE_WAYS entries, allocated once; the
+ * set is chosen by the key, and in a full set the entry used least
+ * recently goes.  The JSON of a user is kept when it is at most
+ * CACHE_JSON_MAX bytes and the cache holds at most CACHE_JSON_TOTAL in
+ * all; otherwise the entry keeps the accountability alone.
+ *
+ * An entry is used only once the channel to keyd was read up to now
+ * (frame_chan_poll()) and only while that channel is open: see
+ * keyd/invalidate.c for why a revocation then takes effect at once on
+ * every worker.  A new channel, or the loss of it, empties the cache.
+ */
+#include <sys/types.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "log.h"
+#include "proto.h"
+#include "tokend.h"
+
+static struct {
+	struct cache_entry	*sets;		/* CACHE_SETS * CACHE_WAYS */
+	EVP_MD			*md;
+	uint64_t		 clock;		/* for least recently used */
+	size_t			 json_total;
+	size_t			 entries;
+} cache;
+
+static int	 cache_who_read(struct frame_rd *, struct auth_result *);
+static uint64_t	 cache_now(void);
+static void	 cache_drop(struct cache_entry *);
+static struct cache_entry *cache_slot(const uint8_t *, int);
+static void	 cache_set_json(struct cache_entry *, const uint8_t *, size_t);
+
+void
+cache_init(void)
+{
+	cache.sets = calloc(CACHE_SETS * CACHE_WAYS, sizeof(*cache.sets));
+	if (cache.sets == NULL)
+		fatal("cache");
+	if ((cache.md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		fatalx("cache: no SHA-256");
+}
+
+/* The key of a token: its SHA-256, over exactly the bytes sent. */
+void
+cache_key(const void *token, size_t len, uint8_t *key)
+{
+	unsigned int	 n = 0;
+
+	if (EVP_Digest(token, len, key, &n, cache.md, NULL) != 1 ||
+	    n != CACHE_KEY_LEN)
+		fatalx("cache: EVP_Digest failed");
+}
+
+/* The accountability that starts MSG_AUTH_RESULT and MSG_USER. */
+static int
+cache_who_read(struct frame_rd *rd, struct auth_result *ar)
+{
+	uint8_t		 admin, app;
+
+	if (frame_rd_u32(rd, &ar->code) == -1 ||
+	    frame_rd_str(rd, ar->user, sizeof(ar->user)) == -1 ||
+	    frame_rd_str(rd, ar->role, sizeof(ar->role)) == -1 ||
+	    frame_rd_u8(rd, &admin) == -1 || frame_rd_u8(rd, &app) == -1 ||
+	    frame_rd_str(rd, ar->session, sizeof(ar->session)) == -1 ||
+	    frame_rd_u64(rd, &ar->until) == -1 || ar->code >= AUTH_CODE_MAX)
+		return -1;
+	ar->admin = admin != 0;
+	ar->app = app != 0;
+	return 0;
+}
+
+/* MSG_AUTH_RESULT: who the request's token belongs to. */
+int
+auth_result_read(struct frame *f, struct auth_result *ar)
+{
+	struct frame_rd	 rd;
+
+	memset(ar, 0, sizeof(*ar));
+	if (f != NULL && f->hdr.type == MSG_AUTH_RESULT) {
+		frame_rd_init(&rd, f);
+		if (cache_who_read(&rd, ar) == 0 && frame_rd_end(&rd) == 0)
+			return 0;
+	}
+	memset(ar, 0, sizeof(*ar));
+	ar->code = AUTH_INTERNAL;
+	return -1;
+}
+
+/*
+ * MSG_USER: who, and the user's JSON (or the reason of a refusal),
+ * which stays in the frame.
+ */
+int
+auth_user_read(struct frame *f, struct auth_result *ar,
+    const uint8_t **json, size_t *len)
+{
+	struct frame_rd	 rd;
+
+	memset(ar, 0, sizeof(*ar));
+	if (f != NULL && f->hdr.type == MSG_USER) {
+		frame_rd_init(&rd, f);
+		if (cache_who_read(&rd, ar) == 0 &&
+		    frame_rd_blob(&rd, json, len, PROTO_KEYD_MAX) == 0 &&
+		    frame_rd_end(&rd) == 0)
+			return 0;
+	}
+	memset(ar, 0, sizeof(*ar));
+	ar->code = AUTH_INTERNAL;
+	*json = NULL;
+	*len = 0;
+	return -1;
+}
+
+/* Milliseconds since the epoch: the clock keyd's "until" is on. */
+static uint64_t
+cache_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+cache_drop(struct cache_entry *e)
+{
+	if (e->until == 0)
+		return;
+	if (e->json != NULL) {
+		cache.json_total -= e->jsonlen;
+		freezero(e->json, e->jsonlen + 1);
+	}
+	explicit_bzero(e, sizeof(*e));
+	cache.entries--;
+}
+
+/*
+ * The entry of key, or NULL; with make, a slot for it: a free one, or
+ * the least recently used of its set, emptied.
+ */
+static struct cache_entry *
+cache_slot(const uint8_t *key, int make)
+{
+	struct cache_entry	*set, *victim = NULL;
+	size_t			 i;
+
+	set = cache.sets + (size_t)((key[0] | key[1] << 8 | key[2] << 16) %
+	    CACHE_SETS) * CACHE_WAYS;
+	for (i = 0; i < CACHE_WAYS; i++) {
+		if (set[i].until != 0 &&
+		    memcmp(set[i].key, key, CACHE_KEY_LEN) == 0)
+			return &set[i];
+		if (victim == NULL || set[i].until == 0 ||
+		    (victim->until != 0 && set[i].used < victim->used))
+			victim = &set[i];
+	}
+	if (!make)
+		return NULL;
+	cache_drop(victim);
+	return victim;
+}
+
+/*
+ * The live entry of a key, after everything keyd has sent was read;
+ * NULL when there is none or the channel to keyd is not open.
+ */
+const struct cache_entry *
+cache_find(struct server *s, const uint8_t *key)
+{
+	struct cache_entry	*e;
+
+	if (cache.entries == 0 || s->keyd == NULL ||
+	    frame_chan_poll(s->keyd) == -1 || s->keyd == NULL)
+		return NULL;
+	if ((e = cache_slot(key, 0)) == NULL)
+		return NULL;
+	if (cache_now() >= e->until) {
+		cache_drop(e);
+		return NULL;
+	}
+	e->used = ++cache.clock;
+	return e;
+}
+
+static void
+cache_set_json(struct cache_entry *e, const uint8_t *json, size_t len)
+{
+	if (e->json != NULL) {
+		cache.json_total -= e->jsonlen;
+		freezero(e->json, e->jsonlen + 1);
+		e->json = NULL;
+	}
+	if (len == 0 || len > CACHE_JSON_MAX ||
+	    cache.json_total + len > CACHE_JSON_TOTAL ||
+	    (e->json = malloc(len + 1)) == NULL)
+		return;
+	memcpy(e->json, json, len);
+	e->json[len] = '\0';
+	e->jsonlen = len;
+	cache.json_total += len;
+}
+
+/*
+ * Keep keyd's answer (MSG_AUTH_RESULT or MSG_USER) for the credential
+ * of key, if keyd made it cacheable.  The answer to MSG_USER_GET brings
+ * the user's JSON along; a MSG_AUTH_RESULT keeps what JSON the entry
+ * has, which no invalidation has dropped since.
+ */
+void
+cache_store(const uint8_t *key, struct frame *f)
+{
+	struct auth_result	 ar;
+	struct cache_entry	*e;
+	const uint8_t		*json = NULL;
+	size_t			 len = 0;
+
+	if (f->hdr.type == MSG_AUTH_RESULT) {
+		if (auth_result_read(f, &ar) == -1)
+			return;
+	} else if (f->hdr.type != MSG_USER ||
+	    auth_user_read(f, &ar, &json, &len) == -1)
+		return;
+	if (ar.code != AUTH_OK || ar.until <= cache_now())
+		return;
+	if ((e = cache_slot(key, 1))->until == 0) {
+		memcpy(e->key, key, CACHE_KEY_LEN);
+		cache.entries++;
+	}
+	e->who = ar;
+	e->until = ar.until;
+	e->used = ++cache.clock;
+	if (ar.session[0] != '\0')
+		cache_key(ar.session, strlen(ar.session), e->session);
+	if (json != NULL)
+		cache_set_json(e, json, len);
+	explicit_bzero(&ar, sizeof(ar));
+}
+
+/* Does MSG_INVALIDATE (kind, key) cover this entry? */
+static int
+cache_covers(const struct cache_entry *e, uint8_t kind, const uint8_t *key,
+    size_t len)
+{
+	switch (kind) {
+	case INVALIDATE_USER:
+		return strlen(e->who.user) == len &&
+		    memcmp(e->who.user, key, len) == 0;
+	case INVALIDATE_SESSION:
+		return e->who.session[0] != '\0' && len == CACHE_KEY_LEN &&
+		    memcmp(e->session, key, CACHE_KEY_LEN) == 0;
+	case INVALIDATE_SESSIONS:
+		return e->who.session[0] != '\0';
+	default:
+		return 1;
+	}
+}
+
+/* MSG_INVALIDATE: u8 kind, blob key.  -1 when malformed. */
+int
+cache_invalidate(struct frame *f)
+{
+	struct frame_rd	 rd;
+	const uint8_t	*key;
+	size_t		 len, i;
+	uint8_t		 kind;
+
+	frame_rd_init(&rd, f);
+	if (frame_rd_u8(&rd, &kind) == -1 ||
+	    frame_rd_blob(&rd, &key, &len, AUTH_TOKEN_MAX) == -1 ||
+	    frame_rd_end(&rd) == -1 || kind == 0 ||
+	    kind >= INVALIDATE_KIND_MAX)
+		return -1;
+	if (kind == INVALIDATE_ALL) {
+		cache_flush();
+		return 0;
+	}
+	for (i = 0; i < CACHE_SETS * CACHE_WAYS && cache.entries > 0; i++)
+		if (cache.sets[i].until != 0 &&
+		    cache_covers(&cache.sets[i], kind, key, len))
+			cache_drop(&cache.sets[i]);
+	return 0;
+}
+
+void
+cache_flush(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < CACHE_SETS * CACHE_WAYS && cache.entries > 0; i++)
+		cache_drop(&cache.sets[i]);
+}
+
+/*
+ * The payload keyd would have sent for a request of type (MSG_AUTH or
+ * MSG_USER_GET), from an entry: -1 when the entry cannot answer it (no
+ * JSON for MSG_USER_GET).  *answer is the type of the answer.
+ */
+int
+cache_answer(const struct cache_entry *e, uint32_t type,
+    struct frame_buf *fb, uint32_t *answer)
+{
+	if (type == MSG_USER_GET && e->json == NULL)
+		return -1;
+	if (type != MSG_AUTH && type != MSG_USER_GET)
+		return -1;
+	frame_buf_init(fb, PROTO_KEYD_MAX);
+	frame_buf_u32(fb, AUTH_OK);
+	frame_buf_str(fb, e->who.user);
+	frame_buf_str(fb, e->who.role);
+	frame_buf_u8(fb, (uint8_t)e->who.admin);
+	frame_buf_u8(fb, (uint8_t)e->who.app);
+	frame_buf_str(fb, e->who.session);
+	frame_buf_u64(fb, e->until);
+	if (type == MSG_USER_GET)
+		frame_buf_blob(fb, e->json, e->jsonlen);
+	*answer = type == MSG_AUTH ? MSG_AUTH_RESULT : MSG_USER;
+	return 0;
+}
