@@ -19,6 +19,7 @@
  */
 #include <sys/queue.h>
 #include <sys/types.h>
+#include <sys/resource.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +75,7 @@ static struct {
 	int			 wake_pending;
 	pthread_t		*threads;
 	int			 nthreads;
+	int			 started;	/* threads past hash_niced() */
 	int			 wake[2];
 	struct event		*ev;
 	struct hash_params	 params;
@@ -106,6 +108,7 @@ static int	 hash_argon2(const struct hash_phc *, const uint8_t *, size_t,
 		    uint8_t *);
 static void	 hash_job_run(struct hash_job *);
 static void	*hash_worker(void *);
+static void	 hash_niced(void);
 static void	 hash_done_locked(struct hash_job *);
 static struct hash_job *hash_job_new(enum hash_kind, const uint8_t *,
 		    size_t, hash_cb, void *);
@@ -418,11 +421,31 @@ hash_done_locked(struct hash_job *job)
 		pool.wake_pending = 1;
 }
 
+/*
+ * A hashing thread lowers its own priority, then says so: the loop
+ * thread waits for all of them before it goes on to its sandbox, which
+ * has no room for setpriority(2).  On Linux the nice value is per
+ * thread; elsewhere it would be the whole process's, so it is left.
+ */
+static void
+hash_niced(void)
+{
+#ifdef __linux__
+	if (setpriority(PRIO_PROCESS, 0, HASH_NICE) == -1)
+		log_warn("setpriority");
+#endif
+	pthread_mutex_lock(&pool.lock);
+	pool.started++;
+	pthread_cond_broadcast(&pool.cond);
+	pthread_mutex_unlock(&pool.lock);
+}
+
 static void *
 hash_worker(void *arg)
 {
 	struct hash_job	*job;
 
+	hash_niced();
 	pthread_mutex_lock(&pool.lock);
 	for (;;) {
 		while (!pool.stopping && TAILQ_EMPTY(&pool.todo))
@@ -618,6 +641,10 @@ hash_threads_start(int n)
 		log_warn("pthread_create");
 		return -1;
 	}
+	pthread_mutex_lock(&pool.lock);
+	while (pool.started < pool.nthreads)
+		pthread_cond_wait(&pool.cond, &pool.lock);
+	pthread_mutex_unlock(&pool.lock);
 	return 0;
 }
 

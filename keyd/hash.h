@@ -28,6 +28,11 @@
 #define HASH_PASSWORD_MAX	1024	/* longer passwords are never hashed */
 #define HASH_PHC_MAX		512	/* longest PHC string accepted */
 #define HASH_THREADS_MAX	64
+/*
+ * The hashing threads run at this nice value (Linux: per thread), so
+ * that cheap requests keep their pace while logins hash.
+ */
+#define HASH_NICE		10
 #define HASH_SALT_MIN		8
 #define HASH_SALT_MAX		64
 #define HASH_OUT_MIN		16

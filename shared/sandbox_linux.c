@@ -268,8 +268,8 @@ static const struct sandbox_rule sandbox_parent[] = {
  * dynamic loader and libc start-up, user lookup (nscd is tried over
  * AF_UNIX), the privilege drop, keyd's secret and database directory,
  * the loop's setup, the hashing threads (clone3 answers ENOSYS so that
- * glibc falls back to clone, whose flags the filter can see), and
- * sandbox_enter() itself.
+ * glibc falls back to clone, whose flags the filter can see; each
+ * lowers its own priority), and sandbox_enter() itself.
  */
 static const struct sandbox_rule sandbox_spawn[] = {
 	SB_ALLOW(dup2),
@@ -308,6 +308,7 @@ static const struct sandbox_rule sandbox_spawn[] = {
 	SB_ALLOW(epoll_create1),
 	SB_ALLOW(listen),
 	SB_ERRNO(clone3, ENOSYS),
+	SB_ARG2(setpriority, 0, 0xffffffff, PRIO_PROCESS, 1, 0xffffffff, 0),
 	SB_EQ(prctl, 0, PR_SET_NO_NEW_PRIVS),
 	SB_EQ(prctl, 0, PR_SET_DUMPABLE),
 	SB_ALLOW(seccomp),
