@@ -4,8 +4,10 @@
 # Starts a private nginx (fixed JSON, the HTTP ceiling of the machine) and
 # tokend from the build tree, both on 127.0.0.1, creates bench users with
 # tokenctl, loads nginx and six tokend requests alternately with wrk,
-# then logins beside a standalone argon2 run at the same parameters,
-# prints one table and writes it to bench/out/latest.txt.
+# then /users/me under a login flood, a longer run that watches memory,
+# logins beside a standalone argon2 run at the same parameters, SIGHUP
+# under load and a restart, prints one table and writes it to
+# bench/out/latest.txt.
 # Only ratios measured in one run mean anything: see bench/README.md.
 #
 # Knobs (environment):
@@ -15,6 +17,11 @@
 #	BENCH_LOGIN_SECONDS
 #			length of each login run and of each standalone
 #			argon2 run (15)
+#	BENCH_SOAK_SECONDS
+#			length of the run that watches memory (60)
+#	BENCH_DIRECTUS	1: also the real Directus (run-directus.sh) (0)
+#	BENCH_DIRECTUS_SCRIPT
+#			its start script (../shared/reference/run-directus.sh)
 #
 # Exit status: 0 when the benchmark ran (targets met or not), 1 when
 # something is missing or failed to start or died during the run.
@@ -32,6 +39,9 @@ SECONDS_RUN=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 WARMUP=${BENCH_WARMUP:-2}
 LOGIN_SECONDS=${BENCH_LOGIN_SECONDS:-15}
+SOAK_SECONDS=${BENCH_SOAK_SECONDS:-60}
+DIRECTUS=${BENCH_DIRECTUS:-0}
+DIRECTUS_SCRIPT=${BENCH_DIRECTUS_SCRIPT:-$TOP/../shared/reference/run-directus.sh}
 THREADS=2
 CONNS=50
 NCPU=$(nproc)
@@ -48,15 +58,22 @@ T_ME_P99=10		# ms
 T_ITEMS=0.20		# GET /items/articles as the public role, of nginx
 T_REFRESH=5000		# req/s
 T_LOGIN=0.80		# of the standalone argon2 rate
+T_FLOOD=0.50		# /users/me JWT during a login flood, of its idle rate
+T_FLOOD_P99=20		# ms
+T_WORKER_MIB=16		# RSS of each worker
+T_KEYD_MIB=32		# RSS of keyd, hash memory in flight aside
+T_GROWTH_MIB=1		# RSS growth of any process over the watched run
+T_READY_MS=200		# start until /server/health answers ok
 
 die() { echo "bench: $*" >&2; exit 1; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
-case "$SECONDS_RUN$ROUNDS$WARMUP$LOGIN_SECONDS" in
-*[!0-9]*) die "BENCH_SECONDS, BENCH_ROUNDS, BENCH_WARMUP and BENCH_LOGIN_SECONDS are whole numbers" ;;
+case "$SECONDS_RUN$ROUNDS$WARMUP$LOGIN_SECONDS$SOAK_SECONDS$DIRECTUS" in
+*[!0-9]*) die "BENCH_SECONDS, BENCH_ROUNDS, BENCH_WARMUP, BENCH_LOGIN_SECONDS, BENCH_SOAK_SECONDS and BENCH_DIRECTUS are whole numbers" ;;
 esac
-if [ "$SECONDS_RUN" -lt 1 ] || [ "$ROUNDS" -lt 1 ] || [ "$LOGIN_SECONDS" -lt 1 ]; then
-	die "BENCH_SECONDS, BENCH_ROUNDS and BENCH_LOGIN_SECONDS must be at least 1"
+if [ "$SECONDS_RUN" -lt 1 ] || [ "$ROUNDS" -lt 1 ] || [ "$LOGIN_SECONDS" -lt 1 ] ||
+    [ "$SOAK_SECONDS" -lt 20 ]; then
+	die "BENCH_SECONDS, BENCH_ROUNDS and BENCH_LOGIN_SECONDS must be at least 1, BENCH_SOAK_SECONDS at least 20"
 fi
 BENCH_START=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -96,6 +113,7 @@ T=$(mktemp -d /tmp/tokend-bench.XXXXXX) || die "mktemp failed"
 chmod 0755 "$T"
 NGINX_PID=""
 TOKEND_PID=""
+DIRECTUS_PORT=""
 mkdir -p "$OUT"
 rm -f "$OUT/tokend.log" "$OUT/nginx-error.log" "$OUT/wrk-raw.txt"
 
@@ -112,6 +130,8 @@ tree() {
 cleanup() {
 	local all="" p
 	set +e
+	[ -z "$DIRECTUS_PORT" ] ||
+	    DIRECTUS_PORT=$DIRECTUS_PORT "$DIRECTUS_SCRIPT" stop > /dev/null 2>&1
 	for p in $TOKEND_PID $NGINX_PID; do
 		all="$all $p $(tree "$p")"
 	done
@@ -277,13 +297,32 @@ password {
 EOF
 )
 chmod 0600 "$T/tokend.conf"
-"$TOKEND" -d -f "$T/tokend.conf" > "$T/tokend.log" 2>&1 &
-TOKEND_PID=$!
 BASE="http://127.0.0.1:$TOKEND_PORT"
 TOKEND_URL="$BASE/server/ping"
-if ! wait_body "$TOKEND_URL" pong "$TOKEND_PID"; then
+ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
+# ready_ms START PID: milliseconds from START until /server/health
+# answers ok (keyd and a worker serve), polling every 5 ms, 10 s at most.
+ready_ms() {
+	local i=0
+	while [ $i -lt 2000 ]; do
+		if [ "$(curl -s -m 1 "$BASE/server/health" 2>/dev/null)" = \
+		    '{"status":"ok"}' ]; then
+			echo $(( $(ms_now) - $1 ))
+			return 0
+		fi
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.005
+		i=$((i + 1))
+	done
+	return 1
+}
+t0=$(ms_now)
+"$TOKEND" -d -f "$T/tokend.conf" > "$T/tokend.log" 2>&1 &
+TOKEND_PID=$!
+if ! READY_FIRST=$(ready_ms "$t0" "$TOKEND_PID") ||
+    ! wait_body "$TOKEND_URL" pong "$TOKEND_PID"; then
 	tail -n 30 "$T/tokend.log" >&2 || :
-	die "tokend did not answer pong on $TOKEND_URL"
+	die "tokend did not answer on $BASE"
 fi
 # Wait (up to 5 s) for all the preforked workers and keyd to be up.
 i=0
@@ -292,13 +331,27 @@ while [ "$(tree "$TOKEND_PID" | wc -l)" -lt $((NCPU + 1)) ] && [ $i -lt 50 ]; do
 	i=$((i + 1))
 done
 CTL="$TOKENCTL -s $T/tokend.sock"
-KEYD_PID=""
-for p in $(tree "$TOKEND_PID"); do
-	case "$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)" in
-	keyd*|*/keyd*) KEYD_PID=$p ;;
+# name_of PID: parent, keyd or worker.
+name_of() {
+	if [ "$1" = "$TOKEND_PID" ]; then
+		echo parent
+		return
+	fi
+	case "$(tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null)" in
+	keyd*|*/keyd*) echo keyd ;;
+	*server*) echo worker ;;
+	*) cat "/proc/$1/comm" 2>/dev/null || echo child ;;
 	esac
-done
-[ -n "$KEYD_PID" ] || die "no keyd process under tokend: $(tail -3 "$T/tokend.log")"
+}
+find_keyd() {
+	local p
+	KEYD_PID=""
+	for p in $(tree "$TOKEND_PID"); do
+		[ "$(name_of "$p")" != keyd ] || KEYD_PID=$p
+	done
+	[ -n "$KEYD_PID" ] || die "no keyd process under tokend: $(tail -3 "$T/tokend.log")"
+}
+find_keyd
 
 # CPU time (clock ticks) used so far by tokend and all its processes.
 cpu_ticks() {
@@ -471,6 +524,7 @@ args_of() {
 	ping)	 echo "$TOKEND_URL" ;;
 	jwt)	 echo "-H|Authorization: Bearer $JWT|$BASE/users/me" ;;
 	static)	 echo "-H|Authorization: Bearer $STATIC|$BASE/users/me" ;;
+	flood)	 echo "-H|Authorization: Bearer $JWT|$BASE/users/me" ;;
 	items)	 echo "$BASE/items/articles" ;;
 	refresh) echo "-s|$BENCH/refresh.lua|$BASE/auth/refresh" ;;
 	login)	 echo "--timeout|60s|-s|$BENCH/login.lua|$BASE/auth/login" ;;
@@ -515,6 +569,55 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 grep -h '^refresh:' "$T"/wrk-*refresh*.txt > "$T/refresh-pool" || :
+
+# /users/me with the JWT while 50 clients log in all the time: the
+# logins start 2 s before and end 2 s after the measured run.
+echo "bench: /users/me JWT during a login flood, $ROUNDS x ${SECONDS_RUN}s"
+for r in $(seq 1 "$ROUNDS"); do
+	wait_idle > /dev/null
+	wrk -t$THREADS -c$CONNS -d$((SECONDS_RUN + 4))s --timeout 60s --latency \
+	    -s "$BENCH/login.lua" "$BASE/auth/login" > "$T/wrk-flood-login-$r.txt" 2>&1 &
+	flood=$!
+	sleep 2
+	run_scen flood "flood-$r" "$SECONDS_RUN"
+	record flood "$r" "flood-$r"
+	wait "$flood" || die "wrk failed on the login flood"
+	awk -v r="$r" '/^Good responses\/sec:/ { print "floodlogin", r, $NF, 0, 0, 0 }' \
+	    "$T/wrk-flood-login-$r.txt" >> "$T/results"
+done
+wait_idle > /dev/null
+
+# Memory over a longer run of /users/me and refreshes together: RSS of
+# every process every 10 s.
+# rss_sample FILE: "pid name kb" of every tokend process.
+rss_sample() {
+	local p kb
+	for p in "$TOKEND_PID" $(tree "$TOKEND_PID"); do
+		kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null) ||
+		    continue
+		[ -z "$kb" ] || echo "$p $(name_of "$p") $kb"
+	done > "$1"
+}
+echo "bench: ${SOAK_SECONDS}s of /users/me JWT and refresh together, RSS every 10 s"
+pool_fill
+rss_sample "$T/rss-0"
+BENCH_THREADS=1 wrk -t1 -c25 -d"${SOAK_SECONDS}"s --latency -s "$BENCH/refresh.lua" \
+    "$BASE/auth/refresh" > "$T/wrk-soak-refresh.txt" 2>&1 &
+soak1=$!
+wrk -t1 -c25 -d"${SOAK_SECONDS}"s --latency -H "Authorization: Bearer $JWT" \
+    "$BASE/users/me" > "$T/wrk-soak-jwt.txt" 2>&1 &
+soak2=$!
+for k in $(seq 1 $((SOAK_SECONDS / 10))); do
+	sleep 10
+	rss_sample "$T/rss-$k"
+done
+wait "$soak1" "$soak2" || die "wrk failed in the memory run"
+SOAK_LAST=$((SOAK_SECONDS / 10))
+# Per process: the most RSS seen, and the growth from 10 s to the end.
+cat "$T"/rss-[0-9]* | awk '{ if ($3 > m[$1]) m[$1] = $3; n[$1] = $2 }
+    END { for (p in m) print p, n[p], m[p] }' > "$T/rss-max"
+join <(sort "$T/rss-1") <(sort "$T/rss-$SOAK_LAST") |
+    awk '{ print $1, $2, $5 - $3 }' > "$T/rss-growth"
 
 # Logins against the standalone argon2 rate at the same parameters, in
 # turn, each after tokend has finished the hashes of the previous run.
@@ -567,6 +670,66 @@ NOT_ACTIVE=$($CTL user list 2>/dev/null | awk -F'\t' '$3 != "active"' | wc -l) |
     NOT_ACTIVE=unknown
 SETUP_FAILED=0
 [ -f "$T/setup-failed" ] && SETUP_FAILED=$(wc -l < "$T/setup-failed")
+KEYD_PEAK=$(awk '/^VmHWM:/ { print $2 }' "/proc/$KEYD_PID/status" 2>/dev/null) ||
+    KEYD_PEAK=0
+
+# SIGHUP under load: a reload every second of a /users/me run; no
+# request may fail.  The log lines up to here judge the runs above.
+LOG_BEFORE=$(wc -l < "$T/tokend.log")
+echo "bench: /users/me JWT with a SIGHUP every second, ${SECONDS_RUN}s"
+wrk -t$THREADS -c$CONNS -d"${SECONDS_RUN}"s --latency \
+    -H "Authorization: Bearer $JWT" "$BASE/users/me" > "$T/wrk-sighup.txt" 2>&1 &
+hup=$!
+for i in $(seq 1 $((SECONDS_RUN - 1))); do
+	sleep 1
+	kill -HUP "$TOKEND_PID"
+done
+wait "$hup" || die "wrk failed in the SIGHUP run"
+record sighup 1 sighup
+sleep 0.5
+HUPS=$(tail -n +"$((LOG_BEFORE + 1))" "$T/tokend.log" | grep -c 'reloading' || :)
+HUP_BAD=$(tail -n +"$((LOG_BEFORE + 1))" "$T/tokend.log" |
+    grep -cE 'reload (failed|refused)|could not apply' || :)
+
+# Start to ready again, on the database of the run: stop, start, wait.
+echo "bench: restart"
+kill -TERM "$TOKEND_PID"
+wait "$TOKEND_PID" 2>/dev/null || :
+t0=$(ms_now)
+"$TOKEND" -d -f "$T/tokend.conf" >> "$T/tokend.log" 2>&1 &
+TOKEND_PID=$!
+READY_AGAIN=$(ready_ms "$t0" "$TOKEND_PID") || die "tokend did not start again"
+
+# The real Directus, on request, in the same run.
+directus_run() {
+	local djwt
+	[ -x "$DIRECTUS_SCRIPT" ] || die "BENCH_DIRECTUS=1: no $DIRECTUS_SCRIPT"
+	DIRECTUS_PORT=$(free_port)
+	echo "bench: Directus on port $DIRECTUS_PORT (the first start installs it)"
+	DIRECTUS_PORT=$DIRECTUS_PORT "$DIRECTUS_SCRIPT" start > "$T/directus.txt" 2>&1 ||
+	    die "Directus did not start: $(tail -3 "$T/directus.txt")"
+	DBASE="http://127.0.0.1:$DIRECTUS_PORT"
+	djwt=$(curl -s -m 60 -H 'Content-Type: application/json' \
+	    -d '{"email":"admin@example.com","password":"secret"}' \
+	    "$DBASE/auth/login" | jfield access_token)
+	[ -n "$djwt" ] || die "cannot log in to Directus"
+	curl -s -m 60 -o /dev/null -X PATCH -H "Authorization: Bearer $djwt" \
+	    -H 'Content-Type: application/json' \
+	    -d '{"token":"bench-directus-static-token-0123456789"}' "$DBASE/users/me"
+	wrk_run d-ping "$SECONDS_RUN" "$DBASE/server/ping"
+	record dping 1 d-ping
+	wrk_run d-jwt "$SECONDS_RUN" -H "Authorization: Bearer $djwt" "$DBASE/users/me"
+	record djwt 1 d-jwt
+	wrk_run d-static "$SECONDS_RUN" \
+	    -H "Authorization: Bearer bench-directus-static-token-0123456789" \
+	    "$DBASE/users/me"
+	record dstatic 1 d-static
+	DIRECTUS_RSS=$(ps -o rss= -p "$(cat "${DIRECTUS_DIR:-${TMPDIR:-/tmp}/directus-ref}/directus.pid")" 2>/dev/null |
+	    awk '{ printf "%.0f", $1 / 1024 }') || DIRECTUS_RSS=unknown
+	DIRECTUS_PORT=$DIRECTUS_PORT "$DIRECTUS_SCRIPT" stop > /dev/null 2>&1 || :
+	DIRECTUS_PORT=""
+}
+[ "$DIRECTUS" -eq 0 ] || directus_run
 
 # --- 4. report ----------------------------------------------------------------
 
@@ -593,13 +756,28 @@ row() {	# row LABEL SCENARIO RATIO
 }
 cpu_line() {
 	local sc k w
-	for sc in ping jwt static items refresh login; do
+	for sc in ping jwt static items refresh flood login; do
 		k=$(cat "$T"/cpu-"$sc"-[0-9]* 2>/dev/null | awk '{ print $2 }' | median) || continue
 		w=$(cat "$T"/cpu-"$sc"-[0-9]* 2>/dev/null | awk '{ print $3 }' | median) || continue
 		printf ' %s %s+%s' "$sc" "$k" "$w"
 	done
 }
 LOGIN_A2=$(div "$(col login 3)" "$(col argon2 3)")
+FLOOD_IDLE=$(div "$(col flood 3)" "$(col jwt 3)")
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+# memory_line: the most RSS of each process in the watched run, and its
+# growth from 10 s to the end, in MiB.
+memory_line() {
+	awk '{ printf " %s(%s) %.1f", $2, $1, $3 / 1024 }' "$T/rss-max" | sort
+}
+growth_line() {
+	awk '{ printf " %s(%s) %+.2f", $2, $1, $3 / 1024 }' "$T/rss-growth"
+}
+WORKER_MAX=$(awk '$2 == "worker" && $3 > m { m = $3 } END { print m + 0 }' "$T/rss-max")
+KEYD_MAX=$(awk '$2 == "keyd" && $3 > m { m = $3 } END { print m + 0 }' "$T/rss-max")
+GROWTH_MAX=$(awk '$3 > m { m = $3 } END { print m + 0 }' "$T/rss-growth")
+# keyd's peak may hold one hash of each hashing thread besides itself.
+KEYD_PEAK_BOUND=$((T_KEYD_MIB * 1024 + NCPU * A2_M))
 DRAIN=$(median < "$T/drain")
 {
 	echo "tokend bench $(date -u '+%Y-%m-%d %H:%M UTC'), nproc $NCPU," \
@@ -619,11 +797,18 @@ DRAIN=$(median < "$T/drain")
 	row 'tokend GET /users/me static' static "$(ratio static)"
 	row 'tokend GET /items/articles' items "$(ratio items)"
 	row 'tokend POST /auth/refresh' refresh "$(ratio refresh)"
+	row 'tokend /users/me, login flood' flood "$(ratio flood)"
+	row 'tokend /users/me, SIGHUP 1/s' sighup "$(ratio sighup)"
 	printf '| %-30s | %10.1f | %7.0f | %7.0f | %7d | %8s |\n' \
 	    "tokend POST /auth/login ${NUSERS}u" "$(col login 3)" "$(col login 4)" \
 	    "$(col login 5)" "$(col login 6)" -
 	printf '| %-30s | %10.1f | %7s | %7s | %7s | %8s |\n' \
 	    'argon2id standalone, hashes/s' "$(col argon2 3)" - - - -
+	if [ "$DIRECTUS" -ne 0 ]; then
+		row 'Directus GET /server/ping' dping "$(ratio dping)"
+		row 'Directus GET /users/me JWT' djwt "$(ratio djwt)"
+		row 'Directus GET /users/me static' dstatic "$(ratio dstatic)"
+	fi
 	echo
 	echo "per-round ratio to nginx: ping$(round_ratios ping);" \
 	    "jwt$(round_ratios jwt); static$(round_ratios static);" \
@@ -632,6 +817,15 @@ DRAIN=$(median < "$T/drain")
 	echo "per-round login / argon2:$(round_ratios login argon2)"
 	echo "tokend CPU during the measured runs, % of one core, keyd+workers (median):$(cpu_line)"
 	echo "$RSS"
+	echo "RSS MiB, most in the ${SOAK_SECONDS}s run of /users/me and refresh:$(memory_line);" \
+	    "growth from 10 s to ${SOAK_SECONDS} s:$(growth_line)" \
+	    "($(parse "$T/wrk-soak-jwt.txt" | cut -d' ' -f1) + $(parse "$T/wrk-soak-refresh.txt" | cut -d' ' -f1) req/s)"
+	echo "/users/me during the login flood: $FLOOD_IDLE of its idle rate," \
+	    "logins meanwhile $(col floodlogin 3)/s"
+	[ "$DIRECTUS" -eq 0 ] || echo "Directus RSS after its runs: ${DIRECTUS_RSS} MiB"
+	echo "start to ready (/server/health ok): first start ${READY_FIRST} ms" \
+	    "(creates the secret and the database), restart ${READY_AGAIN} ms"
+	echo "SIGHUP under load: $HUPS reloads during the run, $HUP_BAD refused or failed"
 	echo "login / argon2 standalone: $LOGIN_A2" \
 	    "(argon2id m=$((A2_M / 1024))M t=$A2_T p=$A2_P, $NCPU threads;" \
 	    "tokend busy ${DRAIN}s after each login run)"
@@ -639,10 +833,12 @@ DRAIN=$(median < "$T/drain")
 	sed 's/^/refresh pool per run: /; s/^refresh pool per run: refresh: /refresh pool per run: /' "$T/refresh-pool"
 	[ "$SETUP_FAILED" -eq 0 ] || echo "setup logins that failed: $SETUP_FAILED"
 	[ "$alive" -eq 1 ] || echo "tokend: the parent process DIED during the run"
-	if grep -Eq 'killed by signal|exited|restarting|reloading|lost the channel|out of memory' "$T/tokend.log"; then
+	if head -n "$LOG_BEFORE" "$T/tokend.log" |
+	    grep -Eq 'killed by signal|exited|restarting|reloading|lost the channel|out of memory'; then
 		echo "tokend log, restarts and reloads during the run (the run is not valid):"
-		grep -E 'killed by signal|exited|restarting|reloading|lost the channel|out of memory' \
-		    "$T/tokend.log" | sort | uniq -c | sort -rn | head -10 | sed 's/^/    /'
+		head -n "$LOG_BEFORE" "$T/tokend.log" |
+		    grep -E 'killed by signal|exited|restarting|reloading|lost the channel|out of memory' |
+		    sort | uniq -c | sort -rn | head -10 | sed 's/^/    /'
 	fi
 	echo "target: /server/ping >= $T_PING of nginx:" \
 	    "$(verdict "$(ratio ping) >= $T_PING && $(col ping 6) == 0")" \
@@ -662,6 +858,19 @@ DRAIN=$(median < "$T/drain")
 	echo "target: /auth/login >= $T_LOGIN of argon2 standalone, 0 errors, nobody suspended:" \
 	    "$(verdict "$LOGIN_A2 >= $T_LOGIN && $(col login 6) == 0 && \"$NOT_ACTIVE\" == \"0\"")" \
 	    "(ratio $LOGIN_A2, errors $(col login 6), suspended $SUSPENDED)"
+	echo "target: /users/me JWT during a login flood >= $T_FLOOD of idle, p99 < $T_FLOOD_P99 ms:" \
+	    "$(verdict "$FLOOD_IDLE >= $T_FLOOD && $(col flood 5) < $T_FLOOD_P99 && $(col flood 6) == 0")" \
+	    "($FLOOD_IDLE of idle, p99 $(col flood 5) ms, errors $(col flood 6))"
+	echo "target: memory, workers < $T_WORKER_MIB MiB, keyd < $T_KEYD_MIB MiB" \
+	    "(+ $NCPU x $((A2_M / 1024)) MiB of hashes at its peak), growth <= $T_GROWTH_MIB MiB:" \
+	    "$(verdict "$WORKER_MAX < $T_WORKER_MIB * 1024 && $KEYD_MAX < $T_KEYD_MIB * 1024 && $KEYD_PEAK <= $KEYD_PEAK_BOUND && $GROWTH_MAX <= $T_GROWTH_MIB * 1024")" \
+	    "(worker $(mib "$WORKER_MAX"), keyd $(mib "$KEYD_MAX"), keyd peak $(mib "$KEYD_PEAK"), most growth $(mib "$GROWTH_MAX"))"
+	echo "target: start to ready < $T_READY_MS ms:" \
+	    "$(verdict "$READY_FIRST < $T_READY_MS && $READY_AGAIN < $T_READY_MS")" \
+	    "(first start $READY_FIRST ms, restart $READY_AGAIN ms)"
+	echo "target: SIGHUP under load loses no request:" \
+	    "$(verdict "$(col sighup 6) == 0 && $HUPS >= $((SECONDS_RUN - 1)) && $HUP_BAD == 0")" \
+	    "(errors $(col sighup 6), $HUPS reloads)"
 	echo "bench took $(( $(date +%s) - BENCH_START )) s"
 } | tee "$OUT/latest.txt"
 
