@@ -36,6 +36,8 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "keyd.h"
 #include "log.h"
 #include "proto.h"
@@ -118,7 +120,7 @@ vouch_find(const uint8_t *hash)
 	set = vouched[(hash[0] | hash[1] << 8) % KEYD_VOUCH_SETS];
 	for (i = 0; i < KEYD_VOUCH_WAYS; i++)
 		if (set[i].until != 0 &&
-		    memcmp(set[i].hash, hash, STORE_HASH_LEN) == 0)
+		    CRYPTO_memcmp(set[i].hash, hash, STORE_HASH_LEN) == 0)
 			return &set[i];
 	return NULL;
 }

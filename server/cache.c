@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "log.h"
@@ -163,7 +164,7 @@ cache_slot(const uint8_t *key, int make)
 	    CACHE_SETS) * CACHE_WAYS;
 	for (i = 0; i < CACHE_WAYS; i++) {
 		if (set[i].until != 0 &&
-		    memcmp(set[i].key, key, CACHE_KEY_LEN) == 0)
+		    CRYPTO_memcmp(set[i].key, key, CACHE_KEY_LEN) == 0)
 			return &set[i];
 		if (victim == NULL || set[i].until == 0 ||
 		    (victim->until != 0 && set[i].used < victim->used))
