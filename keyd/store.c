@@ -72,6 +72,13 @@ static const char *const store_migrations[] = {
 	"  expires INTEGER NOT NULL"
 	");"
 	"CREATE INDEX retired_family ON retired(family);",
+	/*
+	 * 3: every login sweeps the expired sessions and retired tokens;
+	 * without these a sweep reads both tables whole, and the retired
+	 * table grows by one row per refresh for the refresh lifetime.
+	 */
+	"CREATE INDEX sessions_expires ON sessions(expires);"
+	"CREATE INDEX retired_expires ON retired(expires);",
 };
 #define STORE_VERSION	\
 	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
