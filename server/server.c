@@ -23,6 +23,7 @@
 #include "sandbox.h"
 #include "tokend.h"
 
+static struct event_base *server_base_new(void);
 static void	 server_listen(struct server *);
 static void	 server_accept_error(struct evconnlistener *, void *);
 static void	 server_accept_resume(evutil_socket_t, short, void *);
@@ -65,8 +66,7 @@ server_main(int slot, int verbose)
 		privsep_lookup(server.conf->server_user, &pu);
 		privsep_check_chroot(server.conf->server_chroot);
 	}
-	if ((server.base = event_base_new()) == NULL)
-		fatalx("event_base_new");
+	server.base = server_base_new();
 	server_listen(&server);
 	server.parent = frame_chan_new(server.base, PROTO_FD_PARENT,
 	    PROTO_CHILD_MAX, server_parent_dispatch, server_parent_closed,
@@ -96,6 +96,28 @@ server_main(int slot, int verbose)
 	log_debug("server %d ready", server.slot);
 	event_base_dispatch(server.base);
 	return 0;
+}
+
+/*
+ * With epoll, the changes a request makes to a connection's events
+ * (evhttp deletes, adds and modifies them in one callback) are merged
+ * and applied once per pass of the loop: one epoll_ctl(2) instead of
+ * four per keep-alive request.  The worker never dup(2)s a descriptor,
+ * the case where a change list can go wrong.
+ */
+static struct event_base *
+server_base_new(void)
+{
+	struct event_config	*cfg;
+	struct event_base	*base;
+
+	if ((cfg = event_config_new()) == NULL)
+		fatalx("event_config_new");
+	(void)event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	if ((base = event_base_new_with_config(cfg)) == NULL)
+		fatalx("event_base_new");
+	event_config_free(cfg);
+	return base;
 }
 
 static void
