@@ -9,7 +9,8 @@
 #
 #	bench/profile.sh jwt|static|ping|items|refresh [SECONDS]
 #
-# The report (and perf.data) stay in bench/out/profile-SCENARIO.txt.
+# The report stays in bench/out/profile-SCENARIO.txt, the samples in
+# bench/out/perf-SCENARIO.data.
 # Needs perf (Debian linux-perf), wrk, curl; as a normal user
 # kernel.perf_event_paranoid must allow it.
 set -u
@@ -75,6 +76,11 @@ refresh)
 	set -- -s "$TOP/bench/refresh.lua" "$URL/auth/refresh" ;;
 esac
 
+# group_pids workers|keyd: their pids, comma-separated.
+group_pids() {
+	if [ "$1" = keyd ]; then td_keyd; else td_servers; fi | paste -sd,
+}
+
 mkdir -p "$OUT"
 pids=$(echo "$TD_PID" $(td_tree "$TD_PID") | tr ' ' ',')
 wrk -t2 -c50 -d$((SECS + 2))s --latency "$@" > "$T/wrk.txt" 2>&1 &
@@ -83,16 +89,18 @@ sleep 1
 perf record -q -g -o "$OUT/perf-$SCEN.data" -p "$pids" -- sleep "$SECS" \
     > /dev/null 2>&1 || die "perf record failed (perf_event_paranoid?)"
 wait "$wrkpid"
-# System calls per request, each process group, over a second run.
+# System calls per request of each process group, both counted over the
+# same 2 s inside a second run.
 wrk -t2 -c50 -d4s "$@" > "$T/wrk2.txt" 2>&1 &
 wrkpid=$!
 sleep 1
+stats=""
 for who in workers keyd; do
-	if [ "$who" = keyd ]; then p=$(td_keyd); else p=$(td_servers); fi
-	perf stat -x, -e raw_syscalls:sys_enter -p "$(echo $p | tr ' ' ',')" \
-	    -- sleep 2 2> "$T/stat-$who" > /dev/null
+	perf stat -x, -e raw_syscalls:sys_enter -p "$(group_pids "$who")" \
+	    -- sleep 2 2> "$T/stat-$who" > /dev/null &
+	stats="$stats $!"
 done
-wait "$wrkpid"
+wait $stats "$wrkpid"
 {
 	echo "profile $SCEN, $(date -u '+%Y-%m-%d %H:%M UTC'), ${SECS}s:" \
 	    "$(awk '/^Requests\/sec/ { print $2 " req/s" }' "$T/wrk.txt")"
@@ -103,13 +111,13 @@ wait "$wrkpid"
 		    "$T/stat-$who"
 	done
 	for who in workers keyd; do
-		if [ "$who" = keyd ]; then p=$(td_keyd); else p=$(td_servers); fi
+		p=$(group_pids "$who")
 		echo
 		echo "== $who: where their samples go, by library, then symbol"
-		perf report -q -i "$OUT/perf-$SCEN.data" --pid "$(echo $p | tr ' ' ',')" \
+		perf report -q -i "$OUT/perf-$SCEN.data" --pid "$p" \
 		    --no-children --percentage relative --sort dso --percent-limit 1 -g none \
 		    2> /dev/null | grep -v '^$' | sed 's/ *$//'
-		perf report -q -i "$OUT/perf-$SCEN.data" --pid "$(echo $p | tr ' ' ',')" \
+		perf report -q -i "$OUT/perf-$SCEN.data" --pid "$p" \
 		    --no-children --percentage relative --sort dso,symbol --percent-limit 0.7 -g none \
 		    2> /dev/null | grep -v '^$' | sed 's/ *- *- *$//; s/ *$//' | head -25
 	done

@@ -663,6 +663,7 @@ hash_threads_stop(void)
 	free(pool.threads);
 	pool.threads = NULL;
 	pool.nthreads = 0;
+	pool.started = 0;
 }
 
 static void
