@@ -30,6 +30,7 @@
 #include "perm.h"
 #include "proto.h"
 #include "query.h"
+#include "query_where.h"
 #include "sign.h"
 
 #define USERS_FORBIDDEN_FIELD	"You don't have permission to access " \
@@ -585,39 +586,20 @@ users_where(struct users_job *job, const struct conf_permission *perm,
     int with_filter, json_t *keys, struct query_sql *where)
 {
 	struct query_schema	 schema = { users_column, NULL };
-	struct query_node	*pf;
-	json_t			*k;
-	size_t			 i;
-	int			 rv;
+	struct query_where	 w = { &schema, &job->vars, perm,
+				    with_filter ? job->q.filter : NULL, keys };
 
-	query_sql_add(where, "1");
-	if (perm_filter(perm, &pf) == -1)
+	switch (query_where_sql(&w, where)) {
+	case QUERY_WHERE_OK:
+		break;
+	case QUERY_WHERE_PERM_FIELD:
+		log_warnx("users: a permission filter names a field users "
+		    "do not have");
+		return users_fail(job, AUTH_FORBIDDEN, NULL);
+	case QUERY_WHERE_FILTER:
+		return users_fail(job, AUTH_FORBIDDEN, NULL);
+	default:
 		return users_fail(job, AUTH_INTERNAL, NULL);
-	if (pf != NULL) {
-		query_sql_add(where, " AND ");
-		rv = query_node_sql(pf, &schema, &job->vars, where);
-		query_node_free(pf);
-		if (rv == -1) {
-			log_warnx("users: a permission filter names a field "
-			    "users do not have");
-			return users_fail(job, AUTH_FORBIDDEN, NULL);
-		}
-	}
-	if (with_filter && job->q.filter != NULL) {
-		query_sql_add(where, " AND ");
-		if (query_node_sql(job->q.filter, &schema, &job->vars,
-		    where) == -1)
-			return users_fail(job, AUTH_FORBIDDEN, NULL);
-	}
-	if (keys != NULL) {
-		query_sql_add(where, " AND id IN (");
-		json_array_foreach(keys, i, k) {
-			if (i > 0)
-				query_sql_add(where, ", ");
-			query_sql_bind(where, k);
-		}
-		query_sql_add(where, json_array_size(keys) == 0 ? "NULL)" :
-		    ")");
 	}
 	return where->error ? users_fail(job, AUTH_INTERNAL, NULL) : AUTH_OK;
 }
@@ -747,38 +729,46 @@ users_read(struct users_job *job)
 	users_finish(job, answer);
 }
 
+/* What query_meta() counts: a meta count of a list of users. */
+struct users_meta_arg {
+	struct users_job		*job;
+	const struct conf_permission	*perm;
+};
+
+static int
+users_meta_count(void *arg, int with_filter, int64_t *n)
+{
+	struct users_meta_arg	*m = arg;
+	struct query_sql	 where;
+	int			 rv = 0;
+
+	query_sql_init(&where);
+	if (users_where(m->job, m->perm, with_filter, NULL, &where) !=
+	    AUTH_OK)
+		rv = -1;
+	else if (store_users_count(&where, n) == -1) {
+		users_fail(m->job, AUTH_UNAVAILABLE, NULL);
+		rv = -1;
+	}
+	query_sql_free(&where);
+	return rv;
+}
+
 /* meta.total_count (within the permission) and meta.filter_count. */
 static int
 users_meta(struct users_job *job, const struct conf_permission *perm,
     json_t *answer)
 {
-	struct query_sql	 where;
+	struct users_meta_arg	 m = { job, perm };
 	json_t			*meta;
-	int64_t			 n;
-	int			 i, want[2] = { QUERY_META_TOTAL,
-				    QUERY_META_FILTER };
-	const char		*name[2] = { "total_count", "filter_count" };
 
 	if (job->q.meta == 0)
 		return 0;
-	if ((meta = json_object()) == NULL ||
+	if ((meta = query_meta(job->q.meta, users_meta_count, &m)) == NULL ||
 	    json_object_set_new(answer, "meta", meta) == -1) {
-		users_fail(job, AUTH_INTERNAL, NULL);
+		if (job->code == AUTH_OK)
+			users_fail(job, AUTH_INTERNAL, NULL);
 		return -1;
-	}
-	for (i = 0; i < 2; i++) {
-		if ((job->q.meta & want[i]) == 0)
-			continue;
-		query_sql_init(&where);
-		if (users_where(job, perm, i == 1, NULL, &where) != AUTH_OK ||
-		    store_users_count(&where, &n) == -1) {
-			query_sql_free(&where);
-			if (job->code == AUTH_OK)
-				users_fail(job, AUTH_UNAVAILABLE, NULL);
-			return -1;
-		}
-		query_sql_free(&where);
-		json_object_set_new(meta, name[i], json_integer(n));
 	}
 	return 0;
 }
