@@ -1,14 +1,17 @@
 /*
  * The /users API (MSG_USERS): list, read, create, update and delete
- * users for the workers.  The worker is treated as hostile: keyd checks
+ * users for the workers; and /users/me (MSG_USER_GET, MSG_USER_UPDATE),
+ * the same code with the target "self": the caller's own user, under
+ * the SELF allowlist of user_schema.c instead of a permission, answered
+ * with MSG_USER.  The worker is treated as hostile: keyd checks
  * the credential itself, decides the permission itself (administrators
  * may do everything; others what tokend.conf grants on the collection
  * directus_users, else the public role's), parses the query itself and
  * runs only statements whose text it wrote, every value bound.
  *
- * The concealed fields (password, token, tfa_secret) never leave keyd:
- * they read "**********" when set and null when not, only
- * administrators see even that, and nobody filters or sorts on them.
+ * The concealed fields (UF_CONCEALED) never leave keyd: they read
+ * "**********" when set and null when not, only administrators (and a
+ * user of itself) see even that, and nobody filters or sorts on them.
  * New passwords are hashed on the pool, never on the loop.  A user who
  * leaves the status "active" or is deleted loses every session at
  * once, and every token of it fails from the next request on, since
