@@ -1,6 +1,7 @@
 /*
- * keyd/user.c: the body of PATCH /users/me as keyd reads it,
- * user_patch_parse() (security catalog P1: mass assignment).
+ * keyd/user_schema.c: the body of PATCH /users/me as keyd reads it,
+ * user_patch_parse(), the SELF allowlist over the table of a user's
+ * fields (security catalog P1: mass assignment).
  *
  * Input: the body; the worker refuses one over AUTH_BODY_MAX bytes.
  * Each input is checked for a user and for an administrator.

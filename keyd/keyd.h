@@ -83,6 +83,41 @@ struct keyd_request {
 	int		(*handler)(struct keyd_chan *, struct frame *);
 };
 
+/*
+ * What a user record holds (user_schema.c): one row per field, in the
+ * order of the user's JSON.  The store builds its columns, its updates
+ * and the user's JSON from it; the /users code its policy.
+ */
+enum user_kind {
+	UK_ID,			/* a uuid, given on create only */
+	UK_TEXT,		/* string or null */
+	UK_EMAIL,		/* a unique, valid email */
+	UK_PASSWORD,		/* hashed here */
+	UK_TAGS,		/* array of strings, or null */
+	UK_BOOL,
+	UK_STATUS,		/* one of user_statuses */
+	UK_ROLE,		/* null, or a configured or the built-in role */
+	UK_TOKEN,		/* stored as its SHA-256 */
+	UK_TIME,		/* ms since the epoch, read as ISO 8601 */
+	UK_NONE,		/* no column: always null */
+};
+
+#define UF_CONCEALED		0x01	/* "**********" or null; admins only */
+#define UF_SELF_WRITABLE	0x02	/* PATCH /users/me */
+#define UF_ADMIN_WRITABLE	0x04	/* /users, within the permission */
+#define UF_READ_ONLY		0x08	/* keyd's own: "can't change manually" */
+#define UF_SORTABLE		0x10	/* in /users filters and sorts */
+#define UF_CREATE_ONLY		0x20	/* given on create, never changed */
+#define UF_ADMIN_ONLY		0x40	/* written by administrators only */
+
+struct user_field {
+	const char	*name;
+	const char	*column;	/* NULL: not stored */
+	enum user_kind	 kind;
+	int		 flags;
+	size_t		 bound;		/* bytes of a string, items of tags */
+};
+
 /* keyd.c */
 const struct tokend_config *keyd_conf(void);
 struct keyd_chan *keyd_chan_find(uint64_t);
@@ -133,13 +168,17 @@ int		 auth_login(struct keyd_chan *, struct frame *);
 int		 auth_refresh(struct keyd_chan *, struct frame *);
 int		 auth_logout(struct keyd_chan *, struct frame *);
 
-/* user.c */
-int		 user_get(struct keyd_chan *, struct frame *);
-int		 user_update(struct keyd_chan *, struct frame *);
+/* user_schema.c */
+extern const struct user_field	 user_fields[];
+extern const size_t		 user_nfields;
+const struct user_field *user_field(const char *);
+int		 user_value_valid(const struct user_field *, json_t *);
 uint32_t	 user_patch_parse(const uint8_t *, size_t, int, json_t **,
 		    json_t **, char *, size_t);
 
-/* users.c */
+/* users.c: /users, and /users/me as its target "self" */
+int		 user_get(struct keyd_chan *, struct frame *);
+int		 user_update(struct keyd_chan *, struct frame *);
 int		 users_request(struct keyd_chan *, struct frame *);
 
 /* admin.c */

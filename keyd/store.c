@@ -130,23 +130,6 @@ enum store_stmt {
 	"id, email, coalesce(password, ''), status, coalesce(role, ''), " \
 	"tfa_secret IS NOT NULL"
 
-/* Secrets are concealed in the JSON itself: a hash never leaves here. */
-#define USER_JSON \
-	"json_object('id', id, 'first_name', first_name, 'last_name', " \
-	"last_name, 'email', email, 'password', CASE WHEN password IS NULL " \
-	"THEN NULL ELSE '**********' END, 'location', location, 'title', " \
-	"title, 'description', description, 'tags', json(tags), 'avatar', " \
-	"avatar, 'language', language, 'tfa_secret', CASE WHEN tfa_secret " \
-	"IS NULL THEN NULL ELSE '**********' END, 'status', status, 'role', " \
-	"role, 'token', CASE WHEN token_hash IS NULL THEN NULL ELSE " \
-	"'**********' END, 'last_access', CASE WHEN last_access IS NULL " \
-	"THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%fZ', last_access / 1000.0, " \
-	"'unixepoch') END, 'last_page', last_page, 'provider', provider, " \
-	"'external_identifier', external_identifier, 'auth_data', NULL, " \
-	"'email_notifications', json(CASE WHEN email_notifications THEN " \
-	"'true' ELSE 'false' END), 'appearance', appearance, 'theme_light', " \
-	"theme_light, 'theme_dark', theme_dark)"
-
 static const char *const store_sql[ST_MAX] = {
 	[ST_PING] = "SELECT count(*) FROM users",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -157,7 +140,8 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_USER_BY_ID] = "SELECT " USER_COLUMNS " FROM users WHERE id = ?1",
 	[ST_USER_BY_TOKEN] = "SELECT " USER_COLUMNS " FROM users "
 	    "WHERE token_hash = ?1",
-	[ST_USER_JSON] = "SELECT " USER_JSON " FROM users WHERE id = ?1",
+	/* Built from user_fields: store_user_prepare(). */
+	[ST_USER_JSON] = NULL,
 	[ST_USER_COUNT] = "SELECT count(*) FROM users",
 	[ST_USER_INSERT] = "INSERT INTO users (id, email, password, role) "
 	    "VALUES (?1, ?2, ?3, nullif(?4, ''))",
@@ -211,46 +195,15 @@ static const char *const store_sql[ST_MAX] = {
 };
 
 /*
- * What a /users filter or sort may name, as SQL over the users table.
- * The concealed fields (password, token, tfa_secret) are not here: they
- * are never filtered or sorted on.
+ * What the store makes of user_fields at open (store_user_prepare()):
+ * the user's JSON as one SQL expression, with the concealed fields'
+ * values replaced (a hash never leaves here); each field's expression
+ * in /users filters and sorts, NULL for those never filtered or sorted
+ * on; one update for each field whose value is written as it is given.
  */
-static const struct {
-	const char	*field;
-	const char	*expr;
-} store_users_columns[] = {
-	{ "id",			"id" },
-	{ "first_name",		"first_name" },
-	{ "last_name",		"last_name" },
-	{ "email",		"email" },
-	{ "location",		"location" },
-	{ "title",		"title" },
-	{ "description",	"description" },
-	{ "tags",		"tags" },
-	{ "avatar",		"avatar" },
-	{ "language",		"language" },
-	{ "status",		"status" },
-	{ "role",		"role" },
-	{ "last_access",	"strftime('%Y-%m-%dT%H:%M:%fZ', "
-				"last_access / 1000.0, 'unixepoch')" },
-	{ "last_page",		"last_page" },
-	{ "provider",		"provider" },
-	{ "external_identifier", "external_identifier" },
-	{ "email_notifications", "email_notifications" },
-	{ "appearance",		"appearance" },
-	{ "theme_light",	"theme_light" },
-	{ "theme_dark",		"theme_dark" },
-};
-
-/* Profile columns a user may write, one statement each. */
-static const char *const store_profile_columns[] = {
-	"first_name", "last_name", "location", "title", "description",
-	"avatar", "language", "appearance", "theme_light", "theme_dark",
-	"last_page", "email", "tags", "email_notifications",
-};
-#define STORE_PROFILE_MAX \
-	(sizeof(store_profile_columns) / sizeof(store_profile_columns[0]))
-static sqlite3_stmt	*store_profile_stmts[STORE_PROFILE_MAX];
+static struct query_sql	 store_user_jsonsql;
+static char		**store_user_exprs;
+static sqlite3_stmt	**store_user_updates;
 
 static sqlite3		*store_db;
 static sqlite3_stmt	*store_stmts[ST_MAX];
@@ -267,6 +220,9 @@ static int	 store_check_files(const char *);
 static int	 store_exec(const char *);
 static int	 store_migrate(void);
 static int	 store_prepare(void);
+static char	*store_user_expr(const struct user_field *, int);
+static int	 store_user_prepare(void);
+static void	 store_user_close(void);
 static sqlite3_stmt *store_bind(enum store_stmt, const char *, const char *);
 static int	 store_bind_hash(sqlite3_stmt *, int, const uint8_t *);
 static int	 store_done(sqlite3_stmt *);
@@ -434,19 +390,13 @@ store_open(const char *path)
 static int
 store_prepare(void)
 {
-	char	 sql[128];
 	size_t	 i;
 
-	for (i = 0; i < STORE_PROFILE_MAX; i++) {
-		(void)snprintf(sql, sizeof(sql), "UPDATE users SET %s = ?2 "
-		    "WHERE id = ?1", store_profile_columns[i]);
-		if (sqlite3_prepare_v3(store_db, sql, -1,
-		    SQLITE_PREPARE_PERSISTENT, &store_profile_stmts[i],
-		    NULL) != SQLITE_OK)
-			return -1;
-	}
+	if (store_user_prepare() == -1)
+		return -1;
 	for (i = 0; i < ST_MAX; i++) {
-		if (sqlite3_prepare_v3(store_db, store_sql[i], -1,
+		if (store_sql[i] != NULL && sqlite3_prepare_v3(store_db,
+		    store_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &store_stmts[i], NULL) !=
 		    SQLITE_OK) {
 			log_warnx("store: prepare %zu: %s", i,
@@ -455,6 +405,138 @@ store_prepare(void)
 		}
 	}
 	return 0;
+}
+
+/*
+ * A field's SQL over the users table: as the user's JSON shows it
+ * (json), or as /users filters and sorts compare it.  Malloc'd, NULL
+ * when out of memory.
+ */
+static char *
+store_user_expr(const struct user_field *uf, int json)
+{
+	struct query_sql	 e;
+	const char		*c = uf->column;
+
+	query_sql_init(&e);
+	if (c == NULL)
+		query_sql_add(&e, "NULL");
+	else if (json && (uf->flags & UF_CONCEALED)) {
+		query_sql_add(&e, "CASE WHEN ");
+		query_sql_add(&e, c);
+		query_sql_add(&e, " IS NULL THEN NULL ELSE '**********' END");
+	} else if (uf->kind == UK_TIME) {
+		if (json) {
+			query_sql_add(&e, "CASE WHEN ");
+			query_sql_add(&e, c);
+			query_sql_add(&e, " IS NULL THEN NULL ELSE ");
+		}
+		query_sql_add(&e, "strftime('%Y-%m-%dT%H:%M:%fZ', ");
+		query_sql_add(&e, c);
+		query_sql_add(&e, " / 1000.0, 'unixepoch')");
+		if (json)
+			query_sql_add(&e, " END");
+	} else if (json && uf->kind == UK_TAGS) {
+		query_sql_add(&e, "json(");
+		query_sql_add(&e, c);
+		query_sql_add(&e, ")");
+	} else if (json && uf->kind == UK_BOOL) {
+		query_sql_add(&e, "json(CASE WHEN ");
+		query_sql_add(&e, c);
+		query_sql_add(&e, " THEN 'true' ELSE 'false' END)");
+	} else
+		query_sql_add(&e, c);
+	if (e.error) {
+		query_sql_free(&e);
+		return NULL;
+	}
+	return e.text;
+}
+
+/* Is a field's value written as it is given (store_user_set_field())? */
+static int
+store_user_plain(const struct user_field *uf)
+{
+	if ((uf->flags & (UF_SELF_WRITABLE | UF_ADMIN_WRITABLE)) == 0)
+		return 0;
+	return uf->kind == UK_TEXT || uf->kind == UK_EMAIL ||
+	    uf->kind == UK_TAGS || uf->kind == UK_BOOL;
+}
+
+/* The statements and expressions of user_fields; see store_user_jsonsql. */
+static int
+store_user_prepare(void)
+{
+	const struct user_field	*uf;
+	struct query_sql	 sql;
+	char			*json;
+	size_t			 i;
+	int			 rv = 0;
+
+	if ((store_user_exprs = calloc(user_nfields,
+	    sizeof(*store_user_exprs))) == NULL ||
+	    (store_user_updates = calloc(user_nfields,
+	    sizeof(*store_user_updates))) == NULL)
+		return -1;
+	query_sql_init(&store_user_jsonsql);
+	query_sql_add(&store_user_jsonsql, "json_object(");
+	for (i = 0; rv == 0 && i < user_nfields; i++) {
+		uf = &user_fields[i];
+		if ((json = store_user_expr(uf, 1)) == NULL ||
+		    ((uf->flags & UF_SORTABLE) && (store_user_exprs[i] =
+		    store_user_expr(uf, 0)) == NULL))
+			rv = -1;
+		query_sql_add(&store_user_jsonsql, i > 0 ? ", '" : "'");
+		query_sql_add(&store_user_jsonsql, uf->name);
+		query_sql_add(&store_user_jsonsql, "', ");
+		query_sql_add(&store_user_jsonsql, json != NULL ? json : "");
+		free(json);
+		if (rv == -1 || !store_user_plain(uf))
+			continue;
+		query_sql_init(&sql);
+		query_sql_add(&sql, "UPDATE users SET ");
+		query_sql_add(&sql, uf->column);
+		query_sql_add(&sql, " = ?2 WHERE id = ?1");
+		if (sql.error || sqlite3_prepare_v3(store_db, sql.text, -1,
+		    SQLITE_PREPARE_PERSISTENT, &store_user_updates[i], NULL) !=
+		    SQLITE_OK)
+			rv = -1;
+		query_sql_free(&sql);
+	}
+	query_sql_add(&store_user_jsonsql, ")");
+	query_sql_init(&sql);
+	query_sql_add(&sql, "SELECT ");
+	query_sql_add(&sql, store_user_jsonsql.text != NULL ?
+	    store_user_jsonsql.text : "");
+	query_sql_add(&sql, " FROM users WHERE id = ?1");
+	if (rv == 0 && (store_user_jsonsql.error || sql.error ||
+	    sqlite3_prepare_v3(store_db, sql.text, -1,
+	    SQLITE_PREPARE_PERSISTENT, &store_stmts[ST_USER_JSON], NULL) !=
+	    SQLITE_OK))
+		rv = -1;
+	query_sql_free(&sql);
+	if (rv == -1)
+		log_warnx("store: prepare the user's fields: %s",
+		    sqlite3_errmsg(store_db));
+	return rv;
+}
+
+static void
+store_user_close(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < user_nfields; i++) {
+		if (store_user_exprs != NULL)
+			free(store_user_exprs[i]);
+		if (store_user_updates != NULL)
+			sqlite3_finalize(store_user_updates[i]);
+	}
+	free(store_user_exprs);
+	free(store_user_updates);
+	store_user_exprs = NULL;
+	store_user_updates = NULL;
+	query_sql_free(&store_user_jsonsql);
 }
 
 void
@@ -466,10 +548,7 @@ store_close(void)
 		sqlite3_finalize(store_stmts[i]);
 		store_stmts[i] = NULL;
 	}
-	for (i = 0; i < STORE_PROFILE_MAX; i++) {
-		sqlite3_finalize(store_profile_stmts[i]);
-		store_profile_stmts[i] = NULL;
-	}
+	store_user_close();
 	sqlite3_close(store_db);
 	store_db = NULL;
 }
@@ -1030,20 +1109,18 @@ store_bind_json(sqlite3_stmt *st, int col, json_t *v)
 }
 
 /*
- * One profile field of a user.  STORE_NOT_UNIQUE when the value is
- * taken (an email), -1 for an unknown column or a database error.
+ * One field of a user whose value is written as it is given.
+ * STORE_NOT_UNIQUE when the value is taken (an email), -1 for another
+ * field or a database error.
  */
 int
-store_user_set_field(const char *id, const char *column, json_t *v)
+store_user_set_field(const char *id, const char *field, json_t *v)
 {
-	sqlite3_stmt	*st = NULL;
-	size_t		 i;
-	int		 rv;
+	const struct user_field	*uf = user_field(field);
+	sqlite3_stmt		*st;
+	int			 rv;
 
-	for (i = 0; i < STORE_PROFILE_MAX; i++)
-		if (strcmp(store_profile_columns[i], column) == 0)
-			st = store_profile_stmts[i];
-	if (st == NULL)
+	if (uf == NULL || (st = store_user_updates[uf - user_fields]) == NULL)
 		return -1;
 	sqlite3_reset(st);
 	if (sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -1056,7 +1133,7 @@ store_user_set_field(const char *id, const char *column, json_t *v)
 		return 0;
 	if (rv == SQLITE_CONSTRAINT)
 		return STORE_NOT_UNIQUE;
-	log_warnx("store: update %s: %s", column, sqlite3_errmsg(store_db));
+	log_warnx("store: update %s: %s", field, sqlite3_errmsg(store_db));
 	return -1;
 }
 
@@ -1110,34 +1187,36 @@ store_users_admins(store_row_cb cb, void *arg)
 	return store_rows(store_bind(ST_USERS_ADMINS, NULL, NULL), 2, cb, arg);
 }
 
-/* The SQL expression of a field in /users filters and sorts, or NULL. */
+/*
+ * The SQL expression of a field in /users filters and sorts, or NULL:
+ * the concealed fields are never filtered or sorted on.
+ */
 const char *
 store_users_column(const char *field)
 {
-	size_t	 i;
+	const struct user_field	*uf = user_field(field);
 
-	for (i = 0; i < sizeof(store_users_columns) /
-	    sizeof(store_users_columns[0]); i++)
-		if (strcmp(store_users_columns[i].field, field) == 0)
-			return store_users_columns[i].expr;
-	return NULL;
+	return uf != NULL ? store_user_exprs[uf - user_fields] : NULL;
 }
 
 /*
- * A statement over users: head, then "WHERE" and the condition, then
- * the order (" ORDER BY ...", may be empty), with their values bound
- * in that order.  The condition and the order hold only the column
- * expressions above and bound values (query_sql.c).
+ * A statement over users: "SELECT" what, then "WHERE" and the
+ * condition, then the order (" ORDER BY ...", may be empty), with their
+ * values bound in that order.  The condition and the order hold only
+ * the field expressions (store_users_column()) and bound values
+ * (query_sql.c).
  */
 static sqlite3_stmt *
-store_users_prepare(const char *head, const struct query_sql *where,
+store_users_prepare(const char *what, const struct query_sql *where,
     const struct query_sql *order)
 {
 	struct query_sql	 q;
 	sqlite3_stmt		*st = NULL;
 
 	query_sql_init(&q);
-	query_sql_add(&q, head);
+	query_sql_add(&q, "SELECT ");
+	query_sql_add(&q, what);
+	query_sql_add(&q, " FROM users");
 	query_sql_add(&q, " WHERE ");
 	query_sql_add(&q, where->len > 0 ? where->text : "1");
 	/* Ties, and no order at all, go by creation: pages are stable. */
@@ -1175,8 +1254,8 @@ store_users_select(const struct query_sql *where,
 	const char	*t;
 	int		 rv, at;
 
-	if ((st = store_users_prepare("SELECT " USER_JSON " FROM users",
-	    where, order)) == NULL)
+	if ((st = store_users_prepare(store_user_jsonsql.text, where,
+	    order)) == NULL)
 		return -1;
 	at = 1 + (int)where->nbinds + (int)order->nbinds;
 	if (sqlite3_bind_int64(st, at, limit) != SQLITE_OK ||
@@ -1204,8 +1283,7 @@ store_users_count(const struct query_sql *where, int64_t *n)
 	sqlite3_stmt	*st;
 	int		 rv;
 
-	if ((st = store_users_prepare("SELECT count(*) FROM users", where,
-	    NULL)) == NULL)
+	if ((st = store_users_prepare("count(*)", where, NULL)) == NULL)
 		return -1;
 	if ((rv = sqlite3_step(st)) == SQLITE_ROW)
 		*n = sqlite3_column_int64(st, 0);

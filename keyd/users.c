@@ -1,14 +1,17 @@
 /*
  * The /users API (MSG_USERS): list, read, create, update and delete
- * users for the workers.  The worker is treated as hostile: keyd checks
+ * users for the workers; and /users/me (MSG_USER_GET, MSG_USER_UPDATE),
+ * the same code with the target "self": the caller's own user, under
+ * the SELF allowlist of user_schema.c instead of a permission, answered
+ * with MSG_USER.  The worker is treated as hostile: keyd checks
  * the credential itself, decides the permission itself (administrators
  * may do everything; others what tokend.conf grants on the collection
  * directus_users, else the public role's), parses the query itself and
  * runs only statements whose text it wrote, every value bound.
  *
- * The concealed fields (password, token, tfa_secret) never leave keyd:
- * they read "**********" when set and null when not, only
- * administrators see even that, and nobody filters or sorts on them.
+ * The concealed fields (UF_CONCEALED) never leave keyd: they read
+ * "**********" when set and null when not, only administrators (and a
+ * user of itself) see even that, and nobody filters or sorts on them.
  * New passwords are hashed on the pool, never on the loop.  A user who
  * leaves the status "active" or is deleted loses every session at
  * once, and every token of it fails from the next request on, since
@@ -25,71 +28,22 @@
 #include <jansson.h>
 
 #include "hash.h"
-#include "jwt.h"
 #include "keyd.h"
 #include "log.h"
 #include "perm.h"
 #include "proto.h"
 #include "query.h"
+#include "query_where.h"
 #include "sign.h"
 
-#define USERS_TEXT_MAX		4096	/* characters of a text field */
-#define USERS_TOKEN_MAX		255	/* a static token set by an admin */
-#define USERS_TAGS_MAX		64
 #define USERS_FORBIDDEN_FIELD	"You don't have permission to access " \
 				"field \"%s\" in collection \"directus_users\" " \
 				"or it does not exist."
 
-enum users_kind {
-	UK_ID,			/* a uuid, given on create only */
-	UK_TEXT,		/* string or null */
-	UK_EMAIL,		/* a unique, valid email */
-	UK_PASSWORD,		/* hashed here */
-	UK_TAGS,		/* array of strings, or null */
-	UK_BOOL,
-	UK_STATUS,
-	UK_ROLE,		/* null, or a configured or the built-in role */
-	UK_TOKEN,		/* admins only; stored as its SHA-256 */
-	UK_READONLY,		/* never written through /users */
-};
-
-/* The fields of a user, in the order they are read back. */
-static const struct users_field {
-	const char	*name;
-	enum users_kind	 kind;
-	int		 concealed;
-} users_fields[] = {
-	{ "id",			UK_ID,		0 },
-	{ "first_name",		UK_TEXT,	0 },
-	{ "last_name",		UK_TEXT,	0 },
-	{ "email",		UK_EMAIL,	0 },
-	{ "password",		UK_PASSWORD,	1 },
-	{ "location",		UK_TEXT,	0 },
-	{ "title",		UK_TEXT,	0 },
-	{ "description",	UK_TEXT,	0 },
-	{ "tags",		UK_TAGS,	0 },
-	{ "avatar",		UK_TEXT,	0 },
-	{ "language",		UK_TEXT,	0 },
-	{ "tfa_secret",		UK_READONLY,	1 },
-	{ "status",		UK_STATUS,	0 },
-	{ "role",		UK_ROLE,	0 },
-	{ "token",		UK_TOKEN,	1 },
-	{ "last_access",	UK_READONLY,	0 },
-	{ "last_page",		UK_TEXT,	0 },
-	{ "provider",		UK_READONLY,	0 },
-	{ "external_identifier", UK_READONLY,	0 },
-	{ "auth_data",		UK_READONLY,	0 },
-	{ "email_notifications", UK_BOOL,	0 },
-	{ "appearance",		UK_TEXT,	0 },
-	{ "theme_light",	UK_TEXT,	0 },
-	{ "theme_dark",		UK_TEXT,	0 },
-};
-
-static const char *const users_statuses[] = {
-	"active", "suspended", "archived", "draft", "invited",
-};
-
-/* One MSG_USERS, kept while its passwords are hashed. */
+/*
+ * One MSG_USERS, or one MSG_USER_GET or MSG_USER_UPDATE (self), kept
+ * while its passwords are hashed.
+ */
 struct users_job {
 	uint64_t		 chan_serial;
 	uint32_t		 id;		/* of the request frame */
@@ -98,6 +52,13 @@ struct users_job {
 	char			 session[AUTH_REFRESH_LEN + 1];
 	int			 admin;
 	char			 target[AUTH_ID_LEN + 1];	/* "" all */
+	/*
+	 * The target "self", /users/me: the caller's own user under the
+	 * SELF allowlist rather than a permission.  Set by keyd for
+	 * MSG_USER_GET and MSG_USER_UPDATE only, never from a frame.
+	 */
+	int			 self;
+	int64_t			 until;		/* self: MSG_USER's until */
 	char			 now[32];
 	struct query_vars	 vars;
 	struct query		 q;
@@ -142,9 +103,20 @@ static void	 users_reply(struct users_job *, const char *);
 static void	 users_finish(struct users_job *, json_t *);
 static void	 users_finish_data(struct users_job *, json_t *);
 static void	 users_job_free(struct users_job *);
-static int	 users_read_frame(struct frame *, struct users_job *,
-		    const char **, uint32_t *);
-static const struct users_field *users_field(const char *);
+static int	 users_msg_read(struct frame *, struct users_job *,
+		    const char **, uint32_t *, const uint8_t **, size_t *);
+static void	 users_result_write(struct keyd_chan *, uint32_t, uint32_t,
+		    const char *, const char *);
+static int	 users_me_get_read(struct frame *, struct users_job *,
+		    uint32_t *);
+static int	 users_me_update_read(struct frame *, struct users_job *,
+		    uint32_t *, const uint8_t **, size_t *);
+static void	 users_me_write(struct keyd_chan *, uint32_t, uint32_t,
+		    const struct store_user *, const char *, const char *,
+		    int64_t);
+static void	 users_self_reply(struct users_job *);
+static struct users_job *users_job_new(struct keyd_chan *, struct frame *);
+static void	 users_self_write(struct users_job *);
 static const struct conf_permission *users_perm(struct users_job *, int);
 static int	 users_column(void *, const char *, struct query_sql *);
 static uint32_t	 users_query_check(struct users_job *,
@@ -161,7 +133,8 @@ static int	 users_meta(struct users_job *, const struct conf_permission *,
 		    json_t *);
 static void	 users_reread(struct users_job *);
 static uint32_t	 users_check_value(struct users_job *,
-		    const struct users_field *, const char *, json_t *);
+		    const struct user_field *, const char *, json_t *);
+static uint32_t	 users_check_role(struct users_job *, json_t *);
 static uint32_t	 users_check_item(struct users_job *,
 		    const struct conf_permission *, json_t *, int);
 static uint32_t	 users_validate_update(struct users_job *,
@@ -204,24 +177,135 @@ users_fail(struct users_job *job, uint32_t code, const char *fmt, ...)
 	return code;
 }
 
+/*
+ * MSG_USERS: a credential or CRED_NONE, u32 op, str target, the query
+ * parameters, blob body.  -1 for a malformed frame; else *code is the
+ * credential's verdict, *params the raw query parameters and *body the
+ * body (pointing into the frame).
+ */
+static int
+users_msg_read(struct frame *f, struct users_job *job, const char **params,
+    uint32_t *code, const uint8_t **body, size_t *len)
+{
+	static char		 raw[USERS_NPARAMS][USERS_PARAM_MAX + 1];
+	struct frame_rd		 rd;
+	size_t			 i;
+	uint8_t			 given;
+	int			 public;
+
+	frame_rd_init(&rd, f);
+	if (auth_identify_public(&rd, code, &job->caller, job->session,
+	    &public) == -1 || frame_rd_u32(&rd, &job->op) == -1 ||
+	    frame_rd_str(&rd, job->target, sizeof(job->target)) == -1)
+		return -1;
+	for (i = 0; i < USERS_NPARAMS; i++) {
+		if (frame_rd_u8(&rd, &given) == -1 || given > 1 ||
+		    frame_rd_str(&rd, raw[i], sizeof(raw[i])) == -1)
+			return -1;
+		params[i] = given ? raw[i] : NULL;
+	}
+	if (frame_rd_blob(&rd, body, len, USERS_BODY_MAX) == -1 ||
+	    frame_rd_end(&rd) == -1)
+		return -1;
+	return 0;
+}
+
+/* MSG_USERS_RESULT: u32 code, str message, blob JSON (may be empty). */
+static void
+users_result_write(struct keyd_chan *kc, uint32_t id, uint32_t code,
+    const char *msg, const char *json)
+{
+	struct frame_buf	 fb;
+
+	frame_buf_init(&fb, PROTO_KEYD_MAX);
+	frame_buf_u32(&fb, code);
+	frame_buf_str(&fb, msg);
+	frame_buf_blob(&fb, json, json != NULL ? strlen(json) : 0);
+	if (frame_send_buf(kc->chan, MSG_USERS_RESULT, id, -1, &fb) == -1)
+		log_warnx("users answer to server %u", kc->slot);
+	frame_buf_free(&fb);
+}
+
+/* MSG_USER_GET: a credential.  -1 for a malformed frame. */
+static int
+users_me_get_read(struct frame *f, struct users_job *job, uint32_t *code)
+{
+	return auth_identify_only(f, code, &job->caller, job->session,
+	    &job->until);
+}
+
+/*
+ * MSG_USER_UPDATE: a credential, blob the patch (pointing into the
+ * frame).  -1 for a malformed frame.
+ */
+static int
+users_me_update_read(struct frame *f, struct users_job *job, uint32_t *code,
+    const uint8_t **text, size_t *len)
+{
+	struct frame_rd	 rd;
+	int64_t		 until;
+
+	frame_rd_init(&rd, f);
+	if (auth_identify(&rd, code, &job->caller, job->session,
+	    &until) == -1 ||
+	    frame_rd_blob(&rd, text, len, PROTO_KEYD_MAX) == -1 ||
+	    frame_rd_end(&rd) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * MSG_USER: who the credential is (until: how long the worker may keep
+ * the answer), then str the user's JSON or the reason of a refusal.
+ */
+static void
+users_me_write(struct keyd_chan *kc, uint32_t id, uint32_t code,
+    const struct store_user *u, const char *session, const char *text,
+    int64_t until)
+{
+	struct frame_buf	 fb;
+
+	frame_buf_init(&fb, PROTO_KEYD_MAX);
+	auth_who_buf(&fb, code, u, session, until);
+	frame_buf_str(&fb, text);
+	if (frame_send_buf(kc->chan, MSG_USER, id, -1, &fb) == -1)
+		log_warnx("user answer to server %u", kc->slot);
+	frame_buf_free(&fb);
+}
+
 /* MSG_USERS_RESULT; json NULL: the job's error, or 204 when AUTH_OK. */
 static void
 users_reply(struct users_job *job, const char *json)
 {
 	struct keyd_chan	*kc = keyd_chan_find(job->chan_serial);
-	struct frame_buf	 fb;
 	uint32_t		 code = json != NULL ? AUTH_OK : job->code;
+
+	if (kc != NULL)
+		users_result_write(kc, job->id, code, code == AUTH_OK ? "" :
+		    job->msg, json);
+}
+
+/*
+ * The answer of the target "self" (MSG_USER): its user's JSON, secrets
+ * as "**********", or the reason of a refused patch.
+ */
+static void
+users_self_reply(struct users_job *job)
+{
+	struct keyd_chan	*kc = keyd_chan_find(job->chan_serial);
+	char			*json = NULL;
+	uint32_t		 code = job->code;
+	int			 rv;
 
 	if (kc == NULL)
 		return;
-	frame_buf_init(&fb, PROTO_KEYD_MAX);
-	frame_buf_u32(&fb, code);
-	frame_buf_str(&fb, code == AUTH_OK ? "" : job->msg);
-	frame_buf_blob(&fb, json, json != NULL ? strlen(json) : 0);
-	if (frame_send_buf(kc->chan, MSG_USERS_RESULT, job->id, -1,
-	    &fb) == -1)
-		log_warnx("users answer to server %u", kc->slot);
-	frame_buf_free(&fb);
+	if (code == AUTH_OK &&
+	    (rv = store_user_json(job->caller.id, &json)) != 0)
+		code = rv == 1 ? AUTH_INVALID_CREDENTIALS : AUTH_UNAVAILABLE;
+	users_me_write(kc, job->id, code, &job->caller, job->session,
+	    code == AUTH_OK ? json : code == AUTH_INVALID_PAYLOAD ? job->msg :
+	    "", job->until);
+	free(json);
 }
 
 /*
@@ -234,6 +318,12 @@ users_finish(struct users_job *job, json_t *answer)
 {
 	char	*text = NULL;
 
+	if (job->self) {
+		users_self_reply(job);
+		json_decref(answer);
+		users_job_free(job);
+		return;
+	}
 	if (answer != NULL) {
 		text = json_dumps(answer, JSON_COMPACT);
 		json_decref(answer);
@@ -282,61 +372,38 @@ users_job_free(struct users_job *job)
 	free(job);
 }
 
-/*
- * MSG_USERS: a credential or CRED_NONE, u32 op, str target, the query
- * parameters, blob body.  -1 for a malformed frame; else *code is the
- * credential's verdict and *params the raw query parameters.
- */
-static int
-users_read_frame(struct frame *f, struct users_job *job,
-    const char **params, uint32_t *code)
+static struct users_job *
+users_job_new(struct keyd_chan *kc, struct frame *f)
 {
-	static char		 raw[USERS_NPARAMS][USERS_PARAM_MAX + 1];
-	struct frame_rd		 rd;
-	const uint8_t		*body;
-	size_t			 len, i;
-	uint8_t			 given;
-	int			 public;
+	struct users_job	*job;
 
-	frame_rd_init(&rd, f);
-	if (auth_identify_public(&rd, code, &job->caller, job->session,
-	    &public) == -1 || frame_rd_u32(&rd, &job->op) == -1 ||
-	    frame_rd_str(&rd, job->target, sizeof(job->target)) == -1 ||
-	    job->op == 0 || job->op >= USERS_OP_MAX)
-		return -1;
-	for (i = 0; i < USERS_NPARAMS; i++) {
-		if (frame_rd_u8(&rd, &given) == -1 || given > 1 ||
-		    frame_rd_str(&rd, raw[i], sizeof(raw[i])) == -1)
-			return -1;
-		params[i] = given ? raw[i] : NULL;
-	}
-	if (frame_rd_blob(&rd, &body, &len, USERS_BODY_MAX) == -1 ||
-	    frame_rd_end(&rd) == -1)
-		return -1;
-	if (len > 0 && (job->body = json_loadb((const char *)body, len,
-	    JSON_REJECT_DUPLICATES, NULL)) == NULL)
-		job->body = json_string("");	/* not JSON: refused later */
-	return 0;
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		fatal("calloc");
+	job->chan_serial = kc->serial;
+	job->id = f->hdr.id;
+	return job;
 }
 
 int
 users_request(struct keyd_chan *kc, struct frame *f)
 {
-	struct users_job	*job;
+	struct users_job	*job = users_job_new(kc, f);
 	struct query_params	 qp;
 	const char		*params[USERS_NPARAMS];
+	const uint8_t		*body;
 	char			 reason[QUERY_REASON_MAX];
+	size_t			 len;
 	uint32_t		 code;
 	int			 app;
 
-	if ((job = calloc(1, sizeof(*job))) == NULL)
-		fatal("calloc");
-	if (users_read_frame(f, job, params, &code) == -1) {
+	if (users_msg_read(f, job, params, &code, &body, &len) == -1 ||
+	    job->op == 0 || job->op >= USERS_OP_MAX) {
 		users_job_free(job);
 		return -1;
 	}
-	job->chan_serial = kc->serial;
-	job->id = f->hdr.id;
+	if (len > 0 && (job->body = json_loadb((const char *)body, len,
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		job->body = json_string("");	/* not JSON: refused later */
 	if (code != AUTH_OK) {
 		users_fail(job, code, NULL);
 		users_finish(job, NULL);
@@ -374,15 +441,66 @@ users_request(struct keyd_chan *kc, struct frame *f)
 	return 0;
 }
 
-static const struct users_field *
-users_field(const char *name)
+/*
+ * MSG_USER_GET, GET /users/me: the target "self".  The worker forwards
+ * the request's credential, which keyd checks itself, so a worker can
+ * never read somebody else's row.
+ */
+int
+user_get(struct keyd_chan *kc, struct frame *f)
 {
-	size_t	 i;
+	struct users_job	*job = users_job_new(kc, f);
+	uint32_t		 code;
 
-	for (i = 0; i < sizeof(users_fields) / sizeof(users_fields[0]); i++)
-		if (strcmp(users_fields[i].name, name) == 0)
-			return &users_fields[i];
-	return NULL;
+	job->self = 1;
+	job->op = USERS_READ;
+	if (users_me_get_read(f, job, &code) == -1) {
+		users_job_free(job);
+		return -1;
+	}
+	users_fail(job, code, NULL);
+	users_finish(job, NULL);
+	return 0;
+}
+
+/*
+ * MSG_USER_UPDATE, PATCH /users/me: the target "self", under the SELF
+ * allowlist (user_patch_parse()) rather than a permission.  A new
+ * password is hashed on the pool first, then the patch is written as
+ * /users writes a change.
+ */
+int
+user_update(struct keyd_chan *kc, struct frame *f)
+{
+	struct users_job	*job = users_job_new(kc, f);
+	const uint8_t		*text;
+	size_t			 len;
+	json_t			*pw;
+	uint32_t		 code;
+	int			 app;
+
+	job->self = 1;
+	job->op = USERS_UPDATE;
+	if (users_me_update_read(f, job, &code, &text, &len) == -1) {
+		users_job_free(job);
+		return -1;
+	}
+	(void)auth_role_access(job->caller.role, &job->admin, &app);
+	/* The reason goes out as it is, not through users_fail(). */
+	if (code == AUTH_OK)
+		code = user_patch_parse(text, len, job->admin, &job->data, &pw,
+		    job->msg, sizeof(job->msg));
+	if ((job->code = code) != AUTH_OK) {
+		users_finish(job, NULL);
+		return 0;
+	}
+	if ((job->phc = calloc(1, sizeof(*job->phc))) == NULL)
+		fatal("calloc");
+	job->nphc = 1;
+	job->hashing = 1;
+	users_hash_start(job, 0, job->data);
+	users_hash_settle(job);
+	return 0;
 }
 
 /* The caller's permission for an action on directus_users, or NULL. */
@@ -432,14 +550,14 @@ users_walk_field(void *arg, const char *field)
 static uint32_t
 users_query_check(struct users_job *job, const struct conf_permission *perm)
 {
-	const struct users_field	*uf;
+	const struct user_field	*uf;
 	struct users_walk		 w = { NULL };
 	char				 reason[QUERY_REASON_MAX];
 	size_t				 i;
 
 	for (i = 0; i < job->q.fields.n; i++) {
-		uf = users_field(job->q.fields.names[i]);
-		if (uf == NULL || (uf->concealed && !job->admin))
+		uf = user_field(job->q.fields.names[i]);
+		if (uf == NULL || ((uf->flags & UF_CONCEALED) && !job->admin))
 			return users_fail(job, AUTH_FORBIDDEN,
 			    USERS_FORBIDDEN_FIELD, job->q.fields.names[i]);
 	}
@@ -449,8 +567,8 @@ users_query_check(struct users_job *job, const struct conf_permission *perm)
 	if (w.bad == NULL)
 		(void)query_node_fields(job->q.filter, users_walk_field, &w);
 	if (w.bad != NULL) {
-		uf = users_field(w.bad);
-		if (uf != NULL && uf->concealed)
+		uf = user_field(w.bad);
+		if (uf != NULL && (uf->flags & UF_CONCEALED))
 			return users_fail(job, AUTH_FORBIDDEN, "Field \"%s\" "
 			    "is concealed: it cannot be filtered or sorted "
 			    "on.", w.bad);
@@ -471,39 +589,20 @@ users_where(struct users_job *job, const struct conf_permission *perm,
     int with_filter, json_t *keys, struct query_sql *where)
 {
 	struct query_schema	 schema = { users_column, NULL };
-	struct query_node	*pf;
-	json_t			*k;
-	size_t			 i;
-	int			 rv;
+	struct query_where	 w = { &schema, &job->vars, perm,
+				    with_filter ? job->q.filter : NULL, keys };
 
-	query_sql_add(where, "1");
-	if (perm_filter(perm, &pf) == -1)
+	switch (query_where_sql(&w, where)) {
+	case QUERY_WHERE_OK:
+		break;
+	case QUERY_WHERE_PERM_FIELD:
+		log_warnx("users: a permission filter names a field users "
+		    "do not have");
+		return users_fail(job, AUTH_FORBIDDEN, NULL);
+	case QUERY_WHERE_FILTER:
+		return users_fail(job, AUTH_FORBIDDEN, NULL);
+	default:
 		return users_fail(job, AUTH_INTERNAL, NULL);
-	if (pf != NULL) {
-		query_sql_add(where, " AND ");
-		rv = query_node_sql(pf, &schema, &job->vars, where);
-		query_node_free(pf);
-		if (rv == -1) {
-			log_warnx("users: a permission filter names a field "
-			    "users do not have");
-			return users_fail(job, AUTH_FORBIDDEN, NULL);
-		}
-	}
-	if (with_filter && job->q.filter != NULL) {
-		query_sql_add(where, " AND ");
-		if (query_node_sql(job->q.filter, &schema, &job->vars,
-		    where) == -1)
-			return users_fail(job, AUTH_FORBIDDEN, NULL);
-	}
-	if (keys != NULL) {
-		query_sql_add(where, " AND id IN (");
-		json_array_foreach(keys, i, k) {
-			if (i > 0)
-				query_sql_add(where, ", ");
-			query_sql_bind(where, k);
-		}
-		query_sql_add(where, json_array_size(keys) == 0 ? "NULL)" :
-		    ")");
 	}
 	return where->error ? users_fail(job, AUTH_INTERNAL, NULL) : AUTH_OK;
 }
@@ -516,7 +615,7 @@ static int
 users_row(void *arg, const char *text)
 {
 	struct users_page		*pg = arg;
-	const struct users_field	*uf;
+	const struct user_field	*uf;
 	const struct conf_fields	*want = &pg->job->q.fields;
 	json_t				*row, *v;
 	const char			*key;
@@ -531,10 +630,10 @@ users_row(void *arg, const char *text)
 		return 0;
 	}
 	json_object_foreach_safe(row, tmp, key, v) {
-		uf = users_field(key);
+		uf = user_field(key);
 		if ((!want->all && !config_fields_has(want, key)) ||
 		    !perm_field_allowed(pg->perm, key) ||
-		    (uf != NULL && uf->concealed && !pg->job->admin))
+		    (uf != NULL && (uf->flags & UF_CONCEALED) && !pg->job->admin))
 			json_object_del(row, key);
 	}
 	/* What the row adds to the answer, so that a page is never cut. */
@@ -633,38 +732,46 @@ users_read(struct users_job *job)
 	users_finish(job, answer);
 }
 
+/* What query_meta() counts: a meta count of a list of users. */
+struct users_meta_arg {
+	struct users_job		*job;
+	const struct conf_permission	*perm;
+};
+
+static int
+users_meta_count(void *arg, int with_filter, int64_t *n)
+{
+	struct users_meta_arg	*m = arg;
+	struct query_sql	 where;
+	int			 rv = 0;
+
+	query_sql_init(&where);
+	if (users_where(m->job, m->perm, with_filter, NULL, &where) !=
+	    AUTH_OK)
+		rv = -1;
+	else if (store_users_count(&where, n) == -1) {
+		users_fail(m->job, AUTH_UNAVAILABLE, NULL);
+		rv = -1;
+	}
+	query_sql_free(&where);
+	return rv;
+}
+
 /* meta.total_count (within the permission) and meta.filter_count. */
 static int
 users_meta(struct users_job *job, const struct conf_permission *perm,
     json_t *answer)
 {
-	struct query_sql	 where;
+	struct users_meta_arg	 m = { job, perm };
 	json_t			*meta;
-	int64_t			 n;
-	int			 i, want[2] = { QUERY_META_TOTAL,
-				    QUERY_META_FILTER };
-	const char		*name[2] = { "total_count", "filter_count" };
 
 	if (job->q.meta == 0)
 		return 0;
-	if ((meta = json_object()) == NULL ||
+	if ((meta = query_meta(job->q.meta, users_meta_count, &m)) == NULL ||
 	    json_object_set_new(answer, "meta", meta) == -1) {
-		users_fail(job, AUTH_INTERNAL, NULL);
+		if (job->code == AUTH_OK)
+			users_fail(job, AUTH_INTERNAL, NULL);
 		return -1;
-	}
-	for (i = 0; i < 2; i++) {
-		if ((job->q.meta & want[i]) == 0)
-			continue;
-		query_sql_init(&where);
-		if (users_where(job, perm, i == 1, NULL, &where) != AUTH_OK ||
-		    store_users_count(&where, &n) == -1) {
-			query_sql_free(&where);
-			if (job->code == AUTH_OK)
-				users_fail(job, AUTH_UNAVAILABLE, NULL);
-			return -1;
-		}
-		query_sql_free(&where);
-		json_object_set_new(meta, name[i], json_integer(n));
 	}
 	return 0;
 }
@@ -697,72 +804,44 @@ users_reread(struct users_job *job)
 	users_finish_data(job, one);
 }
 
-/* One value of a create or an update, by the kind of its field. */
+/*
+ * One value of a create or an update: who may write its field, then
+ * user_value_valid(), then what a role names.
+ */
 static uint32_t
-users_check_value(struct users_job *job, const struct users_field *uf,
+users_check_value(struct users_job *job, const struct user_field *uf,
     const char *key, json_t *v)
 {
-	const char	*s = json_is_string(v) ? json_string_value(v) : NULL;
-	size_t		 len = json_is_string(v) ? json_string_length(v) : 0;
-	json_t		*tag;
-	size_t		 i;
-	int		 admin, app, ok = 0;
-
-	switch (uf->kind) {
-	case UK_ID:
-		ok = s != NULL && jwt_uuid_valid(s);
-		break;
-	case UK_TEXT:
-		ok = json_is_null(v) || (s != NULL && len <= USERS_TEXT_MAX);
-		break;
-	case UK_EMAIL:
-		ok = s != NULL && email_valid(s, len);
-		break;
-	case UK_PASSWORD:
-		ok = s != NULL && len > 0 && len <= AUTH_PASSWORD_MAX &&
-		    strlen(s) == len;
-		break;
-	case UK_TAGS:
-		ok = json_is_null(v) || (json_is_array(v) &&
-		    json_array_size(v) <= USERS_TAGS_MAX);
-		json_array_foreach(v, i, tag)
-			ok &= json_is_string(tag) &&
-			    json_string_length(tag) <= 256;
-		break;
-	case UK_BOOL:
-		ok = json_is_boolean(v);
-		break;
-	case UK_STATUS:
-		for (i = 0; s != NULL && i < sizeof(users_statuses) /
-		    sizeof(users_statuses[0]); i++)
-			ok |= strcmp(s, users_statuses[i]) == 0;
-		break;
-	case UK_TOKEN:
-		if (!job->admin)
-			return users_fail(job, AUTH_FORBIDDEN, NULL);
-		ok = json_is_null(v) || (s != NULL && len > 0 &&
-		    len <= USERS_TOKEN_MAX && strlen(s) == len);
-		break;
-	case UK_ROLE:
-		if (json_is_null(v))
-			return AUTH_OK;
-		if (s == NULL || (strcmp(s, KEYD_ADMIN_ROLE) != 0 &&
-		    config_role_by_id(keyd_conf(), s) == NULL))
-			return users_fail(job, AUTH_INVALID_FOREIGN_KEY,
-			    "Invalid foreign key for field \"role\" in "
-			    "collection \"directus_users\".");
-		(void)auth_role_access(s, &admin, &app);
-		/* Only an administrator makes administrators. */
-		if (admin && !job->admin)
-			return users_fail(job, AUTH_FORBIDDEN, NULL);
-		return AUTH_OK;
-	default:
+	if (uf->flags & UF_READ_ONLY)
 		return users_fail(job, AUTH_INVALID_PAYLOAD, "You can't "
 		    "change the \"%s\" value manually.", key);
-	}
-	if (!ok)
+	if ((uf->flags & UF_ADMIN_ONLY) && !job->admin)
+		return users_fail(job, AUTH_FORBIDDEN, NULL);
+	if (!user_value_valid(uf, v))
 		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
 		    "\"%s\" has an invalid value.", key);
+	if (uf->kind == UK_ROLE)
+		return users_check_role(job, v);
+	return AUTH_OK;
+}
+
+/* A role must exist; only an administrator makes administrators. */
+static uint32_t
+users_check_role(struct users_job *job, json_t *v)
+{
+	const char	*s = json_is_string(v) ? json_string_value(v) : NULL;
+	int		 admin, app;
+
+	if (json_is_null(v))
+		return AUTH_OK;
+	if (s == NULL || (strcmp(s, KEYD_ADMIN_ROLE) != 0 &&
+	    config_role_by_id(keyd_conf(), s) == NULL))
+		return users_fail(job, AUTH_INVALID_FOREIGN_KEY,
+		    "Invalid foreign key for field \"role\" in "
+		    "collection \"directus_users\".");
+	(void)auth_role_access(s, &admin, &app);
+	if (admin && !job->admin)
+		return users_fail(job, AUTH_FORBIDDEN, NULL);
 	return AUTH_OK;
 }
 
@@ -776,7 +855,7 @@ static uint32_t
 users_check_item(struct users_job *job, const struct conf_permission *perm,
     json_t *item, int create)
 {
-	const struct users_field	*uf;
+	const struct user_field	*uf;
 	const char			*key;
 	json_t				*v;
 
@@ -786,13 +865,13 @@ users_check_item(struct users_job *job, const struct conf_permission *perm,
 	if (create && !job->admin && perm_presets(perm, item) == -1)
 		return users_fail(job, AUTH_INTERNAL, NULL);
 	json_object_foreach(item, key, v) {
-		if ((uf = users_field(key)) == NULL)
+		if ((uf = user_field(key)) == NULL)
 			return users_fail(job, AUTH_INVALID_PAYLOAD,
 			    "Invalid payload. \"%.64s\" is not allowed.", key);
 		if (!perm_field_allowed(perm, key))
 			return users_fail(job, AUTH_FORBIDDEN,
 			    USERS_FORBIDDEN_FIELD, key);
-		if (uf->kind == UK_ID && !create)
+		if ((uf->flags & UF_CREATE_ONLY) && !create)
 			return users_fail(job, AUTH_INVALID_PAYLOAD,
 			    "Invalid payload. \"id\" cannot be changed.");
 		if (users_check_value(job, uf, key, v) != AUTH_OK)
@@ -976,8 +1055,9 @@ users_hashed(enum hash_result result, const char *phc, void *arg)
 	    (job->phc[h->slot] = strdup(phc)) == NULL)
 		users_fail(job, AUTH_INTERNAL, NULL);
 	else if (phc == NULL && job->code == AUTH_OK)
-		users_fail(job, result == HASH_BUSY ? AUTH_UNAVAILABLE :
-		    AUTH_INTERNAL, NULL);
+		/* /users/me has always answered both as internal. */
+		users_fail(job, result == HASH_BUSY && !job->self ?
+		    AUTH_UNAVAILABLE : AUTH_INTERNAL, NULL);
 	free(h);
 	users_hash_settle(job);
 }
@@ -994,6 +1074,8 @@ users_hash_settle(struct users_job *job)
 		return;
 	if (job->code != AUTH_OK)
 		users_finish(job, NULL);
+	else if (job->self)
+		users_self_write(job);
 	else if (job->op == USERS_CREATE)
 		users_create_write(job);
 	else
@@ -1103,7 +1185,7 @@ static uint32_t
 users_apply(struct users_job *job, const char *id, json_t *data,
     const char *phc)
 {
-	const struct users_field	*uf;
+	const struct user_field	*uf;
 	struct store_user		 before;
 	const char			*key;
 	json_t				*v;
@@ -1113,7 +1195,7 @@ users_apply(struct users_job *job, const char *id, json_t *data,
 	if (store_user_by_id(id, &before) != 0)
 		return users_fail(job, AUTH_UNAVAILABLE, NULL);
 	json_object_foreach(data, key, v) {
-		uf = users_field(key);
+		uf = user_field(key);
 		switch (uf->kind) {
 		case UK_ID:
 			continue;
@@ -1159,6 +1241,28 @@ users_apply(struct users_job *job, const char *id, json_t *data,
 		    "field \"%s\" in collection \"directus_users\" has to be "
 		    "unique.", key);
 	return rv == 0 ? AUTH_OK : users_fail(job, AUTH_UNAVAILABLE, NULL);
+}
+
+/*
+ * The checked patch of the target "self", in one transaction.  What
+ * the workers keep of the user is wrong afterwards.
+ */
+static void
+users_self_write(struct users_job *job)
+{
+	if (store_begin() == -1) {
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+		users_finish(job, NULL);
+		return;
+	}
+	if (users_apply(job, job->caller.id, job->data, job->phc[0]) ==
+	    AUTH_OK && store_commit() == -1)
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+	if (job->code != AUTH_OK)
+		store_rollback();
+	else
+		invalidate_user(job->caller.id);
+	users_finish(job, NULL);
 }
 
 /*

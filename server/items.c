@@ -26,6 +26,7 @@
 #include "perm.h"
 #include "proto.h"
 #include "query.h"
+#include "query_where.h"
 #include "tokend.h"
 
 #define ITEMS_PREFIX		"/items/"
@@ -357,7 +358,7 @@ items_key_text(const struct conf_collection *coll, const char *s)
 
 /*
  * " WHERE" with the permission's item filter, the request's filter (if
- * any) and a key list (if any), ANDed.
+ * any) and a key list (if any), ANDed (query_where.c).
  */
 static int
 items_where(struct items_ctx *c, struct query_sql *qs,
@@ -365,32 +366,10 @@ items_where(struct items_ctx *c, struct query_sql *qs,
     json_t *keys)
 {
 	struct query_schema	 schema = { items_column, (void *)c->coll };
-	struct query_node	*pf;
-	json_t			*k;
-	size_t			 i;
-	int			 rv = 0;
+	struct query_where	 w = { &schema, &c->vars, perm, filter, keys };
 
-	if (perm_filter(perm, &pf) == -1)
-		return -1;
-	query_sql_add(qs, " WHERE 1");
-	if (pf != NULL) {
-		query_sql_add(qs, " AND ");
-		rv = query_node_sql(pf, &schema, &c->vars, qs);
-	}
-	if (rv == 0 && filter != NULL) {
-		query_sql_add(qs, " AND ");
-		rv = query_node_sql(filter, &schema, &c->vars, qs);
-	}
-	if (rv == 0 && keys != NULL) {
-		query_sql_add(qs, " AND id IN (");
-		json_array_foreach(keys, i, k) {
-			query_sql_add(qs, i > 0 ? ", " : "");
-			query_sql_bind(qs, k);
-		}
-		query_sql_add(qs, json_array_size(keys) == 0 ? "NULL)" : ")");
-	}
-	query_node_free(pf);
-	return rv;
+	query_sql_add(qs, " WHERE ");
+	return query_where_sql(&w, qs) == QUERY_WHERE_OK ? 0 : -1;
 }
 
 static void
@@ -564,27 +543,33 @@ items_count(struct items_ctx *c, const struct conf_permission *perm,
 	return rv;
 }
 
+/* What query_meta() counts: a meta count of a list of items. */
+struct items_meta_arg {
+	struct items_ctx		*c;
+	const struct conf_permission	*perm;
+	struct items_err		*e;
+};
+
+static int
+items_meta_count(void *arg, int with_filter, int64_t *n)
+{
+	struct items_meta_arg	*m = arg;
+	json_int_t		 count;
+
+	if (items_count(m->c, m->perm, with_filter ? m->c->q.filter : NULL,
+	    &count, m->e) == -1)
+		return -1;
+	*n = count;
+	return 0;
+}
+
 static json_t *
 items_meta(struct items_ctx *c, const struct conf_permission *perm,
     struct items_err *e)
 {
-	json_t		*meta = json_object();
-	json_int_t	 n;
+	struct items_meta_arg	 m = { c, perm, e };
 
-	if (meta == NULL)
-		return NULL;
-	if ((c->q.meta & QUERY_META_TOTAL) &&
-	    (items_count(c, perm, NULL, &n, e) == -1 ||
-	    json_object_set_new(meta, "total_count", json_integer(n)) == -1))
-		goto fail;
-	if ((c->q.meta & QUERY_META_FILTER) &&
-	    (items_count(c, perm, c->q.filter, &n, e) == -1 ||
-	    json_object_set_new(meta, "filter_count", json_integer(n)) == -1))
-		goto fail;
-	return meta;
- fail:
-	json_decref(meta);
-	return NULL;
+	return query_meta(c->q.meta, items_meta_count, &m);
 }
 
 static void

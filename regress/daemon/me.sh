@@ -80,3 +80,20 @@ r=$(http GET /users/me -H 'Authorization: Bearer admin-static-token-5678')
 case "$r" in "401 "*) ok me_cleared_token_fails ;; *) fail me_cleared_token_fails "$r" ;; esac
 grep -q 'new user pass\|admin-static-token-5678' "$T/log" &&
     fail me_no_secrets_in_log || ok me_no_secrets_in_log
+
+# A NUL inside a string is refused, as /users refuses it (400,
+# INVALID_PAYLOAD), and changes nothing.  Both parse the body without
+# JSON_ALLOW_NUL, so the parser refuses it before the value check.
+login dana@example.com 'new user pass' >/dev/null; AT=$(j access_token)
+DID=$(sqlite3 "$DB" "SELECT id FROM users WHERE email = 'dana@example.com'")
+r=$(patch "$AT" '{"first_name":"Da\u0000na"}')
+ra=$(http PATCH "/users/$DID" -H "Authorization: Bearer $RA" \
+    -H 'Content-Type: application/json' -d '{"first_name":"Da\u0000na"}')
+case "$r/$ra" in '400 '*'"Invalid payload. Invalid JSON."'*INVALID_PAYLOAD*/'400 '*INVALID_PAYLOAD*)
+	ok me_patch_nul_refused ;;
+*) fail me_patch_nul_refused "$r / $ra" ;; esac
+r=$(patch "$AT" '{"password":"new\u0000pass"}')
+case "$r" in '400 '*INVALID_PAYLOAD*) ok me_patch_nul_password ;;
+*) fail me_patch_nul_password "$r" ;; esac
+[ "$(sqlite3 "$DB" "SELECT first_name FROM users WHERE email = 'dana@example.com'")" = Dana ] &&
+    ok me_patch_nul_changes_nothing || fail me_patch_nul_changes_nothing

@@ -282,3 +282,13 @@ expect roles_put_404 '404 *ROUTE_NOT_FOUND*' "$(api PUT /roles '{}')"
 grep -q 'dana pass\|dana new pass\|dana-static-token-0001\|erin pass' "$T/log" &&
     fail users_no_secrets_in_log || ok users_no_secrets_in_log
 kill -0 "$(td_keyd)" 2>/dev/null && ok users_keyd_alive || fail users_keyd_alive
+
+# One schema: /users/<id> shows a user as /users/me shows it to itself,
+# member for member, and a NUL in a string is refused as a bad body.
+login root@example.com 'admin pass' >/dev/null; RA=$(j access_token)
+ME=$(http GET /users/me -H "Authorization: Bearer $RA")
+RID=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' <<<"$ME" | head -1)
+expect users_self_shape '200 {"data":{"id":*"theme_dark":*}}' "$ME"
+same users_self_same_json "$ME" "$(api GET "/users/$RID")"
+expect users_nul_refused '400 *INVALID_PAYLOAD*' \
+    "$(api PATCH "/users/$RID" '{"first_name":"ro\u0000ot"}')"

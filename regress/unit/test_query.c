@@ -3,7 +3,9 @@
  * sort, limit, offset, page, meta) and their bounds, every filter
  * operator with good and bad operands, the filter bounds, the in-memory
  * matcher, and the SQL compiler checked against the matcher on an
- * in-memory table shaped like the item store, with hostile values.
+ * in-memory table shaped like the item store, with hostile values;
+ * the shared condition and meta builder of /items and /users
+ * (shared/query_where.c).
  */
 #include <sys/types.h>
 
@@ -15,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "query.h"
+#include "query_where.h"
 #include "regress.h"
 
 #define LIMIT_MAX	1000
@@ -1380,6 +1384,122 @@ test_now(void)
 	    now[23] == 'Z' && strncmp(now, "20", 2) == 0);
 }
 
+/* How many rows of t a condition keeps; -1 if it cannot be run. */
+static int
+where_count(const struct query_where *w, enum query_where_fail *fail)
+{
+	struct query_sql	 qs;
+	sqlite3_stmt		*st = NULL;
+	int			 n = -1;
+
+	query_sql_init(&qs);
+	query_sql_add(&qs, "SELECT count(*) FROM t WHERE ");
+	if ((*fail = query_where_sql(w, &qs)) == QUERY_WHERE_OK &&
+	    !qs.error && sqlite3_prepare_v2(db, qs.text, -1, &st, NULL) ==
+	    SQLITE_OK && query_sql_apply(st, &qs, 1) == 0 &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	query_sql_free(&qs);
+	return n;
+}
+
+static void
+test_where(void)
+{
+	char			 lt4[] = "{\"id\":{\"_lt\":4}}";
+	char			 nosuch[] = "{\"nosuch\":{\"_eq\":1}}";
+	char			 broken[] = "{\"id\":";
+	const char		*gt1 = "{\"id\":{\"_gt\":1}}";
+	struct conf_permission	 perm;
+	struct query_where	 w = { &t_schema, &vars, &perm, NULL, NULL };
+	struct query_node	*f;
+	struct query_sql	 qs;
+	enum query_where_fail	 fail;
+	json_t			*keys = json_pack("[i,i,i]", 2, 3, 5);
+
+	memset(&perm, 0, sizeof(perm));
+	query_sql_init(&qs);
+	CHECK("where: nothing is \"1\"", query_where_sql(&w, &qs) ==
+	    QUERY_WHERE_OK && strcmp(qs.text, "1") == 0);
+	query_sql_free(&qs);
+	w.keys = json_array();
+	query_sql_init(&qs);
+	CHECK("where: no keys match nothing", query_where_sql(&w, &qs) ==
+	    QUERY_WHERE_OK && strcmp(qs.text, "1 AND id IN (NULL)") == 0);
+	query_sql_free(&qs);
+	json_decref(w.keys);
+	w.keys = keys;
+	query_sql_init(&qs);
+	CHECK("where: keys are bound", query_where_sql(&w, &qs) ==
+	    QUERY_WHERE_OK && strcmp(qs.text, "1 AND id IN (?, ?, ?)") == 0 &&
+	    qs.nbinds == 3);
+	query_sql_free(&qs);
+	CHECK("where: keys select their rows", where_count(&w, &fail) == 3);
+	perm.filter = lt4;
+	CHECK("where: the permission's filter ANDs with the keys",
+	    where_count(&w, &fail) == 2);
+	w.keys = NULL;
+	f = query_filter_parse_text(gt1, strlen(gt1), reason,
+	    sizeof(reason));
+	w.filter = f;
+	CHECK("where: the request's filter ANDs with the permission's",
+	    f != NULL && where_count(&w, &fail) == 2);
+	perm.filter = nosuch;
+	CHECK("where: a permission filter on a missing field",
+	    where_count(&w, &fail) == -1 && fail == QUERY_WHERE_PERM_FIELD);
+	perm.filter = broken;
+	CHECK("where: a permission filter that does not parse",
+	    where_count(&w, &fail) == -1 && fail == QUERY_WHERE_PERM_PARSE);
+	query_node_free(f);
+	perm.filter = NULL;
+	w.filter = f = query_filter_parse_text(nosuch, strlen(nosuch),
+	    reason, sizeof(reason));
+	CHECK("where: a request filter on a missing field", f != NULL &&
+	    where_count(&w, &fail) == -1 && fail == QUERY_WHERE_FILTER);
+	query_node_free(f);
+	json_decref(keys);
+}
+
+/* A count for query_meta(): 10 rows, 4 of them filtered; -1 fails. */
+static int
+meta_count(void *arg, int with_filter, int64_t *n)
+{
+	int	*calls = arg;
+
+	if (*calls < 0)
+		return -1;
+	(*calls)++;
+	*n = with_filter ? 4 : 10;
+	return 0;
+}
+
+static void
+test_meta_counts(void)
+{
+	json_t	*meta;
+	char	*text = NULL;
+	int	 calls = 0;
+
+	meta = query_meta(QUERY_META_TOTAL | QUERY_META_FILTER, meta_count,
+	    &calls);
+	if (meta != NULL)
+		text = json_dumps(meta, JSON_COMPACT);
+	CHECK("meta: total_count, then filter_count", text != NULL &&
+	    strcmp(text, "{\"total_count\":10,\"filter_count\":4}") == 0 &&
+	    calls == 2);
+	free(text);
+	json_decref(meta);
+	meta = query_meta(QUERY_META_FILTER, meta_count, &calls);
+	CHECK("meta: only what is asked for", meta != NULL &&
+	    json_object_size(meta) == 1 &&
+	    json_integer_value(json_object_get(meta, "filter_count")) == 4);
+	json_decref(meta);
+	calls = -1;
+	CHECK("meta: a failed count is NULL", query_meta(QUERY_META_TOTAL,
+	    meta_count, &calls) == NULL);
+}
+
 int
 main(void)
 {
@@ -1408,6 +1528,8 @@ main(void)
 	test_sql_bad_var();
 	test_sql_apply();
 	test_now();
+	test_where();
+	test_meta_counts();
 	sqlite3_close(db);
 	return regress_exit();
 }
