@@ -50,14 +50,10 @@ static void	 admin_list(uint32_t, uint32_t, const char *);
 static void
 admin_reply(uint32_t id, uint32_t status, const char *text)
 {
-	struct frame_buf	 fb;
+	struct msg_ctl_result	 m = { .failed = status, .text = text };
 
-	frame_buf_init(&fb, PROTO_CTL_MAX);
-	frame_buf_u32(&fb, status);
-	frame_buf_str(&fb, text);
-	if (frame_send_buf(admin_parent, MSG_CTL_RESULT, id, -1, &fb) == -1)
+	if (msg_send(admin_parent, MSG_CTL_RESULT, id, -1, &m) == -1)
 		log_warn("admin answer");
-	frame_buf_free(&fb);
 }
 
 /*
@@ -96,31 +92,32 @@ admin_uuid(char *out)
 }
 
 /*
- * MSG_CTL_ADMIN: u32 op, str arg, str arg2, blob password.  The parent
- * forwards it unread, so it is checked here like any other input.
+ * MSG_CTL_ADMIN, from the parent's channel.  The parent forwards it
+ * unread, so it is checked here like any other input.
  */
 int
-admin_request(struct frame_chan *parent, struct frame *f)
+keyd_admin_request(struct keyd_chan *parent, struct frame *f)
 {
-	struct frame_rd		 rd;
+	struct msg_ctl_admin	 m;
 	struct admin_job	*job;
 	const uint8_t		*pw;
+	const char		*arg, *arg2;
 	size_t			 pwlen;
 	uint32_t		 op;
-	char			 arg[AUTH_EMAIL_MAX + 1], arg2[CONF_IDENT_MAX];
 	struct store_user	 u;
 	int			 rv = 0;
 
-	admin_parent = parent;
-	frame_rd_init(&rd, f);
-	if (frame_rd_u32(&rd, &op) == -1 ||
-	    frame_rd_str(&rd, arg, sizeof(arg)) == -1 ||
-	    frame_rd_str(&rd, arg2, sizeof(arg2)) == -1 ||
-	    frame_rd_blob(&rd, &pw, &pwlen, AUTH_PASSWORD_MAX) == -1 ||
-	    frame_rd_end(&rd) == -1 || op == 0 || op >= ADMIN_OP_MAX) {
+	admin_parent = parent->chan;
+	if (msg_read(f, MSG_CTL_ADMIN, &m) == -1 || m.op == 0 ||
+	    m.op >= ADMIN_OP_MAX) {
 		admin_reply(f->hdr.id, 1, "malformed request");
 		return 0;
 	}
+	op = m.op;
+	arg = m.arg;
+	arg2 = m.arg2;
+	pw = m.password;
+	pwlen = m.password_len;
 	if (op != ADMIN_USER_ADD && op != ADMIN_USER_PASSWD) {
 		admin_user_op(f->hdr.id, op, arg);
 		return 0;
@@ -309,7 +306,7 @@ admin_list(uint32_t id, uint32_t op, const char *arg)
 	if (op == ADMIN_USER_LIST)
 		rv = store_user_list(admin_row, &t);
 	else
-		rv = store_session_list(arg, auth_now_ms(), admin_row, &t);
+		rv = store_session_list(arg, now_ms(CLOCK_REALTIME), admin_row, &t);
 	if (t.truncated)
 		(void)strlcpy(t.buf + ADMIN_TEXT_MAX - 16, "...\n", 16);
 	admin_reply(id, rv == 0 ? 0 : 1, rv == 0 ? t.buf : "database error");
