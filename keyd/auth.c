@@ -666,9 +666,8 @@ auth_refresh_run(struct refresh *r, int64_t now)
 }
 
 /*
- * MSG_REFRESH: str refresh token, u32 mode.  A live token is rotated and
- * retired in one savepoint of a group commit; the answer leaves once the
- * group is on disk (batch.c).
+ * MSG_REFRESH.  A live token is rotated and retired in one savepoint of
+ * a group commit; the answer leaves once the group is on disk (batch.c).
  */
 int
 keyd_auth_refresh(struct keyd_chan *kc, struct frame *f)
@@ -726,7 +725,7 @@ auth_refresh_user(const char *refresh, int64_t now, struct store_user *u)
 	return AUTH_OK;
 }
 
-/* MSG_LOGOUT: str refresh token.  An unknown token is not an error. */
+/* MSG_LOGOUT.  An unknown token is not an error. */
 int
 keyd_auth_logout(struct keyd_chan *kc, struct frame *f)
 {

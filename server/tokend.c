@@ -530,11 +530,8 @@ child_name(const struct child *c)
 static int
 elapsed_ms(const struct timespec *since)
 {
-	struct timespec	 now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int)((now.tv_sec - since->tv_sec) * 1000 +
-	    (now.tv_nsec - since->tv_nsec) / 1000000);
+	return (int)(now_ms(CLOCK_MONOTONIC) - ((int64_t)since->tv_sec * 1000 +
+	    since->tv_nsec / 1000000));
 }
 
 /* Children only tell the parent that they are ready or reloaded. */

@@ -61,7 +61,7 @@ ctl_connect(const char *path)
 	return fd;
 }
 
-/* One request, one MSG_CTL_RESULT: u32 status, str text. */
+/* One request, one MSG_CTL_RESULT. */
 static int
 ctl_request(int fd, uint32_t type, const struct frame_buf *fb)
 {
