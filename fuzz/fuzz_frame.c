@@ -11,9 +11,9 @@
  *
  * Properties: a frame is never reported complete before all its bytes
  * are there, never longer than the bound, and its payload lies in the
- * buffer; a reader never reads past the payload; a payload read whole, as proto.h lays it out, holds strings
- * and blobs within their bounds and is rebuilt byte for byte by
- * msg_write().
+ * buffer; a reader never reads past the payload; a payload read whole,
+ * as proto.h lays it out, holds strings and blobs within their bounds
+ * and is rebuilt byte for byte by msg_write().
  */
 #include <sys/types.h>
 

@@ -376,7 +376,20 @@ auth_identify_cred(const struct msg_cred *c, uint32_t *code,
 	return auth_identify_any(c, code, u, session, NULL, until);
 }
 
-/* The same, for a credential read with frame_rd_* (user.c, users.c). */
+/* A credential or none, for the requests the public role may make. */
+int
+auth_identify_cred_public(const struct msg_cred *c, uint32_t *code,
+    struct store_user *u, char *session, int *public)
+{
+	int64_t	 until;
+
+	return auth_identify_any(c, code, u, session, public, &until);
+}
+
+/*
+ * The same, for a credential read with frame_rd_* (user.c, users.c),
+ * until they read with msg_read().
+ */
 int
 auth_identify(struct frame_rd *rd, uint32_t *code, struct store_user *u,
     char *session, int64_t *until)
@@ -388,17 +401,15 @@ auth_identify(struct frame_rd *rd, uint32_t *code, struct store_user *u,
 	return auth_identify_any(&c, code, u, session, NULL, until);
 }
 
-/* A credential or none, for the requests the public role may make. */
 int
 auth_identify_public(struct frame_rd *rd, uint32_t *code,
     struct store_user *u, char *session, int *public)
 {
 	struct msg_cred	 c;
-	int64_t		 until;
 
 	if (msg_read_cred(rd, &c) == -1)
 		return -1;
-	return auth_identify_any(&c, code, u, session, public, &until);
+	return auth_identify_cred_public(&c, code, u, session, public);
 }
 
 /* A message that is a credential and nothing else: MSG_USER_GET. */

@@ -131,6 +131,8 @@ void		 auth_who_buf(struct frame_buf *, uint32_t,
 		    const struct store_user *, const char *, int64_t);
 int		 auth_identify_cred(const struct msg_cred *, uint32_t *,
 		    struct store_user *, char *, int64_t *);
+int		 auth_identify_cred_public(const struct msg_cred *, uint32_t *,
+		    struct store_user *, char *, int *);
 void		 auth_who_set(struct msg_who *, uint32_t,
 		    const struct store_user *, const char *, int64_t);
 

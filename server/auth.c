@@ -811,7 +811,7 @@ auth_authenticate(struct server *s, struct evhttp_request *req,
 		auth_token_free(tok);
 		return -1;
 	}
-	/* MSG_AUTH and MSG_USER_GET are a credential; an update adds its body. */
+	/* A credential; MSG_USER_UPDATE adds its body. */
 	if (type == MSG_USER_UPDATE) {
 		auth_credential_set(&update.cred, tok, &jwt);
 		update.patch = extra;

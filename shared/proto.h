@@ -165,7 +165,8 @@ enum admin_op {
  * The accountability: who a credential is, and until when a worker may
  * keep that (ms since the epoch, exclusive; 0: do not keep it).  user
  * and role are "" unless code is AUTH_OK; session "" unless the token
- * is a session-mode one.
+ * is a session-mode one.  The string sizes are those of the worker's
+ * struct auth_result.
  */
 #define MSG_SUB_WHO(F, s)						\
 	F(s, U32, code)			/* enum auth_code */		\

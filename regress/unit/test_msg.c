@@ -18,7 +18,7 @@
 
 /*
  * The payloads as they were before the declarations: '1' u8, '4' u32,
- * '8' u64, 's' str, 'b' blob.
+ * '8' u64, 's' str, 'b' blob.  A message declared later has no row.
  */
 static const char *const wire[MSG_MAX] = {
 	[MSG_HELLO] = "444",		[MSG_CONFIG] = "b",
@@ -271,9 +271,11 @@ main(void)
 		}
 		n = 0;
 		flatten(d->fields, flat, &n);
-		snprintf(name, sizeof(name), "%s keeps its wire layout %s",
-		    d->name, wire[t]);
-		CHECK(name, wire[t] != NULL && strcmp(flat, wire[t]) == 0);
+		if (wire[t] != NULL) {
+			snprintf(name, sizeof(name), "%s keeps its wire "
+			    "layout %s", d->name, wire[t]);
+			CHECK(name, strcmp(flat, wire[t]) == 0);
+		}
 		fds += msg_type_has_fd(t);
 		test_round_trip(t, d, text);
 		test_bounds(t, d, text);
