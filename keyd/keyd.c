@@ -113,7 +113,8 @@ keyd_push(uint32_t type, const struct frame_buf *fb)
 static void
 keyd_channel_stalled(struct keyd_chan *kc)
 {
-	struct msg_keyd_relink	 m = { kc->slot, kc->generation };
+	struct msg_keyd_relink	 m = { .slot = kc->slot,
+				    .generation = kc->generation };
 
 	log_warnx("server %u (pid %u) did not read its channel for %d ms: "
 	    "closing it", kc->slot, kc->pid, KEYD_PUSH_WAIT_MS);

@@ -470,8 +470,8 @@ parent_child_exited(struct child *c, int status)
 	if (c->role == ROLE_KEYD)
 		control_fail_forwards();
 	if (c->role == ROLE_SERVER && parent.keyd.chan != NULL) {
-		struct msg_keyd_drop	 m = { (uint32_t)c->slot,
-					    c->generation };
+		struct msg_keyd_drop	 m = { .slot = (uint32_t)c->slot,
+					    .generation = c->generation };
 
 		(void)msg_send(parent.keyd.chan, MSG_KEYD_DROP, 0, -1, &m);
 	}
