@@ -1,8 +1,9 @@
 /*
- * shared/frame.c: frame_decode() as a channel drives it, and the
- * frame_rd_* payload readers on every message's layout; with them the
- * production readers of MSG_CONFIG (child_config_from_frame),
- * MSG_AUTH_RESULT (auth_result_read) and MSG_USER (auth_user_read).
+ * shared/frame.c: frame_decode() as a channel drives it, and
+ * shared/msg.c: msg_read() and msg_write() on every message's layout as
+ * proto.h declares it; with them the production readers of MSG_CONFIG
+ * (child_config_from_frame), MSG_AUTH_RESULT (auth_result_read) and
+ * MSG_USER (auth_user_read).
  *
  * Input: one byte whose low two bits pick the channel's payload bound
  * (PROTO_KEYD_MAX, PROTO_CHILD_MAX, PROTO_CTL_MAX, or one above
@@ -10,9 +11,9 @@
  *
  * Properties: a frame is never reported complete before all its bytes
  * are there, never longer than the bound, and its payload lies in the
- * buffer; a reader never reads past the payload and, once failed, stays
- * failed; a payload read whole, as proto.h lays it out, is rebuilt
- * byte for byte by the frame_buf_* writers.
+ * buffer; a reader never reads past the payload; a payload read whole,
+ * as proto.h lays it out, holds strings and blobs within their bounds
+ * and is rebuilt byte for byte by msg_write().
  */
 #include <sys/types.h>
 
@@ -26,175 +27,65 @@
 #include "fuzz.h"
 #include "proto.h"
 
-#define FUZZ_FRAME_STR	(AUTH_TOKEN_MAX + 1)	/* most strings read */
-#define FUZZ_FRAME_ID	(AUTH_ID_LEN + 1)	/* a uuid */
-#define FUZZ_FRAME_ITEMS 32	/* the longest layout, MSG_USERS, has 22 */
-
 static const uint32_t fuzz_frame_bound[] = {
 	PROTO_KEYD_MAX, PROTO_CHILD_MAX, PROTO_CTL_MAX, FRAME_PAYLOAD_MAX + 1
 };
 
-/*
- * The payloads of proto.h: '1' u8, '4' u32, '8' u64, 's' str into
- * FUZZ_FRAME_STR bytes, 'i' str into a uuid's, 'b' blob of at most
- * PROTO_KEYD_MAX, 'c' blob of PROTO_CHILD_MAX, 'p' a password blob, 't'
- * a token blob, 'm' a MAC blob.
- */
-static const char *const fuzz_frame_layout[MSG_MAX] = {
-	[MSG_HELLO] = "444",
-	[MSG_CONFIG] = "c",
-	[MSG_RELOAD] = "c",
-	[MSG_READY] = "",
-	[MSG_RELOAD_DONE] = "4s",
-	[MSG_KEYD_CHANNEL] = "444",
-	[MSG_KEYD_DROP] = "44",
-	[MSG_KEYD_RELINK] = "44",
-	[MSG_SERVER_KEYD] = "",
-	[MSG_SHUTDOWN] = "",
-	[MSG_HEALTH] = "",
-	[MSG_HEALTH_RESULT] = "4s",
-	[MSG_AUTH] = "1tm",
-	[MSG_AUTH_RESULT] = "4ii11s8",
-	[MSG_LOGIN] = "sp4ssss",
-	[MSG_REFRESH] = "s4",
-	[MSG_TOKENS] = "4s8s8",
-	[MSG_LOGOUT] = "s",
-	[MSG_DONE] = "4",
-	[MSG_USER_GET] = "1tm",
-	[MSG_USER_UPDATE] = "1tmb",
-	[MSG_USER] = "4ii11s8b",
-	[MSG_USERS] = "1tm4i1s1s1s1s1s1s1sb",
-	[MSG_USERS_RESULT] = "4sb",
-	[MSG_INVALIDATE] = "1t",
-	[MSG_CTL_RELOAD] = "",
-	[MSG_CTL_STATUS] = "",
-	[MSG_CTL_RESULT] = "4s",
-	[MSG_CTL_ADMIN] = "4ssp",
-};
-
-struct fuzz_frame_item {
-	char		 kind;
-	uint64_t	 n;
-	const uint8_t	*p;
-	size_t		 len;
-	char		 str[FUZZ_FRAME_STR];
-};
-
-static size_t
-fuzz_frame_blob_max(char kind)
-{
-	switch (kind) {
-	case 'c':
-		return PROTO_CHILD_MAX;
-	case 'p':
-		return AUTH_PASSWORD_MAX;
-	case 't':
-		return AUTH_TOKEN_MAX;
-	case 'm':
-		return 32;
-	default:
-		return PROTO_KEYD_MAX;
-	}
-}
-
-static int
-fuzz_frame_read(struct frame_rd *rd, struct fuzz_frame_item *it)
-{
-	uint8_t		 u8;
-	uint32_t	 u32;
-	int		 rv;
-
-	switch (it->kind) {
-	case '1':
-		rv = frame_rd_u8(rd, &u8);
-		it->n = u8;
-		return rv;
-	case '4':
-		rv = frame_rd_u32(rd, &u32);
-		it->n = u32;
-		return rv;
-	case '8':
-		return frame_rd_u64(rd, &it->n);
-	case 's':
-	case 'i':
-		rv = frame_rd_str(rd, it->str, it->kind == 's' ?
-		    FUZZ_FRAME_STR : FUZZ_FRAME_ID);
-		if (rv == 0)
-			FUZZ_ASSERT(strlen(it->str) < (it->kind == 's' ?
-			    FUZZ_FRAME_STR : FUZZ_FRAME_ID));
-		else
-			FUZZ_ASSERT(it->str[0] == '\0');
-		return rv;
-	default:
-		rv = frame_rd_blob(rd, &it->p, &it->len,
-		    fuzz_frame_blob_max(it->kind));
-		if (rv == 0)
-			FUZZ_ASSERT(it->len <= fuzz_frame_blob_max(it->kind));
-		else
-			FUZZ_ASSERT(it->p == NULL && it->len == 0);
-		return rv;
-	}
-}
-
+/* Each string shorter than its buffer, each blob within its bound. */
 static void
-fuzz_frame_write(struct frame_buf *fb, const struct fuzz_frame_item *it)
+fuzz_frame_check(const struct msg_field *fl, const uint8_t *m)
 {
-	switch (it->kind) {
-	case '1':
-		(void)frame_buf_u8(fb, (uint8_t)it->n);
-		break;
-	case '4':
-		(void)frame_buf_u32(fb, (uint32_t)it->n);
-		break;
-	case '8':
-		(void)frame_buf_u64(fb, it->n);
-		break;
-	case 's':
-	case 'i':
-		(void)frame_buf_str(fb, it->str);
-		break;
-	default:
-		(void)frame_buf_blob(fb, it->p, it->len);
-		break;
+	const char	*str;
+	size_t		 i;
+
+	for (; fl->kind != MSG_KIND_END; fl++) {
+		if (fl->kind == MSG_KIND_STR) {
+			str = *(const char *const *)(m + fl->off);
+			FUZZ_ASSERT(str == (const char *)m + fl->aux &&
+			    strlen(str) < fl->bound);
+		} else if (fl->kind == MSG_KIND_BLOB)
+			FUZZ_ASSERT(*(const size_t *)(m + fl->aux) <=
+			    fl->bound);
+		else if (fl->kind == MSG_KIND_SUB)
+			for (i = 0; i < fl->bound; i++)
+				fuzz_frame_check(fl->sub, m + fl->off +
+				    i * fl->aux);
 	}
 }
 
-/* Read a payload as its layout says; rebuild it if it was whole. */
+/*
+ * Read a payload with msg_read() as proto.h declares it; if it was
+ * whole, msg_write() rebuilds it byte for byte.
+ */
 static void
 fuzz_frame_payload(struct frame *f, uint32_t bound)
 {
-	struct fuzz_frame_item	*items;
-	struct frame_rd		 rd;
+	const struct msg_decl	*d = msg_decl(f->hdr.type);
 	struct frame_buf	 fb;
-	const char		*layout = fuzz_frame_layout[f->hdr.type];
-	size_t			 i, n = strlen(layout);
-	uint8_t			 u8;
-	int			 failed = 0;
+	void			*m = NULL;
 
-	FUZZ_ASSERT(n <= FUZZ_FRAME_ITEMS);
-	if ((items = calloc(FUZZ_FRAME_ITEMS, sizeof(*items))) == NULL)
+	FUZZ_ASSERT(d != NULL && d->name != NULL && d->fields != NULL);
+	if (d->fields[0].kind != MSG_KIND_END &&
+	    (m = malloc(d->size)) == NULL)
 		abort();
-	frame_rd_init(&rd, f);
-	for (i = 0; i < n && !failed; i++) {
-		items[i].kind = layout[i];
-		failed = fuzz_frame_read(&rd, &items[i]) == -1;
-		FUZZ_ASSERT(failed == rd.failed);
-	}
-	if (!failed)
-		failed = frame_rd_end(&rd) == -1;
-	if (failed) {
-		FUZZ_ASSERT(frame_rd_u8(&rd, &u8) == -1);
-		FUZZ_ASSERT(frame_rd_end(&rd) == -1);
-		free(items);
+	if (msg_read(f, f->hdr.type, m) == -1) {
+		free(m);
 		return;
 	}
-	frame_buf_init(&fb, bound);
-	for (i = 0; i < n; i++)
-		fuzz_frame_write(&fb, &items[i]);
-	FUZZ_ASSERT(!fb.failed && fb.len == f->hdr.len);
+	if (m != NULL)
+		fuzz_frame_check(d->fields, m);
+	if (msg_write(&fb, f->hdr.type, m) == -1) {
+		/* Only a control message longer than the control socket's. */
+		FUZZ_ASSERT(((d->from | d->to) & PEER_CTL) &&
+		    f->hdr.len > PROTO_CTL_MAX);
+		frame_buf_free(&fb);
+		free(m);
+		return;
+	}
+	FUZZ_ASSERT(fb.len == f->hdr.len && fb.len <= bound);
 	FUZZ_ASSERT(fb.len == 0 || memcmp(fb.data, f->data, fb.len) == 0);
 	frame_buf_free(&fb);
-	free(items);
+	free(m);
 }
 
 /* The production readers of three messages. */

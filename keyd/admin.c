@@ -43,21 +43,48 @@ static void	 admin_reply(uint32_t, uint32_t, const char *);
 static int	 admin_role(const char *, char *, size_t);
 static void	 admin_hashed(enum hash_result, const char *, void *);
 static void	 admin_row(void *, const char **, int);
-static void	 admin_user_op(uint32_t, uint32_t, const char *);
-static void	 admin_token(uint32_t, const struct store_user *);
-static void	 admin_list(uint32_t, uint32_t, const char *);
+static void	 admin_password(uint32_t, const struct msg_ctl_admin *);
+static void	 admin_change(uint32_t, const struct msg_ctl_admin *);
+static int	 admin_token_clear(const char *);
+static int	 admin_suspend(const char *);
+static int	 admin_activate(const char *);
+static void	 admin_token(uint32_t, const struct msg_ctl_admin *);
+static void	 admin_revoke(uint32_t, const struct msg_ctl_admin *);
+static void	 admin_list(uint32_t, const struct msg_ctl_admin *);
+
+/*
+ * What tokenctl may ask (MSG_CTL_ADMIN's op) and who does it.  The
+ * changes of one user's row are admin_change() with the store call and
+ * what the operator is told.
+ */
+static const struct {
+	void		(*run)(uint32_t, const struct msg_ctl_admin *);
+	int		(*change)(const char *);	/* a user id */
+	const char	*done;
+} admin_ops[ADMIN_OP_MAX] = {
+	[ADMIN_USER_ADD] =	{ admin_password, NULL, NULL },
+	[ADMIN_USER_PASSWD] =	{ admin_password, NULL, NULL },
+	[ADMIN_USER_TOKEN] =	{ admin_token, NULL, NULL },
+	[ADMIN_USER_TOKEN_CLEAR] = { admin_change, admin_token_clear,
+				    "static token cleared" },
+	[ADMIN_USER_LIST] =	{ admin_list, NULL, NULL },
+	[ADMIN_USER_SUSPEND] =	{ admin_change, admin_suspend,
+				    "suspended, sessions ended" },
+	[ADMIN_USER_ACTIVATE] =	{ admin_change, admin_activate, "active" },
+	[ADMIN_USER_DELETE] =	{ admin_change, store_user_delete, "deleted" },
+	[ADMIN_SESSION_LIST] =	{ admin_list, NULL, NULL },
+	[ADMIN_SESSION_REVOKE] = { admin_revoke, NULL, NULL },
+};
 
 static void
 admin_reply(uint32_t id, uint32_t status, const char *text)
 {
-	struct frame_buf	 fb;
+	struct msg_ctl_result	 m;
 
-	frame_buf_init(&fb, PROTO_CTL_MAX);
-	frame_buf_u32(&fb, status);
-	frame_buf_str(&fb, text);
-	if (frame_send_buf(admin_parent, MSG_CTL_RESULT, id, -1, &fb) == -1)
+	m.failed = status;
+	m.text = text;
+	if (msg_send(admin_parent, MSG_CTL_RESULT, id, -1, &m) == -1)
 		log_warn("admin answer");
-	frame_buf_free(&fb);
 }
 
 /*
@@ -96,56 +123,54 @@ admin_uuid(char *out)
 }
 
 /*
- * MSG_CTL_ADMIN: u32 op, str arg, str arg2, blob password.  The parent
- * forwards it unread, so it is checked here like any other input.
+ * MSG_CTL_ADMIN, from the parent's channel.  The parent forwards it
+ * unread, so it is checked here like any other input.
  */
 int
-admin_request(struct frame_chan *parent, struct frame *f)
+keyd_admin_request(struct keyd_chan *parent, struct frame *f)
 {
-	struct frame_rd		 rd;
-	struct admin_job	*job;
-	const uint8_t		*pw;
-	size_t			 pwlen;
-	uint32_t		 op;
-	char			 arg[AUTH_EMAIL_MAX + 1], arg2[CONF_IDENT_MAX];
-	struct store_user	 u;
-	int			 rv = 0;
+	struct msg_ctl_admin	 m;
 
-	admin_parent = parent;
-	frame_rd_init(&rd, f);
-	if (frame_rd_u32(&rd, &op) == -1 ||
-	    frame_rd_str(&rd, arg, sizeof(arg)) == -1 ||
-	    frame_rd_str(&rd, arg2, sizeof(arg2)) == -1 ||
-	    frame_rd_blob(&rd, &pw, &pwlen, AUTH_PASSWORD_MAX) == -1 ||
-	    frame_rd_end(&rd) == -1 || op == 0 || op >= ADMIN_OP_MAX) {
+	admin_parent = parent->chan;
+	if (msg_read(f, MSG_CTL_ADMIN, &m) == -1 || m.op == 0 ||
+	    m.op >= ADMIN_OP_MAX) {
 		admin_reply(f->hdr.id, 1, "malformed request");
 		return 0;
 	}
-	if (op != ADMIN_USER_ADD && op != ADMIN_USER_PASSWD) {
-		admin_user_op(f->hdr.id, op, arg);
-		return 0;
-	}
-	if (pwlen == 0) {
-		admin_reply(f->hdr.id, 1, "empty password");
-		return 0;
+	admin_ops[m.op].run(f->hdr.id, &m);
+	return 0;
+}
+
+/* add and passwd: a new hash first, on the hashing pool. */
+static void
+admin_password(uint32_t id, const struct msg_ctl_admin *m)
+{
+	struct admin_job	*job;
+	struct store_user	 u;
+	int			 rv = 0;
+
+	if (m->password_len == 0) {
+		admin_reply(id, 1, "empty password");
+		return;
 	}
 	if ((job = calloc(1, sizeof(*job))) == NULL)
 		fatal("calloc");
-	job->id = f->hdr.id;
-	job->op = op;
-	(void)strlcpy(job->email, arg, sizeof(job->email));
-	if (op == ADMIN_USER_ADD) {
-		if (admin_role(arg2, job->role, sizeof(job->role)) == -1)
+	job->id = id;
+	job->op = m->op;
+	(void)strlcpy(job->email, m->arg, sizeof(job->email));
+	if (m->op == ADMIN_USER_ADD) {
+		if (admin_role(m->arg2, job->role, sizeof(job->role)) == -1)
 			rv = -1;
-		else if (store_user_by_email(arg, &u) != 1 ||
-		    !email_valid(arg, strlen(arg)))
+		else if (store_user_by_email(m->arg, &u) != 1 ||
+		    !email_valid(m->arg, strlen(m->arg)))
 			rv = -2;
 		admin_uuid(job->user);
-	} else if (store_user_by_email(arg, &u) != 0)
+	} else if (store_user_by_email(m->arg, &u) != 0)
 		rv = -3;
 	else
 		(void)strlcpy(job->user, u.id, sizeof(job->user));
-	if (rv == 0 && hash_create(pw, pwlen, admin_hashed, job) == -1)
+	if (rv == 0 && hash_create(m->password, m->password_len,
+	    admin_hashed, job) == -1)
 		rv = -4;
 	if (rv != 0) {
 		admin_reply(job->id, 1, rv == -1 ? "unknown role" : rv == -2 ?
@@ -153,7 +178,6 @@ admin_request(struct frame_chan *parent, struct frame *f)
 		    "no such user" : "password hashing is busy, try again");
 		free(job);
 	}
-	return 0;
 }
 
 static void
@@ -193,46 +217,39 @@ admin_hashed(enum hash_result result, const char *phc, void *arg)
 	free(job);
 }
 
-/* Everything but add and passwd: no hashing, answered at once. */
+static int
+admin_token_clear(const char *user)
+{
+	return store_user_set_token(user, NULL);
+}
+
+static int
+admin_suspend(const char *user)
+{
+	return store_user_set_status(user, "suspended") == -1 ||
+	    store_sessions_delete_user(user) == -1 ? -1 : 0;
+}
+
+static int
+admin_activate(const char *user)
+{
+	return store_user_set_status(user, "active") == -1 ||
+	    store_failure_reset(user) == -1 ? -1 : 0;
+}
+
+/* A change of the user arg names, answered at once. */
 static void
-admin_user_op(uint32_t id, uint32_t op, const char *email)
+admin_change(uint32_t id, const struct msg_ctl_admin *m)
 {
 	struct store_user	 u;
-	const char		*done = NULL;
-	int			 rv = 0;
+	const char		*done = admin_ops[m->op].done;
+	int			 rv;
 
-	if (op == ADMIN_USER_LIST || op == ADMIN_SESSION_LIST ||
-	    op == ADMIN_SESSION_REVOKE) {
-		admin_list(id, op, email);
-		return;
-	}
-	if (store_user_by_email(email, &u) != 0) {
+	if (store_user_by_email(m->arg, &u) != 0) {
 		admin_reply(id, 1, "no such user");
 		return;
 	}
-	switch (op) {
-	case ADMIN_USER_TOKEN:
-		admin_token(id, &u);
-		return;
-	case ADMIN_USER_TOKEN_CLEAR:
-		rv = store_user_set_token(u.id, NULL);
-		done = "static token cleared";
-		break;
-	case ADMIN_USER_SUSPEND:
-		rv = store_user_set_status(u.id, "suspended") == -1 ||
-		    store_sessions_delete_user(u.id) == -1 ? -1 : 0;
-		done = "suspended, sessions ended";
-		break;
-	case ADMIN_USER_ACTIVATE:
-		rv = store_user_set_status(u.id, "active") == -1 ||
-		    store_failure_reset(u.id) == -1 ? -1 : 0;
-		done = "active";
-		break;
-	case ADMIN_USER_DELETE:
-		rv = store_user_delete(u.id);
-		done = "deleted";
-		break;
-	}
+	rv = admin_ops[m->op].change(u.id);
 	/* Also after a failure: a first statement may have been done. */
 	invalidate_user(u.id);
 	if (rv == 0)
@@ -242,12 +259,17 @@ admin_user_op(uint32_t id, uint32_t op, const char *email)
 
 /* A new static token, printed once; only its hash is kept. */
 static void
-admin_token(uint32_t id, const struct store_user *u)
+admin_token(uint32_t id, const struct msg_ctl_admin *m)
 {
-	uint8_t	 raw[ADMIN_TOKEN_BYTES], hash[STORE_HASH_LEN];
-	char	 token[B64URL_ENCLEN(ADMIN_TOKEN_BYTES) + 1];
-	size_t	 n;
+	struct store_user	 user, *u = &user;
+	uint8_t			 raw[ADMIN_TOKEN_BYTES], hash[STORE_HASH_LEN];
+	char			 token[B64URL_ENCLEN(ADMIN_TOKEN_BYTES) + 1];
+	size_t			 n;
 
+	if (store_user_by_email(m->arg, u) != 0) {
+		admin_reply(id, 1, "no such user");
+		return;
+	}
 	arc4random_buf(raw, sizeof(raw));
 	n = b64url_encode(raw, sizeof(raw), token, sizeof(token) - 1);
 	token[n] = '\0';
@@ -285,31 +307,38 @@ admin_row(void *arg, const char **cols, int ncol)
 	}
 }
 
+/* arg: a session's number, as listed. */
 static void
-admin_list(uint32_t id, uint32_t op, const char *arg)
+admin_revoke(uint32_t id, const struct msg_ctl_admin *m)
+{
+	const char	*errstr;
+	long long	 rowid;
+	int		 rv;
+
+	rowid = strtonum(m->arg, 1, INT64_MAX, &errstr);
+	rv = errstr != NULL ? 1 : store_session_revoke(rowid);
+	if (rv == 0)
+		invalidate_sessions();
+	admin_reply(id, rv == 0 ? 0 : 1, rv == 0 ? "session revoked" :
+	    "no such session");
+}
+
+/* The users, or the sessions of arg (every user's for ""). */
+static void
+admin_list(uint32_t id, const struct msg_ctl_admin *m)
 {
 	struct admin_text	 t;
-	const char		*errstr;
-	long long		 rowid;
 	int			 rv;
 
-	if (op == ADMIN_SESSION_REVOKE) {
-		rowid = strtonum(arg, 1, INT64_MAX, &errstr);
-		rv = errstr != NULL ? 1 : store_session_revoke(rowid);
-		if (rv == 0)
-			invalidate_sessions();
-		admin_reply(id, rv == 0 ? 0 : 1, rv == 0 ? "session revoked" :
-		    "no such session");
-		return;
-	}
 	if ((t.buf = calloc(1, ADMIN_TEXT_MAX)) == NULL)
 		fatal("calloc");
 	t.len = 0;
 	t.truncated = 0;
-	if (op == ADMIN_USER_LIST)
+	if (m->op == ADMIN_USER_LIST)
 		rv = store_user_list(admin_row, &t);
 	else
-		rv = store_session_list(arg, auth_now_ms(), admin_row, &t);
+		rv = store_session_list(m->arg, now_ms(CLOCK_REALTIME),
+		    admin_row, &t);
 	if (t.truncated)
 		(void)strlcpy(t.buf + ADMIN_TEXT_MAX - 16, "...\n", 16);
 	admin_reply(id, rv == 0 ? 0 : 1, rv == 0 ? t.buf : "database error");

@@ -56,20 +56,11 @@ static void	 auth_grace_add(const uint8_t *, const char *, int64_t);
 static const char *auth_grace_find(const uint8_t *, int64_t);
 static void	 auth_grace_drop(const uint8_t *);
 static void	 auth_refresh_failed(struct keyd_chan *, uint32_t);
-static void	 auth_tokens_buf(struct frame_buf *, uint32_t, const char *,
+static void	 auth_tokens_set(struct msg_tokens *, uint32_t, const char *,
 		    int64_t, const char *, int64_t);
 static uint32_t	 auth_session_new(const struct store_user *, uint32_t,
 		    const char *, const char *, const char *, char *, size_t,
 		    char *, int64_t *);
-
-int64_t
-auth_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Admin and app access belong to the role, read from keyd's own view,
@@ -95,73 +86,82 @@ auth_role_access(const char *role, int *admin, int *app)
 }
 
 /*
- * The accountability of MSG_AUTH_RESULT, also the tail of MSG_USER:
+ * The accountability of MSG_AUTH_RESULT, also the start of MSG_USER:
  * who the credential is, and until when a worker may keep that.
  */
 void
-auth_who_buf(struct frame_buf *fb, uint32_t code, const struct store_user *u,
+auth_who_set(struct msg_who *w, uint32_t code, const struct store_user *u,
     const char *session, int64_t until)
 {
 	int	 admin = 0, app = 0;
 
 	if (code == AUTH_OK)
 		(void)auth_role_access(u->role, &admin, &app);
-	frame_buf_u32(fb, code);
-	frame_buf_str(fb, code == AUTH_OK ? u->id : "");
-	frame_buf_str(fb, code == AUTH_OK ? u->role : "");
-	frame_buf_u8(fb, (uint8_t)admin);
-	frame_buf_u8(fb, (uint8_t)app);
-	frame_buf_str(fb, code == AUTH_OK && session != NULL ? session : "");
-	frame_buf_u64(fb, code == AUTH_OK && until > 0 ? (uint64_t)until : 0);
+	w->code = code;
+	w->user = code == AUTH_OK ? u->id : "";
+	w->role = code == AUTH_OK ? u->role : "";
+	w->admin = (uint8_t)admin;
+	w->app = (uint8_t)app;
+	w->session = code == AUTH_OK && session != NULL ? session : "";
+	w->until = code == AUTH_OK && until > 0 ? (uint64_t)until : 0;
+}
+
+/* The same, appended to a payload built with frame_buf_* (user.c). */
+void
+auth_who_buf(struct frame_buf *fb, uint32_t code, const struct store_user *u,
+    const char *session, int64_t until)
+{
+	struct msg_auth_result	 m;
+	struct frame_buf	 who;
+
+	auth_who_set(&m.who, code, u, session, until);
+	if (msg_write(&who, MSG_AUTH_RESULT, &m) == -1)
+		fb->failed = 1;
+	else
+		(void)frame_buf_bytes(fb, who.data, who.len);
+	frame_buf_free(&who);
 }
 
 static void
 auth_result(struct keyd_chan *kc, uint32_t id, uint32_t code,
     const struct store_user *u, const char *session, int64_t until)
 {
-	struct frame_buf	 fb;
+	struct msg_auth_result	 m;
 
-	frame_buf_init(&fb, 512);
-	auth_who_buf(&fb, code, u, session, until);
-	if (frame_send_buf(kc->chan, MSG_AUTH_RESULT, id, -1, &fb) == -1)
+	auth_who_set(&m.who, code, u, session, until);
+	if (msg_send(kc->chan, MSG_AUTH_RESULT, id, -1, &m) == -1)
 		log_warn("auth result to server %u", kc->slot);
-	frame_buf_free(&fb);
 }
 
 static void
-auth_tokens_buf(struct frame_buf *fb, uint32_t code, const char *access,
+auth_tokens_set(struct msg_tokens *m, uint32_t code, const char *access,
     int64_t expires, const char *refresh, int64_t rttl)
 {
-	frame_buf_init(fb, AUTH_TOKEN_MAX + 256);
-	frame_buf_u32(fb, code);
-	frame_buf_str(fb, code == AUTH_OK ? access : "");
-	frame_buf_u64(fb, code == AUTH_OK ? (uint64_t)expires : 0);
-	frame_buf_str(fb, code == AUTH_OK ? refresh : "");
-	frame_buf_u64(fb, code == AUTH_OK ? (uint64_t)rttl : 0);
+	m->code = code;
+	m->access = code == AUTH_OK ? access : "";
+	m->expires = code == AUTH_OK ? (uint64_t)expires : 0;
+	m->refresh = code == AUTH_OK ? refresh : "";
+	m->refresh_ttl = code == AUTH_OK ? (uint64_t)rttl : 0;
 }
 
 static void
 auth_tokens(struct keyd_chan *kc, uint32_t id, uint32_t code,
     const char *access, int64_t expires, const char *refresh, int64_t rttl)
 {
-	struct frame_buf	 fb;
+	struct msg_tokens	 m;
 
-	auth_tokens_buf(&fb, code, access, expires, refresh, rttl);
-	if (frame_send_buf(kc->chan, MSG_TOKENS, id, -1, &fb) == -1)
+	auth_tokens_set(&m, code, access, expires, refresh, rttl);
+	if (msg_send(kc->chan, MSG_TOKENS, id, -1, &m) == -1)
 		log_warn("tokens to server %u", kc->slot);
-	frame_buf_free(&fb);
 }
 
 static void
 auth_done(struct keyd_chan *kc, uint32_t id, uint32_t code)
 {
-	struct frame_buf	 fb;
+	struct msg_done	 m = { .code = code };
 
-	frame_buf_init(&fb, 8);
-	frame_buf_u32(&fb, code);
-	if (frame_send_buf(kc->chan, MSG_DONE, id, -1, &fb) == -1)
+	if (msg_send(kc->chan, MSG_DONE, id, -1, &m) == -1)
 		log_warn("answer to server %u", kc->slot);
-	frame_buf_free(&fb);
 }
 
 /*
@@ -209,7 +209,7 @@ auth_issue(const struct store_user *u, uint32_t mode, char *out, size_t len,
 {
 	json_t	*claims;
 	char	*payload;
-	int64_t	 iat = auth_now_ms() / 1000;
+	int64_t	 iat = now_ms(CLOCK_REALTIME) / 1000;
 	int	 admin, app, n;
 
 	(void)auth_role_access(u->role, &admin, &app);
@@ -246,7 +246,7 @@ auth_session_new(const struct store_user *u, uint32_t mode, const char *ip,
     char *refresh, int64_t *expires)
 {
 	uint8_t	 hash[STORE_HASH_LEN];
-	int64_t	 now = auth_now_ms();
+	int64_t	 now = now_ms(CLOCK_REALTIME);
 
 	auth_refresh_token(refresh);
 	sign_sha256(refresh, AUTH_REFRESH_LEN, hash);
@@ -274,7 +274,7 @@ auth_identify_jwt(const uint8_t *input, size_t ilen, const uint8_t *mac,
 	char			 token[AUTH_TOKEN_MAX + 64];
 	uint8_t			 hash[STORE_HASH_LEN];
 	size_t			 n;
-	int64_t			 now = auth_now_ms(), live = 0;
+	int64_t			 now = now_ms(CLOCK_REALTIME), live = 0;
 
 	if (sign_verify((const char *)input, ilen, mac, mlen) == -1)
 		return AUTH_INVALID_TOKEN;
@@ -314,7 +314,7 @@ auth_session_live(const uint8_t *hash, const char *user, int64_t *until)
 {
 	struct store_session	 s;
 	uint8_t			 family[STORE_HASH_LEN];
-	int64_t			 now = auth_now_ms(), rotated;
+	int64_t			 now = now_ms(CLOCK_REALTIME), rotated;
 
 	*until = 0;
 	if (store_session_get(hash, now, &s) == 0) {
@@ -328,40 +328,34 @@ auth_session_live(const uint8_t *hash, const char *user, int64_t *until)
 }
 
 /*
- * Read a credential (u8 cred_kind, blob a, blob b) and find its user:
- * -1 when the frame is malformed, else 0 with *code set.  A static
- * token is looked up only by its SHA-256.  With public non-NULL, the
- * credential may be absent (CRED_NONE, two empty blobs): *public is set,
- * *code is AUTH_OK and u is left empty.
+ * Find the user of a credential: -1 when it is malformed, else 0 with
+ * *code set.  A static token is looked up only by its SHA-256.  With
+ * public non-NULL, the credential may be absent (CRED_NONE, two empty
+ * blobs): *public is set, *code is AUTH_OK and u is left empty.
  */
 static int
-auth_identify_read(struct frame_rd *rd, uint32_t *code, struct store_user *u,
-    char *session, int *public, int64_t *until)
+auth_identify_any(const struct msg_cred *c, uint32_t *code,
+    struct store_user *u, char *session, int *public, int64_t *until)
 {
-	const uint8_t	*a, *b;
-	size_t		 alen, blen;
-	uint8_t		 kind, hash[STORE_HASH_LEN];
+	uint8_t		 hash[STORE_HASH_LEN];
 
 	session[0] = '\0';
 	*until = 0;
 	memset(u, 0, sizeof(*u));
 	if (public != NULL)
 		*public = 0;
-	if (frame_rd_u8(rd, &kind) == -1 ||
-	    frame_rd_blob(rd, &a, &alen, AUTH_TOKEN_MAX) == -1 ||
-	    frame_rd_blob(rd, &b, &blen, SIGN_MAC_LEN) == -1)
-		return -1;
-	if (kind == CRED_JWT)
-		*code = auth_identify_jwt(a, alen, b, blen, u, session, until);
-	else if (kind == CRED_STATIC && alen > 0 && blen == 0) {
-		sign_sha256(a, alen, hash);
+	if (c->kind == CRED_JWT)
+		*code = auth_identify_jwt(c->a, c->a_len, c->b, c->b_len, u,
+		    session, until);
+	else if (c->kind == CRED_STATIC && c->a_len > 0 && c->b_len == 0) {
+		sign_sha256(c->a, c->a_len, hash);
 		*code = store_user_by_token(hash, u) != 0 ||
 		    strcmp(u->status, "active") != 0 ?
 		    AUTH_INVALID_CREDENTIALS : AUTH_OK;
 		/* A static token never expires: until it changes. */
 		*until = INT64_MAX;
-	} else if (kind == CRED_NONE && public != NULL && alen == 0 &&
-	    blen == 0) {
+	} else if (c->kind == CRED_NONE && public != NULL && c->a_len == 0 &&
+	    c->b_len == 0) {
 		*public = 1;
 		*code = AUTH_OK;
 	} else
@@ -376,46 +370,72 @@ auth_identify_read(struct frame_rd *rd, uint32_t *code, struct store_user *u,
  * invalidate.c.
  */
 int
-auth_identify(struct frame_rd *rd, uint32_t *code, struct store_user *u,
-    char *session, int64_t *until)
+auth_identify_cred(const struct msg_cred *c, uint32_t *code,
+    struct store_user *u, char *session, int64_t *until)
 {
-	return auth_identify_read(rd, code, u, session, NULL, until);
+	return auth_identify_any(c, code, u, session, NULL, until);
 }
 
 /* A credential or none, for the requests the public role may make. */
 int
-auth_identify_public(struct frame_rd *rd, uint32_t *code,
+auth_identify_cred_public(const struct msg_cred *c, uint32_t *code,
     struct store_user *u, char *session, int *public)
 {
 	int64_t	 until;
 
-	return auth_identify_read(rd, code, u, session, public, &until);
+	return auth_identify_any(c, code, u, session, public, &until);
 }
 
-/* A message that is a credential and nothing else. */
+/*
+ * The same, for a credential read with frame_rd_* (user.c, users.c),
+ * until they read with msg_read().
+ */
+int
+auth_identify(struct frame_rd *rd, uint32_t *code, struct store_user *u,
+    char *session, int64_t *until)
+{
+	struct msg_cred	 c;
+
+	if (msg_read_cred(rd, &c) == -1)
+		return -1;
+	return auth_identify_any(&c, code, u, session, NULL, until);
+}
+
+int
+auth_identify_public(struct frame_rd *rd, uint32_t *code,
+    struct store_user *u, char *session, int *public)
+{
+	struct msg_cred	 c;
+
+	if (msg_read_cred(rd, &c) == -1)
+		return -1;
+	return auth_identify_cred_public(&c, code, u, session, public);
+}
+
+/* A message that is a credential and nothing else: MSG_USER_GET. */
 int
 auth_identify_only(struct frame *f, uint32_t *code, struct store_user *u,
     char *session, int64_t *until)
 {
-	struct frame_rd	 rd;
+	struct msg_user_get	 m;
 
-	frame_rd_init(&rd, f);
-	if (auth_identify(&rd, code, u, session, until) == -1 ||
-	    frame_rd_end(&rd) == -1)
+	if (msg_read(f, MSG_USER_GET, &m) == -1)
 		return -1;
-	return 0;
+	return auth_identify_cred(&m.cred, code, u, session, until);
 }
 
 /* MSG_AUTH: a credential.  Answer: MSG_AUTH_RESULT. */
 int
-auth_verify(struct keyd_chan *kc, struct frame *f)
+keyd_auth_verify(struct keyd_chan *kc, struct frame *f)
 {
+	struct msg_auth		 m;
 	struct store_user	 u;
 	char			 session[AUTH_REFRESH_LEN + 1];
 	uint32_t		 code;
 	int64_t			 until;
 
-	if (auth_identify_only(f, &code, &u, session, &until) == -1)
+	if (msg_read(f, MSG_AUTH, &m) == -1 ||
+	    auth_identify_cred(&m.cred, &code, &u, session, &until) == -1)
 		return -1;
 	auth_result(kc, f->hdr.id, code, &u, session, until);
 	explicit_bzero(session, sizeof(session));
@@ -428,36 +448,28 @@ auth_verify(struct keyd_chan *kc, struct frame *f)
  * dummy hash, so that all failures cost the same.
  */
 int
-auth_login(struct keyd_chan *kc, struct frame *f)
+keyd_auth_login(struct keyd_chan *kc, struct frame *f)
 {
-	struct frame_rd	 rd;
-	struct login	*l;
-	const uint8_t	*pw;
-	size_t		 pwlen;
-	char		 email[AUTH_EMAIL_MAX + 1], otp[AUTH_TEXT_MAX + 1];
-	int		 rv;
+	struct msg_login	 m;
+	struct login		*l;
+	int			 rv;
 
+	if (msg_read(f, MSG_LOGIN, &m) == -1 || m.mode >= AUTH_MODE_MAX)
+		return -1;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		fatal("calloc");
-	frame_rd_init(&rd, f);
-	if (frame_rd_str(&rd, email, sizeof(email)) == -1 ||
-	    frame_rd_blob(&rd, &pw, &pwlen, AUTH_PASSWORD_MAX) == -1 ||
-	    frame_rd_u32(&rd, &l->mode) == -1 ||
-	    frame_rd_str(&rd, otp, sizeof(otp)) == -1 ||
-	    frame_rd_str(&rd, l->ip, sizeof(l->ip)) == -1 ||
-	    frame_rd_str(&rd, l->agent, sizeof(l->agent)) == -1 ||
-	    frame_rd_str(&rd, l->origin, sizeof(l->origin)) == -1 ||
-	    frame_rd_end(&rd) == -1 || l->mode >= AUTH_MODE_MAX) {
-		free(l);
-		return -1;
-	}
+	l->mode = m.mode;
+	/* The same bounds as the message's: these cannot truncate. */
+	(void)strlcpy(l->ip, m.ip, sizeof(l->ip));
+	(void)strlcpy(l->agent, m.agent, sizeof(l->agent));
+	(void)strlcpy(l->origin, m.origin, sizeof(l->origin));
 	l->chan_serial = kc->serial;
 	l->id = f->hdr.id;
-	rv = store_user_by_email(email, &l->user);
+	rv = store_user_by_email(m.email, &l->user);
 	l->known = rv == 0 && strcmp(l->user.status, "active") == 0 &&
 	    l->user.password[0] != '\0';
-	if (rv == -1 || hash_verify(l->known ? l->user.password : NULL, pw,
-	    pwlen, auth_login_hashed, l) == -1) {
+	if (rv == -1 || hash_verify(l->known ? l->user.password : NULL,
+	    m.password, m.password_len, auth_login_hashed, l) == -1) {
 		auth_tokens(kc, l->id, rv == -1 ? AUTH_INTERNAL :
 		    AUTH_UNAVAILABLE, NULL, 0, NULL, 0);
 		free(l);
@@ -665,34 +677,35 @@ auth_refresh_run(struct refresh *r, int64_t now)
 }
 
 /*
- * MSG_REFRESH: str refresh token, u32 mode.  A live token is rotated and
- * retired in one savepoint of a group commit; the answer leaves once the
- * group is on disk (batch.c).
+ * MSG_REFRESH.  A live token is rotated and retired in one savepoint of
+ * a group commit; the answer leaves once the group is on disk (batch.c).
  */
 int
-auth_refresh(struct keyd_chan *kc, struct frame *f)
+keyd_auth_refresh(struct keyd_chan *kc, struct frame *f)
 {
-	struct frame_rd		 rd;
+	struct msg_refresh	 m;
+	struct msg_tokens	 answer;
 	struct frame_buf	 fb;
 	struct refresh		*r;
 	uint32_t		 code;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		fatal("calloc");
-	frame_rd_init(&rd, f);
-	if (frame_rd_str(&rd, r->old, sizeof(r->old)) == -1 ||
-	    frame_rd_u32(&rd, &r->mode) == -1 || frame_rd_end(&rd) == -1 ||
-	    r->mode >= AUTH_MODE_MAX) {
-		free(r);
+	if (msg_read(f, MSG_REFRESH, &m) == -1 || m.mode >= AUTH_MODE_MAX) {
+		explicit_bzero(&m, sizeof(m));
 		return -1;
 	}
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal("calloc");
+	(void)strlcpy(r->old, m.token, sizeof(r->old));
+	r->mode = m.mode;
+	explicit_bzero(&m, sizeof(m));
 	if (batch_begin() == -1)
 		auth_refresh_failed(kc, f->hdr.id);
 	else {
 		sign_sha256(r->old, strlen(r->old), r->ohash);
-		code = auth_refresh_run(r, auth_now_ms());
-		auth_tokens_buf(&fb, code, r->access, r->expires, r->token,
+		code = auth_refresh_run(r, now_ms(CLOCK_REALTIME));
+		auth_tokens_set(&answer, code, r->access, r->expires, r->token,
 		    keyd_conf()->refresh_ttl);
+		(void)msg_write(&fb, MSG_TOKENS, &answer);
 		batch_hold(kc, f->hdr.id, MSG_TOKENS, &fb, auth_refresh_failed,
 		    r->graced ? auth_grace_drop : NULL, r->ohash);
 		frame_buf_free(&fb);
@@ -723,25 +736,24 @@ auth_refresh_user(const char *refresh, int64_t now, struct store_user *u)
 	return AUTH_OK;
 }
 
-/* MSG_LOGOUT: str refresh token.  An unknown token is not an error. */
+/* MSG_LOGOUT.  An unknown token is not an error. */
 int
-auth_logout(struct keyd_chan *kc, struct frame *f)
+keyd_auth_logout(struct keyd_chan *kc, struct frame *f)
 {
-	struct frame_rd	 rd;
-	char		 token[AUTH_TOKEN_MAX + 1];
-	uint8_t		 hash[STORE_HASH_LEN];
-	uint32_t	 code = AUTH_OK;
+	struct msg_logout	 m;
+	uint8_t			 hash[STORE_HASH_LEN];
+	uint32_t		 code = AUTH_OK;
 
-	frame_rd_init(&rd, f);
-	if (frame_rd_str(&rd, token, sizeof(token)) == -1 ||
-	    frame_rd_end(&rd) == -1)
+	if (msg_read(f, MSG_LOGOUT, &m) == -1) {
+		explicit_bzero(&m, sizeof(m));
 		return -1;
-	sign_sha256(token, strlen(token), hash);
+	}
+	sign_sha256(m.token, strlen(m.token), hash);
 	if (store_session_delete(hash) == -1)
 		code = AUTH_UNAVAILABLE;
 	else
 		invalidate_session(hash);
 	auth_done(kc, f->hdr.id, code);
-	explicit_bzero(token, sizeof(token));
+	explicit_bzero(&m, sizeof(m));
 	return 0;
 }

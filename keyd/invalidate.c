@@ -57,12 +57,12 @@ static struct vouch *vouch_find(const uint8_t *);
 static void
 invalidate_push(uint8_t kind, const void *key, size_t len)
 {
+	struct msg_invalidate	 m = { .kind = kind, .key = key,
+				    .key_len = len };
 	struct frame_buf	 fb;
 
-	frame_buf_init(&fb, 128);
-	frame_buf_u8(&fb, kind);
-	frame_buf_blob(&fb, key, len);
-	keyd_push(MSG_INVALIDATE, &fb);
+	if (msg_write(&fb, MSG_INVALIDATE, &m) == 0)
+		keyd_push(MSG_INVALIDATE, &fb);
 	frame_buf_free(&fb);
 }
 

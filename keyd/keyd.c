@@ -40,28 +40,29 @@ static void	 keyd_channel_stalled(struct keyd_chan *);
 static int	 keyd_server_dispatch(struct frame_chan *, struct frame *,
 		    void *);
 static void	 keyd_server_closed(struct frame_chan *, void *);
-static int	 keyd_health(struct keyd_chan *, struct frame *);
 static void	 keyd_reload(struct frame *);
 static void	 keyd_signal(evutil_socket_t, short, void *);
 static void	 keyd_hash_start(void);
 static void	 keyd_hash_params(const struct tokend_config *);
 
-/* What keyd answers, and to whom.  Anything else is hostile. */
-static const struct keyd_request keyd_requests[] = {
-	{ MSG_HEALTH,		KEYD_FROM_SERVER,	keyd_health },
-	{ MSG_AUTH,		KEYD_FROM_SERVER,	auth_verify },
-	{ MSG_LOGIN,		KEYD_FROM_SERVER,	auth_login },
-	{ MSG_REFRESH,		KEYD_FROM_SERVER,	auth_refresh },
-	{ MSG_LOGOUT,		KEYD_FROM_SERVER,	auth_logout },
-	{ MSG_USER_GET,		KEYD_FROM_SERVER,	user_get },
-	{ MSG_USER_UPDATE,	KEYD_FROM_SERVER,	user_update },
-	{ MSG_USERS,		KEYD_FROM_SERVER,	users_request },
+/*
+ * What keyd answers: every message proto.h declares with a keyd handler
+ * (K), and only from the peer it declares (msg_allowed()): the workers'
+ * requests, and tokenctl's MSG_CTL_ADMIN from the parent.  Anything else
+ * is hostile.
+ */
+#define KEYD_REQUEST_ROW(s, handler)	[s] = handler,
+#define KEYD_REQUEST(T, n)						\
+	MSG_DECL_##T(MSG_SKIP, KEYD_REQUEST_ROW, MSG_SKIP, MSG_##T)
+static keyd_handler *const keyd_requests[MSG_MAX] = {
+	MSG_LIST(KEYD_REQUEST)
 };
 
 static struct {
 	struct tokend_config	*conf;
 	struct event_base	*base;
 	struct frame_chan	*parent;
+	struct keyd_chan	 parent_kc;	/* the parent's, for handlers */
 	struct keyd_chan_list	 chans;
 	int			 nchans;
 	uint64_t		 next_serial;
@@ -85,18 +86,16 @@ void
 keyd_push(uint32_t type, const struct frame_buf *fb)
 {
 	struct keyd_chan	*kc;
-	struct timespec		 start, now;
+	int64_t			 start;
 	int			 left;
 
 	TAILQ_FOREACH(kc, &keyd.chans, entry)
 		if (frame_send_buf(kc->chan, type, 0, -1, fb) == -1)
 			frame_chan_shutdown(kc->chan);
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = now_ms(CLOCK_MONOTONIC);
 	TAILQ_FOREACH(kc, &keyd.chans, entry) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = KEYD_PUSH_WAIT_MS - (int)((now.tv_sec -
-		    start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) /
-		    1000000);
+		left = KEYD_PUSH_WAIT_MS -
+		    (int)(now_ms(CLOCK_MONOTONIC) - start);
 		if (frame_flush_within(kc->chan, left > 0 ? left : 0) == 0)
 			continue;
 		if (errno == ETIMEDOUT)
@@ -114,17 +113,14 @@ keyd_push(uint32_t type, const struct frame_buf *fb)
 static void
 keyd_channel_stalled(struct keyd_chan *kc)
 {
-	struct frame_buf	 fb;
+	struct msg_keyd_relink	 m = { .slot = kc->slot,
+				    .generation = kc->generation };
 
 	log_warnx("server %u (pid %u) did not read its channel for %d ms: "
 	    "closing it", kc->slot, kc->pid, KEYD_PUSH_WAIT_MS);
 	frame_chan_shutdown(kc->chan);
-	frame_buf_init(&fb, 16);
-	frame_buf_u32(&fb, kc->slot);
-	frame_buf_u32(&fb, kc->generation);
-	if (frame_send_buf(keyd.parent, MSG_KEYD_RELINK, 0, -1, &fb) == -1)
+	if (msg_send(keyd.parent, MSG_KEYD_RELINK, 0, -1, &m) == -1)
 		log_warn("relink request");
-	frame_buf_free(&fb);
 }
 
 /* A worker's channel, if it is still open. */
@@ -220,8 +216,9 @@ main(int argc, char *argv[])
 	    "parent");
 	if (keyd.parent == NULL)
 		fatal("parent channel");
+	keyd.parent_kc.chan = keyd.parent;
 	sandbox_enter(SANDBOX_KEYD);
-	if (frame_send(keyd.parent, MSG_READY, 0, -1, NULL, 0) == -1)
+	if (msg_send(keyd.parent, MSG_READY, 0, -1, NULL) == -1)
 		fatal("send ready");
 	log_debug("ready, schema version %d", store_schema_version());
 	event_base_dispatch(keyd.base);
@@ -265,13 +262,15 @@ static int
 keyd_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
 	batch_commit();
+	if (!msg_allowed(f->hdr.type, PEER_PARENT, PEER_KEYD))
+		goto hostile;
+	if (keyd_requests[f->hdr.type] != NULL)
+		return keyd_requests[f->hdr.type](&keyd.parent_kc, f);
 	switch (f->hdr.type) {
 	case MSG_KEYD_CHANNEL:
 		return keyd_channel_add(chan, f);
 	case MSG_KEYD_DROP:
 		return keyd_channel_drop(f);
-	case MSG_CTL_ADMIN:
-		return admin_request(chan, f);
 	case MSG_RELOAD:
 		keyd_reload(f);
 		return 0;
@@ -279,10 +278,11 @@ keyd_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		event_base_loopbreak(keyd.base);
 		return 0;
 	default:
-		log_warnx("unexpected %s from the parent",
-		    msg_type_name(f->hdr.type));
-		return -1;
+		break;
 	}
+ hostile:
+	log_warnx("unexpected %s from the parent", msg_type_name(f->hdr.type));
+	return -1;
 }
 
 static void
@@ -300,14 +300,11 @@ keyd_parent_closed(struct frame_chan *chan, void *arg)
 static int
 keyd_channel_add(struct frame_chan *parent, struct frame *f)
 {
-	struct frame_rd		 rd;
+	struct msg_keyd_channel	 m;
 	struct keyd_chan	*kc;
-	uint32_t		 slot, gen, pid;
 	int			 fd;
 
-	frame_rd_init(&rd, f);
-	if (frame_rd_u32(&rd, &slot) == -1 || frame_rd_u32(&rd, &gen) == -1 ||
-	    frame_rd_u32(&rd, &pid) == -1 || frame_rd_end(&rd) == -1 ||
+	if (msg_read(f, MSG_KEYD_CHANNEL, &m) == -1 ||
 	    (fd = frame_chan_takefd(parent)) == -1)
 		return -1;
 	if (keyd.nchans >= KEYD_CHANNELS_MAX * 2) {
@@ -318,32 +315,29 @@ keyd_channel_add(struct frame_chan *parent, struct frame *f)
 	if ((kc = calloc(1, sizeof(*kc))) == NULL)
 		fatal("calloc");
 	kc->serial = ++keyd.next_serial;
-	kc->slot = slot;
-	kc->generation = gen;
-	kc->pid = pid;
+	kc->slot = m.slot;
+	kc->generation = m.generation;
+	kc->pid = m.pid;
 	kc->chan = frame_chan_new(keyd.base, fd, PROTO_KEYD_MAX,
 	    keyd_server_dispatch, keyd_server_closed, kc, "server");
 	if (kc->chan == NULL)
 		fatal("worker channel");
 	TAILQ_INSERT_TAIL(&keyd.chans, kc, entry);
 	keyd.nchans++;
-	log_debug("channel for server %u (pid %u) added", slot, pid);
+	log_debug("channel for server %u (pid %u) added", m.slot, m.pid);
 	return 0;
 }
 
 static int
 keyd_channel_drop(struct frame *f)
 {
-	struct frame_rd		 rd;
+	struct msg_keyd_drop	 m;
 	struct keyd_chan	*kc, *next;
-	uint32_t		 slot, gen;
 
-	frame_rd_init(&rd, f);
-	if (frame_rd_u32(&rd, &slot) == -1 || frame_rd_u32(&rd, &gen) == -1 ||
-	    frame_rd_end(&rd) == -1)
+	if (msg_read(f, MSG_KEYD_DROP, &m) == -1)
 		return -1;
 	TAILQ_FOREACH_SAFE(kc, &keyd.chans, entry, next)
-		if (kc->slot == slot && kc->generation == gen)
+		if (kc->slot == m.slot && kc->generation == m.generation)
 			keyd_channel_free(kc);
 	return 0;
 }
@@ -361,19 +355,13 @@ static int
 keyd_server_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
 	struct keyd_chan	*kc = arg;
-	size_t			 i;
 
 	/* Only refreshes join an open group commit (batch.c). */
 	if (f->hdr.type != MSG_REFRESH)
 		batch_commit();
-	for (i = 0; i < sizeof(keyd_requests) / sizeof(keyd_requests[0]);
-	    i++) {
-		if (keyd_requests[i].type != f->hdr.type)
-			continue;
-		if ((keyd_requests[i].from & KEYD_FROM_SERVER) == 0)
-			break;
-		return keyd_requests[i].handler(kc, f);
-	}
+	if (msg_allowed(f->hdr.type, PEER_SERVER, PEER_KEYD) &&
+	    keyd_requests[f->hdr.type] != NULL)
+		return keyd_requests[f->hdr.type](kc, f);
 	log_warnx("server %u (pid %u) sent %s: closing its channel",
 	    kc->slot, kc->pid, msg_type_name(f->hdr.type));
 	return -1;
@@ -388,29 +376,21 @@ keyd_server_closed(struct frame_chan *chan, void *arg)
 	keyd_channel_free(kc);
 }
 
-/* MSG_HEALTH: no payload; answers with what works. */
-static int
+/* MSG_HEALTH: answers with what works. */
+int
 keyd_health(struct keyd_chan *kc, struct frame *f)
 {
-	struct frame_rd		 rd;
-	struct frame_buf	 fb;
-	uint32_t		 flags = 0;
+	struct msg_health_result	 m = { 0 };
 
-	frame_rd_init(&rd, f);
-	if (frame_rd_end(&rd) == -1)
+	if (msg_read(f, MSG_HEALTH, NULL) == -1)
 		return -1;
 	if (store_health() == 0)
-		flags |= HEALTH_DB_OK;
+		m.flags |= HEALTH_DB_OK;
 	if (keyd.secret.key != NULL && keyd.secret.len >= KEYD_SECRET_MIN)
-		flags |= HEALTH_SECRET_OK;
-	frame_buf_init(&fb, 256);
-	frame_buf_u32(&fb, flags);
-	frame_buf_str(&fb, (flags & HEALTH_DB_OK) ? "ok" :
-	    "database unreachable");
-	if (frame_send_buf(kc->chan, MSG_HEALTH_RESULT, f->hdr.id, -1,
-	    &fb) == -1)
+		m.flags |= HEALTH_SECRET_OK;
+	m.detail = (m.flags & HEALTH_DB_OK) ? "ok" : "database unreachable";
+	if (msg_send(kc->chan, MSG_HEALTH_RESULT, f->hdr.id, -1, &m) == -1)
 		log_warn("health answer to server %u", kc->slot);
-	frame_buf_free(&fb);
 	return 0;
 }
 

@@ -35,10 +35,6 @@
 #define KEYD_VOUCH_WAYS		4	/* ... of this many */
 #define KEYD_BATCH_MAX		256	/* refreshes in one group commit */
 
-/* Where a request may come from (keyd's request table). */
-#define KEYD_FROM_PARENT	0x1
-#define KEYD_FROM_SERVER	0x2
-
 #define STORE_ID_MAX		36
 #define STORE_EMAIL_MAX		254
 #define STORE_PHC_MAX		512
@@ -77,11 +73,17 @@ struct keyd_chan {
 };
 TAILQ_HEAD(keyd_chan_list, keyd_chan);
 
-struct keyd_request {
-	uint32_t	 type;
-	int		 from;
-	int		(*handler)(struct keyd_chan *, struct frame *);
-};
+/*
+ * keyd's request handlers: the K(s, handler) of proto.h's declarations,
+ * which make keyd's request table (keyd.c).  A handler gets the channel
+ * of the peer the message was declared from (the parent's for
+ * MSG_CTL_ADMIN); -1 closes that channel as hostile.
+ */
+typedef int	 keyd_handler(struct keyd_chan *, struct frame *);
+#define KEYD_HANDLER_PROTO(s, handler)	keyd_handler handler;
+#define KEYD_HANDLER_PROTOS(T, n)					\
+	MSG_DECL_##T(MSG_SKIP, KEYD_HANDLER_PROTO, MSG_SKIP, _)
+MSG_LIST(KEYD_HANDLER_PROTOS)
 
 /*
  * What a user record holds (user_schema.c): one row per field, in the
@@ -152,8 +154,7 @@ void		 batch_hold(struct keyd_chan *, uint32_t, uint32_t,
 		    void (*)(const uint8_t *), const uint8_t *);
 void		 batch_commit(void);
 
-/* auth.c */
-int64_t		 auth_now_ms(void);
+/* auth.c (and the handlers keyd_auth_verify, _login, _refresh, _logout) */
 int		 auth_role_access(const char *, int *, int *);
 int		 auth_identify(struct frame_rd *, uint32_t *, struct store_user *,
 		    char *, int64_t *);
@@ -163,10 +164,12 @@ int		 auth_identify_public(struct frame_rd *, uint32_t *,
 		    struct store_user *, char *, int *);
 void		 auth_who_buf(struct frame_buf *, uint32_t,
 		    const struct store_user *, const char *, int64_t);
-int		 auth_verify(struct keyd_chan *, struct frame *);
-int		 auth_login(struct keyd_chan *, struct frame *);
-int		 auth_refresh(struct keyd_chan *, struct frame *);
-int		 auth_logout(struct keyd_chan *, struct frame *);
+int		 auth_identify_cred(const struct msg_cred *, uint32_t *,
+		    struct store_user *, char *, int64_t *);
+int		 auth_identify_cred_public(const struct msg_cred *, uint32_t *,
+		    struct store_user *, char *, int *);
+void		 auth_who_set(struct msg_who *, uint32_t,
+		    const struct store_user *, const char *, int64_t);
 
 /* user_schema.c */
 extern const struct user_field	 user_fields[];
@@ -176,13 +179,12 @@ int		 user_value_valid(const struct user_field *, json_t *);
 uint32_t	 user_patch_parse(const uint8_t *, size_t, int, json_t **,
 		    json_t **, char *, size_t);
 
-/* users.c: /users, and /users/me as its target "self" */
-int		 user_get(struct keyd_chan *, struct frame *);
-int		 user_update(struct keyd_chan *, struct frame *);
-int		 users_request(struct keyd_chan *, struct frame *);
+/*
+ * users.c: /users, and /users/me as its target "self"; the handlers
+ * user_get, user_update and users_request are declared from proto.h.
+ */
 
-/* admin.c */
-int		 admin_request(struct frame_chan *, struct frame *);
+/* admin.c (and the handler keyd_admin_request) */
 void		 admin_uuid(char *);
 
 /* secret.c */

@@ -311,11 +311,13 @@ static void
 auth_login(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx		*c;
+	struct msg_login	 m;
 	struct frame_buf	 fb;
 	json_t			*body, *email, *pw, *otp;
 	const char		*reason;
 	char			*ip = NULL;
 	ev_uint16_t		 port;
+	int			 rv;
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		http_not_found(req, arg);
@@ -339,16 +341,17 @@ auth_login(struct evhttp_request *req, void *arg)
 	otp = json_object_get(body, "otp");
 	evhttp_connection_get_peer(evhttp_request_get_connection(req), &ip,
 	    &port);
-	frame_buf_init(&fb, PROTO_KEYD_MAX);
-	frame_buf_str(&fb, json_string_value(email));
-	frame_buf_blob(&fb, json_string_value(pw), json_string_length(pw));
-	frame_buf_u32(&fb, (uint32_t)c->mode);
-	frame_buf_str(&fb, otp != NULL ? json_string_value(otp) : "");
-	frame_buf_str(&fb, ip != NULL ? ip : "");
-	frame_buf_str(&fb, auth_header(req, "User-Agent", AUTH_TEXT_MAX));
-	frame_buf_str(&fb, auth_header(req, "Origin", AUTH_TEXT_MAX));
+	m.email = json_string_value(email);
+	m.password = (const uint8_t *)json_string_value(pw);
+	m.password_len = json_string_length(pw);
+	m.mode = (uint32_t)c->mode;
+	m.otp = otp != NULL ? json_string_value(otp) : "";
+	m.ip = ip;
+	m.agent = auth_header(req, "User-Agent", AUTH_TEXT_MAX);
+	m.origin = auth_header(req, "Origin", AUTH_TEXT_MAX);
+	rv = msg_write(&fb, MSG_LOGIN, &m);
 	json_decref(body);
-	if (fb.failed) {
+	if (rv == -1) {
 		c->code = AUTH_INTERNAL;
 		auth_stall(c);
 	} else
@@ -361,19 +364,24 @@ auth_login(struct evhttp_request *req, void *arg)
 static void
 auth_tokens_done(struct pending *p, struct frame *f)
 {
-	struct auth_ctx	*c = p->arg;
-	struct frame_rd	 rd;
+	struct auth_ctx		*c = p->arg;
+	struct msg_tokens	 m;
 
 	c->code = f == NULL ? AUTH_UNAVAILABLE : AUTH_INTERNAL;
 	if (f != NULL && f->hdr.type == MSG_TOKENS) {
-		frame_rd_init(&rd, f);
-		if (frame_rd_u32(&rd, &c->code) == -1 ||
-		    frame_rd_str(&rd, c->access, sizeof(c->access)) == -1 ||
-		    frame_rd_u64(&rd, &c->expires) == -1 ||
-		    frame_rd_str(&rd, c->refresh, sizeof(c->refresh)) == -1 ||
-		    frame_rd_u64(&rd, &c->refresh_ttl) == -1 ||
-		    frame_rd_end(&rd) == -1 || c->code >= AUTH_CODE_MAX)
+		/* The message's bounds are those of c->access, c->refresh. */
+		if (msg_read(f, MSG_TOKENS, &m) == -1 ||
+		    m.code >= AUTH_CODE_MAX)
 			c->code = AUTH_INTERNAL;
+		else {
+			c->code = m.code;
+			(void)strlcpy(c->access, m.access, sizeof(c->access));
+			c->expires = m.expires;
+			(void)strlcpy(c->refresh, m.refresh,
+			    sizeof(c->refresh));
+			c->refresh_ttl = m.refresh_ttl;
+		}
+		explicit_bzero(&m, sizeof(m));
 	}
 	/* Logins stall on every path; refreshes do not. */
 	if (c->login)
@@ -574,14 +582,15 @@ static void
 auth_refresh(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx		*c;
+	struct msg_refresh	 m;
 	struct frame_buf	 fb;
 	char			 token[AUTH_TOKEN_MAX + 1] = "";
 
 	if ((c = auth_refresh_begin(req, arg, token, sizeof(token))) == NULL)
 		return;
-	frame_buf_init(&fb, PROTO_KEYD_MAX);
-	frame_buf_str(&fb, token);
-	frame_buf_u32(&fb, (uint32_t)c->mode);
+	m.token = token;
+	m.mode = (uint32_t)c->mode;
+	(void)msg_write(&fb, MSG_REFRESH, &m);
 	explicit_bzero(token, sizeof(token));
 	(void)server_keyd_request(c->s, req, MSG_REFRESH, fb.data, fb.len, 0,
 	    auth_tokens_done, c);
@@ -592,13 +601,14 @@ static void
 auth_logout(struct evhttp_request *req, void *arg)
 {
 	struct auth_ctx		*c;
+	struct msg_logout	 m;
 	struct frame_buf	 fb;
 	char			 token[AUTH_TOKEN_MAX + 1] = "";
 
 	if ((c = auth_refresh_begin(req, arg, token, sizeof(token))) == NULL)
 		return;
-	frame_buf_init(&fb, PROTO_KEYD_MAX);
-	frame_buf_str(&fb, token);
+	m.token = token;
+	(void)msg_write(&fb, MSG_LOGOUT, &m);
 	explicit_bzero(token, sizeof(token));
 	(void)server_keyd_request(c->s, req, MSG_LOGOUT, fb.data, fb.len, 0,
 	    auth_logout_done, c);
@@ -610,14 +620,12 @@ static void
 auth_logout_done(struct pending *p, struct frame *f)
 {
 	struct auth_ctx	*c = p->arg;
-	struct frame_rd	 rd;
+	struct msg_done	 m;
 	uint32_t	 code = AUTH_UNAVAILABLE;
 
-	if (f != NULL && f->hdr.type == MSG_DONE) {
-		frame_rd_init(&rd, f);
-		if (frame_rd_u32(&rd, &code) == -1 || frame_rd_end(&rd) == -1)
-			code = AUTH_INTERNAL;
-	}
+	if (f != NULL && f->hdr.type == MSG_DONE)
+		code = msg_read(f, MSG_DONE, &m) == -1 ? AUTH_INTERNAL :
+		    m.code;
 	if (code != AUTH_OK)
 		auth_error(c->req, code);
 	else {
@@ -700,26 +708,30 @@ auth_token_free(struct token_ref *tok)
 }
 
 /*
- * A credential as keyd reads it: u8 cred_kind, blob a, blob b.  For a
- * JWT, a is the signing input and b the MAC; for a static token, a is
- * the token; tok NULL is CRED_NONE, the public role.
+ * A credential as keyd reads it (MSG_SUB_CRED).  For a JWT, a is the
+ * signing input and b the MAC; for a static token, a is the token; tok
+ * NULL is CRED_NONE, the public role.  c points into tok and jwt.
  */
 void
-auth_credential_put(struct frame_buf *fb, const struct token_ref *tok,
+auth_credential_set(struct msg_cred *c, const struct token_ref *tok,
     const struct jwt *jwt)
 {
+	c->b = NULL;
+	c->b_len = 0;
 	if (tok == NULL) {
-		frame_buf_u8(fb, CRED_NONE);
-		frame_buf_blob(fb, NULL, 0);
-		frame_buf_blob(fb, NULL, 0);
+		c->kind = CRED_NONE;
+		c->a = NULL;
+		c->a_len = 0;
 	} else if (jwt->signing_len > 0) {
-		frame_buf_u8(fb, CRED_JWT);
-		frame_buf_blob(fb, tok->value, jwt->signing_len);
-		frame_buf_blob(fb, jwt->mac, sizeof(jwt->mac));
+		c->kind = CRED_JWT;
+		c->a = (const uint8_t *)tok->value;
+		c->a_len = jwt->signing_len;
+		c->b = jwt->mac;
+		c->b_len = sizeof(jwt->mac);
 	} else {
-		frame_buf_u8(fb, CRED_STATIC);
-		frame_buf_blob(fb, tok->value, tok->len);
-		frame_buf_blob(fb, NULL, 0);
+		c->kind = CRED_STATIC;
+		c->a = (const uint8_t *)tok->value;
+		c->a_len = tok->len;
 	}
 }
 
@@ -775,11 +787,14 @@ auth_authenticate(struct server *s, struct evhttp_request *req,
     void (*done)(struct pending *, struct frame *), void *arg)
 {
 	struct token_ref	*tok;
+	struct msg_auth		 auth;
+	struct msg_user_get	 get;
+	struct msg_user_update	 update;
 	struct frame_buf	 fb;
 	struct pending		*p;
 	struct jwt		 jwt;
 	uint8_t			 key[CACHE_KEY_LEN];
-	int			 rv, cacheable;
+	int			 rv, cacheable, failed;
 
 	if ((rv = auth_token_find(s, req, &tok)) != 1) {
 		if (rv == 0)
@@ -796,13 +811,22 @@ auth_authenticate(struct server *s, struct evhttp_request *req,
 		auth_token_free(tok);
 		return -1;
 	}
-	frame_buf_init(&fb, PROTO_KEYD_MAX);
-	auth_credential_put(&fb, tok, &jwt);
+	/* A credential; MSG_USER_UPDATE adds its body. */
+	if (type == MSG_USER_UPDATE) {
+		auth_credential_set(&update.cred, tok, &jwt);
+		update.patch = extra;
+		update.patch_len = extralen;
+		failed = msg_write(&fb, type, &update);
+	} else if (type == MSG_USER_GET) {
+		auth_credential_set(&get.cred, tok, &jwt);
+		failed = msg_write(&fb, type, &get);
+	} else {
+		auth_credential_set(&auth.cred, tok, &jwt);
+		failed = msg_write(&fb, type, &auth);
+	}
 	auth_token_free(tok);
-	if (extra != NULL)
-		frame_buf_blob(&fb, extra, extralen);
 	rv = -1;
-	if (fb.failed)
+	if (failed == -1)
 		auth_payload_error(req, "Body too large");
 	else {
 		p = server_keyd_request(s, req, type, fb.data, fb.len,

@@ -40,7 +40,8 @@ static struct {
 	size_t			 entries;
 } cache;
 
-static int	 cache_who_read(struct frame_rd *, struct auth_result *);
+static int	 cache_who_get(const struct msg_who *, struct auth_result *);
+static void	 cache_who_set(struct msg_who *, const struct cache_entry *);
 static uint64_t	 cache_now(void);
 static void	 cache_drop(struct cache_entry *);
 static struct cache_entry *cache_slot(const uint8_t *, int);
@@ -67,36 +68,48 @@ cache_key(const void *token, size_t len, uint8_t *key)
 		fatalx("cache: EVP_Digest failed");
 }
 
-/* The accountability that starts MSG_AUTH_RESULT and MSG_USER. */
+/*
+ * The accountability that starts MSG_AUTH_RESULT and MSG_USER.  Its
+ * strings have the bounds of struct auth_result's, so they fit.
+ */
 static int
-cache_who_read(struct frame_rd *rd, struct auth_result *ar)
+cache_who_get(const struct msg_who *w, struct auth_result *ar)
 {
-	uint8_t		 admin, app;
-
-	if (frame_rd_u32(rd, &ar->code) == -1 ||
-	    frame_rd_str(rd, ar->user, sizeof(ar->user)) == -1 ||
-	    frame_rd_str(rd, ar->role, sizeof(ar->role)) == -1 ||
-	    frame_rd_u8(rd, &admin) == -1 || frame_rd_u8(rd, &app) == -1 ||
-	    frame_rd_str(rd, ar->session, sizeof(ar->session)) == -1 ||
-	    frame_rd_u64(rd, &ar->until) == -1 || ar->code >= AUTH_CODE_MAX)
+	if (w->code >= AUTH_CODE_MAX)
 		return -1;
-	ar->admin = admin != 0;
-	ar->app = app != 0;
+	ar->code = w->code;
+	(void)strlcpy(ar->user, w->user, sizeof(ar->user));
+	(void)strlcpy(ar->role, w->role, sizeof(ar->role));
+	ar->admin = w->admin != 0;
+	ar->app = w->app != 0;
+	(void)strlcpy(ar->session, w->session, sizeof(ar->session));
+	ar->until = w->until;
 	return 0;
+}
+
+/* The same, as keyd would send it for an entry. */
+static void
+cache_who_set(struct msg_who *w, const struct cache_entry *e)
+{
+	w->code = AUTH_OK;
+	w->user = e->who.user;
+	w->role = e->who.role;
+	w->admin = (uint8_t)e->who.admin;
+	w->app = (uint8_t)e->who.app;
+	w->session = e->who.session;
+	w->until = e->until;
 }
 
 /* MSG_AUTH_RESULT: who the request's token belongs to. */
 int
 auth_result_read(struct frame *f, struct auth_result *ar)
 {
-	struct frame_rd	 rd;
+	struct msg_auth_result	 m;
 
 	memset(ar, 0, sizeof(*ar));
-	if (f != NULL && f->hdr.type == MSG_AUTH_RESULT) {
-		frame_rd_init(&rd, f);
-		if (cache_who_read(&rd, ar) == 0 && frame_rd_end(&rd) == 0)
-			return 0;
-	}
+	if (f != NULL && msg_read(f, MSG_AUTH_RESULT, &m) == 0 &&
+	    cache_who_get(&m.who, ar) == 0)
+		return 0;
 	memset(ar, 0, sizeof(*ar));
 	ar->code = AUTH_INTERNAL;
 	return -1;
@@ -110,15 +123,14 @@ int
 auth_user_read(struct frame *f, struct auth_result *ar,
     const uint8_t **json, size_t *len)
 {
-	struct frame_rd	 rd;
+	struct msg_user	 m;
 
 	memset(ar, 0, sizeof(*ar));
-	if (f != NULL && f->hdr.type == MSG_USER) {
-		frame_rd_init(&rd, f);
-		if (cache_who_read(&rd, ar) == 0 &&
-		    frame_rd_blob(&rd, json, len, PROTO_KEYD_MAX) == 0 &&
-		    frame_rd_end(&rd) == 0)
-			return 0;
+	if (f != NULL && msg_read(f, MSG_USER, &m) == 0 &&
+	    cache_who_get(&m.who, ar) == 0) {
+		*json = m.json;
+		*len = m.json_len;
+		return 0;
 	}
 	memset(ar, 0, sizeof(*ar));
 	ar->code = AUTH_INTERNAL;
@@ -131,10 +143,7 @@ auth_user_read(struct frame *f, struct auth_result *ar,
 static uint64_t
 cache_now(void)
 {
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)now_ms(CLOCK_REALTIME);
 }
 
 static void
@@ -271,28 +280,23 @@ cache_covers(const struct cache_entry *e, uint8_t kind, const uint8_t *key,
 	}
 }
 
-/* MSG_INVALIDATE: u8 kind, blob key.  -1 when malformed. */
+/* MSG_INVALIDATE: -1 when malformed. */
 int
 cache_invalidate(struct frame *f)
 {
-	struct frame_rd	 rd;
-	const uint8_t	*key;
-	size_t		 len, i;
-	uint8_t		 kind;
+	struct msg_invalidate	 m;
+	size_t			 i;
 
-	frame_rd_init(&rd, f);
-	if (frame_rd_u8(&rd, &kind) == -1 ||
-	    frame_rd_blob(&rd, &key, &len, AUTH_TOKEN_MAX) == -1 ||
-	    frame_rd_end(&rd) == -1 || kind == 0 ||
-	    kind >= INVALIDATE_KIND_MAX)
+	if (msg_read(f, MSG_INVALIDATE, &m) == -1 || m.kind == 0 ||
+	    m.kind >= INVALIDATE_KIND_MAX)
 		return -1;
-	if (kind == INVALIDATE_ALL) {
+	if (m.kind == INVALIDATE_ALL) {
 		cache_flush();
 		return 0;
 	}
 	for (i = 0; i < CACHE_SETS * CACHE_WAYS && cache.entries > 0; i++)
 		if (cache.sets[i].until != 0 &&
-		    cache_covers(&cache.sets[i], kind, key, len))
+		    cache_covers(&cache.sets[i], m.kind, m.key, m.key_len))
 			cache_drop(&cache.sets[i]);
 	return 0;
 }
@@ -315,20 +319,21 @@ int
 cache_answer(const struct cache_entry *e, uint32_t type,
     struct frame_buf *fb, uint32_t *answer)
 {
+	struct msg_auth_result	 ar;
+	struct msg_user		 user;
+
 	if (type == MSG_USER_GET && e->json == NULL)
 		return -1;
-	if (type != MSG_AUTH && type != MSG_USER_GET)
+	if (type == MSG_AUTH) {
+		cache_who_set(&ar.who, e);
+		(void)msg_write(fb, MSG_AUTH_RESULT, &ar);
+	} else if (type == MSG_USER_GET) {
+		cache_who_set(&user.who, e);
+		user.json = (const uint8_t *)e->json;
+		user.json_len = e->jsonlen;
+		(void)msg_write(fb, MSG_USER, &user);
+	} else
 		return -1;
-	frame_buf_init(fb, PROTO_KEYD_MAX);
-	frame_buf_u32(fb, AUTH_OK);
-	frame_buf_str(fb, e->who.user);
-	frame_buf_str(fb, e->who.role);
-	frame_buf_u8(fb, (uint8_t)e->who.admin);
-	frame_buf_u8(fb, (uint8_t)e->who.app);
-	frame_buf_str(fb, e->who.session);
-	frame_buf_u64(fb, e->until);
-	if (type == MSG_USER_GET)
-		frame_buf_blob(fb, e->json, e->jsonlen);
-	*answer = type == MSG_AUTH ? MSG_AUTH_RESULT : MSG_USER;
+	*answer = msg_answer(type);
 	return 0;
 }

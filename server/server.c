@@ -91,7 +91,7 @@ server_main(int slot, int verbose)
 	items_init(&server, root);
 	cache_init();
 	sandbox_enter(SANDBOX_SERVER);
-	if (frame_send(server.parent, MSG_READY, 0, -1, NULL, 0) == -1)
+	if (msg_send(server.parent, MSG_READY, 0, -1, NULL) == -1)
 		fatal("send ready");
 	log_debug("server %d ready", server.slot);
 	event_base_dispatch(server.base);
@@ -203,13 +203,13 @@ static int
 server_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
 	struct server	*s = arg;
-	struct frame_rd	 rd;
 	int		 fd;
 
-	frame_rd_init(&rd, f);
+	if (!msg_allowed(f->hdr.type, PEER_PARENT, PEER_SERVER))
+		goto hostile;
 	switch (f->hdr.type) {
 	case MSG_SERVER_KEYD:
-		if (frame_rd_end(&rd) == -1 ||
+		if (msg_read(f, MSG_SERVER_KEYD, NULL) == -1 ||
 		    (fd = frame_chan_takefd(chan)) == -1)
 			return -1;
 		server_keyd_attach(s, fd);
@@ -221,10 +221,11 @@ server_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		event_base_loopbreak(s->base);
 		return 0;
 	default:
-		log_warnx("unexpected %s from the parent",
-		    msg_type_name(f->hdr.type));
-		return -1;
+		break;
 	}
+ hostile:
+	log_warnx("unexpected %s from the parent", msg_type_name(f->hdr.type));
+	return -1;
 }
 
 /* The parent is gone: nobody supervises us any more, so stop. */
@@ -267,8 +268,8 @@ server_keyd_closed(struct frame_chan *chan, void *arg)
 }
 
 /*
- * Answers from keyd carry the id of the request they answer; an
- * invalidation answers nothing.
+ * Answers from keyd (what proto.h lets keyd send a worker) carry the id
+ * of the request they answer; an invalidation answers nothing.
  */
 static int
 server_keyd_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
@@ -276,21 +277,13 @@ server_keyd_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	struct server	*s = arg;
 	struct pending	*p;
 
-	switch (f->hdr.type) {
-	case MSG_INVALIDATE:
-		return cache_invalidate(f);
-	case MSG_HEALTH_RESULT:
-	case MSG_AUTH_RESULT:
-	case MSG_TOKENS:
-	case MSG_DONE:
-	case MSG_USER:
-	case MSG_USERS_RESULT:
-		break;
-	default:
+	if (!msg_allowed(f->hdr.type, PEER_KEYD, PEER_SERVER)) {
 		log_warnx("unexpected %s from keyd",
 		    msg_type_name(f->hdr.type));
 		return -1;
 	}
+	if (f->hdr.type == MSG_INVALIDATE)
+		return cache_invalidate(f);
 	TAILQ_FOREACH(p, &s->pending, entry)
 		if (p->id == f->hdr.id)
 			break;

@@ -51,6 +51,7 @@ static void	 parent_kill_cb(evutil_socket_t, short, void *);
 static void	 parent_signal(evutil_socket_t, short, void *);
 static void	 control_accept(evutil_socket_t, short, void *);
 static int	 control_dispatch(struct frame_chan *, struct frame *, void *);
+static int	 control_unexpected(struct frame *);
 static void	 control_closed(struct frame_chan *, void *);
 static void	 control_status(char *, size_t);
 static int	 control_forward(struct frame_chan *, struct frame *);
@@ -342,26 +343,24 @@ parent_started(struct child *c, pid_t pid, int fd)
 static void
 parent_send_config(struct child *c, uint32_t type)
 {
-	struct frame_buf	 fb;
+	struct msg_hello	 hello;
+	struct msg_config	 m;	/* MSG_CONFIG or MSG_RELOAD */
 	char			*json;
 
 	if ((json = config_to_json(parent.conf)) == NULL)
 		fatalx("config_to_json");
 	if (type == MSG_CONFIG) {
-		frame_buf_init(&fb, 64);
-		frame_buf_u32(&fb, PROTO_VERSION);
-		frame_buf_u32(&fb, c->slot < 0 ? 0 : (uint32_t)c->slot);
-		frame_buf_u32(&fb, c->generation);
-		if (frame_send_buf(c->chan, MSG_HELLO, 0, -1, &fb) == -1)
+		hello.version = PROTO_VERSION;
+		hello.slot = c->slot < 0 ? 0 : (uint32_t)c->slot;
+		hello.generation = c->generation;
+		if (msg_send(c->chan, MSG_HELLO, 0, -1, &hello) == -1)
 			log_warn("send hello");
-		frame_buf_free(&fb);
 	}
-	frame_buf_init(&fb, PROTO_CHILD_MAX);
-	frame_buf_str(&fb, json);
-	if (frame_send_buf(c->chan, type, 0, -1, &fb) == -1)
+	m.json = (const uint8_t *)json;
+	m.json_len = strlen(json);
+	if (msg_send(c->chan, type, 0, -1, &m) == -1)
 		log_warnx("cannot send the configuration (%zu bytes)",
 		    strlen(json));
-	frame_buf_free(&fb);
 	free(json);
 }
 
@@ -372,7 +371,7 @@ parent_send_config(struct child *c, uint32_t type)
 static void
 parent_link(struct child *c)
 {
-	struct frame_buf	 fb;
+	struct msg_keyd_channel	 m;
 	int			 sp[2];
 
 	if (parent.keyd.chan == NULL || c->chan == NULL)
@@ -381,17 +380,14 @@ parent_link(struct child *c)
 		log_warn("socketpair");
 		return;
 	}
-	frame_buf_init(&fb, 16);
-	frame_buf_u32(&fb, (uint32_t)c->slot);
-	frame_buf_u32(&fb, c->generation);
-	frame_buf_u32(&fb, (uint32_t)c->pid);
-	if (frame_send_buf(parent.keyd.chan, MSG_KEYD_CHANNEL, 0, sp[0],
-	    &fb) == -1) {
+	m.slot = (uint32_t)c->slot;
+	m.generation = c->generation;
+	m.pid = (uint32_t)c->pid;
+	if (msg_send(parent.keyd.chan, MSG_KEYD_CHANNEL, 0, sp[0], &m) == -1) {
 		log_warn("send keyd channel");
 		close(sp[0]);
 	}
-	frame_buf_free(&fb);
-	if (frame_send(c->chan, MSG_SERVER_KEYD, 0, sp[1], NULL, 0) == -1) {
+	if (msg_send(c->chan, MSG_SERVER_KEYD, 0, sp[1], NULL) == -1) {
 		log_warn("send server channel");
 		close(sp[1]);
 	}
@@ -413,19 +409,17 @@ parent_link_all(void)
 static int
 parent_relink(struct frame *f)
 {
-	struct frame_rd	 rd;
-	uint32_t	 slot, gen;
+	struct msg_keyd_relink	 m;
 
-	frame_rd_init(&rd, f);
-	if (frame_rd_u32(&rd, &slot) == -1 || frame_rd_u32(&rd, &gen) == -1 ||
-	    frame_rd_end(&rd) == -1)
+	if (msg_read(f, MSG_KEYD_RELINK, &m) == -1)
 		return -1;
-	if (slot >= (uint32_t)parent.nservers ||
-	    parent.servers[slot].generation != gen ||
-	    parent.servers[slot].pid == 0)
+	if (m.slot >= (uint32_t)parent.nservers ||
+	    parent.servers[m.slot].generation != m.generation ||
+	    parent.servers[m.slot].pid == 0)
 		return 0;
-	log_warnx("%s: new channel to keyd", child_name(&parent.servers[slot]));
-	parent_link(&parent.servers[slot]);
+	log_warnx("%s: new channel to keyd",
+	    child_name(&parent.servers[m.slot]));
+	parent_link(&parent.servers[m.slot]);
 	return 0;
 }
 
@@ -476,14 +470,10 @@ parent_child_exited(struct child *c, int status)
 	if (c->role == ROLE_KEYD)
 		control_fail_forwards();
 	if (c->role == ROLE_SERVER && parent.keyd.chan != NULL) {
-		struct frame_buf	 fb;
+		struct msg_keyd_drop	 m = { .slot = (uint32_t)c->slot,
+					    .generation = c->generation };
 
-		frame_buf_init(&fb, 16);
-		frame_buf_u32(&fb, (uint32_t)c->slot);
-		frame_buf_u32(&fb, c->generation);
-		(void)frame_send_buf(parent.keyd.chan, MSG_KEYD_DROP, 0, -1,
-		    &fb);
-		frame_buf_free(&fb);
+		(void)msg_send(parent.keyd.chan, MSG_KEYD_DROP, 0, -1, &m);
 	}
 	parent_schedule(c);
 }
@@ -540,50 +530,42 @@ child_name(const struct child *c)
 static int
 elapsed_ms(const struct timespec *since)
 {
-	struct timespec	 now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int)((now.tv_sec - since->tv_sec) * 1000 +
-	    (now.tv_nsec - since->tv_nsec) / 1000000);
+	return (int)(now_ms(CLOCK_MONOTONIC) - ((int64_t)since->tv_sec * 1000 +
+	    since->tv_nsec / 1000000));
 }
 
 /* Children only tell the parent that they are ready or reloaded. */
 static int
 parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
-	struct child	*c = arg;
-	struct frame_rd	 rd;
-	uint32_t	 ok;
-	char		 reason[256];
+	struct child		*c = arg;
+	struct msg_reload_done	 done;
 
-	frame_rd_init(&rd, f);
+	if (!msg_allowed(f->hdr.type, c->role == ROLE_KEYD ? PEER_KEYD :
+	    PEER_SERVER, PEER_PARENT))
+		goto hostile;
 	switch (f->hdr.type) {
 	case MSG_READY:
-		if (frame_rd_end(&rd) == -1)
+		if (msg_read(f, MSG_READY, NULL) == -1)
 			return -1;
 		c->ready = 1;
 		log_debug("%s ready", child_name(c));
 		return 0;
 	case MSG_CTL_RESULT:
-		if (c->role != ROLE_KEYD)
-			break;
 		return control_relay(f);
 	case MSG_KEYD_RELINK:
-		if (c->role != ROLE_KEYD)
-			break;
 		return parent_relink(f);
 	case MSG_RELOAD_DONE:
-		if (frame_rd_u32(&rd, &ok) == -1 ||
-		    frame_rd_str(&rd, reason, sizeof(reason)) == -1 ||
-		    frame_rd_end(&rd) == -1)
+		if (msg_read(f, MSG_RELOAD_DONE, &done) == -1)
 			return -1;
-		if (ok != 0)
+		if (done.failed != 0)
 			log_warnx("%s could not apply the reload: %s",
-			    child_name(c), reason);
+			    child_name(c), done.reason);
 		return 0;
 	default:
 		break;
 	}
+ hostile:
 	log_warnx("unexpected %s from child pid %d",
 	    msg_type_name(f->hdr.type), (int)c->pid);
 	return -1;
@@ -791,16 +773,24 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 }
 
 static int
+control_unexpected(struct frame *f)
+{
+	log_warnx("unexpected %s on the control socket",
+	    msg_type_name(f->hdr.type));
+	return -1;
+}
+
+static int
 control_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
-	struct frame_rd		 rd;
 	char			 text[2048];
 	uint32_t		 status = 0;
 
+	if (!msg_allowed(f->hdr.type, PEER_CTL, PEER_PARENT))
+		return control_unexpected(f);
 	if (f->hdr.type == MSG_CTL_ADMIN)
 		return control_forward(chan, f);
-	frame_rd_init(&rd, f);
-	if (frame_rd_end(&rd) == -1)
+	if (msg_read(f, f->hdr.type, NULL) == -1)
 		return -1;
 	switch (f->hdr.type) {
 	case MSG_CTL_RELOAD:
@@ -810,9 +800,7 @@ control_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		control_status(text, sizeof(text));
 		break;
 	default:
-		log_warnx("unexpected %s on the control socket",
-		    msg_type_name(f->hdr.type));
-		return -1;
+		return control_unexpected(f);
 	}
 	control_reply(chan, f->hdr.id, status, text);
 	return 0;
@@ -822,13 +810,11 @@ static void
 control_reply(struct frame_chan *chan, uint32_t id, uint32_t status,
     const char *text)
 {
-	struct frame_buf	 fb;
+	struct msg_ctl_result	 m;
 
-	frame_buf_init(&fb, PROTO_CTL_MAX);
-	frame_buf_u32(&fb, status);
-	frame_buf_str(&fb, text);
-	(void)frame_send_buf(chan, MSG_CTL_RESULT, id, -1, &fb);
-	frame_buf_free(&fb);
+	m.failed = status;
+	m.text = text;
+	(void)msg_send(chan, MSG_CTL_RESULT, id, -1, &m);
 }
 
 /*

@@ -118,6 +118,7 @@ struct pending	*server_keyd_request(struct server *, struct evhttp_request *,
 		    uint32_t, const void *, size_t, int,
 		    void (*)(struct pending *, struct frame *), void *);
 
+struct msg_cred;
 struct jwt;
 struct token_ref;
 
@@ -126,7 +127,7 @@ void		 auth_init(struct server *);
 int		 auth_token(struct server *, struct evhttp_request *,
 		    struct token_ref **, struct jwt *);
 void		 auth_token_free(struct token_ref *);
-void		 auth_credential_put(struct frame_buf *,
+void		 auth_credential_set(struct msg_cred *,
 		    const struct token_ref *, const struct jwt *);
 void		 auth_error(struct evhttp_request *, uint32_t);
 void		 auth_error_message(struct evhttp_request *, uint32_t,

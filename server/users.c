@@ -262,6 +262,7 @@ users_send(struct server *s, struct evhttp_request *req, int op,
     const char *id, char **values)
 {
 	struct evbuffer		*body = evhttp_request_get_input_buffer(req);
+	struct msg_users	*m;
 	struct token_ref	*tok;
 	struct frame_buf	 fb;
 	struct jwt		 jwt;
@@ -271,16 +272,21 @@ users_send(struct server *s, struct evhttp_request *req, int op,
 		return;
 	if (op != USERS_READ)
 		len = evbuffer_get_length(body);
-	frame_buf_init(&fb, PROTO_KEYD_MAX);
-	auth_credential_put(&fb, tok, &jwt);
-	auth_token_free(tok);
-	frame_buf_u32(&fb, (uint32_t)op);
-	frame_buf_str(&fb, id);
+	/* Its readers' buffers make it large: not on the stack. */
+	if ((m = malloc(sizeof(*m))) == NULL)
+		fatal("malloc");
+	auth_credential_set(&m->cred, tok, &jwt);
+	m->op = (uint32_t)op;
+	m->target = id;
 	for (i = 0; i < USERS_NPARAMS; i++) {
-		frame_buf_u8(&fb, values[i] != NULL);
-		frame_buf_str(&fb, values[i] != NULL ? values[i] : "");
+		m->params[i].given = values[i] != NULL;
+		m->params[i].value = values[i];
 	}
-	frame_buf_blob(&fb, len > 0 ? evbuffer_pullup(body, -1) : NULL, len);
+	m->body = len > 0 ? evbuffer_pullup(body, -1) : NULL;
+	m->body_len = len;
+	(void)msg_write(&fb, MSG_USERS, m);
+	auth_token_free(tok);
+	free(m);
 	if (fb.failed)
 		http_error(req, 413, "INVALID_PAYLOAD",
 		    "Invalid payload. Request too large.");
@@ -296,30 +302,24 @@ users_send(struct server *s, struct evhttp_request *req, int op,
 static void
 users_done(struct pending *p, struct frame *f)
 {
-	struct frame_rd	 rd;
-	const uint8_t	*json;
-	size_t		 len;
-	uint32_t	 code = AUTH_UNAVAILABLE;
-	char		 msg[USERS_MESSAGE_MAX + 1] = "";
+	struct msg_users_result	 m;
+	uint32_t		 code = AUTH_UNAVAILABLE;
 
+	msg_clear(MSG_USERS_RESULT, &m);
 	if (f != NULL) {
 		code = AUTH_INTERNAL;
-		frame_rd_init(&rd, f);
-		if (f->hdr.type != MSG_USERS_RESULT ||
-		    frame_rd_u32(&rd, &code) == -1 ||
-		    frame_rd_str(&rd, msg, sizeof(msg)) == -1 ||
-		    frame_rd_blob(&rd, &json, &len, PROTO_KEYD_MAX) == -1 ||
-		    frame_rd_end(&rd) == -1 || code >= AUTH_CODE_MAX) {
-			code = AUTH_INTERNAL;
-			msg[0] = '\0';
-		}
+		if (msg_read(f, MSG_USERS_RESULT, &m) == -1 ||
+		    m.code >= AUTH_CODE_MAX)
+			msg_clear(MSG_USERS_RESULT, &m);
+		else
+			code = m.code;
 	}
 	if (code != AUTH_OK)
-		auth_error_message(p->req, code, msg);
-	else if (len == 0)
+		auth_error_message(p->req, code, m.message);
+	else if (m.json_len == 0)
 		evhttp_send_reply(p->req, 204, "No Content", NULL);
 	else
-		http_json_buf(p->req, 200, (const char *)json, len);
+		http_json_buf(p->req, 200, (const char *)m.json, m.json_len);
 }
 
 /*
@@ -335,6 +335,7 @@ users_conf(struct server *s, struct evhttp_request *req,
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	struct users_conf_ctx	*c;
+	struct msg_auth		 m;
 	struct token_ref	*tok;
 	struct frame_buf	 fb;
 	struct jwt		 jwt;
@@ -378,8 +379,8 @@ users_conf(struct server *s, struct evhttp_request *req,
 		free(c);
 		return;
 	}
-	frame_buf_init(&fb, PROTO_KEYD_MAX);
-	auth_credential_put(&fb, tok, &jwt);
+	auth_credential_set(&m.cred, tok, &jwt);
+	(void)msg_write(&fb, MSG_AUTH, &m);
 	auth_token_free(tok);
 	(void)server_keyd_request(s, req, MSG_AUTH, fb.data, fb.len, 0,
 	    users_conf_done, c);

@@ -36,19 +36,16 @@ child_receive_config(uint32_t *slot)
 {
 	struct tokend_config	*conf;
 	struct frame		 f;
-	struct frame_rd		 rd;
+	struct msg_hello	 m;
 	uint8_t			*data;
-	uint32_t		 version, gen;
 
 	data = child_expect(MSG_HELLO, &f);
-	frame_rd_init(&rd, &f);
-	if (frame_rd_u32(&rd, &version) == -1 ||
-	    frame_rd_u32(&rd, slot) == -1 || frame_rd_u32(&rd, &gen) == -1 ||
-	    frame_rd_end(&rd) == -1)
+	if (msg_read(&f, MSG_HELLO, &m) == -1)
 		fatalx("bad hello from the parent");
 	free(data);
-	if (version != PROTO_VERSION)
-		fatalx("protocol version %u, expected %u", version,
+	*slot = m.slot;
+	if (m.version != PROTO_VERSION)
+		fatalx("protocol version %u, expected %u", m.version,
 		    PROTO_VERSION);
 	data = child_expect(MSG_CONFIG, &f);
 	if ((conf = child_config_from_frame(&f)) == NULL)
@@ -57,33 +54,29 @@ child_receive_config(uint32_t *slot)
 	return conf;
 }
 
-/* A MSG_CONFIG or MSG_RELOAD payload: one string of JSON. */
+/* A MSG_CONFIG or MSG_RELOAD: the configuration as JSON. */
 struct tokend_config *
 child_config_from_frame(struct frame *f)
 {
-	struct frame_rd	 rd;
-	const uint8_t	*json;
-	size_t		 len;
+	struct msg_config	 config;
+	struct msg_reload	 reload;
 
-	frame_rd_init(&rd, f);
-	if (frame_rd_blob(&rd, &json, &len, PROTO_CHILD_MAX) == -1 ||
-	    frame_rd_end(&rd) == -1)
-		return NULL;
-	return config_from_json((const char *)json, len);
+	if (f->hdr.type == MSG_RELOAD)
+		return msg_read(f, MSG_RELOAD, &reload) == -1 ? NULL :
+		    config_from_json((const char *)reload.json,
+		    reload.json_len);
+	return msg_read(f, MSG_CONFIG, &config) == -1 ? NULL :
+	    config_from_json((const char *)config.json, config.json_len);
 }
 
-/* Tell the parent how a reload went: u32 0 ok / 1 failed, str reason. */
+/* Tell the parent how a reload went, why == NULL when it went well. */
 void
 child_reload_done(struct frame_chan *parent, const char *why)
 {
-	struct frame_buf	 fb;
+	struct msg_reload_done	 m;
 
-	if (why == NULL)
-		why = "";
-	frame_buf_init(&fb, 512);
-	frame_buf_u32(&fb, *why != '\0');
-	frame_buf_str(&fb, why);
-	if (frame_send_buf(parent, MSG_RELOAD_DONE, 0, -1, &fb) == -1)
+	m.failed = why != NULL && *why != '\0';
+	m.reason = why;
+	if (msg_send(parent, MSG_RELOAD_DONE, 0, -1, &m) == -1)
 		log_warn("reload answer");
-	frame_buf_free(&fb);
 }

@@ -653,11 +653,10 @@ frame_flush_blocking(struct frame_chan *chan)
 int
 frame_flush_within(struct frame_chan *chan, int timeout_ms)
 {
-	struct timespec	 start, now;
 	struct pollfd	 pfd;
+	int64_t		 start = now_ms(CLOCK_MONOTONIC);
 	int		 left;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		if (chan->dead != CHAN_ALIVE) {
 			errno = EPIPE;
@@ -670,9 +669,7 @@ frame_flush_within(struct frame_chan *chan, int timeout_ms)
 		}
 		if (evbuffer_get_length(chan->out) == 0)
 			break;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = timeout_ms - (int)((now.tv_sec - start.tv_sec) * 1000 +
-		    (now.tv_nsec - start.tv_nsec) / 1000000);
+		left = timeout_ms - (int)(now_ms(CLOCK_MONOTONIC) - start);
 		if (left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;

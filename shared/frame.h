@@ -17,7 +17,8 @@
  * Payload fields are marshalled explicitly: integers in host order,
  * variable-length fields as a uint32_t length followed by the bytes.
  * The typed readers fail on short input; frame_rd_end() fails on
- * trailing bytes.
+ * trailing bytes.  Each message's fields are declared in proto.h and
+ * read and written with these by msg_read() and msg_write() (msg.c).
  *
  * Descriptor ownership: frame_chan_new() and frame_send() take the
  * descriptor they are given when they succeed (frame_send() closes it

@@ -15,6 +15,7 @@
 #define TOKEND_PROTO_H
 
 #include <stdint.h>
+#include <time.h>
 
 #define PROTO_VERSION		2
 #define PROTO_FD_PARENT		3	/* channel to the parent in children */
@@ -27,140 +28,6 @@
  */
 #define PROTO_KEYD_MAX		(1024 * 1024)
 #define PROTO_CTL_MAX		(60 * 1024)	/* tokenctl <-> parent payloads */
-
-enum msg_type {
-	MSG_NONE = 0,
-
-	/* parent -> child.  u32 PROTO_VERSION, u32 slot, u32 generation. */
-	MSG_HELLO,
-	/* parent -> child.  str config as JSON (config_to_json()). */
-	MSG_CONFIG,
-	/* parent -> child.  str new config as JSON; applied in place. */
-	MSG_RELOAD,
-	/* child -> parent.  empty: started and serving. */
-	MSG_READY,
-	/* child -> parent.  u32 0 ok / 1 failed, str reason. */
-	MSG_RELOAD_DONE,
-	/*
-	 * parent -> keyd, carries a descriptor: the keyd end of a worker's
-	 * channel.  u32 slot, u32 generation, u32 worker pid.
-	 */
-	MSG_KEYD_CHANNEL,
-	/*
-	 * parent -> keyd.  u32 slot, u32 generation: that worker is gone,
-	 * drop its channel if still open.
-	 */
-	MSG_KEYD_DROP,
-	/* parent -> server, carries a descriptor: the worker's keyd end. */
-	MSG_SERVER_KEYD,
-	/*
-	 * keyd -> parent.  u32 slot, u32 generation: keyd closed that
-	 * worker's channel (it did not read an invalidation in time); give
-	 * the worker a new one.
-	 */
-	MSG_KEYD_RELINK,
-	/* parent -> child.  empty: finish and exit. */
-	MSG_SHUTDOWN,
-
-	/* server -> keyd.  empty: is the credential store usable? */
-	MSG_HEALTH,
-	/*
-	 * keyd -> server, answer to MSG_HEALTH with the same id.
-	 * u32 flags (HEALTH_DB_OK | HEALTH_SECRET_OK), str detail.
-	 */
-	MSG_HEALTH_RESULT,
-
-	/*
-	 * server -> keyd.  Who is this?  A credential: u8 cred_kind, blob a,
-	 * blob b.  For CRED_JWT, a Directus JWT the worker has split and
-	 * parsed: a is the signing input ("header.payload"), b the 32-byte
-	 * MAC; keyd checks the MAC, then reads the claims itself.  For
-	 * CRED_STATIC, a is the static token and b is empty.
-	 * Answer: MSG_AUTH_RESULT.
-	 */
-	MSG_AUTH,
-	/*
-	 * keyd -> server.  The accountability: u32 auth_code, str user id,
-	 * str role ("" for none), u8 admin access, u8 app access, str
-	 * session ("" unless a session-mode token), u64 cache until: the
-	 * worker may keep this answer for the credential until then (ms
-	 * since the epoch, exclusive; 0: do not keep it).
-	 */
-	MSG_AUTH_RESULT,
-	/*
-	 * server -> keyd.  str email, blob password, u32 auth_mode,
-	 * str otp, str ip, str user agent, str origin.  MSG_TOKENS.
-	 */
-	MSG_LOGIN,
-	/* server -> keyd.  str refresh token, u32 auth_mode.  MSG_TOKENS. */
-	MSG_REFRESH,
-	/*
-	 * keyd -> server.  u32 auth_code, str access token, u64 expires
-	 * (ms), str refresh token, u64 refresh ttl (ms).  Tokens are ""
-	 * when auth_code is not AUTH_OK.
-	 */
-	MSG_TOKENS,
-	/* server -> keyd.  str refresh token.  MSG_DONE. */
-	MSG_LOGOUT,
-	/* keyd -> server.  u32 auth_code. */
-	MSG_DONE,
-	/* server -> keyd.  A credential (see MSG_AUTH).  MSG_USER. */
-	MSG_USER_GET,
-	/*
-	 * server -> keyd.  A credential, str the JSON body of PATCH
-	 * /users/me; keyd applies its own allowlist.  MSG_USER.
-	 */
-	MSG_USER_UPDATE,
-	/*
-	 * keyd -> server.  The accountability of MSG_AUTH_RESULT (cache
-	 * until is 0 but for MSG_USER_GET), then str the user as JSON
-	 * (secrets concealed), or for AUTH_INVALID_PAYLOAD the reason.
-	 */
-	MSG_USER,
-	/*
-	 * server -> keyd.  The /users API, decided by keyd alone.  A
-	 * credential as in MSG_AUTH, or cred_kind CRED_NONE with two empty
-	 * blobs for the public role; u32 users_op; str the target id (""
-	 * for the whole collection); for each of the query parameters in
-	 * USERS_PARAMS order, u8 1 and str its raw value, or u8 0 and "";
-	 * blob the JSON body (at most USERS_BODY_MAX).
-	 * Answer: MSG_USERS_RESULT.
-	 */
-	MSG_USERS,
-	/*
-	 * keyd -> server.  u32 auth_code, str message ("" for the code's
-	 * own), blob the JSON answer: {"data":...} with "meta" when asked,
-	 * or empty for 204 No Content.
-	 */
-	MSG_USERS_RESULT,
-	/*
-	 * keyd -> server, id 0.  u8 invalidate_kind, blob key: forget the
-	 * credentials cached for it.  keyd sends it to every worker, and
-	 * waits until each worker's socket holds it, before it answers the
-	 * request that made the change.
-	 */
-	MSG_INVALIDATE,
-
-	/* tokenctl -> parent.  empty: re-read the configuration. */
-	MSG_CTL_RELOAD,
-	/* tokenctl -> parent.  empty: report the processes. */
-	MSG_CTL_STATUS,
-	/*
-	 * parent -> tokenctl.  u32 0 ok / 1 failed, str text for the
-	 * operator (one line per process for MSG_CTL_STATUS).
-	 */
-	MSG_CTL_RESULT,
-	/*
-	 * tokenctl -> parent -> keyd: an administrative request, forwarded
-	 * by the parent unread.  u32 admin_op, str arg (an email, a role, a
-	 * session id), str arg2, blob password (only for add and passwd).
-	 * keyd answers the parent with MSG_CTL_RESULT, which the parent
-	 * hands back to tokenctl.
-	 */
-	MSG_CTL_ADMIN,
-
-	MSG_MAX
-};
 
 /* Outcomes keyd reports; the worker maps them to Directus errors. */
 enum auth_code {
@@ -244,11 +111,373 @@ enum admin_op {
 #define AUTH_ID_LEN		36	/* a uuid */
 #define AUTH_TEXT_MAX		512	/* ip, user agent, origin, otp */
 
+#define AUTH_MAC_LEN		32	/* HMAC-SHA256 of a JWT */
+#define AUTH_ROLE_ARG_MAX	64	/* a role's name, NUL included */
+#define CHILD_REASON_MAX	256	/* a failed reload's reason, NUL in */
+#define HEALTH_DETAIL_MAX	256	/* NUL included */
+
 #define HEALTH_DB_OK		0x1
 #define HEALTH_SECRET_OK	0x2
 
+/*
+ * The messages.  Each is declared once, below, by a macro
+ * MSG_DECL_<TYPE>(H, K, F, s) that says:
+ *
+ *	H(from, to, answer, fd)	who may send it (PEER_* bits), who reads
+ *				it, the type that answers it (MSG_NONE for
+ *				none) and whether a descriptor comes along;
+ *	K(s, handler)		for a request keyd serves from its request
+ *				table: keyd's handler (keyd/keyd.c);
+ *	F(s, kind, name, ...)	each payload field, in wire order:
+ *		U8, U32, U64	an integer in host byte order;
+ *		STR, size	a u32 length, then that many bytes without a
+ *				NUL; the reader refuses size bytes or more;
+ *		BLOB, max	a u32 length (at most max), then the bytes;
+ *		SUB, sub	the fields of MSG_SUB_<SUB> in place;
+ *		SUBS, sub, n	those n times over.
+ *
+ * MSG_LIST names every message once, in wire order (the type numbers).
+ * From these come enum msg_type, one struct msg_<name> per message (a
+ * STR is a pointer and, for the reader, its buffer name_buf; a BLOB a
+ * pointer and name_len), the codec msg_read()/msg_write() (msg.c), the
+ * names, msg_type_has_fd(), msg_allowed(), keyd's request table and the
+ * fuzzer's layouts.  Adding a message is a MSG_DECL_ block and a row.
+ */
+#define PEER_PARENT		0x1
+#define PEER_KEYD		0x2
+#define PEER_SERVER		0x4
+#define PEER_CTL		0x8	/* tokenctl, on the control socket */
+#define PEER_CHILD		(PEER_KEYD | PEER_SERVER)
+
+/*
+ * A credential: u8 cred_kind, blob a, blob b.  For CRED_JWT, a Directus
+ * JWT the worker has split and parsed: a is the signing input
+ * ("header.payload"), b the MAC; keyd checks the MAC, then reads the
+ * claims itself.  For CRED_STATIC, a is the static token and b is
+ * empty; CRED_NONE (only in MSG_USERS, the public role), both empty.
+ */
+#define MSG_SUB_CRED(F, s)						\
+	F(s, U8, kind)			/* enum cred_kind */		\
+	F(s, BLOB, a, AUTH_TOKEN_MAX)					\
+	F(s, BLOB, b, AUTH_MAC_LEN)
+
+/*
+ * The accountability: who a credential is, and until when a worker may
+ * keep that (ms since the epoch, exclusive; 0: do not keep it).  user
+ * and role are "" unless code is AUTH_OK; session "" unless the token
+ * is a session-mode one.  The string sizes are those of the worker's
+ * struct auth_result.
+ */
+#define MSG_SUB_WHO(F, s)						\
+	F(s, U32, code)			/* enum auth_code */		\
+	F(s, STR, user, 64)						\
+	F(s, STR, role, 64)		/* "" for none */		\
+	F(s, U8, admin)			/* admin access */		\
+	F(s, U8, app)			/* app access */		\
+	F(s, STR, session, 72)						\
+	F(s, U64, until)
+
+/* One query parameter of MSG_USERS: given 1 and its raw value, or 0, "". */
+#define MSG_SUB_PARAM(F, s)						\
+	F(s, U8, given)							\
+	F(s, STR, value, USERS_PARAM_MAX + 1)
+
+/* parent -> child, first of all: a child refuses another version. */
+#define MSG_DECL_HELLO(H, K, F, s)					\
+	H(PEER_PARENT, PEER_CHILD, MSG_NONE, 0)				\
+	F(s, U32, version)		/* PROTO_VERSION */		\
+	F(s, U32, slot)							\
+	F(s, U32, generation)
+
+/* parent -> child: the configuration, as JSON (config_to_json()). */
+#define MSG_DECL_CONFIG(H, K, F, s)					\
+	H(PEER_PARENT, PEER_CHILD, MSG_NONE, 0)				\
+	F(s, BLOB, json, PROTO_CHILD_MAX)
+
+/* parent -> child: a new configuration as JSON, applied in place. */
+#define MSG_DECL_RELOAD(H, K, F, s)					\
+	H(PEER_PARENT, PEER_CHILD, MSG_RELOAD_DONE, 0)			\
+	F(s, BLOB, json, PROTO_CHILD_MAX)
+
+/* child -> parent: started and serving. */
+#define MSG_DECL_READY(H, K, F, s)					\
+	H(PEER_CHILD, PEER_PARENT, MSG_NONE, 0)
+
+/* child -> parent: how a reload went. */
+#define MSG_DECL_RELOAD_DONE(H, K, F, s)				\
+	H(PEER_CHILD, PEER_PARENT, MSG_NONE, 0)				\
+	F(s, U32, failed)		/* 0 ok, 1 failed */		\
+	F(s, STR, reason, CHILD_REASON_MAX)
+
+/* parent -> keyd, with the keyd end of a worker's channel. */
+#define MSG_DECL_KEYD_CHANNEL(H, K, F, s)				\
+	H(PEER_PARENT, PEER_KEYD, MSG_NONE, 1)				\
+	F(s, U32, slot)							\
+	F(s, U32, generation)						\
+	F(s, U32, pid)			/* the worker's */
+
+/* parent -> keyd: that worker is gone, drop its channel if still open. */
+#define MSG_DECL_KEYD_DROP(H, K, F, s)					\
+	H(PEER_PARENT, PEER_KEYD, MSG_NONE, 0)				\
+	F(s, U32, slot)							\
+	F(s, U32, generation)
+
+/* parent -> server, with the worker's end of its channel to keyd. */
+#define MSG_DECL_SERVER_KEYD(H, K, F, s)				\
+	H(PEER_PARENT, PEER_SERVER, MSG_NONE, 1)
+
+/*
+ * keyd -> parent: keyd closed that worker's channel (it did not read an
+ * invalidation in time); give the worker a new one.
+ */
+#define MSG_DECL_KEYD_RELINK(H, K, F, s)				\
+	H(PEER_KEYD, PEER_PARENT, MSG_NONE, 0)				\
+	F(s, U32, slot)							\
+	F(s, U32, generation)
+
+/* parent -> child: finish and exit. */
+#define MSG_DECL_SHUTDOWN(H, K, F, s)					\
+	H(PEER_PARENT, PEER_CHILD, MSG_NONE, 0)
+
+/* server -> keyd: is the credential store usable? */
+#define MSG_DECL_HEALTH(H, K, F, s)					\
+	H(PEER_SERVER, PEER_KEYD, MSG_HEALTH_RESULT, 0)			\
+	K(s, keyd_health)
+
+#define MSG_DECL_HEALTH_RESULT(H, K, F, s)				\
+	H(PEER_KEYD, PEER_SERVER, MSG_NONE, 0)				\
+	F(s, U32, flags)		/* HEALTH_DB_OK, HEALTH_SECRET_OK */ \
+	F(s, STR, detail, HEALTH_DETAIL_MAX)
+
+/* server -> keyd: who is this? */
+#define MSG_DECL_AUTH(H, K, F, s)					\
+	H(PEER_SERVER, PEER_KEYD, MSG_AUTH_RESULT, 0)			\
+	K(s, keyd_auth_verify)						\
+	F(s, SUB, cred, cred)
+
+#define MSG_DECL_AUTH_RESULT(H, K, F, s)				\
+	H(PEER_KEYD, PEER_SERVER, MSG_NONE, 0)				\
+	F(s, SUB, who, who)
+
+/* server -> keyd: POST /auth/login.  The password may hold any byte. */
+#define MSG_DECL_LOGIN(H, K, F, s)					\
+	H(PEER_SERVER, PEER_KEYD, MSG_TOKENS, 0)			\
+	K(s, keyd_auth_login)						\
+	F(s, STR, email, AUTH_EMAIL_MAX + 1)				\
+	F(s, BLOB, password, AUTH_PASSWORD_MAX)				\
+	F(s, U32, mode)			/* enum auth_mode */		\
+	F(s, STR, otp, AUTH_TEXT_MAX + 1)				\
+	F(s, STR, ip, AUTH_TEXT_MAX + 1)				\
+	F(s, STR, agent, AUTH_TEXT_MAX + 1)	/* User-Agent */	\
+	F(s, STR, origin, AUTH_TEXT_MAX + 1)
+
+/* server -> keyd: POST /auth/refresh. */
+#define MSG_DECL_REFRESH(H, K, F, s)					\
+	H(PEER_SERVER, PEER_KEYD, MSG_TOKENS, 0)			\
+	K(s, keyd_auth_refresh)						\
+	F(s, STR, token, AUTH_TOKEN_MAX + 1)	/* the refresh token */	\
+	F(s, U32, mode)			/* enum auth_mode */
+
+/* keyd -> server.  Tokens are "" when code is not AUTH_OK. */
+#define MSG_DECL_TOKENS(H, K, F, s)					\
+	H(PEER_KEYD, PEER_SERVER, MSG_NONE, 0)				\
+	F(s, U32, code)			/* enum auth_code */		\
+	F(s, STR, access, AUTH_TOKEN_MAX + 1)				\
+	F(s, U64, expires)		/* ms */			\
+	F(s, STR, refresh, AUTH_REFRESH_LEN + 1)			\
+	F(s, U64, refresh_ttl)		/* ms */
+
+/* server -> keyd: POST /auth/logout. */
+#define MSG_DECL_LOGOUT(H, K, F, s)					\
+	H(PEER_SERVER, PEER_KEYD, MSG_DONE, 0)				\
+	K(s, keyd_auth_logout)						\
+	F(s, STR, token, AUTH_TOKEN_MAX + 1)	/* the refresh token */
+
+#define MSG_DECL_DONE(H, K, F, s)					\
+	H(PEER_KEYD, PEER_SERVER, MSG_NONE, 0)				\
+	F(s, U32, code)			/* enum auth_code */
+
+/* server -> keyd: GET /users/me. */
+#define MSG_DECL_USER_GET(H, K, F, s)					\
+	H(PEER_SERVER, PEER_KEYD, MSG_USER, 0)				\
+	K(s, user_get)							\
+	F(s, SUB, cred, cred)
+
+/* server -> keyd: PATCH /users/me; keyd applies its own allowlist. */
+#define MSG_DECL_USER_UPDATE(H, K, F, s)				\
+	H(PEER_SERVER, PEER_KEYD, MSG_USER, 0)				\
+	K(s, user_update)						\
+	F(s, SUB, cred, cred)						\
+	F(s, BLOB, patch, PROTO_KEYD_MAX)	/* the JSON body */
+
+/*
+ * keyd -> server.  who's until is 0 but for MSG_USER_GET; json is the
+ * user (secrets concealed), or for AUTH_INVALID_PAYLOAD the reason.
+ */
+#define MSG_DECL_USER(H, K, F, s)					\
+	H(PEER_KEYD, PEER_SERVER, MSG_NONE, 0)				\
+	F(s, SUB, who, who)						\
+	F(s, BLOB, json, PROTO_KEYD_MAX)
+
+/*
+ * server -> keyd: the /users API, decided by keyd alone.  The
+ * credential may be CRED_NONE, the public role; target is "" for the
+ * whole collection; the query parameters come in USERS_PARAMS order
+ * (fields, filter, sort, limit, offset, page, meta: that of struct
+ * query_params).
+ */
+#define MSG_DECL_USERS(H, K, F, s)					\
+	H(PEER_SERVER, PEER_KEYD, MSG_USERS_RESULT, 0)			\
+	K(s, users_request)						\
+	F(s, SUB, cred, cred)						\
+	F(s, U32, op)			/* enum users_op */		\
+	F(s, STR, target, AUTH_ID_LEN + 1)				\
+	F(s, SUBS, params, param, USERS_NPARAMS)			\
+	F(s, BLOB, body, USERS_BODY_MAX)	/* the JSON body */
+
+/*
+ * keyd -> server: message is "" for the code's own; json is the answer,
+ * {"data":...} with "meta" when asked, or empty for 204 No Content.
+ */
+#define MSG_DECL_USERS_RESULT(H, K, F, s)				\
+	H(PEER_KEYD, PEER_SERVER, MSG_NONE, 0)				\
+	F(s, U32, code)			/* enum auth_code */		\
+	F(s, STR, message, USERS_MESSAGE_MAX + 1)			\
+	F(s, BLOB, json, PROTO_KEYD_MAX)
+
+/*
+ * keyd -> server, id 0: forget the credentials cached for key.  keyd
+ * sends it to every worker, and waits until each worker's socket holds
+ * it, before it answers the request that made the change.
+ */
+#define MSG_DECL_INVALIDATE(H, K, F, s)					\
+	H(PEER_KEYD, PEER_SERVER, MSG_NONE, 0)				\
+	F(s, U8, kind)			/* enum invalidate_kind */	\
+	F(s, BLOB, key, AUTH_TOKEN_MAX)
+
+/* tokenctl -> parent: re-read the configuration. */
+#define MSG_DECL_CTL_RELOAD(H, K, F, s)					\
+	H(PEER_CTL, PEER_PARENT, MSG_CTL_RESULT, 0)
+
+/* tokenctl -> parent: report the processes. */
+#define MSG_DECL_CTL_STATUS(H, K, F, s)					\
+	H(PEER_CTL, PEER_PARENT, MSG_CTL_RESULT, 0)
+
+/*
+ * parent -> tokenctl, and keyd -> parent for MSG_CTL_ADMIN: text for the
+ * operator (one line per process for MSG_CTL_STATUS).
+ */
+#define MSG_DECL_CTL_RESULT(H, K, F, s)					\
+	H(PEER_PARENT | PEER_KEYD, PEER_CTL | PEER_PARENT, MSG_NONE, 0)	\
+	F(s, U32, failed)		/* 0 ok, 1 failed */		\
+	F(s, STR, text, PROTO_CTL_MAX)
+
+/*
+ * tokenctl -> parent -> keyd: an administrative request, forwarded by
+ * the parent unread.  keyd answers the parent, which hands the answer
+ * back to tokenctl.
+ */
+#define MSG_DECL_CTL_ADMIN(H, K, F, s)					\
+	H(PEER_CTL | PEER_PARENT, PEER_PARENT | PEER_KEYD,		\
+	    MSG_CTL_RESULT, 0)						\
+	K(s, keyd_admin_request)					\
+	F(s, U32, op)			/* enum admin_op */		\
+	F(s, STR, arg, AUTH_EMAIL_MAX + 1)	/* email, session id */	\
+	F(s, STR, arg2, AUTH_ROLE_ARG_MAX)	/* a role */		\
+	F(s, BLOB, password, AUTH_PASSWORD_MAX)	/* add, passwd */
+
+/* Every message, in wire order: TYPE (MSG_TYPE) and name (msg_name). */
+#define MSG_LIST(X)							\
+	X(HELLO, hello)							\
+	X(CONFIG, config)						\
+	X(RELOAD, reload)						\
+	X(READY, ready)							\
+	X(RELOAD_DONE, reload_done)					\
+	X(KEYD_CHANNEL, keyd_channel)					\
+	X(KEYD_DROP, keyd_drop)						\
+	X(SERVER_KEYD, server_keyd)					\
+	X(KEYD_RELINK, keyd_relink)					\
+	X(SHUTDOWN, shutdown)						\
+	X(HEALTH, health)						\
+	X(HEALTH_RESULT, health_result)					\
+	X(AUTH, auth)							\
+	X(AUTH_RESULT, auth_result)					\
+	X(LOGIN, login)							\
+	X(REFRESH, refresh)						\
+	X(TOKENS, tokens)						\
+	X(LOGOUT, logout)						\
+	X(DONE, done)							\
+	X(USER_GET, user_get)						\
+	X(USER_UPDATE, user_update)					\
+	X(USER, user)							\
+	X(USERS, users)							\
+	X(USERS_RESULT, users_result)					\
+	X(INVALIDATE, invalidate)					\
+	X(CTL_RELOAD, ctl_reload)					\
+	X(CTL_STATUS, ctl_status)					\
+	X(CTL_RESULT, ctl_result)					\
+	X(CTL_ADMIN, ctl_admin)
+
+#define MSG_SKIP(...)
+#define MSG_ENUM(T, n)		MSG_##T,
+
+enum msg_type {
+	MSG_NONE = 0,
+	MSG_LIST(MSG_ENUM)
+	MSG_MAX
+};
+
+/* The structs: what msg_read() fills and msg_write() reads. */
+#define MSG_MEMBER(s, kind, ...)	MSG_MEMBER_##kind(__VA_ARGS__)
+#define MSG_MEMBER_U8(name)		uint8_t name;
+#define MSG_MEMBER_U32(name)		uint32_t name;
+#define MSG_MEMBER_U64(name)		uint64_t name;
+#define MSG_MEMBER_STR(name, size)	const char *name; char name##_buf[size];
+#define MSG_MEMBER_BLOB(name, max)	const uint8_t *name; size_t name##_len;
+#define MSG_MEMBER_SUB(name, sub)	struct msg_##sub name;
+#define MSG_MEMBER_SUBS(name, sub, n)	struct msg_##sub name[n];
+#define MSG_STRUCT(T, n)						\
+	struct msg_##n { MSG_DECL_##T(MSG_SKIP, MSG_SKIP, MSG_MEMBER, _) };
+
+struct msg_cred { MSG_SUB_CRED(MSG_MEMBER, _) };
+struct msg_who { MSG_SUB_WHO(MSG_MEMBER, _) };
+struct msg_param { MSG_SUB_PARAM(MSG_MEMBER, _) };
+MSG_LIST(MSG_STRUCT)
+
+/* A payload field as the codec walks it (msg.c). */
+enum msg_kind {
+	MSG_KIND_END = 0,
+	MSG_KIND_U8,
+	MSG_KIND_U32,
+	MSG_KIND_U64,
+	MSG_KIND_STR,
+	MSG_KIND_BLOB,
+	MSG_KIND_SUB
+};
+
+struct msg_field {
+	const char		*name;
+	enum msg_kind		 kind;
+	size_t			 bound;	/* STR its size, BLOB its max, SUB n */
+	size_t			 off;	/* of the value or the pointer */
+	size_t			 aux;	/* of name_buf, name_len; SUB's size */
+	const struct msg_field	*sub;
+};
+
+struct msg_decl {
+	const char		*name;
+	int			 from;	/* PEER_* */
+	int			 to;
+	uint32_t		 answer;
+	int			 has_fd;
+	const struct msg_field	*fields;	/* ends with MSG_KIND_END */
+	size_t			 size;	/* of struct msg_<name> */
+};
+
 struct frame;
+struct frame_buf;
 struct frame_chan;
+struct frame_rd;
 struct tokend_config;
 
 /* child.c */
@@ -256,10 +485,22 @@ struct tokend_config *child_receive_config(uint32_t *);
 struct tokend_config *child_config_from_frame(struct frame *);
 void		 child_reload_done(struct frame_chan *, const char *);
 
-/* proto.c */
+/* msg.c */
+const struct msg_decl *msg_decl(uint32_t);
 const char	*msg_type_name(uint32_t);
 int		 msg_type_valid(uint32_t);
 int		 msg_type_has_fd(uint32_t);
+uint32_t	 msg_answer(uint32_t);
+int		 msg_allowed(uint32_t, int, int);
+void		 msg_clear(uint32_t, void *);
+int		 msg_read(const struct frame *, uint32_t, void *);
+int		 msg_read_cred(struct frame_rd *, struct msg_cred *);
+int		 msg_write(struct frame_buf *, uint32_t, const void *);
+int		 msg_send(struct frame_chan *, uint32_t, uint32_t, int,
+		    const void *);
+
+/* proto.c */
 int		 email_valid(const char *, size_t);
+int64_t		 now_ms(clockid_t);
 
 #endif /* TOKEND_PROTO_H */

@@ -61,16 +61,14 @@ ctl_connect(const char *path)
 	return fd;
 }
 
-/* One request, one MSG_CTL_RESULT: u32 status, str text. */
+/* One request, one MSG_CTL_RESULT. */
 static int
 ctl_request(int fd, uint32_t type, const struct frame_buf *fb)
 {
 	struct frame_hdr	 hdr;
 	struct frame		 f;
-	struct frame_rd		 rd;
+	struct msg_ctl_result	 m;
 	uint8_t			*data;
-	char			 text[PROTO_CTL_MAX];
-	uint32_t		 status;
 	int			 rfd;
 
 	if (frame_write_blocking(fd, type, 1, -1, fb != NULL ? fb->data : NULL,
@@ -84,15 +82,12 @@ ctl_request(int fd, uint32_t type, const struct frame_buf *fb)
 		errx(1, "unexpected %s from tokend", msg_type_name(hdr.type));
 	f.hdr = hdr;
 	f.data = data;
-	frame_rd_init(&rd, &f);
-	if (frame_rd_u32(&rd, &status) == -1 ||
-	    frame_rd_str(&rd, text, sizeof(text)) == -1 ||
-	    frame_rd_end(&rd) == -1)
+	if (msg_read(&f, MSG_CTL_RESULT, &m) == -1)
 		errx(1, "malformed answer from tokend");
 	free(data);
-	printf("%s%s", text, text[0] != '\0' &&
-	    text[strlen(text) - 1] != '\n' ? "\n" : "");
-	return status == 0 ? 0 : 1;
+	printf("%s%s", m.text, m.text[0] != '\0' &&
+	    m.text[strlen(m.text) - 1] != '\n' ? "\n" : "");
+	return m.failed == 0 ? 0 : 1;
 }
 
 /* One line from the standard input, without its newline. */
@@ -134,6 +129,7 @@ static const struct {
 static int
 ctl_admin(int session, int argc, char **argv)
 {
+	struct msg_ctl_admin	 m;
 	struct frame_buf	 fb;
 	const char		*role = "", *arg = "";
 	char			 pw[AUTH_PASSWORD_MAX + 2];
@@ -174,13 +170,14 @@ ctl_admin(int session, int argc, char **argv)
 		op = ADMIN_USER_TOKEN_CLEAR;
 	if (pwlen)
 		pwlen = ctl_password(pw, sizeof(pw));
-	frame_buf_init(&fb, PROTO_CTL_MAX);
-	frame_buf_u32(&fb, op);
-	frame_buf_str(&fb, arg);
-	frame_buf_str(&fb, role);
-	frame_buf_blob(&fb, pw, pwlen);
+	m.op = op;
+	m.arg = arg;
+	m.arg2 = role;
+	m.password = (const uint8_t *)pw;
+	m.password_len = pwlen;
+	rv = msg_write(&fb, MSG_CTL_ADMIN, &m);
 	explicit_bzero(pw, sizeof(pw));
-	if (fb.failed)
+	if (rv == -1)
 		errx(1, "argument too long");
 	fd = ctl_connect(ctl_socket);
 	rv = ctl_request(fd, MSG_CTL_ADMIN, &fb);

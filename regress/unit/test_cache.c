@@ -44,14 +44,8 @@ test_closed(struct frame_chan *chan, void *arg)
 	srv.keyd = NULL;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+/* keyd's "until" is on the epoch's clock. */
+#define EPOCH_MS()	((uint64_t)now_ms(CLOCK_REALTIME))
 
 /* A keyd answer: MSG_AUTH_RESULT, or MSG_USER when json is not NULL. */
 static void
@@ -118,14 +112,14 @@ test_store(void)
 	const uint8_t		*json;
 	size_t			 len;
 	uint32_t		 type;
-	uint64_t		 later = now_ms() + 60000;
+	uint64_t		 later = EPOCH_MS() + 60000;
 
 	key_of("token-one", k1);
 	key_of("token-two", k2);
 	CHECK("cache_empty", cache_find(&srv, k1) == NULL);
 	store(k1, AUTH_INVALID_CREDENTIALS, "", "", 0, NULL);
 	store(k1, AUTH_OK, UID_A, "", 0, NULL);
-	store(k1, AUTH_OK, UID_A, "", now_ms() - 1, NULL);
+	store(k1, AUTH_OK, UID_A, "", EPOCH_MS() - 1, NULL);
 	CHECK("cache_failures_and_uncacheable_not_kept",
 	    cache_find(&srv, k1) == NULL);
 	store(k1, AUTH_OK, UID_A, "", later, NULL);
@@ -176,7 +170,7 @@ test_expiry(void)
 	struct timespec	 ts = { 0, 80 * 1000000 };
 
 	key_of("short-lived", k);
-	store(k, AUTH_OK, UID_A, "", now_ms() + 50, NULL);
+	store(k, AUTH_OK, UID_A, "", EPOCH_MS() + 50, NULL);
 	CHECK("cache_before_until", cache_find(&srv, k) != NULL);
 	nanosleep(&ts, NULL);
 	CHECK("cache_not_from_until_on", cache_find(&srv, k) == NULL);
@@ -187,7 +181,7 @@ test_invalidate(void)
 {
 	uint8_t		 ka[CACHE_KEY_LEN], kb[CACHE_KEY_LEN];
 	uint8_t		 ks[CACHE_KEY_LEN], hash[CACHE_KEY_LEN];
-	uint64_t	 later = now_ms() + 60000;
+	uint64_t	 later = EPOCH_MS() + 60000;
 	struct frame	 f;
 	uint8_t		 bad[] = { 0x7f, 0, 0, 0, 0 };
 
@@ -226,7 +220,7 @@ static void
 test_bounds(void)
 {
 	uint8_t		 k[CACHE_WAYS + 1][CACHE_KEY_LEN];
-	uint64_t	 later = now_ms() + 60000;
+	uint64_t	 later = EPOCH_MS() + 60000;
 	char		*big;
 	int		 i, kept;
 
@@ -262,7 +256,7 @@ test_closed_channel(void)
 	uint8_t		 k[CACHE_KEY_LEN];
 
 	key_of("kept-until-keyd-leaves", k);
-	store(k, AUTH_OK, UID_A, "", now_ms() + 60000, NULL);
+	store(k, AUTH_OK, UID_A, "", EPOCH_MS() + 60000, NULL);
 	CHECK("cache_before_close", cache_find(&srv, k) != NULL);
 	close(peer);
 	CHECK("cache_nothing_once_keyd_left", cache_find(&srv, k) == NULL &&
