@@ -303,28 +303,21 @@ finish_check_database(const struct tokend_config *conf)
 	return 0;
 }
 
-/* The secret may not exist yet (keyd creates it); if it does, it is ours. */
+/*
+ * The secret may not exist yet (keyd creates it).  If it does, nobody
+ * else may read or change it; keyd checks its owner when it starts.
+ */
 static int
 finish_check_secret(const struct tokend_config *conf)
 {
-	struct stat	 st;
+	static const struct privsep_file	 rule = {
+		.what = "secret",
+		.flags = PRIVSEP_FILE_FOLLOW | PRIVSEP_FILE_ANY_OWNER,
+		.refused = S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH,
+		.refused_means = "readable or writable"
+	};
 
-	if (stat(conf->secret, &st) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		log_warn("secret %s", conf->secret);
-		return 1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		log_warnx("secret %s: not a regular file", conf->secret);
-		return 1;
-	}
-	if (st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) {
-		log_warnx("secret %s: file is readable or writable by group "
-		    "or others", conf->secret);
-		return 1;
-	}
-	return 0;
+	return privsep_check_file(&rule, conf->secret, -1, NULL) == -1;
 }
 
 /* Browsers drop a SameSite=None cookie that is not also Secure. */
