@@ -2,10 +2,10 @@
  * Unit tests for shared/parse.y and shared/config*.c: the settings
  * table, the grammar and its defaults, macros and includes, every kind
  * of error (each test file is parsed with stderr captured, so the
- * messages can be checked),
- * the bounds of the auth, password and cookie settings, the permission
- * checks, config_path_within, the JSON form and config_restart_needed;
- * then the same for collections, roles and permissions (test_data*).
+ * messages can be checked), the bounds of the auth, password and
+ * cookie settings, the permission checks, config_path_within, the
+ * JSON form and config_restart_needed; then the same for collections,
+ * roles and permissions (test_data*).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
