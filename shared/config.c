@@ -20,8 +20,8 @@
 	{ key, block, word, label, kind, CONF_UNIT_NUMBER,		\
 	    offsetof(struct tokend_config, member),			\
 	    sizeof(((struct tokend_config *)0)->member), 0, 0, 0, def, flags }
-#define NUMBER_SETTING(key, block, word, label, kind, unit, member, min,	\
-    max, def, flags)							\
+#define NUMBER_SETTING(key, block, word, label, kind, unit, member,	\
+    min, max, def, flags)						\
 	{ key, block, word, label, kind, unit,				\
 	    offsetof(struct tokend_config, member), 0, min, max, def, NULL, \
 	    flags }

@@ -280,7 +280,8 @@ finish_check_fields(const struct tokend_config *conf)
 		f = &config_fields[i];
 		if (!config_field_is_string(f))
 			continue;
-		if ((errstr = config_field_check(f, config_field_string(conf, f))) != NULL) {
+		if ((errstr = config_field_check(f,
+		    config_field_string(conf, f))) != NULL) {
 			log_warnx("%s \"%s\": %s", f->label,
 			    config_field_string(conf, f), errstr);
 			errors++;

@@ -687,7 +687,8 @@ listen_from_json(struct tokend_config *conf, json_t *obj)
 		log_warnx("config: listen: invalid host, address or port");
 		return -1;
 	}
-	if (config_listen_add_numeric(conf, host, addr, (int)port, &errstr) == -1) {
+	if (config_listen_add_numeric(conf, host, addr, (int)port,
+	    &errstr) == -1) {
 		log_warnx("config: listen: %s", errstr);
 		return -1;
 	}
