@@ -1,5 +1,5 @@
 /*
- * shared/config.c: config_from_json(), as keyd and the workers read
+ * shared/config_json.c: config_from_json(), as keyd and the workers read
  * MSG_CONFIG and MSG_RELOAD.
  *
  * Input: the JSON text, exactly as many bytes as given.

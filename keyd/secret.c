@@ -17,9 +17,10 @@
 
 #include "keyd.h"
 #include "log.h"
+#include "privsep.h"
 
 static int	 secret_create(const char *, uid_t, gid_t);
-static int	 secret_check(const char *, const struct stat *, uid_t);
+static int	 secret_check(const char *, int, struct stat *, uid_t);
 static int	 secret_read(int, size_t, struct keyd_secret *);
 
 static int
@@ -52,24 +53,24 @@ secret_create(const char *path, uid_t uid, gid_t gid)
 	return rv;
 }
 
+/*
+ * keyd's own file or, read before root is given up, root's; nobody
+ * else may have any access to it.
+ */
 static int
-secret_check(const char *path, const struct stat *st, uid_t uid)
+secret_check(const char *path, int fd, struct stat *st, uid_t uid)
 {
-	if (!S_ISREG(st->st_mode)) {
-		log_warnx("secret %s is not a regular file", path);
+	const struct privsep_file	 rule = {
+		.what = "secret",
+		.flags = PRIVSEP_FILE_ROOT_OK,
+		.owner = uid,
+		.owner_name = "keyd's user",
+		.refused = S_IRWXG | S_IRWXO,
+		.refused_means = "accessible"
+	};
+
+	if (privsep_check_file(&rule, path, fd, st) == -1)
 		return -1;
-	}
-	if (st->st_mode & (S_IRWXG | S_IRWXO)) {
-		log_warnx("secret %s is accessible by group or others "
-		    "(mode %03o), it must be 0600", path,
-		    (unsigned)(st->st_mode & 0777));
-		return -1;
-	}
-	if (st->st_uid != uid && st->st_uid != 0) {
-		log_warnx("secret %s is owned by uid %u, expected %u", path,
-		    (unsigned)st->st_uid, (unsigned)uid);
-		return -1;
-	}
 	if (st->st_size < KEYD_SECRET_MIN) {
 		log_warnx("secret %s is shorter than %d bytes", path,
 		    KEYD_SECRET_MIN);
@@ -125,12 +126,7 @@ secret_load(const char *path, uid_t uid, gid_t gid, struct keyd_secret *secret)
 		log_warn("open secret %s", path);
 		return -1;
 	}
-	if (fstat(fd, &st) == -1) {
-		log_warn("fstat secret %s", path);
-		close(fd);
-		return -1;
-	}
-	rv = secret_check(path, &st, geteuid() == 0 ? uid : geteuid());
+	rv = secret_check(path, fd, &st, geteuid() == 0 ? uid : geteuid());
 	if (rv == 0 && (rv = secret_read(fd, (size_t)st.st_size,
 	    secret)) == -1)
 		log_warnx("cannot read secret %s", path);

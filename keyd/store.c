@@ -20,6 +20,7 @@
 
 #include "keyd.h"
 #include "log.h"
+#include "privsep.h"
 #include "query.h"
 
 /*
@@ -305,37 +306,21 @@ store_migrate(void)
 static int
 store_check_file(const char *path, const char *suffix)
 {
-	struct stat	 st;
-	char		 name[PATH_MAX];
+	const struct privsep_file	 rule = {
+		.what = "store:",
+		.owner = geteuid(),
+		.owner_name = "keyd's user",
+		.refused = S_IRWXG | S_IRWXO,
+		.refused_means = "accessible"
+	};
+	char				 name[PATH_MAX];
 
 	if ((size_t)snprintf(name, sizeof(name), "%s%s", path, suffix) >=
 	    sizeof(name)) {
 		log_warnx("store: %s: path too long", path);
 		return -1;
 	}
-	if (lstat(name, &st) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		log_warn("store: %s", name);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		log_warnx("store: %s is not a regular file", name);
-		return -1;
-	}
-	if (st.st_uid != geteuid()) {
-		log_warnx("store: %s is owned by uid %u, it must belong to "
-		    "keyd's user (uid %u)", name, (unsigned)st.st_uid,
-		    (unsigned)geteuid());
-		return -1;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		log_warnx("store: %s is accessible by group or others "
-		    "(mode %03o), it must be 0600", name,
-		    (unsigned)(st.st_mode & 0777));
-		return -1;
-	}
-	return 0;
+	return privsep_check_file(&rule, name, -1, NULL) == -1 ? -1 : 0;
 }
 
 static int

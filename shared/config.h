@@ -1,7 +1,8 @@
 /*
  * The configuration: parsed once by the parent from tokend.conf
- * (parse.y), checked, then shipped to keyd and the workers as JSON
- * (config_to_json / config_from_json) over the framing.
+ * (parse.y), checked (config_check.c), then shipped to keyd and the
+ * workers as JSON (config_json.c) over the framing.  Each setting is
+ * declared once, in the table of config.c.
  */
 #ifndef TOKEND_CONFIG_H
 #define TOKEND_CONFIG_H
@@ -58,7 +59,7 @@
 #define CONF_ITEMS		"/var/tokend/data/items.db"
 #define CONF_QUERY_LIMIT	1000	/* rows per page at most */
 
-/* Bounds enforced by parse.y and config_from_json(). */
+/* Bounds, in the settings table of config.c. */
 #define CONF_HEADER_LO		1024
 #define CONF_HEADER_HI		(64 * 1024)
 #define CONF_BODY_LO		1024
@@ -252,14 +253,75 @@ struct tokend_config {
 	struct conf_permission_list public_perms;
 };
 
-/* config.c */
+/* How a setting is stored in struct tokend_config. */
+enum config_kind {
+	CONF_KIND_USER,		/* strings, each with its own check */
+	CONF_KIND_PATH,
+	CONF_KIND_COOKIE_NAME,
+	CONF_KIND_COOKIE_DOMAIN,
+	CONF_KIND_SAMESITE,
+	CONF_KIND_INT,		/* int */
+	CONF_KIND_SIZE,		/* size_t */
+	CONF_KIND_MSEC,		/* int64_t milliseconds */
+	CONF_KIND_BOOL		/* int; yes or no, a JSON boolean */
+};
+
+/* How a number is written in tokend.conf; bounds are in stored units. */
+enum config_unit {
+	CONF_UNIT_NUMBER,	/* a plain number */
+	CONF_UNIT_BYTES,	/* a size: 512, 64K, 1M */
+	CONF_UNIT_KIB,		/* a size in whole KiB, stored in KiB */
+	CONF_UNIT_MSEC,		/* a duration: 500ms, 10s, 15m, 1h, 1d */
+	CONF_UNIT_SEC		/* a duration in whole seconds, stored so */
+};
+
+#define CONF_FIELD_RESTART	0x01	/* fixed until tokend restarts */
+#define CONF_FIELD_UNSET	0x02	/* 0, the default, is allowed below
+					   min: it means "not set" */
+
+/*
+ * One setting of the table in config.c: where the grammar finds it
+ * (block and word), what messages call it, how it is written, stored
+ * and bounded, its default, and its key in the JSON form.  The grammar,
+ * config_new, config_finish, the JSON codec and config_restart_needed
+ * all walk this one table.
+ */
+struct config_field {
+	const char	*key;		/* in the JSON form */
+	const char	*block;		/* "keyd", "cookie refresh"; "" top */
+	const char	*word;		/* the keyword inside that block */
+	const char	*label;		/* in messages */
+	enum config_kind kind;
+	enum config_unit unit;
+	size_t		 offset;
+	size_t		 size;		/* strings: buffer size */
+	long long	 min;
+	long long	 max;
+	long long	 def;		/* numbers: the default */
+	const char	*defstr;	/* strings: the default */
+	int		 flags;		/* CONF_FIELD_* */
+};
+
+/* config.c: the settings table, the defaults */
+extern const struct config_field config_fields[];
+extern const size_t config_nfields;
 struct tokend_config *config_new(void);
 void		 config_free(struct tokend_config *);
+const struct config_field *config_field_find(const char *, const char *);
+int		 config_field_is_string(const struct config_field *);
+char		*config_field_string(const struct tokend_config *,
+		    const struct config_field *);
+long long	 config_field_number(const struct tokend_config *,
+		    const struct config_field *);
+void		 config_field_set_number(struct tokend_config *,
+		    const struct config_field *, long long);
+
+/* config_check.c: values, listen addresses, the finished config, paths */
 int		 config_finish(struct tokend_config *);
-char		*config_to_json(const struct tokend_config *);
-struct tokend_config *config_from_json(const char *, size_t);
-int		 config_restart_needed(const struct tokend_config *,
-		    const struct tokend_config *, char *, size_t);
+int		 config_check_auth(const struct tokend_config *);
+int		 config_check_items(const struct tokend_config *);
+const char	*config_field_check(const struct config_field *,
+		    const char *);
 int		 config_path_within(const char *, const char *, char *,
 		    size_t);
 const char	*config_check_user(const char *);
@@ -269,7 +331,16 @@ const char	*config_check_cookie_domain(const char *);
 const char	*config_samesite(const char *);
 int		 config_listen_add(struct tokend_config *, const char *,
 		    const struct sockaddr *, socklen_t, int, const char **);
+int		 config_listen_add_numeric(struct tokend_config *,
+		    const char *, const char *, int, const char **);
 
+/* config_json.c: the JSON form the children get, the reload diff */
+char		*config_to_json(const struct tokend_config *);
+struct tokend_config *config_from_json(const char *, size_t);
+int		 config_restart_needed(const struct tokend_config *,
+		    const struct tokend_config *, char *, size_t);
+
+/* config_data.c: collections, roles, permissions */
 const struct conf_collection *config_collection(const struct tokend_config *,
 		    const char *);
 const struct conf_role *config_role_by_id(const struct tokend_config *,
@@ -280,9 +351,9 @@ const struct conf_permission *config_permission(
 		    const struct conf_permission_list *, const char *, int);
 int		 config_fields_has(const struct conf_fields *, const char *);
 int		 config_ident_valid(const char *);
-int		 config_uuid_valid(const char *);
 int		 config_action(const char *);
 const char	*config_action_name(int);
+const char	*config_json_name(enum conf_json);
 const char	*config_fields_add(struct conf_fields *, const char *);
 void		 config_fields_finish(struct conf_fields *);
 void		 config_fields_free(struct conf_fields *);

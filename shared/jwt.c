@@ -67,14 +67,15 @@ jwt_parse(const char *token, size_t len, struct jwt *out)
 }
 
 /*
- * Canonical 8-4-4-4-12 hex, all lower case or all upper case (a mixed
- * spelling is a second name for one uuid).
+ * Canonical 8-4-4-4-12 hex, its letters all in one case, and that case
+ * one of cases (UUID_LOWER, UUID_UPPER): a mixed spelling would be a
+ * second name for one uuid.  The one uuid check of every program.
  */
 int
-jwt_uuid_valid(const char *s)
+uuid_valid(const char *s, int cases)
 {
 	size_t	 i;
-	int	 lower = 0, upper = 0;
+	int	 seen = 0;
 
 	if (s == NULL || strnlen(s, JWT_UUID_LEN + 1) != JWT_UUID_LEN)
 		return 0;
@@ -83,13 +84,23 @@ jwt_uuid_valid(const char *s)
 			if (s[i] != '-')
 				return 0;
 		} else if (s[i] >= 'a' && s[i] <= 'f')
-			lower = 1;
+			seen |= UUID_LOWER;
 		else if (s[i] >= 'A' && s[i] <= 'F')
-			upper = 1;
+			seen |= UUID_UPPER;
 		else if (s[i] < '0' || s[i] > '9')
 			return 0;
 	}
-	return !(lower && upper);
+	return seen != (UUID_LOWER | UUID_UPPER) && (seen & ~cases) == 0;
+}
+
+/*
+ * A user or role id from a token or a request: one issued elsewhere
+ * may be spelled in either case, never in a mix.
+ */
+int
+jwt_uuid_valid(const char *s)
+{
+	return uuid_valid(s, UUID_LOWER | UUID_UPPER);
 }
 
 /*

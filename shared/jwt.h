@@ -37,6 +37,10 @@
 #define JWT_MAC_LEN	32	/* HS256 */
 #define JWT_INT_MAX	((int64_t)1 << 53)	/* exact in any JSON */
 
+/* The spellings uuid_valid() accepts. */
+#define UUID_LOWER	0x01	/* letters a-f */
+#define UUID_UPPER	0x02	/* letters A-F */
+
 enum jwt_kind {
 	JWT_NOT_DIRECTUS,
 	JWT_DIRECTUS,
@@ -56,6 +60,7 @@ struct jwt {
 
 /* jwt.c */
 enum jwt_kind	 jwt_parse(const char *, size_t, struct jwt *);
+int		 uuid_valid(const char *, int);
 int		 jwt_uuid_valid(const char *);
 
 #endif /* TOKEND_JWT_H */

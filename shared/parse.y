@@ -92,15 +92,6 @@ typedef struct {
 } YYSTYPE;
 #define YYSTYPE_IS_DECLARED 1
 
-/* The cookie whose block is being read; it points into conf. */
-struct cookie_conf {
-	const char	*kind;		/* "refresh" or "session" */
-	char		*name;
-	int		*secure;
-	char		*samesite;
-	char		*domain;
-};
-
 /*
  * The collection, role or permission block being read.  A block that
  * is refused (a bad or duplicate name) is still read, so that its
@@ -125,7 +116,7 @@ struct data_state {
 
 static struct file		*file, *topfile;
 static struct tokend_config	*conf;
-static struct cookie_conf	 cookie;
+static const char		*cookie_block;	/* "cookie refresh" */
 static struct data_state	 data;
 static int			 errors;
 static struct lexinfo		 lexinfo;
@@ -148,23 +139,8 @@ static void	 include_file(const char *);
 static void	 macro_define(const char *, const char *);
 static void	 listen_on(const char *, long long);
 static long long port_number(const char *);
-static void	 set_int(const char *, int *, const char *, long long,
-		    long long);
-static void	 set_size(const char *, size_t *, const char *, long long,
-		    long long);
-static void	 set_timeout(const char *, int *, const char *, long long,
-		    long long, long long);
-static void	 set_duration(const char *, int64_t *, const char *,
-		    long long, long long);
-static void	 set_kib(const char *, int *, const char *, long long,
-		    long long);
-static void	 set_user(const char *, char *, const char *);
-static void	 set_path(const char *, char *, const char *);
-static void	 cookie_select(int);
-static void	 cookie_name(const char *);
-static void	 cookie_secure(const char *);
-static void	 cookie_samesite(const char *);
-static void	 cookie_domain(const char *);
+static void	 setting(const char *, const char *, const char *);
+static void	 setting_word(const char *, const char *, const char *);
 static int	 yes_no(const char *, const char *, int *);
 static void	 data_init(void);
 static void	 data_clear(void);
@@ -199,7 +175,8 @@ static void	 permission_end(void);
 %token	<v.string> STRING
 %type	<v.number> port
 %type	<v.string> ident
-%type	<v.keyword> keyword
+%type	<v.keyword> keyword topword keydword limitsword timeoutword
+%type	<v.keyword> authword passwordword cookieword
 
 %%
 
@@ -234,21 +211,17 @@ main		: LISTEN ON STRING port		{
 			listen_on($3, $4);
 			string_free($3);
 		}
-		| PREFORK STRING		{
-			set_int("prefork", &conf->prefork, $2, 1,
-			    CONF_PREFORK_MAX);
+		| topword STRING		{
+			setting("", $1, $2);
 			string_free($2);
 		}
-		| USER STRING			{
-			set_user("user", conf->server_user, $2);
-			string_free($2);
-		}
-		| CHROOT STRING			{
-			set_path("chroot", conf->server_chroot, $2);
+		| STRING STRING			{
+			setting_word("", $1, $2);
+			string_free($1);
 			string_free($2);
 		}
 		| CONTROL SOCKET STRING		{
-			set_path("control socket", conf->control, $3);
+			setting("", "control socket", $3);
 			string_free($3);
 		}
 		| KEYD '{' keydlist keydlast '}'
@@ -257,10 +230,6 @@ main		: LISTEN ON STRING port		{
 		| AUTH '{' authlist authlast '}'
 		| PASSWORD '{' passwordlist passwordlast '}'
 		| COOKIE cookiekind '{' cookielist cookielast '}'
-		| ITEMS STRING			{
-			set_path("items", conf->items, $2);
-			string_free($2);
-		}
 		| COLLECTION collectionhead collectionblock {
 			collection_end();
 		}
@@ -268,6 +237,35 @@ main		: LISTEN ON STRING port		{
 			role_end();
 		}
 		| PUBLIC publichead '{' publiclist publiclast '}'
+		;
+
+/*
+ * The settings of the config_fields table (config.c), which holds what
+ * each is called, how it is written and its bounds.  A setting whose
+ * word is no keyword of the lexer needs no rule: "word value" in a
+ * block comes to setting_word, which finds it in the table.
+ */
+topword		: PREFORK | USER | CHROOT | ITEMS
+		;
+
+keydword	: USER | CHROOT | PROGRAM | DATABASE | SECRET
+		;
+
+limitsword	: HEADERSIZE | BODYSIZE | CONNECTIONS | QUERYLIMIT
+		| REQUESTLINE | HEADERCOUNT | RATELIMITADDRESSES
+		;
+
+timeoutword	: REQUEST | KEYD | HEADERDEADLINE | BODYDEADLINE
+		;
+
+authword	: ACCESSTTL | REFRESHTTL | SESSIONTTL | SESSIONGRACE
+		| LOGINSTALL | LOGINATTEMPTS
+		;
+
+passwordword	: MEMORY | ITERATIONS | PARALLELISM | THREADS | QUEUE
+		;
+
+cookieword	: NAME | SECURE | SAMESITE | DOMAIN
 		;
 
 /*
@@ -329,24 +327,13 @@ keydlast	: /* empty */
 		| error
 		;
 
-keydstmt	: USER STRING			{
-			set_user("keyd user", conf->keyd_user, $2);
+keydstmt	: keydword STRING		{
+			setting("keyd", $1, $2);
 			string_free($2);
 		}
-		| CHROOT STRING			{
-			set_path("keyd chroot", conf->keyd_chroot, $2);
-			string_free($2);
-		}
-		| PROGRAM STRING		{
-			set_path("keyd program", conf->keyd_program, $2);
-			string_free($2);
-		}
-		| DATABASE STRING		{
-			set_path("keyd database", conf->database, $2);
-			string_free($2);
-		}
-		| SECRET STRING			{
-			set_path("keyd secret", conf->secret, $2);
+		| STRING STRING			{
+			setting_word("keyd", $1, $2);
+			string_free($1);
 			string_free($2);
 		}
 		;
@@ -365,57 +352,26 @@ limitslast	: /* empty */
 		| error
 		;
 
-limitsstmt	: HEADERSIZE STRING		{
-			set_size("header-size", &conf->header_max, $2,
-			    CONF_HEADER_LO, CONF_HEADER_HI);
+limitsstmt	: limitsword STRING		{
+			setting("limits", $1, $2);
 			string_free($2);
 		}
-		| BODYSIZE STRING		{
-			set_size("body-size", &conf->body_max, $2,
-			    CONF_BODY_LO, CONF_BODY_HI);
-			string_free($2);
-		}
-		| CONNECTIONS STRING		{
-			set_int("connections", &conf->connections, $2,
-			    CONF_CONNECTIONS_LO, CONF_CONNECTIONS_HI);
-			string_free($2);
-		}
-		| QUERYLIMIT STRING		{
-			set_int("query-limit", &conf->query_limit, $2,
-			    CONF_QUERY_LIMIT_LO, CONF_QUERY_LIMIT_HI);
-			string_free($2);
-		}
-		| REQUESTLINE STRING		{
-			set_size("request-line", &conf->line_max, $2,
-			    CONF_LINE_LO, CONF_LINE_HI);
-			string_free($2);
-		}
-		| HEADERCOUNT STRING		{
-			set_int("header-count", &conf->header_count, $2,
-			    CONF_HEADER_COUNT_LO, CONF_HEADER_COUNT_HI);
+		| STRING STRING			{
+			setting_word("limits", $1, $2);
+			string_free($1);
 			string_free($2);
 		}
 		| RATELIMIT STRING PER STRING	{
-			set_int("rate-limit", &conf->rate_points, $2, 0,
-			    CONF_RATE_POINTS_HI);
-			set_duration("rate-limit per", &conf->rate_duration,
-			    $4, CONF_RATE_DURATION_LO, CONF_RATE_DURATION_HI);
+			setting("limits", "rate-limit", $2);
+			setting("limits", "rate-limit per", $4);
 			string_free($2);
 			string_free($4);
 		}
 		| AUTHRATELIMIT STRING PER STRING {
-			set_int("auth-rate-limit", &conf->auth_rate_points, $2,
-			    0, CONF_RATE_POINTS_HI);
-			set_duration("auth-rate-limit per",
-			    &conf->auth_rate_duration, $4,
-			    CONF_RATE_DURATION_LO, CONF_RATE_DURATION_HI);
+			setting("limits", "auth-rate-limit", $2);
+			setting("limits", "auth-rate-limit per", $4);
 			string_free($2);
 			string_free($4);
-		}
-		| RATELIMITADDRESSES STRING	{
-			set_int("rate-limit-addresses", &conf->rate_addresses,
-			    $2, CONF_RATE_ADDRESSES_LO, CONF_RATE_ADDRESSES_HI);
-			string_free($2);
 		}
 		;
 
@@ -433,27 +389,13 @@ timeoutlast	: /* empty */
 		| error
 		;
 
-timeoutstmt	: REQUEST STRING		{
-			set_timeout("request timeout", &conf->request_timeout,
-			    $2, CONF_REQUEST_LO * 1000LL,
-			    CONF_REQUEST_HI * 1000LL, 1000);
+timeoutstmt	: timeoutword STRING		{
+			setting("timeout", $1, $2);
 			string_free($2);
 		}
-		| KEYD STRING			{
-			set_timeout("keyd timeout", &conf->keyd_timeout, $2,
-			    CONF_KEYD_TIMEOUT_LO, CONF_KEYD_TIMEOUT_HI, 1);
-			string_free($2);
-		}
-		| HEADERDEADLINE STRING		{
-			set_timeout("header-deadline timeout",
-			    &conf->header_deadline, $2, CONF_DEADLINE_LO,
-			    CONF_DEADLINE_HI, 1);
-			string_free($2);
-		}
-		| BODYDEADLINE STRING		{
-			set_timeout("body-deadline timeout",
-			    &conf->body_deadline, $2, CONF_DEADLINE_LO,
-			    CONF_DEADLINE_HI, 1);
+		| STRING STRING			{
+			setting_word("timeout", $1, $2);
+			string_free($1);
 			string_free($2);
 		}
 		;
@@ -472,34 +414,13 @@ authlast	: /* empty */
 		| error
 		;
 
-authstmt	: ACCESSTTL STRING		{
-			set_duration("access-ttl", &conf->access_ttl, $2,
-			    CONF_ACCESS_TTL_LO, CONF_ACCESS_TTL_HI);
+authstmt	: authword STRING		{
+			setting("auth", $1, $2);
 			string_free($2);
 		}
-		| REFRESHTTL STRING		{
-			set_duration("refresh-ttl", &conf->refresh_ttl, $2,
-			    CONF_REFRESH_TTL_LO, CONF_REFRESH_TTL_HI);
-			string_free($2);
-		}
-		| SESSIONTTL STRING		{
-			set_duration("session-ttl", &conf->session_ttl, $2,
-			    CONF_SESSION_TTL_LO, CONF_SESSION_TTL_HI);
-			string_free($2);
-		}
-		| SESSIONGRACE STRING		{
-			set_duration("session-grace", &conf->session_grace,
-			    $2, CONF_SESSION_GRACE_LO, CONF_SESSION_GRACE_HI);
-			string_free($2);
-		}
-		| LOGINSTALL STRING		{
-			set_timeout("login-stall", &conf->login_stall, $2,
-			    CONF_LOGIN_STALL_LO, CONF_LOGIN_STALL_HI, 1);
-			string_free($2);
-		}
-		| LOGINATTEMPTS STRING		{
-			set_int("login-attempts", &conf->login_attempts, $2,
-			    CONF_LOGIN_ATTEMPTS_LO, CONF_LOGIN_ATTEMPTS_HI);
+		| STRING STRING			{
+			setting_word("auth", $1, $2);
+			string_free($1);
 			string_free($2);
 		}
 		;
@@ -518,38 +439,24 @@ passwordlast	: /* empty */
 		| error
 		;
 
-passwordstmt	: MEMORY STRING			{
-			set_kib("password memory", &conf->hash_memory, $2,
-			    CONF_HASH_MEMORY_LO, CONF_HASH_MEMORY_HI);
+passwordstmt	: passwordword STRING		{
+			setting("password", $1, $2);
 			string_free($2);
 		}
-		| ITERATIONS STRING		{
-			set_int("password iterations", &conf->hash_iterations,
-			    $2, CONF_HASH_ITERATIONS_LO,
-			    CONF_HASH_ITERATIONS_HI);
-			string_free($2);
-		}
-		| PARALLELISM STRING		{
-			set_int("password parallelism",
-			    &conf->hash_parallelism, $2,
-			    CONF_HASH_PARALLELISM_LO, CONF_HASH_PARALLELISM_HI);
-			string_free($2);
-		}
-		| THREADS STRING		{
-			set_int("password threads", &conf->hash_threads, $2,
-			    CONF_HASH_THREADS_LO, CONF_HASH_THREADS_HI);
-			string_free($2);
-		}
-		| QUEUE STRING			{
-			set_int("password queue", &conf->hash_queue, $2,
-			    CONF_HASH_QUEUE_LO, CONF_HASH_QUEUE_HI);
+		| STRING STRING			{
+			setting_word("password", $1, $2);
+			string_free($1);
 			string_free($2);
 		}
 		;
 
 /* Reduced before the '{', so the statements know their cookie. */
-cookiekind	: REFRESH			{ cookie_select(0); }
-		| SESSION			{ cookie_select(1); }
+cookiekind	: REFRESH			{
+			cookie_block = "cookie refresh";
+		}
+		| SESSION			{
+			cookie_block = "cookie session";
+		}
 		;
 
 cookielist	: /* empty */
@@ -566,20 +473,13 @@ cookielast	: /* empty */
 		| error
 		;
 
-cookiestmt	: NAME STRING			{
-			cookie_name($2);
+cookiestmt	: cookieword STRING		{
+			setting(cookie_block, $1, $2);
 			string_free($2);
 		}
-		| SECURE STRING			{
-			cookie_secure($2);
-			string_free($2);
-		}
-		| SAMESITE STRING		{
-			cookie_samesite($2);
-			string_free($2);
-		}
-		| DOMAIN STRING			{
-			cookie_domain($2);
+		| STRING STRING			{
+			setting_word(cookie_block, $1, $2);
+			string_free($1);
 			string_free($2);
 		}
 		;
@@ -1669,161 +1569,106 @@ port_number(const char *s)
 	return n;
 }
 
-static void
-set_int(const char *what, int *dst, const char *s, long long min,
-    long long max)
-{
-	long long	 n;
-
-	if (number_parse(what, s, min, max, &n) == 0)
-		*dst = (int)n;
-}
-
-static void
-set_size(const char *what, size_t *dst, const char *s, long long min,
-    long long max)
-{
-	long long	 n;
-
-	if (scaled_parse(what, s, size_units, min, max, &n) == 0)
-		*dst = (size_t)n;
-}
-
-/* A size written in bytes, stored in KiB; the bounds are in KiB. */
-static void
-set_kib(const char *what, int *dst, const char *s, long long min,
-    long long max)
-{
-	long long	 n;
-
-	if (scaled_parse(what, s, size_units, min * 1024, max * 1024,
-	    &n) == -1)
-		return;
-	if (n % 1024 != 0) {
-		parse_error("%s %s is not a whole number of KiB", what, s);
-		return;
-	}
-	*dst = (int)(n / 1024);
-}
-
-/* Bounds in milliseconds; stored in units of unit milliseconds. */
-static void
-set_timeout(const char *what, int *dst, const char *s, long long min,
-    long long max, long long unit)
+/* A number as the unit of the setting f writes it, in stored units. */
+static int
+setting_number(const struct config_field *f, const char *s, long long *n)
 {
 	long long	 ms;
 
-	if (scaled_parse(what, s, duration_units, min, max, &ms) == -1)
-		return;
-	if (ms % unit != 0) {
-		parse_error("%s %s is not a whole number of seconds", what, s);
-		return;
-	}
-	*dst = (int)(ms / unit);
-}
-
-/* Bounds and result in milliseconds. */
-static void
-set_duration(const char *what, int64_t *dst, const char *s, long long min,
-    long long max)
-{
-	long long	 ms;
-
-	if (scaled_parse(what, s, duration_units, min, max, &ms) == 0)
-		*dst = ms;
-}
-
-static void
-set_user(const char *what, char *dst, const char *s)
-{
-	const char	*errstr;
-
-	if ((errstr = config_check_user(s)) != NULL) {
-		parse_error("%s \"%s\": %s", what, s, errstr);
-		return;
-	}
-	(void)strlcpy(dst, s, CONF_NAME_MAX);
-}
-
-static void
-set_path(const char *what, char *dst, const char *s)
-{
-	const char	*errstr;
-
-	if ((errstr = config_check_path(s)) != NULL) {
-		parse_error("%s \"%s\": %s", what, s, errstr);
-		return;
-	}
-	(void)strlcpy(dst, s, PATH_MAX);
-}
-
-static void
-cookie_select(int session)
-{
-	if (session) {
-		cookie.kind = "session";
-		cookie.name = conf->session_cookie;
-		cookie.secure = &conf->session_cookie_secure;
-		cookie.samesite = conf->session_cookie_samesite;
-		cookie.domain = conf->session_cookie_domain;
-	} else {
-		cookie.kind = "refresh";
-		cookie.name = conf->refresh_cookie;
-		cookie.secure = &conf->refresh_cookie_secure;
-		cookie.samesite = conf->refresh_cookie_samesite;
-		cookie.domain = conf->refresh_cookie_domain;
+	switch (f->unit) {
+	case CONF_UNIT_BYTES:
+		return scaled_parse(f->label, s, size_units, f->min, f->max, n);
+	case CONF_UNIT_KIB:
+		if (scaled_parse(f->label, s, size_units, f->min * 1024,
+		    f->max * 1024, n) == -1)
+			return -1;
+		if (*n % 1024 != 0) {
+			parse_error("%s %s is not a whole number of KiB",
+			    f->label, s);
+			return -1;
+		}
+		*n /= 1024;
+		return 0;
+	case CONF_UNIT_MSEC:
+		return scaled_parse(f->label, s, duration_units, f->min,
+		    f->max, n);
+	case CONF_UNIT_SEC:
+		if (scaled_parse(f->label, s, duration_units, f->min * 1000,
+		    f->max * 1000, &ms) == -1)
+			return -1;
+		if (ms % 1000 != 0) {
+			parse_error("%s %s is not a whole number of seconds",
+			    f->label, s);
+			return -1;
+		}
+		*n = ms / 1000;
+		return 0;
+	default:
+		return number_parse(f->label, s, f->min, f->max, n);
 	}
 }
 
+/* Same-site is written in any case and kept in the one it is sent in. */
 static void
-cookie_name(const char *s)
+setting_string(const struct config_field *f, const char *s)
 {
-	const char	*errstr;
+	const char	*errstr, *value = s;
 
-	if ((errstr = config_check_cookie_name(s)) != NULL) {
-		parse_error("cookie %s name \"%s\": %s", cookie.kind, s,
-		    errstr);
+	if (f->kind == CONF_KIND_SAMESITE) {
+		if ((value = config_samesite(s)) == NULL) {
+			parse_error("%s: \"%s\" is not lax, strict or none",
+			    f->label, s);
+			return;
+		}
+	} else if ((errstr = config_field_check(f, s)) != NULL) {
+		parse_error("%s \"%s\": %s", f->label, s, errstr);
 		return;
 	}
-	(void)strlcpy(cookie.name, s, CONF_COOKIE_NAME_MAX);
+	(void)strlcpy(config_field_string(conf, f), value, f->size);
 }
 
 static void
-cookie_secure(const char *s)
+setting_field(const struct config_field *f, const char *s)
 {
-	if (strcmp(s, "yes") == 0)
-		*cookie.secure = 1;
-	else if (strcmp(s, "no") == 0)
-		*cookie.secure = 0;
-	else
-		parse_error("cookie %s secure: \"%s\" is neither yes nor no",
-		    cookie.kind, s);
+	long long	 n;
+	int		 yes;
+
+	if (config_field_is_string(f))
+		setting_string(f, s);
+	else if (f->kind == CONF_KIND_BOOL) {
+		if (yes_no(f->label, s, &yes) == 0)
+			config_field_set_number(conf, f, yes);
+	} else if (setting_number(f, s, &n) == 0)
+		config_field_set_number(conf, f, n);
 }
 
+/* A setting that has a rule of its own in the grammar. */
 static void
-cookie_samesite(const char *s)
+setting(const char *block, const char *word, const char *s)
 {
-	const char	*value;
+	const struct config_field	*f;
 
-	if ((value = config_samesite(s)) == NULL) {
-		parse_error("cookie %s same-site: \"%s\" is not lax, strict "
-		    "or none", cookie.kind, s);
-		return;
-	}
-	(void)strlcpy(cookie.samesite, value, CONF_SAMESITE_MAX);
+	if ((f = config_field_find(block, word)) == NULL)
+		fatalx("%s: no setting \"%s\" in \"%s\"", __func__, word,
+		    block);
+	setting_field(f, s);
 }
 
+/*
+ * "word value", word no keyword of the lexer (a keyword in quotes is
+ * none): a setting of the table, or an unknown keyword.
+ */
 static void
-cookie_domain(const char *s)
+setting_word(const char *block, const char *word, const char *s)
 {
-	const char	*errstr;
+	const struct config_field	*f;
 
-	if ((errstr = config_check_cookie_domain(s)) != NULL) {
-		parse_error("cookie %s domain \"%s\": %s", cookie.kind, s,
-		    errstr);
+	if (keyword_find(word) != NULL ||
+	    (f = config_field_find(block, word)) == NULL) {
+		parse_error("unknown keyword \"%s\"", word);
 		return;
 	}
-	(void)strlcpy(cookie.domain, s, CONF_COOKIE_DOMAIN_MAX);
+	setting_field(f, s);
 }
 
 static int
@@ -2131,7 +1976,7 @@ parse_config(const char *filename)
 	pending_max = 0;
 	result = conf;
 	conf = NULL;
-	memset(&cookie, 0, sizeof(cookie));
+	cookie_block = NULL;
 	if (errors == 0 && config_finish(result) == -1)
 		errors++;
 	if (errors > 0) {

@@ -70,6 +70,65 @@ privsep_check_chroot(const char *dir)
 		    dir);
 }
 
+static int
+check_file_owner(const struct privsep_file *rule, const char *path,
+    const struct stat *st)
+{
+	if ((rule->flags & PRIVSEP_FILE_ANY_OWNER) != 0 ||
+	    st->st_uid == rule->owner ||
+	    (st->st_uid == 0 && (rule->flags & PRIVSEP_FILE_ROOT_OK) != 0))
+		return 0;
+	log_warnx("%s %s is owned by uid %u, it must belong to %s (uid %u)%s",
+	    rule->what, path, (unsigned)st->st_uid, rule->owner_name,
+	    (unsigned)rule->owner,
+	    (rule->flags & PRIVSEP_FILE_ROOT_OK) != 0 ? " or root" : "");
+	return -1;
+}
+
+/*
+ * Checks the file fd (or, with fd -1, path) against rule, before
+ * anything is read from it or written to it.  Returns 0 if it may be
+ * used (its status in st, if not NULL), 1 if path does not exist, -1
+ * after logging why it is refused.  Nothing is repaired: a file with
+ * the wrong owner or mode may already have leaked.
+ */
+int
+privsep_check_file(const struct privsep_file *rule, const char *path,
+    int fd, struct stat *st)
+{
+	struct stat	 sb;
+	int		 rv;
+
+	if (st == NULL)
+		st = &sb;
+	if (fd != -1)
+		rv = fstat(fd, st);
+	else if ((rule->flags & PRIVSEP_FILE_FOLLOW) != 0)
+		rv = stat(path, st);
+	else
+		rv = lstat(path, st);
+	if (rv == -1) {
+		if (fd == -1 && errno == ENOENT)
+			return 1;
+		log_warn("%s%s %s", fd != -1 ? "fstat " : "", rule->what,
+		    path);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		log_warnx("%s %s is not a regular file", rule->what, path);
+		return -1;
+	}
+	if (check_file_owner(rule, path, st) == -1)
+		return -1;
+	if ((st->st_mode & rule->refused) != 0) {
+		log_warnx("%s %s is %s by group or others (mode %03o), it "
+		    "must be 0600", rule->what, path, rule->refused_means,
+		    (unsigned)(st->st_mode & 0777));
+		return -1;
+	}
+	return 0;
+}
+
 void
 privsep_drop(const char *title, const struct privsep_user *pu,
     const char *root)

@@ -9,6 +9,7 @@
 #define TOKEND_PRIVSEP_H
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #define PRIVSEP_FDS_MAX	32	/* descriptors handed to a child */
 
@@ -18,7 +19,26 @@ struct privsep_user {
 	char	 name[64];
 };
 
+/*
+ * What a file that holds secrets must be (privsep_check_file): a
+ * regular file, owned by owner (or also root, or anyone), that grants
+ * none of the refused mode bits.
+ */
+struct privsep_file {
+	const char	*what;		/* starts each message: "secret" */
+	int		 flags;		/* PRIVSEP_FILE_* */
+	uid_t		 owner;
+	const char	*owner_name;	/* "keyd's user" */
+	mode_t		 refused;	/* S_IRWXG | S_IRWXO, say */
+	const char	*refused_means;	/* "accessible": what they let in */
+};
+#define PRIVSEP_FILE_FOLLOW	0x01	/* a symbolic link is followed */
+#define PRIVSEP_FILE_ROOT_OK	0x02	/* root may own it too */
+#define PRIVSEP_FILE_ANY_OWNER	0x04
+
 /* privsep.c */
+int	 privsep_check_file(const struct privsep_file *, const char *, int,
+	    struct stat *);
 int	 privsep_is_root(void);
 void	 privsep_title_init(int, char **);
 void	 privsep_lookup(const char *, struct privsep_user *);

@@ -1,10 +1,11 @@
 /*
- * Unit tests for shared/parse.y and shared/config.c: the grammar and
- * its defaults, macros and includes, every kind of error (each test
- * file is parsed with stderr captured, so the messages can be checked),
- * the bounds of the auth, password and cookie settings, the permission
- * checks, config_path_within, the JSON form and config_restart_needed;
- * then the same for collections, roles and permissions (test_data*).
+ * Unit tests for shared/parse.y and shared/config*.c: the settings
+ * table, the grammar and its defaults, macros and includes, every kind
+ * of error (each test file is parsed with stderr captured, so the
+ * messages can be checked), the bounds of the auth, password and
+ * cookie settings, the permission checks, config_path_within, the
+ * JSON form and config_restart_needed; then the same for collections,
+ * roles and permissions (test_data*).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -1797,6 +1798,45 @@ remove_one(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
+/*
+ * The settings table: each row is found by its block and word, no two
+ * rows share a JSON key, and a default is within the row's bounds
+ * unless it is 0 and the row says 0 means unset.
+ */
+static void
+test_table(void)
+{
+	const struct config_field	*f, *g;
+	struct tokend_config		*conf;
+	long long			 n;
+	size_t				 i, j;
+	int				 found = 1, unique = 1, defaults = 1;
+
+	if ((conf = config_new()) == NULL)
+		fatal("config_new");
+	for (i = 0; i < config_nfields; i++) {
+		f = &config_fields[i];
+		if (config_field_find(f->block, f->word) != f)
+			found = 0;
+		for (j = i + 1; j < config_nfields; j++) {
+			g = &config_fields[j];
+			if (strcmp(f->key, g->key) == 0)
+				unique = 0;
+		}
+		if (config_field_is_string(f))
+			continue;
+		n = config_field_number(conf, f);
+		if ((n < f->min || n > f->max) && !(n == 0 &&
+		    ((f->flags & CONF_FIELD_UNSET) != 0 ||
+		    strcmp(f->key, "hash_threads") == 0)))
+			defaults = 0;
+	}
+	CHECK("table: every row found by block and word", found);
+	CHECK("table: JSON keys unique", unique);
+	CHECK("table: defaults within bounds", defaults);
+	config_free(conf);
+}
+
 int
 main(void)
 {
@@ -1805,6 +1845,7 @@ main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		fatal("mkdtemp");
 
+	test_table();
 	test_full();
 	test_defaults();
 	test_syntax();

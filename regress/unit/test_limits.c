@@ -124,6 +124,58 @@ test_bounds(void)
 	    refused("rate-limit 5 per 1s\n"));
 }
 
+/* The JSON form text with key set to n, read back; NULL if refused. */
+static struct tokend_config *
+json_with(const char *text, const char *key, json_int_t n)
+{
+	struct tokend_config	*conf = NULL;
+	json_t			*j;
+	char			*changed;
+
+	if ((j = json_loads(text, 0, NULL)) == NULL)
+		return NULL;
+	json_object_set_new(j, key, json_integer(n));
+	if ((changed = json_dumps(j, JSON_COMPACT)) != NULL)
+		conf = config_from_json(changed, strlen(changed));
+	free(changed);
+	json_decref(j);
+	return conf;
+}
+
+/*
+ * request-line has one lower bound, the one tokend.conf(5) gives, in
+ * the file and in the JSON form alike; 0, its default (the whole
+ * header-size), is the one value below it.
+ */
+static void
+test_line_max_bounds(void)
+{
+	struct tokend_config	*a, *b;
+	char			*text;
+	int			 ok;
+
+	a = parse_text("\n");
+	text = a == NULL ? NULL : config_to_json(a);
+	CHECK("limits_line_max_json_low", text != NULL &&
+	    json_with(text, "line_max", CONF_LINE_LO - 1) == NULL &&
+	    json_with(text, "line_max", 1) == NULL);
+	CHECK("limits_line_max_json_high", text != NULL &&
+	    json_with(text, "line_max", CONF_LINE_HI + 1) == NULL);
+	b = text == NULL ? NULL : json_with(text, "line_max", CONF_LINE_LO);
+	ok = b != NULL && b->line_max == CONF_LINE_LO;
+	config_free(b);
+	b = text == NULL ? NULL : json_with(text, "line_max", 0);
+	CHECK("limits_line_max_json_bounds", ok && b != NULL &&
+	    b->line_max == 0);
+	config_free(b);
+	CHECK("limits_line_max_file_bounds",
+	    refused("limits { request-line 0 }\n") &&
+	    !refused("limits { request-line 256 }\n") &&
+	    !refused("limits { request-line 64K }\n"));
+	free(text);
+	config_free(a);
+}
+
 /* What the workers receive: the same values, checked again. */
 static void
 test_json(void)
@@ -168,6 +220,7 @@ main(void)
 	test_defaults();
 	test_bounds();
 	test_json();
+	test_line_max_bounds();
 	(void)rmdir(dir);
 	return regress_exit();
 }

@@ -1,0 +1,509 @@
+/*
+ * The checks of a configuration: each value on its own (also for
+ * config_from_json), the listen addresses, what config_finish checks
+ * once the whole file has been read (files it names, settings that
+ * depend on each other, the size of the JSON form), and the path
+ * arithmetic that places a file inside a chroot.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "privsep.h"
+#include "proto.h"
+
+/* The JSON form travels as one string in one MSG_CONFIG frame. */
+#define CONFIG_JSON_MAX		(PROTO_CHILD_MAX - sizeof(uint32_t))
+
+const char *
+config_check_user(const char *name)
+{
+	size_t	 len;
+
+	len = strlen(name);
+	if (len == 0)
+		return "empty user name";
+	if (len >= CONF_NAME_MAX)
+		return "user name too long";
+	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_.-") != len)
+		return "user name may only contain A-Z a-z 0-9 _ . -";
+	return NULL;
+}
+
+/*
+ * NULL if the path is absolute and fits, else why not.  Paths are
+ * printable ASCII so that they always travel as JSON strings.
+ */
+const char *
+config_check_path(const char *path)
+{
+	const char	*p;
+
+	if (path[0] != '/')
+		return "path is not absolute";
+	if (strlen(path) >= PATH_MAX)
+		return "path too long";
+	for (p = path; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return "path contains a non-printable character";
+	return NULL;
+}
+
+/* NULL if the name is an RFC 6265 token that fits, else why not. */
+const char *
+config_check_cookie_name(const char *name)
+{
+	size_t	 len;
+
+	len = strlen(name);
+	if (len == 0)
+		return "empty cookie name";
+	if (len >= CONF_COOKIE_NAME_MAX)
+		return "cookie name too long";
+	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789!#$%&'*+.^_`|~-") != len)
+		return "cookie name may only contain A-Z a-z 0-9 and "
+		    "!#$%&'*+.^_`|~-";
+	return NULL;
+}
+
+/*
+ * NULL if the domain can go into a Domain attribute as it is, else why
+ * not.  The empty domain means no Domain attribute.
+ */
+const char *
+config_check_cookie_domain(const char *domain)
+{
+	const char	*p;
+
+	if (strlen(domain) >= CONF_COOKIE_DOMAIN_MAX)
+		return "cookie domain too long";
+	for (p = domain; *p != '\0'; p++)
+		if (*p <= 0x20 || *p > 0x7e || *p == ';' || *p == ',')
+			return "cookie domain may not contain ';', ',', "
+			    "blanks or non-printable characters";
+	return NULL;
+}
+
+/* The SameSite value spelled as it is sent, whatever the case of s. */
+const char *
+config_samesite(const char *s)
+{
+	static const char *const	 values[] = { "Lax", "Strict", "None" };
+	size_t				 i;
+
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		if (strcasecmp(s, values[i]) == 0)
+			return values[i];
+	return NULL;
+}
+
+/* The JSON form holds the canonical spelling only. */
+static const char *
+check_samesite(const char *s)
+{
+	const char	*canonical;
+
+	if ((canonical = config_samesite(s)) == NULL ||
+	    strcmp(canonical, s) != 0)
+		return "same-site must be Lax, Strict or None";
+	return NULL;
+}
+
+/* NULL if s is a valid value of the string setting f, else why not. */
+const char *
+config_field_check(const struct config_field *f, const char *s)
+{
+	switch (f->kind) {
+	case CONF_KIND_USER:
+		return config_check_user(s);
+	case CONF_KIND_COOKIE_NAME:
+		return config_check_cookie_name(s);
+	case CONF_KIND_COOKIE_DOMAIN:
+		return config_check_cookie_domain(s);
+	case CONF_KIND_SAMESITE:
+		return check_samesite(s);
+	default:
+		return config_check_path(s);
+	}
+}
+
+static int
+listen_count(const struct tokend_config *conf)
+{
+	struct listen_addr	*la;
+	int			 n = 0;
+
+	TAILQ_FOREACH(la, &conf->listens, entry)
+		n++;
+	return n;
+}
+
+static const char *
+listen_check(const struct tokend_config *conf, const char *host,
+    const struct sockaddr *sa, socklen_t salen, int port)
+{
+	const char	*p;
+
+	if ((sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+	    salen > sizeof(struct sockaddr_storage))
+		return "unsupported address family";
+	if (port < 1 || port > 65535)
+		return "port out of range";
+	if (strlen(host) >= NI_MAXHOST)
+		return "host name too long";
+	for (p = host; *p != '\0'; p++)
+		if (*p <= 0x20 || *p > 0x7e)
+			return "host name contains an invalid character";
+	if (listen_count(conf) >= CONF_LISTEN_MAX)
+		return "too many listen addresses";
+	return NULL;
+}
+
+static int
+listen_exists(const struct tokend_config *conf, const struct listen_addr *new)
+{
+	struct listen_addr	*la;
+
+	TAILQ_FOREACH(la, &conf->listens, entry)
+		if (la->sslen == new->sslen &&
+		    memcmp(&la->ss, &new->ss, la->sslen) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Appends an address (its port replaced by port) to the listen list.
+ * On failure returns -1 with *errstr saying why.
+ */
+int
+config_listen_add(struct tokend_config *conf, const char *host,
+    const struct sockaddr *sa, socklen_t salen, int port, const char **errstr)
+{
+	struct listen_addr	*la;
+
+	if ((*errstr = listen_check(conf, host, sa, salen, port)) != NULL)
+		return -1;
+	if ((la = calloc(1, sizeof(*la))) == NULL) {
+		*errstr = "out of memory";
+		return -1;
+	}
+	(void)strlcpy(la->host, host, sizeof(la->host));
+	memcpy(&la->ss, sa, salen);
+	la->sslen = salen;
+	la->port = port;
+	if (sa->sa_family == AF_INET)
+		((struct sockaddr_in *)&la->ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)&la->ss)->sin6_port = htons(port);
+	if (listen_exists(conf, la)) {
+		free(la);
+		*errstr = "duplicate listen address";
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&conf->listens, la, entry);
+	return 0;
+}
+
+/* Resolves a numeric address and appends it. */
+int
+config_listen_add_numeric(struct tokend_config *conf, const char *host,
+    const char *addr, int port, const char **errstr)
+{
+	struct addrinfo	 hints, *res;
+	int		 rv;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST;
+	if (getaddrinfo(addr, NULL, &hints, &res) != 0) {
+		*errstr = "invalid numeric address";
+		return -1;
+	}
+	rv = config_listen_add(conf, host, res->ai_addr, res->ai_addrlen,
+	    port, errstr);
+	freeaddrinfo(res);
+	return rv;
+}
+
+static int
+finish_listen_default(struct tokend_config *conf)
+{
+	const char	*errstr;
+
+	if (config_listen_add_numeric(conf, "127.0.0.1", "127.0.0.1",
+	    CONF_PORT_DEFAULT, &errstr) == -1) {
+		log_warnx("default listen address: %s", errstr);
+		return 1;
+	}
+	return 0;
+}
+
+/* The number of CPUs, at most max. */
+static int
+finish_ncpu(int max)
+{
+	long	 ncpu;
+
+	if ((ncpu = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		return 1;
+	if (ncpu > max)
+		return max;
+	return (int)ncpu;
+}
+
+static int
+finish_check_fields(const struct tokend_config *conf)
+{
+	const struct config_field	*f;
+	const char			*errstr;
+	size_t				 i;
+	int				 errors = 0;
+
+	for (i = 0; i < config_nfields; i++) {
+		f = &config_fields[i];
+		if (!config_field_is_string(f))
+			continue;
+		if ((errstr = config_field_check(f,
+		    config_field_string(conf, f))) != NULL) {
+			log_warnx("%s \"%s\": %s", f->label,
+			    config_field_string(conf, f), errstr);
+			errors++;
+		}
+	}
+	return errors;
+}
+
+static int
+finish_check_database(const struct tokend_config *conf)
+{
+	char	 path[PATH_MAX];
+
+	if (config_path_within(conf->keyd_chroot, conf->database, path,
+	    sizeof(path)) == -1) {
+		log_warnx("database %s is not inside the keyd chroot %s",
+		    conf->database, conf->keyd_chroot);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The secret may not exist yet (keyd creates it).  If it does, nobody
+ * else may read or change it; keyd checks its owner when it starts.
+ */
+static int
+finish_check_secret(const struct tokend_config *conf)
+{
+	static const struct privsep_file	 rule = {
+		.what = "secret",
+		.flags = PRIVSEP_FILE_FOLLOW | PRIVSEP_FILE_ANY_OWNER,
+		.refused = S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH,
+		.refused_means = "readable or writable"
+	};
+
+	return privsep_check_file(&rule, conf->secret, -1, NULL) == -1;
+}
+
+/* Browsers drop a SameSite=None cookie that is not also Secure. */
+static int
+cookie_check_samesite(const char *which, const char *samesite, int secure)
+{
+	if (strcmp(samesite, "None") == 0 && !secure) {
+		log_warnx("cookie %s: same-site none requires secure yes",
+		    which);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * What the auth, password and cookie blocks cannot check one statement
+ * at a time.  config_from_json checks it too, so that keyd and the
+ * workers may rely on it.
+ */
+int
+config_check_auth(const struct tokend_config *conf)
+{
+	int	 errors = 0;
+
+	if (strcmp(conf->refresh_cookie, conf->session_cookie) == 0) {
+		log_warnx("cookie refresh and cookie session have the same "
+		    "name \"%s\"", conf->refresh_cookie);
+		errors++;
+	}
+	errors += cookie_check_samesite("refresh",
+	    conf->refresh_cookie_samesite, conf->refresh_cookie_secure);
+	errors += cookie_check_samesite("session",
+	    conf->session_cookie_samesite, conf->session_cookie_secure);
+	/* argon2 wants 8 KiB per lane; the bounds imply it for now. */
+	if (conf->hash_memory < 8 * conf->hash_parallelism) {
+		log_warnx("password memory %dK is less than 8K times "
+		    "parallelism %d", conf->hash_memory,
+		    conf->hash_parallelism);
+		errors++;
+	}
+	return errors;
+}
+
+/*
+ * With collections, the item store lies in a directory below the
+ * workers' chroot: the parent makes that directory the worker user's,
+ * the chroot itself stays root's.
+ */
+int
+config_check_items(const struct tokend_config *conf)
+{
+	char	 path[PATH_MAX];
+
+	if (TAILQ_EMPTY(&conf->collections))
+		return 0;
+	if (config_path_within(conf->server_chroot, conf->items, path,
+	    sizeof(path)) == -1 || strchr(path + 1, '/') == NULL) {
+		log_warnx("items %s is not in a directory below the chroot %s",
+		    conf->items, conf->server_chroot);
+		return 1;
+	}
+	return 0;
+}
+
+/* The children get the configuration in one frame. */
+static int
+finish_check_size(const struct tokend_config *conf)
+{
+	char	*json;
+	size_t	 len;
+
+	if ((json = config_to_json(conf)) == NULL) {
+		log_warnx("cannot write the configuration as JSON");
+		return 1;
+	}
+	len = strlen(json);
+	free(json);
+	if (len > CONFIG_JSON_MAX) {
+		log_warnx("configuration too large: %zu bytes as JSON, at "
+		    "most %zu", len, (size_t)CONFIG_JSON_MAX);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Fills in what depends on the host (the default listen address, the
+ * number of workers and hashing threads) and checks what one statement
+ * alone cannot.
+ */
+int
+config_finish(struct tokend_config *conf)
+{
+	int	 errors = 0;
+
+	if (TAILQ_EMPTY(&conf->listens))
+		errors += finish_listen_default(conf);
+	if (conf->prefork == 0)
+		conf->prefork = finish_ncpu(CONF_PREFORK_MAX);
+	if (conf->hash_threads == 0)
+		conf->hash_threads = finish_ncpu(CONF_HASH_THREADS_HI);
+	errors += finish_check_fields(conf);
+	errors += finish_check_database(conf);
+	errors += finish_check_secret(conf);
+	errors += config_check_auth(conf);
+	errors += config_check_items(conf);
+	if (errors == 0)
+		errors += finish_check_size(conf);
+	return errors ? -1 : 0;
+}
+
+/* Skips slashes and "." components; *len is 0 at the end. */
+static const char *
+path_component(const char *p, size_t *len)
+{
+	for (;;) {
+		while (*p == '/')
+			p++;
+		*len = strcspn(p, "/");
+		if (*len != 1 || p[0] != '.')
+			return p;
+		p++;
+	}
+}
+
+static int
+path_has_dotdot(const char *path)
+{
+	const char	*p;
+	size_t		 len;
+
+	for (p = path;; p += len) {
+		p = path_component(p, &len);
+		if (len == 0)
+			return 0;
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return 1;
+	}
+}
+
+/* Returns what follows root in path, or NULL if root is not a prefix. */
+static const char *
+path_strip_root(const char *root, const char *path)
+{
+	const char	*r, *p;
+	size_t		 rlen, plen;
+
+	for (r = root, p = path;; r += rlen, p += plen) {
+		r = path_component(r, &rlen);
+		if (rlen == 0)
+			return p;
+		p = path_component(p, &plen);
+		if (plen != rlen || memcmp(r, p, rlen) != 0)
+			return NULL;
+	}
+}
+
+/*
+ * If path lies strictly inside the directory root, writes where it is
+ * seen from inside a chroot to root ("/db/c.db") and returns 0.
+ * Compares components, so "/var/db2" is not inside "/var/db".
+ */
+int
+config_path_within(const char *root, const char *path, char *out,
+    size_t outlen)
+{
+	const char	*p;
+	size_t		 len, used = 0;
+
+	if (root[0] != '/' || path[0] != '/' || outlen == 0 ||
+	    path_has_dotdot(root) || path_has_dotdot(path))
+		return -1;
+	if ((p = path_strip_root(root, path)) == NULL)
+		return -1;
+	out[0] = '\0';
+	for (;; p += len) {
+		p = path_component(p, &len);
+		if (len == 0)
+			break;
+		if (used + 1 + len >= outlen)
+			return -1;
+		out[used++] = '/';
+		memcpy(out + used, p, len);
+		used += len;
+		out[used] = '\0';
+	}
+	return used == 0 ? -1 : 0;
+}
