@@ -106,22 +106,6 @@ auth_who_set(struct msg_who *w, uint32_t code, const struct store_user *u,
 	w->until = code == AUTH_OK && until > 0 ? (uint64_t)until : 0;
 }
 
-/* The same, appended to a payload built with frame_buf_* (user.c). */
-void
-auth_who_buf(struct frame_buf *fb, uint32_t code, const struct store_user *u,
-    const char *session, int64_t until)
-{
-	struct msg_auth_result	 m;
-	struct frame_buf	 who;
-
-	auth_who_set(&m.who, code, u, session, until);
-	if (msg_write(&who, MSG_AUTH_RESULT, &m) == -1)
-		fb->failed = 1;
-	else
-		(void)frame_buf_bytes(fb, who.data, who.len);
-	frame_buf_free(&who);
-}
-
 static void
 auth_result(struct keyd_chan *kc, uint32_t id, uint32_t code,
     const struct store_user *u, const char *session, int64_t until)
@@ -384,44 +368,6 @@ auth_identify_cred_public(const struct msg_cred *c, uint32_t *code,
 	int64_t	 until;
 
 	return auth_identify_any(c, code, u, session, public, &until);
-}
-
-/*
- * The same, for a credential read with frame_rd_* (user.c, users.c),
- * until they read with msg_read().
- */
-int
-auth_identify(struct frame_rd *rd, uint32_t *code, struct store_user *u,
-    char *session, int64_t *until)
-{
-	struct msg_cred	 c;
-
-	if (msg_read_cred(rd, &c) == -1)
-		return -1;
-	return auth_identify_any(&c, code, u, session, NULL, until);
-}
-
-int
-auth_identify_public(struct frame_rd *rd, uint32_t *code,
-    struct store_user *u, char *session, int *public)
-{
-	struct msg_cred	 c;
-
-	if (msg_read_cred(rd, &c) == -1)
-		return -1;
-	return auth_identify_cred_public(&c, code, u, session, public);
-}
-
-/* A message that is a credential and nothing else: MSG_USER_GET. */
-int
-auth_identify_only(struct frame *f, uint32_t *code, struct store_user *u,
-    char *session, int64_t *until)
-{
-	struct msg_user_get	 m;
-
-	if (msg_read(f, MSG_USER_GET, &m) == -1)
-		return -1;
-	return auth_identify_cred(&m.cred, code, u, session, until);
 }
 
 /* MSG_AUTH: a credential.  Answer: MSG_AUTH_RESULT. */

@@ -156,14 +156,6 @@ void		 batch_commit(void);
 
 /* auth.c (and the handlers keyd_auth_verify, _login, _refresh, _logout) */
 int		 auth_role_access(const char *, int *, int *);
-int		 auth_identify(struct frame_rd *, uint32_t *, struct store_user *,
-		    char *, int64_t *);
-int		 auth_identify_only(struct frame *, uint32_t *,
-		    struct store_user *, char *, int64_t *);
-int		 auth_identify_public(struct frame_rd *, uint32_t *,
-		    struct store_user *, char *, int *);
-void		 auth_who_buf(struct frame_buf *, uint32_t,
-		    const struct store_user *, const char *, int64_t);
 int		 auth_identify_cred(const struct msg_cred *, uint32_t *,
 		    struct store_user *, char *, int64_t *);
 int		 auth_identify_cred_public(const struct msg_cred *, uint32_t *,

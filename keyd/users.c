@@ -178,99 +178,93 @@ users_fail(struct users_job *job, uint32_t code, const char *fmt, ...)
 }
 
 /*
- * MSG_USERS: a credential or CRED_NONE, u32 op, str target, the query
- * parameters, blob body.  -1 for a malformed frame; else *code is the
- * credential's verdict, *params the raw query parameters and *body the
- * body (pointing into the frame).
+ * MSG_USERS: -1 for a malformed frame; else *code is the credential's
+ * verdict (CRED_NONE: the public role), *params the raw query
+ * parameters (NULL when not given) and *body the body (pointing into
+ * the frame).
  */
 static int
 users_msg_read(struct frame *f, struct users_job *job, const char **params,
     uint32_t *code, const uint8_t **body, size_t *len)
 {
-	static char		 raw[USERS_NPARAMS][USERS_PARAM_MAX + 1];
-	struct frame_rd		 rd;
+	static struct msg_users	 m;	/* USERS_NPARAMS bounded strings */
 	size_t			 i;
-	uint8_t			 given;
 	int			 public;
 
-	frame_rd_init(&rd, f);
-	if (auth_identify_public(&rd, code, &job->caller, job->session,
-	    &public) == -1 || frame_rd_u32(&rd, &job->op) == -1 ||
-	    frame_rd_str(&rd, job->target, sizeof(job->target)) == -1)
+	if (msg_read(f, MSG_USERS, &m) == -1 ||
+	    strlcpy(job->target, m.target, sizeof(job->target)) >=
+	    sizeof(job->target))
 		return -1;
 	for (i = 0; i < USERS_NPARAMS; i++) {
-		if (frame_rd_u8(&rd, &given) == -1 || given > 1 ||
-		    frame_rd_str(&rd, raw[i], sizeof(raw[i])) == -1)
+		if (m.params[i].given > 1)
 			return -1;
-		params[i] = given ? raw[i] : NULL;
+		params[i] = m.params[i].given ? m.params[i].value : NULL;
 	}
-	if (frame_rd_blob(&rd, body, len, USERS_BODY_MAX) == -1 ||
-	    frame_rd_end(&rd) == -1)
-		return -1;
-	return 0;
+	job->op = m.op;
+	*body = m.body;
+	*len = m.body_len;
+	return auth_identify_cred_public(&m.cred, code, &job->caller,
+	    job->session, &public);
 }
 
-/* MSG_USERS_RESULT: u32 code, str message, blob JSON (may be empty). */
 static void
 users_result_write(struct keyd_chan *kc, uint32_t id, uint32_t code,
     const char *msg, const char *json)
 {
-	struct frame_buf	 fb;
+	struct msg_users_result	 m;
 
-	frame_buf_init(&fb, PROTO_KEYD_MAX);
-	frame_buf_u32(&fb, code);
-	frame_buf_str(&fb, msg);
-	frame_buf_blob(&fb, json, json != NULL ? strlen(json) : 0);
-	if (frame_send_buf(kc->chan, MSG_USERS_RESULT, id, -1, &fb) == -1)
+	m.code = code;
+	m.message = msg;
+	m.json = (const uint8_t *)json;
+	m.json_len = json != NULL ? strlen(json) : 0;
+	if (msg_send(kc->chan, MSG_USERS_RESULT, id, -1, &m) == -1)
 		log_warnx("users answer to server %u", kc->slot);
-	frame_buf_free(&fb);
 }
 
-/* MSG_USER_GET: a credential.  -1 for a malformed frame. */
+/* MSG_USER_GET.  -1 for a malformed frame. */
 static int
 users_me_get_read(struct frame *f, struct users_job *job, uint32_t *code)
 {
-	return auth_identify_only(f, code, &job->caller, job->session,
+	struct msg_user_get	 m;
+
+	if (msg_read(f, MSG_USER_GET, &m) == -1)
+		return -1;
+	return auth_identify_cred(&m.cred, code, &job->caller, job->session,
 	    &job->until);
 }
 
-/*
- * MSG_USER_UPDATE: a credential, blob the patch (pointing into the
- * frame).  -1 for a malformed frame.
- */
+/* MSG_USER_UPDATE: *text is the patch, pointing into the frame. */
 static int
 users_me_update_read(struct frame *f, struct users_job *job, uint32_t *code,
     const uint8_t **text, size_t *len)
 {
-	struct frame_rd	 rd;
-	int64_t		 until;
+	struct msg_user_update	 m;
+	int64_t			 until;
 
-	frame_rd_init(&rd, f);
-	if (auth_identify(&rd, code, &job->caller, job->session,
-	    &until) == -1 ||
-	    frame_rd_blob(&rd, text, len, PROTO_KEYD_MAX) == -1 ||
-	    frame_rd_end(&rd) == -1)
+	if (msg_read(f, MSG_USER_UPDATE, &m) == -1)
 		return -1;
-	return 0;
+	*text = m.patch;
+	*len = m.patch_len;
+	return auth_identify_cred(&m.cred, code, &job->caller, job->session,
+	    &until);
 }
 
 /*
  * MSG_USER: who the credential is (until: how long the worker may keep
- * the answer), then str the user's JSON or the reason of a refusal.
+ * the answer), then the user's JSON or the reason of a refusal.
  */
 static void
 users_me_write(struct keyd_chan *kc, uint32_t id, uint32_t code,
     const struct store_user *u, const char *session, const char *text,
     int64_t until)
 {
-	struct frame_buf	 fb;
+	struct msg_user	 m;
 
-	frame_buf_init(&fb, PROTO_KEYD_MAX);
-	auth_who_buf(&fb, code, u, session, until);
-	frame_buf_str(&fb, text);
-	if (frame_send_buf(kc->chan, MSG_USER, id, -1, &fb) == -1)
+	auth_who_set(&m.who, code, u, session, until);
+	m.json = (const uint8_t *)text;
+	m.json_len = strlen(text);
+	if (msg_send(kc->chan, MSG_USER, id, -1, &m) == -1)
 		log_warnx("user answer to server %u", kc->slot);
-	frame_buf_free(&fb);
 }
 
 /* MSG_USERS_RESULT; json NULL: the job's error, or 204 when AUTH_OK. */

@@ -214,17 +214,6 @@ msg_read(const struct frame *f, uint32_t type, void *m)
 	return frame_rd_end(&rd);
 }
 
-/*
- * A credential in the middle of a payload read with frame_rd_* (keyd's
- * user.c and users.c read so).
- */
-int
-msg_read_cred(struct frame_rd *rd, struct msg_cred *c)
-{
-	msg_clear_fields(msg_fields_cred, (uint8_t *)c);
-	return msg_read_fields(rd, msg_fields_cred, (uint8_t *)c);
-}
-
 static void
 msg_write_fields(struct frame_buf *fb, const struct msg_field *fl,
     const uint8_t *m)

@@ -494,7 +494,6 @@ uint32_t	 msg_answer(uint32_t);
 int		 msg_allowed(uint32_t, int, int);
 void		 msg_clear(uint32_t, void *);
 int		 msg_read(const struct frame *, uint32_t, void *);
-int		 msg_read_cred(struct frame_rd *, struct msg_cred *);
 int		 msg_write(struct frame_buf *, uint32_t, const void *);
 int		 msg_send(struct frame_chan *, uint32_t, uint32_t, int,
 		    const void *);
