@@ -52,6 +52,62 @@ esac
 curl -s -m 5 -I "$URL/server/ping" | head -1 | grep -q 200 &&
     ok routes_head_ping || fail routes_head_ping
 
+# tokend.8 lists exactly the routes of the table (tokend -R): each
+# ".It Li METHOD[ , METHOD...] /path[ Ns Ar x ...][ , Li ...]" line of
+# the page gives "METHOD /path" pairs, a variable part written "*".
+man_routes() {
+	awk '/^\.It Li (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)[ ,]/ {
+		line = substr($0, 5)
+		gsub(/ Ns Ar [^,]*/, "*", line)
+		n = split(line, piece, ",")
+		methods = ""; after_path = 0
+		for (i = 1; i <= n; i++) {
+			k = split(piece[i], word, " ")
+			for (j = 1; j <= k; j++) {
+				w = word[j]
+				if (w == "Li")
+					continue
+				if (w ~ /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$/) {
+					if (after_path)
+						methods = ""
+					methods = methods " " w; after_path = 0
+				} else if (w ~ /^\//) {
+					m = split(methods, each, " ")
+					for (x = 1; x <= m; x++)
+						print each[x], w
+					after_path = 1
+				} else {
+					print "UNREADABLE", FILENAME ":" FNR ":", w
+				}
+			}
+		}
+	}' "$TOP/man/tokend.8" | sort -u
+}
+"$TOKEND" -R | awk '$1 != "-" { print $1, $2 }' | sort -u > "$T/table"
+man_routes > "$T/man"
+if [ ! -s "$T/table" ] || [ ! -s "$T/man" ]; then
+	fail routes_man_list "empty list: table $(wc -l < "$T/table"), man $(wc -l < "$T/man")"
+elif cmp -s "$T/table" "$T/man"; then
+	ok routes_man_list
+else
+	fail routes_man_list "$(comm -3 "$T/table" "$T/man" |
+	    sed 's/^\t/only in tokend.8: /; t; s/^/only in the table: /' |
+	    tr '\n' ';')"
+fi
+
+# A route flagged no-keyd answers while keyd is stopped.
+KPID=$(td_keyd)
+if [ -n "$KPID" ] && kill -STOP $KPID; then
+	for p in $("$TOKEND" -R | awk '$1 == "GET" && / no-keyd/ && $2 !~ /\*/ { print $2 }'); do
+		s=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$URL$p")
+		[ "$s" = 200 ] && ok "routes_no_keyd_${p//\//_}" ||
+		    fail "routes_no_keyd_${p//\//_}" "$s"
+	done
+	kill -CONT $KPID
+else
+	fail routes_no_keyd "no keyd to stop"
+fi
+
 # Still alive after all of the above.
 [ "$(curl -s -m 5 "$URL/server/ping")" = pong ] && ok routes_alive ||
     fail routes_alive
