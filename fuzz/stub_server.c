@@ -56,13 +56,6 @@ http_error(struct evhttp_request *req, int status, const char *code,
 }
 
 void
-http_handle(struct server *s, const char *path,
-    void (*cb)(struct evhttp_request *, void *))
-{
-	stub_server_reached(__func__);
-}
-
-void
 http_json_data(struct evhttp_request *req, const void *json, size_t len)
 {
 	stub_server_reached(__func__);

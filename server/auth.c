@@ -75,10 +75,6 @@ struct auth_ctx {
 	char			 fields[512];	/* /users/me?fields= */
 };
 
-static void	 auth_login(struct evhttp_request *, void *);
-static void	 auth_refresh(struct evhttp_request *, void *);
-static void	 auth_logout(struct evhttp_request *, void *);
-static void	 auth_me(struct evhttp_request *, void *);
 static struct auth_ctx *auth_ctx_new(struct server *, struct evhttp_request *);
 static void	 auth_ctx_free(struct auth_ctx *);
 static void	 auth_tokens_done(struct pending *, struct frame *);
@@ -90,8 +86,8 @@ static void	 auth_reply(struct auth_ctx *);
 static void	 auth_cookie(struct evhttp_request *, int, const char *,
 		    int64_t);
 static int	 auth_refresh_cookie(struct auth_ctx *, char *, size_t);
-static struct auth_ctx *auth_refresh_begin(struct evhttp_request *, void *,
-		    char *, size_t);
+static struct auth_ctx *auth_refresh_begin(struct server *,
+		    struct evhttp_request *, char *, size_t);
 static void	 auth_payload_error(struct evhttp_request *, const char *);
 static json_t	*auth_body(struct evhttp_request *);
 static int	 auth_mode(json_t *, int);
@@ -105,15 +101,6 @@ static int	 auth_token_find(struct server *, struct evhttp_request *,
 static int	 auth_cached(struct server *, struct evhttp_request *,
 		    uint32_t, const struct token_ref *, uint8_t *,
 		    void (*)(struct pending *, struct frame *), void *);
-
-void
-auth_init(struct server *s)
-{
-	http_handle(s, "/auth/login", auth_login);
-	http_handle(s, "/auth/refresh", auth_refresh);
-	http_handle(s, "/auth/logout", auth_logout);
-	http_handle(s, "/users/me", auth_me);
-}
 
 /* Answer with the Directus error for a keyd outcome. */
 void
@@ -183,8 +170,9 @@ auth_payload_error(struct evhttp_request *req, const char *reason)
 }
 
 /*
- * The JSON body of a request under /auth: NULL (with the answer sent) when
- * it is too large, not JSON, or not an object.  An empty body is {}.
+ * The JSON body of a request under /auth, which the route table keeps
+ * small: NULL (with the answer sent) when it is not JSON, or not an
+ * object.  An empty body is {}.
  */
 static json_t *
 auth_body(struct evhttp_request *req)
@@ -193,11 +181,6 @@ auth_body(struct evhttp_request *req)
 	json_t		*body;
 	size_t		 len = evbuffer_get_length(buf);
 
-	if (len > AUTH_BODY_MAX) {
-		http_error(req, 413, "CONTENT_TOO_LARGE",
-		    "Content too large.");
-		return NULL;
-	}
 	if (len == 0)
 		return json_object();
 	if ((body = auth_body_load(evbuffer_pullup(buf, -1), len)) == NULL)
@@ -307,8 +290,8 @@ auth_login_check(json_t *body, int *mode)
  * Check a login body (auth_login_check), then hand it to keyd.  Every
  * answer, success or failure, waits for the stall time.
  */
-static void
-auth_login(struct evhttp_request *req, void *arg)
+void
+auth_login(struct server *s, struct evhttp_request *req, const char *rest)
 {
 	struct auth_ctx		*c;
 	struct msg_login	 m;
@@ -319,11 +302,7 @@ auth_login(struct evhttp_request *req, void *arg)
 	ev_uint16_t		 port;
 	int			 rv;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		http_not_found(req, arg);
-		return;
-	}
-	if ((c = auth_ctx_new(arg, req)) == NULL)
+	if ((c = auth_ctx_new(s, req)) == NULL)
 		return;
 	c->login = 1;
 	if ((body = auth_body(req)) == NULL) {
@@ -547,20 +526,16 @@ auth_refresh_cookie(struct auth_ctx *c, char *out, size_t len)
  * the body or the cookie of the mode.  NULL when already answered.
  */
 static struct auth_ctx *
-auth_refresh_begin(struct evhttp_request *req, void *arg, char *token,
+auth_refresh_begin(struct server *s, struct evhttp_request *req, char *token,
     size_t len)
 {
 	struct auth_ctx	*c;
 	json_t		*body;
 	const char	*reason;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		http_not_found(req, arg);
-		return NULL;
-	}
 	if ((body = auth_body(req)) == NULL)
 		return NULL;
-	if ((c = auth_ctx_new(arg, req)) == NULL) {
+	if ((c = auth_ctx_new(s, req)) == NULL) {
 		json_decref(body);
 		return NULL;
 	}
@@ -578,15 +553,15 @@ auth_refresh_begin(struct evhttp_request *req, void *arg, char *token,
 	return c;
 }
 
-static void
-auth_refresh(struct evhttp_request *req, void *arg)
+void
+auth_refresh(struct server *s, struct evhttp_request *req, const char *rest)
 {
 	struct auth_ctx		*c;
 	struct msg_refresh	 m;
 	struct frame_buf	 fb;
 	char			 token[AUTH_TOKEN_MAX + 1] = "";
 
-	if ((c = auth_refresh_begin(req, arg, token, sizeof(token))) == NULL)
+	if ((c = auth_refresh_begin(s, req, token, sizeof(token))) == NULL)
 		return;
 	m.token = token;
 	m.mode = (uint32_t)c->mode;
@@ -597,15 +572,15 @@ auth_refresh(struct evhttp_request *req, void *arg)
 	frame_buf_free(&fb);
 }
 
-static void
-auth_logout(struct evhttp_request *req, void *arg)
+void
+auth_logout(struct server *s, struct evhttp_request *req, const char *rest)
 {
 	struct auth_ctx		*c;
 	struct msg_logout	 m;
 	struct frame_buf	 fb;
 	char			 token[AUTH_TOKEN_MAX + 1] = "";
 
-	if ((c = auth_refresh_begin(req, arg, token, sizeof(token))) == NULL)
+	if ((c = auth_refresh_begin(s, req, token, sizeof(token))) == NULL)
 		return;
 	m.token = token;
 	(void)msg_write(&fb, MSG_LOGOUT, &m);
@@ -873,27 +848,18 @@ auth_has_credential(struct server *s, struct evhttp_request *req)
  * GET and PATCH /users/me: one round trip to keyd, which checks the
  * credential and reads (or updates, then reads) the user.
  */
-static void
-auth_me(struct evhttp_request *req, void *arg)
+void
+auth_me(struct server *s, struct evhttp_request *req, const char *rest)
 {
 	struct auth_ctx		*c;
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	enum evhttp_cmd_type	 cmd = evhttp_request_get_command(req);
 	struct evbuffer		*body = evhttp_request_get_input_buffer(req);
 	const char		*q;
-	size_t			 len = evbuffer_get_length(body);
+	size_t			 len;
 	int			 rv;
 
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_PATCH) {
-		http_not_found(req, arg);
-		return;
-	}
-	if (cmd == EVHTTP_REQ_PATCH && len > AUTH_BODY_MAX) {
-		http_error(req, 413, "CONTENT_TOO_LARGE",
-		    "Content too large.");
-		return;
-	}
-	if ((c = auth_ctx_new(arg, req)) == NULL)
+	if ((c = auth_ctx_new(s, req)) == NULL)
 		return;
 	q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	if (token_query_param(q, "fields", c->fields, sizeof(c->fields),

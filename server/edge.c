@@ -91,6 +91,14 @@ static int	 edge_nconns;
 void
 edge_init(struct server *s)
 {
+	const struct route	*r;
+	size_t			 i;
+
+	/* route_small_body sees at most WIRE_TARGET_KEEP bytes of a target. */
+	for (i = 0; (r = route_get(i)) != NULL; i++)
+		if (r->match == ROUTE_PREFIX &&
+		    strlen(r->path) > WIRE_TARGET_KEEP)
+			fatalx("edge: the route %s is too long", r->path);
 	evhttp_set_bevcb(s->http, edge_bevcb, s);
 }
 
@@ -274,7 +282,8 @@ edge_limits(struct edge_conn *c)
 	c->wire.lim.head_max = conf->header_max;
 	c->wire.lim.fields_max = conf->header_count;
 	c->wire.lim.body_max = conf->body_max;
-	c->wire.lim.auth_body_max = AUTH_BODY_MAX;
+	c->wire.lim.small_body_max = AUTH_BODY_MAX;
+	c->wire.lim.small_body = route_small_body;
 }
 
 /*

@@ -1,6 +1,8 @@
 /*
- * The worker's HTTP routes.  Every error is answered with the Directus
- * envelope: {"errors":[{"message":...,"extensions":{"code":...}}]}.
+ * The worker's HTTP side: the guard and the dispatcher in front of the
+ * routes of route.c, the server routes, and the answers.  Every error
+ * is answered with the Directus envelope:
+ * {"errors":[{"message":...,"extensions":{"code":...}}]}.
  */
 #include <sys/types.h>
 
@@ -22,36 +24,37 @@
 #include "tokend.h"
 
 #define HTTP_PATH_LOG_MAX	256	/* bytes of a path echoed in errors */
-#define HTTP_HANDLERS_MAX	32	/* paths with a handler, and the rest */
 
-/* A route: the guard runs first, then the route's own callback. */
-struct http_handler {
-	void		(*cb)(struct evhttp_request *, void *);
-	struct server	*s;
-};
-
-static struct http_handler	 http_handlers[HTTP_HANDLERS_MAX];
-static size_t			 http_nhandlers;
+static struct server		*http_server;
 static struct ratelimit		 http_rl;
 
-static void	 http_guard(struct evhttp_request *, void *);
+static int	 http_exact_new(size_t);
+static void	 http_exact(struct evhttp_request *, void *);
+static void	 http_other(struct evhttp_request *, void *);
+static void	 http_serve(struct evhttp_request *, const char *);
 static int	 http_admit(struct server *, struct evhttp_request *);
 static int	 http_auth_limited(struct evhttp_request *);
 static void	 http_too_many(struct evhttp_request *, int, int64_t);
 static void	 http_duration(char *, size_t, int64_t);
 static int64_t	 http_now_ms(clockid_t);
 
-static void	 http_route(struct evhttp_request *, void *);
-static void	 http_ping(struct evhttp_request *, void *);
-static void	 http_health(struct evhttp_request *, void *);
 static void	 http_health_done(struct pending *, struct frame *);
-static int	 http_is_get(struct evhttp_request *);
 static void	 http_send(struct evhttp_request *, int, const char *,
 		    const char *, size_t);
 
+/*
+ * Every path of route.c's table reaches http_serve, so that the guard
+ * runs before any route.  evhttp matches the exact paths itself, after
+ * percent-decoding them; every other path comes to the generic
+ * callback as the client wrote it.
+ */
 void
 http_init(struct server *s)
 {
+	const struct route	*r;
+	size_t			 i;
+
+	http_server = s;
 	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
@@ -59,47 +62,77 @@ http_init(struct server *s)
 	edge_init(s);
 	ratelimit_init(&http_rl, (size_t)s->conf->rate_addresses);
 	http_apply_limits(s);
-	http_handle(s, "/server/ping", http_ping);
-	http_handle(s, "/server/health", http_health);
-	auth_init(s);
-	http_handle(s, NULL, http_route);
+	for (i = 0; (r = route_get(i)) != NULL; i++)
+		if (r->match == ROUTE_EXACT && http_exact_new(i) &&
+		    evhttp_set_cb(s->http, r->path, http_exact, (void *)r) != 0)
+			fatalx("evhttp_set_cb %s", r->path);
+	evhttp_set_gencb(s->http, http_other, NULL);
 }
 
-/*
- * Every route is registered here, so that the guard runs before any of
- * them; path NULL is the callback for every other path.
- */
-void
-http_handle(struct server *s, const char *path,
-    void (*cb)(struct evhttp_request *, void *))
+/* Rows of one exact path (one per method) give evhttp one callback. */
+static int
+http_exact_new(size_t i)
 {
-	struct http_handler	*h;
+	const struct route	*r = route_get(i), *prev;
+	size_t			 j;
 
-	if (http_nhandlers == HTTP_HANDLERS_MAX)
-		fatalx("too many routes");
-	h = &http_handlers[http_nhandlers++];
-	h->cb = cb;
-	h->s = s;
-	if (path == NULL)
-		evhttp_set_gencb(s->http, http_guard, h);
-	else if (evhttp_set_cb(s->http, path, http_guard, h) != 0)
-		fatalx("evhttp_set_cb %s", path);
+	for (j = 0; j < i; j++) {
+		prev = route_get(j);
+		if (prev->match == ROUTE_EXACT &&
+		    strcmp(prev->path, r->path) == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* An exact path: evhttp matched it, its row names it. */
+static void
+http_exact(struct evhttp_request *req, void *arg)
+{
+	const struct route	*r = arg;
+
+	http_serve(req, r->path);
 }
 
 static void
-http_guard(struct evhttp_request *req, void *arg)
+http_other(struct evhttp_request *req, void *arg)
 {
-	struct http_handler	*h = arg;
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 
-	if (http_admit(h->s, req) == -1)
+	http_serve(req, uri != NULL ? evhttp_uri_get_path(uri) : NULL);
+}
+
+/*
+ * The guard, then the route: its method, the small body limit, and
+ * its handler.
+ */
+static void
+http_serve(struct evhttp_request *req, const char *path)
+{
+	const struct route	*r;
+	const char		*rest;
+
+	if (http_admit(http_server, req) == -1)
 		return;
-	h->cb(req, h->s);
+	if (path == NULL || (r = route_find(path,
+	    (int)evhttp_request_get_command(req), &rest)) == NULL) {
+		http_not_found(req, http_server);
+		return;
+	}
+	if ((r->flags & ROUTE_SMALL_BODY) && evbuffer_get_length(
+	    evhttp_request_get_input_buffer(req)) > AUTH_BODY_MAX) {
+		http_error(req, 413, "CONTENT_TOO_LARGE",
+		    "Content too large.");
+		return;
+	}
+	r->handler(http_server, req, rest);
 }
 
 /*
  * The rate limits, before any route as in Directus: every request
- * counts against rate-limit, a login or refresh against auth-rate-limit
- * too.  -1: refused, with the answer sent.
+ * counts against rate-limit, one to a ROUTE_AUTH_LIMIT route (login,
+ * refresh) against auth-rate-limit too.  -1: refused, with the answer
+ * sent.
  */
 static int
 http_admit(struct server *s, struct evhttp_request *req)
@@ -131,6 +164,7 @@ http_admit(struct server *s, struct evhttp_request *req)
 	return 0;
 }
 
+/* Asked of the path as the client wrote it, not percent-decoded. */
 static int
 http_auth_limited(struct evhttp_request *req)
 {
@@ -139,8 +173,7 @@ http_auth_limited(struct evhttp_request *req)
 
 	if (uri == NULL || (path = evhttp_uri_get_path(uri)) == NULL)
 		return 0;
-	return strcmp(path, "/auth/login") == 0 ||
-	    strcmp(path, "/auth/refresh") == 0;
+	return (route_path_flags(path) & ROUTE_AUTH_LIMIT) != 0;
 }
 
 /*
@@ -228,14 +261,6 @@ http_apply_limits(struct server *s)
 	evhttp_set_max_body_size(s->http, CONF_BODY_HI);
 	evhttp_set_timeout(s->http, s->conf->request_timeout);
 	ratelimit_resize(&http_rl, (size_t)s->conf->rate_addresses);
-}
-
-static int
-http_is_get(struct evhttp_request *req)
-{
-	enum evhttp_cmd_type	 cmd = evhttp_request_get_command(req);
-
-	return cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD;
 }
 
 static void
@@ -343,26 +368,16 @@ http_data_dumps(json_t *value)
 }
 
 /* GET /server/ping: before any token logic, as in Directus. */
-static void
-http_ping(struct evhttp_request *req, void *arg)
+void
+http_ping(struct server *s, struct evhttp_request *req, const char *rest)
 {
-	if (!http_is_get(req)) {
-		http_not_found(req, arg);
-		return;
-	}
 	http_send(req, 200, "text/html; charset=utf-8", "pong", 4);
 }
 
 /* GET /server/health: asks keyd whether the credential store works. */
-static void
-http_health(struct evhttp_request *req, void *arg)
+void
+http_health(struct server *s, struct evhttp_request *req, const char *rest)
 {
-	struct server	*s = arg;
-
-	if (!http_is_get(req)) {
-		http_not_found(req, arg);
-		return;
-	}
 	(void)server_keyd_request(s, req, MSG_HEALTH, NULL, 0, 0,
 	    http_health_done, NULL);
 }
@@ -395,25 +410,6 @@ http_health_done(struct pending *p, struct frame *f)
 	else
 		http_send(p->req, 503, "application/health+json", error,
 		    sizeof(error) - 1);
-}
-
-/*
- * Paths with a variable part (/items/<collection>/<id>, /users/<id>):
- * each module says whether the path is its own, and answers it.
- */
-static void
-http_route(struct evhttp_request *req, void *arg)
-{
-	struct server		*s = arg;
-	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
-	const char		*path = NULL;
-
-	if (uri != NULL)
-		path = evhttp_uri_get_path(uri);
-	if (path != NULL && (items_route(s, req, path) ||
-	    users_route(s, req, path)))
-		return;
-	http_not_found(req, arg);
 }
 
 void

@@ -29,7 +29,6 @@
 #include "query_where.h"
 #include "tokend.h"
 
-#define ITEMS_PREFIX		"/items/"
 #define ITEMS_KEY_MAX		64	/* bytes of a key in a path */
 #define ITEMS_BATCH_MAX		1000	/* items in one write */
 #define ITEMS_INT_KEY_MAX	9007199254740991LL	/* 2^53 - 1 */
@@ -110,7 +109,7 @@ items_ctx_free(struct items_ctx *c)
 	free(c);
 }
 
-/* "articles" or "articles/12": the rest of the path after /items/. */
+/* "articles" or "articles/12": what follows the route's path. */
 static int
 items_path(struct items_ctx *c, const char *rest)
 {
@@ -146,16 +145,9 @@ items_body(struct items_ctx *c)
 	return c->body != NULL ? 0 : -1;
 }
 
-static int
-items_method(enum evhttp_cmd_type cmd)
-{
-	return cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_POST ||
-	    cmd == EVHTTP_REQ_PATCH || cmd == EVHTTP_REQ_DELETE;
-}
-
 static struct items_ctx *
 items_ctx_new(struct server *s, struct evhttp_request *req,
-    const char *path)
+    const char *rest)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const char		*query;
@@ -171,7 +163,7 @@ items_ctx_new(struct server *s, struct evhttp_request *req,
 	c->cmd = evhttp_request_get_command(req);
 	TAILQ_INIT(&c->params);
 	query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
-	if (items_path(c, path + strlen(ITEMS_PREFIX)) == -1) {
+	if (items_path(c, rest) == -1) {
 		http_not_found(req, s);
 		items_ctx_free(c);
 		return NULL;
@@ -192,31 +184,24 @@ items_ctx_new(struct server *s, struct evhttp_request *req,
 }
 
 /*
- * The entry from the generic callback: 1 when the path is ours (and
- * the request is answered, now or when keyd replies), else 0.
+ * The route's handler: rest is "<collection>[/<id>]".  The request is
+ * answered now, or when keyd says who is asking.
  */
-int
-items_route(struct server *s, struct evhttp_request *req, const char *path)
+void
+items_serve(struct server *s, struct evhttp_request *req, const char *rest)
 {
 	struct items_ctx	*c;
 
-	if (strncmp(path, ITEMS_PREFIX, strlen(ITEMS_PREFIX)) != 0)
-		return 0;
-	if (!items_method(evhttp_request_get_command(req))) {
-		http_not_found(req, s);
-		return 1;
-	}
-	if ((c = items_ctx_new(s, req, path)) == NULL)
-		return 1;
+	if ((c = items_ctx_new(s, req, rest)) == NULL)
+		return;
 	if (!auth_has_credential(s, req)) {
 		items_run(c);
 		items_ctx_free(c);
-		return 1;
+		return;
 	}
 	if (auth_authenticate(s, req, MSG_AUTH, NULL, 0, 0, items_auth_done,
 	    c) == -1)
 		items_ctx_free(c);
-	return 1;
 }
 
 static void

@@ -108,7 +108,7 @@ main(int argc, char *argv[])
 	log_init(1, LOG_DAEMON);
 	log_procinit("parent");
 	parent.conffile = CONF_FILE_DEFAULT;
-	while ((ch = getopt(argc, argv, "dD:f:I:nP:v")) != -1) {
+	while ((ch = getopt(argc, argv, "dD:f:I:nP:Rv")) != -1) {
 		switch (ch) {
 		case 'd':
 			parent.foreground = 1;
@@ -130,6 +130,9 @@ main(int argc, char *argv[])
 		case 'P':
 			role = optarg;
 			break;
+		case 'R':	/* for regress/: the route table */
+			route_print(stdout);
+			exit(0);
 		case 'v':
 			parent.verbose++;
 			break;

@@ -8,6 +8,7 @@
 #include <sys/queue.h>
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -22,7 +23,7 @@
 #define TOKEND_STOP_GRACE_MS	4000	/* SIGTERM, then SIGKILL */
 #define SERVER_FD_RESERVE	64	/* descriptors beyond connections */
 #define SERVER_ACCEPT_PAUSE_MS	100	/* on EMFILE */
-#define AUTH_BODY_MAX		8192	/* bytes of a body under /auth */
+#define AUTH_BODY_MAX		8192	/* bytes of a ROUTE_SMALL_BODY body */
 #define EDGE_LINGER_MS		1000	/* after a refusal, before the close */
 #define EDGE_LINGER_MAX		(256 * 1024)	/* bytes discarded meanwhile */
 #define EDGE_METHODS		"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -31,6 +32,19 @@
 #define CACHE_JSON_MAX		(16 * 1024)	/* bytes of one user's JSON */
 #define CACHE_JSON_TOTAL	(4 * 1024 * 1024)	/* and of all */
 #define CACHE_KEY_LEN		32	/* SHA-256 of the token */
+
+/* How a route's path matches a request's (route.c). */
+enum route_match {
+	ROUTE_EXACT,		/* the path itself, percent-decoded */
+	ROUTE_COLLECTION,	/* the path, or the path and '/' */
+	ROUTE_ID,		/* the same, or the path, '/' and one segment */
+	ROUTE_PREFIX,		/* the path and whatever follows it */
+};
+
+/* Route flags */
+#define ROUTE_AUTH_LIMIT	0x01	/* counts against auth-rate-limit too */
+#define ROUTE_SMALL_BODY	0x02	/* bodies of at most AUTH_BODY_MAX */
+#define ROUTE_NO_KEYD		0x04	/* answered without asking keyd */
 
 enum proc_role {
 	ROLE_PARENT,
@@ -100,6 +114,19 @@ struct auth_result {
 	uint64_t	 until;		/* may be cached until, ms; 0 not */
 };
 
+/*
+ * A row of the route table.  The handler gets what follows the row's
+ * path (see route_find).
+ */
+struct route {
+	const char		*path;
+	enum route_match	 match;
+	int			 methods;	/* EVHTTP_REQ_* bits */
+	int			 flags;		/* ROUTE_* */
+	void			(*handler)(struct server *,
+				    struct evhttp_request *, const char *);
+};
+
 /* A verified credential the worker keeps (cache.c). */
 struct cache_entry {
 	uint8_t			 key[CACHE_KEY_LEN];
@@ -123,7 +150,14 @@ struct jwt;
 struct token_ref;
 
 /* auth.c */
-void		 auth_init(struct server *);
+void		 auth_login(struct server *, struct evhttp_request *,
+		    const char *);
+void		 auth_refresh(struct server *, struct evhttp_request *,
+		    const char *);
+void		 auth_logout(struct server *, struct evhttp_request *,
+		    const char *);
+void		 auth_me(struct server *, struct evhttp_request *,
+		    const char *);
 int		 auth_token(struct server *, struct evhttp_request *,
 		    struct token_ref **, struct jwt *);
 void		 auth_token_free(struct token_ref *);
@@ -161,12 +195,25 @@ int		 istore_changes(void);
 
 /* items.c */
 void		 items_init(struct server *, int);
-int		 items_route(struct server *, struct evhttp_request *,
+void		 items_serve(struct server *, struct evhttp_request *,
 		    const char *);
 
 /* users.c */
-int		 users_route(struct server *, struct evhttp_request *,
+void		 users_users(struct server *, struct evhttp_request *,
 		    const char *);
+void		 users_roles_read(struct server *, struct evhttp_request *,
+		    const char *);
+void		 users_permissions_read(struct server *,
+		    struct evhttp_request *, const char *);
+void		 users_conf_readonly(struct server *, struct evhttp_request *,
+		    const char *);
+
+/* route.c */
+const struct route *route_get(size_t);
+const struct route *route_find(const char *, int, const char **);
+int		 route_path_flags(const char *);
+int		 route_small_body(const char *, size_t);
+void		 route_print(FILE *);
 
 /* edge.c */
 void		 edge_init(struct server *);
@@ -186,8 +233,10 @@ int		 cache_answer(const struct cache_entry *, uint32_t,
 
 /* http.c */
 void		 http_init(struct server *);
-void		 http_handle(struct server *, const char *,
-		    void (*)(struct evhttp_request *, void *));
+void		 http_ping(struct server *, struct evhttp_request *,
+		    const char *);
+void		 http_health(struct server *, struct evhttp_request *,
+		    const char *);
 void		 http_not_found(struct evhttp_request *, void *);
 void		 http_json(struct evhttp_request *, int, const char *);
 void		 http_json_buf(struct evhttp_request *, int, const char *,

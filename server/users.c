@@ -50,9 +50,6 @@ static const char *const users_param_names[USERS_NPARAMS] = {
 	"fields", "filter", "sort", "limit", "offset", "page", "meta",
 };
 
-static int	 users_prefix(const char *, const char *, const char **);
-static void	 users_users(struct server *, struct evhttp_request *,
-		    const char *);
 static int	 users_op(struct evhttp_request *, const char *);
 static size_t	 users_decode(const char *, size_t, char *);
 static const char *users_params(const char *, char **, char *, size_t);
@@ -72,44 +69,9 @@ static int	 users_permission_add(json_t *, const struct conf_permission *,
 static json_t	*users_json_text(const char *);
 
 /*
- * The routes of this file, from the generic callback: 1 when the path
- * is one of them (and the request answered), 0 when it is not.
+ * The operation of a method on /users (or /users/<id>), or -1.  The
+ * route table admits POST only without an id.
  */
-int
-users_route(struct server *s, struct evhttp_request *req, const char *path)
-{
-	const char	*id;
-
-	if (users_prefix(path, "/users", &id))
-		users_users(s, req, id);
-	else if (users_prefix(path, "/roles", &id))
-		users_conf(s, req, USERS_ROLES, id);
-	else if (users_prefix(path, "/permissions", &id))
-		users_conf(s, req, USERS_PERMISSIONS, id);
-	else
-		return 0;
-	return 1;
-}
-
-/* path is prefix or prefix/<id> with one segment; *id is "" or <id>. */
-static int
-users_prefix(const char *path, const char *prefix, const char **id)
-{
-	size_t	 n = strlen(prefix);
-
-	if (strncmp(path, prefix, n) != 0)
-		return 0;
-	if (path[n] == '\0') {
-		*id = "";
-		return 1;
-	}
-	if (path[n] != '/' || strchr(path + n + 1, '/') != NULL)
-		return 0;
-	*id = path + n + 1;
-	return 1;
-}
-
-/* The operation of a method on /users (or /users/<id>), or -1. */
 static int
 users_op(struct evhttp_request *req, const char *id)
 {
@@ -133,7 +95,7 @@ users_op(struct evhttp_request *req, const char *id)
  * decide.  An id that cannot be a uuid's length cannot exist: 403, as
  * keyd would answer for any missing user.
  */
-static void
+void
 users_users(struct server *s, struct evhttp_request *req, const char *id)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
@@ -322,12 +284,36 @@ users_done(struct pending *p, struct frame *f)
 		http_json_buf(p->req, 200, (const char *)m.json, m.json_len);
 }
 
+void
+users_roles_read(struct server *s, struct evhttp_request *req,
+    const char *id)
+{
+	users_conf(s, req, USERS_ROLES, id);
+}
+
+void
+users_permissions_read(struct server *s, struct evhttp_request *req,
+    const char *id)
+{
+	users_conf(s, req, USERS_PERMISSIONS, id);
+}
+
+/*
+ * Writes are refused whoever asks: the configuration file is the only
+ * place where roles and permissions are changed.
+ */
+void
+users_conf_readonly(struct server *s, struct evhttp_request *req,
+    const char *id)
+{
+	http_error(req, 403, "FORBIDDEN", "Roles and permissions are "
+	    "read-only: they are set in tokend.conf.");
+}
+
 /*
  * GET /roles, /roles/<id>, /permissions, /permissions/<id>: the
  * configuration as Directus would show its tables, to administrators
- * only.  No token is the public role, which never sees them.  Writes
- * are refused whoever asks: the configuration file is the only place
- * where roles and permissions are changed.
+ * only.  No token is the public role, which never sees them.
  */
 static void
 users_conf(struct server *s, struct evhttp_request *req,
@@ -342,20 +328,6 @@ users_conf(struct server *s, struct evhttp_request *req,
 	size_t			 len;
 	int			 rv;
 
-	switch (evhttp_request_get_command(req)) {
-	case EVHTTP_REQ_GET:
-	case EVHTTP_REQ_HEAD:
-		break;
-	case EVHTTP_REQ_POST:
-	case EVHTTP_REQ_PATCH:
-	case EVHTTP_REQ_DELETE:
-		http_error(req, 403, "FORBIDDEN", "Roles and permissions are "
-		    "read-only: they are set in tokend.conf.");
-		return;
-	default:
-		http_not_found(req, s);
-		return;
-	}
 	if (strlen(id) > AUTH_ID_LEN) {
 		auth_error(req, AUTH_FORBIDDEN);
 		return;

@@ -81,11 +81,11 @@ static uint8_t	 wire_class[256];
 
 #define WIRE_BAD(w, why)	wire_fail((w), 400, "BAD_REQUEST",	\
 				    "Bad request. " why ".")
-#define WIRE_AUTH_PREFIX	"/auth/"
 
 static void	 wire_classes(void);
 static size_t	 wire_run(struct wire *, const uint8_t *, size_t);
 static size_t	 wire_target_run(struct wire *, const uint8_t *, size_t);
+static void	 wire_target_keep(struct wire *, const uint8_t *, size_t);
 static enum wire_event wire_fail(struct wire *, int, const char *,
 		    const char *);
 static int	 wire_tchar(int);
@@ -265,7 +265,6 @@ wire_run(struct wire *w, const uint8_t *p, size_t len)
 		if (w->tok_len == 0 && len >= 10 &&
 		    memcmp(p, "HTTP/1.1\r\n", 10) == 0) {
 			w->minor = 1;
-			w->auth = w->auth == sizeof(WIRE_AUTH_PREFIX) - 1;
 			w->state = WS_FIELD;
 			n = 10;
 		}
@@ -280,18 +279,24 @@ wire_run(struct wire *w, const uint8_t *p, size_t len)
 static size_t
 wire_target_run(struct wire *w, const uint8_t *p, size_t len)
 {
-	const char	*prefix = WIRE_AUTH_PREFIX;
-	size_t		 plen = sizeof(WIRE_AUTH_PREFIX) - 1, n = 0;
+	size_t	 n = 0;
 
 	if (w->tok_len == 0)
 		return 0;	/* wire_byte checks the leading '/' */
-	for (; n < len && (wire_class[p[n]] & WC_TARGET); n++)
-		if (w->tok_len + n < plen &&
-		    (size_t)w->auth == w->tok_len + n &&
-		    p[n] == prefix[w->tok_len + n])
-			w->auth++;
-	w->tok_len += n;
+	while (n < len && (wire_class[p[n]] & WC_TARGET))
+		n++;
+	wire_target_keep(w, p, n);
 	return n;
+}
+
+/* The first bytes of the target are kept for small_body. */
+static void
+wire_target_keep(struct wire *w, const uint8_t *p, size_t n)
+{
+	if (w->tok_len < WIRE_TARGET_KEEP)
+		memcpy(w->target + w->tok_len, p, n < WIRE_TARGET_KEEP -
+		    w->tok_len ? n : WIRE_TARGET_KEEP - w->tok_len);
+	w->tok_len += n;
 }
 
 /* Bytes of a body or of chunk data: counted, not looked at. */
@@ -379,11 +384,14 @@ wire_method_byte(struct wire *w, int c)
 static enum wire_event
 wire_target_byte(struct wire *w, int c)
 {
-	size_t	 plen = sizeof(WIRE_AUTH_PREFIX) - 1;
+	uint8_t	 byte = (uint8_t)c;
 
 	if (c == ' ') {
 		if (w->tok_len == 0)
 			return WIRE_BAD(w, "Invalid request line");
+		w->small = w->lim.small_body != NULL &&
+		    w->lim.small_body(w->target, w->tok_len <
+		    WIRE_TARGET_KEEP ? w->tok_len : WIRE_TARGET_KEEP);
 		w->state = WS_VERSION;
 		w->tok_len = 0;
 		return WIRE_MORE;
@@ -392,10 +400,7 @@ wire_target_byte(struct wire *w, int c)
 		return WIRE_BAD(w, "Invalid character in the request target");
 	if (w->tok_len == 0 && c != '/')
 		return WIRE_BAD(w, "The request target must be a path");
-	if (w->tok_len < plen && (size_t)w->auth == w->tok_len &&
-	    c == WIRE_AUTH_PREFIX[w->tok_len])
-		w->auth++;
-	w->tok_len++;
+	wire_target_keep(w, &byte, 1);
 	return WIRE_MORE;
 }
 
@@ -408,7 +413,6 @@ wire_version_end(struct wire *w)
 		w->minor = 0;
 	else
 		return WIRE_BAD(w, "Unsupported HTTP version");
-	w->auth = (size_t)w->auth == sizeof(WIRE_AUTH_PREFIX) - 1;
 	w->state = WS_LINE_LF;
 	return WIRE_MORE;
 }
@@ -591,8 +595,8 @@ wire_body_start(struct wire *w, uint64_t cl)
 {
 	uint64_t	 max = w->lim.body_max;
 
-	if (w->auth && w->lim.auth_body_max < max)
-		w->lim.body_max = max = w->lim.auth_body_max;
+	if (w->small && w->lim.small_body_max < max)
+		w->lim.body_max = max = w->lim.small_body_max;
 	if (cl > max)
 		return wire_fail(w, 413, "CONTENT_TOO_LARGE",
 		    "Content too large.");

@@ -21,7 +21,9 @@
  *		a chunk size that is not hex digits, chunk data not followed
  *		by CRLF.
  *	405	a method other than GET HEAD POST PUT PATCH DELETE OPTIONS.
- *	413	a body larger than the limit, declared or counted in chunks.
+ *	413	a body larger than the limit, declared or counted in chunks;
+ *		the limit is the small one for a target that small_body
+ *		names, asked of the target's first WIRE_TARGET_KEEP bytes.
  *	414	a request line longer than its limit.
  *	417	an Expect field other than "100-continue" on an HTTP/1.1
  *		request with a body, which evhttp would answer itself.
@@ -40,6 +42,7 @@
 #define WIRE_VALUE_MAX		64	/* bytes kept of a framing field value */
 #define WIRE_CL_DIGITS		18	/* Content-Length, no overflow */
 #define WIRE_CHUNK_DIGITS	15	/* hex digits of a chunk size */
+#define WIRE_TARGET_KEEP	64	/* bytes of a target kept for small_body */
 
 enum wire_event {
 	WIRE_MORE,		/* every byte used, nothing to report */
@@ -54,7 +57,10 @@ struct wire_limits {
 	size_t		 head_max;	/* request line and header fields */
 	int		 fields_max;	/* header fields */
 	uint64_t	 body_max;
-	uint64_t	 auth_body_max;	/* targets under /auth/ */
+	uint64_t	 small_body_max;
+	/* Does the target, of which the first bytes are given, get
+	 * small_body_max?  NULL: no target does. */
+	int		(*small_body)(const char *, size_t);
 };
 
 struct wire {
@@ -65,9 +71,10 @@ struct wire {
 	int		 fields;
 	int		 method;
 	int		 minor;		/* HTTP/1.minor */
-	int		 auth;		/* target under /auth/ */
+	int		 small;		/* the target gets small_body_max */
 	size_t		 tok_len;
 	char		 tok[WIRE_NAME_MAX + 1];
+	char		 target[WIRE_TARGET_KEEP];	/* its first bytes */
 	int		 field;		/* the field being read, WF_* */
 	size_t		 value_len;
 	size_t		 value_end;	/* value_len without trailing OWS */

@@ -10,13 +10,27 @@
 #include "../../server/wire.h"
 #include "regress.h"
 
+static int	 small_body(const char *, size_t);
+
 static const struct wire_limits lim = {
 	.line_max = 256,
 	.head_max = 1024,
 	.fields_max = 8,
 	.body_max = 4096,
-	.auth_body_max = 64,
+	.small_body_max = 64,
+	.small_body = small_body,
 };
+
+static size_t	 small_longest;	/* the most target bytes small_body saw */
+
+/* As the edge asks route.c, for the one prefix /auth/. */
+static int
+small_body(const char *target, size_t len)
+{
+	if (len > small_longest)
+		small_longest = len;
+	return len >= 6 && memcmp(target, "/auth/", 6) == 0;
+}
 
 /*
  * Feeds len bytes in pieces of step bytes (0: all at once).  Returns
@@ -267,6 +281,16 @@ test_limits(void)
 	    "Transfer-Encoding: chunked\r\n\r\n40\r\n%.64s\r\n1\r\n",
 	    big);
 	expect("auth_chunked_too_large", buf, 413, 0);
+	/* The start of a long target decides; small_body sees no more. */
+	small_longest = 0;
+	(void)snprintf(buf, sizeof(buf), "POST /auth/%.200s?q HTTP/1.1\r\n"
+	    H "Content-Length: 65\r\n\r\n", big);
+	expect("auth_long_target_too_large", buf, 413, 0);
+	CHECK("wire_small_body_sees_target_start",
+	    small_longest == WIRE_TARGET_KEEP);
+	(void)snprintf(buf, sizeof(buf), "POST /%.100s/auth/ HTTP/1.1\r\n"
+	    H "Content-Length: 65\r\n\r\n%.65s", big, big);
+	expect("auth_late_in_target", buf, 0, 1);
 	(void)snprintf(buf, sizeof(buf), "POST /x HTTP/1.1\r\n" H
 	    "Transfer-Encoding: chunked\r\n\r\n800\r\n%.2047s", big);
 	expect("chunked_at_limit_pending", buf, -1, 0);
