@@ -62,7 +62,7 @@ static const struct {
 struct auth_ctx {
 	struct server		*s;
 	struct evhttp_request	*req;
-	struct timespec		 start;
+	int64_t			 start;	/* ms, CLOCK_MONOTONIC */
 	struct event		*stall;
 	int			 mode;
 	int			 login;		/* stalls on every path */
@@ -147,7 +147,7 @@ auth_ctx_new(struct server *s, struct evhttp_request *req)
 	c->s = s;
 	c->req = req;
 	c->code = AUTH_INTERNAL;
-	clock_gettime(CLOCK_MONOTONIC, &c->start);
+	c->start = now_ms(CLOCK_MONOTONIC);
 	return c;
 }
 
@@ -376,14 +376,10 @@ auth_tokens_done(struct pending *p, struct frame *f)
 static void
 auth_stall(struct auth_ctx *c)
 {
-	struct timespec	 now;
 	struct timeval	 tv;
-	int64_t		 waited, left;
+	int64_t		 left;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	waited = (now.tv_sec - c->start.tv_sec) * 1000 +
-	    (now.tv_nsec - c->start.tv_nsec) / 1000000;
-	left = c->s->conf->login_stall - waited;
+	left = c->s->conf->login_stall - (now_ms(CLOCK_MONOTONIC) - c->start);
 	if (left <= 0 || (c->stall = evtimer_new(c->s->base, auth_stall_cb,
 	    c)) == NULL) {
 		auth_stall_cb(-1, 0, c);

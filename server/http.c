@@ -32,11 +32,10 @@ static int	 http_exact_new(size_t);
 static void	 http_exact(struct evhttp_request *, void *);
 static void	 http_other(struct evhttp_request *, void *);
 static void	 http_serve(struct evhttp_request *, const char *);
-static int	 http_admit(struct server *, struct evhttp_request *);
-static int	 http_auth_limited(struct evhttp_request *);
+static int	 http_admit(struct server *, struct evhttp_request *,
+		    const char *);
 static void	 http_too_many(struct evhttp_request *, int, int64_t);
 static void	 http_duration(char *, size_t, int64_t);
-static int64_t	 http_now_ms(clockid_t);
 
 static void	 http_health_done(struct pending *, struct frame *);
 static void	 http_send(struct evhttp_request *, int, const char *,
@@ -112,7 +111,7 @@ http_serve(struct evhttp_request *req, const char *path)
 	const struct route	*r;
 	const char		*rest;
 
-	if (http_admit(http_server, req) == -1)
+	if (http_admit(http_server, req, path) == -1)
 		return;
 	if (path == NULL || (r = route_find(path,
 	    (int)evhttp_request_get_command(req), &rest)) == NULL) {
@@ -131,11 +130,13 @@ http_serve(struct evhttp_request *req, const char *path)
 /*
  * The rate limits, before any route as in Directus: every request
  * counts against rate-limit, one to a ROUTE_AUTH_LIMIT route (login,
- * refresh) against auth-rate-limit too.  -1: refused, with the answer
- * sent.
+ * refresh) against auth-rate-limit too.  path is the one the route is
+ * found by, so that no spelling of /auth/login (evhttp decodes
+ * "/auth/log%69n" to it) escapes the auth limit.  -1: refused, with
+ * the answer sent.
  */
 static int
-http_admit(struct server *s, struct evhttp_request *req)
+http_admit(struct server *s, struct evhttp_request *req, const char *path)
 {
 	const struct tokend_config	*conf = s->conf;
 	struct evhttp_connection	*evcon;
@@ -149,31 +150,20 @@ http_admit(struct server *s, struct evhttp_request *req)
 	    (sa = evhttp_connection_get_addr(evcon)) == NULL ||
 	    ratelimit_key(sa, &key) == -1)
 		return 0;
-	now = http_now_ms(CLOCK_MONOTONIC);
+	now = now_ms(CLOCK_MONOTONIC);
 	if ((wait = ratelimit_take(&http_rl, &key, RL_GENERAL,
 	    conf->rate_points, conf->rate_duration, now)) > 0) {
 		http_too_many(req, conf->rate_points, wait);
 		return -1;
 	}
-	if (http_auth_limited(req) && (wait = ratelimit_take(&http_rl, &key,
+	if (path != NULL && (route_path_flags(path) & ROUTE_AUTH_LIMIT) &&
+	    (wait = ratelimit_take(&http_rl, &key,
 	    RL_AUTH, conf->auth_rate_points, conf->auth_rate_duration,
 	    now)) > 0) {
 		http_too_many(req, conf->auth_rate_points, wait);
 		return -1;
 	}
 	return 0;
-}
-
-/* Asked of the path as the client wrote it, not percent-decoded. */
-static int
-http_auth_limited(struct evhttp_request *req)
-{
-	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
-	const char		*path;
-
-	if (uri == NULL || (path = evhttp_uri_get_path(uri)) == NULL)
-		return 0;
-	return (route_path_flags(path) & ROUTE_AUTH_LIMIT) != 0;
 }
 
 /*
@@ -189,7 +179,7 @@ http_too_many(struct evhttp_request *req, int points, int64_t wait)
 	char			*text, msg[64], when[32], after[40];
 	time_t			 reset;
 	struct tm		 tm;
-	int64_t			 at = http_now_ms(CLOCK_REALTIME) + wait;
+	int64_t			 at = now_ms(CLOCK_REALTIME) + wait;
 
 	http_duration(when, sizeof(when), wait);
 	(void)snprintf(msg, sizeof(msg), "Too many requests, retry after %s.",
@@ -237,15 +227,6 @@ http_duration(char *buf, size_t len, int64_t ms)
 			return;
 		}
 	(void)snprintf(buf, len, "%lldms", (long long)ms);
-}
-
-static int64_t
-http_now_ms(clockid_t clock)
-{
-	struct timespec	 ts;
-
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -387,18 +368,14 @@ http_health_done(struct pending *p, struct frame *f)
 {
 	static const char ok[] = "{\"status\":\"ok\"}";
 	static const char error[] = "{\"status\":\"error\"}";
-	struct frame_rd	 rd;
-	uint32_t	 flags = 0;
-	char		 detail[256];
-	int		 healthy = 0;
+	struct msg_health_result m;
+	int			 healthy = 0;
 
 	if (f != NULL) {
-		frame_rd_init(&rd, f);
-		if (frame_rd_u32(&rd, &flags) == 0 &&
-		    frame_rd_str(&rd, detail, sizeof(detail)) == 0 &&
-		    frame_rd_end(&rd) == 0)
-			healthy = (flags & (HEALTH_DB_OK | HEALTH_SECRET_OK)) ==
-			    (HEALTH_DB_OK | HEALTH_SECRET_OK);
+		if (msg_read(f, MSG_HEALTH_RESULT, &m) == 0)
+			healthy = (m.flags & (HEALTH_DB_OK |
+			    HEALTH_SECRET_OK)) == (HEALTH_DB_OK |
+			    HEALTH_SECRET_OK);
 		if (!healthy)
 			log_warnx("health: keyd reports a problem");
 	}

@@ -61,7 +61,6 @@ static void	 control_reply(struct frame_chan *, uint32_t, uint32_t,
 		    const char *);
 static struct child *parent_find(pid_t);
 static const char *child_name(const struct child *);
-static int	 elapsed_ms(const struct timespec *);
 static int	 self_path(const char *, char *, size_t);
 
 static struct {
@@ -333,7 +332,7 @@ parent_started(struct child *c, pid_t pid, int fd)
 	c->pid = pid;
 	c->generation++;
 	c->ready = 0;
-	clock_gettime(CLOCK_MONOTONIC, &c->started);
+	c->started = now_ms(CLOCK_MONOTONIC);
 	c->chan = frame_chan_new(parent.base, fd, PROTO_CHILD_MAX,
 	    parent_dispatch, parent_child_closed, c, c->role == ROLE_KEYD ?
 	    "keyd" : "server");
@@ -488,7 +487,7 @@ parent_schedule(struct child *c)
 	struct timeval	 tv;
 
 	if (c->backoff_ms == 0 ||
-	    elapsed_ms(&c->started) > TOKEND_STABLE_SEC * 1000)
+	    now_ms(CLOCK_MONOTONIC) - c->started > TOKEND_STABLE_SEC * 1000)
 		c->backoff_ms = TOKEND_BACKOFF_MIN_MS;
 	else if ((c->backoff_ms *= 2) > TOKEND_BACKOFF_MAX_MS)
 		c->backoff_ms = TOKEND_BACKOFF_MAX_MS;
@@ -528,13 +527,6 @@ child_name(const struct child *c)
 		return "keyd";
 	(void)snprintf(name, sizeof(name), "server %d", c->slot);
 	return name;
-}
-
-static int
-elapsed_ms(const struct timespec *since)
-{
-	return (int)(now_ms(CLOCK_MONOTONIC) - ((int64_t)since->tv_sec * 1000 +
-	    since->tv_nsec / 1000000));
 }
 
 /* Children only tell the parent that they are ready or reloaded. */

@@ -60,7 +60,7 @@ struct child {
 	pid_t			 pid;
 	struct frame_chan	*chan;
 	struct event		*respawn;
-	struct timespec		 started;
+	int64_t			 started;	/* ms, CLOCK_MONOTONIC */
 	int			 backoff_ms;
 	int			 ready;
 };
