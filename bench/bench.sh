@@ -22,6 +22,14 @@
 #	BENCH_DIRECTUS	1: also the real Directus (run-directus.sh) (0)
 #	BENCH_DIRECTUS_SCRIPT
 #			its start script (../shared/reference/run-directus.sh)
+#	BENCH_BASELINE	another build tree (say, today's code before a
+#			change): its tokend is started too, from its own
+#			binaries, port, directory and users, and measured
+#			beside the current tree's in every round of ping,
+#			/users/me JWT and static, items and refresh (one
+#			tokend under load at a time); then a table of
+#			current and baseline side by side.  Unset: no
+#			baseline (the default)
 #
 # Exit status: 0 when the benchmark ran (targets met or not), 1 when
 # something is missing or failed to start or died during the run.
@@ -42,6 +50,7 @@ LOGIN_SECONDS=${BENCH_LOGIN_SECONDS:-15}
 SOAK_SECONDS=${BENCH_SOAK_SECONDS:-60}
 DIRECTUS=${BENCH_DIRECTUS:-0}
 DIRECTUS_SCRIPT=${BENCH_DIRECTUS_SCRIPT:-$TOP/../shared/reference/run-directus.sh}
+BASELINE=${BENCH_BASELINE:-}
 THREADS=2
 CONNS=50
 NCPU=$(nproc)
@@ -106,6 +115,14 @@ fi
 if [ ! -x "$TOKEND" ] || [ ! -x "$KEYD" ] || [ ! -x "$TOKENCTL" ]; then
 	die "$TOKEND, $KEYD or $TOKENCTL not built; run make all"
 fi
+if [ -n "$BASELINE" ]; then
+	BASELINE=$(cd "$BASELINE" 2>/dev/null && pwd) ||
+	    die "BENCH_BASELINE: no directory $BENCH_BASELINE"
+	for f in server/tokend keyd/keyd tokenctl/tokenctl; do
+		[ -x "$BASELINE/$f" ] ||
+		    die "BENCH_BASELINE: $BASELINE/$f not built; run make all there"
+	done
+fi
 
 # --- scratch directory and cleanup -----------------------------------------
 
@@ -113,9 +130,11 @@ T=$(mktemp -d /tmp/tokend-bench.XXXXXX) || die "mktemp failed"
 chmod 0755 "$T"
 NGINX_PID=""
 TOKEND_PID=""
+IDLE_PID=""		# the tokend not under load, with BENCH_BASELINE
 DIRECTUS_PORT=""
 mkdir -p "$OUT"
-rm -f "$OUT/tokend.log" "$OUT/nginx-error.log" "$OUT/wrk-raw.txt"
+rm -f "$OUT/tokend.log" "$OUT/tokend-baseline.log" "$OUT/nginx-error.log" \
+    "$OUT/wrk-raw.txt"
 
 # Every descendant of a pid.
 tree() {
@@ -132,7 +151,7 @@ cleanup() {
 	set +e
 	[ -z "$DIRECTUS_PORT" ] ||
 	    DIRECTUS_PORT=$DIRECTUS_PORT "$DIRECTUS_SCRIPT" stop > /dev/null 2>&1
-	for p in $TOKEND_PID $NGINX_PID; do
+	for p in $TOKEND_PID $IDLE_PID $NGINX_PID; do
 		all="$all $p $(tree "$p")"
 	done
 	if [ -n "${all// /}" ]; then
@@ -145,7 +164,7 @@ cleanup() {
 		done
 		# shellcheck disable=SC2086
 		kill -KILL $all 2>/dev/null
-		for p in $TOKEND_PID $NGINX_PID; do wait "$p" 2>/dev/null; done
+		for p in $TOKEND_PID $IDLE_PID $NGINX_PID; do wait "$p" 2>/dev/null; done
 	fi
 	# Keep the wrk outputs and server logs of the last run next to the
 	# table, also when the run failed.
@@ -157,6 +176,8 @@ cleanup() {
 		cat "$f"
 	done > "$OUT/wrk-raw.txt"
 	[ -f "$T/tokend.log" ] && cp "$T/tokend.log" "$OUT/tokend.log"
+	[ -f "$T/base/tokend.log" ] &&
+	    cp "$T/base/tokend.log" "$OUT/tokend-baseline.log"
 	[ -f "$T/nginx/error.log" ] && cp "$T/nginx/error.log" "$OUT/nginx-error.log"
 	rm -rf "$T"
 }
@@ -170,6 +191,12 @@ cp "$TOKEND" "$KEYD" "$TOKENCTL" "$T/bin/" || die "cannot copy the binaries"
 TOKEND="$T/bin/tokend"
 KEYD="$T/bin/keyd"
 TOKENCTL="$T/bin/tokenctl"
+if [ -n "$BASELINE" ]; then
+	mkdir -p "$T/base/bin"
+	cp "$BASELINE/server/tokend" "$BASELINE/keyd/keyd" \
+	    "$BASELINE/tokenctl/tokenctl" "$T/base/bin/" ||
+	    die "cannot copy the baseline's binaries"
+fi
 
 # The standalone argon2 rate, built like keyd hashes (bench/argon2rate.c).
 cc -O2 -o "$T/argon2rate" "$BENCH/argon2rate.c" -largon2 -lpthread ||
@@ -245,36 +272,66 @@ fi
 
 # --- 2. tokend ------------------------------------------------------------
 
-TOKEND_PORT=$(free_port)
-mkdir -p "$T/empty" "$T/keyd"
-chmod 0755 "$T/empty" "$T/keyd"
+# Each tokend of the run lives in its own directory TD: configuration,
+# chroots, database, secret, control socket, log and refresh pool.  The
+# current tree's is the scratch directory itself; with BENCH_BASELINE the
+# baseline's is $T/base, with its own binaries, port, users and tokens.
+# These variables belong to one tokend, and tree_use swaps them, so that
+# every function below starts, loads and measures the selected one while
+# the other (IDLE_PID) waits.
+TREE_VARS="TD TOKEND KEYD TOKENCTL TOKEND_PORT BASE TOKEND_URL TOKEND_PID KEYD_PID CTL JWT STATIC POOL"
+TREE=cur
+TD=$T
+# shellcheck disable=SC2034	# read by tree_use, through ${!name}
+base_TD="$T/base" base_TOKEND="$T/base/bin/tokend" \
+    base_KEYD="$T/base/bin/keyd" base_TOKENCTL="$T/base/bin/tokenctl"
+# tree_use cur|base: select the current tree's tokend or the baseline's.
+tree_use() {
+	local v n
+	[ "$1" != "$TREE" ] || return 0
+	for v in $TREE_VARS; do
+		printf -v "${TREE}_$v" '%s' "${!v}"
+	done
+	for v in $TREE_VARS; do
+		n=${1}_$v
+		printf -v "$v" '%s' "${!n:-}"
+	done
+	n=${TREE}_TOKEND_PID
+	IDLE_PID=${!n}
+	TREE=$1
+	BENCH_POOL=$POOL
+}
+
 if is_root; then
 	"$TOP/etc/users.sh" _tokend _tokend_keyd >/dev/null ||
 	    die "etc/users.sh _tokend _tokend_keyd failed"
-else
-	# Without root keyd does not create the database directory itself
-	# (it does so only before its privilege drop).
-	mkdir -m 0700 "$T/keyd/db"
 fi
+# tokend_conf: the selected tokend's directories and configuration.
 # Directus's password and login parameters, written out; only the access
 # token lifetime differs, so that the JWT of the run does not expire.
-(
-	umask 077
-	cat > "$T/tokend.conf" <<EOF
+tokend_conf() {
+	mkdir -p "$TD/empty" "$TD/keyd"
+	chmod 0755 "$TD" "$TD/empty" "$TD/keyd"
+	# Without root keyd does not create the database directory itself
+	# (it does so only before its privilege drop).
+	is_root || mkdir -m 0700 "$TD/keyd/db"
+	(
+		umask 077
+		cat > "$TD/tokend.conf" <<EOC
 # Written by bench/bench.sh.
 listen on 127.0.0.1 port $TOKEND_PORT
 prefork $NCPU
 user "_tokend"
-chroot "$T/empty"
+chroot "$TD/empty"
 keyd {
 	user "_tokend_keyd"
-	chroot "$T/keyd"
+	chroot "$TD/keyd"
 	program "$KEYD"
-	database "$T/keyd/db/credentials.db"
-	secret "$T/secret"
+	database "$TD/keyd/db/credentials.db"
+	secret "$TD/secret"
 }
-control socket "$T/tokend.sock"
-items "$T/empty/data/items.db"
+control socket "$TD/tokend.sock"
+items "$TD/empty/data/items.db"
 # The demo's articles: the public role reads the published ones.
 collection "articles" {
 	fields "title" "body" "status" "author"
@@ -294,11 +351,10 @@ password {
 	iterations $A2_T
 	parallelism $A2_P
 }
-EOF
-)
-chmod 0600 "$T/tokend.conf"
-BASE="http://127.0.0.1:$TOKEND_PORT"
-TOKEND_URL="$BASE/server/ping"
+EOC
+	)
+	chmod 0600 "$TD/tokend.conf"
+}
 ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
 # ready_ms START PID: milliseconds from START until /server/health
 # answers ok (keyd and a worker serve), polling every 5 ms, 10 s at most.
@@ -316,21 +372,6 @@ ready_ms() {
 	done
 	return 1
 }
-t0=$(ms_now)
-"$TOKEND" -d -f "$T/tokend.conf" > "$T/tokend.log" 2>&1 &
-TOKEND_PID=$!
-if ! READY_FIRST=$(ready_ms "$t0" "$TOKEND_PID") ||
-    ! wait_body "$TOKEND_URL" pong "$TOKEND_PID"; then
-	tail -n 30 "$T/tokend.log" >&2 || :
-	die "tokend did not answer on $BASE"
-fi
-# Wait (up to 5 s) for all the preforked workers and keyd to be up.
-i=0
-while [ "$(tree "$TOKEND_PID" | wc -l)" -lt $((NCPU + 1)) ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-CTL="$TOKENCTL -s $T/tokend.sock"
 # name_of PID: parent, keyd or worker.
 name_of() {
 	if [ "$1" = "$TOKEND_PID" ]; then
@@ -349,14 +390,39 @@ find_keyd() {
 	for p in $(tree "$TOKEND_PID"); do
 		[ "$(name_of "$p")" != keyd ] || KEYD_PID=$p
 	done
-	[ -n "$KEYD_PID" ] || die "no keyd process under tokend: $(tail -3 "$T/tokend.log")"
+	[ -n "$KEYD_PID" ] || die "no keyd process under tokend: $(tail -3 "$TD/tokend.log")"
 }
-find_keyd
+# tokend_start: start the selected tokend on a free port and wait until
+# it serves, its preforked workers and keyd are up; READY_MS is the time
+# from the start to /server/health ok.
+tokend_start() {
+	local t0 i=0
+	TOKEND_PORT=$(free_port)
+	BASE="http://127.0.0.1:$TOKEND_PORT"
+	TOKEND_URL="$BASE/server/ping"
+	CTL="$TOKENCTL -s $TD/tokend.sock"
+	tokend_conf
+	t0=$(ms_now)
+	"$TOKEND" -d -f "$TD/tokend.conf" > "$TD/tokend.log" 2>&1 &
+	TOKEND_PID=$!
+	if ! READY_MS=$(ready_ms "$t0" "$TOKEND_PID") ||
+	    ! wait_body "$TOKEND_URL" pong "$TOKEND_PID"; then
+		tail -n 30 "$TD/tokend.log" >&2 || :
+		die "tokend did not answer on $BASE"
+	fi
+	# Wait (up to 5 s) for all the preforked workers and keyd to be up.
+	while [ "$(tree "$TOKEND_PID" | wc -l)" -lt $((NCPU + 1)) ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	find_keyd
+}
 
-# CPU time (clock ticks) used so far by tokend and all its processes.
+# cpu_ticks [PID]: CPU time (clock ticks) used so far by the tokend PID
+# (the selected one by default) and all its processes.
 cpu_ticks() {
 	local p
-	for p in "$TOKEND_PID" $(tree "$TOKEND_PID"); do
+	for p in "${1:-$TOKEND_PID}" $(tree "${1:-$TOKEND_PID}"); do
 		sed 's/.*) //' "/proc/$p/stat" 2>/dev/null || :
 	done | awk '{ s += $12 + $13 } END { print s + 0 }'
 }
@@ -395,15 +461,18 @@ wait_idle() {
 for i in $(seq -w 1 $NUSERS); do
 	echo "bench$i@example.com bench-password-$i"
 done > "$T/users"
-echo "bench: creating $((NUSERS + 1)) users with tokenctl" \
-    "(argon2id m=$((A2_M / 1024))M t=$A2_T p=$A2_P)"
-echo "me@example.com bench-password-me" >> "$T/users"
-# shellcheck disable=SC2016
-xargs -P 4 -L 1 sh -c 'echo "$2" | $0 user add -r admin "$1" >/dev/null ||
-    echo "$1" >> '"$T/useradd-failed" "$CTL" < "$T/users"
-[ ! -s "$T/useradd-failed" ] ||
-    die "tokenctl user add failed for $(wc -l < "$T/useradd-failed") users: $(tail -3 "$T/tokend.log")"
-sed -i '$d' "$T/users"	# me@ is not a login user
+# tokend_users: the bench users of the selected tokend, made with its own
+# tokenctl.
+tokend_users() {
+	echo "bench: creating $((NUSERS + 1)) users with tokenctl" \
+	    "(argon2id m=$((A2_M / 1024))M t=$A2_T p=$A2_P)"
+	# shellcheck disable=SC2016
+	{ cat "$T/users"; echo "me@example.com bench-password-me"; } |
+	    xargs -P 4 -L 1 sh -c 'echo "$2" | $0 user add -r admin "$1" >/dev/null ||
+		echo "$1" >> '"$TD/useradd-failed" "$CTL"
+	[ ! -s "$TD/useradd-failed" ] ||
+	    die "tokenctl user add failed for $(wc -l < "$TD/useradd-failed") users: $(tail -3 "$TD/tokend.log")"
+}
 
 # login EMAIL PASSWORD: the answer body of POST /auth/login on stdout.
 login() {
@@ -412,28 +481,30 @@ login() {
 }
 jfield() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
 
-JWT=$(login me@example.com bench-password-me | jfield access_token)
-[ -n "$JWT" ] || die "login of me@example.com failed: $(tail -3 "$T/tokend.log")"
-STATIC=$($CTL user token me@example.com) || die "tokenctl user token failed"
-# The three demo articles, two of them published, written as the admin.
-curl -s -o /dev/null -H "Authorization: Bearer $STATIC" \
-    -H 'Content-Type: application/json' -d '[
-    {"title":"Hello, tokend","body":"The first published article.","status":"published"},
-    {"title":"Permissions","body":"The public role reads published articles only.","status":"published"},
-    {"title":"Unfinished","body":"A draft: only editors and admins see it.","status":"draft"}]' \
-    "$BASE/items/articles"
-[ "$(curl -s "$BASE/items/articles" | grep -o '"id"' | wc -l)" = 2 ] ||
-    die "GET /items/articles does not show the two published articles"
-for tok in "$JWT" "$STATIC"; do
-	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" "$BASE/users/me")
-	[ "$code" = 200 ] || die "GET /users/me with a token answered $code"
-done
+# tokend_tokens: the selected tokend's JWT and static token of me@, and
+# its three demo articles, two of them published, written as the admin.
+tokend_tokens() {
+	local tok code
+	JWT=$(login me@example.com bench-password-me | jfield access_token)
+	[ -n "$JWT" ] || die "login of me@example.com failed: $(tail -3 "$TD/tokend.log")"
+	STATIC=$($CTL user token me@example.com) || die "tokenctl user token failed"
+	curl -s -o /dev/null -H "Authorization: Bearer $STATIC" \
+	    -H 'Content-Type: application/json' -d '[
+	    {"title":"Hello, tokend","body":"The first published article.","status":"published"},
+	    {"title":"Permissions","body":"The public role reads published articles only.","status":"published"},
+	    {"title":"Unfinished","body":"A draft: only editors and admins see it.","status":"draft"}]' \
+	    "$BASE/items/articles"
+	[ "$(curl -s "$BASE/items/articles" | grep -o '"id"' | wc -l)" = 2 ] ||
+	    die "GET /items/articles does not show the two published articles"
+	for tok in "$JWT" "$STATIC"; do
+		code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" "$BASE/users/me")
+		[ "$code" = 200 ] || die "GET /users/me with a token answered $code"
+	done
+}
 
 # pool_fill: logins (25 at a time, rotating through the login users) until
 # the refresh pool holds POOL_MIN live tokens.  Logins that fail are
-# counted in $T/setup-failed.
-POOL="$T/pool"
-: > "$POOL"
+# counted in $TD/setup-failed.
 pool_fill() {
 	local have need
 	have=$(grep -c . "$POOL" || :)
@@ -447,10 +518,30 @@ pool_fill() {
 		    -d "{\"email\":\"$1\",\"password\":\"$2\"}" "$b/auth/login" |
 		    sed -n "s/.*\"refresh_token\":\"\([^\"]*\)\".*/\1/p")
 		if [ -n "$r" ]; then echo "$r"; else echo "$1" >> "$f"; fi' \
-		"$T/users" "$BASE" "$T/setup-failed" >> "$POOL"
+		"$T/users" "$BASE" "$TD/setup-failed" >> "$POOL"
 }
-echo "bench: logging in $POOL_MIN times for the refresh pool"
-pool_fill
+
+# tokend_up: the selected tokend started, with its users, tokens,
+# articles and a full refresh pool.
+tokend_up() {
+	tokend_start
+	tokend_users
+	tokend_tokens
+	POOL="$TD/pool"
+	: > "$POOL"
+	echo "bench: logging in $POOL_MIN times for the refresh pool"
+	pool_fill
+}
+
+tokend_up
+READY_FIRST=$READY_MS
+if [ -n "$BASELINE" ]; then
+	tree_use base
+	echo "bench: baseline tokend from $BASELINE"
+	tokend_up
+	BASE_READY=$READY_MS
+	tree_use cur
+fi
 
 # --- 3. load ----------------------------------------------------------------
 
@@ -463,7 +554,7 @@ wrk_run() {
 	wrk -t$THREADS -c$CONNS -d"$secs"s --latency "$@" > "$T/wrk-$name.txt" 2>&1 || {
 		cat "$T/wrk-$name.txt" >&2
 		echo "bench: last lines of the tokend log:" >&2
-		tail -n 15 "$T/tokend.log" >&2
+		tail -n 15 "$TD/tokend.log" >&2
 		die "wrk failed on $*"
 	}
 }
@@ -530,21 +621,43 @@ args_of() {
 	login)	 echo "--timeout|60s|-s|$BENCH/login.lua|$BASE/auth/login" ;;
 	esac
 }
-# run_scen NAME FILE-NAME SECONDS
+# scen_runs SCENARIO ROUND: the runs of SCENARIO in that round.  With
+# BENCH_BASELINE each tokend scenario also runs on the baseline (named
+# base-SCENARIO) right next to the current tree's run: after it in odd
+# rounds, before it in even ones, so that neither tree always runs first.
+scen_runs() {
+	if [ -z "$BASELINE" ] || [ "$1" = nginx ]; then
+		echo "$1"
+	elif [ $(($2 % 2)) -eq 1 ]; then
+		echo "$1 base-$1"
+	else
+		echo "base-$1 $1"
+	fi
+}
+# run_scen NAME FILE-NAME SECONDS: NAME base-SCENARIO is SCENARIO on the
+# baseline's tokend.
 run_scen() {
-	local a
-	[ "$1" != refresh ] || pool_fill
-	IFS='|' read -r -a a <<< "$(args_of "$1")"
-	local c0 c1 t0 t1
+	local s=${1#base-} a
+	[ "$s" = "$1" ] || tree_use base
+	[ "$s" != refresh ] || pool_fill
+	IFS='|' read -r -a a <<< "$(args_of "$s")"
+	local c0 c1 t0 t1 i0=0 i1=0
 	c0=$(split_ticks)
+	[ -z "$IDLE_PID" ] || i0=$(cpu_ticks "$IDLE_PID")
 	t0=$(date +%s.%N)
 	wrk_run "$2" "$3" "${a[@]}"
 	t1=$(date +%s.%N)
 	c1=$(split_ticks)
+	[ -z "$IDLE_PID" ] || i1=$(cpu_ticks "$IDLE_PID")
 	# CPU of keyd and of the workers, in % of one core, over the run.
 	echo "$1 $c0 $c1 $t0 $t1" | awk -v hz="$HZ" '{ d = ($7 - $6) * hz
 	    if (d > 0) printf "%s %.0f %.0f\n", $1, 100 * ($4 - $2) / d, 100 * ($5 - $3) / d }' \
 	    >> "$T/cpu-$2"
+	# And of the other tokend, which must stay idle meanwhile.
+	[ -z "$IDLE_PID" ] || echo "$2 $i0 $i1 $t0 $t1" | awk -v hz="$HZ" '{
+	    d = ($5 - $4) * hz; if (d > 0) printf "%s %.1f\n", $1, 100 * ($3 - $2) / d }' \
+	    >> "$T/idle-cpu"
+	tree_use cur
 }
 : > "$T/results"
 record() {	# record SCENARIO ROUND FILE-NAME
@@ -558,17 +671,44 @@ record() {	# record SCENARIO ROUND FILE-NAME
 }
 
 echo "bench: nginx on $NGINX_URL, tokend on $BASE (prefork $NCPU)"
+# shellcheck disable=SC2154	# set by tree_use
+[ -z "$BASELINE" ] ||
+    echo "bench: baseline tokend on $base_BASE, idle while the other runs"
 echo "bench: warm-up ${WARMUP}s each, then $ROUNDS x ${SECONDS_RUN}s per scenario, alternated"
 if [ "$WARMUP" -gt 0 ]; then
-	for s in $SCEN; do run_scen "$s" "warmup-$s" "$WARMUP"; done
+	for s in $SCEN; do
+		for n in $(scen_runs "$s" 1); do run_scen "$n" "warmup-$n" "$WARMUP"; done
+	done
 fi
 for r in $(seq 1 "$ROUNDS"); do
 	for s in $SCEN; do
-		run_scen "$s" "$s-$r" "$SECONDS_RUN"
-		record "$s" "$r" "$s-$r"
+		for n in $(scen_runs "$s" "$r"); do
+			run_scen "$n" "$n-$r" "$SECONDS_RUN"
+			record "$n" "$r" "$n-$r"
+		done
 	done
 done
-grep -h '^refresh:' "$T"/wrk-*refresh*.txt > "$T/refresh-pool" || :
+# refresh.lua's pool line of every refresh run, the baseline's apart.
+grep -H '^refresh:' "$T"/wrk-*refresh*.txt > "$T/refresh-pool-all" || :
+grep -v 'base-refresh' "$T/refresh-pool-all" | sed 's/^[^:]*://' > "$T/refresh-pool"
+grep 'base-refresh' "$T/refresh-pool-all" | sed 's/^[^:]*://' > "$T/base-refresh-pool"
+
+# The baseline's part ends here: what follows measures the current tree
+# alone, as without BENCH_BASELINE.
+# baseline_stop: whether the baseline's tokend lived through its runs and
+# its workers and keyd were never restarted, then stop it.
+baseline_stop() {
+	BASE_ALIVE=1
+	kill -0 "$IDLE_PID" 2>/dev/null || BASE_ALIVE=0
+	BASE_LOG_BAD=$(grep -cE 'killed by signal|exited|restarting|lost the channel|out of memory' \
+	    "$T/base/tokend.log" || :)
+	kill -TERM "$IDLE_PID" 2>/dev/null || :
+	wait "$IDLE_PID" 2>/dev/null || :
+	IDLE_PID=""
+	# shellcheck disable=SC2034	# read by tree_use
+	base_TOKEND_PID=""
+}
+[ -z "$BASELINE" ] || baseline_stop
 
 # /users/me with the JWT while 50 clients log in all the time: the
 # logins start 2 s before and end 2 s after the measured run.
@@ -754,11 +894,11 @@ row() {	# row LABEL SCENARIO RATIO
 	printf '| %-30s | %10.0f | %7.2f | %7.2f | %7d | %8s |\n' "$1" \
 	    "$(col "$2" 3)" "$(col "$2" 4)" "$(col "$2" 5)" "$(col "$2" 6)" "$3"
 }
-cpu_line() {
+cpu_line() {	# cpu_line [base-]
 	local sc k w
 	for sc in ping jwt static items refresh flood login; do
-		k=$(cat "$T"/cpu-"$sc"-[0-9]* 2>/dev/null | awk '{ print $2 }' | median) || continue
-		w=$(cat "$T"/cpu-"$sc"-[0-9]* 2>/dev/null | awk '{ print $3 }' | median) || continue
+		k=$(cat "$T/cpu-${1:-}$sc-"[0-9]* 2>/dev/null | awk '{ print $2 }' | median) || continue
+		w=$(cat "$T/cpu-${1:-}$sc-"[0-9]* 2>/dev/null | awk '{ print $3 }' | median) || continue
 		printf ' %s %s+%s' "$sc" "$k" "$w"
 	done
 }
@@ -779,6 +919,81 @@ GROWTH_MAX=$(awk '$3 > m { m = $3 } END { print m + 0 }' "$T/rss-growth")
 # keyd's peak may hold one hash of each hashing thread besides itself.
 KEYD_PEAK_BOUND=$((T_KEYD_MIB * 1024 + NCPU * A2_M))
 DRAIN=$(median < "$T/drain")
+
+# The current tree against BENCH_BASELINE: the same scenarios, measured in
+# the same rounds.
+# tree_rev DIR: the commit a build tree is at, without writing to it.
+tree_rev() {
+	local rev
+	rev=$(git -C "$1" rev-parse --short HEAD 2>/dev/null) || {
+		echo "not a git tree"
+		return
+	}
+	if git --no-optional-locks -C "$1" status --porcelain -uno 2>/dev/null | grep -q .; then
+		rev="$rev with uncommitted changes"
+	fi
+	echo "$rev"
+}
+# reqs RUN: the requests wrk sent in the measured runs of RUN.
+reqs() {
+	cat "$T"/wrk-"$1"-[0-9]*.txt 2>/dev/null |
+	    awk '$2 == "requests" && $3 == "in" { n += $1 } END { print n + 0 }'
+}
+bl_row() {	# bl_row LABEL SCENARIO
+	printf '| %-30s | %13.0f | %14.0f | %8s | %10.2f | %11.2f | %6d/%d |\n' "$1" \
+	    "$(col "$2" 3)" "$(col "base-$2" 3)" \
+	    "$(div "$(col "$2" 3)" "$(col "base-$2" 3)")" \
+	    "$(col "$2" 5)" "$(col "base-$2" 5)" "$(col "$2" 6)" "$(col "base-$2" 6)"
+}
+# bl_line rounds|nginx|requests: "ping X; jwt X; ..." with, for each
+# scenario, the per-round ratios current/baseline, the ratios to nginx of
+# both, or the requests sent by wrk to both.
+bl_line() {
+	local s sep="" v
+	for s in ping jwt static items refresh; do
+		case $1 in
+		rounds)	  v=$(round_ratios "$s" "base-$s") ;;
+		nginx)	  v=" $(ratio "$s")/$(ratio "base-$s")" ;;
+		requests) v=" $(reqs "$s")/$(reqs "base-$s")" ;;
+		esac
+		printf '%s %s%s' "$sep" "$s" "$v"
+		sep=";"
+	done
+}
+baseline_table() {
+	echo "current $TOP ($(tree_rev "$TOP")) against baseline $BASELINE" \
+	    "($(tree_rev "$BASELINE")), the same rounds, each tree's run next" \
+	    "to the other's"
+	echo
+	printf '| %-30s | %13s | %14s | %8s | %10s | %11s | %8s |\n' scenario \
+	    'current req/s' 'baseline req/s' 'cur/base' 'cur p99 ms' 'base p99 ms' \
+	    errors
+	printf '|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 32))" \
+	    "$(printf -- '-%.0s' $(seq 14)):" "$(printf -- '-%.0s' $(seq 15)):" \
+	    "$(printf -- '-%.0s' $(seq 9)):" "$(printf -- '-%.0s' $(seq 11)):" \
+	    "$(printf -- '-%.0s' $(seq 12)):" "$(printf -- '-%.0s' $(seq 9)):"
+	bl_row 'GET /server/ping' ping
+	bl_row 'GET /users/me JWT' jwt
+	bl_row 'GET /users/me static' static
+	bl_row 'GET /items/articles public' items
+	bl_row 'POST /auth/refresh' refresh
+	echo
+	echo "per-round current/baseline:$(bl_line rounds)"
+	echo "vs nginx, current/baseline:$(bl_line nginx)"
+	echo "requests sent in the measured runs, current/baseline:$(bl_line requests)"
+	echo "baseline CPU during its runs, % of one core, keyd+workers (median):$(cpu_line base-)"
+	echo "the idle tokend during the other's runs:" \
+	    "$(awk '$2 > m { m = $2 } END { printf "at most %.1f %% of one core over %d runs", m, NR }' \
+	    "$T/idle-cpu")"
+	echo "baseline start to ready: ${BASE_READY} ms"
+	sed 's/^refresh: /baseline refresh pool per run: /' "$T/base-refresh-pool"
+	[ ! -f "$T/base/setup-failed" ] ||
+	    echo "baseline setup logins that failed: $(wc -l < "$T/base/setup-failed")"
+	[ "$BASE_ALIVE" -eq 1 ] ||
+	    echo "baseline: the parent process DIED during its runs"
+	[ "$BASE_LOG_BAD" -eq 0 ] ||
+	    echo "baseline: $BASE_LOG_BAD restarts in its log (its runs are not valid); see bench/out/tokend-baseline.log"
+}
 {
 	echo "tokend bench $(date -u '+%Y-%m-%d %H:%M UTC'), nproc $NCPU," \
 	    "wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s (login -d${LOGIN_SECONDS}s --timeout 60s)," \
@@ -808,6 +1023,10 @@ DRAIN=$(median < "$T/drain")
 		row 'Directus GET /server/ping' dping "$(ratio dping)"
 		row 'Directus GET /users/me JWT' djwt "$(ratio djwt)"
 		row 'Directus GET /users/me static' dstatic "$(ratio dstatic)"
+	fi
+	if [ -n "$BASELINE" ]; then
+		echo
+		baseline_table
 	fi
 	echo
 	echo "per-round ratio to nginx: ping$(round_ratios ping);" \
@@ -875,4 +1094,6 @@ DRAIN=$(median < "$T/drain")
 } | tee "$OUT/latest.txt"
 
 [ "$alive" -eq 1 ] || die "tokend died during the run; see $OUT/tokend.log"
+[ -z "$BASELINE" ] || [ "$BASE_ALIVE" -eq 1 ] ||
+    die "the baseline's tokend died during its runs; see $OUT/tokend-baseline.log"
 exit 0
