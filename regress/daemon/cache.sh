@@ -16,20 +16,9 @@ td_start || { fail cache_start "$(tail -5 $T/log)"; exit 1; }
 CTL="$TOKENCTL -s $T/tokend.sock"
 echo 'dana pass' | $CTL user add dana@example.com >/dev/null
 echo 'root pass' | $CTL user add -r admin root@example.com >/dev/null
-j() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$T/body"; }
-login() {
-	http POST /auth/login -H 'Content-Type: application/json' \
-	    -d "{\"email\":\"$1\",\"password\":\"$2\"${3:+,\"mode\":\"$3\"}}"
-}
-session_cookie() {
-	sed -n 's/^[Ss]et-[Cc]ookie: directus_session_token=\([^;]*\);.*/\1/p' \
-	    "${1:-$T/h}" | tr -d '\r'
-}
 # The claim $2 of the JWT $1.
 claim() {
-	printf %s "$1" | cut -d. -f2 | tr '_-' '/+' |
-	    awk '{ while (length($0) % 4) $0 = $0 "="; print }' |
-	    base64 -d 2>/dev/null | sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p"
+	jwt_payload "$1" | sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p"
 }
 # fetch N PATH CURL-ARGS...: N requests in a row, each on a new
 # connection; their statuses in $T/st, their bodies in $T/b.1 ...

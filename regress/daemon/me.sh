@@ -2,19 +2,12 @@
 # PATCH /users/me: what a user may change of itself, and what it may not.
 . "$(dirname "$0")/../lib.sh"
 td_init
-td_conf 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
-    'auth {' '	login-stall 10ms' '}'
-td_start || { fail me_start "$(tail -5 $T/log)"; exit 1; }
-CTL="$TOKENCTL -s $T/tokend.sock"
+td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}"
+td_up me
 echo 'admin pass' | $CTL user add -r admin root@example.com >/dev/null
 echo 'user pass' | $CTL user add dana@example.com >/dev/null
 echo 'other pass' | $CTL user add erin@example.com >/dev/null
 DB="$T/keyd/db/credentials.db"
-login() {
-	http POST /auth/login -H 'Content-Type: application/json' \
-	    -d "{\"email\":\"$1\",\"password\":\"$2\"}"
-}
-j() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$T/body"; }
 patch() {
 	http PATCH "/users/me$3" -H "Authorization: Bearer $1" \
 	    -H 'Content-Type: application/json' -d "$2"
