@@ -328,3 +328,49 @@ td_npm_install() {
 	(cd "$IO" && timeout 300 npm install --no-audit --no-fund \
 	    --loglevel=error >/dev/null 2>&1)
 }
+
+# with_token TOKEN METHOD PATH [BODY]: http with that bearer token (and
+# a JSON body when given).
+with_token() {
+	_t=$1
+	shift
+	if [ $# -ge 3 ]; then
+		http "$1" "$2" -H "Authorization: Bearer $_t" \
+		    -H 'Content-Type: application/json' -d "$3"
+	else
+		http "$1" "$2" -H "Authorization: Bearer $_t"
+	fi
+}
+
+# logins_at_once N BODY FILE: N logins sent at once, each one's status
+# a line of FILE.
+logins_at_once() {
+	local i pids=""
+	for i in $(seq 1 "$1"); do
+		curl -s -m 30 -o /dev/null -w '%{http_code}\n' -X POST \
+		    -H 'Content-Type: application/json' -d "$2" \
+		    "$URL/auth/login" >> "$3" &
+		pids="$pids $!"
+	done
+	wait $pids
+}
+
+# conf_refused NAME FILE PATTERN: tokend -n refuses the configuration
+# FILE (exit status 1) with a message matching PATTERN.
+conf_refused() {
+	_out=$("$TOKEND" -n -f "$2" 2>&1)
+	_rc=$?
+	[ $_rc -eq 1 ] && echo "$_out" | grep -q "$3" && ok "$1" ||
+	    fail "$1" "$_rc $_out"
+}
+
+# items_dir_made NAME: the parent made the items directory, the
+# workers' own (mode 700, owned by _tokend when run as root).
+items_dir_made() {
+	if is_root; then
+		_st=$(stat -c '%a %U' "$T/empty/data" 2>&1)
+		[ "$_st" = "700 _tokend" ] && ok "$1" || fail "$1" "$_st"
+	else
+		[ -d "$T/empty/data" ] && ok "$1" || fail "$1"
+	fi
+}

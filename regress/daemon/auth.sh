@@ -220,15 +220,8 @@ r=$(login_json '{"email":"editor@example.com","password":"pw2"}')
 case "$r" in "401 "*) ok auth_suspended_refused ;; *) fail auth_suspended_refused "$r" ;; esac
 
 # Correct logins reset the count; concurrent correct logins never suspend.
-pids=""
-for i in $(seq 1 10); do
-	curl -s -m 20 -o /dev/null -w '%{http_code}\n' -X POST \
-	    -H 'Content-Type: application/json' \
-	    -d '{"email":"admin@example.com","password":"correct horse"}' \
-	    "$URL/auth/login" >> "$T/logins" &
-	pids="$pids $!"
-done
-wait $pids
+logins_at_once 10 '{"email":"admin@example.com","password":"correct horse"}' \
+    "$T/logins"
 [ "$(grep -c '^200' "$T/logins")" -eq 10 ] &&
     [ "$(sqlite3 "$DB" "SELECT status FROM users WHERE id = '$U1'")" = active ] &&
     ok auth_concurrent_logins_ok || fail auth_concurrent_logins_ok "$(sort $T/logins | uniq -c)"

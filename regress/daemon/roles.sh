@@ -20,14 +20,7 @@ td_up roles
 # The claims of the access token of the last login.
 claims() { jwt_payload "$(j access_token)"; }
 
-if is_root; then
-	st=$(stat -c '%a %U' "$T/empty/data" 2>&1)
-	[ "$st" = "700 _tokend" ] && ok roles_items_dir_made ||
-	    fail roles_items_dir_made "$st"
-else
-	[ -d "$T/empty/data" ] && ok roles_items_dir_made ||
-	    fail roles_items_dir_made
-fi
+items_dir_made roles_items_dir_made
 
 id=$(echo 'ed pass' | $CTL user add -r editor ed@example.com 2>&1)
 echo "$id" | grep -Eq '^[0-9a-f-]{36}$' && ok roles_add_by_name ||

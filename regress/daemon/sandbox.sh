@@ -192,18 +192,7 @@ if ! command -v setpriv >/dev/null; then
 	skip sandbox_unprivileged "setpriv missing"
 	exit 0
 fi
-D=$(mktemp -d /tmp/tokend-dev.XXXXXX)
-cp "$T/tokend.conf" "$D/tokend.conf"
-sed -i "s#$T/#$D/#g" "$D/tokend.conf"
-mkdir -p "$D/empty" "$D/keyd"
-chown -R nobody "$D"
-chmod 600 "$D/tokend.conf"
-setpriv --reuid=nobody --regid=nogroup --clear-groups \
-    "$TOKEND" -d -f "$D/tokend.conf" > "$D/log" 2>&1 &
-TD_PID=$!
-TD_PIDS="$TD_PIDS $TD_PID"
-if td_wait_ready &&
-    [ "$(curl -s -m 2 "$URL/server/health")" = '{"status":"ok"}' ]; then
+if td_start_unprivileged; then
 	ok sandbox_unprivileged_runs
 else
 	fail sandbox_unprivileged_runs "$(tail -3 $D/log)"

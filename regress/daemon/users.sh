@@ -11,14 +11,7 @@ ROOT=$(echo 'admin pass' | $CTL user add -r admin root@example.com)
 echo 'plain pass' | $CTL user add pat@example.com >/dev/null
 
 # api METHOD PATH [BODY]: as root, with its JWT.
-api() {
-	if [ $# -ge 3 ]; then
-		http "$1" "$2" -H "Authorization: Bearer $RA" \
-		    -H 'Content-Type: application/json' -d "$3"
-	else
-		http "$1" "$2" -H "Authorization: Bearer $RA"
-	fi
-}
+api() { with_token "$RA" "$@"; }
 users_count() { sqlite3 "$DB" 'SELECT count(*) FROM users'; }
 
 login root@example.com 'admin pass' >/dev/null; RA=$(j access_token)

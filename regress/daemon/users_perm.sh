@@ -39,16 +39,7 @@ NO=$(add no@example.com 'no pass' $NONE)
 sqlite3 "$DB" "UPDATE users SET first_name = 'Public', last_name = 'L' WHERE id = '$NO'"
 
 # as TOKEN METHOD PATH [BODY]
-as() {
-	_t=$1
-	shift
-	if [ $# -ge 3 ]; then
-		http "$1" "$2" -H "Authorization: Bearer $_t" \
-		    -H 'Content-Type: application/json' -d "$3"
-	else
-		http "$1" "$2" -H "Authorization: Bearer $_t"
-	fi
-}
+as() { with_token "$@"; }
 VT=$(token vic@example.com 'vic pass')
 MT=$(token max@example.com 'max pass')
 BT=$(token bo@example.com 'bo pass')
