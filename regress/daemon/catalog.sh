@@ -137,13 +137,14 @@ python3 -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); s.settimeout(30)
+open(sys.argv[2] + ".ready", "w").close()
 while True:
     try: c, a = s.accept()
     except Exception: break
     open(sys.argv[2], "a").write("connection\n"); c.close()
 ' "$SINK" "$T/sink" &
 TD_PIDS="$TD_PIDS $!"
-sleep 0.3
+td_until '[ -e "$T/sink.ready" ]' 100
 for m in "\"jku\":\"http://127.0.0.1:$SINK/jwks.json\"" \
     "\"x5u\":\"http://127.0.0.1:$SINK/cert.pem\"" \
     '"jwk":{"kty":"oct","k":"AAAA"}' '"x5c":["MIIBszCCAVmgAwIBAgIUQ"]'; do
