@@ -374,3 +374,15 @@ items_dir_made() {
 		[ -d "$T/empty/data" ] && ok "$1" || fail "$1"
 	fi
 }
+
+# How many reloads the workers have applied so far (each logs it).
+td_reloads() { grep -c "server [0-9]*: configuration reloaded" "$T/log"; }
+# td_reload: tokenctl reload (its output and status), then a wait until
+# every worker has applied it: tokenctl answers once the parent has
+# passed the new configuration on, not once the workers have it.
+td_reload() {
+	local want=$(( $(td_reloads) + $(td_servers | wc -w) ))
+	"$TOKENCTL" -s "$T/tokend.sock" reload || return
+	td_until "[ \$(td_reloads) -ge $want ]" 50
+	return 0
+}

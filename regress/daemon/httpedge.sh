@@ -194,7 +194,7 @@ printf 'GET /server/ping HTTP/1.1\r\nHost: x\r\n\r\n' >&5
 timeout 1 cat <&5 > "$T/first"
 td_conf 'limits {' '	request-line 1K' '	header-count 8' '}'
 kill -HUP "$TD_PID"
-td_until '[ $(grep -c "configuration reloaded" "$T/log") -ge 2 ]' 50
+td_until '[ "$(td_reloads)" -ge "$(td_servers | wc -w)" ]' 50
 printf '%b' "GET /server/ping HTTP/1.1\r\n${H}${fewer}\r\n" >&5
 timeout 5 cat <&5 > "$T/second"
 exec 5<&-

@@ -269,11 +269,11 @@ acked=$(cat "$T"/writer? | grep -c '^200$')
 
 # A reload applies new permissions to the next request.
 items_conf ''
-$CTL reload >/dev/null 2>&1
+td_reload >/dev/null 2>&1
 td_until '[ "$(as "" GET /items/articles | cut -c1-3)" = 403 ]' 50
 expect items_reload_revokes_public '403 *FORBIDDEN*' "$(as "" GET /items/articles)"
 items_conf "$PUBLIC_READ"
-$CTL reload >/dev/null 2>&1
+td_reload >/dev/null 2>&1
 td_until '[ "$(as "" GET /items/articles | cut -c1-3)" = 200 ]' 50
 expect items_reload_grants_public '200 *' "$(as "" GET /items/articles)"
 grep -q 'signal 31\|SIGSYS\|exited' "$T/log" && fail items_no_sandbox_kill "$(grep -m1 'signal 31\|SIGSYS\|exited' $T/log)" ||

@@ -20,7 +20,7 @@ kill -HUP "$TD_PID"
 td_until 'grep -q "configuration reloaded" "$T/log"' 50 &&
     ok reload_logged || fail reload_logged
 # Each worker says when it has the new configuration.
-td_until '[ "$(grep -c "server [0-9]*: configuration reloaded" "$T/log")" -ge 2 ]' 50
+td_until '[ "$(td_reloads)" -ge 2 ]' 50
 r=$(http GET /server/ping -H "X-Big: $big")
 case "$r" in
 4*) ok reload_header_limit_applied ;;

@@ -56,7 +56,7 @@ case "$r $c" in "200 "*"\"role\":\"$BOSS\""*'"app_access":false,"admin_access":t
 
 # A reload changes the access of a role, and drops another.
 roles_conf no ''
-out=$($CTL reload 2>&1) && ok roles_reload || fail roles_reload "$out"
+out=$(td_reload 2>&1) && ok roles_reload || fail roles_reload "$out"
 r=$(login ed@example.com 'ed pass')
 c=$(claims)
 case "$r $c" in "200 "*'"app_access":false,"admin_access":false'*)
