@@ -51,16 +51,14 @@ wrk_errors() {
 	    /Non-2xx/ { n += $5 } END { print n + 0 }' "$1"
 }
 wrk_requests() { awk '/requests in/ { print $1 }' "$1"; }
-# hundred PATH [curl args]: how many of 100 requests answer 200.
+# hundred PATH [curl args]: how many of 100 requests answer 200, one
+# after another, each on a connection of its own (one curl for all).
 hundred() {
-	_p=$1
+	local p=$1 i args=()
 	shift
-	_n=0
-	for _i in $(seq 1 100); do
-		[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$@" \
-		    "$URL$_p")" = 200 ] && _n=$((_n + 1))
-	done
-	echo $_n
+	for i in $(seq 1 100); do args+=(-o /dev/null "$URL$p"); done
+	curl -s -m 5 -H 'Connection: close' -w '%{http_code}\n' "$@" \
+	    "${args[@]}" 2>/dev/null | grep -c '^200$'
 }
 
 # 1. kill -9 of one worker under load: at most that worker's in-flight
