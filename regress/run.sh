@@ -11,10 +11,12 @@
 # test_cache and cache.sh; "unit" and "daemon" are every file of the
 # kind, "daemon/cache" or "unit/test_cache" one of them.  No name: all.
 #
-# Files run in parallel, jobs at a time (default: the number of CPUs),
-# each one's output printed whole when it ends.  The files in SERIAL
-# measure time or load the machine: they run afterwards, one at a time,
-# with nothing else running.
+# Files run in parallel, jobs at a time, each one's output printed whole
+# when it ends.  The default is twice the number of CPUs: a daemon test
+# mostly waits (login stalls, timers, its daemon's answers), so that one
+# job a CPU leaves them idle (a whole run uses about half of one CPU).
+# The files in SERIAL measure time or load the machine: they run
+# afterwards, one at a time, with nothing else running.
 SERIAL="catalog_timing faults hashpool httpslow ratelimit"
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +29,8 @@ usage() {
 	exit 2
 }
 
-jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null || echo 2)
+ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null || echo 1)
+jobs=$((2 * ncpu))
 while getopts j: opt; do
 	case $opt in
 	j)	jobs=$OPTARG ;;
