@@ -238,7 +238,8 @@ td_up() {
 	CTL="$TOKENCTL -s $T/tokend.sock"
 }
 
-# j KEY: the first string value of KEY in the last answer's body.
+# j KEY: KEY's string value in the last answer's body (of several on
+# its first line with one, the last).
 j() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$T/body" | head -1; }
 # login_json BODY: POST /auth/login with that body, as http prints it.
 login_json() {
