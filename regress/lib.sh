@@ -387,3 +387,12 @@ td_reload() {
 	td_until "[ \$(td_reloads) -ge $want ]" 50
 	return 0
 }
+
+# td_workers_ready: every running worker has said it is ready (set up,
+# its item store open, sandboxed).
+td_workers_ready() {
+	local p
+	for p in $(td_servers); do
+		grep -q "^server\[$p\]: server [0-9]* ready" "$T/log" || return 1
+	done
+}

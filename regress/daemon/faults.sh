@@ -351,7 +351,7 @@ if chattr +i "$IDB" 2>/dev/null; then
 	old=$(td_servers)
 	kill -9 $old 2>/dev/null
 	td_until "[ \"\$(td_servers | wc -w)\" -eq 2 ] && [ -z \"\$(td_servers | grep -xF \"$old\")\" ]" 100
-	sleep 0.3
+	td_until td_workers_ready 50
 	r=$(post_item 7)
 	case "$r" in "503 "*SERVICE_UNAVAILABLE*) ok faults_items_readonly_503 ;;
 	*) fail faults_items_readonly_503 "${r:0:200} $(tail -5 $T/log)" ;; esac
