@@ -1,9 +1,14 @@
 # Shared harness for the daemon tests (sourced by bash).
 #
 # A test sources this file, calls td_init, writes a configuration with
-# td_conf, starts tokend with td_start, asserts with ok/fail/skip or
-# check, and leaves the cleanup to the EXIT trap: only the processes
-# this test started are ended, by pid.
+# td_conf, starts tokend with td_start (td_up), asserts with
+# ok/fail/skip, check, expect or same, and leaves the cleanup to the
+# EXIT trap: only the processes this test started are ended, by pid.
+# Tests run in parallel (regress/run.sh): whatever two of them could
+# share (a port, useradd, npm install) is reserved or locked here, and a
+# test waits for a condition with td_until, not for a fixed time.
+# Below td_until: the helpers the tests have in common (HTTP, logins,
+# expectations, reloads, the interop SDK).
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 TOKEND="$TOP/server/tokend"
