@@ -1,15 +1,23 @@
 # Shared harness for the daemon tests (sourced by bash).
 #
 # A test sources this file, calls td_init, writes a configuration with
-# td_conf, starts tokend with td_start, asserts with ok/fail/skip or
-# check, and leaves the cleanup to the EXIT trap: only the processes
-# this test started are ended, by pid.
+# td_conf, starts tokend with td_start (td_up), asserts with
+# ok/fail/skip, check, expect or same, and leaves the cleanup to the
+# EXIT trap: only the processes this test started are ended, by pid.
+# Tests run in parallel (regress/run.sh): whatever two of them could
+# share (a port, useradd, npm install) is reserved or locked here, and a
+# test waits for a condition with td_until, not for a fixed time.
+# Below td_until: the helpers the tests have in common (HTTP, logins,
+# expectations, reloads, the interop SDK).
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 TOKEND="$TOP/server/tokend"
 KEYD="$TOP/keyd/keyd"
 TOKENCTL="$TOP/tokenctl/tokenctl"
 TD_PIDS=""
+# $T is the test's directory, made by td_init; never one from the
+# environment (make check T=auth exports one).
+T=""
 
 ok()	{ echo "ok $1"; }
 fail()	{ echo "FAILED $1${2:+ ($2)}"; TD_FAILED=1; }
@@ -42,6 +50,7 @@ td_cleanup() {
 		wait "$_p" 2>/dev/null
 	done
 	[ -n "$T" ] && [ -d "$T" ] && rm -rf "$T"
+	td_release_ports
 }
 
 td_init() {
@@ -52,24 +61,62 @@ td_init() {
 	trap td_cleanup EXIT
 	trap 'exit 1' INT TERM
 	if is_root; then
-		"$TOP/etc/users.sh" _tokend _tokend_keyd >/dev/null || exit 1
+		td_locked users "$TOP/etc/users.sh" _tokend _tokend_keyd \
+		    >/dev/null || exit 1
 	fi
 	PORT=$(td_free_port)
 	URL="http://127.0.0.1:$PORT"
 }
 
+# td_locked NAME COMMAND...: the command, while no other test runs
+# one under the same lock (tests run in parallel: useradd, npm install).
+td_locked() {
+	_lk="/tmp/tokend-regress.$1.lock"
+	shift
+	if command -v flock >/dev/null; then
+		(flock 9 && "$@") 9>>"$_lk"
+	else
+		"$@"
+	fi
+}
+
 # A port nobody listens on, below the kernel's ephemeral range: a
 # client connection may hold a port inside it, and bind would fail.
+# The port is reserved for this test until it ends (a directory in
+# TD_PORTS holding our pid), so that tests run in parallel never pick
+# the same one; td_start still retries when another program took it.
+TD_PORTS=/tmp/tokend-regress-ports
 td_free_port() {
 	_lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
 	case "$_lo" in ''|*[!0-9]*) _lo=32768 ;; esac
 	[ "$_lo" -gt 25000 ] || _lo=40000
 	while :; do
 		_p=$(( ($(od -An -N2 -tu2 /dev/urandom) % (_lo - 20000)) + 20000 ))
+		td_reserve_port "$_p" || continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$_p") 2>/dev/null; then
 			echo "$_p"
 			return
 		fi
+		rm -rf "${TD_PORTS:?}/$_p"
+	done
+}
+
+# td_reserve_port PORT: mkdir is atomic; a reservation whose test is
+# gone (its pid no longer runs) is taken over.
+td_reserve_port() {
+	mkdir -p -m 1777 "$TD_PORTS" 2>/dev/null
+	if ! mkdir "$TD_PORTS/$1" 2>/dev/null; then
+		_o=$(cat "$TD_PORTS/$1/pid" 2>/dev/null)
+		[ -n "$_o" ] && kill -0 "$_o" 2>/dev/null && return 1
+		rm -rf "${TD_PORTS:?}/$1"
+		mkdir "$TD_PORTS/$1" 2>/dev/null || return 1
+	fi
+	echo $$ > "$TD_PORTS/$1/pid"
+}
+
+td_release_ports() {
+	for _d in "$TD_PORTS"/*; do
+		[ "$(cat "$_d/pid" 2>/dev/null)" = $$ ] && rm -rf "$_d"
 	done
 }
 
@@ -96,11 +143,25 @@ td_conf() {
 }
 
 # td_start: tokend in the foreground, logs in $T/log; waits for ping.
+# When the port was taken meanwhile by a program that does not reserve
+# ports (bind fails), the test moves to another one.
 td_start() {
-	"$TOKEND" -d -v -f "$T/tokend.conf" > "$T/log" 2>&1 &
-	TD_PID=$!
-	TD_PIDS="$TD_PIDS $TD_PID"
-	td_wait_ready
+	_try=0
+	while :; do
+		"$TOKEND" -d -v -f "$T/tokend.conf" > "$T/log" 2>&1 &
+		TD_PID=$!
+		TD_PIDS="$TD_PIDS $TD_PID"
+		td_wait_ready && return 0
+		_try=$((_try + 1))
+		[ $_try -lt 5 ] && grep -q "bind 127.0.0.1 port $PORT" "$T/log" ||
+		    return 1
+		wait "$TD_PID" 2>/dev/null
+		_old=$PORT
+		PORT=$(td_free_port)
+		URL="http://127.0.0.1:$PORT"
+		sed -i "s/^listen on 127.0.0.1 port $_old\$/listen on 127.0.0.1 port $PORT/" \
+		    "$T/tokend.conf"
+	done
 }
 
 td_wait_ready() {
@@ -168,4 +229,175 @@ td_until() {
 		_i=$((_i + 1))
 	done
 	return 1
+}
+
+# The blocks most tests add to td_conf: password hashing made cheap, so
+# that logins cost little, and a short login stall.
+TD_FAST_PASSWORD=('password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}')
+TD_FAST_AUTH=('auth {' '	login-stall 10ms' '}')
+
+# td_up NAME: td_start, or the failed check NAME_start and the end of
+# the test; CTL is tokenctl on the test's control socket.
+td_up() {
+	td_start || { fail "$1_start" "$(tail -5 "$T/log")"; exit 1; }
+	CTL="$TOKENCTL -s $T/tokend.sock"
+}
+
+# j KEY: KEY's string value in the last answer's body (of several on
+# its first line with one, the last).
+j() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$T/body" | head -1; }
+# login_json BODY: POST /auth/login with that body, as http prints it.
+login_json() {
+	http POST /auth/login -H 'Content-Type: application/json' -d "$1"
+}
+# login EMAIL PASSWORD [MODE]
+login() {
+	login_json "{\"email\":\"$1\",\"password\":\"$2\"${3:+,\"mode\":\"$3\"}}"
+}
+# token EMAIL PASSWORD: the access token of a json-mode login.
+token() {
+	login "$1" "$2" >/dev/null
+	j access_token
+}
+# The value of the session cookie set by the last answer (or FILE).
+session_cookie() {
+	sed -n 's/^[Ss]et-[Cc]ookie: directus_session_token=\([^;]*\);.*/\1/p' \
+	    "${1:-$T/h}" | tr -d '\r'
+}
+# jwt_payload TOKEN: the JSON of a JWT's payload.
+jwt_payload() {
+	printf %s "$1" | cut -d. -f2 | tr '_-' '/+' |
+	    awk '{ while (length($0) % 4) $0 = $0 "="; print }' |
+	    base64 -d 2>/dev/null
+}
+
+# expect NAME "STATUS PATTERN" RESULT: ok when RESULT matches the glob
+# pattern, in which [ and ] are literal (written \[ or [ alike).
+expect() {
+	_pat=${2//\\[/[}
+	_pat=${_pat//\\]/]}
+	_pat=${_pat//[/\\[}
+	_pat=${_pat//]/\\]}
+	if [[ $3 == $_pat ]]; then ok "$1"; else fail "$1" "${3:0:300}"; fi
+}
+# same NAME "STATUS BODY" RESULT: ok when RESULT is exactly that.
+same() {
+	[ "$3" = "$2" ] && ok "$1" || fail "$1" "${3:0:300}"
+}
+
+# td_edge_settled: each worker's last word about its connections is
+# that none is open (a connection that never sent a byte has no edge
+# state).
+td_edge_settled() {
+	local p
+	for p in $(td_servers); do
+		grep "^server\[$p\]: edge:" "$T/log" | tail -n 1 |
+		    grep -qv ', 0 open$' && return 1
+	done
+	return 0
+}
+
+# td_start_unprivileged: tokend started by an ordinary user (nobody) on
+# a copy of the test's configuration in its own directory $D; waits as
+# td_start does.
+td_start_unprivileged() {
+	D=$(mktemp -d /tmp/tokend-dev.XXXXXX)
+	cp "$T/tokend.conf" "$D/tokend.conf"
+	sed -i "s#$T/#$D/#g" "$D/tokend.conf"
+	mkdir -p "$D/empty" "$D/keyd"
+	chown -R nobody "$D"
+	chmod 600 "$D/tokend.conf"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    "$TOKEND" -d -f "$D/tokend.conf" > "$D/log" 2>&1 &
+	TD_PID=$!
+	TD_PIDS="$TD_PIDS $TD_PID"
+	td_wait_ready &&
+	    [ "$(curl -s -m 2 "$URL/server/health")" = '{"status":"ok"}' ]
+}
+
+# td_sdk NAME: the interop tests' @directus/sdk in regress/interop,
+# installed once (under a lock: two tests may ask at once); without
+# node, npm or the package, the check NAME is skipped and the test ends.
+td_sdk() {
+	IO="$TOP/regress/interop"
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		skip "$1" "node or npm missing"
+		exit 0
+	fi
+	td_locked npm td_npm_install || {
+		skip "$1" "cannot install @directus/sdk from npm"
+		exit 0
+	}
+}
+td_npm_install() {
+	[ -d "$IO/node_modules/@directus/sdk" ] && return 0
+	(cd "$IO" && timeout 300 npm install --no-audit --no-fund \
+	    --loglevel=error >/dev/null 2>&1)
+}
+
+# with_token TOKEN METHOD PATH [BODY]: http with that bearer token (and
+# a JSON body when given).
+with_token() {
+	_t=$1
+	shift
+	if [ $# -ge 3 ]; then
+		http "$1" "$2" -H "Authorization: Bearer $_t" \
+		    -H 'Content-Type: application/json' -d "$3"
+	else
+		http "$1" "$2" -H "Authorization: Bearer $_t"
+	fi
+}
+
+# logins_at_once N BODY FILE: N logins sent at once, each one's status
+# a line of FILE.
+logins_at_once() {
+	local i pids=""
+	for i in $(seq 1 "$1"); do
+		curl -s -m 30 -o /dev/null -w '%{http_code}\n' -X POST \
+		    -H 'Content-Type: application/json' -d "$2" \
+		    "$URL/auth/login" >> "$3" &
+		pids="$pids $!"
+	done
+	wait $pids
+}
+
+# conf_refused NAME FILE PATTERN: tokend -n refuses the configuration
+# FILE (exit status 1) with a message matching PATTERN.
+conf_refused() {
+	_out=$("$TOKEND" -n -f "$2" 2>&1)
+	_rc=$?
+	[ $_rc -eq 1 ] && echo "$_out" | grep -q "$3" && ok "$1" ||
+	    fail "$1" "$_rc $_out"
+}
+
+# items_dir_made NAME: the parent made the items directory, the
+# workers' own (mode 700, owned by _tokend when run as root).
+items_dir_made() {
+	if is_root; then
+		_st=$(stat -c '%a %U' "$T/empty/data" 2>&1)
+		[ "$_st" = "700 _tokend" ] && ok "$1" || fail "$1" "$_st"
+	else
+		[ -d "$T/empty/data" ] && ok "$1" || fail "$1"
+	fi
+}
+
+# How many reloads the workers have applied so far (each logs it).
+td_reloads() { grep -c "server [0-9]*: configuration reloaded" "$T/log"; }
+# td_reload: tokenctl reload (its output and status), then a wait until
+# every worker has applied it: tokenctl answers once the parent has
+# passed the new configuration on, not once the workers have it.
+td_reload() {
+	local want=$(( $(td_reloads) + $(td_servers | wc -w) ))
+	"$TOKENCTL" -s "$T/tokend.sock" reload || return
+	td_until "[ \$(td_reloads) -ge $want ]" 50
+	return 0
+}
+
+# td_workers_ready: every running worker has said it is ready (set up,
+# its item store open, sandboxed).
+td_workers_ready() {
+	local p
+	for p in $(td_servers); do
+		grep -q "^server\[$p\]: server [0-9]* ready" "$T/log" || return 1
+	done
 }

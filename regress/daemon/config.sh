@@ -24,9 +24,7 @@ chmod 600 "$T/macro.conf"
 out=$("$TOKEND" -n -D p=9000 -f "$T/macro.conf" 2>&1)
 [ "$out" = "configuration OK" ] && ok config_n_macro_D || fail config_n_macro_D "$out"
 
-out=$("$TOKEND" -n -f "$T/missing.conf" 2>&1); rc=$?
-[ $rc -eq 1 ] && echo "$out" | grep -q missing.conf && ok config_n_missing_file ||
-    fail config_n_missing_file "$rc $out"
+conf_refused config_n_missing_file "$T/missing.conf" missing.conf
 
 cp "$T/tokend.conf" "$T/gw.conf"
 chmod 620 "$T/gw.conf"

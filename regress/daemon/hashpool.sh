@@ -10,16 +10,9 @@ td_conf 'password {' '	memory 32M' '	iterations 2' '	parallelism 1' \
 td_start || { fail hashpool_start "$(tail -5 $T/log)"; exit 1; }
 CTL="$TOKENCTL -s $T/tokend.sock"
 echo 'pool pass' | $CTL user add pool@example.com >/dev/null
-pids=""
 : > "$T/codes"
-for i in $(seq 1 12); do
-	curl -s -m 30 -o /dev/null -w '%{http_code}\n' -X POST \
-	    -H 'Content-Type: application/json' \
-	    -d '{"email":"pool@example.com","password":"pool pass"}' \
-	    "$URL/auth/login" >> "$T/codes" &
-	pids="$pids $!"
-done
-wait $pids
+logins_at_once 12 '{"email":"pool@example.com","password":"pool pass"}' \
+    "$T/codes"
 n503=$(grep -c '^503' "$T/codes"); n200=$(grep -c '^200' "$T/codes")
 [ "$n503" -ge 1 ] && [ "$n200" -ge 2 ] && [ $((n503 + n200)) -eq 12 ] &&
     ok hashpool_full_queue_503 || fail hashpool_full_queue_503 "$(sort $T/codes | uniq -c | tr '\n' ' ')"

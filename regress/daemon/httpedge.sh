@@ -194,7 +194,7 @@ printf 'GET /server/ping HTTP/1.1\r\nHost: x\r\n\r\n' >&5
 timeout 1 cat <&5 > "$T/first"
 td_conf 'limits {' '	request-line 1K' '	header-count 8' '}'
 kill -HUP "$TD_PID"
-td_until '[ $(grep -c "configuration reloaded" "$T/log") -ge 2 ]' 50
+td_until '[ "$(td_reloads)" -ge "$(td_servers | wc -w)" ]' 50
 printf '%b' "GET /server/ping HTTP/1.1\r\n${H}${fewer}\r\n" >&5
 timeout 5 cat <&5 > "$T/second"
 exec 5<&-
@@ -208,16 +208,6 @@ grep -q 'edge: 127.0.0.1 port [0-9]*: 400 Bad request. Transfer-Encoding other t
     ok edge_workers_survived || fail edge_workers_survived
 [ "$(curl -s -m 5 "$URL/server/ping")" = pong ] && ok edge_alive ||
     fail edge_alive
-# Every connection's edge state was freed with it: each worker's last
-# word about its connections is that none is open (a connection that
-# never sent a byte has no edge state).
-edge_settled() {
-	local p
-	for p in $(td_servers); do
-		grep "^server\[$p\]: edge:" "$T/log" | tail -n 1 |
-		    grep -qv ', 0 open$' && return 1
-	done
-	return 0
-}
-td_until edge_settled 50 && ok edge_edge_state_freed ||
+# Every connection's edge state was freed with it.
+td_until td_edge_settled 50 && ok edge_edge_state_freed ||
     fail edge_edge_state_freed "$(grep 'edge:' "$T/log" | tail -n 2)"

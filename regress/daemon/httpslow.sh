@@ -138,16 +138,6 @@ td_until '[ "$(curl -s -m 1 "$URL/server/ping")" = pong ]' 100 &&
     ok slow_serves_after_cap || fail slow_serves_after_cap
 [ "$(td_servers)" = "$W" ] && ok slow_worker_survived ||
     fail slow_worker_survived
-# Every connection's edge state was freed with it: each worker's last
-# word about its connections is that none is open (a connection that
-# never sent a byte has no edge state).
-edge_settled() {
-	local p
-	for p in $(td_servers); do
-		grep "^server\[$p\]: edge:" "$T/log" | tail -n 1 |
-		    grep -qv ', 0 open$' && return 1
-	done
-	return 0
-}
-td_until edge_settled 50 && ok slow_edge_state_freed ||
+# Every connection's edge state was freed with it.
+td_until td_edge_settled 50 && ok slow_edge_state_freed ||
     fail slow_edge_state_freed "$(grep 'edge:' "$T/log" | tail -n 2)"

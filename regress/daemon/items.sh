@@ -36,12 +36,6 @@ echo 'editor pass' | $CTL user add -r editor ed@example.com >/dev/null
 echo 'reader pass' | $CTL user add -r reader rita@example.com >/dev/null
 echo 'nothing pass' | $CTL user add -r nothing nick@example.com >/dev/null
 DB="$T/empty/data/items.db"
-j() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$T/body"; }
-token() {
-	http POST /auth/login -H 'Content-Type: application/json' \
-	    -d "{\"email\":\"$1\",\"password\":\"$2\"}" >/dev/null
-	j access_token
-}
 AD=$(token root@example.com 'admin pass')
 ED=$(token ed@example.com 'editor pass')
 RD=$(token rita@example.com 'reader pass')
@@ -72,11 +66,6 @@ asb() {
 	shift 3
 	[ -n "$_t" ] && set -- "$@" -H "Authorization: Bearer $_t"
 	http "$_m" "$_p" -g -H 'Content-Type: application/json' -d "$_b" "$@"
-}
-expect() {	# NAME "STATUS PATTERN" RESULT; [ and ] are literal
-	_pat=${2//[/\\[}
-	_pat=${_pat//]/\\]}
-	if [[ $3 == $_pat ]]; then ok "$1"; else fail "$1" "${3:0:200}"; fi
 }
 count() { sqlite3 "$DB" "SELECT count(*) FROM items_$1"; }
 
@@ -280,11 +269,11 @@ acked=$(cat "$T"/writer? | grep -c '^200$')
 
 # A reload applies new permissions to the next request.
 items_conf ''
-$CTL reload >/dev/null 2>&1
+td_reload >/dev/null 2>&1
 td_until '[ "$(as "" GET /items/articles | cut -c1-3)" = 403 ]' 50
 expect items_reload_revokes_public '403 *FORBIDDEN*' "$(as "" GET /items/articles)"
 items_conf "$PUBLIC_READ"
-$CTL reload >/dev/null 2>&1
+td_reload >/dev/null 2>&1
 td_until '[ "$(as "" GET /items/articles | cut -c1-3)" = 200 ]' 50
 expect items_reload_grants_public '200 *' "$(as "" GET /items/articles)"
 grep -q 'signal 31\|SIGSYS\|exited' "$T/log" && fail items_no_sandbox_kill "$(grep -m1 'signal 31\|SIGSYS\|exited' $T/log)" ||

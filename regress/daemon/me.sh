@@ -2,19 +2,12 @@
 # PATCH /users/me: what a user may change of itself, and what it may not.
 . "$(dirname "$0")/../lib.sh"
 td_init
-td_conf 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
-    'auth {' '	login-stall 10ms' '}'
-td_start || { fail me_start "$(tail -5 $T/log)"; exit 1; }
-CTL="$TOKENCTL -s $T/tokend.sock"
+td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}"
+td_up me
 echo 'admin pass' | $CTL user add -r admin root@example.com >/dev/null
 echo 'user pass' | $CTL user add dana@example.com >/dev/null
 echo 'other pass' | $CTL user add erin@example.com >/dev/null
 DB="$T/keyd/db/credentials.db"
-login() {
-	http POST /auth/login -H 'Content-Type: application/json' \
-	    -d "{\"email\":\"$1\",\"password\":\"$2\"}"
-}
-j() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$T/body"; }
 patch() {
 	http PATCH "/users/me$3" -H "Authorization: Bearer $1" \
 	    -H 'Content-Type: application/json' -d "$2"
@@ -38,20 +31,20 @@ done > "$T/refused"
     fail me_patch_refused_fields_403 "$(grep -v ^ok $T/refused)"
 [ "$(sqlite3 "$DB" "SELECT first_name || '/' || coalesce(role, '-') FROM users WHERE email = 'dana@example.com'")" = 'Dana/-' ] &&
     ok me_patch_refused_changes_nothing || fail me_patch_refused_changes_nothing
-r=$(patch "$AT" '{"token":"my-own-static-token-1234"}')
-case "$r" in "403 "*FORBIDDEN*) ok me_patch_token_not_for_users ;; *) fail me_patch_token_not_for_users "$r" ;; esac
-r=$(patch "$AT" '{"nonsense":1}')
-case "$r" in "400 "*INVALID_PAYLOAD*) ok me_patch_unknown_field_400 ;; *) fail me_patch_unknown_field_400 "$r" ;; esac
-r=$(patch "$AT" '{"first_name":12}')
-case "$r" in "400 "*INVALID_PAYLOAD*) ok me_patch_bad_type_400 ;; *) fail me_patch_bad_type_400 "$r" ;; esac
-r=$(patch "$AT" 'not json')
-case "$r" in "400 "*INVALID_PAYLOAD*) ok me_patch_not_json_400 ;; *) fail me_patch_not_json_400 "$r" ;; esac
-r=$(patch "$AT" '{"email":"dana@localhost"}')
-case "$r" in "400 "*INVALID_PAYLOAD*) ok me_patch_bad_email_400 ;; *) fail me_patch_bad_email_400 "$r" ;; esac
-r=$(patch "$AT" '{"email":"ERIN@example.com"}')
-case "$r" in "400 "*RECORD_NOT_UNIQUE*) ok me_patch_email_unique ;; *) fail me_patch_email_unique "$r" ;; esac
-r=$(http PATCH /users/me -H 'Content-Type: application/json' -d '{"first_name":"anon"}')
-case "$r" in "401 "*INVALID_CREDENTIALS*) ok me_patch_public_401 ;; *) fail me_patch_public_401 "$r" ;; esac
+expect me_patch_token_not_for_users '403 *FORBIDDEN*' \
+    "$(patch "$AT" '{"token":"my-own-static-token-1234"}')"
+expect me_patch_unknown_field_400 '400 *INVALID_PAYLOAD*' \
+    "$(patch "$AT" '{"nonsense":1}')"
+expect me_patch_bad_type_400 '400 *INVALID_PAYLOAD*' \
+    "$(patch "$AT" '{"first_name":12}')"
+expect me_patch_not_json_400 '400 *INVALID_PAYLOAD*' \
+    "$(patch "$AT" 'not json')"
+expect me_patch_bad_email_400 '400 *INVALID_PAYLOAD*' \
+    "$(patch "$AT" '{"email":"dana@localhost"}')"
+expect me_patch_email_unique '400 *RECORD_NOT_UNIQUE*' \
+    "$(patch "$AT" '{"email":"ERIN@example.com"}')"
+expect me_patch_public_401 '401 *INVALID_CREDENTIALS*' \
+    "$(http PATCH /users/me -H 'Content-Type: application/json' -d '{"first_name":"anon"}')"
 big=$(head -c 20000 /dev/zero | tr '\0' a)
 r=$(patch "$AT" "{\"description\":\"$big\"}")
 case "$r" in "413 "*|"400 "*) ok me_patch_oversized ;; *) fail me_patch_oversized "${r:0:80}" ;; esac

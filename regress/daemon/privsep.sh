@@ -68,18 +68,7 @@ p=$(td_servers | head -1)
 # Development mode: started by an ordinary user, tokend warns once and
 # runs without chroot or a change of user.
 kill -TERM "$TD_PID"; wait "$TD_PID"
-D=$(mktemp -d /tmp/tokend-dev.XXXXXX)
-chown nobody "$D"
-cp "$T/tokend.conf" "$D/tokend.conf"
-sed -i "s#$T/#$D/#g" "$D/tokend.conf"
-mkdir -p "$D/empty" "$D/keyd"
-chown -R nobody "$D"
-chmod 600 "$D/tokend.conf"
-setpriv --reuid=nobody --regid=nogroup --clear-groups \
-    "$TOKEND" -d -f "$D/tokend.conf" > "$D/log" 2>&1 &
-TD_PID=$!
-TD_PIDS="$TD_PIDS $TD_PID"
-if td_wait_ready && [ "$(curl -s -m 2 "$URL/server/health")" = '{"status":"ok"}' ]
+if td_start_unprivileged
 then ok privsep_unprivileged_runs
 else fail privsep_unprivileged_runs "$(tail -3 $D/log)"
 fi

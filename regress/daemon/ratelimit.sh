@@ -66,7 +66,7 @@ r=$(http GET /server/ping)
 # The login limit: 3 per 30 s; the general one out of the way.
 restart 'limits { rate-limit 1000 per 1s; auth-rate-limit 3 per 30s }' \
     "$AUTHCONF" "$PWCONF"
-login() {
+try_login() {
 	local pw=$1
 	shift
 	curl -s -m 5 -o /dev/null -w '%{http_code} ' -H 'Content-Type: application/json' \
@@ -74,7 +74,7 @@ login() {
 	    "$URL/auth/login"
 }
 r=""
-for i in 1 2 3 4 5 6 7; do r="$r$(login wrong)"; done
+for i in 1 2 3 4 5 6 7; do r="$r$(try_login wrong)"; done
 [ "$r" = "401 401 401 429 429 429 429 " ] && ok rate_auth_limit_logins ||
     fail rate_auth_limit_logins "$r"
 st=$($CTL user list | awk '$2 == "victim@example.com" { print $3 }')
@@ -93,7 +93,7 @@ r=$(http POST /auth/logout -H 'Content-Type: application/json' \
     fail rate_auth_limit_leaves_other_routes
 # Another address is not held back: the owner logs in from it.
 if curl -s -m 2 --interface 127.0.0.2 -o /dev/null "$URL/server/ping"; then
-	r=$(login 'right password' --interface 127.0.0.2)
+	r=$(try_login 'right password' --interface 127.0.0.2)
 	[ "$r" = "200 " ] && ok rate_other_address_logs_in ||
 	    fail rate_other_address_logs_in "$r"
 else

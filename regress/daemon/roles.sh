@@ -7,8 +7,7 @@ td_init
 EDITOR=5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60
 BOSS=5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f61
 roles_conf() {
-	td_conf 'password {' '	memory 1M' '	iterations 1' \
-	    '	parallelism 1' '}' 'auth {' '	login-stall 10ms' '}' \
+	td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
 	    'collection "articles" { fields "title" "body" "status" "author" }' \
 	    'role "editor" {' "	id \"$EDITOR\"" "	app-access $1" \
 	    '	permission "articles" create read update' \
@@ -17,28 +16,11 @@ roles_conf() {
 	    "$2"
 }
 roles_conf yes "role boss { id \"$BOSS\"; admin-access yes }"
-td_start || { fail roles_start "$(tail -5 $T/log)"; exit 1; }
-CTL="$TOKENCTL -s $T/tokend.sock"
-login() {
-	http POST /auth/login -H 'Content-Type: application/json' \
-	    -d "{\"email\":\"$1\",\"password\":\"$2\"}"
-}
-j() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$T/body"; }
+td_up roles
 # The claims of the access token of the last login.
-claims() {
-	_p=$(j access_token | cut -d. -f2 | tr '_-' '/+')
-	while [ $(( ${#_p} % 4 )) -ne 0 ]; do _p="$_p="; done
-	echo "$_p" | base64 -d 2>/dev/null
-}
+claims() { jwt_payload "$(j access_token)"; }
 
-if is_root; then
-	st=$(stat -c '%a %U' "$T/empty/data" 2>&1)
-	[ "$st" = "700 _tokend" ] && ok roles_items_dir_made ||
-	    fail roles_items_dir_made "$st"
-else
-	[ -d "$T/empty/data" ] && ok roles_items_dir_made ||
-	    fail roles_items_dir_made
-fi
+items_dir_made roles_items_dir_made
 
 id=$(echo 'ed pass' | $CTL user add -r editor ed@example.com 2>&1)
 echo "$id" | grep -Eq '^[0-9a-f-]{36}$' && ok roles_add_by_name ||
@@ -74,7 +56,7 @@ case "$r $c" in "200 "*"\"role\":\"$BOSS\""*'"app_access":false,"admin_access":t
 
 # A reload changes the access of a role, and drops another.
 roles_conf no ''
-out=$($CTL reload 2>&1) && ok roles_reload || fail roles_reload "$out"
+out=$(td_reload 2>&1) && ok roles_reload || fail roles_reload "$out"
 r=$(login ed@example.com 'ed pass')
 c=$(claims)
 case "$r $c" in "200 "*'"app_access":false,"admin_access":false'*)

@@ -91,11 +91,7 @@ r=$($CTL reload 2>&1)
 echo 'sandbox pass' | $CTL user add sandbox@example.com >/dev/null 2>&1
 $CTL user list 2>/dev/null | grep -q sandbox@example.com &&
     ok sandbox_tokenctl_user_add || fail sandbox_tokenctl_user_add
-login() {
-	http POST /auth/login -H 'Content-Type: application/json' \
-	    -d '{"email":"sandbox@example.com","password":"sandbox pass"}'
-}
-case "$(login)" in 200*access_token*) ok sandbox_login ;;
+case "$(login sandbox@example.com 'sandbox pass')" in 200*access_token*) ok sandbox_login ;;
 *) fail sandbox_login "$(cat $T/status) $(cat $T/body)" ;; esac
 
 # Children started by the sandboxed parent carry its filter as well as
@@ -120,7 +116,7 @@ fi
 healthy() { [ "$(curl -s -m 2 "$URL/server/health")" = '{"status":"ok"}' ]; }
 td_until healthy 50 && ok sandbox_health_after_respawn ||
     fail sandbox_health_after_respawn
-case "$(login)" in 200*access_token*) ok sandbox_login_after_respawn ;;
+case "$(login sandbox@example.com 'sandbox pass')" in 200*access_token*) ok sandbox_login_after_respawn ;;
 *) fail sandbox_login_after_respawn "$(cat $T/status) $(cat $T/body)" ;; esac
 kill -HUP "$TD_PID"
 td_until '[ "$(grep -c "configuration reloaded" $T/log)" -ge 3 ]' 30 &&
@@ -196,18 +192,7 @@ if ! command -v setpriv >/dev/null; then
 	skip sandbox_unprivileged "setpriv missing"
 	exit 0
 fi
-D=$(mktemp -d /tmp/tokend-dev.XXXXXX)
-cp "$T/tokend.conf" "$D/tokend.conf"
-sed -i "s#$T/#$D/#g" "$D/tokend.conf"
-mkdir -p "$D/empty" "$D/keyd"
-chown -R nobody "$D"
-chmod 600 "$D/tokend.conf"
-setpriv --reuid=nobody --regid=nogroup --clear-groups \
-    "$TOKEND" -d -f "$D/tokend.conf" > "$D/log" 2>&1 &
-TD_PID=$!
-TD_PIDS="$TD_PIDS $TD_PID"
-if td_wait_ready &&
-    [ "$(curl -s -m 2 "$URL/server/health")" = '{"status":"ok"}' ]; then
+if td_start_unprivileged; then
 	ok sandbox_unprivileged_runs
 else
 	fail sandbox_unprivileged_runs "$(tail -3 $D/log)"

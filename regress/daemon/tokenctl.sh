@@ -3,15 +3,8 @@
 # every change takes effect at once.
 . "$(dirname "$0")/../lib.sh"
 td_init
-td_conf 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
-    'auth {' '	login-stall 10ms' '}'
-td_start || { fail tokenctl_start "$(tail -5 $T/log)"; exit 1; }
-CTL="$TOKENCTL -s $T/tokend.sock"
-login() {
-	http POST /auth/login -H 'Content-Type: application/json' \
-	    -d "{\"email\":\"$1\",\"password\":\"$2\"}"
-}
-j() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$T/body"; }
+td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}"
+td_up tokenctl
 
 id=$(echo 'first pass' | $CTL user add -r admin ann@example.com 2>&1)
 echo "$id" | grep -Eq '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' &&

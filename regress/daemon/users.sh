@@ -4,36 +4,14 @@
 # last administrator, injection attempts.
 . "$(dirname "$0")/../lib.sh"
 td_init
-td_conf 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
-    'auth {' '	login-stall 10ms' '}'
-td_start || { fail users_start "$(tail -5 $T/log)"; exit 1; }
-CTL="$TOKENCTL -s $T/tokend.sock"
+td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}"
+td_up users
 DB="$T/keyd/db/credentials.db"
 ROOT=$(echo 'admin pass' | $CTL user add -r admin root@example.com)
 echo 'plain pass' | $CTL user add pat@example.com >/dev/null
 
-j() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$T/body" | head -1; }
-login() {
-	http POST /auth/login -H 'Content-Type: application/json' \
-	    -d "{\"email\":\"$1\",\"password\":\"$2\"}"
-}
 # api METHOD PATH [BODY]: as root, with its JWT.
-api() {
-	if [ $# -ge 3 ]; then
-		http "$1" "$2" -H "Authorization: Bearer $RA" \
-		    -H 'Content-Type: application/json' -d "$3"
-	else
-		http "$1" "$2" -H "Authorization: Bearer $RA"
-	fi
-}
-# expect NAME "STATUS PATTERN" RESULT: ok when RESULT matches the glob.
-expect() {
-	case "$3" in $2) ok "$1" ;; *) fail "$1" "${3:0:300}" ;; esac
-}
-# same NAME "STATUS BODY" RESULT: ok when RESULT is exactly that.
-same() {
-	[ "$3" = "$2" ] && ok "$1" || fail "$1" "${3:0:300}"
-}
+api() { with_token "$RA" "$@"; }
 users_count() { sqlite3 "$DB" 'SELECT count(*) FROM users'; }
 
 login root@example.com 'admin pass' >/dev/null; RA=$(j access_token)

@@ -8,8 +8,7 @@ VIEWER=5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f70
 MANAGER=5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f71
 BOSS=5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f72
 NONE=5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f73
-td_conf 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
-    'auth {' '	login-stall 10ms' '}' \
+td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
     'role "viewer" {' "	id \"$VIEWER\"" '	app-access yes' \
     '	permission "directus_users" read {' \
     '		fields id email first_name status password token' \
@@ -26,8 +25,7 @@ td_conf 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
     'public {' '	permission "directus_users" read {' \
     '		fields id first_name' \
     "		filter '{\"first_name\":{\"_eq\":\"Public\"}}'" '	}' '}'
-td_start || { fail users_perm_start "$(tail -5 $T/log)"; exit 1; }
-CTL="$TOKENCTL -s $T/tokend.sock"
+td_up users_perm
 DB="$T/keyd/db/credentials.db"
 add() { echo "$2" | $CTL user add ${3:+-r $3} "$1"; }
 ROOT=$(add root@example.com 'root pass' admin)
@@ -40,29 +38,8 @@ BO=$(add bo@example.com 'bo pass' $BOSS)
 NO=$(add no@example.com 'no pass' $NONE)
 sqlite3 "$DB" "UPDATE users SET first_name = 'Public', last_name = 'L' WHERE id = '$NO'"
 
-j() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$T/body" | head -1; }
-token() {
-	http POST /auth/login -H 'Content-Type: application/json' \
-	    -d "{\"email\":\"$1\",\"password\":\"$2\"}" >/dev/null
-	j access_token
-}
 # as TOKEN METHOD PATH [BODY]
-as() {
-	_t=$1
-	shift
-	if [ $# -ge 3 ]; then
-		http "$1" "$2" -H "Authorization: Bearer $_t" \
-		    -H 'Content-Type: application/json' -d "$3"
-	else
-		http "$1" "$2" -H "Authorization: Bearer $_t"
-	fi
-}
-expect() {
-	case "$3" in $2) ok "$1" ;; *) fail "$1" "${3:0:300}" ;; esac
-}
-same() {
-	[ "$3" = "$2" ] && ok "$1" || fail "$1" "${3:0:300}"
-}
+as() { with_token "$@"; }
 VT=$(token vic@example.com 'vic pass')
 MT=$(token max@example.com 'max pass')
 BT=$(token bo@example.com 'bo pass')
