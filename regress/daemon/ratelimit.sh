@@ -84,6 +84,14 @@ r=$(http POST /auth/refresh -H 'Content-Type: application/json' \
     -d '{"refresh_token":"x"}')
 [ "${r%% *}" = 429 ] && ok rate_auth_limit_refresh_shares ||
     fail rate_auth_limit_refresh_shares "${r:0:80}"
+# evhttp decodes the path of a route it matches: no spelling of
+# /auth/login or /auth/refresh gets past the auth limit.
+for p in /auth/log%69n /auth/%6cogin /auth/refres%68; do
+	r=$(http POST "$p" -H 'Content-Type: application/json' \
+	    -d '{"email":"victim@example.com","password":"wrong"}')
+	[ "${r%% *}" = 429 ] && ok "rate_auth_limit_encoded_${p##*/}" ||
+	    fail "rate_auth_limit_encoded_${p##*/}" "${r:0:80}"
+done
 r=$(http POST /auth/logout -H 'Content-Type: application/json' \
     -d '{"refresh_token":"x"}')
 [ "${r%% *}" != 429 ] && ok rate_logout_not_auth_limited ||
