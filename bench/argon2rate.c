@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * argon2rate: how many argon2id hashes per second this machine computes
  * the way keyd does (keyd/hash.c): a pool of THREADS threads, each hash

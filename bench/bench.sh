@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # make bench: tokend against nginx and a standalone argon2, in one run.
 #
 # Starts a private nginx (fixed JSON, the HTTP ceiling of the machine) and

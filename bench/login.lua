@@ -1,3 +1,5 @@
+-- SPDX-License-Identifier: ISC
+-- Copyright (c) 2026 The tokend authors; see the LICENSE file.
 -- wrk script: POST /auth/login, rotating through distinct users.
 --
 -- Environment:

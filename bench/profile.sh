@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # bench/profile.sh: where tokend spends its time on one request, with
 # perf(1).  Starts tokend from the build tree on 127.0.0.1 (prefork =
 # nproc, the regress configuration shape, no -v), creates one admin,

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # make run: a demo configuration and database under ./run/, then tokend in
 # the foreground on 127.0.0.1:8055 with its logs on the terminal.  Started
 # as root it runs with full privilege separation.

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Install the Debian packages named on the command line that are missing:
 # with apt-get when root, otherwise print the exact command and fail.
 missing=""

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Create the daemon users named on the command line when they are missing:
 # system users without a home or a login shell.
 [ "$(id -u)" -eq 0 ] || { echo "users.sh: must be root" >&2; exit 1; }

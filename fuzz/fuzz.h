@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The fuzz targets.  fuzz_NAME() in fuzz/fuzz_NAME.c takes one input,
  * drives the code under test with it and checks what must hold for any

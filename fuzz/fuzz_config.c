@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * shared/parse.y: parse_config() on a tokend.conf, as "tokend -n" and
  * the parent read it.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * shared/config_json.c: config_from_json(), as keyd and the workers read
  * MSG_CONFIG and MSG_RELOAD.

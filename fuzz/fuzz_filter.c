@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * shared/query.c and shared/query_sql.c: a filter as the "filter" query
  * parameter or a permission brings it, query_filter_parse_text(), then

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * shared/frame.c: frame_decode() as a channel drives it, and
  * shared/msg.c: msg_read() and msg_write() on every message's layout as

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * shared/jwt.c: jwt_parse() on a raw token, as the worker calls it on
  * what token_extract() found, and jwt_uuid_valid().

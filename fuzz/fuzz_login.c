@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * server/auth.c: the body of POST /auth/login, through auth_body_load()
  * and auth_login_check() as auth_login() uses them.

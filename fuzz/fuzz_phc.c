@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * keyd/hash.c: hash_phc_parse(), which keyd runs on every stored hash
  * it reads (security catalog L7: a planted row).

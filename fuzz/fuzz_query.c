@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * shared/query.c: query_parse() on the seven query parameters of
  * /items and /users (fields, filter, sort, limit, offset, page, meta).

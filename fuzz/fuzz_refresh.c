@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * server/auth.c: the bodies of POST /auth/refresh and /auth/logout,
  * which share their start (auth_refresh_begin), through

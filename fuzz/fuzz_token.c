@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * server/token.c: token_extract(), token_query_param() and
  * token_cookie(), on what a request may carry.

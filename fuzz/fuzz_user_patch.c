@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * keyd/user_schema.c: the body of PATCH /users/me as keyd reads it,
  * user_patch_parse(), the SELF allowlist over the table of a user's

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * server/wire.c: the strict reader of request framing that sees every
  * byte a client sends before evhttp does.

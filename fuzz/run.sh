@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Run the fuzzers in fuzz/bin/ one after the other, each for the given
 # number of seconds, from its seed corpus (fuzz/corpus/NAME/), its
 # regress cases (fuzz/regress/NAME/) and its dictionary

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 """Write the seed corpora of the fuzz targets into fuzz/corpus/NAME/.
 
 The seeds are valid examples plus the hostile inputs of the security

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * shared/log.c for the fuzzers: every message is formatted, so that a
  * bad argument is still caught, and dropped, so that libFuzzer's output

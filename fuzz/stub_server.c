@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * What server/auth.c calls in the rest of the worker (server.c,
  * http.c), for the fuzz targets and their replay test, which link

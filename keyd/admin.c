@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * User and session administration for tokenctl, which reaches keyd only
  * through the parent (MSG_CTL_ADMIN).  Changes take effect at once: the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * keyd's authentication requests: verify a JWT, look up a static token,
  * log in, refresh, log out, read a user.  keyd never signs bytes a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Group commit for refreshes.  A refresh may be answered only once its
  * rotation is on disk (synchronous FULL: the WAL is synced at commit),

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Password hashing for keyd: argon2 on a bounded pool of threads, never
  * on the event loop.  Stored hashes are PHC strings as Directus and

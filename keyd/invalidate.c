@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Invalidations.  A worker keeps keyd's answer for a credential
  * (MSG_AUTH_RESULT, MSG_USER to MSG_USER_GET) until the "cache until"

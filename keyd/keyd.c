@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * keyd: started by the tokend parent with its channel on descriptor 3.
  * It loads the signing secret, opens the credential database, chroots,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * keyd: the only holder of the signing secret and the credential
  * database.  keyd.c is the dispatcher, secret.c loads the secret,

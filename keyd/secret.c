@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The signing secret.  keyd loads it before it chroots and keeps it in
  * memory only; it is never sent to another process.  A missing file is

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * HS256 signatures.  The secret is keyed once into an HMAC-SHA256
  * EVP_MAC_CTX; each token re-initialises that context with a NULL key,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * HS256 for keyd: one HMAC-SHA256 context keyed once with the signing
  * secret and re-initialised for every token, and SHA-256 for the tokens

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The credential store: SQLite in WAL mode, prepared statements only,
  * schema versioned with PRAGMA user_version and migrated at start.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The user record, declared once.  Each row of user_fields names a
  * field of the user's JSON, its column, the kind of its values, who may

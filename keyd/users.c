@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The /users API (MSG_USERS): list, read, create, update and delete
  * users for the workers; and /users/me (MSG_USER_GET, MSG_USER_UPDATE),

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # jwtsign.py SECRET-FILE HEADER PAYLOAD [MODE]: a JWT for the catalog
 # tests.  HEADER and PAYLOAD are taken as they are, byte for byte (so
 # duplicate members, odd numbers and bad JSON survive); "hex:..." gives

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Shared harness for the daemon tests (sourced by bash).
 #
 # A test sources this file, calls td_init, writes a configuration with

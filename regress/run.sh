@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Run the regress tests: the C unit tests in regress/unit/bin/ and the
 # daemon tests regress/daemon/*.sh (bash).  Each prints lines "ok NAME",
 # "FAILED NAME ..." or "SKIPPED NAME ...".  The last line of the run is

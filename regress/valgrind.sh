@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # make check-valgrind: every unit test in regress/unit/bin/ under
 # valgrind's memcheck.  An invalid read or write, a use of uninitialised
 # memory, or a leak (definite, indirect or possible) fails the test, as

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The worker's side of authentication: /auth/login, /auth/refresh,
  * /auth/logout and /users/me.  The worker validates bodies, extracts and

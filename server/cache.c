@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The worker's cache of verified credentials, and the readers of keyd's
  * answers about a credential.  keyd's answer for a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The edge of a worker: every byte a client sends is read by the strict
  * framing reader (wire.c) before evhttp parses it, and the per-request

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The worker's HTTP side: the guard and the dispatcher in front of the
  * routes of route.c, the server routes, and the answers.  Every error

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * /items/<collection>[/<id>]: the items API, run in the worker under
  * the permissions of the request's accountability.  keyd says who the

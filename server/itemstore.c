@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The item store: one SQLite database in the workers' data directory,
  * shared by every worker (WAL, a busy timeout, writes in IMMEDIATE

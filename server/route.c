@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The worker's routes, in one table: which paths exist, with which
  * methods, how a path matches, the limits of each, and the handler.

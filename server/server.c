@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The worker role ("tokend: server"): one libevent loop serving HTTP on
  * the listen sockets inherited from the parent, with its own channel to

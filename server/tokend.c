@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * tokend's parent: reads the configuration, opens the listen and control
  * sockets, starts keyd and the workers with fork and exec, supervises

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * tokend: the parent (tokend.c) and the HTTP workers (server.c, http.c).
  */

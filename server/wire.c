@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The strict reader of request framing; see wire.h for what it refuses.
  * It mirrors what evhttp (libevent 2.1) reads from the same bytes, so

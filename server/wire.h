@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The framing of HTTP/1.1 requests, read strictly (RFC 9112), byte by
  * byte, in front of evhttp.  edge.c feeds it every byte a connection

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Canonical base64 without padding, in the URL-safe alphabet (JWS) or
  * the standard one (PHC strings).  See b64url.h for what the decoder

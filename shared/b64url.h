@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Canonical base64url (RFC 4648 section 5) without padding, as JWS
  * requires (RFC 7515 section 2); the same in the standard alphabet for

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * What every child of the parent (keyd, the workers) does the same way:
  * receive MSG_HELLO and MSG_CONFIG at start, and take a new

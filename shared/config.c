@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The settings table and the defaults.  Each setting other than the
  * listen addresses and the data blocks is one row below: the grammar

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The configuration: parsed once by the parent from tokend.conf
  * (parse.y), checked (config_check.c), then shipped to keyd and the

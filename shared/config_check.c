@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The checks of a configuration: each value on its own (also for
  * config_from_json), the listen addresses, what config_finish checks

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Collections, roles and permissions.  parse.y and config_from_json
  * build them with the same functions, so that both check the same

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The JSON form of a configuration, in which the parent ships it to
  * keyd and the workers (config_to_json, config_from_json), and the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Logging for tokend, keyd and tokenctl: stderr in the foreground,
  * syslog when daemonized.  Every line carries the process name.

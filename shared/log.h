@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * One logging module for every tokend process.  Foreground (-d) logs go to
  * stderr, otherwise to syslog.  Tokens, passwords and access_token values

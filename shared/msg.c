@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The messages as data: what proto.h declares, as tables, and the one
  * codec that reads and writes every payload by its layout.

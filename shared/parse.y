@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The tokend.conf grammar and its lexer.  Statements end at a newline,
  * statements inside a block also at ';'.  Macros ("name = value",

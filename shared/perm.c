@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Permission checks over the configuration.  An administrator gets a
  * permission that covers everything; a role gets its own permission for

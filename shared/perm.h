@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Permissions: which configured permission lets an accountability (a
  * role, the public role, or an administrator) do an action on a

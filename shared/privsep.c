@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Privilege separation helpers shared by the parent, keyd and the
  * workers.  Started as an ordinary user (development, tests) the chroot

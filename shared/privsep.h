@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The privilege drop, written once and used by every process role in
  * the same order (DESIGN.md section 2): resolve the user while root,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The Directus query language: parsing and in-memory matching.  Every
  * input is bounded (bytes, depth, nodes, list lengths) and every

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The Directus query language (fields, filter, sort, limit, offset,
  * page, meta), parsed from query-string values or JSON bodies into a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Filters and sorts compiled into SQL.  The text holds only fixed
  * keywords and what the schema callback writes for a field; every value

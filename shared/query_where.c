@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The condition of a list, a read, an update or a delete over items or
  * users, and the meta counts of a list.  Both tables are filtered the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The condition and the meta counts of a list, for /items (the
  * workers) and /users (keyd): one builder over either table's schema.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The last step of the privilege drop (DESIGN.md section 2): after
  * setresuid, before the event loop, each process role confines itself

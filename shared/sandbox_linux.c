@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The Linux sandbox: rlimits, no_new_privs and a seccomp-bpf allowlist
  * per process role, written against the kernel headers.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The OpenBSD sandbox: rlimits, pledge(2) and unveil(2) per process
  * role.  An execve(2) without execpromises drops both, so the children

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Authentication end to end: login, /users/me with a JWT and a static
 # token, refresh and rotation, logout, token passing, the stall, failed
 # logins and suspension.  Users are imported into the credential

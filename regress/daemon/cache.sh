@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # The workers' cache of verified credentials: it is used, and every
 # change of a user or a session takes effect at once on every worker.
 # Each check sends its requests one after another, each on a connection

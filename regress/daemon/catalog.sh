@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # The security catalog (../shared/reference/security-catalog.md,
 # sections 1 to 12) as checks against a running tokend: each check is
 # named catalog_<row>_<what>.  Rows asserted by another test name it

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # The security catalog's login timing rows (L1, L2), apart from
 # catalog.sh because they measure time: regress/run.sh runs this file
 # alone.  The four failure classes of catalog.sh: an unknown user, a

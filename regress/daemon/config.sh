@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # tokend -n: "configuration OK" or every error with file and line.
 . "$(dirname "$0")/../lib.sh"
 td_init

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Faults (issue 5, item 6): kill -9 of a worker under load from wrk,
 # kill -9 of keyd, kill -9 of every process in the middle of a refresh
 # and item-write storm followed by a restart on the same files, and a

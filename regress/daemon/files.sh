@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Files that hold secrets: keyd refuses a credential database (or one of
 # its journal files) or a signing secret with the wrong type, owner or
 # mode, says which and why, and starts once it is fixed; tokend refuses

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # The hashing pool is bounded: a full queue answers 503 at once instead
 # of piling up work, and a stored hash with absurd parameters is refused
 # without tying up the machine.

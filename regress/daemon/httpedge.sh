@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # The HTTP edge (server/edge.c, server/wire.c): request smuggling
 # framings, malformed heads and oversized requests are answered with a
 # Directus error and the connection is closed, before any route runs

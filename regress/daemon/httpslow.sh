@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Slow clients (catalog X2): a head trickled byte by byte (slowloris),
 # a slow body and an endless chunked body are answered 408 and closed
 # at their deadline, while ordinary clients on the same worker keep

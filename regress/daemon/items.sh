@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # /items: the permission matrix (public, editor, reader, a role without
 # permissions, admin), every filter operator, sort/limit/offset/page/meta,
 # malformed and hostile queries, batches that fail as a whole, reload.

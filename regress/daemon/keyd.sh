@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # keyd: the secret and the database it creates, health when keyd stalls
 # or dies, and the secrets it refuses.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Every man page is clean under "mandoc -Tlint -W warning".
 # Standalone: needs only mandoc, not the daemon or regress/lib.sh.
 top=$(cd "$(dirname "$0")/../.." && pwd)

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # PATCH /users/me: what a user may change of itself, and what it may not.
 . "$(dirname "$0")/../lib.sh"
 td_init

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Privilege separation as root: users, chroots, titles, and a worker's
 # user cannot read the secret or the credential database.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Per-address rate limits (catalog L3): off by default; rate-limit
 # counts every request before any route and answers 429
 # REQUESTS_EXCEEDED with Retry-After; auth-rate-limit is a separate,

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Refreshes share group commits: many at once all succeed, each token
 # once; every answered rotation survives keyd killed right after it.
 . "$(dirname "$0")/../lib.sh"

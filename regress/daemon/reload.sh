@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # SIGHUP and tokenctl reload: new limits apply without dropping
 # connections; a broken file keeps the old configuration; the first
 # collection makes the parent create the items directory.

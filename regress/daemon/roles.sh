@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Configured roles in keyd: tokenctl adds users by role name or id,
 # admin and app access come from the role and follow a reload, a role
 # that is gone gives no access; the parent makes the items directory.

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # The routes of the foundation: ping, health, unknown routes.
 . "$(dirname "$0")/../lib.sh"
 td_init

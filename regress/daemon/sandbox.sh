@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # The Linux sandbox: every process runs under seccomp with no_new_privs,
 # keyd is not dumpable, nobody dumps core, workers cannot fork; the
 # sandboxed parent still reloads, answers tokenctl, restarts children

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Interop: @directus/sdk 18.0.3 on Node against tokend (json mode login,
 # readMe, createUser, readUsers, updateUser, readUser, deleteUser,
 # refresh, logout, refresh refused, static token, error codes).

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Interop: @directus/sdk 18.0.3 items commands (readItems, readItem,
 # createItem(s), updateItem(s), deleteItem(s)) against tokend, as an
 # admin with a static token and as the public role.

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Supervision: a killed worker is replaced, the service keeps answering,
 # SIGTERM and SIGINT leave no process behind, startup is logged.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # tokenctl manages users and sessions through the running daemon, and
 # every change takes effect at once.
 . "$(dirname "$0")/../lib.sh"

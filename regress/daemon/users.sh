@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # The /users admin API, /roles and /permissions: shapes and status codes,
 # the query parameters, sessions ended at once, concealed fields, the
 # last administrator, injection attempts.

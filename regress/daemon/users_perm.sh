@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # /users for others than administrators: what tokend.conf grants on
 # directus_users (fields, item filter, validation, presets), the public
 # role, a configured role with admin access, concealed fields.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: ISC
+// Copyright (c) 2026 The tokend authors; see the LICENSE file.
 // The checks of the interop tests: one line each, "ok NAME" or
 // "FAILED NAME (...)", like the rest of regress/.
 let failed = 0;

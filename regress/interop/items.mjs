@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: ISC
+// Copyright (c) 2026 The tokend authors; see the LICENSE file.
 // Interop: @directus/sdk items commands against tokend, as an admin
 // (static token) and as the public role.  One line per check, like the
 // rest of regress/.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: ISC
+// Copyright (c) 2026 The tokend authors; see the LICENSE file.
 // Interop: the real @directus/sdk against tokend.  Prints one line per
 // check, "ok NAME" or "FAILED NAME (...)", like the rest of regress/.
 // usage: node sdk.mjs URL EMAIL PASSWORD STATIC_TOKEN

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Tiny harness for the C unit tests: every check prints one line,
  * "ok NAME" or "FAILED NAME (file:line)", which regress/run.sh counts.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Canonical base64url: RFC 4648 test vectors and every non-canonical
  * form the decoder must refuse (security catalog T9).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Unit tests for server/cache.c: what is kept and what never is, expiry,
  * the bounds (sets, least recently used, JSON budget), invalidations,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Unit tests for shared/parse.y and shared/config*.c: the settings
  * table, the grammar and its defaults, macros and includes, every kind

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Unit tests for shared/frame.c: the decoder, the payload readers and
  * builders, channels over a socketpair with a libevent loop, and the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The fuzz targets (fuzz/fuzz_*.c), built with the normal compiler,
  * replay every committed input: each target's seed corpus

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * keyd's password hashing: the PHC parser (security catalog L7), the
  * pool's answers, its bound, its threads (L4) and password edge cases

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * shared/jwt.c: telling Directus JWTs from static tokens, and the
  * strict reading of ours (security catalog sections 1 and 2: T1, T2,

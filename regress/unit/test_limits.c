@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The settings of the HTTP edge and the rate limits in tokend.conf:
  * request-line, header-count, rate-limit, auth-rate-limit and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * shared/msg.c: every message proto.h declares has a name, a layout, a
  * sender and a receiver; its payload round-trips through msg_write()

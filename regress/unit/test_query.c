@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * shared/query.c and shared/query_sql.c: the query parameters (fields,
  * sort, limit, offset, page, meta) and their bounds, every filter

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * server/ratelimit.c: keys per address (IPv6 per /64), fixed windows
  * with a fake clock, the two limits kept apart, and a table whose size

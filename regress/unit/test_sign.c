@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * keyd's HS256 signer: RFC 4231 vectors through the pre-keyed context,
  * the token layout, and every tampered token the verifier must refuse

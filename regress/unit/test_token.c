@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * server/token.c: where the access token comes from (Directus 10.10+
  * rules) and the hostile forms of each source (security catalog

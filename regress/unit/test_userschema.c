@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * keyd/user_schema.c: the table of a user's fields is consistent with
  * itself, user_value_valid() holds every kind to its bound and refuses
