@@ -42,7 +42,7 @@ static void	 keyd_channel_stalled(struct keyd_chan *);
 static int	 keyd_server_dispatch(struct frame_chan *, struct frame *,
 		    void *);
 static void	 keyd_server_closed(struct frame_chan *, void *);
-static void	 keyd_reload(struct frame *);
+static void	 keyd_reload(struct frame *, void *);
 static void	 keyd_signal(evutil_socket_t, short, void *);
 static void	 keyd_hash_start(void);
 static void	 keyd_hash_params(const struct tokend_config *);
@@ -273,14 +273,8 @@ keyd_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		return keyd_channel_add(chan, f);
 	case MSG_KEYD_DROP:
 		return keyd_channel_drop(f);
-	case MSG_RELOAD:
-		keyd_reload(f);
-		return 0;
-	case MSG_SHUTDOWN:
-		event_base_loopbreak(keyd.base);
-		return 0;
 	default:
-		break;
+		return child_parent_message(f, keyd.base, keyd_reload, NULL);
 	}
  hostile:
 	log_warnx("unexpected %s from the parent", msg_type_name(f->hdr.type));
@@ -423,7 +417,7 @@ keyd_hash_start(void)
 
 /* A reload changes TTLs, login limits and the parameters of new hashes. */
 static void
-keyd_reload(struct frame *f)
+keyd_reload(struct frame *f, void *unused)
 {
 	struct tokend_config	*conf;
 	const char		*why = NULL;

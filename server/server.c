@@ -37,7 +37,7 @@ static int	 server_keyd_dispatch(struct frame_chan *, struct frame *,
 		    void *);
 static void	 server_keyd_closed(struct frame_chan *, void *);
 static void	 server_keyd_attach(struct server *, int);
-static void	 server_reload(struct server *, struct frame *);
+static void	 server_reload(struct frame *, void *);
 static void	 server_pending_timeout(evutil_socket_t, short, void *);
 static void	 server_pending_free(struct server *, struct pending *);
 static void	 server_pending_fail_all(struct server *);
@@ -216,14 +216,8 @@ server_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 			return -1;
 		server_keyd_attach(s, fd);
 		return 0;
-	case MSG_RELOAD:
-		server_reload(s, f);
-		return 0;
-	case MSG_SHUTDOWN:
-		event_base_loopbreak(s->base);
-		return 0;
 	default:
-		break;
+		return child_parent_message(f, s->base, server_reload, s);
 	}
  hostile:
 	log_warnx("unexpected %s from the parent", msg_type_name(f->hdr.type));
@@ -371,8 +365,9 @@ server_pending_fail_all(struct server *s)
 }
 
 static void
-server_reload(struct server *s, struct frame *f)
+server_reload(struct frame *f, void *arg)
 {
+	struct server		*s = arg;
 	struct tokend_config	*conf;
 	const char		*why = NULL;
 

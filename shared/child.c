@@ -9,6 +9,8 @@
 
 #include <stdlib.h>
 
+#include <event2/event.h>
+
 #include "config.h"
 #include "frame.h"
 #include "log.h"
@@ -81,4 +83,27 @@ child_reload_done(struct frame_chan *parent, const char *why)
 	m.reason = why;
 	if (msg_send(parent, MSG_RELOAD_DONE, 0, -1, &m) == -1)
 		log_warn("reload answer");
+}
+
+/*
+ * The parent's messages every child takes alike, after its own: the
+ * new configuration of MSG_RELOAD goes to reload, MSG_SHUTDOWN ends the
+ * loop of base, anything else is hostile.  0, or -1 to drop the channel.
+ */
+int
+child_parent_message(struct frame *f, struct event_base *base,
+    void (*reload)(struct frame *, void *), void *arg)
+{
+	switch (f->hdr.type) {
+	case MSG_RELOAD:
+		reload(f, arg);
+		return 0;
+	case MSG_SHUTDOWN:
+		event_base_loopbreak(base);
+		return 0;
+	default:
+		break;
+	}
+	log_warnx("unexpected %s from the parent", msg_type_name(f->hdr.type));
+	return -1;
 }

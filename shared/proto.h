@@ -476,6 +476,7 @@ struct msg_decl {
 	size_t			 size;	/* of struct msg_<name> */
 };
 
+struct event_base;
 struct frame;
 struct frame_buf;
 struct frame_chan;
@@ -486,6 +487,8 @@ struct tokend_config;
 struct tokend_config *child_receive_config(uint32_t *);
 struct tokend_config *child_config_from_frame(struct frame *);
 void		 child_reload_done(struct frame_chan *, const char *);
+int		 child_parent_message(struct frame *, struct event_base *,
+		    void (*)(struct frame *, void *), void *);
 
 /* msg.c */
 const struct msg_decl *msg_decl(uint32_t);
