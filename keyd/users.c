@@ -147,6 +147,7 @@ static uint32_t	 users_found(struct users_job *,
 static void	 users_admin_row(void *, const char **, int);
 static uint32_t	 users_last_admin(struct users_job *, json_t *);
 static int	 users_demotes(json_t *);
+static void	 users_hash_one(struct users_job *);
 static void	 users_hash_start(struct users_job *, size_t, json_t *);
 static void	 users_hashed(enum hash_result, const char *, void *);
 static void	 users_hash_settle(struct users_job *);
@@ -490,12 +491,7 @@ user_update(struct keyd_chan *kc, struct frame *f)
 		users_finish(job, NULL);
 		return 0;
 	}
-	if ((job->phc = calloc(1, sizeof(*job->phc))) == NULL)
-		fatal("calloc");
-	job->nphc = 1;
-	job->hashing = 1;
-	users_hash_start(job, 0, job->data);
-	users_hash_settle(job);
+	users_hash_one(job);
 	return 0;
 }
 
@@ -1017,6 +1013,18 @@ users_demotes(json_t *data)
 }
 
 /* Hash the password of item slot (or none), counting what is pending. */
+/* The one user of an update (job->data) to hash, then go on. */
+static void
+users_hash_one(struct users_job *job)
+{
+	if ((job->phc = calloc(1, sizeof(*job->phc))) == NULL)
+		fatal("calloc");
+	job->nphc = 1;
+	job->hashing = 1;
+	users_hash_start(job, 0, job->data);
+	users_hash_settle(job);
+}
+
 static void
 users_hash_start(struct users_job *job, size_t slot, json_t *item)
 {
@@ -1295,12 +1303,7 @@ users_update(struct users_job *job)
 		users_finish(job, NULL);
 		return;
 	}
-	if ((job->phc = calloc(1, sizeof(*job->phc))) == NULL)
-		fatal("calloc");
-	job->nphc = 1;
-	job->hashing = 1;
-	users_hash_start(job, 0, job->data);
-	users_hash_settle(job);
+	users_hash_one(job);
 }
 
 /*
