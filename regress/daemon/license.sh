@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Every source file carries the ISC header that points at LICENSE, and
 # LICENSE is the ISC license.  Standalone: needs only git.
 top=$(cd "$(dirname "$0")/../.." && pwd)
