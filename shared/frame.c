@@ -18,6 +18,21 @@
  * earlier: a channel finds it queued once the frame is complete, and
  * frame_read_blocking() gets it with the header of its frame.
  *
+ * Descriptor checks.  The receiver cannot see where a sendmsg() began:
+ * one recvmsg() may return the tail of earlier sends before the one that
+ * carried the descriptor (the kernel stops right after that one).  So
+ * each received descriptor keeps the stream range of the read that
+ * brought it, and only a frame that starts in that range can claim it:
+ * a frame whose type carries a descriptor claims the oldest one, which
+ * must be there and in range.  A descriptor becomes hostile as soon as
+ * no frame can claim it any more: when the next frame starts past its
+ * range, or when the header of the frame under way shows that the range
+ * lies inside that frame, after its first byte.  A peer that sends one
+ * on a frame of another type is found there, at the latest when the
+ * following frame arrives; until then the descriptor waits in a queue
+ * of FRAME_FDQ_IN_MAX.  More than one descriptor per read is hostile
+ * too: we send one per sendmsg(), and the kernel never joins two.
+ *
  * Closing.  closecb runs once, from the event loop, never from inside a
  * frame_send() call: a write failure found by frame_send() marks the
  * channel failing and activates the write event, whose callback calls
@@ -53,6 +68,8 @@
 #define FRAME_RECV_CMSG	CMSG_SPACE(sizeof(int) * 4)
 #define FRAME_SEND_IOV	16	/* evbuffer chains per sendmsg() */
 
+#define FRAME_FD_STRAY	"with a descriptor not its own"
+
 /* chan->dead */
 #define CHAN_ALIVE	0
 #define CHAN_FAILING	1	/* broken, closecb still to be called */
@@ -62,6 +79,7 @@ _Static_assert(sizeof(struct frame_hdr) == FRAME_HDR_SIZE,
     "struct frame_hdr must match the wire header");
 
 static void	 frame_chan_readcb(int, short, void *);
+static int	 frame_fdin_push(struct frame_chan *, int, size_t);
 static void	 frame_chan_writecb(int, short, void *);
 
 /*
@@ -105,6 +123,31 @@ frame_fdq_close(int *q, size_t *qlen)
 	for (i = 0; i < *qlen; i++)
 		(void)close(q[i]);
 	*qlen = 0;
+}
+
+static void
+frame_fdin_close(struct frame_chan *chan)
+{
+	size_t	 i;
+
+	for (i = 0; i < chan->fdq_in_len; i++)
+		(void)close(chan->fdq_in[i].fd);
+	chan->fdq_in_len = 0;
+	chan->in_fd_ready = 0;
+}
+
+static int
+frame_fdin_pop(struct frame_chan *chan)
+{
+	int	 fd;
+
+	if (chan->fdq_in_len == 0)
+		return -1;
+	fd = chan->fdq_in[0].fd;
+	chan->fdq_in_len--;
+	memmove(chan->fdq_in, chan->fdq_in + 1,
+	    chan->fdq_in_len * sizeof(chan->fdq_in[0]));
+	return fd;
 }
 
 static int
@@ -262,7 +305,7 @@ frame_chan_destroy(struct frame_chan *chan)
 		evbuffer_free(chan->in);
 	if (chan->out != NULL)
 		evbuffer_free(chan->out);
-	frame_fdq_close(chan->fdq_in, &chan->fdq_in_len);
+	frame_fdin_close(chan);
 	frame_fdq_close(chan->fdq_out, &chan->fdq_out_len);
 	if (chan->fd != -1)
 		(void)close(chan->fd);
@@ -318,6 +361,7 @@ frame_chan_close(struct frame_chan *chan)
 	chan->dead = CHAN_CLOSED;
 	event_del(chan->ev_read);
 	event_del(chan->ev_write);
+	frame_fdin_close(chan);
 	frame_fdq_close(chan->fdq_out, &chan->fdq_out_len);
 	(void)evbuffer_drain(chan->out, evbuffer_get_length(chan->out));
 	if (chan->closecb != NULL)
@@ -459,6 +503,8 @@ frame_chan_fill(struct frame_chan *chan)
 	struct msghdr	 msg;
 	struct iovec	 iov;
 	ssize_t		 n;
+	size_t		 nfd = 0;
+	int		 fd;
 
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = buf;
@@ -477,23 +523,106 @@ frame_chan_fill(struct frame_chan *chan)
 		frame_chan_close(chan);
 		return -1;
 	}
-	if (n == 0) {
-		log_debug("%s: closed by the peer", chan->name);
-		frame_chan_close(chan);
-		return -1;
-	}
-	if (frame_take_rights(&msg, chan->fdq_in, &chan->fdq_in_len,
-	    FRAME_FDQ_MAX) == -1) {
-		log_warnx("%s: too many descriptors passed, closing",
+	if (frame_take_rights(&msg, &fd, &nfd, 1) == -1) {
+		if (nfd > 0)
+			(void)close(fd);
+		log_warnx("%s: more than one descriptor in one read, closing",
 		    chan->name);
 		frame_chan_close(chan);
 		return -1;
 	}
+	if (n == 0) {
+		if (nfd > 0)
+			(void)close(fd);
+		log_debug("%s: closed by the peer", chan->name);
+		frame_chan_close(chan);
+		return -1;
+	}
+	if (nfd > 0 && frame_fdin_push(chan, fd, n) == -1)
+		return -1;
 	if (evbuffer_add(chan->in, buf, n) == -1) {
 		frame_chan_nomem(chan);
 		return -1;
 	}
 	return 1;
+}
+
+/*
+ * Queue a descriptor that came with the next n bytes of input.  -1 when
+ * the channel was closed: the queue is full.
+ */
+static int
+frame_fdin_push(struct frame_chan *chan, int fd, size_t n)
+{
+	struct frame_fdin	*in;
+
+	if (chan->fdq_in_len >= FRAME_FDQ_IN_MAX) {
+		(void)close(fd);
+		log_warnx("%s: too many descriptors passed, closing",
+		    chan->name);
+		frame_chan_close(chan);
+		return -1;
+	}
+	in = &chan->fdq_in[chan->fdq_in_len++];
+	in->fd = fd;
+	in->from = chan->in_off + evbuffer_get_length(chan->in);
+	in->to = in->from + n;
+	return 0;
+}
+
+/*
+ * Is a queued descriptor one that no frame can claim any more?  The next
+ * frame to dispatch starts at chan->in_off; once its header is known,
+ * end is where it ends (else 0) and type its type.  A descriptor whose
+ * read ended before end can only be this frame's.
+ */
+static int
+frame_fdin_orphan(const struct frame_chan *chan, uint64_t end,
+    uint32_t type)
+{
+	const struct frame_fdin	*in;
+	size_t			 i;
+
+	for (i = 0; i < chan->fdq_in_len; i++) {
+		in = &chan->fdq_in[i];
+		if (in->to <= chan->in_off)
+			return 1;
+		if (end != 0 && in->to <= end && (i > 0 ||
+		    in->from > chan->in_off || !msg_type_has_fd(type)))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The frame at chan->in_off is complete: one of a type that carries a
+ * descriptor claims the oldest queued one, which must have come with its
+ * first byte.  0, or -1 when the channel was closed.
+ */
+static int
+frame_fdin_claim(struct frame_chan *chan, uint32_t type)
+{
+	const struct frame_fdin	*in = &chan->fdq_in[0];
+
+	if (!msg_type_has_fd(type))
+		return 0;
+	if (chan->fdq_in_len == 0 || in->from > chan->in_off ||
+	    in->to <= chan->in_off) {
+		frame_chan_hostile(chan, type, "without its descriptor");
+		return -1;
+	}
+	chan->in_fd_ready = 1;
+	return 0;
+}
+
+/* After the callback: close the frame's descriptor if it was not taken. */
+static void
+frame_fdin_unclaimed(struct frame_chan *chan)
+{
+	if (chan->in_fd_ready) {
+		chan->in_fd_ready = 0;
+		(void)close(frame_fdin_pop(chan));
+	}
 }
 
 /* Hand every complete frame in the input buffer to the callback. */
@@ -503,8 +632,14 @@ frame_chan_dispatch(struct frame_chan *chan)
 	struct frame	 frame;
 	const uint8_t	*p;
 	size_t		 avail, need, consumed;
+	int		 rv;
 
 	while (chan->dead == CHAN_ALIVE) {
+		if (frame_fdin_orphan(chan, 0, MSG_NONE)) {
+			frame_chan_hostile(chan, chan->in_last,
+			    FRAME_FD_STRAY);
+			return;
+		}
 		avail = evbuffer_get_length(chan->in);
 		if (avail < FRAME_HDR_SIZE)
 			return;
@@ -520,6 +655,12 @@ frame_chan_dispatch(struct frame_chan *chan)
 			return;
 		}
 		need = FRAME_HDR_SIZE + (size_t)frame.hdr.len;
+		if (frame_fdin_orphan(chan, chan->in_off + need,
+		    frame.hdr.type)) {
+			frame_chan_hostile(chan, frame.hdr.type,
+			    FRAME_FD_STRAY);
+			return;
+		}
 		if (avail < need)
 			return;
 		if ((p = evbuffer_pullup(chan->in, need)) == NULL) {
@@ -531,13 +672,19 @@ frame_chan_dispatch(struct frame_chan *chan)
 			frame_chan_hostile(chan, frame.hdr.type, "bad frame");
 			return;
 		}
-		if (chan->cb(chan, &frame, chan->arg) == -1) {
+		if (frame_fdin_claim(chan, frame.hdr.type) == -1)
+			return;
+		rv = chan->cb(chan, &frame, chan->arg);
+		frame_fdin_unclaimed(chan);
+		if (rv == -1) {
 			if (chan->dead != CHAN_CLOSED)
 				frame_chan_hostile(chan, frame.hdr.type,
 				    "refused by the handler");
 			return;
 		}
+		chan->in_last = frame.hdr.type;
 		(void)evbuffer_drain(chan->in, consumed);
+		chan->in_off += consumed;
 	}
 }
 
@@ -720,11 +867,17 @@ frame_chan_poll(struct frame_chan *chan)
 	return rv == 0 && alive ? 0 : -1;
 }
 
-/* The caller owns the descriptor returned. */
+/*
+ * The descriptor of the frame being dispatched, from its callback, once;
+ * -1 for a frame of a type without one.  The caller owns it.
+ */
 int
 frame_chan_takefd(struct frame_chan *chan)
 {
-	return frame_fdq_pop(chan->fdq_in, &chan->fdq_in_len);
+	if (!chan->in_fd_ready)
+		return -1;
+	chan->in_fd_ready = 0;
+	return frame_fdin_pop(chan);
 }
 
 /*
@@ -791,9 +944,10 @@ frame_recv_exact(int fd, void *buf, size_t len, int *rfd)
 /*
  * Read exactly one frame, and not a byte more, from fd, before the event
  * loop runs.  *payload is allocated (even for an empty payload) and is
- * the caller's to free; *rfd is a descriptor that came along, or -1.
- * End of file sets errno to ECONNRESET, an invalid header to EBADMSG or
- * EMSGSIZE.
+ * the caller's to free; *rfd is the descriptor that came along, for a
+ * type that carries one, or -1.  End of file sets errno to ECONNRESET,
+ * an invalid header to EBADMSG or EMSGSIZE, a descriptor missing or one
+ * on a frame of a type without to EBADMSG (it is closed).
  */
 int
 frame_read_blocking(int fd, uint32_t max_payload, struct frame_hdr *hdr,
@@ -816,6 +970,10 @@ frame_read_blocking(int fd, uint32_t max_payload, struct frame_hdr *hdr,
 		goto fail;
 	if (frame_recv_exact(fd, *payload, hdr->len, rfd) == -1)
 		goto fail;
+	if ((*rfd != -1) != msg_type_has_fd(hdr->type)) {
+		errno = EBADMSG;
+		goto fail;
+	}
 	return 0;
  fail:
 	saved_errno = errno;

@@ -11,10 +11,15 @@
  *	uint32_t pid		sender's pid
  *
  * all in host byte order (both ends are on one machine).  A payload never
- * exceeds the channel's bound (at most FRAME_PAYLOAD_MAX).  A frame may
- * carry one file descriptor; descriptors travel with SCM_RIGHTS and are
- * queued in arrival order, so a receiver takes them with frame_chan_takefd()
- * when the message type says one comes along.
+ * exceeds the channel's bound (at most FRAME_PAYLOAD_MAX).  A frame of a
+ * type that carries a descriptor (msg_type_has_fd(), from proto.h) comes
+ * with exactly one, sent with SCM_RIGHTS along with the frame's first
+ * byte; a frame of any other type comes with none.  The framing enforces
+ * both on every channel: a descriptor that no such frame can claim, a
+ * missing one, or more than one per read, and the channel is closed as
+ * hostile and the descriptors closed.  The callback of a frame that
+ * carries one takes it with frame_chan_takefd(); if it does not, the
+ * channel closes it once the callback returns.
  *
  * Payload fields are marshalled explicitly: integers in host order,
  * variable-length fields as a uint32_t length followed by the bytes.
@@ -38,7 +43,13 @@
 
 #define FRAME_HDR_SIZE		16
 #define FRAME_PAYLOAD_MAX	(1024 * 1024)
-#define FRAME_FDQ_MAX		16	/* received descriptors not yet taken */
+#define FRAME_FDQ_MAX		16	/* descriptors queued for sending */
+/*
+ * Received descriptors whose frame is not dispatched yet.  An honest
+ * peer never has more than two there: one for the frame being read,
+ * one that came with the last read.
+ */
+#define FRAME_FDQ_IN_MAX	4
 #define FRAME_READ_CHUNK	65536
 
 struct event_base;
@@ -67,6 +78,13 @@ typedef int	(*frame_cb)(struct frame_chan *, struct frame *, void *);
 /* Called once when the channel is closed by the peer or fails. */
 typedef void	(*frame_closecb)(struct frame_chan *, void *);
 
+/* A received descriptor, and the stream bytes the read that brought it got. */
+struct frame_fdin {
+	int			 fd;
+	uint64_t		 from;	/* offset of the read's first byte */
+	uint64_t		 to;	/* offset past its last byte */
+};
+
 struct frame_chan {
 	int			 fd;
 	pid_t			 pid;		/* ours, in every header */
@@ -76,8 +94,11 @@ struct frame_chan {
 	struct event		*ev_write;
 	struct evbuffer		*in;
 	struct evbuffer		*out;
-	int			 fdq_in[FRAME_FDQ_MAX];
+	struct frame_fdin	 fdq_in[FRAME_FDQ_IN_MAX];
 	size_t			 fdq_in_len;
+	uint64_t		 in_off;	/* stream offset of in's start */
+	uint32_t		 in_last;	/* type of the last frame read */
+	int			 in_fd_ready;	/* fdq_in[0] is this frame's */
 	int			 fdq_out[FRAME_FDQ_MAX];
 	/* where in out the frame of each queued descriptor starts */
 	size_t			 fdq_out_off[FRAME_FDQ_MAX];

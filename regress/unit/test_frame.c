@@ -43,6 +43,7 @@ struct peer {
 	int			 fail_at;	/* cb fails, frame n */
 	int			 free_in_close;	/* free in closecb */
 	int			 echo;		/* answer every frame */
+	int			 notake;	/* leave descriptors untaken */
 };
 
 static struct event_base	*base;
@@ -193,7 +194,7 @@ peer_cb(struct frame_chan *chan, struct frame *frame, void *arg)
 	p->len[n] = frame->hdr.len;
 	if (chan->fdq_in_len > p->maxq)
 		p->maxq = chan->fdq_in_len;
-	p->fd[n] = msg_type_has_fd(frame->hdr.type) ?
+	p->fd[n] = msg_type_has_fd(frame->hdr.type) && !p->notake ?
 	    frame_chan_takefd(chan) : -1;
 	if (!pattern_check(frame->data, frame->hdr.len, frame->hdr.id))
 		p->pattern_ok = 0;
@@ -727,28 +728,195 @@ test_chan_hostile(void)
 	    p.nframes == 4 && p.nclosed == 1 && p.chan == NULL);
 }
 
-static void
-test_chan_fdflood(void)
+/* One sendmsg() of buf with the descriptors fds (nfd of them). */
+static int
+send_fds(int fd, const void *buf, size_t len, const int *fds, int nfd)
 {
-	struct peer	 p;
-	int		 sv[2], devnull, i;
+	union {
+		struct cmsghdr	 hdr;
+		unsigned char	 buf[CMSG_SPACE(sizeof(int) * 2)];
+	}		 cmsgbuf;
+	struct msghdr	 msg;
+	struct cmsghdr	*cmsg;
+	struct iovec	 iov;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&cmsgbuf, 0, sizeof(cmsgbuf));
+	iov.iov_base = (void *)buf;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (nfd > 0) {
+		msg.msg_control = cmsgbuf.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfd);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfd);
+		memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfd);
+	}
+	return sendmsg(fd, &msg, 0) == (ssize_t)len ? 0 : -1;
+}
+
+/*
+ * A channel reads what was written to the other end of a socketpair
+ * before it opened; the other end stays open until the loop is done.
+ * Returns how many descriptors the process holds more than before,
+ * once the writer's own copies are closed and the channel is freed.
+ */
+static int
+run_fds(struct peer *p, void (*writer)(int, int), void (*late)(int, int))
+{
+	int	 sv[2], devnull, before, after;
 
 	loop_setup();
 	must(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
 	devnull = open("/dev/null", O_RDONLY);
-	for (i = 0; i <= FRAME_FDQ_MAX; i++)
-		frame_write_blocking(sv[1], MSG_HEALTH, i, devnull, NULL, 0);
-	close(devnull);
-	peer_init(&p);
-	peer_open(&p, sv[0], 1024, "flood");
-	loop_until(&p.nclosed, 1);
+	before = count_fds();
+	writer(sv[1], devnull);
+	must(peer_open(p, sv[0], 1024, "fds") == 0, "frame_chan_new");
+	if (late != NULL) {
+		loop_settle();
+		late(sv[1], devnull);
+	}
+	loop_until_gone(p);
 	loop_settle();
-	CHECK("chan: descriptors never taken overflow the queue, closecb once",
-	    p.nclosed == 1 && p.nframes == FRAME_FDQ_MAX &&
-	    p.chan->fdq_in_len == FRAME_FDQ_MAX);
+	after = count_fds();
 	close(sv[1]);
-	peer_close(&p);
+	close(devnull);
+	peer_close(p);
 	loop_teardown();
+	return after - before;
+}
+
+/* The hostile case of issue 13: a descriptor on a frame without one. */
+static void
+w_fd_on_health(int fd, int pass)
+{
+	int	 i;
+
+	for (i = 0; i < 3; i++)
+		frame_write_blocking(fd, MSG_HEALTH, i, pass, NULL, 0);
+}
+
+/* Honest: a frame without, then one with, most likely in one read. */
+static void
+w_fd_after_plain(int fd, int pass)
+{
+	frame_write_blocking(fd, MSG_HEALTH, 1, -1, NULL, 0);
+	frame_write_blocking(fd, MSG_KEYD_CHANNEL, 2, pass, NULL, 0);
+	frame_write_blocking(fd, MSG_HEALTH, 3, -1, NULL, 0);
+}
+
+static void
+w_fd_untaken(int fd, int pass)
+{
+	int	 i;
+
+	for (i = 0; i < FRAME_FDQ_MAX + 4; i++)
+		frame_write_blocking(fd, MSG_KEYD_CHANNEL, i, pass, NULL, 0);
+}
+
+static void
+w_fd_missing(int fd, int pass)
+{
+	frame_write_blocking(fd, MSG_HEALTH, 1, -1, NULL, 0);
+	frame_write_blocking(fd, MSG_KEYD_CHANNEL, 2, -1, NULL, 0);
+}
+
+/*
+ * A descriptor that comes with bytes in the middle of a frame, once the
+ * start of the frame was read.
+ */
+static void
+w_fd_midframe(int fd, int pass)
+{
+	uint8_t	 buf[FRAME_HDR_SIZE + 100];
+
+	mkframe(buf, MSG_KEYD_CHANNEL, 100, 1);
+	must(write(fd, buf, 40) == 40, "write");
+}
+
+static void
+w_fd_midframe_late(int fd, int pass)
+{
+	uint8_t	 buf[FRAME_HDR_SIZE + 100];
+	size_t	 n;
+
+	n = mkframe(buf, MSG_KEYD_CHANNEL, 100, 1);
+	must(send_fds(fd, buf + 40, 10, &pass, 1) == 0, "sendmsg");
+	must(write(fd, buf + 50, n - 50) == (ssize_t)n - 50, "write");
+}
+
+/* Descriptors with single bytes of a header: the queue's bound. */
+static void
+w_fd_bytes(int fd, int pass)
+{
+	uint8_t	 buf[FRAME_HDR_SIZE];
+	int	 i;
+
+	mkframe(buf, MSG_HEALTH, 0, 1);
+	for (i = 0; i < FRAME_FDQ_IN_MAX + 1; i++)
+		must(send_fds(fd, buf + i, 1, &pass, 1) == 0, "sendmsg");
+}
+
+static void
+w_fd_two(int fd, int pass)
+{
+	uint8_t	 buf[FRAME_HDR_SIZE];
+	int	 two[2];
+
+	two[0] = two[1] = pass;
+	mkframe(buf, MSG_KEYD_CHANNEL, 0, 1);
+	must(send_fds(fd, buf, sizeof(buf), two, 2) == 0, "sendmsg");
+}
+
+static void
+test_chan_fdcheck(void)
+{
+	struct peer	 p;
+	int		 grown;
+
+	peer_init(&p);
+	grown = run_fds(&p, w_fd_on_health, NULL);
+	CHECK("fdcheck: a descriptor on a frame of a type without one "
+	    "closes the channel", p.nframes == 0 && p.nclosed == 1);
+	CHECK("fdcheck: ... and the descriptor is closed", grown == 0);
+
+	peer_init(&p);
+	grown = run_fds(&p, w_fd_after_plain, NULL);
+	CHECK("fdcheck: a frame without one, then one with, in one read",
+	    p.nframes == 3 && p.nclosed == 0 && p.fd[0] == -1 &&
+	    p.fd[1] != -1 && p.fd[2] == -1);
+	CHECK("fdcheck: ... the descriptor is the callback's", grown == 1);
+	if (grown == 1)
+		close(p.fd[1]);
+
+	peer_init(&p);
+	p.notake = 1;
+	grown = run_fds(&p, w_fd_untaken, NULL);
+	CHECK("fdcheck: descriptors the callback leaves are closed",
+	    p.nframes == FRAME_FDQ_MAX + 4 && p.nclosed == 0 && grown == 0);
+
+	peer_init(&p);
+	grown = run_fds(&p, w_fd_missing, NULL);
+	CHECK("fdcheck: a frame of a type with one, without it, closes",
+	    p.nframes == 1 && p.nclosed == 1 && grown == 0);
+
+	peer_init(&p);
+	grown = run_fds(&p, w_fd_midframe, w_fd_midframe_late);
+	CHECK("fdcheck: a descriptor in the middle of a frame closes",
+	    p.nframes == 0 && p.nclosed == 1 && grown == 0);
+
+	peer_init(&p);
+	grown = run_fds(&p, w_fd_bytes, NULL);
+	CHECK("fdcheck: the queue of received descriptors is bounded",
+	    p.nframes == 0 && p.nclosed == 1 && grown == 0);
+
+	peer_init(&p);
+	grown = run_fds(&p, w_fd_two, NULL);
+	CHECK("fdcheck: two descriptors in one read close the channel",
+	    p.nframes == 0 && p.nclosed == 1 && grown == 0);
 }
 
 static void
@@ -778,7 +946,7 @@ test_blocking(void)
 {
 	struct frame_hdr hdr;
 	uint8_t		 data[1100], *payload;
-	int		 sv[2], p[2], rfd, rv, ok;
+	int		 sv[2], p[2], rfd, rv, ok, n;
 
 	must(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
 	must(pipe(p) == 0, "pipe");
@@ -815,6 +983,32 @@ test_blocking(void)
 	rv = frame_read_blocking(sv[1], 1024, &hdr, &payload, &rfd);
 	CHECK("blocking: oversized frame rejected", rv == -1 &&
 	    errno == EMSGSIZE);
+
+	close(sv[0]);
+	close(sv[1]);
+
+	must(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	n = count_fds();
+	must(pipe(p) == 0, "pipe");
+	frame_write_blocking(sv[0], MSG_READY, 1, p[0], NULL, 0);
+	close(p[0]);
+	close(p[1]);
+	errno = 0;
+	rv = frame_read_blocking(sv[1], 1024, &hdr, &payload, &rfd);
+	CHECK("blocking: a descriptor on a type without one refused, closed",
+	    rv == -1 && errno == EBADMSG && rfd == -1 && count_fds() == n);
+	if (rv == 0) {
+		free(payload);
+		if (rfd != -1)
+			close(rfd);
+	}
+	frame_write_blocking(sv[0], MSG_SERVER_KEYD, 1, -1, NULL, 0);
+	errno = 0;
+	rv = frame_read_blocking(sv[1], 1024, &hdr, &payload, &rfd);
+	CHECK("blocking: a type with a descriptor refused without it",
+	    rv == -1 && errno == EBADMSG && rfd == -1);
+	if (rv == 0)
+		free(payload);
 
 	close(sv[0]);
 	close(sv[1]);
@@ -962,7 +1156,7 @@ main(void)
 	test_chan_fds();
 	test_chan_dribble();
 	test_chan_hostile();
-	test_chan_fdflood();
+	test_chan_fdcheck();
 	test_chan_epipe();
 	test_blocking();
 	test_flush_blocking();
