@@ -537,6 +537,7 @@ parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
 	struct child		*c = arg;
 	struct msg_reload_done	 done;
+	char			 why[LOG_SANITIZE_SIZE(CHILD_REASON_MAX)];
 
 	if (!msg_allowed(f->hdr.type, c->role == ROLE_KEYD ? PEER_KEYD :
 	    PEER_SERVER, PEER_PARENT))
@@ -555,9 +556,11 @@ parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	case MSG_RELOAD_DONE:
 		if (msg_read(f, MSG_RELOAD_DONE, &done) == -1)
 			return -1;
+		/* The child's words, quoted and on one line. */
 		if (done.failed != 0)
-			log_warnx("%s could not apply the reload: %s",
-			    child_name(c), done.reason);
+			log_warnx("%s could not apply the reload and says: "
+			    "\"%s\"", child_name(c),
+			    log_sanitize(why, sizeof(why), done.reason));
 		return 0;
 	default:
 		break;

@@ -132,6 +132,61 @@ log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Text that another process sent, fit for one log line: printable ASCII
+ * stays; a backslash and a double quote are escaped; every other byte
+ * (line breaks, control characters, escape sequences, bytes of 0x80 and
+ * above) becomes \n, \r, \t or \ooo, as vis(3) writes it.  So the text
+ * can neither end the line nor restyle the terminal, and, in quotes,
+ * cannot end the quote.  Whatever does not fit in dst is cut at a whole
+ * character and marked "...".  Returns dst.  Log such text in quotes,
+ * after the name of the process that sent it, never as our own words.
+ */
+/* One byte of another process's text, as log_sanitize() writes it. */
+static size_t
+log_vis(char unit[5], unsigned char c)
+{
+	if (c == '\\' || c == '"')
+		(void)snprintf(unit, 5, "\\%c", c);
+	else if (c >= 0x20 && c < 0x7f)
+		(void)snprintf(unit, 5, "%c", c);
+	else if (c == '\n')
+		(void)strlcpy(unit, "\\n", 5);
+	else if (c == '\r')
+		(void)strlcpy(unit, "\\r", 5);
+	else if (c == '\t')
+		(void)strlcpy(unit, "\\t", 5);
+	else
+		(void)snprintf(unit, 5, "\\%03o", c);
+	return strlen(unit);
+}
+
+const char *
+log_sanitize(char *dst, size_t dstsize, const char *src)
+{
+	const unsigned char	*p;
+	char			 unit[5];
+	size_t			 len = 0, need = 0, n;
+
+	if (dstsize == 0)
+		return dst;
+	for (p = (const unsigned char *)src; *p != '\0'; p++)
+		need += log_vis(unit, *p);
+	dst[0] = '\0';
+	for (p = (const unsigned char *)src; *p != '\0'; p++) {
+		n = log_vis(unit, *p);
+		/* When it does not all fit, keep room for "...". */
+		if (need >= dstsize && len + n + 3 >= dstsize) {
+			if (len + 3 < dstsize)
+				(void)strlcpy(dst + len, "...", dstsize - len);
+			break;
+		}
+		memcpy(dst + len, unit, n + 1);
+		len += n;
+	}
+	return dst;
+}
+
 void
 fatal(const char *fmt, ...)
 {

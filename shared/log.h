@@ -9,6 +9,13 @@
 #define TOKEND_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
+
+/*
+ * Room log_sanitize() needs for n bytes of text: 4 per byte at worst,
+ * and the NUL.
+ */
+#define LOG_SANITIZE_SIZE(n)	(4 * (size_t)(n) + 1)
 
 void	log_init(int foreground, int facility);
 void	log_procinit(const char *procname);
@@ -24,6 +31,7 @@ void	log_debug(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	vlog(int, const char *, va_list)
 	    __attribute__((__format__ (printf, 2, 0)));
+const char *log_sanitize(char *, size_t, const char *);
 __attribute__((__noreturn__)) void fatal(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 __attribute__((__noreturn__)) void fatalx(const char *, ...)
