@@ -10,7 +10,7 @@
  * Properties: a JWT_DIRECTUS answer describes this token (two dots,
  * signing_len the second one, the signature the canonical encoding of
  * the MAC) and only claims that keyd and the worker may trust as
- * C strings: canonical uuids, a session of 64 [A-Za-z0-9_-], times in
+ * C strings: canonical uuids, a session id (32 bytes, base64url), times in
  * 0..2^53.  Any other answer leaves the output zeroed.
  */
 #include <stdint.h>
@@ -36,17 +36,14 @@ fuzz_jwt_zeroed(const struct jwt *jwt)
 static int
 fuzz_jwt_session_valid(const char *s)
 {
-	size_t	 i;
+	uint8_t	 id[JWT_SESSION_BYTES + 1];
+	size_t	 n;
 
 	if (s[0] == '\0')
 		return 1;
-	if (strlen(s) != JWT_SESSION_LEN)
-		return 0;
-	for (i = 0; i < JWT_SESSION_LEN; i++)
-		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		    "0123456789-_", s[i]) == NULL)
-			return 0;
-	return 1;
+	return strlen(s) == JWT_SESSION_LEN && b64url_decode(s,
+	    JWT_SESSION_LEN, id, sizeof(id), &n) == 0 &&
+	    n == JWT_SESSION_BYTES;
 }
 
 static void

@@ -42,7 +42,7 @@ static void	 auth_tokens(struct keyd_chan *, uint32_t, uint32_t,
 		    const char *, int64_t, const char *, int64_t);
 static void	 auth_done(struct keyd_chan *, uint32_t, uint32_t);
 static int	 auth_issue(const struct store_user *, uint32_t, char *,
-		    size_t, char *, int64_t *);
+		    size_t, const uint8_t *, int64_t *);
 static void	 auth_refresh_token(char *);
 static void	 auth_login_hashed(enum hash_result, const char *, void *);
 static void	 auth_login_failed(const struct login *);
@@ -185,16 +185,47 @@ auth_refresh_valid(const char *t)
 }
 
 /*
+ * The session claim of a session-mode JWT names its session by the
+ * SHA-256 of the session's current refresh token, in base64url: the key
+ * the store already keeps the session under, never the token itself.
+ * The token (384 random bits) cannot be recovered from it, and the claim
+ * presented as a refresh token is hashed like any other and finds
+ * nothing; what refreshes a session-mode login is the refresh cookie.
+ */
+void
+auth_session_id(const uint8_t *hash, char *out, size_t len)
+{
+	if (len <= JWT_SESSION_LEN ||
+	    b64url_encode(hash, STORE_HASH_LEN, out, len) != JWT_SESSION_LEN)
+		fatalx("%s: session id", __func__);
+	out[JWT_SESSION_LEN] = '\0';
+}
+
+/* The hash of the session a session claim names; -1 if it names none. */
+int
+auth_session_hash(const char *id, uint8_t *hash)
+{
+	size_t	 n;
+
+	if (strlen(id) != JWT_SESSION_LEN || b64url_decode(id,
+	    JWT_SESSION_LEN, hash, STORE_HASH_LEN, &n) == -1 ||
+	    n != STORE_HASH_LEN)
+		return -1;
+	return 0;
+}
+
+/*
  * The access token for a user: claims from the database only.  In
- * session mode it carries the session (its refresh token) and lives as
- * long as the session cookie.
+ * session mode it names its session (hash: the SHA-256 of the session's
+ * refresh token) and lives as long as the session cookie.
  */
 static int
 auth_issue(const struct store_user *u, uint32_t mode, char *out, size_t len,
-    char *session, int64_t *expires)
+    const uint8_t *hash, int64_t *expires)
 {
 	json_t	*claims;
 	char	*payload;
+	char	 session[JWT_SESSION_LEN + 1];
 	int64_t	 iat = now_ms(CLOCK_REALTIME) / 1000;
 	int	 admin, app, n;
 
@@ -206,8 +237,10 @@ auth_issue(const struct store_user *u, uint32_t mode, char *out, size_t len,
 	    "app_access", app, "admin_access", admin);
 	if (claims == NULL)
 		return -1;
-	if (mode == AUTH_MODE_SESSION)
+	if (mode == AUTH_MODE_SESSION) {
+		auth_session_id(hash, session, sizeof(session));
 		json_object_set_new(claims, "session", json_string(session));
+	}
 	json_object_set_new(claims, "iat", json_integer(iat));
 	json_object_set_new(claims, "exp", json_integer(iat +
 	    *expires / 1000));
@@ -242,7 +275,7 @@ auth_session_new(const struct store_user *u, uint32_t mode, const char *ip,
 	(void)store_failure_reset(u->id);
 	(void)store_user_touch(u->id, now);
 	(void)store_sessions_expire(now);
-	return auth_issue(u, mode, access, alen, refresh, expires) == -1 ?
+	return auth_issue(u, mode, access, alen, hash, expires) == -1 ?
 	    AUTH_INTERNAL : AUTH_OK;
 }
 
@@ -277,8 +310,8 @@ auth_identify_jwt(const uint8_t *input, size_t ilen, const uint8_t *mac,
 		return AUTH_INVALID_CREDENTIALS;
 	*until = jwt.exp < INT64_MAX / 1000 ? jwt.exp * 1000 : 0;
 	if (jwt.session[0] != '\0') {
-		sign_sha256(jwt.session, strlen(jwt.session), hash);
-		if (!auth_session_live(hash, u->id, &live))
+		if (auth_session_hash(jwt.session, hash) == -1 ||
+		    !auth_session_live(hash, u->id, &live))
 			return AUTH_INVALID_CREDENTIALS;
 		(void)strlcpy(session, jwt.session, AUTH_REFRESH_LEN + 1);
 		if (live < *until)
@@ -618,8 +651,10 @@ auth_refresh_run(struct refresh *r, int64_t now)
 		r->graced = 1;
 	}
  issue:
+	if (code == AUTH_OK)
+		sign_sha256(r->token, strlen(r->token), nhash);
 	if (code == AUTH_OK && auth_issue(&u, r->mode, r->access,
-	    sizeof(r->access), r->token, &r->expires) == -1)
+	    sizeof(r->access), nhash, &r->expires) == -1)
 		code = AUTH_INTERNAL;
 	return code;
 }

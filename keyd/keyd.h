@@ -158,6 +158,8 @@ void		 batch_commit(void);
 
 /* auth.c (and the handlers keyd_auth_verify, _login, _refresh, _logout) */
 int		 auth_role_access(const char *, int *, int *);
+void		 auth_session_id(const uint8_t *, char *, size_t);
+int		 auth_session_hash(const char *, uint8_t *);
 int		 auth_identify_cred(const struct msg_cred *, uint32_t *,
 		    struct store_user *, char *, int64_t *);
 int		 auth_identify_cred_public(const struct msg_cred *, uint32_t *,

@@ -1194,7 +1194,7 @@ users_apply(struct users_job *job, const char *id, json_t *data,
 	const char			*key;
 	json_t				*v;
 	uint8_t				 hash[STORE_HASH_LEN];
-	int				 rv = 0, end_all = 0, end_others = 0;
+	int				 rv = 0, end_all = 0, end_others = 0, keep;
 
 	if (store_user_by_id(id, &before) != 0)
 		return users_fail(job, AUTH_UNAVAILABLE, NULL);
@@ -1234,11 +1234,10 @@ users_apply(struct users_job *job, const char *id, json_t *data,
 	if (rv == 0 && end_all)
 		rv = store_sessions_delete_user(id);
 	else if (rv == 0 && end_others) {
-		if (strcmp(id, job->caller.id) == 0 && job->session[0] != '\0')
-			sign_sha256(job->session, strlen(job->session), hash);
-		rv = store_sessions_delete_others(id, strcmp(id,
-		    job->caller.id) == 0 && job->session[0] != '\0' ? hash :
-		    NULL);
+		/* The caller's own session, named by its session claim. */
+		keep = strcmp(id, job->caller.id) == 0 &&
+		    auth_session_hash(job->session, hash) == 0;
+		rv = store_sessions_delete_others(id, keep ? hash : NULL);
 	}
 	if (rv == STORE_NOT_UNIQUE)
 		return users_fail(job, AUTH_RECORD_NOT_UNIQUE, "Value for "

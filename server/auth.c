@@ -409,7 +409,9 @@ auth_stall_cb(evutil_socket_t fd, short ev, void *arg)
 /*
  * The answer of a login or refresh, per mode: json has both tokens in the
  * body; cookie puts the refresh token in its cookie; session puts the
- * access token in the session cookie and no token in the body.
+ * access token in the session cookie, the refresh token in the refresh
+ * cookie (the JWT only names its session, see keyd/auth.c) and no token
+ * in the body.
  */
 static void
 auth_reply(struct auth_ctx *c)
@@ -424,9 +426,9 @@ auth_reply(struct auth_ctx *c)
 	if (data != NULL && c->mode == AUTH_MODE_JSON)
 		json_object_set_new(data, "refresh_token",
 		    json_string(c->refresh));
-	if (c->mode == AUTH_MODE_COOKIE)
+	if (c->mode == AUTH_MODE_COOKIE || c->mode == AUTH_MODE_SESSION)
 		auth_cookie(c->req, 0, c->refresh, (int64_t)c->refresh_ttl);
-	else if (c->mode == AUTH_MODE_SESSION)
+	if (c->mode == AUTH_MODE_SESSION)
 		auth_cookie(c->req, 1, c->access, (int64_t)c->expires);
 	text = http_data_dumps(data);
 	if (text == NULL) {
@@ -495,26 +497,17 @@ auth_refresh_check(json_t *body, int *mode, char *token, size_t len)
 
 /*
  * The refresh token of a refresh or logout whose body has none: the
- * cookie of the mode (session mode: the session claim of the session
- * cookie's JWT).  0 found, -1 not.
+ * refresh cookie, in cookie and session mode alike.  Unlike Directus's,
+ * the session cookie's JWT does not carry the refresh token, so a leaked
+ * session token cannot refresh.  0 found, -1 not.
  */
 static int
 auth_refresh_cookie(struct auth_ctx *c, char *out, size_t len)
 {
 	const char	*cookies[AUTH_HEADERS_MAX];
-	struct jwt	 jwt;
 	size_t		 n, got;
-	char		 tok[AUTH_TOKEN_MAX + 1];
 
 	n = auth_headers(c->req, "Cookie", cookies);
-	if (c->mode == AUTH_MODE_SESSION) {
-		if (token_cookie(cookies, n, server_conf()->session_cookie,
-		    tok, sizeof(tok), &got) != 0 ||
-		    jwt_parse(tok, got, &jwt) != JWT_DIRECTUS ||
-		    jwt.session[0] == '\0')
-			return -1;
-		return strlcpy(out, jwt.session, len) >= len ? -1 : 0;
-	}
 	return token_cookie(cookies, n, server_conf()->refresh_cookie, out,
 	    len, &got) == 0 && got > 0 ? 0 : -1;
 }

@@ -30,6 +30,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "b64url.h"
 #include "log.h"
 #include "proto.h"
 #include "tokend.h"
@@ -239,7 +240,8 @@ cache_store(const uint8_t *key, struct frame *f)
 	struct auth_result	 ar;
 	struct cache_entry	*e;
 	const uint8_t		*json = NULL;
-	size_t			 len = 0;
+	uint8_t			 session[CACHE_KEY_LEN];
+	size_t			 len = 0, n;
 
 	if (f->hdr.type == MSG_AUTH_RESULT) {
 		if (auth_result_read(f, &ar) == -1)
@@ -249,6 +251,16 @@ cache_store(const uint8_t *key, struct frame *f)
 		return;
 	if (ar.code != AUTH_OK || ar.until <= cache_now())
 		return;
+	/*
+	 * A session-mode answer names its session as the JWT does: the
+	 * base64url of the SHA-256 of the session's refresh token, which
+	 * is the key of INVALIDATE_SESSION.  One that names none is not
+	 * kept, since no invalidation could reach it.
+	 */
+	if (ar.session[0] != '\0' && (b64url_decode(ar.session,
+	    strlen(ar.session), session, sizeof(session), &n) == -1 ||
+	    n != sizeof(session)))
+		return;
 	if ((e = cache_slot(key, 1))->until == 0) {
 		memcpy(e->key, key, CACHE_KEY_LEN);
 		cache.entries++;
@@ -257,7 +269,7 @@ cache_store(const uint8_t *key, struct frame *f)
 	e->until = ar.until;
 	e->used = ++cache.clock;
 	if (ar.session[0] != '\0')
-		cache_key(ar.session, strlen(ar.session), e->session);
+		memcpy(e->session, session, sizeof(e->session));
 	if (json != NULL)
 		cache_set_json(e, json, len);
 	explicit_bzero(&ar, sizeof(ar));

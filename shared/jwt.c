@@ -139,7 +139,6 @@ jwt_json(const char *seg, size_t len)
 	if (b64url_decode(seg, len, buf, sizeof(buf), &n) == 0)
 		obj = json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES,
 		    &error);
-	/* The payload may carry a refresh token (the session claim). */
 	explicit_bzero(buf, sizeof(buf));
 	if (obj != NULL && !json_is_object(obj)) {
 		json_decref(obj);
@@ -251,19 +250,15 @@ jwt_integer(json_t *v, int64_t *out)
 static int
 jwt_session(json_t *v, char *out, size_t len)
 {
-	const char	*s;
-	size_t		 i;
+	uint8_t	 id[JWT_SESSION_BYTES + 1];
+	size_t	 n;
 
 	if (!json_is_string(v) || json_string_length(v) != JWT_SESSION_LEN ||
-	    len <= JWT_SESSION_LEN)
+	    len <= JWT_SESSION_LEN ||
+	    b64url_decode(json_string_value(v), JWT_SESSION_LEN, id,
+	    sizeof(id), &n) == -1 || n != JWT_SESSION_BYTES)
 		return -1;
-	s = json_string_value(v);
-	for (i = 0; i < JWT_SESSION_LEN; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
-			return -1;
-	memcpy(out, s, JWT_SESSION_LEN);
+	memcpy(out, json_string_value(v), JWT_SESSION_LEN);
 	out[JWT_SESSION_LEN] = '\0';
 	return 0;
 }

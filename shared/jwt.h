@@ -19,7 +19,8 @@
  * canonical base64url of exactly 32 bytes; the payload has "id" (a
  * uuid), "role" (a uuid or null), "app_access" and "admin_access"
  * (booleans), "iat" and "exp" (integers in 0..2^53), optionally
- * "session" (JWT_SESSION_LEN characters of [A-Za-z0-9_-]) and "nbf" (an
+ * "session" (canonical base64url of JWT_SESSION_BYTES bytes: the SHA-256
+ * of the session's refresh token, never the token itself) and "nbf" (an
  * integer in 0..2^53), and no "share".  Other claims are ignored.
  *
  * The MAC is not checked here and the clock is never read: both are the
@@ -34,7 +35,8 @@
 
 #define JWT_TOKEN_MAX	4096	/* longer: refused undecoded */
 #define JWT_ID_MAX	64
-#define JWT_SESSION_LEN	64	/* refresh token: [A-Za-z0-9_-]{64} */
+#define JWT_SESSION_BYTES 32	/* session id: SHA-256 of its refresh token */
+#define JWT_SESSION_LEN	43	/* ... in base64url, unpadded */
 #define JWT_KID_MAX	256	/* bytes of an ignored "kid" */
 #define JWT_MAC_LEN	32	/* HS256 */
 #define JWT_INT_MAX	((int64_t)1 << 53)	/* exact in any JSON */

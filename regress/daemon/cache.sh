@@ -72,7 +72,12 @@ warmed() {
 	done
 }
 bearer() { echo "Authorization: Bearer $1"; }
-cookie() { echo "Cookie: directus_session_token=$1"; }
+cookie() { echo "Cookie: directus_session_token=$1${2:+; directus_refresh_token=$2}"; }
+# The refresh cookie set by the last answer (session mode sets both).
+refresh_cookie() {
+	sed -n 's/^[Ss]et-[Cc]ookie: directus_refresh_token=\([^;]*\);.*/\1/p' \
+	    "$T/h" | tr -d '\r'
+}
 KEYD_PID=$(td_keyd)
 
 # The cache is used: with keyd stopped, warmed credentials still answer
@@ -121,10 +126,10 @@ all cache_static_cleared 401 50 /users/me -H "$(bearer "$ST2")"
 
 # Session mode: logout, revoke, rotation and reuse end a session-mode
 # token at once everywhere.
-login dana@example.com 'dana pass' session > /dev/null; SK=$(session_cookie)
+login dana@example.com 'dana pass' session > /dev/null; SK=$(session_cookie); RK=$(refresh_cookie)
 warm /users/me -H "$(cookie "$SK")"
 http POST /auth/logout -H 'Content-Type: application/json' -d '{"mode":"session"}' \
-    -H "$(cookie "$SK")" > /dev/null
+    -H "$(cookie "$SK" "$RK")" > /dev/null
 all cache_session_logout 401 50 /users/me -H "$(cookie "$SK")"
 
 login dana@example.com 'dana pass' session > /dev/null; SK=$(session_cookie)
@@ -133,10 +138,10 @@ id=$($CTL session list dana@example.com | tail -1 | cut -f1)
 $CTL session revoke "$id" > /dev/null
 all cache_session_revoked 401 50 /users/me -H "$(cookie "$SK")"
 
-login dana@example.com 'dana pass' session > /dev/null; SK=$(session_cookie)
+login dana@example.com 'dana pass' session > /dev/null; SK=$(session_cookie); RK=$(refresh_cookie)
 warm /users/me -H "$(cookie "$SK")"
 http POST /auth/refresh -H 'Content-Type: application/json' -d '{"mode":"session"}' \
-    -H "$(cookie "$SK")" > /dev/null
+    -H "$(cookie "$SK" "$RK")" > /dev/null
 SK2=$(session_cookie)
 all cache_session_old_within_grace 200 20 /users/me -H "$(cookie "$SK")"
 sleep 1.2
@@ -144,7 +149,7 @@ all cache_session_old_after_grace 401 50 /users/me -H "$(cookie "$SK")"
 all cache_session_new_works 200 40 /users/me -H "$(cookie "$SK2")"
 # The first token of that session used again: the whole session ends.
 http POST /auth/refresh -H 'Content-Type: application/json' \
-    -d "{\"refresh_token\":\"$(claim "$SK" session)\"}" > /dev/null
+    -d "{\"refresh_token\":\"$RK\"}" > /dev/null
 all cache_session_reuse_ends_it 401 50 /users/me -H "$(cookie "$SK2")"
 
 # A new password ends the sessions; a json-mode JWT lives on, as in

@@ -19,13 +19,16 @@
 #include <event2/event.h>
 
 #include "../../server/tokend.h"
+#include "b64url.h"
+#include "jwt.h"
 #include "log.h"
 #include "proto.h"
 #include "regress.h"
 
 #define UID_A	"11111111-1111-4111-8111-111111111111"
 #define UID_B	"22222222-2222-4222-8222-222222222222"
-#define SESSION	"S123456789012345678901234567890123456789012345678901234567890123"
+/* A session's refresh token; keyd names the session by its SHA-256. */
+#define REFRESH	"S123456789012345678901234567890123456789012345678901234567890123"
 
 static struct server	 srv;
 static int		 peer = -1;	/* keyd's end */
@@ -183,6 +186,7 @@ test_invalidate(void)
 {
 	uint8_t		 ka[CACHE_KEY_LEN], kb[CACHE_KEY_LEN];
 	uint8_t		 ks[CACHE_KEY_LEN], hash[CACHE_KEY_LEN];
+	char		 sid[JWT_SESSION_LEN + 1];
 	uint64_t	 later = EPOCH_MS() + 60000;
 	struct frame	 f;
 	uint8_t		 bad[] = { 0x7f, 0, 0, 0, 0 };
@@ -190,21 +194,26 @@ test_invalidate(void)
 	key_of("a", ka);
 	key_of("b", kb);
 	key_of("session-jwt", ks);
+	key_of(REFRESH, hash);
+	sid[b64url_encode(hash, sizeof(hash), sid, sizeof(sid))] = '\0';
+	/* A session that names no session key could not be invalidated. */
+	store(ks, AUTH_OK, UID_B, REFRESH, later, NULL);
+	CHECK("cache_unnamed_session_not_kept", cache_find(&srv, ks) == NULL);
 	store(ka, AUTH_OK, UID_A, "", later, NULL);
 	store(kb, AUTH_OK, UID_B, "", later, NULL);
-	store(ks, AUTH_OK, UID_B, SESSION, later, NULL);
+	store(ks, AUTH_OK, UID_B, sid, later, NULL);
 	push(INVALIDATE_USER, UID_A, strlen(UID_A));
 	CHECK("cache_user_invalidated_before_the_loop_runs",
 	    cache_find(&srv, ka) == NULL);
 	CHECK("cache_other_user_kept", cache_find(&srv, kb) != NULL);
-	key_of(SESSION "x", hash);
+	key_of(REFRESH "x", hash);
 	push(INVALIDATE_SESSION, hash, sizeof(hash));
 	CHECK("cache_other_session_kept", cache_find(&srv, ks) != NULL);
-	key_of(SESSION, hash);
+	key_of(REFRESH, hash);
 	push(INVALIDATE_SESSION, hash, sizeof(hash));
 	CHECK("cache_session_invalidated", cache_find(&srv, ks) == NULL &&
 	    cache_find(&srv, kb) != NULL);
-	store(ks, AUTH_OK, UID_B, SESSION, later, NULL);
+	store(ks, AUTH_OK, UID_B, sid, later, NULL);
 	push(INVALIDATE_SESSIONS, NULL, 0);
 	CHECK("cache_sessions_invalidated", cache_find(&srv, ks) == NULL &&
 	    cache_find(&srv, kb) != NULL);

@@ -19,8 +19,12 @@
 #define UID	"\"8a4f5e2c-1b3d-4e5f-9a6b-7c8d9e0f1a2b\""
 #define RID	"\"0b6e1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d\""
 #define HDR	"{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
+/* A session id: canonical base64url of 32 bytes (the last has 2 zero bits). */
 #define SESSION	"A" STAIL
 #define STAIL	"b0_-cdefghijklmnopqrstuvwxyz" \
+		"ABCDEFGHIJKLME"
+/* What Directus puts there: a refresh token, 64 of [A-Za-z0-9_-]. */
+#define REFRESH	"Ab0_-cdefghijklmnopqrstuvwxyz" \
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345678"
 #define P(x)	"{\"id\":" UID ",\"role\":" RID ",\"app_access\":true," \
 		"\"admin_access\":false,\"iat\":1700000000," \
@@ -467,6 +471,13 @@ test_claims(void)
 	CHECK("jwt_session_bad_char", malformed(P(",\"session\":\"+" STAIL
 	    "\"")) && malformed(P(",\"session\":\"=" STAIL "\"")) &&
 	    kind(HDR, P(",\"session\":\"-" STAIL "\"")) == JWT_DIRECTUS);
+	/* 2 bits past the 32 bytes, or a padded one: not canonical. */
+	CHECK("jwt_session_not_canonical", malformed(P(",\"session\":\""
+	    "Ab0_-cdefghijklmnopqrstuvwxyzABCDEFGHIJKLMF\"")) &&
+	    malformed(P(",\"session\":\"" SESSION "=\"")));
+	/* A session claim that carries a refresh token is refused. */
+	CHECK("jwt_session_refresh_token_refused",
+	    malformed(P(",\"session\":\"" REFRESH "\"")));
 	CHECK("jwt_malformed_clears_out", malformed(P(",\"share\":1")) &&
 	    jwt.id[0] == '\0' && jwt.signing_len == 0 && jwt.iat == 0);
 }
