@@ -95,6 +95,8 @@ static json_t	*auth_body(struct evhttp_request *);
 static int	 auth_mode(json_t *, int);
 static const char *auth_header(struct evhttp_request *, const char *,
 		    size_t);
+static int	 auth_cookie_present(const char *const *, size_t,
+		    const char *);
 static size_t	 auth_headers(struct evhttp_request *, const char *,
 		    const char **);
 static int	 auth_field_listed(const char *, const char *, size_t);
@@ -833,6 +835,61 @@ auth_has_credential(struct server *s, struct evhttp_request *req)
 	explicit_bzero(tok, sizeof(*tok));
 	free(tok);
 	return has;
+}
+
+/*
+ * Is a cookie of that name set, to a value or twice?  The value is not
+ * copied: a one-byte buffer makes token_cookie answer -3 for any value.
+ */
+static int
+auth_cookie_present(const char *const *cookies, size_t n, const char *name)
+{
+	char	 none[1];
+	size_t	 len;
+	int	 rv;
+
+	rv = token_cookie(cookies, n, name, none, sizeof(none), &len);
+	return rv == -3 || rv == -2;
+}
+
+/*
+ * Does the request lean on a cookie, the one credential a browser adds
+ * by itself to a request another site makes it send?  Yes when the
+ * session cookie is its access token (no Authorization header, no
+ * access_token: a cross-site request cannot add the header, and a
+ * cookie with access_token is refused as a conflict).  On a route that
+ * takes the refresh token from its cookie (refresh), whatever else the
+ * request carries, the refresh or the session cookie is enough: those
+ * routes read it even next to a bearer token.
+ */
+int
+auth_cookie_credential(struct server *s, struct evhttp_request *req,
+    int refresh)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*auth[AUTH_HEADERS_MAX];
+	const char		*cookies[AUTH_HEADERS_MAX];
+	size_t			 na, nc;
+	struct token_ref	*tok;
+	enum token_status	 st;
+	int			 rv;
+
+	na = auth_headers(req, "Authorization", auth);
+	nc = auth_headers(req, "Cookie", cookies);
+	if (nc == 0)
+		return 0;
+	if (refresh &&
+	    (auth_cookie_present(cookies, nc, s->conf->refresh_cookie) ||
+	    auth_cookie_present(cookies, nc, s->conf->session_cookie)))
+		return 1;
+	if ((tok = malloc(sizeof(*tok))) == NULL)
+		return 1;	/* checked, as if it were */
+	st = token_extract(uri != NULL ? evhttp_uri_get_query(uri) : NULL,
+	    auth, na, cookies, nc, s->conf->session_cookie, tok);
+	rv = st == TOKEN_OK && tok->source == TOKEN_COOKIE;
+	explicit_bzero(tok, sizeof(*tok));
+	free(tok);
+	return rv;
 }
 
 /*

@@ -26,6 +26,10 @@
 #include "tokend.h"
 
 #define HTTP_PATH_LOG_MAX	256	/* bytes of a path echoed in errors */
+#define HTTP_ORIGIN_MAX		512	/* bytes of an Origin or Referer read */
+#define HTTP_MEDIA_ECHO_MAX	64	/* bytes of a media type echoed */
+#define HTTP_UNSAFE	(EVHTTP_REQ_POST | EVHTTP_REQ_PUT | \
+			    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE)
 
 static struct server		*http_server;
 static struct ratelimit		 http_rl;
@@ -37,6 +41,11 @@ static void	 http_serve(struct evhttp_request *, const char *);
 static int	 http_admit(struct server *, struct evhttp_request *,
 		    const char *);
 static void	 http_too_many(struct evhttp_request *, int, int64_t);
+static int	 http_unsafe(struct server *, struct evhttp_request *,
+		    const struct route *);
+static int	 http_body_json(struct evhttp_request *);
+static int	 http_same_origin(struct evhttp_request *);
+static int	 http_origin_is_host(const char *, size_t, const char *);
 static void	 http_duration(char *, size_t, int64_t);
 
 static void	 http_health_done(struct pending *, struct frame *);
@@ -104,8 +113,8 @@ http_other(struct evhttp_request *req, void *arg)
 }
 
 /*
- * The guard, then the route: its method, the small body limit, and
- * its handler.
+ * The guard, then the route: its method, the small body limit, the
+ * cross-site guard of unsafe methods, and its handler.
  */
 static void
 http_serve(struct evhttp_request *req, const char *path)
@@ -126,7 +135,139 @@ http_serve(struct evhttp_request *req, const char *path)
 		    "Content too large.");
 		return;
 	}
+	if ((evhttp_request_get_command(req) & HTTP_UNSAFE) &&
+	    http_unsafe(http_server, req, r) == -1)
+		return;
 	r->handler(http_server, req, rest);
+}
+
+/*
+ * The cross-site guard, for every POST, PUT, PATCH and DELETE.  A form
+ * or a "simple" fetch of another site can send text/plain,
+ * application/x-www-form-urlencoded or multipart/form-data with the
+ * browser's cookies and no preflight; application/json needs a CORS
+ * preflight, which tokend does not grant.  So a body is read only when
+ * it is labelled application/json (Directus ignores other bodies, and
+ * its handlers go on with {}: refusing is stricter); an empty body
+ * needs no label (POST /auth/logout with its cookie).  And a request
+ * that a cookie authenticates must say it comes from tokend's own
+ * origin: its Origin (or, without one, its Referer) names the host the
+ * request was sent to.  Browsers send Origin with every unsafe
+ * request; a client without one uses a bearer token, or sends Origin.
+ * -1: refused, with the answer sent.
+ */
+static int
+http_unsafe(struct server *s, struct evhttp_request *req,
+    const struct route *r)
+{
+	if (auth_cookie_credential(s, req,
+	    (r->flags & ROUTE_REFRESH_COOKIE) != 0) &&
+	    !http_same_origin(req)) {
+		http_error(req, 403, "FORBIDDEN", "Cross-site request refused: "
+		    "a request authenticated by a cookie must carry an Origin "
+		    "or Referer of this server.");
+		return -1;
+	}
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > 0 &&
+	    http_body_json(req) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Is the body labelled application/json, with or without parameters,
+ * in one Content-Type header?  -1 when not, with the 415 sent in
+ * Directus's words (the media type quoted when it is short and plain).
+ */
+static int
+http_body_json(struct evhttp_request *req)
+{
+	static const char	 json[] = "application/json";
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
+	struct evkeyval		*kv;
+	const char		*ct = NULL, *p;
+	char			 msg[128];
+	size_t			 n = 0, len;
+
+	TAILQ_FOREACH(kv, h, next)
+		if (strcasecmp(kv->key, "Content-Type") == 0) {
+			ct = kv->value;
+			n++;
+		}
+	if (n == 1) {
+		p = ct + strspn(ct, " \t");
+		if (strncasecmp(p, json, sizeof(json) - 1) == 0) {
+			p += sizeof(json) - 1;
+			p += strspn(p, " \t");
+			if (*p == '\0' || *p == ';')
+				return 0;
+		}
+	}
+	len = ct == NULL ? 0 : strcspn(ct, ";");
+	if (n == 1 && len > 0 && len <= HTTP_MEDIA_ECHO_MAX &&
+	    strspn(ct, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789!#$%&'*+.^_`|~-/") == len)
+		(void)snprintf(msg, sizeof(msg), "Unsupported media type "
+		    "\"%.*s\" in Content-Type header.", (int)len, ct);
+	else
+		(void)snprintf(msg, sizeof(msg), "Unsupported media type in "
+		    "Content-Type header: a body must be application/json.");
+	http_error(req, 415, "UNSUPPORTED_MEDIA_TYPE", msg);
+	return -1;
+}
+
+/*
+ * Does the request come from the origin it was sent to?  Its one
+ * Origin, else its one Referer, cut to scheme://host[:port], names the
+ * Host it carries.  "null", a missing or a repeated header: no.
+ */
+static int
+http_same_origin(struct evhttp_request *req)
+{
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
+	struct evkeyval		*kv;
+	const char		*origin = NULL, *referer = NULL, *host = NULL;
+	const char		*v, *auth;
+	size_t			 no = 0, nr = 0, nh = 0;
+
+	TAILQ_FOREACH(kv, h, next) {
+		if (strcasecmp(kv->key, "Origin") == 0) {
+			origin = kv->value;
+			no++;
+		} else if (strcasecmp(kv->key, "Referer") == 0) {
+			referer = kv->value;
+			nr++;
+		} else if (strcasecmp(kv->key, "Host") == 0) {
+			host = kv->value;
+			nh++;
+		}
+	}
+	if (nh != 1 || no > 1 || (no == 0 && nr != 1))
+		return 0;
+	v = no == 1 ? origin : referer;
+	if (strnlen(v, HTTP_ORIGIN_MAX + 1) > HTTP_ORIGIN_MAX)
+		return 0;
+	if (strncasecmp(v, "http://", 7) == 0)
+		auth = v + 7;
+	else if (strncasecmp(v, "https://", 8) == 0)
+		auth = v + 8;
+	else
+		return 0;
+	/* An Origin is the origin alone; a Referer goes on with a path. */
+	return http_origin_is_host(auth, no == 1 ? strlen(auth) :
+	    strcspn(auth, "/?#"), host);
+}
+
+/*
+ * Is the authority auth (len bytes, no user part) the Host header's
+ * value, compared without case?
+ */
+static int
+http_origin_is_host(const char *auth, size_t len, const char *host)
+{
+	if (len == 0 || memchr(auth, '@', len) != NULL)
+		return 0;
+	return strlen(host) == len && strncasecmp(auth, host, len) == 0;
 }
 
 /*

@@ -3,8 +3,9 @@
 /*
  * The worker's routes, in one table: which paths exist, with which
  * methods, how a path matches, the limits of each, and the handler.
- * The dispatcher (http.c), the rate-limit guard (http.c) and the HTTP
- * edge (edge.c, for wire.c) read their rules here and nowhere else;
+ * The dispatcher (http.c), the rate-limit guard (http.c), the
+ * cross-site guard (http.c) and the HTTP edge (edge.c, for wire.c)
+ * read their rules here and nowhere else;
  * tokend -R prints the table, and regress/daemon/routes.sh compares
  * that listing with the routes tokend.8 documents.
  *
@@ -40,9 +41,10 @@ static const struct route routes[] = {
 	{ "/auth/login",	ROUTE_EXACT,	POST,
 	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_login },
 	{ "/auth/refresh",	ROUTE_EXACT,	POST,
-	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_refresh },
+	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY | ROUTE_REFRESH_COOKIE,
+	    auth_refresh },
 	{ "/auth/logout",	ROUTE_EXACT,	POST,
-	    ROUTE_SMALL_BODY,	auth_logout },
+	    ROUTE_SMALL_BODY | ROUTE_REFRESH_COOKIE, auth_logout },
 	/* No route, but the edge keeps every body under /auth/ small. */
 	{ "/auth/",		ROUTE_PREFIX,	0,
 	    ROUTE_SMALL_BODY,	NULL },
@@ -78,6 +80,7 @@ static const struct {
 	{ ROUTE_AUTH_LIMIT, "auth-limit" },
 	{ ROUTE_SMALL_BODY, "small-body" },
 	{ ROUTE_NO_KEYD, "no-keyd" },
+	{ ROUTE_REFRESH_COOKIE, "refresh-cookie" },
 };
 
 static int	 route_match(const struct route *, const char *,

@@ -47,6 +47,7 @@ enum route_match {
 #define ROUTE_AUTH_LIMIT	0x01	/* counts against auth-rate-limit too */
 #define ROUTE_SMALL_BODY	0x02	/* bodies of at most AUTH_BODY_MAX */
 #define ROUTE_NO_KEYD		0x04	/* answered without asking keyd */
+#define ROUTE_REFRESH_COOKIE	0x08	/* reads the refresh cookie */
 
 enum proc_role {
 	ROLE_PARENT,
@@ -173,6 +174,8 @@ int		 auth_authenticate(struct server *, struct evhttp_request *,
 		    uint32_t, const void *, size_t, int,
 		    void (*)(struct pending *, struct frame *), void *);
 int		 auth_has_credential(struct server *, struct evhttp_request *);
+int		 auth_cookie_credential(struct server *,
+		    struct evhttp_request *, int);
 json_t		*auth_body_load(const void *, size_t);
 const char	*auth_login_check(json_t *, int *);
 const char	*auth_refresh_check(json_t *, int *, char *, size_t);

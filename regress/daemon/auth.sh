@@ -138,14 +138,14 @@ case "$r" in *refresh_token*) fail auth_login_cookie "$r" ;; "200 "*access_token
 grep -qi '^set-cookie: directus_refresh_token=[A-Za-z0-9_-]\{64\}; Max-Age=604800; Path=/; Expires=.*; HttpOnly; SameSite=Lax' "$T/h" &&
     ok auth_cookie_attributes || fail auth_cookie_attributes "$(grep -i set-cookie $T/h)"
 CK=$(sed -n 's/^[Ss]et-[Cc]ookie: directus_refresh_token=\([^;]*\);.*/\1/p' "$T/h" | tr -d '\r')
-r=$(http POST /auth/refresh -H "Cookie: directus_refresh_token=$CK")
+r=$(http POST /auth/refresh -H "Origin: $URL" -H "Cookie: directus_refresh_token=$CK")
 case "$r" in "200 "*access_token*) ok auth_refresh_cookie ;; *) fail auth_refresh_cookie "$r" ;; esac
 CK=$(sed -n 's/^[Ss]et-[Cc]ookie: directus_refresh_token=\([^;]*\);.*/\1/p' "$T/h" | tr -d '\r')
-r=$(http POST /auth/logout -H "Cookie: directus_refresh_token=$CK")
+r=$(http POST /auth/logout -H "Origin: $URL" -H "Cookie: directus_refresh_token=$CK")
 [ "${r%% *}" = 204 ] && ok auth_logout_204 || fail auth_logout_204 "$r"
 grep -qi '^set-cookie: directus_refresh_token=; Max-Age=0' "$T/h" &&
     ok auth_logout_clears_cookie || fail auth_logout_clears_cookie
-r=$(http POST /auth/refresh -H "Cookie: directus_refresh_token=$CK")
+r=$(http POST /auth/refresh -H "Origin: $URL" -H "Cookie: directus_refresh_token=$CK")
 case "$r" in "401 "*) ok auth_refresh_after_logout_401 ;; *) fail auth_refresh_after_logout_401 "$r" ;; esac
 r=$(http POST /auth/logout -H 'Content-Type: application/json' \
     -d '{"refresh_token":"unknown-unknown-unknown-unknown-unknown-unknown-unknown-unknown1"}')
@@ -165,6 +165,7 @@ pids=""
 for i in 1 2 3 4 5; do
 	curl -s -m 10 -D "$T/sh$i" -o /dev/null -X POST \
 	    -H 'Content-Type: application/json' -d '{"mode":"session"}' \
+	    -H "Origin: $URL" \
 	    -H "Cookie: directus_session_token=$SK; directus_refresh_token=$RK" \
 	    "$URL/auth/refresh" &
 	pids="$pids $!"
@@ -190,7 +191,7 @@ case "$r" in "401 "*) ok auth_session_old_cookie_after_grace ;;
 SK=$(sed -n 's/^[Ss]et-[Cc]ookie: directus_session_token=\([^;]*\);.*/\1/p' "$T/sh1" | tr -d '\r')
 RK=$(sed -n 's/^[Ss]et-[Cc]ookie: directus_refresh_token=\([^;]*\);.*/\1/p' "$T/sh1" | tr -d '\r')
 r=$(http POST /auth/logout -H 'Content-Type: application/json' -d '{"mode":"session"}' \
-    -H "Cookie: directus_session_token=$SK; directus_refresh_token=$RK")
+    -H "Origin: $URL" -H "Cookie: directus_session_token=$SK; directus_refresh_token=$RK")
 r=$(http GET /users/me -H "Cookie: directus_session_token=$SK")
 case "$r" in "401 "*INVALID_CREDENTIALS*) ok auth_session_dies_on_logout ;;
 *) fail auth_session_dies_on_logout "$r" ;; esac

@@ -129,7 +129,7 @@ all cache_static_cleared 401 50 /users/me -H "$(bearer "$ST2")"
 login dana@example.com 'dana pass' session > /dev/null; SK=$(session_cookie); RK=$(refresh_cookie)
 warm /users/me -H "$(cookie "$SK")"
 http POST /auth/logout -H 'Content-Type: application/json' -d '{"mode":"session"}' \
-    -H "$(cookie "$SK" "$RK")" > /dev/null
+    -H "Origin: $URL" -H "$(cookie "$SK" "$RK")" > /dev/null
 all cache_session_logout 401 50 /users/me -H "$(cookie "$SK")"
 
 login dana@example.com 'dana pass' session > /dev/null; SK=$(session_cookie)
@@ -141,7 +141,7 @@ all cache_session_revoked 401 50 /users/me -H "$(cookie "$SK")"
 login dana@example.com 'dana pass' session > /dev/null; SK=$(session_cookie); RK=$(refresh_cookie)
 warm /users/me -H "$(cookie "$SK")"
 http POST /auth/refresh -H 'Content-Type: application/json' -d '{"mode":"session"}' \
-    -H "$(cookie "$SK" "$RK")" > /dev/null
+    -H "Origin: $URL" -H "$(cookie "$SK" "$RK")" > /dev/null
 SK2=$(session_cookie)
 all cache_session_old_within_grace 200 20 /users/me -H "$(cookie "$SK")"
 sleep 1.2

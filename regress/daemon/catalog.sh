@@ -354,7 +354,7 @@ NEW=$(sed -n 's/^[Ss]et-[Cc]ookie: directus_refresh_token=\([^;]*\);.*/\1/p' "$T
 remember "$NEW"
 [ -n "$NEW" ] && [ "$NEW" != "$FIX" ] && ok catalog_R6_fresh_token_on_login ||
     fail catalog_R6_fresh_token_on_login "$NEW"
-r=$(http POST /auth/refresh -H "Cookie: directus_refresh_token=$FIX")
+r=$(http POST /auth/refresh -H "Origin: $URL" -H "Cookie: directus_refresh_token=$FIX")
 case "$r" in "401 "*) ok catalog_R6_fixed_token_useless ;; *) fail catalog_R6_fixed_token_useless "${r:0:120}" ;; esac
 # R7: the expiry in the database holds, whatever the client says.
 login_as ed@example.com "$PW_ED"

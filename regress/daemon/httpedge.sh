@@ -156,7 +156,7 @@ refused edge_auth_chunked_413 413 CONTENT_TOO_LARGE \
 
 # What is accepted still works: a chunked login body reaches the route,
 # pipelined requests are all answered, in order.
-raw "${LOGIN}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
+raw "${LOGIN}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
 grep -q '"email\\" is required' "$T/raw" && ok edge_chunked_login_reaches_route ||
     fail edge_chunked_login_reaches_route "$(tr '\r\n' '  ' < "$T/raw" | cut -c1-200)"
 raw "GET /server/ping HTTP/1.1\r\n${H}\r\nPOST /nope HTTP/1.1\r\n${H}Content-Length: 3\r\n\r\nabcGET /server/ping HTTP/1.1\r\n${H}Connection: close\r\n\r\n"

@@ -99,7 +99,7 @@ b='{"email":"nobody@example.com","password":"wrong"}'
 : > "$T/busy"
 (
 	exec 3<>"/dev/tcp/127.0.0.1/$PORT"
-	printf 'POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%sGET /server/ping HTTP/1.1\r\nHo' \
+	printf 'POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%sGET /server/ping HTTP/1.1\r\nHo' \
 	    ${#b} "$b" >&3
 	sleep 1.8
 	printf 'st: x\r\nConnection: close\r\n\r\n' >&3
