@@ -30,13 +30,14 @@ b64sha() {
 	printf "$(printf %s "$hex" | sed 's/../\\x&/g')" | base64 |
 	    tr '+/' '-_' | tr -d '=\n'
 }
-# cookies SESSION REFRESH: the Cookie header a browser would send.
+# cookies SESSION REFRESH: the Cookie header a browser would send (with
+# its Origin: a cookie alone does not pass the cross-site check).
 cookies() {
 	echo "Cookie: directus_session_token=$1; directus_refresh_token=$2"
 }
 refresh_session() {
 	http POST /auth/refresh -H 'Content-Type: application/json' \
-	    -d '{"mode":"session"}' "$@"
+	    -H "Origin: $URL" -d '{"mode":"session"}' "$@"
 }
 
 r=$(login sam@example.com 'sam pass' session)
@@ -85,7 +86,7 @@ case "$r" in "200 "*sam@example.com*) ok session_cookie_me ;; *) fail session_co
 # grace period, then dies.
 pids=""
 for i in 1 2 3 4; do
-	curl -s -m 10 -D "$T/sh$i" -o /dev/null -X POST \
+	curl -s -m 10 -D "$T/sh$i" -o /dev/null -X POST -H "Origin: $URL" \
 	    -H 'Content-Type: application/json' -d '{"mode":"session"}' \
 	    -H "$(cookies "$SK" "$RK")" "$URL/auth/refresh" &
 	pids="$pids $!"
@@ -113,7 +114,8 @@ case "$r" in "401 "*) ok session_old_cookie_after_grace ;; *) fail session_old_c
 # A new password ends the other sessions and keeps the caller's own.
 login sam@example.com 'sam pass' session >/dev/null
 OTHER=$(cookie directus_session_token)
-r=$(http PATCH /users/me -H "Cookie: directus_session_token=$SK2" \
+r=$(http PATCH /users/me -H "Origin: $URL" \
+    -H "Cookie: directus_session_token=$SK2" \
     -H 'Content-Type: application/json' -d '{"password":"sam new pass"}')
 case "$r" in "200 "*) ok session_patch_password ;; *) fail session_patch_password "$r" ;; esac
 r=$(http GET /users/me -H "Cookie: directus_session_token=$SK2")
@@ -123,7 +125,7 @@ case "$r" in "401 "*) ok session_password_ends_others ;; *) fail session_passwor
 
 # Logout with the browser's cookies ends the session and clears both.
 r=$(http POST /auth/logout -H 'Content-Type: application/json' \
-    -d '{"mode":"session"}' -H "$(cookies "$SK2" "$RK2")")
+    -H "Origin: $URL" -d '{"mode":"session"}' -H "$(cookies "$SK2" "$RK2")")
 [ "${r%% *}" = 204 ] && [ -z "$(cookie directus_session_token)" ] &&
     [ -z "$(cookie directus_refresh_token)" ] &&
     grep -qi '^set-cookie: directus_refresh_token=;' "$T/h" &&
