@@ -301,16 +301,24 @@ td_edge_settled() {
 
 # td_start_unprivileged: tokend started by an ordinary user (nobody) on
 # a copy of the test's configuration in its own directory $D; waits as
-# td_start does.
+# td_start does.  nobody runs copies of the programs in $D/bin: the
+# tree may be one it cannot enter (a clone under /root, mode 0700).
 td_start_unprivileged() {
 	D=$(mktemp -d /tmp/tokend-dev.XXXXXX)
+	mkdir -p "$D/bin" "$D/empty" "$D/keyd"
+	install -m 0555 "$TOKEND" "$D/bin/tokend"
+	install -m 0555 "$KEYD" "$D/bin/keyd"
 	cp "$T/tokend.conf" "$D/tokend.conf"
-	sed -i "s#$T/#$D/#g" "$D/tokend.conf"
-	mkdir -p "$D/empty" "$D/keyd"
+	sed -i -e "s#^\([[:space:]]*program \)\"$KEYD\"\$#\1\"$D/bin/keyd\"#" \
+	    -e "s#$T/#$D/#g" "$D/tokend.conf"
+	if ! grep -q "program \"$D/bin/keyd\"" "$D/tokend.conf"; then
+		echo "td_start_unprivileged: no program \"$KEYD\" line" > "$D/log"
+		return 1
+	fi
 	chown -R nobody "$D"
 	chmod 600 "$D/tokend.conf"
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    "$TOKEND" -d -f "$D/tokend.conf" > "$D/log" 2>&1 &
+	    "$D/bin/tokend" -d -f "$D/tokend.conf" > "$D/log" 2>&1 &
 	TD_PID=$!
 	TD_PIDS="$TD_PIDS $TD_PID"
 	td_wait_ready &&

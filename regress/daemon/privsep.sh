@@ -80,3 +80,19 @@ fi
     ok privsep_unprivileged_no_chroot || fail privsep_unprivileged_no_chroot
 kill -TERM "$TD_PID"; wait "$TD_PID"
 rm -rf "$D"
+
+# From a tree that nobody cannot enter (a clone under /root is mode
+# 0700): the programs live in a root-only directory here, and the
+# unprivileged run still starts, keyd and the workers with it.
+mkdir -m 0700 "$T/closed"
+cp "$TOKEND" "$KEYD" "$T/closed/"
+TOKEND="$T/closed/tokend" KEYD="$T/closed/keyd"
+td_conf
+if td_start_unprivileged && [ -n "$(td_keyd)" ] &&
+    ! grep -q 'exited with status 127' "$D/log"; then
+	ok privsep_unprivileged_from_closed_tree
+else
+	fail privsep_unprivileged_from_closed_tree "$(tail -3 $D/log)"
+fi
+kill -TERM "$TD_PID"; wait "$TD_PID"
+rm -rf "$D"
