@@ -5,10 +5,13 @@
 # with apt-get when root, otherwise print the exact command and fail.
 #
 # An argument PACKAGE:COMMAND is satisfied by COMMAND on PATH, whatever
-# installed it, and installs PACKAGE only without one: a node that did
-# not come from Debian's nodejs (NodeSource's package, nvm) is kept, not
-# replaced (Debian's npm conflicts with NodeSource's nodejs).
+# installed it: a node that did not come from Debian (NodeSource's
+# nodejs, nvm) is kept, not replaced.  These are installed after the
+# others, one at a time in their order, each only if its command is
+# still missing: NodeSource's nodejs brings npm and conflicts with
+# Debian's npm package, Debian's nodejs needs it.
 missing=""
+bycmd=""
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	pkg-config --exists libevent jansson sqlite3 libargon2 && exit 0
 	echo "deps: not a Debian system; install libevent, jansson, sqlite3," \
@@ -17,22 +20,32 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
 	    "and git" >&2
 	exit 1
 fi
+has() { command -v "$1" >/dev/null 2>&1; }
 for a in "$@"; do
-	p=${a%%:*}
 	case "$a" in
-	*:*)	command -v "${a#*:}" >/dev/null 2>&1 && continue ;;
+	*:*)	has "${a#*:}" || bycmd="$bycmd $a"
+		continue ;;
 	esac
-	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)
-	[ "$s" = installed ] || missing="$missing $p"
+	s=$(dpkg-query -W -f='${db:Status-Status}' "$a" 2>/dev/null)
+	[ "$s" = installed ] || missing="$missing $a"
 done
-[ -z "$missing" ] && exit 0
+[ -z "$missing$bycmd" ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
+	for a in $bycmd; do missing="$missing ${a%%:*}"; done
 	echo "deps: missing packages:$missing" >&2
 	echo "deps: run: sudo apt-get install -y$missing" >&2
 	exit 1
 fi
-echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get install -y -q $missing || {
-	apt-get update -q && apt-get install -y -q $missing
+updated=0
+install() {
+	echo "deps: installing $*"
+	apt-get install -y -q "$@" && return 0
+	[ $updated -eq 0 ] || return 1
+	updated=1
+	apt-get update -q && apt-get install -y -q "$@"
 }
+[ -z "$missing" ] || install $missing || exit 1
+for a in $bycmd; do
+	has "${a#*:}" || install "${a%%:*}" || exit 1
+done
