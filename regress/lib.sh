@@ -21,9 +21,44 @@ TD_PIDS=""
 # environment (make check T=auth exports one).
 T=""
 
+# The test's name in the lines of need: its file's.
+TD_NAME=$(basename "$0" .sh)
+
 ok()	{ echo "ok $1"; }
 fail()	{ echo "FAILED $1${2:+ ($2)}"; TD_FAILED=1; }
+# skip only for what make deps cannot provide here (not root, not
+# Linux, no tmpfs), with the reason; a missing program is need's.
 skip()	{ echo "SKIPPED $1${2:+ ($2)}"; }
+
+# The programs the tests run that a fresh Debian may lack, each with the
+# package that provides it.  Every package here is in GNUmakefile's
+# DEB_PKGS, so make deps (and make check, which runs it first) installs
+# it; regress/daemon/deps.sh checks both lists.
+declare -gA TD_TOOL_PKG=(
+	[argon2]=argon2 [chattr]=e2fsprogs [curl]=curl [flock]=util-linux
+	[git]=git [mandoc]=mandoc [mount]=mount [node]=nodejs [npm]=npm
+	[ps]=procps [python3]=python3 [runuser]=util-linux
+	[setpriv]=util-linux [sqlite3]=sqlite3 [umount]=mount
+	[useradd]=passwd [wrk]=wrk
+)
+# need TOOL...: every tool is on PATH, or the test fails here, each
+# missing one named with its package, and ends: a machine where
+# make check skips a test for want of a program is one where that test
+# never runs.  A tool not in TD_TOOL_PKG fails the test too.
+need() {
+	local t missing=""
+	for t in "$@"; do
+		if [ -z "${TD_TOOL_PKG[$t]}" ]; then
+			echo "FAILED $TD_NAME (need $t: not in TD_TOOL_PKG of regress/lib.sh)"
+			exit 1
+		fi
+		command -v "$t" >/dev/null 2>&1 ||
+		    missing="$missing $t (package ${TD_TOOL_PKG[$t]})"
+	done
+	[ -z "$missing" ] && return 0
+	echo "FAILED $TD_NAME (missing:$missing; make deps installs them)"
+	exit 1
+}
 # check NAME COMMAND...: ok when the command succeeds.
 check() {
 	_n=$1
@@ -56,6 +91,8 @@ td_cleanup() {
 }
 
 td_init() {
+	need curl flock ps
+	is_root && need useradd
 	T=$(mktemp -d /tmp/tokend-regress.XXXXXX) || exit 1
 	chmod 0755 "$T"
 	mkdir -p "$T/empty" "$T/keyd"
@@ -75,11 +112,7 @@ td_init() {
 td_locked() {
 	_lk="/tmp/tokend-regress.$1.lock"
 	shift
-	if command -v flock >/dev/null; then
-		(flock 9 && "$@") 9>>"$_lk"
-	else
-		"$@"
-	fi
+	(flock 9 && "$@") 9>>"$_lk"
 }
 
 # A port nobody listens on, below the kernel's ephemeral range: a
@@ -301,16 +334,24 @@ td_edge_settled() {
 
 # td_start_unprivileged: tokend started by an ordinary user (nobody) on
 # a copy of the test's configuration in its own directory $D; waits as
-# td_start does.
+# td_start does.  nobody runs copies of the programs in $D/bin: the
+# tree may be one it cannot enter (a clone under /root, mode 0700).
 td_start_unprivileged() {
 	D=$(mktemp -d /tmp/tokend-dev.XXXXXX)
+	mkdir -p "$D/bin" "$D/empty" "$D/keyd"
+	install -m 0555 "$TOKEND" "$D/bin/tokend"
+	install -m 0555 "$KEYD" "$D/bin/keyd"
 	cp "$T/tokend.conf" "$D/tokend.conf"
-	sed -i "s#$T/#$D/#g" "$D/tokend.conf"
-	mkdir -p "$D/empty" "$D/keyd"
+	sed -i -e "s#^\([[:space:]]*program \)\"$KEYD\"\$#\1\"$D/bin/keyd\"#" \
+	    -e "s#$T/#$D/#g" "$D/tokend.conf"
+	if ! grep -q "program \"$D/bin/keyd\"" "$D/tokend.conf"; then
+		echo "td_start_unprivileged: no program \"$KEYD\" line" > "$D/log"
+		return 1
+	fi
 	chown -R nobody "$D"
 	chmod 600 "$D/tokend.conf"
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    "$TOKEND" -d -f "$D/tokend.conf" > "$D/log" 2>&1 &
+	    "$D/bin/tokend" -d -f "$D/tokend.conf" > "$D/log" 2>&1 &
 	TD_PID=$!
 	TD_PIDS="$TD_PIDS $TD_PID"
 	td_wait_ready &&
@@ -318,23 +359,23 @@ td_start_unprivileged() {
 }
 
 # td_sdk NAME: the interop tests' @directus/sdk in regress/interop,
-# installed once (under a lock: two tests may ask at once); without
-# node, npm or the package, the check NAME is skipped and the test ends.
+# installed once (under a lock: two tests may ask at once).  node and
+# npm are needed (make deps installs them); only when npm cannot fetch
+# the package (no network) is the check NAME skipped and the test ended.
 td_sdk() {
 	IO="$TOP/regress/interop"
-	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-		skip "$1" "node or npm missing"
-		exit 0
-	fi
-	td_locked npm td_npm_install || {
-		skip "$1" "cannot install @directus/sdk from npm"
+	need node npm flock
+	local out
+	out=$(td_locked npm td_npm_install 2>&1) || {
+		skip "$1" "cannot install @directus/sdk from npm: $(echo \
+		    "$out" | grep . | tail -n 1)"
 		exit 0
 	}
 }
 td_npm_install() {
 	[ -d "$IO/node_modules/@directus/sdk" ] && return 0
 	(cd "$IO" && timeout 300 npm install --no-audit --no-fund \
-	    --loglevel=error >/dev/null 2>&1)
+	    --loglevel=error 2>&1)
 }
 
 # with_token TOKEN METHOD PATH [BODY]: http with that bearer token (and

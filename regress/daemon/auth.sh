@@ -7,8 +7,7 @@
 # database the way a Directus user table would be: rows with argon2 PHC
 # hashes (made with the argon2 command-line tool).
 . "$(dirname "$0")/../lib.sh"
-command -v argon2 >/dev/null && command -v sqlite3 >/dev/null || {
-	skip auth "argon2 or sqlite3 command missing"; exit 0; }
+need argon2 sqlite3
 td_init
 td_conf 'auth {' '	login-stall 300ms' '	login-attempts 3' '	access-ttl 10s' \
     '	session-grace 1s' '}' \

@@ -12,8 +12,7 @@
 # defect it carries, since the same token without it is accepted
 # (catalog_forge_sanity).
 . "$(dirname "$0")/../lib.sh"
-command -v python3 >/dev/null && command -v sqlite3 >/dev/null || {
-	skip catalog "python3 or sqlite3 missing"; exit 0; }
+need python3 sqlite3
 td_init
 td_conf 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
     'auth {' '	login-stall 100ms' '	login-attempts 0' '	session-grace 1s' '}' \

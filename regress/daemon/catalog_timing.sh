@@ -7,7 +7,7 @@
 # wrong password, a suspended user, a user with a wrong password whose
 # hash is still stored.
 . "$(dirname "$0")/../lib.sh"
-command -v python3 >/dev/null || { skip catalog_timing "python3 missing"; exit 0; }
+need python3
 td_init
 td_conf "${TD_FAST_PASSWORD[@]}" \
     'auth {' '	login-stall 100ms' '	login-attempts 0' '	session-grace 1s' '}'

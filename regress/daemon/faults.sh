@@ -6,10 +6,8 @@
 # and item-write storm followed by a restart on the same files, and a
 # full or read-only credential database and item store.
 . "$(dirname "$0")/../lib.sh"
-command -v wrk >/dev/null && command -v python3 >/dev/null &&
-    command -v sqlite3 >/dev/null || {
-	skip faults "wrk, python3 or sqlite3 missing"; exit 0; }
 is_root || { skip faults "not root"; exit 0; }
+need wrk python3 sqlite3 chattr mount umount runuser
 td_init
 PREFORK=2
 CDB="$T/keyd/db/credentials.db"

@@ -5,7 +5,7 @@
 # of piling up work, and a stored hash with absurd parameters is refused
 # without tying up the machine.
 . "$(dirname "$0")/../lib.sh"
-command -v sqlite3 >/dev/null || { skip hashpool "sqlite3 missing"; exit 0; }
+need sqlite3
 td_init
 td_conf 'password {' '	memory 32M' '	iterations 2' '	parallelism 1' \
     '	threads 1' '	queue 2' '}' 'auth {' '	login-stall 10ms' '}'

@@ -5,6 +5,7 @@
 # permissions, admin), every filter operator, sort/limit/offset/page/meta,
 # malformed and hostile queries, batches that fail as a whole, reload.
 . "$(dirname "$0")/../lib.sh"
+need sqlite3
 td_init
 EDITOR=5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60
 READER=6b4d1f9f-3c2e-4d7f-8a8b-2c3d4e5f6071

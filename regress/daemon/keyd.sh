@@ -4,6 +4,7 @@
 # keyd: the secret and the database it creates, health when keyd stalls
 # or dies, and the secrets it refuses.
 . "$(dirname "$0")/../lib.sh"
+need sqlite3
 td_init
 td_conf 'timeout {' '	keyd 300ms' '}'
 td_start || { fail keyd_start "$(tail -5 $T/log)"; exit 1; }
@@ -14,24 +15,20 @@ td_start || { fail keyd_start "$(tail -5 $T/log)"; exit 1; }
     fail keyd_secret_size
 [ "$(stat -c %a "$T/keyd/db/credentials.db")" = 600 ] && ok keyd_db_mode ||
     fail keyd_db_mode "$(stat -c %a "$T/keyd/db/credentials.db")"
-if command -v sqlite3 >/dev/null; then
-	v=$(sqlite3 "file:$T/keyd/db/credentials.db?mode=ro" 'PRAGMA user_version' 2>&1)
-	[ "$v" = 3 ] && ok keyd_db_schema || fail keyd_db_schema "$v"
-	# A login's sweep of expired sessions and retired tokens must not
-	# read either table whole.
-	for tb in sessions retired; do
-		q=$(sqlite3 "file:$T/keyd/db/credentials.db?mode=ro" \
-		    "EXPLAIN QUERY PLAN DELETE FROM $tb WHERE expires < 1" 2>&1)
-		case "$q" in
-		*"USING INDEX ${tb}_expires"*) ok "keyd_db_${tb}_sweep_indexed" ;;
-		*) fail "keyd_db_${tb}_sweep_indexed" "$q" ;;
-		esac
-	done
-	j=$(sqlite3 "file:$T/keyd/db/credentials.db?mode=ro" 'PRAGMA journal_mode' 2>&1)
-	[ "$j" = wal ] && ok keyd_db_wal || fail keyd_db_wal "$j"
-else
-	skip keyd_db_schema "sqlite3 not installed"
-fi
+v=$(sqlite3 "file:$T/keyd/db/credentials.db?mode=ro" 'PRAGMA user_version' 2>&1)
+[ "$v" = 3 ] && ok keyd_db_schema || fail keyd_db_schema "$v"
+# A login's sweep of expired sessions and retired tokens must not read
+# either table whole.
+for tb in sessions retired; do
+	q=$(sqlite3 "file:$T/keyd/db/credentials.db?mode=ro" \
+	    "EXPLAIN QUERY PLAN DELETE FROM $tb WHERE expires < 1" 2>&1)
+	case "$q" in
+	*"USING INDEX ${tb}_expires"*) ok "keyd_db_${tb}_sweep_indexed" ;;
+	*) fail "keyd_db_${tb}_sweep_indexed" "$q" ;;
+	esac
+done
+j=$(sqlite3 "file:$T/keyd/db/credentials.db?mode=ro" 'PRAGMA journal_mode' 2>&1)
+[ "$j" = wal ] && ok keyd_db_wal || fail keyd_db_wal "$j"
 
 k=$(td_keyd)
 kill -STOP "$k"

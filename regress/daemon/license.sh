@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Every source file carries the ISC header that points at LICENSE, and
-# LICENSE is the ISC license.  Standalone: needs only git.
-top=$(cd "$(dirname "$0")/../.." && pwd)
+# LICENSE is the ISC license.  Needs only git (and lib.sh's need).
+. "$(dirname "$0")/../lib.sh"
+need git
+top=$TOP
 cd "$top" || exit 1
 
 if ! git rev-parse --git-dir >/dev/null 2>&1; then

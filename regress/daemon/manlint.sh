@@ -2,13 +2,10 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Every man page is clean under "mandoc -Tlint -W warning".
-# Standalone: needs only mandoc, not the daemon or regress/lib.sh.
-top=$(cd "$(dirname "$0")/../.." && pwd)
-
-if ! command -v mandoc >/dev/null 2>&1; then
-	echo "SKIPPED manlint (mandoc not installed)"
-	exit 0
-fi
+# Needs only mandoc (and lib.sh's need), not the daemon.
+. "$(dirname "$0")/../lib.sh"
+need mandoc
+top=$TOP
 
 failed=0
 for page in tokend.8 keyd.8 tokend.conf.5 tokenctl.8; do

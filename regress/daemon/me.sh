@@ -3,6 +3,7 @@
 # Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # PATCH /users/me: what a user may change of itself, and what it may not.
 . "$(dirname "$0")/../lib.sh"
+need sqlite3
 td_init
 td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}"
 td_up me

@@ -8,6 +8,7 @@ if ! is_root; then
 	skip privsep_as_root "not running as root"
 	exit 0
 fi
+need setpriv
 td_init
 td_conf
 td_start || { fail privsep_start "$(tail -5 $T/log)"; exit 1; }
@@ -44,23 +45,18 @@ ps -o args= -p "$(td_servers | head -1)" | grep -q '^tokend: server' &&
 
 [ "$(stat -c %U "$T/secret")" = _tokend_keyd ] && ok privsep_secret_owner ||
     fail privsep_secret_owner "$(stat -c %U "$T/secret")"
-if command -v setpriv >/dev/null; then
-	as_worker() {
-		setpriv --reuid=_tokend --regid=_tokend --init-groups "$@"
-	}
-	as_worker cat "$T/secret" >/dev/null 2>&1 &&
-	    fail privsep_worker_cannot_read_secret ||
-	    ok privsep_worker_cannot_read_secret
-	as_worker cat "$T/keyd/db/credentials.db" >/dev/null 2>&1 &&
-	    fail privsep_worker_cannot_read_db ||
-	    ok privsep_worker_cannot_read_db
-	# The check above must be able to succeed: a readable file is read.
-	echo hi > "$T/public"; chmod 644 "$T/public"
-	as_worker cat "$T/public" >/dev/null 2>&1 &&
-	    ok privsep_worker_probe_works || fail privsep_worker_probe_works
-else
-	skip privsep_worker_cannot_read_secret "setpriv missing"
-fi
+as_worker() {
+	setpriv --reuid=_tokend --regid=_tokend --init-groups "$@"
+}
+as_worker cat "$T/secret" >/dev/null 2>&1 &&
+    fail privsep_worker_cannot_read_secret ||
+    ok privsep_worker_cannot_read_secret
+as_worker cat "$T/keyd/db/credentials.db" >/dev/null 2>&1 &&
+    fail privsep_worker_cannot_read_db || ok privsep_worker_cannot_read_db
+# The check above must be able to succeed: a readable file is read.
+echo hi > "$T/public"; chmod 644 "$T/public"
+as_worker cat "$T/public" >/dev/null 2>&1 &&
+    ok privsep_worker_probe_works || fail privsep_worker_probe_works
 # Inside its chroot, a worker's view has no secret and no database.
 p=$(td_servers | head -1)
 [ ! -e "/proc/$p/root/$(basename $T)/secret" ] &&
@@ -78,5 +74,21 @@ fi
     ok privsep_unprivileged_warns_once || fail privsep_unprivileged_warns_once
 [ "$(readlink /proc/$(td_servers | head -1)/root)" = / ] &&
     ok privsep_unprivileged_no_chroot || fail privsep_unprivileged_no_chroot
+kill -TERM "$TD_PID"; wait "$TD_PID"
+rm -rf "$D"
+
+# From a tree that nobody cannot enter (a clone under /root is mode
+# 0700): the programs live in a root-only directory here, and the
+# unprivileged run still starts, keyd and the workers with it.
+mkdir -m 0700 "$T/closed"
+cp "$TOKEND" "$KEYD" "$T/closed/"
+TOKEND="$T/closed/tokend" KEYD="$T/closed/keyd"
+td_conf
+if td_start_unprivileged && [ -n "$(td_keyd)" ] &&
+    ! grep -q 'exited with status 127' "$D/log"; then
+	ok privsep_unprivileged_from_closed_tree
+else
+	fail privsep_unprivileged_from_closed_tree "$(tail -3 $D/log)"
+fi
 kill -TERM "$TD_PID"; wait "$TD_PID"
 rm -rf "$D"

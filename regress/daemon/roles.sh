@@ -5,6 +5,7 @@
 # admin and app access come from the role and follow a reload, a role
 # that is gone gives no access; the parent makes the items directory.
 . "$(dirname "$0")/../lib.sh"
+need sqlite3
 td_init
 EDITOR=5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60
 BOSS=5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f61

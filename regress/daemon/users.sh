@@ -5,6 +5,7 @@
 # the query parameters, sessions ended at once, concealed fields, the
 # last administrator, injection attempts.
 . "$(dirname "$0")/../lib.sh"
+need sqlite3
 td_init
 td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}"
 td_up users

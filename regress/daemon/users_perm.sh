@@ -5,6 +5,7 @@
 # directus_users (fields, item filter, validation, presets), the public
 # role, a configured role with admin access, concealed fields.
 . "$(dirname "$0")/../lib.sh"
+need sqlite3
 td_init
 VIEWER=5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f70
 MANAGER=5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f71
