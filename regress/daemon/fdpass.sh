@@ -7,7 +7,7 @@
 # the parent's channel a test can reach; keyd and the workers read
 # their channels with the same code (shared/frame.c, test_frame).
 . "$(dirname "$0")/../lib.sh"
-command -v python3 >/dev/null || { fail fdpass "python3 missing"; exit 1; }
+need python3
 td_init
 td_conf
 td_up fdpass

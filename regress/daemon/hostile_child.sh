@@ -8,7 +8,7 @@
 # name; a descriptor it passes on a message that carries none closes
 # its channel.
 . "$(dirname "$0")/../lib.sh"
-command -v python3 >/dev/null || { fail hostile_child "python3 missing"; exit 1; }
+need python3
 td_init
 KEYD="$T/fakekeyd"
 cat > "$KEYD" <<PY
