@@ -5,8 +5,9 @@
 # keyd is not dumpable, nobody dumps core, workers cannot fork; the
 # sandboxed parent still reloads, answers tokenctl, restarts children
 # and stops; a worker that tries a forbidden call (the test-only
-# tokend-selftest) is killed by SIGSYS and replaced while the service
-# keeps answering.
+# tokend-selftest: open, execve, sockets, the fcntl commands that
+# signal another process) is killed by SIGSYS and replaced while the
+# service keeps answering.
 . "$(dirname "$0")/../lib.sh"
 if [ "$(uname -s)" != Linux ]; then
 	skip sandbox_linux "not Linux"
@@ -152,7 +153,10 @@ elif [ $sanitize -eq 1 ]; then
 else
 	REAL_TOKEND=$TOKEND
 	TOKEND=$SELFTEST
-	for probe in open execve socket; do
+	# socket: AF_INET; unix: an AF_UNIX datagram socket (a way to an
+	# abstract socket of the host); setown, setsig, async: the fcntl(2)
+	# steps of having the kernel signal another process.
+	for probe in open execve socket unix setown setsig async; do
 		export TOKEND_SELFTEST_PROBE=$probe
 		if ! td_start; then
 			fail sandbox_selftest_start "$(tail -5 $T/log)"
