@@ -134,6 +134,9 @@ struct sandbox_prog {
 #define SB_ARG2(n, a, m, v, a2, m2, v2) \
 	{ __NR_##n, SECCOMP_RET_ALLOW, 2, \
 	    { { (a), 0, (m), (v) }, { (a2), 0, (m2), (v2) } } }
+#define SB_REFUSE2(n, e, a, v, a2, v2) \
+	{ __NR_##n, SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA), 2, \
+	    { { (a), 0, 0xffffffff, (v) }, { (a2), 0, 0xffffffff, (v2) } } }
 #define SB_SELF(n, a) \
 	{ __NR_##n, SECCOMP_RET_ALLOW, 1, { { (a), 1, 0xffffffff, 0 } } }
 #define SB_EQ(n, a, v)		SB_ARG(n, a, 0xffffffff, v)
@@ -175,8 +178,10 @@ static const struct sandbox_rule sandbox_common[] = {
 
 /*
  * keyd and the item store of a worker: SQLite's advisory locks on the
- * database and its -shm index (F_SETLK, F_GETLK; the open file
- * description forms where a build uses them).
+ * database and its -shm index.  The Debian build uses F_SETLK and
+ * F_GETLK; the waiting and open-file-description forms are those of
+ * other builds (SQLITE_ENABLE_SETLK_TIMEOUT, OFD locks) and, like the
+ * others, only lock the process's own files.
  */
 static const struct sandbox_rule sandbox_locks[] = {
 	SB_EQ(fcntl, 1, F_GETLK),
@@ -194,9 +199,11 @@ static const struct sandbox_rule sandbox_locks[] = {
  * reach an abstract socket of the host from its chroot.  In the
  * foreground nobody uses syslog; as a daemon the worker keeps the
  * socket log_init() connected before the chroot, and sends on it only
- * without an address (sendto's fifth argument NULL).  Should the
- * system logger restart, the worker's next log line tries to reconnect
- * and the sandbox kills it; the parent starts a new one.
+ * without an address (sendto's fifth argument NULL).  When that socket
+ * is not connected (no system logger, or it restarted), each syslog(3)
+ * call tries socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) again: in a
+ * worker that exact call fails with EACCES, creating nothing, so the
+ * line is lost but the worker lives; any other socket(2) kills it.
  */
 static const struct sandbox_rule sandbox_syslog[] = {
 	SB_ARG2(socket, 0, 0xffffffff, AF_UNIX,
@@ -220,6 +227,7 @@ static const struct sandbox_rule sandbox_server[] = {
 	SB_ALLOW(sendmsg),
 	SB_ALLOW(shutdown),
 	SB_EQ(sendto, 4, 0),
+	SB_REFUSE2(socket, EACCES, 0, AF_UNIX, 1, SOCK_DGRAM | SOCK_CLOEXEC),
 	SB_EQ(ioctl, 1, FIONREAD),
 	SB_ARG2(prlimit64, 0, 0xffffffff, 0, 1, 0xffffffff, RLIMIT_NOFILE),
 	/*
@@ -309,7 +317,6 @@ static const struct sandbox_rule sandbox_parent[] = {
 static const struct sandbox_rule sandbox_spawn[] = {
 	SB_ALLOW(dup2),
 	SB_EQ(fcntl, 1, F_DUPFD),
-	SB_EQ(fcntl, 1, F_DUPFD_CLOEXEC),
 	SB_ALLOW(close_range),
 	SB_ALLOW(rt_sigaction),
 	SB_ALLOW(execve),
@@ -527,7 +534,8 @@ sandbox_debug_init(enum sandbox_role role)
  * that seccomp kills the worker first.  The fcntl rows are the first
  * steps of having the kernel signal another process (F_SETOWN to its
  * pid, F_SETSIG to SIGKILL, then O_ASYNC); "unix" is the first step
- * of reaching an abstract socket of the host.
+ * of reaching an abstract socket of the host.  "syslog" is the one call
+ * refused without a kill: the worker must live and report the refusal.
  */
 enum sandbox_probe {
 	PROBE_OPEN,
@@ -537,6 +545,7 @@ enum sandbox_probe {
 	PROBE_SETOWN,
 	PROBE_SETSIG,
 	PROBE_ASYNC,
+	PROBE_SYSLOG,
 };
 
 static const char *sandbox_probe_names[] = {
@@ -547,6 +556,7 @@ static const char *sandbox_probe_names[] = {
 	[PROBE_SETOWN] = "setown",
 	[PROBE_SETSIG] = "setsig",
 	[PROBE_ASYNC] = "async",
+	[PROBE_SYSLOG] = "syslog",
 };
 
 static enum sandbox_probe	 sandbox_probe;
@@ -582,6 +592,11 @@ sandbox_selftest(int sig)
 		break;
 	case PROBE_ASYNC:
 		(void)fcntl(STDERR_FILENO, F_SETFL, O_ASYNC);
+		break;
+	case PROBE_SYSLOG:
+		if (socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) == -1 &&
+		    errno == EACCES)
+			sandbox_say("sandbox selftest: socket refused\n");
 		break;
 	}
 	sandbox_say("sandbox selftest: still alive\n");

@@ -186,8 +186,50 @@ else
 		kill -TERM "$TD_PID"
 		wait "$TD_PID"
 	done
+	# The socket glibc's syslog(3) opens when it is not connected (no
+	# system logger): refused with EACCES, no socket, the worker lives.
+	export TOKEND_SELFTEST_PROBE=syslog
+	if td_start; then
+		victim=$(td_servers | head -1)
+		kill -USR2 "$victim"
+		td_until 'grep -q "still alive" "$T/log"' 30 &&
+		    grep -q "socket refused" "$T/log" &&
+		    [ "$(td_servers | grep -cx "$victim")" = 1 ] &&
+		    ! grep -q "killed by signal\|exited with" "$T/log" &&
+		    ok sandbox_selftest_syslog_socket_refused ||
+		    fail sandbox_selftest_syslog_socket_refused \
+		    "$(grep -E 'selftest|signal|exited' $T/log | tail -3)"
+		kill -TERM "$TD_PID"
+		wait "$TD_PID"
+	else
+		fail sandbox_selftest_syslog_start "$(tail -5 $T/log)"
+	fi
 	unset TOKEND_SELFTEST_PROBE
 	TOKEND=$REAL_TOKEND
+fi
+
+# As a daemon the workers log through syslog(3); when it is not
+# connected (no system logger here, or it restarted) each line tries a
+# new socket, which a worker's filter refuses without killing it.
+td_conf
+if "$TOKEND" -v -f "$T/tokend.conf" > "$T/log" 2>&1; then
+	td_until '$TOKENCTL -s $T/tokend.sock status 2>/dev/null |
+	    grep -q "^server 1 pid [1-9]"' 50
+	st() { $TOKENCTL -s $T/tokend.sock status 2>/dev/null; }
+	TD_PID=$(st | sed -n 's/^parent pid //p')
+	TD_PIDS="$TD_PIDS $TD_PID"
+	before=$(st | grep '^server')
+	r=$($TOKENCTL -s $T/tokend.sock reload 2>&1)
+	sleep 0.5
+	[ "$r" = "configuration reloaded" ] && [ -n "$before" ] &&
+	    [ "$(st | grep '^server')" = "$before" ] &&
+	    [ "$(curl -s -m 2 "$URL/server/ping")" = pong ] &&
+	    ok sandbox_daemon_workers_log || fail sandbox_daemon_workers_log \
+	    "$(echo $before) / $(st | grep '^server' | tr '\n' ' ')"
+	kill -TERM "$TD_PID"
+	td_until '! kill -0 $TD_PID 2>/dev/null' 50
+else
+	fail sandbox_daemon_start "$(tail -3 $T/log)"
 fi
 
 # Development mode: started by an ordinary user, everything is still
