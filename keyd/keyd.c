@@ -204,6 +204,8 @@ main(int argc, char *argv[])
 	if ((keyd.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	signal(SIGPIPE, SIG_IGN);
+	/* A reload reaches keyd as MSG_RELOAD (see tokend.8, SIGNALS). */
+	signal(SIGHUP, SIG_IGN);
 	keyd_hash_start();
 	if (batch_init(keyd.base) == -1)
 		fatalx("cannot set up the group commit");

@@ -82,6 +82,8 @@ server_main(int slot, int verbose)
 	server_set_nofile(server.conf);
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A reload reaches a worker as MSG_RELOAD (see tokend.8, SIGNALS). */
+	signal(SIGHUP, SIG_IGN);
 	ev_term = evsignal_new(server.base, SIGTERM, server_signal, NULL);
 	ev_int = evsignal_new(server.base, SIGINT, server_signal, NULL);
 	if (ev_term == NULL || ev_int == NULL ||
@@ -387,9 +389,17 @@ server_reload(struct frame *f, void *arg)
 	child_reload_done(s->parent, why);
 }
 
+/*
+ * SIGTERM or SIGINT, from the parent or to the whole process group.  The
+ * callback runs between requests, with no item store transaction open:
+ * what was committed is in the store's write-ahead log, which the next
+ * opener recovers.  _exit: exit(3)'s handlers (the libraries' cleanup)
+ * make calls the worker's filter refuses (a futex wake), and closing
+ * the store would checkpoint and unlink its log, which it cannot either.
+ */
 static void
 server_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	log_debug("server %d: signal %d, exiting", server.slot, (int)sig);
-	exit(0);
+	_exit(0);
 }

@@ -462,6 +462,9 @@ parent_child_exited(struct child *c, int status)
 	else if (!parent.stopping || WEXITSTATUS(status) != 0)
 		log_warnx("%s (pid %d) exited with status %d", child_name(c),
 		    (int)c->pid, WEXITSTATUS(status));
+	else
+		log_info("%s (pid %d) exited with status 0", child_name(c),
+		    (int)c->pid);
 	c->pid = 0;
 	if (c->chan != NULL) {
 		frame_chan_free(c->chan);

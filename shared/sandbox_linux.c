@@ -134,6 +134,9 @@ struct sandbox_prog {
 #define SB_ARG2(n, a, m, v, a2, m2, v2) \
 	{ __NR_##n, SECCOMP_RET_ALLOW, 2, \
 	    { { (a), 0, (m), (v) }, { (a2), 0, (m2), (v2) } } }
+#define SB_REFUSE2(n, e, a, v, a2, v2) \
+	{ __NR_##n, SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA), 2, \
+	    { { (a), 0, 0xffffffff, (v) }, { (a2), 0, 0xffffffff, (v2) } } }
 #define SB_SELF(n, a) \
 	{ __NR_##n, SECCOMP_RET_ALLOW, 1, { { (a), 1, 0xffffffff, 0 } } }
 #define SB_EQ(n, a, v)		SB_ARG(n, a, 0xffffffff, v)
@@ -141,8 +144,11 @@ struct sandbox_prog {
 
 /*
  * Every role: memory without new executable pages, time, randomness,
- * signal return, abort(3) on itself, exit, and syslog(3), which opens
- * and connects a datagram socket to /dev/log (again after a failure).
+ * signal return, abort(3) on itself, exit, and the fcntl(2) commands
+ * of its descriptors' flags (a channel made non-blocking and
+ * close-on-exec), never O_ASYNC.  The commands that make the kernel
+ * signal a process of one's choice (F_SETOWN, F_SETOWN_EX, F_SETSIG,
+ * with O_ASYNC, F_SETLEASE or F_NOTIFY) are in no table.
  */
 static const struct sandbox_rule sandbox_common[] = {
 	SB_ALLOW(read),
@@ -162,12 +168,48 @@ static const struct sandbox_rule sandbox_common[] = {
 	SB_ALLOW(rt_sigprocmask),
 	SB_ALLOW(restart_syscall),
 	SB_SELF(tgkill, 0),
+	SB_EQ(fcntl, 1, F_GETFD),
+	SB_EQ(fcntl, 1, F_SETFD),
+	SB_EQ(fcntl, 1, F_GETFL),
+	SB_ARG2(fcntl, 1, 0xffffffff, F_SETFL, 2, O_ASYNC, 0),
+	SB_ALLOW(exit),
+	SB_ALLOW(exit_group),
+};
+
+/*
+ * keyd and the item store of a worker: SQLite's advisory locks on the
+ * database and its -shm index.  The Debian build uses F_SETLK and
+ * F_GETLK; the waiting and open-file-description forms are those of
+ * other builds (SQLITE_ENABLE_SETLK_TIMEOUT, OFD locks) and, like the
+ * others, only lock the process's own files.
+ */
+static const struct sandbox_rule sandbox_locks[] = {
+	SB_EQ(fcntl, 1, F_GETLK),
+	SB_EQ(fcntl, 1, F_SETLK),
+	SB_EQ(fcntl, 1, F_SETLKW),
+	SB_EQ(fcntl, 1, F_OFD_GETLK),
+	SB_EQ(fcntl, 1, F_OFD_SETLK),
+	SB_EQ(fcntl, 1, F_OFD_SETLKW),
+};
+
+/*
+ * The parent and keyd: syslog(3), which connects a datagram socket to
+ * /dev/log, and opens and connects a new one after a failed send.  Not
+ * a worker: it has no socket(2) and no connect(2) at all, so it cannot
+ * reach an abstract socket of the host from its chroot.  In the
+ * foreground nobody uses syslog; as a daemon the worker keeps the
+ * socket log_init() connected before the chroot, and sends on it only
+ * without an address (sendto's fifth argument NULL).  When that socket
+ * is not connected (no system logger, or it restarted), each syslog(3)
+ * call tries socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) again: in a
+ * worker that exact call fails with EACCES, creating nothing, so the
+ * line is lost but the worker lives; any other socket(2) kills it.
+ */
+static const struct sandbox_rule sandbox_syslog[] = {
 	SB_ARG2(socket, 0, 0xffffffff, AF_UNIX,
 	    1, ~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC), SOCK_DGRAM),
 	SB_ALLOW(connect),
 	SB_ALLOW(sendto),
-	SB_ALLOW(exit),
-	SB_ALLOW(exit_group),
 };
 
 /*
@@ -184,7 +226,8 @@ static const struct sandbox_rule sandbox_server[] = {
 	SB_ALLOW(recvmsg),
 	SB_ALLOW(sendmsg),
 	SB_ALLOW(shutdown),
-	SB_ALLOW(fcntl),
+	SB_EQ(sendto, 4, 0),
+	SB_REFUSE2(socket, EACCES, 0, AF_UNIX, 1, SOCK_DGRAM | SOCK_CLOEXEC),
 	SB_EQ(ioctl, 1, FIONREAD),
 	SB_ARG2(prlimit64, 0, 0xffffffff, 0, 1, 0xffffffff, RLIMIT_NOFILE),
 	/*
@@ -221,7 +264,6 @@ static const struct sandbox_rule sandbox_keyd[] = {
 	SB_ALLOW(poll),
 	SB_ALLOW(shutdown),
 	SB_ALLOW(futex),
-	SB_ALLOW(fcntl),
 	SB_ALLOW(pread64),
 	SB_ALLOW(pwrite64),
 	SB_ALLOW(fdatasync),
@@ -253,7 +295,6 @@ static const struct sandbox_rule sandbox_parent[] = {
 	SB_ARG2(getsockopt, 1, 0xffffffff, SOL_SOCKET,
 	    2, 0xffffffff, SO_PEERCRED),
 	SB_EQ(socketpair, 0, AF_UNIX),
-	SB_ALLOW(fcntl),
 	SB_ARG(clone, 0, SANDBOX_NAMESPACES, 0),
 	SB_ALLOW(wait4),
 	SB_EQ(kill, 1, SIGTERM),
@@ -275,6 +316,7 @@ static const struct sandbox_rule sandbox_parent[] = {
  */
 static const struct sandbox_rule sandbox_spawn[] = {
 	SB_ALLOW(dup2),
+	SB_EQ(fcntl, 1, F_DUPFD),
 	SB_ALLOW(close_range),
 	SB_ALLOW(rt_sigaction),
 	SB_ALLOW(execve),
@@ -319,13 +361,15 @@ static const struct sandbox_rule sandbox_spawn[] = {
 #define SB_TABLE(t)	{ (t), SANDBOX_NITEMS(t) }
 
 /* Per role, the tables its filter allows; filters stack (see the top). */
-static const struct sandbox_table sandbox_policy[][5] = {
+static const struct sandbox_table sandbox_policy[][7] = {
 	[SANDBOX_PARENT] = { SB_TABLE(sandbox_parent), SB_TABLE(sandbox_common),
-	    SB_TABLE(sandbox_spawn), SB_TABLE(sandbox_keyd),
+	    SB_TABLE(sandbox_syslog), SB_TABLE(sandbox_spawn),
+	    SB_TABLE(sandbox_keyd), SB_TABLE(sandbox_locks),
 	    SB_TABLE(sandbox_server) },
-	[SANDBOX_KEYD] = { SB_TABLE(sandbox_keyd), SB_TABLE(sandbox_common) },
+	[SANDBOX_KEYD] = { SB_TABLE(sandbox_keyd), SB_TABLE(sandbox_common),
+	    SB_TABLE(sandbox_locks), SB_TABLE(sandbox_syslog) },
 	[SANDBOX_SERVER] = { SB_TABLE(sandbox_server),
-	    SB_TABLE(sandbox_common) },
+	    SB_TABLE(sandbox_common), SB_TABLE(sandbox_locks) },
 };
 
 #if __BYTE_ORDER == __LITTLE_ENDIAN
@@ -485,30 +529,74 @@ sandbox_debug_init(enum sandbox_role role)
 /*
  * Test binary only (make selftest; never in the installed tokend):
  * SIGUSR2 makes a worker attempt what its sandbox forbids, chosen by
- * TOKEND_SELFTEST_PROBE: "open" (the default) /etc/passwd, "execve"
- * /bin/sh, or "socket" AF_INET.  The chroot and the change of user
- * might stop some of these with an error; the point is that seccomp
- * kills the worker first.
+ * TOKEND_SELFTEST_PROBE (the first row by default).  The chroot and the
+ * change of user might stop some of these with an error; the point is
+ * that seccomp kills the worker first.  The fcntl rows are the first
+ * steps of having the kernel signal another process (F_SETOWN to its
+ * pid, F_SETSIG to SIGKILL, then O_ASYNC); "unix" is the first step
+ * of reaching an abstract socket of the host.  "syslog" is the one call
+ * refused without a kill: the worker must live and report the refusal.
  */
-static int	 sandbox_probe;
+enum sandbox_probe {
+	PROBE_OPEN,
+	PROBE_EXECVE,
+	PROBE_SOCKET,
+	PROBE_UNIX,
+	PROBE_SETOWN,
+	PROBE_SETSIG,
+	PROBE_ASYNC,
+	PROBE_SYSLOG,
+};
+
+static const char *sandbox_probe_names[] = {
+	[PROBE_OPEN] = "open",
+	[PROBE_EXECVE] = "execve",
+	[PROBE_SOCKET] = "socket",
+	[PROBE_UNIX] = "unix",
+	[PROBE_SETOWN] = "setown",
+	[PROBE_SETSIG] = "setsig",
+	[PROBE_ASYNC] = "async",
+	[PROBE_SYSLOG] = "syslog",
+};
+
+static enum sandbox_probe	 sandbox_probe;
 
 static void
 sandbox_selftest(int sig)
 {
 	char *const	 argv[] = { "sh", NULL };
+	char		 line[64];
 
+	(void)strlcpy(line, "sandbox selftest: trying ", sizeof(line));
+	(void)strlcat(line, sandbox_probe_names[sandbox_probe], sizeof(line));
+	(void)strlcat(line, "\n", sizeof(line));
+	sandbox_say(line);
 	switch (sandbox_probe) {
-	case 1:
-		sandbox_say("sandbox selftest: trying execve\n");
+	case PROBE_OPEN:
+		(void)open("/etc/passwd", O_RDONLY);
+		break;
+	case PROBE_EXECVE:
 		(void)execve("/bin/sh", argv, NULL);
 		break;
-	case 2:
-		sandbox_say("sandbox selftest: trying socket\n");
+	case PROBE_SOCKET:
 		(void)socket(AF_INET, SOCK_STREAM, 0);
 		break;
-	default:
-		sandbox_say("sandbox selftest: trying open\n");
-		(void)open("/etc/passwd", O_RDONLY);
+	case PROBE_UNIX:
+		(void)socket(AF_UNIX, SOCK_DGRAM, 0);
+		break;
+	case PROBE_SETOWN:
+		(void)fcntl(STDERR_FILENO, F_SETOWN, (int)getpid());
+		break;
+	case PROBE_SETSIG:
+		(void)fcntl(STDERR_FILENO, F_SETSIG, SIGKILL);
+		break;
+	case PROBE_ASYNC:
+		(void)fcntl(STDERR_FILENO, F_SETFL, O_ASYNC);
+		break;
+	case PROBE_SYSLOG:
+		if (socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) == -1 &&
+		    errno == EACCES)
+			sandbox_say("sandbox selftest: socket refused\n");
 		break;
 	}
 	sandbox_say("sandbox selftest: still alive\n");
@@ -518,11 +606,12 @@ static void
 sandbox_selftest_init(void)
 {
 	const char	*probe = getenv("TOKEND_SELFTEST_PROBE");
+	size_t		 i;
 
-	if (probe != NULL && strcmp(probe, "execve") == 0)
-		sandbox_probe = 1;
-	else if (probe != NULL && strcmp(probe, "socket") == 0)
-		sandbox_probe = 2;
+	for (i = 0; probe != NULL && i < SANDBOX_NITEMS(sandbox_probe_names);
+	    i++)
+		if (strcmp(probe, sandbox_probe_names[i]) == 0)
+			sandbox_probe = (enum sandbox_probe)i;
 	if (signal(SIGUSR2, sandbox_selftest) == SIG_ERR)
 		fatal("sandbox: signal SIGUSR2");
 }

@@ -37,7 +37,11 @@ sandbox_rlimit(int resource, rlim_t value)
  * server: accepts on the inherited sockets, receives its keyd channel,
  *	re-applies its descriptor limit on reload ("id" allows setrlimit
  *	and, for a process without privileges, nothing else of use).  No
- *	path promise: it cannot touch the filesystem at all.
+ *	path promise: it cannot touch the filesystem at all.  Without
+ *	"unix" it opens no AF_UNIX socket, and without "proc" pledge
+ *	refuses fcntl(F_SETOWN), so it cannot have the kernel signal
+ *	another process (OpenBSD has no F_SETSIG); keyd has neither
+ *	promise either.
  */
 void
 sandbox_enter(enum sandbox_role role)

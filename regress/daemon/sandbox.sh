@@ -5,8 +5,9 @@
 # keyd is not dumpable, nobody dumps core, workers cannot fork; the
 # sandboxed parent still reloads, answers tokenctl, restarts children
 # and stops; a worker that tries a forbidden call (the test-only
-# tokend-selftest) is killed by SIGSYS and replaced while the service
-# keeps answering.
+# tokend-selftest: open, execve, sockets, the fcntl commands that
+# signal another process) is killed by SIGSYS and replaced while the
+# service keeps answering.
 . "$(dirname "$0")/../lib.sh"
 if [ "$(uname -s)" != Linux ]; then
 	skip sandbox_linux "not Linux"
@@ -153,7 +154,10 @@ elif [ $sanitize -eq 1 ]; then
 else
 	REAL_TOKEND=$TOKEND
 	TOKEND=$SELFTEST
-	for probe in open execve socket; do
+	# socket: AF_INET; unix: an AF_UNIX datagram socket (a way to an
+	# abstract socket of the host); setown, setsig, async: the fcntl(2)
+	# steps of having the kernel signal another process.
+	for probe in open execve socket unix setown setsig async; do
 		export TOKEND_SELFTEST_PROBE=$probe
 		if ! td_start; then
 			fail sandbox_selftest_start "$(tail -5 $T/log)"
@@ -183,8 +187,50 @@ else
 		kill -TERM "$TD_PID"
 		wait "$TD_PID"
 	done
+	# The socket glibc's syslog(3) opens when it is not connected (no
+	# system logger): refused with EACCES, no socket, the worker lives.
+	export TOKEND_SELFTEST_PROBE=syslog
+	if td_start; then
+		victim=$(td_servers | head -1)
+		kill -USR2 "$victim"
+		td_until 'grep -q "still alive" "$T/log"' 30 &&
+		    grep -q "socket refused" "$T/log" &&
+		    [ "$(td_servers | grep -cx "$victim")" = 1 ] &&
+		    ! grep -q "killed by signal\|exited with" "$T/log" &&
+		    ok sandbox_selftest_syslog_socket_refused ||
+		    fail sandbox_selftest_syslog_socket_refused \
+		    "$(grep -E 'selftest|signal|exited' $T/log | tail -3)"
+		kill -TERM "$TD_PID"
+		wait "$TD_PID"
+	else
+		fail sandbox_selftest_syslog_start "$(tail -5 $T/log)"
+	fi
 	unset TOKEND_SELFTEST_PROBE
 	TOKEND=$REAL_TOKEND
+fi
+
+# As a daemon the workers log through syslog(3); when it is not
+# connected (no system logger here, or it restarted) each line tries a
+# new socket, which a worker's filter refuses without killing it.
+td_conf
+if "$TOKEND" -v -f "$T/tokend.conf" > "$T/log" 2>&1; then
+	td_until '$TOKENCTL -s $T/tokend.sock status 2>/dev/null |
+	    grep -q "^server 1 pid [1-9]"' 50
+	st() { $TOKENCTL -s $T/tokend.sock status 2>/dev/null; }
+	TD_PID=$(st | sed -n 's/^parent pid //p')
+	TD_PIDS="$TD_PIDS $TD_PID"
+	before=$(st | grep '^server')
+	r=$($TOKENCTL -s $T/tokend.sock reload 2>&1)
+	sleep 0.5
+	[ "$r" = "configuration reloaded" ] && [ -n "$before" ] &&
+	    [ "$(st | grep '^server')" = "$before" ] &&
+	    [ "$(curl -s -m 2 "$URL/server/ping")" = pong ] &&
+	    ok sandbox_daemon_workers_log || fail sandbox_daemon_workers_log \
+	    "$(echo $before) / $(st | grep '^server' | tr '\n' ' ')"
+	kill -TERM "$TD_PID"
+	td_until '! kill -0 $TD_PID 2>/dev/null' 50
+else
+	fail sandbox_daemon_start "$(tail -3 $T/log)"
 fi
 
 # Development mode: started by an ordinary user, everything is still
