@@ -7,6 +7,7 @@
 # with status 0 and nothing is killed (by its own sandbox, say).
 # SIGHUP to the group reloads and leaves every process running.
 . "$(dirname "$0")/../lib.sh"
+need setsid
 td_init
 PREFORK=2
 # A collection: the workers hold the item store open when they stop.
