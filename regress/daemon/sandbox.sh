@@ -214,8 +214,9 @@ fi
 # new socket, which a worker's filter refuses without killing it.
 td_conf
 if "$TOKEND" -v -f "$T/tokend.conf" > "$T/log" 2>&1; then
-	td_until '$TOKENCTL -s $T/tokend.sock status 2>/dev/null |
-	    grep -q "^server 1 pid [1-9]"' 50
+	# Both workers up and past starting, so that "before" is settled.
+	td_until '[ "$($TOKENCTL -s $T/tokend.sock status 2>/dev/null |
+	    grep -c "^server [0-9]* pid [1-9][0-9]*$")" = 2 ]' 50
 	st() { $TOKENCTL -s $T/tokend.sock status 2>/dev/null; }
 	TD_PID=$(st | sed -n 's/^parent pid //p')
 	TD_PIDS="$TD_PIDS $TD_PID"
