@@ -212,9 +212,16 @@ admin_hashed(enum hash_result result, const char *phc, void *arg)
 		(void)snprintf(text, sizeof(text), "failed to store the user");
 	if (rv == 0 && job->op == ADMIN_USER_PASSWD)
 		invalidate_user(job->user);
+	if (rv == 0 && job->op == ADMIN_USER_ADD) {
+		log_info("user %s: email changed by the control socket",
+		    job->user);
+		if (job->role[0] != '\0')
+			log_info("user %s: role changed by the control socket",
+			    job->user);
+	}
 	if (rv == 0)
-		log_info("%s user %s", job->op == ADMIN_USER_ADD ? "added" :
-		    "new password for", job->user);
+		log_info("user %s: password changed by the control socket",
+		    job->user);
 	admin_reply(job->id, rv == 0 ? 0 : 1, text);
 	free(job);
 }
@@ -254,7 +261,10 @@ admin_change(uint32_t id, const struct msg_ctl_admin *m)
 	rv = admin_ops[m->op].change(u.id);
 	/* Also after a failure: a first statement may have been done. */
 	invalidate_user(u.id);
-	if (rv == 0)
+	if (rv == 0 && m->op == ADMIN_USER_TOKEN_CLEAR)
+		log_info("user %s: token changed by the control socket",
+		    u.id);
+	else if (rv == 0)
 		log_info("user %s: %s", u.id, done);
 	admin_reply(id, rv == 0 ? 0 : 1, rv == 0 ? done : "database error");
 }
@@ -280,7 +290,8 @@ admin_token(uint32_t id, const struct msg_ctl_admin *m)
 		admin_reply(id, 1, "database error");
 	else {
 		invalidate_user(u->id);
-		log_info("user %s: new static token", u->id);
+		log_info("user %s: token changed by the control socket",
+		    u->id);
 		admin_reply(id, 0, token);
 	}
 	explicit_bzero(raw, sizeof(raw));

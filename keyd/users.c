@@ -156,6 +156,8 @@ static void	 users_create_write(struct users_job *);
 static uint32_t	 users_insert(struct users_job *, json_t *, const char *);
 static void	 users_update(struct users_job *);
 static void	 users_update_write(struct users_job *);
+static void	 users_log_changes(struct users_job *, const char *,
+		    json_t *);
 static uint32_t	 users_apply(struct users_job *, const char *, json_t *,
 		    const char *);
 static void	 users_delete(struct users_job *);
@@ -1160,6 +1162,9 @@ users_create_write(struct users_job *job)
 	}
 	log_info("users: %zu created by %s", json_array_size(job->keys),
 	    job->caller.id[0] != '\0' ? job->caller.id : "the public role");
+	json_array_foreach(job->items, i, item)
+		users_log_changes(job, json_string_value(json_array_get(
+		    job->keys, i)), item);
 	users_reread(job);
 }
 
@@ -1178,6 +1183,35 @@ users_insert(struct users_job *job, json_t *item, const char *id)
 		    "field \"email\" or \"id\" in collection "
 		    "\"directus_users\" has to be unique.");
 	return rv == 0 ? AUTH_OK : users_fail(job, AUTH_UNAVAILABLE, NULL);
+}
+
+/*
+ * One line per committed change of a password, email, role or static
+ * token, naming the field and the worker that asked, never the value.
+ */
+static void
+users_log_changes(struct users_job *job, const char *id, json_t *data)
+{
+	const struct user_field	*uf;
+	struct keyd_chan	*kc;
+	const char		*key;
+	json_t			*v;
+
+	if (id == NULL)
+		return;
+	kc = keyd_chan_find(job->chan_serial);
+	json_object_foreach(data, key, v) {
+		if ((uf = user_field(key)) == NULL ||
+		    (uf->kind != UK_PASSWORD && uf->kind != UK_EMAIL &&
+		    uf->kind != UK_ROLE && uf->kind != UK_TOKEN))
+			continue;
+		if (kc != NULL)
+			log_info("user %s: %s changed by server %u (pid %u)",
+			    id, uf->name, kc->slot, kc->pid);
+		else
+			log_info("user %s: %s changed by a server now gone",
+			    id, uf->name);
+	}
 }
 
 /*
@@ -1263,8 +1297,10 @@ users_self_write(struct users_job *job)
 		users_fail(job, AUTH_UNAVAILABLE, NULL);
 	if (job->code != AUTH_OK)
 		store_rollback();
-	else
+	else {
 		invalidate_user(job->caller.id);
+		users_log_changes(job, job->caller.id, job->data);
+	}
 	users_finish(job, NULL);
 }
 
@@ -1336,8 +1372,10 @@ users_update_write(struct users_job *job)
 		return;
 	}
 	/* What the workers keep of these users is wrong now. */
-	json_array_foreach(job->keys, i, k)
+	json_array_foreach(job->keys, i, k) {
 		invalidate_user(json_string_value(k));
+		users_log_changes(job, json_string_value(k), job->data);
+	}
 	if (json_array_size(job->keys) > 0)
 		log_info("users: %zu updated by %s",
 		    json_array_size(job->keys), job->caller.id[0] != '\0' ?
