@@ -31,6 +31,10 @@ struct items_fwd {
 static void	 items_auth_done(struct pending *, struct frame *);
 static void	 items_forward(struct items_fwd *, const struct auth_result *);
 static void	 items_answered(struct pending *, struct frame *);
+#ifdef TOKEND_SELFTEST
+static void	 items_selftest_tamper(struct evhttp_request *,
+		    struct msg_ticket *, uint8_t *);
+#endif
 
 /*
  * The route's handler: rest is "<collection>[/<id>]".  The request is
@@ -89,6 +93,9 @@ items_forward(struct items_fwd *fw, const struct auth_result *who)
 	const char		*query;
 	struct msg_items	 m;
 	struct frame_buf	 fb;
+#ifdef TOKEND_SELFTEST
+	uint8_t			 mac[TICKET_MAC_LEN];
+#endif
 
 	memset(&m, 0, sizeof(m));
 	if (who != NULL)
@@ -97,6 +104,9 @@ items_forward(struct items_fwd *fw, const struct auth_result *who)
 		m.ticket.user = "";
 		m.ticket.role = "";
 	}
+#ifdef TOKEND_SELFTEST
+	items_selftest_tamper(req, &m.ticket, mac);
+#endif
 	switch (evhttp_request_get_command(req)) {
 	case EVHTTP_REQ_GET:
 		m.method = ITEMS_GET;
@@ -150,3 +160,42 @@ items_answered(struct pending *p, struct frame *f)
 		http_error_buf(p->req, (int)m.status, (const char *)m.json,
 		    m.json_len);
 }
+
+#ifdef TOKEND_SELFTEST
+/*
+ * The selftest build (regress/daemon/itemproc.sh) plays a compromised
+ * worker: the header X-Selftest-Ticket changes the ticket it passes on.
+ * "none" drops it, "admin" claims admin access, "role=ID" and "user=ID"
+ * another role or user, "later" a later expiry, "mac" a changed MAC.
+ */
+static void
+items_selftest_tamper(struct evhttp_request *req, struct msg_ticket *t,
+    uint8_t *mac)
+{
+	const char	*how;
+
+	how = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "X-Selftest-Ticket");
+	if (how == NULL)
+		return;
+	if (strcmp(how, "none") == 0) {
+		t->mac = NULL;
+		t->mac_len = 0;
+		return;
+	}
+	if (t->mac_len == TICKET_MAC_LEN) {
+		memcpy(mac, t->mac, TICKET_MAC_LEN);
+		t->mac = mac;
+	}
+	if (strcmp(how, "admin") == 0)
+		t->admin = 1;
+	else if (strncmp(how, "role=", 5) == 0)
+		t->role = how + 5;
+	else if (strncmp(how, "user=", 5) == 0)
+		t->user = how + 5;
+	else if (strcmp(how, "later") == 0)
+		t->expires += 86400000;
+	else if (strcmp(how, "mac") == 0 && t->mac_len == TICKET_MAC_LEN)
+		mac[0] ^= 1;
+}
+#endif

@@ -89,7 +89,7 @@ ticket_sign(const uint8_t *key, struct msg_ticket *t, uint8_t *buf)
 
 /*
  * The item process: is the ticket keyd's and still good at now (ms since
- * the epoch)?  No MAC at all is no ticket.  The MAC is compared in
+ * the epoch, with TICKET_GRACE_MS)?  No MAC at all is no ticket.  The MAC is compared in
  * constant time, and before the expiry, so that a forged ticket is
  * never told apart from an old one by its answer.
  */
@@ -108,7 +108,7 @@ ticket_check(const uint8_t *key, const struct msg_ticket *t, int64_t now)
 	explicit_bzero(mac, sizeof(mac));
 	if (!same)
 		return TICKET_BAD;
-	if (now < 0 || (uint64_t)now >= t->expires)
+	if (now < 0 || (uint64_t)now >= t->expires + TICKET_GRACE_MS)
 		return TICKET_EXPIRED;
 	return TICKET_OK;
 }

@@ -18,6 +18,12 @@
 
 /* How long keyd makes a ticket good for, at most (ms). */
 #define TICKET_TTL_MS		30000
+/*
+ * How long past its expiry the item process still takes it: a worker
+ * uses what it cached until the expiry, and its request may arrive a
+ * moment later.
+ */
+#define TICKET_GRACE_MS		1000
 
 enum ticket_status {
 	TICKET_OK = 0,
