@@ -167,6 +167,10 @@ items_request(const struct tokend_config *conf,
 	TAILQ_INIT(&c->params);
 	if (items_path(c, m->path) == -1)
 		ans->status = 404;	/* the worker's own answer */
+	else if (m->body_len > (size_t)conf->body_max)
+		/* What the worker's edge refuses; only a hostile one sends it. */
+		items_reply(c, 413, http_error_text("CONTENT_TOO_LARGE",
+		    "Content too large."));
 	else if (m->has_query &&
 	    evhttp_parse_query_str(m->query, &c->params) == -1)
 		items_reply(c, 400, http_error_text("INVALID_QUERY",
