@@ -305,8 +305,8 @@ tree_use() {
 }
 
 if is_root; then
-	"$TOP/etc/users.sh" _tokend _tokend_keyd >/dev/null ||
-	    die "etc/users.sh _tokend _tokend_keyd failed"
+	"$TOP/etc/users.sh" _tokend _tokend_keyd _tokend_items >/dev/null ||
+	    die "etc/users.sh _tokend _tokend_keyd _tokend_items failed"
 fi
 # tokend_conf: the selected tokend's directories and configuration.
 # Directus's password and login parameters, written out; only the access
@@ -374,7 +374,7 @@ ready_ms() {
 	done
 	return 1
 }
-# name_of PID: parent, keyd or worker.
+# name_of PID: parent, keyd, worker or items.
 name_of() {
 	if [ "$1" = "$TOKEND_PID" ]; then
 		echo parent
@@ -383,6 +383,7 @@ name_of() {
 	case "$(tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null)" in
 	keyd*|*/keyd*) echo keyd ;;
 	*server*) echo worker ;;
+	*items*) echo items ;;
 	*) cat "/proc/$1/comm" 2>/dev/null || echo child ;;
 	esac
 }
@@ -793,6 +794,7 @@ rss_line() {
 			case "$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)" in
 			keyd*|*/keyd*) name=keyd ;;
 			*server*) name=worker ;;
+			*items*) name=items ;;
 			*) name=$(cat "/proc/$p/comm" 2>/dev/null) || name=child ;;
 			esac
 		fi

@@ -13,8 +13,13 @@ umask 022
 mkdir -p "$run/server" "$run/keyd"
 chmod 0755 "$run" "$run/server" "$run/keyd"
 if [ "$(id -u)" -eq 0 ]; then
-	"$top/etc/users.sh" _tokend _tokend_keyd
+	"$top/etc/users.sh" _tokend _tokend_keyd _tokend_items
 	chown root:root "$run" "$run/server" "$run/keyd"
+	# The item store belongs to the item processes' user since they
+	# have one; a demo from before is handed over.
+	if [ -d "$run/server/data" ]; then
+		chown -R _tokend_items:_tokend_items "$run/server/data"
+	fi
 fi
 # A configuration from before the demo had collections is set aside.
 if [ -f "$run/tokend.conf" ] && ! grep -q '^collection ' "$run/tokend.conf"

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "proto.h"
 #include "sign.h"
+#include "ticket.h"
 
 /* A login waiting for its password hash. */
 struct login {
@@ -89,12 +90,18 @@ auth_role_access(const char *role, int *admin, int *app)
 
 /*
  * The accountability of MSG_AUTH_RESULT, also the start of MSG_USER:
- * who the credential is, and until when a worker may keep that.
+ * who the credential is, and until when a worker may keep that, with
+ * the ticket that says the same to the item process (mac: a buffer of
+ * TICKET_MAC_LEN bytes that outlives w).  A worker keeps an answer no
+ * longer than its ticket, which is good for TICKET_TTL_MS at most: a
+ * compromised worker can replay a ticket after its user lost a role
+ * only for so long.
  */
 void
 auth_who_set(struct msg_who *w, uint32_t code, const struct store_user *u,
-    const char *session, int64_t until)
+    const char *session, int64_t until, uint8_t *mac)
 {
+	int64_t	 expires;
 	int	 admin = 0, app = 0;
 
 	if (code == AUTH_OK)
@@ -106,6 +113,19 @@ auth_who_set(struct msg_who *w, uint32_t code, const struct store_user *u,
 	w->app = (uint8_t)app;
 	w->session = code == AUTH_OK && session != NULL ? session : "";
 	w->until = code == AUTH_OK && until > 0 ? (uint64_t)until : 0;
+	memset(&w->ticket, 0, sizeof(w->ticket));
+	w->ticket.user = "";
+	w->ticket.role = "";
+	if (code != AUTH_OK)
+		return;
+	expires = now_ms(CLOCK_REALTIME) + TICKET_TTL_MS;
+	if (w->until > (uint64_t)expires)
+		w->until = (uint64_t)expires;
+	w->ticket.user = w->user;
+	w->ticket.role = w->role;
+	w->ticket.admin = w->admin;
+	w->ticket.expires = w->until != 0 ? w->until : (uint64_t)expires;
+	ticket_sign(keyd_ticket_key(), &w->ticket, mac);
 }
 
 static void
@@ -113,8 +133,9 @@ auth_result(struct keyd_chan *kc, uint32_t id, uint32_t code,
     const struct store_user *u, const char *session, int64_t until)
 {
 	struct msg_auth_result	 m;
+	uint8_t			 mac[TICKET_MAC_LEN];
 
-	auth_who_set(&m.who, code, u, session, until);
+	auth_who_set(&m.who, code, u, session, until, mac);
 	if (msg_send(kc->chan, MSG_AUTH_RESULT, id, -1, &m) == -1)
 		log_warn("auth result to server %u", kc->slot);
 }

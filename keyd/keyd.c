@@ -28,6 +28,7 @@
 #include "proto.h"
 #include "sandbox.h"
 #include "sign.h"
+#include "ticket.h"
 
 static void	 usage(void) __attribute__((__noreturn__));
 static void	 keyd_prepare_dbdir(const struct tokend_config *,
@@ -37,6 +38,7 @@ static int	 keyd_parent_dispatch(struct frame_chan *, struct frame *,
 static void	 keyd_parent_closed(struct frame_chan *, void *);
 static int	 keyd_channel_add(struct frame_chan *, struct frame *);
 static int	 keyd_channel_drop(struct frame *);
+static int	 keyd_items_key(struct frame_chan *, struct frame *);
 static void	 keyd_channel_free(struct keyd_chan *);
 static void	 keyd_channel_stalled(struct keyd_chan *);
 static int	 keyd_server_dispatch(struct frame_chan *, struct frame *,
@@ -85,7 +87,15 @@ static struct {
 	int			 nchans;
 	uint64_t		 next_serial;
 	struct keyd_secret	 secret;
+	uint8_t			 ticket_key[TICKET_KEY_LEN];
 } keyd;
+
+/* The key of the accountability tickets (ticket.h); new at each start. */
+const uint8_t *
+keyd_ticket_key(void)
+{
+	return keyd.ticket_key;
+}
 
 const struct tokend_config *
 keyd_conf(void)
@@ -211,6 +221,7 @@ main(int argc, char *argv[])
 
 	if (sign_init(keyd.secret.key, keyd.secret.len) == -1)
 		fatalx("cannot key the token signer");
+	arc4random_buf(keyd.ticket_key, sizeof(keyd.ticket_key));
 
 	privsep_drop("-keyd", privsep_is_root() ? &pu : NULL, root);
 	if (store_open(dbpath) == -1)
@@ -291,6 +302,8 @@ keyd_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		return keyd_channel_add(chan, f);
 	case MSG_KEYD_DROP:
 		return keyd_channel_drop(f);
+	case MSG_KEYD_ITEMS:
+		return keyd_items_key(chan, f);
 	default:
 		return child_parent_message(f, keyd.base, keyd_reload, NULL);
 	}
@@ -307,6 +320,7 @@ keyd_parent_closed(struct frame_chan *chan, void *arg)
 	sign_free();
 	store_close();
 	secret_free(&keyd.secret);
+	explicit_bzero(keyd.ticket_key, sizeof(keyd.ticket_key));
 	exit(0);
 }
 
@@ -353,6 +367,37 @@ keyd_channel_drop(struct frame *f)
 	TAILQ_FOREACH_SAFE(kc, &keyd.chans, entry, next)
 		if (kc->slot == m.slot && kc->generation == m.generation)
 			keyd_channel_free(kc);
+	return 0;
+}
+
+/*
+ * An item process's key channel, handed over by the parent: keyd writes
+ * the ticket key on it, once, and closes it.  The socket is new and
+ * empty, so the write of one small frame cannot block.
+ */
+static int
+keyd_items_key(struct frame_chan *parent, struct frame *f)
+{
+	struct msg_keyd_items	 m;
+	struct msg_ticket_key	 k;
+	struct frame_buf	 fb;
+	int			 fd;
+
+	if (msg_read(f, MSG_KEYD_ITEMS, &m) == -1 ||
+	    (fd = frame_chan_takefd(parent)) == -1)
+		return -1;
+	k.key = keyd.ticket_key;
+	k.key_len = sizeof(keyd.ticket_key);
+	if (msg_write(&fb, MSG_TICKET_KEY, &k) == -1 ||
+	    frame_write_blocking(fd, MSG_TICKET_KEY, 0, -1, fb.data,
+	    fb.len) == -1)
+		log_warn("ticket key to items %u", m.slot);
+	else
+		log_debug("ticket key sent to items %u", m.slot);
+	if (fb.data != NULL)
+		explicit_bzero(fb.data, fb.len);
+	frame_buf_free(&fb);
+	close(fd);
 	return 0;
 }
 
@@ -461,5 +506,6 @@ keyd_signal(evutil_socket_t sig, short ev, void *arg)
 	sign_free();
 	store_close();
 	secret_free(&keyd.secret);
+	explicit_bzero(keyd.ticket_key, sizeof(keyd.ticket_key));
 	exit(0);
 }

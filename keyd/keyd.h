@@ -124,6 +124,7 @@ struct user_field {
 
 /* keyd.c */
 const struct tokend_config *keyd_conf(void);
+const uint8_t	*keyd_ticket_key(void);
 struct keyd_chan *keyd_chan_find(uint64_t);
 void		 keyd_push(uint32_t, const struct frame_buf *);
 
@@ -165,7 +166,8 @@ int		 auth_identify_cred(const struct msg_cred *, uint32_t *,
 int		 auth_identify_cred_public(const struct msg_cred *, uint32_t *,
 		    struct store_user *, char *, int *);
 void		 auth_who_set(struct msg_who *, uint32_t,
-		    const struct store_user *, const char *, int64_t);
+		    const struct store_user *, const char *, int64_t,
+		    uint8_t *);
 
 /* user_schema.c */
 extern const struct user_field	 user_fields[];

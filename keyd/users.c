@@ -264,8 +264,9 @@ users_me_write(struct keyd_chan *kc, uint32_t id, uint32_t code,
     int64_t until)
 {
 	struct msg_user	 m;
+	uint8_t		 mac[TICKET_MAC_LEN];
 
-	auth_who_set(&m.who, code, u, session, until);
+	auth_who_set(&m.who, code, u, session, until, mac);
 	m.json = (const uint8_t *)text;
 	m.json_len = strlen(text);
 	if (msg_send(kc->chan, MSG_USER, id, -1, &m) == -1)

@@ -101,7 +101,7 @@ td_init() {
 	trap td_cleanup EXIT
 	trap 'exit 1' INT TERM
 	if is_root; then
-		td_locked users "$TOP/etc/users.sh" _tokend _tokend_keyd \
+		td_locked users "$TOP/etc/users.sh" _tokend _tokend_keyd _tokend_items \
 		    >/dev/null || exit 1
 	fi
 	PORT=$(td_free_port)
@@ -235,6 +235,14 @@ td_servers() {
 	for _c in $(ps -o pid= --ppid "$TD_PID" 2>/dev/null); do
 		case "$(cat /proc/$_c/cmdline 2>/dev/null | tr '\0' ' ')" in
 		*server*) echo "$_c" ;;
+		esac
+	done
+}
+# The item processes.
+td_items() {
+	for _c in $(ps -o pid= --ppid "$TD_PID" 2>/dev/null); do
+		case "$(cat /proc/$_c/cmdline 2>/dev/null | tr '\0' ' ')" in
+		*items*) echo "$_c" ;;
 		esac
 	done
 }
@@ -419,26 +427,39 @@ conf_refused() {
 items_dir_made() {
 	if is_root; then
 		_st=$(stat -c '%a %U' "$T/empty/data" 2>&1)
-		[ "$_st" = "700 _tokend" ] && ok "$1" || fail "$1" "$_st"
+		[ "$_st" = "700 _tokend_items" ] && ok "$1" || fail "$1" "$_st"
 	else
 		[ -d "$T/empty/data" ] && ok "$1" || fail "$1"
 	fi
 }
 
-# How many reloads the workers have applied so far (each logs it).
-td_reloads() { grep -c "server [0-9]*: configuration reloaded" "$T/log"; }
+# How many reloads the workers and item processes have applied so far
+# (each logs it).
+td_reloads() {
+	grep -Ec "(server|items) [0-9]*: configuration reloaded" "$T/log"
+}
 # td_reload: tokenctl reload (its output and status), then a wait until
-# every worker has applied it: tokenctl answers once the parent has
-# passed the new configuration on, not once the workers have it.
+# every worker and item process has applied it: tokenctl answers once
+# the parent has passed the new configuration on, not once they have it.
 td_reload() {
-	local want=$(( $(td_reloads) + $(td_servers | wc -w) ))
+	local want=$(( $(td_reloads) + $(td_servers | wc -w) +
+	    $(td_items | wc -w) ))
 	"$TOKENCTL" -s "$T/tokend.sock" reload || return
 	td_until "[ \$(td_reloads) -ge $want ]" 50
 	return 0
 }
 
+# td_items_ready: every running item process has said it is ready (its
+# item store open, sandboxed).
+td_items_ready() {
+	local p
+	for p in $(td_items); do
+		grep -q "^items\[$p\]: items [0-9]* ready" "$T/log" || return 1
+	done
+}
+
 # td_workers_ready: every running worker has said it is ready (set up,
-# its item store open, sandboxed).
+# sandboxed).
 td_workers_ready() {
 	local p
 	for p in $(td_servers); do

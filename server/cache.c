@@ -87,7 +87,30 @@ cache_who_get(const struct msg_who *w, struct auth_result *ar)
 	ar->app = w->app != 0;
 	(void)strlcpy(ar->session, w->session, sizeof(ar->session));
 	ar->until = w->until;
+	/* The ticket names the same user, role and access (keyd's). */
+	if (w->ticket.mac_len != 0 && (w->ticket.mac_len !=
+	    sizeof(ar->ticket_mac) || strcmp(w->ticket.user, w->user) != 0 ||
+	    strcmp(w->ticket.role, w->role) != 0 ||
+	    w->ticket.admin != w->admin))
+		return -1;
+	ar->ticket_expires = w->ticket.expires;
+	ar->ticket_len = w->ticket.mac_len;
+	if (ar->ticket_len != 0)
+		memcpy(ar->ticket_mac, w->ticket.mac, ar->ticket_len);
 	return 0;
+}
+
+/* The ticket of an accountability, as keyd made it, for the item process. */
+void
+auth_ticket_set(struct msg_ticket *t, const struct auth_result *ar)
+{
+	memset(t, 0, sizeof(*t));
+	t->user = ar->user;
+	t->role = ar->role;
+	t->admin = (uint8_t)ar->admin;
+	t->expires = ar->ticket_expires;
+	t->mac = ar->ticket_len != 0 ? ar->ticket_mac : NULL;
+	t->mac_len = ar->ticket_len;
 }
 
 /* The same, as keyd would send it for an entry. */
@@ -101,6 +124,7 @@ cache_who_set(struct msg_who *w, const struct cache_entry *e)
 	w->app = (uint8_t)e->who.app;
 	w->session = e->who.session;
 	w->until = e->until;
+	auth_ticket_set(&w->ticket, &e->who);
 }
 
 /* MSG_AUTH_RESULT: who the request's token belongs to. */

@@ -409,13 +409,9 @@ void
 http_error(struct evhttp_request *req, int status, const char *code,
     const char *message)
 {
-	json_t	*body;
 	char	*text;
 
-	body = json_pack("{s:[{s:s,s:{s:s}}]}", "errors", "message", message,
-	    "extensions", "code", code);
-	text = body == NULL ? NULL : json_dumps(body, JSON_COMPACT);
-	if (text == NULL) {
+	if ((text = http_error_text(code, message)) == NULL) {
 		static const char fallback[] = "{\"errors\":[{\"message\":"
 		    "\"An unexpected error occurred.\",\"extensions\":"
 		    "{\"code\":\"INTERNAL_SERVER_ERROR\"}}]}";
@@ -426,7 +422,31 @@ http_error(struct evhttp_request *req, int status, const char *code,
 		http_send(req, status, "application/json; charset=utf-8",
 		    text, strlen(text));
 	free(text);
+}
+
+/* A Directus error's JSON text (to free), or NULL when out of memory. */
+char *
+http_error_text(const char *code, const char *message)
+{
+	json_t	*body;
+	char	*text;
+
+	body = json_pack("{s:[{s:s,s:{s:s}}]}", "errors", "message", message,
+	    "extensions", "code", code);
+	text = body == NULL ? NULL : json_dumps(body, JSON_COMPACT);
 	json_decref(body);
+	return text;
+}
+
+/*
+ * An error's JSON text made elsewhere (the item process's), with the
+ * headers of http_error().
+ */
+void
+http_error_buf(struct evhttp_request *req, int status, const char *text,
+    size_t len)
+{
+	http_send(req, status, "application/json; charset=utf-8", text, len);
 }
 
 /*

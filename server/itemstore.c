@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: ISC
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
- * The item store: one SQLite database in the workers' data directory,
- * shared by every worker (WAL, a busy timeout, writes in IMMEDIATE
- * transactions).  Each collection is a table "items_<name>" of
- * (id, doc): the primary key, and the other fields as one JSON object.
- * Everything is opened before the sandbox: after it, a worker can no
- * longer open files, so the WAL and its directory are touched here.
+ * The item store: one SQLite database in the item processes' data
+ * directory, shared by every item process (WAL, a busy timeout, writes
+ * in IMMEDIATE transactions); no worker can open it.  Each collection
+ * is a table "items_<name>" of (id, doc): the primary key, and the
+ * other fields as one JSON object.
+ * Everything is opened before the sandbox: after it, an item process can
+ * no longer open files, so the WAL and its directory are touched here.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -75,7 +76,7 @@ istore_tables(const struct tokend_config *conf)
 }
 
 /*
- * Open the store as the worker's user, inside its chroot, before the
+ * Open the store as the items user, inside its chroot, before the
  * sandbox.  One committed write makes SQLite create and sync the WAL
  * (and its directory) now, while open(2) is still allowed.
  */
@@ -88,10 +89,10 @@ istore_open(const struct tokend_config *conf, int chrooted)
 	if (TAILQ_EMPTY(&conf->collections))
 		return;
 	if (chrooted) {
-		if (config_path_within(conf->server_chroot, conf->items, path,
+		if (config_path_within(conf->items_chroot, conf->items, path,
 		    sizeof(path)) == -1)
 			fatalx("items %s is outside %s", conf->items,
-			    conf->server_chroot);
+			    conf->items_chroot);
 	} else if (strlcpy(path, conf->items, sizeof(path)) >= sizeof(path))
 		fatalx("items path too long");
 	if (sqlite3_open_v2(path, &istore_db, SQLITE_OPEN_READWRITE |
@@ -110,7 +111,7 @@ istore_open(const struct tokend_config *conf, int chrooted)
 		fatalx("cannot prepare the item store %s", conf->items);
 	/*
 	 * A read-only store (its file or file system) still serves reads;
-	 * its writes answer 503 until it is writable and the worker new.
+	 * its writes answer 503 until it is writable and the process new.
 	 */
 	if (istore_touch(stamp) == -1) {
 		if (sqlite3_db_readonly(istore_db, "main") != 1)
@@ -120,7 +121,7 @@ istore_open(const struct tokend_config *conf, int chrooted)
 	}
 }
 
-/* A committed write: the start stamp of this worker. */
+/* A committed write: the start stamp of this item process. */
 int
 istore_touch(const char *stamp)
 {

@@ -2,9 +2,9 @@
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The worker role ("tokend: server"): one libevent loop serving HTTP on
- * the listen sockets inherited from the parent, with its own channel to
- * keyd.  It never sees the signing secret, a password hash or the
- * credential database.
+ * the listen sockets inherited from the parent, with its own channels to
+ * keyd and to its item process.  It never sees the signing secret, a
+ * password hash, the credential database or the item store.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -37,10 +37,17 @@ static int	 server_keyd_dispatch(struct frame_chan *, struct frame *,
 		    void *);
 static void	 server_keyd_closed(struct frame_chan *, void *);
 static void	 server_keyd_attach(struct server *, int);
+static int	 server_items_dispatch(struct frame_chan *, struct frame *,
+		    void *);
+static void	 server_items_closed(struct frame_chan *, void *);
+static void	 server_items_attach(struct server *, int);
+static int	 server_answer(struct server *, struct frame_chan *,
+		    struct frame *);
 static void	 server_reload(struct frame *, void *);
 static void	 server_pending_timeout(evutil_socket_t, short, void *);
 static void	 server_pending_free(struct server *, struct pending *);
-static void	 server_pending_fail_all(struct server *);
+static void	 server_pending_fail_all(struct server *,
+		    struct frame_chan *);
 static void	 server_signal(evutil_socket_t, short, void *);
 
 static struct server	 server;
@@ -58,7 +65,6 @@ server_main(int slot, int verbose)
 	struct event		*ev_term, *ev_int;
 	char			 title[32];
 	uint32_t		 hello_slot;
-	int			 root = privsep_is_root();
 
 	log_procinit("server");
 	TAILQ_INIT(&server.pending);
@@ -92,7 +98,6 @@ server_main(int slot, int verbose)
 		fatalx("evsignal_add");
 
 	http_init(&server);
-	items_init(&server, root);
 	cache_init();
 	sandbox_enter(SANDBOX_SERVER);
 	if (msg_send(server.parent, MSG_READY, 0, -1, NULL) == -1)
@@ -218,6 +223,12 @@ server_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 			return -1;
 		server_keyd_attach(s, fd);
 		return 0;
+	case MSG_SERVER_ITEMS:
+		if (msg_read(f, MSG_SERVER_ITEMS, NULL) == -1 ||
+		    (fd = frame_chan_takefd(chan)) == -1)
+			return -1;
+		server_items_attach(s, fd);
+		return 0;
 	default:
 		return child_parent_message(f, s->base, server_reload, s);
 	}
@@ -243,7 +254,7 @@ server_keyd_attach(struct server *s, int fd)
 {
 	cache_flush();
 	if (s->keyd != NULL) {
-		server_pending_fail_all(s);
+		server_pending_fail_all(s, s->keyd);
 		frame_chan_free(s->keyd);
 	}
 	s->keyd = frame_chan_new(s->base, fd, PROTO_KEYD_MAX,
@@ -260,9 +271,49 @@ server_keyd_closed(struct frame_chan *chan, void *arg)
 
 	log_warnx("server %d: lost the channel to keyd", s->slot);
 	cache_flush();
-	server_pending_fail_all(s);
+	server_pending_fail_all(s, s->keyd);
 	frame_chan_free(s->keyd);
 	s->keyd = NULL;
+}
+
+/* A new channel to the item process (at start, or after it restarted). */
+static void
+server_items_attach(struct server *s, int fd)
+{
+	if (s->items != NULL) {
+		server_pending_fail_all(s, s->items);
+		frame_chan_free(s->items);
+	}
+	s->items = frame_chan_new(s->base, fd, PROTO_ITEMS_MAX,
+	    server_items_dispatch, server_items_closed, s, "items");
+	if (s->items == NULL)
+		fatal("items channel");
+	log_debug("server %d: channel to the item process attached", s->slot);
+}
+
+static void
+server_items_closed(struct frame_chan *chan, void *arg)
+{
+	struct server	*s = arg;
+
+	log_warnx("server %d: lost the channel to the item process", s->slot);
+	server_pending_fail_all(s, s->items);
+	frame_chan_free(s->items);
+	s->items = NULL;
+}
+
+/* The item process sends only answers. */
+static int
+server_items_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
+{
+	struct server	*s = arg;
+
+	if (!msg_allowed(f->hdr.type, PEER_ITEMS, PEER_SERVER)) {
+		log_warnx("unexpected %s from the item process",
+		    msg_type_name(f->hdr.type));
+		return -1;
+	}
+	return server_answer(s, chan, f);
 }
 
 /*
@@ -273,7 +324,6 @@ static int
 server_keyd_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
 	struct server	*s = arg;
-	struct pending	*p;
 
 	if (!msg_allowed(f->hdr.type, PEER_KEYD, PEER_SERVER)) {
 		log_warnx("unexpected %s from keyd",
@@ -282,8 +332,17 @@ server_keyd_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	}
 	if (f->hdr.type == MSG_INVALIDATE)
 		return cache_invalidate(f);
+	return server_answer(s, chan, f);
+}
+
+/* An answer, to the request of that id sent on that channel. */
+static int
+server_answer(struct server *s, struct frame_chan *chan, struct frame *f)
+{
+	struct pending	*p;
+
 	TAILQ_FOREACH(p, &s->pending, entry)
-		if (p->id == f->hdr.id)
+		if (p->id == f->hdr.id && p->chan == chan)
 			break;
 	if (p == NULL) {
 		/* Answered after its timeout: nobody waits for it. */
@@ -307,6 +366,16 @@ server_keyd_request(struct server *s, struct evhttp_request *req,
     uint32_t type, const void *data, size_t len, int timeout_ms,
     void (*done)(struct pending *, struct frame *), void *arg)
 {
+	return server_request(s, s->keyd, req, type, data, len,
+	    timeout_ms > 0 ? timeout_ms : s->conf->keyd_timeout, done, arg);
+}
+
+/* The same on any channel (NULL: not open), with its timeout. */
+struct pending *
+server_request(struct server *s, struct frame_chan *chan,
+    struct evhttp_request *req, uint32_t type, const void *data, size_t len,
+    int timeout_ms, void (*done)(struct pending *, struct frame *), void *arg)
+{
 	struct pending	*p;
 	struct timeval	 tv;
 
@@ -315,19 +384,18 @@ server_keyd_request(struct server *s, struct evhttp_request *req,
 		return NULL;
 	}
 	p->id = ++s->next_id;
+	p->chan = chan;
 	p->req = req;
 	p->done = done;
 	p->arg = arg;
-	if (s->keyd == NULL ||
-	    frame_send(s->keyd, type, p->id, -1, data, len) == -1 ||
+	if (chan == NULL ||
+	    frame_send(chan, type, p->id, -1, data, len) == -1 ||
 	    (p->timer = evtimer_new(s->base, server_pending_timeout,
 	    p)) == NULL) {
 		done(p, NULL);
 		free(p);
 		return NULL;
 	}
-	if (timeout_ms <= 0)
-		timeout_ms = s->conf->keyd_timeout;
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	evtimer_add(p->timer, &tv);
@@ -340,8 +408,9 @@ server_pending_timeout(evutil_socket_t fd, short ev, void *arg)
 {
 	struct pending	*p = arg;
 
-	log_warnx("server %d: keyd did not answer request %u in time",
-	    server.slot, p->id);
+	log_warnx("server %d: %s did not answer request %u in time",
+	    server.slot, p->chan == server.keyd ? "keyd" : "the item process",
+	    p->id);
 	p->done(p, NULL);
 	server_pending_free(&server, p);
 }
@@ -355,12 +424,15 @@ server_pending_free(struct server *s, struct pending *p)
 	free(p);
 }
 
+/* Every request waiting for an answer on that channel fails. */
 static void
-server_pending_fail_all(struct server *s)
+server_pending_fail_all(struct server *s, struct frame_chan *chan)
 {
-	struct pending	*p;
+	struct pending	*p, *next;
 
-	while ((p = TAILQ_FIRST(&s->pending)) != NULL) {
+	TAILQ_FOREACH_SAFE(p, &s->pending, entry, next) {
+		if (p->chan != chan)
+			continue;
 		p->done(p, NULL);
 		server_pending_free(s, p);
 	}
@@ -381,21 +453,15 @@ server_reload(struct frame *f, void *arg)
 		s->conf = conf;
 		http_apply_limits(s);
 		server_set_nofile(conf);
-		if (istore_tables(conf) == -1)
-			log_warnx("server %d: new collections have no table",
-			    s->slot);
 		log_debug("server %d: configuration reloaded", s->slot);
 	}
 	child_reload_done(s->parent, why);
 }
 
 /*
- * SIGTERM or SIGINT, from the parent or to the whole process group.  The
- * callback runs between requests, with no item store transaction open:
- * what was committed is in the store's write-ahead log, which the next
- * opener recovers.  _exit: exit(3)'s handlers (the libraries' cleanup)
- * make calls the worker's filter refuses (a futex wake), and closing
- * the store would checkpoint and unlink its log, which it cannot either.
+ * SIGTERM or SIGINT, from the parent or to the whole process group.
+ * _exit: exit(3)'s handlers (the libraries' cleanup) make calls the
+ * worker's filter refuses (a futex wake).
  */
 static void
 server_signal(evutil_socket_t sig, short ev, void *arg)

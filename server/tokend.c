@@ -2,8 +2,9 @@
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * tokend's parent: reads the configuration, opens the listen and control
- * sockets, starts keyd and the workers with fork and exec, supervises
- * them and reloads on SIGHUP.  It never parses client input.
+ * sockets, starts keyd, the workers and their item processes with fork
+ * and exec, links them, supervises them and reloads on SIGHUP.  It
+ * never parses client input.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -38,6 +39,9 @@ static void	 parent_start(struct child *);
 static void	 parent_started(struct child *, pid_t, int);
 static void	 parent_send_config(struct child *, uint32_t);
 static void	 parent_link(struct child *);
+static void	 parent_link_items(struct child *, struct child *);
+static void	 parent_link_key(struct child *);
+static struct child *parent_child(int);
 static int	 parent_relink(struct frame *);
 static void	 parent_link_all(void);
 static void	 parent_sigchld(void);
@@ -78,6 +82,7 @@ static struct {
 	struct event		*ev_control;
 	struct child		 keyd;
 	struct child		*servers;
+	struct child		*items;		/* one per worker slot */
 	int			 nservers;
 	int			 stopping;
 	struct event		*ev_kill;
@@ -145,10 +150,12 @@ main(int argc, char *argv[])
 		usage();
 	log_setverbose(parent.verbose);
 	if (role != NULL) {
-		if (strcmp(role, "server") != 0)
-			fatalx("unknown role %s", role);
 		log_init(parent.foreground, LOG_DAEMON);
-		return server_main(slot, parent.verbose);
+		if (strcmp(role, "server") == 0)
+			return server_main(slot, parent.verbose);
+		if (strcmp(role, "items") == 0)
+			return itemd_main(slot, parent.verbose);
+		fatalx("unknown role %s", role);
 	}
 
 	if ((parent.conf = parse_config(parent.conffile)) == NULL)
@@ -164,8 +171,10 @@ main(int argc, char *argv[])
 		struct privsep_user	 pu;
 
 		privsep_lookup(parent.conf->server_user, &pu);
+		privsep_lookup(parent.conf->items_user, &pu);
 		privsep_lookup(parent.conf->keyd_user, &pu);
 		privsep_check_chroot(parent.conf->server_chroot);
+		privsep_check_chroot(parent.conf->items_chroot);
 		privsep_check_chroot(parent.conf->keyd_chroot);
 	}
 	if (parent_items_dir(parent.conf, setting, sizeof(setting)) == -1)
@@ -203,16 +212,22 @@ main(int argc, char *argv[])
 	parent.keyd.slot = -1;
 	parent.nservers = parent.conf->prefork;
 	if ((parent.servers = calloc(parent.nservers,
-	    sizeof(*parent.servers))) == NULL)
+	    sizeof(*parent.servers))) == NULL ||
+	    (parent.items = calloc(parent.nservers,
+	    sizeof(*parent.items))) == NULL)
 		fatal("calloc");
 	parent_start(&parent.keyd);
 	for (ch = 0; ch < parent.nservers; ch++) {
+		parent.items[ch].role = ROLE_ITEMS;
+		parent.items[ch].slot = ch;
+		parent_start(&parent.items[ch]);
 		parent.servers[ch].role = ROLE_SERVER;
 		parent.servers[ch].slot = ch;
 		parent_start(&parent.servers[ch]);
 	}
 	parent_link_all();
-	log_info("started: keyd and %d servers", parent.nservers);
+	log_info("started: keyd, %d servers and their item processes",
+	    parent.nservers);
 	sandbox_enter(SANDBOX_PARENT);
 
 	event_base_dispatch(parent.base);
@@ -303,7 +318,7 @@ parent_start(struct child *c)
 		(void)snprintf(slot, sizeof(slot), "%d", c->slot);
 		argv[argc++] = "tokend";
 		argv[argc++] = "-P";
-		argv[argc++] = "server";
+		argv[argc++] = c->role == ROLE_ITEMS ? "items" : "server";
 		argv[argc++] = "-I";
 		argv[argc++] = slot;
 	}
@@ -315,6 +330,8 @@ parent_start(struct child *c)
 	if (c->role == ROLE_KEYD)
 		pid = privsep_exec(parent.conf->keyd_program, argv, sp[1],
 		    NULL, 0);
+	else if (c->role == ROLE_ITEMS)
+		pid = privsep_exec(parent.self, argv, sp[1], NULL, 0);
 	else
 		pid = privsep_exec(parent.self, argv, sp[1],
 		    parent.listenfds, parent.nlisten);
@@ -337,7 +354,7 @@ parent_started(struct child *c, pid_t pid, int fd)
 	c->started = now_ms(CLOCK_MONOTONIC);
 	c->chan = frame_chan_new(parent.base, fd, PROTO_CHILD_MAX,
 	    parent_dispatch, parent_child_closed, c, c->role == ROLE_KEYD ?
-	    "keyd" : "server");
+	    "keyd" : c->role == ROLE_ITEMS ? "items" : "server");
 	if (c->chan == NULL)
 		fatal("frame_chan_new");
 	log_debug("%s started, pid %d", child_name(c), (int)pid);
@@ -371,6 +388,7 @@ parent_send_config(struct child *c, uint32_t type)
 /*
  * Give a worker its own channel to keyd: one socketpair, one end to
  * each side.  keyd learns which slot and generation the end belongs to.
+ * And one to its item process.
  */
 static void
 parent_link(struct child *c)
@@ -378,6 +396,7 @@ parent_link(struct child *c)
 	struct msg_keyd_channel	 m;
 	int			 sp[2];
 
+	parent_link_items(c, &parent.items[c->slot]);
 	if (parent.keyd.chan == NULL || c->chan == NULL)
 		return;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
@@ -397,13 +416,66 @@ parent_link(struct child *c)
 	}
 }
 
+/* A worker and the item process of its slot: one socketpair. */
+static void
+parent_link_items(struct child *server, struct child *items)
+{
+	struct msg_items_server	 m;
+	int			 sp[2];
+
+	if (server->chan == NULL || items->chan == NULL)
+		return;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("socketpair");
+		return;
+	}
+	m.generation = server->generation;
+	if (msg_send(items->chan, MSG_ITEMS_SERVER, 0, sp[0], &m) == -1) {
+		log_warn("send items channel");
+		close(sp[0]);
+	}
+	if (msg_send(server->chan, MSG_SERVER_ITEMS, 0, sp[1], NULL) == -1) {
+		log_warn("send server items channel");
+		close(sp[1]);
+	}
+}
+
+/*
+ * keyd and an item process: a socketpair on which keyd writes the
+ * ticket key, once; the parent never reads it.
+ */
+static void
+parent_link_key(struct child *items)
+{
+	struct msg_keyd_items	 m;
+	int			 sp[2];
+
+	if (parent.keyd.chan == NULL || items->chan == NULL)
+		return;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("socketpair");
+		return;
+	}
+	m.slot = (uint32_t)items->slot;
+	if (msg_send(parent.keyd.chan, MSG_KEYD_ITEMS, 0, sp[0], &m) == -1) {
+		log_warn("send keyd items channel");
+		close(sp[0]);
+	}
+	if (msg_send(items->chan, MSG_ITEMS_KEYD, 0, sp[1], NULL) == -1) {
+		log_warn("send items keyd channel");
+		close(sp[1]);
+	}
+}
+
 static void
 parent_link_all(void)
 {
 	int	 i;
 
-	for (i = 0; i < parent.nservers; i++)
+	for (i = 0; i < parent.nservers; i++) {
+		parent_link_key(&parent.items[i]);
 		parent_link(&parent.servers[i]);
+	}
 }
 
 /*
@@ -427,16 +499,28 @@ parent_relink(struct frame *f)
 	return 0;
 }
 
+/* Every child, one by one: keyd, then each worker and item process. */
+static struct child *
+parent_child(int i)
+{
+	if (i == 0)
+		return &parent.keyd;
+	if (--i < parent.nservers)
+		return &parent.servers[i];
+	if ((i -= parent.nservers) < parent.nservers)
+		return &parent.items[i];
+	return NULL;
+}
+
 static struct child *
 parent_find(pid_t pid)
 {
-	int	 i;
+	struct child	*c;
+	int		 i;
 
-	if (parent.keyd.pid == pid)
-		return &parent.keyd;
-	for (i = 0; i < parent.nservers; i++)
-		if (parent.servers[i].pid == pid)
-			return &parent.servers[i];
+	for (i = 0; (c = parent_child(i)) != NULL; i++)
+		if (c->pid == pid)
+			return c;
 	return NULL;
 }
 
@@ -518,7 +602,10 @@ parent_respawn_cb(evutil_socket_t fd, short ev, void *arg)
 		return;
 	if (c->role == ROLE_KEYD)
 		parent_link_all();
-	else
+	else if (c->role == ROLE_ITEMS) {
+		parent_link_key(c);
+		parent_link_items(&parent.servers[c->slot], c);
+	} else
 		parent_link(c);
 }
 
@@ -530,7 +617,8 @@ child_name(const struct child *c)
 
 	if (c->role == ROLE_KEYD)
 		return "keyd";
-	(void)snprintf(name, sizeof(name), "server %d", c->slot);
+	(void)snprintf(name, sizeof(name), "%s %d", c->role == ROLE_ITEMS ?
+	    "items" : "server", c->slot);
 	return name;
 }
 
@@ -543,7 +631,7 @@ parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	char			 why[LOG_SANITIZE_SIZE(CHILD_REASON_MAX)];
 
 	if (!msg_allowed(f->hdr.type, c->role == ROLE_KEYD ? PEER_KEYD :
-	    PEER_SERVER, PEER_PARENT))
+	    c->role == ROLE_ITEMS ? PEER_ITEMS : PEER_SERVER, PEER_PARENT))
 		goto hostile;
 	switch (f->hdr.type) {
 	case MSG_READY:
@@ -593,6 +681,7 @@ static int
 parent_reload(char *why, size_t whylen)
 {
 	struct tokend_config	*conf;
+	struct child		*c;
 	char			 setting[128];
 	int			 i;
 
@@ -618,20 +707,18 @@ parent_reload(char *why, size_t whylen)
 	}
 	config_free(parent.conf);
 	parent.conf = conf;
-	if (parent.keyd.chan != NULL)
-		parent_send_config(&parent.keyd, MSG_RELOAD);
-	for (i = 0; i < parent.nservers; i++)
-		if (parent.servers[i].chan != NULL)
-			parent_send_config(&parent.servers[i], MSG_RELOAD);
+	for (i = 0; (c = parent_child(i)) != NULL; i++)
+		if (c->chan != NULL)
+			parent_send_config(c, MSG_RELOAD);
 	(void)strlcpy(why, "configuration reloaded", whylen);
 	log_info("%s", why);
 	return 0;
 }
 
 /*
- * The directory of the item store, below the workers' chroot, once
- * there are collections.  The chroot is root's, so the parent makes it:
- * mode 0700, owned by the worker user.  One that exists already must be
+ * The directory of the item store, below the item processes' chroot,
+ * once there are collections.  The chroot is root's, so the parent
+ * makes it: mode 0700, owned by the items user (never the workers').  One that exists already must be
  * just that; another owner or a looser mode is refused, not repaired.
  * Without root the path is used as it is, made if missing.
  */
@@ -661,7 +748,7 @@ parent_items_dir(const struct tokend_config *conf, char *why, size_t whylen)
 	}
 	if (!privsep_is_root())
 		return 0;
-	privsep_lookup(conf->server_user, &pu);
+	privsep_lookup(conf->items_user, &pu);
 	if (made && chown(dir, pu.uid, pu.gid) == -1) {
 		(void)snprintf(why, whylen, "chown %s: %s", dir,
 		    strerror(errno));
@@ -669,7 +756,7 @@ parent_items_dir(const struct tokend_config *conf, char *why, size_t whylen)
 	}
 	if ((!made && st.st_uid != pu.uid) || (st.st_mode & 077) != 0) {
 		(void)snprintf(why, whylen, "items directory %s must be mode "
-		    "0700 and owned by %s", dir, conf->server_user);
+		    "0700 and owned by %s", dir, conf->items_user);
 		return -1;
 	}
 	return 0;
@@ -679,6 +766,7 @@ parent_items_dir(const struct tokend_config *conf, char *why, size_t whylen)
 static void
 parent_shutdown(void)
 {
+	struct child	*c;
 	struct timeval	 tv;
 	int		 i, alive = 0;
 
@@ -690,15 +778,12 @@ parent_shutdown(void)
 		    NULL);
 		if (parent.ev_kill != NULL)
 			evtimer_add(parent.ev_kill, &tv);
-		if (parent.keyd.pid != 0)
-			(void)kill(parent.keyd.pid, SIGTERM);
-		for (i = 0; i < parent.nservers; i++)
-			if (parent.servers[i].pid != 0)
-				(void)kill(parent.servers[i].pid, SIGTERM);
+		for (i = 0; (c = parent_child(i)) != NULL; i++)
+			if (c->pid != 0)
+				(void)kill(c->pid, SIGTERM);
 	}
-	alive = parent.keyd.pid != 0;
-	for (i = 0; i < parent.nservers; i++)
-		alive += parent.servers[i].pid != 0;
+	for (i = 0; (c = parent_child(i)) != NULL; i++)
+		alive += c->pid != 0;
 	if (alive == 0) {
 		(void)unlink(parent.conf->control);
 		log_info("stopped");
@@ -709,19 +794,16 @@ parent_shutdown(void)
 static void
 parent_kill_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	int	 i, status;
+	struct child	*c;
+	int		 i, status;
 
 	log_warnx("children still running after %d ms, killing them",
 	    TOKEND_STOP_GRACE_MS);
-	if (parent.keyd.pid != 0) {
-		(void)kill(parent.keyd.pid, SIGKILL);
-		(void)waitpid(parent.keyd.pid, &status, 0);
-	}
-	for (i = 0; i < parent.nservers; i++) {
-		if (parent.servers[i].pid == 0)
+	for (i = 0; (c = parent_child(i)) != NULL; i++) {
+		if (c->pid == 0)
 			continue;
-		(void)kill(parent.servers[i].pid, SIGKILL);
-		(void)waitpid(parent.servers[i].pid, &status, 0);
+		(void)kill(c->pid, SIGKILL);
+		(void)waitpid(c->pid, &status, 0);
 	}
 	(void)unlink(parent.conf->control);
 	exit(0);
@@ -899,16 +981,16 @@ control_closed(struct frame_chan *chan, void *arg)
 static void
 control_status(char *buf, size_t len)
 {
-	char	 line[128];
-	int	 i;
+	struct child	*c;
+	char		 line[128];
+	int		 i;
 
 	(void)snprintf(buf, len, "parent pid %d\nkeyd pid %d%s\n",
 	    (int)getpid(), (int)parent.keyd.pid,
 	    parent.keyd.ready ? "" : " (starting)");
-	for (i = 0; i < parent.nservers; i++) {
-		(void)snprintf(line, sizeof(line), "server %d pid %d%s\n", i,
-		    (int)parent.servers[i].pid, parent.servers[i].ready ?
-		    "" : " (starting)");
+	for (i = 1; (c = parent_child(i)) != NULL; i++) {
+		(void)snprintf(line, sizeof(line), "%s pid %d%s\n",
+		    child_name(c), (int)c->pid, c->ready ? "" : " (starting)");
 		(void)strlcat(buf, line, len);
 	}
 }

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "frame.h"
 #include "privsep.h"
+#include "proto.h"
 
 /* Defaults */
 #define TOKEND_BACKOFF_MIN_MS	100	/* first respawn delay */
@@ -25,6 +26,7 @@
 #define TOKEND_STOP_GRACE_MS	4000	/* SIGTERM, then SIGKILL */
 #define SERVER_FD_RESERVE	64	/* descriptors beyond connections */
 #define SERVER_ACCEPT_PAUSE_MS	100	/* on EMFILE */
+#define SERVER_ITEMS_TIMEOUT_MS	30000	/* an item request, locks included */
 #define AUTH_BODY_MAX		8192	/* bytes of a ROUTE_SMALL_BODY body */
 #define EDGE_LINGER_MS		1000	/* after a refusal, before the close */
 #define EDGE_LINGER_MAX		(256 * 1024)	/* bytes discarded meanwhile */
@@ -53,6 +55,7 @@ enum proc_role {
 	ROLE_PARENT,
 	ROLE_SERVER,
 	ROLE_KEYD,
+	ROLE_ITEMS,
 };
 
 /* The parent's view of one child process. */
@@ -77,10 +80,11 @@ struct forward {
 };
 TAILQ_HEAD(forward_list, forward);
 
-/* A worker's request waiting for keyd. */
+/* A worker's request waiting for keyd or its item process. */
 struct pending {
 	TAILQ_ENTRY(pending)	 entry;
 	uint32_t		 id;
+	struct frame_chan	*chan;		/* it was sent on */
 	int			 cacheable;	/* keep the answer under key */
 	uint8_t			 key[CACHE_KEY_LEN];
 	struct evhttp_request	*req;
@@ -98,6 +102,7 @@ struct server {
 	struct evhttp		*http;
 	struct frame_chan	*parent;
 	struct frame_chan	*keyd;
+	struct frame_chan	*items;		/* to its item process */
 	struct pending_list	 pending;
 	uint32_t		 next_id;
 	int			 slot;
@@ -115,6 +120,9 @@ struct auth_result {
 	int		 app;
 	char		 session[72];
 	uint64_t	 until;		/* may be cached until, ms; 0 not */
+	uint64_t	 ticket_expires;	/* keyd's ticket (ticket.h) */
+	uint8_t		 ticket_mac[TICKET_MAC_LEN];
+	size_t		 ticket_len;	/* 0: none */
 };
 
 /*
@@ -147,6 +155,9 @@ int		 server_main(int, int);
 struct pending	*server_keyd_request(struct server *, struct evhttp_request *,
 		    uint32_t, const void *, size_t, int,
 		    void (*)(struct pending *, struct frame *), void *);
+struct pending	*server_request(struct server *, struct frame_chan *,
+		    struct evhttp_request *, uint32_t, const void *, size_t,
+		    int, void (*)(struct pending *, struct frame *), void *);
 
 struct msg_cred;
 struct jwt;
@@ -198,10 +209,23 @@ void		 istore_rollback(void);
 long long	 istore_last_id(void);
 int		 istore_changes(void);
 
-/* items.c */
-void		 items_init(struct server *, int);
+/* An item process's answer to one request (items_api.c). */
+struct items_answer {
+	int		 status;
+	char		*json;		/* NULL: none (204, 404) */
+};
+
+struct perm_who;
+
+/* items.c (the worker's side) */
 void		 items_serve(struct server *, struct evhttp_request *,
 		    const char *);
+
+/* items_api.c, itemd.c (the item process) */
+void		 items_request(const struct tokend_config *,
+		    const struct msg_items *, const struct perm_who *,
+		    struct items_answer *);
+int		 itemd_main(int, int);
 
 /* users.c */
 void		 users_users(struct server *, struct evhttp_request *,
@@ -225,6 +249,8 @@ void		 edge_init(struct server *);
 
 /* cache.c */
 int		 auth_result_read(struct frame *, struct auth_result *);
+void		 auth_ticket_set(struct msg_ticket *,
+		    const struct auth_result *);
 int		 auth_user_read(struct frame *, struct auth_result *,
 		    const uint8_t **, size_t *);
 void		 cache_init(void);
@@ -251,5 +277,8 @@ char		*http_data_dumps(json_t *);
 void		 http_apply_limits(struct server *);
 void		 http_error(struct evhttp_request *, int, const char *,
 		    const char *);
+char		*http_error_text(const char *, const char *);
+void		 http_error_buf(struct evhttp_request *, int, const char *,
+		    size_t);
 
 #endif /* TOKEND_H */

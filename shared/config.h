@@ -23,6 +23,7 @@
 #define CONF_PORT_DEFAULT	8055
 #define CONF_SERVER_USER	"_tokend"
 #define CONF_SERVER_CHROOT	"/var/tokend"
+#define CONF_ITEMS_USER		"_tokend_items"
 #define CONF_KEYD_USER		"_tokend_keyd"
 #define CONF_KEYD_CHROOT	"/var/db/tokend"
 #define CONF_DATABASE		"/var/db/tokend/db/credentials.db"
@@ -199,6 +200,8 @@ struct tokend_config {
 	int			 prefork;	/* 0: number of CPUs */
 	char			 server_user[CONF_NAME_MAX];
 	char			 server_chroot[PATH_MAX];
+	char			 items_user[CONF_NAME_MAX];	/* item processes */
+	char			 items_chroot[PATH_MAX];	/* "": server_chroot */
 	char			 keyd_user[CONF_NAME_MAX];
 	char			 keyd_chroot[PATH_MAX];
 	char			 keyd_program[PATH_MAX];
@@ -248,7 +251,7 @@ struct tokend_config {
 	char			 session_cookie_domain[CONF_COOKIE_DOMAIN_MAX];
 
 	/* Data: the item store, collections, roles, the public role. */
-	char			 items[PATH_MAX];	/* below server_chroot */
+	char			 items[PATH_MAX];	/* below items_chroot */
 	int			 query_limit;	/* rows per page at most */
 	struct conf_collection_list collections;
 	struct conf_role_list	 roles;

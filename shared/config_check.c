@@ -365,8 +365,8 @@ config_check_auth(const struct tokend_config *conf)
 }
 
 /*
- * With collections, the item store lies in a directory below the
- * workers' chroot: the parent makes that directory the worker user's,
+ * With collections, the item store lies in a directory below the item
+ * processes' chroot: the parent makes that directory the items user's,
  * the chroot itself stays root's.
  */
 int
@@ -376,10 +376,10 @@ config_check_items(const struct tokend_config *conf)
 
 	if (TAILQ_EMPTY(&conf->collections))
 		return 0;
-	if (config_path_within(conf->server_chroot, conf->items, path,
+	if (config_path_within(conf->items_chroot, conf->items, path,
 	    sizeof(path)) == -1 || strchr(path + 1, '/') == NULL) {
 		log_warnx("items %s is not in a directory below the chroot %s",
-		    conf->items, conf->server_chroot);
+		    conf->items, conf->items_chroot);
 		return 1;
 	}
 	return 0;
@@ -422,6 +422,10 @@ config_finish(struct tokend_config *conf)
 		conf->prefork = finish_ncpu(CONF_PREFORK_MAX);
 	if (conf->hash_threads == 0)
 		conf->hash_threads = finish_ncpu(CONF_HASH_THREADS_HI);
+	/* The item processes share the workers' chroot unless told. */
+	if (conf->items_chroot[0] == '\0')
+		(void)strlcpy(conf->items_chroot, conf->server_chroot,
+		    sizeof(conf->items_chroot));
 	errors += finish_check_fields(conf);
 	errors += finish_check_database(conf);
 	errors += finish_check_secret(conf);

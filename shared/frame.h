@@ -42,7 +42,7 @@
 #include <stdint.h>
 
 #define FRAME_HDR_SIZE		16
-#define FRAME_PAYLOAD_MAX	(1024 * 1024)
+#define FRAME_PAYLOAD_MAX	(65 * 1024 * 1024)	/* PROTO_ITEMS_MAX */
 #define FRAME_FDQ_MAX		16	/* descriptors queued for sending */
 /*
  * Received descriptors whose frame is not dispatched yet.  An honest

@@ -42,6 +42,10 @@ static const struct msg_field msg_fields_cred[] = {
 	MSG_SUB_CRED(MSG_FIELD, struct msg_cred)
 	MSG_FIELD_END
 };
+static const struct msg_field msg_fields_ticket[] = {
+	MSG_SUB_TICKET(MSG_FIELD, struct msg_ticket)
+	MSG_FIELD_END
+};
 static const struct msg_field msg_fields_who[] = {
 	MSG_SUB_WHO(MSG_FIELD, struct msg_who)
 	MSG_FIELD_END

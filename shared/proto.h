@@ -8,6 +8,11 @@
  *	parent <-> server	descriptor PROTO_FD_PARENT in each worker
  *	server <-> keyd		one socketpair per worker, handed out by the
  *				parent with MSG_KEYD_CHANNEL / MSG_SERVER_KEYD
+ *	items <-> parent	descriptor PROTO_FD_PARENT in each item process
+ *	server <-> items	one socketpair per worker and its item process
+ *				(same slot): MSG_ITEMS_SERVER / MSG_SERVER_ITEMS
+ *	keyd -> items		one socketpair per item process, for the
+ *				ticket key only: MSG_KEYD_ITEMS / MSG_ITEMS_KEYD
  *	tokenctl <-> parent	the control socket
  *
  * A child starts by reading MSG_HELLO (carries PROTO_VERSION, refuses a
@@ -19,7 +24,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define PROTO_VERSION		2
+#define PROTO_VERSION		3
 #define PROTO_FD_PARENT		3	/* channel to the parent in children */
 #define PROTO_FD_LISTEN		4	/* first inherited listen socket */
 
@@ -30,6 +35,14 @@
  */
 #define PROTO_KEYD_MAX		(1024 * 1024)
 #define PROTO_CTL_MAX		(60 * 1024)	/* tokenctl <-> parent payloads */
+/*
+ * server <-> items payloads: a request body (at most body-size, 64 MB)
+ * or an answer, with room for the rest of the message.
+ */
+#define PROTO_ITEMS_MAX		(65 * 1024 * 1024)
+#define ITEMS_ANSWER_MAX	(PROTO_ITEMS_MAX - 1024)	/* its JSON */
+#define ITEMS_PATH_MAX		256	/* "collection[/key]", NUL in */
+#define ITEMS_QUERY_MAX		(64 * 1024 + 1)	/* the query string */
 
 /* Outcomes keyd reports; the worker maps them to Directus errors. */
 enum auth_code {
@@ -69,6 +82,15 @@ enum auth_mode {
 	AUTH_MODE_COOKIE,
 	AUTH_MODE_SESSION,
 	AUTH_MODE_MAX
+};
+
+/* What MSG_ITEMS asks for. */
+enum items_method {
+	ITEMS_GET = 1,
+	ITEMS_POST,
+	ITEMS_PATCH,
+	ITEMS_DELETE,
+	ITEMS_METHOD_MAX
 };
 
 /* What MSG_USERS asks for. */
@@ -114,6 +136,8 @@ enum admin_op {
 #define AUTH_TEXT_MAX		512	/* ip, user agent, origin, otp */
 
 #define AUTH_MAC_LEN		32	/* HMAC-SHA256 of a JWT */
+#define TICKET_KEY_LEN		32	/* keyd's ticket key (ticket.h) */
+#define TICKET_MAC_LEN		32	/* HMAC-SHA256 of a ticket */
 #define AUTH_ROLE_ARG_MAX	64	/* a role's name, NUL included */
 #define CHILD_REASON_MAX	256	/* a failed reload's reason, NUL in */
 #define HEALTH_DETAIL_MAX	256	/* NUL included */
@@ -149,7 +173,8 @@ enum admin_op {
 #define PEER_KEYD		0x2
 #define PEER_SERVER		0x4
 #define PEER_CTL		0x8	/* tokenctl, on the control socket */
-#define PEER_CHILD		(PEER_KEYD | PEER_SERVER)
+#define PEER_ITEMS		0x10	/* an item process */
+#define PEER_CHILD		(PEER_KEYD | PEER_SERVER | PEER_ITEMS)
 
 /*
  * A credential: u8 cred_kind, blob a, blob b.  For CRED_JWT, a Directus
@@ -177,7 +202,21 @@ enum admin_op {
 	F(s, U8, admin)			/* admin access */		\
 	F(s, U8, app)			/* app access */		\
 	F(s, STR, session, 72)						\
-	F(s, U64, until)
+	F(s, U64, until)						\
+	F(s, SUB, ticket, ticket)
+
+/*
+ * An accountability ticket (ticket.h): who a credential is, for the item
+ * process, until expires (ms since the epoch, exclusive), MACed by keyd
+ * under a key the workers never see.  A worker passes it on unchanged;
+ * mac is empty when there is none (the public role).
+ */
+#define MSG_SUB_TICKET(F, s)						\
+	F(s, STR, user, 64)						\
+	F(s, STR, role, 64)						\
+	F(s, U8, admin)							\
+	F(s, U64, expires)						\
+	F(s, BLOB, mac, TICKET_MAC_LEN)
 
 /* One query parameter of MSG_USERS: given 1 and its raw value, or 0, "". */
 #define MSG_SUB_PARAM(F, s)						\
@@ -236,6 +275,32 @@ enum admin_op {
 	H(PEER_KEYD, PEER_PARENT, MSG_NONE, 0)				\
 	F(s, U32, slot)							\
 	F(s, U32, generation)
+
+/* parent -> keyd, with keyd's end of an item process's key channel. */
+#define MSG_DECL_KEYD_ITEMS(H, K, F, s)					\
+	H(PEER_PARENT, PEER_KEYD, MSG_NONE, 1)				\
+	F(s, U32, slot)
+
+/* parent -> items, with its end of that channel. */
+#define MSG_DECL_ITEMS_KEYD(H, K, F, s)					\
+	H(PEER_PARENT, PEER_ITEMS, MSG_NONE, 1)
+
+/*
+ * keyd -> items, first and only on the key channel: the key of the
+ * tickets (each keyd start makes a new one).
+ */
+#define MSG_DECL_TICKET_KEY(H, K, F, s)					\
+	H(PEER_KEYD, PEER_ITEMS, MSG_NONE, 0)				\
+	F(s, BLOB, key, TICKET_KEY_LEN)
+
+/* parent -> items, with its end of its worker's channel. */
+#define MSG_DECL_ITEMS_SERVER(H, K, F, s)				\
+	H(PEER_PARENT, PEER_ITEMS, MSG_NONE, 1)				\
+	F(s, U32, generation)		/* the worker's */
+
+/* parent -> server, with the worker's end of that channel. */
+#define MSG_DECL_SERVER_ITEMS(H, K, F, s)				\
+	H(PEER_PARENT, PEER_SERVER, MSG_NONE, 1)
 
 /* parent -> child: finish and exit. */
 #define MSG_DECL_SHUTDOWN(H, K, F, s)					\
@@ -357,6 +422,30 @@ enum admin_op {
 	F(s, U8, kind)			/* enum invalidate_kind */	\
 	F(s, BLOB, key, AUTH_TOKEN_MAX)
 
+/*
+ * server -> items: an /items request, decided by the item process alone
+ * under the ticket's accountability (the public role without one).
+ * path is what follows "/items/"; query the raw query string.
+ */
+#define MSG_DECL_ITEMS(H, K, F, s)					\
+	H(PEER_SERVER, PEER_ITEMS, MSG_ITEMS_RESULT, 0)			\
+	F(s, SUB, ticket, ticket)					\
+	F(s, U32, method)		/* enum items_method */		\
+	F(s, STR, path, ITEMS_PATH_MAX)					\
+	F(s, U8, has_query)						\
+	F(s, STR, query, ITEMS_QUERY_MAX)				\
+	F(s, BLOB, body, PROTO_ITEMS_MAX)
+
+/*
+ * items -> server: the HTTP status and its JSON body (a Directus error
+ * for 4xx and 5xx; empty for 204).  404 is the worker's own "route not
+ * found" answer.
+ */
+#define MSG_DECL_ITEMS_RESULT(H, K, F, s)				\
+	H(PEER_ITEMS, PEER_SERVER, MSG_NONE, 0)				\
+	F(s, U32, status)						\
+	F(s, BLOB, json, ITEMS_ANSWER_MAX)
+
 /* tokenctl -> parent: re-read the configuration. */
 #define MSG_DECL_CTL_RELOAD(H, K, F, s)					\
 	H(PEER_CTL, PEER_PARENT, MSG_CTL_RESULT, 0)
@@ -400,6 +489,11 @@ enum admin_op {
 	X(SERVER_KEYD, server_keyd)					\
 	X(KEYD_RELINK, keyd_relink)					\
 	X(SHUTDOWN, shutdown)						\
+	X(KEYD_ITEMS, keyd_items)					\
+	X(ITEMS_KEYD, items_keyd)					\
+	X(TICKET_KEY, ticket_key)					\
+	X(ITEMS_SERVER, items_server)					\
+	X(SERVER_ITEMS, server_items)					\
 	X(HEALTH, health)						\
 	X(HEALTH_RESULT, health_result)					\
 	X(AUTH, auth)							\
@@ -415,6 +509,8 @@ enum admin_op {
 	X(USERS, users)							\
 	X(USERS_RESULT, users_result)					\
 	X(INVALIDATE, invalidate)					\
+	X(ITEMS, items)							\
+	X(ITEMS_RESULT, items_result)					\
 	X(CTL_RELOAD, ctl_reload)					\
 	X(CTL_STATUS, ctl_status)					\
 	X(CTL_RESULT, ctl_result)					\
@@ -442,6 +538,7 @@ enum msg_type {
 	struct msg_##n { MSG_DECL_##T(MSG_SKIP, MSG_SKIP, MSG_MEMBER, _) };
 
 struct msg_cred { MSG_SUB_CRED(MSG_MEMBER, _) };
+struct msg_ticket { MSG_SUB_TICKET(MSG_MEMBER, _) };
 struct msg_who { MSG_SUB_WHO(MSG_MEMBER, _) };
 struct msg_param { MSG_SUB_PARAM(MSG_MEMBER, _) };
 MSG_LIST(MSG_STRUCT)

@@ -14,6 +14,7 @@ enum sandbox_role {
 	SANDBOX_PARENT,		/* tokend after it started its children */
 	SANDBOX_KEYD,		/* keyd with its database and hashing pool */
 	SANDBOX_SERVER,		/* an HTTP worker */
+	SANDBOX_ITEMS,		/* an item process with its item store */
 };
 
 /* sandbox_linux.c, sandbox_openbsd.c */

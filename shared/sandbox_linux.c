@@ -96,6 +96,7 @@ static const char *sandbox_role_names[] = {
 	[SANDBOX_PARENT] = "parent",
 	[SANDBOX_KEYD] = "keyd",
 	[SANDBOX_SERVER] = "server",
+	[SANDBOX_ITEMS] = "items",
 };
 
 #ifdef SANDBOX_AUDIT_ARCH
@@ -177,7 +178,7 @@ static const struct sandbox_rule sandbox_common[] = {
 };
 
 /*
- * keyd and the item store of a worker: SQLite's advisory locks on the
+ * keyd and the item processes: SQLite's advisory locks on the
  * database and its -shm index.  The Debian build uses F_SETLK and
  * F_GETLK; the waiting and open-file-description forms are those of
  * other builds (SQLITE_ENABLE_SETLK_TIMEOUT, OFD locks) and, like the
@@ -214,8 +215,9 @@ static const struct sandbox_rule sandbox_syslog[] = {
 
 /*
  * A worker: its libevent loop on the inherited listen sockets, the
- * channels to the parent and keyd (descriptor passing), and the
- * connection cap re-applied with setrlimit(RLIMIT_NOFILE) on reload.
+ * channels to the parent, keyd and its item process (descriptor
+ * passing), and the connection cap re-applied with
+ * setrlimit(RLIMIT_NOFILE) on reload.
  */
 static const struct sandbox_rule sandbox_server[] = {
 	SB_ALLOW(epoll_wait),
@@ -230,12 +232,27 @@ static const struct sandbox_rule sandbox_server[] = {
 	SB_REFUSE2(socket, EACCES, 0, AF_UNIX, 1, SOCK_DGRAM | SOCK_CLOEXEC),
 	SB_EQ(ioctl, 1, FIONREAD),
 	SB_ARG2(prlimit64, 0, 0xffffffff, 0, 1, 0xffffffff, RLIMIT_NOFILE),
-	/*
-	 * The item store, opened before the filter (with its WAL, -shm and
-	 * the directory sync done): reads, writes, locks, syncs, the
-	 * shared-memory index grown with a write, the busy handler's
-	 * sleep.  No open(2): the store cannot reach another file.
-	 */
+	SB_ALLOW(fstat),
+	SB_ALLOW(newfstatat),
+};
+
+/*
+ * An item process: its loop and channels (no listen socket, no
+ * descriptor but those it is given), and the item store, opened before
+ * the filter (with its WAL, -shm and the directory sync done): reads,
+ * writes, locks, syncs, the shared-memory index grown with a write, the
+ * busy handler's sleep.  No open(2): the store cannot reach another
+ * file.  syslog(3) as in a worker: only on the socket it has.
+ */
+static const struct sandbox_rule sandbox_items[] = {
+	SB_ALLOW(epoll_wait),
+	SB_ALLOW(epoll_ctl),
+	SB_ALLOW(recvmsg),
+	SB_ALLOW(sendmsg),
+	SB_ALLOW(readv),
+	SB_ALLOW(writev),
+	SB_EQ(sendto, 4, 0),
+	SB_REFUSE2(socket, EACCES, 0, AF_UNIX, 1, SOCK_DGRAM | SOCK_CLOEXEC),
 	SB_ALLOW(pread64),
 	SB_ALLOW(pwrite64),
 	SB_ALLOW(fdatasync),
@@ -361,14 +378,16 @@ static const struct sandbox_rule sandbox_spawn[] = {
 #define SB_TABLE(t)	{ (t), SANDBOX_NITEMS(t) }
 
 /* Per role, the tables its filter allows; filters stack (see the top). */
-static const struct sandbox_table sandbox_policy[][7] = {
+static const struct sandbox_table sandbox_policy[][8] = {
 	[SANDBOX_PARENT] = { SB_TABLE(sandbox_parent), SB_TABLE(sandbox_common),
 	    SB_TABLE(sandbox_syslog), SB_TABLE(sandbox_spawn),
 	    SB_TABLE(sandbox_keyd), SB_TABLE(sandbox_locks),
-	    SB_TABLE(sandbox_server) },
+	    SB_TABLE(sandbox_server), SB_TABLE(sandbox_items) },
 	[SANDBOX_KEYD] = { SB_TABLE(sandbox_keyd), SB_TABLE(sandbox_common),
 	    SB_TABLE(sandbox_locks), SB_TABLE(sandbox_syslog) },
 	[SANDBOX_SERVER] = { SB_TABLE(sandbox_server),
+	    SB_TABLE(sandbox_common) },
+	[SANDBOX_ITEMS] = { SB_TABLE(sandbox_items),
 	    SB_TABLE(sandbox_common), SB_TABLE(sandbox_locks) },
 };
 
@@ -655,7 +674,7 @@ sandbox_enter(enum sandbox_role role)
 {
 	sandbox_rlimit(RLIMIT_CORE, 0);
 #ifndef TOKEND_SANITIZE
-	if (role == SANDBOX_SERVER)
+	if (role == SANDBOX_SERVER || role == SANDBOX_ITEMS)
 		sandbox_rlimit(RLIMIT_NPROC, 0);
 #endif
 	if (role == SANDBOX_KEYD && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)

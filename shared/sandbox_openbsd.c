@@ -42,6 +42,10 @@ sandbox_rlimit(int resource, rlim_t value)
  *	refuses fcntl(F_SETOWN), so it cannot have the kernel signal
  *	another process (OpenBSD has no F_SETSIG); keyd has neither
  *	promise either.
+ * items: its item store is open already; SQLite locks it ("flock") and
+ *	may create its -wal and -shm files again in its directory
+ *	("rpath wpath cpath", inside the chroot); it receives its
+ *	channels ("recvfd").
  */
 void
 sandbox_enter(enum sandbox_role role)
@@ -64,6 +68,11 @@ sandbox_enter(enum sandbox_role role)
 	case SANDBOX_SERVER:
 		sandbox_rlimit(RLIMIT_NPROC, 0);
 		if (pledge("stdio inet recvfd id", NULL) == -1)
+			fatal("sandbox: pledge");
+		break;
+	case SANDBOX_ITEMS:
+		sandbox_rlimit(RLIMIT_NPROC, 0);
+		if (pledge("stdio rpath wpath cpath flock recvfd", NULL) == -1)
 			fatal("sandbox: pledge");
 		break;
 	}

@@ -15,7 +15,7 @@ IDB="$T/empty/data/items.db"
 # A tmpfs under each database, to fill it up later (skip that part
 # when mount is refused here).
 MOUNTS=""
-for du in "$T/keyd/db:_tokend_keyd" "$T/empty/data:_tokend"; do
+for du in "$T/keyd/db:_tokend_keyd" "$T/empty/data:_tokend_items"; do
 	d=${du%:*}
 	mkdir -p "$d"
 	if mount -t tmpfs -o size=32m,mode=0700,uid=$(id -u ${du#*:}),gid=$(id -g ${du#*:}) \
@@ -255,7 +255,7 @@ wait $STORM
 integrity() {	# USER DB
 	runuser -u "$1" -- sqlite3 "$2" 'PRAGMA integrity_check' 2>&1
 }
-r1=$(integrity _tokend_keyd "$CDB"); r2=$(integrity _tokend "$IDB")
+r1=$(integrity _tokend_keyd "$CDB"); r2=$(integrity _tokend_items "$IDB")
 [ "$r1" = ok ] && ok faults_crash_credentials_integrity ||
     fail faults_crash_credentials_integrity "$r1"
 [ "$r2" = ok ] && ok faults_crash_items_integrity ||
@@ -295,7 +295,7 @@ fill_until() {
 }
 : > "$T/acked"
 if echo "$MOUNTS" | grep -q "$T/empty/data"; then
-	before=$(runuser -u _tokend -- sqlite3 "$IDB" 'SELECT count(*) FROM items_notes')
+	before=$(runuser -u _tokend_items -- sqlite3 "$IDB" 'SELECT count(*) FROM items_notes')
 	r=$(fill_until "$T/empty/data" post_item)
 	case "$r" in "503 "*SERVICE_UNAVAILABLE*) ok faults_items_full_503 ;;
 	*) fail faults_items_full_503 "${r:0:200}" ;; esac
@@ -306,10 +306,10 @@ if echo "$MOUNTS" | grep -q "$T/empty/data"; then
 	r=$(post_item 1)
 	case "$r" in "200 "*) ok faults_items_full_recovers ;;
 	*) fail faults_items_full_recovers "${r:0:200}" ;; esac
-	r=$(integrity _tokend "$IDB")
+	r=$(integrity _tokend_items "$IDB")
 	[ "$r" = ok ] && ok faults_items_full_integrity || fail faults_items_full_integrity "$r"
 	# Every acknowledged write is there, no refused one is.
-	have=$(runuser -u _tokend -- sqlite3 "$IDB" 'SELECT count(*) FROM items_notes')
+	have=$(runuser -u _tokend_items -- sqlite3 "$IDB" 'SELECT count(*) FROM items_notes')
 	want=$((before + $(grep -c . "$T/acked") + 1))
 	[ "$have" = "$want" ] && ok faults_items_full_acked_kept ||
 	    fail faults_items_full_acked_kept "$have rows, want $want"
@@ -345,13 +345,14 @@ fi
 # 5. A read-only item store and credential database.  A file made
 # read-only under a running process stays writable through the
 # descriptor it holds, so the file is made immutable (chattr +i, which
-# holds for root too) and the process that opens it is restarted with
-# kill -9; the same again once the file is writable.
+# holds for root too) and the process that opens it (each item
+# process, keyd) is restarted with kill -9; the same again once the file
+# is writable.
 if chattr +i "$IDB" 2>/dev/null; then
-	old=$(td_servers)
+	old=$(td_items)
 	kill -9 $old 2>/dev/null
-	td_until "[ \"\$(td_servers | wc -w)\" -eq 2 ] && [ -z \"\$(td_servers | grep -xF \"$old\")\" ]" 100
-	td_until td_workers_ready 50
+	td_until "[ \"\$(td_items | wc -w)\" -eq 2 ] && [ -z \"\$(td_items | grep -xF \"$old\")\" ]" 100
+	td_until td_items_ready 50
 	r=$(post_item 7)
 	case "$r" in "503 "*SERVICE_UNAVAILABLE*) ok faults_items_readonly_503 ;;
 	*) fail faults_items_readonly_503 "${r:0:200} $(tail -5 $T/log)" ;; esac
@@ -359,12 +360,12 @@ if chattr +i "$IDB" 2>/dev/null; then
 	case "$r" in "200 "*) ok faults_items_readonly_reads ;;
 	*) fail faults_items_readonly_reads "${r:0:200}" ;; esac
 	chattr -i "$IDB"
-	old=$(td_servers)
+	old=$(td_items)
 	kill -9 $old 2>/dev/null
-	td_until "[ \"\$(td_servers | wc -w)\" -eq 2 ] && [ -z \"\$(td_servers | grep -xF \"$old\")\" ]" 100
+	td_until "[ \"\$(td_items | wc -w)\" -eq 2 ] && [ -z \"\$(td_items | grep -xF \"$old\")\" ]" 100
 	td_until '[ "$(post_item 8 | cut -c1-3)" = 200 ]' 50 &&
 	    ok faults_items_readonly_recovers || fail faults_items_readonly_recovers "$(tail -5 $T/log)"
-	r=$(integrity _tokend "$IDB")
+	r=$(integrity _tokend_items "$IDB")
 	[ "$r" = ok ] && ok faults_items_readonly_integrity || fail faults_items_readonly_integrity "$r"
 else
 	skip faults_items_readonly "chattr +i refused on this file system"

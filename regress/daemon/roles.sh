@@ -80,9 +80,9 @@ out=$($CTL reload 2>&1); rc=$?
     ok roles_items_needs_restart || fail roles_items_needs_restart "$rc $out"
 if is_root; then
 	mkdir -m 0755 "$T/empty/data2"
-	chown _tokend "$T/empty/data2"
+	chown _tokend_items "$T/empty/data2"
 	out=$("$TOKEND" -d -f "$T/tokend.conf" 2>&1); rc=$?
-	[ $rc -ne 0 ] && echo "$out" | grep -q "data2 must be mode 0700 and owned by _tokend" &&
+	[ $rc -ne 0 ] && echo "$out" | grep -q "data2 must be mode 0700 and owned by _tokend_items" &&
 	    ok roles_items_dir_loose_refused || fail roles_items_dir_loose_refused "$rc $out"
 else
 	skip roles_items_dir_loose_refused "not root"

@@ -65,6 +65,12 @@ answer(struct frame *f, struct frame_buf *fb, uint32_t code, const char *user,
 	frame_buf_u8(fb, 1);
 	frame_buf_str(fb, session);
 	frame_buf_u64(fb, until);
+	/* The ticket: none in these tests. */
+	frame_buf_str(fb, "");
+	frame_buf_str(fb, "");
+	frame_buf_u8(fb, 0);
+	frame_buf_u64(fb, 0);
+	frame_buf_blob(fb, NULL, 0);
 	if (json != NULL)
 		frame_buf_str(fb, json);
 	memset(f, 0, sizeof(*f));

@@ -1529,6 +1529,29 @@ test_data_bounds(void)
 	    "too many fields"));
 }
 
+/* items-chroot left out is the workers' chroot, in the JSON form too. */
+static void
+items_chroot_default(void)
+{
+	struct tokend_config	*conf;
+	char			*json;
+
+	conf = parse_text("chroot /srv/t\nitems-user _items\n");
+	json = conf != NULL ? config_to_json(conf) : NULL;
+	CHECK("items-chroot: the workers' chroot by default",
+	    conf != NULL && strcmp(conf->items_chroot, "/srv/t") == 0 &&
+	    strcmp(conf->items_user, "_items") == 0 && json != NULL &&
+	    strstr(json, "\"items_chroot\":\"/srv/t\"") != NULL);
+	free(json);
+	if (conf != NULL)
+		config_free(conf);
+	conf = parse_text("");
+	CHECK("items-user: _tokend_items by default", conf != NULL &&
+	    strcmp(conf->items_user, "_tokend_items") == 0);
+	if (conf != NULL)
+		config_free(conf);
+}
+
 static void
 test_data_items(void)
 {
@@ -1551,6 +1574,19 @@ test_data_items(void)
 	    "collection a\n"));
 	CHECK("items: the defaults go together",
 	    parses("chroot /var/tokend\ncollection a\n"));
+	CHECK("items: below items-chroot, outside the workers' chroot",
+	    parses("chroot /srv/t\nitems-chroot /srv/u\n"
+	    "items /srv/u/d/items.db\ncollection a\n"));
+	CHECK("items: items-chroot decides, not chroot",
+	    parse_text("chroot /srv/t\nitems-chroot /srv/u\n"
+	    "items /srv/t/d/items.db\ncollection a\n") == NULL &&
+	    nerrors == 1 && strstr(errbuf, "items /srv/t/d/items.db is not "
+	    "in a directory below the chroot /srv/u") != NULL);
+	CHECK("items-chroot: relative refused",
+	    parse_text("items-chroot srv/u\n") == NULL && nerrors == 1);
+	CHECK("items-user: a bad name refused",
+	    parse_text("items-user \"a b\"\n") == NULL && nerrors == 1);
+	items_chroot_default();
 }
 
 /*

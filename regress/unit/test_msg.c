@@ -29,13 +29,17 @@ static const char *const wire[MSG_MAX] = {
 	[MSG_KEYD_DROP] = "44",		[MSG_KEYD_RELINK] = "44",
 	[MSG_SERVER_KEYD] = "",		[MSG_SHUTDOWN] = "",
 	[MSG_HEALTH] = "",		[MSG_HEALTH_RESULT] = "4s",
-	[MSG_AUTH] = "1bb",		[MSG_AUTH_RESULT] = "4ss11s8",
+	[MSG_AUTH] = "1bb",		[MSG_AUTH_RESULT] = "4ss11s8ss18b",
 	[MSG_LOGIN] = "sb4ssss",	[MSG_REFRESH] = "s4",
 	[MSG_TOKENS] = "4s8s8",		[MSG_LOGOUT] = "s",
 	[MSG_DONE] = "4",		[MSG_USER_GET] = "1bb",
-	[MSG_USER_UPDATE] = "1bbb",	[MSG_USER] = "4ss11s8b",
+	[MSG_USER_UPDATE] = "1bbb",	[MSG_USER] = "4ss11s8ss18bb",
 	[MSG_USERS] = "1bb4s1s1s1s1s1s1s1sb",
 	[MSG_USERS_RESULT] = "4sb",	[MSG_INVALIDATE] = "1b",
+	[MSG_KEYD_ITEMS] = "4",		[MSG_ITEMS_KEYD] = "",
+	[MSG_TICKET_KEY] = "b",		[MSG_ITEMS_SERVER] = "4",
+	[MSG_SERVER_ITEMS] = "",	[MSG_ITEMS] = "ss18b4s1sb",
+	[MSG_ITEMS_RESULT] = "4b",
 	[MSG_CTL_RELOAD] = "",		[MSG_CTL_STATUS] = "",
 	[MSG_CTL_RESULT] = "4s",	[MSG_CTL_ADMIN] = "4ssb",
 };
@@ -282,9 +286,22 @@ main(void)
 		test_round_trip(t, d, text);
 		test_bounds(t, d, text);
 	}
-	CHECK("two messages carry a descriptor", fds == 2 &&
+	CHECK("six messages carry a descriptor", fds == 6 &&
 	    msg_type_has_fd(MSG_KEYD_CHANNEL) &&
-	    msg_type_has_fd(MSG_SERVER_KEYD));
+	    msg_type_has_fd(MSG_SERVER_KEYD) &&
+	    msg_type_has_fd(MSG_KEYD_ITEMS) &&
+	    msg_type_has_fd(MSG_ITEMS_KEYD) &&
+	    msg_type_has_fd(MSG_ITEMS_SERVER) &&
+	    msg_type_has_fd(MSG_SERVER_ITEMS));
+	CHECK("only keyd sends the ticket key, only to an item process",
+	    msg_allowed(MSG_TICKET_KEY, PEER_KEYD, PEER_ITEMS) &&
+	    !msg_allowed(MSG_TICKET_KEY, PEER_KEYD, PEER_SERVER) &&
+	    !msg_allowed(MSG_TICKET_KEY, PEER_SERVER, PEER_ITEMS) &&
+	    !msg_allowed(MSG_TICKET_KEY, PEER_PARENT, PEER_ITEMS));
+	CHECK("a worker sends item requests only to its item process",
+	    msg_allowed(MSG_ITEMS, PEER_SERVER, PEER_ITEMS) &&
+	    !msg_allowed(MSG_ITEMS, PEER_SERVER, PEER_KEYD) &&
+	    !msg_allowed(MSG_ITEMS_RESULT, PEER_SERVER, PEER_ITEMS));
 	CHECK("a worker may not send MSG_CTL_ADMIN",
 	    !msg_allowed(MSG_CTL_ADMIN, PEER_SERVER, PEER_KEYD) &&
 	    msg_allowed(MSG_CTL_ADMIN, PEER_PARENT, PEER_KEYD) &&

@@ -1,0 +1,1145 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
+/*
+ * /items/<collection>[/<id>]: the items API, run in the item process
+ * (itemd.c) under the permissions of the request's accountability: the
+ * ticket keyd made for the credential (ticket.h), or the public role
+ * for a request without one.  A missing item, a forbidden item and an
+ * unknown collection all answer 403 FORBIDDEN, so that nothing can be
+ * enumerated.  Writes run in one transaction each: a refused item in a
+ * batch leaves nothing written.  The answer is an HTTP status and its
+ * JSON text, which the worker sends as they are.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "log.h"
+#include "perm.h"
+#include "proto.h"
+#include "query.h"
+#include "query_where.h"
+#include "tokend.h"
+
+#define ITEMS_KEY_MAX		64	/* bytes of a key in a path */
+#define ITEMS_BATCH_MAX		1000	/* items in one write */
+#define ITEMS_INT_KEY_MAX	9007199254740991LL	/* 2^53 - 1 */
+#define ITEMS_MSG_MAX		256
+
+struct items_ctx {
+	const struct tokend_config *conf;
+	uint32_t		 method;	/* enum items_method */
+	struct items_answer	*ans;
+	char			 collection[CONF_IDENT_MAX];
+	char			 key[ITEMS_KEY_MAX + 1];	/* "" none */
+	struct evkeyvalq	 params;
+	json_t			*body;
+	char			 user[64];
+	char			 role[64];
+	int			 admin;
+	char			 now[32];
+	struct perm_who		 who;
+	struct query_vars	 vars;
+	const struct conf_collection *coll;
+	struct query		 q;
+};
+
+struct items_err {
+	int			 status;
+	const char		*code;
+	char			 message[ITEMS_MSG_MAX];
+};
+
+static void	 items_run(struct items_ctx *);
+
+static void
+items_fail(struct items_err *e, int status, const char *code,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (e->status != 0)
+		return;		/* the first error is the answer */
+	e->status = status;
+	e->code = code;
+	va_start(ap, fmt);
+	(void)vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+}
+
+static void
+items_forbidden(struct items_err *e)
+{
+	items_fail(e, 403, "FORBIDDEN",
+	    "You don't have permission to access this.");
+}
+
+static void
+items_store_fail(struct items_err *e, int rv)
+{
+	if (rv == ISTORE_CONFLICT)
+		items_fail(e, 400, "RECORD_NOT_UNIQUE", "Value for field "
+		    "\"id\" has to be unique.");
+	else
+		items_fail(e, 503, "SERVICE_UNAVAILABLE",
+		    "The item store is unavailable.");
+}
+
+/* The answer: status and JSON text (taken), or NULL for none. */
+static void
+items_reply(struct items_ctx *c, int status, char *text)
+{
+	free(c->ans->json);
+	c->ans->status = status;
+	c->ans->json = text;
+}
+
+static void
+items_answer_error(struct items_ctx *c, struct items_err *e)
+{
+	items_reply(c, e->status, http_error_text(e->code, e->message));
+}
+
+static void
+items_ctx_free(struct items_ctx *c)
+{
+	evhttp_clear_headers(&c->params);
+	json_decref(c->body);
+	query_free(&c->q);
+	free(c);
+}
+
+/* "articles" or "articles/12": what follows "/items/". */
+static int
+items_path(struct items_ctx *c, const char *rest)
+{
+	const char	*slash = strchr(rest, '/');
+	size_t		 n = slash != NULL ? (size_t)(slash - rest) :
+			    strlen(rest);
+
+	if (n == 0 || n >= sizeof(c->collection))
+		return -1;
+	memcpy(c->collection, rest, n);
+	c->collection[n] = '\0';
+	if (slash == NULL)
+		return 0;
+	rest = slash + 1;
+	if (*rest == '\0' || strchr(rest, '/') != NULL ||
+	    strlen(rest) > ITEMS_KEY_MAX)
+		return -1;
+	(void)strlcpy(c->key, rest, sizeof(c->key));
+	return 0;
+}
+
+/*
+ * One request of a worker (MSG_ITEMS, read and its ticket checked by
+ * itemd.c): who is user, role and admin, or NULL for the public role.
+ * The answer goes to ans; its json is the caller's to free.
+ */
+void
+items_request(const struct tokend_config *conf,
+    const struct msg_items *m, const struct perm_who *who,
+    struct items_answer *ans)
+{
+	struct items_ctx	*c;
+
+	memset(ans, 0, sizeof(*ans));
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		ans->status = 500;
+		ans->json = http_error_text("INTERNAL_SERVER_ERROR",
+		    "An unexpected error occurred.");
+		return;
+	}
+	c->conf = conf;
+	c->method = m->method;
+	c->ans = ans;
+	TAILQ_INIT(&c->params);
+	if (items_path(c, m->path) == -1)
+		ans->status = 404;	/* the worker's own answer */
+	else if (m->body_len > (size_t)conf->body_max)
+		/* What the worker's edge refuses; only a hostile one sends it. */
+		items_reply(c, 413, http_error_text("CONTENT_TOO_LARGE",
+		    "Content too large."));
+	else if (m->has_query &&
+	    evhttp_parse_query_str(m->query, &c->params) == -1)
+		items_reply(c, 400, http_error_text("INVALID_QUERY",
+		    "Invalid query. The query string is malformed."));
+	else if (m->body_len != 0 && (c->body = json_loadb((const char *)
+	    m->body, m->body_len, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		items_reply(c, 400, http_error_text("INVALID_PAYLOAD",
+		    "Invalid payload. Invalid JSON."));
+	else {
+		if (who != NULL) {
+			(void)strlcpy(c->user, who->user != NULL ?
+			    who->user : "", sizeof(c->user));
+			(void)strlcpy(c->role, who->role != NULL ?
+			    who->role : "", sizeof(c->role));
+			c->admin = who->admin;
+		}
+		items_run(c);
+	}
+	items_ctx_free(c);
+}
+
+/*
+ * The query parameters, each at most once; qs-style nested filters
+ * (filter[field][_eq]=) are not supported and say so.
+ */
+static int
+items_params(struct items_ctx *c, struct query_params *qp,
+    struct items_err *e)
+{
+	static const char *const names[] = { "fields", "filter", "sort",
+	    "limit", "offset", "page", "meta" };
+	const char		**slot[7];
+	struct evkeyval		*kv;
+	size_t			 i;
+
+	memset(qp, 0, sizeof(*qp));
+	slot[0] = &qp->fields;
+	slot[1] = &qp->filter;
+	slot[2] = &qp->sort;
+	slot[3] = &qp->limit;
+	slot[4] = &qp->offset;
+	slot[5] = &qp->page;
+	slot[6] = &qp->meta;
+	TAILQ_FOREACH(kv, &c->params, next) {
+		if (strncmp(kv->key, "filter[", 7) == 0) {
+			items_fail(e, 400, "INVALID_QUERY", "Invalid query. "
+			    "\"filter\" must be a JSON string.");
+			return -1;
+		}
+		for (i = 0; i < 7; i++) {
+			if (strcmp(kv->key, names[i]) != 0)
+				continue;
+			if (*slot[i] != NULL) {
+				items_fail(e, 400, "INVALID_QUERY", "Invalid "
+				    "query. \"%s\" is given more than once.",
+				    names[i]);
+				return -1;
+			}
+			*slot[i] = kv->value;
+		}
+	}
+	return 0;
+}
+
+/* The SQL for a field of this collection; -1 when it has no such field. */
+static int
+items_column(void *arg, const char *field, struct query_sql *qs)
+{
+	const struct conf_collection	*coll = arg;
+	char				 path[CONF_IDENT_MAX + 8];
+	json_t				*v;
+
+	if (strcmp(field, "id") == 0) {
+		query_sql_add(qs, "id");
+		return 0;
+	}
+	if (!coll->fields.all && !config_fields_has(&coll->fields, field))
+		return -1;
+	/*
+	 * An object or array value compares as nothing (a blob), never as
+	 * its JSON text, as the in-memory matcher sees it.
+	 */
+	(void)snprintf(path, sizeof(path), "$.\"%s\"", field);
+	v = json_string(path);
+	query_sql_add(qs, "(CASE WHEN json_type(doc, ");
+	query_sql_bind(qs, v);
+	query_sql_add(qs, ") IN ('object', 'array') THEN x'' ELSE "
+	    "json_extract(doc, ");
+	query_sql_bind(qs, v);
+	query_sql_add(qs, ") END)");
+	json_decref(v);
+	return 0;
+}
+
+/* A key from a path or a body, as the value to bind; NULL: malformed. */
+static json_t *
+items_key_value(const struct conf_collection *coll, json_t *v)
+{
+	const char	*s;
+	long long	 n;
+	char		*end;
+	size_t		 i;
+
+	if (coll->pk_uuid) {
+		if (!json_is_string(v) || json_string_length(v) != CONF_UUID_LEN)
+			return NULL;
+		s = json_string_value(v);
+		for (i = 0; i < CONF_UUID_LEN; i++)
+			if ((i == 8 || i == 13 || i == 18 || i == 23) ?
+			    s[i] != '-' : !isxdigit((unsigned char)s[i]))
+				return NULL;
+		return json_incref(v);
+	}
+	if (json_is_integer(v))
+		n = json_integer_value(v);
+	else if (json_is_string(v) && isdigit((unsigned char)
+	    *json_string_value(v)) && json_string_length(v) <= 16) {
+		n = strtoll(json_string_value(v), &end, 10);
+		if (*end != '\0')
+			return NULL;
+	} else
+		return NULL;
+	if (n < 1 || n > ITEMS_INT_KEY_MAX)
+		return NULL;
+	return json_integer(n);
+}
+
+static json_t *
+items_key_text(const struct conf_collection *coll, const char *s)
+{
+	json_t	*v, *key;
+
+	if ((v = json_string(s)) == NULL)
+		return NULL;
+	key = items_key_value(coll, v);
+	json_decref(v);
+	return key;
+}
+
+/*
+ * " WHERE" with the permission's item filter, the request's filter (if
+ * any) and a key list (if any), ANDed (query_where.c).
+ */
+static int
+items_where(struct items_ctx *c, struct query_sql *qs,
+    const struct conf_permission *perm, const struct query_node *filter,
+    json_t *keys)
+{
+	struct query_schema	 schema = { items_column, (void *)c->coll };
+	struct query_where	 w = { &schema, &c->vars, perm, filter, keys };
+
+	query_sql_add(qs, " WHERE ");
+	return query_where_sql(&w, qs) == QUERY_WHERE_OK ? 0 : -1;
+}
+
+static void
+items_table(struct items_ctx *c, struct query_sql *qs, const char *verb)
+{
+	char	 sql[128];
+
+	(void)snprintf(sql, sizeof(sql), "%s \"items_%s\"", verb,
+	    c->coll->name);
+	query_sql_add(qs, sql);
+}
+
+/* Run a prepared SQL text with its values bound; NULL on failure. */
+static sqlite3_stmt *
+items_stmt(struct query_sql *qs, struct items_err *e)
+{
+	sqlite3_stmt	*st;
+
+	if (qs->error) {
+		items_fail(e, 500, "INTERNAL_SERVER_ERROR",
+		    "An unexpected error occurred.");
+		return NULL;
+	}
+	if (istore_prepare(qs->text, &st) != 0) {
+		items_store_fail(e, ISTORE_UNAVAILABLE);
+		return NULL;
+	}
+	if (query_sql_apply(st, qs, 1) == -1) {
+		istore_release(st);
+		items_store_fail(e, ISTORE_UNAVAILABLE);
+		return NULL;
+	}
+	return st;
+}
+
+static json_t *
+items_row_key(sqlite3_stmt *st)
+{
+	if (sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+		return json_integer(sqlite3_column_int64(st, 0));
+	return json_string((const char *)sqlite3_column_text(st, 0));
+}
+
+static void
+items_put(json_t *out, const char *field, json_t *key, json_t *doc)
+{
+	json_t	*v;
+
+	if (strcmp(field, "id") == 0)
+		v = key;
+	else if ((v = json_object_get(doc, field)) == NULL)
+		v = json_null();
+	(void)json_object_set(out, field, v);
+}
+
+/*
+ * One row as the client sees it: the fields asked for, or all the
+ * fields the permission covers (for "*"), the missing ones as null.
+ */
+static json_t *
+items_row(struct items_ctx *c, sqlite3_stmt *st,
+    const struct conf_permission *perm)
+{
+	const struct conf_fields	*want = &c->q.fields;
+	json_t				*out, *key, *doc, *v;
+	const char			*k;
+	size_t				 i;
+
+	key = items_row_key(st);
+	doc = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+	out = json_object();
+	if (key == NULL || doc == NULL || out == NULL)
+		goto done;
+	if (want->all && !perm->fields.all)
+		want = &perm->fields;
+	if (want->all && !c->coll->fields.all)
+		want = &c->coll->fields;
+	if (want->all || want == &c->coll->fields)
+		(void)json_object_set(out, "id", key);
+	if (want->all) {
+		json_object_foreach(doc, k, v)
+			(void)json_object_set(out, k, v);
+	} else
+		for (i = 0; i < want->n; i++)
+			items_put(out, want->names[i], key, doc);
+ done:
+	json_decref(key);
+	json_decref(doc);
+	return out;
+}
+
+static int
+items_limit(struct items_ctx *c, struct query_sql *qs, json_t *keys)
+{
+	struct query_schema	 schema = { items_column, (void *)c->coll };
+	json_t			*v;
+
+	if (query_sort_sql(&c->q, &schema, qs) == -1)
+		return -1;
+	query_sql_add(qs, c->q.nsort > 0 ? ", id" : " ORDER BY id");
+	if (keys != NULL)
+		return 0;
+	query_sql_add(qs, " LIMIT ");
+	v = json_integer(c->q.limit);
+	query_sql_bind(qs, v);
+	json_decref(v);
+	query_sql_add(qs, " OFFSET ");
+	v = json_integer(c->q.offset);
+	query_sql_bind(qs, v);
+	json_decref(v);
+	return 0;
+}
+
+/* Read the visible rows (of keys, when given) into a JSON array. */
+static json_t *
+items_select(struct items_ctx *c, const struct conf_permission *perm,
+    json_t *keys, struct items_err *e)
+{
+	struct query_sql	 qs;
+	sqlite3_stmt		*st;
+	json_t			*rows = NULL, *row;
+	int			 rc;
+
+	query_sql_init(&qs);
+	items_table(c, &qs, "SELECT id, doc FROM");
+	if (items_where(c, &qs, perm, keys != NULL ? NULL : c->q.filter,
+	    keys) == -1 || items_limit(c, &qs, keys) == -1) {
+		items_forbidden(e);
+		goto done;
+	}
+	if ((st = items_stmt(&qs, e)) == NULL)
+		goto done;
+	rows = json_array();
+	while (rows != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((row = items_row(c, st, perm)) == NULL ||
+		    json_array_append_new(rows, row) == -1)
+			rc = SQLITE_NOMEM;
+	}
+	if (rows == NULL || rc != SQLITE_DONE) {
+		items_store_fail(e, ISTORE_UNAVAILABLE);
+		json_decref(rows);
+		rows = NULL;
+	}
+	istore_release(st);
+ done:
+	query_sql_free(&qs);
+	return rows;
+}
+
+static int
+items_count(struct items_ctx *c, const struct conf_permission *perm,
+    const struct query_node *filter, json_int_t *n, struct items_err *e)
+{
+	struct query_sql	 qs;
+	sqlite3_stmt		*st;
+	int			 rv = -1;
+
+	query_sql_init(&qs);
+	items_table(c, &qs, "SELECT count(*) FROM");
+	if (items_where(c, &qs, perm, filter, NULL) == -1)
+		items_forbidden(e);
+	else if ((st = items_stmt(&qs, e)) != NULL) {
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			*n = sqlite3_column_int64(st, 0);
+			rv = 0;
+		} else
+			items_store_fail(e, ISTORE_UNAVAILABLE);
+		istore_release(st);
+	}
+	query_sql_free(&qs);
+	return rv;
+}
+
+/* What query_meta() counts: a meta count of a list of items. */
+struct items_meta_arg {
+	struct items_ctx		*c;
+	const struct conf_permission	*perm;
+	struct items_err		*e;
+};
+
+static int
+items_meta_count(void *arg, int with_filter, int64_t *n)
+{
+	struct items_meta_arg	*m = arg;
+	json_int_t		 count;
+
+	if (items_count(m->c, m->perm, with_filter ? m->c->q.filter : NULL,
+	    &count, m->e) == -1)
+		return -1;
+	*n = count;
+	return 0;
+}
+
+static json_t *
+items_meta(struct items_ctx *c, const struct conf_permission *perm,
+    struct items_err *e)
+{
+	struct items_meta_arg	 m = { c, perm, e };
+
+	return query_meta(c->q.meta, items_meta_count, &m);
+}
+
+static void
+items_send(struct items_ctx *c, json_t *data, json_t *meta)
+{
+	json_t	*wrap;
+	char	*text = NULL;
+
+	wrap = json_pack("{s:o}", "data", data);
+	if (wrap != NULL && meta != NULL)
+		(void)json_object_set_new(wrap, "meta", meta);
+	else
+		json_decref(meta);
+	if (wrap != NULL)
+		text = json_dumps(wrap, JSON_COMPACT);
+	if (text != NULL && strlen(text) > ITEMS_ANSWER_MAX) {
+		free(text);
+		text = NULL;
+		items_reply(c, 400, http_error_text("INVALID_QUERY",
+		    "Invalid query. The answer is too large: ask for fewer "
+		    "items or fields."));
+	} else if (text != NULL)
+		items_reply(c, 200, text);
+	else
+		items_reply(c, 500, http_error_text("INTERNAL_SERVER_ERROR",
+		    "An unexpected error occurred."));
+	json_decref(wrap);
+}
+
+/* Parse and check the query against the read permission. */
+static int
+items_query(struct items_ctx *c, const struct conf_permission *perm,
+    struct items_err *e)
+{
+	struct query_params	 qp;
+	char			 reason[QUERY_REASON_MAX];
+	size_t			 i;
+
+	if (items_params(c, &qp, e) == -1)
+		return -1;
+	if (query_parse(&c->q, &qp, c->conf->query_limit, reason,
+	    sizeof(reason)) == -1) {
+		items_fail(e, 400, "INVALID_QUERY", "Invalid query. %s.",
+		    reason);
+		return -1;
+	}
+	for (i = 0; i < c->q.fields.n; i++)
+		if (strcmp(c->q.fields.names[i], "id") != 0 &&
+		    !c->coll->fields.all &&
+		    !config_fields_has(&c->coll->fields, c->q.fields.names[i]))
+			break;
+	if (i < c->q.fields.n || perm_query_check(perm, &c->q, reason,
+	    sizeof(reason)) == -1) {
+		if (i < c->q.fields.n)
+			(void)snprintf(reason, sizeof(reason), "You don't "
+			    "have permission to access field \"%s\" or it "
+			    "does not exist", c->q.fields.names[i]);
+		items_fail(e, 403, "FORBIDDEN", "%s.", reason);
+		return -1;
+	}
+	return 0;
+}
+
+/* GET /items/c and GET /items/c/key */
+static void
+items_read(struct items_ctx *c, struct items_err *e)
+{
+	const struct conf_permission	*perm;
+	json_t				*rows, *keys = NULL, *key, *meta = NULL;
+
+	if ((perm = perm_lookup(c->conf, &c->who, c->coll->name,
+	    PERM_READ)) == NULL || items_query(c, perm, e) == -1) {
+		items_forbidden(e);
+		return;
+	}
+	if (c->key[0] != '\0') {
+		if ((key = items_key_text(c->coll, c->key)) == NULL) {
+			items_forbidden(e);
+			return;
+		}
+		keys = json_pack("[o]", key);
+	}
+	rows = items_select(c, perm, keys, e);
+	if (rows != NULL && keys == NULL && c->q.meta != 0)
+		meta = items_meta(c, perm, e);
+	if (e->status != 0)
+		json_decref(meta);
+	else if (keys == NULL)
+		items_send(c, json_incref(rows), meta);
+	else if (json_array_size(rows) == 0)
+		items_forbidden(e);
+	else
+		items_send(c, json_incref(json_array_get(rows, 0)), NULL);
+	json_decref(rows);
+	json_decref(keys);
+}
+
+/*
+ * The fields a payload writes: each an identifier of the collection,
+ * covered by the permission.  "id" is the key, checked apart.
+ */
+static int
+items_payload_fields(struct items_ctx *c, const struct conf_permission *perm,
+    json_t *payload, struct items_err *e)
+{
+	const char	*k;
+	json_t		*v;
+
+	if (!json_is_object(payload)) {
+		items_fail(e, 400, "INVALID_PAYLOAD",
+		    "Invalid payload. An item must be an object.");
+		return -1;
+	}
+	json_object_foreach(payload, k, v) {
+		if (!query_ident_valid(k)) {
+			items_fail(e, 400, "INVALID_PAYLOAD", "Invalid payload. "
+			    "A field name is invalid.");
+			return -1;
+		}
+		if (!perm_field_allowed(perm, k)) {
+			items_fail(e, 403, "FORBIDDEN", "You don't have "
+			    "permission to access field \"%s\" or it does "
+			    "not exist.", k);
+			return -1;
+		}
+		if (strcmp(k, "id") != 0 && !c->coll->fields.all &&
+		    !config_fields_has(&c->coll->fields, k)) {
+			items_fail(e, 400, "INVALID_PAYLOAD", "Invalid payload. "
+			    "Field \"%s\" does not exist in \"%s\".", k,
+			    c->coll->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+items_validate(struct items_ctx *c, const struct conf_permission *perm,
+    json_t *payload, struct items_err *e)
+{
+	if (perm_validate(perm, payload, &c->vars))
+		return 0;
+	items_fail(e, 400, "FAILED_VALIDATION",
+	    "Validation failed: the item does not satisfy the rules of "
+	    "\"%s\".", c->coll->name);
+	return -1;
+}
+
+static json_t *
+items_new_uuid(void)
+{
+	uint8_t	 b[16];
+	char	 s[CONF_UUID_LEN + 1];
+
+	arc4random_buf(b, sizeof(b));
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	(void)snprintf(s, sizeof(s), "%02x%02x%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4],
+	    b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+	    b[15]);
+	return json_string(s);
+}
+
+static int
+items_doc_step(sqlite3_stmt *st, json_t *doc, struct items_err *e, int at)
+{
+	char	*text;
+	int	 rc;
+
+	if ((text = json_dumps(doc, JSON_COMPACT)) == NULL) {
+		items_store_fail(e, ISTORE_UNAVAILABLE);
+		return -1;
+	}
+	(void)sqlite3_bind_text(st, at, text, -1, SQLITE_TRANSIENT);
+	free(text);
+	rc = sqlite3_step(st);
+	if (istore_status(rc) != 0) {
+		items_store_fail(e, istore_status(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* INSERT one checked payload; its key joins keys. */
+static int
+items_insert(struct items_ctx *c, json_t *payload, json_t *keys,
+    struct items_err *e)
+{
+	struct query_sql	 qs;
+	sqlite3_stmt		*st;
+	json_t			*key, *given;
+	int			 rv = -1;
+
+	given = json_object_get(payload, "id");
+	if (given != NULL && !json_is_null(given))
+		key = items_key_value(c->coll, given);
+	else
+		key = c->coll->pk_uuid ? items_new_uuid() : json_null();
+	if (key == NULL) {
+		items_fail(e, 400, "INVALID_PAYLOAD",
+		    "Invalid payload. \"id\" is not a valid key.");
+		return -1;
+	}
+	(void)json_object_del(payload, "id");
+	query_sql_init(&qs);
+	items_table(c, &qs, "INSERT INTO");
+	query_sql_add(&qs, " (id, doc) VALUES (");
+	query_sql_bind(&qs, key);
+	query_sql_add(&qs, ", ?)");
+	if ((st = items_stmt(&qs, e)) != NULL) {
+		if (items_doc_step(st, payload, e, 2) == 0) {
+			if (json_is_null(key))
+				(void)json_array_append_new(keys,
+				    json_integer(istore_last_id()));
+			else
+				(void)json_array_append(keys, key);
+			rv = 0;
+		}
+		istore_release(st);
+	}
+	query_sql_free(&qs);
+	json_decref(key);
+	return rv;
+}
+
+/* The items of a create or delete body: an object, or an array of them. */
+static json_t *
+items_list(json_t *body, int *single, struct items_err *e)
+{
+	*single = json_is_object(body);
+	if (*single)
+		return json_pack("[O]", body);
+	if (json_is_array(body) && json_array_size(body) <= ITEMS_BATCH_MAX)
+		return json_incref(body);
+	items_fail(e, 400, "INVALID_PAYLOAD", "Invalid payload. Expected an "
+	    "object or an array of at most %d.", ITEMS_BATCH_MAX);
+	return NULL;
+}
+
+/*
+ * After a write, the items as the client may read them: 204 when it
+ * may not (Directus does the same).
+ */
+static void
+items_reread(struct items_ctx *c, json_t *keys, int single,
+    struct items_err *e)
+{
+	const struct conf_permission	*perm;
+	struct query_params		 qp;
+	char				 reason[QUERY_REASON_MAX];
+	json_t				*rows;
+
+	perm = perm_lookup(c->conf, &c->who, c->coll->name, PERM_READ);
+	memset(&qp, 0, sizeof(qp));
+	qp.fields = evhttp_find_header(&c->params, "fields");
+	query_free(&c->q);
+	if (perm == NULL || query_parse(&c->q, &qp, c->conf->query_limit,
+	    reason, sizeof(reason)) == -1 || perm_query_check(perm, &c->q,
+	    reason, sizeof(reason)) == -1 ||
+	    (rows = items_select(c, perm, keys, e)) == NULL) {
+		e->status = 0;
+		items_reply(c, 204, NULL);
+		return;
+	}
+	if (!single)
+		items_send(c, json_incref(rows), NULL);
+	else if (json_array_size(rows) == 1)
+		items_send(c, json_incref(json_array_get(rows, 0)), NULL);
+	else
+		items_reply(c, 204, NULL);
+	json_decref(rows);
+}
+
+/* POST /items/c: one object or an array, all or nothing. */
+static void
+items_create(struct items_ctx *c, struct items_err *e)
+{
+	const struct conf_permission	*perm;
+	json_t				*list, *item, *copy, *keys;
+	size_t				 i;
+	int				 single, rv;
+
+	if ((perm = perm_lookup(c->conf, &c->who, c->coll->name,
+	    PERM_CREATE)) == NULL) {
+		items_forbidden(e);
+		return;
+	}
+	if ((list = items_list(c->body, &single, e)) == NULL)
+		return;
+	keys = json_array();
+	if (keys == NULL || (rv = istore_begin()) != 0) {
+		items_store_fail(e, keys == NULL ? ISTORE_UNAVAILABLE : rv);
+		goto done;
+	}
+	json_array_foreach(list, i, item) {
+		copy = json_deep_copy(item);
+		if (items_payload_fields(c, perm, item, e) == -1 ||
+		    perm_presets(perm, copy) == -1 ||
+		    items_validate(c, perm, copy, e) == -1 ||
+		    items_insert(c, copy, keys, e) == -1) {
+			json_decref(copy);
+			break;
+		}
+		json_decref(copy);
+	}
+	if (e->status == 0 && (rv = istore_commit()) != 0)
+		items_store_fail(e, rv);
+	if (e->status != 0)
+		istore_rollback();
+	else
+		items_reread(c, keys, single, e);
+ done:
+	json_decref(keys);
+	json_decref(list);
+}
+
+/* Merge payload into the item if the permission's filter lets it. */
+static int
+items_update_key(struct items_ctx *c, const struct conf_permission *perm,
+    json_t *key, json_t *payload, struct items_err *e)
+{
+	struct query_sql	 qs;
+	sqlite3_stmt		*st;
+	json_t			*keys, *doc = NULL;
+	int			 rv = -1;
+
+	keys = json_pack("[O]", key);
+	query_sql_init(&qs);
+	items_table(c, &qs, "SELECT doc FROM");
+	if (keys == NULL || items_where(c, &qs, perm, NULL, keys) == -1)
+		items_forbidden(e);
+	else if ((st = items_stmt(&qs, e)) != NULL) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			doc = json_loads((const char *)sqlite3_column_text(st,
+			    0), 0, NULL);
+		istore_release(st);
+		if (doc == NULL)
+			items_forbidden(e);
+	}
+	query_sql_free(&qs);
+	json_decref(keys);
+	if (doc == NULL)
+		return -1;
+	(void)json_object_update(doc, payload);
+	query_sql_init(&qs);
+	items_table(c, &qs, "UPDATE");
+	query_sql_add(&qs, " SET doc = ? WHERE id = ");
+	query_sql_bind(&qs, key);
+	if ((st = items_stmt(&qs, e)) != NULL) {
+		/* The document is parameter 1, the key parameter 2. */
+		if (query_sql_apply(st, &qs, 2) == 0 &&
+		    items_doc_step(st, doc, e, 1) == 0)
+			rv = 0;
+		istore_release(st);
+	}
+	query_sql_free(&qs);
+	json_decref(doc);
+	return rv;
+}
+
+/* The payload of an update, checked once for every key it goes to. */
+static int
+items_update_payload(struct items_ctx *c, const struct conf_permission *perm,
+    json_t *data, json_t *onlykey, struct items_err *e)
+{
+	json_t	*given, *key;
+	int	 same;
+
+	if (items_payload_fields(c, perm, data, e) == -1 ||
+	    items_validate(c, perm, data, e) == -1)
+		return -1;
+	if ((given = json_object_get(data, "id")) == NULL)
+		return 0;
+	/* The key cannot change; repeating it is harmless. */
+	key = items_key_value(c->coll, given);
+	same = key != NULL && onlykey != NULL && json_equal(key, onlykey);
+	json_decref(key);
+	if (!same) {
+		items_fail(e, 400, "INVALID_PAYLOAD",
+		    "Invalid payload. \"id\" cannot be changed.");
+		return -1;
+	}
+	(void)json_object_del(data, "id");
+	return 0;
+}
+
+/* {keys:[...], data:{...}} or [{id,...}, ...] into pairs of key, data. */
+static json_t *
+items_update_pairs(struct items_ctx *c, struct items_err *e)
+{
+	json_t	*pairs, *keys, *data, *k, *item, *key;
+	size_t	 i;
+
+	if ((pairs = json_array()) == NULL)
+		return NULL;
+	keys = json_object_get(c->body, "keys");
+	data = json_object_get(c->body, "data");
+	if (json_is_array(keys) && json_is_object(data) &&
+	    json_array_size(keys) <= ITEMS_BATCH_MAX) {
+		json_array_foreach(keys, i, k)
+			(void)json_array_append_new(pairs, json_pack("[O,O]",
+			    k, data));
+	} else if (json_is_array(c->body) &&
+	    json_array_size(c->body) <= ITEMS_BATCH_MAX) {
+		json_array_foreach(c->body, i, item) {
+			key = json_is_object(item) ?
+			    json_object_get(item, "id") : NULL;
+			(void)json_array_append_new(pairs, json_pack("[O,O]",
+			    key != NULL ? key : json_null(), item));
+		}
+	} else {
+		items_fail(e, 400, "INVALID_PAYLOAD", "Invalid payload. "
+		    "Expected {\"keys\": [...], \"data\": {...}} or an array "
+		    "of items with their \"id\".");
+		json_decref(pairs);
+		return NULL;
+	}
+	return pairs;
+}
+
+static void
+items_update_all(struct items_ctx *c, const struct conf_permission *perm,
+    json_t *pairs, int single, struct items_err *e)
+{
+	json_t	*pair, *key, *data, *done;
+	size_t	 i;
+	int	 rv;
+
+	if ((done = json_array()) == NULL || (rv = istore_begin()) != 0) {
+		items_store_fail(e, done == NULL ? ISTORE_UNAVAILABLE : rv);
+		json_decref(done);
+		return;
+	}
+	json_array_foreach(pairs, i, pair) {
+		key = items_key_value(c->coll, json_array_get(pair, 0));
+		data = json_deep_copy(json_array_get(pair, 1));
+		if (key == NULL)
+			items_forbidden(e);
+		else if (items_update_payload(c, perm, data, key, e) == 0 &&
+		    items_update_key(c, perm, key, data, e) == 0)
+			(void)json_array_append(done, key);
+		json_decref(key);
+		json_decref(data);
+		if (e->status != 0)
+			break;
+	}
+	if (e->status == 0 && (rv = istore_commit()) != 0)
+		items_store_fail(e, rv);
+	if (e->status != 0)
+		istore_rollback();
+	else
+		items_reread(c, done, single, e);
+	json_decref(done);
+}
+
+/* PATCH /items/c/key and PATCH /items/c */
+static void
+items_update(struct items_ctx *c, struct items_err *e)
+{
+	const struct conf_permission	*perm;
+	json_t				*pairs;
+
+	if ((perm = perm_lookup(c->conf, &c->who, c->coll->name,
+	    PERM_UPDATE)) == NULL) {
+		items_forbidden(e);
+		return;
+	}
+	if (c->key[0] != '\0') {
+		if (!json_is_object(c->body)) {
+			items_fail(e, 400, "INVALID_PAYLOAD",
+			    "Invalid payload. Expected an object.");
+			return;
+		}
+		pairs = json_pack("[[s,O]]", c->key, c->body);
+	} else if ((pairs = items_update_pairs(c, e)) == NULL)
+		return;
+	if (pairs == NULL)
+		items_store_fail(e, ISTORE_UNAVAILABLE);
+	else
+		items_update_all(c, perm, pairs, c->key[0] != '\0', e);
+	json_decref(pairs);
+}
+
+static int
+items_delete_key(struct items_ctx *c, const struct conf_permission *perm,
+    json_t *key, struct items_err *e)
+{
+	struct query_sql	 qs;
+	sqlite3_stmt		*st;
+	json_t			*keys;
+	int			 rv = -1, rc;
+
+	keys = json_pack("[O]", key);
+	query_sql_init(&qs);
+	items_table(c, &qs, "DELETE FROM");
+	if (keys == NULL || items_where(c, &qs, perm, NULL, keys) == -1)
+		items_forbidden(e);
+	else if ((st = items_stmt(&qs, e)) != NULL) {
+		rc = sqlite3_step(st);
+		if (istore_status(rc) != 0)
+			items_store_fail(e, istore_status(rc));
+		else if (istore_changes() != 1)
+			items_forbidden(e);
+		else
+			rv = 0;
+		istore_release(st);
+	}
+	query_sql_free(&qs);
+	json_decref(keys);
+	return rv;
+}
+
+/* DELETE /items/c/key, DELETE /items/c with [keys] or {keys:[...]} */
+static void
+items_delete(struct items_ctx *c, struct items_err *e)
+{
+	const struct conf_permission	*perm;
+	json_t				*keys, *k, *key;
+	size_t				 i;
+	int				 rv;
+
+	if ((perm = perm_lookup(c->conf, &c->who, c->coll->name,
+	    PERM_DELETE)) == NULL) {
+		items_forbidden(e);
+		return;
+	}
+	if (c->key[0] != '\0')
+		keys = json_pack("[s]", c->key);
+	else if (json_is_object(c->body))
+		keys = json_incref(json_object_get(c->body, "keys"));
+	else
+		keys = json_incref(c->body);
+	if (!json_is_array(keys) || json_array_size(keys) > ITEMS_BATCH_MAX) {
+		items_fail(e, 400, "INVALID_PAYLOAD", "Invalid payload. "
+		    "Expected an array of keys or {\"keys\": [...]}.");
+		json_decref(keys);
+		return;
+	}
+	if ((rv = istore_begin()) != 0)
+		items_store_fail(e, rv);
+	json_array_foreach(keys, i, k) {
+		if (e->status != 0)
+			break;
+		if ((key = items_key_value(c->coll, k)) == NULL)
+			items_forbidden(e);
+		else
+			(void)items_delete_key(c, perm, key, e);
+		json_decref(key);
+	}
+	if (e->status == 0 && (rv = istore_commit()) != 0)
+		items_store_fail(e, rv);
+	if (e->status != 0)
+		istore_rollback();
+	else
+		items_reply(c, 204, NULL);
+	json_decref(keys);
+}
+
+static void
+items_dispatch(struct items_ctx *c, struct items_err *e)
+{
+	switch (c->method) {
+	case ITEMS_GET:
+		items_read(c, e);
+		break;
+	case ITEMS_POST:
+		if (c->key[0] != '\0')
+			items_reply(c, 404, NULL);
+		else if (c->body == NULL)
+			items_fail(e, 400, "INVALID_PAYLOAD",
+			    "Invalid payload. A body is required.");
+		else
+			items_create(c, e);
+		break;
+	case ITEMS_PATCH:
+		if (c->body == NULL)
+			items_fail(e, 400, "INVALID_PAYLOAD",
+			    "Invalid payload. A body is required.");
+		else
+			items_update(c, e);
+		break;
+	default:
+		if (c->key[0] == '\0' && c->body == NULL)
+			items_fail(e, 400, "INVALID_PAYLOAD",
+			    "Invalid payload. Keys are required.");
+		else
+			items_delete(c, e);
+		break;
+	}
+}
+
+/* Who is asking is known: check the collection, then do the work. */
+static void
+items_run(struct items_ctx *c)
+{
+	struct items_err	 e;
+
+	memset(&e, 0, sizeof(e));
+	query_now(c->now, sizeof(c->now));
+	c->who.user = c->user[0] != '\0' ? c->user : NULL;
+	c->who.role = c->role[0] != '\0' ? c->role : NULL;
+	c->who.admin = c->admin;
+	c->vars.user = c->who.user;
+	c->vars.role = c->who.role;
+	c->vars.now = c->now;
+	c->coll = config_collection(c->conf, c->collection);
+	if (c->coll == NULL)
+		items_forbidden(&e);
+	else if (!istore_ready()) {
+		log_warnx("items: collection %s needs a restart of tokend",
+		    c->coll->name);
+		items_store_fail(&e, ISTORE_UNAVAILABLE);
+	} else
+		items_dispatch(c, &e);
+	if (e.status != 0)
+		items_answer_error(c, &e);
+}
+
