@@ -251,5 +251,6 @@ char		*http_data_dumps(json_t *);
 void		 http_apply_limits(struct server *);
 void		 http_error(struct evhttp_request *, int, const char *,
 		    const char *);
+void		 http_too_many(struct evhttp_request *, int, int64_t);
 
 #endif /* TOKEND_H */
