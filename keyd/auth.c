@@ -444,6 +444,8 @@ keyd_auth_login(struct keyd_chan *kc, struct frame *f)
 {
 	struct msg_login	 m;
 	struct login		*l;
+	struct lockout_policy	 p;
+	int64_t			 now;
 	int			 rv;
 
 	if (msg_read(f, MSG_LOGIN, &m) == -1 || m.mode >= AUTH_MODE_MAX)
@@ -467,8 +469,13 @@ keyd_auth_login(struct keyd_chan *kc, struct frame *f)
 		free(l);
 		return 0;
 	}
+	auth_lockout_policy(&p);
+	now = now_ms(CLOCK_MONOTONIC);
+	if (rv != -1)
+		lockout_begin(&l->lock, &p, now);
 	if (rv == -1 || hash_verify(l->known ? l->user.password : NULL,
 	    m.password, m.password_len, auth_login_hashed, l) == -1) {
+		lockout_finish(&l->lock, &p, now);
 		auth_tokens(kc, l->id, rv == -1 ? AUTH_INTERNAL :
 		    AUTH_UNAVAILABLE, NULL, 0, NULL, 0);
 		free(l);
@@ -490,13 +497,14 @@ auth_login_hashed(enum hash_result result, const char *unused, void *arg)
 	/* It writes the store: the open group commit goes first. */
 	batch_commit();
 	access[0] = refresh[0] = '\0';
+	auth_lockout_policy(&p);
+	lockout_finish(&l->lock, &p, now_ms(CLOCK_MONOTONIC));
 	if (result == HASH_MATCH && l->known) {
 		code = auth_session_new(&l->user, l->mode, l->ip, l->agent,
 		    l->origin, access, sizeof(access), refresh, &expires);
 		/* Its last access changed. */
 		if (code == AUTH_OK) {
 			invalidate_user(l->user.id);
-			auth_lockout_policy(&p);
 			lockout_succeeded(&l->lock, &p,
 			    now_ms(CLOCK_MONOTONIC));
 		}
@@ -545,6 +553,7 @@ auth_login_refused(struct keyd_chan *kc, const struct login *l,
 		[LOCKOUT_ADDRESS] = "too many failures from the address",
 		[LOCKOUT_ACCOUNT] = "a failure on this account just now",
 		[LOCKOUT_LOCKED] = "failed on this account, which is locked",
+		[LOCKOUT_BUSY] = "enough of its logins are under way",
 	};
 	struct lockout_policy	 p;
 	struct msg_tokens	 m;

@@ -70,7 +70,10 @@ struct lockout_login {
 	uint8_t		 account[LOCKOUT_KEY_LEN];
 	uint8_t		 pair[LOCKOUT_KEY_LEN];	/* account from address */
 	int		 exempt;	/* the last active administrator */
+	int		 pending;	/* LOCKOUT_PENDING_*: under way */
 };
+#define LOCKOUT_PENDING_ADDRESS	0x1
+#define LOCKOUT_PENDING_PAIR	0x2
 
 /* login-attempts (0: no counts at all) and login-lockout. */
 struct lockout_policy {
@@ -84,6 +87,7 @@ enum lockout_why {
 	LOCKOUT_ADDRESS,	/* its address failed too often */
 	LOCKOUT_ACCOUNT,	/* it failed on this account just now */
 	LOCKOUT_LOCKED,		/* it failed on this locked account */
+	LOCKOUT_BUSY,		/* its logins under way are enough */
 };
 
 struct keyd_secret {
@@ -203,6 +207,10 @@ int64_t		 lockout_check(const struct lockout_login *,
 int		 lockout_failed(const struct lockout_login *,
 		    const struct lockout_policy *, int64_t);
 void		 lockout_succeeded(const struct lockout_login *,
+		    const struct lockout_policy *, int64_t);
+void		 lockout_begin(struct lockout_login *,
+		    const struct lockout_policy *, int64_t);
+void		 lockout_finish(struct lockout_login *,
 		    const struct lockout_policy *, int64_t);
 void		 lockout_forget(const char *);
 uint64_t	 lockout_evicted(void);

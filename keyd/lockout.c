@@ -18,6 +18,11 @@
  *			free) before its next try on that account, and while
  *			the account is locked it may not try at all.
  *
+ * Logins that are being hashed are counted too: an address past its
+ * free failures may have only one under way, and so may an address on
+ * an account it has failed on, so that bursts of concurrent guesses do
+ * not slip past the waits.
+ *
  * An address that has not failed on an account always has its password
  * checked, locked or not: failures elsewhere never hold the owner back.
  * The last active administrator is exempt from the account counts (only
@@ -47,6 +52,7 @@
 
 #define LOCKOUT_PROBE		8	/* slots a key may live in */
 #define LOCKOUT_FREE		2	/* an account's failures without a wait */
+#define LOCKOUT_BUSY_WAIT	1000	/* ms, when enough logins are under way */
 #define LOCKOUT_TEXT_MAX	(16 + 1 + STORE_EMAIL_MAX + 1 + LOCKOUT_ADDR_LEN)
 
 struct lockout_entry {
@@ -54,6 +60,7 @@ struct lockout_entry {
 	int64_t		 last;		/* its last failure, ms; 0: free */
 	int64_t		 until;		/* refused before this, ms */
 	uint32_t	 failures;
+	uint32_t	 pending;	/* logins under way (lockout_begin) */
 	int		 told;		/* a refusal until then was logged */
 };
 
@@ -72,6 +79,8 @@ static void	 lockout_key(uint8_t *, char, const char *, const uint8_t *,
 static int	 lockout_address(const char *, uint8_t *, size_t *);
 static int64_t	 lockout_end(const struct lockout_entry *, int64_t);
 static int64_t	 lockout_refuse(struct lockout_entry *, int64_t, int *);
+static int	 lockout_busy(const struct lockout_entry *,
+		    const struct lockout_policy *);
 static int	 lockout_before(const struct lockout_entry *,
 		    const struct lockout_entry *, int64_t, int64_t);
 static struct lockout_entry *lockout_find(struct lockout_table *,
@@ -259,6 +268,10 @@ lockout_check(const struct lockout_login *l, const struct lockout_policy *p,
 		*why = LOCKOUT_ADDRESS;
 		return lockout_refuse(a, now, first);
 	}
+	if (a != NULL && lockout_busy(a, p)) {
+		*why = LOCKOUT_BUSY;
+		return LOCKOUT_BUSY_WAIT;
+	}
 	if (l->exempt || (pair = lockout_find(&lockout_pairs, l->pair, now,
 	    p->lockout, 0)) == NULL)
 		return 0;
@@ -276,7 +289,61 @@ lockout_check(const struct lockout_login *l, const struct lockout_policy *p,
 		*why = LOCKOUT_ACCOUNT;
 		return lockout_refuse(pair, now, first);
 	}
+	if (pair->pending > 0) {
+		*why = LOCKOUT_BUSY;
+		return LOCKOUT_BUSY_WAIT;
+	}
 	return 0;
+}
+
+/*
+ * An address past its free failures may have one login under way; one
+ * within them, any number (a proxy, a load test).
+ */
+static int
+lockout_busy(const struct lockout_entry *a, const struct lockout_policy *p)
+{
+	return a->failures > (uint32_t)p->attempts && a->pending > 0;
+}
+
+/* A login passed lockout_check() and goes to the hashing pool. */
+void
+lockout_begin(struct lockout_login *l, const struct lockout_policy *p,
+    int64_t now)
+{
+	struct lockout_entry	*a, *pair;
+
+	if (p->attempts == 0)
+		return;
+	a = lockout_find(&lockout_addresses, l->address, now, p->lockout, 1);
+	if (a->pending < UINT32_MAX)
+		a->pending++;
+	l->pending |= LOCKOUT_PENDING_ADDRESS;
+	if (!l->exempt && (pair = lockout_find(&lockout_pairs, l->pair, now,
+	    p->lockout, 0)) != NULL) {
+		if (pair->pending < UINT32_MAX)
+			pair->pending++;
+		l->pending |= LOCKOUT_PENDING_PAIR;
+	}
+}
+
+/* Its hash is done (or could not start): it is no longer under way. */
+void
+lockout_finish(struct lockout_login *l, const struct lockout_policy *p,
+    int64_t now)
+{
+	struct lockout_entry	*e;
+
+	/* What begin counted, whatever the policy now (a reload). */
+	if ((l->pending & LOCKOUT_PENDING_ADDRESS) && (e = lockout_find(
+	    &lockout_addresses, l->address, now, p->lockout, 0)) != NULL &&
+	    e->pending > 0)
+		e->pending--;
+	if ((l->pending & LOCKOUT_PENDING_PAIR) && (e = lockout_find(
+	    &lockout_pairs, l->pair, now, p->lockout, 0)) != NULL &&
+	    e->pending > 0)
+		e->pending--;
+	l->pending = 0;
 }
 
 /*

@@ -4,8 +4,8 @@
  * keyd/lockout.c with a fake clock: the free failures and the doubling
  * wait of an address, the account's wait and lock that hold back only
  * the addresses that failed on it, the exempt last administrator, the
- * end of a lock, and tables that stay bounded under a flood without
- * losing a lock.
+ * end of a lock, logins under way, and tables that stay bounded under
+ * a flood without losing a lock.
  */
 #include <sys/types.h>
 
@@ -174,6 +174,45 @@ test_exempt_and_off(void)
 }
 
 static void
+test_under_way(void)
+{
+	struct lockout_login	 l, m, ls[8];
+	enum lockout_why	 why;
+	int64_t			 t = 15000000;
+	int			 i;
+
+	for (i = 0; i < 8; i++) {
+		(void)lockout_login(&ls[i], "busy@example.com", "192.0.2.50");
+		lockout_begin(&ls[i], &pol, t);
+	}
+	CHECK("under way: any number within the free failures",
+	    wait_of("busy@example.com", "192.0.2.50", 0, t, &why) == 0);
+	for (i = 0; i < 8; i++)
+		lockout_finish(&ls[i], &pol, t);
+	(void)fail("busy2@example.com", "192.0.2.51", 0, t);
+	(void)lockout_login(&l, "busy2@example.com", "192.0.2.51");
+	lockout_begin(&l, &pol, t);
+	CHECK("under way: one at a time on an account the address failed on",
+	    wait_of("busy2@example.com", "192.0.2.51", 0, t, &why) > 0 &&
+	    why == LOCKOUT_BUSY &&
+	    wait_of("other@example.com", "192.0.2.51", 0, t, &why) == 0 &&
+	    wait_of("busy2@example.com", "192.0.2.52", 0, t, &why) == 0);
+	lockout_finish(&l, &pol, t);
+	CHECK("under way: the next one once it is done",
+	    wait_of("busy2@example.com", "192.0.2.51", 0, t, &why) == 0);
+	for (i = 0; i < 5; i++)
+		(void)fail("b3@example.com", "192.0.2.53", 1, t);
+	(void)lockout_login(&m, "b4@example.com", "192.0.2.53");
+	lockout_begin(&m, &pol, t + 1000);
+	CHECK("under way: one at a time past the free failures",
+	    wait_of("b5@example.com", "192.0.2.53", 0, t + 1000, &why) > 0 &&
+	    why == LOCKOUT_BUSY);
+	lockout_finish(&m, &pol, t + 1000);
+	CHECK("under way: done",
+	    wait_of("b5@example.com", "192.0.2.53", 0, t + 1000, &why) == 0);
+}
+
+static void
 test_flood(void)
 {
 	enum lockout_why	 why;
@@ -203,6 +242,7 @@ main(void)
 	test_address();
 	test_account();
 	test_exempt_and_off();
+	test_under_way();
 	test_flood();
 	return regress_exit();
 }
