@@ -51,8 +51,7 @@ static int	 auth_issue(const struct store_user *, uint32_t, char *,
 static void	 auth_refresh_token(char *);
 static void	 auth_login_hashed(enum hash_result, const char *, void *);
 static void	 auth_login_failed(const struct login *);
-static int	 auth_login_refused(struct keyd_chan *, const struct login *,
-		    const char *);
+static int	 auth_login_refused(struct keyd_chan *, const struct login *);
 static int	 auth_last_admin(const struct store_user *);
 static void	 auth_admin_row(void *, const char **, int);
 static void	 auth_lockout_policy(struct lockout_policy *);
@@ -435,9 +434,10 @@ keyd_auth_verify(struct keyd_chan *kc, struct frame *f)
 }
 
 /*
- * MSG_LOGIN.  Every path does one hash verification: an unknown email,
- * an inactive user or a user without a password is checked against the
- * dummy hash, so that all failures cost the same.
+ * MSG_LOGIN.  A login the lockout refuses is answered at once, without
+ * a hash (lockout.c).  Every other path does one hash verification: an
+ * unknown email, an inactive user or a user without a password is
+ * checked against the dummy hash, so that all failures cost the same.
  */
 int
 keyd_auth_login(struct keyd_chan *kc, struct frame *f)
@@ -465,7 +465,7 @@ keyd_auth_login(struct keyd_chan *kc, struct frame *f)
 	    l->user.password[0] != '\0';
 	l->af = lockout_login(&l->lock, m.email, m.ip);
 	l->lock.exempt = l->known && auth_last_admin(&l->user);
-	if (rv != -1 && auth_login_refused(kc, l, m.ip)) {
+	if (rv != -1 && auth_login_refused(kc, l)) {
 		free(l);
 		return 0;
 	}
@@ -545,8 +545,7 @@ auth_login_failed(const struct login *l)
  * AUTH_TOO_MANY with the wait, and its password is not checked.
  */
 static int
-auth_login_refused(struct keyd_chan *kc, const struct login *l,
-    const char *ip)
+auth_login_refused(struct keyd_chan *kc, const struct login *l)
 {
 	static const char *const	 whys[] = {
 		[LOCKOUT_NONE] = "",
@@ -568,7 +567,7 @@ auth_login_refused(struct keyd_chan *kc, const struct login *l,
 	if (first && auth_lockout_loggable(now))
 		log_info("login of %s from %s refused for %lldms: %s",
 		    l->found ? l->user.id : "(unknown email)",
-		    l->af != 0 ? ip : "(not an IP address)", (long long)wait,
+		    l->af != 0 ? l->ip : "(not an IP address)", (long long)wait,
 		    whys[why]);
 	auth_tokens_set(&m, AUTH_TOO_MANY, NULL, 0, NULL, 0);
 	m.retry = (uint64_t)wait;
