@@ -62,3 +62,9 @@ http_json_data(struct evhttp_request *req, const void *json, size_t len)
 {
 	stub_server_reached(__func__);
 }
+
+void
+http_too_many(struct evhttp_request *req, int points, int64_t wait)
+{
+	stub_server_reached(__func__);
+}

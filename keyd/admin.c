@@ -197,10 +197,11 @@ admin_hashed(enum hash_result result, const char *phc, void *arg)
 		/* A new password ends every session of the user. */
 		if (store_user_set_password(job->user, phc) == 0 &&
 		    store_sessions_delete_user(job->user) == 0 &&
-		    store_failure_reset(job->user) == 0 &&
-		    store_commit() == 0)
+		    store_commit() == 0) {
 			rv = 0;
-		else
+			/* The operator's word ends a lock. */
+			lockout_forget(job->email);
+		} else
 			store_rollback();
 	}
 	if (rv == 0 && job->op == ADMIN_USER_ADD)
@@ -242,8 +243,7 @@ admin_suspend(const char *user)
 static int
 admin_activate(const char *user)
 {
-	return store_user_set_status(user, "active") == -1 ||
-	    store_failure_reset(user) == -1 ? -1 : 0;
+	return store_user_set_status(user, "active") == -1 ? -1 : 0;
 }
 
 /* A change of the user arg names, answered at once. */
@@ -261,6 +261,8 @@ admin_change(uint32_t id, const struct msg_ctl_admin *m)
 	rv = admin_ops[m->op].change(u.id);
 	/* Also after a failure: a first statement may have been done. */
 	invalidate_user(u.id);
+	if (rv == 0 && m->op == ADMIN_USER_ACTIVATE)
+		lockout_forget(u.email);
 	if (rv == 0 && m->op == ADMIN_USER_TOKEN_CLEAR)
 		log_info("user %s: token changed by the control socket",
 		    u.id);

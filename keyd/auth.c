@@ -25,13 +25,18 @@
 #include "sign.h"
 #include "ticket.h"
 
+#define AUTH_LOCKOUT_LOGS	10	/* lockout lines a second, at most */
+
 /* A login waiting for its password hash. */
 struct login {
 	uint64_t		 chan_serial;
 	uint32_t		 id;
 	uint32_t		 mode;
+	int			 found;		/* a user has that email */
 	int			 known;		/* an active user with a hash */
+	int			 af;		/* the address's family, or 0 */
 	struct store_user	 user;
+	struct lockout_login	 lock;
 	char			 ip[AUTH_TEXT_MAX + 1];
 	char			 agent[AUTH_TEXT_MAX + 1];
 	char			 origin[AUTH_TEXT_MAX + 1];
@@ -47,6 +52,11 @@ static int	 auth_issue(const struct store_user *, uint32_t, char *,
 static void	 auth_refresh_token(char *);
 static void	 auth_login_hashed(enum hash_result, const char *, void *);
 static void	 auth_login_failed(const struct login *);
+static int	 auth_login_refused(struct keyd_chan *, const struct login *);
+static int	 auth_last_admin(const struct store_user *);
+static void	 auth_admin_row(void *, const char **, int);
+static void	 auth_lockout_policy(struct lockout_policy *);
+static int	 auth_lockout_loggable(int64_t);
 static int	 auth_session_live(const uint8_t *, const char *, int64_t *);
 static uint32_t	 auth_identify_jwt(const uint8_t *, size_t, const uint8_t *,
 		    size_t, struct store_user *, char *, int64_t *);
@@ -149,6 +159,7 @@ auth_tokens_set(struct msg_tokens *m, uint32_t code, const char *access,
 	m->expires = code == AUTH_OK ? (uint64_t)expires : 0;
 	m->refresh = code == AUTH_OK ? refresh : "";
 	m->refresh_ttl = code == AUTH_OK ? (uint64_t)rttl : 0;
+	m->retry = 0;
 }
 
 static void
@@ -293,7 +304,6 @@ auth_session_new(const struct store_user *u, uint32_t mode, const char *ip,
 	if (store_session_insert(hash, u->id, now + keyd_conf()->refresh_ttl,
 	    ip, agent, origin) == -1)
 		return AUTH_UNAVAILABLE;	/* full, read-only, busy store */
-	(void)store_failure_reset(u->id);
 	(void)store_user_touch(u->id, now);
 	(void)store_sessions_expire(now);
 	return auth_issue(u, mode, access, alen, hash, expires) == -1 ?
@@ -445,15 +455,18 @@ keyd_auth_verify(struct keyd_chan *kc, struct frame *f)
 }
 
 /*
- * MSG_LOGIN.  Every path does one hash verification: an unknown email,
- * an inactive user or a user without a password is checked against the
- * dummy hash, so that all failures cost the same.
+ * MSG_LOGIN.  A login the lockout refuses is answered at once, without
+ * a hash (lockout.c).  Every other path does one hash verification: an
+ * unknown email, an inactive user or a user without a password is
+ * checked against the dummy hash, so that all failures cost the same.
  */
 int
 keyd_auth_login(struct keyd_chan *kc, struct frame *f)
 {
 	struct msg_login	 m;
 	struct login		*l;
+	struct lockout_policy	 p;
+	int64_t			 now;
 	int			 rv;
 
 	if (msg_read(f, MSG_LOGIN, &m) == -1 || m.mode >= AUTH_MODE_MAX)
@@ -468,10 +481,22 @@ keyd_auth_login(struct keyd_chan *kc, struct frame *f)
 	l->chan_serial = kc->serial;
 	l->id = f->hdr.id;
 	rv = store_user_by_email(m.email, &l->user);
+	l->found = rv == 0;
 	l->known = rv == 0 && strcmp(l->user.status, "active") == 0 &&
 	    l->user.password[0] != '\0';
+	l->af = lockout_login(&l->lock, m.email, m.ip);
+	l->lock.exempt = l->known && auth_last_admin(&l->user);
+	if (rv != -1 && auth_login_refused(kc, l)) {
+		free(l);
+		return 0;
+	}
+	auth_lockout_policy(&p);
+	now = now_ms(CLOCK_MONOTONIC);
+	if (rv != -1)
+		lockout_begin(&l->lock, &p, now);
 	if (rv == -1 || hash_verify(l->known ? l->user.password : NULL,
 	    m.password, m.password_len, auth_login_hashed, l) == -1) {
+		lockout_finish(&l->lock, &p, now);
 		auth_tokens(kc, l->id, rv == -1 ? AUTH_INTERNAL :
 		    AUTH_UNAVAILABLE, NULL, 0, NULL, 0);
 		free(l);
@@ -486,23 +511,29 @@ auth_login_hashed(enum hash_result result, const char *unused, void *arg)
 	struct login		*l = arg;
 	struct keyd_chan	*kc = keyd_chan_find(l->chan_serial);
 	char			 access[AUTH_TOKEN_MAX], refresh[AUTH_REFRESH_LEN + 1];
+	struct lockout_policy	 p;
 	int64_t			 expires = 0;
 	uint32_t		 code = AUTH_INVALID_CREDENTIALS;
 
 	/* It writes the store: the open group commit goes first. */
 	batch_commit();
 	access[0] = refresh[0] = '\0';
+	auth_lockout_policy(&p);
+	lockout_finish(&l->lock, &p, now_ms(CLOCK_MONOTONIC));
 	if (result == HASH_MATCH && l->known) {
 		code = auth_session_new(&l->user, l->mode, l->ip, l->agent,
 		    l->origin, access, sizeof(access), refresh, &expires);
 		/* Its last access changed. */
-		if (code == AUTH_OK)
+		if (code == AUTH_OK) {
 			invalidate_user(l->user.id);
+			lockout_succeeded(&l->lock, &p,
+			    now_ms(CLOCK_MONOTONIC));
+		}
 	} else if (result == HASH_BUSY)
 		code = AUTH_UNAVAILABLE;
 	else if (result == HASH_ERROR)
 		code = AUTH_INTERNAL;
-	else if (l->known)
+	else
 		auth_login_failed(l);
 	if (kc != NULL)
 		auth_tokens(kc, l->id, code, access, expires, refresh,
@@ -512,24 +543,128 @@ auth_login_hashed(enum hash_result result, const char *unused, void *arg)
 }
 
 /*
- * Consecutive failures of a known user.  Only failures count, so
- * concurrent correct logins never suspend anybody; the attempt that
- * reaches the limit suspends the account.
+ * A failed login: an unknown email, an inactive user or a wrong
+ * password alike (lockout.c counts them; nobody is suspended).
  */
 static void
 auth_login_failed(const struct login *l)
 {
-	int64_t	 count;
-	int	 limit = keyd_conf()->login_attempts;
+	struct lockout_policy	 p;
+	int64_t			 now = now_ms(CLOCK_MONOTONIC);
 
-	if (store_failure_add(l->user.id, &count) == -1 || limit == 0 ||
-	    count < limit)
-		return;
-	if (store_user_set_status(l->user.id, "suspended") == 0 &&
-	    store_sessions_delete_user(l->user.id) == 0)
-		log_info("user %s suspended after %lld failed logins",
-		    l->user.id, (long long)count);
-	invalidate_user(l->user.id);
+	auth_lockout_policy(&p);
+	if (lockout_failed(&l->lock, &p, now) == 1 &&
+	    auth_lockout_loggable(now))
+		log_info("user %s: logins locked for %llds after %d failed "
+		    "logins, the last from %s", l->found ? l->user.id :
+		    "(unknown email)", (long long)(p.lockout / 1000),
+		    p.attempts, l->af != 0 ? l->ip : "(not an IP address)");
+}
+
+/*
+ * Must this login wait (lockout.c)?  Then it is answered at once,
+ * AUTH_TOO_MANY with the wait, and its password is not checked.
+ */
+static int
+auth_login_refused(struct keyd_chan *kc, const struct login *l)
+{
+	static const char *const	 whys[] = {
+		[LOCKOUT_NONE] = "",
+		[LOCKOUT_ADDRESS] = "too many failures from the address",
+		[LOCKOUT_ACCOUNT] = "a failure on this account just now",
+		[LOCKOUT_LOCKED] = "failed on this account, which is locked",
+		[LOCKOUT_BUSY] = "enough of its logins are under way",
+	};
+	struct lockout_policy	 p;
+	struct msg_tokens	 m;
+	enum lockout_why	 why;
+	int64_t			 now = now_ms(CLOCK_MONOTONIC), wait;
+	int			 first;
+
+	auth_lockout_policy(&p);
+	if ((wait = lockout_check(&l->lock, &p, now, &why, &first)) <= 0)
+		return 0;
+	/* The first refusal of each wait. */
+	if (first && auth_lockout_loggable(now))
+		log_info("login of %s from %s refused for %lldms: %s",
+		    l->found ? l->user.id : "(unknown email)",
+		    l->af != 0 ? l->ip : "(not an IP address)", (long long)wait,
+		    whys[why]);
+	auth_tokens_set(&m, AUTH_TOO_MANY, NULL, 0, NULL, 0);
+	m.retry = (uint64_t)wait;
+	if (msg_send(kc->chan, MSG_TOKENS, l->id, -1, &m) == -1)
+		log_warn("tokens to server %u", kc->slot);
+	return 1;
+}
+
+/* Admins other than the one asked about (users.c counts the same way). */
+struct auth_admins {
+	const char	*id;
+	int		 others;
+};
+
+static void
+auth_admin_row(void *arg, const char **cols, int ncol)
+{
+	struct auth_admins	*a = arg;
+	int			 admin, app;
+
+	if (ncol == 2 && auth_role_access(cols[1], &admin, &app) == 0 &&
+	    admin && strcmp(cols[0], a->id) != 0)
+		a->others++;
+}
+
+/*
+ * Is u the last active user whose role gives admin access?  Failures
+ * never lock it; when the store cannot tell, it counts as the last.
+ */
+static int
+auth_last_admin(const struct store_user *u)
+{
+	struct auth_admins	 a = { u->id, 0 };
+	int			 admin, app;
+
+	if (strcmp(u->status, "active") != 0 ||
+	    auth_role_access(u->role, &admin, &app) == -1 || !admin)
+		return 0;
+	if (store_users_admins(auth_admin_row, &a) == -1)
+		return 1;
+	return a.others == 0;
+}
+
+static void
+auth_lockout_policy(struct lockout_policy *p)
+{
+	p->attempts = keyd_conf()->login_attempts;
+	p->lockout = keyd_conf()->login_lockout;
+}
+
+/*
+ * At most AUTH_LOCKOUT_LOGS lockout lines a second, so that a flood of
+ * logins does not flood the log; the next line allowed says how many
+ * were left out.
+ */
+static int
+auth_lockout_loggable(int64_t now)
+{
+	static int64_t	 second;
+	static int	 lines;
+	static uint64_t	 dropped;
+
+	if (now / 1000 != second) {
+		if (dropped > 0)
+			log_info("%llu lockout lines were not logged",
+			    (unsigned long long)dropped);
+		second = now / 1000;
+		lines = 0;
+		dropped = 0;
+	}
+	if (lines >= AUTH_LOCKOUT_LOGS) {
+		dropped++;
+		return 0;
+	}
+	lines++;
+	return 1;
 }
 
 /*

@@ -37,6 +37,11 @@
 #define KEYD_VOUCH_WAYS		4	/* ... of this many */
 #define KEYD_BATCH_MAX		256	/* refreshes in one group commit */
 
+/* Failed logins (lockout.c): slots of each table, a power of two. */
+#define LOCKOUT_SLOTS		8192
+#define LOCKOUT_KEY_LEN		16	/* bytes of a keyed SHA-256 */
+#define LOCKOUT_ADDR_LEN	48	/* an address as it is counted */
+
 #define STORE_ID_MAX		36
 #define STORE_EMAIL_MAX		254
 #define STORE_PHC_MAX		512
@@ -57,6 +62,32 @@ struct store_session {
 	char		 user_id[STORE_ID_MAX + 1];
 	int64_t		 expires;	/* ms since the epoch */
 	uint8_t		 family[STORE_HASH_LEN];	/* its first token */
+};
+
+/* The counts one login touches (lockout.c), by their keys. */
+struct lockout_login {
+	uint8_t		 address[LOCKOUT_KEY_LEN];
+	uint8_t		 account[LOCKOUT_KEY_LEN];
+	uint8_t		 pair[LOCKOUT_KEY_LEN];	/* account from address */
+	int		 exempt;	/* the last active administrator */
+	int		 pending;	/* LOCKOUT_PENDING_*: under way */
+};
+#define LOCKOUT_PENDING_ADDRESS	0x1
+#define LOCKOUT_PENDING_PAIR	0x2
+
+/* login-attempts (0: no counts at all) and login-lockout. */
+struct lockout_policy {
+	int		 attempts;
+	int64_t		 lockout;	/* ms */
+};
+
+/* Why a login waits. */
+enum lockout_why {
+	LOCKOUT_NONE,
+	LOCKOUT_ADDRESS,	/* its address failed too often */
+	LOCKOUT_ACCOUNT,	/* it failed on this account just now */
+	LOCKOUT_LOCKED,		/* it failed on this locked account */
+	LOCKOUT_BUSY,		/* its logins under way are enough */
 };
 
 struct keyd_secret {
@@ -169,6 +200,23 @@ void		 auth_who_set(struct msg_who *, uint32_t,
 		    const struct store_user *, const char *, int64_t,
 		    uint8_t *);
 
+/* lockout.c */
+int		 lockout_login(struct lockout_login *, const char *,
+		    const char *);
+int64_t		 lockout_check(const struct lockout_login *,
+		    const struct lockout_policy *, int64_t, enum lockout_why *,
+		    int *);
+int		 lockout_failed(const struct lockout_login *,
+		    const struct lockout_policy *, int64_t);
+void		 lockout_succeeded(const struct lockout_login *,
+		    const struct lockout_policy *, int64_t);
+void		 lockout_begin(struct lockout_login *,
+		    const struct lockout_policy *, int64_t);
+void		 lockout_finish(struct lockout_login *,
+		    const struct lockout_policy *, int64_t);
+void		 lockout_forget(const char *);
+uint64_t	 lockout_evicted(void);
+
 /* user_schema.c */
 extern const struct user_field	 user_fields[];
 extern const size_t		 user_nfields;
@@ -213,8 +261,6 @@ int		 store_user_count(int64_t *);
 int		 store_user_insert(const char *, const char *, const char *,
 		    const char *);
 int		 store_user_set_status(const char *, const char *);
-int		 store_failure_add(const char *, int64_t *);
-int		 store_failure_reset(const char *);
 int		 store_session_insert(const uint8_t *, const char *, int64_t,
 		    const char *, const char *, const char *);
 int		 store_session_get(const uint8_t *, int64_t,

@@ -30,7 +30,10 @@
  * produce.  Never edit a released entry: append a new one.
  */
 static const char *const store_migrations[] = {
-	/* 1: users, sessions, failed-login counters. */
+	/*
+	 * 1: users, sessions, failed-login counters (no longer used: the
+	 * counts live in keyd's memory, lockout.c).
+	 */
 	"CREATE TABLE users ("
 	"  id TEXT PRIMARY KEY NOT NULL,"
 	"  email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
@@ -99,8 +102,6 @@ enum store_stmt {
 	ST_USER_COUNT,
 	ST_USER_INSERT,
 	ST_USER_STATUS,
-	ST_FAILURE_ADD,
-	ST_FAILURE_RESET,
 	ST_SESSION_INSERT,
 	ST_SESSION_GET,
 	ST_SESSION_ROTATE,
@@ -149,10 +150,6 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_USER_INSERT] = "INSERT INTO users (id, email, password, role) "
 	    "VALUES (?1, ?2, ?3, nullif(?4, ''))",
 	[ST_USER_STATUS] = "UPDATE users SET status = ?2 WHERE id = ?1",
-	[ST_FAILURE_ADD] = "INSERT INTO login_failures (user_id, count) "
-	    "VALUES (?1, 1) ON CONFLICT (user_id) DO UPDATE "
-	    "SET count = count + 1 RETURNING count",
-	[ST_FAILURE_RESET] = "DELETE FROM login_failures WHERE user_id = ?1",
 	[ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, "
 	    "expires, ip, user_agent, origin, family) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?1)",
@@ -785,19 +782,6 @@ int
 store_user_set_status(const char *id, const char *status)
 {
 	return store_done(store_bind(ST_USER_STATUS, id, status));
-}
-
-/* One more failed login; *count is the new total. */
-int
-store_failure_add(const char *id, int64_t *count)
-{
-	return store_int(ST_FAILURE_ADD, count, id, NULL) == 0 ? 0 : -1;
-}
-
-int
-store_failure_reset(const char *id)
-{
-	return store_done(store_bind(ST_FAILURE_RESET, id, NULL));
 }
 
 int

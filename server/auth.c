@@ -58,6 +58,7 @@ static const struct {
 	    "Invalid foreign key." },
 	[AUTH_UNPROCESSABLE] = { 422, "UNPROCESSABLE_CONTENT",
 	    "Can't process content." },
+	[AUTH_TOO_MANY] = { 429, "REQUESTS_EXCEEDED", "Too many requests." },
 };
 
 /* One request under /auth or /users/me while keyd works on it. */
@@ -74,6 +75,7 @@ struct auth_ctx {
 	char			 refresh[AUTH_REFRESH_LEN + 1];
 	uint64_t		 expires;
 	uint64_t		 refresh_ttl;
+	int64_t			 retry_at;	/* AUTH_TOO_MANY, monotonic ms */
 	char			 fields[512];	/* /users/me?fields= */
 };
 
@@ -363,6 +365,9 @@ auth_tokens_done(struct pending *p, struct frame *f)
 			(void)strlcpy(c->refresh, m.refresh,
 			    sizeof(c->refresh));
 			c->refresh_ttl = m.refresh_ttl;
+			c->retry_at = now_ms(CLOCK_MONOTONIC) +
+			    (int64_t)(m.retry < INT32_MAX ? m.retry :
+			    INT32_MAX);
 		}
 		explicit_bzero(&m, sizeof(m));
 	}
@@ -401,6 +406,11 @@ auth_stall_cb(evutil_socket_t fd, short ev, void *arg)
 
 	if (c->reason[0] != '\0')
 		auth_payload_error(c->req, c->reason);
+	else if (c->code == AUTH_TOO_MANY)
+		/* The lockout of keyd/lockout.c, worded as the rate limit. */
+		http_too_many(c->req, c->s->conf->login_attempts,
+		    c->retry_at - now_ms(CLOCK_MONOTONIC) > 0 ?
+		    c->retry_at - now_ms(CLOCK_MONOTONIC) : 1);
 	else if (c->code != AUTH_OK)
 		auth_error(c->req, c->code);
 	else

@@ -40,7 +40,6 @@ static void	 http_other(struct evhttp_request *, void *);
 static void	 http_serve(struct evhttp_request *, const char *);
 static int	 http_admit(struct server *, struct evhttp_request *,
 		    const char *);
-static void	 http_too_many(struct evhttp_request *, int, int64_t);
 static int	 http_unsafe(struct server *, struct evhttp_request *,
 		    const struct route *);
 static int	 http_body_json(struct evhttp_request *);
@@ -314,7 +313,7 @@ http_admit(struct server *s, struct evhttp_request *req, const char *path)
  * package writes it, the extensions the limit and when the window
  * ends, and Retry-After the whole seconds left, rounded up.
  */
-static void
+void
 http_too_many(struct evhttp_request *req, int points, int64_t wait)
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);

@@ -280,5 +280,6 @@ void		 http_error(struct evhttp_request *, int, const char *,
 char		*http_error_text(const char *, const char *);
 void		 http_error_buf(struct evhttp_request *, int, const char *,
 		    size_t);
+void		 http_too_many(struct evhttp_request *, int, int64_t);
 
 #endif /* TOKEND_H */

@@ -52,6 +52,7 @@
 #define CONF_SESSION_GRACE	(10 * 1000LL)
 #define CONF_LOGIN_STALL	500	/* milliseconds */
 #define CONF_LOGIN_ATTEMPTS	25
+#define CONF_LOGIN_LOCKOUT	(15 * 60 * 1000LL)	/* milliseconds */
 #define CONF_HASH_MEMORY	65536	/* KiB */
 #define CONF_HASH_ITERATIONS	3
 #define CONF_HASH_PARALLELISM	4
@@ -96,6 +97,8 @@
 #define CONF_LOGIN_STALL_HI	10000
 #define CONF_LOGIN_ATTEMPTS_LO	0	/* no limit */
 #define CONF_LOGIN_ATTEMPTS_HI	10000
+#define CONF_LOGIN_LOCKOUT_LO	1000	/* milliseconds */
+#define CONF_LOGIN_LOCKOUT_HI	(24 * 60 * 60 * 1000LL)
 #define CONF_HASH_MEMORY_LO	1024	/* KiB */
 #define CONF_HASH_MEMORY_HI	(256 * 1024)
 #define CONF_HASH_ITERATIONS_LO	1
@@ -232,6 +235,7 @@ struct tokend_config {
 	int64_t			 session_grace;	/* old token, after refresh */
 	int			 login_stall;
 	int			 login_attempts;	/* 0: no limit */
+	int64_t			 login_lockout;
 
 	/* argon2id for new hashes, and keyd's hashing pool. */
 	int			 hash_memory;	/* KiB */

@@ -59,6 +59,7 @@ enum auth_code {
 	AUTH_FAILED_VALIDATION,		/* 400 */
 	AUTH_INVALID_FOREIGN_KEY,	/* 400 */
 	AUTH_UNPROCESSABLE,		/* 422: the last administrator */
+	AUTH_TOO_MANY,			/* 429: a login refused by the lockout */
 	AUTH_CODE_MAX
 };
 
@@ -334,7 +335,7 @@ enum admin_op {
 	F(s, BLOB, password, AUTH_PASSWORD_MAX)				\
 	F(s, U32, mode)			/* enum auth_mode */		\
 	F(s, STR, otp, AUTH_TEXT_MAX + 1)				\
-	F(s, STR, ip, AUTH_TEXT_MAX + 1)				\
+	F(s, STR, ip, AUTH_TEXT_MAX + 1)	/* the peer: lockout */	\
 	F(s, STR, agent, AUTH_TEXT_MAX + 1)	/* User-Agent */	\
 	F(s, STR, origin, AUTH_TEXT_MAX + 1)
 
@@ -345,14 +346,18 @@ enum admin_op {
 	F(s, STR, token, AUTH_TOKEN_MAX + 1)	/* the refresh token */	\
 	F(s, U32, mode)			/* enum auth_mode */
 
-/* keyd -> server.  Tokens are "" when code is not AUTH_OK. */
+/*
+ * keyd -> server.  Tokens are "" when code is not AUTH_OK; retry is 0
+ * unless code is AUTH_TOO_MANY.
+ */
 #define MSG_DECL_TOKENS(H, K, F, s)					\
 	H(PEER_KEYD, PEER_SERVER, MSG_NONE, 0)				\
 	F(s, U32, code)			/* enum auth_code */		\
 	F(s, STR, access, AUTH_TOKEN_MAX + 1)				\
 	F(s, U64, expires)		/* ms */			\
 	F(s, STR, refresh, AUTH_REFRESH_LEN + 1)			\
-	F(s, U64, refresh_ttl)		/* ms */
+	F(s, U64, refresh_ttl)		/* ms */			\
+	F(s, U64, retry)		/* ms the login must wait */
 
 /* server -> keyd: POST /auth/logout. */
 #define MSG_DECL_LOGOUT(H, K, F, s)					\

@@ -292,7 +292,7 @@ grep -qi '^set-cookie: x=y' "$T/h" && fail catalog_H6_not_reflected || ok catalo
 
 ## 4. Login
 # L1, L2: catalog_timing.sh (it measures time: run.sh runs it alone).
-# L3: per-user counter: auth.sh auth_suspended_after_limit; per-IP
+# L3: per-user lock: lockout.sh, auth.sh auth_locked_refused; per-IP
 # limits: the rate-limit tests of issue 5 item 3.  L4: hashpool.sh
 # hashpool_full_queue_503.
 r=$(login_json '{"email":"ed@example.com","password":""}')

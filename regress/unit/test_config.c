@@ -218,6 +218,7 @@ auth_equal(const struct tokend_config *a, const struct tokend_config *b)
 	    a->session_grace == b->session_grace &&
 	    a->login_stall == b->login_stall &&
 	    a->login_attempts == b->login_attempts &&
+	    a->login_lockout == b->login_lockout &&
 	    a->hash_memory == b->hash_memory &&
 	    a->hash_iterations == b->hash_iterations &&
 	    a->hash_parallelism == b->hash_parallelism &&
@@ -394,7 +395,8 @@ test_defaults(void)
 	CHECK("defaults: auth as in Directus",
 	    conf->access_ttl == 900000 && conf->refresh_ttl == 604800000 &&
 	    conf->session_ttl == 86400000 && conf->session_grace == 10000 &&
-	    conf->login_stall == 500 && conf->login_attempts == 25);
+	    conf->login_stall == 500 && conf->login_attempts == 25 &&
+	    conf->login_lockout == 15 * 60 * 1000);
 	CHECK("defaults: password hashing as in Directus",
 	    conf->hash_memory == 65536 && conf->hash_iterations == 3 &&
 	    conf->hash_parallelism == 4 && conf->hash_queue == 64);
@@ -656,6 +658,8 @@ static const struct bound_case bound_cases[] = {
 	{ "auth", "login-stall 1.5s", "invalid value" },
 	{ "auth", "login-attempts 10001", "out of range (0 to 10000)" },
 	{ "auth", "login-attempts -1", "invalid number" },
+	{ "auth", "login-lockout 999ms", "out of range (1s to 1d)" },
+	{ "auth", "login-lockout 2d", "out of range (1s to 1d)" },
 	{ "auth", "access-ttl 15y", "invalid value" },
 	{ "password", "memory 1023K", "out of range (1M to 256M)" },
 	{ "password", "memory 257M", "out of range (1M to 256M)" },

@@ -20,7 +20,8 @@
 
 /*
  * The payloads as they were before the declarations: '1' u8, '4' u32,
- * '8' u64, 's' str, 'b' blob.  A message declared later has no row.
+ * '8' u64, 's' str, 'b' blob.  A message declared later has no row; a
+ * field added later is in its row (TOKENS: retry, for the lockout).
  */
 static const char *const wire[MSG_MAX] = {
 	[MSG_HELLO] = "444",		[MSG_CONFIG] = "b",
@@ -31,7 +32,7 @@ static const char *const wire[MSG_MAX] = {
 	[MSG_HEALTH] = "",		[MSG_HEALTH_RESULT] = "4s",
 	[MSG_AUTH] = "1bb",		[MSG_AUTH_RESULT] = "4ss11s8ss18b",
 	[MSG_LOGIN] = "sb4ssss",	[MSG_REFRESH] = "s4",
-	[MSG_TOKENS] = "4s8s8",		[MSG_LOGOUT] = "s",
+	[MSG_TOKENS] = "4s8s88",	[MSG_LOGOUT] = "s",
 	[MSG_DONE] = "4",		[MSG_USER_GET] = "1bb",
 	[MSG_USER_UPDATE] = "1bbb",	[MSG_USER] = "4ss11s8ss18bb",
 	[MSG_USERS] = "1bb4s1s1s1s1s1s1s1sb",
