@@ -2,7 +2,7 @@
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The worker role ("tokend: server"): one libevent loop serving HTTP on
- * the listen sockets inherited from the parent, with its own channel to
+ * its own listen sockets, inherited from the parent, with its own channel to
  * keyd.  It never sees the signing secret, a password hash or the
  * credential database.
  */

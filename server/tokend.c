@@ -72,7 +72,7 @@ static struct {
 	int			 foreground;
 	int			 verbose;
 	struct event_base	*base;
-	int			 listenfds[CONF_LISTEN_MAX];
+	int			*listenfds;	/* nlisten per worker slot */
 	int			 nlisten;
 	int			 controlfd;
 	struct event		*ev_control;
@@ -234,15 +234,35 @@ self_path(const char *argv0, char *buf, size_t len)
 	return realpath(argv0, buf) == NULL ? -1 : 0;
 }
 
+/*
+ * One socket per listen address and worker slot, bound with
+ * SO_REUSEPORT: the kernel spreads the connections over them and a
+ * worker accepts only on its own, so no worker can take the others'
+ * clients.  The parent keeps them all; a worker started again in its
+ * slot gets the same sockets, with the connections waiting on them.
+ * The listen addresses and prefork need a restart, so a reload keeps
+ * them as they are.
+ */
 static void
 parent_open_listeners(void)
 {
 	struct listen_addr	*la;
-	int			 fd, on = 1;
+	int			 fd, on = 1, slot, n = 0, i;
 
+	TAILQ_FOREACH(la, &parent.conf->listens, entry)
+		if (n++ >= CONF_LISTEN_MAX)
+			fatalx("too many listen addresses");
+	parent.nlisten = n;
+	if ((parent.listenfds = calloc((size_t)parent.conf->prefork * n,
+	    sizeof(*parent.listenfds))) == NULL)
+		fatal("calloc");
+	/*
+	 * Another program on the address, even another tokend of the
+	 * same user that could join the SO_REUSEPORT group, is refused
+	 * as before: a plain socket must be able to bind it first.
+	 */
 	TAILQ_FOREACH(la, &parent.conf->listens, entry) {
-		fd = socket(la->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
+		fd = socket(la->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd == -1)
 			fatal("socket");
 		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
@@ -253,11 +273,35 @@ parent_open_listeners(void)
 			fatal("IPV6_V6ONLY");
 		if (bind(fd, (struct sockaddr *)&la->ss, la->sslen) == -1)
 			fatal("bind %s port %d", la->host, la->port);
-		if (listen(fd, 1024) == -1)
-			fatal("listen %s port %d", la->host, la->port);
-		parent.listenfds[parent.nlisten++] = fd;
-		log_debug("listening on %s port %d", la->host, la->port);
+		close(fd);
 	}
+	for (slot = 0; slot < parent.conf->prefork; slot++) {
+		i = 0;
+		TAILQ_FOREACH(la, &parent.conf->listens, entry) {
+			fd = socket(la->ss.ss_family, SOCK_STREAM |
+			    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			if (fd == -1)
+				fatal("socket");
+			if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+			    sizeof(on)) == -1)
+				fatal("SO_REUSEADDR");
+			if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
+			    sizeof(on)) == -1)
+				fatal("SO_REUSEPORT");
+			if (la->ss.ss_family == AF_INET6 && setsockopt(fd,
+			    IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
+				fatal("IPV6_V6ONLY");
+			if (bind(fd, (struct sockaddr *)&la->ss,
+			    la->sslen) == -1)
+				fatal("bind %s port %d", la->host, la->port);
+			if (listen(fd, 1024) == -1)
+				fatal("listen %s port %d", la->host, la->port);
+			parent.listenfds[slot * n + i++] = fd;
+		}
+	}
+	TAILQ_FOREACH(la, &parent.conf->listens, entry)
+		log_debug("listening on %s port %d, one socket per server",
+		    la->host, la->port);
 }
 
 /* The control socket: tokenctl talks to the parent through it. */
@@ -317,7 +361,8 @@ parent_start(struct child *c)
 		    NULL, 0);
 	else
 		pid = privsep_exec(parent.self, argv, sp[1],
-		    parent.listenfds, parent.nlisten);
+		    &parent.listenfds[c->slot * parent.nlisten],
+		    parent.nlisten);
 	close(sp[1]);
 	if (pid == -1) {
 		log_warn("fork");

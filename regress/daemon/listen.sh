@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
+# One listen socket per worker (SO_REUSEPORT): no worker accepts on
+# another's socket, and a replaced worker inherits its slot's socket.
+. "$(dirname "$0")/../lib.sh"
+td_init
+PREFORK=3
+td_conf
+td_up listen
+
+# The inodes of the sockets listening on our port (/proc/net/tcp: local
+# address 0100007F:PORT in hex, state 0A).
+hexport=$(printf '%04X' "$PORT")
+listening() {
+	awk -v p=":$hexport" '$2 ~ p"$" && $4 == "0A" { print $10 }' /proc/net/tcp
+}
+# inodes PID: the listening sockets on our port that PID holds.
+inodes() {
+	for fd in /proc/$1/fd/*; do
+		l=$(readlink "$fd" 2>/dev/null) || continue
+		case "$l" in socket:\[*\]) echo "${l#socket:[}" | tr -d ']' ;; esac
+	done | grep -Fxf <(listening) | sort -u
+}
+
+[ "$(listening | wc -l)" -eq 3 ] && ok listen_one_socket_per_worker ||
+    fail listen_one_socket_per_worker "$(listening | tr '\n' ' ')"
+for p in $(td_servers); do
+	echo "$p $(inodes "$p" | wc -l) $(inodes "$p" | tr '\n' ' ')"
+done > "$T/held"
+awk '$2 != 1' "$T/held" | grep -q . && fail listen_worker_holds_one "$(cat "$T/held")" ||
+    ok listen_worker_holds_one
+[ "$(awk '{ print $3 }' "$T/held" | sort -u | wc -l)" -eq 3 ] &&
+    ok listen_sockets_distinct || fail listen_sockets_distinct "$(cat "$T/held")"
+
+victim=$(td_servers | head -1)
+vino=$(inodes "$victim")
+kill -9 "$victim"
+if td_until '[ "$(td_servers | wc -w)" -eq 3 ] && ! td_servers | grep -qx "$victim"' 50
+then ok listen_worker_replaced
+else fail listen_worker_replaced "$(td_servers)"
+fi
+heir=""
+for p in $(td_servers); do
+	[ "$(inodes "$p")" = "$vino" ] && heir=$p
+done
+[ -n "$heir" ] && ! grep -qx "$heir" <(awk '{ print $1 }' "$T/held") &&
+    ok listen_replacement_inherits || fail listen_replacement_inherits \
+    "victim $victim $vino; now $(for p in $(td_servers); do echo "$p:$(inodes $p)"; done)"
+[ "$(listening | wc -l)" -eq 3 ] && ok listen_no_new_socket ||
+    fail listen_no_new_socket "$(listening | tr '\n' ' ')"
+
+good=0
+for i in $(seq 1 30); do
+	[ "$(curl -s -m 2 "$URL/server/ping")" = pong ] && good=$((good + 1))
+done
+[ $good -eq 30 ] && ok listen_requests_work || fail listen_requests_work "$good of 30"
+
+# A second tokend on the same address is refused, as before.
+# (Last: one that started would take over the control socket.)
+out=$(timeout 5 "$TOKEND" -d -f "$T/tokend.conf" 2>&1)
+case "$out" in *"bind 127.0.0.1 port $PORT"*) ok listen_second_instance_refused ;;
+*) fail listen_second_instance_refused "$out" ;; esac
