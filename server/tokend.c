@@ -6,6 +6,7 @@
  * them and reloads on SIGHUP.  It never parses client input.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -33,6 +34,7 @@
 
 static void	 usage(void) __attribute__((__noreturn__));
 static void	 parent_open_listeners(void);
+static void	 parent_reserve_fds(int);
 static void	 parent_open_control(void);
 static void	 parent_start(struct child *);
 static void	 parent_started(struct child *, pid_t, int);
@@ -253,6 +255,7 @@ parent_open_listeners(void)
 		if (n++ >= CONF_LISTEN_MAX)
 			fatalx("too many listen addresses");
 	parent.nlisten = n;
+	parent_reserve_fds(parent.conf->prefork * n);
 	if ((parent.listenfds = calloc((size_t)parent.conf->prefork * n,
 	    sizeof(*parent.listenfds))) == NULL)
 		fatal("calloc");
@@ -302,6 +305,30 @@ parent_open_listeners(void)
 	TAILQ_FOREACH(la, &parent.conf->listens, entry)
 		log_debug("listening on %s port %d, one socket per server",
 		    la->host, la->port);
+}
+
+/*
+ * The parent holds prefork times the listen addresses sockets (up to
+ * CONF_PREFORK_MAX * CONF_LISTEN_MAX), beyond the usual soft limit.
+ */
+static void
+parent_reserve_fds(int nsockets)
+{
+	struct rlimit	 rl;
+	rlim_t		 want = (rlim_t)nsockets + SERVER_FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
+		    rl.rlim_max > want ? want : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			fatal("setrlimit RLIMIT_NOFILE");
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		fatalx("%d listen sockets (prefork times listen addresses) "
+		    "need %llu descriptors, the limit is %llu", nsockets,
+		    (unsigned long long)want, (unsigned long long)rl.rlim_cur);
 }
 
 /* The control socket: tokenctl talks to the parent through it. */

@@ -5,6 +5,24 @@
 # another's socket, and a replaced worker inherits its slot's socket.
 . "$(dirname "$0")/../lib.sh"
 td_init
+
+# The parent holds prefork times listen addresses sockets, up to 1024,
+# the usual soft limit of open files: it raises its limit (up to the
+# hard one) when they need it.  Here 8 workers on 16 addresses under a
+# soft limit of 100.
+PREFORK=8
+td_conf
+sed -i '/^listen on/d' "$T/tokend.conf"
+for i in $(seq 2 17); do echo "listen on 127.0.0.$i port $PORT"; done >> "$T/tokend.conf"
+(ulimit -Sn 100 && exec "$TOKEND" -d -f "$T/tokend.conf") > "$T/many" 2>&1 &
+many=$!
+TD_PIDS="$TD_PIDS $many"
+td_until "grep -q 'started: keyd and 8 servers' $T/many || ! kill -0 $many 2>/dev/null" 100
+grep -q 'started: keyd and 8 servers' "$T/many" && ok listen_many_sockets_fit ||
+    fail listen_many_sockets_fit "$(grep -m1 -i 'fatal\|open files' "$T/many")"
+kill -TERM "$many" 2>/dev/null
+wait "$many" 2>/dev/null
+
 PREFORK=3
 td_conf
 td_up listen
