@@ -173,25 +173,59 @@ all cache_delete 401 50 /users/me -H "$(bearer "$AT")"
 
 # A worker that does not read its channel: keyd closes it instead of
 # waiting, the worker gets a new one, and a revocation made meanwhile
-# holds on it as well.
+# holds on it as well.  Each worker accepts on a socket of its own
+# (listen.sh), so the PATCHes that make keyd push invalidations go on
+# one keep-alive connection that another worker accepted before this
+# one stops.  The parent, which would replace a worker stopped for
+# TOKEND_ANSWER_MS, is stopped as well until keyd has cut the worker
+# off (on a loaded machine that can take longer); once running again,
+# it gives the worker a new TOKEND_ANSWER_MS, and the worker resumes
+# well within it.
+# conn_worker PID: the worker holding the other end of PID's connection.
+conn_worker() {
+	local f l ino cport w hp
+	hp=$(printf ':%04X' "$PORT")
+	for f in /proc/$1/fd/*; do
+		l=$(readlink "$f" 2>/dev/null) || continue
+		case "$l" in socket:\[*\]) ino=${l#socket:[}; ino=${ino%]} ;; *) continue ;; esac
+		cport=$(awk -v i="$ino" -v p="$hp" '$10 == i && $3 ~ p"$" {
+		    split($2, a, ":"); print ":" a[2] }' /proc/net/tcp)
+		[ -n "$cport" ] || continue
+		ino=$(awk -v p="$hp" -v c="$cport" '$2 ~ p"$" && $3 ~ c"$" {
+		    print $10 }' /proc/net/tcp)
+		for w in $(td_servers); do
+			ls -l "/proc/$w/fd" 2>/dev/null | grep -q "socket:\[$ino\]" &&
+			    { echo "$w"; return 0; }
+		done
+	done
+	return 1
+}
 login root@example.com 'root pass' >/dev/null; RA=$(j access_token)
 RS=$($CTL user token root@example.com)
 warm /users/me -H "$(bearer "$RS")"
-W=$(td_servers | head -1)
-kill -STOP "$W"
 args=()
 for i in $(seq 1500); do args+=(-o /dev/null "$URL/users/me"); done
 curl -s -m 60 -X PATCH -H "$(bearer "$RA")" -H 'Content-Type: application/json' \
-    -d '{"last_page":"/x"}' "${args[@]}" > /dev/null 2>&1
+    -d '{"last_page":"/x"}' "${args[@]}" > /dev/null 2>&1 &
+PATCHER=$!
+C=""
+td_until 'C=$(conn_worker $PATCHER)' 50
+W=$(td_servers | grep -vx "${C:-none}" | head -1)
+kill -STOP "$TD_PID" "$W"
+td_until "grep -q 'did not read its channel' $T/log" 200 && cut=ok || cut="PATCHes on '$C'"
+kill "$PATCHER" 2>/dev/null; wait "$PATCHER" 2>/dev/null
+kill -CONT "$TD_PID"
 $CTL user suspend root@example.com > /dev/null
 kill -CONT "$W"
-td_until "grep -q 'did not read its channel' $T/log" 50 &&
-    ok cache_stalled_worker_cut_off || fail cache_stalled_worker_cut_off
+[ "$cut" = ok ] && ok cache_stalled_worker_cut_off || fail cache_stalled_worker_cut_off "$cut"
 all cache_stalled_worker_revoked 401 50 /users/me -H "$(bearer "$RS")"
 $CTL user activate root@example.com > /dev/null
 td_until "grep -q 'new channel to keyd' $T/log" 50 &&
     all cache_stalled_worker_relinked 200 50 /users/me -H "$(bearer "$RS")" ||
     fail cache_stalled_worker_relinked "$(grep -c 'new channel' $T/log)"
+td_servers | grep -qx "$W" && ! grep -q 'not answering' "$T/log" &&
+    ok cache_stalled_worker_kept || fail cache_stalled_worker_kept \
+    "$(grep -m1 'not answering' "$T/log")"
 
 # The /users API: an administrator's change of another user shows at
 # once everywhere, and so do a suspension and a deletion.
