@@ -24,7 +24,12 @@
 #include "query.h"
 #include "tokend.h"
 
-#define ISTORE_BUSY_MS		5000
+/*
+ * How long a worker waits for another's write to end.  It waits in its
+ * loop, which must still answer the parent's ping in time: a worker
+ * stopped in a transaction would otherwise get the others replaced too.
+ */
+#define ISTORE_BUSY_MS		(TOKEND_ANSWER_MS / 3)
 #define ISTORE_CACHE		64	/* prepared statements kept */
 #define ISTORE_CACHE_SQL_MAX	4096	/* longer texts are not kept */
 

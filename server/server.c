@@ -218,6 +218,12 @@ server_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 			return -1;
 		server_keyd_attach(s, fd);
 		return 0;
+	case MSG_PING:
+		/* From the loop: the answer says this loop still turns. */
+		if (msg_read(f, MSG_PING, NULL) == -1 ||
+		    msg_send(chan, MSG_PONG, f->hdr.id, -1, NULL) == -1)
+			return -1;
+		return 0;
 	default:
 		return child_parent_message(f, s->base, server_reload, s);
 	}

@@ -46,6 +46,8 @@ static void	 parent_sigchld(void);
 static void	 parent_child_exited(struct child *, int);
 static void	 parent_schedule(struct child *);
 static void	 parent_respawn_cb(evutil_socket_t, short, void *);
+static void	 parent_ping_cb(evutil_socket_t, short, void *);
+static void	 parent_ping(struct child *, int64_t, int);
 static int	 parent_dispatch(struct frame_chan *, struct frame *, void *);
 static void	 parent_child_closed(struct frame_chan *, void *);
 static int	 parent_reload(char *, size_t);
@@ -83,6 +85,8 @@ static struct {
 	int			 nservers;
 	int			 stopping;
 	struct event		*ev_kill;
+	struct event		*ev_ping;
+	int64_t			 ping_tick;	/* ms, the last ping round */
 	struct forward_list	 forwards;
 	uint32_t		 next_forward;
 } parent;
@@ -214,6 +218,12 @@ main(int argc, char *argv[])
 		parent_start(&parent.servers[ch]);
 	}
 	parent_link_all();
+	parent.ev_ping = event_new(parent.base, -1, EV_PERSIST,
+	    parent_ping_cb, NULL);
+	if (parent.ev_ping == NULL || event_add(parent.ev_ping,
+	    &(struct timeval){ TOKEND_PING_MS / 1000,
+	    (TOKEND_PING_MS % 1000) * 1000 }) == -1)
+		fatalx("ping timer");
 	log_info("started: keyd and %d servers", parent.nservers);
 	sandbox_enter(SANDBOX_PARENT);
 
@@ -406,6 +416,8 @@ parent_started(struct child *c, pid_t pid, int fd)
 	c->pid = pid;
 	c->generation++;
 	c->ready = 0;
+	c->ping_sent = 0;
+	c->unanswered = 0;
 	c->started = now_ms(CLOCK_MONOTONIC);
 	c->chan = frame_chan_new(parent.base, fd, PROTO_CHILD_MAX,
 	    parent_dispatch, parent_child_closed, c, c->role == ROLE_KEYD ?
@@ -528,7 +540,10 @@ parent_sigchld(void)
 static void
 parent_child_exited(struct child *c, int status)
 {
-	if (WIFSIGNALED(status))
+	if (c->unanswered && WIFSIGNALED(status) &&
+	    WTERMSIG(status) == SIGKILL)
+		log_debug("%s (pid %d) killed", child_name(c), (int)c->pid);
+	else if (WIFSIGNALED(status))
 		log_warnx("%s (pid %d) killed by signal %d", child_name(c),
 		    (int)c->pid, WTERMSIG(status));
 	else if (!parent.stopping || WEXITSTATUS(status) != 0)
@@ -594,6 +609,52 @@ parent_respawn_cb(evutil_socket_t fd, short ev, void *arg)
 		parent_link(c);
 }
 
+/*
+ * Each worker must answer a ping within TOKEND_ANSWER_MS.  One that
+ * does not (stopped, stuck, or compromised and playing dead) leaves the
+ * connections the kernel queues on its listen sockets waiting: it is
+ * killed, and its replacement, which inherits those sockets, serves
+ * them.  When the parent itself ran late (stopped, starved of CPU: this
+ * round comes half an interval after it was due), the pings in flight
+ * get a new TOKEND_ANSWER_MS, as the time it lost says nothing about
+ * the workers.
+ */
+static void
+parent_ping_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	int64_t	 now = now_ms(CLOCK_MONOTONIC);
+	int	 i, late;
+
+	late = parent.ping_tick != 0 &&
+	    now - parent.ping_tick > TOKEND_PING_MS + TOKEND_PING_MS / 2;
+	parent.ping_tick = now;
+	if (parent.stopping)
+		return;
+	for (i = 0; i < parent.nservers; i++)
+		parent_ping(&parent.servers[i], now, late);
+}
+
+/* One ping in flight per worker, from READY on; see parent_ping_cb(). */
+static void
+parent_ping(struct child *c, int64_t now, int late)
+{
+	if (c->pid == 0 || c->chan == NULL || !c->ready || c->unanswered)
+		return;
+	if (c->ping_sent == 0) {
+		if (msg_send(c->chan, MSG_PING, ++c->ping_id, -1, NULL) == -1)
+			log_warn("%s: send ping", child_name(c));
+		else
+			c->ping_sent = now;
+	} else if (late)
+		c->ping_sent = now;
+	else if (now - c->ping_sent >= TOKEND_ANSWER_MS) {
+		log_warnx("%s (pid %d) not answering, replaced",
+		    child_name(c), (int)c->pid);
+		c->unanswered = 1;
+		(void)kill(c->pid, SIGKILL);
+	}
+}
+
 /* "keyd" or "server N", for logs. */
 static const char *
 child_name(const struct child *c)
@@ -606,7 +667,10 @@ child_name(const struct child *c)
 	return name;
 }
 
-/* Children only tell the parent that they are ready or reloaded. */
+/*
+ * Children only tell the parent that they are ready or reloaded, and
+ * workers answer pings.
+ */
 static int
 parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
@@ -623,6 +687,12 @@ parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 			return -1;
 		c->ready = 1;
 		log_debug("%s ready", child_name(c));
+		return 0;
+	case MSG_PONG:
+		if (msg_read(f, MSG_PONG, NULL) == -1)
+			return -1;
+		if (f->hdr.id == c->ping_id)
+			c->ping_sent = 0;
 		return 0;
 	case MSG_CTL_RESULT:
 		return control_relay(f);

@@ -74,6 +74,41 @@ for i in $(seq 1 30); do
 done
 [ $good -eq 30 ] && ok listen_requests_work || fail listen_requests_work "$good of 30"
 
+# A worker that stops answering the parent (SIGSTOP here) is replaced
+# within TOKEND_PING_MS + TOKEND_ANSWER_MS (4 s) and its start, with one
+# line in the log; the connections the kernel queued on its socket
+# meanwhile are answered by its heir, which holds that socket.  With
+# 30 connections, one lands on the stopped worker's socket but once in
+# 200,000 runs.
+victim=$(td_servers | head -1)
+vino=$(inodes "$victim")
+td_servers > "$T/before"
+args=()
+for i in $(seq 30); do args+=(-o /dev/null "$URL/server/ping"); done
+start=$(date +%s%N)
+kill -STOP "$victim"
+curl -s -m 12 -Z --parallel-immediate --parallel-max 30 -H 'Connection: close' -w '%{http_code}\n' \
+    "${args[@]}" > "$T/st" 2>/dev/null
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "# stopped worker: all answered after $took ms"
+heir=""
+for p in $(td_servers); do
+	[ "$(inodes "$p")" = "$vino" ] && heir=$p
+done
+[ "$(grep -c "not answering, replaced" "$T/log")" -eq 1 ] &&
+    grep -q "(pid $victim) not answering, replaced" "$T/log" &&
+    ! grep -q "(pid $victim) killed by signal" "$T/log" &&
+    [ -n "$heir" ] && ! grep -qx "$heir" "$T/before" &&
+    ok listen_stopped_worker_replaced || fail listen_stopped_worker_replaced \
+    "heir '$heir'; $(grep -m2 "not answering\|(pid $victim)" "$T/log" | tr '\n' ' ')"
+[ "$(grep -c '^200$' "$T/st")" -eq 30 ] && [ -n "$heir" ] &&
+    ! grep -qx "$heir" "$T/before" &&
+    grep -q "^server\[$heir\]: edge: a connection closed" "$T/log" &&
+    ok listen_queued_connections_answered || fail listen_queued_connections_answered \
+    "$(sort "$T/st" | uniq -c | tr '\n' ' ') heir '$heir'"
+[ "$took" -lt 8000 ] && ok listen_stopped_worker_bound ||
+    fail listen_stopped_worker_bound "$took ms"
+
 # A second tokend on the same address is refused, as before.
 # (Last: one that started would take over the control socket.)
 out=$(timeout 5 "$TOKEND" -d -f "$T/tokend.conf" 2>&1)
