@@ -3,6 +3,8 @@
 # Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # One listen socket per worker (SO_REUSEPORT): no worker accepts on
 # another's socket, and a replaced worker inherits its slot's socket.
+# A worker that stops answering the parent's pings is replaced, and the
+# connections waiting on its socket are answered by its heir.
 . "$(dirname "$0")/../lib.sh"
 td_init
 
@@ -77,9 +79,9 @@ done
 # A worker that stops answering the parent (SIGSTOP here) is replaced
 # within TOKEND_PING_MS + TOKEND_ANSWER_MS (4 s) and its start, with one
 # line in the log; the connections the kernel queued on its socket
-# meanwhile are answered by its heir, which holds that socket.  With
-# 30 connections, one lands on the stopped worker's socket but once in
-# 200,000 runs.
+# meanwhile are answered by its heir, which holds that socket.  Of 30
+# new connections, some land on the stopped worker's socket: none, once
+# in about 200,000 runs ((2/3)^30).
 victim=$(td_servers | head -1)
 vino=$(inodes "$victim")
 td_servers > "$T/before"
