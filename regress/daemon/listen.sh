@@ -77,9 +77,10 @@ done
 [ $good -eq 30 ] && ok listen_requests_work || fail listen_requests_work "$good of 30"
 
 # A worker that stops answering the parent (SIGSTOP here) is replaced
-# within TOKEND_PING_MS + TOKEND_ANSWER_MS (4 s) and its start, with one
-# line in the log; the connections the kernel queued on its socket
-# meanwhile are answered by its heir, which holds that socket.  Of 30
+# within TOKEND_PING_MS + TOKEND_ANSWER_MS (4 s) and its start (up to
+# 9 s in all here, for a loaded machine), with one line in the log;
+# the connections the kernel queued on its socket meanwhile are
+# answered by its heir, which holds that socket.  Of 30
 # new connections, some land on the stopped worker's socket: none, once
 # in about 200,000 runs ((2/3)^30).
 victim=$(td_servers | head -1)
@@ -108,7 +109,7 @@ done
     grep -q "^server\[$heir\]: edge: a connection closed" "$T/log" &&
     ok listen_queued_connections_answered || fail listen_queued_connections_answered \
     "$(sort "$T/st" | uniq -c | tr '\n' ' ') heir '$heir'"
-[ "$took" -lt 8000 ] && ok listen_stopped_worker_bound ||
+[ "$took" -lt 9000 ] && ok listen_stopped_worker_bound ||
     fail listen_stopped_worker_bound "$took ms"
 
 # A second tokend on the same address is refused, as before.
