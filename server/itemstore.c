@@ -25,6 +25,11 @@
 #include "query.h"
 #include "tokend.h"
 
+/*
+ * How long an item process waits for another's write to end.  Its
+ * worker does not wait with it: it goes on serving, and answers the
+ * parent's pings, while the item request is pending.
+ */
 #define ISTORE_BUSY_MS		5000
 #define ISTORE_CACHE		64	/* prepared statements kept */
 #define ISTORE_CACHE_SQL_MAX	4096	/* longer texts are not kept */

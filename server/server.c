@@ -2,8 +2,8 @@
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The worker role ("tokend: server"): one libevent loop serving HTTP on
- * the listen sockets inherited from the parent, with its own channels to
- * keyd and to its item process.  It never sees the signing secret, a
+ * its own listen sockets, inherited from the parent, with its own channels
+ * to keyd and to its item process.  It never sees the signing secret, a
  * password hash, the credential database or the item store.
  */
 #include <sys/types.h>
@@ -228,6 +228,12 @@ server_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		    (fd = frame_chan_takefd(chan)) == -1)
 			return -1;
 		server_items_attach(s, fd);
+		return 0;
+	case MSG_PING:
+		/* From the loop: the answer says this loop still turns. */
+		if (msg_read(f, MSG_PING, NULL) == -1 ||
+		    msg_send(chan, MSG_PONG, f->hdr.id, -1, NULL) == -1)
+			return -1;
 		return 0;
 	default:
 		return child_parent_message(f, s->base, server_reload, s);

@@ -7,6 +7,7 @@
  * never parses client input.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -34,6 +35,7 @@
 
 static void	 usage(void) __attribute__((__noreturn__));
 static void	 parent_open_listeners(void);
+static void	 parent_reserve_fds(int);
 static void	 parent_open_control(void);
 static void	 parent_start(struct child *);
 static void	 parent_started(struct child *, pid_t, int);
@@ -48,6 +50,8 @@ static void	 parent_sigchld(void);
 static void	 parent_child_exited(struct child *, int);
 static void	 parent_schedule(struct child *);
 static void	 parent_respawn_cb(evutil_socket_t, short, void *);
+static void	 parent_ping_cb(evutil_socket_t, short, void *);
+static void	 parent_ping(struct child *, int64_t, int);
 static int	 parent_dispatch(struct frame_chan *, struct frame *, void *);
 static void	 parent_child_closed(struct frame_chan *, void *);
 static int	 parent_reload(char *, size_t);
@@ -76,7 +80,7 @@ static struct {
 	int			 foreground;
 	int			 verbose;
 	struct event_base	*base;
-	int			 listenfds[CONF_LISTEN_MAX];
+	int			*listenfds;	/* nlisten per worker slot */
 	int			 nlisten;
 	int			 controlfd;
 	struct event		*ev_control;
@@ -86,6 +90,8 @@ static struct {
 	int			 nservers;
 	int			 stopping;
 	struct event		*ev_kill;
+	struct event		*ev_ping;
+	int64_t			 ping_tick;	/* ms, the last ping round */
 	struct forward_list	 forwards;
 	uint32_t		 next_forward;
 } parent;
@@ -226,6 +232,12 @@ main(int argc, char *argv[])
 		parent_start(&parent.servers[ch]);
 	}
 	parent_link_all();
+	parent.ev_ping = event_new(parent.base, -1, EV_PERSIST,
+	    parent_ping_cb, NULL);
+	if (parent.ev_ping == NULL || event_add(parent.ev_ping,
+	    &(struct timeval){ TOKEND_PING_MS / 1000,
+	    (TOKEND_PING_MS % 1000) * 1000 }) == -1)
+		fatalx("ping timer");
 	log_info("started: keyd, %d servers and their item processes",
 	    parent.nservers);
 	sandbox_enter(SANDBOX_PARENT);
@@ -249,15 +261,36 @@ self_path(const char *argv0, char *buf, size_t len)
 	return realpath(argv0, buf) == NULL ? -1 : 0;
 }
 
+/*
+ * One socket per listen address and worker slot, bound with
+ * SO_REUSEPORT: the kernel spreads the connections over them and a
+ * worker accepts only on its own, so no worker can take the others'
+ * clients.  The parent keeps them all; a worker started again in its
+ * slot gets the same sockets, with the connections waiting on them.
+ * The listen addresses and prefork need a restart, so a reload keeps
+ * them as they are.
+ */
 static void
 parent_open_listeners(void)
 {
 	struct listen_addr	*la;
-	int			 fd, on = 1;
+	int			 fd, on = 1, slot, n = 0, i;
 
+	TAILQ_FOREACH(la, &parent.conf->listens, entry)
+		if (n++ >= CONF_LISTEN_MAX)
+			fatalx("too many listen addresses");
+	parent.nlisten = n;
+	parent_reserve_fds(parent.conf->prefork * n);
+	if ((parent.listenfds = calloc((size_t)parent.conf->prefork * n,
+	    sizeof(*parent.listenfds))) == NULL)
+		fatal("calloc");
+	/*
+	 * Another program on the address, even another tokend of the
+	 * same user that could join the SO_REUSEPORT group, is refused
+	 * as before: a plain socket must be able to bind it first.
+	 */
 	TAILQ_FOREACH(la, &parent.conf->listens, entry) {
-		fd = socket(la->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
+		fd = socket(la->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd == -1)
 			fatal("socket");
 		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
@@ -268,11 +301,59 @@ parent_open_listeners(void)
 			fatal("IPV6_V6ONLY");
 		if (bind(fd, (struct sockaddr *)&la->ss, la->sslen) == -1)
 			fatal("bind %s port %d", la->host, la->port);
-		if (listen(fd, 1024) == -1)
-			fatal("listen %s port %d", la->host, la->port);
-		parent.listenfds[parent.nlisten++] = fd;
-		log_debug("listening on %s port %d", la->host, la->port);
+		close(fd);
 	}
+	for (slot = 0; slot < parent.conf->prefork; slot++) {
+		i = 0;
+		TAILQ_FOREACH(la, &parent.conf->listens, entry) {
+			fd = socket(la->ss.ss_family, SOCK_STREAM |
+			    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			if (fd == -1)
+				fatal("socket");
+			if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+			    sizeof(on)) == -1)
+				fatal("SO_REUSEADDR");
+			if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
+			    sizeof(on)) == -1)
+				fatal("SO_REUSEPORT");
+			if (la->ss.ss_family == AF_INET6 && setsockopt(fd,
+			    IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
+				fatal("IPV6_V6ONLY");
+			if (bind(fd, (struct sockaddr *)&la->ss,
+			    la->sslen) == -1)
+				fatal("bind %s port %d", la->host, la->port);
+			if (listen(fd, 1024) == -1)
+				fatal("listen %s port %d", la->host, la->port);
+			parent.listenfds[slot * n + i++] = fd;
+		}
+	}
+	TAILQ_FOREACH(la, &parent.conf->listens, entry)
+		log_debug("listening on %s port %d, one socket per server",
+		    la->host, la->port);
+}
+
+/*
+ * The parent holds prefork times the listen addresses sockets (up to
+ * CONF_PREFORK_MAX * CONF_LISTEN_MAX), beyond the usual soft limit.
+ */
+static void
+parent_reserve_fds(int nsockets)
+{
+	struct rlimit	 rl;
+	rlim_t		 want = (rlim_t)nsockets + SERVER_FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
+		    rl.rlim_max > want ? want : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			fatal("setrlimit RLIMIT_NOFILE");
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		fatalx("%d listen sockets (prefork times listen addresses) "
+		    "need %llu descriptors, the limit is %llu", nsockets,
+		    (unsigned long long)want, (unsigned long long)rl.rlim_cur);
 }
 
 /* The control socket: tokenctl talks to the parent through it. */
@@ -334,7 +415,8 @@ parent_start(struct child *c)
 		pid = privsep_exec(parent.self, argv, sp[1], NULL, 0);
 	else
 		pid = privsep_exec(parent.self, argv, sp[1],
-		    parent.listenfds, parent.nlisten);
+		    &parent.listenfds[c->slot * parent.nlisten],
+		    parent.nlisten);
 	close(sp[1]);
 	if (pid == -1) {
 		log_warn("fork");
@@ -351,6 +433,8 @@ parent_started(struct child *c, pid_t pid, int fd)
 	c->pid = pid;
 	c->generation++;
 	c->ready = 0;
+	c->ping_sent = 0;
+	c->unanswered = 0;
 	c->started = now_ms(CLOCK_MONOTONIC);
 	c->chan = frame_chan_new(parent.base, fd, PROTO_CHILD_MAX,
 	    parent_dispatch, parent_child_closed, c, c->role == ROLE_KEYD ?
@@ -540,7 +624,10 @@ parent_sigchld(void)
 static void
 parent_child_exited(struct child *c, int status)
 {
-	if (WIFSIGNALED(status))
+	if (c->unanswered && WIFSIGNALED(status) &&
+	    WTERMSIG(status) == SIGKILL)
+		log_debug("%s (pid %d) killed", child_name(c), (int)c->pid);
+	else if (WIFSIGNALED(status))
 		log_warnx("%s (pid %d) killed by signal %d", child_name(c),
 		    (int)c->pid, WTERMSIG(status));
 	else if (!parent.stopping || WEXITSTATUS(status) != 0)
@@ -609,6 +696,52 @@ parent_respawn_cb(evutil_socket_t fd, short ev, void *arg)
 		parent_link(c);
 }
 
+/*
+ * Each worker must answer a ping within TOKEND_ANSWER_MS.  One that
+ * does not (stopped, stuck, or compromised and playing dead) leaves the
+ * connections the kernel queues on its listen sockets waiting: it is
+ * killed, and its replacement, which inherits those sockets, serves
+ * them.  When the parent itself ran late (stopped, starved of CPU: this
+ * round comes half an interval after it was due), the pings in flight
+ * get a new TOKEND_ANSWER_MS, as the time it lost says nothing about
+ * the workers.
+ */
+static void
+parent_ping_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	int64_t	 now = now_ms(CLOCK_MONOTONIC);
+	int	 i, late;
+
+	late = parent.ping_tick != 0 &&
+	    now - parent.ping_tick > TOKEND_PING_MS + TOKEND_PING_MS / 2;
+	parent.ping_tick = now;
+	if (parent.stopping)
+		return;
+	for (i = 0; i < parent.nservers; i++)
+		parent_ping(&parent.servers[i], now, late);
+}
+
+/* One ping in flight per worker, from READY on; see parent_ping_cb(). */
+static void
+parent_ping(struct child *c, int64_t now, int late)
+{
+	if (c->pid == 0 || c->chan == NULL || !c->ready || c->unanswered)
+		return;
+	if (c->ping_sent == 0) {
+		if (msg_send(c->chan, MSG_PING, ++c->ping_id, -1, NULL) == -1)
+			log_warn("%s: send ping", child_name(c));
+		else
+			c->ping_sent = now;
+	} else if (late)
+		c->ping_sent = now;
+	else if (now - c->ping_sent >= TOKEND_ANSWER_MS) {
+		log_warnx("%s (pid %d) not answering, replaced",
+		    child_name(c), (int)c->pid);
+		c->unanswered = 1;
+		(void)kill(c->pid, SIGKILL);
+	}
+}
+
 /* "keyd" or "server N", for logs. */
 static const char *
 child_name(const struct child *c)
@@ -622,7 +755,10 @@ child_name(const struct child *c)
 	return name;
 }
 
-/* Children only tell the parent that they are ready or reloaded. */
+/*
+ * Children only tell the parent that they are ready or reloaded, and
+ * workers answer pings.
+ */
 static int
 parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
@@ -639,6 +775,12 @@ parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 			return -1;
 		c->ready = 1;
 		log_debug("%s ready", child_name(c));
+		return 0;
+	case MSG_PONG:
+		if (msg_read(f, MSG_PONG, NULL) == -1)
+			return -1;
+		if (f->hdr.id == c->ping_id)
+			c->ping_sent = 0;
 		return 0;
 	case MSG_CTL_RESULT:
 		return control_relay(f);

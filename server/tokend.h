@@ -24,6 +24,16 @@
 #define TOKEND_BACKOFF_MAX_MS	10000	/* crash-loop ceiling */
 #define TOKEND_STABLE_SEC	10	/* a child this old resets its back-off */
 #define TOKEND_STOP_GRACE_MS	4000	/* SIGTERM, then SIGKILL */
+/*
+ * The parent pings each worker every TOKEND_PING_MS; one that leaves a
+ * ping unanswered for TOKEND_ANSWER_MS is killed and replaced, so the
+ * connections queued on its listen sockets wait at most about
+ * TOKEND_PING_MS + TOKEND_ANSWER_MS.  No step of a worker's loop may
+ * block for that long: what waits (keyd, the item store) waits in
+ * another process.
+ */
+#define TOKEND_PING_MS		1000
+#define TOKEND_ANSWER_MS	3000
 #define SERVER_FD_RESERVE	64	/* descriptors beyond connections */
 #define SERVER_ACCEPT_PAUSE_MS	100	/* on EMFILE */
 #define SERVER_ITEMS_TIMEOUT_MS	30000	/* an item request, locks included */
@@ -69,6 +79,9 @@ struct child {
 	int64_t			 started;	/* ms, CLOCK_MONOTONIC */
 	int			 backoff_ms;
 	int			 ready;
+	uint32_t		 ping_id;	/* of the last MSG_PING */
+	int64_t			 ping_sent;	/* ms, 0: answered */
+	int			 unanswered;	/* killed for it */
 };
 
 /* A tokenctl request the parent forwarded to keyd. */

@@ -16,7 +16,8 @@
  *	tokenctl <-> parent	the control socket
  *
  * A child starts by reading MSG_HELLO (carries PROTO_VERSION, refuses a
- * mismatch) and MSG_CONFIG, then answers MSG_READY once it serves.
+ * mismatch) and MSG_CONFIG, then answers MSG_READY once it serves.  A
+ * worker then answers each MSG_PING with MSG_PONG.
  */
 #ifndef TOKEND_PROTO_H
 #define TOKEND_PROTO_H
@@ -307,6 +308,17 @@ enum admin_op {
 #define MSG_DECL_SHUTDOWN(H, K, F, s)					\
 	H(PEER_PARENT, PEER_CHILD, MSG_NONE, 0)
 
+/*
+ * parent -> server, every TOKEND_PING_MS: still serving?  The worker
+ * answers from its event loop with MSG_PONG of the same id; one that
+ * leaves a ping unanswered for TOKEND_ANSWER_MS is replaced (tokend.c).
+ */
+#define MSG_DECL_PING(H, K, F, s)					\
+	H(PEER_PARENT, PEER_SERVER, MSG_PONG, 0)
+
+#define MSG_DECL_PONG(H, K, F, s)					\
+	H(PEER_SERVER, PEER_PARENT, MSG_NONE, 0)
+
 /* server -> keyd: is the credential store usable? */
 #define MSG_DECL_HEALTH(H, K, F, s)					\
 	H(PEER_SERVER, PEER_KEYD, MSG_HEALTH_RESULT, 0)			\
@@ -499,6 +511,8 @@ enum admin_op {
 	X(TICKET_KEY, ticket_key)					\
 	X(ITEMS_SERVER, items_server)					\
 	X(SERVER_ITEMS, server_items)					\
+	X(PING, ping)							\
+	X(PONG, pong)							\
 	X(HEALTH, health)						\
 	X(HEALTH_RESULT, health_result)					\
 	X(AUTH, auth)							\
