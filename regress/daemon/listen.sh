@@ -19,8 +19,8 @@ for i in $(seq 2 17); do echo "listen on 127.0.0.$i port $PORT"; done >> "$T/tok
 (ulimit -Sn 100 && exec "$TOKEND" -d -f "$T/tokend.conf") > "$T/many" 2>&1 &
 many=$!
 TD_PIDS="$TD_PIDS $many"
-td_until "grep -q 'started: keyd and 8 servers' $T/many || ! kill -0 $many 2>/dev/null" 100
-grep -q 'started: keyd and 8 servers' "$T/many" && ok listen_many_sockets_fit ||
+td_until "grep -q 'started: keyd, 8 servers' $T/many || ! kill -0 $many 2>/dev/null" 100
+grep -q 'started: keyd, 8 servers' "$T/many" && ok listen_many_sockets_fit ||
     fail listen_many_sockets_fit "$(grep -m1 -i 'fatal\|open files' "$T/many")"
 kill -TERM "$many" 2>/dev/null
 wait "$many" 2>/dev/null
