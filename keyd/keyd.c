@@ -169,13 +169,12 @@ main(int argc, char *argv[])
 	char			 dbpath[PATH_MAX];
 	const char		*root = NULL;
 	uint32_t		 slot;
-	int			 ch, foreground = 0, verbose = 0;
+	int			 ch, verbose = 0;
 
 	privsep_title_init(argc, argv);
 	while ((ch = getopt(argc, argv, "dv")) != -1) {
 		switch (ch) {
-		case 'd':
-			foreground = 1;
+		case 'd':	/* keyd logs through the parent either way */
 			break;
 		case 'v':
 			verbose++;
@@ -186,7 +185,7 @@ main(int argc, char *argv[])
 	}
 	if (argc != optind)
 		usage();
-	log_init(foreground, LOG_DAEMON);
+	child_log_init();
 	log_setverbose(verbose);
 	log_procinit("keyd");
 	TAILQ_INIT(&keyd.chans);
@@ -236,6 +235,7 @@ main(int argc, char *argv[])
 	    "parent");
 	if (keyd.parent == NULL)
 		fatal("parent channel");
+	child_log_channel(keyd.parent);
 	keyd.parent_kc.chan = keyd.parent;
 	sandbox_enter(SANDBOX_KEYD);
 	if (msg_send(keyd.parent, MSG_READY, 0, -1, NULL) == -1)

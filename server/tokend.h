@@ -22,6 +22,7 @@
 #define TOKEND_BACKOFF_MIN_MS	100	/* first respawn delay */
 #define TOKEND_BACKOFF_MAX_MS	10000	/* crash-loop ceiling */
 #define TOKEND_STABLE_SEC	10	/* a child this old resets its back-off */
+#define TOKEND_CHILD_LOG_RATE	2000	/* a child's log lines per second */
 #define TOKEND_STOP_GRACE_MS	4000	/* SIGTERM, then SIGKILL */
 #define SERVER_FD_RESERVE	64	/* descriptors beyond connections */
 #define SERVER_ACCEPT_PAUSE_MS	100	/* on EMFILE */
@@ -66,6 +67,9 @@ struct child {
 	int64_t			 started;	/* ms, CLOCK_MONOTONIC */
 	int			 backoff_ms;
 	int			 ready;
+	int64_t			 log_second;	/* ms, the counting second */
+	int			 log_lines;	/* written in it */
+	uint64_t		 log_dropped;	/* beyond the rate, not told */
 };
 
 /* A tokenctl request the parent forwarded to keyd. */
