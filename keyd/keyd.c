@@ -169,12 +169,13 @@ main(int argc, char *argv[])
 	char			 dbpath[PATH_MAX];
 	const char		*root = NULL;
 	uint32_t		 slot;
-	int			 ch, verbose = 0;
+	int			 ch, foreground = 0, verbose = 0;
 
 	privsep_title_init(argc, argv);
 	while ((ch = getopt(argc, argv, "dv")) != -1) {
 		switch (ch) {
-		case 'd':	/* keyd logs through the parent either way */
+		case 'd':
+			foreground = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -185,7 +186,7 @@ main(int argc, char *argv[])
 	}
 	if (argc != optind)
 		usage();
-	child_log_init();
+	child_log_init(foreground);
 	log_setverbose(verbose);
 	log_procinit("keyd");
 	TAILQ_INIT(&keyd.chans);

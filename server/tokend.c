@@ -149,7 +149,7 @@ main(int argc, char *argv[])
 	if (role != NULL) {
 		if (strcmp(role, "server") != 0)
 			fatalx("unknown role %s", role);
-		child_log_init();
+		child_log_init(parent.foreground);
 		return server_main(slot, parent.verbose);
 	}
 

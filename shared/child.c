@@ -125,17 +125,22 @@ child_parent_message(struct frame *f, struct event_base *base,
 }
 
 /*
- * The child's log goes to the parent as MSG_LOG, in the foreground as
- * well as a daemon: the child never opens a socket to the system logger
- * (a compromised one could write any line with any name there), and
- * the parent writes each line after the child's name and pid.  Before
- * the event loop's channel exists (child_log_channel), a line is
- * written to the parent's descriptor at once.
+ * As a daemon, the child's log goes to the parent as MSG_LOG: the child
+ * never opens a socket to the system logger (a compromised one could
+ * write any line with any name there), and the parent writes each line
+ * after the child's name and pid.  Before the event loop's channel
+ * exists (child_log_channel), a line is written to the parent's
+ * descriptor at once.  In the foreground (-d) the child writes to the
+ * standard error it shares with the parent, as the parent does, so that
+ * its lines come in the order things happen (a debugging session's
+ * terminal, and the tests, read them so).
  */
 void
-child_log_init(void)
+child_log_init(int foreground)
 {
-	log_init(1, LOG_DAEMON);	/* no openlog(3) */
+	log_init(1, LOG_DAEMON);	/* stderr; never openlog(3) */
+	if (foreground)
+		return;
 	child_log_thread = pthread_self();
 	log_sink(child_log_line);
 }

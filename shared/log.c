@@ -2,10 +2,11 @@
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Logging for tokend, keyd and tokenctl: stderr in the foreground,
- * syslog when daemonized.  Every line carries the process name.  The
- * children of the parent (keyd, the workers) send their lines to the
- * parent instead (a sink, log_sink(), set by child.c), which writes
- * them with log_child(): they hold no socket to the system logger.
+ * syslog when daemonized.  Every line carries the process name.  As a
+ * daemon, the children of the parent (keyd, the workers) send their
+ * lines to the parent instead (a sink, log_sink(), set by child.c),
+ * which writes them with log_child(): they hold no socket to the
+ * system logger.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -213,9 +213,10 @@ enum admin_op {
 	F(s, STR, reason, CHILD_REASON_MAX)
 
 /*
- * child -> parent: one line of the child's log, which the parent
- * writes, sanitized, after the child's name and pid (children have no
- * socket to the system logger).  priority: LOG_CRIT to LOG_DEBUG.
+ * child -> parent, as a daemon: one line of the child's log, which the
+ * parent writes, sanitized, after the child's name and pid (children
+ * have no socket to the system logger).  priority: LOG_CRIT to
+ * LOG_DEBUG.
  */
 #define MSG_DECL_LOG(H, K, F, s)					\
 	H(PEER_CHILD, PEER_PARENT, MSG_NONE, 0)				\
@@ -499,7 +500,7 @@ struct tokend_config;
 struct tokend_config *child_receive_config(uint32_t *);
 struct tokend_config *child_config_from_frame(struct frame *);
 void		 child_reload_done(struct frame_chan *, const char *);
-void		 child_log_init(void);
+void		 child_log_init(int);
 void		 child_log_channel(struct frame_chan *);
 int		 child_parent_message(struct frame *, struct event_base *,
 		    void (*)(struct frame *, void *), void *);
