@@ -3,7 +3,7 @@
 /*
  * What every child of the parent (keyd, the workers) does the same way:
  * receive MSG_HELLO and MSG_CONFIG at start, take a new configuration on
- * MSG_RELOAD, and log through the parent.
+ * MSG_RELOAD, and, as a daemon, log through the parent.
  */
 #include <sys/types.h>
 
