@@ -63,9 +63,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "proto.h"
 #include "sandbox.h"
 
 #if defined(__x86_64__) && !defined(__ILP32__)
@@ -531,7 +534,9 @@ sandbox_debug_init(enum sandbox_role role)
  * pid, F_SETSIG to SIGKILL, then O_ASYNC); "unix" is the first step
  * of reaching an abstract socket of the host; "syslog" the socket
  * glibc's syslog(3) opens to reconnect (workers log through the parent,
- * and no longer need it).
+ * and no longer need it).  "log" is no forbidden call: it writes what a
+ * compromised worker would to the parent, raw MSG_LOG frames, a forged
+ * line and a flood (see regress/daemon/logging.sh).
  */
 enum sandbox_probe {
 	PROBE_OPEN,
@@ -542,6 +547,7 @@ enum sandbox_probe {
 	PROBE_SETSIG,
 	PROBE_ASYNC,
 	PROBE_SYSLOG,
+	PROBE_LOG,
 };
 
 static const char *sandbox_probe_names[] = {
@@ -553,9 +559,55 @@ static const char *sandbox_probe_names[] = {
 	[PROBE_SETSIG] = "setsig",
 	[PROBE_ASYNC] = "async",
 	[PROBE_SYSLOG] = "syslog",
+	[PROBE_LOG] = "log",
 };
 
 static enum sandbox_probe	 sandbox_probe;
+
+#define SANDBOX_FLOOD_LINES	6000
+
+/* One MSG_LOG frame (header, priority, text), written whole. */
+static void
+sandbox_selftest_log(uint32_t pri, const char *text)
+{
+	uint32_t	 head[6];
+	char		 buf[sizeof(head) + 256];
+	size_t		 len = strlen(text), off = 0, total;
+	ssize_t		 n;
+
+	if (len > sizeof(buf) - sizeof(head))
+		return;
+	head[0] = MSG_LOG;
+	head[1] = (uint32_t)(2 * sizeof(uint32_t) + len);
+	head[2] = 0;
+	head[3] = (uint32_t)getpid();
+	head[4] = pri;
+	head[5] = (uint32_t)len;
+	memcpy(buf, head, sizeof(head));
+	memcpy(buf + sizeof(head), text, len);
+	total = sizeof(head) + len;
+	while (off < total) {
+		n = write(PROTO_FD_PARENT, buf + off, total - off);
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			return;
+		if (n > 0)
+			off += (size_t)n;
+	}
+}
+
+static void
+sandbox_selftest_flood(void)
+{
+	struct timespec	 pause = { 1, 200 * 1000 * 1000 };
+	int		 i;
+
+	sandbox_selftest_log(LOG_ERR, "forged\nparent: user root@example.com "
+	    "suspended by the operator\r\n\033[1A");
+	for (i = 0; i < SANDBOX_FLOOD_LINES; i++)
+		sandbox_selftest_log(LOG_INFO, "flood");
+	(void)nanosleep(&pause, NULL);
+	sandbox_selftest_log(LOG_INFO, "after the flood");
+}
 
 static void
 sandbox_selftest(int sig)
@@ -591,6 +643,9 @@ sandbox_selftest(int sig)
 		break;
 	case PROBE_SYSLOG:
 		(void)socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		break;
+	case PROBE_LOG:
+		sandbox_selftest_flood();
 		break;
 	}
 	sandbox_say("sandbox selftest: still alive\n");

@@ -4,14 +4,20 @@
 # Children log through the parent (issue 13, points 6 and 8).  As a
 # daemon, in a mount namespace whose /dev/log is this test's own
 # logger: a worker's and keyd's lines reach the log from the parent,
-# after the child's name and pid; no child holds a datagram socket; a
-# hostile keyd (a stand-in, "program" in the keyd block) that sends a
-# forged line gets it written on one line with its control characters
-# escaped, and one that floods is cut to the rate with a count of what
-# was dropped, the parent's memory unchanged.
+# after the child's name and pid; no child holds a datagram socket.  A
+# compromised worker (the selftest build's "log" probe, which writes
+# raw MSG_LOG frames on its channel) and a hostile keyd (a stand-in,
+# "program" in the keyd block) each send a forged line, which is
+# written on one line with its control characters escaped, and a flood,
+# which is cut to the rate with a count of what was dropped, the
+# parent's memory unchanged; a priority no child may use closes the
+# channel.
 . "$(dirname "$0")/../lib.sh"
 need python3 unshare mount
 td_init
+SELFTEST="$TOP/server/tokend-selftest"
+[ -x "$SELFTEST" ] ||
+    { fail logging "no $SELFTEST: make check builds it (make selftest)"; exit 1; }
 if ! is_root; then
 	skip logging "mount namespaces need root"
 	exit 0
@@ -66,9 +72,9 @@ if os.path.exists("$T/done"):	# restarted: once is enough
     while s.recv(65536):
         pass
 open("$T/done", "w").close()
-log(3, b"bad\nparent: user root@example.com suspended by the operator\r\n\x1b[1A")
+log(3, b"forged\nparent: user root@example.com suspended by the operator\r\n\x1b[1A")
 for i in range(6000):
-    log(6, b"flood %d" % i)
+    log(6, b"flood")
 time.sleep(1.2)
 log(6, b"after the flood")
 time.sleep(0.2)
@@ -108,7 +114,9 @@ td_stop() {
 }
 
 td_conf
-td_daemon || { fail logging_daemon_start "$(cat "$T/log" "$T/syslog")"; exit 1; }
+export TOKEND_SELFTEST_PROBE=log
+TOKEND=$SELFTEST td_daemon ||
+    { fail logging_daemon_start "$(cat "$T/log" "$T/syslog")"; exit 1; }
 
 # Each worker's lines, from the parent: "tokend[parent]: server[pid]:",
 # and keyd's.
@@ -147,35 +155,51 @@ done > "$T/dgram"
     fail logging_children_no_datagram_socket "workers $W keyd $K: $(cat "$T/dgram")"
 [ -n "$(dgram_sockets "$TD_PID")" ] && ok logging_parent_has_syslog_socket ||
     fail logging_parent_has_syslog_socket
+
+# hostile NAME WHO PID NAMED: what child PID (WHO its name in its lines,
+# NAMED in the parent's) sent after $T/go, a forged line and a flood,
+# as the parent wrote it.
+rss() { awk '/^VmRSS:/ { print $2 }' /proc/$TD_PID/status; }
+hostile() {
+	local forged line n
+	td_until "grep -q '$2\[$3\]: after the flood' '$T/syslog'" 100
+	forged="tokend[$TD_PID]: $2[$3]: forged\\nparent: user root@example.com suspended by the operator\\r\\n\\033[1A"
+	line=$(grep "$2\[$3\]: forged" "$T/syslog")
+	[ "$(grep -c "$2\[$3\]: forged" "$T/syslog")" = 1 ] &&
+	    [ "${line%"$forged"}" != "$line" ] &&
+	    ok logging_$1_forged_line_on_one_line ||
+	    fail logging_$1_forged_line_on_one_line "$line"
+	grep -q "^parent: user\|: parent: user" "$T/syslog" &&
+	    fail logging_$1_forged_no_line_of_the_parent ||
+	    ok logging_$1_forged_no_line_of_the_parent
+	grep -q $'\033' "$T/syslog" && fail logging_$1_no_escape_in_log ||
+	    ok logging_$1_no_escape_in_log
+	n=$(grep -c "$2\[$3\]: flood$" "$T/syslog")
+	[ "$n" -ge 1000 ] && [ "$n" -lt 6000 ] && ok logging_$1_flood_cut ||
+	    fail logging_$1_flood_cut "$n of 6000 written"
+	grep -q "tokend\[$TD_PID\]: parent: $4 (pid $3): [0-9]* lines of its log dropped, more than [0-9]* a second" "$T/syslog" &&
+	    ok logging_$1_flood_counted ||
+	    fail logging_$1_flood_counted "$(grep -v flood "$T/syslog" | tail -5)"
+	rss1=$(rss)
+	[ -n "$rss0" ] && [ -n "$rss1" ] && [ $((rss1 - rss0)) -lt 2048 ] &&
+	    ok logging_$1_flood_parent_memory ||
+	    fail logging_$1_flood_parent_memory "VmRSS $rss0 kB, then $rss1 kB"
+}
+
+# A compromised worker.
+w=$(echo $W | cut -d' ' -f1)
+slot=$(st | sed -n "s/^server \([0-9]*\) pid $w\( .*\)*\$/\1/p")
+rss0=$(rss)
+kill -USR2 "$w"
+hostile worker server "$w" "server $slot"
 td_stop
 
 # The hostile keyd.
 KEYD=$FAKE td_conf
 td_daemon || { fail logging_hostile_start "$(cat "$T/log" "$T/syslog")"; exit 1; }
-rss() { awk '/^VmRSS:/ { print $2 }' /proc/$TD_PID/status; }
 rss0=$(rss)
 touch "$T/go"
-td_until "grep -q 'keyd\[$K\]: after the flood' '$T/syslog'" 100
-line=$(grep "keyd\[$K\]: bad" "$T/syslog")
-forged="tokend[$TD_PID]: keyd[$K]: bad\\nparent: user root@example.com suspended by the operator\\r\\n\\033[1A"
-[ "$(grep -c "keyd\[$K\]: bad" "$T/syslog")" = 1 ] &&
-    [ "${line%"$forged"}" != "$line" ] &&
-    ok logging_forged_line_on_one_line ||
-    fail logging_forged_line_on_one_line "$line"
-grep -q "^parent: user\|: parent: user" "$T/syslog" &&
-    fail logging_forged_line_no_line_of_the_parent ||
-    ok logging_forged_line_no_line_of_the_parent
-grep -q $'\033' "$T/syslog" && fail logging_no_escape_in_log ||
-    ok logging_no_escape_in_log
-n=$(grep -c "keyd\[$K\]: flood " "$T/syslog")
-[ "$n" -ge 1000 ] && [ "$n" -lt 6000 ] && ok logging_flood_cut ||
-    fail logging_flood_cut "$n of 6000 written"
-grep -q "tokend\[$TD_PID\]: parent: keyd (pid $K): [0-9]* lines of its log dropped, more than [0-9]* a second" "$T/syslog" &&
-    ok logging_flood_counted || fail logging_flood_counted "$(grep -v flood "$T/syslog" | tail -5)"
-rss1=$(rss)
-[ -n "$rss0" ] && [ -n "$rss1" ] && [ $((rss1 - rss0)) -lt 2048 ] &&
-    ok logging_flood_parent_memory ||
-    fail logging_flood_parent_memory "VmRSS $rss0 kB, then $rss1 kB"
+hostile keyd keyd "$K" keyd
 td_until "grep -q 'parent: keyd (pid $K) killed by signal 9' '$T/syslog'" 50 &&
     ! grep -q "emergency of mine" "$T/syslog" &&
     ok logging_bad_priority_hostile ||
