@@ -567,8 +567,8 @@ parent_child_log(struct child *c, struct frame *f)
 		return 0;
 	}
 	c->log_lines++;
-	log_child((int)m.priority, c->role == ROLE_KEYD ? "keyd" : "server",
-	    (int)c->pid, m.text);
+	/* The channel's name is the role's: "keyd", "server". */
+	log_child((int)m.priority, c->chan->name, (int)c->pid, m.text);
 	return 0;
 }
 
