@@ -196,7 +196,7 @@ main(int argc, char *argv[])
 	}
 	if (argc != optind)
 		usage();
-	log_init(foreground, LOG_DAEMON);
+	child_log_init(foreground);
 	log_setverbose(verbose);
 	log_procinit("keyd");
 	TAILQ_INIT(&keyd.chans);
@@ -247,6 +247,7 @@ main(int argc, char *argv[])
 	    "parent");
 	if (keyd.parent == NULL)
 		fatal("parent channel");
+	child_log_channel(keyd.parent);
 	keyd.parent_kc.chan = keyd.parent;
 	sandbox_enter(SANDBOX_KEYD);
 	if (msg_send(keyd.parent, MSG_READY, 0, -1, NULL) == -1)

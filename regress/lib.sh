@@ -39,7 +39,8 @@ declare -gA TD_TOOL_PKG=(
 	[git]=git [mandoc]=mandoc [mount]=mount [node]=nodejs [npm]=npm
 	[ps]=procps [python3]=python3 [runuser]=util-linux
 	[setpriv]=util-linux [sqlite3]=sqlite3 [umount]=mount
-	[setsid]=util-linux [sha256sum]=coreutils [useradd]=passwd
+	[setsid]=util-linux [sha256sum]=coreutils [unshare]=util-linux
+	[useradd]=passwd
 	[wrk]=wrk
 )
 # need TOOL...: every tool is on PATH, or the test fails here, each

@@ -43,8 +43,9 @@ static int	 http_admit(struct server *, struct evhttp_request *,
 static int	 http_unsafe(struct server *, struct evhttp_request *,
 		    const struct route *);
 static int	 http_body_json(struct evhttp_request *);
-static int	 http_same_origin(struct evhttp_request *);
+static int	 http_same_origin(struct server *, struct evhttp_request *);
 static int	 http_origin_is_host(const char *, size_t, const char *);
+static int	 http_origin_is_public(const char *, int, const char *);
 static void	 http_duration(char *, size_t, int64_t);
 
 static void	 http_health_done(struct pending *, struct frame *);
@@ -150,8 +151,10 @@ http_serve(struct evhttp_request *req, const char *path)
  * its handlers go on with {}: refusing is stricter); an empty body
  * needs no label (POST /auth/logout with its cookie).  And a request
  * that a cookie authenticates must say it comes from tokend's own
- * origin: its Origin (or, without one, its Referer) names the host the
- * request was sent to.  Browsers send Origin with every unsafe
+ * origin: its Origin (or, without one, its Referer) is the origin of
+ * public-url, or without public-url names the host the request was
+ * sent to (a proxy that rewrites Host needs public-url, or to pass
+ * Host on).  Browsers send Origin with every unsafe
  * request; a client without one uses a bearer token, or sends Origin.
  * -1: refused, with the answer sent.
  */
@@ -161,7 +164,7 @@ http_unsafe(struct server *s, struct evhttp_request *req,
 {
 	if (auth_cookie_credential(s, req,
 	    (r->flags & ROUTE_REFRESH_COOKIE) != 0) &&
-	    !http_same_origin(req)) {
+	    !http_same_origin(s, req)) {
 		http_error(req, 403, "FORBIDDEN", "Cross-site request refused: "
 		    "a request authenticated by a cookie must carry an Origin "
 		    "or Referer of this server.");
@@ -216,12 +219,13 @@ http_body_json(struct evhttp_request *req)
 }
 
 /*
- * Does the request come from the origin it was sent to?  Its one
- * Origin, else its one Referer, cut to scheme://host[:port], names the
- * Host it carries.  "null", a missing or a repeated header: no.
+ * Does the request come from tokend's origin?  Its one Origin, else
+ * its one Referer: the origin of public-url when it is set, else cut
+ * to scheme://host[:port], the Host it carries.  "null", a missing or
+ * a repeated header: no.
  */
 static int
-http_same_origin(struct evhttp_request *req)
+http_same_origin(struct server *s, struct evhttp_request *req)
 {
 	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
 	struct evkeyval		*kv;
@@ -241,10 +245,14 @@ http_same_origin(struct evhttp_request *req)
 			nh++;
 		}
 	}
-	if (nh != 1 || no > 1 || (no == 0 && nr != 1))
+	if (no > 1 || (no == 0 && nr != 1))
 		return 0;
 	v = no == 1 ? origin : referer;
 	if (strnlen(v, HTTP_ORIGIN_MAX + 1) > HTTP_ORIGIN_MAX)
+		return 0;
+	if (s->conf->public_url[0] != '\0')
+		return http_origin_is_public(v, no == 1, s->conf->public_url);
+	if (nh != 1)
 		return 0;
 	if (strncasecmp(v, "http://", 7) == 0)
 		auth = v + 7;
@@ -255,6 +263,26 @@ http_same_origin(struct evhttp_request *req)
 	/* An Origin is the origin alone; a Referer goes on with a path. */
 	return http_origin_is_host(auth, no == 1 ? strlen(auth) :
 	    strcspn(auth, "/?#"), host);
+}
+
+/*
+ * Is v (an Origin when is_origin, else a Referer) of the origin of
+ * public-url, its default port written or not?  The configuration
+ * checked public-url.
+ */
+static int
+http_origin_is_public(const char *v, int is_origin, const char *public_url)
+{
+	struct url_origin	 want, got;
+	size_t			 rest, len = strlen(v);
+
+	if (config_url_origin(public_url, strlen(public_url), &want,
+	    &rest) != NULL ||
+	    config_url_origin(v, len, &got, &rest) != NULL)
+		return 0;
+	if (is_origin && rest != len)
+		return 0;
+	return config_url_origin_same(&want, &got);
 }
 
 /*

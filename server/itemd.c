@@ -78,6 +78,7 @@ itemd_main(int slot, int verbose)
 	    "parent");
 	if (itemd.parent == NULL)
 		fatal("parent channel");
+	child_log_channel(itemd.parent);
 	privsep_drop("items", root ? &pu : NULL, itemd.conf->items_chroot);
 
 	signal(SIGPIPE, SIG_IGN);

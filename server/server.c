@@ -81,6 +81,7 @@ server_main(int slot, int verbose)
 	    &server, "parent");
 	if (server.parent == NULL)
 		fatal("parent channel");
+	child_log_channel(server.parent);
 
 	(void)snprintf(title, sizeof(title), "server");
 	privsep_drop(title, privsep_is_root() ? &pu : NULL,

@@ -54,6 +54,8 @@ static void	 parent_ping_cb(evutil_socket_t, short, void *);
 static void	 parent_ping(struct child *, int64_t, int);
 static int	 parent_dispatch(struct frame_chan *, struct frame *, void *);
 static void	 parent_child_closed(struct frame_chan *, void *);
+static int	 parent_child_log(struct child *, struct frame *);
+static void	 parent_child_log_dropped(struct child *);
 static int	 parent_reload(char *, size_t);
 static int	 parent_items_dir(const struct tokend_config *, char *, size_t);
 static void	 parent_shutdown(void);
@@ -156,7 +158,7 @@ main(int argc, char *argv[])
 		usage();
 	log_setverbose(parent.verbose);
 	if (role != NULL) {
-		log_init(parent.foreground, LOG_DAEMON);
+		child_log_init(parent.foreground);
 		if (strcmp(role, "server") == 0)
 			return server_main(slot, parent.verbose);
 		if (strcmp(role, "items") == 0)
@@ -624,6 +626,10 @@ parent_sigchld(void)
 static void
 parent_child_exited(struct child *c, int status)
 {
+	/* Its last lines, before the line that says how it ended. */
+	if (c->chan != NULL)
+		(void)frame_chan_poll(c->chan);
+	parent_child_log_dropped(c);
 	if (c->unanswered && WIFSIGNALED(status) &&
 	    WTERMSIG(status) == SIGKILL)
 		log_debug("%s (pid %d) killed", child_name(c), (int)c->pid);
@@ -756,7 +762,50 @@ child_name(const struct child *c)
 }
 
 /*
- * Children only tell the parent that they are ready or reloaded, and
+ * A line of a child's log, written by log_child() after the child's
+ * name and pid.  At most TOKEND_CHILD_LOG_RATE a second, so that a
+ * child cannot flood the log: what is beyond is counted, and the count
+ * is logged when the next second begins (or when the child exits).
+ * Reading one frame at a time and writing it at once, the parent
+ * keeps nothing of a child's lines.
+ */
+static int
+parent_child_log(struct child *c, struct frame *f)
+{
+	struct msg_log	 m;
+	int64_t		 now = now_ms(CLOCK_MONOTONIC);
+
+	if (msg_read(f, MSG_LOG, &m) == -1 || m.priority < LOG_CRIT ||
+	    m.priority > LOG_DEBUG)
+		return -1;
+	if (now - c->log_second >= 1000) {
+		parent_child_log_dropped(c);
+		c->log_second = now;
+		c->log_lines = 0;
+	}
+	if (c->log_lines >= TOKEND_CHILD_LOG_RATE) {
+		c->log_dropped++;
+		return 0;
+	}
+	c->log_lines++;
+	/* The channel's name is the role's: "keyd", "server", "items". */
+	log_child((int)m.priority, c->chan->name, (int)c->pid, m.text);
+	return 0;
+}
+
+static void
+parent_child_log_dropped(struct child *c)
+{
+	if (c->log_dropped == 0)
+		return;
+	log_warnx("%s (pid %d): %llu lines of its log dropped, more than %d "
+	    "a second", child_name(c), (int)c->pid,
+	    (unsigned long long)c->log_dropped, TOKEND_CHILD_LOG_RATE);
+	c->log_dropped = 0;
+}
+
+/*
+ * Children tell the parent that they are ready or reloaded, and log;
  * workers answer pings.
  */
 static int
@@ -786,6 +835,8 @@ parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		return control_relay(f);
 	case MSG_KEYD_RELINK:
 		return parent_relink(f);
+	case MSG_LOG:
+		return parent_child_log(c, f);
 	case MSG_RELOAD_DONE:
 		if (msg_read(f, MSG_RELOAD_DONE, &done) == -1)
 			return -1;

@@ -23,6 +23,7 @@
 #define TOKEND_BACKOFF_MIN_MS	100	/* first respawn delay */
 #define TOKEND_BACKOFF_MAX_MS	10000	/* crash-loop ceiling */
 #define TOKEND_STABLE_SEC	10	/* a child this old resets its back-off */
+#define TOKEND_CHILD_LOG_RATE	2000	/* a child's log lines per second */
 #define TOKEND_STOP_GRACE_MS	4000	/* SIGTERM, then SIGKILL */
 /*
  * The parent pings each worker every TOKEND_PING_MS; one that leaves a
@@ -82,6 +83,9 @@ struct child {
 	uint32_t		 ping_id;	/* of the last MSG_PING */
 	int64_t			 ping_sent;	/* ms, 0: answered */
 	int			 unanswered;	/* killed for it */
+	int64_t			 log_second;	/* ms, the counting second */
+	int			 log_lines;	/* written in it */
+	uint64_t		 log_dropped;	/* beyond the rate, not told */
 };
 
 /* A tokenctl request the parent forwarded to keyd. */

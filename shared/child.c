@@ -2,13 +2,16 @@
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * What every child of the parent (keyd, the workers) does the same way:
- * receive MSG_HELLO and MSG_CONFIG at start, and take a new
- * configuration on MSG_RELOAD.
+ * receive MSG_HELLO and MSG_CONFIG at start, take a new configuration on
+ * MSG_RELOAD, and, as a daemon, log through the parent.
  */
 #include <sys/types.h>
 
+#include <pthread.h>
 #include <stdlib.h>
+#include <syslog.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "config.h"
@@ -16,7 +19,20 @@
 #include "log.h"
 #include "proto.h"
 
+/*
+ * A child's log lines queued for the parent beyond this are dropped:
+ * the parent reads them at once, so only a child that logs faster than
+ * the parent can write gets there.
+ */
+#define CHILD_LOG_QUEUE_MAX	(256 * 1024)
+#define CHILD_LOG_FLUSH_MS	1000	/* a fatal line, before the exit */
+
 static uint8_t	*child_expect(uint32_t, struct frame *);
+static void	 child_log_line(int, const char *);
+
+static struct frame_chan	*child_log_chan;
+static pthread_t		 child_log_thread;
+static int			 child_log_busy;
 
 static uint8_t *
 child_expect(uint32_t type, struct frame *f)
@@ -106,4 +122,65 @@ child_parent_message(struct frame *f, struct event_base *base,
 	}
 	log_warnx("unexpected %s from the parent", msg_type_name(f->hdr.type));
 	return -1;
+}
+
+/*
+ * As a daemon, the child's log goes to the parent as MSG_LOG: the child
+ * never opens a socket to the system logger (a compromised one could
+ * write any line with any name there), and the parent writes each line
+ * after the child's name and pid.  Before the event loop's channel
+ * exists (child_log_channel), a line is written to the parent's
+ * descriptor at once.  In the foreground (-d) the child writes to the
+ * standard error it shares with the parent, as the parent does, so that
+ * its lines come in the order things happen (a debugging session's
+ * terminal, and the tests, read them so).
+ */
+void
+child_log_init(int foreground)
+{
+	log_init(1, LOG_DAEMON);	/* stderr; never openlog(3) */
+	if (foreground)
+		return;
+	child_log_thread = pthread_self();
+	log_sink(child_log_line);
+}
+
+/* From now on lines are queued on the channel to the parent. */
+void
+child_log_channel(struct frame_chan *parent)
+{
+	child_log_chan = parent;
+}
+
+/*
+ * Lines of other threads (keyd's hashing pool) are dropped: the channel
+ * is the event loop's.  So is a line logged while one is being sent (a
+ * failure of the channel itself): it could not be sent either.
+ */
+static void
+child_log_line(int pri, const char *line)
+{
+	struct msg_log		 m;
+	struct frame_buf	 buf;
+
+	if (child_log_busy || !pthread_equal(pthread_self(), child_log_thread))
+		return;
+	child_log_busy = 1;
+	m.priority = (uint32_t)pri;
+	m.text = line;
+	if (child_log_chan == NULL) {
+		frame_buf_init(&buf, CHILD_LOG_MAX + 64);
+		if (msg_write(&buf, MSG_LOG, &m) == 0)
+			(void)frame_write_blocking(PROTO_FD_PARENT, MSG_LOG, 0,
+			    -1, buf.data, buf.len);
+		frame_buf_free(&buf);
+	} else {
+		if (evbuffer_get_length(child_log_chan->out) <
+		    CHILD_LOG_QUEUE_MAX)
+			(void)msg_send(child_log_chan, MSG_LOG, 0, -1, &m);
+		if (pri <= LOG_CRIT)
+			(void)frame_flush_within(child_log_chan,
+			    CHILD_LOG_FLUSH_MS);
+	}
+	child_log_busy = 0;
 }

@@ -167,6 +167,8 @@ const struct config_field config_fields[] = {
 	STRING_SETTING("session_cookie_domain", "cookie session", "domain",
 	    "cookie session domain", CONF_KIND_COOKIE_DOMAIN,
 	    session_cookie_domain, "", 0),
+	STRING_SETTING("public_url", "", "public-url", "public-url",
+	    CONF_KIND_URL, public_url, "", 0),
 	STRING_SETTING("items", "", "items", "items", CONF_KIND_PATH, items,
 	    CONF_ITEMS, RESTART),
 	NUMBER_SETTING("query_limit", "limits", "query-limit", "query-limit",
@@ -195,7 +197,7 @@ config_field_is_string(const struct config_field *f)
 	return f->kind == CONF_KIND_USER || f->kind == CONF_KIND_PATH ||
 	    f->kind == CONF_KIND_COOKIE_NAME ||
 	    f->kind == CONF_KIND_COOKIE_DOMAIN ||
-	    f->kind == CONF_KIND_SAMESITE;
+	    f->kind == CONF_KIND_SAMESITE || f->kind == CONF_KIND_URL;
 }
 
 char *

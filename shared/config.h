@@ -128,6 +128,7 @@
 #define CONF_COOKIE_NAME_MAX	64	/* cookie names, with the NUL */
 #define CONF_COOKIE_DOMAIN_MAX	256
 #define CONF_SAMESITE_MAX	8	/* "Strict" */
+#define CONF_PUBLIC_URL_MAX	512	/* public-url, with the NUL */
 
 struct listen_addr {
 	TAILQ_ENTRY(listen_addr) entry;
@@ -254,6 +255,9 @@ struct tokend_config {
 	char			 refresh_cookie_domain[CONF_COOKIE_DOMAIN_MAX];
 	char			 session_cookie_domain[CONF_COOKIE_DOMAIN_MAX];
 
+	/* tokend's URL as browsers see it (public-url); "" not set. */
+	char			 public_url[CONF_PUBLIC_URL_MAX];
+
 	/* Data: the item store, collections, roles, the public role. */
 	char			 items[PATH_MAX];	/* below items_chroot */
 	int			 query_limit;	/* rows per page at most */
@@ -269,6 +273,7 @@ enum config_kind {
 	CONF_KIND_COOKIE_NAME,
 	CONF_KIND_COOKIE_DOMAIN,
 	CONF_KIND_SAMESITE,
+	CONF_KIND_URL,		/* an http or https URL, "" none */
 	CONF_KIND_INT,		/* int */
 	CONF_KIND_SIZE,		/* size_t */
 	CONF_KIND_MSEC,		/* int64_t milliseconds */
@@ -311,6 +316,17 @@ struct config_field {
 	int		 flags;		/* CONF_FIELD_* */
 };
 
+/*
+ * The origin of an http or https URL (config_url_origin): host points
+ * into the URL, and is compared without case.
+ */
+struct url_origin {
+	int		 https;
+	int		 port;		/* the scheme's default if unwritten */
+	const char	*host;
+	size_t		 hostlen;
+};
+
 /* config.c: the settings table, the defaults */
 extern const struct config_field config_fields[];
 extern const size_t config_nfields;
@@ -337,6 +353,11 @@ const char	*config_check_user(const char *);
 const char	*config_check_path(const char *);
 const char	*config_check_cookie_name(const char *);
 const char	*config_check_cookie_domain(const char *);
+const char	*config_check_public_url(const char *);
+const char	*config_url_origin(const char *, size_t, struct url_origin *,
+		    size_t *);
+int		 config_url_origin_same(const struct url_origin *,
+		    const struct url_origin *);
 const char	*config_samesite(const char *);
 int		 config_listen_add(struct tokend_config *, const char *,
 		    const struct sockaddr *, socklen_t, int, const char **);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <netinet/in.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -102,6 +103,100 @@ config_check_cookie_domain(const char *domain)
 	return NULL;
 }
 
+/*
+ * The origin at the start of the len bytes of s, "http://" or
+ * "https://" (any case), a host, and ":port" if written: into o, and
+ * the offset of what follows (a path, a query...) into *rest.  The
+ * host is a name of A-Z a-z 0-9 . - _ or an IPv6 address in brackets;
+ * no user part, no empty port.  NULL, or why not.
+ */
+const char *
+config_url_origin(const char *s, size_t len, struct url_origin *o,
+    size_t *rest)
+{
+	static const char	 name[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789.-_";
+	size_t			 i, n;
+	int			 port = 0;
+
+	if (len >= 7 && strncasecmp(s, "http://", 7) == 0) {
+		o->https = 0;
+		i = 7;
+	} else if (len >= 8 && strncasecmp(s, "https://", 8) == 0) {
+		o->https = 1;
+		i = 8;
+	} else
+		return "not an http:// or https:// URL";
+	o->host = s + i;
+	if (i < len && s[i] == '[') {
+		for (n = 1; i + n < len && (isxdigit((unsigned char)s[i + n]) ||
+		    s[i + n] == ':' || s[i + n] == '.'); n++)
+			;
+		if (i + n >= len || s[i + n] != ']' || n < 3)
+			return "bad IPv6 address in brackets";
+		n++;
+	} else
+		for (n = 0; i + n < len && strchr(name, s[i + n]) != NULL &&
+		    s[i + n] != '\0'; n++)
+			;
+	if (n == 0)
+		return "no host";
+	o->hostlen = n;
+	i += n;
+	o->port = o->https ? 443 : 80;
+	if (i < len && s[i] == ':') {
+		for (n = 0, i++; i < len && s[i] >= '0' && s[i] <= '9' &&
+		    n < 5; n++, i++)
+			port = port * 10 + (s[i] - '0');
+		if (n == 0 || port < 1 || port > 65535 ||
+		    (i < len && s[i] >= '0' && s[i] <= '9'))
+			return "port must be a number from 1 to 65535";
+		o->port = port;
+	}
+	if (i < len && s[i] != '/' && s[i] != '?' && s[i] != '#')
+		return "a user part, or a character not allowed, after "
+		    "the host or port";
+	*rest = i;
+	return NULL;
+}
+
+/* Same scheme, host (without case) and port: the same origin. */
+int
+config_url_origin_same(const struct url_origin *a, const struct url_origin *b)
+{
+	return a->https == b->https && a->port == b->port &&
+	    a->hostlen == b->hostlen &&
+	    strncasecmp(a->host, b->host, a->hostlen) == 0;
+}
+
+/*
+ * NULL if url is empty (not set) or an http or https URL without user
+ * part, query or fragment (config_url_origin, then a path), else why
+ * not.
+ */
+const char *
+config_check_public_url(const char *url)
+{
+	struct url_origin	 o;
+	const char		*errstr, *p;
+	size_t			 len, rest;
+
+	if ((len = strlen(url)) == 0)
+		return NULL;
+	if (len >= CONF_PUBLIC_URL_MAX)
+		return "public URL too long";
+	if ((errstr = config_url_origin(url, len, &o, &rest)) != NULL)
+		return errstr;
+	for (p = url + rest; *p != '\0'; p++) {
+		if (*p == '?' || *p == '#')
+			return "a public URL has no query or fragment";
+		if (*p <= 0x20 || *p > 0x7e)
+			return "a public URL may not contain blanks or "
+			    "non-printable characters";
+	}
+	return NULL;
+}
+
 /* The SameSite value spelled as it is sent, whatever the case of s. */
 const char *
 config_samesite(const char *s)
@@ -140,6 +235,8 @@ config_field_check(const struct config_field *f, const char *s)
 		return config_check_cookie_domain(s);
 	case CONF_KIND_SAMESITE:
 		return check_samesite(s);
+	case CONF_KIND_URL:
+		return config_check_public_url(s);
 	default:
 		return config_check_path(s);
 	}

@@ -2,7 +2,11 @@
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Logging for tokend, keyd and tokenctl: stderr in the foreground,
- * syslog when daemonized.  Every line carries the process name.
+ * syslog when daemonized.  Every line carries the process name.  As a
+ * daemon, the children of the parent (keyd, the workers) send their
+ * lines to the parent instead (a sink, log_sink(), set by child.c),
+ * which writes them with log_child(): they hold no socket to the
+ * system logger.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -20,6 +24,9 @@ static void	 log_pri(int, const char *, ...)
 static void	 vlog_errno(int, int, const char *, va_list)
 		    __attribute__((__format__ (printf, 3, 0)));
 
+static void	 log_sanitize_to(char *, size_t, const char *, int);
+
+static void	(*log_sink_fn)(int, const char *);
 static int	 log_foreground = 1;
 static int	 log_verbose;
 static const char *log_procname = "tokend";
@@ -38,6 +45,13 @@ log_procinit(const char *procname)
 {
 	if (procname != NULL)
 		log_procname = procname;
+}
+
+/* Every line goes to sink, not to stderr or syslog; NULL: back to those. */
+void
+log_sink(void (*sink)(int, const char *))
+{
+	log_sink_fn = sink;
 }
 
 void
@@ -61,7 +75,9 @@ vlog(int pri, const char *fmt, va_list ap)
 	if (pri == LOG_DEBUG && log_verbose < 1)
 		return;
 	(void)vsnprintf(line, sizeof(line), fmt, ap);
-	if (log_foreground)
+	if (log_sink_fn != NULL)
+		log_sink_fn(pri, line);
+	else if (log_foreground)
 		(void)fprintf(stderr, "%s[%d]: %s\n", log_procname,
 		    (int)getpid(), line);
 	else
@@ -142,11 +158,43 @@ log_debug(const char *fmt, ...)
  * character and marked "...".  Returns dst.  Log such text in quotes,
  * after the name of the process that sent it, never as our own words.
  */
-/* One byte of another process's text, as log_sanitize() writes it. */
-static size_t
-log_vis(char unit[5], unsigned char c)
+const char *
+log_sanitize(char *dst, size_t dstsize, const char *src)
 {
-	if (c == '\\' || c == '"')
+	log_sanitize_to(dst, dstsize, src, 1);
+	return dst;
+}
+
+/*
+ * A line a child sent (MSG_LOG), after the name and pid the parent
+ * knows it by: "server[1234]: text".  The text is sanitized as by
+ * log_sanitize(), except that a backslash or a double quote stays as it
+ * is (the line is not quoted: the child's own lines keep their quotes),
+ * and cut to fit one line; so the child can neither add a line nor
+ * make one pass for the parent's ("parent[pid]: " in the foreground,
+ * "parent: " in syslog).
+ */
+void
+log_child(int pri, const char *name, int pid, const char *text)
+{
+	char	 clean[1024];	/* a line of vlog() */
+	int	 saved_errno = errno;
+
+	if (pri == LOG_DEBUG && log_verbose < 1)
+		return;
+	log_sanitize_to(clean, sizeof(clean), text, 0);
+	if (log_foreground)
+		(void)fprintf(stderr, "%s[%d]: %s\n", name, pid, clean);
+	else
+		syslog(pri, "%s[%d]: %s", name, pid, clean);
+	errno = saved_errno;
+}
+
+/* One byte of another process's text, as log_sanitize_to() writes it. */
+static size_t
+log_vis(char unit[5], unsigned char c, int quoted)
+{
+	if (quoted && (c == '\\' || c == '"'))
 		(void)snprintf(unit, 5, "\\%c", c);
 	else if (c >= 0x20 && c < 0x7f)
 		(void)snprintf(unit, 5, "%c", c);
@@ -161,20 +209,20 @@ log_vis(char unit[5], unsigned char c)
 	return strlen(unit);
 }
 
-const char *
-log_sanitize(char *dst, size_t dstsize, const char *src)
+static void
+log_sanitize_to(char *dst, size_t dstsize, const char *src, int quoted)
 {
 	const unsigned char	*p;
 	char			 unit[5];
 	size_t			 len = 0, need = 0, n;
 
 	if (dstsize == 0)
-		return dst;
+		return;
 	for (p = (const unsigned char *)src; *p != '\0'; p++)
-		need += log_vis(unit, *p);
+		need += log_vis(unit, *p, quoted);
 	dst[0] = '\0';
 	for (p = (const unsigned char *)src; *p != '\0'; p++) {
-		n = log_vis(unit, *p);
+		n = log_vis(unit, *p, quoted);
 		/* When it does not all fit, keep room for "...". */
 		if (need >= dstsize && len + n + 3 >= dstsize) {
 			if (len + 3 < dstsize)
@@ -184,7 +232,6 @@ log_sanitize(char *dst, size_t dstsize, const char *src)
 		memcpy(dst + len, unit, n + 1);
 		len += n;
 	}
-	return dst;
 }
 
 void

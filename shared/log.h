@@ -19,6 +19,8 @@
 
 void	log_init(int foreground, int facility);
 void	log_procinit(const char *procname);
+void	log_sink(void (*)(int, const char *));
+void	log_child(int, const char *, int, const char *);
 void	log_setverbose(int level);
 int	log_getverbose(void);
 void	log_warn(const char *, ...)

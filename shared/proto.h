@@ -142,6 +142,7 @@ enum admin_op {
 #define TICKET_MAC_LEN		32	/* HMAC-SHA256 of a ticket */
 #define AUTH_ROLE_ARG_MAX	64	/* a role's name, NUL included */
 #define CHILD_REASON_MAX	256	/* a failed reload's reason, NUL in */
+#define CHILD_LOG_MAX		1024	/* a child's log line, NUL in */
 #define HEALTH_DETAIL_MAX	256	/* NUL included */
 
 #define HEALTH_DB_OK		0x1
@@ -251,6 +252,17 @@ enum admin_op {
 	H(PEER_CHILD, PEER_PARENT, MSG_NONE, 0)				\
 	F(s, U32, failed)		/* 0 ok, 1 failed */		\
 	F(s, STR, reason, CHILD_REASON_MAX)
+
+/*
+ * child -> parent, as a daemon: one line of the child's log, which the
+ * parent writes, sanitized, after the child's name and pid (children
+ * have no socket to the system logger).  priority: LOG_CRIT to
+ * LOG_DEBUG.
+ */
+#define MSG_DECL_LOG(H, K, F, s)					\
+	H(PEER_CHILD, PEER_PARENT, MSG_NONE, 0)				\
+	F(s, U32, priority)						\
+	F(s, STR, text, CHILD_LOG_MAX)
 
 /* parent -> keyd, with the keyd end of a worker's channel. */
 #define MSG_DECL_KEYD_CHANNEL(H, K, F, s)				\
@@ -533,7 +545,8 @@ enum admin_op {
 	X(CTL_RELOAD, ctl_reload)					\
 	X(CTL_STATUS, ctl_status)					\
 	X(CTL_RESULT, ctl_result)					\
-	X(CTL_ADMIN, ctl_admin)
+	X(CTL_ADMIN, ctl_admin)						\
+	X(LOG, log)
 
 #define MSG_SKIP(...)
 #define MSG_ENUM(T, n)		MSG_##T,
@@ -603,6 +616,8 @@ struct tokend_config;
 struct tokend_config *child_receive_config(uint32_t *);
 struct tokend_config *child_config_from_frame(struct frame *);
 void		 child_reload_done(struct frame_chan *, const char *);
+void		 child_log_init(int);
+void		 child_log_channel(struct frame_chan *);
 int		 child_parent_message(struct frame *, struct event_base *,
 		    void (*)(struct frame *, void *), void *);
 

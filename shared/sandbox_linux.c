@@ -63,9 +63,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "proto.h"
 #include "sandbox.h"
 
 #if defined(__x86_64__) && !defined(__ILP32__)
@@ -194,17 +197,12 @@ static const struct sandbox_rule sandbox_locks[] = {
 };
 
 /*
- * The parent and keyd: syslog(3), which connects a datagram socket to
- * /dev/log, and opens and connects a new one after a failed send.  Not
- * a worker: it has no socket(2) and no connect(2) at all, so it cannot
- * reach an abstract socket of the host from its chroot.  In the
- * foreground nobody uses syslog; as a daemon the worker keeps the
- * socket log_init() connected before the chroot, and sends on it only
- * without an address (sendto's fifth argument NULL).  When that socket
- * is not connected (no system logger, or it restarted), each syslog(3)
- * call tries socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) again: in a
- * worker that exact call fails with EACCES, creating nothing, so the
- * line is lost but the worker lives; any other socket(2) kills it.
+ * The parent: syslog(3), which connects a datagram socket to /dev/log,
+ * and opens and connects a new one after a failed send.  Not keyd nor
+ * a worker: they log through the parent (MSG_LOG), and have no
+ * socket(2) and no connect(2) at all, so that they cannot reach an
+ * abstract socket of the host, nor the system logger, from their
+ * chroot.
  */
 static const struct sandbox_rule sandbox_syslog[] = {
 	SB_ARG2(socket, 0, 0xffffffff, AF_UNIX,
@@ -228,8 +226,8 @@ static const struct sandbox_rule sandbox_server[] = {
 	SB_ALLOW(recvmsg),
 	SB_ALLOW(sendmsg),
 	SB_ALLOW(shutdown),
-	SB_EQ(sendto, 4, 0),
-	SB_REFUSE2(socket, EACCES, 0, AF_UNIX, 1, SOCK_DGRAM | SOCK_CLOEXEC),
+	SB_EQ(sendto, 4, 0),		/* send(2): edge.c's answers */
+	SB_ALLOW(poll),			/* a fatal log line's flush */
 	SB_EQ(ioctl, 1, FIONREAD),
 	SB_ARG2(prlimit64, 0, 0xffffffff, 0, 1, 0xffffffff, RLIMIT_NOFILE),
 	SB_ALLOW(fstat),
@@ -242,7 +240,7 @@ static const struct sandbox_rule sandbox_server[] = {
  * the filter (with its WAL, -shm and the directory sync done): reads,
  * writes, locks, syncs, the shared-memory index grown with a write, the
  * busy handler's sleep.  No open(2): the store cannot reach another
- * file.  syslog(3) as in a worker: only on the socket it has.
+ * file.  It logs through the parent, as a worker does: no socket.
  */
 static const struct sandbox_rule sandbox_items[] = {
 	SB_ALLOW(epoll_wait),
@@ -251,8 +249,7 @@ static const struct sandbox_rule sandbox_items[] = {
 	SB_ALLOW(sendmsg),
 	SB_ALLOW(readv),
 	SB_ALLOW(writev),
-	SB_EQ(sendto, 4, 0),
-	SB_REFUSE2(socket, EACCES, 0, AF_UNIX, 1, SOCK_DGRAM | SOCK_CLOEXEC),
+	SB_ALLOW(poll),			/* a fatal log line's flush */
 	SB_ALLOW(pread64),
 	SB_ALLOW(pwrite64),
 	SB_ALLOW(fdatasync),
@@ -384,7 +381,7 @@ static const struct sandbox_table sandbox_policy[][8] = {
 	    SB_TABLE(sandbox_keyd), SB_TABLE(sandbox_locks),
 	    SB_TABLE(sandbox_server), SB_TABLE(sandbox_items) },
 	[SANDBOX_KEYD] = { SB_TABLE(sandbox_keyd), SB_TABLE(sandbox_common),
-	    SB_TABLE(sandbox_locks), SB_TABLE(sandbox_syslog) },
+	    SB_TABLE(sandbox_locks) },
 	[SANDBOX_SERVER] = { SB_TABLE(sandbox_server),
 	    SB_TABLE(sandbox_common) },
 	[SANDBOX_ITEMS] = { SB_TABLE(sandbox_items),
@@ -553,8 +550,11 @@ sandbox_debug_init(enum sandbox_role role)
  * that seccomp kills the worker first.  The fcntl rows are the first
  * steps of having the kernel signal another process (F_SETOWN to its
  * pid, F_SETSIG to SIGKILL, then O_ASYNC); "unix" is the first step
- * of reaching an abstract socket of the host.  "syslog" is the one call
- * refused without a kill: the worker must live and report the refusal.
+ * of reaching an abstract socket of the host; "syslog" the socket
+ * glibc's syslog(3) opens to reconnect (workers log through the parent,
+ * and no longer need it).  "log" is no forbidden call: it writes what a
+ * compromised worker would to the parent, raw MSG_LOG frames, a forged
+ * line and a flood (see regress/daemon/logging.sh).
  */
 enum sandbox_probe {
 	PROBE_OPEN,
@@ -565,6 +565,7 @@ enum sandbox_probe {
 	PROBE_SETSIG,
 	PROBE_ASYNC,
 	PROBE_SYSLOG,
+	PROBE_LOG,
 };
 
 static const char *sandbox_probe_names[] = {
@@ -576,9 +577,55 @@ static const char *sandbox_probe_names[] = {
 	[PROBE_SETSIG] = "setsig",
 	[PROBE_ASYNC] = "async",
 	[PROBE_SYSLOG] = "syslog",
+	[PROBE_LOG] = "log",
 };
 
 static enum sandbox_probe	 sandbox_probe;
+
+#define SANDBOX_FLOOD_LINES	6000
+
+/* One MSG_LOG frame (header, priority, text), written whole. */
+static void
+sandbox_selftest_log(uint32_t pri, const char *text)
+{
+	uint32_t	 head[6];
+	char		 buf[sizeof(head) + 256];
+	size_t		 len = strlen(text), off = 0, total;
+	ssize_t		 n;
+
+	if (len > sizeof(buf) - sizeof(head))
+		return;
+	head[0] = MSG_LOG;
+	head[1] = (uint32_t)(2 * sizeof(uint32_t) + len);
+	head[2] = 0;
+	head[3] = (uint32_t)getpid();
+	head[4] = pri;
+	head[5] = (uint32_t)len;
+	memcpy(buf, head, sizeof(head));
+	memcpy(buf + sizeof(head), text, len);
+	total = sizeof(head) + len;
+	while (off < total) {
+		n = write(PROTO_FD_PARENT, buf + off, total - off);
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			return;
+		if (n > 0)
+			off += (size_t)n;
+	}
+}
+
+static void
+sandbox_selftest_flood(void)
+{
+	struct timespec	 pause = { 1, 200 * 1000 * 1000 };
+	int		 i;
+
+	sandbox_selftest_log(LOG_ERR, "forged\nparent: user root@example.com "
+	    "suspended by the operator\r\n\033[1A");
+	for (i = 0; i < SANDBOX_FLOOD_LINES; i++)
+		sandbox_selftest_log(LOG_INFO, "flood");
+	(void)nanosleep(&pause, NULL);
+	sandbox_selftest_log(LOG_INFO, "after the flood");
+}
 
 static void
 sandbox_selftest(int sig)
@@ -613,9 +660,10 @@ sandbox_selftest(int sig)
 		(void)fcntl(STDERR_FILENO, F_SETFL, O_ASYNC);
 		break;
 	case PROBE_SYSLOG:
-		if (socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) == -1 &&
-		    errno == EACCES)
-			sandbox_say("sandbox selftest: socket refused\n");
+		(void)socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		break;
+	case PROBE_LOG:
+		sandbox_selftest_flood();
 		break;
 	}
 	sandbox_say("sandbox selftest: still alive\n");

@@ -112,3 +112,60 @@ login dana@example.com 'user pass' >/dev/null
 expect csrf_refresh_body_200 '200 *"access_token"*' \
     "$(http POST /auth/refresh -H "Origin: $FOREIGN" -H 'Content-Type: application/json' \
     -d "{\"refresh_token\":\"$(j refresh_token)\"}")"
+
+# public-url: behind a proxy that rewrites Host (nginx passes the
+# upstream's), the Origin is the public URL's origin, not the Host.
+# A reload sets it: the setting is reloadable.
+PUB=https://Tokend.Example.COM:443/directus/
+td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" "public-url \"$PUB\""
+td_reload > "$T/reload" 2>&1 && ok csrf_public_url_reload ||
+    fail csrf_public_url_reload "$(cat "$T/reload")"
+# pub NAME PATTERN HEADER: a cookie PATCH of /users/me with that header
+# (the Host curl sends stays 127.0.0.1:port).
+pub() {
+	expect "$1" "$2" "$(as_cookie PATCH /users/me application/json \
+	    '{"first_name":"Public"}' -H "$3")"
+}
+pub csrf_public_origin_200 '200 *"first_name":"Public"*' \
+    'Origin: https://tokend.example.com'
+pub csrf_public_origin_port_200 '200 *"first_name":"Public"*' \
+    'Origin: https://TOKEND.example.com:443'
+pub csrf_public_referer_200 '200 *"first_name":"Public"*' \
+    'Referer: https://tokend.example.com/directus/admin?x=1'
+pub csrf_public_host_origin_403 '403 *FORBIDDEN*' "Origin: $URL"
+pub csrf_public_scheme_403 '403 *FORBIDDEN*' 'Origin: http://tokend.example.com'
+pub csrf_public_other_port_403 '403 *FORBIDDEN*' \
+    'Origin: https://tokend.example.com:8443'
+pub csrf_public_sibling_403 '403 *FORBIDDEN*' \
+    'Origin: https://x.tokend.example.com'
+pub csrf_public_suffix_referer_403 '403 *FORBIDDEN*' \
+    'Referer: https://tokend.example.com.evil.com/directus/'
+pub csrf_public_user_part_403 '403 *FORBIDDEN*' \
+    'Origin: https://evil.com@tokend.example.com'
+pub csrf_public_origin_path_403 '403 *FORBIDDEN*' \
+    'Origin: https://tokend.example.com/directus'
+# http on its default port, written or not, in the Referer too.
+td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
+    'public-url "http://tokend.example.com"'
+td_reload > /dev/null 2>&1
+pub csrf_public_http_port_200 '200 *"first_name":"Public"*' \
+    'Origin: http://tokend.example.com:80'
+pub csrf_public_http_referer_port_200 '200 *"first_name":"Public"*' \
+    'Referer: http://tokend.example.com:80/'
+pub csrf_public_http_https_403 '403 *FORBIDDEN*' \
+    'Origin: https://tokend.example.com'
+
+# Bad public-url values: tokend -n names the setting and says why.
+bad_url() {
+	printf 'public-url "%s"\n' "$2" > "$T/url.conf"
+	chmod 600 "$T/url.conf"
+	conf_refused "$1" "$T/url.conf" "url.conf:1: public-url .*$3"
+}
+bad_url csrf_public_url_scheme ftp://tokend.example.com 'not an http:// or https:// URL'
+bad_url csrf_public_url_no_host https:// 'no host'
+bad_url csrf_public_url_query 'https://tokend.example.com/?a=1' 'no query or fragment'
+bad_url csrf_public_url_fragment 'https://tokend.example.com/#top' 'no query or fragment'
+bad_url csrf_public_url_user 'https://u@tokend.example.com' 'a user part'
+bad_url csrf_public_url_port 'https://tokend.example.com:65536' 'port must be'
+bad_url csrf_public_url_blank 'https://tokend.example.com/a b' 'blanks'
+bad_url csrf_public_url_long "https://$(printf '%0600d' 0).example.com" 'too long'

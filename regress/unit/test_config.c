@@ -827,6 +827,67 @@ test_cookies(void)
 	config_free(conf);
 }
 
+/* Are the origins of URLs a and b the same (-1: one does not parse)? */
+static int
+same_origin(const char *a, const char *b)
+{
+	struct url_origin	 oa, ob;
+	size_t			 rest;
+
+	if (config_url_origin(a, strlen(a), &oa, &rest) != NULL ||
+	    config_url_origin(b, strlen(b), &ob, &rest) != NULL)
+		return -1;
+	return config_url_origin_same(&oa, &ob);
+}
+
+static void
+test_public_url(void)
+{
+	struct tokend_config	*conf;
+	char			 big[CONF_PUBLIC_URL_MAX + 32];
+
+	conf = parse_text("public-url \"https://Auth.Example.com:8443/app/\"\n");
+	CHECK("public-url kept as written",
+	    conf != NULL && strcmp(conf->public_url,
+	    "https://Auth.Example.com:8443/app/") == 0);
+	config_free(conf);
+	conf = parse_text("\n");
+	CHECK("public-url unset by default",
+	    conf != NULL && conf->public_url[0] == '\0');
+	config_free(conf);
+	conf = parse_text("public-url \"https://a.example\"\n"
+	    "public-url \"ftp://a.example\"\npublic-url \"http://a?b\"\n"
+	    "public-url \"http://u@a\"\npublic-url \"http://a:0\"\n"
+	    "public-url \"http://[::1/\"\n");
+	CHECK("public-url: every bad one named",
+	    conf == NULL && nerrors == 5 &&
+	    strstr(errbuf, "not an http:// or https:// URL") != NULL &&
+	    strstr(errbuf, "no query or fragment") != NULL &&
+	    strstr(errbuf, "a user part") != NULL &&
+	    strstr(errbuf, "port must be") != NULL &&
+	    strstr(errbuf, "bad IPv6 address") != NULL);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "http://", 7);
+	CHECK("public-url: too long", config_check_public_url(big) != NULL);
+	CHECK("origin: the default port written or not",
+	    same_origin("https://a.example", "https://a.example:443") == 1 &&
+	    same_origin("http://a.example:80/x", "http://a.example") == 1);
+	CHECK("origin: host without case",
+	    same_origin("https://A.EXAMPLE", "https://a.example/") == 1);
+	CHECK("origin: scheme, port and host differ",
+	    same_origin("http://a.example", "https://a.example") == 0 &&
+	    same_origin("https://a.example", "https://a.example:8443") == 0 &&
+	    same_origin("https://a.example", "https://a.example.org") == 0 &&
+	    same_origin("https://a.example", "https://x.a.example") == 0);
+	CHECK("origin: IPv6 in brackets",
+	    same_origin("http://[::1]:8055", "http://[::1]:8055/") == 1);
+	CHECK("origin: a user part or junk does not parse",
+	    same_origin("https://a.example", "https://evil@a.example") == -1 &&
+	    same_origin("https://a.example", "https://a.example:99999") ==
+	    -1 && same_origin("https://a.example", "null") == -1);
+}
+
 static void
 test_listen(void)
 {
@@ -1100,6 +1161,8 @@ test_restart(void)
 	    sizeof(b->refresh_cookie_samesite));
 	(void)strlcpy(b->session_cookie_domain, "example.net",
 	    sizeof(b->session_cookie_domain));
+	(void)strlcpy(b->public_url, "https://auth.example",
+	    sizeof(b->public_url));
 	CHECK("restart not needed for auth, hash parameters and cookies",
 	    config_restart_needed(a, b, why, sizeof(why)) == 0);
 	b->hash_threads = a->hash_threads + 1;
@@ -1898,6 +1961,7 @@ main(void)
 	test_units();
 	test_auth_bounds();
 	test_cookies();
+	test_public_url();
 	test_listen();
 	test_path_within();
 	test_permissions();

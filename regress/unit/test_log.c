@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
- * Unit tests for shared/log.c's log_sanitize(): what another process
- * sends is logged on one line, in quotes, and cannot pass for our own.
+ * Unit tests for shared/log.c's log_sanitize() and log_child(): what
+ * another process sends is logged on one line and cannot pass for our
+ * own; and log_sink(), which takes a child's lines to its parent.
  */
 #include <sys/types.h>
 
@@ -133,6 +134,111 @@ test_one_line(void)
 	CHECK("log: the line is ours and names the worker first", ours);
 }
 
+/* Run fn with stderr sent to a file; that file's lines, in buf. */
+static int
+stderr_of(void (*fn)(void), char *buf, size_t size)
+{
+	char	 path[] = "/tmp/test_log.XXXXXX";
+	int	 fd, saved;
+	ssize_t	 n;
+
+	if ((fd = mkstemp(path)) == -1 || (saved = dup(STDERR_FILENO)) == -1)
+		return -1;
+	unlink(path);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	fn();
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, buf, size - 1, 0);
+	close(fd);
+	if (n == -1)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+static void
+child_forged(void)
+{
+	log_child(LOG_ERR, "server", 4242, FORGED);
+}
+
+static void
+child_long(void)
+{
+	char	 text[CHILD_LOG_MAX];
+
+	memset(text, '\001', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	log_child(LOG_ERR, "keyd", 7, text);
+}
+
+static void
+child_debug(void)
+{
+	log_child(LOG_DEBUG, "server", 1, "debug line");
+}
+
+/*
+ * A child's line as the parent writes it: one line after the name and
+ * pid the parent gives, its quotes as they were, cut to about 1 KB.
+ */
+static void
+test_child_line(void)
+{
+	char	 out[8192];
+
+	CHECK("child: a forged line is one line after the child's name",
+	    stderr_of(child_forged, out, sizeof(out)) == 0 &&
+	    strcmp(out, "server[4242]: bad\\nparent[1]: user "
+	    "root@example.com suspended by the operator\\r\\n\\033[2K"
+	    "\\033[1Aparent[1]: \"quoted\\\"\n") == 0);
+	CHECK("child: a long line of control characters is cut and marked",
+	    stderr_of(child_long, out, sizeof(out)) == 0 &&
+	    strncmp(out, "keyd[7]: \\001", 13) == 0 &&
+	    strchr(out, '\n') == out + strlen(out) - 1 &&
+	    strlen(out) < 1024 + 16 &&
+	    strcmp(out + strlen(out) - 4, "...\n") == 0);
+	CHECK("child: a debug line only with -v",
+	    stderr_of(child_debug, out, sizeof(out)) == 0 && out[0] == '\0');
+	log_setverbose(1);
+	CHECK("child: a debug line with -v",
+	    stderr_of(child_debug, out, sizeof(out)) == 0 &&
+	    strcmp(out, "server[1]: debug line\n") == 0);
+	log_setverbose(0);
+}
+
+static int	 sunk_pri;
+static char	 sunk[1024];
+
+static void
+sink(int pri, const char *line)
+{
+	sunk_pri = pri;
+	(void)strlcpy(sunk, line, sizeof(sunk));
+}
+
+static void
+sink_warn(void)
+{
+	log_sink(sink);
+	log_warnx("to the %s", "parent");
+	log_sink(NULL);
+}
+
+/* With a sink, a line goes to it, with its priority, and nowhere else. */
+static void
+test_sink(void)
+{
+	char	 out[256];
+
+	CHECK("sink: the line goes to the sink only",
+	    stderr_of(sink_warn, out, sizeof(out)) == 0 && out[0] == '\0' &&
+	    sunk_pri == LOG_ERR && strcmp(sunk, "to the parent") == 0);
+}
+
 int
 main(void)
 {
@@ -140,5 +246,7 @@ main(void)
 	log_procinit("test_log");
 	test_sanitize();
 	test_one_line();
+	test_child_line();
+	test_sink();
 	return regress_exit();
 }
