@@ -129,10 +129,17 @@ done > "$T/missing"
 td_until "grep -q 'tokend\[$TD_PID\]: keyd\[$K\]: ready' '$T/syslog'" 50 &&
     ok logging_keyd_lines_through_parent ||
     fail logging_keyd_lines_through_parent "$(cat "$T/syslog")"
-grep -q "tokend\[[0-9]*\]: server: \|tokend\[[0-9]*\]: keyd: " "$T/syslog" &&
+I=$(td_items)
+for p in $I; do
+	grep -q "tokend\[$TD_PID\]: items\[$p\]: items [01] ready" "$T/syslog" ||
+	    echo "$p"
+done > "$T/missing"
+[ -n "$I" ] && [ ! -s "$T/missing" ] && ok logging_items_lines_through_parent ||
+    fail logging_items_lines_through_parent "$I: $(cat "$T/syslog")"
+grep -q "tokend\[[0-9]*\]: server: \|tokend\[[0-9]*\]: keyd: \|tokend\[[0-9]*\]: items: " "$T/syslog" &&
     fail logging_no_child_line_of_its_own "$(grep ': server: \|: keyd: ' "$T/syslog")" ||
     ok logging_no_child_line_of_its_own
-grep -q "tokend\[$TD_PID\]: parent: started: keyd and 2 servers" "$T/syslog" &&
+grep -q "tokend\[$TD_PID\]: parent: started: keyd, 2 servers" "$T/syslog" &&
     ok logging_parent_own_lines || fail logging_parent_own_lines
 
 # No child holds a datagram socket (the system logger's kind): none of
@@ -146,13 +153,13 @@ dgram_sockets() {
 		awk -v i="$ino" '$7 == i && $5 == "0002"' /proc/net/unix
 	done
 }
-for p in $W $K; do
+for p in $W $K $I; do
 	[ -d /proc/$p ] || echo "$p gone"
 	dgram_sockets "$p"
 done > "$T/dgram"
-[ -n "$W" ] && [ -n "$K" ] && [ ! -s "$T/dgram" ] &&
+[ -n "$W" ] && [ -n "$K" ] && [ -n "$I" ] && [ ! -s "$T/dgram" ] &&
     ok logging_children_no_datagram_socket ||
-    fail logging_children_no_datagram_socket "workers $W keyd $K: $(cat "$T/dgram")"
+    fail logging_children_no_datagram_socket "workers $W keyd $K items $I: $(cat "$T/dgram")"
 [ -n "$(dgram_sockets "$TD_PID")" ] && ok logging_parent_has_syslog_socket ||
     fail logging_parent_has_syslog_socket
 
