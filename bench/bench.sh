@@ -331,6 +331,7 @@ keyd {
 	program "$KEYD"
 	database "$TD/keyd/db/credentials.db"
 	secret "$TD/secret"
+	tfa-key "$TD/tfa-key"
 }
 control socket "$TD/tokend.sock"
 items "$TD/empty/data/items.db"

@@ -21,8 +21,10 @@ if [ "$(id -u)" -eq 0 ]; then
 		chown -R _tokend_items:_tokend_items "$run/server/data"
 	fi
 fi
-# A configuration from before the demo had collections is set aside.
-if [ -f "$run/tokend.conf" ] && ! grep -q '^collection ' "$run/tokend.conf"
+# A configuration from before the demo had collections, or a TFA key, is
+# set aside.
+if [ -f "$run/tokend.conf" ] && { ! grep -q '^collection ' "$run/tokend.conf" ||
+    ! grep -q 'tfa-key' "$run/tokend.conf"; }
 then
 	mv "$run/tokend.conf" "$run/tokend.conf.old"
 	echo "demo: older $run/tokend.conf moved to tokend.conf.old"
@@ -41,6 +43,7 @@ keyd {
 	program "$top/keyd/keyd"
 	database "$run/keyd/db/credentials.db"
 	secret "$run/secret"
+	tfa-key "$run/tfa-key"
 }
 control socket "$run/tokend.sock"
 

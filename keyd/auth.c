@@ -40,6 +40,7 @@ struct login {
 	char			 ip[AUTH_TEXT_MAX + 1];
 	char			 agent[AUTH_TEXT_MAX + 1];
 	char			 origin[AUTH_TEXT_MAX + 1];
+	char			 otp[AUTH_TEXT_MAX + 1];	/* "" none */
 };
 
 static void	 auth_result(struct keyd_chan *, uint32_t, uint32_t,
@@ -478,6 +479,7 @@ keyd_auth_login(struct keyd_chan *kc, struct frame *f)
 	(void)strlcpy(l->ip, m.ip, sizeof(l->ip));
 	(void)strlcpy(l->agent, m.agent, sizeof(l->agent));
 	(void)strlcpy(l->origin, m.origin, sizeof(l->origin));
+	(void)strlcpy(l->otp, m.otp, sizeof(l->otp));
 	l->chan_serial = kc->serial;
 	l->id = f->hdr.id;
 	rv = store_user_by_email(m.email, &l->user);
@@ -487,6 +489,7 @@ keyd_auth_login(struct keyd_chan *kc, struct frame *f)
 	l->af = lockout_login(&l->lock, m.email, m.ip);
 	l->lock.exempt = l->known && auth_last_admin(&l->user);
 	if (rv != -1 && auth_login_refused(kc, l)) {
+		explicit_bzero(l, sizeof(*l));
 		free(l);
 		return 0;
 	}
@@ -499,6 +502,7 @@ keyd_auth_login(struct keyd_chan *kc, struct frame *f)
 		lockout_finish(&l->lock, &p, now);
 		auth_tokens(kc, l->id, rv == -1 ? AUTH_INTERNAL :
 		    AUTH_UNAVAILABLE, NULL, 0, NULL, 0);
+		explicit_bzero(l, sizeof(*l));
 		free(l);
 	}
 	return 0;
@@ -520,7 +524,15 @@ auth_login_hashed(enum hash_result result, const char *unused, void *arg)
 	access[0] = refresh[0] = '\0';
 	auth_lockout_policy(&p);
 	lockout_finish(&l->lock, &p, now_ms(CLOCK_MONOTONIC));
-	if (result == HASH_MATCH && l->known) {
+	/*
+	 * The second factor once the password matched, as Directus does;
+	 * a missing or wrong code counts as a failed login.
+	 */
+	if (result == HASH_MATCH && l->known &&
+	    (code = tfa_login(&l->user, l->otp)) != AUTH_OK) {
+		if (code == AUTH_INVALID_OTP)
+			auth_login_failed(l);
+	} else if (result == HASH_MATCH && l->known) {
 		code = auth_session_new(&l->user, l->mode, l->ip, l->agent,
 		    l->origin, access, sizeof(access), refresh, &expires);
 		/* Its last access changed. */
@@ -539,6 +551,7 @@ auth_login_hashed(enum hash_result result, const char *unused, void *arg)
 		auth_tokens(kc, l->id, code, access, expires, refresh,
 		    keyd_conf()->refresh_ttl);
 	explicit_bzero(refresh, sizeof(refresh));
+	explicit_bzero(l, sizeof(*l));
 	free(l);
 }
 

@@ -221,12 +221,17 @@ main(int argc, char *argv[])
 
 	if (sign_init(keyd.secret.key, keyd.secret.len) == -1)
 		fatalx("cannot key the token signer");
+	if (tfa_init(keyd.conf->tfa_key, privsep_is_root() ? pu.uid :
+	    geteuid(), privsep_is_root() ? pu.gid : getegid()) == -1)
+		fatalx("cannot load the TFA key");
 	arc4random_buf(keyd.ticket_key, sizeof(keyd.ticket_key));
 
 	privsep_drop("-keyd", privsep_is_root() ? &pu : NULL, root);
 	if (store_open(dbpath) == -1)
 		fatalx("cannot open the credential database %s",
 		    keyd.conf->database);
+	if (tfa_seal_imported() == -1)
+		log_warnx("could not seal the TFA secrets of imported users");
 
 	if ((keyd.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -321,6 +326,7 @@ keyd_parent_closed(struct frame_chan *chan, void *arg)
 	sign_free();
 	store_close();
 	secret_free(&keyd.secret);
+	tfa_free();
 	explicit_bzero(keyd.ticket_key, sizeof(keyd.ticket_key));
 	exit(0);
 }
@@ -507,6 +513,7 @@ keyd_signal(evutil_socket_t sig, short ev, void *arg)
 	sign_free();
 	store_close();
 	secret_free(&keyd.secret);
+	tfa_free();
 	explicit_bzero(keyd.ticket_key, sizeof(keyd.ticket_key));
 	exit(0);
 }

@@ -217,6 +217,13 @@ void		 lockout_finish(struct lockout_login *,
 void		 lockout_forget(const char *);
 uint64_t	 lockout_evicted(void);
 
+/* tfa.c */
+int		 tfa_init(const char *, uid_t, gid_t);
+void		 tfa_free(void);
+int		 tfa_seal(const char *, const char *, char *, size_t);
+int		 tfa_seal_imported(void);
+uint32_t	 tfa_login(const struct store_user *, const char *);
+
 /* user_schema.c */
 extern const struct user_field	 user_fields[];
 extern const size_t		 user_nfields;
@@ -261,6 +268,10 @@ int		 store_user_count(int64_t *);
 int		 store_user_insert(const char *, const char *, const char *,
 		    const char *);
 int		 store_user_set_status(const char *, const char *);
+int		 store_user_tfa_get(const char *, char *, size_t, int64_t *);
+int		 store_user_tfa_set(const char *, const char *);
+int		 store_user_tfa_step(const char *, int64_t);
+int		 store_users_tfa_plain(const char *, store_row_cb, void *);
 int		 store_session_insert(const uint8_t *, const char *, int64_t,
 		    const char *, const char *, const char *);
 int		 store_session_get(const uint8_t *, int64_t,

@@ -85,6 +85,11 @@ static const char *const store_migrations[] = {
 	 */
 	"CREATE INDEX sessions_expires ON sessions(expires);"
 	"CREATE INDEX retired_expires ON retired(expires);",
+	/*
+	 * 4: the TOTP time step a user's last accepted code was for, so
+	 * that a code is taken once (tfa.c).
+	 */
+	"ALTER TABLE users ADD COLUMN tfa_last_step INTEGER;",
 };
 #define STORE_VERSION	\
 	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
@@ -102,6 +107,10 @@ enum store_stmt {
 	ST_USER_COUNT,
 	ST_USER_INSERT,
 	ST_USER_STATUS,
+	ST_USER_TFA_GET,
+	ST_USER_TFA_SET,
+	ST_USER_TFA_STEP,
+	ST_USERS_TFA_PLAIN,
 	ST_SESSION_INSERT,
 	ST_SESSION_GET,
 	ST_SESSION_ROTATE,
@@ -150,6 +159,15 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_USER_INSERT] = "INSERT INTO users (id, email, password, role) "
 	    "VALUES (?1, ?2, ?3, nullif(?4, ''))",
 	[ST_USER_STATUS] = "UPDATE users SET status = ?2 WHERE id = ?1",
+	[ST_USER_TFA_GET] = "SELECT tfa_secret, coalesce(tfa_last_step, -1) "
+	    "FROM users WHERE id = ?1 AND tfa_secret IS NOT NULL",
+	[ST_USER_TFA_SET] = "UPDATE users SET tfa_secret = ?2, "
+	    "tfa_last_step = NULL WHERE id = ?1",
+	/* Only forward: a step not after the last one changes nothing. */
+	[ST_USER_TFA_STEP] = "UPDATE users SET tfa_last_step = ?2 "
+	    "WHERE id = ?1 AND coalesce(tfa_last_step, -1) < ?2",
+	[ST_USERS_TFA_PLAIN] = "SELECT id, tfa_secret FROM users "
+	    "WHERE tfa_secret IS NOT NULL AND tfa_secret NOT LIKE ?1 || '%'",
 	[ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, "
 	    "expires, ip, user_agent, origin, family) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?1)",
@@ -782,6 +800,63 @@ int
 store_user_set_status(const char *id, const char *status)
 {
 	return store_done(store_bind(ST_USER_STATUS, id, status));
+}
+
+/*
+ * A user's TFA secret as stored (sealed, or as imported) and the last
+ * time step a code was taken for (-1: none); 1 when it has none.
+ */
+int
+store_user_tfa_get(const char *id, char *secret, size_t len, int64_t *last)
+{
+	sqlite3_stmt	*st;
+	const char	*v;
+	int		 rv;
+
+	if ((st = store_bind(ST_USER_TFA_GET, id, NULL)) == NULL)
+		return -1;
+	rv = sqlite3_step(st);
+	if (rv == SQLITE_ROW) {
+		v = (const char *)sqlite3_column_text(st, 0);
+		*last = sqlite3_column_int64(st, 1);
+		rv = v != NULL && strlcpy(secret, v, len) < len ? 0 : -1;
+		if (rv == -1)
+			log_warnx("store: user %s: TFA secret too long", id);
+	} else
+		rv = rv == SQLITE_DONE ? 1 : -1;
+	sqlite3_reset(st);
+	return rv;
+}
+
+/* Set (secret NULL: clear) a user's TFA secret; the step starts anew. */
+int
+store_user_tfa_set(const char *id, const char *secret)
+{
+	return store_done(store_bind(ST_USER_TFA_SET, id, secret));
+}
+
+/*
+ * Take the code of a time step: 0 when it is later than the last one
+ * taken (now the last), 1 when it is not (a replay), -1 on error.
+ */
+int
+store_user_tfa_step(const char *id, int64_t step)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_USER_TFA_STEP, id, NULL)) == NULL ||
+	    sqlite3_bind_int64(st, 2, step) != SQLITE_OK ||
+	    store_done(st) == -1)
+		return -1;
+	return sqlite3_changes(store_db) == 1 ? 0 : 1;
+}
+
+/* The users whose TFA secret is not sealed with prefix yet (imported). */
+int
+store_users_tfa_plain(const char *prefix, store_row_cb cb, void *arg)
+{
+	return store_rows(store_bind(ST_USERS_TFA_PLAIN, prefix, NULL), 2, cb,
+	    arg);
 }
 
 int

@@ -171,6 +171,7 @@ td_conf() {
 		echo "	program \"$KEYD\""
 		echo "	database \"$T/keyd/db/credentials.db\""
 		echo "	secret \"$T/secret\""
+		echo "	tfa-key \"$T/tfa-key\""
 		echo "}"
 		echo "control socket \"$T/tokend.sock\""
 		echo "items \"$T/empty/data/items.db\""

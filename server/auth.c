@@ -59,6 +59,7 @@ static const struct {
 	[AUTH_UNPROCESSABLE] = { 422, "UNPROCESSABLE_CONTENT",
 	    "Can't process content." },
 	[AUTH_TOO_MANY] = { 429, "REQUESTS_EXCEEDED", "Too many requests." },
+	[AUTH_INVALID_OTP] = { 401, "INVALID_OTP", "Invalid user OTP." },
 };
 
 /* One request under /auth or /users/me while keyd works on it. */

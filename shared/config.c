@@ -52,6 +52,8 @@ const struct config_field config_fields[] = {
 	    CONF_KIND_PATH, database, CONF_DATABASE, RESTART),
 	STRING_SETTING("secret", "keyd", "secret", "keyd secret",
 	    CONF_KIND_PATH, secret, CONF_SECRET, RESTART),
+	STRING_SETTING("tfa_key", "keyd", "tfa-key", "keyd tfa-key",
+	    CONF_KIND_PATH, tfa_key, CONF_TFA_KEY, RESTART),
 	STRING_SETTING("control", "", "control socket", "control socket",
 	    CONF_KIND_PATH, control, CONF_CONTROL, RESTART),
 	NUMBER_SETTING("header_max", "limits", "header-size", "header-size",

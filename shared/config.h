@@ -28,6 +28,7 @@
 #define CONF_KEYD_CHROOT	"/var/db/tokend"
 #define CONF_DATABASE		"/var/db/tokend/db/credentials.db"
 #define CONF_SECRET		"/etc/tokend/secret"
+#define CONF_TFA_KEY		"/etc/tokend/tfa-key"
 #define CONF_CONTROL		"/var/run/tokend.sock"
 #ifndef CONF_KEYD_PROGRAM
 #define CONF_KEYD_PROGRAM	"/usr/local/libexec/tokend/keyd"
@@ -211,6 +212,7 @@ struct tokend_config {
 	char			 keyd_program[PATH_MAX];
 	char			 database[PATH_MAX];
 	char			 secret[PATH_MAX];
+	char			 tfa_key[PATH_MAX];	/* seals TFA secrets */
 	char			 control[PATH_MAX];
 	size_t			 header_max;
 	size_t			 body_max;

@@ -415,9 +415,15 @@ finish_check_secret(const struct tokend_config *conf)
 		.flags = PRIVSEP_FILE_FOLLOW | PRIVSEP_FILE_ANY_OWNER,
 		.refused = S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH,
 		.refused_means = "readable or writable"
+	}, tfa = {
+		.what = "tfa-key",
+		.flags = PRIVSEP_FILE_FOLLOW | PRIVSEP_FILE_ANY_OWNER,
+		.refused = S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH,
+		.refused_means = "readable or writable"
 	};
 
-	return privsep_check_file(&rule, conf->secret, -1, NULL) == -1;
+	return (privsep_check_file(&rule, conf->secret, -1, NULL) == -1) +
+	    (privsep_check_file(&tfa, conf->tfa_key, -1, NULL) == -1);
 }
 
 /* Browsers drop a SameSite=None cookie that is not also Secure. */

@@ -61,6 +61,7 @@ enum auth_code {
 	AUTH_INVALID_FOREIGN_KEY,	/* 400 */
 	AUTH_UNPROCESSABLE,		/* 422: the last administrator */
 	AUTH_TOO_MANY,			/* 429: a login refused by the lockout */
+	AUTH_INVALID_OTP,		/* 401: TFA code missing or wrong */
 	AUTH_CODE_MAX
 };
 
