@@ -46,6 +46,9 @@ keyd {
 	tfa-key "$run/tfa-key"
 }
 control socket "$run/tokend.sock"
+auth {
+	tfa-issuer "tokend demo"
+}
 
 # Anyone may read the published articles; an editor writes articles
 # and deletes its own.

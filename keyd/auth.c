@@ -56,7 +56,6 @@ static void	 auth_login_failed(const struct login *);
 static int	 auth_login_refused(struct keyd_chan *, const struct login *);
 static int	 auth_last_admin(const struct store_user *);
 static void	 auth_admin_row(void *, const char **, int);
-static void	 auth_lockout_policy(struct lockout_policy *);
 static int	 auth_lockout_loggable(int64_t);
 static int	 auth_session_live(const uint8_t *, const char *, int64_t *);
 static uint32_t	 auth_identify_jwt(const uint8_t *, size_t, const uint8_t *,
@@ -645,7 +644,7 @@ auth_last_admin(const struct store_user *u)
 	return a.others == 0;
 }
 
-static void
+void
 auth_lockout_policy(struct lockout_policy *p)
 {
 	p->attempts = keyd_conf()->login_attempts;

@@ -200,6 +200,10 @@ void		 auth_who_set(struct msg_who *, uint32_t,
 		    const struct store_user *, const char *, int64_t,
 		    uint8_t *);
 
+void		 auth_lockout_policy(struct lockout_policy *);
+void		 users_result_write(struct keyd_chan *, uint32_t, uint32_t,
+		    const char *, const char *);
+
 /* lockout.c */
 int		 lockout_login(struct lockout_login *, const char *,
 		    const char *);

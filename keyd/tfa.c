@@ -22,15 +22,19 @@
  */
 #include <sys/types.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "b64url.h"
+#include "hash.h"
 #include "keyd.h"
 #include "log.h"
+#include "proto.h"
 #include "totp.h"
 
 #define TFA_PREFIX		"tokend-tfa-1:"
@@ -252,4 +256,316 @@ tfa_login(const struct store_user *u, const char *otp)
 	explicit_bzero(secret, sizeof(secret));
 	explicit_bzero(key, sizeof(key));
 	return code;
+}
+
+/*
+ * The /tfa routes (MSG_TFA, answered with MSG_USERS_RESULT), with the
+ * answers of Directus 11: INVALID_PAYLOAD with Directus's reasons, 204
+ * for a change, and for generate the secret and its otpauth URL.
+ */
+#define TFA_NEW_SECRET		20	/* random bytes: 160 bits, RFC 4226 */
+#define TFA_URL_MAX		1024
+
+struct tfa_gen {
+	uint64_t		 chan_serial;
+	uint32_t		 id;
+	struct store_user	 user;
+};
+
+static void	 tfa_answer(struct keyd_chan *, uint32_t, uint32_t,
+		    const char *, const char *);
+static int	 tfa_string(json_t *, const char *, const char **);
+static void	 tfa_uri_put(char *, size_t, const char *);
+static void	 tfa_generated(enum hash_result, const char *, void *);
+static uint32_t	 tfa_enable(const struct store_user *, json_t *, char *,
+		    size_t, struct keyd_chan *);
+static uint32_t	 tfa_disable(const struct store_user *, json_t *, char *,
+		    size_t, struct keyd_chan *);
+static void	 tfa_changed(const char *, const char *,
+		    const struct keyd_chan *);
+
+static void
+tfa_answer(struct keyd_chan *kc, uint32_t id, uint32_t code,
+    const char *message, const char *json)
+{
+	if (kc != NULL)
+		users_result_write(kc, id, code, message, json);
+}
+
+/* 0: a string member; 1: missing or null; -1: another type. */
+static int
+tfa_string(json_t *body, const char *key, const char **v)
+{
+	json_t	*j = json_object_get(body, key);
+
+	*v = NULL;
+	if (j == NULL || json_is_null(j))
+		return 1;
+	if (!json_is_string(j))
+		return -1;
+	*v = json_string_value(j);
+	return 0;
+}
+
+/* Append s percent-encoded as encodeURIComponent does. */
+static void
+tfa_uri_put(char *buf, size_t len, const char *s)
+{
+	static const char	 keep[] = "-_.!~*'()";
+	char			 one[4];
+
+	for (; *s != '\0'; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr(keep, *s) != NULL) {
+			one[0] = *s;
+			one[1] = '\0';
+		} else
+			(void)snprintf(one, sizeof(one), "%%%02X",
+			    (unsigned char)*s);
+		(void)strlcat(buf, one, len);
+	}
+}
+
+/* A change of a user's TFA, in the log with who asked (never the secret). */
+static void
+tfa_changed(const char *user, const char *what, const struct keyd_chan *kc)
+{
+	if (kc != NULL)
+		log_info("user %s: two-factor authentication %s by server %u "
+		    "(pid %u)", user, what, kc->slot, kc->pid);
+	else
+		log_info("user %s: two-factor authentication %s", user, what);
+}
+
+/* MSG_TFA.  -1 for a malformed frame. */
+int
+keyd_tfa_request(struct keyd_chan *kc, struct frame *f)
+{
+	struct msg_tfa		 m;
+	struct store_user	 u, target;
+	struct tfa_gen		*g;
+	char			 session[AUTH_REFRESH_LEN + 1], why[256];
+	const char		*pw;
+	json_t			*body = NULL;
+	uint32_t		 code;
+	int			 admin, app, public, rv;
+
+	if (msg_read(f, MSG_TFA, &m) == -1 || m.op == 0 ||
+	    m.op >= TFA_OP_MAX || auth_identify_cred_public(&m.cred, &code,
+	    &u, session, &public) == -1)
+		return -1;
+	explicit_bzero(session, sizeof(session));
+	/* Without a token: Directus's answer to an anonymous request. */
+	if (public)
+		code = AUTH_INVALID_CREDENTIALS;
+	why[0] = '\0';
+	if (code != AUTH_OK)
+		goto answer;
+	if (m.op == TFA_ADMIN_DISABLE) {
+		code = AUTH_FORBIDDEN;
+		if (auth_role_access(u.role, &admin, &app) == 0 && admin &&
+		    store_user_by_id(m.target, &target) == 0) {
+			code = store_user_tfa_set(target.id, NULL) == 0 ?
+			    AUTH_OK : AUTH_INTERNAL;
+			if (code == AUTH_OK && target.has_tfa) {
+				invalidate_user(target.id);
+				tfa_changed(target.id, "disabled by an "
+				    "administrator", kc);
+			}
+		}
+		goto answer;
+	}
+	code = AUTH_INVALID_PAYLOAD;
+	if (m.body_len == 0 || (body = json_loadb((const char *)m.body,
+	    m.body_len, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	    !json_is_object(body)) {
+		(void)strlcpy(why, "Invalid payload. Invalid JSON.",
+		    sizeof(why));
+		goto answer;
+	}
+	if (m.op == TFA_ENABLE) {
+		code = tfa_enable(&u, body, why, sizeof(why), kc);
+		goto answer;
+	}
+	if (m.op == TFA_DISABLE) {
+		code = tfa_disable(&u, body, why, sizeof(why), kc);
+		goto answer;
+	}
+	/* TFA_GENERATE: the password first, on the hashing pool. */
+	if ((rv = tfa_string(body, "password", &pw)) != 0) {
+		(void)strlcpy(why, rv == 1 ? "Invalid payload. \"password\" "
+		    "is required." : "Invalid payload. \"password\" must be "
+		    "a string.", sizeof(why));
+		goto answer;
+	}
+	if (u.has_tfa) {
+		(void)strlcpy(why, "Invalid payload. TFA Secret is already "
+		    "set for this user.", sizeof(why));
+		goto answer;
+	}
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		fatal("calloc");
+	g->chan_serial = kc->serial;
+	g->id = f->hdr.id;
+	g->user = u;
+	if (hash_verify(u.password, (const uint8_t *)pw, strlen(pw),
+	    tfa_generated, g) == -1) {
+		explicit_bzero(g, sizeof(*g));
+		free(g);
+		code = AUTH_UNAVAILABLE;
+		goto answer;
+	}
+	json_decref(body);
+	explicit_bzero(&u, sizeof(u));
+	return 0;
+ answer:
+	tfa_answer(kc, f->hdr.id, code, why, NULL);
+	json_decref(body);
+	explicit_bzero(&u, sizeof(u));
+	return 0;
+}
+
+/* generate, once the password was checked: a new secret, not stored. */
+static void
+tfa_generated(enum hash_result result, const char *unused, void *arg)
+{
+	struct tfa_gen		*g = arg;
+	struct keyd_chan	*kc = keyd_chan_find(g->chan_serial);
+	uint8_t			 raw[TFA_NEW_SECRET];
+	char			 secret[TOTP_SECRET_MAX + 1];
+	char			 url[TFA_URL_MAX];
+	const char		*issuer = keyd_conf()->tfa_issuer;
+	json_t			*j;
+	char			*text = NULL;
+	uint32_t		 code = AUTH_INVALID_CREDENTIALS;
+
+	if (result == HASH_BUSY)
+		code = AUTH_UNAVAILABLE;
+	else if (result == HASH_ERROR)
+		code = AUTH_INTERNAL;
+	else if (result == HASH_MATCH) {
+		arc4random_buf(raw, sizeof(raw));
+		(void)totp_base32_encode(raw, sizeof(raw), secret,
+		    sizeof(secret));
+		(void)strlcpy(url, "otpauth://totp/", sizeof(url));
+		tfa_uri_put(url, sizeof(url), issuer);
+		(void)strlcat(url, ":", sizeof(url));
+		tfa_uri_put(url, sizeof(url), g->user.email);
+		(void)strlcat(url, "?secret=", sizeof(url));
+		(void)strlcat(url, secret, sizeof(url));
+		(void)strlcat(url, "&period=30&digits=6&algorithm=SHA1&issuer=",
+		    sizeof(url));
+		tfa_uri_put(url, sizeof(url), issuer);
+		j = json_pack("{s:{s:s,s:s}}", "data", "secret", secret,
+		    "otpauth_url", url);
+		text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+		json_decref(j);
+		code = text != NULL ? AUTH_OK : AUTH_INTERNAL;
+		explicit_bzero(raw, sizeof(raw));
+		explicit_bzero(secret, sizeof(secret));
+		explicit_bzero(url, sizeof(url));
+	}
+	tfa_answer(kc, g->id, code, "", text);
+	if (text != NULL) {
+		explicit_bzero(text, strlen(text));
+		free(text);
+	}
+	explicit_bzero(g, sizeof(*g));
+	free(g);
+}
+
+/* enable {secret, otp}: the code must be one of the secret given. */
+static uint32_t
+tfa_enable(const struct store_user *u, json_t *body, char *why, size_t len,
+    struct keyd_chan *kc)
+{
+	const char	*secret, *otp;
+	char		 sealed[512];
+	uint8_t		 key[TOTP_KEY_MAX];
+	size_t		 keylen;
+	int64_t		 step;
+	int		 rs, ro;
+	uint32_t	 code = AUTH_INVALID_PAYLOAD;
+
+	rs = tfa_string(body, "secret", &secret);
+	ro = tfa_string(body, "otp", &otp);
+	if (rs != 0)
+		(void)strlcpy(why, rs == 1 ? "Invalid payload. \"secret\" is "
+		    "required." : "Invalid payload. \"secret\" must be a "
+		    "string.", len);
+	else if (ro == 1)
+		(void)strlcpy(why, "Invalid payload. \"otp\" is required.",
+		    len);
+	else if (u->has_tfa)
+		(void)strlcpy(why, "Invalid payload. TFA Secret is already "
+		    "set for this user.", len);
+	else if (ro == -1 || strlen(secret) > TOTP_SECRET_MAX ||
+	    totp_base32_decode(secret, key, sizeof(key), &keylen) == -1 ||
+	    keylen < 10 || totp_match(key, keylen, otp,
+	    now_ms(CLOCK_REALTIME) / 1000, TFA_WINDOW, &step) == -1)
+		(void)strlcpy(why, "Invalid payload. \"otp\" is invalid.", len);
+	else if (tfa_seal(u->id, secret, sealed, sizeof(sealed)) == -1 ||
+	    store_begin() == -1)
+		code = AUTH_INTERNAL;
+	else if (store_user_tfa_set(u->id, sealed) == -1 ||
+	    store_user_tfa_step(u->id, step) == -1 || store_commit() == -1) {
+		store_rollback();
+		code = AUTH_INTERNAL;
+	} else {
+		/* The code that turned it on cannot log in again. */
+		invalidate_user(u->id);
+		tfa_changed(u->id, "enabled", kc);
+		code = AUTH_OK;
+	}
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(sealed, sizeof(sealed));
+	return code;
+}
+
+/*
+ * disable {otp}: a current code of the user's own secret, taken once.
+ * A wrong code counts against the account as a failed login does, so
+ * that a stolen session cannot walk through the codes.
+ */
+static uint32_t
+tfa_disable(const struct store_user *u, json_t *body, char *why, size_t len,
+    struct keyd_chan *kc)
+{
+	struct lockout_login	 lock;
+	struct lockout_policy	 p;
+	enum lockout_why	 lw;
+	const char		*otp;
+	int64_t			 now = now_ms(CLOCK_MONOTONIC);
+	int			 ro, first;
+	uint32_t		 code;
+
+	ro = tfa_string(body, "otp", &otp);
+	if (ro == 1) {
+		(void)strlcpy(why, "Invalid payload. \"otp\" is required.",
+		    len);
+		return AUTH_INVALID_PAYLOAD;
+	}
+	if (!u->has_tfa) {
+		(void)snprintf(why, len, "Invalid payload. User \"%s\" doesn't "
+		    "have TFA enabled.", u->id);
+		return AUTH_INVALID_PAYLOAD;
+	}
+	auth_lockout_policy(&p);
+	(void)lockout_login(&lock, u->email, "");
+	if (lockout_check(&lock, &p, now, &lw, &first) > 0)
+		return AUTH_TOO_MANY;
+	code = ro == -1 ? AUTH_INVALID_OTP : tfa_login(u, otp);
+	if (code == AUTH_INVALID_OTP) {
+		(void)lockout_failed(&lock, &p, now);
+		(void)strlcpy(why, "Invalid payload. \"otp\" is invalid.", len);
+		return AUTH_INVALID_PAYLOAD;
+	}
+	if (code != AUTH_OK)
+		return code;
+	if (store_user_tfa_set(u->id, NULL) == -1)
+		return AUTH_INTERNAL;
+	lockout_succeeded(&lock, &p, now);
+	invalidate_user(u->id);
+	tfa_changed(u->id, "disabled", kc);
+	return AUTH_OK;
 }

@@ -107,8 +107,6 @@ static void	 users_finish_data(struct users_job *, json_t *);
 static void	 users_job_free(struct users_job *);
 static int	 users_msg_read(struct frame *, struct users_job *,
 		    const char **, uint32_t *, const uint8_t **, size_t *);
-static void	 users_result_write(struct keyd_chan *, uint32_t, uint32_t,
-		    const char *, const char *);
 static int	 users_me_get_read(struct frame *, struct users_job *,
 		    uint32_t *);
 static int	 users_me_update_read(struct frame *, struct users_job *,
@@ -212,7 +210,8 @@ users_msg_read(struct frame *f, struct users_job *job, const char **params,
 	    job->session, &public);
 }
 
-static void
+/* MSG_USERS_RESULT, also the answer of MSG_TFA (tfa.c). */
+void
 users_result_write(struct keyd_chan *kc, uint32_t id, uint32_t code,
     const char *msg, const char *json)
 {

@@ -52,6 +52,14 @@ static const struct route routes[] = {
 	    0,			auth_me },
 	{ "/users/me",		ROUTE_EXACT,	PATCH,
 	    ROUTE_SMALL_BODY,	auth_me },
+	{ "/users/me/tfa/generate", ROUTE_EXACT, POST,
+	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, users_tfa_generate },
+	{ "/users/me/tfa/enable", ROUTE_EXACT,	POST,
+	    ROUTE_SMALL_BODY,	users_tfa_enable },
+	{ "/users/me/tfa/disable", ROUTE_EXACT,	POST,
+	    ROUTE_SMALL_BODY,	users_tfa_disable },
+	{ "/users/*/tfa/disable", ROUTE_ID_TAIL, POST,
+	    ROUTE_SMALL_BODY,	users_tfa_admin_disable },
 	{ "/users",		ROUTE_ID,	GET | HEAD | PATCH | DELETE,
 	    0,			users_users },
 	{ "/users",		ROUTE_COLLECTION, POST,
@@ -97,13 +105,26 @@ route_get(size_t i)
 /*
  * Does path match r?  *rest is what follows the row's path: "" for an
  * exact path or a collection, the id (maybe "") for an id route, the
+ * segment and what follows for a path with a '*', the
  * remainder for a prefix.
  */
 static int
 route_match(const struct route *r, const char *path, const char **rest)
 {
-	size_t	 n = strlen(r->path);
+	const char	*star, *tail;
+	size_t		 n = strlen(r->path);
 
+	if (r->match == ROUTE_ID_TAIL) {
+		/* The segment at the star, and what follows it. */
+		star = strchr(r->path, '*');
+		n = (size_t)(star - r->path);
+		if (strncmp(path, r->path, n) != 0 || path[n] == '/' ||
+		    (tail = strchr(path + n, '/')) == NULL ||
+		    tail == path + n)
+			return 0;
+		*rest = path + n;
+		return strcmp(tail, star + 1) == 0;
+	}
 	if (strncmp(path, r->path, n) != 0)
 		return 0;
 	*rest = path + n;
@@ -122,6 +143,7 @@ route_match(const struct route *r, const char *path, const char **rest)
 		return strchr(*rest, '/') == NULL;
 	case ROUTE_PREFIX:
 		return 1;
+
 	default:
 		return 0;
 	}
@@ -214,6 +236,9 @@ route_print(FILE *fp)
 		case ROUTE_ID:
 			route_print_one(fp, r, "");
 			route_print_one(fp, r, "/*");
+			break;
+		case ROUTE_ID_TAIL:
+			route_print_one(fp, r, "");
 			break;
 		default:	/* ROUTE_PREFIX */
 			route_print_one(fp, r, "*");

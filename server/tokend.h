@@ -54,6 +54,7 @@ enum route_match {
 	ROUTE_COLLECTION,	/* the path, or the path and '/' */
 	ROUTE_ID,		/* the same, or the path, '/' and one segment */
 	ROUTE_PREFIX,		/* the path and whatever follows it */
+	ROUTE_ID_TAIL,		/* a path with a '*': one segment there */
 };
 
 /* Route flags */
@@ -253,6 +254,14 @@ void		 users_permissions_read(struct server *,
 		    struct evhttp_request *, const char *);
 void		 users_conf_readonly(struct server *, struct evhttp_request *,
 		    const char *);
+void		 users_tfa_generate(struct server *, struct evhttp_request *,
+		    const char *);
+void		 users_tfa_enable(struct server *, struct evhttp_request *,
+		    const char *);
+void		 users_tfa_disable(struct server *, struct evhttp_request *,
+		    const char *);
+void		 users_tfa_admin_disable(struct server *,
+		    struct evhttp_request *, const char *);
 
 /* route.c */
 const struct route *route_get(size_t);

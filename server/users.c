@@ -59,6 +59,8 @@ static void	 users_params_free(char **);
 static void	 users_send(struct server *, struct evhttp_request *, int,
 		    const char *, char **);
 static void	 users_done(struct pending *, struct frame *);
+static void	 users_tfa(struct server *, struct evhttp_request *, uint32_t,
+		    const char *);
 static void	 users_conf(struct server *, struct evhttp_request *,
 		    enum users_conf_kind, const char *);
 static void	 users_conf_done(struct pending *, struct frame *);
@@ -531,4 +533,77 @@ users_json_text(const char *text)
 	if (text == NULL || (v = json_loads(text, 0, NULL)) == NULL)
 		return json_null();
 	return v;
+}
+
+/*
+ * The /tfa routes: the credential and the body go to keyd as they are,
+ * which answers as for /users (users_done).  generate waits for the
+ * hashing pool, which checks the password.
+ */
+static void
+users_tfa(struct server *s, struct evhttp_request *req, uint32_t op,
+    const char *target)
+{
+	struct evbuffer		*body = evhttp_request_get_input_buffer(req);
+	struct msg_tfa		 m;
+	struct token_ref	*tok;
+	struct frame_buf	 fb;
+	struct jwt		 jwt;
+
+	if (auth_token(s, req, &tok, &jwt) == -1)
+		return;
+	memset(&m, 0, sizeof(m));
+	auth_credential_set(&m.cred, tok, &jwt);
+	m.op = op;
+	m.target = target;
+	m.body_len = evbuffer_get_length(body);
+	m.body = m.body_len > 0 ? evbuffer_pullup(body, -1) : NULL;
+	(void)msg_write(&fb, MSG_TFA, &m);
+	auth_token_free(tok);
+	if (fb.failed)
+		http_error(req, 413, "INVALID_PAYLOAD",
+		    "Invalid payload. Request too large.");
+	else
+		(void)server_keyd_request(s, req, MSG_TFA, fb.data, fb.len,
+		    op == TFA_GENERATE ? USERS_WAIT_MS : 0, users_done, NULL);
+	frame_buf_free(&fb);
+}
+
+void
+users_tfa_generate(struct server *s, struct evhttp_request *req,
+    const char *rest)
+{
+	users_tfa(s, req, TFA_GENERATE, "");
+}
+
+void
+users_tfa_enable(struct server *s, struct evhttp_request *req,
+    const char *rest)
+{
+	users_tfa(s, req, TFA_ENABLE, "");
+}
+
+void
+users_tfa_disable(struct server *s, struct evhttp_request *req,
+    const char *rest)
+{
+	users_tfa(s, req, TFA_DISABLE, "");
+}
+
+/* POST /users/<id>/tfa/disable: rest is "<id>/tfa/disable". */
+void
+users_tfa_admin_disable(struct server *s, struct evhttp_request *req,
+    const char *rest)
+{
+	char	 id[AUTH_ID_LEN + 1];
+	size_t	 n = strcspn(rest, "/");
+
+	/* No user has a longer id: keyd would answer the same. */
+	if (n >= sizeof(id)) {
+		auth_error(req, AUTH_FORBIDDEN);
+		return;
+	}
+	memcpy(id, rest, n);
+	id[n] = '\0';
+	users_tfa(s, req, TFA_ADMIN_DISABLE, id);
 }

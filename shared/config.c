@@ -127,6 +127,8 @@ const struct config_field config_fields[] = {
 	    "login-lockout", CONF_KIND_MSEC, CONF_UNIT_MSEC, login_lockout,
 	    CONF_LOGIN_LOCKOUT_LO, CONF_LOGIN_LOCKOUT_HI, CONF_LOGIN_LOCKOUT,
 	    0),
+	STRING_SETTING("tfa_issuer", "auth", "tfa-issuer", "tfa-issuer",
+	    CONF_KIND_TEXT, tfa_issuer, CONF_TFA_ISSUER, 0),
 	NUMBER_SETTING("hash_memory", "password", "memory", "password memory",
 	    CONF_KIND_INT, CONF_UNIT_KIB, hash_memory, CONF_HASH_MEMORY_LO,
 	    CONF_HASH_MEMORY_HI, CONF_HASH_MEMORY, 0),
@@ -199,7 +201,8 @@ config_field_is_string(const struct config_field *f)
 	return f->kind == CONF_KIND_USER || f->kind == CONF_KIND_PATH ||
 	    f->kind == CONF_KIND_COOKIE_NAME ||
 	    f->kind == CONF_KIND_COOKIE_DOMAIN ||
-	    f->kind == CONF_KIND_SAMESITE || f->kind == CONF_KIND_URL;
+	    f->kind == CONF_KIND_SAMESITE || f->kind == CONF_KIND_URL ||
+	    f->kind == CONF_KIND_TEXT;
 }
 
 char *

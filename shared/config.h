@@ -29,6 +29,8 @@
 #define CONF_DATABASE		"/var/db/tokend/db/credentials.db"
 #define CONF_SECRET		"/etc/tokend/secret"
 #define CONF_TFA_KEY		"/etc/tokend/tfa-key"
+#define CONF_TFA_ISSUER		"tokend"
+#define CONF_TEXT_MAX		64	/* a CONF_KIND_TEXT, NUL included */
 #define CONF_CONTROL		"/var/run/tokend.sock"
 #ifndef CONF_KEYD_PROGRAM
 #define CONF_KEYD_PROGRAM	"/usr/local/libexec/tokend/keyd"
@@ -239,6 +241,7 @@ struct tokend_config {
 	int			 login_stall;
 	int			 login_attempts;	/* 0: no limit */
 	int64_t			 login_lockout;
+	char			 tfa_issuer[CONF_TEXT_MAX];	/* otpauth URLs */
 
 	/* argon2id for new hashes, and keyd's hashing pool. */
 	int			 hash_memory;	/* KiB */
@@ -276,6 +279,7 @@ enum config_kind {
 	CONF_KIND_COOKIE_DOMAIN,
 	CONF_KIND_SAMESITE,
 	CONF_KIND_URL,		/* an http or https URL, "" none */
+	CONF_KIND_TEXT,		/* printable text, 1 to CONF_TEXT_MAX - 1 */
 	CONF_KIND_INT,		/* int */
 	CONF_KIND_SIZE,		/* size_t */
 	CONF_KIND_MSEC,		/* int64_t milliseconds */

@@ -222,6 +222,22 @@ check_samesite(const char *s)
 	return NULL;
 }
 
+/* Printable ASCII, not empty, shorter than CONF_TEXT_MAX. */
+static const char *
+config_check_text(const char *s)
+{
+	size_t	 i;
+
+	if (*s == '\0')
+		return "is empty";
+	for (i = 0; s[i] != '\0'; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return "is not printable ASCII";
+	if (i >= CONF_TEXT_MAX)
+		return "is too long";
+	return NULL;
+}
+
 /* NULL if s is a valid value of the string setting f, else why not. */
 const char *
 config_field_check(const struct config_field *f, const char *s)
@@ -237,6 +253,8 @@ config_field_check(const struct config_field *f, const char *s)
 		return check_samesite(s);
 	case CONF_KIND_URL:
 		return config_check_public_url(s);
+	case CONF_KIND_TEXT:
+		return config_check_text(s);
 	default:
 		return config_check_path(s);
 	}

@@ -96,6 +96,16 @@ enum items_method {
 	ITEMS_METHOD_MAX
 };
 
+/* What MSG_TFA asks for. */
+enum tfa_op {
+	TFA_GENERATE = 1,	/* POST /users/me/tfa/generate {password} */
+	TFA_ENABLE,		/* POST /users/me/tfa/enable {secret, otp} */
+	TFA_DISABLE,		/* POST /users/me/tfa/disable {otp} */
+	TFA_ADMIN_DISABLE,	/* POST /users/<target>/tfa/disable */
+	TFA_OP_MAX
+};
+#define TFA_BODY_MAX		8192	/* bytes of a /tfa body */
+
 /* What MSG_USERS asks for. */
 enum users_op {
 	USERS_READ = 1,		/* GET /users, GET /users/<id> */
@@ -443,6 +453,18 @@ enum admin_op {
 	F(s, BLOB, json, PROTO_KEYD_MAX)
 
 /*
+ * server -> keyd: two-factor authentication of the credential's user
+ * (or, TFA_ADMIN_DISABLE, of target), decided by keyd alone.
+ */
+#define MSG_DECL_TFA(H, K, F, s)					\
+	H(PEER_SERVER, PEER_KEYD, MSG_USERS_RESULT, 0)			\
+	K(s, keyd_tfa_request)						\
+	F(s, SUB, cred, cred)						\
+	F(s, U32, op)			/* enum tfa_op */		\
+	F(s, STR, target, AUTH_ID_LEN + 1)				\
+	F(s, BLOB, body, TFA_BODY_MAX)	/* the JSON body */
+
+/*
  * keyd -> server, id 0: forget the credentials cached for key.  keyd
  * sends it to every worker, and waits until each worker's socket holds
  * it, before it answers the request that made the change.
@@ -540,6 +562,7 @@ enum admin_op {
 	X(USER, user)							\
 	X(USERS, users)							\
 	X(USERS_RESULT, users_result)					\
+	X(TFA, tfa)							\
 	X(INVALIDATE, invalidate)					\
 	X(ITEMS, items)							\
 	X(ITEMS_RESULT, items_result)					\

@@ -94,11 +94,13 @@ items_deep GET /items/x/1/2 404
 CASES
 
 # tokend.8 lists exactly the routes of the table (tokend -R): each
-# ".It Li METHOD[ , METHOD...] /path[ Ns Ar x ...][ , Li ...]" line of
-# the page gives "METHOD /path" pairs, a variable part written "*".
+# ".It Li METHOD[ , METHOD...] /path[ Ns Ar x[ Ns Li /more]][ , Li ...]"
+# line of the page gives "METHOD /path" pairs, a variable part written
+# "*".
 man_routes() {
 	awk '/^\.It Li (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)[ ,]/ {
 		line = substr($0, 5)
+		gsub(/ Ns Ar [^ ,]* Ns Li /, "*", line)
 		gsub(/ Ns Ar [^,]*/, "*", line)
 		n = split(line, piece, ",")
 		methods = ""; after_path = 0

@@ -12,7 +12,8 @@
 need sqlite3 python3
 td_init
 td_conf 'auth {' '	login-stall 10ms' '	login-attempts 4' \
-    '	login-lockout 3s' '}' "${TD_FAST_PASSWORD[@]}"
+    '	login-lockout 3s' '	tfa-issuer "tokend tests"' '}' \
+    "${TD_FAST_PASSWORD[@]}"
 td_up tfa
 CDB="$T/keyd/db/credentials.db"
 SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
@@ -102,3 +103,102 @@ r=$(http GET /users/me -H "Authorization: Bearer $tok")
 case "$r" in *"$SECRET"*|*tokend-tfa-1*) fail tfa_secret_concealed "$r" ;;
 "200 "*'"tfa_secret":"**********"'*) ok tfa_secret_concealed ;;
 *) fail tfa_secret_concealed "$r" ;; esac
+
+# The routes that turn it on and off, with Directus's answers.
+post() {	# TOKEN PATH BODY
+	http POST "$2" -H "Authorization: Bearer $1" \
+	    -H 'Content-Type: application/json' -d "$3"
+}
+PAYLOAD='400 {"errors":[{"message":"Invalid payload. '
+for u in carol dave erin frank; do
+	echo "$u pass" | $CTL user add "$u@example.com" >/dev/null
+done
+CT=$(tfa_login carol@example.com 'carol pass' "" 11 >/dev/null; j access_token)
+same tfa_generate_no_password "$PAYLOAD"'\"password\" is required.","extensions":{"code":"INVALID_PAYLOAD"}}]}' \
+    "$(post "$CT" /users/me/tfa/generate '{}')"
+r=$(post "$CT" /users/me/tfa/generate '{"password":"nope"}')
+case "$r" in "401 "*INVALID_CREDENTIALS*) ok tfa_generate_wrong_password ;;
+*) fail tfa_generate_wrong_password "$r" ;; esac
+r=$(post "" /users/me/tfa/generate '{"password":"carol pass"}')
+case "$r" in "401 "*INVALID_CREDENTIALS*) ok tfa_generate_anonymous_401 ;;
+*) fail tfa_generate_anonymous_401 "$r" ;; esac
+r=$(post "$CT" /users/me/tfa/generate '{"password":"carol pass"}')
+SECRET=$(j secret)
+case "$r" in "200 "*'"otpauth_url":"otpauth://totp/tokend%20tests:carol%40example.com?secret='"$SECRET"'&period=30&digits=6&algorithm=SHA1&issuer=tokend%20tests"'*)
+	[ ${#SECRET} -eq 32 ] && ok tfa_generate || fail tfa_generate "$r" ;;
+*) fail tfa_generate "$r" ;; esac
+[ -z "$(sql "SELECT tfa_secret FROM users WHERE email = 'carol@example.com'")" ] &&
+    ok tfa_generate_stores_nothing || fail tfa_generate_stores_nothing
+same tfa_enable_no_secret "$PAYLOAD"'\"secret\" is required.","extensions":{"code":"INVALID_PAYLOAD"}}]}' \
+    "$(post "$CT" /users/me/tfa/enable '{"otp":"123456"}')"
+same tfa_enable_no_otp "$PAYLOAD"'\"otp\" is required.","extensions":{"code":"INVALID_PAYLOAD"}}]}' \
+    "$(post "$CT" /users/me/tfa/enable '{"secret":"'"$SECRET"'"}')"
+OTP_INVALID="$PAYLOAD"'\"otp\" is invalid.","extensions":{"code":"INVALID_PAYLOAD"}}]}'
+same tfa_enable_wrong_otp "$OTP_INVALID" \
+    "$(post "$CT" /users/me/tfa/enable '{"secret":"'"$SECRET"'","otp":"'"$(code 5)"'"}')"
+same tfa_enable_bad_secret "$OTP_INVALID" \
+    "$(post "$CT" /users/me/tfa/enable '{"secret":"not base32!","otp":"123456"}')"
+c=$(code 0)
+expect tfa_enable_204 "204 " \
+    "$(post "$CT" /users/me/tfa/enable '{"secret":"'"$SECRET"'","otp":"'"$c"'"}')"
+same tfa_enable_twice "$PAYLOAD"'TFA Secret is already set for this user.","extensions":{"code":"INVALID_PAYLOAD"}}]}' \
+    "$(post "$CT" /users/me/tfa/enable '{"secret":"'"$SECRET"'","otp":"'"$(code 1)"'"}')"
+expect tfa_enabled_needs_otp "$INVALID_OTP" "$(tfa_login carol@example.com 'carol pass' "" 12)"
+expect tfa_enabling_code_spent "$INVALID_OTP" "$(tfa_login carol@example.com 'carol pass' "$c" 13)"
+r=$(tfa_login carol@example.com 'carol pass' "$(code 1)" 14)
+case "$r" in "200 "*access_token*) ok tfa_enabled_logs_in ;;
+*) fail tfa_enabled_logs_in "$r" ;; esac
+grep -q "user [0-9a-f-]*: two-factor authentication enabled by server" "$T/log" &&
+    ok tfa_enable_logged || fail tfa_enable_logged
+grep -q "$SECRET" "$T/log" && fail tfa_new_secret_not_logged ||
+    ok tfa_new_secret_not_logged
+
+# enable_for USER: generate and enable; the token in $TOK, the status
+# of enable in $E.
+enable_for() {
+	tfa_login "$1@example.com" "$1 pass" "" 15 >/dev/null
+	TOK=$(j access_token)
+	post "$TOK" /users/me/tfa/generate "{\"password\":\"$1 pass\"}" >/dev/null
+	SECRET=$(j secret)
+	E=$(post "$TOK" /users/me/tfa/enable \
+	    '{"secret":"'"$SECRET"'","otp":"'"$(code 0)"'"}' | cut -c1-3)
+}
+enable_for dave; [ "$E" = 204 ] || fail tfa_dave_enabled "$E"
+same tfa_disable_no_otp "$PAYLOAD"'\"otp\" is required.","extensions":{"code":"INVALID_PAYLOAD"}}]}' \
+    "$(post "$TOK" /users/me/tfa/disable '{}')"
+same tfa_disable_wrong_otp "$OTP_INVALID" \
+    "$(post "$TOK" /users/me/tfa/disable '{"otp":"'"$(code 5)"'"}')"
+expect tfa_disable_204 "204 " \
+    "$(post "$TOK" /users/me/tfa/disable '{"otp":"'"$(code 1)"'"}')"
+r=$(tfa_login dave@example.com 'dave pass' "" 16)
+case "$r" in "200 "*access_token*) ok tfa_disabled_password_alone ;;
+*) fail tfa_disabled_password_alone "$r" ;; esac
+DID=$(sql "SELECT id FROM users WHERE email = 'dave@example.com'")
+same tfa_disable_none "$PAYLOAD"'User \"'"$DID"'\" doesn'"'"'t have TFA enabled.","extensions":{"code":"INVALID_PAYLOAD"}}]}' \
+    "$(post "$TOK" /users/me/tfa/disable '{"otp":"123456"}')"
+
+# An administrator turns it off for another; nobody else can.
+enable_for erin; [ "$E" = 204 ] || fail tfa_erin_enabled "$E"
+EID=$(sql "SELECT id FROM users WHERE email = 'erin@example.com'")
+r=$(post "$TOK" "/users/$EID/tfa/disable" '')
+case "$r" in "403 "*FORBIDDEN*) ok tfa_admin_disable_others_403 ;;
+*) fail tfa_admin_disable_others_403 "$r" ;; esac
+echo 'root pass' | $CTL user add -r admin root@example.com >/dev/null
+RT=$(tfa_login root@example.com 'root pass' "" 17 >/dev/null; j access_token)
+r=$(post "$RT" /users/00000000-0000-4000-8000-000000000000/tfa/disable '')
+case "$r" in "403 "*FORBIDDEN*) ok tfa_admin_disable_unknown_403 ;;
+*) fail tfa_admin_disable_unknown_403 "$r" ;; esac
+expect tfa_admin_disable_204 "204 " "$(post "$RT" "/users/$EID/tfa/disable" '')"
+r=$(tfa_login erin@example.com 'erin pass' "" 18)
+case "$r" in "200 "*access_token*) ok tfa_admin_disabled_password_alone ;;
+*) fail tfa_admin_disabled_password_alone "$r" ;; esac
+
+# Walking through the codes of disable: wrong codes lock it.
+enable_for frank; [ "$E" = 204 ] || fail tfa_frank_enabled "$E"
+for i in 1 2 3 4 5; do
+	post "$TOK" /users/me/tfa/disable '{"otp":"'"$(code $((7 + i)))"'"}' | cut -c1-3
+done > "$T/r"
+r=$(post "$TOK" /users/me/tfa/disable '{"otp":"'"$(code 1)"'"}')
+case "$(tr '\n' ' ' < "$T/r")$r" in *"400 "*"429 {"*REQUESTS_EXCEEDED*)
+	ok tfa_disable_codes_locked ;;
+*) fail tfa_disable_codes_locked "$(tr '\n' ' ' < "$T/r") $r" ;; esac
