@@ -276,6 +276,9 @@ int		 store_user_tfa_get(const char *, char *, size_t, int64_t *);
 int		 store_user_tfa_set(const char *, const char *);
 int		 store_user_tfa_step(const char *, int64_t);
 int		 store_users_tfa_plain(const char *, store_row_cb, void *);
+int		 store_tfa_recovery_clear(const char *);
+int		 store_tfa_recovery_add(const char *, const uint8_t *);
+int		 store_tfa_recovery_use(const char *, const uint8_t *);
 int		 store_session_insert(const uint8_t *, const char *, int64_t,
 		    const char *, const char *, const char *);
 int		 store_session_get(const uint8_t *, int64_t,

@@ -90,6 +90,15 @@ static const char *const store_migrations[] = {
 	 * that a code is taken once (tfa.c).
 	 */
 	"ALTER TABLE users ADD COLUMN tfa_last_step INTEGER;",
+	/*
+	 * 5: TFA recovery codes, each only as the SHA-256 of the user's
+	 * id and the code (tfa.c), gone once used.
+	 */
+	"CREATE TABLE tfa_recovery ("
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  hash BLOB NOT NULL,"
+	"  PRIMARY KEY (user_id, hash)"
+	");",
 };
 #define STORE_VERSION	\
 	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
@@ -111,6 +120,9 @@ enum store_stmt {
 	ST_USER_TFA_SET,
 	ST_USER_TFA_STEP,
 	ST_USERS_TFA_PLAIN,
+	ST_RECOVERY_CLEAR,
+	ST_RECOVERY_ADD,
+	ST_RECOVERY_USE,
 	ST_SESSION_INSERT,
 	ST_SESSION_GET,
 	ST_SESSION_ROTATE,
@@ -166,6 +178,11 @@ static const char *const store_sql[ST_MAX] = {
 	/* Only forward: a step not after the last one changes nothing. */
 	[ST_USER_TFA_STEP] = "UPDATE users SET tfa_last_step = ?2 "
 	    "WHERE id = ?1 AND coalesce(tfa_last_step, -1) < ?2",
+	[ST_RECOVERY_CLEAR] = "DELETE FROM tfa_recovery WHERE user_id = ?1",
+	[ST_RECOVERY_ADD] = "INSERT INTO tfa_recovery (user_id, hash) "
+	    "VALUES (?1, ?2)",
+	[ST_RECOVERY_USE] = "DELETE FROM tfa_recovery WHERE user_id = ?1 "
+	    "AND hash = ?2",
 	[ST_USERS_TFA_PLAIN] = "SELECT id, tfa_secret FROM users "
 	    "WHERE tfa_secret IS NOT NULL AND tfa_secret NOT LIKE ?1 || '%'",
 	[ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, "
@@ -847,6 +864,37 @@ store_user_tfa_step(const char *id, int64_t step)
 	if ((st = store_bind(ST_USER_TFA_STEP, id, NULL)) == NULL ||
 	    sqlite3_bind_int64(st, 2, step) != SQLITE_OK ||
 	    store_done(st) == -1)
+		return -1;
+	return sqlite3_changes(store_db) == 1 ? 0 : 1;
+}
+
+/* Forget a user's recovery codes. */
+int
+store_tfa_recovery_clear(const char *id)
+{
+	return store_done(store_bind(ST_RECOVERY_CLEAR, id, NULL));
+}
+
+/* Keep one recovery code, as its hash. */
+int
+store_tfa_recovery_add(const char *id, const uint8_t *hash)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_RECOVERY_ADD, id, NULL)) == NULL ||
+	    store_bind_hash(st, 2, hash) == -1)
+		return -1;
+	return store_done(st);
+}
+
+/* Use up a recovery code: 0 when it was one, 1 when not, -1. */
+int
+store_tfa_recovery_use(const char *id, const uint8_t *hash)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_RECOVERY_USE, id, NULL)) == NULL ||
+	    store_bind_hash(st, 2, hash) == -1 || store_done(st) == -1)
 		return -1;
 	return sqlite3_changes(store_db) == 1 ? 0 : 1;
 }

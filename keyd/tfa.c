@@ -19,9 +19,15 @@
  * A code is taken for one time step only once: the store keeps the
  * last step taken (store_user_tfa_step), so a code seen once, or one of
  * an earlier step, is refused.  The window is one step either side.
+ *
+ * Recovery codes (a tokend extension) stand in for one code each: ten
+ * of 12 base32 characters (60 bits), shown once as xxxx-xxxx-xxxx and
+ * kept only as the SHA-256 of the user's id and the code; a login with
+ * one uses it up.
  */
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +41,7 @@
 #include "keyd.h"
 #include "log.h"
 #include "proto.h"
+#include "sign.h"
 #include "totp.h"
 
 #define TFA_PREFIX		"tokend-tfa-1:"
@@ -42,12 +49,17 @@
 #define TFA_TAG_LEN		16
 #define TFA_WINDOW		1	/* steps either side of now */
 #define TFA_SEALED_MAX		(TFA_NONCE_LEN + TOTP_SECRET_MAX + TFA_TAG_LEN)
+#define TFA_RECOVERY_CODES	10
+#define TFA_RECOVERY_CHARS	12	/* base32, 60 bits */
+#define TFA_RECOVERY_TEXT	(TFA_RECOVERY_CHARS + 2)	/* dashes */
 
 static struct keyd_secret	 tfa_key;
 
 static int	 tfa_crypt(int, const char *, const uint8_t *, const uint8_t *,
 		    size_t, uint8_t *, uint8_t *);
 static void	 tfa_plain_row(void *, const char **, int);
+static int	 tfa_recovery_hash(const char *, const char *, uint8_t *);
+static uint32_t	 tfa_recovery_login(const struct store_user *, const char *);
 
 /* Before the chroot: the key, made when missing. */
 int
@@ -221,9 +233,55 @@ tfa_seal_imported(void)
 }
 
 /*
+ * The hash a recovery code is kept as: SHA-256 of the user's id, a
+ * colon and the code in upper case without dashes or blanks.  -1 when
+ * text cannot be a recovery code.
+ */
+static int
+tfa_recovery_hash(const char *id, const char *text, uint8_t *hash)
+{
+	char	 in[STORE_ID_MAX + 1 + TFA_RECOVERY_CHARS + 1];
+	size_t	 n, len;
+
+	len = strlcpy(in, id, sizeof(in));
+	if (len > STORE_ID_MAX)
+		return -1;
+	in[len++] = ':';
+	for (n = 0; *text != '\0'; text++) {
+		if (*text == '-' || *text == ' ')
+			continue;
+		if (n == TFA_RECOVERY_CHARS ||
+		    strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+		    toupper((unsigned char)*text)) == NULL || *text == '\0')
+			return -1;
+		in[len + n++] = (char)toupper((unsigned char)*text);
+	}
+	if (n != TFA_RECOVERY_CHARS)
+		return -1;
+	sign_sha256(in, len + n, hash);
+	explicit_bzero(in, sizeof(in));
+	return 0;
+}
+
+/* A recovery code in place of a TOTP code: used up when it is one. */
+static uint32_t
+tfa_recovery_login(const struct store_user *u, const char *otp)
+{
+	uint8_t	 hash[STORE_HASH_LEN];
+	int	 rv;
+
+	if (tfa_recovery_hash(u->id, otp, hash) == -1)
+		return AUTH_INVALID_OTP;
+	rv = store_tfa_recovery_use(u->id, hash);
+	if (rv == 0)
+		log_info("user %s: a TFA recovery code used", u->id);
+	return rv == 0 ? AUTH_OK : rv == 1 ? AUTH_INVALID_OTP : AUTH_INTERNAL;
+}
+
+/*
  * A login's second factor, for a user whose password matched: AUTH_OK
- * when the user has no TFA or otp is a code not taken before,
- * AUTH_INVALID_OTP otherwise.
+ * when the user has no TFA, otp is a code not taken before, or one of
+ * the user's recovery codes; AUTH_INVALID_OTP otherwise.
  */
 uint32_t
 tfa_login(const struct store_user *u, const char *otp)
@@ -251,7 +309,8 @@ tfa_login(const struct store_user *u, const char *otp)
 		rv = store_user_tfa_step(u->id, step);
 		code = rv == 0 ? AUTH_OK : rv == 1 ? AUTH_INVALID_OTP :
 		    AUTH_INTERNAL;
-	}
+	} else if (strlen(otp) > TOTP_DIGITS)
+		code = tfa_recovery_login(u, otp);
 	explicit_bzero(stored, sizeof(stored));
 	explicit_bzero(secret, sizeof(secret));
 	explicit_bzero(key, sizeof(key));
@@ -283,6 +342,11 @@ static uint32_t	 tfa_disable(const struct store_user *, json_t *, char *,
 		    size_t, struct keyd_chan *);
 static void	 tfa_changed(const char *, const char *,
 		    const struct keyd_chan *);
+static uint32_t	 tfa_code_check(const struct store_user *, json_t *, char *,
+		    size_t);
+static uint32_t	 tfa_clear(const char *);
+static uint32_t	 tfa_recovery(const struct store_user *, json_t *, char *,
+		    size_t, struct keyd_chan *, char **);
 
 static void
 tfa_answer(struct keyd_chan *kc, uint32_t id, uint32_t code,
@@ -347,6 +411,7 @@ keyd_tfa_request(struct keyd_chan *kc, struct frame *f)
 	char			 session[AUTH_REFRESH_LEN + 1], why[256];
 	const char		*pw;
 	json_t			*body = NULL;
+	char			*json = NULL;
 	uint32_t		 code;
 	int			 admin, app, public, rv;
 
@@ -365,13 +430,10 @@ keyd_tfa_request(struct keyd_chan *kc, struct frame *f)
 		code = AUTH_FORBIDDEN;
 		if (auth_role_access(u.role, &admin, &app) == 0 && admin &&
 		    store_user_by_id(m.target, &target) == 0) {
-			code = store_user_tfa_set(target.id, NULL) == 0 ?
-			    AUTH_OK : AUTH_INTERNAL;
-			if (code == AUTH_OK && target.has_tfa) {
-				invalidate_user(target.id);
+			code = tfa_clear(target.id);
+			if (code == AUTH_OK && target.has_tfa)
 				tfa_changed(target.id, "disabled by an "
 				    "administrator", kc);
-			}
 		}
 		goto answer;
 	}
@@ -389,6 +451,10 @@ keyd_tfa_request(struct keyd_chan *kc, struct frame *f)
 	}
 	if (m.op == TFA_DISABLE) {
 		code = tfa_disable(&u, body, why, sizeof(why), kc);
+		goto answer;
+	}
+	if (m.op == TFA_RECOVERY) {
+		code = tfa_recovery(&u, body, why, sizeof(why), kc, &json);
 		goto answer;
 	}
 	/* TFA_GENERATE: the password first, on the hashing pool. */
@@ -419,7 +485,11 @@ keyd_tfa_request(struct keyd_chan *kc, struct frame *f)
 	explicit_bzero(&u, sizeof(u));
 	return 0;
  answer:
-	tfa_answer(kc, f->hdr.id, code, why, NULL);
+	tfa_answer(kc, f->hdr.id, code, why, json);
+	if (json != NULL) {
+		explicit_bzero(json, strlen(json));
+		free(json);
+	}
 	json_decref(body);
 	explicit_bzero(&u, sizeof(u));
 	return 0;
@@ -508,7 +578,8 @@ tfa_enable(const struct store_user *u, json_t *body, char *why, size_t len,
 	    store_begin() == -1)
 		code = AUTH_INTERNAL;
 	else if (store_user_tfa_set(u->id, sealed) == -1 ||
-	    store_user_tfa_step(u->id, step) == -1 || store_commit() == -1) {
+	    store_user_tfa_step(u->id, step) == -1 ||
+	    store_tfa_recovery_clear(u->id) == -1 || store_commit() == -1) {
 		store_rollback();
 		code = AUTH_INTERNAL;
 	} else {
@@ -523,18 +594,20 @@ tfa_enable(const struct store_user *u, json_t *body, char *why, size_t len,
 }
 
 /*
- * disable {otp}: a current code of the user's own secret, taken once.
- * A wrong code counts against the account as a failed login does, so
- * that a stolen session cannot walk through the codes.
+ * The {otp} of disable and recovery-codes: a current TOTP code of the
+ * user's own secret (not a recovery code), taken once.  A wrong code
+ * counts against the account as a failed login does, so that a stolen
+ * session cannot walk through the codes.
  */
 static uint32_t
-tfa_disable(const struct store_user *u, json_t *body, char *why, size_t len,
-    struct keyd_chan *kc)
+tfa_code_check(const struct store_user *u, json_t *body, char *why,
+    size_t len)
 {
 	struct lockout_login	 lock;
 	struct lockout_policy	 p;
 	enum lockout_why	 lw;
 	const char		*otp;
+	char			 who[STORE_ID_MAX + 8];
 	int64_t			 now = now_ms(CLOCK_MONOTONIC);
 	int			 ro, first;
 	uint32_t		 code;
@@ -550,22 +623,97 @@ tfa_disable(const struct store_user *u, json_t *body, char *why, size_t len,
 		    "have TFA enabled.", u->id);
 		return AUTH_INVALID_PAYLOAD;
 	}
+	/* The user's own attempts, apart from any address's logins. */
+	(void)snprintf(who, sizeof(who), "tfa %s", u->id);
 	auth_lockout_policy(&p);
-	(void)lockout_login(&lock, u->email, "");
+	(void)lockout_login(&lock, u->email, who);
 	if (lockout_check(&lock, &p, now, &lw, &first) > 0)
 		return AUTH_TOO_MANY;
-	code = ro == -1 ? AUTH_INVALID_OTP : tfa_login(u, otp);
+	code = ro == -1 || strlen(otp) != TOTP_DIGITS ? AUTH_INVALID_OTP :
+	    tfa_login(u, otp);
 	if (code == AUTH_INVALID_OTP) {
 		(void)lockout_failed(&lock, &p, now);
 		(void)strlcpy(why, "Invalid payload. \"otp\" is invalid.", len);
 		return AUTH_INVALID_PAYLOAD;
 	}
-	if (code != AUTH_OK)
-		return code;
-	if (store_user_tfa_set(u->id, NULL) == -1)
+	if (code == AUTH_OK)
+		lockout_succeeded(&lock, &p, now);
+	return code;
+}
+
+/* Clear a user's TFA secret and recovery codes, in one transaction. */
+static uint32_t
+tfa_clear(const char *id)
+{
+	if (store_begin() == -1)
 		return AUTH_INTERNAL;
-	lockout_succeeded(&lock, &p, now);
-	invalidate_user(u->id);
+	if (store_user_tfa_set(id, NULL) == -1 ||
+	    store_tfa_recovery_clear(id) == -1 || store_commit() == -1) {
+		store_rollback();
+		return AUTH_INTERNAL;
+	}
+	invalidate_user(id);
+	return AUTH_OK;
+}
+
+/* disable {otp} */
+static uint32_t
+tfa_disable(const struct store_user *u, json_t *body, char *why, size_t len,
+    struct keyd_chan *kc)
+{
+	uint32_t	 code;
+
+	if ((code = tfa_code_check(u, body, why, len)) != AUTH_OK ||
+	    (code = tfa_clear(u->id)) != AUTH_OK)
+		return code;
 	tfa_changed(u->id, "disabled", kc);
 	return AUTH_OK;
+}
+
+/*
+ * recovery-codes {otp}: ten new recovery codes, which replace any
+ * earlier ones, shown this once; *json is the answer.
+ */
+static uint32_t
+tfa_recovery(const struct store_user *u, json_t *body, char *why,
+    size_t len, struct keyd_chan *kc, char **json)
+{
+	uint8_t		 raw[8], hash[STORE_HASH_LEN];
+	char		 b32[16], text[TFA_RECOVERY_TEXT + 1];
+	json_t		*codes, *j;
+	uint32_t	 code;
+	int		 i, k, failed = 0;
+
+	*json = NULL;
+	if ((code = tfa_code_check(u, body, why, len)) != AUTH_OK)
+		return code;
+	if ((codes = json_array()) == NULL || store_begin() == -1) {
+		json_decref(codes);
+		return AUTH_INTERNAL;
+	}
+	failed = store_tfa_recovery_clear(u->id) == -1;
+	for (i = 0; i < TFA_RECOVERY_CODES && !failed; i++) {
+		arc4random_buf(raw, sizeof(raw));
+		(void)totp_base32_encode(raw, sizeof(raw), b32, sizeof(b32));
+		for (k = 0; k < TFA_RECOVERY_CHARS; k++)
+			b32[k] = (char)tolower((unsigned char)b32[k]);
+		(void)snprintf(text, sizeof(text), "%.4s-%.4s-%.4s", b32,
+		    b32 + 4, b32 + 8);
+		failed = tfa_recovery_hash(u->id, text, hash) == -1 ||
+		    store_tfa_recovery_add(u->id, hash) == -1 ||
+		    json_array_append_new(codes, json_string(text)) == -1;
+	}
+	explicit_bzero(raw, sizeof(raw));
+	explicit_bzero(b32, sizeof(b32));
+	explicit_bzero(text, sizeof(text));
+	if (failed || store_commit() == -1) {
+		store_rollback();
+		json_decref(codes);
+		return AUTH_INTERNAL;
+	}
+	j = json_pack("{s:{s:o}}", "data", "codes", codes);
+	*json = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	tfa_changed(u->id, "given new recovery codes", kc);
+	return *json != NULL ? AUTH_OK : AUTH_INTERNAL;
 }

@@ -58,6 +58,8 @@ static const struct route routes[] = {
 	    ROUTE_SMALL_BODY,	users_tfa_enable },
 	{ "/users/me/tfa/disable", ROUTE_EXACT,	POST,
 	    ROUTE_SMALL_BODY,	users_tfa_disable },
+	{ "/users/me/tfa/recovery-codes", ROUTE_EXACT, POST,
+	    ROUTE_SMALL_BODY,	users_tfa_recovery },
 	{ "/users/*/tfa/disable", ROUTE_ID_TAIL, POST,
 	    ROUTE_SMALL_BODY,	users_tfa_admin_disable },
 	{ "/users",		ROUTE_ID,	GET | HEAD | PATCH | DELETE,

@@ -260,6 +260,8 @@ void		 users_tfa_enable(struct server *, struct evhttp_request *,
 		    const char *);
 void		 users_tfa_disable(struct server *, struct evhttp_request *,
 		    const char *);
+void		 users_tfa_recovery(struct server *, struct evhttp_request *,
+		    const char *);
 void		 users_tfa_admin_disable(struct server *,
 		    struct evhttp_request *, const char *);
 

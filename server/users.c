@@ -590,6 +590,14 @@ users_tfa_disable(struct server *s, struct evhttp_request *req,
 	users_tfa(s, req, TFA_DISABLE, "");
 }
 
+/* A tokend extension: Directus has no recovery codes. */
+void
+users_tfa_recovery(struct server *s, struct evhttp_request *req,
+    const char *rest)
+{
+	users_tfa(s, req, TFA_RECOVERY, "");
+}
+
 /* POST /users/<id>/tfa/disable: rest is "<id>/tfa/disable". */
 void
 users_tfa_admin_disable(struct server *s, struct evhttp_request *req,

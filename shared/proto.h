@@ -102,6 +102,7 @@ enum tfa_op {
 	TFA_ENABLE,		/* POST /users/me/tfa/enable {secret, otp} */
 	TFA_DISABLE,		/* POST /users/me/tfa/disable {otp} */
 	TFA_ADMIN_DISABLE,	/* POST /users/<target>/tfa/disable */
+	TFA_RECOVERY,		/* POST /users/me/tfa/recovery-codes {otp} */
 	TFA_OP_MAX
 };
 #define TFA_BODY_MAX		8192	/* bytes of a /tfa body */

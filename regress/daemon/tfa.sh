@@ -202,3 +202,40 @@ r=$(post "$TOK" /users/me/tfa/disable '{"otp":"'"$(code 1)"'"}')
 case "$(tr '\n' ' ' < "$T/r")$r" in *"400 "*"429 {"*REQUESTS_EXCEEDED*)
 	ok tfa_disable_codes_locked ;;
 *) fail tfa_disable_codes_locked "$(tr '\n' ' ' < "$T/r") $r" ;; esac
+
+# Recovery codes (a tokend extension): ten, shown once, each good for
+# one login in place of a code.
+echo 'gina pass' | $CTL user add gina@example.com >/dev/null
+tfa_login gina@example.com 'gina pass' "" 19 >/dev/null
+GT=$(j access_token)
+GID=$(sql "SELECT id FROM users WHERE email = 'gina@example.com'")
+same tfa_recovery_without_tfa "$PAYLOAD"'User \"'"$GID"'\" doesn'"'"'t have TFA enabled.","extensions":{"code":"INVALID_PAYLOAD"}}]}' \
+    "$(post "$GT" /users/me/tfa/recovery-codes '{"otp":"123456"}')"
+enable_for gina; [ "$E" = 204 ] || fail tfa_gina_enabled "$E"
+same tfa_recovery_wrong_otp "$OTP_INVALID" \
+    "$(post "$TOK" /users/me/tfa/recovery-codes '{"otp":"'"$(code 6)"'"}')"
+r=$(post "$TOK" /users/me/tfa/recovery-codes '{"otp":"'"$(code 1)"'"}')
+echo "${r#* }" | python3 -c 'import json,sys
+for c in json.load(sys.stdin)["data"]["codes"]: print(c)' > "$T/codes" 2>/dev/null
+[ "$(grep -Ecx '[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}' "$T/codes")" = 10 ] &&
+    [ "$(sort -u "$T/codes" | wc -l)" = 10 ] && ok tfa_recovery_codes ||
+    fail tfa_recovery_codes "$r"
+[ "$(sql "SELECT count(*) FROM tfa_recovery WHERE user_id = '$GID'")" = 10 ] &&
+    ! sql "SELECT hex(hash) FROM tfa_recovery" | grep -qi "$(head -1 "$T/codes" | tr -d -)" &&
+    ok tfa_recovery_kept_hashed || fail tfa_recovery_kept_hashed
+rc=$(sed -n 1p "$T/codes")
+r=$(tfa_login gina@example.com 'gina pass' "$rc" 20)
+case "$r" in "200 "*access_token*) ok tfa_recovery_logs_in ;;
+*) fail tfa_recovery_logs_in "$r" ;; esac
+expect tfa_recovery_once "$INVALID_OTP" "$(tfa_login gina@example.com 'gina pass' "$rc" 21)"
+rc=$(sed -n 2p "$T/codes" | tr -d - | tr a-z A-Z)
+r=$(tfa_login gina@example.com 'gina pass' "$rc" 22)
+case "$r" in "200 "*access_token*) ok tfa_recovery_any_case ;;
+*) fail tfa_recovery_any_case "$r" ;; esac
+[ "$(sql "SELECT count(*) FROM tfa_recovery WHERE user_id = '$GID'")" = 8 ] &&
+    ok tfa_recovery_used_up || fail tfa_recovery_used_up
+grep -q "$(sed -n 3p "$T/codes")" "$T/log" && fail tfa_recovery_not_logged ||
+    ok tfa_recovery_not_logged
+r=$(post "$RT" "/users/$GID/tfa/disable" '')
+[ "$(sql "SELECT count(*) FROM tfa_recovery WHERE user_id = '$GID'")" = 0 ] &&
+    ok tfa_recovery_gone_with_tfa || fail tfa_recovery_gone_with_tfa "$r"
