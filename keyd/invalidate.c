@@ -13,11 +13,13 @@
  * 1. keyd does one thing at a time.  The change is in the database
  *    before invalidate_*() runs, and the answer leaves after it returns
  *    (an answer held for a group commit leaves even later).
- * 2. invalidate_*() queues MSG_INVALIDATE on every worker's channel and
- *    returns only once each channel's socket holds it (keyd_push()).  A
- *    worker that does not take it within KEYD_PUSH_WAIT_MS has its
- *    channel shut down instead: that worker reads end of file right
- *    after what it was sent, which empties its cache.
+ * 2. invalidate_*() writes MSG_INVALIDATE into every worker's channel
+ *    and, without waiting for any worker, makes sure that each
+ *    channel's socket holds it when it returns (keyd_push()): a channel
+ *    whose socket cannot take it at once (the worker does not read, or
+ *    answers are still queued before it) is shut down there and then.
+ *    That worker reads end of file right after what its socket holds,
+ *    which empties its cache, and the parent gives it a new channel.
  * 3. So when a client reads the answer, every worker's socket already
  *    holds the invalidation (or ends).  The client's next request, on
  *    any worker, is read by that worker after that.

@@ -94,39 +94,33 @@ keyd_conf(void)
 }
 
 /*
- * Send a frame to every worker and return once each worker's socket
- * holds it, so that an answer sent afterwards cannot reach a client
- * before the frame can reach any worker (see invalidate.c).  A worker
- * that does not take it within KEYD_PUSH_WAIT_MS in all loses its
- * channel at once.
+ * Send a frame to every worker, without waiting for any, so that an
+ * answer sent afterwards cannot reach a client before the frame can
+ * reach any worker (see invalidate.c): each worker's socket holds it
+ * when this returns, or that worker's channel is shut down.  Output is
+ * a FIFO, so the frame is in the socket exactly when nothing is left
+ * queued after it; a worker whose socket could not take it all at once
+ * (it does not read, or its answers are queued past the cap) loses its
+ * channel and is relinked.
  */
 void
 keyd_push(uint32_t type, const struct frame_buf *fb)
 {
 	struct keyd_chan	*kc;
-	int64_t			 start;
-	int			 left;
 
-	TAILQ_FOREACH(kc, &keyd.chans, entry)
+	TAILQ_FOREACH(kc, &keyd.chans, entry) {
 		if (frame_send_buf(kc->chan, type, 0, -1, fb) == -1)
 			frame_chan_shutdown(kc->chan);
-	start = now_ms(CLOCK_MONOTONIC);
-	TAILQ_FOREACH(kc, &keyd.chans, entry) {
-		left = KEYD_PUSH_WAIT_MS -
-		    (int)(now_ms(CLOCK_MONOTONIC) - start);
-		if (frame_flush_within(kc->chan, left > 0 ? left : 0) == 0)
-			continue;
-		if (errno == ETIMEDOUT)
+		else if (frame_chan_queued(kc->chan) > 0)
 			keyd_channel_stalled(kc);
-		else
-			frame_chan_shutdown(kc->chan);
 	}
 }
 
 /*
  * A worker that does not read its channel: shut it down, so that the
  * worker forgets what it cached once it reads up to there, and ask the
- * parent for a new channel for it.
+ * parent for a new channel for it.  The shutdown takes effect at once:
+ * the worker's next read finds the end of what its socket holds.
  */
 static void
 keyd_channel_stalled(struct keyd_chan *kc)
@@ -134,8 +128,9 @@ keyd_channel_stalled(struct keyd_chan *kc)
 	struct msg_keyd_relink	 m = { .slot = kc->slot,
 				    .generation = kc->generation };
 
-	log_warnx("server %u (pid %u) did not read its channel for %d ms: "
-	    "closing it", kc->slot, kc->pid, KEYD_PUSH_WAIT_MS);
+	log_warnx("server %u (pid %u) did not read its channel "
+	    "(%zu bytes queued): closing it", kc->slot, kc->pid,
+	    frame_chan_queued(kc->chan));
 	frame_chan_shutdown(kc->chan);
 	if (msg_send(keyd.parent, MSG_KEYD_RELINK, 0, -1, &m) == -1)
 		log_warn("relink request");
@@ -316,6 +311,7 @@ keyd_channel_add(struct frame_chan *parent, struct frame *f)
 {
 	struct msg_keyd_channel	 m;
 	struct keyd_chan	*kc;
+	char			 name[64];
 	int			 fd;
 
 	if (msg_read(f, MSG_KEYD_CHANNEL, &m) == -1 ||
@@ -332,10 +328,14 @@ keyd_channel_add(struct frame_chan *parent, struct frame *f)
 	kc->slot = m.slot;
 	kc->generation = m.generation;
 	kc->pid = m.pid;
+	(void)snprintf(name, sizeof(name), "server %u (pid %u)", m.slot,
+	    m.pid);
 	kc->chan = frame_chan_new(keyd.base, fd, PROTO_KEYD_MAX,
-	    keyd_server_dispatch, keyd_server_closed, kc, "server");
+	    keyd_server_dispatch, keyd_server_closed, kc, name);
 	if (kc->chan == NULL)
 		fatal("worker channel");
+	/* A worker that sends and does not read holds keyd's memory. */
+	frame_chan_set_outcap(kc->chan, KEYD_OUT_HIGH, KEYD_OUT_LOW);
 	TAILQ_INSERT_TAIL(&keyd.chans, kc, entry);
 	keyd.nchans++;
 	log_debug("channel for server %u (pid %u) added", m.slot, m.pid);

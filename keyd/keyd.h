@@ -29,10 +29,14 @@
 #define KEYD_ADMIN_ROLE		CONF_ADMIN_ROLE_ID
 
 /*
- * How long keyd waits, at most, for the workers to take an
- * invalidation, and what it remembers to send them (invalidate.c).
+ * Answers queued for one worker that its socket did not take yet: past
+ * KEYD_OUT_HIGH keyd stops reading that worker's channel until they are
+ * down to KEYD_OUT_LOW (frame_chan_set_outcap()).
  */
-#define KEYD_PUSH_WAIT_MS	1000
+#define KEYD_OUT_HIGH		(4 * 1024 * 1024)
+#define KEYD_OUT_LOW		(1024 * 1024)
+
+/* What keyd remembers to send the workers (invalidate.c). */
 #define KEYD_VOUCH_SETS		1024	/* sessions vouched for: sets ... */
 #define KEYD_VOUCH_WAYS		4	/* ... of this many */
 #define KEYD_BATCH_MAX		256	/* refreshes in one group commit */
