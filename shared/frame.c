@@ -445,6 +445,7 @@ frame_chan_write(struct frame_chan *chan)
 		}
 		frame_fdq_out_sent(chan, n, sendfd != -1);
 		(void)evbuffer_drain(chan->out, n);
+		chan->out_sent += (uint64_t)n;
 	}
 	return 0;
 }
@@ -480,7 +481,7 @@ frame_chan_flush(struct frame_chan *chan)
 
 /*
  * Stop reading when the output is over the cap, read again once it is
- * down to the low mark.  Logged once per episode.
+ * down to the low mark.  The pause is logged, at most once a second.
  */
 static void
 frame_chan_outcheck(struct frame_chan *chan)
@@ -492,8 +493,14 @@ frame_chan_outcheck(struct frame_chan *chan)
 	if (!chan->out_paused && queued > chan->out_high) {
 		chan->out_paused = 1;
 		event_del(chan->ev_read);
-		log_warnx("%s: %zu bytes of output queued: not reading it "
-		    "until the peer takes them", chan->name, queued);
+		/* At most once a second: a peer can pause us at will. */
+		if (chan->out_logged == 0 ||
+		    now_ms(CLOCK_MONOTONIC) - chan->out_logged >= 1000) {
+			chan->out_logged = now_ms(CLOCK_MONOTONIC);
+			log_warnx("%s: %zu bytes of output queued: not "
+			    "reading it until the peer takes them",
+			    chan->name, queued);
+		}
 	} else if (chan->out_paused && queued <= chan->out_low) {
 		if (event_add(chan->ev_read, NULL) == -1) {
 			log_warnx("%s: event_add failed", chan->name);
@@ -529,6 +536,29 @@ size_t
 frame_chan_queued(const struct frame_chan *chan)
 {
 	return evbuffer_get_length(chan->out);
+}
+
+/*
+ * Bytes of output written to the socket since the channel was made; with
+ * frame_chan_queued(), where in the stream a frame just queued ends.
+ */
+uint64_t
+frame_chan_sent(const struct frame_chan *chan)
+{
+	return chan->out_sent;
+}
+
+/*
+ * hook(chan, type, id, data, len, arg) runs in frame_send(), for a frame
+ * without a descriptor, before it is queued: when it returns 1 it took
+ * the frame, and frame_send() queues nothing and returns 0.
+ */
+void
+frame_chan_set_sendhook(struct frame_chan *chan, frame_sendhook hook,
+    void *arg)
+{
+	chan->sendhook = hook;
+	chan->sendhook_arg = arg;
 }
 
 static void
@@ -799,6 +829,9 @@ frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, int fd,
 		errno = ENOBUFS;
 		return -1;
 	}
+	if (chan->sendhook != NULL && fd == -1 &&
+	    chan->sendhook(chan, type, id, data, len, chan->sendhook_arg) == 1)
+		return 0;
 	hdr.type = type;
 	hdr.len = len;
 	hdr.id = id;

@@ -83,6 +83,9 @@ struct frame_chan;
 typedef int	(*frame_cb)(struct frame_chan *, struct frame *, void *);
 /* Called once when the channel is closed by the peer or fails. */
 typedef void	(*frame_closecb)(struct frame_chan *, void *);
+/* May take a frame before frame_send() queues it: frame_chan_set_sendhook(). */
+typedef int	(*frame_sendhook)(struct frame_chan *, uint32_t, uint32_t,
+		    const void *, size_t, void *);
 
 /* A received descriptor, and the stream bytes the read that brought it got. */
 struct frame_fdin {
@@ -118,6 +121,10 @@ struct frame_chan {
 	size_t			 out_high;	/* 0, or stop reading past it */
 	size_t			 out_low;	/* read again at or below it */
 	int			 out_paused;	/* not reading: out > out_high */
+	int64_t			 out_logged;	/* last pause logged, ms */
+	uint64_t		 out_sent;	/* bytes written, ever */
+	frame_sendhook		 sendhook;
+	void			*sendhook_arg;
 	const char		*name;	/* for logs: "keyd", "server 3", ... */
 };
 
@@ -150,6 +157,9 @@ int		 frame_flush_within(struct frame_chan *, int);
 void		 frame_chan_shutdown(struct frame_chan *);
 void		 frame_chan_set_outcap(struct frame_chan *, size_t, size_t);
 size_t		 frame_chan_queued(const struct frame_chan *);
+uint64_t	 frame_chan_sent(const struct frame_chan *);
+void		 frame_chan_set_sendhook(struct frame_chan *, frame_sendhook,
+		    void *);
 int		 frame_chan_poll(struct frame_chan *);
 int		 frame_chan_takefd(struct frame_chan *);
 int		 frame_read_blocking(int, uint32_t, struct frame_hdr *,

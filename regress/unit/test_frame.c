@@ -1227,6 +1227,51 @@ test_chan_outcap(void)
 	loop_teardown();
 }
 
+/*
+ * The send hook (keyd holds answers with it): a frame it takes is not
+ * queued, the others are; frame_chan_sent() counts what was written.
+ */
+static int
+hook_take_health(struct frame_chan *chan, uint32_t type, uint32_t id,
+    const void *data, size_t len, void *arg)
+{
+	int	*taken = arg;
+
+	if (type != MSG_HEALTH)
+		return 0;
+	(*taken)++;
+	return 1;
+}
+
+static void
+test_chan_sendhook(void)
+{
+	struct frame_chan	*chan;
+	uint8_t			 buf[256];
+	ssize_t			 n;
+	int			 sv[2], taken = 0;
+
+	loop_setup();
+	must(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	chan = frame_chan_new(base, sv[0], FRAME_PAYLOAD_MAX, cap_cb, NULL,
+	    NULL, "hook");
+	must(chan != NULL, "frame_chan_new");
+	frame_chan_set_sendhook(chan, hook_take_health, &taken);
+	CHECK("sendhook: a taken frame is not queued",
+	    frame_send(chan, MSG_HEALTH, 1, -1, "ab", 2) == 0 &&
+	    taken == 1 && frame_chan_queued(chan) == 0 &&
+	    frame_chan_sent(chan) == 0);
+	CHECK("sendhook: the others go out, and are counted",
+	    frame_send(chan, MSG_HEALTH_RESULT, 2, -1, "abc", 3) == 0 &&
+	    taken == 1 && frame_chan_sent(chan) == FRAME_HDR_SIZE + 3);
+	n = recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT);
+	CHECK("sendhook: the peer reads only the frame not taken",
+	    n == FRAME_HDR_SIZE + 3);
+	frame_chan_free(chan);
+	close(sv[1]);
+	loop_teardown();
+}
+
 int
 main(void)
 {
@@ -1250,6 +1295,7 @@ main(void)
 	test_flush_blocking();
 	test_flush_within();
 	test_chan_outcap();
+	test_chan_sendhook();
 
 	CHECK("no descriptor leaked", count_fds() == nfd);
 	return regress_exit();
