@@ -40,6 +40,7 @@ struct held {
 	void			(*fail)(struct keyd_chan *, uint32_t);
 	void			(*undo)(const uint8_t *);
 	uint8_t			 key[STORE_HASH_LEN];
+	uint64_t		 push;		/* keyd_push_pending() */
 };
 TAILQ_HEAD(held_list, held);
 
@@ -103,6 +104,8 @@ batch_hold(struct keyd_chan *kc, uint32_t id, uint32_t type,
 	h->answer.failed |= fb->failed;
 	h->fail = fail;
 	h->undo = undo;
+	/* The answer waits for the invalidation its change sent. */
+	h->push = keyd_push_pending();
 	if (key != NULL)
 		memcpy(h->key, key, sizeof(h->key));
 	TAILQ_INSERT_TAIL(&batch.held, h, entry);
@@ -144,11 +147,13 @@ batch_send(struct held *h, int ok)
 		h->undo(h->key);
 	if (kc == NULL)
 		return;
+	keyd_push_resume(h->push);
 	if (!ok)
 		h->fail(kc, h->id);
 	else if (frame_send_buf(kc->chan, h->type, h->id, -1,
 	    &h->answer) == -1)
 		log_warn("answer to server %u", kc->slot);
+	keyd_push_resume(0);
 }
 
 static void

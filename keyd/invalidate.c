@@ -13,11 +13,16 @@
  * 1. keyd does one thing at a time.  The change is in the database
  *    before invalidate_*() runs, and the answer leaves after it returns
  *    (an answer held for a group commit leaves even later).
- * 2. invalidate_*() queues MSG_INVALIDATE on every worker's channel and
- *    returns only once each channel's socket holds it (keyd_push()).  A
- *    worker that does not take it within KEYD_PUSH_WAIT_MS has its
- *    channel shut down instead: that worker reads end of file right
- *    after what it was sent, which empties its cache.
+ * 2. invalidate_*() writes MSG_INVALIDATE into every worker's channel
+ *    without waiting for any worker (keyd_push()).  When a worker's
+ *    socket cannot take it at once, the answer that follows, the one to
+ *    the change, is held until that socket holds it; a worker that does
+ *    not get there within KEYD_PUSH_WAIT_MS has its channel shut down
+ *    instead.  That worker reads end of file right after what its
+ *    socket holds, which empties its cache, and the parent gives it a
+ *    new channel.  Only answers to changes are ever held, and a worker
+ *    caches none of them, so the frames that pass a held answer (later
+ *    invalidations, answers it may cache) break nothing of point 5.
  * 3. So when a client reads the answer, every worker's socket already
  *    holds the invalidation (or ends).  The client's next request, on
  *    any worker, is read by that worker after that.

@@ -41,6 +41,15 @@ static int	 keyd_channel_drop(struct frame *);
 static int	 keyd_items_key(struct frame_chan *, struct frame *);
 static void	 keyd_channel_free(struct keyd_chan *);
 static void	 keyd_channel_stalled(struct keyd_chan *);
+static void	 keyd_chan_forget(struct keyd_chan *);
+static void	 keyd_push_schedule(void);
+static int	 keyd_push_hold(struct frame_chan *, uint32_t, uint32_t,
+		    const void *, size_t, void *);
+static int	 keyd_push_held(uint64_t);
+static void	 keyd_push_progress(struct keyd_chan *);
+static void	 keyd_push_release(struct keyd_chan *);
+static void	 keyd_push_tick(evutil_socket_t, short, void *);
+static void	 keyd_push_log(struct keyd_chan *);
 static int	 keyd_server_dispatch(struct frame_chan *, struct frame *,
 		    void *);
 static void	 keyd_server_closed(struct frame_chan *, void *);
@@ -88,6 +97,10 @@ static struct {
 	uint64_t		 next_serial;
 	struct keyd_secret	 secret;
 	uint8_t			 ticket_key[TICKET_KEY_LEN];
+	uint64_t		 push_seq;	/* invalidations sent so far */
+	uint64_t		 push_open;	/* the next answer waits for it */
+	int			 pushing;	/* keyd's own frames: not held */
+	struct event		*push_ev;
 } keyd;
 
 /* The key of the accountability tickets (ticket.h); new at each start. */
@@ -104,51 +117,258 @@ keyd_conf(void)
 }
 
 /*
- * Send a frame to every worker and return once each worker's socket
- * holds it, so that an answer sent afterwards cannot reach a client
- * before the frame can reach any worker (see invalidate.c).  A worker
- * that does not take it within KEYD_PUSH_WAIT_MS in all loses its
- * channel at once.
+ * Send a frame (an invalidation) to every worker without waiting for
+ * any, such that no client can read the answer to the change before
+ * every worker's socket holds the frame (see invalidate.c).  A socket
+ * that takes it at once needs nothing more.  Otherwise the frame waits
+ * in that worker's output (an honest worker may just be behind with
+ * large answers), push number seq is remembered with the offset where
+ * it ends, and the next answer keyd sends, the answer to the change, is
+ * held (keyd_push_hold()) until every worker's socket holds push seq
+ * (keyd_push_tick()).  A worker over the output cap, or KEYD_PUSH_MARKS
+ * invalidations behind, or whose socket has not taken an invalidation
+ * KEYD_PUSH_WAIT_MS after it was sent, loses its channel instead.
+ * Either way keyd's loop never waits for one worker, the other answers
+ * to every worker go on, and a held answer waits at most that long.
  */
 void
 keyd_push(uint32_t type, const struct frame_buf *fb)
 {
 	struct keyd_chan	*kc;
-	int64_t			 start;
-	int			 left;
+	uint64_t		 seq = ++keyd.push_seq;
+	int			 late = 0, pushing = keyd.pushing;
+
+	keyd.pushing = 1;
+	TAILQ_FOREACH(kc, &keyd.chans, entry) {
+		if (frame_send_buf(kc->chan, type, 0, -1, fb) == -1) {
+			frame_chan_shutdown(kc->chan);
+			keyd_chan_forget(kc);
+		} else if (frame_chan_queued(kc->chan) == 0)
+			continue;
+		else if (frame_chan_queued(kc->chan) > KEYD_OUT_HIGH ||
+		    kc->nmarks == KEYD_PUSH_MARKS)
+			keyd_channel_stalled(kc);
+		else {
+			kc->marks[kc->nmarks].seq = seq;
+			kc->marks[kc->nmarks].at = now_ms(CLOCK_MONOTONIC);
+			kc->marks[kc->nmarks++].mark =
+			    frame_chan_sent(kc->chan) +
+			    frame_chan_queued(kc->chan);
+			late = 1;
+		}
+	}
+	keyd.pushing = pushing;
+	if (late) {
+		keyd.push_open = seq;
+		keyd_push_schedule();
+	}
+}
+
+/* The push the answer being made must wait for (0: none), for batch.c. */
+uint64_t
+keyd_push_pending(void)
+{
+	return keyd.push_open;
+}
+
+/* Make the next answer wait for push seq (0: send it as it comes). */
+void
+keyd_push_resume(uint64_t seq)
+{
+	keyd.push_open = seq;
+}
+
+static void
+keyd_push_schedule(void)
+{
+	struct timeval	 tv = { 0, KEYD_PUSH_TICK_MS * 1000 };
+
+	if (!evtimer_pending(keyd.push_ev, NULL) &&
+	    evtimer_add(keyd.push_ev, &tv) == -1)
+		fatalx("evtimer_add");
+}
+
+/*
+ * frame_send()'s hook on every worker's channel and the parent's: the
+ * first frame keyd sends after a push that a worker does not hold yet
+ * is the answer to the change; hold it.  Only the answers to changes
+ * are ever held, never one a worker caches (MSG_AUTH and MSG_USER_GET
+ * change nothing), so the frames that pass it meanwhile, invalidations
+ * included, may: a worker matches answers by id.  The answers held for
+ * one channel count against its cap.
+ */
+static int
+keyd_push_hold(struct frame_chan *chan, uint32_t type, uint32_t id,
+    const void *data, size_t len, void *arg)
+{
+	struct keyd_chan	*kc = arg;
+	struct keyd_held	*h;
+	uint64_t		 wait = keyd.push_open;
+
+	if (keyd.pushing || wait == 0)
+		return 0;
+	keyd.push_open = 0;
+	if (keyd_push_held(wait))
+		return 0;
+	if (kc != &keyd.parent_kc &&
+	    kc->held_bytes + len + frame_chan_queued(chan) > KEYD_OUT_HIGH) {
+		keyd_channel_stalled(kc);
+		return 1;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		fatal("calloc");
+	h->wait = wait;
+	h->type = type;
+	h->id = id;
+	frame_buf_init(&h->fb, len);
+	if (frame_buf_bytes(&h->fb, data, len) == -1)
+		fatalx("out of memory for a held answer");
+	TAILQ_INSERT_TAIL(&kc->held, h, entry);
+	kc->held_bytes += len;
+	keyd_push_schedule();
+	return 1;
+}
+
+/* Does every worker's socket hold push seq (or end)? */
+static int
+keyd_push_held(uint64_t seq)
+{
+	struct keyd_chan	*kc;
 
 	TAILQ_FOREACH(kc, &keyd.chans, entry)
-		if (frame_send_buf(kc->chan, type, 0, -1, fb) == -1)
-			frame_chan_shutdown(kc->chan);
-	start = now_ms(CLOCK_MONOTONIC);
-	TAILQ_FOREACH(kc, &keyd.chans, entry) {
-		left = KEYD_PUSH_WAIT_MS -
-		    (int)(now_ms(CLOCK_MONOTONIC) - start);
-		if (frame_flush_within(kc->chan, left > 0 ? left : 0) == 0)
-			continue;
-		if (errno == ETIMEDOUT)
-			keyd_channel_stalled(kc);
-		else
-			frame_chan_shutdown(kc->chan);
+		if (kc->nmarks > 0 && kc->marks[0].seq <= seq)
+			return 0;
+	return 1;
+}
+
+/* Drop the marks of the invalidations a worker's socket took. */
+static void
+keyd_push_progress(struct keyd_chan *kc)
+{
+	uint64_t	 sent = frame_chan_sent(kc->chan);
+	size_t		 n = 0;
+
+	while (n < kc->nmarks && kc->marks[n].mark <= sent)
+		n++;
+	if (n == 0)
+		return;
+	memmove(kc->marks, kc->marks + n,
+	    (kc->nmarks - n) * sizeof(kc->marks[0]));
+	kc->nmarks -= n;
+}
+
+/* Send the held answers whose push every worker holds now, in order. */
+static void
+keyd_push_release(struct keyd_chan *kc)
+{
+	struct keyd_held	*h;
+	int			 pushing = keyd.pushing;
+
+	keyd.pushing = 1;
+	while ((h = TAILQ_FIRST(&kc->held)) != NULL &&
+	    keyd_push_held(h->wait)) {
+		TAILQ_REMOVE(&kc->held, h, entry);
+		kc->held_bytes -= h->fb.len;
+		if (frame_send_buf(kc->chan, h->type, h->id, -1,
+		    &h->fb) == -1)
+			log_debug("held answer to server %u dropped",
+			    kc->slot);
+		frame_buf_free(&h->fb);
+		free(h);
 	}
+	keyd.pushing = pushing;
+}
+
+/*
+ * Every KEYD_PUSH_TICK_MS while an invalidation or an answer waits:
+ * note what the sockets took, close the channels of the workers whose
+ * socket has not taken an invalidation KEYD_PUSH_WAIT_MS after it was
+ * sent, and send the held answers that may go.
+ */
+static void
+keyd_push_tick(evutil_socket_t fd, short events, void *arg)
+{
+	struct keyd_chan	*kc;
+	int64_t			 now = now_ms(CLOCK_MONOTONIC);
+	int			 waiting = 0;
+
+	TAILQ_FOREACH(kc, &keyd.chans, entry) {
+		keyd_push_progress(kc);
+		if (kc->nmarks > 0 && now - kc->marks[0].at >=
+		    KEYD_PUSH_WAIT_MS)
+			keyd_channel_stalled(kc);
+	}
+	keyd_push_release(&keyd.parent_kc);
+	waiting = !TAILQ_EMPTY(&keyd.parent_kc.held);
+	TAILQ_FOREACH(kc, &keyd.chans, entry) {
+		keyd_push_release(kc);
+		waiting |= kc->nmarks > 0 || !TAILQ_EMPTY(&kc->held);
+	}
+	if (waiting)
+		keyd_push_schedule();
+}
+
+/* A channel that is shut: nothing it holds waits any more. */
+static void
+keyd_chan_forget(struct keyd_chan *kc)
+{
+	struct keyd_held	*h;
+
+	kc->nmarks = 0;
+	while ((h = TAILQ_FIRST(&kc->held)) != NULL) {
+		TAILQ_REMOVE(&kc->held, h, entry);
+		frame_buf_free(&h->fb);
+		free(h);
+	}
+	kc->held_bytes = 0;
 }
 
 /*
  * A worker that does not read its channel: shut it down, so that the
  * worker forgets what it cached once it reads up to there, and ask the
- * parent for a new channel for it.
+ * parent for a new channel for it.  The shutdown takes effect at once:
+ * the worker's next read finds the end of what its socket holds.
  */
 static void
 keyd_channel_stalled(struct keyd_chan *kc)
 {
 	struct msg_keyd_relink	 m = { .slot = kc->slot,
 				    .generation = kc->generation };
+	int			 pushing = keyd.pushing;
 
-	log_warnx("server %u (pid %u) did not read its channel for %d ms: "
-	    "closing it", kc->slot, kc->pid, KEYD_PUSH_WAIT_MS);
+	keyd_push_log(kc);
 	frame_chan_shutdown(kc->chan);
+	keyd_chan_forget(kc);
+	keyd.pushing = 1;
 	if (msg_send(keyd.parent, MSG_KEYD_RELINK, 0, -1, &m) == -1)
 		log_warn("relink request");
+	keyd.pushing = pushing;
+}
+
+/*
+ * Why a worker lost its channel, at most once a second (a worker that
+ * gets a new channel and stalls again does not flood the log); the
+ * next line counts the ones left out.
+ */
+static void
+keyd_push_log(struct keyd_chan *kc)
+{
+	static int64_t	 last;
+	static unsigned	 skipped;
+	int64_t		 now = now_ms(CLOCK_MONOTONIC);
+
+	if (last != 0 && now - last < 1000) {
+		skipped++;
+		return;
+	}
+	if (skipped > 0)
+		log_warnx("%u more worker channels closed in the last "
+		    "second", skipped);
+	log_warnx("server %u (pid %u) did not read its channel "
+	    "(%zu bytes queued): closing it", kc->slot, kc->pid,
+	    frame_chan_queued(kc->chan));
+	last = now;
+	skipped = 0;
 }
 
 /* A worker's channel, if it is still open. */
@@ -254,6 +474,12 @@ main(int argc, char *argv[])
 		fatal("parent channel");
 	child_log_channel(keyd.parent);
 	keyd.parent_kc.chan = keyd.parent;
+	TAILQ_INIT(&keyd.parent_kc.held);
+	frame_chan_set_sendhook(keyd.parent, keyd_push_hold,
+	    &keyd.parent_kc);
+	if ((keyd.push_ev = evtimer_new(keyd.base, keyd_push_tick,
+	    NULL)) == NULL)
+		fatalx("evtimer_new");
 	sandbox_enter(SANDBOX_KEYD);
 	if (msg_send(keyd.parent, MSG_READY, 0, -1, NULL) == -1)
 		fatal("send ready");
@@ -299,6 +525,8 @@ static int
 keyd_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
 	batch_commit();
+	/* An answer waits only for the push of its own request. */
+	keyd.push_open = 0;
 	if (!msg_allowed(f->hdr.type, PEER_PARENT, PEER_KEYD))
 		goto hostile;
 	if (keyd_requests[f->hdr.type] != NULL)
@@ -337,6 +565,7 @@ keyd_channel_add(struct frame_chan *parent, struct frame *f)
 {
 	struct msg_keyd_channel	 m;
 	struct keyd_chan	*kc;
+	char			 name[64];
 	int			 fd;
 
 	if (msg_read(f, MSG_KEYD_CHANNEL, &m) == -1 ||
@@ -353,10 +582,16 @@ keyd_channel_add(struct frame_chan *parent, struct frame *f)
 	kc->slot = m.slot;
 	kc->generation = m.generation;
 	kc->pid = m.pid;
+	(void)snprintf(name, sizeof(name), "server %u (pid %u)", m.slot,
+	    m.pid);
 	kc->chan = frame_chan_new(keyd.base, fd, PROTO_KEYD_MAX,
-	    keyd_server_dispatch, keyd_server_closed, kc, "server");
+	    keyd_server_dispatch, keyd_server_closed, kc, name);
 	if (kc->chan == NULL)
 		fatal("worker channel");
+	/* A worker that sends and does not read holds keyd's memory. */
+	frame_chan_set_outcap(kc->chan, KEYD_OUT_HIGH, KEYD_OUT_LOW);
+	TAILQ_INIT(&kc->held);
+	frame_chan_set_sendhook(kc->chan, keyd_push_hold, kc);
 	TAILQ_INSERT_TAIL(&keyd.chans, kc, entry);
 	keyd.nchans++;
 	log_debug("channel for server %u (pid %u) added", m.slot, m.pid);
@@ -411,6 +646,7 @@ keyd_items_key(struct frame_chan *parent, struct frame *f)
 static void
 keyd_channel_free(struct keyd_chan *kc)
 {
+	keyd_chan_forget(kc);
 	TAILQ_REMOVE(&keyd.chans, kc, entry);
 	keyd.nchans--;
 	frame_chan_free(kc->chan);
@@ -422,6 +658,8 @@ keyd_server_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
 	struct keyd_chan	*kc = arg;
 
+	/* An answer waits only for the push of its own request. */
+	keyd.push_open = 0;
 	/* Only refreshes join an open group commit (batch.c). */
 	if (f->hdr.type != MSG_REFRESH)
 		batch_commit();

@@ -29,10 +29,25 @@
 #define KEYD_ADMIN_ROLE		CONF_ADMIN_ROLE_ID
 
 /*
- * How long keyd waits, at most, for the workers to take an
- * invalidation, and what it remembers to send them (invalidate.c).
+ * Answers queued for one worker that its socket did not take yet: past
+ * KEYD_OUT_HIGH keyd stops reading that worker's channel until they are
+ * down to KEYD_OUT_LOW (frame_chan_set_outcap()).
  */
-#define KEYD_PUSH_WAIT_MS	1000
+#define KEYD_OUT_HIGH		(4 * 1024 * 1024)
+#define KEYD_OUT_LOW		(1024 * 1024)
+
+/*
+ * An invalidation a worker's socket cannot take at once waits in that
+ * worker's output, and the answer to the change waits for it
+ * (keyd_push()).  A worker whose socket has not taken it after
+ * KEYD_PUSH_WAIT_MS, or that is over the cap or KEYD_PUSH_MARKS
+ * invalidations behind, loses its channel.
+ */
+#define KEYD_PUSH_WAIT_MS	500
+#define KEYD_PUSH_TICK_MS	1
+#define KEYD_PUSH_MARKS		64
+
+/* What keyd remembers to send the workers (invalidate.c). */
 #define KEYD_VOUCH_SETS		1024	/* sessions vouched for: sets ... */
 #define KEYD_VOUCH_WAYS		4	/* ... of this many */
 #define KEYD_BATCH_MAX		256	/* refreshes in one group commit */
@@ -96,6 +111,26 @@ struct keyd_secret {
 };
 
 /* One worker's channel, known by slot and generation. */
+/*
+ * keyd_push(): an invalidation (push number seq), sent at time at, is in
+ * the worker's socket once the output up to mark is written.
+ */
+struct keyd_mark {
+	uint64_t		 seq;
+	uint64_t		 mark;
+	int64_t			 at;
+};
+
+/* An answer held until every worker's socket holds push wait. */
+struct keyd_held {
+	TAILQ_ENTRY(keyd_held)	 entry;
+	uint64_t		 wait;
+	uint32_t		 type;
+	uint32_t		 id;
+	struct frame_buf	 fb;
+};
+TAILQ_HEAD(keyd_held_list, keyd_held);
+
 struct keyd_chan {
 	TAILQ_ENTRY(keyd_chan)	 entry;
 	struct frame_chan	*chan;
@@ -103,6 +138,10 @@ struct keyd_chan {
 	uint32_t		 slot;
 	uint32_t		 generation;
 	uint32_t		 pid;
+	struct keyd_mark	 marks[KEYD_PUSH_MARKS];	/* oldest first */
+	size_t			 nmarks;
+	struct keyd_held_list	 held;		/* oldest first */
+	size_t			 held_bytes;
 };
 TAILQ_HEAD(keyd_chan_list, keyd_chan);
 
@@ -158,6 +197,8 @@ const struct tokend_config *keyd_conf(void);
 const uint8_t	*keyd_ticket_key(void);
 struct keyd_chan *keyd_chan_find(uint64_t);
 void		 keyd_push(uint32_t, const struct frame_buf *);
+uint64_t	 keyd_push_pending(void);
+void		 keyd_push_resume(uint64_t);
 
 /*
  * invalidate.c: the one hook for every change of a user or a session.

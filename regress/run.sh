@@ -19,7 +19,7 @@
 # job a CPU leaves them idle (a whole run uses about half of one CPU).
 # The files in SERIAL measure time or load the machine: they run
 # afterwards, one at a time, with nothing else running.
-SERIAL="catalog_timing faults hashpool httpslow lockout ratelimit"
+SERIAL="catalog_timing faults hashpool httpslow keydstall lockout ratelimit"
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 out="$top/regress/out"

@@ -38,6 +38,13 @@
  * channel failing and activates the write event, whose callback calls
  * closecb.  While a callback of the channel runs, frame_chan_free() only
  * marks the channel; it is freed once the callback has returned.
+ *
+ * Output cap.  With frame_chan_set_outcap(), once the queued output
+ * exceeds the high mark the read event is removed and dispatching stops
+ * after the frame whose answer crossed it; frames already read wait in
+ * the input buffer.  Whenever a write brings the output down to the low
+ * mark, the read event is added again and made active, so that its
+ * callback dispatches the frames that waited even if no byte arrives.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -81,6 +88,7 @@ _Static_assert(sizeof(struct frame_hdr) == FRAME_HDR_SIZE,
 static void	 frame_chan_readcb(int, short, void *);
 static int	 frame_fdin_push(struct frame_chan *, int, size_t);
 static void	 frame_chan_writecb(int, short, void *);
+static void	 frame_chan_outcheck(struct frame_chan *);
 
 /*
  * Move the descriptors passed in msg to the queue q, closing those that do
@@ -437,6 +445,7 @@ frame_chan_write(struct frame_chan *chan)
 		}
 		frame_fdq_out_sent(chan, n, sendfd != -1);
 		(void)evbuffer_drain(chan->out, n);
+		chan->out_sent += (uint64_t)n;
 	}
 	return 0;
 }
@@ -463,9 +472,93 @@ frame_chan_flush(struct frame_chan *chan)
 		if (event_add(chan->ev_write, NULL) == -1) {
 			log_warnx("%s: event_add failed", chan->name);
 			frame_chan_fail(chan);
+			return;
 		}
 	} else
 		event_del(chan->ev_write);
+	frame_chan_outcheck(chan);
+}
+
+/*
+ * Stop reading when the output is over the cap, read again once it is
+ * down to the low mark.  The pause is logged, at most once a second.
+ */
+static void
+frame_chan_outcheck(struct frame_chan *chan)
+{
+	size_t	 queued = evbuffer_get_length(chan->out);
+
+	if (chan->dead != CHAN_ALIVE || chan->out_high == 0)
+		return;
+	if (!chan->out_paused && queued > chan->out_high) {
+		chan->out_paused = 1;
+		event_del(chan->ev_read);
+		/* At most once a second: a peer can pause us at will. */
+		if (chan->out_logged == 0 ||
+		    now_ms(CLOCK_MONOTONIC) - chan->out_logged >= 1000) {
+			chan->out_logged = now_ms(CLOCK_MONOTONIC);
+			log_warnx("%s: %zu bytes of output queued: not "
+			    "reading it until the peer takes them",
+			    chan->name, queued);
+		}
+	} else if (chan->out_paused && queued <= chan->out_low) {
+		if (event_add(chan->ev_read, NULL) == -1) {
+			log_warnx("%s: event_add failed", chan->name);
+			frame_chan_fail(chan);
+			return;
+		}
+		chan->out_paused = 0;
+		/* Frames read before the pause wait in the input. */
+		event_active(chan->ev_read, EV_READ, 1);
+		log_debug("%s: output down to %zu bytes: reading again",
+		    chan->name, queued);
+	}
+}
+
+/* 0 (no cap), or stop reading past high and start again at low. */
+void
+frame_chan_set_outcap(struct frame_chan *chan, size_t high, size_t low)
+{
+	chan->out_high = high;
+	chan->out_low = low < high ? low : high;
+	frame_chan_outcheck(chan);
+	if (high == 0 && chan->out_paused) {
+		chan->out_paused = 0;
+		if (chan->dead == CHAN_ALIVE) {
+			(void)event_add(chan->ev_read, NULL);
+			event_active(chan->ev_read, EV_READ, 1);
+		}
+	}
+}
+
+/* Bytes of output queued that the socket did not take yet. */
+size_t
+frame_chan_queued(const struct frame_chan *chan)
+{
+	return evbuffer_get_length(chan->out);
+}
+
+/*
+ * Bytes of output written to the socket since the channel was made; with
+ * frame_chan_queued(), where in the stream a frame just queued ends.
+ */
+uint64_t
+frame_chan_sent(const struct frame_chan *chan)
+{
+	return chan->out_sent;
+}
+
+/*
+ * hook(chan, type, id, data, len, arg) runs in frame_send(), for a frame
+ * without a descriptor, before it is queued: when it returns 1 it took
+ * the frame, and frame_send() queues nothing and returns 0.
+ */
+void
+frame_chan_set_sendhook(struct frame_chan *chan, frame_sendhook hook,
+    void *arg)
+{
+	chan->sendhook = hook;
+	chan->sendhook_arg = arg;
 }
 
 static void
@@ -482,8 +575,11 @@ frame_chan_writecb(int fd, short events, void *arg)
 		if (frame_chan_write(chan) == -1) {
 			frame_chan_write_error(chan);
 			frame_chan_close(chan);
-		} else if (evbuffer_get_length(chan->out) == 0)
-			event_del(chan->ev_write);
+		} else {
+			if (evbuffer_get_length(chan->out) == 0)
+				event_del(chan->ev_write);
+			frame_chan_outcheck(chan);
+		}
 	}
 	frame_chan_leave(chan);
 }
@@ -634,7 +730,7 @@ frame_chan_dispatch(struct frame_chan *chan)
 	size_t		 avail, need, consumed;
 	int		 rv;
 
-	while (chan->dead == CHAN_ALIVE) {
+	while (chan->dead == CHAN_ALIVE && !chan->out_paused) {
 		if (frame_fdin_orphan(chan, 0, MSG_NONE)) {
 			frame_chan_hostile(chan, chan->in_last,
 			    FRAME_FD_STRAY);
@@ -696,7 +792,9 @@ frame_chan_readcb(int fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	frame_chan_enter(chan);
-	if (chan->dead == CHAN_ALIVE && frame_chan_fill(chan) == 1)
+	/* 0 from frame_chan_fill(): frames may wait from before a pause. */
+	if (chan->dead == CHAN_ALIVE && !chan->out_paused &&
+	    frame_chan_fill(chan) != -1)
 		frame_chan_dispatch(chan);
 	frame_chan_leave(chan);
 }
@@ -731,6 +829,9 @@ frame_send(struct frame_chan *chan, uint32_t type, uint32_t id, int fd,
 		errno = ENOBUFS;
 		return -1;
 	}
+	if (chan->sendhook != NULL && fd == -1 &&
+	    chan->sendhook(chan, type, id, data, len, chan->sendhook_arg) == 1)
+		return 0;
 	hdr.type = type;
 	hdr.len = len;
 	hdr.id = id;
@@ -790,6 +891,7 @@ frame_flush_blocking(struct frame_chan *chan)
 			return -1;
 	}
 	event_del(chan->ev_write);
+	frame_chan_outcheck(chan);
 	return 0;
 }
 
@@ -829,6 +931,7 @@ frame_flush_within(struct frame_chan *chan, int timeout_ms)
 			return -1;
 	}
 	event_del(chan->ev_write);
+	frame_chan_outcheck(chan);
 	return 0;
 }
 
@@ -855,12 +958,12 @@ frame_chan_shutdown(struct frame_chan *chan)
 int
 frame_chan_poll(struct frame_chan *chan)
 {
-	int	 rv, alive;
+	int	 rv = 0, alive;
 
 	if (chan->dead != CHAN_ALIVE || chan->in_dispatch > 0)
 		return -1;
 	frame_chan_enter(chan);
-	while ((rv = frame_chan_fill(chan)) == 1)
+	while (!chan->out_paused && (rv = frame_chan_fill(chan)) == 1)
 		frame_chan_dispatch(chan);
 	alive = chan->dead == CHAN_ALIVE;
 	frame_chan_leave(chan);

@@ -33,6 +33,12 @@
  * frame_write_blocking() never takes it.  Descriptors from
  * frame_chan_takefd() and frame_read_blocking() are the caller's.
  * closecb is called from the event loop, never from inside frame_send().
+ *
+ * Output cap: after frame_chan_set_outcap(chan, high, low), a channel
+ * whose queued output exceeds high stops reading (and dispatching what
+ * it has read) until the peer has taken enough that at most low is
+ * queued.  A peer that sends requests without reading the answers so
+ * makes us hold at most high, plus the answers to what we had read.
  */
 #ifndef TOKEND_FRAME_H
 #define TOKEND_FRAME_H
@@ -77,6 +83,9 @@ struct frame_chan;
 typedef int	(*frame_cb)(struct frame_chan *, struct frame *, void *);
 /* Called once when the channel is closed by the peer or fails. */
 typedef void	(*frame_closecb)(struct frame_chan *, void *);
+/* May take a frame before frame_send() queues it: frame_chan_set_sendhook(). */
+typedef int	(*frame_sendhook)(struct frame_chan *, uint32_t, uint32_t,
+		    const void *, size_t, void *);
 
 /* A received descriptor, and the stream bytes the read that brought it got. */
 struct frame_fdin {
@@ -109,6 +118,13 @@ struct frame_chan {
 	int			 dead;
 	int			 in_dispatch;
 	int			 free_pending;
+	size_t			 out_high;	/* 0, or stop reading past it */
+	size_t			 out_low;	/* read again at or below it */
+	int			 out_paused;	/* not reading: out > out_high */
+	int64_t			 out_logged;	/* last pause logged, ms */
+	uint64_t		 out_sent;	/* bytes written, ever */
+	frame_sendhook		 sendhook;
+	void			*sendhook_arg;
 	const char		*name;	/* for logs: "keyd", "server 3", ... */
 };
 
@@ -139,6 +155,11 @@ int		 frame_send_buf(struct frame_chan *, uint32_t, uint32_t,
 int		 frame_flush_blocking(struct frame_chan *);
 int		 frame_flush_within(struct frame_chan *, int);
 void		 frame_chan_shutdown(struct frame_chan *);
+void		 frame_chan_set_outcap(struct frame_chan *, size_t, size_t);
+size_t		 frame_chan_queued(const struct frame_chan *);
+uint64_t	 frame_chan_sent(const struct frame_chan *);
+void		 frame_chan_set_sendhook(struct frame_chan *, frame_sendhook,
+		    void *);
 int		 frame_chan_poll(struct frame_chan *);
 int		 frame_chan_takefd(struct frame_chan *);
 int		 frame_read_blocking(int, uint32_t, struct frame_hdr *,

@@ -467,8 +467,8 @@ enum admin_op {
 
 /*
  * keyd -> server, id 0: forget the credentials cached for key.  keyd
- * sends it to every worker, and waits until each worker's socket holds
- * it, before it answers the request that made the change.
+ * sends it to every worker, and answers the request that made the
+ * change only once each worker's socket holds it (keyd_push()).
  */
 #define MSG_DECL_INVALIDATE(H, K, F, s)					\
 	H(PEER_KEYD, PEER_SERVER, MSG_NONE, 0)				\

@@ -1139,6 +1139,139 @@ test_flush_within(void)
 	loop_teardown();
 }
 
+/*
+ * The output cap: a peer that sends requests and does not read the
+ * answers makes the channel stop reading once the answers queued pass
+ * the high mark; it reads and answers the rest once the peer drains.
+ */
+#define CAP_ANSWER	(100 * 1024)
+#define CAP_HIGH	(300 * 1024)
+#define CAP_LOW		(100 * 1024)
+#define CAP_REQUESTS	20
+
+struct cap_peer {
+	int		 nframes;
+	size_t		 maxq;		/* most output queued after a send */
+	uint8_t		*answer;
+};
+
+static int
+cap_cb(struct frame_chan *chan, struct frame *frame, void *arg)
+{
+	struct cap_peer	*cp = arg;
+
+	cp->nframes++;
+	if (frame_send(chan, MSG_HEALTH_RESULT, frame->hdr.id, -1,
+	    cp->answer, CAP_ANSWER) == -1)
+		return -1;
+	if (frame_chan_queued(chan) > cp->maxq)
+		cp->maxq = frame_chan_queued(chan);
+	return 0;
+}
+
+static void
+test_chan_outcap(void)
+{
+	struct frame_chan	*chan;
+	struct cap_peer		 cp;
+	uint8_t			 req[FRAME_HDR_SIZE * (CAP_REQUESTS + 1)];
+	uint8_t			 buf[65536];
+	size_t			 want, got = 0, i;
+	ssize_t			 n;
+	time_t			 deadline;
+	int			 sv[2], paused, stopped;
+
+	loop_setup();
+	must(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	memset(&cp, 0, sizeof(cp));
+	cp.answer = calloc(1, CAP_ANSWER);
+	must(cp.answer != NULL, "calloc");
+	chan = frame_chan_new(base, sv[0], FRAME_PAYLOAD_MAX, cap_cb, NULL,
+	    &cp, "cap");
+	must(chan != NULL, "frame_chan_new");
+	frame_chan_set_outcap(chan, CAP_HIGH, CAP_LOW);
+	for (i = 0; i < CAP_REQUESTS + 1; i++)
+		mkframe(req + i * FRAME_HDR_SIZE, MSG_HEALTH, 0, i + 1);
+	must(write(sv[1], req, FRAME_HDR_SIZE * CAP_REQUESTS) ==
+	    FRAME_HDR_SIZE * CAP_REQUESTS, "write");
+	loop_settle();
+	paused = chan->out_paused;
+	stopped = cp.nframes;
+	CHECK("outcap: stops answering past the cap", paused &&
+	    stopped > 0 && stopped < CAP_REQUESTS &&
+	    frame_chan_queued(chan) > CAP_HIGH &&
+	    cp.maxq <= CAP_HIGH + FRAME_HDR_SIZE + CAP_ANSWER);
+	/* A request sent now is not read either. */
+	must(write(sv[1], req + CAP_REQUESTS * FRAME_HDR_SIZE,
+	    FRAME_HDR_SIZE) == FRAME_HDR_SIZE, "write");
+	loop_settle();
+	CHECK("outcap: reads nothing while over the cap",
+	    cp.nframes == stopped && chan->out_paused);
+	want = (size_t)(CAP_REQUESTS + 1) * (FRAME_HDR_SIZE + CAP_ANSWER);
+	deadline = time(NULL) + 10;
+	while (got < want && time(NULL) < deadline) {
+		if ((n = recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+			got += n;
+			event_base_loop(base, EVLOOP_NONBLOCK);
+		} else
+			event_base_loop(base, EVLOOP_ONCE);
+	}
+	loop_settle();
+	CHECK("outcap: answers everything once the peer reads",
+	    got == want && cp.nframes == CAP_REQUESTS + 1 &&
+	    !chan->out_paused && frame_chan_queued(chan) == 0 &&
+	    cp.maxq <= CAP_HIGH + FRAME_HDR_SIZE + CAP_ANSWER);
+	frame_chan_free(chan);
+	close(sv[1]);
+	free(cp.answer);
+	loop_teardown();
+}
+
+/*
+ * The send hook (keyd holds answers with it): a frame it takes is not
+ * queued, the others are; frame_chan_sent() counts what was written.
+ */
+static int
+hook_take_health(struct frame_chan *chan, uint32_t type, uint32_t id,
+    const void *data, size_t len, void *arg)
+{
+	int	*taken = arg;
+
+	if (type != MSG_HEALTH)
+		return 0;
+	(*taken)++;
+	return 1;
+}
+
+static void
+test_chan_sendhook(void)
+{
+	struct frame_chan	*chan;
+	uint8_t			 buf[256];
+	ssize_t			 n;
+	int			 sv[2], taken = 0;
+
+	loop_setup();
+	must(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	chan = frame_chan_new(base, sv[0], FRAME_PAYLOAD_MAX, cap_cb, NULL,
+	    NULL, "hook");
+	must(chan != NULL, "frame_chan_new");
+	frame_chan_set_sendhook(chan, hook_take_health, &taken);
+	CHECK("sendhook: a taken frame is not queued",
+	    frame_send(chan, MSG_HEALTH, 1, -1, "ab", 2) == 0 &&
+	    taken == 1 && frame_chan_queued(chan) == 0 &&
+	    frame_chan_sent(chan) == 0);
+	CHECK("sendhook: the others go out, and are counted",
+	    frame_send(chan, MSG_HEALTH_RESULT, 2, -1, "abc", 3) == 0 &&
+	    taken == 1 && frame_chan_sent(chan) == FRAME_HDR_SIZE + 3);
+	n = recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT);
+	CHECK("sendhook: the peer reads only the frame not taken",
+	    n == FRAME_HDR_SIZE + 3);
+	frame_chan_free(chan);
+	close(sv[1]);
+	loop_teardown();
+}
+
 int
 main(void)
 {
@@ -1161,6 +1294,8 @@ main(void)
 	test_blocking();
 	test_flush_blocking();
 	test_flush_within();
+	test_chan_outcap();
+	test_chan_sendhook();
 
 	CHECK("no descriptor leaked", count_fds() == nfd);
 	return regress_exit();
