@@ -246,6 +246,18 @@ auth_session_hash(const char *id, uint8_t *hash)
 	return 0;
 }
 
+/* Does the role require its users to have TFA (enforce-tfa)? */
+static int
+auth_role_enforces_tfa(const char *role)
+{
+	const struct conf_role	*r;
+
+	TAILQ_FOREACH(r, &keyd_conf()->roles, entry)
+		if (strcmp(r->id, role) == 0)
+			return r->enforce_tfa;
+	return 0;
+}
+
 /*
  * The access token for a user: claims from the database only.  In
  * session mode it names its session (hash: the SHA-256 of the session's
@@ -273,6 +285,9 @@ auth_issue(const struct store_user *u, uint32_t mode, char *out, size_t len,
 		auth_session_id(hash, session, sizeof(session));
 		json_object_set_new(claims, "session", json_string(session));
 	}
+	/* As Directus: the app asks such a user to set up TFA. */
+	if (!u->has_tfa && auth_role_enforces_tfa(u->role))
+		json_object_set_new(claims, "enforce_tfa", json_true());
 	json_object_set_new(claims, "iat", json_integer(iat));
 	json_object_set_new(claims, "exp", json_integer(iat +
 	    *expires / 1000));

@@ -65,7 +65,7 @@ static void	 users_conf(struct server *, struct evhttp_request *,
 		    enum users_conf_kind, const char *);
 static void	 users_conf_done(struct pending *, struct frame *);
 static json_t	*users_roles(const struct tokend_config *, const char *);
-static json_t	*users_role(const char *, const char *, int, int);
+static json_t	*users_role(const char *, const char *, int, int, int);
 static json_t	*users_permissions(const struct tokend_config *,
 		    const char *);
 static int	 users_permission_add(json_t *, const struct conf_permission *,
@@ -418,10 +418,10 @@ users_roles(const struct tokend_config *conf, const char *id)
 	if ((list = json_array()) == NULL)
 		return NULL;
 	json_array_append_new(list, users_role(CONF_ADMIN_ROLE_ID,
-	    "Administrator", 1, 1));
+	    "Administrator", 0, 1, 1));
 	TAILQ_FOREACH(r, &conf->roles, entry)
 		json_array_append_new(list, users_role(r->id, r->name,
-		    r->admin, r->app));
+		    r->enforce_tfa, r->admin, r->app));
 	if (id[0] == '\0')
 		return list;
 	one = NULL;
@@ -434,11 +434,11 @@ users_roles(const struct tokend_config *conf, const char *id)
 }
 
 static json_t *
-users_role(const char *id, const char *name, int admin, int app)
+users_role(const char *id, const char *name, int tfa, int admin, int app)
 {
 	return json_pack("{s:s,s:s,s:n,s:n,s:n,s:b,s:b,s:b}", "id", id,
 	    "name", name, "icon", "description", "ip_access", "enforce_tfa",
-	    0, "admin_access", admin, "app_access", app);
+	    tfa, "admin_access", admin, "app_access", app);
 }
 
 /*

@@ -198,6 +198,7 @@ struct conf_role {
 	char			 id[CONF_UUID_LEN + 1];
 	int			 admin;
 	int			 app;
+	int			 enforce_tfa;	/* its users need TFA */
 	struct conf_permission_list perms;
 };
 TAILQ_HEAD(conf_role_list, conf_role);

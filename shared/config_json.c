@@ -77,7 +77,7 @@ config_restart_needed(const struct tokend_config *old,
  * The data part of the JSON form:
  *	"collections": [{"name", "primary_key": "integer" or "uuid",
  *	    "fields": "*" or ["name", ...]}, ...]
- *	"roles": [{"name", "id", "admin_access", "app_access",
+ *	"roles": [{"name", "id", "admin_access", "app_access", "enforce_tfa",
  *	    "permissions": [permission, ...]}, ...]
  *	"public": [permission, ...]
  * where a permission is {"collection", "actions": ["create", ...],
@@ -209,6 +209,7 @@ role_to_json(const struct conf_role *r)
 	    json_set(obj, "id", json_string(r->id)) == -1 ||
 	    json_set(obj, "admin_access", json_boolean(r->admin)) == -1 ||
 	    json_set(obj, "app_access", json_boolean(r->app)) == -1 ||
+	    json_set(obj, "enforce_tfa", json_boolean(r->enforce_tfa)) == -1 ||
 	    json_set(obj, "permissions", permissions_to_json(&r->perms)) ==
 	    -1) {
 		json_decref(obj);
@@ -429,11 +430,12 @@ role_from_json(struct tokend_config *conf, json_t *obj)
 	json_error_t		 jerr;
 	json_t			*perms;
 	const char		*name, *id, *errstr;
-	int			 admin, app;
+	int			 admin, app, tfa;
 
 	if (json_unpack_ex(obj, &jerr, JSON_STRICT, "{s:s, s:s, s:b, s:b, "
-	    "s:o}", "name", &name, "id", &id, "admin_access", &admin,
-	    "app_access", &app, "permissions", &perms) == -1) {
+	    "s:b, s:o}", "name", &name, "id", &id, "admin_access", &admin,
+	    "app_access", &app, "enforce_tfa", &tfa, "permissions",
+	    &perms) == -1) {
 		log_warnx("config: role: %s", jerr.text);
 		return -1;
 	}
@@ -441,6 +443,7 @@ role_from_json(struct tokend_config *conf, json_t *obj)
 		return -1;
 	r->admin = admin;
 	r->app = app;
+	r->enforce_tfa = tfa;
 	if ((errstr = config_role_add(conf, r)) != NULL) {
 		log_warnx("config: role: %s", errstr);
 		config_role_free(r);

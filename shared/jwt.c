@@ -217,6 +217,9 @@ jwt_claims(json_t *p, struct jwt *out)
 	if ((v = json_object_get(p, "session")) != NULL &&
 	    jwt_session(v, out->session, sizeof(out->session)) == -1)
 		return -1;
+	if ((v = json_object_get(p, "enforce_tfa")) != NULL &&
+	    !json_is_boolean(v))
+		return -1;
 	/* We issue no share tokens; one claiming to be ours is forged. */
 	if (json_object_get(p, "share") != NULL)
 		return -1;

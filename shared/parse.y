@@ -170,6 +170,7 @@ static void	 permission_end(void);
 %token	<v.keyword> COOKIE REFRESH SESSION NAME SECURE SAMESITE DOMAIN
 %token	<v.keyword> ITEMS QUERYLIMIT COLLECTION PRIMARYKEY FIELDS ROLE ID
 %token	<v.keyword> ADMINACCESS APPACCESS PERMISSION FILTER VALIDATION PRESETS
+%token	<v.keyword> ENFORCETFA
 %token	<v.keyword> PUBLIC
 %token	<v.keyword> REQUESTLINE HEADERCOUNT RATELIMIT AUTHRATELIMIT
 %token	<v.keyword> RATELIMITADDRESSES PER HEADERDEADLINE BODYDEADLINE
@@ -549,6 +550,11 @@ rolestmt	: ID STRING			{
 			(void)yes_no("app-access", $2, &data.role->app);
 			string_free($2);
 		}
+		| ENFORCETFA STRING		{
+			(void)yes_no("enforce-tfa", $2,
+			    &data.role->enforce_tfa);
+			string_free($2);
+		}
 		| permission
 		;
 
@@ -646,6 +652,7 @@ static const struct keyword keywords[] = {
 	{ "cookie",		COOKIE },
 	{ "database",		DATABASE },
 	{ "domain",		DOMAIN },
+	{ "enforce-tfa",	ENFORCETFA },
 	{ "fields",		FIELDS },
 	{ "filter",		FILTER },
 	{ "header-count",	HEADERCOUNT },

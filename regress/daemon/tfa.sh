@@ -239,3 +239,36 @@ grep -q "$(sed -n 3p "$T/codes")" "$T/log" && fail tfa_recovery_not_logged ||
 r=$(post "$RT" "/users/$GID/tfa/disable" '')
 [ "$(sql "SELECT count(*) FROM tfa_recovery WHERE user_id = '$GID'")" = 0 ] &&
     ok tfa_recovery_gone_with_tfa || fail tfa_recovery_gone_with_tfa "$r"
+
+# A role may require TFA: its users without it get enforce_tfa in their
+# access token, as Directus does; /roles shows it.
+kill -TERM "$TD_PID"; wait "$TD_PID"
+MEMBER=8d6f3b1b-5e4a-4f91-a0c1-4e5f60718293
+cat >> "$T/tokend.conf" <<CONF
+role "member" {
+	id "$MEMBER"
+	enforce-tfa yes
+}
+CONF
+td_start || { fail tfa_enforce_start "$(tail -5 $T/log)"; exit 1; }
+echo 'hank pass' | $CTL user add -r member hank@example.com >/dev/null
+tfa_login hank@example.com 'hank pass' "" 23 >/dev/null
+HT=$(j access_token)
+case "$(jwt_payload "$HT")" in *'"admin_access":false,"enforce_tfa":true,"iat":'*)
+	ok tfa_enforce_claim ;;
+*) fail tfa_enforce_claim "$(jwt_payload "$HT")" ;; esac
+tfa_login carol@example.com 'carol pass' "$(code 1)" 24 >/dev/null
+case "$(jwt_payload "$(j access_token)")" in *enforce_tfa*)
+	fail tfa_enforce_claim_other_roles "$(jwt_payload "$(j access_token)")" ;;
+*) ok tfa_enforce_claim_other_roles ;; esac
+r=$(http GET "/roles/$MEMBER" -H "Authorization: Bearer $RT")
+case "$r" in "200 "*'"enforce_tfa":true'*) ok tfa_enforce_roles ;;
+*) fail tfa_enforce_roles "$r" ;; esac
+# Once the user has TFA, the claim is gone.
+post "$HT" /users/me/tfa/generate '{"password":"hank pass"}' >/dev/null
+SECRET=$(j secret)
+post "$HT" /users/me/tfa/enable '{"secret":"'"$SECRET"'","otp":"'"$(code 0)"'"}' >/dev/null
+tfa_login hank@example.com 'hank pass' "$(code 1)" 25 >/dev/null
+case "$(jwt_payload "$(j access_token)")" in *'"admin_access":false,"iat":'*)
+	ok tfa_enforce_claim_gone ;;
+*) fail tfa_enforce_claim_gone "$(jwt_payload "$(j access_token)")" ;; esac

@@ -1790,6 +1790,7 @@ test_data_json(void)
 	    "\"status\",\"author\"]}") != NULL &&
 	    strstr(json, "{\"name\":\"boss\",\"id\":\"5a3c0f8e-2b1d-4c6e-"
 	    "9f7a-1b2c3d4e5f61\",\"admin_access\":true,\"app_access\":false,"
+	    "\"enforce_tfa\":false,"
 	    "\"permissions\":[]}") != NULL &&
 	    strstr(json, "\"public\":[{\"collection\":\"articles\",\"actions\":"
 	    "[\"read\"],\"fields\":[\"title\",\"body\",\"status\"],\"filter\":"
