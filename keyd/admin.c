@@ -76,6 +76,8 @@ static const struct {
 	[ADMIN_USER_DELETE] =	{ admin_change, store_user_delete, "deleted" },
 	[ADMIN_SESSION_LIST] =	{ admin_list, NULL, NULL },
 	[ADMIN_SESSION_REVOKE] = { admin_revoke, NULL, NULL },
+	[ADMIN_USER_TFA_DISABLE] = { admin_change, tfa_disable_user,
+				    "two-factor authentication disabled" },
 };
 
 static void

@@ -268,6 +268,7 @@ void		 tfa_free(void);
 int		 tfa_seal(const char *, const char *, char *, size_t);
 int		 tfa_seal_imported(void);
 uint32_t	 tfa_login(const struct store_user *, const char *);
+int		 tfa_disable_user(const char *);
 
 /* user_schema.c */
 extern const struct user_field	 user_fields[];

@@ -656,6 +656,13 @@ tfa_clear(const char *id)
 	return AUTH_OK;
 }
 
+/* tokenctl user tfa-disable: 0, or -1. */
+int
+tfa_disable_user(const char *id)
+{
+	return tfa_clear(id) == AUTH_OK ? 0 : -1;
+}
+
 /* disable {otp} */
 static uint32_t
 tfa_disable(const struct store_user *u, json_t *body, char *why, size_t len,

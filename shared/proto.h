@@ -139,6 +139,7 @@ enum admin_op {
 	ADMIN_USER_DELETE,	/* arg email */
 	ADMIN_SESSION_LIST,	/* arg email or "" for all */
 	ADMIN_SESSION_REVOKE,	/* arg session id (as listed) */
+	ADMIN_USER_TFA_DISABLE,	/* arg email */
 	ADMIN_OP_MAX
 };
 

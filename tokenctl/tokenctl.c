@@ -39,7 +39,8 @@ usage(void)
 	fprintf(stderr, "usage: tokenctl [-s socket] reload | status\n"
 	    "       tokenctl [-s socket] user add [-r role] email\n"
 	    "       tokenctl [-s socket] user passwd | token [-d] | suspend |"
-	    " activate | delete email\n"
+	    " activate | delete |\n"
+	    "                            tfa-disable email\n"
 	    "       tokenctl [-s socket] user list\n"
 	    "       tokenctl [-s socket] session list [email] | revoke id\n");
 	exit(1);
@@ -122,6 +123,7 @@ static const struct {
 	{ "suspend",	ADMIN_USER_SUSPEND,	1, 0 },
 	{ "activate",	ADMIN_USER_ACTIVATE,	1, 0 },
 	{ "delete",	ADMIN_USER_DELETE,	1, 0 },
+	{ "tfa-disable", ADMIN_USER_TFA_DISABLE, 1, 0 },
 }, ctl_session_ops[] = {
 	{ "list",	ADMIN_SESSION_LIST,	2, 0 },
 	{ "revoke",	ADMIN_SESSION_REVOKE,	1, 0 },

@@ -272,3 +272,15 @@ tfa_login hank@example.com 'hank pass' "$(code 1)" 25 >/dev/null
 case "$(jwt_payload "$(j access_token)")" in *'"admin_access":false,"iat":'*)
 	ok tfa_enforce_claim_gone ;;
 *) fail tfa_enforce_claim_gone "$(jwt_payload "$(j access_token)")" ;; esac
+
+# An operator turns it off with tokenctl.
+r=$($CTL user tfa-disable hank@example.com 2>&1)
+[ "$r" = "two-factor authentication disabled" ] &&
+    [ -z "$(sql "SELECT tfa_secret FROM users WHERE email = 'hank@example.com'")" ] &&
+    ok tfa_tokenctl_disable || fail tfa_tokenctl_disable "$r"
+r=$(tfa_login hank@example.com 'hank pass' "" 26)
+case "$r" in "200 "*access_token*) ok tfa_tokenctl_disabled_password_alone ;;
+*) fail tfa_tokenctl_disabled_password_alone "$r" ;; esac
+r=$($CTL user tfa-disable nobody@example.com 2>&1)
+[ "$r" = "no such user" ] && ok tfa_tokenctl_disable_unknown ||
+    fail tfa_tokenctl_disable_unknown "$r"
