@@ -57,6 +57,7 @@ fuzz_cstring(const uint8_t *data, size_t size)
 
 /* One fuzz_NAME.c each. */
 void	 fuzz_b64(const uint8_t *, size_t);
+void	 fuzz_totp(const uint8_t *, size_t);
 void	 fuzz_config(const uint8_t *, size_t);
 void	 fuzz_config_json(const uint8_t *, size_t);
 void	 fuzz_filter(const uint8_t *, size_t);

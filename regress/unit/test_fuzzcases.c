@@ -38,6 +38,7 @@ static const struct {
 	{ "query",	fuzz_query },
 	{ "refresh",	fuzz_refresh },
 	{ "token",	fuzz_token },
+	{ "totp",	fuzz_totp },
 	{ "user_patch",	fuzz_user_patch },
 	{ "wire",	fuzz_wire },
 };
