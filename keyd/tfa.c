@@ -125,10 +125,14 @@ tfa_seal(const char *id, const char *secret, char *out, size_t outlen)
 	    buf + TFA_NONCE_LEN, buf + TFA_NONCE_LEN + len) == -1)
 		return -1;
 	(void)strlcpy(out, TFA_PREFIX, outlen);
+	/* b64url_encode() writes no NUL: room is left for one. */
 	n = b64url_encode(buf, TFA_NONCE_LEN + len + TFA_TAG_LEN,
-	    out + sizeof(TFA_PREFIX) - 1, outlen - sizeof(TFA_PREFIX) + 1);
+	    out + sizeof(TFA_PREFIX) - 1, outlen - sizeof(TFA_PREFIX));
 	explicit_bzero(buf, sizeof(buf));
-	return n == 0 ? -1 : 0;
+	if (n == 0)
+		return -1;
+	out[sizeof(TFA_PREFIX) - 1 + n] = '\0';
+	return 0;
 }
 
 /*
