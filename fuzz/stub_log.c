@@ -38,6 +38,21 @@ log_procinit(const char *procname)
 }
 
 void
+log_sink(void (*sink)(int, const char *))
+{
+}
+
+void
+log_pri(int pri, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	stub_log_format(fmt, ap);
+	va_end(ap);
+}
+
+void
 log_setverbose(int level)
 {
 	stub_log_verbose = level;
