@@ -13,7 +13,7 @@ umask 022
 mkdir -p "$run/server" "$run/keyd"
 chmod 0755 "$run" "$run/server" "$run/keyd"
 if [ "$(id -u)" -eq 0 ]; then
-	"$top/etc/users.sh" _tokend _tokend_keyd _tokend_items
+	"$top/etc/users.sh" _tokend _tokend_keyd _tokend_items _tokend_mail
 	chown root:root "$run" "$run/server" "$run/keyd"
 	# The item store belongs to the item processes' user since they
 	# have one; a demo from before is handed over.

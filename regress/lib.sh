@@ -101,7 +101,7 @@ td_init() {
 	trap td_cleanup EXIT
 	trap 'exit 1' INT TERM
 	if is_root; then
-		td_locked users "$TOP/etc/users.sh" _tokend _tokend_keyd _tokend_items \
+		td_locked users "$TOP/etc/users.sh" _tokend _tokend_keyd _tokend_items _tokend_mail \
 		    >/dev/null || exit 1
 	fi
 	PORT=$(td_free_port)

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -127,6 +128,47 @@ check_samesite(const char *s)
 	return NULL;
 }
 
+/*
+ * Text that may reach a mail header or an SMTP command: printable ASCII
+ * only, so never a CR or LF.
+ */
+static const char *
+check_text(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return "contains a control or non-ASCII character";
+	return NULL;
+}
+
+/* A numeric address: the mail process cannot resolve names. */
+static const char *
+check_address(const char *s)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+
+	if (inet_pton(AF_INET, s, &a4) == 1 ||
+	    inet_pton(AF_INET6, s, &a6) == 1)
+		return NULL;
+	return "is not a numeric IPv4 or IPv6 address";
+}
+
+static const char *
+check_mailbox(const char *s)
+{
+	const char	*at = strchr(s, '@');
+
+	if (at == NULL || at == s || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL || strlen(s) > AUTH_EMAIL_MAX)
+		return "is not an address local@domain";
+	for (; *s != '\0'; s++)
+		if (*s <= 0x20 || *s > 0x7e || strchr("<>()[],;:\\\"", *s))
+			return "contains a blank or a character an address "
+			    "cannot hold";
+	return NULL;
+}
+
 /* NULL if s is a valid value of the string setting f, else why not. */
 const char *
 config_field_check(const struct config_field *f, const char *s)
@@ -140,6 +182,12 @@ config_field_check(const struct config_field *f, const char *s)
 		return config_check_cookie_domain(s);
 	case CONF_KIND_SAMESITE:
 		return check_samesite(s);
+	case CONF_KIND_TEXT:
+		return check_text(s);
+	case CONF_KIND_ADDRESS:
+		return check_address(s);
+	case CONF_KIND_MAILBOX:
+		return check_mailbox(s);
 	default:
 		return config_check_path(s);
 	}
@@ -426,6 +474,15 @@ config_finish(struct tokend_config *conf)
 	if (conf->items_chroot[0] == '\0')
 		(void)strlcpy(conf->items_chroot, conf->server_chroot,
 		    sizeof(conf->items_chroot));
+	/* And so does the mail process. */
+	if (conf->mail_chroot[0] == '\0')
+		(void)strlcpy(conf->mail_chroot, conf->server_chroot,
+		    sizeof(conf->mail_chroot));
+	if (conf->mail_starttls) {
+		log_warnx("mail starttls: STARTTLS is not supported yet; "
+		    "use a relay on the loopback or a trusted network");
+		errors++;
+	}
 	errors += finish_check_fields(conf);
 	errors += finish_check_database(conf);
 	errors += finish_check_secret(conf);
