@@ -326,6 +326,7 @@ int		 store_outbox_delete(int64_t);
 int		 store_outbox_retry(int64_t, int64_t, const char *);
 int		 store_outbox_list(store_row_cb, void *);
 int		 store_outbox_flush(int64_t *);
+int		 store_outbox_pending(const char *, const char *, int64_t *);
 int		 store_users_select(const struct query_sql *,
 		    const struct query_sql *, long long, long long,
 		    store_json_cb, void *);

@@ -482,7 +482,10 @@ mail_build(struct store_mail *m, const char *rcpt, const char *url,
  * MSG_PASSWORD_REQUEST.  Answered AUTH_OK whatever happens, as Directus
  * does (the worker holds the answer for the login stall, so the time
  * does not tell either): a mail goes into the outbox only for an active
- * user with a password.
+ * user with a password, and only when no reset mail of the user waits
+ * there already (that one has a working link: requests in a loop cannot
+ * fill the outbox or the user's mailbox faster than the relay takes
+ * them).
  */
 int
 mail_password_request(struct keyd_chan *kc, struct frame *f)
@@ -492,7 +495,7 @@ mail_password_request(struct keyd_chan *kc, struct frame *f)
 	struct store_mail		 m;
 	char				 token[AUTH_TOKEN_MAX];
 	char				 link[MAIL_URL_MAX + AUTH_TOKEN_MAX + 16];
-	int64_t				 now = now_ms(CLOCK_REALTIME), row;
+	int64_t				 now = now_ms(CLOCK_REALTIME), row, n;
 
 	if (msg_read(f, MSG_PASSWORD_REQUEST, &r) == -1)
 		return -1;
@@ -501,6 +504,11 @@ mail_password_request(struct keyd_chan *kc, struct frame *f)
 	if (store_user_by_email(r.email, &u) != 0 ||
 	    strcmp(u.status, "active") != 0 || u.password[0] == '\0')
 		return 0;
+	if (store_outbox_pending(u.id, "password-reset", &n) == -1 || n > 0) {
+		log_info("user %s: password reset requested, a reset mail "
+		    "waits already", u.id);
+		return 0;
+	}
 	memset(&m, 0, sizeof(m));
 	if (!mail_text_safe(r.url) || mail_reset_token(&u, token,
 	    sizeof(token)) == -1 || (size_t)snprintf(link, sizeof(link),

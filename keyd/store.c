@@ -151,6 +151,7 @@ enum store_stmt {
 	ST_OUTBOX_RETRY,
 	ST_OUTBOX_LIST,
 	ST_OUTBOX_FLUSH,
+	ST_OUTBOX_PENDING,
 	ST_MAX
 };
 
@@ -228,6 +229,8 @@ static const char *const store_sql[ST_MAX] = {
 	    "strftime('%Y-%m-%dT%H:%M:%SZ', expires / 1000, 'unixepoch'), "
 	    "attempts, coalesce(last_error, '-') FROM outbox ORDER BY id",
 	[ST_OUTBOX_FLUSH] = "UPDATE outbox SET next_try = 0",
+	[ST_OUTBOX_PENDING] = "SELECT count(*) FROM outbox "
+	    "WHERE user_id = ?1 AND kind = ?2",
 };
 
 /*
@@ -1399,4 +1402,11 @@ store_outbox_flush(int64_t *n)
 		return -1;
 	*n = sqlite3_changes(store_db);
 	return 0;
+}
+
+/* How many mails of this kind for this user wait in the outbox. */
+int
+store_outbox_pending(const char *user, const char *kind, int64_t *n)
+{
+	return store_int(ST_OUTBOX_PENDING, n, user, kind) == 0 ? 0 : -1;
 }

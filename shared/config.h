@@ -141,7 +141,7 @@
 #define CONF_URL_LIST_MAX	4096	/* reset-url-allow, with the NUL */
 #define CONF_MAIL_TIMEOUT_LO	100	/* milliseconds */
 #define CONF_MAIL_TIMEOUT_HI	(10 * 60 * 1000)
-#define CONF_RESET_TTL_LO	(60 * 1000LL)
+#define CONF_RESET_TTL_LO	(1000LL)
 #define CONF_RESET_TTL_HI	(24 * 60 * 60 * 1000LL)
 
 struct listen_addr {

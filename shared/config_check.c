@@ -478,6 +478,12 @@ config_finish(struct tokend_config *conf)
 	if (conf->mail_chroot[0] == '\0')
 		(void)strlcpy(conf->mail_chroot, conf->server_chroot,
 		    sizeof(conf->mail_chroot));
+	if (strpbrk(conf->mail_hostname, " \t") != NULL ||
+	    conf->mail_hostname[0] == '\0') {
+		log_warnx("mail hostname \"%s\": must be one word",
+		    conf->mail_hostname);
+		errors++;
+	}
 	if (conf->mail_starttls) {
 		log_warnx("mail starttls: STARTTLS is not supported yet; "
 		    "use a relay on the loopback or a trusted network");

@@ -53,7 +53,8 @@ MP=$(for c in $(ps -o pid= --ppid "$TD_PID"); do
 	done)
 st=$(awk '/^Uid:/ { print $2 }' /proc/$MP/status 2>/dev/null)
 [ -n "$MP" ] && [ "$st" = "$(id -u _tokend_mail)" ] &&
-    [ "$(readlink /proc/$MP/root)" = "$T/empty" ] && ok mail_process_confined ||
+    [ "$(readlink /proc/$MP/root)" = "$T/empty" ] &&
+    grep -q '^Seccomp:[[:space:]]*2' /proc/$MP/status && ok mail_process_confined ||
     fail mail_process_confined "pid '$MP' uid '$st' root $(readlink /proc/$MP/root)"
 
 # A session of ann's, to be ended by the reset.
@@ -148,11 +149,14 @@ expect mail_access_token_not_reset_token '403 *FORBIDDEN*' "$r"
 r=$(http POST /auth/password/reset -H 'Content-Type: application/json' -d '{"password":"x"}')
 expect mail_reset_token_required '400 *?"token?" is required.*INVALID_PAYLOAD*' "$r"
 
-# The relay down, then up: kept in the outbox, delivered once.
+# The relay down, then up: kept in the outbox, delivered once; a second
+# request meanwhile adds no mail.
 sink_stop
 request '{"email":"ann@example.com"}' >/dev/null
 td_until 'grep -q "mail 2 .*not delivered.*Connection refused" "$T/log"' 50
-[ "$(outbox)" = 1 ] && ok mail_relay_down_kept || fail mail_relay_down_kept "$($CTL mail list)"
+request '{"email":"ann@example.com"}' >/dev/null
+[ "$(outbox)" = 1 ] && grep -q 'a reset mail waits already' "$T/log" &&
+    ok mail_relay_down_kept || fail mail_relay_down_kept "$($CTL mail list)"
 sink_start
 td_until '[ "$(mails)" -ge 2 ]' 60
 sleep 1
@@ -198,3 +202,14 @@ sleep 1
 [ "$(mails)" = 4 ] && [ "$(outbox)" = 0 ] &&
     ok mail_outbox_survives_kill_delivered_once ||
     fail mail_outbox_survives_kill_delivered_once "$(mails) $($CTL mail list)"
+
+# A mail that cannot be delivered before it expires (reset-ttl) is
+# logged and dropped.
+sed -i 's/^\treset-url-allow/\treset-ttl 2s\n&/' "$T/tokend.conf"
+$CTL reload >/dev/null
+sink_stop
+request '{"email":"ann@example.com"}' >/dev/null
+td_until 'grep -q "mail 6 .*expired after [0-9]* attempts: dropped" "$T/log"' 60
+[ "$(outbox)" = 0 ] && grep -q 'mail 6 .*expired after' "$T/log" &&
+    ok mail_expired_dropped_logged ||
+    fail mail_expired_dropped_logged "$($CTL mail list) $(grep 'mail 6' "$T/log")"
