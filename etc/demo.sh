@@ -44,6 +44,19 @@ keyd {
 }
 control socket "$run/tokend.sock"
 
+# Password reset mails go to "make mailsink" on 127.0.0.1:2525, which
+# prints them; the links point to an application on localhost:3000.
+auth {
+	reset-url-allow "http://localhost:3000/reset"
+}
+mail {
+	relay 127.0.0.1
+	port 2525
+	from "noreply@tokend.test"
+	project "tokend demo"
+	reset-template "$top/etc/mail-reset.txt"
+}
+
 # Anyone may read the published articles; an editor writes articles
 # and deletes its own.
 collection "articles" {

@@ -52,7 +52,7 @@
 #define MAIL_DATA_MAX		(64 * 1024)
 #define PROTO_MAIL_MAX		(MAIL_DATA_MAX + 4096)
 #define MAIL_REPLY_MAX		512	/* the relay's last reply, for logs */
-#define MAIL_URL_MAX		2048	/* a reset_url */
+#define MAIL_URL_MAX		512	/* a reset_url: its line stays short */
 
 /* Outcomes keyd reports; the worker maps them to Directus errors. */
 enum auth_code {

@@ -48,9 +48,12 @@ echo 'bob pass' | $CTL user add bob@example.com >/dev/null
 $CTL user suspend bob@example.com >/dev/null
 
 # The mail process: its own user, in its chroot, started by the parent.
-MP=$(for c in $(ps -o pid= --ppid "$TD_PID"); do
-	case "$(tr '\0' ' ' < /proc/$c/cmdline)" in *mail*) echo $c ;; esac
-	done)
+td_mail() {
+	for c in $(ps -o pid= --ppid "$TD_PID"); do
+		case "$(tr '\0' ' ' < /proc/$c/cmdline)" in *mail*) echo $c ;; esac
+	done
+}
+MP=$(td_mail)
 st=$(awk '/^Uid:/ { print $2 }' /proc/$MP/status 2>/dev/null)
 [ -n "$MP" ] && [ "$st" = "$(id -u _tokend_mail)" ] &&
     [ "$(readlink /proc/$MP/root)" = "$T/empty" ] &&
@@ -163,6 +166,14 @@ sleep 1
 [ "$(mails)" = 2 ] && [ "$(outbox)" = 0 ] &&
     grep -q '^http://localhost:3000/reset?token=' "$T/sink/mail.2" &&
     ok mail_relay_up_delivered_once || fail mail_relay_up_delivered_once "$(mails) $($CTL mail list)"
+
+# The mail process killed: the parent starts another and links it to
+# keyd; the next mails go through it.
+kill -KILL "$MP"
+td_until '[ -n "$(td_mail)" ] && [ "$(td_mail)" != "$MP" ] &&
+    [ "$(grep -c "channel to the mail process added" "$T/log")" -ge 2 ]' 50
+[ -n "$(td_mail)" ] && [ "$(td_mail)" != "$MP" ] && ok mail_process_respawned ||
+    fail mail_process_respawned "$(grep -i 'mail' "$T/log" | tail -3)"
 
 # 4xx, then 250: one delivery.
 echo tempfail-once > "$T/sink/mode"
