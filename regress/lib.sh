@@ -40,6 +40,7 @@ declare -gA TD_TOOL_PKG=(
 	[ps]=procps [python3]=python3 [runuser]=util-linux
 	[setpriv]=util-linux [sqlite3]=sqlite3 [umount]=mount
 	[setsid]=util-linux [sha256sum]=coreutils [useradd]=passwd
+	[openssl]=openssl
 	[wrk]=wrk
 )
 # need TOOL...: every tool is on PATH, or the test fails here, each

@@ -3,7 +3,7 @@
 # Copyright (c) 2026 The tokend authors; see the LICENSE file.
 """An SMTP sink for the tests (RFC 5321 server side, standard library only).
 
-    smtpsink.py [-q] PORT DIR
+    smtpsink.py [-q] [-t CERT KEY] PORT DIR
 
 Listens on 127.0.0.1:PORT.  Each mail accepted with 250 is written to
 DIR/mail.N (N from 1, as received, dot-stuffing undone) and each session's
@@ -15,12 +15,15 @@ of each DATA, says how to answer it:
     tempfail-once     451 once, then the mode becomes ok
     permfail          554
 
--q: the mail is not printed.  Without it each accepted mail is printed on
+-t: STARTTLS is offered (RFC 3207) with that certificate and key; a mail
+that came over TLS has the header X-Sink-TLS: yes.  -q: the mail is not
+printed.  Without it each accepted mail is printed on
 the standard output (make mailsink).  The sink is "down" when it does not
 run: the tests start and stop it.
 """
 import os
 import socketserver
+import ssl
 import sys
 import threading
 
@@ -73,6 +76,7 @@ class Session(socketserver.StreamRequestHandler):
         self.reply("220 sink.test ESMTP regress sink")
         rcpt = []
         sender = None
+        self.tls = False
         while True:
             raw = self.rfile.readline(LINE_MAX + 2)
             if not raw:
@@ -82,6 +86,8 @@ class Session(socketserver.StreamRequestHandler):
             verb = line[:4].upper()
             if verb in ("EHLO", "HELO"):
                 self.reply("250-sink.test hello")
+                if self.server.tls is not None and not self.tls:
+                    self.reply("250-STARTTLS")
                 self.reply("250-8BITMIME")
                 self.reply("250 SIZE 1048576")
             elif line.upper().startswith("MAIL FROM:"):
@@ -116,6 +122,8 @@ class Session(socketserver.StreamRequestHandler):
                         with open(name + ".tmp", "wb") as f:
                             f.write(("X-Sink-From: %s\r\nX-Sink-To: %s\r\n"
                                      % (sender, ",".join(rcpt))).encode())
+                            if self.tls:
+                                f.write(b"X-Sink-TLS: yes\r\n")
                             f.write(body)
                         os.rename(name + ".tmp", name)
                     if self.server.show:
@@ -124,6 +132,22 @@ class Session(socketserver.StreamRequestHandler):
                                             body.decode("utf-8", "replace")))
                         sys.stdout.flush()
                     self.reply("250 2.0.0 queued as %d" % n)
+                sender = None
+                rcpt = []
+            elif line.upper() == "STARTTLS" and \
+                    self.server.tls is not None and not self.tls:
+                self.reply("220 2.0.0 ready to start TLS")
+                try:
+                    conn = self.server.tls.wrap_socket(self.connection,
+                                                       server_side=True)
+                except (ssl.SSLError, OSError) as e:
+                    self.log("T: handshake failed: %s" % e)
+                    return
+                self.connection = conn
+                self.rfile = conn.makefile("rb")
+                self.wfile = conn.makefile("wb")
+                self.tls = True
+                self.log("T: TLS started")
                 sender = None
                 rcpt = []
             elif verb == "RSET":
@@ -147,15 +171,22 @@ class Server(socketserver.ThreadingTCPServer):
 def main():
     args = sys.argv[1:]
     show = True
-    if args and args[0] == "-q":
-        show = False
-        args = args[1:]
+    tls = None
+    while args and args[0] in ("-q", "-t"):
+        if args[0] == "-q":
+            show = False
+            args = args[1:]
+        else:
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls.load_cert_chain(args[1], args[2])
+            args = args[3:]
     if len(args) != 2:
-        sys.exit("usage: smtpsink.py [-q] port dir")
+        sys.exit("usage: smtpsink.py [-q] [-t cert key] port dir")
     os.makedirs(args[1], exist_ok=True)
     srv = Server(("127.0.0.1", int(args[0])), Session)
     srv.dir = args[1]
     srv.show = show
+    srv.tls = tls
     srv.count = len([n for n in os.listdir(args[1])
                      if n.startswith("mail.") and not n.endswith(".tmp")])
     with open(os.path.join(args[1], "pid"), "w") as f:

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "log.h"
 #include "proto.h"
@@ -34,13 +36,39 @@ static int	 maild_keyd_dispatch(struct frame_chan *, struct frame *,
 static void	 maild_keyd_closed(struct frame_chan *, void *);
 static void	 maild_reload(struct frame *, void *);
 static void	 maild_signal(evutil_socket_t, short, void *);
+static SSL_CTX	*maild_tls(const char *);
 
 static struct {
 	struct tokend_config	*conf;
 	struct event_base	*base;
 	struct frame_chan	*parent;
 	struct frame_chan	*keyd;
+	SSL_CTX			*tls;	/* with starttls yes */
 } maild;
+
+/*
+ * Before the chroot: the TLS client context, with the certificates that
+ * may sign the relay's (ca-file), TLS 1.2 at least.  OpenSSL reads its
+ * configuration here too, never later.
+ */
+static SSL_CTX *
+maild_tls(const char *cafile)
+{
+	SSL_CTX	*ctx;
+
+	if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1 ||
+	    (ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
+		fatalx("mail: cannot set up TLS");
+	if (SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1)
+		fatalx("mail ca-file %s: %s", cafile,
+		    ERR_reason_error_string(ERR_peek_last_error()) != NULL ?
+		    ERR_reason_error_string(ERR_peek_last_error()) :
+		    "cannot be read");
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	ERR_clear_error();
+	return ctx;
+}
 
 int
 maild_main(int verbose)
@@ -56,6 +84,8 @@ maild_main(int verbose)
 		privsep_lookup(maild.conf->mail_user, &pu);
 		privsep_check_chroot(maild.conf->mail_chroot);
 	}
+	if (maild.conf->mail_starttls)
+		maild.tls = maild_tls(maild.conf->mail_ca_file);
 	if ((maild.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	maild.parent = frame_chan_new(maild.base, PROTO_FD_PARENT,
@@ -144,6 +174,8 @@ maild_keyd_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	relay.from = maild.conf->mail_from;
 	relay.hostname = maild.conf->mail_hostname;
 	relay.timeout = maild.conf->mail_timeout;
+	relay.tls = maild.conf->mail_starttls ? maild.tls : NULL;
+	relay.tls_name = maild.conf->mail_tls_name;
 	r.row = m->row;
 	r.status = smtp_send(&relay, m->rcpt, m->data, m->data_len, why,
 	    sizeof(why));

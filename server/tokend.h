@@ -80,12 +80,15 @@ enum smtp_parse {
 };
 
 /* Where and as whom the mail process delivers (smtp.c). */
+struct ssl_ctx_st;
 struct smtp_relay {
 	const char	*host;		/* a numeric address */
 	int		 port;
 	const char	*from;		/* MAIL FROM */
 	const char	*hostname;	/* EHLO */
 	int64_t		 timeout;	/* ms, each step */
+	struct ssl_ctx_st *tls;		/* STARTTLS with it; NULL: none */
+	const char	*tls_name;	/* the certificate's; "": host */
 };
 
 /* The parent's view of one child process. */

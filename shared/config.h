@@ -70,6 +70,7 @@
 #define CONF_MAIL_TIMEOUT	30000	/* milliseconds, each SMTP step */
 #define CONF_MAIL_PROJECT	"tokend"
 #define CONF_MAIL_RESET_TEMPLATE "/etc/tokend/mail-reset.txt"
+#define CONF_MAIL_CA_FILE	"/etc/ssl/certs/ca-certificates.crt"
 #define CONF_RESET_TTL		(60 * 60 * 1000LL)	/* milliseconds */
 
 /* Bounds, in the settings table of config.c. */
@@ -284,7 +285,9 @@ struct tokend_config {
 	char			 mail_from[CONF_TEXT_MAX];
 	char			 mail_hostname[CONF_TEXT_MAX];
 	int64_t			 mail_timeout;	/* each SMTP step, ms */
-	int			 mail_starttls;	/* refused: not yet */
+	int			 mail_starttls;	/* STARTTLS, or no mail */
+	char			 mail_ca_file[PATH_MAX];	/* to verify the relay */
+	char			 mail_tls_name[CONF_TEXT_MAX];	/* "": relay */
 	char			 mail_project[CONF_TEXT_MAX];
 	char			 mail_reset_template[PATH_MAX];
 	char			 reset_url_allow[CONF_URL_LIST_MAX];

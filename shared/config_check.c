@@ -484,9 +484,9 @@ config_finish(struct tokend_config *conf)
 		    conf->mail_hostname);
 		errors++;
 	}
-	if (conf->mail_starttls) {
-		log_warnx("mail starttls: STARTTLS is not supported yet; "
-		    "use a relay on the loopback or a trusted network");
+	if (strpbrk(conf->mail_tls_name, " \t") != NULL) {
+		log_warnx("mail tls-name \"%s\": must be one word",
+		    conf->mail_tls_name);
 		errors++;
 	}
 	errors += finish_check_fields(conf);

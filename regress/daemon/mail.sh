@@ -126,11 +126,11 @@ printf 'mail {\n\tproject "Caf\303\251"\n}\n' >> "$T/inj.conf"
 out=$("$TOKEND" -n -f "$T/inj.conf" 2>&1)
 [ $? -ne 0 ] && echo "$out" | grep -q 'mail project.*non-ASCII' &&
     ok mail_config_control_refused || fail mail_config_control_refused "$out"
-cat "$T/tokend.conf" > "$T/tls.conf"
-printf 'mail {\n\tstarttls yes\n}\n' >> "$T/tls.conf"
-out=$("$TOKEND" -n -f "$T/tls.conf" 2>&1)
-[ $? -ne 0 ] && echo "$out" | grep -q 'STARTTLS is not supported' &&
-    ok mail_starttls_refused || fail mail_starttls_refused "$out"
+cat "$T/tokend.conf" > "$T/host.conf"
+printf 'mail {\n\thostname "a.test\tb"\n}\n' >> "$T/host.conf"
+out=$("$TOKEND" -n -f "$T/host.conf" 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -q 'mail hostname' &&
+    ok mail_config_hostname_refused || fail mail_config_hostname_refused "$out"
 
 # The token: resets the password once, ends the sessions.
 r=$(reset "$TOKEN" 'new pass')

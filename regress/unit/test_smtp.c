@@ -140,6 +140,8 @@ session(const char *greet, const char *final, int hang, const char *mail,
 	r.from = "noreply@example.com";
 	r.hostname = "test.example";
 	r.timeout = 500;
+	r.tls = NULL;
+	r.tls_name = "";
 	st = smtp_send(&r, "ann@example.com", (const uint8_t *)mail,
 	    strlen(mail), why, sizeof(why));
 	kill(pid, SIGTERM);
@@ -216,6 +218,8 @@ main(void)
 	r.from = "noreply@example.com";
 	r.hostname = "test.example";
 	r.timeout = 500;
+	r.tls = NULL;
+	r.tls_name = "";
 	CHECK("smtp_session_refused", smtp_send(&r, "ann@example.com",
 	    (const uint8_t *)"a\r\n", 3, why, sizeof(why)) == MAIL_TEMPFAIL &&
 	    strstr(why, "port 1") != NULL);
