@@ -189,12 +189,16 @@ maild_keyd_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	return 0;
 }
 
+/*
+ * keyd went away, or closed the channel on something it did not like:
+ * exit, so that the parent starts a mail process again and links it to
+ * keyd (the one that is, or the next).
+ */
 static void
 maild_keyd_closed(struct frame_chan *chan, void *arg)
 {
-	log_debug("mail: the channel to keyd closed");
-	frame_chan_free(maild.keyd);
-	maild.keyd = NULL;
+	log_debug("mail: the channel to keyd closed, exiting");
+	_exit(0);
 }
 
 static void

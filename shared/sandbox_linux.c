@@ -272,7 +272,9 @@ static const struct sandbox_rule sandbox_items[] = {
  * or IPv6 stream only, a non-blocking connect(2) and its SO_ERROR, poll
  * for each step's timeout.  The filter cannot read connect's address;
  * the relay's address is the configuration's, and the process holds
- * nothing worth sending elsewhere.  syslog(3) as in a worker.
+ * nothing worth sending elsewhere.  STARTTLS needs nothing more: OpenSSL
+ * reads its configuration and the CA file before the chroot.  syslog(3)
+ * as in a worker.
  */
 static const struct sandbox_rule sandbox_mail[] = {
 	SB_ALLOW(epoll_wait),

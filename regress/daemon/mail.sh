@@ -175,6 +175,15 @@ td_until '[ -n "$(td_mail)" ] && [ "$(td_mail)" != "$MP" ] &&
 [ -n "$(td_mail)" ] && [ "$(td_mail)" != "$MP" ] && ok mail_process_respawned ||
     fail mail_process_respawned "$(grep -i 'mail' "$T/log" | tail -3)"
 
+# keyd killed: it comes back with the outbox and a new channel to a
+# mail process.
+n0=$(grep -c "channel to the mail process added" "$T/log")
+kill -KILL "$(td_keyd)"
+td_until '[ "$(grep -c "channel to the mail process added" "$T/log")" -gt $n0 ] &&
+    [ "$(curl -s -m 1 $URL/server/health)" = "{\"status\":\"ok\"}" ]' 80
+[ "$(grep -c "channel to the mail process added" "$T/log")" -gt $n0 ] &&
+    ok mail_keyd_restart_relinked || fail mail_keyd_restart_relinked "$(tail -5 "$T/log")"
+
 # 4xx, then 250: one delivery.
 echo tempfail-once > "$T/sink/mode"
 request '{"email":"ann@example.com"}' >/dev/null
