@@ -327,6 +327,9 @@ int		 store_outbox_retry(int64_t, int64_t, const char *);
 int		 store_outbox_list(store_row_cb, void *);
 int		 store_outbox_flush(int64_t *);
 int		 store_outbox_pending(const char *, const char *, int64_t *);
+int		 store_reset_set(const char *, const char *, int64_t);
+int		 store_reset_get(const char *, char *, size_t);
+int		 store_reset_delete(const char *);
 int		 store_users_select(const struct query_sql *,
 		    const struct query_sql *, long long, long long,
 		    store_json_cb, void *);

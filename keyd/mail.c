@@ -42,6 +42,8 @@
 #include "sign.h"
 
 #define MAIL_BINDING_BYTES	16	/* of the SHA-256 in "hash" */
+#define MAIL_JTI_BYTES		16	/* random, in "jti" */
+#define MAIL_JTI_LEN		B64URL_ENCLEN(MAIL_JTI_BYTES)
 #define MAIL_SUBJECT_RESET	"Password Reset Request"	/* Directus's */
 
 /* The default reset mail, when the template file cannot be read. */
@@ -62,6 +64,7 @@ struct reset {
 	uint32_t		 id;
 	char			 user[STORE_ID_MAX + 1];
 	uint8_t			 binding[MAIL_BINDING_BYTES];
+	char			 jti[MAIL_JTI_LEN + 1];
 };
 
 static void	 mail_timer(evutil_socket_t, short, void *);
@@ -76,9 +79,11 @@ static int	 mail_body(char *, size_t, size_t *, const char *,
 		    const char *, const char *, const char *);
 static int	 mail_build(struct store_mail *, const char *, const char *,
 		    const char *);
-static int	 mail_reset_token(const struct store_user *, char *, size_t);
+static int	 mail_reset_token(const struct store_user *, const char *,
+		    char *, size_t);
 static uint32_t	 mail_reset_check(const char *, struct store_user *,
-		    uint8_t *);
+		    uint8_t *, char *);
+static int	 mail_jti_live(const char *, const char *);
 static void	 mail_reset_hashed(enum hash_result, const char *, void *);
 
 static struct {
@@ -329,12 +334,15 @@ mail_text_safe(const char *s)
 }
 
 /*
- * {"email", "scope":"password-reset", "hash", "iat", "exp", "iss"}, as
- * Directus signs it, with keyd's signing secret.  It has no "id", so
- * no worker takes it for an access token (jwt.h).
+ * {"email", "scope":"password-reset", "hash", "jti", "iat", "exp",
+ * "iss"}: Directus's claims, with keyd's signing secret, and a jti that
+ * must be the user's live one (password_resets), so that a newer
+ * request's token, or a reset, ends the earlier ones.  It has no "id",
+ * so no worker takes it for an access token (jwt.h).
  */
 static int
-mail_reset_token(const struct store_user *u, char *out, size_t len)
+mail_reset_token(const struct store_user *u, const char *jti, char *out,
+    size_t len)
 {
 	json_t	*claims;
 	char	*payload;
@@ -347,8 +355,9 @@ mail_reset_token(const struct store_user *u, char *out, size_t len)
 	mail_binding(u, binding);
 	n = b64url_encode(binding, sizeof(binding), hash, sizeof(hash));
 	hash[n] = '\0';
-	claims = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s}", "email", u->email,
-	    "scope", "password-reset", "hash", hash, "iat", (json_int_t)iat,
+	claims = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "email", u->email,
+	    "scope", "password-reset", "hash", hash, "jti", jti,
+	    "iat", (json_int_t)iat,
 	    "exp", (json_int_t)(iat + keyd_conf()->reset_ttl / 1000),
 	    "iss", "directus");
 	if (claims == NULL)
@@ -495,6 +504,9 @@ mail_password_request(struct keyd_chan *kc, struct frame *f)
 	struct store_mail		 m;
 	char				 token[AUTH_TOKEN_MAX];
 	char				 link[MAIL_URL_MAX + AUTH_TOKEN_MAX + 16];
+	char				 jti[MAIL_JTI_LEN + 1];
+	uint8_t				 rnd[MAIL_JTI_BYTES];
+	size_t				 jlen;
 	int64_t				 now = now_ms(CLOCK_REALTIME), row, n;
 
 	if (msg_read(f, MSG_PASSWORD_REQUEST, &r) == -1)
@@ -510,7 +522,10 @@ mail_password_request(struct keyd_chan *kc, struct frame *f)
 		return 0;
 	}
 	memset(&m, 0, sizeof(m));
-	if (!mail_text_safe(r.url) || mail_reset_token(&u, token,
+	arc4random_buf(rnd, sizeof(rnd));
+	jlen = b64url_encode(rnd, sizeof(rnd), jti, sizeof(jti));
+	jti[jlen] = '\0';
+	if (!mail_text_safe(r.url) || mail_reset_token(&u, jti, token,
 	    sizeof(token)) == -1 || (size_t)snprintf(link, sizeof(link),
 	    "%s%stoken=%s", r.url, strchr(r.url, '?') != NULL ? "&" : "?",
 	    token) >= sizeof(link) || mail_build(&m, u.email, link,
@@ -524,7 +539,9 @@ mail_password_request(struct keyd_chan *kc, struct frame *f)
 	(void)strlcpy(m.user, u.id, sizeof(m.user));
 	(void)strlcpy(m.rcpt, u.email, sizeof(m.rcpt));
 	m.expires = now + keyd_conf()->reset_ttl;
+	/* The mail and the token it carries: both, or neither. */
 	if (store_begin() == -1 || store_outbox_insert(&m, now, &row) == -1 ||
+	    store_reset_set(u.id, jti, m.expires) == -1 ||
 	    store_commit() == -1) {
 		store_rollback();
 		log_warnx("user %s: cannot store the password reset mail",
@@ -550,14 +567,15 @@ mail_password_request(struct keyd_chan *kc, struct frame *f)
  * another scope or a user who is gone, inactive or changed password).
  */
 static uint32_t
-mail_reset_check(const char *token, struct store_user *u, uint8_t *binding)
+mail_reset_check(const char *token, struct store_user *u, uint8_t *binding,
+    char *jti)
 {
 	const char	*dot1, *dot2;
 	uint8_t		 mac[JWT_MAC_LEN + 1], payload[AUTH_TOKEN_MAX];
 	uint8_t		 want[MAIL_BINDING_BYTES], got[MAIL_BINDING_BYTES + 1];
 	size_t		 n, len = strlen(token), glen;
 	json_t		*claims = NULL, *exp;
-	const char	*iss, *scope, *email, *hash;
+	const char	*iss, *scope, *email, *hash, *id;
 	uint32_t	 code = AUTH_INVALID_TOKEN;
 
 	if ((dot1 = strchr(token, '.')) == NULL ||
@@ -583,22 +601,38 @@ mail_reset_check(const char *token, struct store_user *u, uint8_t *binding)
 	scope = json_string_value(json_object_get(claims, "scope"));
 	email = json_string_value(json_object_get(claims, "email"));
 	hash = json_string_value(json_object_get(claims, "hash"));
+	id = json_string_value(json_object_get(claims, "jti"));
 	if (scope == NULL || strcmp(scope, "password-reset") != 0 ||
-	    email == NULL || hash == NULL ||
+	    email == NULL || hash == NULL || id == NULL ||
+	    strlen(id) != MAIL_JTI_LEN ||
 	    store_user_by_email(email, u) != 0 ||
 	    strcmp(u->status, "active") != 0 || u->password[0] == '\0' ||
 	    b64url_decode(hash, strlen(hash), got, sizeof(got), &glen) == -1 ||
 	    glen != MAIL_BINDING_BYTES)
 		goto out;
 	mail_binding(u, want);
-	if (CRYPTO_memcmp(want, got, sizeof(want)) != 0)
+	if (CRYPTO_memcmp(want, got, sizeof(want)) != 0 ||
+	    !mail_jti_live(u->id, id))
 		goto out;
 	memcpy(binding, want, sizeof(want));
+	(void)strlcpy(jti, id, MAIL_JTI_LEN + 1);
 	code = AUTH_OK;
  out:
 	json_decref(claims);
 	explicit_bzero(payload, sizeof(payload));
 	return code;
+}
+
+/* Is jti the user's live reset token?  Compared in constant time. */
+static int
+mail_jti_live(const char *user, const char *jti)
+{
+	char	 live[MAIL_JTI_LEN + 1];
+
+	return strlen(jti) == MAIL_JTI_LEN &&
+	    store_reset_get(user, live, sizeof(live)) == 0 &&
+	    strlen(live) == MAIL_JTI_LEN &&
+	    CRYPTO_memcmp(live, jti, MAIL_JTI_LEN) == 0;
 }
 
 /*
@@ -620,7 +654,7 @@ mail_password_reset(struct keyd_chan *kc, struct frame *f)
 	if (m.password_len == 0)
 		code = AUTH_INVALID_PAYLOAD;
 	else
-		code = mail_reset_check(m.token, &u, r->binding);
+		code = mail_reset_check(m.token, &u, r->binding, r->jti);
 	if (code == AUTH_OK) {
 		r->chan_serial = kc->serial;
 		r->id = f->hdr.id;
@@ -659,13 +693,15 @@ mail_reset_hashed(enum hash_result result, const char *phc, void *arg)
 		goto out;
 	}
 	mail_binding(&u, now);
-	if (CRYPTO_memcmp(now, r->binding, sizeof(now)) != 0) {
+	if (CRYPTO_memcmp(now, r->binding, sizeof(now)) != 0 ||
+	    !mail_jti_live(u.id, r->jti)) {
 		store_rollback();
 		goto out;
 	}
 	code = AUTH_INTERNAL;
 	if (store_user_set_password(u.id, phc) == -1 ||
-	    store_sessions_delete_user(u.id) == -1 || store_commit() == -1) {
+	    store_sessions_delete_user(u.id) == -1 ||
+	    store_reset_delete(u.id) == -1 || store_commit() == -1) {
 		store_rollback();
 		goto out;
 	}

@@ -87,8 +87,9 @@ static const char *const store_migrations[] = {
 	"CREATE INDEX retired_expires ON retired(expires);",
 	/*
 	 * 4: the outbox (mail.c): each mail keyd must send, finished,
-	 * until the relay took it (250) or refused it (5xx) or it expired.
-	 * user_id only names the user in logs.
+	 * until the relay took it (250) or refused it (5xx) or it expired;
+	 * user_id only names the user in logs.  And the one password
+	 * reset token of each user that may still be used (its jti).
 	 */
 	"CREATE TABLE outbox ("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -102,7 +103,12 @@ static const char *const store_migrations[] = {
 	"  next_try INTEGER NOT NULL,"
 	"  last_error TEXT"
 	");"
-	"CREATE INDEX outbox_next ON outbox(next_try);",
+	"CREATE INDEX outbox_next ON outbox(next_try);"
+	"CREATE TABLE password_resets ("
+	"  user_id TEXT PRIMARY KEY NOT NULL,"
+	"  jti TEXT NOT NULL,"
+	"  expires INTEGER NOT NULL"
+	");",
 };
 #define STORE_VERSION	\
 	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
@@ -152,6 +158,9 @@ enum store_stmt {
 	ST_OUTBOX_LIST,
 	ST_OUTBOX_FLUSH,
 	ST_OUTBOX_PENDING,
+	ST_RESET_SET,
+	ST_RESET_GET,
+	ST_RESET_DELETE,
 	ST_MAX
 };
 
@@ -231,6 +240,10 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_OUTBOX_FLUSH] = "UPDATE outbox SET next_try = 0",
 	[ST_OUTBOX_PENDING] = "SELECT count(*) FROM outbox "
 	    "WHERE user_id = ?1 AND kind = ?2",
+	[ST_RESET_SET] = "INSERT OR REPLACE INTO password_resets (user_id, "
+	    "jti, expires) VALUES (?1, ?2, ?3)",
+	[ST_RESET_GET] = "SELECT jti FROM password_resets WHERE user_id = ?1",
+	[ST_RESET_DELETE] = "DELETE FROM password_resets WHERE user_id = ?1",
 };
 
 /*
@@ -1409,4 +1422,39 @@ int
 store_outbox_pending(const char *user, const char *kind, int64_t *n)
 {
 	return store_int(ST_OUTBOX_PENDING, n, user, kind) == 0 ? 0 : -1;
+}
+
+/* The user's one live reset token is jti; earlier ones die. */
+int
+store_reset_set(const char *user, const char *jti, int64_t expires)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_RESET_SET, user, jti)) == NULL ||
+	    sqlite3_bind_int64(st, 3, expires) != SQLITE_OK)
+		return -1;
+	return store_done(st);
+}
+
+/* The jti of the user's live reset token; 1 when there is none. */
+int
+store_reset_get(const char *user, char *jti, size_t len)
+{
+	sqlite3_stmt	*st;
+	int		 rv;
+
+	if ((st = store_bind(ST_RESET_GET, user, NULL)) == NULL)
+		return -1;
+	if ((rv = sqlite3_step(st)) == SQLITE_ROW)
+		rv = store_copy(jti, len, st, 0) == -1 ? -1 : 0;
+	else
+		rv = rv == SQLITE_DONE ? 1 : -1;
+	sqlite3_reset(st);
+	return rv;
+}
+
+int
+store_reset_delete(const char *user)
+{
+	return store_done(store_bind(ST_RESET_DELETE, user, NULL));
 }

@@ -223,13 +223,26 @@ sleep 1
     ok mail_outbox_survives_kill_delivered_once ||
     fail mail_outbox_survives_kill_delivered_once "$(mails) $($CTL mail list)"
 
+# A newer request's token ends the earlier ones: only the last link works.
+link() { sed -n 's|^http://localhost:3000/reset?token=\([A-Za-z0-9._-]*\).*|\1|p' \
+    "$T/sink/mail.$1" | tr -d '\r'; }
+request '{"email":"ann@example.com"}' >/dev/null
+td_until '[ "$(mails)" -ge 5 ] && [ "$(outbox)" = 0 ]' 50
+request '{"email":"ann@example.com"}' >/dev/null
+td_until '[ "$(mails)" -ge 6 ]' 50
+T1=$(link 5) T2=$(link 6)
+r1=$(reset "$T1" 'fourth pass')
+r2=$(reset "$T2" 'fourth pass')
+[ -n "$T1" ] && [ -n "$T2" ] && [[ $r1 == '403 '*FORBIDDEN* ]] && [ "$r2" = '204 ' ] &&
+    ok mail_newer_token_ends_older || fail mail_newer_token_ends_older "$r1|$r2"
+
 # A mail that cannot be delivered before it expires (reset-ttl) is
 # logged and dropped.
 sed -i 's/^\treset-url-allow/\treset-ttl 2s\n&/' "$T/tokend.conf"
 $CTL reload >/dev/null
 sink_stop
 request '{"email":"ann@example.com"}' >/dev/null
-td_until 'grep -q "mail 6 .*expired after [0-9]* attempts: dropped" "$T/log"' 60
-[ "$(outbox)" = 0 ] && grep -q 'mail 6 .*expired after' "$T/log" &&
+td_until 'grep -q "mail 8 .*expired after [0-9]* attempts: dropped" "$T/log"' 60
+[ "$(outbox)" = 0 ] && grep -q 'mail 8 .*expired after' "$T/log" &&
     ok mail_expired_dropped_logged ||
-    fail mail_expired_dropped_logged "$($CTL mail list) $(grep 'mail 6' "$T/log")"
+    fail mail_expired_dropped_logged "$($CTL mail list) $(grep 'mail 8' "$T/log")"
