@@ -144,6 +144,9 @@ r=$(http POST /auth/refresh -H 'Content-Type: application/json' \
 expect mail_reset_ended_sessions '401 *' "$r"
 r=$(reset "$TOKEN" 'third pass')
 expect mail_token_single_use '403 *FORBIDDEN*' "$r"
+sig=${TOKEN##*.}
+! grep -qF -e "$sig" -e "$TOKEN" "$T/log" && ok mail_token_not_logged ||
+    fail mail_token_not_logged "$(grep -F "$sig" "$T/log" | head -2)"
 r=$(reset "${TOKEN%?}x" 'third pass')
 expect mail_token_forged '403 *INVALID_TOKEN*' "$r"
 AT=$(token ann@example.com 'new pass')
