@@ -62,6 +62,8 @@ static const char mail_reset_default[] =
 struct reset {
 	uint64_t		 chan_serial;
 	uint32_t		 id;
+	uint32_t		 slot;		/* the worker that asked */
+	uint32_t		 pid;
 	char			 user[STORE_ID_MAX + 1];
 	uint8_t			 binding[MAIL_BINDING_BYTES];
 	char			 jti[MAIL_JTI_LEN + 1];
@@ -658,6 +660,8 @@ mail_password_reset(struct keyd_chan *kc, struct frame *f)
 	if (code == AUTH_OK) {
 		r->chan_serial = kc->serial;
 		r->id = f->hdr.id;
+		r->slot = kc->slot;
+		r->pid = kc->pid;
 		(void)strlcpy(r->user, u.id, sizeof(r->user));
 		if (hash_create(m.password, m.password_len, mail_reset_hashed,
 		    r) == 0)
@@ -708,7 +712,10 @@ mail_reset_hashed(enum hash_result result, const char *phc, void *arg)
 	code = AUTH_OK;
 	invalidate_user(u.id);
 	lockout_forget(u.email);
-	log_info("user %s: password reset, sessions ended", u.id);
+	log_info("user %s: password changed by server %u (pid %u)", u.id,
+	    r->slot, r->pid);
+	log_info("user %s: the change came with a reset token; sessions "
+	    "ended", u.id);
  out:
 	if (kc != NULL)
 		mail_done(kc, r->id, code);

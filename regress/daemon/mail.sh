@@ -43,7 +43,7 @@ trap 'sink_stop; td_cleanup' EXIT
 
 sink_start
 td_up mail
-echo 'old pass' | $CTL user add -r admin ann@example.com >/dev/null
+ANN=$(echo 'old pass' | $CTL user add -r admin ann@example.com)
 echo 'bob pass' | $CTL user add bob@example.com >/dev/null
 $CTL user suspend bob@example.com >/dev/null
 
@@ -135,6 +135,8 @@ out=$("$TOKEND" -n -f "$T/host.conf" 2>&1)
 # The token: resets the password once, ends the sessions.
 r=$(reset "$TOKEN" 'new pass')
 expect mail_reset_204 '204 ' "$r"
+grep -q "user $ANN: password changed by server [0-9]* (pid [0-9]*)$" "$T/log" &&
+    ok mail_reset_logged || fail mail_reset_logged "$(grep "user $ANN" "$T/log" | tail -3)"
 r=$(login ann@example.com 'old pass')
 expect mail_old_password_refused '401 *INVALID_CREDENTIALS*' "$r"
 r=$(login ann@example.com 'new pass')
