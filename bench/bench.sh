@@ -305,8 +305,8 @@ tree_use() {
 }
 
 if is_root; then
-	"$TOP/etc/users.sh" _tokend _tokend_keyd _tokend_items >/dev/null ||
-	    die "etc/users.sh _tokend _tokend_keyd _tokend_items failed"
+	"$TOP/etc/users.sh" _tokend _tokend_keyd _tokend_items _tokend_mail >/dev/null ||
+	    die "etc/users.sh _tokend _tokend_keyd _tokend_items _tokend_mail failed"
 fi
 # tokend_conf: the selected tokend's directories and configuration.
 # Directus's password and login parameters, written out; only the access

@@ -13,7 +13,7 @@ umask 022
 mkdir -p "$run/server" "$run/keyd"
 chmod 0755 "$run" "$run/server" "$run/keyd"
 if [ "$(id -u)" -eq 0 ]; then
-	"$top/etc/users.sh" _tokend _tokend_keyd _tokend_items
+	"$top/etc/users.sh" _tokend _tokend_keyd _tokend_items _tokend_mail
 	chown root:root "$run" "$run/server" "$run/keyd"
 	# The item store belongs to the item processes' user since they
 	# have one; a demo from before is handed over.
@@ -48,6 +48,19 @@ keyd {
 control socket "$run/tokend.sock"
 auth {
 	tfa-issuer "tokend demo"
+}
+
+# Password reset mails go to "make mailsink" on 127.0.0.1:2525, which
+# prints them; the links point to an application on localhost:3000.
+auth {
+	reset-url-allow "http://localhost:3000/reset"
+}
+mail {
+	relay 127.0.0.1
+	port 2525
+	from "noreply@tokend.test"
+	project "tokend demo"
+	reset-template "$top/etc/mail-reset.txt"
 }
 
 # Anyone may read the published articles; an editor writes articles

@@ -67,6 +67,7 @@ void	 fuzz_login(const uint8_t *, size_t);
 void	 fuzz_phc(const uint8_t *, size_t);
 void	 fuzz_query(const uint8_t *, size_t);
 void	 fuzz_refresh(const uint8_t *, size_t);
+void	 fuzz_smtp(const uint8_t *, size_t);
 void	 fuzz_token(const uint8_t *, size_t);
 void	 fuzz_user_patch(const uint8_t *, size_t);
 void	 fuzz_wire(const uint8_t *, size_t);

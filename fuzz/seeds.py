@@ -931,6 +931,28 @@ def seeds_query():
         write("query", k, v)
 
 
+def seeds_smtp():
+    """Relay replies: single and multi-line, and the malformed forms."""
+    s = {
+        "greeting": "220 relay ESMTP\r\n",
+        "ehlo-multi": "250-relay hello\r\n250-8BITMIME\r\n250 SIZE 1000\r\n",
+        "code-only": "354\r\n",
+        "bare-lf": "221 bye\n",
+        "code-changes": "250-a\r\n251 b\r\n",
+        "two-replies": "250 a\r\n220 next\r\n",
+        "incomplete": "250-a\r\n250 b",
+        "not-digits": "2x0 a\r\n",
+        "code-low": "199 low\r\n",
+        "bad-separator": "250_a\r\n",
+        "tempfail": "451 4.3.0 later\r\n",
+        "permfail": "554 5.7.1 no\r\n",
+        "line-too-long": "250 " + "x" * 1000 + "\r\n",
+        "too-many-lines": "250-a\r\n" * 65 + "250 a\r\n",
+    }
+    for k, v in s.items():
+        write("smtp", k, v)
+
+
 def main():
     seeds_b64()
     seeds_jwt()
@@ -944,6 +966,7 @@ def main():
     seeds_user_patch()
     seeds_filter()
     seeds_query()
+    seeds_smtp()
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@ static int	 admin_activate(const char *);
 static void	 admin_token(uint32_t, const struct msg_ctl_admin *);
 static void	 admin_revoke(uint32_t, const struct msg_ctl_admin *);
 static void	 admin_list(uint32_t, const struct msg_ctl_admin *);
+static void	 admin_mail_flush(uint32_t, const struct msg_ctl_admin *);
 
 /*
  * What tokenctl may ask (MSG_CTL_ADMIN's op) and who does it.  The
@@ -78,6 +79,8 @@ static const struct {
 	[ADMIN_SESSION_REVOKE] = { admin_revoke, NULL, NULL },
 	[ADMIN_USER_TFA_DISABLE] = { admin_change, tfa_disable_user,
 				    "two-factor authentication disabled" },
+	[ADMIN_MAIL_LIST] =	{ admin_list, NULL, NULL },
+	[ADMIN_MAIL_FLUSH] =	{ admin_mail_flush, NULL, NULL },
 };
 
 static void
@@ -340,7 +343,10 @@ admin_revoke(uint32_t id, const struct msg_ctl_admin *m)
 	    "no such session");
 }
 
-/* The users, or the sessions of arg (every user's for ""). */
+/*
+ * The users, the sessions of arg (every user's for ""), or the outbox
+ * (id, kind, user, recipient, expiry, attempts, last error).
+ */
 static void
 admin_list(uint32_t id, const struct msg_ctl_admin *m)
 {
@@ -353,6 +359,8 @@ admin_list(uint32_t id, const struct msg_ctl_admin *m)
 	t.truncated = 0;
 	if (m->op == ADMIN_USER_LIST)
 		rv = store_user_list(admin_row, &t);
+	else if (m->op == ADMIN_MAIL_LIST)
+		rv = store_outbox_list(admin_row, &t);
 	else
 		rv = store_session_list(m->arg, now_ms(CLOCK_REALTIME),
 		    admin_row, &t);
@@ -360,4 +368,21 @@ admin_list(uint32_t id, const struct msg_ctl_admin *m)
 		(void)strlcpy(t.buf + ADMIN_TEXT_MAX - 16, "...\n", 16);
 	admin_reply(id, rv == 0 ? 0 : 1, rv == 0 ? t.buf : "database error");
 	free(t.buf);
+}
+
+/* Every mail of the outbox is due now (mail.c sends them in turn). */
+static void
+admin_mail_flush(uint32_t id, const struct msg_ctl_admin *m)
+{
+	char	 text[64];
+	int64_t	 n;
+
+	if (store_outbox_flush(&n) == -1) {
+		admin_reply(id, 1, "database error");
+		return;
+	}
+	mail_kick();
+	(void)snprintf(text, sizeof(text), "%lld mail%s to send now",
+	    (long long)n, n == 1 ? "" : "s");
+	admin_reply(id, 0, text);
 }

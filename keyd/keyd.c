@@ -445,6 +445,7 @@ main(int argc, char *argv[])
 	    geteuid(), privsep_is_root() ? pu.gid : getegid()) == -1)
 		fatalx("cannot load the TFA key");
 	arc4random_buf(keyd.ticket_key, sizeof(keyd.ticket_key));
+	mail_template_load(keyd.conf->mail_reset_template);
 
 	privsep_drop("-keyd", privsep_is_root() ? &pu : NULL, root);
 	if (store_open(dbpath) == -1)
@@ -461,6 +462,7 @@ main(int argc, char *argv[])
 	keyd_hash_start();
 	if (batch_init(keyd.base) == -1)
 		fatalx("cannot set up the group commit");
+	mail_init(keyd.base);
 	ev_term = evsignal_new(keyd.base, SIGTERM, keyd_signal, NULL);
 	ev_int = evsignal_new(keyd.base, SIGINT, keyd_signal, NULL);
 	if (ev_term == NULL || ev_int == NULL ||
@@ -538,6 +540,8 @@ keyd_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		return keyd_channel_drop(f);
 	case MSG_KEYD_ITEMS:
 		return keyd_items_key(chan, f);
+	case MSG_KEYD_MAIL:
+		return mail_channel(chan, f);
 	default:
 		return child_parent_message(f, keyd.base, keyd_reload, NULL);
 	}

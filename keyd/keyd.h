@@ -61,6 +61,16 @@
 #define STORE_EMAIL_MAX		254
 #define STORE_PHC_MAX		512
 #define STORE_HASH_LEN		32	/* SHA-256 of refresh and static tokens */
+#define STORE_MAIL_MAX		MAIL_DATA_MAX	/* bytes of one mail */
+
+/*
+ * The outbox (mail.c): a mail is tried again after a temporary failure
+ * with a back-off from MAIL_RETRY_MIN_MS that doubles up to
+ * MAIL_RETRY_MAX_MS, until it expires.
+ */
+#define MAIL_RETRY_MIN_MS	1000
+#define MAIL_RETRY_MAX_MS	(5 * 60 * 1000)
+#define MAIL_TEMPLATE_MAX	(16 * 1024)	/* bytes of a template file */
 
 /* What keyd needs of a user to authenticate it. */
 struct store_user {
@@ -70,6 +80,19 @@ struct store_user {
 	char		 status[16];
 	char		 role[STORE_ID_MAX + 1];	/* "" when none */
 	int		 has_tfa;
+};
+
+/* A mail of the outbox. */
+struct store_mail {
+	int64_t		 id;
+	char		 kind[32];	/* "password-reset" */
+	char		 user[STORE_ID_MAX + 1];
+	char		 rcpt[STORE_EMAIL_MAX + 1];
+	uint8_t		*data;		/* CRLF text, not dot-stuffed */
+	size_t		 len;
+	int64_t		 expires;	/* ms since the epoch */
+	int		 attempts;
+	int64_t		 next_try;	/* ms since the epoch */
 };
 
 /* A session row, found by the hash of its refresh token. */
@@ -283,6 +306,15 @@ uint32_t	 user_patch_parse(const uint8_t *, size_t, int, json_t **,
  * user_get, user_update and users_request are declared from proto.h.
  */
 
+/*
+ * mail.c: the outbox and the password reset (and the handlers
+ * mail_password_request and mail_password_reset).
+ */
+void		 mail_template_load(const char *);
+void		 mail_init(struct event_base *);
+int		 mail_channel(struct frame_chan *, struct frame *);
+void		 mail_kick(void);
+
 /* admin.c (and the handler keyd_admin_request) */
 void		 admin_uuid(char *);
 
@@ -347,6 +379,17 @@ int		 store_sessions_delete_others(const char *, const uint8_t *);
 int		 store_user_set_role(const char *, const char *);
 int		 store_users_admins(store_row_cb, void *);
 const char	*store_users_column(const char *);
+int		 store_outbox_insert(const struct store_mail *, int64_t,
+		    int64_t *);
+int		 store_outbox_next(int64_t, struct store_mail *);
+int		 store_outbox_delete(int64_t);
+int		 store_outbox_retry(int64_t, int64_t, const char *);
+int		 store_outbox_list(store_row_cb, void *);
+int		 store_outbox_flush(int64_t *);
+int		 store_outbox_pending(const char *, const char *, int64_t *);
+int		 store_reset_set(const char *, const char *, int64_t);
+int		 store_reset_get(const char *, char *, size_t);
+int		 store_reset_delete(const char *);
 int		 store_users_select(const struct query_sql *,
 		    const struct query_sql *, long long, long long,
 		    store_json_cb, void *);

@@ -99,6 +99,30 @@ static const char *const store_migrations[] = {
 	"  hash BLOB NOT NULL,"
 	"  PRIMARY KEY (user_id, hash)"
 	");",
+	/*
+	 * 6: the outbox (mail.c): each mail keyd must send, finished,
+	 * until the relay took it (250) or refused it (5xx) or it expired;
+	 * user_id only names the user in logs.  And the one password
+	 * reset token of each user that may still be used (its jti).
+	 */
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  kind TEXT NOT NULL,"
+	"  user_id TEXT NOT NULL,"
+	"  rcpt TEXT NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_try INTEGER NOT NULL,"
+	"  last_error TEXT"
+	");"
+	"CREATE INDEX outbox_next ON outbox(next_try);"
+	"CREATE TABLE password_resets ("
+	"  user_id TEXT PRIMARY KEY NOT NULL,"
+	"  jti TEXT NOT NULL,"
+	"  expires INTEGER NOT NULL"
+	");",
 };
 #define STORE_VERSION	\
 	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
@@ -148,6 +172,16 @@ enum store_stmt {
 	ST_SAVEPOINT,
 	ST_RELEASE,
 	ST_ROLLBACK_TO,
+	ST_OUTBOX_INSERT,
+	ST_OUTBOX_NEXT,
+	ST_OUTBOX_DELETE,
+	ST_OUTBOX_RETRY,
+	ST_OUTBOX_LIST,
+	ST_OUTBOX_FLUSH,
+	ST_OUTBOX_PENDING,
+	ST_RESET_SET,
+	ST_RESET_GET,
+	ST_RESET_DELETE,
 	ST_MAX
 };
 
@@ -227,6 +261,24 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_SAVEPOINT] = "SAVEPOINT request",
 	[ST_RELEASE] = "RELEASE request",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO request",
+	[ST_OUTBOX_INSERT] = "INSERT INTO outbox (kind, user_id, rcpt, data, "
+	    "created, expires, next_try) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)",
+	[ST_OUTBOX_NEXT] = "SELECT id, kind, user_id, rcpt, data, expires, "
+	    "attempts, next_try FROM outbox WHERE ?1 IS NULL OR id = ?1 "
+	    "ORDER BY next_try, id LIMIT 1",
+	[ST_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ?1",
+	[ST_OUTBOX_RETRY] = "UPDATE outbox SET attempts = attempts + 1, "
+	    "next_try = ?2, last_error = ?3 WHERE id = ?1",
+	[ST_OUTBOX_LIST] = "SELECT id, kind, user_id, rcpt, "
+	    "strftime('%Y-%m-%dT%H:%M:%SZ', expires / 1000, 'unixepoch'), "
+	    "attempts, coalesce(last_error, '-') FROM outbox ORDER BY id",
+	[ST_OUTBOX_FLUSH] = "UPDATE outbox SET next_try = 0",
+	[ST_OUTBOX_PENDING] = "SELECT count(*) FROM outbox "
+	    "WHERE user_id = ?1 AND kind = ?2",
+	[ST_RESET_SET] = "INSERT OR REPLACE INTO password_resets (user_id, "
+	    "jti, expires) VALUES (?1, ?2, ?3)",
+	[ST_RESET_GET] = "SELECT jti FROM password_resets WHERE user_id = ?1",
+	[ST_RESET_DELETE] = "DELETE FROM password_resets WHERE user_id = ?1",
 };
 
 /*
@@ -1383,4 +1435,149 @@ store_users_count(const struct query_sql *where, int64_t *n)
 		*n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return rv == SQLITE_ROW ? 0 : -1;
+}
+
+/* A finished mail into the outbox; *id is its row. */
+int
+store_outbox_insert(const struct store_mail *m, int64_t now, int64_t *id)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_OUTBOX_INSERT, m->kind, m->user)) == NULL ||
+	    sqlite3_bind_text(st, 3, m->rcpt, -1, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(st, 4, m->data, (int)m->len, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 6, m->expires) != SQLITE_OK ||
+	    store_done(st) == -1)
+		return -1;
+	*id = sqlite3_last_insert_rowid(store_db);
+	return 0;
+}
+
+/*
+ * The mail of the outbox due first (maybe not yet: see next_try), or
+ * the one of row id if id is not 0, with its data in a copy the caller
+ * frees; 1 when there is none, -2 for a row to drop.
+ */
+int
+store_outbox_next(int64_t id, struct store_mail *m)
+{
+	sqlite3_stmt	*st;
+	const void	*data;
+	int		 rv, len;
+
+	memset(m, 0, sizeof(*m));
+	if ((st = store_bind(ST_OUTBOX_NEXT, NULL, NULL)) == NULL ||
+	    (id != 0 && sqlite3_bind_int64(st, 1, id) != SQLITE_OK))
+		return -1;
+	if ((rv = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rv == SQLITE_DONE ? 1 : -1;
+	}
+	m->id = sqlite3_column_int64(st, 0);
+	data = sqlite3_column_blob(st, 4);
+	len = sqlite3_column_bytes(st, 4);
+	if (store_copy(m->kind, sizeof(m->kind), st, 1) == -1 ||
+	    store_copy(m->user, sizeof(m->user), st, 2) == -1 ||
+	    store_copy(m->rcpt, sizeof(m->rcpt), st, 3) == -1 ||
+	    len < 0 || (size_t)len > STORE_MAIL_MAX ||
+	    (m->data = malloc(len > 0 ? (size_t)len : 1)) == NULL) {
+		sqlite3_reset(st);
+		log_warnx("store: outbox row %lld is unusable",
+		    (long long)m->id);
+		return -2;
+	}
+	if (len > 0)
+		memcpy(m->data, data, (size_t)len);
+	m->len = (size_t)len;
+	m->expires = sqlite3_column_int64(st, 5);
+	m->attempts = sqlite3_column_int(st, 6);
+	m->next_try = sqlite3_column_int64(st, 7);
+	sqlite3_reset(st);
+	return 0;
+}
+
+int
+store_outbox_delete(int64_t id)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_OUTBOX_DELETE, NULL, NULL)) == NULL ||
+	    sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+		return -1;
+	return store_done(st);
+}
+
+int
+store_outbox_retry(int64_t id, int64_t next_try, const char *error)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_OUTBOX_RETRY, NULL, NULL)) == NULL ||
+	    sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, next_try) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC) != SQLITE_OK)
+		return -1;
+	return store_done(st);
+}
+
+int
+store_outbox_list(store_row_cb cb, void *arg)
+{
+	return store_rows(store_bind(ST_OUTBOX_LIST, NULL, NULL), 7, cb,
+	    arg);
+}
+
+/* Every mail due now; the number of them in *n. */
+int
+store_outbox_flush(int64_t *n)
+{
+	if (store_done(store_bind(ST_OUTBOX_FLUSH, NULL, NULL)) == -1)
+		return -1;
+	*n = sqlite3_changes(store_db);
+	return 0;
+}
+
+/* How many mails of this kind for this user wait in the outbox. */
+int
+store_outbox_pending(const char *user, const char *kind, int64_t *n)
+{
+	return store_int(ST_OUTBOX_PENDING, n, user, kind) == 0 ? 0 : -1;
+}
+
+/* The user's one live reset token is jti; earlier ones die. */
+int
+store_reset_set(const char *user, const char *jti, int64_t expires)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_RESET_SET, user, jti)) == NULL ||
+	    sqlite3_bind_int64(st, 3, expires) != SQLITE_OK)
+		return -1;
+	return store_done(st);
+}
+
+/* The jti of the user's live reset token; 1 when there is none. */
+int
+store_reset_get(const char *user, char *jti, size_t len)
+{
+	sqlite3_stmt	*st;
+	int		 rv;
+
+	if ((st = store_bind(ST_RESET_GET, user, NULL)) == NULL)
+		return -1;
+	if ((rv = sqlite3_step(st)) == SQLITE_ROW)
+		rv = store_copy(jti, len, st, 0) == -1 ? -1 : 0;
+	else
+		rv = rv == SQLITE_DONE ? 1 : -1;
+	sqlite3_reset(st);
+	return rv;
+}
+
+int
+store_reset_delete(const char *user)
+{
+	return store_done(store_bind(ST_RESET_DELETE, user, NULL));
 }

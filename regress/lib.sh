@@ -40,7 +40,7 @@ declare -gA TD_TOOL_PKG=(
 	[ps]=procps [python3]=python3 [runuser]=util-linux
 	[setpriv]=util-linux [sqlite3]=sqlite3 [umount]=mount
 	[setsid]=util-linux [sha256sum]=coreutils [unshare]=util-linux
-	[useradd]=passwd
+	[useradd]=passwd [openssl]=openssl
 	[wrk]=wrk
 )
 # need TOOL...: every tool is on PATH, or the test fails here, each
@@ -102,7 +102,7 @@ td_init() {
 	trap td_cleanup EXIT
 	trap 'exit 1' INT TERM
 	if is_root; then
-		td_locked users "$TOP/etc/users.sh" _tokend _tokend_keyd _tokend_items \
+		td_locked users "$TOP/etc/users.sh" _tokend _tokend_keyd _tokend_items _tokend_mail \
 		    >/dev/null || exit 1
 	fi
 	PORT=$(td_free_port)

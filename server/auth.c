@@ -70,8 +70,9 @@ struct auth_ctx {
 	struct event		*stall;
 	int			 mode;
 	int			 login;		/* stalls on every path */
+	int			 no_content;	/* AUTH_OK is 204 */
 	uint32_t		 code;
-	char			 reason[128];	/* 400 INVALID_PAYLOAD */
+	char			 reason[512];	/* 400 INVALID_PAYLOAD */
 	char			 access[AUTH_TOKEN_MAX + 1];
 	char			 refresh[AUTH_REFRESH_LEN + 1];
 	uint64_t		 expires;
@@ -85,6 +86,8 @@ static void	 auth_ctx_free(struct auth_ctx *);
 static void	 auth_tokens_done(struct pending *, struct frame *);
 static void	 auth_logout_done(struct pending *, struct frame *);
 static void	 auth_me_done(struct pending *, struct frame *);
+static void	 auth_password_done(struct pending *, struct frame *);
+static int	 auth_reset_url(const char *, const char *, char *, size_t);
 static void	 auth_stall(struct auth_ctx *);
 static void	 auth_stall_cb(evutil_socket_t, short, void *);
 static void	 auth_reply(struct auth_ctx *);
@@ -170,7 +173,7 @@ auth_ctx_free(struct auth_ctx *c)
 static void
 auth_payload_error(struct evhttp_request *req, const char *reason)
 {
-	char	 msg[256];
+	char	 msg[640];
 
 	(void)snprintf(msg, sizeof(msg), "Invalid payload. %s.", reason);
 	http_error(req, 400, "INVALID_PAYLOAD", msg);
@@ -414,6 +417,8 @@ auth_stall_cb(evutil_socket_t fd, short ev, void *arg)
 		    c->retry_at - now_ms(CLOCK_MONOTONIC) : 1);
 	else if (c->code != AUTH_OK)
 		auth_error(c->req, c->code);
+	else if (c->no_content)
+		evhttp_send_reply(c->req, 204, "No Content", NULL);
 	else
 		auth_reply(c);
 	auth_ctx_free(c);
@@ -613,6 +618,189 @@ auth_logout_done(struct pending *p, struct frame *f)
 		evhttp_send_reply(c->req, 204, "No Content", NULL);
 	}
 	auth_ctx_free(c);
+}
+
+/*
+ * Is url allowed by the comma-separated list (reset-url-allow)?  As
+ * Directus: an entry equal to it, or to its origin and path (what
+ * precedes '?' or '#').  The URL must be printable ASCII without
+ * blanks, as it goes into a mail.  The link goes to out: the URL, or
+ * the first entry when url is NULL.
+ */
+static int
+auth_reset_url(const char *list, const char *url, char *out, size_t len)
+{
+	const char	*p, *e, *q;
+	size_t		 n, ulen, base;
+
+	if (url != NULL) {
+		for (q = url; *q != '\0'; q++)
+			if (*q <= 0x20 || *q >= 0x7f)
+				return -1;
+		ulen = strlen(url);
+		base = strcspn(url, "?#");
+	}
+	for (p = list; *p != '\0'; p = *e == ',' ? e + 1 : e) {
+		p += strspn(p, " \t");
+		e = p + strcspn(p, ",");
+		for (n = (size_t)(e - p); n > 0 &&
+		    (p[n - 1] == ' ' || p[n - 1] == '\t'); n--)
+			;
+		if (n == 0)
+			continue;
+		if (url == NULL) {
+			if (n >= len)
+				return -1;
+			memcpy(out, p, n);
+			out[n] = '\0';
+			return 0;
+		}
+		if ((n == ulen && memcmp(p, url, n) == 0) ||
+		    (n == base && memcmp(p, url, n) == 0))
+			return strlcpy(out, url, len) < len ? 0 : -1;
+	}
+	return -1;
+}
+
+/*
+ * POST /auth/password/request {email, reset_url}: 204 after the login
+ * stall whether or not the user exists (keyd mails only an active
+ * user).  A reset_url off the allow list is Directus's 400.
+ */
+void
+auth_password_request(struct server *s, struct evhttp_request *req,
+    const char *rest)
+{
+	struct auth_ctx			*c;
+	struct msg_password_request	 m;
+	struct frame_buf		 fb;
+	json_t				*body, *email, *url;
+	char				 link[MAIL_URL_MAX + 1];
+
+	if ((c = auth_ctx_new(s, req)) == NULL)
+		return;
+	c->login = c->no_content = 1;
+	if ((body = auth_body(req)) == NULL) {
+		auth_ctx_free(c);
+		return;
+	}
+	email = json_object_get(body, "email");
+	url = json_object_get(body, "reset_url");
+	if (email == NULL)
+		(void)strlcpy(c->reason, "\"email\" is required",
+		    sizeof(c->reason));
+	else if (!json_is_string(email) || !email_valid(
+	    json_string_value(email), json_string_length(email)))
+		(void)strlcpy(c->reason, "\"email\" must be a valid email",
+		    sizeof(c->reason));
+	else if (url != NULL && (!json_is_string(url) ||
+	    strlen(json_string_value(url)) != json_string_length(url)))
+		(void)strlcpy(c->reason, "\"reset_url\" must be a string",
+		    sizeof(c->reason));
+	else if (auth_reset_url(s->conf->reset_url_allow, url != NULL ?
+	    json_string_value(url) : NULL, link, sizeof(link)) == -1)
+		(void)snprintf(c->reason, sizeof(c->reason), "URL \"%.300s\" "
+		    "can't be used to reset passwords", url != NULL ?
+		    json_string_value(url) : "");
+	if (c->reason[0] != '\0') {
+		json_decref(body);
+		auth_stall(c);
+		return;
+	}
+	m.email = json_string_value(email);
+	m.url = link;
+	if (msg_write(&fb, MSG_PASSWORD_REQUEST, &m) == -1) {
+		c->code = AUTH_OK;	/* 204 all the same */
+		auth_stall(c);
+	} else
+		(void)server_keyd_request(c->s, req, MSG_PASSWORD_REQUEST,
+		    fb.data, fb.len, 0, auth_password_done, c);
+	json_decref(body);
+	frame_buf_free(&fb);
+}
+
+/*
+ * POST /auth/password/reset {token, password}: keyd checks the token,
+ * hashes the password, ends the user's sessions; 204.
+ */
+void
+auth_password_reset(struct server *s, struct evhttp_request *req,
+    const char *rest)
+{
+	struct auth_ctx			*c;
+	struct msg_password_reset	 m;
+	struct frame_buf		 fb;
+	json_t				*body, *token, *pw;
+	const char			*reason = NULL;
+
+	if ((c = auth_ctx_new(s, req)) == NULL)
+		return;
+	c->no_content = 1;
+	if ((body = auth_body(req)) == NULL) {
+		auth_ctx_free(c);
+		return;
+	}
+	token = json_object_get(body, "token");
+	pw = json_object_get(body, "password");
+	if (token == NULL)
+		reason = "\"token\" is required";
+	else if (!json_is_string(token))
+		reason = "\"token\" must be a string";
+	else if (pw == NULL)
+		reason = "\"password\" is required";
+	else if (!json_is_string(pw))
+		reason = "\"password\" must be a string";
+	else if (json_string_length(pw) == 0)
+		reason = "\"password\" is not allowed to be empty";
+	else if (json_string_length(pw) > AUTH_PASSWORD_MAX)
+		reason = "\"password\" is too long";
+	if (reason != NULL) {
+		auth_payload_error(req, reason);
+		json_decref(body);
+		auth_ctx_free(c);
+		return;
+	}
+	if (json_string_length(token) > AUTH_TOKEN_MAX ||
+	    strlen(json_string_value(token)) != json_string_length(token)) {
+		auth_error(req, AUTH_INVALID_TOKEN);
+		json_decref(body);
+		auth_ctx_free(c);
+		return;
+	}
+	m.token = json_string_value(token);
+	m.password = (const uint8_t *)json_string_value(pw);
+	m.password_len = json_string_length(pw);
+	if (msg_write(&fb, MSG_PASSWORD_RESET, &m) == -1) {
+		auth_error(req, AUTH_INTERNAL);
+		auth_ctx_free(c);
+	} else
+		(void)server_keyd_request(c->s, req, MSG_PASSWORD_RESET,
+		    fb.data, fb.len, AUTH_HASH_WAIT_MS, auth_password_done, c);
+	if (fb.data != NULL)
+		explicit_bzero(fb.data, fb.len);
+	json_decref(body);
+	frame_buf_free(&fb);
+}
+
+/*
+ * MSG_DONE for either.  A request is 204 whatever keyd said, after the
+ * stall; a reset answers keyd's code at once.
+ */
+static void
+auth_password_done(struct pending *p, struct frame *f)
+{
+	struct auth_ctx	*c = p->arg;
+	struct msg_done	 m;
+
+	c->code = AUTH_UNAVAILABLE;
+	if (f != NULL && f->hdr.type == MSG_DONE)
+		c->code = msg_read(f, MSG_DONE, &m) == -1 ||
+		    m.code >= AUTH_CODE_MAX ? AUTH_INTERNAL : m.code;
+	if (c->login) {
+		c->code = AUTH_OK;
+		auth_stall(c);
+	} else
+		auth_stall_cb(-1, 0, c);
 }
 
 /*

@@ -45,6 +45,10 @@ static const struct route routes[] = {
 	    auth_refresh },
 	{ "/auth/logout",	ROUTE_EXACT,	POST,
 	    ROUTE_SMALL_BODY | ROUTE_REFRESH_COOKIE, auth_logout },
+	{ "/auth/password/request", ROUTE_EXACT, POST,
+	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_password_request },
+	{ "/auth/password/reset", ROUTE_EXACT, POST,
+	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_password_reset },
 	/* No route, but the edge keeps every body under /auth/ small. */
 	{ "/auth/",		ROUTE_PREFIX,	0,
 	    ROUTE_SMALL_BODY,	NULL },

@@ -2,9 +2,9 @@
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * tokend's parent: reads the configuration, opens the listen and control
- * sockets, starts keyd, the workers and their item processes with fork
- * and exec, links them, supervises them and reloads on SIGHUP.  It
- * never parses client input.
+ * sockets, starts keyd, the mail process, the workers and their item
+ * processes with fork and exec, links them, supervises them and reloads
+ * on SIGHUP.  It never parses client input.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -43,6 +43,7 @@ static void	 parent_send_config(struct child *, uint32_t);
 static void	 parent_link(struct child *);
 static void	 parent_link_items(struct child *, struct child *);
 static void	 parent_link_key(struct child *);
+static void	 parent_link_mail(void);
 static struct child *parent_child(int);
 static int	 parent_relink(struct frame *);
 static void	 parent_link_all(void);
@@ -89,6 +90,7 @@ static struct {
 	struct child		 keyd;
 	struct child		*servers;
 	struct child		*items;		/* one per worker slot */
+	struct child		 mail;
 	int			 nservers;
 	int			 stopping;
 	struct event		*ev_kill;
@@ -163,6 +165,8 @@ main(int argc, char *argv[])
 			return server_main(slot, parent.verbose);
 		if (strcmp(role, "items") == 0)
 			return itemd_main(slot, parent.verbose);
+		if (strcmp(role, "mail") == 0)
+			return maild_main(parent.verbose);
 		fatalx("unknown role %s", role);
 	}
 
@@ -181,7 +185,9 @@ main(int argc, char *argv[])
 		privsep_lookup(parent.conf->server_user, &pu);
 		privsep_lookup(parent.conf->items_user, &pu);
 		privsep_lookup(parent.conf->keyd_user, &pu);
+		privsep_lookup(parent.conf->mail_user, &pu);
 		privsep_check_chroot(parent.conf->server_chroot);
+		privsep_check_chroot(parent.conf->mail_chroot);
 		privsep_check_chroot(parent.conf->items_chroot);
 		privsep_check_chroot(parent.conf->keyd_chroot);
 	}
@@ -225,6 +231,8 @@ main(int argc, char *argv[])
 	    sizeof(*parent.items))) == NULL)
 		fatal("calloc");
 	parent_start(&parent.keyd);
+	parent.mail.role = ROLE_MAIL;
+	parent_start(&parent.mail);
 	for (ch = 0; ch < parent.nservers; ch++) {
 		parent.items[ch].role = ROLE_ITEMS;
 		parent.items[ch].slot = ch;
@@ -240,8 +248,8 @@ main(int argc, char *argv[])
 	    &(struct timeval){ TOKEND_PING_MS / 1000,
 	    (TOKEND_PING_MS % 1000) * 1000 }) == -1)
 		fatalx("ping timer");
-	log_info("started: keyd, %d servers and their item processes",
-	    parent.nservers);
+	log_info("started: keyd, %d servers and their item processes, "
+	    "the mail process", parent.nservers);
 	sandbox_enter(SANDBOX_PARENT);
 
 	event_base_dispatch(parent.base);
@@ -401,7 +409,8 @@ parent_start(struct child *c)
 		(void)snprintf(slot, sizeof(slot), "%d", c->slot);
 		argv[argc++] = "tokend";
 		argv[argc++] = "-P";
-		argv[argc++] = c->role == ROLE_ITEMS ? "items" : "server";
+		argv[argc++] = c->role == ROLE_ITEMS ? "items" :
+		    c->role == ROLE_MAIL ? "mail" : "server";
 		argv[argc++] = "-I";
 		argv[argc++] = slot;
 	}
@@ -413,7 +422,7 @@ parent_start(struct child *c)
 	if (c->role == ROLE_KEYD)
 		pid = privsep_exec(parent.conf->keyd_program, argv, sp[1],
 		    NULL, 0);
-	else if (c->role == ROLE_ITEMS)
+	else if (c->role == ROLE_ITEMS || c->role == ROLE_MAIL)
 		pid = privsep_exec(parent.self, argv, sp[1], NULL, 0);
 	else
 		pid = privsep_exec(parent.self, argv, sp[1],
@@ -440,7 +449,8 @@ parent_started(struct child *c, pid_t pid, int fd)
 	c->started = now_ms(CLOCK_MONOTONIC);
 	c->chan = frame_chan_new(parent.base, fd, PROTO_CHILD_MAX,
 	    parent_dispatch, parent_child_closed, c, c->role == ROLE_KEYD ?
-	    "keyd" : c->role == ROLE_ITEMS ? "items" : "server");
+	    "keyd" : c->role == ROLE_ITEMS ? "items" : c->role == ROLE_MAIL ?
+	    "mail" : "server");
 	if (c->chan == NULL)
 		fatal("frame_chan_new");
 	log_debug("%s started, pid %d", child_name(c), (int)pid);
@@ -553,11 +563,37 @@ parent_link_key(struct child *items)
 	}
 }
 
+/*
+ * keyd and the mail process: one socketpair, on which keyd sends the
+ * mails of its outbox and the mail process answers.
+ */
+static void
+parent_link_mail(void)
+{
+	int	 sp[2];
+
+	if (parent.keyd.chan == NULL || parent.mail.chan == NULL)
+		return;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("socketpair");
+		return;
+	}
+	if (msg_send(parent.keyd.chan, MSG_KEYD_MAIL, 0, sp[0], NULL) == -1) {
+		log_warn("send keyd mail channel");
+		close(sp[0]);
+	}
+	if (msg_send(parent.mail.chan, MSG_MAIL_KEYD, 0, sp[1], NULL) == -1) {
+		log_warn("send mail keyd channel");
+		close(sp[1]);
+	}
+}
+
 static void
 parent_link_all(void)
 {
 	int	 i;
 
+	parent_link_mail();
 	for (i = 0; i < parent.nservers; i++) {
 		parent_link_key(&parent.items[i]);
 		parent_link(&parent.servers[i]);
@@ -585,7 +621,10 @@ parent_relink(struct frame *f)
 	return 0;
 }
 
-/* Every child, one by one: keyd, then each worker and item process. */
+/*
+ * Every child, one by one: keyd, then each worker and item process,
+ * then the mail process.
+ */
 static struct child *
 parent_child(int i)
 {
@@ -595,6 +634,8 @@ parent_child(int i)
 		return &parent.servers[i];
 	if ((i -= parent.nservers) < parent.nservers)
 		return &parent.items[i];
+	if (i - parent.nservers == 0)
+		return &parent.mail;
 	return NULL;
 }
 
@@ -695,6 +736,8 @@ parent_respawn_cb(evutil_socket_t fd, short ev, void *arg)
 		return;
 	if (c->role == ROLE_KEYD)
 		parent_link_all();
+	else if (c->role == ROLE_MAIL)
+		parent_link_mail();
 	else if (c->role == ROLE_ITEMS) {
 		parent_link_key(c);
 		parent_link_items(&parent.servers[c->slot], c);
@@ -756,6 +799,8 @@ child_name(const struct child *c)
 
 	if (c->role == ROLE_KEYD)
 		return "keyd";
+	if (c->role == ROLE_MAIL)
+		return "mail";
 	(void)snprintf(name, sizeof(name), "%s %d", c->role == ROLE_ITEMS ?
 	    "items" : "server", c->slot);
 	return name;
@@ -816,7 +861,8 @@ parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	char			 why[LOG_SANITIZE_SIZE(CHILD_REASON_MAX)];
 
 	if (!msg_allowed(f->hdr.type, c->role == ROLE_KEYD ? PEER_KEYD :
-	    c->role == ROLE_ITEMS ? PEER_ITEMS : PEER_SERVER, PEER_PARENT))
+	    c->role == ROLE_ITEMS ? PEER_ITEMS : c->role == ROLE_MAIL ?
+	    PEER_MAIL : PEER_SERVER, PEER_PARENT))
 		goto hostile;
 	switch (f->hdr.type) {
 	case MSG_READY:

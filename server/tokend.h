@@ -36,6 +36,9 @@
 #define TOKEND_PING_MS		1000
 #define TOKEND_ANSWER_MS	3000
 #define SERVER_FD_RESERVE	64	/* descriptors beyond connections */
+#define SMTP_LINE_MAX		1000	/* a reply line, CRLF in (RFC 5321) */
+#define SMTP_REPLY_LINES	64	/* lines of one reply */
+#define SMTP_REPLY_BUF		16384	/* bytes of one reply read */
 #define SERVER_ACCEPT_PAUSE_MS	100	/* on EMFILE */
 #define SERVER_ITEMS_TIMEOUT_MS	30000	/* an item request, locks included */
 #define AUTH_BODY_MAX		8192	/* bytes of a ROUTE_SMALL_BODY body */
@@ -68,6 +71,26 @@ enum proc_role {
 	ROLE_SERVER,
 	ROLE_KEYD,
 	ROLE_ITEMS,
+	ROLE_MAIL,
+};
+
+/* What smtp_reply_parse() found. */
+enum smtp_parse {
+	SMTP_REPLY_DONE,
+	SMTP_REPLY_MORE,
+	SMTP_REPLY_BAD
+};
+
+/* Where and as whom the mail process delivers (smtp.c). */
+struct ssl_ctx_st;
+struct smtp_relay {
+	const char	*host;		/* a numeric address */
+	int		 port;
+	const char	*from;		/* MAIL FROM */
+	const char	*hostname;	/* EHLO */
+	int64_t		 timeout;	/* ms, each step */
+	struct ssl_ctx_st *tls;		/* STARTTLS with it; NULL: none */
+	const char	*tls_name;	/* the certificate's; "": host */
 };
 
 /* The parent's view of one child process. */
@@ -188,6 +211,10 @@ void		 auth_refresh(struct server *, struct evhttp_request *,
 		    const char *);
 void		 auth_logout(struct server *, struct evhttp_request *,
 		    const char *);
+void		 auth_password_request(struct server *,
+		    struct evhttp_request *, const char *);
+void		 auth_password_reset(struct server *, struct evhttp_request *,
+		    const char *);
 void		 auth_me(struct server *, struct evhttp_request *,
 		    const char *);
 int		 auth_token(struct server *, struct evhttp_request *,
@@ -244,6 +271,12 @@ void		 items_request(const struct tokend_config *,
 		    const struct msg_items *, const struct perm_who *,
 		    struct items_answer *);
 int		 itemd_main(int, int);
+
+/* maild.c (the mail process), smtp.c */
+int		 maild_main(int);
+enum smtp_parse	 smtp_reply_parse(const char *, size_t, int *, size_t *);
+enum mail_status smtp_send(const struct smtp_relay *, const char *,
+		    const uint8_t *, size_t, char *, size_t);
 
 /* users.c */
 void		 users_users(struct server *, struct evhttp_request *,

@@ -178,6 +178,38 @@ const struct config_field config_fields[] = {
 	NUMBER_SETTING("query_limit", "limits", "query-limit", "query-limit",
 	    CONF_KIND_INT, CONF_UNIT_NUMBER, query_limit, CONF_QUERY_LIMIT_LO,
 	    CONF_QUERY_LIMIT_HI, CONF_QUERY_LIMIT, 0),
+	STRING_SETTING("mail_user", "mail", "user", "mail user",
+	    CONF_KIND_USER, mail_user, CONF_MAIL_USER, RESTART),
+	STRING_SETTING("mail_chroot", "mail", "chroot", "mail chroot",
+	    CONF_KIND_PATH, mail_chroot, "", RESTART),
+	STRING_SETTING("mail_relay", "mail", "relay", "mail relay",
+	    CONF_KIND_ADDRESS, mail_relay, CONF_MAIL_RELAY, 0),
+	NUMBER_SETTING("mail_port", "mail", "port", "mail port",
+	    CONF_KIND_INT, CONF_UNIT_NUMBER, mail_port, 1, 65535,
+	    CONF_MAIL_PORT, 0),
+	STRING_SETTING("mail_from", "mail", "from", "mail from",
+	    CONF_KIND_MAILBOX, mail_from, CONF_MAIL_FROM, 0),
+	STRING_SETTING("mail_hostname", "mail", "hostname", "mail hostname",
+	    CONF_KIND_TEXT, mail_hostname, CONF_MAIL_HOSTNAME, 0),
+	NUMBER_SETTING("mail_timeout", "mail", "timeout", "mail timeout",
+	    CONF_KIND_MSEC, CONF_UNIT_MSEC, mail_timeout, CONF_MAIL_TIMEOUT_LO,
+	    CONF_MAIL_TIMEOUT_HI, CONF_MAIL_TIMEOUT, 0),
+	NUMBER_SETTING("mail_starttls", "mail", "starttls", "mail starttls",
+	    CONF_KIND_BOOL, CONF_UNIT_NUMBER, mail_starttls, 0, 1, 0, RESTART),
+	STRING_SETTING("mail_ca_file", "mail", "ca-file", "mail ca-file",
+	    CONF_KIND_PATH, mail_ca_file, CONF_MAIL_CA_FILE, RESTART),
+	STRING_SETTING("mail_tls_name", "mail", "tls-name", "mail tls-name",
+	    CONF_KIND_TEXT, mail_tls_name, "", 0),
+	STRING_SETTING("mail_project", "mail", "project", "mail project",
+	    CONF_KIND_TEXT, mail_project, CONF_MAIL_PROJECT, 0),
+	STRING_SETTING("mail_reset_template", "mail", "reset-template",
+	    "mail reset-template", CONF_KIND_PATH, mail_reset_template,
+	    CONF_MAIL_RESET_TEMPLATE, RESTART),
+	STRING_SETTING("reset_url_allow", "auth", "reset-url-allow",
+	    "reset-url-allow", CONF_KIND_TEXT, reset_url_allow, "", 0),
+	NUMBER_SETTING("reset_ttl", "auth", "reset-ttl", "reset-ttl",
+	    CONF_KIND_MSEC, CONF_UNIT_MSEC, reset_ttl, CONF_RESET_TTL_LO,
+	    CONF_RESET_TTL_HI, CONF_RESET_TTL, 0),
 };
 const size_t config_nfields = sizeof(config_fields) /
     sizeof(config_fields[0]);
@@ -202,7 +234,8 @@ config_field_is_string(const struct config_field *f)
 	    f->kind == CONF_KIND_COOKIE_NAME ||
 	    f->kind == CONF_KIND_COOKIE_DOMAIN ||
 	    f->kind == CONF_KIND_SAMESITE || f->kind == CONF_KIND_URL ||
-	    f->kind == CONF_KIND_TEXT;
+	    f->kind == CONF_KIND_TEXT || f->kind == CONF_KIND_ADDRESS ||
+	    f->kind == CONF_KIND_MAILBOX;
 }
 
 char *

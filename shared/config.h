@@ -30,7 +30,6 @@
 #define CONF_SECRET		"/etc/tokend/secret"
 #define CONF_TFA_KEY		"/etc/tokend/tfa-key"
 #define CONF_TFA_ISSUER		"tokend"
-#define CONF_TEXT_MAX		64	/* a CONF_KIND_TEXT, NUL included */
 #define CONF_CONTROL		"/var/run/tokend.sock"
 #ifndef CONF_KEYD_PROGRAM
 #define CONF_KEYD_PROGRAM	"/usr/local/libexec/tokend/keyd"
@@ -65,6 +64,16 @@
 #define CONF_COOKIE_SAMESITE	"Lax"
 #define CONF_ITEMS		"/var/tokend/data/items.db"
 #define CONF_QUERY_LIMIT	1000	/* rows per page at most */
+#define CONF_MAIL_USER		"_tokend_mail"
+#define CONF_MAIL_RELAY		"127.0.0.1"
+#define CONF_MAIL_PORT		25
+#define CONF_MAIL_FROM		"tokend@localhost"
+#define CONF_MAIL_HOSTNAME	"localhost"	/* EHLO, Message-ID */
+#define CONF_MAIL_TIMEOUT	30000	/* milliseconds, each SMTP step */
+#define CONF_MAIL_PROJECT	"tokend"
+#define CONF_MAIL_RESET_TEMPLATE "/etc/tokend/mail-reset.txt"
+#define CONF_MAIL_CA_FILE	"/etc/ssl/certs/ca-certificates.crt"
+#define CONF_RESET_TTL		(60 * 60 * 1000LL)	/* milliseconds */
 
 /* Bounds, in the settings table of config.c. */
 #define CONF_HEADER_LO		1024
@@ -132,6 +141,12 @@
 #define CONF_COOKIE_DOMAIN_MAX	256
 #define CONF_SAMESITE_MAX	8	/* "Strict" */
 #define CONF_PUBLIC_URL_MAX	512	/* public-url, with the NUL */
+#define CONF_TEXT_MAX		256	/* a project, host or address */
+#define CONF_URL_LIST_MAX	4096	/* reset-url-allow, with the NUL */
+#define CONF_MAIL_TIMEOUT_LO	100	/* milliseconds */
+#define CONF_MAIL_TIMEOUT_HI	(10 * 60 * 1000)
+#define CONF_RESET_TTL_LO	(1000LL)
+#define CONF_RESET_TTL_HI	(24 * 60 * 60 * 1000LL)
 
 struct listen_addr {
 	TAILQ_ENTRY(listen_addr) entry;
@@ -270,6 +285,22 @@ struct tokend_config {
 	struct conf_collection_list collections;
 	struct conf_role_list	 roles;
 	struct conf_permission_list public_perms;
+
+	/* Mail: the mail process and its relay, the password reset. */
+	char			 mail_user[CONF_NAME_MAX];
+	char			 mail_chroot[PATH_MAX];	/* "": server_chroot */
+	char			 mail_relay[CONF_TEXT_MAX];	/* an address */
+	int			 mail_port;
+	char			 mail_from[CONF_TEXT_MAX];
+	char			 mail_hostname[CONF_TEXT_MAX];
+	int64_t			 mail_timeout;	/* each SMTP step, ms */
+	int			 mail_starttls;	/* STARTTLS, or no mail */
+	char			 mail_ca_file[PATH_MAX];	/* to verify the relay */
+	char			 mail_tls_name[CONF_TEXT_MAX];	/* "": relay */
+	char			 mail_project[CONF_TEXT_MAX];
+	char			 mail_reset_template[PATH_MAX];
+	char			 reset_url_allow[CONF_URL_LIST_MAX];
+	int64_t			 reset_ttl;	/* ms */
 };
 
 /* How a setting is stored in struct tokend_config. */
@@ -280,7 +311,9 @@ enum config_kind {
 	CONF_KIND_COOKIE_DOMAIN,
 	CONF_KIND_SAMESITE,
 	CONF_KIND_URL,		/* an http or https URL, "" none */
-	CONF_KIND_TEXT,		/* printable text, 1 to CONF_TEXT_MAX - 1 */
+	CONF_KIND_TEXT,		/* printable ASCII, no control character */
+	CONF_KIND_ADDRESS,	/* a numeric IPv4 or IPv6 address */
+	CONF_KIND_MAILBOX,	/* local@domain, for SMTP and From: */
 	CONF_KIND_INT,		/* int */
 	CONF_KIND_SIZE,		/* size_t */
 	CONF_KIND_MSEC,		/* int64_t milliseconds */

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -222,19 +223,44 @@ check_samesite(const char *s)
 	return NULL;
 }
 
-/* Printable ASCII, not empty, shorter than CONF_TEXT_MAX. */
+/*
+ * Text that may reach a mail header or an SMTP command: printable ASCII
+ * only, so never a CR or LF.
+ */
 static const char *
-config_check_text(const char *s)
+check_text(const char *s)
 {
-	size_t	 i;
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return "contains a control or non-ASCII character";
+	return NULL;
+}
 
-	if (*s == '\0')
-		return "is empty";
-	for (i = 0; s[i] != '\0'; i++)
-		if (s[i] < 0x20 || s[i] > 0x7e)
-			return "is not printable ASCII";
-	if (i >= CONF_TEXT_MAX)
-		return "is too long";
+/* A numeric address: the mail process cannot resolve names. */
+static const char *
+check_address(const char *s)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+
+	if (inet_pton(AF_INET, s, &a4) == 1 ||
+	    inet_pton(AF_INET6, s, &a6) == 1)
+		return NULL;
+	return "is not a numeric IPv4 or IPv6 address";
+}
+
+static const char *
+check_mailbox(const char *s)
+{
+	const char	*at = strchr(s, '@');
+
+	if (at == NULL || at == s || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL || strlen(s) > AUTH_EMAIL_MAX)
+		return "is not an address local@domain";
+	for (; *s != '\0'; s++)
+		if (*s <= 0x20 || *s > 0x7e || strchr("<>()[],;:\\\"", *s))
+			return "contains a blank or a character an address "
+			    "cannot hold";
 	return NULL;
 }
 
@@ -254,7 +280,11 @@ config_field_check(const struct config_field *f, const char *s)
 	case CONF_KIND_URL:
 		return config_check_public_url(s);
 	case CONF_KIND_TEXT:
-		return config_check_text(s);
+		return check_text(s);
+	case CONF_KIND_ADDRESS:
+		return check_address(s);
+	case CONF_KIND_MAILBOX:
+		return check_mailbox(s);
 	default:
 		return config_check_path(s);
 	}
@@ -547,6 +577,21 @@ config_finish(struct tokend_config *conf)
 	if (conf->items_chroot[0] == '\0')
 		(void)strlcpy(conf->items_chroot, conf->server_chroot,
 		    sizeof(conf->items_chroot));
+	/* And so does the mail process. */
+	if (conf->mail_chroot[0] == '\0')
+		(void)strlcpy(conf->mail_chroot, conf->server_chroot,
+		    sizeof(conf->mail_chroot));
+	if (strpbrk(conf->mail_hostname, " \t") != NULL ||
+	    conf->mail_hostname[0] == '\0') {
+		log_warnx("mail hostname \"%s\": must be one word",
+		    conf->mail_hostname);
+		errors++;
+	}
+	if (strpbrk(conf->mail_tls_name, " \t") != NULL) {
+		log_warnx("mail tls-name \"%s\": must be one word",
+		    conf->mail_tls_name);
+		errors++;
+	}
 	errors += finish_check_fields(conf);
 	errors += finish_check_database(conf);
 	errors += finish_check_secret(conf);

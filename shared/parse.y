@@ -174,12 +174,13 @@ static void	 permission_end(void);
 %token	<v.keyword> PUBLIC
 %token	<v.keyword> REQUESTLINE HEADERCOUNT RATELIMIT AUTHRATELIMIT
 %token	<v.keyword> RATELIMITADDRESSES PER HEADERDEADLINE BODYDEADLINE
+%token	<v.keyword> MAIL
 %token	ERROR
 %token	<v.string> STRING
 %type	<v.number> port
 %type	<v.string> ident
 %type	<v.keyword> keyword topword keydword limitsword timeoutword
-%type	<v.keyword> authword passwordword cookieword
+%type	<v.keyword> authword passwordword cookieword mailword
 
 %%
 
@@ -232,6 +233,7 @@ main		: LISTEN ON STRING port		{
 		| TIMEOUT '{' timeoutlist timeoutlast '}'
 		| AUTH '{' authlist authlast '}'
 		| PASSWORD '{' passwordlist passwordlast '}'
+		| MAIL '{' maillist maillast '}'
 		| COOKIE cookiekind '{' cookielist cookielast '}'
 		| COLLECTION collectionhead collectionblock {
 			collection_end();
@@ -271,6 +273,9 @@ passwordword	: MEMORY | ITERATIONS | PARALLELISM | THREADS | QUEUE
 cookieword	: NAME | SECURE | SAMESITE | DOMAIN
 		;
 
+mailword	: USER | CHROOT | PORT | TIMEOUT
+		;
+
 /*
  * A name: a string, or a keyword that is also a valid name, so that
  * "fields id name" needs no quotes.
@@ -281,7 +286,7 @@ ident		: STRING
 
 keyword		: AUTH | CHROOT | COLLECTION | CONNECTIONS | CONTROL | COOKIE
 		| DATABASE | DOMAIN | FIELDS | FILTER | ID | INCLUDE | ITEMS
-		| ITERATIONS | KEYD | LIMITS | LISTEN | MEMORY | NAME | ON
+		| ITERATIONS | KEYD | LIMITS | LISTEN | MAIL | MEMORY | NAME | ON
 		| PARALLELISM | PASSWORD | PERMISSION | PORT | PREFORK
 		| PRESETS | PROGRAM | PUBLIC | QUEUE | REFRESH | REQUEST | ROLE
 		| SECRET | SECURE | SESSION | SOCKET | THREADS | TIMEOUT | USER
@@ -448,6 +453,31 @@ passwordstmt	: passwordword STRING		{
 		}
 		| STRING STRING			{
 			setting_word("password", $1, $2);
+			string_free($1);
+			string_free($2);
+		}
+		;
+
+maillist	: /* empty */
+		| maillist sep
+		| maillist mailstmt sep
+		| maillist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+maillast	: /* empty */
+		| mailstmt
+		| error
+		;
+
+mailstmt	: mailword STRING		{
+			setting("mail", $1, $2);
+			string_free($2);
+		}
+		| STRING STRING			{
+			setting_word("mail", $1, $2);
 			string_free($1);
 			string_free($2);
 		}
@@ -668,6 +698,7 @@ static const struct keyword keywords[] = {
 	{ "login-attempts",	LOGINATTEMPTS },
 	{ "login-lockout",	LOGINLOCKOUT },
 	{ "login-stall",	LOGINSTALL },
+	{ "mail",		MAIL },
 	{ "memory",		MEMORY },
 	{ "name",		NAME },
 	{ "on",			ON },

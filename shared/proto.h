@@ -13,6 +13,10 @@
  *				(same slot): MSG_ITEMS_SERVER / MSG_SERVER_ITEMS
  *	keyd -> items		one socketpair per item process, for the
  *				ticket key only: MSG_KEYD_ITEMS / MSG_ITEMS_KEYD
+ *	mail <-> parent		descriptor PROTO_FD_PARENT in the mail process
+ *	keyd <-> mail		one socketpair, handed out by the parent with
+ *				MSG_KEYD_MAIL / MSG_MAIL_KEYD: finished mails
+ *				and their outcome
  *	tokenctl <-> parent	the control socket
  *
  * A child starts by reading MSG_HELLO (carries PROTO_VERSION, refuses a
@@ -25,7 +29,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define PROTO_VERSION		3
+#define PROTO_VERSION		4
 #define PROTO_FD_PARENT		3	/* channel to the parent in children */
 #define PROTO_FD_LISTEN		4	/* first inherited listen socket */
 
@@ -44,6 +48,11 @@
 #define ITEMS_ANSWER_MAX	(PROTO_ITEMS_MAX - 1024)	/* its JSON */
 #define ITEMS_PATH_MAX		256	/* "collection[/key]", NUL in */
 #define ITEMS_QUERY_MAX		(64 * 1024 + 1)	/* the query string */
+/* keyd <-> mail: one finished mail, headers and body, at most. */
+#define MAIL_DATA_MAX		(64 * 1024)
+#define PROTO_MAIL_MAX		(MAIL_DATA_MAX + 4096)
+#define MAIL_REPLY_MAX		512	/* the relay's last reply, for logs */
+#define MAIL_URL_MAX		512	/* a reset_url: its line stays short */
 
 /* Outcomes keyd reports; the worker maps them to Directus errors. */
 enum auth_code {
@@ -127,6 +136,14 @@ enum users_op {
 #define USERS_BATCH_MAX		100	/* users created, keys in one request */
 #define USERS_MESSAGE_MAX	256	/* bytes of an error message */
 
+/* What the mail process reports for one mail (MSG_MAIL_RESULT). */
+enum mail_status {
+	MAIL_SENT = 0,		/* 250 to the end of DATA */
+	MAIL_TEMPFAIL,		/* unreachable, timeout, 4xx: try again */
+	MAIL_PERMFAIL,		/* 5xx: never again */
+	MAIL_STATUS_MAX
+};
+
 /* What tokenctl may ask keyd (MSG_CTL_ADMIN). */
 enum admin_op {
 	ADMIN_USER_ADD = 1,	/* arg email, arg2 role; password */
@@ -140,6 +157,8 @@ enum admin_op {
 	ADMIN_SESSION_LIST,	/* arg email or "" for all */
 	ADMIN_SESSION_REVOKE,	/* arg session id (as listed) */
 	ADMIN_USER_TFA_DISABLE,	/* arg email */
+	ADMIN_MAIL_LIST,	/* the outbox */
+	ADMIN_MAIL_FLUSH,	/* every mail of the outbox: try now */
 	ADMIN_OP_MAX
 };
 
@@ -190,7 +209,8 @@ enum admin_op {
 #define PEER_SERVER		0x4
 #define PEER_CTL		0x8	/* tokenctl, on the control socket */
 #define PEER_ITEMS		0x10	/* an item process */
-#define PEER_CHILD		(PEER_KEYD | PEER_SERVER | PEER_ITEMS)
+#define PEER_MAIL		0x20	/* the mail process */
+#define PEER_CHILD		(PEER_KEYD | PEER_SERVER | PEER_ITEMS | PEER_MAIL)
 
 /*
  * A credential: u8 cred_kind, blob a, blob b.  For CRED_JWT, a Directus
@@ -500,6 +520,49 @@ enum admin_op {
 	F(s, U32, status)						\
 	F(s, BLOB, json, ITEMS_ANSWER_MAX)
 
+/* parent -> keyd, with keyd's end of the mail process's channel. */
+#define MSG_DECL_KEYD_MAIL(H, K, F, s)					\
+	H(PEER_PARENT, PEER_KEYD, MSG_NONE, 1)
+
+/* parent -> mail, with its end of that channel. */
+#define MSG_DECL_MAIL_KEYD(H, K, F, s)					\
+	H(PEER_PARENT, PEER_MAIL, MSG_NONE, 1)
+
+/*
+ * keyd -> mail: one finished mail (RFC 5322 text with CRLF line ends,
+ * not dot-stuffed) for one recipient; row names it in keyd's outbox.
+ */
+#define MSG_DECL_MAIL_SEND(H, K, F, s)					\
+	H(PEER_KEYD, PEER_MAIL, MSG_MAIL_RESULT, 0)			\
+	F(s, U64, row)							\
+	F(s, STR, rcpt, AUTH_EMAIL_MAX + 1)				\
+	F(s, BLOB, data, MAIL_DATA_MAX)
+
+/* mail -> keyd: what the relay made of it; reply is for the log. */
+#define MSG_DECL_MAIL_RESULT(H, K, F, s)				\
+	H(PEER_MAIL, PEER_KEYD, MSG_NONE, 0)				\
+	F(s, U64, row)							\
+	F(s, U32, status)		/* enum mail_status */		\
+	F(s, STR, reply, MAIL_REPLY_MAX + 1)
+
+/*
+ * server -> keyd: POST /auth/password/request.  url is the reset_url
+ * the worker found on the allow list ("" for none given).  keyd answers
+ * AUTH_OK whether or not a mail goes out.
+ */
+#define MSG_DECL_PASSWORD_REQUEST(H, K, F, s)				\
+	H(PEER_SERVER, PEER_KEYD, MSG_DONE, 0)				\
+	K(s, mail_password_request)					\
+	F(s, STR, email, AUTH_EMAIL_MAX + 1)				\
+	F(s, STR, url, MAIL_URL_MAX + 1)
+
+/* server -> keyd: POST /auth/password/reset. */
+#define MSG_DECL_PASSWORD_RESET(H, K, F, s)				\
+	H(PEER_SERVER, PEER_KEYD, MSG_DONE, 0)				\
+	K(s, mail_password_reset)					\
+	F(s, STR, token, AUTH_TOKEN_MAX + 1)				\
+	F(s, BLOB, password, AUTH_PASSWORD_MAX)
+
 /* tokenctl -> parent: re-read the configuration. */
 #define MSG_DECL_CTL_RELOAD(H, K, F, s)					\
 	H(PEER_CTL, PEER_PARENT, MSG_CTL_RESULT, 0)
@@ -572,7 +635,13 @@ enum admin_op {
 	X(CTL_STATUS, ctl_status)					\
 	X(CTL_RESULT, ctl_result)					\
 	X(CTL_ADMIN, ctl_admin)						\
-	X(LOG, log)
+	X(LOG, log)							\
+	X(KEYD_MAIL, keyd_mail)						\
+	X(MAIL_KEYD, mail_keyd)						\
+	X(MAIL_SEND, mail_send)						\
+	X(MAIL_RESULT, mail_result)					\
+	X(PASSWORD_REQUEST, password_request)				\
+	X(PASSWORD_RESET, password_reset)
 
 #define MSG_SKIP(...)
 #define MSG_ENUM(T, n)		MSG_##T,

@@ -20,7 +20,8 @@
  * privilege drop, opening the database, starting the hashing threads)
  * and what keyd and the workers do afterwards.  It is the loosest of the
  * three; it still refuses ptrace, mount, namespaces, BPF, keyrings,
- * kernel modules, sockets other than AF_UNIX, and so on.
+ * kernel modules, sockets other than AF_UNIX and the mail process's
+ * TCP stream, and so on.
  *
  * Build variants:
  *	SANDBOX_DEBUG	a forbidden call raises SIGSYS (SECCOMP_RET_TRAP);
@@ -100,6 +101,7 @@ static const char *sandbox_role_names[] = {
 	[SANDBOX_KEYD] = "keyd",
 	[SANDBOX_SERVER] = "server",
 	[SANDBOX_ITEMS] = "items",
+	[SANDBOX_MAIL] = "mail",
 };
 
 #ifdef SANDBOX_AUDIT_ARCH
@@ -262,6 +264,37 @@ static const struct sandbox_rule sandbox_items[] = {
 };
 
 /*
+ * The mail process: its loop and its channels to the parent and keyd,
+ * and one TCP connection at a time to the relay: socket(2) of an IPv4
+ * or IPv6 stream only, a non-blocking connect(2) and its SO_ERROR, poll
+ * for each step's timeout.  The filter cannot read connect's address;
+ * the relay's address is the configuration's, and the process holds
+ * nothing worth sending elsewhere.  STARTTLS needs nothing more: OpenSSL
+ * reads its configuration and the CA file before the chroot.  syslog(3)
+ * as in a worker.
+ */
+static const struct sandbox_rule sandbox_mail[] = {
+	SB_ALLOW(epoll_wait),
+	SB_ALLOW(epoll_ctl),
+	SB_ALLOW(recvmsg),
+	SB_ALLOW(sendmsg),
+	SB_ALLOW(readv),
+	SB_ALLOW(writev),
+	SB_ALLOW(poll),
+	SB_EQ(sendto, 4, 0),
+	SB_REFUSE2(socket, EACCES, 0, AF_UNIX, 1, SOCK_DGRAM | SOCK_CLOEXEC),
+	SB_ARG2(socket, 0, 0xffffffff, AF_INET,
+	    1, ~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC), SOCK_STREAM),
+	SB_ARG2(socket, 0, 0xffffffff, AF_INET6,
+	    1, ~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC), SOCK_STREAM),
+	SB_ALLOW(connect),
+	SB_ARG2(getsockopt, 1, 0xffffffff, SOL_SOCKET,
+	    2, 0xffffffff, SO_ERROR),
+	SB_ALLOW(fstat),
+	SB_ALLOW(newfstatat),
+};
+
+/*
  * keyd: its loop and channels (poll and shutdown: a worker that does
  * not take an invalidation in time), SQLite inside the chroot (the database,
  * its -wal and -shm files, a directory opened to be synced, access(2)
@@ -375,17 +408,20 @@ static const struct sandbox_rule sandbox_spawn[] = {
 #define SB_TABLE(t)	{ (t), SANDBOX_NITEMS(t) }
 
 /* Per role, the tables its filter allows; filters stack (see the top). */
-static const struct sandbox_table sandbox_policy[][8] = {
+static const struct sandbox_table sandbox_policy[][9] = {
 	[SANDBOX_PARENT] = { SB_TABLE(sandbox_parent), SB_TABLE(sandbox_common),
 	    SB_TABLE(sandbox_syslog), SB_TABLE(sandbox_spawn),
 	    SB_TABLE(sandbox_keyd), SB_TABLE(sandbox_locks),
-	    SB_TABLE(sandbox_server), SB_TABLE(sandbox_items) },
+	    SB_TABLE(sandbox_server), SB_TABLE(sandbox_items),
+	    SB_TABLE(sandbox_mail) },
 	[SANDBOX_KEYD] = { SB_TABLE(sandbox_keyd), SB_TABLE(sandbox_common),
 	    SB_TABLE(sandbox_locks) },
 	[SANDBOX_SERVER] = { SB_TABLE(sandbox_server),
 	    SB_TABLE(sandbox_common) },
 	[SANDBOX_ITEMS] = { SB_TABLE(sandbox_items),
 	    SB_TABLE(sandbox_common), SB_TABLE(sandbox_locks) },
+	[SANDBOX_MAIL] = { SB_TABLE(sandbox_mail),
+	    SB_TABLE(sandbox_common) },
 };
 
 #if __BYTE_ORDER == __LITTLE_ENDIAN
@@ -722,7 +758,8 @@ sandbox_enter(enum sandbox_role role)
 {
 	sandbox_rlimit(RLIMIT_CORE, 0);
 #ifndef TOKEND_SANITIZE
-	if (role == SANDBOX_SERVER || role == SANDBOX_ITEMS)
+	if (role == SANDBOX_SERVER || role == SANDBOX_ITEMS ||
+	    role == SANDBOX_MAIL)
 		sandbox_rlimit(RLIMIT_NPROC, 0);
 #endif
 	if (role == SANDBOX_KEYD && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)

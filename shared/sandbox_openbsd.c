@@ -75,5 +75,10 @@ sandbox_enter(enum sandbox_role role)
 		if (pledge("stdio rpath wpath cpath flock recvfd", NULL) == -1)
 			fatal("sandbox: pledge");
 		break;
+	case SANDBOX_MAIL:
+		sandbox_rlimit(RLIMIT_NPROC, 0);
+		if (pledge("stdio inet recvfd", NULL) == -1)
+			fatal("sandbox: pledge");
+		break;
 	}
 }

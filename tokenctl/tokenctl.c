@@ -7,6 +7,7 @@
  *	tokenctl [-s socket] status	list tokend's processes
  *	tokenctl [-s socket] user ...	manage users (keyd does the work)
  *	tokenctl [-s socket] session ...
+ *	tokenctl [-s socket] mail list | flush	keyd's outbox
  *
  * Passwords are read from the standard input, one line.
  */
@@ -28,7 +29,8 @@
 static void	 usage(void) __attribute__((__noreturn__));
 static int	 ctl_connect(const char *);
 static int	 ctl_request(int, uint32_t, const struct frame_buf *);
-static int	 ctl_admin(int, int, char **);
+struct ctl_op;
+static int	 ctl_admin(const struct ctl_op *, size_t, int, char **);
 static size_t	 ctl_password(char *, size_t);
 
 static const char	*ctl_socket = CONF_CONTROL;
@@ -42,7 +44,8 @@ usage(void)
 	    " activate | delete |\n"
 	    "                            tfa-disable email\n"
 	    "       tokenctl [-s socket] user list\n"
-	    "       tokenctl [-s socket] session list [email] | revoke id\n");
+	    "       tokenctl [-s socket] session list [email] | revoke id\n"
+	    "       tokenctl [-s socket] mail list | flush\n");
 	exit(1);
 }
 
@@ -110,7 +113,7 @@ ctl_password(char *buf, size_t len)
 	return n;
 }
 
-static const struct {
+static const struct ctl_op {
 	const char	*word;
 	uint32_t	 op;
 	int		 args;		/* 1: an email or id, 2: optional */
@@ -127,29 +130,30 @@ static const struct {
 }, ctl_session_ops[] = {
 	{ "list",	ADMIN_SESSION_LIST,	2, 0 },
 	{ "revoke",	ADMIN_SESSION_REVOKE,	1, 0 },
+}, ctl_mail_ops[] = {
+	{ "list",	ADMIN_MAIL_LIST,	0, 0 },
+	{ "flush",	ADMIN_MAIL_FLUSH,	0, 0 },
 };
+#define CTL_OPS(t)	(t), sizeof(t) / sizeof((t)[0])
 
-/* user ... and session ...: MSG_CTL_ADMIN, which keyd answers. */
+/* user, session and mail ...: MSG_CTL_ADMIN, which keyd answers. */
 static int
-ctl_admin(int session, int argc, char **argv)
+ctl_admin(const struct ctl_op *ops, size_t n, int argc, char **argv)
 {
 	struct msg_ctl_admin	 m;
 	struct frame_buf	 fb;
 	const char		*role = "", *arg = "";
 	char			 pw[AUTH_PASSWORD_MAX + 2];
-	size_t			 i, n, pwlen = 0;
+	size_t			 i, pwlen = 0;
 	uint32_t		 op = 0;
 	int			 ch, clear = 0, want = 0, fd, rv;
 
-	n = session ? sizeof(ctl_session_ops) / sizeof(ctl_session_ops[0]) :
-	    sizeof(ctl_user_ops) / sizeof(ctl_user_ops[0]);
 	for (i = 0; argc > 0 && i < n; i++) {
-		if (strcmp(argv[0], session ? ctl_session_ops[i].word :
-		    ctl_user_ops[i].word) != 0)
+		if (strcmp(argv[0], ops[i].word) != 0)
 			continue;
-		op = session ? ctl_session_ops[i].op : ctl_user_ops[i].op;
-		want = session ? ctl_session_ops[i].args : ctl_user_ops[i].args;
-		pwlen = session ? 0 : (size_t)ctl_user_ops[i].password;
+		op = ops[i].op;
+		want = ops[i].args;
+		pwlen = (size_t)ops[i].password;
 		break;
 	}
 	if (op == 0)
@@ -208,9 +212,11 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	if (argc >= 2 && strcmp(argv[0], "user") == 0)
-		return ctl_admin(0, argc - 1, argv + 1);
+		return ctl_admin(CTL_OPS(ctl_user_ops), argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[0], "session") == 0)
-		return ctl_admin(1, argc - 1, argv + 1);
+		return ctl_admin(CTL_OPS(ctl_session_ops), argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[0], "mail") == 0)
+		return ctl_admin(CTL_OPS(ctl_mail_ops), argc - 1, argv + 1);
 	if (argc != 1)
 		usage();
 	if (strcmp(argv[0], "reload") == 0)

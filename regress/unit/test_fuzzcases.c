@@ -37,6 +37,7 @@ static const struct {
 	{ "phc",	fuzz_phc },
 	{ "query",	fuzz_query },
 	{ "refresh",	fuzz_refresh },
+	{ "smtp",	fuzz_smtp },
 	{ "token",	fuzz_token },
 	{ "totp",	fuzz_totp },
 	{ "user_patch",	fuzz_user_patch },

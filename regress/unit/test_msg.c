@@ -287,7 +287,9 @@ main(void)
 		test_round_trip(t, d, text);
 		test_bounds(t, d, text);
 	}
-	CHECK("six messages carry a descriptor", fds == 6 &&
+	CHECK("eight messages carry a descriptor", fds == 8 &&
+	    msg_type_has_fd(MSG_KEYD_MAIL) &&
+	    msg_type_has_fd(MSG_MAIL_KEYD) &&
 	    msg_type_has_fd(MSG_KEYD_CHANNEL) &&
 	    msg_type_has_fd(MSG_SERVER_KEYD) &&
 	    msg_type_has_fd(MSG_KEYD_ITEMS) &&
