@@ -357,6 +357,14 @@ password {
 EOC
 	)
 	chmod 0600 "$TD/tokend.conf"
+	# An older tree (BENCH_BASELINE) does not know a newer keyword: the
+	# lines its tokend refuses as unknown are left out, one at a time.
+	local kw n=0
+	while kw=$("$TOKEND" -n -f "$TD/tokend.conf" 2>&1 |
+	    sed -n 's/.*unknown keyword "\([a-z-]*\)".*/\1/p' | head -n 1)
+	    [ -n "$kw" ] && [ $((n += 1)) -le 20 ]; do
+		sed -i "/^[[:space:]]*$kw /d" "$TD/tokend.conf"
+	done
 }
 ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
 # ready_ms START PID: milliseconds from START until /server/health
@@ -375,7 +383,7 @@ ready_ms() {
 	done
 	return 1
 }
-# name_of PID: parent, keyd, worker or items.
+# name_of PID: parent, keyd, worker, items or mail.
 name_of() {
 	if [ "$1" = "$TOKEND_PID" ]; then
 		echo parent
@@ -385,6 +393,7 @@ name_of() {
 	keyd*|*/keyd*) echo keyd ;;
 	*server*) echo worker ;;
 	*items*) echo items ;;
+	*mail*) echo mail ;;
 	*) cat "/proc/$1/comm" 2>/dev/null || echo child ;;
 	esac
 }
@@ -796,6 +805,7 @@ rss_line() {
 			keyd*|*/keyd*) name=keyd ;;
 			*server*) name=worker ;;
 			*items*) name=items ;;
+			*mail*) name=mail ;;
 			*) name=$(cat "/proc/$p/comm" 2>/dev/null) || name=child ;;
 			esac
 		fi

@@ -193,7 +193,8 @@ itemd_server_closed(struct frame_chan *chan, void *arg)
 static int
 itemd_server_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
-	struct msg_items	*m;
+	/* One request at a time: its reader's buffers are kept. */
+	static struct msg_items	*m;
 	struct perm_who		 who;
 	struct items_answer	 ans;
 	enum ticket_status	 ts;
@@ -203,7 +204,7 @@ itemd_server_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		    itemd.slot, msg_type_name(f->hdr.type));
 		return -1;
 	}
-	if ((m = malloc(sizeof(*m))) == NULL) {
+	if (m == NULL && (m = malloc(sizeof(*m))) == NULL) {
 		log_warn("items %d", itemd.slot);
 		return -1;
 	}
@@ -211,7 +212,6 @@ itemd_server_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	    m->method >= ITEMS_METHOD_MAX) {
 		log_warnx("items %d: a malformed request from the worker: "
 		    "closing its channel", itemd.slot);
-		free(m);
 		return -1;
 	}
 	memset(&ans, 0, sizeof(ans));
@@ -242,8 +242,8 @@ itemd_server_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	}
 	itemd_answer(chan, f->hdr.id, &ans);
 	free(ans.json);
-	explicit_bzero(m, sizeof(*m));
-	free(m);
+	/* Only the ticket could matter; nothing else there is secret. */
+	explicit_bzero(&m->ticket, sizeof(m->ticket));
 	return 0;
 }
 

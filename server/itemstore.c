@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -32,6 +33,7 @@
  */
 #define ISTORE_BUSY_MS		5000
 #define ISTORE_CACHE		64	/* prepared statements kept */
+#define ISTORE_OPEN_TRIES	50	/* 100 ms apart, a locked store at start */
 #define ISTORE_CACHE_SQL_MAX	4096	/* longer texts are not kept */
 
 struct istore_cached {
@@ -90,6 +92,7 @@ istore_open(const struct tokend_config *conf, int chrooted)
 {
 	char	 path[PATH_MAX];
 	char	 stamp[64];
+	int	 tries;
 
 	if (TAILQ_EMPTY(&conf->collections))
 		return;
@@ -106,14 +109,26 @@ istore_open(const struct tokend_config *conf, int chrooted)
 		    istore_db != NULL ? sqlite3_errmsg(istore_db) : "no memory");
 	sqlite3_busy_timeout(istore_db, ISTORE_BUSY_MS);
 	query_now(stamp, sizeof(stamp));
-	if (istore_exec("PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = FULL;"
-	    "PRAGMA temp_store = MEMORY;"
-	    "PRAGMA trusted_schema = OFF;"
-	    "CREATE TABLE IF NOT EXISTS tokend_opened "
-	    "(id INTEGER PRIMARY KEY, at TEXT);") == -1 ||
-	    istore_tables(conf) == -1)
-		fatalx("cannot prepare the item store %s", conf->items);
+	/*
+	 * The item processes start together, and the first switch to WAL
+	 * takes an exclusive lock that SQLite does not wait for: a
+	 * process that finds the store locked tries again a little later.
+	 */
+	for (tries = 0; ; tries++) {
+		if (istore_exec("PRAGMA journal_mode = WAL;"
+		    "PRAGMA synchronous = FULL;"
+		    "PRAGMA temp_store = MEMORY;"
+		    "PRAGMA trusted_schema = OFF;"
+		    "CREATE TABLE IF NOT EXISTS tokend_opened "
+		    "(id INTEGER PRIMARY KEY, at TEXT);") == 0 &&
+		    istore_tables(conf) == 0)
+			break;
+		if ((sqlite3_errcode(istore_db) & 0xff) != SQLITE_BUSY ||
+		    tries >= ISTORE_OPEN_TRIES)
+			fatalx("cannot prepare the item store %s",
+			    conf->items);
+		(void)nanosleep(&(struct timespec){ 0, 100 * 1000000 }, NULL);
+	}
 	/*
 	 * A read-only store (its file or file system) still serves reads;
 	 * its writes answer 503 until it is writable and the process new.
