@@ -232,22 +232,19 @@ td_wait_keyd() {
 	return 1
 }
 
-# The pids of the workers and of keyd (children of the parent).
-td_servers() {
+# td_role WORD: the pids of the children of the running tokend whose
+# command line holds WORD ("server", "items", "mail"); td_keyd: keyd's.
+td_role() {
 	for _c in $(ps -o pid= --ppid "$TD_PID" 2>/dev/null); do
 		case "$(cat /proc/$_c/cmdline 2>/dev/null | tr '\0' ' ')" in
-		*server*) echo "$_c" ;;
+		*"$1"*) echo "$_c" ;;
 		esac
 	done
 }
-# The item processes.
-td_items() {
-	for _c in $(ps -o pid= --ppid "$TD_PID" 2>/dev/null); do
-		case "$(cat /proc/$_c/cmdline 2>/dev/null | tr '\0' ' ')" in
-		*items*) echo "$_c" ;;
-		esac
-	done
-}
+td_servers() { td_role server; }
+# The item processes, and the mail process.
+td_items() { td_role items; }
+td_mail() { td_role mail; }
 td_keyd() {
 	for _c in $(ps -o pid= --ppid "$TD_PID" 2>/dev/null); do
 		case "$(cat /proc/$_c/cmdline 2>/dev/null | tr '\0' ' ')" in

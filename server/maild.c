@@ -93,6 +93,8 @@ maild_main(int verbose)
 	    "parent");
 	if (maild.parent == NULL)
 		fatal("parent channel");
+	/* Its log lines go to the parent as frames of this channel. */
+	child_log_channel(maild.parent);
 	privsep_drop("mail", root ? &pu : NULL, maild.conf->mail_chroot);
 
 	signal(SIGPIPE, SIG_IGN);

@@ -40,6 +40,8 @@ static void	 parent_open_control(void);
 static void	 parent_start(struct child *);
 static void	 parent_started(struct child *, pid_t, int);
 static void	 parent_send_config(struct child *, uint32_t);
+static void	 parent_pair(struct frame_chan *, uint32_t, const void *,
+		    struct frame_chan *, uint32_t, const void *);
 static void	 parent_link(struct child *);
 static void	 parent_link_items(struct child *, struct child *);
 static void	 parent_link_key(struct child *);
@@ -482,110 +484,83 @@ parent_send_config(struct child *c, uint32_t type)
 }
 
 /*
- * Give a worker its own channel to keyd: one socketpair, one end to
- * each side.  keyd learns which slot and generation the end belongs to.
- * And one to its item process.
+ * A new channel between two children: one socketpair, one end sent to
+ * each with its message (m, n: their payloads, NULL for none).  The
+ * parent keeps neither end.
+ */
+static void
+parent_pair(struct frame_chan *a, uint32_t ta, const void *ma,
+    struct frame_chan *b, uint32_t tb, const void *mb)
+{
+	int	 sp[2];
+
+	if (a == NULL || b == NULL)
+		return;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("socketpair");
+		return;
+	}
+	if (msg_send(a, ta, 0, sp[0], ma) == -1) {
+		log_warn("send %s", msg_type_name(ta));
+		close(sp[0]);
+	}
+	if (msg_send(b, tb, 0, sp[1], mb) == -1) {
+		log_warn("send %s", msg_type_name(tb));
+		close(sp[1]);
+	}
+}
+
+/*
+ * Give a worker its own channel to keyd, and one to its item process.
+ * keyd learns which slot and generation its end belongs to.
  */
 static void
 parent_link(struct child *c)
 {
 	struct msg_keyd_channel	 m;
-	int			 sp[2];
 
 	parent_link_items(c, &parent.items[c->slot]);
-	if (parent.keyd.chan == NULL || c->chan == NULL)
-		return;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("socketpair");
-		return;
-	}
 	m.slot = (uint32_t)c->slot;
 	m.generation = c->generation;
 	m.pid = (uint32_t)c->pid;
-	if (msg_send(parent.keyd.chan, MSG_KEYD_CHANNEL, 0, sp[0], &m) == -1) {
-		log_warn("send keyd channel");
-		close(sp[0]);
-	}
-	if (msg_send(c->chan, MSG_SERVER_KEYD, 0, sp[1], NULL) == -1) {
-		log_warn("send server channel");
-		close(sp[1]);
-	}
+	parent_pair(parent.keyd.chan, MSG_KEYD_CHANNEL, &m, c->chan,
+	    MSG_SERVER_KEYD, NULL);
 }
 
-/* A worker and the item process of its slot: one socketpair. */
+/* A worker and the item process of its slot. */
 static void
 parent_link_items(struct child *server, struct child *items)
 {
 	struct msg_items_server	 m;
-	int			 sp[2];
 
-	if (server->chan == NULL || items->chan == NULL)
-		return;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("socketpair");
-		return;
-	}
 	m.generation = server->generation;
-	if (msg_send(items->chan, MSG_ITEMS_SERVER, 0, sp[0], &m) == -1) {
-		log_warn("send items channel");
-		close(sp[0]);
-	}
-	if (msg_send(server->chan, MSG_SERVER_ITEMS, 0, sp[1], NULL) == -1) {
-		log_warn("send server items channel");
-		close(sp[1]);
-	}
+	parent_pair(items->chan, MSG_ITEMS_SERVER, &m, server->chan,
+	    MSG_SERVER_ITEMS, NULL);
 }
 
 /*
- * keyd and an item process: a socketpair on which keyd writes the
- * ticket key, once; the parent never reads it.
+ * keyd and an item process: a channel on which keyd writes the ticket
+ * key, once.
  */
 static void
 parent_link_key(struct child *items)
 {
 	struct msg_keyd_items	 m;
-	int			 sp[2];
 
-	if (parent.keyd.chan == NULL || items->chan == NULL)
-		return;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("socketpair");
-		return;
-	}
 	m.slot = (uint32_t)items->slot;
-	if (msg_send(parent.keyd.chan, MSG_KEYD_ITEMS, 0, sp[0], &m) == -1) {
-		log_warn("send keyd items channel");
-		close(sp[0]);
-	}
-	if (msg_send(items->chan, MSG_ITEMS_KEYD, 0, sp[1], NULL) == -1) {
-		log_warn("send items keyd channel");
-		close(sp[1]);
-	}
+	parent_pair(parent.keyd.chan, MSG_KEYD_ITEMS, &m, items->chan,
+	    MSG_ITEMS_KEYD, NULL);
 }
 
 /*
- * keyd and the mail process: one socketpair, on which keyd sends the
- * mails of its outbox and the mail process answers.
+ * keyd and the mail process: a channel on which keyd sends the mails
+ * of its outbox and the mail process answers.
  */
 static void
 parent_link_mail(void)
 {
-	int	 sp[2];
-
-	if (parent.keyd.chan == NULL || parent.mail.chan == NULL)
-		return;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("socketpair");
-		return;
-	}
-	if (msg_send(parent.keyd.chan, MSG_KEYD_MAIL, 0, sp[0], NULL) == -1) {
-		log_warn("send keyd mail channel");
-		close(sp[0]);
-	}
-	if (msg_send(parent.mail.chan, MSG_MAIL_KEYD, 0, sp[1], NULL) == -1) {
-		log_warn("send mail keyd channel");
-		close(sp[1]);
-	}
+	parent_pair(parent.keyd.chan, MSG_KEYD_MAIL, NULL, parent.mail.chan,
+	    MSG_MAIL_KEYD, NULL);
 }
 
 static void

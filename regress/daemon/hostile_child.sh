@@ -13,24 +13,9 @@ td_init
 KEYD="$T/fakekeyd"
 cat > "$KEYD" <<PY
 #!/usr/bin/env python3
-import os, re, socket, struct, time
-text = open("$TOP/shared/proto.h").read()
-block = text[text.index("#define MSG_LIST(X)"):]
-block = block[:block.index("\n\n")]
-types = re.findall(r"X\((\w+),", block)
-def t(name):
-    return types.index(name) + 1
-s = socket.socket(fileno=3)
-def read_frame():
-    hdr = b""
-    while len(hdr) < 16:
-        hdr += s.recv(16 - len(hdr))
-    typ, n, _, _ = struct.unpack("=IIII", hdr)
-    while n > 0:
-        n -= len(s.recv(min(n, 65536)))
-    return typ
-def frame(typ, payload=b""):
-    return struct.pack("=IIII", typ, len(payload), 0, os.getpid()) + payload
+import os, socket, struct, sys, time
+sys.path.insert(0, "$TOP/regress")
+from standin import s, t, read_frame, frame
 read_frame()
 read_frame()
 s.sendall(frame(t("READY")))

@@ -43,24 +43,9 @@ td_until '[ -S "$T/dev/log" ]' 50 || { fail logging_logger; exit 1; }
 FAKE="$T/fakekeyd"
 cat > "$FAKE" <<PY
 #!/usr/bin/env python3
-import os, re, socket, struct, time
-text = open("$TOP/shared/proto.h").read()
-block = text[text.index("#define MSG_LIST(X)"):]
-block = block[:block.index("\n\n")]
-types = re.findall(r"X\((\w+),", block)
-def t(name):
-    return types.index(name) + 1
-s = socket.socket(fileno=3)
-def read_frame():
-    hdr = b""
-    while len(hdr) < 16:
-        hdr += s.recv(16 - len(hdr))
-    typ, n, _, _ = struct.unpack("=IIII", hdr)
-    while n > 0:
-        n -= len(s.recv(min(n, 65536)))
-    return typ
-def frame(typ, payload=b""):
-    return struct.pack("=IIII", typ, len(payload), 0, os.getpid()) + payload
+import os, socket, struct, sys, time
+sys.path.insert(0, "$TOP/regress")
+from standin import s, t, read_frame, frame
 def log(pri, line):
     s.sendall(frame(t("LOG"), struct.pack("=II", pri, len(line)) + line))
 read_frame()
@@ -153,13 +138,17 @@ dgram_sockets() {
 		awk -v i="$ino" '$7 == i && $5 == "0002"' /proc/net/unix
 	done
 }
-for p in $W $K $I; do
+M=$(td_mail)
+td_until "grep -q 'tokend\[$TD_PID\]: mail\[$M\]: mail ready' '$T/syslog'" 50 &&
+    ok logging_mail_lines_through_parent ||
+    fail logging_mail_lines_through_parent "$M: $(grep mail "$T/syslog" | head -3)"
+for p in $W $K $I $M; do
 	[ -d /proc/$p ] || echo "$p gone"
 	dgram_sockets "$p"
 done > "$T/dgram"
-[ -n "$W" ] && [ -n "$K" ] && [ -n "$I" ] && [ ! -s "$T/dgram" ] &&
-    ok logging_children_no_datagram_socket ||
-    fail logging_children_no_datagram_socket "workers $W keyd $K items $I: $(cat "$T/dgram")"
+[ -n "$W" ] && [ -n "$K" ] && [ -n "$I" ] && [ -n "$M" ] &&
+    [ ! -s "$T/dgram" ] && ok logging_children_no_datagram_socket ||
+    fail logging_children_no_datagram_socket "workers $W keyd $K items $I mail $M: $(cat "$T/dgram")"
 [ -n "$(dgram_sockets "$TD_PID")" ] && ok logging_parent_has_syslog_socket ||
     fail logging_parent_has_syslog_socket
 

@@ -48,11 +48,6 @@ echo 'bob pass' | $CTL user add bob@example.com >/dev/null
 $CTL user suspend bob@example.com >/dev/null
 
 # The mail process: its own user, in its chroot, started by the parent.
-td_mail() {
-	for c in $(ps -o pid= --ppid "$TD_PID"); do
-		case "$(tr '\0' ' ' < /proc/$c/cmdline)" in *mail*) echo $c ;; esac
-	done
-}
 MP=$(td_mail)
 st=$(awk '/^Uid:/ { print $2 }' /proc/$MP/status 2>/dev/null)
 [ -n "$MP" ] && [ "$st" = "$(id -u _tokend_mail)" ] &&
