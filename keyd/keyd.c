@@ -395,7 +395,6 @@ int
 main(int argc, char *argv[])
 {
 	struct privsep_user	 pu;
-	struct event		*ev_term, *ev_int;
 	char			 dbpath[PATH_MAX];
 	const char		*root = NULL;
 	uint32_t		 slot;
@@ -456,19 +455,11 @@ main(int argc, char *argv[])
 
 	if ((keyd.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	signal(SIGPIPE, SIG_IGN);
-	/* A reload reaches keyd as MSG_RELOAD (see tokend.8, SIGNALS). */
-	signal(SIGHUP, SIG_IGN);
 	keyd_hash_start();
 	if (batch_init(keyd.base) == -1)
 		fatalx("cannot set up the group commit");
 	mail_init(keyd.base);
-	ev_term = evsignal_new(keyd.base, SIGTERM, keyd_signal, NULL);
-	ev_int = evsignal_new(keyd.base, SIGINT, keyd_signal, NULL);
-	if (ev_term == NULL || ev_int == NULL ||
-	    evsignal_add(ev_term, NULL) == -1 ||
-	    evsignal_add(ev_int, NULL) == -1)
-		fatalx("evsignal_add");
+	child_signals(keyd.base, keyd_signal);
 	keyd.parent = frame_chan_new(keyd.base, PROTO_FD_PARENT,
 	    PROTO_CHILD_MAX, keyd_parent_dispatch, keyd_parent_closed, NULL,
 	    "parent");

@@ -60,7 +60,6 @@ int
 itemd_main(int slot, int verbose)
 {
 	struct privsep_user	 pu;
-	struct event		*ev_term, *ev_int;
 	uint32_t		 hello_slot;
 	int			 root = privsep_is_root();
 
@@ -81,15 +80,7 @@ itemd_main(int slot, int verbose)
 	child_log_channel(itemd.parent);
 	privsep_drop("items", root ? &pu : NULL, itemd.conf->items_chroot);
 
-	signal(SIGPIPE, SIG_IGN);
-	/* A reload reaches it as MSG_RELOAD (see tokend.8, SIGNALS). */
-	signal(SIGHUP, SIG_IGN);
-	ev_term = evsignal_new(itemd.base, SIGTERM, itemd_signal, NULL);
-	ev_int = evsignal_new(itemd.base, SIGINT, itemd_signal, NULL);
-	if (ev_term == NULL || ev_int == NULL ||
-	    evsignal_add(ev_term, NULL) == -1 ||
-	    evsignal_add(ev_int, NULL) == -1)
-		fatalx("evsignal_add");
+	child_signals(itemd.base, itemd_signal);
 	istore_open(itemd.conf, root);
 	ticket_init();
 	sandbox_enter(SANDBOX_ITEMS);

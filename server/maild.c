@@ -74,7 +74,6 @@ int
 maild_main(int verbose)
 {
 	struct privsep_user	 pu;
-	struct event		*ev_term, *ev_int;
 	uint32_t		 slot;
 	int			 root = privsep_is_root();
 
@@ -97,15 +96,7 @@ maild_main(int verbose)
 	child_log_channel(maild.parent);
 	privsep_drop("mail", root ? &pu : NULL, maild.conf->mail_chroot);
 
-	signal(SIGPIPE, SIG_IGN);
-	/* A reload reaches it as MSG_RELOAD (see tokend.8, SIGNALS). */
-	signal(SIGHUP, SIG_IGN);
-	ev_term = evsignal_new(maild.base, SIGTERM, maild_signal, NULL);
-	ev_int = evsignal_new(maild.base, SIGINT, maild_signal, NULL);
-	if (ev_term == NULL || ev_int == NULL ||
-	    evsignal_add(ev_term, NULL) == -1 ||
-	    evsignal_add(ev_int, NULL) == -1)
-		fatalx("evsignal_add");
+	child_signals(maild.base, maild_signal);
 	sandbox_enter(SANDBOX_MAIL);
 	if (msg_send(maild.parent, MSG_READY, 0, -1, NULL) == -1)
 		fatal("send ready");

@@ -62,7 +62,6 @@ int
 server_main(int slot, int verbose)
 {
 	struct privsep_user	 pu;
-	struct event		*ev_term, *ev_int;
 	char			 title[32];
 	uint32_t		 hello_slot;
 
@@ -88,15 +87,7 @@ server_main(int slot, int verbose)
 	    server.conf->server_chroot);
 	server_set_nofile(server.conf);
 
-	signal(SIGPIPE, SIG_IGN);
-	/* A reload reaches a worker as MSG_RELOAD (see tokend.8, SIGNALS). */
-	signal(SIGHUP, SIG_IGN);
-	ev_term = evsignal_new(server.base, SIGTERM, server_signal, NULL);
-	ev_int = evsignal_new(server.base, SIGINT, server_signal, NULL);
-	if (ev_term == NULL || ev_int == NULL ||
-	    evsignal_add(ev_term, NULL) == -1 ||
-	    evsignal_add(ev_int, NULL) == -1)
-		fatalx("evsignal_add");
+	child_signals(server.base, server_signal);
 
 	http_init(&server);
 	cache_init();

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <syslog.h>
 
@@ -48,6 +49,27 @@ child_expect(uint32_t type, struct frame *f)
 		    msg_type_name(type), msg_type_name(f->hdr.type));
 	f->data = data;
 	return data;
+}
+
+/*
+ * A child's signals: SIGTERM and SIGINT call stop from the loop (to the
+ * whole process group too, see tokend.8, SIGNALS); SIGHUP is ignored,
+ * as a reload reaches the child as MSG_RELOAD; SIGPIPE is ignored, a
+ * closed channel is seen as such.
+ */
+void
+child_signals(struct event_base *base, void (*stop)(int, short, void *))
+{
+	struct event	*ev_term, *ev_int;
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	ev_term = evsignal_new(base, SIGTERM, stop, NULL);
+	ev_int = evsignal_new(base, SIGINT, stop, NULL);
+	if (ev_term == NULL || ev_int == NULL ||
+	    evsignal_add(ev_term, NULL) == -1 ||
+	    evsignal_add(ev_int, NULL) == -1)
+		fatalx("evsignal_add");
 }
 
 /* Blocking, before the event loop: the parent speaks first. */

@@ -711,6 +711,9 @@ struct tokend_config;
 struct tokend_config *child_receive_config(uint32_t *);
 struct tokend_config *child_config_from_frame(struct frame *);
 void		 child_reload_done(struct frame_chan *, const char *);
+/* The callback's first argument is libevent's evutil_socket_t, an int. */
+void		 child_signals(struct event_base *,
+		    void (*)(int, short, void *));
 void		 child_log_init(int);
 void		 child_log_channel(struct frame_chan *);
 int		 child_parent_message(struct frame *, struct event_base *,
