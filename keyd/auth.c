@@ -252,10 +252,9 @@ auth_role_enforces_tfa(const char *role)
 {
 	const struct conf_role	*r;
 
-	TAILQ_FOREACH(r, &keyd_conf()->roles, entry)
-		if (strcmp(r->id, role) == 0)
-			return r->enforce_tfa;
-	return 0;
+	return role[0] != '\0' &&
+	    (r = config_role_by_id(keyd_conf(), role)) != NULL &&
+	    r->enforce_tfa;
 }
 
 /*

@@ -68,6 +68,8 @@ check() {
 	if "$@" >/dev/null 2>&1; then ok "$_n"; else fail "$_n"; fi
 }
 is_root() { [ "$(id -u)" -eq 0 ]; }
+# td_sanitize: the tree was built with make SANITIZE=1.
+td_sanitize() { grep -q TOKEND_SANITIZE "$TOP/.build-flags" 2>/dev/null; }
 
 # Every descendant of a pid (children first listed after it).
 td_tree() {

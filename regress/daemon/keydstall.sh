@@ -46,7 +46,7 @@ done
 # quarantine, so a SANITIZE build gets more room; without the cap keyd
 # grew by over 200 MB.
 RSS_KB=16384
-grep -q TOKEND_SANITIZE "$TOP/.build-flags" 2>/dev/null && RSS_KB=98304
+td_sanitize && RSS_KB=98304
 export RSS_KB
 out=$(python3 - "$PORT" "$TD_PID" "$(td_keyd)" "$RT" "$AT" \
     "$TOP/shared/proto.h" "$T/log" <<'PY'

@@ -160,7 +160,7 @@ rss() { awk '/^VmRSS:/ { print $2 }' /proc/$TD_PID/status; }
 # less than this (kB) during a flood.  AddressSanitizer's allocator
 # keeps freed memory in quarantine, so a SANITIZE build gets more room.
 RSS_KB=2048
-grep -q TOKEND_SANITIZE "$TOP/.build-flags" 2>/dev/null && RSS_KB=16384
+td_sanitize && RSS_KB=16384
 hostile() {
 	local forged line n
 	td_until "grep -q '$2\[$3\]: after the flood' '$T/syslog'" 100

@@ -22,7 +22,7 @@ need setpriv
 # may clone (LSan at exit); see shared/sandbox_linux.c.
 # make SANDBOX_DEBUG=1: the worker reports the call and exits instead.
 sanitize=0
-grep -q TOKEND_SANITIZE "$TOP/.build-flags" 2>/dev/null && sanitize=1
+td_sanitize && sanitize=1
 died="killed by signal 31"
 grep -q SANDBOX_DEBUG "$TOP/.build-flags" 2>/dev/null &&
     died="exited with status 159"
