@@ -2,7 +2,7 @@
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * What server/auth.c calls in the rest of the worker (server.c,
- * http.c), for the fuzz targets and their replay test, which link
+ * http.c, users.c), for the fuzz targets and their replay test, which link
  * server/auth.o for its body checks alone.  Those checks answer no
  * request and ask keyd nothing: reaching any of these is a failure.
  */
@@ -65,6 +65,12 @@ http_json_data(struct evhttp_request *req, const void *json, size_t len)
 
 void
 http_too_many(struct evhttp_request *req, int points, int64_t wait)
+{
+	stub_server_reached(__func__);
+}
+
+void
+users_done(struct pending *p, struct frame *f)
 {
 	stub_server_reached(__func__);
 }

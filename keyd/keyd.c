@@ -444,7 +444,7 @@ main(int argc, char *argv[])
 	    geteuid(), privsep_is_root() ? pu.gid : getegid()) == -1)
 		fatalx("cannot load the TFA key");
 	arc4random_buf(keyd.ticket_key, sizeof(keyd.ticket_key));
-	mail_template_load(keyd.conf->mail_reset_template);
+	mail_templates_load();
 
 	privsep_drop("-keyd", privsep_is_root() ? &pu : NULL, root);
 	if (store_open(dbpath) == -1)

@@ -85,7 +85,7 @@ struct store_user {
 /* A mail of the outbox. */
 struct store_mail {
 	int64_t		 id;
-	char		 kind[32];	/* "password-reset" */
+	char		 kind[32];	/* "password-reset", "invite", ... */
 	char		 user[STORE_ID_MAX + 1];
 	char		 rcpt[STORE_EMAIL_MAX + 1];
 	uint8_t		*data;		/* CRLF text, not dot-stuffed */
@@ -307,13 +307,19 @@ uint32_t	 user_patch_parse(const uint8_t *, size_t, int, json_t **,
  */
 
 /*
- * mail.c: the outbox and the password reset (and the handlers
- * mail_password_request and mail_password_reset).
+ * mail.c: the outbox, its mails and their tokens (and the handlers
+ * mail_password_request and mail_token_use).
  */
-void		 mail_template_load(const char *);
+void		 mail_templates_load(void);
 void		 mail_init(struct event_base *);
 int		 mail_channel(struct frame_chan *, struct frame *);
 void		 mail_kick(void);
+void		 mail_done(struct keyd_chan *, uint32_t, uint32_t);
+int		 mail_waiting(enum mail_kind, const char *);
+int		 mail_queue(enum mail_kind, const struct store_user *,
+		    const char *, int64_t);
+
+/* register.c: the handler register_request. */
 
 /* admin.c (and the handler keyd_admin_request) */
 void		 admin_uuid(char *);
@@ -387,9 +393,11 @@ int		 store_outbox_retry(int64_t, int64_t, const char *);
 int		 store_outbox_list(store_row_cb, void *);
 int		 store_outbox_flush(int64_t *);
 int		 store_outbox_pending(const char *, const char *, int64_t *);
-int		 store_reset_set(const char *, const char *, int64_t);
-int		 store_reset_get(const char *, char *, size_t);
-int		 store_reset_delete(const char *);
+int		 store_token_set(const char *, const char *, const char *,
+		    int64_t);
+int		 store_token_get(const char *, const char *, int64_t, char *,
+		    size_t);
+int		 store_token_delete(const char *, const char *);
 int		 store_users_select(const struct query_sql *,
 		    const struct query_sql *, long long, long long,
 		    store_json_cb, void *);

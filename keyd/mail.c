@@ -1,28 +1,36 @@
 /* SPDX-License-Identifier: ISC
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
- * keyd's mail: the outbox, and the password reset that fills it.
+ * keyd's mail: the outbox, the mails that fill it (password reset,
+ * invite, registration) and the tokens they carry.
  *
  * Every mail keyd must send is written, finished, into the outbox table
  * of the credential database, in the transaction of the change that
- * causes it (a password reset request changes nothing else).  keyd hands
- * the mail due first to the mail process, one at a time, and deletes it
- * only when the relay accepted it with 250.  A temporary failure (relay
- * unreachable, timeout, 4xx) is tried again with a back-off until the
- * mail expires, then logged and dropped; a 5xx is logged and dropped.
- * The outbox outlives keyd: a restarted keyd resumes it.  A mail the
- * relay took but whose answer was lost (keyd or the mail process died in
- * between) is sent again: at least once, never silently lost.
+ * causes it (an invite's user row and its mail: both or neither).  keyd
+ * hands the mail due first to the mail process, one at a time, and
+ * deletes it only when the relay accepted it with 250.  A temporary
+ * failure (relay unreachable, timeout, 4xx) is tried again with a
+ * back-off until the mail expires, then logged and dropped; a 5xx is
+ * logged and dropped.  The outbox outlives keyd: a restarted keyd
+ * resumes it.  A mail the relay took but whose answer was lost (keyd
+ * or the mail process died in between) is sent again: at least once,
+ * never silently lost.
+ *
+ * A mail's token is a JWT of keyd's secret with Directus's claims, a
+ * scope per kind, a jti that must be the user's live one of that scope
+ * (mail_tokens: a newer mail, or the token's use, ends the older one)
+ * and a binding to the password hash the user has when it is made.
  *
  * Headers are built here from values that cannot hold a CR or LF: the
  * stored email (email_valid()), the configured project and address
- * (printable ASCII, config_check.c) and the reset URL, refused unless
- * printable ASCII without blanks.
+ * (printable ASCII, config_check.c) and the link, refused unless
+ * printable ASCII without blanks and on the kind's allow list.
  */
 #include <sys/types.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,26 +52,84 @@
 #define MAIL_BINDING_BYTES	16	/* of the SHA-256 in "hash" */
 #define MAIL_JTI_BYTES		16	/* random, in "jti" */
 #define MAIL_JTI_LEN		B64URL_ENCLEN(MAIL_JTI_BYTES)
-#define MAIL_SUBJECT_RESET	"Password Reset Request"	/* Directus's */
 
-/* The default reset mail, when the template file cannot be read. */
-static const char mail_reset_default[] =
-    "Hello,\n"
-    "\n"
-    "somebody asked to reset the password of {{email}} on {{project}}.\n"
-    "To choose a new password, open this link:\n"
-    "\n"
-    "{{url}}\n"
-    "\n"
-    "If you did not ask for it, ignore this mail: your password stays as\n"
-    "it is.\n";
+#define CONF_AT(off, type)	\
+	((const type *)(const void *)((const char *)keyd_conf() + (off)))
 
-/* A reset waiting for its new password's hash. */
-struct reset {
+/*
+ * Each kind of mail: its outbox kind, which is also the scope of its
+ * token (Directus's scopes); its subject (Directus's); the status a
+ * user must have for its token to be used; where the configuration
+ * keeps its template, its allow list and its life; and the text used
+ * when the template cannot be read.
+ */
+static const struct mail_kind_def {
+	const char	*name;
+	const char	*subject;
+	const char	*status;	/* NULL: the mail carries no token */
+	const char	*keyword;	/* its template's, for logs */
+	size_t		 template;	/* offsetof struct tokend_config */
+	size_t		 ttl;		/* ditto, int64_t ms */
+	const char	*fallback;
+} mail_kinds[MAIL_KIND_MAX] = {
+	[MAIL_RESET] = { "password-reset", "Password Reset Request",
+	    "active", "reset-template",
+	    offsetof(struct tokend_config, mail_reset_template),
+	    offsetof(struct tokend_config, reset_ttl),
+	    "Hello,\n"
+	    "\n"
+	    "somebody asked to reset the password of {{email}} on "
+	    "{{project}}.\n"
+	    "To choose a new password, open this link:\n"
+	    "\n"
+	    "{{url}}\n"
+	    "\n"
+	    "If you did not ask for it, ignore this mail: your password "
+	    "stays as\n"
+	    "it is.\n" },
+	[MAIL_INVITE] = { "invite", "You've been invited", "invited",
+	    "invite-template",
+	    offsetof(struct tokend_config, mail_invite_template),
+	    offsetof(struct tokend_config, invite_ttl),
+	    "Hello,\n"
+	    "\n"
+	    "you have been invited to {{project}} as {{email}}.\n"
+	    "To accept the invitation and choose a password, open this "
+	    "link:\n"
+	    "\n"
+	    "{{url}}\n" },
+	[MAIL_VERIFY] = { "pending-registration",
+	    "Verify your email address", "unverified", "verify-template",
+	    offsetof(struct tokend_config, mail_verify_template),
+	    offsetof(struct tokend_config, register_ttl),
+	    "Hello,\n"
+	    "\n"
+	    "somebody signed up to {{project}} with {{email}}.\n"
+	    "To confirm that this address is yours, open this link:\n"
+	    "\n"
+	    "{{url}}\n"
+	    "\n"
+	    "If it was not you, ignore this mail: the account stays "
+	    "unusable.\n" },
+	[MAIL_EXISTS] = { "registered-already", "Your account", NULL,
+	    "exists-template",
+	    offsetof(struct tokend_config, mail_exists_template),
+	    offsetof(struct tokend_config, register_ttl),
+	    "Hello,\n"
+	    "\n"
+	    "somebody tried to sign up to {{project}} with {{email}}, which\n"
+	    "has an account already: nothing was changed.\n"
+	    "If you forgot your password, ask for a new one on the sign-in\n"
+	    "page.  If it was not you, ignore this mail.\n" },
+};
+
+/* A token used with a new password, waiting for its hash. */
+struct use {
 	uint64_t		 chan_serial;
 	uint32_t		 id;
 	uint32_t		 slot;		/* the worker that asked */
 	uint32_t		 pid;
+	enum mail_kind		 kind;
 	char			 user[STORE_ID_MAX + 1];
 	uint8_t			 binding[MAIL_BINDING_BYTES];
 	char			 jti[MAIL_JTI_LEN + 1];
@@ -73,36 +139,47 @@ static void	 mail_timer(evutil_socket_t, short, void *);
 static void	 mail_schedule(int64_t);
 static int	 mail_dispatch(struct frame_chan *, struct frame *, void *);
 static void	 mail_closed(struct frame_chan *, void *);
-static void	 mail_done(struct keyd_chan *, uint32_t, uint32_t);
+static char	*mail_template_load(const char *, const char *);
 static void	 mail_binding(const struct store_user *, uint8_t *);
 static int	 mail_text_safe(const char *);
 static int	 mail_put(char *, size_t, size_t *, const char *, size_t);
 static int	 mail_body(char *, size_t, size_t *, const char *,
 		    const char *, const char *, const char *);
-static int	 mail_build(struct store_mail *, const char *, const char *,
-		    const char *);
-static int	 mail_reset_token(const struct store_user *, const char *,
-		    char *, size_t);
-static uint32_t	 mail_reset_check(const char *, struct store_user *,
-		    uint8_t *, char *);
-static int	 mail_jti_live(const char *, const char *);
-static void	 mail_reset_hashed(enum hash_result, const char *, void *);
+static int	 mail_build(struct store_mail *, enum mail_kind,
+		    const char *, const char *);
+static int	 mail_token(const struct store_user *, enum mail_kind,
+		    const char *, char *, size_t);
+static uint32_t	 mail_token_check(const char *, enum mail_kind,
+		    struct store_user *, uint8_t *, char *, char *, size_t);
+static int	 mail_jti_live(const char *, enum mail_kind, const char *);
+static void	 mail_token_hashed(enum hash_result, const char *, void *);
+static uint32_t	 mail_token_apply(struct use *, const char *);
 
 static struct {
 	struct event_base	*base;
 	struct frame_chan	*chan;		/* to the mail process */
 	struct event		*timer;
 	int64_t			 inflight;	/* the row sent, 0: none */
-	char			*reset_template;
+	char			*templates[MAIL_KIND_MAX];
 } mail;
 
 /*
- * Before the chroot: the template of the reset mail, a text file with
+ * Before the chroot: the template of each kind, a text file with
  * {{url}}, {{email}} and {{project}}.  One that cannot be read leaves
  * the built-in text, with a warning.
  */
 void
-mail_template_load(const char *path)
+mail_templates_load(void)
+{
+	size_t	 k;
+
+	for (k = 0; k < MAIL_KIND_MAX; k++)
+		mail.templates[k] = mail_template_load(mail_kinds[k].keyword,
+		    CONF_AT(mail_kinds[k].template, char));
+}
+
+static char *
+mail_template_load(const char *keyword, const char *path)
 {
 	char	*buf;
 	ssize_t	 n;
@@ -112,10 +189,9 @@ mail_template_load(const char *path)
 	if ((buf = malloc(MAIL_TEMPLATE_MAX + 1)) == NULL)
 		fatal("malloc");
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("mail reset-template %s, using the built-in text",
-		    path);
+		log_warn("mail %s %s, using the built-in text", keyword, path);
 		free(buf);
-		return;
+		return NULL;
 	}
 	while (have < MAIL_TEMPLATE_MAX &&
 	    (n = read(fd, buf + have, MAIL_TEMPLATE_MAX - have)) > 0)
@@ -123,13 +199,13 @@ mail_template_load(const char *path)
 	close(fd);
 	buf[have] = '\0';
 	if (have == MAIL_TEMPLATE_MAX || strlen(buf) != have) {
-		log_warnx("mail reset-template %s: larger than %d bytes or "
-		    "not text, using the built-in text", path,
+		log_warnx("mail %s %s: larger than %d bytes or not text, "
+		    "using the built-in text", keyword, path,
 		    MAIL_TEMPLATE_MAX);
 		free(buf);
-		return;
+		return NULL;
 	}
-	mail.reset_template = buf;
+	return buf;
 }
 
 void
@@ -299,7 +375,7 @@ mail_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	return 0;
 }
 
-static void
+void
 mail_done(struct keyd_chan *kc, uint32_t id, uint32_t code)
 {
 	struct msg_done	 m = { .code = code };
@@ -309,11 +385,11 @@ mail_done(struct keyd_chan *kc, uint32_t id, uint32_t code)
 }
 
 /*
- * What binds a reset token to the password it replaces: part of the
- * SHA-256 of the stored hash (salt included, so it tells nothing that
- * helps guess the password), where Directus puts a 32-bit string hash.
- * A new password, the reset's own included, makes every earlier token
- * useless.
+ * What binds a token to the password it replaces (or to the absence of
+ * one, for an invite): part of the SHA-256 of the stored hash (salt
+ * included, so it tells nothing that helps guess the password), where
+ * Directus puts a 32-bit string hash.  A new password, the token's own
+ * included, makes every earlier token useless.
  */
 static void
 mail_binding(const struct store_user *u, uint8_t *out)
@@ -336,15 +412,14 @@ mail_text_safe(const char *s)
 }
 
 /*
- * {"email", "scope":"password-reset", "hash", "jti", "iat", "exp",
- * "iss"}: Directus's claims, with keyd's signing secret, and a jti that
- * must be the user's live one (password_resets), so that a newer
- * request's token, or a reset, ends the earlier ones.  It has no "id",
- * so no worker takes it for an access token (jwt.h).
+ * {"email", "scope", "hash", "jti", "iat", "exp", "iss"}: Directus's
+ * claims and scope, with keyd's signing secret, and a jti that must be
+ * the user's live one of the scope (mail_tokens).  It has no "id", so
+ * no worker takes it for an access token (jwt.h).
  */
 static int
-mail_reset_token(const struct store_user *u, const char *jti, char *out,
-    size_t len)
+mail_token(const struct store_user *u, enum mail_kind kind, const char *jti,
+    char *out, size_t len)
 {
 	json_t	*claims;
 	char	*payload;
@@ -358,10 +433,10 @@ mail_reset_token(const struct store_user *u, const char *jti, char *out,
 	n = b64url_encode(binding, sizeof(binding), hash, sizeof(hash));
 	hash[n] = '\0';
 	claims = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "email", u->email,
-	    "scope", "password-reset", "hash", hash, "jti", jti,
+	    "scope", mail_kinds[kind].name, "hash", hash, "jti", jti,
 	    "iat", (json_int_t)iat,
-	    "exp", (json_int_t)(iat + keyd_conf()->reset_ttl / 1000),
-	    "iss", "directus");
+	    "exp", (json_int_t)(iat + *CONF_AT(mail_kinds[kind].ttl,
+	    int64_t) / 1000), "iss", "directus");
 	if (claims == NULL)
 		return -1;
 	payload = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -427,10 +502,10 @@ mail_body(char *buf, size_t n, size_t *len, const char *tmpl,
 	return 0;
 }
 
-/* The whole reset mail for rcpt with the link url, into m. */
+/* The whole mail of kind for rcpt with the link url ("" none), into m. */
 static int
-mail_build(struct store_mail *m, const char *rcpt, const char *url,
-    const char *tmpl)
+mail_build(struct store_mail *m, enum mail_kind kind, const char *rcpt,
+    const char *url)
 {
 	const struct tokend_config	*conf = keyd_conf();
 	char				*buf, date[64], id[33];
@@ -473,12 +548,13 @@ mail_build(struct store_mail *m, const char *rcpt, const char *url,
 	    "Content-Type: text/plain; charset=utf-8\r\n"
 	    "Content-Transfer-Encoding: 8bit\r\n"
 	    "Auto-Submitted: auto-generated\r\n"
-	    "\r\n", conf->mail_from, rcpt, MAIL_SUBJECT_RESET, date, id,
+	    "\r\n", conf->mail_from, rcpt, mail_kinds[kind].subject, date, id,
 	    conf->mail_hostname);
 	if (n < 0 || (size_t)n >= STORE_MAIL_MAX - len)
 		goto fail;
 	len += (size_t)n;
-	if (mail_body(buf, STORE_MAIL_MAX, &len, tmpl, url, rcpt,
+	if (mail_body(buf, STORE_MAIL_MAX, &len, mail.templates[kind] != NULL ?
+	    mail.templates[kind] : mail_kinds[kind].fallback, url, rcpt,
 	    conf->mail_project) == -1)
 		goto fail;
 	m->data = (uint8_t *)buf;
@@ -490,97 +566,148 @@ mail_build(struct store_mail *m, const char *rcpt, const char *url,
 }
 
 /*
- * MSG_PASSWORD_REQUEST.  Answered AUTH_OK whatever happens, as Directus
- * does (the worker holds the answer for the login stall, so the time
- * does not tell either): a mail goes into the outbox only for an active
- * user with a password, and only when no reset mail of the user waits
- * there already (that one has a working link: requests in a loop cannot
- * fill the outbox or the user's mailbox faster than the relay takes
- * them).
+ * Is a mail of kind for the user waiting in the outbox?  Then another
+ * is not queued: its link works, and requests in a loop cannot fill
+ * the outbox or the user's mailbox faster than the relay takes them.
+ * -1 when the store fails.
  */
 int
-mail_password_request(struct keyd_chan *kc, struct frame *f)
+mail_waiting(enum mail_kind kind, const char *user)
 {
-	struct msg_password_request	 r;
-	struct store_user		 u;
+	int64_t	 n;
+
+	if (store_outbox_pending(user, mail_kinds[kind].name, &n) == -1)
+		return -1;
+	return n > 0;
+}
+
+/*
+ * The mail of kind for u into the outbox, with its token (a new jti,
+ * the user's live one of the kind) in a link to url, which must be on
+ * the kind's allow list (the worker checked it; keyd does not take its
+ * word).  Inside the caller's transaction, so that the mail goes with
+ * the change that caused it.  0, or -1 (nothing written).
+ */
+int
+mail_queue(enum mail_kind kind, const struct store_user *u, const char *url,
+    int64_t now)
+{
+	const struct mail_kind_def	*d = &mail_kinds[kind];
 	struct store_mail		 m;
 	char				 token[AUTH_TOKEN_MAX];
 	char				 link[MAIL_URL_MAX + AUTH_TOKEN_MAX + 16];
 	char				 jti[MAIL_JTI_LEN + 1];
 	uint8_t				 rnd[MAIL_JTI_BYTES];
 	size_t				 jlen;
-	int64_t				 now = now_ms(CLOCK_REALTIME), row, n;
+	int64_t				 row;
+	int				 rv = -1;
 
-	if (msg_read(f, MSG_PASSWORD_REQUEST, &r) == -1)
-		return -1;
-	mail_done(kc, f->hdr.id, AUTH_OK);
-	batch_commit();
-	if (store_user_by_email(r.email, &u) != 0 ||
-	    strcmp(u.status, "active") != 0 || u.password[0] == '\0')
-		return 0;
-	if (store_outbox_pending(u.id, "password-reset", &n) == -1 || n > 0) {
-		log_info("user %s: password reset requested, a reset mail "
-		    "waits already", u.id);
-		return 0;
-	}
 	memset(&m, 0, sizeof(m));
-	arc4random_buf(rnd, sizeof(rnd));
-	jlen = b64url_encode(rnd, sizeof(rnd), jti, sizeof(jti));
-	jti[jlen] = '\0';
-	if (!mail_text_safe(r.url) || mail_reset_token(&u, jti, token,
-	    sizeof(token)) == -1 || (size_t)snprintf(link, sizeof(link),
-	    "%s%stoken=%s", r.url, strchr(r.url, '?') != NULL ? "&" : "?",
-	    token) >= sizeof(link) || mail_build(&m, u.email, link,
-	    mail.reset_template != NULL ? mail.reset_template :
-	    mail_reset_default) == -1) {
-		log_warnx("user %s: cannot build the password reset mail",
-		    u.id);
-		goto done;
+	link[0] = '\0';
+	if (d->status != NULL) {
+		arc4random_buf(rnd, sizeof(rnd));
+		jlen = b64url_encode(rnd, sizeof(rnd), jti, sizeof(jti));
+		jti[jlen] = '\0';
+		if (!mail_text_safe(url) || mail_token(u, kind, jti, token,
+		    sizeof(token)) == -1 || (size_t)snprintf(link,
+		    sizeof(link), "%s%stoken=%s", url, strchr(url, '?') !=
+		    NULL ? "&" : "?", token) >= sizeof(link))
+			goto out;
 	}
-	(void)strlcpy(m.kind, "password-reset", sizeof(m.kind));
-	(void)strlcpy(m.user, u.id, sizeof(m.user));
-	(void)strlcpy(m.rcpt, u.email, sizeof(m.rcpt));
-	m.expires = now + keyd_conf()->reset_ttl;
-	/* The mail and the token it carries: both, or neither. */
-	if (store_begin() == -1 || store_outbox_insert(&m, now, &row) == -1 ||
-	    store_reset_set(u.id, jti, m.expires) == -1 ||
-	    store_commit() == -1) {
-		store_rollback();
-		log_warnx("user %s: cannot store the password reset mail",
-		    u.id);
-		goto done;
-	}
-	log_info("user %s: password reset requested, mail %lld", u.id,
+	if (mail_build(&m, kind, u->email, link) == -1)
+		goto out;
+	(void)strlcpy(m.kind, d->name, sizeof(m.kind));
+	(void)strlcpy(m.user, u->id, sizeof(m.user));
+	(void)strlcpy(m.rcpt, u->email, sizeof(m.rcpt));
+	m.expires = now + *CONF_AT(d->ttl, int64_t);
+	if (store_outbox_insert(&m, now, &row) == -1 || (d->status != NULL &&
+	    store_token_set(u->id, d->name, jti, m.expires) == -1))
+		goto out;
+	log_info("user %s: %s mail %lld queued", u->id, d->name,
 	    (long long)row);
-	mail_kick();
- done:
+	rv = 0;
+ out:
+	if (rv == -1)
+		log_warnx("user %s: cannot queue the %s mail", u->id,
+		    d->name);
 	explicit_bzero(token, sizeof(token));
 	explicit_bzero(link, sizeof(link));
 	if (m.data != NULL)
 		explicit_bzero(m.data, m.len);
 	free(m.data);
+	return rv;
+}
+
+/*
+ * MSG_PASSWORD_REQUEST.  Answered AUTH_OK whatever happens, as Directus
+ * does (the worker holds the answer for the login stall, so the time
+ * does not tell either): a mail goes into the outbox only for an active
+ * user with a password, when no reset mail of the user waits already.
+ */
+int
+mail_password_request(struct keyd_chan *kc, struct frame *f)
+{
+	struct msg_password_request	 r;
+	struct store_user		 u;
+	char				 url[MAIL_URL_MAX + 1];
+	int64_t				 now = now_ms(CLOCK_REALTIME);
+
+	if (msg_read(f, MSG_PASSWORD_REQUEST, &r) == -1)
+		return -1;
+	mail_done(kc, f->hdr.id, AUTH_OK);
+	batch_commit();
+	if (url_allowed(keyd_conf()->reset_url_allow, r.url[0] != '\0' ?
+	    r.url : NULL, NULL, url, sizeof(url)) == -1) {
+		log_warnx("server %u: a reset URL off reset-url-allow",
+		    kc->slot);
+		return 0;
+	}
+	if (store_user_by_email(r.email, &u) != 0 ||
+	    strcmp(u.status, "active") != 0 || u.password[0] == '\0')
+		return 0;
+	if (mail_waiting(MAIL_RESET, u.id) != 0) {
+		log_info("user %s: password reset requested, a reset mail "
+		    "waits already", u.id);
+		return 0;
+	}
+	if (store_begin() == -1)
+		return 0;
+	if (mail_queue(MAIL_RESET, &u, url, now) == -1 ||
+	    store_commit() == -1) {
+		store_rollback();
+		return 0;
+	}
+	log_info("user %s: password reset requested", u.id);
+	mail_kick();
 	return 0;
 }
 
 /*
- * A reset token as mail_reset_token() makes it: AUTH_OK with its user
- * and binding, or the code to answer (Directus's: 403 INVALID_TOKEN for
- * a bad signature or shape, 401 TOKEN_EXPIRED, 403 FORBIDDEN for
- * another scope or a user who is gone, inactive or changed password).
+ * A token as mail_token() makes it for kind: AUTH_OK with its user,
+ * binding and jti, or the code to answer and maybe a message
+ * (Directus's: 403 INVALID_TOKEN for a bad signature or shape, 401
+ * TOKEN_EXPIRED, 403 FORBIDDEN for another scope; a user who is gone or
+ * no longer in the kind's status: 403 FORBIDDEN for a reset, Directus's
+ * 400 "hasn't been invited" for an invite and "Invalid verification
+ * code" for a registration).
  */
 static uint32_t
-mail_reset_check(const char *token, struct store_user *u, uint8_t *binding,
-    char *jti)
+mail_token_check(const char *token, enum mail_kind kind, struct store_user *u,
+    uint8_t *binding, char *jti, char *msg, size_t msglen)
 {
-	const char	*dot1, *dot2;
-	uint8_t		 mac[JWT_MAC_LEN + 1], payload[AUTH_TOKEN_MAX];
-	uint8_t		 want[MAIL_BINDING_BYTES], got[MAIL_BINDING_BYTES + 1];
-	size_t		 n, len = strlen(token), glen;
-	json_t		*claims = NULL, *exp;
-	const char	*iss, *scope, *email, *hash, *id;
-	uint32_t	 code = AUTH_INVALID_TOKEN;
+	const struct mail_kind_def	*d = &mail_kinds[kind];
+	const char			*dot1, *dot2;
+	uint8_t				 mac[JWT_MAC_LEN + 1];
+	uint8_t				 payload[AUTH_TOKEN_MAX];
+	uint8_t				 want[MAIL_BINDING_BYTES];
+	uint8_t				 got[MAIL_BINDING_BYTES + 1];
+	size_t				 n, len = strlen(token), glen;
+	json_t				*claims = NULL, *exp;
+	const char			*iss, *scope, *email, *hash, *id;
+	uint32_t			 code = AUTH_INVALID_TOKEN;
 
-	if ((dot1 = strchr(token, '.')) == NULL ||
+	if (d->status == NULL ||
+	    (dot1 = strchr(token, '.')) == NULL ||
 	    (dot2 = strchr(dot1 + 1, '.')) == NULL ||
 	    strchr(dot2 + 1, '.') != NULL ||
 	    b64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - token), mac,
@@ -604,17 +731,28 @@ mail_reset_check(const char *token, struct store_user *u, uint8_t *binding,
 	email = json_string_value(json_object_get(claims, "email"));
 	hash = json_string_value(json_object_get(claims, "hash"));
 	id = json_string_value(json_object_get(claims, "jti"));
-	if (scope == NULL || strcmp(scope, "password-reset") != 0 ||
-	    email == NULL || hash == NULL || id == NULL ||
-	    strlen(id) != MAIL_JTI_LEN ||
-	    store_user_by_email(email, u) != 0 ||
-	    strcmp(u->status, "active") != 0 || u->password[0] == '\0' ||
+	if (scope == NULL || strcmp(scope, d->name) != 0 || email == NULL ||
+	    hash == NULL || id == NULL || strlen(id) != MAIL_JTI_LEN ||
 	    b64url_decode(hash, strlen(hash), got, sizeof(got), &glen) == -1 ||
 	    glen != MAIL_BINDING_BYTES)
 		goto out;
+	if (store_user_by_email(email, u) != 0 ||
+	    strcmp(u->status, d->status) != 0 ||
+	    (kind == MAIL_RESET && u->password[0] == '\0')) {
+		if (kind == MAIL_INVITE) {
+			code = AUTH_INVALID_PAYLOAD;
+			(void)snprintf(msg, msglen, "Invalid payload. Email "
+			    "address %.190s hasn't been invited.", email);
+		} else if (kind == MAIL_VERIFY) {
+			code = AUTH_INVALID_PAYLOAD;
+			(void)strlcpy(msg, "Invalid payload. Invalid "
+			    "verification code.", msglen);
+		}
+		goto out;
+	}
 	mail_binding(u, want);
 	if (CRYPTO_memcmp(want, got, sizeof(want)) != 0 ||
-	    !mail_jti_live(u->id, id))
+	    !mail_jti_live(u->id, kind, id))
 		goto out;
 	memcpy(binding, want, sizeof(want));
 	(void)strlcpy(jti, id, MAIL_JTI_LEN + 1);
@@ -625,99 +763,120 @@ mail_reset_check(const char *token, struct store_user *u, uint8_t *binding,
 	return code;
 }
 
-/* Is jti the user's live reset token?  Compared in constant time. */
+/* Is jti the user's live token of kind?  Compared in constant time. */
 static int
-mail_jti_live(const char *user, const char *jti)
+mail_jti_live(const char *user, enum mail_kind kind, const char *jti)
 {
 	char	 live[MAIL_JTI_LEN + 1];
 
 	return strlen(jti) == MAIL_JTI_LEN &&
-	    store_reset_get(user, live, sizeof(live)) == 0 &&
+	    store_token_get(user, mail_kinds[kind].name,
+	    now_ms(CLOCK_REALTIME), live, sizeof(live)) == 0 &&
 	    strlen(live) == MAIL_JTI_LEN &&
 	    CRYPTO_memcmp(live, jti, MAIL_JTI_LEN) == 0;
 }
 
 /*
- * MSG_PASSWORD_RESET: the token checked, the new password hashed on the
- * pool; mail_reset_hashed() stores it.
+ * MSG_MAIL_TOKEN: the token checked for the kind; a new password
+ * (reset, invite) is hashed on the pool and mail_token_hashed() stores
+ * it; a verification is applied at once.
  */
 int
-mail_password_reset(struct keyd_chan *kc, struct frame *f)
+mail_token_use(struct keyd_chan *kc, struct frame *f)
 {
-	struct msg_password_reset	 m;
-	struct store_user		 u;
-	struct reset			*r;
-	uint32_t			 code;
+	struct msg_mail_token	 m;
+	struct store_user	 u;
+	struct use		*r;
+	char			 msg[USERS_MESSAGE_MAX + 1] = "";
+	uint32_t		 code;
+	int			 wants_password;
 
-	if (msg_read(f, MSG_PASSWORD_RESET, &m) == -1)
+	if (msg_read(f, MSG_MAIL_TOKEN, &m) == -1 || m.kind >= MAIL_KIND_MAX)
 		return -1;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal("calloc");
-	if (m.password_len == 0)
+	r->kind = (enum mail_kind)m.kind;
+	wants_password = r->kind == MAIL_RESET || r->kind == MAIL_INVITE;
+	if (wants_password != (m.password_len > 0))
 		code = AUTH_INVALID_PAYLOAD;
 	else
-		code = mail_reset_check(m.token, &u, r->binding, r->jti);
-	if (code == AUTH_OK) {
-		r->chan_serial = kc->serial;
-		r->id = f->hdr.id;
-		r->slot = kc->slot;
-		r->pid = kc->pid;
+		code = mail_token_check(m.token, r->kind, &u, r->binding,
+		    r->jti, msg, sizeof(msg));
+	r->chan_serial = kc->serial;
+	r->id = f->hdr.id;
+	r->slot = kc->slot;
+	r->pid = kc->pid;
+	if (code == AUTH_OK)
 		(void)strlcpy(r->user, u.id, sizeof(r->user));
-		if (hash_create(m.password, m.password_len, mail_reset_hashed,
+	if (code == AUTH_OK && wants_password) {
+		if (hash_create(m.password, m.password_len, mail_token_hashed,
 		    r) == 0)
 			return 0;
 		code = AUTH_UNAVAILABLE;
+	} else if (code == AUTH_OK) {
+		batch_commit();
+		code = mail_token_apply(r, NULL);
 	}
-	mail_done(kc, f->hdr.id, code);
+	users_result_write(kc, f->hdr.id, code, msg, NULL);
 	free(r);
 	return 0;
 }
 
-/*
- * The new hash: stored, and every session of the user ended, in one
- * transaction, if the password is still the one the token was made for
- * (two resets with the same token race to here: one wins).
- */
 static void
-mail_reset_hashed(enum hash_result result, const char *phc, void *arg)
+mail_token_hashed(enum hash_result result, const char *phc, void *arg)
 {
-	struct reset		*r = arg;
+	struct use		*r = arg;
 	struct keyd_chan	*kc = keyd_chan_find(r->chan_serial);
-	struct store_user	 u;
-	uint8_t			 now[MAIL_BINDING_BYTES];
 	uint32_t		 code = AUTH_INTERNAL;
 
 	batch_commit();
-	if (phc == NULL || store_begin() == -1)
-		goto out;
-	code = AUTH_FORBIDDEN;
+	if (phc != NULL)
+		code = mail_token_apply(r, phc);
+	if (kc != NULL)
+		users_result_write(kc, r->id, code, "", NULL);
+	free(r);
+}
+
+/*
+ * The token's change, in one transaction, if the user is still in the
+ * kind's status with the password the token was made for (two uses of
+ * one token race to here: one wins): the new password (phc), the status
+ * "active", every session ended (a reset), the token gone.
+ */
+static uint32_t
+mail_token_apply(struct use *r, const char *phc)
+{
+	const struct mail_kind_def	*d = &mail_kinds[r->kind];
+	struct store_user		 u;
+	uint8_t				 now[MAIL_BINDING_BYTES];
+
+	if (store_begin() == -1)
+		return AUTH_UNAVAILABLE;
 	if (store_user_by_id(r->user, &u) != 0 ||
-	    strcmp(u.status, "active") != 0) {
+	    strcmp(u.status, d->status) != 0) {
 		store_rollback();
-		goto out;
+		return AUTH_FORBIDDEN;
 	}
 	mail_binding(&u, now);
 	if (CRYPTO_memcmp(now, r->binding, sizeof(now)) != 0 ||
-	    !mail_jti_live(u.id, r->jti)) {
+	    !mail_jti_live(u.id, r->kind, r->jti)) {
 		store_rollback();
-		goto out;
+		return AUTH_FORBIDDEN;
 	}
-	code = AUTH_INTERNAL;
-	if (store_user_set_password(u.id, phc) == -1 ||
+	if ((phc != NULL && store_user_set_password(u.id, phc) == -1) ||
+	    (strcmp(u.status, "active") != 0 &&
+	    store_user_set_status(u.id, "active") == -1) ||
 	    store_sessions_delete_user(u.id) == -1 ||
-	    store_reset_delete(u.id) == -1 || store_commit() == -1) {
+	    store_token_delete(u.id, d->name) == -1 || store_commit() == -1) {
 		store_rollback();
-		goto out;
+		return AUTH_INTERNAL;
 	}
-	code = AUTH_OK;
 	invalidate_user(u.id);
 	lockout_forget(u.email);
-	log_info("user %s: password changed by server %u (pid %u)", u.id,
-	    r->slot, r->pid);
-	log_info("user %s: the change came with a reset token; sessions "
-	    "ended", u.id);
- out:
-	if (kc != NULL)
-		mail_done(kc, r->id, code);
-	free(r);
+	if (phc != NULL)
+		log_info("user %s: password changed by server %u (pid %u)",
+		    u.id, r->slot, r->pid);
+	log_info("user %s: %s token used%s", u.id, d->name,
+	    r->kind == MAIL_RESET ? "; sessions ended" : ", now active");
+	return AUTH_OK;
 }

@@ -123,6 +123,52 @@ static const char *const store_migrations[] = {
 	"  jti TEXT NOT NULL,"
 	"  expires INTEGER NOT NULL"
 	");",
+	/*
+	 * 7: the status "unverified" (a registration waiting for its
+	 * mail's link), which the CHECK of users refused: the table is
+	 * rebuilt (store_migrate() turns the foreign keys off around it, so
+	 * the drop cascades to nothing).  And the live mail tokens of every
+	 * kind (password reset, invite, registration), one per user and
+	 * scope, in place of password_resets.
+	 */
+	"CREATE TABLE users_new ("
+	"  id TEXT PRIMARY KEY NOT NULL,"
+	"  email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	"  password TEXT,"
+	"  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN"
+	"    ('active','suspended','archived','draft','invited',"
+	"     'unverified')),"
+	"  role TEXT,"
+	"  first_name TEXT, last_name TEXT, location TEXT, title TEXT,"
+	"  description TEXT, tags TEXT, avatar TEXT,"
+	"  language TEXT, appearance TEXT, theme_light TEXT,"
+	"  theme_dark TEXT, email_notifications INTEGER NOT NULL DEFAULT 1,"
+	"  token_hash BLOB UNIQUE,"
+	"  tfa_secret TEXT,"
+	"  last_access INTEGER, last_page TEXT,"
+	"  provider TEXT NOT NULL DEFAULT 'default',"
+	"  external_identifier TEXT,"
+	"  tfa_last_step INTEGER"
+	");"
+	"INSERT INTO users_new SELECT id, email, password, status, role,"
+	"  first_name, last_name, location, title, description, tags, avatar,"
+	"  language, appearance, theme_light, theme_dark,"
+	"  email_notifications, token_hash, tfa_secret, last_access,"
+	"  last_page, provider, external_identifier, tfa_last_step"
+	"  FROM users;"
+	"DROP TABLE users;"
+	"ALTER TABLE users_new RENAME TO users;"
+	"CREATE TABLE mail_tokens ("
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  scope TEXT NOT NULL,"
+	"  jti TEXT NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  PRIMARY KEY (user_id, scope)"
+	");"
+	"INSERT INTO mail_tokens SELECT user_id, 'password-reset', jti,"
+	"  expires FROM password_resets"
+	"  WHERE user_id IN (SELECT id FROM users);"
+	"DROP TABLE password_resets;",
 };
 #define STORE_VERSION	\
 	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
@@ -179,9 +225,9 @@ enum store_stmt {
 	ST_OUTBOX_LIST,
 	ST_OUTBOX_FLUSH,
 	ST_OUTBOX_PENDING,
-	ST_RESET_SET,
-	ST_RESET_GET,
-	ST_RESET_DELETE,
+	ST_TOKEN_SET,
+	ST_TOKEN_GET,
+	ST_TOKEN_DELETE,
 	ST_MAX
 };
 
@@ -275,10 +321,12 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_OUTBOX_FLUSH] = "UPDATE outbox SET next_try = 0",
 	[ST_OUTBOX_PENDING] = "SELECT count(*) FROM outbox "
 	    "WHERE user_id = ?1 AND kind = ?2",
-	[ST_RESET_SET] = "INSERT OR REPLACE INTO password_resets (user_id, "
-	    "jti, expires) VALUES (?1, ?2, ?3)",
-	[ST_RESET_GET] = "SELECT jti FROM password_resets WHERE user_id = ?1",
-	[ST_RESET_DELETE] = "DELETE FROM password_resets WHERE user_id = ?1",
+	[ST_TOKEN_SET] = "INSERT OR REPLACE INTO mail_tokens (user_id, "
+	    "scope, jti, expires) VALUES (?1, ?2, ?3, ?4)",
+	[ST_TOKEN_GET] = "SELECT jti FROM mail_tokens WHERE user_id = ?1 "
+	    "AND scope = ?2 AND expires > ?3",
+	[ST_TOKEN_DELETE] = "DELETE FROM mail_tokens WHERE user_id = ?1 "
+	    "AND (?2 IS NULL OR scope = ?2)",
 };
 
 /*
@@ -306,6 +354,7 @@ static int	 store_check_file(const char *, const char *);
 static int	 store_check_files(const char *);
 static int	 store_exec(const char *);
 static int	 store_migrate(void);
+static int	 store_fk_check(void);
 static int	 store_prepare(void);
 static char	*store_user_expr(const struct user_field *, int);
 static int	 store_user_prepare(void);
@@ -366,13 +415,21 @@ store_migrate(void)
 		    "(%d)", v, STORE_VERSION);
 		return -1;
 	}
+	/*
+	 * A migration may rebuild a table others refer to (7): the foreign
+	 * keys are off while the steps run, and each step must leave none
+	 * broken (foreign_key_check, before its COMMIT).
+	 */
+	if (v < STORE_VERSION && store_exec("PRAGMA foreign_keys = OFF;") ==
+	    -1)
+		return -1;
 	for (; v < STORE_VERSION; v++) {
 		(void)snprintf(bump, sizeof(bump), "PRAGMA user_version = %d;",
 		    v + 1);
 		if (store_exec("BEGIN IMMEDIATE;") == -1)
 			return -1;
 		if (store_exec(store_migrations[v]) == -1 ||
-		    store_exec(bump) == -1) {
+		    store_fk_check() == -1 || store_exec(bump) == -1) {
 			(void)store_exec("ROLLBACK;");
 			return -1;
 		}
@@ -380,7 +437,26 @@ store_migrate(void)
 			return -1;
 		log_info("store: migrated to schema version %d", v + 1);
 	}
-	return 0;
+	return store_exec("PRAGMA foreign_keys = ON;");
+}
+
+/* 0 when no row breaks a foreign key, else -1 with a log line. */
+static int
+store_fk_check(void)
+{
+	sqlite3_stmt	*st;
+	int		 rv;
+
+	if (sqlite3_prepare_v2(store_db, "PRAGMA foreign_key_check", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	rv = sqlite3_step(st);
+	if (rv == SQLITE_ROW)
+		log_warnx("store: a migration leaves a row of %s without its "
+		    "%s", sqlite3_column_text(st, 0),
+		    sqlite3_column_text(st, 2));
+	sqlite3_finalize(st);
+	return rv == SQLITE_DONE ? 0 : -1;
 }
 
 /*
@@ -1547,27 +1623,40 @@ store_outbox_pending(const char *user, const char *kind, int64_t *n)
 	return store_int(ST_OUTBOX_PENDING, n, user, kind) == 0 ? 0 : -1;
 }
 
-/* The user's one live reset token is jti; earlier ones die. */
+/*
+ * The user's one live mail token of this scope is jti, until expires;
+ * an earlier one of the scope dies.
+ */
 int
-store_reset_set(const char *user, const char *jti, int64_t expires)
+store_token_set(const char *user, const char *scope, const char *jti,
+    int64_t expires)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = store_bind(ST_RESET_SET, user, jti)) == NULL ||
-	    sqlite3_bind_int64(st, 3, expires) != SQLITE_OK)
+	if ((st = store_bind(ST_TOKEN_SET, user, scope)) == NULL ||
+	    sqlite3_bind_text(st, 3, jti, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, expires) != SQLITE_OK) {
+		if (st != NULL)
+			sqlite3_reset(st);
 		return -1;
+	}
 	return store_done(st);
 }
 
-/* The jti of the user's live reset token; 1 when there is none. */
+/* The jti of the user's live token of scope at now; 1 when none. */
 int
-store_reset_get(const char *user, char *jti, size_t len)
+store_token_get(const char *user, const char *scope, int64_t now,
+    char *jti, size_t len)
 {
 	sqlite3_stmt	*st;
 	int		 rv;
 
-	if ((st = store_bind(ST_RESET_GET, user, NULL)) == NULL)
+	if ((st = store_bind(ST_TOKEN_GET, user, scope)) == NULL)
 		return -1;
+	if (sqlite3_bind_int64(st, 3, now) != SQLITE_OK) {
+		sqlite3_reset(st);
+		return -1;
+	}
 	if ((rv = sqlite3_step(st)) == SQLITE_ROW)
 		rv = store_copy(jti, len, st, 0) == -1 ? -1 : 0;
 	else
@@ -1576,8 +1665,9 @@ store_reset_get(const char *user, char *jti, size_t len)
 	return rv;
 }
 
+/* The user's live token of scope gone; of every scope when NULL. */
 int
-store_reset_delete(const char *user)
+store_token_delete(const char *user, const char *scope)
 {
-	return store_done(store_bind(ST_RESET_DELETE, user, NULL));
+	return store_done(store_bind(ST_TOKEN_DELETE, user, scope));
 }

@@ -22,7 +22,6 @@
 #include "keyd.h"
 #include "proto.h"
 
-#define USER_TEXT_MAX		4096	/* bytes of a text field */
 #define USER_TOKEN_MAX		255	/* a static token set by an admin */
 #define USER_TAGS_MAX		64	/* tags of a user */
 #define USER_TAG_MAX		256	/* bytes of a tag */
@@ -85,7 +84,7 @@ const size_t user_nfields = sizeof(user_fields) / sizeof(user_fields[0]);
 
 /* As the schema's CHECK constraint has them (store.c). */
 static const char *const user_statuses[] = {
-	"active", "suspended", "archived", "draft", "invited",
+	"active", "suspended", "archived", "draft", "invited", "unverified",
 };
 
 /*

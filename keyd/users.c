@@ -30,6 +30,7 @@
 #include <jansson.h>
 
 #include "hash.h"
+#include "jwt.h"
 #include "keyd.h"
 #include "log.h"
 #include "perm.h"
@@ -159,6 +160,11 @@ static void	 users_log_changes(struct users_job *, const char *,
 static uint32_t	 users_apply(struct users_job *, const char *, json_t *,
 		    const char *);
 static void	 users_delete(struct users_job *);
+static void	 users_invite(struct users_job *);
+static uint32_t	 users_invite_body(struct users_job *, json_t **,
+		    const char **, char *, size_t);
+static uint32_t	 users_invite_one(struct users_job *, const char *,
+		    const char *, const char *, int64_t);
 
 /* Set the outcome of a job; the message is printable ASCII only. */
 static uint32_t
@@ -391,7 +397,7 @@ users_request(struct keyd_chan *kc, struct frame *f)
 	const char		*params[USERS_NPARAMS];
 	const uint8_t		*body;
 	char			 reason[QUERY_REASON_MAX];
-	size_t			 len;
+	size_t			 len, i;
 	uint32_t		 code;
 	int			 app;
 
@@ -416,6 +422,14 @@ users_request(struct keyd_chan *kc, struct frame *f)
 	job->vars.now = job->now;
 	qp = (struct query_params){ params[0], params[1], params[2],
 	    params[3], params[4], params[5], params[6] };
+	/* An invite answers 204: nothing to choose fields or rows of. */
+	for (i = 0; job->op == USERS_INVITE && i < USERS_NPARAMS; i++)
+		if (params[i] != NULL) {
+			users_fail(job, AUTH_INVALID_QUERY, "Invalid query. "
+			    "POST /users/invite takes no query parameters.");
+			users_finish(job, NULL);
+			return 0;
+		}
 	if (query_parse(&job->q, &qp, keyd_conf()->query_limit, reason,
 	    sizeof(reason)) == -1) {
 		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. %s.",
@@ -426,6 +440,9 @@ users_request(struct keyd_chan *kc, struct frame *f)
 	switch (job->op) {
 	case USERS_READ:
 		users_read(job);
+		break;
+	case USERS_INVITE:
+		users_invite(job);
 		break;
 	case USERS_CREATE:
 		users_create(job);
@@ -1432,4 +1449,164 @@ users_delete(struct users_job *job)
 		    json_array_size(job->keys), job->caller.id[0] != '\0' ?
 		    job->caller.id : "the public role");
 	users_finish(job, NULL);
+}
+
+/*
+ * POST /users/invite {email, role, invite_url}: Directus's checks of the
+ * body first, then the caller's create permission on directus_users
+ * (administrators, or roles the configuration grants it), the URL on
+ * invite-url-allow, the role.  Then for each address: a new user
+ * "invited" of the role with its invite mail; a user still "invited"
+ * given the role and a new mail (its earlier token dies, where
+ * Directus leaves it working); any other user left alone.  One
+ * transaction: the users and their mails, or nothing.  204.
+ */
+static void
+users_invite(struct users_job *job)
+{
+	json_t				*emails = NULL, *v;
+	const char			*role = NULL;
+	char				 link[MAIL_URL_MAX + 1];
+	int64_t				 now = now_ms(CLOCK_REALTIME);
+	size_t				 i;
+
+	if (users_invite_body(job, &emails, &role, link, sizeof(link)) !=
+	    AUTH_OK)
+		goto done;
+	if (json_array_size(emails) == 0)
+		goto done;
+	if (store_begin() == -1) {
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+		goto done;
+	}
+	json_array_foreach(emails, i, v)
+		if (users_invite_one(job, json_string_value(v), role, link,
+		    now) != AUTH_OK)
+			break;
+	if (job->code == AUTH_OK && store_commit() == -1)
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+	if (job->code != AUTH_OK) {
+		store_rollback();
+		goto done;
+	}
+	mail_kick();
+ done:
+	json_decref(emails);
+	users_finish(job, NULL);
+}
+
+/*
+ * The body, in Directus's order: its shape (400, first fault only), the
+ * permission (403), the URL (400), the role (400).  *emails holds the
+ * addresses, *role the role's id, link the link of the mails.
+ */
+static uint32_t
+users_invite_body(struct users_job *job, json_t **emails, const char **role,
+    char *link, size_t len)
+{
+	const struct conf_permission	*perm;
+	json_t				*body = job->body, *e, *r, *u, *v, *item;
+	const char			*key;
+	size_t				 i;
+
+	if (!json_is_object(body))
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "\"value\" must be of type object.");
+	json_object_foreach(body, key, v)
+		if (strcmp(key, "email") != 0 && strcmp(key, "role") != 0 &&
+		    strcmp(key, "invite_url") != 0)
+			return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid "
+			    "payload. \"%.64s\" is not allowed.", key);
+	e = json_object_get(body, "email");
+	r = json_object_get(body, "role");
+	u = json_object_get(body, "invite_url");
+	if (e == NULL)
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "\"email\" is required.");
+	if (json_is_string(e))
+		*emails = json_pack("[O]", e);
+	else if (json_is_array(e))
+		*emails = json_incref(e);
+	else
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "\"email\" must be a valid email.");
+	if (json_array_size(*emails) > USERS_BATCH_MAX)
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "\"email\" must hold at most %d addresses.",
+		    USERS_BATCH_MAX);
+	json_array_foreach(*emails, i, v)
+		if (!json_is_string(v) || !email_valid(json_string_value(v),
+		    json_string_length(v)))
+			return users_fail(job, AUTH_INVALID_PAYLOAD,
+			    json_is_array(e) ? "Invalid payload. \"email[%zu]\" "
+			    "must be a valid email." : "Invalid payload. "
+			    "\"email\" must be a valid email.", i);
+	if (r == NULL)
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "\"role\" is required.");
+	if (!json_is_string(r) || !uuid_valid(json_string_value(r), UUID_LOWER | UUID_UPPER))
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "\"role\" must be a valid GUID.");
+	if (u != NULL && (!json_is_string(u) || json_string_length(u) == 0 ||
+	    json_string_length(u) > MAIL_URL_MAX ||
+	    strlen(json_string_value(u)) != json_string_length(u)))
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "\"invite_url\" must be a valid uri.");
+	if ((perm = users_perm(job, PERM_CREATE)) == NULL)
+		return users_fail(job, AUTH_FORBIDDEN, "You don't have "
+		    "permission to \"create\" from collection "
+		    "\"directus_users\" or it does not exist.");
+	if (url_allowed(keyd_conf()->invite_url_allow, u != NULL ?
+	    json_string_value(u) : NULL, NULL, link, len) == -1)
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "URL \"%.300s\" can't be used to invite users.", u != NULL ?
+		    json_string_value(u) : "");
+	if (users_check_role(job, r) != AUTH_OK)
+		return job->code;
+	/* What the permission lets the caller write of a new user. */
+	json_array_foreach(*emails, i, v) {
+		item = json_pack("{s:O,s:O,s:s}", "email", v, "role", r,
+		    "status", "invited");
+		if (item == NULL)
+			return users_fail(job, AUTH_INTERNAL, NULL);
+		if (users_check_item(job, perm, item, 1) != AUTH_OK) {
+			json_decref(item);
+			return job->code;
+		}
+		json_decref(item);
+	}
+	*role = json_string_value(r);
+	return AUTH_OK;
+}
+
+/* One address of an invite, inside its transaction. */
+static uint32_t
+users_invite_one(struct users_job *job, const char *email, const char *role,
+    const char *link, int64_t now)
+{
+	struct store_user	 u;
+	int			 rv;
+
+	if ((rv = store_user_by_email(email, &u)) == -1)
+		return users_fail(job, AUTH_UNAVAILABLE, NULL);
+	if (rv == 0 && strcmp(u.status, "invited") != 0)
+		return AUTH_OK;		/* has an account: as Directus */
+	if (rv == 1) {
+		memset(&u, 0, sizeof(u));
+		admin_uuid(u.id);
+		(void)strlcpy(u.email, email, sizeof(u.email));
+		(void)strlcpy(u.status, "invited", sizeof(u.status));
+		rv = store_user_insert(u.id, u.email, NULL, role);
+		if (rv == STORE_NOT_UNIQUE)
+			return users_fail(job, AUTH_RECORD_NOT_UNIQUE, NULL);
+		if (rv != 0 || store_user_set_status(u.id, u.status) != 0)
+			return users_fail(job, AUTH_UNAVAILABLE, NULL);
+	} else if (strcmp(u.role, role) != 0 &&
+	    store_user_set_role(u.id, role) != 0)
+		return users_fail(job, AUTH_UNAVAILABLE, NULL);
+	if (mail_queue(MAIL_INVITE, &u, link, now) == -1)
+		return users_fail(job, AUTH_UNAVAILABLE, NULL);
+	log_info("user %s: invited by %s", u.id, job->caller.id[0] != '\0' ?
+	    job->caller.id : "the public role");
+	return AUTH_OK;
 }

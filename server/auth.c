@@ -86,8 +86,11 @@ static void	 auth_ctx_free(struct auth_ctx *);
 static void	 auth_tokens_done(struct pending *, struct frame *);
 static void	 auth_logout_done(struct pending *, struct frame *);
 static void	 auth_me_done(struct pending *, struct frame *);
-static void	 auth_password_done(struct pending *, struct frame *);
-static int	 auth_reset_url(const char *, const char *, char *, size_t);
+static void	 auth_stalled_done(struct pending *, struct frame *);
+static void	 auth_token_use(struct server *, struct evhttp_request *,
+		    enum mail_kind);
+static int	 auth_string_check(json_t *, const char *, size_t, int,
+		    char *, size_t);
 static void	 auth_stall(struct auth_ctx *);
 static void	 auth_stall_cb(evutil_socket_t, short, void *);
 static void	 auth_reply(struct auth_ctx *);
@@ -621,48 +624,6 @@ auth_logout_done(struct pending *p, struct frame *f)
 }
 
 /*
- * Is url allowed by the comma-separated list (reset-url-allow)?  As
- * Directus: an entry equal to it, or to its origin and path (what
- * precedes '?' or '#').  The URL must be printable ASCII without
- * blanks, as it goes into a mail.  The link goes to out: the URL, or
- * the first entry when url is NULL.
- */
-static int
-auth_reset_url(const char *list, const char *url, char *out, size_t len)
-{
-	const char	*p, *e, *q;
-	size_t		 n, ulen, base;
-
-	if (url != NULL) {
-		for (q = url; *q != '\0'; q++)
-			if (*q <= 0x20 || *q >= 0x7f)
-				return -1;
-		ulen = strlen(url);
-		base = strcspn(url, "?#");
-	}
-	for (p = list; *p != '\0'; p = *e == ',' ? e + 1 : e) {
-		p += strspn(p, " \t");
-		e = p + strcspn(p, ",");
-		for (n = (size_t)(e - p); n > 0 &&
-		    (p[n - 1] == ' ' || p[n - 1] == '\t'); n--)
-			;
-		if (n == 0)
-			continue;
-		if (url == NULL) {
-			if (n >= len)
-				return -1;
-			memcpy(out, p, n);
-			out[n] = '\0';
-			return 0;
-		}
-		if ((n == ulen && memcmp(p, url, n) == 0) ||
-		    (n == base && memcmp(p, url, n) == 0))
-			return strlcpy(out, url, len) < len ? 0 : -1;
-	}
-	return -1;
-}
-
-/*
  * POST /auth/password/request {email, reset_url}: 204 after the login
  * stall whether or not the user exists (keyd mails only an active
  * user).  A reset_url off the allow list is Directus's 400.
@@ -697,8 +658,8 @@ auth_password_request(struct server *s, struct evhttp_request *req,
 	    strlen(json_string_value(url)) != json_string_length(url)))
 		(void)strlcpy(c->reason, "\"reset_url\" must be a string",
 		    sizeof(c->reason));
-	else if (auth_reset_url(s->conf->reset_url_allow, url != NULL ?
-	    json_string_value(url) : NULL, link, sizeof(link)) == -1)
+	else if (url_allowed(s->conf->reset_url_allow, url != NULL ?
+	    json_string_value(url) : NULL, NULL, link, sizeof(link)) == -1)
 		(void)snprintf(c->reason, sizeof(c->reason), "URL \"%.300s\" "
 		    "can't be used to reset passwords", url != NULL ?
 		    json_string_value(url) : "");
@@ -714,7 +675,7 @@ auth_password_request(struct server *s, struct evhttp_request *req,
 		auth_stall(c);
 	} else
 		(void)server_keyd_request(c->s, req, MSG_PASSWORD_REQUEST,
-		    fb.data, fb.len, 0, auth_password_done, c);
+		    fb.data, fb.len, 0, auth_stalled_done, c);
 	json_decref(body);
 	frame_buf_free(&fb);
 }
@@ -727,11 +688,119 @@ void
 auth_password_reset(struct server *s, struct evhttp_request *req,
     const char *rest)
 {
+	auth_token_use(s, req, MAIL_RESET);
+}
+
+/*
+ * POST /users/invite/accept {token, password}: keyd checks the invite
+ * token, sets the password and the status "active"; 204.
+ */
+void
+auth_invite_accept(struct server *s, struct evhttp_request *req,
+    const char *rest)
+{
+	auth_token_use(s, req, MAIL_INVITE);
+}
+
+/*
+ * A mail's token with a new password: {token, password}, checked in
+ * Directus's order (each required, a string, not empty; no other
+ * member), then keyd's MSG_MAIL_TOKEN, answered by users_done().
+ */
+static void
+auth_token_use(struct server *s, struct evhttp_request *req,
+    enum mail_kind kind)
+{
+	struct msg_mail_token	 m;
+	struct frame_buf	 fb;
+	json_t			*body, *token, *pw, *v;
+	const char		*key;
+	char			 reason[128] = "";
+
+	if ((body = auth_body(req)) == NULL)
+		return;
+	json_object_foreach(body, key, v)
+		if (strcmp(key, "token") != 0 && strcmp(key, "password") != 0) {
+			(void)snprintf(reason, sizeof(reason), "\"%.64s\" is "
+			    "not allowed", key);
+			break;
+		}
+	token = json_object_get(body, "token");
+	pw = json_object_get(body, "password");
+	if (reason[0] == '\0')
+		(void)(auth_string_check(token, "token", AUTH_TOKEN_MAX, 0,
+		    reason, sizeof(reason)) == 0 &&
+		    auth_string_check(pw, "password", AUTH_PASSWORD_MAX, 0,
+		    reason, sizeof(reason)));
+	if (reason[0] != '\0') {
+		auth_payload_error(req, reason);
+		json_decref(body);
+		return;
+	}
+	m.kind = kind;
+	m.token = json_string_value(token);
+	m.password = (const uint8_t *)json_string_value(pw);
+	m.password_len = json_string_length(pw);
+	if (msg_write(&fb, MSG_MAIL_TOKEN, &m) == -1)
+		auth_error(req, AUTH_INTERNAL);
+	else
+		(void)server_keyd_request(s, req, MSG_MAIL_TOKEN, fb.data,
+		    fb.len, AUTH_HASH_WAIT_MS, users_done, NULL);
+	if (fb.data != NULL)
+		explicit_bzero(fb.data, fb.len);
+	json_decref(body);
+	frame_buf_free(&fb);
+}
+
+/*
+ * A member v of a body that must be a string of at most max bytes
+ * without a NUL, and not empty (unless empty_ok), in Joi's words: 0,
+ * or -1 with the reason (a token over the bound is "invalid").
+ */
+static int
+auth_string_check(json_t *v, const char *name, size_t max, int empty_ok,
+    char *reason, size_t len)
+{
+	const char	*why = NULL;
+
+	if (v == NULL)
+		why = "is required";
+	else if (!json_is_string(v))
+		why = "must be a string";
+	else if (json_string_length(v) == 0 && !empty_ok)
+		why = "is not allowed to be empty";
+	else if (json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		why = "is invalid";
+	if (why == NULL)
+		return 0;
+	(void)snprintf(reason, len, "\"%s\" %s", name, why);
+	return -1;
+}
+
+/*
+ * POST /users/register {email, password, verification_url, first_name,
+ * last_name}, when register is on.  The body's faults and a
+ * verification_url off register-url-allow are answered at once (400),
+ * as is registration being off (403).  Past those, every answer waits
+ * for the login stall: an address register-email refuses (403), and
+ * 204 for a new or a known address alike (keyd tells them apart, and
+ * mails either).
+ */
+void
+auth_register(struct server *s, struct evhttp_request *req,
+    const char *rest)
+{
+	static const char *const names[] = { "email", "password",
+	    "verification_url", "first_name", "last_name" };
+	const struct tokend_config	*conf = s->conf;
 	struct auth_ctx			*c;
-	struct msg_password_reset	 m;
+	struct msg_register		*m;
 	struct frame_buf		 fb;
-	json_t				*body, *token, *pw;
-	const char			*reason = NULL;
+	json_t				*body, *email, *url, *v;
+	const char			*key, *value[2];
+	char				 link[MAIL_URL_MAX + 1];
+	size_t				 i;
 
 	if ((c = auth_ctx_new(s, req)) == NULL)
 		return;
@@ -740,54 +809,155 @@ auth_password_reset(struct server *s, struct evhttp_request *req,
 		auth_ctx_free(c);
 		return;
 	}
-	token = json_object_get(body, "token");
-	pw = json_object_get(body, "password");
-	if (token == NULL)
-		reason = "\"token\" is required";
-	else if (!json_is_string(token))
-		reason = "\"token\" must be a string";
-	else if (pw == NULL)
-		reason = "\"password\" is required";
-	else if (!json_is_string(pw))
-		reason = "\"password\" must be a string";
-	else if (json_string_length(pw) == 0)
-		reason = "\"password\" is not allowed to be empty";
-	else if (json_string_length(pw) > AUTH_PASSWORD_MAX)
-		reason = "\"password\" is too long";
-	if (reason != NULL) {
-		auth_payload_error(req, reason);
+	json_object_foreach(body, key, v) {
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(key, names[i]) == 0)
+				break;
+		if (i == sizeof(names) / sizeof(names[0])) {
+			(void)snprintf(c->reason, sizeof(c->reason), "\"%.64s\" "
+			    "is not allowed", key);
+			break;
+		}
+	}
+	email = json_object_get(body, "email");
+	url = json_object_get(body, "verification_url");
+	if (c->reason[0] != '\0')
+		;
+	else if (email == NULL)
+		(void)strlcpy(c->reason, "\"email\" is required",
+		    sizeof(c->reason));
+	else if (!json_is_string(email) || !email_valid(
+	    json_string_value(email), json_string_length(email)))
+		(void)strlcpy(c->reason, "\"email\" must be a valid email",
+		    sizeof(c->reason));
+	else if (auth_string_check(json_object_get(body, "password"),
+	    "password", AUTH_PASSWORD_MAX, 0, c->reason,
+	    sizeof(c->reason)) == -1)
+		;
+	else if (url != NULL && auth_string_check(url, "verification_url",
+	    MAIL_URL_MAX, 0, c->reason, sizeof(c->reason)) == -1)
+		(void)strlcpy(c->reason, "\"verification_url\" must be a "
+		    "valid uri", sizeof(c->reason));
+	for (i = 0; i < 2 && c->reason[0] == '\0'; i++) {
+		v = json_object_get(body, names[3 + i]);
+		value[i] = "";
+		if (v != NULL && auth_string_check(v, names[3 + i],
+		    USER_TEXT_MAX, 0, c->reason, sizeof(c->reason)) == 0)
+			value[i] = json_string_value(v);
+	}
+	/* The URL is checked even when it would not be used. */
+	if (c->reason[0] == '\0' && ((url != NULL &&
+	    url_allowed(conf->register_url_allow, json_string_value(url),
+	    NULL, link, sizeof(link)) == -1) || (conf->register_verify &&
+	    config_register_link(conf, url != NULL ? json_string_value(url) :
+	    NULL, link, sizeof(link)) == -1)))
+		(void)snprintf(c->reason, sizeof(c->reason), "URL \"%.300s\" "
+		    "can't be used to verify registered users", url != NULL ?
+		    json_string_value(url) : "");
+	if (c->reason[0] != '\0' || !conf->register_on) {
+		if (c->reason[0] != '\0')
+			auth_payload_error(req, c->reason);
+		else
+			auth_error(req, AUTH_FORBIDDEN);
 		json_decref(body);
 		auth_ctx_free(c);
 		return;
 	}
-	if (json_string_length(token) > AUTH_TOKEN_MAX ||
-	    strlen(json_string_value(token)) != json_string_length(token)) {
-		auth_error(req, AUTH_INVALID_TOKEN);
+	if (!email_allowed(conf->register_email, json_string_value(email))) {
+		c->code = AUTH_FORBIDDEN;
 		json_decref(body);
-		auth_ctx_free(c);
+		auth_stall(c);
 		return;
 	}
-	m.token = json_string_value(token);
-	m.password = (const uint8_t *)json_string_value(pw);
-	m.password_len = json_string_length(pw);
-	if (msg_write(&fb, MSG_PASSWORD_RESET, &m) == -1) {
-		auth_error(req, AUTH_INTERNAL);
-		auth_ctx_free(c);
+	/* Two names of USER_TEXT_MAX: not on the stack. */
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		fatal("calloc");
+	m->email = json_string_value(email);
+	m->password = (const uint8_t *)json_string_value(json_object_get(body,
+	    "password"));
+	m->password_len = json_string_length(json_object_get(body,
+	    "password"));
+	m->url = url != NULL ? json_string_value(url) : "";
+	m->first_name = value[0];
+	m->last_name = value[1];
+	if (msg_write(&fb, MSG_REGISTER, m) == -1) {
+		c->code = AUTH_INTERNAL;
+		auth_stall(c);
 	} else
-		(void)server_keyd_request(c->s, req, MSG_PASSWORD_RESET,
-		    fb.data, fb.len, AUTH_HASH_WAIT_MS, auth_password_done, c);
+		(void)server_keyd_request(s, req, MSG_REGISTER, fb.data,
+		    fb.len, AUTH_HASH_WAIT_MS, auth_stalled_done, c);
 	if (fb.data != NULL)
 		explicit_bzero(fb.data, fb.len);
+	free(m);
 	json_decref(body);
 	frame_buf_free(&fb);
 }
 
 /*
- * MSG_DONE for either.  A request is 204 whatever keyd said, after the
- * stall; a reset answers keyd's code at once.
+ * GET /users/register/verify-email?token=...: keyd checks the
+ * registration's token and makes the user "active"; 204, where Directus
+ * redirects to its admin app, which tokend does not serve.  The token is
+ * the only parameter.
+ */
+void
+auth_register_verify(struct server *s, struct evhttp_request *req,
+    const char *rest)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*query = uri != NULL ? evhttp_uri_get_query(uri) :
+				    NULL;
+	struct evkeyvalq	 params;
+	struct evkeyval		*kv;
+	struct msg_mail_token	 m;
+	struct frame_buf	 fb;
+	const char		*token = NULL;
+	char			 msg[160];
+
+	TAILQ_INIT(&params);
+	if (query != NULL && evhttp_parse_query_str(query, &params) == -1) {
+		http_error(req, 400, "INVALID_QUERY", "Invalid query.");
+		return;
+	}
+	msg[0] = '\0';
+	TAILQ_FOREACH(kv, &params, next) {
+		if (strcmp(kv->key, "token") != 0)
+			(void)snprintf(msg, sizeof(msg), "Invalid query. "
+			    "\"%.64s\" is not a parameter of this route.",
+			    kv->key);
+		else if (token != NULL)
+			(void)strlcpy(msg, "Invalid query. \"token\" is given "
+			    "more than once.", sizeof(msg));
+		else
+			token = kv->value;
+		if (msg[0] != '\0')
+			break;
+	}
+	if (msg[0] != '\0')
+		http_error(req, 400, "INVALID_QUERY", msg);
+	else if (token == NULL || token[0] == '\0' ||
+	    strlen(token) > AUTH_TOKEN_MAX)
+		auth_error(req, AUTH_INVALID_TOKEN);
+	else {
+		m.kind = MAIL_VERIFY;
+		m.token = token;
+		m.password = NULL;
+		m.password_len = 0;
+		if (msg_write(&fb, MSG_MAIL_TOKEN, &m) == -1)
+			auth_error(req, AUTH_INTERNAL);
+		else
+			(void)server_keyd_request(s, req, MSG_MAIL_TOKEN,
+			    fb.data, fb.len, 0, users_done, NULL);
+		frame_buf_free(&fb);
+	}
+	evhttp_clear_headers(&params);
+}
+
+/*
+ * MSG_DONE for a reset request or a registration, answered after the
+ * login stall; a reset request is 204 whatever keyd said (c->login).
  */
 static void
-auth_password_done(struct pending *p, struct frame *f)
+auth_stalled_done(struct pending *p, struct frame *f)
 {
 	struct auth_ctx	*c = p->arg;
 	struct msg_done	 m;
@@ -796,11 +966,9 @@ auth_password_done(struct pending *p, struct frame *f)
 	if (f != NULL && f->hdr.type == MSG_DONE)
 		c->code = msg_read(f, MSG_DONE, &m) == -1 ||
 		    m.code >= AUTH_CODE_MAX ? AUTH_INTERNAL : m.code;
-	if (c->login) {
+	if (c->login)
 		c->code = AUTH_OK;
-		auth_stall(c);
-	} else
-		auth_stall_cb(-1, 0, c);
+	auth_stall(c);
 }
 
 /*

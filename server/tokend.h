@@ -215,6 +215,12 @@ void		 auth_password_request(struct server *,
 		    struct evhttp_request *, const char *);
 void		 auth_password_reset(struct server *, struct evhttp_request *,
 		    const char *);
+void		 auth_invite_accept(struct server *, struct evhttp_request *,
+		    const char *);
+void		 auth_register(struct server *, struct evhttp_request *,
+		    const char *);
+void		 auth_register_verify(struct server *, struct evhttp_request *,
+		    const char *);
 void		 auth_me(struct server *, struct evhttp_request *,
 		    const char *);
 int		 auth_token(struct server *, struct evhttp_request *,
@@ -281,6 +287,9 @@ enum mail_status smtp_send(const struct smtp_relay *, const char *,
 /* users.c */
 void		 users_users(struct server *, struct evhttp_request *,
 		    const char *);
+void		 users_invite(struct server *, struct evhttp_request *,
+		    const char *);
+void		 users_done(struct pending *, struct frame *);
 void		 users_roles_read(struct server *, struct evhttp_request *,
 		    const char *);
 void		 users_permissions_read(struct server *,

@@ -53,12 +53,13 @@ static const char *const users_param_names[USERS_NPARAMS] = {
 };
 
 static int	 users_op(struct evhttp_request *, const char *);
+static void	 users_forward(struct server *, struct evhttp_request *, int,
+		    const char *);
 static size_t	 users_decode(const char *, size_t, char *);
 static const char *users_params(const char *, char **, char *, size_t);
 static void	 users_params_free(char **);
 static void	 users_send(struct server *, struct evhttp_request *, int,
 		    const char *, char **);
-static void	 users_done(struct pending *, struct frame *);
 static void	 users_tfa(struct server *, struct evhttp_request *, uint32_t,
 		    const char *);
 static void	 users_conf(struct server *, struct evhttp_request *,
@@ -102,16 +103,34 @@ users_op(struct evhttp_request *req, const char *id)
 void
 users_users(struct server *s, struct evhttp_request *req, const char *id)
 {
+	int	 op;
+
+	if ((op = users_op(req, id)) == -1)
+		http_not_found(req, s);
+	else
+		users_forward(s, req, op, id);
+}
+
+/*
+ * POST /users/invite {email, role, invite_url}: keyd checks the body,
+ * the caller's create permission and the URL, creates the users and
+ * queues their mails.
+ */
+void
+users_invite(struct server *s, struct evhttp_request *req, const char *rest)
+{
+	users_forward(s, req, USERS_INVITE, "");
+}
+
+static void
+users_forward(struct server *s, struct evhttp_request *req, int op,
+    const char *id)
+{
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	char			*values[USERS_NPARAMS];
 	char			 msg[128];
 	const char		*why;
-	int			 op;
 
-	if ((op = users_op(req, id)) == -1) {
-		http_not_found(req, s);
-		return;
-	}
 	if (strlen(id) > AUTH_ID_LEN) {
 		auth_error(req, AUTH_FORBIDDEN);
 		return;
@@ -264,8 +283,11 @@ users_send(struct server *s, struct evhttp_request *req, int op,
 	frame_buf_free(&fb);
 }
 
-/* MSG_USERS_RESULT: keyd's JSON as it is, 204 when empty, or an error. */
-static void
+/*
+ * MSG_USERS_RESULT: keyd's JSON as it is, 204 when empty, or an error
+ * (also the answer of MSG_TFA and MSG_MAIL_TOKEN).
+ */
+void
 users_done(struct pending *p, struct frame *f)
 {
 	struct msg_users_result	 m;

@@ -72,6 +72,13 @@
 #define CONF_MAIL_TIMEOUT	30000	/* milliseconds, each SMTP step */
 #define CONF_MAIL_PROJECT	"tokend"
 #define CONF_MAIL_RESET_TEMPLATE "/etc/tokend/mail-reset.txt"
+#define CONF_MAIL_INVITE_TEMPLATE "/etc/tokend/mail-invite.txt"
+#define CONF_MAIL_VERIFY_TEMPLATE "/etc/tokend/mail-verify.txt"
+#define CONF_MAIL_EXISTS_TEMPLATE "/etc/tokend/mail-exists.txt"
+#define CONF_INVITE_TTL		(7 * 24 * 60 * 60 * 1000LL)	/* Directus's */
+#define CONF_REGISTER_TTL	(24 * 60 * 60 * 1000LL)
+#define CONF_REGISTER_EMAIL	"*"
+#define REGISTER_VERIFY_PATH	"/users/register/verify-email"
 #define CONF_MAIL_CA_FILE	"/etc/ssl/certs/ca-certificates.crt"
 #define CONF_RESET_TTL		(60 * 60 * 1000LL)	/* milliseconds */
 
@@ -147,6 +154,8 @@
 #define CONF_MAIL_TIMEOUT_HI	(10 * 60 * 1000)
 #define CONF_RESET_TTL_LO	(1000LL)
 #define CONF_RESET_TTL_HI	(24 * 60 * 60 * 1000LL)
+#define CONF_INVITE_TTL_LO	(60 * 60 * 1000LL)
+#define CONF_INVITE_TTL_HI	(30 * 24 * 60 * 60 * 1000LL)
 
 struct listen_addr {
 	TAILQ_ENTRY(listen_addr) entry;
@@ -299,8 +308,21 @@ struct tokend_config {
 	char			 mail_tls_name[CONF_TEXT_MAX];	/* "": relay */
 	char			 mail_project[CONF_TEXT_MAX];
 	char			 mail_reset_template[PATH_MAX];
+	char			 mail_invite_template[PATH_MAX];
+	char			 mail_verify_template[PATH_MAX];
+	char			 mail_exists_template[PATH_MAX];
 	char			 reset_url_allow[CONF_URL_LIST_MAX];
 	int64_t			 reset_ttl;	/* ms */
+
+	/* Invites and public registration. */
+	char			 invite_url_allow[CONF_URL_LIST_MAX];
+	int64_t			 invite_ttl;	/* ms */
+	int			 register_on;	/* POST /users/register */
+	char			 register_role[CONF_NAME_MAX];	/* "": none */
+	char			 register_email[CONF_URL_LIST_MAX];
+	int			 register_verify;	/* unverified first */
+	char			 register_url_allow[CONF_URL_LIST_MAX];
+	int64_t			 register_ttl;	/* ms */
 };
 
 /* How a setting is stored in struct tokend_config. */
@@ -394,6 +416,8 @@ const char	*config_check_path(const char *);
 const char	*config_check_cookie_name(const char *);
 const char	*config_check_cookie_domain(const char *);
 const char	*config_check_public_url(const char *);
+int		 config_register_link(const struct tokend_config *,
+		    const char *, char *, size_t);
 const char	*config_url_origin(const char *, size_t, struct url_origin *,
 		    size_t *);
 int		 config_url_origin_same(const struct url_origin *,

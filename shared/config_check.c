@@ -20,6 +20,7 @@
 #include <netdb.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,6 +29,7 @@
 #include "config.h"
 #include "log.h"
 #include "privsep.h"
+#include "proto.h"
 #include "proto.h"
 
 /* The JSON form travels as one string in one MSG_CONFIG frame. */
@@ -487,6 +489,25 @@ cookie_check_samesite(const char *which, const char *samesite, int secure)
 }
 
 /*
+ * The link of a verification mail: verification_url (NULL: none given)
+ * if register-url-allow allows it; else the public URL's own
+ * verify-email route, when a public URL is set, else the list's first
+ * entry.  0, or -1 when no link may be made.
+ */
+int
+config_register_link(const struct tokend_config *conf, const char *url,
+    char *out, size_t len)
+{
+	char	 dflt[CONF_PUBLIC_URL_MAX + sizeof(REGISTER_VERIFY_PATH)];
+
+	dflt[0] = '\0';
+	if (conf->public_url[0] != '\0')
+		(void)snprintf(dflt, sizeof(dflt), "%s%s", conf->public_url,
+		    REGISTER_VERIFY_PATH);
+	return url_allowed(conf->register_url_allow, url, dflt, out, len);
+}
+
+/*
  * What the auth, password and cookie blocks cannot check one statement
  * at a time.  config_from_json checks it too, so that keyd and the
  * workers may rely on it.
@@ -494,7 +515,8 @@ cookie_check_samesite(const char *which, const char *samesite, int secure)
 int
 config_check_auth(const struct tokend_config *conf)
 {
-	int	 errors = 0;
+	const struct conf_role	*role = NULL;
+	int			 errors = 0;
 
 	if (strcmp(conf->refresh_cookie, conf->session_cookie) == 0) {
 		log_warnx("cookie refresh and cookie session have the same "
@@ -505,6 +527,14 @@ config_check_auth(const struct tokend_config *conf)
 	    conf->refresh_cookie_samesite, conf->refresh_cookie_secure);
 	errors += cookie_check_samesite("session",
 	    conf->session_cookie_samesite, conf->session_cookie_secure);
+	/* Registration goes into a role of the file, never an admin's. */
+	if (conf->register_role[0] != '\0' &&
+	    ((role = config_role_by_name(conf, conf->register_role)) ==
+	    NULL || role->admin)) {
+		log_warnx("register-role \"%s\": %s", conf->register_role,
+		    role == NULL ? "no such role" : "has admin-access");
+		errors++;
+	}
 	/* argon2 wants 8 KiB per lane; the bounds imply it for now. */
 	if (conf->hash_memory < 8 * conf->hash_parallelism) {
 		log_warnx("password memory %dK is less than 8K times "

@@ -670,7 +670,7 @@ fields_from_json(struct tokend_config *conf, json_t *root)
 		if (rv == -1)
 			return -1;
 	}
-	return config_check_auth(conf) ? -1 : 0;
+	return 0;
 }
 
 static int
@@ -742,7 +742,8 @@ config_from_json(const char *text, size_t len)
 	    json_check_keys(root) == -1 ||
 	    fields_from_json(conf, root) == -1 ||
 	    listens_from_json(conf, json_object_get(root, "listen")) == -1 ||
-	    data_from_json(conf, root) == -1) {
+	    data_from_json(conf, root) == -1 ||
+	    config_check_auth(conf) != 0) {
 		config_free(conf);
 		conf = NULL;
 	}

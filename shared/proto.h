@@ -29,7 +29,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define PROTO_VERSION		4
+#define PROTO_VERSION		5
 #define PROTO_FD_PARENT		3	/* channel to the parent in children */
 #define PROTO_FD_LISTEN		4	/* first inherited listen socket */
 
@@ -122,6 +122,7 @@ enum users_op {
 	USERS_CREATE,		/* POST /users: an object or an array */
 	USERS_UPDATE,		/* PATCH /users/<id>, PATCH /users {keys,data} */
 	USERS_DELETE,		/* DELETE /users/<id>, DELETE /users {keys} */
+	USERS_INVITE,		/* POST /users/invite {email, role, invite_url} */
 	USERS_OP_MAX
 };
 
@@ -135,6 +136,19 @@ enum users_op {
 #define USERS_ANSWER_MAX	(PROTO_KEYD_MAX - 1024)	/* JSON answer */
 #define USERS_BATCH_MAX		100	/* users created, keys in one request */
 #define USERS_MESSAGE_MAX	256	/* bytes of an error message */
+#define USER_TEXT_MAX		4096	/* bytes of a user's text field */
+
+/*
+ * The mails keyd sends, and the tokens they carry (MSG_MAIL_TOKEN names
+ * the kind a token must be; keyd checks the scope signed into it).
+ */
+enum mail_kind {
+	MAIL_RESET = 0,		/* POST /auth/password/request */
+	MAIL_INVITE,		/* POST /users/invite */
+	MAIL_VERIFY,		/* POST /users/register, with verification */
+	MAIL_EXISTS,		/* POST /users/register of a known address */
+	MAIL_KIND_MAX
+};
 
 /* What the mail process reports for one mail (MSG_MAIL_RESULT). */
 enum mail_status {
@@ -556,12 +570,33 @@ enum admin_op {
 	F(s, STR, email, AUTH_EMAIL_MAX + 1)				\
 	F(s, STR, url, MAIL_URL_MAX + 1)
 
-/* server -> keyd: POST /auth/password/reset. */
-#define MSG_DECL_PASSWORD_RESET(H, K, F, s)				\
+/*
+ * server -> keyd: the token of a mail, used.  kind (enum mail_kind) is
+ * the route's: POST /auth/password/reset and /users/invite/accept with
+ * a new password, GET /users/register/verify-email without one.  keyd
+ * takes the token only when the scope signed into it is the kind's.
+ */
+#define MSG_DECL_MAIL_TOKEN(H, K, F, s)					\
 	H(PEER_SERVER, PEER_KEYD, MSG_DONE, 0)				\
-	K(s, mail_password_reset)					\
+	K(s, mail_token_use)						\
+	F(s, U32, kind)			/* enum mail_kind */		\
 	F(s, STR, token, AUTH_TOKEN_MAX + 1)				\
 	F(s, BLOB, password, AUTH_PASSWORD_MAX)
+
+/*
+ * server -> keyd: POST /users/register.  url is the verification_url
+ * the worker found on the allow list ("" for none).  keyd checks again
+ * that registration is on and the address allowed, and answers AUTH_OK
+ * whether the address was new or known.
+ */
+#define MSG_DECL_REGISTER(H, K, F, s)					\
+	H(PEER_SERVER, PEER_KEYD, MSG_DONE, 0)				\
+	K(s, register_request)						\
+	F(s, STR, email, AUTH_EMAIL_MAX + 1)				\
+	F(s, BLOB, password, AUTH_PASSWORD_MAX)				\
+	F(s, STR, url, MAIL_URL_MAX + 1)				\
+	F(s, STR, first_name, USER_TEXT_MAX + 1)			\
+	F(s, STR, last_name, USER_TEXT_MAX + 1)
 
 /* tokenctl -> parent: re-read the configuration. */
 #define MSG_DECL_CTL_RELOAD(H, K, F, s)					\
@@ -641,7 +676,8 @@ enum admin_op {
 	X(MAIL_SEND, mail_send)						\
 	X(MAIL_RESULT, mail_result)					\
 	X(PASSWORD_REQUEST, password_request)				\
-	X(PASSWORD_RESET, password_reset)
+	X(MAIL_TOKEN, mail_token)					\
+	X(REGISTER, register)
 
 #define MSG_SKIP(...)
 #define MSG_ENUM(T, n)		MSG_##T,
@@ -734,6 +770,9 @@ int		 msg_send(struct frame_chan *, uint32_t, uint32_t, int,
 
 /* proto.c */
 int		 email_valid(const char *, size_t);
+int		 email_allowed(const char *, const char *);
+int		 url_allowed(const char *, const char *, const char *,
+		    char *, size_t);
 int64_t		 now_ms(clockid_t);
 
 #endif /* TOKEND_PROTO_H */

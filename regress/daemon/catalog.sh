@@ -413,12 +413,8 @@ for p in /server/info /server/specs/oas /nonexistent; do
 	fi
 done
 
-## 8. Invites: not implemented (see regress/README); the password
-## reset (PR1) is tested in mail.sh.
-for p in /users/invite /users/invite/accept; do
-	r=$(http POST "$p" -H 'Content-Type: application/json' -d '{"email":"ed@example.com"}')
-	case "$r" in "404 "*|"403 "*|"405 "*) ok "catalog_PR_absent_${p//\//_}" ;; *) fail "catalog_PR_absent_$p" "${r:0:120}" ;; esac
-done
+## 8. The password reset (PR1-PR4) is tested in mail.sh and
+## catalog_timing.sh, invites (PR5) in accounts.sh.
 
 ## 9. JSON bodies and emails
 for b in '{"email":"ed@example.com","password":"x"' '{"email":"ed@example.com","password":"x"}x' \
