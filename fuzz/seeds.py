@@ -412,7 +412,7 @@ def seeds_frame():
                                         blob("server 1: pid 3"))
     f["ctl-admin"] = ctl + frame(MSG["CTL_ADMIN"], u32(1) +
                                  blob("a@example.com") + blob(ROLE) +
-                                 blob("secret"))
+                                 blob("secret") + blob(""))
     f["many"] = keyd + b"".join(frame(MSG["DONE"], u32(i), id_=i)
                                 for i in range(20))
     f["truncated-header"] = keyd + frame(MSG["DONE"], u32(0))[:10]
@@ -435,7 +435,8 @@ def seeds_frame():
     f["blob-past-max"] = keyd + frame(MSG["AUTH"], u8(1) + blob("a") +
                                       blob(b"\0" * 33))
     f["password-past-max"] = ctl + frame(MSG["CTL_ADMIN"], u32(2) + blob("a")
-                                         + blob("") + blob("p" * 1025))
+                                         + blob("") + blob("p" * 1025) +
+                                         blob(""))
     for k, v in f.items():
         write("frame", k, v)
 

@@ -54,6 +54,7 @@ static void	 admin_token(uint32_t, const struct msg_ctl_admin *);
 static void	 admin_revoke(uint32_t, const struct msg_ctl_admin *);
 static void	 admin_list(uint32_t, const struct msg_ctl_admin *);
 static void	 admin_mail_flush(uint32_t, const struct msg_ctl_admin *);
+static void	 admin_invite(uint32_t, const struct msg_ctl_admin *);
 
 /*
  * What tokenctl may ask (MSG_CTL_ADMIN's op) and who does it.  The
@@ -81,6 +82,7 @@ static const struct {
 				    "two-factor authentication disabled" },
 	[ADMIN_MAIL_LIST] =	{ admin_list, NULL, NULL },
 	[ADMIN_MAIL_FLUSH] =	{ admin_mail_flush, NULL, NULL },
+	[ADMIN_USER_INVITE] =	{ admin_invite, NULL, NULL },
 };
 
 static void
@@ -385,4 +387,42 @@ admin_mail_flush(uint32_t id, const struct msg_ctl_admin *m)
 	(void)snprintf(text, sizeof(text), "%lld mail%s to send now",
 	    (long long)n, n == 1 ? "" : "s");
 	admin_reply(id, 0, text);
+}
+
+/*
+ * invite: as POST /users/invite by an administrator, the link from
+ * url (on invite-url-allow) or the list's first entry.
+ */
+static void
+admin_invite(uint32_t id, const struct msg_ctl_admin *m)
+{
+	char		 role[AUTH_ID_LEN + 1], link[MAIL_URL_MAX + 1];
+	const char	*why = NULL;
+	int		 rv;
+
+	batch_commit();
+	if (!email_valid(m->arg, strlen(m->arg)))
+		why = "invalid email";
+	else if (admin_role(m->arg2, role, sizeof(role)) == -1)
+		why = "unknown role";
+	else if (url_allowed(keyd_conf()->invite_url_allow, m->url[0] !=
+	    '\0' ? m->url : NULL, NULL, link, sizeof(link)) == -1)
+		why = "the URL is not on invite-url-allow (or the list is "
+		    "empty)";
+	else if (store_begin() == -1)
+		why = "the store is unavailable";
+	if (why != NULL) {
+		admin_reply(id, 1, why);
+		return;
+	}
+	rv = users_invite_user(m->arg, role[0] != '\0' ? role : NULL, link,
+	    now_ms(CLOCK_REALTIME), "the control socket");
+	if (rv != 0 || store_commit() == -1) {
+		store_rollback();
+		admin_reply(id, 1, rv == 1 ? "the user has an account "
+		    "already: nothing done" : "failed to store the invite");
+		return;
+	}
+	mail_kick();
+	admin_reply(id, 0, "invited, the mail is in the outbox");
 }

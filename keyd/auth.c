@@ -246,14 +246,18 @@ auth_session_hash(const char *id, uint8_t *hash)
 	return 0;
 }
 
-/* Does the role require its users to have TFA (enforce-tfa)? */
-static int
-auth_role_enforces_tfa(const char *role)
+/*
+ * Must the user set up TFA: its role requires it (enforce-tfa) and it
+ * has none yet?  The access token's claim enforce_tfa and /users/me say
+ * so, as Directus's app reads it.
+ */
+int
+auth_tfa_enforced(const struct store_user *u)
 {
 	const struct conf_role	*r;
 
-	return role[0] != '\0' &&
-	    (r = config_role_by_id(keyd_conf(), role)) != NULL &&
+	return !u->has_tfa && u->role[0] != '\0' &&
+	    (r = config_role_by_id(keyd_conf(), u->role)) != NULL &&
 	    r->enforce_tfa;
 }
 
@@ -285,7 +289,7 @@ auth_issue(const struct store_user *u, uint32_t mode, char *out, size_t len,
 		json_object_set_new(claims, "session", json_string(session));
 	}
 	/* As Directus: the app asks such a user to set up TFA. */
-	if (!u->has_tfa && auth_role_enforces_tfa(u->role))
+	if (auth_tfa_enforced(u))
 		json_object_set_new(claims, "enforce_tfa", json_true());
 	json_object_set_new(claims, "iat", json_integer(iat));
 	json_object_set_new(claims, "exp", json_integer(iat +

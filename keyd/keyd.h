@@ -253,6 +253,7 @@ void		 batch_hold(struct keyd_chan *, uint32_t, uint32_t,
 void		 batch_commit(void);
 
 /* auth.c (and the handlers keyd_auth_verify, _login, _refresh, _logout) */
+int		 auth_tfa_enforced(const struct store_user *);
 int		 auth_role_access(const char *, int *, int *);
 void		 auth_session_id(const uint8_t *, char *, size_t);
 int		 auth_session_hash(const char *, uint8_t *);
@@ -305,6 +306,8 @@ uint32_t	 user_patch_parse(const uint8_t *, size_t, int, json_t **,
  * users.c: /users, and /users/me as its target "self"; the handlers
  * user_get, user_update and users_request are declared from proto.h.
  */
+int		 users_invite_user(const char *, const char *, const char *,
+		    int64_t, const char *);
 
 /*
  * mail.c: the outbox, its mails and their tokens (and the handlers

@@ -116,6 +116,7 @@ static void	 users_me_write(struct keyd_chan *, uint32_t, uint32_t,
 		    const struct store_user *, const char *, const char *,
 		    int64_t);
 static void	 users_self_reply(struct users_job *);
+static int	 users_me_enforce_tfa(const struct store_user *, char **);
 static struct users_job *users_job_new(struct keyd_chan *, struct frame *);
 static void	 users_self_write(struct users_job *);
 static const struct conf_permission *users_perm(struct users_job *, int);
@@ -307,10 +308,37 @@ users_self_reply(struct users_job *job)
 	if (code == AUTH_OK &&
 	    (rv = store_user_json(job->caller.id, &json)) != 0)
 		code = rv == 1 ? AUTH_INVALID_CREDENTIALS : AUTH_UNAVAILABLE;
+	if (code == AUTH_OK && users_me_enforce_tfa(&job->caller, &json) == -1)
+		code = AUTH_INTERNAL;
 	users_me_write(kc, job->id, code, &job->caller, job->session,
 	    code == AUTH_OK ? json : code == AUTH_INVALID_PAYLOAD ? job->msg :
 	    "", job->until);
 	free(json);
+}
+
+/*
+ * /users/me's "enforce_tfa": true while the user must set up TFA, as
+ * its access token's claim says (a tokend addition: Directus 11 tells it
+ * at /policies/me/globals).  *json is replaced.
+ */
+static int
+users_me_enforce_tfa(const struct store_user *u, char **json)
+{
+	json_t	*user;
+	char	*text;
+
+	if ((user = json_loads(*json, 0, NULL)) == NULL ||
+	    json_object_set_new(user, "enforce_tfa",
+	    json_boolean(auth_tfa_enforced(u))) == -1 ||
+	    (text = json_dumps(user, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
+	    NULL) {
+		json_decref(user);
+		return -1;
+	}
+	json_decref(user);
+	free(*json);
+	*json = text;
+	return 0;
 }
 
 /*
@@ -1584,29 +1612,50 @@ static uint32_t
 users_invite_one(struct users_job *job, const char *email, const char *role,
     const char *link, int64_t now)
 {
+	switch (users_invite_user(email, role, link, now,
+	    job->caller.id[0] != '\0' ? job->caller.id : "the public role")) {
+	case -1:
+		return users_fail(job, AUTH_UNAVAILABLE, NULL);
+	case STORE_NOT_UNIQUE:
+		return users_fail(job, AUTH_RECORD_NOT_UNIQUE, NULL);
+	default:
+		return AUTH_OK;
+	}
+}
+
+/*
+ * Invite email into role (an id, or NULL) with the link, inside the
+ * caller's transaction (also tokenctl's, admin.c): a new user
+ * "invited", or one still "invited" given the role, gets an invite mail
+ * (0); a user with any other status is left alone (1).  -1 when the
+ * store fails, STORE_NOT_UNIQUE for a race on the address.
+ */
+int
+users_invite_user(const char *email, const char *role, const char *link,
+    int64_t now, const char *by)
+{
 	struct store_user	 u;
 	int			 rv;
 
 	if ((rv = store_user_by_email(email, &u)) == -1)
-		return users_fail(job, AUTH_UNAVAILABLE, NULL);
+		return -1;
 	if (rv == 0 && strcmp(u.status, "invited") != 0)
-		return AUTH_OK;		/* has an account: as Directus */
+		return 1;	/* has an account: as Directus */
 	if (rv == 1) {
 		memset(&u, 0, sizeof(u));
 		admin_uuid(u.id);
 		(void)strlcpy(u.email, email, sizeof(u.email));
 		(void)strlcpy(u.status, "invited", sizeof(u.status));
 		rv = store_user_insert(u.id, u.email, NULL, role);
-		if (rv == STORE_NOT_UNIQUE)
-			return users_fail(job, AUTH_RECORD_NOT_UNIQUE, NULL);
-		if (rv != 0 || store_user_set_status(u.id, u.status) != 0)
-			return users_fail(job, AUTH_UNAVAILABLE, NULL);
-	} else if (strcmp(u.role, role) != 0 &&
+		if (rv != 0)
+			return rv == STORE_NOT_UNIQUE ? rv : -1;
+		if (store_user_set_status(u.id, u.status) != 0)
+			return -1;
+	} else if (strcmp(u.role, role != NULL ? role : "") != 0 &&
 	    store_user_set_role(u.id, role) != 0)
-		return users_fail(job, AUTH_UNAVAILABLE, NULL);
+		return -1;
 	if (mail_queue(MAIL_INVITE, &u, link, now) == -1)
-		return users_fail(job, AUTH_UNAVAILABLE, NULL);
-	log_info("user %s: invited by %s", u.id, job->caller.id[0] != '\0' ?
-	    job->caller.id : "the public role");
-	return AUTH_OK;
+		return -1;
+	log_info("user %s: invited by %s", u.id, by);
+	return 0;
 }

@@ -173,6 +173,7 @@ enum admin_op {
 	ADMIN_USER_TFA_DISABLE,	/* arg email */
 	ADMIN_MAIL_LIST,	/* the outbox */
 	ADMIN_MAIL_FLUSH,	/* every mail of the outbox: try now */
+	ADMIN_USER_INVITE,	/* arg email, arg2 role, url */
 	ADMIN_OP_MAX
 };
 
@@ -627,7 +628,8 @@ enum admin_op {
 	F(s, U32, op)			/* enum admin_op */		\
 	F(s, STR, arg, AUTH_EMAIL_MAX + 1)	/* email, session id */	\
 	F(s, STR, arg2, AUTH_ROLE_ARG_MAX)	/* a role */		\
-	F(s, BLOB, password, AUTH_PASSWORD_MAX)	/* add, passwd */
+	F(s, BLOB, password, AUTH_PASSWORD_MAX)	/* add, passwd */	\
+	F(s, STR, url, MAIL_URL_MAX + 1)	/* invite, "": default */
 
 /* Every message, in wire order: TYPE (MSG_TYPE) and name (msg_name). */
 #define MSG_LIST(X)							\

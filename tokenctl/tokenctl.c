@@ -40,6 +40,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: tokenctl [-s socket] reload | status\n"
 	    "       tokenctl [-s socket] user add [-r role] email\n"
+	    "       tokenctl [-s socket] user invite [-r role] [-u url] email\n"
 	    "       tokenctl [-s socket] user passwd | token [-d] | suspend |"
 	    " activate | delete |\n"
 	    "                            tfa-disable email\n"
@@ -127,6 +128,7 @@ static const struct ctl_op {
 	{ "activate",	ADMIN_USER_ACTIVATE,	1, 0 },
 	{ "delete",	ADMIN_USER_DELETE,	1, 0 },
 	{ "tfa-disable", ADMIN_USER_TFA_DISABLE, 1, 0 },
+	{ "invite",	ADMIN_USER_INVITE,	1, 0 },
 }, ctl_session_ops[] = {
 	{ "list",	ADMIN_SESSION_LIST,	2, 0 },
 	{ "revoke",	ADMIN_SESSION_REVOKE,	1, 0 },
@@ -142,7 +144,7 @@ ctl_admin(const struct ctl_op *ops, size_t n, int argc, char **argv)
 {
 	struct msg_ctl_admin	 m;
 	struct frame_buf	 fb;
-	const char		*role = "", *arg = "";
+	const char		*role = "", *arg = "", *url = "";
 	char			 pw[AUTH_PASSWORD_MAX + 2];
 	size_t			 i, pwlen = 0;
 	uint32_t		 op = 0;
@@ -159,9 +161,12 @@ ctl_admin(const struct ctl_op *ops, size_t n, int argc, char **argv)
 	if (op == 0)
 		usage();
 	optind = 1;
-	while ((ch = getopt(argc, argv, "dr:")) != -1) {
-		if (ch == 'r' && op == ADMIN_USER_ADD)
+	while ((ch = getopt(argc, argv, "dr:u:")) != -1) {
+		if (ch == 'r' && (op == ADMIN_USER_ADD ||
+		    op == ADMIN_USER_INVITE))
 			role = optarg;
+		else if (ch == 'u' && op == ADMIN_USER_INVITE)
+			url = optarg;
 		else if (ch == 'd' && op == ADMIN_USER_TOKEN)
 			clear = 1;
 		else
@@ -183,6 +188,7 @@ ctl_admin(const struct ctl_op *ops, size_t n, int argc, char **argv)
 	m.arg2 = role;
 	m.password = (const uint8_t *)pw;
 	m.password_len = pwlen;
+	m.url = url;
 	rv = msg_write(&fb, MSG_CTL_ADMIN, &m);
 	explicit_bzero(pw, sizeof(pw));
 	if (rv == -1)

@@ -156,6 +156,22 @@ td_until "[ \$(mails) -ge $((n + 2)) ]" 50
 r=$(invite "{\"email\":[],\"role\":\"$MEMBER\"}")
 expect invite_empty_array_204 '204 ' "$r"
 
+# tokenctl user invite: the same invite, from the control socket.
+n=$(mails)
+o=$($CTL user invite -r member ctl1@example.com 2>&1)
+td_until "[ \$(mails) -gt $n ]" 50
+M=$(mail_to ctl1@example.com)
+[ "$o" = 'invited, the mail is in the outbox' ] &&
+    [ "$(sqlite3 "$DB" "SELECT status, role FROM users WHERE email = 'ctl1@example.com'")" = "invited|$MEMBER" ] &&
+    [ -n "$(link_token "$M" 'http://localhost:3000/invite')" ] &&
+    ok tokenctl_invite || fail tokenctl_invite "$o"
+o=$($CTL user invite pat@example.com 2>&1); rc=$?
+[ $rc = 1 ] && [ "$o" = 'the user has an account already: nothing done' ] &&
+    ok tokenctl_invite_active_refused || fail tokenctl_invite_active_refused "$rc $o"
+o=$($CTL user invite -u http://evil.test/invite ctl2@example.com 2>&1); rc=$?
+[ $rc = 1 ] && [ "$(status_of ctl2@example.com)" = '' ] &&
+    ok tokenctl_invite_url_refused || fail tokenctl_invite_url_refused "$rc $o"
+
 # Accept: the body's faults, then the token.
 r=$(post /users/invite/accept "{\"token\":\"$T2\"}")
 expect accept_password_required '400 *?"password?" is required*' "$r"

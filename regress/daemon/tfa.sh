@@ -262,6 +262,11 @@ tfa_login carol@example.com 'carol pass' "$(code 1)" 24 >/dev/null
 case "$(jwt_payload "$(j access_token)")" in *enforce_tfa*)
 	fail tfa_enforce_claim_other_roles "$(jwt_payload "$(j access_token)")" ;;
 *) ok tfa_enforce_claim_other_roles ;; esac
+r=$(http GET /users/me -H "Authorization: Bearer $HT")
+r2=$(http GET '/users/me?fields=enforce_tfa' -H "Authorization: Bearer $HT")
+case "$r|$r2" in '200 {"data":{"id":'*'"enforce_tfa":true}}|200 {"data":{"enforce_tfa":true}}')
+	ok tfa_enforce_users_me ;;
+*) fail tfa_enforce_users_me "$r|$r2" ;; esac
 r=$(http GET "/roles/$MEMBER" -H "Authorization: Bearer $RT")
 case "$r" in "200 "*'"enforce_tfa":true'*) ok tfa_enforce_roles ;;
 *) fail tfa_enforce_roles "$r" ;; esac
@@ -273,6 +278,8 @@ tfa_login hank@example.com 'hank pass' "$(code 1)" 25 >/dev/null
 case "$(jwt_payload "$(j access_token)")" in *'"admin_access":false,"iat":'*)
 	ok tfa_enforce_claim_gone ;;
 *) fail tfa_enforce_claim_gone "$(jwt_payload "$(j access_token)")" ;; esac
+r=$(http GET '/users/me?fields=enforce_tfa' -H "Authorization: Bearer $(j access_token)")
+same tfa_enforce_users_me_gone '200 {"data":{"enforce_tfa":false}}' "$r"
 
 # An operator turns it off with tokenctl.
 r=$($CTL user tfa-disable hank@example.com 2>&1)

@@ -42,7 +42,7 @@ static const char *const wire[MSG_MAX] = {
 	[MSG_SERVER_ITEMS] = "",	[MSG_ITEMS] = "ss18b4s1sb",
 	[MSG_ITEMS_RESULT] = "4b",
 	[MSG_CTL_RELOAD] = "",		[MSG_CTL_STATUS] = "",
-	[MSG_CTL_RESULT] = "4s",	[MSG_CTL_ADMIN] = "4ssb",
+	[MSG_CTL_RESULT] = "4s",	[MSG_CTL_ADMIN] = "4ssbs",
 };
 
 /* The layout of fields, flattened to wire's letters. */
