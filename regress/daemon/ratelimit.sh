@@ -94,6 +94,19 @@ for p in /auth/log%69n /auth/%6cogin /auth/refres%68; do
 	[ "${r%% *}" = 429 ] && ok "rate_auth_limit_encoded_${p##*/}" ||
 	    fail "rate_auth_limit_encoded_${p##*/}" "${r:0:80}"
 done
+# The routes that take a password or a mail's token share the count,
+# and neither reaches keyd (nothing hashed, nothing mailed).
+for p in /users/register /users/invite/accept /auth/password/request \
+    /auth/password/reset /users/register/verify-email; do
+	if [ "$p" = /users/register/verify-email ]; then
+		r=$(http GET "$p?token=x")
+	else
+		r=$(http POST "$p" -H 'Content-Type: application/json' \
+		    -d '{"email":"victim@example.com","password":"p","token":"t"}')
+	fi
+	[ "${r%% *}" = 429 ] && ok "rate_auth_limit_shared_${p//\//_}" ||
+	    fail "rate_auth_limit_shared_${p//\//_}" "${r:0:80}"
+done
 r=$(http POST /auth/logout -H 'Content-Type: application/json' \
     -d '{"refresh_token":"x"}')
 [ "${r%% *}" != 429 ] && ok rate_logout_not_auth_limited ||
