@@ -277,6 +277,24 @@ expect verify_twice_400 '400 *Invalid payload. Invalid verification code.*INVALI
 r=$(post /users/invite/accept "{\"token\":\"$V2\",\"password\":\"x\"}")
 expect verify_token_not_invite '403 *FORBIDDEN*' "$r"
 
+# Header injection: a CR or LF in any value that could reach a mail
+# (the address, the link) is refused before anything is written.
+n=$(mails)
+r1=$(invite "{\"email\":\"inj1@example.com\\r\\nBcc: eve@evil.test\",\"role\":\"$MEMBER\"}")
+r2=$(invite "{\"email\":\"inj2@example.com\",\"role\":\"$MEMBER\",\"invite_url\":\"http://localhost:3000/invite\\r\\nBcc: eve@evil.test\"}")
+r3=$(post /users/register '{"email":"inj3@example.com\r\nBcc: eve@evil.test","password":"p"}')
+r4=$(post /users/register '{"email":"inj4@example.com","password":"p","verification_url":"http://localhost:3000/verify?x=\nBcc:eve@evil.test"}')
+r5=$(post /users/register '{"email":"inj5@example.com","password":"p","verification_url":"http://localhost:3000/verify?x=a b"}')
+sleep 0.5
+case "$r1|$r2|$r3|$r4|$r5" in
+400*'|'400*'|'400*'|'400*'|'400*)
+	[ "$(mails)" = "$n" ] && ! grep -ql 'eve@evil' "$T"/sink/mail.* &&
+	    [ "$(sqlite3 "$DB" "SELECT count(*) FROM users WHERE email LIKE 'inj%'")" = 0 ] &&
+	    ok accounts_header_injection_refused ||
+	    fail accounts_header_injection_refused "mail or user written" ;;
+*)	fail accounts_header_injection_refused "$r1|$r2|$r3|$r4|$r5" ;;
+esac
+
 # Registration off, then on without verification (a reload).
 write_conf no yes
 td_reload >/dev/null
