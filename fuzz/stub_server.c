@@ -74,3 +74,9 @@ users_done(struct pending *p, struct frame *f)
 {
 	stub_server_reached(__func__);
 }
+
+void
+http_client_text(struct evhttp_request *req, char *out, size_t len)
+{
+	stub_server_reached(__func__);
+}

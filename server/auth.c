@@ -7,6 +7,7 @@
  * credential database.  Every failure is a Directus error envelope.
  */
 #include <sys/types.h>
+#include <netinet/in.h>
 
 #include <ctype.h>
 #include <stdio.h>
@@ -311,8 +312,7 @@ auth_login(struct server *s, struct evhttp_request *req, const char *rest)
 	struct frame_buf	 fb;
 	json_t			*body, *email, *pw, *otp;
 	const char		*reason;
-	char			*ip = NULL;
-	ev_uint16_t		 port;
+	char			 ip[INET6_ADDRSTRLEN];
 	int			 rv;
 
 	if ((c = auth_ctx_new(s, req)) == NULL)
@@ -331,8 +331,7 @@ auth_login(struct server *s, struct evhttp_request *req, const char *rest)
 	email = json_object_get(body, "email");
 	pw = json_object_get(body, "password");
 	otp = json_object_get(body, "otp");
-	evhttp_connection_get_peer(evhttp_request_get_connection(req), &ip,
-	    &port);
+	http_client_text(req, ip, sizeof(ip));
 	m.email = json_string_value(email);
 	m.password = (const uint8_t *)json_string_value(pw);
 	m.password_len = json_string_length(pw);

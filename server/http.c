@@ -7,6 +7,8 @@
  * {"errors":[{"message":...,"extensions":{"code":...}}]}.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "cidr.h"
 #include "log.h"
 #include "proto.h"
 #include "ratelimit.h"
@@ -28,11 +31,14 @@
 #define HTTP_PATH_LOG_MAX	256	/* bytes of a path echoed in errors */
 #define HTTP_ORIGIN_MAX		512	/* bytes of an Origin or Referer read */
 #define HTTP_MEDIA_ECHO_MAX	64	/* bytes of a media type echoed */
+#define HTTP_XFF_HEADERS_MAX	16	/* X-Forwarded-For headers read */
 #define HTTP_UNSAFE	(EVHTTP_REQ_POST | EVHTTP_REQ_PUT | \
 			    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE)
 
 static struct server		*http_server;
 static struct ratelimit		 http_rl;
+static struct cidr		 http_proxies[CIDR_LIST_MAX];	/* trusted */
+static size_t			 http_nproxies;
 
 static int	 http_exact_new(size_t);
 static void	 http_exact(struct evhttp_request *, void *);
@@ -47,6 +53,7 @@ static int	 http_same_origin(struct server *, struct evhttp_request *);
 static int	 http_origin_is_host(const char *, size_t, const char *);
 static int	 http_origin_is_public(const char *, int, const char *);
 static void	 http_duration(char *, size_t, int64_t);
+static int	 http_forwarded_hop(const char *, size_t *, struct cidr *);
 
 static void	 http_health_done(struct pending *, struct frame *);
 static void	 http_send(struct evhttp_request *, int, const char *,
@@ -298,8 +305,8 @@ http_origin_is_host(const char *auth, size_t len, const char *host)
 }
 
 /*
- * The rate limits, before any route as in Directus: every request
- * counts against rate-limit, one to a ROUTE_AUTH_LIMIT route (login,
+ * The rate limits, before any route as in Directus: every request of a
+ * client (http_client) counts against rate-limit, one to a ROUTE_AUTH_LIMIT route (login,
  * refresh) against auth-rate-limit too.  path is the one the route is
  * found by, so that no spelling of /auth/login (evhttp decodes
  * "/auth/log%69n" to it) escapes the auth limit.  -1: refused, with
@@ -309,16 +316,17 @@ static int
 http_admit(struct server *s, struct evhttp_request *req, const char *path)
 {
 	const struct tokend_config	*conf = s->conf;
-	struct evhttp_connection	*evcon;
-	const struct sockaddr		*sa;
+	struct sockaddr_storage		 ss;
+	struct cidr			 client;
 	struct rl_key			 key;
 	int64_t				 now, wait;
 
 	if (conf->rate_points == 0 && conf->auth_rate_points == 0)
 		return 0;
-	if ((evcon = evhttp_request_get_connection(req)) == NULL ||
-	    (sa = evhttp_connection_get_addr(evcon)) == NULL ||
-	    ratelimit_key(sa, &key) == -1)
+	if (http_client(req, &client) == -1)
+		return 0;
+	cidr_to_sockaddr(&client, &ss);
+	if (ratelimit_key((struct sockaddr *)&ss, &key) == -1)
 		return 0;
 	now = now_ms(CLOCK_MONOTONIC);
 	if ((wait = ratelimit_take(&http_rl, &key, RL_GENERAL,
@@ -412,6 +420,86 @@ http_apply_limits(struct server *s)
 	evhttp_set_max_body_size(s->http, CONF_BODY_HI);
 	evhttp_set_timeout(s->http, s->conf->request_timeout);
 	ratelimit_resize(&http_rl, (size_t)s->conf->rate_addresses);
+	/* Checked by the parent's parser and again by config_from_json. */
+	if (cidr_list_parse(s->conf->trusted_proxy, http_proxies,
+	    CIDR_LIST_MAX, &http_nproxies) != NULL)
+		http_nproxies = 0;
+}
+
+/*
+ * The client of a request.  The peer, unless it is a trusted proxy
+ * (trusted-proxy): then the hops of X-Forwarded-For are read from the
+ * right (the last header first), each a trusted proxy's word about the
+ * one before it, and the client is the first hop that is no trusted
+ * proxy; when every hop is one, the left-most.  A hop that is no
+ * address ends the walk at the proxy that wrote it.  So a client can
+ * write what it likes in the header: what it wrote stands left of the
+ * address the first trusted proxy added, and is never read.  -1 when
+ * the connection has no IP address.
+ */
+int
+http_client(struct evhttp_request *req, struct cidr *client)
+{
+	struct evhttp_connection	*evcon;
+	const struct sockaddr		*sa;
+	struct evkeyvalq		*headers;
+	struct evkeyval			*kv;
+	const char			*xff[HTTP_XFF_HEADERS_MAX];
+	struct cidr			 hop;
+	size_t				 n = 0, end;
+
+	if ((evcon = evhttp_request_get_connection(req)) == NULL ||
+	    (sa = evhttp_connection_get_addr(evcon)) == NULL ||
+	    cidr_from_sockaddr(sa, client) == -1)
+		return -1;
+	if (http_nproxies == 0 ||
+	    !cidr_match(http_proxies, http_nproxies, client))
+		return 0;
+	headers = evhttp_request_get_input_headers(req);
+	TAILQ_FOREACH(kv, headers, next)
+		if (strcasecmp(kv->key, "X-Forwarded-For") == 0 &&
+		    n < HTTP_XFF_HEADERS_MAX)
+			xff[n++] = kv->value;
+	while (n-- > 0)
+		for (end = strlen(xff[n]); end > 0;) {
+			if (http_forwarded_hop(xff[n], &end, &hop) == -1)
+				return 0;
+			*client = hop;
+			if (!cidr_match(http_proxies, http_nproxies, client))
+				return 0;
+		}
+	return 0;
+}
+
+/*
+ * The hop that ends at *end in an X-Forwarded-For value: 0 with the
+ * address and *end moved before its comma, or -1 when it is no address.
+ */
+static int
+http_forwarded_hop(const char *v, size_t *end, struct cidr *hop)
+{
+	size_t	 e = *end, b;
+
+	while (e > 0 && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+		e--;
+	for (b = e; b > 0 && v[b - 1] != ','; b--)
+		;
+	*end = b > 0 ? b - 1 : 0;
+	while (b < e && (v[b] == ' ' || v[b] == '\t'))
+		b++;
+	return cidr_addr_parse(v + b, e - b, hop);
+}
+
+/* The client's address as text (http_client), "" when it has none. */
+void
+http_client_text(struct evhttp_request *req, char *out, size_t len)
+{
+	struct cidr	 c;
+
+	out[0] = '\0';
+	if (http_client(req, &c) == -1 ||
+	    inet_ntop(c.family, c.addr, out, (socklen_t)len) == NULL)
+		out[0] = '\0';
 }
 
 static void

@@ -203,6 +203,7 @@ struct pending	*server_request(struct server *, struct frame_chan *,
 struct msg_cred;
 struct jwt;
 struct token_ref;
+struct cidr;
 
 /* auth.c */
 void		 auth_login(struct server *, struct evhttp_request *,
@@ -344,6 +345,8 @@ void		 http_json_buf(struct evhttp_request *, int, const char *,
 		    size_t);
 void		 http_json_data(struct evhttp_request *, const void *, size_t);
 char		*http_data_dumps(json_t *);
+int		 http_client(struct evhttp_request *, struct cidr *);
+void		 http_client_text(struct evhttp_request *, char *, size_t);
 void		 http_apply_limits(struct server *);
 void		 http_error(struct evhttp_request *, int, const char *,
 		    const char *);

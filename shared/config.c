@@ -173,6 +173,8 @@ const struct config_field config_fields[] = {
 	    session_cookie_domain, "", 0),
 	STRING_SETTING("public_url", "", "public-url", "public-url",
 	    CONF_KIND_URL, public_url, "", 0),
+	STRING_SETTING("trusted_proxy", "", "trusted-proxy", "trusted-proxy",
+	    CONF_KIND_NETWORKS, trusted_proxy, "", 0),
 	STRING_SETTING("items", "", "items", "items", CONF_KIND_PATH, items,
 	    CONF_ITEMS, RESTART),
 	NUMBER_SETTING("query_limit", "limits", "query-limit", "query-limit",
@@ -264,7 +266,7 @@ config_field_is_string(const struct config_field *f)
 	    f->kind == CONF_KIND_COOKIE_DOMAIN ||
 	    f->kind == CONF_KIND_SAMESITE || f->kind == CONF_KIND_URL ||
 	    f->kind == CONF_KIND_TEXT || f->kind == CONF_KIND_ADDRESS ||
-	    f->kind == CONF_KIND_MAILBOX;
+	    f->kind == CONF_KIND_MAILBOX || f->kind == CONF_KIND_NETWORKS;
 }
 
 char *

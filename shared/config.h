@@ -287,6 +287,7 @@ struct tokend_config {
 
 	/* tokend's URL as browsers see it (public-url); "" not set. */
 	char			 public_url[CONF_PUBLIC_URL_MAX];
+	char			 trusted_proxy[CONF_URL_LIST_MAX];	/* networks */
 
 	/* Data: the item store, collections, roles, the public role. */
 	char			 items[PATH_MAX];	/* below items_chroot */
@@ -336,6 +337,7 @@ enum config_kind {
 	CONF_KIND_TEXT,		/* printable ASCII, no control character */
 	CONF_KIND_ADDRESS,	/* a numeric IPv4 or IPv6 address */
 	CONF_KIND_MAILBOX,	/* local@domain, for SMTP and From: */
+	CONF_KIND_NETWORKS,	/* addresses and ADDR/PREFIX networks */
 	CONF_KIND_INT,		/* int */
 	CONF_KIND_SIZE,		/* size_t */
 	CONF_KIND_MSEC,		/* int64_t milliseconds */

@@ -26,6 +26,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "config.h"
 #include "log.h"
 #include "privsep.h"
@@ -266,6 +267,16 @@ check_mailbox(const char *s)
 	return NULL;
 }
 
+/* A list of addresses and networks (trusted-proxy). */
+static const char *
+check_networks(const char *s)
+{
+	struct cidr	 nets[CIDR_LIST_MAX];
+	size_t		 n;
+
+	return cidr_list_parse(s, nets, CIDR_LIST_MAX, &n);
+}
+
 /* NULL if s is a valid value of the string setting f, else why not. */
 const char *
 config_field_check(const struct config_field *f, const char *s)
@@ -287,6 +298,8 @@ config_field_check(const struct config_field *f, const char *s)
 		return check_address(s);
 	case CONF_KIND_MAILBOX:
 		return check_mailbox(s);
+	case CONF_KIND_NETWORKS:
+		return check_networks(s);
 	default:
 		return config_check_path(s);
 	}
