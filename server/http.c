@@ -129,6 +129,7 @@ http_serve(struct evhttp_request *req, const char *path)
 	const struct route	*r;
 	const char		*rest;
 
+	accesslog_begin(req);
 	if (http_admit(http_server, req, path) == -1)
 		return;
 	if (path == NULL || (r = route_find(path,

@@ -90,6 +90,7 @@ server_main(int slot, int verbose)
 	child_signals(server.base, server_signal);
 
 	http_init(&server);
+	accesslog_init(&server);
 	cache_init();
 	sandbox_enter(SANDBOX_SERVER);
 	if (msg_send(server.parent, MSG_READY, 0, -1, NULL) == -1)
@@ -465,5 +466,6 @@ static void
 server_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	log_debug("server %d: signal %d, exiting", server.slot, (int)sig);
+	accesslog_flush();
 	_exit(0);
 }

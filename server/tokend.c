@@ -60,6 +60,8 @@ static void	 parent_child_closed(struct frame_chan *, void *);
 static int	 parent_child_log(struct child *, struct frame *);
 static void	 parent_child_log_dropped(struct child *);
 static int	 parent_reload(char *, size_t);
+static int	 parent_access_open(const struct tokend_config *);
+static int	 parent_access(struct child *, struct frame *);
 static int	 parent_items_dir(const struct tokend_config *, char *, size_t);
 static void	 parent_shutdown(void);
 static void	 parent_kill_cb(evutil_socket_t, short, void *);
@@ -100,6 +102,7 @@ static struct {
 	int64_t			 ping_tick;	/* ms, the last ping round */
 	struct forward_list	 forwards;
 	uint32_t		 next_forward;
+	int			 access_fd;	/* access-log's file, or -1 */
 } parent;
 
 static void
@@ -200,6 +203,9 @@ main(int argc, char *argv[])
 
 	parent_open_listeners();
 	parent_open_control();
+	parent.access_fd = -1;
+	if (parent_access_open(parent.conf) == -1)
+		fatalx("cannot open the access log %s", parent.conf->access_log);
 	if (!parent.foreground) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
@@ -825,6 +831,79 @@ parent_child_log_dropped(struct child *c)
 }
 
 /*
+ * The access log's file (access-log an absolute path), opened anew at
+ * start and at each reload, so that a rotated file is let go: appended
+ * to, created mode 0640, never through a symbolic link.  -1 when it
+ * cannot be opened (parent.access_fd unchanged).
+ */
+static int
+parent_access_open(const struct tokend_config *conf)
+{
+	int	 fd;
+
+	if (conf->access_log[0] != '/') {
+		if (parent.access_fd != -1)
+			close(parent.access_fd);
+		parent.access_fd = -1;
+		return 0;
+	}
+	if ((fd = open(conf->access_log, O_WRONLY | O_APPEND | O_CREAT |
+	    O_NOFOLLOW | O_CLOEXEC, 0640)) == -1) {
+		log_warn("access log %s", conf->access_log);
+		return -1;
+	}
+	if (parent.access_fd != -1)
+		close(parent.access_fd);
+	parent.access_fd = fd;
+	return 0;
+}
+
+/*
+ * A worker's access log lines (accesslog.c): each made safe to print
+ * (a worker is not trusted with the file's bytes), then written in one
+ * write(2) to the file, or each to syslog.
+ */
+static int
+parent_access(struct child *c, struct frame *f)
+{
+	static char		 out[ACCESS_BATCH_MAX * 4 + 1];
+	struct msg_access	 m;
+	char			 line[ACCESS_BATCH_MAX + 1];
+	char			 clean[LOG_SANITIZE_SIZE(ACCESS_BATCH_MAX)];
+	const uint8_t		*p, *nl, *end;
+	size_t			 len = 0, n;
+
+	if (msg_read(f, MSG_ACCESS, &m) == -1)
+		return -1;
+	if (parent.conf->access_log[0] == '\0')
+		return 0;
+	end = m.lines + m.lines_len;
+	for (p = m.lines; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		n = (size_t)(nl - p);
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if (parent.access_fd == -1) {
+			if (strcmp(parent.conf->access_log, "syslog") == 0)
+				log_child(LOG_INFO, "access", (int)c->pid,
+				    line);
+			continue;
+		}
+		(void)log_sanitize_line(clean, sizeof(clean), line);
+		n = strlen(clean);
+		if (len + n + 1 > sizeof(out))
+			break;
+		memcpy(out + len, clean, n);
+		len += n;
+		out[len++] = '\n';
+	}
+	if (len > 0 && write(parent.access_fd, out, len) != (ssize_t)len)
+		log_warn("access log %s", parent.conf->access_log);
+	return 0;
+}
+
+/*
  * Children tell the parent that they are ready or reloaded, and log;
  * workers answer pings.
  */
@@ -858,6 +937,8 @@ parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		return parent_relink(f);
 	case MSG_LOG:
 		return parent_child_log(c, f);
+	case MSG_ACCESS:
+		return parent_access(c, f);
 	case MSG_RELOAD_DONE:
 		if (msg_read(f, MSG_RELOAD_DONE, &done) == -1)
 			return -1;
@@ -919,6 +1000,11 @@ parent_reload(char *why, size_t whylen)
 		config_free(conf);
 		return -1;
 	}
+	/* A rotated access log is opened anew; one that fails keeps the old. */
+	if (parent_access_open(conf) == -1)
+		log_warnx("reload: cannot open the access log %s, %s",
+		    conf->access_log, parent.access_fd != -1 ?
+		    "writing to the old file" : "no access log");
 	config_free(parent.conf);
 	parent.conf = conf;
 	for (i = 0; (c = parent_child(i)) != NULL; i++)

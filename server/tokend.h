@@ -205,6 +205,12 @@ struct jwt;
 struct token_ref;
 struct cidr;
 
+/* accesslog.c */
+void		 accesslog_init(struct server *);
+void		 accesslog_begin(struct evhttp_request *);
+void		 accesslog_flush(void);
+void		 accesslog_redact(const char *, char *, size_t);
+
 /* auth.c */
 void		 auth_login(struct server *, struct evhttp_request *,
 		    const char *);

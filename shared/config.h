@@ -78,6 +78,7 @@
 #define CONF_INVITE_TTL		(7 * 24 * 60 * 60 * 1000LL)	/* Directus's */
 #define CONF_REGISTER_TTL	(24 * 60 * 60 * 1000LL)
 #define CONF_REGISTER_EMAIL	"*"
+#define CONF_ACCESS_LOG_FORMAT	"combined"
 #define REGISTER_VERIFY_PATH	"/users/register/verify-email"
 #define CONF_MAIL_CA_FILE	"/etc/ssl/certs/ca-certificates.crt"
 #define CONF_RESET_TTL		(60 * 60 * 1000LL)	/* milliseconds */
@@ -288,6 +289,8 @@ struct tokend_config {
 	/* tokend's URL as browsers see it (public-url); "" not set. */
 	char			 public_url[CONF_PUBLIC_URL_MAX];
 	char			 trusted_proxy[CONF_URL_LIST_MAX];	/* networks */
+	char			 access_log[PATH_MAX];	/* "", "syslog", a file */
+	char			 access_log_format[16];	/* combined, json */
 
 	/* Data: the item store, collections, roles, the public role. */
 	char			 items[PATH_MAX];	/* below items_chroot */
@@ -418,6 +421,7 @@ const char	*config_check_path(const char *);
 const char	*config_check_cookie_name(const char *);
 const char	*config_check_cookie_domain(const char *);
 const char	*config_check_public_url(const char *);
+int		 config_check_access_log(const struct tokend_config *);
 int		 config_register_link(const struct tokend_config *,
 		    const char *, char *, size_t);
 const char	*config_url_origin(const char *, size_t, struct url_origin *,

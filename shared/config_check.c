@@ -502,6 +502,32 @@ cookie_check_samesite(const char *which, const char *samesite, int secure)
 }
 
 /*
+ * access-log is "" (none), "syslog" or an absolute path the parent
+ * opens; access-log-format is combined or json.  config_from_json
+ * checks it too.
+ */
+int
+config_check_access_log(const struct tokend_config *conf)
+{
+	int	 errors = 0;
+
+	if (conf->access_log[0] != '\0' &&
+	    strcmp(conf->access_log, "syslog") != 0 &&
+	    conf->access_log[0] != '/') {
+		log_warnx("access-log \"%s\": neither syslog nor an absolute "
+		    "path", conf->access_log);
+		errors++;
+	}
+	if (strcmp(conf->access_log_format, "combined") != 0 &&
+	    strcmp(conf->access_log_format, "json") != 0) {
+		log_warnx("access-log-format \"%s\": neither combined nor "
+		    "json", conf->access_log_format);
+		errors++;
+	}
+	return errors;
+}
+
+/*
  * The link of a verification mail: verification_url (NULL: none given)
  * if register-url-allow allows it; else the public URL's own
  * verify-email route, when a public URL is set, else the list's first
@@ -639,6 +665,7 @@ config_finish(struct tokend_config *conf)
 	errors += finish_check_database(conf);
 	errors += finish_check_secret(conf);
 	errors += config_check_auth(conf);
+	errors += config_check_access_log(conf);
 	errors += config_check_items(conf);
 	if (errors == 0)
 		errors += finish_check_size(conf);

@@ -743,7 +743,8 @@ config_from_json(const char *text, size_t len)
 	    fields_from_json(conf, root) == -1 ||
 	    listens_from_json(conf, json_object_get(root, "listen")) == -1 ||
 	    data_from_json(conf, root) == -1 ||
-	    config_check_auth(conf) != 0) {
+	    config_check_auth(conf) != 0 ||
+	    config_check_access_log(conf) != 0) {
 		config_free(conf);
 		conf = NULL;
 	}

@@ -166,6 +166,17 @@ log_sanitize(char *dst, size_t dstsize, const char *src)
 }
 
 /*
+ * The same for a whole line of a file that others parse (the access
+ * log): a backslash or a double quote stays as it is.
+ */
+const char *
+log_sanitize_line(char *dst, size_t dstsize, const char *src)
+{
+	log_sanitize_to(dst, dstsize, src, 0);
+	return dst;
+}
+
+/*
  * A line a child sent (MSG_LOG), after the name and pid the parent
  * knows it by: "server[1234]: text".  The text is sanitized as by
  * log_sanitize(), except that a backslash or a double quote stays as it

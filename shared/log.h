@@ -34,6 +34,7 @@ void	log_debug(const char *, ...)
 void	vlog(int, const char *, va_list)
 	    __attribute__((__format__ (printf, 2, 0)));
 const char *log_sanitize(char *, size_t, const char *);
+const char *log_sanitize_line(char *, size_t, const char *);
 __attribute__((__noreturn__)) void fatal(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 __attribute__((__noreturn__)) void fatalx(const char *, ...)

@@ -34,6 +34,7 @@
 #define PROTO_FD_LISTEN		4	/* first inherited listen socket */
 
 #define PROTO_CHILD_MAX		(1024 * 1024)	/* parent <-> child: the config */
+#define ACCESS_BATCH_MAX	(16 * 1024)	/* bytes of access log lines */
 /*
  * server <-> keyd payloads: a page of /users (keyd refuses a page that
  * would not fit, see USERS_ANSWER_MAX) is the largest.
@@ -311,6 +312,14 @@ enum admin_op {
 	H(PEER_CHILD, PEER_PARENT, MSG_NONE, 0)				\
 	F(s, U32, priority)						\
 	F(s, STR, text, CHILD_LOG_MAX)
+
+/*
+ * server -> parent: lines of the access log (accesslog.c), each ended
+ * by a newline; the parent writes them to the file or syslog.
+ */
+#define MSG_DECL_ACCESS(H, K, F, s)					\
+	H(PEER_SERVER, PEER_PARENT, MSG_NONE, 0)			\
+	F(s, BLOB, lines, ACCESS_BATCH_MAX)
 
 /* parent -> keyd, with the keyd end of a worker's channel. */
 #define MSG_DECL_KEYD_CHANNEL(H, K, F, s)				\
@@ -673,6 +682,7 @@ enum admin_op {
 	X(CTL_RESULT, ctl_result)					\
 	X(CTL_ADMIN, ctl_admin)						\
 	X(LOG, log)							\
+	X(ACCESS, access)						\
 	X(KEYD_MAIL, keyd_mail)						\
 	X(MAIL_KEYD, mail_keyd)						\
 	X(MAIL_SEND, mail_send)						\
