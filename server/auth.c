@@ -89,6 +89,7 @@ static void	 auth_me_done(struct pending *, struct frame *);
 static void	 auth_stalled_done(struct pending *, struct frame *);
 static void	 auth_token_use(struct server *, struct evhttp_request *,
 		    enum mail_kind);
+static int	 auth_quote_len(const char *, size_t);
 static int	 auth_string_check(json_t *, const char *, size_t, int,
 		    char *, size_t);
 static void	 auth_stall(struct auth_ctx *);
@@ -660,9 +661,10 @@ auth_password_request(struct server *s, struct evhttp_request *req,
 		    sizeof(c->reason));
 	else if (url_allowed(s->conf->reset_url_allow, url != NULL ?
 	    json_string_value(url) : NULL, NULL, link, sizeof(link)) == -1)
-		(void)snprintf(c->reason, sizeof(c->reason), "URL \"%.300s\" "
+		(void)snprintf(c->reason, sizeof(c->reason), "URL \"%.*s\" "
 		    "can't be used to reset passwords", url != NULL ?
-		    json_string_value(url) : "");
+		    auth_quote_len(json_string_value(url), 300) : 0,
+		    url != NULL ? json_string_value(url) : "");
 	if (c->reason[0] != '\0') {
 		json_decref(body);
 		auth_stall(c);
@@ -754,8 +756,8 @@ auth_token_body_check(json_t *body, char *reason, size_t len)
 
 	json_object_foreach(body, key, v)
 		if (strcmp(key, "token") != 0 && strcmp(key, "password") != 0) {
-			(void)snprintf(reason, len, "\"%.64s\" is not allowed",
-			    key);
+			(void)snprintf(reason, len, "\"%.*s\" is not allowed",
+			    auth_quote_len(key, 64), key);
 			return -1;
 		}
 	if (auth_string_check(json_object_get(body, "token"), "token",
@@ -764,6 +766,22 @@ auth_token_body_check(json_t *body, char *reason, size_t len)
 	    AUTH_PASSWORD_MAX, 0, reason, len) == -1)
 		return -1;
 	return 0;
+}
+
+/*
+ * How many bytes of s, a body's UTF-8 string, a message quotes: at
+ * most max, without cutting a character in two (jansson would refuse
+ * the error body, and the answer would be a 500).
+ */
+static int
+auth_quote_len(const char *s, size_t max)
+{
+	size_t	 n = strnlen(s, max);
+
+	if (n == max)
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	return (int)n;
 }
 
 /*
@@ -817,8 +835,8 @@ auth_register_check(json_t *body, const char *names[2], char *reason,
 			if (strcmp(key, keys[i]) == 0)
 				break;
 		if (i == sizeof(keys) / sizeof(keys[0])) {
-			(void)snprintf(reason, len, "\"%.64s\" is not allowed",
-			    key);
+			(void)snprintf(reason, len, "\"%.*s\" is not allowed",
+			    auth_quote_len(key, 64), key);
 			return -1;
 		}
 	}
@@ -882,9 +900,10 @@ auth_register(struct server *s, struct evhttp_request *req,
 	    NULL, link, sizeof(link)) == -1) || (conf->register_verify &&
 	    config_register_link(conf, url != NULL ? json_string_value(url) :
 	    NULL, link, sizeof(link)) == -1)))
-		(void)snprintf(c->reason, sizeof(c->reason), "URL \"%.300s\" "
+		(void)snprintf(c->reason, sizeof(c->reason), "URL \"%.*s\" "
 		    "can't be used to verify registered users", url != NULL ?
-		    json_string_value(url) : "");
+		    auth_quote_len(json_string_value(url), 300) : 0,
+		    url != NULL ? json_string_value(url) : "");
 	if (c->reason[0] != '\0' || !conf->register_on) {
 		if (c->reason[0] != '\0')
 			auth_payload_error(req, c->reason);
