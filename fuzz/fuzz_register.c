@@ -10,8 +10,8 @@
  * it is read, and an empty one reads as {}.
  *
  * Properties: a refusal has a reason that an error body can carry
- * (UTF-8), and a member other than the five is the fault named first (Directus's order); an accepted body holds
- * only the five, an email that email_valid() takes, a non-empty
+ * (UTF-8), and a member other than the five is the fault named first
+ * (Directus's order); an accepted body holds only the five, an email that email_valid() takes, a non-empty
  * password of at most AUTH_PASSWORD_MAX bytes, a verification_url and
  * names without NUL within their bounds, and the names handed back are
  * the body's own; the MSG_REGISTER payload built from it is read back
