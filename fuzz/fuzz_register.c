@@ -11,14 +11,15 @@
  *
  * Properties: a refusal has a reason that an error body can carry
  * (UTF-8), and a member other than the five is the fault named first
- * (Directus's order); an accepted body holds only the five, an email that email_valid() takes, a non-empty
- * password of at most AUTH_PASSWORD_MAX bytes, a verification_url and
- * names without NUL within their bounds, and the names handed back are
- * the body's own; the MSG_REGISTER payload built from it is read back
- * whole and equal by keyd's layout; a verification_url the list allows
- * becomes a link that is the URL itself, printable ASCII without blanks
- * (nothing that could break a mail's line), and is one of the list's
- * entries up to its query or fragment.
+ * (Directus's order); an accepted body holds only the five, an email
+ * that email_valid() takes, a non-empty password of at most
+ * AUTH_PASSWORD_MAX bytes, a verification_url and names without NUL
+ * within their bounds, and the names handed back are the body's own;
+ * the MSG_REGISTER payload built from it is read back whole and equal
+ * by keyd's layout; a verification_url the list allows becomes a link
+ * that is the URL itself, printable ASCII without blanks (nothing that
+ * could break a mail's line), and is one of the list's entries up to
+ * its query or fragment.
  */
 #include <stdint.h>
 #include <stdlib.h>
