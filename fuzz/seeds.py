@@ -954,6 +954,105 @@ def seeds_smtp():
         write("smtp", k, v)
 
 
+def seeds_register():
+    s = {}
+    ok = {"email": "new@example.com", "password": "pass word"}
+    url = "http://localhost:3000/verify"
+    s["valid"] = json.dumps(ok)
+    s["valid-all"] = json.dumps(dict(ok, verification_url=url,
+                                     first_name="Reg", last_name="One"))
+    s["url-query"] = json.dumps(dict(ok, verification_url=url + "?a=b"))
+    s["url-fragment"] = json.dumps(dict(ok, verification_url=url + "#f"))
+    s["url-listed-query"] = json.dumps(dict(
+        ok, verification_url="https://app.example/v?x=1"))
+    s["url-other-query"] = json.dumps(dict(
+        ok, verification_url="https://app.example/v?y=2"))
+    s["url-prefix"] = json.dumps(dict(ok, verification_url=url + "x"))
+    s["url-evil"] = json.dumps(dict(ok, verification_url="http://evil.test/"))
+    s["url-empty"] = json.dumps(dict(ok, verification_url=""))
+    s["url-null"] = json.dumps(dict(ok, verification_url=None))
+    s["url-number"] = json.dumps(dict(ok, verification_url=5))
+    s["url-512"] = json.dumps(dict(ok, verification_url=url + "?" +
+                                   "a" * (511 - len(url))))
+    s["url-513"] = json.dumps(dict(ok, verification_url=url + "?" +
+                                   "a" * (512 - len(url))))
+    s["url-crlf"] = json.dumps(dict(ok, verification_url=url +
+                                    "?a\r\nBcc: x@example.com"))
+    s["url-space"] = json.dumps(dict(ok, verification_url=url + "? a"))
+    s["url-nul"] = '{"email":"a@b.cd","password":"x",' \
+        '"verification_url":"http://localhost:3000/verify\\u0000x"}'
+    s["url-utf8"] = json.dumps(dict(ok, verification_url=url +
+                                    "?\u00e9" * 200), ensure_ascii=False)
+    s["role-not-allowed"] = json.dumps(dict(ok, role="x"))
+    s["status-not-allowed"] = json.dumps(dict(ok, status="active"))
+    s["key-utf8"] = json.dumps({"\u00e9": 1}, ensure_ascii=False)
+    s["key-long"] = json.dumps({"k" * 100: 1})
+    s["key-before-email"] = json.dumps({"extra": 1, "password": "x"})
+    s["email-missing"] = json.dumps({"password": "x"})
+    s["email-invalid"] = json.dumps(dict(ok, email="not-an-email"))
+    s["email-array"] = json.dumps(dict(ok, email=["a@b.cd"]))
+    s["email-crlf"] = json.dumps(dict(ok, email="a\r\nBcc: b@x.com"))
+    s["email-long"] = json.dumps(dict(ok, email="a" * 250 + "@x.com"))
+    s["password-missing"] = json.dumps({"email": "a@b.cd"})
+    s["password-empty"] = json.dumps(dict(ok, password=""))
+    s["password-number"] = json.dumps(dict(ok, password=5))
+    s["password-1024"] = json.dumps(dict(ok, password="p" * 1024))
+    s["password-1025"] = json.dumps(dict(ok, password="p" * 1025))
+    s["password-nul"] = '{"email":"a@b.cd","password":"a\\u0000b"}'
+    for name in ["first_name", "last_name"]:
+        s[name + "-empty"] = json.dumps(dict(ok, **{name: ""}))
+        s[name + "-number"] = json.dumps(dict(ok, **{name: 5}))
+        s[name + "-null"] = json.dumps(dict(ok, **{name: None}))
+        s[name + "-4096"] = json.dumps(dict(ok, **{name: "n" * 4096}))
+        s[name + "-4097"] = json.dumps(dict(ok, **{name: "n" * 4097}))
+        s[name + "-utf8"] = json.dumps(dict(ok, **{name: "\u00e9" * 9}),
+                                       ensure_ascii=False)
+    s["dup-email"] = '{"email":"a@b.cd","email":"b@b.cd","password":"x"}'
+    s["empty"] = ""
+    s["empty-object"] = "{}"
+    s["J1-not-object"] = json.dumps([ok])
+    s["J1-truncated"] = json.dumps(ok)[:-3]
+    for k, v in s.items():
+        write("register", k, v)
+
+
+def seeds_mail_token():
+    s = {}
+    invite = jwt(HS, {"email": "a@example.com", "scope": "invite",
+                      "iat": 1796558066, "exp": 1797162866,
+                      "iss": "directus"})
+    reset = jwt(HS, {"id": UUID, "email": "a@example.com",
+                     "scope": "password-reset", "iat": 1796558066,
+                     "exp": 1796561666, "iss": "directus"})
+    s["invite"] = json.dumps({"token": invite, "password": "new pass"})
+    s["reset"] = json.dumps({"token": reset, "password": "new pass"})
+    s["extra"] = json.dumps({"token": invite, "password": "x", "extra": 1})
+    s["extra-first"] = json.dumps({"extra": 1, "token": ""})
+    s["key-utf8"] = json.dumps({"\u00e9": 1}, ensure_ascii=False)
+    s["key-long"] = json.dumps({"k" * 100: 1})
+    s["token-missing"] = json.dumps({"password": "x"})
+    s["token-empty"] = json.dumps({"token": "", "password": "x"})
+    s["token-null"] = json.dumps({"token": None, "password": "x"})
+    s["token-number"] = json.dumps({"token": 5, "password": "x"})
+    s["token-4096"] = json.dumps({"token": "t" * 4096, "password": "x"})
+    s["token-4097"] = json.dumps({"token": "t" * 4097, "password": "x"})
+    s["token-nul"] = '{"token":"ab\\u0000cd","password":"x"}'
+    s["password-missing"] = json.dumps({"token": invite})
+    s["password-empty"] = json.dumps({"token": invite, "password": ""})
+    s["password-object"] = json.dumps({"token": invite, "password": {}})
+    s["password-1024"] = json.dumps({"token": invite, "password": "p" * 1024})
+    s["password-1025"] = json.dumps({"token": invite, "password": "p" * 1025})
+    s["password-nul"] = '{"token":"a.b.c","password":"a\\u0000b"}'
+    s["password-utf8"] = json.dumps({"token": invite, "password":
+                                     "\u00e9\u0301"}, ensure_ascii=False)
+    s["dup-token"] = '{"token":"a","token":"b","password":"x"}'
+    s["empty"] = ""
+    s["empty-object"] = "{}"
+    s["J1-not-object"] = json.dumps([invite, "x"])
+    for k, v in s.items():
+        write("mail_token", k, v)
+
+
 def main():
     seeds_b64()
     seeds_jwt()
@@ -964,6 +1063,8 @@ def main():
     seeds_phc()
     seeds_login()
     seeds_refresh()
+    seeds_register()
+    seeds_mail_token()
     seeds_user_patch()
     seeds_filter()
     seeds_query()

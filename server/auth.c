@@ -90,6 +90,7 @@ static void	 auth_me_done(struct pending *, struct frame *);
 static void	 auth_stalled_done(struct pending *, struct frame *);
 static void	 auth_token_use(struct server *, struct evhttp_request *,
 		    enum mail_kind);
+static int	 auth_quote_len(const char *, size_t);
 static int	 auth_string_check(json_t *, const char *, size_t, int,
 		    char *, size_t);
 static void	 auth_stall(struct auth_ctx *);
@@ -659,9 +660,10 @@ auth_password_request(struct server *s, struct evhttp_request *req,
 		    sizeof(c->reason));
 	else if (url_allowed(s->conf->reset_url_allow, url != NULL ?
 	    json_string_value(url) : NULL, NULL, link, sizeof(link)) == -1)
-		(void)snprintf(c->reason, sizeof(c->reason), "URL \"%.300s\" "
+		(void)snprintf(c->reason, sizeof(c->reason), "URL \"%.*s\" "
 		    "can't be used to reset passwords", url != NULL ?
-		    json_string_value(url) : "");
+		    auth_quote_len(json_string_value(url), 300) : 0,
+		    url != NULL ? json_string_value(url) : "");
 	if (c->reason[0] != '\0') {
 		json_decref(body);
 		auth_stall(c);
@@ -702,9 +704,9 @@ auth_invite_accept(struct server *s, struct evhttp_request *req,
 }
 
 /*
- * A mail's token with a new password: {token, password}, checked in
- * Directus's order (each required, a string, not empty; no other
- * member), then keyd's MSG_MAIL_TOKEN, answered by users_done().
+ * A mail's token with a new password: {token, password}, checked by
+ * auth_token_body_check(), then keyd's MSG_MAIL_TOKEN, answered by
+ * users_done().
  */
 static void
 auth_token_use(struct server *s, struct evhttp_request *req,
@@ -712,34 +714,22 @@ auth_token_use(struct server *s, struct evhttp_request *req,
 {
 	struct msg_mail_token	 m;
 	struct frame_buf	 fb;
-	json_t			*body, *token, *pw, *v;
-	const char		*key;
-	char			 reason[128] = "";
+	json_t			*body;
+	char			 reason[128];
 
 	if ((body = auth_body(req)) == NULL)
 		return;
-	json_object_foreach(body, key, v)
-		if (strcmp(key, "token") != 0 && strcmp(key, "password") != 0) {
-			(void)snprintf(reason, sizeof(reason), "\"%.64s\" is "
-			    "not allowed", key);
-			break;
-		}
-	token = json_object_get(body, "token");
-	pw = json_object_get(body, "password");
-	if (reason[0] == '\0')
-		(void)(auth_string_check(token, "token", AUTH_TOKEN_MAX, 0,
-		    reason, sizeof(reason)) == 0 &&
-		    auth_string_check(pw, "password", AUTH_PASSWORD_MAX, 0,
-		    reason, sizeof(reason)));
-	if (reason[0] != '\0') {
+	if (auth_token_body_check(body, reason, sizeof(reason)) == -1) {
 		auth_payload_error(req, reason);
 		json_decref(body);
 		return;
 	}
 	m.kind = kind;
-	m.token = json_string_value(token);
-	m.password = (const uint8_t *)json_string_value(pw);
-	m.password_len = json_string_length(pw);
+	m.token = json_string_value(json_object_get(body, "token"));
+	m.password = (const uint8_t *)json_string_value(json_object_get(body,
+	    "password"));
+	m.password_len = json_string_length(json_object_get(body,
+	    "password"));
 	if (msg_write(&fb, MSG_MAIL_TOKEN, &m) == -1)
 		auth_error(req, AUTH_INTERNAL);
 	else
@@ -749,6 +739,48 @@ auth_token_use(struct server *s, struct evhttp_request *req,
 		explicit_bzero(fb.data, fb.len);
 	json_decref(body);
 	frame_buf_free(&fb);
+}
+
+/*
+ * The body of a mail's token with a new password (password reset,
+ * invite accept), in Directus's order: no member but token and
+ * password, then each required, a string, not empty.  0, or -1 with
+ * the reason.
+ */
+int
+auth_token_body_check(json_t *body, char *reason, size_t len)
+{
+	json_t		*v;
+	const char	*key;
+
+	json_object_foreach(body, key, v)
+		if (strcmp(key, "token") != 0 && strcmp(key, "password") != 0) {
+			(void)snprintf(reason, len, "\"%.*s\" is not allowed",
+			    auth_quote_len(key, 64), key);
+			return -1;
+		}
+	if (auth_string_check(json_object_get(body, "token"), "token",
+	    AUTH_TOKEN_MAX, 0, reason, len) == -1 ||
+	    auth_string_check(json_object_get(body, "password"), "password",
+	    AUTH_PASSWORD_MAX, 0, reason, len) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * How many bytes of s, a body's UTF-8 string, a message quotes: at
+ * most max, without cutting a character in two (jansson would refuse
+ * the error body, and the answer would be a 500).
+ */
+static int
+auth_quote_len(const char *s, size_t max)
+{
+	size_t	 n = strnlen(s, max);
+
+	if (n == max)
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	return (int)n;
 }
 
 /*
@@ -778,6 +810,59 @@ auth_string_check(json_t *v, const char *name, size_t max, int empty_ok,
 }
 
 /*
+ * A registration body in Directus's order, first fault only: no member
+ * but the five, then email, password, verification_url (a string of at
+ * most MAIL_URL_MAX bytes; whether it is allowed is the caller's
+ * question), first_name, last_name.  0 with the names in names[0] and
+ * names[1] ("" when absent), or -1 with the reason (reason[0] is '\0'
+ * exactly when 0 is returned).
+ */
+int
+auth_register_check(json_t *body, const char *names[2], char *reason,
+    size_t len)
+{
+	static const char *const keys[] = { "email", "password",
+	    "verification_url", "first_name", "last_name" };
+	json_t		*email, *url, *v;
+	const char	*key;
+	size_t		 i;
+
+	reason[0] = '\0';
+	names[0] = names[1] = "";
+	json_object_foreach(body, key, v) {
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strcmp(key, keys[i]) == 0)
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0])) {
+			(void)snprintf(reason, len, "\"%.*s\" is not allowed",
+			    auth_quote_len(key, 64), key);
+			return -1;
+		}
+	}
+	email = json_object_get(body, "email");
+	url = json_object_get(body, "verification_url");
+	if (email == NULL)
+		(void)strlcpy(reason, "\"email\" is required", len);
+	else if (!json_is_string(email) || !email_valid(
+	    json_string_value(email), json_string_length(email)))
+		(void)strlcpy(reason, "\"email\" must be a valid email", len);
+	else if (auth_string_check(json_object_get(body, "password"),
+	    "password", AUTH_PASSWORD_MAX, 0, reason, len) == -1)
+		;
+	else if (url != NULL && auth_string_check(url, "verification_url",
+	    MAIL_URL_MAX, 0, reason, len) == -1)
+		(void)strlcpy(reason, "\"verification_url\" must be a valid "
+		    "uri", len);
+	for (i = 0; i < 2 && reason[0] == '\0'; i++) {
+		v = json_object_get(body, keys[3 + i]);
+		if (v != NULL && auth_string_check(v, keys[3 + i],
+		    USER_TEXT_MAX, 0, reason, len) == 0)
+			names[i] = json_string_value(v);
+	}
+	return reason[0] != '\0' ? -1 : 0;
+}
+
+/*
  * POST /users/register {email, password, verification_url, first_name,
  * last_name}, when register is on.  The body's faults and a
  * verification_url off register-url-allow are answered at once (400),
@@ -790,16 +875,13 @@ void
 auth_register(struct server *s, struct evhttp_request *req,
     const char *rest)
 {
-	static const char *const names[] = { "email", "password",
-	    "verification_url", "first_name", "last_name" };
 	const struct tokend_config	*conf = s->conf;
 	struct auth_ctx			*c;
 	struct msg_register		*m;
 	struct frame_buf		 fb;
-	json_t				*body, *email, *url, *v;
-	const char			*key, *value[2];
+	json_t				*body, *email, *url;
+	const char			*value[2];
 	char				 link[MAIL_URL_MAX + 1];
-	size_t				 i;
 
 	if ((c = auth_ctx_new(s, req)) == NULL)
 		return;
@@ -808,51 +890,19 @@ auth_register(struct server *s, struct evhttp_request *req,
 		auth_ctx_free(c);
 		return;
 	}
-	json_object_foreach(body, key, v) {
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (strcmp(key, names[i]) == 0)
-				break;
-		if (i == sizeof(names) / sizeof(names[0])) {
-			(void)snprintf(c->reason, sizeof(c->reason), "\"%.64s\" "
-			    "is not allowed", key);
-			break;
-		}
-	}
 	email = json_object_get(body, "email");
 	url = json_object_get(body, "verification_url");
-	if (c->reason[0] != '\0')
-		;
-	else if (email == NULL)
-		(void)strlcpy(c->reason, "\"email\" is required",
-		    sizeof(c->reason));
-	else if (!json_is_string(email) || !email_valid(
-	    json_string_value(email), json_string_length(email)))
-		(void)strlcpy(c->reason, "\"email\" must be a valid email",
-		    sizeof(c->reason));
-	else if (auth_string_check(json_object_get(body, "password"),
-	    "password", AUTH_PASSWORD_MAX, 0, c->reason,
-	    sizeof(c->reason)) == -1)
-		;
-	else if (url != NULL && auth_string_check(url, "verification_url",
-	    MAIL_URL_MAX, 0, c->reason, sizeof(c->reason)) == -1)
-		(void)strlcpy(c->reason, "\"verification_url\" must be a "
-		    "valid uri", sizeof(c->reason));
-	for (i = 0; i < 2 && c->reason[0] == '\0'; i++) {
-		v = json_object_get(body, names[3 + i]);
-		value[i] = "";
-		if (v != NULL && auth_string_check(v, names[3 + i],
-		    USER_TEXT_MAX, 0, c->reason, sizeof(c->reason)) == 0)
-			value[i] = json_string_value(v);
-	}
+	(void)auth_register_check(body, value, c->reason, sizeof(c->reason));
 	/* The URL is checked even when it would not be used. */
 	if (c->reason[0] == '\0' && ((url != NULL &&
 	    url_allowed(conf->register_url_allow, json_string_value(url),
 	    NULL, link, sizeof(link)) == -1) || (conf->register_verify &&
 	    config_register_link(conf, url != NULL ? json_string_value(url) :
 	    NULL, link, sizeof(link)) == -1)))
-		(void)snprintf(c->reason, sizeof(c->reason), "URL \"%.300s\" "
+		(void)snprintf(c->reason, sizeof(c->reason), "URL \"%.*s\" "
 		    "can't be used to verify registered users", url != NULL ?
-		    json_string_value(url) : "");
+		    auth_quote_len(json_string_value(url), 300) : 0,
+		    url != NULL ? json_string_value(url) : "");
 	if (c->reason[0] != '\0' || !conf->register_on) {
 		if (c->reason[0] != '\0')
 			auth_payload_error(req, c->reason);

@@ -248,6 +248,9 @@ int		 auth_cookie_credential(struct server *,
 json_t		*auth_body_load(const void *, size_t);
 const char	*auth_login_check(json_t *, int *);
 const char	*auth_refresh_check(json_t *, int *, char *, size_t);
+int		 auth_token_body_check(json_t *, char *, size_t);
+int		 auth_register_check(json_t *, const char *[2], char *,
+		    size_t);
 
 /* itemstore.c: outcomes besides 0 */
 #define ISTORE_CONFLICT		1	/* a constraint: duplicate key */

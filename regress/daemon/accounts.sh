@@ -205,6 +205,18 @@ r=$(post /users/register '{"email":"reg1@example.com","password":"p","first_name
 expect register_name_empty '400 *?"first_name?" is not allowed to be empty*' "$r"
 r=$(post /users/register '{"email":"reg1@example.com","password":"p","first_name":5}')
 expect register_name_string '400 *?"first_name?" must be a string*' "$r"
+# A long non-ASCII member or URL is quoted without cutting a character
+# in two, which jansson would refuse (a 500; found by fuzz_register).
+K="a$(printf '\303\251%.0s' $(seq 40))"
+LU="http://localhost:3000/verify?$(printf '\303\251%.0s' $(seq 150))"
+r=$(post /users/register "{\"$K\":1}")
+expect register_utf8_key_400 "400 *?\"a$(printf '\303\251%.0s' $(seq 31))?\" is not allowed*" "$r"
+r=$(post /users/register "{\"email\":\"reg1@example.com\",\"password\":\"p\",\"verification_url\":\"$LU\"}")
+expect register_utf8_url_400 '400 *can?t be used to verify registered users*' "$r"
+r=$(post /users/invite/accept "{\"$K\":1}")
+expect accept_utf8_key_400 '400 *is not allowed*INVALID_PAYLOAD*' "$r"
+r=$(post /auth/password/request "{\"email\":\"pat@example.com\",\"reset_url\":\"$LU\"}")
+expect reset_utf8_url_400 '400 *can?t be used to reset passwords*' "$r"
 r=$(post /users/register '{"email":"reg1@example.com","password":"p","verification_url":"http://evil.test/verify"}')
 expect register_url_refused '400 *URL ?"http://evil.test/verify?" can?t be used to verify registered users.*' "$r"
 t0=$(date +%s%N)
