@@ -147,4 +147,5 @@ echo "demo: public data: curl http://127.0.0.1:$port/items/articles"
 echo "demo: log in: curl -H 'Content-Type: application/json' -d" \
     "'{\"email\":\"admin@example.com\",\"password\":\"PASSWORD\"}'" \
     "http://127.0.0.1:$port/auth/login"
+echo "demo: mail goes to 127.0.0.1:$mailport: make mailsink prints it"
 exec "$top/server/tokend" -d -f "$run/tokend.conf"
