@@ -3,11 +3,14 @@
 # Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # make run: a demo configuration and database under ./run/, then tokend in
 # the foreground on 127.0.0.1:8055 with its logs on the terminal.  Started
-# as root it runs with full privilege separation.
+# as root it runs with full privilege separation.  TOKEND_PORT picks
+# another port, TOKEND_MAIL_PORT another relay port than make mailsink's
+# 2525 and TOKEND_RUN another directory than ./run/ (regress/daemon/demo.sh).
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
-run="$top/run"
+run=${TOKEND_RUN:-$top/run}
 port=${TOKEND_PORT:-8055}
+mailport=${TOKEND_MAIL_PORT:-2525}
 
 umask 022
 mkdir -p "$run/server" "$run/keyd"
@@ -21,10 +24,11 @@ if [ "$(id -u)" -eq 0 ]; then
 		chown -R _tokend_items:_tokend_items "$run/server/data"
 	fi
 fi
-# A configuration from before the demo had collections, or a TFA key, is
-# set aside.
+# A configuration from before the demo had collections, a TFA key, or
+# public registration is set aside.
 if [ -f "$run/tokend.conf" ] && { ! grep -q '^collection ' "$run/tokend.conf" ||
-    ! grep -q 'tfa-key' "$run/tokend.conf"; }
+    ! grep -q 'tfa-key' "$run/tokend.conf" ||
+    ! grep -q '^[[:space:]]*register yes' "$run/tokend.conf"; }
 then
 	mv "$run/tokend.conf" "$run/tokend.conf.old"
 	echo "demo: older $run/tokend.conf moved to tokend.conf.old"
@@ -46,21 +50,31 @@ keyd {
 	tfa-key "$run/tfa-key"
 }
 control socket "$run/tokend.sock"
+
+# Mails go to "make mailsink" on 127.0.0.1:2525, which prints them.  The
+# links of the password reset, invite and verification mails point to
+# an application on localhost:3000: an allow list takes a URL equal to
+# an entry, or whose part before "?" or "#" is one (not any URL that
+# starts with it).  Anyone may sign up, into the role "member", once the
+# address is verified.
 auth {
 	tfa-issuer "tokend demo"
-}
-
-# Password reset mails go to "make mailsink" on 127.0.0.1:2525, which
-# prints them; the links point to an application on localhost:3000.
-auth {
 	reset-url-allow "http://localhost:3000/reset"
+	invite-url-allow "http://localhost:3000/invite"
+	register yes
+	register-role "member"
+	register-verify yes
+	register-url-allow "http://localhost:3000/verify"
 }
 mail {
 	relay 127.0.0.1
-	port 2525
+	port $mailport
 	from "noreply@tokend.test"
 	project "tokend demo"
 	reset-template "$top/etc/mail-reset.txt"
+	invite-template "$top/etc/mail-invite.txt"
+	verify-template "$top/etc/mail-verify.txt"
+	exists-template "$top/etc/mail-exists.txt"
 }
 
 # Anyone may read the published articles; an editor writes articles
@@ -75,6 +89,10 @@ role "editor" {
 	permission "articles" delete {
 		filter '{"author":{"_eq":"\$CURRENT_USER"}}'
 	}
+}
+# What a user who signed up may do: no more than the public role.
+role "member" {
+	id "0d7c4a2e-9b31-4f6a-8e25-6c1f3b9a7d40"
 }
 public {
 	permission "articles" read {
@@ -129,4 +147,5 @@ echo "demo: public data: curl http://127.0.0.1:$port/items/articles"
 echo "demo: log in: curl -H 'Content-Type: application/json' -d" \
     "'{\"email\":\"admin@example.com\",\"password\":\"PASSWORD\"}'" \
     "http://127.0.0.1:$port/auth/login"
+echo "demo: mail goes to 127.0.0.1:$mailport: make mailsink prints it"
 exec "$top/server/tokend" -d -f "$run/tokend.conf"

@@ -1,0 +1,125 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
+# The demo of make run (etc/demo.sh), in a directory of its own
+# (TOKEND_RUN) with its mail to the SMTP sink on a port of its own
+# (TOKEND_MAIL_PORT): a demo configuration of before public registration
+# is set aside; the new one sends the reset, invite and verification
+# links to http://localhost:3000/ (the three allowed paths, not any URL
+# that starts with it), has the TFA issuer "tokend demo", and lets
+# anyone sign up, verified by mail, into the role "member" that may do
+# no more than the public role.
+. "$(dirname "$0")/../lib.sh"
+need python3
+td_init
+SPORT=$(td_free_port)
+RUN="$T/run"
+MEMBER=0d7c4a2e-9b31-4f6a-8e25-6c1f3b9a7d40
+mkdir -p "$T/sink" "$RUN"
+chmod 0755 "$RUN"
+python3 "$TOP/regress/smtpsink.py" -q "$SPORT" "$T/sink" &
+TD_PIDS="$TD_PIDS $!"
+td_until "(exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null" 50
+
+# A demo configuration of before: collections and a TFA key, no sign-up.
+printf '%s\n' 'listen on 127.0.0.1 port 1' 'keyd { tfa-key "/x" }' \
+    'collection "articles" { fields "title" }' > "$RUN/tokend.conf"
+
+TOKEND_RUN=$RUN TOKEND_PORT=$PORT TOKEND_MAIL_PORT=$SPORT \
+    "$TOP/etc/demo.sh" > "$T/log" 2>&1 &
+TD_PIDS="$TD_PIDS $!"
+if ! td_until 'grep -q "^demo: seeded 3 articles" "$T/log"' 300; then
+	fail demo_start "$(grep -v '^ ' "$T/log" | tail -5)"
+	exit 1
+fi
+ok demo_start
+grep -q 'port 1$' "$RUN/tokend.conf.old" &&
+    grep -q '^demo: older .* moved to tokend.conf.old' "$T/log" &&
+    grep -q '^	register yes$' "$RUN/tokend.conf" &&
+    ok demo_old_conf_set_aside || fail demo_old_conf_set_aside
+CTL="$TOKENCTL -s $RUN/tokend.sock"
+PW=$(cat "$RUN/admin-password")
+post() {
+	http POST "$1" -H 'Content-Type: application/json' "${@:3}" -d "$2"
+}
+# mail_link ADDR PREFIX: the token of the newest mail to ADDR whose
+# link starts with PREFIX, once it has arrived.
+mail_link() {
+	local f
+	td_until "grep -lq '^X-Sink-To: <$1>' '$T'/sink/mail.* 2>/dev/null" 100
+	f=$(grep -l "^X-Sink-To: <$1>" "$T"/sink/mail.* 2>/dev/null |
+	    sort -t. -k2 -n | tail -1)
+	[ -n "$f" ] && sed -n "s|^$2?token=\([A-Za-z0-9._-]*\).*|\1|p" "$f" |
+	    tr -d '\r' | tail -1
+}
+
+# Sign up, verified by mail, into "member".
+r=$(post /users/register '{"email":"fay@example.com","password":"fay pass","verification_url":"http://localhost:3000/verify"}')
+[ "$r" = "204 " ] && ok demo_register || fail demo_register "$r"
+tok=$(mail_link fay@example.com http://localhost:3000/verify)
+[ -n "$tok" ] && ok demo_register_mail || fail demo_register_mail
+r=$(login fay@example.com 'fay pass')
+[ "${r%% *}" = 401 ] && ok demo_register_unverified ||
+    fail demo_register_unverified "$r"
+r=$(http GET "/users/register/verify-email?token=$tok")
+[ "$r" = "204 " ] && ok demo_register_verify || fail demo_register_verify "$r"
+r=$(login fay@example.com 'fay pass')
+AT=$(j access_token)
+[ "${r%% *}" = 200 ] && [ -n "$AT" ] && ok demo_register_login ||
+    fail demo_register_login "$r"
+r=$(http GET '/users/me?fields=role' -H "Authorization: Bearer $AT")
+[ "$r" = "200 {\"data\":{\"role\":\"$MEMBER\"}}" ] && ok demo_register_role ||
+    fail demo_register_role "$r"
+# member may do what the public role may: the published articles only.
+pub=$(http GET '/items/articles?fields=id')
+r=$(http GET '/items/articles?fields=id' -H "Authorization: Bearer $AT")
+[ "$r" = "$pub" ] && [ "$r" = '200 {"data":[{"id":1},{"id":2}]}' ] &&
+    ok demo_member_reads_published || fail demo_member_reads_published "$r"
+r=$(http GET /items/articles/3 -H "Authorization: Bearer $AT")
+r2=$(post /items/articles '{"title":"x"}' -H "Authorization: Bearer $AT")
+[ "${r%% *}" = 403 ] && [ "${r2%% *}" = 403 ] && ok demo_member_no_more ||
+    fail demo_member_no_more "$r / $r2"
+r=$(post /users/register '{"email":"x@example.com","password":"x","verification_url":"http://localhost:3000/verify/x"}')
+case "$r" in
+"400 "*"can't be used to verify registered users"*) ok demo_register_url_exact ;;
+*) fail demo_register_url_exact "$r" ;;
+esac
+
+# An invite into member, accepted.
+login admin@example.com "$PW" > /dev/null
+A="Authorization: Bearer $(j access_token)"
+r=$(post /users/invite "{\"email\":\"gus@example.com\",\"role\":\"$MEMBER\",\"invite_url\":\"http://localhost:3000/invitation\"}" -H "$A")
+case "$r" in
+"400 "*"can't be used to invite users"*) ok demo_invite_url_exact ;;
+*) fail demo_invite_url_exact "$r" ;;
+esac
+r=$(post /users/invite "{\"email\":\"gus@example.com\",\"role\":\"$MEMBER\",\"invite_url\":\"http://localhost:3000/invite\"}" -H "$A")
+[ "$r" = "204 " ] && ok demo_invite || fail demo_invite "$r"
+tok=$(mail_link gus@example.com http://localhost:3000/invite)
+r=$(post /users/invite/accept "{\"token\":\"$tok\",\"password\":\"gus pass\"}")
+r2=$(login gus@example.com 'gus pass')
+[ "$r" = "204 " ] && [ "${r2%% *}" = 200 ] && ok demo_invite_accept ||
+    fail demo_invite_accept "$r / ${r2:0:80}"
+
+# A password reset, to localhost:3000/reset only.
+r=$(post /auth/password/request '{"email":"gus@example.com","reset_url":"http://localhost:3000/reset2"}')
+case "$r" in
+"400 "*) ok demo_reset_url_exact ;;
+*) fail demo_reset_url_exact "$r" ;;
+esac
+r=$(post /auth/password/request '{"email":"gus@example.com","reset_url":"http://localhost:3000/reset"}')
+tok=$(mail_link gus@example.com http://localhost:3000/reset)
+r2=$(post /auth/password/reset "{\"token\":\"$tok\",\"password\":\"gus new\"}")
+r3=$(login gus@example.com 'gus new')
+[ "$r" = "204 " ] && [ "$r2" = "204 " ] && [ "${r3%% *}" = 200 ] &&
+    ok demo_reset || fail demo_reset "$r / $r2 / ${r3:0:80}"
+
+# The TFA issuer.
+r=$(post /users/me/tfa/generate '{"password":"gus new"}' \
+    -H "Authorization: Bearer $(j access_token)")
+case "$r" in
+"200 "*"issuer=tokend%20demo"*) ok demo_tfa_issuer ;;
+*) fail demo_tfa_issuer "$r" ;;
+esac
+
+exit "${TD_FAILED:-0}"
