@@ -24,11 +24,12 @@ if [ "$(id -u)" -eq 0 ]; then
 		chown -R _tokend_items:_tokend_items "$run/server/data"
 	fi
 fi
-# A configuration from before the demo had collections, a TFA key, or
-# public registration is set aside.
+# A configuration from before the demo had collections, a TFA key,
+# public registration or metrics is set aside.
 if [ -f "$run/tokend.conf" ] && { ! grep -q '^collection ' "$run/tokend.conf" ||
     ! grep -q 'tfa-key' "$run/tokend.conf" ||
-    ! grep -q '^[[:space:]]*register yes' "$run/tokend.conf"; }
+    ! grep -q '^[[:space:]]*register yes' "$run/tokend.conf" ||
+    ! grep -q '^metrics-allow' "$run/tokend.conf"; }
 then
 	mv "$run/tokend.conf" "$run/tokend.conf.old"
 	echo "demo: older $run/tokend.conf moved to tokend.conf.old"
@@ -50,6 +51,8 @@ keyd {
 	tfa-key "$run/tfa-key"
 }
 control socket "$run/tokend.sock"
+# GET /server/metrics for clients on this machine.
+metrics-allow "127.0.0.0/8, ::1"
 
 # Mails go to "make mailsink" on 127.0.0.1:2525, which prints them.  The
 # links of the password reset, invite and verification mails point to

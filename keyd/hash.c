@@ -72,6 +72,7 @@ static struct {
 	struct hash_jobs	 todo;		/* waiting for a thread */
 	struct hash_jobs	 done;		/* waiting for the loop */
 	int			 queued;	/* waiting and running */
+	volatile int64_t	*gauge;		/* queued, for the metrics */
 	int			 queue_max;
 	int			 stopping;
 	int			 wake_pending;
@@ -460,6 +461,8 @@ hash_worker(void *arg)
 		hash_job_run(job);
 		pthread_mutex_lock(&pool.lock);
 		pool.queued--;
+		if (pool.gauge != NULL)
+			*pool.gauge = pool.queued;
 		hash_done_locked(job);
 	}
 	pthread_mutex_unlock(&pool.lock);
@@ -512,6 +515,8 @@ hash_submit(struct hash_job *job)
 		rv = 0;
 	} else if (pool.queued < pool.queue_max) {
 		pool.queued++;
+		if (pool.gauge != NULL)
+			*pool.gauge = pool.queued;
 		TAILQ_INSERT_TAIL(&pool.todo, job, entry);
 		pthread_cond_signal(&pool.cond);
 		rv = 0;
@@ -753,4 +758,15 @@ hash_pool_shutdown(void)
 	TAILQ_CONCAT(&jobs, &pool.done, entry);
 	hash_pool_flush(&jobs);
 	hash_pool_free();
+}
+
+/* Where the pool writes how many jobs wait or run (the metrics area). */
+void
+hash_pool_gauge(int64_t *gauge)
+{
+	pthread_mutex_lock(&pool.lock);
+	pool.gauge = gauge;
+	if (gauge != NULL)
+		*gauge = pool.queued;
+	pthread_mutex_unlock(&pool.lock);
 }

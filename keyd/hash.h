@@ -100,4 +100,6 @@ int		 hash_create(const uint8_t *, size_t, hash_cb, void *);
 const char	*hash_dummy(void);
 void		 hash_set_params(const struct hash_params *);
 
+void		 hash_pool_gauge(int64_t *);
+
 #endif /* TOKEND_HASH_H */

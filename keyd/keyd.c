@@ -24,6 +24,7 @@
 #include "hash.h"
 #include "keyd.h"
 #include "log.h"
+#include "metrics.h"
 #include "privsep.h"
 #include "proto.h"
 #include "sandbox.h"
@@ -56,6 +57,7 @@ static void	 keyd_server_closed(struct frame_chan *, void *);
 static void	 keyd_reload(struct frame *, void *);
 static void	 keyd_signal(evutil_socket_t, short, void *);
 static void	 keyd_hash_start(void);
+static void	 keyd_metrics(void);
 static void	 keyd_hash_params(const struct tokend_config *);
 
 /*
@@ -391,6 +393,21 @@ usage(void)
 	exit(1);
 }
 
+/*
+ * The parent's metrics area (PROTO_FD_METRICS), mapped before the
+ * sandbox: keyd writes the depth of its hashing queue there.  Without
+ * it (keyd started by hand), there are no metrics.
+ */
+static void
+keyd_metrics(void)
+{
+	struct metrics_area	*m;
+
+	if ((m = metrics_attach(PROTO_FD_METRICS)) != NULL)
+		hash_pool_gauge(&m->hash_queue);
+	(void)close(PROTO_FD_METRICS);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -456,6 +473,7 @@ main(int argc, char *argv[])
 	if ((keyd.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	keyd_hash_start();
+	keyd_metrics();
 	if (batch_init(keyd.base) == -1)
 		fatalx("cannot set up the group commit");
 	mail_init(keyd.base);

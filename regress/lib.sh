@@ -41,7 +41,7 @@ declare -gA TD_TOOL_PKG=(
 	[setpriv]=util-linux [sqlite3]=sqlite3 [umount]=mount
 	[setsid]=util-linux [sha256sum]=coreutils [unshare]=util-linux
 	[useradd]=passwd [openssl]=openssl
-	[smtpd]=opensmtpd [wrk]=wrk [nginx]=nginx-light
+	[smtpd]=opensmtpd [wrk]=wrk [nginx]=nginx-light [promtool]=prometheus
 )
 # need TOOL...: every tool is on PATH, or the test fails here, each
 # missing one named with its package, and ends: a machine where

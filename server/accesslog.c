@@ -53,7 +53,6 @@ static struct {
 	size_t		 len;
 } access;
 
-static void	 access_done(struct evhttp_request *, void *);
 static void	 access_timer(evutil_socket_t, short, void *);
 static int	 access_secret(const char *, size_t);
 static int	 access_hex(char);
@@ -67,19 +66,6 @@ accesslog_init(struct server *s)
 	access.s = s;
 	if ((access.timer = evtimer_new(s->base, access_timer, NULL)) == NULL)
 		fatalx("access log timer");
-}
-
-/*
- * A request (any: refused by a rate limit, unknown, answered): its line
- * is written when the answer is complete.  The start time rides in the callback's argument.
- */
-void
-accesslog_begin(struct evhttp_request *req)
-{
-	if (access.s == NULL || access.s->conf->access_log[0] == '\0')
-		return;
-	evhttp_request_set_on_complete_cb(req, access_done,
-	    (void *)(uintptr_t)now_ms(CLOCK_MONOTONIC));
 }
 
 /*
@@ -197,9 +183,9 @@ access_method(enum evhttp_cmd_type cmd)
 	}
 }
 
-/* The answer is out: its line. */
-static void
-access_done(struct evhttp_request *req, void *arg)
+/* The answer is out (http.c): its line; us is how long it took. */
+void
+accesslog_request(struct evhttp_request *req, int64_t us)
 {
 	const struct tokend_config	*conf = access.s->conf;
 	struct evkeyvalq		*in = evhttp_request_get_input_headers(req);
@@ -220,7 +206,7 @@ access_done(struct evhttp_request *req, void *arg)
 
 	if (conf->access_log[0] == '\0')
 		return;
-	ms = now_ms(CLOCK_MONOTONIC) - (int64_t)(uintptr_t)arg;
+	ms = us / 1000;
 	http_client_text(req, client, sizeof(client));
 	accesslog_redact(evhttp_request_get_uri(req), uri, sizeof(uri));
 	ref = evhttp_find_header(in, "Referer");

@@ -24,6 +24,7 @@
 
 #include "jwt.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "token.h"
 #include "tokend.h"
@@ -378,6 +379,9 @@ auth_tokens_done(struct pending *p, struct frame *f)
 		}
 		explicit_bzero(&m, sizeof(m));
 	}
+	metrics_count(c->login ? (c->code == AUTH_OK ? METRIC_LOGIN_OK :
+	    METRIC_LOGIN_FAILED) : (c->code == AUTH_OK ? METRIC_REFRESH_OK :
+	    METRIC_REFRESH_FAILED));
 	/* Logins stall on every path; refreshes do not. */
 	if (c->login)
 		auth_stall(c);

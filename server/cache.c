@@ -32,6 +32,7 @@
 
 #include "b64url.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "tokend.h"
 
@@ -224,13 +225,17 @@ cache_find(struct server *s, const uint8_t *key)
 	if (cache.entries == 0 || s->keyd == NULL ||
 	    frame_chan_poll(s->keyd) == -1 || s->keyd == NULL)
 		return NULL;
-	if ((e = cache_slot(key, 0)) == NULL)
+	if ((e = cache_slot(key, 0)) == NULL) {
+		metrics_count(METRIC_CACHE_MISS);
 		return NULL;
+	}
 	if (cache_now() >= e->until) {
 		cache_drop(e);
+		metrics_count(METRIC_CACHE_MISS);
 		return NULL;
 	}
 	e->used = ++cache.clock;
+	metrics_count(METRIC_CACHE_HIT);
 	return e;
 }
 

@@ -36,6 +36,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "tokend.h"
 #include "wire.h"
 
@@ -170,6 +171,7 @@ edge_conn_new(struct bufferevent *bev)
 	edge_limits(c);
 	evhttp_connection_set_closecb(c->evcon, edge_closed, c);
 	edge_nconns++;
+	metrics_count(METRIC_CONN_OPEN);
 	return c;
 }
 
@@ -183,6 +185,7 @@ edge_closed(struct evhttp_connection *evcon, void *arg)
 	evbuffer_remove_cb(bufferevent_get_output(c->bev), edge_output, c);
 	event_free(c->timer);
 	free(c);
+	metrics_count(METRIC_CONN_CLOSE);
 	log_debug("edge: a connection closed, %d open", --edge_nconns);
 }
 

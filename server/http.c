@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 #include "cidr.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "ratelimit.h"
 #include "tokend.h"
@@ -54,6 +56,8 @@ static int	 http_origin_is_host(const char *, size_t, const char *);
 static int	 http_origin_is_public(const char *, int, const char *);
 static void	 http_duration(char *, size_t, int64_t);
 static int	 http_forwarded_hop(const char *, size_t *, struct cidr *);
+static void	 http_track(struct evhttp_request *, const struct route *);
+static void	 http_done(struct evhttp_request *, void *);
 
 static void	 http_health_done(struct pending *, struct frame *);
 static void	 http_send(struct evhttp_request *, int, const char *,
@@ -126,14 +130,16 @@ http_other(struct evhttp_request *req, void *arg)
 static void
 http_serve(struct evhttp_request *req, const char *path)
 {
-	const struct route	*r;
-	const char		*rest;
+	const struct route	*r = NULL;
+	const char		*rest = NULL;
 
-	accesslog_begin(req);
+	if (path != NULL)
+		r = route_find(path, (int)evhttp_request_get_command(req),
+		    &rest);
+	http_track(req, r);
 	if (http_admit(http_server, req, path) == -1)
 		return;
-	if (path == NULL || (r = route_find(path,
-	    (int)evhttp_request_get_command(req), &rest)) == NULL) {
+	if (r == NULL) {
 		http_not_found(req, http_server);
 		return;
 	}
@@ -147,6 +153,44 @@ http_serve(struct evhttp_request *req, const char *path)
 	    http_unsafe(http_server, req, r) == -1)
 		return;
 	r->handler(http_server, req, rest);
+}
+
+/*
+ * When the metrics or the access log are on, a request is followed to
+ * its answer (http_done).  What that needs rides in the callback's
+ * argument, so that nothing is allocated per request: the route's row
+ * in the low byte (0xff: none), the start in microseconds above it,
+ * kept modulo the pointer's width (a duration is a difference, right
+ * while it is shorter than that: 16 s where pointers have 32 bits).
+ */
+static void
+http_track(struct evhttp_request *req, const struct route *r)
+{
+	const struct tokend_config	*conf = http_server->conf;
+	uintptr_t			 a;
+
+	if (conf->access_log[0] == '\0' && !metrics_on(conf))
+		return;
+	a = ((uintptr_t)now_us() << 8) | (r != NULL ? route_index(r) : 0xff);
+	evhttp_request_set_on_complete_cb(req, http_done, (void *)a);
+}
+
+static void
+http_done(struct evhttp_request *req, void *arg)
+{
+	const struct tokend_config	*conf = http_server->conf;
+	uintptr_t			 a = (uintptr_t)arg;
+	int64_t				 us;
+	size_t				 row = a & 0xff;
+
+	us = (int64_t)((((uintptr_t)now_us() << 8) - (a & ~(uintptr_t)0xff))
+	    >> 8);
+	if (metrics_on(conf))
+		metrics_request(row == 0xff ? METRICS_ROUTES - 1 : row,
+		    (int)evhttp_request_get_command(req),
+		    evhttp_request_get_response_code(req), us);
+	if (conf->access_log[0] != '\0')
+		accesslog_request(req, us);
 }
 
 /*

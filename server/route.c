@@ -38,6 +38,8 @@ static const struct route routes[] = {
 	    ROUTE_NO_KEYD,	http_ping },
 	{ "/server/health",	ROUTE_EXACT,	GET | HEAD,
 	    0,			http_health },
+	{ "/server/metrics",	ROUTE_EXACT,	GET,
+	    0,			metrics_serve },
 	{ "/auth/login",	ROUTE_EXACT,	POST,
 	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_login },
 	{ "/auth/refresh",	ROUTE_EXACT,	POST,
@@ -108,6 +110,13 @@ static const struct {
 static int	 route_match(const struct route *, const char *,
 		    const char **);
 static void	 route_print_one(FILE *, const struct route *, const char *);
+
+/* The row's index in the table. */
+size_t
+route_index(const struct route *r)
+{
+	return (size_t)(r - routes);
+}
 
 /* The i-th row, or NULL past the last. */
 const struct route *

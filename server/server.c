@@ -21,6 +21,7 @@
 #include <event2/listener.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "sandbox.h"
 #include "tokend.h"
@@ -91,6 +92,7 @@ server_main(int slot, int verbose)
 
 	http_init(&server);
 	accesslog_init(&server);
+	metrics_init(&server);
 	cache_init();
 	sandbox_enter(SANDBOX_SERVER);
 	if (msg_send(server.parent, MSG_READY, 0, -1, NULL) == -1)
@@ -349,6 +351,8 @@ server_answer(struct server *s, struct frame_chan *chan, struct frame *f)
 		    f->hdr.id);
 		return 0;
 	}
+	if (chan == s->keyd)
+		metrics_keyd(now_us() - p->sent_us);
 	if (p->cacheable)
 		cache_store(p->key, f);
 	p->done(p, f);
@@ -383,6 +387,7 @@ server_request(struct server *s, struct frame_chan *chan,
 		return NULL;
 	}
 	p->id = ++s->next_id;
+	p->sent_us = now_us();
 	p->chan = chan;
 	p->req = req;
 	p->done = done;
@@ -451,6 +456,7 @@ server_reload(struct frame *f, void *arg)
 		config_free(s->conf);
 		s->conf = conf;
 		http_apply_limits(s);
+		metrics_apply(s);
 		server_set_nofile(conf);
 		log_debug("server %d: configuration reloaded", s->slot);
 	}

@@ -29,6 +29,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "sandbox.h"
 #include "tokend.h"
@@ -103,6 +104,8 @@ static struct {
 	struct forward_list	 forwards;
 	uint32_t		 next_forward;
 	int			 access_fd;	/* access-log's file, or -1 */
+	struct metrics_area	*metrics;	/* shared with the children */
+	int			 metrics_fd;
 } parent;
 
 static void
@@ -238,6 +241,9 @@ main(int argc, char *argv[])
 	    (parent.items = calloc(parent.nservers,
 	    sizeof(*parent.items))) == NULL)
 		fatal("calloc");
+	if ((parent.metrics = metrics_create((uint32_t)parent.nservers,
+	    &parent.metrics_fd)) == NULL)
+		fatal("metrics area");
 	parent_start(&parent.keyd);
 	parent.mail.role = ROLE_MAIL;
 	parent_start(&parent.mail);
@@ -405,7 +411,7 @@ static void
 parent_start(struct child *c)
 {
 	char	*argv[8];
-	int	 argc = 0, sp[2];
+	int	 argc = 0, sp[2], fds[PRIVSEP_FDS_MAX], i;
 	char	 slot[16];
 	pid_t	 pid;
 
@@ -427,15 +433,18 @@ parent_start(struct child *c)
 	if (parent.verbose)
 		argv[argc++] = "-v";
 	argv[argc] = NULL;
+	/* keyd and the workers: the metrics area, then a worker's sockets. */
+	fds[0] = parent.metrics_fd;
+	for (i = 0; c->role == ROLE_SERVER && i < parent.nlisten; i++)
+		fds[1 + i] = parent.listenfds[c->slot * parent.nlisten + i];
 	if (c->role == ROLE_KEYD)
 		pid = privsep_exec(parent.conf->keyd_program, argv, sp[1],
-		    NULL, 0);
+		    fds, 1);
 	else if (c->role == ROLE_ITEMS || c->role == ROLE_MAIL)
 		pid = privsep_exec(parent.self, argv, sp[1], NULL, 0);
 	else
-		pid = privsep_exec(parent.self, argv, sp[1],
-		    &parent.listenfds[c->slot * parent.nlisten],
-		    parent.nlisten);
+		pid = privsep_exec(parent.self, argv, sp[1], fds,
+		    1 + parent.nlisten);
 	close(sp[1]);
 	if (pid == -1) {
 		log_warn("fork");
@@ -451,6 +460,8 @@ parent_started(struct child *c, pid_t pid, int fd)
 {
 	c->pid = pid;
 	c->generation++;
+	if (c->role == ROLE_KEYD && c->generation > 1)
+		parent.metrics->keyd_restarts++;
 	c->ready = 0;
 	c->ping_sent = 0;
 	c->unanswered = 0;

@@ -133,6 +133,7 @@ struct pending {
 	void			(*done)(struct pending *,
 				    struct frame *);
 	void			*arg;		/* the caller's context */
+	int64_t			 sent_us;	/* now_us() when sent */
 };
 TAILQ_HEAD(pending_list, pending);
 
@@ -205,9 +206,18 @@ struct jwt;
 struct token_ref;
 struct cidr;
 
+/* metrics.c */
+void		 metrics_init(struct server *);
+void		 metrics_apply(struct server *);
+int		 metrics_on(const struct tokend_config *);
+void		 metrics_request(size_t, int, int, int64_t);
+void		 metrics_serve(struct server *, struct evhttp_request *,
+		    const char *);
+size_t		 route_index(const struct route *);
+
 /* accesslog.c */
 void		 accesslog_init(struct server *);
-void		 accesslog_begin(struct evhttp_request *);
+void		 accesslog_request(struct evhttp_request *, int64_t);
 void		 accesslog_flush(void);
 void		 accesslog_redact(const char *, char *, size_t);
 

@@ -291,6 +291,8 @@ struct tokend_config {
 	char			 trusted_proxy[CONF_URL_LIST_MAX];	/* networks */
 	char			 access_log[PATH_MAX];	/* "", "syslog", a file */
 	char			 access_log_format[16];	/* combined, json */
+	char			 metrics_allow[CONF_URL_LIST_MAX];	/* networks */
+	char			 metrics_role[CONF_NAME_MAX];	/* "": none */
 
 	/* Data: the item store, collections, roles, the public role. */
 	char			 items[PATH_MAX];	/* below items_chroot */

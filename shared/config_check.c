@@ -518,6 +518,12 @@ config_check_access_log(const struct tokend_config *conf)
 		    "path", conf->access_log);
 		errors++;
 	}
+	if (conf->metrics_role[0] != '\0' &&
+	    config_role_by_name(conf, conf->metrics_role) == NULL) {
+		log_warnx("metrics-role \"%s\": no such role",
+		    conf->metrics_role);
+		errors++;
+	}
 	if (strcmp(conf->access_log_format, "combined") != 0 &&
 	    strcmp(conf->access_log_format, "json") != 0) {
 		log_warnx("access-log-format \"%s\": neither combined nor "

@@ -124,3 +124,13 @@ now_ms(clockid_t clock)
 	(void)clock_gettime(clock, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* Microseconds on the monotonic clock, for the metrics' histograms. */
+int64_t
+now_us(void)
+{
+	struct timespec	 ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

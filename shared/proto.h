@@ -31,7 +31,8 @@
 
 #define PROTO_VERSION		5
 #define PROTO_FD_PARENT		3	/* channel to the parent in children */
-#define PROTO_FD_LISTEN		4	/* first inherited listen socket */
+#define PROTO_FD_METRICS	4	/* workers, keyd: the metrics area */
+#define PROTO_FD_LISTEN		5	/* first inherited listen socket */
 
 #define PROTO_CHILD_MAX		(1024 * 1024)	/* parent <-> child: the config */
 #define ACCESS_BATCH_MAX	(16 * 1024)	/* bytes of access log lines */
@@ -786,5 +787,6 @@ int		 email_allowed(const char *, const char *);
 int		 url_allowed(const char *, const char *, const char *,
 		    char *, size_t);
 int64_t		 now_ms(clockid_t);
+int64_t		 now_us(void);
 
 #endif /* TOKEND_PROTO_H */

@@ -122,4 +122,11 @@ case "$r" in
 *) fail demo_tfa_issuer "$r" ;;
 esac
 
+# Metrics for clients on this machine.
+r=$(http GET /server/metrics)
+case "$r" in
+"200 "*"tokend_logins_total{result=\"ok\"} "*) ok demo_metrics_loopback ;;
+*) fail demo_metrics_loopback "${r:0:120}" ;;
+esac
+
 exit "${TD_FAILED:-0}"
