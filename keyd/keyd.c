@@ -403,9 +403,10 @@ keyd_metrics(void)
 {
 	struct metrics_area	*m;
 
-	if ((m = metrics_attach(PROTO_FD_METRICS)) != NULL)
+	if ((m = metrics_attach(PROTO_FD_METRICS)) != NULL) {
 		hash_pool_gauge(&m->hash_queue);
-	(void)close(PROTO_FD_METRICS);
+		(void)close(PROTO_FD_METRICS);
+	}
 }
 
 int

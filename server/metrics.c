@@ -55,10 +55,11 @@ static void	 metrics_histogram(struct evbuffer *, const char *,
 void
 metrics_init(struct server *s)
 {
-	if ((metrics.area = metrics_attach(PROTO_FD_METRICS)) != NULL &&
-	    s->slot >= 0 && (uint32_t)s->slot < metrics.area->nworkers)
-		metrics_slot = &metrics.area->worker[s->slot];
-	(void)close(PROTO_FD_METRICS);
+	if ((metrics.area = metrics_attach(PROTO_FD_METRICS)) != NULL) {
+		if (s->slot >= 0 && (uint32_t)s->slot < metrics.area->nworkers)
+			metrics_slot = &metrics.area->worker[s->slot];
+		(void)close(PROTO_FD_METRICS);
+	}
 	metrics_apply(s);
 }
 
