@@ -65,10 +65,17 @@ expect tfa_earlier_step_refused "$INVALID_OTP" \
 
 # Wrong codes count like wrong passwords: address 3 fails on the
 # account until it must wait, and then even a good code is refused.
+# The good code follows the first refusal at once: the wait is a second
+# or two, which a slow (sanitized) build could let pass otherwise.
+: > "$T/r"
+r=""
 for i in 1 2 3 4; do
-	tfa_login alice@example.com 'alice pass' "$(code 7)" 3 | cut -c1-3
-done > "$T/r"
-r=$(tfa_login alice@example.com 'alice pass' "$(code 1)" 3)
+	tfa_login alice@example.com 'alice pass' "$(code 7)" 3 | cut -c1-3 >> "$T/r"
+	if grep -q 429 "$T/r"; then
+		r=$(tfa_login alice@example.com 'alice pass' "$(code 1)" 3)
+		break
+	fi
+done
 case "$(tr '\n' ' ' < "$T/r")$r" in *"429 {"*REQUESTS_EXCEEDED*)
 	ok tfa_wrong_codes_count ;;
 *) fail tfa_wrong_codes_count "$(tr '\n' ' ' < "$T/r") $r" ;; esac
