@@ -276,6 +276,21 @@ td_until() {
 	return 1
 }
 
+# sink_start [OPTION...]: the SMTP sink of regress/smtpsink.py on
+# 127.0.0.1:$SPORT, each mail a file in $T/sink (the options are its
+# own); td_cleanup stops it, or sink_stop.  mails: how many it caught.
+sink_start() {
+	python3 "$TOP/regress/smtpsink.py" -q "$@" "$SPORT" "$T/sink" &
+	SINK=$!
+	TD_PIDS="$TD_PIDS $SINK"
+	td_until "(exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null" 50
+}
+sink_stop() {
+	[ -n "$SINK" ] && kill "$SINK" 2>/dev/null && wait "$SINK" 2>/dev/null
+	SINK=
+}
+mails() { ls "$T/sink" 2>/dev/null | grep -c '^mail\.[0-9]*$'; }
+
 # The blocks most tests add to td_conf: password hashing made cheap, so
 # that logins cost little, and a short login stall.
 TD_FAST_PASSWORD=('password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}')

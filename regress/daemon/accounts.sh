@@ -35,16 +35,6 @@ write_conf() {	# $1: register yes|no, $2: register-verify yes|no
 }
 write_conf yes yes
 
-sink_start() {
-	python3 "$TOP/regress/smtpsink.py" -q "$SPORT" "$T/sink" &
-	SINK=$!
-	td_until "(exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null" 50
-}
-sink_stop() {
-	[ -n "$SINK" ] && kill "$SINK" 2>/dev/null && wait "$SINK" 2>/dev/null
-	SINK=
-}
-mails() { ls "$T/sink" 2>/dev/null | grep -c '^mail\.[0-9]*$'; }
 # mail_to ADDR: the newest mail to ADDR.
 mail_to() {
 	grep -l "^X-Sink-To: <$1>" "$T"/sink/mail.* 2>/dev/null |

@@ -17,9 +17,7 @@ RUN="$T/run"
 MEMBER=0d7c4a2e-9b31-4f6a-8e25-6c1f3b9a7d40
 mkdir -p "$T/sink" "$RUN"
 chmod 0755 "$RUN"
-python3 "$TOP/regress/smtpsink.py" -q "$SPORT" "$T/sink" &
-TD_PIDS="$TD_PIDS $!"
-td_until "(exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null" 50
+sink_start
 
 # A demo configuration of before: collections and a TFA key, no sign-up.
 printf '%s\n' 'listen on 127.0.0.1 port 1' 'keyd { tfa-key "/x" }' \

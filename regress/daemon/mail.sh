@@ -20,16 +20,6 @@ td_conf "${TD_FAST_PASSWORD[@]}" 'auth {' '	login-stall 200ms' \
     '	project "Regress Co"' "	reset-template \"$TOP/etc/mail-reset.txt\"" \
     '	timeout 5s' '}'
 
-sink_start() {
-	python3 "$TOP/regress/smtpsink.py" -q "$SPORT" "$T/sink" &
-	SINK=$!
-	td_until "(exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null" 50
-}
-sink_stop() {
-	[ -n "$SINK" ] && kill "$SINK" 2>/dev/null && wait "$SINK" 2>/dev/null
-	SINK=
-}
-mails() { ls "$T/sink" 2>/dev/null | grep -c '^mail\.[0-9]*$'; }
 outbox() { $CTL mail list 2>/dev/null | grep -c password-reset; }
 request() {
 	http POST /auth/password/request -H 'Content-Type: application/json' \

@@ -20,9 +20,7 @@ td_conf "${TD_FAST_PASSWORD[@]}" 'auth {' '	login-stall 50ms' \
     "	verify-template \"$TOP/etc/mail-verify.txt\"" \
     "	exists-template \"$TOP/etc/mail-exists.txt\"" '}' \
     "role \"member\" { id \"$MEMBER\" }"
-python3 "$TOP/regress/smtpsink.py" -q "$SPORT" "$T/sink" &
-SINK=$!
-trap 'kill $SINK 2>/dev/null; wait $SINK 2>/dev/null; td_cleanup' EXIT
+sink_start
 td_up sdkaccounts
 echo 'sdk admin pass' | $CTL user add -r admin admin@example.com >/dev/null
 echo 'known pass' | $CTL user add known@example.com >/dev/null

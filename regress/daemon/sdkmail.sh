@@ -11,9 +11,7 @@ SPORT=$(td_free_port)
 td_conf "${TD_FAST_PASSWORD[@]}" 'auth {' '	login-stall 50ms' \
     '	reset-url-allow "http://localhost:3000/reset"' '}' \
     'mail {' "	relay 127.0.0.1; port $SPORT" "	reset-template \"$TOP/etc/mail-reset.txt\"" '}'
-python3 "$TOP/regress/smtpsink.py" -q "$SPORT" "$T/sink" &
-SINK=$!
-trap 'kill $SINK 2>/dev/null; wait $SINK 2>/dev/null; td_cleanup' EXIT
+sink_start
 td_up sdkmail
 echo 'sdk password 1' | $CTL user add sdk@example.com >/dev/null
 (cd "$IO" && node reset.mjs "$URL" request sdk@example.com \
