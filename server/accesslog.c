@@ -36,6 +36,7 @@
 #include "cidr.h"
 #include "log.h"
 #include "proto.h"
+#include "token.h"
 #include "tokend.h"
 
 #define ACCESS_FLUSH_MS		1000	/* a line waits at most this */
@@ -55,7 +56,6 @@ static struct {
 
 static void	 access_timer(evutil_socket_t, short, void *);
 static int	 access_secret(const char *, size_t);
-static int	 access_hex(char);
 static void	 access_line(const char *, size_t);
 static const char *access_method(enum evhttp_cmd_type);
 static void	 access_quote(const char *, char *, size_t);
@@ -75,39 +75,13 @@ accesslog_init(struct server *s)
 static int
 access_secret(const char *name, size_t len)
 {
-	char	 dec[32];
-	size_t	 i, n = 0;
-	int	 hi, lo;
+	size_t	 i;
 
-	for (i = 0; i < len && n < sizeof(dec) - 1; i++) {
-		if (name[i] == '%' && i + 2 < len &&
-		    (hi = access_hex(name[i + 1])) >= 0 &&
-		    (lo = access_hex(name[i + 2])) >= 0) {
-			dec[n++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else
-			dec[n++] = name[i] == '+' ? ' ' : name[i];
-	}
-	if (i < len)
-		return 0;	/* longer than any secret name */
-	dec[n] = '\0';
 	for (i = 0; i < sizeof(access_secret_params) /
 	    sizeof(access_secret_params[0]); i++)
-		if (strcmp(dec, access_secret_params[i]) == 0)
+		if (token_name_is(name, len, access_secret_params[i]))
 			return 1;
 	return 0;
-}
-
-static int
-access_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*

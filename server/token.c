@@ -18,7 +18,6 @@
 
 static int	 token_hex(unsigned char);
 static size_t	 token_pct_decode(const char *, size_t, char *, size_t);
-static int	 token_pct_equal(const char *, size_t, const char *);
 static int	 token_query_find(const char *, const char *, const char **,
 		    size_t *);
 static int	 token_cookie_pair(const char *, const char *, const char *,
@@ -146,9 +145,12 @@ token_pct_decode(const char *in, size_t len, char *out, size_t outlen)
 	return n;
 }
 
-/* Does the percent-decoding of in[0..len) equal name? */
-static int
-token_pct_equal(const char *in, size_t len, const char *name)
+/*
+ * Does the percent-decoding of in[0..len) equal name?  As the token's
+ * parameter is found, so the access log finds what to redact.
+ */
+int
+token_name_is(const char *in, size_t len, const char *name)
 {
 	size_t	 i;
 	int	 hi, lo, c;
@@ -181,7 +183,7 @@ token_query_find(const char *query, const char *name, const char **val,
 		end = p + strcspn(p, "&");
 		if ((eq = memchr(p, '=', end - p)) == NULL)
 			eq = end;
-		if (token_pct_equal(p, eq - p, name)) {
+		if (token_name_is(p, eq - p, name)) {
 			if (found++)
 				return -2;
 			*val = eq == end ? end : eq + 1;

@@ -77,6 +77,7 @@ enum token_status	 token_extract(const char *, const char *const *,
 			    struct token_ref *);
 int			 token_cookie(const char *const *, size_t,
 			    const char *, char *, size_t, size_t *);
+int			 token_name_is(const char *, size_t, const char *);
 int			 token_query_param(const char *, const char *,
 			    char *, size_t, size_t *);
 
