@@ -193,8 +193,9 @@ accesslog_request(struct evhttp_request *req, int64_t us)
 	if (strcmp(conf->access_log_format, "json") == 0) {
 		(void)gmtime_r(&t, &tm);
 		(void)strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		o = json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:s?,s:s?,s:I}",
+		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:s?,s:s?,s:I}",
 		    "time", when, "client", client[0] != '\0' ? client : "-",
+		    "scheme", http_scheme(req),
 		    "method", access_method(evhttp_request_get_command(req)),
 		    "uri", uri, "status", status, "bytes", (json_int_t)(clen !=
 		    NULL ? strtoll(clen, NULL, 10) : 0), "referer",

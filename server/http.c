@@ -204,9 +204,9 @@ http_done(struct evhttp_request *req, void *arg)
  * needs no label (POST /auth/logout with its cookie).  And a request
  * that a cookie authenticates must say it comes from tokend's own
  * origin: its Origin (or, without one, its Referer) is the origin of
- * public-url, or without public-url names the host the request was
- * sent to (a proxy that rewrites Host needs public-url, or to pass
- * Host on).  Browsers send Origin with every unsafe
+ * public-url, or without public-url names the scheme (http_scheme) and
+ * the host the request was sent to (a proxy that rewrites Host needs
+ * public-url, or to pass Host on).  Browsers send Origin with every unsafe
  * request; a client without one uses a bearer token, or sends Origin.
  * -1: refused, with the answer sent.
  */
@@ -306,9 +306,12 @@ http_same_origin(struct server *s, struct evhttp_request *req)
 		return http_origin_is_public(v, no == 1, s->conf->public_url);
 	if (nh != 1)
 		return 0;
-	if (strncasecmp(v, "http://", 7) == 0)
+	/* The scheme too: http and https of one host are two origins. */
+	if (strcmp(http_scheme(req), "http") == 0 &&
+	    strncasecmp(v, "http://", 7) == 0)
 		auth = v + 7;
-	else if (strncasecmp(v, "https://", 8) == 0)
+	else if (strcmp(http_scheme(req), "https") == 0 &&
+	    strncasecmp(v, "https://", 8) == 0)
 		auth = v + 8;
 	else
 		return 0;
@@ -533,6 +536,38 @@ http_forwarded_hop(const char *v, size_t *end, struct cidr *hop)
 	while (b < e && (v[b] == ' ' || v[b] == '\t'))
 		b++;
 	return cidr_addr_parse(v + b, e - b, hop);
+}
+
+/*
+ * The scheme the client used: what a trusted proxy says in
+ * X-Forwarded-Proto ("http" or "https", one header; anything else is
+ * not believed), else the connection's own.
+ */
+const char *
+http_scheme(struct evhttp_request *req)
+{
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
+	struct evkeyval		*kv;
+	struct cidr		 peer;
+	const char		*proto = NULL;
+	const struct sockaddr	*sa;
+	struct evhttp_connection *evcon;
+	int			 n = 0;
+
+	if (http_nproxies == 0 ||
+	    (evcon = evhttp_request_get_connection(req)) == NULL ||
+	    (sa = evhttp_connection_get_addr(evcon)) == NULL ||
+	    cidr_from_sockaddr(sa, &peer) == -1 ||
+	    !cidr_match(http_proxies, http_nproxies, &peer))
+		return "http";
+	TAILQ_FOREACH(kv, h, next)
+		if (strcasecmp(kv->key, "X-Forwarded-Proto") == 0) {
+			proto = kv->value;
+			n++;
+		}
+	if (n == 1 && strcasecmp(proto, "https") == 0)
+		return "https";
+	return "http";
 }
 
 /* The client's address as text (http_client), "" when it has none. */

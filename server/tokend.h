@@ -366,6 +366,7 @@ void		 http_json_data(struct evhttp_request *, const void *, size_t);
 char		*http_data_dumps(json_t *);
 int		 http_client(struct evhttp_request *, struct cidr *);
 void		 http_client_text(struct evhttp_request *, char *, size_t);
+const char	*http_scheme(struct evhttp_request *);
 void		 http_apply_limits(struct server *);
 void		 http_error(struct evhttp_request *, int, const char *,
 		    const char *);

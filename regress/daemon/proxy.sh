@@ -60,14 +60,33 @@ http POST /auth/login -H 'Content-Type: application/json' \
 $CTL session list pat@example.com | grep -q '198\.51\.100\.20' &&
     ok proxy_session_address || fail proxy_session_address "$($CTL session list)"
 
+# The scheme: a trusted proxy's X-Forwarded-Proto says what the client
+# used, and a cookie's unsafe request must come from that scheme's
+# origin; from an untrusted peer the header is not believed.
+login pat@example.com 'right pass' session >/dev/null
+SES="directus_session_token=$(session_cookie)"
+patch_me() {	# patch_me ORIGIN [XFP]
+	http PATCH /users/me -b "$SES" -H 'Content-Type: application/json' \
+	    -H "Origin: $1" ${2:+-H "X-Forwarded-Proto: $2"} \
+	    -d '{"first_name":"P"}' | cut -c1-3
+}
+H=${URL#http://}
+r="$(patch_me "https://$H" https) $(patch_me "http://$H" https) $(patch_me "http://$H") $(patch_me "https://$H")"
+[ "$r" = "200 403 200 403" ] && ok proxy_forwarded_proto || fail proxy_forwarded_proto "$r"
+
 # An untrusted peer's header is ignored: trusted-proxy names another
 # network, so every request counts as 127.0.0.1's.
 kill -TERM "$TD_PID"; wait "$TD_PID"
 td_conf "${TD_FAST_PASSWORD[@]}" "$AUTH" "$LIMITS" \
     'trusted-proxy "10.0.0.0/8"'
 td_up proxy3
-r="$(try 203.0.113.10) $(try 203.0.113.11) $(try 203.0.113.12)"
-[ "$r" = "401 401 429" ] && ok proxy_untrusted_peer_ignored || fail proxy_untrusted_peer_ignored "$r"
+login pat@example.com 'right pass' session >/dev/null
+SES="directus_session_token=$(session_cookie)"
+r="$(try 203.0.113.10) $(try 203.0.113.11)"
+[ "$r" = "401 429" ] && ok proxy_untrusted_peer_ignored || fail proxy_untrusted_peer_ignored "$r"
+H=${URL#http://}
+r="$(patch_me "https://$H" https) $(patch_me "http://$H" https)"
+[ "$r" = "403 200" ] && ok proxy_untrusted_proto_ignored || fail proxy_untrusted_proto_ignored "$r"
 
 # Bad lists are refused.
 for v in '10.0.0.1/8' '300.1.1.1' '10.0.0.0/33' 'example.com' '::1/129'; do
