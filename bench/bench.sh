@@ -606,19 +606,23 @@ READY_FIRST=$READY_MS
 
 # The two-factor users of the TFA login runs.  keyd takes one code of a
 # user per 30 s time step (keyd/tfa.c), so the runs need many users:
-# enough that, at the argon2 rate of the machine (2 s of argon2rate),
-# each comes round again only after a minute, and twice the connections
-# more.  They are copies of one user made with tokenctl (the password
+# enough that, at the argon2 rate of the machine (2 s of argon2rate, and
+# at least TFA_RATE_MIN a core, since a busy machine makes the 2 s run
+# read low), each comes round again only after a minute, and twice the
+# connections more.  They are copies of one user made with tokenctl (the password
 # hash and role of the login users), each with a secret of its own as
 # Directus keeps it (bench/tfa.py); keyd seals the secrets with its
 # tfa-key when it starts again, as it does an imported database's.
 TFA_PASSWORD=bench-tfa-password
+TFA_RATE_MIN=6		# hashes/s a core, about the 2-core machine's
 CDB="$T/keyd/db/credentials.db"
 tfa_seed() {
 	local rate
 	"$T/argon2rate" -m $A2_M -t $A2_T -p $A2_P -n "$NCPU" -s 2 \
 	    > "$T/argon2-probe.txt" || die "argon2rate failed"
 	rate=$(awk '$1 == "hashes/s" { print $2 }' "$T/argon2-probe.txt")
+	rate=$(awk -v r="$rate" -v m=$((TFA_RATE_MIN * NCPU)) \
+	    'BEGIN { print (r > m ? r : m) }')
 	TFA_USERS=$(awk -v r="$rate" -v c=$CONNS \
 	    'BEGIN { n = int(r * 60 + 0.999) + 2 * c; print n }')
 	echo "bench: creating $TFA_USERS two-factor users" \
@@ -1226,7 +1230,8 @@ baseline_table() {
 	echo "TFA login / login: $TFA_LOGIN ($TFA_USERS two-factor users," \
 	    "secrets sealed by keyd: $TFA_SEALED; tokend busy ${DRAIN_TFA}s" \
 	    "after each TFA login run)"
-	sed -n 's/^tfa: /TFA login per run: /p' "$T"/wrk-*tfa*.txt
+	grep -H '^tfa: ' "$T"/wrk-*tfa*.txt |
+	    sed 's|^.*/wrk-\(.*\)\.txt:tfa: |TFA login per run: \1: |'
 	echo "users suspended after the run: $SUSPENDED (not active: $NOT_ACTIVE)"
 	sed 's/^/refresh pool per run: /; s/^refresh pool per run: refresh: /refresh pool per run: /' "$T/refresh-pool"
 	[ "$SETUP_FAILED" -eq 0 ] || echo "setup logins that failed: $SETUP_FAILED"

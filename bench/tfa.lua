@@ -17,10 +17,16 @@
 -- the moment (os.time()), and skips a user already sent a code of this
 -- step or a later one; bench.sh seeds enough users that a user comes
 -- round again only after a minute at the argon2 rate, so that no user
--- has two logins in flight and none is skipped.  When every user of the
--- thread was sent a code of this step, the login goes out all the same
--- (and is refused): "all busy" counts them.  A request of a step beyond
--- the file's codes sends 000000: "no code" counts them.
+-- has two logins in flight and none is skipped.
+--
+-- A login bound to fail is never sent: a refused code counts as a
+-- failed login, and failures from one address hold back every later
+-- login from it, the plain login runs' too (keyd/lockout.c).  So when
+-- every user of the thread was sent a code of this step, delay() holds
+-- the connection until the next step ("waits"); when request() finds no
+-- user all the same (another connection took the last one meanwhile),
+-- or the file has no code for the step, it sends GET /server/ping
+-- instead, which counts as a bad response ("no user", "no code").
 --
 -- "Good responses/sec" is the rate of 200 answers with an access token;
 -- 401 answers (a code refused) are counted apart as "refused" (wrk
@@ -48,7 +54,7 @@ function init(args)
 		f:close()
 	end
 	emails, prefix, first, codes, last = {}, {}, {}, {}, {}
-	n, k, ok, bad, refused, busy, nocode = 0, 0, 0, 0, 0, 0, 0
+	n, k, ok, bad, refused, waits, nouser, nocode = 0, 0, 0, 0, 0, 0, 0, 0
 	for line in io.lines(os.getenv("BENCH_TFA")) do
 		local email, pw, s0, rest = line:match("^(%S+) (%S+) (%d+) (.*)$")
 		if email then
@@ -71,24 +77,36 @@ function init(args)
 	headers = { ["Content-Type"] = "application/json" }
 end
 
+-- The next user after k not sent a code of step yet, or nil.
+local function free_user(step)
+	for i = 1, n do
+		local j = (k + i - 1) % n + 1
+		if last[j] < step then
+			return j
+		end
+	end
+	return nil
+end
+
+function delay()
+	local t = os.time()
+	if free_user(math.floor(t / 30)) then
+		return 0
+	end
+	waits = waits + 1
+	return (30 - t % 30) * 1000 + 100
+end
+
 function request()
 	local step = math.floor(os.time() / 30)
-	local tries = 0
-	repeat
-		k = k % n + 1
-		tries = tries + 1
-	until last[k] < step or tries >= n
-	if last[k] >= step then
-		busy = busy + 1
+	local j = free_user(step)
+	local code = j and codes[j][step - first[j] + 1]
+	if j == nil or code == nil then
+		if j == nil then nouser = nouser + 1 else nocode = nocode + 1 end
+		return wrk.format("GET", "/server/ping")
 	end
-	local code = codes[k][step - first[k] + 1]
-	if code == nil then
-		nocode = nocode + 1
-		code = "000000"
-	end
-	if step > last[k] then
-		last[k] = step
-	end
+	k = j
+	last[k] = step
 	return wrk.format("POST", "/auth/login", headers,
 	    prefix[k] .. code .. '"}')
 end
@@ -105,8 +123,8 @@ end
 
 function done(summary, latency, requests)
 	local f = assert(io.open(os.getenv("BENCH_TFA_STATE"), "w"))
-	local users, ok_all, bad_all, refused_all, busy_all, nocode_all =
-	    0, 0, 0, 0, 0, 0
+	local users, ok_all, bad_all, refused_all = 0, 0, 0, 0
+	local waits_all, nouser_all, nocode_all = 0, 0, 0
 	for _, t in ipairs(threads) do
 		local e, l = t:get("emails"), t:get("last")
 		for j = 1, t:get("n") do
@@ -118,13 +136,14 @@ function done(summary, latency, requests)
 		ok_all = ok_all + t:get("ok")
 		bad_all = bad_all + t:get("bad")
 		refused_all = refused_all + t:get("refused")
-		busy_all = busy_all + t:get("busy")
+		waits_all = waits_all + t:get("waits")
+		nouser_all = nouser_all + t:get("nouser")
 		nocode_all = nocode_all + t:get("nocode")
 	end
 	f:close()
 	io.write(string.format("tfa: %d users, %d refused (401), " ..
-	    "%d all busy, %d no code\n", users, refused_all, busy_all,
-	    nocode_all))
+	    "%d waits for a new step, %d no user, %d no code\n", users,
+	    refused_all, waits_all, nouser_all, nocode_all))
 	io.write(string.format("Bad responses: %d\n", bad_all))
 	io.write(string.format("Good responses: %d\n", ok_all))
 	io.write(string.format("Good responses/sec: %.2f\n",
