@@ -6,10 +6,11 @@
 # Starts a private nginx (fixed JSON, the HTTP ceiling of the machine) and
 # tokend from the build tree, both on 127.0.0.1, creates bench users with
 # tokenctl, loads nginx and six tokend requests alternately with wrk,
-# then /users/me under a login flood, a longer run that watches memory,
-# logins beside a standalone argon2 run at the same parameters, SIGHUP
-# under load and a restart, prints one table and writes it to
-# bench/out/latest.txt.
+# then /users/me under a login flood and under a burst of password
+# reset requests (mailed to regress/smtpsink.py), a longer run that
+# watches memory, logins and two-factor logins beside a standalone
+# argon2 run at the same parameters, SIGHUP under load and a restart,
+# prints one table and writes it to bench/out/latest.txt.
 # Only ratios measured in one run mean anything: see bench/README.md.
 #
 # Knobs (environment):
@@ -71,6 +72,8 @@ T_REFRESH=5000		# req/s
 T_LOGIN=0.80		# of the standalone argon2 rate
 T_FLOOD=0.50		# /users/me JWT during a login flood, of its idle rate
 T_FLOOD_P99=20		# ms
+T_RESET_P99=20		# /users/me JWT during a password-request burst, ms
+T_TFA=0.80		# two-factor logins, of the plain login rate
 T_WORKER_MIB=16		# RSS of each worker
 T_KEYD_MIB=32		# RSS of keyd, hash memory in flight aside
 T_GROWTH_MIB=1		# RSS growth of any process over the watched run
@@ -97,6 +100,7 @@ command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v ps >/dev/null 2>&1 || missing="$missing procps"
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
+command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 [ -f /usr/include/argon2.h ] || missing="$missing libargon2-dev"
 if [ -n "$missing" ]; then
 	if ! is_root; then
@@ -131,6 +135,7 @@ fi
 T=$(mktemp -d /tmp/tokend-bench.XXXXXX) || die "mktemp failed"
 chmod 0755 "$T"
 NGINX_PID=""
+SINK_PID=""		# regress/smtpsink.py, the relay of the mail process
 TOKEND_PID=""
 IDLE_PID=""		# the tokend not under load, with BENCH_BASELINE
 DIRECTUS_PORT=""
@@ -153,7 +158,7 @@ cleanup() {
 	set +e
 	[ -z "$DIRECTUS_PORT" ] ||
 	    DIRECTUS_PORT=$DIRECTUS_PORT "$DIRECTUS_SCRIPT" stop > /dev/null 2>&1
-	for p in $TOKEND_PID $IDLE_PID $NGINX_PID; do
+	for p in $TOKEND_PID $IDLE_PID $NGINX_PID $SINK_PID; do
 		all="$all $p $(tree "$p")"
 	done
 	if [ -n "${all// /}" ]; then
@@ -166,7 +171,9 @@ cleanup() {
 		done
 		# shellcheck disable=SC2086
 		kill -KILL $all 2>/dev/null
-		for p in $TOKEND_PID $IDLE_PID $NGINX_PID; do wait "$p" 2>/dev/null; done
+		for p in $TOKEND_PID $IDLE_PID $NGINX_PID $SINK_PID; do
+			wait "$p" 2>/dev/null
+		done
 	fi
 	# Keep the wrk outputs and server logs of the last run next to the
 	# table, also when the run failed.
@@ -272,6 +279,26 @@ if ! wait_body "$NGINX_URL" '{"data":"pong"}' "$NGINX_PID"; then
 	die "nginx did not answer on $NGINX_URL"
 fi
 
+# --- 1c. the SMTP relay ---------------------------------------------------
+
+# The mail process delivers the reset mails of the password-request
+# burst to the tests' SMTP sink, which takes each with 250 and writes it
+# to $T/sink/mail.N: every mail costs what it costs with a local relay
+# (a relay that does not answer would leave one mail per user waiting
+# in the outbox, and keyd writes no second one while it waits).
+SINK_PORT=$(free_port)
+python3 "$TOP/regress/smtpsink.py" -q "$SINK_PORT" "$T/sink" \
+    > "$T/sink.log" 2>&1 &
+SINK_PID=$!
+i=0
+until (exec 3<>"/dev/tcp/127.0.0.1/$SINK_PORT") 2>/dev/null; do
+	if ! kill -0 "$SINK_PID" 2>/dev/null || [ $((i += 1)) -gt 100 ]; then
+		die "regress/smtpsink.py did not listen on port $SINK_PORT: $(tail -3 "$T/sink.log")"
+	fi
+	sleep 0.1
+done
+RESET_URL="http://localhost:3000/reset"
+
 # --- 2. tokend ------------------------------------------------------------
 
 # Each tokend of the run lives in its own directory TD: configuration,
@@ -348,22 +375,30 @@ auth {
 	access-ttl 1d
 	login-stall 500ms
 	login-attempts 25
+	reset-url-allow "$RESET_URL"
 }
 password {
 	memory $((A2_M / 1024))M
 	iterations $A2_T
 	parallelism $A2_P
 }
+mail {
+	relay 127.0.0.1
+	port $SINK_PORT
+	from "bench@example.com"
+	reset-template "$TOP/etc/mail-reset.txt"
+}
 EOC
 	)
 	chmod 0600 "$TD/tokend.conf"
 	# An older tree (BENCH_BASELINE) does not know a newer keyword: the
-	# lines its tokend refuses as unknown are left out, one at a time.
+	# lines its tokend refuses as unknown are left out, one at a time,
+	# and a whole block ("mail {" to "}") when it opens one.
 	local kw n=0
 	while kw=$("$TOKEND" -n -f "$TD/tokend.conf" 2>&1 |
 	    sed -n 's/.*unknown keyword "\([a-z-]*\)".*/\1/p' | head -n 1)
 	    [ -n "$kw" ] && [ $((n += 1)) -le 20 ]; do
-		sed -i "/^[[:space:]]*$kw /d" "$TD/tokend.conf"
+		sed -i "/^$kw {\$/,/^}\$/d; /^[[:space:]]*$kw /d" "$TD/tokend.conf"
 	done
 }
 ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -409,7 +444,7 @@ find_keyd() {
 # it serves, its preforked workers and keyd are up; READY_MS is the time
 # from the start to /server/health ok.
 tokend_start() {
-	local t0 i=0
+	local t0
 	TOKEND_PORT=$(free_port)
 	BASE="http://127.0.0.1:$TOKEND_PORT"
 	TOKEND_URL="$BASE/server/ping"
@@ -423,12 +458,32 @@ tokend_start() {
 		tail -n 30 "$TD/tokend.log" >&2 || :
 		die "tokend did not answer on $BASE"
 	fi
-	# Wait (up to 5 s) for all the preforked workers and keyd to be up.
+	tokend_children
+}
+# tokend_children: wait (up to 5 s) for all the preforked workers and
+# keyd to be up, and find keyd.
+tokend_children() {
+	local i=0
 	while [ "$(tree "$TOKEND_PID" | wc -l)" -lt $((NCPU + 1)) ] && [ $i -lt 50 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
 	find_keyd
+}
+# tokend_restart: stop the selected tokend and start it again on its
+# port, configuration and database, its log appended; READY_MS is the
+# time from the start to /server/health ok.
+tokend_restart() {
+	local t0
+	kill -TERM "$TOKEND_PID"
+	wait "$TOKEND_PID" 2>/dev/null || :
+	t0=$(ms_now)
+	"$TOKEND" -d -f "$TD/tokend.conf" >> "$TD/tokend.log" 2>&1 &
+	TOKEND_PID=$!
+	READY_MS=$(ready_ms "$t0" "$TOKEND_PID") || {
+		tail -n 30 "$TD/tokend.log" >&2 || :
+		die "tokend did not start again"
+	}
 }
 
 # cpu_ticks [PID]: CPU time (clock ticks) used so far by the tokend PID
@@ -548,6 +603,45 @@ tokend_up() {
 
 tokend_up
 READY_FIRST=$READY_MS
+
+# The two-factor users of the TFA login runs.  keyd takes one code of a
+# user per 30 s time step (keyd/tfa.c), so the runs need many users:
+# enough that, at the argon2 rate of the machine (2 s of argon2rate, and
+# at least TFA_RATE_MIN a core, since a busy machine makes the 2 s run
+# read low), each comes round again only after a minute, and twice the
+# connections more.  They are copies of one user made with tokenctl (the password
+# hash and role of the login users), each with a secret of its own as
+# Directus keeps it (bench/tfa.py); keyd seals the secrets with its
+# tfa-key when it starts again, as it does an imported database's.
+TFA_PASSWORD=bench-tfa-password
+TFA_RATE_MIN=6		# hashes/s a core, about the 2-core machine's
+CDB="$T/keyd/db/credentials.db"
+tfa_seed() {
+	local rate
+	"$T/argon2rate" -m $A2_M -t $A2_T -p $A2_P -n "$NCPU" -s 2 \
+	    > "$T/argon2-probe.txt" || die "argon2rate failed"
+	rate=$(awk '$1 == "hashes/s" { print $2 }' "$T/argon2-probe.txt")
+	rate=$(awk -v r="$rate" -v m=$((TFA_RATE_MIN * NCPU)) \
+	    'BEGIN { print (r > m ? r : m) }')
+	TFA_USERS=$(awk -v r="$rate" -v c=$CONNS \
+	    'BEGIN { n = int(r * 60 + 0.999) + 2 * c; print n }')
+	echo "bench: creating $TFA_USERS two-factor users" \
+	    "($rate hashes/s x 60 s + $((2 * CONNS)))"
+	echo "$TFA_PASSWORD" | $CTL user add -r admin tfa@example.com > /dev/null ||
+	    die "tokenctl user add tfa@example.com failed: $(tail -3 "$T/tokend.log")"
+	python3 "$BENCH/tfa.py" seed "$CDB" tfa@example.com "$TFA_PASSWORD" \
+	    "$TFA_USERS" "$T/tfa-secrets" || die "bench/tfa.py seed failed"
+	# The parent logs the stop of each process: the restart-lines
+	# check of the report leaves these lines out.
+	LOG_SEED_FROM=$(wc -l < "$T/tokend.log")
+	tokend_restart
+	tokend_children
+	LOG_SEED_TO=$(wc -l < "$T/tokend.log")
+	TFA_SEALED=$(python3 "$BENCH/tfa.py" users "$CDB" | cut -d' ' -f3)
+	[ "$TFA_SEALED" -ge "$TFA_USERS" ] ||
+	    die "keyd sealed $TFA_SEALED of $TFA_USERS TFA secrets: $(tail -3 "$T/tokend.log")"
+}
+tfa_seed
 if [ -n "$BASELINE" ]; then
 	tree_use base
 	echo "bench: baseline tokend from $BASELINE"
@@ -629,9 +723,11 @@ args_of() {
 	jwt)	 echo "-H|Authorization: Bearer $JWT|$BASE/users/me" ;;
 	static)	 echo "-H|Authorization: Bearer $STATIC|$BASE/users/me" ;;
 	flood)	 echo "-H|Authorization: Bearer $JWT|$BASE/users/me" ;;
+	burst)	 echo "-H|Authorization: Bearer $JWT|$BASE/users/me" ;;
 	items)	 echo "$BASE/items/articles" ;;
 	refresh) echo "-s|$BENCH/refresh.lua|$BASE/auth/refresh" ;;
 	login)	 echo "--timeout|60s|-s|$BENCH/login.lua|$BASE/auth/login" ;;
+	tfa)	 echo "--timeout|60s|-s|$BENCH/tfa.lua|$BASE/auth/login" ;;
 	esac
 }
 # scen_runs SCENARIO ROUND: the runs of SCENARIO in that round.  With
@@ -740,6 +836,37 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 wait_idle > /dev/null
 
+# /users/me with the JWT during a burst of password reset requests
+# (reset.lua: the login users and as many unknown emails in turn, each
+# request held for the login stall), from 2 s before to 2 s after the
+# measured run.  Every request must be answered 204; the mails go
+# through the outbox and the mail process to the SMTP sink.
+for i in $(seq -w 1 $NUSERS); do
+	echo "bench$i@example.com"
+	echo "nobody$i@example.com"
+done > "$T/reset-emails"
+export BENCH_RESET="$T/reset-emails" BENCH_RESET_URL="$RESET_URL"
+echo "bench: /users/me JWT during a burst of password requests, $ROUNDS x ${SECONDS_RUN}s"
+for r in $(seq 1 "$ROUNDS"); do
+	wait_idle > /dev/null
+	wrk -t$THREADS -c$CONNS -d$((SECONDS_RUN + 4))s --timeout 60s --latency \
+	    -s "$BENCH/reset.lua" "$BASE/auth/password/request" \
+	    > "$T/wrk-burst-reset-$r.txt" 2>&1 &
+	burst=$!
+	sleep 2
+	run_scen burst "burst-$r" "$SECONDS_RUN"
+	record burst "$r" "burst-$r"
+	wait "$burst" || die "wrk failed on the password-request burst"
+	record burstreq "$r" "burst-reset-$r"
+done
+wait_idle > /dev/null
+# The mails still on their way: the outbox empty, 10 s at most.
+outbox() { $CTL mail list 2>/dev/null | grep -c password-reset || :; }
+i=0
+while [ "$(outbox)" -gt 0 ] && [ $((i += 1)) -le 100 ]; do sleep 0.1; done
+RESET_MAILS=$(find "$T/sink" -name 'mail.[0-9]*' | wc -l)
+RESET_OUTBOX=$(outbox)
+
 # Memory over a longer run of /users/me and refreshes together: RSS of
 # every process every 10 s.
 # rss_sample FILE: "pid name kb" of every tokend process.
@@ -772,13 +899,26 @@ cat "$T"/rss-[0-9]* | awk '{ if ($3 > m[$1]) m[$1] = $3; n[$1] = $2 }
 join <(sort "$T/rss-1") <(sort "$T/rss-$SOAK_LAST") |
     awk '{ print $1, $2, $5 - $3 }' > "$T/rss-growth"
 
-# Logins against the standalone argon2 rate at the same parameters, in
-# turn, each after tokend has finished the hashes of the previous run.
-echo "bench: login ($NUSERS users) and argon2 standalone, $ROUNDS x ${LOGIN_SECONDS}s each"
+# Logins, and two-factor logins (tfa.lua: a fresh TOTP code each), against
+# the standalone argon2 rate at the same parameters, in turn, each after
+# tokend has finished the hashes of the previous run.
+echo "bench: login ($NUSERS users), two-factor login ($TFA_USERS users)" \
+    "and argon2 standalone, $ROUNDS x ${LOGIN_SECONDS}s each"
 : > "$T/drain"
+: > "$T/drain-tfa"
+export BENCH_TFA="$T/tfa-codes" BENCH_TFA_STATE="$T/tfa-state"
+# login_run SCENARIO FILE-NAME SECONDS: a login or TFA login run; the
+# TFA run gets the codes of its users for its time steps.
+login_run() {
+	[ "$1" != tfa ] || python3 "$BENCH/tfa.py" codes "$T/tfa-secrets" \
+	    "$3" "$BENCH_TFA" || die "bench/tfa.py codes failed"
+	run_scen "$@"
+}
 if [ "$WARMUP" -gt 0 ]; then
-	run_scen login warmup-login "$WARMUP"
-	wait_idle > /dev/null
+	for s in login tfa; do
+		login_run "$s" "warmup-$s" "$WARMUP"
+		wait_idle > /dev/null
+	done
 fi
 for r in $(seq 1 "$ROUNDS"); do
 	"$T/argon2rate" -m $A2_M -t $A2_T -p $A2_P -n "$NCPU" -s "$LOGIN_SECONDS" \
@@ -787,9 +927,12 @@ for r in $(seq 1 "$ROUNDS"); do
 	echo "argon2 $r $a2 0 0 0" >> "$T/results"
 	printf 'bench: round %d %-8s %s hashes/s\n' "$r" argon2 "$a2"
 	wait_idle > /dev/null
-	run_scen login "login-$r" "$LOGIN_SECONDS"
-	record login "$r" "login-$r"
-	wait_idle >> "$T/drain"
+	# Plain first in odd rounds, two-factor first in even ones.
+	for s in $([ $((r % 2)) -eq 1 ] && echo login tfa || echo tfa login); do
+		login_run "$s" "$s-$r" "$LOGIN_SECONDS"
+		record "$s" "$r" "$s-$r"
+		wait_idle >> "$T/drain$([ "$s" = login ] || echo -tfa)"
+	done
 done
 # RSS (and peak RSS) of every tokend process, after the load.
 rss_line() {
@@ -819,10 +962,10 @@ rss_line() {
 alive=1
 kill -0 "$TOKEND_PID" 2>/dev/null || alive=0
 RSS=$(rss_line)
-SUSPENDED=$($CTL user list 2>/dev/null | awk -F'\t' '$3 == "suspended"' | wc -l) ||
-    SUSPENDED=unknown
-NOT_ACTIVE=$($CTL user list 2>/dev/null | awk -F'\t' '$3 != "active"' | wc -l) ||
-    NOT_ACTIVE=unknown
+# From the database: tokenctl user list stops at 60 KiB, and the TFA
+# users are many.
+read -r SUSPENDED NOT_ACTIVE _ <<< "$(python3 "$BENCH/tfa.py" users "$CDB" ||
+    echo unknown unknown)"
 SETUP_FAILED=0
 [ -f "$T/setup-failed" ] && SETUP_FAILED=$(wc -l < "$T/setup-failed")
 KEYD_PEAK=$(awk '/^VmHWM:/ { print $2 }' "/proc/$KEYD_PID/status" 2>/dev/null) ||
@@ -848,12 +991,8 @@ HUP_BAD=$(tail -n +"$((LOG_BEFORE + 1))" "$T/tokend.log" |
 
 # Start to ready again, on the database of the run: stop, start, wait.
 echo "bench: restart"
-kill -TERM "$TOKEND_PID"
-wait "$TOKEND_PID" 2>/dev/null || :
-t0=$(ms_now)
-"$TOKEND" -d -f "$T/tokend.conf" >> "$T/tokend.log" 2>&1 &
-TOKEND_PID=$!
-READY_AGAIN=$(ready_ms "$t0" "$TOKEND_PID") || die "tokend did not start again"
+tokend_restart
+READY_AGAIN=$READY_MS
 
 # The real Directus, on request, in the same run.
 directus_run() {
@@ -911,14 +1050,16 @@ row() {	# row LABEL SCENARIO RATIO
 }
 cpu_line() {	# cpu_line [base-]
 	local sc k w
-	for sc in ping jwt static items refresh flood login; do
+	for sc in ping jwt static items refresh flood burst login tfa; do
 		k=$(cat "$T/cpu-${1:-}$sc-"[0-9]* 2>/dev/null | awk '{ print $2 }' | median) || continue
 		w=$(cat "$T/cpu-${1:-}$sc-"[0-9]* 2>/dev/null | awk '{ print $3 }' | median) || continue
 		printf ' %s %s+%s' "$sc" "$k" "$w"
 	done
 }
 LOGIN_A2=$(div "$(col login 3)" "$(col argon2 3)")
+TFA_LOGIN=$(div "$(col tfa 3)" "$(col login 3)")
 FLOOD_IDLE=$(div "$(col flood 3)" "$(col jwt 3)")
+BURST_IDLE=$(div "$(col burst 3)" "$(col jwt 3)")
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 # memory_line: the most RSS of each process in the watched run, and its
 # growth from 10 s to the end, in MiB.
@@ -934,6 +1075,13 @@ GROWTH_MAX=$(awk '$3 > m { m = $3 } END { print m + 0 }' "$T/rss-growth")
 # keyd's peak may hold one hash of each hashing thread besides itself.
 KEYD_PEAK_BOUND=$((T_KEYD_MIB * 1024 + NCPU * A2_M))
 DRAIN=$(median < "$T/drain")
+DRAIN_TFA=$(median < "$T/drain-tfa")
+# The lines of the log that judge the runs: up to the SIGHUP run, without
+# the stop and start of tfa_seed.
+run_log() {
+	awk -v a="$LOG_SEED_FROM" -v b="$LOG_SEED_TO" -v e="$LOG_BEFORE" \
+	    'NR <= e && (NR <= a || NR > b)' "$T/tokend.log"
+}
 
 # The current tree against BENCH_BASELINE: the same scenarios, measured in
 # the same rounds.
@@ -954,6 +1102,9 @@ reqs() {
 	cat "$T"/wrk-"$1"-[0-9]*.txt 2>/dev/null |
 	    awk '$2 == "requests" && $3 == "in" { n += $1 } END { print n + 0 }'
 }
+RESET_SENT=$(reqs burst-reset)
+RESET_204=$(cat "$T"/wrk-burst-reset-[0-9]*.txt |
+    awk '/^Good responses:/ { n += $NF } END { print n + 0 }')
 bl_row() {	# bl_row LABEL SCENARIO
 	printf '| %-30s | %13.0f | %14.0f | %8s | %10.2f | %11.2f | %6d/%d |\n' "$1" \
 	    "$(col "$2" 3)" "$(col "base-$2" 3)" \
@@ -1028,10 +1179,17 @@ baseline_table() {
 	row 'tokend GET /items/articles' items "$(ratio items)"
 	row 'tokend POST /auth/refresh' refresh "$(ratio refresh)"
 	row 'tokend /users/me, login flood' flood "$(ratio flood)"
+	row 'tokend /users/me, reset burst' burst "$(ratio burst)"
 	row 'tokend /users/me, SIGHUP 1/s' sighup "$(ratio sighup)"
 	printf '| %-30s | %10.1f | %7.0f | %7.0f | %7d | %8s |\n' \
 	    "tokend POST /auth/login ${NUSERS}u" "$(col login 3)" "$(col login 4)" \
 	    "$(col login 5)" "$(col login 6)" -
+	printf '| %-30s | %10.1f | %7.0f | %7.0f | %7d | %8s |\n' \
+	    "tokend login TFA ${TFA_USERS}u" "$(col tfa 3)" "$(col tfa 4)" \
+	    "$(col tfa 5)" "$(col tfa 6)" -
+	printf '| %-30s | %10.1f | %7.0f | %7.0f | %7d | %8s |\n' \
+	    "tokend POST /auth/password/req" "$(col burstreq 3)" \
+	    "$(col burstreq 4)" "$(col burstreq 5)" "$(col burstreq 6)" -
 	printf '| %-30s | %10.1f | %7s | %7s | %7s | %8s |\n' \
 	    'argon2id standalone, hashes/s' "$(col argon2 3)" - - - -
 	if [ "$DIRECTUS" -ne 0 ]; then
@@ -1049,6 +1207,7 @@ baseline_table() {
 	    "items$(round_ratios items);" \
 	    "refresh$(round_ratios refresh)"
 	echo "per-round login / argon2:$(round_ratios login argon2)"
+	echo "per-round TFA login / login:$(round_ratios tfa login)"
 	echo "tokend CPU during the measured runs, % of one core, keyd+workers (median):$(cpu_line)"
 	echo "$RSS"
 	echo "RSS MiB, most in the ${SOAK_SECONDS}s run of /users/me and refresh:$(memory_line);" \
@@ -1056,6 +1215,11 @@ baseline_table() {
 	    "($(parse "$T/wrk-soak-jwt.txt" | cut -d' ' -f1) + $(parse "$T/wrk-soak-refresh.txt" | cut -d' ' -f1) req/s)"
 	echo "/users/me during the login flood: $FLOOD_IDLE of its idle rate," \
 	    "logins meanwhile $(col floodlogin 3)/s"
+	echo "/users/me during the password-request burst: $BURST_IDLE of its" \
+	    "idle rate; password requests meanwhile $(col burstreq 3)/s," \
+	    "$RESET_204 of $RESET_SENT answered 204 (half of them for unknown" \
+	    "emails); $RESET_MAILS reset mails delivered to the SMTP sink," \
+	    "$RESET_OUTBOX left in the outbox"
 	[ "$DIRECTUS" -eq 0 ] || echo "Directus RSS after its runs: ${DIRECTUS_RSS} MiB"
 	echo "start to ready (/server/health ok): first start ${READY_FIRST} ms" \
 	    "(creates the secret and the database), restart ${READY_AGAIN} ms"
@@ -1063,14 +1227,19 @@ baseline_table() {
 	echo "login / argon2 standalone: $LOGIN_A2" \
 	    "(argon2id m=$((A2_M / 1024))M t=$A2_T p=$A2_P, $NCPU threads;" \
 	    "tokend busy ${DRAIN}s after each login run)"
+	echo "TFA login / login: $TFA_LOGIN ($TFA_USERS two-factor users," \
+	    "secrets sealed by keyd: $TFA_SEALED; tokend busy ${DRAIN_TFA}s" \
+	    "after each TFA login run)"
+	grep -H '^tfa: ' "$T"/wrk-*tfa*.txt |
+	    sed 's|^.*/wrk-\(.*\)\.txt:tfa: |TFA login per run: \1: |'
 	echo "users suspended after the run: $SUSPENDED (not active: $NOT_ACTIVE)"
 	sed 's/^/refresh pool per run: /; s/^refresh pool per run: refresh: /refresh pool per run: /' "$T/refresh-pool"
 	[ "$SETUP_FAILED" -eq 0 ] || echo "setup logins that failed: $SETUP_FAILED"
 	[ "$alive" -eq 1 ] || echo "tokend: the parent process DIED during the run"
-	if head -n "$LOG_BEFORE" "$T/tokend.log" |
+	if run_log |
 	    grep -Eq 'killed by signal|exited|restarting|reloading|lost the channel|out of memory'; then
 		echo "tokend log, restarts and reloads during the run (the run is not valid):"
-		head -n "$LOG_BEFORE" "$T/tokend.log" |
+		run_log |
 		    grep -E 'killed by signal|exited|restarting|reloading|lost the channel|out of memory' |
 		    sort | uniq -c | sort -rn | head -10 | sed 's/^/    /'
 	fi
@@ -1095,6 +1264,13 @@ baseline_table() {
 	echo "target: /users/me JWT during a login flood >= $T_FLOOD of idle, p99 < $T_FLOOD_P99 ms:" \
 	    "$(verdict "$FLOOD_IDLE >= $T_FLOOD && $(col flood 5) < $T_FLOOD_P99 && $(col flood 6) == 0")" \
 	    "($FLOOD_IDLE of idle, p99 $(col flood 5) ms, errors $(col flood 6))"
+	echo "target: /users/me JWT during a password-request burst, p99 < $T_RESET_P99 ms," \
+	    "every request 204:" \
+	    "$(verdict "$(col burst 5) < $T_RESET_P99 && $(col burst 6) == 0 && $(col burstreq 6) == 0 && $RESET_204 > 0")" \
+	    "(p99 $(col burst 5) ms, errors $(col burst 6); requests: $RESET_204 answered 204, errors $(col burstreq 6))"
+	echo "target: TFA login >= $T_TFA of login, 0 errors:" \
+	    "$(verdict "$TFA_LOGIN >= $T_TFA && $(col tfa 6) == 0")" \
+	    "(ratio $TFA_LOGIN, $(col tfa 3) against $(col login 3) logins/s, errors $(col tfa 6))"
 	echo "target: memory, workers < $T_WORKER_MIB MiB, keyd < $T_KEYD_MIB MiB" \
 	    "(+ $NCPU x $((A2_M / 1024)) MiB of hashes at its peak), growth <= $T_GROWTH_MIB MiB:" \
 	    "$(verdict "$WORKER_MAX < $T_WORKER_MIB * 1024 && $KEYD_MAX < $T_KEYD_MIB * 1024 && $KEYD_PEAK <= $KEYD_PEAK_BOUND && $GROWTH_MAX <= $T_GROWTH_MIB * 1024")" \
