@@ -51,7 +51,7 @@ secret_create(const char *path, uid_t uid, gid_t gid)
 	if (rv == -1)
 		(void)unlink(path);
 	else
-		log_info("created a new signing secret in %s", path);
+		log_info("created a new key in %s", path);
 	return rv;
 }
 
