@@ -62,6 +62,7 @@ static int	 parent_child_log(struct child *, struct frame *);
 static void	 parent_child_log_dropped(struct child *);
 static int	 parent_reload(char *, size_t);
 static int	 parent_access_open(const struct tokend_config *);
+static void	 parent_ready_check(void);
 static int	 parent_access(struct child *, struct frame *);
 static int	 parent_items_dir(const struct tokend_config *, char *, size_t);
 static void	 parent_shutdown(void);
@@ -206,6 +207,7 @@ main(int argc, char *argv[])
 
 	parent_open_listeners();
 	parent_open_control();
+	notify_init();
 	parent.access_fd = -1;
 	if (parent_access_open(parent.conf) == -1)
 		fatalx("cannot open the access log %s", parent.conf->access_log);
@@ -915,6 +917,26 @@ parent_access(struct child *c, struct frame *f)
 }
 
 /*
+ * Once, when keyd and every worker have said they are ready: tell the
+ * service manager (notify.c) and the log.
+ */
+static void
+parent_ready_check(void)
+{
+	static int	 told;
+	int		 i;
+
+	if (told || !parent.keyd.ready)
+		return;
+	for (i = 0; i < parent.nservers; i++)
+		if (!parent.servers[i].ready)
+			return;
+	told = 1;
+	log_info("keyd and %d workers ready", parent.nservers);
+	notify_send("READY=1");
+}
+
+/*
  * Children tell the parent that they are ready or reloaded, and log;
  * workers answer pings.
  */
@@ -935,6 +957,7 @@ parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 			return -1;
 		c->ready = 1;
 		log_debug("%s ready", child_name(c));
+		parent_ready_check();
 		return 0;
 	case MSG_PONG:
 		if (msg_read(f, MSG_PONG, NULL) == -1)
@@ -1129,10 +1152,13 @@ parent_signal(evutil_socket_t sig, short ev, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		log_info("received signal %d, stopping", (int)sig);
+		notify_send("STOPPING=1");
 		parent_shutdown();
 		break;
 	case SIGHUP:
+		notify_send("RELOADING=1");
 		(void)parent_reload(why, sizeof(why));
+		notify_send("READY=1");
 		break;
 	case SIGCHLD:
 		parent_sigchld();

@@ -206,6 +206,10 @@ struct jwt;
 struct token_ref;
 struct cidr;
 
+/* notify.c */
+void		 notify_init(void);
+void		 notify_send(const char *);
+
 /* metrics.c */
 void		 metrics_init(struct server *);
 void		 metrics_apply(struct server *);

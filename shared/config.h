@@ -19,7 +19,11 @@
 #include <stdint.h>
 
 /* Defaults: paths, users, limits. */
-#define CONF_FILE_DEFAULT	"/etc/tokend.conf"
+/* The installed configuration's directory (make install SYSCONFDIR=). */
+#ifndef CONF_SYSCONFDIR
+#define CONF_SYSCONFDIR		"/etc"
+#endif
+#define CONF_FILE_DEFAULT	CONF_SYSCONFDIR "/tokend.conf"
 #define CONF_PORT_DEFAULT	8055
 #define CONF_SERVER_USER	"_tokend"
 #define CONF_SERVER_CHROOT	"/var/tokend"
@@ -27,8 +31,8 @@
 #define CONF_KEYD_USER		"_tokend_keyd"
 #define CONF_KEYD_CHROOT	"/var/db/tokend"
 #define CONF_DATABASE		"/var/db/tokend/db/credentials.db"
-#define CONF_SECRET		"/etc/tokend/secret"
-#define CONF_TFA_KEY		"/etc/tokend/tfa-key"
+#define CONF_SECRET		CONF_SYSCONFDIR "/tokend/secret"
+#define CONF_TFA_KEY		CONF_SYSCONFDIR "/tokend/tfa-key"
 #define CONF_TFA_ISSUER		"tokend"
 #define CONF_CONTROL		"/var/run/tokend.sock"
 #ifndef CONF_KEYD_PROGRAM
@@ -71,10 +75,10 @@
 #define CONF_MAIL_HOSTNAME	"localhost"	/* EHLO, Message-ID */
 #define CONF_MAIL_TIMEOUT	30000	/* milliseconds, each SMTP step */
 #define CONF_MAIL_PROJECT	"tokend"
-#define CONF_MAIL_RESET_TEMPLATE "/etc/tokend/mail-reset.txt"
-#define CONF_MAIL_INVITE_TEMPLATE "/etc/tokend/mail-invite.txt"
-#define CONF_MAIL_VERIFY_TEMPLATE "/etc/tokend/mail-verify.txt"
-#define CONF_MAIL_EXISTS_TEMPLATE "/etc/tokend/mail-exists.txt"
+#define CONF_MAIL_RESET_TEMPLATE CONF_SYSCONFDIR "/tokend/mail-reset.txt"
+#define CONF_MAIL_INVITE_TEMPLATE CONF_SYSCONFDIR "/tokend/mail-invite.txt"
+#define CONF_MAIL_VERIFY_TEMPLATE CONF_SYSCONFDIR "/tokend/mail-verify.txt"
+#define CONF_MAIL_EXISTS_TEMPLATE CONF_SYSCONFDIR "/tokend/mail-exists.txt"
 #define CONF_INVITE_TTL		(7 * 24 * 60 * 60 * 1000LL)	/* Directus's */
 #define CONF_REGISTER_TTL	(24 * 60 * 60 * 1000LL)
 #define CONF_REGISTER_EMAIL	"*"

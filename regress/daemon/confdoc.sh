@@ -80,8 +80,10 @@ bad=""
 for p in $(printf '%s\n' "$rows" | sed -n 's/^mail|\([a-z]*-template\)|.*/\1/p'); do
 	def=$(grep -A3 "\"$p\"" "$TOP/shared/config.c" |
 	    sed -n 's/.*\(CONF_MAIL_[A-Z_]*TEMPLATE\).*/\1/p' | head -1)
-	path=$(sed -n "s|^#define $def[[:space:]]*\"\(.*\)\"|\1|p" \
-	    "$TOP/shared/config.h")
+	# A path below the installed configuration's directory is written
+	# CONF_SYSCONFDIR "/tokend/...": the man page has it under /etc.
+	path=$(sed -n -e "s|^#define $def[[:space:]]*CONF_SYSCONFDIR \"\(.*\)\"|/etc\1|p" \
+	    -e "s|^#define $def[[:space:]]*\"\(.*\)\"|\1|p" "$TOP/shared/config.h")
 	[ -n "$path" ] && [ -f "$TOP/etc/${path##*/}" ] &&
 	    printf '%s\n' "$files" | grep -q "^\.It Pa $path\$" ||
 	    bad="$bad $p:${path:-?}"
