@@ -42,7 +42,8 @@ declare -gA TD_TOOL_PKG=(
 	[setsid]=util-linux [sha256sum]=coreutils [unshare]=util-linux
 	[useradd]=passwd [openssl]=openssl
 	[smtpd]=opensmtpd [wrk]=wrk [nginx]=nginx-light [promtool]=prometheus
-	[systemd-analyze]=systemd
+	[systemd-analyze]=systemd [dpkg-buildpackage]=dpkg-dev
+	[lintian]=lintian [dpkg]=dpkg
 )
 # need TOOL...: every tool is on PATH, or the test fails here, each
 # missing one named with its package, and ends: a machine where

@@ -17,9 +17,10 @@
 # when it ends.  The default is twice the number of CPUs: a daemon test
 # mostly waits (login stalls, timers, its daemon's answers), so that one
 # job a CPU leaves them idle (a whole run uses about half of one CPU).
-# The files in SERIAL measure time or load the machine: they run
+# The files in SERIAL measure time or load the machine, or install a
+# package into it (debian: its users are the others' too): they run
 # afterwards, one at a time, with nothing else running.
-SERIAL="catalog_timing faults hashpool httpslow keydstall lockout ratelimit"
+SERIAL="catalog_timing faults hashpool httpslow keydstall lockout ratelimit debian"
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 out="$top/regress/out"
