@@ -35,7 +35,9 @@ trap cleanup EXIT
 mkdir -p "$T/src"
 (cd "$TOP" && git ls-files -z --cached --others --exclude-standard |
     xargs -0 cp --parents -t "$T/src") 2>/dev/null
-(cd "$T/src" && DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck" \
+# Not make check's own variables (SANITIZE=1, T=...): a plain build.
+(cd "$T/src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+    DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck" \
     dpkg-buildpackage -b -us -uc > "$T/build.log" 2>&1)
 DEB=$(ls "$T"/tokend_*.deb 2>/dev/null | head -1)
 [ -n "$DEB" ] && ok debian_builds || { fail debian_builds "$(tail -5 "$T/build.log")"; exit 1; }
