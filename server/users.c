@@ -112,6 +112,17 @@ users_users(struct server *s, struct evhttp_request *req, const char *id)
 }
 
 /*
+ * GET /activity and /activity/<id>: keyd's audit trail, which keyd
+ * shows to administrators only, with the query parameters of /users.
+ */
+void
+users_activity(struct server *s, struct evhttp_request *req,
+    const char *id)
+{
+	users_forward(s, req, USERS_ACTIVITY, id);
+}
+
+/*
  * POST /users/invite {email, role, invite_url}: keyd checks the body,
  * the caller's create permission and the URL, creates the users and
  * queues their mails.
@@ -252,10 +263,11 @@ users_send(struct server *s, struct evhttp_request *req, int op,
 	struct frame_buf	 fb;
 	struct jwt		 jwt;
 	size_t			 i, len = 0;
+	char			 ip[INET6_ADDRSTRLEN];
 
 	if (auth_token(s, req, &tok, &jwt) == -1)
 		return;
-	if (op != USERS_READ)
+	if (op != USERS_READ && op != USERS_ACTIVITY)
 		len = evbuffer_get_length(body);
 	/* Its readers' buffers make it large: not on the stack. */
 	if ((m = malloc(sizeof(*m))) == NULL)
@@ -269,6 +281,7 @@ users_send(struct server *s, struct evhttp_request *req, int op,
 	}
 	m->body = len > 0 ? evbuffer_pullup(body, -1) : NULL;
 	m->body_len = len;
+	auth_client_set(req, &m->client, ip, sizeof(ip));
 	(void)msg_write(&fb, MSG_USERS, m);
 	auth_token_free(tok);
 	free(m);
@@ -278,7 +291,8 @@ users_send(struct server *s, struct evhttp_request *req, int op,
 	else
 		/* Creates and new passwords wait for the hashing pool. */
 		(void)server_keyd_request(s, req, MSG_USERS, fb.data, fb.len,
-		    op == USERS_READ || op == USERS_DELETE ? 0 : USERS_WAIT_MS,
+		    op == USERS_READ || op == USERS_DELETE ||
+		    op == USERS_ACTIVITY ? 0 : USERS_WAIT_MS,
 		    users_done, NULL);
 	frame_buf_free(&fb);
 }
@@ -571,6 +585,7 @@ users_tfa(struct server *s, struct evhttp_request *req, uint32_t op,
 	struct token_ref	*tok;
 	struct frame_buf	 fb;
 	struct jwt		 jwt;
+	char			 ip[INET6_ADDRSTRLEN];
 
 	if (auth_token(s, req, &tok, &jwt) == -1)
 		return;
@@ -580,6 +595,7 @@ users_tfa(struct server *s, struct evhttp_request *req, uint32_t op,
 	m.target = target;
 	m.body_len = evbuffer_get_length(body);
 	m.body = m.body_len > 0 ? evbuffer_pullup(body, -1) : NULL;
+	auth_client_set(req, &m.client, ip, sizeof(ip));
 	(void)msg_write(&fb, MSG_TFA, &m);
 	auth_token_free(tok);
 	if (fb.failed)

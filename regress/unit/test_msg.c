@@ -222,11 +222,17 @@ test_wire(void)
 	frame_buf_free(&fb);
 	frame_buf_free(&old);
 	logout.token = "abc";
+	logout.client.ip = "1.2.3.4";
+	logout.client.agent = "";
+	logout.client.origin = "o";
 	(void)msg_write(&fb, MSG_LOGOUT, &logout);
 	frame_buf_init(&old, 64);
 	frame_buf_str(&old, "abc");
-	CHECK("MSG_LOGOUT bytes", fb.len == 7 && old.len == 7 &&
-	    memcmp(fb.data, old.data, 7) == 0);
+	frame_buf_str(&old, "1.2.3.4");
+	frame_buf_str(&old, "");
+	frame_buf_str(&old, "o");
+	CHECK("MSG_LOGOUT bytes", fb.len == 27 && old.len == 27 &&
+	    memcmp(fb.data, old.data, 27) == 0);
 	frame_buf_free(&fb);
 	frame_buf_free(&old);
 	CHECK("a string with a NUL refused",
