@@ -785,9 +785,14 @@ static void
 users_activity(struct users_job *job)
 {
 	char	*json = NULL;
+	size_t	 i;
 
 	job->code = audit_activity(job->target, &job->q, &job->vars,
 	    job->admin, job->msg, sizeof(job->msg), &json);
+	/* Printable ASCII only, as users_fail() leaves a message. */
+	for (i = 0; job->msg[i] != '\0'; i++)
+		if (job->msg[i] < 0x20 || job->msg[i] >= 0x7f)
+			job->msg[i] = '?';
 	users_reply(job, json);
 	free(json);
 	users_job_free(job);
