@@ -243,6 +243,13 @@ expect audit_activity_bad_filter '400 *INVALID_QUERY*' "$r"
 r=$(http GET '/activity?fields=user.email' "${AUTH[@]}")
 case "$r" in 4[0-9][0-9]" "*) ok audit_activity_relation_refused ;;
 *) fail audit_activity_relation_refused "$r" ;; esac
+r=$(http GET '/activity?search=login' "${AUTH[@]}")
+same audit_activity_search_refused '400 {"errors":[{"message":"Invalid query. \"search\" is not a parameter of /activity.","extensions":{"code":"INVALID_QUERY"}}]}' "$r"
+r=$(http GET '/activity?aggregate%5Bcount%5D=*' "${AUTH[@]}")
+case "$r" in '400 '*'aggregate\" is not a parameter'*) ok audit_activity_aggregate_refused ;;
+*) fail audit_activity_aggregate_refused "$r" ;; esac
+r=$(http GET "/activity?limit=1&fields=id&access_token=$AT")
+expect audit_activity_access_token '200 {"data":[{"id":1}]}' "$r"
 for m in DELETE PATCH POST; do
 	r=$(http $m /activity/1 "${AUTH[@]}" -H 'Content-Type: application/json' -d '{}')
 	expect "audit_activity_${m}_none" '404 *' "$r"
