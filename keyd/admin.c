@@ -79,7 +79,7 @@ static const struct {
 				    "suspended, sessions ended",
 				    AUDIT_SUSPEND },
 	[ADMIN_USER_ACTIVATE] =	{ admin_change, admin_activate, "active",
-				    NULL },
+				    AUDIT_ACTIVATE },
 	[ADMIN_USER_DELETE] =	{ admin_change, store_user_delete, "deleted",
 				    AUDIT_DELETE },
 	[ADMIN_SESSION_LIST] =	{ admin_list, NULL, NULL, NULL },

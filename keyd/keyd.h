@@ -102,6 +102,7 @@ struct audit_client {
 #define AUDIT_REFRESH		"refresh"
 #define AUDIT_REFRESH_REUSE	"refresh_reuse"
 #define AUDIT_SUSPEND		"suspend"
+#define AUDIT_ACTIVATE		"activate"	/* a suspended user again */
 #define AUDIT_PASSWORD		"password"
 #define AUDIT_TFA_ENABLE	"tfa_enable"
 #define AUDIT_TFA_DISABLE	"tfa_disable"

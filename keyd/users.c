@@ -1358,7 +1358,7 @@ users_apply(struct users_job *job, const char *id, json_t *data,
 
 /*
  * The audit rows of a change, in its transaction: a password, a static
- * token, TFA cleared through tfa_secret, a suspension.
+ * token, TFA cleared through tfa_secret, a suspension and its end.
  */
 static void
 users_audit(struct users_job *job, const char *id, json_t *data,
@@ -1380,6 +1380,10 @@ users_audit(struct users_job *job, const char *id, json_t *data,
 		    strcmp(json_string_value(v), "suspended") == 0 &&
 		    strcmp(before->status, "suspended") != 0)
 			audit_user(AUDIT_SUSPEND, by, id, &job->client, NULL);
+		else if (uf->kind == UK_STATUS && json_is_string(v) &&
+		    strcmp(json_string_value(v), "active") == 0 &&
+		    strcmp(before->status, "suspended") == 0)
+			audit_user(AUDIT_ACTIVATE, by, id, &job->client, NULL);
 		else if (strcmp(key, "tfa_secret") == 0 && json_is_null(v) &&
 		    before->has_tfa)
 			audit_user(AUDIT_TFA_DISABLE, by, id, &job->client,

@@ -158,6 +158,7 @@ row password "$ANN" "$BOB" 1 "$L AND user_agent = '$UA'"
 row static_token "$ANN" "$BOB" 1 "$L" _api
 row static_token '' "$ANN" 1 "AND ip IS NULL" _ctl
 row suspend "$ANN" "$BOB" 1 "$L"
+row activate "$ANN" "$BOB" 1 "$L"
 row tfa_enable "$BOB" "$BOB" 1 "$L AND user_agent = '$UA'"
 row tfa_disable "$BOB" "$BOB" 1 "$L"
 row session_revoke '' '' 1 "AND reason = 'session $SID'"
@@ -171,7 +172,7 @@ row verify_email '' "$EVE" 1 "$L"
 row password_reset_request '' "$ANN" 1 "$L"
 row password_reset '' "$ANN" 1 "$L"
 n=$(sql "SELECT count(*) FROM audit")
-[ "$n" = 28 ] && ok audit_no_other_rows ||
+[ "$n" = 29 ] && ok audit_no_other_rows ||
     fail audit_no_other_rows "$n: $(sql 'SELECT action FROM audit')"
 
 # Nothing of a password, token, code or secret in the database files.
@@ -201,7 +202,7 @@ import json, sys
 d = json.load(sys.stdin)["data"]
 keys = ["id", "action", "user", "timestamp", "ip", "user_agent",
     "collection", "item", "origin", "revisions"]
-assert len(d) == 29, len(d)
+assert len(d) == 30, len(d)
 assert all(list(x) == keys for x in d), d[0]
 assert [x["id"] for x in d] == sorted(x["id"] for x in d)
 f = [x for x in d if x["action"] == "login_failed" and x["item"]][0]
@@ -214,9 +215,9 @@ assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", f["timestamp"]), f
 case "$r" in *"wrong password"*|*"unknown email"*|*reason*)
 	fail audit_reason_internal ;; *) ok audit_reason_internal ;; esac
 r=$(http GET '/activity?filter=%7B%22action%22:%7B%22_eq%22:%22login_failed%22%7D%7D&fields=action,item&meta=total_count,filter_count' "${AUTH[@]}")
-expect audit_activity_filter "200 {\"data\":[{\"action\":\"login_failed\",\"item\":\"$ANN\"},{\"action\":\"login_failed\",\"item\":null}],\"meta\":{\"total_count\":29,\"filter_count\":2}}" "$r"
+expect audit_activity_filter "200 {\"data\":[{\"action\":\"login_failed\",\"item\":\"$ANN\"},{\"action\":\"login_failed\",\"item\":null}],\"meta\":{\"total_count\":30,\"filter_count\":2}}" "$r"
 r=$(http GET '/activity?sort=-id&limit=1&fields=id,action' "${AUTH[@]}")
-expect audit_activity_sort_limit '200 {"data":[{"id":29,"action":"login"}]}' "$r"
+expect audit_activity_sort_limit '200 {"data":[{"id":30,"action":"login"}]}' "$r"
 r=$(http GET '/activity?sort=id&limit=2&page=2&fields=id' "${AUTH[@]}")
 expect audit_activity_page '200 {"data":[{"id":3},{"id":4}]}' "$r"
 r=$(http GET '/activity?sort=id&limit=1&offset=5&fields=id' "${AUTH[@]}")
@@ -226,9 +227,9 @@ expect audit_activity_one "200 {\"data\":{\"action\":\"create\",\"item\":\"$BOB\
 r=$(http GET '/activity/9999' "${AUTH[@]}")
 expect audit_activity_one_missing '403 *FORBIDDEN*' "$r"
 r=$(http GET '/activity?filter=%7B%22timestamp%22:%7B%22_gte%22:%222000-01-01%22%7D%7D&meta=filter_count&limit=0' "${AUTH[@]}")
-expect audit_activity_filter_time '200 {"data":[],"meta":{"filter_count":29}}' "$r"
+expect audit_activity_filter_time '200 {"data":[],"meta":{"filter_count":30}}' "$r"
 r=$(http GET '/activity?filter=%7B%22user%22:%7B%22_eq%22:%22$CURRENT_USER%22%7D%7D&meta=filter_count&limit=0' "${AUTH[@]}")
-expect audit_activity_current_user '200 {"data":[],"meta":{"filter_count":11}}' "$r"
+expect audit_activity_current_user '200 {"data":[],"meta":{"filter_count":12}}' "$r"
 r=$(http GET '/activity?sort=nosuch' "${AUTH[@]}")
 same audit_activity_bad_sort '403 {"errors":[{"message":"You don'"'"'t have permission to access field \"nosuch\" in collection \"directus_activity\" or it does not exist.","extensions":{"code":"FORBIDDEN"}}]}' "$r"
 r=$(http GET '/activity?fields=reason' "${AUTH[@]}")
