@@ -278,6 +278,15 @@ kill "$FOLLOW"; wait "$FOLLOW" 2>/dev/null
 $CTL audit -x >/dev/null 2>&1 && fail tokenctl_audit_usage ||
     ok tokenctl_audit_usage
 
+# A login the lockout refuses (its first refusal): a failure with the
+# lockout's reason.
+for i in 1 2 3; do r=$(login eve@example.com "eve wrong $i"); done
+r=$(login eve@example.com 'eve wrong 4')
+expect audit_lockout_refused '429 *' "$r"
+[ "$(sql "SELECT count(*) FROM audit WHERE action = 'login_failed' AND item = '$EVE' AND reason = 'wrong password'")" = 3 ] &&
+    [ "$(sql "SELECT count(*) FROM audit WHERE action = 'login_failed' AND item = '$EVE' AND reason LIKE 'a failure on this account%'")" = 1 ] &&
+    ok audit_row_lockout || fail audit_row_lockout "$(sql "SELECT reason FROM audit WHERE item = '$EVE'")"
+
 # A short retention: keyd prunes what is older, and only that.
 write_conf 2s
 td_reload >/dev/null
