@@ -267,7 +267,8 @@ out=$($CTL audit)
 [ "$(echo "$out" | wc -l)" = "$n" ] &&
     echo "$out" | grep -q "	login_failed	-	$ANN	127.0.0.1	wrong password	" &&
     ok tokenctl_audit || fail tokenctl_audit "$n: $(echo "$out" | tail -3)"
-$CTL audit -f > "$T/follow" 2>&1 &
+: > "$T/follow"
+$CTL audit -f >> "$T/follow" 2>&1 &
 FOLLOW=$!
 td_until "[ \$(wc -l < '$T/follow') -ge $n ]" 50
 r=$(login dora@example.com 'dora pass 1')
