@@ -44,6 +44,7 @@ static struct frame_chan *admin_parent;
 static void	 admin_reply(uint32_t, uint32_t, const char *);
 static int	 admin_role(const char *, char *, size_t);
 static void	 admin_hashed(enum hash_result, const char *, void *);
+static int	 admin_store(const struct admin_job *, const char *);
 static void	 admin_row(void *, const char **, int);
 static void	 admin_password(uint32_t, const struct msg_ctl_admin *);
 static void	 admin_change(uint32_t, const struct msg_ctl_admin *);
@@ -55,6 +56,7 @@ static void	 admin_revoke(uint32_t, const struct msg_ctl_admin *);
 static void	 admin_list(uint32_t, const struct msg_ctl_admin *);
 static void	 admin_mail_flush(uint32_t, const struct msg_ctl_admin *);
 static void	 admin_invite(uint32_t, const struct msg_ctl_admin *);
+static void	 admin_audit(uint32_t, const struct msg_ctl_admin *);
 
 /*
  * What tokenctl may ask (MSG_CTL_ADMIN's op) and who does it.  The
@@ -65,24 +67,31 @@ static const struct {
 	void		(*run)(uint32_t, const struct msg_ctl_admin *);
 	int		(*change)(const char *);	/* a user id */
 	const char	*done;
+	const char	*audit;		/* its AUDIT_* action, or NULL */
 } admin_ops[ADMIN_OP_MAX] = {
-	[ADMIN_USER_ADD] =	{ admin_password, NULL, NULL },
-	[ADMIN_USER_PASSWD] =	{ admin_password, NULL, NULL },
-	[ADMIN_USER_TOKEN] =	{ admin_token, NULL, NULL },
+	[ADMIN_USER_ADD] =	{ admin_password, NULL, NULL, AUDIT_CREATE },
+	[ADMIN_USER_PASSWD] =	{ admin_password, NULL, NULL, AUDIT_PASSWORD },
+	[ADMIN_USER_TOKEN] =	{ admin_token, NULL, NULL, AUDIT_TOKEN },
 	[ADMIN_USER_TOKEN_CLEAR] = { admin_change, admin_token_clear,
-				    "static token cleared" },
-	[ADMIN_USER_LIST] =	{ admin_list, NULL, NULL },
+				    "static token cleared", AUDIT_TOKEN },
+	[ADMIN_USER_LIST] =	{ admin_list, NULL, NULL, NULL },
 	[ADMIN_USER_SUSPEND] =	{ admin_change, admin_suspend,
-				    "suspended, sessions ended" },
-	[ADMIN_USER_ACTIVATE] =	{ admin_change, admin_activate, "active" },
-	[ADMIN_USER_DELETE] =	{ admin_change, store_user_delete, "deleted" },
-	[ADMIN_SESSION_LIST] =	{ admin_list, NULL, NULL },
-	[ADMIN_SESSION_REVOKE] = { admin_revoke, NULL, NULL },
+				    "suspended, sessions ended",
+				    AUDIT_SUSPEND },
+	[ADMIN_USER_ACTIVATE] =	{ admin_change, admin_activate, "active",
+				    AUDIT_ACTIVATE },
+	[ADMIN_USER_DELETE] =	{ admin_change, store_user_delete, "deleted",
+				    AUDIT_DELETE },
+	[ADMIN_SESSION_LIST] =	{ admin_list, NULL, NULL, NULL },
+	[ADMIN_SESSION_REVOKE] = { admin_revoke, NULL, NULL,
+				    AUDIT_SESSION_REVOKE },
 	[ADMIN_USER_TFA_DISABLE] = { admin_change, tfa_disable_user,
-				    "two-factor authentication disabled" },
-	[ADMIN_MAIL_LIST] =	{ admin_list, NULL, NULL },
-	[ADMIN_MAIL_FLUSH] =	{ admin_mail_flush, NULL, NULL },
-	[ADMIN_USER_INVITE] =	{ admin_invite, NULL, NULL },
+				    "two-factor authentication disabled",
+				    AUDIT_TFA_DISABLE },
+	[ADMIN_MAIL_LIST] =	{ admin_list, NULL, NULL, NULL },
+	[ADMIN_MAIL_FLUSH] =	{ admin_mail_flush, NULL, NULL, NULL },
+	[ADMIN_USER_INVITE] =	{ admin_invite, NULL, NULL, NULL },
+	[ADMIN_AUDIT] =		{ admin_audit, NULL, NULL, NULL },
 };
 
 static void
@@ -189,6 +198,24 @@ admin_password(uint32_t id, const struct msg_ctl_admin *m)
 	}
 }
 
+/*
+ * add or passwd, with its audit row, in the caller's transaction.  A
+ * new password ends every session of the user.
+ */
+static int
+admin_store(const struct admin_job *job, const char *phc)
+{
+	if (job->op == ADMIN_USER_ADD) {
+		if (store_user_insert(job->user, job->email, phc,
+		    job->role) != 0)
+			return -1;
+	} else if (store_user_set_password(job->user, phc) == -1 ||
+	    store_sessions_delete_user(job->user) == -1)
+		return -1;
+	audit_user(admin_ops[job->op].audit, NULL, job->user, NULL, NULL);
+	return 0;
+}
+
 static void
 admin_hashed(enum hash_result result, const char *phc, void *arg)
 {
@@ -198,16 +225,12 @@ admin_hashed(enum hash_result result, const char *phc, void *arg)
 
 	/* It writes the store: the open group commit goes first. */
 	batch_commit();
-	if (phc != NULL && job->op == ADMIN_USER_ADD)
-		rv = store_user_insert(job->user, job->email, phc, job->role);
-	else if (phc != NULL && store_begin() == 0) {
-		/* A new password ends every session of the user. */
-		if (store_user_set_password(job->user, phc) == 0 &&
-		    store_sessions_delete_user(job->user) == 0 &&
-		    store_commit() == 0) {
+	if (phc != NULL && store_begin() == 0) {
+		if (admin_store(job, phc) == 0 && store_commit() == 0) {
 			rv = 0;
 			/* The operator's word ends a lock. */
-			lockout_forget(job->email);
+			if (job->op == ADMIN_USER_PASSWD)
+				lockout_forget(job->email);
 		} else
 			store_rollback();
 	}
@@ -266,6 +289,9 @@ admin_change(uint32_t id, const struct msg_ctl_admin *m)
 		return;
 	}
 	rv = admin_ops[m->op].change(u.id);
+	/* After the change (its own transaction, tfa.c's for instance). */
+	if (rv == 0 && admin_ops[m->op].audit != NULL)
+		audit_user(admin_ops[m->op].audit, NULL, u.id, NULL, NULL);
 	/* Also after a failure: a first statement may have been done. */
 	invalidate_user(u.id);
 	if (rv == 0 && m->op == ADMIN_USER_ACTIVATE)
@@ -286,6 +312,7 @@ admin_token(uint32_t id, const struct msg_ctl_admin *m)
 	uint8_t			 raw[ADMIN_TOKEN_BYTES], hash[STORE_HASH_LEN];
 	char			 token[B64URL_ENCLEN(ADMIN_TOKEN_BYTES) + 1];
 	size_t			 n;
+	int			 rv;
 
 	if (store_user_by_email(m->arg, u) != 0) {
 		admin_reply(id, 1, "no such user");
@@ -295,9 +322,16 @@ admin_token(uint32_t id, const struct msg_ctl_admin *m)
 	n = b64url_encode(raw, sizeof(raw), token, sizeof(token) - 1);
 	token[n] = '\0';
 	sign_sha256(token, n, hash);
-	if (store_user_set_token(u->id, hash) != 0)
+	rv = store_begin() == 0 && store_user_set_token(u->id, hash) == 0 ?
+	    0 : -1;
+	if (rv == 0) {
+		audit_user(AUDIT_TOKEN, NULL, u->id, NULL, NULL);
+		rv = store_commit();
+	}
+	if (rv != 0) {
+		store_rollback();
 		admin_reply(id, 1, "database error");
-	else {
+	} else {
 		invalidate_user(u->id);
 		log_info("user %s: token changed by the control socket",
 		    u->id);
@@ -334,13 +368,17 @@ static void
 admin_revoke(uint32_t id, const struct msg_ctl_admin *m)
 {
 	const char	*errstr;
+	char		 what[32];
 	long long	 rowid;
 	int		 rv;
 
 	rowid = strtonum(m->arg, 1, INT64_MAX, &errstr);
 	rv = errstr != NULL ? 1 : store_session_revoke(rowid);
-	if (rv == 0)
+	if (rv == 0) {
+		(void)snprintf(what, sizeof(what), "session %lld", rowid);
+		audit_user(AUDIT_SESSION_REVOKE, NULL, NULL, NULL, what);
 		invalidate_sessions();
+	}
 	admin_reply(id, rv == 0 ? 0 : 1, rv == 0 ? "session revoked" :
 	    "no such session");
 }
@@ -416,7 +454,7 @@ admin_invite(uint32_t id, const struct msg_ctl_admin *m)
 		return;
 	}
 	rv = users_invite_user(m->arg, role[0] != '\0' ? role : NULL, link,
-	    now_ms(CLOCK_REALTIME), "the control socket");
+	    now_ms(CLOCK_REALTIME), "the control socket", NULL, NULL);
 	if (rv != 0 || store_commit() == -1) {
 		store_rollback();
 		admin_reply(id, 1, rv == 1 ? "the user has an account "
@@ -425,4 +463,31 @@ admin_invite(uint32_t id, const struct msg_ctl_admin *m)
 	}
 	mail_kick();
 	admin_reply(id, 0, "invited, the mail is in the outbox");
+}
+
+/*
+ * audit: the events after row arg (a number, "" for all), oldest
+ * first, as many whole rows as one answer holds; tokenctl asks again
+ * from the last row it got until an answer is empty.
+ */
+static void
+admin_audit(uint32_t id, const struct msg_ctl_admin *m)
+{
+	const char	*errstr = NULL;
+	char		*buf;
+	long long	 after = 0;
+
+	if (m->arg[0] != '\0')
+		after = strtonum(m->arg, 0, INT64_MAX, &errstr);
+	if (errstr != NULL) {
+		admin_reply(id, 1, "the row to start after is not a number");
+		return;
+	}
+	if ((buf = calloc(1, ADMIN_TEXT_MAX)) == NULL)
+		fatal("calloc");
+	if (audit_list(after, buf, ADMIN_TEXT_MAX) == -1)
+		admin_reply(id, 1, "database error");
+	else
+		admin_reply(id, 0, buf);
+	free(buf);
 }

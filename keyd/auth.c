@@ -53,6 +53,8 @@ static int	 auth_issue(const struct store_user *, uint32_t, char *,
 static void	 auth_refresh_token(char *);
 static void	 auth_login_hashed(enum hash_result, const char *, void *);
 static void	 auth_login_failed(const struct login *);
+static void	 auth_login_audit(const struct login *, const char *,
+		    const char *);
 static int	 auth_login_refused(struct keyd_chan *, const struct login *);
 static int	 auth_last_admin(const struct store_user *);
 static void	 auth_admin_row(void *, const char **, int);
@@ -62,7 +64,7 @@ static uint32_t	 auth_identify_jwt(const uint8_t *, size_t, const uint8_t *,
 		    size_t, struct store_user *, char *, int64_t *);
 static int	 auth_refresh_valid(const char *);
 static uint32_t	 auth_refresh_retired(const uint8_t *, uint32_t, int64_t,
-		    char *);
+		    char *, const struct audit_client *);
 static uint32_t	 auth_refresh_user(const char *, int64_t,
 		    struct store_user *);
 static void	 auth_grace_add(const uint8_t *, const char *, int64_t);
@@ -533,11 +535,19 @@ auth_login_hashed(enum hash_result result, const char *unused, void *arg)
 	struct keyd_chan	*kc = keyd_chan_find(l->chan_serial);
 	char			 access[AUTH_TOKEN_MAX], refresh[AUTH_REFRESH_LEN + 1];
 	struct lockout_policy	 p;
+	struct msg_tokens	 m;
+	struct frame_buf	 fb;
+	const char		*why = NULL;
 	int64_t			 expires = 0;
 	uint32_t		 code = AUTH_INVALID_CREDENTIALS;
+	int			 batched;
 
-	/* It writes the store: the open group commit goes first. */
-	batch_commit();
+	/*
+	 * Its writes and its audit row ride in a group commit (batch.c),
+	 * with the refreshes and the other logins of this pass: no sync
+	 * of their own.  Without one they are written as they come.
+	 */
+	batched = batch_begin() == 0;
 	access[0] = refresh[0] = '\0';
 	auth_lockout_policy(&p);
 	lockout_finish(&l->lock, &p, now_ms(CLOCK_MONOTONIC));
@@ -547,8 +557,11 @@ auth_login_hashed(enum hash_result result, const char *unused, void *arg)
 	 */
 	if (result == HASH_MATCH && l->known &&
 	    (code = tfa_login(&l->user, l->otp)) != AUTH_OK) {
-		if (code == AUTH_INVALID_OTP)
+		if (code == AUTH_INVALID_OTP) {
 			auth_login_failed(l);
+			why = l->otp[0] != '\0' ? "wrong one-time password" :
+			    "no one-time password";
+		}
 	} else if (result == HASH_MATCH && l->known) {
 		code = auth_session_new(&l->user, l->mode, l->ip, l->agent,
 		    l->origin, access, sizeof(access), refresh, &expires);
@@ -557,19 +570,53 @@ auth_login_hashed(enum hash_result result, const char *unused, void *arg)
 			invalidate_user(l->user.id);
 			lockout_succeeded(&l->lock, &p,
 			    now_ms(CLOCK_MONOTONIC));
+			auth_login_audit(l, AUDIT_LOGIN, NULL);
 		}
 	} else if (result == HASH_BUSY)
 		code = AUTH_UNAVAILABLE;
 	else if (result == HASH_ERROR)
 		code = AUTH_INTERNAL;
-	else
+	else {
 		auth_login_failed(l);
-	if (kc != NULL)
-		auth_tokens(kc, l->id, code, access, expires, refresh,
-		    keyd_conf()->refresh_ttl);
+		why = !l->found ? "unknown email" :
+		    strcmp(l->user.status, "active") != 0 ? "user not active" :
+		    l->user.password[0] == '\0' ? "no password" :
+		    "wrong password";
+	}
+	if (why != NULL)
+		auth_login_audit(l, AUDIT_LOGIN_FAILED, why);
+	auth_tokens_set(&m, code, access, expires, refresh,
+	    keyd_conf()->refresh_ttl);
+	if (kc != NULL && batched) {
+		(void)msg_write(&fb, MSG_TOKENS, &m);
+		batch_hold(kc, l->id, MSG_TOKENS, &fb, auth_refresh_failed,
+		    NULL, NULL);
+		explicit_bzero(fb.data, fb.len);
+		frame_buf_free(&fb);
+	} else if (kc != NULL &&
+	    msg_send(kc->chan, MSG_TOKENS, l->id, -1, &m) == -1)
+		log_warn("tokens to server %u", kc->slot);
+	explicit_bzero(access, sizeof(access));
 	explicit_bzero(refresh, sizeof(refresh));
 	explicit_bzero(l, sizeof(*l));
 	free(l);
+}
+
+/*
+ * A login in the audit trail: the user who logged in, or for a failure
+ * the user the email names (if any) and the reason, which only the
+ * operator reads.
+ */
+static void
+auth_login_audit(const struct login *l, const char *action, const char *why)
+{
+	struct audit_client	 c;
+	const char		*user = l->found ? l->user.id : NULL;
+
+	(void)strlcpy(c.ip, l->ip, sizeof(c.ip));
+	(void)strlcpy(c.agent, l->agent, sizeof(c.agent));
+	(void)strlcpy(c.origin, l->origin, sizeof(c.origin));
+	audit_user(action, why == NULL ? user : NULL, user, &c, why);
 }
 
 /*
@@ -620,6 +667,8 @@ auth_login_refused(struct keyd_chan *kc, const struct login *l)
 		    l->found ? l->user.id : "(unknown email)",
 		    l->af != 0 ? l->ip : "(not an IP address)", (long long)wait,
 		    whys[why]);
+	if (first)
+		auth_login_audit(l, AUDIT_LOGIN_FAILED, whys[why]);
 	auth_tokens_set(&m, AUTH_TOO_MANY, NULL, 0, NULL, 0);
 	m.retry = (uint64_t)wait;
 	if (msg_send(kc->chan, MSG_TOKENS, l->id, -1, &m) == -1)
@@ -759,9 +808,10 @@ auth_grace_find(const uint8_t *old, int64_t now)
  */
 static uint32_t
 auth_refresh_retired(const uint8_t *ohash, uint32_t mode, int64_t now,
-    char *refresh)
+    char *refresh, const struct audit_client *c)
 {
 	uint8_t		 family[STORE_HASH_LEN];
+	char		 user[STORE_ID_MAX + 1];
 	int64_t		 rotated;
 	const char	*successor;
 
@@ -775,9 +825,13 @@ auth_refresh_retired(const uint8_t *ohash, uint32_t mode, int64_t now,
 		}
 		return AUTH_INVALID_CREDENTIALS;
 	}
+	if (store_family_user(family, user, sizeof(user)) != 0)
+		user[0] = '\0';
 	if (store_family_delete(family) == 0) {
 		log_info("a rotated refresh token was used again: its "
 		    "session was ended");
+		audit_user(AUDIT_REFRESH_REUSE, NULL, user[0] != '\0' ? user :
+		    NULL, c, NULL);
 		invalidate_sessions();
 	}
 	return AUTH_INVALID_CREDENTIALS;
@@ -792,6 +846,7 @@ struct refresh {
 	uint32_t		 mode;
 	int64_t			 expires;
 	int			 graced;	/* its successor is in auth_grace */
+	struct audit_client	 client;
 };
 
 /*
@@ -811,7 +866,7 @@ auth_refresh_run(struct refresh *r, int64_t now)
 		return AUTH_INVALID_CREDENTIALS;
 	if ((rv = store_session_get(r->ohash, now, &s)) == 1) {
 		if ((code = auth_refresh_retired(r->ohash, r->mode, now,
-		    r->token)) == AUTH_OK)
+		    r->token, &r->client)) == AUTH_OK)
 			code = auth_refresh_user(r->token, now, &u);
 		goto issue;
 	}
@@ -842,6 +897,9 @@ auth_refresh_run(struct refresh *r, int64_t now)
 	if (code == AUTH_OK && auth_issue(&u, r->mode, r->access,
 	    sizeof(r->access), nhash, &r->expires) == -1)
 		code = AUTH_INTERNAL;
+	/* In the group's transaction: no sync of its own. */
+	if (code == AUTH_OK)
+		audit_user(AUDIT_REFRESH, u.id, u.id, &r->client, NULL);
 	return code;
 }
 
@@ -866,6 +924,7 @@ keyd_auth_refresh(struct keyd_chan *kc, struct frame *f)
 		fatal("calloc");
 	(void)strlcpy(r->old, m.token, sizeof(r->old));
 	r->mode = m.mode;
+	audit_client_copy(&r->client, &m.client);
 	explicit_bzero(&m, sizeof(m));
 	if (batch_begin() == -1)
 		auth_refresh_failed(kc, f->hdr.id);
@@ -910,17 +969,35 @@ int
 keyd_auth_logout(struct keyd_chan *kc, struct frame *f)
 {
 	struct msg_logout	 m;
+	struct store_session	 s;
+	struct audit_client	 c;
 	uint8_t			 hash[STORE_HASH_LEN];
 	uint32_t		 code = AUTH_OK;
+	int			 live;
 
 	if (msg_read(f, MSG_LOGOUT, &m) == -1) {
 		explicit_bzero(&m, sizeof(m));
 		return -1;
 	}
 	sign_sha256(m.token, strlen(m.token), hash);
-	if (store_session_delete(hash) == -1)
+	audit_client_copy(&c, &m.client);
+	/* The end of a session and its audit row: one transaction. */
+	if (store_begin() == -1)
 		code = AUTH_UNAVAILABLE;
-	else
+	else {
+		live = store_session_get(hash, now_ms(CLOCK_REALTIME),
+		    &s) == 0;
+		if (store_session_delete(hash) == -1)
+			code = AUTH_UNAVAILABLE;
+		else if (live)
+			audit_user(AUDIT_LOGOUT, s.user_id, s.user_id, &c,
+			    NULL);
+		if (code == AUTH_OK && store_commit() == -1)
+			code = AUTH_UNAVAILABLE;
+		if (code != AUTH_OK)
+			store_rollback();
+	}
+	if (code == AUTH_OK)
 		invalidate_session(hash);
 	auth_done(kc, f->hdr.id, code);
 	explicit_bzero(&m, sizeof(m));

@@ -12,11 +12,13 @@
  * commit fails, none of the group took place: each request is answered
  * by its fail() callback (503) and its undo() runs.
  *
- * Anything else keyd does commits the open group first (keyd.c calls
- * batch_commit() before any other request, and so does every callback
- * of the hashing pool), so no other answer leaves while it could depend
- * on writes that are not yet durable, and other requests keep their own
- * transactions.
+ * A login whose password hash is back joins the open group too, with
+ * its session and its audit row (auth.c): logins and refreshes share
+ * the sync.  Anything else keyd does commits the open group first
+ * (keyd.c calls batch_commit() before any other request, and so does
+ * every other callback of the hashing pool), so no other answer leaves
+ * while it could depend on writes that are not yet durable, and other
+ * requests keep their own transactions.
  */
 #include <sys/types.h>
 #include <sys/queue.h>

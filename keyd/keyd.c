@@ -478,6 +478,7 @@ main(int argc, char *argv[])
 	if (batch_init(keyd.base) == -1)
 		fatalx("cannot set up the group commit");
 	mail_init(keyd.base);
+	audit_init(keyd.base);
 	child_signals(keyd.base, keyd_signal);
 	keyd.parent = frame_chan_new(keyd.base, PROTO_FD_PARENT,
 	    PROTO_CHILD_MAX, keyd_parent_dispatch, keyd_parent_closed, NULL,
@@ -753,6 +754,10 @@ keyd_reload(struct frame *f, void *unused)
 		keyd_hash_params(conf);
 		/* Roles, and so what the workers cached, may have changed. */
 		invalidate_all();
+		batch_commit();
+		audit_event(AUDIT_RELOAD);
+		/* audit-retention may have changed. */
+		audit_init(keyd.base);
 	}
 	child_reload_done(keyd.parent, why);
 }

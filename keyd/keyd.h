@@ -72,6 +72,55 @@
 #define MAIL_RETRY_MAX_MS	(5 * 60 * 1000)
 #define MAIL_TEMPLATE_MAX	(16 * 1024)	/* bytes of a template file */
 
+/* One event of the audit trail (audit.c); NULL or "" for none. */
+struct store_audit {
+	const char	*action;	/* AUDIT_* */
+	const char	*user;		/* who did it */
+	int64_t		 timestamp;	/* ms since the epoch */
+	const char	*ip;
+	const char	*agent;
+	const char	*origin;
+	const char	*collection;	/* what it was done to */
+	const char	*item;
+	const char	*reason;	/* the operator's only: tokenctl */
+};
+
+/* Where a request came from, as the worker saw it (audit.c). */
+struct audit_client {
+	char		 ip[AUTH_TEXT_MAX + 1];
+	char		 agent[AUTH_TEXT_MAX + 1];
+	char		 origin[AUTH_TEXT_MAX + 1];
+};
+
+/*
+ * The actions of the audit trail: Directus's "login", "create" and
+ * "delete" (of a user, collection directus_users), and ours.
+ */
+#define AUDIT_LOGIN		"login"
+#define AUDIT_LOGIN_FAILED	"login_failed"
+#define AUDIT_LOGOUT		"logout"
+#define AUDIT_REFRESH		"refresh"
+#define AUDIT_REFRESH_REUSE	"refresh_reuse"
+#define AUDIT_SUSPEND		"suspend"
+#define AUDIT_ACTIVATE		"activate"	/* a suspended user again */
+#define AUDIT_PASSWORD		"password"
+#define AUDIT_TFA_ENABLE	"tfa_enable"
+#define AUDIT_TFA_DISABLE	"tfa_disable"
+#define AUDIT_TFA_RECOVERY	"tfa_recovery_codes"
+#define AUDIT_TOKEN		"static_token"
+#define AUDIT_SESSION_REVOKE	"session_revoke"
+#define AUDIT_CREATE		"create"
+#define AUDIT_DELETE		"delete"
+#define AUDIT_RELOAD		"config_reload"
+#define AUDIT_INVITE		"invite"
+#define AUDIT_INVITE_ACCEPT	"invite_accept"
+#define AUDIT_REGISTER		"register"
+#define AUDIT_VERIFY		"verify_email"
+#define AUDIT_RESET_REQUEST	"password_reset_request"
+#define AUDIT_RESET		"password_reset"
+
+#define AUDIT_PRUNE_MAX_MS	(60 * 60 * 1000LL)	/* prune at least hourly */
+
 /* What keyd needs of a user to authenticate it. */
 struct store_user {
 	char		 id[STORE_ID_MAX + 1];
@@ -307,7 +356,8 @@ uint32_t	 user_patch_parse(const uint8_t *, size_t, int, json_t **,
  * user_get, user_update and users_request are declared from proto.h.
  */
 int		 users_invite_user(const char *, const char *, const char *,
-		    int64_t, const char *);
+		    int64_t, const char *, const char *,
+		    const struct audit_client *);
 
 /*
  * mail.c: the outbox, its mails and their tokens (and the handlers
@@ -324,6 +374,23 @@ int		 mail_queue(enum mail_kind, const struct store_user *,
 
 /* register.c: the handler register_request. */
 
+/*
+ * audit.c: the audit trail.  audit_user() records an event done by
+ * user (NULL: nobody logged in, or the operator) to the user subject
+ * (NULL: none), in the transaction that is open, if any.
+ */
+void		 audit_init(struct event_base *);
+void		 audit_user(const char *, const char *, const char *,
+		    const struct audit_client *, const char *);
+void		 audit_event(const char *);
+void		 audit_client_copy(struct audit_client *,
+		    const struct msg_client *);
+struct query;
+struct query_vars;
+uint32_t	 audit_activity(const char *, const struct query *,
+		    const struct query_vars *, int, char *, size_t, char **);
+int		 audit_list(int64_t, char *, size_t);
+
 /* admin.c (and the handler keyd_admin_request) */
 void		 admin_uuid(char *);
 
@@ -331,7 +398,7 @@ void		 admin_uuid(char *);
 int		 secret_load(const char *, uid_t, gid_t, struct keyd_secret *);
 void		 secret_free(struct keyd_secret *);
 
-#define STORE_ROW_COLS		8
+#define STORE_ROW_COLS		10
 #define STORE_NOT_UNIQUE	(-2)
 typedef void	(*store_row_cb)(void *, const char **, int);
 typedef int	(*store_json_cb)(void *, const char *);
@@ -371,6 +438,7 @@ int		 store_session_rotate(const struct store_session *,
 int		 store_retired_get(const uint8_t *, int64_t, uint8_t *,
 		    int64_t *);
 int		 store_family_delete(const uint8_t *);
+int		 store_family_user(const uint8_t *, char *, size_t);
 int		 store_family_live(const uint8_t *, int64_t, const char *);
 int		 store_session_delete(const uint8_t *);
 int		 store_sessions_delete_user(const char *);
@@ -405,5 +473,14 @@ int		 store_users_select(const struct query_sql *,
 		    const struct query_sql *, long long, long long,
 		    store_json_cb, void *);
 int		 store_users_count(const struct query_sql *, int64_t *);
+int		 store_audit_insert(const struct store_audit *);
+int		 store_audit_prune(int64_t, int64_t *);
+int		 store_audit_list(int64_t, int64_t, store_row_cb, void *);
+const char	*store_audit_column(const char *);
+int		 store_audit_field(const char *);
+int		 store_audit_select(const struct query_sql *,
+		    const struct query_sql *, long long, long long,
+		    store_json_cb, void *);
+int		 store_audit_count(const struct query_sql *, int64_t *);
 
 #endif /* KEYD_H */

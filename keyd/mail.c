@@ -60,20 +60,22 @@
  * Each kind of mail: its outbox kind, which is also the scope of its
  * token (Directus's scopes); its subject (Directus's); the status a
  * user must have for its token to be used; where the configuration
- * keeps its template, its allow list and its life; and the text used
- * when the template cannot be read.
+ * keeps its template, its allow list and its life; the action of the
+ * audit trail when its token is used; and the text used when the
+ * template cannot be read.
  */
 static const struct mail_kind_def {
 	const char	*name;
 	const char	*subject;
 	const char	*status;	/* NULL: the mail carries no token */
+	const char	*audit;		/* AUDIT_*: its token used */
 	const char	*keyword;	/* its template's, for logs */
 	size_t		 template;	/* offsetof struct tokend_config */
 	size_t		 ttl;		/* ditto, int64_t ms */
 	const char	*fallback;
 } mail_kinds[MAIL_KIND_MAX] = {
 	[MAIL_RESET] = { "password-reset", "Password Reset Request",
-	    "active", "reset-template",
+	    "active", AUDIT_RESET, "reset-template",
 	    offsetof(struct tokend_config, mail_reset_template),
 	    offsetof(struct tokend_config, reset_ttl),
 	    "Hello,\n"
@@ -88,7 +90,7 @@ static const struct mail_kind_def {
 	    "stays as\n"
 	    "it is.\n" },
 	[MAIL_INVITE] = { "invite", "You've been invited", "invited",
-	    "invite-template",
+	    AUDIT_INVITE_ACCEPT, "invite-template",
 	    offsetof(struct tokend_config, mail_invite_template),
 	    offsetof(struct tokend_config, invite_ttl),
 	    "Hello,\n"
@@ -99,7 +101,8 @@ static const struct mail_kind_def {
 	    "\n"
 	    "{{url}}\n" },
 	[MAIL_VERIFY] = { "pending-registration",
-	    "Verify your email address", "unverified", "verify-template",
+	    "Verify your email address", "unverified", AUDIT_VERIFY,
+	    "verify-template",
 	    offsetof(struct tokend_config, mail_verify_template),
 	    offsetof(struct tokend_config, register_ttl),
 	    "Hello,\n"
@@ -111,7 +114,7 @@ static const struct mail_kind_def {
 	    "\n"
 	    "If it was not you, ignore this mail: the account stays "
 	    "unusable.\n" },
-	[MAIL_EXISTS] = { "registered-already", "Your account", NULL,
+	[MAIL_EXISTS] = { "registered-already", "Your account", NULL, NULL,
 	    "exists-template",
 	    offsetof(struct tokend_config, mail_exists_template),
 	    offsetof(struct tokend_config, register_ttl),
@@ -133,6 +136,7 @@ struct use {
 	char			 user[STORE_ID_MAX + 1];
 	uint8_t			 binding[MAIL_BINDING_BYTES];
 	char			 jti[MAIL_JTI_LEN + 1];
+	struct audit_client	 client;
 };
 
 static void	 mail_timer(evutil_socket_t, short, void *);
@@ -649,6 +653,7 @@ mail_password_request(struct keyd_chan *kc, struct frame *f)
 {
 	struct msg_password_request	 r;
 	struct store_user		 u;
+	struct audit_client		 c;
 	char				 url[MAIL_URL_MAX + 1];
 	int64_t				 now = now_ms(CLOCK_REALTIME);
 
@@ -672,8 +677,13 @@ mail_password_request(struct keyd_chan *kc, struct frame *f)
 	}
 	if (store_begin() == -1)
 		return 0;
-	if (mail_queue(MAIL_RESET, &u, url, now) == -1 ||
-	    store_commit() == -1) {
+	audit_client_copy(&c, &r.client);
+	if (mail_queue(MAIL_RESET, &u, url, now) == -1) {
+		store_rollback();
+		return 0;
+	}
+	audit_user(AUDIT_RESET_REQUEST, NULL, u.id, &c, NULL);
+	if (store_commit() == -1) {
 		store_rollback();
 		return 0;
 	}
@@ -796,6 +806,7 @@ mail_token_use(struct keyd_chan *kc, struct frame *f)
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal("calloc");
 	r->kind = (enum mail_kind)m.kind;
+	audit_client_copy(&r->client, &m.client);
 	wants_password = r->kind == MAIL_RESET || r->kind == MAIL_INVITE;
 	if (wants_password != (m.password_len > 0))
 		code = AUTH_INVALID_PAYLOAD;
@@ -867,7 +878,12 @@ mail_token_apply(struct use *r, const char *phc)
 	    (strcmp(u.status, "active") != 0 &&
 	    store_user_set_status(u.id, "active") == -1) ||
 	    store_sessions_delete_user(u.id) == -1 ||
-	    store_token_delete(u.id, d->name) == -1 || store_commit() == -1) {
+	    store_token_delete(u.id, d->name) == -1) {
+		store_rollback();
+		return AUTH_INTERNAL;
+	}
+	audit_user(d->audit, NULL, u.id, &r->client, NULL);
+	if (store_commit() == -1) {
 		store_rollback();
 		return AUTH_INTERNAL;
 	}

@@ -38,6 +38,7 @@ struct registration {
 	char			 email[AUTH_EMAIL_MAX + 1];
 	char			 url[MAIL_URL_MAX + 1];
 	json_t			*names;		/* first_name, last_name */
+	struct audit_client	 client;
 };
 
 static uint32_t	 register_check(const struct msg_register *,
@@ -98,6 +99,7 @@ register_request(struct keyd_chan *kc, struct frame *f)
 	r->chan_serial = kc->serial;
 	r->id = f->hdr.id;
 	r->slot = kc->slot;
+	audit_client_copy(&r->client, &m.client);
 	if ((code = register_check(&m, r)) == AUTH_OK) {
 		if (hash_create(m.password, m.password_len, register_hashed,
 		    r) == 0)
@@ -169,6 +171,7 @@ register_new(struct registration *r, const char *phc, int64_t now)
 	if (conf->register_verify && mail_queue(MAIL_VERIFY, &u, r->url,
 	    now) == -1)
 		goto fail;
+	audit_user(AUDIT_REGISTER, NULL, u.id, &r->client, NULL);
 	if (store_commit() == -1)
 		goto fail;
 	log_info("user %s: registered (%s) through server %u", u.id, u.status,
@@ -194,7 +197,14 @@ register_known(struct registration *r, struct store_user *u, int64_t now)
 	if (strcmp(u->status, "unverified") == 0 && keyd_conf()->register_verify)
 		kind = MAIL_VERIFY;
 	if (mail_waiting(kind, u->id) != 0 ||
-	    mail_queue(kind, u, r->url, now) == -1 || store_commit() == -1) {
+	    mail_queue(kind, u, r->url, now) == -1) {
+		store_rollback();
+		return;
+	}
+	/* The reason tells the operator, never the client, that it is known. */
+	audit_user(AUDIT_REGISTER, NULL, u->id, &r->client,
+	    "the address has an account");
+	if (store_commit() == -1) {
 		store_rollback();
 		return;
 	}

@@ -169,6 +169,25 @@ static const char *const store_migrations[] = {
 	"  expires FROM password_resets"
 	"  WHERE user_id IN (SELECT id FROM users);"
 	"DROP TABLE password_resets;",
+	/*
+	 * 8: the audit trail (audit.c): one row per authentication event,
+	 * in Directus's activity shape, and the reason of a failure, which
+	 * only the operator reads.  Rows are never changed; keyd deletes
+	 * them only once they are older than audit-retention.
+	 */
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  action TEXT NOT NULL,"
+	"  user_id TEXT,"
+	"  timestamp INTEGER NOT NULL,"
+	"  ip TEXT, user_agent TEXT, origin TEXT,"
+	"  collection TEXT, item TEXT,"
+	"  reason TEXT"
+	");"
+	"CREATE INDEX audit_timestamp ON audit(timestamp);"
+	"CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit BEGIN"
+	"  SELECT RAISE(ABORT, 'the audit trail is append-only');"
+	"END;",
 };
 #define STORE_VERSION	\
 	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
@@ -228,8 +247,16 @@ enum store_stmt {
 	ST_TOKEN_SET,
 	ST_TOKEN_GET,
 	ST_TOKEN_DELETE,
+	ST_AUDIT_INSERT,
+	ST_AUDIT_PRUNE,
+	ST_AUDIT_LIST,
+	ST_FAMILY_USER,
 	ST_MAX
 };
+
+/* An audit row's time as Directus writes a timestamp. */
+#define STORE_AUDIT_TIME \
+	"strftime('%Y-%m-%dT%H:%M:%fZ', timestamp / 1000.0, 'unixepoch')"
 
 #define USER_COLUMNS \
 	"id, email, coalesce(password, ''), status, coalesce(role, ''), " \
@@ -327,7 +354,43 @@ static const char *const store_sql[ST_MAX] = {
 	    "AND scope = ?2 AND expires > ?3",
 	[ST_TOKEN_DELETE] = "DELETE FROM mail_tokens WHERE user_id = ?1 "
 	    "AND (?2 IS NULL OR scope = ?2)",
+	[ST_AUDIT_INSERT] = "INSERT INTO audit (action, user_id, timestamp, "
+	    "ip, user_agent, origin, collection, item, reason) VALUES (?1, "
+	    "nullif(?2, ''), ?3, nullif(?4, ''), nullif(?5, ''), "
+	    "nullif(?6, ''), nullif(?7, ''), nullif(?8, ''), nullif(?9, ''))",
+	[ST_FAMILY_USER] = "SELECT user_id FROM sessions WHERE family = ?1 "
+	    "LIMIT 1",
+	[ST_AUDIT_PRUNE] = "DELETE FROM audit WHERE timestamp < ?1",
+	[ST_AUDIT_LIST] = "SELECT id, " STORE_AUDIT_TIME ", action, "
+	    "coalesce(user_id, '-'), coalesce(item, '-'), coalesce(ip, '-'), "
+	    "coalesce(reason, '-'), coalesce(origin, '-'), "
+	    "coalesce(user_agent, '-') FROM audit WHERE id > ?1 ORDER BY id "
+	    "LIMIT ?2",
 };
+
+/*
+ * The fields of GET /activity, in the order of Directus's answer: each
+ * one's SQL over the audit table, which its JSON and its filters and
+ * sorts read alike.  revisions (Directus's alias of the revisions an
+ * action made) is always empty here, and never filtered or sorted on.
+ */
+static const struct {
+	const char	*name;
+	const char	*expr;
+} store_audit_fields[] = {
+	{ "id",		"id" },
+	{ "action",	"action" },
+	{ "user",	"user_id" },
+	{ "timestamp",	STORE_AUDIT_TIME },
+	{ "ip",		"ip" },
+	{ "user_agent",	"user_agent" },
+	{ "collection",	"collection" },
+	{ "item",	"item" },
+	{ "origin",	"origin" },
+	{ "revisions",	NULL },
+};
+#define STORE_AUDIT_NFIELDS	\
+	(sizeof(store_audit_fields) / sizeof(store_audit_fields[0]))
 
 /*
  * What the store makes of user_fields at open (store_user_prepare()):
@@ -369,8 +432,10 @@ static int	 store_user_row(sqlite3_stmt *, struct store_user *);
 static int	 store_rows(sqlite3_stmt *, int, store_row_cb, void *);
 static int	 store_bind_json(sqlite3_stmt *, int, json_t *);
 static int	 store_done_unique(sqlite3_stmt *);
-static sqlite3_stmt *store_users_prepare(const char *,
+static sqlite3_stmt *store_select_prepare(const char *, const char *,
 		    const struct query_sql *, const struct query_sql *);
+static int	 store_select_json(sqlite3_stmt *, int, long long, long long,
+		    store_json_cb, void *);
 
 static int
 store_exec(const char *sql)
@@ -1167,6 +1232,24 @@ store_family_live(const uint8_t *family, int64_t now, const char *user)
 	return rv == SQLITE_DONE ? 1 : -1;
 }
 
+/* The user of a session (family), if its row is still there. */
+int
+store_family_user(const uint8_t *family, char *user, size_t len)
+{
+	sqlite3_stmt	*st;
+	int		 rv;
+
+	if ((st = store_bind(ST_FAMILY_USER, NULL, NULL)) == NULL ||
+	    store_bind_hash(st, 1, family) == -1)
+		return -1;
+	if ((rv = sqlite3_step(st)) == SQLITE_ROW)
+		rv = store_copy(user, len, st, 0) == -1 ? -1 : 0;
+	else
+		rv = rv == SQLITE_DONE ? 1 : -1;
+	sqlite3_reset(st);
+	return rv;
+}
+
 /* End a whole session: its live row and every token it retired. */
 int
 store_family_delete(const uint8_t *family)
@@ -1422,15 +1505,15 @@ store_users_column(const char *field)
 }
 
 /*
- * A statement over users: "SELECT" what, then "WHERE" and the
- * condition, then the order (" ORDER BY ...", may be empty), with their
- * values bound in that order.  The condition and the order hold only
- * the field expressions (store_users_column()) and bound values
- * (query_sql.c).
+ * A statement over a table (users, audit): "SELECT" what, then "WHERE"
+ * and the condition, then the order (" ORDER BY ...", may be empty),
+ * with their values bound in that order.  The condition and the order
+ * hold only the field expressions (store_users_column(),
+ * store_audit_column()) and bound values (query_sql.c).
  */
 static sqlite3_stmt *
-store_users_prepare(const char *what, const struct query_sql *where,
-    const struct query_sql *order)
+store_select_prepare(const char *table, const char *what,
+    const struct query_sql *where, const struct query_sql *order)
 {
 	struct query_sql	 q;
 	sqlite3_stmt		*st = NULL;
@@ -1438,7 +1521,8 @@ store_users_prepare(const char *what, const struct query_sql *where,
 	query_sql_init(&q);
 	query_sql_add(&q, "SELECT ");
 	query_sql_add(&q, what);
-	query_sql_add(&q, " FROM users");
+	query_sql_add(&q, " FROM ");
+	query_sql_add(&q, table);
 	query_sql_add(&q, " WHERE ");
 	query_sql_add(&q, where->len > 0 ? where->text : "1");
 	/* Ties, and no order at all, go by creation: pages are stable. */
@@ -1454,7 +1538,7 @@ store_users_prepare(const char *what, const struct query_sql *where,
 	    query_sql_apply(st, where, 1) == -1 || (order != NULL &&
 	    query_sql_apply(st, order, 1 + (int)where->nbinds) == -1)) {
 		if (st == NULL)
-			log_warnx("store: users query: %s", q.error ?
+			log_warnx("store: %s query: %s", table, q.error ?
 			    "out of memory" : sqlite3_errmsg(store_db));
 		sqlite3_finalize(st);
 		st = NULL;
@@ -1473,13 +1557,25 @@ store_users_select(const struct query_sql *where,
     store_json_cb cb, void *arg)
 {
 	sqlite3_stmt	*st;
-	const char	*t;
-	int		 rv, at;
 
-	if ((st = store_users_prepare(store_user_jsonsql.text, where,
-	    order)) == NULL)
+	if ((st = store_select_prepare("users", store_user_jsonsql.text,
+	    where, order)) == NULL)
 		return -1;
-	at = 1 + (int)where->nbinds + (int)order->nbinds;
+	return store_select_json(st, 1 + (int)where->nbinds +
+	    (int)order->nbinds, limit, offset, cb, arg);
+}
+
+/*
+ * Bind a page (limit and offset at parameters at, at + 1), walk its
+ * rows, each one JSON text, and finalize the statement.
+ */
+static int
+store_select_json(sqlite3_stmt *st, int at, long long limit,
+    long long offset, store_json_cb cb, void *arg)
+{
+	const char	*t;
+	int		 rv;
+
 	if (sqlite3_bind_int64(st, at, limit) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, at + 1, offset) != SQLITE_OK) {
 		sqlite3_finalize(st);
@@ -1493,7 +1589,7 @@ store_users_select(const struct query_sql *where,
 		}
 	}
 	if (rv != SQLITE_DONE && rv != SQLITE_ABORT)
-		log_warnx("store: users query: %s", sqlite3_errmsg(store_db));
+		log_warnx("store: query: %s", sqlite3_errmsg(store_db));
 	sqlite3_finalize(st);
 	return rv == SQLITE_DONE ? 0 : -1;
 }
@@ -1505,7 +1601,8 @@ store_users_count(const struct query_sql *where, int64_t *n)
 	sqlite3_stmt	*st;
 	int		 rv;
 
-	if ((st = store_users_prepare("count(*)", where, NULL)) == NULL)
+	if ((st = store_select_prepare("users", "count(*)", where, NULL)) ==
+	    NULL)
 		return -1;
 	if ((rv = sqlite3_step(st)) == SQLITE_ROW)
 		*n = sqlite3_column_int64(st, 0);
@@ -1670,4 +1767,141 @@ int
 store_token_delete(const char *user, const char *scope)
 {
 	return store_done(store_bind(ST_TOKEN_DELETE, user, scope));
+}
+
+/*
+ * One event of the audit trail (audit.c), in whatever transaction is
+ * open: a login's or a refresh's own, so that it costs no sync of its
+ * own.  "" (or NULL) stores NULL.
+ */
+int
+store_audit_insert(const struct store_audit *a)
+{
+	const char	*text[] = { a->ip, a->agent, a->origin, a->collection,
+			    a->item, a->reason };
+	sqlite3_stmt	*st;
+	size_t		 i;
+
+	if ((st = store_bind(ST_AUDIT_INSERT, a->action,
+	    a->user != NULL ? a->user : "")) == NULL ||
+	    sqlite3_bind_int64(st, 3, a->timestamp) != SQLITE_OK)
+		return -1;
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		if (sqlite3_bind_text(st, 4 + (int)i, text[i] != NULL ?
+		    text[i] : "", -1, SQLITE_STATIC) != SQLITE_OK)
+			return -1;
+	return store_done(st);
+}
+
+/* The events older than before go; *n is how many. */
+int
+store_audit_prune(int64_t before, int64_t *n)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_AUDIT_PRUNE, NULL, NULL)) == NULL ||
+	    sqlite3_bind_int64(st, 1, before) != SQLITE_OK ||
+	    store_done(st) == -1)
+		return -1;
+	*n = sqlite3_changes(store_db);
+	return 0;
+}
+
+/*
+ * The events after row after, oldest first, at most limit: id, time,
+ * action, user, item, ip, reason, origin, user agent.
+ */
+int
+store_audit_list(int64_t after, int64_t limit, store_row_cb cb, void *arg)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_AUDIT_LIST, NULL, NULL)) == NULL ||
+	    sqlite3_bind_int64(st, 1, after) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, limit) != SQLITE_OK)
+		return -1;
+	return store_rows(st, 9, cb, arg);
+}
+
+/* A field's SQL in /activity filters and sorts, or NULL. */
+const char *
+store_audit_column(const char *field)
+{
+	size_t	 i;
+
+	for (i = 0; i < STORE_AUDIT_NFIELDS; i++)
+		if (strcmp(store_audit_fields[i].name, field) == 0)
+			return store_audit_fields[i].expr;
+	return NULL;
+}
+
+/* Is it a field of /activity (revisions too)? */
+int
+store_audit_field(const char *field)
+{
+	size_t	 i;
+
+	for (i = 0; i < STORE_AUDIT_NFIELDS; i++)
+		if (strcmp(store_audit_fields[i].name, field) == 0)
+			return 1;
+	return 0;
+}
+
+/* The JSON of an event, as Directus's activity, for a SELECT. */
+static char *
+store_audit_json(void)
+{
+	struct query_sql	 q;
+	size_t			 i;
+
+	query_sql_init(&q);
+	query_sql_add(&q, "json_object(");
+	for (i = 0; i < STORE_AUDIT_NFIELDS; i++) {
+		query_sql_add(&q, i > 0 ? ", '" : "'");
+		query_sql_add(&q, store_audit_fields[i].name);
+		query_sql_add(&q, "', ");
+		query_sql_add(&q, store_audit_fields[i].expr != NULL ?
+		    store_audit_fields[i].expr : "json('[]')");
+	}
+	query_sql_add(&q, ")");
+	if (q.error) {
+		query_sql_free(&q);
+		return NULL;
+	}
+	return q.text;
+}
+
+/* The events matching where, ordered, one page, as in store_users_select. */
+int
+store_audit_select(const struct query_sql *where,
+    const struct query_sql *order, long long limit, long long offset,
+    store_json_cb cb, void *arg)
+{
+	sqlite3_stmt	*st;
+	char		*json;
+
+	if ((json = store_audit_json()) == NULL)
+		return -1;
+	st = store_select_prepare("audit", json, where, order);
+	free(json);
+	if (st == NULL)
+		return -1;
+	return store_select_json(st, 1 + (int)where->nbinds +
+	    (int)order->nbinds, limit, offset, cb, arg);
+}
+
+/* How many events match where. */
+int
+store_audit_count(const struct query_sql *where, int64_t *n)
+{
+	sqlite3_stmt	*st;
+	int		 rv;
+
+	if ((st = store_select_prepare("audit", "count(*)", where, NULL)) ==
+	    NULL)
+		return -1;
+	if ((rv = sqlite3_step(st)) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rv == SQLITE_ROW ? 0 : -1;
 }

@@ -345,7 +345,7 @@ static uint32_t	 tfa_enable(const struct store_user *, json_t *, char *,
 static uint32_t	 tfa_disable(const struct store_user *, json_t *, char *,
 		    size_t, struct keyd_chan *);
 static void	 tfa_changed(const char *, const char *,
-		    const struct keyd_chan *);
+		    const struct keyd_chan *, const char *);
 static uint32_t	 tfa_code_check(const struct store_user *, json_t *, char *,
 		    size_t);
 static uint32_t	 tfa_clear(const char *);
@@ -394,10 +394,25 @@ tfa_uri_put(char *buf, size_t len, const char *s)
 	}
 }
 
-/* A change of a user's TFA, in the log with who asked (never the secret). */
+/*
+ * Who asks for the MSG_TFA being served, and from where, for the audit
+ * trail (set by keyd_tfa_request(), which runs to its end on the loop).
+ */
+static struct {
+	char			 caller[AUTH_ID_LEN + 1];
+	struct audit_client	 client;
+} tfa_asker;
+
+/*
+ * A change of a user's TFA, in the log with who asked (never the
+ * secret), and in the audit trail (action).
+ */
 static void
-tfa_changed(const char *user, const char *what, const struct keyd_chan *kc)
+tfa_changed(const char *user, const char *what, const struct keyd_chan *kc,
+    const char *action)
 {
+	audit_user(action, tfa_asker.caller[0] != '\0' ? tfa_asker.caller :
+	    NULL, user, &tfa_asker.client, NULL);
 	if (kc != NULL)
 		log_info("user %s: two-factor authentication %s by server %u "
 		    "(pid %u)", user, what, kc->slot, kc->pid);
@@ -424,6 +439,8 @@ keyd_tfa_request(struct keyd_chan *kc, struct frame *f)
 	    &u, session, &public) == -1)
 		return -1;
 	explicit_bzero(session, sizeof(session));
+	(void)strlcpy(tfa_asker.caller, u.id, sizeof(tfa_asker.caller));
+	audit_client_copy(&tfa_asker.client, &m.client);
 	/* Without a token: Directus's answer to an anonymous request. */
 	if (public)
 		code = AUTH_INVALID_CREDENTIALS;
@@ -437,7 +454,7 @@ keyd_tfa_request(struct keyd_chan *kc, struct frame *f)
 			code = tfa_clear(target.id);
 			if (code == AUTH_OK && target.has_tfa)
 				tfa_changed(target.id, "disabled by an "
-				    "administrator", kc);
+				    "administrator", kc, AUDIT_TFA_DISABLE);
 		}
 		goto answer;
 	}
@@ -589,7 +606,7 @@ tfa_enable(const struct store_user *u, json_t *body, char *why, size_t len,
 	} else {
 		/* The code that turned it on cannot log in again. */
 		invalidate_user(u->id);
-		tfa_changed(u->id, "enabled", kc);
+		tfa_changed(u->id, "enabled", kc, AUDIT_TFA_ENABLE);
 		code = AUTH_OK;
 	}
 	explicit_bzero(key, sizeof(key));
@@ -677,7 +694,7 @@ tfa_disable(const struct store_user *u, json_t *body, char *why, size_t len,
 	if ((code = tfa_code_check(u, body, why, len)) != AUTH_OK ||
 	    (code = tfa_clear(u->id)) != AUTH_OK)
 		return code;
-	tfa_changed(u->id, "disabled", kc);
+	tfa_changed(u->id, "disabled", kc, AUDIT_TFA_DISABLE);
 	return AUTH_OK;
 }
 
@@ -725,6 +742,7 @@ tfa_recovery(const struct store_user *u, json_t *body, char *why,
 	j = json_pack("{s:{s:o}}", "data", "codes", codes);
 	*json = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
-	tfa_changed(u->id, "given new recovery codes", kc);
+	tfa_changed(u->id, "given new recovery codes", kc,
+	    AUDIT_TFA_RECOVERY);
 	return *json != NULL ? AUTH_OK : AUTH_INTERNAL;
 }

@@ -75,6 +75,7 @@ struct users_job {
 	int			 hashing;	/* hashes not back yet */
 	uint32_t		 code;
 	char			 msg[USERS_MESSAGE_MAX + 1];
+	struct audit_client	 client;	/* the request's, for audit.c */
 };
 
 /* One password on the pool. */
@@ -131,6 +132,7 @@ static json_t	*users_select(struct users_job *,
 		    const struct conf_permission *, int, int, json_t *,
 		    long long, long long);
 static void	 users_read(struct users_job *);
+static void	 users_activity(struct users_job *);
 static int	 users_meta(struct users_job *, const struct conf_permission *,
 		    json_t *);
 static void	 users_reread(struct users_job *);
@@ -158,8 +160,10 @@ static void	 users_update(struct users_job *);
 static void	 users_update_write(struct users_job *);
 static void	 users_log_changes(struct users_job *, const char *,
 		    json_t *);
+static void	 users_audit(struct users_job *, const char *, json_t *,
+		    const struct store_user *);
 static uint32_t	 users_apply(struct users_job *, const char *, json_t *,
-		    const char *);
+		    const char *, int);
 static void	 users_delete(struct users_job *);
 static void	 users_invite(struct users_job *);
 static uint32_t	 users_invite_body(struct users_job *, json_t **,
@@ -213,6 +217,7 @@ users_msg_read(struct frame *f, struct users_job *job, const char **params,
 	job->op = m.op;
 	*body = m.body;
 	*len = m.body_len;
+	audit_client_copy(&job->client, &m.client);
 	return auth_identify_cred_public(&m.cred, code, &job->caller,
 	    job->session, &public);
 }
@@ -256,6 +261,7 @@ users_me_update_read(struct frame *f, struct users_job *job, uint32_t *code,
 		return -1;
 	*text = m.patch;
 	*len = m.patch_len;
+	audit_client_copy(&job->client, &m.client);
 	return auth_identify_cred(&m.cred, code, &job->caller, job->session,
 	    &until);
 }
@@ -468,6 +474,9 @@ users_request(struct keyd_chan *kc, struct frame *f)
 	switch (job->op) {
 	case USERS_READ:
 		users_read(job);
+		break;
+	case USERS_ACTIVITY:
+		users_activity(job);
 		break;
 	case USERS_INVITE:
 		users_invite(job);
@@ -769,6 +778,24 @@ users_read(struct users_job *job)
 		answer = NULL;
 	}
 	users_finish(job, answer);
+}
+
+/* GET /activity: the audit trail (audit.c), for administrators. */
+static void
+users_activity(struct users_job *job)
+{
+	char	*json = NULL;
+	size_t	 i;
+
+	job->code = audit_activity(job->target, &job->q, &job->vars,
+	    job->admin, job->msg, sizeof(job->msg), &json);
+	/* Printable ASCII only, as users_fail() leaves a message. */
+	for (i = 0; job->msg[i] != '\0'; i++)
+		if (job->msg[i] < 0x20 || job->msg[i] >= 0x7f)
+			job->msg[i] = '?';
+	users_reply(job, json);
+	free(json);
+	users_job_free(job);
 }
 
 /* What query_meta() counts: a meta count of a list of users. */
@@ -1194,8 +1221,10 @@ users_create_write(struct users_job *job)
 		else
 			admin_uuid(id);
 		if (users_insert(job, item, id) != AUTH_OK ||
-		    users_apply(job, id, item, job->phc[i]) != AUTH_OK)
+		    users_apply(job, id, item, job->phc[i], 1) != AUTH_OK)
 			break;
+		audit_user(AUDIT_CREATE, job->caller.id[0] != '\0' ?
+		    job->caller.id : NULL, id, &job->client, NULL);
 		json_array_append_new(job->keys, json_string(id));
 	}
 	if (job->code == AUTH_OK && store_commit() == -1)
@@ -1266,7 +1295,7 @@ users_log_changes(struct users_job *job, const char *id, json_t *data)
  */
 static uint32_t
 users_apply(struct users_job *job, const char *id, json_t *data,
-    const char *phc)
+    const char *phc, int creating)
 {
 	const struct user_field	*uf;
 	struct store_user		 before;
@@ -1322,7 +1351,44 @@ users_apply(struct users_job *job, const char *id, json_t *data,
 		return users_fail(job, AUTH_RECORD_NOT_UNIQUE, "Value for "
 		    "field \"%s\" in collection \"directus_users\" has to be "
 		    "unique.", key);
+	if (rv == 0 && !creating)
+		users_audit(job, id, data, &before);
 	return rv == 0 ? AUTH_OK : users_fail(job, AUTH_UNAVAILABLE, NULL);
+}
+
+/*
+ * The audit rows of a change, in its transaction: a password, a static
+ * token, TFA cleared through tfa_secret, a suspension and its end.
+ */
+static void
+users_audit(struct users_job *job, const char *id, json_t *data,
+    const struct store_user *before)
+{
+	const struct user_field	*uf;
+	const char		*key, *by;
+	json_t			*v;
+
+	by = job->caller.id[0] != '\0' ? job->caller.id : NULL;
+	json_object_foreach(data, key, v) {
+		if ((uf = user_field(key)) == NULL)
+			continue;
+		if (uf->kind == UK_PASSWORD)
+			audit_user(AUDIT_PASSWORD, by, id, &job->client, NULL);
+		else if (uf->kind == UK_TOKEN)
+			audit_user(AUDIT_TOKEN, by, id, &job->client, NULL);
+		else if (uf->kind == UK_STATUS && json_is_string(v) &&
+		    strcmp(json_string_value(v), "suspended") == 0 &&
+		    strcmp(before->status, "suspended") != 0)
+			audit_user(AUDIT_SUSPEND, by, id, &job->client, NULL);
+		else if (uf->kind == UK_STATUS && json_is_string(v) &&
+		    strcmp(json_string_value(v), "active") == 0 &&
+		    strcmp(before->status, "suspended") == 0)
+			audit_user(AUDIT_ACTIVATE, by, id, &job->client, NULL);
+		else if (strcmp(key, "tfa_secret") == 0 && json_is_null(v) &&
+		    before->has_tfa)
+			audit_user(AUDIT_TFA_DISABLE, by, id, &job->client,
+			    NULL);
+	}
 }
 
 /*
@@ -1337,7 +1403,7 @@ users_self_write(struct users_job *job)
 		users_finish(job, NULL);
 		return;
 	}
-	if (users_apply(job, job->caller.id, job->data, job->phc[0]) ==
+	if (users_apply(job, job->caller.id, job->data, job->phc[0], 0) ==
 	    AUTH_OK && store_commit() == -1)
 		users_fail(job, AUTH_UNAVAILABLE, NULL);
 	if (job->code != AUTH_OK)
@@ -1407,7 +1473,7 @@ users_update_write(struct users_job *job)
 		users_fail(job, AUTH_UNAVAILABLE, NULL);
 	json_array_foreach(job->keys, i, k)
 		if (job->code != AUTH_OK || users_apply(job,
-		    json_string_value(k), job->data, job->phc[0]) != AUTH_OK)
+		    json_string_value(k), job->data, job->phc[0], 0) != AUTH_OK)
 			break;
 	if (job->code == AUTH_OK && store_commit() == -1)
 		users_fail(job, AUTH_UNAVAILABLE, NULL);
@@ -1460,11 +1526,15 @@ users_delete(struct users_job *job)
 		users_finish(job, NULL);
 		return;
 	}
-	json_array_foreach(job->keys, i, k)
+	json_array_foreach(job->keys, i, k) {
 		if (store_user_delete(json_string_value(k)) == -1) {
 			users_fail(job, AUTH_UNAVAILABLE, NULL);
 			break;
 		}
+		audit_user(AUDIT_DELETE, job->caller.id[0] != '\0' ?
+		    job->caller.id : NULL, json_string_value(k), &job->client,
+		    NULL);
+	}
 	if (job->code == AUTH_OK && store_commit() == -1)
 		users_fail(job, AUTH_UNAVAILABLE, NULL);
 	if (job->code != AUTH_OK)
@@ -1613,7 +1683,9 @@ users_invite_one(struct users_job *job, const char *email, const char *role,
     const char *link, int64_t now)
 {
 	switch (users_invite_user(email, role, link, now,
-	    job->caller.id[0] != '\0' ? job->caller.id : "the public role")) {
+	    job->caller.id[0] != '\0' ? job->caller.id : "the public role",
+	    job->caller.id[0] != '\0' ? job->caller.id : NULL,
+	    &job->client)) {
 	case -1:
 		return users_fail(job, AUTH_UNAVAILABLE, NULL);
 	case STORE_NOT_UNIQUE:
@@ -1632,7 +1704,8 @@ users_invite_one(struct users_job *job, const char *email, const char *role,
  */
 int
 users_invite_user(const char *email, const char *role, const char *link,
-    int64_t now, const char *by)
+    int64_t now, const char *by, const char *by_id,
+    const struct audit_client *c)
 {
 	struct store_user	 u;
 	int			 rv;
@@ -1656,6 +1729,7 @@ users_invite_user(const char *email, const char *role, const char *link,
 		return -1;
 	if (mail_queue(MAIL_INVITE, &u, link, now) == -1)
 		return -1;
+	audit_user(AUDIT_INVITE, by_id, u.id, c, NULL);
 	log_info("user %s: invited by %s", u.id, by);
 	return 0;
 }

@@ -250,6 +250,20 @@ auth_header(struct evhttp_request *req, const char *name, size_t max)
 	return v;
 }
 
+/*
+ * Where the request comes from, for keyd's audit trail; ip is the
+ * caller's buffer of INET6_ADDRSTRLEN bytes, which m points into.
+ */
+void
+auth_client_set(struct evhttp_request *req, struct msg_client *m, char *ip,
+    size_t len)
+{
+	http_client_text(req, ip, len);
+	m->ip = ip;
+	m->agent = auth_header(req, "User-Agent", AUTH_TEXT_MAX);
+	m->origin = auth_header(req, "Origin", AUTH_TEXT_MAX);
+}
+
 /* Every value of a header, at most AUTH_HEADERS_MAX of them. */
 static size_t
 auth_headers(struct evhttp_request *req, const char *name,
@@ -576,11 +590,13 @@ auth_refresh(struct server *s, struct evhttp_request *req, const char *rest)
 	struct msg_refresh	 m;
 	struct frame_buf	 fb;
 	char			 token[AUTH_TOKEN_MAX + 1] = "";
+	char			 ip[INET6_ADDRSTRLEN];
 
 	if ((c = auth_refresh_begin(s, req, token, sizeof(token))) == NULL)
 		return;
 	m.token = token;
 	m.mode = (uint32_t)c->mode;
+	auth_client_set(req, &m.client, ip, sizeof(ip));
 	(void)msg_write(&fb, MSG_REFRESH, &m);
 	explicit_bzero(token, sizeof(token));
 	(void)server_keyd_request(c->s, req, MSG_REFRESH, fb.data, fb.len, 0,
@@ -595,10 +611,12 @@ auth_logout(struct server *s, struct evhttp_request *req, const char *rest)
 	struct msg_logout	 m;
 	struct frame_buf	 fb;
 	char			 token[AUTH_TOKEN_MAX + 1] = "";
+	char			 ip[INET6_ADDRSTRLEN];
 
 	if ((c = auth_refresh_begin(s, req, token, sizeof(token))) == NULL)
 		return;
 	m.token = token;
+	auth_client_set(req, &m.client, ip, sizeof(ip));
 	(void)msg_write(&fb, MSG_LOGOUT, &m);
 	explicit_bzero(token, sizeof(token));
 	(void)server_keyd_request(c->s, req, MSG_LOGOUT, fb.data, fb.len, 0,
@@ -641,6 +659,7 @@ auth_password_request(struct server *s, struct evhttp_request *req,
 	struct frame_buf		 fb;
 	json_t				*body, *email, *url;
 	char				 link[MAIL_URL_MAX + 1];
+	char				 ip[INET6_ADDRSTRLEN];
 
 	if ((c = auth_ctx_new(s, req)) == NULL)
 		return;
@@ -675,6 +694,7 @@ auth_password_request(struct server *s, struct evhttp_request *req,
 	}
 	m.email = json_string_value(email);
 	m.url = link;
+	auth_client_set(req, &m.client, ip, sizeof(ip));
 	if (msg_write(&fb, MSG_PASSWORD_REQUEST, &m) == -1) {
 		c->code = AUTH_OK;	/* 204 all the same */
 		auth_stall(c);
@@ -720,6 +740,7 @@ auth_token_use(struct server *s, struct evhttp_request *req,
 	struct frame_buf	 fb;
 	json_t			*body;
 	char			 reason[128];
+	char			 ip[INET6_ADDRSTRLEN];
 
 	if ((body = auth_body(req)) == NULL)
 		return;
@@ -730,6 +751,7 @@ auth_token_use(struct server *s, struct evhttp_request *req,
 	}
 	m.kind = kind;
 	m.token = json_string_value(json_object_get(body, "token"));
+	auth_client_set(req, &m.client, ip, sizeof(ip));
 	m.password = (const uint8_t *)json_string_value(json_object_get(body,
 	    "password"));
 	m.password_len = json_string_length(json_object_get(body,
@@ -886,6 +908,7 @@ auth_register(struct server *s, struct evhttp_request *req,
 	json_t				*body, *email, *url;
 	const char			*value[2];
 	char				 link[MAIL_URL_MAX + 1];
+	char				 ip[INET6_ADDRSTRLEN];
 
 	if ((c = auth_ctx_new(s, req)) == NULL)
 		return;
@@ -933,6 +956,7 @@ auth_register(struct server *s, struct evhttp_request *req,
 	m->url = url != NULL ? json_string_value(url) : "";
 	m->first_name = value[0];
 	m->last_name = value[1];
+	auth_client_set(req, &m->client, ip, sizeof(ip));
 	if (msg_write(&fb, MSG_REGISTER, m) == -1) {
 		c->code = AUTH_INTERNAL;
 		auth_stall(c);
@@ -964,7 +988,7 @@ auth_register_verify(struct server *s, struct evhttp_request *req,
 	struct msg_mail_token	 m;
 	struct frame_buf	 fb;
 	const char		*token = NULL;
-	char			 msg[160];
+	char			 msg[160], ip[INET6_ADDRSTRLEN];
 
 	TAILQ_INIT(&params);
 	if (query != NULL && evhttp_parse_query_str(query, &params) == -1) {
@@ -995,6 +1019,7 @@ auth_register_verify(struct server *s, struct evhttp_request *req,
 		m.token = token;
 		m.password = NULL;
 		m.password_len = 0;
+		auth_client_set(req, &m.client, ip, sizeof(ip));
 		if (msg_write(&fb, MSG_MAIL_TOKEN, &m) == -1)
 			auth_error(req, AUTH_INTERNAL);
 		else
@@ -1182,6 +1207,7 @@ auth_authenticate(struct server *s, struct evhttp_request *req,
 	struct pending		*p;
 	struct jwt		 jwt;
 	uint8_t			 key[CACHE_KEY_LEN];
+	char			 ip[INET6_ADDRSTRLEN];
 	int			 rv, cacheable, failed;
 
 	if ((rv = auth_token_find(s, req, &tok)) != 1) {
@@ -1204,6 +1230,7 @@ auth_authenticate(struct server *s, struct evhttp_request *req,
 		auth_credential_set(&update.cred, tok, &jwt);
 		update.patch = extra;
 		update.patch_len = extralen;
+		auth_client_set(req, &update.client, ip, sizeof(ip));
 		failed = msg_write(&fb, type, &update);
 	} else if (type == MSG_USER_GET) {
 		auth_credential_set(&get.cred, tok, &jwt);

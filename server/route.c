@@ -80,6 +80,8 @@ static const struct route routes[] = {
 	    0,			users_users },
 	{ "/users",		ROUTE_COLLECTION, POST,
 	    0,			users_users },
+	{ "/activity",		ROUTE_ID,	GET | HEAD,
+	    0,			users_activity },
 	{ "/roles",		ROUTE_ID,	GET | HEAD,
 	    0,			users_roles_read },
 	{ "/roles",		ROUTE_ID,	POST | PATCH | DELETE,

@@ -249,6 +249,8 @@ int		 auth_token(struct server *, struct evhttp_request *,
 void		 auth_token_free(struct token_ref *);
 void		 auth_credential_set(struct msg_cred *,
 		    const struct token_ref *, const struct jwt *);
+void		 auth_client_set(struct evhttp_request *, struct msg_client *,
+		    char *, size_t);
 void		 auth_error(struct evhttp_request *, uint32_t);
 void		 auth_error_message(struct evhttp_request *, uint32_t,
 		    const char *);
@@ -310,6 +312,8 @@ enum mail_status smtp_send(const struct smtp_relay *, const char *,
 
 /* users.c */
 void		 users_users(struct server *, struct evhttp_request *,
+		    const char *);
+void		 users_activity(struct server *, struct evhttp_request *,
 		    const char *);
 void		 users_invite(struct server *, struct evhttp_request *,
 		    const char *);

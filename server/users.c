@@ -58,6 +58,7 @@ static void	 users_forward(struct server *, struct evhttp_request *, int,
 static size_t	 users_decode(const char *, size_t, char *);
 static const char *users_params(const char *, char **, char *, size_t);
 static void	 users_params_free(char **);
+static int	 users_params_known(const char *, char *, size_t);
 static void	 users_send(struct server *, struct evhttp_request *, int,
 		    const char *, char **);
 static void	 users_tfa(struct server *, struct evhttp_request *, uint32_t,
@@ -109,6 +110,69 @@ users_users(struct server *s, struct evhttp_request *req, const char *id)
 		http_not_found(req, s);
 	else
 		users_forward(s, req, op, id);
+}
+
+/*
+ * GET /activity and /activity/<id>: keyd's audit trail, which keyd
+ * shows to administrators only, with the query parameters of /users.
+ */
+void
+users_activity(struct server *s, struct evhttp_request *req,
+    const char *id)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	char			 msg[128];
+
+	if (users_params_known(uri != NULL ? evhttp_uri_get_query(uri) :
+	    NULL, msg, sizeof(msg)) == -1)
+		http_error(req, 400, "INVALID_QUERY", msg);
+	else
+		users_forward(s, req, USERS_ACTIVITY, id);
+}
+
+/*
+ * Every parameter of the query is one keyd reads (users_params()), or
+ * the access token:
+ * where Directus would search, aggregate or group the activity, tokend
+ * says that it does not, rather than answer as if it had.  0, or -1
+ * with the message.
+ */
+static int
+users_params_known(const char *query, char *msg, size_t len)
+{
+	const char	*p, *amp, *eq;
+	char		 name[USERS_NAME_MAX + 1];
+	size_t		 seg, nlen, i, k;
+
+	for (p = query; p != NULL && *p != '\0'; p = amp != NULL ?
+	    amp + 1 : NULL) {
+		amp = strchr(p, '&');
+		seg = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		eq = memchr(p, '=', seg);
+		nlen = eq != NULL ? (size_t)(eq - p) : seg;
+		if (nlen == 0)
+			continue;
+		(void)users_decode(p, nlen < USERS_NAME_MAX ? nlen :
+		    USERS_NAME_MAX, name);
+		for (i = 0; i < USERS_NPARAMS; i++) {
+			k = strlen(users_param_names[i]);
+			if (strncmp(name, users_param_names[i], k) == 0 &&
+			    (name[k] == '\0' || name[k] == '['))
+				break;
+		}
+		/* The token may come as a parameter (tokend.8). */
+		if (i < USERS_NPARAMS || strcmp(name, "access_token") == 0)
+			continue;
+		name[strcspn(name, "[")] = '\0';
+		for (k = 0; name[k] != '\0'; k++)
+			if (name[k] < 0x20 || name[k] >= 0x7f || name[k] == '"' ||
+			    name[k] == '\\')
+				name[k] = '?';
+		(void)snprintf(msg, len, "Invalid query. \"%.32s\" is not a "
+		    "parameter of /activity.", name);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -252,10 +316,11 @@ users_send(struct server *s, struct evhttp_request *req, int op,
 	struct frame_buf	 fb;
 	struct jwt		 jwt;
 	size_t			 i, len = 0;
+	char			 ip[INET6_ADDRSTRLEN];
 
 	if (auth_token(s, req, &tok, &jwt) == -1)
 		return;
-	if (op != USERS_READ)
+	if (op != USERS_READ && op != USERS_ACTIVITY)
 		len = evbuffer_get_length(body);
 	/* Its readers' buffers make it large: not on the stack. */
 	if ((m = malloc(sizeof(*m))) == NULL)
@@ -269,6 +334,7 @@ users_send(struct server *s, struct evhttp_request *req, int op,
 	}
 	m->body = len > 0 ? evbuffer_pullup(body, -1) : NULL;
 	m->body_len = len;
+	auth_client_set(req, &m->client, ip, sizeof(ip));
 	(void)msg_write(&fb, MSG_USERS, m);
 	auth_token_free(tok);
 	free(m);
@@ -278,7 +344,8 @@ users_send(struct server *s, struct evhttp_request *req, int op,
 	else
 		/* Creates and new passwords wait for the hashing pool. */
 		(void)server_keyd_request(s, req, MSG_USERS, fb.data, fb.len,
-		    op == USERS_READ || op == USERS_DELETE ? 0 : USERS_WAIT_MS,
+		    op == USERS_READ || op == USERS_DELETE ||
+		    op == USERS_ACTIVITY ? 0 : USERS_WAIT_MS,
 		    users_done, NULL);
 	frame_buf_free(&fb);
 }
@@ -571,6 +638,7 @@ users_tfa(struct server *s, struct evhttp_request *req, uint32_t op,
 	struct token_ref	*tok;
 	struct frame_buf	 fb;
 	struct jwt		 jwt;
+	char			 ip[INET6_ADDRSTRLEN];
 
 	if (auth_token(s, req, &tok, &jwt) == -1)
 		return;
@@ -580,6 +648,7 @@ users_tfa(struct server *s, struct evhttp_request *req, uint32_t op,
 	m.target = target;
 	m.body_len = evbuffer_get_length(body);
 	m.body = m.body_len > 0 ? evbuffer_pullup(body, -1) : NULL;
+	auth_client_set(req, &m.client, ip, sizeof(ip));
 	(void)msg_write(&fb, MSG_TFA, &m);
 	auth_token_free(tok);
 	if (fb.failed)

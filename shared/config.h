@@ -59,6 +59,7 @@
 #define CONF_LOGIN_STALL	500	/* milliseconds */
 #define CONF_LOGIN_ATTEMPTS	25
 #define CONF_LOGIN_LOCKOUT	(15 * 60 * 1000LL)	/* milliseconds */
+#define CONF_AUDIT_RETENTION	(90 * 24 * 60 * 60 * 1000LL)	/* ms */
 #define CONF_HASH_MEMORY	65536	/* KiB */
 #define CONF_HASH_ITERATIONS	3
 #define CONF_HASH_PARALLELISM	4
@@ -123,6 +124,8 @@
 #define CONF_LOGIN_ATTEMPTS_HI	10000
 #define CONF_LOGIN_LOCKOUT_LO	1000	/* milliseconds */
 #define CONF_LOGIN_LOCKOUT_HI	(24 * 60 * 60 * 1000LL)
+#define CONF_AUDIT_RETENTION_LO	1000	/* milliseconds */
+#define CONF_AUDIT_RETENTION_HI	(3650 * 24 * 60 * 60 * 1000LL)
 #define CONF_HASH_MEMORY_LO	1024	/* KiB */
 #define CONF_HASH_MEMORY_HI	(256 * 1024)
 #define CONF_HASH_ITERATIONS_LO	1
@@ -271,6 +274,7 @@ struct tokend_config {
 	int			 login_stall;
 	int			 login_attempts;	/* 0: no limit */
 	int64_t			 login_lockout;
+	int64_t			 audit_retention;	/* ms */
 	char			 tfa_issuer[CONF_TEXT_MAX];	/* otpauth URLs */
 
 	/* argon2id for new hashes, and keyd's hashing pool. */

@@ -50,6 +50,10 @@ static const struct msg_field msg_fields_who[] = {
 	MSG_SUB_WHO(MSG_FIELD, struct msg_who)
 	MSG_FIELD_END
 };
+static const struct msg_field msg_fields_client[] = {
+	MSG_SUB_CLIENT(MSG_FIELD, struct msg_client)
+	MSG_FIELD_END
+};
 static const struct msg_field msg_fields_param[] = {
 	MSG_SUB_PARAM(MSG_FIELD, struct msg_param)
 	MSG_FIELD_END

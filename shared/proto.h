@@ -29,7 +29,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define PROTO_VERSION		5
+#define PROTO_VERSION		6
 #define PROTO_FD_PARENT		3	/* channel to the parent in children */
 #define PROTO_FD_METRICS	4	/* workers, keyd: the metrics area */
 #define PROTO_FD_LISTEN		5	/* first inherited listen socket */
@@ -125,6 +125,7 @@ enum users_op {
 	USERS_UPDATE,		/* PATCH /users/<id>, PATCH /users {keys,data} */
 	USERS_DELETE,		/* DELETE /users/<id>, DELETE /users {keys} */
 	USERS_INVITE,		/* POST /users/invite {email, role, invite_url} */
+	USERS_ACTIVITY,		/* GET /activity, /activity/<id>: the audit */
 	USERS_OP_MAX
 };
 
@@ -176,6 +177,7 @@ enum admin_op {
 	ADMIN_MAIL_LIST,	/* the outbox */
 	ADMIN_MAIL_FLUSH,	/* every mail of the outbox: try now */
 	ADMIN_USER_INVITE,	/* arg email, arg2 role, url */
+	ADMIN_AUDIT,		/* arg the row to start after, "" all */
 	ADMIN_OP_MAX
 };
 
@@ -270,6 +272,17 @@ enum admin_op {
 	F(s, U8, admin)							\
 	F(s, U64, expires)						\
 	F(s, BLOB, mac, TICKET_MAC_LEN)
+
+/*
+ * Where a request came from, as the worker saw it, for keyd's audit
+ * trail (keyd/audit.c): the client's address (behind a trusted proxy,
+ * the one X-Forwarded-For names), its User-Agent and Origin ("" when
+ * absent or longer than AUTH_TEXT_MAX).
+ */
+#define MSG_SUB_CLIENT(F, s)						\
+	F(s, STR, ip, AUTH_TEXT_MAX + 1)				\
+	F(s, STR, agent, AUTH_TEXT_MAX + 1)				\
+	F(s, STR, origin, AUTH_TEXT_MAX + 1)
 
 /* One query parameter of MSG_USERS: given 1 and its raw value, or 0, "". */
 #define MSG_SUB_PARAM(F, s)						\
@@ -426,7 +439,8 @@ enum admin_op {
 	H(PEER_SERVER, PEER_KEYD, MSG_TOKENS, 0)			\
 	K(s, keyd_auth_refresh)						\
 	F(s, STR, token, AUTH_TOKEN_MAX + 1)	/* the refresh token */	\
-	F(s, U32, mode)			/* enum auth_mode */
+	F(s, U32, mode)			/* enum auth_mode */		\
+	F(s, SUB, client, client)
 
 /*
  * keyd -> server.  Tokens are "" when code is not AUTH_OK; retry is 0
@@ -445,7 +459,8 @@ enum admin_op {
 #define MSG_DECL_LOGOUT(H, K, F, s)					\
 	H(PEER_SERVER, PEER_KEYD, MSG_DONE, 0)				\
 	K(s, keyd_auth_logout)						\
-	F(s, STR, token, AUTH_TOKEN_MAX + 1)	/* the refresh token */
+	F(s, STR, token, AUTH_TOKEN_MAX + 1)	/* the refresh token */	\
+	F(s, SUB, client, client)
 
 #define MSG_DECL_DONE(H, K, F, s)					\
 	H(PEER_KEYD, PEER_SERVER, MSG_NONE, 0)				\
@@ -462,7 +477,8 @@ enum admin_op {
 	H(PEER_SERVER, PEER_KEYD, MSG_USER, 0)				\
 	K(s, user_update)						\
 	F(s, SUB, cred, cred)						\
-	F(s, BLOB, patch, PROTO_KEYD_MAX)	/* the JSON body */
+	F(s, BLOB, patch, PROTO_KEYD_MAX)	/* the JSON body */	\
+	F(s, SUB, client, client)
 
 /*
  * keyd -> server.  who's until is 0 but for MSG_USER_GET; json is the
@@ -487,7 +503,8 @@ enum admin_op {
 	F(s, U32, op)			/* enum users_op */		\
 	F(s, STR, target, AUTH_ID_LEN + 1)				\
 	F(s, SUBS, params, param, USERS_NPARAMS)			\
-	F(s, BLOB, body, USERS_BODY_MAX)	/* the JSON body */
+	F(s, BLOB, body, USERS_BODY_MAX)	/* the JSON body */	\
+	F(s, SUB, client, client)
 
 /*
  * keyd -> server: message is "" for the code's own; json is the answer,
@@ -509,7 +526,8 @@ enum admin_op {
 	F(s, SUB, cred, cred)						\
 	F(s, U32, op)			/* enum tfa_op */		\
 	F(s, STR, target, AUTH_ID_LEN + 1)				\
-	F(s, BLOB, body, TFA_BODY_MAX)	/* the JSON body */
+	F(s, BLOB, body, TFA_BODY_MAX)	/* the JSON body */		\
+	F(s, SUB, client, client)
 
 /*
  * keyd -> server, id 0: forget the credentials cached for key.  keyd
@@ -579,7 +597,8 @@ enum admin_op {
 	H(PEER_SERVER, PEER_KEYD, MSG_DONE, 0)				\
 	K(s, mail_password_request)					\
 	F(s, STR, email, AUTH_EMAIL_MAX + 1)				\
-	F(s, STR, url, MAIL_URL_MAX + 1)
+	F(s, STR, url, MAIL_URL_MAX + 1)				\
+	F(s, SUB, client, client)
 
 /*
  * server -> keyd: the token of a mail, used.  kind (enum mail_kind) is
@@ -592,7 +611,8 @@ enum admin_op {
 	K(s, mail_token_use)						\
 	F(s, U32, kind)			/* enum mail_kind */		\
 	F(s, STR, token, AUTH_TOKEN_MAX + 1)				\
-	F(s, BLOB, password, AUTH_PASSWORD_MAX)
+	F(s, BLOB, password, AUTH_PASSWORD_MAX)				\
+	F(s, SUB, client, client)
 
 /*
  * server -> keyd: POST /users/register.  url is the verification_url
@@ -607,7 +627,8 @@ enum admin_op {
 	F(s, BLOB, password, AUTH_PASSWORD_MAX)				\
 	F(s, STR, url, MAIL_URL_MAX + 1)				\
 	F(s, STR, first_name, USER_TEXT_MAX + 1)			\
-	F(s, STR, last_name, USER_TEXT_MAX + 1)
+	F(s, STR, last_name, USER_TEXT_MAX + 1)				\
+	F(s, SUB, client, client)
 
 /* tokenctl -> parent: re-read the configuration. */
 #define MSG_DECL_CTL_RELOAD(H, K, F, s)					\
@@ -717,6 +738,7 @@ struct msg_cred { MSG_SUB_CRED(MSG_MEMBER, _) };
 struct msg_ticket { MSG_SUB_TICKET(MSG_MEMBER, _) };
 struct msg_who { MSG_SUB_WHO(MSG_MEMBER, _) };
 struct msg_param { MSG_SUB_PARAM(MSG_MEMBER, _) };
+struct msg_client { MSG_SUB_CLIENT(MSG_MEMBER, _) };
 MSG_LIST(MSG_STRUCT)
 
 /* A payload field as the codec walks it (msg.c). */

@@ -29,6 +29,9 @@
 static void	 usage(void) __attribute__((__noreturn__));
 static int	 ctl_connect(const char *);
 static int	 ctl_request(int, uint32_t, const struct frame_buf *);
+static uint8_t	*ctl_exchange(int, uint32_t, const struct frame_buf *,
+		    struct msg_ctl_result *);
+static int	 ctl_audit(int, char **);
 struct ctl_op;
 static int	 ctl_admin(const struct ctl_op *, size_t, int, char **);
 static size_t	 ctl_password(char *, size_t);
@@ -46,7 +49,8 @@ usage(void)
 	    "                            tfa-disable email\n"
 	    "       tokenctl [-s socket] user list\n"
 	    "       tokenctl [-s socket] session list [email] | revoke id\n"
-	    "       tokenctl [-s socket] mail list | flush\n");
+	    "       tokenctl [-s socket] mail list | flush\n"
+	    "       tokenctl [-s socket] audit [-f]\n");
 	exit(1);
 }
 
@@ -68,13 +72,27 @@ ctl_connect(const char *path)
 	return fd;
 }
 
-/* One request, one MSG_CTL_RESULT. */
+/* One request, one MSG_CTL_RESULT, printed. */
 static int
 ctl_request(int fd, uint32_t type, const struct frame_buf *fb)
 {
+	struct msg_ctl_result	 m;
+	uint8_t			*data;
+
+	data = ctl_exchange(fd, type, fb, &m);
+	printf("%s%s", m.text, m.text[0] != '\0' &&
+	    m.text[strlen(m.text) - 1] != '\n' ? "\n" : "");
+	free(data);
+	return m.failed == 0 ? 0 : 1;
+}
+
+/* One request; m's text points into the frame returned, to free. */
+static uint8_t *
+ctl_exchange(int fd, uint32_t type, const struct frame_buf *fb,
+    struct msg_ctl_result *m)
+{
 	struct frame_hdr	 hdr;
 	struct frame		 f;
-	struct msg_ctl_result	 m;
 	uint8_t			*data;
 	int			 rfd;
 
@@ -89,12 +107,71 @@ ctl_request(int fd, uint32_t type, const struct frame_buf *fb)
 		errx(1, "unexpected %s from tokend", msg_type_name(hdr.type));
 	f.hdr = hdr;
 	f.data = data;
-	if (msg_read(&f, MSG_CTL_RESULT, &m) == -1)
+	if (msg_read(&f, MSG_CTL_RESULT, m) == -1)
 		errx(1, "malformed answer from tokend");
-	free(data);
-	printf("%s%s", m.text, m.text[0] != '\0' &&
-	    m.text[strlen(m.text) - 1] != '\n' ? "\n" : "");
-	return m.failed == 0 ? 0 : 1;
+	return data;
+}
+
+/*
+ * audit [-f]: the audit trail, oldest first, asked for in pieces (each
+ * answer holds whole rows, each starting with its row number); with
+ * -f, then every new event as it comes, until interrupted.
+ */
+static int
+ctl_audit(int argc, char **argv)
+{
+	struct msg_ctl_admin	 m;
+	struct msg_ctl_result	 r;
+	struct frame_buf	 fb;
+	struct timespec		 second = { 1, 0 };
+	const char		*last;
+	char			 after[32] = "";
+	uint8_t			*data;
+	int			 ch, follow = 0, fd, empty;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "f")) != -1) {
+		if (ch == 'f')
+			follow = 1;
+		else
+			usage();
+	}
+	if (argc != optind)
+		usage();
+	memset(&m, 0, sizeof(m));
+	m.op = ADMIN_AUDIT;
+	m.arg2 = m.url = "";
+	/* One connection for every request. */
+	fd = ctl_connect(ctl_socket);
+	for (;;) {
+		m.arg = after;
+		if (msg_write(&fb, MSG_CTL_ADMIN, &m) == -1)
+			errx(1, "cannot write the request");
+		data = ctl_exchange(fd, MSG_CTL_ADMIN, &fb, &r);
+		frame_buf_free(&fb);
+		if (r.failed)
+			errx(1, "%s", r.text);
+		if (r.text[0] != '\0') {
+			fputs(r.text, stdout);
+			fflush(stdout);
+			/* The last row's number: the start of the next piece. */
+			last = strrchr(r.text, '\n');
+			while (last != NULL && last > r.text && last[-1] != '\n')
+				last--;
+			if (last != NULL)
+				(void)snprintf(after, sizeof(after), "%.*s",
+				    (int)strcspn(last, "\t"), last);
+		}
+		empty = r.text[0] == '\0';
+		free(data);
+		if (empty && !follow) {
+			close(fd);
+			return 0;
+		}
+		/* A second by the monotonic clock, whatever the date does. */
+		if (empty)
+			(void)clock_nanosleep(CLOCK_MONOTONIC, 0, &second, NULL);
+	}
 }
 
 /* One line from the standard input, without its newline. */
@@ -223,6 +300,8 @@ main(int argc, char *argv[])
 		return ctl_admin(CTL_OPS(ctl_session_ops), argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[0], "mail") == 0)
 		return ctl_admin(CTL_OPS(ctl_mail_ops), argc - 1, argv + 1);
+	if (argc >= 1 && strcmp(argv[0], "audit") == 0)
+		return ctl_audit(argc, argv);
 	if (argc != 1)
 		usage();
 	if (strcmp(argv[0], "reload") == 0)

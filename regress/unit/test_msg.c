@@ -21,7 +21,8 @@
 /*
  * The payloads as they were before the declarations: '1' u8, '4' u32,
  * '8' u64, 's' str, 'b' blob.  A message declared later has no row; a
- * field added later is in its row (TOKENS: retry, for the lockout).
+ * field added later is in its row (TOKENS: retry, for the lockout; the
+ * client's address, agent and origin, "sss", for the audit trail).
  */
 static const char *const wire[MSG_MAX] = {
 	[MSG_HELLO] = "444",		[MSG_CONFIG] = "b",
@@ -31,12 +32,12 @@ static const char *const wire[MSG_MAX] = {
 	[MSG_SERVER_KEYD] = "",		[MSG_SHUTDOWN] = "",
 	[MSG_HEALTH] = "",		[MSG_HEALTH_RESULT] = "4s",
 	[MSG_AUTH] = "1bb",		[MSG_AUTH_RESULT] = "4ss11s8ss18b",
-	[MSG_LOGIN] = "sb4ssss",	[MSG_REFRESH] = "s4",
-	[MSG_TOKENS] = "4s8s88",	[MSG_LOGOUT] = "s",
+	[MSG_LOGIN] = "sb4ssss",	[MSG_REFRESH] = "s4sss",
+	[MSG_TOKENS] = "4s8s88",	[MSG_LOGOUT] = "ssss",
 	[MSG_DONE] = "4",		[MSG_USER_GET] = "1bb",
-	[MSG_USER_UPDATE] = "1bbb",	[MSG_USER] = "4ss11s8ss18bb",
-	[MSG_USERS] = "1bb4s1s1s1s1s1s1s1sb",
-	[MSG_USERS_RESULT] = "4sb",	[MSG_TFA] = "1bb4sb",	[MSG_INVALIDATE] = "1b",
+	[MSG_USER_UPDATE] = "1bbbsss",	[MSG_USER] = "4ss11s8ss18bb",
+	[MSG_USERS] = "1bb4s1s1s1s1s1s1s1sbsss",
+	[MSG_USERS_RESULT] = "4sb",	[MSG_TFA] = "1bb4sbsss",	[MSG_INVALIDATE] = "1b",
 	[MSG_KEYD_ITEMS] = "4",		[MSG_ITEMS_KEYD] = "",
 	[MSG_TICKET_KEY] = "b",		[MSG_ITEMS_SERVER] = "4",
 	[MSG_SERVER_ITEMS] = "",	[MSG_ITEMS] = "ss18b4s1sb",
@@ -222,11 +223,17 @@ test_wire(void)
 	frame_buf_free(&fb);
 	frame_buf_free(&old);
 	logout.token = "abc";
+	logout.client.ip = "1.2.3.4";
+	logout.client.agent = "";
+	logout.client.origin = "o";
 	(void)msg_write(&fb, MSG_LOGOUT, &logout);
 	frame_buf_init(&old, 64);
 	frame_buf_str(&old, "abc");
-	CHECK("MSG_LOGOUT bytes", fb.len == 7 && old.len == 7 &&
-	    memcmp(fb.data, old.data, 7) == 0);
+	frame_buf_str(&old, "1.2.3.4");
+	frame_buf_str(&old, "");
+	frame_buf_str(&old, "o");
+	CHECK("MSG_LOGOUT bytes", fb.len == 27 && old.len == 27 &&
+	    memcmp(fb.data, old.data, 27) == 0);
 	frame_buf_free(&fb);
 	frame_buf_free(&old);
 	CHECK("a string with a NUL refused",
