@@ -39,6 +39,8 @@ fuzz_mail_token_frame(json_t *token, json_t *pw, uint32_t kind)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		abort();
+	memset(&w, 0, sizeof(w));
+	w.client.ip = w.client.agent = w.client.origin = "";
 	w.kind = kind;
 	w.token = json_string_value(token);
 	w.password = (const uint8_t *)json_string_value(pw);

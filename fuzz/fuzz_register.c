@@ -75,6 +75,7 @@ fuzz_register_frame(json_t *body, const char *names[2])
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
 	    (r = calloc(1, sizeof(*r))) == NULL)
 		abort();
+	w->client.ip = w->client.agent = w->client.origin = "";
 	w->email = json_string_value(json_object_get(body, "email"));
 	w->password = (const uint8_t *)json_string_value(pw);
 	w->password_len = json_string_length(pw);

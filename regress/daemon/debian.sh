@@ -8,7 +8,7 @@
 # tokenctl logs in; dpkg --purge leaves no file of it and no user it
 # made.  Runs alone (regress/run.sh SERIAL): it installs into the host.
 . "$(dirname "$0")/../lib.sh"
-need dpkg-buildpackage lintian dpkg curl
+need dpkg-buildpackage lintian curl
 td_init
 if dpkg -s tokend >/dev/null 2>&1 || [ -e /etc/tokend.conf ]; then
 	skip debian_package "tokend is installed on this host: not touching it"

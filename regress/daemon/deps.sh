@@ -46,7 +46,7 @@ done
 # td_sdk for the files that call them), each one known to need.
 first_need() {
 	local w
-	w=$(sed -n 's/^[[:space:]]*need \([a-z0-9 ]*\).*/\1/p' "$1" | head -n 1)
+	w=$(sed -n 's/^[[:space:]]*need \([a-z0-9 -]*\).*/\1/p' "$1" | head -n 1)
 	if [ -z "$w" ]; then
 		grep -q '^td_sdk ' "$1" && w="node"
 		grep -q '^td_init' "$1" && [ -z "$w" ] && w="curl"
@@ -55,7 +55,7 @@ first_need() {
 }
 bad=""
 for f in "$TOP"/regress/daemon/*.sh "$TOP/regress/lib.sh"; do
-	for t in $(sed -n 's/^[[:space:]]*\(is_root && \)\{0,1\}need \([a-z0-9 ]*\).*/\2/p' "$f"); do
+	for t in $(sed -n 's/^[[:space:]]*\(is_root && \)\{0,1\}need \([a-z0-9 -]*\).*/\2/p' "$f"); do
 		[ -n "${TD_TOOL_PKG[$t]}" ] || bad="$bad ${f##*/}:$t"
 	done
 done
