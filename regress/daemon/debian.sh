@@ -24,6 +24,8 @@ PKGFILES="/usr/sbin/tokend /usr/sbin/tokenctl /usr/libexec/tokend
 USERS="_tokend _tokend_keyd _tokend_items _tokend_mail"
 before=""
 for u in $USERS; do getent passwd "$u" >/dev/null && before="$before $u"; done
+# The package is purged at the end whatever happened, once this test
+# has started to build it (never the one the skip above left alone).
 cleanup() {
 	[ -n "$PKGPID" ] && kill -TERM "$PKGPID" 2>/dev/null && wait "$PKGPID"
 	dpkg --purge tokend >/dev/null 2>&1
