@@ -1216,7 +1216,9 @@ control_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		return -1;
 	switch (f->hdr.type) {
 	case MSG_CTL_RELOAD:
+		notify_send("RELOADING=1");
 		status = parent_reload(text, sizeof(text)) == -1;
+		notify_send("READY=1");
 		break;
 	case MSG_CTL_STATUS:
 		control_status(text, sizeof(text));

@@ -59,6 +59,10 @@ td_until '[ "$(grep -c READY=1 "$T/got")" = 2 ]' 50
 grep -Eq '^RELOADING=1\|MONOTONIC_USEC=[0-9]+$' "$T/got" &&
     [ "$(sed -n 2p "$T/got")" != "" ] && ok notify_reload ||
     fail notify_reload "$(cat "$T/got")"
+"$TOKENCTL" -s "$T/tokend.sock" reload >/dev/null
+td_until '[ "$(grep -c READY=1 "$T/got")" = 3 ]' 50 &&
+    [ "$(grep -c '^RELOADING=1' "$T/got")" = 2 ] && ok notify_reload_tokenctl ||
+    fail notify_reload_tokenctl "$(cat "$T/got")"
 kill -TERM "$TD_PID"; wait "$TD_PID"
 grep -q '^STOPPING=1$' "$T/got" && ok notify_stopping || fail notify_stopping "$(cat "$T/got")"
 
