@@ -34,6 +34,8 @@
 static struct server		*http_server;
 static struct ratelimit		 http_rl;
 
+static void	 http_routes(struct evhttp *);
+static void	 http_hsts(struct server *, struct evhttp_request *);
 static int	 http_exact_new(size_t);
 static void	 http_exact(struct evhttp_request *, void *);
 static void	 http_other(struct evhttp_request *, void *);
@@ -61,22 +63,31 @@ static void	 http_send(struct evhttp_request *, int, const char *,
 void
 http_init(struct server *s)
 {
-	const struct route	*r;
-	size_t			 i;
-
 	http_server = s;
-	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_default_content_type(s->http, NULL);
+	http_routes(s->http);
+	if (s->https != NULL)
+		http_routes(s->https);
 	edge_init(s);
 	ratelimit_init(&http_rl, (size_t)s->conf->rate_addresses);
 	http_apply_limits(s);
+}
+
+/* The plain and the tls listeners serve the same routes. */
+static void
+http_routes(struct evhttp *http)
+{
+	const struct route	*r;
+	size_t			 i;
+
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_default_content_type(http, NULL);
 	for (i = 0; (r = route_get(i)) != NULL; i++)
 		if (r->match == ROUTE_EXACT && http_exact_new(i) &&
-		    evhttp_set_cb(s->http, r->path, http_exact, (void *)r) != 0)
+		    evhttp_set_cb(http, r->path, http_exact, (void *)r) != 0)
 			fatalx("evhttp_set_cb %s", r->path);
-	evhttp_set_gencb(s->http, http_other, NULL);
+	evhttp_set_gencb(http, http_other, NULL);
 }
 
 /* Rows of one exact path (one per method) give evhttp one callback. */
@@ -122,6 +133,7 @@ http_serve(struct evhttp_request *req, const char *path)
 	const struct route	*r;
 	const char		*rest;
 
+	http_hsts(http_server, req);
 	if (http_admit(http_server, req, path) == -1)
 		return;
 	if (path == NULL || (r = route_find(path,
@@ -139,6 +151,26 @@ http_serve(struct evhttp_request *req, const char *path)
 	    http_unsafe(http_server, req, r) == -1)
 		return;
 	r->handler(http_server, req, rest);
+}
+
+/*
+ * tls hsts: every answer on a TLS connection tells browsers to come
+ * back over TLS only (RFC 6797); never on a plain one, where it means
+ * nothing.
+ */
+static void
+http_hsts(struct server *s, struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon;
+	char				 value[48];
+
+	if (s->conf->tls_hsts == 0 ||
+	    (evcon = evhttp_request_get_connection(req)) == NULL ||
+	    !tls_bev_is_tls(evhttp_connection_get_bufferevent(evcon)))
+		return;
+	(void)snprintf(value, sizeof(value), "max-age=%d", s->conf->tls_hsts);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Strict-Transport-Security", value);
 }
 
 /*
@@ -408,9 +440,14 @@ http_duration(char *buf, size_t len, int64_t ms)
 void
 http_apply_limits(struct server *s)
 {
-	evhttp_set_max_headers_size(s->http, CONF_HEADER_HI);
-	evhttp_set_max_body_size(s->http, CONF_BODY_HI);
-	evhttp_set_timeout(s->http, s->conf->request_timeout);
+	struct evhttp	*http[2] = { s->http, s->https };
+	int		 i;
+
+	for (i = 0; i < 2 && http[i] != NULL; i++) {
+		evhttp_set_max_headers_size(http[i], CONF_HEADER_HI);
+		evhttp_set_max_body_size(http[i], CONF_BODY_HI);
+		evhttp_set_timeout(http[i], s->conf->request_timeout);
+	}
 	ratelimit_resize(&http_rl, (size_t)s->conf->rate_addresses);
 }
 
