@@ -146,7 +146,10 @@ tls_ctx_new(const struct tokend_config *conf, const uint8_t *cert,
 		return NULL;
 	}
 	(void)SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE |
-	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	    SSL_OP_NO_COMPRESSION);
+#ifdef SSL_OP_NO_RENEGOTIATION
+	(void)SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+#endif
 	(void)SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	(void)SSL_CTX_set_timeout(ctx, TLS_TICKET_LIFETIME_SEC);
 #ifdef TLS_TICKET_EVP
@@ -426,7 +429,8 @@ tls_peer(struct tls_conn *c)
 	char		*addr = NULL;
 	ev_uint16_t	 port = 0;
 
-	bufferevent_getcb(c->bev, NULL, NULL, NULL, &arg);
+	if (c->bev != NULL)
+		bufferevent_getcb(c->bev, NULL, NULL, NULL, &arg);
 	if (arg != NULL && evhttp_connection_get_bufferevent(arg) == c->bev)
 		evhttp_connection_get_peer(arg, &addr, &port);
 	(void)snprintf(c->peer, sizeof(c->peer), "%s port %u",
@@ -468,7 +472,8 @@ tls_deadline(evutil_socket_t fd, short ev, void *arg)
 		tls_peer(c);
 	c->logged = 1;
 	log_info("tls: %s: handshake timed out", c->peer);
-	bufferevent_getcb(c->bev, NULL, NULL, NULL, &evcon);
+	if (c->bev != NULL)
+		bufferevent_getcb(c->bev, NULL, NULL, NULL, &evcon);
 	if (evcon != NULL && evhttp_connection_get_bufferevent(evcon) ==
 	    c->bev)
 		evhttp_connection_free(evcon);
