@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # make run: a demo configuration and database under ./run/, then tokend in
-# the foreground on 127.0.0.1:8055 with its logs on the terminal.  Started
-# as root it runs with full privilege separation.  TOKEND_PORT picks
-# another port, TOKEND_MAIL_PORT another relay port than make mailsink's
-# 2525 and TOKEND_RUN another directory than ./run/ (regress/daemon/demo.sh).
+# the foreground on 127.0.0.1:8055 (with TLS=1 also TLS on 8443) with its
+# logs on the terminal.  Started as root it runs with full privilege
+# separation.  TOKEND_PORT picks another port, TOKEND_MAIL_PORT another
+# relay port than make mailsink's 2525 and TOKEND_RUN another directory
+# than ./run/ (regress/daemon/demo.sh).
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 run=${TOKEND_RUN:-$top/run}
@@ -144,6 +145,38 @@ seed() {
 }
 bootstrap &
 
+# make run TLS=1: TLS on 127.0.0.1:8443 as well, with a self-signed
+# certificate made once under run/tls/, through a configuration that
+# includes the demo's and adds the tls listener.
+conf="$run/tokend.conf"
+if [ -n "$TLS" ] && [ "$TLS" != 0 ]; then
+	tls_port=${TOKEND_TLS_PORT:-8443}
+	mkdir -p "$run/tls"
+	chmod 0700 "$run/tls"
+	if [ ! -f "$run/tls/cert.pem" ]; then
+		openssl req -x509 -newkey ec \
+		    -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
+		    -subj /CN=localhost \
+		    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+		    -keyout "$run/tls/key.pem" -out "$run/tls/cert.pem" \
+		    2>/dev/null
+		echo "demo: made a self-signed certificate, $run/tls/cert.pem"
+	fi
+	conf="$run/tokend-tls.conf"
+	( umask 077; cat > "$conf" <<CONF
+# Written by "make run TLS=1": the demo's configuration and TLS.
+include "$run/tokend.conf"
+listen on 127.0.0.1 port $tls_port tls
+tls {
+	certificate "$run/tls/cert.pem"
+	key "$run/tls/key.pem"
+}
+CONF
+	)
+	echo "demo: and on https://127.0.0.1:$tls_port/, try: curl --cacert" \
+	    "$run/tls/cert.pem https://127.0.0.1:$tls_port/server/ping"
+fi
+
 echo "demo: tokend on http://127.0.0.1:$port/ (Ctrl-C stops it)"
 echo "demo: try: curl http://127.0.0.1:$port/server/ping"
 echo "demo: public data: curl http://127.0.0.1:$port/items/articles"
@@ -151,4 +184,4 @@ echo "demo: log in: curl -H 'Content-Type: application/json' -d" \
     "'{\"email\":\"admin@example.com\",\"password\":\"PASSWORD\"}'" \
     "http://127.0.0.1:$port/auth/login"
 echo "demo: mail goes to 127.0.0.1:$mailport: make mailsink prints it"
-exec "$top/server/tokend" -d -f "$run/tokend.conf"
+exec "$top/server/tokend" -d -f "$conf"

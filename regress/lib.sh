@@ -111,6 +111,21 @@ td_init() {
 	fi
 	PORT=$(td_free_port)
 	URL="http://127.0.0.1:$PORT"
+	if [ -n "$TD_TLS" ]; then td_tls_init; fi
+}
+
+# TD_TLS=1 (auth_tls.sh runs auth.sh so): the test's listener is a tls
+# one, with a certificate made here that every curl of the test trusts
+# (CURL_CA_BUNDLE), and URL is https.
+td_tls_init() {
+	need openssl
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+	    -nodes -days 2 -subj /CN=127.0.0.1 \
+	    -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls-key.pem" \
+	    -out "$T/tls-cert.pem" >/dev/null 2>&1 ||
+	    { fail "${TD_NAME}_tls_certificate"; exit 1; }
+	export CURL_CA_BUNDLE="$T/tls-cert.pem" NODE_EXTRA_CA_CERTS="$T/tls-cert.pem"
+	URL="https://127.0.0.1:$PORT"
 }
 
 # td_locked NAME COMMAND...: the command, while no other test runs
@@ -165,7 +180,9 @@ td_release_ports() {
 td_conf() {
 	umask 077
 	{
-		echo "listen on 127.0.0.1 port $PORT"
+		echo "listen on 127.0.0.1 port $PORT${TD_TLS:+ tls}"
+		if [ -n "$TD_TLS" ]; then echo "tls { certificate" \
+		    "\"$T/tls-cert.pem\"; key \"$T/tls-key.pem\" }"; fi
 		echo "prefork ${PREFORK:-2}"
 		echo "user \"_tokend\""
 		echo "chroot \"$T/empty\""
@@ -200,8 +217,8 @@ td_start() {
 		wait "$TD_PID" 2>/dev/null
 		_old=$PORT
 		PORT=$(td_free_port)
-		URL="http://127.0.0.1:$PORT"
-		sed -i "s/^listen on 127.0.0.1 port $_old\$/listen on 127.0.0.1 port $PORT/" \
+		URL="${URL%%://*}://127.0.0.1:$PORT"
+		sed -i "s/^listen on 127.0.0.1 port $_old\( tls\)\?\$/listen on 127.0.0.1 port $PORT\1/" \
 		    "$T/tokend.conf"
 	done
 }

@@ -79,7 +79,8 @@ static void	 edge_timeout(evutil_socket_t, short, void *);
 static int	 edge_busy(struct edge_conn *);
 static void	 edge_reject(struct edge_conn *, int, const char *,
 		    const char *);
-static void	 edge_answer(int, int, const char *, const char *);
+static void	 edge_answer(struct bufferevent *, int, const char *,
+		    const char *);
 static const char *edge_reason(int);
 static void	 edge_discard(struct edge_conn *, struct evbuffer *);
 static int	 edge_stopped(const struct edge_conn *);
@@ -102,19 +103,26 @@ edge_init(struct server *s)
 		if (r->match == ROUTE_PREFIX &&
 		    strlen(r->path) > WIRE_TARGET_KEEP)
 			fatalx("edge: the route %s is too long", r->path);
-	evhttp_set_bevcb(s->http, edge_bevcb, s);
+	evhttp_set_bevcb(s->http, edge_bevcb, NULL);
+	if (s->https != NULL)
+		evhttp_set_bevcb(s->https, edge_bevcb, s);
 }
 
 /*
  * Fails closed: a connection evhttp made itself would bypass the edge,
- * so a worker that cannot make one gives up and is replaced.
+ * so a worker that cannot make one gives up and is replaced.  arg is
+ * NULL for a plain listener; on a tls one the edge reads what the TLS
+ * layer decrypted.
  */
 static struct bufferevent *
 edge_bevcb(struct event_base *base, void *arg)
 {
 	struct bufferevent	*bev;
 
-	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (arg != NULL)
+		bev = tls_bev_new(base, server_conf()->handshake_deadline);
+	else
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL ||
 	    evbuffer_add_cb(bufferevent_get_input(bev), edge_first, bev) ==
 	    NULL)
@@ -458,14 +466,18 @@ edge_reject(struct edge_conn *c, int status, const char *code,
 	log_debug("edge: %s port %u: %d %s", addr != NULL ? addr : "?",
 	    (unsigned)port, status, message);
 	if (!edge_busy(c))
-		edge_answer(fd, status, code, message);
+		edge_answer(c->bev, status, code, message);
 	(void)shutdown(fd, SHUT_WR);
 	evtimer_add(c->timer, &tv);
 }
 
-/* Straight to the socket, whose send buffer is empty at this point. */
+/*
+ * Straight to the socket (through TLS on a tls listener), whose send
+ * buffer is empty at this point.
+ */
 static void
-edge_answer(int fd, int status, const char *code, const char *message)
+edge_answer(struct bufferevent *bev, int status, const char *code,
+    const char *message)
 {
 	json_t	*body;
 	char	*text, buf[EDGE_ANSWER_MAX];
@@ -484,8 +496,12 @@ edge_answer(int fd, int status, const char *code, const char *message)
 	    strlen(text), status == 405 ? "Allow: " EDGE_METHODS "\r\n" : "",
 	    text);
 	free(text);
-	if (n > 0 && (size_t)n < sizeof(buf) &&
-	    send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+	if (n <= 0 || (size_t)n >= sizeof(buf))
+		return;
+	if (tls_bev_is_tls(bev))
+		tls_bev_write(bev, buf, (size_t)n);
+	else if (send(bufferevent_getfd(bev), buf, (size_t)n,
+	    MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
 		log_debug("edge: send: %s", strerror(errno));
 }
 

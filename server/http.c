@@ -42,6 +42,8 @@ static struct ratelimit		 http_rl;
 static struct cidr		 http_proxies[CIDR_LIST_MAX];	/* trusted */
 static size_t			 http_nproxies;
 
+static void	 http_routes(struct evhttp *);
+static void	 http_hsts(struct server *, struct evhttp_request *);
 static int	 http_exact_new(size_t);
 static void	 http_exact(struct evhttp_request *, void *);
 static void	 http_other(struct evhttp_request *, void *);
@@ -72,22 +74,31 @@ static void	 http_send(struct evhttp_request *, int, const char *,
 void
 http_init(struct server *s)
 {
-	const struct route	*r;
-	size_t			 i;
-
 	http_server = s;
-	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_default_content_type(s->http, NULL);
+	http_routes(s->http);
+	if (s->https != NULL)
+		http_routes(s->https);
 	edge_init(s);
 	ratelimit_init(&http_rl, (size_t)s->conf->rate_addresses);
 	http_apply_limits(s);
+}
+
+/* The plain and the tls listeners serve the same routes. */
+static void
+http_routes(struct evhttp *http)
+{
+	const struct route	*r;
+	size_t			 i;
+
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_default_content_type(http, NULL);
 	for (i = 0; (r = route_get(i)) != NULL; i++)
 		if (r->match == ROUTE_EXACT && http_exact_new(i) &&
-		    evhttp_set_cb(s->http, r->path, http_exact, (void *)r) != 0)
+		    evhttp_set_cb(http, r->path, http_exact, (void *)r) != 0)
 			fatalx("evhttp_set_cb %s", r->path);
-	evhttp_set_gencb(s->http, http_other, NULL);
+	evhttp_set_gencb(http, http_other, NULL);
 }
 
 /* Rows of one exact path (one per method) give evhttp one callback. */
@@ -137,6 +148,7 @@ http_serve(struct evhttp_request *req, const char *path)
 		r = route_find(path, (int)evhttp_request_get_command(req),
 		    &rest);
 	http_track(req, r);
+	http_hsts(http_server, req);
 	if (http_admit(http_server, req, path) == -1)
 		return;
 	if (r == NULL) {
@@ -191,6 +203,26 @@ http_done(struct evhttp_request *req, void *arg)
 		    evhttp_request_get_response_code(req), us);
 	if (conf->access_log[0] != '\0')
 		accesslog_request(req, us);
+}
+
+/*
+ * tls hsts: every answer on a TLS connection tells browsers to come
+ * back over TLS only (RFC 6797); never on a plain one, where it means
+ * nothing.
+ */
+static void
+http_hsts(struct server *s, struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon;
+	char				 value[48];
+
+	if (s->conf->tls_hsts == 0 ||
+	    (evcon = evhttp_request_get_connection(req)) == NULL ||
+	    !tls_bev_is_tls(evhttp_connection_get_bufferevent(evcon)))
+		return;
+	(void)snprintf(value, sizeof(value), "max-age=%d", s->conf->tls_hsts);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Strict-Transport-Security", value);
 }
 
 /*
@@ -464,9 +496,14 @@ http_duration(char *buf, size_t len, int64_t ms)
 void
 http_apply_limits(struct server *s)
 {
-	evhttp_set_max_headers_size(s->http, CONF_HEADER_HI);
-	evhttp_set_max_body_size(s->http, CONF_BODY_HI);
-	evhttp_set_timeout(s->http, s->conf->request_timeout);
+	struct evhttp	*http[2] = { s->http, s->https };
+	int		 i;
+
+	for (i = 0; i < 2 && http[i] != NULL; i++) {
+		evhttp_set_max_headers_size(http[i], CONF_HEADER_HI);
+		evhttp_set_max_body_size(http[i], CONF_BODY_HI);
+		evhttp_set_timeout(http[i], s->conf->request_timeout);
+	}
 	ratelimit_resize(&http_rl, (size_t)s->conf->rate_addresses);
 	/* Checked by the parent's parser and again by config_from_json. */
 	if (cidr_list_parse(s->conf->trusted_proxy, http_proxies,
@@ -541,7 +578,7 @@ http_forwarded_hop(const char *v, size_t *end, struct cidr *hop)
 /*
  * The scheme the client used: what a trusted proxy says in
  * X-Forwarded-Proto ("http" or "https", one header; anything else is
- * not believed), else the connection's own.
+ * not believed), else the connection's own (https on a tls listener).
  */
 const char *
 http_scheme(struct evhttp_request *req)
@@ -549,25 +586,29 @@ http_scheme(struct evhttp_request *req)
 	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
 	struct evkeyval		*kv;
 	struct cidr		 peer;
-	const char		*proto = NULL;
+	const char		*proto = NULL, *own;
 	const struct sockaddr	*sa;
 	struct evhttp_connection *evcon;
 	int			 n = 0;
 
+	if ((evcon = evhttp_request_get_connection(req)) == NULL)
+		return "http";
+	own = tls_bev_is_tls(evhttp_connection_get_bufferevent(evcon)) ?
+	    "https" : "http";
 	if (http_nproxies == 0 ||
-	    (evcon = evhttp_request_get_connection(req)) == NULL ||
 	    (sa = evhttp_connection_get_addr(evcon)) == NULL ||
 	    cidr_from_sockaddr(sa, &peer) == -1 ||
 	    !cidr_match(http_proxies, http_nproxies, &peer))
-		return "http";
+		return own;
 	TAILQ_FOREACH(kv, h, next)
 		if (strcasecmp(kv->key, "X-Forwarded-Proto") == 0) {
 			proto = kv->value;
 			n++;
 		}
-	if (n == 1 && strcasecmp(proto, "https") == 0)
-		return "https";
-	return "http";
+	if (n == 1 && (strcasecmp(proto, "https") == 0 ||
+	    strcasecmp(proto, "http") == 0))
+		return strcasecmp(proto, "https") == 0 ? "https" : "http";
+	return own;
 }
 
 /* The client's address as text (http_client), "" when it has none. */

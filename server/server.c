@@ -50,6 +50,7 @@ static void	 server_pending_free(struct server *, struct pending *);
 static void	 server_pending_fail_all(struct server *,
 		    struct frame_chan *);
 static void	 server_signal(evutil_socket_t, short, void *);
+static void	 server_tls_start(struct server *);
 
 static struct server	 server;
 
@@ -70,6 +71,8 @@ server_main(int slot, int verbose)
 	TAILQ_INIT(&server.pending);
 	server.conf = child_receive_config(&hello_slot);
 	server.slot = (int)hello_slot;
+	if (config_tls_listens(server.conf) > 0)
+		server_tls_start(&server);
 	if (privsep_is_root()) {
 		privsep_lookup(server.conf->server_user, &pu);
 		privsep_check_chroot(server.conf->server_chroot);
@@ -124,6 +127,29 @@ server_base_new(void)
 	return base;
 }
 
+/*
+ * Before the chroot: OpenSSL reads its configuration, and the parent
+ * sends the certificate and the ticket key right after the
+ * configuration, so that the first TLS client finds them.
+ */
+static void
+server_tls_start(struct server *s)
+{
+	struct frame	 f;
+	uint8_t		*data;
+
+	tls_init();
+	data = child_expect(MSG_TLS_CERT, &f);
+	if (tls_set_cert(s->conf, &f) == -1 || !tls_ready())
+		fatalx("no usable TLS certificate from the parent");
+	freezero(data, f.hdr.len);
+	data = child_expect(MSG_TLS_TICKET, &f);
+	if (tls_set_ticket(&f) == -1)
+		fatalx("bad TLS ticket key from the parent");
+	freezero(data, f.hdr.len);
+}
+
+/* Plain listeners go to one evhttp, tls ones to another (edge.c). */
 static void
 server_listen(struct server *s)
 {
@@ -132,6 +158,9 @@ server_listen(struct server *s)
 	int			 fd = PROTO_FD_LISTEN;
 
 	if ((s->http = evhttp_new(s->base)) == NULL)
+		fatalx("evhttp_new");
+	if (config_tls_listens(s->conf) > 0 &&
+	    (s->https = evhttp_new(s->base)) == NULL)
 		fatalx("evhttp_new");
 	TAILQ_FOREACH(la, &s->conf->listens, entry) {
 		if (s->nlisten >= CONF_LISTEN_MAX)
@@ -143,7 +172,8 @@ server_listen(struct server *s)
 		if (l == NULL)
 			fatalx("evconnlistener_new on %s", la->host);
 		evconnlistener_set_error_cb(l, server_accept_error);
-		if (evhttp_bind_listener(s->http, l) == NULL)
+		if (evhttp_bind_listener(la->tls ? s->https : s->http, l) ==
+		    NULL)
 			fatalx("evhttp_bind_listener");
 		s->listeners[s->nlisten++] = l;
 		fd++;
@@ -224,6 +254,10 @@ server_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 			return -1;
 		server_items_attach(s, fd);
 		return 0;
+	case MSG_TLS_CERT:
+		return tls_set_cert(s->conf, f);
+	case MSG_TLS_TICKET:
+		return tls_set_ticket(f);
 	case MSG_PING:
 		/* From the loop: the answer says this loop still turns. */
 		if (msg_read(f, MSG_PING, NULL) == -1 ||

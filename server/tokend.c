@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,8 @@ static void	 parent_open_control(void);
 static void	 parent_start(struct child *);
 static void	 parent_started(struct child *, pid_t, int);
 static void	 parent_send_config(struct child *, uint32_t);
+static void	 parent_send_tls(struct child *, int);
+static void	 parent_ticket_cb(evutil_socket_t, short, void *);
 static void	 parent_pair(struct frame_chan *, uint32_t, const void *,
 		    struct frame_chan *, uint32_t, const void *);
 static void	 parent_link(struct child *);
@@ -107,6 +110,9 @@ static struct {
 	int			 access_fd;	/* access-log's file, or -1 */
 	struct metrics_area	*metrics;	/* shared with the children */
 	int			 metrics_fd;
+	struct tls_files	 tls;		/* read at start and on reload */
+	uint8_t			 ticket[TLS_TICKET_KEY_LEN];
+	struct event		*ev_ticket;
 } parent;
 
 static void
@@ -181,6 +187,13 @@ main(int argc, char *argv[])
 
 	if ((parent.conf = parse_config(parent.conffile)) == NULL)
 		exit(1);
+	if (config_tls_listens(parent.conf) > 0) {
+		tls_init();
+		if (tls_files_load(parent.conf, &parent.tls, setting,
+		    sizeof(setting)) == -1)
+			fatalx("%s", setting);
+		tls_ticket_new(parent.ticket);
+	}
 	if (checkonly) {
 		fprintf(stderr, "configuration OK\n");
 		exit(0);
@@ -264,6 +277,11 @@ main(int argc, char *argv[])
 	    &(struct timeval){ TOKEND_PING_MS / 1000,
 	    (TOKEND_PING_MS % 1000) * 1000 }) == -1)
 		fatalx("ping timer");
+	parent.ev_ticket = event_new(parent.base, -1, EV_PERSIST,
+	    parent_ticket_cb, NULL);
+	if (parent.ev_ticket == NULL || event_add(parent.ev_ticket,
+	    &(struct timeval){ TLS_TICKET_ROTATE_SEC, 0 }) == -1)
+		fatalx("ticket timer");
 	log_info("started: keyd, %d servers and their item processes, "
 	    "the mail process", parent.nservers);
 	sandbox_enter(SANDBOX_PARENT);
@@ -348,6 +366,14 @@ parent_open_listeners(void)
 			if (bind(fd, (struct sockaddr *)&la->ss,
 			    la->sslen) == -1)
 				fatal("bind %s port %d", la->host, la->port);
+			/*
+			 * TLS writes a record per buffer (head, body):
+			 * without TCP_NODELAY, which accepted sockets
+			 * inherit, the second waits for a delayed ACK.
+			 */
+			if (la->tls && setsockopt(fd, IPPROTO_TCP,
+			    TCP_NODELAY, &on, sizeof(on)) == -1)
+				fatal("TCP_NODELAY");
 			if (listen(fd, 1024) == -1)
 				fatal("listen %s port %d", la->host, la->port);
 			parent.listenfds[slot * n + i++] = fd;
@@ -500,6 +526,59 @@ parent_send_config(struct child *c, uint32_t type)
 		log_warnx("cannot send the configuration (%zu bytes)",
 		    strlen(json));
 	free(json);
+	if (c->role == ROLE_SERVER)
+		parent_send_tls(c, type == MSG_CONFIG);
+}
+
+/*
+ * A worker's TLS material: the certificate and key after each
+ * configuration, the ticket key too when it starts.  Only workers get
+ * them, and only when a listen address is tls.
+ */
+static void
+parent_send_tls(struct child *c, int ticket)
+{
+	struct msg_tls_cert	 cert;
+	struct msg_tls_ticket	 key;
+
+	if (config_tls_listens(parent.conf) == 0 || c->chan == NULL)
+		return;
+	cert.cert = parent.tls.cert;
+	cert.cert_len = parent.tls.certlen;
+	cert.key = parent.tls.key;
+	cert.key_len = parent.tls.keylen;
+	if (msg_send(c->chan, MSG_TLS_CERT, 0, -1, &cert) == -1)
+		log_warnx("cannot send the TLS certificate to %s",
+		    child_name(c));
+	key.key = parent.ticket;
+	key.key_len = sizeof(parent.ticket);
+	if (ticket && msg_send(c->chan, MSG_TLS_TICKET, 0, -1, &key) == -1)
+		log_warnx("cannot send the TLS ticket key to %s",
+		    child_name(c));
+}
+
+/*
+ * A new session ticket key for every worker, every
+ * TLS_TICKET_ROTATE_SEC; it lives in memory only.
+ */
+static void
+parent_ticket_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct msg_tls_ticket	 key;
+	int			 i;
+
+	if (config_tls_listens(parent.conf) == 0)
+		return;
+	tls_ticket_new(parent.ticket);
+	key.key = parent.ticket;
+	key.key_len = sizeof(parent.ticket);
+	for (i = 0; i < parent.nservers; i++)
+		if (parent.servers[i].chan != NULL &&
+		    msg_send(parent.servers[i].chan, MSG_TLS_TICKET, 0, -1,
+		    &key) == -1)
+			log_warnx("cannot send the TLS ticket key to %s",
+			    child_name(&parent.servers[i]));
+	log_debug("tls: new session ticket key");
 }
 
 /*
@@ -1011,7 +1090,7 @@ parent_reload(char *why, size_t whylen)
 {
 	struct tokend_config	*conf;
 	struct child		*c;
-	char			 setting[128];
+	char			 setting[512];
 	int			 i;
 
 	log_info("reloading %s", parent.conffile);
@@ -1031,6 +1110,14 @@ parent_reload(char *why, size_t whylen)
 	}
 	if (parent_items_dir(conf, why, whylen) == -1) {
 		log_warnx("reload refused: %s", why);
+		config_free(conf);
+		return -1;
+	}
+	/* A renewed certificate (certbot, acme-client) comes in here. */
+	if (tls_files_load(conf, &parent.tls, setting,
+	    sizeof(setting)) == -1) {
+		(void)snprintf(why, whylen, "reload refused: %s", setting);
+		log_warnx("%s", why);
 		config_free(conf);
 		return -1;
 	}

@@ -50,6 +50,9 @@
 #define CACHE_JSON_MAX		(16 * 1024)	/* bytes of one user's JSON */
 #define CACHE_JSON_TOTAL	(4 * 1024 * 1024)	/* and of all */
 #define CACHE_KEY_LEN		32	/* SHA-256 of the token */
+#define TLS_TICKET_ROTATE_SEC	3600	/* the parent's new ticket key */
+/* A ticket outlives one rotation: workers take the key before too. */
+#define TLS_TICKET_LIFETIME_SEC	TLS_TICKET_ROTATE_SEC
 
 /* How a route's path matches a request's (route.c). */
 enum route_match {
@@ -91,6 +94,14 @@ struct smtp_relay {
 	int64_t		 timeout;	/* ms, each step */
 	struct ssl_ctx_st *tls;		/* STARTTLS with it; NULL: none */
 	const char	*tls_name;	/* the certificate's; "": host */
+};
+
+/* The certificate chain and key the parent read (tls.c), PEM. */
+struct tls_files {
+	uint8_t		*cert;
+	size_t		 certlen;
+	uint8_t		*key;
+	size_t		 keylen;
 };
 
 /* The parent's view of one child process. */
@@ -141,7 +152,8 @@ TAILQ_HEAD(pending_list, pending);
 struct server {
 	struct tokend_config	*conf;
 	struct event_base	*base;
-	struct evhttp		*http;
+	struct evhttp		*http;		/* the plain listeners */
+	struct evhttp		*https;		/* the tls ones, or NULL */
 	struct frame_chan	*parent;
 	struct frame_chan	*keyd;
 	struct frame_chan	*items;		/* to its item process */
@@ -344,6 +356,23 @@ void		 route_print(FILE *);
 
 /* edge.c */
 void		 edge_init(struct server *);
+
+/* tls.c: the worker's side, then the parent's */
+struct bufferevent;
+struct event_base;
+void		 tls_init(void);
+struct ssl_ctx_st *tls_ctx_new(const struct tokend_config *, const uint8_t *,
+		    size_t, const uint8_t *, size_t, char *, size_t);
+int		 tls_set_cert(const struct tokend_config *, struct frame *);
+int		 tls_set_ticket(struct frame *);
+int		 tls_ready(void);
+struct bufferevent *tls_bev_new(struct event_base *, int);
+int		 tls_bev_is_tls(struct bufferevent *);
+void		 tls_bev_write(struct bufferevent *, const void *, size_t);
+int		 tls_files_load(const struct tokend_config *,
+		    struct tls_files *, char *, size_t);
+void		 tls_files_clear(struct tls_files *);
+void		 tls_ticket_new(uint8_t *);
 
 /* cache.c */
 int		 auth_result_read(struct frame *, struct auth_result *);

@@ -28,14 +28,18 @@
 #define CHILD_LOG_QUEUE_MAX	(256 * 1024)
 #define CHILD_LOG_FLUSH_MS	1000	/* a fatal line, before the exit */
 
-static uint8_t	*child_expect(uint32_t, struct frame *);
 static void	 child_log_line(int, const char *);
 
 static struct frame_chan	*child_log_chan;
 static pthread_t		 child_log_thread;
 static int			 child_log_busy;
 
-static uint8_t *
+/*
+ * Blocking, before the event loop: the next message from the parent,
+ * which must be of that type.  The payload (f->data, returned) is the
+ * caller's to free.
+ */
+uint8_t *
 child_expect(uint32_t type, struct frame *f)
 {
 	uint8_t	*data;

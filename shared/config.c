@@ -254,6 +254,21 @@ const struct config_field config_fields[] = {
 	NUMBER_SETTING("register_ttl", "auth", "register-ttl",
 	    "register-ttl", CONF_KIND_MSEC, CONF_UNIT_MSEC, register_ttl,
 	    CONF_INVITE_TTL_LO, CONF_INVITE_TTL_HI, CONF_REGISTER_TTL, 0),
+	/* Read by the parent, on start and on every reload (tls.c). */
+	STRING_SETTING("tls_certificate", "tls", "certificate",
+	    "tls certificate", CONF_KIND_PATH_UNSET, tls_certificate, "", 0),
+	STRING_SETTING("tls_key", "tls", "key", "tls key", CONF_KIND_PATH_UNSET,
+	    tls_key, "", 0),
+	STRING_SETTING("tls_protocols", "tls", "protocols", "tls protocols",
+	    CONF_KIND_TEXT, tls_protocols, CONF_TLS_PROTOCOLS, 0),
+	STRING_SETTING("tls_ciphers", "tls", "ciphers", "tls ciphers",
+	    CONF_KIND_TEXT, tls_ciphers, CONF_TLS_CIPHERS, 0),
+	NUMBER_SETTING("tls_hsts", "tls", "hsts", "tls hsts", CONF_KIND_INT,
+	    CONF_UNIT_SEC, tls_hsts, 0, CONF_HSTS_HI, 0, 0),
+	NUMBER_SETTING("handshake_deadline", "timeout", "handshake-deadline",
+	    "handshake-deadline timeout", CONF_KIND_INT, CONF_UNIT_MSEC,
+	    handshake_deadline, CONF_DEADLINE_LO, CONF_DEADLINE_HI,
+	    CONF_HANDSHAKE_DEADLINE, 0),
 };
 const size_t config_nfields = sizeof(config_fields) /
     sizeof(config_fields[0]);
@@ -275,6 +290,7 @@ int
 config_field_is_string(const struct config_field *f)
 {
 	return f->kind == CONF_KIND_USER || f->kind == CONF_KIND_PATH ||
+	    f->kind == CONF_KIND_PATH_UNSET ||
 	    f->kind == CONF_KIND_COOKIE_NAME ||
 	    f->kind == CONF_KIND_COOKIE_DOMAIN ||
 	    f->kind == CONF_KIND_SAMESITE || f->kind == CONF_KIND_URL ||

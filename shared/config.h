@@ -87,6 +87,10 @@
 #define REGISTER_VERIFY_PATH	"/users/register/verify-email"
 #define CONF_MAIL_CA_FILE	"/etc/ssl/certs/ca-certificates.crt"
 #define CONF_RESET_TTL		(60 * 60 * 1000LL)	/* milliseconds */
+#define CONF_TLS_PROTOCOLS	"tlsv1.2 tlsv1.3"
+/* TLS 1.2 only: forward secrecy and AEAD (TLS 1.3's are all such). */
+#define CONF_TLS_CIPHERS	"ECDHE+AESGCM:ECDHE+CHACHA20"
+#define CONF_HANDSHAKE_DEADLINE	10000	/* milliseconds for a TLS handshake */
 
 /* Bounds, in the settings table of config.c. */
 #define CONF_HEADER_LO		1024
@@ -164,6 +168,8 @@
 #define CONF_RESET_TTL_HI	(24 * 60 * 60 * 1000LL)
 #define CONF_INVITE_TTL_LO	(60 * 60 * 1000LL)
 #define CONF_INVITE_TTL_HI	(30 * 24 * 60 * 60 * 1000LL)
+#define CONF_HSTS_HI		(2 * 365 * 24 * 60 * 60)	/* seconds */
+#define CONF_TLS_TEXT_MAX	1024	/* protocols, ciphers, with the NUL */
 
 struct listen_addr {
 	TAILQ_ENTRY(listen_addr) entry;
@@ -171,6 +177,7 @@ struct listen_addr {
 	socklen_t		 sslen;
 	char			 host[NI_MAXHOST];	/* as written */
 	int			 port;
+	int			 tls;		/* listen ... tls */
 };
 TAILQ_HEAD(listen_list, listen_addr);
 
@@ -337,12 +344,21 @@ struct tokend_config {
 	int			 register_verify;	/* unverified first */
 	char			 register_url_allow[CONF_URL_LIST_MAX];
 	int64_t			 register_ttl;	/* ms */
+
+	/* TLS of the listen addresses marked tls (server/tls.c). */
+	char			 tls_certificate[PATH_MAX];	/* PEM chain */
+	char			 tls_key[PATH_MAX];
+	char			 tls_protocols[CONF_TLS_TEXT_MAX];
+	char			 tls_ciphers[CONF_TLS_TEXT_MAX];
+	int			 tls_hsts;	/* max-age, seconds; 0: none */
+	int			 handshake_deadline;	/* milliseconds */
 };
 
 /* How a setting is stored in struct tokend_config. */
 enum config_kind {
 	CONF_KIND_USER,		/* strings, each with its own check */
 	CONF_KIND_PATH,
+	CONF_KIND_PATH_UNSET,	/* a path, or "" for none */
 	CONF_KIND_COOKIE_NAME,
 	CONF_KIND_COOKIE_DOMAIN,
 	CONF_KIND_SAMESITE,
@@ -443,6 +459,8 @@ int		 config_listen_add(struct tokend_config *, const char *,
 		    const struct sockaddr *, socklen_t, int, const char **);
 int		 config_listen_add_numeric(struct tokend_config *,
 		    const char *, const char *, int, const char **);
+int		 config_tls_listens(const struct tokend_config *);
+int		 config_tls_protocols(const char *, int *, int *);
 
 /* config_json.c: the JSON form the children get, the reload diff */
 char		*config_to_json(const struct tokend_config *);

@@ -300,6 +300,8 @@ config_field_check(const struct config_field *f, const char *s)
 		return check_mailbox(s);
 	case CONF_KIND_NETWORKS:
 		return check_networks(s);
+	case CONF_KIND_PATH_UNSET:
+		return s[0] == '\0' ? NULL : config_check_path(s);
 	default:
 		return config_check_path(s);
 	}
@@ -402,6 +404,83 @@ config_listen_add_numeric(struct tokend_config *conf, const char *host,
 	    port, errstr);
 	freeaddrinfo(res);
 	return rv;
+}
+
+/* The number of listen addresses marked tls. */
+int
+config_tls_listens(const struct tokend_config *conf)
+{
+	struct listen_addr	*la;
+	int			 n = 0;
+
+	TAILQ_FOREACH(la, &conf->listens, entry)
+		n += la->tls != 0;
+	return n;
+}
+
+/*
+ * tls protocols: "tlsv1.2", "tlsv1.3", both (in any order, spaces
+ * between), or "default" and "secure" for both.  *lo and *hi become the
+ * oldest and newest, 12 or 13.  -1 for anything else: TLS 1.1 and
+ * older are never offered.
+ */
+int
+config_tls_protocols(const char *s, int *lo, int *hi)
+{
+	const char	*p = s;
+	size_t		 len;
+	int		 v;
+
+	*lo = 99;
+	*hi = 0;
+	for (;;) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		len = strcspn(p, " \t");
+		if ((len == 7 && strncmp(p, "default", len) == 0) ||
+		    (len == 6 && strncmp(p, "secure", len) == 0)) {
+			*lo = 12;
+			v = 13;
+		} else if (len == 7 && strncmp(p, "tlsv1.2", len) == 0)
+			v = 12;
+		else if (len == 7 && strncmp(p, "tlsv1.3", len) == 0)
+			v = 13;
+		else
+			return -1;
+		*lo = v < *lo ? v : *lo;
+		*hi = v > *hi ? v : *hi;
+		p += len;
+	}
+	return *hi == 0 ? -1 : 0;
+}
+
+/*
+ * A tls listener needs a certificate and its key; tls.c reads them
+ * (and checks that they go together) when the parent starts or reloads.
+ */
+static int
+finish_check_tls(const struct tokend_config *conf)
+{
+	int	 lo, hi, errors = 0;
+
+	if (config_tls_protocols(conf->tls_protocols, &lo, &hi) == -1) {
+		log_warnx("tls protocols \"%s\": only tlsv1.2 and tlsv1.3",
+		    conf->tls_protocols);
+		errors++;
+	}
+	if (conf->tls_ciphers[0] == '\0') {
+		log_warnx("tls ciphers: empty");
+		errors++;
+	}
+	if (config_tls_listens(conf) == 0)
+		return errors;
+	if (conf->tls_certificate[0] == '\0' || conf->tls_key[0] == '\0') {
+		log_warnx("listen ... tls needs tls { certificate PATH; "
+		    "key PATH }");
+		errors++;
+	}
+	return errors;
 }
 
 static int
@@ -668,6 +747,7 @@ config_finish(struct tokend_config *conf)
 		errors++;
 	}
 	errors += finish_check_fields(conf);
+	errors += finish_check_tls(conf);
 	errors += finish_check_database(conf);
 	errors += finish_check_secret(conf);
 	errors += config_check_auth(conf);

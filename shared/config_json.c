@@ -38,6 +38,7 @@ listens_equal(const struct tokend_config *a, const struct tokend_config *b)
 	lb = TAILQ_FIRST(&b->listens);
 	TAILQ_FOREACH(la, &a->listens, entry) {
 		if (lb == NULL || la->sslen != lb->sslen ||
+		    la->tls != lb->tls ||
 		    memcmp(&la->ss, &lb->ss, la->sslen) != 0)
 			return 0;
 		lb = TAILQ_NEXT(lb, entry);
@@ -485,7 +486,7 @@ data_from_json(struct tokend_config *conf, json_t *root)
  * The JSON form: one object, a key per config_fields entry (strings,
  * integers, durations as integer milliseconds, and true or false) plus
  * "listen", an array of {"host": as written, "address": numeric,
- * "port": number}, and the data part described above.
+ * "port": number, "tls": boolean}, and the data part described above.
  */
 static json_t *
 listens_to_json(const struct tokend_config *conf)
@@ -500,8 +501,8 @@ listens_to_json(const struct tokend_config *conf)
 		if (getnameinfo((const struct sockaddr *)&la->ss, la->sslen,
 		    addr, sizeof(addr), NULL, 0, NI_NUMERICHOST) != 0)
 			goto fail;
-		obj = json_pack("{s:s, s:s, s:i}", "host", la->host,
-		    "address", addr, "port", la->port);
+		obj = json_pack("{s:s, s:s, s:i, s:b}", "host", la->host,
+		    "address", addr, "port", la->port, "tls", la->tls);
 		if (obj == NULL || json_array_append_new(array, obj) == -1)
 			goto fail;
 	}
@@ -680,10 +681,11 @@ listen_from_json(struct tokend_config *conf, json_t *obj)
 	const char	*host, *addr, *errstr;
 	size_t		 hostlen, addrlen;
 	json_int_t	 port;
+	int		 tls = 0;
 
-	if (json_unpack_ex(obj, &jerr, JSON_STRICT, "{s:s%, s:s%, s:I}",
+	if (json_unpack_ex(obj, &jerr, JSON_STRICT, "{s:s%, s:s%, s:I, s?b}",
 	    "host", &host, &hostlen, "address", &addr, &addrlen,
-	    "port", &port) == -1) {
+	    "port", &port, "tls", &tls) == -1) {
 		log_warnx("config: listen: %s", jerr.text);
 		return -1;
 	}
@@ -697,6 +699,7 @@ listen_from_json(struct tokend_config *conf, json_t *obj)
 		log_warnx("config: listen: %s", errstr);
 		return -1;
 	}
+	TAILQ_LAST(&conf->listens, listen_list)->tls = tls;
 	return 0;
 }
 

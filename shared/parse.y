@@ -139,7 +139,7 @@ static void	 string_free(char *);
 static void	 strings_drop(void);
 static void	 include_file(const char *);
 static void	 macro_define(const char *, const char *);
-static void	 listen_on(const char *, long long);
+static void	 listen_on(const char *, long long, int);
 static long long port_number(const char *);
 static void	 setting(const char *, const char *, const char *);
 static void	 setting_word(const char *, const char *, const char *);
@@ -174,10 +174,10 @@ static void	 permission_end(void);
 %token	<v.keyword> PUBLIC
 %token	<v.keyword> REQUESTLINE HEADERCOUNT RATELIMIT AUTHRATELIMIT
 %token	<v.keyword> RATELIMITADDRESSES PER HEADERDEADLINE BODYDEADLINE
-%token	<v.keyword> MAIL
+%token	<v.keyword> MAIL TLS
 %token	ERROR
 %token	<v.string> STRING
-%type	<v.number> port
+%type	<v.number> port tlsflag
 %type	<v.string> ident
 %type	<v.keyword> keyword topword keydword limitsword timeoutword
 %type	<v.keyword> authword passwordword cookieword mailword
@@ -211,8 +211,8 @@ varset		: STRING '=' STRING		{
 		}
 		;
 
-main		: LISTEN ON STRING port		{
-			listen_on($3, $4);
+main		: LISTEN ON STRING port tlsflag	{
+			listen_on($3, $4, (int)$5);
 			string_free($3);
 		}
 		| topword STRING		{
@@ -234,6 +234,7 @@ main		: LISTEN ON STRING port		{
 		| AUTH '{' authlist authlast '}'
 		| PASSWORD '{' passwordlist passwordlast '}'
 		| MAIL '{' maillist maillast '}'
+		| TLS '{' tlslist tlslast '}'
 		| COOKIE cookiekind '{' cookielist cookielast '}'
 		| COLLECTION collectionhead collectionblock {
 			collection_end();
@@ -289,8 +290,8 @@ keyword		: AUTH | CHROOT | COLLECTION | CONNECTIONS | CONTROL | COOKIE
 		| ITERATIONS | KEYD | LIMITS | LISTEN | MAIL | MEMORY | NAME | ON
 		| PARALLELISM | PASSWORD | PERMISSION | PORT | PREFORK
 		| PRESETS | PROGRAM | PUBLIC | QUEUE | REFRESH | REQUEST | ROLE
-		| SECRET | SECURE | SESSION | SOCKET | THREADS | TIMEOUT | USER
-		| VALIDATION
+		| SECRET | SECURE | SESSION | SOCKET | THREADS | TIMEOUT | TLS
+		| USER | VALIDATION
 		;
 
 identlist	: ident				{
@@ -304,6 +305,10 @@ identlist	: ident				{
 		;
 
 fieldsstmt	: FIELDS identlist
+		;
+
+tlsflag		: /* empty */			{ $$ = 0; }
+		| TLS				{ $$ = 1; }
 		;
 
 port		: /* empty */			{ $$ = CONF_PORT_DEFAULT; }
@@ -478,6 +483,28 @@ mailstmt	: mailword STRING		{
 		}
 		| STRING STRING			{
 			setting_word("mail", $1, $2);
+			string_free($1);
+			string_free($2);
+		}
+		;
+
+/* tls { certificate, key, protocols, ciphers, hsts }: all table words. */
+tlslist		: /* empty */
+		| tlslist sep
+		| tlslist tlsstmt sep
+		| tlslist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+tlslast		: /* empty */
+		| tlsstmt
+		| error
+		;
+
+tlsstmt		: STRING STRING			{
+			setting_word("tls", $1, $2);
 			string_free($1);
 			string_free($2);
 		}
@@ -730,6 +757,7 @@ static const struct keyword keywords[] = {
 	{ "socket",		SOCKET },
 	{ "threads",		THREADS },
 	{ "timeout",		TIMEOUT },
+	{ "tls",		TLS },
 	{ "user",		USER },
 	{ "validation",		VALIDATION },
 };
@@ -1962,7 +1990,7 @@ listen_resolve(const char *host, struct addrinfo **res)
 }
 
 static void
-listen_on(const char *host, long long port)
+listen_on(const char *host, long long port, int tls)
 {
 	struct addrinfo	*res, *ai;
 	const char	*errstr;
@@ -1977,6 +2005,7 @@ listen_on(const char *host, long long port)
 			parse_error("listen on %s: %s", host, errstr);
 			break;
 		}
+		TAILQ_LAST(&conf->listens, listen_list)->tls = tls;
 	}
 	freeaddrinfo(res);
 }

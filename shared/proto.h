@@ -19,6 +19,11 @@
  *				and their outcome
  *	tokenctl <-> parent	the control socket
  *
+ * A worker with a tls listener reads MSG_TLS_CERT and MSG_TLS_TICKET
+ * right after MSG_CONFIG, and gets them again on a reload and on each
+ * rotation of the ticket key: only the parent and the workers ever hold
+ * the TLS key.
+ *
  * A child starts by reading MSG_HELLO (carries PROTO_VERSION, refuses a
  * mismatch) and MSG_CONFIG, then answers MSG_READY once it serves.  A
  * worker then answers each MSG_PING with MSG_PONG.
@@ -195,6 +200,12 @@ enum admin_op {
 #define CHILD_REASON_MAX	256	/* a failed reload's reason, NUL in */
 #define CHILD_LOG_MAX		1024	/* a child's log line, NUL in */
 #define HEALTH_DETAIL_MAX	256	/* NUL included */
+
+#define TLS_CERT_MAX		(256 * 1024)	/* a PEM chain, bytes */
+#define TLS_KEY_MAX		(64 * 1024)	/* a PEM private key */
+/* The session ticket key: its name, an HMAC-SHA256 key, an AES-256 key. */
+#define TLS_TICKET_NAME_LEN	16
+#define TLS_TICKET_KEY_LEN	(TLS_TICKET_NAME_LEN + 32 + 32)
 
 #define HEALTH_DB_OK		0x1
 #define HEALTH_SECRET_OK	0x2
@@ -630,6 +641,26 @@ enum admin_op {
 	F(s, STR, last_name, USER_TEXT_MAX + 1)				\
 	F(s, SUB, client, client)
 
+/*
+ * parent -> server: the certificate chain and its private key, PEM, as
+ * the parent read them (at start, as root; on each reload).  The worker
+ * serves new handshakes with them; connections already open keep what
+ * they began with.
+ */
+#define MSG_DECL_TLS_CERT(H, K, F, s)					\
+	H(PEER_PARENT, PEER_SERVER, MSG_NONE, 0)			\
+	F(s, BLOB, cert, TLS_CERT_MAX)					\
+	F(s, BLOB, key, TLS_KEY_MAX)
+
+/*
+ * parent -> server: the session ticket key, made by the parent, never
+ * written anywhere, replaced every TLS_TICKET_ROTATE_SEC.  A worker
+ * issues tickets under it and still takes those of the one before.
+ */
+#define MSG_DECL_TLS_TICKET(H, K, F, s)					\
+	H(PEER_PARENT, PEER_SERVER, MSG_NONE, 0)			\
+	F(s, BLOB, key, TLS_TICKET_KEY_LEN)
+
 /* tokenctl -> parent: re-read the configuration. */
 #define MSG_DECL_CTL_RELOAD(H, K, F, s)					\
 	H(PEER_CTL, PEER_PARENT, MSG_CTL_RESULT, 0)
@@ -711,7 +742,9 @@ enum admin_op {
 	X(MAIL_RESULT, mail_result)					\
 	X(PASSWORD_REQUEST, password_request)				\
 	X(MAIL_TOKEN, mail_token)					\
-	X(REGISTER, register)
+	X(REGISTER, register)						\
+	X(TLS_CERT, tls_cert)						\
+	X(TLS_TICKET, tls_ticket)
 
 #define MSG_SKIP(...)
 #define MSG_ENUM(T, n)		MSG_##T,
@@ -779,6 +812,7 @@ struct frame_rd;
 struct tokend_config;
 
 /* child.c */
+uint8_t		*child_expect(uint32_t, struct frame *);
 struct tokend_config *child_receive_config(uint32_t *);
 struct tokend_config *child_config_from_frame(struct frame *);
 void		 child_reload_done(struct frame_chan *, const char *);

@@ -358,7 +358,10 @@ static const struct sandbox_rule sandbox_parent[] = {
  * AF_UNIX), the privilege drop, keyd's secret and database directory,
  * the loop's setup, the hashing threads (clone3 answers ENOSYS so that
  * glibc falls back to clone, whose flags the filter can see; each
- * lowers its own priority), and sandbox_enter() itself.
+ * lowers its own priority), a TLS worker's first TLS context (glibc's
+ * qsort(3) asks sysinfo(2) for the memory size, once per process, when
+ * OpenSSL sorts its tables; the worker's own filter has no sysinfo, as
+ * it is called before that filter), and sandbox_enter() itself.
  */
 static const struct sandbox_rule sandbox_spawn[] = {
 	SB_ALLOW(dup2),
@@ -402,6 +405,7 @@ static const struct sandbox_rule sandbox_spawn[] = {
 	SB_EQ(prctl, 0, PR_SET_NO_NEW_PRIVS),
 	SB_EQ(prctl, 0, PR_SET_DUMPABLE),
 	SB_ALLOW(seccomp),
+	SB_ALLOW(sysinfo),
 };
 
 #define SB_TABLE(t)	{ (t), SANDBOX_NITEMS(t) }

@@ -928,6 +928,75 @@ test_listen(void)
 	config_free(conf);
 }
 
+/*
+ * listen ... tls, the tls block and handshake-deadline: parsed, checked,
+ * carried through the JSON form; a tls listener needs a certificate
+ * and a key; only TLS 1.2 and 1.3.
+ */
+static void
+test_tls(void)
+{
+	struct tokend_config	*conf, *copy;
+	struct listen_addr	*la;
+	char			*json, why[128];
+	int			 lo, hi;
+
+	conf = parse_text("listen on 127.0.0.1 port 8443 tls\n"
+	    "listen on 127.0.0.1 port 8055\n"
+	    "tls { certificate \"/etc/c.pem\"; key \"/etc/k.pem\"\n"
+	    " protocols tlsv1.3; ciphers \"ECDHE+AESGCM\"; hsts 1h }\n"
+	    "timeout { handshake-deadline 2s }\n");
+	la = conf == NULL ? NULL : TAILQ_FIRST(&conf->listens);
+	CHECK("tls: listen ... tls and a plain one", la != NULL &&
+	    la->tls == 1 && la->port == 8443 &&
+	    TAILQ_NEXT(la, entry)->tls == 0 && config_tls_listens(conf) == 1);
+	CHECK("tls: the block and the deadline", conf != NULL &&
+	    strcmp(conf->tls_certificate, "/etc/c.pem") == 0 &&
+	    strcmp(conf->tls_key, "/etc/k.pem") == 0 &&
+	    strcmp(conf->tls_protocols, "tlsv1.3") == 0 &&
+	    strcmp(conf->tls_ciphers, "ECDHE+AESGCM") == 0 &&
+	    conf->tls_hsts == 3600 && conf->handshake_deadline == 2000);
+	json = conf == NULL ? NULL : config_to_json(conf);
+	copy = json == NULL ? NULL : config_from_json(json, strlen(json));
+	CHECK("tls: the JSON form keeps tls", copy != NULL &&
+	    TAILQ_FIRST(&copy->listens)->tls == 1 &&
+	    TAILQ_LAST(&copy->listens, listen_list)->tls == 0 &&
+	    strcmp(copy->tls_key, "/etc/k.pem") == 0);
+	if (copy != NULL)
+		TAILQ_FIRST(&copy->listens)->tls = 0;
+	CHECK("tls: a listener turned plain needs a restart", copy != NULL &&
+	    config_restart_needed(conf, copy, why, sizeof(why)) == 1 &&
+	    strcmp(why, "listen") == 0);
+	free(json);
+	config_free(copy);
+	config_free(conf);
+	conf = parse_text("tls { certificate \"/c\"; key \"/k\" }\n");
+	CHECK("tls: certificate and key may be set without a tls listener",
+	    conf != NULL);
+	config_free(conf);
+	conf = parse_text("listen on 127.0.0.1 tls\n");
+	CHECK("tls: a tls listener needs a certificate and a key",
+	    conf == NULL && strstr(errbuf, "needs tls { certificate") != NULL);
+	config_free(conf);
+	conf = parse_text("tls { protocols \"tlsv1.1 tlsv1.2\" }\n");
+	CHECK("tls: no TLS 1.1", conf == NULL &&
+	    strstr(errbuf, "only tlsv1.2 and tlsv1.3") != NULL);
+	config_free(conf);
+	CHECK("tls: certificate must be absolute", fails_with(
+	    "tls { certificate c.pem }\n", 1, "not absolute"));
+	CHECK("tls: protocols",
+	    config_tls_protocols("tlsv1.2 tlsv1.3", &lo, &hi) == 0 &&
+	    lo == 12 && hi == 13 &&
+	    config_tls_protocols(" tlsv1.3 ", &lo, &hi) == 0 &&
+	    lo == 13 && hi == 13 &&
+	    config_tls_protocols("default", &lo, &hi) == 0 &&
+	    lo == 12 && hi == 13 &&
+	    config_tls_protocols("", &lo, &hi) == -1 &&
+	    config_tls_protocols("tlsv1.0", &lo, &hi) == -1 &&
+	    config_tls_protocols("tlsv1.2x", &lo, &hi) == -1 &&
+	    config_tls_protocols("sslv3 tlsv1.2", &lo, &hi) == -1);
+}
+
 static void
 test_path_within(void)
 {
@@ -1964,6 +2033,7 @@ main(void)
 	test_cookies();
 	test_public_url();
 	test_listen();
+	test_tls();
 	test_path_within();
 	test_permissions();
 	test_json();

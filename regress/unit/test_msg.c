@@ -303,6 +303,15 @@ main(void)
 	    msg_type_has_fd(MSG_ITEMS_KEYD) &&
 	    msg_type_has_fd(MSG_ITEMS_SERVER) &&
 	    msg_type_has_fd(MSG_SERVER_ITEMS));
+	CHECK("only the parent sends the TLS key and ticket key, only to "
+	    "a worker", msg_allowed(MSG_TLS_CERT, PEER_PARENT, PEER_SERVER) &&
+	    !msg_allowed(MSG_TLS_CERT, PEER_PARENT, PEER_KEYD) &&
+	    !msg_allowed(MSG_TLS_CERT, PEER_PARENT, PEER_ITEMS) &&
+	    !msg_allowed(MSG_TLS_CERT, PEER_PARENT, PEER_MAIL) &&
+	    !msg_allowed(MSG_TLS_CERT, PEER_KEYD, PEER_SERVER) &&
+	    msg_allowed(MSG_TLS_TICKET, PEER_PARENT, PEER_SERVER) &&
+	    !msg_allowed(MSG_TLS_TICKET, PEER_PARENT, PEER_KEYD) &&
+	    !msg_allowed(MSG_TLS_TICKET, PEER_PARENT, PEER_ITEMS));
 	CHECK("only keyd sends the ticket key, only to an item process",
 	    msg_allowed(MSG_TICKET_KEY, PEER_KEYD, PEER_ITEMS) &&
 	    !msg_allowed(MSG_TICKET_KEY, PEER_KEYD, PEER_SERVER) &&
