@@ -18,9 +18,11 @@
 # mostly waits (login stalls, timers, its daemon's answers), so that one
 # job a CPU leaves them idle (a whole run uses about half of one CPU).
 # The files in SERIAL measure time or load the machine, or install a
-# package into it (debian: its users are the others' too): they run
-# afterwards, one at a time, with nothing else running.
-SERIAL="catalog_timing faults hashpool httpslow keydstall lockout ratelimit debian"
+# package into it (debian: its users are the others' too), or wait for
+# a lock of a second or two to hold (tfa): they run afterwards, one at a
+# time, with nothing else running.
+SERIAL="catalog_timing faults hashpool httpslow keydstall lockout"
+SERIAL="$SERIAL ratelimit debian tfa"
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 out="$top/regress/out"

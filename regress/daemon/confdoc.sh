@@ -52,6 +52,7 @@ while IFS='|' read -r block word flag; do
 	limits|timeout)	sec="LIMITS AND TIMEOUTS" ;;
 	auth)		sec="AUTHENTICATION" ;;
 	mail)		sec="MAIL" ;;
+	tls)		sec="TLS" ;;
 	password)	sec="PASSWORD HASHING" ;;
 	cookie*)	sec="COOKIES" ;;
 	*)		sec="?" ;;
