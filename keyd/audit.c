@@ -188,7 +188,6 @@ audit_row(void *arg, const char *text)
 	struct audit_page	*pg = arg;
 	json_t			*row, *v;
 	const char		*key;
-	char			*kept;
 	void			*tmp;
 
 	if ((row = json_loads(text, 0, NULL)) == NULL)
@@ -196,15 +195,7 @@ audit_row(void *arg, const char *text)
 	json_object_foreach_safe(row, tmp, key, v)
 		if (!pg->want->all && !config_fields_has(pg->want, key))
 			json_object_del(row, key);
-	if ((kept = json_dumps(row, JSON_COMPACT)) == NULL ||
-	    (pg->bytes += strlen(kept) + 1) > USERS_ANSWER_MAX) {
-		pg->full = kept != NULL;
-		free(kept);
-		json_decref(row);
-		return -1;
-	}
-	free(kept);
-	return json_array_append_new(pg->rows, row);
+	return users_page_add(pg->rows, &pg->bytes, &pg->full, row);
 }
 
 static int

@@ -355,6 +355,7 @@ uint32_t	 user_patch_parse(const uint8_t *, size_t, int, json_t **,
  * users.c: /users, and /users/me as its target "self"; the handlers
  * user_get, user_update and users_request are declared from proto.h.
  */
+int		 users_page_add(json_t *, size_t *, int *, json_t *);
 int		 users_invite_user(const char *, const char *, const char *,
 		    int64_t, const char *, const char *,
 		    const struct audit_client *);

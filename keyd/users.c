@@ -667,7 +667,6 @@ users_row(void *arg, const char *text)
 	const struct conf_fields	*want = &pg->job->q.fields;
 	json_t				*row, *v;
 	const char			*key;
-	char				*kept;
 	void				*tmp;
 
 	if ((row = json_loads(text, 0, NULL)) == NULL)
@@ -684,16 +683,28 @@ users_row(void *arg, const char *text)
 		    (uf != NULL && (uf->flags & UF_CONCEALED) && !pg->job->admin))
 			json_object_del(row, key);
 	}
-	/* What the row adds to the answer, so that a page is never cut. */
+	return users_page_add(pg->rows, &pg->bytes, &pg->full, row);
+}
+
+/*
+ * A row (taken) onto a page of rows, unless the answer would pass
+ * USERS_ANSWER_MAX (*full set): -1, and the page is refused rather
+ * than cut.  /users and /activity (audit.c) page so.
+ */
+int
+users_page_add(json_t *rows, size_t *bytes, int *full, json_t *row)
+{
+	char	*kept;
+
 	if ((kept = json_dumps(row, JSON_COMPACT)) == NULL ||
-	    (pg->bytes += strlen(kept) + 1) > USERS_ANSWER_MAX) {
-		pg->full = kept != NULL;
+	    (*bytes += strlen(kept) + 1) > USERS_ANSWER_MAX) {
+		*full = kept != NULL;
 		free(kept);
 		json_decref(row);
 		return -1;
 	}
 	free(kept);
-	return json_array_append_new(pg->rows, row);
+	return json_array_append_new(rows, row);
 }
 
 /*
