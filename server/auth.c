@@ -1377,6 +1377,62 @@ auth_me(struct server *s, struct evhttp_request *req, const char *rest)
 		auth_ctx_free(c);
 }
 
+/*
+ * PATCH /users/me/track/page {"last_page": page}: sets the user's
+ * last_page as PATCH /users/me would, and answers 204, as Directus
+ * does.  A missing or empty page (any false value in Directus) is
+ * refused in Directus's words; where Directus would store any other
+ * value as text, tokend takes a string only.  keyd bounds it as every
+ * other value of the field (user_schema.c).
+ */
+void
+auth_track_page(struct server *s, struct evhttp_request *req,
+    const char *rest)
+{
+	struct auth_ctx	*c;
+	json_t		*body, *page, *patch;
+	char		*text;
+	int		 rv;
+
+	if (!auth_has_credential(s, req)) {
+		auth_error(req, AUTH_INVALID_CREDENTIALS);
+		return;
+	}
+	if ((body = auth_body(req)) == NULL)
+		return;
+	page = json_object_get(body, "last_page");
+	if (page == NULL || json_is_null(page) || json_is_false(page) ||
+	    (json_is_string(page) && json_string_length(page) == 0) ||
+	    (json_is_number(page) && json_number_value(page) == 0)) {
+		auth_payload_error(req, "\"last_page\" key is required");
+		json_decref(body);
+		return;
+	}
+	if (!json_is_string(page)) {
+		auth_payload_error(req, "\"last_page\" must be a string");
+		json_decref(body);
+		return;
+	}
+	patch = json_pack("{s:O}", "last_page", page);
+	json_decref(body);
+	text = patch != NULL ? json_dumps(patch, JSON_COMPACT) : NULL;
+	json_decref(patch);
+	if (text == NULL) {
+		auth_error(req, AUTH_INTERNAL);
+		return;
+	}
+	if ((c = auth_ctx_new(s, req)) == NULL) {
+		free(text);
+		return;
+	}
+	c->no_content = 1;
+	rv = auth_authenticate(s, req, MSG_USER_UPDATE, text, strlen(text), 0,
+	    auth_me_done, c);
+	free(text);
+	if (rv == -1)
+		auth_ctx_free(c);
+}
+
 /* Is key one of the comma-separated names of fields? */
 static int
 auth_field_listed(const char *fields, const char *key, size_t klen)
@@ -1432,7 +1488,12 @@ auth_me_done(struct pending *p, struct frame *f)
 				    strcmp(c->fields, "*") == 0;
 
 	if (f != NULL && (code = auth_user_read(f, &ar, &json, &len) == -1 ?
-	    AUTH_INTERNAL : ar.code) == AUTH_OK && all) {
+	    AUTH_INTERNAL : ar.code) == AUTH_OK && c->no_content) {
+		evhttp_send_reply(c->req, 204, "No Content", NULL);
+		auth_ctx_free(c);
+		return;
+	}
+	if (code == AUTH_OK && all) {
 		http_json_data(c->req, json, len);
 		auth_ctx_free(c);
 		return;

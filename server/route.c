@@ -17,12 +17,17 @@
  */
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <event2/http.h>
 
+#include <jansson.h>
+
 #include "tokend.h"
+
+#define ROUTE_OAS_PATH_MAX	256	/* bytes of a path the document names */
 
 #define GET	EVHTTP_REQ_GET
 #define HEAD	EVHTTP_REQ_HEAD
@@ -32,66 +37,122 @@
 #define DELETE	EVHTTP_REQ_DELETE
 #define OPTIONS	EVHTTP_REQ_OPTIONS
 
+/*
+ * The last four columns describe a row in GET /server/specs/oas
+ * (route_openapi): its tag and one-line summary, the methods whose
+ * request has a JSON body, and for a prefix row the variable parts
+ * that follow its path, space-separated.
+ */
 static const struct route routes[] = {
-	/* path, match, methods; flags, handler */
+	/* path, match, methods; flags, handler; tag, summary, body, vars */
 	{ "/server/ping",	ROUTE_EXACT,	GET | HEAD,
-	    ROUTE_NO_KEYD,	http_ping },
+	    ROUTE_NO_KEYD,	http_ping,
+	    "Server", "Ping the server.", 0, NULL },
 	{ "/server/health",	ROUTE_EXACT,	GET | HEAD,
-	    0,			http_health },
+	    0,			http_health,
+	    "Server", "Check the credential store and the secret.", 0, NULL },
 	{ "/server/metrics",	ROUTE_EXACT,	GET,
-	    0,			metrics_serve },
+	    0,			metrics_serve,
+	    "Server", "Read the counters in the Prometheus text format.", 0,
+	    NULL },
+	{ "/server/info",	ROUTE_EXACT,	GET,
+	    0,			info_server,
+	    "Server", "Read the project's and the server's settings.", 0,
+	    NULL },
+	{ "/server/specs/oas",	ROUTE_EXACT,	GET,
+	    0,			info_openapi,
+	    "Server", "Read this OpenAPI document.", 0, NULL },
+	{ "/auth",		ROUTE_EXACT,	GET,
+	    0,			info_providers,
+	    "Authentication", "List the login providers.", 0, NULL },
 	{ "/auth/login",	ROUTE_EXACT,	POST,
-	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_login },
+	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_login,
+	    "Authentication", "Log in with an email and a password.", POST,
+	    NULL },
 	{ "/auth/refresh",	ROUTE_EXACT,	POST,
 	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY | ROUTE_REFRESH_COOKIE,
-	    auth_refresh },
+	    auth_refresh,
+	    "Authentication", "Trade a refresh token for new tokens.", POST,
+	    NULL },
 	{ "/auth/logout",	ROUTE_EXACT,	POST,
-	    ROUTE_SMALL_BODY | ROUTE_REFRESH_COOKIE, auth_logout },
+	    ROUTE_SMALL_BODY | ROUTE_REFRESH_COOKIE, auth_logout,
+	    "Authentication", "End the session of a refresh token.", POST,
+	    NULL },
 	{ "/auth/password/request", ROUTE_EXACT, POST,
-	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_password_request },
+	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_password_request,
+	    "Authentication", "Mail a password reset link.", POST, NULL },
 	{ "/auth/password/reset", ROUTE_EXACT, POST,
-	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_password_reset },
+	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_password_reset,
+	    "Authentication", "Set a new password with a reset token.", POST,
+	    NULL },
 	/* No route, but the edge keeps every body under /auth/ small. */
 	{ "/auth/",		ROUTE_PREFIX,	0,
-	    ROUTE_SMALL_BODY,	NULL },
+	    ROUTE_SMALL_BODY,	NULL,
+	    NULL, NULL, 0, NULL },
 	{ "/users/me",		ROUTE_EXACT,	GET,
-	    0,			auth_me },
+	    0,			auth_me,
+	    "Users", "Read the current user.", 0, NULL },
 	{ "/users/me",		ROUTE_EXACT,	PATCH,
-	    ROUTE_SMALL_BODY,	auth_me },
+	    ROUTE_SMALL_BODY,	auth_me,
+	    "Users", "Update the current user.", PATCH, NULL },
+	{ "/users/me/track/page", ROUTE_EXACT,	PATCH,
+	    ROUTE_SMALL_BODY,	auth_track_page,
+	    "Users", "Record the page the current user used last.", PATCH,
+	    NULL },
 	{ "/users/me/tfa/generate", ROUTE_EXACT, POST,
-	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, users_tfa_generate },
+	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, users_tfa_generate,
+	    "Users", "Generate a two-factor secret.", POST, NULL },
 	{ "/users/me/tfa/enable", ROUTE_EXACT,	POST,
-	    ROUTE_SMALL_BODY,	users_tfa_enable },
+	    ROUTE_SMALL_BODY,	users_tfa_enable,
+	    "Users", "Enable two-factor authentication.", POST, NULL },
 	{ "/users/me/tfa/disable", ROUTE_EXACT,	POST,
-	    ROUTE_SMALL_BODY,	users_tfa_disable },
+	    ROUTE_SMALL_BODY,	users_tfa_disable,
+	    "Users", "Disable two-factor authentication.", POST, NULL },
 	{ "/users/me/tfa/recovery-codes", ROUTE_EXACT, POST,
-	    ROUTE_SMALL_BODY,	users_tfa_recovery },
+	    ROUTE_SMALL_BODY,	users_tfa_recovery,
+	    "Users", "Make new two-factor recovery codes.", POST, NULL },
 	{ "/users/*/tfa/disable", ROUTE_ID_TAIL, POST,
-	    ROUTE_SMALL_BODY,	users_tfa_admin_disable },
+	    ROUTE_SMALL_BODY,	users_tfa_admin_disable,
+	    "Users", "Disable a user's two-factor authentication.", 0, NULL },
 	{ "/users/invite",	ROUTE_EXACT,	POST,
-	    0,			users_invite },
+	    0,			users_invite,
+	    "Users", "Invite users by mail.", POST, NULL },
 	{ "/users/invite/accept", ROUTE_EXACT,	POST,
-	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_invite_accept },
+	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_invite_accept,
+	    "Users", "Accept an invitation.", POST, NULL },
 	{ "/users/register",	ROUTE_EXACT,	POST,
-	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_register },
+	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_register,
+	    "Users", "Register a new user.", POST, NULL },
 	{ "/users/register/verify-email", ROUTE_EXACT, GET,
-	    ROUTE_AUTH_LIMIT,	auth_register_verify },
+	    ROUTE_AUTH_LIMIT,	auth_register_verify,
+	    "Users", "Verify a registration's address.", 0, NULL },
 	{ "/users",		ROUTE_ID,	GET | HEAD | PATCH | DELETE,
-	    0,			users_users },
+	    0,			users_users,
+	    "Users", "Read, update or delete users.", PATCH | DELETE, NULL },
 	{ "/users",		ROUTE_COLLECTION, POST,
-	    0,			users_users },
+	    0,			users_users,
+	    "Users", "Create users.", POST, NULL },
 	{ "/activity",		ROUTE_ID,	GET | HEAD,
-	    0,			users_activity },
+	    0,			users_activity,
+	    "Activity", "Read the audit trail.", 0, NULL },
 	{ "/roles",		ROUTE_ID,	GET | HEAD,
-	    0,			users_roles_read },
+	    0,			users_roles_read,
+	    "Roles", "Read the configured roles.", 0, NULL },
 	{ "/roles",		ROUTE_ID,	POST | PATCH | DELETE,
-	    0,			users_conf_readonly },
+	    0,			users_conf_readonly,
+	    "Roles", "Refused: roles are set in tokend.conf.",
+	    POST | PATCH | DELETE, NULL },
 	{ "/permissions",	ROUTE_ID,	GET | HEAD,
-	    0,			users_permissions_read },
+	    0,			users_permissions_read,
+	    "Permissions", "Read the configured permissions.", 0, NULL },
 	{ "/permissions",	ROUTE_ID,	POST | PATCH | DELETE,
-	    0,			users_conf_readonly },
+	    0,			users_conf_readonly,
+	    "Permissions", "Refused: permissions are set in tokend.conf.",
+	    POST | PATCH | DELETE, NULL },
 	{ "/items/",		ROUTE_PREFIX,	GET | POST | PATCH | DELETE,
-	    0,			items_serve },
+	    0,			items_serve,
+	    "Items", "Read, create, update or delete items.",
+	    POST | PATCH | DELETE, "{collection} {collection}/{id}" },
 };
 #define ROUTE_COUNT	(sizeof(routes) / sizeof(routes[0]))
 
@@ -112,6 +173,10 @@ static const struct {
 static int	 route_match(const struct route *, const char *,
 		    const char **);
 static void	 route_print_one(FILE *, const struct route *, const char *);
+static int	 route_oas_row(json_t *, const struct route *);
+static int	 route_oas_path(json_t *, const struct route *, const char *);
+static json_t	*route_oas_operation(const struct route *, int, const char *,
+		    const char *);
 
 /* The row's index in the table. */
 size_t
@@ -291,4 +356,158 @@ route_print_one(FILE *fp, const struct route *r, const char *tail)
 		if (r->methods == 0)
 			break;
 	}
+}
+
+/*
+ * The "paths" of GET /server/specs/oas, made from the table: every row
+ * with a handler is a path (an id row two: the collection and one
+ * item), each of its methods an operation with the row's tag, summary
+ * and, for the methods of its body column, a JSON request body.  The
+ * variable parts are path parameters: "{id}" where an id row or a '*'
+ * takes one, a prefix row's vars.  A method that an earlier row of the
+ * same path has already is that row's, as route_find() answers it.
+ * Every operation's error answer refers to the document's
+ * #/components/responses/Error.  NULL when out of memory.
+ */
+json_t *
+route_openapi(void)
+{
+	json_t	*paths;
+	size_t	 i;
+
+	if ((paths = json_object()) == NULL)
+		return NULL;
+	for (i = 0; i < ROUTE_COUNT; i++)
+		if (routes[i].handler != NULL &&
+		    route_oas_row(paths, &routes[i]) == -1) {
+			json_decref(paths);
+			return NULL;
+		}
+	return paths;
+}
+
+/* The paths of one row: its path with each of its variable parts. */
+static int
+route_oas_row(json_t *paths, const struct route *r)
+{
+	char		 path[ROUTE_OAS_PATH_MAX];
+	const char	*v, *end, *star;
+	size_t		 n;
+
+	switch (r->match) {
+	case ROUTE_ID:
+		(void)snprintf(path, sizeof(path), "%s/{id}", r->path);
+		if (route_oas_path(paths, r, path) == -1)
+			return -1;
+		/* FALLTHROUGH */
+	case ROUTE_EXACT:
+	case ROUTE_COLLECTION:
+		return route_oas_path(paths, r, r->path);
+	case ROUTE_ID_TAIL:
+		star = strchr(r->path, '*');
+		(void)snprintf(path, sizeof(path), "%.*s{id}%s",
+		    (int)(star - r->path), r->path, star + 1);
+		return route_oas_path(paths, r, path);
+	default:	/* ROUTE_PREFIX */
+		for (v = r->vars != NULL ? r->vars : "{path}"; *v != '\0';
+		    v = end + strspn(end, " ")) {
+			n = strcspn(v, " ");
+			end = v + n;
+			(void)snprintf(path, sizeof(path), "%s%.*s", r->path,
+			    (int)n, v);
+			if (route_oas_path(paths, r, path) == -1)
+				return -1;
+		}
+		return 0;
+	}
+}
+
+static int
+route_oas_path(json_t *paths, const struct route *r, const char *path)
+{
+	json_t		*item, *op;
+	char		 method[16];
+	size_t		 i, j;
+
+	if ((item = json_object_get(paths, path)) == NULL &&
+	    json_object_set_new(paths, path, item = json_object()) == -1)
+		return -1;
+	for (i = 0; i < sizeof(route_methods) / sizeof(route_methods[0]);
+	    i++) {
+		if (!(r->methods & route_methods[i].bit))
+			continue;
+		for (j = 0; route_methods[i].name[j] != '\0' &&
+		    j < sizeof(method) - 1; j++)
+			method[j] = (char)tolower(
+			    (unsigned char)route_methods[i].name[j]);
+		method[j] = '\0';
+		if (json_object_get(item, method) != NULL)
+			continue;
+		if ((op = route_oas_operation(r, route_methods[i].bit, method,
+		    path)) == NULL || json_object_set_new(item, method, op) ==
+		    -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * One operation.  Its operationId is the method and the path's words:
+ * "getUsersMe" for GET /users/me, "getUsersId" for GET /users/{id}.
+ */
+static json_t *
+route_oas_operation(const struct route *r, int bit, const char *method,
+    const char *path)
+{
+	json_t		*op, *params;
+	char		 id[ROUTE_OAS_PATH_MAX + 16], name[ROUTE_OAS_PATH_MAX];
+	const char	*p, *close;
+	size_t		 n = 0;
+	int		 up = 1, failed = 0;
+
+	n = strlcpy(id, method, sizeof(id));
+	for (p = path; *p != '\0' && n < sizeof(id) - 1; p++) {
+		if (!isalnum((unsigned char)*p)) {
+			up = 1;
+			continue;
+		}
+		id[n++] = up ? (char)toupper((unsigned char)*p) : *p;
+		up = 0;
+	}
+	id[n] = '\0';
+	op = json_pack("{s:[s],s:s,s:s,s:{s:{s:s},s:{s:s}}}",
+	    "tags", r->tag != NULL ? r->tag : "Other",
+	    "summary", r->summary != NULL ? r->summary : "",
+	    "operationId", id,
+	    "responses", "2XX", "description", "Success.",
+	    "default", "$ref", "#/components/responses/Error");
+	/* The path's parameters, if it has any. */
+	params = op != NULL ? json_array() : NULL;
+	if (params == NULL || (strchr(path, '{') != NULL &&
+	    json_object_set_new(op, "parameters", json_incref(params)) ==
+	    -1)) {
+		json_decref(params);
+		json_decref(op);
+		return NULL;
+	}
+	for (p = strchr(path, '{'); p != NULL && !failed;
+	    p = strchr(close, '{')) {
+		if ((close = strchr(p, '}')) == NULL)
+			break;
+		(void)snprintf(name, sizeof(name), "%.*s",
+		    (int)(close - p - 1), p + 1);
+		failed = json_array_append_new(params, json_pack(
+		    "{s:s,s:s,s:b,s:{s:s}}", "name", name, "in", "path",
+		    "required", 1, "schema", "type", "string")) == -1;
+	}
+	if (!failed && (r->body & bit))
+		failed = json_object_set_new(op, "requestBody", json_pack(
+		    "{s:{s:{s:{}}}}", "content", "application/json",
+		    "schema")) == -1;
+	json_decref(params);
+	if (failed) {
+		json_decref(op);
+		return NULL;
+	}
+	return op;
 }

@@ -190,6 +190,11 @@ struct route {
 	int			 flags;		/* ROUTE_* */
 	void			(*handler)(struct server *,
 				    struct evhttp_request *, const char *);
+	/* What GET /server/specs/oas says of the row (route_openapi). */
+	const char		*tag;		/* the group of routes */
+	const char		*summary;	/* one line */
+	int			 body;		/* methods with a JSON body */
+	const char		*vars;		/* NULL, or the variable parts */
 };
 
 /* A verified credential the worker keeps (cache.c). */
@@ -231,6 +236,14 @@ void		 metrics_serve(struct server *, struct evhttp_request *,
 		    const char *);
 size_t		 route_index(const struct route *);
 
+/* info.c */
+void		 info_server(struct server *, struct evhttp_request *,
+		    const char *);
+void		 info_providers(struct server *, struct evhttp_request *,
+		    const char *);
+void		 info_openapi(struct server *, struct evhttp_request *,
+		    const char *);
+
 /* accesslog.c */
 void		 accesslog_init(struct server *);
 void		 accesslog_request(struct evhttp_request *, int64_t);
@@ -255,6 +268,8 @@ void		 auth_register(struct server *, struct evhttp_request *,
 void		 auth_register_verify(struct server *, struct evhttp_request *,
 		    const char *);
 void		 auth_me(struct server *, struct evhttp_request *,
+		    const char *);
+void		 auth_track_page(struct server *, struct evhttp_request *,
 		    const char *);
 int		 auth_token(struct server *, struct evhttp_request *,
 		    struct token_ref **, struct jwt *);
@@ -353,6 +368,7 @@ const struct route *route_find(const char *, int, const char **);
 int		 route_path_flags(const char *);
 int		 route_small_body(const char *, size_t);
 void		 route_print(FILE *);
+json_t		*route_openapi(void);
 
 /* edge.c */
 void		 edge_init(struct server *);
