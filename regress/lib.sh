@@ -406,7 +406,8 @@ td_start_unprivileged() {
 	    [ "$(curl -s -m 2 "$URL/server/health")" = '{"status":"ok"}' ]
 }
 
-# td_sdk NAME: the interop tests' @directus/sdk in regress/interop,
+# td_sdk NAME: the interop tests' @directus/sdk (and the other
+# packages of regress/interop/package.json) in regress/interop,
 # installed once (under a lock: two tests may ask at once).  node and
 # npm are needed (make deps installs them); only when npm cannot fetch
 # the package (no network) is the check NAME skipped and the test ended.
@@ -421,7 +422,13 @@ td_sdk() {
 	}
 }
 td_npm_install() {
-	[ -d "$IO/node_modules/@directus/sdk" ] && return 0
+	local dep missing=""
+	# Every dependency of package.json (a "name": "version" line).
+	for dep in $(sed -n 's/^ *"\([^"]*\)": *"[0-9][^"]*",\{0,1\}$/\1/p' \
+	    "$IO/package.json"); do
+		[ -d "$IO/node_modules/$dep" ] || missing="$missing $dep"
+	done
+	[ -z "$missing" ] && return 0
 	(cd "$IO" && timeout 300 npm install --no-audit --no-fund \
 	    --loglevel=error 2>&1)
 }
