@@ -4,9 +4,10 @@
  * What the server says of itself: GET /server/info (the project, and
  * to a signed-in caller the limits), GET /auth (the login providers)
  * and GET /server/specs/oas (the OpenAPI document of the route
- * table).  Anybody may ask, as in Directus; a credential, when the
- * request carries one, must be valid (keyd's word), and makes
- * /server/info say more.
+ * table).  Anybody may ask for the first two, as in Directus, and any
+ * signed-in user for the document; a credential, when the request
+ * carries one, must be valid (keyd's word), and makes /server/info say
+ * more.
  */
 #include <sys/types.h>
 
@@ -82,7 +83,15 @@ info_route(struct server *s, struct evhttp_request *req, enum info_kind kind,
 	if (info_params(req, route, names) == -1)
 		return;
 	if (!auth_has_credential(s, req)) {
-		info_answer(req, kind, 0);
+		/*
+		 * The document names tokend's version (info.version, which
+		 * OpenAPI requires): not for anonymous callers (the
+		 * reference catalog's P4), where Directus shows its own.
+		 */
+		if (kind == INFO_OPENAPI)
+			auth_error(req, AUTH_FORBIDDEN);
+		else
+			info_answer(req, kind, 0);
 		return;
 	}
 	if ((c = malloc(sizeof(*c))) == NULL) {
