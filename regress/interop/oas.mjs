@@ -11,6 +11,7 @@ import { check, step, done } from './check.mjs';
 
 const [file, routesFile] = process.argv.slice(2);
 const doc = JSON.parse(readFileSync(file, 'utf8'));
+const paths = doc.paths ?? {};
 
 await step('serverinfo_oas_valid', async () => {
 	const api = await SwaggerParser.validate(structuredClone(doc));
@@ -26,7 +27,7 @@ for (const line of readFileSync(routesFile, 'utf8').split('\n')) {
 	const re = new RegExp('^' + path.split('*').map((s) =>
 	    s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join(
 	    `${param}(/${param})*`) + '$');
-	const found = Object.entries(doc.paths).some(([p, item]) =>
+	const found = Object.entries(paths).some(([p, item]) =>
 	    re.test(p) && item[method.toLowerCase()] !== undefined);
 	if (!found)
 		missing.push(line);
@@ -37,7 +38,7 @@ check('serverinfo_oas_every_route', missing.length === 0,
 // Each operation has the row's tag and summary, and each path
 // parameter is declared.
 const bad = [];
-for (const [p, item] of Object.entries(doc.paths))
+for (const [p, item] of Object.entries(paths))
 	for (const [m, op] of Object.entries(item)) {
 		const names = [...p.matchAll(/\{([^}]+)\}/g)].map((x) => x[1]);
 		const declared = (op.parameters ?? []).map((x) => x.name);
