@@ -7,6 +7,7 @@
 # OpenAPI document is checked by a validator (@apidevtools/swagger-parser,
 # regress/interop) and must hold every route of tokend -R.
 . "$(dirname "$0")/../lib.sh"
+need python3
 td_sdk serverinfo
 td_init
 td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
@@ -39,6 +40,28 @@ same serverinfo_user "200 {\"data\":{\"project\":$PROJECT,$MORE}}" \
     "$(with_token "$UT" GET /server/info)"
 same serverinfo_admin "200 {\"data\":{\"project\":$PROJECT,$MORE}}" \
     "$(with_token "$AT" GET /server/info)"
+# The same members, in the same order, of the same JSON types as the
+# answers Directus gave (recorded above), to the public and to a user.
+shape() {
+	python3 -c 'import json, sys
+def walk(v, p):
+	if isinstance(v, dict):
+		for k in v: walk(v[k], p + "." + k)
+	print(p, type(v).__name__)
+walk(json.loads(sys.argv[1]), "")' "$1"
+}
+DIRECTUS_PUBLIC='{"data":{"project":{"project_name":"Directus","project_color":"#6644FF","default_language":"en-US","default_appearance":"auto","public_registration":false,"public_registration_verify_email":true}}}'
+DIRECTUS_USER='{"data":{"project":{"project_name":"Directus","project_color":"#6644FF","default_language":"en-US","default_appearance":"auto","public_registration":false,"public_registration_verify_email":true},"rateLimit":{"points":500,"duration":2},"rateLimitGlobal":false,"extensions":{"limit":null},"queryLimit":{"default":100,"max":200},"websocket":false,"version":"11.3.5"}}'
+http GET /server/info >/dev/null
+[ "$(shape "$(cat "$T/body")")" = "$(shape "$DIRECTUS_PUBLIC")" ] &&
+    ok serverinfo_public_shape || fail serverinfo_public_shape "$(cat "$T/body")"
+for t in "$UT" "$AT"; do
+	with_token "$t" GET /server/info >/dev/null
+	[ "$(shape "$(cat "$T/body")")" = "$(shape "$DIRECTUS_USER")" ] &&
+	    echo ok || echo "FAILED $(cat "$T/body")"
+done > "$T/shapes"
+[ "$(grep -c '^ok' "$T/shapes")" = 2 ] && ok serverinfo_user_shape ||
+    fail serverinfo_user_shape "$(grep -v '^ok' "$T/shapes")"
 STATIC=$($CTL user token dana@example.com 2>&1)
 same serverinfo_static_token "200 {\"data\":{\"project\":$PROJECT,$MORE}}" \
     "$(http GET "/server/info?access_token=$STATIC")"
