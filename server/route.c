@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "metrics.h"
 #include "tokend.h"
 
 #define ROUTE_OAS_PATH_MAX	256	/* bytes of a path the document names */
@@ -155,6 +156,9 @@ static const struct route routes[] = {
 	    POST | PATCH | DELETE, "{collection} {collection}/{id}" },
 };
 #define ROUTE_COUNT	(sizeof(routes) / sizeof(routes[0]))
+/* Every row has its own counters in the metrics (and one is "none"). */
+_Static_assert(ROUTE_COUNT < METRICS_ROUTES,
+    "more route rows than METRICS_ROUTES counts");
 
 /* The methods and flags in the order the listing prints them. */
 static const struct {

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define METRICS_ROUTES		48	/* route table rows, and one for none */
+#define METRICS_ROUTES		96	/* route table rows, and one for none */
 #define METRICS_METHODS		8	/* GET ... OPTIONS, and other */
 #define METRICS_CLASSES		5	/* 1xx ... 5xx */
 #define METRICS_BUCKETS		12	/* histogram bounds, +Inf apart */
