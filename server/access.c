@@ -733,26 +733,40 @@ access_query(struct access_ctx *c, struct query *q)
 	struct evkeyval		*kv;
 	struct access_walk	 w = { c->table, NULL };
 	char			 reason[QUERY_REASON_MAX], msg[ACCESS_MSG_MAX];
+	char			*key;
 	size_t			 i;
 
 	TAILQ_FOREACH(kv, &c->params, next) {
+		/* The name as the client meant it: filter%5B is filter[. */
+		if ((key = evhttp_uridecode(kv->key, 1, NULL)) == NULL) {
+			auth_error(c->req, AUTH_INTERNAL);
+			return -1;
+		}
 		for (i = 0; i < ACCESS_N(names); i++)
-			if (strcmp(kv->key, names[i]) == 0)
+			if (strcmp(key, names[i]) == 0)
 				break;
-		if (i < ACCESS_N(names) && v[i] == NULL) {
-			v[i] = kv->value;
+		if ((i < ACCESS_N(names) && v[i] == NULL) ||
+		    strcmp(key, "access_token") == 0) {
+			if (i < ACCESS_N(names))
+				v[i] = kv->value;
+			free(key);
 			continue;
 		}
-		if (i == ACCESS_N(names) && strcmp(kv->key, "access_token") == 0)
-			continue;
 		if (i < ACCESS_N(names))
 			(void)snprintf(msg, sizeof(msg), "Invalid query. "
 			    "\"%s\" is given more than once.", names[i]);
-		else
+		else {
+			/* Printable ASCII alone goes back to the client. */
+			key[strcspn(key, "[")] = '\0';
+			for (i = 0; key[i] != '\0'; i++)
+				if (key[i] < 0x20 || key[i] >= 0x7f ||
+				    key[i] == '"' || key[i] == '\\')
+					key[i] = '?';
 			(void)snprintf(msg, sizeof(msg), "Invalid query. "
-			    "\"%.*s\" is not supported on /%s.",
-			    (int)strcspn(kv->key, "[\"\\"), kv->key,
-			    access_tables[c->table].collection + 8);
+			    "\"%.32s\" is not supported on /%s.", key,
+			    access_tables[c->table].collection + 9);
+		}
+		free(key);
 		http_error(c->req, 400, "INVALID_QUERY", msg);
 		return -1;
 	}
