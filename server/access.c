@@ -375,10 +375,12 @@ access_permissions(const struct tokend_config *conf)
 	return list;
 }
 
-/* The ids of the permission rows of policy, and its access rows. */
+/*
+ * The ids of the permission rows of policy; its roles are its users,
+ * the ids of its access rows (both of Directus's aliases list them).
+ */
 static void
-access_policy_links(const struct tokend_config *conf, json_t *policy,
-    json_t *perms)
+access_policy_links(json_t *policy, json_t *perms)
 {
 	json_t		*ids, *acc, *row;
 	const char	*id = json_string_value(json_object_get(policy, "id"));
@@ -417,7 +419,7 @@ access_policies(const struct tokend_config *conf)
 		json_decref(row);
 		if (one == NULL)
 			continue;
-		access_policy_links(conf, one, perms);
+		access_policy_links(one, perms);
 		json_array_append_new(list, one);
 	}
 	json_decref(perms);
@@ -446,22 +448,22 @@ static json_t *
 access_roles(const struct tokend_config *conf, const struct access_who *who,
     json_t *users)
 {
-	struct access_policy	 p;
-	const char		*id, *name, *uid;
-	json_t			*list, *one, *pol, *us, *row, *v;
+	const char		*id, *name, *uid, *holder;
+	json_t			*list, *one, *pol, *us, *rows, *row, *v;
 	size_t			 i, k;
 
-	if ((list = json_array()) == NULL)
+	if ((list = json_array()) == NULL ||
+	    (rows = access_rows(conf)) == NULL) {
+		json_decref(list);
 		return NULL;
+	}
 	for (i = 0; (id = access_role_get(conf, i, &name)) != NULL; i++) {
 		pol = json_array();
-		for (k = 0; access_policy_get(conf, k, &p) == 0; k++)
-			if (p.role != NULL && strcmp(p.role, id) == 0) {
-				row = access_row(&p);
+		json_array_foreach(rows, k, row)
+			if ((holder = json_string_value(json_object_get(row,
+			    "role"))) != NULL && strcmp(holder, id) == 0)
 				json_array_append(pol, json_object_get(row,
 				    "id"));
-				json_decref(row);
-			}
 		us = json_array();
 		if (users != NULL) {
 			json_object_foreach(users, uid, v)
@@ -479,6 +481,7 @@ access_roles(const struct tokend_config *conf, const struct access_who *who,
 		if (one != NULL)
 			json_array_append_new(list, one);
 	}
+	json_decref(rows);
 	return list;
 }
 
@@ -1174,7 +1177,9 @@ access_item(struct access_ctx *c)
 		items_access(c->s, c->req, &c->ar, c->collection, key);
 		return;
 	}
-	if (strcmp(c->collection, CONF_USERS_COLLECTION) == 0) {
+	/* No user has a longer id: keyd would say the same. */
+	if (strcmp(c->collection, CONF_USERS_COLLECTION) == 0 &&
+	    strlen(key) <= AUTH_ID_LEN) {
 		users_access(c->s, c->req, key);
 		return;
 	}
