@@ -154,7 +154,14 @@ struct access_policy {
 	int				 app;
 	int				 tfa;
 	const struct conf_permission_list *perms;	/* NULL: none */
-	const char			*role;	/* holder; NULL: everyone */
+};
+
+/* A row of directus_access: a role, a user or the public holds a policy. */
+struct access_holding {
+	const char		*role;		/* NULL: none */
+	const char		*user;		/* NULL: none */
+	char			 policy[CONF_UUID_LEN + 1];
+	int			 sort;		/* 0: null */
 };
 
 /* Who asks, as keyd said (public: no credential). */
@@ -219,6 +226,8 @@ access_derived_id(const char *kind, const char *a, const char *b,
 }
 
 /*
+ * The model is read here and in access_holding_get() alone.
+ *
  * The i-th policy (0 the administrator's, then each role's own in the
  * order of tokend.conf, then the public policy): 0, or -1 past the last.
  */
@@ -236,7 +245,6 @@ access_policy_get(const struct tokend_config *conf, size_t i,
 		p->icon = "verified";
 		p->description = "$t:admin_description";
 		p->admin = p->app = 1;
-		p->role = CONF_ADMIN_ROLE_ID;
 		return 0;
 	}
 	TAILQ_FOREACH(r, &conf->roles, entry)
@@ -248,7 +256,6 @@ access_policy_get(const struct tokend_config *conf, size_t i,
 			p->app = r->app;
 			p->tfa = r->enforce_tfa;
 			p->perms = &r->perms;
-			p->role = r->id;
 			return 0;
 		}
 	if (n != i)
@@ -259,31 +266,6 @@ access_policy_get(const struct tokend_config *conf, size_t i,
 	p->description = "$t:public_description";
 	p->perms = &conf->public_perms;
 	return 0;
-}
-
-/*
- * Does the policy apply to the caller?  A role's policies to its users,
- * the public policy to callers without a role (Directus 11's rule).
- */
-static int
-access_policy_applies(const struct access_policy *p,
-    const struct access_who *who)
-{
-	if (p->role == NULL)
-		return who->role[0] == '\0';
-	return strcmp(p->role, who->role) == 0;
-}
-
-/* The access row that gives p to its holder. */
-static json_t *
-access_row(const struct access_policy *p)
-{
-	char	 id[CONF_UUID_LEN + 1];
-
-	access_derived_id("access", p->role != NULL ? p->role : "", p->id, id);
-	return json_pack("{s:s,s:s?,s:n,s:s,s:o}", "id", id, "role", p->role,
-	    "user", "policy", p->id, "sort", p->role != NULL ? json_null() :
-	    json_integer(1));
 }
 
 /* The roles: the built-in administrator's, then the configured ones. */
@@ -304,6 +286,63 @@ access_role_get(const struct tokend_config *conf, size_t i,
 			return r->id;
 		}
 	return NULL;
+}
+
+/*
+ * The i-th access row: the administrator role holds the administrator
+ * policy, each role its own, the public the public policy (the rows of
+ * the policies in the same order).  0, or -1 past the last.
+ */
+static int
+access_holding_get(const struct tokend_config *conf, size_t i,
+    struct access_holding *h)
+{
+	struct access_policy	 p;
+	const char		*name;
+
+	memset(h, 0, sizeof(*h));
+	if (access_policy_get(conf, i, &p) == -1)
+		return -1;
+	(void)strlcpy(h->policy, p.id, sizeof(h->policy));
+	if ((h->role = access_role_get(conf, i, &name)) == NULL)
+		h->sort = 1;
+	return 0;
+}
+
+/*
+ * Does the policy apply to the caller?  Those its role holds, those it
+ * holds itself, and the public's to callers without a role (Directus
+ * 11's rule, fetchPolicies).
+ */
+static int
+access_policy_applies(const struct tokend_config *conf,
+    const struct access_policy *p, const struct access_who *who)
+{
+	struct access_holding	 h;
+	size_t			 i;
+
+	for (i = 0; access_holding_get(conf, i, &h) == 0; i++) {
+		if (strcmp(h.policy, p->id) != 0)
+			continue;
+		if (h.role != NULL ? strcmp(h.role, who->role) == 0 :
+		    h.user != NULL ? strcmp(h.user, who->user) == 0 :
+		    who->role[0] == '\0')
+			return 1;
+	}
+	return 0;
+}
+
+/* An access row as Directus shows it, its id derived from what it joins. */
+static json_t *
+access_row(const struct access_holding *h)
+{
+	char	 id[CONF_UUID_LEN + 1];
+
+	access_derived_id("access", h->role != NULL ? h->role : h->user !=
+	    NULL ? h->user : "", h->policy, id);
+	return json_pack("{s:s,s:s?,s:s?,s:s,s:o}", "id", id, "role", h->role,
+	    "user", h->user, "policy", h->policy, "sort", h->sort != 0 ?
+	    json_integer(h->sort) : json_null());
 }
 
 /* --- Rows as Directus shows them. --- */
@@ -375,68 +414,69 @@ access_permissions(const struct tokend_config *conf)
 	return list;
 }
 
-/*
- * The ids of the permission rows of policy; its roles are its users,
- * the ids of its access rows (both of Directus's aliases list them).
- */
-static void
-access_policy_links(json_t *policy, json_t *perms)
-{
-	json_t		*ids, *acc, *row;
-	const char	*id = json_string_value(json_object_get(policy, "id"));
-	size_t		 i;
-
-	ids = json_array();
-	json_array_foreach(perms, i, row)
-		if (strcmp(json_string_value(json_object_get(row, "policy")),
-		    id) == 0)
-			json_array_append(ids, json_object_get(row, "id"));
-	json_object_set_new(policy, "permissions", ids);
-	acc = json_object_get(policy, "users");
-	json_object_set(policy, "roles", acc);
-}
-
-static json_t *
-access_policies(const struct tokend_config *conf)
-{
-	struct access_policy	 p;
-	json_t			*list, *perms, *one, *row;
-	size_t			 i;
-
-	if ((list = json_array()) == NULL ||
-	    (perms = access_permissions(conf)) == NULL) {
-		json_decref(list);
-		return NULL;
-	}
-	for (i = 0; access_policy_get(conf, i, &p) == 0; i++) {
-		row = access_row(&p);
-		one = json_pack("{s:s,s:s,s:s,s:s?,s:n,s:b,s:b,s:b,s:[],s:[o]}",
-		    "id", p.id, "name", p.name, "icon", p.icon,
-		    "description", p.description, "ip_access", "enforce_tfa",
-		    p.tfa, "admin_access", p.admin, "app_access", p.app,
-		    "permissions", "users", json_incref(json_object_get(row,
-		    "id")));
-		json_decref(row);
-		if (one == NULL)
-			continue;
-		access_policy_links(one, perms);
-		json_array_append_new(list, one);
-	}
-	json_decref(perms);
-	return list;
-}
-
 static json_t *
 access_rows(const struct tokend_config *conf)
 {
-	struct access_policy	 p;
+	struct access_holding	 h;
 	json_t			*list;
 	size_t			 i;
 
 	if ((list = json_array()) == NULL)
 		return NULL;
-	for (i = 0; access_policy_get(conf, i, &p) == 0; i++)
-		json_array_append_new(list, access_row(&p));
+	for (i = 0; access_holding_get(conf, i, &h) == 0; i++)
+		json_array_append_new(list, access_row(&h));
+	return list;
+}
+
+/* The ids of the rows whose member key is value. */
+static json_t *
+access_ids_where(json_t *rows, const char *key, const char *value)
+{
+	json_t		*ids, *row;
+	const char	*v;
+	size_t		 i;
+
+	if ((ids = json_array()) == NULL)
+		return NULL;
+	json_array_foreach(rows, i, row)
+		if ((v = json_string_value(json_object_get(row, key))) !=
+		    NULL && strcmp(v, value) == 0)
+			json_array_append(ids, json_object_get(row, "id"));
+	return ids;
+}
+
+/*
+ * The policies, each with the ids of its permission rows and of its
+ * access rows, which Directus lists twice: as its users and its roles.
+ */
+static json_t *
+access_policies(const struct tokend_config *conf)
+{
+	struct access_policy	 p;
+	json_t			*list, *perms, *rows, *one, *held;
+	size_t			 i;
+
+	list = json_array();
+	perms = access_permissions(conf);
+	rows = access_rows(conf);
+	for (i = 0; list != NULL && perms != NULL && rows != NULL &&
+	    access_policy_get(conf, i, &p) == 0; i++) {
+		held = access_ids_where(rows, "policy", p.id);
+		one = json_pack("{s:s,s:s,s:s,s:s?,s:n,s:b,s:b,s:b,s:o,s:O,"
+		    "s:o}", "id", p.id, "name", p.name, "icon", p.icon,
+		    "description", p.description, "ip_access", "enforce_tfa",
+		    p.tfa, "admin_access", p.admin, "app_access", p.app,
+		    "permissions", access_ids_where(perms, "policy", p.id),
+		    "users", held, "roles", held);
+		if (one != NULL)
+			json_array_append_new(list, one);
+	}
+	if (perms == NULL || rows == NULL) {
+		json_decref(list);
+		list = NULL;
+	}
+	json_decref(perms);
+	json_decref(rows);
 	return list;
 }
 
@@ -448,9 +488,9 @@ static json_t *
 access_roles(const struct tokend_config *conf, const struct access_who *who,
     json_t *users)
 {
-	const char		*id, *name, *uid, *holder;
-	json_t			*list, *one, *pol, *us, *rows, *row, *v;
-	size_t			 i, k;
+	const char		*id, *name, *uid;
+	json_t			*list, *one, *pol, *us, *rows, *v;
+	size_t			 i;
 
 	if ((list = json_array()) == NULL ||
 	    (rows = access_rows(conf)) == NULL) {
@@ -458,12 +498,7 @@ access_roles(const struct tokend_config *conf, const struct access_who *who,
 		return NULL;
 	}
 	for (i = 0; (id = access_role_get(conf, i, &name)) != NULL; i++) {
-		pol = json_array();
-		json_array_foreach(rows, k, row)
-			if ((holder = json_string_value(json_object_get(row,
-			    "role"))) != NULL && strcmp(holder, id) == 0)
-				json_array_append(pol, json_object_get(row,
-				    "id"));
+		pol = access_ids_where(rows, "role", id);
 		us = json_array();
 		if (users != NULL) {
 			json_object_foreach(users, uid, v)
@@ -562,7 +597,7 @@ access_caller_policies(const struct tokend_config *conf,
 	if ((ids = json_array()) == NULL)
 		return NULL;
 	for (i = 0; access_policy_get(conf, i, &p) == 0; i++)
-		if (access_policy_applies(&p, who))
+		if (access_policy_applies(conf, &p, who))
 			json_array_append_new(ids, json_string(p.id));
 	return ids;
 }
@@ -659,7 +694,7 @@ access_globals(const struct tokend_config *conf,
 	if (who->public)
 		return json_pack("{s:b}", "app_access", 0);
 	for (i = 0; access_policy_get(conf, i, &p) == 0; i++)
-		if (access_policy_applies(&p, who) && p.tfa)
+		if (p.tfa && access_policy_applies(conf, &p, who))
 			tfa = 1;
 	return json_pack("{s:b,s:b,s:b}", "app_access", who->app,
 	    "admin_access", who->admin, "enforce_tfa", tfa);
