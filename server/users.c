@@ -503,14 +503,17 @@ users_roles(const struct tokend_config *conf, const char *id)
 	const struct conf_role	*r;
 	json_t			*list, *one;
 	size_t			 i;
+	int			 admin, app, tfa;
 
 	if ((list = json_array()) == NULL)
 		return NULL;
 	json_array_append_new(list, users_role(CONF_ADMIN_ROLE_ID,
 	    "Administrator", 0, 1, 1));
-	TAILQ_FOREACH(r, &conf->roles, entry)
+	TAILQ_FOREACH(r, &conf->roles, entry) {
+		config_role_access(r, &admin, &app, &tfa);
 		json_array_append_new(list, users_role(r->id, r->name,
-		    r->enforce_tfa, r->admin, r->app));
+		    tfa, admin, app));
+	}
 	if (id[0] == '\0')
 		return list;
 	one = NULL;
@@ -544,6 +547,7 @@ users_permissions(const struct tokend_config *conf, const char *id)
 	const char			*errstr;
 	json_t				*list;
 	long long			 n = 0, want = 0;
+	size_t				 i;
 
 	if (id[0] != '\0' && (want = strtonum(id, 1, LLONG_MAX,
 	    &errstr)) == 0)
@@ -551,13 +555,16 @@ users_permissions(const struct tokend_config *conf, const char *id)
 	if ((list = json_array()) == NULL)
 		return NULL;
 	TAILQ_FOREACH(r, &conf->roles, entry)
-		TAILQ_FOREACH(pm, &r->perms, entry)
-			if (users_permission_add(list, pm, r->id, &n,
+		for (i = 0; i < r->policies.n; i++)
+			TAILQ_FOREACH(pm, &r->policies.v[i]->perms, entry)
+				if (users_permission_add(list, pm, r->id, &n,
+				    want) == -1)
+					goto fail;
+	for (i = 0; i < conf->public.n; i++)
+		TAILQ_FOREACH(pm, &conf->public.v[i]->perms, entry)
+			if (users_permission_add(list, pm, NULL, &n,
 			    want) == -1)
 				goto fail;
-	TAILQ_FOREACH(pm, &conf->public_perms, entry)
-		if (users_permission_add(list, pm, NULL, &n, want) == -1)
-			goto fail;
 	if (want == 0)
 		return list;
 	if (json_array_size(list) == 1) {
