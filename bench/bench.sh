@@ -1160,6 +1160,17 @@ baseline_table() {
 	[ "$BASE_LOG_BAD" -eq 0 ] ||
 	    echo "baseline: $BASE_LOG_BAD restarts in its log (its runs are not valid); see bench/out/tokend-baseline.log"
 }
+# TLS last, when the runs above are over: bench/tls/tls.sh starts its
+# own nginx and tokend with one certificate and compares them.
+TLS_OUT=$(bash "$TOP/bench/tls/tls.sh" 2>&1) ||
+    TLS_OUT="bench/tls/tls.sh failed: $TLS_OUT"
+tls_ratio() {	# tls_ratio LABEL: the ratio column of tls.sh's row
+	printf '%s\n' "$TLS_OUT" |
+	    awk -v k="$1" 'index($0, k) == 1 { r = $(NF - 1) } END { print r + 0 }'
+}
+T_TLS_HS=0.80		# new TLS connections per second, of nginx
+T_TLS_KA=0.60		# keep-alive /users/me over TLS, of nginx
+
 {
 	echo "tokend bench $(date -u '+%Y-%m-%d %H:%M UTC'), nproc $NCPU," \
 	    "wrk -t$THREADS -c$CONNS -d${SECONDS_RUN}s (login -d${LOGIN_SECONDS}s --timeout 60s)," \
@@ -1281,6 +1292,14 @@ baseline_table() {
 	echo "target: SIGHUP under load loses no request:" \
 	    "$(verdict "$(col sighup 6) == 0 && $HUPS >= $((SECONDS_RUN - 1)) && $HUP_BAD == 0")" \
 	    "(errors $(col sighup 6), $HUPS reloads)"
+	echo
+	printf '%s\n' "$TLS_OUT"
+	echo "target: new TLS connections >= $T_TLS_HS of nginx:" \
+	    "$(verdict "$(tls_ratio 'new handshakes') >= $T_TLS_HS")" \
+	    "(ratio $(tls_ratio 'new handshakes'))"
+	echo "target: keep-alive /users/me over TLS >= $T_TLS_KA of nginx:" \
+	    "$(verdict "$(tls_ratio 'keep-alive GET') >= $T_TLS_KA")" \
+	    "(ratio $(tls_ratio 'keep-alive GET'))"
 	echo "bench took $(( $(date +%s) - BENCH_START )) s"
 } | tee "$OUT/latest.txt"
 

@@ -202,12 +202,16 @@ td_conf() {
 }
 
 # td_start: tokend in the foreground, logs in $T/log; waits for ping.
+# Verbose (-v) unless TD_QUIET is set: a benchmark does not pay for a
+# debug line per connection.
 # When the port was taken meanwhile by a program that does not reserve
 # ports (bind fails), the test moves to another one.
 td_start() {
 	_try=0
+	_verbose=-v
+	[ -n "$TD_QUIET" ] && _verbose=
 	while :; do
-		"$TOKEND" -d -v -f "$T/tokend.conf" > "$T/log" 2>&1 &
+		"$TOKEND" -d $_verbose -f "$T/tokend.conf" > "$T/log" 2>&1 &
 		TD_PID=$!
 		TD_PIDS="$TD_PIDS $TD_PID"
 		td_wait_ready && return 0

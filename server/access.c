@@ -27,13 +27,13 @@
 
 #include <jansson.h>
 
+#include "cidr.h"
 #include "log.h"
 #include "proto.h"
 #include "query.h"
 #include "query_where.h"
 #include "tokend.h"
 
-#define ACCESS_PUBLIC_POLICY	"abf8a154-5b1c-4a46-ac9c-7300570f4f17"
 #define ACCESS_ID_MAX		64	/* bytes of an id in a path */
 #define ACCESS_MSG_MAX		512
 #define ACCESS_N(a)		(sizeof(a) / sizeof((a)[0]))
@@ -153,6 +153,8 @@ struct access_policy {
 	int				 admin;
 	int				 app;
 	int				 tfa;
+	const char			*ip_allow;	/* NULL: anywhere */
+	const struct conf_policy	*conf;	/* NULL: the administrator's */
 	const struct conf_permission_list *perms;	/* NULL: none */
 };
 
@@ -164,9 +166,11 @@ struct access_holding {
 	int			 sort;		/* 0: null */
 };
 
-/* Who asks, as keyd said (public: no credential). */
+/* Who asks, as keyd said (public: no credential), and from where. */
 struct access_who {
 	int			 public;
+	int			 has_ip;
+	struct cidr		 ip;
 	int			 admin;
 	int			 app;
 	char			 user[64];
@@ -228,15 +232,16 @@ access_derived_id(const char *kind, const char *a, const char *b,
 /*
  * The model is read here and in access_holding_get() alone.
  *
- * The i-th policy (0 the administrator's, then each role's own in the
- * order of tokend.conf, then the public policy): 0, or -1 past the last.
+ * The i-th policy: 0 the administrator's (tokend.conf cannot name the
+ * built-in administrator role, nor its policy), then those of
+ * tokend.conf in its order.  0, or -1 past the last.
  */
 static int
 access_policy_get(const struct tokend_config *conf, size_t i,
     struct access_policy *p)
 {
-	const struct conf_role	*r;
-	size_t			 n = 1;
+	const struct conf_policy	*cp;
+	size_t				 n = 1;
 
 	memset(p, 0, sizeof(*p));
 	if (i == 0) {
@@ -247,24 +252,22 @@ access_policy_get(const struct tokend_config *conf, size_t i,
 		p->admin = p->app = 1;
 		return 0;
 	}
-	TAILQ_FOREACH(r, &conf->roles, entry)
-		if (n++ == i) {
-			access_derived_id("policy", r->id, "", p->id);
-			p->name = r->name;
-			p->icon = "badge";
-			p->admin = r->admin;
-			p->app = r->app;
-			p->tfa = r->enforce_tfa;
-			p->perms = &r->perms;
-			return 0;
-		}
-	if (n != i)
+	TAILQ_FOREACH(cp, &conf->policies, entry)
+		if (n++ == i)
+			break;
+	if (cp == NULL)
 		return -1;
-	(void)strlcpy(p->id, ACCESS_PUBLIC_POLICY, sizeof(p->id));
-	p->name = "$t:public_label";
-	p->icon = "public";
-	p->description = "$t:public_description";
-	p->perms = &conf->public_perms;
+	(void)strlcpy(p->id, cp->id, sizeof(p->id));
+	p->name = cp->name;
+	p->icon = cp->kind == CONF_POLICY_PUBLIC ? "public" : "badge";
+	p->description = cp->kind == CONF_POLICY_PUBLIC ?
+	    "$t:public_description" : NULL;
+	p->admin = cp->admin;
+	p->app = cp->app;
+	p->tfa = cp->enforce_tfa;
+	p->ip_allow = cp->ip_allow;
+	p->conf = cp;
+	p->perms = &cp->perms;
 	return 0;
 }
 
@@ -290,22 +293,38 @@ access_role_get(const struct tokend_config *conf, size_t i,
 
 /*
  * The i-th access row: the administrator role holds the administrator
- * policy, each role its own, the public the public policy (the rows of
- * the policies in the same order).  0, or -1 past the last.
+ * policy, each role the policies it lists (its own first), the public
+ * the public policy and those public { } names.  0, or -1 past the
+ * last.
  */
 static int
 access_holding_get(const struct tokend_config *conf, size_t i,
     struct access_holding *h)
 {
-	struct access_policy	 p;
-	const char		*name;
+	const struct conf_role	*r;
+	size_t			 n = 1;
 
 	memset(h, 0, sizeof(*h));
-	if (access_policy_get(conf, i, &p) == -1)
+	if (i == 0) {
+		h->role = CONF_ADMIN_ROLE_ID;
+		access_derived_id("policy", CONF_ADMIN_ROLE_ID, "", h->policy);
+		return 0;
+	}
+	TAILQ_FOREACH(r, &conf->roles, entry) {
+		if (i - n < r->policies.n) {
+			h->role = r->id;
+			(void)strlcpy(h->policy, r->policies.v[i - n]->id,
+			    sizeof(h->policy));
+			return 0;
+		}
+		n += r->policies.n;
+	}
+	if (i - n >= conf->public.n)
 		return -1;
-	(void)strlcpy(h->policy, p.id, sizeof(h->policy));
-	if ((h->role = access_role_get(conf, i, &name)) == NULL)
-		h->sort = 1;
+	/* The public's rows are ordered, the public policy first. */
+	(void)strlcpy(h->policy, conf->public.v[i - n]->id,
+	    sizeof(h->policy));
+	h->sort = (int)(i - n) + 1;
 	return 0;
 }
 
@@ -321,6 +340,10 @@ access_policy_applies(const struct tokend_config *conf,
 	struct access_holding	 h;
 	size_t			 i;
 
+	/* A policy that names the networks it applies from (ip-allow). */
+	if (p->conf != NULL && !config_policy_ip_applies(p->conf,
+	    who->has_ip ? &who->ip : NULL))
+		return 0;
 	for (i = 0; access_holding_get(conf, i, &h) == 0; i++) {
 		if (strcmp(h.policy, p->id) != 0)
 			continue;
@@ -428,6 +451,29 @@ access_rows(const struct tokend_config *conf)
 	return list;
 }
 
+/* ip-allow's networks as Directus's ip_access list, or null. */
+static json_t *
+access_ip_json(const char *text)
+{
+	json_t	*list;
+	size_t	 n;
+	char	 net[CONF_TEXT_MAX];
+
+	if (text == NULL || (list = json_array()) == NULL)
+		return json_null();
+	for (text += strspn(text, " \t,"); *text != '\0';
+	    text += strspn(text, " \t,")) {
+		n = strcspn(text, " \t,");
+		if (n < sizeof(net)) {
+			memcpy(net, text, n);
+			net[n] = '\0';
+			json_array_append_new(list, json_string(net));
+		}
+		text += n;
+	}
+	return list;
+}
+
 /* The ids of the rows whose member key is value. */
 static json_t *
 access_ids_where(json_t *rows, const char *key, const char *value)
@@ -462,10 +508,10 @@ access_policies(const struct tokend_config *conf)
 	for (i = 0; list != NULL && perms != NULL && rows != NULL &&
 	    access_policy_get(conf, i, &p) == 0; i++) {
 		held = access_ids_where(rows, "policy", p.id);
-		one = json_pack("{s:s,s:s,s:s,s:s?,s:n,s:b,s:b,s:b,s:o,s:O,"
+		one = json_pack("{s:s,s:s,s:s,s:s?,s:o,s:b,s:b,s:b,s:o,s:O,"
 		    "s:o}", "id", p.id, "name", p.name, "icon", p.icon,
-		    "description", p.description, "ip_access", "enforce_tfa",
-		    p.tfa, "admin_access", p.admin, "app_access", p.app,
+		    "description", p.description, "ip_access",
+		    access_ip_json(p.ip_allow), "enforce_tfa", p.tfa, "admin_access", p.admin, "app_access", p.app,
 		    "permissions", access_ids_where(perms, "policy", p.id),
 		    "users", held, "roles", held);
 		if (one != NULL)
@@ -1384,6 +1430,7 @@ access_start(struct server *s, struct evhttp_request *req,
 		return;
 	}
 	(void)strlcpy(c->id, rest, sizeof(c->id));
+	c->who.has_ip = http_client(req, &c->who.ip) != -1;
 	query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	if (query != NULL && evhttp_parse_query_str(query, &c->params) == -1) {
 		http_error(req, 400, "INVALID_QUERY",

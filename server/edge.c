@@ -189,6 +189,8 @@ edge_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct edge_conn	*c = arg;
 
+	if (tls_bev_is_tls(c->bev))
+		tls_bev_close(c->bev);
 	evbuffer_remove_cb(bufferevent_get_input(c->bev), edge_input, c);
 	evbuffer_remove_cb(bufferevent_get_output(c->bev), edge_output, c);
 	event_free(c->timer);

@@ -54,6 +54,7 @@
 
 #define TLS_PEER_MAX	64	/* "address port N" of a log line */
 #define TLS_WHY_MAX	128	/* OpenSSL's reason, for the log */
+#define TLS_RECORD_MAX	16384	/* the plaintext of one TLS record */
 
 /* One connection's handshake, tied to its SSL object (tls_conn_index). */
 struct tls_conn {
@@ -86,6 +87,8 @@ static void	 tls_info(const SSL *, int, int);
 static void	 tls_peer(struct tls_conn *);
 static void	 tls_plain_request(const SSL *, struct tls_conn *);
 static void	 tls_deadline(evutil_socket_t, short, void *);
+static void	 tls_coalesce(struct evbuffer *,
+		    const struct evbuffer_cb_info *, void *);
 static void	 tls_conn_free(void *, void *, CRYPTO_EX_DATA *, int, long,
 		    void *);
 #ifdef TLS_TICKET_EVP
@@ -154,6 +157,12 @@ tls_ctx_new(const struct tokend_config *conf, const uint8_t *cert,
 	(void)SSL_CTX_set_timeout(ctx, TLS_TICKET_LIFETIME_SEC);
 #ifdef TLS_TICKET_EVP
 	(void)SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_ticket);
+	/*
+	 * One ticket per TLS 1.3 handshake, not OpenSSL's two: a client
+	 * resumes a connection with one, and each ticket costs its
+	 * encryption and a record on every new connection.
+	 */
+	(void)SSL_CTX_set_num_tickets(ctx, 1);
 #else
 	(void)SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 #endif
@@ -233,7 +242,10 @@ tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 /*
  * Session tickets under the parent's key: issued under the current
  * one, taken under it or the one before (and then renewed); any other
- * means a full handshake.  No key yet: no ticket.
+ * means a full handshake.  No key yet: no ticket.  Under TLS 1.3 every
+ * resumption is given a new ticket (return 2): a client uses a ticket
+ * once (RFC 8446, appendix C.4), so one not renewed ends the client's
+ * resumptions after one.
  */
 static int
 tls_ticket(SSL *ssl, unsigned char *name, unsigned char *iv,
@@ -257,7 +269,7 @@ tls_ticket(SSL *ssl, unsigned char *name, unsigned char *iv,
 		return 0;
 	if (tls_ticket_keys(tls.ticket[i], iv, ectx, hctx, 0) != 1)
 		return -1;
-	return i == 0 ? 1 : 2;
+	return i == 0 && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
 }
 
 static int
@@ -361,9 +373,32 @@ tls_bev_new(struct event_base *base, int deadline_ms)
 	if (bev == NULL)
 		return NULL;
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	if (evbuffer_add_cb(bufferevent_get_output(bev), tls_coalesce,
+	    NULL) == NULL) {
+		bufferevent_free(bev);
+		return NULL;
+	}
 	c->bev = bev;
 	evtimer_add(c->timer, &tv);
 	return bev;
+}
+
+/*
+ * evhttp adds a response's head and its body to the output as separate
+ * chunks, and bufferevent_openssl makes a TLS record, and a write, of
+ * each chunk.  An answer that fits in one record is made one chunk as
+ * it grows, so that it leaves in one record and one write, as nginx
+ * sends it.  Larger ones fill their records anyway.
+ */
+static void
+tls_coalesce(struct evbuffer *out, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	(void)arg;
+	if (info->n_added == 0 || evbuffer_get_length(out) > TLS_RECORD_MAX ||
+	    evbuffer_peek(out, -1, NULL, NULL, 0) < 2)
+		return;
+	(void)evbuffer_pullup(out, -1);
 }
 
 /* The SSL object is freed: so is its handshake state. */
@@ -484,6 +519,23 @@ int
 tls_bev_is_tls(struct bufferevent *bev)
 {
 	return bufferevent_openssl_get_ssl(bev) != NULL;
+}
+
+/*
+ * evhttp is closing a connection: a finished handshake ends with a
+ * close_notify alert, as TLS asks.  Without it a client sees the end
+ * of the stream as an error, and OpenSSL clients then drop the session
+ * instead of resuming it on their next connection.
+ */
+void
+tls_bev_close(struct bufferevent *bev)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(bev);
+
+	if (ssl == NULL || !SSL_is_init_finished(ssl))
+		return;
+	(void)SSL_shutdown(ssl);
+	ERR_clear_error();
 }
 
 /*

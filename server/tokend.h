@@ -390,6 +390,7 @@ int		 tls_ready(void);
 struct bufferevent *tls_bev_new(struct event_base *, int);
 int		 tls_bev_is_tls(struct bufferevent *);
 void		 tls_bev_write(struct bufferevent *, const void *, size_t);
+void		 tls_bev_close(struct bufferevent *);
 int		 tls_files_load(const struct tokend_config *,
 		    struct tls_files *, char *, size_t);
 void		 tls_files_clear(struct tls_files *);

@@ -3,12 +3,15 @@
 # Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # make bench-tls: tokend's TLS against nginx's, same certificate, same
 # protocols and TLS 1.2 ciphers, same machine, one run.  Two figures:
-# new handshakes per second (wrk, "Connection: close": a full handshake
-# per request) and keep-alive GET /users/me over TLS (nginx answers a
-# fixed JSON there, the ceiling of the machine).  Targets (issue 15):
-# handshakes at least 0.8 of nginx, keep-alive at least 0.6.  Only the
-# ratios mean anything.  Separate from bench/bench.sh on purpose (its
-# own nginx, its own tokend started with regress/lib.sh).
+# new handshakes per second (wrk, "Connection: close": a TCP connection
+# and a TLS handshake per request; wrk offers the session ticket of its
+# last connection, as a browser does, so each handshake is a TLS 1.3
+# resumption when the server renews tickets) and keep-alive GET
+# /users/me over TLS (nginx answers a fixed JSON there, the ceiling of
+# the machine).  Targets (issue 15): handshakes at least 0.8 of nginx,
+# keep-alive at least 0.6.  Only the ratios mean anything.  make bench
+# runs it at its end; make bench-tls alone (its own nginx, its own
+# tokend started with regress/lib.sh).
 #
 # Knobs: BENCH_TLS_SECONDS (each wrk run, default 5), BENCH_TLS_CONNS
 # (keep-alive connections, default 64).
@@ -71,6 +74,7 @@ td_conf "listen on 127.0.0.1 port $TLSPORT tls" \
     'tls {' "	certificate \"$T/cert.pem\"" "	key \"$T/key.pem\"" \
     "	ciphers \"$CIPHERS\"" '}' "${TD_FAST_PASSWORD[@]}" \
     "${TD_FAST_AUTH[@]}" 'limits {' '	connections 4096' '}'
+TD_QUIET=1	# -d without -v, as bench/bench.sh runs tokend
 td_up bench_tls
 echo 'bench password' | $CTL user add -r admin bench@example.com >/dev/null
 STATIC=$($CTL user token bench@example.com)

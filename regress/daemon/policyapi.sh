@@ -48,7 +48,9 @@ as "$AT" POST /items/articles '[{"title":"one","status":"published"},{"title":"t
 
 # The policies: an administrator's alone.
 r=$(as "$AT" GET /policies)
-expect policies_admin '200 {"data":[{"id":"*","name":"editor","icon":"badge","description":null,"ip_access":null,"enforce_tfa":false,"admin_access":false,"app_access":true,"permissions":[1,2],"users":["*"],"roles":["*"]}*"name":"Administrator","icon":"verified","description":"$t:admin_description","ip_access":null,"enforce_tfa":false,"admin_access":true,"app_access":true,"permissions":[],*{"id":"abf8a154-5b1c-4a46-ac9c-7300570f4f17","name":"$t:public_label","icon":"public","description":"$t:public_description",*"permissions":[6],*' "$r"
+expect policies_admin_editor '200 {"data":[*{"id":"*","name":"editor","icon":"badge","description":null,"ip_access":null,"enforce_tfa":false,"admin_access":false,"app_access":true,"permissions":[*,*],"users":["*"],"roles":["*"]}*' "$r"
+expect policies_admin_administrator '200 {"data":[*{"id":"*","name":"Administrator","icon":"verified","description":"$t:admin_description","ip_access":null,"enforce_tfa":false,"admin_access":true,"app_access":true,"permissions":[],"users":["*"],"roles":["*"]}*' "$r"
+expect policies_admin_public '200 {"data":[*{"id":"abf8a154-5b1c-4a46-ac9c-7300570f4f17","name":"$t:public_label","icon":"public","description":"$t:public_description","ip_access":null,"enforce_tfa":false,"admin_access":false,"app_access":false,"permissions":[*],"users":["*"],"roles":["*"]}*' "$r"
 [ "$(echo "$r" | grep -o '"name"' | wc -l)" = 5 ] && ok policies_admin_count ||
     fail policies_admin_count "$r"
 EP=$(echo "$r" | sed -n 's/.*{"id":"\([^"]*\)","name":"editor".*/\1/p')
@@ -57,15 +59,15 @@ for t in PT RT DT; do
 	same policy_${t}_403 "$(coll directus_policies)" "$(as "${!t}" GET /policies/$EP)"
 done
 same policies_public_403 "$(coll directus_policies)" "$(http GET /policies)"
-expect policy_admin "200 {\"data\":{\"id\":\"$EP\",\"name\":\"editor\",*\"permissions\":[1,2],*}}" \
+expect policy_admin "200 {\"data\":{\"id\":\"$EP\",\"name\":\"editor\",*\"permissions\":[*,*],*}}" \
     "$(as "$AT" GET /policies/$EP)"
 same policy_missing_403 "$PLAIN" "$(as "$AT" GET /policies/nope)"
 same policy_public_fields "200 {\"data\":{\"id\":\"$PUBLIC\",\"name\":\"\$t:public_label\"}}" \
     "$(as "$AT" GET "/policies/$PUBLIC?fields=id,name")"
 
 # The query parameters of a list, as Directus answers them.
-same policies_fields "200 {\"data\":[{\"name\":\"editor\"}]}" \
-    "$(as "$AT" GET '/policies?fields=name&limit=1')"
+same policies_fields "200 {\"data\":[{\"name\":\"Administrator\"}]}" \
+    "$(as "$AT" GET '/policies?fields=name&sort=name&offset=1&limit=1')"
 same policies_sort_desc '200 {"data":[{"name":"super"},{"name":"reader"},{"name":"editor"},{"name":"Administrator"},{"name":"$t:public_label"}]}' \
     "$(as "$AT" GET '/policies?fields=name&sort=-name')"
 same policies_offset '200 {"data":[{"name":"Administrator"},{"name":"editor"}]}' \
@@ -132,12 +134,20 @@ same roles_me_public "$PLAIN" "$(http GET /roles/me)"
 
 # The permission rows carry their policy.
 r=$(as "$AT" GET /permissions)
-expect permissions_admin "200 {\"data\":[{\"id\":1,\"collection\":\"articles\",\"action\":\"read\",\"permissions\":null,\"validation\":null,\"presets\":null,\"fields\":[\"*\"],\"policy\":\"$EP\"},{\"id\":2,\"collection\":\"articles\",\"action\":\"update\",\"permissions\":{\"author\":{\"_eq\":\"\$CURRENT_USER\"}},\"validation\":null,\"presets\":null,\"fields\":[\"title\"],\"policy\":\"$EP\"},{\"id\":3,*{\"id\":6,\"collection\":\"articles\",\"action\":\"read\",\"permissions\":{\"status\":{\"_eq\":\"published\"}},\"validation\":null,\"presets\":null,\"fields\":[\"id\",\"title\"],\"policy\":\"$PUBLIC\"},{\"policy\":null,\"permissions\":{},\"validation\":null,\"presets\":null,\"fields\":[\"*\"],\"system\":true,\"collection\":\"directus_collections\",\"action\":\"read\"}*\"collection\":\"directus_users\",\"action\":\"read\"}]}" "$r"
+# Rows in the order of the policies (the public policy's first), each
+# action its row; the app's minimal permissions close the list.
+expect permissions_admin_editor "200 {\"data\":[*{\"id\":*,\"collection\":\"articles\",\"action\":\"read\",\"permissions\":null,\"validation\":null,\"presets\":null,\"fields\":[\"*\"],\"policy\":\"$EP\"},{\"id\":*,\"collection\":\"articles\",\"action\":\"update\",\"permissions\":{\"author\":{\"_eq\":\"\$CURRENT_USER\"}},\"validation\":null,\"presets\":null,\"fields\":[\"title\"],\"policy\":\"$EP\"}*" "$r"
+expect permissions_admin_public "200 {\"data\":[*{\"id\":*,\"collection\":\"articles\",\"action\":\"read\",\"permissions\":{\"status\":{\"_eq\":\"published\"}},\"validation\":null,\"presets\":null,\"fields\":[\"id\",\"title\"],\"policy\":\"$PUBLIC\"}*" "$r"
+expect permissions_admin_system '200 {"data":[*},{"policy":null,"permissions":{},"validation":null,"presets":null,"fields":["*"],"system":true,"collection":"directus_collections","action":"read"}*"collection":"directus_users","action":"read"}]}' "$r"
+[ "$(echo "$r" | grep -o '{"id":[0-9]*,' | wc -l)" = 6 ] && ok permissions_admin_count ||
+    fail permissions_admin_count "$r"
+PID=$(as "$AT" GET "/permissions?fields=id&filter=%7B%22policy%22:%7B%22_eq%22:%22$PUBLIC%22%7D%7D" |
+    sed -n 's/^200 {"data":\[{"id":\([0-9]*\)}.*/\1/p')
 case "$r" in *'],"role":'*) fail permissions_no_role "$r" ;; *) ok permissions_no_role ;; esac
-same permission_one '200 {"data":{"id":6,"action":"read","policy":"abf8a154-5b1c-4a46-ac9c-7300570f4f17"}}' \
-    "$(as "$AT" GET '/permissions/6?fields=id,action,policy')"
+same permission_one "200 {\"data\":{\"id\":$PID,\"action\":\"read\",\"policy\":\"$PUBLIC\"}}" \
+    "$(as "$AT" GET "/permissions/$PID?fields=id,action,policy")"
 same permission_missing_403 "$PLAIN" "$(as "$AT" GET /permissions/99)"
-expect permissions_filter_policy "200 {\"data\":[{\"id\":6}]}" \
+same permissions_filter_policy "200 {\"data\":[{\"id\":$PID}]}" \
     "$(as "$AT" GET "/permissions?fields=id&filter=%7B%22policy%22:%7B%22_eq%22:%22$PUBLIC%22%7D%7D")"
 for t in PT RT DT; do
 	same permissions_${t}_403 "$(coll directus_permissions)" "$(as "${!t}" GET /permissions)"
@@ -198,3 +208,49 @@ done
 same policies_post_403 '403 {"errors":[{"message":"Roles, policies, permissions and access are read-only: tokend.conf is their source of truth.","extensions":{"code":"FORBIDDEN"}}]}' \
     "$(as "$AT" POST /policies '{"name":"x"}')"
 expect policies_put_404 '404 *ROUTE_NOT_FOUND*' "$(as "$AT" PUT /policies '{}')"
+
+# Policies of their own: one that two holders share, one limited to
+# networks the caller is not in; the public names one too.
+WRITERS=11111111-2222-4333-8444-555555555501
+OFFICE=11111111-2222-4333-8444-555555555502
+td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
+    "items \"$T/empty/data/items.db\"" \
+    'collection "articles" { fields "title" "status" "body" "author" }' \
+    'policy "writers" {' "	id \"$WRITERS\"" '	app-access yes' \
+    '	permission "articles" create { fields "title" "status" }' '}' \
+    'policy "office" {' "	id \"$OFFICE\"" '	enforce-tfa yes' \
+    '	ip-allow 10.0.0.0/8 "192.168.0.0/16"' \
+    '	permission "articles" update' '}' \
+    'role "editor" {' "	id \"$EDITOR\"" '	policy "writers"' \
+    '	app-access yes' '	permission "articles" read' '}' \
+    'role "reader" {' "	id \"$READER\"" '	policy "office"' \
+    '	permission "articles" read' '}' \
+    'role "super" {' "	id \"$SUPER\"" '	admin-access yes' '}' \
+    'public {' '	permission "articles" read { fields "id" "title" }' \
+    '	policy "writers"' '}'
+out=$(td_reload 2>&1) && ok policyapi_reload || fail policyapi_reload "$out"
+AT=$(token admin@example.com 'admin pass')
+PT=$(token app@example.com 'app pass')
+RT=$(token reader@example.com 'reader pass')
+DT=$(token direct@example.com 'direct pass')
+same policy_configured "200 {\"data\":{\"id\":\"$WRITERS\",\"name\":\"writers\",\"icon\":\"badge\",\"description\":null,\"ip_access\":null,\"enforce_tfa\":false,\"admin_access\":false,\"app_access\":true}}" \
+    "$(as "$AT" GET "/policies/$WRITERS?fields=id,name,icon,description,ip_access,enforce_tfa,admin_access,app_access")"
+same policy_ip_access '200 {"data":{"ip_access":["10.0.0.0/8","192.168.0.0/16"],"enforce_tfa":true}}' \
+    "$(as "$AT" GET "/policies/$OFFICE?fields=ip_access,enforce_tfa")"
+r=$(as "$AT" GET "/access?fields=role,policy,sort&filter=%7B%22policy%22:%7B%22_eq%22:%22$WRITERS%22%7D%7D")
+same access_shared_policy "200 {\"data\":[{\"role\":\"$EDITOR\",\"policy\":\"$WRITERS\",\"sort\":null},{\"role\":null,\"policy\":\"$WRITERS\",\"sort\":2}]}" "$r"
+r=$(as "$AT" GET "/policies/$WRITERS?fields=users,roles")
+[ "$(echo "$r" | grep -o '"[0-9a-f-]\{36\}"' | wc -l)" = 4 ] &&
+    ok policy_holders || fail policy_holders "$r"
+r=$(as "$AT" GET "/roles/$EDITOR?fields=policies")
+[ "$(echo "$r" | grep -o '"[0-9a-f-]\{36\}"' | wc -l)" = 2 ] &&
+    ok role_two_policies || fail role_two_policies "$r"
+expect permissions_me_two_policies '200 {"data":{"articles":{"read":{"access":"full","fields":["*"]},"create":{"access":"full","fields":["title","status"]},"update":{"access":"none"},*' \
+    "$(as "$PT" GET /permissions/me)"
+same permissions_me_public_policies '200 {"data":{"articles":{"read":{"access":"full","fields":["id","title"]},"create":{"access":"full","fields":["title","status"]},"update":{"access":"none"},"delete":{"access":"none"},"share":{"access":"none"}}}}' \
+    "$(as "$DT" GET /permissions/me)"
+# office applies from 10/8 and 192.168/16 alone; tests run on loopback.
+same permissions_me_ip_allow '200 {"data":{"articles":{"read":{"access":"full","fields":["*"]},"create":{"access":"none"},"update":{"access":"none"},"delete":{"access":"none"},"share":{"access":"none"}}}}' \
+    "$(as "$RT" GET /permissions/me)"
+same globals_ip_allow_tfa '200 {"data":{"app_access":false,"admin_access":false,"enforce_tfa":false}}' \
+    "$(as "$RT" GET /policies/me/globals)"

@@ -112,6 +112,36 @@ for i in 1 2 3 4 5 6; do
 done
 [ $n -eq 6 ] && ok tls_ticket_resumes || fail tls_ticket_resumes "$n of 6"
 
+# TLS 1.3, as browsers and wrk use it: a request with "Connection:
+# close" ends with close_notify (no "unexpected eof" for the client,
+# which then keeps its session), one ticket a handshake, and every
+# resumption gets the next ticket (a client uses each once), so that a
+# chain of connections resumes one after the other.
+sreq() {
+	printf 'GET /server/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
+	    timeout 5 openssl s_client -connect "127.0.0.1:$TLSPORT" -tls1_3 \
+	    -ign_eof -msg "$@" 2>&1
+}
+r=$(sreq -sess_out "$T/s13a")
+case "$r" in *'New, TLSv1.3'*pong*) ok tls13_request ;;
+*) fail tls13_request "$(echo "$r" | grep -e New -e pong -e rror)" ;; esac
+case "$r" in *'unexpected eof'*) fail tls13_close_notify \
+	"$(echo "$r" | grep 'unexpected eof')" ;;
+*) ok tls13_close_notify ;; esac
+n=$(echo "$r" | grep -c '<<< .*NewSessionTicket')
+same tls13_one_ticket 1 "$n"
+# A small answer leaves in one TLS record (head and body together), as
+# nginx sends it, not one record for each of evhttp's chunks.
+n=$(echo "$r" | awk '/^<<< TLS 1.3, InnerContent/ { getline; if ($1 == "17") n++ }
+    END { print n + 0 }')
+same tls13_one_record_per_answer 1 "$n"
+r=$(sreq -sess_in "$T/s13a" -sess_out "$T/s13b")
+case "$r" in *'Reused, TLSv1.3'*pong*) ok tls13_resumes ;;
+*) fail tls13_resumes "$(echo "$r" | grep -e Reused -e New)" ;; esac
+r=$([ -s "$T/s13b" ] && sreq -sess_in "$T/s13b")
+case "$r" in *'Reused, TLSv1.3'*pong*) ok tls13_resumption_renews_ticket ;;
+*) fail tls13_resumption_renews_ticket "no ticket after a resumption" ;; esac
+
 # A worker started again (after the parent's filter is in place) gets
 # the certificate and the ticket key, and resumes the same sessions.
 victim=$(td_servers | head -n 1)
