@@ -36,6 +36,7 @@
 
 #define ACCESS_ID_MAX		64	/* bytes of an id in a path */
 #define ACCESS_MSG_MAX		512
+#define ACCESS_USERS_MAX	100000	/* users listed in the roles */
 #define ACCESS_N(a)		(sizeof(a) / sizeof((a)[0]))
 
 enum access_table {
@@ -189,6 +190,7 @@ struct access_ctx {
 	struct access_who	 who;
 	struct auth_result	 ar;		/* keyd's, for the item process */
 	json_t			*users;		/* user -> role, from keyd */
+	size_t			 users_seen;	/* rows of keyd's pages */
 };
 
 static void	 access_start(struct server *, struct evhttp_request *,
@@ -1339,7 +1341,8 @@ access_auth_done(struct pending *p, struct frame *f)
 	(void)strlcpy(c->who.user, c->ar.user, sizeof(c->who.user));
 	(void)strlcpy(c->who.role, c->ar.role, sizeof(c->who.role));
 	if (access_wants_users(c)) {
-		if (users_read_roles(c->s, c->req, access_users_done, c) == -1)
+		if (users_read_roles(c->s, c->req, 0, access_users_done,
+		    c) == -1)
 			access_ctx_free(c);
 		return;
 	}
@@ -1348,41 +1351,53 @@ access_auth_done(struct pending *p, struct frame *f)
 }
 
 /*
- * keyd's list of every user's id and role (MSG_USERS_RESULT), for the
- * users of each role.  A list cut short by the page limit would be a
- * wrong answer: refused instead.
+ * keyd's list of every user's id and role (MSG_USERS_RESULT), a page
+ * at a time, for the users of each role.  A list that would stay short
+ * of keyd's total (more than ACCESS_USERS_MAX users, or users added
+ * between pages) would be a wrong answer: refused instead.
  */
 static void
 access_users_done(struct pending *p, struct frame *f)
 {
 	struct access_ctx	*c = p->arg;
 	struct msg_users_result	 m;
-	json_t			*body = NULL, *row;
+	json_t			*body = NULL, *rows, *row;
+	json_int_t		 total;
 	size_t			 i;
 
 	msg_clear(MSG_USERS_RESULT, &m);
 	if (f == NULL || msg_read(f, MSG_USERS_RESULT, &m) == -1 ||
 	    m.code != AUTH_OK || (body = json_loadb((const char *)m.json,
-	    m.json_len, 0, NULL)) == NULL ||
-	    (c->users = json_object()) == NULL) {
+	    m.json_len, 0, NULL)) == NULL || (c->users == NULL &&
+	    (c->users = json_object()) == NULL)) {
 		auth_error(c->req, f == NULL ? AUTH_UNAVAILABLE :
 		    m.code != AUTH_OK && m.code < AUTH_CODE_MAX ? m.code :
 		    AUTH_INTERNAL);
 		goto done;
 	}
-	if (json_integer_value(json_object_get(json_object_get(body, "meta"),
-	    "total_count")) != (json_int_t)json_array_size(json_object_get(
-	    body, "data"))) {
+	rows = json_object_get(body, "data");
+	total = json_integer_value(json_object_get(json_object_get(body,
+	    "meta"), "total_count"));
+	json_array_foreach(rows, i, row)
+		if (json_is_string(json_object_get(row, "id")))
+			json_object_set(c->users, json_string_value(
+			    json_object_get(row, "id")), json_object_get(row,
+			    "role"));
+	c->users_seen += json_array_size(rows);
+	if (total > ACCESS_USERS_MAX || (json_array_size(rows) == 0 &&
+	    c->users_seen < (size_t)total)) {
 		http_error(c->req, 400, "INVALID_QUERY", "Invalid query. "
 		    "There are too many users to list the users of roles: "
 		    "ask for other fields.");
 		goto done;
 	}
-	json_array_foreach(json_object_get(body, "data"), i, row)
-		if (json_is_string(json_object_get(row, "id")))
-			json_object_set(c->users, json_string_value(
-			    json_object_get(row, "id")), json_object_get(row,
-			    "role"));
+	if (c->users_seen < (size_t)total) {
+		json_decref(body);
+		if (users_read_roles(c->s, c->req, c->users_seen,
+		    access_users_done, c) == -1)
+			access_ctx_free(c);
+		return;
+	}
 	access_answer(c);
  done:
 	json_decref(body);

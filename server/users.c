@@ -335,21 +335,24 @@ users_send(struct server *s, struct evhttp_request *req, int op,
 }
 
 /*
- * Every user's id and role, with the request's credential, for the
- * users of each role (access.c); done gets MSG_USERS_RESULT, whose meta
- * says whether the page holds them all.  -1 when the request was
- * answered without calling done.
+ * A page of every user's id and role from offset on, with the request's
+ * credential, for the users of each role (access.c); done gets
+ * MSG_USERS_RESULT, whose meta says how many there are.  -1 when the
+ * request was answered without calling done.
  */
 int
 users_read_roles(struct server *s, struct evhttp_request *req,
-    void (*done)(struct pending *, struct frame *), void *arg)
+    size_t offset, void (*done)(struct pending *, struct frame *),
+    void *arg)
 {
-	char	*values[USERS_NPARAMS];
+	char	*values[USERS_NPARAMS], from[32];
 	int	 rv;
 
 	memset(values, 0, sizeof(values));
+	(void)snprintf(from, sizeof(from), "%zu", offset);
 	if ((values[0] = strdup("id,role")) == NULL ||
 	    (values[3] = strdup("-1")) == NULL ||
+	    (values[4] = strdup(from)) == NULL ||
 	    (values[6] = strdup("total_count")) == NULL) {
 		users_params_free(values);
 		auth_error(req, AUTH_INTERNAL);

@@ -213,7 +213,7 @@ expect policies_put_404 '404 *ROUTE_NOT_FOUND*' "$(as "$AT" PUT /policies '{}')"
 # networks the caller is not in; the public names one too.
 WRITERS=11111111-2222-4333-8444-555555555501
 OFFICE=11111111-2222-4333-8444-555555555502
-td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
+CONF2=("${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
     "items \"$T/empty/data/items.db\"" \
     'collection "articles" { fields "title" "status" "body" "author" }' \
     'policy "writers" {' "	id \"$WRITERS\"" '	app-access yes' \
@@ -227,7 +227,8 @@ td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
     '	permission "articles" read' '}' \
     'role "super" {' "	id \"$SUPER\"" '	admin-access yes' '}' \
     'public {' '	permission "articles" read { fields "id" "title" }' \
-    '	policy "writers"' '}'
+    '	policy "writers"' '}')
+td_conf "${CONF2[@]}"
 out=$(td_reload 2>&1) && ok policyapi_reload || fail policyapi_reload "$out"
 AT=$(token admin@example.com 'admin pass')
 PT=$(token app@example.com 'app pass')
@@ -254,3 +255,11 @@ same permissions_me_ip_allow '200 {"data":{"articles":{"read":{"access":"full","
     "$(as "$RT" GET /permissions/me)"
 same globals_ip_allow_tfa '200 {"data":{"app_access":false,"admin_access":false,"enforce_tfa":false}}' \
     "$(as "$RT" GET /policies/me/globals)"
+
+# The users of roles come from keyd a page (query-limit) at a time.
+td_conf "${CONF2[@]}" 'limits {' '	query-limit 2' '}'
+out=$(td_reload 2>&1) && ok policyapi_reload_limit || fail policyapi_reload_limit "$out"
+same roles_users_pages "200 {\"data\":[{\"id\":\"$EDITOR\",\"users\":[\"$APP\"]},{\"id\":\"$READER\",\"users\":[\"$RDR\"]}]}" \
+    "$(as "$AT" GET '/roles?fields=id,users')"
+same roles_users_pages_2 "200 {\"data\":[{\"id\":\"$SUPER\",\"users\":[]},{\"id\":\"a0000000-0000-4000-8000-000000000001\",\"users\":[\"$ROOT\"]}]}" \
+    "$(as "$AT" GET '/roles?fields=id,users&page=2')"
