@@ -632,7 +632,6 @@ access_merge_row(json_t *access, json_t *row)
 	    json_object_get(row, "fields"), json_object_get(row, "presets"));
 }
 
-
 /* The ids of the policies that apply to the caller. */
 static json_t *
 access_caller_policies(const struct tokend_config *conf,
