@@ -88,15 +88,14 @@ int
 auth_role_access(const char *role, int *admin, int *app)
 {
 	const struct conf_role	*r;
+	int			 tfa;
 
 	*admin = *app = 0;
 	if (strcmp(role, KEYD_ADMIN_ROLE) == 0)
 		*admin = *app = 1;
 	else if (role[0] != '\0' &&
-	    (r = config_role_by_id(keyd_conf(), role)) != NULL) {
-		*admin = r->admin;
-		*app = r->app;
-	}
+	    (r = config_role_by_id(keyd_conf(), role)) != NULL)
+		config_role_access(r, admin, app, &tfa);
 	return 0;
 }
 
@@ -257,10 +256,12 @@ int
 auth_tfa_enforced(const struct store_user *u)
 {
 	const struct conf_role	*r;
+	int			 admin, app, tfa = 0;
 
-	return !u->has_tfa && u->role[0] != '\0' &&
-	    (r = config_role_by_id(keyd_conf(), u->role)) != NULL &&
-	    r->enforce_tfa;
+	if (!u->has_tfa && u->role[0] != '\0' &&
+	    (r = config_role_by_id(keyd_conf(), u->role)) != NULL)
+		config_role_access(r, &admin, &app, &tfa);
+	return tfa;
 }
 
 /*

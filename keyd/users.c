@@ -106,6 +106,7 @@ static uint32_t	 users_fail(struct users_job *, uint32_t, const char *, ...)
 static void	 users_reply(struct users_job *, const char *);
 static void	 users_finish(struct users_job *, json_t *);
 static void	 users_finish_data(struct users_job *, json_t *);
+static void	 users_access(struct users_job *);
 static void	 users_job_free(struct users_job *);
 static int	 users_msg_read(struct frame *, struct users_job *,
 		    const char **, uint32_t *, const uint8_t **, size_t *);
@@ -478,6 +479,9 @@ users_request(struct keyd_chan *kc, struct frame *f)
 	case USERS_ACTIVITY:
 		users_activity(job);
 		break;
+	case USERS_ACCESS:
+		users_access(job);
+		break;
 	case USERS_INVITE:
 		users_invite(job);
 		break;
@@ -746,6 +750,44 @@ users_select(struct users_job *job, const struct conf_permission *perm,
 	query_sql_free(&where);
 	query_sql_free(&order);
 	return NULL;
+}
+
+/*
+ * GET /permissions/me/directus_users[/<id>]: may the caller update or
+ * delete that user (or some user, without an id)?  Sharing users is not
+ * a thing tokend does.  Administrators may do all of it.
+ */
+static void
+users_access(struct users_job *job)
+{
+	static const int		 actions[] = { PERM_UPDATE, PERM_DELETE };
+	const struct conf_permission	*perm;
+	json_t				*keys, *ids;
+	int				 ok[2];
+	size_t				 i;
+
+	for (i = 0; i < 2; i++) {
+		perm = users_perm(job, actions[i]);
+		ok[i] = perm != NULL;
+		if (!ok[i] || job->admin || job->target[0] == '\0')
+			continue;
+		if ((keys = json_pack("[s]", job->target)) == NULL) {
+			users_fail(job, AUTH_INTERNAL, NULL);
+			users_finish(job, NULL);
+			return;
+		}
+		ids = users_select(job, perm, 0, 1, keys, 1, 0);
+		json_decref(keys);
+		if (ids == NULL) {
+			users_finish(job, NULL);
+			return;
+		}
+		ok[i] = json_array_size(ids) == 1;
+		json_decref(ids);
+	}
+	users_finish_data(job, json_pack("{s:{s:b},s:{s:b},s:{s:b}}",
+	    "update", "access", ok[0], "delete", "access", ok[1], "share",
+	    "access", job->admin));
 }
 
 /*

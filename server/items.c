@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +30,8 @@ struct items_fwd {
 };
 
 static void	 items_auth_done(struct pending *, struct frame *);
-static void	 items_forward(struct items_fwd *, const struct auth_result *);
+static void	 items_forward(struct items_fwd *, const struct auth_result *,
+		    uint32_t);
 static void	 items_answered(struct pending *, struct frame *);
 #ifdef TOKEND_SELFTEST
 static void	 items_selftest_tamper(struct evhttp_request *,
@@ -58,7 +60,7 @@ items_serve(struct server *s, struct evhttp_request *req, const char *rest)
 	fw->req = req;
 	(void)strlcpy(fw->rest, rest, sizeof(fw->rest));
 	if (!auth_has_credential(s, req)) {
-		items_forward(fw, NULL);
+		items_forward(fw, NULL, 0);
 		free(fw);
 		return;
 	}
@@ -78,14 +80,39 @@ items_auth_done(struct pending *p, struct frame *f)
 	else if (auth_result_read(f, &ar) == -1 || ar.code != AUTH_OK)
 		auth_error(fw->req, ar.code);
 	else
-		items_forward(fw, &ar);
+		items_forward(fw, &ar, 0);
 	explicit_bzero(&ar, sizeof(ar));
 	free(fw);
 }
 
-/* MSG_ITEMS to the item process; who NULL: the public role. */
+/*
+ * GET /permissions/me/<collection>[/<key>] (access.c): the item process
+ * says what the caller may do to the item.
+ */
+void
+items_access(struct server *s, struct evhttp_request *req,
+    const struct auth_result *who, const char *collection, const char *key)
+{
+	struct items_fwd	 fw;
+
+	memset(&fw, 0, sizeof(fw));
+	fw.s = s;
+	fw.req = req;
+	if ((size_t)snprintf(fw.rest, sizeof(fw.rest), "%s%s%s", collection,
+	    key[0] != '\0' ? "/" : "", key) >= sizeof(fw.rest)) {
+		auth_error(req, AUTH_FORBIDDEN);
+		return;
+	}
+	items_forward(&fw, who, ITEMS_ACCESS);
+}
+
+/*
+ * MSG_ITEMS to the item process; who NULL: the public role.  method 0:
+ * the request's own.
+ */
 static void
-items_forward(struct items_fwd *fw, const struct auth_result *who)
+items_forward(struct items_fwd *fw, const struct auth_result *who,
+    uint32_t method)
 {
 	struct evhttp_request	*req = fw->req;
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
@@ -128,9 +155,15 @@ items_forward(struct items_fwd *fw, const struct auth_result *who)
 	}
 	m.path = fw->rest;
 	query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	if (method != 0) {
+		/* Not the request's: its query and body are not for this. */
+		m.method = method;
+		query = NULL;
+		body = NULL;
+	}
 	m.has_query = query != NULL;
 	m.query = query != NULL ? query : "";
-	m.body_len = evbuffer_get_length(body);
+	m.body_len = body != NULL ? evbuffer_get_length(body) : 0;
 	m.body = m.body_len != 0 ? evbuffer_pullup(body, -1) : NULL;
 	if (msg_write(&fb, MSG_ITEMS, &m) == -1)
 		http_error(req, 400, "INVALID_QUERY",

@@ -62,6 +62,9 @@ struct items_err {
 };
 
 static void	 items_run(struct items_ctx *);
+static int	 items_count_where(struct items_ctx *,
+		    const struct conf_permission *, const struct query_node *,
+		    json_t *, json_int_t *, struct items_err *);
 
 static void
 items_fail(struct items_err *e, int status, const char *code,
@@ -477,13 +480,29 @@ static int
 items_count(struct items_ctx *c, const struct conf_permission *perm,
     const struct query_node *filter, json_int_t *n, struct items_err *e)
 {
+	return items_count_where(c, perm, filter, NULL, n, e);
+}
+
+/* How many of the keys the permission's filter lets through. */
+static int
+items_count_keys(struct items_ctx *c, const struct conf_permission *perm,
+    json_t *keys, json_int_t *n, struct items_err *e)
+{
+	return items_count_where(c, perm, NULL, keys, n, e);
+}
+
+static int
+items_count_where(struct items_ctx *c, const struct conf_permission *perm,
+    const struct query_node *filter, json_t *keys, json_int_t *n,
+    struct items_err *e)
+{
 	struct query_sql	 qs;
 	sqlite3_stmt		*st;
 	int			 rv = -1;
 
 	query_sql_init(&qs);
 	items_table(c, &qs, "SELECT count(*) FROM");
-	if (items_where(c, &qs, perm, filter, NULL) == -1)
+	if (items_where(c, &qs, perm, filter, keys) == -1)
 		items_forbidden(e);
 	else if ((st = items_stmt(&qs, e)) != NULL) {
 		if (sqlite3_step(st) == SQLITE_ROW) {
@@ -1083,12 +1102,54 @@ items_delete(struct items_ctx *c, struct items_err *e)
 	json_decref(keys);
 }
 
+/*
+ * ITEMS_ACCESS (GET /permissions/me/<collection>[/<key>]): may the
+ * caller update or delete the item, by the permissions a PATCH or
+ * DELETE would apply (without a key: some item)?  Sharing is not a
+ * thing tokend does; administrators may do everything.
+ */
+static void
+items_may(struct items_ctx *c, struct items_err *e)
+{
+	static const int		 actions[] = { PERM_UPDATE, PERM_DELETE };
+	const struct conf_permission	*perm;
+	json_t				*key = NULL, *keys = NULL;
+	json_int_t			 n;
+	int				 ok[2];
+	size_t				 i;
+
+	if (c->key[0] != '\0' && (key = items_key_text(c->coll, c->key)) !=
+	    NULL)
+		keys = json_pack("[O]", key);
+	for (i = 0; i < 2; i++) {
+		perm = perm_lookup(c->conf, &c->who, c->coll->name, actions[i]);
+		ok[i] = perm != NULL;
+		if (!ok[i] || c->admin || c->key[0] == '\0')
+			continue;
+		if (keys == NULL)
+			ok[i] = 0;	/* no item has such a key */
+		else if (items_count_keys(c, perm, keys, &n, e) == -1)
+			break;
+		else
+			ok[i] = n == 1;
+	}
+	json_decref(key);
+	json_decref(keys);
+	if (e->status == 0)
+		items_send(c, json_pack("{s:{s:b},s:{s:b},s:{s:b}}", "update",
+		    "access", ok[0], "delete", "access", ok[1], "share",
+		    "access", c->admin), NULL);
+}
+
 static void
 items_dispatch(struct items_ctx *c, struct items_err *e)
 {
 	switch (c->method) {
 	case ITEMS_GET:
 		items_read(c, e);
+		break;
+	case ITEMS_ACCESS:
+		items_may(c, e);
 		break;
 	case ITEMS_POST:
 		if (c->key[0] != '\0')

@@ -325,6 +325,9 @@ struct perm_who;
 void		 items_serve(struct server *, struct evhttp_request *,
 		    const char *);
 
+void		 items_access(struct server *, struct evhttp_request *,
+		    const struct auth_result *, const char *, const char *);
+
 /* items_api.c, itemd.c (the item process) */
 void		 items_request(const struct tokend_config *,
 		    const struct msg_items *, const struct perm_who *,
@@ -345,11 +348,9 @@ void		 users_activity(struct server *, struct evhttp_request *,
 void		 users_invite(struct server *, struct evhttp_request *,
 		    const char *);
 void		 users_done(struct pending *, struct frame *);
-void		 users_roles_read(struct server *, struct evhttp_request *,
-		    const char *);
-void		 users_permissions_read(struct server *,
-		    struct evhttp_request *, const char *);
-void		 users_conf_readonly(struct server *, struct evhttp_request *,
+int		 users_read_roles(struct server *, struct evhttp_request *,
+		    size_t, void (*)(struct pending *, struct frame *), void *);
+void		 users_access(struct server *, struct evhttp_request *,
 		    const char *);
 void		 users_tfa_generate(struct server *, struct evhttp_request *,
 		    const char *);
@@ -361,6 +362,26 @@ void		 users_tfa_recovery(struct server *, struct evhttp_request *,
 		    const char *);
 void		 users_tfa_admin_disable(struct server *,
 		    struct evhttp_request *, const char *);
+
+/* access.c */
+void		 access_policies_read(struct server *, struct evhttp_request *,
+		    const char *);
+void		 access_policies_globals(struct server *,
+		    struct evhttp_request *, const char *);
+void		 access_roles_read(struct server *, struct evhttp_request *,
+		    const char *);
+void		 access_roles_mine(struct server *, struct evhttp_request *,
+		    const char *);
+void		 access_permissions_read(struct server *,
+		    struct evhttp_request *, const char *);
+void		 access_permissions_mine(struct server *,
+		    struct evhttp_request *, const char *);
+void		 access_permissions_item(struct server *,
+		    struct evhttp_request *, const char *);
+void		 access_access_read(struct server *, struct evhttp_request *,
+		    const char *);
+void		 access_readonly(struct server *, struct evhttp_request *,
+		    const char *);
 
 /* route.c */
 const struct route *route_get(size_t);

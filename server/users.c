@@ -2,15 +2,13 @@
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * The worker's side of the user administration API: /users,
- * /users/<id>, /roles and /permissions.
+ * /users/<id>, /activity, /users/invite and the /tfa routes.
  *
  * Users live only in keyd's credential database, so /users is a relay:
  * the worker extracts the request's credential the way /users/me does,
  * bounds the query parameters and the body, and hands them to keyd,
  * which checks the credential and the permissions itself and answers
- * with the JSON to send.  Roles and permissions come from tokend.conf:
- * the worker shows them to administrators (keyd says who is one) and
- * refuses every write.
+ * with the JSON to send.  Roles and permissions are access.c's.
  */
 #include <sys/types.h>
 
@@ -34,19 +32,6 @@
 
 #define USERS_WAIT_MS		30000	/* a new password queues for hashing */
 #define USERS_NAME_MAX		64	/* bytes of a parameter name looked at */
-#define USERS_FIELDS_MAX	1024	/* bytes of ?fields on /roles */
-
-enum users_conf_kind {
-	USERS_ROLES,
-	USERS_PERMISSIONS,
-};
-
-/* A GET /roles or /permissions waiting for keyd to say who asks. */
-struct users_conf_ctx {
-	enum users_conf_kind	 kind;
-	char			 id[AUTH_ID_LEN + 1];	/* "" for the list */
-	char			 fields[USERS_FIELDS_MAX];
-};
 
 static const char *const users_param_names[USERS_NPARAMS] = {
 	"fields", "filter", "sort", "limit", "offset", "page", "meta",
@@ -59,20 +44,11 @@ static size_t	 users_decode(const char *, size_t, char *);
 static const char *users_params(const char *, char **, char *, size_t);
 static void	 users_params_free(char **);
 static int	 users_params_known(const char *, char *, size_t);
-static void	 users_send(struct server *, struct evhttp_request *, int,
-		    const char *, char **);
+static int	 users_send(struct server *, struct evhttp_request *, int,
+		    const char *, char **, void (*)(struct pending *,
+		    struct frame *), void *);
 static void	 users_tfa(struct server *, struct evhttp_request *, uint32_t,
 		    const char *);
-static void	 users_conf(struct server *, struct evhttp_request *,
-		    enum users_conf_kind, const char *);
-static void	 users_conf_done(struct pending *, struct frame *);
-static json_t	*users_roles(const struct tokend_config *, const char *);
-static json_t	*users_role(const char *, const char *, int, int, int);
-static json_t	*users_permissions(const struct tokend_config *,
-		    const char *);
-static int	 users_permission_add(json_t *, const struct conf_permission *,
-		    const char *, long long *, long long);
-static json_t	*users_json_text(const char *);
 
 /*
  * The operation of a method on /users (or /users/<id>), or -1.  The
@@ -212,7 +188,7 @@ users_forward(struct server *s, struct evhttp_request *req, int op,
 		users_params_free(values);
 		return;
 	}
-	users_send(s, req, op, id, values);
+	(void)users_send(s, req, op, id, values, users_done, NULL);
 	users_params_free(values);
 }
 
@@ -305,10 +281,15 @@ users_params_free(char **values)
 	}
 }
 
-/* MSG_USERS: the credential (or none), what is asked, the body. */
-static void
+/*
+ * MSG_USERS: the credential (or none), what is asked, the body; done
+ * gets keyd's answer (or NULL).  -1 when the request was answered
+ * without calling done.
+ */
+static int
 users_send(struct server *s, struct evhttp_request *req, int op,
-    const char *id, char **values)
+    const char *id, char **values, void (*done)(struct pending *,
+    struct frame *), void *arg)
 {
 	struct evbuffer		*body = evhttp_request_get_input_buffer(req);
 	struct msg_users	*m;
@@ -317,10 +298,11 @@ users_send(struct server *s, struct evhttp_request *req, int op,
 	struct jwt		 jwt;
 	size_t			 i, len = 0;
 	char			 ip[INET6_ADDRSTRLEN];
+	int			 rv = -1;
 
 	if (auth_token(s, req, &tok, &jwt) == -1)
-		return;
-	if (op != USERS_READ && op != USERS_ACTIVITY)
+		return -1;
+	if (op != USERS_READ && op != USERS_ACTIVITY && op != USERS_ACCESS)
 		len = evbuffer_get_length(body);
 	/* Its readers' buffers make it large: not on the stack. */
 	if ((m = malloc(sizeof(*m))) == NULL)
@@ -341,13 +323,57 @@ users_send(struct server *s, struct evhttp_request *req, int op,
 	if (fb.failed)
 		http_error(req, 413, "INVALID_PAYLOAD",
 		    "Invalid payload. Request too large.");
-	else
+	else {
 		/* Creates and new passwords wait for the hashing pool. */
 		(void)server_keyd_request(s, req, MSG_USERS, fb.data, fb.len,
-		    op == USERS_READ || op == USERS_DELETE ||
-		    op == USERS_ACTIVITY ? 0 : USERS_WAIT_MS,
-		    users_done, NULL);
+		    op == USERS_CREATE || op == USERS_UPDATE ||
+		    op == USERS_INVITE ? USERS_WAIT_MS : 0, done, arg);
+		rv = 0;
+	}
 	frame_buf_free(&fb);
+	return rv;
+}
+
+/*
+ * A page of every user's id and role from offset on, with the request's
+ * credential, for the users of each role (access.c); done gets
+ * MSG_USERS_RESULT, whose meta says how many there are.  -1 when the
+ * request was answered without calling done.
+ */
+int
+users_read_roles(struct server *s, struct evhttp_request *req,
+    size_t offset, void (*done)(struct pending *, struct frame *),
+    void *arg)
+{
+	char	*values[USERS_NPARAMS], from[32];
+	int	 rv;
+
+	memset(values, 0, sizeof(values));
+	(void)snprintf(from, sizeof(from), "%zu", offset);
+	if ((values[0] = strdup("id,role")) == NULL ||
+	    (values[3] = strdup("-1")) == NULL ||
+	    (values[4] = strdup(from)) == NULL ||
+	    (values[6] = strdup("total_count")) == NULL) {
+		users_params_free(values);
+		auth_error(req, AUTH_INTERNAL);
+		return -1;
+	}
+	rv = users_send(s, req, USERS_READ, "", values, done, arg);
+	users_params_free(values);
+	return rv;
+}
+
+/*
+ * GET /permissions/me/directus_users[/<id>] (access.c): keyd says what
+ * the caller may do to that user, as for a PATCH or DELETE.
+ */
+void
+users_access(struct server *s, struct evhttp_request *req, const char *id)
+{
+	char	*values[USERS_NPARAMS];
+
+	memset(values, 0, sizeof(values));
+	(void)users_send(s, req, USERS_ACCESS, id, values, users_done, NULL);
 }
 
 /*
@@ -375,253 +401,6 @@ users_done(struct pending *p, struct frame *f)
 		evhttp_send_reply(p->req, 204, "No Content", NULL);
 	else
 		http_json_buf(p->req, 200, (const char *)m.json, m.json_len);
-}
-
-void
-users_roles_read(struct server *s, struct evhttp_request *req,
-    const char *id)
-{
-	users_conf(s, req, USERS_ROLES, id);
-}
-
-void
-users_permissions_read(struct server *s, struct evhttp_request *req,
-    const char *id)
-{
-	users_conf(s, req, USERS_PERMISSIONS, id);
-}
-
-/*
- * Writes are refused whoever asks: the configuration file is the only
- * place where roles and permissions are changed.
- */
-void
-users_conf_readonly(struct server *s, struct evhttp_request *req,
-    const char *id)
-{
-	http_error(req, 403, "FORBIDDEN", "Roles and permissions are "
-	    "read-only: they are set in tokend.conf.");
-}
-
-/*
- * GET /roles, /roles/<id>, /permissions, /permissions/<id>: the
- * configuration as Directus would show its tables, to administrators
- * only.  No token is the public role, which never sees them.
- */
-static void
-users_conf(struct server *s, struct evhttp_request *req,
-    enum users_conf_kind kind, const char *id)
-{
-	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
-	struct users_conf_ctx	*c;
-	struct msg_auth		 m;
-	struct token_ref	*tok;
-	struct frame_buf	 fb;
-	struct jwt		 jwt;
-	size_t			 len;
-	int			 rv;
-
-	if (strlen(id) > AUTH_ID_LEN) {
-		auth_error(req, AUTH_FORBIDDEN);
-		return;
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		auth_error(req, AUTH_INTERNAL);
-		return;
-	}
-	c->kind = kind;
-	(void)strlcpy(c->id, id, sizeof(c->id));
-	if (token_query_param(uri != NULL ? evhttp_uri_get_query(uri) :
-	    NULL, "fields", c->fields, sizeof(c->fields), &len) < -1) {
-		http_error(req, 400, "INVALID_QUERY",
-		    "Invalid query. \"fields\" is invalid.");
-		free(c);
-		return;
-	}
-	if ((rv = auth_token(s, req, &tok, &jwt)) != 1) {
-		if (rv == 0)
-			auth_error(req, AUTH_FORBIDDEN);
-		free(c);
-		return;
-	}
-	auth_credential_set(&m.cred, tok, &jwt);
-	(void)msg_write(&fb, MSG_AUTH, &m);
-	auth_token_free(tok);
-	(void)server_keyd_request(s, req, MSG_AUTH, fb.data, fb.len, 0,
-	    users_conf_done, c);
-	frame_buf_free(&fb);
-}
-
-static void
-users_conf_done(struct pending *p, struct frame *f)
-{
-	struct users_conf_ctx		*c = p->arg;
-	const struct tokend_config	*conf = server_conf();
-	struct auth_result		 ar;
-	json_t				*data, *one;
-	char				*text;
-	size_t				 i;
-
-	if (f == NULL)
-		ar.code = AUTH_UNAVAILABLE;
-	else
-		(void)auth_result_read(f, &ar);
-	if (ar.code != AUTH_OK || !ar.admin) {
-		auth_error(p->req, ar.code != AUTH_OK ? ar.code :
-		    AUTH_FORBIDDEN);
-		free(c);
-		return;
-	}
-	data = c->kind == USERS_ROLES ? users_roles(conf, c->id) :
-	    users_permissions(conf, c->id);
-	if (data == NULL) {
-		auth_error(p->req, AUTH_FORBIDDEN);
-		free(c);
-		return;
-	}
-	if (json_is_array(data))
-		json_array_foreach(data, i, one)
-			auth_fields(one, c->fields);
-	else
-		auth_fields(data, c->fields);
-	if ((text = http_data_dumps(data)) == NULL)
-		auth_error(p->req, AUTH_INTERNAL);
-	else
-		http_json(p->req, 200, text);
-	free(text);
-	free(c);
-}
-
-/*
- * The roles: the built-in administrator role (the configuration cannot
- * declare its id), then every configured role in order.  With an id,
- * that role alone (NULL when there is none).
- */
-static json_t *
-users_roles(const struct tokend_config *conf, const char *id)
-{
-	const struct conf_role	*r;
-	json_t			*list, *one;
-	size_t			 i;
-
-	if ((list = json_array()) == NULL)
-		return NULL;
-	json_array_append_new(list, users_role(CONF_ADMIN_ROLE_ID,
-	    "Administrator", 0, 1, 1));
-	TAILQ_FOREACH(r, &conf->roles, entry)
-		json_array_append_new(list, users_role(r->id, r->name,
-		    r->enforce_tfa, r->admin, r->app));
-	if (id[0] == '\0')
-		return list;
-	one = NULL;
-	for (i = 0; i < json_array_size(list) && one == NULL; i++)
-		if (strcmp(json_string_value(json_object_get(
-		    json_array_get(list, i), "id")), id) == 0)
-			one = json_incref(json_array_get(list, i));
-	json_decref(list);
-	return one;
-}
-
-static json_t *
-users_role(const char *id, const char *name, int tfa, int admin, int app)
-{
-	return json_pack("{s:s,s:s,s:n,s:n,s:n,s:b,s:b,s:b}", "id", id,
-	    "name", name, "icon", "description", "ip_access", "enforce_tfa",
-	    tfa, "admin_access", admin, "app_access", app);
-}
-
-/*
- * The permissions, one row per action as Directus keeps them, numbered
- * from 1: the roles' in the order of tokend.conf, then the public
- * role's (role null).  With an id, that row alone (NULL when there is
- * none).
- */
-static json_t *
-users_permissions(const struct tokend_config *conf, const char *id)
-{
-	const struct conf_role		*r;
-	const struct conf_permission	*pm;
-	const char			*errstr;
-	json_t				*list;
-	long long			 n = 0, want = 0;
-
-	if (id[0] != '\0' && (want = strtonum(id, 1, LLONG_MAX,
-	    &errstr)) == 0)
-		return NULL;
-	if ((list = json_array()) == NULL)
-		return NULL;
-	TAILQ_FOREACH(r, &conf->roles, entry)
-		TAILQ_FOREACH(pm, &r->perms, entry)
-			if (users_permission_add(list, pm, r->id, &n,
-			    want) == -1)
-				goto fail;
-	TAILQ_FOREACH(pm, &conf->public_perms, entry)
-		if (users_permission_add(list, pm, NULL, &n, want) == -1)
-			goto fail;
-	if (want == 0)
-		return list;
-	if (json_array_size(list) == 1) {
-		json_t	*one = json_incref(json_array_get(list, 0));
-
-		json_decref(list);
-		return one;
-	}
- fail:
-	json_decref(list);
-	return NULL;
-}
-
-/* The rows of one configured permission (want 0: all, else row want). */
-static int
-users_permission_add(json_t *list, const struct conf_permission *pm,
-    const char *role, long long *n, long long want)
-{
-	static const struct {
-		int		 bit;
-		const char	*name;
-	} actions[] = {
-		{ PERM_CREATE, "create" }, { PERM_READ, "read" },
-		{ PERM_UPDATE, "update" }, { PERM_DELETE, "delete" },
-	};
-	json_t	*row, *fields;
-	size_t	 i, k;
-
-	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
-		if ((pm->actions & actions[i].bit) == 0)
-			continue;
-		if (want != 0 && ++*n != want)
-			continue;
-		if (want == 0)
-			++*n;
-		if ((fields = json_array()) == NULL)
-			return -1;
-		if (pm->fields.all)
-			json_array_append_new(fields, json_string("*"));
-		for (k = 0; k < pm->fields.n; k++)
-			json_array_append_new(fields,
-			    json_string(pm->fields.names[k]));
-		row = json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "id",
-		    (json_int_t)*n, "collection", pm->collection, "action",
-		    actions[i].name, "permissions",
-		    users_json_text(pm->filter), "validation",
-		    users_json_text(pm->validation), "presets",
-		    users_json_text(pm->presets), "fields", fields, "role",
-		    role != NULL ? json_string(role) : json_null());
-		if (row == NULL || json_array_append_new(list, row) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* JSON text from the configuration (checked by the parser), or null. */
-static json_t *
-users_json_text(const char *text)
-{
-	json_t	*v;
-
-	if (text == NULL || (v = json_loads(text, 0, NULL)) == NULL)
-		return json_null();
-	return v;
 }
 
 /*

@@ -337,14 +337,24 @@ config_new(void)
 {
 	struct tokend_config		*conf;
 	const struct config_field	*f;
+	struct conf_policy		*pol;
 	size_t				 i;
 
 	if ((conf = calloc(1, sizeof(*conf))) == NULL)
 		return NULL;
 	TAILQ_INIT(&conf->listens);
 	TAILQ_INIT(&conf->collections);
+	TAILQ_INIT(&conf->policies);
 	TAILQ_INIT(&conf->roles);
-	TAILQ_INIT(&conf->public_perms);
+	if ((pol = config_policy_new(CONF_PUBLIC_POLICY_NAME,
+	    CONF_POLICY_PUBLIC)) == NULL || config_policy_add(conf, pol) !=
+	    NULL || config_policy_set_id(conf, pol, CONF_PUBLIC_POLICY_ID) !=
+	    NULL) {
+		if (conf->public_policy != pol)
+			config_policy_free(pol);
+		config_free(conf);
+		return NULL;
+	}
 	for (i = 0; i < config_nfields; i++) {
 		f = &config_fields[i];
 		if (config_field_is_string(f))
@@ -362,7 +372,7 @@ config_free(struct tokend_config *conf)
 	struct listen_addr	*la;
 	struct conf_collection	*c;
 	struct conf_role	*r;
-	struct conf_permission	*p;
+	struct conf_policy	*p;
 
 	if (conf == NULL)
 		return;
@@ -378,9 +388,10 @@ config_free(struct tokend_config *conf)
 		TAILQ_REMOVE(&conf->roles, r, entry);
 		config_role_free(r);
 	}
-	while ((p = TAILQ_FIRST(&conf->public_perms)) != NULL) {
-		TAILQ_REMOVE(&conf->public_perms, p, entry);
-		config_permission_free(p);
+	while ((p = TAILQ_FIRST(&conf->policies)) != NULL) {
+		TAILQ_REMOVE(&conf->policies, p, entry);
+		config_policy_free(p);
 	}
+	config_refs_free(&conf->public);
 	free(conf);
 }

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cidr.h"
+
 /* Defaults: paths, users, limits. */
 /* The installed configuration's directory (make install SYSCONFDIR=). */
 #ifndef CONF_SYSCONFDIR
@@ -151,7 +153,13 @@
 #define CONF_FIELDS_MAX		256	/* names in one field list */
 #define CONF_COLLECTIONS_MAX	256
 #define CONF_ROLES_MAX		256
-#define CONF_PERMISSIONS_MAX	4096	/* in all roles and public together */
+#define CONF_PERMISSIONS_MAX	4096	/* in all policies together */
+#define CONF_POLICIES_MAX	512	/* configured, roles' own and public */
+#define CONF_POLICY_REFS_MAX	64	/* policies one role or user holds */
+#define CONF_IP_ALLOW_MAX	64	/* networks in one policy's ip-allow */
+/* Directus 11's public policy: its id, name and icon. */
+#define CONF_PUBLIC_POLICY_ID	"abf8a154-5b1c-4a46-ac9c-7300570f4f17"
+#define CONF_PUBLIC_POLICY_NAME	"$t:public_label"
 #define CONF_USERS_COLLECTION	"directus_users"
 #define CONF_ADMIN_ROLE_ID	"a0000000-0000-4000-8000-000000000001"
 #define CONF_ADMIN_ROLE_NAME	"admin"	/* built in, never configured */
@@ -230,15 +238,51 @@ struct conf_permission {
 };
 TAILQ_HEAD(conf_permission_list, conf_permission);
 
-/* role "name" { id "uuid"; admin-access; app-access; permission... } */
+/* Where a policy comes from. */
+enum conf_policy_kind {
+	CONF_POLICY_CONFIGURED,	/* policy "name" { ... } */
+	CONF_POLICY_ROLE,	/* a role's own lines, named after it */
+	CONF_POLICY_PUBLIC	/* Directus's public policy, for everyone */
+};
+
+/*
+ * policy "name" { id "uuid"; admin-access; app-access; enforce-tfa;
+ * ip-allow "net"...; permission... }.  Every policy, a role's own and
+ * the public one included, is in the configuration's list; roles and
+ * the public access hold pointers into it.
+ */
+struct conf_policy {
+	TAILQ_ENTRY(conf_policy) entry;
+	char			 name[CONF_IDENT_MAX];
+	char			 id[CONF_UUID_LEN + 1];
+	enum conf_policy_kind	 kind;
+	int			 admin;
+	int			 app;
+	int			 enforce_tfa;	/* its users need TFA */
+	char			*ip_allow;	/* as written; NULL: anywhere */
+	struct cidr		*ip;		/* ip_allow parsed */
+	size_t			 nip;
+	struct conf_permission_list perms;
+};
+TAILQ_HEAD(conf_policy_list, conf_policy);
+
+/* An ordered list of policies a role (or the public) holds. */
+struct conf_policy_refs {
+	size_t			 n;
+	struct conf_policy	**v;
+};
+
+/*
+ * role "name" { id "uuid"; policy "name"...; admin-access; app-access;
+ * enforce-tfa; permission... }: the lines other than id and policy
+ * make the role's own policy, first in its list.
+ */
 struct conf_role {
 	TAILQ_ENTRY(conf_role)	 entry;
 	char			 name[CONF_IDENT_MAX];
 	char			 id[CONF_UUID_LEN + 1];
-	int			 admin;
-	int			 app;
-	int			 enforce_tfa;	/* its users need TFA */
-	struct conf_permission_list perms;
+	struct conf_policy	*own;		/* NULL: no lines of its own */
+	struct conf_policy_refs	 policies;
 };
 TAILQ_HEAD(conf_role_list, conf_role);
 
@@ -309,12 +353,18 @@ struct tokend_config {
 	char			 metrics_allow[CONF_URL_LIST_MAX];	/* networks */
 	char			 metrics_role[CONF_NAME_MAX];	/* "": none */
 
-	/* Data: the item store, collections, roles, the public role. */
+	/*
+	 * Data: the item store, collections, policies, roles and the
+	 * public access: the public policy (always there, also in
+	 * policies) first, then the policies public { } names.
+	 */
 	char			 items[PATH_MAX];	/* below items_chroot */
 	int			 query_limit;	/* rows per page at most */
 	struct conf_collection_list collections;
+	struct conf_policy_list	 policies;
 	struct conf_role_list	 roles;
-	struct conf_permission_list public_perms;
+	struct conf_policy	*public_policy;
+	struct conf_policy_refs	 public;
 
 	/* Mail: the mail process and its relay, the password reset. */
 	char			 mail_user[CONF_NAME_MAX];
@@ -496,6 +546,28 @@ const char	*config_role_add(struct tokend_config *, struct conf_role *);
 const char	*config_role_set_id(const struct tokend_config *,
 		    struct conf_role *, const char *);
 void		 config_role_free(struct conf_role *);
+const char	*config_role_policy(struct tokend_config *, struct conf_role *,
+		    const char *);
+struct conf_policy *config_role_own(struct tokend_config *,
+		    struct conf_role *, const char **);
+const char	*config_role_finish(struct tokend_config *, struct conf_role *);
+void		 config_role_access(const struct conf_role *, int *, int *,
+		    int *);
+const struct conf_policy *config_policy_by_id(const struct tokend_config *,
+		    const char *);
+const struct conf_policy *config_policy_by_name(
+		    const struct tokend_config *, const char *);
+struct conf_policy *config_policy_new(const char *, enum conf_policy_kind);
+const char	*config_policy_add(struct tokend_config *, struct conf_policy *);
+const char	*config_policy_set_id(const struct tokend_config *,
+		    struct conf_policy *, const char *);
+const char	*config_policy_ip_allow(struct conf_policy *, const char *);
+int		 config_policy_ip_applies(const struct conf_policy *,
+		    const struct cidr *);
+void		 config_policy_free(struct conf_policy *);
+const char	*config_refs_add(struct conf_policy_refs *, struct conf_policy *,
+		    int);
+void		 config_refs_free(struct conf_policy_refs *);
 struct conf_permission *config_permission_new(const char *, int);
 const char	*config_permission_add(const struct tokend_config *,
 		    struct conf_permission_list *, struct conf_permission *);

@@ -640,7 +640,7 @@ int
 config_check_auth(const struct tokend_config *conf)
 {
 	const struct conf_role	*role = NULL;
-	int			 errors = 0;
+	int			 errors = 0, admin = 0, app, tfa;
 
 	if (strcmp(conf->refresh_cookie, conf->session_cookie) == 0) {
 		log_warnx("cookie refresh and cookie session have the same "
@@ -654,7 +654,7 @@ config_check_auth(const struct tokend_config *conf)
 	/* Registration goes into a role of the file, never an admin's. */
 	if (conf->register_role[0] != '\0' &&
 	    ((role = config_role_by_name(conf, conf->register_role)) ==
-	    NULL || role->admin)) {
+	    NULL || (config_role_access(role, &admin, &app, &tfa), admin))) {
 		log_warnx("register-role \"%s\": %s", conf->register_role,
 		    role == NULL ? "no such role" : "has admin-access");
 		errors++;

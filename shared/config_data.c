@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
- * Collections, roles and permissions.  parse.y and config_from_json
+ * Collections, policies, roles and permissions.  parse.y and config_from_json
  * build them with the same functions, so that both check the same
  * things; each check returns NULL or why the thing is refused.
  */
@@ -9,6 +9,7 @@
 #include <sys/queue.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,7 +223,6 @@ config_role_new(const char *name)
 		return NULL;
 	if (strlcpy(r->name, name, sizeof(r->name)) >= sizeof(r->name))
 		r->name[0] = '\0';
-	TAILQ_INIT(&r->perms);
 	return r;
 }
 
@@ -273,18 +273,302 @@ config_role_set_id(const struct tokend_config *conf, struct conf_role *r,
 	return NULL;
 }
 
+/* A role names a configured policy: appended to its list. */
+const char *
+config_role_policy(struct tokend_config *conf, struct conf_role *r,
+    const char *name)
+{
+	const struct conf_policy	*p;
+
+	if ((p = config_policy_by_name(conf, name)) == NULL ||
+	    p->kind != CONF_POLICY_CONFIGURED)
+		return "no such policy declared before it";
+	return config_refs_add(&r->policies, (struct conf_policy *)p, 0);
+}
+
+/*
+ * The role's own policy, made on its first own line (admin-access,
+ * app-access, enforce-tfa, permission): named after the role, first in
+ * its list, its id set by config_role_finish.  NULL and *why if refused.
+ */
+struct conf_policy *
+config_role_own(struct tokend_config *conf, struct conf_role *r,
+    const char **why)
+{
+	struct conf_policy	*p;
+
+	if (r->own != NULL)
+		return r->own;
+	if ((p = config_policy_new(r->name, CONF_POLICY_ROLE)) == NULL) {
+		*why = "out of memory";
+		return NULL;
+	}
+	if ((*why = config_policy_add(conf, p)) != NULL) {
+		config_policy_free(p);
+		return NULL;
+	}
+	if ((*why = config_refs_add(&r->policies, p, 1)) != NULL)
+		return NULL;
+	r->own = p;
+	return p;
+}
+
+/*
+ * The id of a role's own policy, derived from the role's so that it
+ * stays the same across restarts: a name-based (version 5 layout) uuid
+ * of SHA-256 over a fixed prefix and the role's id.
+ */
+static void
+role_own_id(const char *role_id, char *out, size_t outlen)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	char		 in[64];
+	int		 len;
+
+	len = snprintf(in, sizeof(in), "tokend role policy %s", role_id);
+	memset(md, 0, sizeof(md));
+	if (len < 0 || (size_t)len >= sizeof(in) ||
+	    EVP_Digest(in, len, md, NULL, EVP_sha256(), NULL) != 1)
+		memset(md, 0, sizeof(md));	/* a valid role id fits */
+	md[6] = (md[6] & 0x0f) | 0x50;
+	md[8] = (md[8] & 0x3f) | 0x80;
+	(void)snprintf(out, outlen, "%02x%02x%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x-%02x%02x%02x%02x%02x%02x", md[0], md[1], md[2], md[3],
+	    md[4], md[5], md[6], md[7], md[8], md[9], md[10], md[11], md[12],
+	    md[13], md[14], md[15]);
+}
+
+/* Once the role's block is read: its own policy gets its id. */
+const char *
+config_role_finish(struct tokend_config *conf, struct conf_role *r)
+{
+	char	 id[CONF_UUID_LEN + 1];
+
+	if (r->own == NULL || r->own->id[0] != '\0' || r->id[0] == '\0')
+		return NULL;
+	role_own_id(r->id, id, sizeof(id));
+	return config_policy_set_id(conf, r->own, id);
+}
+
+/*
+ * The access flags a role's policies give wherever the client is: any
+ * policy with admin-access gives it, and so on.  ip-allow is the
+ * caller's (perm.c) to apply.
+ */
+void
+config_role_access(const struct conf_role *r, int *admin, int *app,
+    int *tfa)
+{
+	size_t	 i;
+
+	*admin = *app = *tfa = 0;
+	for (i = 0; r != NULL && i < r->policies.n; i++) {
+		*admin |= r->policies.v[i]->admin;
+		*app |= r->policies.v[i]->app;
+		*tfa |= r->policies.v[i]->enforce_tfa;
+	}
+}
+
 void
 config_role_free(struct conf_role *r)
 {
-	struct conf_permission	*p;
-
 	if (r == NULL)
 		return;
-	while ((p = TAILQ_FIRST(&r->perms)) != NULL) {
-		TAILQ_REMOVE(&r->perms, p, entry);
-		config_permission_free(p);
-	}
+	config_refs_free(&r->policies);
 	free(r);
+}
+
+/* Appends p (or puts it first) unless the list holds it already. */
+const char *
+config_refs_add(struct conf_policy_refs *refs, struct conf_policy *p,
+    int first)
+{
+	struct conf_policy	**v;
+	size_t			  i;
+
+	for (i = 0; i < refs->n; i++)
+		if (refs->v[i] == p)
+			return "policy named twice";
+	if (refs->n >= CONF_POLICY_REFS_MAX)
+		return "too many policies";
+	if ((v = reallocarray(refs->v, refs->n + 1, sizeof(*v))) == NULL)
+		return "out of memory";
+	refs->v = v;
+	if (first) {
+		memmove(v + 1, v, refs->n * sizeof(*v));
+		v[0] = p;
+	} else
+		v[refs->n] = p;
+	refs->n++;
+	return NULL;
+}
+
+void
+config_refs_free(struct conf_policy_refs *refs)
+{
+	free(refs->v);
+	memset(refs, 0, sizeof(*refs));
+}
+
+const struct conf_policy *
+config_policy_by_id(const struct tokend_config *conf, const char *id)
+{
+	const struct conf_policy	*p;
+
+	TAILQ_FOREACH(p, &conf->policies, entry)
+		if (p->id[0] != '\0' && strcmp(p->id, id) == 0)
+			return p;
+	return NULL;
+}
+
+const struct conf_policy *
+config_policy_by_name(const struct tokend_config *conf, const char *name)
+{
+	const struct conf_policy	*p;
+
+	TAILQ_FOREACH(p, &conf->policies, entry)
+		if (strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}
+
+struct conf_policy *
+config_policy_new(const char *name, enum conf_policy_kind kind)
+{
+	struct conf_policy	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	if (strlcpy(p->name, name, sizeof(p->name)) >= sizeof(p->name))
+		p->name[0] = '\0';
+	p->kind = kind;
+	TAILQ_INIT(&p->perms);
+	return p;
+}
+
+static int
+policy_count(const struct tokend_config *conf)
+{
+	const struct conf_policy	*p;
+	int				 n = 0;
+
+	TAILQ_FOREACH(p, &conf->policies, entry)
+		n++;
+	return n;
+}
+
+/* Checks the name and appends the policy (its id comes later). */
+const char *
+config_policy_add(struct tokend_config *conf, struct conf_policy *p)
+{
+	const struct conf_policy	*q;
+
+	if (p->kind == CONF_POLICY_PUBLIC) {
+		if (conf->public_policy != NULL)
+			return "the public policy is given twice";
+	} else if (!config_ident_valid(p->name))
+		return "invalid policy name: a-z, 0-9 and _, not starting "
+		    "with a digit, at most 63 characters";
+	if ((q = config_policy_by_name(conf, p->name)) != NULL)
+		return q->kind == CONF_POLICY_ROLE ? "the role of this name "
+		    "has lines of its own, which make a policy of this name" :
+		    p->kind == CONF_POLICY_ROLE ? "a policy of this name is "
+		    "declared: a role with lines of its own (admin-access, "
+		    "app-access, enforce-tfa, permission) makes a policy "
+		    "named after it" : "policy declared twice";
+	if (policy_count(conf) >= CONF_POLICIES_MAX)
+		return "too many policies";
+	TAILQ_INSERT_TAIL(&conf->policies, p, entry);
+	if (p->kind == CONF_POLICY_PUBLIC) {
+		conf->public_policy = p;
+		return config_refs_add(&conf->public, p, 1);
+	}
+	return NULL;
+}
+
+const char *
+config_policy_set_id(const struct tokend_config *conf, struct conf_policy *p,
+    const char *id)
+{
+	const struct conf_policy	*other;
+
+	if (p->id[0] != '\0')
+		return "id given twice";
+	if (!uuid_valid(id, UUID_LOWER))
+		return "id is not a lowercase uuid";
+	if (p->kind != CONF_POLICY_PUBLIC &&
+	    strcmp(id, CONF_PUBLIC_POLICY_ID) == 0)
+		return "id is the public policy's";
+	if ((other = config_policy_by_id(conf, id)) != NULL && other != p)
+		return other->kind == CONF_POLICY_ROLE ? "id already used by "
+		    "the own policy of a role" : "id already used by another "
+		    "policy";
+	(void)strlcpy(p->id, id, sizeof(p->id));
+	return NULL;
+}
+
+/* Adds networks (a list as trusted-proxy takes) to the policy's. */
+const char *
+config_policy_ip_allow(struct conf_policy *p, const char *text)
+{
+	struct cidr	*nets;
+	const char	*errstr;
+	char		*joined;
+	size_t		 n;
+
+	if (asprintf(&joined, "%s%s%s", p->ip_allow != NULL ? p->ip_allow :
+	    "", p->ip_allow != NULL ? " " : "", text) == -1)
+		return "out of memory";
+	if (strlen(joined) >= CONF_URL_LIST_MAX) {
+		free(joined);
+		return "too long";
+	}
+	if ((nets = calloc(CONF_IP_ALLOW_MAX, sizeof(*nets))) == NULL) {
+		free(joined);
+		return "out of memory";
+	}
+	if ((errstr = cidr_list_parse(joined, nets, CONF_IP_ALLOW_MAX,
+	    &n)) == NULL && n == 0)
+		errstr = "no network";
+	if (errstr != NULL) {
+		free(joined);
+		free(nets);
+		return errstr;
+	}
+	free(p->ip_allow);
+	free(p->ip);
+	p->ip_allow = joined;
+	p->ip = nets;
+	p->nip = n;
+	return NULL;
+}
+
+/*
+ * Whether the policy applies to a client at addr (NULL: not known, as
+ * in keyd, which applies a policy with ip-allow to nobody).
+ */
+int
+config_policy_ip_applies(const struct conf_policy *p, const struct cidr *addr)
+{
+	if (p->ip_allow == NULL)
+		return 1;
+	return addr != NULL && cidr_match(p->ip, p->nip, addr);
+}
+
+void
+config_policy_free(struct conf_policy *p)
+{
+	struct conf_permission	*perm;
+
+	if (p == NULL)
+		return;
+	while ((perm = TAILQ_FIRST(&p->perms)) != NULL) {
+		TAILQ_REMOVE(&p->perms, perm, entry);
+		config_permission_free(perm);
+	}
+	free(p->ip_allow);
+	free(p->ip);
+	free(p);
 }
 
 /* The permission of a list that allows action on collection, or NULL. */
@@ -318,20 +602,18 @@ config_permission_new(const char *collection, int actions)
 static int
 permission_count(const struct tokend_config *conf)
 {
-	const struct conf_role		*r;
+	const struct conf_policy	*pol;
 	const struct conf_permission	*p;
 	int				 n = 0;
 
-	TAILQ_FOREACH(p, &conf->public_perms, entry)
-		n++;
-	TAILQ_FOREACH(r, &conf->roles, entry)
-		TAILQ_FOREACH(p, &r->perms, entry)
+	TAILQ_FOREACH(pol, &conf->policies, entry)
+		TAILQ_FOREACH(p, &pol->perms, entry)
 			n++;
 	return n;
 }
 
 /*
- * Appends a permission to a role's list (or the public one).  Its
+ * Appends a permission to a policy's list.  Its
  * collection is declared before it, or is the users collection.
  */
 const char *

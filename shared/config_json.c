@@ -78,9 +78,12 @@ config_restart_needed(const struct tokend_config *old,
  * The data part of the JSON form:
  *	"collections": [{"name", "primary_key": "integer" or "uuid",
  *	    "fields": "*" or ["name", ...]}, ...]
- *	"roles": [{"name", "id", "admin_access", "app_access", "enforce_tfa",
- *	    "permissions": [permission, ...]}, ...]
- *	"public": [permission, ...]
+ *	"policies": [{"name", "id", "kind": "policy", "role" or "public",
+ *	    "admin_access", "app_access", "enforce_tfa",
+ *	    "ip_allow": "net ..." or null, "permissions": [permission, ...]},
+ *	    ...], the public policy's included
+ *	"roles": [{"name", "id", "policies": [policy id, ...]}, ...]
+ *	"public": [policy id, ...], the public policy's first
  * where a permission is {"collection", "actions": ["create", ...],
  * "fields": "*" or [...], "filter", "validation", "presets"}, the last
  * three a JSON object or null.
@@ -199,6 +202,51 @@ collection_to_json(const struct conf_collection *c)
 	return obj;
 }
 
+static const char *const policy_kinds[] = {
+	[CONF_POLICY_CONFIGURED] = "policy",
+	[CONF_POLICY_ROLE] = "role",
+	[CONF_POLICY_PUBLIC] = "public"
+};
+
+static json_t *
+policy_to_json(const struct conf_policy *p)
+{
+	json_t	*obj;
+
+	if ((obj = json_object()) == NULL)
+		return NULL;
+	if (json_set(obj, "name", json_string(p->name)) == -1 ||
+	    json_set(obj, "id", json_string(p->id)) == -1 ||
+	    json_set(obj, "kind", json_string(policy_kinds[p->kind])) == -1 ||
+	    json_set(obj, "admin_access", json_boolean(p->admin)) == -1 ||
+	    json_set(obj, "app_access", json_boolean(p->app)) == -1 ||
+	    json_set(obj, "enforce_tfa", json_boolean(p->enforce_tfa)) == -1 ||
+	    json_set(obj, "ip_allow", p->ip_allow != NULL ?
+	    json_string(p->ip_allow) : json_null()) == -1 ||
+	    json_set(obj, "permissions", permissions_to_json(&p->perms)) ==
+	    -1) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+static json_t *
+refs_to_json(const struct conf_policy_refs *refs)
+{
+	json_t	*array;
+	size_t	 i;
+
+	if ((array = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < refs->n; i++)
+		if (json_append(array, json_string(refs->v[i]->id)) == -1) {
+			json_decref(array);
+			return NULL;
+		}
+	return array;
+}
+
 static json_t *
 role_to_json(const struct conf_role *r)
 {
@@ -208,11 +256,7 @@ role_to_json(const struct conf_role *r)
 		return NULL;
 	if (json_set(obj, "name", json_string(r->name)) == -1 ||
 	    json_set(obj, "id", json_string(r->id)) == -1 ||
-	    json_set(obj, "admin_access", json_boolean(r->admin)) == -1 ||
-	    json_set(obj, "app_access", json_boolean(r->app)) == -1 ||
-	    json_set(obj, "enforce_tfa", json_boolean(r->enforce_tfa)) == -1 ||
-	    json_set(obj, "permissions", permissions_to_json(&r->perms)) ==
-	    -1) {
+	    json_set(obj, "policies", refs_to_json(&r->policies)) == -1) {
 		json_decref(obj);
 		return NULL;
 	}
@@ -223,8 +267,9 @@ static int
 data_to_json(const struct tokend_config *conf, json_t *root)
 {
 	const struct conf_collection	*c;
+	const struct conf_policy	*p;
 	const struct conf_role		*r;
-	json_t				*collections, *roles;
+	json_t				*collections, *policies, *roles;
 
 	if ((collections = json_array()) == NULL ||
 	    json_object_set_new(root, "collections", collections) == -1)
@@ -232,14 +277,19 @@ data_to_json(const struct tokend_config *conf, json_t *root)
 	TAILQ_FOREACH(c, &conf->collections, entry)
 		if (json_append(collections, collection_to_json(c)) == -1)
 			return -1;
+	if ((policies = json_array()) == NULL ||
+	    json_object_set_new(root, "policies", policies) == -1)
+		return -1;
+	TAILQ_FOREACH(p, &conf->policies, entry)
+		if (json_append(policies, policy_to_json(p)) == -1)
+			return -1;
 	if ((roles = json_array()) == NULL ||
 	    json_object_set_new(root, "roles", roles) == -1)
 		return -1;
 	TAILQ_FOREACH(r, &conf->roles, entry)
 		if (json_append(roles, role_to_json(r)) == -1)
 			return -1;
-	return json_set(root, "public", permissions_to_json(
-	    &conf->public_perms));
+	return json_set(root, "public", refs_to_json(&conf->public));
 }
 
 /* "*", or a non-empty array of names each passed to add(arg, name). */
@@ -425,26 +475,114 @@ permissions_from_json(struct tokend_config *conf,
 }
 
 static int
+policy_kind_from_json(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(policy_kinds) / sizeof(policy_kinds[0]); i++)
+		if (strcmp(policy_kinds[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The public policy is there already (config_new): it is filled in. */
+static int
+policy_from_json(struct tokend_config *conf, json_t *obj)
+{
+	struct conf_policy	*p;
+	json_error_t		 jerr;
+	json_t			*perms, *ip;
+	const char		*name, *id, *kind, *errstr = NULL;
+	int			 k, admin, app, tfa;
+
+	if (json_unpack_ex(obj, &jerr, JSON_STRICT, "{s:s, s:s, s:s, s:b, "
+	    "s:b, s:b, s:o, s:o}", "name", &name, "id", &id, "kind", &kind,
+	    "admin_access", &admin, "app_access", &app, "enforce_tfa", &tfa,
+	    "ip_allow", &ip, "permissions", &perms) == -1) {
+		log_warnx("config: policy: %s", jerr.text);
+		return -1;
+	}
+	if ((k = policy_kind_from_json(kind)) == -1) {
+		log_warnx("config: policy %s: unknown kind", name);
+		return -1;
+	}
+	if (k == CONF_POLICY_PUBLIC) {
+		p = conf->public_policy;
+		if (strcmp(id, p->id) != 0)
+			errstr = "not the public policy's id";
+	} else {
+		if ((p = config_policy_new(name, k)) == NULL)
+			return -1;
+		if ((errstr = config_policy_add(conf, p)) != NULL)
+			config_policy_free(p);
+		else
+			errstr = config_policy_set_id(conf, p, id);
+	}
+	if (errstr == NULL && !json_is_null(ip))
+		errstr = json_is_string(ip) ? config_policy_ip_allow(p,
+		    json_string_value(ip)) : "ip_allow is not a string";
+	if (errstr != NULL) {
+		log_warnx("config: policy %s: %s", name, errstr);
+		return -1;
+	}
+	p->admin = admin;
+	p->app = app;
+	p->enforce_tfa = tfa;
+	return permissions_from_json(conf, &p->perms, perms);
+}
+
+/* A list of policy ids into refs; a role's own policy is its own. */
+static int
+refs_from_json(struct tokend_config *conf, struct conf_policy_refs *refs,
+    json_t *array, const char *what)
+{
+	const struct conf_policy	*p;
+	const char			*errstr;
+	json_t				*v;
+	size_t				 i;
+
+	if (!json_is_array(array)) {
+		log_warnx("config: %s: policies are not a list", what);
+		return -1;
+	}
+	json_array_foreach(array, i, v) {
+		if (!json_is_string(v) || (p = config_policy_by_id(conf,
+		    json_string_value(v))) == NULL) {
+			log_warnx("config: %s: no such policy", what);
+			return -1;
+		}
+		if (refs == &conf->public && i == 0) {
+			if (p == conf->public_policy)
+				continue;	/* there already */
+			log_warnx("config: public: not the public policy "
+			    "first");
+			return -1;
+		}
+		if ((errstr = config_refs_add(refs, (struct conf_policy *)p,
+		    0)) != NULL) {
+			log_warnx("config: %s: %s", what, errstr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
 role_from_json(struct tokend_config *conf, json_t *obj)
 {
 	struct conf_role	*r;
 	json_error_t		 jerr;
-	json_t			*perms;
+	json_t			*policies;
 	const char		*name, *id, *errstr;
-	int			 admin, app, tfa;
+	size_t			 i;
 
-	if (json_unpack_ex(obj, &jerr, JSON_STRICT, "{s:s, s:s, s:b, s:b, "
-	    "s:b, s:o}", "name", &name, "id", &id, "admin_access", &admin,
-	    "app_access", &app, "enforce_tfa", &tfa, "permissions",
-	    &perms) == -1) {
+	if (json_unpack_ex(obj, &jerr, JSON_STRICT, "{s:s, s:s, s:o}",
+	    "name", &name, "id", &id, "policies", &policies) == -1) {
 		log_warnx("config: role: %s", jerr.text);
 		return -1;
 	}
 	if ((r = config_role_new(name)) == NULL)
 		return -1;
-	r->admin = admin;
-	r->app = app;
-	r->enforce_tfa = tfa;
 	if ((errstr = config_role_add(conf, r)) != NULL) {
 		log_warnx("config: role: %s", errstr);
 		config_role_free(r);
@@ -454,30 +592,41 @@ role_from_json(struct tokend_config *conf, json_t *obj)
 		log_warnx("config: role %s: %s", r->name, errstr);
 		return -1;
 	}
-	return permissions_from_json(conf, &r->perms, perms);
+	if (refs_from_json(conf, &r->policies, policies, r->name) == -1)
+		return -1;
+	for (i = 0; i < r->policies.n; i++)
+		if (r->policies.v[i]->kind == CONF_POLICY_ROLE &&
+		    strcmp(r->policies.v[i]->name, r->name) == 0)
+			r->own = r->policies.v[i];
+	return 0;
 }
 
 static int
 data_from_json(struct tokend_config *conf, json_t *root)
 {
-	json_t	*collections, *roles, *obj;
+	json_t	*collections, *policies, *roles, *obj;
 	size_t	 i;
 
 	collections = json_object_get(root, "collections");
+	policies = json_object_get(root, "policies");
 	roles = json_object_get(root, "roles");
-	if (!json_is_array(collections) || !json_is_array(roles)) {
-		log_warnx("config: collections or roles missing or not a "
-		    "list");
+	if (!json_is_array(collections) || !json_is_array(policies) ||
+	    !json_is_array(roles)) {
+		log_warnx("config: collections, policies or roles missing or "
+		    "not a list");
 		return -1;
 	}
 	json_array_foreach(collections, i, obj)
 		if (collection_from_json(conf, obj) == -1)
 			return -1;
+	json_array_foreach(policies, i, obj)
+		if (policy_from_json(conf, obj) == -1)
+			return -1;
 	json_array_foreach(roles, i, obj)
 		if (role_from_json(conf, obj) == -1)
 			return -1;
-	if (permissions_from_json(conf, &conf->public_perms,
-	    json_object_get(root, "public")) == -1)
+	if (refs_from_json(conf, &conf->public, json_object_get(root,
+	    "public"), "public") == -1)
 		return -1;
 	return config_check_items(conf) ? -1 : 0;
 }
@@ -581,7 +730,8 @@ json_check_keys(json_t *root)
 	json_object_foreach(root, key, v) {
 		if (strcmp(key, "listen") != 0 &&
 		    strcmp(key, "collections") != 0 &&
-		    strcmp(key, "roles") != 0 && strcmp(key, "public") != 0 &&
+		    strcmp(key, "roles") != 0 &&
+		    strcmp(key, "policies") != 0 && strcmp(key, "public") != 0 &&
 		    field_find(key) == NULL) {
 			log_warnx("config: unknown key \"%s\"", key);
 			return -1;

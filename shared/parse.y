@@ -95,7 +95,7 @@ typedef struct {
 #define YYSTYPE_IS_DECLARED 1
 
 /*
- * The collection, role or permission block being read.  A block that
+ * The collection, policy, role or permission block being read.  A block that
  * is refused (a bad or duplicate name) is still read, so that its
  * statements are checked too; it is kept in a junk list until the
  * parse ends.  fields names the list a "fields" statement adds to.
@@ -105,7 +105,9 @@ struct data_state {
 	struct conf_role		*role;
 	int				 role_line;	/* 0: refused */
 	int				 role_id_seen;
-	struct conf_permission_list	*perms;	/* the role's, or public */
+	struct conf_policy		*policy;	/* own lines go here */
+	int				 policy_line;	/* 0: refused */
+	int				 policy_id_seen;
 	struct conf_permission		*perm;
 	char				*perm_collection;
 	int				 perm_actions;
@@ -113,6 +115,7 @@ struct data_state {
 	enum { FIELDS_NONE, FIELDS_COLLECTION, FIELDS_PERMISSION } fields;
 	struct conf_collection_list	 junk_collections;
 	struct conf_role_list		 junk_roles;
+	struct conf_policy_list		 junk_policies;
 	struct conf_permission_list	 junk_perms;
 };
 
@@ -154,6 +157,13 @@ static void	 role_begin(const char *);
 static void	 role_id(const char *);
 static void	 role_end(void);
 static void	 public_begin(void);
+static void	 public_policy(const char *);
+static void	 policy_begin(const char *);
+static void	 policy_id(const char *);
+static void	 policy_ip_allow(const char *);
+static void	 policy_end(void);
+static void	 role_policy(const char *);
+static int	*policy_flag(int);
 static void	 permission_name(const char *);
 static void	 permission_action(const char *);
 static void	 permission_begin(void);
@@ -170,7 +180,7 @@ static void	 permission_end(void);
 %token	<v.keyword> COOKIE REFRESH SESSION NAME SECURE SAMESITE DOMAIN
 %token	<v.keyword> ITEMS QUERYLIMIT COLLECTION PRIMARYKEY FIELDS ROLE ID
 %token	<v.keyword> ADMINACCESS APPACCESS PERMISSION FILTER VALIDATION PRESETS
-%token	<v.keyword> ENFORCETFA
+%token	<v.keyword> ENFORCETFA POLICY IPALLOW
 %token	<v.keyword> PUBLIC
 %token	<v.keyword> REQUESTLINE HEADERCOUNT RATELIMIT AUTHRATELIMIT
 %token	<v.keyword> RATELIMITADDRESSES PER HEADERDEADLINE BODYDEADLINE
@@ -243,6 +253,9 @@ main		: LISTEN ON STRING port tlsflag	{
 			role_end();
 		}
 		| PUBLIC publichead '{' publiclist publiclast '}'
+		| POLICY policyhead '{' policylist policylast '}' {
+			policy_end();
+		}
 		;
 
 /*
@@ -288,7 +301,7 @@ ident		: STRING
 keyword		: AUTH | CHROOT | COLLECTION | CONNECTIONS | CONTROL | COOKIE
 		| DATABASE | DOMAIN | FIELDS | FILTER | ID | INCLUDE | ITEMS
 		| ITERATIONS | KEYD | LIMITS | LISTEN | MAIL | MEMORY | NAME | ON
-		| PARALLELISM | PASSWORD | PERMISSION | PORT | PREFORK
+		| PARALLELISM | PASSWORD | PERMISSION | POLICY | PORT | PREFORK
 		| PRESETS | PROGRAM | PUBLIC | QUEUE | REFRESH | REQUEST | ROLE
 		| SECRET | SECURE | SESSION | SOCKET | THREADS | TIMEOUT | TLS
 		| USER | VALIDATION
@@ -599,20 +612,68 @@ rolestmt	: ID STRING			{
 			role_id($2);
 			string_free($2);
 		}
-		| ADMINACCESS STRING		{
-			(void)yes_no("admin-access", $2, &data.role->admin);
+		| POLICY ident			{
+			role_policy($2);
+			string_free($2);
+		}
+		| flagstmt
+		| permission
+		;
+
+/* A line of a policy, or of a role's own policy. */
+flagstmt	: ADMINACCESS STRING		{
+			(void)yes_no("admin-access", $2,
+			    policy_flag(ADMINACCESS));
 			string_free($2);
 		}
 		| APPACCESS STRING		{
-			(void)yes_no("app-access", $2, &data.role->app);
+			(void)yes_no("app-access", $2, policy_flag(APPACCESS));
 			string_free($2);
 		}
 		| ENFORCETFA STRING		{
 			(void)yes_no("enforce-tfa", $2,
-			    &data.role->enforce_tfa);
+			    policy_flag(ENFORCETFA));
 			string_free($2);
 		}
+		;
+
+policyhead	: ident				{
+			policy_begin($1);
+			string_free($1);
+		}
+		;
+
+policylist	: /* empty */
+		| policylist sep
+		| policylist policystmt sep
+		| policylist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+policylast	: /* empty */
+		| policystmt
+		| error
+		;
+
+policystmt	: ID STRING			{
+			policy_id($2);
+			string_free($2);
+		}
+		| IPALLOW iplist
+		| flagstmt
 		| permission
+		;
+
+iplist		: STRING			{
+			policy_ip_allow($1);
+			string_free($1);
+		}
+		| iplist STRING			{
+			policy_ip_allow($2);
+			string_free($2);
+		}
 		;
 
 publichead	: /* empty */			{ public_begin(); }
@@ -620,7 +681,7 @@ publichead	: /* empty */			{ public_begin(); }
 
 publiclist	: /* empty */
 		| publiclist sep
-		| publiclist permission sep
+		| publiclist publicstmt sep
 		| publiclist error sep		{
 			yyerrok;
 			strings_drop();
@@ -628,8 +689,15 @@ publiclist	: /* empty */
 		;
 
 publiclast	: /* empty */
-		| permission
+		| publicstmt
 		| error
+		;
+
+publicstmt	: POLICY ident			{
+			public_policy($2);
+			string_free($2);
+		}
+		| permission
 		;
 
 /* permission "collection" action... [{ fields; filter; ... }] */
@@ -717,6 +785,7 @@ static const struct keyword keywords[] = {
 	{ "header-size",	HEADERSIZE },
 	{ "id",			ID },
 	{ "include",		INCLUDE },
+	{ "ip-allow",		IPALLOW },
 	{ "items",		ITEMS },
 	{ "iterations",		ITERATIONS },
 	{ "keyd",		KEYD },
@@ -733,6 +802,7 @@ static const struct keyword keywords[] = {
 	{ "password",		PASSWORD },
 	{ "per",		PER },
 	{ "permission",		PERMISSION },
+	{ "policy",		POLICY },
 	{ "port",		PORT },
 	{ "prefork",		PREFORK },
 	{ "presets",		PRESETS },
@@ -1760,6 +1830,7 @@ data_init(void)
 	memset(&data, 0, sizeof(data));
 	TAILQ_INIT(&data.junk_collections);
 	TAILQ_INIT(&data.junk_roles);
+	TAILQ_INIT(&data.junk_policies);
 	TAILQ_INIT(&data.junk_perms);
 }
 
@@ -1769,6 +1840,7 @@ data_clear(void)
 {
 	struct conf_collection	*c;
 	struct conf_role	*r;
+	struct conf_policy	*pol;
 	struct conf_permission	*p;
 
 	while ((c = TAILQ_FIRST(&data.junk_collections)) != NULL) {
@@ -1778,6 +1850,10 @@ data_clear(void)
 	while ((r = TAILQ_FIRST(&data.junk_roles)) != NULL) {
 		TAILQ_REMOVE(&data.junk_roles, r, entry);
 		config_role_free(r);
+	}
+	while ((pol = TAILQ_FIRST(&data.junk_policies)) != NULL) {
+		TAILQ_REMOVE(&data.junk_policies, pol, entry);
+		config_policy_free(pol);
 	}
 	while ((p = TAILQ_FIRST(&data.junk_perms)) != NULL) {
 		TAILQ_REMOVE(&data.junk_perms, p, entry);
@@ -1856,12 +1932,12 @@ role_begin(const char *name)
 		fatal("%s", __func__);
 	data.role_line = yylval.lineno;
 	data.role_id_seen = 0;
+	data.policy = NULL;
 	if ((errstr = config_role_add(conf, data.role)) != NULL) {
 		parse_error("role \"%s\": %s", name, errstr);
 		TAILQ_INSERT_TAIL(&data.junk_roles, data.role, entry);
 		data.role_line = 0;
 	}
-	data.perms = &data.role->perms;
 }
 
 static void
@@ -1874,22 +1950,144 @@ role_id(const char *id)
 		parse_error("role \"%s\": %s", data.role->name, errstr);
 }
 
+static void
+role_policy(const char *name)
+{
+	const char	*errstr;
+
+	if ((errstr = config_role_policy(conf, data.role, name)) != NULL)
+		parse_error("role \"%s\": policy \"%s\": %s",
+		    data.role->name, name, errstr);
+}
+
 /* A refused role or id has had its error already. */
 static void
 role_end(void)
 {
+	const char	*errstr;
+
 	if (!data.role_id_seen && data.role_line != 0)
 		parse_error_line(data.role_line, "role \"%s\": missing id",
 		    data.role->name);
+	else if (data.role_line != 0 &&
+	    (errstr = config_role_finish(conf, data.role)) != NULL)
+		parse_error_line(data.role_line, "role \"%s\": its own "
+		    "policy: %s", data.role->name, errstr);
 	data.role = NULL;
-	data.perms = NULL;
+	data.policy = NULL;
 }
 
 static void
 public_begin(void)
 {
 	data.role = NULL;
-	data.perms = &conf->public_perms;
+	data.policy = conf->public_policy;
+}
+
+static void
+public_policy(const char *name)
+{
+	const struct conf_policy	*p;
+	const char			*errstr;
+
+	if ((p = config_policy_by_name(conf, name)) == NULL ||
+	    p->kind != CONF_POLICY_CONFIGURED)
+		errstr = "no such policy declared before it";
+	else
+		errstr = config_refs_add(&conf->public,
+		    (struct conf_policy *)p, 0);
+	if (errstr != NULL)
+		parse_error("public: policy \"%s\": %s", name, errstr);
+}
+
+static void
+policy_begin(const char *name)
+{
+	const char	*errstr;
+
+	if ((data.policy = config_policy_new(name,
+	    CONF_POLICY_CONFIGURED)) == NULL)
+		fatal("%s", __func__);
+	data.role = NULL;
+	data.policy_line = yylval.lineno;
+	data.policy_id_seen = 0;
+	if ((errstr = config_policy_add(conf, data.policy)) != NULL) {
+		parse_error("policy \"%s\": %s", name, errstr);
+		TAILQ_INSERT_TAIL(&data.junk_policies, data.policy, entry);
+		data.policy_line = 0;
+	}
+}
+
+static void
+policy_id(const char *id)
+{
+	const char	*errstr;
+
+	data.policy_id_seen = 1;
+	if ((errstr = config_policy_set_id(conf, data.policy, id)) != NULL)
+		parse_error("policy \"%s\": %s", data.policy->name, errstr);
+}
+
+static void
+policy_ip_allow(const char *text)
+{
+	const char	*errstr;
+
+	if ((errstr = config_policy_ip_allow(data.policy, text)) != NULL)
+		parse_error("policy \"%s\": ip-allow \"%s\": %s",
+		    data.policy->name, text, errstr);
+}
+
+static void
+policy_end(void)
+{
+	if (!data.policy_id_seen && data.policy_line != 0)
+		parse_error_line(data.policy_line, "policy \"%s\": missing "
+		    "id", data.policy->name);
+	data.policy = NULL;
+}
+
+/*
+ * The policy the block's own lines go to: the policy's, the public's,
+ * or the role's own, made on its first line.  A refused block's lines
+ * go to one thrown away, so that they are checked too.
+ */
+static struct conf_policy *
+data_policy(void)
+{
+	struct conf_policy	*p;
+	const char		*errstr;
+
+	if (data.policy != NULL)
+		return data.policy;
+	if (data.role != NULL && data.role_line != 0) {
+		if ((p = config_role_own(conf, data.role, &errstr)) != NULL)
+			return data.policy = p;
+		parse_error("role \"%s\": %s", data.role->name, errstr);
+		data.role_line = 0;
+	}
+	if ((p = config_policy_new("refused", CONF_POLICY_CONFIGURED)) ==
+	    NULL)
+		fatal("%s", __func__);
+	TAILQ_INSERT_TAIL(&data.junk_policies, p, entry);
+	return data.policy = p;
+}
+
+/* Where an admin-access, app-access or enforce-tfa line writes. */
+static int *
+policy_flag(int token)
+{
+	struct conf_policy	*p;
+
+	p = data_policy();
+	switch (token) {
+	case ADMINACCESS:
+		return &p->admin;
+	case APPACCESS:
+		return &p->app;
+	default:
+		return &p->enforce_tfa;
+	}
 }
 
 static void
@@ -1929,7 +2127,7 @@ permission_begin(void)
 	if (data.perm == NULL)
 		fatal("%s", __func__);
 	if (data.perm_bad || (errstr = config_permission_add(conf,
-	    data.perms, data.perm)) != NULL) {
+	    &data_policy()->perms, data.perm)) != NULL) {
 		if (errstr != NULL)
 			parse_error("permission \"%s\": %s",
 			    data.perm_collection, errstr);

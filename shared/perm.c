@@ -27,17 +27,22 @@ perm_lookup(const struct tokend_config *conf, const struct perm_who *who,
 {
 	const struct conf_role		*role = NULL;
 	const struct conf_permission	*p = NULL;
+	size_t				 i;
+	int				 admin, app, tfa;
 
 	if (who->admin)
 		return &perm_admin;
 	if (who->role != NULL && *who->role != '\0')
 		role = config_role_by_id(conf, who->role);
-	if (role != NULL && role->admin)
+	config_role_access(role, &admin, &app, &tfa);
+	if (admin)
 		return &perm_admin;
-	if (role != NULL)
-		p = config_permission(&role->perms, collection, action);
-	if (p == NULL)
-		p = config_permission(&conf->public_perms, collection, action);
+	for (i = 0; role != NULL && p == NULL && i < role->policies.n; i++)
+		p = config_permission(&role->policies.v[i]->perms, collection,
+		    action);
+	for (i = 0; p == NULL && i < conf->public.n; i++)
+		p = config_permission(&conf->public.v[i]->perms, collection,
+		    action);
 	return p;
 }
 

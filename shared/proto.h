@@ -109,6 +109,7 @@ enum items_method {
 	ITEMS_POST,
 	ITEMS_PATCH,
 	ITEMS_DELETE,
+	ITEMS_ACCESS,	/* GET /permissions/me/<collection>[/<key>] */
 	ITEMS_METHOD_MAX
 };
 
@@ -131,6 +132,7 @@ enum users_op {
 	USERS_DELETE,		/* DELETE /users/<id>, DELETE /users {keys} */
 	USERS_INVITE,		/* POST /users/invite {email, role, invite_url} */
 	USERS_ACTIVITY,		/* GET /activity, /activity/<id>: the audit */
+	USERS_ACCESS,		/* GET /permissions/me/directus_users[/<id>] */
 	USERS_OP_MAX
 };
 

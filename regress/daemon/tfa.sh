@@ -256,7 +256,7 @@ r=$(post "$RT" "/users/$GID/tfa/disable" '')
     ok tfa_recovery_gone_with_tfa || fail tfa_recovery_gone_with_tfa "$r"
 
 # A role may require TFA: its users without it get enforce_tfa in their
-# access token, as Directus does; /roles shows it.
+# access token, as Directus does; its policy shows it.
 kill -TERM "$TD_PID"; wait "$TD_PID"
 MEMBER=8d6f3b1b-5e4a-4f91-a0c1-4e5f60718293
 cat >> "$T/tokend.conf" <<CONF
@@ -281,8 +281,9 @@ r2=$(http GET '/users/me?fields=enforce_tfa' -H "Authorization: Bearer $HT")
 case "$r|$r2" in '200 {"data":{"id":'*'"enforce_tfa":true}}|200 {"data":{"enforce_tfa":true}}')
 	ok tfa_enforce_users_me ;;
 *) fail tfa_enforce_users_me "$r|$r2" ;; esac
-r=$(http GET "/roles/$MEMBER" -H "Authorization: Bearer $RT")
-case "$r" in "200 "*'"enforce_tfa":true'*) ok tfa_enforce_roles ;;
+r=$(http GET '/policies?fields=name,enforce_tfa&filter=%7B%22name%22:%7B%22_eq%22:%22member%22%7D%7D' \
+    -H "Authorization: Bearer $RT")
+case "$r" in '200 {"data":[{"name":"member","enforce_tfa":true}]}') ok tfa_enforce_roles ;;
 *) fail tfa_enforce_roles "$r" ;; esac
 # Once the user has TFA, the claim is gone.
 post "$HT" /users/me/tfa/generate '{"password":"hank pass"}' >/dev/null

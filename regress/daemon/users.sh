@@ -242,7 +242,7 @@ r=$(api GET '/users?limit=-1&fields=id')
 sqlite3 "$DB" "DELETE FROM users WHERE email LIKE 'bulk%'"
 
 # /roles and /permissions: read-only, administrators only.
-same roles_admin '200 {"data":[{"id":"a0000000-0000-4000-8000-000000000001","name":"Administrator","icon":null,"description":null,"ip_access":null,"enforce_tfa":false,"admin_access":true,"app_access":true}]}' \
+same roles_admin "200 {\"data\":[{\"id\":\"a0000000-0000-4000-8000-000000000001\",\"name\":\"Administrator\",\"icon\":\"verified\",\"description\":\"\$t:admin_description\",\"parent\":null,\"children\":[],\"policies\":[\"$(api GET '/access?fields=id&limit=1' | sed 's/.*"id":"\([^"]*\)".*/\1/')\"],\"users\":[\"$ROOT\"]}]}" \
     "$(api GET /roles)"
 same roles_one_fields '200 {"data":{"name":"Administrator"}}' \
     "$(api GET '/roles/a0000000-0000-4000-8000-000000000001?fields=name')"
@@ -250,7 +250,9 @@ expect roles_missing_403 '403 *FORBIDDEN*' "$(api GET /roles/99999999-9999-4999-
 expect roles_public_403 '403 *FORBIDDEN*' "$(http GET /roles)"
 expect roles_no_role_403 '403 *FORBIDDEN*' "$(http GET /roles -H "Authorization: Bearer $PA")"
 expect roles_bad_token_401 '401 *' "$(http GET /roles -H 'Authorization: Bearer nope')"
-same permissions_admin '200 {"data":[]}' "$(api GET /permissions)"
+# No permission is configured: Directus adds the app's minimal ones.
+expect permissions_admin '200 {"data":[{"policy":null,"permissions":{},"validation":null,"presets":null,"fields":["*"],"system":true,"collection":"directus_collections","action":"read"}*' \
+    "$(api GET /permissions)"
 expect permissions_missing_403 '403 *FORBIDDEN*' "$(api GET /permissions/1)"
 expect permissions_public_403 '403 *FORBIDDEN*' "$(http GET /permissions)"
 for m in POST PATCH DELETE; do

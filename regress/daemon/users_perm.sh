@@ -71,7 +71,9 @@ same perm_viewer_meta '200 {"data":[],"meta":{"total_count":6,"filter_count":0}}
 expect perm_viewer_create_403 '403 *FORBIDDEN*' "$(as $VT POST /users '{"email":"x@example.com"}')"
 expect perm_viewer_update_403 '403 *FORBIDDEN*' "$(as $VT PATCH /users/$VIC '{"first_name":"x"}')"
 expect perm_viewer_delete_403 '403 *FORBIDDEN*' "$(as $VT DELETE /users/$VAL)"
-expect perm_viewer_roles_403 '403 *FORBIDDEN*' "$(as $VT GET /roles)"
+# App access reads its own role, as in Directus 11.
+same perm_viewer_roles_own "200 {\"data\":[{\"id\":\"$VIEWER\"}]}" \
+    "$(as $VT GET '/roles?fields=id')"
 expect perm_viewer_permissions_403 '403 *FORBIDDEN*' "$(as $VT GET /permissions)"
 
 # A role that manages the viewers: presets, validation, item filter.
@@ -108,12 +110,13 @@ expect perm_manager_deletes_viewer '204 ' "$(as $MT DELETE /users/$VAL)"
 
 # A configured role with admin access is an administrator.
 expect perm_boss_reads_all '200 *"password":"\*\*\*\*\*\*\*\*\*\*"*' "$(as $BT GET "/users/$ROOT")"
-expect perm_boss_roles '200 {"data":[{"id":"a0000000-0000-4000-8000-000000000001"*"name":"viewer"*"name":"manager"*"name":"boss"*"admin_access":true*"name":"none"*' \
+expect perm_boss_roles '200 {"data":[{"id":"5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f70","name":"viewer"*"name":"manager"*"name":"boss"*"name":"none"*{"id":"a0000000-0000-4000-8000-000000000001","name":"Administrator"*' \
     "$(as $BT GET /roles)"
-expect perm_boss_permissions "200 {\"data\":\\[{\"id\":1,\"collection\":\"directus_users\",\"action\":\"read\",\"permissions\":{\"status\":{\"_eq\":\"active\"}},\"validation\":null,\"presets\":null,\"fields\":\\[*\"password\"*\"role\":\"$VIEWER\"}*\"id\":5,\"collection\":\"directus_users\",\"action\":\"delete\"*\"id\":6,*\"role\":null}\\]}" \
+# One row per action, in the order of the policies: the public's first.
+expect perm_boss_permissions "200 {\"data\":\\[{\"id\":1,\"collection\":\"directus_users\",\"action\":\"read\",\"permissions\":{\"first_name\":{\"_eq\":\"Public\"}},\"validation\":null,\"presets\":null,\"fields\":\\[\"id\",\"first_name\"\\],\"policy\":\"abf8a154-5b1c-4a46-ac9c-7300570f4f17\"},{\"id\":2,\"collection\":\"directus_users\",\"action\":\"read\",\"permissions\":{\"status\":{\"_eq\":\"active\"}},\"validation\":null,\"presets\":null,\"fields\":\\[*\"password\"*\"policy\":\"*\"}*\"id\":6,\"collection\":\"directus_users\",\"action\":\"delete\"*}\\]}" \
     "$(as $BT GET /permissions)"
-same perm_boss_permission_one '200 {"data":{"id":6,"action":"read","role":null}}' \
-    "$(as $BT GET '/permissions/6?fields=id,action,role')"
+same perm_boss_permission_one '200 {"data":{"id":1,"action":"read","policy":"abf8a154-5b1c-4a46-ac9c-7300570f4f17"}}' \
+    "$(as $BT GET '/permissions/1?fields=id,action,policy')"
 expect perm_root_deletable_with_boss '204 ' "$(as $BT DELETE /users/$ROOT)"
 expect perm_boss_last_admin '422 *UNPROCESSABLE_CONTENT*' "$(as $BT DELETE /users/$BO)"
 

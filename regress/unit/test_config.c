@@ -1292,6 +1292,34 @@ static const char data_conf[] =
     "\t}\n"
     "}\n";
 
+static struct conf_permission_list no_perms =
+    TAILQ_HEAD_INITIALIZER(no_perms);
+
+/* The permissions of a role's own lines. */
+static struct conf_permission_list *
+own_perms(const struct conf_role *r)
+{
+	return r->own != NULL ? &r->own->perms : &no_perms;
+}
+
+static int
+role_admin(const struct conf_role *r)
+{
+	int	 admin, app, tfa;
+
+	config_role_access(r, &admin, &app, &tfa);
+	return admin;
+}
+
+static int
+role_app(const struct conf_role *r)
+{
+	int	 admin, app, tfa;
+
+	config_role_access(r, &admin, &app, &tfa);
+	return app;
+}
+
 static int
 collection_count(const struct tokend_config *conf)
 {
@@ -1366,41 +1394,41 @@ test_data(void)
 	r = config_role_by_name(conf, "editor");
 	CHECK("data: role by name and by id", r != NULL &&
 	    config_role_by_id(conf, "5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60") ==
-	    r && r->admin == 0 && r->app == 1);
+	    r && role_admin(r) == 0 && role_app(r) == 1);
 	CHECK("data: the built-in admin role is not a configured one",
 	    config_role_by_id(conf, CONF_ADMIN_ROLE_ID) == NULL &&
 	    config_role_by_name(conf, "admin") == NULL);
 	if (r == NULL)
 		goto done;
-	p = config_permission(&r->perms, "articles", PERM_UPDATE);
+	p = config_permission(own_perms(r), "articles", PERM_UPDATE);
 	CHECK("data: permission with every statement, JSON canonical",
 	    p != NULL && p->actions == (PERM_CREATE | PERM_READ |
 	    PERM_UPDATE) && p->fields.all &&
 	    text_is(p->filter, "{\"author\":{\"_eq\":\"$CURRENT_USER\"}}") &&
 	    text_is(p->validation, "{\"title\":{\"_nnull\":true}}") &&
 	    text_is(p->presets, "{\"status\":\"draft\",\"body\":null}"));
-	p = config_permission(&r->perms, "articles", PERM_DELETE);
+	p = config_permission(own_perms(r), "articles", PERM_DELETE);
 	CHECK("data: one-line permission block", p != NULL &&
 	    p->actions == PERM_DELETE && p->fields.all &&
 	    p->validation == NULL && p->presets == NULL &&
 	    text_is(p->filter, "{\"author\":{\"_eq\":\"$CURRENT_USER\"}}"));
-	p = config_permission(&r->perms, "directus_users", PERM_READ);
+	p = config_permission(own_perms(r), "directus_users", PERM_READ);
 	CHECK("data: users permission, keywords as bare names",
 	    p != NULL && fields_are(&p->fields, "id email first_name") &&
-	    config_permission(&r->perms, "directus_users", PERM_UPDATE) ==
+	    config_permission(own_perms(r), "directus_users", PERM_UPDATE) ==
 	    NULL);
-	p = config_permission(&r->perms, "notes", PERM_READ);
+	p = config_permission(own_perms(r), "notes", PERM_READ);
 	CHECK("data: permission without a block: every field, no filter",
 	    p != NULL && p->fields.all && p->filter == NULL);
 	r = config_role_by_name(conf, "boss");
 	CHECK("data: admin-access, app-access default no",
-	    r != NULL && r->admin == 1 && r->app == 0 &&
-	    TAILQ_EMPTY(&r->perms));
-	p = config_permission(&conf->public_perms, "articles", PERM_READ);
+	    r != NULL && role_admin(r) == 1 && role_app(r) == 0 &&
+	    TAILQ_EMPTY(own_perms(r)));
+	p = config_permission(&conf->public_policy->perms, "articles", PERM_READ);
 	CHECK("data: public permission, fields over two statements",
 	    p != NULL && fields_are(&p->fields, "title body status") &&
 	    text_is(p->filter, "{\"status\":{\"_eq\":\"published\"}}") &&
-	    config_permission(&conf->public_perms, "articles",
+	    config_permission(&conf->public_policy->perms, "articles",
 	    PERM_CREATE) == NULL);
  done:
 	config_free(conf);
@@ -1410,7 +1438,8 @@ test_data(void)
 	    strcmp(conf->items, CONF_ITEMS) == 0 &&
 	    conf->query_limit == CONF_QUERY_LIMIT &&
 	    TAILQ_EMPTY(&conf->collections) && TAILQ_EMPTY(&conf->roles) &&
-	    TAILQ_EMPTY(&conf->public_perms));
+	    TAILQ_EMPTY(&conf->public_policy->perms) &&
+	    conf->public.n == 1 && conf->public.v[0] == conf->public_policy);
 	config_free(conf);
 }
 
@@ -1570,7 +1599,144 @@ static const struct data_case {
 	    "unknown keyword \"bogus\"" },
 	{ "id outside a role", "public {\nid " ROLE_ID "}\n", 2,
 	    "\"id\" is not allowed here" },
+	{ "policy without id", "\npolicy p {\napp-access yes\n}\n", 2,
+	    "policy \"p\": missing id" },
+	{ "policy bad name", "policy \"P q\" { " ROLE_ID " }\n", 1,
+	    "invalid policy name" },
+	{ "policy twice", "policy p {\n" ROLE_ID "}\npolicy p {\n" ROLE_ID2
+	    "}\n", 4, "policy declared twice" },
+	{ "policy id used twice", "policy p {\n" ROLE_ID "}\npolicy q {\n"
+	    ROLE_ID "}\n", 5, "id already used by another policy" },
+	{ "policy with the public policy's id", "policy p {\nid "
+	    CONF_PUBLIC_POLICY_ID "\n}\n", 2, "id is the public policy's" },
+	{ "policy ip-allow with host bits", "policy p {\n" ROLE_ID
+	    "ip-allow 10.0.0.0/8 \"10.1.0.1/8\"\n}\n", 3,
+	    "ip-allow \"10.1.0.1/8\": not an address or network" },
+	{ "policy ip-allow not an address", "policy p {\n" ROLE_ID
+	    "ip-allow nowhere\n}\n", 3, "not an address or network" },
+	{ "policy with a policy line", "policy p {\n" ROLE_ID
+	    "policy q\n}\n", 3, "\"policy\" is not allowed here" },
+	{ "unknown policy in a role", "role a {\n" ROLE_ID "policy nope\n}\n",
+	    3, "role \"a\": policy \"nope\": no such policy declared before "
+	    "it" },
+	{ "policy named twice in a role", "policy p { " ROLE_ID2 " }\nrole a "
+	    "{\n" ROLE_ID "policy p\npolicy p\n}\n", 6, "policy named twice" },
+	{ "a role's own policy takes a policy's name", "policy a { " ROLE_ID2
+	    " }\nrole a {\n" ROLE_ID "app-access yes\n}\n", 5,
+	    "a policy of this name is declared: a role with lines of its "
+	    "own" },
+	{ "a role's own policy id used by a policy", "policy p {\nid "
+	    "2fbf63ee-5f58-5333-9351-a40066a16b8e\n}\nrole a {\nid "
+	    "5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60\napp-access yes\n}\n", 4,
+	    "its own policy: id already used by another policy" },
+	{ "unknown policy in public", "public {\npolicy nope\n}\n", 2,
+	    "public: policy \"nope\": no such policy declared before it" },
+	{ "admin-access in public", "public {\nadmin-access yes\n}\n", 2,
+	    "\"admin-access\" is not allowed here" },
 };
+
+/*
+ * Policies: the role's own lines as its own policy (first, with an id
+ * derived from the role's), named policies, the public policy and
+ * ip-allow.
+ */
+static void
+test_policies(void)
+{
+	struct tokend_config		*conf, *copy;
+	const struct conf_policy	*p, *own;
+	const struct conf_role		*r;
+	struct cidr			 a;
+	char				*json, *json2;
+
+	conf = parse_text("collection articles { fields title body }\n"
+	    "policy readers {\n\tid 11111111-2222-4333-8444-555555555555\n"
+	    "\tpermission articles read { fields title }\n}\n"
+	    "policy office {\n\tid 11111111-2222-4333-8444-555555555556\n"
+	    "\tadmin-access yes\n\tenforce-tfa yes\n"
+	    "\tip-allow 10.0.0.0/8 \"192.168.1.0/24\"\n\tip-allow ::1\n}\n"
+	    "role editor {\n\tpolicy readers\n\tpolicy office\n"
+	    "\tid 5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60\n\tapp-access yes\n"
+	    "\tpermission articles update\n}\n"
+	    "role reader { id 5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f61; "
+	    "policy readers }\n"
+	    "public {\n\tpermission articles read { fields body }\n"
+	    "\tpolicy readers\n}\n");
+	if (conf == NULL) {
+		CHECK("policies: the configuration parses", 0);
+		return;
+	}
+	p = config_policy_by_name(conf, "readers");
+	CHECK("policies: by name and by id", p != NULL &&
+	    p->kind == CONF_POLICY_CONFIGURED && config_policy_by_id(conf,
+	    "11111111-2222-4333-8444-555555555555") == p &&
+	    config_permission(&p->perms, "articles", PERM_READ) != NULL &&
+	    config_policy_by_name(conf, "nope") == NULL &&
+	    config_policy_by_id(conf, "5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60") ==
+	    NULL);
+	r = config_role_by_name(conf, "editor");
+	own = r != NULL ? r->own : NULL;
+	CHECK("policies: a role's own lines make its own policy, first",
+	    own != NULL && own->kind == CONF_POLICY_ROLE &&
+	    strcmp(own->name, "editor") == 0 && own->app == 1 &&
+	    own->admin == 0 && config_permission(&own->perms, "articles",
+	    PERM_UPDATE) != NULL && r->policies.n == 3 &&
+	    r->policies.v[0] == own && r->policies.v[1] == p &&
+	    strcmp(r->policies.v[2]->name, "office") == 0);
+	CHECK("policies: the own policy's id comes from the role's",
+	    own != NULL && strcmp(own->id,
+	    "2fbf63ee-5f58-5333-9351-a40066a16b8e") == 0 &&
+	    config_policy_by_id(conf, own->id) == own &&
+	    config_policy_by_name(conf, "editor") == own);
+	r = config_role_by_name(conf, "reader");
+	CHECK("policies: a role without lines of its own has no own policy",
+	    r != NULL && r->own == NULL && r->policies.n == 1 &&
+	    r->policies.v[0] == p && role_admin(r) == 0 && role_app(r) == 0);
+	CHECK("policies: any policy's admin-access gives the role admin",
+	    (r = config_role_by_name(conf, "editor")) != NULL &&
+	    role_admin(r) == 1 && role_app(r) == 1);
+	CHECK("policies: the public policy, Directus's id, and the named "
+	    "ones", conf->public_policy != NULL &&
+	    conf->public_policy->kind == CONF_POLICY_PUBLIC &&
+	    strcmp(conf->public_policy->id, CONF_PUBLIC_POLICY_ID) == 0 &&
+	    config_policy_by_id(conf, CONF_PUBLIC_POLICY_ID) ==
+	    conf->public_policy && conf->public.n == 2 &&
+	    conf->public.v[0] == conf->public_policy &&
+	    conf->public.v[1] == p && config_permission(
+	    &conf->public_policy->perms, "articles", PERM_READ) != NULL);
+	p = config_policy_by_name(conf, "office");
+	CHECK("policies: ip-allow over two lines", p != NULL &&
+	    p->admin == 1 && p->enforce_tfa == 1 && p->nip == 3 &&
+	    strcmp(p->ip_allow, "10.0.0.0/8 192.168.1.0/24 ::1") == 0);
+	CHECK("policies: ip-allow applies to the networks it lists",
+	    p != NULL && cidr_addr_parse("10.1.2.3", 8, &a) == 0 &&
+	    config_policy_ip_applies(p, &a) &&
+	    cidr_addr_parse("::1", 3, &a) == 0 &&
+	    config_policy_ip_applies(p, &a) &&
+	    cidr_addr_parse("192.168.2.1", 11, &a) == 0 &&
+	    !config_policy_ip_applies(p, &a) &&
+	    !config_policy_ip_applies(p, NULL) &&
+	    config_policy_ip_applies(config_policy_by_name(conf, "readers"),
+	    NULL));
+	json = config_to_json(conf);
+	copy = json != NULL ? config_from_json(json, strlen(json)) : NULL;
+	json2 = copy != NULL ? config_to_json(copy) : NULL;
+	CHECK("policies: the JSON round trip gives the same JSON",
+	    json2 != NULL && strcmp(json, json2) == 0);
+	CHECK("policies: the JSON round trip gives the same policies",
+	    copy != NULL && (r = config_role_by_name(copy, "editor")) !=
+	    NULL && r->own != NULL && r->policies.v[0] == r->own &&
+	    strcmp(r->own->id, "2fbf63ee-5f58-5333-9351-a40066a16b8e") == 0 &&
+	    r->policies.n == 3 && role_admin(r) == 1 &&
+	    (p = config_policy_by_name(copy, "office")) != NULL &&
+	    p->nip == 3 && copy->public.n == 2 &&
+	    copy->public.v[0] == copy->public_policy &&
+	    copy->public.v[1] == config_policy_by_name(copy, "readers"));
+	free(json);
+	free(json2);
+	config_free(copy);
+	config_free(conf);
+}
 
 static void
 test_data_errors(void)
@@ -1841,8 +2007,8 @@ test_data_json(void)
 	    json2 != NULL && strcmp(json, json2) == 0);
 	CHECK("data JSON: round trip gives the same data", copy != NULL &&
 	    (r = config_role_by_name(copy, "editor")) != NULL &&
-	    r->app == 1 && config_permission(&r->perms, "articles",
-	    PERM_CREATE) != NULL && text_is(config_permission(&r->perms,
+	    role_app(r) == 1 && config_permission(own_perms(r), "articles",
+	    PERM_CREATE) != NULL && text_is(config_permission(own_perms(r),
 	    "articles", PERM_CREATE)->presets,
 	    "{\"status\":\"draft\",\"body\":null}") &&
 	    config_collection(copy, "notes") != NULL &&
@@ -1858,22 +2024,31 @@ test_data_json(void)
 	    "\"primary_key\":\"integer\",\"fields\":[\"title\",\"body\","
 	    "\"status\",\"author\"]}") != NULL &&
 	    strstr(json, "{\"name\":\"boss\",\"id\":\"5a3c0f8e-2b1d-4c6e-"
-	    "9f7a-1b2c3d4e5f61\",\"admin_access\":true,\"app_access\":false,"
-	    "\"enforce_tfa\":false,"
+	    "9f7a-1b2c3d4e5f61\",\"policies\":[\"5a7c8cc2-c3d7-54a3-a3d4-"
+	    "1469532933de\"]}") != NULL &&
+	    strstr(json, "{\"name\":\"boss\",\"id\":\"5a7c8cc2-c3d7-54a3-"
+	    "a3d4-1469532933de\",\"kind\":\"role\",\"admin_access\":true,"
+	    "\"app_access\":false,\"enforce_tfa\":false,\"ip_allow\":null,"
 	    "\"permissions\":[]}") != NULL &&
-	    strstr(json, "\"public\":[{\"collection\":\"articles\",\"actions\":"
+	    strstr(json, "{\"name\":\"$t:public_label\",\"id\":\""
+	    CONF_PUBLIC_POLICY_ID "\",\"kind\":\"public\",\"admin_access\":"
+	    "false,\"app_access\":false,\"enforce_tfa\":false,\"ip_allow\":"
+	    "null,\"permissions\":[{\"collection\":\"articles\",\"actions\":"
 	    "[\"read\"],\"fields\":[\"title\",\"body\",\"status\"],\"filter\":"
 	    "{\"status\":{\"_eq\":\"published\"}},\"validation\":null,"
-	    "\"presets\":null}]") != NULL);
+	    "\"presets\":null}]}") != NULL &&
+	    strstr(json, "\"public\":[\"" CONF_PUBLIC_POLICY_ID "\"]") !=
+	    NULL);
 
 	CHECK("data JSON: a valid change is taken",
-	    (copy = data_variant(json, "roles/0", "app_access",
+	    (copy = data_variant(json, "policies/1", "app_access",
 	    json_false())) != NULL &&
-	    config_role_by_name(copy, "editor")->app == 0);
+	    role_app(config_role_by_name(copy, "editor")) == 0);
 	config_free(copy);
 	CHECK("data JSON: rejects missing lists",
 	    json_rejects(json, "collections", NULL) &&
 	    json_rejects(json, "roles", NULL) &&
+	    json_rejects(json, "policies", NULL) &&
 	    json_rejects(json, "public", NULL) &&
 	    json_rejects(json, "public", json_object()) &&
 	    json_rejects(json, "items", NULL) &&
@@ -1910,31 +2085,48 @@ test_data_json(void)
 	    data_rejects(json, "roles/1", "id",
 	    json_string("5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60")) &&
 	    data_rejects(json, "roles/0", "id", NULL) &&
-	    data_rejects(json, "roles/0", "admin_access", json_integer(1)) &&
-	    data_rejects(json, "roles/0", "permissions", json_object()));
+	    data_rejects(json, "policies/1", "admin_access",
+	    json_integer(1)) &&
+	    data_rejects(json, "policies/1", "permissions", json_object()) &&
+	    data_rejects(json, "roles/0", "policies", json_object()) &&
+	    data_rejects(json, "roles/0", "policies",
+	    json_pack("[s]", "5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60")) &&
+	    data_rejects(json, "roles/0", "admin_access", json_true()));
+	CHECK("data JSON: rejects bad policies",
+	    data_rejects(json, "policies/1", "kind", json_string("x")) &&
+	    data_rejects(json, "policies/1", "name", json_string("boss")) &&
+	    data_rejects(json, "policies/1", "id",
+	    json_string(CONF_PUBLIC_POLICY_ID)) &&
+	    data_rejects(json, "policies/1", "ip_allow",
+	    json_string("10.0.0.1/8")) &&
+	    data_rejects(json, "policies/1", "ip_allow", json_true()) &&
+	    data_rejects(json, "policies/0", "id",
+	    json_string("5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f69")) &&
+	    data_rejects(json, "policies/0", "kind", json_string("policy")));
 	CHECK("data JSON: rejects bad permissions",
-	    data_rejects(json, "roles/0/permissions/0", "collection",
+	    data_rejects(json, "policies/1/permissions/0", "collection",
 	    json_string("nope")) &&
-	    data_rejects(json, "roles/0/permissions/0", "actions",
+	    data_rejects(json, "policies/1/permissions/0", "actions",
 	    json_array()) &&
-	    data_rejects(json, "roles/0/permissions/0", "actions",
+	    data_rejects(json, "policies/1/permissions/0", "actions",
 	    json_pack("[s,s]", "read", "read")) &&
-	    data_rejects(json, "roles/0/permissions/0", "actions",
+	    data_rejects(json, "policies/1/permissions/0", "actions",
 	    json_pack("[s]", "write")) &&
-	    data_rejects(json, "roles/0/permissions/1", "actions",
+	    data_rejects(json, "policies/1/permissions/1", "actions",
 	    json_pack("[s]", "read")) &&
-	    data_rejects(json, "roles/0/permissions/0", "fields",
+	    data_rejects(json, "policies/1/permissions/0", "fields",
 	    json_pack("[s]", "nofield")) &&
-	    data_rejects(json, "roles/0/permissions/0", "filter",
+	    data_rejects(json, "policies/1/permissions/0", "filter",
 	    json_string("{}")) &&
-	    data_rejects(json, "roles/0/permissions/0", "filter",
+	    data_rejects(json, "policies/1/permissions/0", "filter",
 	    json_array()) &&
-	    data_rejects(json, "roles/0/permissions/0", "presets",
+	    data_rejects(json, "policies/1/permissions/0", "presets",
 	    json_pack("{s:{}}", "status")) &&
-	    data_rejects(json, "roles/0/permissions/1", "validation",
+	    data_rejects(json, "policies/1/permissions/1", "validation",
 	    json_object()) &&
-	    data_rejects(json, "public/0", "presets", json_object()) &&
-	    data_rejects(json, "public/0", "filter", NULL));
+	    data_rejects(json, "policies/0/permissions/0", "presets",
+	    json_object()) &&
+	    data_rejects(json, "policies/0/permissions/0", "filter", NULL));
 	free(json);
 	config_free(conf);
 }
@@ -2040,6 +2232,7 @@ main(void)
 	test_restart();
 	test_data();
 	test_data_errors();
+	test_policies();
 	test_data_all_errors();
 	test_data_bounds();
 	test_data_items();
