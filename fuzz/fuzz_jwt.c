@@ -61,7 +61,7 @@ fuzz_jwt_directus(const char *token, size_t len, const struct jwt *jwt)
 	dot = memchr(token, '.', len);
 	FUZZ_ASSERT(dot != NULL && (size_t)(dot - token) < jwt->signing_len);
 	FUZZ_ASSERT(len - jwt->signing_len - 1 == sizeof(sig));
-	FUZZ_ASSERT(b64url_encode(jwt->mac, sizeof(jwt->mac), sig,
+	FUZZ_ASSERT(b64url_encode(jwt->mac, jwt->mac_len, sig,
 	    sizeof(sig)) == sizeof(sig));
 	FUZZ_ASSERT(memcmp(sig, token + jwt->signing_len + 1,
 	    sizeof(sig)) == 0);

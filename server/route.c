@@ -36,6 +36,13 @@ static const struct route routes[] = {
 	/* path, match, methods; flags, handler */
 	{ "/server/ping",	ROUTE_EXACT,	GET | HEAD,
 	    ROUTE_NO_KEYD,	http_ping },
+	/* The public signing keys, from the worker's copy (keys.c). */
+	{ "/.well-known/jwks.json", ROUTE_EXACT, GET | HEAD,
+	    ROUTE_NO_KEYD,	keys_jwks },
+	{ "/auth/jwks",		ROUTE_EXACT,	GET | HEAD,
+	    ROUTE_NO_KEYD,	keys_jwks },
+	{ "/.well-known/openid-configuration", ROUTE_EXACT, GET | HEAD,
+	    ROUTE_NO_KEYD,	keys_openid },
 	{ "/server/health",	ROUTE_EXACT,	GET | HEAD,
 	    0,			http_health },
 	{ "/server/metrics",	ROUTE_EXACT,	GET,

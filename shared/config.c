@@ -269,6 +269,12 @@ const struct config_field config_fields[] = {
 	    "handshake-deadline timeout", CONF_KIND_INT, CONF_UNIT_MSEC,
 	    handshake_deadline, CONF_DEADLINE_LO, CONF_DEADLINE_HI,
 	    CONF_HANDSHAKE_DEADLINE, 0),
+	/* Read by keyd at its start (keyd/secret.c, keyd/sign.c). */
+	STRING_SETTING("signing_alg", "signing", "algorithm",
+	    "signing algorithm", CONF_KIND_SIGNING_ALG, signing_alg,
+	    CONF_SIGNING_ALG, RESTART),
+	STRING_SETTING("signing_key", "signing", "key", "signing key",
+	    CONF_KIND_PATH_UNSET, signing_key, "", RESTART),
 };
 const size_t config_nfields = sizeof(config_fields) /
     sizeof(config_fields[0]);
@@ -294,6 +300,7 @@ config_field_is_string(const struct config_field *f)
 	    f->kind == CONF_KIND_COOKIE_NAME ||
 	    f->kind == CONF_KIND_COOKIE_DOMAIN ||
 	    f->kind == CONF_KIND_SAMESITE || f->kind == CONF_KIND_URL ||
+	    f->kind == CONF_KIND_SIGNING_ALG ||
 	    f->kind == CONF_KIND_TEXT || f->kind == CONF_KIND_ADDRESS ||
 	    f->kind == CONF_KIND_MAILBOX || f->kind == CONF_KIND_NETWORKS;
 }

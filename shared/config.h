@@ -170,6 +170,8 @@
 #define CONF_INVITE_TTL_HI	(30 * 24 * 60 * 60 * 1000LL)
 #define CONF_HSTS_HI		(2 * 365 * 24 * 60 * 60)	/* seconds */
 #define CONF_TLS_TEXT_MAX	1024	/* protocols, ciphers, with the NUL */
+#define CONF_SIGNING_ALG	"HS256"	/* Directus's */
+#define CONF_SIGNING_ALG_MAX	8	/* "HS256", "EdDSA", "ES256" */
 
 struct listen_addr {
 	TAILQ_ENTRY(listen_addr) entry;
@@ -352,6 +354,10 @@ struct tokend_config {
 	char			 tls_ciphers[CONF_TLS_TEXT_MAX];
 	int			 tls_hsts;	/* max-age, seconds; 0: none */
 	int			 handshake_deadline;	/* milliseconds */
+
+	/* The access tokens' signatures (keyd/sign.c). */
+	char			 signing_alg[CONF_SIGNING_ALG_MAX];
+	char			 signing_key[PATH_MAX];	/* "": next to secret */
 };
 
 /* How a setting is stored in struct tokend_config. */
@@ -362,6 +368,7 @@ enum config_kind {
 	CONF_KIND_COOKIE_NAME,
 	CONF_KIND_COOKIE_DOMAIN,
 	CONF_KIND_SAMESITE,
+	CONF_KIND_SIGNING_ALG,	/* HS256, EdDSA or ES256, exactly */
 	CONF_KIND_URL,		/* an http or https URL, "" none */
 	CONF_KIND_TEXT,		/* printable ASCII, no control character */
 	CONF_KIND_ADDRESS,	/* a numeric IPv4 or IPv6 address */

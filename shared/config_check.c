@@ -226,6 +226,16 @@ check_samesite(const char *s)
 	return NULL;
 }
 
+/* The JWS "alg" names, spelled as RFC 7518 and RFC 8037 spell them. */
+static const char *
+check_signing_alg(const char *s)
+{
+	if (strcmp(s, "HS256") == 0 || strcmp(s, "EdDSA") == 0 ||
+	    strcmp(s, "ES256") == 0)
+		return NULL;
+	return "must be HS256, EdDSA or ES256";
+}
+
 /*
  * Text that may reach a mail header or an SMTP command: printable ASCII
  * only, so never a CR or LF.
@@ -290,6 +300,8 @@ config_field_check(const struct config_field *f, const char *s)
 		return config_check_cookie_domain(s);
 	case CONF_KIND_SAMESITE:
 		return check_samesite(s);
+	case CONF_KIND_SIGNING_ALG:
+		return check_signing_alg(s);
 	case CONF_KIND_URL:
 		return config_check_public_url(s);
 	case CONF_KIND_TEXT:
