@@ -545,6 +545,9 @@ sign_key_for(const char *in, size_t len)
 	struct sign_key	*k = NULL;
 	size_t		 i, hlen, n;
 
+	/* sign_init()'s one key, without kid, checks anything, as before. */
+	if (sign_nkeys == 1 && sign_keys[0].kid[0] == '\0')
+		return &sign_keys[0];
 	if ((dot = memchr(in, '.', len)) == NULL)
 		return NULL;
 	hlen = (size_t)(dot - in);
@@ -580,7 +583,7 @@ int
 sign_jwt(const char *payload, size_t len, char *out, size_t outlen)
 {
 	uint8_t	 sig[SIGN_SIG_MAX];
-	size_t	 hlen, plen, n, siglen;
+	size_t	 hlen, plen, n, siglen, want;
 
 	if (outlen > 0)
 		out[0] = '\0';
@@ -589,8 +592,9 @@ sign_jwt(const char *payload, size_t len, char *out, size_t outlen)
 	hlen = sign_current->header_len;
 	plen = B64URL_ENCLEN(len);
 	n = hlen + 1 + plen;
-	if (n + 1 + B64URL_ENCLEN(SIGN_SIG_MAX) > SIGN_TOKEN_MAX ||
-	    n + 1 + B64URL_ENCLEN(SIGN_SIG_MAX) + 1 > outlen)
+	want = B64URL_ENCLEN(sign_current->alg == SIGN_HS256 ? SIGN_MAC_LEN :
+	    SIGN_SIG_MAX);
+	if (n + 1 + want > SIGN_TOKEN_MAX || n + 1 + want + 1 > outlen)
 		return -1;
 	memcpy(out, sign_current->header, hlen);
 	out[hlen] = '.';
