@@ -406,7 +406,7 @@ td_start_unprivileged() {
 	    [ "$(curl -s -m 2 "$URL/server/health")" = '{"status":"ok"}' ]
 }
 
-# td_sdk NAME: the interop tests' @directus/sdk in regress/interop,
+# td_sdk NAME: the interop tests' @directus/sdk and jose in regress/interop,
 # installed once (under a lock: two tests may ask at once).  node and
 # npm are needed (make deps installs them); only when npm cannot fetch
 # the package (no network) is the check NAME skipped and the test ended.
@@ -421,7 +421,8 @@ td_sdk() {
 	}
 }
 td_npm_install() {
-	[ -d "$IO/node_modules/@directus/sdk" ] && return 0
+	[ -d "$IO/node_modules/@directus/sdk" ] &&
+	    [ -d "$IO/node_modules/jose" ] && return 0
 	(cd "$IO" && timeout 300 npm install --no-audit --no-fund \
 	    --loglevel=error 2>&1)
 }
