@@ -519,7 +519,6 @@ keyd_signing(uid_t uid, gid_t gid)
 	struct evp_pkey_st		*pkey;
 	enum sign_alg			 alg;
 	char				 path[PATH_MAX];
-	int				 n;
 
 	sign_free();
 	if ((alg = sign_alg_from_name(conf->signing_alg)) == SIGN_NONE)
@@ -529,12 +528,7 @@ keyd_signing(uid_t uid, gid_t gid)
 			fatalx("cannot key the token signer");
 		return;
 	}
-	if (conf->signing_key[0] != '\0')
-		n = snprintf(path, sizeof(path), "%s", conf->signing_key);
-	else
-		n = snprintf(path, sizeof(path), "%s-%s.pem", conf->secret,
-		    alg == SIGN_EDDSA ? "eddsa" : "es256");
-	if (n < 0 || (size_t)n >= sizeof(path))
+	if (config_signing_key_path(conf, path, sizeof(path)) == -1)
 		fatalx("signing key path too long");
 	if ((pkey = signkey_load(path, alg, uid, gid)) == NULL)
 		fatalx("cannot load the signing key %s", path);

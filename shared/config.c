@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -290,6 +291,29 @@ config_field_find(const char *block, const char *word)
 		    strcmp(config_fields[i].word, word) == 0)
 			return &config_fields[i];
 	return NULL;
+}
+
+/*
+ * The private signing key's file with EdDSA or ES256: signing key, or
+ * by default the secret's path followed by -eddsa.pem or -es256.pem.
+ * -1 with HS256 (no file) or when the path does not fit.
+ */
+int
+config_signing_key_path(const struct tokend_config *conf, char *out,
+    size_t len)
+{
+	int	 n;
+
+	if (strcmp(conf->signing_alg, "EdDSA") != 0 &&
+	    strcmp(conf->signing_alg, "ES256") != 0)
+		return -1;
+	if (conf->signing_key[0] != '\0')
+		n = snprintf(out, len, "%s", conf->signing_key);
+	else
+		n = snprintf(out, len, "%s-%s.pem", conf->secret,
+		    strcmp(conf->signing_alg, "EdDSA") == 0 ? "eddsa" :
+		    "es256");
+	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
 int

@@ -434,6 +434,8 @@ struct tokend_config *config_new(void);
 void		 config_free(struct tokend_config *);
 const struct config_field *config_field_find(const char *, const char *);
 int		 config_field_is_string(const struct config_field *);
+int		 config_signing_key_path(const struct tokend_config *, char *,
+		    size_t);
 char		*config_field_string(const struct tokend_config *,
 		    const struct config_field *);
 long long	 config_field_number(const struct tokend_config *,

@@ -560,6 +560,7 @@ finish_check_database(const struct tokend_config *conf)
 /*
  * The secret may not exist yet (keyd creates it).  If it does, nobody
  * else may read or change it; keyd checks its owner when it starts.
+ * The same for the signing key of EdDSA and ES256.
  */
 static int
 finish_check_secret(const struct tokend_config *conf)
@@ -576,8 +577,21 @@ finish_check_secret(const struct tokend_config *conf)
 		.refused_means = "readable or writable"
 	};
 
-	return (privsep_check_file(&rule, conf->secret, -1, NULL) == -1) +
+	static const struct privsep_file	 key = {
+		.what = "signing key",
+		.flags = PRIVSEP_FILE_FOLLOW | PRIVSEP_FILE_ANY_OWNER,
+		.refused = S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH,
+		.refused_means = "readable or writable"
+	};
+	char	 path[PATH_MAX];
+	int	 errors;
+
+	errors = (privsep_check_file(&rule, conf->secret, -1, NULL) == -1) +
 	    (privsep_check_file(&tfa, conf->tfa_key, -1, NULL) == -1);
+	if (config_signing_key_path(conf, path, sizeof(path)) == 0 &&
+	    privsep_check_file(&key, path, -1, NULL) == -1)
+		errors++;
+	return errors;
 }
 
 /* Browsers drop a SameSite=None cookie that is not also Secure. */

@@ -147,13 +147,21 @@ expect signing_es256_on_eddsa_server_403 '403 *INVALID_TOKEN*' "$(me "$T1")"
 stop
 
 # The key file keyd refuses: readable by others, or of another kind.
+# The parent refuses the first already (tokend -n).
 chmod 644 "$KEY"
+conf_refused signing_conf_refuses_readable_key "$T/tokend.conf" "signing key $KEY"
+# ...and keyd whenever it starts.
+chmod 600 "$KEY"
 : > "$T/log"
-"$TOKEND" -d -v -f "$T/tokend.conf" > "$T/log" 2>&1 & TD_PID=$!; TD_PIDS="$TD_PIDS $TD_PID"
+td_start || fail signing_restart "$(tail -3 "$T/log")"
+chmod 644 "$KEY"
+kill -9 "$(td_keyd)"
 td_until 'grep -q "signing key .* accessible by group or others" "$T/log"' 100 &&
     ok signing_refuses_readable_key || fail signing_refuses_readable_key "$(tail -3 "$T/log")"
-stop
 chmod 600 "$KEY"
+td_until '[ "$(curl -s -m 1 $URL/server/health)" = "{\"status\":\"ok\"}" ]' 150 &&
+    ok signing_recovers_after_fix || fail signing_recovers_after_fix
+stop
 start_alg EdDSA "$T/p256.pem"
 td_until 'grep -q "is no Ed25519 key" "$T/log"' 100 &&
     ok signing_refuses_key_of_other_kind || fail signing_refuses_key_of_other_kind "$(tail -3 "$T/log")"
