@@ -34,7 +34,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define PROTO_VERSION		6
+#define PROTO_VERSION		7
 #define PROTO_FD_PARENT		3	/* channel to the parent in children */
 #define PROTO_FD_METRICS	4	/* workers, keyd: the metrics area */
 #define PROTO_FD_LISTEN		5	/* first inherited listen socket */
