@@ -532,14 +532,13 @@ keyd_signing(uid_t uid, gid_t gid)
 		fatalx("signing key path too long");
 	if ((pkey = signkey_load(path, alg, uid, gid)) == NULL)
 		fatalx("cannot load the signing key %s", path);
-	if (sign_add_pkey(pkey) == -1 || sign_current_alg() != alg) {
-		if (sign_current_alg() != alg)
-			sign_free();
-		else
-			EVP_PKEY_free(pkey);
+	if (sign_add_pkey(pkey) == -1) {
+		EVP_PKEY_free(pkey);
+		fatalx("cannot use the signing key %s", path);
+	}
+	if (sign_current_alg() != alg)
 		fatalx("signing key %s is no %s key", path,
 		    alg == SIGN_EDDSA ? "Ed25519" : "P-256");
-	}
 	log_info("signing with %s, key %s", sign_alg_name(alg),
 	    sign_current_kid());
 }
