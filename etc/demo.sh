@@ -6,7 +6,8 @@
 # logs on the terminal.  Started as root it runs with full privilege
 # separation.  TOKEND_PORT picks another port, TOKEND_MAIL_PORT another
 # relay port than make mailsink's 2525 and TOKEND_RUN another directory
-# than ./run/ (regress/daemon/demo.sh).
+# than ./run/ (regress/daemon/demo.sh).  ALG=EdDSA or ES256 signs the
+# access tokens with that algorithm instead of HS256.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 run=${TOKEND_RUN:-$top/run}
@@ -175,6 +176,27 @@ CONF
 	)
 	echo "demo: and on https://127.0.0.1:$tls_port/, try: curl --cacert" \
 	    "$run/tls/cert.pem https://127.0.0.1:$tls_port/server/ping"
+fi
+
+# make run ALG=EdDSA (or ES256): access tokens signed with that
+# algorithm, its key made once next to the secret; the public keys are
+# at /.well-known/jwks.json.  Without ALG, HS256 as Directus.
+if [ -n "$ALG" ] && [ "$ALG" != HS256 ]; then
+	case "$ALG" in
+	EdDSA|ES256) ;;
+	*) echo "demo: ALG must be HS256, EdDSA or ES256" >&2; exit 1 ;;
+	esac
+	( umask 077; cat > "$run/tokend-$ALG.conf" <<CONF
+# Written by "make run ALG=$ALG": the demo's configuration, $ALG tokens.
+include "$conf"
+signing {
+	algorithm $ALG
+}
+CONF
+	)
+	conf="$run/tokend-$ALG.conf"
+	echo "demo: tokens signed with $ALG, public keys:" \
+	    "curl http://127.0.0.1:$port/.well-known/jwks.json"
 fi
 
 echo "demo: tokend on http://127.0.0.1:$port/ (Ctrl-C stops it)"

@@ -2,7 +2,8 @@
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * shared/jwt.c: jwt_parse() on a raw token, as the worker calls it on
- * what token_extract() found, and jwt_uuid_valid().
+ * what token_extract() found, jwt_parse_keys() under an EdDSA key set,
+ * and jwt_uuid_valid().
  *
  * Input: the token, exactly as many bytes as given (jwt_parse() must
  * not need a NUL).
@@ -61,7 +62,7 @@ fuzz_jwt_directus(const char *token, size_t len, const struct jwt *jwt)
 	dot = memchr(token, '.', len);
 	FUZZ_ASSERT(dot != NULL && (size_t)(dot - token) < jwt->signing_len);
 	FUZZ_ASSERT(len - jwt->signing_len - 1 == sizeof(sig));
-	FUZZ_ASSERT(b64url_encode(jwt->mac, sizeof(jwt->mac), sig,
+	FUZZ_ASSERT(b64url_encode(jwt->mac, jwt->mac_len, sig,
 	    sizeof(sig)) == sizeof(sig));
 	FUZZ_ASSERT(memcmp(sig, token + jwt->signing_len + 1,
 	    sizeof(sig)) == 0);
@@ -81,6 +82,8 @@ fuzz_jwt_directus(const char *token, size_t len, const struct jwt *jwt)
 void
 fuzz_jwt(const uint8_t *data, size_t size)
 {
+	static const struct jwt_keys	 ed = { .alg = "EdDSA", .known = 1,
+					    .kids = "kA kB " };
 	struct jwt	 jwt;
 	enum jwt_kind	 kind;
 	char		*s;
@@ -90,6 +93,16 @@ fuzz_jwt(const uint8_t *data, size_t size)
 	    kind == JWT_MALFORMED);
 	if (kind == JWT_DIRECTUS)
 		fuzz_jwt_directus((const char *)data, size, &jwt);
+	else
+		FUZZ_ASSERT(fuzz_jwt_zeroed(&jwt));
+
+	/* The same bytes under an EdDSA key set: 64-byte signatures. */
+	kind = jwt_parse_keys((const char *)data, size, &ed, &jwt);
+	FUZZ_ASSERT(kind == JWT_NOT_DIRECTUS || kind == JWT_DIRECTUS ||
+	    kind == JWT_MALFORMED);
+	if (kind == JWT_DIRECTUS)
+		FUZZ_ASSERT(jwt.mac_len == JWT_SIG_MAX &&
+		    jwt.signing_len < size && data[jwt.signing_len] == '.');
 	else
 		FUZZ_ASSERT(fuzz_jwt_zeroed(&jwt));
 

@@ -342,7 +342,7 @@ auth_identify_jwt(const uint8_t *input, size_t ilen, const uint8_t *mac,
     size_t mlen, struct store_user *u, char *session, int64_t *until)
 {
 	struct jwt		 jwt;
-	char			 token[AUTH_TOKEN_MAX + 64];
+	char			 token[AUTH_TOKEN_MAX + 128];
 	uint8_t			 hash[STORE_HASH_LEN];
 	size_t			 n;
 	int64_t			 now = now_ms(CLOCK_REALTIME), live = 0;
@@ -353,7 +353,8 @@ auth_identify_jwt(const uint8_t *input, size_t ilen, const uint8_t *mac,
 	token[ilen] = '.';
 	n = b64url_encode(mac, mlen, token + ilen + 1,
 	    sizeof(token) - ilen - 1);
-	if (jwt_parse(token, ilen + 1 + n, &jwt) != JWT_DIRECTUS)
+	if (jwt_parse_keys(token, ilen + 1 + n, sign_jwt_keys(),
+	    &jwt) != JWT_DIRECTUS)
 		return AUTH_INVALID_TOKEN;
 	if (jwt.exp <= now / 1000)
 		return AUTH_TOKEN_EXPIRED;

@@ -21,6 +21,8 @@
 
 #include <event2/event.h>
 
+#include <openssl/evp.h>
+
 #include "hash.h"
 #include "keyd.h"
 #include "log.h"
@@ -59,6 +61,8 @@ static void	 keyd_signal(evutil_socket_t, short, void *);
 static void	 keyd_hash_start(void);
 static void	 keyd_metrics(void);
 static void	 keyd_hash_params(const struct tokend_config *);
+static void	 keyd_signing(uid_t, gid_t);
+static int	 keyd_keys_write(struct frame_buf *);
 
 /*
  * What keyd answers: every message proto.h declares with a keyd handler
@@ -456,8 +460,8 @@ main(int argc, char *argv[])
 	    &keyd.secret) == -1)
 		fatalx("cannot load the signing secret");
 
-	if (sign_init(keyd.secret.key, keyd.secret.len) == -1)
-		fatalx("cannot key the token signer");
+	keyd_signing(privsep_is_root() ? pu.uid : geteuid(),
+	    privsep_is_root() ? pu.gid : getegid());
 	if (tfa_init(keyd.conf->tfa_key, privsep_is_root() ? pu.uid :
 	    geteuid(), privsep_is_root() ? pu.gid : getegid()) == -1)
 		fatalx("cannot load the TFA key");
@@ -499,6 +503,77 @@ main(int argc, char *argv[])
 	log_debug("ready, schema version %d", store_schema_version());
 	event_base_dispatch(keyd.base);
 	return 0;
+}
+
+/*
+ * The signing keys, before the chroot: the secret with HS256, else the
+ * configured PEM file, or by default one next to the secret, named
+ * after the algorithm.  With an asymmetric algorithm the secret signs
+ * nothing (it still seals what it sealed before), and no HMAC key is in
+ * the store, so no token can be checked with a public key as its secret.
+ */
+static void
+keyd_signing(uid_t uid, gid_t gid)
+{
+	const struct tokend_config	*conf = keyd.conf;
+	struct evp_pkey_st		*pkey;
+	enum sign_alg			 alg;
+	char				 path[PATH_MAX];
+
+	sign_free();
+	if ((alg = sign_alg_from_name(conf->signing_alg)) == SIGN_NONE)
+		fatalx("signing algorithm %s unknown", conf->signing_alg);
+	if (alg == SIGN_HS256) {
+		if (sign_add_secret(keyd.secret.key, keyd.secret.len) == -1)
+			fatalx("cannot key the token signer");
+		return;
+	}
+	if (config_signing_key_path(conf, path, sizeof(path)) == -1)
+		fatalx("signing key path too long");
+	if ((pkey = signkey_load(path, alg, uid, gid)) == NULL)
+		fatalx("cannot load the signing key %s", path);
+	if (sign_add_pkey(pkey) == -1) {
+		EVP_PKEY_free(pkey);
+		fatalx("cannot use the signing key %s", path);
+	}
+	if (sign_current_alg() != alg)
+		fatalx("signing key %s is no %s key", path,
+		    alg == SIGN_EDDSA ? "Ed25519" : "P-256");
+	log_info("signing with %s, key %s", sign_alg_name(alg),
+	    sign_current_kid());
+}
+
+/* MSG_KEYS: what the workers need to know of the key set. */
+static int
+keyd_keys_write(struct frame_buf *fb)
+{
+	struct msg_keys	 m;
+	char		 kids[KEYS_KIDS_MAX], jwks[KEYS_JWKS_MAX];
+	int		 n;
+
+	memset(&m, 0, sizeof(m));
+	memset(fb, 0, sizeof(*fb));
+	if (sign_kids(kids, sizeof(kids)) == -1 ||
+	    (n = sign_jwks(jwks, sizeof(jwks))) == -1)
+		return -1;
+	m.alg = sign_alg_name(sign_current_alg());
+	m.kids = kids;
+	m.jwks = (const uint8_t *)jwks;
+	m.jwks_len = (size_t)n;
+	return msg_write(fb, MSG_KEYS, &m);
+}
+
+/* Every worker learns the new key set (a rotation, later). */
+void
+keyd_keys_push(void)
+{
+	struct frame_buf	 fb;
+
+	if (keyd_keys_write(&fb) == 0)
+		keyd_push(MSG_KEYS, &fb);
+	else
+		log_warnx("cannot tell the workers the signing keys");
+	frame_buf_free(&fb);
 }
 
 /*
@@ -580,6 +655,7 @@ keyd_channel_add(struct frame_chan *parent, struct frame *f)
 {
 	struct msg_keyd_channel	 m;
 	struct keyd_chan	*kc;
+	struct frame_buf	 fb;
 	char			 name[64];
 	int			 fd;
 
@@ -609,6 +685,10 @@ keyd_channel_add(struct frame_chan *parent, struct frame *f)
 	frame_chan_set_sendhook(kc->chan, keyd_push_hold, kc);
 	TAILQ_INSERT_TAIL(&keyd.chans, kc, entry);
 	keyd.nchans++;
+	if (keyd_keys_write(&fb) == -1 ||
+	    frame_send_buf(kc->chan, MSG_KEYS, 0, -1, &fb) == -1)
+		log_warnx("cannot tell server %u the signing keys", m.slot);
+	frame_buf_free(&fb);
 	log_debug("channel for server %u (pid %u) added", m.slot, m.pid);
 	return 0;
 }

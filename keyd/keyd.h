@@ -24,6 +24,7 @@
 #define KEYD_SECRET_MIN		32	/* bytes */
 #define KEYD_SECRET_MAX		4096
 #define KEYD_SECRET_NEW		32	/* bytes of a generated secret */
+#define KEYD_SIGNKEY_MAX	16384	/* bytes of a PEM signing key */
 #define KEYD_CHANNELS_MAX	CONF_PREFORK_MAX
 /* The built-in administrator role (admin and app access). */
 #define KEYD_ADMIN_ROLE		CONF_ADMIN_ROLE_ID
@@ -269,6 +270,7 @@ const struct tokend_config *keyd_conf(void);
 const uint8_t	*keyd_ticket_key(void);
 struct keyd_chan *keyd_chan_find(uint64_t);
 void		 keyd_push(uint32_t, const struct frame_buf *);
+void		 keyd_keys_push(void);
 uint64_t	 keyd_push_pending(void);
 void		 keyd_push_resume(uint64_t);
 
@@ -398,6 +400,7 @@ void		 admin_uuid(char *);
 /* secret.c */
 int		 secret_load(const char *, uid_t, gid_t, struct keyd_secret *);
 void		 secret_free(struct keyd_secret *);
+struct evp_pkey_st *signkey_load(const char *, int, uid_t, gid_t);
 
 #define STORE_ROW_COLS		10
 #define STORE_NOT_UNIQUE	(-2)

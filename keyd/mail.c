@@ -707,7 +707,7 @@ mail_token_check(const char *token, enum mail_kind kind, struct store_user *u,
 {
 	const struct mail_kind_def	*d = &mail_kinds[kind];
 	const char			*dot1, *dot2;
-	uint8_t				 mac[JWT_MAC_LEN + 1];
+	uint8_t				 mac[JWT_SIG_MAX + 1];
 	uint8_t				 payload[AUTH_TOKEN_MAX];
 	uint8_t				 want[MAIL_BINDING_BYTES];
 	uint8_t				 got[MAIL_BINDING_BYTES + 1];

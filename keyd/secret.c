@@ -17,13 +17,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "keyd.h"
 #include "log.h"
 #include "privsep.h"
+#include "sign.h"
 
 static int	 secret_create(const char *, uid_t, gid_t);
 static int	 secret_check(const char *, int, struct stat *, uid_t);
 static int	 secret_read(int, size_t, struct keyd_secret *);
+static int	 signkey_create(const char *, int, uid_t, gid_t);
+static int	 signkey_write(int, EVP_PKEY *);
+static int	 signkey_nopass(char *, int, int, void *);
 
 static int
 secret_create(const char *path, uid_t uid, gid_t gid)
@@ -145,4 +154,123 @@ secret_free(struct keyd_secret *secret)
 	}
 	secret->key = NULL;
 	secret->len = 0;
+}
+
+/*
+ * The private signing key of an asymmetric algorithm: a PEM file (PKCS#8
+ * or the algorithm's own form, never encrypted), under the same rules as
+ * the secret.  A missing file is created with a new key, mode 0600.
+ * Whether the key is of the configured algorithm is the caller's check.
+ */
+static int
+signkey_write(int fd, EVP_PKEY *pkey)
+{
+	BIO	*bio;
+	char	*data = NULL;
+	long	 len = 0;
+	int	 rv = -1;
+
+	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+		return -1;
+	if (PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL,
+	    NULL) == 1 && (len = BIO_get_mem_data(bio, &data)) > 0 &&
+	    write(fd, data, (size_t)len) == (ssize_t)len)
+		rv = 0;
+	if (len > 0 && data != NULL)
+		explicit_bzero(data, (size_t)len);
+	BIO_free(bio);
+	return rv;
+}
+
+static int
+signkey_create(const char *path, int alg, uid_t uid, gid_t gid)
+{
+	EVP_PKEY	*pkey;
+	int		 fd, rv = -1;
+
+	pkey = alg == SIGN_EDDSA ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519") :
+	    EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (pkey == NULL) {
+		log_warnx("cannot make a %s key", sign_alg_name(alg));
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1)
+		log_warn("create signing key %s", path);
+	else if (signkey_write(fd, pkey) == -1)
+		log_warn("write signing key %s", path);
+	else if (fsync(fd) == -1)
+		log_warn("fsync signing key %s", path);
+	else if (geteuid() == 0 && fchown(fd, uid, gid) == -1)
+		log_warn("chown signing key %s", path);
+	else
+		rv = 0;
+	EVP_PKEY_free(pkey);
+	if (fd != -1) {
+		close(fd);
+		if (rv == -1)
+			(void)unlink(path);
+		else
+			log_info("created a new %s key in %s",
+			    sign_alg_name(alg), path);
+	}
+	return rv;
+}
+
+/* An encrypted key is refused, never prompted for. */
+static int
+signkey_nopass(char *buf, int size, int rwflag, void *arg)
+{
+	return -1;
+}
+
+struct evp_pkey_st *
+signkey_load(const char *path, int alg, uid_t uid, gid_t gid)
+{
+	const struct privsep_file	 rule = {
+		.what = "signing key",
+		.flags = PRIVSEP_FILE_ROOT_OK,
+		.owner = geteuid() == 0 ? uid : geteuid(),
+		.owner_name = "keyd's user",
+		.refused = S_IRWXG | S_IRWXO,
+		.refused_means = "accessible"
+	};
+	static char		 pem[KEYD_SIGNKEY_MAX];
+	struct stat		 st;
+	EVP_PKEY		*pkey = NULL;
+	BIO			*bio;
+	ssize_t			 n = -1;
+	int			 fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT) {
+		if (signkey_create(path, alg, uid, gid) == -1)
+			return NULL;
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd == -1) {
+		log_warn("open signing key %s", path);
+		return NULL;
+	}
+	if (privsep_check_file(&rule, path, fd, &st) == 0 &&
+	    st.st_size > 0 && st.st_size < KEYD_SIGNKEY_MAX)
+		n = read(fd, pem, sizeof(pem));
+	close(fd);
+	if (n != st.st_size) {
+		log_warnx("cannot read signing key %s", path);
+		explicit_bzero(pem, sizeof(pem));
+		return NULL;
+	}
+	if ((bio = BIO_new_mem_buf(pem, (int)n)) != NULL) {
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, signkey_nopass,
+		    NULL);
+		BIO_free(bio);
+	}
+	explicit_bzero(pem, sizeof(pem));
+	if (pkey == NULL)
+		log_warnx("signing key %s is no unencrypted PEM private key",
+		    path);
+	ERR_clear_error();
+	return pkey;
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: ISC
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
- * HS256 for keyd: one HMAC-SHA256 context keyed once with the signing
- * secret and re-initialised for every token, and SHA-256 for the tokens
- * that are stored hashed.  Event loop thread only: the context is
- * shared.
+ * Token signatures for keyd: a small store of signing keys, one current
+ * (it signs) and the others verifying only, each with its JWS "alg",
+ * its "kid" and its header; and SHA-256 for the tokens that are stored
+ * hashed.  HS256 keys are HMAC-SHA256 contexts keyed once and
+ * re-initialised for every token; EdDSA (Ed25519) and ES256 (P-256) keys
+ * are EVP_PKEYs.  Event loop thread only: the contexts are shared.
  */
 #ifndef TOKEND_SIGN_H
 #define TOKEND_SIGN_H
@@ -12,17 +14,47 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIGN_MAC_LEN	32
-#define SIGN_TOKEN_MAX	4096	/* bytes of a complete JWT */
+#include <openssl/types.h>
 
-/* base64url of {"alg":"HS256","typ":"JWT"}, the only header we write. */
+struct jwt_keys;
+
+#define SIGN_MAC_LEN	32	/* HS256 */
+#define SIGN_SIG_MAX	64	/* Ed25519; ES256 as R||S (RFC 7518 3.4) */
+#define SIGN_TOKEN_MAX	4096	/* bytes of a complete JWT */
+#define SIGN_KEYS_MAX	8	/* the current key and the verifying ones */
+#define SIGN_KID_MAX	64	/* a kid: 43 for a thumbprint, 22 for HS256 */
+#define SIGN_HEADER_MAX	256	/* base64url of a header we write */
+#define SIGN_JWK_MAX	512	/* one public JWK as JSON */
+#define SIGN_JWKS_MAX	(SIGN_KEYS_MAX * SIGN_JWK_MAX + 16)
+#define SIGN_KIDS_MAX	(SIGN_KEYS_MAX * (SIGN_KID_MAX + 1))
+
+/* base64url of {"alg":"HS256","typ":"JWT"}: sign_init()'s key, no kid. */
 #define SIGN_JWT_HEADER	"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
 
+enum sign_alg {
+	SIGN_NONE = 0,
+	SIGN_HS256,
+	SIGN_EDDSA,
+	SIGN_ES256
+};
+
 /* sign.c */
+enum sign_alg	 sign_alg_from_name(const char *);
+const char	*sign_alg_name(enum sign_alg);
 int	 sign_init(const uint8_t *, size_t);
+int	 sign_add_secret(const uint8_t *, size_t);
+int	 sign_add_pkey(EVP_PKEY *);
 void	 sign_free(void);
+const char *sign_current_kid(void);
+enum sign_alg sign_current_alg(void);
+int	 sign_raw(const char *, size_t, uint8_t *, size_t *);
+int	 sign_raw_verify(const char *, size_t, const uint8_t *, size_t);
 int	 sign_jwt(const char *, size_t, char *, size_t);
 int	 sign_verify(const char *, size_t, const uint8_t *, size_t);
+int	 sign_jwks(char *, size_t);
+int	 sign_kids(char *, size_t);
+int	 sign_thumbprint(EVP_PKEY *, char *, size_t);
+const struct jwt_keys *sign_jwt_keys(void);
 void	 sign_sha256(const void *, size_t, uint8_t [32]);
 
 #endif /* TOKEND_SIGN_H */

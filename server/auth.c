@@ -1103,7 +1103,8 @@ auth_token(struct server *s, struct evhttp_request *req,
 
 	if ((rv = auth_token_find(s, req, tokp)) != 1)
 		return rv;
-	if (jwt_parse((*tokp)->value, (*tokp)->len, jwt) != JWT_MALFORMED)
+	if (jwt_parse_keys((*tokp)->value, (*tokp)->len, &s->keys,
+	    jwt) != JWT_MALFORMED)
 		return 1;
 	auth_error(req, AUTH_INVALID_TOKEN);
 	auth_token_free(*tokp);
@@ -1140,7 +1141,7 @@ auth_credential_set(struct msg_cred *c, const struct token_ref *tok,
 		c->a = (const uint8_t *)tok->value;
 		c->a_len = jwt->signing_len;
 		c->b = jwt->mac;
-		c->b_len = sizeof(jwt->mac);
+		c->b_len = jwt->mac_len;
 	} else {
 		c->kind = CRED_STATIC;
 		c->a = (const uint8_t *)tok->value;
@@ -1220,7 +1221,8 @@ auth_authenticate(struct server *s, struct evhttp_request *req,
 		auth_token_free(tok);
 		return 0;
 	}
-	if (jwt_parse(tok->value, tok->len, &jwt) == JWT_MALFORMED) {
+	if (jwt_parse_keys(tok->value, tok->len, &s->keys, &jwt) ==
+	    JWT_MALFORMED) {
 		auth_error(req, AUTH_INVALID_TOKEN);
 		auth_token_free(tok);
 		return -1;

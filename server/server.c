@@ -71,6 +71,7 @@ server_main(int slot, int verbose)
 	TAILQ_INIT(&server.pending);
 	server.conf = child_receive_config(&hello_slot);
 	server.slot = (int)hello_slot;
+	keys_init(&server);
 	if (config_tls_listens(server.conf) > 0)
 		server_tls_start(&server);
 	if (privsep_is_root()) {
@@ -367,6 +368,8 @@ server_keyd_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	}
 	if (f->hdr.type == MSG_INVALIDATE)
 		return cache_invalidate(f);
+	if (f->hdr.type == MSG_KEYS)
+		return keys_receive(s, f);
 	return server_answer(s, chan, f);
 }
 

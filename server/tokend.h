@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "frame.h"
+#include "jwt.h"
 #include "privsep.h"
 #include "proto.h"
 
@@ -163,6 +164,9 @@ struct server {
 	int			 nlisten;
 	struct evconnlistener	*listeners[CONF_LISTEN_MAX];
 	struct event		*accept_pause;
+	struct jwt_keys		 keys;		/* keyd's MSG_KEYS (keys.c) */
+	char			*jwks;		/* the public key set, or NULL */
+	size_t			 jwks_len;
 };
 
 /* Who a request's token belongs to (MSG_AUTH_RESULT). */
@@ -222,6 +226,14 @@ struct msg_cred;
 struct jwt;
 struct token_ref;
 struct cidr;
+
+/* keys.c */
+void		 keys_init(struct server *);
+int		 keys_receive(struct server *, struct frame *);
+void		 keys_jwks(struct server *, struct evhttp_request *,
+		    const char *);
+void		 keys_openid(struct server *, struct evhttp_request *,
+		    const char *);
 
 /* notify.c */
 void		 notify_init(void);

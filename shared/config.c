@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -269,6 +270,12 @@ const struct config_field config_fields[] = {
 	    "handshake-deadline timeout", CONF_KIND_INT, CONF_UNIT_MSEC,
 	    handshake_deadline, CONF_DEADLINE_LO, CONF_DEADLINE_HI,
 	    CONF_HANDSHAKE_DEADLINE, 0),
+	/* Read by keyd at its start (keyd/secret.c, keyd/sign.c). */
+	STRING_SETTING("signing_alg", "signing", "algorithm",
+	    "signing algorithm", CONF_KIND_SIGNING_ALG, signing_alg,
+	    CONF_SIGNING_ALG, RESTART),
+	STRING_SETTING("signing_key", "signing", "key", "signing key",
+	    CONF_KIND_PATH_UNSET, signing_key, "", RESTART),
 };
 const size_t config_nfields = sizeof(config_fields) /
     sizeof(config_fields[0]);
@@ -286,6 +293,29 @@ config_field_find(const char *block, const char *word)
 	return NULL;
 }
 
+/*
+ * The private signing key's file with EdDSA or ES256: signing key, or
+ * by default the secret's path followed by -eddsa.pem or -es256.pem.
+ * -1 with HS256 (no file) or when the path does not fit.
+ */
+int
+config_signing_key_path(const struct tokend_config *conf, char *out,
+    size_t len)
+{
+	int	 n;
+
+	if (strcmp(conf->signing_alg, "EdDSA") != 0 &&
+	    strcmp(conf->signing_alg, "ES256") != 0)
+		return -1;
+	if (conf->signing_key[0] != '\0')
+		n = snprintf(out, len, "%s", conf->signing_key);
+	else
+		n = snprintf(out, len, "%s-%s.pem", conf->secret,
+		    strcmp(conf->signing_alg, "EdDSA") == 0 ? "eddsa" :
+		    "es256");
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
 int
 config_field_is_string(const struct config_field *f)
 {
@@ -294,6 +324,7 @@ config_field_is_string(const struct config_field *f)
 	    f->kind == CONF_KIND_COOKIE_NAME ||
 	    f->kind == CONF_KIND_COOKIE_DOMAIN ||
 	    f->kind == CONF_KIND_SAMESITE || f->kind == CONF_KIND_URL ||
+	    f->kind == CONF_KIND_SIGNING_ALG ||
 	    f->kind == CONF_KIND_TEXT || f->kind == CONF_KIND_ADDRESS ||
 	    f->kind == CONF_KIND_MAILBOX || f->kind == CONF_KIND_NETWORKS;
 }

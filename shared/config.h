@@ -178,6 +178,8 @@
 #define CONF_INVITE_TTL_HI	(30 * 24 * 60 * 60 * 1000LL)
 #define CONF_HSTS_HI		(2 * 365 * 24 * 60 * 60)	/* seconds */
 #define CONF_TLS_TEXT_MAX	1024	/* protocols, ciphers, with the NUL */
+#define CONF_SIGNING_ALG	"HS256"	/* Directus's */
+#define CONF_SIGNING_ALG_MAX	8	/* "HS256", "EdDSA", "ES256" */
 
 struct listen_addr {
 	TAILQ_ENTRY(listen_addr) entry;
@@ -402,6 +404,10 @@ struct tokend_config {
 	char			 tls_ciphers[CONF_TLS_TEXT_MAX];
 	int			 tls_hsts;	/* max-age, seconds; 0: none */
 	int			 handshake_deadline;	/* milliseconds */
+
+	/* The access tokens' signatures (keyd/sign.c). */
+	char			 signing_alg[CONF_SIGNING_ALG_MAX];
+	char			 signing_key[PATH_MAX];	/* "": next to secret */
 };
 
 /* How a setting is stored in struct tokend_config. */
@@ -412,6 +418,7 @@ enum config_kind {
 	CONF_KIND_COOKIE_NAME,
 	CONF_KIND_COOKIE_DOMAIN,
 	CONF_KIND_SAMESITE,
+	CONF_KIND_SIGNING_ALG,	/* HS256, EdDSA or ES256, exactly */
 	CONF_KIND_URL,		/* an http or https URL, "" none */
 	CONF_KIND_TEXT,		/* printable ASCII, no control character */
 	CONF_KIND_ADDRESS,	/* a numeric IPv4 or IPv6 address */
@@ -477,6 +484,8 @@ struct tokend_config *config_new(void);
 void		 config_free(struct tokend_config *);
 const struct config_field *config_field_find(const char *, const char *);
 int		 config_field_is_string(const struct config_field *);
+int		 config_signing_key_path(const struct tokend_config *, char *,
+		    size_t);
 char		*config_field_string(const struct tokend_config *,
 		    const struct config_field *);
 long long	 config_field_number(const struct tokend_config *,

@@ -226,6 +226,16 @@ check_samesite(const char *s)
 	return NULL;
 }
 
+/* The JWS "alg" names, spelled as RFC 7518 and RFC 8037 spell them. */
+static const char *
+check_signing_alg(const char *s)
+{
+	if (strcmp(s, "HS256") == 0 || strcmp(s, "EdDSA") == 0 ||
+	    strcmp(s, "ES256") == 0)
+		return NULL;
+	return "must be HS256, EdDSA or ES256";
+}
+
 /*
  * Text that may reach a mail header or an SMTP command: printable ASCII
  * only, so never a CR or LF.
@@ -290,6 +300,8 @@ config_field_check(const struct config_field *f, const char *s)
 		return config_check_cookie_domain(s);
 	case CONF_KIND_SAMESITE:
 		return check_samesite(s);
+	case CONF_KIND_SIGNING_ALG:
+		return check_signing_alg(s);
 	case CONF_KIND_URL:
 		return config_check_public_url(s);
 	case CONF_KIND_TEXT:
@@ -548,6 +560,7 @@ finish_check_database(const struct tokend_config *conf)
 /*
  * The secret may not exist yet (keyd creates it).  If it does, nobody
  * else may read or change it; keyd checks its owner when it starts.
+ * The same for the signing key of EdDSA and ES256.
  */
 static int
 finish_check_secret(const struct tokend_config *conf)
@@ -564,8 +577,21 @@ finish_check_secret(const struct tokend_config *conf)
 		.refused_means = "readable or writable"
 	};
 
-	return (privsep_check_file(&rule, conf->secret, -1, NULL) == -1) +
+	static const struct privsep_file	 key = {
+		.what = "signing key",
+		.flags = PRIVSEP_FILE_FOLLOW | PRIVSEP_FILE_ANY_OWNER,
+		.refused = S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH,
+		.refused_means = "readable or writable"
+	};
+	char	 path[PATH_MAX];
+	int	 errors;
+
+	errors = (privsep_check_file(&rule, conf->secret, -1, NULL) == -1) +
 	    (privsep_check_file(&tfa, conf->tfa_key, -1, NULL) == -1);
+	if (config_signing_key_path(conf, path, sizeof(path)) == 0 &&
+	    privsep_check_file(&key, path, -1, NULL) == -1)
+		errors++;
+	return errors;
 }
 
 /* Browsers drop a SameSite=None cookie that is not also Secure. */

@@ -31,18 +31,40 @@ static const char *const jwt_header_refused[] = {
 static int	 jwt_split(const char *, size_t, size_t *, size_t *);
 static json_t	*jwt_json(const char *, size_t);
 static int	 jwt_str_is(json_t *, const char *);
-static int	 jwt_header(json_t *);
-static int	 jwt_mac(const char *, size_t, uint8_t *);
+static int	 jwt_header(json_t *, const struct jwt_keys *);
+static int	 jwt_kid_known(const struct jwt_keys *, const char *, size_t);
+static int	 jwt_mac(const char *, size_t, uint8_t *, size_t);
 static int	 jwt_claims(json_t *, struct jwt *);
 static int	 jwt_uuid(json_t *, char *, size_t);
 static int	 jwt_integer(json_t *, int64_t *);
 static int	 jwt_session(json_t *, char *, size_t);
 
+/* Directus's rules: HS256, any kid. */
 enum jwt_kind
 jwt_parse(const char *token, size_t len, struct jwt *out)
 {
+	static const struct jwt_keys	 directus = { .alg = "HS256" };
+
+	return jwt_parse_keys(token, len, &directus, out);
+}
+
+/* The signature's length with alg, 0 for an algorithm we do not take. */
+size_t
+jwt_sig_len(const char *alg)
+{
+	if (strcmp(alg, "HS256") == 0)
+		return JWT_MAC_LEN;
+	if (strcmp(alg, "EdDSA") == 0 || strcmp(alg, "ES256") == 0)
+		return JWT_SIG_MAX;
+	return 0;
+}
+
+enum jwt_kind
+jwt_parse_keys(const char *token, size_t len, const struct jwt_keys *keys,
+    struct jwt *out)
+{
 	json_t		*header = NULL, *payload;
-	size_t		 dot1, dot2;
+	size_t		 dot1, dot2, siglen = jwt_sig_len(keys->alg);
 	enum jwt_kind	 kind = JWT_MALFORMED;
 
 	memset(out, 0, sizeof(*out));
@@ -55,10 +77,11 @@ jwt_parse(const char *token, size_t len, struct jwt *out)
 		return JWT_NOT_DIRECTUS;
 	}
 	if ((header = jwt_json(token, dot1)) != NULL &&
-	    jwt_header(header) == 0 &&
-	    jwt_mac(token + dot2 + 1, len - dot2 - 1, out->mac) == 0 &&
+	    jwt_header(header, keys) == 0 && siglen > 0 &&
+	    jwt_mac(token + dot2 + 1, len - dot2 - 1, out->mac, siglen) == 0 &&
 	    jwt_claims(payload, out) == 0) {
 		out->signing_len = dot2;
+		out->mac_len = siglen;
 		kind = JWT_DIRECTUS;
 	}
 	json_decref(header);
@@ -156,14 +179,18 @@ jwt_str_is(json_t *v, const char *want)
 	    memcmp(json_string_value(v), want, len) == 0;
 }
 
-/* The header says HS256 and nothing we would have to act on. */
+/*
+ * The header names the configured algorithm (never another: no "none",
+ * no HS256 token checked with a public key), a known kid, and nothing
+ * we would have to act on.
+ */
 static int
-jwt_header(json_t *h)
+jwt_header(json_t *h, const struct jwt_keys *keys)
 {
 	json_t	*v;
 	size_t	 i;
 
-	if (!jwt_str_is(json_object_get(h, "alg"), "HS256"))
+	if (!jwt_str_is(json_object_get(h, "alg"), keys->alg))
 		return -1;
 	if ((v = json_object_get(h, "typ")) != NULL && !jwt_str_is(v, "JWT"))
 		return -1;
@@ -171,21 +198,39 @@ jwt_header(json_t *h)
 	    sizeof(jwt_header_refused[0]); i++)
 		if (json_object_get(h, jwt_header_refused[i]) != NULL)
 			return -1;
-	if ((v = json_object_get(h, "kid")) != NULL && (!json_is_string(v) ||
-	    json_string_length(v) > JWT_KID_MAX))
+	if ((v = json_object_get(h, "kid")) == NULL)
+		return strcmp(keys->alg, "HS256") == 0 ? 0 : -1;
+	if (!json_is_string(v) || json_string_length(v) > JWT_KID_MAX)
+		return -1;
+	if (keys->known && !jwt_kid_known(keys, json_string_value(v),
+	    json_string_length(v)))
 		return -1;
 	return 0;
 }
 
-/* Canonical base64url of exactly JWT_MAC_LEN bytes. */
+/* kid is one of the space-separated words of keys->kids. */
 static int
-jwt_mac(const char *seg, size_t len, uint8_t *mac)
+jwt_kid_known(const struct jwt_keys *keys, const char *kid, size_t len)
+{
+	const char	*p = keys->kids, *end;
+
+	while ((end = strchr(p, ' ')) != NULL) {
+		if ((size_t)(end - p) == len && len > 0 &&
+		    memcmp(p, kid, len) == 0)
+			return 1;
+		p = end + 1;
+	}
+	return 0;
+}
+
+/* Canonical base64url of exactly want bytes. */
+static int
+jwt_mac(const char *seg, size_t len, uint8_t *mac, size_t want)
 {
 	size_t	 n;
 
-	if (len != B64URL_ENCLEN(JWT_MAC_LEN) ||
-	    b64url_decode(seg, len, mac, JWT_MAC_LEN, &n) == -1 ||
-	    n != JWT_MAC_LEN)
+	if (want > JWT_SIG_MAX || len != B64URL_ENCLEN(want) ||
+	    b64url_decode(seg, len, mac, want, &n) == -1 || n != want)
 		return -1;
 	return 0;
 }

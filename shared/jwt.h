@@ -13,10 +13,14 @@
  * wrong; the caller answers 403 INVALID_TOKEN.
  *
  * Once "iss" is "directus", nothing is lenient: the header is a JSON
- * object whose "alg" is exactly "HS256", "typ" if present exactly "JWT",
- * without "crit", "b64", "jku", "jwk", "x5u" or "x5c", and with "kid"
- * (ignored) at most a string of JWT_KID_MAX bytes; the signature is
- * canonical base64url of exactly 32 bytes; the payload has "id" (a
+ * object whose "alg" is exactly the configured algorithm (jwt_keys;
+ * "HS256" by default), "typ" if present exactly "JWT", without "crit",
+ * "b64", "jku", "jwk", "x5u" or "x5c", and with "kid" a string of at
+ * most JWT_KID_MAX bytes that, once keyd has told the worker its keys,
+ * is one of theirs.  "kid" may be absent with HS256 only (a token
+ * Directus signed with the same secret has none).  The signature is
+ * canonical base64url of exactly 32 bytes (HS256) or 64 (EdDSA, and
+ * ES256 as R||S); the payload has "id" (a
  * uuid), "role" (a uuid or null), "app_access" and "admin_access"
  * (booleans), "iat" and "exp" (integers in 0..2^53), optionally
  * "session" (canonical base64url of JWT_SESSION_BYTES bytes: the SHA-256
@@ -37,8 +41,12 @@
 #define JWT_ID_MAX	64
 #define JWT_SESSION_BYTES 32	/* session id: SHA-256 of its refresh token */
 #define JWT_SESSION_LEN	43	/* ... in base64url, unpadded */
-#define JWT_KID_MAX	256	/* bytes of an ignored "kid" */
+#define JWT_KID_MAX	256	/* bytes of a "kid" */
 #define JWT_MAC_LEN	32	/* HS256 */
+#define JWT_SIG_MAX	64	/* EdDSA; ES256 as R||S */
+#define JWT_ALG_MAX	8	/* "HS256", "EdDSA", "ES256" and the NUL */
+#define JWT_KEYS_MAX	8
+#define JWT_KIDS_MAX	(JWT_KEYS_MAX * 65 + 1)
 #define JWT_INT_MAX	((int64_t)1 << 53)	/* exact in any JSON */
 
 /* The spellings uuid_valid() accepts. */
@@ -51,9 +59,21 @@ enum jwt_kind {
 	JWT_MALFORMED
 };
 
+/*
+ * What a token's header must say: its algorithm, and once known (keyd's
+ * MSG_KEYS) the kid of every key that verifies, each followed by a
+ * space.  Before that, keyd alone judges the kid.
+ */
+struct jwt_keys {
+	char	 alg[JWT_ALG_MAX];
+	int	 known;
+	char	 kids[JWT_KIDS_MAX];
+};
+
 struct jwt {
 	size_t	 signing_len;		/* of "header.payload" */
-	uint8_t	 mac[JWT_MAC_LEN];	/* decoded signature */
+	uint8_t	 mac[JWT_SIG_MAX];	/* decoded signature */
+	size_t	 mac_len;
 	char	 id[JWT_ID_MAX + 1];	/* user uuid */
 	char	 role[JWT_ID_MAX + 1];	/* "" when null */
 	int	 role_null, app_access, admin_access;
@@ -64,6 +84,9 @@ struct jwt {
 
 /* jwt.c */
 enum jwt_kind	 jwt_parse(const char *, size_t, struct jwt *);
+enum jwt_kind	 jwt_parse_keys(const char *, size_t, const struct jwt_keys *,
+		    struct jwt *);
+size_t		 jwt_sig_len(const char *);
 int		 uuid_valid(const char *, int);
 int		 jwt_uuid_valid(const char *);
 

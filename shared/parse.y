@@ -185,6 +185,7 @@ static void	 permission_end(void);
 %token	<v.keyword> REQUESTLINE HEADERCOUNT RATELIMIT AUTHRATELIMIT
 %token	<v.keyword> RATELIMITADDRESSES PER HEADERDEADLINE BODYDEADLINE
 %token	<v.keyword> MAIL TLS
+%token	<v.keyword> SIGNING
 %token	ERROR
 %token	<v.string> STRING
 %type	<v.number> port tlsflag
@@ -245,6 +246,7 @@ main		: LISTEN ON STRING port tlsflag	{
 		| PASSWORD '{' passwordlist passwordlast '}'
 		| MAIL '{' maillist maillast '}'
 		| TLS '{' tlslist tlslast '}'
+		| SIGNING '{' signinglist signinglast '}'
 		| COOKIE cookiekind '{' cookielist cookielast '}'
 		| COLLECTION collectionhead collectionblock {
 			collection_end();
@@ -303,7 +305,8 @@ keyword		: AUTH | CHROOT | COLLECTION | CONNECTIONS | CONTROL | COOKIE
 		| ITERATIONS | KEYD | LIMITS | LISTEN | MAIL | MEMORY | NAME | ON
 		| PARALLELISM | PASSWORD | PERMISSION | POLICY | PORT | PREFORK
 		| PRESETS | PROGRAM | PUBLIC | QUEUE | REFRESH | REQUEST | ROLE
-		| SECRET | SECURE | SESSION | SOCKET | THREADS | TIMEOUT | TLS
+		| SECRET | SECURE | SESSION | SIGNING | SOCKET | THREADS
+		| TIMEOUT | TLS
 		| USER | VALIDATION
 		;
 
@@ -518,6 +521,28 @@ tlslast		: /* empty */
 
 tlsstmt		: STRING STRING			{
 			setting_word("tls", $1, $2);
+			string_free($1);
+			string_free($2);
+		}
+		;
+
+/* signing { algorithm, key }: both table words. */
+signinglist	: /* empty */
+		| signinglist sep
+		| signinglist signingstmt sep
+		| signinglist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+signinglast	: /* empty */
+		| signingstmt
+		| error
+		;
+
+signingstmt	: STRING STRING			{
+			setting_word("signing", $1, $2);
 			string_free($1);
 			string_free($2);
 		}
@@ -824,6 +849,7 @@ static const struct keyword keywords[] = {
 	{ "session",		SESSION },
 	{ "session-grace",	SESSIONGRACE },
 	{ "session-ttl",	SESSIONTTL },
+	{ "signing",		SIGNING },
 	{ "socket",		SOCKET },
 	{ "threads",		THREADS },
 	{ "timeout",		TIMEOUT },

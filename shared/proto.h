@@ -34,7 +34,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define PROTO_VERSION		6
+#define PROTO_VERSION		7
 #define PROTO_FD_PARENT		3	/* channel to the parent in children */
 #define PROTO_FD_METRICS	4	/* workers, keyd: the metrics area */
 #define PROTO_FD_LISTEN		5	/* first inherited listen socket */
@@ -195,7 +195,11 @@ enum admin_op {
 #define AUTH_ID_LEN		36	/* a uuid */
 #define AUTH_TEXT_MAX		512	/* ip, user agent, origin, otp */
 
-#define AUTH_MAC_LEN		32	/* HMAC-SHA256 of a JWT */
+#define AUTH_MAC_LEN		64	/* a JWT's signature: HS256 32, EdDSA
+					   and ES256 (R||S) 64 */
+#define KEYS_ALG_MAX		8	/* "HS256", "EdDSA", "ES256", NUL */
+#define KEYS_KIDS_MAX		(8 * 65 + 1)	/* MSG_KEYS kids, NUL in */
+#define KEYS_JWKS_MAX		(8 * 512 + 16)	/* MSG_KEYS jwks */
 #define TICKET_KEY_LEN		32	/* keyd's ticket key (ticket.h) */
 #define TICKET_MAC_LEN		32	/* HMAC-SHA256 of a ticket */
 #define AUTH_ROLE_ARG_MAX	64	/* a role's name, NUL included */
@@ -247,7 +251,7 @@ enum admin_op {
 /*
  * A credential: u8 cred_kind, blob a, blob b.  For CRED_JWT, a Directus
  * JWT the worker has split and parsed: a is the signing input
- * ("header.payload"), b the MAC; keyd checks the MAC, then reads the
+ * ("header.payload"), b the signature; keyd checks it, then reads the
  * claims itself.  For CRED_STATIC, a is the static token and b is
  * empty; CRED_NONE (only in MSG_USERS, the public role), both empty.
  */
@@ -663,6 +667,19 @@ enum admin_op {
 	H(PEER_PARENT, PEER_SERVER, MSG_NONE, 0)			\
 	F(s, BLOB, key, TLS_TICKET_KEY_LEN)
 
+/*
+ * keyd -> server, id 0: the signing keys, on each new channel before
+ * any answer and again whenever the key set changes.  alg is what tokens
+ * are signed with, kids the kid of every key that verifies (each
+ * followed by a space), jwks the public key set (RFC 7517) the worker
+ * serves: {"keys":[]} with HS256.  Never any secret.
+ */
+#define MSG_DECL_KEYS(H, K, F, s)					\
+	H(PEER_KEYD, PEER_SERVER, MSG_NONE, 0)				\
+	F(s, STR, alg, KEYS_ALG_MAX)					\
+	F(s, STR, kids, KEYS_KIDS_MAX)					\
+	F(s, BLOB, jwks, KEYS_JWKS_MAX)
+
 /* tokenctl -> parent: re-read the configuration. */
 #define MSG_DECL_CTL_RELOAD(H, K, F, s)					\
 	H(PEER_CTL, PEER_PARENT, MSG_CTL_RESULT, 0)
@@ -746,7 +763,8 @@ enum admin_op {
 	X(MAIL_TOKEN, mail_token)					\
 	X(REGISTER, register)						\
 	X(TLS_CERT, tls_cert)						\
-	X(TLS_TICKET, tls_ticket)
+	X(TLS_TICKET, tls_ticket)					\
+	X(KEYS, keys)
 
 #define MSG_SKIP(...)
 #define MSG_ENUM(T, n)		MSG_##T,

@@ -124,10 +124,20 @@ for alg in RS256 ES256 EdDSA PS256; do
 done
 refused catalog_T4_alg_HS384 "$(sign '{"alg":"HS384","typ":"JWT"}' "$P" sha384)"
 refused catalog_T4_alg_HS512 "$(sign '{"alg":"HS512","typ":"JWT"}' "$P" sha512)"
-# kid is ignored: never a file name (an empty key, /dev/null's bytes, is
-# refused), a string of at most 256 bytes.
+# kid is looked up among keyd's keys only: never a file name (an empty
+# key, /dev/null's bytes, is refused), a string of at most 256 bytes; an
+# unknown one is refused (issue 17), a missing one taken with HS256 (a
+# token Directus signed with the same secret has none).
+KID=$(echo "$EAT" | cut -d. -f1 | tr '_-' '/+' | base64 -d 2>/dev/null |
+    sed -n 's/.*"kid":"\([^"]*\)".*/\1/p')
+[ ${#KID} -eq 22 ] && ok catalog_T5_token_has_kid || fail catalog_T5_token_has_kid "$KID"
+accepted catalog_T5_kid_known "$(sign "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"$KID\"}" "$P")"
+refused catalog_T5_kid_unknown "$(sign "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"${KID}x\"}" "$P")"
 refused catalog_T5_kid_dev_null "$(sign '{"alg":"HS256","kid":"../../../../../../dev/null"}' "$P" empty)"
-accepted catalog_T5_kid_sql_ignored "$(sign '{"alg":"HS256","kid":"'"' UNION SELECT 'secret' --"'"}' "$P")"
+refused catalog_T5_kid_sql_unknown "$(sign '{"alg":"HS256","kid":"'"' UNION SELECT 'secret' --"'"}' "$P")"
+for alg in none EdDSA ES256; do
+	refused "catalog_T4_alg_${alg}_known_kid" "$(sign "{\"alg\":\"$alg\",\"typ\":\"JWT\",\"kid\":\"$KID\"}" "$P")"
+done
 refused catalog_T5_kid_nul "$(sign '{"alg":"HS256","kid":"a\u0000b"}' "$P")"
 bounded catalog_T5_kid_10k "$(sign "{\"alg\":\"HS256\",\"kid\":\"$(head -c 10240 /dev/zero | tr '\0' k)\"}" "$P")"
 refused catalog_T5_kid_number "$(sign '{"alg":"HS256","kid":7}' "$P")"

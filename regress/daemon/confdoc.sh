@@ -53,6 +53,7 @@ while IFS='|' read -r block word flag; do
 	auth)		sec="AUTHENTICATION" ;;
 	mail)		sec="MAIL" ;;
 	tls)		sec="TLS" ;;
+	signing)	sec="SIGNING" ;;
 	password)	sec="PASSWORD HASHING" ;;
 	cookie*)	sec="COOKIES" ;;
 	*)		sec="?" ;;

@@ -25,7 +25,8 @@ printf '%s\n' 'listen on 127.0.0.1 port 1' 'keyd { tfa-key "/x" }' \
 
 TOKEND_RUN=$RUN TOKEND_PORT=$PORT TOKEND_MAIL_PORT=$SPORT \
     "$TOP/etc/demo.sh" > "$T/log" 2>&1 &
-TD_PIDS="$TD_PIDS $!"
+DEMO=$!
+TD_PIDS="$TD_PIDS $DEMO"
 if ! td_until 'grep -q "^demo: seeded 3 articles" "$T/log"' 300; then
 	fail demo_start "$(grep -v '^ ' "$T/log" | tail -5)"
 	exit 1
@@ -126,5 +127,23 @@ case "$r" in
 "200 "*"tokend_logins_total{result=\"ok\"} "*) ok demo_metrics_loopback ;;
 *) fail demo_metrics_loopback "${r:0:120}" ;;
 esac
+
+# make run ALG=EdDSA: the same demo, its tokens signed with Ed25519.
+kill -TERM "$DEMO"; wait "$DEMO" 2>/dev/null
+ALG=EdDSA TOKEND_RUN=$RUN TOKEND_PORT=$PORT TOKEND_MAIL_PORT=$SPORT \
+    "$TOP/etc/demo.sh" > "$T/log2" 2>&1 &
+TD_PIDS="$TD_PIDS $!"
+if td_until '[ "$(curl -s -m 1 $URL/server/health)" = "{\"status\":\"ok\"}" ]' 150 &&
+    grep -q '^demo: tokens signed with EdDSA' "$T/log2"; then
+	r=$(login admin@example.com "$PW")
+	h=$(j access_token | cut -d. -f1 | tr '_-' '/+' |
+	    awk '{ while (length($0) % 4) $0 = $0 "="; print }' | base64 -d 2>/dev/null)
+	case "$h" in '{"alg":"EdDSA","typ":"JWT","kid":"'*) ok demo_alg_eddsa ;;
+	*) fail demo_alg_eddsa "${r:0:80} $h" ;; esac
+	expect demo_alg_eddsa_jwks '200 {"keys":[{"kty":"OKP","crv":"Ed25519",*' \
+	    "$(http GET /.well-known/jwks.json)"
+else
+	fail demo_alg_eddsa "$(tail -3 "$T/log2")"
+fi
 
 exit "${TD_FAILED:-0}"

@@ -570,6 +570,82 @@ test_uuid(void)
 	    "{a4f5e2c-1b3d-4e5f-9a6b-7c8d9e0f1a2}") && !jwt_uuid_valid(NULL));
 }
 
+/* header.payload.sig with siglen bytes of signature, parsed with keys. */
+static enum jwt_kind
+kind_keys(const struct jwt_keys *keys, const char *hdr, size_t siglen)
+{
+	uint8_t	 sig[JWT_SIG_MAX + 1];
+	size_t	 n;
+
+	memset(sig, 7, sizeof(sig));
+	n = enc(hdr, strlen(hdr), tok, sizeof(tok));
+	tok[n++] = '.';
+	n += enc(GOOD, strlen(GOOD), tok + n, sizeof(tok) - n);
+	tok[n++] = '.';
+	n += b64url_encode(sig, siglen, tok + n, sizeof(tok) - n);
+	tok[n] = '\0';
+	return jwt_parse_keys(tok, n, keys, &jwt);
+}
+
+/* Issue 17: exactly the configured alg, a known kid, its signature size. */
+static void
+test_keys(void)
+{
+	struct jwt_keys	 ed = { .alg = "EdDSA", .known = 1,
+			    .kids = "kA kB " };
+	struct jwt_keys	 hs = { .alg = "HS256", .known = 1, .kids = "hK " };
+	struct jwt_keys	 early = { .alg = "EdDSA" };
+
+	CHECK("keys_eddsa_known_kid", kind_keys(&ed,
+	    "{\"alg\":\"EdDSA\",\"typ\":\"JWT\",\"kid\":\"kB\"}", 64) ==
+	    JWT_DIRECTUS && jwt.mac_len == 64);
+	CHECK("keys_eddsa_unknown_kid", kind_keys(&ed,
+	    "{\"alg\":\"EdDSA\",\"kid\":\"kC\"}", 64) == JWT_MALFORMED);
+	CHECK("keys_eddsa_kid_prefix", kind_keys(&ed,
+	    "{\"alg\":\"EdDSA\",\"kid\":\"k\"}", 64) == JWT_MALFORMED &&
+	    kind_keys(&ed, "{\"alg\":\"EdDSA\",\"kid\":\"kA kB\"}", 64) ==
+	    JWT_MALFORMED && kind_keys(&ed, "{\"alg\":\"EdDSA\",\"kid\":\"\"}",
+	    64) == JWT_MALFORMED);
+	CHECK("keys_eddsa_no_kid", kind_keys(&ed, "{\"alg\":\"EdDSA\"}", 64) ==
+	    JWT_MALFORMED && kind_keys(&early, "{\"alg\":\"EdDSA\"}", 64) ==
+	    JWT_MALFORMED);
+	CHECK("keys_eddsa_sig_32_63_65", kind_keys(&ed,
+	    "{\"alg\":\"EdDSA\",\"kid\":\"kA\"}", 32) == JWT_MALFORMED &&
+	    kind_keys(&ed, "{\"alg\":\"EdDSA\",\"kid\":\"kA\"}", 63) ==
+	    JWT_MALFORMED && kind_keys(&ed, "{\"alg\":\"EdDSA\",\"kid\":\"kA\"}",
+	    65) == JWT_MALFORMED);
+	CHECK("keys_eddsa_refuses_hs256", kind_keys(&ed,
+	    "{\"alg\":\"HS256\",\"kid\":\"kA\"}", 32) == JWT_MALFORMED &&
+	    kind_keys(&ed, "{\"alg\":\"HS256\",\"kid\":\"kA\"}", 64) ==
+	    JWT_MALFORMED);
+	CHECK("keys_eddsa_refuses_none_es256", kind_keys(&ed,
+	    "{\"alg\":\"none\",\"kid\":\"kA\"}", 64) == JWT_MALFORMED &&
+	    kind_keys(&ed, "{\"alg\":\"ES256\",\"kid\":\"kA\"}", 64) ==
+	    JWT_MALFORMED);
+	CHECK("keys_eddsa_refuses_jku_jwk_x5u_x5c_crit", kind_keys(&ed,
+	    "{\"alg\":\"EdDSA\",\"kid\":\"kA\",\"jku\":\"http://x/\"}", 64) ==
+	    JWT_MALFORMED && kind_keys(&ed, "{\"alg\":\"EdDSA\",\"kid\":\"kA\","
+	    "\"jwk\":{}}", 64) == JWT_MALFORMED && kind_keys(&ed,
+	    "{\"alg\":\"EdDSA\",\"kid\":\"kA\",\"x5u\":\"http://x/\"}", 64) ==
+	    JWT_MALFORMED && kind_keys(&ed, "{\"alg\":\"EdDSA\",\"kid\":\"kA\","
+	    "\"x5c\":[]}", 64) == JWT_MALFORMED && kind_keys(&ed,
+	    "{\"alg\":\"EdDSA\",\"kid\":\"kA\",\"crit\":[\"exp\"]}", 64) ==
+	    JWT_MALFORMED);
+	CHECK("keys_early_any_kid", kind_keys(&early,
+	    "{\"alg\":\"EdDSA\",\"kid\":\"anything\"}", 64) == JWT_DIRECTUS);
+	CHECK("keys_es256_rs", kind_keys(&(struct jwt_keys){ .alg = "ES256",
+	    .known = 1, .kids = "e1 " }, "{\"alg\":\"ES256\",\"kid\":\"e1\"}",
+	    64) == JWT_DIRECTUS);
+	CHECK("keys_hs256_kid", kind_keys(&hs,
+	    "{\"alg\":\"HS256\",\"kid\":\"hK\"}", 32) == JWT_DIRECTUS &&
+	    kind_keys(&hs, "{\"alg\":\"HS256\"}", 32) == JWT_DIRECTUS &&
+	    kind_keys(&hs, "{\"alg\":\"HS256\",\"kid\":\"hX\"}", 32) ==
+	    JWT_MALFORMED && kind_keys(&hs, "{\"alg\":\"HS256\",\"kid\":\"hK\"}",
+	    64) == JWT_MALFORMED);
+	CHECK("keys_unknown_alg", kind_keys(&(struct jwt_keys){ .alg = "RS256" },
+	    "{\"alg\":\"RS256\",\"kid\":\"r\"}", 64) == JWT_MALFORMED);
+}
+
 int
 main(void)
 {
@@ -584,5 +660,6 @@ main(void)
 	test_claims();
 	test_bounds();
 	test_uuid();
+	test_keys();
 	return regress_exit();
 }

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: ISC
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
- * keyd's HS256 signer: RFC 4231 vectors through the pre-keyed context,
+ * keyd's signer: RFC 4231 vectors through the pre-keyed HS256 context,
  * the token layout, and every tampered token the verifier must refuse
- * (security catalog T3).
+ * (security catalog T3); Ed25519 against RFC 8037 appendix A, ES256
+ * against RFC 7515 appendix A.3, and a store of several keys.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+
 #include "b64url.h"
+#include "jwt.h"
 #include "regress.h"
 #include "../../keyd/sign.h"
 
@@ -175,6 +181,209 @@ test_jwt(void)
 	CHECK("sign_rejects_token_of_other_key", !token_verifies(tok));
 }
 
+
+/* RFC 8037 appendix A: the Ed25519 key, its JWK, thumbprint and JWS. */
+#define RFC8037_D	"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"
+#define RFC8037_X	"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+#define RFC8037_KID	"kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+#define RFC8037_INPUT	"eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc"
+#define RFC8037_SIG	"hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4k" \
+	"i4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
+
+/* RFC 7515 appendix A.3: the P-256 key and the ES256 JWS. */
+#define RFC7515_X	"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU"
+#define RFC7515_Y	"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
+#define RFC7515_D	"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"
+#define RFC7515_INPUT	"eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEz" \
+	"MDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+#define RFC7515_SIG	"DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5d" \
+	"jxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q"
+
+static size_t
+unb64(const char *s, uint8_t *out, size_t len)
+{
+	size_t	 n = 0;
+
+	if (b64url_decode(s, strlen(s), out, len, &n) == -1)
+		return 0;
+	return n;
+}
+
+static EVP_PKEY *
+ed25519_key(const char *d64)
+{
+	uint8_t	 d[32];
+
+	if (unb64(d64, d, sizeof(d)) != 32)
+		return NULL;
+	return EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, d, 32);
+}
+
+/* A P-256 key from its JWK members; d NULL for the public key only. */
+static EVP_PKEY *
+p256_key(const char *x64, const char *y64, const char *d64)
+{
+	OSSL_PARAM_BLD	*bld;
+	OSSL_PARAM	*params = NULL;
+	EVP_PKEY_CTX	*ctx;
+	EVP_PKEY	*pkey = NULL;
+	BIGNUM		*d = NULL;
+	uint8_t		 pub[65], priv[32];
+
+	pub[0] = 0x04;
+	if (unb64(x64, pub + 1, 32) != 32 || unb64(y64, pub + 33, 32) != 32)
+		return NULL;
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL)
+		return NULL;
+	(void)OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+	    "prime256v1", 0);
+	(void)OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+	    pub, sizeof(pub));
+	if (d64 != NULL && unb64(d64, priv, sizeof(priv)) == 32 &&
+	    (d = BN_bin2bn(priv, 32, NULL)) != NULL)
+		(void)OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d);
+	params = OSSL_PARAM_BLD_to_param(bld);
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	if (params != NULL && ctx != NULL && EVP_PKEY_fromdata_init(ctx) == 1)
+		(void)EVP_PKEY_fromdata(ctx, &pkey, d != NULL ? EVP_PKEY_KEYPAIR :
+		    EVP_PKEY_PUBLIC_KEY, params);
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(d);
+	return pkey;
+}
+
+/* The header a token of ours carries, decoded. */
+static int
+header_is(const char *token, const char *want)
+{
+	char	 h[256];
+	size_t	 n;
+
+	if (b64url_decode(token, strchr(token, '.') - token, (uint8_t *)h,
+	    sizeof(h) - 1, &n) == -1)
+		return 0;
+	h[n] = '\0';
+	return strcmp(h, want) == 0;
+}
+
+static void
+test_rfc8037(void)
+{
+	EVP_PKEY	*pkey = ed25519_key(RFC8037_D);
+	uint8_t		 sig[SIGN_SIG_MAX], want[SIGN_SIG_MAX];
+	char		 jwks[SIGN_JWKS_MAX], tok[SIGN_TOKEN_MAX], kids[256];
+	char		 hs[SIGN_TOKEN_MAX];
+	size_t		 n, wlen = unb64(RFC8037_SIG, want, sizeof(want));
+	int		 len;
+
+	sign_free();
+	CHECK("rfc8037_key", pkey != NULL && sign_add_pkey(pkey) == 0);
+	CHECK("rfc8037_alg", sign_current_alg() == SIGN_EDDSA);
+	CHECK("rfc8037_a3_thumbprint_kid",
+	    strcmp(sign_current_kid(), RFC8037_KID) == 0);
+	len = sign_jwks(jwks, sizeof(jwks));
+	CHECK("rfc8037_a2_jwk", len > 0 && strcmp(jwks, "{\"keys\":[{\"kty\":"
+	    "\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" RFC8037_X "\",\"kid\":\""
+	    RFC8037_KID "\",\"alg\":\"EdDSA\",\"use\":\"sig\"}]}") == 0);
+	CHECK("rfc8037_kids", sign_kids(kids, sizeof(kids)) > 0 &&
+	    strcmp(kids, RFC8037_KID " ") == 0);
+	CHECK("rfc8037_a4_sign", sign_raw(RFC8037_INPUT,
+	    strlen(RFC8037_INPUT), sig, &n) == 0 && n == 64 && wlen == 64 &&
+	    memcmp(sig, want, 64) == 0);
+	CHECK("rfc8037_a5_verify", sign_raw_verify(RFC8037_INPUT,
+	    strlen(RFC8037_INPUT), want, wlen) == 0);
+	want[10] ^= 1;
+	CHECK("rfc8037_flipped_sig", sign_raw_verify(RFC8037_INPUT,
+	    strlen(RFC8037_INPUT), want, wlen) == -1);
+	want[10] ^= 1;
+	CHECK("rfc8037_63_bytes", sign_raw_verify(RFC8037_INPUT,
+	    strlen(RFC8037_INPUT), want, 63) == -1);
+	/* The RFC's header names no kid: a token of ours must. */
+	CHECK("rfc8037_header_without_kid_refused", sign_verify(RFC8037_INPUT,
+	    strlen(RFC8037_INPUT), want, wlen) == -1);
+	len = sign_jwt("{\"a\":1}", 7, tok, sizeof(tok));
+	CHECK("eddsa_jwt_header", len > 0 && header_is(tok,
+	    "{\"alg\":\"EdDSA\",\"typ\":\"JWT\",\"kid\":\"" RFC8037_KID "\"}"));
+	CHECK("eddsa_jwt_verifies", token_verifies(tok));
+	CHECK("eddsa_jwt_flipped", flip_verifies(tok, strlen(tok) - 5) == 0);
+	/* Key confusion: HS256 keyed with the public key, in the header. */
+	CHECK("eddsa_key_confusion", sign_init((const uint8_t *)RFC8037_X,
+	    strlen(RFC8037_X)) == 0 && (len = sign_jwt("{\"a\":1}", 7, hs,
+	    sizeof(hs))) > 0);
+	sign_free();
+	CHECK("eddsa_key_again", (pkey = ed25519_key(RFC8037_D)) != NULL &&
+	    sign_add_pkey(pkey) == 0);
+	CHECK("eddsa_refuses_hs256_of_public_key", !token_verifies(hs));
+	CHECK("eddsa_jwt_keys_view", strcmp(sign_jwt_keys()->alg, "EdDSA") ==
+	    0 && sign_jwt_keys()->known &&
+	    strcmp(sign_jwt_keys()->kids, RFC8037_KID " ") == 0);
+}
+
+static void
+test_rfc7515_a3(void)
+{
+	EVP_PKEY	*pkey = p256_key(RFC7515_X, RFC7515_Y, NULL);
+	uint8_t		 sig[SIGN_SIG_MAX], want[SIGN_SIG_MAX];
+	char		 tok[SIGN_TOKEN_MAX], kid[64];
+	size_t		 n, wlen = unb64(RFC7515_SIG, want, sizeof(want));
+	int		 len;
+
+	sign_free();
+	CHECK("rfc7515_a3_key", pkey != NULL && sign_add_pkey(pkey) == 0 &&
+	    sign_current_alg() == SIGN_ES256);
+	CHECK("rfc7515_a3_verify", wlen == 64 && sign_raw_verify(
+	    RFC7515_INPUT, strlen(RFC7515_INPUT), want, wlen) == 0);
+	want[40] ^= 0x80;
+	CHECK("rfc7515_a3_flipped_s", sign_raw_verify(RFC7515_INPUT,
+	    strlen(RFC7515_INPUT), want, wlen) == -1);
+	want[40] ^= 0x80;
+	CHECK("rfc7515_a3_other_input", sign_raw_verify(RFC7515_INPUT,
+	    strlen(RFC7515_INPUT) - 1, want, wlen) == -1);
+	CHECK("rfc7515_a3_65_bytes", sign_raw_verify(RFC7515_INPUT,
+	    strlen(RFC7515_INPUT), want, 65) == -1);
+	(void)strlcpy(kid, sign_current_kid(), sizeof(kid));
+	sign_free();
+	pkey = p256_key(RFC7515_X, RFC7515_Y, RFC7515_D);
+	CHECK("rfc7515_a3_private_key", pkey != NULL &&
+	    sign_add_pkey(pkey) == 0 && strcmp(sign_current_kid(), kid) == 0);
+	CHECK("es256_sign_rs_64", sign_raw(RFC7515_INPUT,
+	    strlen(RFC7515_INPUT), sig, &n) == 0 && n == 64 &&
+	    sign_raw_verify(RFC7515_INPUT, strlen(RFC7515_INPUT), sig, n) == 0);
+	len = sign_jwt("{\"a\":1}", 7, tok, sizeof(tok));
+	CHECK("es256_jwt", len > 0 && token_verifies(tok) &&
+	    strlen(strrchr(tok, '.') + 1) == 86);
+	CHECK("es256_jwt_flipped", flip_verifies(tok, strlen(tok) - 5) == 0);
+}
+
+/* Several keys: the current one signs, the others still verify. */
+static void
+test_store(void)
+{
+	char	 ed[SIGN_TOKEN_MAX], es[SIGN_TOKEN_MAX], jwks[SIGN_JWKS_MAX];
+	char	 kids[SIGN_KIDS_MAX];
+
+	sign_free();
+	CHECK("store_ed25519", sign_add_pkey(ed25519_key(RFC8037_D)) == 0 &&
+	    sign_jwt("{}", 2, ed, sizeof(ed)) > 0);
+	CHECK("store_p256", sign_add_pkey(p256_key(RFC7515_X, RFC7515_Y,
+	    RFC7515_D)) == 0 && sign_current_alg() == SIGN_ES256 &&
+	    sign_jwt("{}", 2, es, sizeof(es)) > 0);
+	CHECK("store_old_key_verifies", token_verifies(ed) &&
+	    token_verifies(es));
+	CHECK("store_jwks_two", sign_jwks(jwks, sizeof(jwks)) > 0 &&
+	    strstr(jwks, "\"OKP\"") != NULL && strstr(jwks, "\"EC\"") != NULL);
+	CHECK("store_kids_two", sign_kids(kids, sizeof(kids)) > 0 &&
+	    strncmp(kids, RFC8037_KID " ", strlen(RFC8037_KID) + 1) == 0 &&
+	    strchr(kids + strlen(RFC8037_KID) + 1, ' ') != NULL);
+	CHECK("store_secret_kid", sign_add_secret((const uint8_t *)
+	    "a secret of at least thirty-two bytes", 37) == 0 &&
+	    strlen(sign_current_kid()) == 22 &&
+	    sign_jwks(jwks, sizeof(jwks)) > 0 && strstr(jwks, "oct") == NULL);
+	sign_free();
+}
+
 static void
 test_loop(void)
 {
@@ -198,6 +407,9 @@ main(void)
 	test_vectors();
 	test_jwt();
 	test_loop();
+	test_rfc8037();
+	test_rfc7515_a3();
+	test_store();
 	sign_free();
 	sign_free();
 	return regress_exit();
