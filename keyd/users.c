@@ -42,6 +42,9 @@
 #define USERS_FORBIDDEN_FIELD	"You don't have permission to access " \
 				"field \"%s\" in collection \"directus_users\" " \
 				"or it does not exist."
+#define USERS_FORBIDDEN_ROLE_FIELD "You don't have permission to access " \
+				"field \"%s\" in collection \"directus_roles\" " \
+				"or it does not exist. Queried in \"role\"."
 
 /*
  * One MSG_USERS, or one MSG_USER_GET or MSG_USER_UPDATE (self), kept
@@ -122,6 +125,9 @@ static struct users_job *users_job_new(struct keyd_chan *, struct frame *);
 static void	 users_self_write(struct users_job *);
 static const struct conf_permission *users_perm(struct users_job *, int);
 static int	 users_column(void *, const char *, struct query_sql *);
+static uint32_t	 users_rels_check(struct users_job *,
+		    const struct conf_permission *);
+static void	 users_row_role(struct users_job *, json_t *);
 static uint32_t	 users_query_check(struct users_job *,
 		    const struct conf_permission *);
 static uint32_t	 users_where(struct users_job *,
@@ -591,6 +597,77 @@ users_walk_field(void *arg, const char *field)
 }
 
 /*
+ * The relational fields of a user: "role.name", "role.*" (the roles of
+ * tokend.conf, as /roles shows them).  "policies" comes with the
+ * policies; until then it is refused, never dropped.
+ */
+static uint32_t
+users_rels_check(struct users_job *job, const struct conf_permission *perm)
+{
+	const struct query_rel	*r;
+	size_t			 i, k;
+
+	for (i = 0; i < job->q.nrels; i++) {
+		r = &job->q.rels[i];
+		if (strcmp(r->field, "policies") == 0)
+			return users_fail(job, AUTH_INVALID_QUERY, "Invalid "
+			    "query. The fields of \"policies\" are not "
+			    "supported yet.");
+		if (strcmp(r->field, "role") != 0) {
+			if (user_field(r->field) != NULL)
+				return users_fail(job, AUTH_INVALID_QUERY,
+				    "Invalid query. \"%s\" is not a "
+				    "relation of collection \"%s\".",
+				    r->field, CONF_USERS_COLLECTION);
+			return users_fail(job, AUTH_FORBIDDEN,
+			    USERS_FORBIDDEN_FIELD, r->field);
+		}
+		if (!perm_field_allowed(perm, r->field))
+			return users_fail(job, AUTH_FORBIDDEN,
+			    USERS_FORBIDDEN_FIELD, r->field);
+		for (k = 0; k < r->sub.n; k++)
+			if (!config_role_field(r->sub.names[k]))
+				return users_fail(job, AUTH_FORBIDDEN,
+				    USERS_FORBIDDEN_ROLE_FIELD,
+				    r->sub.names[k]);
+	}
+	return AUTH_OK;
+}
+
+/*
+ * The role of a row nested as the query asks.  Others than
+ * administrators see their own role, and others only with a read
+ * permission on directus_roles; null otherwise, as Directus answers a
+ * related item the caller may not read.
+ */
+static void
+users_row_role(struct users_job *job, json_t *row)
+{
+	const struct query_rel	*r = NULL;
+	struct perm_who		 who;
+	json_t			*v = json_object_get(row, "role");
+	const char		*id;
+	size_t			 i;
+
+	for (i = 0; i < job->q.nrels && r == NULL; i++)
+		if (strcmp(job->q.rels[i].field, "role") == 0)
+			r = &job->q.rels[i];
+	if (r == NULL || !json_is_string(v))
+		return;
+	id = json_string_value(v);
+	who.user = job->vars.user;
+	who.role = job->vars.role;
+	who.admin = job->admin;
+	if (!job->admin && strcmp(id, job->caller.role) != 0 &&
+	    perm_lookup(keyd_conf(), &who, "directus_roles", PERM_READ) ==
+	    NULL)
+		v = json_null();
+	else if ((v = config_role_json(keyd_conf(), id, &r->sub)) == NULL)
+		v = json_null();
+	(void)json_object_set_new(row, "role", v);
+}
+
+/*
  * What the query names must exist and be within the permission;
  * filters and sorts never touch a concealed field, and only
  * administrators may ask for one.
@@ -609,6 +686,8 @@ users_query_check(struct users_job *job, const struct conf_permission *perm)
 			return users_fail(job, AUTH_FORBIDDEN,
 			    USERS_FORBIDDEN_FIELD, job->q.fields.names[i]);
 	}
+	if (users_rels_check(job, perm) != AUTH_OK)
+		return job->code;
 	for (i = 0; w.bad == NULL && i < job->q.nsort; i++)
 		if (store_users_column(job->q.sort[i].field) == NULL)
 			w.bad = job->q.sort[i].field;
@@ -655,6 +734,18 @@ users_where(struct users_job *job, const struct conf_permission *perm,
 	return where->error ? users_fail(job, AUTH_INTERNAL, NULL) : AUTH_OK;
 }
 
+/* Does q ask for fields of the relation field? */
+static int
+users_rel_asked(const struct query *q, const char *field)
+{
+	size_t	 i;
+
+	for (i = 0; i < q->nrels; i++)
+		if (strcmp(q->rels[i].field, field) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * One row of a page: only the fields asked for, within the permission,
  * and the concealed ones for administrators only.
@@ -678,11 +769,13 @@ users_row(void *arg, const char *text)
 	}
 	json_object_foreach_safe(row, tmp, key, v) {
 		uf = user_field(key);
-		if ((!want->all && !config_fields_has(want, key)) ||
+		if ((!want->all && !config_fields_has(want, key) &&
+		    !users_rel_asked(&pg->job->q, key)) ||
 		    !perm_field_allowed(pg->perm, key) ||
 		    (uf != NULL && (uf->flags & UF_CONCEALED) && !pg->job->admin))
 			json_object_del(row, key);
 	}
+	users_row_role(pg->job, row);
 	return users_page_add(pg->rows, &pg->bytes, &pg->full, row);
 }
 

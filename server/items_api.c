@@ -570,6 +570,12 @@ items_query(struct items_ctx *c, const struct conf_permission *perm,
 		    reason);
 		return -1;
 	}
+	if (c->q.nrels > 0) {
+		items_fail(e, 400, "INVALID_QUERY", "Invalid query. \"%s\" "
+		    "is not a relation of collection \"%s\".",
+		    c->q.rels[0].field, c->coll->name);
+		return -1;
+	}
 	for (i = 0; i < c->q.fields.n; i++)
 		if (strcmp(c->q.fields.names[i], "id") != 0 &&
 		    !c->coll->fields.all &&
@@ -782,7 +788,8 @@ items_reread(struct items_ctx *c, json_t *keys, int single,
 	qp.fields = evhttp_find_header(&c->params, "fields");
 	query_free(&c->q);
 	if (perm == NULL || query_parse(&c->q, &qp, c->conf->query_limit,
-	    reason, sizeof(reason)) == -1 || perm_query_check(perm, &c->q,
+	    reason, sizeof(reason)) == -1 || c->q.nrels > 0 ||
+	    perm_query_check(perm, &c->q,
 	    reason, sizeof(reason)) == -1 ||
 	    (rows = items_select(c, perm, keys, e)) == NULL) {
 		e->status = 0;

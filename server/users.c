@@ -67,7 +67,6 @@ static void	 users_conf(struct server *, struct evhttp_request *,
 		    enum users_conf_kind, const char *);
 static void	 users_conf_done(struct pending *, struct frame *);
 static json_t	*users_roles(const struct tokend_config *, const char *);
-static json_t	*users_role(const char *, const char *, int, int, int);
 static json_t	*users_permissions(const struct tokend_config *,
 		    const char *);
 static int	 users_permission_add(json_t *, const struct conf_permission *,
@@ -506,11 +505,11 @@ users_roles(const struct tokend_config *conf, const char *id)
 
 	if ((list = json_array()) == NULL)
 		return NULL;
-	json_array_append_new(list, users_role(CONF_ADMIN_ROLE_ID,
-	    "Administrator", 0, 1, 1));
+	json_array_append_new(list, config_role_json(conf,
+	    CONF_ADMIN_ROLE_ID, NULL));
 	TAILQ_FOREACH(r, &conf->roles, entry)
-		json_array_append_new(list, users_role(r->id, r->name,
-		    r->enforce_tfa, r->admin, r->app));
+		json_array_append_new(list, config_role_json(conf, r->id,
+		    NULL));
 	if (id[0] == '\0')
 		return list;
 	one = NULL;
@@ -520,14 +519,6 @@ users_roles(const struct tokend_config *conf, const char *id)
 			one = json_incref(json_array_get(list, i));
 	json_decref(list);
 	return one;
-}
-
-static json_t *
-users_role(const char *id, const char *name, int tfa, int admin, int app)
-{
-	return json_pack("{s:s,s:s,s:n,s:n,s:n,s:b,s:b,s:b}", "id", id,
-	    "name", name, "icon", "description", "ip_access", "enforce_tfa",
-	    tfa, "admin_access", admin, "app_access", app);
 }
 
 /*

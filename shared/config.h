@@ -475,6 +475,9 @@ const struct conf_role *config_role_by_id(const struct tokend_config *,
 		    const char *);
 const struct conf_role *config_role_by_name(const struct tokend_config *,
 		    const char *);
+struct json_t	*config_role_json(const struct tokend_config *, const char *,
+		    const struct conf_fields *);
+int		 config_role_field(const char *);
 const struct conf_permission *config_permission(
 		    const struct conf_permission_list *, const char *, int);
 int		 config_fields_has(const struct conf_fields *, const char *);

@@ -213,6 +213,51 @@ config_role_by_name(const struct tokend_config *conf, const char *name)
 	return NULL;
 }
 
+/*
+ * A role as /roles shows it (the built-in administrator role too), or
+ * NULL when there is none; with sub, only the fields it names.
+ */
+json_t *
+config_role_json(const struct tokend_config *conf, const char *id,
+    const struct conf_fields *sub)
+{
+	const struct conf_role	*r = NULL;
+	json_t			*o;
+	const char		*key;
+	json_t			*v;
+	void			*tmp;
+	int			 admin = strcmp(id, CONF_ADMIN_ROLE_ID) == 0;
+
+	if (!admin && (r = config_role_by_id(conf, id)) == NULL)
+		return NULL;
+	o = json_pack("{s:s,s:s,s:n,s:n,s:n,s:b,s:b,s:b}", "id", id,
+	    "name", admin ? "Administrator" : r->name, "icon", "description",
+	    "ip_access", "enforce_tfa", admin ? 0 : r->enforce_tfa,
+	    "admin_access", admin ? 1 : r->admin, "app_access",
+	    admin ? 1 : r->app);
+	if (o == NULL || sub == NULL || sub->all)
+		return o;
+	json_object_foreach_safe(o, tmp, key, v)
+		if (!config_fields_has(sub, key))
+			json_object_del(o, key);
+	return o;
+}
+
+/* Is name a field of config_role_json()'s roles? */
+int
+config_role_field(const char *name)
+{
+	static const char *const fields[] = { "id", "name", "icon",
+	    "description", "ip_access", "enforce_tfa", "admin_access",
+	    "app_access" };
+	size_t			 i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(fields[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 struct conf_role *
 config_role_new(const char *name)
 {

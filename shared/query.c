@@ -476,13 +476,62 @@ fields_add(struct conf_fields *f, const char *name, size_t n)
 	return 0;
 }
 
-/* "id,title" or "*"; absent or empty is "*". */
-int
-query_fields_parse(struct conf_fields *f, const char *s, char *reason,
+/*
+ * "relation.field" or "relation.*": the field of the related item, kept
+ * by relation.  One level deep only; -1 with the reason otherwise.
+ */
+static int
+fields_rel_add(struct query *q, const char *name, size_t n, char *reason,
     size_t len)
 {
-	const char	*comma;
-	size_t		 n;
+	struct query_rel	*r;
+	const char		*dot = memchr(name, '.', n);
+	char			 rel[CONF_IDENT_MAX];
+	size_t			 rn = (size_t)(dot - name), i;
+
+	if (rn == 0 || rn >= sizeof(rel))
+		goto bad;
+	memcpy(rel, name, rn);
+	rel[rn] = '\0';
+	if (!query_ident_valid(rel))
+		goto bad;
+	if (memchr(dot + 1, '.', n - rn - 1) != NULL) {
+		query_reason(reason, len, "\"fields\" reaches one relation "
+		    "deep at most (\"%.*s\")", (int)(rn < 64 ? rn : 64), name);
+		return -1;
+	}
+	for (i = 0; i < q->nrels; i++)
+		if (strcmp(q->rels[i].field, rel) == 0)
+			break;
+	if (i == q->nrels) {
+		if (q->nrels >= QUERY_REL_MAX) {
+			query_reason(reason, len, "\"fields\" names more than "
+			    "%d relations", QUERY_REL_MAX);
+			return -1;
+		}
+		(void)strlcpy(q->rels[i].field, rel, sizeof(q->rels[i].field));
+		q->nrels++;
+	}
+	r = &q->rels[i];
+	if (fields_add(&r->sub, dot + 1, n - rn - 1) == 0)
+		return 0;
+ bad:
+	query_reason(reason, len, "\"fields\" is invalid");
+	return -1;
+}
+
+/*
+ * "id,title" or "*"; absent or empty is "*".  "author.email" and
+ * "author.*" go to q->rels, by relation.
+ */
+int
+query_fields_parse(struct query *q, const char *s, char *reason,
+    size_t len)
+{
+	struct conf_fields	*f = &q->fields;
+	const char		*comma;
+	size_t			 n;
+	int			 rv;
 
 	memset(f, 0, sizeof(*f));
 	if (s == NULL || *s == '\0') {
@@ -492,16 +541,32 @@ query_fields_parse(struct conf_fields *f, const char *s, char *reason,
 	for (;;) {
 		comma = strchr(s, ',');
 		n = comma != NULL ? (size_t)(comma - s) : strlen(s);
-		if (fields_add(f, s, n) == -1) {
+		if (memchr(s, '.', n) != NULL)
+			rv = fields_rel_add(q, s, n, reason, len);
+		else if ((rv = fields_add(f, s, n)) == -1)
 			query_reason(reason, len, "\"fields\" is invalid");
-			free(f->names);
-			memset(f, 0, sizeof(*f));
+		if (rv == -1) {
+			query_fields_free(q);
 			return -1;
 		}
 		if (comma == NULL)
 			return 0;
 		s = comma + 1;
 	}
+}
+
+/* The field lists of q (query_free() frees them too). */
+void
+query_fields_free(struct query *q)
+{
+	size_t	 i;
+
+	free(q->fields.names);
+	memset(&q->fields, 0, sizeof(q->fields));
+	for (i = 0; i < q->nrels; i++)
+		free(q->rels[i].sub.names);
+	memset(q->rels, 0, sizeof(q->rels));
+	q->nrels = 0;
 }
 
 static int
@@ -625,7 +690,7 @@ query_parse(struct query *q, const struct query_params *p,
 		query_reason(reason, len, "a query parameter is too long");
 		return -1;
 	}
-	if (query_fields_parse(&q->fields, p->fields, reason, len) == -1)
+	if (query_fields_parse(q, p->fields, reason, len) == -1)
 		return -1;
 	if (query_sort_parse(q, p->sort, reason, len) == -1 ||
 	    query_meta_parse(q, p->meta, reason, len) == -1 ||
@@ -643,7 +708,7 @@ query_parse(struct query *q, const struct query_params *p,
 void
 query_free(struct query *q)
 {
-	free(q->fields.names);
+	query_fields_free(q);
 	query_node_free(q->filter);
 	memset(q, 0, sizeof(*q));
 }

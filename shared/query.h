@@ -69,8 +69,18 @@ struct query_sort {
 	int			 desc;
 };
 
+#define QUERY_REL_MAX		8	/* relations one fields list names */
+
+/* "author.email", "author.*": the fields of a related item. */
+struct query_rel {
+	char			 field[CONF_IDENT_MAX];	/* "author" */
+	struct conf_fields	 sub;		/* all: "author.*" */
+};
+
 struct query {
 	struct conf_fields	 fields;	/* all: "*" or not given */
+	struct query_rel	 rels[QUERY_REL_MAX];
+	size_t			 nrels;
 	struct query_node	*filter;	/* NULL: none */
 	struct query_sort	 sort[QUERY_SORT_MAX];
 	size_t			 nsort;
@@ -132,8 +142,9 @@ int		 query_node_fields(const struct query_node *,
 int		 query_node_match(const struct query_node *, json_t *,
 		    const struct query_vars *);
 json_t		*query_var_value(json_t *, const struct query_vars *);
-int		 query_fields_parse(struct conf_fields *, const char *, char *,
+int		 query_fields_parse(struct query *, const char *, char *,
 		    size_t);
+void		 query_fields_free(struct query *);
 void		 query_now(char *, size_t);
 
 /* query_sql.c */
