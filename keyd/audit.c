@@ -242,6 +242,12 @@ audit_activity(const char *target, const struct query *q,
 		    AUDIT_COLLECTION);
 		return AUTH_FORBIDDEN;
 	}
+	if (q->nrels > 0) {
+		(void)snprintf(msg, len, "Invalid query. \"%s\" is not a "
+		    "relation of collection \"%s\".", q->rels[0].field,
+		    AUDIT_COLLECTION);
+		return AUTH_INVALID_QUERY;
+	}
 	for (i = 0; bad == NULL && i < q->fields.n; i++)
 		if (!store_audit_field(q->fields.names[i]))
 			bad = q->fields.names[i];

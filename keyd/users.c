@@ -68,6 +68,14 @@ struct users_job {
 	char			 now[32];
 	struct query_vars	 vars;
 	struct query		 q;
+	/*
+	 * The filter and sort that choose the users: q's, or those of
+	 * the "query" of a PATCH or DELETE /users body.
+	 */
+	struct query		*sel;
+	struct query		 body_q;
+	json_t			*changes;	/* update: one per key */
+	json_t			*batch_keys;	/* their ids, in order */
 	json_t			*body;
 	json_t			*items;		/* create: the new users */
 	json_t			*data;		/* update: the change */
@@ -171,6 +179,13 @@ static void	 users_audit(struct users_job *, const char *, json_t *,
 static uint32_t	 users_apply(struct users_job *, const char *, json_t *,
 		    const char *, int);
 static void	 users_delete(struct users_job *);
+static uint32_t	 users_body_query(struct users_job *,
+		    const struct conf_permission *, json_t *);
+static char	*users_join(json_t *);
+static uint32_t	 users_batch(struct users_job *, json_t *);
+static json_t	*users_change(struct users_job *, const char *, size_t *);
+static uint32_t	 users_demoted(struct users_job *);
+static void	 users_hash_changes(struct users_job *);
 static void	 users_invite(struct users_job *);
 static uint32_t	 users_invite_body(struct users_job *, json_t **,
 		    const char **, char *, size_t);
@@ -405,6 +420,9 @@ users_job_free(struct users_job *job)
 	size_t	 i;
 
 	query_free(&job->q);
+	query_free(&job->body_q);
+	json_decref(job->changes);
+	json_decref(job->batch_keys);
 	json_decref(job->body);
 	json_decref(job->items);
 	json_decref(job->data);
@@ -426,6 +444,7 @@ users_job_new(struct keyd_chan *kc, struct frame *f)
 		fatal("calloc");
 	job->chan_serial = kc->serial;
 	job->id = f->hdr.id;
+	job->sel = &job->q;
 	return job;
 }
 
@@ -688,11 +707,12 @@ users_query_check(struct users_job *job, const struct conf_permission *perm)
 	}
 	if (users_rels_check(job, perm) != AUTH_OK)
 		return job->code;
-	for (i = 0; w.bad == NULL && i < job->q.nsort; i++)
-		if (store_users_column(job->q.sort[i].field) == NULL)
-			w.bad = job->q.sort[i].field;
+	for (i = 0; w.bad == NULL && i < job->sel->nsort; i++)
+		if (store_users_column(job->sel->sort[i].field) == NULL)
+			w.bad = job->sel->sort[i].field;
 	if (w.bad == NULL)
-		(void)query_node_fields(job->q.filter, users_walk_field, &w);
+		(void)query_node_fields(job->sel->filter, users_walk_field,
+		    &w);
 	if (w.bad != NULL) {
 		uf = user_field(w.bad);
 		if (uf != NULL && (uf->flags & UF_CONCEALED))
@@ -702,7 +722,7 @@ users_query_check(struct users_job *job, const struct conf_permission *perm)
 		return users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_FIELD,
 		    w.bad);
 	}
-	if (perm_query_check(perm, &job->q, reason, sizeof(reason)) == -1)
+	if (perm_query_check(perm, job->sel, reason, sizeof(reason)) == -1)
 		return users_fail(job, AUTH_FORBIDDEN, "%s.", reason);
 	return AUTH_OK;
 }
@@ -717,7 +737,7 @@ users_where(struct users_job *job, const struct conf_permission *perm,
 {
 	struct query_schema	 schema = { users_column, NULL };
 	struct query_where	 w = { &schema, &job->vars, perm,
-				    with_filter ? job->q.filter : NULL, keys };
+				    with_filter ? job->sel->filter : NULL, keys };
 
 	switch (query_where_sql(&w, where)) {
 	case QUERY_WHERE_OK:
@@ -816,7 +836,8 @@ users_select(struct users_job *job, const struct conf_permission *perm,
 	query_sql_init(&where);
 	query_sql_init(&order);
 	if (users_where(job, perm, with_filter, keys, &where) != AUTH_OK ||
-	    (with_filter && query_sort_sql(&job->q, &schema, &order) == -1) ||
+	    (with_filter && query_sort_sql(job->sel, &schema, &order) ==
+	    -1) ||
 	    (pg.rows = json_array()) == NULL)
 		goto fail;
 	if (store_users_select(&where, &order, limit, offset, users_row,
@@ -1066,7 +1087,7 @@ users_validate_update(struct users_job *job,
 {
 	json_t	*k, *user;
 	char	*text;
-	size_t	 i;
+	size_t	 i, slot;
 	int	 ok;
 
 	if (job->admin || perm->validation == NULL)
@@ -1076,7 +1097,8 @@ users_validate_update(struct users_job *job,
 			return users_fail(job, AUTH_UNAVAILABLE, NULL);
 		user = json_loads(text, 0, NULL);
 		free(text);
-		ok = user != NULL && json_object_update(user, job->data) == 0 &&
+		ok = user != NULL && json_object_update(user, users_change(job,
+		    json_string_value(k), &slot)) == 0 &&
 		    perm_validate(perm, user, &job->vars);
 		json_decref(user);
 		if (!ok)
@@ -1520,13 +1542,197 @@ users_self_write(struct users_job *job)
 }
 
 /*
- * PATCH /users/<id> with the change, or PATCH /users with {"keys":
- * [...], "data": {...}}.
+ * The "query" of a PATCH or DELETE /users body: filter, sort, limit
+ * and offset, as the query string reads them, choose the users (within
+ * perm) whose ids go to job->keys.  More than USERS_BATCH_MAX users is
+ * refused, not cut.
+ */
+static uint32_t
+users_body_query(struct users_job *job, const struct conf_permission *perm,
+    json_t *query)
+{
+	static const char *const known[] = { "filter", "sort", "limit",
+	    "offset" };
+	struct query_params	 qp;
+	char			*text[4] = { NULL, NULL, NULL, NULL };
+	char			 reason[QUERY_REASON_MAX];
+	const char		*key;
+	json_t			*v, *ids;
+	size_t			 i;
+	long long		 limit;
+
+	if (!json_is_object(query))
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "\"query\" must be an object.");
+	json_object_foreach(query, key, v) {
+		for (i = 0; i < 4 && strcmp(key, known[i]) != 0; i++)
+			;
+		if (i == 4)
+			return users_fail(job, AUTH_INVALID_QUERY, "Invalid "
+			    "query. \"%.32s\" is not supported in the query "
+			    "of a batch change.", key);
+		if (json_is_array(v) && i == 1) {
+			/* ["-email", "id"]: the query string's "-email,id" */
+			text[i] = users_join(v);
+		} else if (json_is_string(v))
+			text[i] = strdup(json_string_value(v));
+		else
+			text[i] = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (text[i] == NULL) {
+			users_fail(job, AUTH_INVALID_QUERY, "Invalid query. "
+			    "\"%s\" is invalid.", key);
+			goto done;
+		}
+	}
+	memset(&qp, 0, sizeof(qp));
+	qp.filter = text[0];
+	qp.sort = text[1];
+	qp.limit = text[2];
+	qp.offset = text[3];
+	if (query_parse(&job->body_q, &qp, keyd_conf()->query_limit, reason,
+	    sizeof(reason)) == -1) {
+		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. %s.",
+		    reason);
+		goto done;
+	}
+	limit = text[2] != NULL ? job->body_q.limit : -1;
+	if (limit > USERS_BATCH_MAX) {
+		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. A batch "
+		    "change reaches %d users at most.", USERS_BATCH_MAX);
+		goto done;
+	}
+	job->sel = &job->body_q;
+	if (users_query_check(job, perm) == AUTH_OK && (ids = users_select(
+	    job, perm, 1, 1, NULL, limit == -1 ? USERS_BATCH_MAX + 1 : limit,
+	    job->body_q.offset)) != NULL) {
+		if (json_array_size(ids) > USERS_BATCH_MAX)
+			users_fail(job, AUTH_INVALID_QUERY, "Invalid query. "
+			    "It matches more than %d users: narrow the filter "
+			    "or give a limit.", USERS_BATCH_MAX);
+		json_decref(job->keys);
+		job->keys = ids;
+	}
+	job->sel = &job->q;
+ done:
+	for (i = 0; i < 4; i++)
+		free(text[i]);
+	return job->code;
+}
+
+/* A JSON array of strings joined with commas, or NULL. */
+static char *
+users_join(json_t *a)
+{
+	json_t	*v;
+	char	*out, *tmp;
+	size_t	 i;
+
+	if ((out = strdup("")) == NULL)
+		return NULL;
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v) || asprintf(&tmp, "%s%s%s", out,
+		    i > 0 ? "," : "", json_string_value(v)) == -1) {
+			free(out);
+			return NULL;
+		}
+		free(out);
+		out = tmp;
+	}
+	return out;
+}
+
+/*
+ * PATCH /users with an array of users, each with its id: job->keys
+ * (in order) and job->changes, the change of each without its id.
+ */
+static uint32_t
+users_batch(struct users_job *job, json_t *items)
+{
+	json_t	*item, *id, *change, *ids;
+	size_t	 i;
+
+	if (json_array_size(items) > USERS_BATCH_MAX)
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "A batch changes %d users at most.", USERS_BATCH_MAX);
+	if ((ids = json_array()) == NULL ||
+	    (job->changes = json_array()) == NULL) {
+		json_decref(ids);
+		return users_fail(job, AUTH_INTERNAL, NULL);
+	}
+	json_array_foreach(items, i, item) {
+		id = json_object_get(item, "id");
+		if (!json_is_string(id) || json_string_length(id) == 0) {
+			json_decref(ids);
+			return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid "
+			    "payload. Item in update misses primary key.");
+		}
+		change = json_deep_copy(item);
+		(void)json_object_del(change, "id");
+		json_array_append(ids, id);
+		json_array_append_new(job->changes, change);
+	}
+	if (json_array_size(ids) > 0 && users_keys(job, ids) == AUTH_OK &&
+	    json_array_size(job->keys) != json_array_size(ids))
+		users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. A user "
+		    "appears twice in the batch.");
+	if (json_array_size(ids) == 0)
+		job->keys = json_incref(ids);
+	job->batch_keys = ids;	/* the order of job->changes */
+	return job->code;
+}
+
+/* The change of user id, and the slot of its new password's hash. */
+static json_t *
+users_change(struct users_job *job, const char *id, size_t *slot)
+{
+	json_t	*k;
+	size_t	 i;
+
+	*slot = 0;
+	if (job->changes == NULL)
+		return job->data;
+	json_array_foreach(job->batch_keys, i, k)
+		if (strcmp(json_string_value(k), id) == 0) {
+			*slot = i;
+			return json_array_get(job->changes, i);
+		}
+	return NULL;
+}
+
+/*
+ * The users whose change takes admin access away from them must not be
+ * the last active administrators.
+ */
+static uint32_t
+users_demoted(struct users_job *job)
+{
+	json_t	*leaving, *k;
+	size_t	 i, slot;
+
+	if ((leaving = json_array()) == NULL)
+		return users_fail(job, AUTH_INTERNAL, NULL);
+	json_array_foreach(job->keys, i, k)
+		if (users_demotes(users_change(job, json_string_value(k),
+		    &slot)))
+			json_array_append(leaving, k);
+	if (json_array_size(leaving) > 0)
+		(void)users_last_admin(job, leaving);
+	json_decref(leaving);
+	return job->code;
+}
+
+/*
+ * PATCH /users/<id> with the change, or PATCH /users with an array of
+ * users (each with its id), {"keys": [...], "data": {...}} or
+ * {"query": {...}, "data": {...}}: all or nothing.
  */
 static void
 users_update(struct users_job *job)
 {
 	const struct conf_permission	*perm;
+	json_t				*body = job->body, *v;
+	const char			*key;
+	size_t				 i;
 
 	if ((perm = users_perm(job, PERM_UPDATE)) == NULL) {
 		users_fail(job, AUTH_FORBIDDEN, NULL);
@@ -1536,24 +1742,76 @@ users_update(struct users_job *job)
 	if (job->target[0] != '\0') {
 		job->single = 1;
 		job->keys = json_pack("[s]", job->target);
-		job->data = json_incref(job->body);
-	} else if (json_is_object(job->body) && json_object_size(job->body) ==
-	    2 && users_keys(job, json_object_get(job->body, "keys")) ==
-	    AUTH_OK)
-		job->data = json_incref(json_object_get(job->body, "data"));
-	if (job->code == AUTH_OK && (job->data == NULL || job->keys == NULL))
+		job->data = json_incref(body);
+	} else if (json_is_array(body))
+		(void)users_batch(job, body);
+	else if (json_is_object(body)) {
+		json_object_foreach(body, key, v)
+			if (strcmp(key, "keys") != 0 && strcmp(key, "query") !=
+			    0 && strcmp(key, "data") != 0) {
+				users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid "
+				    "payload. \"%.32s\" is not allowed.", key);
+				break;
+			}
+		if (job->code == AUTH_OK && (job->data = json_incref(
+		    json_object_get(body, "data"))) == NULL)
+			users_fail(job, AUTH_INVALID_PAYLOAD,
+			    "Invalid payload. \"data\" is required.");
+		else if (job->code == AUTH_OK && json_object_get(body, "keys") !=
+		    NULL && json_object_get(body, "query") != NULL)
+			users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+			    "Send \"keys\" or \"query\", not both.");
+		else if (job->code == AUTH_OK && json_object_get(body, "keys") !=
+		    NULL)
+			(void)users_keys(job, json_object_get(body, "keys"));
+		else if (job->code == AUTH_OK && json_object_get(body,
+		    "query") != NULL)
+			(void)users_body_query(job, perm,
+			    json_object_get(body, "query"));
+	}
+	if (job->code == AUTH_OK && job->keys == NULL && job->changes == NULL)
 		users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. Send "
-		    "the change, or {\"keys\": [...], \"data\": {...}}.");
-	if (job->code != AUTH_OK ||
-	    users_check_item(job, perm, job->data, 0) != AUTH_OK ||
-	    users_found(job, perm) != AUTH_OK ||
+		    "the change, an array of users with their ids, or "
+		    "{\"keys\": [...] or \"query\": {...}, \"data\": {...}}.");
+	if (job->code == AUTH_OK && json_array_size(job->keys) == 0) {
+		/* Nothing matched, or an empty batch: Directus's answer. */
+		users_finish_data(job, json_array());
+		return;
+	}
+	if (job->code == AUTH_OK && job->changes == NULL)
+		(void)users_check_item(job, perm, job->data, 0);
+	json_array_foreach(job->changes, i, v)
+		if (job->code != AUTH_OK ||
+		    users_check_item(job, perm, v, 0) != AUTH_OK)
+			break;
+	if (job->code != AUTH_OK || users_found(job, perm) != AUTH_OK ||
 	    users_validate_update(job, perm) != AUTH_OK ||
-	    (users_demotes(job->data) &&
-	    users_last_admin(job, job->keys) != AUTH_OK)) {
+	    users_demoted(job) != AUTH_OK) {
 		users_finish(job, NULL);
 		return;
 	}
-	users_hash_one(job);
+	users_hash_changes(job);
+}
+
+/* The new passwords of an update, one slot per key, on the pool. */
+static void
+users_hash_changes(struct users_job *job)
+{
+	json_t	*change;
+	size_t	 i, n;
+
+	if (job->changes == NULL) {
+		users_hash_one(job);
+		return;
+	}
+	n = json_array_size(job->changes);
+	if ((job->phc = calloc(n, sizeof(*job->phc))) == NULL)
+		fatal("calloc");
+	job->nphc = n;
+	job->hashing = 1;	/* until every hash is asked for */
+	json_array_foreach(job->changes, i, change)
+		users_hash_start(job, i, change);
+	users_hash_settle(job);
 }
 
 /*
@@ -1565,20 +1823,23 @@ static void
 users_update_write(struct users_job *job)
 {
 	const struct conf_permission	*perm;
-	json_t				*k;
-	size_t				 i;
+	json_t				*k, *change;
+	size_t				 i, slot;
 
 	if ((perm = users_perm(job, PERM_UPDATE)) == NULL)
 		users_fail(job, AUTH_FORBIDDEN, NULL);
 	else if (users_found(job, perm) == AUTH_OK &&
-	    users_validate_update(job, perm) == AUTH_OK && (!users_demotes(
-	    job->data) || users_last_admin(job, job->keys) == AUTH_OK) &&
-	    store_begin() == -1)
+	    users_validate_update(job, perm) == AUTH_OK &&
+	    users_demoted(job) == AUTH_OK && store_begin() == -1)
 		users_fail(job, AUTH_UNAVAILABLE, NULL);
-	json_array_foreach(job->keys, i, k)
-		if (job->code != AUTH_OK || users_apply(job,
-		    json_string_value(k), job->data, job->phc[0], 0) != AUTH_OK)
+	json_array_foreach(job->keys, i, k) {
+		if (job->code != AUTH_OK)
 			break;
+		change = users_change(job, json_string_value(k), &slot);
+		if (users_apply(job, json_string_value(k), change,
+		    job->phc[slot], 0) != AUTH_OK)
+			break;
+	}
 	if (job->code == AUTH_OK && store_commit() == -1)
 		users_fail(job, AUTH_UNAVAILABLE, NULL);
 	if (job->code != AUTH_OK) {
@@ -1589,7 +1850,8 @@ users_update_write(struct users_job *job)
 	/* What the workers keep of these users is wrong now. */
 	json_array_foreach(job->keys, i, k) {
 		invalidate_user(json_string_value(k));
-		users_log_changes(job, json_string_value(k), job->data);
+		users_log_changes(job, json_string_value(k),
+		    users_change(job, json_string_value(k), &slot));
 	}
 	if (json_array_size(job->keys) > 0)
 		log_info("users: %zu updated by %s",
@@ -1599,15 +1861,16 @@ users_update_write(struct users_job *job)
 }
 
 /*
- * DELETE /users/<id>, or DELETE /users with [ids] or {"keys": [ids]}:
- * 204.  The sessions go with the user (foreign keys), so its tokens
- * fail from the next request on.
+ * DELETE /users/<id>, or DELETE /users with [ids], {"keys": [ids]} or
+ * {"query": {...}}: 204, all or nothing.  The sessions go with the user
+ * (foreign keys), so its tokens fail from the next request on.
  */
 static void
 users_delete(struct users_job *job)
 {
 	const struct conf_permission	*perm;
-	json_t				*keys = job->body, *k;
+	json_t				*keys = job->body, *k, *v;
+	const char			*key;
 	size_t				 i;
 
 	if ((perm = users_perm(job, PERM_DELETE)) == NULL) {
@@ -1617,10 +1880,24 @@ users_delete(struct users_job *job)
 	}
 	if (job->target[0] != '\0')
 		job->keys = json_pack("[s]", job->target);
-	else {
-		if (json_is_object(keys) && json_object_size(keys) == 1)
+	else if (json_is_object(keys) && json_object_get(keys, "query") !=
+	    NULL && json_object_size(keys) == 1) {
+		if (users_body_query(job, perm, json_object_get(keys,
+		    "query")) == AUTH_OK && json_array_size(job->keys) == 0) {
+			users_finish(job, NULL);	/* none: 204 */
+			return;
+		}
+	} else {
+		json_object_foreach(json_is_object(keys) ? keys : NULL, key, v)
+			if (strcmp(key, "keys") != 0) {
+				users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid "
+				    "payload. \"%.32s\" is not allowed.", key);
+				break;
+			}
+		if (json_is_object(keys))
 			keys = json_object_get(keys, "keys");
-		(void)users_keys(job, keys);
+		if (job->code == AUTH_OK)
+			(void)users_keys(job, keys);
 	}
 	if (job->code != AUTH_OK || users_found(job, perm) != AUTH_OK ||
 	    users_last_admin(job, job->keys) != AUTH_OK ||
