@@ -707,6 +707,9 @@ users_query_check(struct users_job *job, const struct conf_permission *perm)
 	}
 	if (users_rels_check(job, perm) != AUTH_OK)
 		return job->code;
+	if (query_node_has_rel(job->sel->filter))
+		return users_fail(job, AUTH_INVALID_QUERY, "Invalid query. "
+		    "A filter on users cannot go through a relation yet.");
 	for (i = 0; w.bad == NULL && i < job->sel->nsort; i++)
 		if (store_users_column(job->sel->sort[i].field) == NULL)
 			w.bad = job->sel->sort[i].field;
@@ -735,7 +738,7 @@ static uint32_t
 users_where(struct users_job *job, const struct conf_permission *perm,
     int with_filter, json_t *keys, struct query_sql *where)
 {
-	struct query_schema	 schema = { users_column, NULL };
+	struct query_schema	 schema = { users_column, NULL, NULL };
 	struct query_where	 w = { &schema, &job->vars, perm,
 				    with_filter ? job->sel->filter : NULL, keys };
 
@@ -829,7 +832,7 @@ users_select(struct users_job *job, const struct conf_permission *perm,
     int with_filter, int ids, json_t *keys, long long limit,
     long long offset)
 {
-	struct query_schema	 schema = { users_column, NULL };
+	struct query_schema	 schema = { users_column, NULL, NULL };
 	struct query_sql	 where, order;
 	struct users_page	 pg = { job, perm, ids, NULL, 0, 0 };
 

@@ -181,6 +181,70 @@ config_collection_field(struct conf_collection *c, const char *name)
 	return config_fields_add(&c->fields, name);
 }
 
+/*
+ * field "author" references "target".  The target is checked once
+ * every collection is known (config_relations_check()).
+ */
+const char *
+config_relation_add(struct conf_collection *c, const char *field,
+    const char *target)
+{
+	struct conf_relation	*r;
+	size_t			 i;
+
+	if (!config_ident_valid(field) || strcmp(field, "id") == 0)
+		return "the field of a relation must be a field name other "
+		    "than \"id\"";
+	if (!config_ident_valid(target))
+		return "a relation references a collection name";
+	for (i = 0; i < c->nrelations; i++)
+		if (strcmp(c->relations[i].field, field) == 0)
+			return "a field references one collection at most";
+	if (c->nrelations >= CONF_RELATIONS_MAX)
+		return "too many relations";
+	r = &c->relations[c->nrelations++];
+	(void)strlcpy(r->field, field, sizeof(r->field));
+	(void)strlcpy(r->target, target, sizeof(r->target));
+	return NULL;
+}
+
+/* The collection a field references, or NULL when it is no relation. */
+const char *
+config_relation(const struct conf_collection *c, const char *field)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nrelations; i++)
+		if (strcmp(c->relations[i].field, field) == 0)
+			return c->relations[i].target;
+	return NULL;
+}
+
+/* Every relation references directus_users or a configured collection. */
+const char *
+config_relations_check(const struct tokend_config *conf)
+{
+	static char			 why[256];
+	const struct conf_collection	*c;
+	size_t				 i;
+
+	TAILQ_FOREACH(c, &conf->collections, entry)
+		for (i = 0; i < c->nrelations; i++) {
+			if (strcmp(c->relations[i].target,
+			    CONF_USERS_COLLECTION) == 0 ||
+			    config_collection(conf, c->relations[i].target) !=
+			    NULL)
+				continue;
+			(void)snprintf(why, sizeof(why), "collection \"%s\": "
+			    "field \"%s\" references \"%s\", which is "
+			    "neither directus_users nor a collection",
+			    c->name, c->relations[i].field,
+			    c->relations[i].target);
+			return why;
+		}
+	return NULL;
+}
+
 void
 config_collection_free(struct conf_collection *c)
 {

@@ -47,6 +47,7 @@ enum query_op {
 	QOP_BETWEEN,
 	QOP_EMPTY,
 	QOP_NEMPTY,
+	QOP_REL,	/* {"author": {"email": {...}}}: one kid, the related */
 };
 
 /*
@@ -126,6 +127,13 @@ struct query_schema {
 	int			(*column)(void *, const char *,
 				    struct query_sql *);
 	void			*arg;
+	/*
+	 * A QOP_REL node as a condition on the field, or -1; NULL when
+	 * the target has no relations.
+	 */
+	int			(*relation)(void *, const struct query_node *,
+				    const struct query_vars *,
+				    struct query_sql *);
 };
 
 /* query.c */
@@ -137,6 +145,7 @@ struct query_node *query_filter_parse(json_t *, char *, size_t);
 struct query_node *query_filter_parse_text(const char *, size_t, char *,
 		    size_t);
 void		 query_node_free(struct query_node *);
+int		 query_node_has_rel(const struct query_node *);
 int		 query_node_fields(const struct query_node *,
 		    int (*)(void *, const char *), void *);
 int		 query_node_match(const struct query_node *, json_t *,

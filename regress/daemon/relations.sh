@@ -4,15 +4,29 @@
 # Relational fields: "role.name" and "role.*" on /users and /users/me,
 # nested as Directus 11 nests them, within what the caller may read;
 # "policies.*" and deeper paths refused with a clear 400, never dropped.
+# Many-to-one relations between collections (field "category"
+# references "categories"): fields and filters through them, within
+# the read permission of the related collection.
 . "$(dirname "$0")/../lib.sh"
 td_init
 VIEWER=6b3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f70
 OTHER=6b3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f71
 td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
+    "items \"$T/empty/data/items.db\"" \
+    'collection "categories" {' '	fields "name" "secret"' '}' \
+    'collection "articles" {' '	fields "title" "status"' \
+    '	field "author" references "directus_users"' \
+    '	field "category" references "categories"' '}' \
     'role "viewer" {' "	id \"$VIEWER\"" '	app-access yes' \
     '	permission "directus_users" read {' \
-    '		fields id email role' '	}' '}' \
-    'role "other" {' "	id \"$OTHER\"" '}'
+    '		fields id email role' '	}' \
+    '	permission "articles" read' \
+    '	permission "categories" read {' '		fields id name' \
+    "		filter '{\"name\":{\"_eq\":\"news\"}}'" '	}' '}' \
+    'role "other" {' "	id \"$OTHER\"" \
+    '	permission "articles" read {' '		fields title' '	}' '}' \
+    'public {' '	permission "articles" read {' \
+    '		fields title category' '	}' '}'
 td_up relations
 add() { echo "$2" | $CTL user add ${3:+-r $3} "$1"; }
 ROOT=$(add root@example.com 'root pass' admin)
@@ -64,3 +78,48 @@ expect rel_users_not_relation_400 '400 *email*not a relation*INVALID_QUERY*' \
 expect rel_users_unknown_403 '403 *nope*directus_users*FORBIDDEN*' \
     "$(as $RT GET '/users?fields=nope.x')"
 # A relation to a field outside the permission is that field's 403.
+
+
+# Items and their related items.
+OT=$(token ola@example.com 'ola pass')
+r=$(as $RT POST /items/categories '[{"name":"news","secret":"s1"},{"name":"tech","secret":"s2"}]')
+expect rel_setup_categories '200 *"name":"tech"*' "$r"
+r=$(as $RT POST /items/articles "[{\"title\":\"a1\",\"status\":\"published\",\"author\":\"$ROOT\",\"category\":1},{\"title\":\"a2\",\"status\":\"draft\",\"author\":\"$VIC\",\"category\":2},{\"title\":\"a3\",\"status\":\"draft\",\"author\":null,\"category\":null}]")
+expect rel_setup_articles '200 *"title":"a3"*' "$r"
+same rel_items_field "200 {\"data\":[{\"title\":\"a1\",\"category\":{\"name\":\"news\"}},{\"title\":\"a2\",\"category\":{\"name\":\"tech\"}},{\"title\":\"a3\",\"category\":null}]}" \
+    "$(as $RT GET '/items/articles?fields=title,category.name')"
+same rel_items_star "200 {\"data\":[{\"title\":\"a1\",\"category\":{\"id\":1,\"name\":\"news\",\"secret\":\"s1\"}}]}" \
+    "$(as $RT GET '/items/articles?fields=title,category.*&limit=1')"
+same rel_items_star_and_field "200 {\"data\":{\"id\":2,\"title\":\"a2\",\"status\":\"draft\",\"author\":\"$VIC\",\"category\":{\"name\":\"tech\"}}}" \
+    "$(as $RT GET '/items/articles/2?fields=*,category.name')"
+same rel_items_filter '200 {"data":[{"title":"a2"}]}' \
+    "$(as $RT GET '/items/articles?fields=title&filter=%7B%22category%22:%7B%22name%22:%7B%22_eq%22:%22tech%22%7D%7D%7D')"
+same rel_items_filter_or '200 {"data":[{"title":"a1"},{"title":"a3"}]}' \
+    "$(as $RT GET '/items/articles?fields=title&filter=%7B%22_or%22:%5B%7B%22category%22:%7B%22name%22:%7B%22_eq%22:%22news%22%7D%7D%7D,%7B%22category%22:%7B%22_null%22:true%7D%7D%5D%7D')"
+expect rel_items_not_relation '400 *title*is not a relation*INVALID_QUERY*' \
+    "$(as $RT GET '/items/articles?fields=title.x')"
+expect rel_items_unknown_related '403 *nope*categories*Queried in*category*FORBIDDEN*' \
+    "$(as $RT GET '/items/articles?fields=category.nope')"
+expect rel_items_too_deep '400 *one relation deep*INVALID_QUERY*' \
+    "$(as $RT GET '/items/articles?fields=category.name.x')"
+# The viewer reads categories: the field "name" of those named "news".
+same rel_viewer_field "200 {\"data\":[{\"title\":\"a1\",\"category\":{\"id\":1,\"name\":\"news\"}},{\"title\":\"a2\",\"category\":null},{\"title\":\"a3\",\"category\":null}]}" \
+    "$(as $VT GET '/items/articles?fields=title,category.*')"
+expect rel_viewer_field_forbidden '403 {"errors":[{"message":"You don*t have permission to access field *secret* in collection *categories* or it does not exist. Queried in *category*."*FORBIDDEN*' \
+    "$(as $VT GET '/items/articles?fields=title,category.secret')"
+expect rel_viewer_filter_field_forbidden '403 *secret*categories*Queried in*category*FORBIDDEN*' \
+    "$(as $VT GET '/items/articles?fields=title&filter=%7B%22category%22:%7B%22secret%22:%7B%22_eq%22:%22s2%22%7D%7D%7D')"
+# A related item outside the permission's filter matches nothing.
+same rel_viewer_filter_outside '200 {"data":[]}' \
+    "$(as $VT GET '/items/articles?fields=title&filter=%7B%22category%22:%7B%22name%22:%7B%22_eq%22:%22tech%22%7D%7D%7D')"
+same rel_viewer_filter_inside '200 {"data":[{"title":"a1"}]}' \
+    "$(as $VT GET '/items/articles?fields=title&filter=%7B%22category%22:%7B%22name%22:%7B%22_eq%22:%22news%22%7D%7D%7D')"
+# No read permission on the related collection: 403, for the fields
+# and for the filter.
+expect rel_public_no_collection '403 *access collection *categories* or it does not exist. Queried in *category*FORBIDDEN*' \
+    "$(http GET '/items/articles?fields=title,category.name')"
+expect rel_public_filter_no_collection '403 *access collection *categories*FORBIDDEN*' \
+    "$(http GET '/items/articles?fields=title&filter=%7B%22category%22:%7B%22name%22:%7B%22_eq%22:%22news%22%7D%7D%7D')"
+# The relation's own field outside the permission.
+expect rel_other_field_forbidden '403 *category*FORBIDDEN*' \
+    "$(as $OT GET '/items/articles?fields=title,category.name')"
