@@ -530,12 +530,14 @@ items_rel_target(struct items_ctx *c, const struct conf_collection *coll,
 			    field, coll->name);
 		return NULL;
 	}
+	/* The worker resolves the users of the top level (items.c). */
 	if (strcmp(name, CONF_USERS_COLLECTION) == 0 ||
 	    (target = config_collection(c->conf, name)) == NULL) {
 		if (e != NULL)
 			items_fail(e, 400, "INVALID_QUERY", "Invalid query. "
-			    "The fields of \"%s\" through \"%s\" are not "
-			    "supported here.", name, field);
+			    "Users are reached through \"%s\" only from the "
+			    "collection asked for, not from a related one.",
+			    field);
 		return NULL;
 	}
 	if ((*rperm = perm_lookup(c->conf, &c->who, name, PERM_READ)) ==
@@ -547,6 +549,15 @@ items_rel_target(struct items_ctx *c, const struct conf_collection *coll,
 		return NULL;
 	}
 	return target;
+}
+
+/* Does field of coll reference directus_users? */
+static int
+items_rel_users(const struct conf_collection *coll, const char *field)
+{
+	const char	*name = config_relation(coll, field);
+
+	return name != NULL && strcmp(name, CONF_USERS_COLLECTION) == 0;
 }
 
 /* Is field one of coll's, within perm? */
@@ -666,6 +677,9 @@ items_rels_check(struct items_ctx *c, const struct conf_permission *perm,
 			    "not exist.", r->field);
 			return -1;
 		}
+		/* keyd checks the fields of users (items.c asks it). */
+		if (items_rel_users(c->coll, r->field))
+			continue;
 		if ((target = items_rel_target(c, c->coll, r->field, &rperm,
 		    e)) == NULL)
 			return -1;
@@ -754,6 +768,8 @@ items_nest(struct items_ctx *c, json_t *rows, struct items_err *e)
 
 	for (i = 0; i < c->q.nrels; i++) {
 		r = &c->q.rels[i];
+		if (items_rel_users(c->coll, r->field))
+			continue;	/* the worker nests them (items.c) */
 		if ((target = items_rel_target(c, c->coll, r->field, &rperm,
 		    e)) == NULL || (keys = json_array()) == NULL)
 			return -1;

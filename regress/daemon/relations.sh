@@ -24,7 +24,7 @@ td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
     '	permission "categories" read {' '		fields id name' \
     "		filter '{\"name\":{\"_eq\":\"news\"}}'" '	}' '}' \
     'role "other" {' "	id \"$OTHER\"" \
-    '	permission "articles" read {' '		fields title' '	}' '}' \
+    '	permission "articles" read {' '		fields title author' '	}' '}' \
     'public {' '	permission "articles" read {' \
     '		fields title category' '	}' '}'
 td_up relations
@@ -123,3 +123,41 @@ expect rel_public_filter_no_collection '403 *access collection *categories*FORBI
 # The relation's own field outside the permission.
 expect rel_other_field_forbidden '403 *category*FORBIDDEN*' \
     "$(as $OT GET '/items/articles?fields=title,category.name')"
+
+# Items and their users, whom the worker reads from keyd under the
+# caller's own permissions on directus_users.
+FILTER_VIC='%7B%22author%22:%7B%22email%22:%7B%22_eq%22:%22vic@example.com%22%7D%7D%7D'
+same rel_users_field "200 {\"data\":[{\"title\":\"a1\",\"author\":{\"email\":\"root@example.com\"}},{\"title\":\"a2\",\"author\":{\"email\":\"vic@example.com\"}},{\"title\":\"a3\",\"author\":null}]}" \
+    "$(as $RT GET '/items/articles?fields=title,author.email')"
+same rel_users_star_and_field "200 {\"data\":{\"id\":2,\"title\":\"a2\",\"status\":\"draft\",\"author\":{\"first_name\":null},\"category\":2}}" \
+    "$(as $RT GET '/items/articles/2?fields=*,author.first_name')"
+r=$(as $RT GET '/items/articles?fields=author.*&limit=1')
+expect rel_users_star "200 {\"data\":[{\"author\":{\"id\":\"$ROOT\"*\"email\":\"root@example.com\",\"password\":\"\*\*\*\*\*\*\*\*\*\*\"*\"tfa_secret\":null*\"role\":\"$ADMIN\"*}}]}" "$r"
+case "$r" in *argon2*) fail rel_users_star_no_hash "$r" ;; *) ok rel_users_star_no_hash ;; esac
+same rel_users_two_relations "200 {\"data\":[{\"title\":\"a2\",\"author\":{\"email\":\"vic@example.com\"},\"category\":{\"name\":\"tech\"}}]}" \
+    "$(as $RT GET "/items/articles?fields=title,author.email,category.name&filter=$FILTER_VIC")"
+same rel_users_filter '200 {"data":[{"title":"a2"}]}' \
+    "$(as $RT GET "/items/articles?fields=title&filter=$FILTER_VIC")"
+same rel_users_filter_or '200 {"data":[{"title":"a2"},{"title":"a3"}]}' \
+    "$(as $RT GET '/items/articles?fields=title&filter=%7B%22_or%22:%5B%7B%22author%22:%7B%22email%22:%7B%22_ends_with%22:%22vic@example.com%22%7D%7D%7D,%7B%22author%22:%7B%22_null%22:true%7D%7D%5D%7D')"
+same rel_users_filter_none '200 {"data":[]}' \
+    "$(as $RT GET '/items/articles?fields=title&filter=%7B%22author%22:%7B%22email%22:%7B%22_eq%22:%22nobody@example.com%22%7D%7D%7D')"
+same rel_users_filter_meta '200 {"data":[{"title":"a2"}],"meta":{"filter_count":1}}' \
+    "$(as $RT GET "/items/articles?fields=title&meta=filter_count&filter=$FILTER_VIC")"
+# The viewer may read id, email and role of users.
+same rel_users_viewer "200 {\"data\":[{\"title\":\"a1\",\"author\":{\"email\":\"root@example.com\",\"role\":\"$ADMIN\"}}]}" \
+    "$(as $VT GET '/items/articles?fields=title,author.email,author.role&limit=1')"
+expect rel_users_viewer_field_403 '403 *first_name*FORBIDDEN*' \
+    "$(as $VT GET '/items/articles?fields=title,author.first_name')"
+expect rel_users_viewer_filter_403 '403 *first_name*FORBIDDEN*' \
+    "$(as $VT GET '/items/articles?fields=title&filter=%7B%22author%22:%7B%22first_name%22:%7B%22_eq%22:%22x%22%7D%7D%7D')"
+expect rel_users_viewer_concealed_403 '403 *password*FORBIDDEN*' \
+    "$(as $VT GET '/items/articles?fields=title,author.password')"
+# No read permission on directus_users at all.
+expect rel_users_other_403 '403 *directus_users*FORBIDDEN*' \
+    "$(as $OT GET '/items/articles?fields=title,author.email')"
+expect rel_users_other_filter_403 '403 *directus_users*FORBIDDEN*' \
+    "$(as $OT GET "/items/articles?fields=title&filter=$FILTER_VIC")"
+# The relation's own field outside the permission.
+expect rel_users_public_field_403 '403 *author*FORBIDDEN*' \
+    "$(http GET '/items/articles?fields=title,author.email')"
