@@ -252,7 +252,8 @@ items_filter_next(struct items_fwd *fw)
 		return;
 	}
 	(void)snprintf(limit, sizeof(limit), "%d", ITEMS_USER_IDS_MAX + 1);
-	rv = users_lookup(fw->s, fw->req, "id", text, limit,
+	/* keyd pages at query-limit: its filter_count says what it cut. */
+	rv = users_lookup(fw->s, fw->req, "id", text, limit, "filter_count",
 	    items_filter_done, fw);
 	free(text);
 	if (rv == -1)
@@ -268,7 +269,7 @@ items_filter_done(struct pending *p, struct frame *f)
 {
 	struct items_fwd	*fw = p->arg;
 	struct msg_users_result	 m;
-	json_t			*pair, *data, *ids, *u, *cond;
+	json_t			*pair, *data, *ids, *u, *cond, *count;
 	size_t			 i;
 
 	msg_clear(MSG_USERS_RESULT, &m);
@@ -287,7 +288,10 @@ items_filter_done(struct pending *p, struct frame *f)
 	pair = json_array_get(fw->todo, fw->step++);
 	data = json_object_get(u = json_loadb((const char *)m.json,
 	    m.json_len, 0, NULL), "data");
-	if (json_array_size(data) > ITEMS_USER_IDS_MAX) {
+	count = json_object_get(json_object_get(u, "meta"), "filter_count");
+	if (!json_is_integer(count) || json_integer_value(count) !=
+	    (json_int_t)json_array_size(data) ||
+	    json_array_size(data) > ITEMS_USER_IDS_MAX) {
 		json_decref(u);
 		http_error(fw->req, 400, "INVALID_QUERY", "Invalid query. The "
 		    "filter on users matches too many of them: narrow it.");
@@ -563,7 +567,7 @@ items_nest_next(struct items_fwd *fw)
 	text = filter != NULL ? json_dumps(filter, JSON_COMPACT) : NULL;
 	json_decref(filter);
 	rv = text != NULL ? users_lookup(fw->s, fw->req,
-	    (const char *)evbuffer_pullup(b, -1), text, limit,
+	    (const char *)evbuffer_pullup(b, -1), text, limit, NULL,
 	    items_nest_done, fw) : -1;
 	if (text == NULL)
 		http_error(fw->req, 500, "INTERNAL_SERVER_ERROR",

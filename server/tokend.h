@@ -330,7 +330,7 @@ void		 users_activity(struct server *, struct evhttp_request *,
 void		 users_invite(struct server *, struct evhttp_request *,
 		    const char *);
 int		 users_lookup(struct server *, struct evhttp_request *,
-		    const char *, const char *, const char *,
+		    const char *, const char *, const char *, const char *,
 		    void (*)(struct pending *, struct frame *), void *);
 void		 users_done(struct pending *, struct frame *);
 void		 users_roles_read(struct server *, struct evhttp_request *,

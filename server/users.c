@@ -353,14 +353,15 @@ users_send(struct server *s, struct evhttp_request *req, int op,
  * A read of /users for another answer (the users an item relation
  * reaches): MSG_USERS with the request's own credential, so that keyd
  * decides with the caller's permissions on directus_users and trusts
- * nothing the worker says.  fields, filter (JSON) and limit as a query
- * string gives them; done() gets MSG_USERS_RESULT.  -1 when the request
+ * nothing the worker says.  fields, filter (JSON), limit and meta (or
+ * NULL) as a query string gives them; done() gets MSG_USERS_RESULT.  -1 when the request
  * was answered already.
  */
 int
 users_lookup(struct server *s, struct evhttp_request *req,
     const char *fields, const char *filter, const char *limit,
-    void (*done)(struct pending *, struct frame *), void *arg)
+    const char *meta, void (*done)(struct pending *, struct frame *),
+    void *arg)
 {
 	struct msg_users	*m;
 	struct token_ref	*tok;
@@ -382,6 +383,8 @@ users_lookup(struct server *s, struct evhttp_request *req,
 	m->params[1].value = filter;
 	m->params[3].given = 1;
 	m->params[3].value = limit;
+	m->params[6].given = meta != NULL;
+	m->params[6].value = meta;
 	m->body = NULL;
 	m->body_len = 0;
 	auth_client_set(req, &m->client, ip, sizeof(ip));

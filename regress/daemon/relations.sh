@@ -8,6 +8,7 @@
 # references "categories"): fields and filters through them, within
 # the read permission of the related collection.
 . "$(dirname "$0")/../lib.sh"
+need sqlite3
 td_init
 VIEWER=6b3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f70
 OTHER=6b3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f71
@@ -161,3 +162,8 @@ expect rel_users_other_filter_403 '403 *directus_users*FORBIDDEN*' \
 # The relation's own field outside the permission.
 expect rel_users_public_field_403 '403 *author*FORBIDDEN*' \
     "$(http GET '/items/articles?fields=title,author.email')"
+# A filter through users reaches 1000 of them at most: refused beyond,
+# never cut.
+for i in $(seq 1 1001); do echo "INSERT INTO users (id, email, status, role) SELECT 'many-$i', 'm$i@many.example.com', status, role FROM users WHERE id = '$OLA';"; done | sqlite3 "$T/keyd/db/credentials.db"
+expect rel_users_filter_too_many '400 *too many*INVALID_QUERY*' \
+    "$(as $RT GET '/items/articles?fields=title&filter=%7B%22author%22:%7B%22email%22:%7B%22_ends_with%22:%22many.example.com%22%7D%7D%7D')"
