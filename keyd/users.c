@@ -1598,7 +1598,9 @@ users_body_query(struct users_job *job, const struct conf_permission *perm,
 		    reason);
 		goto done;
 	}
-	limit = text[2] != NULL ? job->body_q.limit : -1;
+	/* No limit, or -1: every user it matches, up to the bound. */
+	limit = text[2] != NULL && strcmp(text[2], "-1") != 0 ?
+	    job->body_q.limit : -1;
 	if (limit > USERS_BATCH_MAX) {
 		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. A batch "
 		    "change reaches %d users at most.", USERS_BATCH_MAX);

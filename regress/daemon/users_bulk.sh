@@ -70,6 +70,8 @@ expect bulk_query_concealed_403 '403 *concealed*FORBIDDEN*' \
     "$(as $RT PATCH /users '{"query":{"filter":{"password":{"_null":true}}},"data":{"first_name":"N"}}')"
 expect bulk_query_limit_over_400 '400 *100 users*INVALID_QUERY*' \
     "$(as $RT PATCH /users '{"query":{"limit":101},"data":{"first_name":"N"}}')"
+same bulk_query_limit_all '200 {"data":[{"email":"a1@example.com"}]}' \
+    "$(as $RT PATCH '/users?fields=email' '{"query":{"filter":{"email":{"_eq":"a1@example.com"}},"limit":-1},"data":{"title":"T"}}')"
 for i in $(seq 1 100); do echo "INSERT INTO users (id, email, status, role) SELECT 'bulk-$i', 'b$i@example.com', status, role FROM users WHERE id = '$A1';"; done | sqlite3 "$DB"
 expect bulk_query_too_many_400 '400 *more than 100 users*INVALID_QUERY*' \
     "$(as $RT PATCH /users '{"query":{"filter":{"email":{"_ends_with":"example.com"}}},"data":{"first_name":"N"}}')"
