@@ -1832,6 +1832,12 @@ collection_relation(const char *field, const char *target)
 	    NULL)
 		parse_error("collection \"%s\": field \"%s\": %s",
 		    data.collection->name, field, errstr);
+	else if (strcmp(target, CONF_USERS_COLLECTION) != 0 &&
+	    strcmp(target, data.collection->name) != 0 &&
+	    config_collection(conf, target) == NULL)
+		parse_error("collection \"%s\": field \"%s\" references "
+		    "\"%s\": no such collection (declare it first)",
+		    data.collection->name, field, target);
 }
 
 static void
