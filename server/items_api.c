@@ -1456,6 +1456,7 @@ static void
 items_run(struct items_ctx *c)
 {
 	struct items_err	 e;
+	const char		*fields;
 
 	memset(&e, 0, sizeof(e));
 	query_now(c->now, sizeof(c->now));
@@ -1466,8 +1467,14 @@ items_run(struct items_ctx *c)
 	c->vars.role = c->who.role;
 	c->vars.now = c->now;
 	c->coll = config_collection(c->conf, c->collection);
+	fields = evhttp_find_header(&c->params, "fields");
 	if (c->coll == NULL)
 		items_forbidden(&e);
+	else if (c->method != ITEMS_GET && fields != NULL &&
+	    strchr(fields, '.') != NULL)
+		/* Rather than a 204 after the write, as if it could not read. */
+		items_fail(&e, 400, "INVALID_QUERY", "Invalid query. The "
+		    "fields of related items are read with GET only.");
 	else if (!istore_ready()) {
 		log_warnx("items: collection %s needs a restart of tokend",
 		    c->coll->name);

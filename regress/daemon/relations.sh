@@ -93,6 +93,10 @@ same rel_items_star "200 {\"data\":[{\"title\":\"a1\",\"category\":{\"id\":1,\"n
     "$(as $RT GET '/items/articles?fields=title,category.*&limit=1')"
 same rel_items_star_and_field "200 {\"data\":{\"id\":2,\"title\":\"a2\",\"status\":\"draft\",\"author\":\"$VIC\",\"category\":{\"name\":\"tech\"}}}" \
     "$(as $RT GET '/items/articles/2?fields=*,category.name')"
+expect rel_items_write_relational_fields_400 '400 *GET only*INVALID_QUERY*' \
+    "$(as $RT POST '/items/articles?fields=title,category.name' '{"title":"x"}')"
+same rel_items_write_refused_before '200 {"data":[]}' \
+    "$(as $RT GET '/items/articles?fields=title&filter=%7B%22title%22:%7B%22_eq%22:%22x%22%7D%7D')"
 same rel_items_filter '200 {"data":[{"title":"a2"}]}' \
     "$(as $RT GET '/items/articles?fields=title&filter=%7B%22category%22:%7B%22name%22:%7B%22_eq%22:%22tech%22%7D%7D%7D')"
 same rel_items_filter_or '200 {"data":[{"title":"a1"},{"title":"a3"}]}' \
