@@ -43,8 +43,9 @@
 				"field \"%s\" in collection \"directus_users\" " \
 				"or it does not exist."
 #define USERS_FORBIDDEN_ROLE_FIELD "You don't have permission to access " \
-				"field \"%s\" in collection \"directus_roles\" " \
-				"or it does not exist. Queried in \"role\"."
+				"field \"%s\" in collection " \
+				"\"directus_roles\" or it does not exist. " \
+				"Queried in \"role\"."
 
 /*
  * One MSG_USERS, or one MSG_USER_GET or MSG_USER_UPDATE (self), kept
@@ -75,7 +76,7 @@ struct users_job {
 	struct query		*sel;
 	struct query		 body_q;
 	json_t			*changes;	/* update: one per key */
-	json_t			*batch_keys;	/* their ids, in order */
+	json_t			*batch_keys;	/* of changes, in order */
 	json_t			*body;
 	json_t			*items;		/* create: the new users */
 	json_t			*data;		/* update: the change */
@@ -183,6 +184,8 @@ static uint32_t	 users_body_query(struct users_job *,
 		    const struct conf_permission *, json_t *);
 static char	*users_join(json_t *);
 static uint32_t	 users_batch(struct users_job *, json_t *);
+static uint32_t	 users_keys_or_query(struct users_job *,
+		    const struct conf_permission *, json_t *);
 static json_t	*users_change(struct users_job *, const char *, size_t *);
 static uint32_t	 users_demoted(struct users_job *);
 static void	 users_hash_changes(struct users_job *);
@@ -740,7 +743,8 @@ users_where(struct users_job *job, const struct conf_permission *perm,
 {
 	struct query_schema	 schema = { users_column, NULL, NULL };
 	struct query_where	 w = { &schema, &job->vars, perm,
-				    with_filter ? job->sel->filter : NULL, keys };
+				    with_filter ? job->sel->filter : NULL,
+				    keys };
 
 	switch (query_where_sql(&w, where)) {
 	case QUERY_WHERE_OK:
@@ -1726,6 +1730,34 @@ users_demoted(struct users_job *job)
 	return job->code;
 }
 
+/* {"keys": [...], "data": {...}} or {"query": {...}, "data": {...}}. */
+static uint32_t
+users_keys_or_query(struct users_job *job,
+    const struct conf_permission *perm, json_t *body)
+{
+	json_t		*keys = json_object_get(body, "keys");
+	json_t		*query = json_object_get(body, "query");
+	const char	*key;
+	json_t		*v;
+
+	json_object_foreach(body, key, v)
+		if (strcmp(key, "keys") != 0 && strcmp(key, "query") != 0 &&
+		    strcmp(key, "data") != 0)
+			return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid "
+			    "payload. \"%.32s\" is not allowed.", key);
+	if ((job->data = json_incref(json_object_get(body, "data"))) == NULL)
+		return users_fail(job, AUTH_INVALID_PAYLOAD,
+		    "Invalid payload. \"data\" is required.");
+	if (keys != NULL && query != NULL)
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "Send \"keys\" or \"query\", not both.");
+	if (keys != NULL)
+		return users_keys(job, keys);
+	if (query != NULL)
+		return users_body_query(job, perm, query);
+	return AUTH_OK;
+}
+
 /*
  * PATCH /users/<id> with the change, or PATCH /users with an array of
  * users (each with its id), {"keys": [...], "data": {...}} or
@@ -1736,7 +1768,6 @@ users_update(struct users_job *job)
 {
 	const struct conf_permission	*perm;
 	json_t				*body = job->body, *v;
-	const char			*key;
 	size_t				 i;
 
 	if ((perm = users_perm(job, PERM_UPDATE)) == NULL) {
@@ -1751,28 +1782,7 @@ users_update(struct users_job *job)
 	} else if (json_is_array(body))
 		(void)users_batch(job, body);
 	else if (json_is_object(body)) {
-		json_object_foreach(body, key, v)
-			if (strcmp(key, "keys") != 0 && strcmp(key, "query") !=
-			    0 && strcmp(key, "data") != 0) {
-				users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid "
-				    "payload. \"%.32s\" is not allowed.", key);
-				break;
-			}
-		if (job->code == AUTH_OK && (job->data = json_incref(
-		    json_object_get(body, "data"))) == NULL)
-			users_fail(job, AUTH_INVALID_PAYLOAD,
-			    "Invalid payload. \"data\" is required.");
-		else if (job->code == AUTH_OK && json_object_get(body, "keys") !=
-		    NULL && json_object_get(body, "query") != NULL)
-			users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
-			    "Send \"keys\" or \"query\", not both.");
-		else if (job->code == AUTH_OK && json_object_get(body, "keys") !=
-		    NULL)
-			(void)users_keys(job, json_object_get(body, "keys"));
-		else if (job->code == AUTH_OK && json_object_get(body,
-		    "query") != NULL)
-			(void)users_body_query(job, perm,
-			    json_object_get(body, "query"));
+		(void)users_keys_or_query(job, perm, body);
 	}
 	if (job->code == AUTH_OK && job->keys == NULL && job->changes == NULL)
 		users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. Send "

@@ -37,8 +37,8 @@
 #include "query.h"
 #include "tokend.h"
 
-#define ITEMS_USER_IDS_MAX	QUERY_LIST_MAX	/* users a filter reaches */
-#define ITEMS_USER_RELS_MAX	8	/* filters through users, one query */
+#define ITEMS_USER_IDS_MAX	QUERY_LIST_MAX	/* users one filter reaches */
+#define ITEMS_USER_RELS_MAX	8	/* filters through users */
 
 struct items_fwd {
 	struct server		*s;
@@ -48,7 +48,7 @@ struct items_fwd {
 	struct auth_result	 who;
 	int			 has_who;
 	struct evkeyvalq	 params;	/* the query string, decoded */
-	char			*query;		/* rewritten; NULL: as sent */
+	char			*query;		/* rewritten, or NULL */
 	json_t			*filter;	/* being rewritten */
 	json_t			*todo;		/* [[object, key], ...] */
 	struct query		 fq;		/* ?fields */

@@ -253,7 +253,8 @@ items_params(struct items_ctx *c, struct query_params *qp,
 static int
 items_column(void *arg, const char *field, struct query_sql *qs)
 {
-	const struct conf_collection	*coll = ((struct items_schema *)arg)->coll;
+	const struct items_schema	*sa = arg;
+	const struct conf_collection	*coll = sa->coll;
 	char				 path[CONF_IDENT_MAX + 8];
 	json_t				*v;
 
@@ -1472,7 +1473,7 @@ items_run(struct items_ctx *c)
 		items_forbidden(&e);
 	else if (c->method != ITEMS_GET && fields != NULL &&
 	    strchr(fields, '.') != NULL)
-		/* Rather than a 204 after the write, as if it could not read. */
+		/* Not a 204 after the write, as if it could not read. */
 		items_fail(&e, 400, "INVALID_QUERY", "Invalid query. The "
 		    "fields of related items are read with GET only.");
 	else if (!istore_ready()) {

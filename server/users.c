@@ -354,8 +354,8 @@ users_send(struct server *s, struct evhttp_request *req, int op,
  * reaches): MSG_USERS with the request's own credential, so that keyd
  * decides with the caller's permissions on directus_users and trusts
  * nothing the worker says.  fields, filter (JSON), limit and meta (or
- * NULL) as a query string gives them; done() gets MSG_USERS_RESULT.  -1 when the request
- * was answered already.
+ * NULL) as a query string gives them; done() gets MSG_USERS_RESULT.
+ * -1 when the request was answered already.
  */
 int
 users_lookup(struct server *s, struct evhttp_request *req,

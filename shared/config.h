@@ -209,7 +209,7 @@ struct conf_fields {
 #define CONF_RELATIONS_MAX	16	/* relations of one collection */
 struct conf_relation {
 	char			 field[CONF_IDENT_MAX];
-	char			 target[CONF_IDENT_MAX];	/* a collection */
+	char			 target[CONF_IDENT_MAX];	/* collection */
 };
 
 /*

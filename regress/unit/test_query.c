@@ -221,7 +221,8 @@ test_fields(void)
 	CHECK("fields two levels refused", bad1("fields", "author.role.name"));
 	CHECK("fields empty relation refused", bad1("fields", ".name"));
 	CHECK("fields empty related field refused", bad1("fields", "author."));
-	CHECK("fields related uppercase refused", bad1("fields", "author.Name"));
+	CHECK("fields related uppercase refused", bad1("fields",
+	    "author.Name"));
 	CHECK("fields too many relations refused", bad1("fields",
 	    "a.x,b.x,c.x,d.x,e.x,f.x,g.x,h.x,i.x"));
 	CHECK("fields empty item refused", bad1("fields", "a,,b"));
