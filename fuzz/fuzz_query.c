@@ -51,13 +51,26 @@ fuzz_query_zeroed(const struct query *q)
 }
 
 static void
-fuzz_query_fields(const struct conf_fields *f, const char *given)
+fuzz_query_fields(const struct query *q, const char *given)
 {
-	size_t	 i, j;
+	const struct conf_fields	*f = &q->fields;
+	size_t				 i, j;
 
 	if (given == NULL || *given == '\0')
-		FUZZ_ASSERT(f->all && f->n == 0);
-	FUZZ_ASSERT(f->all || f->n > 0);
+		FUZZ_ASSERT(f->all && f->n == 0 && q->nrels == 0);
+	/* A relation's fields ("author.email") may be all there is. */
+	FUZZ_ASSERT(f->all || f->n > 0 || q->nrels > 0);
+	FUZZ_ASSERT(q->nrels <= QUERY_REL_MAX);
+	for (i = 0; i < q->nrels; i++) {
+		FUZZ_ASSERT(query_ident_valid(q->rels[i].field));
+		FUZZ_ASSERT(q->rels[i].sub.all || q->rels[i].sub.n > 0);
+		for (j = 0; j < q->rels[i].sub.n; j++)
+			FUZZ_ASSERT(query_ident_valid(
+			    q->rels[i].sub.names[j]));
+		for (j = 0; j < i; j++)
+			FUZZ_ASSERT(strcmp(q->rels[i].field,
+			    q->rels[j].field) != 0);
+	}
 	FUZZ_ASSERT(f->n <= CONF_FIELDS_MAX);
 	FUZZ_ASSERT(f->n == 0 || f->names != NULL);
 	for (i = 0; i < f->n; i++) {
@@ -94,7 +107,7 @@ fuzz_query_accepted(const struct query *q, char **v, long long limit_max)
 {
 	size_t	 i;
 
-	fuzz_query_fields(&q->fields, v[0]);
+	fuzz_query_fields(q, v[0]);
 	FUZZ_ASSERT((q->filter != NULL) == (v[1] != NULL));
 	FUZZ_ASSERT(q->nsort <= QUERY_SORT_MAX);
 	for (i = 0; i < q->nsort; i++) {

@@ -173,7 +173,7 @@ audit_where(const struct query *q, const struct query_vars *vars,
     int with_filter, json_t *keys, struct query_sql *where)
 {
 	static const struct conf_permission	 all;
-	struct query_schema	 schema = { audit_column, NULL };
+	struct query_schema	 schema = { audit_column, NULL, NULL };
 	struct query_where	 w = { &schema, vars, &all,
 				    with_filter ? q->filter : NULL, keys };
 
@@ -223,7 +223,7 @@ audit_activity(const char *target, const struct query *q,
     const struct query_vars *vars, int admin, char *msg, size_t len,
     char **json)
 {
-	struct query_schema	 schema = { audit_column, NULL };
+	struct query_schema	 schema = { audit_column, NULL, NULL };
 	struct audit_page	 pg = { &q->fields, NULL, 0, 0 };
 	struct audit_meta	 m = { q, vars };
 	struct query_sql	 where, order;
@@ -241,6 +241,18 @@ audit_activity(const char *target, const struct query *q,
 		    "access collection \"%s\" or it does not exist.",
 		    AUDIT_COLLECTION);
 		return AUTH_FORBIDDEN;
+	}
+	if (q->nrels > 0 || query_node_has_rel(q->filter)) {
+		if (q->nrels == 0) {
+			(void)snprintf(msg, len, "Invalid query. A filter on "
+			    "\"%s\" cannot go through a relation.",
+			    AUDIT_COLLECTION);
+			return AUTH_INVALID_QUERY;
+		}
+		(void)snprintf(msg, len, "Invalid query. \"%s\" is not a "
+		    "relation of collection \"%s\".", q->rels[0].field,
+		    AUDIT_COLLECTION);
+		return AUTH_INVALID_QUERY;
 	}
 	for (i = 0; bad == NULL && i < q->fields.n; i++)
 		if (!store_audit_field(q->fields.names[i]))

@@ -42,6 +42,10 @@
 #define USERS_FORBIDDEN_FIELD	"You don't have permission to access " \
 				"field \"%s\" in collection \"directus_users\" " \
 				"or it does not exist."
+#define USERS_FORBIDDEN_ROLE_FIELD "You don't have permission to access " \
+				"field \"%s\" in collection " \
+				"\"directus_roles\" or it does not exist. " \
+				"Queried in \"role\"."
 
 /*
  * One MSG_USERS, or one MSG_USER_GET or MSG_USER_UPDATE (self), kept
@@ -65,6 +69,14 @@ struct users_job {
 	char			 now[32];
 	struct query_vars	 vars;
 	struct query		 q;
+	/*
+	 * The filter and sort that choose the users: q's, or those of
+	 * the "query" of a PATCH or DELETE /users body.
+	 */
+	struct query		*sel;
+	struct query		 body_q;
+	json_t			*changes;	/* update: one per key */
+	json_t			*batch_keys;	/* of changes, in order */
 	json_t			*body;
 	json_t			*items;		/* create: the new users */
 	json_t			*data;		/* update: the change */
@@ -123,6 +135,9 @@ static struct users_job *users_job_new(struct keyd_chan *, struct frame *);
 static void	 users_self_write(struct users_job *);
 static const struct conf_permission *users_perm(struct users_job *, int);
 static int	 users_column(void *, const char *, struct query_sql *);
+static uint32_t	 users_rels_check(struct users_job *,
+		    const struct conf_permission *);
+static void	 users_row_role(struct users_job *, json_t *);
 static uint32_t	 users_query_check(struct users_job *,
 		    const struct conf_permission *);
 static uint32_t	 users_where(struct users_job *,
@@ -166,6 +181,15 @@ static void	 users_audit(struct users_job *, const char *, json_t *,
 static uint32_t	 users_apply(struct users_job *, const char *, json_t *,
 		    const char *, int);
 static void	 users_delete(struct users_job *);
+static uint32_t	 users_body_query(struct users_job *,
+		    const struct conf_permission *, json_t *);
+static char	*users_join(json_t *);
+static uint32_t	 users_batch(struct users_job *, json_t *);
+static uint32_t	 users_keys_or_query(struct users_job *,
+		    const struct conf_permission *, json_t *);
+static json_t	*users_change(struct users_job *, const char *, size_t *);
+static uint32_t	 users_demoted(struct users_job *);
+static void	 users_hash_changes(struct users_job *);
 static void	 users_invite(struct users_job *);
 static uint32_t	 users_invite_body(struct users_job *, json_t **,
 		    const char **, char *, size_t);
@@ -400,6 +424,9 @@ users_job_free(struct users_job *job)
 	size_t	 i;
 
 	query_free(&job->q);
+	query_free(&job->body_q);
+	json_decref(job->changes);
+	json_decref(job->batch_keys);
 	json_decref(job->body);
 	json_decref(job->items);
 	json_decref(job->data);
@@ -421,6 +448,7 @@ users_job_new(struct keyd_chan *kc, struct frame *f)
 		fatal("calloc");
 	job->chan_serial = kc->serial;
 	job->id = f->hdr.id;
+	job->sel = &job->q;
 	return job;
 }
 
@@ -595,6 +623,77 @@ users_walk_field(void *arg, const char *field)
 }
 
 /*
+ * The relational fields of a user: "role.name", "role.*" (the roles of
+ * tokend.conf, as /roles shows them).  "policies" comes with the
+ * policies; until then it is refused, never dropped.
+ */
+static uint32_t
+users_rels_check(struct users_job *job, const struct conf_permission *perm)
+{
+	const struct query_rel	*r;
+	size_t			 i, k;
+
+	for (i = 0; i < job->q.nrels; i++) {
+		r = &job->q.rels[i];
+		if (strcmp(r->field, "policies") == 0)
+			return users_fail(job, AUTH_INVALID_QUERY, "Invalid "
+			    "query. The fields of \"policies\" are not "
+			    "supported yet.");
+		if (strcmp(r->field, "role") != 0) {
+			if (user_field(r->field) != NULL)
+				return users_fail(job, AUTH_INVALID_QUERY,
+				    "Invalid query. \"%s\" is not a "
+				    "relation of collection \"%s\".",
+				    r->field, CONF_USERS_COLLECTION);
+			return users_fail(job, AUTH_FORBIDDEN,
+			    USERS_FORBIDDEN_FIELD, r->field);
+		}
+		if (!perm_field_allowed(perm, r->field))
+			return users_fail(job, AUTH_FORBIDDEN,
+			    USERS_FORBIDDEN_FIELD, r->field);
+		for (k = 0; k < r->sub.n; k++)
+			if (!config_role_field(r->sub.names[k]))
+				return users_fail(job, AUTH_FORBIDDEN,
+				    USERS_FORBIDDEN_ROLE_FIELD,
+				    r->sub.names[k]);
+	}
+	return AUTH_OK;
+}
+
+/*
+ * The role of a row nested as the query asks.  Others than
+ * administrators see their own role, and others only with a read
+ * permission on directus_roles; null otherwise, as Directus answers a
+ * related item the caller may not read.
+ */
+static void
+users_row_role(struct users_job *job, json_t *row)
+{
+	const struct query_rel	*r = NULL;
+	struct perm_who		 who;
+	json_t			*v = json_object_get(row, "role");
+	const char		*id;
+	size_t			 i;
+
+	for (i = 0; i < job->q.nrels && r == NULL; i++)
+		if (strcmp(job->q.rels[i].field, "role") == 0)
+			r = &job->q.rels[i];
+	if (r == NULL || !json_is_string(v))
+		return;
+	id = json_string_value(v);
+	who.user = job->vars.user;
+	who.role = job->vars.role;
+	who.admin = job->admin;
+	if (!job->admin && strcmp(id, job->caller.role) != 0 &&
+	    perm_lookup(keyd_conf(), &who, "directus_roles", PERM_READ) ==
+	    NULL)
+		v = json_null();
+	else if ((v = config_role_json(keyd_conf(), id, &r->sub)) == NULL)
+		v = json_null();
+	(void)json_object_set_new(row, "role", v);
+}
+
+/*
  * What the query names must exist and be within the permission;
  * filters and sorts never touch a concealed field, and only
  * administrators may ask for one.
@@ -613,11 +712,17 @@ users_query_check(struct users_job *job, const struct conf_permission *perm)
 			return users_fail(job, AUTH_FORBIDDEN,
 			    USERS_FORBIDDEN_FIELD, job->q.fields.names[i]);
 	}
-	for (i = 0; w.bad == NULL && i < job->q.nsort; i++)
-		if (store_users_column(job->q.sort[i].field) == NULL)
-			w.bad = job->q.sort[i].field;
+	if (users_rels_check(job, perm) != AUTH_OK)
+		return job->code;
+	if (query_node_has_rel(job->sel->filter))
+		return users_fail(job, AUTH_INVALID_QUERY, "Invalid query. "
+		    "A filter on users cannot go through a relation yet.");
+	for (i = 0; w.bad == NULL && i < job->sel->nsort; i++)
+		if (store_users_column(job->sel->sort[i].field) == NULL)
+			w.bad = job->sel->sort[i].field;
 	if (w.bad == NULL)
-		(void)query_node_fields(job->q.filter, users_walk_field, &w);
+		(void)query_node_fields(job->sel->filter, users_walk_field,
+		    &w);
 	if (w.bad != NULL) {
 		uf = user_field(w.bad);
 		if (uf != NULL && (uf->flags & UF_CONCEALED))
@@ -627,7 +732,7 @@ users_query_check(struct users_job *job, const struct conf_permission *perm)
 		return users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_FIELD,
 		    w.bad);
 	}
-	if (perm_query_check(perm, &job->q, reason, sizeof(reason)) == -1)
+	if (perm_query_check(perm, job->sel, reason, sizeof(reason)) == -1)
 		return users_fail(job, AUTH_FORBIDDEN, "%s.", reason);
 	return AUTH_OK;
 }
@@ -640,9 +745,10 @@ static uint32_t
 users_where(struct users_job *job, const struct conf_permission *perm,
     int with_filter, json_t *keys, struct query_sql *where)
 {
-	struct query_schema	 schema = { users_column, NULL };
+	struct query_schema	 schema = { users_column, NULL, NULL };
 	struct query_where	 w = { &schema, &job->vars, perm,
-				    with_filter ? job->q.filter : NULL, keys };
+				    with_filter ? job->sel->filter : NULL,
+				    keys };
 
 	switch (query_where_sql(&w, where)) {
 	case QUERY_WHERE_OK:
@@ -657,6 +763,18 @@ users_where(struct users_job *job, const struct conf_permission *perm,
 		return users_fail(job, AUTH_INTERNAL, NULL);
 	}
 	return where->error ? users_fail(job, AUTH_INTERNAL, NULL) : AUTH_OK;
+}
+
+/* Does q ask for fields of the relation field? */
+static int
+users_rel_asked(const struct query *q, const char *field)
+{
+	size_t	 i;
+
+	for (i = 0; i < q->nrels; i++)
+		if (strcmp(q->rels[i].field, field) == 0)
+			return 1;
+	return 0;
 }
 
 /*
@@ -682,11 +800,13 @@ users_row(void *arg, const char *text)
 	}
 	json_object_foreach_safe(row, tmp, key, v) {
 		uf = user_field(key);
-		if ((!want->all && !config_fields_has(want, key)) ||
+		if ((!want->all && !config_fields_has(want, key) &&
+		    !users_rel_asked(&pg->job->q, key)) ||
 		    !perm_field_allowed(pg->perm, key) ||
 		    (uf != NULL && (uf->flags & UF_CONCEALED) && !pg->job->admin))
 			json_object_del(row, key);
 	}
+	users_row_role(pg->job, row);
 	return users_page_add(pg->rows, &pg->bytes, &pg->full, row);
 }
 
@@ -720,14 +840,15 @@ users_select(struct users_job *job, const struct conf_permission *perm,
     int with_filter, int ids, json_t *keys, long long limit,
     long long offset)
 {
-	struct query_schema	 schema = { users_column, NULL };
+	struct query_schema	 schema = { users_column, NULL, NULL };
 	struct query_sql	 where, order;
 	struct users_page	 pg = { job, perm, ids, NULL, 0, 0 };
 
 	query_sql_init(&where);
 	query_sql_init(&order);
 	if (users_where(job, perm, with_filter, keys, &where) != AUTH_OK ||
-	    (with_filter && query_sort_sql(&job->q, &schema, &order) == -1) ||
+	    (with_filter && query_sort_sql(job->sel, &schema, &order) ==
+	    -1) ||
 	    (pg.rows = json_array()) == NULL)
 		goto fail;
 	if (store_users_select(&where, &order, limit, offset, users_row,
@@ -1015,7 +1136,7 @@ users_validate_update(struct users_job *job,
 {
 	json_t	*k, *user;
 	char	*text;
-	size_t	 i;
+	size_t	 i, slot;
 	int	 ok;
 
 	if (job->admin || perm->validation == NULL)
@@ -1025,7 +1146,8 @@ users_validate_update(struct users_job *job,
 			return users_fail(job, AUTH_UNAVAILABLE, NULL);
 		user = json_loads(text, 0, NULL);
 		free(text);
-		ok = user != NULL && json_object_update(user, job->data) == 0 &&
+		ok = user != NULL && json_object_update(user, users_change(job,
+		    json_string_value(k), &slot)) == 0 &&
 		    perm_validate(perm, user, &job->vars);
 		json_decref(user);
 		if (!ok)
@@ -1469,13 +1591,226 @@ users_self_write(struct users_job *job)
 }
 
 /*
- * PATCH /users/<id> with the change, or PATCH /users with {"keys":
- * [...], "data": {...}}.
+ * The "query" of a PATCH or DELETE /users body: filter, sort, limit
+ * and offset, as the query string reads them, choose the users (within
+ * perm) whose ids go to job->keys.  More than USERS_BATCH_MAX users is
+ * refused, not cut.
+ */
+static uint32_t
+users_body_query(struct users_job *job, const struct conf_permission *perm,
+    json_t *query)
+{
+	static const char *const known[] = { "filter", "sort", "limit",
+	    "offset" };
+	struct query_params	 qp;
+	char			*text[4] = { NULL, NULL, NULL, NULL };
+	char			 reason[QUERY_REASON_MAX];
+	const char		*key;
+	json_t			*v, *ids;
+	size_t			 i;
+	long long		 limit;
+
+	if (!json_is_object(query))
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "\"query\" must be an object.");
+	json_object_foreach(query, key, v) {
+		for (i = 0; i < 4 && strcmp(key, known[i]) != 0; i++)
+			;
+		if (i == 4)
+			return users_fail(job, AUTH_INVALID_QUERY, "Invalid "
+			    "query. \"%.32s\" is not supported in the query "
+			    "of a batch change.", key);
+		if (json_is_array(v) && i == 1) {
+			/* ["-email", "id"]: the query string's "-email,id" */
+			text[i] = users_join(v);
+		} else if (json_is_string(v))
+			text[i] = strdup(json_string_value(v));
+		else
+			text[i] = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (text[i] == NULL) {
+			users_fail(job, AUTH_INVALID_QUERY, "Invalid query. "
+			    "\"%s\" is invalid.", key);
+			goto done;
+		}
+	}
+	memset(&qp, 0, sizeof(qp));
+	qp.filter = text[0];
+	qp.sort = text[1];
+	qp.limit = text[2];
+	qp.offset = text[3];
+	if (query_parse(&job->body_q, &qp, keyd_conf()->query_limit, reason,
+	    sizeof(reason)) == -1) {
+		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. %s.",
+		    reason);
+		goto done;
+	}
+	/* No limit, or -1: every user it matches, up to the bound. */
+	limit = text[2] != NULL && strcmp(text[2], "-1") != 0 ?
+	    job->body_q.limit : -1;
+	if (limit > USERS_BATCH_MAX) {
+		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. A batch "
+		    "change reaches %d users at most.", USERS_BATCH_MAX);
+		goto done;
+	}
+	job->sel = &job->body_q;
+	if (users_query_check(job, perm) == AUTH_OK && (ids = users_select(
+	    job, perm, 1, 1, NULL, limit == -1 ? USERS_BATCH_MAX + 1 : limit,
+	    job->body_q.offset)) != NULL) {
+		if (json_array_size(ids) > USERS_BATCH_MAX)
+			users_fail(job, AUTH_INVALID_QUERY, "Invalid query. "
+			    "It matches more than %d users: narrow the filter "
+			    "or give a limit.", USERS_BATCH_MAX);
+		json_decref(job->keys);
+		job->keys = ids;
+	}
+	job->sel = &job->q;
+ done:
+	for (i = 0; i < 4; i++)
+		free(text[i]);
+	return job->code;
+}
+
+/* A JSON array of strings joined with commas, or NULL. */
+static char *
+users_join(json_t *a)
+{
+	json_t	*v;
+	char	*out, *tmp;
+	size_t	 i;
+
+	if ((out = strdup("")) == NULL)
+		return NULL;
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v) || asprintf(&tmp, "%s%s%s", out,
+		    i > 0 ? "," : "", json_string_value(v)) == -1) {
+			free(out);
+			return NULL;
+		}
+		free(out);
+		out = tmp;
+	}
+	return out;
+}
+
+/*
+ * PATCH /users with an array of users, each with its id: job->keys
+ * (in order) and job->changes, the change of each without its id.
+ */
+static uint32_t
+users_batch(struct users_job *job, json_t *items)
+{
+	json_t	*item, *id, *change, *ids;
+	size_t	 i;
+
+	if (json_array_size(items) > USERS_BATCH_MAX)
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "A batch changes %d users at most.", USERS_BATCH_MAX);
+	if ((ids = json_array()) == NULL ||
+	    (job->changes = json_array()) == NULL) {
+		json_decref(ids);
+		return users_fail(job, AUTH_INTERNAL, NULL);
+	}
+	json_array_foreach(items, i, item) {
+		id = json_object_get(item, "id");
+		if (!json_is_string(id) || json_string_length(id) == 0) {
+			json_decref(ids);
+			return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid "
+			    "payload. Item in update misses primary key.");
+		}
+		change = json_deep_copy(item);
+		(void)json_object_del(change, "id");
+		json_array_append(ids, id);
+		json_array_append_new(job->changes, change);
+	}
+	if (json_array_size(ids) > 0 && users_keys(job, ids) == AUTH_OK &&
+	    json_array_size(job->keys) != json_array_size(ids))
+		users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. A user "
+		    "appears twice in the batch.");
+	if (json_array_size(ids) == 0)
+		job->keys = json_incref(ids);
+	job->batch_keys = ids;	/* the order of job->changes */
+	return job->code;
+}
+
+/* The change of user id, and the slot of its new password's hash. */
+static json_t *
+users_change(struct users_job *job, const char *id, size_t *slot)
+{
+	json_t	*k;
+	size_t	 i;
+
+	*slot = 0;
+	if (job->changes == NULL)
+		return job->data;
+	json_array_foreach(job->batch_keys, i, k)
+		if (strcmp(json_string_value(k), id) == 0) {
+			*slot = i;
+			return json_array_get(job->changes, i);
+		}
+	return NULL;
+}
+
+/*
+ * The users whose change takes admin access away from them must not be
+ * the last active administrators.
+ */
+static uint32_t
+users_demoted(struct users_job *job)
+{
+	json_t	*leaving, *k;
+	size_t	 i, slot;
+
+	if ((leaving = json_array()) == NULL)
+		return users_fail(job, AUTH_INTERNAL, NULL);
+	json_array_foreach(job->keys, i, k)
+		if (users_demotes(users_change(job, json_string_value(k),
+		    &slot)))
+			json_array_append(leaving, k);
+	if (json_array_size(leaving) > 0)
+		(void)users_last_admin(job, leaving);
+	json_decref(leaving);
+	return job->code;
+}
+
+/* {"keys": [...], "data": {...}} or {"query": {...}, "data": {...}}. */
+static uint32_t
+users_keys_or_query(struct users_job *job,
+    const struct conf_permission *perm, json_t *body)
+{
+	json_t		*keys = json_object_get(body, "keys");
+	json_t		*query = json_object_get(body, "query");
+	const char	*key;
+	json_t		*v;
+
+	json_object_foreach(body, key, v)
+		if (strcmp(key, "keys") != 0 && strcmp(key, "query") != 0 &&
+		    strcmp(key, "data") != 0)
+			return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid "
+			    "payload. \"%.32s\" is not allowed.", key);
+	if ((job->data = json_incref(json_object_get(body, "data"))) == NULL)
+		return users_fail(job, AUTH_INVALID_PAYLOAD,
+		    "Invalid payload. \"data\" is required.");
+	if (keys != NULL && query != NULL)
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "Send \"keys\" or \"query\", not both.");
+	if (keys != NULL)
+		return users_keys(job, keys);
+	if (query != NULL)
+		return users_body_query(job, perm, query);
+	return AUTH_OK;
+}
+
+/*
+ * PATCH /users/<id> with the change, or PATCH /users with an array of
+ * users (each with its id), {"keys": [...], "data": {...}} or
+ * {"query": {...}, "data": {...}}: all or nothing.
  */
 static void
 users_update(struct users_job *job)
 {
 	const struct conf_permission	*perm;
+	json_t				*body = job->body, *v;
+	size_t				 i;
 
 	if ((perm = users_perm(job, PERM_UPDATE)) == NULL) {
 		users_fail(job, AUTH_FORBIDDEN, NULL);
@@ -1485,24 +1820,55 @@ users_update(struct users_job *job)
 	if (job->target[0] != '\0') {
 		job->single = 1;
 		job->keys = json_pack("[s]", job->target);
-		job->data = json_incref(job->body);
-	} else if (json_is_object(job->body) && json_object_size(job->body) ==
-	    2 && users_keys(job, json_object_get(job->body, "keys")) ==
-	    AUTH_OK)
-		job->data = json_incref(json_object_get(job->body, "data"));
-	if (job->code == AUTH_OK && (job->data == NULL || job->keys == NULL))
+		job->data = json_incref(body);
+	} else if (json_is_array(body))
+		(void)users_batch(job, body);
+	else if (json_is_object(body)) {
+		(void)users_keys_or_query(job, perm, body);
+	}
+	if (job->code == AUTH_OK && job->keys == NULL && job->changes == NULL)
 		users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. Send "
-		    "the change, or {\"keys\": [...], \"data\": {...}}.");
-	if (job->code != AUTH_OK ||
-	    users_check_item(job, perm, job->data, 0) != AUTH_OK ||
-	    users_found(job, perm) != AUTH_OK ||
+		    "the change, an array of users with their ids, or "
+		    "{\"keys\": [...] or \"query\": {...}, \"data\": {...}}.");
+	if (job->code == AUTH_OK && json_array_size(job->keys) == 0) {
+		/* Nothing matched, or an empty batch: Directus's answer. */
+		users_finish_data(job, json_array());
+		return;
+	}
+	if (job->code == AUTH_OK && job->changes == NULL)
+		(void)users_check_item(job, perm, job->data, 0);
+	json_array_foreach(job->changes, i, v)
+		if (job->code != AUTH_OK ||
+		    users_check_item(job, perm, v, 0) != AUTH_OK)
+			break;
+	if (job->code != AUTH_OK || users_found(job, perm) != AUTH_OK ||
 	    users_validate_update(job, perm) != AUTH_OK ||
-	    (users_demotes(job->data) &&
-	    users_last_admin(job, job->keys) != AUTH_OK)) {
+	    users_demoted(job) != AUTH_OK) {
 		users_finish(job, NULL);
 		return;
 	}
-	users_hash_one(job);
+	users_hash_changes(job);
+}
+
+/* The new passwords of an update, one slot per key, on the pool. */
+static void
+users_hash_changes(struct users_job *job)
+{
+	json_t	*change;
+	size_t	 i, n;
+
+	if (job->changes == NULL) {
+		users_hash_one(job);
+		return;
+	}
+	n = json_array_size(job->changes);
+	if ((job->phc = calloc(n, sizeof(*job->phc))) == NULL)
+		fatal("calloc");
+	job->nphc = n;
+	job->hashing = 1;	/* until every hash is asked for */
+	json_array_foreach(job->changes, i, change)
+		users_hash_start(job, i, change);
+	users_hash_settle(job);
 }
 
 /*
@@ -1514,20 +1880,23 @@ static void
 users_update_write(struct users_job *job)
 {
 	const struct conf_permission	*perm;
-	json_t				*k;
-	size_t				 i;
+	json_t				*k, *change;
+	size_t				 i, slot;
 
 	if ((perm = users_perm(job, PERM_UPDATE)) == NULL)
 		users_fail(job, AUTH_FORBIDDEN, NULL);
 	else if (users_found(job, perm) == AUTH_OK &&
-	    users_validate_update(job, perm) == AUTH_OK && (!users_demotes(
-	    job->data) || users_last_admin(job, job->keys) == AUTH_OK) &&
-	    store_begin() == -1)
+	    users_validate_update(job, perm) == AUTH_OK &&
+	    users_demoted(job) == AUTH_OK && store_begin() == -1)
 		users_fail(job, AUTH_UNAVAILABLE, NULL);
-	json_array_foreach(job->keys, i, k)
-		if (job->code != AUTH_OK || users_apply(job,
-		    json_string_value(k), job->data, job->phc[0], 0) != AUTH_OK)
+	json_array_foreach(job->keys, i, k) {
+		if (job->code != AUTH_OK)
 			break;
+		change = users_change(job, json_string_value(k), &slot);
+		if (users_apply(job, json_string_value(k), change,
+		    job->phc[slot], 0) != AUTH_OK)
+			break;
+	}
 	if (job->code == AUTH_OK && store_commit() == -1)
 		users_fail(job, AUTH_UNAVAILABLE, NULL);
 	if (job->code != AUTH_OK) {
@@ -1538,7 +1907,8 @@ users_update_write(struct users_job *job)
 	/* What the workers keep of these users is wrong now. */
 	json_array_foreach(job->keys, i, k) {
 		invalidate_user(json_string_value(k));
-		users_log_changes(job, json_string_value(k), job->data);
+		users_log_changes(job, json_string_value(k),
+		    users_change(job, json_string_value(k), &slot));
 	}
 	if (json_array_size(job->keys) > 0)
 		log_info("users: %zu updated by %s",
@@ -1548,15 +1918,16 @@ users_update_write(struct users_job *job)
 }
 
 /*
- * DELETE /users/<id>, or DELETE /users with [ids] or {"keys": [ids]}:
- * 204.  The sessions go with the user (foreign keys), so its tokens
- * fail from the next request on.
+ * DELETE /users/<id>, or DELETE /users with [ids], {"keys": [ids]} or
+ * {"query": {...}}: 204, all or nothing.  The sessions go with the user
+ * (foreign keys), so its tokens fail from the next request on.
  */
 static void
 users_delete(struct users_job *job)
 {
 	const struct conf_permission	*perm;
-	json_t				*keys = job->body, *k;
+	json_t				*keys = job->body, *k, *v;
+	const char			*key;
 	size_t				 i;
 
 	if ((perm = users_perm(job, PERM_DELETE)) == NULL) {
@@ -1566,10 +1937,24 @@ users_delete(struct users_job *job)
 	}
 	if (job->target[0] != '\0')
 		job->keys = json_pack("[s]", job->target);
-	else {
-		if (json_is_object(keys) && json_object_size(keys) == 1)
+	else if (json_is_object(keys) && json_object_get(keys, "query") !=
+	    NULL && json_object_size(keys) == 1) {
+		if (users_body_query(job, perm, json_object_get(keys,
+		    "query")) == AUTH_OK && json_array_size(job->keys) == 0) {
+			users_finish(job, NULL);	/* none: 204 */
+			return;
+		}
+	} else {
+		json_object_foreach(json_is_object(keys) ? keys : NULL, key, v)
+			if (strcmp(key, "keys") != 0) {
+				users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid "
+				    "payload. \"%.32s\" is not allowed.", key);
+				break;
+			}
+		if (json_is_object(keys))
 			keys = json_object_get(keys, "keys");
-		(void)users_keys(job, keys);
+		if (job->code == AUTH_OK)
+			(void)users_keys(job, keys);
 	}
 	if (job->code != AUTH_OK || users_found(job, perm) != AUTH_OK ||
 	    users_last_admin(job, job->keys) != AUTH_OK ||

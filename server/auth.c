@@ -26,6 +26,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "proto.h"
+#include "query.h"
 #include "token.h"
 #include "tokend.h"
 
@@ -88,6 +89,8 @@ static void	 auth_ctx_free(struct auth_ctx *);
 static void	 auth_tokens_done(struct pending *, struct frame *);
 static void	 auth_logout_done(struct pending *, struct frame *);
 static void	 auth_me_done(struct pending *, struct frame *);
+static int	 auth_me_fields(struct evhttp_request *, const char *);
+static void	 auth_me_cut(json_t *, const char *);
 static void	 auth_stalled_done(struct pending *, struct frame *);
 static void	 auth_token_use(struct server *, struct evhttp_request *,
 		    enum mail_kind);
@@ -1366,6 +1369,10 @@ auth_me(struct server *s, struct evhttp_request *req, const char *rest)
 		auth_ctx_free(c);
 		return;
 	}
+	if (auth_me_fields(req, c->fields) == -1) {
+		auth_ctx_free(c);
+		return;
+	}
 	if (cmd == EVHTTP_REQ_GET)
 		rv = auth_authenticate(c->s, req, MSG_USER_GET, NULL, 0, 0,
 		    auth_me_done, c);
@@ -1433,6 +1440,93 @@ auth_track_page(struct server *s, struct evhttp_request *req,
 	free(text);
 	if (rv == -1)
 		auth_ctx_free(c);
+}
+
+/*
+ * The relational fields of /users/me: "role.name" and "role.*", the
+ * caller's own role from tokend.conf; "policies" comes with the
+ * policies and is refused until then, never dropped.  0, or -1 with
+ * the error sent.
+ */
+static int
+auth_me_fields(struct evhttp_request *req, const char *fields)
+{
+	struct query		 q;
+	const struct query_rel	*r;
+	char			 reason[QUERY_REASON_MAX], msg[320];
+	size_t			 i, k;
+	int			 status = 0;
+
+	memset(&q, 0, sizeof(q));
+	if (query_fields_parse(&q, fields, reason, sizeof(reason)) == -1) {
+		(void)snprintf(msg, sizeof(msg), "Invalid query. %s.", reason);
+		http_error(req, 400, "INVALID_QUERY", msg);
+		return -1;
+	}
+	for (i = 0; status == 0 && i < q.nrels; i++) {
+		r = &q.rels[i];
+		status = 400;
+		if (strcmp(r->field, "policies") == 0)
+			(void)snprintf(msg, sizeof(msg), "Invalid query. The "
+			    "fields of \"policies\" are not supported yet.");
+		else if (strcmp(r->field, "role") != 0)
+			(void)snprintf(msg, sizeof(msg), "Invalid query. "
+			    "\"%s\" is not a relation of collection "
+			    "\"directus_users\".", r->field);
+		else
+			status = 0;
+		for (k = 0; status == 0 && k < r->sub.n; k++)
+			if (!config_role_field(r->sub.names[k])) {
+				status = 403;
+				(void)snprintf(msg, sizeof(msg), "You don't "
+				    "have permission to access field \"%s\" "
+				    "in collection \"directus_roles\" or it "
+				    "does not exist. Queried in \"role\".",
+				    r->sub.names[k]);
+			}
+	}
+	query_fields_free(&q);
+	if (status != 0)
+		http_error(req, status, status == 400 ? "INVALID_QUERY" :
+		    "FORBIDDEN", msg);
+	return status == 0 ? 0 : -1;
+}
+
+/*
+ * /users/me's fields of the user: the top-level ones asked for, and
+ * the role nested as "role.name" or "role.*" asks.
+ */
+static void
+auth_me_cut(json_t *user, const char *fields)
+{
+	struct query	 q;
+	const char	*key;
+	json_t		*v;
+	void		*tmp;
+	char		 reason[QUERY_REASON_MAX];
+	size_t		 i;
+
+	memset(&q, 0, sizeof(q));
+	if (query_fields_parse(&q, fields, reason, sizeof(reason)) == -1)
+		return;		/* checked by auth_me_fields() */
+	json_object_foreach_safe(user, tmp, key, v) {
+		for (i = 0; i < q.nrels; i++)
+			if (strcmp(q.rels[i].field, key) == 0)
+				break;
+		if (!q.fields.all && i == q.nrels &&
+		    !config_fields_has(&q.fields, key))
+			json_object_del(user, key);
+	}
+	for (i = 0; i < q.nrels; i++) {
+		v = json_object_get(user, q.rels[i].field);
+		if (strcmp(q.rels[i].field, "role") != 0 || !json_is_string(v))
+			continue;
+		v = config_role_json(server_conf(), json_string_value(v),
+		    &q.rels[i].sub);
+		(void)json_object_set_new(user, "role", v != NULL ? v :
+		    json_null());
+	}
+	query_fields_free(&q);
 }
 
 /* Is key one of the comma-separated names of fields? */
@@ -1511,7 +1605,7 @@ auth_me_done(struct pending *p, struct frame *f)
 		return;
 	}
 	if (user != NULL) {
-		auth_fields(user, c->fields);
+		auth_me_cut(user, c->fields);
 		text = http_data_dumps(user);
 	}
 	if (text != NULL)

@@ -35,7 +35,7 @@
 #define ITEMS_KEY_MAX		64	/* bytes of a key in a path */
 #define ITEMS_BATCH_MAX		1000	/* items in one write */
 #define ITEMS_INT_KEY_MAX	9007199254740991LL	/* 2^53 - 1 */
-#define ITEMS_MSG_MAX		256
+#define ITEMS_MSG_MAX		384
 
 struct items_ctx {
 	const struct tokend_config *conf;
@@ -55,6 +55,12 @@ struct items_ctx {
 	struct query		 q;
 };
 
+/* The schema of a collection's rows: its fields, and its relations. */
+struct items_schema {
+	struct items_ctx		*c;
+	const struct conf_collection	*coll;
+};
+
 struct items_err {
 	int			 status;
 	const char		*code;
@@ -65,6 +71,14 @@ static void	 items_run(struct items_ctx *);
 static int	 items_count_where(struct items_ctx *,
 		    const struct conf_permission *, const struct query_node *,
 		    json_t *, json_int_t *, struct items_err *);
+static int	 items_relation(void *, const struct query_node *,
+		    const struct query_vars *, struct query_sql *);
+static int	 items_rel_filter(struct items_ctx *,
+		    const struct conf_collection *, const struct query_node *,
+		    struct items_err *);
+static json_t	*items_row_of(const struct conf_collection *,
+		    const struct conf_fields *, sqlite3_stmt *,
+		    const struct conf_permission *);
 
 static void
 items_fail(struct items_err *e, int status, const char *code,
@@ -242,7 +256,8 @@ items_params(struct items_ctx *c, struct query_params *qp,
 static int
 items_column(void *arg, const char *field, struct query_sql *qs)
 {
-	const struct conf_collection	*coll = arg;
+	const struct items_schema	*sa = arg;
+	const struct conf_collection	*coll = sa->coll;
 	char				 path[CONF_IDENT_MAX + 8];
 	json_t				*v;
 
@@ -322,7 +337,8 @@ items_where(struct items_ctx *c, struct query_sql *qs,
     const struct conf_permission *perm, const struct query_node *filter,
     json_t *keys)
 {
-	struct query_schema	 schema = { items_column, (void *)c->coll };
+	struct items_schema	 sa = { c, c->coll };
+	struct query_schema	 schema = { items_column, &sa, items_relation };
 	struct query_where	 w = { &schema, &c->vars, perm, filter, keys };
 
 	query_sql_add(qs, " WHERE ");
@@ -390,7 +406,27 @@ static json_t *
 items_row(struct items_ctx *c, sqlite3_stmt *st,
     const struct conf_permission *perm)
 {
-	const struct conf_fields	*want = &c->q.fields;
+	json_t		*out, *key, *doc;
+	size_t		 i;
+
+	if ((out = items_row_of(c->coll, &c->q.fields, st, perm)) == NULL ||
+	    c->q.nrels == 0)
+		return out;
+	/* The related keys, which items_nest() turns into the items. */
+	key = items_row_key(st);
+	doc = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+	for (i = 0; key != NULL && doc != NULL && i < c->q.nrels; i++)
+		items_put(out, c->q.rels[i].field, key, doc);
+	json_decref(key);
+	json_decref(doc);
+	return out;
+}
+
+static json_t *
+items_row_of(const struct conf_collection *coll,
+    const struct conf_fields *want, sqlite3_stmt *st,
+    const struct conf_permission *perm)
+{
 	json_t				*out, *key, *doc, *v;
 	const char			*k;
 	size_t				 i;
@@ -402,9 +438,9 @@ items_row(struct items_ctx *c, sqlite3_stmt *st,
 		goto done;
 	if (want->all && !perm->fields.all)
 		want = &perm->fields;
-	if (want->all && !c->coll->fields.all)
-		want = &c->coll->fields;
-	if (want->all || want == &c->coll->fields)
+	if (want->all && !coll->fields.all)
+		want = &coll->fields;
+	if (want->all || want == &coll->fields)
 		(void)json_object_set(out, "id", key);
 	if (want->all) {
 		json_object_foreach(doc, k, v)
@@ -421,7 +457,8 @@ items_row(struct items_ctx *c, sqlite3_stmt *st,
 static int
 items_limit(struct items_ctx *c, struct query_sql *qs, json_t *keys)
 {
-	struct query_schema	 schema = { items_column, (void *)c->coll };
+	struct items_schema	 sa = { c, c->coll };
+	struct query_schema	 schema = { items_column, &sa, NULL };
 	json_t			*v;
 
 	if (query_sort_sql(&c->q, &schema, qs) == -1)
@@ -474,6 +511,297 @@ items_select(struct items_ctx *c, const struct conf_permission *perm,
  done:
 	query_sql_free(&qs);
 	return rows;
+}
+
+/*
+ * The collection a relation of coll reaches, with the caller's read
+ * permission on it, for a field the query names ("Queried in").  Items
+ * of directus_users live in keyd, which the worker asks; NULL with the
+ * error otherwise.
+ */
+static const struct conf_collection *
+items_rel_target(struct items_ctx *c, const struct conf_collection *coll,
+    const char *field, const struct conf_permission **rperm,
+    struct items_err *e)
+{
+	const struct conf_collection	*target;
+	const char			*name;
+
+	if ((name = config_relation(coll, field)) == NULL) {
+		if (e != NULL)
+			items_fail(e, 400, "INVALID_QUERY", "Invalid query. "
+			    "\"%s\" is not a relation of collection \"%s\".",
+			    field, coll->name);
+		return NULL;
+	}
+	/* The worker resolves the users of the top level (items.c). */
+	if (strcmp(name, CONF_USERS_COLLECTION) == 0 ||
+	    (target = config_collection(c->conf, name)) == NULL) {
+		if (e != NULL)
+			items_fail(e, 400, "INVALID_QUERY", "Invalid query. "
+			    "Users are reached through \"%s\" only from the "
+			    "collection asked for, not from a related one.",
+			    field);
+		return NULL;
+	}
+	if ((*rperm = perm_lookup(c->conf, &c->who, name, PERM_READ)) ==
+	    NULL) {
+		if (e != NULL)
+			items_fail(e, 403, "FORBIDDEN", "You don't have "
+			    "permission to access collection \"%s\" or it "
+			    "does not exist. Queried in \"%s\".", name, field);
+		return NULL;
+	}
+	return target;
+}
+
+/* Does field of coll reference directus_users? */
+static int
+items_rel_users(const struct conf_collection *coll, const char *field)
+{
+	const char	*name = config_relation(coll, field);
+
+	return name != NULL && strcmp(name, CONF_USERS_COLLECTION) == 0;
+}
+
+/* Is field one of coll's, within perm? */
+static int
+items_field_readable(const struct conf_collection *coll,
+    const struct conf_permission *perm, const char *field)
+{
+	if (strcmp(field, "id") != 0 && !coll->fields.all &&
+	    !config_fields_has(&coll->fields, field))
+		return 0;
+	return perm_field_allowed(perm, field);
+}
+
+struct items_rel_walk {
+	const struct conf_collection	*coll;
+	const struct conf_permission	*perm;
+	const char			*bad;
+};
+
+static int
+items_rel_walk_field(void *arg, const char *field)
+{
+	struct items_rel_walk	*w = arg;
+
+	if (items_field_readable(w->coll, w->perm, field))
+		return 0;
+	w->bad = field;
+	return -1;
+}
+
+/*
+ * Every QOP_REL of a filter on coll: a relation to a collection the
+ * caller may read, and the related filter only on fields it may read
+ * there (recursively).  0, or -1 with the error (when e is not NULL).
+ */
+static int
+items_rel_filter(struct items_ctx *c, const struct conf_collection *coll,
+    const struct query_node *n, struct items_err *e)
+{
+	struct items_rel_walk		 w = { NULL, NULL, NULL };
+	size_t				 i;
+
+	if (n == NULL)
+		return 0;
+	if (n->op != QOP_REL) {
+		for (i = 0; i < n->nkids; i++)
+			if (items_rel_filter(c, coll, n->kids[i], e) == -1)
+				return -1;
+		return 0;
+	}
+	if (n->nkids != 1 || (w.coll = items_rel_target(c, coll, n->field,
+	    &w.perm, e)) == NULL)
+		return -1;
+	(void)query_node_fields(n->kids[0], items_rel_walk_field, &w);
+	if (w.bad != NULL) {
+		if (e != NULL)
+			items_fail(e, 403, "FORBIDDEN", "You don't have "
+			    "permission to access field \"%s\" in collection "
+			    "\"%s\" or it does not exist. Queried in \"%s\".",
+			    w.bad, w.coll->name, n->field);
+		return -1;
+	}
+	return items_rel_filter(c, w.coll, n->kids[0], e);
+}
+
+/*
+ * {"category": {"name": {"_eq": "x"}}} as SQL: the field is the key of
+ * a related item that the caller may read and that passes the related
+ * filter: a subquery on the related table, under its read permission's
+ * item filter.
+ */
+static int
+items_relation(void *arg, const struct query_node *n,
+    const struct query_vars *vars, struct query_sql *qs)
+{
+	struct items_schema		*sa = arg, sub = { sa->c, NULL };
+	struct query_schema		 schema = { items_column, &sub,
+					    items_relation };
+	const struct conf_permission	*rperm;
+	struct query_where		 w;
+	char				 sql[128];
+
+	if (items_rel_filter(sa->c, sa->coll, n, NULL) == -1 ||
+	    (sub.coll = items_rel_target(sa->c, sa->coll, n->field, &rperm,
+	    NULL)) == NULL || items_column(sa, n->field, qs) == -1)
+		return -1;
+	(void)snprintf(sql, sizeof(sql), " IN (SELECT id FROM \"items_%s\" "
+	    "WHERE ", sub.coll->name);
+	query_sql_add(qs, sql);
+	w = (struct query_where){ &schema, vars, rperm, n->kids[0], NULL };
+	if (query_where_sql(&w, qs) != QUERY_WHERE_OK)
+		return -1;
+	query_sql_add(qs, ")");
+	return 0;
+}
+
+/*
+ * ?fields with "category.name" or "category.*": each a relation of the
+ * collection to one the caller may read, each related field one it may
+ * read there, and the relation's own field one it may read here.
+ */
+static int
+items_rels_check(struct items_ctx *c, const struct conf_permission *perm,
+    struct items_err *e)
+{
+	const struct conf_permission	*rperm;
+	const struct conf_collection	*target;
+	const struct query_rel		*r;
+	size_t				 i, k;
+
+	for (i = 0; i < c->q.nrels; i++) {
+		r = &c->q.rels[i];
+		if (config_relation(c->coll, r->field) != NULL &&
+		    !perm_field_allowed(perm, r->field)) {
+			items_fail(e, 403, "FORBIDDEN", "You don't have "
+			    "permission to access field \"%s\" or it does "
+			    "not exist.", r->field);
+			return -1;
+		}
+		/* keyd checks the fields of users (items.c asks it). */
+		if (items_rel_users(c->coll, r->field))
+			continue;
+		if ((target = items_rel_target(c, c->coll, r->field, &rperm,
+		    e)) == NULL)
+			return -1;
+		for (k = 0; k < r->sub.n; k++)
+			if (!items_field_readable(target, rperm,
+			    r->sub.names[k])) {
+				items_fail(e, 403, "FORBIDDEN", "You don't "
+				    "have permission to access field \"%s\" "
+				    "in collection \"%s\" or it does not "
+				    "exist. Queried in \"%s\".",
+				    r->sub.names[k], target->name, r->field);
+				return -1;
+			}
+	}
+	return 0;
+}
+
+/*
+ * The related items of one relation, read under the caller's read
+ * permission on their collection: a JSON object from each key's text
+ * to the item cut to the fields asked for.
+ */
+static json_t *
+items_rel_read(struct items_ctx *c, const struct conf_collection *target,
+    const struct conf_permission *rperm, const struct query_rel *r,
+    json_t *keys, struct items_err *e)
+{
+	struct items_schema	 sa = { c, target };
+	struct query_schema	 schema = { items_column, &sa, items_relation };
+	struct query_where	 w = { &schema, &c->vars, rperm, NULL, keys };
+	struct query_sql	 qs;
+	sqlite3_stmt		*st;
+	json_t			*map, *row, *key;
+	char			 sql[128], *text;
+	int			 rc = SQLITE_DONE;
+
+	query_sql_init(&qs);
+	(void)snprintf(sql, sizeof(sql), "SELECT id, doc FROM \"items_%s\" "
+	    "WHERE ", target->name);
+	query_sql_add(&qs, sql);
+	if ((map = json_object()) == NULL ||
+	    query_where_sql(&w, &qs) != QUERY_WHERE_OK ||
+	    (st = items_stmt(&qs, e)) == NULL) {
+		items_forbidden(e);
+		query_sql_free(&qs);
+		json_decref(map);
+		return NULL;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		key = items_row_key(st);
+		text = key != NULL ? json_dumps(key, JSON_ENCODE_ANY) : NULL;
+		row = items_row_of(target, &r->sub, st, rperm);
+		if (text == NULL || row == NULL ||
+		    json_object_set_new(map, text, row) == -1)
+			rc = SQLITE_NOMEM;
+		free(text);
+		json_decref(key);
+		if (rc == SQLITE_NOMEM)
+			break;
+	}
+	istore_release(st);
+	query_sql_free(&qs);
+	if (rc != SQLITE_DONE) {
+		items_store_fail(e, ISTORE_UNAVAILABLE);
+		json_decref(map);
+		return NULL;
+	}
+	return map;
+}
+
+/*
+ * Each relation the fields name, nested as Directus nests it: the key
+ * of a row replaced by the related item, or null for none (no key, or
+ * an item the caller may not read).  One read per relation, of the
+ * page's keys only.
+ */
+static int
+items_nest(struct items_ctx *c, json_t *rows, struct items_err *e)
+{
+	const struct conf_permission	*rperm;
+	const struct conf_collection	*target;
+	const struct query_rel		*r;
+	json_t				*keys, *map, *row, *v, *k, *hit;
+	size_t				 i, j;
+	char				*text;
+
+	for (i = 0; i < c->q.nrels; i++) {
+		r = &c->q.rels[i];
+		if (items_rel_users(c->coll, r->field))
+			continue;	/* the worker nests them (items.c) */
+		if ((target = items_rel_target(c, c->coll, r->field, &rperm,
+		    e)) == NULL || (keys = json_array()) == NULL)
+			return -1;
+		json_array_foreach(rows, j, row)
+			if ((k = items_key_value(target, json_object_get(row,
+			    r->field))) != NULL)
+				json_array_append_new(keys, k);
+		map = json_array_size(keys) > 0 ? items_rel_read(c, target,
+		    rperm, r, keys, e) : json_object();
+		json_decref(keys);
+		if (map == NULL)
+			return -1;
+		json_array_foreach(rows, j, row) {
+			hit = NULL;
+			v = items_key_value(target, json_object_get(row,
+			    r->field));
+			text = v != NULL ? json_dumps(v, JSON_ENCODE_ANY) :
+			    NULL;
+			if (text != NULL)
+				hit = json_object_get(map, text);
+			free(text);
+			json_decref(v);
+			(void)json_object_set(row, r->field, hit != NULL ?
+			    hit : json_null());
+		}
+		json_decref(map);
+	}
+	return 0;
 }
 
 static int
@@ -589,6 +917,9 @@ items_query(struct items_ctx *c, const struct conf_permission *perm,
 		    reason);
 		return -1;
 	}
+	if (items_rels_check(c, perm, e) == -1 ||
+	    items_rel_filter(c, c->coll, c->q.filter, e) == -1)
+		return -1;
 	for (i = 0; i < c->q.fields.n; i++)
 		if (strcmp(c->q.fields.names[i], "id") != 0 &&
 		    !c->coll->fields.all &&
@@ -626,6 +957,10 @@ items_read(struct items_ctx *c, struct items_err *e)
 		keys = json_pack("[o]", key);
 	}
 	rows = items_select(c, perm, keys, e);
+	if (rows != NULL && items_nest(c, rows, e) == -1) {
+		json_decref(rows);
+		rows = NULL;
+	}
 	if (rows != NULL && keys == NULL && c->q.meta != 0)
 		meta = items_meta(c, perm, e);
 	if (e->status != 0)
@@ -801,7 +1136,8 @@ items_reread(struct items_ctx *c, json_t *keys, int single,
 	qp.fields = evhttp_find_header(&c->params, "fields");
 	query_free(&c->q);
 	if (perm == NULL || query_parse(&c->q, &qp, c->conf->query_limit,
-	    reason, sizeof(reason)) == -1 || perm_query_check(perm, &c->q,
+	    reason, sizeof(reason)) == -1 || c->q.nrels > 0 ||
+	    perm_query_check(perm, &c->q,
 	    reason, sizeof(reason)) == -1 ||
 	    (rows = items_select(c, perm, keys, e)) == NULL) {
 		e->status = 0;
@@ -1182,6 +1518,7 @@ static void
 items_run(struct items_ctx *c)
 {
 	struct items_err	 e;
+	const char		*fields;
 
 	memset(&e, 0, sizeof(e));
 	query_now(c->now, sizeof(c->now));
@@ -1192,8 +1529,14 @@ items_run(struct items_ctx *c)
 	c->vars.role = c->who.role;
 	c->vars.now = c->now;
 	c->coll = config_collection(c->conf, c->collection);
+	fields = evhttp_find_header(&c->params, "fields");
 	if (c->coll == NULL)
 		items_forbidden(&e);
+	else if (c->method != ITEMS_GET && fields != NULL &&
+	    strchr(fields, '.') != NULL)
+		/* Not a 204 after the write, as if it could not read. */
+		items_fail(&e, 400, "INVALID_QUERY", "Invalid query. The "
+		    "fields of related items are read with GET only.");
 	else if (!istore_ready()) {
 		log_warnx("items: collection %s needs a restart of tokend",
 		    c->coll->name);

@@ -359,6 +359,9 @@ void		 users_activity(struct server *, struct evhttp_request *,
 		    const char *);
 void		 users_invite(struct server *, struct evhttp_request *,
 		    const char *);
+int		 users_lookup(struct server *, struct evhttp_request *,
+		    const char *, const char *, const char *, const char *,
+		    void (*)(struct pending *, struct frame *), void *);
 void		 users_done(struct pending *, struct frame *);
 int		 users_read_roles(struct server *, struct evhttp_request *,
 		    size_t, void (*)(struct pending *, struct frame *), void *);

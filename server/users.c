@@ -377,6 +377,59 @@ users_access(struct server *s, struct evhttp_request *req, const char *id)
 }
 
 /*
+ * A read of /users for another answer (the users an item relation
+ * reaches): MSG_USERS with the request's own credential, so that keyd
+ * decides with the caller's permissions on directus_users and trusts
+ * nothing the worker says.  fields, filter (JSON), limit and meta (or
+ * NULL) as a query string gives them; done() gets MSG_USERS_RESULT.
+ * -1 when the request was answered already.
+ */
+int
+users_lookup(struct server *s, struct evhttp_request *req,
+    const char *fields, const char *filter, const char *limit,
+    const char *meta, void (*done)(struct pending *, struct frame *),
+    void *arg)
+{
+	struct msg_users	*m;
+	struct token_ref	*tok;
+	struct frame_buf	 fb;
+	struct jwt		 jwt;
+	char			 ip[INET6_ADDRSTRLEN];
+	int			 rv = 0;
+
+	if (auth_token(s, req, &tok, &jwt) == -1)
+		return -1;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		fatal("calloc");
+	auth_credential_set(&m->cred, tok, &jwt);
+	m->op = USERS_READ;
+	m->target = "";
+	m->params[0].given = 1;
+	m->params[0].value = fields;
+	m->params[1].given = 1;
+	m->params[1].value = filter;
+	m->params[3].given = 1;
+	m->params[3].value = limit;
+	m->params[6].given = meta != NULL;
+	m->params[6].value = meta;
+	m->body = NULL;
+	m->body_len = 0;
+	auth_client_set(req, &m->client, ip, sizeof(ip));
+	(void)msg_write(&fb, MSG_USERS, m);
+	auth_token_free(tok);
+	free(m);
+	if (fb.failed) {
+		http_error(req, 400, "INVALID_QUERY",
+		    "Invalid query. Too many related users.");
+		rv = -1;
+	} else
+		(void)server_keyd_request(s, req, MSG_USERS, fb.data, fb.len,
+		    0, done, arg);
+	frame_buf_free(&fb);
+	return rv;
+}
+
+/*
  * MSG_USERS_RESULT: keyd's JSON as it is, 204 when empty, or an error
  * (also the answer of MSG_TFA and MSG_MAIL_TOKEN).
  */

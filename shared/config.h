@@ -215,12 +215,24 @@ struct conf_fields {
 	char			(*names)[CONF_IDENT_MAX];
 };
 
-/* collection "name" { primary-key integer|uuid; fields "a" "b" } */
+/* field "author" references "directus_users": a many-to-one relation. */
+#define CONF_RELATIONS_MAX	16	/* relations of one collection */
+struct conf_relation {
+	char			 field[CONF_IDENT_MAX];
+	char			 target[CONF_IDENT_MAX];	/* collection */
+};
+
+/*
+ * collection "name" { primary-key integer|uuid; fields "a" "b";
+ * field "c" references "other" }
+ */
 struct conf_collection {
 	TAILQ_ENTRY(conf_collection) entry;
 	char			 name[CONF_IDENT_MAX];
 	int			 pk_uuid;	/* 0: integer, auto-increment */
 	struct conf_fields	 fields;
+	struct conf_relation	 relations[CONF_RELATIONS_MAX];
+	size_t			 nrelations;
 };
 TAILQ_HEAD(conf_collection_list, conf_collection);
 
@@ -534,6 +546,9 @@ const struct conf_role *config_role_by_id(const struct tokend_config *,
 		    const char *);
 const struct conf_role *config_role_by_name(const struct tokend_config *,
 		    const char *);
+struct json_t	*config_role_json(const struct tokend_config *, const char *,
+		    const struct conf_fields *);
+int		 config_role_field(const char *);
 const struct conf_permission *config_permission(
 		    const struct conf_permission_list *, const char *, int);
 int		 config_fields_has(const struct conf_fields *, const char *);
@@ -550,6 +565,10 @@ const char	*config_collection_add(struct tokend_config *,
 const char	*config_collection_field(struct conf_collection *,
 		    const char *);
 void		 config_collection_free(struct conf_collection *);
+const char	*config_relation_add(struct conf_collection *, const char *,
+		    const char *);
+const char	*config_relation(const struct conf_collection *, const char *);
+const char	*config_relations_check(const struct tokend_config *);
 struct conf_role *config_role_new(const char *);
 const char	*config_role_add(struct tokend_config *, struct conf_role *);
 const char	*config_role_set_id(const struct tokend_config *,

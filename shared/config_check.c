@@ -745,7 +745,8 @@ finish_check_size(const struct tokend_config *conf)
 int
 config_finish(struct tokend_config *conf)
 {
-	int	 errors = 0;
+	const char	*why;
+	int		 errors = 0;
 
 	if (TAILQ_EMPTY(&conf->listens))
 		errors += finish_listen_default(conf);
@@ -779,6 +780,10 @@ config_finish(struct tokend_config *conf)
 	errors += config_check_auth(conf);
 	errors += config_check_access_log(conf);
 	errors += config_check_items(conf);
+	if ((why = config_relations_check(conf)) != NULL) {
+		log_warnx("%s", why);
+		errors++;
+	}
 	if (errors == 0)
 		errors += finish_check_size(conf);
 	return errors ? -1 : 0;

@@ -182,6 +182,70 @@ config_collection_field(struct conf_collection *c, const char *name)
 	return config_fields_add(&c->fields, name);
 }
 
+/*
+ * field "author" references "target".  The target is checked once
+ * every collection is known (config_relations_check()).
+ */
+const char *
+config_relation_add(struct conf_collection *c, const char *field,
+    const char *target)
+{
+	struct conf_relation	*r;
+	size_t			 i;
+
+	if (!config_ident_valid(field) || strcmp(field, "id") == 0)
+		return "the field of a relation must be a field name other "
+		    "than \"id\"";
+	if (!config_ident_valid(target))
+		return "a relation references a collection name";
+	for (i = 0; i < c->nrelations; i++)
+		if (strcmp(c->relations[i].field, field) == 0)
+			return "a field references one collection at most";
+	if (c->nrelations >= CONF_RELATIONS_MAX)
+		return "too many relations";
+	r = &c->relations[c->nrelations++];
+	(void)strlcpy(r->field, field, sizeof(r->field));
+	(void)strlcpy(r->target, target, sizeof(r->target));
+	return NULL;
+}
+
+/* The collection a field references, or NULL when it is no relation. */
+const char *
+config_relation(const struct conf_collection *c, const char *field)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nrelations; i++)
+		if (strcmp(c->relations[i].field, field) == 0)
+			return c->relations[i].target;
+	return NULL;
+}
+
+/* Every relation references directus_users or a configured collection. */
+const char *
+config_relations_check(const struct tokend_config *conf)
+{
+	static char			 why[256];
+	const struct conf_collection	*c;
+	size_t				 i;
+
+	TAILQ_FOREACH(c, &conf->collections, entry)
+		for (i = 0; i < c->nrelations; i++) {
+			if (strcmp(c->relations[i].target,
+			    CONF_USERS_COLLECTION) == 0 ||
+			    config_collection(conf, c->relations[i].target) !=
+			    NULL)
+				continue;
+			(void)snprintf(why, sizeof(why), "collection \"%s\": "
+			    "field \"%s\" references \"%s\", which is "
+			    "neither directus_users nor a collection",
+			    c->name, c->relations[i].field,
+			    c->relations[i].target);
+			return why;
+		}
+	return NULL;
+}
+
 void
 config_collection_free(struct conf_collection *c)
 {
@@ -212,6 +276,52 @@ config_role_by_name(const struct tokend_config *conf, const char *name)
 		if (strcmp(r->name, name) == 0)
 			return r;
 	return NULL;
+}
+
+/*
+ * A role as a user's "role.*" shows it, in Directus 11's fields (the
+ * built-in administrator role too), or NULL when there is none; with
+ * sub, only the fields it names.  GET /roles (server/access.c) adds
+ * the role's policies and users, which a role reached through a user
+ * does not carry here.
+ */
+json_t *
+config_role_json(const struct tokend_config *conf, const char *id,
+    const struct conf_fields *sub)
+{
+	const struct conf_role	*r = NULL;
+	json_t			*o;
+	const char		*key;
+	json_t			*v;
+	void			*tmp;
+	int			 admin = strcmp(id, CONF_ADMIN_ROLE_ID) == 0;
+
+	if (!admin && (r = config_role_by_id(conf, id)) == NULL)
+		return NULL;
+	o = json_pack("{s:s,s:s,s:s,s:s?,s:n,s:[]}", "id", id,
+	    "name", admin ? "Administrator" : r->name, "icon", admin ?
+	    "verified" : "supervised_user_circle", "description", admin ?
+	    "$t:admin_description" : NULL, "parent", "children");
+	if (o == NULL || sub == NULL || sub->all)
+		return o;
+	json_object_foreach_safe(o, tmp, key, v)
+		if (!config_fields_has(sub, key))
+			json_object_del(o, key);
+	return o;
+}
+
+/* Is name a field of config_role_json()'s roles? */
+int
+config_role_field(const char *name)
+{
+	static const char *const fields[] = { "id", "name", "icon",
+	    "description", "parent", "children" };
+	size_t			 i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(fields[i], name) == 0)
+			return 1;
+	return 0;
 }
 
 struct conf_role *

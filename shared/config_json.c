@@ -77,7 +77,8 @@ config_restart_needed(const struct tokend_config *old,
 /*
  * The data part of the JSON form:
  *	"collections": [{"name", "primary_key": "integer" or "uuid",
- *	    "fields": "*" or ["name", ...]}, ...]
+ *	    "fields": "*" or ["name", ...], and when it has relations
+ *	    "relations": [{"field", "collection"}, ...]}, ...]
  *	"policies": [{"name", "id", "kind": "policy", "role" or "public",
  *	    "admin_access", "app_access", "enforce_tfa",
  *	    "ip_allow": "net ..." or null, "permissions": [permission, ...]},
@@ -185,6 +186,8 @@ permissions_to_json(const struct conf_permission_list *list)
 	return array;
 }
 
+static json_t	*relations_to_json(const struct conf_collection *);
+
 static json_t *
 collection_to_json(const struct conf_collection *c)
 {
@@ -195,11 +198,32 @@ collection_to_json(const struct conf_collection *c)
 	if (json_set(obj, "name", json_string(c->name)) == -1 ||
 	    json_set(obj, "primary_key", json_string(c->pk_uuid ? "uuid" :
 	    "integer")) == -1 ||
-	    json_set(obj, "fields", names_to_json(&c->fields)) == -1) {
+	    json_set(obj, "fields", names_to_json(&c->fields)) == -1 ||
+	    (c->nrelations > 0 &&
+	    json_set(obj, "relations", relations_to_json(c)) == -1)) {
 		json_decref(obj);
 		return NULL;
 	}
 	return obj;
+}
+
+/* [{"field", "collection"}, ...]: the many-to-one relations, if any. */
+static json_t *
+relations_to_json(const struct conf_collection *c)
+{
+	json_t	*array;
+	size_t	 i;
+
+	if ((array = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < c->nrelations; i++)
+		if (json_append(array, json_pack("{s:s,s:s}", "field",
+		    c->relations[i].field, "collection",
+		    c->relations[i].target)) == -1) {
+			json_decref(array);
+			return NULL;
+		}
+	return array;
 }
 
 static const char *const policy_kinds[] = {
@@ -346,11 +370,14 @@ collection_from_json(struct tokend_config *conf, json_t *obj)
 {
 	struct conf_collection	*c;
 	json_error_t		 jerr;
-	json_t			*fields;
-	const char		*name, *pk, *errstr;
+	json_t			*fields, *relations = NULL, *r;
+	const char		*name, *pk, *errstr, *field, *target;
+	size_t			 i;
 
-	if (json_unpack_ex(obj, &jerr, JSON_STRICT, "{s:s, s:s, s:o}",
-	    "name", &name, "primary_key", &pk, "fields", &fields) == -1) {
+	if (json_unpack_ex(obj, &jerr, JSON_STRICT, "{s:s, s:s, s:o, s?o}",
+	    "name", &name, "primary_key", &pk, "fields", &fields,
+	    "relations", &relations) == -1 ||
+	    (relations != NULL && !json_is_array(relations))) {
 		log_warnx("config: collection: %s", jerr.text);
 		return -1;
 	}
@@ -370,6 +397,14 @@ collection_from_json(struct tokend_config *conf, json_t *obj)
 	    "collection") == -1)
 		return -1;
 	config_fields_finish(&c->fields);
+	json_array_foreach(relations, i, r) {
+		if (json_unpack_ex(r, &jerr, JSON_STRICT, "{s:s, s:s}",
+		    "field", &field, "collection", &target) == -1 ||
+		    (errstr = config_relation_add(c, field, target)) != NULL) {
+			log_warnx("config: collection: bad relation");
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -152,6 +152,7 @@ static void	 data_clear(void);
 static void	 collection_begin(const char *);
 static void	 collection_primary_key(const char *);
 static void	 collection_end(void);
+static void	 collection_relation(const char *, const char *);
 static void	 field_add(const char *);
 static void	 role_begin(const char *);
 static void	 role_id(const char *);
@@ -180,7 +181,7 @@ static void	 permission_end(void);
 %token	<v.keyword> COOKIE REFRESH SESSION NAME SECURE SAMESITE DOMAIN
 %token	<v.keyword> ITEMS QUERYLIMIT COLLECTION PRIMARYKEY FIELDS ROLE ID
 %token	<v.keyword> ADMINACCESS APPACCESS PERMISSION FILTER VALIDATION PRESETS
-%token	<v.keyword> ENFORCETFA POLICY IPALLOW
+%token	<v.keyword> ENFORCETFA POLICY IPALLOW FIELD REFERENCES
 %token	<v.keyword> PUBLIC
 %token	<v.keyword> REQUESTLINE HEADERCOUNT RATELIMIT AUTHRATELIMIT
 %token	<v.keyword> RATELIMITADDRESSES PER HEADERDEADLINE BODYDEADLINE
@@ -301,7 +302,8 @@ ident		: STRING
 		;
 
 keyword		: AUTH | CHROOT | COLLECTION | CONNECTIONS | CONTROL | COOKIE
-		| DATABASE | DOMAIN | FIELDS | FILTER | ID | INCLUDE | ITEMS
+		| DATABASE | DOMAIN | FIELD | FIELDS | FILTER | ID | INCLUDE
+		| ITEMS | REFERENCES
 		| ITERATIONS | KEYD | LIMITS | LISTEN | MAIL | MEMORY | NAME | ON
 		| PARALLELISM | PASSWORD | PERMISSION | POLICY | PORT | PREFORK
 		| PRESETS | PROGRAM | PUBLIC | QUEUE | REFRESH | REQUEST | ROLE
@@ -610,6 +612,11 @@ collectionstmt	: PRIMARYKEY STRING		{
 			collection_primary_key($2);
 			string_free($2);
 		}
+		| FIELD ident REFERENCES ident	{
+			collection_relation($2, $4);
+			string_free($2);
+			string_free($4);
+		}
 		| fieldsstmt
 		;
 
@@ -803,6 +810,7 @@ static const struct keyword keywords[] = {
 	{ "database",		DATABASE },
 	{ "domain",		DOMAIN },
 	{ "enforce-tfa",	ENFORCETFA },
+	{ "field",		FIELD },
 	{ "fields",		FIELDS },
 	{ "filter",		FILTER },
 	{ "header-count",	HEADERCOUNT },
@@ -838,6 +846,7 @@ static const struct keyword keywords[] = {
 	{ "queue",		QUEUE },
 	{ "rate-limit",		RATELIMIT },
 	{ "rate-limit-addresses", RATELIMITADDRESSES },
+	{ "references",		REFERENCES },
 	{ "refresh",		REFRESH },
 	{ "refresh-ttl",	REFRESHTTL },
 	{ "request",		REQUEST },
@@ -1917,8 +1926,35 @@ collection_primary_key(const char *s)
 }
 
 static void
+collection_relation(const char *field, const char *target)
+{
+	const char	*errstr;
+
+	if ((errstr = config_relation_add(data.collection, field, target)) !=
+	    NULL)
+		parse_error("collection \"%s\": field \"%s\": %s",
+		    data.collection->name, field, errstr);
+	else if (strcmp(target, CONF_USERS_COLLECTION) != 0 &&
+	    strcmp(target, data.collection->name) != 0 &&
+	    config_collection(conf, target) == NULL)
+		parse_error("collection \"%s\": field \"%s\" references "
+		    "\"%s\": no such collection (declare it first)",
+		    data.collection->name, field, target);
+}
+
+static void
 collection_end(void)
 {
+	struct conf_collection	*c = data.collection;
+	const char		*errstr;
+	size_t			 i;
+
+	/* A relation's field is one of a collection's listed fields. */
+	for (i = 0; c->fields.n > 0 && i < c->nrelations; i++)
+		if (!config_fields_has(&c->fields, c->relations[i].field) &&
+		    (errstr = config_fields_add(&c->fields,
+		    c->relations[i].field)) != NULL)
+			parse_error("collection \"%s\": %s", c->name, errstr);
 	config_fields_finish(&data.collection->fields);
 	data.collection = NULL;
 	data.fields = FIELDS_NONE;

@@ -50,6 +50,7 @@ static const struct query_opname query_ops[] = {
 
 struct query_parser {
 	size_t		 nodes;
+	int		 relations;	/* QOP_REL allowed */
 	char		*reason;
 	size_t		 reasonlen;
 };
@@ -276,10 +277,57 @@ op_lookup(const char *name, enum query_op *op)
 	return -1;
 }
 
+/* Does {...} under a field name fields of a related item? */
+static int
+filter_is_rel(json_t *ops)
+{
+	const char	*name;
+	json_t		*v;
+
+	json_object_foreach(ops, name, v)
+		if (name[0] != '_')
+			return 1;
+	return 0;
+}
+
+/* {"author": {"email": {"_eq": ...}}}: a QOP_REL with the related filter. */
+static int
+filter_rel(struct query_parser *qp, struct query_node *group,
+    const char *field, json_t *sub, int depth)
+{
+	struct query_node	*rel, *kid;
+
+	if ((rel = node_new(qp, QOP_REL)) == NULL)
+		return -1;
+	(void)strlcpy(rel->field, field, sizeof(rel->field));
+	if ((kid = filter_object(qp, sub, depth + 1)) == NULL ||
+	    node_add(qp, rel, kid) == -1) {
+		query_node_free(rel);
+		return -1;
+	}
+	return node_add(qp, group, rel);
+}
+
+/* Does the filter go through a relation anywhere? */
+int
+query_node_has_rel(const struct query_node *n)
+{
+	size_t	 i;
+
+	if (n == NULL)
+		return 0;
+	if (n->op == QOP_REL)
+		return 1;
+	for (i = 0; i < n->nkids; i++)
+		if (query_node_has_rel(n->kids[i]))
+			return 1;
+	return 0;
+}
+
 /* {"_eq": 1, "_lt": 5}: one leaf per operator, ANDed into group. */
 static int
 filter_field(struct query_parser *qp, struct query_node *group,
-    const char *field, json_t *ops)
+    const char *field, json_t *ops, int depth)
 {
 	struct query_node	*leaf;
 	const char		*name;
@@ -296,6 +344,8 @@ filter_field(struct query_parser *qp, struct query_node *group,
 		    "be an object of operators", field);
 		return -1;
 	}
+	if (qp->relations && filter_is_rel(ops))
+		return filter_rel(qp, group, field, ops, depth);
 	json_object_foreach(ops, name, v) {
 		if (op_lookup(name, &op) == -1) {
 			query_reason(qp->reason, qp->reasonlen, "\"filter.%s\" "
@@ -370,7 +420,7 @@ filter_object(struct query_parser *qp, json_t *obj, int depth)
 		if (strcmp(key, "_and") == 0 || strcmp(key, "_or") == 0)
 			rv = filter_group(qp, group, key, v, depth);
 		else
-			rv = filter_field(qp, group, key, v);
+			rv = filter_field(qp, group, key, v, depth);
 		if (rv == -1) {
 			query_node_free(group);
 			return NULL;
@@ -388,6 +438,36 @@ query_filter_parse(json_t *obj, char *reason, size_t len)
 	qp.reason = reason;
 	qp.reasonlen = len;
 	return filter_object(&qp, obj, 1);
+}
+
+/*
+ * A filter of the query string: with relations (QOP_REL), which only
+ * a schema with a relation callback turns into SQL.
+ */
+static struct query_node *
+query_filter_parse_rel(const char *text, size_t len, char *reason,
+    size_t rlen)
+{
+	struct query_parser	 qp;
+	struct query_node	*n;
+	json_t			*obj;
+
+	if (len > QUERY_TEXT_MAX) {
+		query_reason(reason, rlen, "\"filter\" is too long");
+		return NULL;
+	}
+	if ((obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL)) ==
+	    NULL) {
+		query_reason(reason, rlen, "\"filter\" is not valid JSON");
+		return NULL;
+	}
+	memset(&qp, 0, sizeof(qp));
+	qp.reason = reason;
+	qp.reasonlen = rlen;
+	qp.relations = 1;
+	n = filter_object(&qp, obj, 1);
+	json_decref(obj);
+	return n;
 }
 
 struct query_node *
@@ -476,13 +556,62 @@ fields_add(struct conf_fields *f, const char *name, size_t n)
 	return 0;
 }
 
-/* "id,title" or "*"; absent or empty is "*". */
-int
-query_fields_parse(struct conf_fields *f, const char *s, char *reason,
+/*
+ * "relation.field" or "relation.*": the field of the related item, kept
+ * by relation.  One level deep only; -1 with the reason otherwise.
+ */
+static int
+fields_rel_add(struct query *q, const char *name, size_t n, char *reason,
     size_t len)
 {
-	const char	*comma;
-	size_t		 n;
+	struct query_rel	*r;
+	const char		*dot = memchr(name, '.', n);
+	char			 rel[CONF_IDENT_MAX];
+	size_t			 rn = (size_t)(dot - name), i;
+
+	if (rn == 0 || rn >= sizeof(rel))
+		goto bad;
+	memcpy(rel, name, rn);
+	rel[rn] = '\0';
+	if (!query_ident_valid(rel))
+		goto bad;
+	if (memchr(dot + 1, '.', n - rn - 1) != NULL) {
+		query_reason(reason, len, "\"fields\" reaches one relation "
+		    "deep at most (\"%.*s\")", (int)(rn < 64 ? rn : 64), name);
+		return -1;
+	}
+	for (i = 0; i < q->nrels; i++)
+		if (strcmp(q->rels[i].field, rel) == 0)
+			break;
+	if (i == q->nrels) {
+		if (q->nrels >= QUERY_REL_MAX) {
+			query_reason(reason, len, "\"fields\" names more than "
+			    "%d relations", QUERY_REL_MAX);
+			return -1;
+		}
+		(void)strlcpy(q->rels[i].field, rel, sizeof(q->rels[i].field));
+		q->nrels++;
+	}
+	r = &q->rels[i];
+	if (fields_add(&r->sub, dot + 1, n - rn - 1) == 0)
+		return 0;
+ bad:
+	query_reason(reason, len, "\"fields\" is invalid");
+	return -1;
+}
+
+/*
+ * "id,title" or "*"; absent or empty is "*".  "author.email" and
+ * "author.*" go to q->rels, by relation.
+ */
+int
+query_fields_parse(struct query *q, const char *s, char *reason,
+    size_t len)
+{
+	struct conf_fields	*f = &q->fields;
+	const char		*comma;
+	size_t			 n;
+	int			 rv;
 
 	memset(f, 0, sizeof(*f));
 	if (s == NULL || *s == '\0') {
@@ -492,16 +621,32 @@ query_fields_parse(struct conf_fields *f, const char *s, char *reason,
 	for (;;) {
 		comma = strchr(s, ',');
 		n = comma != NULL ? (size_t)(comma - s) : strlen(s);
-		if (fields_add(f, s, n) == -1) {
+		if (memchr(s, '.', n) != NULL)
+			rv = fields_rel_add(q, s, n, reason, len);
+		else if ((rv = fields_add(f, s, n)) == -1)
 			query_reason(reason, len, "\"fields\" is invalid");
-			free(f->names);
-			memset(f, 0, sizeof(*f));
+		if (rv == -1) {
+			query_fields_free(q);
 			return -1;
 		}
 		if (comma == NULL)
 			return 0;
 		s = comma + 1;
 	}
+}
+
+/* The field lists of q (query_free() frees them too). */
+void
+query_fields_free(struct query *q)
+{
+	size_t	 i;
+
+	free(q->fields.names);
+	memset(&q->fields, 0, sizeof(q->fields));
+	for (i = 0; i < q->nrels; i++)
+		free(q->rels[i].sub.names);
+	memset(q->rels, 0, sizeof(q->rels));
+	q->nrels = 0;
 }
 
 static int
@@ -625,13 +770,13 @@ query_parse(struct query *q, const struct query_params *p,
 		query_reason(reason, len, "a query parameter is too long");
 		return -1;
 	}
-	if (query_fields_parse(&q->fields, p->fields, reason, len) == -1)
+	if (query_fields_parse(q, p->fields, reason, len) == -1)
 		return -1;
 	if (query_sort_parse(q, p->sort, reason, len) == -1 ||
 	    query_meta_parse(q, p->meta, reason, len) == -1 ||
 	    query_page_parse(q, p, limit_max, reason, len) == -1)
 		goto fail;
-	if (p->filter != NULL && (q->filter = query_filter_parse_text(
+	if (p->filter != NULL && (q->filter = query_filter_parse_rel(
 	    p->filter, strlen(p->filter), reason, len)) == NULL)
 		goto fail;
 	return 0;
@@ -643,7 +788,7 @@ query_parse(struct query *q, const struct query_params *p,
 void
 query_free(struct query *q)
 {
-	free(q->fields.names);
+	query_fields_free(q);
 	query_node_free(q->filter);
 	memset(q, 0, sizeof(*q));
 }
@@ -874,6 +1019,9 @@ query_node_match(const struct query_node *n, json_t *item,
 	size_t	 i;
 	int	 hit;
 
+	/* Nothing here holds the related item: a relation never matches. */
+	if (n->op == QOP_REL)
+		return 0;
 	if (n->op == QOP_AND || n->op == QOP_OR) {
 		for (i = 0; i < n->nkids; i++) {
 			hit = query_node_match(n->kids[i], item, vars);

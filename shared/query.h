@@ -47,6 +47,7 @@ enum query_op {
 	QOP_BETWEEN,
 	QOP_EMPTY,
 	QOP_NEMPTY,
+	QOP_REL,	/* {"author": {"email": {...}}}: one kid, the related */
 };
 
 /*
@@ -69,8 +70,18 @@ struct query_sort {
 	int			 desc;
 };
 
+#define QUERY_REL_MAX		8	/* relations one fields list names */
+
+/* "author.email", "author.*": the fields of a related item. */
+struct query_rel {
+	char			 field[CONF_IDENT_MAX];	/* "author" */
+	struct conf_fields	 sub;		/* all: "author.*" */
+};
+
 struct query {
 	struct conf_fields	 fields;	/* all: "*" or not given */
+	struct query_rel	 rels[QUERY_REL_MAX];
+	size_t			 nrels;
 	struct query_node	*filter;	/* NULL: none */
 	struct query_sort	 sort[QUERY_SORT_MAX];
 	size_t			 nsort;
@@ -116,6 +127,13 @@ struct query_schema {
 	int			(*column)(void *, const char *,
 				    struct query_sql *);
 	void			*arg;
+	/*
+	 * A QOP_REL node as a condition on the field, or -1; NULL when
+	 * the target has no relations.
+	 */
+	int			(*relation)(void *, const struct query_node *,
+				    const struct query_vars *,
+				    struct query_sql *);
 };
 
 /* query.c */
@@ -127,13 +145,15 @@ struct query_node *query_filter_parse(json_t *, char *, size_t);
 struct query_node *query_filter_parse_text(const char *, size_t, char *,
 		    size_t);
 void		 query_node_free(struct query_node *);
+int		 query_node_has_rel(const struct query_node *);
 int		 query_node_fields(const struct query_node *,
 		    int (*)(void *, const char *), void *);
 int		 query_node_match(const struct query_node *, json_t *,
 		    const struct query_vars *);
 json_t		*query_var_value(json_t *, const struct query_vars *);
-int		 query_fields_parse(struct conf_fields *, const char *, char *,
+int		 query_fields_parse(struct query *, const char *, char *,
 		    size_t);
+void		 query_fields_free(struct query *);
 void		 query_now(char *, size_t);
 
 /* query_sql.c */

@@ -445,6 +445,9 @@ query_node_sql(const struct query_node *n, const struct query_schema *schema,
 	if (n->op != QOP_AND && n->op != QOP_OR &&
 	    sql_known(schema, n->field) == -1)
 		return -1;
+	if (n->op == QOP_REL)
+		return schema->relation != NULL ? schema->relation(schema->arg,
+		    n, vars, qs) : -1;
 	switch (n->op) {
 	case QOP_AND:
 	case QOP_OR:

@@ -74,3 +74,25 @@ out=$("$TOKEND" -n -f "$T/data.conf" 2>&1); rc=$?
     echo "$out" | grep -q 'data.conf:6: .*filter: not a JSON object' &&
     [ "$(echo "$out" | grep -c 'data.conf:')" -eq 5 ] &&
     ok config_n_data_errors || fail config_n_data_errors "$rc $out"
+# Relations: to directus_users, to itself, to a collection declared
+# before; a target that is none of these is an error with its line.
+cat > "$T/rel.conf" <<'CONF'
+collection "tags" { field "parent" references "tags" }
+collection "articles" {
+	fields "title"
+	field "author" references "directus_users"
+	field "tag" references "tags"
+	field "later" references "comments"
+	field "id" references "tags"
+	field "tag" references "articles"
+}
+collection "comments" { fields "body" }
+CONF
+chmod 600 "$T/rel.conf"
+out=$("$TOKEND" -n -f "$T/rel.conf" 2>&1); rc=$?
+[ $rc -eq 1 ] &&
+    echo "$out" | grep -q 'rel.conf:6: collection "articles": field "later" references "comments": no such collection' &&
+    echo "$out" | grep -q 'rel.conf:7: collection "articles": field "id": the field of a relation' &&
+    echo "$out" | grep -q 'rel.conf:8: collection "articles": field "tag": a field references one collection at most' &&
+    [ "$(echo "$out" | grep -c 'rel.conf:')" -eq 3 ] &&
+    ok config_n_relations || fail config_n_relations "$rc $out"

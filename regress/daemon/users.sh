@@ -158,7 +158,12 @@ same users_update_keys '200 {"data":[{"last_name":"Same"},{"last_name":"Same"}]}
 expect users_update_missing_204 '204 ' \
     "$(api PATCH /users/99999999-9999-4999-8999-999999999999 '{"first_name":"x"}')"
 expect users_update_bad_keys '400 *INVALID_PAYLOAD*' "$(api PATCH /users '{"keys":"x","data":{}}')"
-expect users_update_array_400 '400 *INVALID_PAYLOAD*' "$(api PATCH /users "[{\"id\":\"$DANA\"}]")"
+# An array of users with their ids is Directus 11's batch update
+# (users_bulk.sh); one without an id is refused.
+expect users_update_array_no_id_400 '400 *misses primary key*INVALID_PAYLOAD*' \
+    "$(api PATCH /users '[{"first_name":"x"}]')"
+expect users_update_array "200 {\"data\":[{\"id\":\"$DANA\"*" \
+    "$(api PATCH /users "[{\"id\":\"$DANA\"}]")"
 expect users_update_id_400 '400 *INVALID_PAYLOAD*' "$(api PATCH /users/$DANA "{\"id\":\"$FAY\"}")"
 expect users_update_duplicate_email '400 *RECORD_NOT_UNIQUE*' \
     "$(api PATCH /users/$DANA '{"email":"erin@example.com"}')"

@@ -1265,7 +1265,8 @@ static const char data_conf[] =
     "\tprimary-key integer\n"
     "\tfields \"title\" \"body\" \"status\" \"author\"\n"
     "}\n"
-    "collection notes { primary-key uuid }\n"
+    "collection notes { primary-key uuid; field owner references "
+    "directus_users; field \"article\" references \"articles\" }\n"
     "collection tags\n"
     "role \"editor\" {\n"
     "\tid \"5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60\"\n"
@@ -2013,6 +2014,13 @@ test_data_json(void)
 	    "{\"status\":\"draft\",\"body\":null}") &&
 	    config_collection(copy, "notes") != NULL &&
 	    config_collection(copy, "notes")->pk_uuid == 1 &&
+	    config_collection(copy, "notes")->fields.all &&
+	    text_is(config_relation(config_collection(copy, "notes"),
+	    "owner"), "directus_users") &&
+	    text_is(config_relation(config_collection(copy, "notes"),
+	    "article"), "articles") &&
+	    config_relation(config_collection(copy, "articles"),
+	    "author") == NULL &&
 	    copy->query_limit == 500 &&
 	    strcmp(copy->items, conf->items) == 0);
 	free(json2);
@@ -2023,6 +2031,9 @@ test_data_json(void)
 	    strstr(json, "\"collections\":[{\"name\":\"articles\","
 	    "\"primary_key\":\"integer\",\"fields\":[\"title\",\"body\","
 	    "\"status\",\"author\"]}") != NULL &&
+	    strstr(json, "\"relations\":[{\"field\":\"owner\","
+	    "\"collection\":\"directus_users\"},{\"field\":\"article\","
+	    "\"collection\":\"articles\"}]") != NULL &&
 	    strstr(json, "{\"name\":\"boss\",\"id\":\"5a3c0f8e-2b1d-4c6e-"
 	    "9f7a-1b2c3d4e5f61\",\"policies\":[\"5a7c8cc2-c3d7-54a3-a3d4-"
 	    "1469532933de\"]}") != NULL &&

@@ -209,7 +209,22 @@ test_fields(void)
 	CHECK("fields uppercase refused", bad1("fields", "Title"));
 	CHECK("fields leading digit refused", bad1("fields", "1a"));
 	CHECK("fields space refused", bad1("fields", "a b"));
-	CHECK("fields dot refused", bad1("fields", "author.name"));
+	/* A relation's fields (one level), apart from the plain ones. */
+	CHECK("fields relation", parse1(&q, "fields",
+	    "title,author.name,author.email,category.*") == 0 &&
+	    q.fields.n == 1 && q.nrels == 2 &&
+	    strcmp(q.rels[0].field, "author") == 0 &&
+	    q.rels[0].sub.n == 2 && !q.rels[0].sub.all &&
+	    strcmp(q.rels[0].sub.names[1], "email") == 0 &&
+	    strcmp(q.rels[1].field, "category") == 0 && q.rels[1].sub.all);
+	query_free(&q);
+	CHECK("fields two levels refused", bad1("fields", "author.role.name"));
+	CHECK("fields empty relation refused", bad1("fields", ".name"));
+	CHECK("fields empty related field refused", bad1("fields", "author."));
+	CHECK("fields related uppercase refused", bad1("fields",
+	    "author.Name"));
+	CHECK("fields too many relations refused", bad1("fields",
+	    "a.x,b.x,c.x,d.x,e.x,f.x,g.x,h.x,i.x"));
 	CHECK("fields empty item refused", bad1("fields", "a,,b"));
 	CHECK("fields trailing comma refused", bad1("fields", "a,"));
 	CHECK("fields leading comma refused", bad1("fields", ",a"));
@@ -850,7 +865,7 @@ t_column(void *arg, const char *field, struct query_sql *qs)
 	return 0;
 }
 
-static const struct query_schema t_schema = { t_column, NULL };
+static const struct query_schema t_schema = { t_column, NULL, NULL };
 
 static void
 db_open(void)
