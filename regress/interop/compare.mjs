@@ -237,6 +237,8 @@ async function call(c, req) {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;
 const JWT = /^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+// Lists of related ids whose order is that of their random ids.
+const UNORDERED = ['users', 'roles', 'policies', 'children'];
 const names = new Map(Object.entries(ID).map(([k, v]) => [v, `<${k}>`]));
 function typeOf(v) {
 	return v === null ? null : Array.isArray(v) ? '<array>' : `<${typeof v}>`;
@@ -246,6 +248,8 @@ function normalise(v, opts, seen, key) {
 		return typeOf(v);
 	if (Array.isArray(v)) {
 		const a = v.map((x) => normalise(x, opts, seen));
+		if (UNORDERED.includes(key) && a.every((x) => typeof x === 'string'))
+			return a.sort();
 		if (opts.sortBy && a.every((x) => x && typeof x === 'object')) {
 			const keys = [].concat(opts.sortBy);
 			const k = (x) => JSON.stringify(keys.map((s) => x[s]));
