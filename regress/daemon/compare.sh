@@ -62,7 +62,7 @@ fi
 # policies of issue 16.
 policy_conf() {
 	td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
-	    'collection "articles" {' '	fields "title" "body" "status" "author"' \
+	    'collection "articles" {' '	fields "title" "body" "status" "rank" "author"' \
 	    '	field "author" references "directus_users"' '}' \
 	    'collection "news" {' '	fields "title"' '}' \
 	    'policy "authors" {' "	id \"$AUTHORS\"" '	app-access yes' \
@@ -92,7 +92,7 @@ policy_conf() {
 # Delete it with the PENDING entries of compare.mjs.
 legacy_conf() {
 	td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
-	    'collection "articles" {' '	fields "title" "body" "status" "author"' \
+	    'collection "articles" {' '	fields "title" "body" "status" "rank" "author"' \
 	    "$RELATION" '}' \
 	    'collection "news" {' '	fields "title"' '}' \
 	    'role "editor" {' "	id \"$EDITOR\"" '	app-access yes' \

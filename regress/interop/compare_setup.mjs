@@ -31,7 +31,7 @@ export async function setup(url, users, ID) {
 	    { email: 'admin@example.com', password: 'secret' })).access_token;
 	await api(url, 'POST', '/collections', { collection: 'articles',
 	    meta: {}, schema: {}, fields: [pk, str('title'), str('body', 'text'),
-	    str('status'), { field: 'author', type: 'uuid',
+	    str('status'), str('rank', 'integer'), { field: 'author', type: 'uuid',
 	    meta: { interface: 'select-dropdown-m2o', special: ['m2o'] },
 	    schema: {} }] });
 	await api(url, 'POST', '/relations', { collection: 'articles',
