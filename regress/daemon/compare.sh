@@ -121,9 +121,9 @@ fi
 td_up compare
 for u in 'admin:admin@example.com:secret' 'editor:ed@example.com:ed pass' \
     'editor:eve@example.com:eve pass' 'member:rita@example.com:rita pass' \
-    'mixed:max@example.com:max pass'; do
+    'mixed:max@example.com:max pass' ':nora@example.com:nora pass'; do
 	IFS=: read -r role email pw <<< "$u"
-	echo "$pw" | $CTL user add -r "$role" "$email" > /dev/null ||
+	echo "$pw" | $CTL user add ${role:+-r "$role"} "$email" > /dev/null ||
 	    fail compare_user_add "$email"
 done
 (cd "$IO" && node compare.mjs check "$URL" "$REC")

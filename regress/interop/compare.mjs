@@ -48,6 +48,7 @@ const USERS = {
 	eve: ['eve@example.com', 'eve pass', ID.role_editor],
 	rita: ['rita@example.com', 'rita pass', ID.role_member],
 	max: ['max@example.com', 'max pass', ID.role_mixed],
+	nora: ['nora@example.com', 'nora pass', null],
 };
 
 // What tokend answers on purpose where Directus answers otherwise, and
@@ -92,7 +93,7 @@ const PENDING = {
 	readMe_role_name: H4, readItems_m2o: H4, readItems_m2o_filter: H4,
 	readItems_m2o_editor: H4, readUsers_role_name: H4,
 	editor_delete_foreign: MSG,
-	member_reads_public_collection: H1,
+	member_reads_public_collection: H1, norole_readUserPermissions: H6,
 	two_policies_rows: H1, two_policies_fields: H1,
 	two_policies_forbidden_field: `${H1}, ${MSG}`, two_policies_filter: H1,
 };
@@ -198,9 +199,15 @@ const CALLS = [
 	['editor_delete_own', 'ed', () => deleteItem('articles', state.mine)],
 	['editor_delete_foreign', 'ed', () => deleteItem('articles',
 	    state.eves)],
-	// Union with the public policy: news is granted to the public only.
+	// news is granted to the public policy only.  Directus 11.3.5 does
+	// not add the public policy to a user's role's (fetchPolicies: the
+	// public policy stands for "no role"): a member may not read news, a
+	// user without a role may.
 	['member_reads_public_collection', 'rita', () => readItems('news',
 	    { sort: ['id'] })],
+	['norole_reads_public_collection', 'nora', () => readItems('news',
+	    { sort: ['id'] })],
+	['norole_readUserPermissions', 'nora', () => readUserPermissions()],
 	['public_reads_news', 'public', () => readItems('news',
 	    { sort: ['id'] })],
 	['member_reads_articles', 'rita', () => readItems('articles',

@@ -84,7 +84,8 @@ export async function setup(url, users, ID) {
 
 	for (const [who, [email, password, r]] of Object.entries(users)) {
 		if (who !== 'admin')
-			await api(url, 'POST', '/users', { email, password, role: r });
+			await api(url, 'POST', '/users', { email, password,
+			    ...(r ? { role: r } : {}) });
 	}
 	console.log('Directus set up');
 }
