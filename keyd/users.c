@@ -1102,7 +1102,7 @@ users_check_item(struct users_job *job, const struct conf_permission *perm,
 	if (!json_is_object(item))
 		return users_fail(job, AUTH_INVALID_PAYLOAD,
 		    "Invalid payload. A user is a JSON object.");
-	if (create && !job->admin && perm_presets(perm, item) == -1)
+	if (create && !job->admin && perm_presets(perm, item, &job->vars) == -1)
 		return users_fail(job, AUTH_INTERNAL, NULL);
 	json_object_foreach(item, key, v) {
 		if ((uf = user_field(key)) == NULL)

@@ -1177,7 +1177,7 @@ items_create(struct items_ctx *c, struct items_err *e)
 	json_array_foreach(list, i, item) {
 		copy = json_deep_copy(item);
 		if (items_payload_fields(c, perm, item, e) == -1 ||
-		    perm_presets(perm, copy) == -1 ||
+		    perm_presets(perm, copy, &c->vars) == -1 ||
 		    items_validate(c, perm, copy, e) == -1 ||
 		    items_insert(c, copy, keys, e) == -1) {
 			json_decref(copy);

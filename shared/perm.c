@@ -153,11 +153,17 @@ perm_validate(const struct conf_permission *p, json_t *payload,
 	return ok;
 }
 
-/* Fill the fields the payload leaves out from the presets. */
+/*
+ * Fill the fields the payload leaves out from the presets (scalars, the
+ * configuration checks), a variable ($CURRENT_USER, $CURRENT_ROLE, $NOW)
+ * replaced with the request's value as Directus does (null when the
+ * request has none).
+ */
 int
-perm_presets(const struct conf_permission *p, json_t *payload)
+perm_presets(const struct conf_permission *p, json_t *payload,
+    const struct query_vars *vars)
 {
-	json_t		*presets, *v;
+	json_t		*presets, *v, *r;
 	const char	*key;
 	int		 rv = 0;
 
@@ -166,8 +172,10 @@ perm_presets(const struct conf_permission *p, json_t *payload)
 	if ((presets = json_loads(p->presets, 0, NULL)) == NULL)
 		return -1;
 	json_object_foreach(presets, key, v) {
-		if (json_object_get(payload, key) == NULL &&
-		    json_object_set(payload, key, v) == -1)
+		if (json_object_get(payload, key) != NULL)
+			continue;
+		if ((r = query_var_value(v, vars)) == NULL ||
+		    json_object_set_new(payload, key, r) == -1)
 			rv = -1;
 	}
 	json_decref(presets);

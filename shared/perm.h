@@ -30,6 +30,7 @@ int		 perm_filter(const struct conf_permission *,
 		    struct query_node **);
 int		 perm_validate(const struct conf_permission *, json_t *,
 		    const struct query_vars *);
-int		 perm_presets(const struct conf_permission *, json_t *);
+int		 perm_presets(const struct conf_permission *, json_t *,
+		    const struct query_vars *);
 
 #endif /* TOKEND_PERM_H */

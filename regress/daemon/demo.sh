@@ -8,7 +8,8 @@
 # links to http://localhost:3000/ (the three allowed paths, not any URL
 # that starts with it), has the TFA issuer "tokend demo", and lets
 # anyone sign up, verified by mail, into the role "member" that may do
-# no more than the public role.
+# no more than the public role; the editor's articles have it as their
+# author (the preset), and it changes and deletes those only.
 . "$(dirname "$0")/../lib.sh"
 need python3
 td_init
@@ -83,6 +84,35 @@ case "$r" in
 "400 "*"can't be used to verify registered users"*) ok demo_register_url_exact ;;
 *) fail demo_register_url_exact "$r" ;;
 esac
+
+# The editor writes articles, each one its own (the preset makes it the
+# author), and deletes its own only.
+echo 'ed pass' | $CTL user add -r editor ed@example.com > /dev/null
+# (the demo hashes as Directus does, which takes long on a loaded
+# machine: the login is tried again when it times out)
+td_until 'login ed@example.com "ed pass" > /dev/null; [ -n "$(j access_token)" ]' 5
+ED="Authorization: Bearer $(j access_token)"
+http GET '/users/me?fields=id' -H "$ED" > /dev/null
+ED_ID=$(j id)
+r=$(post /items/articles '{"title":"Mine","status":"draft"}' -H "$ED")
+[ "$r" = "200 {\"data\":{\"id\":4,\"title\":\"Mine\",\"body\":null,\"status\":\"draft\",\"author\":\"$ED_ID\"}}" ] &&
+    ok demo_editor_author_preset || fail demo_editor_author_preset "$r"
+r=$(http PATCH /items/articles/1 -H "$ED" -H 'Content-Type: application/json' -d '{"title":"x"}')
+r2=$(http DELETE /items/articles/1 -H "$ED")
+[ "${r%% *}" = 403 ] && [ "${r2%% *}" = 403 ] && ok demo_editor_not_others ||
+    fail demo_editor_not_others "$r / $r2"
+r=$(http DELETE /items/articles/4 -H "$ED")
+r2=$(http GET '/items/articles?fields=id' -H "$ED")
+[ "$r" = "204 " ] && [ "$r2" = '200 {"data":[{"id":1},{"id":2},{"id":3}]}' ] &&
+    ok demo_editor_deletes_own || fail demo_editor_deletes_own "$r / $r2"
+# LEGACY: until tokend parses policies (issue 16) the demo writes the
+# same access as role permissions; then this is a failure.
+if grep -q '^policy "authors"' "$RUN/tokend.conf" &&
+    grep -q '^	policy "readers"' "$RUN/tokend.conf"; then
+	ok demo_conf_policies
+else
+	skip demo_conf_policies "tokend does not parse policies yet: the roles form"
+fi
 
 # An invite into member, accepted.
 login admin@example.com "$PW" > /dev/null

@@ -20,7 +20,7 @@ items_conf() {
 	    'collection "notes" {' '	primary-key uuid' '}' \
 	    'role "editor" {' "	id \"$EDITOR\"" '	app-access yes' \
 	    '	permission "articles" create read update {' \
-	    "		presets '{\"status\":\"draft\"}'" \
+	    "		presets '{\"status\":\"draft\",\"author\":\"\$CURRENT_USER\"}'" \
 	    "		validation '{\"title\":{\"_nnull\":true}}'" '	}' \
 	    '	permission "articles" delete {' \
 	    "		filter '{\"author\":{\"_eq\":\"\$CURRENT_USER\"}}'" '	}' '}' \
@@ -100,9 +100,14 @@ expect items_bad_token_not_public '401 *INVALID_CREDENTIALS*' "$(as garbage GET 
 expect items_bad_jwt_not_public '403 *INVALID_TOKEN*' "$(as "${AD%?}x" GET /items/articles)"
 expect items_two_tokens_400 '400 *INVALID_PAYLOAD*' "$(as "$AD" GET "/items/articles?access_token=$AD")"
 
-# editor: create (with the preset), read all, update, delete only its own.
-r=$(asb "{\"title\":\"Mine\",\"author\":\"$ED_ID\"}" "$ED" POST /items/articles)
-expect items_editor_create_preset '200 {"data":{"id":4,*"status":"draft"*}}' "$r"
+# editor: create (with the presets: author is the creating user, as
+# Directus resolves $CURRENT_USER in a preset), read all, update, delete
+# only its own.
+r=$(asb '{"title":"Mine"}' "$ED" POST /items/articles)
+expect items_editor_create_preset "200 {\"data\":{\"id\":4,*\"status\":\"draft\",\"author\":\"$ED_ID\"*}}" "$r"
+r=$(asb '{"title":"Given","author":"someone"}' "$ED" POST /items/articles?fields=author)
+expect items_editor_preset_not_over_payload '200 {"data":{"author":"someone"}}' "$r"
+expect items_preset_cleanup '204 ' "$(as "$AD" DELETE /items/articles/5)"
 r=$(asb '{"title":null,"body":"no title"}' "$ED" POST /items/articles)
 expect items_editor_validation_400 '400 *FAILED_VALIDATION*' "$r"
 r=$(asb '[{"title":"ok"},{"title":null}]' "$ED" POST /items/articles)
