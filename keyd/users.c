@@ -64,6 +64,7 @@ struct users_job {
 	int64_t			 until;		/* self: MSG_USER's until */
 	char			 now[32];
 	struct query_vars	 vars;
+	struct perm_hold	 hold;		/* the merges of its access */
 	struct query		 q;
 	json_t			*body;
 	json_t			*items;		/* create: the new users */
@@ -399,6 +400,7 @@ users_job_free(struct users_job *job)
 	size_t	 i;
 
 	query_free(&job->q);
+	perm_hold_free(&job->hold);
 	json_decref(job->body);
 	json_decref(job->items);
 	json_decref(job->data);
@@ -557,9 +559,11 @@ users_perm(struct users_job *job, int action)
 {
 	struct perm_who	 who;
 
+	memset(&who, 0, sizeof(who));
 	who.user = job->vars.user;
 	who.role = job->vars.role;
 	who.admin = job->admin;
+	who.hold = &job->hold;
 	return perm_lookup(keyd_conf(), &who, CONF_USERS_COLLECTION, action);
 }
 
@@ -665,7 +669,7 @@ users_row(void *arg, const char *text)
 	struct users_page		*pg = arg;
 	const struct user_field	*uf;
 	const struct conf_fields	*want = &pg->job->q.fields;
-	json_t				*row, *v;
+	json_t				*row, *v, *raw = NULL;
 	const char			*key;
 	void				*tmp;
 
@@ -676,6 +680,10 @@ users_row(void *arg, const char *text)
 		json_decref(row);
 		return 0;
 	}
+	if (pg->perm->merged && (raw = json_deep_copy(row)) == NULL) {
+		json_decref(row);
+		return -1;
+	}
 	json_object_foreach_safe(row, tmp, key, v) {
 		uf = user_field(key);
 		if ((!want->all && !config_fields_has(want, key)) ||
@@ -683,6 +691,13 @@ users_row(void *arg, const char *text)
 		    (uf != NULL && (uf->flags & UF_CONCEALED) && !pg->job->admin))
 			json_object_del(row, key);
 	}
+	if (raw != NULL && perm_row_mask(pg->perm, raw, row,
+	    &pg->job->vars) == -1) {
+		json_decref(raw);
+		json_decref(row);
+		return -1;
+	}
+	json_decref(raw);
 	return users_page_add(pg->rows, &pg->bytes, &pg->full, row);
 }
 
@@ -963,26 +978,52 @@ users_check_item(struct users_job *job, const struct conf_permission *perm,
 	return AUTH_OK;
 }
 
+/* The first field of the change the user does not let perm update. */
+static const char *
+users_update_hidden(struct users_job *job, const struct conf_permission *perm,
+    json_t *user)
+{
+	const char	*key;
+	json_t		*v;
+
+	json_object_foreach(job->data, key, v)
+		if (!perm_field_visible(perm, key, user, &job->vars))
+			return key;
+	return NULL;
+}
+
 /*
  * An update by others than administrators: the permission's validation
- * must hold for each user as the change would leave it.
+ * must hold for each user as the change would leave it, and under a
+ * merged permission each field changed must be one that a policy whose
+ * filter matches the user covers (Directus 11).
  */
 static uint32_t
 users_validate_update(struct users_job *job,
     const struct conf_permission *perm)
 {
-	json_t	*k, *user;
-	char	*text;
+	json_t		*k, *user;
+	const char	*bad;
+	char		*text;
 	size_t	 i;
 	int	 ok;
 
-	if (job->admin || perm->validation == NULL)
+	if (job->admin || (!perm->merged && perm->validation == NULL))
 		return AUTH_OK;
 	json_array_foreach(job->keys, i, k) {
 		if (store_user_json(json_string_value(k), &text) != 0)
 			return users_fail(job, AUTH_UNAVAILABLE, NULL);
 		user = json_loads(text, 0, NULL);
 		free(text);
+		if (user != NULL && perm->merged && (bad =
+		    users_update_hidden(job, perm, user)) != NULL) {
+			json_decref(user);
+			return users_fail(job, AUTH_FORBIDDEN, "You don't have "
+			    "permissions to perform \"update\" for the "
+			    "field(s) \"%.64s\" in collection \""
+			    CONF_USERS_COLLECTION "\" or it does not exist.",
+			    bad);
+		}
 		ok = user != NULL && json_object_update(user, job->data) == 0 &&
 		    perm_validate(perm, user, &job->vars);
 		json_decref(user);

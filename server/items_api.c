@@ -50,6 +50,7 @@ struct items_ctx {
 	int			 admin;
 	char			 now[32];
 	struct perm_who		 who;
+	struct perm_hold	 hold;		/* the merges of who's access */
 	struct query_vars	 vars;
 	const struct conf_collection *coll;
 	struct query		 q;
@@ -117,6 +118,7 @@ items_ctx_free(struct items_ctx *c)
 	evhttp_clear_headers(&c->params);
 	json_decref(c->body);
 	query_free(&c->q);
+	perm_hold_free(&c->hold);
 	free(c);
 }
 
@@ -379,16 +381,31 @@ items_put(json_t *out, const char *field, json_t *key, json_t *doc)
 	(void)json_object_set(out, field, v);
 }
 
+/* The stored row as filters see it: the document and its key. */
+static json_t *
+items_raw_row(json_t *key, json_t *doc)
+{
+	json_t	*raw;
+
+	if ((raw = json_copy(doc)) != NULL &&
+	    json_object_set(raw, "id", key) == -1) {
+		json_decref(raw);
+		raw = NULL;
+	}
+	return raw;
+}
+
 /*
  * One row as the client sees it: the fields asked for, or all the
- * fields the permission covers (for "*"), the missing ones as null.
+ * fields the permission covers (for "*"), the missing ones as null,
+ * and those the row does not show to a merged permission as null too.
  */
 static json_t *
 items_row(struct items_ctx *c, sqlite3_stmt *st,
     const struct conf_permission *perm)
 {
 	const struct conf_fields	*want = &c->q.fields;
-	json_t				*out, *key, *doc, *v;
+	json_t				*out, *key, *doc, *v, *raw;
 	const char			*k;
 	size_t				 i;
 
@@ -409,6 +426,15 @@ items_row(struct items_ctx *c, sqlite3_stmt *st,
 	} else
 		for (i = 0; i < want->n; i++)
 			items_put(out, want->names[i], key, doc);
+	if (perm->merged) {
+		raw = items_raw_row(key, doc);
+		if (raw == NULL || perm_row_mask(perm, raw, out,
+		    &c->vars) == -1) {
+			json_decref(out);
+			out = NULL;
+		}
+		json_decref(raw);
+	}
  done:
 	json_decref(key);
 	json_decref(doc);
@@ -841,6 +867,36 @@ items_create(struct items_ctx *c, struct items_err *e)
 	json_decref(list);
 }
 
+/*
+ * Under a merged permission, each field a payload writes must be one
+ * that a policy whose filter matches the row covers (Directus 11).
+ */
+static int
+items_update_fields(struct items_ctx *c, const struct conf_permission *perm,
+    json_t *key, json_t *doc, json_t *payload, struct items_err *e)
+{
+	const char	*k;
+	json_t		*raw, *v;
+	int		 rv = 0;
+
+	if (!perm->merged)
+		return 0;
+	if ((raw = items_raw_row(key, doc)) == NULL) {
+		items_store_fail(e, ISTORE_UNAVAILABLE);
+		return -1;
+	}
+	json_object_foreach(payload, k, v)
+		if (rv == 0 && !perm_field_visible(perm, k, raw, &c->vars)) {
+			items_fail(e, 403, "FORBIDDEN", "You don't have "
+			    "permissions to perform \"update\" for the "
+			    "field(s) \"%s\" in collection \"%s\" or it does "
+			    "not exist.", k, c->coll->name);
+			rv = -1;
+		}
+	json_decref(raw);
+	return rv;
+}
+
 /* Merge payload into the item if the permission's filter lets it. */
 static int
 items_update_key(struct items_ctx *c, const struct conf_permission *perm,
@@ -866,8 +922,11 @@ items_update_key(struct items_ctx *c, const struct conf_permission *perm,
 	}
 	query_sql_free(&qs);
 	json_decref(keys);
-	if (doc == NULL)
+	if (doc == NULL || items_update_fields(c, perm, key, doc, payload,
+	    e) == -1) {
+		json_decref(doc);
 		return -1;
+	}
 	(void)json_object_update(doc, payload);
 	query_sql_init(&qs);
 	items_table(c, &qs, "UPDATE");
@@ -1127,6 +1186,7 @@ items_run(struct items_ctx *c)
 	c->who.user = c->user[0] != '\0' ? c->user : NULL;
 	c->who.role = c->role[0] != '\0' ? c->role : NULL;
 	c->who.admin = c->admin;
+	c->who.hold = &c->hold;
 	c->vars.user = c->who.user;
 	c->vars.role = c->who.role;
 	c->vars.now = c->now;
