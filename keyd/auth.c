@@ -21,6 +21,7 @@
 #include "jwt.h"
 #include "keyd.h"
 #include "log.h"
+#include "perm.h"
 #include "proto.h"
 #include "sign.h"
 #include "ticket.h"
@@ -87,15 +88,21 @@ static uint32_t	 auth_session_new(const struct store_user *, uint32_t,
 int
 auth_role_access(const char *role, int *admin, int *app)
 {
-	const struct conf_role	*r;
-	int			 tfa;
+	struct perm_who	 who;
+	int		 tfa;
 
 	*admin = *app = 0;
 	if (strcmp(role, KEYD_ADMIN_ROLE) == 0)
 		*admin = *app = 1;
-	else if (role[0] != '\0' &&
-	    (r = config_role_by_id(keyd_conf(), role)) != NULL)
-		config_role_access(r, admin, app, &tfa);
+	else if (role[0] != '\0') {
+		/*
+		 * keyd does not know where the token will be used from: a
+		 * policy with ip-allow gives no access flag.
+		 */
+		memset(&who, 0, sizeof(who));
+		who.role = role;
+		perm_flags(keyd_conf(), &who, admin, app, &tfa);
+	}
 	return 0;
 }
 
@@ -255,12 +262,14 @@ auth_session_hash(const char *id, uint8_t *hash)
 int
 auth_tfa_enforced(const struct store_user *u)
 {
-	const struct conf_role	*r;
-	int			 admin, app, tfa = 0;
+	struct perm_who	 who;
+	int		 admin, app, tfa = 0;
 
-	if (!u->has_tfa && u->role[0] != '\0' &&
-	    (r = config_role_by_id(keyd_conf(), u->role)) != NULL)
-		config_role_access(r, &admin, &app, &tfa);
+	if (!u->has_tfa && u->role[0] != '\0') {
+		memset(&who, 0, sizeof(who));
+		who.role = u->role;
+		perm_flags(keyd_conf(), &who, &admin, &app, &tfa);
+	}
 	return tfa;
 }
 

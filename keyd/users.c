@@ -558,12 +558,16 @@ static const struct conf_permission *
 users_perm(struct users_job *job, int action)
 {
 	struct perm_who	 who;
+	struct cidr	 addr;
 
 	memset(&who, 0, sizeof(who));
 	who.user = job->vars.user;
 	who.role = job->vars.role;
 	who.admin = job->admin;
 	who.hold = &job->hold;
+	if (cidr_addr_parse(job->client.ip, strlen(job->client.ip),
+	    &addr) == 0)
+		who.addr = &addr;
 	return perm_lookup(keyd_conf(), &who, CONF_USERS_COLLECTION, action);
 }
 

@@ -92,6 +92,7 @@ items_forward(struct items_fwd *fw, const struct auth_result *who)
 	struct evbuffer		*body = evhttp_request_get_input_buffer(req);
 	const char		*query;
 	struct msg_items	 m;
+	char			 ip[INET6_ADDRSTRLEN];
 	struct frame_buf	 fb;
 #ifdef TOKEND_SELFTEST
 	uint8_t			 mac[TICKET_MAC_LEN];
@@ -132,6 +133,8 @@ items_forward(struct items_fwd *fw, const struct auth_result *who)
 	m.query = query != NULL ? query : "";
 	m.body_len = evbuffer_get_length(body);
 	m.body = m.body_len != 0 ? evbuffer_pullup(body, -1) : NULL;
+	http_client_text(req, ip, sizeof(ip));
+	m.client = ip;
 	if (msg_write(&fb, MSG_ITEMS, &m) == -1)
 		http_error(req, 400, "INVALID_QUERY",
 		    "Invalid query. The request is too large.");

@@ -146,7 +146,8 @@ items_path(struct items_ctx *c, const char *rest)
 
 /*
  * One request of a worker (MSG_ITEMS, read and its ticket checked by
- * itemd.c): who is user, role and admin, or NULL for the public role.
+ * itemd.c): who is user, role and admin (NULL for the public) and the
+ * client's address.
  * The answer goes to ans; its json is the caller's to free.
  */
 void
@@ -182,13 +183,13 @@ items_request(const struct tokend_config *conf,
 		items_reply(c, 400, http_error_text("INVALID_PAYLOAD",
 		    "Invalid payload. Invalid JSON."));
 	else {
-		if (who != NULL) {
-			(void)strlcpy(c->user, who->user != NULL ?
-			    who->user : "", sizeof(c->user));
-			(void)strlcpy(c->role, who->role != NULL ?
-			    who->role : "", sizeof(c->role));
-			c->admin = who->admin;
-		}
+		(void)strlcpy(c->user, who->user != NULL ? who->user : "",
+		    sizeof(c->user));
+		(void)strlcpy(c->role, who->role != NULL ? who->role : "",
+		    sizeof(c->role));
+		c->admin = who->admin;
+		c->who.addr = who->addr;
+		c->who.policies = who->policies;
 		items_run(c);
 	}
 	items_ctx_free(c);

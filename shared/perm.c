@@ -83,7 +83,7 @@ perm_policies(const struct tokend_config *conf, const struct perm_who *who,
 /*
  * The access flags of the policies that apply: any one's admin-access,
  * app-access or enforce-tfa gives it.  The built-in administrator role
- * has admin and app access.
+ * has admin and app access.  who->admin (a ticket's word) gives admin.
  */
 void
 perm_flags(const struct tokend_config *conf, const struct perm_who *who,
@@ -95,15 +95,13 @@ perm_flags(const struct tokend_config *conf, const struct perm_who *who,
 	*admin = who->admin != 0;
 	*app = *tfa = 0;
 	if (who->role != NULL && strcmp(who->role, CONF_ADMIN_ROLE_ID) == 0)
-		*admin = 1;
+		*admin = *app = 1;
 	n = perm_policies(conf, who, pols, PERM_SOURCES_MAX);
 	for (i = 0; i < n; i++) {
 		*admin |= pols[i]->admin;
 		*app |= pols[i]->app;
 		*tfa |= pols[i]->enforce_tfa;
 	}
-	if (*admin)
-		*app = 1;
 }
 
 static void

@@ -562,7 +562,8 @@ enum admin_op {
 	F(s, STR, path, ITEMS_PATH_MAX)					\
 	F(s, U8, has_query)						\
 	F(s, STR, query, ITEMS_QUERY_MAX)				\
-	F(s, BLOB, body, PROTO_ITEMS_MAX)
+	F(s, BLOB, body, PROTO_ITEMS_MAX)				\
+	F(s, STR, client, AUTH_TEXT_MAX + 1)	/* its address: ip-allow */
 
 /*
  * items -> server: the HTTP status and its JSON body (a Directus error

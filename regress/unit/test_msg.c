@@ -22,7 +22,8 @@
  * The payloads as they were before the declarations: '1' u8, '4' u32,
  * '8' u64, 's' str, 'b' blob.  A message declared later has no row; a
  * field added later is in its row (TOKENS: retry, for the lockout; the
- * client's address, agent and origin, "sss", for the audit trail).
+ * client's address, agent and origin, "sss", for the audit trail; ITEMS:
+ * the client's address, for ip-allow).
  */
 static const char *const wire[MSG_MAX] = {
 	[MSG_HELLO] = "444",		[MSG_CONFIG] = "b",
@@ -40,7 +41,7 @@ static const char *const wire[MSG_MAX] = {
 	[MSG_USERS_RESULT] = "4sb",	[MSG_TFA] = "1bb4sbsss",	[MSG_INVALIDATE] = "1b",
 	[MSG_KEYD_ITEMS] = "4",		[MSG_ITEMS_KEYD] = "",
 	[MSG_TICKET_KEY] = "b",		[MSG_ITEMS_SERVER] = "4",
-	[MSG_SERVER_ITEMS] = "",	[MSG_ITEMS] = "ss18b4s1sb",
+	[MSG_SERVER_ITEMS] = "",	[MSG_ITEMS] = "ss18b4s1sbs",
 	[MSG_ITEMS_RESULT] = "4b",
 	[MSG_CTL_RELOAD] = "",		[MSG_CTL_STATUS] = "",
 	[MSG_CTL_RESULT] = "4s",	[MSG_CTL_ADMIN] = "4ssbs",

@@ -488,7 +488,7 @@ test_flags(void)
 	who.policies = "aaaaaaaa-0000-4000-8000-000000000005";
 	perm_flags(conf, &who, &admin, &app, &tfa);
 	CHECK("a user's own policy with admin-access gives admin",
-	    admin == 1 && app == 1 && tfa == 0 &&
+	    admin == 1 && app == 0 && tfa == 0 &&
 	    perm_lookup(conf, &who, "articles", PERM_DELETE) != NULL &&
 	    perm_lookup(conf, &who, "articles", PERM_DELETE)->fields.all);
 	who.policies = "nope " P1 " aaaaaaaa-0000-4000-8000-00000000000";
