@@ -64,7 +64,7 @@ struct users_job {
 	int64_t			 until;		/* self: MSG_USER's until */
 	char			 now[32];
 	struct query_vars	 vars;
-	struct perm_hold	 hold;		/* the merges of its access */
+	struct perm_hold	 hold;		/* its access, merged */
 	struct query		 q;
 	json_t			*body;
 	json_t			*items;		/* create: the new users */

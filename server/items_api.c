@@ -50,7 +50,7 @@ struct items_ctx {
 	int			 admin;
 	char			 now[32];
 	struct perm_who		 who;
-	struct perm_hold	 hold;		/* the merges of who's access */
+	struct perm_hold	 hold;		/* who's access, merged */
 	struct query_vars	 vars;
 	const struct conf_collection *coll;
 	struct query		 q;

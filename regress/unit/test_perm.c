@@ -141,19 +141,19 @@ struct read_case {
 };
 
 #define U12_ALL								\
-	"[{\"id\":1,\"status\":\"published\",\"title\":\"a\",\"body\":null,"	\
-	"\"author\":null},{\"id\":2,\"status\":null,\"title\":null,"	\
-	"\"body\":\"b2\",\"author\":\"bob\"},{\"id\":3,\"status\":"	\
-	"\"published\",\"title\":\"c\",\"body\":\"b3\",\"author\":\"bob\"},"	\
-	"{\"id\":4,\"status\":\"archived\",\"title\":null,\"body\":null,"	\
+	"[{\"id\":1,\"status\":\"published\",\"title\":\"a\",\"body\":null," \
+	"\"author\":null},{\"id\":2,\"status\":null,\"title\":null," \
+	"\"body\":\"b2\",\"author\":\"bob\"},{\"id\":3,\"status\":" \
+	"\"published\",\"title\":\"c\",\"body\":\"b3\",\"author\":\"bob\"}," \
+	"{\"id\":4,\"status\":\"archived\",\"title\":null,\"body\":null," \
 	"\"author\":null}]"
 #define U123_ALL							\
-	"[{\"id\":1,\"status\":\"published\",\"title\":\"a\",\"body\":null,"	\
-	"\"author\":null},{\"id\":2,\"status\":null,\"title\":\"b\","	\
-	"\"body\":\"b2\",\"author\":\"bob\"},{\"id\":3,\"status\":"	\
-	"\"published\",\"title\":\"c\",\"body\":\"b3\",\"author\":\"bob\"},"	\
-	"{\"id\":4,\"status\":\"archived\",\"title\":\"d\",\"body\":null,"	\
-	"\"author\":null},{\"id\":null,\"status\":null,\"title\":\"e\","	\
+	"[{\"id\":1,\"status\":\"published\",\"title\":\"a\",\"body\":null," \
+	"\"author\":null},{\"id\":2,\"status\":null,\"title\":\"b\"," \
+	"\"body\":\"b2\",\"author\":\"bob\"},{\"id\":3,\"status\":" \
+	"\"published\",\"title\":\"c\",\"body\":\"b3\",\"author\":\"bob\"}," \
+	"{\"id\":4,\"status\":\"archived\",\"title\":\"d\",\"body\":null," \
+	"\"author\":null},{\"id\":null,\"status\":null,\"title\":\"e\"," \
 	"\"body\":null,\"author\":null}]"
 
 static const struct read_case reads[] = {
