@@ -451,7 +451,7 @@ users_request(struct keyd_chan *kc, struct frame *f)
 		return 0;
 	}
 	if (job->caller.id[0] != '\0')
-		(void)auth_role_access(job->caller.role, &job->admin, &app);
+		(void)auth_user_access(&job->caller, &job->admin, &app);
 	query_now(job->now, sizeof(job->now));
 	job->vars.user = job->caller.id[0] != '\0' ? job->caller.id : NULL;
 	job->vars.role = job->caller.role[0] != '\0' ? job->caller.role : NULL;
@@ -540,7 +540,7 @@ user_update(struct keyd_chan *kc, struct frame *f)
 		users_job_free(job);
 		return -1;
 	}
-	(void)auth_role_access(job->caller.role, &job->admin, &app);
+	(void)auth_user_access(&job->caller, &job->admin, &app);
 	/* The reason goes out as it is, not through users_fail(). */
 	if (code == AUTH_OK)
 		code = user_patch_parse(text, len, job->admin, &job->data, &pw,
@@ -564,6 +564,8 @@ users_perm(struct users_job *job, int action)
 	who.user = job->vars.user;
 	who.role = job->vars.role;
 	who.admin = job->admin;
+	who.policies = job->caller.id[0] != '\0' ? job->caller.policies :
+	    NULL;
 	who.hold = &job->hold;
 	if (cidr_addr_parse(job->client.ip, strlen(job->client.ip),
 	    &addr) == 0)

@@ -231,6 +231,7 @@ itemd_server_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 			who.role = m->ticket.role[0] != '\0' ?
 			    m->ticket.role : NULL;
 			who.admin = m->ticket.admin != 0;
+			who.policies = m->ticket.policies;
 		}
 		items_request(itemd.conf, m, &who, &ans);
 	}

@@ -109,6 +109,7 @@ items_forward(struct items_fwd *fw, const struct auth_result *who)
 	if (who == NULL) {
 		m.ticket.user = "";
 		m.ticket.role = "";
+		m.ticket.policies = "";
 	}
 #ifdef TOKEND_SELFTEST
 	items_selftest_tamper(req, &m.ticket, mac);

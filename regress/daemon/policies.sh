@@ -115,4 +115,42 @@ expect policies_ip_allow_applies '204 ' "$r"
     fail policies_ip_allow_update_written
 r=$(http DELETE /items/articles/2 -H "Authorization: Bearer $TR")
 expect policies_ip_allow_elsewhere_403 '403 *FORBIDDEN*' "$r"
+
+# Policies a user holds itself (tokenctl user policy): with the public
+# one, as for a role's; listed; added twice or unknown, refused; taken
+# away, gone from the next request of the same token (the workers
+# forget what they kept of the user).
+echo 'up pass' | $CTL user add up@example.com >/dev/null
+out=$($CTL user policy add up@example.com p1 2>&1) &&
+    out2=$($CTL user policy add up@example.com "$P2" 2>&1) &&
+    ok policies_user_add || fail policies_user_add "$out $out2"
+out=$($CTL user policy add up@example.com p1 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q "holds the policy already" &&
+    ok policies_user_add_twice_refused || fail policies_user_add_twice_refused "$out"
+out=$($CTL user policy add up@example.com nope 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q "unknown policy" &&
+    ok policies_user_add_unknown_refused ||
+    fail policies_user_add_unknown_refused "$out"
+out=$($CTL user policy list up@example.com 2>&1)
+[ "$out" = "p1 $P1
+p2 $P2" ] && ok policies_user_list || fail policies_user_list "$out"
+TU=$(token up@example.com 'up pass')
+same policies_user_policies_union "$U12" "$(read_as "$TU" "")"
+out=$($CTL user policy del up@example.com p2 2>&1) ||
+    fail policies_user_del "$out"
+same policies_user_del_applies_at_once '{"data":[{"id":1,"status":"published","title":"a"},{"id":3,"status":"published","title":"c"},{"id":4,"status":"archived","title":null}]}' \
+    "$(read_as "$TU" "")"
+out=$($CTL user policy del up@example.com p2 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$out" | grep -q "does not hold" &&
+    ok policies_user_del_absent_refused || fail policies_user_del_absent_refused "$out"
+$CTL user policy add up@example.com boss >/dev/null 2>&1
+r=$(login up@example.com 'up pass')
+c=$(claims)
+case "$r $c" in "200 "*'"admin_access":true'*) ok policies_user_admin_policy ;;
+*) fail policies_user_admin_policy "$r $c" ;; esac
+$CTL user policy del up@example.com boss >/dev/null 2>&1
+r=$(login up@example.com 'up pass')
+c=$(claims)
+case "$r $c" in "200 "*'"admin_access":false'*) ok policies_user_admin_policy_gone ;;
+*) fail policies_user_admin_policy_gone "$r $c" ;; esac
 exit 0
