@@ -249,6 +249,7 @@ enum user_kind {
 	UK_TOKEN,		/* stored as its SHA-256 */
 	UK_TIME,		/* ms since the epoch, read as ISO 8601 */
 	UK_NONE,		/* no column: always null */
+	UK_POLICIES,		/* its access rows: the table user_policies */
 };
 
 #define UF_CONCEALED		0x01	/* "**********" or null; admins only */
@@ -462,6 +463,9 @@ int		 store_user_set_role(const char *, const char *);
 int		 store_user_policy_add(const char *, const char *,
 		    const char *);
 int		 store_user_policy_del(const char *, const char *);
+int		 store_user_policies_clear(const char *);
+int		 store_user_access_del(const char *, const char *);
+int		 store_user_policy_count(const char *, int64_t *);
 int		 store_users_admins(store_row_cb, void *);
 const char	*store_users_column(const char *);
 int		 store_outbox_insert(const struct store_mail *, int64_t,

@@ -265,6 +265,9 @@ enum store_stmt {
 	ST_FAMILY_USER,
 	ST_USER_POLICY_ADD,
 	ST_USER_POLICY_DEL,
+	ST_USER_POLICIES_CLEAR,
+	ST_USER_ACCESS_DEL,
+	ST_USER_POLICY_COUNT,
 	ST_MAX
 };
 
@@ -350,6 +353,12 @@ static const char *const store_sql[ST_MAX] = {
 	    "FROM user_policies WHERE user_id = ?1",
 	[ST_USER_POLICY_DEL] = "DELETE FROM user_policies "
 	    "WHERE user_id = ?1 AND policy = ?2",
+	[ST_USER_POLICIES_CLEAR] = "DELETE FROM user_policies "
+	    "WHERE user_id = ?1",
+	[ST_USER_ACCESS_DEL] = "DELETE FROM user_policies "
+	    "WHERE user_id = ?1 AND id = ?2",
+	[ST_USER_POLICY_COUNT] = "SELECT count(*) FROM user_policies "
+	    "WHERE user_id = ?1",
 	[ST_USERS_ADMINS] = "SELECT id, role FROM users "
 	    "WHERE status = 'active' AND role IS NOT NULL",
 	[ST_SAVEPOINT] = "SAVEPOINT request",
@@ -652,7 +661,12 @@ store_user_expr(const struct user_field *uf, int json)
 	const char		*c = uf->column;
 
 	query_sql_init(&e);
-	if (c == NULL)
+	if (uf->kind == UK_POLICIES)
+		/* Directus 11's user: its access rows' ids, in order. */
+		query_sql_add(&e, json ? "json((SELECT json_group_array(id) "
+		    "FROM (SELECT id FROM user_policies WHERE user_id = "
+		    "users.id ORDER BY sort)))" : "NULL");
+	else if (c == NULL)
 		query_sql_add(&e, "NULL");
 	else if (json && (uf->flags & UF_CONCEALED)) {
 		query_sql_add(&e, "CASE WHEN ");
@@ -1537,6 +1551,25 @@ store_user_policy_del(const char *user, const char *policy)
 	if (store_done(store_bind(ST_USER_POLICY_DEL, user, policy)) == -1)
 		return -1;
 	return sqlite3_changes(store_db) == 0 ? 1 : 0;
+}
+
+int
+store_user_policies_clear(const char *user)
+{
+	return store_done(store_bind(ST_USER_POLICIES_CLEAR, user, NULL));
+}
+
+/* An access row of the user's, by its id (none: not an error). */
+int
+store_user_access_del(const char *user, const char *id)
+{
+	return store_done(store_bind(ST_USER_ACCESS_DEL, user, id));
+}
+
+int
+store_user_policy_count(const char *user, int64_t *n)
+{
+	return store_int(ST_USER_POLICY_COUNT, n, user, NULL) == 0 ? 0 : -1;
 }
 
 /* Every active user with a role: id, role. */

@@ -39,6 +39,7 @@
 #include "query_where.h"
 #include "sign.h"
 
+#define USERS_TOO_MANY_POLICIES	(-3)	/* users_set_policies() */
 #define USERS_FORBIDDEN_FIELD	"You don't have permission to access " \
 				"field \"%s\" in collection \"directus_users\" " \
 				"or it does not exist."
@@ -140,6 +141,8 @@ static void	 users_reread(struct users_job *);
 static uint32_t	 users_check_value(struct users_job *,
 		    const struct user_field *, const char *, json_t *);
 static uint32_t	 users_check_role(struct users_job *, json_t *);
+static uint32_t	 users_check_policies(struct users_job *, json_t *);
+static int	 users_set_policies(const char *, json_t *);
 static uint32_t	 users_check_item(struct users_job *,
 		    const struct conf_permission *, json_t *, int);
 static uint32_t	 users_validate_update(struct users_job *,
@@ -920,7 +923,59 @@ users_check_value(struct users_job *job, const struct user_field *uf,
 		    "\"%s\" has an invalid value.", key);
 	if (uf->kind == UK_ROLE)
 		return users_check_role(job, v);
+	if (uf->kind == UK_POLICIES)
+		return users_check_policies(job, v);
 	return AUTH_OK;
+}
+
+/* Each policy given is a configured one (never the public policy). */
+static uint32_t
+users_check_policies(struct users_job *job, json_t *v)
+{
+	const struct conf_policy	*p;
+	json_t				*list, *item;
+	size_t				 i;
+
+	list = json_is_array(v) ? v : json_object_get(v, "create");
+	json_array_foreach(list, i, item) {
+		p = config_policy_by_id(keyd_conf(),
+		    json_string_value(json_object_get(item, "policy")));
+		if (p == NULL || p->kind == CONF_POLICY_PUBLIC)
+			return users_fail(job, AUTH_INVALID_FOREIGN_KEY,
+			    "Invalid foreign key for field \"policy\" in "
+			    "collection \"directus_access\".");
+	}
+	return AUTH_OK;
+}
+
+/*
+ * The user's access rows: the list replaces them, or the change adds
+ * and deletes some.  A policy the user holds already is kept once.
+ */
+static int
+users_set_policies(const char *id, json_t *v)
+{
+	json_t		*create, *del, *item;
+	char		 row[AUTH_ID_LEN + 1];
+	int64_t		 n;
+	size_t		 i;
+
+	create = json_is_array(v) ? v : json_object_get(v, "create");
+	del = json_is_array(v) ? NULL : json_object_get(v, "delete");
+	if (json_is_array(v) && store_user_policies_clear(id) == -1)
+		return -1;
+	json_array_foreach(del, i, item)
+		if (store_user_access_del(id, json_string_value(item)) == -1)
+			return -1;
+	json_array_foreach(create, i, item) {
+		admin_uuid(row);
+		if (store_user_policy_add(id, json_string_value(
+		    json_object_get(item, "policy")), row) == -1)
+			return -1;
+	}
+	if (store_user_policy_count(id, &n) == -1)
+		return -1;
+	return n > AUTH_USER_POLICIES ? USERS_TOO_MANY_POLICIES : 0;
 }
 
 /* A role must exist; only an administrator makes administrators. */
@@ -1310,6 +1365,10 @@ users_insert(struct users_job *job, json_t *item, const char *id)
 	rv = store_user_insert(id, json_string_value(json_object_get(item,
 	    "email")), NULL, json_is_string(role) ? json_string_value(role) :
 	    NULL);
+	if (rv == USERS_TOO_MANY_POLICIES)
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "A user holds at most %d policies of its own.",
+		    AUTH_USER_POLICIES);
 	if (rv == STORE_NOT_UNIQUE)
 		return users_fail(job, AUTH_RECORD_NOT_UNIQUE, "Value for "
 		    "field \"email\" or \"id\" in collection "
@@ -1387,6 +1446,9 @@ users_apply(struct users_job *job, const char *id, json_t *data,
 		case UK_ROLE:
 			rv = store_user_set_role(id, json_is_null(v) ? NULL :
 			    json_string_value(v));
+			break;
+		case UK_POLICIES:
+			rv = users_set_policies(id, v);
 			break;
 		default:
 			rv = store_user_set_field(id, key, v);

@@ -153,4 +153,34 @@ r=$(login up@example.com 'up pass')
 c=$(claims)
 case "$r $c" in "200 "*'"admin_access":false'*) ok policies_user_admin_policy_gone ;;
 *) fail policies_user_admin_policy_gone "$r $c" ;; esac
+
+# PATCH /users/:id {"policies": ...} in Directus 11's shapes (admins
+# only): the change adds access rows, "policies" lists their ids, a
+# delete names one; the whole list replaces them; a policy that is not
+# configured is refused.
+UPID=$(http GET '/users?filter={"email":{"_eq":"up@example.com"}}&fields=id' -g \
+    -H "Authorization: Bearer $AD" >/dev/null; j id)
+patch_user() {
+	http PATCH "/users/$UPID" -H "Authorization: Bearer $1" \
+	    -H 'Content-Type: application/json' -d "$2"
+}
+r=$(patch_user "$AD" "{\"policies\":{\"create\":[{\"policy\":\"$P2\"}],\"update\":[],\"delete\":[]}}")
+expect policies_patch_create '200 {"data":{*"policies":\["????????-????-????-????-????????????","????????-????-????-????-????????????"\]*' "$r"
+ROW2=$(sed -n 's/.*"policies":\["[^"]*","\([^"]*\)"\].*/\1/p' "$T/body")
+out=$($CTL user policy list up@example.com 2>&1)
+[ "$out" = "p1 $P1
+p2 $P2" ] && ok policies_patch_create_applied || fail policies_patch_create_applied "$out"
+same policies_patch_create_reads "$U12" "$(read_as "$TU" "")"
+r=$(patch_user "$AD" "{\"policies\":{\"delete\":[\"$ROW2\"]}}")
+expect policies_patch_delete '200 {"data":{*"policies":\["????????-????-????-????-????????????"\]*' "$r"
+r=$(patch_user "$AD" "{\"policies\":[{\"policy\":\"$P2\"}]}")
+out=$($CTL user policy list up@example.com 2>&1)
+[ "${r%% *}" = 200 ] && [ "$out" = "p2 $P2" ] && ok policies_patch_replace ||
+    fail policies_patch_replace "$r $out"
+r=$(patch_user "$AD" '{"policies":[{"policy":"11111111-1111-4111-8111-111111111111"}]}')
+expect policies_patch_unknown_400 '400 *INVALID_FOREIGN_KEY*' "$r"
+r=$(patch_user "$AD" '{"policies":{"create":[{"policy":"x"}]}}')
+expect policies_patch_malformed_400 '400 *INVALID_PAYLOAD*' "$r"
+r=$(patch_user "$TU" "{\"policies\":[{\"policy\":\"$P1\"}]}")
+expect policies_patch_not_admin_403 '403 *FORBIDDEN*' "$r"
 exit 0
