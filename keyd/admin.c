@@ -57,6 +57,7 @@ static void	 admin_list(uint32_t, const struct msg_ctl_admin *);
 static void	 admin_mail_flush(uint32_t, const struct msg_ctl_admin *);
 static void	 admin_invite(uint32_t, const struct msg_ctl_admin *);
 static void	 admin_audit(uint32_t, const struct msg_ctl_admin *);
+static void	 admin_policy(uint32_t, const struct msg_ctl_admin *);
 
 /*
  * What tokenctl may ask (MSG_CTL_ADMIN's op) and who does it.  The
@@ -92,6 +93,10 @@ static const struct {
 	[ADMIN_MAIL_FLUSH] =	{ admin_mail_flush, NULL, NULL, NULL },
 	[ADMIN_USER_INVITE] =	{ admin_invite, NULL, NULL, NULL },
 	[ADMIN_AUDIT] =		{ admin_audit, NULL, NULL, NULL },
+	[ADMIN_USER_POLICY_ADD] = { admin_policy, NULL, "policy added", NULL },
+	[ADMIN_USER_POLICY_DEL] = { admin_policy, NULL, "policy removed",
+				    NULL },
+	[ADMIN_USER_POLICY_LIST] = { admin_policy, NULL, NULL, NULL },
 };
 
 static void
@@ -408,6 +413,93 @@ admin_list(uint32_t id, const struct msg_ctl_admin *m)
 		(void)strlcpy(t.buf + ADMIN_TEXT_MAX - 16, "...\n", 16);
 	admin_reply(id, rv == 0 ? 0 : 1, rv == 0 ? t.buf : "database error");
 	free(t.buf);
+}
+
+/* The policies a user holds itself: "name id" a line. */
+static void
+admin_policy_list(uint32_t id, const struct store_user *u)
+{
+	const struct conf_policy	*p;
+	struct admin_text		 t;
+	const char			*s;
+	char				 pid[AUTH_ID_LEN + 1];
+	size_t				 len;
+
+	if ((t.buf = calloc(1, ADMIN_TEXT_MAX)) == NULL)
+		fatal("calloc");
+	t.len = 0;
+	for (s = u->policies; *s != '\0'; s += len) {
+		s += strspn(s, " ");
+		if ((len = strcspn(s, " ")) == 0 || len > AUTH_ID_LEN)
+			break;
+		memcpy(pid, s, len);
+		pid[len] = '\0';
+		p = config_policy_by_id(keyd_conf(), pid);
+		t.len += (size_t)snprintf(t.buf + t.len, ADMIN_TEXT_MAX - t.len,
+		    "%s %s\n", p != NULL ? p->name : "-", pid);
+		if (t.len >= ADMIN_TEXT_MAX)
+			break;
+	}
+	admin_reply(id, 0, t.buf);
+	free(t.buf);
+}
+
+static size_t
+admin_policy_count(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s += strcspn(s, " ")) {
+		s += strspn(s, " ");
+		if (*s != '\0')
+			n++;
+	}
+	return n;
+}
+
+/*
+ * tokenctl user policy add | del | list: the policies a user holds
+ * itself (Directus 11's access rows of a user), by name or id; keyd
+ * applies them from the next request (the workers forget the user).
+ */
+static void
+admin_policy(uint32_t id, const struct msg_ctl_admin *m)
+{
+	const struct conf_policy	*p;
+	struct store_user		 u;
+	char				 row[AUTH_ID_LEN + 1];
+	int				 rv;
+
+	if (store_user_by_email(m->arg, &u) != 0) {
+		admin_reply(id, 1, "no such user");
+		return;
+	}
+	if (m->op == ADMIN_USER_POLICY_LIST) {
+		admin_policy_list(id, &u);
+		return;
+	}
+	if (((p = config_policy_by_name(keyd_conf(), m->arg2)) == NULL &&
+	    (p = config_policy_by_id(keyd_conf(), m->arg2)) == NULL) ||
+	    p->kind == CONF_POLICY_PUBLIC) {
+		admin_reply(id, 1, "unknown policy");
+		return;
+	}
+	if (m->op == ADMIN_USER_POLICY_ADD &&
+	    admin_policy_count(u.policies) >= AUTH_USER_POLICIES) {
+		admin_reply(id, 1, "too many policies");
+		return;
+	}
+	admin_uuid(row);
+	rv = m->op == ADMIN_USER_POLICY_ADD ? store_user_policy_add(u.id,
+	    p->id, row) : store_user_policy_del(u.id, p->id);
+	invalidate_user(u.id);
+	if (rv == 0)
+		log_info("user %s: policy %s %s", u.id, p->id,
+		    m->op == ADMIN_USER_POLICY_ADD ? "added" : "removed");
+	admin_reply(id, rv == 0 ? 0 : 1, rv == 0 ? admin_ops[m->op].done :
+	    rv == -1 ? "database error" : m->op == ADMIN_USER_POLICY_ADD ?
+	    "the user holds the policy already" :
+	    "the user does not hold the policy");
 }
 
 /* Every mail of the outbox is due now (mail.c sends them in turn). */

@@ -21,6 +21,7 @@
 #include "jwt.h"
 #include "keyd.h"
 #include "log.h"
+#include "perm.h"
 #include "proto.h"
 #include "sign.h"
 #include "ticket.h"
@@ -57,6 +58,7 @@ static void	 auth_login_audit(const struct login *, const char *,
 		    const char *);
 static int	 auth_login_refused(struct keyd_chan *, const struct login *);
 static int	 auth_last_admin(const struct store_user *);
+static int	 auth_policies_access(const char *, const char *, int *, int *);
 static void	 auth_admin_row(void *, const char **, int);
 static int	 auth_lockout_loggable(int64_t);
 static int	 auth_session_live(const uint8_t *, const char *, int64_t *);
@@ -87,15 +89,39 @@ static uint32_t	 auth_session_new(const struct store_user *, uint32_t,
 int
 auth_role_access(const char *role, int *admin, int *app)
 {
-	const struct conf_role	*r;
-	int			 tfa;
+	return auth_policies_access(role, NULL, admin, app);
+}
+
+/*
+ * The same for a user: its role's policies and those it holds itself
+ * (policies, blank-separated ids, or NULL).
+ */
+int
+auth_user_access(const struct store_user *u, int *admin, int *app)
+{
+	return auth_policies_access(u->role, u->policies, admin, app);
+}
+
+static int
+auth_policies_access(const char *role, const char *policies, int *admin,
+    int *app)
+{
+	struct perm_who	 who;
+	int		 tfa;
 
 	*admin = *app = 0;
 	if (strcmp(role, KEYD_ADMIN_ROLE) == 0)
 		*admin = *app = 1;
-	else if (role[0] != '\0' &&
-	    (r = config_role_by_id(keyd_conf(), role)) != NULL)
-		config_role_access(r, admin, app, &tfa);
+	else if (role[0] != '\0' || (policies != NULL && *policies != '\0')) {
+		/*
+		 * keyd does not know where the token will be used from: a
+		 * policy with ip-allow gives no access flag.
+		 */
+		memset(&who, 0, sizeof(who));
+		who.role = role;
+		who.policies = policies;
+		perm_flags(keyd_conf(), &who, admin, app, &tfa);
+	}
 	return 0;
 }
 
@@ -116,7 +142,7 @@ auth_who_set(struct msg_who *w, uint32_t code, const struct store_user *u,
 	int	 admin = 0, app = 0;
 
 	if (code == AUTH_OK)
-		(void)auth_role_access(u->role, &admin, &app);
+		(void)auth_user_access(u, &admin, &app);
 	w->code = code;
 	w->user = code == AUTH_OK ? u->id : "";
 	w->role = code == AUTH_OK ? u->role : "";
@@ -127,6 +153,7 @@ auth_who_set(struct msg_who *w, uint32_t code, const struct store_user *u,
 	memset(&w->ticket, 0, sizeof(w->ticket));
 	w->ticket.user = "";
 	w->ticket.role = "";
+	w->ticket.policies = "";
 	if (code != AUTH_OK)
 		return;
 	expires = now_ms(CLOCK_REALTIME) + TICKET_TTL_MS;
@@ -134,6 +161,7 @@ auth_who_set(struct msg_who *w, uint32_t code, const struct store_user *u,
 		w->until = (uint64_t)expires;
 	w->ticket.user = w->user;
 	w->ticket.role = w->role;
+	w->ticket.policies = u->policies;
 	w->ticket.admin = w->admin;
 	w->ticket.expires = w->until != 0 ? w->until : (uint64_t)expires;
 	ticket_sign(keyd_ticket_key(), &w->ticket, mac);
@@ -255,12 +283,15 @@ auth_session_hash(const char *id, uint8_t *hash)
 int
 auth_tfa_enforced(const struct store_user *u)
 {
-	const struct conf_role	*r;
-	int			 admin, app, tfa = 0;
+	struct perm_who	 who;
+	int		 admin, app, tfa = 0;
 
-	if (!u->has_tfa && u->role[0] != '\0' &&
-	    (r = config_role_by_id(keyd_conf(), u->role)) != NULL)
-		config_role_access(r, &admin, &app, &tfa);
+	if (!u->has_tfa && (u->role[0] != '\0' || u->policies[0] != '\0')) {
+		memset(&who, 0, sizeof(who));
+		who.role = u->role;
+		who.policies = u->policies;
+		perm_flags(keyd_conf(), &who, &admin, &app, &tfa);
+	}
 	return tfa;
 }
 
@@ -279,7 +310,7 @@ auth_issue(const struct store_user *u, uint32_t mode, char *out, size_t len,
 	int64_t	 iat = now_ms(CLOCK_REALTIME) / 1000;
 	int	 admin, app, n;
 
-	(void)auth_role_access(u->role, &admin, &app);
+	(void)auth_user_access(u, &admin, &app);
 	*expires = mode == AUTH_MODE_SESSION ? keyd_conf()->session_ttl :
 	    keyd_conf()->access_ttl;
 	claims = json_pack("{s:s,s:o,s:b,s:b}", "id", u->id, "role",
@@ -706,7 +737,7 @@ auth_last_admin(const struct store_user *u)
 	int			 admin, app;
 
 	if (strcmp(u->status, "active") != 0 ||
-	    auth_role_access(u->role, &admin, &app) == -1 || !admin)
+	    auth_user_access(u, &admin, &app) == -1 || !admin)
 		return 0;
 	if (store_users_admins(auth_admin_row, &a) == -1)
 		return 1;

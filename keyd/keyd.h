@@ -60,6 +60,8 @@
 
 #define STORE_ID_MAX		36
 #define STORE_EMAIL_MAX		254
+/* A user's own policy ids, blank-separated, in order (perm.h). */
+#define STORE_POLICIES_MAX	AUTH_POLICIES_MAX
 #define STORE_PHC_MAX		512
 #define STORE_HASH_LEN		32	/* SHA-256 of refresh and static tokens */
 #define STORE_MAIL_MAX		MAIL_DATA_MAX	/* bytes of one mail */
@@ -130,6 +132,7 @@ struct store_user {
 	char		 status[16];
 	char		 role[STORE_ID_MAX + 1];	/* "" when none */
 	int		 has_tfa;
+	char		 policies[STORE_POLICIES_MAX + 1];	/* its own */
 };
 
 /* A mail of the outbox. */
@@ -247,6 +250,7 @@ enum user_kind {
 	UK_TOKEN,		/* stored as its SHA-256 */
 	UK_TIME,		/* ms since the epoch, read as ISO 8601 */
 	UK_NONE,		/* no column: always null */
+	UK_POLICIES,		/* its access rows: the table user_policies */
 };
 
 #define UF_CONCEALED		0x01	/* "**********" or null; admins only */
@@ -306,6 +310,7 @@ void		 batch_commit(void);
 /* auth.c (and the handlers keyd_auth_verify, _login, _refresh, _logout) */
 int		 auth_tfa_enforced(const struct store_user *);
 int		 auth_role_access(const char *, int *, int *);
+int		 auth_user_access(const struct store_user *, int *, int *);
 void		 auth_session_id(const uint8_t *, char *, size_t);
 int		 auth_session_hash(const char *, uint8_t *);
 int		 auth_identify_cred(const struct msg_cred *, uint32_t *,
@@ -458,6 +463,12 @@ int		 store_session_revoke(int64_t);
 int		 store_user_set_field(const char *, const char *, json_t *);
 int		 store_sessions_delete_others(const char *, const uint8_t *);
 int		 store_user_set_role(const char *, const char *);
+int		 store_user_policy_add(const char *, const char *,
+		    const char *);
+int		 store_user_policy_del(const char *, const char *);
+int		 store_user_policies_clear(const char *);
+int		 store_user_access_del(const char *, const char *);
+int		 store_user_policy_count(const char *, int64_t *);
 int		 store_users_admins(store_row_cb, void *);
 const char	*store_users_column(const char *);
 int		 store_outbox_insert(const struct store_mail *, int64_t,

@@ -188,6 +188,18 @@ static const char *const store_migrations[] = {
 	"CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit BEGIN"
 	"  SELECT RAISE(ABORT, 'the audit trail is append-only');"
 	"END;",
+	/*
+	 * 9: the policies a user holds directly (Directus 11's
+	 * directus_access rows with a user), in order; the policy is a
+	 * configured policy's id.
+	 */
+	"CREATE TABLE user_policies ("
+	"  id TEXT PRIMARY KEY NOT NULL,"
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  policy TEXT NOT NULL,"
+	"  sort INTEGER NOT NULL,"
+	"  UNIQUE (user_id, policy)"
+	");",
 };
 #define STORE_VERSION	\
 	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
@@ -251,6 +263,11 @@ enum store_stmt {
 	ST_AUDIT_PRUNE,
 	ST_AUDIT_LIST,
 	ST_FAMILY_USER,
+	ST_USER_POLICY_ADD,
+	ST_USER_POLICY_DEL,
+	ST_USER_POLICIES_CLEAR,
+	ST_USER_ACCESS_DEL,
+	ST_USER_POLICY_COUNT,
 	ST_MAX
 };
 
@@ -260,7 +277,9 @@ enum store_stmt {
 
 #define USER_COLUMNS \
 	"id, email, coalesce(password, ''), status, coalesce(role, ''), " \
-	"tfa_secret IS NOT NULL"
+	"tfa_secret IS NOT NULL, coalesce((SELECT group_concat(policy, ' ') " \
+	"FROM (SELECT policy FROM user_policies WHERE user_id = users.id " \
+	"ORDER BY sort)), '')"
 
 static const char *const store_sql[ST_MAX] = {
 	[ST_PING] = "SELECT count(*) FROM users",
@@ -329,6 +348,17 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_FAMILY_LIVE] = "SELECT 1 FROM sessions WHERE family = ?1 "
 	    "AND expires >= ?2 AND user_id = ?3",
 	[ST_USER_ROLE] = "UPDATE users SET role = ?2 WHERE id = ?1",
+	[ST_USER_POLICY_ADD] = "INSERT INTO user_policies (id, user_id, "
+	    "policy, sort) SELECT ?3, ?1, ?2, coalesce(max(sort), 0) + 1 "
+	    "FROM user_policies WHERE user_id = ?1",
+	[ST_USER_POLICY_DEL] = "DELETE FROM user_policies "
+	    "WHERE user_id = ?1 AND policy = ?2",
+	[ST_USER_POLICIES_CLEAR] = "DELETE FROM user_policies "
+	    "WHERE user_id = ?1",
+	[ST_USER_ACCESS_DEL] = "DELETE FROM user_policies "
+	    "WHERE user_id = ?1 AND id = ?2",
+	[ST_USER_POLICY_COUNT] = "SELECT count(*) FROM user_policies "
+	    "WHERE user_id = ?1",
 	[ST_USERS_ADMINS] = "SELECT id, role FROM users "
 	    "WHERE status = 'active' AND role IS NOT NULL",
 	[ST_SAVEPOINT] = "SAVEPOINT request",
@@ -631,7 +661,12 @@ store_user_expr(const struct user_field *uf, int json)
 	const char		*c = uf->column;
 
 	query_sql_init(&e);
-	if (c == NULL)
+	if (uf->kind == UK_POLICIES)
+		/* Directus 11's user: its access rows' ids, in order. */
+		query_sql_add(&e, json ? "json((SELECT json_group_array(id) "
+		    "FROM (SELECT id FROM user_policies WHERE user_id = "
+		    "users.id ORDER BY sort)))" : "NULL");
+	else if (c == NULL)
 		query_sql_add(&e, "NULL");
 	else if (json && (uf->flags & UF_CONCEALED)) {
 		query_sql_add(&e, "CASE WHEN ");
@@ -859,7 +894,8 @@ store_user_row(sqlite3_stmt *st, struct store_user *u)
 		    store_copy(u->email, sizeof(u->email), st, 1) == -1 ||
 		    store_copy(u->password, sizeof(u->password), st, 2) == -1 ||
 		    store_copy(u->status, sizeof(u->status), st, 3) == -1 ||
-		    store_copy(u->role, sizeof(u->role), st, 4) == -1)
+		    store_copy(u->role, sizeof(u->role), st, 4) == -1 ||
+		    store_copy(u->policies, sizeof(u->policies), st, 6) == -1)
 			rv = SQLITE_TOOBIG;
 		u->has_tfa = sqlite3_column_int(st, 5);
 	}
@@ -1483,6 +1519,57 @@ store_user_set_role(const char *id, const char *role)
 	    role, -1, SQLITE_STATIC) != SQLITE_OK))
 		return -1;
 	return store_done(st);
+}
+
+/*
+ * A policy id the user holds directly, after the others, with its
+ * access row's id: 0, 1 when the user holds it already, -1 on failure.
+ */
+int
+store_user_policy_add(const char *user, const char *policy, const char *id)
+{
+	sqlite3_stmt	*st;
+	int		 rv;
+
+	if ((st = store_bind(ST_USER_POLICY_ADD, user, policy)) == NULL ||
+	    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC) != SQLITE_OK)
+		return -1;
+	rv = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rv == SQLITE_DONE)
+		return 0;
+	if ((rv & 0xff) == SQLITE_CONSTRAINT)
+		return 1;
+	log_warnx("store: %s", sqlite3_errmsg(store_db));
+	return -1;
+}
+
+/* 0, 1 when the user did not hold it, -1 on failure. */
+int
+store_user_policy_del(const char *user, const char *policy)
+{
+	if (store_done(store_bind(ST_USER_POLICY_DEL, user, policy)) == -1)
+		return -1;
+	return sqlite3_changes(store_db) == 0 ? 1 : 0;
+}
+
+int
+store_user_policies_clear(const char *user)
+{
+	return store_done(store_bind(ST_USER_POLICIES_CLEAR, user, NULL));
+}
+
+/* An access row of the user's, by its id (none: not an error). */
+int
+store_user_access_del(const char *user, const char *id)
+{
+	return store_done(store_bind(ST_USER_ACCESS_DEL, user, id));
+}
+
+int
+store_user_policy_count(const char *user, int64_t *n)
+{
+	return store_int(ST_USER_POLICY_COUNT, n, user, NULL) == 0 ? 0 : -1;
 }
 
 /* Every active user with a role: id, role. */

@@ -449,7 +449,7 @@ keyd_tfa_request(struct keyd_chan *kc, struct frame *f)
 		goto answer;
 	if (m.op == TFA_ADMIN_DISABLE) {
 		code = AUTH_FORBIDDEN;
-		if (auth_role_access(u.role, &admin, &app) == 0 && admin &&
+		if (auth_user_access(&u, &admin, &app) == 0 && admin &&
 		    store_user_by_id(m.target, &target) == 0) {
 			code = tfa_clear(target.id);
 			if (code == AUTH_OK && target.has_tfa)

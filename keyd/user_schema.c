@@ -79,6 +79,8 @@ const struct user_field user_fields[] = {
 	    USER_TEXT_MAX },
 	{ "theme_dark",		"theme_dark",	UK_TEXT, UF_PROFILE,
 	    USER_TEXT_MAX },
+	{ "policies",		"user_policies", UK_POLICIES, UF_ADMIN_WRITABLE |
+	    UF_ADMIN_ONLY, AUTH_USER_POLICIES },
 };
 const size_t user_nfields = sizeof(user_fields) / sizeof(user_fields[0]);
 
@@ -93,12 +95,69 @@ static const char *const user_statuses[] = {
  * naming a field the user may not write (403), not as an unknown one.
  */
 static const char *const user_computed[] = {
-	"admin_access", "app_access", "policies",
+	"admin_access", "app_access",
 };
 
 static int	 user_string_ok(json_t *, size_t, size_t);
+static int	 user_policies_ok(json_t *, size_t);
+static int	 user_access_list_ok(json_t *, size_t, int);
 static int	 user_computed_name(const char *);
 static uint32_t	 user_self_check(json_t *, int, char *, size_t, json_t **);
+
+/*
+ * A list of new access rows, [{"policy": id}, ...] (rows 1), or of
+ * access row ids (rows 0), at most max.
+ */
+static int
+user_access_list_ok(json_t *list, size_t max, int rows)
+{
+	json_t	*item;
+	size_t	 i;
+
+	if (list == NULL)
+		return 1;
+	if (!json_is_array(list) || json_array_size(list) > max)
+		return 0;
+	json_array_foreach(list, i, item) {
+		if (rows && (!json_is_object(item) || json_object_size(item) !=
+		    1))
+			return 0;
+		if (rows)
+			item = json_object_get(item, "policy");
+		if (!user_string_ok(item, 1, AUTH_ID_LEN) ||
+		    !jwt_uuid_valid(json_string_value(item)))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The policies of a user, as Directus 11's SDK writes them: the whole
+ * list, [{"policy": id}, ...], or the change {"create": [{"policy":
+ * id}, ...], "update": [], "delete": [access row id, ...]}.
+ */
+static int
+user_policies_ok(json_t *v, size_t max)
+{
+	json_t		*update;
+	const char	*key;
+	json_t		*x;
+
+	if (json_is_array(v))
+		return user_access_list_ok(v, max, 1);
+	if (!json_is_object(v))
+		return 0;
+	json_object_foreach(v, key, x)
+		if (strcmp(key, "create") != 0 && strcmp(key, "update") != 0 &&
+		    strcmp(key, "delete") != 0)
+			return 0;
+	update = json_object_get(v, "update");
+	return user_access_list_ok(json_object_get(v, "create"), max, 1) &&
+	    user_access_list_ok(json_object_get(v, "delete"),
+	    CONF_POLICY_REFS_MAX, 0) &&
+	    (update == NULL || (json_is_array(update) &&
+	    json_array_size(update) == 0));
+}
 
 const struct user_field *
 user_field(const char *name)
@@ -168,6 +227,8 @@ user_value_valid(const struct user_field *uf, json_t *v)
 		return ok;
 	case UK_ROLE:
 		return !json_is_string(v) || user_string_ok(v, 0, SIZE_MAX);
+	case UK_POLICIES:
+		return user_policies_ok(v, uf->bound);
 	default:
 		return 0;
 	}

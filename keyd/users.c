@@ -39,6 +39,7 @@
 #include "query_where.h"
 #include "sign.h"
 
+#define USERS_TOO_MANY_POLICIES	(-3)	/* users_set_policies() */
 #define USERS_FORBIDDEN_FIELD	"You don't have permission to access " \
 				"field \"%s\" in collection \"directus_users\" " \
 				"or it does not exist."
@@ -68,6 +69,7 @@ struct users_job {
 	int64_t			 until;		/* self: MSG_USER's until */
 	char			 now[32];
 	struct query_vars	 vars;
+	struct perm_hold	 hold;		/* its access, merged */
 	struct query		 q;
 	/*
 	 * The filter and sort that choose the users: q's, or those of
@@ -155,6 +157,8 @@ static void	 users_reread(struct users_job *);
 static uint32_t	 users_check_value(struct users_job *,
 		    const struct user_field *, const char *, json_t *);
 static uint32_t	 users_check_role(struct users_job *, json_t *);
+static uint32_t	 users_check_policies(struct users_job *, json_t *);
+static int	 users_set_policies(const char *, json_t *);
 static uint32_t	 users_check_item(struct users_job *,
 		    const struct conf_permission *, json_t *, int);
 static uint32_t	 users_validate_update(struct users_job *,
@@ -427,6 +431,7 @@ users_job_free(struct users_job *job)
 	query_free(&job->body_q);
 	json_decref(job->changes);
 	json_decref(job->batch_keys);
+	perm_hold_free(&job->hold);
 	json_decref(job->body);
 	json_decref(job->items);
 	json_decref(job->data);
@@ -478,7 +483,7 @@ users_request(struct keyd_chan *kc, struct frame *f)
 		return 0;
 	}
 	if (job->caller.id[0] != '\0')
-		(void)auth_role_access(job->caller.role, &job->admin, &app);
+		(void)auth_user_access(&job->caller, &job->admin, &app);
 	query_now(job->now, sizeof(job->now));
 	job->vars.user = job->caller.id[0] != '\0' ? job->caller.id : NULL;
 	job->vars.role = job->caller.role[0] != '\0' ? job->caller.role : NULL;
@@ -570,7 +575,7 @@ user_update(struct keyd_chan *kc, struct frame *f)
 		users_job_free(job);
 		return -1;
 	}
-	(void)auth_role_access(job->caller.role, &job->admin, &app);
+	(void)auth_user_access(&job->caller, &job->admin, &app);
 	/* The reason goes out as it is, not through users_fail(). */
 	if (code == AUTH_OK)
 		code = user_patch_parse(text, len, job->admin, &job->data, &pw,
@@ -588,10 +593,18 @@ static const struct conf_permission *
 users_perm(struct users_job *job, int action)
 {
 	struct perm_who	 who;
+	struct cidr	 addr;
 
+	memset(&who, 0, sizeof(who));
 	who.user = job->vars.user;
 	who.role = job->vars.role;
 	who.admin = job->admin;
+	who.policies = job->caller.id[0] != '\0' ? job->caller.policies :
+	    NULL;
+	who.hold = &job->hold;
+	if (cidr_addr_parse(job->client.ip, strlen(job->client.ip),
+	    &addr) == 0)
+		who.addr = &addr;
 	return perm_lookup(keyd_conf(), &who, CONF_USERS_COLLECTION, action);
 }
 
@@ -787,7 +800,7 @@ users_row(void *arg, const char *text)
 	struct users_page		*pg = arg;
 	const struct user_field	*uf;
 	const struct conf_fields	*want = &pg->job->q.fields;
-	json_t				*row, *v;
+	json_t				*row, *v, *raw = NULL;
 	const char			*key;
 	void				*tmp;
 
@@ -798,6 +811,10 @@ users_row(void *arg, const char *text)
 		json_decref(row);
 		return 0;
 	}
+	if (pg->perm->merged && (raw = json_deep_copy(row)) == NULL) {
+		json_decref(row);
+		return -1;
+	}
 	json_object_foreach_safe(row, tmp, key, v) {
 		uf = user_field(key);
 		if ((!want->all && !config_fields_has(want, key) &&
@@ -806,6 +823,13 @@ users_row(void *arg, const char *text)
 		    (uf != NULL && (uf->flags & UF_CONCEALED) && !pg->job->admin))
 			json_object_del(row, key);
 	}
+	if (raw != NULL && perm_row_mask(pg->perm, raw, row,
+	    &pg->job->vars) == -1) {
+		json_decref(raw);
+		json_decref(row);
+		return -1;
+	}
+	json_decref(raw);
 	users_row_role(pg->job, row);
 	return users_page_add(pg->rows, &pg->bytes, &pg->full, row);
 }
@@ -1062,7 +1086,59 @@ users_check_value(struct users_job *job, const struct user_field *uf,
 		    "\"%s\" has an invalid value.", key);
 	if (uf->kind == UK_ROLE)
 		return users_check_role(job, v);
+	if (uf->kind == UK_POLICIES)
+		return users_check_policies(job, v);
 	return AUTH_OK;
+}
+
+/* Each policy given is a configured one (never the public policy). */
+static uint32_t
+users_check_policies(struct users_job *job, json_t *v)
+{
+	const struct conf_policy	*p;
+	json_t				*list, *item;
+	size_t				 i;
+
+	list = json_is_array(v) ? v : json_object_get(v, "create");
+	json_array_foreach(list, i, item) {
+		p = config_policy_by_id(keyd_conf(),
+		    json_string_value(json_object_get(item, "policy")));
+		if (p == NULL || p->kind == CONF_POLICY_PUBLIC)
+			return users_fail(job, AUTH_INVALID_FOREIGN_KEY,
+			    "Invalid foreign key for field \"policy\" in "
+			    "collection \"directus_access\".");
+	}
+	return AUTH_OK;
+}
+
+/*
+ * The user's access rows: the list replaces them, or the change adds
+ * and deletes some.  A policy the user holds already is kept once.
+ */
+static int
+users_set_policies(const char *id, json_t *v)
+{
+	json_t		*create, *del, *item;
+	char		 row[AUTH_ID_LEN + 1];
+	int64_t		 n;
+	size_t		 i;
+
+	create = json_is_array(v) ? v : json_object_get(v, "create");
+	del = json_is_array(v) ? NULL : json_object_get(v, "delete");
+	if (json_is_array(v) && store_user_policies_clear(id) == -1)
+		return -1;
+	json_array_foreach(del, i, item)
+		if (store_user_access_del(id, json_string_value(item)) == -1)
+			return -1;
+	json_array_foreach(create, i, item) {
+		admin_uuid(row);
+		if (store_user_policy_add(id, json_string_value(
+		    json_object_get(item, "policy")), row) == -1)
+			return -1;
+	}
+	if (store_user_policy_count(id, &n) == -1)
+		return -1;
+	return n > AUTH_USER_POLICIES ? USERS_TOO_MANY_POLICIES : 0;
 }
 
 /* A role must exist; only an administrator makes administrators. */
@@ -1126,28 +1202,54 @@ users_check_item(struct users_job *job, const struct conf_permission *perm,
 	return AUTH_OK;
 }
 
+/* The first field of the change the user does not let perm update. */
+static const char *
+users_update_hidden(struct users_job *job, const struct conf_permission *perm,
+    json_t *user, json_t *change)
+{
+	const char	*key;
+	json_t		*v;
+
+	json_object_foreach(change, key, v)
+		if (!perm_field_visible(perm, key, user, &job->vars))
+			return key;
+	return NULL;
+}
+
 /*
  * An update by others than administrators: the permission's validation
- * must hold for each user as the change would leave it.
+ * must hold for each user as the change would leave it, and under a
+ * merged permission each field changed must be one that a policy whose
+ * filter matches the user covers (Directus 11).
  */
 static uint32_t
 users_validate_update(struct users_job *job,
     const struct conf_permission *perm)
 {
-	json_t	*k, *user;
-	char	*text;
-	size_t	 i, slot;
+	json_t		*k, *user, *change;
+	const char	*bad;
+	char		*text;
+	size_t		 i, slot;
 	int	 ok;
 
-	if (job->admin || perm->validation == NULL)
+	if (job->admin || (!perm->merged && perm->validation == NULL))
 		return AUTH_OK;
 	json_array_foreach(job->keys, i, k) {
 		if (store_user_json(json_string_value(k), &text) != 0)
 			return users_fail(job, AUTH_UNAVAILABLE, NULL);
 		user = json_loads(text, 0, NULL);
 		free(text);
-		ok = user != NULL && json_object_update(user, users_change(job,
-		    json_string_value(k), &slot)) == 0 &&
+		change = users_change(job, json_string_value(k), &slot);
+		if (user != NULL && perm->merged && (bad =
+		    users_update_hidden(job, perm, user, change)) != NULL) {
+			json_decref(user);
+			return users_fail(job, AUTH_FORBIDDEN, "You don't have "
+			    "permissions to perform \"update\" for the "
+			    "field(s) \"%.64s\" in collection \""
+			    CONF_USERS_COLLECTION "\" or it does not exist.",
+			    bad);
+		}
+		ok = user != NULL && json_object_update(user, change) == 0 &&
 		    perm_validate(perm, user, &job->vars);
 		json_decref(user);
 		if (!ok)
@@ -1427,6 +1529,10 @@ users_insert(struct users_job *job, json_t *item, const char *id)
 	rv = store_user_insert(id, json_string_value(json_object_get(item,
 	    "email")), NULL, json_is_string(role) ? json_string_value(role) :
 	    NULL);
+	if (rv == USERS_TOO_MANY_POLICIES)
+		return users_fail(job, AUTH_INVALID_PAYLOAD, "Invalid payload. "
+		    "A user holds at most %d policies of its own.",
+		    AUTH_USER_POLICIES);
 	if (rv == STORE_NOT_UNIQUE)
 		return users_fail(job, AUTH_RECORD_NOT_UNIQUE, "Value for "
 		    "field \"email\" or \"id\" in collection "
@@ -1504,6 +1610,9 @@ users_apply(struct users_job *job, const char *id, json_t *data,
 		case UK_ROLE:
 			rv = store_user_set_role(id, json_is_null(v) ? NULL :
 			    json_string_value(v));
+			break;
+		case UK_POLICIES:
+			rv = users_set_policies(id, v);
 			break;
 		default:
 			rv = store_user_set_field(id, key, v);

@@ -94,6 +94,9 @@ cache_who_get(const struct msg_who *w, struct auth_result *ar)
 	    strcmp(w->ticket.role, w->role) != 0 ||
 	    w->ticket.admin != w->admin))
 		return -1;
+	if (strlcpy(ar->policies, w->ticket.policies, sizeof(ar->policies)) >=
+	    sizeof(ar->policies))
+		return -1;
 	ar->ticket_expires = w->ticket.expires;
 	ar->ticket_len = w->ticket.mac_len;
 	if (ar->ticket_len != 0)
@@ -108,6 +111,7 @@ auth_ticket_set(struct msg_ticket *t, const struct auth_result *ar)
 	memset(t, 0, sizeof(*t));
 	t->user = ar->user;
 	t->role = ar->role;
+	t->policies = ar->policies;
 	t->admin = (uint8_t)ar->admin;
 	t->expires = ar->ticket_expires;
 	t->mac = ar->ticket_len != 0 ? ar->ticket_mac : NULL;

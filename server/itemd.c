@@ -188,6 +188,7 @@ itemd_server_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	static struct msg_items	*m;
 	struct perm_who		 who;
 	struct items_answer	 ans;
+	struct cidr		 addr;
 	enum ticket_status	 ts;
 
 	if (!msg_allowed(f->hdr.type, PEER_SERVER, PEER_ITEMS)) {
@@ -221,15 +222,18 @@ itemd_server_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		    http_error_text("TOKEN_EXPIRED", "Token expired.");
 	} else {
 		memset(&who, 0, sizeof(who));
+		/* The worker's word: it alone sees the connection. */
+		if (cidr_addr_parse(m->client, strlen(m->client), &addr) == 0)
+			who.addr = &addr;
 		if (ts == TICKET_OK) {
 			who.user = m->ticket.user[0] != '\0' ?
 			    m->ticket.user : NULL;
 			who.role = m->ticket.role[0] != '\0' ?
 			    m->ticket.role : NULL;
 			who.admin = m->ticket.admin != 0;
+			who.policies = m->ticket.policies;
 		}
-		items_request(itemd.conf, m, ts == TICKET_OK ? &who : NULL,
-		    &ans);
+		items_request(itemd.conf, m, &who, &ans);
 	}
 	itemd_answer(chan, f->hdr.id, &ans);
 	free(ans.json);

@@ -414,6 +414,7 @@ items_forward(struct items_fwd *fw)
 	const struct auth_result *who = fw->has_who ? &fw->who : NULL;
 	const char		*query;
 	struct msg_items	 m;
+	char			 ip[INET6_ADDRSTRLEN];
 	struct frame_buf	 fb;
 #ifdef TOKEND_SELFTEST
 	uint8_t			 mac[TICKET_MAC_LEN];
@@ -430,6 +431,7 @@ items_forward(struct items_fwd *fw)
 	if (who == NULL) {
 		m.ticket.user = "";
 		m.ticket.role = "";
+		m.ticket.policies = "";
 	}
 #ifdef TOKEND_SELFTEST
 	items_selftest_tamper(req, &m.ticket, mac);
@@ -460,6 +462,8 @@ items_forward(struct items_fwd *fw)
 	m.query = query != NULL ? query : "";
 	m.body_len = body != NULL ? evbuffer_get_length(body) : 0;
 	m.body = m.body_len != 0 ? evbuffer_pullup(body, -1) : NULL;
+	http_client_text(req, ip, sizeof(ip));
+	m.client = ip;
 	if (msg_write(&fb, MSG_ITEMS, &m) == -1) {
 		http_error(req, 400, "INVALID_QUERY",
 		    "Invalid query. The request is too large.");

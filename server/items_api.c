@@ -50,6 +50,7 @@ struct items_ctx {
 	int			 admin;
 	char			 now[32];
 	struct perm_who		 who;
+	struct perm_hold	 hold;		/* who's access, merged */
 	struct query_vars	 vars;
 	const struct conf_collection *coll;
 	struct query		 q;
@@ -78,7 +79,7 @@ static int	 items_rel_filter(struct items_ctx *,
 		    struct items_err *);
 static json_t	*items_row_of(const struct conf_collection *,
 		    const struct conf_fields *, sqlite3_stmt *,
-		    const struct conf_permission *);
+		    const struct conf_permission *, const struct query_vars *);
 
 static void
 items_fail(struct items_err *e, int status, const char *code,
@@ -134,6 +135,7 @@ items_ctx_free(struct items_ctx *c)
 	evhttp_clear_headers(&c->params);
 	json_decref(c->body);
 	query_free(&c->q);
+	perm_hold_free(&c->hold);
 	free(c);
 }
 
@@ -161,7 +163,8 @@ items_path(struct items_ctx *c, const char *rest)
 
 /*
  * One request of a worker (MSG_ITEMS, read and its ticket checked by
- * itemd.c): who is user, role and admin, or NULL for the public role.
+ * itemd.c): who is user, role and admin (NULL for the public) and the
+ * client's address.
  * The answer goes to ans; its json is the caller's to free.
  */
 void
@@ -197,13 +200,13 @@ items_request(const struct tokend_config *conf,
 		items_reply(c, 400, http_error_text("INVALID_PAYLOAD",
 		    "Invalid payload. Invalid JSON."));
 	else {
-		if (who != NULL) {
-			(void)strlcpy(c->user, who->user != NULL ?
-			    who->user : "", sizeof(c->user));
-			(void)strlcpy(c->role, who->role != NULL ?
-			    who->role : "", sizeof(c->role));
-			c->admin = who->admin;
-		}
+		(void)strlcpy(c->user, who->user != NULL ? who->user : "",
+		    sizeof(c->user));
+		(void)strlcpy(c->role, who->role != NULL ? who->role : "",
+		    sizeof(c->role));
+		c->admin = who->admin;
+		c->who.addr = who->addr;
+		c->who.policies = who->policies;
 		items_run(c);
 	}
 	items_ctx_free(c);
@@ -398,9 +401,24 @@ items_put(json_t *out, const char *field, json_t *key, json_t *doc)
 	(void)json_object_set(out, field, v);
 }
 
+/* The stored row as filters see it: the document and its key. */
+static json_t *
+items_raw_row(json_t *key, json_t *doc)
+{
+	json_t	*raw;
+
+	if ((raw = json_copy(doc)) != NULL &&
+	    json_object_set(raw, "id", key) == -1) {
+		json_decref(raw);
+		raw = NULL;
+	}
+	return raw;
+}
+
 /*
  * One row as the client sees it: the fields asked for, or all the
- * fields the permission covers (for "*"), the missing ones as null.
+ * fields the permission covers (for "*"), the missing ones as null,
+ * and those the row does not show to a merged permission as null too.
  */
 static json_t *
 items_row(struct items_ctx *c, sqlite3_stmt *st,
@@ -409,7 +427,8 @@ items_row(struct items_ctx *c, sqlite3_stmt *st,
 	json_t		*out, *key, *doc;
 	size_t		 i;
 
-	if ((out = items_row_of(c->coll, &c->q.fields, st, perm)) == NULL ||
+	if ((out = items_row_of(c->coll, &c->q.fields, st, perm,
+	    &c->vars)) == NULL ||
 	    c->q.nrels == 0)
 		return out;
 	/* The related keys, which items_nest() turns into the items. */
@@ -425,9 +444,9 @@ items_row(struct items_ctx *c, sqlite3_stmt *st,
 static json_t *
 items_row_of(const struct conf_collection *coll,
     const struct conf_fields *want, sqlite3_stmt *st,
-    const struct conf_permission *perm)
+    const struct conf_permission *perm, const struct query_vars *vars)
 {
-	json_t				*out, *key, *doc, *v;
+	json_t				*out, *key, *doc, *v, *raw;
 	const char			*k;
 	size_t				 i;
 
@@ -448,6 +467,14 @@ items_row_of(const struct conf_collection *coll,
 	} else
 		for (i = 0; i < want->n; i++)
 			items_put(out, want->names[i], key, doc);
+	if (perm->merged) {
+		raw = items_raw_row(key, doc);
+		if (raw == NULL || perm_row_mask(perm, raw, out, vars) == -1) {
+			json_decref(out);
+			out = NULL;
+		}
+		json_decref(raw);
+	}
  done:
 	json_decref(key);
 	json_decref(doc);
@@ -735,7 +762,7 @@ items_rel_read(struct items_ctx *c, const struct conf_collection *target,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		key = items_row_key(st);
 		text = key != NULL ? json_dumps(key, JSON_ENCODE_ANY) : NULL;
-		row = items_row_of(target, &r->sub, st, rperm);
+		row = items_row_of(target, &r->sub, st, rperm, &c->vars);
 		if (text == NULL || row == NULL ||
 		    json_object_set_new(map, text, row) == -1)
 			rc = SQLITE_NOMEM;
@@ -1196,6 +1223,36 @@ items_create(struct items_ctx *c, struct items_err *e)
 	json_decref(list);
 }
 
+/*
+ * Under a merged permission, each field a payload writes must be one
+ * that a policy whose filter matches the row covers (Directus 11).
+ */
+static int
+items_update_fields(struct items_ctx *c, const struct conf_permission *perm,
+    json_t *key, json_t *doc, json_t *payload, struct items_err *e)
+{
+	const char	*k;
+	json_t		*raw, *v;
+	int		 rv = 0;
+
+	if (!perm->merged)
+		return 0;
+	if ((raw = items_raw_row(key, doc)) == NULL) {
+		items_store_fail(e, ISTORE_UNAVAILABLE);
+		return -1;
+	}
+	json_object_foreach(payload, k, v)
+		if (rv == 0 && !perm_field_visible(perm, k, raw, &c->vars)) {
+			items_fail(e, 403, "FORBIDDEN", "You don't have "
+			    "permissions to perform \"update\" for the "
+			    "field(s) \"%s\" in collection \"%s\" or it does "
+			    "not exist.", k, c->coll->name);
+			rv = -1;
+		}
+	json_decref(raw);
+	return rv;
+}
+
 /* Merge payload into the item if the permission's filter lets it. */
 static int
 items_update_key(struct items_ctx *c, const struct conf_permission *perm,
@@ -1221,8 +1278,11 @@ items_update_key(struct items_ctx *c, const struct conf_permission *perm,
 	}
 	query_sql_free(&qs);
 	json_decref(keys);
-	if (doc == NULL)
+	if (doc == NULL || items_update_fields(c, perm, key, doc, payload,
+	    e) == -1) {
+		json_decref(doc);
 		return -1;
+	}
 	(void)json_object_update(doc, payload);
 	query_sql_init(&qs);
 	items_table(c, &qs, "UPDATE");
@@ -1525,6 +1585,7 @@ items_run(struct items_ctx *c)
 	c->who.user = c->user[0] != '\0' ? c->user : NULL;
 	c->who.role = c->role[0] != '\0' ? c->role : NULL;
 	c->who.admin = c->admin;
+	c->who.hold = &c->hold;
 	c->vars.user = c->who.user;
 	c->vars.role = c->who.role;
 	c->vars.now = c->now;

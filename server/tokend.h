@@ -181,6 +181,7 @@ struct auth_result {
 	uint64_t	 ticket_expires;	/* keyd's ticket (ticket.h) */
 	uint8_t		 ticket_mac[TICKET_MAC_LEN];
 	size_t		 ticket_len;	/* 0: none */
+	char		 policies[AUTH_POLICIES_MAX + 1];	/* the ticket's */
 };
 
 /*

@@ -249,6 +249,7 @@ struct conf_permission {
 	char			*filter;
 	char			*validation;
 	char			*presets;
+	int			 merged;	/* perm.c's merge of several */
 };
 TAILQ_HEAD(conf_permission_list, conf_permission);
 

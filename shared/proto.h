@@ -185,6 +185,9 @@ enum admin_op {
 	ADMIN_MAIL_FLUSH,	/* every mail of the outbox: try now */
 	ADMIN_USER_INVITE,	/* arg email, arg2 role, url */
 	ADMIN_AUDIT,		/* arg the row to start after, "" all */
+	ADMIN_USER_POLICY_ADD,	/* arg email, arg2 policy name or id */
+	ADMIN_USER_POLICY_DEL,	/* arg email, arg2 policy name or id */
+	ADMIN_USER_POLICY_LIST,	/* arg email */
 	ADMIN_OP_MAX
 };
 
@@ -203,6 +206,9 @@ enum admin_op {
 #define TICKET_KEY_LEN		32	/* keyd's ticket key (ticket.h) */
 #define TICKET_MAC_LEN		32	/* HMAC-SHA256 of a ticket */
 #define AUTH_ROLE_ARG_MAX	64	/* a role's name, NUL included */
+/* A user's own policies, at most, and their ids blank-separated. */
+#define AUTH_USER_POLICIES	16
+#define AUTH_POLICIES_MAX	(AUTH_USER_POLICIES * (AUTH_ID_LEN + 1))
 #define CHILD_REASON_MAX	256	/* a failed reload's reason, NUL in */
 #define CHILD_LOG_MAX		1024	/* a child's log line, NUL in */
 #define HEALTH_DETAIL_MAX	256	/* NUL included */
@@ -288,7 +294,8 @@ enum admin_op {
 	F(s, STR, role, 64)						\
 	F(s, U8, admin)							\
 	F(s, U64, expires)						\
-	F(s, BLOB, mac, TICKET_MAC_LEN)
+	F(s, BLOB, mac, TICKET_MAC_LEN)					\
+	F(s, STR, policies, AUTH_POLICIES_MAX + 1)	/* the user's own */
 
 /*
  * Where a request came from, as the worker saw it, for keyd's audit
@@ -568,7 +575,8 @@ enum admin_op {
 	F(s, STR, path, ITEMS_PATH_MAX)					\
 	F(s, U8, has_query)						\
 	F(s, STR, query, ITEMS_QUERY_MAX)				\
-	F(s, BLOB, body, PROTO_ITEMS_MAX)
+	F(s, BLOB, body, PROTO_ITEMS_MAX)				\
+	F(s, STR, client, AUTH_TEXT_MAX + 1)	/* its address: ip-allow */
 
 /*
  * items -> server: the HTTP status and its JSON body (a Directus error

@@ -16,8 +16,9 @@
 #include "proto.h"
 #include "ticket.h"
 
-#define TICKET_LABEL		"tokend ticket 1"
-#define TICKET_INPUT_MAX	(sizeof(TICKET_LABEL) + 2 * (4 + 64) + 1 + 8)
+#define TICKET_LABEL		"tokend ticket 2"
+#define TICKET_INPUT_MAX	(sizeof(TICKET_LABEL) + 2 * (4 + 64) + 1 + 8 + \
+				    4 + AUTH_POLICIES_MAX)
 
 static void	 ticket_put(uint8_t *, size_t *, const void *, size_t);
 static void	 ticket_mac(const uint8_t *, const struct msg_ticket *,
@@ -35,13 +36,15 @@ ticket_mac(const uint8_t *key, const struct msg_ticket *t, uint8_t *mac)
 {
 	uint8_t		 in[TICKET_INPUT_MAX], be[8];
 	uint32_t	 n;
-	size_t		 off = 0, ulen, rlen;
+	size_t		 off = 0, ulen, rlen, plen;
 	unsigned int	 maclen = 0;
 	int		 i;
 
 	ulen = strnlen(t->user, 64);
 	rlen = strnlen(t->role, 64);
-	if (ulen >= 64 || rlen >= 64)
+	plen = t->policies != NULL ? strnlen(t->policies,
+	    AUTH_POLICIES_MAX + 1) : 0;
+	if (ulen >= 64 || rlen >= 64 || plen > AUTH_POLICIES_MAX)
 		fatalx("ticket: a field out of bounds");
 	ticket_put(in, &off, TICKET_LABEL, sizeof(TICKET_LABEL));
 	n = (uint32_t)ulen;
@@ -54,6 +57,10 @@ ticket_mac(const uint8_t *key, const struct msg_ticket *t, uint8_t *mac)
 	for (i = 0; i < 8; i++)
 		be[i] = (uint8_t)(t->expires >> (56 - 8 * i));
 	ticket_put(in, &off, be, sizeof(be));
+	n = (uint32_t)plen;
+	ticket_put(in, &off, &n, sizeof(n));
+	if (plen > 0)
+		ticket_put(in, &off, t->policies, plen);
 	if (HMAC(EVP_sha256(), key, TICKET_KEY_LEN, in, off, mac,
 	    &maclen) == NULL || maclen != TICKET_MAC_LEN)
 		fatalx("ticket: HMAC failed");
@@ -74,6 +81,7 @@ ticket_init(void)
 	memset(key, 0, sizeof(key));
 	t.user = "";
 	t.role = "";
+	t.policies = "";
 	ticket_sign(key, &t, mac);
 	(void)ticket_check(key, &t, 0);
 }

@@ -48,6 +48,8 @@ usage(void)
 	    " activate | delete |\n"
 	    "                            tfa-disable email\n"
 	    "       tokenctl [-s socket] user list\n"
+	    "       tokenctl [-s socket] user policy add | del email policy\n"
+	    "       tokenctl [-s socket] user policy list email\n"
 	    "       tokenctl [-s socket] session list [email] | revoke id\n"
 	    "       tokenctl [-s socket] mail list | flush\n"
 	    "       tokenctl [-s socket] audit [-f]\n");
@@ -194,7 +196,7 @@ ctl_password(char *buf, size_t len)
 static const struct ctl_op {
 	const char	*word;
 	uint32_t	 op;
-	int		 args;		/* 1: an email or id, 2: optional */
+	int		 args;	/* 1: an email or id, 2: optional, 3: two */
 	int		 password;
 } ctl_user_ops[] = {
 	{ "add",	ADMIN_USER_ADD,		1, 1 },
@@ -209,6 +211,10 @@ static const struct ctl_op {
 }, ctl_session_ops[] = {
 	{ "list",	ADMIN_SESSION_LIST,	2, 0 },
 	{ "revoke",	ADMIN_SESSION_REVOKE,	1, 0 },
+}, ctl_policy_ops[] = {
+	{ "add",	ADMIN_USER_POLICY_ADD,	3, 0 },
+	{ "del",	ADMIN_USER_POLICY_DEL,	3, 0 },
+	{ "list",	ADMIN_USER_POLICY_LIST,	1, 0 },
 }, ctl_mail_ops[] = {
 	{ "list",	ADMIN_MAIL_LIST,	0, 0 },
 	{ "flush",	ADMIN_MAIL_FLUSH,	0, 0 },
@@ -252,10 +258,12 @@ ctl_admin(const struct ctl_op *ops, size_t n, int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if ((want == 1 && argc != 1) || (want == 0 && argc != 0) ||
-	    (want == 2 && argc > 1))
+	    (want == 2 && argc > 1) || (want == 3 && argc != 2))
 		usage();
-	if (argc == 1)
+	if (argc >= 1)
 		arg = argv[0];
+	if (argc == 2)
+		role = argv[1];	/* the policy */
 	if (clear)
 		op = ADMIN_USER_TOKEN_CLEAR;
 	if (pwlen)
@@ -294,6 +302,9 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (argc >= 3 && strcmp(argv[0], "user") == 0 &&
+	    strcmp(argv[1], "policy") == 0)
+		return ctl_admin(CTL_OPS(ctl_policy_ops), argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[0], "user") == 0)
 		return ctl_admin(CTL_OPS(ctl_user_ops), argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[0], "session") == 0)

@@ -110,7 +110,7 @@ same users_list_filter_plus_is_space '200 {"data":[{"email":"dana@example.com"}]
     "$(api GET '/users?fields=email&filter=%7B%22first_name%22:%7B%22_starts_with%22:%22Da%22%7D,%22email%22:%7B%22_ncontains%22:%22+x%22%7D%7D')"
 same users_list_filter_role '200 {"data":[{"email":"erin@example.com"},{"email":"root@example.com"}]}' \
     "$(api GET '/users?fields=email&sort=email&filter=%7B%22role%22:%7B%22_nnull%22:true%7D%7D')"
-expect users_fields_star '200 {"data":{"id":*"token":null*"theme_dark":null}}' \
+expect users_fields_star '200 {"data":{"id":*"token":null*"theme_dark":null,"policies":\[\]}}' \
     "$(api GET "/users/$DANA?fields=*")"
 
 # Bad queries: 400 INVALID_QUERY; unknown and concealed fields: 403.

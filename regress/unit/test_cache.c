@@ -71,6 +71,7 @@ answer(struct frame *f, struct frame_buf *fb, uint32_t code, const char *user,
 	frame_buf_u8(fb, 0);
 	frame_buf_u64(fb, 0);
 	frame_buf_blob(fb, NULL, 0);
+	frame_buf_str(fb, "");		/* the user's own policies */
 	if (json != NULL)
 		frame_buf_str(fb, json);
 	memset(f, 0, sizeof(*f));

@@ -1425,7 +1425,8 @@ test_data(void)
 	CHECK("data: admin-access, app-access default no",
 	    r != NULL && role_admin(r) == 1 && role_app(r) == 0 &&
 	    TAILQ_EMPTY(own_perms(r)));
-	p = config_permission(&conf->public_policy->perms, "articles", PERM_READ);
+	p = config_permission(&conf->public_policy->perms, "articles",
+	    PERM_READ);
 	CHECK("data: public permission, fields over two statements",
 	    p != NULL && fields_are(&p->fields, "title body status") &&
 	    text_is(p->filter, "{\"status\":{\"_eq\":\"published\"}}") &&

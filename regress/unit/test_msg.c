@@ -22,7 +22,9 @@
  * The payloads as they were before the declarations: '1' u8, '4' u32,
  * '8' u64, 's' str, 'b' blob.  A message declared later has no row; a
  * field added later is in its row (TOKENS: retry, for the lockout; the
- * client's address, agent and origin, "sss", for the audit trail).
+ * client's address, agent and origin, "sss", for the audit trail; ITEMS:
+ * the client's address, for ip-allow; the ticket: the user's own
+ * policies).
  */
 static const char *const wire[MSG_MAX] = {
 	[MSG_HELLO] = "444",		[MSG_CONFIG] = "b",
@@ -31,16 +33,16 @@ static const char *const wire[MSG_MAX] = {
 	[MSG_KEYD_DROP] = "44",		[MSG_KEYD_RELINK] = "44",
 	[MSG_SERVER_KEYD] = "",		[MSG_SHUTDOWN] = "",
 	[MSG_HEALTH] = "",		[MSG_HEALTH_RESULT] = "4s",
-	[MSG_AUTH] = "1bb",		[MSG_AUTH_RESULT] = "4ss11s8ss18b",
+	[MSG_AUTH] = "1bb",		[MSG_AUTH_RESULT] = "4ss11s8ss18bs",
 	[MSG_LOGIN] = "sb4ssss",	[MSG_REFRESH] = "s4sss",
 	[MSG_TOKENS] = "4s8s88",	[MSG_LOGOUT] = "ssss",
 	[MSG_DONE] = "4",		[MSG_USER_GET] = "1bb",
-	[MSG_USER_UPDATE] = "1bbbsss",	[MSG_USER] = "4ss11s8ss18bb",
+	[MSG_USER_UPDATE] = "1bbbsss",	[MSG_USER] = "4ss11s8ss18bsb",
 	[MSG_USERS] = "1bb4s1s1s1s1s1s1s1sbsss",
 	[MSG_USERS_RESULT] = "4sb",	[MSG_TFA] = "1bb4sbsss",	[MSG_INVALIDATE] = "1b",
 	[MSG_KEYD_ITEMS] = "4",		[MSG_ITEMS_KEYD] = "",
 	[MSG_TICKET_KEY] = "b",		[MSG_ITEMS_SERVER] = "4",
-	[MSG_SERVER_ITEMS] = "",	[MSG_ITEMS] = "ss18b4s1sb",
+	[MSG_SERVER_ITEMS] = "",	[MSG_ITEMS] = "ss18bs4s1sbs",
 	[MSG_ITEMS_RESULT] = "4b",
 	[MSG_CTL_RELOAD] = "",		[MSG_CTL_STATUS] = "",
 	[MSG_CTL_RESULT] = "4s",	[MSG_CTL_ADMIN] = "4ssbs",
