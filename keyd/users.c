@@ -455,7 +455,7 @@ users_request(struct keyd_chan *kc, struct frame *f)
 	job->vars.role = job->caller.role[0] != '\0' ? job->caller.role : NULL;
 	job->vars.now = job->now;
 	qp = (struct query_params){ params[0], params[1], params[2],
-	    params[3], params[4], params[5], params[6] };
+	    params[3], params[4], params[5], params[6], NULL, NULL, NULL };
 	/* An invite answers 204: nothing to choose fields or rows of. */
 	for (i = 0; job->op == USERS_INVITE && i < USERS_NPARAMS; i++)
 		if (params[i] != NULL) {
@@ -636,9 +636,9 @@ static uint32_t
 users_where(struct users_job *job, const struct conf_permission *perm,
     int with_filter, json_t *keys, struct query_sql *where)
 {
-	struct query_schema	 schema = { users_column, NULL };
+	struct query_schema	 schema = { .column = users_column };
 	struct query_where	 w = { &schema, &job->vars, perm,
-				    with_filter ? job->q.filter : NULL, keys };
+				    with_filter ? job->q.filter : NULL, keys, NULL };
 
 	switch (query_where_sql(&w, where)) {
 	case QUERY_WHERE_OK:
@@ -716,7 +716,7 @@ users_select(struct users_job *job, const struct conf_permission *perm,
     int with_filter, int ids, json_t *keys, long long limit,
     long long offset)
 {
-	struct query_schema	 schema = { users_column, NULL };
+	struct query_schema	 schema = { .column = users_column };
 	struct query_sql	 where, order;
 	struct users_page	 pg = { job, perm, ids, NULL, 0, 0 };
 

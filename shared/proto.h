@@ -109,6 +109,7 @@ enum items_method {
 	ITEMS_POST,
 	ITEMS_PATCH,
 	ITEMS_DELETE,
+	ITEMS_SEARCH,		/* the query in the body */
 	ITEMS_METHOD_MAX
 };
 
