@@ -31,6 +31,7 @@
 #define PATCH	EVHTTP_REQ_PATCH
 #define DELETE	EVHTTP_REQ_DELETE
 #define OPTIONS	EVHTTP_REQ_OPTIONS
+#define SEARCH	ROUTE_SEARCH
 
 static const struct route routes[] = {
 	/* path, match, methods; flags, handler */
@@ -78,7 +79,7 @@ static const struct route routes[] = {
 	    ROUTE_AUTH_LIMIT,	auth_register_verify },
 	{ "/users",		ROUTE_ID,	GET | HEAD | PATCH | DELETE,
 	    0,			users_users },
-	{ "/users",		ROUTE_COLLECTION, POST,
+	{ "/users",		ROUTE_COLLECTION, POST | SEARCH,
 	    0,			users_users },
 	{ "/activity",		ROUTE_ID,	GET | HEAD,
 	    0,			users_activity },
@@ -90,8 +91,8 @@ static const struct route routes[] = {
 	    0,			users_permissions_read },
 	{ "/permissions",	ROUTE_ID,	POST | PATCH | DELETE,
 	    0,			users_conf_readonly },
-	{ "/items/",		ROUTE_PREFIX,	GET | POST | PATCH | DELETE,
-	    0,			items_serve },
+	{ "/items/",		ROUTE_PREFIX,	GET | POST | PATCH | DELETE |
+	    SEARCH,		0,		items_serve },
 };
 #define ROUTE_COUNT	(sizeof(routes) / sizeof(routes[0]))
 
@@ -102,6 +103,7 @@ static const struct {
 } route_methods[] = {
 	{ GET, "GET" }, { HEAD, "HEAD" }, { POST, "POST" }, { PUT, "PUT" },
 	{ PATCH, "PATCH" }, { DELETE, "DELETE" }, { OPTIONS, "OPTIONS" },
+	{ SEARCH, "SEARCH" },
 }, route_flags[] = {
 	{ ROUTE_AUTH_LIMIT, "auth-limit" },
 	{ ROUTE_SMALL_BODY, "small-body" },
