@@ -472,39 +472,10 @@ items_search(void *arg, const struct query_search *s,
     const struct conf_fields *readable, struct query_sql *qs)
 {
 	const struct conf_collection	*coll = arg;
-	const struct conf_fields	*list, *other;
 	json_t				*v;
-	size_t				 i, n = 0;
 
-	query_sql_add(qs, "(EXISTS (SELECT 1 FROM json_each(doc) AS s WHERE ");
-	if (!readable->all || !coll->fields.all) {
-		list = !readable->all ? readable : &coll->fields;
-		other = list == readable ? &coll->fields : readable;
-		query_sql_add(qs, "s.key IN (");
-		for (i = 0; i < list->n; i++) {
-			if (!other->all && !config_fields_has(other,
-			    list->names[i]))
-				continue;
-			query_sql_add(qs, n++ > 0 ? ", " : "");
-			v = json_string(list->names[i]);
-			query_sql_bind(qs, v);
-			json_decref(v);
-		}
-		query_sql_add(qs, n == 0 ? "NULL) AND " : ") AND ");
-	}
-	v = json_string(s->text);
-	query_sql_add(qs, "((s.type = 'text' AND instr(lower(s.value), "
-	    "lower(");
-	query_sql_bind(qs, v);
-	json_decref(v);
-	query_sql_add(qs, ")) > 0)");
-	if (s->number != NULL) {
-		query_sql_add(qs, " OR (s.type IN ('integer', 'real') AND "
-		    "s.value = ");
-		query_sql_bind(qs, s->number);
-		query_sql_add(qs, ")");
-	}
-	query_sql_add(qs, "))");
+	query_sql_add(qs, "(");
+	query_search_doc_sql(s, readable, &coll->fields, qs);
 	if (readable->all || config_fields_has(readable, "id")) {
 		if (!coll->pk_uuid && json_is_integer(s->number)) {
 			query_sql_add(qs, " OR id = ");

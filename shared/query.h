@@ -203,6 +203,9 @@ int		 query_node_sql(const struct query_node *,
 		    struct query_sql *);
 int		 query_sort_sql(const struct query *, const struct query_schema *,
 		    struct query_sql *);
+void		 query_search_doc_sql(const struct query_search *,
+		    const struct conf_fields *, const struct conf_fields *,
+		    struct query_sql *);
 int		 query_group_sql(const struct query *,
 		    const struct query_schema *, struct query_sql *);
 int		 query_group_order_sql(const struct query *,

@@ -706,3 +706,50 @@ query_group_row(const struct query *q, sqlite3_stmt *st)
 	json_decref(row);
 	return NULL;
 }
+
+/*
+ * The search over the item store's documents (a column "doc" holding
+ * one JSON object), with the semantics of query_search_match(): a
+ * member whose key both field lists cover holds text that contains
+ * the term in any ASCII letter case (SQLite's lower()), or a number
+ * equal to the term when the term is a number.  The term is bound and
+ * instr() gives none of its characters a meaning.
+ */
+void
+query_search_doc_sql(const struct query_search *s, const struct conf_fields *a,
+    const struct conf_fields *b, struct query_sql *qs)
+{
+	const struct conf_fields	*list, *other;
+	json_t				*v;
+	size_t				 i, n = 0;
+
+	query_sql_add(qs, "EXISTS (SELECT 1 FROM json_each(doc) AS s WHERE ");
+	if (!a->all || !b->all) {
+		list = !a->all ? a : b;
+		other = list == a ? b : a;
+		query_sql_add(qs, "s.key IN (");
+		for (i = 0; i < list->n; i++) {
+			if (!other->all && !config_fields_has(other,
+			    list->names[i]))
+				continue;
+			query_sql_add(qs, n++ > 0 ? ", " : "");
+			v = json_string(list->names[i]);
+			query_sql_bind(qs, v);
+			json_decref(v);
+		}
+		query_sql_add(qs, n == 0 ? "NULL) AND " : ") AND ");
+	}
+	v = json_string(s->text);
+	query_sql_add(qs, "((s.type = 'text' AND instr(lower(s.value), "
+	    "lower(");
+	query_sql_bind(qs, v);
+	json_decref(v);
+	query_sql_add(qs, ")) > 0)");
+	if (s->number != NULL) {
+		query_sql_add(qs, " OR (s.type IN ('integer', 'real') AND "
+		    "s.value = ");
+		query_sql_bind(qs, s->number);
+		query_sql_add(qs, ")");
+	}
+	query_sql_add(qs, "))");
+}
