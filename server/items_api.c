@@ -373,7 +373,7 @@ items_params_body(struct items_ctx *c, struct items_err *e)
 			    "Invalid query. %s.", reason);
 			return -1;
 		}
-		if (items_param_set(c, key, v, e) == -1)
+		if (v != NULL && items_param_set(c, key, v, e) == -1)
 			return -1;
 	}
 	return 0;

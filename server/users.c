@@ -373,7 +373,9 @@ users_params_body(struct evhttp_request *req, char **values, char *msg,
 		if (i == USERS_NPARAMS)
 			continue;
 		if (query_param_text(key, v, reason, sizeof(reason),
-		    &text) == -1 || strlen(json_string_value(text)) !=
+		    &text) == 0 && text == NULL)
+			continue;
+		if (text == NULL || strlen(json_string_value(text)) !=
 		    json_string_length(text) ||
 		    (values[i] = strdup(json_string_value(text))) == NULL) {
 			json_decref(text);

@@ -651,7 +651,9 @@ query_param_list(json_t *v)
  * A parameter of a SEARCH body's query as the text the query string
  * would carry: a string as it is, an integer in decimal, a list of
  * strings joined by commas, an object (filter, aggregate) as JSON.
- * *out is a new JSON string; -1 with a reason for any other value.
+ * *out is a new JSON string, or NULL for an empty list, which is no
+ * parameter (the SDK's withSearch() sends "fields": [] for none); -1
+ * with a reason for any other value.
  */
 int
 query_param_text(const char *name, json_t *v, char *reason, size_t len,
@@ -660,6 +662,8 @@ query_param_text(const char *name, json_t *v, char *reason, size_t len,
 	char	*text;
 
 	*out = NULL;
+	if (json_is_array(v) && json_array_size(v) == 0)
+		return 0;
 	if (json_is_string(v))
 		*out = json_incref(v);
 	else if (json_is_integer(v))
