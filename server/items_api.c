@@ -240,9 +240,16 @@ items_param_set(struct items_ctx *c, const char *name, json_t *text,
 static json_t *
 items_csv_append(json_t *prev, const char *value)
 {
+	char	*s;
+	json_t	*v;
+
 	if (prev == NULL)
-		return json_string(value);
-	return json_sprintf("%s,%s", json_string_value(prev), value);
+		return json_string_nocheck(value);
+	if (asprintf(&s, "%s,%s", json_string_value(prev), value) == -1)
+		return NULL;
+	v = json_string_nocheck(s);
+	free(s);
+	return v;
 }
 
 /*
@@ -269,6 +276,16 @@ items_param_bracket(struct items_ctx *c, const char *key, const char *value,
 	    len - 11 > 0 && len - 11 < sizeof(fn)) {
 		memcpy(fn, key + 10, len - 11);
 		fn[len - 11] = '\0';
+		for (n = 0; isalpha((unsigned char)fn[n]); n++)
+			;
+		/* JSON text to come: names and fields are UTF-8 here. */
+		if (fn[n] != '\0' || (v = json_string(value)) == NULL) {
+			items_fail(e, 400, "INVALID_QUERY", "Invalid query. "
+			    "\"aggregate\" must be an object of functions and "
+			    "fields.");
+			return -1;
+		}
+		json_decref(v);
 		v = items_csv_append(json_object_get(c->agg, fn), value);
 		return json_object_set_new(c->agg, fn, v);
 	}
@@ -282,7 +299,9 @@ items_param_bracket(struct items_ctx *c, const char *key, const char *value,
 }
 
 /*
- * The query string's parameters, each at most once, into c->qtext.
+ * The query string's parameters, each at most once, into c->qtext, as
+ * the bytes they decode to: whether a value must be UTF-8 is the
+ * parser's to say (query.c).
  * What Directus knows and tokend does not do is refused by name, and
  * so is any of them on SEARCH, whose query is in its body; others are
  * ignored, as Directus ignores them.
@@ -314,7 +333,7 @@ items_params_query(struct items_ctx *c, struct items_err *e)
 			rv = items_param_bracket(c, kv->key, kv->value, e);
 		else
 			rv = items_param_set(c, kv->key,
-			    json_string(kv->value), e);
+			    json_string_nocheck(kv->value), e);
 		if (rv == -1)
 			goto fail;
 	}

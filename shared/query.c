@@ -737,6 +737,8 @@ static int
 query_search_parse(struct query *q, const char *s, char *reason,
     size_t len)
 {
+	json_t	*utf8;
+
 	if (s == NULL || *s == '\0')
 		return 0;
 	if (strlen(s) > QUERY_SEARCH_MAX) {
@@ -744,6 +746,12 @@ query_search_parse(struct query *q, const char *s, char *reason,
 		    "bytes", QUERY_SEARCH_MAX);
 		return -1;
 	}
+	/* It is bound as text: SQLite's text is UTF-8. */
+	if ((utf8 = json_string(s)) == NULL) {
+		query_reason(reason, len, "\"search\" is not UTF-8");
+		return -1;
+	}
+	json_decref(utf8);
 	if ((q->search = calloc(1, sizeof(*q->search))) == NULL) {
 		query_reason(reason, len, "out of memory");
 		return -1;

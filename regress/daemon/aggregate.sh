@@ -67,6 +67,8 @@ q search_perm_rows "$RD" 'search=hello&fields=id' '200 {"data":[{"id":1}]}'
 long=$(printf 'x%.0s' $(seq 1 300))
 expect search_too_long '400 *search?" is longer than 256*INVALID_QUERY*' \
     "$(http GET "/items/articles?search=$long" -H "Authorization: Bearer $AD")"
+expect search_not_utf8 '400 *search?" is not UTF-8*INVALID_QUERY*' \
+    "$(http GET "/items/articles?search=%9F" -H "Authorization: Bearer $AD")"
 expect search_twice '400 *search?" is given more than once*INVALID_QUERY*' \
     "$(http GET '/items/articles?search=a&search=b' -H "Authorization: Bearer $AD")"
 
@@ -154,6 +156,9 @@ e() { expect "$1" "400 *$2*INVALID_QUERY*" "$(http GET "/items/articles?$3" -g \
     -H "Authorization: Bearer $AD")"; }
 e agg_unknown_fn 'unknown function' 'aggregate[foo]=views'
 e agg_not_json 'aggregate?" must be an object' 'aggregate=xx'
+e agg_not_utf8 'aggregate?" must be an object' 'aggregate[sum]=%9F'
+e agg_fn_not_utf8 'aggregate?" must be an object' 'aggregate[%9F]=a'
+e group_not_utf8 'groupBy' 'aggregate[count]=*&groupBy[]=%9F'
 e agg_empty_field 'invalid field' 'aggregate[sum]='
 e agg_star_sum 'invalid field' 'aggregate[sum]=*'
 e agg_twice 'given more than once' 'aggregate[count]=*&aggregate={"count":"*"}'
@@ -209,6 +214,8 @@ expect search_marker_forged '*400*' "$r"
 u() { http GET "/users?$2" -g -H "Authorization: Bearer $1"; }
 same users_search '200 {"data":[{"email":"rita@example.com"}]}' "$(u "$AD" 'search=RITA&fields=email')"
 same users_search_none '200 {"data":[]}' "$(u "$AD" 'search=nobody&fields=email')"
+expect users_search_not_utf8 '400 *search?" is not UTF-8*INVALID_QUERY*' "$(u "$AD" 'search=%9F')"
+expect users_search_reader '403 *' "$(u "$RD" 'search=root')"
 srch users_search_method "$AD" /users '{"query":{"search":"root","fields":["email"]}}' \
     '200 {"data":[{"email":"root@example.com"}]}'
 for p in deep alias export version backlink; do

@@ -104,6 +104,7 @@ test_search_params(void)
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	bad("search: one byte too long", big, NULL, NULL, NULL);
+	bad("search: not UTF-8", "a\x9f", NULL, NULL, NULL);
 	big[QUERY_SEARCH_MAX] = '\0';
 	CHECK("search: at the bound", parse(&q, big, NULL, NULL, NULL) == 0 &&
 	    q.search != NULL && strcmp(q.search->text, big) == 0);
