@@ -200,6 +200,31 @@ expect search_method_filter_long '400 *INVALID_QUERY*' \
     "$(http SEARCH /items/articles -H "Authorization: Bearer $AD" \
     -d "{\"query\":{\"search\":\"$long\"}}")"
 
+# Two SEARCH requests pipelined in one write, then one sent a byte at a
+# time: the edge rewrites each, wherever its reads cut it.
+r=$(python3 -c '
+import socket, sys, time
+tok = sys.argv[2]
+def req(path):
+    body = b"{\"query\":{\"fields\":[\"id\"],\"limit\":1}}"
+    return (b"SEARCH " + path + b" HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+        tok.encode() + b"\r\nContent-Length: " + str(len(body)).encode() +
+        b"\r\n\r\n" + body)
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+s.sendall(req(b"/items/articles") + req(b"/users"))
+for c in req(b"/items/articles"):
+    s.send(bytes([c]))
+    time.sleep(0.002)
+s.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+print(data.count(b"HTTP/1.1 200"), data.count(b"{\"data\":[{\"id\":"))' "$PORT" "$AD")
+same search_pipelined_and_split '3 3' "$r"
+
 # The marker that carries SEARCH through evhttp cannot come from a
 # client: the edge refuses a target that is not printable ASCII.
 r=$(python3 -c '
