@@ -7,6 +7,7 @@
  */
 #include <sys/types.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -635,8 +636,9 @@ query_group_order_sql(const struct query *q,
 /*
  * A column's value as Directus answers it from SQLite: integers and
  * text as they are, a real that is a whole number within 2^53 as an
- * integer (JavaScript prints 4, not 4.0), anything else (a blob: an
- * object or array of the item store) as null.
+ * integer (JavaScript prints 4, not 4.0), an infinite one and
+ * anything else (a blob: an object or array of the item store) as
+ * null.
  */
 static json_t *
 sql_value_json(sqlite3_stmt *st, int col)
@@ -648,8 +650,11 @@ sql_value_json(sqlite3_stmt *st, int col)
 		return json_integer(sqlite3_column_int64(st, col));
 	case SQLITE_FLOAT:
 		d = sqlite3_column_double(st, col);
-		if (d == (double)(long long)d && d <= 9007199254740991.0 &&
-		    d >= -9007199254740991.0)
+		/* A sum past the largest double: JSON.stringify writes null. */
+		if (!isfinite(d))
+			return json_null();
+		if (d <= 9007199254740991.0 && d >= -9007199254740991.0 &&
+		    d == (double)(long long)d)
 			return json_integer((json_int_t)d);
 		return json_real(d);
 	case SQLITE_TEXT:

@@ -151,6 +151,12 @@ same empty_count '200 {"data":[{"count":0,"sum":{"n":null},"max":{"s":null}}]}' 
 same empty_group '200 {"data":[]}' "$(http GET '/items/empty?aggregate[count]=*&groupBy=s' -g \
     -H "Authorization: Bearer $AD")"
 
+# A sum past the largest double is null, as JSON.stringify writes it.
+http POST /items/empty -H "Authorization: Bearer $AD" \
+    -H 'Content-Type: application/json' -d '[{"n":1e308},{"n":1e308}]' >/dev/null
+same agg_sum_infinite '200 {"data":[{"sum":{"n":null},"max":{"n":1e308}}]}' \
+    "$(http GET '/items/empty?aggregate[sum]=n&aggregate[max]=n' -g -H "Authorization: Bearer $AD")"
+
 # What tokend refuses where Directus would ignore or misread it.
 e() { expect "$1" "400 *$2*INVALID_QUERY*" "$(http GET "/items/articles?$3" -g \
     -H "Authorization: Bearer $AD")"; }
