@@ -903,6 +903,37 @@ query_group_parse(struct query *q, const char *s, char *reason, size_t len)
 }
 
 /*
+ * Each member of a row of groups has one meaning: count of "*" is a
+ * number where count of fields is an object, and a groupBy field may
+ * not bear the name of an aggregate function asked for.
+ */
+static int
+query_grouped_names(const struct query *q, char *reason, size_t len)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < q->nagg; i++)
+		for (j = 0; j < q->nagg; j++)
+			if (q->agg[i].fn == QAGG_COUNT &&
+			    q->agg[j].fn == QAGG_COUNT &&
+			    strcmp(q->agg[i].field, "*") == 0 &&
+			    strcmp(q->agg[j].field, "*") != 0) {
+				query_reason(reason, len, "\"aggregate[count]\" "
+				    "takes * or fields, not both");
+				return -1;
+			}
+	for (i = 0; i < q->ngroup; i++)
+		for (j = 0; j < q->nagg; j++)
+			if (strcmp(q->group[i], query_agg_names[q->agg[j].fn]) ==
+			    0) {
+				query_reason(reason, len, "\"groupBy\" names "
+				    "a field called as an aggregate function");
+				return -1;
+			}
+	return 0;
+}
+
+/*
  * The sort of a grouped query orders groups: each sort field is a
  * groupBy field, or "count" when count(*) is asked for.
  */
@@ -910,6 +941,9 @@ int
 query_grouped_check(const struct query *q, char *reason, size_t len)
 {
 	size_t	 i, j;
+
+	if (query_grouped_names(q, reason, len) == -1)
+		return -1;
 
 	for (i = 0; q->ngroup > 0 && i < q->nsort; i++) {
 		for (j = 0; j < q->ngroup; j++)

@@ -169,6 +169,7 @@ e agg_empty_field 'invalid field' 'aggregate[sum]='
 e agg_star_sum 'invalid field' 'aggregate[sum]=*'
 e agg_twice 'given more than once' 'aggregate[count]=*&aggregate={"count":"*"}'
 e group_bad 'groupBy' 'aggregate[count]=*&groupBy=a,,b'
+e count_star_and_field 'takes \* or fields' 'aggregate[count]=*,views'
 e group_sort_other 'groupBy' 'aggregate[count]=*&groupBy=status&sort=title'
 expect agg_one_item '400 *one item*INVALID_QUERY*' "$(http GET '/items/articles/1?aggregate[count]=*' -g \
     -H "Authorization: Bearer $AD")"

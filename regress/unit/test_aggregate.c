@@ -132,7 +132,7 @@ test_agg_params(void)
 	int		 n;
 
 	good("aggregate: count *", NULL, "{\"count\":\"*\"}", NULL, NULL);
-	good("aggregate: lists", NULL, "{\"count\":[\"*\",\"n\"],"
+	good("aggregate: lists", NULL, "{\"count\":[\"n\",\"r\"],"
 	    "\"sum\":\"n,r\",\"countAll\":\"*\"}", NULL, NULL);
 	good("aggregate: every function", NULL, "{\"count\":\"n\","
 	    "\"countDistinct\":\"n\",\"countAll\":\"x\",\"sum\":\"n\","
@@ -173,6 +173,11 @@ test_agg_params(void)
 	bad("sort: count without count(*)", NULL, "{\"sum\":\"n\"}", "g",
 	    "count");
 	bad("sort: another field", NULL, "{\"count\":\"*\"}", "g", "n");
+	bad("count: * and fields", NULL, "{\"count\":\"*,n\"}", NULL, NULL);
+	bad("groupBy: a function's name", NULL, "{\"sum\":\"n\"}", "sum",
+	    NULL);
+	good("groupBy: a function's name not asked", NULL,
+	    "{\"sum\":\"n\"}", "count", NULL);
 	CHECK("grouped: aggregate alone", parse(&q, NULL, "{\"count\":\"*\"}",
 	    NULL, NULL) == 0 && QUERY_GROUPED(&q));
 	query_free(&q);
