@@ -1168,6 +1168,15 @@ tls_ratio() {	# tls_ratio LABEL: the ratio column of tls.sh's row
 	printf '%s\n' "$TLS_OUT" |
 	    awk -v k="$1" 'index($0, k) == 1 { r = $(NF - 1) } END { print r + 0 }'
 }
+# Aggregate and search over 100,000 items: bench/query/query.sh starts
+# its own tokend and runs the same SQL directly beside it.
+QUERY_OUT=$(bash "$TOP/bench/query/query.sh" 2>&1 | grep -v '^ok ') ||
+    QUERY_OUT="bench/query/query.sh failed: $QUERY_OUT"
+query_ratio() {	# query_ratio LABEL: the ratio column of query.sh's row
+	printf '%s\n' "$QUERY_OUT" |
+	    awk -v k="$1" 'index($0, k) == 1 { r = $(NF - 1) } END { print r + 0 }'
+}
+T_QUERY=0.30		# aggregate and search, of the same SQL run directly
 T_TLS_HS=0.80		# new TLS connections per second, of nginx
 T_TLS_KA=0.60		# keep-alive /users/me over TLS, of nginx
 
@@ -1300,6 +1309,14 @@ T_TLS_KA=0.60		# keep-alive /users/me over TLS, of nginx
 	echo "target: keep-alive /users/me over TLS >= $T_TLS_KA of nginx:" \
 	    "$(verdict "$(tls_ratio 'keep-alive GET') >= $T_TLS_KA")" \
 	    "(ratio $(tls_ratio 'keep-alive GET'))"
+	echo
+	printf '%s\n' "$QUERY_OUT"
+	echo "target: aggregate with groupBy >= $T_QUERY of the SQL run directly:" \
+	    "$(verdict "$(query_ratio 'aggregate[count]') >= $T_QUERY")" \
+	    "(ratio $(query_ratio 'aggregate[count]'))"
+	echo "target: search over 100,000 items >= $T_QUERY of the SQL run directly:" \
+	    "$(verdict "$(query_ratio 'search') >= $T_QUERY")" \
+	    "(ratio $(query_ratio 'search'))"
 	echo "bench took $(( $(date +%s) - BENCH_START )) s"
 } | tee "$OUT/latest.txt"
 

@@ -56,6 +56,7 @@ fuzz_cstring(const uint8_t *data, size_t size)
 }
 
 /* One fuzz_NAME.c each. */
+void	 fuzz_aggregate(const uint8_t *, size_t);
 void	 fuzz_b64(const uint8_t *, size_t);
 void	 fuzz_totp(const uint8_t *, size_t);
 void	 fuzz_config(const uint8_t *, size_t);

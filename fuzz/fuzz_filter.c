@@ -193,7 +193,7 @@ static uint32_t
 fuzz_filter_rows_sql(const struct query_node *n,
     const struct query_vars *vars)
 {
-	struct query_schema	 schema = { fuzz_filter_column, NULL, NULL };
+	struct query_schema	 schema = { .column = fuzz_filter_column };
 	struct query_sql	 qs;
 	sqlite3_stmt		*st;
 	const char		*tail;
@@ -250,7 +250,7 @@ fuzz_filter_first_field(void *arg, const char *field)
 static void
 fuzz_filter_unknown(const struct query_node *n)
 {
-	struct query_schema	 schema = { fuzz_filter_column, NULL, NULL };
+	struct query_schema	 schema = { .column = fuzz_filter_column };
 	struct query_sql	 qs;
 	char			 field[CONF_IDENT_MAX] = "";
 

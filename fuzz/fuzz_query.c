@@ -32,6 +32,7 @@
 static void
 fuzz_query_params(struct query_params *p, char **v)
 {
+	memset(p, 0, sizeof(*p));
 	p->fields = v[0];
 	p->filter = v[1];
 	p->sort = v[2];

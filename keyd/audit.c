@@ -173,9 +173,9 @@ audit_where(const struct query *q, const struct query_vars *vars,
     int with_filter, json_t *keys, struct query_sql *where)
 {
 	static const struct conf_permission	 all;
-	struct query_schema	 schema = { audit_column, NULL, NULL };
+	struct query_schema	 schema = { .column = audit_column };
 	struct query_where	 w = { &schema, vars, &all,
-				    with_filter ? q->filter : NULL, keys };
+				    with_filter ? q->filter : NULL, keys, NULL };
 
 	return query_where_sql(&w, where) != QUERY_WHERE_OK || where->error ?
 	    -1 : 0;
@@ -223,7 +223,7 @@ audit_activity(const char *target, const struct query *q,
     const struct query_vars *vars, int admin, char *msg, size_t len,
     char **json)
 {
-	struct query_schema	 schema = { audit_column, NULL, NULL };
+	struct query_schema	 schema = { .column = audit_column };
 	struct audit_page	 pg = { &q->fields, NULL, 0, 0 };
 	struct audit_meta	 m = { q, vars };
 	struct query_sql	 where, order;

@@ -489,7 +489,8 @@ users_request(struct keyd_chan *kc, struct frame *f)
 	job->vars.role = job->caller.role[0] != '\0' ? job->caller.role : NULL;
 	job->vars.now = job->now;
 	qp = (struct query_params){ params[0], params[1], params[2],
-	    params[3], params[4], params[5], params[6] };
+	    params[3], params[4], params[5], params[6], params[7], NULL,
+	    NULL };
 	/* An invite answers 204: nothing to choose fields or rows of. */
 	for (i = 0; job->op == USERS_INVITE && i < USERS_NPARAMS; i++)
 		if (params[i] != NULL) {
@@ -502,6 +503,12 @@ users_request(struct keyd_chan *kc, struct frame *f)
 	    sizeof(reason)) == -1) {
 		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. %s.",
 		    reason);
+		users_finish(job, NULL);
+		return 0;
+	}
+	if (job->op == USERS_ACTIVITY && job->q.search != NULL) {
+		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. "
+		    "\"search\" is not a parameter of /activity.");
 		users_finish(job, NULL);
 		return 0;
 	}
@@ -617,6 +624,51 @@ users_column(void *arg, const char *field, struct query_sql *qs)
 	if (expr == NULL)
 		return -1;
 	query_sql_add(qs, expr);
+	return 0;
+}
+
+/*
+ * The search condition over users (query_where.c asks it): a text
+ * field that the permission lets read and that is not concealed holds
+ * the term in any ASCII letter case, as Directus searches the string
+ * fields of directus_users; or, for a uuid term, the id or the role is
+ * it, as Directus compares its uuid fields.
+ */
+static int
+users_search(void *arg, const struct query_search *s,
+    const struct conf_fields *readable, struct query_sql *qs)
+{
+	const struct user_field	*uf;
+	json_t			*v;
+	size_t			 i;
+	int			 n = 0, uuid;
+
+	if ((v = json_string(s->text)) == NULL)
+		return -1;
+	uuid = jwt_uuid_valid(s->text);
+	query_sql_add(qs, "(");
+	for (i = 0; i < user_nfields; i++) {
+		uf = &user_fields[i];
+		if (uf->column == NULL || (uf->flags & UF_CONCEALED) ||
+		    (!readable->all && !config_fields_has(readable, uf->name)))
+			continue;
+		if (uf->kind == UK_TEXT || uf->kind == UK_EMAIL ||
+		    uf->kind == UK_STATUS) {
+			query_sql_add(qs, n++ > 0 ? " OR instr(lower(" :
+			    "instr(lower(");
+			query_sql_add(qs, store_users_column(uf->name));
+			query_sql_add(qs, "), lower(");
+			query_sql_bind(qs, v);
+			query_sql_add(qs, ")) > 0");
+		} else if (uuid && (uf->kind == UK_ID || uf->kind == UK_ROLE)) {
+			query_sql_add(qs, n++ > 0 ? " OR " : "");
+			query_sql_add(qs, store_users_column(uf->name));
+			query_sql_add(qs, " = ");
+			query_sql_bind(qs, v);
+		}
+	}
+	query_sql_add(qs, n == 0 ? "0)" : ")");
+	json_decref(v);
 	return 0;
 }
 
@@ -758,10 +810,11 @@ static uint32_t
 users_where(struct users_job *job, const struct conf_permission *perm,
     int with_filter, json_t *keys, struct query_sql *where)
 {
-	struct query_schema	 schema = { users_column, NULL, NULL };
+	struct query_schema	 schema = { .column = users_column,
+				    .search = users_search };
 	struct query_where	 w = { &schema, &job->vars, perm,
-				    with_filter ? job->sel->filter : NULL,
-				    keys };
+				    with_filter ? job->sel->filter : NULL, keys,
+				    with_filter ? job->sel->search : NULL };
 
 	switch (query_where_sql(&w, where)) {
 	case QUERY_WHERE_OK:
@@ -864,7 +917,7 @@ users_select(struct users_job *job, const struct conf_permission *perm,
     int with_filter, int ids, json_t *keys, long long limit,
     long long offset)
 {
-	struct query_schema	 schema = { users_column, NULL, NULL };
+	struct query_schema	 schema = { .column = users_column };
 	struct query_sql	 where, order;
 	struct users_page	 pg = { job, perm, ids, NULL, 0, 0 };
 

@@ -855,7 +855,8 @@ access_query(struct access_ctx *c, struct query *q)
 		http_error(c->req, 400, "INVALID_QUERY", msg);
 		return -1;
 	}
-	qp = (struct query_params){ v[0], v[1], v[2], v[3], v[4], v[5], v[6] };
+	qp = (struct query_params){ v[0], v[1], v[2], v[3], v[4], v[5], v[6],
+	    NULL, NULL, NULL };
 	if (query_parse(q, &qp, server_conf()->query_limit, reason,
 	    sizeof(reason)) == -1) {
 		(void)snprintf(msg, sizeof(msg), "Invalid query. %s.", reason);

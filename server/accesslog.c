@@ -57,7 +57,7 @@ static struct {
 static void	 access_timer(evutil_socket_t, short, void *);
 static int	 access_secret(const char *, size_t);
 static void	 access_line(const char *, size_t);
-static const char *access_method(enum evhttp_cmd_type);
+static const char *access_method(struct evhttp_request *);
 static void	 access_quote(const char *, char *, size_t);
 
 void
@@ -142,10 +142,13 @@ access_quote(const char *src, char *dst, size_t len)
 	dst[o] = '\0';
 }
 
+/* The method as the client sent it: SEARCH came as GET (http.c). */
 static const char *
-access_method(enum evhttp_cmd_type cmd)
+access_method(struct evhttp_request *req)
 {
-	switch (cmd) {
+	if (http_is_search(req))
+		return "SEARCH";
+	switch (evhttp_request_get_command(req)) {
 	case EVHTTP_REQ_GET:	return "GET";
 	case EVHTTP_REQ_HEAD:	return "HEAD";
 	case EVHTTP_REQ_POST:	return "POST";
@@ -182,7 +185,8 @@ accesslog_request(struct evhttp_request *req, int64_t us)
 		return;
 	ms = us / 1000;
 	http_client_text(req, client, sizeof(client));
-	accesslog_redact(evhttp_request_get_uri(req), uri, sizeof(uri));
+	accesslog_redact(evhttp_request_get_uri(req) + (http_is_search(req) ?
+	    HTTP_SEARCH_MARK_LEN : 0), uri, sizeof(uri));
 	ref = evhttp_find_header(in, "Referer");
 	agent = evhttp_find_header(in, "User-Agent");
 	clen = evhttp_find_header(out, "Content-Length");
@@ -196,7 +200,7 @@ accesslog_request(struct evhttp_request *req, int64_t us)
 		o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:s?,s:s?,s:I}",
 		    "time", when, "client", client[0] != '\0' ? client : "-",
 		    "scheme", http_scheme(req),
-		    "method", access_method(evhttp_request_get_command(req)),
+		    "method", access_method(req),
 		    "uri", uri, "status", status, "bytes", (json_int_t)(clen !=
 		    NULL ? strtoll(clen, NULL, 10) : 0), "referer",
 		    ref != NULL ? referer : NULL, "user_agent", agent,
@@ -221,7 +225,7 @@ accesslog_request(struct evhttp_request *req, int64_t us)
 	access_quote(agent != NULL ? agent : "-", qagent, sizeof(qagent));
 	n = snprintf(line, sizeof(line), "%s - - [%s] \"%s %s HTTP/%d.%d\" "
 	    "%d %s \"%s\" \"%s\"", client[0] != '\0' ? client : "-", when,
-	    access_method(evhttp_request_get_command(req)), quri,
+	    access_method(req), quri,
 	    (int)req->major, (int)req->minor,
 	    status, clen != NULL ? clen : "-", qref, qagent);
 	if (n > 0)

@@ -126,12 +126,35 @@ http_exact(struct evhttp_request *req, void *arg)
 	http_serve(req, r->path);
 }
 
+/* Is this the edge's SEARCH, handed over as GET with the marker? */
+int
+http_is_search(struct evhttp_request *req)
+{
+	const char	*uri = evhttp_request_get_uri(req);
+
+	return evhttp_request_get_command(req) == EVHTTP_REQ_GET &&
+	    uri != NULL && strncmp(uri, HTTP_SEARCH_MARK,
+	    HTTP_SEARCH_MARK_LEN) == 0;
+}
+
+/* The request's method as a route's bit: ROUTE_SEARCH or evhttp's. */
+int
+http_method(struct evhttp_request *req)
+{
+	return http_is_search(req) ? ROUTE_SEARCH :
+	    (int)evhttp_request_get_command(req);
+}
+
 static void
 http_other(struct evhttp_request *req, void *arg)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*path;
 
-	http_serve(req, uri != NULL ? evhttp_uri_get_path(uri) : NULL);
+	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	if (path != NULL && http_is_search(req))
+		path += HTTP_SEARCH_MARK_LEN;
+	http_serve(req, path);
 }
 
 /*
@@ -145,8 +168,7 @@ http_serve(struct evhttp_request *req, const char *path)
 	const char		*rest = NULL;
 
 	if (path != NULL)
-		r = route_find(path, (int)evhttp_request_get_command(req),
-		    &rest);
+		r = route_find(path, http_method(req), &rest);
 	http_track(req, r);
 	http_hsts(http_server, req);
 	if (http_admit(http_server, req, path) == -1)

@@ -436,7 +436,10 @@ items_forward(struct items_fwd *fw)
 #ifdef TOKEND_SELFTEST
 	items_selftest_tamper(req, &m.ticket, mac);
 #endif
-	switch (evhttp_request_get_command(req)) {
+	switch (http_method(req)) {
+	case ROUTE_SEARCH:
+		m.method = ITEMS_SEARCH;
+		break;
 	case EVHTTP_REQ_GET:
 		m.method = ITEMS_GET;
 		break;

@@ -54,6 +54,9 @@ struct items_ctx {
 	struct query_vars	 vars;
 	const struct conf_collection *coll;
 	struct query		 q;
+	json_t			*qtext;	/* each parameter's text */
+	json_t			*agg;	/* aggregate[fn] forms */
+	json_t			*group;	/* groupBy[] forms, joined */
 };
 
 /* The schema of a collection's rows: its fields, and its relations. */
@@ -71,7 +74,8 @@ struct items_err {
 static void	 items_run(struct items_ctx *);
 static int	 items_count_where(struct items_ctx *,
 		    const struct conf_permission *, const struct query_node *,
-		    json_t *, json_int_t *, struct items_err *);
+		    json_t *, const struct query_search *, json_int_t *,
+		    struct items_err *);
 static int	 items_relation(void *, const struct query_node *,
 		    const struct query_vars *, struct query_sql *);
 static int	 items_rel_filter(struct items_ctx *,
@@ -80,6 +84,7 @@ static int	 items_rel_filter(struct items_ctx *,
 static json_t	*items_row_of(const struct conf_collection *,
 		    const struct conf_fields *, sqlite3_stmt *,
 		    const struct conf_permission *, const struct query_vars *);
+static void	 items_page(struct items_ctx *, struct query_sql *);
 
 static void
 items_fail(struct items_err *e, int status, const char *code,
@@ -134,6 +139,9 @@ items_ctx_free(struct items_ctx *c)
 {
 	evhttp_clear_headers(&c->params);
 	json_decref(c->body);
+	json_decref(c->qtext);
+	json_decref(c->agg);
+	json_decref(c->group);
 	query_free(&c->q);
 	perm_hold_free(&c->hold);
 	free(c);
@@ -212,46 +220,229 @@ items_request(const struct tokend_config *conf,
 	items_ctx_free(c);
 }
 
+/* The query parameters /items reads, in the order of struct query_params. */
+static const char *const items_param_names[] = { "fields", "filter",
+    "sort", "limit", "offset", "page", "meta", "search", "aggregate",
+    "groupBy" };
+#define ITEMS_NPARAMS	(sizeof(items_param_names) / sizeof(items_param_names[0]))
+
+static int
+items_param_index(const char *name, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < ITEMS_NPARAMS; i++)
+		if (strlen(items_param_names[i]) == n &&
+		    strncmp(name, items_param_names[i], n) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Set a parameter's text once: a second one is refused. */
+static int
+items_param_set(struct items_ctx *c, const char *name, json_t *text,
+    struct items_err *e)
+{
+	if (text == NULL) {
+		items_fail(e, 500, "INTERNAL_SERVER_ERROR",
+		    "An unexpected error occurred.");
+		return -1;
+	}
+	if (json_object_get(c->qtext, name) != NULL) {
+		json_decref(text);
+		items_fail(e, 400, "INVALID_QUERY", "Invalid query. \"%s\" is "
+		    "given more than once.", name);
+		return -1;
+	}
+	return json_object_set_new(c->qtext, name, text) == 0 ? 0 : -1;
+}
+
+/* "a" then "a,b": one more field of a list given in parts. */
+static json_t *
+items_csv_append(json_t *prev, const char *value)
+{
+	char	*s;
+	json_t	*v;
+
+	if (prev == NULL)
+		return json_string_nocheck(value);
+	if (asprintf(&s, "%s,%s", json_string_value(prev), value) == -1)
+		return NULL;
+	v = json_string_nocheck(s);
+	free(s);
+	return v;
+}
+
 /*
- * The query parameters, each at most once; qs-style nested filters
- * (filter[field][_eq]=) are not supported and say so.
+ * The bracket forms qs writes and Directus reads: aggregate[fn]=fields
+ * and groupBy[]=field, gathered into the object and the list that the
+ * plain forms give.  Any other bracket form is refused.
  */
+static int
+items_param_bracket(struct items_ctx *c, const char *key, const char *value,
+    struct items_err *e)
+{
+	char	 fn[32];
+	size_t	 n = strcspn(key, "["), len = strlen(key);
+	json_t	*v;
+
+	if (n == 7 && strncmp(key, "groupBy", 7) == 0 &&
+	    key[len - 1] == ']' && strchr(key + 8, '[') == NULL) {
+		v = items_csv_append(c->group, value);
+		json_decref(c->group);
+		return (c->group = v) != NULL ? 0 : -1;
+	}
+	if (n == 9 && strncmp(key, "aggregate", 9) == 0 &&
+	    key[len - 1] == ']' && strchr(key + 10, '[') == NULL &&
+	    len - 11 > 0 && len - 11 < sizeof(fn)) {
+		memcpy(fn, key + 10, len - 11);
+		fn[len - 11] = '\0';
+		for (n = 0; isalpha((unsigned char)fn[n]); n++)
+			;
+		/* JSON text to come: names and fields are UTF-8 here. */
+		if (fn[n] != '\0' || (v = json_string(value)) == NULL) {
+			items_fail(e, 400, "INVALID_QUERY", "Invalid query. "
+			    "\"aggregate\" must be an object of functions and "
+			    "fields.");
+			return -1;
+		}
+		json_decref(v);
+		v = items_csv_append(json_object_get(c->agg, fn), value);
+		return json_object_set_new(c->agg, fn, v);
+	}
+	if (n == 6 && strncmp(key, "filter", 6) == 0)
+		items_fail(e, 400, "INVALID_QUERY", "Invalid query. "
+		    "\"filter\" must be a JSON string.");
+	else
+		items_fail(e, 400, "INVALID_QUERY", "Invalid query. \"%.*s\" "
+		    "must be one parameter, not in bracket form.", (int)n, key);
+	return -1;
+}
+
+/*
+ * The query string's parameters, each at most once, into c->qtext, as
+ * the bytes they decode to: whether a value must be UTF-8 is the
+ * parser's to say (query.c).
+ * What Directus knows and tokend does not do is refused by name, and
+ * so is any of them on SEARCH, whose query is in its body; others are
+ * ignored, as Directus ignores them.
+ */
+static int
+items_params_query(struct items_ctx *c, struct items_err *e)
+{
+	struct evkeyval		*kv;
+	const char		*bad;
+	char			*text;
+	size_t			 n;
+	int			 rv;
+
+	TAILQ_FOREACH(kv, &c->params, next) {
+		n = strcspn(kv->key, "[");
+		if ((bad = query_param_unsupported(kv->key)) != NULL) {
+			items_fail(e, 400, "INVALID_QUERY", "Invalid query. "
+			    "\"%s\" is not supported.", bad);
+			return -1;
+		}
+		if (items_param_index(kv->key, n) == -1)
+			continue;
+		if (c->method == ITEMS_SEARCH) {
+			items_fail(e, 400, "INVALID_QUERY", "Invalid query. "
+			    "SEARCH takes its query in the body.");
+			return -1;
+		}
+		if (kv->key[n] == '[')
+			rv = items_param_bracket(c, kv->key, kv->value, e);
+		else
+			rv = items_param_set(c, kv->key,
+			    json_string_nocheck(kv->value), e);
+		if (rv == -1)
+			goto fail;
+	}
+	if (json_object_size(c->agg) > 0) {
+		if ((text = json_dumps(c->agg, JSON_COMPACT)) == NULL ||
+		    items_param_set(c, "aggregate", json_string(text),
+		    e) == -1) {
+			free(text);
+			goto fail;
+		}
+		free(text);
+	}
+	if (c->group != NULL && items_param_set(c, "groupBy",
+	    json_incref(c->group), e) == -1)
+		goto fail;
+	return 0;
+ fail:
+	items_fail(e, 500, "INTERNAL_SERVER_ERROR",
+	    "An unexpected error occurred.");
+	return -1;
+}
+
+/*
+ * SEARCH: {"query": {...}} with the parameters as JSON values (the
+ * SDK's withSearch() sends fields and groupBy as lists, filter and
+ * aggregate as objects), turned into the texts of the query string,
+ * which then go through the same parser and bounds.
+ */
+static int
+items_params_body(struct items_ctx *c, struct items_err *e)
+{
+	json_t		*q, *v;
+	const char	*key, *bad;
+	char		 reason[QUERY_REASON_MAX];
+
+	if (c->body == NULL)
+		return 0;
+	if (!json_is_object(c->body) ||
+	    ((q = json_object_get(c->body, "query")) != NULL &&
+	    !json_is_object(q))) {
+		items_fail(e, 400, "INVALID_PAYLOAD", "Invalid payload. "
+		    "SEARCH takes {\"query\": {...}}.");
+		return -1;
+	}
+	json_object_foreach(q, key, v) {
+		if ((bad = query_param_unsupported(key)) != NULL) {
+			items_fail(e, 400, "INVALID_QUERY", "Invalid query. "
+			    "\"%s\" is not supported.", bad);
+			return -1;
+		}
+		if (items_param_index(key, strlen(key)) == -1)
+			continue;
+		if (query_param_text(key, v, reason, sizeof(reason),
+		    &v) == -1) {
+			items_fail(e, 400, "INVALID_QUERY",
+			    "Invalid query. %s.", reason);
+			return -1;
+		}
+		if (v != NULL && items_param_set(c, key, v, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The texts of the parameters, as query_parse() takes them. */
 static int
 items_params(struct items_ctx *c, struct query_params *qp,
     struct items_err *e)
 {
-	static const char *const names[] = { "fields", "filter", "sort",
-	    "limit", "offset", "page", "meta" };
-	const char		**slot[7];
-	struct evkeyval		*kv;
-	size_t			 i;
+	const char	**slot[] = { &qp->fields, &qp->filter, &qp->sort,
+			    &qp->limit, &qp->offset, &qp->page, &qp->meta,
+			    &qp->search, &qp->aggregate, &qp->group_by };
+	size_t		 i;
 
 	memset(qp, 0, sizeof(*qp));
-	slot[0] = &qp->fields;
-	slot[1] = &qp->filter;
-	slot[2] = &qp->sort;
-	slot[3] = &qp->limit;
-	slot[4] = &qp->offset;
-	slot[5] = &qp->page;
-	slot[6] = &qp->meta;
-	TAILQ_FOREACH(kv, &c->params, next) {
-		if (strncmp(kv->key, "filter[", 7) == 0) {
-			items_fail(e, 400, "INVALID_QUERY", "Invalid query. "
-			    "\"filter\" must be a JSON string.");
-			return -1;
-		}
-		for (i = 0; i < 7; i++) {
-			if (strcmp(kv->key, names[i]) != 0)
-				continue;
-			if (*slot[i] != NULL) {
-				items_fail(e, 400, "INVALID_QUERY", "Invalid "
-				    "query. \"%s\" is given more than once.",
-				    names[i]);
-				return -1;
-			}
-			*slot[i] = kv->value;
-		}
+	if ((c->qtext == NULL && (c->qtext = json_object()) == NULL) ||
+	    (c->agg == NULL && (c->agg = json_object()) == NULL)) {
+		items_fail(e, 500, "INTERNAL_SERVER_ERROR",
+		    "An unexpected error occurred.");
+		return -1;
 	}
+	json_object_clear(c->qtext);
+	if (items_params_query(c, e) == -1 || (c->method == ITEMS_SEARCH &&
+	    items_params_body(c, e) == -1))
+		return -1;
+	for (i = 0; i < ITEMS_NPARAMS; i++)
+		*slot[i] = json_string_value(json_object_get(c->qtext,
+		    items_param_names[i]));
 	return 0;
 }
 
@@ -283,6 +474,62 @@ items_column(void *arg, const char *field, struct query_sql *qs)
 	query_sql_bind(qs, v);
 	query_sql_add(qs, ") END)");
 	json_decref(v);
+	return 0;
+}
+
+/* Is field one of this collection's, "id" included? */
+static int
+items_field_known(const struct conf_collection *coll, const char *field)
+{
+	return strcmp(field, "id") == 0 || coll->fields.all ||
+	    config_fields_has(&coll->fields, field);
+}
+
+static int
+items_uuid_valid(const char *s)
+{
+	size_t	 i;
+
+	if (strlen(s) != CONF_UUID_LEN)
+		return 0;
+	for (i = 0; i < CONF_UUID_LEN; i++)
+		if ((i == 8 || i == 13 || i == 18 || i == 23) ? s[i] != '-' :
+		    !isxdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * The search condition (query_where.c asks it of the schema): a field
+ * of the document that the collection has and the caller may read
+ * holds text containing the term in any ASCII letter case, or, when
+ * the term is a number, a number equal to it; or the key equals the
+ * term (an integer, or a uuid), as Directus searches its primary key
+ * among the numeric or uuid fields.  The term is bound: instr() gives
+ * no character a meaning, where Directus's LIKE would read % and _.
+ */
+static int
+items_search(void *arg, const struct query_search *s,
+    const struct conf_fields *readable, struct query_sql *qs)
+{
+	const struct items_schema	*sa = arg;
+	const struct conf_collection	*coll = sa->coll;
+	json_t				*v;
+
+	query_sql_add(qs, "(");
+	query_search_doc_sql(s, readable, &coll->fields, qs);
+	if (readable->all || config_fields_has(readable, "id")) {
+		if (!coll->pk_uuid && json_is_integer(s->number)) {
+			query_sql_add(qs, " OR id = ");
+			query_sql_bind(qs, s->number);
+		} else if (coll->pk_uuid && items_uuid_valid(s->text)) {
+			query_sql_add(qs, " OR id = ");
+			v = json_string(s->text);
+			query_sql_bind(qs, v);
+			json_decref(v);
+		}
+	}
+	query_sql_add(qs, ")");
 	return 0;
 }
 
@@ -338,11 +585,14 @@ items_key_text(const struct conf_collection *coll, const char *s)
 static int
 items_where(struct items_ctx *c, struct query_sql *qs,
     const struct conf_permission *perm, const struct query_node *filter,
-    json_t *keys)
+    json_t *keys, const struct query_search *search)
 {
 	struct items_schema	 sa = { c, c->coll };
-	struct query_schema	 schema = { items_column, &sa, items_relation };
-	struct query_where	 w = { &schema, &c->vars, perm, filter, keys };
+	struct query_schema	 schema = { .column = items_column,
+				    .arg = &sa, .relation = items_relation,
+				    .search = items_search };
+	struct query_where	 w = { &schema, &c->vars, perm, filter, keys,
+				    search };
 
 	query_sql_add(qs, " WHERE ");
 	return query_where_sql(&w, qs) == QUERY_WHERE_OK ? 0 : -1;
@@ -485,14 +735,24 @@ static int
 items_limit(struct items_ctx *c, struct query_sql *qs, json_t *keys)
 {
 	struct items_schema	 sa = { c, c->coll };
-	struct query_schema	 schema = { items_column, &sa, NULL };
-	json_t			*v;
+	struct query_schema	 schema = { .column = items_column,
+				    .arg = &sa };
 
 	if (query_sort_sql(&c->q, &schema, qs) == -1)
 		return -1;
 	query_sql_add(qs, c->q.nsort > 0 ? ", id" : " ORDER BY id");
 	if (keys != NULL)
 		return 0;
+	items_page(c, qs);
+	return 0;
+}
+
+/* " LIMIT ? OFFSET ?" of the query. */
+static void
+items_page(struct items_ctx *c, struct query_sql *qs)
+{
+	json_t	*v;
+
 	query_sql_add(qs, " LIMIT ");
 	v = json_integer(c->q.limit);
 	query_sql_bind(qs, v);
@@ -501,7 +761,6 @@ items_limit(struct items_ctx *c, struct query_sql *qs, json_t *keys)
 	v = json_integer(c->q.offset);
 	query_sql_bind(qs, v);
 	json_decref(v);
-	return 0;
 }
 
 /* Read the visible rows (of keys, when given) into a JSON array. */
@@ -517,7 +776,7 @@ items_select(struct items_ctx *c, const struct conf_permission *perm,
 	query_sql_init(&qs);
 	items_table(c, &qs, "SELECT id, doc FROM");
 	if (items_where(c, &qs, perm, keys != NULL ? NULL : c->q.filter,
-	    keys) == -1 || items_limit(c, &qs, keys) == -1) {
+	    keys, c->q.search) == -1 || items_limit(c, &qs, keys) == -1) {
 		items_forbidden(e);
 		goto done;
 	}
@@ -665,8 +924,9 @@ items_relation(void *arg, const struct query_node *n,
     const struct query_vars *vars, struct query_sql *qs)
 {
 	struct items_schema		*sa = arg, sub = { sa->c, NULL };
-	struct query_schema		 schema = { items_column, &sub,
-					    items_relation };
+	struct query_schema		 schema = { .column = items_column,
+					    .arg = &sub,
+					    .relation = items_relation };
 	const struct conf_permission	*rperm;
 	struct query_where		 w;
 	char				 sql[128];
@@ -678,7 +938,8 @@ items_relation(void *arg, const struct query_node *n,
 	(void)snprintf(sql, sizeof(sql), " IN (SELECT id FROM \"items_%s\" "
 	    "WHERE ", sub.coll->name);
 	query_sql_add(qs, sql);
-	w = (struct query_where){ &schema, vars, rperm, n->kids[0], NULL };
+	w = (struct query_where){ &schema, vars, rperm, n->kids[0], NULL,
+	    NULL };
 	if (query_where_sql(&w, qs) != QUERY_WHERE_OK)
 		return -1;
 	query_sql_add(qs, ")");
@@ -739,8 +1000,10 @@ items_rel_read(struct items_ctx *c, const struct conf_collection *target,
     json_t *keys, struct items_err *e)
 {
 	struct items_schema	 sa = { c, target };
-	struct query_schema	 schema = { items_column, &sa, items_relation };
-	struct query_where	 w = { &schema, &c->vars, rperm, NULL, keys };
+	struct query_schema	 schema = { .column = items_column, .arg = &sa,
+				    .relation = items_relation };
+	struct query_where	 w = { &schema, &c->vars, rperm, NULL, keys,
+				    NULL };
 	struct query_sql	 qs;
 	sqlite3_stmt		*st;
 	json_t			*map, *row, *key;
@@ -831,11 +1094,61 @@ items_nest(struct items_ctx *c, json_t *rows, struct items_err *e)
 	return 0;
 }
 
+/*
+ * The groups of an aggregate or groupBy query, in Directus's shape:
+ * one SELECT with the permission's item filter in its WHERE, so that
+ * nothing the caller may not read is counted.
+ */
+static json_t *
+items_groups(struct items_ctx *c, const struct conf_permission *perm,
+    struct items_err *e)
+{
+	struct items_schema	 sa = { c, c->coll };
+	struct query_schema	 schema = { .column = items_column,
+				    .arg = &sa };
+	struct query_sql	 qs;
+	sqlite3_stmt		*st;
+	json_t			*rows = NULL, *row;
+	int			 rc;
+
+	query_sql_init(&qs);
+	query_sql_add(&qs, "SELECT ");
+	if (query_group_sql(&c->q, &schema, &qs) == -1) {
+		items_forbidden(e);
+		goto done;
+	}
+	items_table(c, &qs, " FROM");
+	if (items_where(c, &qs, perm, c->q.filter, NULL, c->q.search) == -1 ||
+	    query_group_order_sql(&c->q, &schema, &qs) == -1) {
+		items_forbidden(e);
+		goto done;
+	}
+	items_page(c, &qs);
+	if ((st = items_stmt(&qs, e)) == NULL)
+		goto done;
+	rows = json_array();
+	while (rows != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((row = query_group_row(&c->q, st)) == NULL ||
+		    json_array_append_new(rows, row) == -1)
+			rc = SQLITE_NOMEM;
+	}
+	if (rows == NULL || rc != SQLITE_DONE) {
+		items_store_fail(e, ISTORE_UNAVAILABLE);
+		json_decref(rows);
+		rows = NULL;
+	}
+	istore_release(st);
+ done:
+	query_sql_free(&qs);
+	return rows;
+}
+
 static int
 items_count(struct items_ctx *c, const struct conf_permission *perm,
-    const struct query_node *filter, json_int_t *n, struct items_err *e)
+    const struct query_node *filter, const struct query_search *search,
+    json_int_t *n, struct items_err *e)
 {
-	return items_count_where(c, perm, filter, NULL, n, e);
+	return items_count_where(c, perm, filter, NULL, search, n, e);
 }
 
 /* How many of the keys the permission's filter lets through. */
@@ -843,13 +1156,13 @@ static int
 items_count_keys(struct items_ctx *c, const struct conf_permission *perm,
     json_t *keys, json_int_t *n, struct items_err *e)
 {
-	return items_count_where(c, perm, NULL, keys, n, e);
+	return items_count_where(c, perm, NULL, keys, NULL, n, e);
 }
 
 static int
 items_count_where(struct items_ctx *c, const struct conf_permission *perm,
-    const struct query_node *filter, json_t *keys, json_int_t *n,
-    struct items_err *e)
+    const struct query_node *filter, json_t *keys,
+    const struct query_search *search, json_int_t *n, struct items_err *e)
 {
 	struct query_sql	 qs;
 	sqlite3_stmt		*st;
@@ -857,7 +1170,7 @@ items_count_where(struct items_ctx *c, const struct conf_permission *perm,
 
 	query_sql_init(&qs);
 	items_table(c, &qs, "SELECT count(*) FROM");
-	if (items_where(c, &qs, perm, filter, keys) == -1)
+	if (items_where(c, &qs, perm, filter, keys, search) == -1)
 		items_forbidden(e);
 	else if ((st = items_stmt(&qs, e)) != NULL) {
 		if (sqlite3_step(st) == SQLITE_ROW) {
@@ -884,8 +1197,9 @@ items_meta_count(void *arg, int with_filter, int64_t *n)
 	struct items_meta_arg	*m = arg;
 	json_int_t		 count;
 
+	/* filter_count: the request's filter and search, as Directus. */
 	if (items_count(m->c, m->perm, with_filter ? m->c->q.filter : NULL,
-	    &count, m->e) == -1)
+	    with_filter ? m->c->q.search : NULL, &count, m->e) == -1)
 		return -1;
 	*n = count;
 	return 0;
@@ -927,6 +1241,46 @@ items_send(struct items_ctx *c, json_t *data, json_t *meta)
 	json_decref(wrap);
 }
 
+/*
+ * An aggregate query reads the groupBy and aggregated fields, and
+ * filters: each must be the collection's and the permission's.  Its
+ * "fields" mean nothing (Directus ignores them too), and its sort is
+ * over groups (query_grouped_check).
+ */
+static int
+items_query_grouped(struct items_ctx *c, const struct conf_permission *perm,
+    struct items_err *e)
+{
+	struct query	 filter_only = c->q;
+	char		 reason[QUERY_REASON_MAX];
+	const char	*bad = NULL;
+	size_t		 i;
+
+	for (i = 0; bad == NULL && i < c->q.ngroup; i++)
+		if (!items_field_known(c->coll, c->q.group[i]) ||
+		    !perm_field_allowed(perm, c->q.group[i]))
+			bad = c->q.group[i];
+	for (i = 0; bad == NULL && i < c->q.nagg; i++)
+		if (strcmp(c->q.agg[i].field, "*") != 0 &&
+		    (!items_field_known(c->coll, c->q.agg[i].field) ||
+		    !perm_field_allowed(perm, c->q.agg[i].field)))
+			bad = c->q.agg[i].field;
+	if (bad != NULL) {
+		items_fail(e, 403, "FORBIDDEN", "You don't have permission "
+		    "to access field \"%s\" or it does not exist.", bad);
+		return -1;
+	}
+	memset(&filter_only.fields, 0, sizeof(filter_only.fields));
+	filter_only.fields.all = 1;
+	filter_only.nsort = 0;
+	if (perm_query_check(perm, &filter_only, reason,
+	    sizeof(reason)) == -1) {
+		items_fail(e, 403, "FORBIDDEN", "%s.", reason);
+		return -1;
+	}
+	return 0;
+}
+
 /* Parse and check the query against the read permission. */
 static int
 items_query(struct items_ctx *c, const struct conf_permission *perm,
@@ -947,10 +1301,10 @@ items_query(struct items_ctx *c, const struct conf_permission *perm,
 	if (items_rels_check(c, perm, e) == -1 ||
 	    items_rel_filter(c, c->coll, c->q.filter, e) == -1)
 		return -1;
+	if (QUERY_GROUPED(&c->q))
+		return items_query_grouped(c, perm, e);
 	for (i = 0; i < c->q.fields.n; i++)
-		if (strcmp(c->q.fields.names[i], "id") != 0 &&
-		    !c->coll->fields.all &&
-		    !config_fields_has(&c->coll->fields, c->q.fields.names[i]))
+		if (!items_field_known(c->coll, c->q.fields.names[i]))
 			break;
 	if (i < c->q.fields.n || perm_query_check(perm, &c->q, reason,
 	    sizeof(reason)) == -1) {
@@ -976,6 +1330,12 @@ items_read(struct items_ctx *c, struct items_err *e)
 		items_forbidden(e);
 		return;
 	}
+	if (c->key[0] != '\0' && QUERY_GROUPED(&c->q)) {
+		items_fail(e, 400, "INVALID_QUERY", "Invalid query. "
+		    "\"aggregate\" and \"groupBy\" apply to a collection, "
+		    "not to one item.");
+		return;
+	}
 	if (c->key[0] != '\0') {
 		if ((key = items_key_text(c->coll, c->key)) == NULL) {
 			items_forbidden(e);
@@ -983,10 +1343,14 @@ items_read(struct items_ctx *c, struct items_err *e)
 		}
 		keys = json_pack("[o]", key);
 	}
-	rows = items_select(c, perm, keys, e);
-	if (rows != NULL && items_nest(c, rows, e) == -1) {
-		json_decref(rows);
-		rows = NULL;
+	if (QUERY_GROUPED(&c->q))
+		rows = items_groups(c, perm, e);
+	else {
+		rows = items_select(c, perm, keys, e);
+		if (rows != NULL && items_nest(c, rows, e) == -1) {
+			json_decref(rows);
+			rows = NULL;
+		}
 	}
 	if (rows != NULL && keys == NULL && c->q.meta != 0)
 		meta = items_meta(c, perm, e);
@@ -1266,7 +1630,8 @@ items_update_key(struct items_ctx *c, const struct conf_permission *perm,
 	keys = json_pack("[O]", key);
 	query_sql_init(&qs);
 	items_table(c, &qs, "SELECT doc FROM");
-	if (keys == NULL || items_where(c, &qs, perm, NULL, keys) == -1)
+	if (keys == NULL || items_where(c, &qs, perm, NULL, keys,
+	    NULL) == -1)
 		items_forbidden(e);
 	else if ((st = items_stmt(&qs, e)) != NULL) {
 		if (sqlite3_step(st) == SQLITE_ROW)
@@ -1435,7 +1800,8 @@ items_delete_key(struct items_ctx *c, const struct conf_permission *perm,
 	keys = json_pack("[O]", key);
 	query_sql_init(&qs);
 	items_table(c, &qs, "DELETE FROM");
-	if (keys == NULL || items_where(c, &qs, perm, NULL, keys) == -1)
+	if (keys == NULL || items_where(c, &qs, perm, NULL, keys,
+	    NULL) == -1)
 		items_forbidden(e);
 	else if ((st = items_stmt(&qs, e)) != NULL) {
 		rc = sqlite3_step(st);
@@ -1546,6 +1912,12 @@ items_dispatch(struct items_ctx *c, struct items_err *e)
 		break;
 	case ITEMS_ACCESS:
 		items_may(c, e);
+		break;
+	case ITEMS_SEARCH:
+		if (c->key[0] != '\0')
+			items_reply(c, 404, NULL);
+		else
+			items_read(c, e);
 		break;
 	case ITEMS_POST:
 		if (c->key[0] != '\0')

@@ -37,6 +37,7 @@
 #define PATCH	EVHTTP_REQ_PATCH
 #define DELETE	EVHTTP_REQ_DELETE
 #define OPTIONS	EVHTTP_REQ_OPTIONS
+#define SEARCH	ROUTE_SEARCH
 
 /*
  * The last four columns describe a row in GET /server/specs/oas
@@ -140,9 +141,10 @@ static const struct route routes[] = {
 	{ "/users",		ROUTE_ID,	GET | HEAD | PATCH | DELETE,
 	    0,			users_users,
 	    "Users", "Read, update or delete users.", PATCH | DELETE, NULL },
-	{ "/users",		ROUTE_COLLECTION, POST,
+	{ "/users",		ROUTE_COLLECTION, POST | SEARCH,
 	    0,			users_users,
-	    "Users", "Create users.", POST, NULL },
+	    "Users", "Create users, or search them (SEARCH).", POST | SEARCH,
+	    NULL },
 	{ "/activity",		ROUTE_ID,	GET | HEAD,
 	    0,			users_activity,
 	    "Activity", "Read the audit trail.", 0, NULL },
@@ -190,10 +192,10 @@ static const struct route routes[] = {
 	    0,			access_readonly,
 	    "Access", "Refused: policies are given in tokend.conf.",
 	    POST | PATCH | DELETE, NULL },
-	{ "/items/",		ROUTE_PREFIX,	GET | POST | PATCH | DELETE,
-	    0,			items_serve,
-	    "Items", "Read, create, update or delete items.",
-	    POST | PATCH | DELETE, "{collection} {collection}/{id}" },
+	{ "/items/",		ROUTE_PREFIX,	GET | POST | PATCH | DELETE |
+	    SEARCH,		0,		items_serve,
+	    "Items", "Read, create, update, delete or search items.",
+	    POST | PATCH | DELETE | SEARCH, "{collection} {collection}/{id}" },
 };
 #define ROUTE_COUNT	(sizeof(routes) / sizeof(routes[0]))
 /* Every row has its own counters in the metrics (and one is "none"). */
@@ -207,6 +209,7 @@ static const struct {
 } route_methods[] = {
 	{ GET, "GET" }, { HEAD, "HEAD" }, { POST, "POST" }, { PUT, "PUT" },
 	{ PATCH, "PATCH" }, { DELETE, "DELETE" }, { OPTIONS, "OPTIONS" },
+	{ SEARCH, "SEARCH" },
 }, route_flags[] = {
 	{ ROUTE_AUTH_LIMIT, "auth-limit" },
 	{ ROUTE_SMALL_BODY, "small-body" },
@@ -214,6 +217,7 @@ static const struct {
 	{ ROUTE_REFRESH_COOKIE, "refresh-cookie" },
 };
 
+static void	 route_oas_method(int, const char *, char *, size_t);
 static int	 route_match(const struct route *, const char *,
 		    const char **);
 static void	 route_print_one(FILE *, const struct route *, const char *);
@@ -466,12 +470,28 @@ route_oas_row(json_t *paths, const struct route *r)
 	}
 }
 
+/*
+ * An operation's key in a path item: the method in lower case; SEARCH,
+ * which OpenAPI 3.0 lacks, as the extension "x-search".
+ */
+static void
+route_oas_method(int bit, const char *name, char *out, size_t len)
+{
+	size_t	 j = 0, k;
+
+	if (bit == SEARCH)
+		j = strlcpy(out, "x-", len);
+	for (k = 0; name[k] != '\0' && j < len - 1; k++, j++)
+		out[j] = (char)tolower((unsigned char)name[k]);
+	out[j] = '\0';
+}
+
 static int
 route_oas_path(json_t *paths, const struct route *r, const char *path)
 {
 	json_t		*item, *op;
 	char		 method[16];
-	size_t		 i, j;
+	size_t		 i;
 
 	if ((item = json_object_get(paths, path)) == NULL &&
 	    json_object_set_new(paths, path, item = json_object()) == -1)
@@ -480,11 +500,8 @@ route_oas_path(json_t *paths, const struct route *r, const char *path)
 	    i++) {
 		if (!(r->methods & route_methods[i].bit))
 			continue;
-		for (j = 0; route_methods[i].name[j] != '\0' &&
-		    j < sizeof(method) - 1; j++)
-			method[j] = (char)tolower(
-			    (unsigned char)route_methods[i].name[j]);
-		method[j] = '\0';
+		route_oas_method(route_methods[i].bit, route_methods[i].name,
+		    method, sizeof(method));
 		if (json_object_get(item, method) != NULL)
 			continue;
 		if ((op = route_oas_operation(r, route_methods[i].bit, method,

@@ -45,7 +45,15 @@
 #define AUTH_BODY_MAX		8192	/* bytes of a ROUTE_SMALL_BODY body */
 #define EDGE_LINGER_MS		1000	/* after a refusal, before the close */
 #define EDGE_LINGER_MAX		(256 * 1024)	/* bytes discarded meanwhile */
-#define EDGE_METHODS		"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+#define EDGE_METHODS		"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, SEARCH"
+/*
+ * SEARCH reaches evhttp as "GET " and this marker before the target
+ * (edge.c): as long as "SEARCH ", and bytes that wire.c refuses in any
+ * client's target, so that only the edge can write it.
+ */
+#define HTTP_SEARCH_MARK	"\177\177\177"
+#define HTTP_SEARCH_MARK_LEN	3
+#define ROUTE_SEARCH		0x10000	/* a route's method bit beyond evhttp's */
 #define CACHE_SETS		1024	/* verified credentials: sets ... */
 #define CACHE_WAYS		4	/* ... of this many entries */
 #define CACHE_JSON_MAX		(16 * 1024)	/* bytes of one user's JSON */
@@ -191,7 +199,7 @@ struct auth_result {
 struct route {
 	const char		*path;
 	enum route_match	 match;
-	int			 methods;	/* EVHTTP_REQ_* bits */
+	int			 methods;	/* EVHTTP_REQ_*, ROUTE_SEARCH */
 	int			 flags;		/* ROUTE_* */
 	void			(*handler)(struct server *,
 				    struct evhttp_request *, const char *);
@@ -449,6 +457,8 @@ void		 http_ping(struct server *, struct evhttp_request *,
 		    const char *);
 void		 http_health(struct server *, struct evhttp_request *,
 		    const char *);
+int		 http_is_search(struct evhttp_request *);
+int		 http_method(struct evhttp_request *);
 void		 http_not_found(struct evhttp_request *, void *);
 void		 http_json(struct evhttp_request *, int, const char *);
 void		 http_json_buf(struct evhttp_request *, int, const char *,

@@ -27,6 +27,7 @@
 #include "jwt.h"
 #include "log.h"
 #include "proto.h"
+#include "query.h"
 #include "token.h"
 #include "tokend.h"
 
@@ -35,7 +36,9 @@
 
 static const char *const users_param_names[USERS_NPARAMS] = {
 	"fields", "filter", "sort", "limit", "offset", "page", "meta",
+	"search",
 };
+#define USERS_SEARCH_PARAM	7	/* not a parameter of /activity */
 
 static int	 users_op(struct evhttp_request *, const char *);
 static void	 users_forward(struct server *, struct evhttp_request *, int,
@@ -43,6 +46,9 @@ static void	 users_forward(struct server *, struct evhttp_request *, int,
 static size_t	 users_decode(const char *, size_t, char *);
 static const char *users_params(const char *, char **, char *, size_t);
 static void	 users_params_free(char **);
+static const char *users_params_body(struct evhttp_request *, char **,
+		    char *, size_t);
+static int	 users_param_refused(const char *, char *, size_t);
 static int	 users_params_known(const char *, char *, size_t);
 static int	 users_send(struct server *, struct evhttp_request *, int,
 		    const char *, char **, void (*)(struct pending *,
@@ -57,6 +63,8 @@ static void	 users_tfa(struct server *, struct evhttp_request *, uint32_t,
 static int
 users_op(struct evhttp_request *req, const char *id)
 {
+	if (http_is_search(req))
+		return id[0] == '\0' ? USERS_READ : -1;
 	switch (evhttp_request_get_command(req)) {
 	case EVHTTP_REQ_GET:
 	case EVHTTP_REQ_HEAD:
@@ -132,7 +140,8 @@ users_params_known(const char *query, char *msg, size_t len)
 		    USERS_NAME_MAX, name);
 		for (i = 0; i < USERS_NPARAMS; i++) {
 			k = strlen(users_param_names[i]);
-			if (strncmp(name, users_param_names[i], k) == 0 &&
+			if (i != USERS_SEARCH_PARAM &&
+			    strncmp(name, users_param_names[i], k) == 0 &&
 			    (name[k] == '\0' || name[k] == '['))
 				break;
 		}
@@ -170,6 +179,7 @@ users_forward(struct server *s, struct evhttp_request *req, int op,
 	char			*values[USERS_NPARAMS];
 	char			 msg[128];
 	const char		*why;
+	size_t			 i;
 
 	if (strlen(id) > AUTH_ID_LEN) {
 		auth_error(req, AUTH_FORBIDDEN);
@@ -183,7 +193,14 @@ users_forward(struct server *s, struct evhttp_request *req, int op,
 	}
 	memset(values, 0, sizeof(values));
 	if ((why = users_params(uri != NULL ? evhttp_uri_get_query(uri) :
-	    NULL, values, msg, sizeof(msg))) != NULL) {
+	    NULL, values, msg, sizeof(msg))) == NULL && http_is_search(req)) {
+		for (i = 0; i < USERS_NPARAMS && values[i] == NULL; i++)
+			;
+		why = i < USERS_NPARAMS ? "Invalid query. SEARCH takes its "
+		    "query in the body." : users_params_body(req, values, msg,
+		    sizeof(msg));
+	}
+	if (why != NULL) {
 		http_error(req, 400, "INVALID_QUERY", why);
 		users_params_free(values);
 		return;
@@ -247,8 +264,11 @@ users_params(const char *query, char **values, char *msg, size_t len)
 			    (name[k] == '\0' || name[k] == '['))
 				break;
 		}
-		if (i == USERS_NPARAMS)
+		if (i == USERS_NPARAMS) {
+			if (users_param_refused(name, msg, len) == -1)
+				return msg;
 			continue;
+		}
 		vlen = eq != NULL ? seg - nlen - 1 : 0;
 		if (name[k] == '[')
 			why = "must be one parameter, not in bracket form";
@@ -268,6 +288,82 @@ users_params(const char *query, char **values, char *msg, size_t len)
 		return msg;
 	}
 	return NULL;
+}
+
+/*
+ * A parameter Directus knows that /users does not implement: 0, or -1
+ * with the message that names it.  Directus aggregates users too;
+ * tokend says that it does not rather than list them.
+ */
+static int
+users_param_refused(const char *name, char *msg, size_t len)
+{
+	const char	*bad;
+	size_t		 n = strcspn(name, "[");
+
+	if ((bad = query_param_unsupported(name)) != NULL)
+		(void)snprintf(msg, len, "Invalid query. \"%s\" is not "
+		    "supported.", bad);
+	else if ((n == 9 && strncmp(name, "aggregate", n) == 0) ||
+	    (n == 7 && strncmp(name, "groupBy", n) == 0))
+		(void)snprintf(msg, len, "Invalid query. \"%.*s\" is not "
+		    "supported on /users.", (int)n, name);
+	else
+		return 0;
+	return -1;
+}
+
+/*
+ * SEARCH /users: the query in the body, {"query": {...}}, its values
+ * as the query string would carry them (query_param_text()), within
+ * the same bounds.  NULL, or why it is refused.
+ */
+static const char *
+users_params_body(struct evhttp_request *req, char **values, char *msg,
+    size_t len)
+{
+	struct evbuffer	*buf = evhttp_request_get_input_buffer(req);
+	json_t		*body = NULL, *q, *v, *text;
+	const char	*key, *why = NULL;
+	char		 reason[QUERY_REASON_MAX];
+	size_t		 i, n = evbuffer_get_length(buf);
+
+	if (n > 0 && (body = json_loadb((const char *)evbuffer_pullup(buf,
+	    -1), n, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return "Invalid payload. Invalid JSON.";
+	if (body != NULL && (!json_is_object(body) ||
+	    ((q = json_object_get(body, "query")) != NULL &&
+	    !json_is_object(q)))) {
+		json_decref(body);
+		return "Invalid payload. SEARCH takes {\"query\": {...}}.";
+	}
+	q = json_object_get(body, "query");
+	json_object_foreach(q, key, v) {
+		if (users_param_refused(key, msg, len) == -1) {
+			why = msg;
+			break;
+		}
+		for (i = 0; i < USERS_NPARAMS; i++)
+			if (strcmp(key, users_param_names[i]) == 0)
+				break;
+		if (i == USERS_NPARAMS)
+			continue;
+		if (query_param_text(key, v, reason, sizeof(reason),
+		    &text) == 0 && text == NULL)
+			continue;
+		if (text == NULL || strlen(json_string_value(text)) !=
+		    json_string_length(text) ||
+		    (values[i] = strdup(json_string_value(text))) == NULL) {
+			json_decref(text);
+			(void)snprintf(msg, len, "Invalid query. \"%.32s\" is "
+			    "invalid.", key);
+			why = msg;
+			break;
+		}
+		json_decref(text);
+	}
+	json_decref(body);
+	return why;
 }
 
 static void

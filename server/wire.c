@@ -48,14 +48,18 @@ enum wire_field {
 	WF_EXPECT
 };
 
-/* evhttp 2.1.12 reads a body with every method it allows but HEAD. */
+/*
+ * evhttp 2.1.12 reads a body with every method it allows but HEAD.
+ * SEARCH it does not know: the edge hands it over as GET (wire_search).
+ */
 static const struct {
 	const char	*name;
 	int		 body;
 } wire_methods[] = {
 	{ "GET", 1 }, { "HEAD", 0 }, { "DELETE", 1 }, { "OPTIONS", 1 },
-	{ "POST", 1 }, { "PUT", 1 }, { "PATCH", 1 },
+	{ "POST", 1 }, { "PUT", 1 }, { "PATCH", 1 }, { "SEARCH", 1 },
 };
+#define WIRE_SEARCH	7	/* its row */
 #define WIRE_NMETHODS	(sizeof(wire_methods) / sizeof(wire_methods[0]))
 
 static const struct {
@@ -143,6 +147,18 @@ int
 wire_idle(const struct wire *w)
 {
 	return w->state == WS_IDLE;
+}
+
+/*
+ * Is the request being read, or the last one read, a SEARCH whose
+ * method token is complete?  Its first WIRE_SEARCH_LEN bytes are then
+ * "SEARCH ", and its target is printable ASCII.
+ */
+int
+wire_search(const struct wire *w)
+{
+	return w->state != WS_METHOD && w->state != WS_FAILED &&
+	    w->method == WIRE_SEARCH;
 }
 
 int

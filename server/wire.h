@@ -22,7 +22,8 @@
  *		read as the next request; chunk extensions, trailer fields,
  *		a chunk size that is not hex digits, chunk data not followed
  *		by CRLF.
- *	405	a method other than GET HEAD POST PUT PATCH DELETE OPTIONS.
+ *	405	a method other than GET HEAD POST PUT PATCH DELETE OPTIONS
+ *		SEARCH.
  *	413	a body larger than the limit, declared or counted in chunks;
  *		the limit is the small one for a target that small_body
  *		names, asked of the target's first WIRE_TARGET_KEEP bytes.
@@ -45,6 +46,7 @@
 #define WIRE_CL_DIGITS		18	/* Content-Length, no overflow */
 #define WIRE_CHUNK_DIGITS	15	/* hex digits of a chunk size */
 #define WIRE_TARGET_KEEP	64	/* bytes of a target kept for small_body */
+#define WIRE_SEARCH_LEN		7	/* "SEARCH " */
 
 enum wire_event {
 	WIRE_MORE,		/* every byte used, nothing to report */
@@ -98,5 +100,6 @@ enum wire_event	 wire_feed(struct wire *, const uint8_t *, size_t,
 		    size_t *);
 int		 wire_idle(const struct wire *);
 int		 wire_in_body(const struct wire *);
+int		 wire_search(const struct wire *);
 
 #endif /* TOKEND_WIRE_H */

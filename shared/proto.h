@@ -110,6 +110,7 @@ enum items_method {
 	ITEMS_PATCH,
 	ITEMS_DELETE,
 	ITEMS_ACCESS,	/* GET /permissions/me/<collection>[/<key>] */
+	ITEMS_SEARCH,		/* the query in the body */
 	ITEMS_METHOD_MAX
 };
 
@@ -138,9 +139,10 @@ enum users_op {
 
 /*
  * MSG_USERS carries the query parameters fields, filter, sort, limit,
- * offset, page and meta, in that order (that of struct query_params).
+ * offset, page, meta and search, in that order (that of struct
+ * query_params).
  */
-#define USERS_NPARAMS		7
+#define USERS_NPARAMS		8
 #define USERS_PARAM_MAX		16384	/* bytes of one, QUERY_TEXT_MAX */
 #define USERS_BODY_MAX		(256 * 1024)	/* bytes of a /users body */
 #define USERS_ANSWER_MAX	(PROTO_KEYD_MAX - 1024)	/* JSON answer */

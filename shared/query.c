@@ -744,11 +744,379 @@ query_page_parse(struct query *q, const struct query_params *p,
 	return 0;
 }
 
+/*
+ * Query parameters Directus knows and tokend does not implement: each
+ * is refused by name (also in a bracket form such as deep[a][_limit]),
+ * never ignored, so that no client takes a partial answer for a whole
+ * one.  The base name, or NULL for a parameter not in this list.
+ */
+const char *
+query_param_unsupported(const char *name)
+{
+	static const char *const unsupported[] = { "deep", "alias",
+	    "export", "version", "versionRaw", "backlink" };
+	size_t	 i, n;
+
+	n = strcspn(name, "[");
+	for (i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
+		if (strlen(unsupported[i]) == n &&
+		    strncmp(name, unsupported[i], n) == 0)
+			return unsupported[i];
+	return NULL;
+}
+
+/* ["a", "b"] as "a,b"; NULL for an empty list, a non-string, too long. */
+static json_t *
+query_param_list(json_t *v)
+{
+	json_t	*e, *out;
+	char	*text;
+	size_t	 i, len = 0, at = 0;
+
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e))
+			return NULL;
+		len += json_string_length(e) + 1;
+		if (len > QUERY_TEXT_MAX + 1)
+			return NULL;
+	}
+	if (len == 0 || (text = malloc(len)) == NULL)
+		return NULL;
+	json_array_foreach(v, i, e) {
+		memcpy(text + at, json_string_value(e), json_string_length(e));
+		at += json_string_length(e);
+		text[at++] = ',';
+	}
+	out = json_stringn(text, len - 1);
+	free(text);
+	return out;
+}
+
+/*
+ * A parameter of a SEARCH body's query as the text the query string
+ * would carry: a string as it is, an integer in decimal, a list of
+ * strings joined by commas, an object (filter, aggregate) as JSON.
+ * *out is a new JSON string, or NULL for an empty list, which is no
+ * parameter (the SDK's withSearch() sends "fields": [] for none); -1
+ * with a reason for any other value.
+ */
+int
+query_param_text(const char *name, json_t *v, char *reason, size_t len,
+    json_t **out)
+{
+	char	*text;
+
+	*out = NULL;
+	if (json_is_array(v) && json_array_size(v) == 0)
+		return 0;
+	if (json_is_string(v))
+		*out = json_incref(v);
+	else if (json_is_integer(v))
+		*out = json_sprintf("%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+	else if (json_is_object(v)) {
+		if ((text = json_dumps(v, JSON_COMPACT)) != NULL)
+			*out = json_string(text);
+		free(text);
+	} else if (json_is_array(v))
+		*out = query_param_list(v);
+	if (*out == NULL || json_string_length(*out) > QUERY_TEXT_MAX) {
+		json_decref(*out);
+		*out = NULL;
+		query_reason(reason, len, "\"%.32s\" is invalid", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The functions of "aggregate", indexed by enum query_agg_fn. */
+static const char *const query_agg_names[] = {
+	"count", "countDistinct", "countAll", "sum", "sumDistinct", "avg",
+	"avgDistinct", "min", "max",
+};
+
+const char *
+query_agg_name(enum query_agg_fn fn)
+{
+	return query_agg_names[fn];
+}
+
+/*
+ * The number a search term spells, as Directus's parseNumericString()
+ * takes it: only text that is its own JavaScript spelling
+ * (String(Number(s)) === s), here -?(0|[1-9][0-9]*)(.[0-9]*[1-9])? of
+ * at most 15 digits, which a double holds exactly.
+ */
+static json_t *
+query_search_number(const char *s)
+{
+	const char	*p = s;
+	size_t		 digits = 0;
+	int		 frac = 0;
+
+	if (*p == '-')
+		p++;
+	if (*p == '0' && p[1] != '\0' && p[1] != '.')
+		return NULL;
+	if (!isdigit((unsigned char)*p) || (s[0] == '-' &&
+	    strcmp(p, "0") == 0))
+		return NULL;
+	for (; *p != '\0'; p++) {
+		if (*p == '.' && !frac) {
+			frac = 1;
+			if (!isdigit((unsigned char)p[1]))
+				return NULL;
+			continue;
+		}
+		if (!isdigit((unsigned char)*p) || ++digits > 15)
+			return NULL;
+	}
+	if (frac && p[-1] == '0')
+		return NULL;
+	if (!frac)
+		return json_integer(strtoll(s, NULL, 10));
+	return json_real(strtod(s, NULL));
+}
+
+static int
+query_search_parse(struct query *q, const char *s, char *reason,
+    size_t len)
+{
+	json_t	*utf8;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	if (strlen(s) > QUERY_SEARCH_MAX) {
+		query_reason(reason, len, "\"search\" is longer than %d "
+		    "bytes", QUERY_SEARCH_MAX);
+		return -1;
+	}
+	/* It is bound as text: SQLite's text is UTF-8. */
+	if ((utf8 = json_string(s)) == NULL) {
+		query_reason(reason, len, "\"search\" is not UTF-8");
+		return -1;
+	}
+	json_decref(utf8);
+	if ((q->search = calloc(1, sizeof(*q->search))) == NULL) {
+		query_reason(reason, len, "out of memory");
+		return -1;
+	}
+	(void)strlcpy(q->search->text, s, sizeof(q->search->text));
+	q->search->number = query_search_number(s);
+	return 0;
+}
+
+/* One aggregate of fn over a field ("*" for count and countAll). */
+static int
+query_agg_add(struct query *q, enum query_agg_fn fn, const char *field,
+    size_t n, char *reason, size_t len)
+{
+	struct query_agg	*a;
+	char			 buf[CONF_IDENT_MAX];
+	size_t			 i;
+
+	if (n == 0 || n >= sizeof(buf))
+		goto bad;
+	memcpy(buf, field, n);
+	buf[n] = '\0';
+	if (fn == QAGG_COUNT_ALL)
+		(void)strlcpy(buf, "*", sizeof(buf));
+	else if (!query_ident_valid(buf) && !(fn == QAGG_COUNT &&
+	    strcmp(buf, "*") == 0))
+		goto bad;
+	for (i = 0; i < q->nagg; i++)
+		if (q->agg[i].fn == fn && strcmp(q->agg[i].field, buf) == 0)
+			return 0;
+	if (q->nagg >= QUERY_AGG_MAX) {
+		query_reason(reason, len, "\"aggregate\" has more than %d "
+		    "functions", QUERY_AGG_MAX);
+		return -1;
+	}
+	a = &q->agg[q->nagg++];
+	a->fn = fn;
+	(void)strlcpy(a->field, buf, sizeof(a->field));
+	return 0;
+ bad:
+	query_reason(reason, len, "\"aggregate[%s]\" names an invalid "
+	    "field", query_agg_names[fn]);
+	return -1;
+}
+
+/* "a,b" or ["a", "b"]: the fields of one function. */
+static int
+query_agg_fields(struct query *q, enum query_agg_fn fn, json_t *v,
+    char *reason, size_t len)
+{
+	const char	*s, *comma;
+	json_t		*e;
+	size_t		 i;
+
+	if (json_is_array(v) && json_array_size(v) > 0) {
+		json_array_foreach(v, i, e) {
+			if (!json_is_string(e))
+				goto bad;
+			s = json_string_value(e);
+			if (query_agg_add(q, fn, s, strlen(s), reason,
+			    len) == -1)
+				return -1;
+		}
+		return 0;
+	}
+	if (!json_is_string(v))
+		goto bad;
+	for (s = json_string_value(v); ; s = comma + 1) {
+		comma = strchr(s, ',');
+		if (query_agg_add(q, fn, s, comma != NULL ?
+		    (size_t)(comma - s) : strlen(s), reason, len) == -1)
+			return -1;
+		if (comma == NULL)
+			return 0;
+	}
+ bad:
+	query_reason(reason, len, "\"aggregate[%s]\" must be a list of "
+	    "fields", query_agg_names[fn]);
+	return -1;
+}
+
+/* {"count": "*", "sum": ["a", "b"]}; an unknown function is refused. */
+static int
+query_agg_parse(struct query *q, const char *s, char *reason, size_t len)
+{
+	json_t		*obj, *v;
+	const char	*key;
+	size_t		 i, nfn = sizeof(query_agg_names) /
+			    sizeof(query_agg_names[0]);
+	int		 rv = 0;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	if ((obj = json_loads(s, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	    !json_is_object(obj) || json_object_size(obj) == 0) {
+		json_decref(obj);
+		query_reason(reason, len, "\"aggregate\" must be an object "
+		    "of functions and fields");
+		return -1;
+	}
+	json_object_foreach(obj, key, v) {
+		for (i = 0; i < nfn; i++)
+			if (strcmp(key, query_agg_names[i]) == 0)
+				break;
+		if (i == nfn) {
+			query_reason(reason, len, "\"aggregate\" has an "
+			    "unknown function");
+			rv = -1;
+		} else
+			rv = query_agg_fields(q, (enum query_agg_fn)i, v,
+			    reason, len);
+		if (rv == -1)
+			break;
+	}
+	json_decref(obj);
+	return rv;
+}
+
+/* "status,views": distinct fields, in order. */
+static int
+query_group_parse(struct query *q, const char *s, char *reason, size_t len)
+{
+	const char	*comma;
+	size_t		 n, i;
+
+	for (; s != NULL && *s != '\0'; s = comma + 1) {
+		comma = strchr(s, ',');
+		n = comma != NULL ? (size_t)(comma - s) : strlen(s);
+		if (q->ngroup >= QUERY_GROUP_MAX || n == 0 ||
+		    n >= CONF_IDENT_MAX)
+			goto bad;
+		memcpy(q->group[q->ngroup], s, n);
+		q->group[q->ngroup][n] = '\0';
+		if (!query_ident_valid(q->group[q->ngroup]))
+			goto bad;
+		for (i = 0; i < q->ngroup; i++)
+			if (strcmp(q->group[i], q->group[q->ngroup]) == 0)
+				break;
+		if (i == q->ngroup)
+			q->ngroup++;
+		if (comma == NULL)
+			break;
+	}
+	return 0;
+ bad:
+	query_reason(reason, len, "\"groupBy\" must be at most %d field "
+	    "names", QUERY_GROUP_MAX);
+	return -1;
+}
+
+/*
+ * Each member of a row of groups has one meaning: count of "*" is a
+ * number where count of fields is an object, and a groupBy field may
+ * not bear the name of an aggregate function asked for.
+ */
+static int
+query_grouped_names(const struct query *q, char *reason, size_t len)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < q->nagg; i++)
+		for (j = 0; j < q->nagg; j++)
+			if (q->agg[i].fn == QAGG_COUNT &&
+			    q->agg[j].fn == QAGG_COUNT &&
+			    strcmp(q->agg[i].field, "*") == 0 &&
+			    strcmp(q->agg[j].field, "*") != 0) {
+				query_reason(reason, len, "\"aggregate[count]\" "
+				    "takes * or fields, not both");
+				return -1;
+			}
+	for (i = 0; i < q->ngroup; i++)
+		for (j = 0; j < q->nagg; j++)
+			if (strcmp(q->group[i], query_agg_names[q->agg[j].fn]) ==
+			    0) {
+				query_reason(reason, len, "\"groupBy\" names "
+				    "a field called as an aggregate function");
+				return -1;
+			}
+	return 0;
+}
+
+/*
+ * The sort of a grouped query orders groups: each sort field is a
+ * groupBy field, or "count" when count(*) is asked for.
+ */
+int
+query_grouped_check(const struct query *q, char *reason, size_t len)
+{
+	size_t	 i, j;
+
+	if (query_grouped_names(q, reason, len) == -1)
+		return -1;
+
+	for (i = 0; q->ngroup > 0 && i < q->nsort; i++) {
+		for (j = 0; j < q->ngroup; j++)
+			if (strcmp(q->sort[i].field, q->group[j]) == 0)
+				break;
+		if (j < q->ngroup)
+			continue;
+		for (j = 0; j < q->nagg; j++)
+			if (q->agg[j].fn == QAGG_COUNT &&
+			    strcmp(q->agg[j].field, "*") == 0 &&
+			    strcmp(q->sort[i].field, "count") == 0)
+				break;
+		if (j == q->nagg) {
+			query_reason(reason, len, "\"sort\" of an aggregate "
+			    "query names a field that is not in "
+			    "\"groupBy\"");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 query_text_ok(const struct query_params *p)
 {
 	const char	*v[] = { p->fields, p->filter, p->sort, p->limit,
-			    p->offset, p->page, p->meta };
+			    p->offset, p->page, p->meta, p->search,
+			    p->aggregate, p->group_by };
 	size_t		 i;
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
@@ -779,6 +1147,11 @@ query_parse(struct query *q, const struct query_params *p,
 	if (p->filter != NULL && (q->filter = query_filter_parse_rel(
 	    p->filter, strlen(p->filter), reason, len)) == NULL)
 		goto fail;
+	if (query_search_parse(q, p->search, reason, len) == -1 ||
+	    query_agg_parse(q, p->aggregate, reason, len) == -1 ||
+	    query_group_parse(q, p->group_by, reason, len) == -1 ||
+	    query_grouped_check(q, reason, len) == -1)
+		goto fail;
 	return 0;
  fail:
 	query_free(q);
@@ -790,6 +1163,9 @@ query_free(struct query *q)
 {
 	query_fields_free(q);
 	query_node_free(q->filter);
+	if (q->search != NULL)
+		json_decref(q->search->number);
+	free(q->search);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -1037,4 +1413,48 @@ query_node_match(const struct query_node *n, json_t *item,
 	hit = match_leaf(n, v, r, vars);
 	json_decref(r);
 	return hit;
+}
+
+/* ASCII case folding, as SQLite's lower() folds. */
+static int
+search_contains(const char *hay, const char *needle)
+{
+	size_t	 i, j;
+
+	for (i = 0; ; i++) {
+		for (j = 0; needle[j] != '\0'; j++)
+			if (tolower((unsigned char)hay[i + j]) !=
+			    tolower((unsigned char)needle[j]))
+				break;
+		if (needle[j] == '\0')
+			return 1;
+		if (hay[i] == '\0')
+			return 0;
+	}
+}
+
+/*
+ * Does the item match the search, with the semantics of the SQL that a
+ * schema's search callback writes: one of its readable fields holds
+ * text that contains the term (ASCII letters in either case), or a
+ * number equal to the term when the term is a number.  1 yes, 0 no.
+ */
+int
+query_search_match(const struct query_search *s, json_t *item,
+    const struct conf_fields *readable)
+{
+	const char	*k;
+	json_t		*v;
+
+	json_object_foreach(item, k, v) {
+		if (!readable->all && !config_fields_has(readable, k))
+			continue;
+		if (json_is_string(v) && search_contains(json_string_value(v),
+		    s->text))
+			return 1;
+		if (json_is_number(v) && s->number != NULL &&
+		    json_number_value(v) == json_number_value(s->number))
+			return 1;
+	}
+	return 0;
 }

@@ -23,6 +23,9 @@
 #define QUERY_TEXT_MAX		16384	/* bytes of one query parameter */
 #define QUERY_LIMIT_DEFAULT	100
 #define QUERY_REASON_MAX	256
+#define QUERY_SEARCH_MAX	256	/* bytes of a search term */
+#define QUERY_AGG_MAX		32	/* aggregates in one query */
+#define QUERY_GROUP_MAX		8	/* groupBy fields */
 
 #define QUERY_META_TOTAL	0x1	/* meta=total_count */
 #define QUERY_META_FILTER	0x2	/* meta=filter_count */
@@ -65,6 +68,35 @@ struct query_node {
 	size_t			 nkids;
 };
 
+/* The functions of "aggregate", in the order of their names' table. */
+enum query_agg_fn {
+	QAGG_COUNT,
+	QAGG_COUNT_DISTINCT,
+	QAGG_COUNT_ALL,
+	QAGG_SUM,
+	QAGG_SUM_DISTINCT,
+	QAGG_AVG,
+	QAGG_AVG_DISTINCT,
+	QAGG_MIN,
+	QAGG_MAX,
+};
+
+/* One aggregate: count of "*" counts rows; countAll has field "*". */
+struct query_agg {
+	enum query_agg_fn	 fn;
+	char			 field[CONF_IDENT_MAX];
+};
+
+/*
+ * A search term: its text, and the number it spells when it spells
+ * one as JavaScript writes numbers ("10", "-2.5"; not "1e1" nor "01"),
+ * which Directus then compares with the numeric fields.
+ */
+struct query_search {
+	char			 text[QUERY_SEARCH_MAX + 1];
+	json_t			*number;	/* NULL: not a number */
+};
+
 struct query_sort {
 	char			 field[CONF_IDENT_MAX];
 	int			 desc;
@@ -88,7 +120,15 @@ struct query {
 	long long		 limit;		/* -1: all, up to the cap */
 	long long		 offset;
 	int			 meta;		/* QUERY_META_* */
+	struct query_search	*search;	/* NULL: none */
+	struct query_agg	 agg[QUERY_AGG_MAX];
+	size_t			 nagg;
+	char			 group[QUERY_GROUP_MAX][CONF_IDENT_MAX];
+	size_t			 ngroup;
 };
+
+/* An aggregate or groupBy query: rows are groups, not items. */
+#define QUERY_GROUPED(q)	((q)->nagg > 0 || (q)->ngroup > 0)
 
 /* The raw query-string values; NULL when absent. */
 struct query_params {
@@ -99,6 +139,9 @@ struct query_params {
 	const char		*offset;
 	const char		*page;
 	const char		*meta;
+	const char		*search;
+	const char		*aggregate;	/* JSON: {"count": "a,b" | [...]} */
+	const char		*group_by;	/* "a,b" */
 };
 
 /* Values of the dynamic variables; NULL reads as JSON null. */
@@ -134,6 +177,13 @@ struct query_schema {
 	int			(*relation)(void *, const struct query_node *,
 				    const struct query_vars *,
 				    struct query_sql *);
+	/*
+	 * A search over the fields of the table that readable covers
+	 * (NULL: the table cannot be searched, which refuses it).
+	 */
+	int			(*search)(void *, const struct query_search *,
+				    const struct conf_fields *,
+				    struct query_sql *);
 };
 
 /* query.c */
@@ -155,6 +205,13 @@ int		 query_fields_parse(struct query *, const char *, char *,
 		    size_t);
 void		 query_fields_free(struct query *);
 void		 query_now(char *, size_t);
+const char	*query_param_unsupported(const char *);
+int		 query_param_text(const char *, json_t *, char *, size_t,
+		    json_t **);
+const char	*query_agg_name(enum query_agg_fn);
+int		 query_search_match(const struct query_search *, json_t *,
+		    const struct conf_fields *);
+int		 query_grouped_check(const struct query *, char *, size_t);
 
 /* query_sql.c */
 void		 query_sql_init(struct query_sql *);
@@ -166,7 +223,16 @@ int		 query_node_sql(const struct query_node *,
 		    struct query_sql *);
 int		 query_sort_sql(const struct query *, const struct query_schema *,
 		    struct query_sql *);
+void		 query_search_doc_sql(const struct query_search *,
+		    const struct conf_fields *, const struct conf_fields *,
+		    struct query_sql *);
+int		 query_group_sql(const struct query *,
+		    const struct query_schema *, struct query_sql *);
+int		 query_group_order_sql(const struct query *,
+		    const struct query_schema *, struct query_sql *);
 struct sqlite3_stmt;
+json_t		*query_group_row(const struct query *,
+		    struct sqlite3_stmt *);
 int		 query_sql_apply(struct sqlite3_stmt *, const struct query_sql *,
 		    int);
 

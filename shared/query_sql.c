@@ -7,6 +7,8 @@
  */
 #include <sys/types.h>
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -521,4 +523,241 @@ query_sql_apply(struct sqlite3_stmt *stmt, const struct query_sql *qs,
 			return -1;
 	}
 	return 0;
+}
+
+static void
+sql_alias(struct query_sql *qs, char kind, size_t i)
+{
+	char	 alias[24];
+
+	(void)snprintf(alias, sizeof(alias), "%c%zu", kind, i);
+	query_sql_add(qs, alias);
+}
+
+/* One aggregate's expression over the schema's column. */
+static int
+sql_agg(struct query_sql *qs, const struct query_schema *schema,
+    const struct query_agg *a)
+{
+	static const char *const open[] = {
+		[QAGG_COUNT] = "count(", [QAGG_COUNT_DISTINCT] = "count("
+		    "DISTINCT ", [QAGG_COUNT_ALL] = "count(",
+		[QAGG_SUM] = "sum(", [QAGG_SUM_DISTINCT] = "sum(DISTINCT ",
+		[QAGG_AVG] = "avg(", [QAGG_AVG_DISTINCT] = "avg(DISTINCT ",
+		[QAGG_MIN] = "min(", [QAGG_MAX] = "max(",
+	};
+
+	query_sql_add(qs, open[a->fn]);
+	if (strcmp(a->field, "*") == 0)
+		query_sql_add(qs, "*");
+	else if (sql_column(qs, schema, a->field) == -1)
+		return -1;
+	query_sql_add(qs, ")");
+	return 0;
+}
+
+/*
+ * The select list of a grouped query: each groupBy field as g0, g1,
+ * ..., then each aggregate as a0, a1, ... (query_group_row reads them
+ * in that order).  -1: a field the schema does not know.
+ */
+int
+query_group_sql(const struct query *q, const struct query_schema *schema,
+    struct query_sql *qs)
+{
+	size_t	 i;
+
+	for (i = 0; i < q->ngroup; i++) {
+		query_sql_add(qs, i > 0 ? ", " : "");
+		if (sql_column(qs, schema, q->group[i]) == -1)
+			return -1;
+		query_sql_add(qs, " AS ");
+		sql_alias(qs, 'g', i);
+	}
+	for (i = 0; i < q->nagg; i++) {
+		query_sql_add(qs, i > 0 || q->ngroup > 0 ? ", " : "");
+		if (sql_agg(qs, schema, &q->agg[i]) == -1)
+			return -1;
+		query_sql_add(qs, " AS ");
+		sql_alias(qs, 'a', i);
+	}
+	return 0;
+}
+
+/* The alias a sort field orders by: a groupBy field, or count(*). */
+static void
+sql_group_sort(const struct query *q, const struct query_sort *s,
+    struct query_sql *qs)
+{
+	size_t	 i;
+
+	for (i = 0; i < q->ngroup; i++)
+		if (strcmp(s->field, q->group[i]) == 0) {
+			sql_alias(qs, 'g', i);
+			return;
+		}
+	for (i = 0; i < q->nagg; i++)
+		if (q->agg[i].fn == QAGG_COUNT &&
+		    strcmp(q->agg[i].field, "*") == 0) {
+			sql_alias(qs, 'a', i);
+			return;
+		}
+	query_sql_add(qs, "NULL");	/* query_grouped_check refused it */
+}
+
+/*
+ * " GROUP BY g0, ... ORDER BY ...": the query's sort (checked by
+ * query_grouped_check), then the groupBy fields in order, which is
+ * Directus's own order of groups.  Nothing without groupBy: one row.
+ */
+int
+query_group_order_sql(const struct query *q,
+    const struct query_schema *schema, struct query_sql *qs)
+{
+	size_t	 i;
+
+	(void)schema;
+	if (q->ngroup == 0)
+		return 0;
+	query_sql_add(qs, " GROUP BY ");
+	for (i = 0; i < q->ngroup; i++) {
+		query_sql_add(qs, i > 0 ? ", " : "");
+		sql_alias(qs, 'g', i);
+	}
+	query_sql_add(qs, " ORDER BY ");
+	for (i = 0; i < q->nsort; i++) {
+		sql_group_sort(q, &q->sort[i], qs);
+		query_sql_add(qs, q->sort[i].desc ? " DESC, " : " ASC, ");
+	}
+	for (i = 0; i < q->ngroup; i++) {
+		query_sql_add(qs, i > 0 ? ", " : "");
+		sql_alias(qs, 'g', i);
+	}
+	return 0;
+}
+
+/*
+ * A column's value as Directus answers it from SQLite: integers and
+ * text as they are, a real that is a whole number within 2^53 as an
+ * integer (JavaScript prints 4, not 4.0), an infinite one and
+ * anything else (a blob: an object or array of the item store) as
+ * null.
+ */
+static json_t *
+sql_value_json(sqlite3_stmt *st, int col)
+{
+	double	 d;
+
+	switch (sqlite3_column_type(st, col)) {
+	case SQLITE_INTEGER:
+		return json_integer(sqlite3_column_int64(st, col));
+	case SQLITE_FLOAT:
+		d = sqlite3_column_double(st, col);
+		/* A sum past the largest double: JSON.stringify writes null. */
+		if (!isfinite(d))
+			return json_null();
+		if (d <= 9007199254740991.0 && d >= -9007199254740991.0 &&
+		    d == (double)(long long)d)
+			return json_integer((json_int_t)d);
+		return json_real(d);
+	case SQLITE_TEXT:
+		return json_stringn((const char *)sqlite3_column_text(st,
+		    col), (size_t)sqlite3_column_bytes(st, col));
+	default:
+		return json_null();
+	}
+}
+
+/* Put v (taken) at row[fn][field], or row["count"] for count(*). */
+static int
+sql_agg_put(json_t *row, const struct query_agg *a, json_t *v)
+{
+	const char	*fn = query_agg_name(a->fn);
+	json_t		*sub;
+
+	if (v == NULL)
+		return -1;
+	if (strcmp(a->field, "*") == 0)
+		return json_object_set_new(row, fn, v);
+	if ((sub = json_object_get(row, fn)) == NULL) {
+		if ((sub = json_object()) == NULL ||
+		    json_object_set_new(row, fn, sub) == -1) {
+			json_decref(v);
+			return -1;
+		}
+	}
+	return json_object_set_new(sub, a->field, v);
+}
+
+/*
+ * One row of a grouped query in Directus's shape: the groupBy fields,
+ * then {"count": 4, "sum": {"views": 40}, ...}.  NULL: out of memory.
+ */
+json_t *
+query_group_row(const struct query *q, sqlite3_stmt *st)
+{
+	json_t	*row;
+	size_t	 i;
+
+	if ((row = json_object()) == NULL)
+		return NULL;
+	for (i = 0; i < q->ngroup; i++)
+		if (json_object_set_new(row, q->group[i],
+		    sql_value_json(st, (int)i)) == -1)
+			goto fail;
+	for (i = 0; i < q->nagg; i++)
+		if (sql_agg_put(row, &q->agg[i], sql_value_json(st,
+		    (int)(q->ngroup + i))) == -1)
+			goto fail;
+	return row;
+ fail:
+	json_decref(row);
+	return NULL;
+}
+
+/*
+ * The search over the item store's documents (a column "doc" holding
+ * one JSON object), with the semantics of query_search_match(): a
+ * member whose key both field lists cover holds text that contains
+ * the term in any ASCII letter case (SQLite's lower()), or a number
+ * equal to the term when the term is a number.  The term is bound and
+ * instr() gives none of its characters a meaning.
+ */
+void
+query_search_doc_sql(const struct query_search *s, const struct conf_fields *a,
+    const struct conf_fields *b, struct query_sql *qs)
+{
+	const struct conf_fields	*list, *other;
+	json_t				*v;
+	size_t				 i, n = 0;
+
+	query_sql_add(qs, "EXISTS (SELECT 1 FROM json_each(doc) AS s WHERE ");
+	if (!a->all || !b->all) {
+		list = !a->all ? a : b;
+		other = list == a ? b : a;
+		query_sql_add(qs, "s.key IN (");
+		for (i = 0; i < list->n; i++) {
+			if (!other->all && !config_fields_has(other,
+			    list->names[i]))
+				continue;
+			query_sql_add(qs, n++ > 0 ? ", " : "");
+			v = json_string(list->names[i]);
+			query_sql_bind(qs, v);
+			json_decref(v);
+		}
+		query_sql_add(qs, n == 0 ? "NULL) AND " : ") AND ");
+	}
+	v = json_string(s->text);
+	query_sql_add(qs, "((s.type = 'text' AND instr(lower(s.value), "
+	    "lower(");
+	query_sql_bind(qs, v);
+	json_decref(v);
+	query_sql_add(qs, ")) > 0)");
+	if (s->number != NULL) {
+		query_sql_add(qs, " OR (s.type IN ('integer', 'real') AND "
+		    "s.value = ");
+		query_sql_bind(qs, s->number);
+		query_sql_add(qs, ")");
+	}
+	query_sql_add(qs, "))");
 }

@@ -3,8 +3,8 @@
 /*
  * The condition of a list, a read, an update or a delete over items or
  * users, and the meta counts of a list.  Both tables are filtered the
- * same way: the permission's item filter, the request's filter, and the
- * ids concerned, every value bound (query_sql.c).
+ * same way: the permission's item filter, the request's filter and
+ * search, and the ids concerned, every value bound (query_sql.c).
  */
 #include <sys/types.h>
 
@@ -43,6 +43,13 @@ query_where_sql(const struct query_where *w, struct query_sql *qs)
 		query_sql_add(qs, " AND ");
 		if (query_node_sql(w->filter, w->schema, w->vars, qs) == -1)
 			return QUERY_WHERE_FILTER;
+	}
+	/* The search covers only the fields the permission lets read. */
+	if (w->search != NULL) {
+		query_sql_add(qs, " AND ");
+		if (w->schema->search == NULL || w->schema->search(
+		    w->schema->arg, w->search, &w->perm->fields, qs) == -1)
+			return QUERY_WHERE_SEARCH;
 	}
 	if (w->keys != NULL) {
 		query_sql_add(qs, " AND id IN (");

@@ -21,6 +21,7 @@ struct query_where {
 	const struct conf_permission	*perm;	/* its item filter */
 	const struct query_node		*filter; /* the request's, or NULL */
 	json_t				*keys;	/* the ids, or NULL */
+	const struct query_search	*search; /* the request's, or NULL */
 };
 
 /* Why a condition could not be written. */
@@ -29,6 +30,7 @@ enum query_where_fail {
 	QUERY_WHERE_PERM_PARSE,	/* the permission's filter does not parse */
 	QUERY_WHERE_PERM_FIELD,	/* it names a field the table lacks */
 	QUERY_WHERE_FILTER,	/* the request's filter names one */
+	QUERY_WHERE_SEARCH,	/* the table cannot be searched */
 };
 
 /* How many rows match, with the request's filter or without: -1 fails. */

@@ -36,8 +36,9 @@ http GET /server/ping -H 'Referer: http://app.test/reset?token=refsekrit&x=1' \
 http POST /auth/refresh -H 'Content-Type: application/json' \
     -d "{\"refresh_token\":\"$RT\"}" >/dev/null
 http GET /nowhere >/dev/null
-settle $((N0 + 7))
-[ "$(lines)" = $((N0 + 7)) ] && ok access_one_line_per_request || fail access_one_line_per_request "$N0 $(lines)"
+http SEARCH /users -H "Authorization: Bearer $JWT" -d '{"query":{"fields":["id"]}}' >/dev/null
+settle $((N0 + 8))
+[ "$(lines)" = $((N0 + 8)) ] && ok access_one_line_per_request || fail access_one_line_per_request "$N0 $(lines)"
 # host ident user [time] "request" status bytes "referer" "agent"
 RE='^[0-9a-f.:]+ - - \[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}\] "[A-Z]+ [^ ]+ HTTP/1\.[01]" [0-9]{3} ([0-9]+|-) "[^"]*" "([^"\\]|\\.)*"$'
 bad=$(grep -Evc "$RE" "$AL")
@@ -53,6 +54,7 @@ grep -q '^198\.51\.100\.7 .*"GET /server/ping HTTP/1.1" 200 4 ' "$AL" &&
     ok access_client_behind_proxy || fail access_client_behind_proxy "$(grep ping "$AL")"
 grep -q '"POST /auth/login HTTP/1.1" 200 ' "$AL" &&
     grep -q '"GET /nowhere HTTP/1.1" 404 ' "$AL" &&
+    grep -q '"SEARCH /users HTTP/1.1" 200 ' "$AL" &&
     ok access_status_and_bytes || fail access_status_and_bytes "$(cat "$AL")"
 
 # Rotation: the file moved away, a reload opens a new one.
@@ -60,7 +62,7 @@ mv "$AL" "$AL.1"
 td_reload >/dev/null
 http GET /server/ping >/dev/null
 settle 1
-[ "$(lines)" = 1 ] && [ "$(wc -l < "$AL.1")" = $((N0 + 7)) ] && ok access_rotated_on_reload ||
+[ "$(lines)" = 1 ] && [ "$(wc -l < "$AL.1")" = $((N0 + 8)) ] && ok access_rotated_on_reload ||
     fail access_rotated_on_reload "$(lines) $(wc -l < "$AL.1")"
 
 # JSON, after a reload: every line an object with the fields.

@@ -98,7 +98,7 @@ CASES
 # line of the page gives "METHOD /path" pairs, a variable part written
 # "*".
 man_routes() {
-	awk '/^\.It Li (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)[ ,]/ {
+	awk '/^\.It Li (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|SEARCH)[ ,]/ {
 		line = substr($0, 5)
 		gsub(/ Ns Ar [^ ,]* Ns Li /, "*", line)
 		gsub(/ Ns Ar [^,]*/, "*", line)
@@ -110,7 +110,7 @@ man_routes() {
 				w = word[j]
 				if (w == "Li")
 					continue
-				if (w ~ /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)$/) {
+				if (w ~ /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|SEARCH)$/) {
 					if (after_path)
 						methods = ""
 					methods = methods " " w; after_path = 0

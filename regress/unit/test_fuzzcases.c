@@ -27,6 +27,7 @@ static const struct {
 	const char	*name;
 	void		(*fn)(const uint8_t *, size_t);
 } fuzzcase_targets[] = {
+	{ "aggregate",	fuzz_aggregate },
 	{ "b64",	fuzz_b64 },
 	{ "config",	fuzz_config },
 	{ "config_json", fuzz_config_json },

@@ -865,7 +865,7 @@ t_column(void *arg, const char *field, struct query_sql *qs)
 	return 0;
 }
 
-static const struct query_schema t_schema = { t_column, NULL, NULL };
+static const struct query_schema t_schema = { .column = t_column };
 
 static void
 db_open(void)
@@ -1429,7 +1429,8 @@ test_where(void)
 	char			 broken[] = "{\"id\":";
 	const char		*gt1 = "{\"id\":{\"_gt\":1}}";
 	struct conf_permission	 perm;
-	struct query_where	 w = { &t_schema, &vars, &perm, NULL, NULL };
+	struct query_where	 w = { &t_schema, &vars, &perm, NULL, NULL,
+				    NULL };
 	struct query_node	*f;
 	struct query_sql	 qs;
 	enum query_where_fail	 fail;

@@ -87,6 +87,36 @@ expect(const char *name, const char *s, int status, int ndone)
 
 #define H	"Host: x\r\n"
 
+/*
+ * wire_search() tells the edge a SEARCH once its method is read, until
+ * the next request begins; never for another method.
+ */
+static void
+test_search_flag(void)
+{
+	static const char	 s[] = "SEARCH /x HTTP/1.1\r\n" H
+				    "Content-Length: 2\r\n\r\n{}";
+	static const char	 g[] = "GET /x HTTP/1.1\r\n" H "\r\n";
+	struct wire		 w;
+	size_t			 used, off;
+	enum wire_event		 ev = WIRE_MORE;
+
+	wire_init(&w, &lim);
+	CHECK("wire_search_not_before", !wire_search(&w));
+	(void)wire_feed(&w, (const uint8_t *)s, 1, &used);	/* BEGIN */
+	(void)wire_feed(&w, (const uint8_t *)s, 6, &used);
+	CHECK("wire_search_not_in_method", !wire_search(&w));
+	(void)wire_feed(&w, (const uint8_t *)s + 6, 1, &used);
+	CHECK("wire_search_after_method", wire_search(&w));
+	for (off = 7; off < sizeof(s) - 1 && ev != WIRE_DONE; off += used)
+		ev = wire_feed(&w, (const uint8_t *)s + off, sizeof(s) - 1 -
+		    off, &used);
+	CHECK("wire_search_after_done", ev == WIRE_DONE && wire_search(&w));
+	(void)wire_feed(&w, (const uint8_t *)g, sizeof(g) - 1, &used);
+	(void)wire_feed(&w, (const uint8_t *)g, sizeof(g) - 1, &used);
+	CHECK("wire_search_not_for_get", !wire_search(&w));
+}
+
 static void
 test_good(void)
 {
@@ -205,6 +235,14 @@ test_syntax(void)
 	expect("missing_host", "GET / HTTP/1.1\r\n\r\n", 400, 0);
 	expect("repeated_host", "GET / HTTP/1.1\r\n" H H "\r\n", 400, 0);
 	expect("trace", "TRACE / HTTP/1.1\r\n" H "\r\n", 405, 0);
+	expect("search_body", "SEARCH /items/a HTTP/1.1\r\n" H
+	    "Content-Length: 2\r\n\r\n{}GET / HTTP/1.1\r\n" H "\r\n", 0, 2);
+	expect("search_chunked", "SEARCH /users HTTP/1.1\r\n" H
+	    "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", 0, 1);
+	expect("search_lowercase", "search / HTTP/1.1\r\n" H "\r\n", 405, 0);
+	expect("search_marker_target", "GET \x7f\x7f\x7f/items/a HTTP/1.1\r\n"
+	    H "\r\n", 400, 0);
+	test_search_flag();
 	expect("connect", "CONNECT x:1 HTTP/1.1\r\n" H "\r\n", 405, 0);
 	expect("unknown_method", "BREW / HTTP/1.1\r\n" H "\r\n", 405, 0);
 	expect("lowercase_method", "get / HTTP/1.1\r\n" H "\r\n", 405, 0);
