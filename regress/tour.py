@@ -28,11 +28,7 @@ import time
 
 # Commands whose answer waits for a branch of issue 16 not merged yet:
 # a substring of the command, and the branch.  EMPTY IT when they are in.
-PENDING = {
-    'aggregate': 'the items query branch (aggregate, groupBy)',
-    "policy \"authors\"": 'i16-policy (the demo writes policies once '
-                          'tokend parses them: etc/demo.sh LEGACY)',
-}
+PENDING = {}
 
 ELIDED = re.compile(r'([A-Za-z0-9_-]{2,})\.\.\.')
 UUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-'

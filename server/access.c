@@ -612,11 +612,12 @@ access_info_add(json_t *info, const char *action, json_t *filter,
 
 /* One permission row into the caller's merged access (Directus's). */
 static void
-access_merge_row(json_t *access, json_t *row)
+access_merge_row(json_t *access, json_t *row, const struct query_vars *vars)
 {
 	const char	*coll = json_string_value(json_object_get(row,
 			    "collection"));
-	json_t		*info;
+	json_t		*info, *presets, *v, *r;
+	const char	*key;
 
 	if ((info = json_object_get(access, coll)) == NULL) {
 		info = json_pack("{s:{s:s},s:{s:s},s:{s:s},s:{s:s},s:{s:s}}",
@@ -627,9 +628,14 @@ access_merge_row(json_t *access, json_t *row)
 			return;
 		json_object_set_new(access, coll, info);
 	}
+	/* The presets' variables are the caller's, as Directus shows them. */
+	presets = json_object_get(row, "presets");
+	json_object_foreach(presets, key, v)
+		if ((r = query_var_value(v, vars)) != NULL)
+			(void)json_object_set_new(presets, key, r);
 	access_info_add(info, json_string_value(json_object_get(row,
 	    "action")), json_object_get(row, "permissions"),
-	    json_object_get(row, "fields"), json_object_get(row, "presets"));
+	    json_object_get(row, "fields"), presets);
 }
 
 /* The ids of the policies that apply to the caller. */
@@ -702,11 +708,16 @@ static json_t *
 access_permissions_me(const struct tokend_config *conf,
     const struct access_who *who)
 {
-	json_t	*access, *perms, *mine, *sys, *row;
-	size_t	 i;
+	json_t			*access, *perms, *mine, *sys, *row;
+	struct query_vars	 vars;
+	char			 now[32];
+	size_t			 i;
 
 	if (who->admin)
 		return access_permissions_admin(conf);
+	query_now(now, sizeof(now));
+	vars = (struct query_vars){ who->public ? NULL : who->user,
+	    who->public || who->role[0] == '\0' ? NULL : who->role, now };
 	access = json_object();
 	perms = access_permissions(conf);
 	mine = access_caller_policies(conf, who);
@@ -719,9 +730,9 @@ access_permissions_me(const struct tokend_config *conf,
 		json_array_foreach(perms, i, row)
 			if (access_listed(mine, json_string_value(
 			    json_object_get(row, "policy"))))
-				access_merge_row(access, row);
+				access_merge_row(access, row, &vars);
 		json_array_foreach(sys, i, row)
-			access_merge_row(access, row);
+			access_merge_row(access, row, &vars);
 	}
 	json_decref(perms);
 	json_decref(mine);

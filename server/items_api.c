@@ -69,6 +69,7 @@ struct items_err {
 	int			 status;
 	const char		*code;
 	char			 message[ITEMS_MSG_MAX];
+	int			 reason;	/* extensions.reason too */
 };
 
 static void	 items_run(struct items_ctx *);
@@ -96,6 +97,25 @@ items_fail(struct items_err *e, int status, const char *code,
 		return;		/* the first error is the answer */
 	e->status = status;
 	e->code = code;
+	va_start(ap, fmt);
+	(void)vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Directus 11's refusals that name the collection, field or action,
+ * with the message again as extensions.reason.
+ */
+static void
+items_denied(struct items_err *e, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (e->status != 0)
+		return;
+	e->status = 403;
+	e->code = "FORBIDDEN";
+	e->reason = 1;
 	va_start(ap, fmt);
 	(void)vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
@@ -131,7 +151,18 @@ items_reply(struct items_ctx *c, int status, char *text)
 static void
 items_answer_error(struct items_ctx *c, struct items_err *e)
 {
-	items_reply(c, e->status, http_error_text(e->code, e->message));
+	json_t	*j;
+
+	if (!e->reason) {
+		items_reply(c, e->status, http_error_text(e->code,
+		    e->message));
+		return;
+	}
+	j = json_pack("{s:[{s:s,s:{s:s,s:s}}]}", "errors", "message",
+	    e->message, "extensions", "code", e->code, "reason", e->message);
+	items_reply(c, e->status, j != NULL ? json_dumps(j, JSON_COMPACT) :
+	    NULL);
+	json_decref(j);
 }
 
 static void
@@ -1288,6 +1319,7 @@ items_query(struct items_ctx *c, const struct conf_permission *perm,
 {
 	struct query_params	 qp;
 	char			 reason[QUERY_REASON_MAX];
+	const char		*bad;
 	size_t			 i;
 
 	if (items_params(c, &qp, e) == -1)
@@ -1306,13 +1338,12 @@ items_query(struct items_ctx *c, const struct conf_permission *perm,
 	for (i = 0; i < c->q.fields.n; i++)
 		if (!items_field_known(c->coll, c->q.fields.names[i]))
 			break;
-	if (i < c->q.fields.n || perm_query_check(perm, &c->q, reason,
-	    sizeof(reason)) == -1) {
-		if (i < c->q.fields.n)
-			(void)snprintf(reason, sizeof(reason), "You don't "
-			    "have permission to access field \"%s\" or it "
-			    "does not exist", c->q.fields.names[i]);
-		items_fail(e, 403, "FORBIDDEN", "%s.", reason);
+	bad = i < c->q.fields.n ? c->q.fields.names[i] :
+	    perm_query_bad(perm, &c->q);
+	if (bad != NULL) {
+		items_denied(e, "You don't have permission to access field "
+		    "\"%s\" in collection \"%s\" or it does not exist. "
+		    "Queried in root.", bad, c->coll->name);
 		return -1;
 	}
 	return 0;
@@ -1326,7 +1357,11 @@ items_read(struct items_ctx *c, struct items_err *e)
 	json_t				*rows, *keys = NULL, *key, *meta = NULL;
 
 	if ((perm = perm_lookup(c->conf, &c->who, c->coll->name,
-	    PERM_READ)) == NULL || items_query(c, perm, e) == -1) {
+	    PERM_READ)) == NULL)
+		items_denied(e, "You don't have permission to access "
+		    "collection \"%s\" or it does not exist. Queried in root.",
+		    c->coll->name);
+	if (perm == NULL || items_query(c, perm, e) == -1) {
 		items_forbidden(e);
 		return;
 	}
@@ -1760,6 +1795,14 @@ items_update_all(struct items_ctx *c, const struct conf_permission *perm,
 	json_decref(done);
 }
 
+/* Directus 11's refusal of a delete, an item it may not or no item. */
+static void
+items_delete_denied(struct items_ctx *c, struct items_err *e)
+{
+	items_denied(e, "You don't have permission to perform \"delete\" "
+	    "for collection \"%s\" or it does not exist.", c->coll->name);
+}
+
 /* PATCH /items/c/key and PATCH /items/c */
 static void
 items_update(struct items_ctx *c, struct items_err *e)
@@ -1808,7 +1851,7 @@ items_delete_key(struct items_ctx *c, const struct conf_permission *perm,
 		if (istore_status(rc) != 0)
 			items_store_fail(e, istore_status(rc));
 		else if (istore_changes() != 1)
-			items_forbidden(e);
+			items_delete_denied(c, e);
 		else
 			rv = 0;
 		istore_release(st);
@@ -1829,7 +1872,7 @@ items_delete(struct items_ctx *c, struct items_err *e)
 
 	if ((perm = perm_lookup(c->conf, &c->who, c->coll->name,
 	    PERM_DELETE)) == NULL) {
-		items_forbidden(e);
+		items_delete_denied(c, e);
 		return;
 	}
 	if (c->key[0] != '\0')
@@ -1850,7 +1893,7 @@ items_delete(struct items_ctx *c, struct items_err *e)
 		if (e->status != 0)
 			break;
 		if ((key = items_key_value(c->coll, k)) == NULL)
-			items_forbidden(e);
+			items_delete_denied(c, e);
 		else
 			(void)items_delete_key(c, perm, key, e);
 		json_decref(key);

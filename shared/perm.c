@@ -293,13 +293,11 @@ perm_walk_field(void *arg, const char *field)
 }
 
 /*
- * Every field the query reads, filters or sorts on must be covered.
- * The reason names the field as Directus does, without saying whether
- * it exists.
+ * The first field the query reads, filters or sorts on that p does not
+ * cover, or NULL when it covers every one.
  */
-int
-perm_query_check(const struct conf_permission *p, const struct query *q,
-    char *reason, size_t len)
+const char *
+perm_query_bad(const struct conf_permission *p, const struct query *q)
 {
 	struct perm_walk	 w = { p, NULL };
 	size_t			 i;
@@ -312,10 +310,24 @@ perm_query_check(const struct conf_permission *p, const struct query *q,
 			w.bad = q->sort[i].field;
 	if (w.bad == NULL)
 		(void)query_node_fields(q->filter, perm_walk_field, &w);
-	if (w.bad == NULL)
+	return w.bad;
+}
+
+/*
+ * Every field the query reads, filters or sorts on must be covered.
+ * The reason names the field as Directus does, without saying whether
+ * it exists.
+ */
+int
+perm_query_check(const struct conf_permission *p, const struct query *q,
+    char *reason, size_t len)
+{
+	const char	*bad;
+
+	if ((bad = perm_query_bad(p, q)) == NULL)
 		return 0;
 	(void)snprintf(reason, len, "You don't have permission to access "
-	    "field \"%s\" or it does not exist", w.bad);
+	    "field \"%s\" or it does not exist", bad);
 	return -1;
 }
 

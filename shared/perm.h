@@ -63,6 +63,8 @@ int		 perm_row_mask(const struct conf_permission *, json_t *,
 		    json_t *, const struct query_vars *);
 int		 perm_field_allowed(const struct conf_permission *,
 		    const char *);
+const char	*perm_query_bad(const struct conf_permission *,
+		    const struct query *);
 int		 perm_query_check(const struct conf_permission *,
 		    const struct query *, char *, size_t);
 int		 perm_filter(const struct conf_permission *,

@@ -84,39 +84,12 @@ policy_conf() {
 	    'public {' "	permission \"articles\" read { $PUBLISHED }" \
 	    '	permission "news" read' '}'
 }
-# LEGACY, until the branches of issue 16 are merged: the same with
-# roles holding their permissions (what tokend parses before policies;
-# the role "mixed" can hold only one of its two policies; the relation
-# when tokend takes it).  Used only
-# when tokend refuses policy_conf, which compare_conf then reports.
-# Delete it with the PENDING entries of compare.mjs.
-legacy_conf() {
-	td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
-	    'collection "articles" {' '	fields "title" "body" "status" "rank" "author"' \
-	    "$RELATION" '}' \
-	    'collection "news" {' '	fields "title"' '}' \
-	    'role "editor" {' "	id \"$EDITOR\"" '	app-access yes' \
-	    "	permission \"articles\" create { presets '{\"author\":\"\$CURRENT_USER\"}' }" \
-	    '	permission "articles" read' \
-	    "	permission \"articles\" update { $MINE }" \
-	    "	permission \"articles\" delete { $MINE }" '}' \
-	    'role "member" {' "	id \"$MEMBER\"" \
-	    "	permission \"articles\" read { $PUBLISHED }" '}' \
-	    'role "mixed" {' "	id \"$MIXED\"" \
-	    "	permission \"articles\" read { fields \"id\" \"title\" \"status\"; $PUBLISHED }" '}' \
-	    'public {' "	permission \"articles\" read { $PUBLISHED }" \
-	    '	permission "news" read' '}'
-}
-# Which one tokend took goes to compare.mjs, whose check compare_conf
-# fails (or waits, PENDING) when it is not the policies'.
+# compare.mjs's check compare_conf says whether tokend took it.
 policy_conf
 if err=$("$TOKEND" -n -f "$T/tokend.conf" 2>&1); then
 	export COMPARE_CONF=policies
 else
-	export COMPARE_CONF="legacy: tokend refuses the policy configuration: $(echo "$err" | head -1)"
-	RELATION='	field "author" references "directus_users"'
-	legacy_conf
-	"$TOKEND" -n -f "$T/tokend.conf" > /dev/null 2>&1 || { RELATION=; legacy_conf; }
+	export COMPARE_CONF="tokend refuses the policy configuration: $(echo "$err" | head -1)"
 fi
 td_up compare
 for u in 'admin:admin@example.com:secret' 'editor:ed@example.com:ed pass' \

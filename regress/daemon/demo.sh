@@ -105,13 +105,12 @@ r=$(http DELETE /items/articles/4 -H "$ED")
 r2=$(http GET '/items/articles?fields=id' -H "$ED")
 [ "$r" = "204 " ] && [ "$r2" = '200 {"data":[{"id":1},{"id":2},{"id":3}]}' ] &&
     ok demo_editor_deletes_own || fail demo_editor_deletes_own "$r / $r2"
-# LEGACY: until tokend parses policies (issue 16) the demo writes the
-# same access as role permissions; then this is a failure.
+# The demo's access is written as policies.
 if grep -q '^policy "authors"' "$RUN/tokend.conf" &&
     grep -q '^	policy "readers"' "$RUN/tokend.conf"; then
 	ok demo_conf_policies
 else
-	skip demo_conf_policies "tokend does not parse policies yet: the roles form"
+	fail demo_conf_policies "$(grep -c '^policy ' "$RUN/tokend.conf") policy blocks"
 fi
 
 # An invite into member, accepted.
