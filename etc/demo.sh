@@ -119,41 +119,10 @@ public {
 }
 CONF
 }
-# LEGACY, until tokend parses policies (issue 16): the same access with
-# the permissions in the roles.  Delete it, and its use below, once
-# access_policies is taken.
-access_roles() {
-	cat <<CONF
-role "editor" {
-	id "5a3c0f8e-2b1d-4c6e-9f7a-1b2c3d4e5f60"
-	app-access yes
-	permission "articles" create {
-		presets '{"author":"\$CURRENT_USER"}'
-	}
-	permission "articles" read
-	permission "articles" update delete {
-		filter '{"author":{"_eq":"\$CURRENT_USER"}}'
-	}
-}
-role "member" {
-	id "0d7c4a2e-9b31-4f6a-8e25-6c1f3b9a7d40"
-}
-public {
-	permission "articles" read {
-		filter '{"status":{"_eq":"published"}}'
-	}
-}
-CONF
-}
 ( umask 077
-  { conf_head; access_policies; } > "$run/tokend.conf.new"
-  if ! "$top/server/tokend" -n -f "$run/tokend.conf.new" >/dev/null 2>&1
-  then
-	{ conf_head; access_roles; } > "$run/tokend.conf.new"	# LEGACY
-  fi )
+  { conf_head; access_policies; } > "$run/tokend.conf.new" )
 # A configuration from before the demo had collections, a TFA key,
-# public registration, metrics or (once tokend takes them) policies is
-# set aside.
+# public registration, metrics or policies is set aside.
 if [ -f "$run/tokend.conf" ] && { ! grep -q '^collection ' "$run/tokend.conf" ||
     ! grep -q 'tfa-key' "$run/tokend.conf" ||
     ! grep -q '^[[:space:]]*register yes' "$run/tokend.conf" ||
