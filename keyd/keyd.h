@@ -427,6 +427,7 @@ int		 store_user_by_email(const char *, struct store_user *);
 int		 store_user_by_id(const char *, struct store_user *);
 int		 store_user_by_token(const uint8_t *, struct store_user *);
 int		 store_user_json(const char *, char **);
+int		 store_user_access_rows(const char *, char **);
 int		 store_user_count(int64_t *);
 int		 store_user_insert(const char *, const char *, const char *,
 		    const char *);

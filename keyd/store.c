@@ -268,6 +268,7 @@ enum store_stmt {
 	ST_USER_POLICIES_CLEAR,
 	ST_USER_ACCESS_DEL,
 	ST_USER_POLICY_COUNT,
+	ST_USER_ACCESS_ROWS,
 	ST_MAX
 };
 
@@ -357,6 +358,11 @@ static const char *const store_sql[ST_MAX] = {
 	    "WHERE user_id = ?1",
 	[ST_USER_ACCESS_DEL] = "DELETE FROM user_policies "
 	    "WHERE user_id = ?1 AND id = ?2",
+	/* Directus 11's directus_access rows of a user, as "policies.*". */
+	[ST_USER_ACCESS_ROWS] = "SELECT json_group_array(json_object('id', "
+	    "id, 'role', NULL, 'user', user_id, 'policy', policy, 'sort', "
+	    "sort)) FROM (SELECT * FROM user_policies WHERE user_id = ?1 "
+	    "ORDER BY sort)",
 	[ST_USER_POLICY_COUNT] = "SELECT count(*) FROM user_policies "
 	    "WHERE user_id = ?1",
 	[ST_USERS_ADMINS] = "SELECT id, role FROM users "
@@ -458,6 +464,7 @@ static int	 store_done(sqlite3_stmt *);
 static int	 store_int(enum store_stmt, int64_t *, const char *,
 		    const char *);
 static int	 store_copy(char *, size_t, sqlite3_stmt *, int);
+static int	 store_text(enum store_stmt, const char *, char **);
 static int	 store_user_row(sqlite3_stmt *, struct store_user *);
 static int	 store_rows(sqlite3_stmt *, int, store_row_cb, void *);
 static int	 store_bind_json(sqlite3_stmt *, int, json_t *);
@@ -1004,12 +1011,26 @@ store_user_by_token(const uint8_t *hash, struct store_user *u)
 int
 store_user_json(const char *id, char **json)
 {
+	return store_text(ST_USER_JSON, id, json);
+}
+
+/* A user's access rows as a JSON array (text, to be freed). */
+int
+store_user_access_rows(const char *id, char **json)
+{
+	return store_text(ST_USER_ACCESS_ROWS, id, json);
+}
+
+/* The one text column of a statement of id: 0, 1 for no row, -1. */
+static int
+store_text(enum store_stmt which, const char *id, char **json)
+{
 	sqlite3_stmt	*st;
 	const char	*t;
 	int		 rv;
 
 	*json = NULL;
-	if ((st = store_bind(ST_USER_JSON, id, NULL)) == NULL)
+	if ((st = store_bind(which, id, NULL)) == NULL)
 		return -1;
 	rv = sqlite3_step(st);
 	if (rv == SQLITE_ROW &&

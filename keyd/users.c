@@ -47,6 +47,10 @@
 				"field \"%s\" in collection " \
 				"\"directus_roles\" or it does not exist. " \
 				"Queried in \"role\"."
+#define USERS_FORBIDDEN_ACCESS_FIELD "You don't have permission to " \
+				"access field \"%s\" in collection " \
+				"\"directus_access\" or it does not exist. " \
+				"Queried in \"policies\"."
 
 /*
  * One MSG_USERS, or one MSG_USER_GET or MSG_USER_UPDATE (self), kept
@@ -140,6 +144,10 @@ static int	 users_column(void *, const char *, struct query_sql *);
 static uint32_t	 users_rels_check(struct users_job *,
 		    const struct conf_permission *);
 static void	 users_row_role(struct users_job *, json_t *);
+static int	 users_access_field(const char *);
+static int	 users_row_policies(struct users_job *, json_t *);
+static const struct conf_permission *users_perm_on(struct users_job *,
+		    const char *, int);
 static uint32_t	 users_query_check(struct users_job *,
 		    const struct conf_permission *);
 static uint32_t	 users_where(struct users_job *,
@@ -599,6 +607,13 @@ user_update(struct keyd_chan *kc, struct frame *f)
 static const struct conf_permission *
 users_perm(struct users_job *job, int action)
 {
+	return users_perm_on(job, CONF_USERS_COLLECTION, action);
+}
+
+/* The caller's permission for an action on a collection, or NULL. */
+static const struct conf_permission *
+users_perm_on(struct users_job *job, const char *collection, int action)
+{
 	struct perm_who	 who;
 	struct cidr	 addr;
 
@@ -612,7 +627,7 @@ users_perm(struct users_job *job, int action)
 	if (cidr_addr_parse(job->client.ip, strlen(job->client.ip),
 	    &addr) == 0)
 		who.addr = &addr;
-	return perm_lookup(keyd_conf(), &who, CONF_USERS_COLLECTION, action);
+	return perm_lookup(keyd_conf(), &who, collection, action);
 }
 
 /* The query schema: a field's SQL, never one of the concealed. */
@@ -689,8 +704,8 @@ users_walk_field(void *arg, const char *field)
 
 /*
  * The relational fields of a user: "role.name", "role.*" (the roles of
- * tokend.conf, as /roles shows them).  "policies" comes with the
- * policies; until then it is refused, never dropped.
+ * tokend.conf) and "policies.*" (the user's access rows: id, role,
+ * user, policy, sort).
  */
 static uint32_t
 users_rels_check(struct users_job *job, const struct conf_permission *perm)
@@ -700,10 +715,17 @@ users_rels_check(struct users_job *job, const struct conf_permission *perm)
 
 	for (i = 0; i < job->q.nrels; i++) {
 		r = &job->q.rels[i];
-		if (strcmp(r->field, "policies") == 0)
-			return users_fail(job, AUTH_INVALID_QUERY, "Invalid "
-			    "query. The fields of \"policies\" are not "
-			    "supported yet.");
+		if (strcmp(r->field, "policies") == 0) {
+			if (!perm_field_allowed(perm, r->field))
+				return users_fail(job, AUTH_FORBIDDEN,
+				    USERS_FORBIDDEN_FIELD, r->field);
+			for (k = 0; k < r->sub.n; k++)
+				if (!users_access_field(r->sub.names[k]))
+					return users_fail(job, AUTH_FORBIDDEN,
+					    USERS_FORBIDDEN_ACCESS_FIELD,
+					    r->sub.names[k]);
+			continue;
+		}
 		if (strcmp(r->field, "role") != 0) {
 			if (user_field(r->field) != NULL)
 				return users_fail(job, AUTH_INVALID_QUERY,
@@ -735,7 +757,6 @@ static void
 users_row_role(struct users_job *job, json_t *row)
 {
 	const struct query_rel	*r = NULL;
-	struct perm_who		 who;
 	json_t			*v = json_object_get(row, "role");
 	const char		*id;
 	size_t			 i;
@@ -746,16 +767,63 @@ users_row_role(struct users_job *job, json_t *row)
 	if (r == NULL || !json_is_string(v))
 		return;
 	id = json_string_value(v);
-	who.user = job->vars.user;
-	who.role = job->vars.role;
-	who.admin = job->admin;
 	if (!job->admin && strcmp(id, job->caller.role) != 0 &&
-	    perm_lookup(keyd_conf(), &who, "directus_roles", PERM_READ) ==
-	    NULL)
+	    users_perm_on(job, "directus_roles", PERM_READ) == NULL)
 		v = json_null();
 	else if ((v = config_role_json(keyd_conf(), id, &r->sub)) == NULL)
 		v = json_null();
 	(void)json_object_set_new(row, "role", v);
+}
+
+/* Is name a field of an access row (ST_USER_ACCESS_ROWS)? */
+static int
+users_access_field(const char *name)
+{
+	static const char *const fields[] = { "id", "role", "user", "policy",
+	    "sort" };
+	size_t			 i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(fields[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The access rows of a row's user in place of their ids, as
+ * "policies.*" or "policies.policy" asks.  -1 when the store fails.
+ */
+static int
+users_row_policies(struct users_job *job, json_t *row)
+{
+	const struct query_rel	*r = NULL;
+	const char		*id, *key;
+	json_t			*rows, *one, *v;
+	void			*tmp;
+	char			*text;
+	size_t			 i;
+
+	for (i = 0; i < job->q.nrels && r == NULL; i++)
+		if (strcmp(job->q.rels[i].field, "policies") == 0)
+			r = &job->q.rels[i];
+	if (r == NULL || json_object_get(row, "policies") == NULL ||
+	    (id = json_string_value(json_object_get(row, "id"))) == NULL)
+		return 0;
+	if (store_user_access_rows(id, &text) != 0)
+		return -1;
+	rows = json_loads(text, 0, NULL);
+	free(text);
+	if (!json_is_array(rows)) {
+		json_decref(rows);
+		return -1;
+	}
+	json_array_foreach(rows, i, one)
+		if (!r->sub.all)
+			json_object_foreach_safe(one, tmp, key, v)
+				if (!config_fields_has(&r->sub, key))
+					json_object_del(one, key);
+	(void)json_object_set_new(row, "policies", rows);
+	return 0;
 }
 
 /*
@@ -884,6 +952,10 @@ users_row(void *arg, const char *text)
 	}
 	json_decref(raw);
 	users_row_role(pg->job, row);
+	if (users_row_policies(pg->job, row) == -1) {
+		json_decref(row);
+		return -1;
+	}
 	return users_page_add(pg->rows, &pg->bytes, &pg->full, row);
 }
 

@@ -140,6 +140,12 @@ out=$($CTL user policy list up@example.com 2>&1)
 p2 $P2" ] && ok policies_user_list || fail policies_user_list "$out"
 TU=$(token up@example.com 'up pass')
 same policies_user_policies_union "$U12" "$(read_as "$TU" "")"
+# Its access rows, as Directus 11 nests them ("policies.*").
+UP=$(http GET '/users?fields=id&filter={"email":{"_eq":"up@example.com"}}' \
+    -g -H "Authorization: Bearer $AD" | sed 's/.*"id":"\([^"]*\)".*/\1/')
+r=$(http GET "/users/$UP?fields=email,policies.policy,policies.user,policies.sort" \
+    -H "Authorization: Bearer $AD")
+same policies_user_access_rows "200 {\"data\":{\"email\":\"up@example.com\",\"policies\":[{\"user\":\"$UP\",\"policy\":\"$P1\",\"sort\":1},{\"user\":\"$UP\",\"policy\":\"$P2\",\"sort\":2}]}}" "$r"
 out=$($CTL user policy del up@example.com p2 2>&1) ||
     fail policies_user_del "$out"
 same policies_user_del_applies_at_once '{"data":[{"id":1,"status":"published","title":"a"},{"id":3,"status":"published","title":"c"},{"id":4,"status":"archived","title":null}]}' \

@@ -3,7 +3,8 @@
 # Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Relational fields: "role.name" and "role.*" on /users and /users/me,
 # nested as Directus 11 nests them, within what the caller may read;
-# "policies.*" and deeper paths refused with a clear 400, never dropped.
+# "policies.*" on /users/me and deeper paths refused with a clear 400,
+# never dropped.
 # Many-to-one relations between collections (field "category"
 # references "categories"): fields and filters through them, within
 # the read permission of the related collection.
@@ -73,8 +74,12 @@ same rel_users_one_star "200 {\"data\":{\"email\":\"ola@example.com\",\"role\":{
 # related item it may not read.
 same rel_users_viewer "200 {\"data\":[{\"email\":\"ola@example.com\",\"role\":null},{\"email\":\"root@example.com\",\"role\":null},{\"email\":\"vic@example.com\",\"role\":{\"name\":\"viewer\"}}]}" \
     "$(as $VT GET '/users?fields=email,role.name&sort=email')"
-expect rel_users_policies_400 '400 *policies*INVALID_QUERY*' \
-    "$(as $RT GET '/users?fields=policies.*')"
+# policies.*: the users' access rows (none here); a field access rows
+# lack is refused.
+same rel_users_policies "200 {\"data\":[{\"email\":\"ola@example.com\",\"policies\":[]},{\"email\":\"root@example.com\",\"policies\":[]},{\"email\":\"vic@example.com\",\"policies\":[]}]}" \
+    "$(as $RT GET '/users?fields=email,policies.*&sort=email')"
+expect rel_users_policies_field_403 '403 *nope*directus_access*FORBIDDEN*' \
+    "$(as $RT GET '/users?fields=policies.nope')"
 expect rel_users_role_unknown_403 '403 *nope*directus_roles*FORBIDDEN*' \
     "$(as $RT GET '/users?fields=role.nope')"
 expect rel_users_not_relation_400 '400 *email*not a relation*INVALID_QUERY*' \
