@@ -1590,7 +1590,8 @@ items_create(struct items_ctx *c, struct items_err *e)
 
 	if ((perm = perm_lookup(c->conf, &c->who, c->coll->name,
 	    PERM_CREATE)) == NULL) {
-		items_forbidden(e);
+		items_denied(e, "You don't have permission to \"create\" from "
+		    "collection \"%s\" or it does not exist.", c->coll->name);
 		return;
 	}
 	if ((list = items_list(c->body, &single, e)) == NULL)
@@ -1623,6 +1624,39 @@ items_create(struct items_ctx *c, struct items_err *e)
 }
 
 /*
+ * Directus 11's refusal of an update: the fields given, each quoted,
+ * separated by ", " (cut where the message ends).
+ */
+static void
+items_update_denied(struct items_ctx *c, const char *fields,
+    struct items_err *e)
+{
+	items_denied(e, "You don't have permissions to perform \"update\" "
+	    "for the field(s) %s in collection \"%s\" or it does not exist.",
+	    fields, c->coll->name);
+}
+
+/* The same, with the fields of a payload. */
+static void
+items_update_denied_payload(struct items_ctx *c, json_t *payload,
+    struct items_err *e)
+{
+	char		 fields[ITEMS_MSG_MAX / 2] = "";
+	const char	*k;
+	json_t		*v;
+	size_t		 n = 0;
+
+	json_object_foreach(payload, k, v) {
+		if (strcmp(k, "id") == 0)
+			continue;
+		if (n < sizeof(fields))
+			n += (size_t)snprintf(fields + n, sizeof(fields) - n,
+			    "%s\"%s\"", n > 0 ? ", " : "", k);
+	}
+	items_update_denied(c, fields, e);
+}
+
+/*
  * Under a merged permission, each field a payload writes must be one
  * that a policy whose filter matches the row covers (Directus 11).
  */
@@ -1630,6 +1664,7 @@ static int
 items_update_fields(struct items_ctx *c, const struct conf_permission *perm,
     json_t *key, json_t *doc, json_t *payload, struct items_err *e)
 {
+	char		 one[CONF_IDENT_MAX + 2];
 	const char	*k;
 	json_t		*raw, *v;
 	int		 rv = 0;
@@ -1642,10 +1677,8 @@ items_update_fields(struct items_ctx *c, const struct conf_permission *perm,
 	}
 	json_object_foreach(payload, k, v)
 		if (rv == 0 && !perm_field_visible(perm, k, raw, &c->vars)) {
-			items_fail(e, 403, "FORBIDDEN", "You don't have "
-			    "permissions to perform \"update\" for the "
-			    "field(s) \"%s\" in collection \"%s\" or it does "
-			    "not exist.", k, c->coll->name);
+			(void)snprintf(one, sizeof(one), "\"%s\"", k);
+			items_update_denied(c, one, e);
 			rv = -1;
 		}
 	json_decref(raw);
@@ -1674,7 +1707,7 @@ items_update_key(struct items_ctx *c, const struct conf_permission *perm,
 			    0), 0, NULL);
 		istore_release(st);
 		if (doc == NULL)
-			items_forbidden(e);
+			items_update_denied_payload(c, payload, e);
 	}
 	query_sql_free(&qs);
 	json_decref(keys);
@@ -1812,7 +1845,10 @@ items_update(struct items_ctx *c, struct items_err *e)
 
 	if ((perm = perm_lookup(c->conf, &c->who, c->coll->name,
 	    PERM_UPDATE)) == NULL) {
-		items_forbidden(e);
+		items_update_denied_payload(c, json_is_array(c->body) ?
+		    json_array_get(c->body, 0) : json_is_object(json_object_get(
+		    c->body, "data")) ? json_object_get(c->body, "data") :
+		    c->body, e);
 		return;
 	}
 	if (c->key[0] != '\0') {

@@ -25,7 +25,7 @@
 //	with FILE: "ok compare_NAME" or "FAILED compare_NAME (what differs)".
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createDirectus, rest, authentication, staticToken, readItems,
-    readItem, createItem, createItems, deleteItem, aggregate, withSearch,
+    readItem, createItem, createItems, updateItem, deleteItem, aggregate, withSearch,
     readPolicies, readPolicy, readPolicyGlobals, readItemPermissions,
     serverInfo, readProviders, readRolesMe, readUserPermissions,
     readRoles, readPermissions, readMe, readUsers } from '@directus/sdk';
@@ -180,6 +180,11 @@ const CALLS = [
 	['editor_delete_own', 'ed', () => deleteItem('articles', state.mine)],
 	['editor_delete_foreign', 'ed', () => deleteItem('articles',
 	    state.eves)],
+	// Directus 11's refusals name the action and the collection.
+	['editor_update_foreign', 'ed', () => updateItem('articles',
+	    state.eves, { title: 'theirs' })],
+	['member_create', 'rita', () => createItem('articles',
+	    { title: 'Not mine to write', status: 'draft' })],
 	// news is granted to the public policy only.  Directus 11.3.5 does
 	// not add the public policy to a user's role's (fetchPolicies: the
 	// public policy stands for "no role"): a member may not read news, a
