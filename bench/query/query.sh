@@ -27,7 +27,7 @@ td_conf "items \"$DB\"" 'collection "big" {' \
 TD_QUIET=1
 td_up bench_query
 cc -O2 -I"$TOP/shared" -o "$T/sqlrate" "$TOP/bench/query/sqlrate.c" \
-    "$TOP/shared/libtokend.a" -ljansson -lsqlite3 -lbsd -lpthread ||
+    "$TOP/shared/libtokend.a" -ljansson -lsqlite3 -lbsd -lcrypto -lpthread ||
     { echo "bench-query: cannot build sqlrate" >&2; exit 1; }
 # The items, written into the item store as tokend writes them.
 python3 - "$DB" "$NITEMS" <<'PY' || { echo "bench-query: seeding failed" >&2; exit 1; }

@@ -121,7 +121,8 @@ int
 main(int argc, char *argv[])
 {
 	static const struct conf_fields	 every = { .all = 1 };
-	struct query_schema	 schema = { column, NULL, search };
+	struct query_schema	 schema = { .column = column,
+				    .search = search };
 	struct conf_permission	 perm;
 	struct query_params	 p;
 	struct query		 q;
