@@ -1072,9 +1072,7 @@ users_read(struct users_job *job)
 	json_t				*rows, *answer, *one;
 
 	if ((perm = users_perm(job, PERM_READ)) == NULL) {
-		users_fail(job, AUTH_FORBIDDEN, "You don't have permission to "
-		    "access collection \"%s\" or it does not exist.",
-		    CONF_USERS_COLLECTION);
+		users_fail(job, AUTH_FORBIDDEN, "%s", CONF_USERS_DENIED);
 		users_finish(job, NULL);
 		return;
 	}

@@ -39,9 +39,6 @@
 
 #define ITEMS_USER_IDS_MAX	QUERY_LIST_MAX	/* users one filter reaches */
 #define ITEMS_USER_RELS_MAX	8	/* filters through users */
-/* How keyd's refusal of the whole of directus_users begins. */
-#define ITEMS_NO_USERS		"You don't have permission to access " \
-				    "collection \"" CONF_USERS_COLLECTION "\""
 
 struct items_fwd {
 	struct server		*s;
@@ -679,11 +676,11 @@ items_nest_done(struct pending *p, struct frame *f)
 	/*
 	 * A caller who may not read directus_users at all sees the
 	 * relation as null, as Directus 11 answers (keyd's refusal of the
-	 * collection, keyd/users.c); a related field it may not read is
-	 * refused.
+	 * whole collection, CONF_USERS_DENIED); a related field it may
+	 * not read is refused.
 	 */
-	if (m.code == AUTH_FORBIDDEN && strncmp(m.message, ITEMS_NO_USERS,
-	    sizeof(ITEMS_NO_USERS) - 1) == 0) {
+	if (m.code == AUTH_FORBIDDEN &&
+	    strcmp(m.message, CONF_USERS_DENIED) == 0) {
 		fw->step++;
 		items_nest_apply(fw, NULL);
 		items_nest_next(fw);

@@ -161,6 +161,10 @@
 #define CONF_PUBLIC_POLICY_ID	"abf8a154-5b1c-4a46-ac9c-7300570f4f17"
 #define CONF_PUBLIC_POLICY_NAME	"$t:public_label"
 #define CONF_USERS_COLLECTION	"directus_users"
+/* keyd's refusal of the whole collection, which the worker recognises. */
+#define CONF_USERS_DENIED	"You don't have permission to access " \
+				"collection \"" CONF_USERS_COLLECTION \
+				"\" or it does not exist."
 #define CONF_ADMIN_ROLE_ID	"a0000000-0000-4000-8000-000000000001"
 #define CONF_ADMIN_ROLE_NAME	"admin"	/* built in, never configured */
 #define CONF_FILE_MAX		(1024 * 1024)	/* a config file, bytes */
