@@ -41,7 +41,7 @@ declare -gA TD_TOOL_PKG=(
 	[setpriv]=util-linux [sqlite3]=sqlite3 [umount]=mount
 	[setsid]=util-linux [sha256sum]=coreutils [unshare]=util-linux
 	[useradd]=passwd [openssl]=openssl
-	[smtpd]=opensmtpd [wrk]=wrk [nginx]=nginx-light [promtool]=prometheus
+	[smtpd]=opensmtpd [wrk]=wrk [nginx]=nginx-light [caddy]=caddy [promtool]=prometheus
 	[systemd-analyze]=systemd [dpkg-buildpackage]=dpkg-dev
 	[lintian]=lintian
 )

@@ -116,6 +116,7 @@ static size_t	 auth_headers(struct evhttp_request *, const char *,
 		    const char **);
 static int	 auth_field_listed(const char *, const char *, size_t);
 static int	 auth_token_find(struct server *, struct evhttp_request *,
+		    const char *,
 		    struct token_ref **);
 static int	 auth_cached(struct server *, struct evhttp_request *,
 		    uint32_t, const struct token_ref *, uint8_t *,
@@ -485,7 +486,9 @@ auth_reply(struct auth_ctx *c)
 
 /*
  * Set (ttl > 0) or clear (ttl 0) the refresh or session cookie with the
- * configured attributes.  Values are tokens keyd made: [A-Za-z0-9._-].
+ * configured attributes, Secure also whenever public-url is https (the
+ * browsers see tokend over TLS, whatever a proxy speaks to it).
+ * Values are tokens keyd made: [A-Za-z0-9._-].
  */
 static void
 auth_cookie(struct evhttp_request *req, int session, const char *value,
@@ -509,7 +512,8 @@ auth_cookie(struct evhttp_request *req, int session, const char *value,
 	    (long long)(ttl_ms / 1000), expires, session ?
 	    conf->session_cookie_samesite : conf->refresh_cookie_samesite,
 	    (session ? conf->session_cookie_secure :
-	    conf->refresh_cookie_secure) ? "; Secure" : "",
+	    conf->refresh_cookie_secure) ||
+	    strncasecmp(conf->public_url, "https://", 8) == 0 ? "; Secure" : "",
 	    domain[0] != '\0' ? "; Domain=" : "", domain);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Set-Cookie", line);
@@ -1058,7 +1062,7 @@ auth_stalled_done(struct pending *p, struct frame *f)
  */
 static int
 auth_token_find(struct server *s, struct evhttp_request *req,
-    struct token_ref **tokp)
+    const char *query, struct token_ref **tokp)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const char		*auth[AUTH_HEADERS_MAX];
@@ -1075,8 +1079,10 @@ auth_token_find(struct server *s, struct evhttp_request *req,
 		auth_error(req, AUTH_INTERNAL);
 		return -1;
 	}
-	st = token_extract(uri != NULL ? evhttp_uri_get_query(uri) : NULL,
-	    auth, na, cookies, nc, s->conf->session_cookie, tok);
+	if (query == NULL && uri != NULL)
+		query = evhttp_uri_get_query(uri);
+	st = token_extract(query, auth, na, cookies, nc,
+	    s->conf->session_cookie, tok);
 	if (st == TOKEN_CONFLICT)
 		auth_payload_error(req, "The request uses more than one "
 		    "method for including an access token");
@@ -1093,6 +1099,39 @@ auth_token_find(struct server *s, struct evhttp_request *req,
 }
 
 /*
+ * Does the request carry one well-formed credential, in its headers or
+ * in query (NULL: its own)?  AUTH_OK, or the code of the refusal that
+ * auth_authenticate_query would answer, without answering: forward
+ * auth answers every refusal its own way.
+ */
+uint32_t
+auth_token_check(struct server *s, struct evhttp_request *req,
+    const char *query)
+{
+	const char		*auth[AUTH_HEADERS_MAX];
+	const char		*cookies[AUTH_HEADERS_MAX];
+	struct token_ref	*tok;
+	struct jwt		 jwt;
+	enum token_status	 st;
+	size_t			 na, nc;
+	uint32_t		 code = AUTH_OK;
+
+	na = auth_headers(req, "Authorization", auth);
+	nc = auth_headers(req, "Cookie", cookies);
+	if ((tok = malloc(sizeof(*tok))) == NULL)
+		return AUTH_INTERNAL;
+	st = token_extract(query, auth, na, cookies, nc,
+	    s->conf->session_cookie, tok);
+	if (st != TOKEN_OK || tok->source == TOKEN_NONE)
+		code = AUTH_INVALID_CREDENTIALS;
+	else if (jwt_parse_keys(tok->value, tok->len, &s->keys, &jwt) ==
+	    JWT_MALFORMED)
+		code = AUTH_INVALID_TOKEN;
+	auth_token_free(tok);
+	return code;
+}
+
+/*
  * The request's token: 1 found (tok set; jwt parsed when it is a JWT),
  * 0 none (the public role), -1 when the request was answered already: a
  * conflict, a token too long, a malformed JWT, no memory.  *tok is
@@ -1104,7 +1143,7 @@ auth_token(struct server *s, struct evhttp_request *req,
 {
 	int	 rv;
 
-	if ((rv = auth_token_find(s, req, tokp)) != 1)
+	if ((rv = auth_token_find(s, req, NULL, tokp)) != 1)
 		return rv;
 	if (jwt_parse_keys((*tokp)->value, (*tokp)->len, &s->keys,
 	    jwt) != JWT_MALFORMED)
@@ -1203,6 +1242,21 @@ auth_authenticate(struct server *s, struct evhttp_request *req,
     uint32_t type, const void *extra, size_t extralen, int timeout_ms,
     void (*done)(struct pending *, struct frame *), void *arg)
 {
+	return auth_authenticate_query(s, req, NULL, type, extra, extralen,
+	    timeout_ms, done, arg);
+}
+
+/*
+ * auth_authenticate, with the access_token parameter read from query
+ * (NULL: the request's own query): forward auth reads the one of the
+ * URI the proxy was asked for.
+ */
+int
+auth_authenticate_query(struct server *s, struct evhttp_request *req,
+    const char *query, uint32_t type, const void *extra, size_t extralen,
+    int timeout_ms, void (*done)(struct pending *, struct frame *),
+    void *arg)
+{
 	struct token_ref	*tok;
 	struct msg_auth		 auth;
 	struct msg_user_get	 get;
@@ -1214,7 +1268,7 @@ auth_authenticate(struct server *s, struct evhttp_request *req,
 	char			 ip[INET6_ADDRSTRLEN];
 	int			 rv, cacheable, failed;
 
-	if ((rv = auth_token_find(s, req, &tok)) != 1) {
+	if ((rv = auth_token_find(s, req, query, &tok)) != 1) {
 		if (rv == 0)
 			auth_error(req, AUTH_INVALID_CREDENTIALS);
 		return -1;

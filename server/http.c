@@ -53,9 +53,12 @@ static int	 http_admit(struct server *, struct evhttp_request *,
 static int	 http_unsafe(struct server *, struct evhttp_request *,
 		    const struct route *);
 static int	 http_body_json(struct evhttp_request *);
+static int	 http_cors(struct server *, struct evhttp_request *);
+static const char *http_origin(struct evhttp_request *);
 static int	 http_same_origin(struct server *, struct evhttp_request *);
 static int	 http_origin_is_host(const char *, size_t, const char *);
 static int	 http_origin_is_public(const char *, int, const char *);
+static int	 http_origin_is_cors(struct server *, const char *, int);
 static void	 http_duration(char *, size_t, int64_t);
 static int	 http_forwarded_hop(const char *, size_t *, struct cidr *);
 static void	 http_track(struct evhttp_request *, const struct route *);
@@ -171,6 +174,8 @@ http_serve(struct evhttp_request *req, const char *path)
 		r = route_find(path, http_method(req), &rest);
 	http_track(req, r);
 	http_hsts(http_server, req);
+	if (http_cors(http_server, req) == -1)
+		return;
 	if (http_admit(http_server, req, path) == -1)
 		return;
 	if (r == NULL) {
@@ -248,11 +253,85 @@ http_hsts(struct server *s, struct evhttp_request *req)
 }
 
 /*
+ * CORS (cors { }), before anything else so that every answer carries
+ * it, errors included.  The headers are Directus's (its cors package):
+ * Access-Control-Allow-Origin names the request's Origin when that is
+ * one of cors origin exactly (its default port written or not), or is
+ * "*" when the list is "*" (refused with credentials); Vary: Origin on
+ * every answer, so that no cache gives one origin's answer to another.
+ * Where Directus, given one origin, names it to every requester, tokend
+ * names only a listed origin: the browser refuses the others either
+ * way.  A preflight (OPTIONS, on any path) is answered here, 204 with
+ * the methods, headers and max-age, without keyd.  -1: answered.
+ */
+static int
+http_cors(struct server *s, struct evhttp_request *req)
+{
+	const struct tokend_config	*conf = s->conf;
+	struct evkeyvalq		*h;
+	const char			*origin;
+	char				 age[16];
+	int				 preflight;
+
+	if (conf->cors_origin[0] == '\0')
+		return 0;
+	h = evhttp_request_get_output_headers(req);
+	preflight = evhttp_request_get_command(req) == EVHTTP_REQ_OPTIONS;
+	origin = http_origin(req);
+	if (origin != NULL && config_origin_listed(conf->cors_origin, origin,
+	    strlen(origin)))
+		evhttp_add_header(h, "Access-Control-Allow-Origin",
+		    strcmp(conf->cors_origin, "*") == 0 ? "*" : origin);
+	else
+		origin = NULL;
+	evhttp_add_header(h, "Vary", "Origin");
+	if (origin != NULL && conf->cors_credentials)
+		evhttp_add_header(h, "Access-Control-Allow-Credentials",
+		    "true");
+	if (origin != NULL && preflight) {
+		evhttp_add_header(h, "Access-Control-Allow-Methods",
+		    conf->cors_methods);
+		evhttp_add_header(h, "Access-Control-Allow-Headers",
+		    conf->cors_allowed_headers);
+		(void)snprintf(age, sizeof(age), "%d", conf->cors_max_age);
+		evhttp_add_header(h, "Access-Control-Max-Age", age);
+	}
+	if (origin != NULL && conf->cors_exposed_headers[0] != '\0')
+		evhttp_add_header(h, "Access-Control-Expose-Headers",
+		    conf->cors_exposed_headers);
+	if (!preflight)
+		return 0;
+	evhttp_add_header(h, "Content-Length", "0");
+	evhttp_send_reply(req, 204, "No Content", NULL);
+	return -1;
+}
+
+/* The request's one Origin header, not "null" and not too long, or NULL. */
+static const char *
+http_origin(struct evhttp_request *req)
+{
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
+	struct evkeyval		*kv;
+	const char		*origin = NULL;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(kv, h, next)
+		if (strcasecmp(kv->key, "Origin") == 0) {
+			origin = kv->value;
+			n++;
+		}
+	if (n != 1 || strnlen(origin, HTTP_ORIGIN_MAX + 1) > HTTP_ORIGIN_MAX)
+		return NULL;
+	return origin;
+}
+
+/*
  * The cross-site guard, for every POST, PUT, PATCH and DELETE.  A form
  * or a "simple" fetch of another site can send text/plain,
  * application/x-www-form-urlencoded or multipart/form-data with the
  * browser's cookies and no preflight; application/json needs a CORS
- * preflight, which tokend does not grant.  So a body is read only when
+ * preflight, which tokend grants only to the origins cors origin lists.
+ * So a body is read only when
  * it is labelled application/json (Directus ignores other bodies, and
  * its handlers go on with {}: refusing is stricter); an empty body
  * needs no label (POST /auth/logout with its cookie).  And a request
@@ -260,7 +339,8 @@ http_hsts(struct server *s, struct evhttp_request *req)
  * origin: its Origin (or, without one, its Referer) is the origin of
  * public-url, or without public-url names the scheme (http_scheme) and
  * the host the request was sent to (a proxy that rewrites Host needs
- * public-url, or to pass Host on).  Browsers send Origin with every unsafe
+ * public-url, or to pass Host on), or one of the origins cors origin
+ * lists.  Browsers send Origin with every unsafe
  * request; a client without one uses a bearer token, or sends Origin.
  * -1: refused, with the answer sent.
  */
@@ -273,7 +353,7 @@ http_unsafe(struct server *s, struct evhttp_request *req,
 	    !http_same_origin(s, req)) {
 		http_error(req, 403, "FORBIDDEN", "Cross-site request refused: "
 		    "a request authenticated by a cookie must carry an Origin "
-		    "or Referer of this server.");
+		    "or Referer of this server or of an allowed CORS origin.");
 		return -1;
 	}
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > 0 &&
@@ -356,6 +436,8 @@ http_same_origin(struct server *s, struct evhttp_request *req)
 	v = no == 1 ? origin : referer;
 	if (strnlen(v, HTTP_ORIGIN_MAX + 1) > HTTP_ORIGIN_MAX)
 		return 0;
+	if (http_origin_is_cors(s, v, no == 1))
+		return 1;
 	if (s->conf->public_url[0] != '\0')
 		return http_origin_is_public(v, no == 1, s->conf->public_url);
 	if (nh != 1)
@@ -372,6 +454,25 @@ http_same_origin(struct server *s, struct evhttp_request *req)
 	/* An Origin is the origin alone; a Referer goes on with a path. */
 	return http_origin_is_host(auth, no == 1 ? strlen(auth) :
 	    strcspn(auth, "/?#"), host);
+}
+
+/*
+ * Is v (an Origin when is_origin, else a Referer) of one of the origins
+ * cors origin lists by name?  "*" is no list: it allows reading without
+ * credentials, never sending a cookie.
+ */
+static int
+http_origin_is_cors(struct server *s, const char *v, int is_origin)
+{
+	struct url_origin	 o;
+	size_t			 len = strlen(v), rest;
+
+	if (s->conf->cors_origin[0] == '\0' ||
+	    strcmp(s->conf->cors_origin, "*") == 0 ||
+	    config_url_origin(v, len, &o, &rest) != NULL ||
+	    (is_origin && rest != len))
+		return 0;
+	return config_origin_listed(s->conf->cors_origin, v, rest);
 }
 
 /*

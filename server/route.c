@@ -97,6 +97,11 @@ static const struct route routes[] = {
 	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_password_reset,
 	    "Authentication", "Set a new password with a reset token.", POST,
 	    NULL },
+	/* Forward auth for reverse proxies (verify.c). */
+	{ "/auth/verify",	ROUTE_EXACT,	GET | HEAD,
+	    0,			verify_serve,
+	    "Authentication", "Forward auth: who may pass a reverse proxy.",
+	    0, NULL },
 	/* No route, but the edge keeps every body under /auth/ small. */
 	{ "/auth/",		ROUTE_PREFIX,	0,
 	    ROUTE_SMALL_BODY,	NULL,

@@ -306,7 +306,13 @@ void		 auth_fields(json_t *, const char *);
 int		 auth_authenticate(struct server *, struct evhttp_request *,
 		    uint32_t, const void *, size_t, int,
 		    void (*)(struct pending *, struct frame *), void *);
+int		 auth_authenticate_query(struct server *,
+		    struct evhttp_request *, const char *, uint32_t,
+		    const void *, size_t, int,
+		    void (*)(struct pending *, struct frame *), void *);
 int		 auth_has_credential(struct server *, struct evhttp_request *);
+uint32_t	 auth_token_check(struct server *, struct evhttp_request *,
+		    const char *);
 int		 auth_cookie_credential(struct server *,
 		    struct evhttp_request *, int);
 json_t		*auth_body_load(const void *, size_t);
@@ -450,6 +456,10 @@ int		 cache_invalidate(struct frame *);
 void		 cache_flush(void);
 int		 cache_answer(const struct cache_entry *, uint32_t,
 		    struct frame_buf *, uint32_t *);
+
+/* verify.c */
+void		 verify_serve(struct server *, struct evhttp_request *,
+		    const char *);
 
 /* http.c */
 void		 http_init(struct server *);

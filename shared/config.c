@@ -180,6 +180,36 @@ const struct config_field config_fields[] = {
 	    CONF_KIND_URL, public_url, "", 0),
 	STRING_SETTING("trusted_proxy", "", "trusted-proxy", "trusted-proxy",
 	    CONF_KIND_NETWORKS, trusted_proxy, "", 0),
+	STRING_SETTING("cors_origin", "cors", "origin", "cors origin",
+	    CONF_KIND_ORIGINS, cors_origin, "", 0),
+	STRING_SETTING("cors_methods", "cors", "methods", "cors methods",
+	    CONF_KIND_TOKENS, cors_methods, CONF_CORS_METHODS, 0),
+	STRING_SETTING("cors_allowed_headers", "cors", "allowed-headers",
+	    "cors allowed-headers", CONF_KIND_TOKENS, cors_allowed_headers,
+	    CONF_CORS_ALLOWED_HEADERS, 0),
+	STRING_SETTING("cors_exposed_headers", "cors", "exposed-headers",
+	    "cors exposed-headers", CONF_KIND_TOKENS, cors_exposed_headers,
+	    CONF_CORS_EXPOSED_HEADERS, 0),
+	NUMBER_SETTING("cors_credentials", "cors", "credentials",
+	    "cors credentials", CONF_KIND_BOOL, CONF_UNIT_NUMBER,
+	    cors_credentials, 0, 1, 1, 0),
+	NUMBER_SETTING("cors_max_age", "cors", "max-age", "cors max-age",
+	    CONF_KIND_INT, CONF_UNIT_SEC, cors_max_age, 0,
+	    CONF_CORS_MAX_AGE_HI, CONF_CORS_MAX_AGE, 0),
+	STRING_SETTING("fa_portal_url", "forward-auth", "portal-url",
+	    "forward-auth portal-url", CONF_KIND_URL, fa_portal_url, "", 0),
+	STRING_SETTING("fa_user_header", "forward-auth", "user-header",
+	    "forward-auth user-header", CONF_KIND_HEADER, fa_user_header,
+	    CONF_FA_USER_HEADER, 0),
+	STRING_SETTING("fa_email_header", "forward-auth", "email-header",
+	    "forward-auth email-header", CONF_KIND_HEADER, fa_email_header,
+	    CONF_FA_EMAIL_HEADER, 0),
+	STRING_SETTING("fa_name_header", "forward-auth", "name-header",
+	    "forward-auth name-header", CONF_KIND_HEADER, fa_name_header,
+	    CONF_FA_NAME_HEADER, 0),
+	STRING_SETTING("fa_groups_header", "forward-auth", "groups-header",
+	    "forward-auth groups-header", CONF_KIND_HEADER, fa_groups_header,
+	    CONF_FA_GROUPS_HEADER, 0),
 	STRING_SETTING("access_log", "", "access-log", "access-log",
 	    CONF_KIND_TEXT, access_log, "", 0),
 	STRING_SETTING("access_log_format", "", "access-log-format",
@@ -326,7 +356,9 @@ config_field_is_string(const struct config_field *f)
 	    f->kind == CONF_KIND_SAMESITE || f->kind == CONF_KIND_URL ||
 	    f->kind == CONF_KIND_SIGNING_ALG ||
 	    f->kind == CONF_KIND_TEXT || f->kind == CONF_KIND_ADDRESS ||
-	    f->kind == CONF_KIND_MAILBOX || f->kind == CONF_KIND_NETWORKS;
+	    f->kind == CONF_KIND_MAILBOX || f->kind == CONF_KIND_NETWORKS ||
+	    f->kind == CONF_KIND_ORIGINS || f->kind == CONF_KIND_TOKENS ||
+	    f->kind == CONF_KIND_HEADER;
 }
 
 char *

@@ -69,6 +69,22 @@
 #define CONF_REFRESH_COOKIE	"directus_refresh_token"
 #define CONF_SESSION_COOKIE	"directus_session_token"
 #define CONF_COOKIE_SAMESITE	"Lax"
+/* cors { }: Directus's defaults of CORS_METHODS and the others. */
+#define CONF_CORS_METHODS	"GET,POST,PATCH,DELETE"
+#define CONF_CORS_ALLOWED_HEADERS "Content-Type,Authorization"
+#define CONF_CORS_EXPOSED_HEADERS "Content-Range"
+#define CONF_CORS_MAX_AGE	18000	/* seconds */
+#define CONF_CORS_MAX_AGE_HI	(7 * 24 * 3600)
+#define CONF_CORS_LIST_MAX	1024	/* a list, with the NUL */
+#define CONF_CORS_ORIGINS_MAX	32	/* origins in cors origin */
+/* forward-auth { }: the headers naming the user, as Authelia's. */
+#define CONF_FA_USER_HEADER	"Remote-User"
+#define CONF_FA_EMAIL_HEADER	"Remote-Email"
+#define CONF_FA_NAME_HEADER	"Remote-Name"
+#define CONF_FA_GROUPS_HEADER	"Remote-Groups"
+#define CONF_FA_PORTAL_PATH	"portal/"	/* after public-url */
+#define CONF_HEADER_NAME_MAX	64	/* a header's name, with the NUL */
+#define CONF_PROTECT_MAX	64	/* protect rules */
 #define CONF_ITEMS		"/var/tokend/data/items.db"
 #define CONF_QUERY_LIMIT	1000	/* rows per page at most */
 #define CONF_MAIL_USER		"_tokend_mail"
@@ -305,6 +321,18 @@ struct conf_role {
 };
 TAILQ_HEAD(conf_role_list, conf_role);
 
+/*
+ * protect HOST PREFIX { role NAME | admin-access yes }: who may pass
+ * GET /auth/verify for a request to HOST ("*": any) whose path starts
+ * with PREFIX.  The first rule that matches decides.
+ */
+struct conf_protect {
+	char			 host[CONF_TEXT_MAX];
+	char			 path[CONF_TEXT_MAX];
+	char			 role[CONF_IDENT_MAX];	/* "": any role */
+	int			 admin;		/* admin access needed */
+};
+
 struct tokend_config {
 	struct listen_list	 listens;
 	int			 prefork;	/* 0: number of CPUs */
@@ -371,6 +399,23 @@ struct tokend_config {
 	char			 access_log_format[16];	/* combined, json */
 	char			 metrics_allow[CONF_URL_LIST_MAX];	/* networks */
 	char			 metrics_role[CONF_NAME_MAX];	/* "": none */
+
+	/* CORS (cors { }): off while origin is "". */
+	char			 cors_origin[CONF_CORS_LIST_MAX];
+	char			 cors_methods[CONF_CORS_LIST_MAX];
+	char			 cors_allowed_headers[CONF_CORS_LIST_MAX];
+	char			 cors_exposed_headers[CONF_CORS_LIST_MAX];
+	int			 cors_credentials;
+	int			 cors_max_age;	/* seconds */
+
+	/* Forward auth (forward-auth { }, protect). */
+	char			 fa_portal_url[CONF_PUBLIC_URL_MAX]; /* "": own */
+	char			 fa_user_header[CONF_HEADER_NAME_MAX];
+	char			 fa_email_header[CONF_HEADER_NAME_MAX];
+	char			 fa_name_header[CONF_HEADER_NAME_MAX];
+	char			 fa_groups_header[CONF_HEADER_NAME_MAX];
+	struct conf_protect	 protect[CONF_PROTECT_MAX];
+	size_t			 nprotect;
 
 	/*
 	 * Data: the item store, collections, policies, roles and the
@@ -441,6 +486,9 @@ enum config_kind {
 	CONF_KIND_ADDRESS,	/* a numeric IPv4 or IPv6 address */
 	CONF_KIND_MAILBOX,	/* local@domain, for SMTP and From: */
 	CONF_KIND_NETWORKS,	/* addresses and ADDR/PREFIX networks */
+	CONF_KIND_ORIGINS,	/* http(s)://host[:port] origins */
+	CONF_KIND_TOKENS,	/* HTTP tokens (methods, header names) */
+	CONF_KIND_HEADER,	/* one header name */
 	CONF_KIND_INT,		/* int */
 	CONF_KIND_SIZE,		/* size_t */
 	CONF_KIND_MSEC,		/* int64_t milliseconds */
@@ -531,6 +579,8 @@ const char	*config_url_origin(const char *, size_t, struct url_origin *,
 int		 config_url_origin_same(const struct url_origin *,
 		    const struct url_origin *);
 const char	*config_samesite(const char *);
+const char	*config_check_origins(const char *);
+int		 config_origin_listed(const char *, const char *, size_t);
 int		 config_listen_add(struct tokend_config *, const char *,
 		    const struct sockaddr *, socklen_t, int, const char **);
 int		 config_listen_add_numeric(struct tokend_config *,

@@ -277,6 +277,98 @@ check_mailbox(const char *s)
 	return NULL;
 }
 
+/* The next item of a list separated by blanks or commas, or NULL. */
+static const char *
+list_next(const char *s, size_t *len)
+{
+	s += strspn(s, " \t,");
+	if (*s == '\0')
+		return NULL;
+	*len = strcspn(s, " \t,");
+	return s;
+}
+
+/*
+ * cors origin: origins scheme://host[:port], nothing after them, or
+ * "*" alone (any origin, which config_finish allows only without
+ * credentials).
+ */
+const char *
+config_check_origins(const char *s)
+{
+	struct url_origin	 o;
+	const char		*p, *why;
+	size_t			 len, rest, n = 0;
+
+	if (strlen(s) >= CONF_CORS_LIST_MAX)
+		return "list too long";
+	if (strcmp(s, "*") == 0)
+		return NULL;
+	for (p = s; (p = list_next(p, &len)) != NULL; p += len) {
+		if (++n > CONF_CORS_ORIGINS_MAX)
+			return "too many origins";
+		if ((why = config_url_origin(p, len, &o, &rest)) != NULL)
+			return why;
+		if (rest != len)
+			return "an origin is scheme://host[:port] alone, "
+			    "without a path";
+	}
+	return NULL;
+}
+
+/*
+ * Is the origin (len bytes, as a browser sends it in Origin) one of
+ * the list's, its default port written or not?  "*" lists any.
+ */
+int
+config_origin_listed(const char *list, const char *origin, size_t len)
+{
+	struct url_origin	 want, got;
+	const char		*p;
+	size_t			 n, rest;
+
+	if (config_url_origin(origin, len, &got, &rest) != NULL ||
+	    rest != len)
+		return 0;
+	if (strcmp(list, "*") == 0)
+		return 1;
+	for (p = list; (p = list_next(p, &n)) != NULL; p += n)
+		if (config_url_origin(p, n, &want, &rest) == NULL &&
+		    config_url_origin_same(&want, &got))
+			return 1;
+	return 0;
+}
+
+/* HTTP tokens (RFC 9110), separated by commas or blanks. */
+static const char *
+check_tokens(const char *s)
+{
+	static const char	 tchar[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+.^_`|~-";
+	const char		*p;
+	size_t			 len;
+
+	if (strlen(s) >= CONF_CORS_LIST_MAX)
+		return "list too long";
+	for (p = s; (p = list_next(p, &len)) != NULL; p += len)
+		if (strspn(p, tchar) < len)
+			return "is not a list of HTTP methods or header names";
+	return NULL;
+}
+
+/* One header name. */
+static const char *
+check_header(const char *s)
+{
+	static const char	 tchar[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+
+	if (s[0] == '\0' || strlen(s) >= CONF_HEADER_NAME_MAX ||
+	    s[strspn(s, tchar)] != '\0')
+		return "is not a header name (letters, digits, - and _)";
+	return NULL;
+}
+
 /* A list of addresses and networks (trusted-proxy). */
 static const char *
 check_networks(const char *s)
@@ -312,6 +404,12 @@ config_field_check(const struct config_field *f, const char *s)
 		return check_mailbox(s);
 	case CONF_KIND_NETWORKS:
 		return check_networks(s);
+	case CONF_KIND_ORIGINS:
+		return config_check_origins(s);
+	case CONF_KIND_TOKENS:
+		return check_tokens(s);
+	case CONF_KIND_HEADER:
+		return check_header(s);
 	case CONF_KIND_PATH_UNSET:
 		return s[0] == '\0' ? NULL : config_check_path(s);
 	default:
@@ -746,6 +844,7 @@ int
 config_finish(struct tokend_config *conf)
 {
 	const char	*why;
+	size_t		 i;
 	int		 errors = 0;
 
 	if (TAILQ_EMPTY(&conf->listens))
@@ -773,6 +872,21 @@ config_finish(struct tokend_config *conf)
 		    conf->mail_tls_name);
 		errors++;
 	}
+	if (strcmp(conf->cors_origin, "*") == 0 && conf->cors_credentials) {
+		log_warnx("cors origin \"*\": any origin with credentials "
+		    "would let every site act as the user; list the origins, "
+		    "or set credentials no");
+		errors++;
+	}
+	for (i = 0; i < conf->nprotect; i++)
+		if (conf->protect[i].role[0] != '\0' &&
+		    strcmp(conf->protect[i].role, CONF_ADMIN_ROLE_NAME) != 0 &&
+		    config_role_by_name(conf, conf->protect[i].role) == NULL) {
+			log_warnx("protect %s %s: no role \"%s\"",
+			    conf->protect[i].host, conf->protect[i].path,
+			    conf->protect[i].role);
+			errors++;
+		}
 	errors += finish_check_fields(conf);
 	errors += finish_check_tls(conf);
 	errors += finish_check_database(conf);

@@ -287,6 +287,60 @@ role_to_json(const struct conf_role *r)
 	return obj;
 }
 
+/* "protect": [{"host", "path", "role", "admin"}], in order. */
+static int
+protect_to_json(const struct tokend_config *conf, json_t *root)
+{
+	const struct conf_protect	*p;
+	json_t				*rules;
+	size_t				 i;
+
+	if ((rules = json_array()) == NULL ||
+	    json_object_set_new(root, "protect", rules) == -1)
+		return -1;
+	for (i = 0; i < conf->nprotect; i++) {
+		p = &conf->protect[i];
+		if (json_append(rules, json_pack("{s:s,s:s,s:s,s:b}", "host",
+		    p->host, "path", p->path, "role", p->role, "admin",
+		    p->admin)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+protect_from_json(struct tokend_config *conf, json_t *rules)
+{
+	struct conf_protect	*p;
+	const char		*host, *path, *role;
+	json_t			*obj;
+	size_t			 i;
+	int			 admin;
+
+	if (!json_is_array(rules) || json_array_size(rules) >
+	    CONF_PROTECT_MAX) {
+		log_warnx("config: protect missing or too long");
+		return -1;
+	}
+	json_array_foreach(rules, i, obj) {
+		p = &conf->protect[i];
+		if (json_unpack(obj, "{s:s,s:s,s:s,s:b}", "host", &host,
+		    "path", &path, "role", &role, "admin", &admin) == -1 ||
+		    strlcpy(p->host, host, sizeof(p->host)) >=
+		    sizeof(p->host) ||
+		    strlcpy(p->path, path, sizeof(p->path)) >=
+		    sizeof(p->path) ||
+		    strlcpy(p->role, role, sizeof(p->role)) >=
+		    sizeof(p->role)) {
+			log_warnx("config: a bad protect rule");
+			return -1;
+		}
+		p->admin = admin;
+	}
+	conf->nprotect = json_array_size(rules);
+	return 0;
+}
+
 static int
 data_to_json(const struct tokend_config *conf, json_t *root)
 {
@@ -313,7 +367,9 @@ data_to_json(const struct tokend_config *conf, json_t *root)
 	TAILQ_FOREACH(r, &conf->roles, entry)
 		if (json_append(roles, role_to_json(r)) == -1)
 			return -1;
-	return json_set(root, "public", refs_to_json(&conf->public));
+	if (json_set(root, "public", refs_to_json(&conf->public)) == -1)
+		return -1;
+	return protect_to_json(conf, root);
 }
 
 /* "*", or a non-empty array of names each passed to add(arg, name). */
@@ -661,7 +717,8 @@ data_from_json(struct tokend_config *conf, json_t *root)
 		if (role_from_json(conf, obj) == -1)
 			return -1;
 	if (refs_from_json(conf, &conf->public, json_object_get(root,
-	    "public"), "public") == -1)
+	    "public"), "public") == -1 ||
+	    protect_from_json(conf, json_object_get(root, "protect")) == -1)
 		return -1;
 	return config_check_items(conf) ? -1 : 0;
 }
@@ -767,6 +824,7 @@ json_check_keys(json_t *root)
 		    strcmp(key, "collections") != 0 &&
 		    strcmp(key, "roles") != 0 &&
 		    strcmp(key, "policies") != 0 && strcmp(key, "public") != 0 &&
+		    strcmp(key, "protect") != 0 &&
 		    field_find(key) == NULL) {
 			log_warnx("config: unknown key \"%s\"", key);
 			return -1;

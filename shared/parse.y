@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <netinet/in.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -122,6 +123,7 @@ struct data_state {
 static struct file		*file, *topfile;
 static struct tokend_config	*conf;
 static const char		*cookie_block;	/* "cookie refresh" */
+static struct conf_protect	*protect_cur;	/* the protect being read */
 static struct data_state	 data;
 static int			 errors;
 static struct lexinfo		 lexinfo;
@@ -147,6 +149,9 @@ static long long port_number(const char *);
 static void	 setting(const char *, const char *, const char *);
 static void	 setting_word(const char *, const char *, const char *);
 static int	 yes_no(const char *, const char *, int *);
+static void	 protect_begin(const char *, const char *);
+static void	 protect_role(const char *);
+static void	 protect_admin(const char *);
 static void	 data_init(void);
 static void	 data_clear(void);
 static void	 collection_begin(const char *);
@@ -186,7 +191,7 @@ static void	 permission_end(void);
 %token	<v.keyword> REQUESTLINE HEADERCOUNT RATELIMIT AUTHRATELIMIT
 %token	<v.keyword> RATELIMITADDRESSES PER HEADERDEADLINE BODYDEADLINE
 %token	<v.keyword> MAIL TLS
-%token	<v.keyword> SIGNING
+%token	<v.keyword> SIGNING CORS FORWARDAUTH PROTECT
 %token	ERROR
 %token	<v.string> STRING
 %type	<v.number> port tlsflag
@@ -248,6 +253,13 @@ main		: LISTEN ON STRING port tlsflag	{
 		| MAIL '{' maillist maillast '}'
 		| TLS '{' tlslist tlslast '}'
 		| SIGNING '{' signinglist signinglast '}'
+		| CORS '{' corslist corslast '}'
+		| FORWARDAUTH '{' falist falast '}'
+		| PROTECT STRING STRING		{
+			protect_begin($2, $3);
+			string_free($2);
+			string_free($3);
+		} protectblock
 		| COOKIE cookiekind '{' cookielist cookielast '}'
 		| COLLECTION collectionhead collectionblock {
 			collection_end();
@@ -308,7 +320,7 @@ keyword		: AUTH | CHROOT | COLLECTION | CONNECTIONS | CONTROL | COOKIE
 		| PARALLELISM | PASSWORD | PERMISSION | POLICY | PORT | PREFORK
 		| PRESETS | PROGRAM | PUBLIC | QUEUE | REFRESH | REQUEST | ROLE
 		| SECRET | SECURE | SESSION | SIGNING | SOCKET | THREADS
-		| TIMEOUT | TLS
+		| TIMEOUT | TLS | CORS | FORWARDAUTH | PROTECT
 		| USER | VALIDATION
 		;
 
@@ -546,6 +558,78 @@ signinglast	: /* empty */
 signingstmt	: STRING STRING			{
 			setting_word("signing", $1, $2);
 			string_free($1);
+			string_free($2);
+		}
+		;
+
+/* cors { origin, methods, ... } and forward-auth { }: table words. */
+corslist	: /* empty */
+		| corslist sep
+		| corslist corsstmt sep
+		| corslist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+corslast	: /* empty */
+		| corsstmt
+		| error
+		;
+
+corsstmt	: STRING STRING			{
+			setting_word("cors", $1, $2);
+			string_free($1);
+			string_free($2);
+		}
+		;
+
+falist		: /* empty */
+		| falist sep
+		| falist fastmt sep
+		| falist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+falast		: /* empty */
+		| fastmt
+		| error
+		;
+
+fastmt		: STRING STRING			{
+			setting_word("forward-auth", $1, $2);
+			string_free($1);
+			string_free($2);
+		}
+		;
+
+/* protect HOST PREFIX [{ role NAME | admin-access yes }] */
+protectblock	: /* empty */
+		| '{' protectlist protectlast '}'
+		;
+
+protectlist	: /* empty */
+		| protectlist sep
+		| protectlist protectstmt sep
+		| protectlist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+protectlast	: /* empty */
+		| protectstmt
+		| error
+		;
+
+protectstmt	: ROLE STRING			{
+			protect_role($2);
+			string_free($2);
+		}
+		| ADMINACCESS STRING		{
+			protect_admin($2);
 			string_free($2);
 		}
 		;
@@ -807,12 +891,14 @@ static const struct keyword keywords[] = {
 	{ "connections",	CONNECTIONS },
 	{ "control",		CONTROL },
 	{ "cookie",		COOKIE },
+	{ "cors",		CORS },
 	{ "database",		DATABASE },
 	{ "domain",		DOMAIN },
 	{ "enforce-tfa",	ENFORCETFA },
 	{ "field",		FIELD },
 	{ "fields",		FIELDS },
 	{ "filter",		FILTER },
+	{ "forward-auth",	FORWARDAUTH },
 	{ "header-count",	HEADERCOUNT },
 	{ "header-deadline",	HEADERDEADLINE },
 	{ "header-size",	HEADERSIZE },
@@ -841,6 +927,7 @@ static const struct keyword keywords[] = {
 	{ "presets",		PRESETS },
 	{ "primary-key",	PRIMARYKEY },
 	{ "program",		PROGRAM },
+	{ "protect",		PROTECT },
 	{ "public",		PUBLIC },
 	{ "query-limit",	QUERYLIMIT },
 	{ "queue",		QUEUE },
@@ -1845,6 +1932,70 @@ setting_word(const char *block, const char *word, const char *s)
 	setting_field(f, s);
 }
 
+/*
+ * protect HOST PREFIX: a new rule, the last one until the next.  HOST
+ * is a host name (any case, no port) or "*"; PREFIX a path from "/".
+ */
+static void
+protect_begin(const char *host, const char *path)
+{
+	struct conf_protect	*p;
+	size_t			 i;
+
+	protect_cur = NULL;
+	if (conf->nprotect >= CONF_PROTECT_MAX) {
+		parse_error("protect: more than %d rules", CONF_PROTECT_MAX);
+		return;
+	}
+	for (i = 0; host[i] != '\0'; i++)
+		if (!isalnum((unsigned char)host[i]) &&
+		    strchr(".-_*", host[i]) == NULL)
+			break;
+	if (host[0] == '\0' || host[i] != '\0' ||
+	    (strchr(host, '*') != NULL && strcmp(host, "*") != 0) ||
+	    strlen(host) >= sizeof(p->host)) {
+		parse_error("protect: host \"%.48s\" is not a host name "
+		    "or \"*\"", host);
+		return;
+	}
+	if (path[0] != '/' || strlen(path) >= sizeof(p->path) ||
+	    strpbrk(path, "?# \t") != NULL) {
+		parse_error("protect: \"%.48s\" is not a path from \"/\"",
+		    path);
+		return;
+	}
+	p = &conf->protect[conf->nprotect++];
+	memset(p, 0, sizeof(*p));
+	(void)strlcpy(p->host, host, sizeof(p->host));
+	(void)strlcpy(p->path, path, sizeof(p->path));
+	protect_cur = p;
+}
+
+/* role NAME: a configured role's (the built-in admin's too). */
+static void
+protect_role(const char *name)
+{
+	if (protect_cur == NULL)
+		return;
+	if (protect_cur->role[0] != '\0') {
+		parse_error("protect: one role a rule");
+		return;
+	}
+	/* config_finish checks that it names a role. */
+	if (name[0] == '\0' || strlen(name) >= sizeof(protect_cur->role)) {
+		parse_error("protect: no role \"%.48s\"", name);
+		return;
+	}
+	(void)strlcpy(protect_cur->role, name, sizeof(protect_cur->role));
+}
+
+static void
+protect_admin(const char *s)
+{
+	if (protect_cur != NULL)
+		(void)yes_no("protect admin-access", s, &protect_cur->admin);
+}
+
 static int
 yes_no(const char *what, const char *s, int *dst)
 {
@@ -2307,6 +2458,7 @@ parse_config(const char *filename)
 	result = conf;
 	conf = NULL;
 	cookie_block = NULL;
+	protect_cur = NULL;
 	if (errors == 0 && config_finish(result) == -1)
 		errors++;
 	if (errors > 0) {

@@ -56,6 +56,8 @@ while IFS='|' read -r block word flag; do
 	signing)	sec="SIGNING" ;;
 	password)	sec="PASSWORD HASHING" ;;
 	cookie*)	sec="COOKIES" ;;
+	cors)		sec="CORS" ;;
+	forward-auth)	sec="FORWARD AUTH" ;;
 	*)		sec="?" ;;
 	esac
 	section "$sec" | grep -q "^\.It Ic $first\( \|$\)" ||
