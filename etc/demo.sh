@@ -74,6 +74,12 @@ mail {
 	exists-template "$top/etc/mail-exists.txt"
 }
 
+# A browser application on localhost:3000 may call tokend (CORS), and
+# send its cookies with a POST, PATCH or DELETE.
+cors {
+	origin "http://localhost:3000 http://127.0.0.1:3000"
+}
+
 collection "articles" {
 	fields "title" "body" "status" "author"
 }
@@ -122,11 +128,12 @@ CONF
 ( umask 077
   { conf_head; access_policies; } > "$run/tokend.conf.new" )
 # A configuration from before the demo had collections, a TFA key,
-# public registration, metrics or policies is set aside.
+# public registration, metrics, CORS or policies is set aside.
 if [ -f "$run/tokend.conf" ] && { ! grep -q '^collection ' "$run/tokend.conf" ||
     ! grep -q 'tfa-key' "$run/tokend.conf" ||
     ! grep -q '^[[:space:]]*register yes' "$run/tokend.conf" ||
     ! grep -q '^metrics-allow' "$run/tokend.conf" ||
+    ! grep -q '^cors ' "$run/tokend.conf" ||
     { grep -q '^policy ' "$run/tokend.conf.new" &&
     ! grep -q '^policy ' "$run/tokend.conf"; }; }
 then
@@ -237,4 +244,5 @@ echo "demo: log in: curl -H 'Content-Type: application/json' -d" \
     "'{\"email\":\"admin@example.com\",\"password\":\"PASSWORD\"}'" \
     "http://127.0.0.1:$port/auth/login"
 echo "demo: mail goes to 127.0.0.1:$mailport: make mailsink prints it"
+echo "demo: an application behind nginx and forward auth: make demo-proxy"
 exec "$top/server/tokend" -d -f "$conf"

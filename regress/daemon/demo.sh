@@ -157,6 +157,41 @@ case "$r" in
 *) fail demo_metrics_loopback "${r:0:120}" ;;
 esac
 
+# CORS for the demo's application origins, and none other.
+for o in http://localhost:3000 http://127.0.0.1:3000 http://localhost:3001; do
+	http OPTIONS /auth/login -H "Origin: $o" -H 'Access-Control-Request-Method: POST' > /dev/null
+	echo "$(cat "$T/status") $(sed -n 's/^Access-Control-Allow-Origin: \(.*\)\r$/\1/p' "$T/h")"
+done > "$T/cors"
+[ "$(paste -sd'|' "$T/cors")" = "204 http://localhost:3000|204 http://127.0.0.1:3000|204 " ] &&
+    ok demo_cors || fail demo_cors "$(paste -sd'|' "$T/cors")"
+
+# make demo-proxy: nginx in front of the demo application, which shows
+# the email of the user forward auth let through.
+need nginx
+PPORT=$(td_free_port)
+APORT=$(td_free_port)
+TOKEND_RUN=$RUN TOKEND_PORT=$PORT DEMO_PROXY_PORT=$PPORT DEMO_APP_PORT=$APORT \
+    "$TOP/etc/demo-proxy.sh" > "$T/proxylog" 2>&1 &
+PROXY=$!
+TD_PIDS="$TD_PIDS $PROXY"
+P=http://127.0.0.1:$PPORT
+if td_until "curl -s -m 1 -o /dev/null $P/ && curl -s -m 1 -o /dev/null http://127.0.0.1:$APORT/" 100; then
+	r=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$P/")
+	[ "$r" = 401 ] && ok demo_proxy_401 || fail demo_proxy_401 "$r"
+	r=$(curl -s -m 5 -o /dev/null -w '%{http_code} %{redirect_url}' -H 'Accept: text/html' "$P/page?x=1")
+	[ "$r" = "302 http://127.0.0.1:$PORT/portal/?rd=http%3A%2F%2F127.0.0.1%3A$PPORT%2Fpage%3Fx%3D1" ] &&
+	    ok demo_proxy_portal || fail demo_proxy_portal "$r"
+	r=$(curl -s -m 5 -H "$ED" "$P/")
+	case "$r" in *'Signed in as <strong id=email>ed@example.com</strong>, role editor.'*)
+		ok demo_proxy_user ;;
+	*) fail demo_proxy_user "${r:0:200}" ;; esac
+else
+	fail demo_proxy_start "$(tail -5 "$T/proxylog")"
+fi
+kill -TERM "$PROXY"; wait "$PROXY" 2>/dev/null
+td_until "! curl -s -m 1 -o /dev/null http://127.0.0.1:$APORT/" 50 &&
+    ok demo_proxy_stops || fail demo_proxy_stops
+
 # make run ALG=EdDSA: the same demo, its tokens signed with Ed25519.
 kill -TERM "$DEMO"; wait "$DEMO" 2>/dev/null
 ALG=EdDSA TOKEND_RUN=$RUN TOKEND_PORT=$PORT TOKEND_MAIL_PORT=$SPORT \
