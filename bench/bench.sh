@@ -10,7 +10,9 @@
 # reset requests (mailed to regress/smtpsink.py), a longer run that
 # watches memory, logins and two-factor logins beside a standalone
 # argon2 run at the same parameters, SIGHUP under load and a restart,
-# prints one table and writes it to bench/out/latest.txt.
+# then TLS, items queries, forward auth and the CORS preflight
+# (bench/tls, bench/query, bench/web), prints one table and writes it
+# to bench/out/latest.txt.
 # Only ratios measured in one run mean anything: see bench/README.md.
 #
 # Knobs (environment):
@@ -1176,6 +1178,16 @@ query_ratio() {	# query_ratio LABEL: the ratio column of query.sh's row
 	printf '%s\n' "$QUERY_OUT" |
 	    awk -v k="$1" 'index($0, k) == 1 { r = $(NF - 1) } END { print r + 0 }'
 }
+# Forward auth and the CORS preflight against nginx: bench/web/web.sh
+# starts its own nginx and tokend.
+WEB_OUT=$(bash "$TOP/bench/web/web.sh" 2>&1) ||
+    WEB_OUT="bench/web/web.sh failed: $WEB_OUT"
+web_ratio() {	# web_ratio LABEL: the ratio column of web.sh's row
+	printf '%s\n' "$WEB_OUT" |
+	    awk -v k="$1" 'index($0, k) == 1 { r = $(NF - 1) } END { print r + 0 }'
+}
+T_VERIFY=0.50		# GET behind nginx's auth_request, of nginx alone
+T_PREFLIGHT=0.60	# CORS preflight, of nginx answering it
 T_QUERY=0.30		# aggregate and search, of the same SQL run directly
 T_TLS_HS=0.80		# new TLS connections per second, of nginx
 T_TLS_KA=0.60		# keep-alive /users/me over TLS, of nginx
@@ -1317,6 +1329,14 @@ T_TLS_KA=0.60		# keep-alive /users/me over TLS, of nginx
 	echo "target: search over 100,000 items >= $T_QUERY of the SQL run directly:" \
 	    "$(verdict "$(query_ratio 'search') >= $T_QUERY")" \
 	    "(ratio $(query_ratio 'search'))"
+	echo
+	printf '%s\n' "$WEB_OUT"
+	echo "target: GET behind nginx with auth_request /auth/verify >= $T_VERIFY of nginx without:" \
+	    "$(verdict "$(web_ratio 'GET behind nginx') >= $T_VERIFY")" \
+	    "(ratio $(web_ratio 'GET behind nginx'))"
+	echo "target: CORS preflight >= $T_PREFLIGHT of nginx:" \
+	    "$(verdict "$(web_ratio 'CORS preflight') >= $T_PREFLIGHT")" \
+	    "(ratio $(web_ratio 'CORS preflight'))"
 	echo "bench took $(( $(date +%s) - BENCH_START )) s"
 } | tee "$OUT/latest.txt"
 
