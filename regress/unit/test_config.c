@@ -888,6 +888,66 @@ test_public_url(void)
 	    -1 && same_origin("https://a.example", "null") == -1);
 }
 
+/* cors origin and the protect rules: the lists, and their JSON. */
+static void
+test_cors_protect(void)
+{
+	static const char	 list[] = "http://localhost:3000, "
+	    "https://App.Example.com  http://[::1]:8080";
+	struct tokend_config	*conf, *copy;
+	char			*json;
+
+	CHECK("cors: a list of origins",
+	    config_check_origins(list) == NULL &&
+	    config_check_origins("") == NULL &&
+	    config_check_origins("*") == NULL);
+	CHECK("cors: no path, no other scheme, no \"*\" in a list",
+	    config_check_origins("http://a.example/") != NULL &&
+	    config_check_origins("ftp://a.example") != NULL &&
+	    config_check_origins("http://a.example *") != NULL &&
+	    config_check_origins("null") != NULL);
+	CHECK("cors: listed exactly, the default port written or not",
+	    config_origin_listed(list, "http://localhost:3000", 21) &&
+	    config_origin_listed(list, "https://app.example.com:443", 27) &&
+	    config_origin_listed(list, "http://[::1]:8080", 17));
+	CHECK("cors: not a sibling, another port or scheme, nor a path",
+	    !config_origin_listed(list, "http://localhost:3001", 21) &&
+	    !config_origin_listed(list, "https://localhost:3000", 22) &&
+	    !config_origin_listed(list, "https://x.app.example.com", 25) &&
+	    !config_origin_listed(list, "http://localhost:3000/", 22) &&
+	    !config_origin_listed(list, "null", 4) &&
+	    !config_origin_listed("", "http://localhost:3000", 21));
+	CHECK("cors: \"*\" lists any origin",
+	    config_origin_listed("*", "https://evil.example", 20));
+	conf = parse_text("cors { origin \"http://localhost:3000\"; "
+	    "max-age 60 }\nrole \"editor\" { id "
+	    "\"b0000000-0000-4000-8000-0000000000e1\" }\n"
+	    "protect \"*\" \"/admin/\" { admin-access yes }\n"
+	    "protect \"app.example\" \"/\" { role \"editor\" }\n"
+	    "protect \"wiki.example\" \"/\"\n");
+	CHECK("protect: three rules, in order", conf != NULL &&
+	    conf->nprotect == 3 && conf->protect[0].admin == 1 &&
+	    strcmp(conf->protect[1].role, "editor") == 0 &&
+	    strcmp(conf->protect[2].host, "wiki.example") == 0 &&
+	    conf->protect[2].role[0] == '\0' && !conf->protect[2].admin &&
+	    conf->cors_max_age == 60 && conf->cors_credentials == 1);
+	json = conf != NULL ? config_to_json(conf) : NULL;
+	copy = json != NULL ? config_from_json(json, strlen(json)) : NULL;
+	CHECK("protect: the JSON round trip", copy != NULL &&
+	    copy->nprotect == 3 && copy->protect[0].admin == 1 &&
+	    strcmp(copy->protect[0].path, "/admin/") == 0 &&
+	    strcmp(copy->protect[1].host, "app.example") == 0 &&
+	    strcmp(copy->protect[1].role, "editor") == 0 &&
+	    strcmp(copy->cors_origin, "http://localhost:3000") == 0);
+	free(json);
+	config_free(copy);
+	config_free(conf);
+	CHECK("cors: \"*\" with credentials refused",
+	    parse_text("cors { origin \"*\" }\n") == NULL);
+	CHECK("protect: an unknown role refused",
+	    parse_text("protect \"*\" \"/\" { role \"nobody\" }\n") == NULL);
+}
+
 static void
 test_listen(void)
 {
@@ -2236,6 +2296,7 @@ main(void)
 	test_auth_bounds();
 	test_cookies();
 	test_public_url();
+	test_cors_protect();
 	test_listen();
 	test_tls();
 	test_path_within();
