@@ -259,8 +259,9 @@ http_hsts(struct server *s, struct evhttp_request *req)
  * one of cors origin exactly (its default port written or not), or is
  * "*" when the list is "*" (refused with credentials); Vary: Origin on
  * every answer, so that no cache gives one origin's answer to another.
- * Where Directus, given one origin, names it to every requester, tokend
- * names only a listed origin: the browser refuses the others either
+ * Where Directus, given one origin, names it to every requester (given
+ * several, it sends an unlisted one every header but this one), tokend
+ * sends an unlisted origin Vary alone: the browser refuses it either
  * way.  A preflight (OPTIONS, on any path) is answered here, 204 with
  * the methods, headers and max-age, without keyd.  -1: answered.
  */

@@ -28,8 +28,14 @@
 #     Access-Control-Allow-Credentials: true
 #     Access-Control-Expose-Headers: Content-Range
 #   With Origin: http://evil.com, Directus (one origin configured) names
-#   http://localhost:3000 all the same; tokend names no origin to an
-#   origin it does not list (the browser refuses both).
+#   http://localhost:3000 all the same.  With two origins
+#   (CORS_ORIGIN=array:http://localhost:3000,http://127.0.0.1:3000) it
+#   names http://127.0.0.1:3000 to that origin, as above, and to
+#   http://evil.com sends no Access-Control-Allow-Origin but the other
+#   headers all the same (Vary, Allow-Credentials, and on the preflight
+#   Allow-Methods, Allow-Headers, Max-Age, Expose-Headers).  tokend
+#   sends an origin it does not list Vary: Origin alone (the browser
+#   refuses it in every case).
 . "$(dirname "$0")/../lib.sh"
 td_init
 CORS=('cors {' '	origin "http://localhost:3000 http://127.0.0.1:3000"'
