@@ -297,7 +297,8 @@ static const struct sandbox_rule sandbox_mail[] = {
  * keyd: its loop and channels (poll and shutdown: a worker that does
  * not take an invalidation in time), SQLite inside the chroot (the database,
  * its -wal and -shm files, a directory opened to be synced, access(2)
- * probes, advisory locks, the busy handler's sleep) and the hashing
+ * probes, advisory locks, the busy handler's sleep), the signing keys
+ * a rotation writes and renames into place (keyd/rotate.c) and the hashing
  * threads.  They exist already (no clone), but a new thread registers
  * its robust futex list and rseq area itself, and may do so after the
  * filter is in place.
@@ -319,6 +320,13 @@ static const struct sandbox_rule sandbox_keyd[] = {
 	SB_ALLOW(newfstatat),
 	SB_ALLOW(access),
 	SB_ALLOW(unlink),
+#ifdef __NR_rename
+	SB_ALLOW(rename),	/* rotate.c: a key or its state, whole */
+#endif
+	SB_ALLOW(renameat),
+#ifdef __NR_renameat2
+	SB_ALLOW(renameat2),
+#endif
 	SB_ALLOW(nanosleep),
 	SB_ALLOW(clock_nanosleep),
 	SB_ALLOW(set_robust_list),
