@@ -331,7 +331,11 @@ rotate_write_state(const char *dir)
 	return rotate_file_close(fd, dir, ROTATE_STATE, tmp);
 }
 
-/* dir/KID.key into the store (made current by sign.c; see the caller). */
+/*
+ * dir/KID.key into the store (made current by sign.c; see the caller).
+ * -1 when it is missing; a file that is there but refused (open to
+ * others, not keyd's, not a key) stops keyd, as the secret does.
+ */
 static int
 rotate_load_key(const char *dir, const struct rotate_entry *e)
 {
@@ -344,26 +348,22 @@ rotate_load_key(const char *dir, const struct rotate_entry *e)
 	if (snprintf(path, sizeof(path), "%s/%s%s", dir, e->kid,
 	    ROTATE_SUFFIX) >= (int)sizeof(path))
 		return -1;
+	if (access(path, F_OK) == -1 && errno == ENOENT)
+		return -1;
 	if (e->alg == SIGN_HS256) {
 		if (secret_load_existing(path, rotate_uid, &secret) == -1)
-			return -1;
+			fatalx("cannot use the signing key %s", path);
 		rv = sign_add_secret(secret.key, secret.len);
 		secret_free(&secret);
 	} else {
 		if ((pkey = signkey_load_existing(path, rotate_uid)) == NULL)
-			return -1;
+			fatalx("cannot use the signing key %s", path);
 		if ((rv = sign_add_pkey(pkey)) == -1)
 			EVP_PKEY_free(pkey);
 	}
-	if (rv == -1)
-		return -1;
-	if (sign_info(sign_count() - 1, &si) == -1 || si.alg != e->alg ||
-	    strcmp(si.kid, e->kid) != 0) {
-		log_warnx("%s is not the key %s", path, e->kid);
-		(void)sign_set_current(rotate_config_kid);
-		(void)sign_remove(si.kid);
-		return -1;
-	}
+	if (rv == -1 || sign_info(sign_count() - 1, &si) == -1 ||
+	    si.alg != e->alg || strcmp(si.kid, e->kid) != 0)
+		fatalx("%s is not the signing key %s", path, e->kid);
 	return 0;
 }
 

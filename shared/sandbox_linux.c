@@ -363,7 +363,8 @@ static const struct sandbox_rule sandbox_parent[] = {
  * A child the parent starts after its sandbox_enter(), from fork to the
  * child's own sandbox_enter(): descriptor shuffling and exec, the
  * dynamic loader and libc start-up, user lookup (nscd is tried over
- * AF_UNIX), the privilege drop, keyd's secret and database directory,
+ * AF_UNIX), the privilege drop, keyd's secret and database directory
+ * (and its signing keys' directory, read through: keyd/rotate.c),
  * the loop's setup, the hashing threads (clone3 answers ENOSYS so that
  * glibc falls back to clone, whose flags the filter can see; each
  * lowers its own priority), a TLS worker's first TLS context (glibc's
@@ -401,6 +402,7 @@ static const struct sandbox_rule sandbox_spawn[] = {
 	SB_ALLOW(setuid),
 	SB_ALLOW(umask),
 	SB_ALLOW(mkdir),
+	SB_ALLOW(getdents64),
 	SB_ALLOW(chown),
 	SB_ALLOW(chmod),
 	SB_ALLOW(fchown),
