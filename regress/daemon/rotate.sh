@@ -99,6 +99,11 @@ verified $ID
 verified $ID" ] && ok "rotate_${a}_jose_verifies_all" ||
 		    fail "rotate_${a}_jose_verifies_all" "$r"
 	fi
+	# The key set is cached for no longer than the overlap (90 s).
+	r=$(curl -s -m 5 -D - -o /dev/null "$URL/.well-known/jwks.json" |
+	    tr -d '\r' | sed -n 's/^[Cc]ache-[Cc]ontrol: public, max-age=\([0-9]*\)$/\1/p')
+	[ -n "$r" ] && [ "$r" -le 90 ] && ok "rotate_${a}_jwks_max_age_within_overlap" ||
+	    fail "rotate_${a}_jwks_max_age_within_overlap" "max-age $r"
 	[ "$(stat -c %a "$KD/$K1.key" 2>/dev/null)" = 600 ] && disk_matches &&
 	    ok "rotate_${a}_key_files_0600" ||
 	    fail "rotate_${a}_key_files_0600" "$(ls -l "$KD" 2>&1)"
