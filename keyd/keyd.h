@@ -3,7 +3,8 @@
 /*
  * keyd: the only holder of the signing secret and the credential
  * database.  keyd.c is the dispatcher, secret.c loads the secret,
- * store.c is the credential store behind the store_* interface.
+ * rotate.c rotates the signing keys and keeps their state, store.c is
+ * the credential store behind the store_* interface.
  */
 #ifndef KEYD_H
 #define KEYD_H
