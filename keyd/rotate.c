@@ -28,7 +28,9 @@
  * orphan, which the next start deletes: it never signed anything) or
  * the new one with its key file.  A state that names a missing or
  * foreign key file loses that key only; when it was the current one the
- * newest key left, or else the configured key, signs.
+ * newest key left, or else the configured key, signs.  Key files
+ * without any state (deleted by hand) verify for an overlap from the
+ * start, and the configured key signs.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -100,7 +102,9 @@ static int	 rotate_file_open(const char *, const char *, char *, size_t);
 static int	 rotate_file_close(int, const char *, const char *,
 		    const char *);
 static int	 rotate_write_state(const char *);
-static int	 rotate_load_key(const char *, const struct rotate_entry *);
+static int	 rotate_load_key(const char *, const struct rotate_entry *,
+		    int);
+static void	 rotate_adopt(const char *, struct rotate_entry *, size_t *);
 static void	 rotate_pick_current(const char *, int);
 static void	 rotate_prune(const char *);
 static int	 rotate_store_key(const char *, enum sign_alg,
@@ -334,10 +338,12 @@ rotate_write_state(const char *dir)
 /*
  * dir/KID.key into the store (made current by sign.c; see the caller).
  * -1 when it is missing; a file that is there but refused (open to
- * others, not keyd's, not a key) stops keyd, as the secret does.
+ * others, not keyd's) stops keyd, as the secret does, and so does one
+ * that is not the state's key, unless adopt (rotate_adopt()): then it
+ * is left out.
  */
 static int
-rotate_load_key(const char *dir, const struct rotate_entry *e)
+rotate_load_key(const char *dir, const struct rotate_entry *e, int adopt)
 {
 	struct keyd_secret	 secret;
 	struct sign_info	 si;
@@ -361,10 +367,52 @@ rotate_load_key(const char *dir, const struct rotate_entry *e)
 		if ((rv = sign_add_pkey(pkey)) == -1)
 			EVP_PKEY_free(pkey);
 	}
-	if (rv == -1 || sign_info(sign_count() - 1, &si) == -1 ||
-	    si.alg != e->alg || strcmp(si.kid, e->kid) != 0)
+	if (rv == 0 && sign_info(sign_count() - 1, &si) == 0 &&
+	    si.alg == e->alg && strcmp(si.kid, e->kid) == 0)
+		return 0;
+	if (!adopt)
 		fatalx("%s is not the signing key %s", path, e->kid);
-	return 0;
+	log_warnx("%s is not the %s key %s: left out", path,
+	    sign_alg_name(e->alg), e->kid);
+	if (rv == 0) {
+		(void)sign_set_current(rotate_config_kid);
+		(void)sign_remove(si.kid);
+	}
+	return -1;
+}
+
+/*
+ * Key files without a state (it was deleted): each verifies, as a
+ * replaced key, for an overlap from now; the configured key signs.
+ */
+static void
+rotate_adopt(const char *dir, struct rotate_entry *e, size_t *ne)
+{
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 n, sl = strlen(ROTATE_SUFFIX);
+
+	*ne = 0;
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL && *ne < SIGN_KEYS_MAX - 1) {
+		n = strlen(de->d_name);
+		if (n <= sl || n - sl > SIGN_KID_MAX ||
+		    strcmp(de->d_name + n - sl, ROTATE_SUFFIX) != 0)
+			continue;
+		memset(&e[*ne], 0, sizeof(e[*ne]));
+		memcpy(e[*ne].kid, de->d_name, n - sl);
+		if (!rotate_kid_valid(e[*ne].kid))
+			continue;
+		e[*ne].alg = sign_current_alg();
+		e[*ne].created = rotate_now_s();
+		e[*ne].role = ROTATE_RETIRING;
+		e[*ne].until = rotate_now_s() + rotate_overlap();
+		log_warnx("signing key %s has no state: it verifies until %lld",
+		    e[*ne].kid, (long long)e[*ne].until);
+		(*ne)++;
+	}
+	closedir(d);
 }
 
 /*
@@ -483,6 +531,8 @@ rotate_load(const char *outer, const char *inner, uid_t uid, gid_t gid)
 		fatal("chown %s", outer);
 	if ((have = rotate_read_state(outer, e, &ne)) == -1)
 		fatalx("cannot use the signing keys' state in %s", outer);
+	if (have == 0)
+		rotate_adopt(outer, e, &ne);
 	for (i = 0; i < ne; i++) {
 		if (e[i].alg != alg) {
 			log_warnx("dropping %s key %s: the algorithm is %s",
@@ -503,7 +553,7 @@ rotate_load(const char *outer, const char *inner, uid_t uid, gid_t gid)
 		} else if (e[i].role == ROTATE_REMOVED ||
 		    (e[i].role == ROTATE_RETIRING && e[i].until <= now))
 			continue;
-		else if (rotate_load_key(outer, &e[i]) == -1) {
+		else if (rotate_load_key(outer, &e[i], have == 0) == -1) {
 			log_warnx("signing key %s of the state is lost",
 			    e[i].kid);
 			(void)sign_set_current(rotate_config_kid);
@@ -520,7 +570,7 @@ rotate_load(const char *outer, const char *inner, uid_t uid, gid_t gid)
 	if (want[0] != '\0' && sign_set_current(want) == -1)
 		want[0] = '\0';
 	(void)sign_set_current(rotate_config_kid);
-	rotate_pick_current(want, have == 1 && !config_seen);
+	rotate_pick_current(want, !config_seen);
 	/* The configured key, removed before, leaves again. */
 	if (config_gone && strcmp(sign_current_kid(), rotate_config_kid) != 0)
 		(void)sign_remove(rotate_config_kid);

@@ -146,7 +146,7 @@ refused ERR_JWKS_NO_MATCHING_KEY" ] && ok "rotate_${a}_jose_refuses_old" ||
 
 # What a kill -9 can leave on disk, and a kill -9 during rotations.
 rotate_kills() {
-	local K0 K1 OLD r i pub
+	local K0 K1 OLD r i pub k
 	TD_PIDS=
 	td_init
 	up EdDSA "" rotate_kill
@@ -213,6 +213,20 @@ rotate_kills() {
 	else
 		fail rotate_kill_parent_whole "$(ls "$KD"; cat "$KD/state")"
 	fi
+	stop
+	# A state deleted by hand: its keys verify for an overlap, the
+	# configured key signs.
+	td_up rotate_state_lost
+	r=$(token dana@example.com 'user pass')
+	k=$(current)
+	[ "$k" != "$K0" ] && ok rotate_state_lost_before || fail rotate_state_lost_before "$k"
+	stop
+	rm -f "$KD/state"
+	td_up rotate_state_lost_start
+	[ "$(current)" = "$K0" ] && $CTL key list | grep -q "^$k .* retiring until" &&
+	    ok rotate_state_lost_keys_adopted ||
+	    fail rotate_state_lost_keys_adopted "$($CTL key list 2>&1)"
+	expect rotate_state_lost_token_verifies '200 *dana@example.com*' "$(me "$r")"
 	stop
 	# A key file that others may read is refused, as the secret is.
 	chmod 0644 "$(ls "$KD"/*.key | head -1)"
