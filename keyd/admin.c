@@ -58,6 +58,7 @@ static void	 admin_mail_flush(uint32_t, const struct msg_ctl_admin *);
 static void	 admin_invite(uint32_t, const struct msg_ctl_admin *);
 static void	 admin_audit(uint32_t, const struct msg_ctl_admin *);
 static void	 admin_policy(uint32_t, const struct msg_ctl_admin *);
+static void	 admin_key(uint32_t, const struct msg_ctl_admin *);
 
 /*
  * What tokenctl may ask (MSG_CTL_ADMIN's op) and who does it.  The
@@ -97,6 +98,8 @@ static const struct {
 	[ADMIN_USER_POLICY_DEL] = { admin_policy, NULL, "policy removed",
 				    NULL },
 	[ADMIN_USER_POLICY_LIST] = { admin_policy, NULL, NULL, NULL },
+	[ADMIN_KEY_ROTATE] =	{ admin_key, NULL, NULL, NULL },
+	[ADMIN_KEY_LIST] =	{ admin_key, NULL, NULL, NULL },
 };
 
 static void
@@ -162,6 +165,20 @@ keyd_admin_request(struct keyd_chan *parent, struct frame *f)
 	}
 	admin_ops[m.op].run(f->hdr.id, &m);
 	return 0;
+}
+
+/* key rotate | list: the signing keys (rotate.c). */
+static void
+admin_key(uint32_t id, const struct msg_ctl_admin *m)
+{
+	char	 text[4096];
+	int	 rv;
+
+	if (m->op == ADMIN_KEY_ROTATE)
+		rv = rotate_key(text, sizeof(text));
+	else if ((rv = rotate_list(text, sizeof(text))) == -1)
+		(void)strlcpy(text, "the key list does not fit", sizeof(text));
+	admin_reply(id, rv == -1, text);
 }
 
 /* add and passwd: a new hash first, on the hashing pool. */

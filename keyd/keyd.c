@@ -61,7 +61,7 @@ static void	 keyd_signal(evutil_socket_t, short, void *);
 static void	 keyd_hash_start(void);
 static void	 keyd_metrics(void);
 static void	 keyd_hash_params(const struct tokend_config *);
-static void	 keyd_signing(uid_t, gid_t);
+static void	 keyd_signing(const char *, uid_t, gid_t);
 static int	 keyd_keys_write(struct frame_buf *);
 
 /*
@@ -460,7 +460,7 @@ main(int argc, char *argv[])
 	    &keyd.secret) == -1)
 		fatalx("cannot load the signing secret");
 
-	keyd_signing(privsep_is_root() ? pu.uid : geteuid(),
+	keyd_signing(dbpath, privsep_is_root() ? pu.uid : geteuid(),
 	    privsep_is_root() ? pu.gid : getegid());
 	if (tfa_init(keyd.conf->tfa_key, privsep_is_root() ? pu.uid :
 	    geteuid(), privsep_is_root() ? pu.gid : getegid()) == -1)
@@ -479,6 +479,7 @@ main(int argc, char *argv[])
 		fatalx("event_base_new");
 	keyd_hash_start();
 	keyd_metrics();
+	rotate_start(keyd.base);
 	if (batch_init(keyd.base) == -1)
 		fatalx("cannot set up the group commit");
 	mail_init(keyd.base);
@@ -511,21 +512,34 @@ main(int argc, char *argv[])
  * after the algorithm.  With an asymmetric algorithm the secret signs
  * nothing (it still seals what it sealed before), and no HMAC key is in
  * the store, so no token can be checked with a public key as its secret.
+ * Then the keys of rotations (rotate.c), in "keys" next to the database
+ * (dbpath: the database as keyd sees it after the chroot).
  */
 static void
-keyd_signing(uid_t uid, gid_t gid)
+keyd_signing(const char *dbpath, uid_t uid, gid_t gid)
 {
 	const struct tokend_config	*conf = keyd.conf;
 	struct evp_pkey_st		*pkey;
 	enum sign_alg			 alg;
-	char				 path[PATH_MAX];
+	char				 path[PATH_MAX], outer[PATH_MAX];
+	char				 inner[PATH_MAX];
+	const char			*slash;
 
 	sign_free();
 	if ((alg = sign_alg_from_name(conf->signing_alg)) == SIGN_NONE)
 		fatalx("signing algorithm %s unknown", conf->signing_alg);
+	if ((slash = strrchr(conf->database, '/')) == NULL ||
+	    snprintf(outer, sizeof(outer), "%.*s/keys",
+	    (int)(slash - conf->database), conf->database) >=
+	    (int)sizeof(outer) ||
+	    (slash = strrchr(dbpath, '/')) == NULL ||
+	    snprintf(inner, sizeof(inner), "%.*s/keys",
+	    (int)(slash - dbpath), dbpath) >= (int)sizeof(inner))
+		fatalx("signing keys directory: bad database path");
 	if (alg == SIGN_HS256) {
 		if (sign_add_secret(keyd.secret.key, keyd.secret.len) == -1)
 			fatalx("cannot key the token signer");
+		rotate_load(outer, inner, uid, gid);
 		return;
 	}
 	if (config_signing_key_path(conf, path, sizeof(path)) == -1)
@@ -539,8 +553,7 @@ keyd_signing(uid_t uid, gid_t gid)
 	if (sign_current_alg() != alg)
 		fatalx("signing key %s is no %s key", path,
 		    alg == SIGN_EDDSA ? "Ed25519" : "P-256");
-	log_info("signing with %s, key %s", sign_alg_name(alg),
-	    sign_current_kid());
+	rotate_load(outer, inner, uid, gid);
 }
 
 /* MSG_KEYS: what the workers need to know of the key set. */
@@ -838,6 +851,8 @@ keyd_reload(struct frame *f, void *unused)
 		audit_event(AUDIT_RELOAD);
 		/* audit-retention may have changed. */
 		audit_init(keyd.base);
+		/* And signing rotate-every. */
+		rotate_start(keyd.base);
 	}
 	child_reload_done(keyd.parent, why);
 }

@@ -3,7 +3,8 @@
 /*
  * keyd: the only holder of the signing secret and the credential
  * database.  keyd.c is the dispatcher, secret.c loads the secret,
- * store.c is the credential store behind the store_* interface.
+ * rotate.c rotates the signing keys and keeps their state, store.c is
+ * the credential store behind the store_* interface.
  */
 #ifndef KEYD_H
 #define KEYD_H
@@ -402,10 +403,23 @@ int		 audit_list(int64_t, char *, size_t);
 /* admin.c (and the handler keyd_admin_request) */
 void		 admin_uuid(char *);
 
+/* rotate.c */
+struct event_base;
+void		 rotate_load(const char *, const char *, uid_t, gid_t);
+void		 rotate_start(struct event_base *);
+int		 rotate_key(char *, size_t);
+int		 rotate_list(char *, size_t);
+int64_t		 rotate_overlap(void);
+
 /* secret.c */
 int		 secret_load(const char *, uid_t, gid_t, struct keyd_secret *);
 void		 secret_free(struct keyd_secret *);
 struct evp_pkey_st *signkey_load(const char *, int, uid_t, gid_t);
+int		 secret_load_existing(const char *, uid_t,
+		    struct keyd_secret *);
+struct evp_pkey_st *signkey_load_existing(const char *, uid_t);
+struct evp_pkey_st *signkey_new(int);
+int		 signkey_write(int, struct evp_pkey_st *);
 
 #define STORE_ROW_COLS		10
 #define STORE_NOT_UNIQUE	(-2)

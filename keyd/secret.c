@@ -31,7 +31,6 @@ static int	 secret_create(const char *, uid_t, gid_t);
 static int	 secret_check(const char *, int, struct stat *, uid_t);
 static int	 secret_read(int, size_t, struct keyd_secret *);
 static int	 signkey_create(const char *, int, uid_t, gid_t);
-static int	 signkey_write(int, EVP_PKEY *);
 static int	 signkey_nopass(char *, int, int, void *);
 
 static int
@@ -101,7 +100,7 @@ secret_read(int fd, size_t len, struct keyd_secret *secret)
 	ssize_t	 n;
 	size_t	 off = 0;
 
-	if ((secret->key = malloc(len)) == NULL)
+	if ((secret->key = calloc(1, len)) == NULL)
 		return -1;
 	(void)mlock(secret->key, len);
 	while (off < len) {
@@ -145,6 +144,27 @@ secret_load(const char *path, uid_t uid, gid_t gid, struct keyd_secret *secret)
 	return rv;
 }
 
+/* A secret that must exist (a rotated one, rotate.c), under the rules. */
+int
+secret_load_existing(const char *path, uid_t owner, struct keyd_secret *secret)
+{
+	struct stat	 st;
+	int		 fd, rv;
+
+	memset(secret, 0, sizeof(*secret));
+	memset(&st, 0, sizeof(st));
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		log_warn("open secret %s", path);
+		return -1;
+	}
+	rv = secret_check(path, fd, &st, owner);
+	if (rv == 0 && (rv = secret_read(fd, (size_t)st.st_size,
+	    secret)) == -1)
+		log_warnx("cannot read secret %s", path);
+	close(fd);
+	return rv;
+}
+
 void
 secret_free(struct keyd_secret *secret)
 {
@@ -162,7 +182,7 @@ secret_free(struct keyd_secret *secret)
  * the secret.  A missing file is created with a new key, mode 0600.
  * Whether the key is of the configured algorithm is the caller's check.
  */
-static int
+int
 signkey_write(int fd, EVP_PKEY *pkey)
 {
 	BIO	*bio;
@@ -182,18 +202,28 @@ signkey_write(int fd, EVP_PKEY *pkey)
 	return rv;
 }
 
+/* A new Ed25519 or P-256 private key. */
+struct evp_pkey_st *
+signkey_new(int alg)
+{
+	EVP_PKEY	*pkey;
+
+	pkey = alg == SIGN_EDDSA ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519") :
+	    EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (pkey == NULL)
+		log_warnx("cannot make a %s key", sign_alg_name(alg));
+	ERR_clear_error();
+	return pkey;
+}
+
 static int
 signkey_create(const char *path, int alg, uid_t uid, gid_t gid)
 {
 	EVP_PKEY	*pkey;
 	int		 fd, rv = -1;
 
-	pkey = alg == SIGN_EDDSA ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519") :
-	    EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	if (pkey == NULL) {
-		log_warnx("cannot make a %s key", sign_alg_name(alg));
+	if ((pkey = signkey_new(alg)) == NULL)
 		return -1;
-	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd == -1)
@@ -228,10 +258,20 @@ signkey_nopass(char *buf, int size, int rwflag, void *arg)
 struct evp_pkey_st *
 signkey_load(const char *path, int alg, uid_t uid, gid_t gid)
 {
+	if (access(path, F_OK) == -1 && errno == ENOENT &&
+	    signkey_create(path, alg, uid, gid) == -1)
+		return NULL;
+	return signkey_load_existing(path, geteuid() == 0 ? uid : geteuid());
+}
+
+/* A private key in a file that must exist, under the secret's rules. */
+struct evp_pkey_st *
+signkey_load_existing(const char *path, uid_t owner)
+{
 	const struct privsep_file	 rule = {
 		.what = "signing key",
 		.flags = PRIVSEP_FILE_ROOT_OK,
-		.owner = geteuid() == 0 ? uid : geteuid(),
+		.owner = owner,
 		.owner_name = "keyd's user",
 		.refused = S_IRWXG | S_IRWXO,
 		.refused_means = "accessible"
@@ -243,12 +283,8 @@ signkey_load(const char *path, int alg, uid_t uid, gid_t gid)
 	ssize_t			 n = -1;
 	int			 fd;
 
+	memset(&st, 0, sizeof(st));
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1 && errno == ENOENT) {
-		if (signkey_create(path, alg, uid, gid) == -1)
-			return NULL;
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	}
 	if (fd == -1) {
 		log_warn("open signing key %s", path);
 		return NULL;

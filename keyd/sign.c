@@ -57,6 +57,8 @@ struct sign_key {
 	EVP_MAC_CTX	*mac;		/* HS256 */
 	EVP_PKEY	*pkey;		/* EdDSA, ES256 */
 	char		 jwk[SIGN_JWK_MAX];	/* public JWK; "" for HS256 */
+	int64_t		 created;	/* unix seconds (rotate.c) */
+	int64_t		 until;		/* verifying only: leaves then */
 };
 
 static struct sign_key	 sign_keys[SIGN_KEYS_MAX];
@@ -561,7 +563,11 @@ sign_key_for(const char *in, size_t len)
 		return NULL;
 	alg = json_string_value(json_object_get(h, "alg"));
 	kid = json_string_value(json_object_get(h, "kid"));
-	for (i = 0; alg != NULL && i < sign_nkeys; i++) {
+	/* Without kid, the current secret first: it is Directus's too. */
+	if (alg != NULL && kid == NULL && sign_current != NULL &&
+	    sign_current->alg == SIGN_HS256 && strcmp(alg, "HS256") == 0)
+		k = sign_current;
+	for (i = 0; k == NULL && alg != NULL && i < sign_nkeys; i++) {
 		if (strcmp(sign_alg_name(sign_keys[i].alg), alg) != 0)
 			continue;
 		if (kid != NULL ? strcmp(sign_keys[i].kid, kid) == 0 :
@@ -674,6 +680,90 @@ sign_kids(char *out, size_t outlen)
 		out[off] = '\0';
 	}
 	return (int)off;
+}
+
+/* The key of kid, or NULL. */
+static struct sign_key *
+sign_key_named(const char *kid)
+{
+	size_t	 i;
+
+	for (i = 0; i < sign_nkeys; i++)
+		if (sign_keys[i].kid[0] != '\0' &&
+		    strcmp(sign_keys[i].kid, kid) == 0)
+			return &sign_keys[i];
+	return NULL;
+}
+
+/* Make the key of kid the one that signs. */
+int
+sign_set_current(const char *kid)
+{
+	struct sign_key	*k;
+
+	if ((k = sign_key_named(kid)) == NULL)
+		return -1;
+	sign_current = k;
+	sign_view_update();
+	return 0;
+}
+
+/* The key of kid leaves the store; never the current one. */
+int
+sign_remove(const char *kid)
+{
+	struct sign_key	*k;
+	char		 cur[SIGN_KID_MAX + 1];
+	size_t		 i;
+
+	if ((k = sign_key_named(kid)) == NULL || k == sign_current)
+		return -1;
+	(void)strlcpy(cur, sign_current_kid(), sizeof(cur));
+	i = (size_t)(k - sign_keys);
+	EVP_MAC_CTX_free(k->mac);
+	EVP_PKEY_free(k->pkey);
+	memmove(&sign_keys[i], &sign_keys[i + 1],
+	    (sign_nkeys - i - 1) * sizeof(sign_keys[0]));
+	explicit_bzero(&sign_keys[--sign_nkeys], sizeof(sign_keys[0]));
+	sign_current = sign_key_named(cur);
+	sign_view_update();
+	return 0;
+}
+
+/* The created and until times of the key of kid (until 0: current). */
+int
+sign_set_times(const char *kid, int64_t created, int64_t until)
+{
+	struct sign_key	*k;
+
+	if ((k = sign_key_named(kid)) == NULL)
+		return -1;
+	k->created = created;
+	k->until = until;
+	return 0;
+}
+
+size_t
+sign_count(void)
+{
+	return sign_nkeys;
+}
+
+/* What the i-th key is, for rotate.c: never its secret. */
+int
+sign_info(size_t i, struct sign_info *si)
+{
+	const struct sign_key	*k;
+
+	if (i >= sign_nkeys)
+		return -1;
+	k = &sign_keys[i];
+	(void)strlcpy(si->kid, k->kid, sizeof(si->kid));
+	si->alg = k->alg;
+	si->created = k->created;
+	si->until = k->until;
+	si->current = k == sign_current;
+	return 0;
 }
 
 /* Static and refresh tokens are stored as their SHA-256 only. */

@@ -38,6 +38,15 @@ enum sign_alg {
 	SIGN_ES256
 };
 
+/* What rotate.c sees of a key (sign_info()). */
+struct sign_info {
+	char		 kid[SIGN_KID_MAX + 1];
+	enum sign_alg	 alg;
+	int64_t		 created;	/* unix seconds */
+	int64_t		 until;		/* 0: it signs or verifies for good */
+	int		 current;
+};
+
 /* sign.c */
 enum sign_alg	 sign_alg_from_name(const char *);
 const char	*sign_alg_name(enum sign_alg);
@@ -56,5 +65,10 @@ int	 sign_kids(char *, size_t);
 int	 sign_thumbprint(EVP_PKEY *, char *, size_t);
 const struct jwt_keys *sign_jwt_keys(void);
 void	 sign_sha256(const void *, size_t, uint8_t [32]);
+int	 sign_set_current(const char *);
+int	 sign_remove(const char *);
+int	 sign_set_times(const char *, int64_t, int64_t);
+size_t	 sign_count(void);
+int	 sign_info(size_t, struct sign_info *);
 
 #endif /* TOKEND_SIGN_H */

@@ -306,6 +306,9 @@ const struct config_field config_fields[] = {
 	    CONF_SIGNING_ALG, RESTART),
 	STRING_SETTING("signing_key", "signing", "key", "signing key",
 	    CONF_KIND_PATH_UNSET, signing_key, "", RESTART),
+	NUMBER_SETTING("signing_rotate_every", "signing", "rotate-every",
+	    "signing rotate-every", CONF_KIND_INT, CONF_UNIT_SEC,
+	    signing_rotate_every, 0, CONF_ROTATE_EVERY_HI, 0, 0),
 };
 const size_t config_nfields = sizeof(config_fields) /
     sizeof(config_fields[0]);

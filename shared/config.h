@@ -197,6 +197,7 @@
 #define CONF_INVITE_TTL_LO	(60 * 60 * 1000LL)
 #define CONF_INVITE_TTL_HI	(30 * 24 * 60 * 60 * 1000LL)
 #define CONF_HSTS_HI		(2 * 365 * 24 * 60 * 60)	/* seconds */
+#define CONF_ROTATE_EVERY_HI	(365 * 24 * 60 * 60)	/* seconds */
 #define CONF_TLS_TEXT_MAX	1024	/* protocols, ciphers, with the NUL */
 #define CONF_SIGNING_ALG	"HS256"	/* Directus's */
 #define CONF_SIGNING_ALG_MAX	8	/* "HS256", "EdDSA", "ES256" */
@@ -470,6 +471,7 @@ struct tokend_config {
 	/* The access tokens' signatures (keyd/sign.c). */
 	char			 signing_alg[CONF_SIGNING_ALG_MAX];
 	char			 signing_key[PATH_MAX];	/* "": next to secret */
+	int			 signing_rotate_every;	/* seconds; 0: never */
 };
 
 /* How a setting is stored in struct tokend_config. */

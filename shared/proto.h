@@ -190,6 +190,8 @@ enum admin_op {
 	ADMIN_USER_POLICY_ADD,	/* arg email, arg2 policy name or id */
 	ADMIN_USER_POLICY_DEL,	/* arg email, arg2 policy name or id */
 	ADMIN_USER_POLICY_LIST,	/* arg email */
+	ADMIN_KEY_ROTATE,	/* a new signing key signs */
+	ADMIN_KEY_LIST,		/* the signing keys and their state */
 	ADMIN_OP_MAX
 };
 

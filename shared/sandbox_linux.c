@@ -297,7 +297,8 @@ static const struct sandbox_rule sandbox_mail[] = {
  * keyd: its loop and channels (poll and shutdown: a worker that does
  * not take an invalidation in time), SQLite inside the chroot (the database,
  * its -wal and -shm files, a directory opened to be synced, access(2)
- * probes, advisory locks, the busy handler's sleep) and the hashing
+ * probes, advisory locks, the busy handler's sleep), the signing keys
+ * a rotation writes and renames into place (keyd/rotate.c) and the hashing
  * threads.  They exist already (no clone), but a new thread registers
  * its robust futex list and rseq area itself, and may do so after the
  * filter is in place.
@@ -319,6 +320,13 @@ static const struct sandbox_rule sandbox_keyd[] = {
 	SB_ALLOW(newfstatat),
 	SB_ALLOW(access),
 	SB_ALLOW(unlink),
+#ifdef __NR_rename
+	SB_ALLOW(rename),	/* rotate.c: a key or its state, whole */
+#endif
+	SB_ALLOW(renameat),
+#ifdef __NR_renameat2
+	SB_ALLOW(renameat2),
+#endif
 	SB_ALLOW(nanosleep),
 	SB_ALLOW(clock_nanosleep),
 	SB_ALLOW(set_robust_list),
@@ -355,7 +363,8 @@ static const struct sandbox_rule sandbox_parent[] = {
  * A child the parent starts after its sandbox_enter(), from fork to the
  * child's own sandbox_enter(): descriptor shuffling and exec, the
  * dynamic loader and libc start-up, user lookup (nscd is tried over
- * AF_UNIX), the privilege drop, keyd's secret and database directory,
+ * AF_UNIX), the privilege drop, keyd's secret and database directory
+ * (and its signing keys' directory, read through: keyd/rotate.c),
  * the loop's setup, the hashing threads (clone3 answers ENOSYS so that
  * glibc falls back to clone, whose flags the filter can see; each
  * lowers its own priority), a TLS worker's first TLS context (glibc's
@@ -393,6 +402,7 @@ static const struct sandbox_rule sandbox_spawn[] = {
 	SB_ALLOW(setuid),
 	SB_ALLOW(umask),
 	SB_ALLOW(mkdir),
+	SB_ALLOW(getdents64),
 	SB_ALLOW(chown),
 	SB_ALLOW(chmod),
 	SB_ALLOW(fchown),

@@ -52,6 +52,7 @@ usage(void)
 	    "       tokenctl [-s socket] user policy list email\n"
 	    "       tokenctl [-s socket] session list [email] | revoke id\n"
 	    "       tokenctl [-s socket] mail list | flush\n"
+	    "       tokenctl [-s socket] key list | rotate\n"
 	    "       tokenctl [-s socket] audit [-f]\n");
 	exit(1);
 }
@@ -218,10 +219,13 @@ static const struct ctl_op {
 }, ctl_mail_ops[] = {
 	{ "list",	ADMIN_MAIL_LIST,	0, 0 },
 	{ "flush",	ADMIN_MAIL_FLUSH,	0, 0 },
+}, ctl_key_ops[] = {
+	{ "list",	ADMIN_KEY_LIST,		0, 0 },
+	{ "rotate",	ADMIN_KEY_ROTATE,	0, 0 },
 };
 #define CTL_OPS(t)	(t), sizeof(t) / sizeof((t)[0])
 
-/* user, session and mail ...: MSG_CTL_ADMIN, which keyd answers. */
+/* user, session, mail and key ...: MSG_CTL_ADMIN, which keyd answers. */
 static int
 ctl_admin(const struct ctl_op *ops, size_t n, int argc, char **argv)
 {
@@ -311,6 +315,8 @@ main(int argc, char *argv[])
 		return ctl_admin(CTL_OPS(ctl_session_ops), argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[0], "mail") == 0)
 		return ctl_admin(CTL_OPS(ctl_mail_ops), argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[0], "key") == 0)
+		return ctl_admin(CTL_OPS(ctl_key_ops), argc - 1, argv + 1);
 	if (argc >= 1 && strcmp(argv[0], "audit") == 0)
 		return ctl_audit(argc, argv);
 	if (argc != 1)

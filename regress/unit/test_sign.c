@@ -384,6 +384,63 @@ test_store(void)
 	sign_free();
 }
 
+/* What rotate.c does with the store: current, times, removal. */
+static void
+test_rotate(void)
+{
+	char		 a[SIGN_TOKEN_MAX], b[SIGN_TOKEN_MAX];
+	char		 ka[SIGN_KID_MAX + 1], kb[SIGN_KID_MAX + 1];
+	char		 kids[SIGN_KIDS_MAX];
+	struct sign_info si;
+	int		 i, ok;
+
+	sign_free();
+	CHECK("rotate_first", sign_add_secret((const uint8_t *)
+	    "the first secret, thirty-two bytes", 34) == 0 &&
+	    sign_jwt("{}", 2, a, sizeof(a)) > 0);
+	strlcpy(ka, sign_current_kid(), sizeof(ka));
+	CHECK("rotate_second", sign_add_secret((const uint8_t *)
+	    "the second secret, thirty-two byte", 34) == 0 &&
+	    sign_jwt("{}", 2, b, sizeof(b)) > 0);
+	strlcpy(kb, sign_current_kid(), sizeof(kb));
+	CHECK("rotate_kids_differ", strcmp(ka, kb) != 0 &&
+	    strstr(b, ".") != NULL && strncmp(a, b, strchr(a, '.') - a) != 0);
+	CHECK("rotate_both_verify", token_verifies(a) && token_verifies(b));
+	CHECK("rotate_set_current", sign_set_current(ka) == 0 &&
+	    strcmp(sign_current_kid(), ka) == 0 &&
+	    sign_set_current("no such kid") == -1 &&
+	    strcmp(sign_current_kid(), ka) == 0);
+	CHECK("rotate_times", sign_set_times(kb, 100, 0) == 0 &&
+	    sign_set_times(ka, 50, 200) == 0 && sign_count() == 2 &&
+	    sign_info(1, &si) == 0 && strcmp(si.kid, kb) == 0 &&
+	    si.created == 100 && si.until == 0 && !si.current &&
+	    sign_info(0, &si) == 0 && si.current && si.until == 200 &&
+	    sign_info(2, &si) == -1);
+	CHECK("rotate_current_not_removed", sign_remove(ka) == -1 &&
+	    sign_count() == 2);
+	ok = sign_set_current(kb) == 0 && sign_remove(ka) == 0 &&
+	    sign_count() == 1 && strcmp(sign_current_kid(), kb) == 0;
+	CHECK("rotate_remove", ok);
+	CHECK("rotate_removed_refused", !token_verifies(a) &&
+	    token_verifies(b));
+	CHECK("rotate_kids_one", sign_kids(kids, sizeof(kids)) > 0 &&
+	    strstr(kids, ka) == NULL && strstr(kids, kb) != NULL &&
+	    strstr(sign_jwt_keys()->kids, ka) == NULL);
+	/* A full store refuses; its current key survives removals. */
+	for (i = 0, ok = 1; i < SIGN_KEYS_MAX - 1; i++) {
+		snprintf(a, sizeof(a), "secret number %d of many bytes", i);
+		ok &= sign_add_secret((const uint8_t *)a, strlen(a)) == 0;
+	}
+	CHECK("rotate_store_full", ok && sign_count() == SIGN_KEYS_MAX &&
+	    sign_add_secret((const uint8_t *)"one too many secret bytes",
+	    25) == -1);
+	strlcpy(ka, sign_current_kid(), sizeof(ka));
+	CHECK("rotate_remove_first", sign_remove(kb) == 0 &&
+	    strcmp(sign_current_kid(), ka) == 0 &&
+	    sign_jwt("{}", 2, b, sizeof(b)) > 0 && token_verifies(b));
+	sign_free();
+}
+
 static void
 test_loop(void)
 {
@@ -410,6 +467,7 @@ main(void)
 	test_rfc8037();
 	test_rfc7515_a3();
 	test_store();
+	test_rotate();
 	sign_free();
 	sign_free();
 	return regress_exit();
