@@ -58,7 +58,6 @@ static void	 auth_login_audit(const struct login *, const char *,
 		    const char *);
 static int	 auth_login_refused(struct keyd_chan *, const struct login *);
 static int	 auth_last_admin(const struct store_user *);
-static int	 auth_policies_access(const char *, const char *, int *, int *);
 static void	 auth_admin_row(void *, const char **, int);
 static int	 auth_lockout_loggable(int64_t);
 static int	 auth_session_live(const uint8_t *, const char *, int64_t *);
@@ -102,7 +101,8 @@ auth_user_access(const struct store_user *u, int *admin, int *app)
 	return auth_policies_access(u->role, u->policies, admin, app);
 }
 
-static int
+/* The same for a role and a user's own policies (NULL: none). */
+int
 auth_policies_access(const char *role, const char *policies, int *admin,
     int *app)
 {
@@ -721,13 +721,14 @@ auth_admin_row(void *arg, const char **cols, int ncol)
 	struct auth_admins	*a = arg;
 	int			 admin, app;
 
-	if (ncol == 2 && auth_role_access(cols[1], &admin, &app) == 0 &&
-	    admin && strcmp(cols[0], a->id) != 0)
+	if (ncol == 3 && auth_policies_access(cols[1], cols[2], &admin,
+	    &app) == 0 && admin && strcmp(cols[0], a->id) != 0)
 		a->others++;
 }
 
 /*
- * Is u the last active user whose role gives admin access?  Failures
+ * Is u the last active user whose role or own policies give admin
+ * access?  Failures
  * never lock it; when the store cannot tell, it counts as the last.
  */
 static int

@@ -311,6 +311,7 @@ void		 batch_commit(void);
 int		 auth_tfa_enforced(const struct store_user *);
 int		 auth_role_access(const char *, int *, int *);
 int		 auth_user_access(const struct store_user *, int *, int *);
+int		 auth_policies_access(const char *, const char *, int *, int *);
 void		 auth_session_id(const uint8_t *, char *, size_t);
 int		 auth_session_hash(const char *, uint8_t *);
 int		 auth_identify_cred(const struct msg_cred *, uint32_t *,
@@ -428,6 +429,8 @@ int		 store_user_by_id(const char *, struct store_user *);
 int		 store_user_by_token(const uint8_t *, struct store_user *);
 int		 store_user_json(const char *, char **);
 int		 store_user_access_rows(const char *, char **);
+#define STORE_ROLE_USERS_MAX	20000	/* a role's users keyd lists */
+int		 store_role_users(const char *, char **);
 int		 store_user_count(int64_t *);
 int		 store_user_insert(const char *, const char *, const char *,
 		    const char *);

@@ -205,6 +205,9 @@ static const char *const store_migrations[] = {
 	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
 
 /* Every statement keyd runs, prepared once at open. */
+#define STORE_STR_(x)	#x
+#define STORE_STR(x)	STORE_STR_(x)
+
 enum store_stmt {
 	ST_PING,
 	ST_BEGIN,
@@ -269,6 +272,7 @@ enum store_stmt {
 	ST_USER_ACCESS_DEL,
 	ST_USER_POLICY_COUNT,
 	ST_USER_ACCESS_ROWS,
+	ST_ROLE_USERS,
 	ST_MAX
 };
 
@@ -363,10 +367,17 @@ static const char *const store_sql[ST_MAX] = {
 	    "id, 'role', NULL, 'user', user_id, 'policy', policy, 'sort', "
 	    "sort)) FROM (SELECT * FROM user_policies WHERE user_id = ?1 "
 	    "ORDER BY sort)",
+	/* The ids of a role's users, as its "users" (one more than kept). */
+	[ST_ROLE_USERS] = "SELECT json_group_array(id) FROM (SELECT id "
+	    "FROM users WHERE role = ?1 ORDER BY id LIMIT "
+	    STORE_STR(STORE_ROLE_USERS_MAX) " + 1)",
 	[ST_USER_POLICY_COUNT] = "SELECT count(*) FROM user_policies "
 	    "WHERE user_id = ?1",
-	[ST_USERS_ADMINS] = "SELECT id, role FROM users "
-	    "WHERE status = 'active' AND role IS NOT NULL",
+	/* Who may be an administrator: role and own policies. */
+	[ST_USERS_ADMINS] = "SELECT id, COALESCE(role, ''), "
+	    "COALESCE((SELECT group_concat(policy, ' ') FROM user_policies "
+	    "WHERE user_id = users.id), '') FROM users "
+	    "WHERE status = 'active'",
 	[ST_SAVEPOINT] = "SAVEPOINT request",
 	[ST_RELEASE] = "RELEASE request",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO request",
@@ -1021,6 +1032,16 @@ store_user_access_rows(const char *id, char **json)
 	return store_text(ST_USER_ACCESS_ROWS, id, json);
 }
 
+/*
+ * The ids of the users of a role as a JSON array (text, to be freed),
+ * of at most STORE_ROLE_USERS_MAX + 1 ids.
+ */
+int
+store_role_users(const char *role, char **json)
+{
+	return store_text(ST_ROLE_USERS, role, json);
+}
+
 /* The one text column of a statement of id: 0, 1 for no row, -1. */
 static int
 store_text(enum store_stmt which, const char *id, char **json)
@@ -1593,11 +1614,11 @@ store_user_policy_count(const char *user, int64_t *n)
 	return store_int(ST_USER_POLICY_COUNT, n, user, NULL) == 0 ? 0 : -1;
 }
 
-/* Every active user with a role: id, role. */
+/* Every active user: id, role ("" none), its own policies' ids. */
 int
 store_users_admins(store_row_cb cb, void *arg)
 {
-	return store_rows(store_bind(ST_USERS_ADMINS, NULL, NULL), 2, cb, arg);
+	return store_rows(store_bind(ST_USERS_ADMINS, NULL, NULL), 3, cb, arg);
 }
 
 /*

@@ -71,6 +71,7 @@ struct users_job {
 	 */
 	int			 self;
 	int64_t			 until;		/* self: MSG_USER's until */
+	uint32_t		 nest;		/* self: USER_NEST_* */
 	char			 now[32];
 	struct query_vars	 vars;
 	struct perm_hold	 hold;		/* its access, merged */
@@ -107,6 +108,7 @@ struct users_admins {
 	json_t			*leaving;	/* ids losing admin access */
 	int			 leaving_admins;
 	int			 staying_admins;
+	int			*count;		/* not NULL: count them all */
 };
 
 /* A page being read, bounded by what one answer may hold. */
@@ -122,6 +124,7 @@ struct users_page {
 static uint32_t	 users_fail(struct users_job *, uint32_t, const char *, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
 static void	 users_reply(struct users_job *, const char *);
+static uint32_t	 users_me_nest(struct users_job *, char **);
 static void	 users_finish(struct users_job *, json_t *);
 static void	 users_finish_data(struct users_job *, json_t *);
 static void	 users_access(struct users_job *);
@@ -144,7 +147,6 @@ static int	 users_column(void *, const char *, struct query_sql *);
 static uint32_t	 users_rels_check(struct users_job *,
 		    const struct conf_permission *);
 static void	 users_row_role(struct users_job *, json_t *);
-static int	 users_access_field(const char *);
 static int	 users_row_policies(struct users_job *, json_t *);
 static const struct conf_permission *users_perm_on(struct users_job *,
 		    const char *, int);
@@ -176,7 +178,10 @@ static uint32_t	 users_found(struct users_job *,
 		    const struct conf_permission *);
 static void	 users_admin_row(void *, const char **, int);
 static uint32_t	 users_last_admin(struct users_job *, json_t *);
-static int	 users_demotes(json_t *);
+static int	 users_demotes(const char *, json_t *);
+static int	 users_admin_count(void);
+static uint32_t	 users_admins_kept(struct users_job *, int);
+static int	 users_changes_policies(struct users_job *);
 static void	 users_hash_one(struct users_job *);
 static void	 users_hash_start(struct users_job *, size_t, json_t *);
 static void	 users_hashed(enum hash_result, const char *, void *);
@@ -282,6 +287,7 @@ users_me_get_read(struct frame *f, struct users_job *job, uint32_t *code)
 
 	if (msg_read(f, MSG_USER_GET, &m) == -1)
 		return -1;
+	job->nest = m.nest & USER_NEST_ALL;
 	return auth_identify_cred(&m.cred, code, &job->caller, job->session,
 	    &job->until);
 }
@@ -353,6 +359,8 @@ users_self_reply(struct users_job *job)
 		code = rv == 1 ? AUTH_INVALID_CREDENTIALS : AUTH_UNAVAILABLE;
 	if (code == AUTH_OK && users_me_enforce_tfa(&job->caller, &json) == -1)
 		code = AUTH_INTERNAL;
+	if (code == AUTH_OK && job->nest != 0)
+		code = users_me_nest(job, &json);
 	users_me_write(kc, job->id, code, &job->caller, job->session,
 	    code == AUTH_OK ? json : code == AUTH_INVALID_PAYLOAD ? job->msg :
 	    "", job->until);
@@ -382,6 +390,61 @@ users_me_enforce_tfa(const struct store_user *u, char **json)
 	free(*json);
 	*json = text;
 	return 0;
+}
+
+/*
+ * What MSG_USER_GET's nest asks for (proto.h): the user's access rows
+ * in "policies", and "role_users", the users of its role it may read.
+ * *json is replaced; the code of the answer.
+ */
+static uint32_t
+users_me_nest(struct users_job *job, char **json)
+{
+	json_t	*user, *v;
+	char	*text = NULL;
+	int	 admin, app, rv;
+
+	if ((user = json_loads(*json, 0, NULL)) == NULL)
+		return AUTH_INTERNAL;
+	(void)auth_user_access(&job->caller, &admin, &app);
+	rv = 0;
+	if (job->nest & USER_NEST_POLICIES) {
+		if ((rv = store_user_access_rows(job->caller.id, &text)) ==
+		    0 && (v = json_loads(text, 0, NULL)) != NULL)
+			rv = json_object_set_new(user, "policies", v);
+		else
+			rv = -1;
+		free(text);
+		text = NULL;
+	}
+	if (rv == 0 && (job->nest & USER_NEST_ROLE_USERS)) {
+		v = NULL;
+		if (!admin)
+			v = json_pack("[s]", job->caller.id);
+		else if (job->caller.role[0] != '\0' &&
+		    store_role_users(job->caller.role, &text) == 0)
+			v = json_loads(text, 0, NULL);
+		free(text);
+		text = NULL;
+		if (json_array_size(v) > STORE_ROLE_USERS_MAX) {
+			json_decref(v);
+			json_decref(user);
+			(void)snprintf(job->msg, sizeof(job->msg), "The role "
+			    "has more than %d users to list",
+			    STORE_ROLE_USERS_MAX);
+			return AUTH_INVALID_PAYLOAD;
+		}
+		rv = json_object_set_new(user, "role_users", v != NULL ? v :
+		    json_array());
+	}
+	if (rv == 0)
+		text = json_dumps(user, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(user);
+	if (text == NULL)
+		return AUTH_INTERNAL;
+	free(*json);
+	*json = text;
+	return AUTH_OK;
 }
 
 /*
@@ -720,7 +783,7 @@ users_rels_check(struct users_job *job, const struct conf_permission *perm)
 				return users_fail(job, AUTH_FORBIDDEN,
 				    USERS_FORBIDDEN_FIELD, r->field);
 			for (k = 0; k < r->sub.n; k++)
-				if (!users_access_field(r->sub.names[k]))
+				if (!config_access_field(r->sub.names[k]))
 					return users_fail(job, AUTH_FORBIDDEN,
 					    USERS_FORBIDDEN_ACCESS_FIELD,
 					    r->sub.names[k]);
@@ -773,20 +836,6 @@ users_row_role(struct users_job *job, json_t *row)
 	else if ((v = config_role_json(keyd_conf(), id, &r->sub)) == NULL)
 		v = json_null();
 	(void)json_object_set_new(row, "role", v);
-}
-
-/* Is name a field of an access row (ST_USER_ACCESS_ROWS)? */
-static int
-users_access_field(const char *name)
-{
-	static const char *const fields[] = { "id", "role", "user", "policy",
-	    "sort" };
-	size_t			 i;
-
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (strcmp(fields[i], name) == 0)
-			return 1;
-	return 0;
 }
 
 /*
@@ -1439,8 +1488,14 @@ users_admin_row(void *arg, const char **cols, int ncol)
 	size_t			 i;
 	int			 admin, app, leaving = 0;
 
-	if (ncol != 2 || auth_role_access(cols[1], &admin, &app) == -1 ||
-	    !admin)
+	if (a->count != NULL) {
+		if (ncol == 3 && auth_policies_access(cols[1], cols[2],
+		    &admin, &app) == 0 && admin)
+			(*a->count)++;
+		return;
+	}
+	if (ncol != 3 || auth_policies_access(cols[1], cols[2], &admin,
+	    &app) == -1 || !admin)
 		return;
 	json_array_foreach(a->leaving, i, k)
 		if (strcmp(json_string_value(k), cols[0]) == 0)
@@ -1458,7 +1513,7 @@ users_admin_row(void *arg, const char **cols, int ncol)
 static uint32_t
 users_last_admin(struct users_job *job, json_t *leaving)
 {
-	struct users_admins	 a = { leaving, 0, 0 };
+	struct users_admins	 a = { leaving, 0, 0, NULL };
 
 	if (store_users_admins(users_admin_row, &a) == -1)
 		return users_fail(job, AUTH_UNAVAILABLE, NULL);
@@ -1469,21 +1524,76 @@ users_last_admin(struct users_job *job, json_t *leaving)
 	return AUTH_OK;
 }
 
-/* Does a change take admin access away from who it applies to? */
+/*
+ * Does a change take admin access away from the user id?  A new role
+ * leaves the policies it holds itself; a change of those is checked
+ * once written (users_admins_kept()).
+ */
 static int
-users_demotes(json_t *data)
+users_demotes(const char *id, json_t *data)
 {
-	json_t		*status = json_object_get(data, "status");
-	json_t		*role = json_object_get(data, "role");
-	int		 admin = 0, app;
+	json_t			*status = json_object_get(data, "status");
+	json_t			*role = json_object_get(data, "role");
+	struct store_user	 u;
+	int			 admin = 0, app;
 
 	if (status != NULL && strcmp(json_string_value(status), "active") != 0)
 		return 1;
-	if (role == NULL)
+	if (role == NULL || json_object_get(data, "policies") != NULL)
 		return 0;
-	if (json_is_string(role))
-		(void)auth_role_access(json_string_value(role), &admin, &app);
+	if (store_user_by_id(id, &u) != 0)
+		memset(&u, 0, sizeof(u));
+	(void)auth_policies_access(json_is_string(role) ?
+	    json_string_value(role) : "", u.policies, &admin, &app);
 	return !admin;
+}
+
+/* How many active administrators there are; -1 when the store fails. */
+static int
+users_admin_count(void)
+{
+	int			 n = 0;
+	struct users_admins	 a = { NULL, 0, 0, &n };
+
+	if (store_users_admins(users_admin_row, &a) == -1)
+		return -1;
+	return n;
+}
+
+/*
+ * A change of the policies users hold themselves, once written in the
+ * transaction: it must not have taken the last administrator's admin
+ * access away (before: the count before it).  422 as Directus.
+ */
+static uint32_t
+users_admins_kept(struct users_job *job, int before)
+{
+	int	 after;
+
+	if (before <= 0)
+		return AUTH_OK;
+	if ((after = users_admin_count()) == -1)
+		return users_fail(job, AUTH_UNAVAILABLE, NULL);
+	if (after == 0)
+		return users_fail(job, AUTH_UNPROCESSABLE, "Can't process "
+		    "content. Cannot remove the last admin user from the "
+		    "system.");
+	return AUTH_OK;
+}
+
+/* Does the update change the policies a user holds itself? */
+static int
+users_changes_policies(struct users_job *job)
+{
+	json_t	*change;
+	size_t	 i;
+
+	if (job->changes == NULL)
+		return json_object_get(job->data, "policies") != NULL;
+	json_array_foreach(job->changes, i, change)
+		if (json_object_get(change, "policies") != NULL)
+			return 1;
+	return 0;
 }
 
 /* Hash the password of item slot (or none), counting what is pending. */
@@ -1995,8 +2105,8 @@ users_demoted(struct users_job *job)
 	if ((leaving = json_array()) == NULL)
 		return users_fail(job, AUTH_INTERNAL, NULL);
 	json_array_foreach(job->keys, i, k)
-		if (users_demotes(users_change(job, json_string_value(k),
-		    &slot)))
+		if (users_demotes(json_string_value(k), users_change(job,
+		    json_string_value(k), &slot)))
 			json_array_append(leaving, k);
 	if (json_array_size(leaving) > 0)
 		(void)users_last_admin(job, leaving);
@@ -2114,12 +2224,16 @@ users_update_write(struct users_job *job)
 	const struct conf_permission	*perm;
 	json_t				*k, *change;
 	size_t				 i, slot;
+	int				 admins = 0;
 
 	if ((perm = users_perm(job, PERM_UPDATE)) == NULL)
 		users_fail(job, AUTH_FORBIDDEN, NULL);
 	else if (users_found(job, perm) == AUTH_OK &&
 	    users_validate_update(job, perm) == AUTH_OK &&
 	    users_demoted(job) == AUTH_OK && store_begin() == -1)
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+	if (job->code == AUTH_OK && users_changes_policies(job) &&
+	    (admins = users_admin_count()) == -1)
 		users_fail(job, AUTH_UNAVAILABLE, NULL);
 	json_array_foreach(job->keys, i, k) {
 		if (job->code != AUTH_OK)
@@ -2129,6 +2243,8 @@ users_update_write(struct users_job *job)
 		    job->phc[slot], 0) != AUTH_OK)
 			break;
 	}
+	if (job->code == AUTH_OK && admins > 0)
+		(void)users_admins_kept(job, admins);
 	if (job->code == AUTH_OK && store_commit() == -1)
 		users_fail(job, AUTH_UNAVAILABLE, NULL);
 	if (job->code != AUTH_OK) {

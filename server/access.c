@@ -199,37 +199,10 @@ static void	 access_auth_done(struct pending *, struct frame *);
 static void	 access_users_done(struct pending *, struct frame *);
 static void	 access_answer(struct access_ctx *);
 static void	 access_ctx_free(struct access_ctx *);
+static json_t	*access_find(json_t *, const char *);
+static int	 access_field_known(enum access_table, const char *);
 
 /* --- The model: policies, the access rows, who holds what. --- */
-
-/*
- * A stable id for something the configuration names without one (a
- * role's own policy, an access row): a version 8 UUID from SHA-256 of
- * what it stands for.
- */
-static void
-access_derived_id(const char *kind, const char *a, const char *b,
-    char *out)
-{
-	char	 text[256];
-	uint8_t	 md[CACHE_KEY_LEN];
-	size_t	 i, o = 0;
-	int	 n;
-
-	n = snprintf(text, sizeof(text), "%s %s %s", kind, a, b);
-	if (n < 0 || (size_t)n >= sizeof(text))
-		fatalx("access: an id too long to derive from");
-	cache_key(text, (size_t)n, md);
-	md[6] = (md[6] & 0x0f) | 0x80;
-	md[8] = (md[8] & 0x3f) | 0x80;
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		(void)snprintf(out + o, 3, "%02x", md[i]);
-		o += 2;
-	}
-	out[o] = '\0';
-}
 
 /*
  * The model is read here and in access_holding_get() alone.
@@ -247,7 +220,7 @@ access_policy_get(const struct tokend_config *conf, size_t i,
 
 	memset(p, 0, sizeof(*p));
 	if (i == 0) {
-		access_derived_id("policy", CONF_ADMIN_ROLE_ID, "", p->id);
+		config_derived_id("policy", CONF_ADMIN_ROLE_ID, "", p->id);
 		p->name = "Administrator";
 		p->icon = "verified";
 		p->description = "$t:admin_description";
@@ -309,7 +282,7 @@ access_holding_get(const struct tokend_config *conf, size_t i,
 	memset(h, 0, sizeof(*h));
 	if (i == 0) {
 		h->role = CONF_ADMIN_ROLE_ID;
-		access_derived_id("policy", CONF_ADMIN_ROLE_ID, "", h->policy);
+		config_derived_id("policy", CONF_ADMIN_ROLE_ID, "", h->policy);
 		return 0;
 	}
 	TAILQ_FOREACH(r, &conf->roles, entry) {
@@ -363,7 +336,7 @@ access_row(const struct access_holding *h)
 {
 	char	 id[CONF_UUID_LEN + 1];
 
-	access_derived_id("access", h->role != NULL ? h->role : h->user !=
+	config_derived_id("access", h->role != NULL ? h->role : h->user !=
 	    NULL ? h->user : "", h->policy, id);
 	return json_pack("{s:s,s:s?,s:s?,s:s,s:o}", "id", id, "role", h->role,
 	    "user", h->user, "policy", h->policy, "sort", h->sort != 0 ?
@@ -566,6 +539,29 @@ access_roles(const struct tokend_config *conf, const struct access_who *who,
 	}
 	json_decref(rows);
 	return list;
+}
+
+/*
+ * The policy of id as GET /policies shows it, for a user's
+ * "policies.policy.*" (auth.c), or NULL when there is none.
+ */
+json_t *
+access_policy_json(const struct tokend_config *conf, const char *id)
+{
+	json_t	*list, *one = NULL;
+
+	if ((list = access_policies(conf)) != NULL &&
+	    (one = access_find(list, id)) != NULL)
+		json_incref(one);
+	json_decref(list);
+	return one;
+}
+
+/* Is name a field of a policy? */
+int
+access_policy_field(const char *name)
+{
+	return access_field_known(ACCESS_POLICIES, name);
 }
 
 /* --- The caller's own access. --- */

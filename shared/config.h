@@ -554,6 +554,11 @@ const struct conf_role *config_role_by_name(const struct tokend_config *,
 struct json_t	*config_role_json(const struct tokend_config *, const char *,
 		    const struct conf_fields *);
 int		 config_role_field(const char *);
+int		 config_access_field(const char *);
+void		 config_derived_id(const char *, const char *, const char *,
+		    char *);
+struct json_t	*config_role_access_ids(const struct tokend_config *,
+		    const char *);
 const struct conf_permission *config_permission(
 		    const struct conf_permission_list *, const char *, int);
 int		 config_fields_has(const struct conf_fields *, const char *);

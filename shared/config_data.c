@@ -324,6 +324,78 @@ config_role_field(const char *name)
 	return 0;
 }
 
+/*
+ * A stable id for something the configuration names without one (the
+ * administrator's policy, an access row): a version 8 UUID from SHA-256
+ * of what it stands for.  out holds CONF_UUID_LEN + 1 bytes.
+ */
+void
+config_derived_id(const char *kind, const char *a, const char *b,
+    char *out)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	char		 text[256];
+	size_t		 i, o = 0;
+	int		 n;
+
+	n = snprintf(text, sizeof(text), "%s %s %s", kind, a, b);
+	if (n < 0 || (size_t)n >= sizeof(text) ||
+	    EVP_Digest(text, (size_t)n, md, NULL, EVP_sha256(), NULL) != 1)
+		memset(md, 0, sizeof(md));	/* ids and names fit */
+	md[6] = (md[6] & 0x0f) | 0x80;
+	md[8] = (md[8] & 0x3f) | 0x80;
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		(void)snprintf(out + o, 3, "%02x", md[i]);
+		o += 2;
+	}
+	out[o] = '\0';
+}
+
+/*
+ * The ids of a role's access rows, its "policies" in Directus 11 (the
+ * rows GET /access lists, server/access.c): the administrator role's
+ * one, or one per policy the role lists.  NULL when it fails.
+ */
+json_t *
+config_role_access_ids(const struct tokend_config *conf, const char *id)
+{
+	const struct conf_role	*r = NULL;
+	char			 policy[CONF_UUID_LEN + 1];
+	char			 row[CONF_UUID_LEN + 1];
+	json_t			*ids;
+	size_t			 i;
+
+	if ((ids = json_array()) == NULL)
+		return NULL;
+	if (strcmp(id, CONF_ADMIN_ROLE_ID) == 0) {
+		config_derived_id("policy", CONF_ADMIN_ROLE_ID, "", policy);
+		config_derived_id("access", id, policy, row);
+		json_array_append_new(ids, json_string(row));
+	} else if ((r = config_role_by_id(conf, id)) != NULL)
+		for (i = 0; i < r->policies.n; i++) {
+			config_derived_id("access", id, r->policies.v[i]->id,
+			    row);
+			json_array_append_new(ids, json_string(row));
+		}
+	return ids;
+}
+
+/* Is name a field of an access row (a user's "policies.*")? */
+int
+config_access_field(const char *name)
+{
+	static const char *const fields[] = { "id", "role", "user", "policy",
+	    "sort" };
+	size_t			 i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(fields[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 struct conf_role *
 config_role_new(const char *name)
 {

@@ -492,11 +492,22 @@ enum admin_op {
 	H(PEER_KEYD, PEER_SERVER, MSG_NONE, 0)				\
 	F(s, U32, code)			/* enum auth_code */
 
-/* server -> keyd: GET /users/me. */
+/*
+ * server -> keyd: GET /users/me.  nest asks for what only keyd knows,
+ * for relational fields: USER_NEST_POLICIES puts the user's access
+ * rows in place of their ids in "policies"; USER_NEST_ROLE_USERS adds
+ * "role_users", the ids of the users of the user's role that it may
+ * read (all for an administrator, itself otherwise).  A worker never
+ * keeps nor reuses an answer to a request with nest.
+ */
+#define USER_NEST_POLICIES	0x1
+#define USER_NEST_ROLE_USERS	0x2
+#define USER_NEST_ALL		(USER_NEST_POLICIES | USER_NEST_ROLE_USERS)
 #define MSG_DECL_USER_GET(H, K, F, s)					\
 	H(PEER_SERVER, PEER_KEYD, MSG_USER, 0)				\
 	K(s, user_get)							\
-	F(s, SUB, cred, cred)
+	F(s, SUB, cred, cred)						\
+	F(s, U32, nest)
 
 /* server -> keyd: PATCH /users/me; keyd applies its own allowlist. */
 #define MSG_DECL_USER_UPDATE(H, K, F, s)				\
