@@ -72,6 +72,7 @@ struct users_job {
 	int			 self;
 	int64_t			 until;		/* self: MSG_USER's until */
 	uint32_t		 nest;		/* self: USER_NEST_* */
+	json_t			*role_users;	/* role id -> its users seen */
 	char			 now[32];
 	struct query_vars	 vars;
 	struct perm_hold	 hold;		/* its access, merged */
@@ -146,7 +147,8 @@ static const struct conf_permission *users_perm(struct users_job *, int);
 static int	 users_column(void *, const char *, struct query_sql *);
 static uint32_t	 users_rels_check(struct users_job *,
 		    const struct conf_permission *);
-static void	 users_row_role(struct users_job *, json_t *);
+static int	 users_row_role(struct users_job *, json_t *);
+static json_t	*users_role_users(struct users_job *, const char *);
 static int	 users_row_policies(struct users_job *, json_t *);
 static const struct conf_permission *users_perm_on(struct users_job *,
 		    const char *, int);
@@ -417,25 +419,16 @@ users_me_nest(struct users_job *job, char **json)
 		free(text);
 		text = NULL;
 	}
-	if (rv == 0 && (job->nest & USER_NEST_ROLE_USERS)) {
-		v = NULL;
-		if (!admin)
-			v = json_pack("[s]", job->caller.id);
-		else if (job->caller.role[0] != '\0' &&
-		    store_role_users(job->caller.role, &text) == 0)
-			v = json_loads(text, 0, NULL);
-		free(text);
-		text = NULL;
-		if (json_array_size(v) > STORE_ROLE_USERS_MAX) {
-			json_decref(v);
+	if (rv == 0 && (job->nest & USER_NEST_ROLE_USERS) &&
+	    job->caller.role[0] != '\0') {
+		job->admin = admin;
+		job->vars.user = job->caller.id;
+		job->vars.role = job->caller.role;
+		if ((v = users_role_users(job, job->caller.role)) == NULL) {
 			json_decref(user);
-			(void)snprintf(job->msg, sizeof(job->msg), "The role "
-			    "has more than %d users to list",
-			    STORE_ROLE_USERS_MAX);
-			return AUTH_INVALID_PAYLOAD;
+			return job->code;
 		}
-		rv = json_object_set_new(user, "role_users", v != NULL ? v :
-		    json_array());
+		rv = json_object_set(user, "role_users", v);
 	}
 	if (rv == 0)
 		text = json_dumps(user, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -500,6 +493,7 @@ users_job_free(struct users_job *job)
 
 	query_free(&job->q);
 	query_free(&job->body_q);
+	json_decref(job->role_users);
 	json_decref(job->changes);
 	json_decref(job->batch_keys);
 	perm_hold_free(&job->hold);
@@ -802,7 +796,9 @@ users_rels_check(struct users_job *job, const struct conf_permission *perm)
 			return users_fail(job, AUTH_FORBIDDEN,
 			    USERS_FORBIDDEN_FIELD, r->field);
 		for (k = 0; k < r->sub.n; k++)
-			if (!config_role_field(r->sub.names[k]))
+			if (!config_role_field(r->sub.names[k]) &&
+			    strcmp(r->sub.names[k], "policies") != 0 &&
+			    strcmp(r->sub.names[k], "users") != 0)
 				return users_fail(job, AUTH_FORBIDDEN,
 				    USERS_FORBIDDEN_ROLE_FIELD,
 				    r->sub.names[k]);
@@ -816,26 +812,112 @@ users_rels_check(struct users_job *job, const struct conf_permission *perm)
  * permission on directus_roles; null otherwise, as Directus answers a
  * related item the caller may not read.
  */
-static void
+static int
 users_row_role(struct users_job *job, json_t *row)
 {
 	const struct query_rel	*r = NULL;
-	json_t			*v = json_object_get(row, "role");
-	const char		*id;
+	json_t			*v = json_object_get(row, "role"), *us, *x;
+	const char		*id, *key;
+	void			*tmp;
 	size_t			 i;
 
 	for (i = 0; i < job->q.nrels && r == NULL; i++)
 		if (strcmp(job->q.rels[i].field, "role") == 0)
 			r = &job->q.rels[i];
 	if (r == NULL || !json_is_string(v))
-		return;
+		return 0;
 	id = json_string_value(v);
 	if (!job->admin && strcmp(id, job->caller.role) != 0 &&
 	    users_perm_on(job, "directus_roles", PERM_READ) == NULL)
-		v = json_null();
-	else if ((v = config_role_json(keyd_conf(), id, &r->sub)) == NULL)
-		v = json_null();
-	(void)json_object_set_new(row, "role", v);
+		return json_object_set_new(row, "role", json_null());
+	if ((v = config_role_json(keyd_conf(), id, NULL)) == NULL)
+		return json_object_set_new(row, "role", json_null());
+	/* Directus 11.3.5 shows a role's access rows to administrators. */
+	if (job->admin && (r->sub.all || config_fields_has(&r->sub,
+	    "policies")))
+		(void)json_object_set_new(v, "policies",
+		    config_role_access_ids(keyd_conf(), id));
+	if (r->sub.all || config_fields_has(&r->sub, "users")) {
+		if ((us = users_role_users(job, id)) == NULL) {
+			json_decref(v);
+			return -1;
+		}
+		(void)json_object_set(v, "users", us);
+	}
+	json_object_foreach_safe(v, tmp, key, x)
+		if (!r->sub.all && !config_fields_has(&r->sub, key))
+			json_object_del(v, key);
+	return json_object_set_new(row, "role", v);
+}
+
+/*
+ * The users of a role the caller may read, by id, as the role's
+ * "users": every one for an administrator; otherwise those its read
+ * permission on users reaches, and itself with app access (Directus
+ * 11's minimal permissions).  Kept in the job by role; NULL with the
+ * job's code set.
+ */
+static json_t *
+users_role_users(struct users_job *job, const char *role)
+{
+	const struct conf_permission	*perm;
+	json_t				*ids, *seen, *out, *k, *s;
+	char				*text = NULL;
+	size_t				 i, j;
+	int				 admin, app;
+
+	if (job->role_users == NULL &&
+	    (job->role_users = json_object()) == NULL) {
+		users_fail(job, AUTH_INTERNAL, NULL);
+		return NULL;
+	}
+	if ((out = json_object_get(job->role_users, role)) != NULL)
+		return out;
+	if (store_role_users(role, &text) != 0) {
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+		return NULL;
+	}
+	ids = json_loads(text, 0, NULL);
+	free(text);
+	if (!json_is_array(ids) || json_array_size(ids) >
+	    STORE_ROLE_USERS_MAX) {
+		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. A role "
+		    "has more than %d users to list: ask for other fields.",
+		    STORE_ROLE_USERS_MAX);
+		json_decref(ids);
+		return NULL;
+	}
+	if (job->admin)
+		out = ids;
+	else {
+		(void)auth_user_access(&job->caller, &admin, &app);
+		perm = users_perm(job, PERM_READ);
+		seen = perm != NULL && json_array_size(ids) > 0 ?
+		    users_select(job, perm, 0, 1, ids, -1, 0) : json_array();
+		if (seen == NULL) {
+			json_decref(ids);
+			return NULL;
+		}
+		if (app && job->caller.id[0] != '\0')
+			json_array_append_new(seen,
+			    json_string(job->caller.id));
+		/* In the store's order, each once. */
+		out = json_array();
+		json_array_foreach(ids, i, k)
+			json_array_foreach(seen, j, s)
+				if (json_equal(s, k)) {
+					json_array_append(out, k);
+					break;
+				}
+		json_decref(seen);
+		json_decref(ids);
+	}
+	if (out == NULL || json_object_set_new(job->role_users, role, out) ==
+	    -1) {
+		users_fail(job, AUTH_INTERNAL, NULL);
+		return NULL;
+	}
+	return out;
 }
 
 /*
@@ -1000,8 +1082,8 @@ users_row(void *arg, const char *text)
 		return -1;
 	}
 	json_decref(raw);
-	users_row_role(pg->job, row);
-	if (users_row_policies(pg->job, row) == -1) {
+	if (users_row_role(pg->job, row) == -1 ||
+	    users_row_policies(pg->job, row) == -1) {
 		json_decref(row);
 		return -1;
 	}

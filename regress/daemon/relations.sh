@@ -69,7 +69,10 @@ expect rel_me_too_deep_400 '400 *one relation deep*INVALID_QUERY*' \
 # /users: every role for an administrator.
 same rel_users_admin "200 {\"data\":[{\"email\":\"ola@example.com\",\"role\":{\"name\":\"other\"}},{\"email\":\"root@example.com\",\"role\":{\"name\":\"Administrator\"}},{\"email\":\"vic@example.com\",\"role\":{\"name\":\"viewer\"}}]}" \
     "$(as $RT GET '/users?fields=email,role.name&sort=email')"
-same rel_users_one_star "200 {\"data\":{\"email\":\"ola@example.com\",\"role\":{\"id\":\"$OTHER\",\"name\":\"other\",\"icon\":\"supervised_user_circle\",\"description\":null,\"parent\":null,\"children\":[]}}}" \
+# An administrator sees the role's access rows (as GET /roles) and users.
+as $RT GET "/roles/$OTHER?fields=policies" >/dev/null
+OTHER_POL=$(sed -n 's/.*"policies":\(\[[^]]*\]\).*/\1/p' "$T/body")
+same rel_users_one_star "200 {\"data\":{\"email\":\"ola@example.com\",\"role\":{\"id\":\"$OTHER\",\"name\":\"other\",\"icon\":\"supervised_user_circle\",\"description\":null,\"parent\":null,\"children\":[],\"policies\":$OTHER_POL,\"users\":[\"$OLA\"]}}}" \
     "$(as $RT GET "/users/$OLA?fields=email,role.*")"
 # Others: their own role; another role only with a read permission on
 # directus_roles, which the viewer has not: null, as Directus answers a

@@ -1,11 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The tokend authors; see the LICENSE file.
-# Relational fields of /users/me as the real Directus 11.3.5 answers
-# them for the same roles, policies and users: "policies.*" (the access
-# rows) and "policies.policy.*" (their policies), never kept in nor
-# served from a worker's cache; "role.*" with the role's policies and
-# users (every user to an administrator, itself to others).  The last
+# Relational fields of /users/me and /users as the real Directus 11.3.5
+# answers them for the same roles, policies and users: "policies.*"
+# (the access rows) and "policies.policy.*" (their policies), never
+# kept in nor served from a worker's cache; "role.*" with the role's
+# policies (to administrators) and the users of it the caller may read.  The last
 # administrator is also one through a policy it holds itself.
 . "$(dirname "$0")/../lib.sh"
 need python3
@@ -16,7 +16,10 @@ R1=bbbbbbbb-0000-4000-8000-000000000001
 td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
     "policy \"p1\" { id \"$P1\"; app-access yes }" \
     "policy \"padmin\" { id \"$PA\"; admin-access yes; app-access yes }" \
-    "role \"r1\" { id \"$R1\"; policy \"p1\" }"
+    "role \"r1\" { id \"$R1\"; policy \"p1\" }" \
+    'role "rv" {' '	id "bbbbbbbb-0000-4000-8000-000000000002"' '	app-access yes' '	permission "directus_users" read {' \
+    '		fields id email role' \
+    "		filter '{\"email\":{\"_neq\":\"hidden@example.com\"}}'" '	}' '}'
 td_up userrels
 # keys: the sorted keys of the object at a path of the body, or its JSON.
 keys() {
@@ -99,6 +102,27 @@ rp=$(keys data policies)
 me "$T3" 'role.policies' >/dev/null
 [ "$(keys data role policies)" = "$rp" ] && ok userrels_me_role_policies_as_roles ||
     fail userrels_me_role_policies_as_roles "$rp $(cat "$T/body")"
+
+# A role's users are those the caller may read (Directus 11.3.5, for a
+# policy that reads users other than "hidden"), in the order of ids.
+V1=$(echo 'v1 pass' | $CTL user add -r rv v1@example.com)
+V2=$(echo 'v2 pass' | $CTL user add -r rv v2@example.com)
+echo 'h pass' | $CTL user add -r rv hidden@example.com >/dev/null
+TV=$(token v1@example.com 'v1 pass')
+want=$(printf '%s\n' "$V1" "$V2" | sort | sed 's/.*/"&"/' | paste -sd, - | sed 's/,/, /g')
+r=$(me "$TV" 'role.users,role.policies')
+[ "$(keys data role)" = users ] && [ "$(keys data role users)" = "[$want]" ] &&
+    ok userrels_me_role_users_readable || fail userrels_me_role_users_readable "$r"
+r=$(http GET "/users/$V2?fields=email,role.*" -H "Authorization: Bearer $TV")
+[ "$(keys data role)" = children,description,icon,id,name,parent,users ] &&
+    [ "$(keys data role users)" = "[$want]" ] &&
+    ok userrels_users_role_users_readable || fail userrels_users_role_users_readable "$r"
+r=$(http GET "/users?fields=email,role.*&filter=%7B%22email%22:%7B%22_eq%22:%22u1@example.com%22%7D%7D" \
+    -H "Authorization: Bearer $T3")
+want=$(printf '%s\n' "$U1" "$U3" | sort | sed 's/.*/"&"/' | paste -sd, - | sed 's/,/, /g')
+[ "$(keys data 0 role)" = children,description,icon,id,name,parent,policies,users ] &&
+    [ "$(keys data 0 role users)" = "[$want]" ] &&
+    ok userrels_users_role_admin || fail userrels_users_role_admin "$r"
 
 # The last administrator: u3 is one through the policy it holds itself.
 # The role's administrator may go, then u3 may not lose its policy, be
