@@ -396,6 +396,7 @@ void		 audit_client_copy(struct audit_client *,
 		    const struct msg_client *);
 struct query;
 struct query_vars;
+struct query_schema;
 uint32_t	 audit_activity(const char *, const struct query *,
 		    const struct query_vars *, int, char *, size_t, char **);
 int		 audit_list(int64_t, char *, size_t);
@@ -488,6 +489,9 @@ int		 store_token_set(const char *, const char *, const char *,
 int		 store_token_get(const char *, const char *, int64_t, char *,
 		    size_t);
 int		 store_token_delete(const char *, const char *);
+int		 store_users_groups(const struct query *,
+		    const struct query_schema *, const struct query_sql *,
+		    long long, long long, json_t **);
 int		 store_users_select(const struct query_sql *,
 		    const struct query_sql *, long long, long long,
 		    store_json_cb, void *);

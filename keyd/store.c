@@ -1695,6 +1695,81 @@ store_users_select(const struct query_sql *where,
 }
 
 /*
+ * The groups of an aggregate or groupBy query over the users matching
+ * where, one page, in Directus's shape (query_group_row()): 0 with
+ * *rows, -2 when they would not fit in an answer, -1.
+ */
+int
+store_users_groups(const struct query *q, const struct query_schema *schema,
+    const struct query_sql *where, long long limit, long long offset,
+    json_t **rows)
+{
+	struct query_sql	 sel, order;
+	sqlite3_stmt		*st = NULL;
+	json_t			*row;
+	char			*text;
+	size_t			 bytes = 0;
+	int			 rv = -1, rc, at;
+
+	*rows = NULL;
+	query_sql_init(&sel);
+	query_sql_init(&order);
+	query_sql_add(&sel, "SELECT ");
+	if (query_group_sql(q, schema, &sel) == -1 ||
+	    query_group_order_sql(q, schema, &order) == -1)
+		goto done;
+	query_sql_add(&sel, " FROM users WHERE ");
+	query_sql_add(&sel, where->len > 0 ? where->text : "1");
+	if (order.len > 0)
+		query_sql_add(&sel, order.text);
+	query_sql_add(&sel, " LIMIT ? OFFSET ?");
+	at = 1 + (int)where->nbinds + (int)order.nbinds;
+	/* Only where binds values: the select list and order are names. */
+	if (sel.error || where->error || order.error || sel.nbinds > 0 ||
+	    sqlite3_prepare_v2(store_db, sel.text, -1, &st, NULL) !=
+	    SQLITE_OK || query_sql_apply(st, where, 1) == -1 ||
+	    query_sql_apply(st, &order, 1 + (int)where->nbinds) == -1 ||
+	    sqlite3_bind_int64(st, at, limit) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, at + 1, offset) != SQLITE_OK) {
+		log_warnx("store: users groups: %s", st == NULL ?
+		    sqlite3_errmsg(store_db) : "cannot bind");
+		goto done;
+	}
+	if ((*rows = json_array()) == NULL)
+		goto done;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((row = query_group_row(q, st)) == NULL ||
+		    (text = json_dumps(row, JSON_COMPACT)) == NULL) {
+			json_decref(row);
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		bytes += strlen(text) + 1;
+		free(text);
+		if (bytes > USERS_ANSWER_MAX) {
+			json_decref(row);
+			rv = -2;
+			rc = SQLITE_ABORT;
+			break;
+		}
+		json_array_append_new(*rows, row);
+	}
+	if (rc == SQLITE_DONE)
+		rv = 0;
+	else if (rv != -2)
+		log_warnx("store: users groups: %s", sqlite3_errmsg(store_db));
+ done:
+	sqlite3_finalize(st);
+	query_sql_free(&sel);
+	query_sql_free(&order);
+	if (rv != 0) {
+		json_decref(*rows);
+		*rows = NULL;
+	}
+	return rv;
+}
+
+/*
  * Bind a page (limit and offset at parameters at, at + 1), walk its
  * rows, each one JSON text, and finalize the statement.
  */

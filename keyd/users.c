@@ -162,6 +162,10 @@ static json_t	*users_select(struct users_job *,
 		    const struct conf_permission *, int, int, json_t *,
 		    long long, long long);
 static void	 users_read(struct users_job *);
+static int	 users_group_field(const struct conf_permission *,
+		    const char *);
+static void	 users_groups(struct users_job *,
+		    const struct conf_permission *);
 static void	 users_activity(struct users_job *);
 static int	 users_meta(struct users_job *, const struct conf_permission *,
 		    json_t *);
@@ -554,8 +558,8 @@ users_request(struct keyd_chan *kc, struct frame *f)
 	job->vars.role = job->caller.role[0] != '\0' ? job->caller.role : NULL;
 	job->vars.now = job->now;
 	qp = (struct query_params){ params[0], params[1], params[2],
-	    params[3], params[4], params[5], params[6], params[7], NULL,
-	    NULL };
+	    params[3], params[4], params[5], params[6], params[7],
+	    params[8], params[9] };
 	/* An invite answers 204: nothing to choose fields or rows of. */
 	for (i = 0; job->op == USERS_INVITE && i < USERS_NPARAMS; i++)
 		if (params[i] != NULL) {
@@ -571,9 +575,20 @@ users_request(struct keyd_chan *kc, struct frame *f)
 		users_finish(job, NULL);
 		return 0;
 	}
-	if (job->op == USERS_ACTIVITY && job->q.search != NULL) {
+	if (job->op == USERS_ACTIVITY && (job->q.search != NULL ||
+	    QUERY_GROUPED(&job->q))) {
 		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. "
-		    "\"search\" is not a parameter of /activity.");
+		    "\"%s\" is not a parameter of /activity.",
+		    job->q.search != NULL ? "search" : job->q.nagg > 0 ?
+		    "aggregate" : "groupBy");
+		users_finish(job, NULL);
+		return 0;
+	}
+	if (QUERY_GROUPED(&job->q) && (job->op != USERS_READ ||
+	    job->target[0] != '\0')) {
+		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. "
+		    "\"aggregate\" and \"groupBy\" apply to a read of the "
+		    "users, not to one user nor to a change.");
 		users_finish(job, NULL);
 		return 0;
 	}
@@ -1154,6 +1169,96 @@ users_select(struct users_job *job, const struct conf_permission *perm,
 }
 
 /*
+ * May a grouped query read field?  A column of the store that is not
+ * concealed (Directus 11.3.5 would give even the least password hash:
+ * tokend never does), which the permission shows in every row it lets
+ * through: where merged policies show a field in some rows only, an
+ * aggregate over all of them would tell what the rows hide.
+ */
+static int
+users_group_field(const struct conf_permission *perm, const char *field)
+{
+	const struct user_field	*uf = user_field(field);
+
+	return uf != NULL && !(uf->flags & UF_CONCEALED) &&
+	    store_users_column(field) != NULL &&
+	    perm_field_everywhere(perm, field);
+}
+
+/*
+ * GET /users?aggregate[...]=...&groupBy[]=...: one SELECT over the
+ * users with the permission's filter (and the query's filter and
+ * search) in its WHERE, so nothing the caller may not read is counted;
+ * the groups in Directus's shape (shared/query_sql.c, as /items).
+ */
+static void
+users_groups(struct users_job *job, const struct conf_permission *perm)
+{
+	struct query_schema	 schema = { .column = users_column };
+	struct query_sql	 where;
+	struct users_walk	 w = { NULL };
+	struct query		 filter_only = job->q;
+	char			 reason[QUERY_REASON_MAX];
+	json_t			*rows = NULL, *answer = NULL;
+	size_t			 i;
+
+	query_sql_init(&where);
+	for (i = 0; w.bad == NULL && i < job->q.ngroup; i++)
+		if (!users_group_field(perm, job->q.group[i]))
+			w.bad = job->q.group[i];
+	for (i = 0; w.bad == NULL && i < job->q.nagg; i++)
+		if (strcmp(job->q.agg[i].field, "*") != 0 &&
+		    !users_group_field(perm, job->q.agg[i].field))
+			w.bad = job->q.agg[i].field;
+	if (w.bad != NULL) {
+		users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_FIELD, w.bad);
+		goto done;
+	}
+	if (query_node_has_rel(job->sel->filter)) {
+		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. A filter "
+		    "on users cannot go through a relation yet.");
+		goto done;
+	}
+	(void)query_node_fields(job->sel->filter, users_walk_field, &w);
+	memset(&filter_only.fields, 0, sizeof(filter_only.fields));
+	filter_only.fields.all = 1;
+	filter_only.nsort = 0;
+	if (w.bad != NULL) {
+		users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_FIELD, w.bad);
+		goto done;
+	}
+	if (perm_query_check(perm, &filter_only, reason,
+	    sizeof(reason)) == -1) {
+		users_fail(job, AUTH_FORBIDDEN, "%s.", reason);
+		goto done;
+	}
+	if (users_where(job, perm, 1, NULL, &where) != AUTH_OK)
+		goto done;
+	switch (store_users_groups(&job->q, &schema, &where, job->q.limit,
+	    job->q.offset, &rows)) {
+	case 0:
+		break;
+	case -2:
+		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. The "
+		    "answer would be larger than %d bytes: ask for fewer "
+		    "groups.", USERS_ANSWER_MAX);
+		goto done;
+	default:
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+		goto done;
+	}
+	if ((answer = json_pack("{s:o}", "data", rows)) == NULL)
+		users_fail(job, AUTH_INTERNAL, NULL);
+	else if (users_meta(job, perm, answer) == -1) {
+		json_decref(answer);
+		answer = NULL;
+	}
+ done:
+	query_sql_free(&where);
+	users_finish(job, answer);
+}
+
+/*
  * GET /permissions/me/directus_users[/<id>]: may the caller update or
  * delete that user (or some user, without an id)?  Sharing users is not
  * a thing tokend does.  Administrators may do all of it.
@@ -1205,6 +1310,10 @@ users_read(struct users_job *job)
 	if ((perm = users_perm(job, PERM_READ)) == NULL) {
 		users_fail(job, AUTH_FORBIDDEN, "%s", CONF_USERS_DENIED);
 		users_finish(job, NULL);
+		return;
+	}
+	if (QUERY_GROUPED(&job->q)) {
+		users_groups(job, perm);
 		return;
 	}
 	if (users_query_check(job, perm) != AUTH_OK) {

@@ -270,6 +270,26 @@ perm_row_mask(const struct conf_permission *p, json_t *row, json_t *out,
 	return rv;
 }
 
+/*
+ * Does p show field in every row it lets through?  A merge does when
+ * each of its sources covers the field.  For aggregates.
+ */
+int
+perm_field_everywhere(const struct conf_permission *p, const char *field)
+{
+	const struct perm_merged	*m;
+	size_t				 i;
+
+	if (!perm_field_allowed(p, field))
+		return 0;
+	if ((m = perm_as_merged(p)) == NULL)
+		return 1;
+	for (i = 0; i < m->n; i++)
+		if (!config_fields_has(&m->src[i]->fields, field))
+			return 0;
+	return 1;
+}
+
 int
 perm_field_allowed(const struct conf_permission *p, const char *field)
 {

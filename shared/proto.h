@@ -139,10 +139,10 @@ enum users_op {
 
 /*
  * MSG_USERS carries the query parameters fields, filter, sort, limit,
- * offset, page, meta and search, in that order (that of struct
- * query_params).
+ * offset, page, meta, search, aggregate (JSON text) and groupBy, in
+ * that order (that of struct query_params).
  */
-#define USERS_NPARAMS		8
+#define USERS_NPARAMS		10
 #define USERS_PARAM_MAX		16384	/* bytes of one, QUERY_TEXT_MAX */
 #define USERS_BODY_MAX		(256 * 1024)	/* bytes of a /users body */
 #define USERS_ANSWER_MAX	(PROTO_KEYD_MAX - 1024)	/* JSON answer */
@@ -530,8 +530,8 @@ enum admin_op {
  * server -> keyd: the /users API, decided by keyd alone.  The
  * credential may be CRED_NONE, the public role; target is "" for the
  * whole collection; the query parameters come in USERS_PARAMS order
- * (fields, filter, sort, limit, offset, page, meta: that of struct
- * query_params).
+ * (fields, filter, sort, limit, offset, page, meta, search, aggregate,
+ * groupBy: that of struct query_params).
  */
 #define MSG_DECL_USERS(H, K, F, s)					\
 	H(PEER_SERVER, PEER_KEYD, MSG_USERS_RESULT, 0)			\
