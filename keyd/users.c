@@ -847,6 +847,10 @@ users_row_role(struct users_job *job, json_t *row)
 		return json_object_set_new(row, "role", json_null());
 	if ((v = config_role_json(keyd_conf(), id, NULL)) == NULL)
 		return json_object_set_new(row, "role", json_null());
+	/* Its children are other roles: shown to who may read roles. */
+	if (!job->admin &&
+	    users_perm_on(job, "directus_roles", PERM_READ) == NULL)
+		(void)json_object_set_new(v, "children", json_array());
 	/* Directus 11.3.5 shows a role's access rows to administrators. */
 	if (job->admin && (r->sub.all || config_fields_has(&r->sub,
 	    "policies")))

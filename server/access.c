@@ -313,15 +313,24 @@ access_policy_applies(const struct tokend_config *conf,
     const struct access_policy *p, const struct access_who *who)
 {
 	struct access_holding	 h;
-	size_t			 i;
+	const struct conf_role	*chain[CONF_ROLES_MAX], *r;
+	size_t			 i, k, n = 0;
+	int			 held;
 
 	/* A policy that names the networks it applies from (ip-allow). */
 	if (p->conf != NULL && !config_policy_ip_applies(p->conf,
 	    who->has_ip ? &who->ip : NULL))
 		return 0;
+	/* The caller's role and its parents (Directus 11.3.5). */
+	if ((r = config_role_by_id(conf, who->role)) != NULL)
+		n = config_role_chain(conf, r, chain, CONF_ROLES_MAX);
 	for (i = 0; access_holding_get(conf, i, &h) == 0; i++) {
 		if (strcmp(h.policy, p->id) != 0)
 			continue;
+		for (k = 0, held = 0; h.role != NULL && k < n; k++)
+			held |= strcmp(h.role, chain[k]->id) == 0;
+		if (held)
+			return 1;
 		if (h.role != NULL ? strcmp(h.role, who->role) == 0 :
 		    h.user != NULL ? strcmp(h.user, who->user) == 0 :
 		    who->role[0] == '\0')
@@ -509,6 +518,7 @@ static json_t *
 access_roles(const struct tokend_config *conf, const struct access_who *who,
     json_t *users)
 {
+	const struct conf_role	*r;
 	const char		*id, *name, *uid;
 	json_t			*list, *one, *pol, *us, *rows, *v;
 	size_t			 i;
@@ -529,11 +539,14 @@ access_roles(const struct tokend_config *conf, const struct access_who *who,
 					    json_string(uid));
 		} else if (strcmp(who->role, id) == 0)
 			json_array_append_new(us, json_string(who->user));
-		one = json_pack("{s:s,s:s,s:s,s:s?,s:n,s:[],s:o,s:o}", "id",
+		r = config_role_by_id(conf, id);
+		one = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:o,s:o,s:o}", "id",
 		    id, "name", name, "icon", i == 0 ? "verified" :
 		    "supervised_user_circle", "description", i == 0 ?
-		    "$t:admin_description" : NULL, "parent", "children",
-		    "policies", pol, "users", us);
+		    "$t:admin_description" : NULL, "parent", r != NULL &&
+		    r->parent[0] != '\0' ? r->parent : NULL, "children",
+		    config_role_children(conf, id), "policies", pol, "users",
+		    us);
 		if (one != NULL)
 			json_array_append_new(list, one);
 	}

@@ -25,6 +25,7 @@
 #include "jwt.h"
 #include "log.h"
 #include "metrics.h"
+#include "perm.h"
 #include "proto.h"
 #include "query.h"
 #include "token.h"
@@ -91,7 +92,8 @@ static void	 auth_logout_done(struct pending *, struct frame *);
 static void	 auth_me_done(struct pending *, struct frame *);
 static int	 auth_me_fields(struct evhttp_request *, const char *,
 		    uint32_t *);
-static void	 auth_me_cut(json_t *, const char *, int);
+static void	 auth_me_cut(json_t *, const char *,
+		    const struct auth_result *);
 static void	 auth_stalled_done(struct pending *, struct frame *);
 static void	 auth_token_use(struct server *, struct evhttp_request *,
 		    enum mail_kind);
@@ -1554,21 +1556,29 @@ auth_cut_object(json_t *o, const struct conf_fields *f, const char *keep)
 
 /*
  * The caller's role as "role.*" shows it: its policies (access rows)
- * to an administrator only, and its users, those keyd listed
- * (role_users): every one to an administrator, the caller alone
- * otherwise; as Directus 11.3.5 answers.
+ * to an administrator only, its children to who may read roles, and
+ * its users, those keyd listed (role_users); as Directus 11.3.5
+ * answers.
  */
 static json_t *
-auth_me_role(const char *id, const struct conf_fields *sub, int admin,
-    json_t *users)
+auth_me_role(const char *id, const struct conf_fields *sub,
+    const struct auth_result *ar, json_t *users)
 {
 	const struct tokend_config	*conf = server_conf();
+	struct perm_hold		 hold = { NULL };
+	struct perm_who			 who = { ar->user, ar->role,
+					    ar->admin, ar->policies, NULL,
+					    &hold };
 	json_t				*v, *pol;
 
 	if ((v = config_role_json(conf, id, NULL)) == NULL)
 		return json_null();
-	if (admin && (pol = config_role_access_ids(conf, id)) != NULL)
+	if (ar->admin && (pol = config_role_access_ids(conf, id)) != NULL)
 		(void)json_object_set_new(v, "policies", pol);
+	/* Its children are other roles: shown to who may read roles. */
+	if (perm_lookup(conf, &who, "directus_roles", PERM_READ) == NULL)
+		(void)json_object_set_new(v, "children", json_array());
+	perm_hold_free(&hold);
 	(void)json_object_set(v, "users", json_is_array(users) ? users :
 	    json_array());
 	auth_cut_object(v, sub, NULL);
@@ -1607,7 +1617,7 @@ auth_me_policies(json_t *rows, const struct query_rel *r)
  * role_users never goes out.
  */
 static void
-auth_me_cut(json_t *user, const char *fields, int admin)
+auth_me_cut(json_t *user, const char *fields, const struct auth_result *ar)
 {
 	struct query	 q;
 	const char	*key;
@@ -1638,8 +1648,7 @@ auth_me_cut(json_t *user, const char *fields, int admin)
 				auth_me_policies(v, &q.rels[i]);
 		} else if (json_is_string(v))
 			(void)json_object_set_new(user, "role", auth_me_role(
-			    json_string_value(v), &q.rels[i].sub, admin,
-			    users));
+			    json_string_value(v), &q.rels[i].sub, ar, users));
 	}
 	json_decref(users);
 	query_fields_free(&q);
@@ -1721,7 +1730,7 @@ auth_me_done(struct pending *p, struct frame *f)
 		return;
 	}
 	if (user != NULL) {
-		auth_me_cut(user, c->fields, ar.admin);
+		auth_me_cut(user, c->fields, &ar);
 		text = http_data_dumps(user);
 	}
 	if (text != NULL)

@@ -298,16 +298,33 @@ config_role_json(const struct tokend_config *conf, const char *id,
 
 	if (!admin && (r = config_role_by_id(conf, id)) == NULL)
 		return NULL;
-	o = json_pack("{s:s,s:s,s:s,s:s?,s:n,s:[]}", "id", id,
+	o = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:o}", "id", id,
 	    "name", admin ? "Administrator" : r->name, "icon", admin ?
 	    "verified" : "supervised_user_circle", "description", admin ?
-	    "$t:admin_description" : NULL, "parent", "children");
+	    "$t:admin_description" : NULL, "parent", r != NULL &&
+	    r->parent[0] != '\0' ? r->parent : NULL, "children",
+	    config_role_children(conf, id));
 	if (o == NULL || sub == NULL || sub->all)
 		return o;
 	json_object_foreach_safe(o, tmp, key, v)
 		if (!config_fields_has(sub, key))
 			json_object_del(o, key);
 	return o;
+}
+
+/* The ids of the roles whose parent is id, in the file's order. */
+json_t *
+config_role_children(const struct tokend_config *conf, const char *id)
+{
+	const struct conf_role	*r;
+	json_t			*ids;
+
+	if ((ids = json_array()) == NULL)
+		return NULL;
+	TAILQ_FOREACH(r, &conf->roles, entry)
+		if (strcmp(r->parent, id) == 0)
+			json_array_append_new(ids, json_string(r->id));
+	return ids;
 }
 
 /* Is name a field of config_role_json()'s roles? */
@@ -533,22 +550,69 @@ config_role_finish(struct tokend_config *conf, struct conf_role *r)
 }
 
 /*
- * The access flags a role's policies give wherever the client is: any
- * policy with admin-access gives it, and so on.  ip-allow is the
- * caller's (perm.c) to apply.
+ * A role's parent, a role declared before it (so that no chain of
+ * parents loops): Directus 11 gives a role its parent's policies too.
+ */
+const char *
+config_role_parent(struct tokend_config *conf, struct conf_role *r,
+    const char *name)
+{
+	const struct conf_role	*p;
+
+	if (r->parent[0] != '\0')
+		return "parent given twice";
+	if ((p = config_role_by_name(conf, name)) == NULL || p == r ||
+	    p->id[0] == '\0')
+		return "no such role declared before it";
+	(void)strlcpy(r->parent, p->id, sizeof(r->parent));
+	return NULL;
+}
+
+/*
+ * The roles whose policies a user of r gets, as Directus 11.3.5's
+ * fetchRolesTree: r's parents from the root down, then r; at most max,
+ * into out.  Their number.
+ */
+size_t
+config_role_chain(const struct tokend_config *conf, const struct conf_role *r,
+    const struct conf_role **out, size_t max)
+{
+	const struct conf_role	*up;
+	size_t			 n = 0, i;
+
+	for (up = r; up != NULL && n < max && n < CONF_ROLES_MAX; n++) {
+		out[n] = up;
+		up = conf != NULL && up->parent[0] != '\0' ?
+		    config_role_by_id(conf, up->parent) : NULL;
+	}
+	for (i = 0; i < n / 2; i++) {
+		up = out[i];
+		out[i] = out[n - 1 - i];
+		out[n - 1 - i] = up;
+	}
+	return n;
+}
+
+/*
+ * The access flags a role's policies (and its parents') give wherever
+ * the client is: any policy with admin-access gives it, and so on.
+ * ip-allow is the caller's (perm.c) to apply.
  */
 void
-config_role_access(const struct conf_role *r, int *admin, int *app,
-    int *tfa)
+config_role_access(const struct tokend_config *conf, const struct conf_role *r,
+    int *admin, int *app, int *tfa)
 {
-	size_t	 i;
+	const struct conf_role	*chain[CONF_ROLES_MAX];
+	size_t			 i, k, n;
 
 	*admin = *app = *tfa = 0;
-	for (i = 0; r != NULL && i < r->policies.n; i++) {
-		*admin |= r->policies.v[i]->admin;
-		*app |= r->policies.v[i]->app;
-		*tfa |= r->policies.v[i]->enforce_tfa;
-	}
+	n = r != NULL ? config_role_chain(conf, r, chain, CONF_ROLES_MAX) : 0;
+	for (k = 0; k < n; k++)
+		for (i = 0; i < chain[k]->policies.n; i++) {
+			*admin |= chain[k]->policies.v[i]->admin;
+			*app |= chain[k]->policies.v[i]->app;
+			*tfa |= chain[k]->policies.v[i]->enforce_tfa;
+		}
 }
 
 void

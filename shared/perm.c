@@ -50,23 +50,28 @@ perm_policy_add(const struct conf_policy **out, size_t *n, size_t max,
 }
 
 /*
- * The policies that apply to who, each once, in order: the role's, the
- * user's own, and the public ones when who has no role.  At most max,
+ * The policies that apply to who, each once, in order: the role's (its
+ * parents' first), the user's own, and the public ones when who has no
+ * role.  At most max,
  * into out; their number.
  */
 size_t
 perm_policies(const struct tokend_config *conf, const struct perm_who *who,
     const struct conf_policy **out, size_t max)
 {
-	const struct conf_role	*role = NULL;
+	const struct conf_role	*role = NULL, *chain[CONF_ROLES_MAX];
 	const char		*s;
 	char			 id[CONF_UUID_LEN + 1];
-	size_t			 i, n = 0, len;
+	size_t			 i, k, n = 0, len, nchain = 0;
 
-	if (who->role != NULL && *who->role != '\0')
-		role = config_role_by_id(conf, who->role);
-	for (i = 0; role != NULL && i < role->policies.n; i++)
-		(void)perm_policy_add(out, &n, max, role->policies.v[i], who);
+	if (who->role != NULL && *who->role != '\0' &&
+	    (role = config_role_by_id(conf, who->role)) != NULL)
+		nchain = config_role_chain(conf, role, chain, CONF_ROLES_MAX);
+	/* Its parents' policies first, as Directus 11.3.5 orders them. */
+	for (k = 0; k < nchain; k++)
+		for (i = 0; i < chain[k]->policies.n; i++)
+			(void)perm_policy_add(out, &n, max,
+			    chain[k]->policies.v[i], who);
 	for (s = who->policies; s != NULL && *s != '\0'; s += len) {
 		s += strspn(s, " ,");
 		if ((len = strcspn(s, " ,")) == 0)
