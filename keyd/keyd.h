@@ -312,6 +312,8 @@ int		 auth_tfa_enforced(const struct store_user *);
 int		 auth_role_access(const char *, int *, int *);
 int		 auth_user_access(const struct store_user *, int *, int *);
 int		 auth_policies_access(const char *, const char *, int *, int *);
+int		 auth_user_access_from(const struct store_user *, const char *,
+		    int *, int *);
 void		 auth_session_id(const uint8_t *, char *, size_t);
 int		 auth_session_hash(const char *, uint8_t *);
 int		 auth_identify_cred(const struct msg_cred *, uint32_t *,

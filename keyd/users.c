@@ -551,8 +551,10 @@ users_request(struct keyd_chan *kc, struct frame *f)
 		users_finish(job, NULL);
 		return 0;
 	}
+	/* Where it asks from: ip-allow's policies (Directus 11.3.5). */
 	if (job->caller.id[0] != '\0')
-		(void)auth_user_access(&job->caller, &job->admin, &app);
+		(void)auth_user_access_from(&job->caller, job->client.ip,
+		    &job->admin, &app);
 	query_now(job->now, sizeof(job->now));
 	job->vars.user = job->caller.id[0] != '\0' ? job->caller.id : NULL;
 	job->vars.role = job->caller.role[0] != '\0' ? job->caller.role : NULL;
@@ -662,7 +664,8 @@ user_update(struct keyd_chan *kc, struct frame *f)
 		users_job_free(job);
 		return -1;
 	}
-	(void)auth_user_access(&job->caller, &job->admin, &app);
+	(void)auth_user_access_from(&job->caller, job->client.ip, &job->admin,
+	    &app);
 	/* The reason goes out as it is, not through users_fail(). */
 	if (code == AUTH_OK)
 		code = user_patch_parse(text, len, job->admin, &job->data, &pw,
@@ -909,7 +912,8 @@ users_role_users(struct users_job *job, const char *role)
 	if (job->admin)
 		out = ids;
 	else {
-		(void)auth_user_access(&job->caller, &admin, &app);
+		(void)auth_user_access_from(&job->caller, job->client.ip,
+		    &admin, &app);
 		perm = users_perm(job, PERM_READ);
 		seen = perm != NULL && json_array_size(ids) > 0 ?
 		    users_select(job, perm, 0, 1, ids, -1, 0) : json_array();

@@ -29,6 +29,7 @@
 
 #include "cidr.h"
 #include "log.h"
+#include "perm.h"
 #include "proto.h"
 #include "query.h"
 #include "query_where.h"
@@ -196,6 +197,7 @@ struct access_ctx {
 static void	 access_start(struct server *, struct evhttp_request *,
 		    enum access_table, enum access_view, const char *);
 static void	 access_auth_done(struct pending *, struct frame *);
+static void	 access_flags_here(struct access_ctx *);
 static void	 access_users_done(struct pending *, struct frame *);
 static void	 access_answer(struct access_ctx *);
 static void	 access_ctx_free(struct access_ctx *);
@@ -1342,6 +1344,30 @@ access_wants_users(struct access_ctx *c)
 	return 0;
 }
 
+/*
+ * keyd's admin and app access leave out the policies with ip-allow (it
+ * cannot know where a credential is used from): those that let this
+ * request's address in add theirs, as Directus 11.3.5 applies them.
+ */
+static void
+access_flags_here(struct access_ctx *c)
+{
+	struct perm_who	 who;
+	int		 admin, app, tfa;
+
+	if (!c->who.has_ip || (c->who.role[0] == '\0' &&
+	    c->ar.policies[0] == '\0'))
+		return;
+	memset(&who, 0, sizeof(who));
+	who.user = c->who.user;
+	who.role = c->who.role;
+	who.policies = c->ar.policies;
+	who.addr = &c->who.ip;
+	perm_flags(server_conf(), &who, &admin, &app, &tfa);
+	c->who.admin |= admin;
+	c->who.app |= app;
+}
+
 static void
 access_auth_done(struct pending *p, struct frame *f)
 {
@@ -1360,6 +1386,7 @@ access_auth_done(struct pending *p, struct frame *f)
 	c->who.app = c->ar.app;
 	(void)strlcpy(c->who.user, c->ar.user, sizeof(c->who.user));
 	(void)strlcpy(c->who.role, c->ar.role, sizeof(c->who.role));
+	access_flags_here(c);
 	if (access_wants_users(c)) {
 		if (users_read_roles(c->s, c->req, 0, access_users_done,
 		    c) == -1)
