@@ -2,7 +2,7 @@
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * What server/auth.c calls in the rest of the worker (server.c,
- * http.c, users.c), for the fuzz targets and their replay test, which link
+ * http.c, users.c, access.c), for the fuzz targets and their replay test, which link
  * server/auth.o for its body checks alone.  Those checks answer no
  * request and ask keyd nothing: reaching any of these is a failure.
  */
@@ -77,6 +77,18 @@ users_done(struct pending *p, struct frame *f)
 
 void
 http_client_text(struct evhttp_request *req, char *out, size_t len)
+{
+	stub_server_reached(__func__);
+}
+
+json_t *
+access_policy_json(const struct tokend_config *conf, const char *id)
+{
+	stub_server_reached(__func__);
+}
+
+int
+access_policy_field(const char *name)
 {
 	stub_server_reached(__func__);
 }

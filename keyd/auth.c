@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "b64url.h"
+#include "cidr.h"
 #include "hash.h"
 #include "jwt.h"
 #include "keyd.h"
@@ -49,8 +50,10 @@ static void	 auth_result(struct keyd_chan *, uint32_t, uint32_t,
 static void	 auth_tokens(struct keyd_chan *, uint32_t, uint32_t,
 		    const char *, int64_t, const char *, int64_t);
 static void	 auth_done(struct keyd_chan *, uint32_t, uint32_t);
-static int	 auth_issue(const struct store_user *, uint32_t, char *,
-		    size_t, const uint8_t *, int64_t *);
+static int	 auth_flags(const char *, const char *, const struct cidr *,
+		    int *, int *);
+static int	 auth_issue(const struct store_user *, const char *, uint32_t,
+		    char *, size_t, const uint8_t *, int64_t *);
 static void	 auth_refresh_token(char *);
 static void	 auth_login_hashed(enum hash_result, const char *, void *);
 static void	 auth_login_failed(const struct login *);
@@ -58,7 +61,6 @@ static void	 auth_login_audit(const struct login *, const char *,
 		    const char *);
 static int	 auth_login_refused(struct keyd_chan *, const struct login *);
 static int	 auth_last_admin(const struct store_user *);
-static int	 auth_policies_access(const char *, const char *, int *, int *);
 static void	 auth_admin_row(void *, const char **, int);
 static int	 auth_lockout_loggable(int64_t);
 static int	 auth_session_live(const uint8_t *, const char *, int64_t *);
@@ -102,9 +104,35 @@ auth_user_access(const struct store_user *u, int *admin, int *app)
 	return auth_policies_access(u->role, u->policies, admin, app);
 }
 
-static int
+/* The same for a role and a user's own policies (NULL: none). */
+int
 auth_policies_access(const char *role, const char *policies, int *admin,
     int *app)
+{
+	return auth_flags(role, policies, NULL, admin, app);
+}
+
+/*
+ * The same for a user asking from ip (text; NULL or not an address:
+ * unknown): a policy with ip-allow counts where it lets ip in, as
+ * Directus 11.3.5 fetches the policies of a request with its ip.  For
+ * the claims of the tokens of a login or refresh (Directus signs them
+ * with the login's ip) and keyd's decisions on a request.
+ */
+int
+auth_user_access_from(const struct store_user *u, const char *ip,
+    int *admin, int *app)
+{
+	struct cidr	 addr;
+
+	if (ip == NULL || cidr_addr_parse(ip, strlen(ip), &addr) == -1)
+		return auth_user_access(u, admin, app);
+	return auth_flags(u->role, u->policies, &addr, admin, app);
+}
+
+static int
+auth_flags(const char *role, const char *policies, const struct cidr *addr,
+    int *admin, int *app)
 {
 	struct perm_who	 who;
 	int		 tfa;
@@ -114,12 +142,13 @@ auth_policies_access(const char *role, const char *policies, int *admin,
 		*admin = *app = 1;
 	else if (role[0] != '\0' || (policies != NULL && *policies != '\0')) {
 		/*
-		 * keyd does not know where the token will be used from: a
-		 * policy with ip-allow gives no access flag.
+		 * Without addr, keyd does not know where the credential is
+		 * used from: a policy with ip-allow gives no access flag.
 		 */
 		memset(&who, 0, sizeof(who));
 		who.role = role;
 		who.policies = policies;
+		who.addr = addr;
 		perm_flags(keyd_conf(), &who, admin, app, &tfa);
 	}
 	return 0;
@@ -296,13 +325,14 @@ auth_tfa_enforced(const struct store_user *u)
 }
 
 /*
- * The access token for a user: claims from the database only.  In
+ * The access token for a user: claims from the database, and its
+ * admin and app access from where it asks from (ip).  In
  * session mode it names its session (hash: the SHA-256 of the session's
  * refresh token) and lives as long as the session cookie.
  */
 static int
-auth_issue(const struct store_user *u, uint32_t mode, char *out, size_t len,
-    const uint8_t *hash, int64_t *expires)
+auth_issue(const struct store_user *u, const char *ip, uint32_t mode,
+    char *out, size_t len, const uint8_t *hash, int64_t *expires)
 {
 	json_t	*claims;
 	char	*payload;
@@ -310,7 +340,7 @@ auth_issue(const struct store_user *u, uint32_t mode, char *out, size_t len,
 	int64_t	 iat = now_ms(CLOCK_REALTIME) / 1000;
 	int	 admin, app, n;
 
-	(void)auth_user_access(u, &admin, &app);
+	(void)auth_user_access_from(u, ip, &admin, &app);
 	*expires = mode == AUTH_MODE_SESSION ? keyd_conf()->session_ttl :
 	    keyd_conf()->access_ttl;
 	claims = json_pack("{s:s,s:o,s:b,s:b}", "id", u->id, "role",
@@ -358,7 +388,7 @@ auth_session_new(const struct store_user *u, uint32_t mode, const char *ip,
 		return AUTH_UNAVAILABLE;	/* full, read-only, busy store */
 	(void)store_user_touch(u->id, now);
 	(void)store_sessions_expire(now);
-	return auth_issue(u, mode, access, alen, hash, expires) == -1 ?
+	return auth_issue(u, ip, mode, access, alen, hash, expires) == -1 ?
 	    AUTH_INTERNAL : AUTH_OK;
 }
 
@@ -721,13 +751,14 @@ auth_admin_row(void *arg, const char **cols, int ncol)
 	struct auth_admins	*a = arg;
 	int			 admin, app;
 
-	if (ncol == 2 && auth_role_access(cols[1], &admin, &app) == 0 &&
-	    admin && strcmp(cols[0], a->id) != 0)
+	if (ncol == 3 && auth_policies_access(cols[1], cols[2], &admin,
+	    &app) == 0 && admin && strcmp(cols[0], a->id) != 0)
 		a->others++;
 }
 
 /*
- * Is u the last active user whose role gives admin access?  Failures
+ * Is u the last active user whose role or own policies give admin
+ * access?  Failures
  * never lock it; when the store cannot tell, it counts as the last.
  */
 static int
@@ -927,8 +958,8 @@ auth_refresh_run(struct refresh *r, int64_t now)
  issue:
 	if (code == AUTH_OK)
 		sign_sha256(r->token, strlen(r->token), nhash);
-	if (code == AUTH_OK && auth_issue(&u, r->mode, r->access,
-	    sizeof(r->access), nhash, &r->expires) == -1)
+	if (code == AUTH_OK && auth_issue(&u, r->client.ip, r->mode,
+	    r->access, sizeof(r->access), nhash, &r->expires) == -1)
 		code = AUTH_INTERNAL;
 	/* In the group's transaction: no sync of its own. */
 	if (code == AUTH_OK)

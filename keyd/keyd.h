@@ -312,6 +312,9 @@ void		 batch_commit(void);
 int		 auth_tfa_enforced(const struct store_user *);
 int		 auth_role_access(const char *, int *, int *);
 int		 auth_user_access(const struct store_user *, int *, int *);
+int		 auth_policies_access(const char *, const char *, int *, int *);
+int		 auth_user_access_from(const struct store_user *, const char *,
+		    int *, int *);
 void		 auth_session_id(const uint8_t *, char *, size_t);
 int		 auth_session_hash(const char *, uint8_t *);
 int		 auth_identify_cred(const struct msg_cred *, uint32_t *,
@@ -396,6 +399,7 @@ void		 audit_client_copy(struct audit_client *,
 		    const struct msg_client *);
 struct query;
 struct query_vars;
+struct query_schema;
 uint32_t	 audit_activity(const char *, const struct query *,
 		    const struct query_vars *, int, char *, size_t, char **);
 int		 audit_list(int64_t, char *, size_t);
@@ -442,6 +446,8 @@ int		 store_user_by_id(const char *, struct store_user *);
 int		 store_user_by_token(const uint8_t *, struct store_user *);
 int		 store_user_json(const char *, char **);
 int		 store_user_access_rows(const char *, char **);
+#define STORE_ROLE_USERS_MAX	20000	/* a role's users keyd lists */
+int		 store_role_users(const char *, char **);
 int		 store_user_count(int64_t *);
 int		 store_user_insert(const char *, const char *, const char *,
 		    const char *);
@@ -499,6 +505,9 @@ int		 store_token_set(const char *, const char *, const char *,
 int		 store_token_get(const char *, const char *, int64_t, char *,
 		    size_t);
 int		 store_token_delete(const char *, const char *);
+int		 store_users_groups(const struct query *,
+		    const struct query_schema *, const struct query_sql *,
+		    long long, long long, json_t **);
 int		 store_users_select(const struct query_sql *,
 		    const struct query_sql *, long long, long long,
 		    store_json_cb, void *);

@@ -205,6 +205,9 @@ static const char *const store_migrations[] = {
 	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
 
 /* Every statement keyd runs, prepared once at open. */
+#define STORE_STR_(x)	#x
+#define STORE_STR(x)	STORE_STR_(x)
+
 enum store_stmt {
 	ST_PING,
 	ST_BEGIN,
@@ -269,6 +272,7 @@ enum store_stmt {
 	ST_USER_ACCESS_DEL,
 	ST_USER_POLICY_COUNT,
 	ST_USER_ACCESS_ROWS,
+	ST_ROLE_USERS,
 	ST_MAX
 };
 
@@ -363,10 +367,17 @@ static const char *const store_sql[ST_MAX] = {
 	    "id, 'role', NULL, 'user', user_id, 'policy', policy, 'sort', "
 	    "sort)) FROM (SELECT * FROM user_policies WHERE user_id = ?1 "
 	    "ORDER BY sort)",
+	/* The ids of a role's users, as its "users" (one more than kept). */
+	[ST_ROLE_USERS] = "SELECT json_group_array(id) FROM (SELECT id "
+	    "FROM users WHERE role = ?1 ORDER BY id LIMIT "
+	    STORE_STR(STORE_ROLE_USERS_MAX) " + 1)",
 	[ST_USER_POLICY_COUNT] = "SELECT count(*) FROM user_policies "
 	    "WHERE user_id = ?1",
-	[ST_USERS_ADMINS] = "SELECT id, role FROM users "
-	    "WHERE status = 'active' AND role IS NOT NULL",
+	/* Who may be an administrator: role and own policies. */
+	[ST_USERS_ADMINS] = "SELECT id, COALESCE(role, ''), "
+	    "COALESCE((SELECT group_concat(policy, ' ') FROM user_policies "
+	    "WHERE user_id = users.id), '') FROM users "
+	    "WHERE status = 'active'",
 	[ST_SAVEPOINT] = "SAVEPOINT request",
 	[ST_RELEASE] = "RELEASE request",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO request",
@@ -1021,6 +1032,16 @@ store_user_access_rows(const char *id, char **json)
 	return store_text(ST_USER_ACCESS_ROWS, id, json);
 }
 
+/*
+ * The ids of the users of a role as a JSON array (text, to be freed),
+ * of at most STORE_ROLE_USERS_MAX + 1 ids.
+ */
+int
+store_role_users(const char *role, char **json)
+{
+	return store_text(ST_ROLE_USERS, role, json);
+}
+
 /* The one text column of a statement of id: 0, 1 for no row, -1. */
 static int
 store_text(enum store_stmt which, const char *id, char **json)
@@ -1593,11 +1614,11 @@ store_user_policy_count(const char *user, int64_t *n)
 	return store_int(ST_USER_POLICY_COUNT, n, user, NULL) == 0 ? 0 : -1;
 }
 
-/* Every active user with a role: id, role. */
+/* Every active user: id, role ("" none), its own policies' ids. */
 int
 store_users_admins(store_row_cb cb, void *arg)
 {
-	return store_rows(store_bind(ST_USERS_ADMINS, NULL, NULL), 2, cb, arg);
+	return store_rows(store_bind(ST_USERS_ADMINS, NULL, NULL), 3, cb, arg);
 }
 
 /*
@@ -1671,6 +1692,81 @@ store_users_select(const struct query_sql *where,
 		return -1;
 	return store_select_json(st, 1 + (int)where->nbinds +
 	    (int)order->nbinds, limit, offset, cb, arg);
+}
+
+/*
+ * The groups of an aggregate or groupBy query over the users matching
+ * where, one page, in Directus's shape (query_group_row()): 0 with
+ * *rows, -2 when they would not fit in an answer, -1.
+ */
+int
+store_users_groups(const struct query *q, const struct query_schema *schema,
+    const struct query_sql *where, long long limit, long long offset,
+    json_t **rows)
+{
+	struct query_sql	 sel, order;
+	sqlite3_stmt		*st = NULL;
+	json_t			*row;
+	char			*text;
+	size_t			 bytes = 0;
+	int			 rv = -1, rc, at;
+
+	*rows = NULL;
+	query_sql_init(&sel);
+	query_sql_init(&order);
+	query_sql_add(&sel, "SELECT ");
+	if (query_group_sql(q, schema, &sel) == -1 ||
+	    query_group_order_sql(q, schema, &order) == -1)
+		goto done;
+	query_sql_add(&sel, " FROM users WHERE ");
+	query_sql_add(&sel, where->len > 0 ? where->text : "1");
+	if (order.len > 0)
+		query_sql_add(&sel, order.text);
+	query_sql_add(&sel, " LIMIT ? OFFSET ?");
+	at = 1 + (int)where->nbinds + (int)order.nbinds;
+	/* Only where binds values: the select list and order are names. */
+	if (sel.error || where->error || order.error || sel.nbinds > 0 ||
+	    sqlite3_prepare_v2(store_db, sel.text, -1, &st, NULL) !=
+	    SQLITE_OK || query_sql_apply(st, where, 1) == -1 ||
+	    query_sql_apply(st, &order, 1 + (int)where->nbinds) == -1 ||
+	    sqlite3_bind_int64(st, at, limit) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, at + 1, offset) != SQLITE_OK) {
+		log_warnx("store: users groups: %s", st == NULL ?
+		    sqlite3_errmsg(store_db) : "cannot bind");
+		goto done;
+	}
+	if ((*rows = json_array()) == NULL)
+		goto done;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((row = query_group_row(q, st)) == NULL ||
+		    (text = json_dumps(row, JSON_COMPACT)) == NULL) {
+			json_decref(row);
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		bytes += strlen(text) + 1;
+		free(text);
+		if (bytes > USERS_ANSWER_MAX) {
+			json_decref(row);
+			rv = -2;
+			rc = SQLITE_ABORT;
+			break;
+		}
+		json_array_append_new(*rows, row);
+	}
+	if (rc == SQLITE_DONE)
+		rv = 0;
+	else if (rv != -2)
+		log_warnx("store: users groups: %s", sqlite3_errmsg(store_db));
+ done:
+	sqlite3_finalize(st);
+	query_sql_free(&sel);
+	query_sql_free(&order);
+	if (rv != 0) {
+		json_decref(*rows);
+		*rows = NULL;
+	}
+	return rv;
 }
 
 /*

@@ -71,6 +71,8 @@ struct users_job {
 	 */
 	int			 self;
 	int64_t			 until;		/* self: MSG_USER's until */
+	uint32_t		 nest;		/* self: USER_NEST_* */
+	json_t			*role_users;	/* role id -> its users seen */
 	char			 now[32];
 	struct query_vars	 vars;
 	struct perm_hold	 hold;		/* its access, merged */
@@ -107,6 +109,7 @@ struct users_admins {
 	json_t			*leaving;	/* ids losing admin access */
 	int			 leaving_admins;
 	int			 staying_admins;
+	int			*count;		/* not NULL: count them all */
 };
 
 /* A page being read, bounded by what one answer may hold. */
@@ -122,6 +125,7 @@ struct users_page {
 static uint32_t	 users_fail(struct users_job *, uint32_t, const char *, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
 static void	 users_reply(struct users_job *, const char *);
+static uint32_t	 users_me_nest(struct users_job *, char **);
 static void	 users_finish(struct users_job *, json_t *);
 static void	 users_finish_data(struct users_job *, json_t *);
 static void	 users_access(struct users_job *);
@@ -143,8 +147,8 @@ static const struct conf_permission *users_perm(struct users_job *, int);
 static int	 users_column(void *, const char *, struct query_sql *);
 static uint32_t	 users_rels_check(struct users_job *,
 		    const struct conf_permission *);
-static void	 users_row_role(struct users_job *, json_t *);
-static int	 users_access_field(const char *);
+static int	 users_row_role(struct users_job *, json_t *);
+static json_t	*users_role_users(struct users_job *, const char *);
 static int	 users_row_policies(struct users_job *, json_t *);
 static const struct conf_permission *users_perm_on(struct users_job *,
 		    const char *, int);
@@ -158,6 +162,10 @@ static json_t	*users_select(struct users_job *,
 		    const struct conf_permission *, int, int, json_t *,
 		    long long, long long);
 static void	 users_read(struct users_job *);
+static int	 users_group_field(const struct conf_permission *,
+		    const char *);
+static void	 users_groups(struct users_job *,
+		    const struct conf_permission *);
 static void	 users_activity(struct users_job *);
 static int	 users_meta(struct users_job *, const struct conf_permission *,
 		    json_t *);
@@ -176,7 +184,10 @@ static uint32_t	 users_found(struct users_job *,
 		    const struct conf_permission *);
 static void	 users_admin_row(void *, const char **, int);
 static uint32_t	 users_last_admin(struct users_job *, json_t *);
-static int	 users_demotes(json_t *);
+static int	 users_demotes(const char *, json_t *);
+static int	 users_admin_count(void);
+static uint32_t	 users_admins_kept(struct users_job *, int);
+static int	 users_changes_policies(struct users_job *);
 static void	 users_hash_one(struct users_job *);
 static void	 users_hash_start(struct users_job *, size_t, json_t *);
 static void	 users_hashed(enum hash_result, const char *, void *);
@@ -282,6 +293,7 @@ users_me_get_read(struct frame *f, struct users_job *job, uint32_t *code)
 
 	if (msg_read(f, MSG_USER_GET, &m) == -1)
 		return -1;
+	job->nest = m.nest & USER_NEST_ALL;
 	return auth_identify_cred(&m.cred, code, &job->caller, job->session,
 	    &job->until);
 }
@@ -353,6 +365,8 @@ users_self_reply(struct users_job *job)
 		code = rv == 1 ? AUTH_INVALID_CREDENTIALS : AUTH_UNAVAILABLE;
 	if (code == AUTH_OK && users_me_enforce_tfa(&job->caller, &json) == -1)
 		code = AUTH_INTERNAL;
+	if (code == AUTH_OK && job->nest != 0)
+		code = users_me_nest(job, &json);
 	users_me_write(kc, job->id, code, &job->caller, job->session,
 	    code == AUTH_OK ? json : code == AUTH_INVALID_PAYLOAD ? job->msg :
 	    "", job->until);
@@ -382,6 +396,52 @@ users_me_enforce_tfa(const struct store_user *u, char **json)
 	free(*json);
 	*json = text;
 	return 0;
+}
+
+/*
+ * What MSG_USER_GET's nest asks for (proto.h): the user's access rows
+ * in "policies", and "role_users", the users of its role it may read.
+ * *json is replaced; the code of the answer.
+ */
+static uint32_t
+users_me_nest(struct users_job *job, char **json)
+{
+	json_t	*user, *v;
+	char	*text = NULL;
+	int	 admin, app, rv;
+
+	if ((user = json_loads(*json, 0, NULL)) == NULL)
+		return AUTH_INTERNAL;
+	(void)auth_user_access(&job->caller, &admin, &app);
+	rv = 0;
+	if (job->nest & USER_NEST_POLICIES) {
+		if ((rv = store_user_access_rows(job->caller.id, &text)) ==
+		    0 && (v = json_loads(text, 0, NULL)) != NULL)
+			rv = json_object_set_new(user, "policies", v);
+		else
+			rv = -1;
+		free(text);
+		text = NULL;
+	}
+	if (rv == 0 && (job->nest & USER_NEST_ROLE_USERS) &&
+	    job->caller.role[0] != '\0') {
+		job->admin = admin;
+		job->vars.user = job->caller.id;
+		job->vars.role = job->caller.role;
+		if ((v = users_role_users(job, job->caller.role)) == NULL) {
+			json_decref(user);
+			return job->code;
+		}
+		rv = json_object_set(user, "role_users", v);
+	}
+	if (rv == 0)
+		text = json_dumps(user, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(user);
+	if (text == NULL)
+		return AUTH_INTERNAL;
+	free(*json);
+	*json = text;
+	return AUTH_OK;
 }
 
 /*
@@ -437,6 +497,7 @@ users_job_free(struct users_job *job)
 
 	query_free(&job->q);
 	query_free(&job->body_q);
+	json_decref(job->role_users);
 	json_decref(job->changes);
 	json_decref(job->batch_keys);
 	perm_hold_free(&job->hold);
@@ -490,15 +551,17 @@ users_request(struct keyd_chan *kc, struct frame *f)
 		users_finish(job, NULL);
 		return 0;
 	}
+	/* Where it asks from: ip-allow's policies (Directus 11.3.5). */
 	if (job->caller.id[0] != '\0')
-		(void)auth_user_access(&job->caller, &job->admin, &app);
+		(void)auth_user_access_from(&job->caller, job->client.ip,
+		    &job->admin, &app);
 	query_now(job->now, sizeof(job->now));
 	job->vars.user = job->caller.id[0] != '\0' ? job->caller.id : NULL;
 	job->vars.role = job->caller.role[0] != '\0' ? job->caller.role : NULL;
 	job->vars.now = job->now;
 	qp = (struct query_params){ params[0], params[1], params[2],
-	    params[3], params[4], params[5], params[6], params[7], NULL,
-	    NULL };
+	    params[3], params[4], params[5], params[6], params[7],
+	    params[8], params[9] };
 	/* An invite answers 204: nothing to choose fields or rows of. */
 	for (i = 0; job->op == USERS_INVITE && i < USERS_NPARAMS; i++)
 		if (params[i] != NULL) {
@@ -514,9 +577,20 @@ users_request(struct keyd_chan *kc, struct frame *f)
 		users_finish(job, NULL);
 		return 0;
 	}
-	if (job->op == USERS_ACTIVITY && job->q.search != NULL) {
+	if (job->op == USERS_ACTIVITY && (job->q.search != NULL ||
+	    QUERY_GROUPED(&job->q))) {
 		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. "
-		    "\"search\" is not a parameter of /activity.");
+		    "\"%s\" is not a parameter of /activity.",
+		    job->q.search != NULL ? "search" : job->q.nagg > 0 ?
+		    "aggregate" : "groupBy");
+		users_finish(job, NULL);
+		return 0;
+	}
+	if (QUERY_GROUPED(&job->q) && (job->op != USERS_READ ||
+	    job->target[0] != '\0')) {
+		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. "
+		    "\"aggregate\" and \"groupBy\" apply to a read of the "
+		    "users, not to one user nor to a change.");
 		users_finish(job, NULL);
 		return 0;
 	}
@@ -590,7 +664,8 @@ user_update(struct keyd_chan *kc, struct frame *f)
 		users_job_free(job);
 		return -1;
 	}
-	(void)auth_user_access(&job->caller, &job->admin, &app);
+	(void)auth_user_access_from(&job->caller, job->client.ip, &job->admin,
+	    &app);
 	/* The reason goes out as it is, not through users_fail(). */
 	if (code == AUTH_OK)
 		code = user_patch_parse(text, len, job->admin, &job->data, &pw,
@@ -720,7 +795,7 @@ users_rels_check(struct users_job *job, const struct conf_permission *perm)
 				return users_fail(job, AUTH_FORBIDDEN,
 				    USERS_FORBIDDEN_FIELD, r->field);
 			for (k = 0; k < r->sub.n; k++)
-				if (!users_access_field(r->sub.names[k]))
+				if (!config_access_field(r->sub.names[k]))
 					return users_fail(job, AUTH_FORBIDDEN,
 					    USERS_FORBIDDEN_ACCESS_FIELD,
 					    r->sub.names[k]);
@@ -739,7 +814,9 @@ users_rels_check(struct users_job *job, const struct conf_permission *perm)
 			return users_fail(job, AUTH_FORBIDDEN,
 			    USERS_FORBIDDEN_FIELD, r->field);
 		for (k = 0; k < r->sub.n; k++)
-			if (!config_role_field(r->sub.names[k]))
+			if (!config_role_field(r->sub.names[k]) &&
+			    strcmp(r->sub.names[k], "policies") != 0 &&
+			    strcmp(r->sub.names[k], "users") != 0)
 				return users_fail(job, AUTH_FORBIDDEN,
 				    USERS_FORBIDDEN_ROLE_FIELD,
 				    r->sub.names[k]);
@@ -753,40 +830,117 @@ users_rels_check(struct users_job *job, const struct conf_permission *perm)
  * permission on directus_roles; null otherwise, as Directus answers a
  * related item the caller may not read.
  */
-static void
+static int
 users_row_role(struct users_job *job, json_t *row)
 {
 	const struct query_rel	*r = NULL;
-	json_t			*v = json_object_get(row, "role");
-	const char		*id;
+	json_t			*v = json_object_get(row, "role"), *us, *x;
+	const char		*id, *key;
+	void			*tmp;
 	size_t			 i;
 
 	for (i = 0; i < job->q.nrels && r == NULL; i++)
 		if (strcmp(job->q.rels[i].field, "role") == 0)
 			r = &job->q.rels[i];
 	if (r == NULL || !json_is_string(v))
-		return;
+		return 0;
 	id = json_string_value(v);
 	if (!job->admin && strcmp(id, job->caller.role) != 0 &&
 	    users_perm_on(job, "directus_roles", PERM_READ) == NULL)
-		v = json_null();
-	else if ((v = config_role_json(keyd_conf(), id, &r->sub)) == NULL)
-		v = json_null();
-	(void)json_object_set_new(row, "role", v);
+		return json_object_set_new(row, "role", json_null());
+	if ((v = config_role_json(keyd_conf(), id, NULL)) == NULL)
+		return json_object_set_new(row, "role", json_null());
+	/* Its children are other roles: shown to who may read roles. */
+	if (!job->admin &&
+	    users_perm_on(job, "directus_roles", PERM_READ) == NULL)
+		(void)json_object_set_new(v, "children", json_array());
+	/* Directus 11.3.5 shows a role's access rows to administrators. */
+	if (job->admin && (r->sub.all || config_fields_has(&r->sub,
+	    "policies")))
+		(void)json_object_set_new(v, "policies",
+		    config_role_access_ids(keyd_conf(), id));
+	if (r->sub.all || config_fields_has(&r->sub, "users")) {
+		if ((us = users_role_users(job, id)) == NULL) {
+			json_decref(v);
+			return -1;
+		}
+		(void)json_object_set(v, "users", us);
+	}
+	json_object_foreach_safe(v, tmp, key, x)
+		if (!r->sub.all && !config_fields_has(&r->sub, key))
+			json_object_del(v, key);
+	return json_object_set_new(row, "role", v);
 }
 
-/* Is name a field of an access row (ST_USER_ACCESS_ROWS)? */
-static int
-users_access_field(const char *name)
+/*
+ * The users of a role the caller may read, by id, as the role's
+ * "users": every one for an administrator; otherwise those its read
+ * permission on users reaches, and itself with app access (Directus
+ * 11's minimal permissions).  Kept in the job by role; NULL with the
+ * job's code set.
+ */
+static json_t *
+users_role_users(struct users_job *job, const char *role)
 {
-	static const char *const fields[] = { "id", "role", "user", "policy",
-	    "sort" };
-	size_t			 i;
+	const struct conf_permission	*perm;
+	json_t				*ids, *seen, *out, *k, *s;
+	char				*text = NULL;
+	size_t				 i, j;
+	int				 admin, app;
 
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (strcmp(fields[i], name) == 0)
-			return 1;
-	return 0;
+	if (job->role_users == NULL &&
+	    (job->role_users = json_object()) == NULL) {
+		users_fail(job, AUTH_INTERNAL, NULL);
+		return NULL;
+	}
+	if ((out = json_object_get(job->role_users, role)) != NULL)
+		return out;
+	if (store_role_users(role, &text) != 0) {
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+		return NULL;
+	}
+	ids = json_loads(text, 0, NULL);
+	free(text);
+	if (!json_is_array(ids) || json_array_size(ids) >
+	    STORE_ROLE_USERS_MAX) {
+		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. A role "
+		    "has more than %d users to list: ask for other fields.",
+		    STORE_ROLE_USERS_MAX);
+		json_decref(ids);
+		return NULL;
+	}
+	if (job->admin)
+		out = ids;
+	else {
+		(void)auth_user_access_from(&job->caller, job->client.ip,
+		    &admin, &app);
+		perm = users_perm(job, PERM_READ);
+		seen = perm != NULL && json_array_size(ids) > 0 ?
+		    users_select(job, perm, 0, 1, ids, -1, 0) : json_array();
+		if (seen == NULL) {
+			json_decref(ids);
+			return NULL;
+		}
+		if (app && job->caller.id[0] != '\0')
+			json_array_append_new(seen,
+			    json_string(job->caller.id));
+		/* In the store's order, each once. */
+		out = json_array();
+		json_array_foreach(ids, i, k)
+			json_array_foreach(seen, j, s)
+				if (json_equal(s, k)) {
+					json_array_append(out, k);
+					break;
+				}
+		json_decref(seen);
+		json_decref(ids);
+	}
+	if (out == NULL || json_object_set_new(job->role_users, role, out) ==
+	    -1) {
+		users_fail(job, AUTH_INTERNAL, NULL);
+		return NULL;
+	}
+	return out;
 }
 
 /*
@@ -951,8 +1105,8 @@ users_row(void *arg, const char *text)
 		return -1;
 	}
 	json_decref(raw);
-	users_row_role(pg->job, row);
-	if (users_row_policies(pg->job, row) == -1) {
+	if (users_row_role(pg->job, row) == -1 ||
+	    users_row_policies(pg->job, row) == -1) {
 		json_decref(row);
 		return -1;
 	}
@@ -1023,6 +1177,96 @@ users_select(struct users_job *job, const struct conf_permission *perm,
 }
 
 /*
+ * May a grouped query read field?  A column of the store that is not
+ * concealed (Directus 11.3.5 would give even the least password hash:
+ * tokend never does), which the permission shows in every row it lets
+ * through: where merged policies show a field in some rows only, an
+ * aggregate over all of them would tell what the rows hide.
+ */
+static int
+users_group_field(const struct conf_permission *perm, const char *field)
+{
+	const struct user_field	*uf = user_field(field);
+
+	return uf != NULL && !(uf->flags & UF_CONCEALED) &&
+	    store_users_column(field) != NULL &&
+	    perm_field_everywhere(perm, field);
+}
+
+/*
+ * GET /users?aggregate[...]=...&groupBy[]=...: one SELECT over the
+ * users with the permission's filter (and the query's filter and
+ * search) in its WHERE, so nothing the caller may not read is counted;
+ * the groups in Directus's shape (shared/query_sql.c, as /items).
+ */
+static void
+users_groups(struct users_job *job, const struct conf_permission *perm)
+{
+	struct query_schema	 schema = { .column = users_column };
+	struct query_sql	 where;
+	struct users_walk	 w = { NULL };
+	struct query		 filter_only = job->q;
+	char			 reason[QUERY_REASON_MAX];
+	json_t			*rows = NULL, *answer = NULL;
+	size_t			 i;
+
+	query_sql_init(&where);
+	for (i = 0; w.bad == NULL && i < job->q.ngroup; i++)
+		if (!users_group_field(perm, job->q.group[i]))
+			w.bad = job->q.group[i];
+	for (i = 0; w.bad == NULL && i < job->q.nagg; i++)
+		if (strcmp(job->q.agg[i].field, "*") != 0 &&
+		    !users_group_field(perm, job->q.agg[i].field))
+			w.bad = job->q.agg[i].field;
+	if (w.bad != NULL) {
+		users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_FIELD, w.bad);
+		goto done;
+	}
+	if (query_node_has_rel(job->sel->filter)) {
+		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. A filter "
+		    "on users cannot go through a relation yet.");
+		goto done;
+	}
+	(void)query_node_fields(job->sel->filter, users_walk_field, &w);
+	memset(&filter_only.fields, 0, sizeof(filter_only.fields));
+	filter_only.fields.all = 1;
+	filter_only.nsort = 0;
+	if (w.bad != NULL) {
+		users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_FIELD, w.bad);
+		goto done;
+	}
+	if (perm_query_check(perm, &filter_only, reason,
+	    sizeof(reason)) == -1) {
+		users_fail(job, AUTH_FORBIDDEN, "%s.", reason);
+		goto done;
+	}
+	if (users_where(job, perm, 1, NULL, &where) != AUTH_OK)
+		goto done;
+	switch (store_users_groups(&job->q, &schema, &where, job->q.limit,
+	    job->q.offset, &rows)) {
+	case 0:
+		break;
+	case -2:
+		users_fail(job, AUTH_INVALID_QUERY, "Invalid query. The "
+		    "answer would be larger than %d bytes: ask for fewer "
+		    "groups.", USERS_ANSWER_MAX);
+		goto done;
+	default:
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+		goto done;
+	}
+	if ((answer = json_pack("{s:o}", "data", rows)) == NULL)
+		users_fail(job, AUTH_INTERNAL, NULL);
+	else if (users_meta(job, perm, answer) == -1) {
+		json_decref(answer);
+		answer = NULL;
+	}
+ done:
+	query_sql_free(&where);
+	users_finish(job, answer);
+}
+
+/*
  * GET /permissions/me/directus_users[/<id>]: may the caller update or
  * delete that user (or some user, without an id)?  Sharing users is not
  * a thing tokend does.  Administrators may do all of it.
@@ -1074,6 +1318,10 @@ users_read(struct users_job *job)
 	if ((perm = users_perm(job, PERM_READ)) == NULL) {
 		users_fail(job, AUTH_FORBIDDEN, "%s", CONF_USERS_DENIED);
 		users_finish(job, NULL);
+		return;
+	}
+	if (QUERY_GROUPED(&job->q)) {
+		users_groups(job, perm);
 		return;
 	}
 	if (users_query_check(job, perm) != AUTH_OK) {
@@ -1439,8 +1687,14 @@ users_admin_row(void *arg, const char **cols, int ncol)
 	size_t			 i;
 	int			 admin, app, leaving = 0;
 
-	if (ncol != 2 || auth_role_access(cols[1], &admin, &app) == -1 ||
-	    !admin)
+	if (a->count != NULL) {
+		if (ncol == 3 && auth_policies_access(cols[1], cols[2],
+		    &admin, &app) == 0 && admin)
+			(*a->count)++;
+		return;
+	}
+	if (ncol != 3 || auth_policies_access(cols[1], cols[2], &admin,
+	    &app) == -1 || !admin)
 		return;
 	json_array_foreach(a->leaving, i, k)
 		if (strcmp(json_string_value(k), cols[0]) == 0)
@@ -1458,7 +1712,7 @@ users_admin_row(void *arg, const char **cols, int ncol)
 static uint32_t
 users_last_admin(struct users_job *job, json_t *leaving)
 {
-	struct users_admins	 a = { leaving, 0, 0 };
+	struct users_admins	 a = { leaving, 0, 0, NULL };
 
 	if (store_users_admins(users_admin_row, &a) == -1)
 		return users_fail(job, AUTH_UNAVAILABLE, NULL);
@@ -1469,21 +1723,76 @@ users_last_admin(struct users_job *job, json_t *leaving)
 	return AUTH_OK;
 }
 
-/* Does a change take admin access away from who it applies to? */
+/*
+ * Does a change take admin access away from the user id?  A new role
+ * leaves the policies it holds itself; a change of those is checked
+ * once written (users_admins_kept()).
+ */
 static int
-users_demotes(json_t *data)
+users_demotes(const char *id, json_t *data)
 {
-	json_t		*status = json_object_get(data, "status");
-	json_t		*role = json_object_get(data, "role");
-	int		 admin = 0, app;
+	json_t			*status = json_object_get(data, "status");
+	json_t			*role = json_object_get(data, "role");
+	struct store_user	 u;
+	int			 admin = 0, app;
 
 	if (status != NULL && strcmp(json_string_value(status), "active") != 0)
 		return 1;
-	if (role == NULL)
+	if (role == NULL || json_object_get(data, "policies") != NULL)
 		return 0;
-	if (json_is_string(role))
-		(void)auth_role_access(json_string_value(role), &admin, &app);
+	if (store_user_by_id(id, &u) != 0)
+		memset(&u, 0, sizeof(u));
+	(void)auth_policies_access(json_is_string(role) ?
+	    json_string_value(role) : "", u.policies, &admin, &app);
 	return !admin;
+}
+
+/* How many active administrators there are; -1 when the store fails. */
+static int
+users_admin_count(void)
+{
+	int			 n = 0;
+	struct users_admins	 a = { NULL, 0, 0, &n };
+
+	if (store_users_admins(users_admin_row, &a) == -1)
+		return -1;
+	return n;
+}
+
+/*
+ * A change of the policies users hold themselves, once written in the
+ * transaction: it must not have taken the last administrator's admin
+ * access away (before: the count before it).  422 as Directus.
+ */
+static uint32_t
+users_admins_kept(struct users_job *job, int before)
+{
+	int	 after;
+
+	if (before <= 0)
+		return AUTH_OK;
+	if ((after = users_admin_count()) == -1)
+		return users_fail(job, AUTH_UNAVAILABLE, NULL);
+	if (after == 0)
+		return users_fail(job, AUTH_UNPROCESSABLE, "Can't process "
+		    "content. Cannot remove the last admin user from the "
+		    "system.");
+	return AUTH_OK;
+}
+
+/* Does the update change the policies a user holds itself? */
+static int
+users_changes_policies(struct users_job *job)
+{
+	json_t	*change;
+	size_t	 i;
+
+	if (job->changes == NULL)
+		return json_object_get(job->data, "policies") != NULL;
+	json_array_foreach(job->changes, i, change)
+		if (json_object_get(change, "policies") != NULL)
+			return 1;
+	return 0;
 }
 
 /* Hash the password of item slot (or none), counting what is pending. */
@@ -1995,8 +2304,8 @@ users_demoted(struct users_job *job)
 	if ((leaving = json_array()) == NULL)
 		return users_fail(job, AUTH_INTERNAL, NULL);
 	json_array_foreach(job->keys, i, k)
-		if (users_demotes(users_change(job, json_string_value(k),
-		    &slot)))
+		if (users_demotes(json_string_value(k), users_change(job,
+		    json_string_value(k), &slot)))
 			json_array_append(leaving, k);
 	if (json_array_size(leaving) > 0)
 		(void)users_last_admin(job, leaving);
@@ -2114,12 +2423,16 @@ users_update_write(struct users_job *job)
 	const struct conf_permission	*perm;
 	json_t				*k, *change;
 	size_t				 i, slot;
+	int				 admins = 0;
 
 	if ((perm = users_perm(job, PERM_UPDATE)) == NULL)
 		users_fail(job, AUTH_FORBIDDEN, NULL);
 	else if (users_found(job, perm) == AUTH_OK &&
 	    users_validate_update(job, perm) == AUTH_OK &&
 	    users_demoted(job) == AUTH_OK && store_begin() == -1)
+		users_fail(job, AUTH_UNAVAILABLE, NULL);
+	if (job->code == AUTH_OK && users_changes_policies(job) &&
+	    (admins = users_admin_count()) == -1)
 		users_fail(job, AUTH_UNAVAILABLE, NULL);
 	json_array_foreach(job->keys, i, k) {
 		if (job->code != AUTH_OK)
@@ -2129,6 +2442,8 @@ users_update_write(struct users_job *job)
 		    job->phc[slot], 0) != AUTH_OK)
 			break;
 	}
+	if (job->code == AUTH_OK && admins > 0)
+		(void)users_admins_kept(job, admins);
 	if (job->code == AUTH_OK && store_commit() == -1)
 		users_fail(job, AUTH_UNAVAILABLE, NULL);
 	if (job->code != AUTH_OK) {

@@ -29,6 +29,7 @@
 
 #include "cidr.h"
 #include "log.h"
+#include "perm.h"
 #include "proto.h"
 #include "query.h"
 #include "query_where.h"
@@ -196,40 +197,14 @@ struct access_ctx {
 static void	 access_start(struct server *, struct evhttp_request *,
 		    enum access_table, enum access_view, const char *);
 static void	 access_auth_done(struct pending *, struct frame *);
+static void	 access_flags_here(struct access_ctx *);
 static void	 access_users_done(struct pending *, struct frame *);
 static void	 access_answer(struct access_ctx *);
 static void	 access_ctx_free(struct access_ctx *);
+static json_t	*access_find(json_t *, const char *);
+static int	 access_field_known(enum access_table, const char *);
 
 /* --- The model: policies, the access rows, who holds what. --- */
-
-/*
- * A stable id for something the configuration names without one (a
- * role's own policy, an access row): a version 8 UUID from SHA-256 of
- * what it stands for.
- */
-static void
-access_derived_id(const char *kind, const char *a, const char *b,
-    char *out)
-{
-	char	 text[256];
-	uint8_t	 md[CACHE_KEY_LEN];
-	size_t	 i, o = 0;
-	int	 n;
-
-	n = snprintf(text, sizeof(text), "%s %s %s", kind, a, b);
-	if (n < 0 || (size_t)n >= sizeof(text))
-		fatalx("access: an id too long to derive from");
-	cache_key(text, (size_t)n, md);
-	md[6] = (md[6] & 0x0f) | 0x80;
-	md[8] = (md[8] & 0x3f) | 0x80;
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		(void)snprintf(out + o, 3, "%02x", md[i]);
-		o += 2;
-	}
-	out[o] = '\0';
-}
 
 /*
  * The model is read here and in access_holding_get() alone.
@@ -247,7 +222,7 @@ access_policy_get(const struct tokend_config *conf, size_t i,
 
 	memset(p, 0, sizeof(*p));
 	if (i == 0) {
-		access_derived_id("policy", CONF_ADMIN_ROLE_ID, "", p->id);
+		config_derived_id("policy", CONF_ADMIN_ROLE_ID, "", p->id);
 		p->name = "Administrator";
 		p->icon = "verified";
 		p->description = "$t:admin_description";
@@ -309,7 +284,7 @@ access_holding_get(const struct tokend_config *conf, size_t i,
 	memset(h, 0, sizeof(*h));
 	if (i == 0) {
 		h->role = CONF_ADMIN_ROLE_ID;
-		access_derived_id("policy", CONF_ADMIN_ROLE_ID, "", h->policy);
+		config_derived_id("policy", CONF_ADMIN_ROLE_ID, "", h->policy);
 		return 0;
 	}
 	TAILQ_FOREACH(r, &conf->roles, entry) {
@@ -340,15 +315,24 @@ access_policy_applies(const struct tokend_config *conf,
     const struct access_policy *p, const struct access_who *who)
 {
 	struct access_holding	 h;
-	size_t			 i;
+	const struct conf_role	*chain[CONF_ROLES_MAX], *r;
+	size_t			 i, k, n = 0;
+	int			 held;
 
 	/* A policy that names the networks it applies from (ip-allow). */
 	if (p->conf != NULL && !config_policy_ip_applies(p->conf,
 	    who->has_ip ? &who->ip : NULL))
 		return 0;
+	/* The caller's role and its parents (Directus 11.3.5). */
+	if ((r = config_role_by_id(conf, who->role)) != NULL)
+		n = config_role_chain(conf, r, chain, CONF_ROLES_MAX);
 	for (i = 0; access_holding_get(conf, i, &h) == 0; i++) {
 		if (strcmp(h.policy, p->id) != 0)
 			continue;
+		for (k = 0, held = 0; h.role != NULL && k < n; k++)
+			held |= strcmp(h.role, chain[k]->id) == 0;
+		if (held)
+			return 1;
 		if (h.role != NULL ? strcmp(h.role, who->role) == 0 :
 		    h.user != NULL ? strcmp(h.user, who->user) == 0 :
 		    who->role[0] == '\0')
@@ -363,7 +347,7 @@ access_row(const struct access_holding *h)
 {
 	char	 id[CONF_UUID_LEN + 1];
 
-	access_derived_id("access", h->role != NULL ? h->role : h->user !=
+	config_derived_id("access", h->role != NULL ? h->role : h->user !=
 	    NULL ? h->user : "", h->policy, id);
 	return json_pack("{s:s,s:s?,s:s?,s:s,s:o}", "id", id, "role", h->role,
 	    "user", h->user, "policy", h->policy, "sort", h->sort != 0 ?
@@ -536,6 +520,7 @@ static json_t *
 access_roles(const struct tokend_config *conf, const struct access_who *who,
     json_t *users)
 {
+	const struct conf_role	*r;
 	const char		*id, *name, *uid;
 	json_t			*list, *one, *pol, *us, *rows, *v;
 	size_t			 i;
@@ -556,16 +541,42 @@ access_roles(const struct tokend_config *conf, const struct access_who *who,
 					    json_string(uid));
 		} else if (strcmp(who->role, id) == 0)
 			json_array_append_new(us, json_string(who->user));
-		one = json_pack("{s:s,s:s,s:s,s:s?,s:n,s:[],s:o,s:o}", "id",
+		r = config_role_by_id(conf, id);
+		one = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:o,s:o,s:o}", "id",
 		    id, "name", name, "icon", i == 0 ? "verified" :
 		    "supervised_user_circle", "description", i == 0 ?
-		    "$t:admin_description" : NULL, "parent", "children",
-		    "policies", pol, "users", us);
+		    "$t:admin_description" : NULL, "parent", r != NULL &&
+		    r->parent[0] != '\0' ? r->parent : NULL, "children",
+		    config_role_children(conf, id), "policies", pol, "users",
+		    us);
 		if (one != NULL)
 			json_array_append_new(list, one);
 	}
 	json_decref(rows);
 	return list;
+}
+
+/*
+ * The policy of id as GET /policies shows it, for a user's
+ * "policies.policy.*" (auth.c), or NULL when there is none.
+ */
+json_t *
+access_policy_json(const struct tokend_config *conf, const char *id)
+{
+	json_t	*list, *one = NULL;
+
+	if ((list = access_policies(conf)) != NULL &&
+	    (one = access_find(list, id)) != NULL)
+		json_incref(one);
+	json_decref(list);
+	return one;
+}
+
+/* Is name a field of a policy? */
+int
+access_policy_field(const char *name)
+{
+	return access_field_known(ACCESS_POLICIES, name);
 }
 
 /* --- The caller's own access. --- */
@@ -1333,6 +1344,30 @@ access_wants_users(struct access_ctx *c)
 	return 0;
 }
 
+/*
+ * keyd's admin and app access leave out the policies with ip-allow (it
+ * cannot know where a credential is used from): those that let this
+ * request's address in add theirs, as Directus 11.3.5 applies them.
+ */
+static void
+access_flags_here(struct access_ctx *c)
+{
+	struct perm_who	 who;
+	int		 admin, app, tfa;
+
+	if (!c->who.has_ip || (c->who.role[0] == '\0' &&
+	    c->ar.policies[0] == '\0'))
+		return;
+	memset(&who, 0, sizeof(who));
+	who.user = c->who.user;
+	who.role = c->who.role;
+	who.policies = c->ar.policies;
+	who.addr = &c->who.ip;
+	perm_flags(server_conf(), &who, &admin, &app, &tfa);
+	c->who.admin |= admin;
+	c->who.app |= app;
+}
+
 static void
 access_auth_done(struct pending *p, struct frame *f)
 {
@@ -1351,6 +1386,7 @@ access_auth_done(struct pending *p, struct frame *f)
 	c->who.app = c->ar.app;
 	(void)strlcpy(c->who.user, c->ar.user, sizeof(c->who.user));
 	(void)strlcpy(c->who.role, c->ar.role, sizeof(c->who.role));
+	access_flags_here(c);
 	if (access_wants_users(c)) {
 		if (users_read_roles(c->s, c->req, 0, access_users_done,
 		    c) == -1)

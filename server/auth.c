@@ -25,6 +25,7 @@
 #include "jwt.h"
 #include "log.h"
 #include "metrics.h"
+#include "perm.h"
 #include "proto.h"
 #include "query.h"
 #include "token.h"
@@ -89,8 +90,10 @@ static void	 auth_ctx_free(struct auth_ctx *);
 static void	 auth_tokens_done(struct pending *, struct frame *);
 static void	 auth_logout_done(struct pending *, struct frame *);
 static void	 auth_me_done(struct pending *, struct frame *);
-static int	 auth_me_fields(struct evhttp_request *, const char *);
-static void	 auth_me_cut(json_t *, const char *);
+static int	 auth_me_fields(struct evhttp_request *, const char *,
+		    uint32_t *);
+static void	 auth_me_cut(json_t *, const char *,
+		    const struct auth_result *);
 static void	 auth_stalled_done(struct pending *, struct frame *);
 static void	 auth_token_use(struct server *, struct evhttp_request *,
 		    enum mail_kind);
@@ -1234,6 +1237,8 @@ auth_cached(struct server *s, struct evhttp_request *req, uint32_t type,
  * when keyd is unreachable).  MSG_AUTH and MSG_USER_GET may be answered
  * from the worker's cache of keyd's earlier answers (cache.c), before
  * the token is even parsed: the same bytes always parse the same way.
+ * For MSG_USER_GET, extra (when not NULL) is a uint32_t of USER_NEST_*
+ * flags: a request with one goes to keyd, and its answer is not kept.
  * Returns -1 when the request was answered already: no token, a
  * conflict, a malformed JWT.
  */
@@ -1266,6 +1271,7 @@ auth_authenticate_query(struct server *s, struct evhttp_request *req,
 	struct jwt		 jwt;
 	uint8_t			 key[CACHE_KEY_LEN];
 	char			 ip[INET6_ADDRSTRLEN];
+	uint32_t		 nest;
 	int			 rv, cacheable, failed;
 
 	if ((rv = auth_token_find(s, req, query, &tok)) != 1) {
@@ -1273,7 +1279,10 @@ auth_authenticate_query(struct server *s, struct evhttp_request *req,
 			auth_error(req, AUTH_INVALID_CREDENTIALS);
 		return -1;
 	}
-	cacheable = type == MSG_AUTH || type == MSG_USER_GET;
+	/* A nested answer is the request's alone: never kept nor reused. */
+	nest = type == MSG_USER_GET && extra != NULL ?
+	    *(const uint32_t *)extra : 0;
+	cacheable = type == MSG_AUTH || (type == MSG_USER_GET && nest == 0);
 	if (cacheable && auth_cached(s, req, type, tok, key, done, arg) == 0) {
 		auth_token_free(tok);
 		return 0;
@@ -1293,6 +1302,7 @@ auth_authenticate_query(struct server *s, struct evhttp_request *req,
 		failed = msg_write(&fb, type, &update);
 	} else if (type == MSG_USER_GET) {
 		auth_credential_set(&get.cred, tok, &jwt);
+		get.nest = nest;
 		failed = msg_write(&fb, type, &get);
 	} else {
 		auth_credential_set(&auth.cred, tok, &jwt);
@@ -1411,6 +1421,7 @@ auth_me(struct server *s, struct evhttp_request *req, const char *rest)
 	struct evbuffer		*body = evhttp_request_get_input_buffer(req);
 	const char		*q;
 	size_t			 len;
+	uint32_t		 nest;
 	int			 rv;
 
 	if ((c = auth_ctx_new(s, req)) == NULL)
@@ -1423,13 +1434,20 @@ auth_me(struct server *s, struct evhttp_request *req, const char *rest)
 		auth_ctx_free(c);
 		return;
 	}
-	if (auth_me_fields(req, c->fields) == -1) {
+	if (auth_me_fields(req, c->fields, &nest) == -1) {
+		auth_ctx_free(c);
+		return;
+	}
+	if (cmd != EVHTTP_REQ_GET && nest != 0) {
+		http_error(req, 400, "INVALID_QUERY", "Invalid query. "
+		    "\"policies.*\" and \"role.users\" are answered by "
+		    "GET /users/me, not by PATCH.");
 		auth_ctx_free(c);
 		return;
 	}
 	if (cmd == EVHTTP_REQ_GET)
-		rv = auth_authenticate(c->s, req, MSG_USER_GET, NULL, 0, 0,
-		    auth_me_done, c);
+		rv = auth_authenticate(c->s, req, MSG_USER_GET, &nest,
+		    sizeof(nest), 0, auth_me_done, c);
 	else
 		/* A new password waits for the hashing pool, as a login. */
 		rv = auth_authenticate(c->s, req, MSG_USER_UPDATE,
@@ -1498,19 +1516,23 @@ auth_track_page(struct server *s, struct evhttp_request *req,
 
 /*
  * The relational fields of /users/me: "role.name" and "role.*", the
- * caller's own role from tokend.conf; "policies" comes with the
- * policies and is refused until then, never dropped.  0, or -1 with
- * the error sent.
+ * caller's own role from tokend.conf with its policies (its access
+ * rows) and its users; "policies.*", the caller's access rows, and
+ * "policies.policy.*", their policies.  *nest is what keyd must add
+ * (USER_NEST_*).  0, or -1 with the error sent.
  */
 static int
-auth_me_fields(struct evhttp_request *req, const char *fields)
+auth_me_fields(struct evhttp_request *req, const char *fields,
+    uint32_t *nest)
 {
 	struct query		 q;
 	const struct query_rel	*r;
+	const char		*bad = NULL, *in = NULL;
 	char			 reason[QUERY_REASON_MAX], msg[320];
 	size_t			 i, k;
-	int			 status = 0;
+	int			 status = 0, role;
 
+	*nest = 0;
 	memset(&q, 0, sizeof(q));
 	if (query_fields_parse(&q, fields, reason, sizeof(reason)) == -1) {
 		(void)snprintf(msg, sizeof(msg), "Invalid query. %s.", reason);
@@ -1519,25 +1541,49 @@ auth_me_fields(struct evhttp_request *req, const char *fields)
 	}
 	for (i = 0; status == 0 && i < q.nrels; i++) {
 		r = &q.rels[i];
-		status = 400;
-		if (strcmp(r->field, "policies") == 0)
-			(void)snprintf(msg, sizeof(msg), "Invalid query. The "
-			    "fields of \"policies\" are not supported yet.");
-		else if (strcmp(r->field, "role") != 0)
+		role = strcmp(r->field, "role") == 0;
+		if (!role && strcmp(r->field, "policies") != 0) {
+			status = 400;
 			(void)snprintf(msg, sizeof(msg), "Invalid query. "
 			    "\"%s\" is not a relation of collection "
 			    "\"directus_users\".", r->field);
+			break;
+		}
+		if (r->deep[0] != '\0' && (role ||
+		    strcmp(r->deep, "policy") != 0)) {
+			status = 400;
+			(void)snprintf(msg, sizeof(msg), "Invalid query. "
+			    "\"fields\" reaches one relation deep at most "
+			    "(\"%s.%s\").", r->field, r->deep);
+			break;
+		}
+		if (role)
+			*nest |= r->sub.all ||
+			    config_fields_has(&r->sub, "users") ?
+			    USER_NEST_ROLE_USERS : 0;
 		else
-			status = 0;
-		for (k = 0; status == 0 && k < r->sub.n; k++)
-			if (!config_role_field(r->sub.names[k])) {
-				status = 403;
-				(void)snprintf(msg, sizeof(msg), "You don't "
-				    "have permission to access field \"%s\" "
-				    "in collection \"directus_roles\" or it "
-				    "does not exist. Queried in \"role\".",
-				    r->sub.names[k]);
+			*nest |= USER_NEST_POLICIES;
+		for (k = 0; bad == NULL && k < r->sub.n; k++)
+			if (role ? !config_role_field(r->sub.names[k]) &&
+			    strcmp(r->sub.names[k], "policies") != 0 &&
+			    strcmp(r->sub.names[k], "users") != 0 :
+			    !config_access_field(r->sub.names[k])) {
+				bad = r->sub.names[k];
+				in = role ? "directus_roles" :
+				    "directus_access";
 			}
+		for (k = 0; bad == NULL && k < r->deep_sub.n; k++)
+			if (!access_policy_field(r->deep_sub.names[k])) {
+				bad = r->deep_sub.names[k];
+				in = "directus_policies";
+			}
+		if (bad != NULL) {
+			status = 403;
+			(void)snprintf(msg, sizeof(msg), "You don't have "
+			    "permission to access field \"%s\" in collection "
+			    "\"%s\" or it does not exist. Queried in \"%s\".",
+			    bad, in, r->field);
+		}
 	}
 	query_fields_free(&q);
 	if (status != 0)
@@ -1546,23 +1592,101 @@ auth_me_fields(struct evhttp_request *req, const char *fields)
 	return status == 0 ? 0 : -1;
 }
 
+/* Keep the members of o that f lists (and keep, when not NULL). */
+static void
+auth_cut_object(json_t *o, const struct conf_fields *f, const char *keep)
+{
+	const char	*key;
+	json_t		*v;
+	void		*tmp;
+
+	if (f->all || !json_is_object(o))
+		return;
+	json_object_foreach_safe(o, tmp, key, v)
+		if (!config_fields_has(f, key) &&
+		    (keep == NULL || strcmp(key, keep) != 0))
+			json_object_del(o, key);
+}
+
 /*
- * /users/me's fields of the user: the top-level ones asked for, and
- * the role nested as "role.name" or "role.*" asks.
+ * The caller's role as "role.*" shows it: its policies (access rows)
+ * to an administrator only, its children to who may read roles, and
+ * its users, those keyd listed (role_users); as Directus 11.3.5
+ * answers.
+ */
+static json_t *
+auth_me_role(const char *id, const struct conf_fields *sub,
+    const struct auth_result *ar, json_t *users)
+{
+	const struct tokend_config	*conf = server_conf();
+	struct perm_hold		 hold = { NULL };
+	struct perm_who			 who = { ar->user, ar->role,
+					    ar->admin, ar->policies, NULL,
+					    &hold };
+	json_t				*v, *pol;
+
+	if ((v = config_role_json(conf, id, NULL)) == NULL)
+		return json_null();
+	if (ar->admin && (pol = config_role_access_ids(conf, id)) != NULL)
+		(void)json_object_set_new(v, "policies", pol);
+	/* Its children are other roles: shown to who may read roles. */
+	if (perm_lookup(conf, &who, "directus_roles", PERM_READ) == NULL)
+		(void)json_object_set_new(v, "children", json_array());
+	perm_hold_free(&hold);
+	(void)json_object_set(v, "users", json_is_array(users) ? users :
+	    json_array());
+	auth_cut_object(v, sub, NULL);
+	return v;
+}
+
+/*
+ * The access rows keyd nested in "policies", cut to the fields asked,
+ * each "policy" in full as GET /policies shows it when asked.
  */
 static void
-auth_me_cut(json_t *user, const char *fields)
+auth_me_policies(json_t *rows, const struct query_rel *r)
+{
+	const struct tokend_config	*conf = server_conf();
+	const char			*id;
+	json_t				*row, *p;
+	size_t				 i;
+
+	json_array_foreach(rows, i, row) {
+		if (r->deep[0] != '\0' && (id = json_string_value(
+		    json_object_get(row, "policy"))) != NULL) {
+			p = access_policy_json(conf, id);
+			if (p != NULL)
+				auth_cut_object(p, &r->deep_sub, NULL);
+			(void)json_object_set_new(row, "policy", p != NULL ?
+			    p : json_null());
+		}
+		auth_cut_object(row, &r->sub, r->deep[0] != '\0' ?
+		    r->deep : NULL);
+	}
+}
+
+/*
+ * /users/me's fields of the user: the top-level ones asked for, and
+ * the relations nested as auth_me_fields() allowed them; keyd's
+ * role_users never goes out.
+ */
+static void
+auth_me_cut(json_t *user, const char *fields, const struct auth_result *ar)
 {
 	struct query	 q;
 	const char	*key;
-	json_t		*v;
+	json_t		*v, *users;
 	void		*tmp;
 	char		 reason[QUERY_REASON_MAX];
 	size_t		 i;
 
 	memset(&q, 0, sizeof(q));
-	if (query_fields_parse(&q, fields, reason, sizeof(reason)) == -1)
+	users = json_incref(json_object_get(user, "role_users"));
+	(void)json_object_del(user, "role_users");
+	if (query_fields_parse(&q, fields, reason, sizeof(reason)) == -1) {
+		json_decref(users);
 		return;		/* checked by auth_me_fields() */
+	}
 	json_object_foreach_safe(user, tmp, key, v) {
 		for (i = 0; i < q.nrels; i++)
 			if (strcmp(q.rels[i].field, key) == 0)
@@ -1573,13 +1697,14 @@ auth_me_cut(json_t *user, const char *fields)
 	}
 	for (i = 0; i < q.nrels; i++) {
 		v = json_object_get(user, q.rels[i].field);
-		if (strcmp(q.rels[i].field, "role") != 0 || !json_is_string(v))
-			continue;
-		v = config_role_json(server_conf(), json_string_value(v),
-		    &q.rels[i].sub);
-		(void)json_object_set_new(user, "role", v != NULL ? v :
-		    json_null());
+		if (strcmp(q.rels[i].field, "policies") == 0) {
+			if (json_is_array(v))
+				auth_me_policies(v, &q.rels[i]);
+		} else if (json_is_string(v))
+			(void)json_object_set_new(user, "role", auth_me_role(
+			    json_string_value(v), &q.rels[i].sub, ar, users));
 	}
+	json_decref(users);
 	query_fields_free(&q);
 }
 
@@ -1659,7 +1784,7 @@ auth_me_done(struct pending *p, struct frame *f)
 		return;
 	}
 	if (user != NULL) {
-		auth_me_cut(user, c->fields);
+		auth_me_cut(user, c->fields, &ar);
 		text = http_data_dumps(user);
 	}
 	if (text != NULL)

@@ -161,6 +161,8 @@ items_start(struct items_fwd *fw, const struct auth_result *who)
 	    (fields = evhttp_find_header(&fw->params, "fields")) != NULL &&
 	    query_fields_parse(&fw->fq, fields, reason, sizeof(reason)) == -1)
 		memset(&fw->fq, 0, sizeof(fw->fq));	/* refused there */
+	else if (query_fields_shallow(&fw->fq, reason, sizeof(reason)) == -1)
+		query_fields_free(&fw->fq);		/* refused there too */
 	switch (items_filter_users(fw)) {
 	case -1:
 		items_fwd_free(fw);

@@ -412,6 +412,9 @@ void		 access_access_read(struct server *, struct evhttp_request *,
 		    const char *);
 void		 access_readonly(struct server *, struct evhttp_request *,
 		    const char *);
+json_t		*access_policy_json(const struct tokend_config *,
+		    const char *);
+int		 access_policy_field(const char *);
 
 /* route.c */
 const struct route *route_get(size_t);

@@ -36,15 +36,24 @@
 
 static const char *const users_param_names[USERS_NPARAMS] = {
 	"fields", "filter", "sort", "limit", "offset", "page", "meta",
-	"search",
+	"search", "aggregate", "groupBy",
 };
-#define USERS_SEARCH_PARAM	7	/* not a parameter of /activity */
+/* From search on, none is a parameter of /activity. */
+#define USERS_SEARCH_PARAM	7
+#define USERS_AGG_PARAM		8
+#define USERS_GROUP_PARAM	9
 
 static int	 users_op(struct evhttp_request *, const char *);
 static void	 users_forward(struct server *, struct evhttp_request *, int,
 		    const char *);
 static size_t	 users_decode(const char *, size_t, char *);
 static const char *users_params(const char *, char **, char *, size_t);
+static const char *users_params_walk(const char *, char **, char *,
+		    json_t **, json_t **, char *, size_t);
+static const char *users_param_bracket(size_t, const char *, const char *,
+		    json_t **, json_t **);
+static const char *users_params_gathered(char **, json_t *, json_t *,
+		    char *, size_t);
 static void	 users_params_free(char **);
 static const char *users_params_body(struct evhttp_request *, char **,
 		    char *, size_t);
@@ -140,7 +149,7 @@ users_params_known(const char *query, char *msg, size_t len)
 		    USERS_NAME_MAX, name);
 		for (i = 0; i < USERS_NPARAMS; i++) {
 			k = strlen(users_param_names[i]);
-			if (i != USERS_SEARCH_PARAM &&
+			if (i < USERS_SEARCH_PARAM &&
 			    strncmp(name, users_param_names[i], k) == 0 &&
 			    (name[k] == '\0' || name[k] == '['))
 				break;
@@ -240,14 +249,105 @@ users_decode(const char *in, size_t len, char *out)
 /*
  * The query parameters keyd reads, decoded: NULL, or why the query is
  * refused (a parameter given twice, too long, holding a NUL byte, or in
- * the bracket form that only qs understands).  Others are ignored, as
- * Directus ignores what it does not know.
+ * a bracket form other than those of aggregate and groupBy).  Others
+ * are ignored, as Directus ignores what it does not know.
  */
 static const char *
 users_params(const char *query, char **values, char *msg, size_t len)
 {
-	const char	*p, *amp, *eq, *why;
+	const char	*why;
 	char		 name[USERS_NAME_MAX + 1];
+	json_t		*agg = NULL, *group = NULL;
+
+	why = users_params_walk(query, values, name, &agg, &group, msg, len);
+	if (why == NULL)
+		why = users_params_gathered(values, agg, group, msg, len);
+	json_decref(agg);
+	json_decref(group);
+	return why;
+}
+
+/*
+ * The bracket forms qs writes and Directus reads, aggregate[fn]=fields
+ * and groupBy[]=field, gathered into *agg ({"fn": "a,b"}) and *group
+ * ("a,b"), as /items does.  NULL, or why the parameter is refused.
+ */
+static const char *
+users_param_bracket(size_t i, const char *name, const char *value,
+    json_t **agg, json_t **group)
+{
+	char	 fn[32];
+	size_t	 len = strlen(name), k = strlen(users_param_names[i]), n;
+	json_t	**list, *v;
+	char	*joined;
+	const char *prev;
+
+	if (name[len - 1] != ']' || strchr(name + k + 1, '[') != NULL)
+		return "must be one parameter, not in bracket form";
+	if (i == USERS_AGG_PARAM) {
+		if (len - k - 2 == 0 || len - k - 2 >= sizeof(fn))
+			return "must be an object of functions and fields";
+		memcpy(fn, name + k + 1, len - k - 2);
+		fn[len - k - 2] = '\0';
+		for (n = 0; isalpha((unsigned char)fn[n]); n++)
+			;
+		if (fn[n] != '\0')
+			return "must be an object of functions and fields";
+		if (*agg == NULL && (*agg = json_object()) == NULL)
+			return "cannot be read";
+		list = NULL;
+		prev = json_string_value(json_object_get(*agg, fn));
+	} else {
+		list = group;
+		prev = json_string_value(*group);
+	}
+	if (prev != NULL ? asprintf(&joined, "%s,%s", prev, value) == -1 :
+	    (joined = strdup(value)) == NULL)
+		return "cannot be read";
+	if (strlen(joined) > USERS_PARAM_MAX || (v = json_string(joined)) ==
+	    NULL) {
+		free(joined);
+		return "is too long or not UTF-8";
+	}
+	free(joined);
+	if (list != NULL) {
+		json_decref(*list);
+		*list = v;
+		return NULL;
+	}
+	return json_object_set_new(*agg, fn, v) == 0 ? NULL : "cannot be read";
+}
+
+/* The gathered bracket forms as the values of their parameters. */
+static const char *
+users_params_gathered(char **values, json_t *agg, json_t *group, char *msg,
+    size_t len)
+{
+	const char	*why = NULL;
+	size_t		 i = USERS_AGG_PARAM;
+
+	if (agg != NULL && values[i] == NULL &&
+	    (values[i] = json_dumps(agg, JSON_COMPACT)) == NULL)
+		why = "cannot be read";
+	else if (agg != NULL && strlen(values[i]) > USERS_PARAM_MAX)
+		why = "is too long";
+	else if (group != NULL && (i = USERS_GROUP_PARAM, values[i] ==
+	    NULL) && (values[i] = strdup(json_string_value(group))) == NULL)
+		why = "cannot be read";
+	if (why == NULL)
+		return NULL;
+	(void)snprintf(msg, len, "Invalid query. \"%s\" %s.",
+	    users_param_names[i], why);
+	return msg;
+}
+
+/* users_params(): each parameter of the query in turn. */
+static const char *
+users_params_walk(const char *query, char **values, char *name,
+    json_t **agg, json_t **group, char *msg, size_t len)
+{
+	const char	*p, *amp, *eq, *why;
+	char		*text;
 	size_t		 seg, nlen, vlen, i, k = 0, n;
 
 	for (p = query; p != NULL && *p != '\0'; p = amp != NULL ?
@@ -270,9 +370,28 @@ users_params(const char *query, char **values, char *msg, size_t len)
 			continue;
 		}
 		vlen = eq != NULL ? seg - nlen - 1 : 0;
-		if (name[k] == '[')
+		if (name[k] == '[' && (i == USERS_AGG_PARAM ||
+		    i == USERS_GROUP_PARAM)) {
+			if ((text = malloc(vlen + 1)) == NULL)
+				why = "cannot be read";
+			else if ((n = users_decode(eq != NULL ? eq + 1 : "",
+			    vlen, text)) > USERS_PARAM_MAX)
+				why = "is too long";
+			else if (strlen(text) != n)
+				why = "must not hold a NUL byte";
+			else if (values[i] != NULL)
+				why = "is given more than once";
+			else
+				why = users_param_bracket(i, name, text, agg,
+				    group);
+			free(text);
+			if (why == NULL)
+				continue;
+		} else if (name[k] == '[')
 			why = "must be one parameter, not in bracket form";
-		else if (values[i] != NULL)
+		else if (values[i] != NULL ||
+		    (i == USERS_AGG_PARAM && *agg != NULL) ||
+		    (i == USERS_GROUP_PARAM && *group != NULL))
 			why = "is given more than once";
 		else if ((values[i] = malloc(vlen + 1)) == NULL)
 			why = "cannot be read";
@@ -292,24 +411,17 @@ users_params(const char *query, char **values, char *msg, size_t len)
 
 /*
  * A parameter Directus knows that /users does not implement: 0, or -1
- * with the message that names it.  Directus aggregates users too;
- * tokend says that it does not rather than list them.
+ * with the message that names it.
  */
 static int
 users_param_refused(const char *name, char *msg, size_t len)
 {
 	const char	*bad;
-	size_t		 n = strcspn(name, "[");
 
-	if ((bad = query_param_unsupported(name)) != NULL)
-		(void)snprintf(msg, len, "Invalid query. \"%s\" is not "
-		    "supported.", bad);
-	else if ((n == 9 && strncmp(name, "aggregate", n) == 0) ||
-	    (n == 7 && strncmp(name, "groupBy", n) == 0))
-		(void)snprintf(msg, len, "Invalid query. \"%.*s\" is not "
-		    "supported on /users.", (int)n, name);
-	else
+	if ((bad = query_param_unsupported(name)) == NULL)
 		return 0;
+	(void)snprintf(msg, len, "Invalid query. \"%s\" is not "
+	    "supported.", bad);
 	return -1;
 }
 

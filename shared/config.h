@@ -319,6 +319,7 @@ struct conf_role {
 	char			 id[CONF_UUID_LEN + 1];
 	struct conf_policy	*own;		/* NULL: no lines of its own */
 	struct conf_policy_refs	 policies;
+	char			 parent[CONF_UUID_LEN + 1];	/* "": none */
 };
 TAILQ_HEAD(conf_role_list, conf_role);
 
@@ -606,6 +607,13 @@ const struct conf_role *config_role_by_name(const struct tokend_config *,
 struct json_t	*config_role_json(const struct tokend_config *, const char *,
 		    const struct conf_fields *);
 int		 config_role_field(const char *);
+int		 config_access_field(const char *);
+void		 config_derived_id(const char *, const char *, const char *,
+		    char *);
+struct json_t	*config_role_children(const struct tokend_config *,
+		    const char *);
+struct json_t	*config_role_access_ids(const struct tokend_config *,
+		    const char *);
 const struct conf_permission *config_permission(
 		    const struct conf_permission_list *, const char *, int);
 int		 config_fields_has(const struct conf_fields *, const char *);
@@ -636,7 +644,12 @@ const char	*config_role_policy(struct tokend_config *, struct conf_role *,
 struct conf_policy *config_role_own(struct tokend_config *,
 		    struct conf_role *, const char **);
 const char	*config_role_finish(struct tokend_config *, struct conf_role *);
-void		 config_role_access(const struct conf_role *, int *, int *,
+const char	*config_role_parent(struct tokend_config *, struct conf_role *,
+		    const char *);
+size_t		 config_role_chain(const struct tokend_config *,
+		    const struct conf_role *, const struct conf_role **, size_t);
+void		 config_role_access(const struct tokend_config *,
+		    const struct conf_role *, int *, int *,
 		    int *);
 const struct conf_policy *config_policy_by_id(const struct tokend_config *,
 		    const char *);

@@ -778,7 +778,8 @@ config_check_auth(const struct tokend_config *conf)
 	/* Registration goes into a role of the file, never an admin's. */
 	if (conf->register_role[0] != '\0' &&
 	    ((role = config_role_by_name(conf, conf->register_role)) ==
-	    NULL || (config_role_access(role, &admin, &app, &tfa), admin))) {
+	    NULL || (config_role_access(conf, role, &admin, &app, &tfa),
+	    admin))) {
 		log_warnx("register-role \"%s\": %s", conf->register_role,
 		    role == NULL ? "no such role" : "has admin-access");
 		errors++;

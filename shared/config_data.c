@@ -298,10 +298,12 @@ config_role_json(const struct tokend_config *conf, const char *id,
 
 	if (!admin && (r = config_role_by_id(conf, id)) == NULL)
 		return NULL;
-	o = json_pack("{s:s,s:s,s:s,s:s?,s:n,s:[]}", "id", id,
+	o = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:o}", "id", id,
 	    "name", admin ? "Administrator" : r->name, "icon", admin ?
 	    "verified" : "supervised_user_circle", "description", admin ?
-	    "$t:admin_description" : NULL, "parent", "children");
+	    "$t:admin_description" : NULL, "parent", r != NULL &&
+	    r->parent[0] != '\0' ? r->parent : NULL, "children",
+	    config_role_children(conf, id));
 	if (o == NULL || sub == NULL || sub->all)
 		return o;
 	json_object_foreach_safe(o, tmp, key, v)
@@ -310,12 +312,99 @@ config_role_json(const struct tokend_config *conf, const char *id,
 	return o;
 }
 
+/* The ids of the roles whose parent is id, in the file's order. */
+json_t *
+config_role_children(const struct tokend_config *conf, const char *id)
+{
+	const struct conf_role	*r;
+	json_t			*ids;
+
+	if ((ids = json_array()) == NULL)
+		return NULL;
+	TAILQ_FOREACH(r, &conf->roles, entry)
+		if (strcmp(r->parent, id) == 0)
+			json_array_append_new(ids, json_string(r->id));
+	return ids;
+}
+
 /* Is name a field of config_role_json()'s roles? */
 int
 config_role_field(const char *name)
 {
 	static const char *const fields[] = { "id", "name", "icon",
 	    "description", "parent", "children" };
+	size_t			 i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(fields[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A stable id for something the configuration names without one (the
+ * administrator's policy, an access row): a version 8 UUID from SHA-256
+ * of what it stands for.  out holds CONF_UUID_LEN + 1 bytes.
+ */
+void
+config_derived_id(const char *kind, const char *a, const char *b,
+    char *out)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	char		 text[256];
+	size_t		 i, o = 0;
+	int		 n;
+
+	n = snprintf(text, sizeof(text), "%s %s %s", kind, a, b);
+	if (n < 0 || (size_t)n >= sizeof(text) ||
+	    EVP_Digest(text, (size_t)n, md, NULL, EVP_sha256(), NULL) != 1)
+		memset(md, 0, sizeof(md));	/* ids and names fit */
+	md[6] = (md[6] & 0x0f) | 0x80;
+	md[8] = (md[8] & 0x3f) | 0x80;
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		(void)snprintf(out + o, 3, "%02x", md[i]);
+		o += 2;
+	}
+	out[o] = '\0';
+}
+
+/*
+ * The ids of a role's access rows, its "policies" in Directus 11 (the
+ * rows GET /access lists, server/access.c): the administrator role's
+ * one, or one per policy the role lists.  NULL when it fails.
+ */
+json_t *
+config_role_access_ids(const struct tokend_config *conf, const char *id)
+{
+	const struct conf_role	*r = NULL;
+	char			 policy[CONF_UUID_LEN + 1];
+	char			 row[CONF_UUID_LEN + 1];
+	json_t			*ids;
+	size_t			 i;
+
+	if ((ids = json_array()) == NULL)
+		return NULL;
+	if (strcmp(id, CONF_ADMIN_ROLE_ID) == 0) {
+		config_derived_id("policy", CONF_ADMIN_ROLE_ID, "", policy);
+		config_derived_id("access", id, policy, row);
+		json_array_append_new(ids, json_string(row));
+	} else if ((r = config_role_by_id(conf, id)) != NULL)
+		for (i = 0; i < r->policies.n; i++) {
+			config_derived_id("access", id, r->policies.v[i]->id,
+			    row);
+			json_array_append_new(ids, json_string(row));
+		}
+	return ids;
+}
+
+/* Is name a field of an access row (a user's "policies.*")? */
+int
+config_access_field(const char *name)
+{
+	static const char *const fields[] = { "id", "role", "user", "policy",
+	    "sort" };
 	size_t			 i;
 
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
@@ -461,22 +550,69 @@ config_role_finish(struct tokend_config *conf, struct conf_role *r)
 }
 
 /*
- * The access flags a role's policies give wherever the client is: any
- * policy with admin-access gives it, and so on.  ip-allow is the
- * caller's (perm.c) to apply.
+ * A role's parent, a role declared before it (so that no chain of
+ * parents loops): Directus 11 gives a role its parent's policies too.
+ */
+const char *
+config_role_parent(struct tokend_config *conf, struct conf_role *r,
+    const char *name)
+{
+	const struct conf_role	*p;
+
+	if (r->parent[0] != '\0')
+		return "parent given twice";
+	if ((p = config_role_by_name(conf, name)) == NULL || p == r ||
+	    p->id[0] == '\0')
+		return "no such role declared before it";
+	(void)strlcpy(r->parent, p->id, sizeof(r->parent));
+	return NULL;
+}
+
+/*
+ * The roles whose policies a user of r gets, as Directus 11.3.5's
+ * fetchRolesTree: r's parents from the root down, then r; at most max,
+ * into out.  Their number.
+ */
+size_t
+config_role_chain(const struct tokend_config *conf, const struct conf_role *r,
+    const struct conf_role **out, size_t max)
+{
+	const struct conf_role	*up;
+	size_t			 n = 0, i;
+
+	for (up = r; up != NULL && n < max && n < CONF_ROLES_MAX; n++) {
+		out[n] = up;
+		up = conf != NULL && up->parent[0] != '\0' ?
+		    config_role_by_id(conf, up->parent) : NULL;
+	}
+	for (i = 0; i < n / 2; i++) {
+		up = out[i];
+		out[i] = out[n - 1 - i];
+		out[n - 1 - i] = up;
+	}
+	return n;
+}
+
+/*
+ * The access flags a role's policies (and its parents') give wherever
+ * the client is: any policy with admin-access gives it, and so on.
+ * ip-allow is the caller's (perm.c) to apply.
  */
 void
-config_role_access(const struct conf_role *r, int *admin, int *app,
-    int *tfa)
+config_role_access(const struct tokend_config *conf, const struct conf_role *r,
+    int *admin, int *app, int *tfa)
 {
-	size_t	 i;
+	const struct conf_role	*chain[CONF_ROLES_MAX];
+	size_t			 i, k, n;
 
 	*admin = *app = *tfa = 0;
-	for (i = 0; r != NULL && i < r->policies.n; i++) {
-		*admin |= r->policies.v[i]->admin;
-		*app |= r->policies.v[i]->app;
-		*tfa |= r->policies.v[i]->enforce_tfa;
-	}
+	n = r != NULL ? config_role_chain(conf, r, chain, CONF_ROLES_MAX) : 0;
+	for (k = 0; k < n; k++)
+		for (i = 0; i < chain[k]->policies.n; i++) {
+			*admin |= chain[k]->policies.v[i]->admin;
+			*app |= chain[k]->policies.v[i]->app;
+			*tfa |= chain[k]->policies.v[i]->enforce_tfa;
+		}
 }
 
 void

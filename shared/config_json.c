@@ -83,7 +83,8 @@ config_restart_needed(const struct tokend_config *old,
  *	    "admin_access", "app_access", "enforce_tfa",
  *	    "ip_allow": "net ..." or null, "permissions": [permission, ...]},
  *	    ...], the public policy's included
- *	"roles": [{"name", "id", "policies": [policy id, ...]}, ...]
+ *	"roles": [{"name", "id", "parent": id or "",
+ *	    "policies": [policy id, ...]}, ...]
  *	"public": [policy id, ...], the public policy's first
  * where a permission is {"collection", "actions": ["create", ...],
  * "fields": "*" or [...], "filter", "validation", "presets"}, the last
@@ -280,6 +281,7 @@ role_to_json(const struct conf_role *r)
 		return NULL;
 	if (json_set(obj, "name", json_string(r->name)) == -1 ||
 	    json_set(obj, "id", json_string(r->id)) == -1 ||
+	    json_set(obj, "parent", json_string(r->parent)) == -1 ||
 	    json_set(obj, "policies", refs_to_json(&r->policies)) == -1) {
 		json_decref(obj);
 		return NULL;
@@ -664,11 +666,12 @@ role_from_json(struct tokend_config *conf, json_t *obj)
 	struct conf_role	*r;
 	json_error_t		 jerr;
 	json_t			*policies;
-	const char		*name, *id, *errstr;
+	const char		*name, *id, *parent, *errstr;
 	size_t			 i;
 
-	if (json_unpack_ex(obj, &jerr, JSON_STRICT, "{s:s, s:s, s:o}",
-	    "name", &name, "id", &id, "policies", &policies) == -1) {
+	if (json_unpack_ex(obj, &jerr, JSON_STRICT, "{s:s, s:s, s:s, s:o}",
+	    "name", &name, "id", &id, "parent", &parent, "policies",
+	    &policies) == -1) {
 		log_warnx("config: role: %s", jerr.text);
 		return -1;
 	}
@@ -683,6 +686,13 @@ role_from_json(struct tokend_config *conf, json_t *obj)
 		log_warnx("config: role %s: %s", r->name, errstr);
 		return -1;
 	}
+	/* A parent comes before its children, as in the file. */
+	if (*parent != '\0' && (config_role_by_id(conf, parent) == NULL ||
+	    strcmp(parent, id) == 0)) {
+		log_warnx("config: role %s: no parent %s", r->name, parent);
+		return -1;
+	}
+	(void)strlcpy(r->parent, parent, sizeof(r->parent));
 	if (refs_from_json(conf, &r->policies, policies, r->name) == -1)
 		return -1;
 	for (i = 0; i < r->policies.n; i++)

@@ -169,6 +169,7 @@ static void	 policy_id(const char *);
 static void	 policy_ip_allow(const char *);
 static void	 policy_end(void);
 static void	 role_policy(const char *);
+static void	 role_parent(const char *);
 static int	*policy_flag(int);
 static void	 permission_name(const char *);
 static void	 permission_action(const char *);
@@ -187,7 +188,7 @@ static void	 permission_end(void);
 %token	<v.keyword> ITEMS QUERYLIMIT COLLECTION PRIMARYKEY FIELDS ROLE ID
 %token	<v.keyword> ADMINACCESS APPACCESS PERMISSION FILTER VALIDATION PRESETS
 %token	<v.keyword> ENFORCETFA POLICY IPALLOW FIELD REFERENCES
-%token	<v.keyword> PUBLIC
+%token	<v.keyword> PUBLIC PARENT
 %token	<v.keyword> REQUESTLINE HEADERCOUNT RATELIMIT AUTHRATELIMIT
 %token	<v.keyword> RATELIMITADDRESSES PER HEADERDEADLINE BODYDEADLINE
 %token	<v.keyword> MAIL TLS
@@ -317,7 +318,8 @@ keyword		: AUTH | CHROOT | COLLECTION | CONNECTIONS | CONTROL | COOKIE
 		| DATABASE | DOMAIN | FIELD | FIELDS | FILTER | ID | INCLUDE
 		| ITEMS | REFERENCES
 		| ITERATIONS | KEYD | LIMITS | LISTEN | MAIL | MEMORY | NAME | ON
-		| PARALLELISM | PASSWORD | PERMISSION | POLICY | PORT | PREFORK
+		| PARALLELISM | PARENT | PASSWORD | PERMISSION | POLICY | PORT
+		| PREFORK
 		| PRESETS | PROGRAM | PUBLIC | QUEUE | REFRESH | REQUEST | ROLE
 		| SECRET | SECURE | SESSION | SIGNING | SOCKET | THREADS
 		| TIMEOUT | TLS | CORS | FORWARDAUTH | PROTECT
@@ -732,6 +734,10 @@ rolestmt	: ID STRING			{
 			role_policy($2);
 			string_free($2);
 		}
+		| PARENT ident			{
+			role_parent($2);
+			string_free($2);
+		}
 		| flagstmt
 		| permission
 		;
@@ -918,6 +924,7 @@ static const struct keyword keywords[] = {
 	{ "name",		NAME },
 	{ "on",			ON },
 	{ "parallelism",	PARALLELISM },
+	{ "parent",		PARENT },
 	{ "password",		PASSWORD },
 	{ "per",		PER },
 	{ "permission",		PERMISSION },
@@ -2170,6 +2177,18 @@ role_policy(const char *name)
 
 	if ((errstr = config_role_policy(conf, data.role, name)) != NULL)
 		parse_error("role \"%s\": policy \"%s\": %s",
+		    data.role->name, name, errstr);
+}
+
+static void
+role_parent(const char *name)
+{
+	const char	*errstr;
+
+	if (data.role_line == 0)
+		return;
+	if ((errstr = config_role_parent(conf, data.role, name)) != NULL)
+		parse_error("role \"%s\": parent \"%s\": %s",
 		    data.role->name, name, errstr);
 }
 

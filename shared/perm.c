@@ -50,23 +50,28 @@ perm_policy_add(const struct conf_policy **out, size_t *n, size_t max,
 }
 
 /*
- * The policies that apply to who, each once, in order: the role's, the
- * user's own, and the public ones when who has no role.  At most max,
+ * The policies that apply to who, each once, in order: the role's (its
+ * parents' first), the user's own, and the public ones when who has no
+ * role.  At most max,
  * into out; their number.
  */
 size_t
 perm_policies(const struct tokend_config *conf, const struct perm_who *who,
     const struct conf_policy **out, size_t max)
 {
-	const struct conf_role	*role = NULL;
+	const struct conf_role	*role = NULL, *chain[CONF_ROLES_MAX];
 	const char		*s;
 	char			 id[CONF_UUID_LEN + 1];
-	size_t			 i, n = 0, len;
+	size_t			 i, k, n = 0, len, nchain = 0;
 
-	if (who->role != NULL && *who->role != '\0')
-		role = config_role_by_id(conf, who->role);
-	for (i = 0; role != NULL && i < role->policies.n; i++)
-		(void)perm_policy_add(out, &n, max, role->policies.v[i], who);
+	if (who->role != NULL && *who->role != '\0' &&
+	    (role = config_role_by_id(conf, who->role)) != NULL)
+		nchain = config_role_chain(conf, role, chain, CONF_ROLES_MAX);
+	/* Its parents' policies first, as Directus 11.3.5 orders them. */
+	for (k = 0; k < nchain; k++)
+		for (i = 0; i < chain[k]->policies.n; i++)
+			(void)perm_policy_add(out, &n, max,
+			    chain[k]->policies.v[i], who);
 	for (s = who->policies; s != NULL && *s != '\0'; s += len) {
 		s += strspn(s, " ,");
 		if ((len = strcspn(s, " ,")) == 0)
@@ -268,6 +273,26 @@ perm_row_mask(const struct conf_permission *p, json_t *row, json_t *out,
 		    vars) && json_object_set_new(out, key, json_null()) == -1)
 			rv = -1;
 	return rv;
+}
+
+/*
+ * Does p show field in every row it lets through?  A merge does when
+ * each of its sources covers the field.  For aggregates.
+ */
+int
+perm_field_everywhere(const struct conf_permission *p, const char *field)
+{
+	const struct perm_merged	*m;
+	size_t				 i;
+
+	if (!perm_field_allowed(p, field))
+		return 0;
+	if ((m = perm_as_merged(p)) == NULL)
+		return 1;
+	for (i = 0; i < m->n; i++)
+		if (!config_fields_has(&m->src[i]->fields, field))
+			return 0;
+	return 1;
 }
 
 int

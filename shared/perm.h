@@ -61,6 +61,8 @@ int		 perm_field_visible(const struct conf_permission *,
 		    const char *, json_t *, const struct query_vars *);
 int		 perm_row_mask(const struct conf_permission *, json_t *,
 		    json_t *, const struct query_vars *);
+int		 perm_field_everywhere(const struct conf_permission *,
+		    const char *);
 int		 perm_field_allowed(const struct conf_permission *,
 		    const char *);
 const char	*perm_query_bad(const struct conf_permission *,

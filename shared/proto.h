@@ -139,10 +139,10 @@ enum users_op {
 
 /*
  * MSG_USERS carries the query parameters fields, filter, sort, limit,
- * offset, page, meta and search, in that order (that of struct
- * query_params).
+ * offset, page, meta, search, aggregate (JSON text) and groupBy, in
+ * that order (that of struct query_params).
  */
-#define USERS_NPARAMS		8
+#define USERS_NPARAMS		10
 #define USERS_PARAM_MAX		16384	/* bytes of one, QUERY_TEXT_MAX */
 #define USERS_BODY_MAX		(256 * 1024)	/* bytes of a /users body */
 #define USERS_ANSWER_MAX	(PROTO_KEYD_MAX - 1024)	/* JSON answer */
@@ -494,11 +494,22 @@ enum admin_op {
 	H(PEER_KEYD, PEER_SERVER, MSG_NONE, 0)				\
 	F(s, U32, code)			/* enum auth_code */
 
-/* server -> keyd: GET /users/me. */
+/*
+ * server -> keyd: GET /users/me.  nest asks for what only keyd knows,
+ * for relational fields: USER_NEST_POLICIES puts the user's access
+ * rows in place of their ids in "policies"; USER_NEST_ROLE_USERS adds
+ * "role_users", the ids of the users of the user's role that it may
+ * read (all for an administrator, itself otherwise).  A worker never
+ * keeps nor reuses an answer to a request with nest.
+ */
+#define USER_NEST_POLICIES	0x1
+#define USER_NEST_ROLE_USERS	0x2
+#define USER_NEST_ALL		(USER_NEST_POLICIES | USER_NEST_ROLE_USERS)
 #define MSG_DECL_USER_GET(H, K, F, s)					\
 	H(PEER_SERVER, PEER_KEYD, MSG_USER, 0)				\
 	K(s, user_get)							\
-	F(s, SUB, cred, cred)
+	F(s, SUB, cred, cred)						\
+	F(s, U32, nest)
 
 /* server -> keyd: PATCH /users/me; keyd applies its own allowlist. */
 #define MSG_DECL_USER_UPDATE(H, K, F, s)				\
@@ -521,8 +532,8 @@ enum admin_op {
  * server -> keyd: the /users API, decided by keyd alone.  The
  * credential may be CRED_NONE, the public role; target is "" for the
  * whole collection; the query parameters come in USERS_PARAMS order
- * (fields, filter, sort, limit, offset, page, meta: that of struct
- * query_params).
+ * (fields, filter, sort, limit, offset, page, meta, search, aggregate,
+ * groupBy: that of struct query_params).
  */
 #define MSG_DECL_USERS(H, K, F, s)					\
 	H(PEER_SERVER, PEER_KEYD, MSG_USERS_RESULT, 0)			\

@@ -558,16 +558,17 @@ fields_add(struct conf_fields *f, const char *name, size_t n)
 
 /*
  * "relation.field" or "relation.*": the field of the related item, kept
- * by relation.  One level deep only; -1 with the reason otherwise.
+ * by relation; "relation.deep.field", one relation of it (one only) a
+ * level further.  -1 with the reason otherwise.
  */
 static int
 fields_rel_add(struct query *q, const char *name, size_t n, char *reason,
     size_t len)
 {
 	struct query_rel	*r;
-	const char		*dot = memchr(name, '.', n);
-	char			 rel[CONF_IDENT_MAX];
-	size_t			 rn = (size_t)(dot - name), i;
+	const char		*dot = memchr(name, '.', n), *deep;
+	char			 rel[CONF_IDENT_MAX], sub[CONF_IDENT_MAX];
+	size_t			 rn = (size_t)(dot - name), dn = 0, i;
 
 	if (rn == 0 || rn >= sizeof(rel))
 		goto bad;
@@ -575,8 +576,12 @@ fields_rel_add(struct query *q, const char *name, size_t n, char *reason,
 	rel[rn] = '\0';
 	if (!query_ident_valid(rel))
 		goto bad;
-	if (memchr(dot + 1, '.', n - rn - 1) != NULL) {
-		query_reason(reason, len, "\"fields\" reaches one relation "
+	deep = memchr(dot + 1, '.', n - rn - 1);
+	if (deep != NULL && (dn = (size_t)(deep - dot - 1)) == 0)
+		goto bad;
+	if (deep != NULL && (dn >= sizeof(sub) || memchr(deep + 1, '.',
+	    n - rn - dn - 2) != NULL)) {
+		query_reason(reason, len, "\"fields\" reaches two relations "
 		    "deep at most (\"%.*s\")", (int)(rn < 64 ? rn : 64), name);
 		return -1;
 	}
@@ -593,7 +598,22 @@ fields_rel_add(struct query *q, const char *name, size_t n, char *reason,
 		q->nrels++;
 	}
 	r = &q->rels[i];
-	if (fields_add(&r->sub, dot + 1, n - rn - 1) == 0)
+	if (deep == NULL) {
+		if (fields_add(&r->sub, dot + 1, n - rn - 1) == 0)
+			return 0;
+		goto bad;
+	}
+	memcpy(sub, dot + 1, dn);
+	sub[dn] = '\0';
+	if (!query_ident_valid(sub))
+		goto bad;
+	if (r->deep[0] != '\0' && strcmp(r->deep, sub) != 0) {
+		query_reason(reason, len, "\"fields\" names more than one "
+		    "relation of \"%s\"", r->field);
+		return -1;
+	}
+	(void)strlcpy(r->deep, sub, sizeof(r->deep));
+	if (fields_add(&r->deep_sub, deep + 1, n - rn - dn - 2) == 0)
 		return 0;
  bad:
 	query_reason(reason, len, "\"fields\" is invalid");
@@ -635,6 +655,24 @@ query_fields_parse(struct query *q, const char *s, char *reason,
 	}
 }
 
+/*
+ * Does every relation of q stay one level deep?  0, or -1 with the
+ * reason (the callers of query_parse() take no deeper one).
+ */
+int
+query_fields_shallow(const struct query *q, char *reason, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < q->nrels; i++)
+		if (q->rels[i].deep[0] != '\0') {
+			query_reason(reason, len, "\"fields\" reaches one "
+			    "relation deep at most (\"%s\")", q->rels[i].field);
+			return -1;
+		}
+	return 0;
+}
+
 /* The field lists of q (query_free() frees them too). */
 void
 query_fields_free(struct query *q)
@@ -643,8 +681,10 @@ query_fields_free(struct query *q)
 
 	free(q->fields.names);
 	memset(&q->fields, 0, sizeof(q->fields));
-	for (i = 0; i < q->nrels; i++)
+	for (i = 0; i < q->nrels; i++) {
 		free(q->rels[i].sub.names);
+		free(q->rels[i].deep_sub.names);
+	}
 	memset(q->rels, 0, sizeof(q->rels));
 	q->nrels = 0;
 }
@@ -1140,6 +1180,8 @@ query_parse(struct query *q, const struct query_params *p,
 	}
 	if (query_fields_parse(q, p->fields, reason, len) == -1)
 		return -1;
+	if (query_fields_shallow(q, reason, len) == -1)
+		goto fail;
 	if (query_sort_parse(q, p->sort, reason, len) == -1 ||
 	    query_meta_parse(q, p->meta, reason, len) == -1 ||
 	    query_page_parse(q, p, limit_max, reason, len) == -1)

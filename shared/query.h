@@ -104,10 +104,16 @@ struct query_sort {
 
 #define QUERY_REL_MAX		8	/* relations one fields list names */
 
-/* "author.email", "author.*": the fields of a related item. */
+/*
+ * "author.email", "author.*": the fields of a related item; and one
+ * relation of it a level further, "policies.policy.name", which only
+ * query_fields_parse() keeps (query_parse() refuses it).
+ */
 struct query_rel {
 	char			 field[CONF_IDENT_MAX];	/* "author" */
 	struct conf_fields	 sub;		/* all: "author.*" */
+	char			 deep[CONF_IDENT_MAX];	/* "" or "policy" */
+	struct conf_fields	 deep_sub;	/* "policy"'s fields */
 };
 
 struct query {
@@ -204,6 +210,7 @@ json_t		*query_var_value(json_t *, const struct query_vars *);
 int		 query_fields_parse(struct query *, const char *, char *,
 		    size_t);
 void		 query_fields_free(struct query *);
+int		 query_fields_shallow(const struct query *, char *, size_t);
 void		 query_now(char *, size_t);
 const char	*query_param_unsupported(const char *);
 int		 query_param_text(const char *, json_t *, char *, size_t,

@@ -254,8 +254,9 @@ for p in deep alias export version backlink; do
 	expect "users_unsupported_$p" "400 *?\"$p?\" is not supported*INVALID_QUERY*" \
 	    "$(u "$AD" "$p=1")"
 done
-expect users_aggregate '400 *aggregate?" is not supported on /users*INVALID_QUERY*' \
+# aggregate and groupBy on /users: usersagg.sh.
+expect users_aggregate '200 {"data":[{"count":*}]}' \
     "$(u "$AD" 'aggregate[count]=*')"
-expect users_group '400 *groupBy?" is not supported on /users*INVALID_QUERY*' \
+expect users_group '200 {"data":[{"status":"active"}]}' \
     "$(u "$AD" 'groupBy=status')"
 exit 0

@@ -208,6 +208,18 @@ const CALLS = [
 	['two_policies_filter', 'max', () => readItems('articles',
 	    { fields: ['id'], filter: { body: { _nnull: true } },
 	    sort: ['id'] })],
+	// Relational user fields: one's own access rows, and the role with
+	// its policies (to an administrator) and the users of it one may
+	// read (an editor of app access: itself alone).
+	['readMe_policies_admin', 'admin', () => readMe({ fields:
+	    ['policies.*', 'role.*'] })],
+	['readMe_role_all', 'ed', () => readMe({ fields: ['role.*'] })],
+	['readUsers_role_all', 'admin', () => readUsers({ fields: ['email',
+	    'role.*'], sort: ['email'] })],
+	// aggregate() of directus_users goes to /users.
+	['readUsers_aggregate', 'admin', () => aggregate('directus_users',
+	    { aggregate: { count: '*' }, groupBy: ['role'] }),
+	    { sortBy: 'role' }],
 ];
 
 // One client per user, its last HTTP answer kept raw.

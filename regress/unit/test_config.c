@@ -1368,7 +1368,7 @@ role_admin(const struct conf_role *r)
 {
 	int	 admin, app, tfa;
 
-	config_role_access(r, &admin, &app, &tfa);
+	config_role_access(NULL, r, &admin, &app, &tfa);	/* no parent */
 	return admin;
 }
 
@@ -1377,7 +1377,7 @@ role_app(const struct conf_role *r)
 {
 	int	 admin, app, tfa;
 
-	config_role_access(r, &admin, &app, &tfa);
+	config_role_access(NULL, r, &admin, &app, &tfa);	/* no parent */
 	return app;
 }
 
@@ -2096,8 +2096,8 @@ test_data_json(void)
 	    "\"collection\":\"directus_users\"},{\"field\":\"article\","
 	    "\"collection\":\"articles\"}]") != NULL &&
 	    strstr(json, "{\"name\":\"boss\",\"id\":\"5a3c0f8e-2b1d-4c6e-"
-	    "9f7a-1b2c3d4e5f61\",\"policies\":[\"5a7c8cc2-c3d7-54a3-a3d4-"
-	    "1469532933de\"]}") != NULL &&
+	    "9f7a-1b2c3d4e5f61\",\"parent\":\"\",\"policies\":"
+	    "[\"5a7c8cc2-c3d7-54a3-a3d4-1469532933de\"]}") != NULL &&
 	    strstr(json, "{\"name\":\"boss\",\"id\":\"5a7c8cc2-c3d7-54a3-"
 	    "a3d4-1469532933de\",\"kind\":\"role\",\"admin_access\":true,"
 	    "\"app_access\":false,\"enforce_tfa\":false,\"ip_allow\":null,"
