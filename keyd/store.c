@@ -3,8 +3,9 @@
 /*
  * The credential store: SQLite in WAL mode, prepared statements only,
  * schema versioned with PRAGMA user_version and migrated at start.
- * Everything keyd keeps about users and sessions goes through store_*,
- * so another backend can replace this file.
+ * Everything keyd keeps about users and sessions goes through store_*
+ * (keyd.h's STORE_OPS); this file is the backend store_sqlite, the
+ * default, and store_pg.c the other one.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -442,13 +443,19 @@ static sqlite3_stmt	**store_user_updates;
 static sqlite3		*store_db;
 static sqlite3_stmt	*store_stmts[ST_MAX];
 /*
- * A group commit (store_batch_begin() to store_batch_commit()) is one
- * transaction across several requests; store_begin() inside it opens a
+ * A group commit (sqlite_batch_begin() to sqlite_batch_commit()) is one
+ * transaction across several requests; sqlite_begin() inside it opens a
  * savepoint, so that each request's writes still stand or fall whole.
  */
 static int		 store_batching;
 static int		 store_nested;
 
+static int	 sqlite_open(const char *);
+static void	 sqlite_close(void);
+static void	 sqlite_rollback(void);
+#define STORE_SQLITE_PROTO(n, p, a)	static int sqlite_##n p;
+STORE_OPS(STORE_SQLITE_PROTO)
+#undef STORE_SQLITE_PROTO
 static int	 store_check_file(const char *, const char *);
 static int	 store_check_files(const char *);
 static int	 store_exec(const char *);
@@ -488,8 +495,8 @@ store_exec(const char *sql)
 	return 0;
 }
 
-int
-store_schema_version(void)
+static int
+sqlite_schema_version(void)
 {
 	sqlite3_stmt	*st;
 	int		 v = -1;
@@ -510,7 +517,7 @@ store_migrate(void)
 	char	 bump[64];
 	int	 v;
 
-	if ((v = store_schema_version()) == -1)
+	if ((v = sqlite_schema_version()) == -1)
 		return -1;
 	if (v > STORE_VERSION) {
 		log_warnx("store: schema version %d is newer than this keyd "
@@ -598,8 +605,8 @@ store_check_files(const char *path)
 	return 0;
 }
 
-int
-store_open(const char *path)
+static int
+sqlite_open(const char *path)
 {
 	mode_t	 old;
 	int	 rv;
@@ -614,7 +621,7 @@ store_open(const char *path)
 	if (rv != SQLITE_OK) {
 		log_warnx("store: open %s: %s", path, store_db != NULL ?
 		    sqlite3_errmsg(store_db) : "out of memory");
-		store_close();
+		sqlite_close();
 		return -1;
 	}
 	sqlite3_busy_timeout(store_db, 5000);
@@ -630,7 +637,7 @@ store_open(const char *path)
 	    "PRAGMA trusted_schema = OFF;"
 	    "PRAGMA temp_store = MEMORY;") == -1 ||
 	    store_migrate() == -1 || store_prepare() == -1) {
-		store_close();
+		sqlite_close();
 		return -1;
 	}
 	return 0;
@@ -707,7 +714,7 @@ store_user_expr(const struct user_field *uf, int json)
 	return e.text;
 }
 
-/* Is a field's value written as it is given (store_user_set_field())? */
+/* Is a field's value written as it is given (sqlite_user_set_field())? */
 static int
 store_user_plain(const struct user_field *uf)
 {
@@ -793,8 +800,8 @@ store_user_close(void)
 	query_sql_free(&store_user_jsonsql);
 }
 
-void
-store_close(void)
+static void
+sqlite_close(void)
 {
 	size_t	 i;
 
@@ -808,8 +815,8 @@ store_close(void)
 }
 
 /* The database answers a real query. */
-int
-store_health(void)
+static int
+sqlite_health(void)
 {
 	int64_t	 n;
 
@@ -915,8 +922,8 @@ store_user_row(sqlite3_stmt *st, struct store_user *u)
 	return -1;
 }
 
-int
-store_begin(void)
+static int
+sqlite_begin(void)
 {
 	if (!store_batching)
 		return store_done(store_bind(ST_BEGIN, NULL, NULL));
@@ -927,8 +934,8 @@ store_begin(void)
 	return 0;
 }
 
-int
-store_commit(void)
+static int
+sqlite_commit(void)
 {
 	if (!store_nested)
 		return store_done(store_bind(ST_COMMIT, NULL, NULL));
@@ -937,8 +944,8 @@ store_commit(void)
 }
 
 /* Inside a group commit only the request's own savepoint goes. */
-void
-store_rollback(void)
+static void
+sqlite_rollback(void)
 {
 	if (store_nested) {
 		store_nested = 0;
@@ -951,8 +958,8 @@ store_rollback(void)
 		(void)store_done(store_bind(ST_ROLLBACK, NULL, NULL));
 }
 
-int
-store_batch_begin(void)
+static int
+sqlite_batch_begin(void)
 {
 	if (store_batching)
 		return 0;
@@ -963,8 +970,8 @@ store_batch_begin(void)
 }
 
 /* One sync for the whole group; -1 when none of it took place. */
-int
-store_batch_commit(void)
+static int
+sqlite_batch_commit(void)
 {
 	if (!store_batching)
 		return 0;
@@ -976,8 +983,8 @@ store_batch_commit(void)
 	return -1;
 }
 
-int
-store_user_by_email(const char *email, struct store_user *u)
+static int
+sqlite_user_by_email(const char *email, struct store_user *u)
 {
 	sqlite3_stmt	*st;
 
@@ -986,8 +993,8 @@ store_user_by_email(const char *email, struct store_user *u)
 	return store_user_row(st, u);
 }
 
-int
-store_user_by_id(const char *id, struct store_user *u)
+static int
+sqlite_user_by_id(const char *id, struct store_user *u)
 {
 	sqlite3_stmt	*st;
 
@@ -996,8 +1003,8 @@ store_user_by_id(const char *id, struct store_user *u)
 	return store_user_row(st, u);
 }
 
-int
-store_user_by_token(const uint8_t *hash, struct store_user *u)
+static int
+sqlite_user_by_token(const uint8_t *hash, struct store_user *u)
 {
 	sqlite3_stmt	*st;
 
@@ -1008,15 +1015,15 @@ store_user_by_token(const uint8_t *hash, struct store_user *u)
 }
 
 /* The user as Directus shows it in /users/me; *json is malloc'd. */
-int
-store_user_json(const char *id, char **json)
+static int
+sqlite_user_json(const char *id, char **json)
 {
 	return store_text(ST_USER_JSON, id, json);
 }
 
 /* A user's access rows as a JSON array (text, to be freed). */
-int
-store_user_access_rows(const char *id, char **json)
+static int
+sqlite_user_access_rows(const char *id, char **json)
 {
 	return store_text(ST_USER_ACCESS_ROWS, id, json);
 }
@@ -1043,14 +1050,14 @@ store_text(enum store_stmt which, const char *id, char **json)
 	return rv == SQLITE_DONE ? 1 : -1;
 }
 
-int
-store_user_count(int64_t *n)
+static int
+sqlite_user_count(int64_t *n)
 {
 	return store_int(ST_USER_COUNT, n, NULL, NULL);
 }
 
-int
-store_user_insert(const char *id, const char *email, const char *phc,
+static int
+sqlite_user_insert(const char *id, const char *email, const char *phc,
     const char *role)
 {
 	sqlite3_stmt	*st;
@@ -1063,8 +1070,8 @@ store_user_insert(const char *id, const char *email, const char *phc,
 	return store_done_unique(st);
 }
 
-int
-store_user_set_status(const char *id, const char *status)
+static int
+sqlite_user_set_status(const char *id, const char *status)
 {
 	return store_done(store_bind(ST_USER_STATUS, id, status));
 }
@@ -1073,8 +1080,8 @@ store_user_set_status(const char *id, const char *status)
  * A user's TFA secret as stored (sealed, or as imported) and the last
  * time step a code was taken for (-1: none); 1 when it has none.
  */
-int
-store_user_tfa_get(const char *id, char *secret, size_t len, int64_t *last)
+static int
+sqlite_user_tfa_get(const char *id, char *secret, size_t len, int64_t *last)
 {
 	sqlite3_stmt	*st;
 	const char	*v;
@@ -1096,8 +1103,8 @@ store_user_tfa_get(const char *id, char *secret, size_t len, int64_t *last)
 }
 
 /* Set (secret NULL: clear) a user's TFA secret; the step starts anew. */
-int
-store_user_tfa_set(const char *id, const char *secret)
+static int
+sqlite_user_tfa_set(const char *id, const char *secret)
 {
 	return store_done(store_bind(ST_USER_TFA_SET, id, secret));
 }
@@ -1106,8 +1113,8 @@ store_user_tfa_set(const char *id, const char *secret)
  * Take the code of a time step: 0 when it is later than the last one
  * taken (now the last), 1 when it is not (a replay), -1 on error.
  */
-int
-store_user_tfa_step(const char *id, int64_t step)
+static int
+sqlite_user_tfa_step(const char *id, int64_t step)
 {
 	sqlite3_stmt	*st;
 
@@ -1119,15 +1126,15 @@ store_user_tfa_step(const char *id, int64_t step)
 }
 
 /* Forget a user's recovery codes. */
-int
-store_tfa_recovery_clear(const char *id)
+static int
+sqlite_tfa_recovery_clear(const char *id)
 {
 	return store_done(store_bind(ST_RECOVERY_CLEAR, id, NULL));
 }
 
 /* Keep one recovery code, as its hash. */
-int
-store_tfa_recovery_add(const char *id, const uint8_t *hash)
+static int
+sqlite_tfa_recovery_add(const char *id, const uint8_t *hash)
 {
 	sqlite3_stmt	*st;
 
@@ -1138,8 +1145,8 @@ store_tfa_recovery_add(const char *id, const uint8_t *hash)
 }
 
 /* Use up a recovery code: 0 when it was one, 1 when not, -1. */
-int
-store_tfa_recovery_use(const char *id, const uint8_t *hash)
+static int
+sqlite_tfa_recovery_use(const char *id, const uint8_t *hash)
 {
 	sqlite3_stmt	*st;
 
@@ -1150,15 +1157,15 @@ store_tfa_recovery_use(const char *id, const uint8_t *hash)
 }
 
 /* The users whose TFA secret is not sealed with prefix yet (imported). */
-int
-store_users_tfa_plain(const char *prefix, store_row_cb cb, void *arg)
+static int
+sqlite_users_tfa_plain(const char *prefix, store_row_cb cb, void *arg)
 {
 	return store_rows(store_bind(ST_USERS_TFA_PLAIN, prefix, NULL), 2, cb,
 	    arg);
 }
 
-int
-store_session_insert(const uint8_t *hash, const char *user, int64_t expires,
+static int
+sqlite_session_insert(const uint8_t *hash, const char *user, int64_t expires,
     const char *ip, const char *ua, const char *origin)
 {
 	sqlite3_stmt	*st;
@@ -1174,8 +1181,8 @@ store_session_insert(const uint8_t *hash, const char *user, int64_t expires,
 }
 
 /* A live session (expires >= now). */
-int
-store_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
+static int
+sqlite_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 {
 	sqlite3_stmt	*st;
 	const void	*family;
@@ -1210,14 +1217,14 @@ store_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
  * time, so of several refreshes with one token exactly one finds it
  * live; the others find it retired (1).
  */
-int
-store_session_rotate(const struct store_session *s, const uint8_t *old,
+static int
+sqlite_session_rotate(const struct store_session *s, const uint8_t *old,
     const uint8_t *new, int64_t expires, int64_t now)
 {
 	sqlite3_stmt	*st;
 	int		 changed;
 
-	if (store_begin() == -1)
+	if (sqlite_begin() == -1)
 		return -1;
 	if ((st = store_bind(ST_SESSION_ROTATE, NULL, NULL)) == NULL ||
 	    store_bind_hash(st, 1, old) == -1 ||
@@ -1234,17 +1241,17 @@ store_session_rotate(const struct store_session *s, const uint8_t *old,
 	    sqlite3_bind_int64(st, 4, expires) != SQLITE_OK ||
 	    store_done(st) == -1))
 		goto fail;
-	if (store_commit() == -1)
+	if (sqlite_commit() == -1)
 		goto fail;
 	return changed == 1 ? 0 : 1;
  fail:
-	store_rollback();
+	sqlite_rollback();
 	return -1;
 }
 
 /* A retired refresh token: its session family and when it was rotated. */
-int
-store_retired_get(const uint8_t *hash, int64_t now, uint8_t *family,
+static int
+sqlite_retired_get(const uint8_t *hash, int64_t now, uint8_t *family,
     int64_t *rotated)
 {
 	sqlite3_stmt	*st;
@@ -1271,8 +1278,8 @@ store_retired_get(const uint8_t *hash, int64_t now, uint8_t *family,
 }
 
 /* Does the session (family) still go on for this user? */
-int
-store_family_live(const uint8_t *family, int64_t now, const char *user)
+static int
+sqlite_family_live(const uint8_t *family, int64_t now, const char *user)
 {
 	sqlite3_stmt	*st;
 	int		 rv;
@@ -1290,8 +1297,8 @@ store_family_live(const uint8_t *family, int64_t now, const char *user)
 }
 
 /* The user of a session (family), if its row is still there. */
-int
-store_family_user(const uint8_t *family, char *user, size_t len)
+static int
+sqlite_family_user(const uint8_t *family, char *user, size_t len)
 {
 	sqlite3_stmt	*st;
 	int		 rv;
@@ -1308,26 +1315,26 @@ store_family_user(const uint8_t *family, char *user, size_t len)
 }
 
 /* End a whole session: its live row and every token it retired. */
-int
-store_family_delete(const uint8_t *family)
+static int
+sqlite_family_delete(const uint8_t *family)
 {
 	sqlite3_stmt	*st;
 
-	if (store_begin() == -1)
+	if (sqlite_begin() == -1)
 		return -1;
 	if ((st = store_bind(ST_SESSIONS_FAMILY, NULL, NULL)) == NULL ||
 	    store_bind_hash(st, 1, family) == -1 || store_done(st) == -1 ||
 	    (st = store_bind(ST_RETIRED_FAMILY, NULL, NULL)) == NULL ||
 	    store_bind_hash(st, 1, family) == -1 || store_done(st) == -1 ||
-	    store_commit() == -1) {
-		store_rollback();
+	    sqlite_commit() == -1) {
+		sqlite_rollback();
 		return -1;
 	}
 	return 0;
 }
 
-int
-store_session_delete(const uint8_t *hash)
+static int
+sqlite_session_delete(const uint8_t *hash)
 {
 	sqlite3_stmt	*st;
 
@@ -1337,14 +1344,14 @@ store_session_delete(const uint8_t *hash)
 	return store_done(st);
 }
 
-int
-store_sessions_delete_user(const char *id)
+static int
+sqlite_sessions_delete_user(const char *id)
 {
 	return store_done(store_bind(ST_SESSIONS_USER, id, NULL));
 }
 
-int
-store_sessions_expire(int64_t now)
+static int
+sqlite_sessions_expire(int64_t now)
 {
 	sqlite3_stmt	*st;
 
@@ -1357,8 +1364,8 @@ store_sessions_expire(int64_t now)
 	return store_done(st);
 }
 
-int
-store_user_set_password(const char *id, const char *phc)
+static int
+sqlite_user_set_password(const char *id, const char *phc)
 {
 	return store_done(store_bind(ST_USER_PASSWORD, id, phc));
 }
@@ -1367,8 +1374,8 @@ store_user_set_password(const char *id, const char *phc)
  * Set (hash) or clear (NULL) a user's static token; STORE_NOT_UNIQUE
  * when another user has it.
  */
-int
-store_user_set_token(const char *id, const uint8_t *hash)
+static int
+sqlite_user_set_token(const char *id, const uint8_t *hash)
 {
 	sqlite3_stmt	*st;
 
@@ -1378,14 +1385,14 @@ store_user_set_token(const char *id, const uint8_t *hash)
 	return store_done_unique(st);
 }
 
-int
-store_user_delete(const char *id)
+static int
+sqlite_user_delete(const char *id)
 {
 	return store_done(store_bind(ST_USER_DELETE, id, NULL));
 }
 
-int
-store_user_touch(const char *id, int64_t now)
+static int
+sqlite_user_touch(const char *id, int64_t now)
 {
 	sqlite3_stmt	*st;
 
@@ -1416,14 +1423,14 @@ store_rows(sqlite3_stmt *st, int ncol, store_row_cb cb, void *arg)
 	return rv == SQLITE_DONE ? 0 : -1;
 }
 
-int
-store_user_list(store_row_cb cb, void *arg)
+static int
+sqlite_user_list(store_row_cb cb, void *arg)
 {
 	return store_rows(store_bind(ST_USER_LIST, NULL, NULL), 6, cb, arg);
 }
 
-int
-store_session_list(const char *email, int64_t now, store_row_cb cb,
+static int
+sqlite_session_list(const char *email, int64_t now, store_row_cb cb,
     void *arg)
 {
 	sqlite3_stmt	*st;
@@ -1435,8 +1442,8 @@ store_session_list(const char *email, int64_t now, store_row_cb cb,
 }
 
 /* 0 when the session existed, 1 when there was none. */
-int
-store_session_revoke(int64_t rowid)
+static int
+sqlite_session_revoke(int64_t rowid)
 {
 	sqlite3_stmt	*st;
 
@@ -1475,8 +1482,8 @@ store_bind_json(sqlite3_stmt *st, int col, json_t *v)
  * STORE_NOT_UNIQUE when the value is taken (an email), -1 for another
  * field or a database error.
  */
-int
-store_user_set_field(const char *id, const char *field, json_t *v)
+static int
+sqlite_user_set_field(const char *id, const char *field, json_t *v)
 {
 	const struct user_field	*uf = user_field(field);
 	sqlite3_stmt		*st;
@@ -1500,8 +1507,8 @@ store_user_set_field(const char *id, const char *field, json_t *v)
 }
 
 /* Every session of a user but one (keep may be NULL). */
-int
-store_sessions_delete_others(const char *id, const uint8_t *keep)
+static int
+sqlite_sessions_delete_others(const char *id, const uint8_t *keep)
 {
 	sqlite3_stmt	*st;
 
@@ -1530,8 +1537,8 @@ store_done_unique(sqlite3_stmt *st)
 }
 
 /* NULL (or "" with a role) for none. */
-int
-store_user_set_role(const char *id, const char *role)
+static int
+sqlite_user_set_role(const char *id, const char *role)
 {
 	sqlite3_stmt	*st;
 
@@ -1546,8 +1553,8 @@ store_user_set_role(const char *id, const char *role)
  * A policy id the user holds directly, after the others, with its
  * access row's id: 0, 1 when the user holds it already, -1 on failure.
  */
-int
-store_user_policy_add(const char *user, const char *policy, const char *id)
+static int
+sqlite_user_policy_add(const char *user, const char *policy, const char *id)
 {
 	sqlite3_stmt	*st;
 	int		 rv;
@@ -1566,36 +1573,36 @@ store_user_policy_add(const char *user, const char *policy, const char *id)
 }
 
 /* 0, 1 when the user did not hold it, -1 on failure. */
-int
-store_user_policy_del(const char *user, const char *policy)
+static int
+sqlite_user_policy_del(const char *user, const char *policy)
 {
 	if (store_done(store_bind(ST_USER_POLICY_DEL, user, policy)) == -1)
 		return -1;
 	return sqlite3_changes(store_db) == 0 ? 1 : 0;
 }
 
-int
-store_user_policies_clear(const char *user)
+static int
+sqlite_user_policies_clear(const char *user)
 {
 	return store_done(store_bind(ST_USER_POLICIES_CLEAR, user, NULL));
 }
 
 /* An access row of the user's, by its id (none: not an error). */
-int
-store_user_access_del(const char *user, const char *id)
+static int
+sqlite_user_access_del(const char *user, const char *id)
 {
 	return store_done(store_bind(ST_USER_ACCESS_DEL, user, id));
 }
 
-int
-store_user_policy_count(const char *user, int64_t *n)
+static int
+sqlite_user_policy_count(const char *user, int64_t *n)
 {
 	return store_int(ST_USER_POLICY_COUNT, n, user, NULL) == 0 ? 0 : -1;
 }
 
 /* Every active user with a role: id, role. */
-int
-store_users_admins(store_row_cb cb, void *arg)
+static int
+sqlite_users_admins(store_row_cb cb, void *arg)
 {
 	return store_rows(store_bind(ST_USERS_ADMINS, NULL, NULL), 2, cb, arg);
 }
@@ -1659,8 +1666,8 @@ store_select_prepare(const char *table, const char *what,
  * The users matching where, ordered, one page: cb gets each as the
  * JSON of /users/me (secrets concealed) and may stop the walk with -1.
  */
-int
-store_users_select(const struct query_sql *where,
+static int
+sqlite_users_select(const struct query_sql *where,
     const struct query_sql *order, long long limit, long long offset,
     store_json_cb cb, void *arg)
 {
@@ -1703,8 +1710,8 @@ store_select_json(sqlite3_stmt *st, int at, long long limit,
 }
 
 /* How many users match where. */
-int
-store_users_count(const struct query_sql *where, int64_t *n)
+static int
+sqlite_users_count(const struct query_sql *where, int64_t *n)
 {
 	sqlite3_stmt	*st;
 	int		 rv;
@@ -1719,8 +1726,8 @@ store_users_count(const struct query_sql *where, int64_t *n)
 }
 
 /* A finished mail into the outbox; *id is its row. */
-int
-store_outbox_insert(const struct store_mail *m, int64_t now, int64_t *id)
+static int
+sqlite_outbox_insert(const struct store_mail *m, int64_t now, int64_t *id)
 {
 	sqlite3_stmt	*st;
 
@@ -1742,8 +1749,8 @@ store_outbox_insert(const struct store_mail *m, int64_t now, int64_t *id)
  * the one of row id if id is not 0, with its data in a copy the caller
  * frees; 1 when there is none, -2 for a row to drop.
  */
-int
-store_outbox_next(int64_t id, struct store_mail *m)
+static int
+sqlite_outbox_next(int64_t id, struct store_mail *m)
 {
 	sqlite3_stmt	*st;
 	const void	*data;
@@ -1780,8 +1787,8 @@ store_outbox_next(int64_t id, struct store_mail *m)
 	return 0;
 }
 
-int
-store_outbox_delete(int64_t id)
+static int
+sqlite_outbox_delete(int64_t id)
 {
 	sqlite3_stmt	*st;
 
@@ -1791,8 +1798,8 @@ store_outbox_delete(int64_t id)
 	return store_done(st);
 }
 
-int
-store_outbox_retry(int64_t id, int64_t next_try, const char *error)
+static int
+sqlite_outbox_retry(int64_t id, int64_t next_try, const char *error)
 {
 	sqlite3_stmt	*st;
 
@@ -1804,16 +1811,16 @@ store_outbox_retry(int64_t id, int64_t next_try, const char *error)
 	return store_done(st);
 }
 
-int
-store_outbox_list(store_row_cb cb, void *arg)
+static int
+sqlite_outbox_list(store_row_cb cb, void *arg)
 {
 	return store_rows(store_bind(ST_OUTBOX_LIST, NULL, NULL), 7, cb,
 	    arg);
 }
 
 /* Every mail due now; the number of them in *n. */
-int
-store_outbox_flush(int64_t *n)
+static int
+sqlite_outbox_flush(int64_t *n)
 {
 	if (store_done(store_bind(ST_OUTBOX_FLUSH, NULL, NULL)) == -1)
 		return -1;
@@ -1822,8 +1829,8 @@ store_outbox_flush(int64_t *n)
 }
 
 /* How many mails of this kind for this user wait in the outbox. */
-int
-store_outbox_pending(const char *user, const char *kind, int64_t *n)
+static int
+sqlite_outbox_pending(const char *user, const char *kind, int64_t *n)
 {
 	return store_int(ST_OUTBOX_PENDING, n, user, kind) == 0 ? 0 : -1;
 }
@@ -1832,8 +1839,8 @@ store_outbox_pending(const char *user, const char *kind, int64_t *n)
  * The user's one live mail token of this scope is jti, until expires;
  * an earlier one of the scope dies.
  */
-int
-store_token_set(const char *user, const char *scope, const char *jti,
+static int
+sqlite_token_set(const char *user, const char *scope, const char *jti,
     int64_t expires)
 {
 	sqlite3_stmt	*st;
@@ -1849,8 +1856,8 @@ store_token_set(const char *user, const char *scope, const char *jti,
 }
 
 /* The jti of the user's live token of scope at now; 1 when none. */
-int
-store_token_get(const char *user, const char *scope, int64_t now,
+static int
+sqlite_token_get(const char *user, const char *scope, int64_t now,
     char *jti, size_t len)
 {
 	sqlite3_stmt	*st;
@@ -1871,8 +1878,8 @@ store_token_get(const char *user, const char *scope, int64_t now,
 }
 
 /* The user's live token of scope gone; of every scope when NULL. */
-int
-store_token_delete(const char *user, const char *scope)
+static int
+sqlite_token_delete(const char *user, const char *scope)
 {
 	return store_done(store_bind(ST_TOKEN_DELETE, user, scope));
 }
@@ -1882,8 +1889,8 @@ store_token_delete(const char *user, const char *scope)
  * open: a login's or a refresh's own, so that it costs no sync of its
  * own.  "" (or NULL) stores NULL.
  */
-int
-store_audit_insert(const struct store_audit *a)
+static int
+sqlite_audit_insert(const struct store_audit *a)
 {
 	const char	*text[] = { a->ip, a->agent, a->origin, a->collection,
 			    a->item, a->reason };
@@ -1902,8 +1909,8 @@ store_audit_insert(const struct store_audit *a)
 }
 
 /* The events older than before go; *n is how many. */
-int
-store_audit_prune(int64_t before, int64_t *n)
+static int
+sqlite_audit_prune(int64_t before, int64_t *n)
 {
 	sqlite3_stmt	*st;
 
@@ -1919,8 +1926,8 @@ store_audit_prune(int64_t before, int64_t *n)
  * The events after row after, oldest first, at most limit: id, time,
  * action, user, item, ip, reason, origin, user agent.
  */
-int
-store_audit_list(int64_t after, int64_t limit, store_row_cb cb, void *arg)
+static int
+sqlite_audit_list(int64_t after, int64_t limit, store_row_cb cb, void *arg)
 {
 	sqlite3_stmt	*st;
 
@@ -1980,8 +1987,8 @@ store_audit_json(void)
 }
 
 /* The events matching where, ordered, one page, as in store_users_select. */
-int
-store_audit_select(const struct query_sql *where,
+static int
+sqlite_audit_select(const struct query_sql *where,
     const struct query_sql *order, long long limit, long long offset,
     store_json_cb cb, void *arg)
 {
@@ -1999,8 +2006,8 @@ store_audit_select(const struct query_sql *where,
 }
 
 /* How many events match where. */
-int
-store_audit_count(const struct query_sql *where, int64_t *n)
+static int
+sqlite_audit_count(const struct query_sql *where, int64_t *n)
 {
 	sqlite3_stmt	*st;
 	int		 rv;
@@ -2013,3 +2020,13 @@ store_audit_count(const struct query_sql *where, int64_t *n)
 	sqlite3_finalize(st);
 	return rv == SQLITE_ROW ? 0 : -1;
 }
+
+const struct store_backend store_sqlite = {
+	.name = "SQLite",
+	.open = sqlite_open,
+	.close = sqlite_close,
+	.rollback = sqlite_rollback,
+#define STORE_SQLITE_OP(n, p, a)	.n = sqlite_##n,
+	STORE_OPS(STORE_SQLITE_OP)
+#undef STORE_SQLITE_OP
+};

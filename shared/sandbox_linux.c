@@ -300,7 +300,9 @@ static const struct sandbox_rule sandbox_mail[] = {
  * probes, advisory locks, the busy handler's sleep) and the hashing
  * threads.  They exist already (no clone), but a new thread registers
  * its robust futex list and rseq area itself, and may do so after the
- * filter is in place.
+ * filter is in place.  And a PostgreSQL credential store (store_pg.c):
+ * libpq's send(2) with MSG_NOSIGNAL and recv(2) on the connection
+ * keyd opened before this filter.
  */
 static const struct sandbox_rule sandbox_keyd[] = {
 	SB_ALLOW(epoll_wait),
@@ -323,6 +325,8 @@ static const struct sandbox_rule sandbox_keyd[] = {
 	SB_ALLOW(clock_nanosleep),
 	SB_ALLOW(set_robust_list),
 	SB_ALLOW(rseq),
+	SB_EQ(sendto, 3, MSG_NOSIGNAL),
+	SB_EQ(recvfrom, 3, 0),
 };
 
 /*
