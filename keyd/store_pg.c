@@ -155,6 +155,10 @@ static const char *const pg_migrations[] = {
 #define PG_TIME_TAIL	" / 1000.0) AT TIME ZONE 'UTC', " \
 	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 #define PG_TIME(c)	PG_TIME_HEAD c PG_TIME_TAIL
+/* The same to the second, as tokenctl lists it. */
+#define PG_SECONDS(c) \
+	"to_char(to_timestamp(" c " / 1000) AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 /* The parameters of one statement: text, or binary (bytea). */
 struct pg_params {
@@ -180,6 +184,7 @@ static struct pg_notes	 pg_notes = TAILQ_HEAD_INITIALIZER(pg_notes);
 static size_t		 pg_nnotes;
 static int		 pg_notes_lost;	/* too many: everything goes */
 static char		*pg_user_sql;	/* the user's JSON, from user_fields */
+static char		**pg_user_updates;	/* each plain field's UPDATE */
 static int		 pg_batching;
 static int		 pg_nested;
 
@@ -191,6 +196,7 @@ static int	 pg_do(const char *, const struct pg_params *);
 static int	 pg_exec(const char *);
 static int	 pg_migrate(void);
 static int	 pg_user_prepare(void);
+static int	 pg_user_prepare_updates(void);
 static int	 pg_one_int(const char *, const struct pg_params *, int64_t *);
 static int	 pg_hex(const char *, uint8_t *);
 static int	 pg_user(const char *, const struct pg_params *,
@@ -435,6 +441,39 @@ pg_user_prepare(void)
 		return -1;
 	}
 	pg_user_sql = e.text;
+	return pg_user_prepare_updates();
+}
+
+/*
+ * One UPDATE for each field whose value is written as it is given
+ * (store.c's store_user_plain()); the column comes from user_fields.
+ */
+static int
+pg_user_prepare_updates(void)
+{
+	const struct user_field	*uf;
+	struct query_sql	 e;
+	size_t			 i;
+
+	if ((pg_user_updates = calloc(user_nfields,
+	    sizeof(*pg_user_updates))) == NULL)
+		return -1;
+	for (i = 0; i < user_nfields; i++) {
+		uf = &user_fields[i];
+		if ((uf->flags & (UF_SELF_WRITABLE | UF_ADMIN_WRITABLE)) == 0 ||
+		    (uf->kind != UK_TEXT && uf->kind != UK_EMAIL &&
+		    uf->kind != UK_TAGS && uf->kind != UK_BOOL))
+			continue;
+		query_sql_init(&e);
+		query_sql_add(&e, "UPDATE users SET ");
+		query_sql_add(&e, uf->column);
+		query_sql_add(&e, " = $2 WHERE id = $1");
+		if (e.error) {
+			query_sql_free(&e);
+			return -1;
+		}
+		pg_user_updates[i] = e.text;
+	}
 	return 0;
 }
 
@@ -461,6 +500,8 @@ pg_open(const char *uri)
 static void
 pg_close(void)
 {
+	size_t	 i;
+
 	if (pg_ev != NULL)
 		event_free(pg_ev);
 	pg_ev = NULL;
@@ -468,6 +509,10 @@ pg_close(void)
 	pg = NULL;
 	free(pg_user_sql);
 	pg_user_sql = NULL;
+	for (i = 0; pg_user_updates != NULL && i < user_nfields; i++)
+		free(pg_user_updates[i]);
+	free(pg_user_updates);
+	pg_user_updates = NULL;
 }
 
 static int
@@ -1008,21 +1053,6 @@ pg_users_admins(store_row_cb cb, void *arg)
 	    "WHERE status = 'active' AND role IS NOT NULL", NULL, 2, cb, arg);
 }
 
-/* The outbox: no mail waits here yet (none is queued on PostgreSQL). */
-static int
-pg_outbox_next(int64_t id, struct store_mail *m)
-{
-	memset(m, 0, sizeof(*m));
-	return 1;
-}
-
-static int
-pg_outbox_pending(const char *user, const char *kind, int64_t *n)
-{
-	*n = 0;
-	return 0;
-}
-
 static int
 pg_token_delete(const char *user, const char *scope)
 {
@@ -1083,6 +1113,385 @@ pg_audit_list(int64_t after, int64_t limit, store_row_cb cb, void *arg)
 	    "coalesce(reason, '-'), coalesce(origin, '-'), "
 	    "coalesce(user_agent, '-') FROM audit WHERE id > $1 ORDER BY id "
 	    "LIMIT $2", &p, 9, cb, arg);
+}
+
+/*
+ * A user's TFA secret as stored and the last time step a code was
+ * taken for (-1: none); 1 when it has none.
+ */
+static int
+pg_user_tfa_get(const char *id, char *secret, size_t len, int64_t *last)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 rv = 0;
+
+	pg_text(&p, id);
+	if (pg_run("SELECT tfa_secret, coalesce(tfa_last_step, -1) FROM users "
+	    "WHERE id = $1 AND tfa_secret IS NOT NULL", &p, &r) != 0)
+		return -1;
+	if (PQntuples(r) == 0)
+		rv = 1;
+	else if (strlcpy(secret, PQgetvalue(r, 0, 0), len) >= len) {
+		log_warnx("store: user %s: TFA secret too long", id);
+		rv = -1;
+	} else
+		*last = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	PQclear(r);
+	return rv;
+}
+
+static int
+pg_user_tfa_set(const char *id, const char *secret)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, id);
+	pg_text(&p, secret);	/* NULL: cleared */
+	return pg_do("UPDATE users SET tfa_secret = $2, tfa_last_step = NULL "
+	    "WHERE id = $1", &p);
+}
+
+/* Only forward: 0 when step is later than the last one, 1 (a replay). */
+static int
+pg_user_tfa_step(const char *id, int64_t step)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 n;
+
+	pg_text(&p, id);
+	pg_int(&p, step);
+	if (pg_run("UPDATE users SET tfa_last_step = $2 WHERE id = $1 "
+	    "AND coalesce(tfa_last_step, -1) < $2", &p, &r) != 0)
+		return -1;
+	n = pg_changed(r);
+	PQclear(r);
+	return n == 1 ? 0 : 1;
+}
+
+static int
+pg_tfa_recovery_clear(const char *id)
+{
+	return pg_do2("DELETE FROM tfa_recovery WHERE user_id = $1", id, NULL);
+}
+
+static int
+pg_tfa_recovery_add(const char *id, const uint8_t *hash)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, id);
+	pg_hash(&p, hash);
+	return pg_do("INSERT INTO tfa_recovery (user_id, hash) "
+	    "VALUES ($1, $2)", &p);
+}
+
+/* 0 when it was one of the user's codes (now gone), 1 when not. */
+static int
+pg_tfa_recovery_use(const char *id, const uint8_t *hash)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 n;
+
+	pg_text(&p, id);
+	pg_hash(&p, hash);
+	if (pg_run("DELETE FROM tfa_recovery WHERE user_id = $1 "
+	    "AND hash = $2", &p, &r) != 0)
+		return -1;
+	n = pg_changed(r);
+	PQclear(r);
+	return n == 1 ? 0 : 1;
+}
+
+static int
+pg_session_list(const char *email, int64_t now, store_row_cb cb, void *arg)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, email);
+	pg_int(&p, now);
+	return pg_rows("SELECT s.id, u.email, " PG_SECONDS("s.expires") ", "
+	    "coalesce(s.ip, '-'), coalesce(s.user_agent, '-') "
+	    "FROM sessions s JOIN users u ON u.id = s.user_id "
+	    "WHERE ($1 = '' OR lower(u.email) = lower($1)) "
+	    "AND s.expires >= $2 ORDER BY s.id", &p, 5, cb, arg);
+}
+
+/* 0 when the session existed, 1 when there was none. */
+static int
+pg_session_revoke(int64_t id)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 n;
+
+	pg_int(&p, id);
+	if (pg_run("DELETE FROM sessions WHERE id = $1", &p, &r) != 0)
+		return -1;
+	n = pg_changed(r);
+	PQclear(r);
+	return n == 1 ? 0 : 1;
+}
+
+/*
+ * One field of a user whose value is written as it is given: text,
+ * NULL, 1/0 for a boolean, or JSON text.  STORE_NOT_UNIQUE when the
+ * value is taken (an email).
+ */
+static int
+pg_user_set_field(const char *id, const char *field, json_t *v)
+{
+	const struct user_field	*uf = user_field(field);
+	struct pg_params	 p = { .n = 0 };
+	char			*text = NULL;
+	int			 rv;
+
+	if (uf == NULL || pg_user_updates == NULL ||
+	    pg_user_updates[uf - user_fields] == NULL)
+		return -1;
+	pg_text(&p, id);
+	if (json_is_null(v))
+		pg_text(&p, NULL);
+	else if (json_is_boolean(v))
+		pg_text(&p, json_is_true(v) ? "1" : "0");
+	else if (json_is_string(v))
+		pg_text(&p, json_string_value(v));
+	else if ((text = json_dumps(v, JSON_COMPACT)) == NULL)
+		return -1;
+	else
+		pg_text(&p, text);
+	rv = pg_guarded(pg_user_updates[uf - user_fields], &p, NULL);
+	free(text);
+	return rv;
+}
+
+/*
+ * A policy the user holds directly, after the others: 0, 1 when the
+ * user holds it already, -1.
+ */
+static int
+pg_user_policy_add(const char *user, const char *policy, const char *id)
+{
+	struct pg_params	 p = { .n = 0 };
+	int			 rv;
+
+	pg_text(&p, user);
+	pg_text(&p, policy);
+	pg_text(&p, id);
+	rv = pg_guarded("INSERT INTO user_policies (id, user_id, policy, "
+	    "sort) SELECT $3, $1, $2, coalesce(max(sort), 0) + 1 "
+	    "FROM user_policies WHERE user_id = $1", &p, NULL);
+	return rv == STORE_NOT_UNIQUE ? 1 : rv;
+}
+
+/* 0, 1 when the user did not hold it, -1. */
+static int
+pg_user_policy_del(const char *user, const char *policy)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 n;
+
+	pg_text(&p, user);
+	pg_text(&p, policy);
+	if (pg_run("DELETE FROM user_policies WHERE user_id = $1 "
+	    "AND policy = $2", &p, &r) != 0)
+		return -1;
+	n = pg_changed(r);
+	PQclear(r);
+	return n == 0 ? 1 : 0;
+}
+
+static int
+pg_user_access_del(const char *user, const char *id)
+{
+	return pg_do2("DELETE FROM user_policies WHERE user_id = $1 "
+	    "AND id = $2", user, id);
+}
+
+static int
+pg_outbox_insert(const struct store_mail *m, int64_t now, int64_t *id)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+
+	if (m->len > STORE_MAIL_MAX || m->len > INT_MAX)
+		return -1;
+	pg_text(&p, m->kind);
+	pg_text(&p, m->user);
+	pg_text(&p, m->rcpt);
+	p.value[p.n] = (const char *)m->data;
+	p.len[p.n] = (int)m->len;
+	p.format[p.n] = 1;
+	p.n++;
+	pg_int(&p, now);
+	pg_int(&p, m->expires);
+	if (pg_run("INSERT INTO outbox (kind, user_id, rcpt, data, created, "
+	    "expires, next_try) VALUES ($1, $2, $3, $4, $5, $6, $5) "
+	    "RETURNING id", &p, &r) != 0)
+		return -1;
+	*id = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+	PQclear(r);
+	return *id > 0 ? 0 : -1;
+}
+
+/*
+ * The mail due first, or row id's.  Several hosts share the outbox: a
+ * due mail is claimed (FOR UPDATE SKIP LOCKED, its next try moved a
+ * lease ahead) so that one host sends it; the claimant sees it due
+ * now.  A host that dies with it claimed leaves it to another once the
+ * lease has passed.  Not yet due, the first one is only looked at, for
+ * the timer.  1 when there is none, -2 for a row to drop.
+ */
+#define PG_MAIL_LEASE_MS	MAIL_RETRY_MAX_MS
+#define PG_NOW_MS	"(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+static int
+pg_outbox_next(int64_t id, struct store_mail *m)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	unsigned char		*data;
+	size_t			 len;
+	int			 rv = 0;
+
+	memset(m, 0, sizeof(*m));
+	pg_int(&p, id);
+	pg_int(&p, PG_MAIL_LEASE_MS);
+	if (pg_run(id != 0 ?
+	    "SELECT id, kind, user_id, rcpt, data, expires, attempts, "
+	    "next_try FROM outbox WHERE id = $1 AND $2 > 0" :
+	    "WITH c AS (SELECT id FROM outbox WHERE next_try <= " PG_NOW_MS
+	    " ORDER BY next_try, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	    "UPDATE outbox o SET next_try = " PG_NOW_MS " + $2 FROM c "
+	    "WHERE o.id = c.id AND $1 = 0 RETURNING o.id, kind, user_id, "
+	    "rcpt, data, expires, attempts, 0", &p, &r) != 0)
+		return -1;
+	if (id == 0 && PQntuples(r) == 0) {
+		PQclear(r);
+		if (pg_run("SELECT id, kind, user_id, rcpt, ''::bytea, expires, "
+		    "attempts, next_try FROM outbox ORDER BY next_try, id "
+		    "LIMIT 1", NULL, &r) != 0)
+			return -1;
+	}
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return 1;
+	}
+	m->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	if ((data = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 4),
+	    &len)) == NULL || len > STORE_MAIL_MAX ||
+	    strlcpy(m->kind, PQgetvalue(r, 0, 1), sizeof(m->kind)) >=
+	    sizeof(m->kind) ||
+	    strlcpy(m->user, PQgetvalue(r, 0, 2), sizeof(m->user)) >=
+	    sizeof(m->user) ||
+	    strlcpy(m->rcpt, PQgetvalue(r, 0, 3), sizeof(m->rcpt)) >=
+	    sizeof(m->rcpt) ||
+	    (m->data = malloc(len > 0 ? len : 1)) == NULL) {
+		log_warnx("store: outbox row %lld is unusable",
+		    (long long)m->id);
+		rv = -2;
+	} else {
+		memcpy(m->data, data, len);
+		m->len = len;
+		m->expires = strtoll(PQgetvalue(r, 0, 5), NULL, 10);
+		m->attempts = atoi(PQgetvalue(r, 0, 6));
+		m->next_try = strtoll(PQgetvalue(r, 0, 7), NULL, 10);
+	}
+	PQfreemem(data);
+	PQclear(r);
+	return rv;
+}
+
+static int
+pg_outbox_delete(int64_t id)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_int(&p, id);
+	return pg_do("DELETE FROM outbox WHERE id = $1", &p);
+}
+
+static int
+pg_outbox_retry(int64_t id, int64_t next_try, const char *error)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_int(&p, id);
+	pg_int(&p, next_try);
+	pg_text(&p, error);
+	return pg_do("UPDATE outbox SET attempts = attempts + 1, "
+	    "next_try = $2, last_error = $3 WHERE id = $1", &p);
+}
+
+static int
+pg_outbox_list(store_row_cb cb, void *arg)
+{
+	return pg_rows("SELECT id, kind, user_id, rcpt, "
+	    PG_SECONDS("expires") ", attempts, coalesce(last_error, '-') "
+	    "FROM outbox ORDER BY id", NULL, 7, cb, arg);
+}
+
+static int
+pg_outbox_flush(int64_t *n)
+{
+	PGresult	*r;
+
+	if (pg_run("UPDATE outbox SET next_try = 0", NULL, &r) != 0)
+		return -1;
+	*n = pg_changed(r);
+	PQclear(r);
+	return 0;
+}
+
+static int
+pg_outbox_pending(const char *user, const char *kind, int64_t *n)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, user);
+	pg_text(&p, kind);
+	return pg_one_int("SELECT count(*) FROM outbox WHERE user_id = $1 "
+	    "AND kind = $2", &p, n) == 0 ? 0 : -1;
+}
+
+/* The user's one live mail token of scope is jti, until expires. */
+static int
+pg_token_set(const char *user, const char *scope, const char *jti,
+    int64_t expires)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, user);
+	pg_text(&p, scope);
+	pg_text(&p, jti);
+	pg_int(&p, expires);
+	return pg_do("INSERT INTO mail_tokens (user_id, scope, jti, expires) "
+	    "VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, scope) DO UPDATE "
+	    "SET jti = excluded.jti, expires = excluded.expires", &p);
+}
+
+static int
+pg_token_get(const char *user, const char *scope, int64_t now, char *jti,
+    size_t len)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 rv = 0;
+
+	pg_text(&p, user);
+	pg_text(&p, scope);
+	pg_int(&p, now);
+	if (pg_run("SELECT jti FROM mail_tokens WHERE user_id = $1 "
+	    "AND scope = $2 AND expires > $3", &p, &r) != 0)
+		return -1;
+	if (PQntuples(r) == 0)
+		rv = 1;
+	else if (strlcpy(jti, PQgetvalue(r, 0, 0), len) >= len)
+		rv = -1;
+	PQclear(r);
+	return rv;
 }
 
 /*
@@ -1284,8 +1693,27 @@ const struct store_backend store_pg = {
 	.user_policies_clear = pg_user_policies_clear,
 	.user_policy_count = pg_user_policy_count,
 	.users_admins = pg_users_admins,
+	.user_tfa_get = pg_user_tfa_get,
+	.user_tfa_set = pg_user_tfa_set,
+	.user_tfa_step = pg_user_tfa_step,
+	.tfa_recovery_clear = pg_tfa_recovery_clear,
+	.tfa_recovery_add = pg_tfa_recovery_add,
+	.tfa_recovery_use = pg_tfa_recovery_use,
+	.session_list = pg_session_list,
+	.session_revoke = pg_session_revoke,
+	.user_set_field = pg_user_set_field,
+	.user_policy_add = pg_user_policy_add,
+	.user_policy_del = pg_user_policy_del,
+	.user_access_del = pg_user_access_del,
+	.outbox_insert = pg_outbox_insert,
 	.outbox_next = pg_outbox_next,
+	.outbox_delete = pg_outbox_delete,
+	.outbox_retry = pg_outbox_retry,
+	.outbox_list = pg_outbox_list,
+	.outbox_flush = pg_outbox_flush,
 	.outbox_pending = pg_outbox_pending,
+	.token_set = pg_token_set,
+	.token_get = pg_token_get,
 	.token_delete = pg_token_delete,
 	.audit_insert = pg_audit_insert,
 	.audit_prune = pg_audit_prune,
