@@ -17,8 +17,8 @@
  *
  * What this backend does not do yet: it waits for each answer
  * (PQexecParams), so a slow database stalls keyd's loop, though not
- * the workers' cached answers; no reconnect (a lost connection empties
- * the workers' caches, then keyd answers 503 until it restarts); and the operations left NULL in store_pg (the /users and
+ * the workers' cached answers (a lost connection: 503 and emptied
+ * caches until keyd is connected again, pg_lost()); and the operations left NULL in store_pg (the /users and
  * /activity queries, the outbox, TFA and the session listings) fail
  * with a log line.
  */
@@ -47,6 +47,8 @@
 #define PG_SQLSTATE_UNIQUE	"23505"
 #define PG_CHANNEL	"tokend_invalidate"
 #define PG_NOTES_MAX	4096	/* more waiting: invalidate everything */
+#define PG_RETRY_MIN_MS	100	/* reconnect after a loss: first wait, */
+#define PG_RETRY_MAX_MS	10000	/* doubled up to this */
 
 /*
  * Migrations, applied in order; index + 1 is the schema version they
@@ -183,6 +185,17 @@ static struct event	*pg_ev;		/* the connection readable */
 static struct pg_notes	 pg_notes = TAILQ_HEAD_INITIALIZER(pg_notes);
 static size_t		 pg_nnotes;
 static int		 pg_notes_lost;	/* too many: everything goes */
+/*
+ * A lost connection: requests fail at once (503) while pg_retry_ev
+ * reconnects with back-off.  pg_gen counts the connections, so that a
+ * transaction begun on one never commits as if on the next.
+ */
+static char		*pg_uri;
+static struct event_base *pg_base;
+static struct event	*pg_retry_ev;
+static int		 pg_down;
+static int64_t		 pg_retry_ms;
+static unsigned int	 pg_gen, pg_tx_gen, pg_batch_gen;
 static char		*pg_user_sql;	/* the user's JSON, from user_fields */
 static char		**pg_user_updates;	/* each plain field's UPDATE */
 static int		 pg_batching;
@@ -207,6 +220,9 @@ static int	 pg_changed(PGresult *);
 static void	 pg_notes_take(void);
 static void	 pg_notes_apply(void);
 static void	 pg_listen_cb(evutil_socket_t, short, void *);
+static void	 pg_lost(void);
+static void	 pg_retry_cb(evutil_socket_t, short, void *);
+static int	 pg_watch(void);
 
 static void
 pg_text(struct pg_params *p, const char *s)
@@ -248,7 +264,7 @@ pg_run(const char *sql, const struct pg_params *p, PGresult **res)
 
 	if (res != NULL)
 		*res = NULL;
-	if (pg == NULL)
+	if (pg == NULL || pg_down)
 		return -1;
 	r = PQexecParams(pg, sql, p != NULL ? p->n : 0, NULL,
 	    p != NULL ? p->value : NULL, p != NULL ? p->len : NULL,
@@ -273,6 +289,8 @@ pg_run(const char *sql, const struct pg_params *p, PGresult **res)
 			rv = -1;
 		}
 		PQclear(r);
+		if (PQstatus(pg) != CONNECTION_OK)
+			pg_lost();
 		return rv;
 	}
 }
@@ -289,7 +307,7 @@ pg_exec(const char *sql)
 	PGresult	*r;
 	int		 rv = 0;
 
-	if (pg == NULL)
+	if (pg == NULL || pg_down)
 		return -1;
 	r = PQexec(pg, sql);
 	pg_notes_take();
@@ -299,6 +317,8 @@ pg_exec(const char *sql)
 		rv = -1;
 	}
 	PQclear(r);
+	if (rv == -1 && PQstatus(pg) != CONNECTION_OK)
+		pg_lost();
 	return rv;
 }
 
@@ -489,7 +509,8 @@ pg_open(const char *uri)
 		return -1;
 	}
 	if (pg_exec("SET client_min_messages = warning") == -1 ||
-	    pg_migrate() == -1 || pg_user_prepare() == -1) {
+	    pg_migrate() == -1 || pg_user_prepare() == -1 ||
+	    (pg_uri = strdup(uri)) == NULL) {
 		PQfinish(pg);
 		pg = NULL;
 		return -1;
@@ -505,6 +526,11 @@ pg_close(void)
 	if (pg_ev != NULL)
 		event_free(pg_ev);
 	pg_ev = NULL;
+	if (pg_retry_ev != NULL)
+		event_free(pg_retry_ev);
+	pg_retry_ev = NULL;
+	freezero(pg_uri, pg_uri != NULL ? strlen(pg_uri) : 0);
+	pg_uri = NULL;
 	PQfinish(pg);
 	pg = NULL;
 	free(pg_user_sql);
@@ -518,7 +544,7 @@ pg_close(void)
 static int
 pg_health(void)
 {
-	return pg != NULL && PQstatus(pg) == CONNECTION_OK &&
+	return pg != NULL && !pg_down && PQstatus(pg) == CONNECTION_OK &&
 	    pg_exec("SELECT 1") == 0 ? 0 : -1;
 }
 
@@ -538,8 +564,10 @@ pg_schema_version(void)
 static int
 pg_begin(void)
 {
-	if (!pg_batching)
+	if (!pg_batching) {
+		pg_tx_gen = pg_gen;
 		return pg_exec("BEGIN");
+	}
 	if (pg_nested || pg_exec("SAVEPOINT request") == -1)
 		return -1;
 	pg_nested = 1;
@@ -550,9 +578,9 @@ static int
 pg_commit(void)
 {
 	if (!pg_nested)
-		return pg_exec("COMMIT");
+		return pg_tx_gen == pg_gen ? pg_exec("COMMIT") : -1;
 	pg_nested = 0;
-	return pg_exec("RELEASE request");
+	return pg_batch_gen == pg_gen ? pg_exec("RELEASE request") : -1;
 }
 
 static void
@@ -577,6 +605,7 @@ pg_batch_begin(void)
 	if (pg_exec("BEGIN") == -1)
 		return -1;
 	pg_batching = 1;
+	pg_batch_gen = pg_gen;
 	return 0;
 }
 
@@ -586,10 +615,11 @@ pg_batch_commit(void)
 	if (!pg_batching)
 		return 0;
 	pg_batching = pg_nested = 0;
-	if (pg_exec("COMMIT") == 0 && PQtransactionStatus(pg) ==
-	    PQTRANS_IDLE)
+	if (pg_batch_gen == pg_gen && pg_exec("COMMIT") == 0 &&
+	    PQtransactionStatus(pg) == PQTRANS_IDLE)
 		return 0;
-	if (pg != NULL && PQtransactionStatus(pg) != PQTRANS_IDLE)
+	if (pg != NULL && !pg_down && PQtransactionStatus(pg) !=
+	    PQTRANS_IDLE)
 		(void)pg_exec("ROLLBACK");
 	return -1;
 }
@@ -1617,32 +1647,98 @@ pg_notes_apply(void)
 }
 
 /*
- * The connection is readable: notifications.  When it is lost, no
- * other host's invalidation can reach this one any more: every worker
- * forgets everything it holds.
+ * The connection is readable: notifications, or its end.
  */
 static void
 pg_listen_cb(evutil_socket_t fd, short events, void *arg)
 {
-	if (PQconsumeInput(pg) == 0 || PQstatus(pg) != CONNECTION_OK) {
-		log_warnx("store: PostgreSQL connection lost: %s",
-		    PQerrorMessage(pg));
-		event_del(pg_ev);
-		pg_notes_lost = 1;
-	} else
+	if (!pg_down && (PQconsumeInput(pg) == 0 ||
+	    PQstatus(pg) != CONNECTION_OK))
+		pg_lost();
+	else
 		pg_notes_take();
 	pg_notes_apply();
+}
+
+/*
+ * The connection is gone: no other host's invalidation can reach this
+ * one any more, so every worker forgets everything it holds (from the
+ * loop, at once), and keyd reconnects with back-off.  Until then every
+ * request that needs the store fails (503), and so does health.
+ */
+static void
+pg_lost(void)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	if (pg_down)
+		return;
+	pg_down = 1;
+	log_warnx("store: PostgreSQL connection lost: %s",
+	    PQerrorMessage(pg));
+	if (pg_ev != NULL)
+		event_del(pg_ev);
+	pg_notes_lost = 1;
+	pg_retry_ms = PG_RETRY_MIN_MS;
+	if (pg_retry_ev != NULL)
+		evtimer_add(pg_retry_ev, &tv);
+}
+
+/*
+ * Empty the workers' caches, then reconnect; once connected, empty
+ * them again (what changed meanwhile was announced to nobody here)
+ * before anything is answered from the store again.
+ */
+static void
+pg_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct timeval	 tv;
+
+	pg_notes_apply();
+	PQreset(pg);
+	if (PQstatus(pg) == CONNECTION_OK) {
+		pg_gen++;
+		pg_down = 0;
+		if (pg_exec("SET client_min_messages = warning") == 0 &&
+		    pg_watch() == 0) {
+			log_info("store: PostgreSQL connection back");
+			invalidate_apply(INVALIDATE_ALL, NULL, 0);
+			return;
+		}
+		pg_lost();
+		return;
+	}
+	log_warnx("store: PostgreSQL: cannot reconnect: %s; next try in "
+	    "%lld ms", PQerrorMessage(pg), (long long)pg_retry_ms);
+	tv.tv_sec = pg_retry_ms / 1000;
+	tv.tv_usec = (pg_retry_ms % 1000) * 1000;
+	evtimer_add(pg_retry_ev, &tv);
+	if ((pg_retry_ms *= 2) > PG_RETRY_MAX_MS)
+		pg_retry_ms = PG_RETRY_MAX_MS;
+}
+
+/* LISTEN on the connection, and watch its socket in keyd's loop. */
+static int
+pg_watch(void)
+{
+	if (pg_ev != NULL)
+		event_free(pg_ev);
+	pg_ev = NULL;
+	if (pg_exec("LISTEN " PG_CHANNEL) == -1 ||
+	    (pg_ev = event_new(pg_base, PQsocket(pg), EV_READ | EV_PERSIST,
+	    pg_listen_cb, NULL)) == NULL ||
+	    event_add(pg_ev, NULL) == -1)
+		return -1;
+	return 0;
 }
 
 static int
 pg_listen(struct event_base *base)
 {
-	if (pg_exec("LISTEN " PG_CHANNEL) == -1 ||
-	    (pg_ev = event_new(base, PQsocket(pg), EV_READ | EV_PERSIST,
-	    pg_listen_cb, NULL)) == NULL ||
-	    event_add(pg_ev, NULL) == -1)
+	pg_base = base;
+	if ((pg_retry_ev = evtimer_new(base, pg_retry_cb, NULL)) == NULL)
 		return -1;
-	return 0;
+	return pg_watch();
 }
 
 /*

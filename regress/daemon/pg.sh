@@ -159,6 +159,33 @@ r=$(at "$A" login erin@example.com pw)
 case "$r" in 401*) ok pg_suspend_login_refused_a ;;
 *) fail pg_suspend_login_refused_a "$r" ;; esac
 
+# A keyd the parent restarts (after its own sandbox) connects again.
+$CTLB user activate erin@example.com >/dev/null
+T=$ROOT/a; TD_PID=$PIDA
+k=$(td_keyd)
+kill -KILL "$k"
+td_until '[ -n "$(td_keyd)" ] && [ "$(td_keyd)" != "$k" ]' 100
+URL=$A td_wait_keyd && ok pg_keyd_restarted || fail pg_keyd_restarted "$(tail -3 "$T/log")"
+T=$ROOT
+loginat() { at "$1" login erin@example.com pw | cut -c1-3; }
+[ "$(loginat "$A")" = 200 ] && ok pg_keyd_restarted_login ||
+    fail pg_keyd_restarted_login "$(tail -3 "$ROOT/a/log")"
+
+# PostgreSQL restarted under both hosts: they reconnect by themselves
+# (health answers again, a login works on each), no restart of tokend.
+(cd "$T/pg" && $TD_PG_AS "$PG_BIN/pg_ctl" -D "$TD_PG_DATA" -m fast -w \
+    restart) >> "$T/pg/log" 2>&1 && ok pg_restarted || fail pg_restarted
+health() { curl -s -m 5 "$1/server/health"; }
+back=0
+for h in "$A" "$B"; do
+	td_until '[ "$(health "$h")" = "{\"status\":\"ok\"}" ] &&
+	    [ "$(loginat "$h")" = 200 ]' 300 && back=$((back + 1))
+done
+[ $back -eq 2 ] && ok pg_reconnected ||
+    fail pg_reconnected "$(grep store: "$ROOT/a/log" | tail -3)"
+grep -q 'PostgreSQL connection back' "$ROOT/a/log" && ok pg_reconnect_logged ||
+    fail pg_reconnect_logged
+
 # tokend -n fails on a database that does not answer.
 sed "s#127.0.0.1:$PG_PORT/#127.0.0.1:$(td_free_port)/#" "$ROOT/a/tokend.conf" \
     > "$ROOT/bad.conf"
