@@ -284,7 +284,9 @@ pg_run(const char *sql, const struct pg_params *p, PGresult **res)
 			rv = STORE_NOT_UNIQUE;
 		else {
 			log_warnx("store: PostgreSQL: %s",
-			    r != NULL ? PQresultErrorMessage(r) :
+			    r != NULL && PQresultErrorField(r,
+			    PG_DIAG_MESSAGE_PRIMARY) != NULL ?
+			    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
 			    PQerrorMessage(pg));
 			rv = -1;
 		}
@@ -508,6 +510,11 @@ pg_open(const char *uri)
 		pg = NULL;
 		return -1;
 	}
+	/*
+	 * Terse errors: a DETAIL may quote a row (a failing CHECK quotes
+	 * it whole, password hash and all), and no row goes to the log.
+	 */
+	PQsetErrorVerbosity(pg, PQERRORS_TERSE);
 	if (pg_exec("SET client_min_messages = warning") == -1 ||
 	    pg_migrate() == -1 || pg_user_prepare() == -1 ||
 	    (pg_uri = strdup(uri)) == NULL) {

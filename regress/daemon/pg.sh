@@ -196,3 +196,10 @@ else
 	grep -q 'cannot connect to PostgreSQL' "$ROOT/bad.out" &&
 	    ok pg_check_refused || fail pg_check_refused "$(cat "$ROOT/bad.out")"
 fi
+
+# No password hash, token or row of the database in either host's log.
+if grep -l -e '\$argon2' -e 'Failing row' -e "$rt" "$ROOT/a/log" "$ROOT/b/log" >/dev/null; then
+	fail pg_logs_clean "$(grep -h -e '\$argon2' -e 'Failing row' "$ROOT/a/log" "$ROOT/b/log" | head -2)"
+else
+	ok pg_logs_clean
+fi
