@@ -197,6 +197,32 @@ else
 	    ok pg_check_refused || fail pg_check_refused "$(cat "$ROOT/bad.out")"
 fi
 
+# Two hosts starting at once on an empty database: each migration step
+# is applied once (the advisory lock), and both come up.
+td_pg 'CREATE DATABASE tokend2' >/dev/null
+PG_URI=${PG_URI/\/tokend\?//tokend2?}
+host c
+cp -a "$ROOT/a/secret" "$ROOT/a/tfa-key" "$T/"
+host d
+cp -a "$ROOT/a/secret" "$ROOT/a/tfa-key" "$T/"
+T=$ROOT
+for h in c d; do
+	"$TOKEND" -d -v -f "$ROOT/$h/tokend.conf" > "$ROOT/$h/log" 2>&1 &
+	TD_PIDS="$TD_PIDS $!"
+done
+up=0
+for h in c d; do
+	u=http://127.0.0.1:$(sed -n 's/^listen on 127.0.0.1 port \([0-9]*\)$/\1/p' \
+	    "$ROOT/$h/tokend.conf")
+	td_until '[ "$(health "$u")" = "{\"status\":\"ok\"}" ]' 300 && up=$((up + 1))
+done
+[ $up -eq 2 ] && ok pg_start_together || fail pg_start_together \
+    "$(grep -h store: "$ROOT/c/log" "$ROOT/d/log" | tail -3)"
+n=$(cat "$ROOT/c/log" "$ROOT/d/log" | grep -c 'migrated to schema version 1$')
+[ "$n" = 1 ] && [ "$(cd "$T/pg" && ${PG_PSQL% -d tokend} -d tokend2 -c \
+    'SELECT version FROM tokend_schema')" = 1 ] &&
+    ok pg_migrated_once || fail pg_migrated_once "$n"
+
 # No password hash, token or row of the database in either host's log.
 if grep -l -e '\$argon2' -e 'Failing row' -e "$rt" "$ROOT/a/log" "$ROOT/b/log" >/dev/null; then
 	fail pg_logs_clean "$(grep -h -e '\$argon2' -e 'Failing row' "$ROOT/a/log" "$ROOT/b/log" | head -2)"
