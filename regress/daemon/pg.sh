@@ -221,7 +221,9 @@ done
 n=$(cat "$ROOT/c/log" "$ROOT/d/log" | grep -c 'migrated to schema version 1$')
 [ "$n" = 1 ] && [ "$(cd "$T/pg" && ${PG_PSQL% -d tokend} -d tokend2 -c \
     'SELECT version FROM tokend_schema')" = 1 ] &&
-    ok pg_migrated_once || fail pg_migrated_once "$n"
+    ! grep -q 'cannot open the credential database' "$ROOT/c/log" \
+    "$ROOT/d/log" && ok pg_migrated_once || fail pg_migrated_once \
+    "$n $(grep -h 'store:' "$ROOT/c/log" "$ROOT/d/log" | head -3)"
 
 # No password hash, token or row of the database in either host's log.
 if grep -l -e '\$argon2' -e 'Failing row' -e "$rt" "$ROOT/a/log" "$ROOT/b/log" >/dev/null; then
