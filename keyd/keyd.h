@@ -524,6 +524,7 @@ struct store_backend {
 	/* Optional: other hosts' invalidations, and this one's to them. */
 	int		(*listen)(struct event_base *);
 	void		(*announce)(uint8_t, const void *, size_t);
+	int		(*down)(void);	/* the server is out of reach */
 #define STORE_OP_MEMBER(n, p, a)	int (*n) p;
 	STORE_OPS(STORE_OP_MEMBER)
 #undef STORE_OP_MEMBER
@@ -534,6 +535,7 @@ int		 store_open(const char *);
 void		 store_close(void);
 void		 store_rollback(void);
 int		 store_listen(struct event_base *);
+int		 store_down(void);
 void		 store_announce(uint8_t, const void *, size_t);
 #define STORE_OP_PROTO(n, p, a)	int store_##n p;
 STORE_OPS(STORE_OP_PROTO)

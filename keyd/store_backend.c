@@ -55,6 +55,16 @@ store_listen(struct event_base *base)
 	return store_be->listen != NULL ? store_be->listen(base) : 0;
 }
 
+/*
+ * Is the store out of reach (a database server that does not answer),
+ * so that a failure is the service's (503), not the request's (500)?
+ */
+int
+store_down(void)
+{
+	return store_be->down != NULL && store_be->down();
+}
+
 /* An invalidation of this host's, told to the others sharing the store. */
 void
 store_announce(uint8_t kind, const void *key, size_t len)

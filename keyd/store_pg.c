@@ -1740,6 +1740,12 @@ pg_watch(void)
 }
 
 static int
+pg_down_now(void)
+{
+	return pg == NULL || pg_down;
+}
+
+static int
 pg_listen(struct event_base *base)
 {
 	pg_base = base;
@@ -1761,6 +1767,7 @@ const struct store_backend store_pg = {
 	.rollback = pg_rollback,
 	.listen = pg_listen,
 	.announce = pg_announce,
+	.down = pg_down_now,
 	.health = pg_health,
 	.schema_version = pg_schema_version,
 	.begin = pg_begin,

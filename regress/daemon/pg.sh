@@ -171,11 +171,20 @@ loginat() { at "$1" login erin@example.com pw | cut -c1-3; }
 [ "$(loginat "$A")" = 200 ] && ok pg_keyd_restarted_login ||
     fail pg_keyd_restarted_login "$(tail -3 "$ROOT/a/log")"
 
-# PostgreSQL restarted under both hosts: they reconnect by themselves
+# PostgreSQL down: health and logins answer 503 (not a hang, not a
+# wrong answer).  Started again, both hosts reconnect by themselves
 # (health answers again, a login works on each), no restart of tokend.
-(cd "$T/pg" && $TD_PG_AS "$PG_BIN/pg_ctl" -D "$TD_PG_DATA" -m fast -w \
-    restart) >> "$T/pg/log" 2>&1 && ok pg_restarted || fail pg_restarted
+pgctl() { (cd "$T/pg" && $TD_PG_AS "$PG_BIN/pg_ctl" -D "$TD_PG_DATA" -w "$@") \
+    >> "$T/pg/log" 2>&1; }
 health() { curl -s -m 5 "$1/server/health"; }
+pgctl -m fast stop && ok pg_stopped || fail pg_stopped
+td_until '[ "$(curl -s -m 5 -o /dev/null -w "%{http_code}" "$A/server/health")" = 503 ]' 300 &&
+    ok pg_down_health_503 || fail pg_down_health_503 "$(health "$A")"
+r=$(at "$A" login erin@example.com pw)
+case "$r" in 503*SERVICE_UNAVAILABLE*) ok pg_down_login_503 ;;
+*) fail pg_down_login_503 "$r" ;; esac
+pgctl -l "$T/pg/server.log" -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT \
+    -c unix_socket_directories=$T/pg" start && ok pg_restarted || fail pg_restarted
 back=0
 for h in "$A" "$B"; do
 	td_until '[ "$(health "$h")" = "{\"status\":\"ok\"}" ] &&
