@@ -15,12 +15,20 @@
  * hosts rotating one token the second waits for the first to commit,
  * then finds the token gone and loses.
  *
- * What this backend does not do yet: it waits for each answer
+ * A lost connection: 503 and emptied caches until keyd is connected
+ * again (pg_lost()).
+ *
+ * What this backend does not do yet.  It waits for each answer
  * (PQexecParams), so a slow database stalls keyd's loop, though not
- * the workers' cached answers (a lost connection: 503 and emptied
- * caches until keyd is connected again, pg_lost()); and the operations left NULL in store_pg (the /users and
- * /activity queries, the outbox, TFA and the session listings) fail
- * with a log line.
+ * the answers the workers hold in their caches.  STORE_OPS is still a
+ * synchronous interface: going asynchronous (PQsendQueryParams, its
+ * result read when PQsocket is readable in keyd's loop) means a
+ * continuation for each call, as the hashing pool's callbacks are in
+ * auth.c, and so a change of every handler that calls store_*;
+ * STORE_OPS lists each call that must change.  And the /users and /activity lists and counts
+ * (users_select, users_count, audit_select, audit_count) are left NULL:
+ * their filters are built as SQLite SQL (query_sql.c: typeof(),
+ * instr(), 1 and 0 as truth), so they fail with a log line (503).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -1754,12 +1762,7 @@ pg_listen(struct event_base *base)
 	return pg_watch();
 }
 
-/*
- * What is left NULL fails with a log line (store_backend.c): the
- * /users and /activity queries (their filters are SQLite expressions,
- * store_users_column()), user field updates, TFA, the outbox and mail
- * tokens, user policies, and the session listings of tokenctl.
- */
+/* What is left out fails with a log line (store_backend.c). */
 const struct store_backend store_pg = {
 	.name = "PostgreSQL",
 	.open = pg_open,
