@@ -582,8 +582,8 @@ keyd_auth_login(struct keyd_chan *kc, struct frame *f)
 	if (rv == -1 || hash_verify(l->known ? l->user.password : NULL,
 	    m.password, m.password_len, auth_login_hashed, l) == -1) {
 		lockout_finish(&l->lock, &p, now);
-		auth_tokens(kc, l->id, rv == -1 ? AUTH_INTERNAL :
-		    AUTH_UNAVAILABLE, NULL, 0, NULL, 0);
+		auth_tokens(kc, l->id, rv == -1 && !store_down() ?
+		    AUTH_INTERNAL : AUTH_UNAVAILABLE, NULL, 0, NULL, 0);
 		explicit_bzero(l, sizeof(*l));
 		free(l);
 	}

@@ -58,6 +58,7 @@ struct vouch {
 static struct vouch	 vouched[KEYD_VOUCH_SETS][KEYD_VOUCH_WAYS];
 static size_t		 nvouched;
 
+static void	 invalidate(uint8_t, const void *, size_t);
 static void	 invalidate_push(uint8_t, const void *, size_t);
 static struct vouch *vouch_find(const uint8_t *);
 
@@ -73,11 +74,57 @@ invalidate_push(uint8_t kind, const void *key, size_t len)
 	frame_buf_free(&fb);
 }
 
+/*
+ * The invalidation here, on this host's workers only: the store's
+ * announcements of another host's (store_pg.c) come in here.
+ */
+void
+invalidate_apply(uint8_t kind, const void *key, size_t len)
+{
+	struct vouch	*v;
+
+	switch (kind) {
+	case INVALIDATE_USER:
+		invalidate_push(INVALIDATE_USER, key, len);
+		break;
+	case INVALIDATE_SESSION:
+		if (len != STORE_HASH_LEN || (v = vouch_find(key)) == NULL)
+			return;
+		explicit_bzero(v, sizeof(*v));
+		nvouched--;
+		invalidate_push(INVALIDATE_SESSION, key, STORE_HASH_LEN);
+		break;
+	case INVALIDATE_SESSIONS:
+		if (nvouched == 0)
+			return;
+		/* FALLTHROUGH */
+	case INVALIDATE_ALL:
+		explicit_bzero(vouched, sizeof(vouched));
+		nvouched = 0;
+		invalidate_push(kind, NULL, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Each one here, and on every other host that shares the store: the
+ * store announces it (PostgreSQL's NOTIFY, in the open transaction if
+ * there is one, so that it is delivered with the change).
+ */
+static void
+invalidate(uint8_t kind, const void *key, size_t len)
+{
+	store_announce(kind, key, len);
+	invalidate_apply(kind, key, len);
+}
+
 /* Everything cached for this user: any change of the user's row. */
 void
 invalidate_user(const char *id)
 {
-	invalidate_push(INVALIDATE_USER, id, strlen(id));
+	invalidate(INVALIDATE_USER, id, strlen(id));
 }
 
 /*
@@ -87,33 +134,21 @@ invalidate_user(const char *id)
 void
 invalidate_session(const uint8_t *hash)
 {
-	struct vouch	*v;
-
-	if ((v = vouch_find(hash)) == NULL)
-		return;
-	explicit_bzero(v, sizeof(*v));
-	nvouched--;
-	invalidate_push(INVALIDATE_SESSION, hash, STORE_HASH_LEN);
+	invalidate(INVALIDATE_SESSION, hash, STORE_HASH_LEN);
 }
 
 /* Sessions ended that keyd cannot name one by one. */
 void
 invalidate_sessions(void)
 {
-	if (nvouched == 0)
-		return;
-	explicit_bzero(vouched, sizeof(vouched));
-	nvouched = 0;
-	invalidate_push(INVALIDATE_SESSIONS, NULL, 0);
+	invalidate(INVALIDATE_SESSIONS, NULL, 0);
 }
 
 /* Everything: the roles may have changed (a reload). */
 void
 invalidate_all(void)
 {
-	explicit_bzero(vouched, sizeof(vouched));
-	nvouched = 0;
-	invalidate_push(INVALIDATE_ALL, NULL, 0);
+	invalidate(INVALIDATE_ALL, NULL, 0);
 }
 
 static struct vouch *

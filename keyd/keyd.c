@@ -447,6 +447,13 @@ main(int argc, char *argv[])
 		privsep_lookup(keyd.conf->keyd_user, &pu);
 		privsep_check_chroot(keyd.conf->keyd_chroot);
 		root = keyd.conf->keyd_chroot;
+	}
+	/* A PostgreSQL URI is handed to libpq as it is: no file here. */
+	if (CONF_DATABASE_PG(keyd.conf->database)) {
+		if (strlcpy(dbpath, keyd.conf->database, sizeof(dbpath)) >=
+		    sizeof(dbpath))
+			fatalx("database URI too long");
+	} else if (root != NULL) {
 		if (config_path_within(root, keyd.conf->database, dbpath,
 		    sizeof(dbpath)) == -1)
 			fatalx("database %s is outside %s",
@@ -454,7 +461,8 @@ main(int argc, char *argv[])
 	} else if (strlcpy(dbpath, keyd.conf->database, sizeof(dbpath)) >=
 	    sizeof(dbpath))
 		fatalx("database path too long");
-	keyd_prepare_dbdir(keyd.conf, privsep_is_root() ? &pu : NULL);
+	if (!CONF_DATABASE_PG(keyd.conf->database))
+		keyd_prepare_dbdir(keyd.conf, privsep_is_root() ? &pu : NULL);
 	if (secret_load(keyd.conf->secret, privsep_is_root() ? pu.uid :
 	    geteuid(), privsep_is_root() ? pu.gid : getegid(),
 	    &keyd.secret) == -1)
@@ -471,12 +479,15 @@ main(int argc, char *argv[])
 	privsep_drop("-keyd", privsep_is_root() ? &pu : NULL, root);
 	if (store_open(dbpath) == -1)
 		fatalx("cannot open the credential database %s",
+		    CONF_DATABASE_PG(keyd.conf->database) ? "(PostgreSQL)" :
 		    keyd.conf->database);
 	if (tfa_seal_imported() == -1)
 		log_warnx("could not seal the TFA secrets of imported users");
 
 	if ((keyd.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
+	if (store_listen(keyd.base) == -1)
+		fatalx("cannot listen for the invalidations of other hosts");
 	keyd_hash_start();
 	keyd_metrics();
 	rotate_start(keyd.base);

@@ -292,6 +292,7 @@ void		 invalidate_user(const char *);
 void		 invalidate_session(const uint8_t *);
 void		 invalidate_sessions(void);
 void		 invalidate_all(void);
+void		 invalidate_apply(uint8_t, const void *, size_t);
 int64_t		 invalidate_vouch(const uint8_t *, int64_t, int64_t);
 
 /*
@@ -430,96 +431,147 @@ int		 signkey_write(int, struct evp_pkey_st *);
 typedef void	(*store_row_cb)(void *, const char **, int);
 typedef int	(*store_json_cb)(void *, const char *);
 struct query_sql;
+#define STORE_ROLE_USERS_MAX	20000	/* a role's users keyd lists */
 
-/* store.c: every function returns 0, 1 for "no such row", or -1. */
+/*
+ * The credential store: one interface, two backends.  store.c keeps it
+ * in SQLite (the default), store_pg.c in PostgreSQL (a database named
+ * by a postgresql:// URI, CONF_DATABASE_PG()).  STORE_OPS lists the
+ * operations, each as X(name, parameters, arguments); store_backend.c
+ * defines store_<name>() for each one, which calls the open backend's,
+ * or fails (-1, with a log line) where that backend has none yet.
+ * Every one returns 0, 1 for "no such row", or -1.
+ */
+#define STORE_OPS(X)							\
+	X(health, (void), ())                                                 \
+	X(schema_version, (void), ())                                         \
+	X(begin, (void), ())                                                  \
+	X(commit, (void), ())                                                 \
+	X(batch_begin, (void), ())                                            \
+	X(batch_commit, (void), ())                                           \
+	X(user_by_email, (const char *a0, struct store_user *a1), (a0, a1))   \
+	X(user_by_id, (const char *a0, struct store_user *a1), (a0, a1))      \
+	X(user_by_token, (const uint8_t *a0, struct store_user *a1), (a0,     \
+	    a1))                                                              \
+	X(user_json, (const char *a0, char **a1), (a0, a1))                   \
+	X(user_access_rows, (const char *a0, char **a1), (a0, a1))            \
+	X(role_users, (const char *a0, char **a1), (a0, a1))                  \
+	X(user_count, (int64_t *a0), (a0))                                    \
+	X(user_insert, (const char *a0, const char *a1, const char *a2,       \
+	    const char *a3), (a0, a1, a2, a3))                                \
+	X(user_set_status, (const char *a0, const char *a1), (a0, a1))        \
+	X(user_tfa_get, (const char *a0, char *a1, size_t a2, int64_t *a3),   \
+	    (a0, a1, a2, a3))                                                 \
+	X(user_tfa_set, (const char *a0, const char *a1), (a0, a1))           \
+	X(user_tfa_step, (const char *a0, int64_t a1), (a0, a1))              \
+	X(users_tfa_plain, (const char *a0, store_row_cb a1, void *a2),       \
+	    (a0, a1, a2))                                                     \
+	X(tfa_recovery_clear, (const char *a0), (a0))                         \
+	X(tfa_recovery_add, (const char *a0, const uint8_t *a1), (a0, a1))    \
+	X(tfa_recovery_use, (const char *a0, const uint8_t *a1), (a0, a1))    \
+	X(session_insert, (const uint8_t *a0, const char *a1, int64_t a2,     \
+	    const char *a3, const char *a4, const char *a5), (a0, a1, a2,     \
+	    a3, a4, a5))                                                      \
+	X(session_get, (const uint8_t *a0, int64_t a1,                        \
+	    struct store_session *a2), (a0, a1, a2))                          \
+	X(session_rotate, (const struct store_session *a0,                    \
+	    const uint8_t *a1, const uint8_t *a2, int64_t a3, int64_t a4),    \
+	    (a0, a1, a2, a3, a4))                                             \
+	X(retired_get, (const uint8_t *a0, int64_t a1, uint8_t *a2,           \
+	    int64_t *a3), (a0, a1, a2, a3))                                   \
+	X(family_delete, (const uint8_t *a0), (a0))                           \
+	X(family_user, (const uint8_t *a0, char *a1, size_t a2), (a0, a1,     \
+	    a2))                                                              \
+	X(family_live, (const uint8_t *a0, int64_t a1, const char *a2),       \
+	    (a0, a1, a2))                                                     \
+	X(session_delete, (const uint8_t *a0), (a0))                          \
+	X(sessions_delete_user, (const char *a0), (a0))                       \
+	X(sessions_expire, (int64_t a0), (a0))                                \
+	X(user_set_password, (const char *a0, const char *a1), (a0, a1))      \
+	X(user_set_token, (const char *a0, const uint8_t *a1), (a0, a1))      \
+	X(user_delete, (const char *a0), (a0))                                \
+	X(user_touch, (const char *a0, int64_t a1), (a0, a1))                 \
+	X(user_list, (store_row_cb a0, void *a1), (a0, a1))                   \
+	X(session_list, (const char *a0, int64_t a1, store_row_cb a2,         \
+	    void *a3), (a0, a1, a2, a3))                                      \
+	X(session_revoke, (int64_t a0), (a0))                                 \
+	X(user_set_field, (const char *a0, const char *a1, json_t *a2),       \
+	    (a0, a1, a2))                                                     \
+	X(sessions_delete_others, (const char *a0, const uint8_t *a1), (a0,   \
+	    a1))                                                              \
+	X(user_set_role, (const char *a0, const char *a1), (a0, a1))          \
+	X(user_policy_add, (const char *a0, const char *a1,                   \
+	    const char *a2), (a0, a1, a2))                                    \
+	X(user_policy_del, (const char *a0, const char *a1), (a0, a1))        \
+	X(user_policies_clear, (const char *a0), (a0))                        \
+	X(user_access_del, (const char *a0, const char *a1), (a0, a1))        \
+	X(user_policy_count, (const char *a0, int64_t *a1), (a0, a1))         \
+	X(users_admins, (store_row_cb a0, void *a1), (a0, a1))                \
+	X(outbox_insert, (const struct store_mail *a0, int64_t a1,            \
+	    int64_t *a2), (a0, a1, a2))                                       \
+	X(outbox_next, (int64_t a0, struct store_mail *a1), (a0, a1))         \
+	X(outbox_delete, (int64_t a0), (a0))                                  \
+	X(outbox_retry, (int64_t a0, int64_t a1, const char *a2), (a0, a1,    \
+	    a2))                                                              \
+	X(outbox_list, (store_row_cb a0, void *a1), (a0, a1))                 \
+	X(outbox_flush, (int64_t *a0), (a0))                                  \
+	X(outbox_pending, (const char *a0, const char *a1, int64_t *a2),      \
+	    (a0, a1, a2))                                                     \
+	X(token_set, (const char *a0, const char *a1, const char *a2,         \
+	    int64_t a3), (a0, a1, a2, a3))                                    \
+	X(token_get, (const char *a0, const char *a1, int64_t a2, char *a3,   \
+	    size_t a4), (a0, a1, a2, a3, a4))                                 \
+	X(token_delete, (const char *a0, const char *a1), (a0, a1))           \
+	X(users_select, (const struct query_sql *a0,                          \
+	    const struct query_sql *a1, long long a2, long long a3,           \
+	    store_json_cb a4, void *a5), (a0, a1, a2, a3, a4, a5))            \
+	X(users_count, (const struct query_sql *a0, int64_t *a1), (a0, a1))   \
+	X(users_groups, (const struct query *a0,                              \
+	    const struct query_schema *a1, const struct query_sql *a2,        \
+	    long long a3, long long a4, json_t **a5), (a0, a1, a2, a3, a4,    \
+	    a5))                                                              \
+	X(audit_insert, (const struct store_audit *a0), (a0))                 \
+	X(audit_prune, (int64_t a0, int64_t *a1), (a0, a1))                   \
+	X(audit_list, (int64_t a0, int64_t a1, store_row_cb a2, void *a3),    \
+	    (a0, a1, a2, a3))                                                 \
+	X(audit_select, (const struct query_sql *a0,                          \
+	    const struct query_sql *a1, long long a2, long long a3,           \
+	    store_json_cb a4, void *a5), (a0, a1, a2, a3, a4, a5))            \
+	X(audit_count, (const struct query_sql *a0, int64_t *a1), (a0, a1))
+
+struct event_base;
+struct store_backend {
+	const char	*name;
+	int		(*open)(const char *);
+	void		(*close)(void);
+	void		(*rollback)(void);
+	/* Optional: other hosts' invalidations, and this one's to them. */
+	int		(*listen)(struct event_base *);
+	void		(*announce)(uint8_t, const void *, size_t);
+	int		(*down)(void);	/* the server is out of reach */
+#define STORE_OP_MEMBER(n, p, a)	int (*n) p;
+	STORE_OPS(STORE_OP_MEMBER)
+#undef STORE_OP_MEMBER
+};
+
+/* store_backend.c */
 int		 store_open(const char *);
 void		 store_close(void);
-int		 store_health(void);
-int		 store_schema_version(void);
-int		 store_begin(void);
-int		 store_commit(void);
 void		 store_rollback(void);
-int		 store_batch_begin(void);
-int		 store_batch_commit(void);
-int		 store_user_by_email(const char *, struct store_user *);
-int		 store_user_by_id(const char *, struct store_user *);
-int		 store_user_by_token(const uint8_t *, struct store_user *);
-int		 store_user_json(const char *, char **);
-int		 store_user_access_rows(const char *, char **);
-#define STORE_ROLE_USERS_MAX	20000	/* a role's users keyd lists */
-int		 store_role_users(const char *, char **);
-int		 store_user_count(int64_t *);
-int		 store_user_insert(const char *, const char *, const char *,
-		    const char *);
-int		 store_user_set_status(const char *, const char *);
-int		 store_user_tfa_get(const char *, char *, size_t, int64_t *);
-int		 store_user_tfa_set(const char *, const char *);
-int		 store_user_tfa_step(const char *, int64_t);
-int		 store_users_tfa_plain(const char *, store_row_cb, void *);
-int		 store_tfa_recovery_clear(const char *);
-int		 store_tfa_recovery_add(const char *, const uint8_t *);
-int		 store_tfa_recovery_use(const char *, const uint8_t *);
-int		 store_session_insert(const uint8_t *, const char *, int64_t,
-		    const char *, const char *, const char *);
-int		 store_session_get(const uint8_t *, int64_t,
-		    struct store_session *);
-int		 store_session_rotate(const struct store_session *,
-		    const uint8_t *, const uint8_t *, int64_t, int64_t);
-int		 store_retired_get(const uint8_t *, int64_t, uint8_t *,
-		    int64_t *);
-int		 store_family_delete(const uint8_t *);
-int		 store_family_user(const uint8_t *, char *, size_t);
-int		 store_family_live(const uint8_t *, int64_t, const char *);
-int		 store_session_delete(const uint8_t *);
-int		 store_sessions_delete_user(const char *);
-int		 store_sessions_expire(int64_t);
-int		 store_user_set_password(const char *, const char *);
-int		 store_user_set_token(const char *, const uint8_t *);
-int		 store_user_delete(const char *);
-int		 store_user_touch(const char *, int64_t);
-int		 store_user_list(store_row_cb, void *);
-int		 store_session_list(const char *, int64_t, store_row_cb,
-		    void *);
-int		 store_session_revoke(int64_t);
-int		 store_user_set_field(const char *, const char *, json_t *);
-int		 store_sessions_delete_others(const char *, const uint8_t *);
-int		 store_user_set_role(const char *, const char *);
-int		 store_user_policy_add(const char *, const char *,
-		    const char *);
-int		 store_user_policy_del(const char *, const char *);
-int		 store_user_policies_clear(const char *);
-int		 store_user_access_del(const char *, const char *);
-int		 store_user_policy_count(const char *, int64_t *);
-int		 store_users_admins(store_row_cb, void *);
+int		 store_listen(struct event_base *);
+int		 store_down(void);
+void		 store_announce(uint8_t, const void *, size_t);
+#define STORE_OP_PROTO(n, p, a)	int store_##n p;
+STORE_OPS(STORE_OP_PROTO)
+#undef STORE_OP_PROTO
+
+/* store.c: SQLite, and the SQL of the user and audit fields there */
+extern const struct store_backend store_sqlite;
 const char	*store_users_column(const char *);
-int		 store_outbox_insert(const struct store_mail *, int64_t,
-		    int64_t *);
-int		 store_outbox_next(int64_t, struct store_mail *);
-int		 store_outbox_delete(int64_t);
-int		 store_outbox_retry(int64_t, int64_t, const char *);
-int		 store_outbox_list(store_row_cb, void *);
-int		 store_outbox_flush(int64_t *);
-int		 store_outbox_pending(const char *, const char *, int64_t *);
-int		 store_token_set(const char *, const char *, const char *,
-		    int64_t);
-int		 store_token_get(const char *, const char *, int64_t, char *,
-		    size_t);
-int		 store_token_delete(const char *, const char *);
-int		 store_users_groups(const struct query *,
-		    const struct query_schema *, const struct query_sql *,
-		    long long, long long, json_t **);
-int		 store_users_select(const struct query_sql *,
-		    const struct query_sql *, long long, long long,
-		    store_json_cb, void *);
-int		 store_users_count(const struct query_sql *, int64_t *);
-int		 store_audit_insert(const struct store_audit *);
-int		 store_audit_prune(int64_t, int64_t *);
-int		 store_audit_list(int64_t, int64_t, store_row_cb, void *);
 const char	*store_audit_column(const char *);
 int		 store_audit_field(const char *);
-int		 store_audit_select(const struct query_sql *,
-		    const struct query_sql *, long long, long long,
-		    store_json_cb, void *);
-int		 store_audit_count(const struct query_sql *, int64_t *);
+
+/* store_pg.c: PostgreSQL */
+extern const struct store_backend store_pg;
 
 #endif /* KEYD_H */

@@ -3,8 +3,9 @@
 /*
  * The credential store: SQLite in WAL mode, prepared statements only,
  * schema versioned with PRAGMA user_version and migrated at start.
- * Everything keyd keeps about users and sessions goes through store_*,
- * so another backend can replace this file.
+ * Everything keyd keeps about users and sessions goes through store_*
+ * (keyd.h's STORE_OPS); this file is the backend store_sqlite, the
+ * default, and store_pg.c the other one.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -453,13 +454,19 @@ static sqlite3_stmt	**store_user_updates;
 static sqlite3		*store_db;
 static sqlite3_stmt	*store_stmts[ST_MAX];
 /*
- * A group commit (store_batch_begin() to store_batch_commit()) is one
- * transaction across several requests; store_begin() inside it opens a
+ * A group commit (sqlite_batch_begin() to sqlite_batch_commit()) is one
+ * transaction across several requests; sqlite_begin() inside it opens a
  * savepoint, so that each request's writes still stand or fall whole.
  */
 static int		 store_batching;
 static int		 store_nested;
 
+static int	 sqlite_open(const char *);
+static void	 sqlite_close(void);
+static void	 sqlite_rollback(void);
+#define STORE_SQLITE_PROTO(n, p, a)	static int sqlite_##n p;
+STORE_OPS(STORE_SQLITE_PROTO)
+#undef STORE_SQLITE_PROTO
 static int	 store_check_file(const char *, const char *);
 static int	 store_check_files(const char *);
 static int	 store_exec(const char *);
@@ -499,8 +506,8 @@ store_exec(const char *sql)
 	return 0;
 }
 
-int
-store_schema_version(void)
+static int
+sqlite_schema_version(void)
 {
 	sqlite3_stmt	*st;
 	int		 v = -1;
@@ -521,7 +528,7 @@ store_migrate(void)
 	char	 bump[64];
 	int	 v;
 
-	if ((v = store_schema_version()) == -1)
+	if ((v = sqlite_schema_version()) == -1)
 		return -1;
 	if (v > STORE_VERSION) {
 		log_warnx("store: schema version %d is newer than this keyd "
@@ -609,8 +616,8 @@ store_check_files(const char *path)
 	return 0;
 }
 
-int
-store_open(const char *path)
+static int
+sqlite_open(const char *path)
 {
 	mode_t	 old;
 	int	 rv;
@@ -625,7 +632,7 @@ store_open(const char *path)
 	if (rv != SQLITE_OK) {
 		log_warnx("store: open %s: %s", path, store_db != NULL ?
 		    sqlite3_errmsg(store_db) : "out of memory");
-		store_close();
+		sqlite_close();
 		return -1;
 	}
 	sqlite3_busy_timeout(store_db, 5000);
@@ -641,7 +648,7 @@ store_open(const char *path)
 	    "PRAGMA trusted_schema = OFF;"
 	    "PRAGMA temp_store = MEMORY;") == -1 ||
 	    store_migrate() == -1 || store_prepare() == -1) {
-		store_close();
+		sqlite_close();
 		return -1;
 	}
 	return 0;
@@ -718,7 +725,7 @@ store_user_expr(const struct user_field *uf, int json)
 	return e.text;
 }
 
-/* Is a field's value written as it is given (store_user_set_field())? */
+/* Is a field's value written as it is given (sqlite_user_set_field())? */
 static int
 store_user_plain(const struct user_field *uf)
 {
@@ -804,8 +811,8 @@ store_user_close(void)
 	query_sql_free(&store_user_jsonsql);
 }
 
-void
-store_close(void)
+static void
+sqlite_close(void)
 {
 	size_t	 i;
 
@@ -819,8 +826,8 @@ store_close(void)
 }
 
 /* The database answers a real query. */
-int
-store_health(void)
+static int
+sqlite_health(void)
 {
 	int64_t	 n;
 
@@ -926,8 +933,8 @@ store_user_row(sqlite3_stmt *st, struct store_user *u)
 	return -1;
 }
 
-int
-store_begin(void)
+static int
+sqlite_begin(void)
 {
 	if (!store_batching)
 		return store_done(store_bind(ST_BEGIN, NULL, NULL));
@@ -938,8 +945,8 @@ store_begin(void)
 	return 0;
 }
 
-int
-store_commit(void)
+static int
+sqlite_commit(void)
 {
 	if (!store_nested)
 		return store_done(store_bind(ST_COMMIT, NULL, NULL));
@@ -948,8 +955,8 @@ store_commit(void)
 }
 
 /* Inside a group commit only the request's own savepoint goes. */
-void
-store_rollback(void)
+static void
+sqlite_rollback(void)
 {
 	if (store_nested) {
 		store_nested = 0;
@@ -962,8 +969,8 @@ store_rollback(void)
 		(void)store_done(store_bind(ST_ROLLBACK, NULL, NULL));
 }
 
-int
-store_batch_begin(void)
+static int
+sqlite_batch_begin(void)
 {
 	if (store_batching)
 		return 0;
@@ -974,8 +981,8 @@ store_batch_begin(void)
 }
 
 /* One sync for the whole group; -1 when none of it took place. */
-int
-store_batch_commit(void)
+static int
+sqlite_batch_commit(void)
 {
 	if (!store_batching)
 		return 0;
@@ -987,8 +994,8 @@ store_batch_commit(void)
 	return -1;
 }
 
-int
-store_user_by_email(const char *email, struct store_user *u)
+static int
+sqlite_user_by_email(const char *email, struct store_user *u)
 {
 	sqlite3_stmt	*st;
 
@@ -997,8 +1004,8 @@ store_user_by_email(const char *email, struct store_user *u)
 	return store_user_row(st, u);
 }
 
-int
-store_user_by_id(const char *id, struct store_user *u)
+static int
+sqlite_user_by_id(const char *id, struct store_user *u)
 {
 	sqlite3_stmt	*st;
 
@@ -1007,8 +1014,8 @@ store_user_by_id(const char *id, struct store_user *u)
 	return store_user_row(st, u);
 }
 
-int
-store_user_by_token(const uint8_t *hash, struct store_user *u)
+static int
+sqlite_user_by_token(const uint8_t *hash, struct store_user *u)
 {
 	sqlite3_stmt	*st;
 
@@ -1019,15 +1026,15 @@ store_user_by_token(const uint8_t *hash, struct store_user *u)
 }
 
 /* The user as Directus shows it in /users/me; *json is malloc'd. */
-int
-store_user_json(const char *id, char **json)
+static int
+sqlite_user_json(const char *id, char **json)
 {
 	return store_text(ST_USER_JSON, id, json);
 }
 
 /* A user's access rows as a JSON array (text, to be freed). */
-int
-store_user_access_rows(const char *id, char **json)
+static int
+sqlite_user_access_rows(const char *id, char **json)
 {
 	return store_text(ST_USER_ACCESS_ROWS, id, json);
 }
@@ -1036,8 +1043,8 @@ store_user_access_rows(const char *id, char **json)
  * The ids of the users of a role as a JSON array (text, to be freed),
  * of at most STORE_ROLE_USERS_MAX + 1 ids.
  */
-int
-store_role_users(const char *role, char **json)
+static int
+sqlite_role_users(const char *role, char **json)
 {
 	return store_text(ST_ROLE_USERS, role, json);
 }
@@ -1064,14 +1071,14 @@ store_text(enum store_stmt which, const char *id, char **json)
 	return rv == SQLITE_DONE ? 1 : -1;
 }
 
-int
-store_user_count(int64_t *n)
+static int
+sqlite_user_count(int64_t *n)
 {
 	return store_int(ST_USER_COUNT, n, NULL, NULL);
 }
 
-int
-store_user_insert(const char *id, const char *email, const char *phc,
+static int
+sqlite_user_insert(const char *id, const char *email, const char *phc,
     const char *role)
 {
 	sqlite3_stmt	*st;
@@ -1084,8 +1091,8 @@ store_user_insert(const char *id, const char *email, const char *phc,
 	return store_done_unique(st);
 }
 
-int
-store_user_set_status(const char *id, const char *status)
+static int
+sqlite_user_set_status(const char *id, const char *status)
 {
 	return store_done(store_bind(ST_USER_STATUS, id, status));
 }
@@ -1094,8 +1101,8 @@ store_user_set_status(const char *id, const char *status)
  * A user's TFA secret as stored (sealed, or as imported) and the last
  * time step a code was taken for (-1: none); 1 when it has none.
  */
-int
-store_user_tfa_get(const char *id, char *secret, size_t len, int64_t *last)
+static int
+sqlite_user_tfa_get(const char *id, char *secret, size_t len, int64_t *last)
 {
 	sqlite3_stmt	*st;
 	const char	*v;
@@ -1117,8 +1124,8 @@ store_user_tfa_get(const char *id, char *secret, size_t len, int64_t *last)
 }
 
 /* Set (secret NULL: clear) a user's TFA secret; the step starts anew. */
-int
-store_user_tfa_set(const char *id, const char *secret)
+static int
+sqlite_user_tfa_set(const char *id, const char *secret)
 {
 	return store_done(store_bind(ST_USER_TFA_SET, id, secret));
 }
@@ -1127,8 +1134,8 @@ store_user_tfa_set(const char *id, const char *secret)
  * Take the code of a time step: 0 when it is later than the last one
  * taken (now the last), 1 when it is not (a replay), -1 on error.
  */
-int
-store_user_tfa_step(const char *id, int64_t step)
+static int
+sqlite_user_tfa_step(const char *id, int64_t step)
 {
 	sqlite3_stmt	*st;
 
@@ -1140,15 +1147,15 @@ store_user_tfa_step(const char *id, int64_t step)
 }
 
 /* Forget a user's recovery codes. */
-int
-store_tfa_recovery_clear(const char *id)
+static int
+sqlite_tfa_recovery_clear(const char *id)
 {
 	return store_done(store_bind(ST_RECOVERY_CLEAR, id, NULL));
 }
 
 /* Keep one recovery code, as its hash. */
-int
-store_tfa_recovery_add(const char *id, const uint8_t *hash)
+static int
+sqlite_tfa_recovery_add(const char *id, const uint8_t *hash)
 {
 	sqlite3_stmt	*st;
 
@@ -1159,8 +1166,8 @@ store_tfa_recovery_add(const char *id, const uint8_t *hash)
 }
 
 /* Use up a recovery code: 0 when it was one, 1 when not, -1. */
-int
-store_tfa_recovery_use(const char *id, const uint8_t *hash)
+static int
+sqlite_tfa_recovery_use(const char *id, const uint8_t *hash)
 {
 	sqlite3_stmt	*st;
 
@@ -1171,15 +1178,15 @@ store_tfa_recovery_use(const char *id, const uint8_t *hash)
 }
 
 /* The users whose TFA secret is not sealed with prefix yet (imported). */
-int
-store_users_tfa_plain(const char *prefix, store_row_cb cb, void *arg)
+static int
+sqlite_users_tfa_plain(const char *prefix, store_row_cb cb, void *arg)
 {
 	return store_rows(store_bind(ST_USERS_TFA_PLAIN, prefix, NULL), 2, cb,
 	    arg);
 }
 
-int
-store_session_insert(const uint8_t *hash, const char *user, int64_t expires,
+static int
+sqlite_session_insert(const uint8_t *hash, const char *user, int64_t expires,
     const char *ip, const char *ua, const char *origin)
 {
 	sqlite3_stmt	*st;
@@ -1195,8 +1202,8 @@ store_session_insert(const uint8_t *hash, const char *user, int64_t expires,
 }
 
 /* A live session (expires >= now). */
-int
-store_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
+static int
+sqlite_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 {
 	sqlite3_stmt	*st;
 	const void	*family;
@@ -1231,14 +1238,14 @@ store_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
  * time, so of several refreshes with one token exactly one finds it
  * live; the others find it retired (1).
  */
-int
-store_session_rotate(const struct store_session *s, const uint8_t *old,
+static int
+sqlite_session_rotate(const struct store_session *s, const uint8_t *old,
     const uint8_t *new, int64_t expires, int64_t now)
 {
 	sqlite3_stmt	*st;
 	int		 changed;
 
-	if (store_begin() == -1)
+	if (sqlite_begin() == -1)
 		return -1;
 	if ((st = store_bind(ST_SESSION_ROTATE, NULL, NULL)) == NULL ||
 	    store_bind_hash(st, 1, old) == -1 ||
@@ -1255,17 +1262,17 @@ store_session_rotate(const struct store_session *s, const uint8_t *old,
 	    sqlite3_bind_int64(st, 4, expires) != SQLITE_OK ||
 	    store_done(st) == -1))
 		goto fail;
-	if (store_commit() == -1)
+	if (sqlite_commit() == -1)
 		goto fail;
 	return changed == 1 ? 0 : 1;
  fail:
-	store_rollback();
+	sqlite_rollback();
 	return -1;
 }
 
 /* A retired refresh token: its session family and when it was rotated. */
-int
-store_retired_get(const uint8_t *hash, int64_t now, uint8_t *family,
+static int
+sqlite_retired_get(const uint8_t *hash, int64_t now, uint8_t *family,
     int64_t *rotated)
 {
 	sqlite3_stmt	*st;
@@ -1292,8 +1299,8 @@ store_retired_get(const uint8_t *hash, int64_t now, uint8_t *family,
 }
 
 /* Does the session (family) still go on for this user? */
-int
-store_family_live(const uint8_t *family, int64_t now, const char *user)
+static int
+sqlite_family_live(const uint8_t *family, int64_t now, const char *user)
 {
 	sqlite3_stmt	*st;
 	int		 rv;
@@ -1311,8 +1318,8 @@ store_family_live(const uint8_t *family, int64_t now, const char *user)
 }
 
 /* The user of a session (family), if its row is still there. */
-int
-store_family_user(const uint8_t *family, char *user, size_t len)
+static int
+sqlite_family_user(const uint8_t *family, char *user, size_t len)
 {
 	sqlite3_stmt	*st;
 	int		 rv;
@@ -1329,26 +1336,26 @@ store_family_user(const uint8_t *family, char *user, size_t len)
 }
 
 /* End a whole session: its live row and every token it retired. */
-int
-store_family_delete(const uint8_t *family)
+static int
+sqlite_family_delete(const uint8_t *family)
 {
 	sqlite3_stmt	*st;
 
-	if (store_begin() == -1)
+	if (sqlite_begin() == -1)
 		return -1;
 	if ((st = store_bind(ST_SESSIONS_FAMILY, NULL, NULL)) == NULL ||
 	    store_bind_hash(st, 1, family) == -1 || store_done(st) == -1 ||
 	    (st = store_bind(ST_RETIRED_FAMILY, NULL, NULL)) == NULL ||
 	    store_bind_hash(st, 1, family) == -1 || store_done(st) == -1 ||
-	    store_commit() == -1) {
-		store_rollback();
+	    sqlite_commit() == -1) {
+		sqlite_rollback();
 		return -1;
 	}
 	return 0;
 }
 
-int
-store_session_delete(const uint8_t *hash)
+static int
+sqlite_session_delete(const uint8_t *hash)
 {
 	sqlite3_stmt	*st;
 
@@ -1358,14 +1365,14 @@ store_session_delete(const uint8_t *hash)
 	return store_done(st);
 }
 
-int
-store_sessions_delete_user(const char *id)
+static int
+sqlite_sessions_delete_user(const char *id)
 {
 	return store_done(store_bind(ST_SESSIONS_USER, id, NULL));
 }
 
-int
-store_sessions_expire(int64_t now)
+static int
+sqlite_sessions_expire(int64_t now)
 {
 	sqlite3_stmt	*st;
 
@@ -1378,8 +1385,8 @@ store_sessions_expire(int64_t now)
 	return store_done(st);
 }
 
-int
-store_user_set_password(const char *id, const char *phc)
+static int
+sqlite_user_set_password(const char *id, const char *phc)
 {
 	return store_done(store_bind(ST_USER_PASSWORD, id, phc));
 }
@@ -1388,8 +1395,8 @@ store_user_set_password(const char *id, const char *phc)
  * Set (hash) or clear (NULL) a user's static token; STORE_NOT_UNIQUE
  * when another user has it.
  */
-int
-store_user_set_token(const char *id, const uint8_t *hash)
+static int
+sqlite_user_set_token(const char *id, const uint8_t *hash)
 {
 	sqlite3_stmt	*st;
 
@@ -1399,14 +1406,14 @@ store_user_set_token(const char *id, const uint8_t *hash)
 	return store_done_unique(st);
 }
 
-int
-store_user_delete(const char *id)
+static int
+sqlite_user_delete(const char *id)
 {
 	return store_done(store_bind(ST_USER_DELETE, id, NULL));
 }
 
-int
-store_user_touch(const char *id, int64_t now)
+static int
+sqlite_user_touch(const char *id, int64_t now)
 {
 	sqlite3_stmt	*st;
 
@@ -1437,14 +1444,14 @@ store_rows(sqlite3_stmt *st, int ncol, store_row_cb cb, void *arg)
 	return rv == SQLITE_DONE ? 0 : -1;
 }
 
-int
-store_user_list(store_row_cb cb, void *arg)
+static int
+sqlite_user_list(store_row_cb cb, void *arg)
 {
 	return store_rows(store_bind(ST_USER_LIST, NULL, NULL), 6, cb, arg);
 }
 
-int
-store_session_list(const char *email, int64_t now, store_row_cb cb,
+static int
+sqlite_session_list(const char *email, int64_t now, store_row_cb cb,
     void *arg)
 {
 	sqlite3_stmt	*st;
@@ -1456,8 +1463,8 @@ store_session_list(const char *email, int64_t now, store_row_cb cb,
 }
 
 /* 0 when the session existed, 1 when there was none. */
-int
-store_session_revoke(int64_t rowid)
+static int
+sqlite_session_revoke(int64_t rowid)
 {
 	sqlite3_stmt	*st;
 
@@ -1496,8 +1503,8 @@ store_bind_json(sqlite3_stmt *st, int col, json_t *v)
  * STORE_NOT_UNIQUE when the value is taken (an email), -1 for another
  * field or a database error.
  */
-int
-store_user_set_field(const char *id, const char *field, json_t *v)
+static int
+sqlite_user_set_field(const char *id, const char *field, json_t *v)
 {
 	const struct user_field	*uf = user_field(field);
 	sqlite3_stmt		*st;
@@ -1521,8 +1528,8 @@ store_user_set_field(const char *id, const char *field, json_t *v)
 }
 
 /* Every session of a user but one (keep may be NULL). */
-int
-store_sessions_delete_others(const char *id, const uint8_t *keep)
+static int
+sqlite_sessions_delete_others(const char *id, const uint8_t *keep)
 {
 	sqlite3_stmt	*st;
 
@@ -1551,8 +1558,8 @@ store_done_unique(sqlite3_stmt *st)
 }
 
 /* NULL (or "" with a role) for none. */
-int
-store_user_set_role(const char *id, const char *role)
+static int
+sqlite_user_set_role(const char *id, const char *role)
 {
 	sqlite3_stmt	*st;
 
@@ -1567,8 +1574,8 @@ store_user_set_role(const char *id, const char *role)
  * A policy id the user holds directly, after the others, with its
  * access row's id: 0, 1 when the user holds it already, -1 on failure.
  */
-int
-store_user_policy_add(const char *user, const char *policy, const char *id)
+static int
+sqlite_user_policy_add(const char *user, const char *policy, const char *id)
 {
 	sqlite3_stmt	*st;
 	int		 rv;
@@ -1587,36 +1594,36 @@ store_user_policy_add(const char *user, const char *policy, const char *id)
 }
 
 /* 0, 1 when the user did not hold it, -1 on failure. */
-int
-store_user_policy_del(const char *user, const char *policy)
+static int
+sqlite_user_policy_del(const char *user, const char *policy)
 {
 	if (store_done(store_bind(ST_USER_POLICY_DEL, user, policy)) == -1)
 		return -1;
 	return sqlite3_changes(store_db) == 0 ? 1 : 0;
 }
 
-int
-store_user_policies_clear(const char *user)
+static int
+sqlite_user_policies_clear(const char *user)
 {
 	return store_done(store_bind(ST_USER_POLICIES_CLEAR, user, NULL));
 }
 
 /* An access row of the user's, by its id (none: not an error). */
-int
-store_user_access_del(const char *user, const char *id)
+static int
+sqlite_user_access_del(const char *user, const char *id)
 {
 	return store_done(store_bind(ST_USER_ACCESS_DEL, user, id));
 }
 
-int
-store_user_policy_count(const char *user, int64_t *n)
+static int
+sqlite_user_policy_count(const char *user, int64_t *n)
 {
 	return store_int(ST_USER_POLICY_COUNT, n, user, NULL) == 0 ? 0 : -1;
 }
 
 /* Every active user: id, role ("" none), its own policies' ids. */
-int
-store_users_admins(store_row_cb cb, void *arg)
+static int
+sqlite_users_admins(store_row_cb cb, void *arg)
 {
 	return store_rows(store_bind(ST_USERS_ADMINS, NULL, NULL), 3, cb, arg);
 }
@@ -1680,8 +1687,8 @@ store_select_prepare(const char *table, const char *what,
  * The users matching where, ordered, one page: cb gets each as the
  * JSON of /users/me (secrets concealed) and may stop the walk with -1.
  */
-int
-store_users_select(const struct query_sql *where,
+static int
+sqlite_users_select(const struct query_sql *where,
     const struct query_sql *order, long long limit, long long offset,
     store_json_cb cb, void *arg)
 {
@@ -1699,8 +1706,8 @@ store_users_select(const struct query_sql *where,
  * where, one page, in Directus's shape (query_group_row()): 0 with
  * *rows, -2 when they would not fit in an answer, -1.
  */
-int
-store_users_groups(const struct query *q, const struct query_schema *schema,
+static int
+sqlite_users_groups(const struct query *q, const struct query_schema *schema,
     const struct query_sql *where, long long limit, long long offset,
     json_t **rows)
 {
@@ -1799,8 +1806,8 @@ store_select_json(sqlite3_stmt *st, int at, long long limit,
 }
 
 /* How many users match where. */
-int
-store_users_count(const struct query_sql *where, int64_t *n)
+static int
+sqlite_users_count(const struct query_sql *where, int64_t *n)
 {
 	sqlite3_stmt	*st;
 	int		 rv;
@@ -1815,8 +1822,8 @@ store_users_count(const struct query_sql *where, int64_t *n)
 }
 
 /* A finished mail into the outbox; *id is its row. */
-int
-store_outbox_insert(const struct store_mail *m, int64_t now, int64_t *id)
+static int
+sqlite_outbox_insert(const struct store_mail *m, int64_t now, int64_t *id)
 {
 	sqlite3_stmt	*st;
 
@@ -1838,8 +1845,8 @@ store_outbox_insert(const struct store_mail *m, int64_t now, int64_t *id)
  * the one of row id if id is not 0, with its data in a copy the caller
  * frees; 1 when there is none, -2 for a row to drop.
  */
-int
-store_outbox_next(int64_t id, struct store_mail *m)
+static int
+sqlite_outbox_next(int64_t id, struct store_mail *m)
 {
 	sqlite3_stmt	*st;
 	const void	*data;
@@ -1876,8 +1883,8 @@ store_outbox_next(int64_t id, struct store_mail *m)
 	return 0;
 }
 
-int
-store_outbox_delete(int64_t id)
+static int
+sqlite_outbox_delete(int64_t id)
 {
 	sqlite3_stmt	*st;
 
@@ -1887,8 +1894,8 @@ store_outbox_delete(int64_t id)
 	return store_done(st);
 }
 
-int
-store_outbox_retry(int64_t id, int64_t next_try, const char *error)
+static int
+sqlite_outbox_retry(int64_t id, int64_t next_try, const char *error)
 {
 	sqlite3_stmt	*st;
 
@@ -1900,16 +1907,16 @@ store_outbox_retry(int64_t id, int64_t next_try, const char *error)
 	return store_done(st);
 }
 
-int
-store_outbox_list(store_row_cb cb, void *arg)
+static int
+sqlite_outbox_list(store_row_cb cb, void *arg)
 {
 	return store_rows(store_bind(ST_OUTBOX_LIST, NULL, NULL), 7, cb,
 	    arg);
 }
 
 /* Every mail due now; the number of them in *n. */
-int
-store_outbox_flush(int64_t *n)
+static int
+sqlite_outbox_flush(int64_t *n)
 {
 	if (store_done(store_bind(ST_OUTBOX_FLUSH, NULL, NULL)) == -1)
 		return -1;
@@ -1918,8 +1925,8 @@ store_outbox_flush(int64_t *n)
 }
 
 /* How many mails of this kind for this user wait in the outbox. */
-int
-store_outbox_pending(const char *user, const char *kind, int64_t *n)
+static int
+sqlite_outbox_pending(const char *user, const char *kind, int64_t *n)
 {
 	return store_int(ST_OUTBOX_PENDING, n, user, kind) == 0 ? 0 : -1;
 }
@@ -1928,8 +1935,8 @@ store_outbox_pending(const char *user, const char *kind, int64_t *n)
  * The user's one live mail token of this scope is jti, until expires;
  * an earlier one of the scope dies.
  */
-int
-store_token_set(const char *user, const char *scope, const char *jti,
+static int
+sqlite_token_set(const char *user, const char *scope, const char *jti,
     int64_t expires)
 {
 	sqlite3_stmt	*st;
@@ -1945,8 +1952,8 @@ store_token_set(const char *user, const char *scope, const char *jti,
 }
 
 /* The jti of the user's live token of scope at now; 1 when none. */
-int
-store_token_get(const char *user, const char *scope, int64_t now,
+static int
+sqlite_token_get(const char *user, const char *scope, int64_t now,
     char *jti, size_t len)
 {
 	sqlite3_stmt	*st;
@@ -1967,8 +1974,8 @@ store_token_get(const char *user, const char *scope, int64_t now,
 }
 
 /* The user's live token of scope gone; of every scope when NULL. */
-int
-store_token_delete(const char *user, const char *scope)
+static int
+sqlite_token_delete(const char *user, const char *scope)
 {
 	return store_done(store_bind(ST_TOKEN_DELETE, user, scope));
 }
@@ -1978,8 +1985,8 @@ store_token_delete(const char *user, const char *scope)
  * open: a login's or a refresh's own, so that it costs no sync of its
  * own.  "" (or NULL) stores NULL.
  */
-int
-store_audit_insert(const struct store_audit *a)
+static int
+sqlite_audit_insert(const struct store_audit *a)
 {
 	const char	*text[] = { a->ip, a->agent, a->origin, a->collection,
 			    a->item, a->reason };
@@ -1998,8 +2005,8 @@ store_audit_insert(const struct store_audit *a)
 }
 
 /* The events older than before go; *n is how many. */
-int
-store_audit_prune(int64_t before, int64_t *n)
+static int
+sqlite_audit_prune(int64_t before, int64_t *n)
 {
 	sqlite3_stmt	*st;
 
@@ -2015,8 +2022,8 @@ store_audit_prune(int64_t before, int64_t *n)
  * The events after row after, oldest first, at most limit: id, time,
  * action, user, item, ip, reason, origin, user agent.
  */
-int
-store_audit_list(int64_t after, int64_t limit, store_row_cb cb, void *arg)
+static int
+sqlite_audit_list(int64_t after, int64_t limit, store_row_cb cb, void *arg)
 {
 	sqlite3_stmt	*st;
 
@@ -2076,8 +2083,8 @@ store_audit_json(void)
 }
 
 /* The events matching where, ordered, one page, as in store_users_select. */
-int
-store_audit_select(const struct query_sql *where,
+static int
+sqlite_audit_select(const struct query_sql *where,
     const struct query_sql *order, long long limit, long long offset,
     store_json_cb cb, void *arg)
 {
@@ -2095,8 +2102,8 @@ store_audit_select(const struct query_sql *where,
 }
 
 /* How many events match where. */
-int
-store_audit_count(const struct query_sql *where, int64_t *n)
+static int
+sqlite_audit_count(const struct query_sql *where, int64_t *n)
 {
 	sqlite3_stmt	*st;
 	int		 rv;
@@ -2109,3 +2116,13 @@ store_audit_count(const struct query_sql *where, int64_t *n)
 	sqlite3_finalize(st);
 	return rv == SQLITE_ROW ? 0 : -1;
 }
+
+const struct store_backend store_sqlite = {
+	.name = "SQLite",
+	.open = sqlite_open,
+	.close = sqlite_close,
+	.rollback = sqlite_rollback,
+#define STORE_SQLITE_OP(n, p, a)	.n = sqlite_##n,
+	STORE_OPS(STORE_SQLITE_OP)
+#undef STORE_SQLITE_OP
+};

@@ -92,6 +92,7 @@ td_cleanup() {
 		kill -KILL $_all 2>/dev/null
 		wait "$_p" 2>/dev/null
 	done
+	td_pg_stop
 	[ -n "$T" ] && [ -d "$T" ] && rm -rf "$T"
 	td_release_ports
 }
@@ -199,6 +200,58 @@ td_conf() {
 		for _l in "$@"; do echo "$_l"; done
 	} > "$T/tokend.conf"
 	umask 022
+}
+
+# td_pg_start: a throwaway PostgreSQL cluster of Debian's postgresql
+# package in $T/pg, as nobody when the test runs as root (PostgreSQL
+# refuses root), listening on a free loopback port and on a socket in
+# that directory, with trust authentication for the role tokend and a
+# database tokend; PG_URI is its URI for tokend's database keyword and
+# PG_PSQL runs psql on it.  td_cleanup stops it.  Returns 1 with
+# TD_PG_WHY set when PostgreSQL is not installed (the caller skips)
+# or does not start (the caller fails, with $T/pg/log).
+td_pg_start() {
+	_ib=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+	if [ -z "$_ib" ] || [ ! -x "$_ib/initdb" ] || [ ! -x "$_ib/pg_ctl" ]; then
+		TD_PG_WHY="PostgreSQL is not installed (make deps installs postgresql)"
+		return 1
+	fi
+	PG_BIN=$_ib
+	mkdir -p "$T/pg"
+	chmod 0700 "$T/pg"
+	TD_PG_AS=""
+	if is_root; then
+		need setpriv
+		chown nobody:nogroup "$T/pg"
+		TD_PG_AS="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+	fi
+	PG_PORT=$(td_free_port)
+	(cd "$T/pg" && $TD_PG_AS "$PG_BIN/initdb" -D "$T/pg/data" -U tokend \
+	    --auth=trust -E UTF8 --locale=C.UTF-8) > "$T/pg/log" 2>&1 ||
+	    { TD_PG_WHY="initdb failed: $(tail -3 "$T/pg/log")"; return 2; }
+	TD_PG_DATA="$T/pg/data"
+	(cd "$T/pg" && $TD_PG_AS "$PG_BIN/pg_ctl" -D "$T/pg/data" -w -t 60 \
+	    -l "$T/pg/server.log" -o "-c listen_addresses=127.0.0.1 \
+	    -c port=$PG_PORT -c unix_socket_directories=$T/pg \
+	    -c fsync=on -c synchronous_commit=on" start) >> "$T/pg/log" 2>&1 ||
+	    { TD_PG_WHY="pg_ctl start failed: $(tail -3 "$T/pg/server.log")"
+	    return 2; }
+	PG_PSQL="$TD_PG_AS $PG_BIN/psql -X -q -A -t -v ON_ERROR_STOP=1 -h $T/pg -p $PG_PORT -U tokend"
+	(cd "$T/pg" && $PG_PSQL -d postgres -c 'CREATE DATABASE tokend') \
+	    >> "$T/pg/log" 2>&1 ||
+	    { TD_PG_WHY="CREATE DATABASE failed: $(tail -3 "$T/pg/log")"
+	    return 2; }
+	PG_PSQL="$PG_PSQL -d tokend"
+	PG_URI="postgresql://tokend@127.0.0.1:$PG_PORT/tokend?sslmode=disable&gssencmode=disable&connect_timeout=5"
+	return 0
+}
+# td_pg: $PG_PSQL -c SQL, from a directory nobody may enter.
+td_pg() { (cd "$T/pg" && $PG_PSQL -c "$1"); }
+td_pg_stop() {
+	[ -n "$TD_PG_DATA" ] && [ -d "$TD_PG_DATA" ] || return 0
+	(cd "$T/pg" && $TD_PG_AS "$PG_BIN/pg_ctl" -D "$TD_PG_DATA" -m fast \
+	    -w stop) >/dev/null 2>&1
+	TD_PG_DATA=""
 }
 
 # td_start: tokend in the foreground, logs in $T/log; waits for ping.

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <libpq-fe.h>
 
 #include "log.h"
 #include "metrics.h"
@@ -36,6 +37,7 @@
 #include "tokend.h"
 
 static void	 usage(void) __attribute__((__noreturn__));
+static int	 parent_check_database(const struct tokend_config *);
 static void	 parent_open_listeners(void);
 static void	 parent_reserve_fds(int);
 static void	 parent_open_control(void);
@@ -114,6 +116,38 @@ static struct {
 	uint8_t			 ticket[TLS_TICKET_KEY_LEN];
 	struct event		*ev_ticket;
 } parent;
+
+/*
+ * tokend -n: a PostgreSQL credential store answers (keyd connects the
+ * same way when it starts); a SQLite file is keyd's to open.  The URI
+ * may hold a password: only libpq's message is printed.
+ */
+static int
+parent_check_database(const struct tokend_config *conf)
+{
+	PGconn		*c;
+	PGresult	*r;
+	int		 rv = -1;
+
+	if (!CONF_DATABASE_PG(conf->database))
+		return 0;
+	c = PQconnectdb(conf->database);
+	if (c == NULL || PQstatus(c) != CONNECTION_OK)
+		log_warnx("database: cannot connect to PostgreSQL: %s",
+		    c != NULL ? PQerrorMessage(c) : "out of memory");
+	else if (PQresultStatus(r = PQexec(c, "SELECT 1")) !=
+	    PGRES_TUPLES_OK) {
+		log_warnx("database: PostgreSQL: %s", PQerrorMessage(c));
+		PQclear(r);
+	} else {
+		fprintf(stderr, "database: PostgreSQL %d.%d answers\n",
+		    PQserverVersion(c) / 10000, PQserverVersion(c) % 10000);
+		PQclear(r);
+		rv = 0;
+	}
+	PQfinish(c);
+	return rv;
+}
 
 static void
 usage(void)
@@ -195,6 +229,8 @@ main(int argc, char *argv[])
 		tls_ticket_new(parent.ticket);
 	}
 	if (checkonly) {
+		if (parent_check_database(parent.conf) == -1)
+			exit(1);
 		fprintf(stderr, "configuration OK\n");
 		exit(0);
 	}

@@ -50,7 +50,7 @@ const struct config_field config_fields[] = {
 	STRING_SETTING("keyd_program", "keyd", "program", "keyd program",
 	    CONF_KIND_PATH, keyd_program, CONF_KEYD_PROGRAM, RESTART),
 	STRING_SETTING("database", "keyd", "database", "keyd database",
-	    CONF_KIND_PATH, database, CONF_DATABASE, RESTART),
+	    CONF_KIND_DATABASE, database, CONF_DATABASE, RESTART),
 	STRING_SETTING("secret", "keyd", "secret", "keyd secret",
 	    CONF_KIND_PATH, secret, CONF_SECRET, RESTART),
 	STRING_SETTING("tfa_key", "keyd", "tfa-key", "keyd tfa-key",
@@ -353,7 +353,7 @@ int
 config_field_is_string(const struct config_field *f)
 {
 	return f->kind == CONF_KIND_USER || f->kind == CONF_KIND_PATH ||
-	    f->kind == CONF_KIND_PATH_UNSET ||
+	    f->kind == CONF_KIND_PATH_UNSET || f->kind == CONF_KIND_DATABASE ||
 	    f->kind == CONF_KIND_COOKIE_NAME ||
 	    f->kind == CONF_KIND_COOKIE_DOMAIN ||
 	    f->kind == CONF_KIND_SAMESITE || f->kind == CONF_KIND_URL ||

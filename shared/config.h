@@ -480,6 +480,7 @@ enum config_kind {
 	CONF_KIND_USER,		/* strings, each with its own check */
 	CONF_KIND_PATH,
 	CONF_KIND_PATH_UNSET,	/* a path, or "" for none */
+	CONF_KIND_DATABASE,	/* a path, or a postgresql:// URI */
 	CONF_KIND_COOKIE_NAME,
 	CONF_KIND_COOKIE_DOMAIN,
 	CONF_KIND_SAMESITE,
@@ -567,6 +568,11 @@ int		 config_check_auth(const struct tokend_config *);
 int		 config_check_items(const struct tokend_config *);
 const char	*config_field_check(const struct config_field *,
 		    const char *);
+/* Is the database setting a PostgreSQL URI (else a SQLite file)? */
+#define CONF_DATABASE_PG(s)	\
+	(strncmp((s), "postgresql://", 13) == 0 || \
+	strncmp((s), "postgres://", 11) == 0)
+
 int		 config_path_within(const char *, const char *, char *,
 		    size_t);
 const char	*config_check_user(const char *);

@@ -379,6 +379,24 @@ check_networks(const char *s)
 	return cidr_list_parse(s, nets, CIDR_LIST_MAX, &n);
 }
 
+/*
+ * A PostgreSQL connection URI (libpq parses the rest, and tokend -n
+ * connects with it): printable, no white space, bounded.
+ */
+static const char *
+check_database_uri(const char *s)
+{
+	const char	*p;
+
+	if (strlen(s) >= PATH_MAX)
+		return "URI too long";
+	for (p = s; *p != '\0'; p++)
+		if (*p <= 0x20 || *p > 0x7e)
+			return "URI contains white space or a "
+			    "non-printable character";
+	return NULL;
+}
+
 /* NULL if s is a valid value of the string setting f, else why not. */
 const char *
 config_field_check(const struct config_field *f, const char *s)
@@ -412,6 +430,9 @@ config_field_check(const struct config_field *f, const char *s)
 		return check_header(s);
 	case CONF_KIND_PATH_UNSET:
 		return s[0] == '\0' ? NULL : config_check_path(s);
+	case CONF_KIND_DATABASE:
+		return CONF_DATABASE_PG(s) ? check_database_uri(s) :
+		    config_check_path(s);
 	default:
 		return config_check_path(s);
 	}
@@ -646,6 +667,8 @@ finish_check_database(const struct tokend_config *conf)
 {
 	char	 path[PATH_MAX];
 
+	if (CONF_DATABASE_PG(conf->database))
+		return 0;
 	if (config_path_within(conf->keyd_chroot, conf->database, path,
 	    sizeof(path)) == -1) {
 		log_warnx("database %s is not inside the keyd chroot %s",

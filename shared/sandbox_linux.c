@@ -50,6 +50,9 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -301,7 +304,11 @@ static const struct sandbox_rule sandbox_mail[] = {
  * a rotation writes and renames into place (keyd/rotate.c) and the hashing
  * threads.  They exist already (no clone), but a new thread registers
  * its robust futex list and rseq area itself, and may do so after the
- * filter is in place.
+ * filter is in place.  And a PostgreSQL credential store (store_pg.c):
+ * libpq's TCP connection (the first one before this filter, in a keyd
+ * the parent restarts after its own; again after a loss), its socket
+ * options (TCP_NODELAY, SO_KEEPALIVE), the connect's outcome and local
+ * address, and its send(2) with MSG_NOSIGNAL and recv(2).
  */
 static const struct sandbox_rule sandbox_keyd[] = {
 	SB_ALLOW(epoll_wait),
@@ -331,6 +338,20 @@ static const struct sandbox_rule sandbox_keyd[] = {
 	SB_ALLOW(clock_nanosleep),
 	SB_ALLOW(set_robust_list),
 	SB_ALLOW(rseq),
+	SB_ARG2(socket, 0, 0xffffffff, AF_INET,
+	    1, ~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC), SOCK_STREAM),
+	SB_ARG2(socket, 0, 0xffffffff, AF_INET6,
+	    1, ~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC), SOCK_STREAM),
+	SB_ALLOW(connect),
+	SB_ARG2(setsockopt, 1, 0xffffffff, IPPROTO_TCP,
+	    2, 0xffffffff, TCP_NODELAY),
+	SB_ARG2(setsockopt, 1, 0xffffffff, SOL_SOCKET,
+	    2, 0xffffffff, SO_KEEPALIVE),
+	SB_ARG2(getsockopt, 1, 0xffffffff, SOL_SOCKET,
+	    2, 0xffffffff, SO_ERROR),
+	SB_ALLOW(getsockname),
+	SB_EQ(sendto, 3, MSG_NOSIGNAL),
+	SB_EQ(recvfrom, 3, 0),
 };
 
 /*

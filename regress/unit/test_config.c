@@ -1087,6 +1087,8 @@ test_path_within(void)
 	    config_path_within("/a", "/a/bcde", small, sizeof(small)) == -1);
 }
 
+static void	 test_database_uri(void);
+
 static void
 test_permissions(void)
 {
@@ -1121,6 +1123,30 @@ test_permissions(void)
 	CHECK("database outside the keyd chroot",
 	    parse_text("keyd {\nchroot /srv/k\ndatabase /srv/kk/c.db\n}\n") ==
 	    NULL && nerrors == 1 && strstr(errbuf, "not inside") != NULL);
+	test_database_uri();
+}
+
+/* A PostgreSQL URI in place of the SQLite path (several hosts). */
+static void
+test_database_uri(void)
+{
+	struct tokend_config	*conf;
+
+	conf = parse_text("keyd { database "
+	    "\"postgresql://tokend@192.0.2.1:5432/tokend?sslmode=require\" }\n");
+	CHECK("database: a postgresql:// URI, outside any chroot",
+	    conf != NULL && CONF_DATABASE_PG(conf->database) &&
+	    strcmp(conf->database, "postgresql://tokend@192.0.2.1:5432/"
+	    "tokend?sslmode=require") == 0);
+	config_free(conf);
+	CHECK("database: a postgres:// URI",
+	    parses("keyd { database \"postgres://192.0.2.1/t\" }\n"));
+	CHECK("database: a URI with white space refused",
+	    parse_text("keyd { database \"postgresql://a b/t\" }\n") ==
+	    NULL && nerrors == 1 && strstr(errbuf, "white space") != NULL);
+	CHECK("database: neither a URI nor a full path refused",
+	    parse_text("keyd { database \"mysql://x/y\" }\n") == NULL &&
+	    nerrors == 1 && strstr(errbuf, "not absolute") != NULL);
 }
 
 static struct tokend_config *

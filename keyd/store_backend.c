@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
+/*
+ * The store's one interface (keyd.h's STORE_OPS) over its backends:
+ * SQLite for a path, PostgreSQL for a postgresql:// URI.  The backend
+ * is chosen once, by store_open(); an operation it does not provide
+ * fails with a log line that names it, never silently.
+ */
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "keyd.h"
+#include "log.h"
+
+static const struct store_backend	*store_be = &store_sqlite;
+
+static int
+store_unsupported(const char *op)
+{
+	log_warnx("store: %s is not available on %s yet", op, store_be->name);
+	return -1;
+}
+
+int
+store_open(const char *where)
+{
+	store_be = CONF_DATABASE_PG(where) ? &store_pg : &store_sqlite;
+	return store_be->open(where);
+}
+
+void
+store_close(void)
+{
+	store_be->close();
+}
+
+void
+store_rollback(void)
+{
+	store_be->rollback();
+}
+
+/*
+ * The invalidations of other hosts sharing the store come in on keyd's
+ * loop (invalidate_apply()); a single-host store has none.
+ */
+int
+store_listen(struct event_base *base)
+{
+	return store_be->listen != NULL ? store_be->listen(base) : 0;
+}
+
+/*
+ * Is the store out of reach (a database server that does not answer),
+ * so that a failure is the service's (503), not the request's (500)?
+ */
+int
+store_down(void)
+{
+	return store_be->down != NULL && store_be->down();
+}
+
+/* An invalidation of this host's, told to the others sharing the store. */
+void
+store_announce(uint8_t kind, const void *key, size_t len)
+{
+	if (store_be->announce != NULL)
+		store_be->announce(kind, key, len);
+}
+
+#define STORE_DISPATCH(n, p, a)						\
+int									\
+store_##n p								\
+{									\
+	if (store_be->n == NULL)					\
+		return store_unsupported(#n);				\
+	return store_be->n a;						\
+}
+STORE_OPS(STORE_DISPATCH)
+#undef STORE_DISPATCH

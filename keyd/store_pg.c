@@ -1,0 +1,1836 @@
+/* SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
+/*
+ * The credential store on PostgreSQL (libpq), so that several tokend
+ * hosts share one: the backend store_pg behind keyd.h's STORE_OPS.
+ * Every statement is a constant with $n parameters; nothing of a
+ * request is ever part of the SQL text.  Hashes go as binary bytea.
+ *
+ * The schema is versioned in tokend_schema (one row) and migrated at
+ * open, each step in its own transaction under a transaction-scoped
+ * advisory lock, so that hosts starting at once apply each step once.
+ *
+ * Across hosts, a refresh rotation is one conditional statement
+ * (pg_session_rotate()): the UPDATE takes the row lock, and of two
+ * hosts rotating one token the second waits for the first to commit,
+ * then finds the token gone and loses.
+ *
+ * A lost connection: 503 and emptied caches until keyd is connected
+ * again (pg_lost()).
+ *
+ * What this backend does not do yet.  It waits for each answer
+ * (PQexecParams), so a slow database stalls keyd's loop, though not
+ * the answers the workers hold in their caches.  STORE_OPS is still a
+ * synchronous interface: going asynchronous (PQsendQueryParams, its
+ * result read when PQsocket is readable in keyd's loop) means a
+ * continuation for each call, as the hashing pool's callbacks are in
+ * auth.c, and so a change of every handler that calls store_*;
+ * STORE_OPS lists each call that must change.  And the /users and /activity lists and counts
+ * (users_select, users_count, audit_select, audit_count) are left NULL:
+ * their filters are built as SQLite SQL (query_sql.c: typeof(),
+ * instr(), 1 and 0 as truth), so they fail with a log line (503).
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "keyd.h"
+#include "log.h"
+#include "query.h"
+
+/* The advisory lock of the migrations: "tokend" in ASCII. */
+#define PG_MIGRATE_LOCK	"127979240238436"
+#define PG_PARAMS_MAX	10
+#define PG_SQLSTATE_UNIQUE	"23505"
+#define PG_CHANNEL	"tokend_invalidate"
+#define PG_NOTES_MAX	4096	/* more waiting: invalidate everything */
+#define PG_RETRY_MIN_MS	100	/* reconnect after a loss: first wait, */
+#define PG_RETRY_MAX_MS	10000	/* doubled up to this */
+
+/*
+ * Migrations, applied in order; index + 1 is the schema version they
+ * produce.  Never edit a released entry: append a new one.  Version 1
+ * is the SQLite schema of store.c's version 9.
+ */
+static const char *const pg_migrations[] = {
+	"CREATE TABLE users ("
+	"  id text PRIMARY KEY,"
+	"  email text NOT NULL,"
+	"  password text,"
+	"  status text NOT NULL DEFAULT 'active' CHECK (status IN"
+	"    ('active','suspended','archived','draft','invited',"
+	"     'unverified')),"
+	"  role text,"
+	"  first_name text, last_name text, location text, title text,"
+	"  description text, tags text, avatar text,"
+	"  language text, appearance text, theme_light text,"
+	"  theme_dark text, email_notifications bigint NOT NULL DEFAULT 1,"
+	"  token_hash bytea UNIQUE,"
+	"  tfa_secret text,"
+	"  last_access bigint, last_page text,"
+	"  provider text NOT NULL DEFAULT 'default',"
+	"  external_identifier text,"
+	"  tfa_last_step bigint"
+	");"
+	"CREATE UNIQUE INDEX users_email ON users (lower(email));"
+	"CREATE TABLE sessions ("
+	"  id bigserial UNIQUE,"
+	"  token_hash bytea PRIMARY KEY,"
+	"  user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  expires bigint NOT NULL,"
+	"  ip text, user_agent text, origin text,"
+	"  family bytea NOT NULL"
+	");"
+	"CREATE INDEX sessions_user ON sessions(user_id);"
+	"CREATE INDEX sessions_family ON sessions(family);"
+	"CREATE INDEX sessions_expires ON sessions(expires);"
+	"CREATE TABLE retired ("
+	"  token_hash bytea PRIMARY KEY,"
+	"  family bytea NOT NULL,"
+	"  rotated bigint NOT NULL,"
+	"  expires bigint NOT NULL"
+	");"
+	"CREATE INDEX retired_family ON retired(family);"
+	"CREATE INDEX retired_expires ON retired(expires);"
+	"CREATE TABLE tfa_recovery ("
+	"  user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  hash bytea NOT NULL,"
+	"  PRIMARY KEY (user_id, hash)"
+	");"
+	"CREATE TABLE outbox ("
+	"  id bigserial PRIMARY KEY,"
+	"  kind text NOT NULL,"
+	"  user_id text NOT NULL,"
+	"  rcpt text NOT NULL,"
+	"  data bytea NOT NULL,"
+	"  created bigint NOT NULL,"
+	"  expires bigint NOT NULL,"
+	"  attempts integer NOT NULL DEFAULT 0,"
+	"  next_try bigint NOT NULL,"
+	"  last_error text"
+	");"
+	"CREATE INDEX outbox_next ON outbox(next_try);"
+	"CREATE TABLE mail_tokens ("
+	"  user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  scope text NOT NULL,"
+	"  jti text NOT NULL,"
+	"  expires bigint NOT NULL,"
+	"  PRIMARY KEY (user_id, scope)"
+	");"
+	"CREATE TABLE audit ("
+	"  id bigserial PRIMARY KEY,"
+	"  action text NOT NULL,"
+	"  user_id text,"
+	"  timestamp bigint NOT NULL,"
+	"  ip text, user_agent text, origin text,"
+	"  collection text, item text,"
+	"  reason text"
+	");"
+	"CREATE INDEX audit_timestamp ON audit(timestamp);"
+	"CREATE FUNCTION audit_append_only() RETURNS trigger"
+	"  LANGUAGE plpgsql AS $$ BEGIN"
+	"  RAISE EXCEPTION 'the audit trail is append-only'; END $$;"
+	"CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit"
+	"  FOR EACH ROW EXECUTE FUNCTION audit_append_only();"
+	"CREATE TABLE user_policies ("
+	"  id text PRIMARY KEY,"
+	"  user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  policy text NOT NULL,"
+	"  sort integer NOT NULL,"
+	"  UNIQUE (user_id, policy)"
+	");",
+};
+#define PG_VERSION	\
+	(int)(sizeof(pg_migrations) / sizeof(pg_migrations[0]))
+
+#define PG_USER_COLUMNS \
+	"id, email, coalesce(password, ''), status, coalesce(role, ''), " \
+	"CASE WHEN tfa_secret IS NULL THEN 0 ELSE 1 END, " \
+	"coalesce((SELECT string_agg(policy, ' ' ORDER BY sort) " \
+	"FROM user_policies WHERE user_id = users.id), '')"
+
+/* An instant as Directus writes it, from ms since the epoch. */
+#define PG_TIME_HEAD	"to_char(to_timestamp("
+#define PG_TIME_TAIL	" / 1000.0) AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define PG_TIME(c)	PG_TIME_HEAD c PG_TIME_TAIL
+/* The same to the second, as tokenctl lists it. */
+#define PG_SECONDS(c) \
+	"to_char(to_timestamp(" c " / 1000) AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* The parameters of one statement: text, or binary (bytea). */
+struct pg_params {
+	const char	*value[PG_PARAMS_MAX];
+	int		 len[PG_PARAMS_MAX];
+	int		 format[PG_PARAMS_MAX];
+	char		 num[PG_PARAMS_MAX][24];
+	int		 n;
+};
+
+/* Another host's invalidation, waiting for keyd's loop. */
+struct pg_note {
+	TAILQ_ENTRY(pg_note)	 entry;
+	uint8_t			 kind;
+	size_t			 len;
+	uint8_t			 key[STORE_ID_MAX + 1];
+};
+TAILQ_HEAD(pg_notes, pg_note);
+
+static PGconn		*pg;
+static struct event	*pg_ev;		/* the connection readable */
+static struct pg_notes	 pg_notes = TAILQ_HEAD_INITIALIZER(pg_notes);
+static size_t		 pg_nnotes;
+static int		 pg_notes_lost;	/* too many: everything goes */
+/*
+ * A lost connection: requests fail at once (503) while pg_retry_ev
+ * reconnects with back-off.  pg_gen counts the connections, so that a
+ * transaction begun on one never commits as if on the next.
+ */
+static char		*pg_uri;
+static struct event_base *pg_base;
+static struct event	*pg_retry_ev;
+static int		 pg_down;
+static int64_t		 pg_retry_ms;
+static unsigned int	 pg_gen, pg_tx_gen, pg_batch_gen;
+static char		*pg_user_sql;	/* the user's JSON, from user_fields */
+static char		**pg_user_updates;	/* each plain field's UPDATE */
+static int		 pg_batching;
+static int		 pg_nested;
+
+static void	 pg_text(struct pg_params *, const char *);
+static void	 pg_int(struct pg_params *, int64_t);
+static void	 pg_hash(struct pg_params *, const uint8_t *);
+static int	 pg_run(const char *, const struct pg_params *, PGresult **);
+static int	 pg_do(const char *, const struct pg_params *);
+static int	 pg_exec(const char *);
+static int	 pg_migrate(void);
+static int	 pg_user_prepare(void);
+static int	 pg_user_prepare_updates(void);
+static int	 pg_one_int(const char *, const struct pg_params *, int64_t *);
+static int	 pg_hex(const char *, uint8_t *);
+static int	 pg_user(const char *, const struct pg_params *,
+		    struct store_user *);
+static int	 pg_rows(const char *, const struct pg_params *, int,
+		    store_row_cb, void *);
+static int	 pg_changed(PGresult *);
+static void	 pg_notes_take(void);
+static void	 pg_notes_apply(void);
+static void	 pg_listen_cb(evutil_socket_t, short, void *);
+static void	 pg_lost(void);
+static void	 pg_retry_cb(evutil_socket_t, short, void *);
+static int	 pg_watch(void);
+
+static void
+pg_text(struct pg_params *p, const char *s)
+{
+	p->value[p->n] = s;
+	p->len[p->n] = 0;
+	p->format[p->n] = 0;
+	p->n++;
+}
+
+static void
+pg_int(struct pg_params *p, int64_t v)
+{
+	(void)snprintf(p->num[p->n], sizeof(p->num[p->n]), "%" PRId64, v);
+	pg_text(p, p->num[p->n]);
+}
+
+/* A token hash as bytea; NULL binds SQL NULL. */
+static void
+pg_hash(struct pg_params *p, const uint8_t *hash)
+{
+	p->value[p->n] = (const char *)hash;
+	p->len[p->n] = STORE_HASH_LEN;
+	p->format[p->n] = 1;
+	p->n++;
+}
+
+/*
+ * Run one statement: 0 (with *res when asked), STORE_NOT_UNIQUE for a
+ * unique violation, -1 for any other failure, logged without the
+ * parameters (they may be credentials).
+ */
+static int
+pg_run(const char *sql, const struct pg_params *p, PGresult **res)
+{
+	PGresult	*r;
+	const char	*state;
+	int		 rv;
+
+	if (res != NULL)
+		*res = NULL;
+	if (pg == NULL || pg_down)
+		return -1;
+	r = PQexecParams(pg, sql, p != NULL ? p->n : 0, NULL,
+	    p != NULL ? p->value : NULL, p != NULL ? p->len : NULL,
+	    p != NULL ? p->format : NULL, 0);
+	pg_notes_take();
+	switch (PQresultStatus(r)) {
+	case PGRES_COMMAND_OK:
+	case PGRES_TUPLES_OK:
+		if (res != NULL)
+			*res = r;
+		else
+			PQclear(r);
+		return 0;
+	default:
+		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		if (state != NULL && strcmp(state, PG_SQLSTATE_UNIQUE) == 0)
+			rv = STORE_NOT_UNIQUE;
+		else {
+			log_warnx("store: PostgreSQL: %s",
+			    r != NULL && PQresultErrorField(r,
+			    PG_DIAG_MESSAGE_PRIMARY) != NULL ?
+			    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
+			    PQerrorMessage(pg));
+			rv = -1;
+		}
+		PQclear(r);
+		if (PQstatus(pg) != CONNECTION_OK)
+			pg_lost();
+		return rv;
+	}
+}
+
+static int
+pg_do(const char *sql, const struct pg_params *p)
+{
+	return pg_run(sql, p, NULL);
+}
+
+static int
+pg_exec(const char *sql)
+{
+	PGresult	*r;
+	int		 rv = 0;
+
+	if (pg == NULL || pg_down)
+		return -1;
+	r = PQexec(pg, sql);
+	pg_notes_take();
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_warnx("store: PostgreSQL: %s", PQerrorMessage(pg));
+		rv = -1;
+	}
+	PQclear(r);
+	if (rv == -1 && PQstatus(pg) != CONNECTION_OK)
+		pg_lost();
+	return rv;
+}
+
+/* How many rows a statement changed. */
+static int
+pg_changed(PGresult *r)
+{
+	const char	*n = PQcmdTuples(r);
+
+	return n[0] == '\0' ? 0 : atoi(n);
+}
+
+/* The first column of the first row as an integer; 1 when no row. */
+static int
+pg_one_int(const char *sql, const struct pg_params *p, int64_t *out)
+{
+	PGresult	*r;
+
+	if (pg_run(sql, p, &r) != 0)
+		return -1;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return 1;
+	}
+	*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+/* A hash from encode(..., 'hex'): 0, or -1 when it is not one. */
+static int
+pg_hex(const char *hex, uint8_t *out)
+{
+	size_t		 i;
+	unsigned int	 b;
+
+	if (strlen(hex) != STORE_HASH_LEN * 2)
+		return -1;
+	for (i = 0; i < STORE_HASH_LEN; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return -1;
+		out[i] = (uint8_t)b;
+	}
+	return 0;
+}
+
+/*
+ * Each migration and its version bump commit together, or not at all.
+ * The advisory lock is the transaction's, so it goes with the COMMIT
+ * or ROLLBACK; the version is read under it, so two hosts starting at
+ * once apply each step once.
+ */
+static int
+pg_migrate(void)
+{
+	struct pg_params	 p;
+	int64_t			 v;
+
+	for (;;) {
+		if (pg_exec("BEGIN") == -1)
+			return -1;
+		if (pg_exec("SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK
+		    ")") == -1 ||
+		    pg_exec("CREATE TABLE IF NOT EXISTS tokend_schema ("
+		    "version integer NOT NULL)") == -1 ||
+		    pg_exec("INSERT INTO tokend_schema SELECT 0 WHERE NOT "
+		    "EXISTS (SELECT 1 FROM tokend_schema)") == -1 ||
+		    pg_one_int("SELECT version FROM tokend_schema", NULL,
+		    &v) != 0)
+			goto fail;
+		if (v > PG_VERSION) {
+			log_warnx("store: schema version %" PRId64 " is newer "
+			    "than this keyd (%d)", v, PG_VERSION);
+			goto fail;
+		}
+		if (v == PG_VERSION)
+			return pg_exec("COMMIT");
+		memset(&p, 0, sizeof(p));
+		pg_int(&p, v + 1);
+		if (pg_exec(pg_migrations[v]) == -1 ||
+		    pg_do("UPDATE tokend_schema SET version = $1", &p) == -1 ||
+		    pg_exec("COMMIT") == -1)
+			goto fail;
+		log_info("store: migrated to schema version %" PRId64, v + 1);
+	}
+ fail:
+	(void)pg_exec("ROLLBACK");
+	return -1;
+}
+
+/*
+ * The user as /users/me shows it: one json_build_object() of every
+ * field of user_fields, the concealed ones masked, as store.c builds
+ * it for SQLite.
+ */
+static int
+pg_user_prepare(void)
+{
+	const struct user_field	*uf;
+	struct query_sql	 e;
+	const char		*c;
+	size_t			 i;
+
+	query_sql_init(&e);
+	query_sql_add(&e, "SELECT json_build_object(");
+	for (i = 0; i < user_nfields; i++) {
+		uf = &user_fields[i];
+		c = uf->column;
+		query_sql_add(&e, i > 0 ? ", '" : "'");
+		query_sql_add(&e, uf->name);
+		query_sql_add(&e, "', ");
+		if (uf->kind == UK_POLICIES)
+			query_sql_add(&e, "(SELECT coalesce(json_agg(id "
+			    "ORDER BY sort), '[]'::json) FROM user_policies "
+			    "WHERE user_id = users.id)");
+		else if (c == NULL)
+			query_sql_add(&e, "NULL::text");
+		else if (uf->flags & UF_CONCEALED) {
+			query_sql_add(&e, "CASE WHEN ");
+			query_sql_add(&e, c);
+			query_sql_add(&e, " IS NULL THEN NULL "
+			    "ELSE '**********' END");
+		} else if (uf->kind == UK_TIME) {
+			query_sql_add(&e, PG_TIME_HEAD);
+			query_sql_add(&e, c);
+			query_sql_add(&e, PG_TIME_TAIL);
+		} else if (uf->kind == UK_TAGS) {
+			query_sql_add(&e, c);
+			query_sql_add(&e, "::json");
+		} else if (uf->kind == UK_BOOL) {
+			query_sql_add(&e, "(");
+			query_sql_add(&e, c);
+			query_sql_add(&e, " <> 0)");
+		} else
+			query_sql_add(&e, c);
+	}
+	query_sql_add(&e, ") FROM users WHERE id = $1");
+	if (e.error) {
+		query_sql_free(&e);
+		return -1;
+	}
+	pg_user_sql = e.text;
+	return pg_user_prepare_updates();
+}
+
+/*
+ * One UPDATE for each field whose value is written as it is given
+ * (store.c's store_user_plain()); the column comes from user_fields.
+ */
+static int
+pg_user_prepare_updates(void)
+{
+	const struct user_field	*uf;
+	struct query_sql	 e;
+	size_t			 i;
+
+	if ((pg_user_updates = calloc(user_nfields,
+	    sizeof(*pg_user_updates))) == NULL)
+		return -1;
+	for (i = 0; i < user_nfields; i++) {
+		uf = &user_fields[i];
+		if ((uf->flags & (UF_SELF_WRITABLE | UF_ADMIN_WRITABLE)) == 0 ||
+		    (uf->kind != UK_TEXT && uf->kind != UK_EMAIL &&
+		    uf->kind != UK_TAGS && uf->kind != UK_BOOL))
+			continue;
+		query_sql_init(&e);
+		query_sql_add(&e, "UPDATE users SET ");
+		query_sql_add(&e, uf->column);
+		query_sql_add(&e, " = $2 WHERE id = $1");
+		if (e.error) {
+			query_sql_free(&e);
+			return -1;
+		}
+		pg_user_updates[i] = e.text;
+	}
+	return 0;
+}
+
+static int
+pg_open(const char *uri)
+{
+	if ((pg = PQconnectdb(uri)) == NULL ||
+	    PQstatus(pg) != CONNECTION_OK) {
+		log_warnx("store: PostgreSQL: %s", pg != NULL ?
+		    PQerrorMessage(pg) : "out of memory");
+		PQfinish(pg);
+		pg = NULL;
+		return -1;
+	}
+	/*
+	 * Terse errors: a DETAIL may quote a row (a failing CHECK quotes
+	 * it whole, password hash and all), and no row goes to the log.
+	 */
+	PQsetErrorVerbosity(pg, PQERRORS_TERSE);
+	if (pg_exec("SET client_min_messages = warning") == -1 ||
+	    pg_migrate() == -1 || pg_user_prepare() == -1 ||
+	    (pg_uri = strdup(uri)) == NULL) {
+		PQfinish(pg);
+		pg = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+pg_close(void)
+{
+	size_t	 i;
+
+	if (pg_ev != NULL)
+		event_free(pg_ev);
+	pg_ev = NULL;
+	if (pg_retry_ev != NULL)
+		event_free(pg_retry_ev);
+	pg_retry_ev = NULL;
+	freezero(pg_uri, pg_uri != NULL ? strlen(pg_uri) : 0);
+	pg_uri = NULL;
+	PQfinish(pg);
+	pg = NULL;
+	free(pg_user_sql);
+	pg_user_sql = NULL;
+	for (i = 0; pg_user_updates != NULL && i < user_nfields; i++)
+		free(pg_user_updates[i]);
+	free(pg_user_updates);
+	pg_user_updates = NULL;
+}
+
+static int
+pg_health(void)
+{
+	return pg != NULL && !pg_down && PQstatus(pg) == CONNECTION_OK &&
+	    pg_exec("SELECT 1") == 0 ? 0 : -1;
+}
+
+static int
+pg_schema_version(void)
+{
+	int64_t	 v;
+
+	return pg_one_int("SELECT version FROM tokend_schema", NULL, &v) == 0 ?
+	    (int)v : -1;
+}
+
+/*
+ * Transactions as store.c's: inside a group commit a request's own
+ * writes are a savepoint, so that they still stand or fall whole.
+ */
+static int
+pg_begin(void)
+{
+	if (!pg_batching) {
+		pg_tx_gen = pg_gen;
+		return pg_exec("BEGIN");
+	}
+	if (pg_nested || pg_exec("SAVEPOINT request") == -1)
+		return -1;
+	pg_nested = 1;
+	return 0;
+}
+
+static int
+pg_commit(void)
+{
+	if (!pg_nested)
+		return pg_tx_gen == pg_gen ? pg_exec("COMMIT") : -1;
+	pg_nested = 0;
+	return pg_batch_gen == pg_gen ? pg_exec("RELEASE request") : -1;
+}
+
+static void
+pg_rollback(void)
+{
+	if (pg_nested) {
+		pg_nested = 0;
+		if (pg_exec("ROLLBACK TO request") == -1 ||
+		    pg_exec("RELEASE request") == -1)
+			log_warnx("store: cannot undo a request in a group "
+			    "commit");
+	} else if (!pg_batching && pg != NULL &&
+	    PQtransactionStatus(pg) != PQTRANS_IDLE)
+		(void)pg_exec("ROLLBACK");
+}
+
+static int
+pg_batch_begin(void)
+{
+	if (pg_batching)
+		return 0;
+	if (pg_exec("BEGIN") == -1)
+		return -1;
+	pg_batching = 1;
+	pg_batch_gen = pg_gen;
+	return 0;
+}
+
+static int
+pg_batch_commit(void)
+{
+	if (!pg_batching)
+		return 0;
+	pg_batching = pg_nested = 0;
+	if (pg_batch_gen == pg_gen && pg_exec("COMMIT") == 0 &&
+	    PQtransactionStatus(pg) == PQTRANS_IDLE)
+		return 0;
+	if (pg != NULL && !pg_down && PQtransactionStatus(pg) !=
+	    PQTRANS_IDLE)
+		(void)pg_exec("ROLLBACK");
+	return -1;
+}
+
+/*
+ * A statement that may fail on a constraint: inside an open
+ * transaction it runs in a savepoint of its own, since a failed
+ * statement aborts a PostgreSQL transaction (SQLite's goes on).
+ */
+static int
+pg_guarded(const char *sql, const struct pg_params *p, PGresult **res)
+{
+	int	 rv, inside;
+
+	inside = pg != NULL && PQtransactionStatus(pg) == PQTRANS_INTRANS;
+	if (inside && pg_exec("SAVEPOINT guard") == -1)
+		return -1;
+	rv = pg_run(sql, p, res);
+	if (!inside)
+		return rv;
+	if (rv != 0 && pg_exec("ROLLBACK TO guard") == -1)
+		return -1;
+	return pg_exec("RELEASE guard") == -1 ? -1 : rv;
+}
+
+static int
+pg_user(const char *sql, const struct pg_params *p, struct store_user *u)
+{
+	PGresult	*r;
+	int		 rv = 0;
+
+	memset(u, 0, sizeof(*u));
+	if (pg_run(sql, p, &r) != 0)
+		return -1;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return 1;
+	}
+	if (strlcpy(u->id, PQgetvalue(r, 0, 0), sizeof(u->id)) >=
+	    sizeof(u->id) ||
+	    strlcpy(u->email, PQgetvalue(r, 0, 1), sizeof(u->email)) >=
+	    sizeof(u->email) ||
+	    strlcpy(u->password, PQgetvalue(r, 0, 2), sizeof(u->password)) >=
+	    sizeof(u->password) ||
+	    strlcpy(u->status, PQgetvalue(r, 0, 3), sizeof(u->status)) >=
+	    sizeof(u->status) ||
+	    strlcpy(u->role, PQgetvalue(r, 0, 4), sizeof(u->role)) >=
+	    sizeof(u->role) ||
+	    strlcpy(u->policies, PQgetvalue(r, 0, 6), sizeof(u->policies)) >=
+	    sizeof(u->policies)) {
+		log_warnx("store: user lookup: a value is too long");
+		rv = -1;
+	}
+	u->has_tfa = atoi(PQgetvalue(r, 0, 5));
+	PQclear(r);
+	if (rv == -1)
+		explicit_bzero(u, sizeof(*u));
+	return rv;
+}
+
+static int
+pg_user_by_email(const char *email, struct store_user *u)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, email);
+	return pg_user("SELECT " PG_USER_COLUMNS " FROM users "
+	    "WHERE lower(email) = lower($1)", &p, u);
+}
+
+static int
+pg_user_by_id(const char *id, struct store_user *u)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, id);
+	return pg_user("SELECT " PG_USER_COLUMNS " FROM users WHERE id = $1",
+	    &p, u);
+}
+
+static int
+pg_user_by_token(const uint8_t *hash, struct store_user *u)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_hash(&p, hash);
+	return pg_user("SELECT " PG_USER_COLUMNS " FROM users "
+	    "WHERE token_hash = $1", &p, u);
+}
+
+/* The one text column of a statement of id, as compact JSON. */
+static int
+pg_json(const char *sql, const char *id, char **json)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	json_t			*v;
+
+	*json = NULL;
+	pg_text(&p, id);
+	if (pg_run(sql, &p, &r) != 0)
+		return -1;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return 1;
+	}
+	v = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+	PQclear(r);
+	if (v == NULL)
+		return -1;
+	*json = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(v);
+	return *json != NULL ? 0 : -1;
+}
+
+static int
+pg_user_json(const char *id, char **json)
+{
+	return pg_json(pg_user_sql, id, json);
+}
+
+static int
+pg_user_access_rows(const char *id, char **json)
+{
+	return pg_json("SELECT coalesce(json_agg(json_build_object('id', id, "
+	    "'role', NULL, 'user', user_id, 'policy', policy, 'sort', sort) "
+	    "ORDER BY sort), '[]'::json) FROM user_policies "
+	    "WHERE user_id = $1", id, json);
+}
+
+static int
+pg_user_count(int64_t *n)
+{
+	return pg_one_int("SELECT count(*) FROM users", NULL, n);
+}
+
+static int
+pg_user_insert(const char *id, const char *email, const char *phc,
+    const char *role)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, id);
+	pg_text(&p, email);
+	pg_text(&p, phc);
+	pg_text(&p, role != NULL ? role : "");
+	return pg_guarded("INSERT INTO users (id, email, password, role) "
+	    "VALUES ($1, $2, $3, nullif($4, ''))", &p, NULL);
+}
+
+/* A statement of one or two text parameters. */
+static int
+pg_do2(const char *sql, const char *a, const char *b)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, a);
+	if (b != NULL)
+		pg_text(&p, b);
+	return pg_do(sql, &p);
+}
+
+static int
+pg_user_set_status(const char *id, const char *status)
+{
+	return pg_do2("UPDATE users SET status = $2 WHERE id = $1", id,
+	    status);
+}
+
+static int
+pg_session_insert(const uint8_t *hash, const char *user, int64_t expires,
+    const char *ip, const char *ua, const char *origin)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_hash(&p, hash);
+	pg_text(&p, user);
+	pg_int(&p, expires);
+	pg_text(&p, ip);
+	pg_text(&p, ua);
+	pg_text(&p, origin);
+	return pg_do("INSERT INTO sessions (token_hash, user_id, expires, "
+	    "ip, user_agent, origin, family) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $1)", &p);
+}
+
+static int
+pg_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 rv = 0;
+
+	memset(s, 0, sizeof(*s));
+	pg_hash(&p, hash);
+	pg_int(&p, now);
+	if (pg_run("SELECT user_id, expires, encode(family, 'hex') "
+	    "FROM sessions WHERE token_hash = $1 AND expires >= $2", &p,
+	    &r) != 0)
+		return -1;
+	if (PQntuples(r) == 0)
+		rv = 1;
+	else if (strlcpy(s->user_id, PQgetvalue(r, 0, 0),
+	    sizeof(s->user_id)) >= sizeof(s->user_id) ||
+	    pg_hex(PQgetvalue(r, 0, 2), s->family) == -1)
+		rv = -1;
+	else
+		s->expires = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	PQclear(r);
+	return rv;
+}
+
+/*
+ * The rotation, one statement: the live token is replaced and retired
+ * at once, or nothing happens.  Its UPDATE locks the row; a second host
+ * rotating the same token waits for this one's commit, then reads the
+ * row anew, finds the token gone and changes nothing: it gets 1, as a
+ * second refresh on one host does.
+ */
+static int
+pg_session_rotate(const struct store_session *s, const uint8_t *old,
+    const uint8_t *new, int64_t expires, int64_t now)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 n;
+
+	pg_hash(&p, old);
+	pg_hash(&p, new);
+	pg_int(&p, expires);
+	pg_int(&p, now);
+	if (pg_run("WITH r AS (UPDATE sessions SET token_hash = $2, "
+	    "expires = $3 WHERE token_hash = $1 AND expires >= $4 "
+	    "RETURNING family) "
+	    "INSERT INTO retired (token_hash, family, rotated, expires) "
+	    "SELECT $1, family, $4, $3 FROM r ON CONFLICT (token_hash) DO "
+	    "UPDATE SET family = excluded.family, rotated = excluded.rotated, "
+	    "expires = excluded.expires", &p, &r) != 0)
+		return -1;
+	n = pg_changed(r);
+	PQclear(r);
+	(void)s;
+	return n == 1 ? 0 : 1;
+}
+
+static int
+pg_retired_get(const uint8_t *hash, int64_t now, uint8_t *family,
+    int64_t *rotated)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 rv = 0;
+
+	pg_hash(&p, hash);
+	pg_int(&p, now);
+	if (pg_run("SELECT encode(family, 'hex'), rotated FROM retired "
+	    "WHERE token_hash = $1 AND expires >= $2", &p, &r) != 0)
+		return -1;
+	if (PQntuples(r) == 0)
+		rv = 1;
+	else if (pg_hex(PQgetvalue(r, 0, 0), family) == -1)
+		rv = -1;
+	else
+		*rotated = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	PQclear(r);
+	return rv;
+}
+
+static int
+pg_family_live(const uint8_t *family, int64_t now, const char *user)
+{
+	struct pg_params	 p = { .n = 0 };
+	int64_t			 one;
+
+	pg_hash(&p, family);
+	pg_int(&p, now);
+	pg_text(&p, user);
+	return pg_one_int("SELECT 1 FROM sessions WHERE family = $1 "
+	    "AND expires >= $2 AND user_id = $3", &p, &one);
+}
+
+static int
+pg_family_user(const uint8_t *family, char *user, size_t len)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 rv = 0;
+
+	pg_hash(&p, family);
+	if (pg_run("SELECT user_id FROM sessions WHERE family = $1 LIMIT 1",
+	    &p, &r) != 0)
+		return -1;
+	if (PQntuples(r) == 0)
+		rv = 1;
+	else if (strlcpy(user, PQgetvalue(r, 0, 0), len) >= len)
+		rv = -1;
+	PQclear(r);
+	return rv;
+}
+
+/* A whole session, its live row and every token it retired: one go. */
+static int
+pg_family_delete(const uint8_t *family)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_hash(&p, family);
+	return pg_do("WITH s AS (DELETE FROM sessions WHERE family = $1) "
+	    "DELETE FROM retired WHERE family = $1", &p);
+}
+
+static int
+pg_session_delete(const uint8_t *hash)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_hash(&p, hash);
+	return pg_do("DELETE FROM sessions WHERE token_hash = $1", &p);
+}
+
+static int
+pg_sessions_delete_user(const char *id)
+{
+	return pg_do2("DELETE FROM sessions WHERE user_id = $1", id, NULL);
+}
+
+static int
+pg_sessions_expire(int64_t now)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_int(&p, now);
+	return pg_do("WITH s AS (DELETE FROM sessions WHERE expires < $1) "
+	    "DELETE FROM retired WHERE expires < $1", &p);
+}
+
+static int
+pg_sessions_delete_others(const char *id, const uint8_t *keep)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, id);
+	if (keep == NULL)
+		return pg_do("DELETE FROM sessions WHERE user_id = $1", &p);
+	pg_hash(&p, keep);
+	return pg_do("DELETE FROM sessions WHERE user_id = $1 "
+	    "AND token_hash <> $2", &p);
+}
+
+static int
+pg_user_set_password(const char *id, const char *phc)
+{
+	return pg_do2("UPDATE users SET password = $2 WHERE id = $1", id,
+	    phc);
+}
+
+static int
+pg_user_set_token(const char *id, const uint8_t *hash)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, id);
+	if (hash == NULL)
+		return pg_do("UPDATE users SET token_hash = NULL "
+		    "WHERE id = $1", &p);
+	pg_hash(&p, hash);
+	return pg_guarded("UPDATE users SET token_hash = $2 WHERE id = $1",
+	    &p, NULL);
+}
+
+static int
+pg_user_delete(const char *id)
+{
+	return pg_do2("DELETE FROM users WHERE id = $1", id, NULL);
+}
+
+static int
+pg_user_touch(const char *id, int64_t now)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, id);
+	pg_int(&p, now);
+	return pg_do("UPDATE users SET last_access = $2 WHERE id = $1", &p);
+}
+
+/* A listing: cb gets each row's columns as text, "-" for NULL. */
+static int
+pg_rows(const char *sql, const struct pg_params *p, int ncol,
+    store_row_cb cb, void *arg)
+{
+	const char	*cols[STORE_ROW_COLS];
+	PGresult	*r;
+	int		 i, row, n;
+
+	if (ncol > STORE_ROW_COLS || pg_run(sql, p, &r) != 0)
+		return -1;
+	if (PQnfields(r) != ncol) {
+		PQclear(r);
+		return -1;
+	}
+	n = PQntuples(r);
+	for (row = 0; row < n; row++) {
+		for (i = 0; i < ncol; i++)
+			cols[i] = PQgetisnull(r, row, i) ? "-" :
+			    PQgetvalue(r, row, i);
+		cb(arg, cols, ncol);
+	}
+	PQclear(r);
+	return 0;
+}
+
+static int
+pg_user_list(store_row_cb cb, void *arg)
+{
+	return pg_rows("SELECT id, email, status, coalesce(role, '-'), "
+	    "CASE WHEN token_hash IS NULL THEN 'no' ELSE 'yes' END, "
+	    "(SELECT count(*) FROM sessions WHERE user_id = users.id) "
+	    "FROM users ORDER BY lower(email)", NULL, 6, cb, arg);
+}
+
+static int
+pg_users_tfa_plain(const char *prefix, store_row_cb cb, void *arg)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, prefix);
+	return pg_rows("SELECT id, tfa_secret FROM users WHERE tfa_secret "
+	    "IS NOT NULL AND left(tfa_secret, length($1)) <> $1", &p, 2, cb,
+	    arg);
+}
+
+static int
+pg_user_set_role(const char *id, const char *role)
+{
+	return pg_do2("UPDATE users SET role = nullif($2, '') WHERE id = $1",
+	    id, role != NULL ? role : "");
+}
+
+static int
+pg_user_policy_count(const char *user, int64_t *n)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, user);
+	return pg_one_int("SELECT count(*) FROM user_policies "
+	    "WHERE user_id = $1", &p, n) == 0 ? 0 : -1;
+}
+
+static int
+pg_user_policies_clear(const char *user)
+{
+	return pg_do2("DELETE FROM user_policies WHERE user_id = $1", user,
+	    NULL);
+}
+
+static int
+pg_users_admins(store_row_cb cb, void *arg)
+{
+	return pg_rows("SELECT id, COALESCE(role, ''), "
+	    "COALESCE((SELECT string_agg(policy, ' ') FROM user_policies "
+	    "WHERE user_id = users.id), '') FROM users "
+	    "WHERE status = 'active'", NULL, 3, cb, arg);
+}
+
+static int
+pg_token_delete(const char *user, const char *scope)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, user);
+	if (scope == NULL)
+		return pg_do("DELETE FROM mail_tokens WHERE user_id = $1", &p);
+	pg_text(&p, scope);
+	return pg_do("DELETE FROM mail_tokens WHERE user_id = $1 "
+	    "AND scope = $2", &p);
+}
+
+static int
+pg_audit_insert(const struct store_audit *a)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, a->action);
+	pg_text(&p, a->user != NULL ? a->user : "");
+	pg_int(&p, a->timestamp);
+	pg_text(&p, a->ip != NULL ? a->ip : "");
+	pg_text(&p, a->agent != NULL ? a->agent : "");
+	pg_text(&p, a->origin != NULL ? a->origin : "");
+	pg_text(&p, a->collection != NULL ? a->collection : "");
+	pg_text(&p, a->item != NULL ? a->item : "");
+	pg_text(&p, a->reason != NULL ? a->reason : "");
+	return pg_do("INSERT INTO audit (action, user_id, timestamp, ip, "
+	    "user_agent, origin, collection, item, reason) VALUES ($1, "
+	    "nullif($2, ''), $3, nullif($4, ''), nullif($5, ''), "
+	    "nullif($6, ''), nullif($7, ''), nullif($8, ''), "
+	    "nullif($9, ''))", &p);
+}
+
+static int
+pg_audit_prune(int64_t before, int64_t *n)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+
+	pg_int(&p, before);
+	if (pg_run("DELETE FROM audit WHERE timestamp < $1", &p, &r) != 0)
+		return -1;
+	*n = pg_changed(r);
+	PQclear(r);
+	return 0;
+}
+
+static int
+pg_audit_list(int64_t after, int64_t limit, store_row_cb cb, void *arg)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_int(&p, after);
+	pg_int(&p, limit);
+	return pg_rows("SELECT id, " PG_TIME("timestamp") ", action, "
+	    "coalesce(user_id, '-'), coalesce(item, '-'), coalesce(ip, '-'), "
+	    "coalesce(reason, '-'), coalesce(origin, '-'), "
+	    "coalesce(user_agent, '-') FROM audit WHERE id > $1 ORDER BY id "
+	    "LIMIT $2", &p, 9, cb, arg);
+}
+
+/*
+ * A user's TFA secret as stored and the last time step a code was
+ * taken for (-1: none); 1 when it has none.
+ */
+static int
+pg_user_tfa_get(const char *id, char *secret, size_t len, int64_t *last)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 rv = 0;
+
+	pg_text(&p, id);
+	if (pg_run("SELECT tfa_secret, coalesce(tfa_last_step, -1) FROM users "
+	    "WHERE id = $1 AND tfa_secret IS NOT NULL", &p, &r) != 0)
+		return -1;
+	if (PQntuples(r) == 0)
+		rv = 1;
+	else if (strlcpy(secret, PQgetvalue(r, 0, 0), len) >= len) {
+		log_warnx("store: user %s: TFA secret too long", id);
+		rv = -1;
+	} else
+		*last = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	PQclear(r);
+	return rv;
+}
+
+static int
+pg_user_tfa_set(const char *id, const char *secret)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, id);
+	pg_text(&p, secret);	/* NULL: cleared */
+	return pg_do("UPDATE users SET tfa_secret = $2, tfa_last_step = NULL "
+	    "WHERE id = $1", &p);
+}
+
+/* Only forward: 0 when step is later than the last one, 1 (a replay). */
+static int
+pg_user_tfa_step(const char *id, int64_t step)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 n;
+
+	pg_text(&p, id);
+	pg_int(&p, step);
+	if (pg_run("UPDATE users SET tfa_last_step = $2 WHERE id = $1 "
+	    "AND coalesce(tfa_last_step, -1) < $2", &p, &r) != 0)
+		return -1;
+	n = pg_changed(r);
+	PQclear(r);
+	return n == 1 ? 0 : 1;
+}
+
+static int
+pg_tfa_recovery_clear(const char *id)
+{
+	return pg_do2("DELETE FROM tfa_recovery WHERE user_id = $1", id, NULL);
+}
+
+static int
+pg_tfa_recovery_add(const char *id, const uint8_t *hash)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, id);
+	pg_hash(&p, hash);
+	return pg_do("INSERT INTO tfa_recovery (user_id, hash) "
+	    "VALUES ($1, $2)", &p);
+}
+
+/* 0 when it was one of the user's codes (now gone), 1 when not. */
+static int
+pg_tfa_recovery_use(const char *id, const uint8_t *hash)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 n;
+
+	pg_text(&p, id);
+	pg_hash(&p, hash);
+	if (pg_run("DELETE FROM tfa_recovery WHERE user_id = $1 "
+	    "AND hash = $2", &p, &r) != 0)
+		return -1;
+	n = pg_changed(r);
+	PQclear(r);
+	return n == 1 ? 0 : 1;
+}
+
+static int
+pg_session_list(const char *email, int64_t now, store_row_cb cb, void *arg)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, email);
+	pg_int(&p, now);
+	return pg_rows("SELECT s.id, u.email, " PG_SECONDS("s.expires") ", "
+	    "coalesce(s.ip, '-'), coalesce(s.user_agent, '-') "
+	    "FROM sessions s JOIN users u ON u.id = s.user_id "
+	    "WHERE ($1 = '' OR lower(u.email) = lower($1)) "
+	    "AND s.expires >= $2 ORDER BY s.id", &p, 5, cb, arg);
+}
+
+/* 0 when the session existed, 1 when there was none. */
+static int
+pg_session_revoke(int64_t id)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 n;
+
+	pg_int(&p, id);
+	if (pg_run("DELETE FROM sessions WHERE id = $1", &p, &r) != 0)
+		return -1;
+	n = pg_changed(r);
+	PQclear(r);
+	return n == 1 ? 0 : 1;
+}
+
+/*
+ * One field of a user whose value is written as it is given: text,
+ * NULL, 1/0 for a boolean, or JSON text.  STORE_NOT_UNIQUE when the
+ * value is taken (an email).
+ */
+static int
+pg_user_set_field(const char *id, const char *field, json_t *v)
+{
+	const struct user_field	*uf = user_field(field);
+	struct pg_params	 p = { .n = 0 };
+	char			*text = NULL;
+	int			 rv;
+
+	if (uf == NULL || pg_user_updates == NULL ||
+	    pg_user_updates[uf - user_fields] == NULL)
+		return -1;
+	pg_text(&p, id);
+	if (json_is_null(v))
+		pg_text(&p, NULL);
+	else if (json_is_boolean(v))
+		pg_text(&p, json_is_true(v) ? "1" : "0");
+	else if (json_is_string(v))
+		pg_text(&p, json_string_value(v));
+	else if ((text = json_dumps(v, JSON_COMPACT)) == NULL)
+		return -1;
+	else
+		pg_text(&p, text);
+	rv = pg_guarded(pg_user_updates[uf - user_fields], &p, NULL);
+	free(text);
+	return rv;
+}
+
+/*
+ * A policy the user holds directly, after the others: 0, 1 when the
+ * user holds it already, -1.
+ */
+static int
+pg_user_policy_add(const char *user, const char *policy, const char *id)
+{
+	struct pg_params	 p = { .n = 0 };
+	int			 rv;
+
+	pg_text(&p, user);
+	pg_text(&p, policy);
+	pg_text(&p, id);
+	rv = pg_guarded("INSERT INTO user_policies (id, user_id, policy, "
+	    "sort) SELECT $3, $1, $2, coalesce(max(sort), 0) + 1 "
+	    "FROM user_policies WHERE user_id = $1", &p, NULL);
+	return rv == STORE_NOT_UNIQUE ? 1 : rv;
+}
+
+/* 0, 1 when the user did not hold it, -1. */
+static int
+pg_user_policy_del(const char *user, const char *policy)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 n;
+
+	pg_text(&p, user);
+	pg_text(&p, policy);
+	if (pg_run("DELETE FROM user_policies WHERE user_id = $1 "
+	    "AND policy = $2", &p, &r) != 0)
+		return -1;
+	n = pg_changed(r);
+	PQclear(r);
+	return n == 0 ? 1 : 0;
+}
+
+static int
+pg_user_access_del(const char *user, const char *id)
+{
+	return pg_do2("DELETE FROM user_policies WHERE user_id = $1 "
+	    "AND id = $2", user, id);
+}
+
+static int
+pg_outbox_insert(const struct store_mail *m, int64_t now, int64_t *id)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+
+	if (m->len > STORE_MAIL_MAX || m->len > INT_MAX)
+		return -1;
+	pg_text(&p, m->kind);
+	pg_text(&p, m->user);
+	pg_text(&p, m->rcpt);
+	p.value[p.n] = (const char *)m->data;
+	p.len[p.n] = (int)m->len;
+	p.format[p.n] = 1;
+	p.n++;
+	pg_int(&p, now);
+	pg_int(&p, m->expires);
+	if (pg_run("INSERT INTO outbox (kind, user_id, rcpt, data, created, "
+	    "expires, next_try) VALUES ($1, $2, $3, $4, $5, $6, $5) "
+	    "RETURNING id", &p, &r) != 0)
+		return -1;
+	*id = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+	PQclear(r);
+	return *id > 0 ? 0 : -1;
+}
+
+/*
+ * The mail due first, or row id's.  Several hosts share the outbox: a
+ * due mail is claimed (FOR UPDATE SKIP LOCKED, its next try moved a
+ * lease ahead) so that one host sends it; the claimant sees it due
+ * now.  A host that dies with it claimed leaves it to another once the
+ * lease has passed.  Not yet due, the first one is only looked at, for
+ * the timer.  1 when there is none, -2 for a row to drop.
+ */
+#define PG_MAIL_LEASE_MS	MAIL_RETRY_MAX_MS
+#define PG_NOW_MS	"(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+static int
+pg_outbox_next(int64_t id, struct store_mail *m)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	unsigned char		*data;
+	size_t			 len;
+	int			 rv = 0;
+
+	memset(m, 0, sizeof(*m));
+	pg_int(&p, id);
+	pg_int(&p, PG_MAIL_LEASE_MS);
+	if (pg_run(id != 0 ?
+	    "SELECT id, kind, user_id, rcpt, data, expires, attempts, "
+	    "next_try FROM outbox WHERE id = $1 AND $2 > 0" :
+	    "WITH c AS (SELECT id FROM outbox WHERE next_try <= " PG_NOW_MS
+	    " ORDER BY next_try, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	    "UPDATE outbox o SET next_try = " PG_NOW_MS " + $2 FROM c "
+	    "WHERE o.id = c.id AND $1 = 0 RETURNING o.id, kind, user_id, "
+	    "rcpt, data, expires, attempts, 0", &p, &r) != 0)
+		return -1;
+	if (id == 0 && PQntuples(r) == 0) {
+		PQclear(r);
+		if (pg_run("SELECT id, kind, user_id, rcpt, ''::bytea, expires, "
+		    "attempts, next_try FROM outbox ORDER BY next_try, id "
+		    "LIMIT 1", NULL, &r) != 0)
+			return -1;
+	}
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return 1;
+	}
+	m->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	if ((data = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, 4),
+	    &len)) == NULL || len > STORE_MAIL_MAX ||
+	    strlcpy(m->kind, PQgetvalue(r, 0, 1), sizeof(m->kind)) >=
+	    sizeof(m->kind) ||
+	    strlcpy(m->user, PQgetvalue(r, 0, 2), sizeof(m->user)) >=
+	    sizeof(m->user) ||
+	    strlcpy(m->rcpt, PQgetvalue(r, 0, 3), sizeof(m->rcpt)) >=
+	    sizeof(m->rcpt) ||
+	    (m->data = malloc(len > 0 ? len : 1)) == NULL) {
+		log_warnx("store: outbox row %lld is unusable",
+		    (long long)m->id);
+		rv = -2;
+	} else {
+		memcpy(m->data, data, len);
+		m->len = len;
+		m->expires = strtoll(PQgetvalue(r, 0, 5), NULL, 10);
+		m->attempts = atoi(PQgetvalue(r, 0, 6));
+		m->next_try = strtoll(PQgetvalue(r, 0, 7), NULL, 10);
+	}
+	PQfreemem(data);
+	PQclear(r);
+	return rv;
+}
+
+static int
+pg_outbox_delete(int64_t id)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_int(&p, id);
+	return pg_do("DELETE FROM outbox WHERE id = $1", &p);
+}
+
+static int
+pg_outbox_retry(int64_t id, int64_t next_try, const char *error)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_int(&p, id);
+	pg_int(&p, next_try);
+	pg_text(&p, error);
+	return pg_do("UPDATE outbox SET attempts = attempts + 1, "
+	    "next_try = $2, last_error = $3 WHERE id = $1", &p);
+}
+
+static int
+pg_outbox_list(store_row_cb cb, void *arg)
+{
+	return pg_rows("SELECT id, kind, user_id, rcpt, "
+	    PG_SECONDS("expires") ", attempts, coalesce(last_error, '-') "
+	    "FROM outbox ORDER BY id", NULL, 7, cb, arg);
+}
+
+static int
+pg_outbox_flush(int64_t *n)
+{
+	PGresult	*r;
+
+	if (pg_run("UPDATE outbox SET next_try = 0", NULL, &r) != 0)
+		return -1;
+	*n = pg_changed(r);
+	PQclear(r);
+	return 0;
+}
+
+static int
+pg_outbox_pending(const char *user, const char *kind, int64_t *n)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, user);
+	pg_text(&p, kind);
+	return pg_one_int("SELECT count(*) FROM outbox WHERE user_id = $1 "
+	    "AND kind = $2", &p, n) == 0 ? 0 : -1;
+}
+
+/* The user's one live mail token of scope is jti, until expires. */
+static int
+pg_token_set(const char *user, const char *scope, const char *jti,
+    int64_t expires)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, user);
+	pg_text(&p, scope);
+	pg_text(&p, jti);
+	pg_int(&p, expires);
+	return pg_do("INSERT INTO mail_tokens (user_id, scope, jti, expires) "
+	    "VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, scope) DO UPDATE "
+	    "SET jti = excluded.jti, expires = excluded.expires", &p);
+}
+
+static int
+pg_token_get(const char *user, const char *scope, int64_t now, char *jti,
+    size_t len)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 rv = 0;
+
+	pg_text(&p, user);
+	pg_text(&p, scope);
+	pg_int(&p, now);
+	if (pg_run("SELECT jti FROM mail_tokens WHERE user_id = $1 "
+	    "AND scope = $2 AND expires > $3", &p, &r) != 0)
+		return -1;
+	if (PQntuples(r) == 0)
+		rv = 1;
+	else if (strlcpy(jti, PQgetvalue(r, 0, 0), len) >= len)
+		rv = -1;
+	PQclear(r);
+	return rv;
+}
+
+/*
+ * Invalidations across hosts.  Each one keyd makes is announced with
+ * NOTIFY on PG_CHANNEL, in the open transaction when there is one (the
+ * group commit of a refresh), so that PostgreSQL delivers it when the
+ * change commits, and never for a change rolled back.  Every keyd
+ * LISTENs; what arrives while a statement waits for its answer is kept
+ * (pg_notes_take()) and applied from keyd's loop, after the answer
+ * that statement was for has left: an answer read before a change then
+ * reaches the workers before the change's invalidation, never after.
+ * The payload: "u:" and a user id, "s:" and the hex of a session hash,
+ * "S" (every session), "A" (everything).
+ */
+static void
+pg_announce(uint8_t kind, const void *key, size_t len)
+{
+	struct pg_params	 p = { .n = 0 };
+	char			 payload[2 + STORE_HASH_LEN * 2 + STORE_ID_MAX +
+				    1];
+	size_t			 i;
+
+	switch (kind) {
+	case INVALIDATE_USER:
+		if (len > STORE_ID_MAX)
+			return;
+		(void)snprintf(payload, sizeof(payload), "u:%.*s", (int)len,
+		    (const char *)key);
+		break;
+	case INVALIDATE_SESSION:
+		if (len != STORE_HASH_LEN)
+			return;
+		(void)strlcpy(payload, "s:", sizeof(payload));
+		for (i = 0; i < len; i++)
+			(void)snprintf(payload + 2 + 2 * i, 3, "%02x",
+			    ((const uint8_t *)key)[i]);
+		break;
+	case INVALIDATE_SESSIONS:
+		(void)strlcpy(payload, "S", sizeof(payload));
+		break;
+	default:
+		(void)strlcpy(payload, "A", sizeof(payload));
+		break;
+	}
+	pg_text(&p, payload);
+	if (pg_do("SELECT pg_notify('" PG_CHANNEL "', $1)", &p) == -1)
+		log_warnx("store: cannot tell the other hosts of an "
+		    "invalidation");
+}
+
+/* A payload of pg_announce()'s, or -1. */
+static int
+pg_note_parse(const char *payload, struct pg_note *n)
+{
+	size_t	 len = strlen(payload);
+
+	if (strcmp(payload, "S") == 0 || strcmp(payload, "A") == 0) {
+		n->kind = payload[0] == 'S' ? INVALIDATE_SESSIONS :
+		    INVALIDATE_ALL;
+		n->len = 0;
+		return 0;
+	}
+	if (len < 3 || payload[1] != ':')
+		return -1;
+	if (payload[0] == 'u' && len - 2 <= STORE_ID_MAX) {
+		n->kind = INVALIDATE_USER;
+		n->len = len - 2;
+		memcpy(n->key, payload + 2, n->len);
+		return 0;
+	}
+	if (payload[0] == 's' && pg_hex(payload + 2, n->key) == 0) {
+		n->kind = INVALIDATE_SESSION;
+		n->len = STORE_HASH_LEN;
+		return 0;
+	}
+	return -1;
+}
+
+/* Keep the notifications libpq has read, other than this keyd's own. */
+static void
+pg_notes_take(void)
+{
+	PGnotify	*pn;
+	struct pg_note	*n;
+
+	while (pg != NULL && (pn = PQnotifies(pg)) != NULL) {
+		if (pn->be_pid != PQbackendPID(pg) && !pg_notes_lost) {
+			if (pg_nnotes >= PG_NOTES_MAX ||
+			    (n = calloc(1, sizeof(*n))) == NULL)
+				pg_notes_lost = 1;
+			else if (pg_note_parse(pn->extra, n) == -1) {
+				log_warnx("store: an invalidation of another "
+				    "host is unreadable: everything goes");
+				free(n);
+				pg_notes_lost = 1;
+			} else {
+				TAILQ_INSERT_TAIL(&pg_notes, n, entry);
+				pg_nnotes++;
+			}
+		}
+		PQfreemem(pn);
+	}
+	if ((pg_nnotes > 0 || pg_notes_lost) && pg_ev != NULL)
+		event_active(pg_ev, EV_READ, 0);
+}
+
+static void
+pg_notes_apply(void)
+{
+	struct pg_note	*n;
+
+	while ((n = TAILQ_FIRST(&pg_notes)) != NULL) {
+		TAILQ_REMOVE(&pg_notes, n, entry);
+		pg_nnotes--;
+		if (!pg_notes_lost)
+			invalidate_apply(n->kind, n->key, n->len);
+		free(n);
+	}
+	if (pg_notes_lost) {
+		pg_notes_lost = 0;
+		invalidate_apply(INVALIDATE_ALL, NULL, 0);
+	}
+}
+
+/*
+ * The connection is readable: notifications, or its end.
+ */
+static void
+pg_listen_cb(evutil_socket_t fd, short events, void *arg)
+{
+	if (!pg_down && (PQconsumeInput(pg) == 0 ||
+	    PQstatus(pg) != CONNECTION_OK))
+		pg_lost();
+	else
+		pg_notes_take();
+	pg_notes_apply();
+}
+
+/*
+ * The connection is gone: no other host's invalidation can reach this
+ * one any more, so every worker forgets everything it holds (from the
+ * loop, at once), and keyd reconnects with back-off.  Until then every
+ * request that needs the store fails (503), and so does health.
+ */
+static void
+pg_lost(void)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	if (pg_down)
+		return;
+	pg_down = 1;
+	log_warnx("store: PostgreSQL connection lost: %s",
+	    PQerrorMessage(pg));
+	if (pg_ev != NULL)
+		event_del(pg_ev);
+	pg_notes_lost = 1;
+	pg_retry_ms = PG_RETRY_MIN_MS;
+	if (pg_retry_ev != NULL)
+		evtimer_add(pg_retry_ev, &tv);
+}
+
+/*
+ * Empty the workers' caches, then reconnect; once connected, empty
+ * them again (what changed meanwhile was announced to nobody here)
+ * before anything is answered from the store again.
+ */
+static void
+pg_retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct timeval	 tv;
+
+	pg_notes_apply();
+	PQreset(pg);
+	if (PQstatus(pg) == CONNECTION_OK) {
+		pg_gen++;
+		pg_down = 0;
+		if (pg_exec("SET client_min_messages = warning") == 0 &&
+		    pg_watch() == 0) {
+			log_info("store: PostgreSQL connection back");
+			invalidate_apply(INVALIDATE_ALL, NULL, 0);
+			return;
+		}
+		pg_lost();
+		return;
+	}
+	log_warnx("store: PostgreSQL: cannot reconnect: %s; next try in "
+	    "%lld ms", PQerrorMessage(pg), (long long)pg_retry_ms);
+	tv.tv_sec = pg_retry_ms / 1000;
+	tv.tv_usec = (pg_retry_ms % 1000) * 1000;
+	evtimer_add(pg_retry_ev, &tv);
+	if ((pg_retry_ms *= 2) > PG_RETRY_MAX_MS)
+		pg_retry_ms = PG_RETRY_MAX_MS;
+}
+
+/* LISTEN on the connection, and watch its socket in keyd's loop. */
+static int
+pg_watch(void)
+{
+	if (pg_ev != NULL)
+		event_free(pg_ev);
+	pg_ev = NULL;
+	if (pg_exec("LISTEN " PG_CHANNEL) == -1 ||
+	    (pg_ev = event_new(pg_base, PQsocket(pg), EV_READ | EV_PERSIST,
+	    pg_listen_cb, NULL)) == NULL ||
+	    event_add(pg_ev, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+pg_down_now(void)
+{
+	return pg == NULL || pg_down;
+}
+
+static int
+pg_listen(struct event_base *base)
+{
+	pg_base = base;
+	if ((pg_retry_ev = evtimer_new(base, pg_retry_cb, NULL)) == NULL)
+		return -1;
+	return pg_watch();
+}
+
+/* What is left out fails with a log line (store_backend.c). */
+const struct store_backend store_pg = {
+	.name = "PostgreSQL",
+	.open = pg_open,
+	.close = pg_close,
+	.rollback = pg_rollback,
+	.listen = pg_listen,
+	.announce = pg_announce,
+	.down = pg_down_now,
+	.health = pg_health,
+	.schema_version = pg_schema_version,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.batch_begin = pg_batch_begin,
+	.batch_commit = pg_batch_commit,
+	.user_by_email = pg_user_by_email,
+	.user_by_id = pg_user_by_id,
+	.user_by_token = pg_user_by_token,
+	.user_json = pg_user_json,
+	.user_access_rows = pg_user_access_rows,
+	.user_count = pg_user_count,
+	.user_insert = pg_user_insert,
+	.user_set_status = pg_user_set_status,
+	.users_tfa_plain = pg_users_tfa_plain,
+	.session_insert = pg_session_insert,
+	.session_get = pg_session_get,
+	.session_rotate = pg_session_rotate,
+	.retired_get = pg_retired_get,
+	.family_delete = pg_family_delete,
+	.family_user = pg_family_user,
+	.family_live = pg_family_live,
+	.session_delete = pg_session_delete,
+	.sessions_delete_user = pg_sessions_delete_user,
+	.sessions_expire = pg_sessions_expire,
+	.user_set_password = pg_user_set_password,
+	.user_set_token = pg_user_set_token,
+	.user_delete = pg_user_delete,
+	.user_touch = pg_user_touch,
+	.user_list = pg_user_list,
+	.sessions_delete_others = pg_sessions_delete_others,
+	.user_set_role = pg_user_set_role,
+	.user_policies_clear = pg_user_policies_clear,
+	.user_policy_count = pg_user_policy_count,
+	.users_admins = pg_users_admins,
+	.user_tfa_get = pg_user_tfa_get,
+	.user_tfa_set = pg_user_tfa_set,
+	.user_tfa_step = pg_user_tfa_step,
+	.tfa_recovery_clear = pg_tfa_recovery_clear,
+	.tfa_recovery_add = pg_tfa_recovery_add,
+	.tfa_recovery_use = pg_tfa_recovery_use,
+	.session_list = pg_session_list,
+	.session_revoke = pg_session_revoke,
+	.user_set_field = pg_user_set_field,
+	.user_policy_add = pg_user_policy_add,
+	.user_policy_del = pg_user_policy_del,
+	.user_access_del = pg_user_access_del,
+	.outbox_insert = pg_outbox_insert,
+	.outbox_next = pg_outbox_next,
+	.outbox_delete = pg_outbox_delete,
+	.outbox_retry = pg_outbox_retry,
+	.outbox_list = pg_outbox_list,
+	.outbox_flush = pg_outbox_flush,
+	.outbox_pending = pg_outbox_pending,
+	.token_set = pg_token_set,
+	.token_get = pg_token_get,
+	.token_delete = pg_token_delete,
+	.audit_insert = pg_audit_insert,
+	.audit_prune = pg_audit_prune,
+	.audit_list = pg_audit_list,
+};
