@@ -461,6 +461,10 @@ int		 store_user_list(store_row_cb, void *);
 int		 store_session_list(const char *, int64_t, store_row_cb,
 		    void *);
 int		 store_session_revoke(int64_t);
+int		 store_sessions_own(const char *, int64_t, store_row_cb,
+		    void *);
+int		 store_session_own(const char *, int64_t, int64_t, uint8_t *,
+		    uint8_t *);
 int		 store_user_set_field(const char *, const char *, json_t *);
 int		 store_sessions_delete_others(const char *, const uint8_t *);
 int		 store_user_set_role(const char *, const char *);

@@ -170,6 +170,8 @@ static void	 permission_action(const char *);
 static void	 permission_begin(void);
 static void	 permission_json(enum conf_json, const char *);
 static void	 permission_end(void);
+static void	 portal_value(const char *, int);
+static void	 portal_setting(const char *);
 %}
 
 %token	<v.keyword> INCLUDE LISTEN ON PORT PREFORK USER CHROOT KEYD PROGRAM
@@ -186,7 +188,7 @@ static void	 permission_end(void);
 %token	<v.keyword> REQUESTLINE HEADERCOUNT RATELIMIT AUTHRATELIMIT
 %token	<v.keyword> RATELIMITADDRESSES PER HEADERDEADLINE BODYDEADLINE
 %token	<v.keyword> MAIL TLS
-%token	<v.keyword> SIGNING
+%token	<v.keyword> SIGNING PORTAL
 %token	ERROR
 %token	<v.string> STRING
 %type	<v.number> port tlsflag
@@ -248,6 +250,7 @@ main		: LISTEN ON STRING port tlsflag	{
 		| MAIL '{' maillist maillast '}'
 		| TLS '{' tlslist tlslast '}'
 		| SIGNING '{' signinglist signinglast '}'
+		| PORTAL portalopen '{' portallist portallast '}'
 		| COOKIE cookiekind '{' cookielist cookielast '}'
 		| COLLECTION collectionhead collectionblock {
 			collection_end();
@@ -307,7 +310,8 @@ keyword		: AUTH | CHROOT | COLLECTION | CONNECTIONS | CONTROL | COOKIE
 		| ITERATIONS | KEYD | LIMITS | LISTEN | MAIL | MEMORY | NAME | ON
 		| PARALLELISM | PASSWORD | PERMISSION | POLICY | PORT | PREFORK
 		| PRESETS | PROGRAM | PUBLIC | QUEUE | REFRESH | REQUEST | ROLE
-		| SECRET | SECURE | SESSION | SIGNING | SOCKET | THREADS
+		| PORTAL | SECRET | SECURE | SESSION | SIGNING | SOCKET
+		| THREADS
 		| TIMEOUT | TLS
 		| USER | VALIDATION
 		;
@@ -546,6 +550,46 @@ signinglast	: /* empty */
 signingstmt	: STRING STRING			{
 			setting_word("signing", $1, $2);
 			string_free($1);
+			string_free($2);
+		}
+		;
+
+/*
+ * portal { enable, path, title, redirect-allow, directory }: table
+ * words.  The block turns the portal on (its "enable no" may turn it
+ * off again); redirect-allow takes one URL or more.
+ */
+portalopen	: /* empty */			{
+			setting("portal", "enable", "yes");
+		}
+		;
+
+portallist	: /* empty */
+		| portallist sep
+		| portallist portalstmt sep
+		| portallist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+portallast	: /* empty */
+		| portalstmt
+		| error
+		;
+
+portalstmt	: STRING portalvalues		{
+			portal_setting($1);
+			string_free($1);
+		}
+		;
+
+portalvalues	: STRING			{
+			portal_value($1, 1);
+			string_free($1);
+		}
+		| portalvalues STRING		{
+			portal_value($2, 0);
 			string_free($2);
 		}
 		;
@@ -837,6 +881,7 @@ static const struct keyword keywords[] = {
 	{ "permission",		PERMISSION },
 	{ "policy",		POLICY },
 	{ "port",		PORT },
+	{ "portal",		PORTAL },
 	{ "prefork",		PREFORK },
 	{ "presets",		PRESETS },
 	{ "primary-key",	PRIMARYKEY },
@@ -1798,7 +1843,9 @@ setting_string(const struct config_field *f, const char *s)
 		parse_error("%s \"%s\": %s", f->label, s, errstr);
 		return;
 	}
-	(void)strlcpy(config_field_string(conf, f), value, f->size);
+	if (strlcpy(config_field_string(conf, f), value, f->size) >= f->size)
+		parse_error("%s: longer than %zu bytes", f->label,
+		    f->size - 1);
 }
 
 static void
@@ -1843,6 +1890,35 @@ setting_word(const char *block, const char *word, const char *s)
 		return;
 	}
 	setting_field(f, s);
+}
+
+/*
+ * The values of a portal statement, joined by a blank: several only
+ * for redirect-allow.  Too long a list is the setting's error.
+ */
+static char	 portal_values[CONF_URL_LIST_MAX + 1];
+static int	 portal_nvalues;
+
+static void
+portal_value(const char *s, int first)
+{
+	if (first) {
+		portal_values[0] = '\0';
+		portal_nvalues = 0;
+	}
+	if (portal_nvalues++ > 0)
+		(void)strlcat(portal_values, " ", sizeof(portal_values));
+	(void)strlcat(portal_values, s, sizeof(portal_values));
+}
+
+static void
+portal_setting(const char *word)
+{
+	if (portal_nvalues > 1 && strcmp(word, "redirect-allow") != 0) {
+		parse_error("%s takes one value", word);
+		return;
+	}
+	setting_word("portal", word, portal_values);
 }
 
 static int

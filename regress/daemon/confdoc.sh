@@ -56,6 +56,7 @@ while IFS='|' read -r block word flag; do
 	signing)	sec="SIGNING" ;;
 	password)	sec="PASSWORD HASHING" ;;
 	cookie*)	sec="COOKIES" ;;
+	portal)		sec="PORTAL" ;;
 	*)		sec="?" ;;
 	esac
 	section "$sec" | grep -q "^\.It Ic $first\( \|$\)" ||
