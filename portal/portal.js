@@ -152,11 +152,13 @@ async function loadSessions() {
 		const tr = document.createElement("tr");
 		const cells = [s.ip || "unknown", s.user_agent || "unknown",
 		    when(s.last_used)];
-		for (const text of cells) {
+		const labels = ["Address", "Browser", "Last used"];
+		cells.forEach(function (text, i) {
 			const td = document.createElement("td");
 			td.textContent = text;
+			td.dataset.label = labels[i];
 			tr.appendChild(td);
-		}
+		});
 		const td = document.createElement("td");
 		const b = document.createElement("button");
 		b.type = "button";
