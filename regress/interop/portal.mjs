@@ -104,6 +104,9 @@ await step('portal_browser_login_page', async () => {
 	check('portal_browser_label', await a.$eval('label[for=email]',
 	    (l) => l.textContent) === 'Email');
 	await shots(a, 'login');
+	// The login form alone, as README.md shows it.
+	await a.$eval('#email', (e) => e.blur());
+	await (await a.$('main')).screenshot({ path: `${out}/login-card.png` });
 });
 
 await step('portal_browser_wrong_password', async () => {
