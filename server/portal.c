@@ -410,7 +410,7 @@ portal_qr(struct evhttp_request *req)
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "image/svg+xml");
 	evbuffer_add(evhttp_request_get_output_buffer(req), svg, svglen);
-	free(svg);
+	freezero(svg, svglen);	/* an otpauth URL's QR code holds its secret */
 	evhttp_send_reply(req, 200, "OK", NULL);
 }
 

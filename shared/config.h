@@ -187,7 +187,9 @@
 #define CONF_PORTAL_PATH	"/portal/"	/* the sign-in portal's */
 #define CONF_PORTAL_PATH_MAX	64	/* with the NUL */
 #define CONF_PORTAL_TITLE	"tokend"
+#ifndef CONF_PORTAL_DIRECTORY	/* the makefile's PORTALDIR */
 #define CONF_PORTAL_DIRECTORY	CONF_SERVER_CHROOT "/portal"
+#endif
 
 struct listen_addr {
 	TAILQ_ENTRY(listen_addr) entry;
