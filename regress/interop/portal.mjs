@@ -192,19 +192,6 @@ await step('portal_browser_static_token', async () => {
 	    await status(b, '/users/me', bearer) === 401);
 });
 
-await step('portal_browser_tfa_qr', async () => {
-	await b.type('#tfa-password', password);
-	await b.click('#tfa-generate button[type=submit]');
-	await b.waitForSelector('#tfa-qr svg path');
-	const d = await b.$eval('#tfa-qr svg path', (p) =>
-	    p.getAttribute('d').length);
-	const secret = await b.$eval('#tfa-secret', (e) => e.textContent);
-	check('portal_browser_tfa_qr', d > 100 && secret.length === 32,
-	    `${d} ${secret}`);
-	await b.screenshot({ path: `${out}/account-tfa-1280.png`,
-	    fullPage: true });
-});
-
 await step('portal_browser_password', async () => {
 	await b.type('#pw-current', 'wrong current');
 	await b.type('#pw-new', 'new pass 2');
@@ -230,6 +217,31 @@ await step('portal_browser_password', async () => {
 	check('portal_browser_password_kept_self',
 	    await status(b, '/users/me') === 200);
 });
+
+await step('portal_browser_tfa_qr', async () => {
+	await b.type('#tfa-password', 'new pass 2');
+	await b.click('#tfa-generate button[type=submit]');
+	await b.waitForSelector('#tfa-qr svg path');
+	const d = await b.$eval('#tfa-qr svg path', (p) =>
+	    p.getAttribute('d').length);
+	const secret = await b.$eval('#tfa-secret', (e) => e.textContent);
+	check('portal_browser_tfa_qr', d > 100 && secret.length === 32,
+	    `${d} ${secret}`);
+	await b.screenshot({ path: `${out}/account-tfa-1280.png`,
+	    fullPage: true });
+	// Turned on with a code, then recovery codes with the next one.
+	await b.type('#tfa-otp', totp(secret, 0));
+	await b.click('#tfa-enable button[type=submit]');
+	await b.waitForSelector('#tfa-manage:not([hidden])');
+	check('portal_browser_tfa_enabled', (await b.$eval('#tfa-state',
+	    (e) => e.textContent)).endsWith('is on.'));
+	await b.type('#tfa-code', totp(secret, 1));
+	await b.click('#tfa-recovery');
+	await b.waitForSelector('#tfa-codes:not([hidden])');
+	const codes = await b.$$eval('#tfa-code-list li', (l) => l.length);
+	check('portal_browser_tfa_recovery_codes', codes === 10, codes);
+});
+
 
 await step('portal_browser_logout', async () => {
 	await Promise.all([b.waitForNavigation(), b.click('#logout')]);
