@@ -83,6 +83,15 @@ cors {
 collection "articles" {
 	fields "title" "body" "status" "author"
 }
+
+# The sign-in portal on http://127.0.0.1:$port/portal/, its pages read
+# from this tree; a login may go back to the demo app of "make
+# demo-proxy" on http://127.0.0.1:8080/.
+portal {
+	title "tokend demo"
+	redirect-allow "http://127.0.0.1:8080/"
+	directory "$top/portal"
+}
 CONF
 }
 # Who may do what, as Directus 11 policies: anyone (the public policy)
@@ -128,12 +137,13 @@ CONF
 ( umask 077
   { conf_head; access_policies; } > "$run/tokend.conf.new" )
 # A configuration from before the demo had collections, a TFA key,
-# public registration, metrics, CORS or policies is set aside.
+# public registration, metrics, CORS, policies or the portal is set aside.
 if [ -f "$run/tokend.conf" ] && { ! grep -q '^collection ' "$run/tokend.conf" ||
     ! grep -q 'tfa-key' "$run/tokend.conf" ||
     ! grep -q '^[[:space:]]*register yes' "$run/tokend.conf" ||
     ! grep -q '^metrics-allow' "$run/tokend.conf" ||
     ! grep -q '^cors ' "$run/tokend.conf" ||
+    ! grep -q '^portal ' "$run/tokend.conf" ||
     { grep -q '^policy ' "$run/tokend.conf.new" &&
     ! grep -q '^policy ' "$run/tokend.conf"; }; }
 then
@@ -238,6 +248,7 @@ CONF
 fi
 
 echo "demo: tokend on http://127.0.0.1:$port/ (Ctrl-C stops it)"
+echo "demo: sign-in portal: http://127.0.0.1:$port/portal/"
 echo "demo: try: curl http://127.0.0.1:$port/server/ping"
 echo "demo: public data: curl http://127.0.0.1:$port/items/articles"
 echo "demo: log in: curl -H 'Content-Type: application/json' -d" \

@@ -495,6 +495,10 @@ struct query_sql;
 	X(session_list, (const char *a0, int64_t a1, store_row_cb a2,         \
 	    void *a3), (a0, a1, a2, a3))                                      \
 	X(session_revoke, (int64_t a0), (a0))                                 \
+	X(sessions_own, (const char *a0, int64_t a1, store_row_cb a2,         \
+	    void *a3), (a0, a1, a2, a3))                                      \
+	X(session_own, (const char *a0, int64_t a1, int64_t a2, uint8_t *a3,  \
+	    uint8_t *a4), (a0, a1, a2, a3, a4))                               \
 	X(user_set_field, (const char *a0, const char *a1, json_t *a2),       \
 	    (a0, a1, a2))                                                     \
 	X(sessions_delete_others, (const char *a0, const uint8_t *a1), (a0,   \

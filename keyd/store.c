@@ -201,6 +201,11 @@ static const char *const store_migrations[] = {
 	"  sort INTEGER NOT NULL,"
 	"  UNIQUE (user_id, policy)"
 	");",
+	/*
+	 * 10: when a session was used last (its login or its last
+	 * refresh), for GET /users/me/sessions.
+	 */
+	"ALTER TABLE sessions ADD COLUMN last_used INTEGER;",
 };
 #define STORE_VERSION	\
 	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
@@ -274,6 +279,8 @@ enum store_stmt {
 	ST_USER_POLICY_COUNT,
 	ST_USER_ACCESS_ROWS,
 	ST_ROLE_USERS,
+	ST_SESSIONS_OWN,
+	ST_SESSION_OWN,
 	ST_MAX
 };
 
@@ -318,12 +325,13 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_USERS_TFA_PLAIN] = "SELECT id, tfa_secret FROM users "
 	    "WHERE tfa_secret IS NOT NULL AND tfa_secret NOT LIKE ?1 || '%'",
 	[ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, "
-	    "expires, ip, user_agent, origin, family) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?1)",
+	    "expires, ip, user_agent, origin, family, last_used) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?1, "
+	    "CAST(strftime('%s', 'now') AS INTEGER) * 1000)",
 	[ST_SESSION_GET] = "SELECT user_id, expires, family FROM sessions "
 	    "WHERE token_hash = ?1 AND expires >= ?2",
 	[ST_SESSION_ROTATE] = "UPDATE sessions SET token_hash = ?2, "
-	    "expires = ?3 WHERE token_hash = ?1 AND expires >= ?4",
+	    "expires = ?3, last_used = ?4 WHERE token_hash = ?1 AND expires >= ?4",
 	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
 	[ST_SESSIONS_USER] = "DELETE FROM sessions WHERE user_id = ?1",
 	[ST_SESSIONS_EXPIRE] = "DELETE FROM sessions WHERE expires < ?1",
@@ -361,6 +369,17 @@ static const char *const store_sql[ST_MAX] = {
 	    "WHERE user_id = ?1 AND policy = ?2",
 	[ST_USER_POLICIES_CLEAR] = "DELETE FROM user_policies "
 	    "WHERE user_id = ?1",
+	/* A user's own live sessions, for GET /users/me/sessions. */
+	[ST_SESSIONS_OWN] = "SELECT rowid, hex(token_hash), "
+	    "coalesce(ip, ''), coalesce(user_agent, ''), "
+	    "coalesce(origin, ''), "
+	    "strftime('%Y-%m-%dT%H:%M:%fZ', expires / 1000.0, 'unixepoch'), "
+	    "coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', last_used / 1000.0, "
+	    "'unixepoch'), '') "
+	    "FROM sessions WHERE user_id = ?1 AND expires >= ?2 "
+	    "ORDER BY rowid",
+	[ST_SESSION_OWN] = "SELECT family, token_hash FROM sessions "
+	    "WHERE rowid = ?3 AND user_id = ?1 AND expires >= ?2",
 	[ST_USER_ACCESS_DEL] = "DELETE FROM user_policies "
 	    "WHERE user_id = ?1 AND id = ?2",
 	/* Directus 11's directus_access rows of a user, as "policies.*". */
@@ -1460,6 +1479,56 @@ sqlite_session_list(const char *email, int64_t now, store_row_cb cb,
 	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
 		return -1;
 	return store_rows(st, 5, cb, arg);
+}
+
+/*
+ * The live sessions of user: id, hex of the token's hash, ip, user
+ * agent, origin, expiry and last use (ISO 8601, "" unknown).
+ */
+static int
+sqlite_sessions_own(const char *user, int64_t now, store_row_cb cb,
+    void *arg)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_SESSIONS_OWN, user, NULL)) == NULL ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
+		return -1;
+	return store_rows(st, 7, cb, arg);
+}
+
+/*
+ * The family and current token hash of user's live session rowid: 0,
+ * or 1 when user has no such session.
+ */
+static int
+sqlite_session_own(const char *user, int64_t rowid, int64_t now,
+    uint8_t *family, uint8_t *hash)
+{
+	sqlite3_stmt	*st;
+	const void	*f, *h;
+	int		 rv;
+
+	if ((st = store_bind(ST_SESSION_OWN, user, NULL)) == NULL ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, rowid) != SQLITE_OK)
+		return -1;
+	if ((rv = sqlite3_step(st)) == SQLITE_ROW) {
+		f = sqlite3_column_blob(st, 0);
+		h = sqlite3_column_blob(st, 1);
+		if (f == NULL || h == NULL ||
+		    sqlite3_column_bytes(st, 0) != STORE_HASH_LEN ||
+		    sqlite3_column_bytes(st, 1) != STORE_HASH_LEN)
+			rv = SQLITE_CORRUPT;
+		else {
+			memcpy(family, f, STORE_HASH_LEN);
+			memcpy(hash, h, STORE_HASH_LEN);
+		}
+	}
+	sqlite3_reset(st);
+	if (rv == SQLITE_ROW)
+		return 0;
+	return rv == SQLITE_DONE ? 1 : -1;
 }
 
 /* 0 when the session existed, 1 when there was none. */

@@ -43,7 +43,7 @@ declare -gA TD_TOOL_PKG=(
 	[useradd]=passwd [openssl]=openssl
 	[smtpd]=opensmtpd [wrk]=wrk [nginx]=nginx-light [caddy]=caddy [promtool]=prometheus
 	[systemd-analyze]=systemd [dpkg-buildpackage]=dpkg-dev
-	[lintian]=lintian
+	[lintian]=lintian [chromium]=chromium
 )
 # need TOOL...: every tool is on PATH, or the test fails here, each
 # missing one named with its package, and ends: a machine where

@@ -178,6 +178,15 @@ http_serve(struct evhttp_request *req, const char *path)
 		return;
 	if (http_admit(http_server, req, path) == -1)
 		return;
+	/* The portal's pages never hide a route of the API. */
+	if (r == NULL && path != NULL &&
+	    (rest = portal_rest(http_server->conf, path)) != NULL) {
+		if ((evhttp_request_get_command(req) & HTTP_UNSAFE) &&
+		    http_unsafe(http_server, req, NULL) == -1)
+			return;
+		portal_serve(http_server, req, rest);
+		return;
+	}
 	if (r == NULL) {
 		http_not_found(req, http_server);
 		return;
@@ -350,7 +359,7 @@ http_unsafe(struct server *s, struct evhttp_request *req,
     const struct route *r)
 {
 	if (auth_cookie_credential(s, req,
-	    (r->flags & ROUTE_REFRESH_COOKIE) != 0) &&
+	    r != NULL && (r->flags & ROUTE_REFRESH_COOKIE) != 0) &&
 	    !http_same_origin(s, req)) {
 		http_error(req, 403, "FORBIDDEN", "Cross-site request refused: "
 		    "a request authenticated by a cookie must carry an Origin "

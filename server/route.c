@@ -128,6 +128,13 @@ static const struct route routes[] = {
 	{ "/users/me/tfa/recovery-codes", ROUTE_EXACT, POST,
 	    ROUTE_SMALL_BODY,	users_tfa_recovery,
 	    "Users", "Make new two-factor recovery codes.", POST, NULL },
+	/* tokend's extension: the caller's own sessions (keyd/sessions.c). */
+	{ "/users/me/sessions",	ROUTE_EXACT,	GET,
+	    0,			users_sessions,
+	    "Users", "List the current user's sessions.", 0, NULL },
+	{ "/users/me/sessions/", ROUTE_PREFIX,	DELETE,
+	    0,			users_sessions,
+	    "Users", "End one of the current user's sessions.", 0, "{id}" },
 	{ "/users/*/tfa/disable", ROUTE_ID_TAIL, POST,
 	    ROUTE_SMALL_BODY,	users_tfa_admin_disable,
 	    "Users", "Disable a user's two-factor authentication.", 0, NULL },

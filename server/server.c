@@ -51,6 +51,7 @@ static void	 server_pending_fail_all(struct server *,
 		    struct frame_chan *);
 static void	 server_signal(evutil_socket_t, short, void *);
 static void	 server_tls_start(struct server *);
+static void	 server_portal_start(struct server *);
 
 static struct server	 server;
 
@@ -74,6 +75,8 @@ server_main(int slot, int verbose)
 	keys_init(&server);
 	if (config_tls_listens(server.conf) > 0)
 		server_tls_start(&server);
+	if (server.conf->portal_on)
+		server_portal_start(&server);
 	if (privsep_is_root()) {
 		privsep_lookup(server.conf->server_user, &pu);
 		privsep_check_chroot(server.conf->server_chroot);
@@ -148,6 +151,19 @@ server_tls_start(struct server *s)
 	if (tls_set_ticket(&f) == -1)
 		fatalx("bad TLS ticket key from the parent");
 	freezero(data, f.hdr.len);
+}
+
+/* The portal's files follow the configuration (and the TLS material). */
+static void
+server_portal_start(struct server *s)
+{
+	struct frame	 f;
+	uint8_t		*data;
+
+	data = child_expect(MSG_PORTAL_FILES, &f);
+	if (portal_set_files(s->conf, &f) == -1)
+		fatalx("bad portal files from the parent");
+	free(data);
 }
 
 /* Plain listeners go to one evhttp, tls ones to another (edge.c). */
@@ -259,6 +275,8 @@ server_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 		return tls_set_cert(s->conf, f);
 	case MSG_TLS_TICKET:
 		return tls_set_ticket(f);
+	case MSG_PORTAL_FILES:
+		return portal_set_files(s->conf, f);
 	case MSG_PING:
 		/* From the loop: the answer says this loop still turns. */
 		if (msg_read(f, MSG_PING, NULL) == -1 ||

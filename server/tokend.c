@@ -113,6 +113,7 @@ static struct {
 	struct metrics_area	*metrics;	/* shared with the children */
 	int			 metrics_fd;
 	struct tls_files	 tls;		/* read at start and on reload */
+	struct portal_files	 portal;	/* read at start and on reload */
 	uint8_t			 ticket[TLS_TICKET_KEY_LEN];
 	struct event		*ev_ticket;
 } parent;
@@ -228,6 +229,9 @@ main(int argc, char *argv[])
 			fatalx("%s", setting);
 		tls_ticket_new(parent.ticket);
 	}
+	if (portal_files_load(parent.conf, &parent.portal, setting,
+	    sizeof(setting)) == -1)
+		fatalx("%s", setting);
 	if (checkonly) {
 		if (parent_check_database(parent.conf) == -1)
 			exit(1);
@@ -562,8 +566,10 @@ parent_send_config(struct child *c, uint32_t type)
 		log_warnx("cannot send the configuration (%zu bytes)",
 		    strlen(json));
 	free(json);
-	if (c->role == ROLE_SERVER)
+	if (c->role == ROLE_SERVER) {
 		parent_send_tls(c, type == MSG_CONFIG);
+		portal_files_send(parent.conf, &parent.portal, c->chan);
+	}
 }
 
 /*
@@ -1151,6 +1157,14 @@ parent_reload(char *why, size_t whylen)
 	}
 	/* A renewed certificate (certbot, acme-client) comes in here. */
 	if (tls_files_load(conf, &parent.tls, setting,
+	    sizeof(setting)) == -1) {
+		(void)snprintf(why, whylen, "reload refused: %s", setting);
+		log_warnx("%s", why);
+		config_free(conf);
+		return -1;
+	}
+	/* Edited portal pages come in here. */
+	if (portal_files_load(conf, &parent.portal, setting,
 	    sizeof(setting)) == -1) {
 		(void)snprintf(why, whylen, "reload refused: %s", setting);
 		log_warnx("%s", why);

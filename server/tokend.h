@@ -113,6 +113,13 @@ struct tls_files {
 	size_t		 keylen;
 };
 
+/* The portal's files the parent read (portal.c), in their order. */
+#define PORTAL_FILES	4
+struct portal_files {
+	uint8_t		*data[PORTAL_FILES];
+	size_t		 len[PORTAL_FILES];
+};
+
 /* The parent's view of one child process. */
 struct child {
 	enum proc_role		 role;
@@ -392,6 +399,8 @@ void		 users_tfa_recovery(struct server *, struct evhttp_request *,
 		    const char *);
 void		 users_tfa_admin_disable(struct server *,
 		    struct evhttp_request *, const char *);
+void		 users_sessions(struct server *, struct evhttp_request *,
+		    const char *);
 
 /* access.c */
 void		 access_policies_read(struct server *, struct evhttp_request *,
@@ -426,6 +435,19 @@ json_t		*route_openapi(void);
 
 /* edge.c */
 void		 edge_init(struct server *);
+
+/* portal.c: the parent's side, then the worker's */
+struct frame_chan;
+int		 portal_files_load(const struct tokend_config *,
+		    struct portal_files *, char *, size_t);
+void		 portal_files_clear(struct portal_files *);
+void		 portal_files_send(const struct tokend_config *,
+		    const struct portal_files *, struct frame_chan *);
+int		 portal_set_files(const struct tokend_config *,
+		    struct frame *);
+const char	*portal_rest(const struct tokend_config *, const char *);
+void		 portal_serve(struct server *, struct evhttp_request *,
+		    const char *);
 
 /* tls.c: the worker's side, then the parent's */
 struct bufferevent;

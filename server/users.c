@@ -746,3 +746,45 @@ users_tfa_admin_disable(struct server *s, struct evhttp_request *req,
 	id[n] = '\0';
 	users_tfa(s, req, TFA_ADMIN_DISABLE, id);
 }
+
+/*
+ * GET /users/me/sessions and DELETE /users/me/sessions/<id>: tokend's
+ * extension.  keyd finds whose sessions they are from the credential
+ * alone (keyd/sessions.c); an id of too many or other bytes than
+ * digits names no session, which keyd answers the same way.
+ */
+void
+users_sessions(struct server *s, struct evhttp_request *req,
+    const char *rest)
+{
+	struct msg_sessions	 m;
+	struct token_ref	*tok;
+	struct frame_buf	 fb;
+	struct jwt		 jwt;
+	char			 ip[INET6_ADDRSTRLEN];
+	size_t			 n = strlen(rest);
+	int			 revoke;
+
+	revoke = evhttp_request_get_command(req) == EVHTTP_REQ_DELETE;
+	if (revoke && (n == 0 || n > SESSIONS_ID_MAX ||
+	    strspn(rest, "0123456789") != n)) {
+		auth_error(req, AUTH_FORBIDDEN);
+		return;
+	}
+	if (auth_token(s, req, &tok, &jwt) == -1)
+		return;
+	memset(&m, 0, sizeof(m));
+	auth_credential_set(&m.cred, tok, &jwt);
+	m.op = revoke ? SESSIONS_REVOKE : SESSIONS_LIST;
+	m.target = revoke ? rest : "";
+	auth_client_set(req, &m.client, ip, sizeof(ip));
+	(void)msg_write(&fb, MSG_SESSIONS, &m);
+	auth_token_free(tok);
+	if (fb.failed)
+		http_error(req, 500, "INTERNAL_SERVER_ERROR",
+		    "An unexpected error occurred.");
+	else
+		(void)server_keyd_request(s, req, MSG_SESSIONS, fb.data,
+		    fb.len, 0, users_done, NULL);
+	frame_buf_free(&fb);
+}

@@ -309,6 +309,20 @@ const struct config_field config_fields[] = {
 	NUMBER_SETTING("signing_rotate_every", "signing", "rotate-every",
 	    "signing rotate-every", CONF_KIND_INT, CONF_UNIT_SEC,
 	    signing_rotate_every, 0, CONF_ROTATE_EVERY_HI, 0, 0),
+	/* A portal block turns enable on before its own lines (parse.y). */
+	NUMBER_SETTING("portal_on", "portal", "enable", "portal enable",
+	    CONF_KIND_BOOL, CONF_UNIT_NUMBER, portal_on, 0, 1, 0, 0),
+	STRING_SETTING("portal_path", "portal", "path", "portal path",
+	    CONF_KIND_PORTAL_PATH, portal_path, CONF_PORTAL_PATH, 0),
+	STRING_SETTING("portal_title", "portal", "title", "portal title",
+	    CONF_KIND_TEXT, portal_title, CONF_PORTAL_TITLE, 0),
+	STRING_SETTING("portal_redirect_allow", "portal", "redirect-allow",
+	    "portal redirect-allow", CONF_KIND_REDIRECT_LIST,
+	    portal_redirect_allow, "", 0),
+	/* Read by the parent, on start and on every reload (portal.c). */
+	STRING_SETTING("portal_directory", "portal", "directory",
+	    "portal directory", CONF_KIND_PATH, portal_directory,
+	    CONF_PORTAL_DIRECTORY, 0),
 };
 const size_t config_nfields = sizeof(config_fields) /
     sizeof(config_fields[0]);
@@ -357,6 +371,8 @@ config_field_is_string(const struct config_field *f)
 	    f->kind == CONF_KIND_COOKIE_NAME ||
 	    f->kind == CONF_KIND_COOKIE_DOMAIN ||
 	    f->kind == CONF_KIND_SAMESITE || f->kind == CONF_KIND_URL ||
+	    f->kind == CONF_KIND_PORTAL_PATH ||
+	    f->kind == CONF_KIND_REDIRECT_LIST ||
 	    f->kind == CONF_KIND_SIGNING_ALG ||
 	    f->kind == CONF_KIND_TEXT || f->kind == CONF_KIND_ADDRESS ||
 	    f->kind == CONF_KIND_MAILBOX || f->kind == CONF_KIND_NETWORKS ||

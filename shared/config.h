@@ -201,6 +201,12 @@
 #define CONF_TLS_TEXT_MAX	1024	/* protocols, ciphers, with the NUL */
 #define CONF_SIGNING_ALG	"HS256"	/* Directus's */
 #define CONF_SIGNING_ALG_MAX	8	/* "HS256", "EdDSA", "ES256" */
+#define CONF_PORTAL_PATH	"/portal/"	/* the sign-in portal's */
+#define CONF_PORTAL_PATH_MAX	64	/* with the NUL */
+#define CONF_PORTAL_TITLE	"tokend"
+#ifndef CONF_PORTAL_DIRECTORY	/* the makefile's PORTALDIR */
+#define CONF_PORTAL_DIRECTORY	CONF_SERVER_CHROOT "/portal"
+#endif
 
 struct listen_addr {
 	TAILQ_ENTRY(listen_addr) entry;
@@ -473,6 +479,13 @@ struct tokend_config {
 	char			 signing_alg[CONF_SIGNING_ALG_MAX];
 	char			 signing_key[PATH_MAX];	/* "": next to secret */
 	int			 signing_rotate_every;	/* seconds; 0: never */
+
+	/* The sign-in portal (server/portal.c), on with a portal block. */
+	int			 portal_on;
+	char			 portal_path[CONF_PORTAL_PATH_MAX];
+	char			 portal_title[CONF_TEXT_MAX];
+	char			 portal_redirect_allow[CONF_URL_LIST_MAX];
+	char			 portal_directory[PATH_MAX];	/* its files */
 };
 
 /* How a setting is stored in struct tokend_config. */
@@ -486,6 +499,8 @@ enum config_kind {
 	CONF_KIND_SAMESITE,
 	CONF_KIND_SIGNING_ALG,	/* HS256, EdDSA or ES256, exactly */
 	CONF_KIND_URL,		/* an http or https URL, "" none */
+	CONF_KIND_PORTAL_PATH,	/* "/word/.../", a URL path of safe bytes */
+	CONF_KIND_REDIRECT_LIST, /* URL patterns (shared/redirect.c) */
 	CONF_KIND_TEXT,		/* printable ASCII, no control character */
 	CONF_KIND_ADDRESS,	/* a numeric IPv4 or IPv6 address */
 	CONF_KIND_MAILBOX,	/* local@domain, for SMTP and From: */

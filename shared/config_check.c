@@ -32,6 +32,7 @@
 #include "privsep.h"
 #include "proto.h"
 #include "proto.h"
+#include "redirect.h"
 
 /* The JSON form travels as one string in one MSG_CONFIG frame. */
 #define CONFIG_JSON_MAX		(PROTO_CHILD_MAX - sizeof(uint32_t))
@@ -249,6 +250,32 @@ check_text(const char *s)
 	return NULL;
 }
 
+/*
+ * The portal's path: "/", then segments of letters, digits, '-', '_'
+ * and '.', each followed by '/'; no "." or ".." segment.  Its pages are
+ * found by relative links, hence the closing '/'.
+ */
+static const char *
+check_portal_path(const char *s)
+{
+	const char	*seg;
+	size_t		 n;
+
+	if (s[0] != '/' || s[1] == '\0')
+		return "must be a path of one or more segments, as /portal/";
+	for (seg = s + 1; *seg != '\0'; seg += n + 1) {
+		n = strspn(seg, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.");
+		if (n == 0 || seg[n] != '/')
+			return "must be segments of letters, digits, '-', '_' "
+			    "and '.', each ending in '/', as /portal/";
+		if ((n == 1 && seg[0] == '.') ||
+		    (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return "must not hold a \".\" or \"..\" segment";
+	}
+	return NULL;
+}
+
 /* A numeric address: the mail process cannot resolve names. */
 static const char *
 check_address(const char *s)
@@ -416,6 +443,10 @@ config_field_check(const struct config_field *f, const char *s)
 		return config_check_public_url(s);
 	case CONF_KIND_TEXT:
 		return check_text(s);
+	case CONF_KIND_PORTAL_PATH:
+		return check_portal_path(s);
+	case CONF_KIND_REDIRECT_LIST:
+		return redirect_list_check(s);
 	case CONF_KIND_ADDRESS:
 		return check_address(s);
 	case CONF_KIND_MAILBOX:

@@ -176,6 +176,8 @@ static void	 permission_action(const char *);
 static void	 permission_begin(void);
 static void	 permission_json(enum conf_json, const char *);
 static void	 permission_end(void);
+static void	 portal_value(const char *, int);
+static void	 portal_setting(const char *);
 %}
 
 %token	<v.keyword> INCLUDE LISTEN ON PORT PREFORK USER CHROOT KEYD PROGRAM
@@ -192,7 +194,7 @@ static void	 permission_end(void);
 %token	<v.keyword> REQUESTLINE HEADERCOUNT RATELIMIT AUTHRATELIMIT
 %token	<v.keyword> RATELIMITADDRESSES PER HEADERDEADLINE BODYDEADLINE
 %token	<v.keyword> MAIL TLS
-%token	<v.keyword> SIGNING CORS FORWARDAUTH PROTECT
+%token	<v.keyword> SIGNING CORS FORWARDAUTH PROTECT PORTAL
 %token	ERROR
 %token	<v.string> STRING
 %type	<v.number> port tlsflag
@@ -254,6 +256,7 @@ main		: LISTEN ON STRING port tlsflag	{
 		| MAIL '{' maillist maillast '}'
 		| TLS '{' tlslist tlslast '}'
 		| SIGNING '{' signinglist signinglast '}'
+		| PORTAL portalopen '{' portallist portallast '}'
 		| CORS '{' corslist corslast '}'
 		| FORWARDAUTH '{' falist falast '}'
 		| PROTECT STRING STRING		{
@@ -322,7 +325,7 @@ keyword		: AUTH | CHROOT | COLLECTION | CONNECTIONS | CONTROL | COOKIE
 		| PREFORK
 		| PRESETS | PROGRAM | PUBLIC | QUEUE | REFRESH | REQUEST | ROLE
 		| SECRET | SECURE | SESSION | SIGNING | SOCKET | THREADS
-		| TIMEOUT | TLS | CORS | FORWARDAUTH | PROTECT
+		| TIMEOUT | TLS | CORS | FORWARDAUTH | PROTECT | PORTAL
 		| USER | VALIDATION
 		;
 
@@ -636,6 +639,46 @@ protectstmt	: ROLE STRING			{
 		}
 		;
 
+/*
+ * portal { enable, path, title, redirect-allow, directory }: table
+ * words.  The block turns the portal on (its "enable no" may turn it
+ * off again); redirect-allow takes one URL or more.
+ */
+portalopen	: /* empty */			{
+			setting("portal", "enable", "yes");
+		}
+		;
+
+portallist	: /* empty */
+		| portallist sep
+		| portallist portalstmt sep
+		| portallist error sep		{
+			yyerrok;
+			strings_drop();
+		}
+		;
+
+portallast	: /* empty */
+		| portalstmt
+		| error
+		;
+
+portalstmt	: STRING portalvalues		{
+			portal_setting($1);
+			string_free($1);
+		}
+		;
+
+portalvalues	: STRING			{
+			portal_value($1, 1);
+			string_free($1);
+		}
+		| portalvalues STRING		{
+			portal_value($2, 0);
+			string_free($2);
+		}
+		;
+
 /* Reduced before the '{', so the statements know their cookie. */
 cookiekind	: REFRESH			{
 			cookie_block = "cookie refresh";
@@ -930,6 +973,7 @@ static const struct keyword keywords[] = {
 	{ "permission",		PERMISSION },
 	{ "policy",		POLICY },
 	{ "port",		PORT },
+	{ "portal",		PORTAL },
 	{ "prefork",		PREFORK },
 	{ "presets",		PRESETS },
 	{ "primary-key",	PRIMARYKEY },
@@ -1892,7 +1936,9 @@ setting_string(const struct config_field *f, const char *s)
 		parse_error("%s \"%s\": %s", f->label, s, errstr);
 		return;
 	}
-	(void)strlcpy(config_field_string(conf, f), value, f->size);
+	if (strlcpy(config_field_string(conf, f), value, f->size) >= f->size)
+		parse_error("%s: longer than %zu bytes", f->label,
+		    f->size - 1);
 }
 
 static void
@@ -2001,6 +2047,35 @@ protect_admin(const char *s)
 {
 	if (protect_cur != NULL)
 		(void)yes_no("protect admin-access", s, &protect_cur->admin);
+}
+
+/*
+ * The values of a portal statement, joined by a blank: several only
+ * for redirect-allow.  Too long a list is the setting's error.
+ */
+static char	 portal_values[CONF_URL_LIST_MAX + 1];
+static int	 portal_nvalues;
+
+static void
+portal_value(const char *s, int first)
+{
+	if (first) {
+		portal_values[0] = '\0';
+		portal_nvalues = 0;
+	}
+	if (portal_nvalues++ > 0)
+		(void)strlcat(portal_values, " ", sizeof(portal_values));
+	(void)strlcat(portal_values, s, sizeof(portal_values));
+}
+
+static void
+portal_setting(const char *word)
+{
+	if (portal_nvalues > 1 && strcmp(word, "redirect-allow") != 0) {
+		parse_error("%s takes one value", word);
+		return;
+	}
+	setting_word("portal", word, portal_values);
 }
 
 static int

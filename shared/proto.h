@@ -22,7 +22,7 @@
  * A worker with a tls listener reads MSG_TLS_CERT and MSG_TLS_TICKET
  * right after MSG_CONFIG, and gets them again on a reload and on each
  * rotation of the ticket key: only the parent and the workers ever hold
- * the TLS key.
+ * the TLS key.  With the portal on, MSG_PORTAL_FILES follows them.
  *
  * A child starts by reading MSG_HELLO (carries PROTO_VERSION, refuses a
  * mismatch) and MSG_CONFIG, then answers MSG_READY once it serves.  A
@@ -34,7 +34,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define PROTO_VERSION		7
+#define PROTO_VERSION		8
 #define PROTO_FD_PARENT		3	/* channel to the parent in children */
 #define PROTO_FD_METRICS	4	/* workers, keyd: the metrics area */
 #define PROTO_FD_LISTEN		5	/* first inherited listen socket */
@@ -124,6 +124,17 @@ enum tfa_op {
 	TFA_OP_MAX
 };
 #define TFA_BODY_MAX		8192	/* bytes of a /tfa body */
+
+/* The sign-in portal's files (server/portal.c), each at most this. */
+#define PORTAL_FILE_MAX		(64 * 1024)
+
+/* What MSG_SESSIONS asks for: the caller's own sessions only. */
+enum sessions_op {
+	SESSIONS_LIST = 1,	/* GET /users/me/sessions */
+	SESSIONS_REVOKE,	/* DELETE /users/me/sessions/<id> */
+	SESSIONS_OP_MAX
+};
+#define SESSIONS_ID_MAX		20	/* digits of a session's id */
 
 /* What MSG_USERS asks for. */
 enum users_op {
@@ -569,6 +580,19 @@ enum admin_op {
 	F(s, SUB, client, client)
 
 /*
+ * server -> keyd: the sessions of the credential's user, decided by
+ * keyd alone: the user is the one keyd finds for the credential, never
+ * one the worker names.  target is the session's id (SESSIONS_REVOKE).
+ */
+#define MSG_DECL_SESSIONS(H, K, F, s)					\
+	H(PEER_SERVER, PEER_KEYD, MSG_USERS_RESULT, 0)			\
+	K(s, keyd_sessions_request)					\
+	F(s, SUB, cred, cred)						\
+	F(s, U32, op)			/* enum sessions_op */		\
+	F(s, STR, target, SESSIONS_ID_MAX + 1)				\
+	F(s, SUB, client, client)
+
+/*
  * keyd -> server, id 0: forget the credentials cached for key.  keyd
  * sends it to every worker, and answers the request that made the
  * change only once each worker's socket holds it (keyd_push()).
@@ -682,6 +706,18 @@ enum admin_op {
 	F(s, BLOB, key, TLS_KEY_MAX)
 
 /*
+ * parent -> server: the sign-in portal's files, as the parent read them
+ * from portal directory (at start, right after the configuration and
+ * the TLS material, and on each reload) while the portal is on.
+ */
+#define MSG_DECL_PORTAL_FILES(H, K, F, s)				\
+	H(PEER_PARENT, PEER_SERVER, MSG_NONE, 0)			\
+	F(s, BLOB, login, PORTAL_FILE_MAX)				\
+	F(s, BLOB, account, PORTAL_FILE_MAX)				\
+	F(s, BLOB, css, PORTAL_FILE_MAX)				\
+	F(s, BLOB, js, PORTAL_FILE_MAX)
+
+/*
  * parent -> server: the session ticket key, made by the parent, never
  * written anywhere, replaced every TLS_TICKET_ROTATE_SEC.  A worker
  * issues tickets under it and still takes those of the one before.
@@ -787,7 +823,9 @@ enum admin_op {
 	X(REGISTER, register)						\
 	X(TLS_CERT, tls_cert)						\
 	X(TLS_TICKET, tls_ticket)					\
-	X(KEYS, keys)
+	X(KEYS, keys)							\
+	X(SESSIONS, sessions)						\
+	X(PORTAL_FILES, portal_files)
 
 #define MSG_SKIP(...)
 #define MSG_ENUM(T, n)		MSG_##T,

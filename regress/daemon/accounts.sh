@@ -323,6 +323,7 @@ PRAGMA foreign_keys = OFF;
 BEGIN;
 DROP TABLE audit;
 DROP TABLE user_policies;
+ALTER TABLE sessions DROP COLUMN last_used;
 CREATE TABLE users_old AS SELECT * FROM users;
 DROP TABLE users;
 CREATE TABLE users (
@@ -358,7 +359,7 @@ td_start || { fail migrate_start "$(tail -5 "$T/log")"; exit 1; }
 v2=$(sqlite3 "$DB" 'PRAGMA user_version')
 r=$(http POST /auth/refresh -H 'Content-Type: application/json' \
     -d "{\"refresh_token\":\"$PR\",\"mode\":\"json\"}")
-[ "$v" = 6 ] && [ "$v2" = 9 ] && [[ $r == '200 '*access_token* ]] &&
+[ "$v" = 6 ] && [ "$v2" = 10 ] && [[ $r == '200 '*access_token* ]] &&
     grep -q 'store: migrated to schema version 7' "$T/log" &&
     ok migrate_7_keeps_sessions || fail migrate_7_keeps_sessions "$v $v2 $r"
 sqlite3 "$DB" "UPDATE users SET status = 'unverified' WHERE email = 'reg2@example.com'" &&

@@ -58,6 +58,7 @@ while IFS='|' read -r block word flag; do
 	cookie*)	sec="COOKIES" ;;
 	cors)		sec="CORS" ;;
 	forward-auth)	sec="FORWARD AUTH" ;;
+	portal)		sec="PORTAL" ;;
 	*)		sec="?" ;;
 	esac
 	section "$sec" | grep -q "^\.It Ic $first\( \|$\)" ||

@@ -17,7 +17,8 @@
 USERS="_tokend _tokend_keyd _tokend_items _tokend_mail"
 PKGFILES="/usr/sbin/tokend /usr/sbin/tokenctl /usr/libexec/tokend
 /etc/tokend.conf /etc/tokend /var/db/tokend /var/tokend /var/lib/tokend
-/usr/lib/systemd/system/tokend.service /usr/share/doc/tokend"
+/usr/lib/systemd/system/tokend.service /usr/share/doc/tokend
+/usr/share/tokend"
 
 # The inner part, in the namespace: debian.sh inner T PORT DEB.
 if [ "$1" = inner ]; then

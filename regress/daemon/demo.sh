@@ -33,6 +33,12 @@ if ! td_until 'grep -q "^demo: seeded 3 articles" "$T/log"' 300; then
 	exit 1
 fi
 ok demo_start
+# The sign-in portal, its URL printed, redirects allowed to the demo app.
+grep -q "^demo: sign-in portal: http://127.0.0.1:$PORT/portal/\$" "$T/log" &&
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/portal/")" = 200 ] &&
+    [ "$(curl -s -o /dev/null -w '%{redirect_url}' \
+    "$URL/portal/next?rd=http%3A%2F%2F127.0.0.1%3A8080%2Fapp")" = \
+    http://127.0.0.1:8080/app ] && ok demo_portal || fail demo_portal
 grep -q 'port 1$' "$RUN/tokend.conf.old" &&
     grep -q '^demo: older .* moved to tokend.conf.old' "$T/log" &&
     grep -q '^	register yes$' "$RUN/tokend.conf" &&

@@ -16,7 +16,7 @@ td_start || { fail keyd_start "$(tail -5 $T/log)"; exit 1; }
 [ "$(stat -c %a "$T/keyd/db/credentials.db")" = 600 ] && ok keyd_db_mode ||
     fail keyd_db_mode "$(stat -c %a "$T/keyd/db/credentials.db")"
 v=$(sqlite3 "file:$T/keyd/db/credentials.db?mode=ro" 'PRAGMA user_version' 2>&1)
-[ "$v" = 9 ] && ok keyd_db_schema || fail keyd_db_schema "$v"
+[ "$v" = 10 ] && ok keyd_db_schema || fail keyd_db_schema "$v"
 # A login's sweep of expired sessions and retired tokens must not read
 # either table whole.
 for tb in sessions retired; do
