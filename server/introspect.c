@@ -248,10 +248,9 @@ introspect_token_done(struct pending *p, struct frame *f)
 		doc = json_pack("{s:b,s:s,s:I,s:I,s:s}", "active", 1,
 		    "sub", ar.user, "exp", (json_int_t)in->jwt.exp,
 		    "iat", (json_int_t)in->jwt.iat, "iss", "directus");
-		if (doc != NULL && scope[0] != '\0' &&
-		    json_object_set_new(doc, "scope", json_string(scope)) == -1)
-			doc = (json_decref(doc), NULL);
-		text = doc == NULL ? NULL :
+		text = doc == NULL || (scope[0] != '\0' &&
+		    json_object_set_new(doc, "scope", json_string(scope)) ==
+		    -1) ? NULL :
 		    json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(doc);
 		if (text == NULL)
