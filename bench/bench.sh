@@ -10,9 +10,9 @@
 # reset requests (mailed to regress/smtpsink.py), a longer run that
 # watches memory, logins and two-factor logins beside a standalone
 # argon2 run at the same parameters, SIGHUP under load and a restart,
-# then TLS, items queries, forward auth and the CORS preflight
-# (bench/tls, bench/query, bench/web), prints one table and writes it
-# to bench/out/latest.txt.
+# then TLS, the signing algorithms, items queries, forward auth and the
+# CORS preflight (bench/tls, bench/signing.sh, bench/query, bench/web),
+# prints one table and writes it to bench/out/latest.txt.
 # Only ratios measured in one run mean anything: see bench/README.md.
 #
 # Knobs (environment):
@@ -1188,6 +1188,25 @@ web_ratio() {	# web_ratio LABEL: the ratio column of web.sh's row
 }
 T_VERIFY=0.50		# GET behind nginx's auth_request, of nginx alone
 T_PREFLIGHT=0.60	# CORS preflight, of nginx answering it
+# The signing algorithms: bench/signing.sh starts a tokend for each of
+# HS256, EdDSA and ES256 and measures /users/me with one token (cached),
+# with 20000 tokens (cold: keyd checks every one) and the key set,
+# against its own nginx in the same rounds.
+SIGNING_OUT=$(bash "$TOP/bench/signing.sh" 2>"$T/signing.err") ||
+    SIGNING_OUT="bench/signing.sh failed: $SIGNING_OUT $(tail -3 "$T/signing.err")"
+sig_col() {	# sig_col ALG REQUEST FIELD: a column of signing.sh's row
+	printf '%s\n' "$SIGNING_OUT" |
+	    awk -v a="$1" -v s="$2" -v f="$3" '$2 == a && $4 == s { r = $f } END { print r }'
+}
+sig_ratio() { r=$(sig_col "$1" "$2" 10); echo "${r:-0}"; }
+sig_target() {	# sig_target ALG REQUEST TARGET LABEL
+	echo "target: $4 >= $3 of nginx:" \
+	    "$(verdict "$(sig_ratio "$1" "$2") >= $3 && \"$(sig_col "$1" "$2" 12)\" == \"none\"")" \
+	    "(ratio $(sig_ratio "$1" "$2"), errors $(sig_col "$1" "$2" 12))"
+}
+T_SIGN_CACHED=0.60	# /users/me EdDSA and ES256 from the cache, of nginx
+T_SIGN_COLD=0.30	# /users/me with a new token each request, of nginx
+T_JWKS=0.60		# GET /.well-known/jwks.json, of nginx
 T_QUERY=0.30		# aggregate and search, of the same SQL run directly
 T_TLS_HS=0.80		# new TLS connections per second, of nginx
 T_TLS_KA=0.60		# keep-alive /users/me over TLS, of nginx
@@ -1321,6 +1340,14 @@ T_TLS_KA=0.60		# keep-alive /users/me over TLS, of nginx
 	echo "target: keep-alive /users/me over TLS >= $T_TLS_KA of nginx:" \
 	    "$(verdict "$(tls_ratio 'keep-alive GET') >= $T_TLS_KA")" \
 	    "(ratio $(tls_ratio 'keep-alive GET'))"
+	echo
+	printf '%s\n' "$SIGNING_OUT"
+	for alg in EdDSA ES256; do
+		sig_target $alg cached $T_SIGN_CACHED "/users/me $alg cached"
+		sig_target $alg cold $T_SIGN_COLD "/users/me $alg cold"
+		sig_target $alg jwks $T_JWKS "GET /.well-known/jwks.json ($alg)"
+	done
+	sig_target HS256 cold $T_SIGN_COLD '/users/me HS256 cold'
 	echo
 	printf '%s\n' "$QUERY_OUT"
 	echo "target: aggregate with groupBy >= $T_QUERY of the SQL run directly:" \

@@ -10,6 +10,8 @@
 # the ratio to nginx of the same rounds.
 #	BENCH_SECONDS	length of each run (5)
 #	BENCH_ROUNDS	rounds (3)
+#	BENCH_ALGS	the algorithms ("HS256 EdDSA ES256")
+# make bench (bench/bench.sh) runs it too and reads its table.
 
 . "$(dirname "$0")/../regress/lib.sh"
 # lib.sh finds the tree from regress/daemon/; this file is in bench/.
@@ -22,6 +24,7 @@ python3 -c 'import cryptography' 2>/dev/null ||
     { echo "bench: needs python3-cryptography" >&2; exit 1; }
 SECS=${BENCH_SECONDS:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
+ALGS=${BENCH_ALGS:-HS256 EdDSA ES256}
 NTOK=20000
 export TD_QUIET=1 PREFORK=${PREFORK:-$(nproc)}
 td_init
@@ -64,7 +67,7 @@ run() {
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 : > "$T/results"
-for alg in HS256 EdDSA ES256; do
+for alg in $ALGS; do
 	rm -rf "$T/keyd/db" "$T/secret"*
 	td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" 'signing {' \
 	    "	algorithm $alg" '}'
@@ -95,7 +98,7 @@ for alg in HS256 EdDSA ES256; do
 done
 
 printf '| %-6s | %-7s | %10s | %8s | %9s | %s\n' alg request 'req/s' 'p99' 'of nginx' errors
-for alg in HS256 EdDSA ES256; do
+for alg in $ALGS; do
 	n=$(awk -v a=$alg '$1 == a && $2 == "nginx" { print $4 }' "$T/results" | median)
 	for s in nginx cached cold jwks; do
 		grep -q "^$alg $s " "$T/results" || continue

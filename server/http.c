@@ -52,9 +52,11 @@ static int	 http_admit(struct server *, struct evhttp_request *,
 		    const char *);
 static int	 http_unsafe(struct server *, struct evhttp_request *,
 		    const struct route *);
-static int	 http_body_json(struct evhttp_request *);
 static int	 http_cors(struct server *, struct evhttp_request *);
 static const char *http_origin(struct evhttp_request *);
+static int	 http_body_json(struct evhttp_request *, int);
+static const char *http_content_type(struct evhttp_request *);
+static int	 http_media_is(const char *, const char *);
 static int	 http_same_origin(struct server *, struct evhttp_request *);
 static int	 http_origin_is_host(const char *, size_t, const char *);
 static int	 http_origin_is_public(const char *, int, const char *);
@@ -343,7 +345,8 @@ http_origin(struct evhttp_request *req)
  * preflight, which tokend grants only to the origins cors origin lists.
  * So a body is read only when
  * it is labelled application/json (Directus ignores other bodies, and
- * its handlers go on with {}: refusing is stricter); an empty body
+ * its handlers go on with {}: refusing is stricter), or a form on a
+ * route that takes one (ROUTE_FORM_BODY: RFC 7662's); an empty body
  * needs no label (POST /auth/logout with its cookie).  And a request
  * that a cookie authenticates must say it comes from tokend's own
  * origin: its Origin (or, without one, its Referer) is the origin of
@@ -367,42 +370,73 @@ http_unsafe(struct server *s, struct evhttp_request *req,
 		return -1;
 	}
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > 0 &&
-	    http_body_json(req) == -1)
+	    http_body_json(req, (r->flags & ROUTE_FORM_BODY) != 0) == -1)
 		return -1;
 	return 0;
 }
 
 /*
- * Is the body labelled application/json, with or without parameters,
- * in one Content-Type header?  -1 when not, with the 415 sent in
- * Directus's words (the media type quoted when it is short and plain).
+ * The one Content-Type header of a request, or NULL when it has none or
+ * several.
  */
-static int
-http_body_json(struct evhttp_request *req)
+static const char *
+http_content_type(struct evhttp_request *req)
 {
-	static const char	 json[] = "application/json";
 	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
 	struct evkeyval		*kv;
-	const char		*ct = NULL, *p;
-	char			 msg[128];
-	size_t			 n = 0, len;
+	const char		*ct = NULL;
+	size_t			 n = 0;
 
 	TAILQ_FOREACH(kv, h, next)
 		if (strcasecmp(kv->key, "Content-Type") == 0) {
 			ct = kv->value;
 			n++;
 		}
-	if (n == 1) {
-		p = ct + strspn(ct, " \t");
-		if (strncasecmp(p, json, sizeof(json) - 1) == 0) {
-			p += sizeof(json) - 1;
-			p += strspn(p, " \t");
-			if (*p == '\0' || *p == ';')
-				return 0;
-		}
-	}
+	return n == 1 ? ct : NULL;
+}
+
+/* Is ct the media type type, with or without parameters? */
+static int
+http_media_is(const char *ct, const char *type)
+{
+	size_t	 len = strlen(type);
+
+	if (ct == NULL)
+		return 0;
+	ct += strspn(ct, " \t");
+	if (strncasecmp(ct, type, len) != 0)
+		return 0;
+	ct += len;
+	ct += strspn(ct, " \t");
+	return *ct == '\0' || *ct == ';';
+}
+
+/* Is the body labelled application/x-www-form-urlencoded? */
+int
+http_body_is_form(struct evhttp_request *req)
+{
+	return http_media_is(http_content_type(req),
+	    "application/x-www-form-urlencoded");
+}
+
+/*
+ * Is the body labelled application/json (or, with form, a form), with
+ * or without parameters, in one Content-Type header?  -1 when not,
+ * with the 415 sent in Directus's words (the media type quoted when it
+ * is short and plain).
+ */
+static int
+http_body_json(struct evhttp_request *req, int form)
+{
+	const char	*ct = http_content_type(req);
+	char		 msg[128];
+	size_t		 len;
+
+	if (http_media_is(ct, "application/json") ||
+	    (form && http_media_is(ct, "application/x-www-form-urlencoded")))
+		return 0;
 	len = ct == NULL ? 0 : strcspn(ct, ";");
-	if (n == 1 && len > 0 && len <= HTTP_MEDIA_ECHO_MAX &&
+	if (len > 0 && len <= HTTP_MEDIA_ECHO_MAX &&
 	    strspn(ct, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789!#$%&'*+.^_`|~-/") == len)
 		(void)snprintf(msg, sizeof(msg), "Unsupported media type "

@@ -102,6 +102,11 @@ static const struct route routes[] = {
 	    0,			verify_serve,
 	    "Authentication", "Forward auth: who may pass a reverse proxy.",
 	    0, NULL },
+	/* RFC 7662, for a static token of introspect-role (introspect.c). */
+	{ "/auth/introspect",	ROUTE_EXACT,	POST,
+	    ROUTE_SMALL_BODY | ROUTE_FORM_BODY, auth_introspect,
+	    "Authentication", "Tell whether an access token is active "
+	    "(RFC 7662).", POST, NULL },
 	/* No route, but the edge keeps every body under /auth/ small. */
 	{ "/auth/",		ROUTE_PREFIX,	0,
 	    ROUTE_SMALL_BODY,	NULL,
@@ -227,6 +232,7 @@ static const struct {
 	{ ROUTE_SMALL_BODY, "small-body" },
 	{ ROUTE_NO_KEYD, "no-keyd" },
 	{ ROUTE_REFRESH_COOKIE, "refresh-cookie" },
+	{ ROUTE_FORM_BODY, "form-body" },
 };
 
 static void	 route_oas_method(int, const char *, char *, size_t);

@@ -77,6 +77,7 @@ enum route_match {
 #define ROUTE_SMALL_BODY	0x02	/* bodies of at most AUTH_BODY_MAX */
 #define ROUTE_NO_KEYD		0x04	/* answered without asking keyd */
 #define ROUTE_REFRESH_COOKIE	0x08	/* reads the refresh cookie */
+#define ROUTE_FORM_BODY		0x10	/* a form body too, not only JSON */
 
 enum proc_role {
 	ROLE_PARENT,
@@ -243,9 +244,14 @@ struct jwt;
 struct token_ref;
 struct cidr;
 
+/* introspect.c */
+void		 auth_introspect(struct server *, struct evhttp_request *,
+		    const char *);
+
 /* keys.c */
 void		 keys_init(struct server *);
 int		 keys_receive(struct server *, struct frame *);
+
 void		 keys_jwks(struct server *, struct evhttp_request *,
 		    const char *);
 void		 keys_openid(struct server *, struct evhttp_request *,
@@ -495,6 +501,7 @@ void		 http_health(struct server *, struct evhttp_request *,
 int		 http_is_search(struct evhttp_request *);
 int		 http_method(struct evhttp_request *);
 void		 http_not_found(struct evhttp_request *, void *);
+int		 http_body_is_form(struct evhttp_request *);
 void		 http_json(struct evhttp_request *, int, const char *);
 void		 http_json_buf(struct evhttp_request *, int, const char *,
 		    size_t);

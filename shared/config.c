@@ -285,6 +285,8 @@ const struct config_field config_fields[] = {
 	NUMBER_SETTING("register_ttl", "auth", "register-ttl",
 	    "register-ttl", CONF_KIND_MSEC, CONF_UNIT_MSEC, register_ttl,
 	    CONF_INVITE_TTL_LO, CONF_INVITE_TTL_HI, CONF_REGISTER_TTL, 0),
+	STRING_SETTING("introspect_role", "auth", "introspect-role",
+	    "introspect-role", CONF_KIND_TEXT, introspect_role, "", 0),
 	/* Read by the parent, on start and on every reload (tls.c). */
 	STRING_SETTING("tls_certificate", "tls", "certificate",
 	    "tls certificate", CONF_KIND_PATH_UNSET, tls_certificate, "", 0),

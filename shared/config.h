@@ -462,6 +462,7 @@ struct tokend_config {
 	int64_t			 invite_ttl;	/* ms */
 	int			 register_on;	/* POST /users/register */
 	char			 register_role[CONF_NAME_MAX];	/* "": none */
+	char			 introspect_role[CONF_NAME_MAX]; /* "": none */
 	char			 register_email[CONF_URL_LIST_MAX];
 	int			 register_verify;	/* unverified first */
 	char			 register_url_allow[CONF_URL_LIST_MAX];

@@ -848,6 +848,12 @@ config_check_auth(const struct tokend_config *conf)
 		    role == NULL ? "no such role" : "has admin-access");
 		errors++;
 	}
+	if (conf->introspect_role[0] != '\0' &&
+	    config_role_by_name(conf, conf->introspect_role) == NULL) {
+		log_warnx("introspect-role \"%s\": no such role",
+		    conf->introspect_role);
+		errors++;
+	}
 	/* argon2 wants 8 KiB per lane; the bounds imply it for now. */
 	if (conf->hash_memory < 8 * conf->hash_parallelism) {
 		log_warnx("password memory %dK is less than 8K times "

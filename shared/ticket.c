@@ -8,9 +8,10 @@
 
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include "log.h"
 #include "proto.h"
@@ -20,6 +21,18 @@
 #define TICKET_INPUT_MAX	(sizeof(TICKET_LABEL) + 2 * (4 + 64) + 1 + 8 + \
 				    4 + AUTH_POLICIES_MAX)
 
+/*
+ * HMAC-SHA256 keyed once per key and copied for each ticket: HMAC()
+ * fetched the algorithms and keyed a new context on every call, 7% of
+ * keyd's work on a cold /users/me (bench/README.md).  A process holds one
+ * ticket key (and ticket_init()'s zeros before it).
+ */
+static struct {
+	EVP_MAC_CTX	*ctx;
+	uint8_t		 key[TICKET_KEY_LEN];
+} ticket_hmac;
+
+static EVP_MAC_CTX *ticket_keyed(const uint8_t *);
 static void	 ticket_put(uint8_t *, size_t *, const void *, size_t);
 static void	 ticket_mac(const uint8_t *, const struct msg_ticket *,
 		    uint8_t *);
@@ -36,8 +49,8 @@ ticket_mac(const uint8_t *key, const struct msg_ticket *t, uint8_t *mac)
 {
 	uint8_t		 in[TICKET_INPUT_MAX], be[8];
 	uint32_t	 n;
-	size_t		 off = 0, ulen, rlen, plen;
-	unsigned int	 maclen = 0;
+	EVP_MAC_CTX	*ctx;
+	size_t		 off = 0, ulen, rlen, plen, maclen = 0;
 	int		 i;
 
 	ulen = strnlen(t->user, 64);
@@ -61,10 +74,40 @@ ticket_mac(const uint8_t *key, const struct msg_ticket *t, uint8_t *mac)
 	ticket_put(in, &off, &n, sizeof(n));
 	if (plen > 0)
 		ticket_put(in, &off, t->policies, plen);
-	if (HMAC(EVP_sha256(), key, TICKET_KEY_LEN, in, off, mac,
-	    &maclen) == NULL || maclen != TICKET_MAC_LEN)
+	if ((ctx = EVP_MAC_CTX_dup(ticket_keyed(key))) == NULL ||
+	    EVP_MAC_update(ctx, in, off) != 1 ||
+	    EVP_MAC_final(ctx, mac, &maclen, TICKET_MAC_LEN) != 1 ||
+	    maclen != TICKET_MAC_LEN)
 		fatalx("ticket: HMAC failed");
+	EVP_MAC_CTX_free(ctx);
 	explicit_bzero(in, sizeof(in));
+}
+
+/* The context keyed with key, made when the key is not the last one. */
+static EVP_MAC_CTX *
+ticket_keyed(const uint8_t *key)
+{
+	EVP_MAC		*m;
+	EVP_MAC_CTX	*ctx;
+	OSSL_PARAM	 params[2];
+
+	if (ticket_hmac.ctx != NULL &&
+	    CRYPTO_memcmp(key, ticket_hmac.key, TICKET_KEY_LEN) == 0)
+		return ticket_hmac.ctx;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((m = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		fatalx("ticket: no HMAC");
+	ctx = EVP_MAC_CTX_new(m);
+	EVP_MAC_free(m);
+	if (ctx == NULL || EVP_MAC_init(ctx, key, TICKET_KEY_LEN,
+	    params) != 1)
+		fatalx("ticket: HMAC key failed");
+	EVP_MAC_CTX_free(ticket_hmac.ctx);
+	ticket_hmac.ctx = ctx;
+	memcpy(ticket_hmac.key, key, TICKET_KEY_LEN);
+	return ctx;
 }
 
 /*
