@@ -41,6 +41,7 @@
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/nginx.sh"
 TOKEND="$TOP/server/tokend"
 KEYD="$TOP/keyd/keyd"
 TOKENCTL="$TOP/tokenctl/tokenctl"
@@ -243,24 +244,8 @@ wait_body() {
 NGINX_PORT=$(free_port)
 mkdir -p "$T/nginx"
 {
-	if is_root; then
-		echo "user nobody $(id -gn nobody 2>/dev/null || echo nogroup);"
-	fi
+	nginx_conf_head "$T/nginx"
 	cat <<EOF
-worker_processes $NCPU;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log warn;
-events {
-	worker_connections 4096;
-}
-http {
-	access_log off;
-	client_body_temp_path $T/nginx/client_body;
-	proxy_temp_path $T/nginx/proxy;
-	fastcgi_temp_path $T/nginx/fastcgi;
-	uwsgi_temp_path $T/nginx/uwsgi;
-	scgi_temp_path $T/nginx/scgi;
-	keepalive_requests 1000000;
 	keepalive_timeout 65s;
 	server {
 		listen 127.0.0.1:$NGINX_PORT;

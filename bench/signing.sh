@@ -14,6 +14,7 @@
 # make bench (bench/bench.sh) runs it too and reads its table.
 
 . "$(dirname "$0")/../regress/lib.sh"
+. "$(dirname "$0")/nginx.sh"
 # lib.sh finds the tree from regress/daemon/; this file is in bench/.
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 TOKEND="$TOP/server/tokend" KEYD="$TOP/keyd/keyd" TOKENCTL="$TOP/tokenctl/tokenctl"
@@ -30,25 +31,16 @@ export TD_QUIET=1 PREFORK=${PREFORK:-$(nproc)}
 td_init
 NPORT=$(td_free_port)
 mkdir -p "$T/nginx"
-cat > "$T/nginx/nginx.conf" <<CONF
-worker_processes $(nproc);
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $T/nginx/cb;
-	proxy_temp_path $T/nginx/p;
-	fastcgi_temp_path $T/nginx/f;
-	uwsgi_temp_path $T/nginx/u;
-	scgi_temp_path $T/nginx/s;
-	keepalive_requests 1000000;
+{
+	nginx_conf_head "$T/nginx"
+	cat <<CONF
 	server {
 		listen 127.0.0.1:$NPORT;
 		location / { default_type application/json; return 200 '{"data":"pong"}'; }
 	}
 }
 CONF
+} > "$T/nginx/nginx.conf"
 "$NGINX" -p "$T/nginx" -e "$T/nginx/error.log" -c "$T/nginx/nginx.conf" \
     -g 'daemon off;' > /dev/null 2>&1 &
 TD_PIDS="$TD_PIDS $!"

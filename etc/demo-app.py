@@ -14,7 +14,7 @@ class App(BaseHTTPRequestHandler):
         email = self.headers.get("Remote-Email", "")
         name = self.headers.get("Remote-Name", "")
         role = self.headers.get("Remote-Groups", "")
-        portal = self.headers.get("X-Tokend-Portal", "")
+        portal = PORTAL
         body = (
             "<!doctype html><html lang=en><head><meta charset=utf-8>"
             "<meta name=viewport content='width=device-width'>"
@@ -43,8 +43,13 @@ class App(BaseHTTPRequestHandler):
         sys.stderr.write("demo-app: %s\n" % (fmt % args))
 
 
+PORTAL = ""
+
+
 def main():
+    global PORTAL
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8081
+    PORTAL = sys.argv[2] if len(sys.argv) > 2 else ""
     ThreadingHTTPServer(("127.0.0.1", port), App).serve_forever()
 
 

@@ -24,7 +24,10 @@ if ! curl -s -m 2 -o /dev/null "http://127.0.0.1:$port/server/ping"; then
 fi
 [ -x "$nginx" ] || { echo "demo-proxy: no $nginx (make deps)" >&2; exit 1; }
 mkdir -p "$dir"
-cat > "$dir/nginx.conf" <<CONF
+# The server block is the example users are given
+# (etc/examples/nginx-forward-auth.conf), with the demo's ports.
+{
+	cat <<CONF
 # Written by make demo-proxy (etc/demo-proxy.sh).
 daemon off;
 worker_processes 1;
@@ -37,40 +40,14 @@ http {
 	proxy_temp_path $dir/proxy;
 	server {
 		listen 127.0.0.1:$proxy;
-		location = /_tokend_verify {
-			internal;
-			proxy_pass http://127.0.0.1:$port/auth/verify;
-			proxy_pass_request_body off;
-			proxy_set_header Content-Length "";
-			proxy_set_header X-Original-URI \$request_uri;
-			proxy_set_header X-Forwarded-Host \$http_host;
-			proxy_set_header X-Forwarded-Proto \$scheme;
-		}
-		location / {
-			auth_request /_tokend_verify;
-			auth_request_set \$tokend_user \$upstream_http_remote_user;
-			auth_request_set \$tokend_email \$upstream_http_remote_email;
-			auth_request_set \$tokend_name \$upstream_http_remote_name;
-			auth_request_set \$tokend_groups \$upstream_http_remote_groups;
-			auth_request_set \$tokend_portal \$upstream_http_location;
-			error_page 401 = @tokend_login;
-			proxy_set_header Remote-User \$tokend_user;
-			proxy_set_header Remote-Email \$tokend_email;
-			proxy_set_header Remote-Name \$tokend_name;
-			proxy_set_header Remote-Groups \$tokend_groups;
-			proxy_set_header X-Tokend-Portal http://127.0.0.1:$port/portal/account;
-			proxy_pass http://127.0.0.1:$app;
-		}
-		location @tokend_login {
-			if (\$tokend_portal) {
-				return 302 \$tokend_portal;
-			}
-			return 401;
-		}
-	}
-}
 CONF
-python3 "$top/etc/demo-app.py" "$app" &
+	sed -e "s|127\.0\.0\.1:8055|127.0.0.1:$port|" \
+	    -e "s|127\.0\.0\.1:3000|127.0.0.1:$app|" \
+	    -e '/^#/d' -e 's/^/\t\t/' "$top/etc/examples/nginx-forward-auth.conf"
+	printf '\t}\n}\n'
+} > "$dir/nginx.conf"
+python3 "$top/etc/demo-app.py" "$app" \
+    "http://127.0.0.1:$port/portal/account" &
 apppid=$!
 "$nginx" -e stderr -c "$dir/nginx.conf" -p "$dir" &
 ngxpid=$!

@@ -370,7 +370,8 @@ http_unsafe(struct server *s, struct evhttp_request *req,
 		return -1;
 	}
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > 0 &&
-	    http_body_json(req, (r->flags & ROUTE_FORM_BODY) != 0) == -1)
+	    http_body_json(req, r != NULL &&
+	    (r->flags & ROUTE_FORM_BODY) != 0) == -1)
 		return -1;
 	return 0;
 }

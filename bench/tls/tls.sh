@@ -16,6 +16,7 @@
 # Knobs: BENCH_TLS_SECONDS (each wrk run, default 5), BENCH_TLS_CONNS
 # (keep-alive connections, default 64).
 . "$(dirname "$0")/../../regress/lib.sh"
+. "$(dirname "$0")/../nginx.sh"
 need openssl wrk
 NGINX=/usr/sbin/nginx
 [ -x "$NGINX" ] || { echo "bench-tls: $NGINX is missing (nginx-light)" >&2
@@ -35,20 +36,8 @@ CIPHERS="ECDHE+AESGCM:ECDHE+CHACHA20"
 NPORT=$(td_free_port)
 mkdir -p "$T/nginx"
 {
-	is_root && echo "user nobody $(id -gn nobody 2>/dev/null || echo nogroup);"
+	nginx_conf_head "$T/nginx"
 	cat <<EOF
-worker_processes $NCPU;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $T/nginx/client_body;
-	proxy_temp_path $T/nginx/proxy;
-	fastcgi_temp_path $T/nginx/fastcgi;
-	uwsgi_temp_path $T/nginx/uwsgi;
-	scgi_temp_path $T/nginx/scgi;
-	keepalive_requests 1000000;
 	server {
 		listen 127.0.0.1:$NPORT ssl;
 		ssl_certificate $T/cert.pem;

@@ -19,6 +19,7 @@
 # (keep-alive connections, default 50), BENCH_WEB_ROUNDS (alternated
 # runs of each, the median kept, default 3).
 . "$(dirname "$0")/../../regress/lib.sh"
+. "$(dirname "$0")/../nginx.sh"
 need wrk curl
 NGINX=/usr/sbin/nginx
 [ -x "$NGINX" ] || { echo "bench-web: $NGINX is missing (nginx-light)" >&2
@@ -46,20 +47,8 @@ FPORT=$(td_free_port)
 UPORT=$(td_free_port)
 mkdir -p "$T/nginx"
 {
-	is_root && echo "user nobody $(id -gn nobody 2>/dev/null || echo nogroup);"
+	nginx_conf_head "$T/nginx"
 	cat <<CONF
-worker_processes $NCPU;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $T/nginx/client_body;
-	proxy_temp_path $T/nginx/proxy;
-	fastcgi_temp_path $T/nginx/fastcgi;
-	uwsgi_temp_path $T/nginx/uwsgi;
-	scgi_temp_path $T/nginx/scgi;
-	keepalive_requests 1000000;
 	upstream app { server 127.0.0.1:$UPORT; keepalive 64; }
 	upstream tokend { server 127.0.0.1:$PORT; keepalive 64; }
 	server {
