@@ -61,7 +61,7 @@ static void	 keyd_signal(evutil_socket_t, short, void *);
 static void	 keyd_hash_start(void);
 static void	 keyd_metrics(void);
 static void	 keyd_hash_params(const struct tokend_config *);
-static void	 keyd_signing(const char *, uid_t, gid_t);
+static void	 keyd_signing(const char *, const char *, uid_t, gid_t);
 static int	 keyd_keys_write(struct frame_buf *);
 
 /*
@@ -417,7 +417,8 @@ int
 main(int argc, char *argv[])
 {
 	struct privsep_user	 pu;
-	char			 dbpath[PATH_MAX];
+	char			 dbpath[PATH_MAX], keyinner[PATH_MAX];
+	char			 keybase[PATH_MAX];
 	const char		*root = NULL;
 	uint32_t		 slot;
 	int			 ch, foreground = 0, verbose = 0;
@@ -468,8 +469,25 @@ main(int argc, char *argv[])
 	    &keyd.secret) == -1)
 		fatalx("cannot load the signing secret");
 
-	keyd_signing(dbpath, privsep_is_root() ? pu.uid : geteuid(),
-	    privsep_is_root() ? pu.gid : getegid());
+	/*
+	 * The keys of rotations go next to the database file; with a
+	 * PostgreSQL database (no file), at the top of keyd's chroot, or
+	 * next to the secret without one.
+	 */
+	if (!CONF_DATABASE_PG(keyd.conf->database)) {
+		(void)strlcpy(keybase, keyd.conf->database, sizeof(keybase));
+		(void)strlcpy(keyinner, dbpath, sizeof(keyinner));
+	} else if (root != NULL) {
+		if (snprintf(keybase, sizeof(keybase), "%s/-", root) >=
+		    (int)sizeof(keybase))
+			fatalx("chroot path too long");
+		(void)strlcpy(keyinner, "/-", sizeof(keyinner));
+	} else {
+		(void)strlcpy(keybase, keyd.conf->secret, sizeof(keybase));
+		(void)strlcpy(keyinner, keybase, sizeof(keyinner));
+	}
+	keyd_signing(keybase, keyinner, privsep_is_root() ? pu.uid :
+	    geteuid(), privsep_is_root() ? pu.gid : getegid());
 	if (tfa_init(keyd.conf->tfa_key, privsep_is_root() ? pu.uid :
 	    geteuid(), privsep_is_root() ? pu.gid : getegid()) == -1)
 		fatalx("cannot load the TFA key");
@@ -523,11 +541,12 @@ main(int argc, char *argv[])
  * after the algorithm.  With an asymmetric algorithm the secret signs
  * nothing (it still seals what it sealed before), and no HMAC key is in
  * the store, so no token can be checked with a public key as its secret.
- * Then the keys of rotations (rotate.c), in "keys" next to the database
- * (dbpath: the database as keyd sees it after the chroot).
+ * Then the keys of rotations (rotate.c), in "keys" next to base (the
+ * database file, or the secret), which keyd sees as inbase after the
+ * chroot.
  */
 static void
-keyd_signing(const char *dbpath, uid_t uid, gid_t gid)
+keyd_signing(const char *base, const char *inbase, uid_t uid, gid_t gid)
 {
 	const struct tokend_config	*conf = keyd.conf;
 	struct evp_pkey_st		*pkey;
@@ -539,14 +558,13 @@ keyd_signing(const char *dbpath, uid_t uid, gid_t gid)
 	sign_free();
 	if ((alg = sign_alg_from_name(conf->signing_alg)) == SIGN_NONE)
 		fatalx("signing algorithm %s unknown", conf->signing_alg);
-	if ((slash = strrchr(conf->database, '/')) == NULL ||
+	if ((slash = strrchr(base, '/')) == NULL ||
 	    snprintf(outer, sizeof(outer), "%.*s/keys",
-	    (int)(slash - conf->database), conf->database) >=
-	    (int)sizeof(outer) ||
-	    (slash = strrchr(dbpath, '/')) == NULL ||
+	    (int)(slash - base), base) >= (int)sizeof(outer) ||
+	    (slash = strrchr(inbase, '/')) == NULL ||
 	    snprintf(inner, sizeof(inner), "%.*s/keys",
-	    (int)(slash - dbpath), dbpath) >= (int)sizeof(inner))
-		fatalx("signing keys directory: bad database path");
+	    (int)(slash - inbase), inbase) >= (int)sizeof(inner))
+		fatalx("signing keys directory: bad path %s", base);
 	if (alg == SIGN_HS256) {
 		if (sign_add_secret(keyd.secret.key, keyd.secret.len) == -1)
 			fatalx("cannot key the token signer");
