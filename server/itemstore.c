@@ -616,7 +616,10 @@ istore_value(void *arg, int col)
 		return json_integer(t[0] == 't');
 	case ISTORE_OID_JSON:
 	case ISTORE_OID_JSONB:
-		if ((v = json_loads(t, JSON_DECODE_ANY, NULL)) == NULL)
+		/* A number past int64 (jsonb writes 1e308 whole) as a real. */
+		if ((v = json_loads(t, JSON_DECODE_ANY, NULL)) == NULL &&
+		    (v = json_loads(t, JSON_DECODE_ANY |
+		    JSON_DECODE_INT_AS_REAL, NULL)) == NULL)
 			return json_null();
 		if (json_is_object(v) || json_is_array(v)) {
 			json_decref(v);

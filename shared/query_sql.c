@@ -617,8 +617,9 @@ sql_alias(struct query_sql *qs, char kind, size_t i)
 }
 
 /*
- * PostgreSQL's sum and avg of a jsonb field: over its numbers, as
- * numeric; min and max: the first value in jsonb's order, of any kind.
+ * PostgreSQL's sum and avg of a jsonb field as SQLite's of
+ * json_extract(): a number as numeric, a boolean as 1 or 0, text as 0;
+ * min and max: the first value in jsonb's order, of any kind.
  */
 static int
 sql_agg_pg(struct query_sql *qs, const struct query_schema *schema,
@@ -643,14 +644,18 @@ sql_agg_pg(struct query_sql *qs, const struct query_schema *schema,
 	}
 	query_sql_add(qs, a->fn == QAGG_SUM || a->fn == QAGG_SUM_DISTINCT ?
 	    "sum(" : "avg(");
-	query_sql_add(qs, distinct ? "DISTINCT CASE WHEN jsonb_typeof(" :
-	    "CASE WHEN jsonb_typeof(");
+	query_sql_add(qs, distinct ? "DISTINCT CASE jsonb_typeof(" :
+	    "CASE jsonb_typeof(");
 	if (sql_column(qs, schema, a->field) == -1)
 		return -1;
-	query_sql_add(qs, ") = 'number' THEN (");
+	query_sql_add(qs, ") WHEN 'number' THEN (");
 	if (sql_column(qs, schema, a->field) == -1)
 		return -1;
-	query_sql_add(qs, ")::numeric END)");
+	query_sql_add(qs, ")::numeric WHEN 'boolean' THEN (");
+	if (sql_column(qs, schema, a->field) == -1)
+		return -1;
+	query_sql_add(qs, ")::boolean::int::numeric WHEN 'string' THEN 0 "
+	    "END)");
 	return 0;
 }
 
