@@ -826,7 +826,8 @@ sql_agg_put(json_t *row, const struct query_agg *a, json_t *v)
 
 /*
  * One row of a grouped query in Directus's shape: the groupBy fields,
- * then {"count": 4, "sum": {"views": 40}, ...}.  NULL: out of memory.
+ * then {"count": 4, "sum": {"views": 40}, ...}, each column read with
+ * value(st, i) (the store's reader).  NULL: out of memory.
  */
 json_t *
 query_group_row_of(const struct query *q, json_t *(*value)(void *, int),
