@@ -8,11 +8,52 @@
 # relay port than make mailsink's 2525 and TOKEND_RUN another directory
 # than ./run/ (regress/daemon/demo.sh).  ALG=EdDSA or ES256 signs the
 # access tokens with that algorithm instead of HS256.
+#
+# Several hosts on one PostgreSQL: DATABASE=postgresql://... puts the
+# credential store there, and the items too, reached as the role
+# tokend_items (ITEMS_DATABASE, by default DATABASE with that user),
+# which the demo makes with psql when it can, granted its own schema
+# only.  RUNDIR (default run, below this tree) is the demo's directory,
+# SECRET a secret file to use instead of making one (its tfa-key beside
+# it): a second demo shares the first one's data with
+#   make run DATABASE=... RUNDIR=run2 TOKEND_PORT=8056 SECRET=run/secret
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
-run=${TOKEND_RUN:-$top/run}
+rundir=${RUNDIR:-run}
+case "$rundir" in /*) ;; *) rundir=$top/$rundir ;; esac
+run=${TOKEND_RUN:-$rundir}
 port=${TOKEND_PORT:-8055}
 mailport=${TOKEND_MAIL_PORT:-2525}
+secret=$run/secret
+tfakey=$run/tfa-key
+if [ -n "$SECRET" ]; then
+	case "$SECRET" in /*) secret=$SECRET ;; *) secret=$top/$SECRET ;; esac
+	[ -f "$secret" ] || { echo "demo: SECRET $secret: no such file" >&2; exit 1; }
+	tfakey=$(dirname "$secret")/tfa-key
+fi
+database=$run/keyd/db/credentials.db
+items=$run/server/data/items.db
+case "$DATABASE" in
+"") ;;
+postgresql://*|postgres://*)
+	database=$DATABASE
+	# The item role: DATABASE's URI with the user tokend_items.
+	items=${ITEMS_DATABASE:-$(printf '%s\n' "$DATABASE" |
+	    sed 's#^\(postgres[a-z]*://\)\([^@/]*@\)\{0,1\}#\1tokend_items@#')}
+	if command -v psql >/dev/null 2>&1; then
+		psql -X -q -v ON_ERROR_STOP=1 "$DATABASE" <<'SQL' >/dev/null ||
+DO $$ BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tokend_items')
+	THEN CREATE ROLE tokend_items LOGIN; END IF;
+END $$;
+CREATE SCHEMA IF NOT EXISTS tokend_items AUTHORIZATION tokend_items;
+SQL
+		    echo "demo: could not make the role tokend_items and its" \
+			"schema; make them as README says" >&2
+	fi
+	;;
+*) echo "demo: DATABASE must be a postgresql:// URI" >&2; exit 1 ;;
+esac
 
 umask 022
 mkdir -p "$run/server" "$run/keyd"
@@ -35,14 +76,14 @@ conf_head() {
 listen on 127.0.0.1 port $port
 user "_tokend"
 chroot "$run/server"
-items "$run/server/data/items.db"
+items "$items"
 keyd {
 	user "_tokend_keyd"
 	chroot "$run/keyd"
 	program "$top/keyd/keyd"
-	database "$run/keyd/db/credentials.db"
-	secret "$run/secret"
-	tfa-key "$run/tfa-key"
+	database "$database"
+	secret "$secret"
+	tfa-key "$tfakey"
 }
 control socket "$run/tokend.sock"
 # GET /server/metrics for clients on this machine.
@@ -144,6 +185,10 @@ if [ -f "$run/tokend.conf" ] && { ! grep -q '^collection ' "$run/tokend.conf" ||
     ! grep -q '^metrics-allow' "$run/tokend.conf" ||
     ! grep -q '^cors ' "$run/tokend.conf" ||
     ! grep -q '^portal ' "$run/tokend.conf" ||
+    [ "$(grep -E '^(listen on|items|	database|	secret|	tfa-key) ' \
+    "$run/tokend.conf")" != "$(grep -E \
+    '^(listen on|items|	database|	secret|	tfa-key) ' \
+    "$run/tokend.conf.new")" ] ||
     { grep -q '^policy ' "$run/tokend.conf.new" &&
     ! grep -q '^policy ' "$run/tokend.conf"; }; }
 then

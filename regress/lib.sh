@@ -113,7 +113,36 @@ td_init() {
 	PORT=$(td_free_port)
 	URL="http://127.0.0.1:$PORT"
 	if [ -n "$TD_TLS" ]; then td_tls_init; fi
+	if [ -n "$TD_ITEMS_PG" ]; then td_items_pg_init; fi
 }
+
+# TD_ITEMS_PG=1 (items_pg.sh and its like run a test so): the test's
+# item store is a throwaway PostgreSQL cluster's, reached as the role
+# tokend_items (td_items_pg_role), whatever items line the test writes
+# (td_conf's, td_start's rewrite).  No PostgreSQL: the test skips.
+td_items_pg_init() {
+	td_pg_start
+	case $? in
+	0) ;;
+	1) skip "${TD_NAME:-items}_pg" "$TD_PG_WHY"; exit 0 ;;
+	*) fail "${TD_NAME:-items}_pg_cluster" "$TD_PG_WHY"; exit 1 ;;
+	esac
+	td_items_pg_role || { fail "${TD_NAME:-items}_pg_role"; exit 1; }
+}
+
+# td_items_pg_role: the role tokend_items with its own schema, where its
+# tables go (its search_path starts with "$user"), and nothing else:
+# the credential tables of the role tokend stay out of its reach.
+# ITEMS_PG_URI is its URI for the items setting, ITEMS_PSQL psql as it.
+td_items_pg_role() {
+	td_pg "CREATE ROLE tokend_items LOGIN;
+	    CREATE SCHEMA tokend_items AUTHORIZATION tokend_items;" \
+	    >> "$T/pg/log" 2>&1 || return 1
+	ITEMS_PG_URI="postgresql://tokend_items@127.0.0.1:$PG_PORT/tokend?sslmode=disable&gssencmode=disable&connect_timeout=5"
+	ITEMS_PSQL="$TD_PG_AS $PG_BIN/psql -X -q -A -t -v ON_ERROR_STOP=1 -h $T/pg -p $PG_PORT -U tokend_items -d tokend"
+}
+# td_items_sql SQL: SQL on the item store as its role sees it.
+td_items_sql() { (cd "$T/pg" && $ITEMS_PSQL -c "$1"); }
 
 # TD_TLS=1 (auth_tls.sh runs auth.sh so): the test's listener is a tls
 # one, with a certificate made here that every curl of the test trusts
@@ -200,6 +229,15 @@ td_conf() {
 		for _l in "$@"; do echo "$_l"; done
 	} > "$T/tokend.conf"
 	umask 022
+	td_items_pg_conf
+}
+
+# Under TD_ITEMS_PG, every items line of the configuration names the
+# PostgreSQL item store.
+td_items_pg_conf() {
+	[ -n "$TD_ITEMS_PG" ] || return 0
+	sed -i "s#^items \".*\"\$#items \"${ITEMS_PG_URI//&/\\&}\"#" \
+	    "$T/tokend.conf"
 }
 
 # td_pg_start: a throwaway PostgreSQL cluster of Debian's postgresql
@@ -260,6 +298,7 @@ td_pg_stop() {
 # When the port was taken meanwhile by a program that does not reserve
 # ports (bind fails), the test moves to another one.
 td_start() {
+	td_items_pg_conf
 	_try=0
 	_verbose=-v
 	[ -n "$TD_QUIET" ] && _verbose=

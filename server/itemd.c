@@ -83,7 +83,7 @@ itemd_main(int slot, int verbose)
 	child_signals(itemd.base, itemd_signal);
 	istore_open(itemd.conf, root);
 	ticket_init();
-	sandbox_enter(SANDBOX_ITEMS);
+	sandbox_enter(istore_pg() ? SANDBOX_ITEMS_PG : SANDBOX_ITEMS);
 	if (msg_send(itemd.parent, MSG_READY, 0, -1, NULL) == -1)
 		fatal("send ready");
 	log_debug("items %d ready", itemd.slot);

@@ -23,7 +23,6 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "log.h"
 #include "perm.h"
@@ -83,7 +82,7 @@ static int	 items_rel_filter(struct items_ctx *,
 		    const struct conf_collection *, const struct query_node *,
 		    struct items_err *);
 static json_t	*items_row_of(const struct conf_collection *,
-		    const struct conf_fields *, sqlite3_stmt *,
+		    const struct conf_fields *, struct istore_stmt *,
 		    const struct conf_permission *, const struct query_vars *);
 static void	 items_page(struct items_ctx *, struct query_sql *);
 
@@ -487,11 +486,23 @@ items_column(void *arg, const char *field, struct query_sql *qs)
 	json_t				*v;
 
 	if (strcmp(field, "id") == 0) {
-		query_sql_add(qs, "id");
+		query_sql_add(qs, qs->pg ? "to_jsonb(id)" : "id");
 		return 0;
 	}
 	if (!coll->fields.all && !config_fields_has(&coll->fields, field))
 		return -1;
+	/*
+	 * PostgreSQL: the member as jsonb, JSON's null as SQL's (as
+	 * json_extract gives it); query_sql.c guards its kind.
+	 */
+	if (qs->pg) {
+		v = json_string(field);
+		query_sql_add(qs, "NULLIF((doc -> ");
+		query_sql_bind_raw(qs, v);
+		query_sql_add(qs, "::text)::jsonb, 'null'::jsonb)");
+		json_decref(v);
+		return 0;
+	}
 	/*
 	 * An object or array value compares as nothing (a blob), never as
 	 * its JSON text, as the in-memory matcher sees it.
@@ -552,11 +563,11 @@ items_search(void *arg, const struct query_search *s,
 	if (readable->all || config_fields_has(readable, "id")) {
 		if (!coll->pk_uuid && json_is_integer(s->number)) {
 			query_sql_add(qs, " OR id = ");
-			query_sql_bind(qs, s->number);
+			query_sql_bind_raw(qs, s->number);
 		} else if (coll->pk_uuid && items_uuid_valid(s->text)) {
 			query_sql_add(qs, " OR id = ");
 			v = json_string(s->text);
-			query_sql_bind(qs, v);
+			query_sql_bind_raw(qs, v);
 			json_decref(v);
 		}
 	}
@@ -639,23 +650,26 @@ items_table(struct items_ctx *c, struct query_sql *qs, const char *verb)
 	query_sql_add(qs, sql);
 }
 
+/* SQL in the store's dialect. */
+static void
+items_sql_init(struct query_sql *qs)
+{
+	query_sql_init(qs);
+	qs->pg = istore_pg();
+}
+
 /* Run a prepared SQL text with its values bound; NULL on failure. */
-static sqlite3_stmt *
+static struct istore_stmt *
 items_stmt(struct query_sql *qs, struct items_err *e)
 {
-	sqlite3_stmt	*st;
+	struct istore_stmt	*st;
 
 	if (qs->error) {
 		items_fail(e, 500, "INTERNAL_SERVER_ERROR",
 		    "An unexpected error occurred.");
 		return NULL;
 	}
-	if (istore_prepare(qs->text, &st) != 0) {
-		items_store_fail(e, ISTORE_UNAVAILABLE);
-		return NULL;
-	}
-	if (query_sql_apply(st, qs, 1) == -1) {
-		istore_release(st);
+	if (istore_run(qs, &st) != 0) {
 		items_store_fail(e, ISTORE_UNAVAILABLE);
 		return NULL;
 	}
@@ -663,11 +677,9 @@ items_stmt(struct query_sql *qs, struct items_err *e)
 }
 
 static json_t *
-items_row_key(sqlite3_stmt *st)
+items_row_key(struct istore_stmt *st)
 {
-	if (sqlite3_column_type(st, 0) == SQLITE_INTEGER)
-		return json_integer(sqlite3_column_int64(st, 0));
-	return json_string((const char *)sqlite3_column_text(st, 0));
+	return istore_value(st, 0);
 }
 
 static void
@@ -702,7 +714,7 @@ items_raw_row(json_t *key, json_t *doc)
  * and those the row does not show to a merged permission as null too.
  */
 static json_t *
-items_row(struct items_ctx *c, sqlite3_stmt *st,
+items_row(struct items_ctx *c, struct istore_stmt *st,
     const struct conf_permission *perm)
 {
 	json_t		*out, *key, *doc;
@@ -714,7 +726,7 @@ items_row(struct items_ctx *c, sqlite3_stmt *st,
 		return out;
 	/* The related keys, which items_nest() turns into the items. */
 	key = items_row_key(st);
-	doc = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+	doc = json_loads(istore_text(st, 1), 0, NULL);
 	for (i = 0; key != NULL && doc != NULL && i < c->q.nrels; i++)
 		items_put(out, c->q.rels[i].field, key, doc);
 	json_decref(key);
@@ -724,7 +736,7 @@ items_row(struct items_ctx *c, sqlite3_stmt *st,
 
 static json_t *
 items_row_of(const struct conf_collection *coll,
-    const struct conf_fields *want, sqlite3_stmt *st,
+    const struct conf_fields *want, struct istore_stmt *st,
     const struct conf_permission *perm, const struct query_vars *vars)
 {
 	json_t				*out, *key, *doc, *v, *raw;
@@ -732,7 +744,7 @@ items_row_of(const struct conf_collection *coll,
 	size_t				 i;
 
 	key = items_row_key(st);
-	doc = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+	doc = json_loads(istore_text(st, 1), 0, NULL);
 	out = json_object();
 	if (key == NULL || doc == NULL || out == NULL)
 		goto done;
@@ -785,12 +797,13 @@ items_page(struct items_ctx *c, struct query_sql *qs)
 	json_t	*v;
 
 	query_sql_add(qs, " LIMIT ");
-	v = json_integer(c->q.limit);
-	query_sql_bind(qs, v);
+	/* SQLite's LIMIT -1 is PostgreSQL's LIMIT NULL: every row. */
+	v = qs->pg && c->q.limit < 0 ? json_null() : json_integer(c->q.limit);
+	query_sql_bind_raw(qs, v);
 	json_decref(v);
 	query_sql_add(qs, " OFFSET ");
 	v = json_integer(c->q.offset);
-	query_sql_bind(qs, v);
+	query_sql_bind_raw(qs, v);
 	json_decref(v);
 }
 
@@ -800,11 +813,11 @@ items_select(struct items_ctx *c, const struct conf_permission *perm,
     json_t *keys, struct items_err *e)
 {
 	struct query_sql	 qs;
-	sqlite3_stmt		*st;
+	struct istore_stmt	*st;
 	json_t			*rows = NULL, *row;
 	int			 rc;
 
-	query_sql_init(&qs);
+	items_sql_init(&qs);
 	items_table(c, &qs, "SELECT id, doc FROM");
 	if (items_where(c, &qs, perm, keys != NULL ? NULL : c->q.filter,
 	    keys, c->q.search) == -1 || items_limit(c, &qs, keys) == -1) {
@@ -814,12 +827,12 @@ items_select(struct items_ctx *c, const struct conf_permission *perm,
 	if ((st = items_stmt(&qs, e)) == NULL)
 		goto done;
 	rows = json_array();
-	while (rows != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (rows != NULL && (rc = istore_step(st)) == ISTORE_ROW) {
 		if ((row = items_row(c, st, perm)) == NULL ||
 		    json_array_append_new(rows, row) == -1)
-			rc = SQLITE_NOMEM;
+			rc = ISTORE_UNAVAILABLE;
 	}
-	if (rows == NULL || rc != SQLITE_DONE) {
+	if (rows == NULL || rc != 0) {
 		items_store_fail(e, ISTORE_UNAVAILABLE);
 		json_decref(rows);
 		rows = NULL;
@@ -966,8 +979,8 @@ items_relation(void *arg, const struct query_node *n,
 	    (sub.coll = items_rel_target(sa->c, sa->coll, n->field, &rperm,
 	    NULL)) == NULL || items_column(sa, n->field, qs) == -1)
 		return -1;
-	(void)snprintf(sql, sizeof(sql), " IN (SELECT id FROM \"items_%s\" "
-	    "WHERE ", sub.coll->name);
+	(void)snprintf(sql, sizeof(sql), " IN (SELECT %s FROM \"items_%s\" "
+	    "WHERE ", qs->pg ? "to_jsonb(id)" : "id", sub.coll->name);
 	query_sql_add(qs, sql);
 	w = (struct query_where){ &schema, vars, rperm, n->kids[0], NULL,
 	    NULL };
@@ -1036,12 +1049,12 @@ items_rel_read(struct items_ctx *c, const struct conf_collection *target,
 	struct query_where	 w = { &schema, &c->vars, rperm, NULL, keys,
 				    NULL };
 	struct query_sql	 qs;
-	sqlite3_stmt		*st;
+	struct istore_stmt	*st;
 	json_t			*map, *row, *key;
 	char			 sql[128], *text;
-	int			 rc = SQLITE_DONE;
+	int			 rc = 0;
 
-	query_sql_init(&qs);
+	items_sql_init(&qs);
 	(void)snprintf(sql, sizeof(sql), "SELECT id, doc FROM \"items_%s\" "
 	    "WHERE ", target->name);
 	query_sql_add(&qs, sql);
@@ -1053,21 +1066,21 @@ items_rel_read(struct items_ctx *c, const struct conf_collection *target,
 		json_decref(map);
 		return NULL;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = istore_step(st)) == ISTORE_ROW) {
 		key = items_row_key(st);
 		text = key != NULL ? json_dumps(key, JSON_ENCODE_ANY) : NULL;
 		row = items_row_of(target, &r->sub, st, rperm, &c->vars);
 		if (text == NULL || row == NULL ||
 		    json_object_set_new(map, text, row) == -1)
-			rc = SQLITE_NOMEM;
+			rc = ISTORE_UNAVAILABLE;
 		free(text);
 		json_decref(key);
-		if (rc == SQLITE_NOMEM)
+		if (rc == ISTORE_UNAVAILABLE)
 			break;
 	}
 	istore_release(st);
 	query_sql_free(&qs);
-	if (rc != SQLITE_DONE) {
+	if (rc != 0) {
 		items_store_fail(e, ISTORE_UNAVAILABLE);
 		json_decref(map);
 		return NULL;
@@ -1138,11 +1151,11 @@ items_groups(struct items_ctx *c, const struct conf_permission *perm,
 	struct query_schema	 schema = { .column = items_column,
 				    .arg = &sa };
 	struct query_sql	 qs;
-	sqlite3_stmt		*st;
+	struct istore_stmt	*st;
 	json_t			*rows = NULL, *row;
 	int			 rc;
 
-	query_sql_init(&qs);
+	items_sql_init(&qs);
 	query_sql_add(&qs, "SELECT ");
 	if (query_group_sql(&c->q, &schema, &qs) == -1) {
 		items_forbidden(e);
@@ -1158,12 +1171,12 @@ items_groups(struct items_ctx *c, const struct conf_permission *perm,
 	if ((st = items_stmt(&qs, e)) == NULL)
 		goto done;
 	rows = json_array();
-	while (rows != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((row = query_group_row(&c->q, st)) == NULL ||
+	while (rows != NULL && (rc = istore_step(st)) == ISTORE_ROW) {
+		if ((row = query_group_row_of(&c->q, istore_value, st)) == NULL ||
 		    json_array_append_new(rows, row) == -1)
-			rc = SQLITE_NOMEM;
+			rc = ISTORE_UNAVAILABLE;
 	}
-	if (rows == NULL || rc != SQLITE_DONE) {
+	if (rows == NULL || rc != 0) {
 		items_store_fail(e, ISTORE_UNAVAILABLE);
 		json_decref(rows);
 		rows = NULL;
@@ -1196,16 +1209,19 @@ items_count_where(struct items_ctx *c, const struct conf_permission *perm,
     const struct query_search *search, json_int_t *n, struct items_err *e)
 {
 	struct query_sql	 qs;
-	sqlite3_stmt		*st;
+	struct istore_stmt	*st;
+	json_t			*v;
 	int			 rv = -1;
 
-	query_sql_init(&qs);
+	items_sql_init(&qs);
 	items_table(c, &qs, "SELECT count(*) FROM");
 	if (items_where(c, &qs, perm, filter, keys, search) == -1)
 		items_forbidden(e);
 	else if ((st = items_stmt(&qs, e)) != NULL) {
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			*n = sqlite3_column_int64(st, 0);
+		if (istore_step(st) == ISTORE_ROW) {
+			v = istore_value(st, 0);
+			*n = json_integer_value(v);
+			json_decref(v);
 			rv = 0;
 		} else
 			items_store_fail(e, ISTORE_UNAVAILABLE);
@@ -1468,24 +1484,64 @@ items_new_uuid(void)
 	return json_string(s);
 }
 
-static int
-items_doc_step(sqlite3_stmt *st, json_t *doc, struct items_err *e, int at)
+/* Bind a document as its JSON text. */
+static void
+items_doc_bind(struct query_sql *qs, json_t *doc)
 {
+	json_t	*v = NULL;
 	char	*text;
+
+	if ((text = json_dumps(doc, JSON_COMPACT)) != NULL)
+		v = json_string(text);
+	free(text);
+	query_sql_bind_raw(qs, v);	/* NULL: qs->error */
+	json_decref(v);
+}
+
+/* Step a write: 0, or -1 with e set. */
+static int
+items_write_step(struct istore_stmt *st, struct items_err *e)
+{
 	int	 rc;
 
-	if ((text = json_dumps(doc, JSON_COMPACT)) == NULL) {
-		items_store_fail(e, ISTORE_UNAVAILABLE);
-		return -1;
-	}
-	(void)sqlite3_bind_text(st, at, text, -1, SQLITE_TRANSIENT);
-	free(text);
-	rc = sqlite3_step(st);
-	if (istore_status(rc) != 0) {
-		items_store_fail(e, istore_status(rc));
+	if ((rc = istore_step(st)) != 0 && rc != ISTORE_ROW) {
+		items_store_fail(e, rc);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * PostgreSQL: a key given by the client moves the collection's
+ * sequence past it, so that the next key it makes is free (SQLite's
+ * AUTOINCREMENT does so by itself).
+ */
+static int
+items_pg_sequence(struct items_ctx *c, json_t *key, struct items_err *e)
+{
+	struct query_sql	 qs;
+	struct istore_stmt	*st;
+	char			 sql[256];
+	int			 rv = -1;
+
+	if (!istore_pg() || !json_is_integer(key))
+		return 0;
+	items_sql_init(&qs);
+	(void)snprintf(sql, sizeof(sql), "SELECT setval(s::regclass, ");
+	query_sql_add(&qs, sql);
+	query_sql_bind_raw(&qs, key);
+	(void)snprintf(sql, sizeof(sql), "::bigint) FROM pg_get_serial_"
+	    "sequence('\"items_%s\"', 'id') AS s WHERE ", c->coll->name);
+	query_sql_add(&qs, sql);
+	query_sql_bind_raw(&qs, key);
+	query_sql_add(&qs, "::bigint > coalesce(pg_sequence_last_value("
+	    "s::regclass), 0)");
+	if ((st = items_stmt(&qs, e)) != NULL) {
+		rv = items_write_step(st, e);
+		istore_release(st);
+	}
+	query_sql_free(&qs);
+	return rv;
 }
 
 /* INSERT one checked payload; its key joins keys. */
@@ -1494,9 +1550,9 @@ items_insert(struct items_ctx *c, json_t *payload, json_t *keys,
     struct items_err *e)
 {
 	struct query_sql	 qs;
-	sqlite3_stmt		*st;
+	struct istore_stmt	*st;
 	json_t			*key, *given;
-	int			 rv = -1;
+	int			 rv = -1, rc;
 
 	given = json_object_get(payload, "id");
 	if (given != NULL && !json_is_null(given))
@@ -1509,19 +1565,32 @@ items_insert(struct items_ctx *c, json_t *payload, json_t *keys,
 		return -1;
 	}
 	(void)json_object_del(payload, "id");
-	query_sql_init(&qs);
+	items_sql_init(&qs);
 	items_table(c, &qs, "INSERT INTO");
-	query_sql_add(&qs, " (id, doc) VALUES (");
-	query_sql_bind(&qs, key);
-	query_sql_add(&qs, ", ?)");
+	/* PostgreSQL makes a key for a missing one, and says which. */
+	if (qs.pg && json_is_null(key))
+		query_sql_add(&qs, " (doc) VALUES (");
+	else {
+		query_sql_add(&qs, " (id, doc) VALUES (");
+		query_sql_bind_raw(&qs, key);
+		query_sql_add(&qs, ", ");
+	}
+	items_doc_bind(&qs, payload);
+	query_sql_add(&qs, qs.pg && json_is_null(key) ? ") RETURNING id" :
+	    ")");
 	if ((st = items_stmt(&qs, e)) != NULL) {
-		if (items_doc_step(st, payload, e, 2) == 0) {
-			if (json_is_null(key))
-				(void)json_array_append_new(keys,
-				    json_integer(istore_last_id()));
-			else
-				(void)json_array_append(keys, key);
+		if ((rc = istore_step(st)) == ISTORE_ROW) {
+			(void)json_array_append_new(keys, istore_value(st, 0));
 			rv = 0;
+		} else if (rc != 0)
+			items_store_fail(e, rc);
+		else if (json_is_null(key)) {
+			(void)json_array_append_new(keys,
+			    json_integer(istore_last_id()));
+			rv = 0;
+		} else {
+			(void)json_array_append(keys, key);
+			rv = items_pg_sequence(c, key, e);
 		}
 		istore_release(st);
 	}
@@ -1685,26 +1754,37 @@ items_update_fields(struct items_ctx *c, const struct conf_permission *perm,
 	return rv;
 }
 
+/*
+ * The row an update reads: on PostgreSQL, locked until the write (the
+ * transaction's end), so that another host's update of it waits.
+ */
+static struct istore_stmt *
+items_locked_stmt(struct query_sql *qs, struct items_err *e)
+{
+	if (qs->pg)
+		query_sql_add(qs, " FOR UPDATE");
+	return items_stmt(qs, e);
+}
+
 /* Merge payload into the item if the permission's filter lets it. */
 static int
 items_update_key(struct items_ctx *c, const struct conf_permission *perm,
     json_t *key, json_t *payload, struct items_err *e)
 {
 	struct query_sql	 qs;
-	sqlite3_stmt		*st;
+	struct istore_stmt	*st;
 	json_t			*keys, *doc = NULL;
 	int			 rv = -1;
 
 	keys = json_pack("[O]", key);
-	query_sql_init(&qs);
+	items_sql_init(&qs);
 	items_table(c, &qs, "SELECT doc FROM");
 	if (keys == NULL || items_where(c, &qs, perm, NULL, keys,
 	    NULL) == -1)
 		items_forbidden(e);
-	else if ((st = items_stmt(&qs, e)) != NULL) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			doc = json_loads((const char *)sqlite3_column_text(st,
-			    0), 0, NULL);
+	else if ((st = items_locked_stmt(&qs, e)) != NULL) {
+		if (istore_step(st) == ISTORE_ROW)
+			doc = json_loads(istore_text(st, 0), 0, NULL);
 		istore_release(st);
 		if (doc == NULL)
 			items_update_denied_payload(c, payload, e);
@@ -1717,14 +1797,14 @@ items_update_key(struct items_ctx *c, const struct conf_permission *perm,
 		return -1;
 	}
 	(void)json_object_update(doc, payload);
-	query_sql_init(&qs);
+	items_sql_init(&qs);
 	items_table(c, &qs, "UPDATE");
-	query_sql_add(&qs, " SET doc = ? WHERE id = ");
-	query_sql_bind(&qs, key);
+	query_sql_add(&qs, " SET doc = ");
+	items_doc_bind(&qs, doc);
+	query_sql_add(&qs, " WHERE id = ");
+	query_sql_bind_raw(&qs, key);
 	if ((st = items_stmt(&qs, e)) != NULL) {
-		/* The document is parameter 1, the key parameter 2. */
-		if (query_sql_apply(st, &qs, 2) == 0 &&
-		    items_doc_step(st, doc, e, 1) == 0)
+		if (items_write_step(st, e) == 0)
 			rv = 0;
 		istore_release(st);
 	}
@@ -1872,20 +1952,20 @@ items_delete_key(struct items_ctx *c, const struct conf_permission *perm,
     json_t *key, struct items_err *e)
 {
 	struct query_sql	 qs;
-	sqlite3_stmt		*st;
+	struct istore_stmt	*st;
 	json_t			*keys;
 	int			 rv = -1, rc;
 
 	keys = json_pack("[O]", key);
-	query_sql_init(&qs);
+	items_sql_init(&qs);
 	items_table(c, &qs, "DELETE FROM");
 	if (keys == NULL || items_where(c, &qs, perm, NULL, keys,
 	    NULL) == -1)
 		items_forbidden(e);
 	else if ((st = items_stmt(&qs, e)) != NULL) {
-		rc = sqlite3_step(st);
-		if (istore_status(rc) != 0)
-			items_store_fail(e, istore_status(rc));
+		rc = istore_step(st);
+		if (rc != 0)
+			items_store_fail(e, rc);
 		else if (istore_changes() != 1)
 			items_delete_denied(c, e);
 		else

@@ -1201,7 +1201,7 @@ parent_items_dir(const struct tokend_config *conf, char *why, size_t whylen)
 	char			 dir[PATH_MAX], *slash;
 	int			 made;
 
-	if (TAILQ_EMPTY(&conf->collections))
+	if (TAILQ_EMPTY(&conf->collections) || CONF_DATABASE_PG(conf->items))
 		return 0;
 	(void)strlcpy(dir, conf->items, sizeof(dir));
 	if ((slash = strrchr(dir, '/')) != NULL)

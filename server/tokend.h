@@ -338,15 +338,20 @@ int		 auth_register_check(json_t *, const char *[2], char *,
 /* itemstore.c: outcomes besides 0 */
 #define ISTORE_CONFLICT		1	/* a constraint: duplicate key */
 #define ISTORE_UNAVAILABLE	2	/* busy, full, read-only, broken */
+#define ISTORE_ROW		3	/* istore_step: a row to read */
 
-struct sqlite3_stmt;
+struct istore_stmt;
+struct query_sql;
 void		 istore_open(const struct tokend_config *, int);
 int		 istore_tables(const struct tokend_config *);
 int		 istore_touch(const char *);
 int		 istore_ready(void);
-int		 istore_status(int);
-int		 istore_prepare(const char *, struct sqlite3_stmt **);
-void		 istore_release(struct sqlite3_stmt *);
+int		 istore_pg(void);
+int		 istore_run(const struct query_sql *, struct istore_stmt **);
+int		 istore_step(struct istore_stmt *);
+json_t		*istore_value(void *, int);
+const char	*istore_text(struct istore_stmt *, int);
+void		 istore_release(struct istore_stmt *);
 int		 istore_begin(void);
 int		 istore_commit(void);
 void		 istore_rollback(void);

@@ -874,7 +874,7 @@ config_check_items(const struct tokend_config *conf)
 {
 	char	 path[PATH_MAX];
 
-	if (TAILQ_EMPTY(&conf->collections))
+	if (TAILQ_EMPTY(&conf->collections) || CONF_DATABASE_PG(conf->items))
 		return 0;
 	if (config_path_within(conf->items_chroot, conf->items, path,
 	    sizeof(path)) == -1 || strchr(path + 1, '/') == NULL) {

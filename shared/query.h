@@ -163,9 +163,22 @@ struct query_sql {
 	size_t			 len;
 	size_t			 cap;
 	json_t			**binds;
+	int			*kinds;		/* QUERY_BIND_*, one a bind */
 	size_t			 nbinds;
 	int			 error;		/* out of memory: give up */
+	int			 pg;		/* PostgreSQL's dialect */
 };
+
+/*
+ * How a value is bound.  SQLite takes both as "?" with the value's own
+ * type.  PostgreSQL's dialect (the item store's documents are json
+ * there, and a field is a jsonb value): QUERY_BIND_JSON is "$n::jsonb"
+ * sent as JSON text, to compare with a field; QUERY_BIND_RAW is "$n"
+ * sent as the bare text of the value (a key, a count, a document), its
+ * type the one the statement gives it.
+ */
+#define QUERY_BIND_JSON		0
+#define QUERY_BIND_RAW		1
 
 /*
  * How a field becomes an SQL expression in the target table: append it
@@ -225,6 +238,8 @@ void		 query_sql_init(struct query_sql *);
 void		 query_sql_free(struct query_sql *);
 void		 query_sql_add(struct query_sql *, const char *);
 void		 query_sql_bind(struct query_sql *, json_t *);
+void		 query_sql_bind_raw(struct query_sql *, json_t *);
+void		 query_sql_bool(struct query_sql *, int);
 int		 query_node_sql(const struct query_node *,
 		    const struct query_schema *, const struct query_vars *,
 		    struct query_sql *);
@@ -240,6 +255,9 @@ int		 query_group_order_sql(const struct query *,
 struct sqlite3_stmt;
 json_t		*query_group_row(const struct query *,
 		    struct sqlite3_stmt *);
+json_t		*query_group_row_of(const struct query *,
+		    json_t *(*)(void *, int), void *);
+json_t		*query_sqlite_value(void *, int);
 int		 query_sql_apply(struct sqlite3_stmt *, const struct query_sql *,
 		    int);
 

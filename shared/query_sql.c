@@ -31,6 +31,7 @@ query_sql_free(struct query_sql *qs)
 	for (i = 0; i < qs->nbinds; i++)
 		json_decref(qs->binds[i]);
 	free(qs->binds);
+	free(qs->kinds);
 	free(qs->text);
 	memset(qs, 0, sizeof(*qs));
 }
@@ -58,24 +59,69 @@ query_sql_add(struct query_sql *qs, const char *s)
 	qs->len += n;
 }
 
-/* Append "?" and keep v (a new reference is taken) as its value. */
-void
-query_sql_bind(struct query_sql *qs, json_t *v)
+/*
+ * Append the parameter ("?", or PostgreSQL's "$n" with its cast) and
+ * keep v (a new reference is taken) as its value.
+ */
+static void
+sql_bind_kind(struct query_sql *qs, json_t *v, int kind)
 {
 	json_t	**binds;
+	int	 *kinds;
+	char	  param[32];
 
 	if (qs->error)
 		return;
 	binds = reallocarray(qs->binds, qs->nbinds + 1, sizeof(*binds));
-	if (binds == NULL || v == NULL) {
-		if (binds != NULL)
-			qs->binds = binds;
+	if (binds != NULL)
+		qs->binds = binds;
+	kinds = reallocarray(qs->kinds, qs->nbinds + 1, sizeof(*kinds));
+	if (kinds != NULL)
+		qs->kinds = kinds;
+	if (binds == NULL || kinds == NULL || v == NULL) {
 		qs->error = 1;
 		return;
 	}
-	qs->binds = binds;
+	qs->kinds[qs->nbinds] = kind;
 	qs->binds[qs->nbinds++] = json_incref(v);
-	query_sql_add(qs, "?");
+	if (!qs->pg) {
+		query_sql_add(qs, "?");
+		return;
+	}
+	(void)snprintf(param, sizeof(param), kind == QUERY_BIND_JSON ?
+	    "$%zu::jsonb" : "$%zu", qs->nbinds);
+	query_sql_add(qs, param);
+}
+
+/* A value compared with a field. */
+void
+query_sql_bind(struct query_sql *qs, json_t *v)
+{
+	sql_bind_kind(qs, v, QUERY_BIND_JSON);
+}
+
+/* A key, a count or a document: PostgreSQL types it from its place. */
+void
+query_sql_bind_raw(struct query_sql *qs, json_t *v)
+{
+	sql_bind_kind(qs, v, QUERY_BIND_RAW);
+}
+
+/* A condition always true or always false. */
+void
+query_sql_bool(struct query_sql *qs, int truth)
+{
+	query_sql_add(qs, qs->pg ? (truth ? "TRUE" : "FALSE") :
+	    (truth ? "1" : "0"));
+}
+
+/* Bound text for a text function: "?" or "$n::text". */
+static void
+sql_bind_text(struct query_sql *qs, json_t *v)
+{
+	sql_bind_kind(qs, v, QUERY_BIND_RAW);
+	if (qs->pg)
+		query_sql_add(qs, "::text");
 }
 
 /*
@@ -131,11 +177,15 @@ sql_kind(struct query_sql *qs, const struct query_schema *schema,
 {
 	if (kind == SQL_KIND_NONE)
 		return 0;
-	query_sql_add(qs, "typeof(");
+	query_sql_add(qs, qs->pg ? "jsonb_typeof(" : "typeof(");
 	if (sql_column(qs, schema, field) == -1)
 		return -1;
-	query_sql_add(qs, kind == SQL_KIND_TEXT ? ") = 'text' AND " :
-	    ") IN ('integer', 'real') AND ");
+	if (qs->pg)
+		query_sql_add(qs, kind == SQL_KIND_TEXT ? ") = 'string' AND " :
+		    ") IN ('number', 'boolean') AND ");
+	else
+		query_sql_add(qs, kind == SQL_KIND_TEXT ? ") = 'text' AND " :
+		    ") IN ('integer', 'real') AND ");
 	return 0;
 }
 
@@ -255,7 +305,7 @@ sql_in(struct query_sql *qs, const struct query_schema *schema,
 	int	 rv = 0;
 
 	if (text == 0 && numbers == 0) {
-		query_sql_add(qs, "0");
+		query_sql_bool(qs, 0);
 		return 0;
 	}
 	query_sql_add(qs, "(");
@@ -291,7 +341,7 @@ sql_list(struct query_sql *qs, const struct query_schema *schema,
 	if (n->op == QOP_IN)
 		rv = sql_in(qs, schema, n->field, list, text, numbers);
 	else if (nulls > 0) {
-		query_sql_add(qs, "0");
+		query_sql_bool(qs, 0);
 		rv = 0;
 	} else {
 		query_sql_add(qs, "(");
@@ -344,9 +394,35 @@ sql_nullness(struct query_sql *qs, const struct query_schema *schema,
 		query_sql_add(qs, " OR ");
 		if (sql_column(qs, schema, n->field) == -1)
 			return -1;
-		query_sql_add(qs, " = ''");
+		query_sql_add(qs, qs->pg ? " = '\"\"'::jsonb" : " = ''");
 	}
 	query_sql_add(qs, want ? ")" : "))");
+	return 0;
+}
+
+/*
+ * The same in PostgreSQL's words: the field's text (#>> '{}' of a
+ * jsonb string), strpos() and right().
+ */
+static int
+sql_text_op_pg(struct query_sql *qs, const struct query_schema *schema,
+    const struct query_node *n, json_t *r)
+{
+	query_sql_add(qs, n->op == QOP_ENDS_WITH ? "(right((" : "strpos((");
+	if (sql_column(qs, schema, n->field) == -1)
+		return -1;
+	query_sql_add(qs, ") #>> '{}', ");
+	if (n->op == QOP_ENDS_WITH) {
+		query_sql_add(qs, "length(");
+		sql_bind_text(qs, r);
+		query_sql_add(qs, ")) = ");
+		sql_bind_text(qs, r);
+		query_sql_add(qs, ")");
+		return 0;
+	}
+	sql_bind_text(qs, r);
+	query_sql_add(qs, n->op == QOP_CONTAINS ? ") > 0" :
+	    n->op == QOP_NCONTAINS ? ") = 0" : ") = 1");
 	return 0;
 }
 
@@ -360,6 +436,8 @@ static int
 sql_text_op(struct query_sql *qs, const struct query_schema *schema,
     const struct query_node *n, json_t *r)
 {
+	if (qs->pg)
+		return sql_text_op_pg(qs, schema, n, r);
 	if (n->op == QOP_ENDS_WITH) {
 		query_sql_add(qs, "(substr(");
 		if (sql_column(qs, schema, n->field) == -1)
@@ -422,7 +500,7 @@ sql_group(struct query_sql *qs, const struct query_schema *schema,
 	size_t	 i;
 
 	if (n->nkids == 0) {
-		query_sql_add(qs, n->op == QOP_AND ? "1" : "0");
+		query_sql_bool(qs, n->op == QOP_AND);
 		return 0;
 	}
 	query_sql_add(qs, "(");
@@ -492,6 +570,10 @@ query_sort_sql(const struct query *q, const struct query_schema *schema,
 		if (sql_column(qs, schema, q->sort[i].field) == -1)
 			return -1;
 		query_sql_add(qs, q->sort[i].desc ? " DESC" : " ASC");
+		/* SQLite's order, which Directus's answers show. */
+		if (qs->pg)
+			query_sql_add(qs, q->sort[i].desc ? " NULLS LAST" :
+			    " NULLS FIRST");
 	}
 	return 0;
 }
@@ -534,6 +616,49 @@ sql_alias(struct query_sql *qs, char kind, size_t i)
 	query_sql_add(qs, alias);
 }
 
+/*
+ * PostgreSQL's sum and avg of a jsonb field as SQLite's of
+ * json_extract(): a number as numeric, a boolean as 1 or 0, text as 0;
+ * min and max: the first value in jsonb's order, of any kind.
+ */
+static int
+sql_agg_pg(struct query_sql *qs, const struct query_schema *schema,
+    const struct query_agg *a)
+{
+	int	 distinct = a->fn == QAGG_SUM_DISTINCT ||
+		    a->fn == QAGG_AVG_DISTINCT;
+
+	if (a->fn == QAGG_MIN || a->fn == QAGG_MAX) {
+		query_sql_add(qs, "(array_agg(");
+		if (sql_column(qs, schema, a->field) == -1)
+			return -1;
+		query_sql_add(qs, " ORDER BY ");
+		if (sql_column(qs, schema, a->field) == -1)
+			return -1;
+		query_sql_add(qs, a->fn == QAGG_MIN ? " ASC" : " DESC");
+		query_sql_add(qs, ") FILTER (WHERE ");
+		if (sql_column(qs, schema, a->field) == -1)
+			return -1;
+		query_sql_add(qs, " IS NOT NULL))[1]");
+		return 0;
+	}
+	query_sql_add(qs, a->fn == QAGG_SUM || a->fn == QAGG_SUM_DISTINCT ?
+	    "sum(" : "avg(");
+	query_sql_add(qs, distinct ? "DISTINCT CASE jsonb_typeof(" :
+	    "CASE jsonb_typeof(");
+	if (sql_column(qs, schema, a->field) == -1)
+		return -1;
+	query_sql_add(qs, ") WHEN 'number' THEN (");
+	if (sql_column(qs, schema, a->field) == -1)
+		return -1;
+	query_sql_add(qs, ")::numeric WHEN 'boolean' THEN (");
+	if (sql_column(qs, schema, a->field) == -1)
+		return -1;
+	query_sql_add(qs, ")::boolean::int::numeric WHEN 'string' THEN 0 "
+	    "END)");
+	return 0;
+}
+
 /* One aggregate's expression over the schema's column. */
 static int
 sql_agg(struct query_sql *qs, const struct query_schema *schema,
@@ -547,6 +672,9 @@ sql_agg(struct query_sql *qs, const struct query_schema *schema,
 		[QAGG_MIN] = "min(", [QAGG_MAX] = "max(",
 	};
 
+	if (qs->pg && strcmp(a->field, "*") != 0 && a->fn != QAGG_COUNT &&
+	    a->fn != QAGG_COUNT_DISTINCT && a->fn != QAGG_COUNT_ALL)
+		return sql_agg_pg(qs, schema, a);
 	query_sql_add(qs, open[a->fn]);
 	if (strcmp(a->field, "*") == 0)
 		query_sql_add(qs, "*");
@@ -627,11 +755,17 @@ query_group_order_sql(const struct query *q,
 	query_sql_add(qs, " ORDER BY ");
 	for (i = 0; i < q->nsort; i++) {
 		sql_group_sort(q, &q->sort[i], qs);
-		query_sql_add(qs, q->sort[i].desc ? " DESC, " : " ASC, ");
+		query_sql_add(qs, q->sort[i].desc ? " DESC" : " ASC");
+		if (qs->pg)
+			query_sql_add(qs, q->sort[i].desc ? " NULLS LAST" :
+			    " NULLS FIRST");
+		query_sql_add(qs, ", ");
 	}
 	for (i = 0; i < q->ngroup; i++) {
 		query_sql_add(qs, i > 0 ? ", " : "");
 		sql_alias(qs, 'g', i);
+		if (qs->pg)
+			query_sql_add(qs, " NULLS FIRST");
 	}
 	return 0;
 }
@@ -643,10 +777,11 @@ query_group_order_sql(const struct query *q,
  * anything else (a blob: an object or array of the item store) as
  * null.
  */
-static json_t *
-sql_value_json(sqlite3_stmt *st, int col)
+json_t *
+query_sqlite_value(void *arg, int col)
 {
-	double	 d;
+	sqlite3_stmt	*st = arg;
+	double		 d;
 
 	switch (sqlite3_column_type(st, col)) {
 	case SQLITE_INTEGER:
@@ -691,10 +826,12 @@ sql_agg_put(json_t *row, const struct query_agg *a, json_t *v)
 
 /*
  * One row of a grouped query in Directus's shape: the groupBy fields,
- * then {"count": 4, "sum": {"views": 40}, ...}.  NULL: out of memory.
+ * then {"count": 4, "sum": {"views": 40}, ...}, each column read with
+ * value(st, i) (the store's reader).  NULL: out of memory.
  */
 json_t *
-query_group_row(const struct query *q, sqlite3_stmt *st)
+query_group_row_of(const struct query *q, json_t *(*value)(void *, int),
+    void *st)
 {
 	json_t	*row;
 	size_t	 i;
@@ -703,16 +840,23 @@ query_group_row(const struct query *q, sqlite3_stmt *st)
 		return NULL;
 	for (i = 0; i < q->ngroup; i++)
 		if (json_object_set_new(row, q->group[i],
-		    sql_value_json(st, (int)i)) == -1)
+		    value(st, (int)i)) == -1)
 			goto fail;
 	for (i = 0; i < q->nagg; i++)
-		if (sql_agg_put(row, &q->agg[i], sql_value_json(st,
+		if (sql_agg_put(row, &q->agg[i], value(st,
 		    (int)(q->ngroup + i))) == -1)
 			goto fail;
 	return row;
  fail:
 	json_decref(row);
 	return NULL;
+}
+
+/* The same of a SQLite statement's row. */
+json_t *
+query_group_row(const struct query *q, sqlite3_stmt *st)
+{
+	return query_group_row_of(q, query_sqlite_value, st);
 }
 
 /*
@@ -731,7 +875,8 @@ query_search_doc_sql(const struct query_search *s, const struct conf_fields *a,
 	json_t				*v;
 	size_t				 i, n = 0;
 
-	query_sql_add(qs, "EXISTS (SELECT 1 FROM json_each(doc) AS s WHERE ");
+	query_sql_add(qs, qs->pg ? "EXISTS (SELECT 1 FROM jsonb_each(doc::jsonb) "
+	    "AS s WHERE " : "EXISTS (SELECT 1 FROM json_each(doc) AS s WHERE ");
 	if (!a->all || !b->all) {
 		list = !a->all ? a : b;
 		other = list == a ? b : a;
@@ -742,12 +887,27 @@ query_search_doc_sql(const struct query_search *s, const struct conf_fields *a,
 				continue;
 			query_sql_add(qs, n++ > 0 ? ", " : "");
 			v = json_string(list->names[i]);
-			query_sql_bind(qs, v);
+			sql_bind_text(qs, v);
 			json_decref(v);
 		}
 		query_sql_add(qs, n == 0 ? "NULL) AND " : ") AND ");
 	}
 	v = json_string(s->text);
+	if (qs->pg) {
+		query_sql_add(qs, "((jsonb_typeof(s.value) = 'string' AND "
+		    "strpos(lower(s.value #>> '{}'), lower(");
+		sql_bind_text(qs, v);
+		json_decref(v);
+		query_sql_add(qs, ")) > 0)");
+		if (s->number != NULL) {
+			query_sql_add(qs, " OR (jsonb_typeof(s.value) = "
+			    "'number' AND s.value = ");
+			query_sql_bind(qs, s->number);
+			query_sql_add(qs, ")");
+		}
+		query_sql_add(qs, "))");
+		return;
+	}
 	query_sql_add(qs, "((s.type = 'text' AND instr(lower(s.value), "
 	    "lower(");
 	query_sql_bind(qs, v);

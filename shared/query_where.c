@@ -18,7 +18,7 @@
 #include "query_where.h"
 
 /*
- * Append "1", then " AND " each part that w has.  The text may be out
+ * Append "1" (true), then " AND " each part that w has.  The text may be out
  * of memory (qs->error) even when QUERY_WHERE_OK: the caller's to see.
  */
 enum query_where_fail
@@ -31,7 +31,7 @@ query_where_sql(const struct query_where *w, struct query_sql *qs)
 
 	if (perm_filter(w->perm, &pf) == -1)
 		return QUERY_WHERE_PERM_PARSE;
-	query_sql_add(qs, "1");
+	query_sql_bool(qs, 1);
 	if (pf != NULL) {
 		query_sql_add(qs, " AND ");
 		rv = query_node_sql(pf, w->schema, w->vars, qs);
@@ -55,7 +55,7 @@ query_where_sql(const struct query_where *w, struct query_sql *qs)
 		query_sql_add(qs, " AND id IN (");
 		json_array_foreach(w->keys, i, k) {
 			query_sql_add(qs, i > 0 ? ", " : "");
-			query_sql_bind(qs, k);
+			query_sql_bind_raw(qs, k);
 		}
 		query_sql_add(qs, json_array_size(w->keys) == 0 ? "NULL)" :
 		    ")");

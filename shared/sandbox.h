@@ -15,6 +15,7 @@ enum sandbox_role {
 	SANDBOX_KEYD,		/* keyd with its database and hashing pool */
 	SANDBOX_SERVER,		/* an HTTP worker */
 	SANDBOX_ITEMS,		/* an item process with its item store */
+	SANDBOX_ITEMS_PG,	/* the same, its store on PostgreSQL */
 	SANDBOX_MAIL,		/* the mail process, a client of the relay */
 };
 

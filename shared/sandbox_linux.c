@@ -104,6 +104,7 @@ static const char *sandbox_role_names[] = {
 	[SANDBOX_KEYD] = "keyd",
 	[SANDBOX_SERVER] = "server",
 	[SANDBOX_ITEMS] = "items",
+	[SANDBOX_ITEMS_PG] = "items",
 	[SANDBOX_MAIL] = "mail",
 };
 
@@ -264,6 +265,18 @@ static const struct sandbox_rule sandbox_items[] = {
 	SB_ALLOW(newfstatat),
 	SB_ALLOW(nanosleep),
 	SB_ALLOW(clock_nanosleep),
+};
+
+/*
+ * An item process whose store is PostgreSQL (itemstore.c): its one
+ * connection, made before the filter, sends with MSG_NOSIGNAL and
+ * receives (libpq's send(2) and recv(2), waiting in poll).  No
+ * socket(2) nor connect(2): a process that loses its connection exits
+ * and the parent starts a new one, which connects before its filter.
+ */
+static const struct sandbox_rule sandbox_items_pg[] = {
+	SB_EQ(sendto, 3, MSG_NOSIGNAL),
+	SB_EQ(recvfrom, 3, 0),
 };
 
 /*
@@ -454,6 +467,8 @@ static const struct sandbox_table sandbox_policy[][9] = {
 	    SB_TABLE(sandbox_common) },
 	[SANDBOX_ITEMS] = { SB_TABLE(sandbox_items),
 	    SB_TABLE(sandbox_common), SB_TABLE(sandbox_locks) },
+	[SANDBOX_ITEMS_PG] = { SB_TABLE(sandbox_items),
+	    SB_TABLE(sandbox_items_pg), SB_TABLE(sandbox_common) },
 	[SANDBOX_MAIL] = { SB_TABLE(sandbox_mail),
 	    SB_TABLE(sandbox_common) },
 };
@@ -793,7 +808,7 @@ sandbox_enter(enum sandbox_role role)
 	sandbox_rlimit(RLIMIT_CORE, 0);
 #ifndef TOKEND_SANITIZE
 	if (role == SANDBOX_SERVER || role == SANDBOX_ITEMS ||
-	    role == SANDBOX_MAIL)
+	    role == SANDBOX_ITEMS_PG || role == SANDBOX_MAIL)
 		sandbox_rlimit(RLIMIT_NPROC, 0);
 #endif
 	if (role == SANDBOX_KEYD && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)

@@ -70,6 +70,11 @@ sandbox_enter(enum sandbox_role role)
 		if (pledge("stdio inet recvfd id", NULL) == -1)
 			fatal("sandbox: pledge");
 		break;
+	case SANDBOX_ITEMS_PG:
+		sandbox_rlimit(RLIMIT_NPROC, 0);
+		if (pledge("stdio inet recvfd", NULL) == -1)
+			fatal("sandbox: pledge");
+		break;
 	case SANDBOX_ITEMS:
 		sandbox_rlimit(RLIMIT_NPROC, 0);
 		if (pledge("stdio rpath wpath cpath flock recvfd", NULL) == -1)

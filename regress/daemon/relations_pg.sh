@@ -1,0 +1,7 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The tokend authors; see the LICENSE file.
+# relations.sh once more, its item store on PostgreSQL (lib.sh's TD_ITEMS_PG:
+# a throwaway cluster, the item role tokend_items): the same answers
+# from PostgreSQL's SQL as from SQLite's.
+TD_NAME=relations_pg TD_ITEMS_PG=1 exec bash "$(dirname "$0")/relations.sh"
