@@ -297,6 +297,8 @@ void		 auth_register_verify(struct server *, struct evhttp_request *,
 		    const char *);
 void		 auth_me(struct server *, struct evhttp_request *,
 		    const char *);
+void		 auth_me_password(struct server *, struct evhttp_request *,
+		    const char *);
 void		 auth_track_page(struct server *, struct evhttp_request *,
 		    const char *);
 int		 auth_token(struct server *, struct evhttp_request *,

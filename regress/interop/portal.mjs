@@ -193,6 +193,12 @@ await step('portal_browser_static_token', async () => {
 });
 
 await step('portal_browser_password', async () => {
+	// The page asks keyd to check the current password in the change
+	// itself (POST /users/me/password), not with a login beforehand.
+	const asked = [];
+	const seen = (r) => asked.push(`${r.method()} ${new URL(r.url())
+	    .pathname}`);
+	b.on('request', seen);
 	await b.type('#pw-current', 'wrong current');
 	await b.type('#pw-new', 'new pass 2');
 	await b.type('#pw-again', 'new pass 2');
@@ -208,12 +214,17 @@ await step('portal_browser_password', async () => {
 	await b.click('#password-form button[type=submit]');
 	await b.waitForFunction(() => document.querySelector('#status')
 	    .textContent.startsWith('Password changed'));
+	b.off('request', seen);
 	const r = await b.evaluate(async (e) => (await fetch('/auth/login', {
 	    method: 'POST', credentials: 'omit',
 	    headers: { 'Content-Type': 'application/json' },
 	    body: JSON.stringify({ email: e, password: 'new pass 2' }) }))
 	    .status, email);
 	check('portal_browser_password', r === 200, r);
+	check('portal_browser_password_server_checked', asked.filter((x) =>
+	    x === 'POST /users/me/password').length === 2 &&
+	    !asked.includes('POST /auth/login') &&
+	    !asked.includes('PATCH /users/me'), asked.join(', '));
 	check('portal_browser_password_kept_self',
 	    await status(b, '/users/me') === 200);
 });
