@@ -448,6 +448,7 @@ void		 portal_files_send(const struct tokend_config *,
 int		 portal_set_files(const struct tokend_config *,
 		    struct frame *);
 const char	*portal_rest(const struct tokend_config *, const char *);
+void		 portal_headers(struct evhttp_request *);
 void		 portal_serve(struct server *, struct evhttp_request *,
 		    const char *);
 

@@ -34,6 +34,30 @@ for p in "" account portal.css portal.js; do
 		fail "$name" "${r:0:80} csp '$(header Content-Security-Policy)'"
 	fi
 done
+# Every other answer under the portal's path, each refusal included
+# (the cross-site guard's and the body label's come before the
+# portal's own code), has them too.
+bad=
+while IFS='|' read -r m p a1 a2; do
+	r=$(http "$m" "$p" ${a1:+-H "$a1"} ${a2:+-H "$a2"} \
+	    $([ "$m" = POST ] && echo -d x))
+	[ "$(header Content-Security-Policy)" = "$CSP" ] &&
+	    [ "$(header X-Content-Type-Options)" = nosniff ] &&
+	    [ "$(header Referrer-Policy)" = no-referrer ] ||
+	    bad="$bad [$m $p: ${r%% *}]"
+done <<'LIST'
+GET|/portal
+GET|/portal/nope
+GET|/portal/next?rd=https://evil.com/
+HEAD|/portal/
+PUT|/portal/
+DELETE|/portal/account
+OPTIONS|/portal/
+POST|/portal/qr|Content-Type: text/plain
+POST|/portal/qr|Content-Type: application/json
+POST|/portal/qr|Origin: https://evil.example|Cookie: directus_session_token=x
+LIST
+[ -z "$bad" ] && ok portal_error_headers || fail portal_error_headers "$bad"
 http GET /portal/ >/dev/null
 [ "$(header Content-Type)" = "text/html; charset=utf-8" ] &&
     grep -q '<h1>Test &lt;Portal&gt; &amp; co</h1>' "$T/body" &&
