@@ -189,6 +189,8 @@ static int	 users_admin_count(void);
 static uint32_t	 users_admins_kept(struct users_job *, int);
 static int	 users_changes_policies(struct users_job *);
 static void	 users_hash_one(struct users_job *);
+static void	 user_password_checked(enum hash_result, const char *, void *);
+static uint32_t	 user_password_parse(struct users_job *, json_t *, const char **);
 static void	 users_hash_start(struct users_job *, size_t, json_t *);
 static void	 users_hashed(enum hash_result, const char *, void *);
 static void	 users_hash_settle(struct users_job *);
@@ -681,6 +683,122 @@ user_update(struct keyd_chan *kc, struct frame *f)
 	}
 	users_hash_one(job);
 	return 0;
+}
+
+/*
+ * The body of POST /users/me/password: both passwords, strings, and
+ * nothing else.  AUTH_OK with *current pointing into body and
+ * job->data the patch {"password": new}, checked as PATCH /users/me
+ * checks it; or the code, with the reason in job->msg.
+ */
+static uint32_t
+user_password_parse(struct users_job *job, json_t *body,
+    const char **current)
+{
+	json_t		*cur, *pw, *v;
+	const char	*key;
+	char		*text;
+	uint32_t	 code;
+
+	if (body == NULL || !json_is_object(body)) {
+		(void)strlcpy(job->msg, "Invalid JSON", sizeof(job->msg));
+		return AUTH_INVALID_PAYLOAD;
+	}
+	json_object_foreach(body, key, v)
+		if (strcmp(key, "password_current") != 0 &&
+		    strcmp(key, "password") != 0) {
+			(void)snprintf(job->msg, sizeof(job->msg),
+			    "\"%.64s\" is not allowed", key);
+			return AUTH_INVALID_PAYLOAD;
+		}
+	cur = json_object_get(body, "password_current");
+	pw = json_object_get(body, "password");
+	key = cur == NULL ? "password_current" : pw == NULL ? "password" :
+	    NULL;
+	if (key != NULL || !json_is_string(cur) || !json_is_string(pw)) {
+		(void)snprintf(job->msg, sizeof(job->msg), key != NULL ?
+		    "\"%s\" is required" : "\"%s\" must be a string",
+		    key != NULL ? key : !json_is_string(cur) ?
+		    "password_current" : "password");
+		return AUTH_INVALID_PAYLOAD;
+	}
+	*current = json_string_value(cur);
+	if ((v = json_pack("{s:O}", "password", pw)) == NULL ||
+	    (text = json_dumps(v, JSON_COMPACT)) == NULL) {
+		json_decref(v);
+		return AUTH_INTERNAL;
+	}
+	json_decref(v);
+	code = user_patch_parse((const uint8_t *)text, strlen(text),
+	    job->admin, &job->data, &pw, job->msg, sizeof(job->msg));
+	freezero(text, strlen(text));
+	return code;
+}
+
+/*
+ * MSG_USER_PASSWORD, POST /users/me/password (tokend's extension): the
+ * current password is checked on the hashing pool (a stolen session
+ * cookie alone cannot change it), then the new one is written as
+ * PATCH /users/me writes it: the caller's other sessions end.
+ */
+int
+user_password(struct keyd_chan *kc, struct frame *f)
+{
+	struct users_job	*job = users_job_new(kc, f);
+	struct msg_user_password m;
+	const char		*current = NULL;
+	json_t			*body = NULL;
+	int64_t			 until;
+	uint32_t		 code;
+	int			 app;
+
+	job->self = 1;
+	job->op = USERS_UPDATE;
+	if (msg_read(f, MSG_USER_PASSWORD, &m) == -1) {
+		users_job_free(job);
+		return -1;
+	}
+	audit_client_copy(&job->client, &m.client);
+	if (auth_identify_cred(&m.cred, &code, &job->caller, job->session,
+	    &until) == -1) {
+		users_job_free(job);
+		return -1;
+	}
+	(void)auth_user_access_from(&job->caller, job->client.ip, &job->admin,
+	    &app);
+	if (code == AUTH_OK) {
+		body = m.body_len > 0 ? json_loadb((const char *)m.body,
+		    m.body_len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+		code = user_password_parse(job, body, &current);
+	}
+	if (code == AUTH_OK && hash_verify(job->caller.password,
+	    (const uint8_t *)current, strlen(current), user_password_checked,
+	    job) == -1)
+		code = AUTH_UNAVAILABLE;
+	json_decref(body);
+	if ((job->code = code) != AUTH_OK)
+		users_finish(job, NULL);
+	return 0;
+}
+
+/* The current password checked: the new one is hashed and written. */
+static void
+user_password_checked(enum hash_result result, const char *unused,
+    void *arg)
+{
+	struct users_job	*job = arg;
+
+	if (result != HASH_MATCH) {
+		job->code = result == HASH_BUSY ? AUTH_UNAVAILABLE :
+		    result == HASH_ERROR ? AUTH_INTERNAL :
+		    AUTH_INVALID_CREDENTIALS;
+		if (job->code == AUTH_INVALID_CREDENTIALS)
+			log_info("user %s: password change refused: the "
+			    "current password is wrong", job->caller.id);
+		users_finish(job, NULL);
+		return;
+	}
+	users_hash_one(job);
 }
 
 /* The caller's permission for an action on directus_users, or NULL. */

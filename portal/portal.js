@@ -208,21 +208,16 @@ async function changePassword(ev) {
 		return;
 	}
 	/*
-	 * The current password first: a login that needs a code has
-	 * passed the password.  The session it makes ends with the
-	 * change, as every other session but this one does.
+	 * keyd checks the current password and changes it in one step
+	 * (tokend's POST /users/me/password): a session cookie alone
+	 * cannot change it.  Every other session ends; this one stays.
 	 */
-	const check = await api("POST", "/auth/login", { email: me.email,
-	    password: cur, mode: "json" });
-	if (check.status !== 200 && check.code !== "INVALID_OTP") {
-		showError(check.code === "INVALID_CREDENTIALS" ?
+	const r = await api("POST", "/users/me/password",
+	    { password_current: cur, password: pw });
+	if (r.status !== 204) {
+		showError(r.code === "INVALID_CREDENTIALS" ?
 		    "The current password is wrong." :
-		    reason(check, "The password cannot be checked"));
-		return;
-	}
-	const r = await api("PATCH", "/users/me", { password: pw });
-	if (r.status !== 200) {
-		showError(reason(r, "The password cannot be changed"));
+		    reason(r, "The password cannot be changed"));
 		return;
 	}
 	$("password-form").reset();

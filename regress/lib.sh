@@ -604,3 +604,60 @@ td_workers_ready() {
 		grep -q "^server\[$p\]: server [0-9]* ready" "$T/log" || return 1
 	done
 }
+
+# The forward-auth proxies of the browser tests, each the shipped
+# example (etc/examples/) with this test's ports: tokend's $PORT for
+# 127.0.0.1:8055, the application's for 127.0.0.1:3000.  The
+# application is a second nginx server (td_fa_nginx's) that echoes the
+# headers naming the user.  Both end with td_cleanup.
+# td_fa_nginx PORT APP_PORT: nginx with auth_request on PORT.
+td_fa_nginx() {
+	local d="$T/nginx"
+	mkdir -p "$d"
+	sed -e "s/127\.0\.0\.1:8055/127.0.0.1:$PORT/" \
+	    -e "s/127\.0\.0\.1:3000/127.0.0.1:$2/" \
+	    "$TOP/etc/examples/nginx-forward-auth.conf" > "$d/fa.conf"
+	cat > "$d/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $d/body;
+	proxy_temp_path $d/proxy;
+	server {
+		listen 127.0.0.1:$2;
+		location / {
+			default_type text/plain;
+			return 200 "user=\$http_remote_user email=\$http_remote_email groups=\$http_remote_groups uri=\$request_uri\n";
+		}
+	}
+	server {
+		listen 127.0.0.1:$1;
+		include $d/fa.conf;
+	}
+}
+CONF
+	/usr/sbin/nginx -c "$d/nginx.conf" -p "$d" &
+	TD_PIDS="$TD_PIDS $!"
+	td_until "curl -s -m 1 -o /dev/null http://127.0.0.1:$1/" 50
+}
+# td_fa_caddy PORT APP_PORT: Caddy with forward_auth on PORT.
+td_fa_caddy() {
+	local d="$T/caddy"
+	mkdir -p "$d"
+	{
+		printf '{\n\tadmin off\n\tauto_https off\n\tstorage file_system %s\n}\n' \
+		    "$d/data"
+		sed -e "s/127\.0\.0\.1:8055/127.0.0.1:$PORT/" \
+		    -e "s/127\.0\.0\.1:3000/127.0.0.1:$2/" \
+		    -e "s#^app\.example\.com {#http://127.0.0.1:$1 {#" \
+		    "$TOP/etc/examples/Caddyfile-forward-auth"
+	} > "$d/Caddyfile"
+	XDG_DATA_HOME=$d XDG_CONFIG_HOME=$d HOME=$d caddy run \
+	    --config "$d/Caddyfile" --adapter caddyfile > "$d/log" 2>&1 &
+	TD_PIDS="$TD_PIDS $!"
+	td_until "curl -s -m 1 -o /dev/null http://127.0.0.1:$1/" 100
+}

@@ -20,10 +20,10 @@
 # The files in SERIAL measure time or load the machine, or install a
 # package into it (debian: its users are the others' too), or wait for
 # a lock of a second or two to hold (tfa), or run a whole browser
-# (portal_browser): they run afterwards, one at a time, with nothing
-# else running.
+# (portal_browser, sdkbrowser, fabrowser): they run afterwards, one at
+# a time, with nothing else running.
 SERIAL="catalog_timing faults hashpool httpslow keydstall lockout"
-SERIAL="$SERIAL ratelimit debian tfa portal_browser"
+SERIAL="$SERIAL ratelimit debian tfa portal_browser sdkbrowser fabrowser"
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 out="$top/regress/out"

@@ -1266,6 +1266,7 @@ auth_authenticate_query(struct server *s, struct evhttp_request *req,
 	struct msg_auth		 auth;
 	struct msg_user_get	 get;
 	struct msg_user_update	 update;
+	struct msg_user_password password;
 	struct frame_buf	 fb;
 	struct pending		*p;
 	struct jwt		 jwt;
@@ -1293,13 +1294,19 @@ auth_authenticate_query(struct server *s, struct evhttp_request *req,
 		auth_token_free(tok);
 		return -1;
 	}
-	/* A credential; MSG_USER_UPDATE adds its body. */
+	/* A credential; MSG_USER_UPDATE and MSG_USER_PASSWORD add a body. */
 	if (type == MSG_USER_UPDATE) {
 		auth_credential_set(&update.cred, tok, &jwt);
 		update.patch = extra;
 		update.patch_len = extralen;
 		auth_client_set(req, &update.client, ip, sizeof(ip));
 		failed = msg_write(&fb, type, &update);
+	} else if (type == MSG_USER_PASSWORD) {
+		auth_credential_set(&password.cred, tok, &jwt);
+		password.body = extra;
+		password.body_len = extralen;
+		auth_client_set(req, &password.client, ip, sizeof(ip));
+		failed = msg_write(&fb, type, &password);
 	} else if (type == MSG_USER_GET) {
 		auth_credential_set(&get.cred, tok, &jwt);
 		get.nest = nest;
@@ -1455,6 +1462,27 @@ auth_me(struct server *s, struct evhttp_request *req, const char *rest)
 		    AUTH_HASH_WAIT_MS, auth_me_done, c);
 
 	if (rv == -1)
+		auth_ctx_free(c);
+}
+
+/*
+ * POST /users/me/password {"password_current", "password"}, tokend's
+ * extension: keyd checks the current password, then changes it as
+ * PATCH /users/me does; 204.  Both passwords wait for the hashing pool.
+ */
+void
+auth_me_password(struct server *s, struct evhttp_request *req,
+    const char *rest)
+{
+	struct evbuffer	*body = evhttp_request_get_input_buffer(req);
+	struct auth_ctx	*c;
+
+	if ((c = auth_ctx_new(s, req)) == NULL)
+		return;
+	c->no_content = 1;
+	if (auth_authenticate(s, req, MSG_USER_PASSWORD,
+	    evbuffer_pullup(body, -1), evbuffer_get_length(body),
+	    2 * AUTH_HASH_WAIT_MS, auth_me_done, c) == -1)
 		auth_ctx_free(c);
 }
 

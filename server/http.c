@@ -170,23 +170,28 @@ static void
 http_serve(struct evhttp_request *req, const char *path)
 {
 	const struct route	*r = NULL;
-	const char		*rest = NULL;
+	const char		*rest = NULL, *portal = NULL;
 
 	if (path != NULL)
 		r = route_find(path, http_method(req), &rest);
+	/*
+	 * The portal's pages never hide a route of the API; every answer
+	 * under its path, a refusal too, has the portal's headers.
+	 */
+	if (r == NULL && path != NULL &&
+	    (portal = portal_rest(http_server->conf, path)) != NULL)
+		portal_headers(req);
 	http_track(req, r);
 	http_hsts(http_server, req);
 	if (http_cors(http_server, req) == -1)
 		return;
 	if (http_admit(http_server, req, path) == -1)
 		return;
-	/* The portal's pages never hide a route of the API. */
-	if (r == NULL && path != NULL &&
-	    (rest = portal_rest(http_server->conf, path)) != NULL) {
+	if (portal != NULL) {
 		if ((evhttp_request_get_command(req) & HTTP_UNSAFE) &&
 		    http_unsafe(http_server, req, NULL) == -1)
 			return;
-		portal_serve(http_server, req, rest);
+		portal_serve(http_server, req, portal);
 		return;
 	}
 	if (r == NULL) {

@@ -81,7 +81,6 @@ static int	 portal_read(const char *, const char *, uint8_t **,
 		    size_t *, char *, size_t);
 static char	*portal_fill(const uint8_t *, size_t, const char *,
 		    size_t *);
-static void	 portal_headers(struct evhttp_request *);
 static void	 portal_page(struct evhttp_request *, enum portal_file);
 static void	 portal_next(struct server *, struct evhttp_request *);
 static void	 portal_qr(struct evhttp_request *);
@@ -277,7 +276,8 @@ portal_rest(const struct tokend_config *conf, const char *path)
 	return NULL;
 }
 
-static void
+/* The headers of every answer under the portal's path (http.c). */
+void
 portal_headers(struct evhttp_request *req)
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
@@ -298,7 +298,6 @@ portal_serve(struct server *s, struct evhttp_request *req, const char *rest)
 				    cmd == EVHTTP_REQ_HEAD;
 	char			 to[CONF_PORTAL_PATH_MAX];
 
-	portal_headers(req);
 	if (get && strcmp(rest, "/") == 0) {
 		(void)strlcpy(to, s->conf->portal_path, sizeof(to));
 		evhttp_add_header(evhttp_request_get_output_headers(req),

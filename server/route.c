@@ -117,6 +117,11 @@ static const struct route routes[] = {
 	{ "/users/me",		ROUTE_EXACT,	PATCH,
 	    ROUTE_SMALL_BODY,	auth_me,
 	    "Users", "Update the current user.", PATCH, NULL },
+	/* tokend's extension: a password change that needs the current one. */
+	{ "/users/me/password",	ROUTE_EXACT,	POST,
+	    ROUTE_AUTH_LIMIT | ROUTE_SMALL_BODY, auth_me_password,
+	    "Users", "Change the current user's password, given the current "
+	    "one.", POST, NULL },
 	{ "/users/me/track/page", ROUTE_EXACT,	PATCH,
 	    ROUTE_SMALL_BODY,	auth_track_page,
 	    "Users", "Record the page the current user used last.", PATCH,

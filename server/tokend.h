@@ -303,6 +303,8 @@ void		 auth_register_verify(struct server *, struct evhttp_request *,
 		    const char *);
 void		 auth_me(struct server *, struct evhttp_request *,
 		    const char *);
+void		 auth_me_password(struct server *, struct evhttp_request *,
+		    const char *);
 void		 auth_track_page(struct server *, struct evhttp_request *,
 		    const char *);
 int		 auth_token(struct server *, struct evhttp_request *,
@@ -457,6 +459,7 @@ void		 portal_files_send(const struct tokend_config *,
 int		 portal_set_files(const struct tokend_config *,
 		    struct frame *);
 const char	*portal_rest(const struct tokend_config *, const char *);
+void		 portal_headers(struct evhttp_request *);
 void		 portal_serve(struct server *, struct evhttp_request *,
 		    const char *);
 

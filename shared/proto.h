@@ -34,7 +34,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define PROTO_VERSION		8
+#define PROTO_VERSION		9
 #define PROTO_FD_PARENT		3	/* channel to the parent in children */
 #define PROTO_FD_METRICS	4	/* workers, keyd: the metrics area */
 #define PROTO_FD_LISTEN		5	/* first inherited listen socket */
@@ -124,6 +124,8 @@ enum tfa_op {
 	TFA_OP_MAX
 };
 #define TFA_BODY_MAX		8192	/* bytes of a /tfa body */
+/* Bytes of a POST /users/me/password body: two passwords and JSON. */
+#define PASSWORD_BODY_MAX	8192
 
 /* The sign-in portal's files (server/portal.c), each at most this. */
 #define PORTAL_FILE_MAX		(64 * 1024)
@@ -531,6 +533,18 @@ enum admin_op {
 	F(s, SUB, client, client)
 
 /*
+ * server -> keyd: POST /users/me/password (tokend's extension),
+ * {"password_current", "password"}: keyd checks the current password on
+ * its hashing pool, then writes the new one as MSG_USER_UPDATE does.
+ */
+#define MSG_DECL_USER_PASSWORD(H, K, F, s)				\
+	H(PEER_SERVER, PEER_KEYD, MSG_USER, 0)				\
+	K(s, user_password)						\
+	F(s, SUB, cred, cred)						\
+	F(s, BLOB, body, PASSWORD_BODY_MAX)	/* the JSON body */	\
+	F(s, SUB, client, client)
+
+/*
  * keyd -> server.  who's until is 0 but for MSG_USER_GET; json is the
  * user (secrets concealed), or for AUTH_INVALID_PAYLOAD the reason.
  */
@@ -825,7 +839,8 @@ enum admin_op {
 	X(TLS_TICKET, tls_ticket)					\
 	X(KEYS, keys)							\
 	X(SESSIONS, sessions)						\
-	X(PORTAL_FILES, portal_files)
+	X(PORTAL_FILES, portal_files)					\
+	X(USER_PASSWORD, user_password)
 
 #define MSG_SKIP(...)
 #define MSG_ENUM(T, n)		MSG_##T,

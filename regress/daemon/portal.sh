@@ -6,7 +6,8 @@
 # (an open redirect refused, whatever the rd), the QR code, the files
 # read again on reload, and the configuration's checks; and the user's
 # own sessions (GET and DELETE /users/me/sessions, keyd/sessions.c):
-# another user's session cannot be read or ended.
+# another user's session cannot be read or ended; POST
+# /users/me/password, which needs the current password.
 . "$(dirname "$0")/../lib.sh"
 td_init
 td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
@@ -33,6 +34,30 @@ for p in "" account portal.css portal.js; do
 		fail "$name" "${r:0:80} csp '$(header Content-Security-Policy)'"
 	fi
 done
+# Every other answer under the portal's path, each refusal included
+# (the cross-site guard's and the body label's come before the
+# portal's own code), has them too.
+bad=
+while IFS='|' read -r m p a1 a2; do
+	r=$(http "$m" "$p" ${a1:+-H "$a1"} ${a2:+-H "$a2"} \
+	    $([ "$m" = POST ] && echo -d x))
+	[ "$(header Content-Security-Policy)" = "$CSP" ] &&
+	    [ "$(header X-Content-Type-Options)" = nosniff ] &&
+	    [ "$(header Referrer-Policy)" = no-referrer ] ||
+	    bad="$bad [$m $p: ${r%% *}]"
+done <<'LIST'
+GET|/portal
+GET|/portal/nope
+GET|/portal/next?rd=https://evil.com/
+HEAD|/portal/
+PUT|/portal/
+DELETE|/portal/account
+OPTIONS|/portal/
+POST|/portal/qr|Content-Type: text/plain
+POST|/portal/qr|Content-Type: application/json
+POST|/portal/qr|Origin: https://evil.example|Cookie: directus_session_token=x
+LIST
+[ -z "$bad" ] && ok portal_error_headers || fail portal_error_headers "$bad"
 http GET /portal/ >/dev/null
 [ "$(header Content-Type)" = "text/html; charset=utf-8" ] &&
     grep -q '<h1>Test &lt;Portal&gt; &amp; co</h1>' "$T/body" &&
@@ -192,6 +217,49 @@ expect portal_sessions_caller_kept '200 *ann@example.com*' \
 expect portal_sessions_cross_site '403 *Cross-site*' \
     "$(http DELETE "/users/me/sessions/$S2_ID" -H 'Origin: https://evil.example' \
     -H "Cookie: directus_session_token=$ANN_S1")"
+
+# POST /users/me/password: keyd checks the current password, so that
+# a session cookie alone cannot change it; the other sessions end.
+echo 'cy pass' | $CTL user add cy@example.com >/dev/null
+login cy@example.com 'cy pass' session >/dev/null
+CY_S1=$(cookie directus_session_token)
+login cy@example.com 'cy pass' session >/dev/null
+CY_S2=$(cookie directus_session_token)
+CY=$(token cy@example.com 'cy pass')
+pw() {	# pw BODY [curl args]: POST /users/me/password with cy's first cookie
+	local b=$1
+	shift
+	http POST /users/me/password -H 'Content-Type: application/json' \
+	    -H "Origin: $URL" -H "Cookie: directus_session_token=$CY_S1" "$@" -d "$b"
+}
+expect portal_password_wrong_current \
+    '401 {"errors":[{"message":"Invalid user credentials.","extensions":{"code":"INVALID_CREDENTIALS"}}]}' \
+    "$(pw '{"password_current":"not it","password":"cy new"}')"
+expect portal_password_no_current '400 *"Invalid payload. \\"password_current\\" is required."*INVALID_PAYLOAD*' \
+    "$(pw '{"password":"cy new"}')"
+expect portal_password_no_new '400 *"Invalid payload. \\"password\\" is required."*INVALID_PAYLOAD*' \
+    "$(pw '{"password_current":"cy pass"}')"
+expect portal_password_not_string '400 *"Invalid payload. \\"password\\" must be a string."*' \
+    "$(pw '{"password_current":"cy pass","password":7}')"
+expect portal_password_other_key '400 *"Invalid payload. \\"email\\" is not allowed."*' \
+    "$(pw '{"password_current":"cy pass","password":"cy new","email":"x@example.com"}')"
+expect portal_password_bad_json '400 *INVALID_PAYLOAD*' "$(pw '{"password_current":')"
+expect portal_password_no_token '401 *' "$(http POST /users/me/password \
+    -H 'Content-Type: application/json' -d '{"password_current":"cy pass","password":"cy new"}')"
+expect portal_password_cross_site '403 *Cross-site*' \
+    "$(pw '{"password_current":"cy pass","password":"cy new"}' -H 'Origin: https://evil.example')"
+expect portal_password_unchanged '200 *' "$(login cy@example.com 'cy pass')"
+expect portal_password_changed '204 ' "$(pw '{"password_current":"cy pass","password":"cy new"}')"
+r="$(login cy@example.com 'cy new' | cut -c1-3) $(login cy@example.com 'cy pass' | cut -c1-3)"
+same portal_password_new_only "200 401" "$r"
+r="$(http GET /users/me -H "Cookie: directus_session_token=$CY_S1" | cut -c1-3) $(http GET /users/me -H "Cookie: directus_session_token=$CY_S2" | cut -c1-3)"
+same portal_password_other_sessions_end "200 401" "$r"
+# A bearer token works as for PATCH /users/me, which stays as Directus has it.
+CY=$(token cy@example.com 'cy new')
+expect portal_password_bearer '204 ' "$(with_token "$CY" POST /users/me/password \
+    '{"password_current":"cy new","password":"cy 3"}')"
+expect portal_password_patch_kept '200 *cy@example.com*' \
+    "$(with_token "$CY" PATCH /users/me '{"password":"cy 4"}')"
 
 # Edited files and a new title come in with a reload.
 sed -i 's/Sign in</Log in</' "$T/portal/login.html"

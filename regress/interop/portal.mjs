@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: ISC
 // Copyright (c) 2026 The tokend authors; see the LICENSE file.
 // The sign-in portal in a real browser: Debian's Chromium driven by
-// puppeteer-core (no browser download), headless.  The login page (a
+// puppeteer-core (chromium.mjs), headless.  The login page (a
 // wrong password's error, the second field for a TFA code, rd followed
 // only when allowed), the account page (sessions listed and one
 // revoked, refused at once; the password changed; a static token made
@@ -10,7 +10,7 @@
 // usage: node portal.mjs URL CHROMIUM OUTDIR ADMIN_EMAIL ADMIN_PW
 //        TFA_EMAIL TFA_PW TFA_SECRET
 import { createHmac } from 'node:crypto';
-import puppeteer from 'puppeteer-core';
+import { launch, newPage as openPage } from './chromium.mjs';
 import { check, step, done } from './check.mjs';
 
 const [url, chromium, out, email, password, tfaEmail, tfaPassword,
@@ -40,29 +40,10 @@ function totp(secret, offset) {
 	    .padStart(6, '0');
 }
 
-const browser = await puppeteer.launch({
-	executablePath: chromium,
-	headless: true,
-	userDataDir: `${out}/profile`,
-	args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu',
-	    '--no-first-run', '--disable-background-networking'],
-});
+const browser = await launch(chromium, `${out}/profile`);
 // Every console error (a CSP refusal is one) and every script error.
 const problems = [];
-async function newPage(context) {
-	const page = await context.newPage();
-	page.on('console', (m) => {
-		// The API's refusals the pages expect, and the favicon
-		// the browser asks the origin for, are no problems.
-		if (m.type() === 'error' &&
-		    !/status of 40[13]/.test(m.text()) &&
-		    !/\/favicon\.ico$/.test(m.location()?.url ?? ''))
-			problems.push(`console: ${m.text()}`);
-	});
-	page.on('pageerror', (e) => problems.push(`error: ${e.message}`));
-	await page.setViewport({ width: 1280, height: 900 });
-	return page;
-}
+const newPage = (context) => openPage(context, problems);
 // The status of fetch(path) in the page, with its cookies.
 function status(page, path, init) {
 	return page.evaluate(async (p, i) => (await fetch(p, i)).status,
@@ -193,6 +174,12 @@ await step('portal_browser_static_token', async () => {
 });
 
 await step('portal_browser_password', async () => {
+	// The page asks keyd to check the current password in the change
+	// itself (POST /users/me/password), not with a login beforehand.
+	const asked = [];
+	const seen = (r) => asked.push(`${r.method()} ${new URL(r.url())
+	    .pathname}`);
+	b.on('request', seen);
 	await b.type('#pw-current', 'wrong current');
 	await b.type('#pw-new', 'new pass 2');
 	await b.type('#pw-again', 'new pass 2');
@@ -208,12 +195,17 @@ await step('portal_browser_password', async () => {
 	await b.click('#password-form button[type=submit]');
 	await b.waitForFunction(() => document.querySelector('#status')
 	    .textContent.startsWith('Password changed'));
+	b.off('request', seen);
 	const r = await b.evaluate(async (e) => (await fetch('/auth/login', {
 	    method: 'POST', credentials: 'omit',
 	    headers: { 'Content-Type': 'application/json' },
 	    body: JSON.stringify({ email: e, password: 'new pass 2' }) }))
 	    .status, email);
 	check('portal_browser_password', r === 200, r);
+	check('portal_browser_password_server_checked', asked.filter((x) =>
+	    x === 'POST /users/me/password').length === 2 &&
+	    !asked.includes('POST /auth/login') &&
+	    !asked.includes('PATCH /users/me'), asked.join(', '));
 	check('portal_browser_password_kept_self',
 	    await status(b, '/users/me') === 200);
 });
