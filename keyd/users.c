@@ -149,7 +149,7 @@ static uint32_t	 users_rels_check(struct users_job *,
 		    const struct conf_permission *);
 static int	 users_row_role(struct users_job *, json_t *);
 static json_t	*users_role_users(struct users_job *, const char *);
-static int	 users_row_policies(struct users_job *, json_t *);
+static int	 users_row_policies(struct users_job *, json_t *, const char *);
 static const struct conf_permission *users_perm_on(struct users_job *,
 		    const char *, int);
 static uint32_t	 users_query_check(struct users_job *,
@@ -944,14 +944,15 @@ users_role_users(struct users_job *job, const char *role)
 }
 
 /*
- * The access rows of a row's user in place of their ids, as
+ * The access rows of a row's user (id, taken before the row was cut to
+ * the fields asked, which need not name "id") in place of their ids, as
  * "policies.*" or "policies.policy" asks.  -1 when the store fails.
  */
 static int
-users_row_policies(struct users_job *job, json_t *row)
+users_row_policies(struct users_job *job, json_t *row, const char *id)
 {
 	const struct query_rel	*r = NULL;
-	const char		*id, *key;
+	const char		*key;
 	json_t			*rows, *one, *v;
 	void			*tmp;
 	char			*text;
@@ -961,7 +962,7 @@ users_row_policies(struct users_job *job, json_t *row)
 		if (strcmp(job->q.rels[i].field, "policies") == 0)
 			r = &job->q.rels[i];
 	if (r == NULL || json_object_get(row, "policies") == NULL ||
-	    (id = json_string_value(json_object_get(row, "id"))) == NULL)
+	    id == NULL)
 		return 0;
 	if (store_user_access_rows(id, &text) != 0)
 		return -1;
@@ -1075,9 +1076,10 @@ users_row(void *arg, const char *text)
 	struct users_page		*pg = arg;
 	const struct user_field	*uf;
 	const struct conf_fields	*want = &pg->job->q.fields;
-	json_t				*row, *v, *raw = NULL;
+	json_t				*row, *v, *raw = NULL, *id;
 	const char			*key;
 	void				*tmp;
+	int				 rv;
 
 	if ((row = json_loads(text, 0, NULL)) == NULL)
 		return -1;
@@ -1086,7 +1088,9 @@ users_row(void *arg, const char *text)
 		json_decref(row);
 		return 0;
 	}
+	id = json_incref(json_object_get(row, "id"));
 	if (pg->perm->merged && (raw = json_deep_copy(row)) == NULL) {
+		json_decref(id);
 		json_decref(row);
 		return -1;
 	}
@@ -1101,12 +1105,16 @@ users_row(void *arg, const char *text)
 	if (raw != NULL && perm_row_mask(pg->perm, raw, row,
 	    &pg->job->vars) == -1) {
 		json_decref(raw);
+		json_decref(id);
 		json_decref(row);
 		return -1;
 	}
 	json_decref(raw);
-	if (users_row_role(pg->job, row) == -1 ||
-	    users_row_policies(pg->job, row) == -1) {
+	/* The user's id, for its access rows, though "id" was cut. */
+	rv = users_row_role(pg->job, row) == -1 ||
+	    users_row_policies(pg->job, row, json_string_value(id)) == -1;
+	json_decref(id);
+	if (rv) {
 		json_decref(row);
 		return -1;
 	}
