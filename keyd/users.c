@@ -294,6 +294,7 @@ users_me_get_read(struct frame *f, struct users_job *job, uint32_t *code)
 	if (msg_read(f, MSG_USER_GET, &m) == -1)
 		return -1;
 	job->nest = m.nest & USER_NEST_ALL;
+	audit_client_copy(&job->client, &m.client);
 	return auth_identify_cred(&m.cred, code, &job->caller, job->session,
 	    &job->until);
 }
@@ -909,11 +910,15 @@ users_role_users(struct users_job *job, const char *role)
 		json_decref(ids);
 		return NULL;
 	}
-	if (job->admin)
-		out = ids;
-	else {
+	/* An administrator by the address it asks from is one here too. */
+	admin = job->admin;
+	app = 0;
+	if (!admin)
 		(void)auth_user_access_from(&job->caller, job->client.ip,
 		    &admin, &app);
+	if (admin)
+		out = ids;
+	else {
 		perm = users_perm(job, PERM_READ);
 		seen = perm != NULL && json_array_size(ids) > 0 ?
 		    users_select(job, perm, 0, 1, ids, -1, 0) : json_array();

@@ -93,7 +93,7 @@ static void	 auth_me_done(struct pending *, struct frame *);
 static int	 auth_me_fields(struct evhttp_request *, const char *,
 		    uint32_t *);
 static void	 auth_me_cut(json_t *, const char *,
-		    const struct auth_result *);
+		    const struct auth_result *, struct evhttp_request *);
 static void	 auth_stalled_done(struct pending *, struct frame *);
 static void	 auth_token_use(struct server *, struct evhttp_request *,
 		    enum mail_kind);
@@ -1303,6 +1303,7 @@ auth_authenticate_query(struct server *s, struct evhttp_request *req,
 	} else if (type == MSG_USER_GET) {
 		auth_credential_set(&get.cred, tok, &jwt);
 		get.nest = nest;
+		auth_client_set(req, &get.client, ip, sizeof(ip));
 		failed = msg_write(&fb, type, &get);
 	} else {
 		auth_credential_set(&auth.cred, tok, &jwt);
@@ -1616,18 +1617,30 @@ auth_cut_object(json_t *o, const struct conf_fields *f, const char *keep)
  */
 static json_t *
 auth_me_role(const char *id, const struct conf_fields *sub,
-    const struct auth_result *ar, json_t *users)
+    const struct auth_result *ar, json_t *users, struct evhttp_request *req)
 {
 	const struct tokend_config	*conf = server_conf();
 	struct perm_hold		 hold = { NULL };
 	struct perm_who			 who = { ar->user, ar->role,
 					    ar->admin, ar->policies, NULL,
 					    &hold };
+	struct cidr			 ip;
 	json_t				*v, *pol;
+	int				 admin, app, tfa;
 
 	if ((v = config_role_json(conf, id, NULL)) == NULL)
 		return json_null();
-	if (ar->admin && (pol = config_role_access_ids(conf, id)) != NULL)
+	/*
+	 * keyd's admin flag leaves out the policies with ip-allow: those
+	 * that let the request's address in count too (Directus 11.3.5
+	 * fetches a request's policies with its ip).
+	 */
+	if (http_client(req, &ip) != -1) {
+		who.addr = &ip;
+		perm_flags(conf, &who, &admin, &app, &tfa);
+		who.admin |= admin;
+	}
+	if (who.admin && (pol = config_role_access_ids(conf, id)) != NULL)
 		(void)json_object_set_new(v, "policies", pol);
 	/* Its children are other roles: shown to who may read roles. */
 	if (perm_lookup(conf, &who, "directus_roles", PERM_READ) == NULL)
@@ -1671,7 +1684,8 @@ auth_me_policies(json_t *rows, const struct query_rel *r)
  * role_users never goes out.
  */
 static void
-auth_me_cut(json_t *user, const char *fields, const struct auth_result *ar)
+auth_me_cut(json_t *user, const char *fields, const struct auth_result *ar,
+    struct evhttp_request *req)
 {
 	struct query	 q;
 	const char	*key;
@@ -1702,7 +1716,8 @@ auth_me_cut(json_t *user, const char *fields, const struct auth_result *ar)
 				auth_me_policies(v, &q.rels[i]);
 		} else if (json_is_string(v))
 			(void)json_object_set_new(user, "role", auth_me_role(
-			    json_string_value(v), &q.rels[i].sub, ar, users));
+			    json_string_value(v), &q.rels[i].sub, ar, users,
+			    req));
 	}
 	json_decref(users);
 	query_fields_free(&q);
@@ -1784,7 +1799,7 @@ auth_me_done(struct pending *p, struct frame *f)
 		return;
 	}
 	if (user != NULL) {
-		auth_me_cut(user, c->fields, &ar);
+		auth_me_cut(user, c->fields, &ar, c->req);
 		text = http_data_dumps(user);
 	}
 	if (text != NULL)
