@@ -43,6 +43,8 @@
 #define USERS_FORBIDDEN_FIELD	"You don't have permission to access " \
 				"field \"%s\" in collection \"directus_users\" " \
 				"or it does not exist."
+/* A field a read names, as Directus 11.3.5 refuses it (with a reason). */
+#define USERS_FORBIDDEN_READ	USERS_FORBIDDEN_FIELD " Queried in root."
 #define USERS_FORBIDDEN_ROLE_FIELD "You don't have permission to access " \
 				"field \"%s\" in collection " \
 				"\"directus_roles\" or it does not exist. " \
@@ -794,7 +796,7 @@ users_rels_check(struct users_job *job, const struct conf_permission *perm)
 		if (strcmp(r->field, "policies") == 0) {
 			if (!perm_field_allowed(perm, r->field))
 				return users_fail(job, AUTH_FORBIDDEN,
-				    USERS_FORBIDDEN_FIELD, r->field);
+				    USERS_FORBIDDEN_READ, r->field);
 			for (k = 0; k < r->sub.n; k++)
 				if (!config_access_field(r->sub.names[k]))
 					return users_fail(job, AUTH_FORBIDDEN,
@@ -809,11 +811,11 @@ users_rels_check(struct users_job *job, const struct conf_permission *perm)
 				    "relation of collection \"%s\".",
 				    r->field, CONF_USERS_COLLECTION);
 			return users_fail(job, AUTH_FORBIDDEN,
-			    USERS_FORBIDDEN_FIELD, r->field);
+			    USERS_FORBIDDEN_READ, r->field);
 		}
 		if (!perm_field_allowed(perm, r->field))
 			return users_fail(job, AUTH_FORBIDDEN,
-			    USERS_FORBIDDEN_FIELD, r->field);
+			    USERS_FORBIDDEN_READ, r->field);
 		for (k = 0; k < r->sub.n; k++)
 			if (!config_role_field(r->sub.names[k]) &&
 			    strcmp(r->sub.names[k], "policies") != 0 &&
@@ -996,14 +998,14 @@ users_query_check(struct users_job *job, const struct conf_permission *perm)
 {
 	const struct user_field	*uf;
 	struct users_walk		 w = { NULL };
-	char				 reason[QUERY_REASON_MAX];
+	const char			*bad;
 	size_t				 i;
 
 	for (i = 0; i < job->q.fields.n; i++) {
 		uf = user_field(job->q.fields.names[i]);
 		if (uf == NULL || ((uf->flags & UF_CONCEALED) && !job->admin))
 			return users_fail(job, AUTH_FORBIDDEN,
-			    USERS_FORBIDDEN_FIELD, job->q.fields.names[i]);
+			    USERS_FORBIDDEN_READ, job->q.fields.names[i]);
 	}
 	if (users_rels_check(job, perm) != AUTH_OK)
 		return job->code;
@@ -1022,11 +1024,12 @@ users_query_check(struct users_job *job, const struct conf_permission *perm)
 			return users_fail(job, AUTH_FORBIDDEN, "Field \"%s\" "
 			    "is concealed: it cannot be filtered or sorted "
 			    "on.", w.bad);
-		return users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_FIELD,
+		return users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_READ,
 		    w.bad);
 	}
-	if (perm_query_check(perm, job->sel, reason, sizeof(reason)) == -1)
-		return users_fail(job, AUTH_FORBIDDEN, "%s.", reason);
+	if ((bad = perm_query_bad(perm, job->sel)) != NULL)
+		return users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_READ,
+		    bad);
 	return AUTH_OK;
 }
 
@@ -1219,7 +1222,7 @@ users_groups(struct users_job *job, const struct conf_permission *perm)
 	struct query_sql	 where;
 	struct users_walk	 w = { NULL };
 	struct query		 filter_only = job->q;
-	char			 reason[QUERY_REASON_MAX];
+	const char			*bad;
 	json_t			*rows = NULL, *answer = NULL;
 	size_t			 i;
 
@@ -1232,7 +1235,7 @@ users_groups(struct users_job *job, const struct conf_permission *perm)
 		    !users_group_field(perm, job->q.agg[i].field))
 			w.bad = job->q.agg[i].field;
 	if (w.bad != NULL) {
-		users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_FIELD, w.bad);
+		users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_READ, w.bad);
 		goto done;
 	}
 	if (query_node_has_rel(job->sel->filter)) {
@@ -1245,12 +1248,11 @@ users_groups(struct users_job *job, const struct conf_permission *perm)
 	filter_only.fields.all = 1;
 	filter_only.nsort = 0;
 	if (w.bad != NULL) {
-		users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_FIELD, w.bad);
+		users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_READ, w.bad);
 		goto done;
 	}
-	if (perm_query_check(perm, &filter_only, reason,
-	    sizeof(reason)) == -1) {
-		users_fail(job, AUTH_FORBIDDEN, "%s.", reason);
+	if ((bad = perm_query_bad(perm, &filter_only)) != NULL) {
+		users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_READ, bad);
 		goto done;
 	}
 	if (users_where(job, perm, 1, NULL, &where) != AUTH_OK)

@@ -143,7 +143,8 @@ void
 auth_error_message(struct evhttp_request *req, uint32_t code,
     const char *message)
 {
-	char	 clean[USERS_MESSAGE_MAX + 1];
+	char	 clean[USERS_MESSAGE_MAX + 1], *text;
+	json_t	*body = NULL;
 	size_t	 i;
 
 	if (code == AUTH_OK || code >= AUTH_CODE_MAX || message[0] == '\0') {
@@ -154,6 +155,19 @@ auth_error_message(struct evhttp_request *req, uint32_t code,
 		clean[i] = message[i] >= 0x20 && message[i] < 0x7f ?
 		    message[i] : '?';
 	clean[i] = '\0';
+	/* A field or collection refused where Directus says where: a reason. */
+	if (code == AUTH_FORBIDDEN && strstr(clean, ". Queried in ") != NULL &&
+	    (body = json_pack("{s:[{s:s,s:{s:s,s:s}}]}", "errors", "message",
+	    clean, "extensions", "reason", clean, "code",
+	    auth_errors[code].code)) != NULL &&
+	    (text = json_dumps(body, JSON_COMPACT)) != NULL) {
+		http_error_buf(req, auth_errors[code].status, text,
+		    strlen(text));
+		free(text);
+		json_decref(body);
+		return;
+	}
+	json_decref(body);
 	http_error(req, auth_errors[code].status, auth_errors[code].code,
 	    clean);
 }
