@@ -64,6 +64,19 @@ http_json_data(struct evhttp_request *req, const void *json, size_t len)
 }
 
 void
+http_error_buf(struct evhttp_request *req, int status, const char *text,
+    size_t len)
+{
+	stub_server_reached(__func__);
+}
+
+int
+http_client(struct evhttp_request *req, struct cidr *out)
+{
+	stub_server_reached(__func__);
+}
+
+void
 http_too_many(struct evhttp_request *req, int points, int64_t wait)
 {
 	stub_server_reached(__func__);

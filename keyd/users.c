@@ -43,6 +43,8 @@
 #define USERS_FORBIDDEN_FIELD	"You don't have permission to access " \
 				"field \"%s\" in collection \"directus_users\" " \
 				"or it does not exist."
+/* A field a read names, as Directus 11.3.5 refuses it (with a reason). */
+#define USERS_FORBIDDEN_READ	USERS_FORBIDDEN_FIELD " Queried in root."
 #define USERS_FORBIDDEN_ROLE_FIELD "You don't have permission to access " \
 				"field \"%s\" in collection " \
 				"\"directus_roles\" or it does not exist. " \
@@ -149,7 +151,7 @@ static uint32_t	 users_rels_check(struct users_job *,
 		    const struct conf_permission *);
 static int	 users_row_role(struct users_job *, json_t *);
 static json_t	*users_role_users(struct users_job *, const char *);
-static int	 users_row_policies(struct users_job *, json_t *);
+static int	 users_row_policies(struct users_job *, json_t *, const char *);
 static const struct conf_permission *users_perm_on(struct users_job *,
 		    const char *, int);
 static uint32_t	 users_query_check(struct users_job *,
@@ -296,6 +298,7 @@ users_me_get_read(struct frame *f, struct users_job *job, uint32_t *code)
 	if (msg_read(f, MSG_USER_GET, &m) == -1)
 		return -1;
 	job->nest = m.nest & USER_NEST_ALL;
+	audit_client_copy(&job->client, &m.client);
 	return auth_identify_cred(&m.cred, code, &job->caller, job->session,
 	    &job->until);
 }
@@ -916,7 +919,7 @@ users_rels_check(struct users_job *job, const struct conf_permission *perm)
 		if (strcmp(r->field, "policies") == 0) {
 			if (!perm_field_allowed(perm, r->field))
 				return users_fail(job, AUTH_FORBIDDEN,
-				    USERS_FORBIDDEN_FIELD, r->field);
+				    USERS_FORBIDDEN_READ, r->field);
 			for (k = 0; k < r->sub.n; k++)
 				if (!config_access_field(r->sub.names[k]))
 					return users_fail(job, AUTH_FORBIDDEN,
@@ -931,11 +934,11 @@ users_rels_check(struct users_job *job, const struct conf_permission *perm)
 				    "relation of collection \"%s\".",
 				    r->field, CONF_USERS_COLLECTION);
 			return users_fail(job, AUTH_FORBIDDEN,
-			    USERS_FORBIDDEN_FIELD, r->field);
+			    USERS_FORBIDDEN_READ, r->field);
 		}
 		if (!perm_field_allowed(perm, r->field))
 			return users_fail(job, AUTH_FORBIDDEN,
-			    USERS_FORBIDDEN_FIELD, r->field);
+			    USERS_FORBIDDEN_READ, r->field);
 		for (k = 0; k < r->sub.n; k++)
 			if (!config_role_field(r->sub.names[k]) &&
 			    strcmp(r->sub.names[k], "policies") != 0 &&
@@ -1032,11 +1035,15 @@ users_role_users(struct users_job *job, const char *role)
 		json_decref(ids);
 		return NULL;
 	}
-	if (job->admin)
-		out = ids;
-	else {
+	/* An administrator by the address it asks from is one here too. */
+	admin = job->admin;
+	app = 0;
+	if (!admin)
 		(void)auth_user_access_from(&job->caller, job->client.ip,
 		    &admin, &app);
+	if (admin)
+		out = ids;
+	else {
 		perm = users_perm(job, PERM_READ);
 		seen = perm != NULL && json_array_size(ids) > 0 ?
 		    users_select(job, perm, 0, 1, ids, -1, 0) : json_array();
@@ -1067,14 +1074,15 @@ users_role_users(struct users_job *job, const char *role)
 }
 
 /*
- * The access rows of a row's user in place of their ids, as
+ * The access rows of a row's user (id, taken before the row was cut to
+ * the fields asked, which need not name "id") in place of their ids, as
  * "policies.*" or "policies.policy" asks.  -1 when the store fails.
  */
 static int
-users_row_policies(struct users_job *job, json_t *row)
+users_row_policies(struct users_job *job, json_t *row, const char *id)
 {
 	const struct query_rel	*r = NULL;
-	const char		*id, *key;
+	const char		*key;
 	json_t			*rows, *one, *v;
 	void			*tmp;
 	char			*text;
@@ -1084,7 +1092,7 @@ users_row_policies(struct users_job *job, json_t *row)
 		if (strcmp(job->q.rels[i].field, "policies") == 0)
 			r = &job->q.rels[i];
 	if (r == NULL || json_object_get(row, "policies") == NULL ||
-	    (id = json_string_value(json_object_get(row, "id"))) == NULL)
+	    id == NULL)
 		return 0;
 	if (store_user_access_rows(id, &text) != 0)
 		return -1;
@@ -1113,14 +1121,14 @@ users_query_check(struct users_job *job, const struct conf_permission *perm)
 {
 	const struct user_field	*uf;
 	struct users_walk		 w = { NULL };
-	char				 reason[QUERY_REASON_MAX];
+	const char			*bad;
 	size_t				 i;
 
 	for (i = 0; i < job->q.fields.n; i++) {
 		uf = user_field(job->q.fields.names[i]);
 		if (uf == NULL || ((uf->flags & UF_CONCEALED) && !job->admin))
 			return users_fail(job, AUTH_FORBIDDEN,
-			    USERS_FORBIDDEN_FIELD, job->q.fields.names[i]);
+			    USERS_FORBIDDEN_READ, job->q.fields.names[i]);
 	}
 	if (users_rels_check(job, perm) != AUTH_OK)
 		return job->code;
@@ -1139,11 +1147,12 @@ users_query_check(struct users_job *job, const struct conf_permission *perm)
 			return users_fail(job, AUTH_FORBIDDEN, "Field \"%s\" "
 			    "is concealed: it cannot be filtered or sorted "
 			    "on.", w.bad);
-		return users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_FIELD,
+		return users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_READ,
 		    w.bad);
 	}
-	if (perm_query_check(perm, job->sel, reason, sizeof(reason)) == -1)
-		return users_fail(job, AUTH_FORBIDDEN, "%s.", reason);
+	if ((bad = perm_query_bad(perm, job->sel)) != NULL)
+		return users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_READ,
+		    bad);
 	return AUTH_OK;
 }
 
@@ -1198,9 +1207,10 @@ users_row(void *arg, const char *text)
 	struct users_page		*pg = arg;
 	const struct user_field	*uf;
 	const struct conf_fields	*want = &pg->job->q.fields;
-	json_t				*row, *v, *raw = NULL;
+	json_t				*row, *v, *raw = NULL, *id;
 	const char			*key;
 	void				*tmp;
+	int				 rv;
 
 	if ((row = json_loads(text, 0, NULL)) == NULL)
 		return -1;
@@ -1209,7 +1219,9 @@ users_row(void *arg, const char *text)
 		json_decref(row);
 		return 0;
 	}
+	id = json_incref(json_object_get(row, "id"));
 	if (pg->perm->merged && (raw = json_deep_copy(row)) == NULL) {
+		json_decref(id);
 		json_decref(row);
 		return -1;
 	}
@@ -1224,12 +1236,16 @@ users_row(void *arg, const char *text)
 	if (raw != NULL && perm_row_mask(pg->perm, raw, row,
 	    &pg->job->vars) == -1) {
 		json_decref(raw);
+		json_decref(id);
 		json_decref(row);
 		return -1;
 	}
 	json_decref(raw);
-	if (users_row_role(pg->job, row) == -1 ||
-	    users_row_policies(pg->job, row) == -1) {
+	/* The user's id, for its access rows, though "id" was cut. */
+	rv = users_row_role(pg->job, row) == -1 ||
+	    users_row_policies(pg->job, row, json_string_value(id)) == -1;
+	json_decref(id);
+	if (rv) {
 		json_decref(row);
 		return -1;
 	}
@@ -1329,7 +1345,7 @@ users_groups(struct users_job *job, const struct conf_permission *perm)
 	struct query_sql	 where;
 	struct users_walk	 w = { NULL };
 	struct query		 filter_only = job->q;
-	char			 reason[QUERY_REASON_MAX];
+	const char			*bad;
 	json_t			*rows = NULL, *answer = NULL;
 	size_t			 i;
 
@@ -1342,7 +1358,7 @@ users_groups(struct users_job *job, const struct conf_permission *perm)
 		    !users_group_field(perm, job->q.agg[i].field))
 			w.bad = job->q.agg[i].field;
 	if (w.bad != NULL) {
-		users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_FIELD, w.bad);
+		users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_READ, w.bad);
 		goto done;
 	}
 	if (query_node_has_rel(job->sel->filter)) {
@@ -1355,12 +1371,11 @@ users_groups(struct users_job *job, const struct conf_permission *perm)
 	filter_only.fields.all = 1;
 	filter_only.nsort = 0;
 	if (w.bad != NULL) {
-		users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_FIELD, w.bad);
+		users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_READ, w.bad);
 		goto done;
 	}
-	if (perm_query_check(perm, &filter_only, reason,
-	    sizeof(reason)) == -1) {
-		users_fail(job, AUTH_FORBIDDEN, "%s.", reason);
+	if ((bad = perm_query_bad(perm, &filter_only)) != NULL) {
+		users_fail(job, AUTH_FORBIDDEN, USERS_FORBIDDEN_READ, bad);
 		goto done;
 	}
 	if (users_where(job, perm, 1, NULL, &where) != AUTH_OK)

@@ -191,6 +191,7 @@ struct access_ctx {
 	struct access_who	 who;
 	struct auth_result	 ar;		/* keyd's, for the item process */
 	json_t			*users;		/* user -> role, from keyd */
+	json_t			*held;		/* users' own access rows */
 	size_t			 users_seen;	/* rows of keyd's pages */
 };
 
@@ -423,8 +424,12 @@ access_permissions(const struct tokend_config *conf)
 	return list;
 }
 
+/*
+ * The access rows: those of tokend.conf, then held (NULL: none), the
+ * rows of the policies users hold themselves, which keyd keeps.
+ */
 static json_t *
-access_rows(const struct tokend_config *conf)
+access_rows(const struct tokend_config *conf, json_t *held)
 {
 	struct access_holding	 h;
 	json_t			*list;
@@ -434,6 +439,10 @@ access_rows(const struct tokend_config *conf)
 		return NULL;
 	for (i = 0; access_holding_get(conf, i, &h) == 0; i++)
 		json_array_append_new(list, access_row(&h));
+	if (held != NULL && json_array_extend(list, held) == -1) {
+		json_decref(list);
+		return NULL;
+	}
 	return list;
 }
 
@@ -479,27 +488,28 @@ access_ids_where(json_t *rows, const char *key, const char *value)
 
 /*
  * The policies, each with the ids of its permission rows and of its
- * access rows, which Directus lists twice: as its users and its roles.
+ * access rows (held: those of users, as access_rows()), which Directus
+ * lists twice: as its users and its roles.
  */
 static json_t *
-access_policies(const struct tokend_config *conf)
+access_policies(const struct tokend_config *conf, json_t *held)
 {
 	struct access_policy	 p;
-	json_t			*list, *perms, *rows, *one, *held;
+	json_t			*list, *perms, *rows, *one, *ids;
 	size_t			 i;
 
 	list = json_array();
 	perms = access_permissions(conf);
-	rows = access_rows(conf);
+	rows = access_rows(conf, held);
 	for (i = 0; list != NULL && perms != NULL && rows != NULL &&
 	    access_policy_get(conf, i, &p) == 0; i++) {
-		held = access_ids_where(rows, "policy", p.id);
+		ids = access_ids_where(rows, "policy", p.id);
 		one = json_pack("{s:s,s:s,s:s,s:s?,s:o,s:b,s:b,s:b,s:o,s:O,"
 		    "s:o}", "id", p.id, "name", p.name, "icon", p.icon,
 		    "description", p.description, "ip_access",
 		    access_ip_json(p.ip_allow), "enforce_tfa", p.tfa, "admin_access", p.admin, "app_access", p.app,
 		    "permissions", access_ids_where(perms, "policy", p.id),
-		    "users", held, "roles", held);
+		    "users", ids, "roles", ids);
 		if (one != NULL)
 			json_array_append_new(list, one);
 	}
@@ -526,7 +536,7 @@ access_roles(const struct tokend_config *conf, const struct access_who *who,
 	size_t			 i;
 
 	if ((list = json_array()) == NULL ||
-	    (rows = access_rows(conf)) == NULL) {
+	    (rows = access_rows(conf, NULL)) == NULL) {
 		json_decref(list);
 		return NULL;
 	}
@@ -565,7 +575,7 @@ access_policy_json(const struct tokend_config *conf, const char *id)
 {
 	json_t	*list, *one = NULL;
 
-	if ((list = access_policies(conf)) != NULL &&
+	if ((list = access_policies(conf, NULL)) != NULL &&
 	    (one = access_find(list, id)) != NULL)
 		json_incref(one);
 	json_decref(list);
@@ -885,6 +895,18 @@ access_query(struct access_ctx *c, struct query *q)
 		http_error(c->req, 400, "INVALID_QUERY", msg);
 		return -1;
 	}
+	/*
+	 * "users.*", "policies.*" and the like: not built here; refused
+	 * rather than left out of a 200.
+	 */
+	if (q->nrels > 0) {
+		(void)snprintf(msg, sizeof(msg), "Invalid query. \"fields\" "
+		    "does not nest \"%s\" on /%s: ask for the ids.",
+		    q->rels[0].field, access_tables[c->table].collection + 9);
+		http_error(c->req, 400, "INVALID_QUERY", msg);
+		query_free(q);
+		return -1;
+	}
 	for (i = 0; i < q->fields.n && w.bad == NULL; i++)
 		if (!access_field_known(c->table, q->fields.names[i]))
 			w.bad = q->fields.names[i];
@@ -1060,6 +1082,7 @@ access_ctx_free(struct access_ctx *c)
 {
 	evhttp_clear_headers(&c->params);
 	json_decref(c->users);
+	json_decref(c->held);
 	explicit_bzero(&c->who, sizeof(c->who));
 	explicit_bzero(&c->ar, sizeof(c->ar));
 	free(c);
@@ -1129,11 +1152,11 @@ access_table_rows(struct access_ctx *c)
 		return NULL;
 	switch (c->table) {
 	case ACCESS_POLICIES:
-		return access_policies(conf);
+		return access_policies(conf, c->held);
 	case ACCESS_PERMISSIONS:
 		return access_permissions(conf);
 	case ACCESS_ACCESS:
-		return access_rows(conf);
+		return access_rows(conf, c->held);
 	default:
 		break;
 	}
@@ -1320,6 +1343,26 @@ access_answer(struct access_ctx *c)
 	}
 }
 
+/* Does the query's fields (absent: all) name one of the two, or "*"? */
+static int
+access_fields_name(struct access_ctx *c, const char *a, const char *b)
+{
+	const char	*fields;
+	size_t		 n;
+
+	if ((fields = evhttp_find_header(&c->params, "fields")) == NULL)
+		return 1;
+	for (; *fields != '\0'; fields += strcspn(fields, ",")) {
+		fields += *fields == ',';
+		n = strcspn(fields, ",");
+		if ((n == strlen(a) && strncmp(fields, a, n) == 0) ||
+		    (b != NULL && n == strlen(b) && strncmp(fields, b, n) ==
+		    0) || fields[0] == '*')
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * Does the answer list the users of roles?  Only an administrator's
  * does (others see themselves alone), and only when its fields ask.
@@ -1327,21 +1370,25 @@ access_answer(struct access_ctx *c)
 static int
 access_wants_users(struct access_ctx *c)
 {
-	const char	*fields;
-	size_t		 n = strlen("users");
-
 	if (!c->who.admin || c->table != ACCESS_ROLES ||
 	    (c->view != ACCESS_LIST && c->view != ACCESS_ROLES_ME))
 		return 0;
-	if ((fields = evhttp_find_header(&c->params, "fields")) == NULL)
-		return 1;
-	for (; *fields != '\0'; fields += strcspn(fields, ",")) {
-		fields += *fields == ',';
-		if ((strncmp(fields, "users", n) == 0 && (fields[n] == ',' ||
-		    fields[n] == '\0')) || fields[0] == '*')
-			return 1;
-	}
-	return 0;
+	return access_fields_name(c, "users", NULL);
+}
+
+/*
+ * Does the answer list the access rows of the policies users hold
+ * themselves, which keyd keeps?  /access always, /policies where its
+ * fields ask for a policy's users or roles; only to an administrator,
+ * the one who may read either.
+ */
+static int
+access_wants_held(struct access_ctx *c)
+{
+	if (!c->who.admin || c->view != ACCESS_LIST)
+		return 0;
+	return c->table == ACCESS_ACCESS || (c->table == ACCESS_POLICIES &&
+	    access_fields_name(c, "users", "roles"));
 }
 
 /*
@@ -1387,9 +1434,14 @@ access_auth_done(struct pending *p, struct frame *f)
 	(void)strlcpy(c->who.user, c->ar.user, sizeof(c->who.user));
 	(void)strlcpy(c->who.role, c->ar.role, sizeof(c->who.role));
 	access_flags_here(c);
-	if (access_wants_users(c)) {
-		if (users_read_roles(c->s, c->req, 0, access_users_done,
-		    c) == -1)
+	if (access_wants_held(c) && (c->held = json_array()) == NULL) {
+		auth_error(c->req, AUTH_INTERNAL);
+		access_ctx_free(c);
+		return;
+	}
+	if (access_wants_users(c) || c->held != NULL) {
+		if (users_read_roles(c->s, c->req, 0, c->held != NULL,
+		    access_users_done, c) == -1)
 			access_ctx_free(c);
 		return;
 	}
@@ -1408,9 +1460,9 @@ access_users_done(struct pending *p, struct frame *f)
 {
 	struct access_ctx	*c = p->arg;
 	struct msg_users_result	 m;
-	json_t			*body = NULL, *rows, *row;
+	json_t			*body = NULL, *rows, *row, *held, *one;
 	json_int_t		 total;
-	size_t			 i;
+	size_t			 i, j;
 
 	msg_clear(MSG_USERS_RESULT, &m);
 	if (f == NULL || msg_read(f, MSG_USERS_RESULT, &m) == -1 ||
@@ -1425,23 +1477,30 @@ access_users_done(struct pending *p, struct frame *f)
 	rows = json_object_get(body, "data");
 	total = json_integer_value(json_object_get(json_object_get(body,
 	    "meta"), "total_count"));
-	json_array_foreach(rows, i, row)
+	json_array_foreach(rows, i, row) {
 		if (json_is_string(json_object_get(row, "id")))
 			json_object_set(c->users, json_string_value(
 			    json_object_get(row, "id")), json_object_get(row,
 			    "role"));
+		/* Nested by keyd: objects, never bare ids. */
+		held = json_object_get(row, "policies");
+		if (c->held != NULL && json_is_array(held))
+			json_array_foreach(held, j, one)
+				if (json_is_object(one))
+					json_array_append(c->held, one);
+	}
 	c->users_seen += json_array_size(rows);
 	if (total > ACCESS_USERS_MAX || (json_array_size(rows) == 0 &&
 	    c->users_seen < (size_t)total)) {
 		http_error(c->req, 400, "INVALID_QUERY", "Invalid query. "
-		    "There are too many users to list the users of roles: "
-		    "ask for other fields.");
+		    "There are too many users to list the users of roles or "
+		    "the policies users hold: ask for other fields.");
 		goto done;
 	}
 	if (c->users_seen < (size_t)total) {
 		json_decref(body);
 		if (users_read_roles(c->s, c->req, c->users_seen,
-		    access_users_done, c) == -1)
+		    c->held != NULL, access_users_done, c) == -1)
 			access_ctx_free(c);
 		return;
 	}

@@ -93,7 +93,7 @@ static void	 auth_me_done(struct pending *, struct frame *);
 static int	 auth_me_fields(struct evhttp_request *, const char *,
 		    uint32_t *);
 static void	 auth_me_cut(json_t *, const char *,
-		    const struct auth_result *);
+		    const struct auth_result *, struct evhttp_request *);
 static void	 auth_stalled_done(struct pending *, struct frame *);
 static void	 auth_token_use(struct server *, struct evhttp_request *,
 		    enum mail_kind);
@@ -143,7 +143,8 @@ void
 auth_error_message(struct evhttp_request *req, uint32_t code,
     const char *message)
 {
-	char	 clean[USERS_MESSAGE_MAX + 1];
+	char	 clean[USERS_MESSAGE_MAX + 1], *text;
+	json_t	*body = NULL;
 	size_t	 i;
 
 	if (code == AUTH_OK || code >= AUTH_CODE_MAX || message[0] == '\0') {
@@ -154,6 +155,19 @@ auth_error_message(struct evhttp_request *req, uint32_t code,
 		clean[i] = message[i] >= 0x20 && message[i] < 0x7f ?
 		    message[i] : '?';
 	clean[i] = '\0';
+	/* A field or collection refused where Directus says where: a reason. */
+	if (code == AUTH_FORBIDDEN && strstr(clean, ". Queried in ") != NULL &&
+	    (body = json_pack("{s:[{s:s,s:{s:s,s:s}}]}", "errors", "message",
+	    clean, "extensions", "reason", clean, "code",
+	    auth_errors[code].code)) != NULL &&
+	    (text = json_dumps(body, JSON_COMPACT)) != NULL) {
+		http_error_buf(req, auth_errors[code].status, text,
+		    strlen(text));
+		free(text);
+		json_decref(body);
+		return;
+	}
+	json_decref(body);
 	http_error(req, auth_errors[code].status, auth_errors[code].code,
 	    clean);
 }
@@ -1310,6 +1324,7 @@ auth_authenticate_query(struct server *s, struct evhttp_request *req,
 	} else if (type == MSG_USER_GET) {
 		auth_credential_set(&get.cred, tok, &jwt);
 		get.nest = nest;
+		auth_client_set(req, &get.client, ip, sizeof(ip));
 		failed = msg_write(&fb, type, &get);
 	} else {
 		auth_credential_set(&auth.cred, tok, &jwt);
@@ -1644,18 +1659,30 @@ auth_cut_object(json_t *o, const struct conf_fields *f, const char *keep)
  */
 static json_t *
 auth_me_role(const char *id, const struct conf_fields *sub,
-    const struct auth_result *ar, json_t *users)
+    const struct auth_result *ar, json_t *users, struct evhttp_request *req)
 {
 	const struct tokend_config	*conf = server_conf();
 	struct perm_hold		 hold = { NULL };
 	struct perm_who			 who = { ar->user, ar->role,
 					    ar->admin, ar->policies, NULL,
 					    &hold };
+	struct cidr			 ip;
 	json_t				*v, *pol;
+	int				 admin, app, tfa;
 
 	if ((v = config_role_json(conf, id, NULL)) == NULL)
 		return json_null();
-	if (ar->admin && (pol = config_role_access_ids(conf, id)) != NULL)
+	/*
+	 * keyd's admin flag leaves out the policies with ip-allow: those
+	 * that let the request's address in count too (Directus 11.3.5
+	 * fetches a request's policies with its ip).
+	 */
+	if (http_client(req, &ip) != -1) {
+		who.addr = &ip;
+		perm_flags(conf, &who, &admin, &app, &tfa);
+		who.admin |= admin;
+	}
+	if (who.admin && (pol = config_role_access_ids(conf, id)) != NULL)
 		(void)json_object_set_new(v, "policies", pol);
 	/* Its children are other roles: shown to who may read roles. */
 	if (perm_lookup(conf, &who, "directus_roles", PERM_READ) == NULL)
@@ -1699,7 +1726,8 @@ auth_me_policies(json_t *rows, const struct query_rel *r)
  * role_users never goes out.
  */
 static void
-auth_me_cut(json_t *user, const char *fields, const struct auth_result *ar)
+auth_me_cut(json_t *user, const char *fields, const struct auth_result *ar,
+    struct evhttp_request *req)
 {
 	struct query	 q;
 	const char	*key;
@@ -1730,7 +1758,8 @@ auth_me_cut(json_t *user, const char *fields, const struct auth_result *ar)
 				auth_me_policies(v, &q.rels[i]);
 		} else if (json_is_string(v))
 			(void)json_object_set_new(user, "role", auth_me_role(
-			    json_string_value(v), &q.rels[i].sub, ar, users));
+			    json_string_value(v), &q.rels[i].sub, ar, users,
+			    req));
 	}
 	json_decref(users);
 	query_fields_free(&q);
@@ -1812,7 +1841,7 @@ auth_me_done(struct pending *p, struct frame *f)
 		return;
 	}
 	if (user != NULL) {
-		auth_me_cut(user, c->fields, &ar);
+		auth_me_cut(user, c->fields, &ar, c->req);
 		text = http_data_dumps(user);
 	}
 	if (text != NULL)

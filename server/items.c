@@ -70,7 +70,7 @@ static int	 items_query_rewrite(struct items_fwd *);
 static void	 items_nest_next(struct items_fwd *);
 static void	 items_nest_done(struct pending *, struct frame *);
 static void	 items_nest_send(struct items_fwd *);
-static void	 items_nest_apply(struct items_fwd *, json_t *);
+static void	 items_nest_apply(struct items_fwd *, json_t *, int);
 static json_t	*items_answer_rows(struct items_fwd *);
 #ifdef TOKEND_SELFTEST
 static void	 items_selftest_tamper(struct evhttp_request *,
@@ -601,20 +601,25 @@ items_nest_next(struct items_fwd *fw)
 			json_array_append(ids, v);
 	}
 	json_decref(rows);
-	if (json_array_size(ids) == 0) {
-		json_decref(ids);
-		fw->step++;
-		items_nest_apply(fw, NULL);
-		items_nest_next(fw);
-		return;
-	}
+	/*
+	 * No key: keyd is asked all the same, which checks the fields
+	 * named and whether the caller may read users at all (Directus
+	 * 11.3.5 refuses a field, or leaves the relation out, whatever
+	 * the rows).
+	 */
 	b = evbuffer_new();
 	evbuffer_add_printf(b, "%s", r->sub.all ? "*" : "id");
 	for (k = 0; !r->sub.all && k < r->sub.n; k++)
 		evbuffer_add_printf(b, ",%s", r->sub.names[k]);
 	evbuffer_add(b, "", 1);
-	(void)snprintf(limit, sizeof(limit), "%zu", json_array_size(ids));
-	filter = json_pack("{s:{s:o}}", "id", "_in", ids);
+	(void)snprintf(limit, sizeof(limit), "%zu",
+	    json_array_size(ids) > 0 ? json_array_size(ids) : 1);
+	/* No key: a filter no user passes. */
+	if (json_array_size(ids) == 0) {
+		json_decref(ids);
+		filter = json_pack("{s:{s:b}}", "id", "_null", 1);
+	} else
+		filter = json_pack("{s:{s:o}}", "id", "_in", ids);
 	text = filter != NULL ? json_dumps(filter, JSON_COMPACT) : NULL;
 	json_decref(filter);
 	rv = text != NULL ? users_lookup(fw->s, fw->req,
@@ -632,10 +637,11 @@ items_nest_next(struct items_fwd *fw)
 /*
  * Each row's key of relation fw->step replaced by its user (users: the
  * data keyd answered, or NULL for none), or null: no key, or a user the
- * caller may not read.  "id" stays only when asked for.
+ * caller may not read; or, omit, the relation left out of the row.
+ * "id" stays only when asked for.
  */
 static void
-items_nest_apply(struct items_fwd *fw, json_t *users)
+items_nest_apply(struct items_fwd *fw, json_t *users, int omit)
 {
 	const struct query_rel	*r = &fw->fq.rels[fw->step - 1];
 	json_t			*rows, *row, *v, *u, *hit;
@@ -643,7 +649,13 @@ items_nest_apply(struct items_fwd *fw, json_t *users)
 
 	rows = items_answer_rows(fw);
 	json_array_foreach(rows, i, row) {
-		v = json_object_get(row, r->field);
+		/* Left out by the item process: its field is not readable. */
+		if ((v = json_object_get(row, r->field)) == NULL)
+			continue;
+		if (omit) {
+			(void)json_object_del(row, r->field);
+			continue;
+		}
 		hit = NULL;
 		json_array_foreach(users, j, u)
 			if (json_is_string(v) && json_equal(v,
@@ -658,6 +670,29 @@ items_nest_apply(struct items_fwd *fw, json_t *users)
 		    json_null());
 	}
 	json_decref(rows);
+}
+
+/*
+ * keyd's refusal of a related field, "Queried in" the relation (keyd
+ * read the users at their root) as Directus 11.3.5 words it.
+ */
+static void
+items_nest_refused(struct items_fwd *fw, uint32_t code, const char *message)
+{
+	static const char	 root[] = " Queried in root.";
+	const char		*field = fw->fq.rels[fw->step].field;
+	char			 msg[USERS_MESSAGE_MAX + 1];
+	size_t			 n = strlen(message);
+
+	if (code == AUTH_FORBIDDEN && n > sizeof(root) - 1 &&
+	    strcmp(message + n - (sizeof(root) - 1), root) == 0 &&
+	    snprintf(msg, sizeof(msg), "%.*s Queried in \"%s\".",
+	    (int)(n - (sizeof(root) - 1)), message, field) <
+	    (int)sizeof(msg)) {
+		auth_error_message(fw->req, code, msg);
+		return;
+	}
+	auth_error_message(fw->req, code, message);
 }
 
 static void
@@ -676,26 +711,28 @@ items_nest_done(struct pending *p, struct frame *f)
 		return;
 	}
 	/*
-	 * A caller who may not read directus_users at all sees the
-	 * relation as null, as Directus 11 answers (keyd's refusal of the
-	 * whole collection, CONF_USERS_DENIED); a related field it may
-	 * not read is refused.
+	 * A caller who may not read directus_users at all (keyd's refusal
+	 * of the whole collection, CONF_USERS_DENIED) does not see the
+	 * relation, as Directus 11.3.5 answers; with app access (its
+	 * minimal permissions read one's own user) it sees it null.  A
+	 * related field it may not read is refused, where it was asked.
 	 */
 	if (m.code == AUTH_FORBIDDEN &&
 	    strcmp(m.message, CONF_USERS_DENIED) == 0) {
 		fw->step++;
-		items_nest_apply(fw, NULL);
+		items_nest_apply(fw, NULL, !(fw->has_who && (fw->who.app ||
+		    fw->who.admin)));
 		items_nest_next(fw);
 		return;
 	}
 	if (m.code != AUTH_OK) {
-		auth_error_message(fw->req, m.code, m.message);
+		items_nest_refused(fw, m.code, m.message);
 		items_fwd_free(fw);
 		return;
 	}
 	u = json_loadb((const char *)m.json, m.json_len, 0, NULL);
 	fw->step++;
-	items_nest_apply(fw, json_object_get(u, "data"));
+	items_nest_apply(fw, json_object_get(u, "data"), 0);
 	json_decref(u);
 	items_nest_next(fw);
 }

@@ -1006,12 +1006,21 @@ items_rels_check(struct items_ctx *c, const struct conf_permission *perm,
 
 	for (i = 0; i < c->q.nrels; i++) {
 		r = &c->q.rels[i];
+		/*
+		 * A relation whose own field the caller may not read is
+		 * left out of the answer, as Directus 11.3.5 does (an
+		 * explicitly named plain field is refused).
+		 */
 		if (config_relation(c->coll, r->field) != NULL &&
 		    !perm_field_allowed(perm, r->field)) {
-			items_fail(e, 403, "FORBIDDEN", "You don't have "
-			    "permission to access field \"%s\" or it does "
-			    "not exist.", r->field);
-			return -1;
+			free(c->q.rels[i].sub.names);
+			free(c->q.rels[i].deep_sub.names);
+			memmove(&c->q.rels[i], &c->q.rels[i + 1],
+			    (c->q.nrels - i - 1) * sizeof(c->q.rels[0]));
+			memset(&c->q.rels[--c->q.nrels], 0,
+			    sizeof(c->q.rels[0]));
+			i--;
+			continue;
 		}
 		/* keyd checks the fields of users (items.c asks it). */
 		if (items_rel_users(c->coll, r->field))

@@ -399,7 +399,8 @@ int		 users_lookup(struct server *, struct evhttp_request *,
 		    void (*)(struct pending *, struct frame *), void *);
 void		 users_done(struct pending *, struct frame *);
 int		 users_read_roles(struct server *, struct evhttp_request *,
-		    size_t, void (*)(struct pending *, struct frame *), void *);
+		    size_t, int, void (*)(struct pending *, struct frame *),
+		    void *);
 void		 users_access(struct server *, struct evhttp_request *,
 		    const char *);
 void		 users_tfa_generate(struct server *, struct evhttp_request *,

@@ -544,13 +544,14 @@ users_send(struct server *s, struct evhttp_request *req, int op,
 
 /*
  * A page of every user's id and role from offset on, with the request's
- * credential, for the users of each role (access.c); done gets
- * MSG_USERS_RESULT, whose meta says how many there are.  -1 when the
- * request was answered without calling done.
+ * credential, for the users of each role (access.c), and with held, the
+ * access rows of the policies each holds itself ("policies.*"); done
+ * gets MSG_USERS_RESULT, whose meta says how many there are.  -1 when
+ * the request was answered without calling done.
  */
 int
 users_read_roles(struct server *s, struct evhttp_request *req,
-    size_t offset, void (*done)(struct pending *, struct frame *),
+    size_t offset, int held, void (*done)(struct pending *, struct frame *),
     void *arg)
 {
 	char	*values[USERS_NPARAMS], from[32];
@@ -558,7 +559,8 @@ users_read_roles(struct server *s, struct evhttp_request *req,
 
 	memset(values, 0, sizeof(values));
 	(void)snprintf(from, sizeof(from), "%zu", offset);
-	if ((values[0] = strdup("id,role")) == NULL ||
+	if ((values[0] = strdup(held ? "id,role,policies.*" : "id,role")) ==
+	    NULL ||
 	    (values[3] = strdup("-1")) == NULL ||
 	    (values[4] = strdup(from)) == NULL ||
 	    (values[6] = strdup("total_count")) == NULL) {

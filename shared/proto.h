@@ -518,11 +518,16 @@ enum admin_op {
 #define USER_NEST_POLICIES	0x1
 #define USER_NEST_ROLE_USERS	0x2
 #define USER_NEST_ALL		(USER_NEST_POLICIES | USER_NEST_ROLE_USERS)
+/*
+ * client: where the request comes from, for the policies with ip-allow
+ * (an administrator by its address reads every user of its role).
+ */
 #define MSG_DECL_USER_GET(H, K, F, s)					\
 	H(PEER_SERVER, PEER_KEYD, MSG_USER, 0)				\
 	K(s, user_get)							\
 	F(s, SUB, cred, cred)						\
-	F(s, U32, nest)
+	F(s, U32, nest)							\
+	F(s, SUB, client, client)
 
 /* server -> keyd: PATCH /users/me; keyd applies its own allowlist. */
 #define MSG_DECL_USER_UPDATE(H, K, F, s)				\

@@ -43,3 +43,14 @@ expect ipallow_elsewhere_users_403 '403 *' \
     "$(http GET '/users?fields=email' -H "Authorization: Bearer $TR")"
 expect ipallow_elsewhere_policies_403 '403 *' \
     "$(http GET '/policies?fields=name' -H "Authorization: Bearer $TR")"
+
+# /users/me's role.*: the role's policies (its access rows) show to an
+# administrator, here one by the address it asks from, as Directus
+# 11.3.5 answers; not to one whose admin policy lets in other networks.
+expect ipallow_me_role_policies '200 {"data":{"role":{"id":"dddddddd-0000-4000-8000-000000000001",*"policies":["*"]*"users":["*"]*' \
+    "$(http GET '/users/me?fields=role.*' -H "Authorization: Bearer $TL")"
+r=$(http GET '/users/me?fields=role.*' -H "Authorization: Bearer $TR")
+case "$r" in '200 {"data":{"role":{"id":"dddddddd-0000-4000-8000-000000000002",'*)
+	case "$r" in *'"policies"'*) fail ipallow_elsewhere_me_role_no_policies "$r" ;;
+	*) ok ipallow_elsewhere_me_role_no_policies ;; esac ;;
+*) fail ipallow_elsewhere_me_role_no_policies "$r" ;; esac

@@ -179,8 +179,9 @@ def keyd_channel(h, conn):
 
 def user_get(n, first_id):
     tok = root_tok.encode()
-    # cred (kind, a, b), then nest: 0, a plain GET /users/me.
-    body = struct.pack("=BI", 2, len(tok)) + tok + struct.pack("=II", 0, 0)
+    # cred (kind, a, b), then nest: 0, a plain GET /users/me, and the
+    # client (ip, agent, origin), all empty.
+    body = struct.pack("=BI", 2, len(tok)) + tok + struct.pack("=IIIII", 0, 0, 0, 0, 0)
     return b"".join(struct.pack("=IIII", USER_GET, len(body), first_id + i, 0) + body
         for i in range(n))
 

@@ -63,6 +63,16 @@ expect perm_viewer_ask_outside '403 *last_name*FORBIDDEN*' "$(as $VT GET '/users
 expect perm_viewer_filter_outside '403 *FORBIDDEN*' \
     "$(as $VT GET '/users?filter=%7B%22last_name%22:%7B%22_null%22:true%7D%7D')"
 expect perm_viewer_sort_outside '403 *FORBIDDEN*' "$(as $VT GET '/users?sort=last_name')"
+# Directus 11.3.5's words for a field a read names but may not read,
+# with the reason: 403 {"errors":[{"message":M,"extensions":{"reason":
+# M,"code":"FORBIDDEN"}}]} (a wildcard leaves such fields out instead).
+M='You don'"'"'t have permission to access field \"last_name\" in collection \"directus_users\" or it does not exist. Queried in root.'
+for q in 'fields=id,last_name' 'sort=last_name' \
+    'filter=%7B%22last_name%22:%7B%22_null%22:true%7D%7D'; do
+	r=$(as $VT GET "/users?$q")
+	[ "$r" = "403 {\"errors\":[{\"message\":\"$M\",\"extensions\":{\"reason\":\"$M\",\"code\":\"FORBIDDEN\"}}]}" ] &&
+	    ok "perm_viewer_words_${q%%=*}" || fail "perm_viewer_words_${q%%=*}" "$r"
+done
 expect perm_viewer_filter_concealed '403 *concealed*FORBIDDEN*' \
     "$(as $VT GET '/users?filter=%7B%22password%22:%7B%22_null%22:true%7D%7D')"
 expect perm_viewer_suspended_hidden '403 *FORBIDDEN*' "$(as $VT GET "/users/$SUS")"

@@ -166,6 +166,13 @@ const CALLS = [
 	    { _eq: 'eve@example.com' } } } })],
 	['readItems_m2o_editor', 'ed', () => readItems('articles',
 	    { fields: ['id', 'author.email'], sort: ['id'] })],
+	// A relation whose own field one may not read is left out (max's
+	// policies do not grant author); one who may not read users at
+	// all does not see a relation to them (the public).
+	['readItems_m2o_field_not_granted', 'max', () => readItems('articles',
+	    { fields: ['id', 'author.email'], sort: ['id'] })],
+	['readItems_m2o_public', 'public', () => readItems('articles',
+	    { fields: ['id', 'author.email', 'author.*'], sort: ['id'] })],
 	['readUsers_role_name', 'admin', () => readUsers(
 	    { fields: ['email', 'role.name'], sort: ['email'] })],
 	// The editor's own articles: the preset makes it the author, so it

@@ -24,7 +24,8 @@
  * field added later is in its row (TOKENS: retry, for the lockout; the
  * client's address, agent and origin, "sss", for the audit trail; ITEMS:
  * the client's address, for ip-allow; the ticket: the user's own
- * policies; USER_GET: nest, for the relational fields of /users/me;
+ * policies; USER_GET: nest, for the relational fields of /users/me,
+ * and the client, for ip-allow;
  * USERS: aggregate and groupBy, "1s1s").
  */
 static const char *const wire[MSG_MAX] = {
@@ -37,7 +38,7 @@ static const char *const wire[MSG_MAX] = {
 	[MSG_AUTH] = "1bb",		[MSG_AUTH_RESULT] = "4ss11s8ss18bs",
 	[MSG_LOGIN] = "sb4ssss",	[MSG_REFRESH] = "s4sss",
 	[MSG_TOKENS] = "4s8s88",	[MSG_LOGOUT] = "ssss",
-	[MSG_DONE] = "4",		[MSG_USER_GET] = "1bb4",
+	[MSG_DONE] = "4",		[MSG_USER_GET] = "1bb4sss",
 	[MSG_USER_UPDATE] = "1bbbsss",	[MSG_USER] = "4ss11s8ss18bsb",
 	[MSG_USERS] = "1bb4s1s1s1s1s1s1s1s1s1s1sbsss",
 	[MSG_USERS_RESULT] = "4sb",	[MSG_TFA] = "1bb4sbsss",	[MSG_INVALIDATE] = "1b",
