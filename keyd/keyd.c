@@ -62,6 +62,7 @@ static void	 keyd_hash_start(void);
 static void	 keyd_metrics(void);
 static void	 keyd_hash_params(const struct tokend_config *);
 static void	 keyd_signing(const char *, uid_t, gid_t);
+static void	 keyd_rotated(const char *, const char *, uid_t, gid_t);
 static int	 keyd_keys_write(struct frame_buf *);
 
 /*
@@ -533,13 +534,15 @@ keyd_signing(const char *dbpath, uid_t uid, gid_t gid)
 	struct evp_pkey_st		*pkey;
 	enum sign_alg			 alg;
 	char				 path[PATH_MAX], outer[PATH_MAX];
-	char				 inner[PATH_MAX];
+	char				 inner[PATH_MAX] = "";
 	const char			*slash;
 
 	sign_free();
 	if ((alg = sign_alg_from_name(conf->signing_alg)) == SIGN_NONE)
 		fatalx("signing algorithm %s unknown", conf->signing_alg);
-	if ((slash = strrchr(conf->database, '/')) == NULL ||
+	if (CONF_DATABASE_PG(conf->database))
+		(void)strlcpy(outer, "", sizeof(outer));
+	else if ((slash = strrchr(conf->database, '/')) == NULL ||
 	    snprintf(outer, sizeof(outer), "%.*s/keys",
 	    (int)(slash - conf->database), conf->database) >=
 	    (int)sizeof(outer) ||
@@ -550,7 +553,7 @@ keyd_signing(const char *dbpath, uid_t uid, gid_t gid)
 	if (alg == SIGN_HS256) {
 		if (sign_add_secret(keyd.secret.key, keyd.secret.len) == -1)
 			fatalx("cannot key the token signer");
-		rotate_load(outer, inner, uid, gid);
+		keyd_rotated(outer, inner, uid, gid);
 		return;
 	}
 	if (config_signing_key_path(conf, path, sizeof(path)) == -1)
@@ -564,7 +567,17 @@ keyd_signing(const char *dbpath, uid_t uid, gid_t gid)
 	if (sign_current_alg() != alg)
 		fatalx("signing key %s is no %s key", path,
 		    alg == SIGN_EDDSA ? "Ed25519" : "P-256");
-	rotate_load(outer, inner, uid, gid);
+	keyd_rotated(outer, inner, uid, gid);
+}
+
+/* The keys of rotations: none with PostgreSQL (outer ""). */
+static void
+keyd_rotated(const char *outer, const char *inner, uid_t uid, gid_t gid)
+{
+	if (outer[0] == '\0')
+		rotate_load_none();
+	else
+		rotate_load(outer, inner, uid, gid);
 }
 
 /* MSG_KEYS: what the workers need to know of the key set. */

@@ -411,6 +411,7 @@ void		 admin_uuid(char *);
 /* rotate.c */
 struct event_base;
 void		 rotate_load(const char *, const char *, uid_t, gid_t);
+void		 rotate_load_none(void);
 void		 rotate_start(struct event_base *);
 int		 rotate_key(char *, size_t);
 int		 rotate_list(char *, size_t);

@@ -85,6 +85,7 @@ struct rotate_entry {
 };
 
 static char		 rotate_dir[PATH_MAX];	/* as keyd sees it now */
+static int		 rotate_none;	/* no rotation: a shared database */
 static char		 rotate_config_kid[SIGN_KID_MAX + 1];
 static struct rotate_entry rotate_config_gone;	/* kid "": none */
 static struct event	*rotate_ev;
@@ -506,6 +507,19 @@ rotate_prune(const char *dir)
  * in the store: the rotated keys and their state.  outer is the keys'
  * directory as keyd sees it now, inner as it will after the chroot.
  */
+/*
+ * With PostgreSQL the hosts share the configured key, and a rotated key
+ * would be one host's: no rotation (tokenctl key rotate says so).
+ */
+void
+rotate_load_none(void)
+{
+	rotate_none = 1;
+	(void)strlcpy(rotate_config_kid, sign_current_kid(),
+	    sizeof(rotate_config_kid));
+	(void)sign_set_times(rotate_config_kid, rotate_now_s(), 0);
+}
+
 void
 rotate_load(const char *outer, const char *inner, uid_t uid, gid_t gid)
 {
@@ -674,6 +688,12 @@ rotate_key(char *msg, size_t msglen)
 	int64_t			 now = rotate_now_s(), until, created;
 	int			 rv;
 
+	if (rotate_none) {
+		(void)snprintf(msg, msglen, "no key rotation with a "
+		    "PostgreSQL database: its hosts share the keys of their "
+		    "configuration");
+		return -1;
+	}
 	if (sign_count() >= SIGN_KEYS_MAX) {
 		(void)snprintf(msg, msglen, "already %d signing keys: a "
 		    "rotation waits until one of them leaves", SIGN_KEYS_MAX);
@@ -812,6 +832,8 @@ rotate_schedule(void)
 void
 rotate_start(struct event_base *base)
 {
+	if (rotate_none)
+		return;
 	if (rotate_ev == NULL &&
 	    (rotate_ev = evtimer_new(base, rotate_tick, NULL)) == NULL)
 		fatalx("evtimer_new");

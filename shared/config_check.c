@@ -698,8 +698,18 @@ finish_check_database(const struct tokend_config *conf)
 {
 	char	 path[PATH_MAX];
 
-	if (CONF_DATABASE_PG(conf->database))
-		return 0;
+	/*
+	 * Hosts sharing a PostgreSQL database must sign with the same keys,
+	 * and rotated keys are one host's files (keyd/rotate.c).
+	 */
+	if (CONF_DATABASE_PG(conf->database)) {
+		if (conf->signing_rotate_every == 0)
+			return 0;
+		log_warnx("signing rotate-every: key rotation needs a "
+		    "database file; hosts on PostgreSQL share the keys of "
+		    "their configuration");
+		return 1;
+	}
 	if (config_path_within(conf->keyd_chroot, conf->database, path,
 	    sizeof(path)) == -1) {
 		log_warnx("database %s is not inside the keyd chroot %s",

@@ -49,6 +49,13 @@ T=$ROOT
 
 echo 'pw' | $CTLA user add erin@example.com >/dev/null &&
     ok pg_user_add || fail pg_user_add "$(tail -5 "$ROOT/a/log")"
+
+# Rotated keys would be one host's files: with PostgreSQL, none.
+out=$($CTLA key rotate 2>&1) && fail pg_key_rotate_refused "$out" ||
+case $out in
+*"no key rotation with a PostgreSQL database"*) ok pg_key_rotate_refused ;;
+*) fail pg_key_rotate_refused "$out" ;;
+esac
 at() { URL=$1; shift; "$@"; }
 r=$(at "$A" login erin@example.com pw)
 case "$r" in 200*) ok pg_login_a ;; *) fail pg_login_a "$r" ;; esac
