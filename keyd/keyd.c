@@ -860,25 +860,28 @@ keyd_job_run(void *arg)
 {
 	struct keyd_job		*j = arg;
 	struct keyd_chan	*kc;
+	int			 rv;
 
 	kc = j->serial == 0 ? &keyd.parent_kc : keyd_chan_find(j->serial);
 	if (kc != NULL) {
 		kc->busy++;
-		if (keyd_request_run(kc, &j->f) == -1) {
+		rv = keyd_request_run(kc, &j->f);
+		kc->busy--;
+		if (rv == -1) {
 			log_warnx("%s sent a bad %s: closing its channel",
 			    kc == &keyd.parent_kc ? "the parent" : "a server",
 			    msg_type_name(j->f.hdr.type));
 			if (kc == &keyd.parent_kc)
 				keyd_parent_closed(keyd.parent, NULL);
-			kc->busy--;
-			if (!kc->gone)
-				keyd_channel_free(kc);
-		} else
-			kc->busy--;
-		if (kc->gone && kc->busy == 0) {
-			frame_chan_free(kc->chan);
-			free(kc);
 		}
+		/* Gone meanwhile (keyd_channel_free() left it to us). */
+		if (kc->gone) {
+			if (kc->busy == 0) {
+				frame_chan_free(kc->chan);
+				free(kc);
+			}
+		} else if (rv == -1)
+			keyd_channel_free(kc);
 	}
 	explicit_bzero(j, sizeof(*j) + j->f.hdr.len);
 	free(j);
