@@ -190,7 +190,7 @@ echo "PostgreSQL: $nu users, $ns sessions after the run"
 verdict() { if [ "$2" = 1 ]; then echo "met: $1"; else echo "NOT met: $1"; fi; }
 verdict "refresh on PostgreSQL $ref/s >= $T_REFRESH/s" \
     "$(awk -v a="$ref" -v t=$T_REFRESH 'BEGIN { print (a >= t) }')"
-verdict "cached /users/me on PostgreSQL $(awk -v a="$cp" -v b="$cs" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }') of SQLite's (>= $T_CACHED)" \
+verdict "cached /users/me on PostgreSQL $(awk -v a="$cp" -v b="$cs" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }') of SQLite's (>= $T_CACHED)" \
     "$(awk -v a="$cp" -v b="$cs" -v t=$T_CACHED 'BEGIN { print (b > 0 && a / b >= t) }')"
 verdict "cold /users/me p99 on PostgreSQL $cold99 ms < $T_COLD_P99 ms" \
     "$(awk -v a="$cold99" -v t=$T_COLD_P99 'BEGIN { print (a < t) }')"
