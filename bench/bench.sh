@@ -1171,6 +1171,11 @@ web_ratio() {	# web_ratio LABEL: the ratio column of web.sh's row
 	printf '%s\n' "$WEB_OUT" |
 	    awk -v k="$1" 'index($0, k) == 1 { r = $(NF - 1) } END { print r + 0 }'
 }
+# The credential store on SQLite beside PostgreSQL (two hosts on one
+# throwaway cluster): bench/pg/pg.sh, its own tokends; its table and its
+# verdicts (issue 19's targets) go into the report as they are.
+PG_OUT=$(bash "$TOP/bench/pg/pg.sh" 2>/dev/null) ||
+    PG_OUT="bench/pg/pg.sh failed: $PG_OUT"
 T_VERIFY=0.50		# GET behind nginx's auth_request, of nginx alone
 T_PREFLIGHT=0.60	# CORS preflight, of nginx answering it
 # The signing algorithms: bench/signing.sh starts a tokend for each of
@@ -1349,6 +1354,9 @@ T_TLS_KA=0.60		# keep-alive /users/me over TLS, of nginx
 	echo "target: CORS preflight >= $T_PREFLIGHT of nginx:" \
 	    "$(verdict "$(web_ratio 'CORS preflight') >= $T_PREFLIGHT")" \
 	    "(ratio $(web_ratio 'CORS preflight'))"
+	echo
+	echo "The credential store, SQLite beside PostgreSQL (bench/pg/pg.sh):"
+	printf '%s\n' "$PG_OUT"
 	echo "bench took $(( $(date +%s) - BENCH_START )) s"
 } | tee "$OUT/latest.txt"
 

@@ -82,6 +82,9 @@ audit_prune(evutil_socket_t fd, short events, void *arg)
 	struct timeval	 tv;
 	int64_t		 keep = keyd_conf()->audit_retention, every, n;
 
+	/* It reaches the store: on its fiber (fiber.c). */
+	if (fiber_defer(audit_prune, fd, events, arg))
+		return;
 	/* It writes the store: the open group commit goes first. */
 	batch_commit();
 	if (store_audit_prune(now_ms(CLOCK_REALTIME) - keep, &n) == -1)

@@ -161,5 +161,8 @@ batch_send(struct held *h, int ok)
 static void
 batch_commit_cb(evutil_socket_t fd, short events, void *arg)
 {
+	/* It reaches the store: on its fiber (fiber.c). */
+	if (fiber_defer(batch_commit_cb, fd, events, arg))
+		return;
 	batch_commit();
 }

@@ -109,6 +109,7 @@ static int	 hash_phc_encode(const struct hash_phc *, char *, size_t);
 static int	 hash_dummy_make(const struct hash_params *);
 static int	 hash_argon2(const struct hash_phc *, const uint8_t *, size_t,
 		    uint8_t *);
+static void	 hash_deliver_all(int, short, void *);
 static void	 hash_job_run(struct hash_job *);
 static void	*hash_worker(void *);
 static void	 hash_niced(void);
@@ -603,15 +604,37 @@ hash_deliver(struct hash_job *job)
 	hash_job_free(job);
 }
 
+/*
+ * keyd's store fiber takes the callbacks (they reach the store):
+ * fiber_defer() of keyd.h, or NULL to run them here.
+ */
+static int	(*hash_defer)(void (*)(int, short, void *), int, short,
+		    void *);
+
+void
+hash_pool_defer(int (*defer)(void (*)(int, short, void *), int, short,
+    void *))
+{
+	hash_defer = defer;
+}
+
 static void
 hash_wakeup(evutil_socket_t fd, short events, void *arg)
 {
-	struct hash_jobs	 done;
-	struct hash_job		*job;
 	char			 buf[64];
 
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
+	if (hash_defer == NULL || !hash_defer(hash_deliver_all, -1, 0, NULL))
+		hash_deliver_all(-1, 0, NULL);
+}
+
+static void
+hash_deliver_all(int fd, short events, void *arg)
+{
+	struct hash_jobs	 done;
+	struct hash_job		*job;
+
 	TAILQ_INIT(&done);
 	pthread_mutex_lock(&pool.lock);
 	TAILQ_CONCAT(&done, &pool.done, entry);

@@ -101,5 +101,7 @@ const char	*hash_dummy(void);
 void		 hash_set_params(const struct hash_params *);
 
 void		 hash_pool_gauge(int64_t *);
+void		 hash_pool_defer(int (*)(void (*)(int, short, void *), int,
+		    short, void *));
 
 #endif /* TOKEND_HASH_H */

@@ -56,6 +56,17 @@ static void	 keyd_push_log(struct keyd_chan *);
 static int	 keyd_server_dispatch(struct frame_chan *, struct frame *,
 		    void *);
 static void	 keyd_server_closed(struct frame_chan *, void *);
+static int	 keyd_request(struct keyd_chan *, struct frame *);
+static int	 keyd_request_run(struct keyd_chan *, struct frame *);
+static void	 keyd_job_run(void *);
+static void	 keyd_push_swap(void);
+
+/* A request copied for the fiber (PostgreSQL). */
+struct keyd_job {
+	uint64_t	 serial;	/* 0: the parent's */
+	struct frame	 f;
+	uint8_t		 data[];
+};
 static void	 keyd_reload(struct frame *, void *);
 static void	 keyd_signal(evutil_socket_t, short, void *);
 static void	 keyd_hash_start(void);
@@ -106,6 +117,7 @@ static struct {
 	uint8_t			 ticket_key[TICKET_KEY_LEN];
 	uint64_t		 push_seq;	/* invalidations sent so far */
 	uint64_t		 push_open;	/* the next answer waits for it */
+	uint64_t		 push_other;	/* the fiber's or the loop's */
 	int			 pushing;	/* keyd's own frames: not held */
 	struct event		*push_ev;
 } keyd;
@@ -421,7 +433,7 @@ main(int argc, char *argv[])
 	char			 dbpath[PATH_MAX];
 	const char		*root = NULL;
 	uint32_t		 slot;
-	int			 ch, foreground = 0, verbose = 0;
+	int			 ch, foreground = 0, verbose = 0, version;
 
 	privsep_title_init(argc, argv);
 	while ((ch = getopt(argc, argv, "dv")) != -1) {
@@ -485,8 +497,12 @@ main(int argc, char *argv[])
 	if (tfa_seal_imported() == -1)
 		log_warnx("could not seal the TFA secrets of imported users");
 
+	version = store_schema_version();
 	if ((keyd.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
+	if (CONF_DATABASE_PG(keyd.conf->database) &&
+	    fiber_init(keyd.base, keyd_push_swap) == -1)
+		fatalx("cannot start the store's fiber");
 	if (store_listen(keyd.base) == -1)
 		fatalx("cannot listen for the invalidations of other hosts");
 	keyd_hash_start();
@@ -513,7 +529,7 @@ main(int argc, char *argv[])
 	sandbox_enter(SANDBOX_KEYD);
 	if (msg_send(keyd.parent, MSG_READY, 0, -1, NULL) == -1)
 		fatal("send ready");
-	log_debug("ready, schema version %d", store_schema_version());
+	log_debug("ready, schema version %d", version);
 	event_base_dispatch(keyd.base);
 	return 0;
 }
@@ -649,13 +665,14 @@ keyd_prepare_dbdir(const struct tokend_config *conf,
 static int
 keyd_parent_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
-	batch_commit();
-	/* An answer waits only for the push of its own request. */
-	keyd.push_open = 0;
 	if (!msg_allowed(f->hdr.type, PEER_PARENT, PEER_KEYD))
 		goto hostile;
 	if (keyd_requests[f->hdr.type] != NULL)
-		return keyd_requests[f->hdr.type](&keyd.parent_kc, f);
+		return keyd_request(&keyd.parent_kc, f);
+	if (!fiber_enabled())
+		batch_commit();
+	/* An answer waits only for the push of its own request. */
+	keyd.push_open = 0;
 	switch (f->hdr.type) {
 	case MSG_KEYD_CHANNEL:
 		return keyd_channel_add(chan, f);
@@ -781,6 +798,11 @@ keyd_channel_free(struct keyd_chan *kc)
 	keyd_chan_forget(kc);
 	TAILQ_REMOVE(&keyd.chans, kc, entry);
 	keyd.nchans--;
+	/* A job on the fiber holds it: that job frees it. */
+	if (kc->busy > 0) {
+		kc->gone = 1;
+		return;
+	}
 	frame_chan_free(kc->chan);
 	free(kc);
 }
@@ -790,17 +812,100 @@ keyd_server_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 {
 	struct keyd_chan	*kc = arg;
 
-	/* An answer waits only for the push of its own request. */
-	keyd.push_open = 0;
-	/* Only refreshes join an open group commit (batch.c). */
-	if (f->hdr.type != MSG_REFRESH)
-		batch_commit();
+	if (kc->gone)
+		return 0;
 	if (msg_allowed(f->hdr.type, PEER_SERVER, PEER_KEYD) &&
 	    keyd_requests[f->hdr.type] != NULL)
-		return keyd_requests[f->hdr.type](kc, f);
+		return keyd_request(kc, f);
 	log_warnx("server %u (pid %u) sent %s: closing its channel",
 	    kc->slot, kc->pid, msg_type_name(f->hdr.type));
 	return -1;
+}
+
+/* A request, as keyd reads it: on PostgreSQL, a job of the fiber's. */
+static int
+keyd_request(struct keyd_chan *kc, struct frame *f)
+{
+	struct keyd_job	*j;
+	uint64_t	 saved;
+
+	if (!fiber_enabled())
+		return keyd_request_run(kc, f);
+	/*
+	 * Health, while a job holds the store: what the connection is
+	 * known to be, from here, not behind the job (a slow statement
+	 * is not a dead database).
+	 */
+	if (f->hdr.type == MSG_HEALTH && fiber_busy()) {
+		saved = keyd.push_open;
+		keyd.push_open = 0;
+		(void)keyd_health(kc, f);
+		keyd.push_open = saved;
+		return 0;
+	}
+	if ((j = calloc(1, sizeof(*j) + f->hdr.len)) == NULL)
+		fatal("calloc");
+	j->serial = kc == &keyd.parent_kc ? 0 : kc->serial;
+	j->f.hdr = f->hdr;
+	if (f->hdr.len > 0)
+		memcpy(j->data, f->data, f->hdr.len);
+	j->f.data = j->data;
+	fiber_post(keyd_job_run, j);
+	return 0;
+}
+
+/* On the fiber: the request of a channel that may be gone meanwhile. */
+static void
+keyd_job_run(void *arg)
+{
+	struct keyd_job		*j = arg;
+	struct keyd_chan	*kc;
+	int			 rv;
+
+	kc = j->serial == 0 ? &keyd.parent_kc : keyd_chan_find(j->serial);
+	if (kc != NULL) {
+		kc->busy++;
+		rv = keyd_request_run(kc, &j->f);
+		kc->busy--;
+		if (rv == -1) {
+			log_warnx("%s sent a bad %s: closing its channel",
+			    kc == &keyd.parent_kc ? "the parent" : "a server",
+			    msg_type_name(j->f.hdr.type));
+			if (kc == &keyd.parent_kc)
+				keyd_parent_closed(keyd.parent, NULL);
+		}
+		/* Gone meanwhile (keyd_channel_free() left it to us). */
+		if (kc->gone) {
+			if (kc->busy == 0) {
+				frame_chan_free(kc->chan);
+				free(kc);
+			}
+		} else if (rv == -1)
+			keyd_channel_free(kc);
+	}
+	explicit_bzero(j, sizeof(*j) + j->f.hdr.len);
+	free(j);
+}
+
+static int
+keyd_request_run(struct keyd_chan *kc, struct frame *f)
+{
+	/* An answer waits only for the push of its own request. */
+	keyd.push_open = 0;
+	/* Only refreshes join an open group commit (batch.c). */
+	if (f->hdr.type != MSG_REFRESH || kc == &keyd.parent_kc)
+		batch_commit();
+	return keyd_requests[f->hdr.type](kc, f);
+}
+
+/* The fiber and the loop each have their push to wait for (fiber.c). */
+static void
+keyd_push_swap(void)
+{
+	uint64_t	 t = keyd.push_open;
+
+	keyd.push_open = keyd.push_other;
+	keyd.push_other = t;
 }
 
 static void
@@ -820,7 +925,9 @@ keyd_health(struct keyd_chan *kc, struct frame *f)
 
 	if (msg_read(f, MSG_HEALTH, NULL) == -1)
 		return -1;
-	if (store_health() == 0)
+	/* Off the fiber while a job holds the store: what is known. */
+	if (fiber_enabled() && !fiber_inside() ? !store_down() :
+	    store_health() == 0)
 		m.flags |= HEALTH_DB_OK;
 	if (keyd.secret.key != NULL && keyd.secret.len >= KEYD_SECRET_MIN)
 		m.flags |= HEALTH_SECRET_OK;
@@ -853,6 +960,9 @@ keyd_hash_start(void)
 	if (hash_pool_init(keyd.base, keyd.conf->hash_threads,
 	    keyd.conf->hash_queue, &hp) == -1)
 		fatalx("cannot start the password hashing threads");
+	/* Its callbacks reach the store: on the store's fiber. */
+	if (fiber_enabled())
+		hash_pool_defer(fiber_defer);
 }
 
 /* A reload changes TTLs, login limits and the parameters of new hashes. */

@@ -219,6 +219,8 @@ struct keyd_chan {
 	size_t			 nmarks;
 	struct keyd_held_list	 held;		/* oldest first */
 	size_t			 held_bytes;
+	int			 busy;		/* the fiber's job holds it */
+	int			 gone;		/* freed when that job ends */
 };
 TAILQ_HEAD(keyd_chan_list, keyd_chan);
 
@@ -558,6 +560,18 @@ struct store_backend {
 	STORE_OPS(STORE_OP_MEMBER)
 #undef STORE_OP_MEMBER
 };
+
+/* fiber.c: the store's coroutine (PostgreSQL) */
+int		 fiber_init(struct event_base *, void (*)(void));
+int		 fiber_enabled(void);
+int		 fiber_inside(void);
+int		 fiber_busy(void);
+int		 fiber_waiting(void);
+size_t		 fiber_queued(void);
+void		 fiber_post(void (*)(void *), void *);
+int		 fiber_defer(void (*)(int, short, void *), int, short,
+		    void *);
+int		 fiber_wait(int, short);
 
 /* store_backend.c */
 int		 store_open(const char *);

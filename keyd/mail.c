@@ -144,6 +144,7 @@ static void	 mail_schedule(int64_t);
 static int	 mail_dispatch(struct frame_chan *, struct frame *, void *);
 static void	 mail_closed(struct frame_chan *, void *);
 static char	*mail_template_load(const char *, const char *);
+static int	 mail_dispatch_run(struct frame_chan *, struct frame *);
 static void	 mail_binding(const struct store_user *, uint8_t *);
 static int	 mail_text_safe(const char *);
 static int	 mail_put(char *, size_t, size_t *, const char *, size_t);
@@ -285,6 +286,9 @@ mail_timer(evutil_socket_t fd, short ev, void *arg)
 	int64_t			 now;
 	int			 rv;
 
+	/* It reaches the store: on its fiber (fiber.c). */
+	if (fiber_defer(mail_timer, fd, ev, arg))
+		return;
 	if (mail.chan == NULL || mail.inflight != 0)
 		return;
 	batch_commit();
@@ -325,9 +329,45 @@ mail_timer(evutil_socket_t fd, short ev, void *arg)
 	free(m.data);
 }
 
+/* A frame of the mail process's, copied for the store's fiber. */
+struct mail_job {
+	struct frame	 f;
+	uint8_t		 data[];
+};
+
+static void
+mail_dispatch_job(void *arg)
+{
+	struct mail_job	*j = arg;
+
+	if (mail.chan != NULL && mail_dispatch(mail.chan, &j->f, NULL) == -1 &&
+	    mail.chan != NULL)
+		frame_chan_shutdown(mail.chan);
+	free(j);
+}
+
 /* The mail process's answer for the mail on its way. */
 static int
 mail_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
+{
+	struct mail_job		*j;
+
+	/* It reaches the store: on its fiber (fiber.c). */
+	if (fiber_enabled() && !fiber_inside()) {
+		if ((j = calloc(1, sizeof(*j) + f->hdr.len)) == NULL)
+			fatal("calloc");
+		j->f.hdr = f->hdr;
+		if (f->hdr.len > 0)
+			memcpy(j->data, f->data, f->hdr.len);
+		j->f.data = j->data;
+		fiber_post(mail_dispatch_job, j);
+		return 0;
+	}
+	return mail_dispatch_run(chan, f);
+}
+
+static int
+mail_dispatch_run(struct frame_chan *chan, struct frame *f)
 {
 	struct msg_mail_result	 r;
 	struct store_mail	 m;

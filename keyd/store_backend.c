@@ -73,12 +73,30 @@ store_announce(uint8_t kind, const void *key, size_t len)
 		store_be->announce(kind, key, len);
 }
 
+/*
+ * With the store's fiber (PostgreSQL), only a job of the fiber's may
+ * use the connection while a job is under way: another caller would
+ * put its statements into that job's transaction.  Such a caller is a
+ * bug (a callback that was not made a job): it fails, with a log line.
+ */
+static int
+store_elsewhere(const char *op)
+{
+	if (!fiber_enabled() || fiber_inside() || !fiber_busy())
+		return 0;
+	log_warnx("store: %s called off the store's fiber while it is "
+	    "busy", op);
+	return 1;
+}
+
 #define STORE_DISPATCH(n, p, a)						\
 int									\
 store_##n p								\
 {									\
 	if (store_be->n == NULL)					\
 		return store_unsupported(#n);				\
+	if (store_elsewhere(#n))					\
+		return -1;						\
 	return store_be->n a;						\
 }
 STORE_OPS(STORE_DISPATCH)

@@ -18,14 +18,14 @@
  * A lost connection: 503 and emptied caches until keyd is connected
  * again (pg_lost()).
  *
- * What this backend does not do yet.  It waits for each answer
- * (PQexecParams), so a slow database stalls keyd's loop, though not
- * the answers the workers hold in their caches.  STORE_OPS is still a
- * synchronous interface: going asynchronous (PQsendQueryParams, its
- * result read when PQsocket is readable in keyd's loop) means a
- * continuation for each call, as the hashing pool's callbacks are in
- * auth.c, and so a change of every handler that calls store_*;
- * STORE_OPS lists each call that must change.  And the /users and /activity lists and counts
+ * A slow database does not stall keyd's loop: on the store's fiber
+ * (fiber.c), where every caller of the store runs, a statement is sent
+ * with PQsendQueryParams and its result read when PQsocket is readable
+ * in keyd's loop (pg_wait()), the fiber suspended meanwhile.  Off the
+ * fiber (at open, before the loop) statements wait (PQexecParams).  A
+ * reconnect (PQreset) still waits, up to connect_timeout.
+ *
+ * What this backend does not do yet.  The /users and /activity lists and counts
  * (users_select, users_count, audit_select, audit_count) are left NULL:
  * their filters are built as SQLite SQL (query_sql.c: typeof(),
  * instr(), 1 and 0 as truth), so they fail with a log line (503).
@@ -213,6 +213,7 @@ static void	 pg_text(struct pg_params *, const char *);
 static void	 pg_int(struct pg_params *, int64_t);
 static void	 pg_hash(struct pg_params *, const uint8_t *);
 static int	 pg_run(const char *, const struct pg_params *, PGresult **);
+static PGresult	*pg_wait(int);
 static int	 pg_do(const char *, const struct pg_params *);
 static int	 pg_exec(const char *);
 static int	 pg_migrate(void);
@@ -274,9 +275,14 @@ pg_run(const char *sql, const struct pg_params *p, PGresult **res)
 		*res = NULL;
 	if (pg == NULL || pg_down)
 		return -1;
-	r = PQexecParams(pg, sql, p != NULL ? p->n : 0, NULL,
-	    p != NULL ? p->value : NULL, p != NULL ? p->len : NULL,
-	    p != NULL ? p->format : NULL, 0);
+	if (!fiber_inside())
+		r = PQexecParams(pg, sql, p != NULL ? p->n : 0, NULL,
+		    p != NULL ? p->value : NULL, p != NULL ? p->len : NULL,
+		    p != NULL ? p->format : NULL, 0);
+	else
+		r = pg_wait(PQsendQueryParams(pg, sql, p != NULL ? p->n : 0,
+		    NULL, p != NULL ? p->value : NULL, p != NULL ? p->len :
+		    NULL, p != NULL ? p->format : NULL, 0));
 	pg_notes_take();
 	switch (PQresultStatus(r)) {
 	case PGRES_COMMAND_OK:
@@ -305,6 +311,33 @@ pg_run(const char *sql, const struct pg_params *p, PGresult **res)
 	}
 }
 
+/*
+ * On the store's fiber (fiber.c): the statement sent (sent: what
+ * PQsendQuery* answered), its results read as the socket gives them,
+ * keyd's loop running meanwhile; the last result, as PQexec() gives.
+ */
+static PGresult *
+pg_wait(int sent)
+{
+	PGresult	*r, *last = NULL;
+
+	if (!sent)
+		return NULL;
+	for (;;) {
+		while (PQisBusy(pg)) {
+			if (fiber_wait(PQsocket(pg), EV_READ) == -1 ||
+			    PQconsumeInput(pg) == 0)
+				return last;
+		}
+		if ((r = PQgetResult(pg)) == NULL)
+			return last;
+		PQclear(last);
+		last = r;
+		if (PQstatus(pg) != CONNECTION_OK)
+			return last;
+	}
+}
+
 static int
 pg_do(const char *sql, const struct pg_params *p)
 {
@@ -319,7 +352,7 @@ pg_exec(const char *sql)
 
 	if (pg == NULL || pg_down)
 		return -1;
-	r = PQexec(pg, sql);
+	r = fiber_inside() ? pg_wait(PQsendQuery(pg, sql)) : PQexec(pg, sql);
 	pg_notes_take();
 	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
 	    PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -1669,6 +1702,13 @@ pg_notes_apply(void)
 static void
 pg_listen_cb(evutil_socket_t fd, short events, void *arg)
 {
+	/*
+	 * A statement of the fiber's in flight: the fiber reads the
+	 * socket (input read here would leave it waiting for more), and
+	 * its notifications come here after it (pg_notes_take()).
+	 */
+	if (fiber_waiting())
+		return;
 	if (!pg_down && (PQconsumeInput(pg) == 0 ||
 	    PQstatus(pg) != CONNECTION_OK))
 		pg_lost();
@@ -1711,6 +1751,13 @@ pg_retry_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct timeval	 tv;
 
+	/* Not under a statement of the fiber's in flight: after it. */
+	if (fiber_waiting()) {
+		tv.tv_sec = 0;
+		tv.tv_usec = 10000;
+		evtimer_add(pg_retry_ev, &tv);
+		return;
+	}
 	pg_notes_apply();
 	PQreset(pg);
 	if (PQstatus(pg) == CONNECTION_OK) {
