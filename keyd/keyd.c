@@ -62,6 +62,7 @@ static void	 keyd_hash_start(void);
 static void	 keyd_metrics(void);
 static void	 keyd_hash_params(const struct tokend_config *);
 static void	 keyd_signing(const char *, uid_t, gid_t);
+static void	 keyd_keys_dir_pg(char *, char *);
 static int	 keyd_keys_write(struct frame_buf *);
 
 /*
@@ -518,6 +519,32 @@ main(int argc, char *argv[])
 }
 
 /*
+ * A PostgreSQL store has no directory of its own: the keys of rotations
+ * go in "keys" in keyd's chroot ("/keys" inside), or without one (not
+ * root) next to the secret.
+ */
+static void
+keyd_keys_dir_pg(char *outer, char *inner)
+{
+	const struct tokend_config	*conf = keyd.conf;
+	const char			*slash;
+
+	if (privsep_is_root()) {
+		if (snprintf(outer, PATH_MAX, "%s/keys", conf->keyd_chroot) >=
+		    PATH_MAX)
+			fatalx("signing keys directory: chroot too long");
+		(void)strlcpy(inner, "/keys", PATH_MAX);
+		return;
+	}
+	if ((slash = strrchr(conf->secret, '/')) == NULL)
+		(void)strlcpy(outer, "keys", PATH_MAX);
+	else if (snprintf(outer, PATH_MAX, "%.*s/keys",
+	    (int)(slash - conf->secret), conf->secret) >= PATH_MAX)
+		fatalx("signing keys directory: secret path too long");
+	(void)strlcpy(inner, outer, PATH_MAX);
+}
+
+/*
  * The signing keys, before the chroot: the secret with HS256, else the
  * configured PEM file, or by default one next to the secret, named
  * after the algorithm.  With an asymmetric algorithm the secret signs
@@ -539,7 +566,9 @@ keyd_signing(const char *dbpath, uid_t uid, gid_t gid)
 	sign_free();
 	if ((alg = sign_alg_from_name(conf->signing_alg)) == SIGN_NONE)
 		fatalx("signing algorithm %s unknown", conf->signing_alg);
-	if ((slash = strrchr(conf->database, '/')) == NULL ||
+	if (CONF_DATABASE_PG(conf->database))
+		keyd_keys_dir_pg(outer, inner);
+	else if ((slash = strrchr(conf->database, '/')) == NULL ||
 	    snprintf(outer, sizeof(outer), "%.*s/keys",
 	    (int)(slash - conf->database), conf->database) >=
 	    (int)sizeof(outer) ||

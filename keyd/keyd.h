@@ -565,6 +565,7 @@ void		 store_rollback(void);
 int		 store_listen(struct event_base *);
 int		 store_down(void);
 void		 store_announce(uint8_t, const void *, size_t);
+int		 store_dialect(void);	/* enum query_dialect */
 #define STORE_OP_PROTO(n, p, a)	int store_##n p;
 STORE_OPS(STORE_OP_PROTO)
 #undef STORE_OP_PROTO
@@ -577,5 +578,7 @@ int		 store_audit_field(const char *);
 
 /* store_pg.c: PostgreSQL */
 extern const struct store_backend store_pg;
+const char	*pg_users_column(const char *);
+const char	*pg_audit_column(const char *);
 
 #endif /* KEYD_H */

@@ -1706,7 +1706,10 @@ store_users_column(const char *field)
 {
 	const struct user_field	*uf = user_field(field);
 
-	return uf != NULL ? store_user_exprs[uf - user_fields] : NULL;
+	if (store_dialect() == QUERY_PG)
+		return pg_users_column(field);
+	return uf != NULL && store_user_exprs != NULL ?
+	    store_user_exprs[uf - user_fields] : NULL;
 }
 
 /*
@@ -2109,6 +2112,8 @@ store_audit_column(const char *field)
 {
 	size_t	 i;
 
+	if (store_dialect() == QUERY_PG)
+		return pg_audit_column(field);
 	for (i = 0; i < STORE_AUDIT_NFIELDS; i++)
 		if (strcmp(store_audit_fields[i].name, field) == 0)
 			return store_audit_fields[i].expr;

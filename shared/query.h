@@ -157,6 +157,16 @@ struct query_vars {
 	const char		*now;		/* ISO 8601, UTC */
 };
 
+/*
+ * The SQL a text is written in: the embedded store's (a "?" a value,
+ * typeof(), 1 and 0 as truth) or PostgreSQL's ("$n" with a cast from
+ * the value's JSON kind, pg_typeof(), true and false).
+ */
+enum query_dialect {
+	QUERY_SQLITE = 0,
+	QUERY_PG,
+};
+
 /* SQL text being built, with its bound values in order. */
 struct query_sql {
 	char			*text;
@@ -165,6 +175,8 @@ struct query_sql {
 	json_t			**binds;
 	size_t			 nbinds;
 	int			 error;		/* out of memory: give up */
+	enum query_dialect	 dialect;
+	size_t			 base;		/* QUERY_PG: values before $1 */
 };
 
 /*
@@ -225,6 +237,12 @@ void		 query_sql_init(struct query_sql *);
 void		 query_sql_free(struct query_sql *);
 void		 query_sql_add(struct query_sql *, const char *);
 void		 query_sql_bind(struct query_sql *, json_t *);
+void		 query_sql_init_dialect(struct query_sql *, enum query_dialect);
+void		 query_sql_truth(struct query_sql *, int);
+const char	*query_sql_instr(const struct query_sql *);
+int		 query_sql_value_text(json_t *, char *, size_t, const char **);
+json_t		*query_group_build(const struct query *,
+		    json_t *(*)(void *, int), void *);
 int		 query_node_sql(const struct query_node *,
 		    const struct query_schema *, const struct query_vars *,
 		    struct query_sql *);

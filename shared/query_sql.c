@@ -24,6 +24,61 @@ query_sql_init(struct query_sql *qs)
 }
 
 void
+query_sql_init_dialect(struct query_sql *qs, enum query_dialect dialect)
+{
+	query_sql_init(qs);
+	qs->dialect = dialect;
+}
+
+/* The SQL of a truth value: 1 and 0, or PostgreSQL's booleans. */
+void
+query_sql_truth(struct query_sql *qs, int v)
+{
+	if (qs->dialect == QUERY_PG)
+		query_sql_add(qs, v ? "true" : "false");
+	else
+		query_sql_add(qs, v ? "1" : "0");
+}
+
+/* The function that finds text in text: (haystack, needle), 1-based. */
+const char *
+query_sql_instr(const struct query_sql *qs)
+{
+	return qs->dialect == QUERY_PG ? "strpos(" : "instr(";
+}
+
+/*
+ * A bound value as the text a text-format parameter carries (libpq):
+ * *out is NULL for null, else points into v or buf.  -1: it does not
+ * fit, or a string holds a NUL (no PostgreSQL text may).
+ */
+int
+query_sql_value_text(json_t *v, char *buf, size_t len, const char **out)
+{
+	int	 n;
+
+	*out = NULL;
+	if (json_is_string(v)) {
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return -1;
+		*out = json_string_value(v);
+		return 0;
+	}
+	if (json_is_integer(v))
+		n = snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		n = snprintf(buf, len, "%.17g", json_real_value(v));
+	else if (json_is_boolean(v))
+		n = snprintf(buf, len, "%d", json_is_true(v) ? 1 : 0);
+	else
+		return 0;
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	*out = buf;
+	return 0;
+}
+
+void
 query_sql_free(struct query_sql *qs)
 {
 	size_t	 i;
@@ -58,11 +113,12 @@ query_sql_add(struct query_sql *qs, const char *s)
 	qs->len += n;
 }
 
-/* Append "?" and keep v (a new reference is taken) as its value. */
+/* Append "?" (or "$n::type") and keep v (a new reference is taken) as its value. */
 void
 query_sql_bind(struct query_sql *qs, json_t *v)
 {
 	json_t	**binds;
+	char	  n[24];
 
 	if (qs->error)
 		return;
@@ -75,7 +131,15 @@ query_sql_bind(struct query_sql *qs, json_t *v)
 	}
 	qs->binds = binds;
 	qs->binds[qs->nbinds++] = json_incref(v);
-	query_sql_add(qs, "?");
+	if (qs->dialect != QUERY_PG) {
+		query_sql_add(qs, "?");
+		return;
+	}
+	/* A typed parameter: nothing is inferred from the column. */
+	(void)snprintf(n, sizeof(n), "$%zu", qs->base + qs->nbinds);
+	query_sql_add(qs, n);
+	query_sql_add(qs, json_is_number(v) || json_is_boolean(v) ?
+	    "::numeric" : "::text");
 }
 
 /*
@@ -125,12 +189,35 @@ sql_kind_of(json_t *v)
  * never equal nor ordered, as in query_node_match().  A null operand
  * needs none: comparing with NULL is never true.
  */
+#define SQL_PG_TEXT	"('text'::regtype, 'character varying'::regtype)"
+/* A text that SQLite's sum() reads as a number, whole. */
+#define SQL_PG_NUMERIC_TEXT \
+	"'^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$'"
+#define SQL_PG_NUMBER	"('bigint'::regtype, 'integer'::regtype, " \
+	"'smallint'::regtype, 'numeric'::regtype, " \
+	"'double precision'::regtype, 'real'::regtype)"
+
+/*
+ * PostgreSQL types each column and each parameter, and a comparison of
+ * a bigint column with a text value does not even parse: the guard is
+ * "CASE WHEN pg_typeof(column) IN (kind's types) THEN ...  ELSE false
+ * END" (CASE does not evaluate a branch it does not take), and the
+ * column inside is cast to the kind (sql_operand()).
+ */
 static int
 sql_kind(struct query_sql *qs, const struct query_schema *schema,
     const char *field, enum sql_kind kind)
 {
 	if (kind == SQL_KIND_NONE)
 		return 0;
+	if (qs->dialect == QUERY_PG) {
+		query_sql_add(qs, "CASE WHEN pg_typeof(");
+		if (sql_column(qs, schema, field) == -1)
+			return -1;
+		query_sql_add(qs, kind == SQL_KIND_TEXT ? ") IN " SQL_PG_TEXT
+		    " THEN " : ") IN " SQL_PG_NUMBER " THEN ");
+		return 0;
+	}
 	query_sql_add(qs, "typeof(");
 	if (sql_column(qs, schema, field) == -1)
 		return -1;
@@ -139,16 +226,42 @@ sql_kind(struct query_sql *qs, const struct query_schema *schema,
 	return 0;
 }
 
+/* The end of sql_kind()'s guard. */
+static void
+sql_kind_end(struct query_sql *qs, enum sql_kind kind)
+{
+	if (kind != SQL_KIND_NONE && qs->dialect == QUERY_PG)
+		query_sql_add(qs, " ELSE false END");
+}
+
+/* The column as a value of the kind it is compared as. */
+static int
+sql_operand(struct query_sql *qs, const struct query_schema *schema,
+    const char *field, enum sql_kind kind)
+{
+	if (qs->dialect != QUERY_PG)
+		return sql_column(qs, schema, field);
+	query_sql_add(qs, "(");
+	if (sql_column(qs, schema, field) == -1)
+		return -1;
+	query_sql_add(qs, kind == SQL_KIND_NUMBER ? ")::text::numeric" :
+	    ")::text COLLATE \"C\"");
+	return 0;
+}
+
 /* "typeof(col) = kind AND col op ?", r a resolved operand. */
 static int
 sql_term(struct query_sql *qs, const struct query_schema *schema,
     const char *field, const char *op, json_t *r)
 {
-	if (sql_kind(qs, schema, field, sql_kind_of(r)) == -1 ||
-	    sql_column(qs, schema, field) == -1)
+	enum sql_kind	 kind = sql_kind_of(r);
+
+	if (sql_kind(qs, schema, field, kind) == -1 ||
+	    sql_operand(qs, schema, field, kind) == -1)
 		return -1;
 	query_sql_add(qs, op);
 	query_sql_bind(qs, r);
+	sql_kind_end(qs, kind);
 	return 0;
 }
 
@@ -208,7 +321,7 @@ sql_in_kind(struct query_sql *qs, const struct query_schema *schema,
 
 	query_sql_add(qs, "(");
 	if (sql_kind(qs, schema, field, kind) == -1 ||
-	    sql_column(qs, schema, field) == -1)
+	    sql_operand(qs, schema, field, kind) == -1)
 		return -1;
 	query_sql_add(qs, " IN (");
 	json_array_foreach(list, i, e) {
@@ -219,7 +332,9 @@ sql_in_kind(struct query_sql *qs, const struct query_schema *schema,
 		query_sql_bind(qs, e);
 		first = 0;
 	}
-	query_sql_add(qs, "))");
+	query_sql_add(qs, ")");
+	sql_kind_end(qs, kind);
+	query_sql_add(qs, ")");
 	return 0;
 }
 
@@ -255,7 +370,7 @@ sql_in(struct query_sql *qs, const struct query_schema *schema,
 	int	 rv = 0;
 
 	if (text == 0 && numbers == 0) {
-		query_sql_add(qs, "0");
+		query_sql_truth(qs, 0);
 		return 0;
 	}
 	query_sql_add(qs, "(");
@@ -291,7 +406,7 @@ sql_list(struct query_sql *qs, const struct query_schema *schema,
 	if (n->op == QOP_IN)
 		rv = sql_in(qs, schema, n->field, list, text, numbers);
 	else if (nulls > 0) {
-		query_sql_add(qs, "0");
+		query_sql_truth(qs, 0);
 		rv = 0;
 	} else {
 		query_sql_add(qs, "(");
@@ -342,7 +457,7 @@ sql_nullness(struct query_sql *qs, const struct query_schema *schema,
 	query_sql_add(qs, " IS NULL");
 	if (n->op == QOP_EMPTY || n->op == QOP_NEMPTY) {
 		query_sql_add(qs, " OR ");
-		if (sql_column(qs, schema, n->field) == -1)
+		if (sql_operand(qs, schema, n->field, SQL_KIND_TEXT) == -1)
 			return -1;
 		query_sql_add(qs, " = ''");
 	}
@@ -360,6 +475,16 @@ static int
 sql_text_op(struct query_sql *qs, const struct query_schema *schema,
     const struct query_node *n, json_t *r)
 {
+	if (n->op == QOP_ENDS_WITH && qs->dialect == QUERY_PG) {
+		query_sql_add(qs, "right(");
+		if (sql_operand(qs, schema, n->field, SQL_KIND_TEXT) == -1)
+			return -1;
+		query_sql_add(qs, ", length(");
+		query_sql_bind(qs, r);
+		query_sql_add(qs, ")) = ");
+		query_sql_bind(qs, r);
+		return 0;
+	}
 	if (n->op == QOP_ENDS_WITH) {
 		query_sql_add(qs, "(substr(");
 		if (sql_column(qs, schema, n->field) == -1)
@@ -373,8 +498,8 @@ sql_text_op(struct query_sql *qs, const struct query_schema *schema,
 		query_sql_add(qs, ") = 0)");
 		return 0;
 	}
-	query_sql_add(qs, "instr(");
-	if (sql_column(qs, schema, n->field) == -1)
+	query_sql_add(qs, query_sql_instr(qs));
+	if (sql_operand(qs, schema, n->field, SQL_KIND_TEXT) == -1)
 		return -1;
 	query_sql_add(qs, ", ");
 	query_sql_bind(qs, r);
@@ -394,6 +519,7 @@ sql_text(struct query_sql *qs, const struct query_schema *schema,
 	rv = sql_kind(qs, schema, n->field, SQL_KIND_TEXT);
 	if (rv == 0)
 		rv = sql_text_op(qs, schema, n, r);
+	sql_kind_end(qs, SQL_KIND_TEXT);
 	query_sql_add(qs, ")");
 	json_decref(r);
 	return rv;
@@ -422,7 +548,7 @@ sql_group(struct query_sql *qs, const struct query_schema *schema,
 	size_t	 i;
 
 	if (n->nkids == 0) {
-		query_sql_add(qs, n->op == QOP_AND ? "1" : "0");
+		query_sql_truth(qs, n->op == QOP_AND);
 		return 0;
 	}
 	query_sql_add(qs, "(");
@@ -492,6 +618,10 @@ query_sort_sql(const struct query *q, const struct query_schema *schema,
 		if (sql_column(qs, schema, q->sort[i].field) == -1)
 			return -1;
 		query_sql_add(qs, q->sort[i].desc ? " DESC" : " ASC");
+		/* PostgreSQL's nulls sort last; SQLite's, and ours, first. */
+		if (qs->dialect == QUERY_PG)
+			query_sql_add(qs, q->sort[i].desc ? " NULLS LAST" :
+			    " NULLS FIRST");
 	}
 	return 0;
 }
@@ -550,7 +680,26 @@ sql_agg(struct query_sql *qs, const struct query_schema *schema,
 	query_sql_add(qs, open[a->fn]);
 	if (strcmp(a->field, "*") == 0)
 		query_sql_add(qs, "*");
-	else if (sql_column(qs, schema, a->field) == -1)
+	else if (qs->dialect == QUERY_PG && a->fn >= QAGG_SUM &&
+	    a->fn <= QAGG_AVG_DISTINCT) {
+		/*
+		 * PostgreSQL adds no text; SQLite adds a text that reads as
+		 * a number as that number, any other as 0.
+		 */
+		if (sql_kind(qs, schema, a->field, SQL_KIND_NUMBER) == -1 ||
+		    sql_operand(qs, schema, a->field, SQL_KIND_NUMBER) == -1)
+			return -1;
+		query_sql_add(qs, " WHEN ");
+		if (sql_operand(qs, schema, a->field, SQL_KIND_TEXT) == -1)
+			return -1;
+		query_sql_add(qs, " ~ " SQL_PG_NUMERIC_TEXT " THEN trim(");
+		if (sql_operand(qs, schema, a->field, SQL_KIND_TEXT) == -1)
+			return -1;
+		query_sql_add(qs, ")::numeric WHEN ");
+		if (sql_column(qs, schema, a->field) == -1)
+			return -1;
+		query_sql_add(qs, " IS NOT NULL THEN 0 END");
+	} else if (sql_column(qs, schema, a->field) == -1)
 		return -1;
 	query_sql_add(qs, ")");
 	return 0;
@@ -694,7 +843,8 @@ sql_agg_put(json_t *row, const struct query_agg *a, json_t *v)
  * then {"count": 4, "sum": {"views": 40}, ...}.  NULL: out of memory.
  */
 json_t *
-query_group_row(const struct query *q, sqlite3_stmt *st)
+query_group_build(const struct query *q, json_t *(*value)(void *, int),
+    void *arg)
 {
 	json_t	*row;
 	size_t	 i;
@@ -703,16 +853,29 @@ query_group_row(const struct query *q, sqlite3_stmt *st)
 		return NULL;
 	for (i = 0; i < q->ngroup; i++)
 		if (json_object_set_new(row, q->group[i],
-		    sql_value_json(st, (int)i)) == -1)
+		    value(arg, (int)i)) == -1)
 			goto fail;
 	for (i = 0; i < q->nagg; i++)
-		if (sql_agg_put(row, &q->agg[i], sql_value_json(st,
+		if (sql_agg_put(row, &q->agg[i], value(arg,
 		    (int)(q->ngroup + i))) == -1)
 			goto fail;
 	return row;
  fail:
 	json_decref(row);
 	return NULL;
+}
+
+static json_t *
+sql_stmt_value(void *arg, int col)
+{
+	return sql_value_json(arg, col);
+}
+
+/* The same, from the current row of an SQLite statement. */
+json_t *
+query_group_row(const struct query *q, sqlite3_stmt *st)
+{
+	return query_group_build(q, sql_stmt_value, st);
 }
 
 /*

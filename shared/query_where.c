@@ -31,7 +31,7 @@ query_where_sql(const struct query_where *w, struct query_sql *qs)
 
 	if (perm_filter(w->perm, &pf) == -1)
 		return QUERY_WHERE_PERM_PARSE;
-	query_sql_add(qs, "1");
+	query_sql_truth(qs, 1);
 	if (pf != NULL) {
 		query_sql_add(qs, " AND ");
 		rv = query_node_sql(pf, w->schema, w->vars, qs);
