@@ -143,7 +143,7 @@ ROOTACC=$(j access_token)
 r=$(at "$A" http GET '/users?fields=email&meta=total_count' \
     -H "Authorization: Bearer $ROOTACC")
 same pg_users_list '200 {"data":[{"email":"erin@example.com"},{"email":"root@example.com"}],"meta":{"total_count":2}}' "$r"
-r=$(at "$A" http GET '/users?fields=email&filter%5Bemail%5D%5B_starts_with%5D=ro' \
+r=$(at "$A" http GET '/users?fields=email&filter=%7B%22email%22:%7B%22_starts_with%22:%22ro%22%7D%7D' \
     -H "Authorization: Bearer $ROOTACC")
 same pg_users_filter '200 {"data":[{"email":"root@example.com"}]}' "$r"
 

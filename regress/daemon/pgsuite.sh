@@ -56,6 +56,8 @@ store() {
 	login ann@example.com wrong >/dev/null
 	login bob@example.com pw >/dev/null
 }
+td_pg 'SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public' ||
+    { fail pgsame_reset; exit 1; }
 store sqlite "" && SQ=$URL && SQACC=$ACC &&
 store pghost "$PG_URI" && PGU=$URL && PGACC=$ACC || exit 1
 T=$ROOT
