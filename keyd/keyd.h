@@ -163,6 +163,7 @@ struct lockout_login {
 	uint8_t		 pair[LOCKOUT_KEY_LEN];	/* account from address */
 	int		 exempt;	/* the last active administrator */
 	int		 pending;	/* LOCKOUT_PENDING_*: under way */
+	char		 email[STORE_EMAIL_MAX + 1];	/* the shared count's */
 };
 #define LOCKOUT_PENDING_ADDRESS	0x1
 #define LOCKOUT_PENDING_PAIR	0x2
@@ -541,7 +542,12 @@ struct query_sql;
 	X(audit_select, (const struct query_sql *a0,                          \
 	    const struct query_sql *a1, long long a2, long long a3,           \
 	    store_json_cb a4, void *a5), (a0, a1, a2, a3, a4, a5))            \
-	X(audit_count, (const struct query_sql *a0, int64_t *a1), (a0, a1))
+	X(audit_count, (const struct query_sql *a0, int64_t *a1), (a0, a1))   \
+	X(lockout_fail, (const char *a0, int64_t a1, int64_t a2, int64_t a3,  \
+	    int64_t *a4, int64_t *a5), (a0, a1, a2, a3, a4, a5))              \
+	X(lockout_get, (const char *a0, int64_t a1, int64_t a2, int64_t *a3,  \
+	    int64_t *a4), (a0, a1, a2, a3, a4))                               \
+	X(lockout_clear, (const char *a0), (a0))
 
 struct event_base;
 struct store_backend {

@@ -2191,6 +2191,30 @@ sqlite_audit_count(const struct query_sql *where, int64_t *n)
 	return rv == SQLITE_ROW ? 0 : -1;
 }
 
+/*
+ * The account counts of lockout.c shared by the hosts of one store:
+ * one host has nothing to share (1: keep the count in memory).
+ */
+static int
+sqlite_lockout_fail(const char *email, int64_t now, int64_t lockout,
+    int64_t attempts, int64_t *failures, int64_t *until)
+{
+	return 1;
+}
+
+static int
+sqlite_lockout_get(const char *email, int64_t now, int64_t lockout,
+    int64_t *failures, int64_t *until)
+{
+	return 1;
+}
+
+static int
+sqlite_lockout_clear(const char *email)
+{
+	return 1;
+}
+
 const struct store_backend store_sqlite = {
 	.name = "SQLite",
 	.open = sqlite_open,

@@ -162,7 +162,15 @@ static const char *const pg_migrations[] = {
 	 */
 	"ALTER TABLE sessions ADD COLUMN last_used bigint;"
 	"ALTER TABLE users ADD COLUMN seq bigserial;"
-	"CREATE INDEX users_seq ON users(seq);",
+	"CREATE INDEX users_seq ON users(seq);"
+	/* The account counts of lockout.c, shared (pg_lockout_fail()). */
+	"CREATE TABLE lockouts ("
+	"  email text PRIMARY KEY,"
+	"  failures integer NOT NULL,"
+	"  last bigint NOT NULL,"
+	"  until bigint NOT NULL"
+	");"
+	"CREATE INDEX lockouts_last ON lockouts(last);",
 };
 #define PG_VERSION	\
 	(int)(sizeof(pg_migrations) / sizeof(pg_migrations[0]))
@@ -2209,6 +2217,88 @@ pg_session_own(const char *user, int64_t id, int64_t now, uint8_t *family,
 	return rv;
 }
 
+/*
+ * The account counts of lockout.c, shared by every host: a failure on
+ * email at now (ms since the epoch; a count is forgotten lockout after
+ * its last failure, a lock when it ends).  *failures is the count with
+ * this failure; at attempts the account is locked for lockout (*until)
+ * and its count starts again.  A few forgotten rows go each time.
+ */
+static int
+pg_lockout_fail(const char *email, int64_t now, int64_t lockout,
+    int64_t attempts, int64_t *failures, int64_t *until)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 rv;
+
+	pg_text(&p, email);
+	pg_int(&p, now);
+	pg_int(&p, lockout);
+	if (pg_guarded("INSERT INTO lockouts AS l (email, failures, last, "
+	    "until) VALUES (lower($1), 1, $2, 0) ON CONFLICT (email) DO "
+	    "UPDATE SET failures = CASE WHEN greatest(l.last + $3, l.until) "
+	    "<= $2 THEN 1 ELSE l.failures + 1 END, until = CASE WHEN "
+	    "greatest(l.last + $3, l.until) <= $2 THEN 0 ELSE l.until END, "
+	    "last = $2 RETURNING failures, until", &p, &r) != 0)
+		return -1;
+	rv = PQntuples(r) == 1 ? 0 : -1;
+	if (rv == 0) {
+		*failures = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		*until = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	}
+	PQclear(r);
+	if (rv == 0 && *failures >= attempts) {
+		*until = now + lockout;
+		p.n = 0;
+		pg_text(&p, email);
+		pg_int(&p, *until);
+		rv = pg_guarded("UPDATE lockouts SET failures = 0, until = $2 "
+		    "WHERE email = lower($1)", &p, NULL);
+	}
+	p.n = 0;
+	pg_int(&p, now - lockout);
+	if (rv == 0)
+		rv = pg_guarded("DELETE FROM lockouts WHERE email IN (SELECT "
+		    "email FROM lockouts WHERE last < $1 AND until < $1 "
+		    "LIMIT 16)", &p, NULL);
+	return rv;
+}
+
+/* The live count of email: 0, or 1 when there is none. */
+static int
+pg_lockout_get(const char *email, int64_t now, int64_t lockout,
+    int64_t *failures, int64_t *until)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 rv;
+
+	pg_text(&p, email);
+	pg_int(&p, now);
+	pg_int(&p, lockout);
+	if (pg_run("SELECT failures, until FROM lockouts WHERE email = "
+	    "lower($1) AND greatest(last + $3, until) > $2", &p, &r) != 0)
+		return -1;
+	rv = PQntuples(r) == 1 ? 0 : 1;
+	if (rv == 0) {
+		*failures = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		*until = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	}
+	PQclear(r);
+	return rv;
+}
+
+static int
+pg_lockout_clear(const char *email)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, email);
+	return pg_guarded("DELETE FROM lockouts WHERE email = lower($1)", &p,
+	    NULL);
+}
+
 /* What is left out fails with a log line (store_backend.c). */
 const struct store_backend store_pg = {
 	.name = "PostgreSQL",
@@ -2286,4 +2376,7 @@ const struct store_backend store_pg = {
 	.role_users = pg_role_users,
 	.sessions_own = pg_sessions_own,
 	.session_own = pg_session_own,
+	.lockout_fail = pg_lockout_fail,
+	.lockout_get = pg_lockout_get,
+	.lockout_clear = pg_lockout_clear,
 };

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Two tokend hosts on one PostgreSQL, what pg.sh leaves out: a TFA code
-# taken on A is refused on B; a refresh token used again after the
+# taken on A is refused on B; failed logins spread over the hosts lock
+# the account on both; a refresh token used again after the
 # grace ends its family on both hosts; A's keyd killed (-9) during a
 # storm of refreshes on both: every rotation acknowledged is durable
 # (its token refreshes on B) and B answers throughout; PostgreSQL
@@ -25,7 +26,8 @@ host() {
 	PORT=$(td_free_port)
 	URL="http://127.0.0.1:$PORT"
 	td_conf 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
-	    'auth {' '	login-stall 1ms' '	session-grace 1s' '}'
+	    'auth {' '	login-stall 1ms' '	session-grace 1s' \
+	    '	login-attempts 3' '}'
 	sed -i "s#^	database .*#	database \"${PG_URI//&/\\&}\"#" \
 	    "$T/tokend.conf"
 }
@@ -81,6 +83,22 @@ case "$r" in 200*) ok pghosts_tfa_code_a ;; *) fail pghosts_tfa_code_a "$r" ;; e
 r=$(otp_login "$B" "$c")
 case "$r" in 401*INVALID_OTP*) ok pghosts_tfa_replay_b ;;
 *) fail pghosts_tfa_replay_b "$r" ;; esac
+
+# Failed logins on both hosts lock the account as they would on one:
+# two on A and one on B are login-attempts (3); then the password is
+# refused on A (which saw two) and on B.
+echo pw | $CTLA user add lou@example.com >/dev/null
+lf() { at "$1" login lou@example.com "$2" | cut -c1-3; }
+r="$(lf "$A" bad) $(lf "$A" bad) $(lf "$B" bad)"
+same pghosts_lock_failures "401 401 401" "$r"
+same pghosts_locked_a 429 "$(lf "$A" pw)"
+same pghosts_locked_b 429 "$(lf "$B" pw)"
+same pghosts_lock_row "0|t" \
+    "$(td_pg "SELECT failures, until > 0 FROM lockouts WHERE email = 'lou@example.com'")"
+# The operator's activate on A lifts it on B too.
+$CTLA user activate lou@example.com >/dev/null
+same pghosts_unlocked_b "" \
+    "$(td_pg "SELECT failures FROM lockouts WHERE email = 'lou@example.com'")"
 
 # Reuse after the grace (1 s): the family ends on both hosts, its live
 # token (rotated on A) refused on A and on B.
