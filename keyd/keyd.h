@@ -547,7 +547,9 @@ struct query_sql;
 	    int64_t *a4, int64_t *a5), (a0, a1, a2, a3, a4, a5))              \
 	X(lockout_get, (const char *a0, int64_t a1, int64_t a2, int64_t *a3,  \
 	    int64_t *a4), (a0, a1, a2, a3, a4))                               \
-	X(lockout_clear, (const char *a0), (a0))
+	X(lockout_clear, (const char *a0), (a0))                              \
+	X(rate_hit, (const char *a0, int64_t a1, int64_t a2, int64_t *a3,     \
+	    int64_t *a4), (a0, a1, a2, a3, a4))
 
 struct event_base;
 struct store_backend {

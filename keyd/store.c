@@ -2215,6 +2215,14 @@ sqlite_lockout_clear(const char *email)
 	return 1;
 }
 
+/* rate-limit-shared: nothing to share; the workers count. */
+static int
+sqlite_rate_hit(const char *address, int64_t now, int64_t duration,
+    int64_t *count, int64_t *reset)
+{
+	return 1;
+}
+
 const struct store_backend store_sqlite = {
 	.name = "SQLite",
 	.open = sqlite_open,

@@ -170,7 +170,14 @@ static const char *const pg_migrations[] = {
 	"  last bigint NOT NULL,"
 	"  until bigint NOT NULL"
 	");"
-	"CREATE INDEX lockouts_last ON lockouts(last);",
+	"CREATE INDEX lockouts_last ON lockouts(last);"
+	/* rate-limit-shared: an address's window (pg_rate_hit()). */
+	"CREATE TABLE rate_counts ("
+	"  address text PRIMARY KEY,"
+	"  count bigint NOT NULL,"
+	"  reset bigint NOT NULL"
+	");"
+	"CREATE INDEX rate_counts_reset ON rate_counts(reset);",
 };
 #define PG_VERSION	\
 	(int)(sizeof(pg_migrations) / sizeof(pg_migrations[0]))
@@ -2299,6 +2306,46 @@ pg_lockout_clear(const char *email)
 	    NULL);
 }
 
+/*
+ * rate-limit-shared: one more request of address at now (ms since the
+ * epoch) in its window of duration, as the workers' fixed windows: a
+ * window opens with the first request and the count starts again once
+ * it has passed.  *count is the count with this one, *reset the
+ * window's end.  A few windows long over go each time.
+ */
+static int
+pg_rate_hit(const char *address, int64_t now, int64_t duration,
+    int64_t *count, int64_t *reset)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 rv;
+
+	pg_text(&p, address);
+	pg_int(&p, now);
+	pg_int(&p, duration);
+	if (pg_guarded("INSERT INTO rate_counts AS c (address, count, reset) "
+	    "VALUES ($1, 1, $2::bigint + $3::bigint) ON CONFLICT (address) "
+	    "DO UPDATE SET count = CASE WHEN c.reset <= $2 THEN 1 ELSE "
+	    "c.count + 1 END, reset = CASE WHEN c.reset <= $2 THEN "
+	    "$2::bigint + $3::bigint ELSE c.reset END "
+	    "RETURNING count, reset", &p, &r) != 0)
+		return -1;
+	rv = PQntuples(r) == 1 ? 0 : -1;
+	if (rv == 0) {
+		*count = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		*reset = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	}
+	PQclear(r);
+	p.n = 0;
+	pg_int(&p, now);
+	if (rv == 0)
+		rv = pg_guarded("DELETE FROM rate_counts WHERE address IN "
+		    "(SELECT address FROM rate_counts WHERE reset < $1 "
+		    "LIMIT 16)", &p, NULL);
+	return rv;
+}
+
 /* What is left out fails with a log line (store_backend.c). */
 const struct store_backend store_pg = {
 	.name = "PostgreSQL",
@@ -2379,4 +2426,5 @@ const struct store_backend store_pg = {
 	.lockout_fail = pg_lockout_fail,
 	.lockout_get = pg_lockout_get,
 	.lockout_clear = pg_lockout_clear,
+	.rate_hit = pg_rate_hit,
 };
