@@ -208,7 +208,7 @@ audit_count(void *arg, int with_filter, int64_t *n)
 	struct query_sql	 where;
 	int			 rv;
 
-	query_sql_init(&where);
+	query_sql_init_dialect(&where, store_dialect());
 	rv = audit_where(m->q, m->vars, with_filter, NULL, &where) == -1 ||
 	    store_audit_count(&where, n) == -1 ? -1 : 0;
 	query_sql_free(&where);
@@ -277,8 +277,8 @@ audit_activity(const char *target, const struct query *q,
 			return AUTH_FORBIDDEN;
 		keys = json_pack("[I]", (json_int_t)id);
 	}
-	query_sql_init(&where);
-	query_sql_init(&order);
+	query_sql_init_dialect(&where, store_dialect());
+	query_sql_init_dialect(&order, store_dialect());
 	if ((target[0] != '\0' && keys == NULL) ||
 	    audit_where(q, vars, keys == NULL, keys, &where) == -1 ||
 	    (keys == NULL && query_sort_sql(q, &schema, &order) == -1) ||

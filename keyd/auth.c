@@ -8,6 +8,9 @@
  * event loop.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +66,7 @@ static int	 auth_login_refused(struct keyd_chan *, const struct login *);
 static int	 auth_last_admin(const struct store_user *);
 static void	 auth_admin_row(void *, const char **, int);
 static int	 auth_lockout_loggable(int64_t);
+static int	 auth_rate_refused(struct keyd_chan *, uint32_t, const char *);
 static int	 auth_session_live(const uint8_t *, const char *, int64_t *);
 static uint32_t	 auth_identify_jwt(const uint8_t *, size_t, const uint8_t *,
 		    size_t, struct store_user *, char *, int64_t *);
@@ -554,6 +558,10 @@ keyd_auth_login(struct keyd_chan *kc, struct frame *f)
 
 	if (msg_read(f, MSG_LOGIN, &m) == -1 || m.mode >= AUTH_MODE_MAX)
 		return -1;
+	if (auth_rate_refused(kc, f->hdr.id, m.ip)) {
+		explicit_bzero(&m, sizeof(m));
+		return 0;
+	}
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		fatal("calloc");
 	l->mode = m.mode;
@@ -968,6 +976,42 @@ auth_refresh_run(struct refresh *r, int64_t now)
 }
 
 /*
+ * rate-limit-shared: the auth-rate-limit of an address (IPv6 per /64)
+ * counted in the store, so that every host sharing it (PostgreSQL)
+ * counts together; the workers leave login and refresh to it.  1:
+ * refused, and answered as the workers' limit answers.  A store that
+ * shares nothing (SQLite) or is out of reach counts nothing here.
+ */
+static int
+auth_rate_refused(struct keyd_chan *kc, uint32_t id, const char *ip)
+{
+	const struct tokend_config	*conf = keyd_conf();
+	struct msg_tokens		 m;
+	struct in6_addr			 a6;
+	char				 key[INET6_ADDRSTRLEN + 4];
+	int64_t				 now, count, reset;
+
+	if (!conf->rate_shared || conf->auth_rate_points == 0)
+		return 0;
+	if (inet_pton(AF_INET6, ip, &a6) == 1 && !IN6_IS_ADDR_V4MAPPED(&a6)) {
+		memset(a6.s6_addr + 8, 0, 8);
+		if (inet_ntop(AF_INET6, &a6, key, sizeof(key)) == NULL)
+			return 0;
+		(void)strlcat(key, "/64", sizeof(key));
+	} else
+		(void)strlcpy(key, ip, sizeof(key));
+	now = now_ms(CLOCK_REALTIME);
+	if (store_rate_hit(key, now, conf->auth_rate_duration, &count,
+	    &reset) != 0 || count <= conf->auth_rate_points)
+		return 0;
+	auth_tokens_set(&m, AUTH_TOO_MANY, NULL, 0, NULL, 0);
+	m.retry = (uint64_t)(reset > now ? reset - now : 1);
+	if (msg_send(kc->chan, MSG_TOKENS, id, -1, &m) == -1)
+		log_warn("tokens to server %u", kc->slot);
+	return 1;
+}
+
+/*
  * MSG_REFRESH.  A live token is rotated and retired in one savepoint of
  * a group commit; the answer leaves once the group is on disk (batch.c).
  */
@@ -983,6 +1027,10 @@ keyd_auth_refresh(struct keyd_chan *kc, struct frame *f)
 	if (msg_read(f, MSG_REFRESH, &m) == -1 || m.mode >= AUTH_MODE_MAX) {
 		explicit_bzero(&m, sizeof(m));
 		return -1;
+	}
+	if (auth_rate_refused(kc, f->hdr.id, m.client.ip)) {
+		explicit_bzero(&m, sizeof(m));
+		return 0;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		fatal("calloc");

@@ -163,6 +163,7 @@ struct lockout_login {
 	uint8_t		 pair[LOCKOUT_KEY_LEN];	/* account from address */
 	int		 exempt;	/* the last active administrator */
 	int		 pending;	/* LOCKOUT_PENDING_*: under way */
+	char		 email[STORE_EMAIL_MAX + 1];	/* the shared count's */
 };
 #define LOCKOUT_PENDING_ADDRESS	0x1
 #define LOCKOUT_PENDING_PAIR	0x2
@@ -544,7 +545,14 @@ struct query_sql;
 	X(audit_select, (const struct query_sql *a0,                          \
 	    const struct query_sql *a1, long long a2, long long a3,           \
 	    store_json_cb a4, void *a5), (a0, a1, a2, a3, a4, a5))            \
-	X(audit_count, (const struct query_sql *a0, int64_t *a1), (a0, a1))
+	X(audit_count, (const struct query_sql *a0, int64_t *a1), (a0, a1))   \
+	X(lockout_fail, (const char *a0, int64_t a1, int64_t a2, int64_t a3,  \
+	    int64_t *a4, int64_t *a5), (a0, a1, a2, a3, a4, a5))              \
+	X(lockout_get, (const char *a0, int64_t a1, int64_t a2, int64_t *a3,  \
+	    int64_t *a4), (a0, a1, a2, a3, a4))                               \
+	X(lockout_clear, (const char *a0), (a0))                              \
+	X(rate_hit, (const char *a0, int64_t a1, int64_t a2, int64_t *a3,     \
+	    int64_t *a4), (a0, a1, a2, a3, a4))
 
 struct event_base;
 struct store_backend {
@@ -580,6 +588,7 @@ void		 store_rollback(void);
 int		 store_listen(struct event_base *);
 int		 store_down(void);
 void		 store_announce(uint8_t, const void *, size_t);
+int		 store_dialect(void);	/* enum query_dialect */
 #define STORE_OP_PROTO(n, p, a)	int store_##n p;
 STORE_OPS(STORE_OP_PROTO)
 #undef STORE_OP_PROTO
@@ -592,5 +601,7 @@ int		 store_audit_field(const char *);
 
 /* store_pg.c: PostgreSQL */
 extern const struct store_backend store_pg;
+const char	*pg_users_column(const char *);
+const char	*pg_audit_column(const char *);
 
 #endif /* KEYD_H */

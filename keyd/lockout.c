@@ -2,7 +2,9 @@
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Failed logins slow down who fails and lock an account for a while;
- * they never suspend anybody.  Three counts, in keyd's memory only:
+ * they never suspend anybody.  Three counts, in keyd's memory (an
+ * account's shared by the hosts of one PostgreSQL store too, see
+ * lockout_shared_fail()):
  *
  *	address		the client (IPv6 per /64): login-attempts failures
  *			are free, then it waits 1 s, 2 s, 4 s ... at most
@@ -86,6 +88,11 @@ static int	 lockout_before(const struct lockout_entry *,
 static struct lockout_entry *lockout_find(struct lockout_table *,
 		    const uint8_t *, int64_t, int64_t, int);
 static int64_t	 lockout_delay(uint32_t, int64_t);
+static void	 lockout_shared_fail(const struct lockout_login *,
+		    const struct lockout_policy *, int64_t,
+		    struct lockout_entry *);
+static struct lockout_entry *lockout_account(const struct lockout_login *,
+		    const struct lockout_policy *, int64_t);
 
 /*
  * SHA-256 over the seed, a kind byte, the email folded to lower case
@@ -208,6 +215,49 @@ lockout_find(struct lockout_table *t, const uint8_t *key, int64_t now,
 	return victim;
 }
 
+/*
+ * Hosts sharing one store (PostgreSQL) share each account's count and
+ * lock (store_lockout_fail(), store_lockout_get()), so that failures
+ * spread over the hosts lock it as they would on one; the counts of
+ * addresses, and of an account from an address, stay each keyd's.
+ * The store's times are wall-clock ms, ours monotonic.  A store that
+ * shares nothing (SQLite), or is out of reach, leaves our own count.
+ */
+static void
+lockout_shared_fail(const struct lockout_login *l,
+    const struct lockout_policy *p, int64_t now, struct lockout_entry *u)
+{
+	int64_t	 wall = now_ms(CLOCK_REALTIME), failures, until;
+
+	if (store_lockout_fail(l->email, wall, p->lockout, p->attempts,
+	    &failures, &until) != 0)
+		return;
+	u->failures = failures > UINT32_MAX ? UINT32_MAX :
+	    failures < 0 ? 0 : (uint32_t)failures;
+	if (until > wall)
+		u->until = now + (until - wall);
+}
+
+/* The account's entry, with the shared count when there is one. */
+static struct lockout_entry *
+lockout_account(const struct lockout_login *l, const struct lockout_policy *p,
+    int64_t now)
+{
+	struct lockout_entry	*u;
+	int64_t			 wall = now_ms(CLOCK_REALTIME), failures, until;
+
+	if (store_lockout_get(l->email, wall, p->lockout, &failures,
+	    &until) != 0)
+		return lockout_find(&lockout_accounts, l->account, now,
+		    p->lockout, 0);
+	u = lockout_find(&lockout_accounts, l->account, now, p->lockout, 1);
+	u->failures = failures > UINT32_MAX ? UINT32_MAX :
+	    failures < 0 ? 0 : (uint32_t)failures;
+	if (until > wall && now + (until - wall) > u->until)
+		u->until = now + (until - wall);
+	return u;
+}
+
 /* 0 for step 0, then 1 s, 2 s, 4 s ... never more than lockout. */
 static int64_t
 lockout_delay(uint32_t step, int64_t lockout)
@@ -232,6 +282,7 @@ lockout_login(struct lockout_login *l, const char *email, const char *ip)
 	lockout_key(l->address, 'a', NULL, addr, alen);
 	lockout_key(l->account, 'u', email, NULL, 0);
 	lockout_key(l->pair, 'p', email, addr, alen);
+	(void)strlcpy(l->email, email, sizeof(l->email));
 	explicit_bzero(addr, sizeof(addr));
 	return af;
 }
@@ -275,7 +326,7 @@ lockout_check(const struct lockout_login *l, const struct lockout_policy *p,
 	if (l->exempt || (pair = lockout_find(&lockout_pairs, l->pair, now,
 	    p->lockout, 0)) == NULL)
 		return 0;
-	u = lockout_find(&lockout_accounts, l->account, now, p->lockout, 0);
+	u = lockout_account(l, p, now);
 	if (u != NULL && u->until > now) {
 		*why = LOCKOUT_LOCKED;
 		/* Once per address and lock. */
@@ -374,6 +425,7 @@ lockout_failed(const struct lockout_login *l, const struct lockout_policy *p,
 	u->last = now;
 	if (u->failures < UINT32_MAX)
 		u->failures++;
+	lockout_shared_fail(l, p, now, u);
 	pair = lockout_find(&lockout_pairs, l->pair, now, p->lockout, 1);
 	pair->last = now;
 	if (pair->failures < UINT32_MAX)
@@ -411,6 +463,7 @@ lockout_forget(const char *email)
 	lockout_key(key, 'u', email, NULL, 0);
 	if ((u = lockout_find(&lockout_accounts, key, 0, 0, 0)) != NULL)
 		explicit_bzero(u, sizeof(*u));
+	(void)store_lockout_clear(email);
 }
 
 /* How many live counts were forgotten for want of room (tests, logs). */

@@ -1706,7 +1706,10 @@ store_users_column(const char *field)
 {
 	const struct user_field	*uf = user_field(field);
 
-	return uf != NULL ? store_user_exprs[uf - user_fields] : NULL;
+	if (store_dialect() == QUERY_PG)
+		return pg_users_column(field);
+	return uf != NULL && store_user_exprs != NULL ?
+	    store_user_exprs[uf - user_fields] : NULL;
 }
 
 /*
@@ -2109,6 +2112,8 @@ store_audit_column(const char *field)
 {
 	size_t	 i;
 
+	if (store_dialect() == QUERY_PG)
+		return pg_audit_column(field);
 	for (i = 0; i < STORE_AUDIT_NFIELDS; i++)
 		if (strcmp(store_audit_fields[i].name, field) == 0)
 			return store_audit_fields[i].expr;
@@ -2184,6 +2189,38 @@ sqlite_audit_count(const struct query_sql *where, int64_t *n)
 		*n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return rv == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * The account counts of lockout.c shared by the hosts of one store:
+ * one host has nothing to share (1: keep the count in memory).
+ */
+static int
+sqlite_lockout_fail(const char *email, int64_t now, int64_t lockout,
+    int64_t attempts, int64_t *failures, int64_t *until)
+{
+	return 1;
+}
+
+static int
+sqlite_lockout_get(const char *email, int64_t now, int64_t lockout,
+    int64_t *failures, int64_t *until)
+{
+	return 1;
+}
+
+static int
+sqlite_lockout_clear(const char *email)
+{
+	return 1;
+}
+
+/* rate-limit-shared: nothing to share; the workers count. */
+static int
+sqlite_rate_hit(const char *address, int64_t now, int64_t duration,
+    int64_t *count, int64_t *reset)
+{
+	return 1;
 }
 
 const struct store_backend store_sqlite = {

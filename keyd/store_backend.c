@@ -16,6 +16,7 @@
 
 #include "keyd.h"
 #include "log.h"
+#include "query.h"
 
 static const struct store_backend	*store_be = &store_sqlite;
 
@@ -63,6 +64,13 @@ int
 store_down(void)
 {
 	return store_be->down != NULL && store_be->down();
+}
+
+/* The SQL of the open store, for the conditions keyd builds. */
+int
+store_dialect(void)
+{
+	return store_be == &store_pg ? QUERY_PG : QUERY_SQLITE;
 }
 
 /* An invalidation of this host's, told to the others sharing the store. */

@@ -25,10 +25,11 @@
  * fiber (at open, before the loop) statements wait (PQexecParams).  A
  * reconnect (PQreset) still waits, up to connect_timeout.
  *
- * What this backend does not do yet.  The /users and /activity lists and counts
- * (users_select, users_count, audit_select, audit_count) are left NULL:
- * their filters are built as SQLite SQL (query_sql.c: typeof(),
- * instr(), 1 and 0 as truth), so they fail with a log line (503).
+ * The /users and /activity lists, counts and groups take conditions
+ * that keyd builds with query_sql.c in PostgreSQL's words
+ * (store_dialect()): typed "$n" parameters, pg_typeof() guards,
+ * strpos(), true and false; regress/daemon/pgsuite.sh checks that they
+ * answer as SQLite does.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -36,6 +37,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +54,8 @@
 /* The advisory lock of the migrations: "tokend" in ASCII. */
 #define PG_MIGRATE_LOCK	"127979240238436"
 #define PG_PARAMS_MAX	10
+#define PG_STR_(x)	#x
+#define PG_STR(x)	PG_STR_(x)
 #define PG_SQLSTATE_UNIQUE	"23505"
 #define PG_CHANNEL	"tokend_invalidate"
 #define PG_NOTES_MAX	4096	/* more waiting: invalidate everything */
@@ -150,6 +154,28 @@ static const char *const pg_migrations[] = {
 	"  sort integer NOT NULL,"
 	"  UNIQUE (user_id, policy)"
 	");",
+	/*
+	 * 2: a session's last use (the portal's own sessions), and the
+	 * users' order of creation (SQLite's rowid: /users pages by it).
+	 */
+	"ALTER TABLE sessions ADD COLUMN last_used bigint;"
+	"ALTER TABLE users ADD COLUMN seq bigserial;"
+	"CREATE INDEX users_seq ON users(seq);"
+	/* The account counts of lockout.c, shared (pg_lockout_fail()). */
+	"CREATE TABLE lockouts ("
+	"  email text PRIMARY KEY,"
+	"  failures integer NOT NULL,"
+	"  last bigint NOT NULL,"
+	"  until bigint NOT NULL"
+	");"
+	"CREATE INDEX lockouts_last ON lockouts(last);"
+	/* rate-limit-shared: an address's window (pg_rate_hit()). */
+	"CREATE TABLE rate_counts ("
+	"  address text PRIMARY KEY,"
+	"  count bigint NOT NULL,"
+	"  reset bigint NOT NULL"
+	");"
+	"CREATE INDEX rate_counts_reset ON rate_counts(reset);",
 };
 #define PG_VERSION	\
 	(int)(sizeof(pg_migrations) / sizeof(pg_migrations[0]))
@@ -159,6 +185,8 @@ static const char *const pg_migrations[] = {
 	"CASE WHEN tfa_secret IS NULL THEN 0 ELSE 1 END, " \
 	"coalesce((SELECT string_agg(policy, ' ' ORDER BY sort) " \
 	"FROM user_policies WHERE user_id = users.id), '')"
+
+#define PG_NOW_MS	"(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
 /* An instant as Directus writes it, from ms since the epoch. */
 #define PG_TIME_HEAD	"to_char(to_timestamp("
@@ -850,8 +878,8 @@ pg_session_insert(const uint8_t *hash, const char *user, int64_t expires,
 	pg_text(&p, ua);
 	pg_text(&p, origin);
 	return pg_do("INSERT INTO sessions (token_hash, user_id, expires, "
-	    "ip, user_agent, origin, family) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $1)", &p);
+	    "ip, user_agent, origin, family, last_used) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $1, " PG_NOW_MS ")", &p);
 }
 
 static int
@@ -900,8 +928,8 @@ pg_session_rotate(const struct store_session *s, const uint8_t *old,
 	pg_int(&p, expires);
 	pg_int(&p, now);
 	if (pg_run("WITH r AS (UPDATE sessions SET token_hash = $2, "
-	    "expires = $3 WHERE token_hash = $1 AND expires >= $4 "
-	    "RETURNING family) "
+	    "expires = $3, last_used = $4 WHERE token_hash = $1 AND "
+	    "expires >= $4 RETURNING family) "
 	    "INSERT INTO retired (token_hash, family, rotated, expires) "
 	    "SELECT $1, family, $4, $3 FROM r ON CONFLICT (token_hash) DO "
 	    "UPDATE SET family = excluded.family, rotated = excluded.rotated, "
@@ -1426,7 +1454,6 @@ pg_outbox_insert(const struct store_mail *m, int64_t now, int64_t *id)
  * the timer.  1 when there is none, -2 for a row to drop.
  */
 #define PG_MAIL_LEASE_MS	MAIL_RETRY_MAX_MS
-#define PG_NOW_MS	"(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 static int
 pg_outbox_next(int64_t id, struct store_mail *m)
 {
@@ -1811,6 +1838,564 @@ pg_listen(struct event_base *base)
 	return pg_watch();
 }
 
+/*
+ * The /users and /activity lists, counts and groups.  Their conditions
+ * come from query_sql.c in PostgreSQL's words (keyd builds them with
+ * store_dialect()): fixed text, the field expressions below and typed
+ * "$n" parameters, so nothing of a request is ever SQL here either.
+ */
+
+/*
+ * A field's SQL in /users filters and sorts (store.c's, in PG's
+ * words); an instant's, made once, stays for keyd's life.
+ */
+static const char *
+pg_user_expr(const struct user_field *uf)
+{
+	static char	**times;
+	size_t		  i = uf - user_fields;
+
+	if (uf->kind == UK_POLICIES || uf->column == NULL)
+		return "NULL::text";
+	if (uf->kind != UK_TIME)
+		return uf->column;
+	if (times == NULL && (times = calloc(user_nfields,
+	    sizeof(*times))) == NULL)
+		return NULL;
+	if (times[i] == NULL && asprintf(&times[i], PG_TIME_HEAD "%s"
+	    PG_TIME_TAIL, uf->column) == -1) {
+		times[i] = NULL;
+		return NULL;
+	}
+	return times[i];
+}
+
+const char *
+pg_users_column(const char *field)
+{
+	const struct user_field	*uf = user_field(field);
+
+	if (uf == NULL || !(uf->flags & UF_SORTABLE))
+		return NULL;
+	return pg_user_expr(uf);
+}
+
+/* The fields of /activity: name, SQL (NULL: revisions, never stored). */
+static const struct {
+	const char	*name;
+	const char	*expr;
+} pg_audit_fields[] = {
+	{ "id",		"id" },
+	{ "action",	"action" },
+	{ "user",	"user_id" },
+	{ "timestamp",	PG_TIME("timestamp") },
+	{ "ip",		"ip" },
+	{ "user_agent",	"user_agent" },
+	{ "collection",	"collection" },
+	{ "item",	"item" },
+	{ "origin",	"origin" },
+	{ "revisions",	NULL },
+};
+#define PG_AUDIT_NFIELDS	\
+	(sizeof(pg_audit_fields) / sizeof(pg_audit_fields[0]))
+
+const char *
+pg_audit_column(const char *field)
+{
+	size_t	 i;
+
+	for (i = 0; i < PG_AUDIT_NFIELDS; i++)
+		if (strcmp(pg_audit_fields[i].name, field) == 0)
+			return pg_audit_fields[i].expr;
+	return NULL;
+}
+
+/*
+ * Run sql with the values of where, then extra (a negative one is
+ * null: "LIMIT NULL" is no limit), as pg_run() does.
+ */
+static int
+pg_run_where(const char *sql, const struct query_sql *where,
+    const int64_t *extra, size_t nextra, PGresult **res)
+{
+	const char	**values = NULL;
+	char		(*bufs)[32] = NULL;
+	size_t		  i, n = where->nbinds + nextra;
+	PGresult	 *r = NULL;
+	int		  rv = -1;
+
+	*res = NULL;
+	if (pg == NULL || pg_down || where->error ||
+	    where->dialect != QUERY_PG || n > 65535 ||
+	    (values = calloc(n + 1, sizeof(*values))) == NULL ||
+	    (bufs = calloc(n + 1, sizeof(*bufs))) == NULL)
+		goto done;
+	for (i = 0; i < where->nbinds; i++)
+		if (query_sql_value_text(where->binds[i], bufs[i],
+		    sizeof(bufs[i]), &values[i]) == -1)
+			goto done;
+	for (; i < n; i++)
+		if (extra[i - where->nbinds] >= 0) {
+			(void)snprintf(bufs[i], sizeof(bufs[i]), "%lld",
+			    (long long)extra[i - where->nbinds]);
+			values[i] = bufs[i];
+		}
+	/* On the store's fiber, keyd's loop runs while PostgreSQL works. */
+	if (!fiber_inside())
+		r = PQexecParams(pg, sql, (int)n, NULL, values, NULL, NULL, 0);
+	else
+		r = pg_wait(PQsendQueryParams(pg, sql, (int)n, NULL, values,
+		    NULL, NULL, 0));
+	pg_notes_take();
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		*res = r;
+		r = NULL;
+		rv = 0;
+	} else {
+		log_warnx("store: PostgreSQL: %s", r != NULL &&
+		    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) != NULL ?
+		    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
+		    PQerrorMessage(pg));
+		if (PQstatus(pg) != CONNECTION_OK)
+			pg_lost();
+	}
+ done:
+	PQclear(r);
+	free(values);
+	free(bufs);
+	return rv;
+}
+
+/*
+ * "SELECT what FROM table WHERE where order[, seq] LIMIT OFFSET", each
+ * row's one column (JSON text) to cb, which may stop the walk with -1.
+ * Ties, and no order at all, go by creation, as SQLite's rowid.
+ */
+static int
+pg_select_json(const char *table, const char *what, const char *tie,
+    const struct query_sql *where, const struct query_sql *order,
+    long long limit, long long offset, store_json_cb cb, void *arg)
+{
+	struct query_sql	 q;
+	PGresult		*r;
+	int64_t			 extra[2] = { limit, offset };
+	char			 at[48];
+	int			 i, n, rv = 0;
+
+	query_sql_init_dialect(&q, QUERY_PG);
+	query_sql_add(&q, "SELECT ");
+	query_sql_add(&q, what);
+	query_sql_add(&q, " FROM ");
+	query_sql_add(&q, table);
+	query_sql_add(&q, " WHERE ");
+	query_sql_add(&q, where->len > 0 ? where->text : "true");
+	query_sql_add(&q, order->len > 0 ? order->text : " ORDER BY ");
+	query_sql_add(&q, order->len > 0 ? ", " : "");
+	query_sql_add(&q, tie);
+	(void)snprintf(at, sizeof(at), " LIMIT $%zu::bigint OFFSET "
+	    "$%zu::bigint", where->nbinds + 1, where->nbinds + 2);
+	query_sql_add(&q, at);
+	if (q.error || order->error || order->nbinds > 0 ||
+	    pg_run_where(q.text, where, extra, 2, &r) == -1) {
+		query_sql_free(&q);
+		return -1;
+	}
+	query_sql_free(&q);
+	n = PQntuples(r);
+	for (i = 0; rv == 0 && i < n; i++)
+		if (PQgetisnull(r, i, 0) || cb(arg, PQgetvalue(r, i, 0)) == -1)
+			rv = -1;
+	PQclear(r);
+	return rv;
+}
+
+static int
+pg_count_where(const char *table, const struct query_sql *where, int64_t *n)
+{
+	struct query_sql	 q;
+	PGresult		*r;
+
+	query_sql_init_dialect(&q, QUERY_PG);
+	query_sql_add(&q, "SELECT count(*) FROM ");
+	query_sql_add(&q, table);
+	query_sql_add(&q, " WHERE ");
+	query_sql_add(&q, where->len > 0 ? where->text : "true");
+	if (q.error || pg_run_where(q.text, where, NULL, 0, &r) == -1) {
+		query_sql_free(&q);
+		return -1;
+	}
+	query_sql_free(&q);
+	*n = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+	PQclear(r);
+	return 0;
+}
+
+#define PG_USER_SQL_HEAD	"SELECT "
+#define PG_USER_SQL_TAIL	" FROM users WHERE id = $1"
+
+/* The users matching where, one page, each as /users/me's JSON. */
+static int
+pg_users_select(const struct query_sql *where, const struct query_sql *order,
+    long long limit, long long offset, store_json_cb cb, void *arg)
+{
+	char	*what;
+	size_t	 len, head = strlen(PG_USER_SQL_HEAD);
+	size_t	 tail = strlen(PG_USER_SQL_TAIL);
+	int	 rv;
+
+	/* pg_user_prepare()'s statement, without its head and tail. */
+	if (pg_user_sql == NULL || (len = strlen(pg_user_sql)) <=
+	    head + tail || strncmp(pg_user_sql, PG_USER_SQL_HEAD, head) != 0 ||
+	    strcmp(pg_user_sql + len - tail, PG_USER_SQL_TAIL) != 0 ||
+	    (what = strndup(pg_user_sql + head, len - head - tail)) == NULL)
+		return -1;
+	rv = pg_select_json("users", what, "seq", where, order, limit,
+	    offset, cb, arg);
+	free(what);
+	return rv;
+}
+
+static int
+pg_users_count(const struct query_sql *where, int64_t *n)
+{
+	return pg_count_where("users", where, n);
+}
+
+/* Type OIDs of PostgreSQL's catalog (pg_type.dat): the numbers. */
+#define PG_OID_INT8	20
+#define PG_OID_INT2	21
+#define PG_OID_INT4	23
+#define PG_OID_FLOAT4	700
+#define PG_OID_FLOAT8	701
+#define PG_OID_NUMERIC	1700
+
+struct pg_cell {
+	PGresult	*r;
+	int		 row;
+};
+
+/*
+ * A value of a grouped row by its column's type (query_group_row_of()),
+ * as store.c's from SQLite: a whole number within 2^53 an integer.
+ */
+static json_t *
+pg_group_value(void *arg, int col)
+{
+	struct pg_cell	*c = arg;
+	const char	*t;
+	double		 d;
+	char		*end;
+
+	if (PQgetisnull(c->r, c->row, col))
+		return json_null();
+	t = PQgetvalue(c->r, c->row, col);
+	switch (PQftype(c->r, col)) {
+	case PG_OID_INT8:
+	case PG_OID_INT4:
+	case PG_OID_INT2:
+	case PG_OID_NUMERIC:
+	case PG_OID_FLOAT8:
+	case PG_OID_FLOAT4:
+		d = strtod(t, &end);
+		if (*end != '\0' || !isfinite(d))
+			return json_null();
+		if (d <= 9007199254740991.0 && d >= -9007199254740991.0 &&
+		    d == (double)(long long)d)
+			return json_integer((json_int_t)d);
+		return json_real(d);
+	default:
+		return json_string(t);
+	}
+}
+
+/* The groups of a query over the users, as store.c's (0, -2, -1). */
+static int
+pg_users_groups(const struct query *q, const struct query_schema *schema,
+    const struct query_sql *where, long long limit, long long offset,
+    json_t **rows)
+{
+	struct query_sql	 sel, order;
+	PGresult		*r = NULL;
+	struct pg_cell		 cell;
+	int64_t			 extra[2] = { limit, offset };
+	json_t			*row;
+	char			*text, at[48];
+	size_t			 bytes = 0;
+	int			 rv = -1, i, n;
+
+	*rows = NULL;
+	query_sql_init_dialect(&sel, QUERY_PG);
+	query_sql_init_dialect(&order, QUERY_PG);
+	query_sql_add(&sel, "SELECT ");
+	if (query_group_sql(q, schema, &sel) == -1 ||
+	    query_group_order_sql(q, schema, &order) == -1)
+		goto done;
+	query_sql_add(&sel, " FROM users WHERE ");
+	query_sql_add(&sel, where->len > 0 ? where->text : "true");
+	if (order.len > 0)
+		query_sql_add(&sel, order.text);
+	(void)snprintf(at, sizeof(at), " LIMIT $%zu::bigint OFFSET "
+	    "$%zu::bigint", where->nbinds + 1, where->nbinds + 2);
+	query_sql_add(&sel, at);
+	/* Only where binds values: the select list and order are names. */
+	if (sel.error || order.error || sel.nbinds > 0 || order.nbinds > 0 ||
+	    pg_run_where(sel.text, where, extra, 2, &r) == -1 ||
+	    (*rows = json_array()) == NULL)
+		goto done;
+	n = PQntuples(r);
+	for (i = 0; i < n; i++) {
+		cell.r = r;
+		cell.row = i;
+		row = query_group_row_of(q, pg_group_value, &cell);
+		if (row == NULL || (text = json_dumps(row,
+		    JSON_COMPACT)) == NULL) {
+			json_decref(row);
+			goto done;
+		}
+		bytes += strlen(text) + 1;
+		free(text);
+		if (bytes > USERS_ANSWER_MAX) {
+			json_decref(row);
+			rv = -2;
+			goto done;
+		}
+		json_array_append_new(*rows, row);
+	}
+	rv = 0;
+ done:
+	PQclear(r);
+	query_sql_free(&sel);
+	query_sql_free(&order);
+	if (rv != 0) {
+		json_decref(*rows);
+		*rows = NULL;
+	}
+	return rv;
+}
+
+/* The JSON of an event, as Directus's activity (store.c's audit JSON). */
+static char *
+pg_audit_json(void)
+{
+	struct query_sql	 q;
+	size_t			 i;
+
+	query_sql_init_dialect(&q, QUERY_PG);
+	query_sql_add(&q, "json_build_object(");
+	for (i = 0; i < PG_AUDIT_NFIELDS; i++) {
+		query_sql_add(&q, i > 0 ? ", '" : "'");
+		query_sql_add(&q, pg_audit_fields[i].name);
+		query_sql_add(&q, "', ");
+		query_sql_add(&q, pg_audit_fields[i].expr != NULL ?
+		    pg_audit_fields[i].expr : "'[]'::json");
+	}
+	query_sql_add(&q, ")");
+	if (q.error) {
+		query_sql_free(&q);
+		return NULL;
+	}
+	return q.text;
+}
+
+static int
+pg_audit_select(const struct query_sql *where, const struct query_sql *order,
+    long long limit, long long offset, store_json_cb cb, void *arg)
+{
+	char	*json;
+	int	 rv;
+
+	if ((json = pg_audit_json()) == NULL)
+		return -1;
+	rv = pg_select_json("audit", json, "id", where, order, limit, offset,
+	    cb, arg);
+	free(json);
+	return rv;
+}
+
+static int
+pg_audit_count(const struct query_sql *where, int64_t *n)
+{
+	return pg_count_where("audit", where, n);
+}
+
+/*
+ * The ids of the users of a role as a JSON array, of at most
+ * STORE_ROLE_USERS_MAX + 1, in the byte order of SQLite's.
+ */
+static int
+pg_role_users(const char *role, char **json)
+{
+	return pg_json("SELECT coalesce(json_agg(id), '[]'::json) FROM "
+	    "(SELECT id FROM users WHERE role = $1 ORDER BY id COLLATE \"C\" "
+	    "LIMIT " PG_STR(STORE_ROLE_USERS_MAX) " + 1) s", role, json);
+}
+
+/*
+ * The live sessions of user (sqlite_sessions_own()): id, the token's
+ * hash in upper-case hex, ip, user agent, origin, expiry, last use.
+ */
+static int
+pg_sessions_own(const char *user, int64_t now, store_row_cb cb, void *arg)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, user);
+	pg_int(&p, now);
+	return pg_rows("SELECT id, upper(encode(token_hash, 'hex')), "
+	    "coalesce(ip, ''), coalesce(user_agent, ''), "
+	    "coalesce(origin, ''), " PG_TIME("expires") ", "
+	    "coalesce(" PG_TIME("last_used") ", '') "
+	    "FROM sessions WHERE user_id = $1 AND expires >= $2 ORDER BY id",
+	    &p, 7, cb, arg);
+}
+
+/* The family and token hash of user's live session id: 0, 1 none. */
+static int
+pg_session_own(const char *user, int64_t id, int64_t now, uint8_t *family,
+    uint8_t *hash)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 rv = 0;
+
+	pg_text(&p, user);
+	pg_int(&p, now);
+	pg_int(&p, id);
+	if (pg_run("SELECT encode(family, 'hex'), encode(token_hash, 'hex') "
+	    "FROM sessions WHERE id = $3 AND user_id = $1 AND expires >= $2",
+	    &p, &r) != 0)
+		return -1;
+	if (PQntuples(r) == 0)
+		rv = 1;
+	else if (pg_hex(PQgetvalue(r, 0, 0), family) == -1 ||
+	    pg_hex(PQgetvalue(r, 0, 1), hash) == -1)
+		rv = -1;
+	PQclear(r);
+	return rv;
+}
+
+/*
+ * The account counts of lockout.c, shared by every host: a failure on
+ * email at now (ms since the epoch; a count is forgotten lockout after
+ * its last failure, a lock when it ends).  *failures is the count with
+ * this failure; at attempts the account is locked for lockout (*until)
+ * and its count starts again.  A few forgotten rows go each time.
+ */
+static int
+pg_lockout_fail(const char *email, int64_t now, int64_t lockout,
+    int64_t attempts, int64_t *failures, int64_t *until)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 rv;
+
+	pg_text(&p, email);
+	pg_int(&p, now);
+	pg_int(&p, lockout);
+	if (pg_guarded("INSERT INTO lockouts AS l (email, failures, last, "
+	    "until) VALUES (lower($1), 1, $2, 0) ON CONFLICT (email) DO "
+	    "UPDATE SET failures = CASE WHEN greatest(l.last + $3, l.until) "
+	    "<= $2 THEN 1 ELSE l.failures + 1 END, until = CASE WHEN "
+	    "greatest(l.last + $3, l.until) <= $2 THEN 0 ELSE l.until END, "
+	    "last = $2 RETURNING failures, until", &p, &r) != 0)
+		return -1;
+	rv = PQntuples(r) == 1 ? 0 : -1;
+	if (rv == 0) {
+		*failures = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		*until = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	}
+	PQclear(r);
+	if (rv == 0 && *failures >= attempts) {
+		*until = now + lockout;
+		p.n = 0;
+		pg_text(&p, email);
+		pg_int(&p, *until);
+		rv = pg_guarded("UPDATE lockouts SET failures = 0, until = $2 "
+		    "WHERE email = lower($1)", &p, NULL);
+	}
+	p.n = 0;
+	pg_int(&p, now - lockout);
+	if (rv == 0)
+		rv = pg_guarded("DELETE FROM lockouts WHERE email IN (SELECT "
+		    "email FROM lockouts WHERE last < $1 AND until < $1 "
+		    "LIMIT 16)", &p, NULL);
+	return rv;
+}
+
+/* The live count of email: 0, or 1 when there is none. */
+static int
+pg_lockout_get(const char *email, int64_t now, int64_t lockout,
+    int64_t *failures, int64_t *until)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 rv;
+
+	pg_text(&p, email);
+	pg_int(&p, now);
+	pg_int(&p, lockout);
+	if (pg_run("SELECT failures, until FROM lockouts WHERE email = "
+	    "lower($1) AND greatest(last + $3, until) > $2", &p, &r) != 0)
+		return -1;
+	rv = PQntuples(r) == 1 ? 0 : 1;
+	if (rv == 0) {
+		*failures = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		*until = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	}
+	PQclear(r);
+	return rv;
+}
+
+static int
+pg_lockout_clear(const char *email)
+{
+	struct pg_params	 p = { .n = 0 };
+
+	pg_text(&p, email);
+	return pg_guarded("DELETE FROM lockouts WHERE email = lower($1)", &p,
+	    NULL);
+}
+
+/*
+ * rate-limit-shared: one more request of address at now (ms since the
+ * epoch) in its window of duration, as the workers' fixed windows: a
+ * window opens with the first request and the count starts again once
+ * it has passed.  *count is the count with this one, *reset the
+ * window's end.  A few windows long over go each time.
+ */
+static int
+pg_rate_hit(const char *address, int64_t now, int64_t duration,
+    int64_t *count, int64_t *reset)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 rv;
+
+	pg_text(&p, address);
+	pg_int(&p, now);
+	pg_int(&p, duration);
+	if (pg_guarded("INSERT INTO rate_counts AS c (address, count, reset) "
+	    "VALUES ($1, 1, $2::bigint + $3::bigint) ON CONFLICT (address) "
+	    "DO UPDATE SET count = CASE WHEN c.reset <= $2 THEN 1 ELSE "
+	    "c.count + 1 END, reset = CASE WHEN c.reset <= $2 THEN "
+	    "$2::bigint + $3::bigint ELSE c.reset END "
+	    "RETURNING count, reset", &p, &r) != 0)
+		return -1;
+	rv = PQntuples(r) == 1 ? 0 : -1;
+	if (rv == 0) {
+		*count = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		*reset = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	}
+	PQclear(r);
+	p.n = 0;
+	pg_int(&p, now);
+	if (rv == 0)
+		rv = pg_guarded("DELETE FROM rate_counts WHERE address IN "
+		    "(SELECT address FROM rate_counts WHERE reset < $1 "
+		    "LIMIT 16)", &p, NULL);
+	return rv;
+}
+
 /* What is left out fails with a log line (store_backend.c). */
 const struct store_backend store_pg = {
 	.name = "PostgreSQL",
@@ -1880,4 +2465,16 @@ const struct store_backend store_pg = {
 	.audit_insert = pg_audit_insert,
 	.audit_prune = pg_audit_prune,
 	.audit_list = pg_audit_list,
+	.audit_select = pg_audit_select,
+	.audit_count = pg_audit_count,
+	.users_select = pg_users_select,
+	.users_count = pg_users_count,
+	.users_groups = pg_users_groups,
+	.role_users = pg_role_users,
+	.sessions_own = pg_sessions_own,
+	.session_own = pg_session_own,
+	.lockout_fail = pg_lockout_fail,
+	.lockout_get = pg_lockout_get,
+	.lockout_clear = pg_lockout_clear,
+	.rate_hit = pg_rate_hit,
 };

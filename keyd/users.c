@@ -870,8 +870,9 @@ users_search(void *arg, const struct query_search *s,
 			continue;
 		if (uf->kind == UK_TEXT || uf->kind == UK_EMAIL ||
 		    uf->kind == UK_STATUS) {
-			query_sql_add(qs, n++ > 0 ? " OR instr(lower(" :
-			    "instr(lower(");
+			query_sql_add(qs, n++ > 0 ? " OR " : "");
+			query_sql_add(qs, query_sql_instr(qs));
+			query_sql_add(qs, "lower(");
 			query_sql_add(qs, store_users_column(uf->name));
 			query_sql_add(qs, "), lower(");
 			query_sql_bind(qs, v);
@@ -883,7 +884,9 @@ users_search(void *arg, const struct query_search *s,
 			query_sql_bind(qs, v);
 		}
 	}
-	query_sql_add(qs, n == 0 ? "0)" : ")");
+	if (n == 0)
+		query_sql_bool(qs, 0);
+	query_sql_add(qs, ")");
 	json_decref(v);
 	return 0;
 }
@@ -1286,8 +1289,8 @@ users_select(struct users_job *job, const struct conf_permission *perm,
 	struct query_sql	 where, order;
 	struct users_page	 pg = { job, perm, ids, NULL, 0, 0 };
 
-	query_sql_init(&where);
-	query_sql_init(&order);
+	query_sql_init_dialect(&where, store_dialect());
+	query_sql_init_dialect(&order, store_dialect());
 	if (users_where(job, perm, with_filter, keys, &where) != AUTH_OK ||
 	    (with_filter && query_sort_sql(job->sel, &schema, &order) ==
 	    -1) ||
@@ -1349,7 +1352,7 @@ users_groups(struct users_job *job, const struct conf_permission *perm)
 	json_t			*rows = NULL, *answer = NULL;
 	size_t			 i;
 
-	query_sql_init(&where);
+	query_sql_init_dialect(&where, store_dialect());
 	for (i = 0; w.bad == NULL && i < job->q.ngroup; i++)
 		if (!users_group_field(perm, job->q.group[i]))
 			w.bad = job->q.group[i];
@@ -1518,7 +1521,7 @@ users_meta_count(void *arg, int with_filter, int64_t *n)
 	struct query_sql	 where;
 	int			 rv = 0;
 
-	query_sql_init(&where);
+	query_sql_init_dialect(&where, store_dialect());
 	if (users_where(m->job, m->perm, with_filter, NULL, &where) !=
 	    AUTH_OK)
 		rv = -1;

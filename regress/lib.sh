@@ -220,7 +220,8 @@ td_conf() {
 		echo "	user \"_tokend_keyd\""
 		echo "	chroot \"$T/keyd\""
 		echo "	program \"$KEYD\""
-		echo "	database \"$T/keyd/db/credentials.db\""
+		# TD_DATABASE: another store (pgsuite.sh runs tests on PostgreSQL).
+		echo "	database \"${TD_DATABASE:-$T/keyd/db/credentials.db}\""
 		echo "	secret \"$T/secret\""
 		echo "	tfa-key \"$T/tfa-key\""
 		echo "}"

@@ -558,6 +558,18 @@ http_origin_is_host(const char *auth, size_t len, const char *host)
 }
 
 /*
+ * rate-limit-shared: keyd counts login and refresh in the store
+ * (PostgreSQL), for every host; the worker does not count them again.
+ */
+static int
+http_rate_shared(const struct tokend_config *conf, const char *path)
+{
+	return conf->rate_shared && CONF_DATABASE_PG(conf->database) &&
+	    (strcmp(path, "/auth/login") == 0 ||
+	    strcmp(path, "/auth/refresh") == 0);
+}
+
+/*
  * The rate limits, before any route as in Directus: every request of a
  * client (http_client) counts against rate-limit, one to a ROUTE_AUTH_LIMIT route (login,
  * refresh) against auth-rate-limit too.  path is the one the route is
@@ -588,6 +600,7 @@ http_admit(struct server *s, struct evhttp_request *req, const char *path)
 		return -1;
 	}
 	if (path != NULL && (route_path_flags(path) & ROUTE_AUTH_LIMIT) &&
+	    !http_rate_shared(conf, path) &&
 	    (wait = ratelimit_take(&http_rl, &key,
 	    RL_AUTH, conf->auth_rate_points, conf->auth_rate_duration,
 	    now)) > 0) {

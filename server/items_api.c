@@ -486,7 +486,7 @@ items_column(void *arg, const char *field, struct query_sql *qs)
 	json_t				*v;
 
 	if (strcmp(field, "id") == 0) {
-		query_sql_add(qs, qs->pg ? "to_jsonb(id)" : "id");
+		query_sql_add(qs, QUERY_SQL_PG(qs) ? "to_jsonb(id)" : "id");
 		return 0;
 	}
 	if (!coll->fields.all && !config_fields_has(&coll->fields, field))
@@ -495,7 +495,7 @@ items_column(void *arg, const char *field, struct query_sql *qs)
 	 * PostgreSQL: the member as jsonb, JSON's null as SQL's (as
 	 * json_extract gives it); query_sql.c guards its kind.
 	 */
-	if (qs->pg) {
+	if (QUERY_SQL_PG(qs)) {
 		v = json_string(field);
 		query_sql_add(qs, "NULLIF((doc -> ");
 		query_sql_bind_raw(qs, v);
@@ -654,8 +654,7 @@ items_table(struct items_ctx *c, struct query_sql *qs, const char *verb)
 static void
 items_sql_init(struct query_sql *qs)
 {
-	query_sql_init(qs);
-	qs->pg = istore_pg();
+	query_sql_init_dialect(qs, istore_pg() ? QUERY_PG_JSONB : QUERY_SQLITE);
 }
 
 /* Run a prepared SQL text with its values bound; NULL on failure. */
@@ -798,7 +797,7 @@ items_page(struct items_ctx *c, struct query_sql *qs)
 
 	query_sql_add(qs, " LIMIT ");
 	/* SQLite's LIMIT -1 is PostgreSQL's LIMIT NULL: every row. */
-	v = qs->pg && c->q.limit < 0 ? json_null() : json_integer(c->q.limit);
+	v = QUERY_SQL_PG(qs) && c->q.limit < 0 ? json_null() : json_integer(c->q.limit);
 	query_sql_bind_raw(qs, v);
 	json_decref(v);
 	query_sql_add(qs, " OFFSET ");
@@ -980,7 +979,7 @@ items_relation(void *arg, const struct query_node *n,
 	    NULL)) == NULL || items_column(sa, n->field, qs) == -1)
 		return -1;
 	(void)snprintf(sql, sizeof(sql), " IN (SELECT %s FROM \"items_%s\" "
-	    "WHERE ", qs->pg ? "to_jsonb(id)" : "id", sub.coll->name);
+	    "WHERE ", QUERY_SQL_PG(qs) ? "to_jsonb(id)" : "id", sub.coll->name);
 	query_sql_add(qs, sql);
 	w = (struct query_where){ &schema, vars, rperm, n->kids[0], NULL,
 	    NULL };
@@ -1577,7 +1576,7 @@ items_insert(struct items_ctx *c, json_t *payload, json_t *keys,
 	items_sql_init(&qs);
 	items_table(c, &qs, "INSERT INTO");
 	/* PostgreSQL makes a key for a missing one, and says which. */
-	if (qs.pg && json_is_null(key))
+	if (QUERY_SQL_PG(&qs) && json_is_null(key))
 		query_sql_add(&qs, " (doc) VALUES (");
 	else {
 		query_sql_add(&qs, " (id, doc) VALUES (");
@@ -1585,8 +1584,8 @@ items_insert(struct items_ctx *c, json_t *payload, json_t *keys,
 		query_sql_add(&qs, ", ");
 	}
 	items_doc_bind(&qs, payload);
-	query_sql_add(&qs, qs.pg && json_is_null(key) ? ") RETURNING id" :
-	    ")");
+	query_sql_add(&qs, QUERY_SQL_PG(&qs) && json_is_null(key) ?
+	    ") RETURNING id" : ")");
 	if ((st = items_stmt(&qs, e)) != NULL) {
 		if ((rc = istore_step(st)) == ISTORE_ROW) {
 			(void)json_array_append_new(keys, istore_value(st, 0));
@@ -1770,7 +1769,7 @@ items_update_fields(struct items_ctx *c, const struct conf_permission *perm,
 static struct istore_stmt *
 items_locked_stmt(struct query_sql *qs, struct items_err *e)
 {
-	if (qs->pg)
+	if (QUERY_SQL_PG(qs))
 		query_sql_add(qs, " FOR UPDATE");
 	return items_stmt(qs, e);
 }

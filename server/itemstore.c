@@ -14,7 +14,7 @@
  * connection a process, made before the sandbox, as a role the
  * operator grants the item tables only (its own schema), never the
  * credential store's.  The SQL is the same builder's (query_sql.c) in
- * PostgreSQL's dialect: qs->pg, which istore_pg() gives.
+ * PostgreSQL's dialect: QUERY_PG_JSONB, when istore_pg().
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -268,7 +268,7 @@ istore_ready(void)
 	return istore_db != NULL || istore_conn != NULL;
 }
 
-/* Does the store speak PostgreSQL (qs->pg for its statements)? */
+/* Does the store speak PostgreSQL (QUERY_PG_JSONB for its statements)? */
 int
 istore_pg(void)
 {
@@ -449,7 +449,8 @@ istore_run(const struct query_sql *qs, struct istore_stmt **out)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return ISTORE_UNAVAILABLE;
 	if (istore_conn != NULL) {
-		if (!qs->pg || qs->nbinds > ISTORE_PG_PARAMS) {
+		if (qs->dialect != QUERY_PG_JSONB ||
+		    qs->nbinds > ISTORE_PG_PARAMS) {
 			free(s);
 			return ISTORE_UNAVAILABLE;
 		}
@@ -469,29 +470,25 @@ istore_run(const struct query_sql *qs, struct istore_stmt **out)
 	return 0;
 }
 
-/* One bound value as PostgreSQL's text; NULL for SQL NULL or failure. */
+/*
+ * One bound value as PostgreSQL's text (query_sql_value_text(), a
+ * compared one as its JSON text); NULL for SQL NULL or failure.
+ */
 static char *
 istore_pg_param(json_t *v, int kind, int *fail)
 {
-	char	*t = NULL;
+	const char	*out;
+	char		 buf[64], *t = NULL;
 
 	if (kind == QUERY_BIND_JSON)
 		t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-	else if (json_is_null(v))
-		return NULL;
-	else if (json_is_string(v)) {
-		/* Text holds no NUL: a value with one cannot be sent. */
-		if (strlen(json_string_value(v)) == json_string_length(v))
-			t = strdup(json_string_value(v));
-	} else if (json_is_integer(v)) {
-		if (asprintf(&t, "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v)) == -1)
-			t = NULL;
-	} else if (json_is_real(v)) {
-		if (asprintf(&t, "%.17g", json_real_value(v)) == -1)
-			t = NULL;
-	} else if (json_is_boolean(v))
-		t = strdup(json_is_true(v) ? "true" : "false");
+	else if (json_is_object(v) || json_is_array(v))
+		t = NULL;	/* no bare text */
+	else if (query_sql_value_text(v, buf, sizeof(buf), &out) == 0) {
+		if (out == NULL)
+			return NULL;
+		t = strdup(out);
+	}
 	if (t == NULL)
 		*fail = 1;
 	return t;

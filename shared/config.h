@@ -368,6 +368,7 @@ struct tokend_config {
 	int			 rate_points;
 	int64_t			 rate_duration;	/* milliseconds */
 	int			 auth_rate_points;	/* login, refresh */
+	int			 rate_shared;	/* login, refresh in the store */
 	int64_t			 auth_rate_duration;
 	int			 rate_addresses;
 	int			 keyd_timeout;	/* milliseconds */

@@ -157,6 +157,22 @@ struct query_vars {
 	const char		*now;		/* ISO 8601, UTC */
 };
 
+/*
+ * The SQL a text is written in, the one place that says so:
+ * QUERY_SQLITE, the embedded store's ("?" a value, typeof(), instr(),
+ * 1 and 0 as truth); PostgreSQL's ("$n" parameters, strpos(), true and
+ * false, nulls sorted first as SQLite sorts them), over either typed
+ * columns (QUERY_PG: keyd's users and activity, a value compared cast
+ * to numeric or text by its JSON kind, each column guarded by
+ * pg_typeof()) or jsonb fields (QUERY_PG_JSONB: the item store's
+ * documents, a value compared as "$n::jsonb", jsonb_typeof()).
+ */
+enum query_dialect {
+	QUERY_SQLITE = 0,
+	QUERY_PG,
+	QUERY_PG_JSONB,
+};
+
 /* SQL text being built, with its bound values in order. */
 struct query_sql {
 	char			*text;
@@ -166,16 +182,19 @@ struct query_sql {
 	int			*kinds;		/* QUERY_BIND_*, one a bind */
 	size_t			 nbinds;
 	int			 error;		/* out of memory: give up */
-	int			 pg;		/* PostgreSQL's dialect */
+	enum query_dialect	 dialect;
 };
+
+/* Is the text PostgreSQL's (either kind of column)? */
+#define QUERY_SQL_PG(qs)	((qs)->dialect != QUERY_SQLITE)
 
 /*
  * How a value is bound.  SQLite takes both as "?" with the value's own
- * type.  PostgreSQL's dialect (the item store's documents are json
- * there, and a field is a jsonb value): QUERY_BIND_JSON is "$n::jsonb"
- * sent as JSON text, to compare with a field; QUERY_BIND_RAW is "$n"
- * sent as the bare text of the value (a key, a count, a document), its
- * type the one the statement gives it.
+ * type.  PostgreSQL: QUERY_BIND_JSON is a value compared with a field,
+ * "$n::jsonb" sent as JSON text (QUERY_PG_JSONB) or "$n::numeric" /
+ * "$n::text" by its kind sent as its text (QUERY_PG); QUERY_BIND_RAW
+ * is "$n" sent as the bare text of the value (a key, a count, a
+ * document), its type the one the statement gives it.
  */
 #define QUERY_BIND_JSON		0
 #define QUERY_BIND_RAW		1
@@ -240,6 +259,9 @@ void		 query_sql_add(struct query_sql *, const char *);
 void		 query_sql_bind(struct query_sql *, json_t *);
 void		 query_sql_bind_raw(struct query_sql *, json_t *);
 void		 query_sql_bool(struct query_sql *, int);
+void		 query_sql_init_dialect(struct query_sql *, enum query_dialect);
+const char	*query_sql_instr(const struct query_sql *);
+int		 query_sql_value_text(json_t *, char *, size_t, const char **);
 int		 query_node_sql(const struct query_node *,
 		    const struct query_schema *, const struct query_vars *,
 		    struct query_sql *);

@@ -24,6 +24,52 @@ query_sql_init(struct query_sql *qs)
 }
 
 void
+query_sql_init_dialect(struct query_sql *qs, enum query_dialect dialect)
+{
+	query_sql_init(qs);
+	qs->dialect = dialect;
+}
+
+/* The function that finds text in text: (haystack, needle), 1-based. */
+const char *
+query_sql_instr(const struct query_sql *qs)
+{
+	return QUERY_SQL_PG(qs) ? "strpos(" : "instr(";
+}
+
+/*
+ * A bound value as the text a text-format parameter carries (libpq):
+ * *out is NULL for null, else points into v or buf (a boolean as 1 or
+ * 0, which PostgreSQL reads as a boolean and as a number).  -1: it
+ * does not fit, or a string holds a NUL (no PostgreSQL text may).
+ */
+int
+query_sql_value_text(json_t *v, char *buf, size_t len, const char **out)
+{
+	int	 n;
+
+	*out = NULL;
+	if (json_is_string(v)) {
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return -1;
+		*out = json_string_value(v);
+		return 0;
+	}
+	if (json_is_integer(v))
+		n = snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		n = snprintf(buf, len, "%.17g", json_real_value(v));
+	else if (json_is_boolean(v))
+		n = snprintf(buf, len, "%d", json_is_true(v) ? 1 : 0);
+	else
+		return 0;
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	*out = buf;
+	return 0;
+}
+
+void
 query_sql_free(struct query_sql *qs)
 {
 	size_t	 i;
@@ -61,7 +107,8 @@ query_sql_add(struct query_sql *qs, const char *s)
 
 /*
  * Append the parameter ("?", or PostgreSQL's "$n" with its cast) and
- * keep v (a new reference is taken) as its value.
+ * keep v (a new reference is taken) as its value: the one placeholder
+ * writer of every dialect.
  */
 static void
 sql_bind_kind(struct query_sql *qs, json_t *v, int kind)
@@ -84,13 +131,20 @@ sql_bind_kind(struct query_sql *qs, json_t *v, int kind)
 	}
 	qs->kinds[qs->nbinds] = kind;
 	qs->binds[qs->nbinds++] = json_incref(v);
-	if (!qs->pg) {
+	if (!QUERY_SQL_PG(qs)) {
 		query_sql_add(qs, "?");
 		return;
 	}
-	(void)snprintf(param, sizeof(param), kind == QUERY_BIND_JSON ?
-	    "$%zu::jsonb" : "$%zu", qs->nbinds);
+	(void)snprintf(param, sizeof(param), "$%zu", qs->nbinds);
 	query_sql_add(qs, param);
+	if (kind != QUERY_BIND_JSON)
+		return;
+	/* A typed parameter: nothing is inferred from the column. */
+	if (qs->dialect == QUERY_PG_JSONB)
+		query_sql_add(qs, "::jsonb");
+	else
+		query_sql_add(qs, json_is_number(v) || json_is_boolean(v) ?
+		    "::numeric" : "::text");
 }
 
 /* A value compared with a field. */
@@ -107,11 +161,11 @@ query_sql_bind_raw(struct query_sql *qs, json_t *v)
 	sql_bind_kind(qs, v, QUERY_BIND_RAW);
 }
 
-/* A condition always true or always false. */
+/* A condition always true or always false: 1 and 0, or PostgreSQL's. */
 void
 query_sql_bool(struct query_sql *qs, int truth)
 {
-	query_sql_add(qs, qs->pg ? (truth ? "TRUE" : "FALSE") :
+	query_sql_add(qs, QUERY_SQL_PG(qs) ? (truth ? "true" : "false") :
 	    (truth ? "1" : "0"));
 }
 
@@ -120,7 +174,7 @@ static void
 sql_bind_text(struct query_sql *qs, json_t *v)
 {
 	sql_bind_kind(qs, v, QUERY_BIND_RAW);
-	if (qs->pg)
+	if (QUERY_SQL_PG(qs))
 		query_sql_add(qs, "::text");
 }
 
@@ -171,21 +225,74 @@ sql_kind_of(json_t *v)
  * never equal nor ordered, as in query_node_match().  A null operand
  * needs none: comparing with NULL is never true.
  */
+#define SQL_PG_TEXT	"('text'::regtype, 'character varying'::regtype)"
+/* A text that SQLite's sum() reads as a number, whole. */
+#define SQL_PG_NUMERIC_TEXT \
+	"'^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$'"
+#define SQL_PG_NUMBER	"('bigint'::regtype, 'integer'::regtype, " \
+	"'smallint'::regtype, 'numeric'::regtype, " \
+	"'double precision'::regtype, 'real'::regtype)"
+
+/*
+ * QUERY_PG_JSONB: jsonb_typeof() of the field, as SQLite's typeof().
+ * QUERY_PG: PostgreSQL types each column and each parameter, and a
+ * comparison of a bigint column with a text value does not even parse:
+ * the guard is "CASE WHEN pg_typeof(column) IN (kind's types) THEN ...
+ * ELSE false END" (CASE does not evaluate a branch it does not take),
+ * and the column inside is cast to the kind (sql_operand()).
+ */
 static int
 sql_kind(struct query_sql *qs, const struct query_schema *schema,
     const char *field, enum sql_kind kind)
 {
 	if (kind == SQL_KIND_NONE)
 		return 0;
-	query_sql_add(qs, qs->pg ? "jsonb_typeof(" : "typeof(");
-	if (sql_column(qs, schema, field) == -1)
-		return -1;
-	if (qs->pg)
+	switch (qs->dialect) {
+	case QUERY_PG:
+		query_sql_add(qs, "CASE WHEN pg_typeof(");
+		if (sql_column(qs, schema, field) == -1)
+			return -1;
+		query_sql_add(qs, kind == SQL_KIND_TEXT ? ") IN " SQL_PG_TEXT
+		    " THEN " : ") IN " SQL_PG_NUMBER " THEN ");
+		return 0;
+	case QUERY_PG_JSONB:
+		query_sql_add(qs, "jsonb_typeof(");
+		if (sql_column(qs, schema, field) == -1)
+			return -1;
 		query_sql_add(qs, kind == SQL_KIND_TEXT ? ") = 'string' AND " :
 		    ") IN ('number', 'boolean') AND ");
-	else
-		query_sql_add(qs, kind == SQL_KIND_TEXT ? ") = 'text' AND " :
-		    ") IN ('integer', 'real') AND ");
+		return 0;
+	case QUERY_SQLITE:
+		break;
+	}
+	query_sql_add(qs, "typeof(");
+	if (sql_column(qs, schema, field) == -1)
+		return -1;
+	query_sql_add(qs, kind == SQL_KIND_TEXT ? ") = 'text' AND " :
+	    ") IN ('integer', 'real') AND ");
+	return 0;
+}
+
+/* The end of sql_kind()'s guard. */
+static void
+sql_kind_end(struct query_sql *qs, enum sql_kind kind)
+{
+	if (kind != SQL_KIND_NONE && qs->dialect == QUERY_PG)
+		query_sql_add(qs, " ELSE false END");
+}
+
+/* The column as a value of the kind it is compared as. */
+static int
+sql_operand(struct query_sql *qs, const struct query_schema *schema,
+    const char *field, enum sql_kind kind)
+{
+	if (qs->dialect != QUERY_PG)
+		return sql_column(qs, schema, field);
+	query_sql_add(qs, "(");
+	if (sql_column(qs, schema, field) == -1)
+		return -1;
+	query_sql_add(qs, kind == SQL_KIND_NUMBER ? ")::text::numeric" :
+	    ")::text COLLATE \"C\"");
 	return 0;
 }
 
@@ -194,11 +301,14 @@ static int
 sql_term(struct query_sql *qs, const struct query_schema *schema,
     const char *field, const char *op, json_t *r)
 {
-	if (sql_kind(qs, schema, field, sql_kind_of(r)) == -1 ||
-	    sql_column(qs, schema, field) == -1)
+	enum sql_kind	 kind = sql_kind_of(r);
+
+	if (sql_kind(qs, schema, field, kind) == -1 ||
+	    sql_operand(qs, schema, field, kind) == -1)
 		return -1;
 	query_sql_add(qs, op);
 	query_sql_bind(qs, r);
+	sql_kind_end(qs, kind);
 	return 0;
 }
 
@@ -258,7 +368,7 @@ sql_in_kind(struct query_sql *qs, const struct query_schema *schema,
 
 	query_sql_add(qs, "(");
 	if (sql_kind(qs, schema, field, kind) == -1 ||
-	    sql_column(qs, schema, field) == -1)
+	    sql_operand(qs, schema, field, kind) == -1)
 		return -1;
 	query_sql_add(qs, " IN (");
 	json_array_foreach(list, i, e) {
@@ -269,7 +379,9 @@ sql_in_kind(struct query_sql *qs, const struct query_schema *schema,
 		query_sql_bind(qs, e);
 		first = 0;
 	}
-	query_sql_add(qs, "))");
+	query_sql_add(qs, ")");
+	sql_kind_end(qs, kind);
+	query_sql_add(qs, ")");
 	return 0;
 }
 
@@ -392,52 +504,56 @@ sql_nullness(struct query_sql *qs, const struct query_schema *schema,
 	query_sql_add(qs, " IS NULL");
 	if (n->op == QOP_EMPTY || n->op == QOP_NEMPTY) {
 		query_sql_add(qs, " OR ");
-		if (sql_column(qs, schema, n->field) == -1)
+		if ((qs->dialect == QUERY_PG ? sql_operand(qs, schema,
+		    n->field, SQL_KIND_TEXT) : sql_column(qs, schema,
+		    n->field)) == -1)
 			return -1;
-		query_sql_add(qs, qs->pg ? " = '\"\"'::jsonb" : " = ''");
+		query_sql_add(qs, qs->dialect == QUERY_PG_JSONB ?
+		    " = '\"\"'::jsonb" : " = ''");
 	}
 	query_sql_add(qs, want ? ")" : "))");
 	return 0;
 }
 
 /*
- * The same in PostgreSQL's words: the field's text (#>> '{}' of a
- * jsonb string), strpos() and right().
+ * The field as text for a text function: SQLite's column; PostgreSQL's
+ * typed column cast to text (sql_operand()), or a jsonb string's text
+ * (#>> '{}').
  */
 static int
-sql_text_op_pg(struct query_sql *qs, const struct query_schema *schema,
+sql_text_column(struct query_sql *qs, const struct query_schema *schema,
+    const char *field)
+{
+	if (qs->dialect != QUERY_PG_JSONB)
+		return sql_operand(qs, schema, field, SQL_KIND_TEXT);
+	query_sql_add(qs, "(");
+	if (sql_column(qs, schema, field) == -1)
+		return -1;
+	query_sql_add(qs, ") #>> '{}'");
+	return 0;
+}
+
+/*
+ * Substring operators on text, with instr() (strpos()) and substr()
+ * (right()) so that no LIKE wildcard in a value can mean anything.
+ * Only text matches: a number is not turned into text, which the
+ * databases of Directus do not agree on either.
+ */
+static int
+sql_text_op(struct query_sql *qs, const struct query_schema *schema,
     const struct query_node *n, json_t *r)
 {
-	query_sql_add(qs, n->op == QOP_ENDS_WITH ? "(right((" : "strpos((");
-	if (sql_column(qs, schema, n->field) == -1)
-		return -1;
-	query_sql_add(qs, ") #>> '{}', ");
-	if (n->op == QOP_ENDS_WITH) {
-		query_sql_add(qs, "length(");
+	if (n->op == QOP_ENDS_WITH && QUERY_SQL_PG(qs)) {
+		query_sql_add(qs, "(right(");
+		if (sql_text_column(qs, schema, n->field) == -1)
+			return -1;
+		query_sql_add(qs, ", length(");
 		sql_bind_text(qs, r);
 		query_sql_add(qs, ")) = ");
 		sql_bind_text(qs, r);
 		query_sql_add(qs, ")");
 		return 0;
 	}
-	sql_bind_text(qs, r);
-	query_sql_add(qs, n->op == QOP_CONTAINS ? ") > 0" :
-	    n->op == QOP_NCONTAINS ? ") = 0" : ") = 1");
-	return 0;
-}
-
-/*
- * Substring operators on text, with instr() and substr() so that no
- * LIKE wildcard in a value can mean anything.  Only text matches: a
- * number is not turned into text, which the databases of Directus do
- * not agree on either.
- */
-static int
-sql_text_op(struct query_sql *qs, const struct query_schema *schema,
-    const struct query_node *n, json_t *r)
-{
-	if (qs->pg)
-		return sql_text_op_pg(qs, schema, n, r);
 	if (n->op == QOP_ENDS_WITH) {
 		query_sql_add(qs, "(substr(");
 		if (sql_column(qs, schema, n->field) == -1)
@@ -451,11 +567,11 @@ sql_text_op(struct query_sql *qs, const struct query_schema *schema,
 		query_sql_add(qs, ") = 0)");
 		return 0;
 	}
-	query_sql_add(qs, "instr(");
-	if (sql_column(qs, schema, n->field) == -1)
+	query_sql_add(qs, query_sql_instr(qs));
+	if (sql_text_column(qs, schema, n->field) == -1)
 		return -1;
 	query_sql_add(qs, ", ");
-	query_sql_bind(qs, r);
+	sql_bind_text(qs, r);
 	query_sql_add(qs, n->op == QOP_CONTAINS ? ") > 0" :
 	    n->op == QOP_NCONTAINS ? ") = 0" : ") = 1");
 	return 0;
@@ -472,6 +588,7 @@ sql_text(struct query_sql *qs, const struct query_schema *schema,
 	rv = sql_kind(qs, schema, n->field, SQL_KIND_TEXT);
 	if (rv == 0)
 		rv = sql_text_op(qs, schema, n, r);
+	sql_kind_end(qs, SQL_KIND_TEXT);
 	query_sql_add(qs, ")");
 	json_decref(r);
 	return rv;
@@ -570,8 +687,8 @@ query_sort_sql(const struct query *q, const struct query_schema *schema,
 		if (sql_column(qs, schema, q->sort[i].field) == -1)
 			return -1;
 		query_sql_add(qs, q->sort[i].desc ? " DESC" : " ASC");
-		/* SQLite's order, which Directus's answers show. */
-		if (qs->pg)
+		/* SQLite's order (nulls first), which Directus's answers show. */
+		if (QUERY_SQL_PG(qs))
 			query_sql_add(qs, q->sort[i].desc ? " NULLS LAST" :
 			    " NULLS FIRST");
 	}
@@ -617,12 +734,12 @@ sql_alias(struct query_sql *qs, char kind, size_t i)
 }
 
 /*
- * PostgreSQL's sum and avg of a jsonb field as SQLite's of
+ * QUERY_PG_JSONB: PostgreSQL's sum and avg of a jsonb field as SQLite's of
  * json_extract(): a number as numeric, a boolean as 1 or 0, text as 0;
  * min and max: the first value in jsonb's order, of any kind.
  */
 static int
-sql_agg_pg(struct query_sql *qs, const struct query_schema *schema,
+sql_agg_jsonb(struct query_sql *qs, const struct query_schema *schema,
     const struct query_agg *a)
 {
 	int	 distinct = a->fn == QAGG_SUM_DISTINCT ||
@@ -672,13 +789,33 @@ sql_agg(struct query_sql *qs, const struct query_schema *schema,
 		[QAGG_MIN] = "min(", [QAGG_MAX] = "max(",
 	};
 
-	if (qs->pg && strcmp(a->field, "*") != 0 && a->fn != QAGG_COUNT &&
-	    a->fn != QAGG_COUNT_DISTINCT && a->fn != QAGG_COUNT_ALL)
-		return sql_agg_pg(qs, schema, a);
+	if (qs->dialect == QUERY_PG_JSONB && strcmp(a->field, "*") != 0 &&
+	    a->fn != QAGG_COUNT && a->fn != QAGG_COUNT_DISTINCT &&
+	    a->fn != QAGG_COUNT_ALL)
+		return sql_agg_jsonb(qs, schema, a);
 	query_sql_add(qs, open[a->fn]);
 	if (strcmp(a->field, "*") == 0)
 		query_sql_add(qs, "*");
-	else if (sql_column(qs, schema, a->field) == -1)
+	else if (qs->dialect == QUERY_PG && a->fn >= QAGG_SUM &&
+	    a->fn <= QAGG_AVG_DISTINCT) {
+		/*
+		 * PostgreSQL adds no text; SQLite adds a text that reads as
+		 * a number as that number, any other as 0.
+		 */
+		if (sql_kind(qs, schema, a->field, SQL_KIND_NUMBER) == -1 ||
+		    sql_operand(qs, schema, a->field, SQL_KIND_NUMBER) == -1)
+			return -1;
+		query_sql_add(qs, " WHEN ");
+		if (sql_operand(qs, schema, a->field, SQL_KIND_TEXT) == -1)
+			return -1;
+		query_sql_add(qs, " ~ " SQL_PG_NUMERIC_TEXT " THEN trim(");
+		if (sql_operand(qs, schema, a->field, SQL_KIND_TEXT) == -1)
+			return -1;
+		query_sql_add(qs, ")::numeric WHEN ");
+		if (sql_column(qs, schema, a->field) == -1)
+			return -1;
+		query_sql_add(qs, " IS NOT NULL THEN 0 END");
+	} else if (sql_column(qs, schema, a->field) == -1)
 		return -1;
 	query_sql_add(qs, ")");
 	return 0;
@@ -756,7 +893,7 @@ query_group_order_sql(const struct query *q,
 	for (i = 0; i < q->nsort; i++) {
 		sql_group_sort(q, &q->sort[i], qs);
 		query_sql_add(qs, q->sort[i].desc ? " DESC" : " ASC");
-		if (qs->pg)
+		if (QUERY_SQL_PG(qs))
 			query_sql_add(qs, q->sort[i].desc ? " NULLS LAST" :
 			    " NULLS FIRST");
 		query_sql_add(qs, ", ");
@@ -764,7 +901,7 @@ query_group_order_sql(const struct query *q,
 	for (i = 0; i < q->ngroup; i++) {
 		query_sql_add(qs, i > 0 ? ", " : "");
 		sql_alias(qs, 'g', i);
-		if (qs->pg)
+		if (QUERY_SQL_PG(qs))
 			query_sql_add(qs, " NULLS FIRST");
 	}
 	return 0;
@@ -875,8 +1012,9 @@ query_search_doc_sql(const struct query_search *s, const struct conf_fields *a,
 	json_t				*v;
 	size_t				 i, n = 0;
 
-	query_sql_add(qs, qs->pg ? "EXISTS (SELECT 1 FROM jsonb_each(doc::jsonb) "
-	    "AS s WHERE " : "EXISTS (SELECT 1 FROM json_each(doc) AS s WHERE ");
+	query_sql_add(qs, QUERY_SQL_PG(qs) ? "EXISTS (SELECT 1 FROM "
+	    "jsonb_each(doc::jsonb) AS s WHERE " :
+	    "EXISTS (SELECT 1 FROM json_each(doc) AS s WHERE ");
 	if (!a->all || !b->all) {
 		list = !a->all ? a : b;
 		other = list == a ? b : a;
@@ -893,7 +1031,7 @@ query_search_doc_sql(const struct query_search *s, const struct conf_fields *a,
 		query_sql_add(qs, n == 0 ? "NULL) AND " : ") AND ");
 	}
 	v = json_string(s->text);
-	if (qs->pg) {
+	if (QUERY_SQL_PG(qs)) {
 		query_sql_add(qs, "((jsonb_typeof(s.value) = 'string' AND "
 		    "strpos(lower(s.value #>> '{}'), lower(");
 		sql_bind_text(qs, v);

@@ -8,6 +8,7 @@
  *	tokenctl [-s socket] user ...	manage users (keyd does the work)
  *	tokenctl [-s socket] session ...
  *	tokenctl [-s socket] mail list | flush	keyd's outbox
+ *	tokenctl migrate sqlite:PATH postgresql://...	(migrate.c)
  *
  * Passwords are read from the standard input, one line.
  */
@@ -25,6 +26,7 @@
 #include "frame.h"
 #include "log.h"
 #include "proto.h"
+#include "tokenctl.h"
 
 static void	 usage(void) __attribute__((__noreturn__));
 static int	 ctl_connect(const char *);
@@ -53,8 +55,15 @@ usage(void)
 	    "       tokenctl [-s socket] session list [email] | revoke id\n"
 	    "       tokenctl [-s socket] mail list | flush\n"
 	    "       tokenctl [-s socket] key list | rotate\n"
-	    "       tokenctl [-s socket] audit [-f]\n");
+	    "       tokenctl [-s socket] audit [-f]\n"
+	    "       tokenctl migrate sqlite:path postgresql://...\n");
 	exit(1);
+}
+
+void
+ctl_usage(void)
+{
+	usage();
 }
 
 static int
@@ -319,6 +328,8 @@ main(int argc, char *argv[])
 		return ctl_admin(CTL_OPS(ctl_key_ops), argc - 1, argv + 1);
 	if (argc >= 1 && strcmp(argv[0], "audit") == 0)
 		return ctl_audit(argc, argv);
+	if (argc >= 1 && strcmp(argv[0], "migrate") == 0)
+		return ctl_migrate(argc, argv);
 	if (argc != 1)
 		usage();
 	if (strcmp(argv[0], "reload") == 0)

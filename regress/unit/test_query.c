@@ -1347,6 +1347,99 @@ test_sql_bad_var(void)
 	}
 }
 
+/* A schema whose columns are the fields' names (typed columns). */
+static int
+d_column(void *arg, const char *field, struct query_sql *qs)
+{
+	query_sql_add(qs, field);
+	return 0;
+}
+
+static const struct query_schema d_schema = { .column = d_column };
+
+/* The filter's SQL in a dialect; NULL if it cannot be built. */
+static char *
+dialect_sql(const char *text, enum query_dialect d, struct query_sql *qs)
+{
+	struct query_node	*n = filter(text);
+	int			 rv;
+
+	query_sql_init_dialect(qs, d);
+	rv = n != NULL ? query_node_sql(n, &d_schema, &vars, qs) : -1;
+	query_node_free(n);
+	return rv == 0 && !qs->error ? qs->text : NULL;
+}
+
+/*
+ * One dialect mechanism: the placeholders, booleans and text functions
+ * of each dialect come from the same writers.
+ */
+static void
+test_sql_dialects(void)
+{
+	static const char	*f = "{\"a\":{\"_eq\":\"x\"},"
+	    "\"b\":{\"_gt\":3},\"c\":{\"_contains\":\"y\"}}";
+	struct query_sql	 qs;
+	const char		*t, *out;
+	char			 buf[32];
+	json_t			*v;
+
+	t = dialect_sql(f, QUERY_SQLITE, &qs);
+	CHECK("SQLite: ? placeholders, typeof, instr", t != NULL &&
+	    strchr(t, '$') == NULL && strstr(t, "typeof(a) = 'text' AND a = ?")
+	    != NULL && strstr(t, "instr(c, ?)") != NULL && qs.nbinds == 3);
+	query_sql_free(&qs);
+	t = dialect_sql(f, QUERY_PG, &qs);
+	CHECK("PostgreSQL typed: $n cast by kind, pg_typeof, strpos",
+	    t != NULL && strchr(t, '?') == NULL &&
+	    strstr(t, "pg_typeof(a)") != NULL && strstr(t, "$1::text") !=
+	    NULL && strstr(t, "$2::numeric") != NULL &&
+	    strstr(t, "strpos((c)::text") != NULL &&
+	    strstr(t, "ELSE false END") != NULL && qs.nbinds == 3);
+	query_sql_free(&qs);
+	t = dialect_sql(f, QUERY_PG_JSONB, &qs);
+	CHECK("PostgreSQL jsonb: $n::jsonb compared, $n::text searched",
+	    t != NULL && strchr(t, '?') == NULL &&
+	    strstr(t, "jsonb_typeof(a) = 'string' AND a = $1::jsonb") !=
+	    NULL && strstr(t, "$2::jsonb") != NULL &&
+	    strstr(t, "strpos((c) #>> '{}', $3::text)") != NULL &&
+	    strstr(t, "pg_typeof") == NULL && qs.nbinds == 3 &&
+	    qs.kinds[0] == QUERY_BIND_JSON && qs.kinds[2] == QUERY_BIND_RAW);
+	query_sql_free(&qs);
+
+	query_sql_init_dialect(&qs, QUERY_SQLITE);
+	query_sql_bool(&qs, 1);
+	query_sql_bool(&qs, 0);
+	CHECK("SQLite booleans", qs.text != NULL &&
+	    strcmp(qs.text, "10") == 0);
+	query_sql_free(&qs);
+	query_sql_init_dialect(&qs, QUERY_PG);
+	query_sql_bool(&qs, 1);
+	query_sql_bool(&qs, 0);
+	CHECK("PostgreSQL booleans", qs.text != NULL &&
+	    strcmp(qs.text, "truefalse") == 0);
+	query_sql_free(&qs);
+	query_sql_init_dialect(&qs, QUERY_PG_JSONB);
+	query_sql_bool(&qs, 0);
+	v = json_integer(7);
+	query_sql_bind_raw(&qs, v);
+	json_decref(v);
+	CHECK("jsonb dialect: same booleans, a raw value uncast",
+	    qs.text != NULL && strcmp(qs.text, "false$1") == 0);
+	query_sql_free(&qs);
+
+	v = json_true();
+	CHECK("value text: true is 1", query_sql_value_text(v, buf,
+	    sizeof(buf), &out) == 0 && out != NULL && strcmp(out, "1") == 0);
+	v = json_null();
+	CHECK("value text: null is NULL", query_sql_value_text(v, buf,
+	    sizeof(buf), &out) == 0 && out == NULL);
+	v = json_stringn("a\0b", 3);
+	CHECK("value text: a NUL refused", query_sql_value_text(v, buf,
+	    sizeof(buf), &out) == -1);
+	json_decref(v);
+}
+
 static void
 test_sql_apply(void)
 {
@@ -1545,6 +1638,7 @@ main(void)
 	test_sql_text();
 	test_sql_bad_var();
 	test_sql_apply();
+	test_sql_dialects();
 	test_now();
 	test_where();
 	test_meta_counts();
