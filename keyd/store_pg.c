@@ -419,6 +419,23 @@ pg_one_int(const char *sql, const struct pg_params *p, int64_t *out)
 	return 0;
 }
 
+/*
+ * The two integers of a result's one row, and the result cleared: 0, or
+ * 1 when it has no row or several.
+ */
+static int
+pg_two_ints(PGresult *r, int64_t *a, int64_t *b)
+{
+	int	 rv = PQntuples(r) == 1 && PQnfields(r) == 2 ? 0 : 1;
+
+	if (rv == 0) {
+		*a = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		*b = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	}
+	PQclear(r);
+	return rv;
+}
+
 /* A hash from encode(..., 'hex'): 0, or -1 when it is not one. */
 static int
 pg_hex(const char *hex, uint8_t *out)
@@ -2299,12 +2316,7 @@ pg_lockout_fail(const char *email, int64_t now, int64_t lockout,
 	    "greatest(l.last + $3, l.until) <= $2 THEN 0 ELSE l.until END, "
 	    "last = $2 RETURNING failures, until", &p, &r) != 0)
 		return -1;
-	rv = PQntuples(r) == 1 ? 0 : -1;
-	if (rv == 0) {
-		*failures = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		*until = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-	}
-	PQclear(r);
+	rv = pg_two_ints(r, failures, until) == 0 ? 0 : -1;
 	if (rv == 0 && *failures >= attempts) {
 		*until = now + lockout;
 		p.n = 0;
@@ -2329,7 +2341,6 @@ pg_lockout_get(const char *email, int64_t now, int64_t lockout,
 {
 	struct pg_params	 p = { .n = 0 };
 	PGresult		*r;
-	int			 rv;
 
 	pg_text(&p, email);
 	pg_int(&p, now);
@@ -2337,13 +2348,7 @@ pg_lockout_get(const char *email, int64_t now, int64_t lockout,
 	if (pg_run("SELECT failures, until FROM lockouts WHERE email = "
 	    "lower($1) AND greatest(last + $3, until) > $2", &p, &r) != 0)
 		return -1;
-	rv = PQntuples(r) == 1 ? 0 : 1;
-	if (rv == 0) {
-		*failures = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		*until = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-	}
-	PQclear(r);
-	return rv;
+	return pg_two_ints(r, failures, until);
 }
 
 static int
@@ -2381,12 +2386,7 @@ pg_rate_hit(const char *address, int64_t now, int64_t duration,
 	    "$2::bigint + $3::bigint ELSE c.reset END "
 	    "RETURNING count, reset", &p, &r) != 0)
 		return -1;
-	rv = PQntuples(r) == 1 ? 0 : -1;
-	if (rv == 0) {
-		*count = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		*reset = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-	}
-	PQclear(r);
+	rv = pg_two_ints(r, count, reset) == 0 ? 0 : -1;
 	p.n = 0;
 	pg_int(&p, now);
 	if (rv == 0)

@@ -286,6 +286,43 @@ td_pg_start() {
 }
 # td_pg: $PG_PSQL -c SQL, from a directory nobody may enter.
 td_pg() { (cd "$T/pg" && $PG_PSQL -c "$1"); }
+
+# td_pg_host NAME DATABASE CONF...: host NAME of a test of several hosts
+# (td_pg_start; ROOT is the test's directory), in $ROOT/NAME: T, PORT
+# and URL are its, its configuration CONF with DATABASE ("": SQLite).
+td_pg_host() {
+	local db=$2
+	T=$ROOT/$1
+	mkdir -p "$T/empty" "$T/keyd"
+	chmod 0755 "$T" "$T/empty" "$T/keyd"
+	PORT=$(td_free_port)
+	URL="http://127.0.0.1:$PORT"
+	shift 2
+	td_conf "$@"
+	[ -z "$db" ] || sed -i "s#^	database .*#	database \"${db//&/\\&}\"#" \
+	    "$T/tokend.conf"
+}
+
+# td_pg_pair NAME CONF...: hosts a and b on $PG_URI with CONF, b with
+# a's secret and TFA key, both started (else the check NAME_start_a or
+# _b fails and the test ends): A, B, PIDA, CTLA; T is $ROOT again.
+td_pg_pair() {
+	local name=$1
+	shift
+	td_pg_host a "$PG_URI" "$@"
+	td_start || { fail "${name}_start_a" "$(tail -5 "$T/log")"; T=$ROOT
+	    exit 1; }
+	A=$URL
+	PIDA=$TD_PID
+	CTLA="$TOKENCTL -s $T/tokend.sock"
+	td_pg_host b "$PG_URI" "$@"
+	cp -a "$ROOT/a/secret" "$T/secret"
+	cp -a "$ROOT/a/tfa-key" "$T/tfa-key"
+	td_start || { fail "${name}_start_b" "$(tail -5 "$T/log")"; T=$ROOT
+	    exit 1; }
+	B=$URL
+	T=$ROOT
+}
 td_pg_stop() {
 	[ -n "$TD_PG_DATA" ] && [ -d "$TD_PG_DATA" ] || return 0
 	(cd "$T/pg" && $TD_PG_AS "$PG_BIN/pg_ctl" -D "$TD_PG_DATA" -m fast \

@@ -16,18 +16,11 @@ case $? in
 *) fail pg_cluster "$TD_PG_WHY"; exit 1 ;;
 esac
 ROOT=$T
-# host NAME: the directories and configuration of one host in $ROOT/NAME,
-# with the settings of both.
+# host NAME: one host in $ROOT/NAME, with the settings of all.
 host() {
-	T=$ROOT/$1
-	mkdir -p "$T/empty" "$T/keyd"
-	chmod 0755 "$T" "$T/empty" "$T/keyd"
-	PORT=$(td_free_port)
-	URL="http://127.0.0.1:$PORT"
-	td_conf 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
-	    'auth {' '	login-stall 1ms' '	session-grace 1s' '}'
-	sed -i "s#^	database .*#	database \"${PG_URI//&/\\&}\"#" \
-	    "$T/tokend.conf"
+	td_pg_host "$1" "$PG_URI" 'password {' '	memory 1M' '	iterations 1' \
+	    '	parallelism 1' '}' 'auth {' '	login-stall 1ms' \
+	    '	session-grace 1s' '}'
 }
 host a
 "$TOKEND" -n -f "$T/tokend.conf" > "$T/n.out" 2>&1 &&

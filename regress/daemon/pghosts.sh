@@ -19,29 +19,9 @@ case $? in
 *) fail pghosts_cluster "$TD_PG_WHY"; exit 1 ;;
 esac
 ROOT=$T
-host() {
-	T=$ROOT/$1
-	mkdir -p "$T/empty" "$T/keyd"
-	chmod 0755 "$T" "$T/empty" "$T/keyd"
-	PORT=$(td_free_port)
-	URL="http://127.0.0.1:$PORT"
-	td_conf 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
-	    'auth {' '	login-stall 1ms' '	session-grace 1s' \
-	    '	login-attempts 3' '}'
-	sed -i "s#^	database .*#	database \"${PG_URI//&/\\&}\"#" \
-	    "$T/tokend.conf"
-}
-host a
-td_start || { fail pghosts_start_a "$(tail -5 "$T/log")"; T=$ROOT; exit 1; }
-A=$URL
-PIDA=$TD_PID
-CTLA="$TOKENCTL -s $T/tokend.sock"
-host b
-cp -a "$ROOT/a/secret" "$T/secret"
-cp -a "$ROOT/a/tfa-key" "$T/tfa-key"
-td_start || { fail pghosts_start_b "$(tail -5 "$T/log")"; T=$ROOT; exit 1; }
-B=$URL
-T=$ROOT
+td_pg_pair pghosts 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
+    'auth {' '	login-stall 1ms' '	session-grace 1s' \
+    '	login-attempts 3' '}'
 at() { URL=$1; shift; "$@"; }
 refresh() {
 	at "$1" http POST /auth/refresh -H 'Content-Type: application/json' \

@@ -19,31 +19,11 @@ case $? in
 esac
 td_items_pg_role && ok pgitems_role || { fail pgitems_role "$(tail -3 "$T/pg/log")"; exit 1; }
 ROOT=$T
-host() {
-	T=$ROOT/$1
-	mkdir -p "$T/empty" "$T/keyd"
-	chmod 0755 "$T" "$T/empty" "$T/keyd"
-	PORT=$(td_free_port)
-	URL="http://127.0.0.1:$PORT"
-	td_conf 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
-	    "items \"$ITEMS_PG_URI\"" \
-	    'collection "notes" {' '	fields "title" "n"' '}' \
-	    'collection "tags" {' '	primary-key uuid' '}' \
-	    'public {' '	permission "notes" read' '}'
-	sed -i "s#^	database .*#	database \"${PG_URI//&/\\&}\"#" \
-	    "$T/tokend.conf"
-}
-host a
-td_start || { fail pgitems_start_a "$(tail -5 "$T/log")"; T=$ROOT; exit 1; }
-A=$URL
-PIDA=$TD_PID
-CTLA="$TOKENCTL -s $T/tokend.sock"
-host b
-cp -a "$ROOT/a/secret" "$T/secret"
-cp -a "$ROOT/a/tfa-key" "$T/tfa-key"
-td_start || { fail pgitems_start_b "$(tail -5 "$T/log")"; T=$ROOT; exit 1; }
-B=$URL
-T=$ROOT
+td_pg_pair pgitems 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}' \
+    "items \"$ITEMS_PG_URI\"" \
+    'collection "notes" {' '	fields "title" "n"' '}' \
+    'collection "tags" {' '	primary-key uuid' '}' \
+    'public {' '	permission "notes" read' '}'
 at() { URL=$1; shift; "$@"; }
 
 # The tables are the item role's, in its schema; none is on the disk.

@@ -18,14 +18,7 @@ case $? in
 esac
 ROOT=$T
 host() {
-	T=$ROOT/$1
-	mkdir -p "$T/empty" "$T/keyd"
-	chmod 0755 "$T" "$T/empty" "$T/keyd"
-	PORT=$(td_free_port)
-	URL="http://127.0.0.1:$PORT"
-	td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}"
-	[ -z "$2" ] || sed -i "s#^	database .*#	database \"${2//&/\\&}\"#" \
-	    "$T/tokend.conf"
+	td_pg_host "$1" "$2" "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}"
 	CTL="$TOKENCTL -s $T/tokend.sock"
 }
 host lite

@@ -15,27 +15,8 @@ case $? in
 *) fail pgrate_cluster "$TD_PG_WHY"; exit 1 ;;
 esac
 ROOT=$T
-host() {
-	T=$ROOT/$1
-	mkdir -p "$T/empty" "$T/keyd"
-	chmod 0755 "$T" "$T/empty" "$T/keyd"
-	PORT=$(td_free_port)
-	URL="http://127.0.0.1:$PORT"
-	td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
-	    'limits {' '	auth-rate-limit 4 per 1h' '	rate-limit-shared yes' '}'
-	sed -i "s#^	database .*#	database \"${PG_URI//&/\\&}\"#" \
-	    "$T/tokend.conf"
-}
-host a
-td_start || { fail pgrate_start_a "$(tail -5 "$T/log")"; T=$ROOT; exit 1; }
-A=$URL
-CTLA="$TOKENCTL -s $T/tokend.sock"
-host b
-cp -a "$ROOT/a/secret" "$T/secret"
-cp -a "$ROOT/a/tfa-key" "$T/tfa-key"
-td_start || { fail pgrate_start_b "$(tail -5 "$T/log")"; T=$ROOT; exit 1; }
-B=$URL
-T=$ROOT
+td_pg_pair pgrate "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}" \
+    'limits {' '	auth-rate-limit 4 per 1h' '	rate-limit-shared yes' '}'
 at() { URL=$1; shift; "$@"; }
 echo pw | $CTLA user add erin@example.com >/dev/null
 r="$(at "$A" login erin@example.com pw | cut -c1-3)"
