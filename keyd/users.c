@@ -98,6 +98,8 @@ struct users_job {
 	uint32_t		 code;
 	char			 msg[USERS_MESSAGE_MAX + 1];
 	struct audit_client	 client;	/* the request's, for audit.c */
+	struct lockout_login	 lock;		/* password change: its count */
+	int			 locking;	/* lockout_begin()'d */
 };
 
 /* One password on the pool. */
@@ -192,6 +194,8 @@ static uint32_t	 users_admins_kept(struct users_job *, int);
 static int	 users_changes_policies(struct users_job *);
 static void	 users_hash_one(struct users_job *);
 static void	 user_password_checked(enum hash_result, const char *, void *);
+static uint32_t	 user_password_lock(struct users_job *);
+static void	 user_password_unlock(struct users_job *, enum hash_result);
 static uint32_t	 user_password_parse(struct users_job *, json_t *, const char **);
 static void	 users_hash_start(struct users_job *, size_t, json_t *);
 static void	 users_hashed(enum hash_result, const char *, void *);
@@ -774,14 +778,65 @@ user_password(struct keyd_chan *kc, struct frame *f)
 		    m.body_len, JSON_REJECT_DUPLICATES, NULL) : NULL;
 		code = user_password_parse(job, body, &current);
 	}
+	if (code == AUTH_OK)
+		code = user_password_lock(job);
 	if (code == AUTH_OK && hash_verify(job->caller.password,
 	    (const uint8_t *)current, strlen(current), user_password_checked,
-	    job) == -1)
+	    job) == -1) {
+		user_password_unlock(job, HASH_ERROR);
 		code = AUTH_UNAVAILABLE;
+	}
 	json_decref(body);
 	if ((job->code = code) != AUTH_OK)
 		users_finish(job, NULL);
 	return 0;
+}
+
+/*
+ * A wrong current password counts against the account as a failed login
+ * does (as tfa.c's codes do), so that a stolen session cannot walk
+ * through passwords here: the user's own attempts, apart from any
+ * address's logins.  AUTH_TOO_MANY while the account waits.
+ */
+static uint32_t
+user_password_lock(struct users_job *job)
+{
+	struct lockout_policy	 p;
+	enum lockout_why	 why;
+	char			 who[STORE_ID_MAX + 16];
+	int64_t			 now = now_ms(CLOCK_MONOTONIC);
+	int			 first;
+
+	(void)snprintf(who, sizeof(who), "password %s", job->caller.id);
+	auth_lockout_policy(&p);
+	(void)lockout_login(&job->lock, job->caller.email, who);
+	if (lockout_check(&job->lock, &p, now, &why, &first) > 0) {
+		if (first)
+			log_info("user %s: password change refused: too "
+			    "many wrong current passwords", job->caller.id);
+		return AUTH_TOO_MANY;
+	}
+	lockout_begin(&job->lock, &p, now);
+	job->locking = 1;
+	return AUTH_OK;
+}
+
+/* The check is over: counted as a failure, a success, or neither. */
+static void
+user_password_unlock(struct users_job *job, enum hash_result result)
+{
+	struct lockout_policy	 p;
+	int64_t			 now = now_ms(CLOCK_MONOTONIC);
+
+	if (!job->locking)
+		return;
+	job->locking = 0;
+	auth_lockout_policy(&p);
+	lockout_finish(&job->lock, &p, now);
+	if (result == HASH_MISMATCH)
+		(void)lockout_failed(&job->lock, &p, now);
+	else if (result == HASH_MATCH)
+		lockout_succeeded(&job->lock, &p, now);
 }
 
 /* The current password checked: the new one is hashed and written. */
@@ -791,6 +846,7 @@ user_password_checked(enum hash_result result, const char *unused,
 {
 	struct users_job	*job = arg;
 
+	user_password_unlock(job, result);
 	if (result != HASH_MATCH) {
 		job->code = result == HASH_BUSY ? AUTH_UNAVAILABLE :
 		    result == HASH_ERROR ? AUTH_INTERNAL :

@@ -261,6 +261,24 @@ expect portal_password_bearer '204 ' "$(with_token "$CY" POST /users/me/password
 expect portal_password_patch_kept '200 *cy@example.com*' \
     "$(with_token "$CY" PATCH /users/me '{"password":"cy 4"}')"
 
+# Wrong current passwords count as failed logins do: a stolen session
+# cannot walk through passwords.  After a few, even the right one waits.
+echo 'dee pass' | $CTL user add dee@example.com >/dev/null
+DEE=$(token dee@example.com 'dee pass')
+: > "$T/dee"
+for i in 1 2 3 4 5 6; do
+	with_token "$DEE" POST /users/me/password \
+	    '{"password_current":"not it '$i'","password":"dee new"}' | cut -c1-3 >> "$T/dee"
+	grep -q 429 "$T/dee" && break
+done
+r=$(with_token "$DEE" POST /users/me/password '{"password_current":"dee pass","password":"dee new"}')
+case "$(tr '\n' ' ' < "$T/dee")/ $r" in "401 401 401 "*"429 / 429 "*REQUESTS_EXCEEDED*)
+	ok portal_password_wrong_current_locks ;;
+*) fail portal_password_wrong_current_locks "$(tr '\n' ' ' < "$T/dee")/ $r" ;; esac
+grep -q "password change refused: too many wrong current passwords" "$T/log" &&
+    ok portal_password_lock_logged || fail portal_password_lock_logged
+expect portal_password_locked_unchanged '200 *' "$(login dee@example.com 'dee pass')"
+
 # Edited files and a new title come in with a reload.
 sed -i 's/Sign in</Log in</' "$T/portal/login.html"
 sed -i 's/title "Test <Portal> & co"/title "Renamed"/' "$T/tokend.conf"
