@@ -1176,6 +1176,14 @@ web_ratio() {	# web_ratio LABEL: the ratio column of web.sh's row
 # verdicts (issue 19's targets) go into the report as they are.
 PG_OUT=$(bash "$TOP/bench/pg/pg.sh" 2>/dev/null) ||
     PG_OUT="bench/pg/pg.sh failed: $PG_OUT"
+# How cost grows with size (1,000 against 1,000,000 users and live
+# sessions, on SQLite and on PostgreSQL): bench/scale/scale.sh, its own
+# tokends and databases; about 10 minutes, BENCH_SCALE=0 skips it.
+SCALE_OUT="skipped (BENCH_SCALE=0)"
+if [ "${BENCH_SCALE:-1}" != 0 ]; then
+	SCALE_OUT=$(bash "$TOP/bench/scale/scale.sh" 2>/dev/null) ||
+	    SCALE_OUT="bench/scale/scale.sh failed: $SCALE_OUT"
+fi
 T_VERIFY=0.50		# GET behind nginx's auth_request, of nginx alone
 T_PREFLIGHT=0.60	# CORS preflight, of nginx answering it
 # The signing algorithms: bench/signing.sh starts a tokend for each of
@@ -1357,6 +1365,9 @@ T_TLS_KA=0.60		# keep-alive /users/me over TLS, of nginx
 	echo
 	echo "The credential store, SQLite beside PostgreSQL (bench/pg/pg.sh):"
 	printf '%s\n' "$PG_OUT"
+	echo
+	echo "How cost grows with size (bench/scale/scale.sh):"
+	printf '%s\n' "$SCALE_OUT"
 	echo "bench took $(( $(date +%s) - BENCH_START )) s"
 } | tee "$OUT/latest.txt"
 

@@ -295,7 +295,12 @@ enum store_stmt {
 	"ORDER BY sort)), '')"
 
 static const char *const store_sql[ST_MAX] = {
-	[ST_PING] = "SELECT count(*) FROM users",
+	/*
+	 * A real read of the users table, of one row: count(*) of the
+	 * whole table took 2.8 ms with 1,000,000 users (bench/scale),
+	 * on every GET /server/health.
+	 */
+	[ST_PING] = "SELECT count(*) FROM (SELECT 1 FROM users LIMIT 1)",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
