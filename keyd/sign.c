@@ -670,6 +670,29 @@ sign_verify(const char *input, size_t len, const uint8_t *sig,
 }
 
 /*
+ * 1 when input's header is byte for byte the header of a key in the
+ * store of the current algorithm (every token keyd wrote): it names
+ * that algorithm, "typ" JWT and a known kid, and nothing else, so the
+ * strict rules of jwt_parse_keys() hold for it without parsing it.
+ */
+int
+sign_header_ours(const char *input, size_t len)
+{
+	const char	*dot;
+	size_t		 i, hlen;
+
+	if (sign_current == NULL || (dot = memchr(input, '.', len)) == NULL)
+		return 0;
+	hlen = (size_t)(dot - input);
+	for (i = 0; i < sign_nkeys; i++)
+		if (sign_keys[i].alg == sign_current->alg &&
+		    sign_keys[i].header_len == hlen &&
+		    memcmp(sign_keys[i].header, input, hlen) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * For the verification pool: the EdDSA or ES256 key that checks input,
  * with a new reference the caller frees, its algorithm in *alg and the
  * store's generation in *gen.  NULL for an HS256 key (a MAC costs less

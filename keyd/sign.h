@@ -61,6 +61,7 @@ int	 sign_raw(const char *, size_t, uint8_t *, size_t *);
 int	 sign_raw_verify(const char *, size_t, const uint8_t *, size_t);
 int	 sign_jwt(const char *, size_t, char *, size_t);
 int	 sign_verify(const char *, size_t, const uint8_t *, size_t);
+int	 sign_header_ours(const char *, size_t);
 int	 sign_pkey_verify(EVP_PKEY *, enum sign_alg, const EVP_MD *,
 	    const char *, size_t, const uint8_t *, size_t);
 EVP_PKEY *sign_pkey_for(const char *, size_t, enum sign_alg *, uint64_t *);
