@@ -56,6 +56,7 @@ struct sign_key {
 	size_t		 header_len;
 	EVP_MAC_CTX	*mac;		/* HS256 */
 	EVP_PKEY	*pkey;		/* EdDSA, ES256 */
+	EVP_MD_CTX	*vctx;		/* keyed to verify, made at first */
 	char		 jwk[SIGN_JWK_MAX];	/* public JWK; "" for HS256 */
 	int64_t		 created;	/* unix seconds (rotate.c) */
 	int64_t		 until;		/* verifying only: leaves then */
@@ -176,6 +177,7 @@ sign_key_header(struct sign_key *k)
 static void
 sign_key_clear(struct sign_key *k)
 {
+	EVP_MD_CTX_free(k->vctx);
 	EVP_MAC_CTX_free(k->mac);
 	EVP_PKEY_free(k->pkey);
 	explicit_bzero(k, sizeof(*k));
@@ -491,51 +493,99 @@ sign_key_verify(struct sign_key *k, const char *in, size_t len,
 		explicit_bzero(want, sizeof(want));
 		return rv;
 	}
-	return sign_pkey_verify(k->pkey, k->alg, sign_md, in, len, sig,
-	    siglen);
+	if (k->vctx == NULL &&
+	    (k->vctx = sign_pkey_ctx(k->pkey, k->alg, sign_md)) == NULL)
+		return -1;
+	return sign_ctx_verify(k->vctx, k->alg, in, len, sig, siglen);
 }
 
 /*
- * 0 when sig is pkey's EdDSA or ES256 signature of in; md is SHA-256
- * for ES256.  It touches nothing of the key store, so a verification
- * thread may call it (verify.c) with its own md, on a key it holds a
- * reference of.  An ES256 signature is R||S; it is re-encoded as DER
- * for OpenSSL.
+ * A context keyed with pkey that checks its EdDSA or ES256 signatures
+ * (md: SHA-256, for ES256).  Each check works on a copy of it
+ * (sign_ctx_verify()): keying a context costs more than copying one,
+ * so the loop keeps one for each key and a verification thread one for
+ * the key it saw last (verify.c).  NULL on failure.
  */
-int
-sign_pkey_verify(EVP_PKEY *pkey, enum sign_alg alg, const EVP_MD *md,
-    const char *in, size_t len, const uint8_t *sig, size_t siglen)
+EVP_MD_CTX *
+sign_pkey_ctx(EVP_PKEY *pkey, enum sign_alg alg, const EVP_MD *md)
 {
-	uint8_t		 der[128], *p = der;
 	EVP_MD_CTX	*ctx;
-	ECDSA_SIG	*es;
-	BIGNUM		*r, *s;
-	int		 n, rv = -1;
 
 	if ((alg != SIGN_EDDSA && alg != SIGN_ES256) || pkey == NULL ||
-	    siglen != SIGN_SIG_MAX || (ctx = EVP_MD_CTX_new()) == NULL)
+	    (ctx = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_DigestVerifyInit(ctx, NULL, alg == SIGN_ES256 ? md : NULL,
+	    NULL, pkey) != 1) {
+		sign_sslerr("verification context");
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/*
+ * 0 when sig is the signature of in by the key of tmpl (sign_pkey_ctx(),
+ * of alg), which is left as it is.  It touches nothing of the key
+ * store, so a verification thread may call it.  An ES256 signature is
+ * R||S; it is re-encoded as DER for OpenSSL.
+ */
+int
+sign_ctx_verify(const EVP_MD_CTX *tmpl, enum sign_alg alg, const char *in,
+    size_t len, const uint8_t *sig, size_t siglen)
+{
+	uint8_t		 der[128], *p = der;
+	const uint8_t	*check = sig;
+	EVP_MD_CTX	*ctx;
+	ECDSA_SIG	*es = NULL;
+	BIGNUM		*r, *s;
+	size_t		 clen = siglen;
+	int		 n, rv = -1;
+
+	if (tmpl == NULL || (alg != SIGN_EDDSA && alg != SIGN_ES256) ||
+	    siglen != SIGN_SIG_MAX)
 		return -1;
-	if (alg == SIGN_EDDSA) {
-		if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) == 1 &&
-		    EVP_DigestVerify(ctx, sig, siglen, (const uint8_t *)in,
-		    len) == 1)
-			rv = 0;
-	} else if ((es = ECDSA_SIG_new()) != NULL) {
+	if (alg == SIGN_ES256) {
+		if ((es = ECDSA_SIG_new()) == NULL)
+			return -1;
 		r = BN_bin2bn(sig, SIGN_EC_COORD, NULL);
 		s = BN_bin2bn(sig + SIGN_EC_COORD, SIGN_EC_COORD, NULL);
 		if (r == NULL || s == NULL || ECDSA_SIG_set0(es, r, s) != 1) {
 			BN_free(r);
 			BN_free(s);
-		} else if ((n = i2d_ECDSA_SIG(es, NULL)) > 0 &&
-		    (size_t)n <= sizeof(der) && i2d_ECDSA_SIG(es, &p) == n &&
-		    EVP_DigestVerifyInit(ctx, NULL, md, NULL, pkey) == 1 &&
-		    EVP_DigestVerify(ctx, der, (size_t)n, (const uint8_t *)in,
-		    len) == 1)
-			rv = 0;
+			ECDSA_SIG_free(es);
+			return -1;
+		}
+		if ((n = i2d_ECDSA_SIG(es, NULL)) <= 0 ||
+		    (size_t)n > sizeof(der) || i2d_ECDSA_SIG(es, &p) != n) {
+			ECDSA_SIG_free(es);
+			return -1;
+		}
 		ECDSA_SIG_free(es);
+		check = der;
+		clen = (size_t)n;
 	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	if (EVP_MD_CTX_copy_ex(ctx, tmpl) == 1 &&
+	    EVP_DigestVerify(ctx, check, clen, (const uint8_t *)in, len) == 1)
+		rv = 0;
 	ERR_clear_error();
 	EVP_MD_CTX_free(ctx);
+	return rv;
+}
+
+/* 0 when sig is pkey's EdDSA or ES256 signature of in. */
+int
+sign_pkey_verify(EVP_PKEY *pkey, enum sign_alg alg, const EVP_MD *md,
+    const char *in, size_t len, const uint8_t *sig, size_t siglen)
+{
+	EVP_MD_CTX	*tmpl;
+	int		 rv;
+
+	if ((tmpl = sign_pkey_ctx(pkey, alg, md)) == NULL)
+		return -1;
+	rv = sign_ctx_verify(tmpl, alg, in, len, sig, siglen);
+	EVP_MD_CTX_free(tmpl);
 	return rv;
 }
 
@@ -822,6 +872,7 @@ sign_remove(const char *kid)
 		return -1;
 	(void)strlcpy(cur, sign_current_kid(), sizeof(cur));
 	i = (size_t)(k - sign_keys);
+	EVP_MD_CTX_free(k->vctx);
 	EVP_MAC_CTX_free(k->mac);
 	EVP_PKEY_free(k->pkey);
 	memmove(&sign_keys[i], &sign_keys[i + 1],

@@ -84,6 +84,42 @@ verify_job_free(struct verify_job *job)
 }
 
 /*
+ * A thread's context for the key it saw last, keyed once and copied for
+ * each signature (sign_ctx_verify()); the key is held while it is.
+ */
+struct verify_cache {
+	EVP_PKEY	*pkey;
+	EVP_MD_CTX	*ctx;
+};
+
+static void
+verify_cache_drop(struct verify_cache *vc)
+{
+	EVP_MD_CTX_free(vc->ctx);
+	EVP_PKEY_free(vc->pkey);
+	vc->ctx = NULL;
+	vc->pkey = NULL;
+}
+
+static int
+verify_job_check(struct verify_job *job, struct verify_cache *vc,
+    const EVP_MD *md)
+{
+	if (md == NULL)
+		return 0;
+	if (vc->pkey != job->pkey) {
+		verify_cache_drop(vc);
+		if (EVP_PKEY_up_ref(job->pkey) != 1)
+			return sign_pkey_verify(job->pkey, job->alg, md,
+			    job->in, job->len, job->sig, job->siglen) == 0;
+		vc->pkey = job->pkey;
+		vc->ctx = sign_pkey_ctx(vc->pkey, job->alg, md);
+	}
+	return sign_ctx_verify(vc->ctx, job->alg, job->in, job->len,
+	    job->sig, job->siglen) == 0;
+}
+
+/*
  * Each thread has its own SHA-256 (an EVP_MD fetch takes a lock),
  * fetched before the loop's thread goes on to its sandbox: a first
  * fetch may read OpenSSL's configuration.
@@ -93,6 +129,7 @@ verify_worker(void *arg)
 {
 	static const char	 one = 1;
 	struct verify_job	*job;
+	struct verify_cache	 vc = { NULL, NULL };
 	EVP_MD			*md;
 
 	md = EVP_MD_fetch(NULL, "SHA256", NULL);
@@ -107,8 +144,7 @@ verify_worker(void *arg)
 		job = TAILQ_FIRST(&vpool.todo);
 		TAILQ_REMOVE(&vpool.todo, job, entry);
 		pthread_mutex_unlock(&vpool.lock);
-		job->ok = md != NULL && sign_pkey_verify(job->pkey, job->alg,
-		    md, job->in, job->len, job->sig, job->siglen) == 0;
+		job->ok = verify_job_check(job, &vc, md);
 		pthread_mutex_lock(&vpool.lock);
 		vpool.queued--;
 		TAILQ_INSERT_TAIL(&vpool.done, job, entry);
@@ -118,6 +154,7 @@ verify_worker(void *arg)
 			vpool.wake_pending = 1;
 	}
 	pthread_mutex_unlock(&vpool.lock);
+	verify_cache_drop(&vc);
 	EVP_MD_free(md);
 	return NULL;
 }
