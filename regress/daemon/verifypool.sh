@@ -9,8 +9,8 @@
 # pool.
 . "$(dirname "$0")/../lib.sh"
 need python3 curl
-python3 -c 'import cryptography' 2>/dev/null ||
-    { fail verifypool_needs_python3_cryptography; exit 1; }
+python3 -c "import cryptography" 2>/dev/null ||
+    { fail verifypool_start "no python3 cryptography (make deps: python3-cryptography)"; exit 1; }
 td_init
 N=120
 stop() { kill -TERM "$TD_PID"; wait "$TD_PID" 2>/dev/null; }

@@ -482,9 +482,9 @@ test_pool_parts(void)
 	    sign_pkey_verify(held, alg, md, tok, len, sig, n) == 0);
 	EVP_PKEY_free(held);
 	CHECK("pool_key_again", (pkey = ed25519_key(RFC8037_D)) != NULL &&
-	    sign_add_pkey(pkey) == 0 && sign_pkey_for(tok, len, &alg,
-	    &gen) != NULL);
-	EVP_PKEY_free(sign_pkey_for(tok, len, &alg, &gen));
+	    sign_add_pkey(pkey) == 0 && (held = sign_pkey_for(tok, len, &alg,
+	    &gen)) != NULL);
+	EVP_PKEY_free(held);
 	/* A forged verdict stands only for its own bytes and key set. */
 	sign_verdict_set(tok, len, bad, n, gen, 0);
 	CHECK("pool_verdict_forged", sign_verify(tok, len, sig, n) == 0 &&
