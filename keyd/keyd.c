@@ -32,6 +32,7 @@
 #include "sandbox.h"
 #include "sign.h"
 #include "ticket.h"
+#include "verify.h"
 
 static void	 usage(void) __attribute__((__noreturn__));
 static void	 keyd_prepare_dbdir(const struct tokend_config *,
@@ -56,20 +57,29 @@ static void	 keyd_push_log(struct keyd_chan *);
 static int	 keyd_server_dispatch(struct frame_chan *, struct frame *,
 		    void *);
 static void	 keyd_server_closed(struct frame_chan *, void *);
+struct keyd_job;
 static int	 keyd_request(struct keyd_chan *, struct frame *);
-static int	 keyd_request_run(struct keyd_chan *, struct frame *);
+static int	 keyd_request_run(struct keyd_chan *, struct frame *,
+		    const struct keyd_job *);
+static int	 keyd_request_cred(const struct frame *, struct msg_cred *);
+static int	 keyd_verify_first(struct keyd_chan *, struct frame *);
+static void	 keyd_verified(enum verify_verdict, uint64_t, void *);
+static struct keyd_job *keyd_job_new(struct keyd_chan *, struct frame *);
 static void	 keyd_job_run(void *);
 static void	 keyd_push_swap(void);
 
 /* A request copied for the fiber (PostgreSQL). */
 struct keyd_job {
-	uint64_t	 serial;	/* 0: the parent's */
-	struct frame	 f;
-	uint8_t		 data[];
+	uint64_t		 serial;	/* 0: the parent's */
+	enum verify_verdict	 verdict;	/* of the pool, on its cred */
+	uint64_t		 gen;		/* of the keys it holds for */
+	struct frame		 f;
+	uint8_t			 data[];
 };
 static void	 keyd_reload(struct frame *, void *);
 static void	 keyd_signal(evutil_socket_t, short, void *);
 static void	 keyd_hash_start(void);
+static void	 keyd_verify_start(void);
 static void	 keyd_metrics(void);
 static void	 keyd_hash_params(const struct tokend_config *);
 static void	 keyd_signing(const char *, uid_t, gid_t);
@@ -506,6 +516,7 @@ main(int argc, char *argv[])
 	if (store_listen(keyd.base) == -1)
 		fatalx("cannot listen for the invalidations of other hosts");
 	keyd_hash_start();
+	keyd_verify_start();
 	keyd_metrics();
 	rotate_start(keyd.base);
 	if (batch_init(keyd.base) == -1)
@@ -695,6 +706,7 @@ keyd_parent_closed(struct frame_chan *chan, void *arg)
 {
 	log_warnx("lost the parent, exiting");
 	hash_pool_shutdown();
+	verify_pool_shutdown();
 	sign_free();
 	store_close();
 	secret_free(&keyd.secret);
@@ -822,15 +834,20 @@ keyd_server_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
 	return -1;
 }
 
-/* A request, as keyd reads it: on PostgreSQL, a job of the fiber's. */
+/*
+ * A request, as keyd reads it: its token's EdDSA or ES256 signature
+ * checked first on the verification pool, when it has one; on
+ * PostgreSQL, a job of the fiber's.
+ */
 static int
 keyd_request(struct keyd_chan *kc, struct frame *f)
 {
-	struct keyd_job	*j;
 	uint64_t	 saved;
 
+	if (keyd_verify_first(kc, f) == 0)
+		return 0;
 	if (!fiber_enabled())
-		return keyd_request_run(kc, f);
+		return keyd_request_run(kc, f, NULL);
 	/*
 	 * Health, while a job holds the store: what the connection is
 	 * known to be, from here, not behind the job (a slow statement
@@ -843,18 +860,104 @@ keyd_request(struct keyd_chan *kc, struct frame *f)
 		keyd.push_open = saved;
 		return 0;
 	}
+	fiber_post(keyd_job_run, keyd_job_new(kc, f));
+	return 0;
+}
+
+static struct keyd_job *
+keyd_job_new(struct keyd_chan *kc, struct frame *f)
+{
+	struct keyd_job	*j;
+
 	if ((j = calloc(1, sizeof(*j) + f->hdr.len)) == NULL)
 		fatal("calloc");
 	j->serial = kc == &keyd.parent_kc ? 0 : kc->serial;
+	j->verdict = VERIFY_NONE;
 	j->f.hdr = f->hdr;
 	if (f->hdr.len > 0)
 		memcpy(j->data, f->data, f->hdr.len);
 	j->f.data = j->data;
-	fiber_post(keyd_job_run, j);
+	return j;
+}
+
+/*
+ * The credential of a request the pool may check first: a worker's
+ * "who is this" and /users/me, the requests of a token no worker has
+ * cached.  -1 for any other request, or one that does not read (its
+ * handler says so).
+ */
+static int
+keyd_request_cred(const struct frame *f, struct msg_cred *c)
+{
+	struct msg_auth		 a;
+	struct msg_user_get	 g;
+
+	switch (f->hdr.type) {
+	case MSG_AUTH:
+		if (msg_read(f, MSG_AUTH, &a) == -1)
+			return -1;
+		*c = a.cred;
+		return 0;
+	case MSG_USER_GET:
+		if (msg_read(f, MSG_USER_GET, &g) == -1)
+			return -1;
+		*c = g.cred;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * A token's EdDSA or ES256 signature goes to the verification pool
+ * (verify.c) and the request runs when its verdict comes back
+ * (keyd_verified()), so that keyd's loop serves on meanwhile and the
+ * signatures use every CPU.  -1: run it now (no such token, or the pool
+ * full), as without the pool.
+ */
+static int
+keyd_verify_first(struct keyd_chan *kc, struct frame *f)
+{
+	struct msg_cred	 c;
+	struct keyd_job	*j;
+
+	if (sign_current_alg() == SIGN_HS256 ||
+	    keyd_request_cred(f, &c) == -1 || c.kind != CRED_JWT ||
+	    c.b_len != SIGN_SIG_MAX)
+		return -1;
+	j = keyd_job_new(kc, f);
+	if (verify_submit((const char *)c.a, c.a_len, c.b, c.b_len,
+	    keyd_verified, j) == -1) {
+		explicit_bzero(j, sizeof(*j) + j->f.hdr.len);
+		free(j);
+		return -1;
+	}
 	return 0;
 }
 
-/* On the fiber: the request of a channel that may be gone meanwhile. */
+/* On the loop: the pool's verdict; the request runs with it. */
+static void
+keyd_verified(enum verify_verdict verdict, uint64_t gen, void *arg)
+{
+	struct keyd_job	*j = arg;
+
+	if (verdict == VERIFY_NONE) {
+		explicit_bzero(j, sizeof(*j) + j->f.hdr.len);
+		free(j);
+		return;
+	}
+	j->verdict = verdict;
+	j->gen = gen;
+	if (fiber_enabled())
+		fiber_post(keyd_job_run, j);
+	else
+		keyd_job_run(j);
+}
+
+/*
+ * On the fiber, or after the pool's verdict: the request of a channel
+ * that may be gone meanwhile.
+ */
 static void
 keyd_job_run(void *arg)
 {
@@ -865,7 +968,7 @@ keyd_job_run(void *arg)
 	kc = j->serial == 0 ? &keyd.parent_kc : keyd_chan_find(j->serial);
 	if (kc != NULL) {
 		kc->busy++;
-		rv = keyd_request_run(kc, &j->f);
+		rv = keyd_request_run(kc, &j->f, j);
 		kc->busy--;
 		if (rv == -1) {
 			log_warnx("%s sent a bad %s: closing its channel",
@@ -887,15 +990,29 @@ keyd_job_run(void *arg)
 	free(j);
 }
 
+/*
+ * j, when the request comes from a job: the pool's verdict on its
+ * token, which sign_verify() takes for these bytes while it runs.
+ */
 static int
-keyd_request_run(struct keyd_chan *kc, struct frame *f)
+keyd_request_run(struct keyd_chan *kc, struct frame *f,
+    const struct keyd_job *j)
 {
+	struct msg_cred	 c;
+	int		 rv;
+
 	/* An answer waits only for the push of its own request. */
 	keyd.push_open = 0;
 	/* Only refreshes join an open group commit (batch.c). */
 	if (f->hdr.type != MSG_REFRESH || kc == &keyd.parent_kc)
 		batch_commit();
-	return keyd_requests[f->hdr.type](kc, f);
+	if (j != NULL && j->verdict != VERIFY_NONE &&
+	    keyd_request_cred(f, &c) == 0)
+		sign_verdict_set((const char *)c.a, c.a_len, c.b, c.b_len,
+		    j->gen, j->verdict == VERIFY_GOOD);
+	rv = keyd_requests[f->hdr.type](kc, f);
+	sign_verdict_clear();
+	return rv;
 }
 
 /* The fiber and the loop each have their push to wait for (fiber.c). */
@@ -965,6 +1082,29 @@ keyd_hash_start(void)
 		hash_pool_defer(fiber_defer);
 }
 
+/*
+ * The verification pool, with an EdDSA or ES256 key: as many threads as
+ * the hashing pool (password threads: by default one per CPU, counted
+ * by the parent; a keyd the parent restarts runs under the parent's
+ * sandbox, which does not let it count), started before the sandbox as
+ * the hashing threads are.
+ */
+static void
+keyd_verify_start(void)
+{
+	int	 n = keyd.conf->hash_threads;
+
+	if (sign_current_alg() == SIGN_HS256)
+		return;
+	if (n < 1)
+		n = 1;
+	if (n > VERIFY_THREADS_MAX)
+		n = VERIFY_THREADS_MAX;
+	if (verify_pool_init(keyd.base, n, VERIFY_QUEUE_MAX) == -1)
+		log_warnx("no verification pool: signatures are checked "
+		    "on the loop");
+}
+
 /* A reload changes TTLs, login limits and the parameters of new hashes. */
 static void
 keyd_reload(struct frame *f, void *unused)
@@ -996,6 +1136,7 @@ keyd_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	log_debug("signal %d, exiting", (int)sig);
 	hash_pool_shutdown();
+	verify_pool_shutdown();
 	sign_free();
 	store_close();
 	secret_free(&keyd.secret);

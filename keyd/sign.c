@@ -56,6 +56,7 @@ struct sign_key {
 	size_t		 header_len;
 	EVP_MAC_CTX	*mac;		/* HS256 */
 	EVP_PKEY	*pkey;		/* EdDSA, ES256 */
+	EVP_MD_CTX	*vctx;		/* keyed to verify, made at first */
 	char		 jwk[SIGN_JWK_MAX];	/* public JWK; "" for HS256 */
 	int64_t		 created;	/* unix seconds (rotate.c) */
 	int64_t		 until;		/* verifying only: leaves then */
@@ -66,6 +67,15 @@ static size_t		 sign_nkeys;
 static struct sign_key	*sign_current;
 static EVP_MD		*sign_md;
 static struct jwt_keys	 sign_view;	/* what a token's header must say */
+static uint64_t		 sign_gen;	/* one more at each change of keys */
+static struct {
+	const char	*in;		/* NULL: no verdict */
+	size_t		 len;
+	const uint8_t	*sig;
+	size_t		 siglen;
+	uint64_t	 gen;
+	int		 ok;
+} sign_verdict;
 
 static const char *const sign_alg_names[] = {
 	[SIGN_NONE] = "none",
@@ -167,6 +177,7 @@ sign_key_header(struct sign_key *k)
 static void
 sign_key_clear(struct sign_key *k)
 {
+	EVP_MD_CTX_free(k->vctx);
 	EVP_MAC_CTX_free(k->mac);
 	EVP_PKEY_free(k->pkey);
 	explicit_bzero(k, sizeof(*k));
@@ -374,6 +385,7 @@ sign_free(void)
 static void
 sign_view_update(void)
 {
+	sign_gen++;
 	memset(&sign_view, 0, sizeof(sign_view));
 	(void)strlcpy(sign_view.alg, sign_alg_name(sign_current_alg()),
 	    sizeof(sign_view.alg));
@@ -465,18 +477,14 @@ sign_key_sign(struct sign_key *k, const char *in, size_t len, uint8_t *sig,
 /*
  * 0 when sig is k's signature of in.  An HS256 MAC is compared in
  * constant time over all 32 bytes, and the MAC computed for an input the
- * caller chose is wiped: it would be a valid signature.  An ES256
- * signature is R||S; it is re-encoded as DER for OpenSSL.
+ * caller chose is wiped: it would be a valid signature.
  */
 static int
 sign_key_verify(struct sign_key *k, const char *in, size_t len,
     const uint8_t *sig, size_t siglen)
 {
-	uint8_t		 want[SIGN_MAC_LEN], der[128], *p = der;
-	EVP_MD_CTX	*ctx;
-	ECDSA_SIG	*es;
-	BIGNUM		*r, *s;
-	int		 n, rv = -1;
+	uint8_t		 want[SIGN_MAC_LEN];
+	int		 rv = -1;
 
 	if (k->alg == SIGN_HS256) {
 		if (siglen == SIGN_MAC_LEN && sign_mac(k, in, len, want) == 0 &&
@@ -485,30 +493,99 @@ sign_key_verify(struct sign_key *k, const char *in, size_t len,
 		explicit_bzero(want, sizeof(want));
 		return rv;
 	}
-	if (siglen != SIGN_SIG_MAX || (ctx = EVP_MD_CTX_new()) == NULL)
+	if (k->vctx == NULL &&
+	    (k->vctx = sign_pkey_ctx(k->pkey, k->alg, sign_md)) == NULL)
 		return -1;
-	if (k->alg == SIGN_EDDSA) {
-		if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
-		    EVP_DigestVerify(ctx, sig, siglen, (const uint8_t *)in,
-		    len) == 1)
-			rv = 0;
-	} else if ((es = ECDSA_SIG_new()) != NULL) {
+	return sign_ctx_verify(k->vctx, k->alg, in, len, sig, siglen);
+}
+
+/*
+ * A context keyed with pkey that checks its EdDSA or ES256 signatures
+ * (md: SHA-256, for ES256).  Each check works on a copy of it
+ * (sign_ctx_verify()): keying a context costs more than copying one,
+ * so the loop keeps one for each key and a verification thread one for
+ * the key it saw last (verify.c).  NULL on failure.
+ */
+EVP_MD_CTX *
+sign_pkey_ctx(EVP_PKEY *pkey, enum sign_alg alg, const EVP_MD *md)
+{
+	EVP_MD_CTX	*ctx;
+
+	if ((alg != SIGN_EDDSA && alg != SIGN_ES256) || pkey == NULL ||
+	    (ctx = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_DigestVerifyInit(ctx, NULL, alg == SIGN_ES256 ? md : NULL,
+	    NULL, pkey) != 1) {
+		sign_sslerr("verification context");
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/*
+ * 0 when sig is the signature of in by the key of tmpl (sign_pkey_ctx(),
+ * of alg), which is left as it is.  It touches nothing of the key
+ * store, so a verification thread may call it.  An ES256 signature is
+ * R||S; it is re-encoded as DER for OpenSSL.
+ */
+int
+sign_ctx_verify(const EVP_MD_CTX *tmpl, enum sign_alg alg, const char *in,
+    size_t len, const uint8_t *sig, size_t siglen)
+{
+	uint8_t		 der[128], *p = der;
+	const uint8_t	*check = sig;
+	EVP_MD_CTX	*ctx;
+	ECDSA_SIG	*es = NULL;
+	BIGNUM		*r, *s;
+	size_t		 clen = siglen;
+	int		 n, rv = -1;
+
+	if (tmpl == NULL || (alg != SIGN_EDDSA && alg != SIGN_ES256) ||
+	    siglen != SIGN_SIG_MAX)
+		return -1;
+	if (alg == SIGN_ES256) {
+		if ((es = ECDSA_SIG_new()) == NULL)
+			return -1;
 		r = BN_bin2bn(sig, SIGN_EC_COORD, NULL);
 		s = BN_bin2bn(sig + SIGN_EC_COORD, SIGN_EC_COORD, NULL);
 		if (r == NULL || s == NULL || ECDSA_SIG_set0(es, r, s) != 1) {
 			BN_free(r);
 			BN_free(s);
-		} else if ((n = i2d_ECDSA_SIG(es, NULL)) > 0 &&
-		    (size_t)n <= sizeof(der) && i2d_ECDSA_SIG(es, &p) == n &&
-		    EVP_DigestVerifyInit(ctx, NULL, sign_md, NULL,
-		    k->pkey) == 1 &&
-		    EVP_DigestVerify(ctx, der, (size_t)n, (const uint8_t *)in,
-		    len) == 1)
-			rv = 0;
+			ECDSA_SIG_free(es);
+			return -1;
+		}
+		if ((n = i2d_ECDSA_SIG(es, NULL)) <= 0 ||
+		    (size_t)n > sizeof(der) || i2d_ECDSA_SIG(es, &p) != n) {
+			ECDSA_SIG_free(es);
+			return -1;
+		}
 		ECDSA_SIG_free(es);
+		check = der;
+		clen = (size_t)n;
 	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	if (EVP_MD_CTX_copy_ex(ctx, tmpl) == 1 &&
+	    EVP_DigestVerify(ctx, check, clen, (const uint8_t *)in, len) == 1)
+		rv = 0;
 	ERR_clear_error();
 	EVP_MD_CTX_free(ctx);
+	return rv;
+}
+
+/* 0 when sig is pkey's EdDSA or ES256 signature of in. */
+int
+sign_pkey_verify(EVP_PKEY *pkey, enum sign_alg alg, const EVP_MD *md,
+    const char *in, size_t len, const uint8_t *sig, size_t siglen)
+{
+	EVP_MD_CTX	*tmpl;
+	int		 rv;
+
+	if ((tmpl = sign_pkey_ctx(pkey, alg, md)) == NULL)
+		return -1;
+	rv = sign_ctx_verify(tmpl, alg, in, len, sig, siglen);
+	EVP_MD_CTX_free(tmpl);
 	return rv;
 }
 
@@ -618,7 +695,10 @@ sign_jwt(const char *payload, size_t len, char *out, size_t outlen)
 
 /*
  * 0 when sig is the signature of input (header.payload as received) by
- * the key its header names, of the algorithm its header names.
+ * the key its header names, of the algorithm its header names.  The
+ * verdict of keyd's verification pool for these very bytes, when there
+ * is one (sign_verdict_set()) and no key left the store since, stands
+ * for the check made here.
  */
 int
 sign_verify(const char *input, size_t len, const uint8_t *sig,
@@ -627,9 +707,81 @@ sign_verify(const char *input, size_t len, const uint8_t *sig,
 	struct sign_key	*k;
 
 	if (sig == NULL || siglen == 0 || siglen > SIGN_SIG_MAX ||
-	    len > SIGN_TOKEN_MAX || (k = sign_key_for(input, len)) == NULL)
+	    len > SIGN_TOKEN_MAX)
+		return -1;
+	if (sign_verdict.in != NULL && sign_verdict.gen == sign_gen &&
+	    sign_verdict.len == len && sign_verdict.siglen == siglen &&
+	    memcmp(sign_verdict.in, input, len) == 0 &&
+	    memcmp(sign_verdict.sig, sig, siglen) == 0)
+		return sign_verdict.ok ? 0 : -1;
+	if ((k = sign_key_for(input, len)) == NULL)
 		return -1;
 	return sign_key_verify(k, input, len, sig, siglen);
+}
+
+/*
+ * 1 when input's header is byte for byte the header of a key in the
+ * store of the current algorithm (every token keyd wrote): it names
+ * that algorithm, "typ" JWT and a known kid, and nothing else, so the
+ * strict rules of jwt_parse_keys() hold for it without parsing it.
+ */
+int
+sign_header_ours(const char *input, size_t len)
+{
+	const char	*dot;
+	size_t		 i, hlen;
+
+	if (sign_current == NULL || (dot = memchr(input, '.', len)) == NULL)
+		return 0;
+	hlen = (size_t)(dot - input);
+	for (i = 0; i < sign_nkeys; i++)
+		if (sign_keys[i].alg == sign_current->alg &&
+		    sign_keys[i].header_len == hlen &&
+		    memcmp(sign_keys[i].header, input, hlen) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * For the verification pool: the EdDSA or ES256 key that checks input,
+ * with a new reference the caller frees, its algorithm in *alg and the
+ * store's generation in *gen.  NULL for an HS256 key (a MAC costs less
+ * than the trip to a thread) or when no key may check it.
+ */
+EVP_PKEY *
+sign_pkey_for(const char *input, size_t len, enum sign_alg *alg,
+    uint64_t *gen)
+{
+	struct sign_key	*k;
+
+	if (len > SIGN_TOKEN_MAX || (k = sign_key_for(input, len)) == NULL ||
+	    k->pkey == NULL || EVP_PKEY_up_ref(k->pkey) != 1)
+		return NULL;
+	*alg = k->alg;
+	*gen = sign_gen;
+	return k->pkey;
+}
+
+/*
+ * The pool's verdict on sig over input, for the request about to run:
+ * the bytes are not copied, they must stay until sign_verdict_clear().
+ */
+void
+sign_verdict_set(const char *input, size_t len, const uint8_t *sig,
+    size_t siglen, uint64_t gen, int ok)
+{
+	sign_verdict.in = input;
+	sign_verdict.len = len;
+	sign_verdict.sig = sig;
+	sign_verdict.siglen = siglen;
+	sign_verdict.gen = gen;
+	sign_verdict.ok = ok;
+}
+
+void
+sign_verdict_clear(void)
+{
+	memset(&sign_verdict, 0, sizeof(sign_verdict));
 }
 
 /* The public key set, RFC 7517: {"keys":[...]}, empty with HS256. */
@@ -720,6 +872,7 @@ sign_remove(const char *kid)
 		return -1;
 	(void)strlcpy(cur, sign_current_kid(), sizeof(cur));
 	i = (size_t)(k - sign_keys);
+	EVP_MD_CTX_free(k->vctx);
 	EVP_MAC_CTX_free(k->mac);
 	EVP_PKEY_free(k->pkey);
 	memmove(&sign_keys[i], &sign_keys[i + 1],

@@ -6,7 +6,9 @@
  * its "kid" and its header; and SHA-256 for the tokens that are stored
  * hashed.  HS256 keys are HMAC-SHA256 contexts keyed once and
  * re-initialised for every token; EdDSA (Ed25519) and ES256 (P-256) keys
- * are EVP_PKEYs.  Event loop thread only: the contexts are shared.
+ * are EVP_PKEYs.  Event loop thread only: the contexts are shared;
+ * sign_pkey_ctx(), sign_ctx_verify() and sign_pkey_verify() alone may
+ * run on a verification thread (verify.c).
  */
 #ifndef TOKEND_SIGN_H
 #define TOKEND_SIGN_H
@@ -60,6 +62,16 @@ int	 sign_raw(const char *, size_t, uint8_t *, size_t *);
 int	 sign_raw_verify(const char *, size_t, const uint8_t *, size_t);
 int	 sign_jwt(const char *, size_t, char *, size_t);
 int	 sign_verify(const char *, size_t, const uint8_t *, size_t);
+int	 sign_header_ours(const char *, size_t);
+EVP_MD_CTX *sign_pkey_ctx(EVP_PKEY *, enum sign_alg, const EVP_MD *);
+int	 sign_ctx_verify(const EVP_MD_CTX *, enum sign_alg, const char *,
+	    size_t, const uint8_t *, size_t);
+int	 sign_pkey_verify(EVP_PKEY *, enum sign_alg, const EVP_MD *,
+	    const char *, size_t, const uint8_t *, size_t);
+EVP_PKEY *sign_pkey_for(const char *, size_t, enum sign_alg *, uint64_t *);
+void	 sign_verdict_set(const char *, size_t, const uint8_t *, size_t,
+	    uint64_t, int);
+void	 sign_verdict_clear(void);
 int	 sign_jwks(char *, size_t);
 int	 sign_kids(char *, size_t);
 int	 sign_thumbprint(EVP_PKEY *, char *, size_t);

@@ -92,6 +92,33 @@ jwt_parse_keys(const char *token, size_t len, const struct jwt_keys *keys,
 }
 
 /*
+ * The claims alone, from the payload segment (base64url, no dots) of a
+ * token whose header and signature the caller has already held to the
+ * rules (keyd: a header byte for byte one of its keys' and the
+ * signature verified): the same claims jwt_parse_keys() reads, the
+ * header and the signature neither decoded nor parsed again.
+ */
+enum jwt_kind
+jwt_parse_payload(const char *seg, size_t len, struct jwt *out)
+{
+	json_t		*payload;
+	enum jwt_kind	 kind = JWT_MALFORMED;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0 || len > JWT_TOKEN_MAX || memchr(seg, '.', len) != NULL ||
+	    (payload = jwt_json(seg, len)) == NULL)
+		return JWT_NOT_DIRECTUS;
+	if (!jwt_str_is(json_object_get(payload, "iss"), "directus"))
+		kind = JWT_NOT_DIRECTUS;
+	else if (jwt_claims(payload, out) == 0)
+		kind = JWT_DIRECTUS;
+	json_decref(payload);
+	if (kind != JWT_DIRECTUS)
+		explicit_bzero(out, sizeof(*out));
+	return kind;
+}
+
+/*
  * Canonical 8-4-4-4-12 hex, its letters all in one case, and that case
  * one of cases (UUID_LOWER, UUID_UPPER): a mixed spelling would be a
  * second name for one uuid.  The one uuid check of every program.

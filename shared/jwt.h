@@ -86,6 +86,7 @@ struct jwt {
 enum jwt_kind	 jwt_parse(const char *, size_t, struct jwt *);
 enum jwt_kind	 jwt_parse_keys(const char *, size_t, const struct jwt_keys *,
 		    struct jwt *);
+enum jwt_kind	 jwt_parse_payload(const char *, size_t, struct jwt *);
 size_t		 jwt_sig_len(const char *);
 int		 uuid_valid(const char *, int);
 int		 jwt_uuid_valid(const char *);

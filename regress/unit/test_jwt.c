@@ -640,6 +640,72 @@ test_keys(void)
 	    "{\"alg\":\"RS256\",\"kid\":\"r\"}", 64) == JWT_MALFORMED);
 }
 
+/* payload's claims read alone: as jwt_parse() reads them in a token. */
+static enum jwt_kind
+payload_kind(const char *payload, struct jwt *out)
+{
+	char	 seg[JWT_TOKEN_MAX];
+	size_t	 n = enc(payload, strlen(payload), seg, sizeof(seg));
+
+	return jwt_parse_payload(seg, n, out);
+}
+
+static int
+payload_agrees(const char *payload)
+{
+	struct jwt	 alone;
+	enum jwt_kind	 k = payload_kind(payload, &alone);
+
+	return k == kind(HDR, payload) && (k != JWT_DIRECTUS ||
+	    (strcmp(alone.id, jwt.id) == 0 &&
+	    strcmp(alone.role, jwt.role) == 0 &&
+	    alone.role_null == jwt.role_null &&
+	    alone.app_access == jwt.app_access &&
+	    alone.admin_access == jwt.admin_access &&
+	    alone.iat == jwt.iat && alone.exp == jwt.exp &&
+	    alone.nbf == jwt.nbf &&
+	    strcmp(alone.session, jwt.session) == 0));
+}
+
+/*
+ * jwt_parse_payload(): keyd's read of a token whose header it wrote,
+ * the same claims with the same verdicts as the whole token's parse.
+ */
+static void
+test_payload(void)
+{
+	struct jwt	 out;
+	char		 seg[64];
+
+	CHECK("jwt_payload_good", payload_agrees(GOOD) &&
+	    payload_kind(GOOD, &out) == JWT_DIRECTUS);
+	CHECK("jwt_payload_session", payload_agrees(P(",\"session\":\""
+	    SESSION "\"")));
+	CHECK("jwt_payload_role_null", payload_agrees("{\"id\":" UID
+	    ",\"role\":null,\"app_access\":false,\"admin_access\":false,"
+	    "\"iat\":1,\"exp\":2,\"iss\":\"directus\"}"));
+	CHECK("jwt_payload_nbf", payload_agrees(P(",\"nbf\":1700000001")));
+	CHECK("jwt_payload_share_refused", payload_agrees(P(",\"share\":1")) &&
+	    payload_kind(P(",\"share\":1"), &out) == JWT_MALFORMED);
+	CHECK("jwt_payload_bad_id", payload_agrees("{\"id\":\"x\","
+	    "\"iss\":\"directus\"}"));
+	CHECK("jwt_payload_foreign", payload_agrees("{\"iss\":\"other\"}") &&
+	    payload_kind("{\"iss\":\"other\"}", &out) == JWT_NOT_DIRECTUS);
+	CHECK("jwt_payload_duplicate", payload_agrees("{\"iss\":\"directus\","
+	    "\"iss\":\"directus\"}"));
+	CHECK("jwt_payload_not_object", payload_kind("[1]", &out) ==
+	    JWT_NOT_DIRECTUS);
+	CHECK("jwt_payload_empty", jwt_parse_payload("", 0, &out) ==
+	    JWT_NOT_DIRECTUS);
+	/* A whole token is no payload segment. */
+	CHECK("jwt_payload_dots_refused", jwt_parse_payload(tok,
+	    mk(tok, sizeof(tok), HDR, GOOD), &out) == JWT_NOT_DIRECTUS);
+	/* Not canonical base64url: padding. */
+	snprintf(seg, sizeof(seg), "e30=");
+	CHECK("jwt_payload_padding_refused", jwt_parse_payload(seg,
+	    strlen(seg), &out) == JWT_NOT_DIRECTUS);
+}
+
 int
 main(void)
 {
@@ -655,5 +721,6 @@ main(void)
 	test_bounds();
 	test_uuid();
 	test_keys();
+	test_payload();
 	return regress_exit();
 }

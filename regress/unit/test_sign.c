@@ -441,6 +441,82 @@ test_rotate(void)
 	sign_free();
 }
 
+/*
+ * The verification pool's parts (keyd/verify.c): the key a token's
+ * signature goes to a thread with, the check a thread makes, and the
+ * verdict the loop then takes for exactly those bytes of that key set;
+ * and the header keyd wrote, whose payload alone keyd reads.
+ */
+static void
+test_pool_parts(void)
+{
+	EVP_PKEY	*pkey, *held;
+	EVP_MD		*md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	enum sign_alg	 alg;
+	uint64_t	 gen, gen2;
+	uint8_t		 sig[SIGN_SIG_MAX], bad[SIGN_SIG_MAX];
+	char		 tok[SIGN_TOKEN_MAX], other[SIGN_TOKEN_MAX];
+	char		 ed[SIGN_TOKEN_MAX];
+	const char	*dot;
+	size_t		 n, len;
+
+	sign_free();
+	CHECK("pool_ed25519_key", (pkey = ed25519_key(RFC8037_D)) != NULL &&
+	    sign_add_pkey(pkey) == 0 && sign_jwt("{\"a\":1}", 7, tok,
+	    sizeof(tok)) > 0);
+	dot = strrchr(tok, '.');
+	len = (size_t)(dot - tok);
+	CHECK("pool_sig", b64url_decode(dot + 1, strlen(dot + 1), sig,
+	    sizeof(sig), &n) == 0 && n == SIGN_SIG_MAX);
+	memcpy(bad, sig, sizeof(bad));
+	bad[7] ^= 1;
+	held = sign_pkey_for(tok, len, &alg, &gen);
+	CHECK("pool_key_for", held != NULL && alg == SIGN_EDDSA);
+	CHECK("pool_thread_check", held != NULL &&
+	    sign_pkey_verify(held, alg, md, tok, len, sig, n) == 0 &&
+	    sign_pkey_verify(held, alg, md, tok, len, bad, n) == -1 &&
+	    sign_pkey_verify(held, SIGN_HS256, md, tok, len, sig, n) == -1);
+	/* The store lets the key go; the thread's reference keeps it. */
+	sign_free();
+	CHECK("pool_key_outlives_store", held != NULL &&
+	    sign_pkey_verify(held, alg, md, tok, len, sig, n) == 0);
+	EVP_PKEY_free(held);
+	CHECK("pool_key_again", (pkey = ed25519_key(RFC8037_D)) != NULL &&
+	    sign_add_pkey(pkey) == 0 && (held = sign_pkey_for(tok, len, &alg,
+	    &gen)) != NULL);
+	EVP_PKEY_free(held);
+	/* A forged verdict stands only for its own bytes and key set. */
+	sign_verdict_set(tok, len, bad, n, gen, 0);
+	CHECK("pool_verdict_forged", sign_verify(tok, len, sig, n) == 0 &&
+	    sign_verify(tok, len, bad, n) == -1);
+	sign_verdict_set(tok, len, sig, n, gen, 0);
+	CHECK("pool_verdict_taken", sign_verify(tok, len, sig, n) == -1);
+	strlcpy(other, tok, sizeof(other));
+	other[len - 2] = other[len - 2] == 'A' ? 'B' : 'A';
+	CHECK("pool_verdict_other_bytes", sign_verify(other, len, sig,
+	    n) == -1);
+	sign_verdict_set(tok, len, sig, n, gen - 1, 0);
+	CHECK("pool_verdict_old_keys", sign_verify(tok, len, sig, n) == 0);
+	sign_verdict_set(tok, len, sig, n, gen, 0);
+	sign_verdict_clear();
+	CHECK("pool_verdict_cleared", sign_verify(tok, len, sig, n) == 0 &&
+	    sign_verify(tok, len, bad, n) == -1);
+	CHECK("pool_header_ours", sign_header_ours(tok, len) &&
+	    !sign_header_ours(other + 1, len - 1));
+	strlcpy(ed, tok, sizeof(ed));
+	/* HS256 stays on the loop. */
+	CHECK("pool_hs256_not_sent", sign_add_secret((const uint8_t *)
+	    "a secret of thirty-two bytes, too", 33) == 0 &&
+	    sign_jwt("{}", 2, tok, sizeof(tok)) > 0 &&
+	    sign_pkey_for(tok, strrchr(tok, '.') - tok, &alg,
+	    &gen2) == NULL);
+	/* An EdDSA key verifying beside an HS256 one: not the alg's. */
+	CHECK("pool_header_other_alg", sign_header_ours(tok,
+	    strlen(tok)) && !sign_header_ours(ed, len));
+	EVP_MD_free(md);
+	sign_free();
+}
+
 static void
 test_loop(void)
 {
@@ -468,6 +544,7 @@ main(void)
 	test_rfc7515_a3();
 	test_store();
 	test_rotate();
+	test_pool_parts();
 	sign_free();
 	sign_free();
 	return regress_exit();
