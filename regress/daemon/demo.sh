@@ -28,7 +28,7 @@ TOKEND_RUN=$RUN TOKEND_PORT=$PORT TOKEND_MAIL_PORT=$SPORT \
     "$TOP/etc/demo.sh" > "$T/log" 2>&1 &
 DEMO=$!
 TD_PIDS="$TD_PIDS $DEMO"
-if ! td_until 'grep -q "^demo: seeded 3 articles" "$T/log"' 300; then
+if ! td_until 'grep -q "^demo: seeded 3 articles" "$T/log"' 1200; then
 	fail demo_start "$(grep -v '^ ' "$T/log" | tail -5)"
 	exit 1
 fi
