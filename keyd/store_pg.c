@@ -13,7 +13,10 @@
  * Across hosts, a refresh rotation is one conditional statement
  * (pg_session_rotate()): the UPDATE takes the row lock, and of two
  * hosts rotating one token the second waits for the first to commit,
- * then finds the token gone and loses.
+ * then finds the token gone and loses.  In its own savepoint
+ * (pg_guarded()): when PostgreSQL ends it as the victim of a deadlock
+ * (two hosts' groups rotating the same tokens in other orders), only
+ * this refresh fails (503), and the rest of its group commits.
  *
  * A lost connection: 503 and emptied caches until keyd is connected
  * again (pg_lost()).
@@ -965,7 +968,7 @@ pg_guarded(const char *sql, const struct pg_params *p, PGresult **res)
 	    PQtransactionStatus(pg) == PQTRANS_INTRANS);
 	if (inside && pg_exec_flags("SAVEPOINT guard", PG_DEFER) == -1)
 		return -1;
-	rv = pg_run(sql, p, res);
+	rv = pg_run_flags(sql, p, res, PG_PREPARED);
 	if (!inside)
 		return rv;
 	if (rv != 0 && pg_exec("ROLLBACK TO guard") == -1)
@@ -1179,13 +1182,13 @@ pg_session_rotate(const struct store_session *s, const uint8_t *old,
 	pg_hash(&p, new);
 	pg_int(&p, expires);
 	pg_int(&p, now);
-	if (pg_run_flags("WITH r AS (UPDATE sessions SET token_hash = $2, "
+	if (pg_guarded("WITH r AS (UPDATE sessions SET token_hash = $2, "
 	    "expires = $3, last_used = $4 WHERE token_hash = $1 AND "
 	    "expires >= $4 RETURNING family) "
 	    "INSERT INTO retired (token_hash, family, rotated, expires) "
 	    "SELECT $1, family, $4, $3 FROM r ON CONFLICT (token_hash) DO "
 	    "UPDATE SET family = excluded.family, rotated = excluded.rotated, "
-	    "expires = excluded.expires", &p, &r, PG_PREPARED) != 0)
+	    "expires = excluded.expires", &p, &r) != 0)
 		return -1;
 	n = pg_changed(r);
 	PQclear(r);
