@@ -317,6 +317,15 @@ static size_t		 pg_npreps;
 static int		 pg_pending[PG_PENDING_MAX];
 static size_t		 pg_npending;
 static int		 pg_in_tx;	/* BEGIN sent, no COMMIT or ROLLBACK yet */
+/*
+ * The user of the session pg_session_get() has just read (one round
+ * trip for both), for the pg_user_by_id() that comes next in the same
+ * fiber job, with no statement between: then, and only then, it is
+ * what that statement would read.
+ */
+static struct store_user pg_next_user;
+static uint64_t		 pg_next_job;	/* 0: none */
+static uint64_t		 pg_nqueries, pg_next_at;
 static int		 pg_poisoned;	/* a deferred statement of it failed */
 
 static int
@@ -434,6 +443,11 @@ pg_query(const char *sql, int n, const char *const *values, const int *lens,
 	int		 i = -1, ok;
 
 	*deferred = 0;
+	pg_nqueries++;
+	if (pg_next_job != 0) {
+		explicit_bzero(&pg_next_user, sizeof(pg_next_user));
+		pg_next_job = 0;
+	}
 	if (!fiber_inside()) {
 		/* Off the fiber: nothing is pending there (see pg_commit()). */
 		if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF &&
@@ -976,11 +990,36 @@ pg_guarded(const char *sql, const struct pg_params *p, PGresult **res)
 	return pg_exec_flags("RELEASE guard", PG_DEFER) == -1 ? -1 : rv;
 }
 
+/* The user of columns col.. of a result's first row: 0, or -1. */
+static int
+pg_user_row(PGresult *r, int col, struct store_user *u)
+{
+	memset(u, 0, sizeof(*u));
+	if (strlcpy(u->id, PQgetvalue(r, 0, col), sizeof(u->id)) >=
+	    sizeof(u->id) ||
+	    strlcpy(u->email, PQgetvalue(r, 0, col + 1), sizeof(u->email)) >=
+	    sizeof(u->email) ||
+	    strlcpy(u->password, PQgetvalue(r, 0, col + 2),
+	    sizeof(u->password)) >= sizeof(u->password) ||
+	    strlcpy(u->status, PQgetvalue(r, 0, col + 3),
+	    sizeof(u->status)) >= sizeof(u->status) ||
+	    strlcpy(u->role, PQgetvalue(r, 0, col + 4), sizeof(u->role)) >=
+	    sizeof(u->role) ||
+	    strlcpy(u->policies, PQgetvalue(r, 0, col + 6),
+	    sizeof(u->policies)) >= sizeof(u->policies)) {
+		log_warnx("store: user lookup: a value is too long");
+		explicit_bzero(u, sizeof(*u));
+		return -1;
+	}
+	u->has_tfa = atoi(PQgetvalue(r, 0, col + 5));
+	return 0;
+}
+
 static int
 pg_user(const char *sql, const struct pg_params *p, struct store_user *u)
 {
 	PGresult	*r;
-	int		 rv = 0;
+	int		 rv;
 
 	memset(u, 0, sizeof(*u));
 	if (pg_run_flags(sql, p, &r, PG_PREPARED) != 0)
@@ -989,25 +1028,8 @@ pg_user(const char *sql, const struct pg_params *p, struct store_user *u)
 		PQclear(r);
 		return 1;
 	}
-	if (strlcpy(u->id, PQgetvalue(r, 0, 0), sizeof(u->id)) >=
-	    sizeof(u->id) ||
-	    strlcpy(u->email, PQgetvalue(r, 0, 1), sizeof(u->email)) >=
-	    sizeof(u->email) ||
-	    strlcpy(u->password, PQgetvalue(r, 0, 2), sizeof(u->password)) >=
-	    sizeof(u->password) ||
-	    strlcpy(u->status, PQgetvalue(r, 0, 3), sizeof(u->status)) >=
-	    sizeof(u->status) ||
-	    strlcpy(u->role, PQgetvalue(r, 0, 4), sizeof(u->role)) >=
-	    sizeof(u->role) ||
-	    strlcpy(u->policies, PQgetvalue(r, 0, 6), sizeof(u->policies)) >=
-	    sizeof(u->policies)) {
-		log_warnx("store: user lookup: a value is too long");
-		rv = -1;
-	}
-	u->has_tfa = atoi(PQgetvalue(r, 0, 5));
+	rv = pg_user_row(r, 0, u);
 	PQclear(r);
-	if (rv == -1)
-		explicit_bzero(u, sizeof(*u));
 	return rv;
 }
 
@@ -1026,6 +1048,14 @@ pg_user_by_id(const char *id, struct store_user *u)
 {
 	struct pg_params	 p = { .n = 0 };
 
+	/* Read with its session just before (pg_session_get()). */
+	if (pg_next_job != 0 && pg_next_job == fiber_job() &&
+	    pg_next_at == pg_nqueries && strcmp(pg_next_user.id, id) == 0) {
+		*u = pg_next_user;
+		explicit_bzero(&pg_next_user, sizeof(pg_next_user));
+		pg_next_job = 0;
+		return 0;
+	}
 	pg_text(&p, id);
 	return pg_user("SELECT " PG_USER_COLUMNS " FROM users WHERE id = $1",
 	    &p, u);
@@ -1147,8 +1177,15 @@ pg_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 	memset(s, 0, sizeof(*s));
 	pg_hash(&p, hash);
 	pg_int(&p, now);
-	if (pg_run_flags("SELECT user_id, expires, encode(family, 'hex') "
-	    "FROM sessions WHERE token_hash = $1 AND expires >= $2", &p,
+	/* Its user too, for the pg_user_by_id() that usually follows. */
+	if (pg_run_flags("SELECT s.user_id, s.expires, encode(s.family, "
+	    "'hex'), u.id IS NOT NULL, u.id, u.email, "
+	    "coalesce(u.password, ''), u.status, coalesce(u.role, ''), "
+	    "CASE WHEN u.tfa_secret IS NULL THEN 0 ELSE 1 END, "
+	    "coalesce((SELECT string_agg(policy, ' ' ORDER BY sort) "
+	    "FROM user_policies WHERE user_id = u.id), '') "
+	    "FROM sessions s LEFT JOIN users u ON u.id = s.user_id "
+	    "WHERE s.token_hash = $1 AND s.expires >= $2", &p,
 	    &r, PG_PREPARED) != 0)
 		return -1;
 	if (PQntuples(r) == 0)
@@ -1157,8 +1194,15 @@ pg_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 	    sizeof(s->user_id)) >= sizeof(s->user_id) ||
 	    pg_hex(PQgetvalue(r, 0, 2), s->family) == -1)
 		rv = -1;
-	else
+	else {
 		s->expires = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+		if (strcmp(PQgetvalue(r, 0, 3), "t") == 0 &&
+		    fiber_job() != 0 &&
+		    pg_user_row(r, 4, &pg_next_user) == 0) {
+			pg_next_job = fiber_job();
+			pg_next_at = pg_nqueries;
+		}
+	}
 	PQclear(r);
 	return rv;
 }
