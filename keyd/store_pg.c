@@ -439,7 +439,7 @@ pg_query(const char *sql, int n, const char *const *values, const int *lens,
     const int *fmts, int flags, int *deferred)
 {
 	PGresult	*r = NULL;
-	char		 name[16];
+	char		 name[32];
 	int		 i = -1, ok;
 
 	*deferred = 0;
