@@ -58,6 +58,7 @@ static struct {
 	size_t			 njobs;
 	struct event		*ev;		/* the socket it waits for */
 	int			 ready;
+	uint64_t		 job;		/* jobs begun so far */
 	void			(*swap)(void);
 } fib = { .jobs = TAILQ_HEAD_INITIALIZER(fib.jobs) };
 
@@ -106,6 +107,13 @@ fiber_queued(void)
 	return fib.njobs;
 }
 
+/* The job under way (a serial number, never 0 on the fiber). */
+uint64_t
+fiber_job(void)
+{
+	return fib.inside ? fib.job : 0;
+}
+
 static void
 fiber_main(void)
 {
@@ -116,6 +124,7 @@ fiber_main(void)
 			TAILQ_REMOVE(&fib.jobs, j, entry);
 			fib.njobs--;
 			fib.running = 1;
+			fib.job++;
 			if (j->evcb != NULL)
 				j->evcb(j->fd, j->events, j->arg);
 			else

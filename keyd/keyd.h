@@ -576,6 +576,7 @@ int		 fiber_inside(void);
 int		 fiber_busy(void);
 int		 fiber_waiting(void);
 size_t		 fiber_queued(void);
+uint64_t	 fiber_job(void);
 void		 fiber_post(void (*)(void *), void *);
 int		 fiber_defer(void (*)(int, short, void *), int, short,
 		    void *);

@@ -13,7 +13,10 @@
  * Across hosts, a refresh rotation is one conditional statement
  * (pg_session_rotate()): the UPDATE takes the row lock, and of two
  * hosts rotating one token the second waits for the first to commit,
- * then finds the token gone and loses.
+ * then finds the token gone and loses.  In its own savepoint
+ * (pg_guarded()): when PostgreSQL ends it as the victim of a deadlock
+ * (two hosts' groups rotating the same tokens in other orders), only
+ * this refresh fails (503), and the rest of its group commits.
  *
  * A lost connection: 503 and emptied caches until keyd is connected
  * again (pg_lost()).
@@ -288,30 +291,237 @@ pg_hash(struct pg_params *p, const uint8_t *hash)
 }
 
 /*
- * Run one statement: 0 (with *res when asked), STORE_NOT_UNIQUE for a
- * unique violation, -1 for any other failure, logged without the
- * parameters (they may be credentials).
+ * Pipeline mode (libpq 14), on the store's fiber: a statement whose
+ * answer nothing waits for (PG_DEFER: a BEGIN, a SAVEPOINT or RELEASE,
+ * an audit row, a NOTIFY, inside a transaction) is only queued, and goes
+ * to PostgreSQL with the next statement that is waited for, in the same
+ * round trip; its result is read then (pg_collect()).  A deferred
+ * statement that fails poisons its transaction: the COMMIT that follows
+ * rolls back and fails, so that nothing is acknowledged that is not on
+ * disk.  The hot statements (PG_PREPARED) are parsed once per
+ * connection (PQsendPrepare, itself deferred) and then only executed.
+ */
+#define PG_DEFER	0x01
+#define PG_PREPARED	0x02
+#define PG_PREP_MAX	32
+#define PG_PENDING_MAX	64
+
+/* A statement prepared on the connection of generation gen. */
+static struct {
+	const char	*sql;		/* a constant: compared by address */
+	unsigned int	 gen;
+	int		 ready;
+} pg_preps[PG_PREP_MAX];
+static size_t		 pg_npreps;
+/* The deferred statements sent whose results are unread: each one's prepared statement (its index), or -1. */
+static int		 pg_pending[PG_PENDING_MAX];
+static size_t		 pg_npending;
+static int		 pg_in_tx;	/* BEGIN sent, no COMMIT or ROLLBACK yet */
+/*
+ * The user of the session pg_session_get() has just read (one round
+ * trip for both), for the pg_user_by_id() that comes next in the same
+ * fiber job, with no statement between: then, and only then, it is
+ * what that statement would read.
+ */
+static struct store_user pg_next_user;
+static uint64_t		 pg_next_job;	/* 0: none */
+static uint64_t		 pg_nqueries, pg_next_at;
+static int		 pg_poisoned;	/* a deferred statement of it failed */
+
+static int
+pg_prep_find(const char *sql)
+{
+	size_t	 i;
+
+	for (i = 0; i < pg_npreps; i++)
+		if (pg_preps[i].sql == sql)
+			return (int)i;
+	if (pg_npreps == PG_PREP_MAX)
+		return -1;
+	pg_preps[pg_npreps].sql = sql;
+	pg_preps[pg_npreps].ready = 0;
+	return (int)pg_npreps++;
+}
+
+/* On the fiber, in pipeline mode (entered here): 1, or 0. */
+static int
+pg_pipeline(void)
+{
+	if (!fiber_inside())
+		return 0;
+	if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF)
+		return 1;
+	return PQenterPipelineMode(pg) == 1;
+}
+
+/* The next result of the pipeline, the fiber waiting for it. */
+static PGresult *
+pg_next(int *gone)
+{
+	while (PQisBusy(pg)) {
+		if (fiber_wait(PQsocket(pg), EV_READ) == -1 ||
+		    PQconsumeInput(pg) == 0) {
+			*gone = 1;
+			return NULL;
+		}
+	}
+	return PQgetResult(pg);
+}
+
+/* The last result of one statement of the pipeline. */
+static PGresult *
+pg_next_query(int *gone)
+{
+	PGresult	*r, *last = NULL;
+
+	while (!*gone && (r = pg_next(gone)) != NULL) {
+		PQclear(last);
+		last = r;
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC ||
+		    PQstatus(pg) != CONNECTION_OK) {
+			*gone = 1;
+			break;
+		}
+	}
+	return last;
+}
+
+/*
+ * After a PQpipelineSync(): the results of the deferred statements,
+ * then the waited one's (*own, when own is not NULL), then the sync.
+ * -1 when the connection broke or its results are not as sent.
  */
 static int
-pg_run(const char *sql, const struct pg_params *p, PGresult **res)
+pg_collect(PGresult **own)
+{
+	PGresult	*r;
+	size_t		 i, n = pg_npending;
+	int		 gone = 0;
+
+	for (i = 0; i < n && !gone; i++) {
+		r = pg_next_query(&gone);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+		    PQresultStatus(r) != PGRES_TUPLES_OK) {
+			if (pg_pending[i] >= 0)
+				pg_preps[pg_pending[i]].ready = 0;
+			if (PQresultStatus(r) != PGRES_PIPELINE_ABORTED)
+				log_warnx("store: PostgreSQL: %s", r != NULL &&
+				    PQresultErrorField(r,
+				    PG_DIAG_MESSAGE_PRIMARY) != NULL ?
+				    PQresultErrorField(r,
+				    PG_DIAG_MESSAGE_PRIMARY) :
+				    PQerrorMessage(pg));
+			pg_poisoned = 1;
+		}
+		PQclear(r);
+	}
+	pg_npending = 0;
+	if (own != NULL && !gone)
+		*own = pg_next_query(&gone);
+	if (gone)
+		return -1;
+	r = pg_next(&gone);
+	if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+		PQclear(r);
+		return 0;
+	}
+	PQclear(r);
+	return -1;
+}
+
+/*
+ * Send one statement, and wait for its result (the last one, as
+ * PQexec() gives) unless it is deferred (NULL then, and *deferred set).
+ * NULL too when it could not be run: PQerrorMessage() says why.
+ */
+static PGresult *
+pg_query(const char *sql, int n, const char *const *values, const int *lens,
+    const int *fmts, int flags, int *deferred)
+{
+	PGresult	*r = NULL;
+	char		 name[32];
+	int		 i = -1, ok;
+
+	*deferred = 0;
+	pg_nqueries++;
+	if (pg_next_job != 0) {
+		explicit_bzero(&pg_next_user, sizeof(pg_next_user));
+		pg_next_job = 0;
+	}
+	if (!fiber_inside()) {
+		/* Off the fiber: nothing is pending there (see pg_commit()). */
+		if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF &&
+		    PQexitPipelineMode(pg) != 1)
+			return NULL;
+		return n == 0 && values == NULL ? PQexec(pg, sql) :
+		    PQexecParams(pg, sql, n, NULL, values, lens, fmts, 0);
+	}
+	if (!pg_pipeline())
+		return pg_wait(PQsendQueryParams(pg, sql, n, NULL, values,
+		    lens, fmts, 0));
+	/* Too many unread: one round trip for them first. */
+	if (pg_npending + 2 >= PG_PENDING_MAX &&
+	    (PQpipelineSync(pg) != 1 || pg_collect(NULL) == -1))
+		goto broken;
+	if ((flags & PG_PREPARED) && (i = pg_prep_find(sql)) >= 0) {
+		(void)snprintf(name, sizeof(name), "tokend_%d", i);
+		if (!pg_preps[i].ready || pg_preps[i].gen != pg_gen) {
+			if (PQsendPrepare(pg, name, sql, n, NULL) != 1)
+				goto broken;
+			pg_pending[pg_npending++] = i;
+			pg_preps[i].ready = 1;
+			pg_preps[i].gen = pg_gen;
+		}
+		ok = PQsendQueryPrepared(pg, name, n, values, lens, fmts, 0);
+	} else
+		ok = PQsendQueryParams(pg, sql, n, NULL, values, lens, fmts,
+		    0);
+	if (ok != 1)
+		goto broken;
+	if (flags & PG_DEFER) {
+		pg_pending[pg_npending++] = -1;
+		*deferred = 1;
+		return NULL;
+	}
+	if (PQpipelineSync(pg) != 1 || pg_collect(&r) == -1)
+		goto broken;
+	return r;
+ broken:
+	/* Out of step with the server: as a lost connection. */
+	PQclear(r);
+	pg_npending = 0;
+	log_warnx("store: PostgreSQL: the pipeline broke: %s",
+	    PQerrorMessage(pg));
+	pg_lost();
+	return NULL;
+}
+
+/*
+ * Run one statement: 0 (with *res when asked), STORE_NOT_UNIQUE for a
+ * unique violation, -1 for any other failure, logged without the
+ * parameters (they may be credentials).  flags: PG_DEFER (only inside
+ * a transaction: otherwise it waits), PG_PREPARED (sql a constant).
+ */
+static int
+pg_run_flags(const char *sql, const struct pg_params *p, PGresult **res,
+    int flags)
 {
 	PGresult	*r;
 	const char	*state;
-	int		 rv;
+	int		 rv, deferred;
 
 	if (res != NULL)
 		*res = NULL;
 	if (pg == NULL || pg_down)
 		return -1;
-	if (!fiber_inside())
-		r = PQexecParams(pg, sql, p != NULL ? p->n : 0, NULL,
-		    p != NULL ? p->value : NULL, p != NULL ? p->len : NULL,
-		    p != NULL ? p->format : NULL, 0);
-	else
-		r = pg_wait(PQsendQueryParams(pg, sql, p != NULL ? p->n : 0,
-		    NULL, p != NULL ? p->value : NULL, p != NULL ? p->len :
-		    NULL, p != NULL ? p->format : NULL, 0));
+	if (res != NULL || !(pg_in_tx || pg_batching))
+		flags &= ~PG_DEFER;
+	r = pg_query(sql, p != NULL ? p->n : 0, p != NULL ? p->value : NULL,
+	    p != NULL ? p->len : NULL, p != NULL ? p->format : NULL, flags,
+	    &deferred);
 	pg_notes_take();
+	if (deferred)
+		return 0;
 	switch (PQresultStatus(r)) {
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
@@ -325,24 +535,33 @@ pg_run(const char *sql, const struct pg_params *p, PGresult **res)
 		if (state != NULL && strcmp(state, PG_SQLSTATE_UNIQUE) == 0)
 			rv = STORE_NOT_UNIQUE;
 		else {
-			log_warnx("store: PostgreSQL: %s",
-			    r != NULL && PQresultErrorField(r,
-			    PG_DIAG_MESSAGE_PRIMARY) != NULL ?
-			    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
-			    PQerrorMessage(pg));
+			if (PQresultStatus(r) != PGRES_PIPELINE_ABORTED)
+				log_warnx("store: PostgreSQL: %s", r != NULL &&
+				    PQresultErrorField(r,
+				    PG_DIAG_MESSAGE_PRIMARY) != NULL ?
+				    PQresultErrorField(r,
+				    PG_DIAG_MESSAGE_PRIMARY) :
+				    PQerrorMessage(pg));
 			rv = -1;
 		}
 		PQclear(r);
-		if (PQstatus(pg) != CONNECTION_OK)
+		if (pg != NULL && !pg_down && PQstatus(pg) != CONNECTION_OK)
 			pg_lost();
 		return rv;
 	}
 }
 
+static int
+pg_run(const char *sql, const struct pg_params *p, PGresult **res)
+{
+	return pg_run_flags(sql, p, res, 0);
+}
+
 /*
- * On the store's fiber (fiber.c): the statement sent (sent: what
- * PQsendQuery* answered), its results read as the socket gives them,
- * keyd's loop running meanwhile; the last result, as PQexec() gives.
+ * On the store's fiber (fiber.c), out of pipeline mode: the statement
+ * sent (sent: what PQsendQuery* answered), its results read as the
+ * socket gives them, keyd's loop running meanwhile; the last result,
+ * as PQexec() gives.
  */
 static PGresult *
 pg_wait(int sent)
@@ -372,25 +591,17 @@ pg_do(const char *sql, const struct pg_params *p)
 	return pg_run(sql, p, NULL);
 }
 
+/* A statement of no parameters (off the fiber: several, as PQexec). */
+static int
+pg_exec_flags(const char *sql, int flags)
+{
+	return pg_run_flags(sql, NULL, NULL, flags) == 0 ? 0 : -1;
+}
+
 static int
 pg_exec(const char *sql)
 {
-	PGresult	*r;
-	int		 rv = 0;
-
-	if (pg == NULL || pg_down)
-		return -1;
-	r = fiber_inside() ? pg_wait(PQsendQuery(pg, sql)) : PQexec(pg, sql);
-	pg_notes_take();
-	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
-	    PQresultStatus(r) != PGRES_TUPLES_OK) {
-		log_warnx("store: PostgreSQL: %s", PQerrorMessage(pg));
-		rv = -1;
-	}
-	PQclear(r);
-	if (rv == -1 && PQstatus(pg) != CONNECTION_OK)
-		pg_lost();
-	return rv;
+	return pg_exec_flags(sql, 0);
 }
 
 /* How many rows a statement changed. */
@@ -628,6 +839,8 @@ pg_close(void)
 	pg = NULL;
 	free(pg_user_sql);
 	pg_user_sql = NULL;
+	pg_npreps = pg_npending = 0;
+	pg_in_tx = pg_poisoned = 0;
 	for (i = 0; pg_user_updates != NULL && i < user_nfields; i++)
 		free(pg_user_updates[i]);
 	free(pg_user_updates);
@@ -653,27 +866,66 @@ pg_schema_version(void)
 /*
  * Transactions as store.c's: inside a group commit a request's own
  * writes are a savepoint, so that they still stand or fall whole.
+ * BEGIN, SAVEPOINT and RELEASE are deferred (pipeline mode): they ride
+ * with the next statement.
  */
 static int
 pg_begin(void)
 {
 	if (!pg_batching) {
 		pg_tx_gen = pg_gen;
-		return pg_exec("BEGIN");
+		pg_poisoned = 0;
+		pg_in_tx = 1;
+		if (pg_exec_flags("BEGIN", PG_DEFER) == 0)
+			return 0;
+		pg_in_tx = 0;
+		return -1;
 	}
-	if (pg_nested || pg_exec("SAVEPOINT request") == -1)
+	if (pg_nested || pg_exec_flags("SAVEPOINT request", PG_DEFER) == -1)
 		return -1;
 	pg_nested = 1;
 	return 0;
+}
+
+/*
+ * COMMIT, waited for: 0 only when PostgreSQL answers COMMIT (a failed
+ * transaction's COMMIT answers ROLLBACK) and no deferred statement of
+ * the transaction failed; otherwise it is rolled back.
+ */
+static int
+pg_commit_now(unsigned int gen)
+{
+	PGresult	*r;
+	int		 ok;
+
+	pg_in_tx = 0;
+	if (gen != pg_gen || pg_poisoned) {
+		if (pg != NULL && !pg_down)
+			(void)pg_exec("ROLLBACK");
+		pg_poisoned = 0;
+		return -1;
+	}
+	if (pg_run("COMMIT", NULL, &r) != 0)
+		ok = 0;
+	else {
+		ok = strcmp(PQcmdStatus(r), "COMMIT") == 0 && !pg_poisoned;
+		PQclear(r);
+	}
+	pg_poisoned = 0;
+	if (!ok && pg != NULL && !pg_down && PQtransactionStatus(pg) !=
+	    PQTRANS_IDLE)
+		(void)pg_exec("ROLLBACK");
+	return ok && PQtransactionStatus(pg) == PQTRANS_IDLE ? 0 : -1;
 }
 
 static int
 pg_commit(void)
 {
 	if (!pg_nested)
-		return pg_tx_gen == pg_gen ? pg_exec("COMMIT") : -1;
+		return pg_commit_now(pg_tx_gen);
 	pg_nested = 0;
-	return pg_batch_gen == pg_gen ? pg_exec("RELEASE request") : -1;
+	return pg_batch_gen == pg_gen ? pg_exec_flags("RELEASE request",
+	    PG_DEFER) : -1;
 }
 
 static void
@@ -685,9 +937,12 @@ pg_rollback(void)
 		    pg_exec("RELEASE request") == -1)
 			log_warnx("store: cannot undo a request in a group "
 			    "commit");
-	} else if (!pg_batching && pg != NULL &&
-	    PQtransactionStatus(pg) != PQTRANS_IDLE)
+	} else if (!pg_batching && pg != NULL && (pg_in_tx ||
+	    PQtransactionStatus(pg) != PQTRANS_IDLE)) {
+		pg_in_tx = 0;
+		pg_poisoned = 0;
 		(void)pg_exec("ROLLBACK");
+	}
 }
 
 static int
@@ -695,11 +950,13 @@ pg_batch_begin(void)
 {
 	if (pg_batching)
 		return 0;
-	if (pg_exec("BEGIN") == -1)
-		return -1;
+	pg_poisoned = 0;
 	pg_batching = 1;
 	pg_batch_gen = pg_gen;
-	return 0;
+	if (pg_exec_flags("BEGIN", PG_DEFER) == 0)
+		return 0;
+	pg_batching = 0;
+	return -1;
 }
 
 static int
@@ -708,13 +965,7 @@ pg_batch_commit(void)
 	if (!pg_batching)
 		return 0;
 	pg_batching = pg_nested = 0;
-	if (pg_batch_gen == pg_gen && pg_exec("COMMIT") == 0 &&
-	    PQtransactionStatus(pg) == PQTRANS_IDLE)
-		return 0;
-	if (pg != NULL && !pg_down && PQtransactionStatus(pg) !=
-	    PQTRANS_IDLE)
-		(void)pg_exec("ROLLBACK");
-	return -1;
+	return pg_commit_now(pg_batch_gen);
 }
 
 /*
@@ -727,49 +978,58 @@ pg_guarded(const char *sql, const struct pg_params *p, PGresult **res)
 {
 	int	 rv, inside;
 
-	inside = pg != NULL && PQtransactionStatus(pg) == PQTRANS_INTRANS;
-	if (inside && pg_exec("SAVEPOINT guard") == -1)
+	inside = pg != NULL && (pg_in_tx || pg_batching ||
+	    PQtransactionStatus(pg) == PQTRANS_INTRANS);
+	if (inside && pg_exec_flags("SAVEPOINT guard", PG_DEFER) == -1)
 		return -1;
-	rv = pg_run(sql, p, res);
+	rv = pg_run_flags(sql, p, res, PG_PREPARED);
 	if (!inside)
 		return rv;
 	if (rv != 0 && pg_exec("ROLLBACK TO guard") == -1)
 		return -1;
-	return pg_exec("RELEASE guard") == -1 ? -1 : rv;
+	return pg_exec_flags("RELEASE guard", PG_DEFER) == -1 ? -1 : rv;
+}
+
+/* The user of columns col.. of a result's first row: 0, or -1. */
+static int
+pg_user_row(PGresult *r, int col, struct store_user *u)
+{
+	memset(u, 0, sizeof(*u));
+	if (strlcpy(u->id, PQgetvalue(r, 0, col), sizeof(u->id)) >=
+	    sizeof(u->id) ||
+	    strlcpy(u->email, PQgetvalue(r, 0, col + 1), sizeof(u->email)) >=
+	    sizeof(u->email) ||
+	    strlcpy(u->password, PQgetvalue(r, 0, col + 2),
+	    sizeof(u->password)) >= sizeof(u->password) ||
+	    strlcpy(u->status, PQgetvalue(r, 0, col + 3),
+	    sizeof(u->status)) >= sizeof(u->status) ||
+	    strlcpy(u->role, PQgetvalue(r, 0, col + 4), sizeof(u->role)) >=
+	    sizeof(u->role) ||
+	    strlcpy(u->policies, PQgetvalue(r, 0, col + 6),
+	    sizeof(u->policies)) >= sizeof(u->policies)) {
+		log_warnx("store: user lookup: a value is too long");
+		explicit_bzero(u, sizeof(*u));
+		return -1;
+	}
+	u->has_tfa = atoi(PQgetvalue(r, 0, col + 5));
+	return 0;
 }
 
 static int
 pg_user(const char *sql, const struct pg_params *p, struct store_user *u)
 {
 	PGresult	*r;
-	int		 rv = 0;
+	int		 rv;
 
 	memset(u, 0, sizeof(*u));
-	if (pg_run(sql, p, &r) != 0)
+	if (pg_run_flags(sql, p, &r, PG_PREPARED) != 0)
 		return -1;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
 		return 1;
 	}
-	if (strlcpy(u->id, PQgetvalue(r, 0, 0), sizeof(u->id)) >=
-	    sizeof(u->id) ||
-	    strlcpy(u->email, PQgetvalue(r, 0, 1), sizeof(u->email)) >=
-	    sizeof(u->email) ||
-	    strlcpy(u->password, PQgetvalue(r, 0, 2), sizeof(u->password)) >=
-	    sizeof(u->password) ||
-	    strlcpy(u->status, PQgetvalue(r, 0, 3), sizeof(u->status)) >=
-	    sizeof(u->status) ||
-	    strlcpy(u->role, PQgetvalue(r, 0, 4), sizeof(u->role)) >=
-	    sizeof(u->role) ||
-	    strlcpy(u->policies, PQgetvalue(r, 0, 6), sizeof(u->policies)) >=
-	    sizeof(u->policies)) {
-		log_warnx("store: user lookup: a value is too long");
-		rv = -1;
-	}
-	u->has_tfa = atoi(PQgetvalue(r, 0, 5));
+	rv = pg_user_row(r, 0, u);
 	PQclear(r);
-	if (rv == -1)
-		explicit_bzero(u, sizeof(*u));
 	return rv;
 }
 
@@ -788,6 +1048,14 @@ pg_user_by_id(const char *id, struct store_user *u)
 {
 	struct pg_params	 p = { .n = 0 };
 
+	/* Read with its session just before (pg_session_get()). */
+	if (pg_next_job != 0 && pg_next_job == fiber_job() &&
+	    pg_next_at == pg_nqueries && strcmp(pg_next_user.id, id) == 0) {
+		*u = pg_next_user;
+		explicit_bzero(&pg_next_user, sizeof(pg_next_user));
+		pg_next_job = 0;
+		return 0;
+	}
 	pg_text(&p, id);
 	return pg_user("SELECT " PG_USER_COLUMNS " FROM users WHERE id = $1",
 	    &p, u);
@@ -813,7 +1081,7 @@ pg_json(const char *sql, const char *id, char **json)
 
 	*json = NULL;
 	pg_text(&p, id);
-	if (pg_run(sql, &p, &r) != 0)
+	if (pg_run_flags(sql, &p, &r, PG_PREPARED) != 0)
 		return -1;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
@@ -909,9 +1177,16 @@ pg_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 	memset(s, 0, sizeof(*s));
 	pg_hash(&p, hash);
 	pg_int(&p, now);
-	if (pg_run("SELECT user_id, expires, encode(family, 'hex') "
-	    "FROM sessions WHERE token_hash = $1 AND expires >= $2", &p,
-	    &r) != 0)
+	/* Its user too, for the pg_user_by_id() that usually follows. */
+	if (pg_run_flags("SELECT s.user_id, s.expires, encode(s.family, "
+	    "'hex'), u.id IS NOT NULL, u.id, u.email, "
+	    "coalesce(u.password, ''), u.status, coalesce(u.role, ''), "
+	    "CASE WHEN u.tfa_secret IS NULL THEN 0 ELSE 1 END, "
+	    "coalesce((SELECT string_agg(policy, ' ' ORDER BY sort) "
+	    "FROM user_policies WHERE user_id = u.id), '') "
+	    "FROM sessions s LEFT JOIN users u ON u.id = s.user_id "
+	    "WHERE s.token_hash = $1 AND s.expires >= $2", &p,
+	    &r, PG_PREPARED) != 0)
 		return -1;
 	if (PQntuples(r) == 0)
 		rv = 1;
@@ -919,8 +1194,15 @@ pg_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 	    sizeof(s->user_id)) >= sizeof(s->user_id) ||
 	    pg_hex(PQgetvalue(r, 0, 2), s->family) == -1)
 		rv = -1;
-	else
+	else {
 		s->expires = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+		if (strcmp(PQgetvalue(r, 0, 3), "t") == 0 &&
+		    fiber_job() != 0 &&
+		    pg_user_row(r, 4, &pg_next_user) == 0) {
+			pg_next_job = fiber_job();
+			pg_next_at = pg_nqueries;
+		}
+	}
 	PQclear(r);
 	return rv;
 }
@@ -944,7 +1226,7 @@ pg_session_rotate(const struct store_session *s, const uint8_t *old,
 	pg_hash(&p, new);
 	pg_int(&p, expires);
 	pg_int(&p, now);
-	if (pg_run("WITH r AS (UPDATE sessions SET token_hash = $2, "
+	if (pg_guarded("WITH r AS (UPDATE sessions SET token_hash = $2, "
 	    "expires = $3, last_used = $4 WHERE token_hash = $1 AND "
 	    "expires >= $4 RETURNING family) "
 	    "INSERT INTO retired (token_hash, family, rotated, expires) "
@@ -968,8 +1250,9 @@ pg_retired_get(const uint8_t *hash, int64_t now, uint8_t *family,
 
 	pg_hash(&p, hash);
 	pg_int(&p, now);
-	if (pg_run("SELECT encode(family, 'hex'), rotated FROM retired "
-	    "WHERE token_hash = $1 AND expires >= $2", &p, &r) != 0)
+	if (pg_run_flags("SELECT encode(family, 'hex'), rotated FROM retired "
+	    "WHERE token_hash = $1 AND expires >= $2", &p, &r,
+	    PG_PREPARED) != 0)
 		return -1;
 	if (PQntuples(r) == 0)
 		rv = 1;
@@ -1205,11 +1488,13 @@ pg_audit_insert(const struct store_audit *a)
 	pg_text(&p, a->collection != NULL ? a->collection : "");
 	pg_text(&p, a->item != NULL ? a->item : "");
 	pg_text(&p, a->reason != NULL ? a->reason : "");
-	return pg_do("INSERT INTO audit (action, user_id, timestamp, ip, "
-	    "user_agent, origin, collection, item, reason) VALUES ($1, "
+	/* Inside a transaction, it rides with the next statement. */
+	return pg_run_flags("INSERT INTO audit (action, user_id, timestamp, "
+	    "ip, user_agent, origin, collection, item, reason) VALUES ($1, "
 	    "nullif($2, ''), $3, nullif($4, ''), nullif($5, ''), "
 	    "nullif($6, ''), nullif($7, ''), nullif($8, ''), "
-	    "nullif($9, ''))", &p);
+	    "nullif($9, ''))", &p, NULL, PG_PREPARED | PG_DEFER) == 0 ?
+	    0 : -1;
 }
 
 static int
@@ -1661,7 +1946,8 @@ pg_announce(uint8_t kind, const void *key, size_t len)
 		break;
 	}
 	pg_text(&p, payload);
-	if (pg_do("SELECT pg_notify('" PG_CHANNEL "', $1)", &p) == -1)
+	if (pg_run_flags("SELECT pg_notify('" PG_CHANNEL "', $1)", &p, NULL,
+	    PG_PREPARED | PG_DEFER) != 0)
 		log_warnx("store: cannot tell the other hosts of an "
 		    "invalidation");
 }
@@ -1939,7 +2225,7 @@ pg_run_where(const char *sql, const struct query_sql *where,
 	char		(*bufs)[32] = NULL;
 	size_t		  i, n = where->nbinds + nextra;
 	PGresult	 *r = NULL;
-	int		  rv = -1;
+	int		  rv = -1, deferred;
 
 	*res = NULL;
 	if (pg == NULL || pg_down || where->error ||
@@ -1958,11 +2244,7 @@ pg_run_where(const char *sql, const struct query_sql *where,
 			values[i] = bufs[i];
 		}
 	/* On the store's fiber, keyd's loop runs while PostgreSQL works. */
-	if (!fiber_inside())
-		r = PQexecParams(pg, sql, (int)n, NULL, values, NULL, NULL, 0);
-	else
-		r = pg_wait(PQsendQueryParams(pg, sql, (int)n, NULL, values,
-		    NULL, NULL, 0));
+	r = pg_query(sql, (int)n, values, NULL, NULL, 0, &deferred);
 	pg_notes_take();
 	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 		*res = r;
