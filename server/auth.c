@@ -1119,20 +1119,24 @@ auth_token_find(struct server *s, struct evhttp_request *req,
  * Does the request carry one well-formed credential, in its headers or
  * in query (NULL: its own)?  AUTH_OK, or the code of the refusal that
  * auth_authenticate_query would answer, without answering: forward
- * auth answers every refusal its own way.
+ * auth answers every refusal its own way.  With AUTH_OK, *entry is the
+ * worker's cache entry of the credential when it holds the user's
+ * names (cache_find_names), else NULL.
  */
 uint32_t
 auth_token_check(struct server *s, struct evhttp_request *req,
-    const char *query)
+    const char *query, const struct cache_entry **entry)
 {
 	const char		*auth[AUTH_HEADERS_MAX];
 	const char		*cookies[AUTH_HEADERS_MAX];
 	struct token_ref	*tok;
 	struct jwt		 jwt;
 	enum token_status	 st;
+	uint8_t			 key[CACHE_KEY_LEN];
 	size_t			 na, nc;
 	uint32_t		 code = AUTH_OK;
 
+	*entry = NULL;
 	na = auth_headers(req, "Authorization", auth);
 	nc = auth_headers(req, "Cookie", cookies);
 	if ((tok = malloc(sizeof(*tok))) == NULL)
@@ -1144,6 +1148,10 @@ auth_token_check(struct server *s, struct evhttp_request *req,
 	else if (jwt_parse_keys(tok->value, tok->len, &s->keys, &jwt) ==
 	    JWT_MALFORMED)
 		code = AUTH_INVALID_TOKEN;
+	else {
+		cache_key(tok->value, tok->len, key);
+		*entry = cache_find_names(s, key);
+	}
 	auth_token_free(tok);
 	return code;
 }
