@@ -340,7 +340,7 @@ int		 auth_authenticate_query(struct server *,
 		    void (*)(struct pending *, struct frame *), void *);
 int		 auth_has_credential(struct server *, struct evhttp_request *);
 uint32_t	 auth_token_check(struct server *, struct evhttp_request *,
-		    const char *, const struct cache_entry **);
+		    const char **, const struct cache_entry **);
 int		 auth_cookie_credential(struct server *,
 		    struct evhttp_request *, int);
 json_t		*auth_body_load(const void *, size_t);

@@ -122,7 +122,6 @@ verify_serve(struct server *s, struct evhttp_request *req, const char *rest)
 	struct verify_ctx	 ctx, *c = &ctx;
 	const struct cache_entry *e;
 	const char		*uri, *host, *proto, *query = NULL;
-	const struct evhttp_uri	*own;
 	char			*q;
 	uint32_t		 code;
 
@@ -154,11 +153,9 @@ verify_serve(struct server *s, struct evhttp_request *req, const char *rest)
 	 * Without a credential of its own, the request may carry one in
 	 * the access_token parameter of the URI asked for.
 	 */
-	if (!auth_has_credential(s, req) && (q = strchr(c->uri, '?')) != NULL)
+	if ((q = strchr(c->uri, '?')) != NULL)
 		query = q + 1;
-	else if ((own = evhttp_request_get_evhttp_uri(req)) != NULL)
-		query = evhttp_uri_get_query(own);
-	if ((code = auth_token_check(s, req, query, &e)) != AUTH_OK) {
+	if ((code = auth_token_check(s, req, &query, &e)) != AUTH_OK) {
 		if (code == AUTH_INTERNAL)
 			auth_error(req, code);
 		else
