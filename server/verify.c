@@ -173,8 +173,7 @@ verify_serve(struct server *s, struct evhttp_request *req, const char *rest)
 		return;
 	}
 	*c = ctx;
-	if (query != NULL && query > ctx.uri && query < ctx.uri +
-	    sizeof(ctx.uri))
+	if (q != NULL && query == q + 1)	/* the forwarded URI's, copied */
 		query = c->uri + (query - ctx.uri);
 	/* Until the user is known: the 401s of auth_authenticate too. */
 	evhttp_add_header(evhttp_request_get_output_headers(req),
