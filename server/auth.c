@@ -1116,34 +1116,54 @@ auth_token_find(struct server *s, struct evhttp_request *req,
 }
 
 /*
- * Does the request carry one well-formed credential, in its headers or
- * in query (NULL: its own)?  AUTH_OK, or the code of the refusal that
- * auth_authenticate_query would answer, without answering: forward
- * auth answers every refusal its own way.
+ * Does the request carry one well-formed credential: in its headers or
+ * its own query, or, when it carries none itself, in *query (forward
+ * auth: the query of the URI asked for; NULL: none)?  AUTH_OK, or the
+ * code of the refusal that auth_authenticate_query would answer,
+ * without answering: forward auth answers every refusal its own way.
+ * *query is then the query to give auth_authenticate_query (the
+ * request's own when it carries a credential itself).  With AUTH_OK,
+ * *entry is the worker's cache entry of the credential when it holds
+ * the user's names (cache_find_names), else NULL.
  */
 uint32_t
 auth_token_check(struct server *s, struct evhttp_request *req,
-    const char *query)
+    const char **query, const struct cache_entry **entry)
 {
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const char		*auth[AUTH_HEADERS_MAX];
 	const char		*cookies[AUTH_HEADERS_MAX];
+	const char		*own;
 	struct token_ref	*tok;
 	struct jwt		 jwt;
 	enum token_status	 st;
+	uint8_t			 key[CACHE_KEY_LEN];
 	size_t			 na, nc;
 	uint32_t		 code = AUTH_OK;
 
+	*entry = NULL;
+	own = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	na = auth_headers(req, "Authorization", auth);
 	nc = auth_headers(req, "Cookie", cookies);
 	if ((tok = malloc(sizeof(*tok))) == NULL)
 		return AUTH_INTERNAL;
-	st = token_extract(query, auth, na, cookies, nc,
+	st = token_extract(own, auth, na, cookies, nc,
 	    s->conf->session_cookie, tok);
+	/* None of its own (auth_has_credential): the forwarded query's. */
+	if (st == TOKEN_OK && tok->source == TOKEN_NONE && *query != NULL)
+		st = token_extract(*query, auth, na, cookies, nc,
+		    s->conf->session_cookie, tok);
+	else
+		*query = own;
 	if (st != TOKEN_OK || tok->source == TOKEN_NONE)
 		code = AUTH_INVALID_CREDENTIALS;
 	else if (jwt_parse_keys(tok->value, tok->len, &s->keys, &jwt) ==
 	    JWT_MALFORMED)
 		code = AUTH_INVALID_TOKEN;
+	else {
+		cache_key(tok->value, tok->len, key);
+		*entry = cache_find_names(s, key);
+	}
 	auth_token_free(tok);
 	return code;
 }

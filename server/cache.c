@@ -14,7 +14,11 @@
  * set is chosen by the key, and in a full set the entry used least
  * recently goes.  The JSON of a user is kept when it is at most
  * CACHE_JSON_MAX bytes and the cache holds at most CACHE_JSON_TOTAL in
- * all; otherwise the entry keeps the accountability alone.
+ * all; otherwise the entry keeps the accountability alone.  With the
+ * JSON goes what forward auth sends of the user (struct cache_names),
+ * made from it once when it is kept, so that a cached GET /auth/verify
+ * parses nothing; it goes wherever the JSON goes (a new answer, an
+ * invalidation).
  *
  * An entry is used only once the channel to keyd was read up to now
  * (frame_chan_poll()) and only while that channel is open: see
@@ -23,12 +27,15 @@
  */
 #include <sys/types.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+
+#include <jansson.h>
 
 #include "b64url.h"
 #include "log.h"
@@ -39,6 +46,7 @@
 static struct {
 	struct cache_entry	*sets;		/* CACHE_SETS * CACHE_WAYS */
 	EVP_MD			*md;
+	EVP_MD_CTX		*ctx;		/* cache_key's */
 	uint64_t		 clock;		/* for least recently used */
 	size_t			 json_total;
 	size_t			 entries;
@@ -50,6 +58,7 @@ static uint64_t	 cache_now(void);
 static void	 cache_drop(struct cache_entry *);
 static struct cache_entry *cache_slot(const uint8_t *, int);
 static void	 cache_set_json(struct cache_entry *, const uint8_t *, size_t);
+static void	 cache_drop_json(struct cache_entry *);
 
 void
 cache_init(void)
@@ -57,7 +66,8 @@ cache_init(void)
 	cache.sets = calloc(CACHE_SETS * CACHE_WAYS, sizeof(*cache.sets));
 	if (cache.sets == NULL)
 		fatal("cache");
-	if ((cache.md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+	if ((cache.md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (cache.ctx = EVP_MD_CTX_new()) == NULL)
 		fatalx("cache: no SHA-256");
 }
 
@@ -67,9 +77,11 @@ cache_key(const void *token, size_t len, uint8_t *key)
 {
 	unsigned int	 n = 0;
 
-	if (EVP_Digest(token, len, key, &n, cache.md, NULL) != 1 ||
-	    n != CACHE_KEY_LEN)
-		fatalx("cache: EVP_Digest failed");
+	/* One context, made once: no allocation per request. */
+	if (EVP_DigestInit_ex2(cache.ctx, cache.md, NULL) != 1 ||
+	    EVP_DigestUpdate(cache.ctx, token, len) != 1 ||
+	    EVP_DigestFinal_ex(cache.ctx, key, &n) != 1 || n != CACHE_KEY_LEN)
+		fatalx("cache: SHA-256 failed");
 }
 
 /*
@@ -183,10 +195,7 @@ cache_drop(struct cache_entry *e)
 {
 	if (e->until == 0)
 		return;
-	if (e->json != NULL) {
-		cache.json_total -= e->jsonlen;
-		freezero(e->json, e->jsonlen + 1);
-	}
+	cache_drop_json(e);
 	explicit_bzero(e, sizeof(*e));
 	cache.entries--;
 }
@@ -243,14 +252,93 @@ cache_find(struct server *s, const uint8_t *key)
 	return e;
 }
 
+/*
+ * cache_find for forward auth: the live entry of a key when it holds
+ * the user's names, else NULL and nothing counted nor dropped, so that
+ * the request then goes the way of every other (auth_authenticate).
+ */
+const struct cache_entry *
+cache_find_names(struct server *s, const uint8_t *key)
+{
+	struct cache_entry	*e;
+
+	if (cache.entries == 0 || s->keyd == NULL ||
+	    frame_chan_poll(s->keyd) == -1 || s->keyd == NULL ||
+	    (e = cache_slot(key, 0)) == NULL || e->names == NULL ||
+	    cache_now() >= e->until)
+		return NULL;
+	e->used = ++cache.clock;
+	metrics_count(METRIC_CACHE_HIT);
+	return e;
+}
+
+/*
+ * A value as forward auth sends it: at most len - 1 bytes of value,
+ * each control character a blank (a name is the user's own to write).
+ */
+void
+cache_clean(char *out, size_t len, const char *value)
+{
+	size_t	 i;
+
+	for (i = 0; value[i] != '\0' && i < len - 1; i++)
+		out[i] = (unsigned char)value[i] < 0x20 || value[i] == 0x7f ?
+		    ' ' : value[i];
+	out[i] = '\0';
+}
+
+/*
+ * What forward auth sends of the user of this JSON: its email, and
+ * "first last" (either alone when the other is not a string).  -1 when
+ * the JSON does not parse.
+ */
+int
+cache_names_make(const uint8_t *json, size_t len, struct cache_names *n)
+{
+	json_t		*user;
+	const char	*email, *first, *last;
+	char		 name[CACHE_NAME_MAX];
+
+	if ((user = json_loadb((const char *)json, len, 0, NULL)) == NULL)
+		return -1;
+	email = json_string_value(json_object_get(user, "email"));
+	first = json_string_value(json_object_get(user, "first_name"));
+	last = json_string_value(json_object_get(user, "last_name"));
+	(void)snprintf(name, sizeof(name), "%s%s%s", first != NULL ? first :
+	    "", first != NULL && last != NULL ? " " : "",
+	    last != NULL ? last : "");
+	n->has_email = email != NULL;
+	cache_clean(n->email, sizeof(n->email), email != NULL ? email : "");
+	cache_clean(n->name, sizeof(n->name), name);
+	json_decref(user);
+	return 0;
+}
+
+/* The entry's JSON and names, gone. */
 static void
-cache_set_json(struct cache_entry *e, const uint8_t *json, size_t len)
+cache_drop_json(struct cache_entry *e)
 {
 	if (e->json != NULL) {
 		cache.json_total -= e->jsonlen;
 		freezero(e->json, e->jsonlen + 1);
 		e->json = NULL;
+		e->jsonlen = 0;
 	}
+	if (e->names != NULL) {
+		freezero(e->names, sizeof(*e->names));
+		e->names = NULL;
+	}
+}
+
+/*
+ * The user's JSON, and its names when it parses (a JSON that does not
+ * is kept alone: forward auth then reads it as keyd's answer, and
+ * refuses it the same way).
+ */
+static void
+cache_set_json(struct cache_entry *e, const uint8_t *json, size_t len)
+{
+	cache_drop_json(e);
 	if (len == 0 || len > CACHE_JSON_MAX ||
 	    cache.json_total + len > CACHE_JSON_TOTAL ||
 	    (e->json = malloc(len + 1)) == NULL)
@@ -259,6 +347,11 @@ cache_set_json(struct cache_entry *e, const uint8_t *json, size_t len)
 	e->json[len] = '\0';
 	e->jsonlen = len;
 	cache.json_total += len;
+	if ((e->names = malloc(sizeof(*e->names))) != NULL &&
+	    cache_names_make(json, len, e->names) == -1) {
+		freezero(e->names, sizeof(*e->names));
+		e->names = NULL;
+	}
 }
 
 /*

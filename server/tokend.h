@@ -59,6 +59,7 @@
 #define CACHE_JSON_MAX		(16 * 1024)	/* bytes of one user's JSON */
 #define CACHE_JSON_TOTAL	(4 * 1024 * 1024)	/* and of all */
 #define CACHE_KEY_LEN		32	/* SHA-256 of the token */
+#define CACHE_NAME_MAX		256	/* bytes of a name forward auth sends */
 #define TLS_TICKET_ROTATE_SEC	3600	/* the parent's new ticket key */
 /* A ticket outlives one rotation: workers take the key before too. */
 #define TLS_TICKET_LIFETIME_SEC	TLS_TICKET_ROTATE_SEC
@@ -218,6 +219,17 @@ struct route {
 	const char		*vars;		/* NULL, or the variable parts */
 };
 
+/*
+ * What forward auth sends of a user (verify.c), made from its JSON once
+ * (cache_names_make): its email, and its first and last names joined,
+ * each cut to CACHE_NAME_MAX - 1 bytes with control characters blanked.
+ */
+struct cache_names {
+	int			 has_email;	/* 0: the JSON names none */
+	char			 email[CACHE_NAME_MAX];
+	char			 name[CACHE_NAME_MAX];
+};
+
 /* A verified credential the worker keeps (cache.c). */
 struct cache_entry {
 	uint8_t			 key[CACHE_KEY_LEN];
@@ -227,6 +239,7 @@ struct cache_entry {
 	uint8_t			 session[CACHE_KEY_LEN]; /* its SHA-256 */
 	char			*json;		/* the user, or NULL */
 	size_t			 jsonlen;
+	struct cache_names	*names;		/* of json; NULL: none */
 };
 
 /* server.c */
@@ -327,7 +340,7 @@ int		 auth_authenticate_query(struct server *,
 		    void (*)(struct pending *, struct frame *), void *);
 int		 auth_has_credential(struct server *, struct evhttp_request *);
 uint32_t	 auth_token_check(struct server *, struct evhttp_request *,
-		    const char *);
+		    const char **, const struct cache_entry **);
 int		 auth_cookie_credential(struct server *,
 		    struct evhttp_request *, int);
 json_t		*auth_body_load(const void *, size_t);
@@ -491,6 +504,10 @@ int		 auth_user_read(struct frame *, struct auth_result *,
 void		 cache_init(void);
 void		 cache_key(const void *, size_t, uint8_t *);
 const struct cache_entry *cache_find(struct server *, const uint8_t *);
+const struct cache_entry *cache_find_names(struct server *, const uint8_t *);
+int		 cache_names_make(const uint8_t *, size_t,
+		    struct cache_names *);
+void		 cache_clean(char *, size_t, const char *);
 void		 cache_store(const uint8_t *, struct frame *);
 int		 cache_invalidate(struct frame *);
 void		 cache_flush(void);

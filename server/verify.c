@@ -21,7 +21,10 @@
  * Who it is comes from keyd's answer for the credential, MSG_USER_GET,
  * which the worker's cache (cache.c) answers for a token keyd has seen
  * and not revoked since: a suspended user's tokens are dropped from
- * every worker's cache at once.
+ * every worker's cache at once.  The cache keeps the user's names as
+ * this sends them (struct cache_names, made when keyd's answer is
+ * kept), so that a cached request parses no JSON and allocates nothing
+ * of its own: it is answered from the entry at once.
  *
  * Nothing here is believed for who is asking: the forwarded headers
  * only choose the protect rule and the rd of the answer, which goes to
@@ -38,14 +41,11 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include <jansson.h>
-
 #include "proto.h"
 #include "tokend.h"
 
 #define VERIFY_URI_MAX		2048	/* bytes of a forwarded URI */
 #define VERIFY_HOST_MAX		256	/* bytes of a forwarded host */
-#define VERIFY_VALUE_MAX	256	/* bytes of a header naming the user */
 #define VERIFY_LOCATION_MAX	(CONF_PUBLIC_URL_MAX + 4 * VERIFY_URI_MAX)
 
 /* What the answer needs of the request, once keyd has answered. */
@@ -62,6 +62,8 @@ static const char *verify_header(struct evhttp_request *, const char *,
 		    size_t);
 static int	 verify_browser(struct evhttp_request *);
 static void	 verify_done(struct pending *, struct frame *);
+static void	 verify_answer(struct verify_ctx *, struct evhttp_request *,
+		    const struct auth_result *, const struct cache_names *);
 static void	 verify_refuse(struct verify_ctx *, struct evhttp_request *,
 		    uint32_t);
 static const char *verify_role(const struct tokend_config *,
@@ -72,7 +74,7 @@ static int	 verify_allowed(const struct conf_protect *,
 		    const struct auth_result *, const char *);
 static void	 verify_user_headers(struct verify_ctx *,
 		    struct evhttp_request *, const struct auth_result *,
-		    json_t *);
+		    const struct cache_names *, const char *);
 static void	 verify_set(struct evkeyvalq *, const char *, const char *);
 static int	 verify_portal(struct verify_ctx *, struct evhttp_request *,
 		    char *, size_t);
@@ -117,17 +119,14 @@ verify_browser(struct evhttp_request *req)
 void
 verify_serve(struct server *s, struct evhttp_request *req, const char *rest)
 {
-	struct verify_ctx	*c;
+	struct verify_ctx	 ctx, *c = &ctx;
+	const struct cache_entry *e;
 	const char		*uri, *host, *proto, *query = NULL;
-	const struct evhttp_uri	*own;
 	char			*q;
 	uint32_t		 code;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		auth_error(req, AUTH_INTERNAL);
-		return;
-	}
 	c->s = s;
+	c->nginx = 0;
 	c->browser = verify_browser(req);
 	if ((uri = verify_header(req, "X-Original-URI", VERIFY_URI_MAX - 1)) !=
 	    NULL)
@@ -154,18 +153,28 @@ verify_serve(struct server *s, struct evhttp_request *req, const char *rest)
 	 * Without a credential of its own, the request may carry one in
 	 * the access_token parameter of the URI asked for.
 	 */
-	if (!auth_has_credential(s, req) && (q = strchr(c->uri, '?')) != NULL)
+	if ((q = strchr(c->uri, '?')) != NULL)
 		query = q + 1;
-	else if ((own = evhttp_request_get_evhttp_uri(req)) != NULL)
-		query = evhttp_uri_get_query(own);
-	if ((code = auth_token_check(s, req, query)) != AUTH_OK) {
+	if ((code = auth_token_check(s, req, &query, &e)) != AUTH_OK) {
 		if (code == AUTH_INTERNAL)
 			auth_error(req, code);
 		else
 			verify_refuse(c, req, code);
-		free(c);
 		return;
 	}
+	/* Known to the worker's cache with its names: answered at once. */
+	if (e != NULL) {
+		verify_answer(c, req, &e->who, e->names);
+		return;
+	}
+	/* keyd's answer, or the cache's for a user without names. */
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		auth_error(req, AUTH_INTERNAL);
+		return;
+	}
+	*c = ctx;
+	if (q != NULL && query == q + 1)	/* the forwarded URI's, copied */
+		query = c->uri + (query - ctx.uri);
 	/* Until the user is known: the 401s of auth_authenticate too. */
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "WWW-Authenticate", "Bearer");
@@ -211,19 +220,16 @@ verify_done(struct pending *p, struct frame *f)
 	struct verify_ctx		*c = p->arg;
 	struct evhttp_request		*req = p->req;
 	struct evkeyvalq		*h = evhttp_request_get_output_headers(req);
-	const struct conf_protect	*rule;
 	struct auth_result		 ar;
+	struct cache_names		 names;
 	const uint8_t			*json;
-	const char			*role;
-	json_t				*user = NULL;
 	size_t				 len;
 	uint32_t			 code = AUTH_UNAVAILABLE;
 
 	if (f != NULL)
 		code = auth_user_read(f, &ar, &json, &len) == -1 ?
 		    AUTH_INTERNAL : ar.code;
-	if (code == AUTH_OK && (user = json_loadb((const char *)json, len, 0,
-	    NULL)) == NULL)
+	if (code == AUTH_OK && cache_names_make(json, len, &names) == -1)
 		code = AUTH_INTERNAL;
 	if (code == AUTH_UNAVAILABLE || code == AUTH_INTERNAL) {
 		evhttp_remove_header(h, "WWW-Authenticate");
@@ -235,19 +241,34 @@ verify_done(struct pending *p, struct frame *f)
 		goto done;
 	}
 	evhttp_remove_header(h, "WWW-Authenticate");
-	role = verify_role(c->s->conf, &ar);
+	verify_answer(c, req, &ar, &names);
+ done:
+	explicit_bzero(&ar, sizeof(ar));
+	free(c);
+}
+
+/*
+ * A signed-in user: 403 when the protect rule of the URL asked for
+ * asks for more, else 200 with the headers that name the user.
+ */
+static void
+verify_answer(struct verify_ctx *c, struct evhttp_request *req,
+    const struct auth_result *ar, const struct cache_names *names)
+{
+	const struct conf_protect	*rule;
+	const char			*role;
+
+	role = verify_role(c->s->conf, ar);
 	rule = verify_rule(c->s->conf, c->host, c->uri);
-	if (!verify_allowed(rule, &ar, role)) {
+	if (!verify_allowed(rule, ar, role)) {
 		http_error(req, 403, "FORBIDDEN",
 		    "You don't have permission to access this.");
-		goto done;
+		return;
 	}
-	verify_user_headers(c, req, &ar, user);
-	evhttp_add_header(h, "Cache-Control", "no-store");
+	verify_user_headers(c, req, ar, names, role);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cache-Control", "no-store");
 	evhttp_send_reply(req, 200, "OK", NULL);
- done:
-	json_decref(user);
-	free(c);
 }
 
 /* The name of the user's role ("admin", the built-in one's), or "". */
@@ -308,44 +329,36 @@ verify_allowed(const struct conf_protect *rule, const struct auth_result *ar,
  * The headers that name the user: its email (the name it signs in
  * with) as the user and the email, first and last name, and its role's
  * name as the groups.  The proxy passes them on; what a client sent
- * under the same names is the proxy's to drop.
+ * under the same names is the proxy's to drop.  names are cut and
+ * cleaned already (cache_names_make).
  */
 static void
 verify_user_headers(struct verify_ctx *c, struct evhttp_request *req,
-    const struct auth_result *ar, json_t *user)
+    const struct auth_result *ar, const struct cache_names *names,
+    const char *role)
 {
 	const struct tokend_config	*conf = c->s->conf;
 	struct evkeyvalq		*h = evhttp_request_get_output_headers(req);
-	const char			*email, *first, *last, *role;
-	char				 name[VERIFY_VALUE_MAX];
 
-	email = json_string_value(json_object_get(user, "email"));
-	first = json_string_value(json_object_get(user, "first_name"));
-	last = json_string_value(json_object_get(user, "last_name"));
-	(void)snprintf(name, sizeof(name), "%s%s%s", first != NULL ? first :
-	    "", first != NULL && last != NULL ? " " : "",
-	    last != NULL ? last : "");
-	role = verify_role(conf, ar);
-	verify_set(h, conf->fa_user_header, email != NULL ? email : ar->user);
-	verify_set(h, conf->fa_email_header, email != NULL ? email : "");
-	verify_set(h, conf->fa_name_header, name);
+	if (names->has_email)
+		evhttp_add_header(h, conf->fa_user_header, names->email);
+	else
+		verify_set(h, conf->fa_user_header, ar->user);
+	evhttp_add_header(h, conf->fa_email_header, names->email);
+	evhttp_add_header(h, conf->fa_name_header, names->name);
 	verify_set(h, conf->fa_groups_header, role);
 }
 
 /*
- * One header, its value cut to VERIFY_VALUE_MAX bytes and without a
- * control character (a name is the user's own to write).
+ * One header, its value cut to CACHE_NAME_MAX - 1 bytes and without a
+ * control character (cache_clean).
  */
 static void
 verify_set(struct evkeyvalq *h, const char *name, const char *value)
 {
-	char	 clean[VERIFY_VALUE_MAX];
-	size_t	 i;
+	char	 clean[CACHE_NAME_MAX];
 
-	for (i = 0; value[i] != '\0' && i < sizeof(clean) - 1; i++)
-		clean[i] = (unsigned char)value[i] < 0x20 || value[i] == 0x7f ?
-		    ' ' : value[i];
-	clean[i] = '\0';
+	cache_clean(clean, sizeof(clean), value);
 	evhttp_add_header(h, name, clean);
 }
 

@@ -199,3 +199,21 @@ $CTL user suspend ed@example.com >/dev/null
 st() { via "$@" >/dev/null; cat "$T/pstatus"; }
 r="$(st "$NURL/x" -H "Authorization: Bearer $AT_ED") $(st "$NURL/x" -b "$SES_ED") $(st "$CURL_/x" -H "Authorization: Bearer $AT_ED") $(v "$AT_ED" app.example.test /)"
 [ "$r" = "401 401 401 401" ] && ok fa_suspended_refused || fail fa_suspended_refused "$r"
+
+# The names the worker's cache keeps for forward auth follow the user:
+# after its own change of email and name, the next verify (keyd's
+# answer: the change dropped the token from the cache) and the one
+# after it (the cache's again) name the new ones.
+fa_names() {
+	http GET /auth/verify -H "Authorization: Bearer $AT_ROOT" >/dev/null
+	echo "$(cat "$T/status")|$(tr -d '\r' < "$T/h" | grep -E '^Remote-(User|Email|Name)' | paste -sd'|')"
+}
+fa_names >/dev/null
+same fa_cached_names "200|Remote-User: root@example.com|Remote-Email: root@example.com|Remote-Name: " \
+    "$(fa_names)"
+http PATCH /users/me -H "Authorization: Bearer $AT_ROOT" -H 'Content-Type: application/json' \
+    -d '{"email":"boss@example.com","first_name":"Ro","last_name":"Ot"}' >/dev/null
+same fa_names_follow_change "200|Remote-User: boss@example.com|Remote-Email: boss@example.com|Remote-Name: Ro Ot" \
+    "$(fa_names)"
+same fa_cached_names_follow_change "200|Remote-User: boss@example.com|Remote-Email: boss@example.com|Remote-Name: Ro Ot" \
+    "$(fa_names)"

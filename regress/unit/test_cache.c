@@ -3,7 +3,8 @@
 /*
  * Unit tests for server/cache.c: what is kept and what never is, expiry,
  * the bounds (sets, least recently used, JSON budget), invalidations,
- * and that a lookup first reads what keyd wrote: an invalidation that
+ * the user's names forward auth sends (kept with the JSON, made anew
+ * with each JSON, gone with it), and that a lookup first reads what keyd wrote: an invalidation that
  * sits in the socket, the event loop never having run, already counts.
  */
 #include <sys/types.h>
@@ -268,6 +269,61 @@ test_bounds(void)
 	cache_flush();
 }
 
+/* What forward auth sends, made once from the JSON and kept with it. */
+static void
+test_names(void)
+{
+	uint8_t			 k[CACHE_KEY_LEN];
+	const struct cache_entry *e;
+	uint64_t		 later = EPOCH_MS() + 60000;
+
+	key_of("forward-auth", k);
+	store(k, AUTH_OK, UID_A, "", later, NULL);
+	CHECK("cache_names_none_without_json",
+	    cache_find_names(&srv, k) == NULL && cache_find(&srv, k) != NULL);
+	store(k, AUTH_OK, UID_A, "", later, "{\"email\":\"old@example.com\","
+	    "\"first_name\":\"An\\u0001na\",\"last_name\":\"Old\"}");
+	e = cache_find_names(&srv, k);
+	CHECK("cache_names_made", e != NULL && e->names != NULL &&
+	    e->names->has_email &&
+	    strcmp(e->names->email, "old@example.com") == 0 &&
+	    strcmp(e->names->name, "An na Old") == 0);
+	/* A MSG_AUTH_RESULT keeps the JSON, and so its names. */
+	store(k, AUTH_OK, UID_A, "", later, NULL);
+	e = cache_find_names(&srv, k);
+	CHECK("cache_names_kept_with_json", e != NULL &&
+	    strcmp(e->names->email, "old@example.com") == 0);
+	/* A new JSON for the same key: the names are its own. */
+	store(k, AUTH_OK, UID_A, "", later, "{\"email\":\"new@example.com\","
+	    "\"first_name\":null,\"last_name\":\"New\"}");
+	e = cache_find_names(&srv, k);
+	CHECK("cache_names_follow_json", e != NULL &&
+	    strcmp(e->names->email, "new@example.com") == 0 &&
+	    strcmp(e->names->name, "New") == 0);
+	/* Invalidated (an email change, a suspension): gone with it. */
+	push(INVALIDATE_USER, UID_A, strlen(UID_A));
+	CHECK("cache_names_invalidated", cache_find_names(&srv, k) == NULL &&
+	    cache_find(&srv, k) == NULL);
+	store(k, AUTH_OK, UID_A, "", later, "{\"email\":\"third@example.com\","
+	    "\"first_name\":\"Tess\"}");
+	e = cache_find_names(&srv, k);
+	CHECK("cache_names_after_invalidation", e != NULL &&
+	    strcmp(e->names->email, "third@example.com") == 0 &&
+	    strcmp(e->names->name, "Tess") == 0);
+	store(k, AUTH_OK, UID_A, "", later, "{\"first_name\":\"No\","
+	    "\"last_name\":\"Mail\"}");
+	e = cache_find_names(&srv, k);
+	CHECK("cache_names_no_email", e != NULL && !e->names->has_email &&
+	    e->names->email[0] == '\0' &&
+	    strcmp(e->names->name, "No Mail") == 0);
+	/* A JSON that does not parse is kept alone, for keyd's reading. */
+	store(k, AUTH_OK, UID_A, "", later, "{\"email\":");
+	CHECK("cache_names_none_for_bad_json",
+	    cache_find_names(&srv, k) == NULL &&
+	    (e = cache_find(&srv, k)) != NULL && e->json != NULL);
+	cache_flush();
+}
+
 static void
 test_closed_channel(void)
 {
@@ -301,6 +357,7 @@ main(void)
 	test_expiry();
 	test_invalidate();
 	test_bounds();
+	test_names();
 	test_closed_channel();
 	return regress_exit();
 }
