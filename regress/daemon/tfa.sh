@@ -66,13 +66,16 @@ expect tfa_earlier_step_refused "$INVALID_OTP" \
 # Wrong codes count like wrong passwords: address 3 fails on the
 # account until it must wait, and then even a good code is refused.
 # The good code follows the first refusal at once: the wait is a second
-# or two, which a slow (sanitized) build could let pass otherwise.
+# or two, which a slow (sanitized) build could let pass otherwise: the
+# codes are made before the first attempt.
 : > "$T/r"
 r=""
+bad=$(code 7)
+good=$(code 1)
 for i in 1 2 3 4; do
-	tfa_login alice@example.com 'alice pass' "$(code 7)" 3 | cut -c1-3 >> "$T/r"
+	tfa_login alice@example.com 'alice pass' "$bad" 3 | cut -c1-3 >> "$T/r"
 	if grep -q 429 "$T/r"; then
-		r=$(tfa_login alice@example.com 'alice pass' "$(code 1)" 3)
+		r=$(tfa_login alice@example.com 'alice pass' "$good" 3)
 		break
 	fi
 done
