@@ -245,6 +245,7 @@ static void	 pg_int(struct pg_params *, int64_t);
 static void	 pg_hash(struct pg_params *, const uint8_t *);
 static int	 pg_run(const char *, const struct pg_params *, PGresult **);
 static PGresult	*pg_wait(int);
+static void	 pg_log_error(const PGresult *);
 static int	 pg_do(const char *, const struct pg_params *);
 static int	 pg_exec(const char *);
 static int	 pg_migrate(void);
@@ -368,6 +369,18 @@ pg_next(int *gone)
 	return PQgetResult(pg);
 }
 
+/* A failed statement's message, or the connection's. */
+static void
+pg_log_error(const PGresult *r)
+{
+	const char	*m;
+
+	m = r != NULL ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
+	    NULL;
+	log_warnx("store: PostgreSQL: %s", m != NULL ? m :
+	    PQerrorMessage(pg));
+}
+
 /* The last result of one statement of the pipeline. */
 static PGresult *
 pg_next_query(int *gone)
@@ -405,12 +418,7 @@ pg_collect(PGresult **own)
 			if (pg_pending[i] >= 0)
 				pg_preps[pg_pending[i]].ready = 0;
 			if (PQresultStatus(r) != PGRES_PIPELINE_ABORTED)
-				log_warnx("store: PostgreSQL: %s", r != NULL &&
-				    PQresultErrorField(r,
-				    PG_DIAG_MESSAGE_PRIMARY) != NULL ?
-				    PQresultErrorField(r,
-				    PG_DIAG_MESSAGE_PRIMARY) :
-				    PQerrorMessage(pg));
+				pg_log_error(r);
 			pg_poisoned = 1;
 		}
 		PQclear(r);
@@ -536,12 +544,7 @@ pg_run_flags(const char *sql, const struct pg_params *p, PGresult **res,
 			rv = STORE_NOT_UNIQUE;
 		else {
 			if (PQresultStatus(r) != PGRES_PIPELINE_ABORTED)
-				log_warnx("store: PostgreSQL: %s", r != NULL &&
-				    PQresultErrorField(r,
-				    PG_DIAG_MESSAGE_PRIMARY) != NULL ?
-				    PQresultErrorField(r,
-				    PG_DIAG_MESSAGE_PRIMARY) :
-				    PQerrorMessage(pg));
+				pg_log_error(r);
 			rv = -1;
 		}
 		PQclear(r);
@@ -2251,10 +2254,7 @@ pg_run_where(const char *sql, const struct query_sql *where,
 		r = NULL;
 		rv = 0;
 	} else {
-		log_warnx("store: PostgreSQL: %s", r != NULL &&
-		    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) != NULL ?
-		    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
-		    PQerrorMessage(pg));
+		pg_log_error(r);
 		if (PQstatus(pg) != CONNECTION_OK)
 			pg_lost();
 	}

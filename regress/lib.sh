@@ -287,6 +287,21 @@ td_pg_start() {
 # td_pg: $PG_PSQL -c SQL, from a directory nobody may enter.
 td_pg() { (cd "$T/pg" && $PG_PSQL -c "$1"); }
 
+# td_pg_lock_sessions: an ACCESS EXCLUSIVE lock on sessions, held by a
+# psql session (LOCKER) fed from a FIFO on descriptor 3 until the test
+# writes 'COMMIT;' >&3; 0 once PostgreSQL shows it granted (10 s).
+td_pg_lock_sessions() {
+	mkfifo "$T/pg/lockin"
+	chmod 0644 "$T/pg/lockin"
+	(cd "$T/pg" && $PG_PSQL < "$T/pg/lockin" > "$T/pg/lock.out" 2>&1) &
+	LOCKER=$!
+	exec 3> "$T/pg/lockin"
+	echo 'BEGIN; LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE;' >&3
+	td_until '[ "$(td_pg "SELECT count(*) FROM pg_locks WHERE relation =
+	    '"'"'sessions'"'"'::regclass AND mode = '"'"'AccessExclusiveLock'"'"'
+	    AND granted")" = 1 ]' 100
+}
+
 # td_pg_host NAME DATABASE CONF...: host NAME of a test of several hosts
 # (td_pg_start; ROOT is the test's directory), in $ROOT/NAME: T, PORT
 # and URL are its, its configuration CONF with DATABASE ("": SQLite).

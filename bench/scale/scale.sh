@@ -114,16 +114,7 @@ wrkrun() {
 	BENCH_THREADS=1 wrk -t1 -c$CONNS -d"${SECS}"s --timeout 30s --latency \
 	    "$@" > "$T/wrk-$name" 2>&1
 	cat "$T/wrk-$name" >> "$T/wrk-raw"
-	awk 'function ms(v) {
-		if (v ~ /us$/) return v / 1000
-		if (v ~ /ms$/) return v + 0
-		if (v ~ /s$/) return v * 1000
-		return v }
-	    $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
-	    /^Requests\/sec:/ { r = $2 } /^Good responses\/sec:/ { g = $NF }
-	    /Non-2xx|^Bad responses:/ { e += $NF }
-	    /Socket errors:/ { for (i = 1; i <= NF; i++) { f = $i; sub(/,$/, "", f); if (f ~ /^[0-9]+$/) e += f } }
-	    END { if (g != "") r = g; printf "%s %.2f %.2f %d\n", r, p50, p99, e }' "$T/wrk-$name"
+	awk -f "$TOP/bench/wrk.awk" "$T/wrk-$name"
 }
 
 # run HOST SCENARIO ROUND: one measured run, into $T/results.

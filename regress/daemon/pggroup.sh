@@ -109,21 +109,11 @@ td_pg "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \$\$
     CREATE TRIGGER refuse BEFORE INSERT ON retired FOR EACH ROW
     EXECUTE FUNCTION refuse();" > /dev/null &&
     ok pggroup_trigger || fail pggroup_trigger
-mkfifo "$T/pg/lockin"
-chmod 0644 "$T/pg/lockin"
-(cd "$T/pg" && $PG_PSQL < "$T/pg/lockin" > "$T/pg/lock.out" 2>&1) &
-LOCKER=$!
-exec 3> "$T/pg/lockin"
-echo 'BEGIN; LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE;' >&3
-held() {
-	td_pg "SELECT count(*) FROM pg_locks WHERE relation =
-	    'sessions'::regclass AND mode = 'AccessExclusiveLock' AND granted"
-}
 waiting() {
 	td_pg "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type =
 	    'Lock' AND datname = 'tokend'"
 }
-td_until '[ "$(held)" = 1 ]' 100 && ok pggroup_locked ||
+td_pg_lock_sessions && ok pggroup_locked ||
     fail pggroup_locked "$(cat "$T/pg/lock.out")"
 mkdir "$T/g"
 refresh "$A" "$(sed -n 1p "$T/gt")" "$T/g/stall"

@@ -36,18 +36,7 @@ case "$r" in 200*erin@*) ok pgstall_me_cached ;;
 *) fail pgstall_me_cached "$r" ;; esac
 
 # The lock, held by a psql session fed from a FIFO until it is told.
-mkfifo "$T/pg/lockin"
-chmod 0644 "$T/pg/lockin"
-(cd "$T/pg" && $PG_PSQL < "$T/pg/lockin" > "$T/pg/lock.out" 2>&1) &
-LOCKER=$!
-exec 3> "$T/pg/lockin"
-echo 'BEGIN; LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE;' >&3
-held() {
-	td_pg "SELECT count(*) FROM pg_locks WHERE relation =
-	    'sessions'::regclass AND mode = 'AccessExclusiveLock' AND granted"
-}
-for i in $(seq 100); do [ "$(held)" = 1 ] && break; sleep 0.1; done
-[ "$(held)" = 1 ] && ok pgstall_locked || fail pgstall_locked "$(cat "$T/pg/lock.out")"
+td_pg_lock_sessions && ok pgstall_locked || fail pgstall_locked "$(cat "$T/pg/lock.out")"
 
 # The refresh waits for the lock, in PostgreSQL.
 curl -s -m 60 -o "$T/refresh.body" -w '%{http_code}' \
