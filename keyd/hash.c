@@ -23,10 +23,7 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +36,7 @@
 #include "b64url.h"
 #include "hash.h"
 #include "log.h"
+#include "tpool.h"
 
 #define HASH_B64LEN(n)	(((n) * 4 + 2) / 3)
 
@@ -67,24 +65,16 @@ TAILQ_HEAD(hash_jobs, hash_job);
 
 static struct {
 	int			 ready;
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
+	struct tpool		 tp;		/* started: past hash_niced() */
 	struct hash_jobs	 todo;		/* waiting for a thread */
 	struct hash_jobs	 done;		/* waiting for the loop */
 	int			 queued;	/* waiting and running */
 	volatile int64_t	*gauge;		/* queued, for the metrics */
 	int			 queue_max;
-	int			 stopping;
-	int			 wake_pending;
-	pthread_t		*threads;
-	int			 nthreads;
-	int			 started;	/* threads past hash_niced() */
-	int			 wake[2];
-	struct event		*ev;
 	struct hash_params	 params;
 	struct hash_phc		 dummy_phc;
 	char			 dummy[HASH_PHC_MAX];
-} pool = { .wake = { -1, -1 } };
+} pool;
 
 static const struct {
 	const char	*prefix;
@@ -120,8 +110,6 @@ static void	 hash_job_free(struct hash_job *);
 static int	 hash_submit(struct hash_job *);
 static void	 hash_deliver(struct hash_job *);
 static void	 hash_wakeup(evutil_socket_t, short, void *);
-static int	 hash_threads_start(int);
-static void	 hash_threads_stop(void);
 static void	 hash_pool_flush(struct hash_jobs *);
 static void	 hash_pool_free(void);
 
@@ -415,14 +403,8 @@ hash_job_run(struct hash_job *job)
 static void
 hash_done_locked(struct hash_job *job)
 {
-	static const char	 one = 1;
-
 	TAILQ_INSERT_TAIL(&pool.done, job, entry);
-	if (pool.wake_pending)
-		return;
-	/* The pipe is non-blocking; a full pipe is already a wakeup. */
-	if (write(pool.wake[1], &one, 1) == 1 || errno == EAGAIN)
-		pool.wake_pending = 1;
+	tpool_wake_locked(&pool.tp);
 }
 
 /*
@@ -438,10 +420,7 @@ hash_niced(void)
 	if (setpriority(PRIO_PROCESS, 0, HASH_NICE) == -1)
 		log_warn("setpriority");
 #endif
-	pthread_mutex_lock(&pool.lock);
-	pool.started++;
-	pthread_cond_broadcast(&pool.cond);
-	pthread_mutex_unlock(&pool.lock);
+	tpool_started(&pool.tp);
 }
 
 static void *
@@ -450,23 +429,23 @@ hash_worker(void *arg)
 	struct hash_job	*job;
 
 	hash_niced();
-	pthread_mutex_lock(&pool.lock);
+	pthread_mutex_lock(&pool.tp.tp_lock);
 	for (;;) {
-		while (!pool.stopping && TAILQ_EMPTY(&pool.todo))
-			pthread_cond_wait(&pool.cond, &pool.lock);
-		if (pool.stopping)
+		while (!pool.tp.tp_stopping && TAILQ_EMPTY(&pool.todo))
+			pthread_cond_wait(&pool.tp.tp_cond, &pool.tp.tp_lock);
+		if (pool.tp.tp_stopping)
 			break;
 		job = TAILQ_FIRST(&pool.todo);
 		TAILQ_REMOVE(&pool.todo, job, entry);
-		pthread_mutex_unlock(&pool.lock);
+		pthread_mutex_unlock(&pool.tp.tp_lock);
 		hash_job_run(job);
-		pthread_mutex_lock(&pool.lock);
+		pthread_mutex_lock(&pool.tp.tp_lock);
 		pool.queued--;
 		if (pool.gauge != NULL)
 			*pool.gauge = pool.queued;
 		hash_done_locked(job);
 	}
-	pthread_mutex_unlock(&pool.lock);
+	pthread_mutex_unlock(&pool.tp.tp_lock);
 	return NULL;
 }
 
@@ -510,7 +489,7 @@ hash_submit(struct hash_job *job)
 {
 	int	 rv = -1;
 
-	pthread_mutex_lock(&pool.lock);
+	pthread_mutex_lock(&pool.tp.tp_lock);
 	if (job->kind == HASH_JOB_REFUSED) {
 		hash_done_locked(job);
 		rv = 0;
@@ -519,10 +498,10 @@ hash_submit(struct hash_job *job)
 		if (pool.gauge != NULL)
 			*pool.gauge = pool.queued;
 		TAILQ_INSERT_TAIL(&pool.todo, job, entry);
-		pthread_cond_signal(&pool.cond);
+		pthread_cond_signal(&pool.tp.tp_cond);
 		rv = 0;
 	}
-	pthread_mutex_unlock(&pool.lock);
+	pthread_mutex_unlock(&pool.tp.tp_lock);
 	if (rv == -1)
 		hash_job_free(job);
 	return rv;
@@ -621,10 +600,7 @@ hash_pool_defer(int (*defer)(void (*)(int, short, void *), int, short,
 static void
 hash_wakeup(evutil_socket_t fd, short events, void *arg)
 {
-	char			 buf[64];
-
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
+	tpool_drain(fd);
 	if (hash_defer == NULL || !hash_defer(hash_deliver_all, -1, 0, NULL))
 		hash_deliver_all(-1, 0, NULL);
 }
@@ -636,64 +612,14 @@ hash_deliver_all(int fd, short events, void *arg)
 	struct hash_job		*job;
 
 	TAILQ_INIT(&done);
-	pthread_mutex_lock(&pool.lock);
+	pthread_mutex_lock(&pool.tp.tp_lock);
 	TAILQ_CONCAT(&done, &pool.done, entry);
-	pool.wake_pending = 0;
-	pthread_mutex_unlock(&pool.lock);
+	pool.tp.tp_wake_pending = 0;
+	pthread_mutex_unlock(&pool.tp.tp_lock);
 	while ((job = TAILQ_FIRST(&done)) != NULL) {
 		TAILQ_REMOVE(&done, job, entry);
 		hash_deliver(job);
 	}
-}
-
-/* Workers block every signal: they belong to the event loop thread. */
-static int
-hash_threads_start(int n)
-{
-	sigset_t	 all, old;
-	int		 rv = 0;
-
-	if ((pool.threads = calloc(n, sizeof(*pool.threads))) == NULL) {
-		log_warn("%s", __func__);
-		return -1;
-	}
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (pool.nthreads = 0; pool.nthreads < n; pool.nthreads++) {
-		rv = pthread_create(&pool.threads[pool.nthreads], NULL,
-		    hash_worker, NULL);
-		if (rv != 0)
-			break;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rv != 0) {
-		errno = rv;
-		log_warn("pthread_create");
-		return -1;
-	}
-	pthread_mutex_lock(&pool.lock);
-	while (pool.started < pool.nthreads)
-		pthread_cond_wait(&pool.cond, &pool.lock);
-	pthread_mutex_unlock(&pool.lock);
-	return 0;
-}
-
-/* Each thread finishes the hash it is running, if any. */
-static void
-hash_threads_stop(void)
-{
-	int	 i;
-
-	pthread_mutex_lock(&pool.lock);
-	pool.stopping = 1;
-	pthread_cond_broadcast(&pool.cond);
-	pthread_mutex_unlock(&pool.lock);
-	for (i = 0; i < pool.nthreads; i++)
-		pthread_join(pool.threads[i], NULL);
-	free(pool.threads);
-	pool.threads = NULL;
-	pool.nthreads = 0;
-	pool.started = 0;
 }
 
 static void
@@ -713,16 +639,8 @@ hash_pool_flush(struct hash_jobs *jobs)
 static void
 hash_pool_free(void)
 {
-	if (pool.ev != NULL)
-		event_free(pool.ev);
-	if (pool.wake[0] != -1)
-		close(pool.wake[0]);
-	if (pool.wake[1] != -1)
-		close(pool.wake[1]);
-	pthread_cond_destroy(&pool.cond);
-	pthread_mutex_destroy(&pool.lock);
+	tpool_free(&pool.tp);
 	explicit_bzero(&pool, sizeof(pool));
-	pool.wake[0] = pool.wake[1] = -1;
 }
 
 /*
@@ -742,19 +660,15 @@ hash_pool_init(struct event_base *base, int threads, int queue_max,
 	    threads > HASH_THREADS_MAX || queue_max < 1 ||
 	    !hash_params_valid(hp))
 		return -1;
-	pthread_mutex_init(&pool.lock, NULL);
-	pthread_cond_init(&pool.cond, NULL);
 	TAILQ_INIT(&pool.todo);
 	TAILQ_INIT(&pool.done);
 	pool.queue_max = queue_max;
 	pool.params = *hp;
-	if (hash_dummy_make(hp) == -1 ||
-	    pipe2(pool.wake, O_NONBLOCK | O_CLOEXEC) == -1 ||
-	    (pool.ev = event_new(base, pool.wake[0], EV_READ | EV_PERSIST,
-	    hash_wakeup, NULL)) == NULL || event_add(pool.ev, NULL) == -1 ||
-	    hash_threads_start(threads) == -1) {
+	if (tpool_init(&pool.tp, base, hash_wakeup) == -1 ||
+	    hash_dummy_make(hp) == -1 ||
+	    tpool_start(&pool.tp, threads, hash_worker) == -1) {
 		log_warnx("cannot start the hashing pool");
-		hash_threads_stop();
+		tpool_stop(&pool.tp);
 		hash_pool_free();
 		return -1;
 	}
@@ -775,7 +689,7 @@ hash_pool_shutdown(void)
 	if (!pool.ready)
 		return;
 	pool.ready = 0;
-	hash_threads_stop();
+	tpool_stop(&pool.tp);
 	TAILQ_INIT(&jobs);
 	TAILQ_CONCAT(&jobs, &pool.todo, entry);
 	TAILQ_CONCAT(&jobs, &pool.done, entry);
@@ -787,9 +701,9 @@ hash_pool_shutdown(void)
 void
 hash_pool_gauge(int64_t *gauge)
 {
-	pthread_mutex_lock(&pool.lock);
+	pthread_mutex_lock(&pool.tp.tp_lock);
 	pool.gauge = gauge;
 	if (gauge != NULL)
 		*gauge = pool.queued;
-	pthread_mutex_unlock(&pool.lock);
+	pthread_mutex_unlock(&pool.tp.tp_lock);
 }

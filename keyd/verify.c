@@ -21,19 +21,16 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 #include <openssl/evp.h>
 
 #include "log.h"
 #include "sign.h"
+#include "tpool.h"
 #include "verify.h"
 
 struct verify_job {
@@ -53,27 +50,17 @@ TAILQ_HEAD(verify_jobs, verify_job);
 
 static struct {
 	int			 ready;
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
+	struct tpool		 tp;		/* started: threads with an md */
 	struct verify_jobs	 todo;
 	struct verify_jobs	 done;
 	int			 queued;	/* waiting and running */
 	int			 queue_max;
-	int			 stopping;
-	int			 wake_pending;
-	pthread_t		*threads;
-	int			 nthreads;
-	int			 started;	/* threads with their md */
-	int			 wake[2];
-	struct event		*ev;
-} vpool = { .wake = { -1, -1 } };
+} vpool;
 
 static void	*verify_worker(void *);
 static void	 verify_wakeup(evutil_socket_t, short, void *);
 static void	 verify_job_free(struct verify_job *);
 static void	 verify_deliver(struct verify_jobs *, int);
-static int	 verify_threads_start(int);
-static void	 verify_threads_stop(void);
 static void	 verify_pool_free(void);
 
 static void
@@ -127,33 +114,28 @@ verify_job_check(struct verify_job *job, struct verify_cache *vc,
 static void *
 verify_worker(void *arg)
 {
-	static const char	 one = 1;
 	struct verify_job	*job;
 	struct verify_cache	 vc = { NULL, NULL };
 	EVP_MD			*md;
 
 	md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	pthread_mutex_lock(&vpool.lock);
-	vpool.started++;
-	pthread_cond_broadcast(&vpool.cond);
+	tpool_started(&vpool.tp);
+	pthread_mutex_lock(&vpool.tp.tp_lock);
 	for (;;) {
-		while (!vpool.stopping && TAILQ_EMPTY(&vpool.todo))
-			pthread_cond_wait(&vpool.cond, &vpool.lock);
-		if (vpool.stopping)
+		while (!vpool.tp.tp_stopping && TAILQ_EMPTY(&vpool.todo))
+			pthread_cond_wait(&vpool.tp.tp_cond, &vpool.tp.tp_lock);
+		if (vpool.tp.tp_stopping)
 			break;
 		job = TAILQ_FIRST(&vpool.todo);
 		TAILQ_REMOVE(&vpool.todo, job, entry);
-		pthread_mutex_unlock(&vpool.lock);
+		pthread_mutex_unlock(&vpool.tp.tp_lock);
 		job->ok = verify_job_check(job, &vc, md);
-		pthread_mutex_lock(&vpool.lock);
+		pthread_mutex_lock(&vpool.tp.tp_lock);
 		vpool.queued--;
 		TAILQ_INSERT_TAIL(&vpool.done, job, entry);
-		/* The pipe is non-blocking; a full pipe is already a wakeup. */
-		if (!vpool.wake_pending && (write(vpool.wake[1], &one, 1) == 1 ||
-		    errno == EAGAIN))
-			vpool.wake_pending = 1;
+		tpool_wake_locked(&vpool.tp);
 	}
-	pthread_mutex_unlock(&vpool.lock);
+	pthread_mutex_unlock(&vpool.tp.tp_lock);
 	verify_cache_drop(&vc);
 	EVP_MD_free(md);
 	return NULL;
@@ -193,14 +175,14 @@ verify_submit(const char *in, size_t len, const uint8_t *sig, size_t siglen,
 	job->siglen = siglen;
 	memcpy(job->in, in, len);
 	job->len = len;
-	pthread_mutex_lock(&vpool.lock);
+	pthread_mutex_lock(&vpool.tp.tp_lock);
 	if (vpool.queued < vpool.queue_max) {
 		vpool.queued++;
 		TAILQ_INSERT_TAIL(&vpool.todo, job, entry);
-		pthread_cond_signal(&vpool.cond);
+		pthread_cond_signal(&vpool.tp.tp_cond);
 		rv = 0;
 	}
-	pthread_mutex_unlock(&vpool.lock);
+	pthread_mutex_unlock(&vpool.tp.tp_lock);
 	if (rv == -1)
 		verify_job_free(job);
 	return rv;
@@ -224,78 +206,21 @@ static void
 verify_wakeup(evutil_socket_t fd, short events, void *arg)
 {
 	struct verify_jobs	 done;
-	char			 buf[64];
 
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
+	tpool_drain(fd);
 	TAILQ_INIT(&done);
-	pthread_mutex_lock(&vpool.lock);
+	pthread_mutex_lock(&vpool.tp.tp_lock);
 	TAILQ_CONCAT(&done, &vpool.done, entry);
-	vpool.wake_pending = 0;
-	pthread_mutex_unlock(&vpool.lock);
+	vpool.tp.tp_wake_pending = 0;
+	pthread_mutex_unlock(&vpool.tp.tp_lock);
 	verify_deliver(&done, 1);
-}
-
-/* The threads block every signal: they belong to the loop's thread. */
-static int
-verify_threads_start(int n)
-{
-	sigset_t	 all, old;
-	int		 rv = 0;
-
-	if ((vpool.threads = calloc(n, sizeof(*vpool.threads))) == NULL) {
-		log_warn("%s", __func__);
-		return -1;
-	}
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (vpool.nthreads = 0; vpool.nthreads < n; vpool.nthreads++)
-		if ((rv = pthread_create(&vpool.threads[vpool.nthreads], NULL,
-		    verify_worker, NULL)) != 0)
-			break;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rv != 0) {
-		errno = rv;
-		log_warn("pthread_create");
-		return -1;
-	}
-	pthread_mutex_lock(&vpool.lock);
-	while (vpool.started < vpool.nthreads)
-		pthread_cond_wait(&vpool.cond, &vpool.lock);
-	pthread_mutex_unlock(&vpool.lock);
-	return 0;
-}
-
-static void
-verify_threads_stop(void)
-{
-	int	 i;
-
-	pthread_mutex_lock(&vpool.lock);
-	vpool.stopping = 1;
-	pthread_cond_broadcast(&vpool.cond);
-	pthread_mutex_unlock(&vpool.lock);
-	for (i = 0; i < vpool.nthreads; i++)
-		pthread_join(vpool.threads[i], NULL);
-	free(vpool.threads);
-	vpool.threads = NULL;
-	vpool.nthreads = 0;
-	vpool.started = 0;
 }
 
 static void
 verify_pool_free(void)
 {
-	if (vpool.ev != NULL)
-		event_free(vpool.ev);
-	if (vpool.wake[0] != -1)
-		close(vpool.wake[0]);
-	if (vpool.wake[1] != -1)
-		close(vpool.wake[1]);
-	pthread_cond_destroy(&vpool.cond);
-	pthread_mutex_destroy(&vpool.lock);
+	tpool_free(&vpool.tp);
 	memset(&vpool, 0, sizeof(vpool));
-	vpool.wake[0] = vpool.wake[1] = -1;
 }
 
 /* threads threads (the number of CPUs), queue_max jobs at most. */
@@ -305,17 +230,13 @@ verify_pool_init(struct event_base *base, int threads, int queue_max)
 	if (vpool.ready || base == NULL || threads < 1 ||
 	    threads > VERIFY_THREADS_MAX || queue_max < 1)
 		return -1;
-	pthread_mutex_init(&vpool.lock, NULL);
-	pthread_cond_init(&vpool.cond, NULL);
 	TAILQ_INIT(&vpool.todo);
 	TAILQ_INIT(&vpool.done);
 	vpool.queue_max = queue_max;
-	if (pipe2(vpool.wake, O_NONBLOCK | O_CLOEXEC) == -1 ||
-	    (vpool.ev = event_new(base, vpool.wake[0], EV_READ | EV_PERSIST,
-	    verify_wakeup, NULL)) == NULL || event_add(vpool.ev, NULL) == -1 ||
-	    verify_threads_start(threads) == -1) {
+	if (tpool_init(&vpool.tp, base, verify_wakeup) == -1 ||
+	    tpool_start(&vpool.tp, threads, verify_worker) == -1) {
 		log_warnx("cannot start the verification pool");
-		verify_threads_stop();
+		tpool_stop(&vpool.tp);
 		verify_pool_free();
 		return -1;
 	}
@@ -335,7 +256,7 @@ verify_pool_shutdown(void)
 	if (!vpool.ready)
 		return;
 	vpool.ready = 0;
-	verify_threads_stop();
+	tpool_stop(&vpool.tp);
 	TAILQ_INIT(&jobs);
 	TAILQ_CONCAT(&jobs, &vpool.todo, entry);
 	TAILQ_CONCAT(&jobs, &vpool.done, entry);
