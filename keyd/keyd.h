@@ -598,11 +598,12 @@ STORE_OPS(STORE_OP_PROTO)
 extern const struct store_backend store_sqlite;
 const char	*store_users_column(const char *);
 const char	*store_audit_column(const char *);
+char		*store_audit_json(void);
 int		 store_audit_field(const char *);
 
 /* store_pg.c: PostgreSQL */
 extern const struct store_backend store_pg;
 const char	*pg_users_column(const char *);
-const char	*pg_audit_column(const char *);
+extern const char pg_audit_time[];
 
 #endif /* KEYD_H */

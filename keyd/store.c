@@ -441,25 +441,28 @@ static const char *const store_sql[ST_MAX] = {
 };
 
 /*
- * The fields of GET /activity, in the order of Directus's answer: each
- * one's SQL over the audit table, which its JSON and its filters and
- * sorts read alike.  revisions (Directus's alias of the revisions an
- * action made) is always empty here, and never filtered or sorted on.
+ * The fields of GET /activity, in the order of Directus's answer, for
+ * both stores: each one's column of the audit table, which its JSON and
+ * its filters and sorts read alike; the timestamp as Directus writes an
+ * instant, in the store's dialect (store_audit_expr()).  revisions
+ * (Directus's alias of the revisions an action made) is always empty
+ * here, and never filtered or sorted on.
  */
 static const struct {
 	const char	*name;
-	const char	*expr;
+	const char	*column;	/* NULL: revisions */
+	int		 time;
 } store_audit_fields[] = {
-	{ "id",		"id" },
-	{ "action",	"action" },
-	{ "user",	"user_id" },
-	{ "timestamp",	STORE_AUDIT_TIME },
-	{ "ip",		"ip" },
-	{ "user_agent",	"user_agent" },
-	{ "collection",	"collection" },
-	{ "item",	"item" },
-	{ "origin",	"origin" },
-	{ "revisions",	NULL },
+	{ "id",		"id",		0 },
+	{ "action",	"action",	0 },
+	{ "user",	"user_id",	0 },
+	{ "timestamp",	"timestamp",	1 },
+	{ "ip",		"ip",		0 },
+	{ "user_agent",	"user_agent",	0 },
+	{ "collection",	"collection",	0 },
+	{ "item",	"item",		0 },
+	{ "origin",	"origin",	0 },
+	{ "revisions",	NULL,		0 },
 };
 #define STORE_AUDIT_NFIELDS	\
 	(sizeof(store_audit_fields) / sizeof(store_audit_fields[0]))
@@ -2115,17 +2118,24 @@ sqlite_audit_list(int64_t after, int64_t limit, store_row_cb cb, void *arg)
 	return store_rows(st, 9, cb, arg);
 }
 
+/* Field i's SQL in the store's dialect, or NULL (revisions). */
+static const char *
+store_audit_expr(size_t i)
+{
+	if (!store_audit_fields[i].time)
+		return store_audit_fields[i].column;
+	return store_dialect() == QUERY_PG ? pg_audit_time : STORE_AUDIT_TIME;
+}
+
 /* A field's SQL in /activity filters and sorts, or NULL. */
 const char *
 store_audit_column(const char *field)
 {
 	size_t	 i;
 
-	if (store_dialect() == QUERY_PG)
-		return pg_audit_column(field);
 	for (i = 0; i < STORE_AUDIT_NFIELDS; i++)
 		if (strcmp(store_audit_fields[i].name, field) == 0)
-			return store_audit_fields[i].expr;
+			return store_audit_expr(i);
 	return NULL;
 }
 
@@ -2141,21 +2151,27 @@ store_audit_field(const char *field)
 	return 0;
 }
 
-/* The JSON of an event, as Directus's activity, for a SELECT. */
-static char *
+/*
+ * The JSON of an event, as Directus's activity, for a SELECT in the
+ * store's dialect (both stores' audit_select).
+ */
+char *
 store_audit_json(void)
 {
 	struct query_sql	 q;
+	const char		*expr;
 	size_t			 i;
+	int			 pg = store_dialect() == QUERY_PG;
 
-	query_sql_init(&q);
-	query_sql_add(&q, "json_object(");
+	query_sql_init_dialect(&q, store_dialect());
+	query_sql_add(&q, pg ? "json_build_object(" : "json_object(");
 	for (i = 0; i < STORE_AUDIT_NFIELDS; i++) {
 		query_sql_add(&q, i > 0 ? ", '" : "'");
 		query_sql_add(&q, store_audit_fields[i].name);
 		query_sql_add(&q, "', ");
-		query_sql_add(&q, store_audit_fields[i].expr != NULL ?
-		    store_audit_fields[i].expr : "json('[]')");
+		expr = store_audit_expr(i);
+		query_sql_add(&q, expr != NULL ? expr : pg ? "'[]'::json" :
+		    "json('[]')");
 	}
 	query_sql_add(&q, ")");
 	if (q.error) {

@@ -2186,35 +2186,8 @@ pg_users_column(const char *field)
 	return pg_user_expr(uf);
 }
 
-/* The fields of /activity: name, SQL (NULL: revisions, never stored). */
-static const struct {
-	const char	*name;
-	const char	*expr;
-} pg_audit_fields[] = {
-	{ "id",		"id" },
-	{ "action",	"action" },
-	{ "user",	"user_id" },
-	{ "timestamp",	PG_TIME("timestamp") },
-	{ "ip",		"ip" },
-	{ "user_agent",	"user_agent" },
-	{ "collection",	"collection" },
-	{ "item",	"item" },
-	{ "origin",	"origin" },
-	{ "revisions",	NULL },
-};
-#define PG_AUDIT_NFIELDS	\
-	(sizeof(pg_audit_fields) / sizeof(pg_audit_fields[0]))
-
-const char *
-pg_audit_column(const char *field)
-{
-	size_t	 i;
-
-	for (i = 0; i < PG_AUDIT_NFIELDS; i++)
-		if (strcmp(pg_audit_fields[i].name, field) == 0)
-			return pg_audit_fields[i].expr;
-	return NULL;
-}
+/* An audit event's timestamp as Directus writes it (store.c's fields). */
+const char	 pg_audit_time[] = PG_TIME("timestamp");
 
 /*
  * Run sql with the values of where, then extra (a negative one is
@@ -2472,30 +2445,6 @@ pg_users_groups(const struct query *q, const struct query_schema *schema,
 	return rv;
 }
 
-/* The JSON of an event, as Directus's activity (store.c's audit JSON). */
-static char *
-pg_audit_json(void)
-{
-	struct query_sql	 q;
-	size_t			 i;
-
-	query_sql_init_dialect(&q, QUERY_PG);
-	query_sql_add(&q, "json_build_object(");
-	for (i = 0; i < PG_AUDIT_NFIELDS; i++) {
-		query_sql_add(&q, i > 0 ? ", '" : "'");
-		query_sql_add(&q, pg_audit_fields[i].name);
-		query_sql_add(&q, "', ");
-		query_sql_add(&q, pg_audit_fields[i].expr != NULL ?
-		    pg_audit_fields[i].expr : "'[]'::json");
-	}
-	query_sql_add(&q, ")");
-	if (q.error) {
-		query_sql_free(&q);
-		return NULL;
-	}
-	return q.text;
-}
-
 static int
 pg_audit_select(const struct query_sql *where, const struct query_sql *order,
     long long limit, long long offset, store_json_cb cb, void *arg)
@@ -2503,7 +2452,7 @@ pg_audit_select(const struct query_sql *where, const struct query_sql *order,
 	char	*json;
 	int	 rv;
 
-	if ((json = pg_audit_json()) == NULL)
+	if ((json = store_audit_json()) == NULL)
 		return -1;
 	rv = pg_select_json("audit", json, "id", where, order, limit, offset,
 	    cb, arg);
