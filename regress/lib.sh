@@ -284,6 +284,19 @@ td_pg_start() {
 	PG_URI="postgresql://tokend@127.0.0.1:$PG_PORT/tokend?sslmode=disable&gssencmode=disable&connect_timeout=5"
 	return 0
 }
+# td_totp SECRET OFFSET: the TOTP code (RFC 6238, SHA-1, 6 digits, 30 s)
+# of base32 SECRET for the time step OFFSET steps from now.
+td_totp() {
+	python3 - "$1" "$2" <<'PY'
+import base64, hashlib, hmac, struct, sys, time
+k = base64.b32decode(sys.argv[1])
+t = int(time.time()) // 30 + int(sys.argv[2])
+h = hmac.new(k, struct.pack(">Q", t), hashlib.sha1).digest()
+o = h[-1] & 15
+print("%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7fffffff) % 1000000))
+PY
+}
+
 # td_pg: $PG_PSQL -c SQL, from a directory nobody may enter.
 td_pg() { (cd "$T/pg" && $PG_PSQL -c "$1"); }
 

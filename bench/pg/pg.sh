@@ -45,15 +45,8 @@ esac
 ROOT=$T
 # host NAME [pg]: the directories and configuration of one host.
 host() {
-	T=$ROOT/$1
-	mkdir -p "$T/empty" "$T/keyd"
-	chmod 0755 "$T" "$T/empty" "$T/keyd"
-	PORT=$(td_free_port)
-	URL="http://127.0.0.1:$PORT"
-	td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}"
-	[ "$2" != pg ] ||
-	    sed -i "s#^	database .*#	database \"${PG_URI//&/\\&}\"#" \
-	    "$T/tokend.conf"
+	td_pg_host "$1" "$([ "$2" != pg ] || echo "$PG_URI")" \
+	    "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}"
 }
 start() {	# start NAME: td_start in $ROOT/NAME, its URL in URL_NAME
 	td_start || { echo "bench-pg: $1 did not start: $(tail -5 "$T/log")" >&2; exit 1; }

@@ -47,16 +47,7 @@ link_token() {
 # outbox holds the mails themselves until they are sent).
 SECRETS=()
 MAILED=()
-code() {
-	python3 - "$1" "$2" <<'PY'
-import base64, hashlib, hmac, struct, sys, time
-k = base64.b32decode(sys.argv[1])
-t = int(time.time()) // 30 + int(sys.argv[2])
-h = hmac.new(k, struct.pack(">Q", t), hashlib.sha1).digest()
-o = h[-1] & 15
-print("%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7fffffff) % 1000000))
-PY
-}
+code() { td_totp "$1" "$2"; }
 UA='audit-test/1.0'
 
 # The events, one of each (and a few twice).

@@ -32,16 +32,7 @@ echo pw | $CTLA user add tess@example.com >/dev/null
 
 # TFA: enabled on A; a code taken on A is refused on B (the last step
 # taken is the user's row, changed by one conditional UPDATE).
-code() {
-	python3 - "$SECRET" "$1" <<'PY'
-import base64, hashlib, hmac, struct, sys, time
-k = base64.b32decode(sys.argv[1])
-t = int(time.time()) // 30 + int(sys.argv[2])
-h = hmac.new(k, struct.pack(">Q", t), hashlib.sha1).digest()
-o = h[-1] & 15
-print("%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7fffffff) % 1000000))
-PY
-}
+code() { td_totp "$SECRET" "$1"; }
 post() {
 	at "$1" http POST "$3" -H "Authorization: Bearer $2" \
 	    -H 'Content-Type: application/json' -d "$4"

@@ -33,14 +33,7 @@ done
 # filter, search, sort, pages, meta counts, aggregates, /activity.
 ROOT=$T
 store() {
-	T=$ROOT/$1
-	mkdir -p "$T/empty" "$T/keyd"
-	chmod 0755 "$T" "$T/empty" "$T/keyd"
-	PORT=$(td_free_port)
-	URL="http://127.0.0.1:$PORT"
-	td_conf "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}"
-	[ -z "$2" ] || sed -i "s#^	database .*#	database \"${2//&/\\&}\"#" \
-	    "$T/tokend.conf"
+	td_pg_host "$1" "$2" "${TD_FAST_PASSWORD[@]}" "${TD_FAST_AUTH[@]}"
 	td_start || { fail "pgsame_start_$1" "$(tail -3 "$T/log")"; return 1; }
 	CTL="$TOKENCTL -s $T/tokend.sock"
 	echo 'root pass' | $CTL user add -r admin root@example.com >/dev/null

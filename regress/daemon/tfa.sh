@@ -21,16 +21,7 @@ AID=$(echo 'alice pass' | $CTL user add alice@example.com)
 BID=$(echo 'bob pass' | $CTL user add bob@example.com)
 sql() { sqlite3 -cmd '.timeout 5000' "$CDB" "$1"; }
 # code OFFSET: the TOTP code of the time step OFFSET steps from now.
-code() {
-	python3 - "$SECRET" "$1" <<'PY'
-import base64, hashlib, hmac, struct, sys, time
-k = base64.b32decode(sys.argv[1])
-t = int(time.time()) // 30 + int(sys.argv[2])
-h = hmac.new(k, struct.pack(">Q", t), hashlib.sha1).digest()
-o = h[-1] & 15
-print("%06d" % ((struct.unpack(">I", h[o:o + 4])[0] & 0x7fffffff) % 1000000))
-PY
-}
+code() { td_totp "$SECRET" "$1"; }
 # tfa_login EMAIL PASSWORD [OTP] [ADDRESS]
 tfa_login() {
 	local body="{\"email\":\"$1\",\"password\":\"$2\"${3:+,\"otp\":\"$3\"}}"
