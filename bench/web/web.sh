@@ -66,10 +66,15 @@ mkdir -p "$T/nginx"
 	}
 	server {
 		listen 127.0.0.1:$FPORT;
+		# Keep-alive to both upstreams: HTTP/1.1 and no Connection
+		# header.  proxy_set_header in a location replaces every one
+		# the server sets, so each location that sets one says
+		# Connection "" itself; without it nginx sends
+		# "Connection: close" and every request opens a connection.
 		proxy_http_version 1.1;
-		proxy_set_header Connection "";
 		location = /_tokend_verify {
 			internal;
+			proxy_set_header Connection "";
 			proxy_pass http://tokend/auth/verify;
 			proxy_pass_request_body off;
 			proxy_set_header Content-Length "";
@@ -78,6 +83,7 @@ mkdir -p "$T/nginx"
 			proxy_set_header X-Forwarded-Proto \$scheme;
 		}
 		location /auth/ {
+			proxy_set_header Connection "";
 			auth_request /_tokend_verify;
 			auth_request_set \$tokend_user \$upstream_http_remote_user;
 			proxy_set_header Remote-User \$tokend_user;
@@ -85,18 +91,21 @@ mkdir -p "$T/nginx"
 		}
 		location = /_free_verify {
 			internal;
+			proxy_set_header Connection "";
 			proxy_pass http://app/verify;
 			proxy_pass_request_body off;
 			proxy_set_header Content-Length "";
 			proxy_set_header X-Original-URI \$request_uri;
 		}
 		location /free/ {
+			proxy_set_header Connection "";
 			auth_request /_free_verify;
 			auth_request_set \$tokend_user \$upstream_http_remote_user;
 			proxy_set_header Remote-User \$tokend_user;
 			proxy_pass http://app;
 		}
 		location /plain/ {
+			proxy_set_header Connection "";
 			proxy_set_header Remote-User "bench@example.com";
 			proxy_pass http://app;
 		}
