@@ -38,6 +38,7 @@
 
 static void	 usage(void) __attribute__((__noreturn__));
 static int	 parent_check_database(const struct tokend_config *);
+static int	 parent_check_pg(const char *, const char *);
 static void	 parent_open_listeners(void);
 static void	 parent_reserve_fds(int);
 static void	 parent_open_control(void);
@@ -119,29 +120,44 @@ static struct {
 } parent;
 
 /*
- * tokend -n: a PostgreSQL credential store answers (keyd connects the
- * same way when it starts); a SQLite file is keyd's to open.  The URI
- * may hold a password: only libpq's message is printed.
+ * tokend -n: each PostgreSQL store answers, the credential store (keyd
+ * connects the same way when it starts) and the item store when there
+ * are collections (the item processes do); a SQLite file is its
+ * process's to open.  The URI may hold a password: only libpq's message
+ * is printed.
  */
 static int
 parent_check_database(const struct tokend_config *conf)
+{
+	int	 rv = 0;
+
+	if (CONF_DATABASE_PG(conf->database) &&
+	    parent_check_pg("database", conf->database) == -1)
+		rv = -1;
+	if (!TAILQ_EMPTY(&conf->collections) && CONF_DATABASE_PG(conf->items) &&
+	    parent_check_pg("items", conf->items) == -1)
+		rv = -1;
+	return rv;
+}
+
+/* what: the keyword that names the store, for the messages. */
+static int
+parent_check_pg(const char *what, const char *uri)
 {
 	PGconn		*c;
 	PGresult	*r;
 	int		 rv = -1;
 
-	if (!CONF_DATABASE_PG(conf->database))
-		return 0;
-	c = PQconnectdb(conf->database);
+	c = PQconnectdb(uri);
 	if (c == NULL || PQstatus(c) != CONNECTION_OK)
-		log_warnx("database: cannot connect to PostgreSQL: %s",
+		log_warnx("%s: cannot connect to PostgreSQL: %s", what,
 		    c != NULL ? PQerrorMessage(c) : "out of memory");
 	else if (PQresultStatus(r = PQexec(c, "SELECT 1")) !=
 	    PGRES_TUPLES_OK) {
-		log_warnx("database: PostgreSQL: %s", PQerrorMessage(c));
+		log_warnx("%s: PostgreSQL: %s", what, PQerrorMessage(c));
 		PQclear(r);
 	} else {
-		fprintf(stderr, "database: PostgreSQL %d.%d answers\n",
+		fprintf(stderr, "%s: PostgreSQL %d.%d answers\n", what,
 		    PQserverVersion(c) / 10000, PQserverVersion(c) % 10000);
 		PQclear(r);
 		rv = 0;

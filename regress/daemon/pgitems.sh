@@ -26,6 +26,23 @@ td_pg_pair pgitems 'password {' '	memory 1M' '	iterations 1' '	parallelism 1' '}
     'public {' '	permission "notes" read' '}'
 at() { URL=$1; shift; "$@"; }
 
+# tokend -n checks the item store too: it answers, and a URI that does
+# not answer fails the check, with the keyword that names it.
+"$TOKEND" -n -f "$ROOT/a/tokend.conf" > "$ROOT/n.out" 2>&1 &&
+    grep -q '^items: PostgreSQL [0-9.]* answers' "$ROOT/n.out" &&
+    grep -q '^database: PostgreSQL [0-9.]* answers' "$ROOT/n.out" &&
+    ok pgitems_check_connects || fail pgitems_check_connects "$(cat "$ROOT/n.out")"
+sed "/^items /s#127.0.0.1:$PG_PORT/#127.0.0.1:$(td_free_port)/#" \
+    "$ROOT/a/tokend.conf" > "$ROOT/bad.conf"
+chmod 600 "$ROOT/bad.conf"
+if "$TOKEND" -n -f "$ROOT/bad.conf" > "$ROOT/bad.out" 2>&1; then
+	fail pgitems_check_refused "$(cat "$ROOT/bad.out")"
+else
+	grep -q 'items: cannot connect to PostgreSQL' "$ROOT/bad.out" &&
+	    grep -q '^database: PostgreSQL [0-9.]* answers' "$ROOT/bad.out" &&
+	    ok pgitems_check_refused || fail pgitems_check_refused "$(cat "$ROOT/bad.out")"
+fi
+
 # The tables are the item role's, in its schema; none is on the disk.
 [ "$(td_pg "SELECT schemaname || ' ' || tableowner FROM pg_tables WHERE tablename = 'items_notes'")" = \
     "tokend_items tokend_items" ] && [ ! -e "$ROOT/a/empty/data" ] &&
