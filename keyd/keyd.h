@@ -58,6 +58,7 @@
 #define LOCKOUT_SLOTS		8192
 #define LOCKOUT_KEY_LEN		16	/* bytes of a keyed SHA-256 */
 #define LOCKOUT_ADDR_LEN	48	/* an address as it is counted */
+#define LOCKOUT_WHERE_MAX	(2 * LOCKOUT_ADDR_LEN + 1)	/* in hex */
 
 #define STORE_ID_MAX		36
 #define STORE_EMAIL_MAX		254
@@ -163,8 +164,15 @@ struct lockout_login {
 	uint8_t		 pair[LOCKOUT_KEY_LEN];	/* account from address */
 	int		 exempt;	/* the last active administrator */
 	int		 pending;	/* LOCKOUT_PENDING_*: under way */
-	char		 email[STORE_EMAIL_MAX + 1];	/* the shared count's */
+	/* The shared counts' keys (store_lockout_*), by kind. */
+	char		 email[STORE_EMAIL_MAX + 1];		/* 'u' */
+	char		 where[LOCKOUT_WHERE_MAX];		/* 'a' */
+	char		 pair_key[LOCKOUT_WHERE_MAX + STORE_EMAIL_MAX + 1]; /* 'p' */
 };
+/* The kinds of shared counts. */
+#define LOCKOUT_KIND_ACCOUNT	'u'
+#define LOCKOUT_KIND_ADDRESS	'a'
+#define LOCKOUT_KIND_PAIR	'p'
 #define LOCKOUT_PENDING_ADDRESS	0x1
 #define LOCKOUT_PENDING_PAIR	0x2
 
@@ -546,11 +554,13 @@ struct query_sql;
 	    const struct query_sql *a1, long long a2, long long a3,           \
 	    store_json_cb a4, void *a5), (a0, a1, a2, a3, a4, a5))            \
 	X(audit_count, (const struct query_sql *a0, int64_t *a1), (a0, a1))   \
-	X(lockout_fail, (const char *a0, int64_t a1, int64_t a2, int64_t a3,  \
-	    int64_t *a4, int64_t *a5), (a0, a1, a2, a3, a4, a5))              \
-	X(lockout_get, (const char *a0, int64_t a1, int64_t a2, int64_t *a3,  \
-	    int64_t *a4), (a0, a1, a2, a3, a4))                               \
-	X(lockout_clear, (const char *a0), (a0))                              \
+	X(lockout_fail, (char k, const char *a0, int64_t a1, int64_t a2,      \
+	    int64_t a3, int64_t *a4, int64_t *a5), (k, a0, a1, a2, a3, a4,    \
+	    a5))                                                              \
+	X(lockout_wait, (char k, const char *a0, int64_t a1), (k, a0, a1))    \
+	X(lockout_get, (char k, const char *a0, int64_t a1, int64_t a2,       \
+	    int64_t *a3, int64_t *a4), (k, a0, a1, a2, a3, a4))               \
+	X(lockout_clear, (char k, const char *a0), (k, a0))                   \
 	X(rate_hit, (const char *a0, int64_t a1, int64_t a2, int64_t *a3,     \
 	    int64_t *a4), (a0, a1, a2, a3, a4))
 

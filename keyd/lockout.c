@@ -2,8 +2,8 @@
  * Copyright (c) 2026 The tokend authors; see the LICENSE file. */
 /*
  * Failed logins slow down who fails and lock an account for a while;
- * they never suspend anybody.  Three counts, in keyd's memory (an
- * account's shared by the hosts of one PostgreSQL store too, see
+ * they never suspend anybody.  Three counts, in keyd's memory (and
+ * shared by the hosts of one PostgreSQL store too, see
  * lockout_shared_fail()):
  *
  *	address		the client (IPv6 per /64): login-attempts failures
@@ -38,7 +38,7 @@
  * holds nobody back now, else the one that would be forgotten first, so
  * memory stays bounded whatever the number of addresses and emails, and
  * a flood of new failures does not wipe the locks and waits.  A restart
- * forgets everything.
+ * forgets everything but what a shared store keeps.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -88,11 +88,15 @@ static int	 lockout_before(const struct lockout_entry *,
 static struct lockout_entry *lockout_find(struct lockout_table *,
 		    const uint8_t *, int64_t, int64_t, int);
 static int64_t	 lockout_delay(uint32_t, int64_t);
-static void	 lockout_shared_fail(const struct lockout_login *,
-		    const struct lockout_policy *, int64_t,
+static void	 lockout_shared_fail(char, const char *,
+		    const struct lockout_policy *, int64_t, int64_t,
 		    struct lockout_entry *);
-static struct lockout_entry *lockout_account(const struct lockout_login *,
+static void	 lockout_shared_wait(char, const char *,
+		    const struct lockout_entry *, int64_t);
+static struct lockout_entry *lockout_shared(struct lockout_table *,
+		    const uint8_t *, char, const char *,
 		    const struct lockout_policy *, int64_t);
+static void	 lockout_hex(char *, size_t, const uint8_t *, size_t);
 
 /*
  * SHA-256 over the seed, a kind byte, the email folded to lower case
@@ -216,46 +220,63 @@ lockout_find(struct lockout_table *t, const uint8_t *key, int64_t now,
 }
 
 /*
- * Hosts sharing one store (PostgreSQL) share each account's count and
- * lock (store_lockout_fail(), store_lockout_get()), so that failures
- * spread over the hosts lock it as they would on one; the counts of
- * addresses, and of an account from an address, stay each keyd's.
- * The store's times are wall-clock ms, ours monotonic.  A store that
- * shares nothing (SQLite), or is out of reach, leaves our own count.
+ * Hosts sharing one store (PostgreSQL) share the counts (store_lockout_*
+ * by kind and key: the email, the address in hex, both), so that
+ * failures spread over the hosts count as they would on one: an
+ * account's lock, an address's waits and an address's waits on an
+ * account hold on every host.  Logins under way stay each keyd's.  The
+ * store's times are wall-clock ms, ours monotonic.  A store that shares
+ * nothing (SQLite), or is out of reach, leaves our own count.
+ *
+ * A failure: e's count becomes the shared one; the store locks the
+ * account itself when attempts (0: never) is reached.
  */
 static void
-lockout_shared_fail(const struct lockout_login *l,
-    const struct lockout_policy *p, int64_t now, struct lockout_entry *u)
+lockout_shared_fail(char kind, const char *key,
+    const struct lockout_policy *p, int64_t attempts, int64_t now,
+    struct lockout_entry *e)
 {
 	int64_t	 wall = now_ms(CLOCK_REALTIME), failures, until;
 
-	if (store_lockout_fail(l->email, wall, p->lockout, p->attempts,
+	if (store_lockout_fail(kind, key, wall, p->lockout, attempts,
 	    &failures, &until) != 0)
 		return;
-	u->failures = failures > UINT32_MAX ? UINT32_MAX :
+	e->failures = failures > UINT32_MAX ? UINT32_MAX :
 	    failures < 0 ? 0 : (uint32_t)failures;
-	if (until > wall)
-		u->until = now + (until - wall);
+	if (until > wall && now + (until - wall) > e->until)
+		e->until = now + (until - wall);
 }
 
-/* The account's entry, with the shared count when there is one. */
-static struct lockout_entry *
-lockout_account(const struct lockout_login *l, const struct lockout_policy *p,
+/* The wait e now sets (an address's, a pair's), for the other hosts. */
+static void
+lockout_shared_wait(char kind, const char *key, const struct lockout_entry *e,
     int64_t now)
 {
-	struct lockout_entry	*u;
+	if (e->until > now)
+		(void)store_lockout_wait(kind, key,
+		    now_ms(CLOCK_REALTIME) + (e->until - now));
+}
+
+/*
+ * The entry of key with what the other hosts counted: made when the
+ * store has a live count, else ours (NULL when there is none).
+ */
+static struct lockout_entry *
+lockout_shared(struct lockout_table *t, const uint8_t *lkey, char kind,
+    const char *key, const struct lockout_policy *p, int64_t now)
+{
+	struct lockout_entry	*e;
 	int64_t			 wall = now_ms(CLOCK_REALTIME), failures, until;
 
-	if (store_lockout_get(l->email, wall, p->lockout, &failures,
+	if (store_lockout_get(kind, key, wall, p->lockout, &failures,
 	    &until) != 0)
-		return lockout_find(&lockout_accounts, l->account, now,
-		    p->lockout, 0);
-	u = lockout_find(&lockout_accounts, l->account, now, p->lockout, 1);
-	u->failures = failures > UINT32_MAX ? UINT32_MAX :
+		return lockout_find(t, lkey, now, p->lockout, 0);
+	e = lockout_find(t, lkey, now, p->lockout, 1);
+	e->failures = failures > UINT32_MAX ? UINT32_MAX :
 	    failures < 0 ? 0 : (uint32_t)failures;
-	if (until > wall && now + (until - wall) > u->until)
-		u->until = now + (until - wall);
-	return u;
+	if (until > wall && now + (until - wall) > e->until)
+		e->until = now + (until - wall);
+	return e;
 }
 
 /* 0 for step 0, then 1 s, 2 s, 4 s ... never more than lockout. */
@@ -283,8 +304,25 @@ lockout_login(struct lockout_login *l, const char *email, const char *ip)
 	lockout_key(l->account, 'u', email, NULL, 0);
 	lockout_key(l->pair, 'p', email, addr, alen);
 	(void)strlcpy(l->email, email, sizeof(l->email));
+	lockout_hex(l->where, sizeof(l->where), addr, alen);
+	(void)snprintf(l->pair_key, sizeof(l->pair_key), "%s %s", l->where,
+	    email);
 	explicit_bzero(addr, sizeof(addr));
 	return af;
+}
+
+/* The address as the shared counts name it. */
+static void
+lockout_hex(char *out, size_t size, const uint8_t *b, size_t len)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	size_t			 i;
+
+	for (i = 0; i < len && 2 * i + 2 < size; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 0xf];
+	}
+	out[2 * i] = '\0';
 }
 
 /*
@@ -314,7 +352,8 @@ lockout_check(const struct lockout_login *l, const struct lockout_policy *p,
 	*first = 0;
 	if (p->attempts == 0)
 		return 0;
-	a = lockout_find(&lockout_addresses, l->address, now, p->lockout, 0);
+	a = lockout_shared(&lockout_addresses, l->address,
+	    LOCKOUT_KIND_ADDRESS, l->where, p, now);
 	if (a != NULL && a->until > now) {
 		*why = LOCKOUT_ADDRESS;
 		return lockout_refuse(a, now, first);
@@ -323,10 +362,11 @@ lockout_check(const struct lockout_login *l, const struct lockout_policy *p,
 		*why = LOCKOUT_BUSY;
 		return LOCKOUT_BUSY_WAIT;
 	}
-	if (l->exempt || (pair = lockout_find(&lockout_pairs, l->pair, now,
-	    p->lockout, 0)) == NULL)
+	if (l->exempt || (pair = lockout_shared(&lockout_pairs, l->pair,
+	    LOCKOUT_KIND_PAIR, l->pair_key, p, now)) == NULL)
 		return 0;
-	u = lockout_account(l, p, now);
+	u = lockout_shared(&lockout_accounts, l->account,
+	    LOCKOUT_KIND_ACCOUNT, l->email, p, now);
 	if (u != NULL && u->until > now) {
 		*why = LOCKOUT_LOCKED;
 		/* Once per address and lock. */
@@ -414,10 +454,12 @@ lockout_failed(const struct lockout_login *l, const struct lockout_policy *p,
 	a->last = now;
 	if (a->failures < UINT32_MAX)
 		a->failures++;
+	lockout_shared_fail(LOCKOUT_KIND_ADDRESS, l->where, p, 0, now, a);
 	if (a->failures > (uint32_t)p->attempts) {
 		a->until = now + lockout_delay(a->failures -
 		    (uint32_t)p->attempts, p->lockout);
 		a->told = 0;
+		lockout_shared_wait(LOCKOUT_KIND_ADDRESS, l->where, a, now);
 	}
 	if (l->exempt)
 		return 0;
@@ -425,14 +467,17 @@ lockout_failed(const struct lockout_login *l, const struct lockout_policy *p,
 	u->last = now;
 	if (u->failures < UINT32_MAX)
 		u->failures++;
-	lockout_shared_fail(l, p, now, u);
+	lockout_shared_fail(LOCKOUT_KIND_ACCOUNT, l->email, p, p->attempts,
+	    now, u);
 	pair = lockout_find(&lockout_pairs, l->pair, now, p->lockout, 1);
 	pair->last = now;
 	if (pair->failures < UINT32_MAX)
 		pair->failures++;
+	lockout_shared_fail(LOCKOUT_KIND_PAIR, l->pair_key, p, 0, now, pair);
 	pair->until = now + lockout_delay(u->failures > LOCKOUT_FREE ?
 	    u->failures - LOCKOUT_FREE : 0, p->lockout);
 	pair->told = 0;
+	lockout_shared_wait(LOCKOUT_KIND_PAIR, l->pair_key, pair, now);
 	if (u->failures < (uint32_t)p->attempts)
 		return 0;
 	/* The count starts again: a lock ends by itself. */
@@ -449,8 +494,10 @@ lockout_succeeded(const struct lockout_login *l,
 	struct lockout_entry	*pair;
 
 	if ((pair = lockout_find(&lockout_pairs, l->pair, now, p->lockout,
-	    0)) != NULL)
+	    0)) != NULL) {
 		explicit_bzero(pair, sizeof(*pair));
+		(void)store_lockout_clear(LOCKOUT_KIND_PAIR, l->pair_key);
+	}
 }
 
 /* The operator activated the account or set its password: no lock. */
@@ -463,7 +510,7 @@ lockout_forget(const char *email)
 	lockout_key(key, 'u', email, NULL, 0);
 	if ((u = lockout_find(&lockout_accounts, key, 0, 0, 0)) != NULL)
 		explicit_bzero(u, sizeof(*u));
-	(void)store_lockout_clear(email);
+	(void)store_lockout_clear(LOCKOUT_KIND_ACCOUNT, email);
 }
 
 /* How many live counts were forgotten for want of room (tests, logs). */

@@ -2217,25 +2217,31 @@ sqlite_audit_count(const struct query_sql *where, int64_t *n)
 }
 
 /*
- * The account counts of lockout.c shared by the hosts of one store:
- * one host has nothing to share (1: keep the count in memory).
+ * The counts of lockout.c shared by the hosts of one store: one host
+ * has nothing to share (1: keep the count in memory).
  */
 static int
-sqlite_lockout_fail(const char *email, int64_t now, int64_t lockout,
+sqlite_lockout_fail(char kind, const char *key, int64_t now, int64_t lockout,
     int64_t attempts, int64_t *failures, int64_t *until)
 {
 	return 1;
 }
 
 static int
-sqlite_lockout_get(const char *email, int64_t now, int64_t lockout,
+sqlite_lockout_wait(char kind, const char *key, int64_t until)
+{
+	return 1;
+}
+
+static int
+sqlite_lockout_get(char kind, const char *key, int64_t now, int64_t lockout,
     int64_t *failures, int64_t *until)
 {
 	return 1;
 }
 
 static int
-sqlite_lockout_clear(const char *email)
+sqlite_lockout_clear(char kind, const char *key)
 {
 	return 1;
 }

@@ -179,6 +179,14 @@ static const char *const pg_migrations[] = {
 	"  reset bigint NOT NULL"
 	");"
 	"CREATE INDEX rate_counts_reset ON rate_counts(reset);",
+	/*
+	 * 3: every count of lockout.c is shared, by kind: an account's
+	 * (the rows so far), an address's, an address's on an account.
+	 */
+	"ALTER TABLE lockouts RENAME COLUMN email TO key;"
+	"ALTER TABLE lockouts ADD COLUMN kind \"char\" NOT NULL DEFAULT 'u';"
+	"ALTER TABLE lockouts DROP CONSTRAINT lockouts_pkey;"
+	"ALTER TABLE lockouts ADD PRIMARY KEY (kind, key);",
 };
 #define PG_VERSION	\
 	(int)(sizeof(pg_migrations) / sizeof(pg_migrations[0]))
@@ -2523,73 +2531,98 @@ pg_session_own(const char *user, int64_t id, int64_t now, uint8_t *family,
 }
 
 /*
- * The account counts of lockout.c, shared by every host: a failure on
- * email at now (ms since the epoch; a count is forgotten lockout after
- * its last failure, a lock when it ends).  *failures is the count with
- * this failure; at attempts the account is locked for lockout (*until)
- * and its count starts again.  A few forgotten rows go each time.
+ * The counts of lockout.c, shared by every host: a failure of kind and
+ * key (an email, an address, both; folded to lower case as emails are
+ * compared) at now (ms since the epoch; a count is forgotten lockout
+ * after its last failure, a wait or lock when it ends).  *failures is
+ * the count with this failure; at attempts (0: never) the key is locked
+ * for lockout (*until) and its count starts again.  A few forgotten
+ * rows go each time.
  */
 static int
-pg_lockout_fail(const char *email, int64_t now, int64_t lockout,
+pg_lockout_fail(char kind, const char *key, int64_t now, int64_t lockout,
     int64_t attempts, int64_t *failures, int64_t *until)
 {
 	struct pg_params	 p = { .n = 0 };
 	PGresult		*r;
+	char			 k[2] = { kind, '\0' };
 	int			 rv;
 
-	pg_text(&p, email);
+	pg_text(&p, k);
+	pg_text(&p, key);
 	pg_int(&p, now);
 	pg_int(&p, lockout);
-	if (pg_guarded("INSERT INTO lockouts AS l (email, failures, last, "
-	    "until) VALUES (lower($1), 1, $2, 0) ON CONFLICT (email) DO "
-	    "UPDATE SET failures = CASE WHEN greatest(l.last + $3, l.until) "
-	    "<= $2 THEN 1 ELSE l.failures + 1 END, until = CASE WHEN "
-	    "greatest(l.last + $3, l.until) <= $2 THEN 0 ELSE l.until END, "
-	    "last = $2 RETURNING failures, until", &p, &r) != 0)
+	if (pg_guarded("INSERT INTO lockouts AS l (kind, key, failures, "
+	    "last, until) VALUES ($1, lower($2), 1, $3, 0) ON CONFLICT "
+	    "(kind, key) DO UPDATE SET failures = CASE WHEN "
+	    "greatest(l.last + $4, l.until) <= $3 THEN 1 ELSE l.failures + 1 "
+	    "END, until = CASE WHEN greatest(l.last + $4, l.until) <= $3 "
+	    "THEN 0 ELSE l.until END, last = $3 RETURNING failures, until",
+	    &p, &r) != 0)
 		return -1;
 	rv = pg_two_ints(r, failures, until) == 0 ? 0 : -1;
-	if (rv == 0 && *failures >= attempts) {
+	if (rv == 0 && attempts > 0 && *failures >= attempts) {
 		*until = now + lockout;
 		p.n = 0;
-		pg_text(&p, email);
+		pg_text(&p, k);
+		pg_text(&p, key);
 		pg_int(&p, *until);
-		rv = pg_guarded("UPDATE lockouts SET failures = 0, until = $2 "
-		    "WHERE email = lower($1)", &p, NULL);
+		rv = pg_guarded("UPDATE lockouts SET failures = 0, until = $3 "
+		    "WHERE kind = $1 AND key = lower($2)", &p, NULL);
 	}
 	p.n = 0;
 	pg_int(&p, now - lockout);
 	if (rv == 0)
-		rv = pg_guarded("DELETE FROM lockouts WHERE email IN (SELECT "
-		    "email FROM lockouts WHERE last < $1 AND until < $1 "
-		    "LIMIT 16)", &p, NULL);
+		rv = pg_guarded("DELETE FROM lockouts WHERE (kind, key) IN "
+		    "(SELECT kind, key FROM lockouts WHERE last < $1 AND "
+		    "until < $1 LIMIT 16)", &p, NULL);
 	return rv;
 }
 
-/* The live count of email: 0, or 1 when there is none. */
+/* A wait of kind and key until then (ms since the epoch), or longer. */
 static int
-pg_lockout_get(const char *email, int64_t now, int64_t lockout,
+pg_lockout_wait(char kind, const char *key, int64_t until)
+{
+	struct pg_params	 p = { .n = 0 };
+	char			 k[2] = { kind, '\0' };
+
+	pg_text(&p, k);
+	pg_text(&p, key);
+	pg_int(&p, until);
+	return pg_guarded("UPDATE lockouts SET until = greatest(until, $3) "
+	    "WHERE kind = $1 AND key = lower($2)", &p, NULL);
+}
+
+/* The live count of kind and key: 0, or 1 when there is none. */
+static int
+pg_lockout_get(char kind, const char *key, int64_t now, int64_t lockout,
     int64_t *failures, int64_t *until)
 {
 	struct pg_params	 p = { .n = 0 };
 	PGresult		*r;
+	char			 k[2] = { kind, '\0' };
 
-	pg_text(&p, email);
+	pg_text(&p, k);
+	pg_text(&p, key);
 	pg_int(&p, now);
 	pg_int(&p, lockout);
-	if (pg_run("SELECT failures, until FROM lockouts WHERE email = "
-	    "lower($1) AND greatest(last + $3, until) > $2", &p, &r) != 0)
+	if (pg_run("SELECT failures, until FROM lockouts WHERE kind = $1 AND "
+	    "key = lower($2) AND greatest(last + $4, until) > $3", &p,
+	    &r) != 0)
 		return -1;
 	return pg_two_ints(r, failures, until);
 }
 
 static int
-pg_lockout_clear(const char *email)
+pg_lockout_clear(char kind, const char *key)
 {
 	struct pg_params	 p = { .n = 0 };
+	char			 k[2] = { kind, '\0' };
 
-	pg_text(&p, email);
-	return pg_guarded("DELETE FROM lockouts WHERE email = lower($1)", &p,
-	    NULL);
+	pg_text(&p, k);
+	pg_text(&p, key);
+	return pg_guarded("DELETE FROM lockouts WHERE kind = $1 AND "
+	    "key = lower($2)", &p, NULL);
 }
 
 /*
@@ -2705,6 +2738,7 @@ const struct store_backend store_pg = {
 	.sessions_own = pg_sessions_own,
 	.session_own = pg_session_own,
 	.lockout_fail = pg_lockout_fail,
+	.lockout_wait = pg_lockout_wait,
 	.lockout_get = pg_lockout_get,
 	.lockout_clear = pg_lockout_clear,
 	.rate_hit = pg_rate_hit,

@@ -37,7 +37,7 @@ cp -a "$ROOT/a/tfa-key" "$T/tfa-key"
 td_start || { fail pg_start_b "$(tail -5 "$T/log")"; T=$ROOT; exit 1; }
 B=$URL
 T=$ROOT
-[ "$(td_pg 'SELECT version FROM tokend_schema')" = 2 ] &&
+[ "$(td_pg 'SELECT version FROM tokend_schema')" = 3 ] &&
     ok pg_schema_once || fail pg_schema_once "$(td_pg 'SELECT * FROM tokend_schema')"
 
 echo 'pw' | $CTLA user add erin@example.com >/dev/null &&
@@ -234,7 +234,7 @@ done
     "$(grep -h store: "$ROOT/c/log" "$ROOT/d/log" | tail -3)"
 n=$(cat "$ROOT/c/log" "$ROOT/d/log" | grep -c 'migrated to schema version 1$')
 [ "$n" = 1 ] && [ "$(cd "$T/pg" && ${PG_PSQL% -d tokend} -d tokend2 -c \
-    'SELECT version FROM tokend_schema')" = 2 ] &&
+    'SELECT version FROM tokend_schema')" = 3 ] &&
     ! grep -q 'cannot open the credential database' "$ROOT/c/log" \
     "$ROOT/d/log" && ok pg_migrated_once || fail pg_migrated_once \
     "$n $(grep -h 'store:' "$ROOT/c/log" "$ROOT/d/log" | head -3)"

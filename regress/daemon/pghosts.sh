@@ -3,7 +3,8 @@
 # Copyright (c) 2026 The tokend authors; see the LICENSE file.
 # Two tokend hosts on one PostgreSQL, what pg.sh leaves out: a TFA code
 # taken on A is refused on B; failed logins spread over the hosts lock
-# the account on both; a refresh token used again after the
+# the account on both, and make the address wait on both; a refresh
+# token used again after the
 # grace ends its family on both hosts; A's keyd killed (-9) during a
 # storm of refreshes on both: every rotation acknowledged is durable
 # (its token refreshes on B) and B answers throughout; PostgreSQL
@@ -65,11 +66,28 @@ same pghosts_lock_failures "401 401 401" "$r"
 same pghosts_locked_a 429 "$(lf "$A" pw)"
 same pghosts_locked_b 429 "$(lf "$B" pw)"
 same pghosts_lock_row "0|t" \
-    "$(td_pg "SELECT failures, until > 0 FROM lockouts WHERE email = 'lou@example.com'")"
+    "$(td_pg "SELECT failures, until > 0 FROM lockouts WHERE kind = 'u' AND key = 'lou@example.com'")"
 # The operator's activate on A lifts it on B too.
 $CTLA user activate lou@example.com >/dev/null
 same pghosts_unlocked_b "" \
-    "$(td_pg "SELECT failures FROM lockouts WHERE email = 'lou@example.com'")"
+    "$(td_pg "SELECT failures FROM lockouts WHERE kind = 'u' AND key = 'lou@example.com'")"
+
+# An address's failures are counted by the hosts together too: those
+# above on A and B are past login-attempts (3), so one more on B makes
+# the address wait, whatever the account, on A as well.  The wait B set
+# (1 or 2 s) is stretched to 5 s in the row, so that a slow machine
+# still checks A within it; it ends by itself.
+echo pw | $CTLA user add wes@example.com >/dev/null
+lf "$B" nobody@example.com >/dev/null
+[ "$(td_pg "SELECT failures > 3 AND until > 0 FROM lockouts WHERE kind = 'a'")" = t ] &&
+    ok pghosts_address_row || fail pghosts_address_row \
+    "$(td_pg "SELECT kind, failures, until FROM lockouts")"
+td_pg "UPDATE lockouts SET until = $(($(date +%s%3N) + 5000)) WHERE kind = 'a'" >/dev/null
+r=$(at "$A" login wes@example.com pw)
+case "$r" in 429*) ok pghosts_address_wait_a ;;
+*) fail pghosts_address_wait_a "$r" ;; esac
+td_until '[ "$(at "$A" login wes@example.com pw | cut -c1-3)" = 200 ]' 300 &&
+    ok pghosts_address_wait_ends || fail pghosts_address_wait_ends
 
 # Reuse after the grace (1 s): the family ends on both hosts, its live
 # token (rotated on A) refused on A and on B.

@@ -4,8 +4,9 @@
  * keyd/lockout.c with a fake clock: the free failures and the doubling
  * wait of an address, the account's wait and lock that hold back only
  * the addresses that failed on it, the exempt last administrator, the
- * end of a lock, logins under way, and tables that stay bounded under
- * a flood without losing a lock.
+ * end of a lock, logins under way, tables that stay bounded under
+ * a flood without losing a lock, and the counts shared with other hosts
+ * through the store.
  */
 #include <sys/types.h>
 
@@ -18,25 +19,113 @@
 
 static const struct lockout_policy	 pol = { 4, 10000 };
 
-/* No store here: it shares no count, as SQLite's does not (store.c). */
+/*
+ * The store's shared counts: none at first, as SQLite shares none
+ * (store.c); test_shared() turns on a store of a few rows that behaves
+ * as PostgreSQL's (store_pg.c), to stand for the other hosts.
+ */
+#define FAKE_ROWS	16
+struct fake_row {
+	char	 kind;
+	char	 key[LOCKOUT_WHERE_MAX + STORE_EMAIL_MAX + 1];
+	int64_t	 failures, last, until;
+};
+static struct fake_row	 fake[FAKE_ROWS];
+static int		 fake_on;
+
+static struct fake_row *
+fake_find(char kind, const char *key, int create)
+{
+	struct fake_row	*free_row = NULL;
+	int		 i;
+
+	for (i = 0; i < FAKE_ROWS; i++) {
+		if (fake[i].kind == kind && strcmp(fake[i].key, key) == 0)
+			return &fake[i];
+		if (fake[i].kind == 0 && free_row == NULL)
+			free_row = &fake[i];
+	}
+	if (!create || free_row == NULL)
+		return NULL;
+	free_row->kind = kind;
+	(void)strlcpy(free_row->key, key, sizeof(free_row->key));
+	return free_row;
+}
+
+static int
+fake_live(const struct fake_row *r, int64_t now, int64_t lockout)
+{
+	return (r->last + lockout > r->until ? r->last + lockout : r->until) >
+	    now;
+}
+
 int
-store_lockout_fail(const char *email, int64_t now, int64_t lockout,
+store_lockout_fail(char kind, const char *key, int64_t now, int64_t lockout,
     int64_t attempts, int64_t *failures, int64_t *until)
 {
-	return 1;
+	struct fake_row	*r;
+
+	if (!fake_on || (r = fake_find(kind, key, 1)) == NULL)
+		return 1;
+	if (r->failures > 0 && !fake_live(r, now, lockout))
+		r->failures = r->until = 0;
+	r->failures++;
+	r->last = now;
+	if (attempts > 0 && r->failures >= attempts) {
+		r->failures = 0;
+		r->until = now + lockout;
+	}
+	*failures = r->failures;
+	*until = r->until;
+	return 0;
 }
 
 int
-store_lockout_get(const char *email, int64_t now, int64_t lockout,
+store_lockout_wait(char kind, const char *key, int64_t until)
+{
+	struct fake_row	*r;
+
+	if (!fake_on || (r = fake_find(kind, key, 0)) == NULL)
+		return 1;
+	if (until > r->until)
+		r->until = until;
+	return 0;
+}
+
+int
+store_lockout_get(char kind, const char *key, int64_t now, int64_t lockout,
     int64_t *failures, int64_t *until)
 {
-	return 1;
+	struct fake_row	*r;
+
+	if (!fake_on || (r = fake_find(kind, key, 0)) == NULL ||
+	    !fake_live(r, now, lockout))
+		return 1;
+	*failures = r->failures;
+	*until = r->until;
+	return 0;
 }
 
 int
-store_lockout_clear(const char *email)
+store_lockout_clear(char kind, const char *key)
 {
-	return 1;
+	struct fake_row	*r;
+
+	if (!fake_on || (r = fake_find(kind, key, 0)) == NULL)
+		return 1;
+	memset(r, 0, sizeof(*r));
+	return 0;
+}
+
+/* Another host's count, as its keyd left it in the store. */
+static void
+fake_put(char kind, const char *key, int64_t failures, int64_t until)
+{
+	struct fake_row	*r = fake_find(kind, key, 1);
+
+	r->failures = failures;
+	r->last = now_ms(CLOCK_REALTIME);
+	r->until = until;
 }
 
 static int64_t
@@ -257,6 +346,58 @@ test_flood(void)
 	    9999 && why == LOCKOUT_LOCKED);
 }
 
+/*
+ * With a shared store, the counts other hosts made hold here, and ours
+ * go to the store under keys every host makes the same way (the
+ * address in hex, then the email).
+ */
+static void
+test_shared(void)
+{
+	struct lockout_login	 l;
+	enum lockout_why	 why;
+	struct fake_row		*r;
+	int64_t			 t = 5000000, wall, w;
+
+	fake_on = 1;
+	wall = now_ms(CLOCK_REALTIME);
+	fake_put(LOCKOUT_KIND_ADDRESS, "04c0000232", 6, wall + 4000);
+	w = wait_of("new@example.com", "192.0.2.50", 0, t, &why);
+	CHECK("shared: another host's wait of an address holds here",
+	    why == LOCKOUT_ADDRESS && w > 3000 && w <= 4000);
+	CHECK("shared: other addresses are not held back",
+	    wait_of("new@example.com", "192.0.2.53", 0, t, &why) == 0);
+
+	(void)fail("s@example.com", "192.0.2.51", 0, t);
+	CHECK("shared: a failure is counted in the store, by kind",
+	    (r = fake_find(LOCKOUT_KIND_ADDRESS, "04c0000233", 0)) != NULL &&
+	    r->failures == 1 &&
+	    (r = fake_find(LOCKOUT_KIND_ACCOUNT, "s@example.com", 0)) !=
+	    NULL && r->failures == 1 &&
+	    (r = fake_find(LOCKOUT_KIND_PAIR, "04c0000233 s@example.com",
+	    0)) != NULL && r->failures == 1);
+
+	fake_put(LOCKOUT_KIND_PAIR, "04c0000234 t@example.com", 3,
+	    wall + 2000);
+	fake_put(LOCKOUT_KIND_ACCOUNT, "t@example.com", 3, 0);
+	w = wait_of("t@example.com", "192.0.2.52", 0, t, &why);
+	CHECK("shared: another host's wait of an address on an account",
+	    why == LOCKOUT_ACCOUNT && w > 1000 && w <= 2000);
+	CHECK("shared: that wait is for that account only",
+	    wait_of("u@example.com", "192.0.2.52", 0, t, &why) == 0);
+	fake_put(LOCKOUT_KIND_ACCOUNT, "t@example.com", 0, wall + 9000);
+	w = wait_of("t@example.com", "192.0.2.52", 0, t, &why);
+	CHECK("shared: another host's lock holds here",
+	    why == LOCKOUT_LOCKED && w > 8000 && w <= 9000);
+
+	(void)lockout_login(&l, "s@example.com", "192.0.2.51");
+	lockout_succeeded(&l, &pol, t);
+	CHECK("shared: a success ends the address's count on the account "
+	    "in the store", fake_find(LOCKOUT_KIND_PAIR,
+	    "04c0000233 s@example.com", 0) == NULL);
+	fake_on = 0;
+}
+
 int
 main(void)
 {
@@ -265,5 +406,6 @@ main(void)
 	test_exempt_and_off();
 	test_under_way();
 	test_flood();
+	test_shared();
 	return regress_exit();
 }
