@@ -66,6 +66,18 @@ store_down(void)
 	return store_be->down != NULL && store_be->down();
 }
 
+/*
+ * May what the running job read be older than an invalidation already
+ * pushed (a reader's, on PostgreSQL: store_pg.c's pg_stale())?  Then a
+ * worker must not cache its answer.  Never on a store keyd reads one
+ * job at a time.
+ */
+int
+store_stale(void)
+{
+	return store_be->stale != NULL && store_be->stale();
+}
+
 /* The SQL of the open store, for the conditions keyd builds. */
 int
 store_dialect(void)

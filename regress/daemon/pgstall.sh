@@ -8,6 +8,9 @@
 # once, a request queued behind the refresh waits its turn, keyd is not
 # replaced; once the lock is released the refresh and the queued login
 # complete, and keyd's log names no store call made off its fiber.
+# A token no worker has seen is checked meanwhile too: its read runs on
+# a reader fiber and connection of its own (fiber.c), not behind the
+# refresh's open transaction.
 . "$(dirname "$0")/../lib.sh"
 TD_NAME=pgstall
 PREFORK=1
@@ -31,6 +34,10 @@ r=$(login erin@example.com pw)
 case "$r" in 200*) ok pgstall_login ;; *) fail pgstall_login "$r" ;; esac
 acc=$(j access_token)
 rt=$(j refresh_token)
+# A second access token, first shown to tokend while the lock is held.
+r=$(login erin@example.com pw)
+case "$r" in 200*) ok pgstall_login_cold ;; *) fail pgstall_login_cold "$r" ;; esac
+cold=$(j access_token)
 r=$(http GET /users/me -H "Authorization: Bearer $acc")
 case "$r" in 200*erin@*) ok pgstall_me_cached ;;
 *) fail pgstall_me_cached "$r" ;; esac
@@ -68,6 +75,11 @@ for i in 1 2 3; do
 	sleep 1
 done
 [ -z "$bad" ] && ok pgstall_answers_meanwhile || fail pgstall_answers_meanwhile "$bad"
+# Not cached by any worker: keyd reads the user from PostgreSQL while
+# the refresh's transaction waits for the lock, and commits nothing.
+r=$(http GET /users/me -H "Authorization: Bearer $cold")
+case "$r" in 200*erin@*) ok pgstall_cold_meanwhile ;;
+*) fail pgstall_cold_meanwhile "$r" ;; esac
 [ ! -s "$T/refresh.code" ] && [ "$(waiting)" -ge 1 ] &&
     ok pgstall_still_waiting ||
     fail pgstall_still_waiting "the refresh did not wait: $(cat "$T/refresh.code")"
