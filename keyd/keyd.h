@@ -566,6 +566,7 @@ struct store_backend {
 	void		(*announce)(uint8_t, const void *, size_t);
 	int		(*down)(void);	/* the server is out of reach */
 	int		(*stale)(void);	/* a reader's answer not to cache */
+	void		(*user_json_ahead)(void);	/* a hint */
 #define STORE_OP_MEMBER(n, p, a)	int (*n) p;
 	STORE_OPS(STORE_OP_MEMBER)
 #undef STORE_OP_MEMBER
@@ -595,6 +596,7 @@ void		 store_rollback(void);
 int		 store_listen(struct event_base *);
 int		 store_down(void);
 int		 store_stale(void);
+void		 store_user_json_ahead(void);
 void		 store_announce(uint8_t, const void *, size_t);
 int		 store_dialect(void);	/* enum query_dialect */
 #define STORE_OP_PROTO(n, p, a)	int store_##n p;

@@ -78,6 +78,17 @@ store_stale(void)
 	return store_be->stale != NULL && store_be->stale();
 }
 
+/*
+ * A hint: the running job will read by id the user whose JSON it then
+ * reads (GET /users/me), so that a backend may read both at once.
+ */
+void
+store_user_json_ahead(void)
+{
+	if (store_be->user_json_ahead != NULL)
+		store_be->user_json_ahead();
+}
+
 /* The SQL of the open store, for the conditions keyd builds. */
 int
 store_dialect(void)

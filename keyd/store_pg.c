@@ -189,6 +189,10 @@ static const char *const pg_migrations[] = {
 	"coalesce((SELECT string_agg(policy, ' ' ORDER BY sort) " \
 	"FROM user_policies WHERE user_id = users.id), '')"
 
+/* pg_user_prepare()'s statement is head, the JSON, tail. */
+#define PG_USER_SQL_HEAD	"SELECT "
+#define PG_USER_SQL_TAIL	" FROM users WHERE id = $1"
+
 #define PG_NOW_MS	"(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
 /* An instant as Directus writes it, from ms since the epoch. */
@@ -236,6 +240,7 @@ static int		 pg_down;
 static int64_t		 pg_retry_ms;
 static unsigned int	 pg_gen, pg_tx_gen, pg_batch_gen;
 static char		*pg_user_sql;	/* the user's JSON, from user_fields */
+static char		*pg_user_ahead_sql;	/* the user with its JSON */
 static char		**pg_user_updates;	/* each plain field's UPDATE */
 static int		 pg_batching;
 static int		 pg_nested;
@@ -270,6 +275,14 @@ static uint64_t		 pg_changes;
 static struct {
 	uint64_t	 job;
 	uint64_t	 changes;
+	/*
+	 * GET /users/me (store_user_json_ahead()): the job that will want
+	 * the JSON of the user it reads by id, and that JSON, read in the
+	 * same statement (pg_user_by_id_ahead()).
+	 */
+	uint64_t	 ahead;
+	char		 id[STORE_ID_MAX + 1];
+	char		*json;
 } pg_rd_jobs[KEYD_READERS];
 
 static void	 pg_text(struct pg_params *, const char *);
@@ -301,6 +314,8 @@ static void	 pg_rd_cb(evutil_socket_t, short, void *);
 static void	 pg_rd_fail(void);
 static int	 pg_rd_setup(void);
 static int	 pg_rd_watch(void);
+static int	 pg_user_by_id_ahead(const char *, struct store_user *, int *);
+static char	*pg_json_compact(const char *);
 
 static void
 pg_text(struct pg_params *p, const char *s)
@@ -945,7 +960,7 @@ pg_user_prepare(void)
 	size_t			 i;
 
 	query_sql_init(&e);
-	query_sql_add(&e, "SELECT json_build_object(");
+	query_sql_add(&e, PG_USER_SQL_HEAD "json_build_object(");
 	for (i = 0; i < user_nfields; i++) {
 		uf = &user_fields[i];
 		c = uf->column;
@@ -977,12 +992,17 @@ pg_user_prepare(void)
 		} else
 			query_sql_add(&e, c);
 	}
-	query_sql_add(&e, ") FROM users WHERE id = $1");
+	query_sql_add(&e, ")" PG_USER_SQL_TAIL);
 	if (e.error) {
 		query_sql_free(&e);
 		return -1;
 	}
 	pg_user_sql = e.text;
+	if (asprintf(&pg_user_ahead_sql, "SELECT " PG_USER_COLUMNS ", %s",
+	    e.text + strlen(PG_USER_SQL_HEAD)) == -1) {
+		pg_user_ahead_sql = NULL;
+		return -1;
+	}
 	return pg_user_prepare_updates();
 }
 
@@ -1076,6 +1096,12 @@ pg_close(void)
 	pg = NULL;
 	free(pg_user_sql);
 	pg_user_sql = NULL;
+	free(pg_user_ahead_sql);
+	pg_user_ahead_sql = NULL;
+	for (i = 0; i < KEYD_READERS; i++) {
+		free(pg_rd_jobs[i].json);
+		pg_rd_jobs[i].json = NULL;
+	}
 	pg_npreps = pg_npending = 0;
 	pg_in_tx = pg_poisoned = 0;
 	for (i = 0; pg_user_updates != NULL && i < user_nfields; i++)
@@ -1305,6 +1331,7 @@ static int
 pg_user_by_id(const char *id, struct store_user *u)
 {
 	struct pg_params	 p = { .n = 0 };
+	int			 rv;
 
 	/* Read with its session just before (pg_session_get()). */
 	if (pg_next_job != 0 && pg_next_job == fiber_job() &&
@@ -1314,9 +1341,50 @@ pg_user_by_id(const char *id, struct store_user *u)
 		pg_next_job = 0;
 		return 0;
 	}
+	if (pg_user_by_id_ahead(id, u, &rv))
+		return rv;
 	pg_text(&p, id);
 	return pg_user("SELECT " PG_USER_COLUMNS " FROM users WHERE id = $1",
 	    &p, u);
+}
+
+/*
+ * On a reader whose job asked ahead for its user's JSON: the user and
+ * its JSON in one statement (one round trip, one snapshot), the JSON
+ * kept for the pg_user_json() of the same id that follows in the job.
+ * A reader writes nothing and its connection sees only committed rows,
+ * so what one statement reads is what the two would (or newer).  1
+ * with *rv, or 0: not asked, the caller reads as usual.
+ */
+static int
+pg_user_by_id_ahead(const char *id, struct store_user *u, int *rv)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 reader = fiber_reader();
+
+	if (reader == 0 || pg_rd_jobs[reader - 1].ahead != fiber_job() ||
+	    pg_user_ahead_sql == NULL)
+		return 0;
+	pg_rd_jobs[reader - 1].ahead = 0;
+	memset(u, 0, sizeof(*u));
+	pg_text(&p, id);
+	if (pg_run_flags(pg_user_ahead_sql, &p, &r, PG_PREPARED) != 0) {
+		*rv = -1;
+		return 1;
+	}
+	if (PQntuples(r) == 0)
+		*rv = 1;
+	else if ((*rv = pg_user_row(r, 0, u)) == 0 &&
+	    strlcpy(pg_rd_jobs[reader - 1].id, id,
+	    sizeof(pg_rd_jobs[reader - 1].id)) < sizeof(pg_rd_jobs[reader -
+	    1].id)) {
+		free(pg_rd_jobs[reader - 1].json);
+		pg_rd_jobs[reader - 1].json = pg_json_compact(PQgetvalue(r, 0,
+		    PQnfields(r) - 1));
+	}
+	PQclear(r);
+	return 1;
 }
 
 static int
@@ -1383,7 +1451,27 @@ pg_json(const char *sql, const char *id, char **json)
 static int
 pg_user_json(const char *id, char **json)
 {
+	int	 reader = fiber_reader();
+
+	/* Read with the user (pg_user_by_id_ahead()), by this job. */
+	if (reader != 0 && pg_rd_jobs[reader - 1].json != NULL &&
+	    pg_rd_jobs[reader - 1].job == fiber_job() &&
+	    strcmp(pg_rd_jobs[reader - 1].id, id) == 0) {
+		*json = pg_rd_jobs[reader - 1].json;
+		pg_rd_jobs[reader - 1].json = NULL;
+		return 0;
+	}
 	return pg_json(pg_user_sql, id, json);
+}
+
+/* A reader's job will read its user's JSON (GET /users/me). */
+static void
+pg_user_json_ahead(void)
+{
+	int	 reader = fiber_reader();
+
+	if (reader != 0)
+		pg_rd_jobs[reader - 1].ahead = fiber_job();
 }
 
 static int
@@ -2607,9 +2695,6 @@ pg_count_where(const char *table, const struct query_sql *where, int64_t *n)
 	return 0;
 }
 
-#define PG_USER_SQL_HEAD	"SELECT "
-#define PG_USER_SQL_TAIL	" FROM users WHERE id = $1"
-
 /* The users matching where, one page, each as /users/me's JSON. */
 static int
 pg_users_select(const struct query_sql *where, const struct query_sql *order,
@@ -2942,6 +3027,7 @@ const struct store_backend store_pg = {
 	.announce = pg_announce,
 	.down = pg_down_now,
 	.stale = pg_stale,
+	.user_json_ahead = pg_user_json_ahead,
 	.health = pg_health,
 	.schema_version = pg_schema_version,
 	.begin = pg_begin,
