@@ -60,11 +60,11 @@ struct fiber {
 	void			*stack;
 	struct fiber_jobs	*jobs;		/* the queue it takes from */
 	size_t			*njobs;
-	int			 reader;	/* its number, from 1; 0: the store fiber */
+	int			 reader;	/* from 1; 0: the store fiber */
 	int			 running;	/* a job under way */
 	int			 waiting;	/* suspended on a socket */
 	int			 sleeping;	/* suspended until woken */
-	int			 woken;		/* by a fiber: the loop resumes it */
+	int			 woken;		/* by a fiber, for the loop */
 	int			 ready;
 	struct event		*ev;		/* the socket it waits for */
 	uint64_t		 job;		/* the job under way */

@@ -266,12 +266,16 @@ static struct pg_rd_waits pg_rd_waits = TAILQ_HEAD_INITIALIZER(pg_rd_waits);
  * A reader's answer may be cached by a worker only when nothing was
  * written meanwhile (pg_stale()): pg_changes counts what may have
  * changed rows this keyd reads (a statement on the main connection
- * outside a transaction, a COMMIT included; another host's
- * invalidation; a lost connection), each counted before its
+ * outside a transaction, a COMMIT included; an invalidation of this
+ * host's or another's; a lost connection), each counted before its
  * invalidation is pushed, and each reader's job notes it when it sends
- * its first statement.
+ * its first statement.  An invalidation made inside a transaction is
+ * pushed before the COMMIT (the answer to the change waits for both):
+ * until that transaction ends (pg_tx_announced), a reader may still
+ * read the rows as they were, after the push.
  */
 static uint64_t		 pg_changes;
+static int		 pg_tx_announced;
 static struct {
 	uint64_t	 job;
 	uint64_t	 changes;
@@ -595,8 +599,11 @@ pg_run_flags(const char *sql, const struct pg_params *p, PGresult **res,
 		pg_notes_take();
 		if (deferred)
 			return 0;
-		if (!pg_in_tx && !pg_batching)
+		/* Outside a transaction, or its end: its changes are in. */
+		if (!pg_in_tx && !pg_batching) {
 			pg_changes++;
+			pg_tx_announced = 0;
+		}
 	}
 	switch (PQresultStatus(r)) {
 	case PGRES_COMMAND_OK:
@@ -2295,6 +2302,10 @@ pg_announce(uint8_t kind, const void *key, size_t len)
 				    1];
 	size_t			 i;
 
+	/* For the readers (pg_stale()): pushed next, committed later. */
+	pg_changes++;
+	if (pg_in_tx || pg_batching)
+		pg_tx_announced = 1;
 	switch (kind) {
 	case INVALIDATE_USER:
 		if (len > STORE_ID_MAX)
@@ -2516,16 +2527,20 @@ pg_down_now(void)
  * since its first statement (pg_changes), so that what it read may be
  * older than an invalidation already pushed (or than a session's that
  * nobody was told of, not being vouched for yet): its answer must not
- * be cached.  An answer made before the change's invalidation is
- * pushed reaches the workers before it (invalidate.c, point 5).
+ * be cached; so too while a transaction whose invalidation has gone
+ * is not committed yet.  An answer made before the change's
+ * invalidation is pushed reaches the workers before it (invalidate.c,
+ * point 5).
  */
 static int
 pg_stale(void)
 {
 	int	 reader = fiber_reader();
 
-	return reader != 0 && pg_rd_jobs[reader - 1].job == fiber_job() &&
-	    pg_rd_jobs[reader - 1].changes != pg_changes;
+	if (reader == 0 || pg_rd_jobs[reader - 1].job != fiber_job())
+		return 0;
+	return pg_rd_jobs[reader - 1].changes != pg_changes ||
+	    pg_tx_announced;
 }
 
 static int
