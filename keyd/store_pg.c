@@ -64,6 +64,7 @@
 #define PG_NOTES_MAX	4096	/* more waiting: invalidate everything */
 #define PG_RETRY_MIN_MS	100	/* reconnect after a loss: first wait, */
 #define PG_RETRY_MAX_MS	10000	/* doubled up to this */
+#define PG_READER_NAME	"tokend keyd reader"	/* application_name */
 
 /*
  * Migrations, applied in order; index + 1 is the schema version they
@@ -768,8 +769,8 @@ pg_rd_fail(void)
 
 /*
  * The read connection made (at open) or made again (after PQreset()):
- * read only, terse, in pipeline mode, its socket watched when keyd's
- * loop is there.
+ * read only, terse, named in pg_stat_activity, in pipeline mode, its
+ * socket watched when keyd's loop is there.
  */
 static int
 pg_rd_setup(void)
@@ -781,7 +782,8 @@ pg_rd_setup(void)
 		return -1;
 	PQsetErrorVerbosity(pg_rd, PQERRORS_TERSE);
 	r = PQexec(pg_rd, "SET client_min_messages = warning; "
-	    "SET default_transaction_read_only = on");
+	    "SET default_transaction_read_only = on; "
+	    "SET application_name = '" PG_READER_NAME "'");
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
 	if (!ok || PQenterPipelineMode(pg_rd) != 1)

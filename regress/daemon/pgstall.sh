@@ -10,7 +10,8 @@
 # complete, and keyd's log names no store call made off its fiber.
 # A token no worker has seen is checked meanwhile too: its read runs on
 # a reader fiber and connection of its own (fiber.c), not behind the
-# refresh's open transaction.
+# refresh's open transaction; when PostgreSQL ends that connection,
+# keyd connects again by itself.
 . "$(dirname "$0")/../lib.sh"
 TD_NAME=pgstall
 PREFORK=1
@@ -104,3 +105,27 @@ case "$r" in 200*) ok pgstall_rotated_durable ;;
 grep -q 'off the store.s fiber' "$T/log" &&
     fail pgstall_fiber_only "$(grep 'off the store' "$T/log" | head -3)" ||
     ok pgstall_fiber_only
+
+# The readers' connection ended by PostgreSQL: keyd notices it by
+# itself, connects again (both connections) and reads a token no worker
+# has seen from the store again, with no restart.
+r=$(login erin@example.com pw)
+case "$r" in 200*) ok pgstall_login_fresh ;; *) fail pgstall_login_fresh "$r" ;; esac
+fresh=$(j access_token)
+readers() {
+	td_pg "SELECT count(*) FROM pg_stat_activity
+	    WHERE application_name = 'tokend keyd reader'"
+}
+[ "$(readers)" = 1 ] && ok pgstall_reader_named ||
+    fail pgstall_reader_named "$(readers) reader connections"
+lost=$(grep -c 'PostgreSQL connection lost' "$T/log")
+td_pg "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+    WHERE application_name = 'tokend keyd reader'" > /dev/null
+td_until '[ "$(grep -c "PostgreSQL connection lost" "$T/log")" -gt "$lost" ]' 100 &&
+    ok pgstall_reader_lost || fail pgstall_reader_lost "keyd did not notice"
+td_until '[ "$(http GET /users/me -H "Authorization: Bearer $fresh" |
+    cut -c1-3)" = 200 ]' 150 && [ "$(readers)" = 1 ] &&
+    ok pgstall_reader_back ||
+    fail pgstall_reader_back "$(http GET /users/me -H "Authorization: Bearer $fresh"), $(readers) readers"
+[ "$(td_keyd)" = "$KEYD0" ] && ok pgstall_reader_keyd_kept ||
+    fail pgstall_reader_keyd_kept "$(grep keyd "$T/log" | tail -5)"
