@@ -2445,13 +2445,16 @@ static void
 pg_lost(void)
 {
 	struct timeval	 tv = { 0, 0 };
+	const char	*m;
 
 	if (pg_down)
 		return;
 	pg_down = 1;
 	pg_changes++;
-	log_warnx("store: PostgreSQL connection lost: %s",
-	    PQerrorMessage(pg));
+	/* The read connection's loss says why itself (pg_rd_fail()). */
+	m = PQerrorMessage(pg);
+	log_warnx("store: PostgreSQL connection lost%s%s", *m != '\0' ?
+	    ": " : "", m);
 	if (pg_ev != NULL)
 		event_del(pg_ev);
 	pg_notes_lost = 1;
