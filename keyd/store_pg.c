@@ -2296,6 +2296,18 @@ pg_token_get(const char *user, const char *scope, int64_t now, char *jti,
  * The payload: "u:" and a user id, "s:" and the hex of a session hash,
  * "S" (every session), "A" (everything).
  */
+/*
+ * Every announcement of an invalidation of this host's calls this first,
+ * for the readers (pg_stale()): it is pushed next, committed later.
+ */
+static void
+pg_announced(void)
+{
+	pg_changes++;
+	if (pg_in_tx || pg_batching)
+		pg_tx_announced = 1;
+}
+
 static void
 pg_announce(uint8_t kind, const void *key, size_t len)
 {
@@ -2304,10 +2316,7 @@ pg_announce(uint8_t kind, const void *key, size_t len)
 				    1];
 	size_t			 i;
 
-	/* For the readers (pg_stale()): pushed next, committed later. */
-	pg_changes++;
-	if (pg_in_tx || pg_batching)
-		pg_tx_announced = 1;
+	pg_announced();
 	switch (kind) {
 	case INVALIDATE_USER:
 		if (len > STORE_ID_MAX)
