@@ -183,6 +183,9 @@ auth_who_set(struct msg_who *w, uint32_t code, const struct store_user *u,
 	w->app = (uint8_t)app;
 	w->session = code == AUTH_OK && session != NULL ? session : "";
 	w->until = code == AUTH_OK && until > 0 ? (uint64_t)until : 0;
+	/* Read beside a change whose invalidation may have gone already. */
+	if (store_stale())
+		w->until = 0;
 	memset(&w->ticket, 0, sizeof(w->ticket));
 	w->ticket.user = "";
 	w->ticket.role = "";

@@ -66,7 +66,9 @@ static int	 keyd_verify_first(struct keyd_chan *, struct frame *);
 static void	 keyd_verified(enum verify_verdict, uint64_t, void *);
 static struct keyd_job *keyd_job_new(struct keyd_chan *, struct frame *);
 static void	 keyd_job_run(void *);
-static void	 keyd_push_swap(void);
+static void	 keyd_job_post(struct keyd_job *);
+static int	 keyd_request_reads(const struct frame *);
+static void	 keyd_push_swap(uint64_t *);
 
 /* A request copied for the fiber (PostgreSQL). */
 struct keyd_job {
@@ -127,7 +129,6 @@ static struct {
 	uint8_t			 ticket_key[TICKET_KEY_LEN];
 	uint64_t		 push_seq;	/* invalidations sent so far */
 	uint64_t		 push_open;	/* the next answer waits for it */
-	uint64_t		 push_other;	/* the fiber's or the loop's */
 	int			 pushing;	/* keyd's own frames: not held */
 	struct event		*push_ev;
 } keyd;
@@ -860,8 +861,30 @@ keyd_request(struct keyd_chan *kc, struct frame *f)
 		keyd.push_open = saved;
 		return 0;
 	}
-	fiber_post(keyd_job_run, keyd_job_new(kc, f));
+	keyd_job_post(keyd_job_new(kc, f));
 	return 0;
+}
+
+/*
+ * The requests that only read the store, and whose answer a worker may
+ * cache: a token no worker has cached (MSG_AUTH, MSG_USER_GET).  On
+ * PostgreSQL they run on the reader fibers (fiber.c), beside the store
+ * fiber's jobs, on a connection that sees only what is committed.
+ */
+static int
+keyd_request_reads(const struct frame *f)
+{
+	return f->hdr.type == MSG_AUTH || f->hdr.type == MSG_USER_GET;
+}
+
+/* A job to its fiber (or run now, without one). */
+static void
+keyd_job_post(struct keyd_job *j)
+{
+	if (j->serial != 0 && keyd_request_reads(&j->f))
+		fiber_post_read(keyd_job_run, j);
+	else
+		fiber_post(keyd_job_run, j);
 }
 
 static struct keyd_job *
@@ -948,10 +971,7 @@ keyd_verified(enum verify_verdict verdict, uint64_t gen, void *arg)
 	}
 	j->verdict = verdict;
 	j->gen = gen;
-	if (fiber_enabled())
-		fiber_post(keyd_job_run, j);
-	else
-		keyd_job_run(j);
+	keyd_job_post(j);
 }
 
 /*
@@ -1003,8 +1023,14 @@ keyd_request_run(struct keyd_chan *kc, struct frame *f,
 
 	/* An answer waits only for the push of its own request. */
 	keyd.push_open = 0;
-	/* Only refreshes join an open group commit (batch.c). */
-	if (f->hdr.type != MSG_REFRESH || kc == &keyd.parent_kc)
+	/*
+	 * Only refreshes join an open group commit (batch.c); a reader
+	 * leaves it open: its connection sees only committed rows, so its
+	 * answer cannot depend on the group's writes, and a worker caches
+	 * it only when nothing was written meanwhile (auth_who_set()).
+	 */
+	if (!fiber_reader() && (f->hdr.type != MSG_REFRESH ||
+	    kc == &keyd.parent_kc))
 		batch_commit();
 	if (j != NULL && j->verdict != VERIFY_NONE &&
 	    keyd_request_cred(f, &c) == 0)
@@ -1015,14 +1041,14 @@ keyd_request_run(struct keyd_chan *kc, struct frame *f,
 	return rv;
 }
 
-/* The fiber and the loop each have their push to wait for (fiber.c). */
+/* Each fiber and the loop have their push to wait for (fiber.c). */
 static void
-keyd_push_swap(void)
+keyd_push_swap(uint64_t *other)
 {
 	uint64_t	 t = keyd.push_open;
 
-	keyd.push_open = keyd.push_other;
-	keyd.push_other = t;
+	keyd.push_open = *other;
+	*other = t;
 }
 
 static void

@@ -53,6 +53,7 @@
 #define KEYD_VOUCH_SETS		1024	/* sessions vouched for: sets ... */
 #define KEYD_VOUCH_WAYS		4	/* ... of this many */
 #define KEYD_BATCH_MAX		256	/* refreshes in one group commit */
+#define KEYD_READERS		32	/* reader fibers (PostgreSQL, fiber.c) */
 
 /* Failed logins (lockout.c): slots of each table, a power of two. */
 #define LOCKOUT_SLOTS		8192
@@ -574,23 +575,29 @@ struct store_backend {
 	int		(*listen)(struct event_base *);
 	void		(*announce)(uint8_t, const void *, size_t);
 	int		(*down)(void);	/* the server is out of reach */
+	int		(*stale)(void);	/* a reader's answer not to cache */
+	void		(*user_json_ahead)(void);	/* a hint */
 #define STORE_OP_MEMBER(n, p, a)	int (*n) p;
 	STORE_OPS(STORE_OP_MEMBER)
 #undef STORE_OP_MEMBER
 };
 
-/* fiber.c: the store's coroutine (PostgreSQL) */
-int		 fiber_init(struct event_base *, void (*)(void));
+/* fiber.c: the store's coroutines (PostgreSQL) */
+int		 fiber_init(struct event_base *, void (*)(uint64_t *));
 int		 fiber_enabled(void);
 int		 fiber_inside(void);
+int		 fiber_reader(void);
 int		 fiber_busy(void);
 int		 fiber_waiting(void);
 size_t		 fiber_queued(void);
 uint64_t	 fiber_job(void);
 void		 fiber_post(void (*)(void *), void *);
+void		 fiber_post_read(void (*)(void *), void *);
 int		 fiber_defer(void (*)(int, short, void *), int, short,
 		    void *);
 int		 fiber_wait(int, short);
+int		 fiber_sleep(void);
+void		 fiber_wakeup(int);
 
 /* store_backend.c */
 int		 store_open(const char *);
@@ -598,6 +605,8 @@ void		 store_close(void);
 void		 store_rollback(void);
 int		 store_listen(struct event_base *);
 int		 store_down(void);
+int		 store_stale(void);
+void		 store_user_json_ahead(void);
 void		 store_announce(uint8_t, const void *, size_t);
 int		 store_dialect(void);	/* enum query_dialect */
 #define STORE_OP_PROTO(n, p, a)	int store_##n p;

@@ -66,6 +66,29 @@ store_down(void)
 	return store_be->down != NULL && store_be->down();
 }
 
+/*
+ * May what the running job read be older than an invalidation already
+ * pushed (a reader's, on PostgreSQL: store_pg.c's pg_stale())?  Then a
+ * worker must not cache its answer.  Never on a store keyd reads one
+ * job at a time.
+ */
+int
+store_stale(void)
+{
+	return store_be->stale != NULL && store_be->stale();
+}
+
+/*
+ * A hint: the running job will read by id the user whose JSON it then
+ * reads (GET /users/me), so that a backend may read both at once.
+ */
+void
+store_user_json_ahead(void)
+{
+	if (store_be->user_json_ahead != NULL)
+		store_be->user_json_ahead();
+}
+
 /* The SQL of the open store, for the conditions keyd builds. */
 int
 store_dialect(void)

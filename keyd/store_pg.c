@@ -64,6 +64,7 @@
 #define PG_NOTES_MAX	4096	/* more waiting: invalidate everything */
 #define PG_RETRY_MIN_MS	100	/* reconnect after a loss: first wait, */
 #define PG_RETRY_MAX_MS	10000	/* doubled up to this */
+#define PG_READER_NAME	"tokend keyd reader"	/* application_name */
 
 /*
  * Migrations, applied in order; index + 1 is the schema version they
@@ -197,6 +198,10 @@ static const char *const pg_migrations[] = {
 	"coalesce((SELECT string_agg(policy, ' ' ORDER BY sort) " \
 	"FROM user_policies WHERE user_id = users.id), '')"
 
+/* pg_user_prepare()'s statement is head, the JSON, tail. */
+#define PG_USER_SQL_HEAD	"SELECT "
+#define PG_USER_SQL_TAIL	" FROM users WHERE id = $1"
+
 #define PG_NOW_MS	"(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
 /* An instant as Directus writes it, from ms since the epoch. */
@@ -244,9 +249,54 @@ static int		 pg_down;
 static int64_t		 pg_retry_ms;
 static unsigned int	 pg_gen, pg_tx_gen, pg_batch_gen;
 static char		*pg_user_sql;	/* the user's JSON, from user_fields */
+static char		*pg_user_ahead_sql;	/* the user with its JSON */
 static char		**pg_user_updates;	/* each plain field's UPDATE */
 static int		 pg_batching;
 static int		 pg_nested;
+/*
+ * The read connection, the reader fibers' (fiber.c): each statement is
+ * sent with its sync as soon as a reader makes it, whatever else is in
+ * flight (libpq's pipeline), and its result handed to that reader in
+ * the order sent (pg_rd_cb()).  Read only, never in a transaction:
+ * every statement sees what is committed when it runs, never the
+ * open group commit's writes nor any job's uncommitted ones.
+ */
+struct pg_rd_wait {
+	TAILQ_ENTRY(pg_rd_wait)	 entry;
+	int			 reader;
+	int			 prep;		/* prepared with it, or -1 */
+	PGresult		*res;
+};
+TAILQ_HEAD(pg_rd_waits, pg_rd_wait);
+static PGconn		*pg_rd;
+static struct event	*pg_rd_ev;
+static struct pg_rd_waits pg_rd_waits = TAILQ_HEAD_INITIALIZER(pg_rd_waits);
+/*
+ * A reader's answer may be cached by a worker only when nothing was
+ * written meanwhile (pg_stale()): pg_changes counts what may have
+ * changed rows this keyd reads (a statement on the main connection
+ * outside a transaction, a COMMIT included; an invalidation of this
+ * host's or another's; a lost connection), each counted before its
+ * invalidation is pushed, and each reader's job notes it when it sends
+ * its first statement.  An invalidation made inside a transaction is
+ * pushed before the COMMIT (the answer to the change waits for both):
+ * until that transaction ends (pg_tx_announced), a reader may still
+ * read the rows as they were, after the push.
+ */
+static uint64_t		 pg_changes;
+static int		 pg_tx_announced;
+static struct {
+	uint64_t	 job;
+	uint64_t	 changes;
+	/*
+	 * GET /users/me (store_user_json_ahead()): the job that will want
+	 * the JSON of the user it reads by id, and that JSON, read in the
+	 * same statement (pg_user_by_id_ahead()).
+	 */
+	uint64_t	 ahead;
+	char		 id[STORE_ID_MAX + 1];
+	char		*json;
+} pg_rd_jobs[KEYD_READERS];
 
 static void	 pg_text(struct pg_params *, const char *);
 static void	 pg_int(struct pg_params *, int64_t);
@@ -272,6 +322,13 @@ static void	 pg_listen_cb(evutil_socket_t, short, void *);
 static void	 pg_lost(void);
 static void	 pg_retry_cb(evutil_socket_t, short, void *);
 static int	 pg_watch(void);
+static PGresult	*pg_rd_query(const char *, const struct pg_params *, int);
+static void	 pg_rd_cb(evutil_socket_t, short, void *);
+static void	 pg_rd_fail(void);
+static int	 pg_rd_setup(void);
+static int	 pg_rd_watch(void);
+static int	 pg_user_by_id_ahead(const char *, struct store_user *, int *);
+static char	*pg_json_compact(const char *);
 
 static void
 pg_text(struct pg_params *p, const char *s)
@@ -315,11 +372,14 @@ pg_hash(struct pg_params *p, const uint8_t *hash)
 #define PG_PREP_MAX	32
 #define PG_PENDING_MAX	64
 
-/* A statement prepared on the connection of generation gen. */
+/*
+ * A statement prepared on the connection of generation gen, and on the
+ * read connection of generation rd_gen.
+ */
 static struct {
 	const char	*sql;		/* a constant: compared by address */
-	unsigned int	 gen;
-	int		 ready;
+	unsigned int	 gen, rd_gen;
+	int		 ready, rd_ready;
 } pg_preps[PG_PREP_MAX];
 static size_t		 pg_npreps;
 /* The deferred statements sent whose results are unread: each one's prepared statement (its index), or -1. */
@@ -337,6 +397,17 @@ static uint64_t		 pg_next_job;	/* 0: none */
 static uint64_t		 pg_nqueries, pg_next_at;
 static int		 pg_poisoned;	/* a deferred statement of it failed */
 
+/* A statement of any fiber's is under way: pg_next_user is not its. */
+static void
+pg_next_forget(void)
+{
+	pg_nqueries++;
+	if (pg_next_job != 0) {
+		explicit_bzero(&pg_next_user, sizeof(pg_next_user));
+		pg_next_job = 0;
+	}
+}
+
 static int
 pg_prep_find(const char *sql)
 {
@@ -348,7 +419,7 @@ pg_prep_find(const char *sql)
 	if (pg_npreps == PG_PREP_MAX)
 		return -1;
 	pg_preps[pg_npreps].sql = sql;
-	pg_preps[pg_npreps].ready = 0;
+	pg_preps[pg_npreps].ready = pg_preps[pg_npreps].rd_ready = 0;
 	return (int)pg_npreps++;
 }
 
@@ -459,11 +530,7 @@ pg_query(const char *sql, int n, const char *const *values, const int *lens,
 	int		 i = -1, ok;
 
 	*deferred = 0;
-	pg_nqueries++;
-	if (pg_next_job != 0) {
-		explicit_bzero(&pg_next_user, sizeof(pg_next_user));
-		pg_next_job = 0;
-	}
+	pg_next_forget();
 	if (!fiber_inside()) {
 		/* Off the fiber: nothing is pending there (see pg_commit()). */
 		if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF &&
@@ -530,14 +597,23 @@ pg_run_flags(const char *sql, const struct pg_params *p, PGresult **res,
 		*res = NULL;
 	if (pg == NULL || pg_down)
 		return -1;
-	if (res != NULL || !(pg_in_tx || pg_batching))
-		flags &= ~PG_DEFER;
-	r = pg_query(sql, p != NULL ? p->n : 0, p != NULL ? p->value : NULL,
-	    p != NULL ? p->len : NULL, p != NULL ? p->format : NULL, flags,
-	    &deferred);
-	pg_notes_take();
-	if (deferred)
-		return 0;
+	if (fiber_reader())
+		r = pg_rd_query(sql, p, flags);
+	else {
+		if (res != NULL || !(pg_in_tx || pg_batching))
+			flags &= ~PG_DEFER;
+		r = pg_query(sql, p != NULL ? p->n : 0, p != NULL ? p->value :
+		    NULL, p != NULL ? p->len : NULL, p != NULL ? p->format :
+		    NULL, flags, &deferred);
+		pg_notes_take();
+		if (deferred)
+			return 0;
+		/* Outside a transaction, or its end: its changes are in. */
+		if (!pg_in_tx && !pg_batching) {
+			pg_changes++;
+			pg_tx_announced = 0;
+		}
+	}
 	switch (PQresultStatus(r)) {
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
@@ -556,7 +632,8 @@ pg_run_flags(const char *sql, const struct pg_params *p, PGresult **res,
 			rv = -1;
 		}
 		PQclear(r);
-		if (pg != NULL && !pg_down && PQstatus(pg) != CONNECTION_OK)
+		if (pg != NULL && !pg_down && (PQstatus(pg) != CONNECTION_OK ||
+		    PQstatus(pg_rd) != CONNECTION_OK))
 			pg_lost();
 		return rv;
 	}
@@ -566,6 +643,173 @@ static int
 pg_run(const char *sql, const struct pg_params *p, PGresult **res)
 {
 	return pg_run_flags(sql, p, res, 0);
+}
+
+/*
+ * On a reader: one statement on the read connection, sent with its
+ * sync at once (prepared first when it is PG_PREPARED and the
+ * connection does not have it yet), then the reader sleeps until
+ * pg_rd_cb() hands it the result: its last one, or its first failure.
+ * NULL when it could not be sent or the connection broke.
+ */
+static PGresult *
+pg_rd_query(const char *sql, const struct pg_params *p, int flags)
+{
+	struct pg_rd_wait	 w;
+	char			 name[32];
+	int			 reader = fiber_reader(), i = -1, ok;
+
+	pg_next_forget();
+	if (pg_rd == NULL || PQpipelineStatus(pg_rd) == PQ_PIPELINE_OFF)
+		return NULL;
+	/* Its job's first statement: what it reads is as of now or later. */
+	if (pg_rd_jobs[reader - 1].job != fiber_job()) {
+		pg_rd_jobs[reader - 1].job = fiber_job();
+		pg_rd_jobs[reader - 1].changes = pg_changes;
+	}
+	memset(&w, 0, sizeof(w));
+	w.reader = reader;
+	w.prep = -1;
+	if ((flags & PG_PREPARED) && (i = pg_prep_find(sql)) >= 0) {
+		(void)snprintf(name, sizeof(name), "tokend_%d", i);
+		if (!pg_preps[i].rd_ready || pg_preps[i].rd_gen != pg_gen) {
+			if (PQsendPrepare(pg_rd, name, sql, p != NULL ? p->n :
+			    0, NULL) != 1)
+				goto broken;
+			pg_preps[i].rd_ready = 1;
+			pg_preps[i].rd_gen = pg_gen;
+			w.prep = i;
+		}
+		ok = PQsendQueryPrepared(pg_rd, name, p != NULL ? p->n : 0,
+		    p != NULL ? p->value : NULL, p != NULL ? p->len : NULL,
+		    p != NULL ? p->format : NULL, 0);
+	} else
+		ok = PQsendQueryParams(pg_rd, sql, p != NULL ? p->n : 0, NULL,
+		    p != NULL ? p->value : NULL, p != NULL ? p->len : NULL,
+		    p != NULL ? p->format : NULL, 0);
+	if (ok != 1 || PQpipelineSync(pg_rd) != 1)
+		goto broken;
+	TAILQ_INSERT_TAIL(&pg_rd_waits, &w, entry);
+	if (fiber_sleep() == -1)
+		fatalx("store: a read off the readers");
+	return w.res;
+ broken:
+	log_warnx("store: PostgreSQL: the read connection broke: %s",
+	    PQerrorMessage(pg_rd));
+	pg_rd_fail();
+	return NULL;
+}
+
+/* A result of the read connection, for the reader of w. */
+static void
+pg_rd_result(struct pg_rd_wait *w, PGresult *r)
+{
+	ExecStatusType	 st = PQresultStatus(r);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && w->prep >= 0)
+		pg_preps[w->prep].rd_ready = 0;
+	/* The first failure stays (a failed PREPARE aborts its query). */
+	if (w->res != NULL && PQresultStatus(w->res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(w->res) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		return;
+	}
+	PQclear(w->res);
+	w->res = r;
+}
+
+/*
+ * The read connection is readable: hand each statement's result to its
+ * reader, in the order sent, the reader going on at once (it may send
+ * its next statement meanwhile).
+ */
+static void
+pg_rd_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct pg_rd_wait	*w;
+	PGresult		*r;
+	int			 nulls = 0;
+
+	if (PQconsumeInput(pg_rd) == 0 || PQstatus(pg_rd) != CONNECTION_OK) {
+		if (!pg_down)
+			log_warnx("store: PostgreSQL: the read connection "
+			    "broke: %s", PQerrorMessage(pg_rd));
+		pg_rd_fail();
+		return;
+	}
+	while ((w = TAILQ_FIRST(&pg_rd_waits)) != NULL && !PQisBusy(pg_rd)) {
+		if ((r = PQgetResult(pg_rd)) == NULL) {
+			/* The end of one statement's results; twice: none. */
+			if (++nulls == 2)
+				break;
+			continue;
+		}
+		nulls = 0;
+		if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+			pg_rd_result(w, r);
+			continue;
+		}
+		PQclear(r);
+		TAILQ_REMOVE(&pg_rd_waits, w, entry);
+		fiber_wakeup(w->reader);
+	}
+}
+
+/*
+ * The read connection broke: the store is lost (pg_lost()), and every
+ * reader waiting on it goes on without its result.
+ */
+static void
+pg_rd_fail(void)
+{
+	struct pg_rd_wait	*w;
+
+	pg_lost();
+	if (pg_rd_ev != NULL)
+		event_del(pg_rd_ev);
+	while ((w = TAILQ_FIRST(&pg_rd_waits)) != NULL) {
+		TAILQ_REMOVE(&pg_rd_waits, w, entry);
+		PQclear(w->res);
+		w->res = NULL;
+		fiber_wakeup(w->reader);
+	}
+}
+
+/*
+ * The read connection made (at open) or made again (after PQreset()):
+ * read only, terse, named in pg_stat_activity, in pipeline mode, its
+ * socket watched when keyd's loop is there.
+ */
+static int
+pg_rd_setup(void)
+{
+	PGresult	*r;
+	int		 ok;
+
+	if (pg_rd == NULL || PQstatus(pg_rd) != CONNECTION_OK)
+		return -1;
+	PQsetErrorVerbosity(pg_rd, PQERRORS_TERSE);
+	r = PQexec(pg_rd, "SET client_min_messages = warning; "
+	    "SET default_transaction_read_only = on; "
+	    "SET application_name = '" PG_READER_NAME "'");
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (!ok || PQenterPipelineMode(pg_rd) != 1)
+		return -1;
+	return pg_base != NULL ? pg_rd_watch() : 0;
+}
+
+/* The read connection's socket, watched in keyd's loop. */
+static int
+pg_rd_watch(void)
+{
+	if (pg_rd_ev != NULL)
+		event_free(pg_rd_ev);
+	if ((pg_rd_ev = event_new(pg_base, PQsocket(pg_rd),
+	    EV_READ | EV_PERSIST, pg_rd_cb, NULL)) == NULL ||
+	    event_add(pg_rd_ev, NULL) == -1)
+		return -1;
+	return 0;
 }
 
 /*
@@ -733,7 +977,7 @@ pg_user_prepare(void)
 	size_t			 i;
 
 	query_sql_init(&e);
-	query_sql_add(&e, "SELECT json_build_object(");
+	query_sql_add(&e, PG_USER_SQL_HEAD "json_build_object(");
 	for (i = 0; i < user_nfields; i++) {
 		uf = &user_fields[i];
 		c = uf->column;
@@ -765,12 +1009,17 @@ pg_user_prepare(void)
 		} else
 			query_sql_add(&e, c);
 	}
-	query_sql_add(&e, ") FROM users WHERE id = $1");
+	query_sql_add(&e, ")" PG_USER_SQL_TAIL);
 	if (e.error) {
 		query_sql_free(&e);
 		return -1;
 	}
 	pg_user_sql = e.text;
+	if (asprintf(&pg_user_ahead_sql, "SELECT " PG_USER_COLUMNS ", %s",
+	    e.text + strlen(PG_USER_SQL_HEAD)) == -1) {
+		pg_user_ahead_sql = NULL;
+		return -1;
+	}
 	return pg_user_prepare_updates();
 }
 
@@ -825,12 +1074,21 @@ pg_open(const char *uri)
 	PQsetErrorVerbosity(pg, PQERRORS_TERSE);
 	if (pg_exec("SET client_min_messages = warning") == -1 ||
 	    pg_migrate() == -1 || pg_user_prepare() == -1 ||
-	    (pg_uri = strdup(uri)) == NULL) {
-		PQfinish(pg);
-		pg = NULL;
-		return -1;
+	    (pg_uri = strdup(uri)) == NULL)
+		goto fail;
+	/* The readers' connection (fiber.c), once the schema is there. */
+	if ((pg_rd = PQconnectdb(uri)) == NULL || pg_rd_setup() == -1) {
+		log_warnx("store: PostgreSQL: the read connection: %s",
+		    pg_rd != NULL ? PQerrorMessage(pg_rd) : "out of memory");
+		goto fail;
 	}
 	return 0;
+ fail:
+	PQfinish(pg_rd);
+	pg_rd = NULL;
+	PQfinish(pg);
+	pg = NULL;
+	return -1;
 }
 
 static void
@@ -844,12 +1102,23 @@ pg_close(void)
 	if (pg_retry_ev != NULL)
 		event_free(pg_retry_ev);
 	pg_retry_ev = NULL;
+	if (pg_rd_ev != NULL)
+		event_free(pg_rd_ev);
+	pg_rd_ev = NULL;
 	freezero(pg_uri, pg_uri != NULL ? strlen(pg_uri) : 0);
 	pg_uri = NULL;
+	PQfinish(pg_rd);
+	pg_rd = NULL;
 	PQfinish(pg);
 	pg = NULL;
 	free(pg_user_sql);
 	pg_user_sql = NULL;
+	free(pg_user_ahead_sql);
+	pg_user_ahead_sql = NULL;
+	for (i = 0; i < KEYD_READERS; i++) {
+		free(pg_rd_jobs[i].json);
+		pg_rd_jobs[i].json = NULL;
+	}
 	pg_npreps = pg_npending = 0;
 	pg_in_tx = pg_poisoned = 0;
 	for (i = 0; pg_user_updates != NULL && i < user_nfields; i++)
@@ -862,7 +1131,8 @@ static int
 pg_health(void)
 {
 	return pg != NULL && !pg_down && PQstatus(pg) == CONNECTION_OK &&
-	    pg_exec("SELECT 1") == 0 ? 0 : -1;
+	    PQstatus(pg_rd) == CONNECTION_OK && pg_exec("SELECT 1") == 0 ?
+	    0 : -1;
 }
 
 static int
@@ -875,6 +1145,19 @@ pg_schema_version(void)
 }
 
 /*
+ * A reader (fiber.c) only reads, outside any transaction: the main
+ * connection's transaction is the store fiber's job's, never its own.
+ */
+static int
+pg_reader_refuses(const char *what)
+{
+	if (!fiber_reader())
+		return 0;
+	log_warnx("store: %s on a reader fiber: refused", what);
+	return 1;
+}
+
+/*
  * Transactions as store.c's: inside a group commit a request's own
  * writes are a savepoint, so that they still stand or fall whole.
  * BEGIN, SAVEPOINT and RELEASE are deferred (pipeline mode): they ride
@@ -883,6 +1166,8 @@ pg_schema_version(void)
 static int
 pg_begin(void)
 {
+	if (pg_reader_refuses("a transaction"))
+		return -1;
 	if (!pg_batching) {
 		pg_tx_gen = pg_gen;
 		pg_poisoned = 0;
@@ -932,6 +1217,8 @@ pg_commit_now(unsigned int gen)
 static int
 pg_commit(void)
 {
+	if (pg_reader_refuses("a commit"))
+		return -1;
 	if (!pg_nested)
 		return pg_commit_now(pg_tx_gen);
 	pg_nested = 0;
@@ -942,6 +1229,9 @@ pg_commit(void)
 static void
 pg_rollback(void)
 {
+	/* A reader has no transaction to roll back (pg_begin()). */
+	if (fiber_reader())
+		return;
 	if (pg_nested) {
 		pg_nested = 0;
 		if (pg_exec("ROLLBACK TO request") == -1 ||
@@ -989,8 +1279,8 @@ pg_guarded(const char *sql, const struct pg_params *p, PGresult **res)
 {
 	int	 rv, inside;
 
-	inside = pg != NULL && (pg_in_tx || pg_batching ||
-	    PQtransactionStatus(pg) == PQTRANS_INTRANS);
+	inside = pg != NULL && !fiber_reader() && (pg_in_tx ||
+	    pg_batching || PQtransactionStatus(pg) == PQTRANS_INTRANS);
 	if (inside && pg_exec_flags("SAVEPOINT guard", PG_DEFER) == -1)
 		return -1;
 	rv = pg_run_flags(sql, p, res, PG_PREPARED);
@@ -1058,6 +1348,7 @@ static int
 pg_user_by_id(const char *id, struct store_user *u)
 {
 	struct pg_params	 p = { .n = 0 };
+	int			 rv;
 
 	/* Read with its session just before (pg_session_get()). */
 	if (pg_next_job != 0 && pg_next_job == fiber_job() &&
@@ -1067,9 +1358,50 @@ pg_user_by_id(const char *id, struct store_user *u)
 		pg_next_job = 0;
 		return 0;
 	}
+	if (pg_user_by_id_ahead(id, u, &rv))
+		return rv;
 	pg_text(&p, id);
 	return pg_user("SELECT " PG_USER_COLUMNS " FROM users WHERE id = $1",
 	    &p, u);
+}
+
+/*
+ * On a reader whose job asked ahead for its user's JSON: the user and
+ * its JSON in one statement (one round trip, one snapshot), the JSON
+ * kept for the pg_user_json() of the same id that follows in the job.
+ * A reader writes nothing and its connection sees only committed rows,
+ * so what one statement reads is what the two would (or newer).  1
+ * with *rv, or 0: not asked, the caller reads as usual.
+ */
+static int
+pg_user_by_id_ahead(const char *id, struct store_user *u, int *rv)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 reader = fiber_reader();
+
+	if (reader == 0 || pg_rd_jobs[reader - 1].ahead != fiber_job() ||
+	    pg_user_ahead_sql == NULL)
+		return 0;
+	pg_rd_jobs[reader - 1].ahead = 0;
+	memset(u, 0, sizeof(*u));
+	pg_text(&p, id);
+	if (pg_run_flags(pg_user_ahead_sql, &p, &r, PG_PREPARED) != 0) {
+		*rv = -1;
+		return 1;
+	}
+	if (PQntuples(r) == 0)
+		*rv = 1;
+	else if ((*rv = pg_user_row(r, 0, u)) == 0 &&
+	    strlcpy(pg_rd_jobs[reader - 1].id, id,
+	    sizeof(pg_rd_jobs[reader - 1].id)) < sizeof(pg_rd_jobs[reader -
+	    1].id)) {
+		free(pg_rd_jobs[reader - 1].json);
+		pg_rd_jobs[reader - 1].json = pg_json_compact(PQgetvalue(r, 0,
+		    PQnfields(r) - 1));
+	}
+	PQclear(r);
+	return 1;
 }
 
 static int
@@ -1082,13 +1414,43 @@ pg_user_by_token(const uint8_t *hash, struct store_user *u)
 	    "WHERE token_hash = $1", &p, u);
 }
 
+/*
+ * PostgreSQL's json text (valid: json_build_object() and the json type
+ * check it) without the blanks it puts between tokens, as compact as
+ * json_dumps(JSON_COMPACT) would write it, its strings as they are;
+ * without parsing it again, which was most of keyd's work on a cold
+ * GET /users/me.  NULL when out of memory.
+ */
+static char *
+pg_json_compact(const char *in)
+{
+	char	*out, *o;
+	int	 str = 0, esc = 0;
+
+	if ((out = malloc(strlen(in) + 1)) == NULL)
+		return NULL;
+	for (o = out; *in != '\0'; in++) {
+		if (esc)
+			esc = 0;
+		else if (str && *in == '\\')
+			esc = 1;
+		else if (*in == '"')
+			str = !str;
+		else if (!str && (*in == ' ' || *in == '\t' || *in == '\n' ||
+		    *in == '\r'))
+			continue;
+		*o++ = *in;
+	}
+	*o = '\0';
+	return out;
+}
+
 /* The one text column of a statement of id, as compact JSON. */
 static int
 pg_json(const char *sql, const char *id, char **json)
 {
 	struct pg_params	 p = { .n = 0 };
 	PGresult		*r;
-	json_t			*v;
 
 	*json = NULL;
 	pg_text(&p, id);
@@ -1098,19 +1460,35 @@ pg_json(const char *sql, const char *id, char **json)
 		PQclear(r);
 		return 1;
 	}
-	v = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+	*json = pg_json_compact(PQgetvalue(r, 0, 0));
 	PQclear(r);
-	if (v == NULL)
-		return -1;
-	*json = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	json_decref(v);
 	return *json != NULL ? 0 : -1;
 }
 
 static int
 pg_user_json(const char *id, char **json)
 {
+	int	 reader = fiber_reader();
+
+	/* Read with the user (pg_user_by_id_ahead()), by this job. */
+	if (reader != 0 && pg_rd_jobs[reader - 1].json != NULL &&
+	    pg_rd_jobs[reader - 1].job == fiber_job() &&
+	    strcmp(pg_rd_jobs[reader - 1].id, id) == 0) {
+		*json = pg_rd_jobs[reader - 1].json;
+		pg_rd_jobs[reader - 1].json = NULL;
+		return 0;
+	}
 	return pg_json(pg_user_sql, id, json);
+}
+
+/* A reader's job will read its user's JSON (GET /users/me). */
+static void
+pg_user_json_ahead(void)
+{
+	int	 reader = fiber_reader();
+
+	if (reader != 0)
+		pg_rd_jobs[reader - 1].ahead = fiber_job();
 }
 
 static int
@@ -1926,6 +2304,18 @@ pg_token_get(const char *user, const char *scope, int64_t now, char *jti,
  * The payload: "u:" and a user id, "s:" and the hex of a session hash,
  * "S" (every session), "A" (everything).
  */
+/*
+ * Every announcement of an invalidation of this host's calls this first,
+ * for the readers (pg_stale()): it is pushed next, committed later.
+ */
+static void
+pg_announced(void)
+{
+	pg_changes++;
+	if (pg_in_tx || pg_batching)
+		pg_tx_announced = 1;
+}
+
 static void
 pg_announce(uint8_t kind, const void *key, size_t len)
 {
@@ -1934,6 +2324,7 @@ pg_announce(uint8_t kind, const void *key, size_t len)
 				    1];
 	size_t			 i;
 
+	pg_announced();
 	switch (kind) {
 	case INVALIDATE_USER:
 		if (len > STORE_ID_MAX)
@@ -2024,6 +2415,9 @@ pg_notes_apply(void)
 {
 	struct pg_note	*n;
 
+	if (TAILQ_EMPTY(&pg_notes) && !pg_notes_lost)
+		return;
+	pg_changes++;
 	while ((n = TAILQ_FIRST(&pg_notes)) != NULL) {
 		TAILQ_REMOVE(&pg_notes, n, entry);
 		pg_nnotes--;
@@ -2068,12 +2462,16 @@ static void
 pg_lost(void)
 {
 	struct timeval	 tv = { 0, 0 };
+	const char	*m;
 
 	if (pg_down)
 		return;
 	pg_down = 1;
-	log_warnx("store: PostgreSQL connection lost: %s",
-	    PQerrorMessage(pg));
+	pg_changes++;
+	/* The read connection's loss says why itself (pg_rd_fail()). */
+	m = PQerrorMessage(pg);
+	log_warnx("store: PostgreSQL connection lost%s%s", *m != '\0' ?
+	    ": " : "", m);
 	if (pg_ev != NULL)
 		event_del(pg_ev);
 	pg_notes_lost = 1;
@@ -2100,12 +2498,15 @@ pg_retry_cb(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	pg_notes_apply();
+	/* The readers still waiting go on without their results. */
+	pg_rd_fail();
 	PQreset(pg);
 	if (PQstatus(pg) == CONNECTION_OK) {
 		pg_gen++;
+		PQreset(pg_rd);
 		pg_down = 0;
 		if (pg_exec("SET client_min_messages = warning") == 0 &&
-		    pg_watch() == 0) {
+		    pg_watch() == 0 && pg_rd_setup() == 0) {
 			log_info("store: PostgreSQL connection back");
 			invalidate_apply(INVALIDATE_ALL, NULL, 0);
 			return;
@@ -2143,13 +2544,34 @@ pg_down_now(void)
 	return pg == NULL || pg_down;
 }
 
+/*
+ * On a reader whose job has read the store: something may have changed
+ * since its first statement (pg_changes), so that what it read may be
+ * older than an invalidation already pushed (or than a session's that
+ * nobody was told of, not being vouched for yet): its answer must not
+ * be cached; so too while a transaction whose invalidation has gone
+ * is not committed yet.  An answer made before the change's
+ * invalidation is pushed reaches the workers before it (invalidate.c,
+ * point 5).
+ */
+static int
+pg_stale(void)
+{
+	int	 reader = fiber_reader();
+
+	if (reader == 0 || pg_rd_jobs[reader - 1].job != fiber_job())
+		return 0;
+	return pg_rd_jobs[reader - 1].changes != pg_changes ||
+	    pg_tx_announced;
+}
+
 static int
 pg_listen(struct event_base *base)
 {
 	pg_base = base;
 	if ((pg_retry_ev = evtimer_new(base, pg_retry_cb, NULL)) == NULL)
 		return -1;
-	return pg_watch();
+	return pg_watch() == 0 && pg_rd_watch() == 0 ? 0 : -1;
 }
 
 /*
@@ -2309,9 +2731,6 @@ pg_count_where(const char *table, const struct query_sql *where, int64_t *n)
 	PQclear(r);
 	return 0;
 }
-
-#define PG_USER_SQL_HEAD	"SELECT "
-#define PG_USER_SQL_TAIL	" FROM users WHERE id = $1"
 
 /* The users matching where, one page, each as /users/me's JSON. */
 static int
@@ -2669,6 +3088,8 @@ const struct store_backend store_pg = {
 	.listen = pg_listen,
 	.announce = pg_announce,
 	.down = pg_down_now,
+	.stale = pg_stale,
+	.user_json_ahead = pg_user_json_ahead,
 	.health = pg_health,
 	.schema_version = pg_schema_version,
 	.begin = pg_begin,

@@ -647,6 +647,7 @@ user_get(struct keyd_chan *kc, struct frame *f)
 
 	job->self = 1;
 	job->op = USERS_READ;
+	store_user_json_ahead();
 	if (users_me_get_read(f, job, &code) == -1) {
 		users_job_free(job);
 		return -1;

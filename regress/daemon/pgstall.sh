@@ -8,6 +8,10 @@
 # once, a request queued behind the refresh waits its turn, keyd is not
 # replaced; once the lock is released the refresh and the queued login
 # complete, and keyd's log names no store call made off its fiber.
+# A token no worker has seen is checked meanwhile too: its read runs on
+# a reader fiber and connection of its own (fiber.c), not behind the
+# refresh's open transaction; when PostgreSQL ends that connection,
+# keyd connects again by itself.
 . "$(dirname "$0")/../lib.sh"
 TD_NAME=pgstall
 PREFORK=1
@@ -31,6 +35,10 @@ r=$(login erin@example.com pw)
 case "$r" in 200*) ok pgstall_login ;; *) fail pgstall_login "$r" ;; esac
 acc=$(j access_token)
 rt=$(j refresh_token)
+# A second access token, first shown to tokend while the lock is held.
+r=$(login erin@example.com pw)
+case "$r" in 200*) ok pgstall_login_cold ;; *) fail pgstall_login_cold "$r" ;; esac
+cold=$(j access_token)
 r=$(http GET /users/me -H "Authorization: Bearer $acc")
 case "$r" in 200*erin@*) ok pgstall_me_cached ;;
 *) fail pgstall_me_cached "$r" ;; esac
@@ -68,6 +76,11 @@ for i in 1 2 3; do
 	sleep 1
 done
 [ -z "$bad" ] && ok pgstall_answers_meanwhile || fail pgstall_answers_meanwhile "$bad"
+# Not cached by any worker: keyd reads the user from PostgreSQL while
+# the refresh's transaction waits for the lock, and commits nothing.
+r=$(http GET /users/me -H "Authorization: Bearer $cold")
+case "$r" in 200*erin@*) ok pgstall_cold_meanwhile ;;
+*) fail pgstall_cold_meanwhile "$r" ;; esac
 [ ! -s "$T/refresh.code" ] && [ "$(waiting)" -ge 1 ] &&
     ok pgstall_still_waiting ||
     fail pgstall_still_waiting "the refresh did not wait: $(cat "$T/refresh.code")"
@@ -92,3 +105,27 @@ case "$r" in 200*) ok pgstall_rotated_durable ;;
 grep -q 'off the store.s fiber' "$T/log" &&
     fail pgstall_fiber_only "$(grep 'off the store' "$T/log" | head -3)" ||
     ok pgstall_fiber_only
+
+# The readers' connection ended by PostgreSQL: keyd notices it by
+# itself, connects again (both connections) and reads a token no worker
+# has seen from the store again, with no restart.
+r=$(login erin@example.com pw)
+case "$r" in 200*) ok pgstall_login_fresh ;; *) fail pgstall_login_fresh "$r" ;; esac
+fresh=$(j access_token)
+readers() {
+	td_pg "SELECT count(*) FROM pg_stat_activity
+	    WHERE application_name = 'tokend keyd reader'"
+}
+[ "$(readers)" = 1 ] && ok pgstall_reader_named ||
+    fail pgstall_reader_named "$(readers) reader connections"
+lost=$(grep -c 'PostgreSQL connection lost' "$T/log")
+td_pg "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+    WHERE application_name = 'tokend keyd reader'" > /dev/null
+td_until '[ "$(grep -c "PostgreSQL connection lost" "$T/log")" -gt "$lost" ]' 100 &&
+    ok pgstall_reader_lost || fail pgstall_reader_lost "keyd did not notice"
+td_until '[ "$(http GET /users/me -H "Authorization: Bearer $fresh" |
+    cut -c1-3)" = 200 ]' 150 && [ "$(readers)" = 1 ] &&
+    ok pgstall_reader_back ||
+    fail pgstall_reader_back "$(http GET /users/me -H "Authorization: Bearer $fresh"), $(readers) readers"
+[ "$(td_keyd)" = "$KEYD0" ] && ok pgstall_reader_keyd_kept ||
+    fail pgstall_reader_keyd_kept "$(grep keyd "$T/log" | tail -5)"
