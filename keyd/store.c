@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -488,6 +490,40 @@ static sqlite3_stmt	*store_stmts[ST_MAX];
 static int		 store_batching;
 static int		 store_nested;
 
+/*
+ * The WAL's checkpoints, off keyd's loop.  SQLite's own
+ * (wal_autocheckpoint) runs inside the commit that leaves 1,000 frames
+ * in the WAL: the loop waits while it copies them into the database
+ * and syncs it.  On a large store the pages a group commit changes are
+ * scattered over the whole file (a rotation moves a random token hash
+ * in two indexes and changes a random session row: four pages of their
+ * own each, where 1,000 sessions share a few dozen), so the WAL fills
+ * several times as fast and each checkpoint writes as many random
+ * pages: on 1,000,000 sessions a third to a half of the rotations'
+ * time (bench/README.md, "How cost grows with size").  So a
+ * thread with a connection of its own checkpoints once a commit leaves
+ * STORE_WAL_CHECKPOINT frames, PASSIVE: it never waits for keyd nor
+ * stops keyd's writes.  Only a checkpoint that reaches the end of the
+ * WAL lets the next write start it over, and under a steady stream of
+ * commits the thread is always a little behind: the loop checkpoints
+ * what is left itself once the WAL holds STORE_WAL_MAX frames.
+ */
+#define STORE_WAL_CHECKPOINT	1000
+#define STORE_WAL_MAX		10000
+static struct {
+	sqlite3		*db;
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	int		 started;
+	int		 wanted;
+	int		 stopping;
+	int		 error;		/* the thread's last failure, 0 */
+} store_ckpt = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER
+};
+
 static int	 sqlite_open(const char *);
 static void	 sqlite_close(void);
 static void	 sqlite_rollback(void);
@@ -496,6 +532,10 @@ STORE_OPS(STORE_SQLITE_PROTO)
 #undef STORE_SQLITE_PROTO
 static int	 store_check_file(const char *, const char *);
 static int	 store_check_files(const char *);
+static int	 store_ckpt_start(const char *);
+static void	 store_ckpt_stop(void);
+static void	*store_ckpt_main(void *);
+static int	 store_wal_hook(void *, sqlite3 *, const char *, int);
 static int	 store_exec(const char *);
 static int	 store_migrate(void);
 static int	 store_fk_check(void);
@@ -678,11 +718,122 @@ sqlite_open(const char *path)
 	    "PRAGMA secure_delete = ON;"
 	    "PRAGMA trusted_schema = OFF;"
 	    "PRAGMA temp_store = MEMORY;") == -1 ||
-	    store_migrate() == -1 || store_prepare() == -1) {
+	    store_migrate() == -1 || store_prepare() == -1 ||
+	    store_ckpt_start(path) == -1) {
 		sqlite_close();
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The checkpoint thread and its connection (store_ckpt), started before
+ * keyd's sandbox, which it then shares (the filter covers every thread):
+ * reads and writes of the database and its WAL, their syncs and locks.
+ * It blocks every signal: they belong to the loop's thread.  Its
+ * checkpoints sync the WAL before they copy it and the database after
+ * (synchronous FULL), as the loop's own would.
+ */
+static int
+store_ckpt_start(const char *path)
+{
+	sigset_t	 all, old;
+	int		 rv;
+
+	if (sqlite3_open_v2(path, &store_ckpt.db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK ||
+	    sqlite3_exec(store_ckpt.db, "PRAGMA synchronous = FULL;", NULL,
+	    NULL, NULL) != SQLITE_OK) {
+		log_warnx("store: the checkpoint connection: %s",
+		    store_ckpt.db != NULL ? sqlite3_errmsg(store_ckpt.db) :
+		    "out of memory");
+		return -1;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rv = pthread_create(&store_ckpt.thread, NULL, store_ckpt_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rv != 0) {
+		errno = rv;
+		log_warn("store: the checkpoint thread");
+		return -1;
+	}
+	store_ckpt.started = 1;
+	sqlite3_wal_hook(store_db, store_wal_hook, NULL);
+	return 0;
+}
+
+static void
+store_ckpt_stop(void)
+{
+	if (store_db != NULL)
+		sqlite3_wal_hook(store_db, NULL, NULL);
+	if (store_ckpt.started) {
+		pthread_mutex_lock(&store_ckpt.lock);
+		store_ckpt.stopping = 1;
+		pthread_cond_signal(&store_ckpt.cond);
+		pthread_mutex_unlock(&store_ckpt.lock);
+		pthread_join(store_ckpt.thread, NULL);
+		store_ckpt.started = store_ckpt.stopping = 0;
+		store_ckpt.wanted = 0;
+	}
+	sqlite3_close(store_ckpt.db);
+	store_ckpt.db = NULL;
+}
+
+static void *
+store_ckpt_main(void *arg)
+{
+	int	 rv;
+
+	pthread_mutex_lock(&store_ckpt.lock);
+	for (;;) {
+		while (!store_ckpt.wanted && !store_ckpt.stopping)
+			pthread_cond_wait(&store_ckpt.cond, &store_ckpt.lock);
+		if (store_ckpt.stopping)
+			break;
+		store_ckpt.wanted = 0;
+		pthread_mutex_unlock(&store_ckpt.lock);
+		rv = sqlite3_wal_checkpoint_v2(store_ckpt.db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&store_ckpt.lock);
+		/* Busy: the loop's own checkpoint is running. */
+		if (rv != SQLITE_OK && rv != SQLITE_BUSY)
+			store_ckpt.error = rv;
+	}
+	pthread_mutex_unlock(&store_ckpt.lock);
+	return NULL;
+}
+
+/*
+ * After each commit of keyd's connection, on the loop: frames is the
+ * WAL's length.  Past STORE_WAL_MAX the thread is no longer woken, so
+ * that once its pass is over the loop's checkpoint gets the rest (a
+ * checkpoint under way makes another one busy at once).  The thread
+ * logs nothing (the log is the loop's): its failure is told here.
+ */
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	int	 error, rv;
+
+	if (frames < STORE_WAL_CHECKPOINT)
+		return SQLITE_OK;
+	pthread_mutex_lock(&store_ckpt.lock);
+	error = store_ckpt.error;
+	store_ckpt.error = 0;
+	if (frames < STORE_WAL_MAX) {
+		store_ckpt.wanted = 1;
+		pthread_cond_signal(&store_ckpt.cond);
+	}
+	pthread_mutex_unlock(&store_ckpt.lock);
+	if (error != 0)
+		log_warnx("store: checkpoint: %s", sqlite3_errstr(error));
+	if (frames >= STORE_WAL_MAX && (rv = sqlite3_wal_checkpoint_v2(db,
+	    name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL)) != SQLITE_OK &&
+	    rv != SQLITE_BUSY)
+		log_warnx("store: checkpoint: %s", sqlite3_errmsg(db));
+	return SQLITE_OK;
 }
 
 static int
@@ -852,6 +1003,7 @@ sqlite_close(void)
 		store_stmts[i] = NULL;
 	}
 	store_user_close();
+	store_ckpt_stop();
 	sqlite3_close(store_db);
 	store_db = NULL;
 }

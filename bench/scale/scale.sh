@@ -27,7 +27,8 @@
 # Knobs: BENCH_SECONDS (each run, 5), BENCH_ROUNDS (3), BENCH_SCALE_SMALL
 # (1000), BENCH_SCALE_LARGE (1000000), BENCH_SCALE_TOKENS (50000),
 # BENCH_SCALE_POOL (100000), BENCH_SCALE_LOGINS (1000),
-# BENCH_SCALE_BACKENDS ("sqlite pg").
+# BENCH_SCALE_BACKENDS ("sqlite pg"), BENCH_SCALE_REQUESTS ("cold refresh
+# login": the requests measured, a subset in that order).
 . "$(dirname "$0")/../../regress/lib.sh"
 need wrk python3 curl sqlite3
 START=$(date +%s)
@@ -39,6 +40,7 @@ NTOK=${BENCH_SCALE_TOKENS:-50000}
 NPOOL=${BENCH_SCALE_POOL:-100000}
 NLOGIN=${BENCH_SCALE_LOGINS:-1000}
 BACKENDS=${BENCH_SCALE_BACKENDS:-sqlite pg}
+REQUESTS=${BENCH_SCALE_REQUESTS:-cold refresh login}
 CONNS=50
 TARGET=0.8
 TD_QUIET=1
@@ -136,7 +138,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 : > "$T/results"
 for r in $(seq 1 "$ROUNDS"); do
-	for s in cold refresh login; do
+	for s in $REQUESTS; do
 		for b in $BACKENDS; do
 			if [ $((r % 2)) -eq 1 ]; then order="small large"
 			else order="large small"; fi
@@ -158,7 +160,7 @@ printf '| %-7s | %-7s | %12s | %12s | %6s | %11s | %11s | %6s |\n' backend reque
 echo '|---------|---------|-------------:|-------------:|-------:|------------:|------------:|-------:|'
 : > "$T/verdicts"
 for b in $BACKENDS; do
-	for s in cold refresh login; do
+	for s in $REQUESTS; do
 		rs=$(m $b small $s 5)
 		rl=$(m $b large $s 5)
 		q=$(ratio "$rl" "$rs")
@@ -174,7 +176,7 @@ for b in $BACKENDS; do
 done
 echo
 for b in $BACKENDS; do
-	for s in cold refresh login; do
+	for s in $REQUESTS; do
 		echo "per-round $b $s large/small: $(awk -v b=$b -v s=$s '$1 == b && $3 == s { v[$2 " " $4] = $5; if ($4 > n) n = $4 }
 		    END { for (r = 1; r <= n; r++) printf "%s%.2f", (r > 1 ? " " : ""), (v["small " r] > 0 ? v["large " r] / v["small " r] : 0) }' "$T/results")"
 	done
