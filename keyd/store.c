@@ -822,18 +822,26 @@ store_ckpt_main(void *arg)
 
 /*
  * After each commit of keyd's connection, on the loop: frames is the
- * WAL's length.  Past STORE_WAL_MAX the thread is no longer woken, so
- * that once its pass is over the loop's checkpoint gets the rest (a
- * checkpoint under way makes another one busy at once).  The thread
- * logs nothing (the log is the loop's): its failure is told here.
+ * WAL's length.  The thread is woken for every STORE_WAL_CHECKPOINT
+ * new frames, not after every commit: a pass syncs the WAL and the
+ * database, and a page that several commits rewrite is copied once.
+ * Past STORE_WAL_MAX it is no longer woken, so that once its pass is
+ * over the loop's checkpoint gets the rest (a checkpoint under way
+ * makes another one busy at once).  The thread logs nothing (the log
+ * is the loop's): its failure is told here.
  */
 static int
 store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
-	int	 error, rv;
+	static int	 woken;		/* the WAL's length at the last wakeup */
+	int		 error, rv;
 
-	if (frames < STORE_WAL_CHECKPOINT)
+	if (frames < woken)		/* the WAL started over */
+		woken = 0;
+	if (frames - woken < STORE_WAL_CHECKPOINT)
 		return SQLITE_OK;
+	if (frames < STORE_WAL_MAX)
+		woken = frames;
 	pthread_mutex_lock(&store_ckpt.lock);
 	error = store_ckpt.error;
 	store_ckpt.error = 0;
