@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -206,6 +208,15 @@ static const char *const store_migrations[] = {
 	 * refresh), for GET /users/me/sessions.
 	 */
 	"ALTER TABLE sessions ADD COLUMN last_used INTEGER;",
+	/*
+	 * 11: no index on the sessions' expiry.  A rotation moves its
+	 * session's expiry, so the index cost every refresh a random leaf
+	 * of its own (beside the token's two and the row's own): a third
+	 * more pages in the WAL on a large store.  Expired sessions are
+	 * swept a slice of rowids at a time instead
+	 * (sqlite_sessions_expire()).
+	 */
+	"DROP INDEX sessions_expires;",
 };
 #define STORE_VERSION	\
 	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
@@ -239,6 +250,7 @@ enum store_stmt {
 	ST_SESSION_DELETE,
 	ST_SESSIONS_USER,
 	ST_SESSIONS_EXPIRE,
+	ST_SESSIONS_LAST,
 	ST_USER_PASSWORD,
 	ST_USER_TOKEN,
 	ST_USER_DELETE,
@@ -339,7 +351,9 @@ static const char *const store_sql[ST_MAX] = {
 	    "expires = ?3, last_used = ?4 WHERE token_hash = ?1 AND expires >= ?4",
 	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
 	[ST_SESSIONS_USER] = "DELETE FROM sessions WHERE user_id = ?1",
-	[ST_SESSIONS_EXPIRE] = "DELETE FROM sessions WHERE expires < ?1",
+	[ST_SESSIONS_EXPIRE] = "DELETE FROM sessions WHERE rowid >= ?1 "
+	    "AND rowid < ?2 AND expires < ?3",
+	[ST_SESSIONS_LAST] = "SELECT coalesce(max(rowid), 0) FROM sessions",
 	[ST_USER_PASSWORD] = "UPDATE users SET password = ?2 WHERE id = ?1",
 	[ST_USER_TOKEN] = "UPDATE users SET token_hash = ?2 WHERE id = ?1",
 	[ST_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
@@ -487,6 +501,43 @@ static sqlite3_stmt	*store_stmts[ST_MAX];
  */
 static int		 store_batching;
 static int		 store_nested;
+/* The first rowid of the next slice of sessions a login sweeps. */
+#define STORE_SWEEP_ROWS	32
+static int64_t		 store_sweep_next;
+
+/*
+ * The WAL's checkpoints, off keyd's loop.  SQLite's own
+ * (wal_autocheckpoint) runs inside the commit that leaves 1,000 frames
+ * in the WAL: the loop waits while it copies them into the database
+ * and syncs it.  On a large store the pages a group commit changes are
+ * scattered over the whole file (a rotation moves a random token hash
+ * in two indexes and changes a random session row: four pages of their
+ * own each, where 1,000 sessions share a few dozen), so the WAL fills
+ * several times as fast and each checkpoint writes as many random
+ * pages: on 1,000,000 sessions a third to a half of the rotations'
+ * time (bench/README.md, "How cost grows with size").  So a
+ * thread with a connection of its own checkpoints once a commit leaves
+ * STORE_WAL_CHECKPOINT frames, PASSIVE: it never waits for keyd nor
+ * stops keyd's writes.  Only a checkpoint that reaches the end of the
+ * WAL lets the next write start it over, and under a steady stream of
+ * commits the thread is always a little behind: the loop checkpoints
+ * what is left itself once the WAL holds STORE_WAL_MAX frames.
+ */
+#define STORE_WAL_CHECKPOINT	1000
+#define STORE_WAL_MAX		10000
+static struct {
+	sqlite3		*db;
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	int		 started;
+	int		 wanted;
+	int		 stopping;
+	int		 error;		/* the thread's last failure, 0 */
+} store_ckpt = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER
+};
 
 static int	 sqlite_open(const char *);
 static void	 sqlite_close(void);
@@ -496,6 +547,10 @@ STORE_OPS(STORE_SQLITE_PROTO)
 #undef STORE_SQLITE_PROTO
 static int	 store_check_file(const char *, const char *);
 static int	 store_check_files(const char *);
+static int	 store_ckpt_start(const char *);
+static void	 store_ckpt_stop(void);
+static void	*store_ckpt_main(void *);
+static int	 store_wal_hook(void *, sqlite3 *, const char *, int);
 static int	 store_exec(const char *);
 static int	 store_migrate(void);
 static int	 store_fk_check(void);
@@ -678,11 +733,130 @@ sqlite_open(const char *path)
 	    "PRAGMA secure_delete = ON;"
 	    "PRAGMA trusted_schema = OFF;"
 	    "PRAGMA temp_store = MEMORY;") == -1 ||
-	    store_migrate() == -1 || store_prepare() == -1) {
+	    store_migrate() == -1 || store_prepare() == -1 ||
+	    store_ckpt_start(path) == -1) {
 		sqlite_close();
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The checkpoint thread and its connection (store_ckpt), started before
+ * keyd's sandbox, which it then shares (the filter covers every thread):
+ * reads and writes of the database and its WAL, their syncs and locks.
+ * It blocks every signal: they belong to the loop's thread.  Its
+ * checkpoints sync the WAL before they copy it and the database after
+ * (synchronous FULL), as the loop's own would.
+ */
+static int
+store_ckpt_start(const char *path)
+{
+	sigset_t	 all, old;
+	int		 rv;
+
+	if (sqlite3_open_v2(path, &store_ckpt.db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK ||
+	    sqlite3_exec(store_ckpt.db, "PRAGMA synchronous = FULL;", NULL,
+	    NULL, NULL) != SQLITE_OK) {
+		log_warnx("store: the checkpoint connection: %s",
+		    store_ckpt.db != NULL ? sqlite3_errmsg(store_ckpt.db) :
+		    "out of memory");
+		return -1;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	rv = pthread_create(&store_ckpt.thread, NULL, store_ckpt_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rv != 0) {
+		errno = rv;
+		log_warn("store: the checkpoint thread");
+		return -1;
+	}
+	store_ckpt.started = 1;
+	sqlite3_wal_hook(store_db, store_wal_hook, NULL);
+	return 0;
+}
+
+static void
+store_ckpt_stop(void)
+{
+	if (store_db != NULL)
+		sqlite3_wal_hook(store_db, NULL, NULL);
+	if (store_ckpt.started) {
+		pthread_mutex_lock(&store_ckpt.lock);
+		store_ckpt.stopping = 1;
+		pthread_cond_signal(&store_ckpt.cond);
+		pthread_mutex_unlock(&store_ckpt.lock);
+		pthread_join(store_ckpt.thread, NULL);
+		store_ckpt.started = store_ckpt.stopping = 0;
+		store_ckpt.wanted = 0;
+	}
+	sqlite3_close(store_ckpt.db);
+	store_ckpt.db = NULL;
+}
+
+static void *
+store_ckpt_main(void *arg)
+{
+	int	 rv;
+
+	pthread_mutex_lock(&store_ckpt.lock);
+	for (;;) {
+		while (!store_ckpt.wanted && !store_ckpt.stopping)
+			pthread_cond_wait(&store_ckpt.cond, &store_ckpt.lock);
+		if (store_ckpt.stopping)
+			break;
+		store_ckpt.wanted = 0;
+		pthread_mutex_unlock(&store_ckpt.lock);
+		rv = sqlite3_wal_checkpoint_v2(store_ckpt.db, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&store_ckpt.lock);
+		/* Busy: the loop's own checkpoint is running. */
+		if (rv != SQLITE_OK && rv != SQLITE_BUSY)
+			store_ckpt.error = rv;
+	}
+	pthread_mutex_unlock(&store_ckpt.lock);
+	return NULL;
+}
+
+/*
+ * After each commit of keyd's connection, on the loop: frames is the
+ * WAL's length.  The thread is woken for every STORE_WAL_CHECKPOINT
+ * new frames, not after every commit: a pass syncs the WAL and the
+ * database, and a page that several commits rewrite is copied once.
+ * Past STORE_WAL_MAX it is no longer woken, so that once its pass is
+ * over the loop's checkpoint gets the rest (a checkpoint under way
+ * makes another one busy at once).  The thread logs nothing (the log
+ * is the loop's): its failure is told here.
+ */
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	static int	 woken;		/* the WAL's length at the last wakeup */
+	int		 error, rv;
+
+	if (frames < woken)		/* the WAL started over */
+		woken = 0;
+	if (frames - woken < STORE_WAL_CHECKPOINT)
+		return SQLITE_OK;
+	if (frames < STORE_WAL_MAX)
+		woken = frames;
+	pthread_mutex_lock(&store_ckpt.lock);
+	error = store_ckpt.error;
+	store_ckpt.error = 0;
+	if (frames < STORE_WAL_MAX) {
+		store_ckpt.wanted = 1;
+		pthread_cond_signal(&store_ckpt.cond);
+	}
+	pthread_mutex_unlock(&store_ckpt.lock);
+	if (error != 0)
+		log_warnx("store: checkpoint: %s", sqlite3_errstr(error));
+	if (frames >= STORE_WAL_MAX && (rv = sqlite3_wal_checkpoint_v2(db,
+	    name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL)) != SQLITE_OK &&
+	    rv != SQLITE_BUSY)
+		log_warnx("store: checkpoint: %s", sqlite3_errmsg(db));
+	return SQLITE_OK;
 }
 
 static int
@@ -852,6 +1026,7 @@ sqlite_close(void)
 		store_stmts[i] = NULL;
 	}
 	store_user_close();
+	store_ckpt_stop();
 	sqlite3_close(store_db);
 	store_db = NULL;
 }
@@ -1402,15 +1577,33 @@ sqlite_sessions_delete_user(const char *id)
 	return store_done(store_bind(ST_SESSIONS_USER, id, NULL));
 }
 
+/*
+ * Every login sweeps: the expired sessions of the next slice of
+ * STORE_SWEEP_ROWS rowids (store_sweep_next, round the table: there is
+ * no index on the expiry, migration 11), and every expired retired
+ * token (by retired_expires: they are written in the order they
+ * expire).  No statement takes an expired session (each asks for
+ * expires >= now), so the slices only keep the table from growing: a
+ * login adds one row and sweeps many.
+ */
 static int
 sqlite_sessions_expire(int64_t now)
 {
 	sqlite3_stmt	*st;
+	int64_t		 last;
 
+	if (store_int(ST_SESSIONS_LAST, &last, NULL, NULL) != 0)
+		return -1;
+	if (store_sweep_next > last)
+		store_sweep_next = 0;
 	if ((st = store_bind(ST_SESSIONS_EXPIRE, NULL, NULL)) == NULL ||
-	    sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    store_done(st) == -1 ||
-	    (st = store_bind(ST_RETIRED_EXPIRE, NULL, NULL)) == NULL ||
+	    sqlite3_bind_int64(st, 1, store_sweep_next) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, store_sweep_next + STORE_SWEEP_ROWS) !=
+	    SQLITE_OK || sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
+	    store_done(st) == -1)
+		return -1;
+	store_sweep_next += STORE_SWEEP_ROWS;
+	if ((st = store_bind(ST_RETIRED_EXPIRE, NULL, NULL)) == NULL ||
 	    sqlite3_bind_int64(st, 1, now) != SQLITE_OK)
 		return -1;
 	return store_done(st);

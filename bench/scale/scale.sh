@@ -19,7 +19,9 @@
 #	login	POST /auth/login of BENCH_SCALE_LOGINS users spread over the
 #		table (bench/login.lua), hashing at its cheapest (memory 1M)
 # Target: each request on the large database keeps at least 0.8 of its
-# rate on the small one.  Also the size of the database per user and
+# rate on the small one.  Beside each rate, keyd's CPU time (all its
+# threads, /proc) per good answer: what the store costs keyd, which a
+# shared machine's noise moves far less than the rates.  Also the size of the database per user and
 # per session: the growth of the users and sessions tables with their
 # indexes from the small to the large database, over the rows added
 # (SQLite: dbstat's pages; PostgreSQL: pg_total_relation_size).
@@ -27,7 +29,8 @@
 # Knobs: BENCH_SECONDS (each run, 5), BENCH_ROUNDS (3), BENCH_SCALE_SMALL
 # (1000), BENCH_SCALE_LARGE (1000000), BENCH_SCALE_TOKENS (50000),
 # BENCH_SCALE_POOL (100000), BENCH_SCALE_LOGINS (1000),
-# BENCH_SCALE_BACKENDS ("sqlite pg").
+# BENCH_SCALE_BACKENDS ("sqlite pg"), BENCH_SCALE_REQUESTS ("cold refresh
+# login": the requests measured, a subset in that order).
 . "$(dirname "$0")/../../regress/lib.sh"
 need wrk python3 curl sqlite3
 START=$(date +%s)
@@ -39,6 +42,7 @@ NTOK=${BENCH_SCALE_TOKENS:-50000}
 NPOOL=${BENCH_SCALE_POOL:-100000}
 NLOGIN=${BENCH_SCALE_LOGINS:-1000}
 BACKENDS=${BENCH_SCALE_BACKENDS:-sqlite pg}
+REQUESTS=${BENCH_SCALE_REQUESTS:-cold refresh login}
 CONNS=50
 TARGET=0.8
 TD_QUIET=1
@@ -100,6 +104,7 @@ for b in $BACKENDS; do
 		r=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(tail -1 "$T/tokens")" "$URL/users/me")
 		[ "$r" = 200 ] || { echo "bench-scale: $b-$z: a minted token got $r" >&2; exit 1; }
 		echo "$URL" > "$T/url"
+		td_keyd > "$T/keyd-pid"
 		echo "$b-$z $n $(cat "$T/gen-seconds") $(size "$b-$z")" >> "$ROOT/sizes"
 		HOSTS="$HOSTS $b-$z"
 		echo "bench-scale: $b-$z: made in $(cat "$T/gen-seconds") s" >&2
@@ -117,10 +122,17 @@ wrkrun() {
 	awk -f "$TOP/bench/wrk.awk" "$T/wrk-$name"
 }
 
-# run HOST SCENARIO ROUND: one measured run, into $T/results.
+# ticks PID: the CPU time of a process (all its threads), in clock ticks.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# run HOST SCENARIO ROUND: one measured run, into $T/results: wrk's
+# figures, then keyd's CPU time (all its threads) over the run in
+# microseconds per good answer.
 run() {
-	local h=$1 s=$2 r=$3 d=$ROOT/$1 u res
+	local h=$1 s=$2 r=$3 d=$ROOT/$1 u res k t0 cpu
 	u=$(cat "$d/url")
+	k=$(cat "$d/keyd-pid")
+	t0=$(ticks "$k")
 	case $s in
 	cold)	res=$(BENCH_TOKENS="$d/tokens" wrkrun "$h-$s-$r" \
 		    -s "$TOP/bench/tokens.lua" "$u/users/me") ;;
@@ -129,14 +141,17 @@ run() {
 	login)	res=$(BENCH_USERS="$d/users" wrkrun "$h-$s-$r" \
 		    -s "$TOP/bench/login.lua" "$u/auth/login") ;;
 	esac
-	echo "${h%-*} ${h#*-} $s $r $res" >> "$T/results"
-	echo "bench-scale: round $r $h $s: $res" >&2
+	cpu=$(awk -v a="$t0" -v b="$(ticks "$k")" -v hz="$(getconf CLK_TCK)" \
+	    -v n="${res%% *}" -v t="$SECS" \
+	    'BEGIN { printf "%.0f", (n > 0 ? (b - a) / hz * 1e6 / (n * t) : 0) }')
+	echo "${h%-*} ${h#*-} $s $r $res $cpu" >> "$T/results"
+	echo "bench-scale: round $r $h $s: $res, keyd $cpu us" >&2
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 : > "$T/results"
 for r in $(seq 1 "$ROUNDS"); do
-	for s in cold refresh login; do
+	for s in $REQUESTS; do
 		for b in $BACKENDS; do
 			if [ $((r % 2)) -eq 1 ]; then order="small large"
 			else order="large small"; fi
@@ -153,18 +168,20 @@ m() { awk -v b=$1 -v z=$2 -v s=$3 -v c=$4 '$1 == b && $2 == z && $3 == s { print
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 echo "tokend bench-scale $(date -u '+%Y-%m-%d %H:%M UTC'), nproc $(nproc), wrk -t1 -c$CONNS -d${SECS}s, median of $ROUNDS alternated runs; $NS against $NL users and sessions; load average $LOAD0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo
-printf '| %-7s | %-7s | %12s | %12s | %6s | %11s | %11s | %6s |\n' backend request \
-    'small req/s' 'large req/s' ratio 'small p99ms' 'large p99ms' errors
-echo '|---------|---------|-------------:|-------------:|-------:|------------:|------------:|-------:|'
+printf '| %-7s | %-7s | %12s | %12s | %6s | %11s | %11s | %6s | %16s |\n' backend request \
+    'small req/s' 'large req/s' ratio 'small p99ms' 'large p99ms' errors \
+    'keyd us s/l'
+echo '|---------|---------|-------------:|-------------:|-------:|------------:|------------:|-------:|-----------------:|'
 : > "$T/verdicts"
 for b in $BACKENDS; do
-	for s in cold refresh login; do
+	for s in $REQUESTS; do
 		rs=$(m $b small $s 5)
 		rl=$(m $b large $s 5)
 		q=$(ratio "$rl" "$rs")
 		e=$(awk -v b=$b -v s=$s '$1 == b && $3 == s { e += $8 } END { print e + 0 }' "$T/results")
-		printf '| %-7s | %-7s | %12.0f | %12.0f | %6s | %11s | %11s | %6s |\n' \
-		    $b $s "$rs" "$rl" "$q" "$(m $b small $s 7)" "$(m $b large $s 7)" "$e"
+		printf '| %-7s | %-7s | %12.0f | %12.0f | %6s | %11s | %11s | %6s | %16s |\n' \
+		    $b $s "$rs" "$rl" "$q" "$(m $b small $s 7)" "$(m $b large $s 7)" "$e" \
+		    "$(m $b small $s 9) / $(m $b large $s 9)"
 		if awk -v q="$q" -v t=$TARGET -v e="$e" 'BEGIN { exit !(q >= t && e == 0) }'; then
 			echo "met: $b $s large/small $q >= $TARGET, errors $e" >> "$T/verdicts"
 		else
@@ -174,7 +191,7 @@ for b in $BACKENDS; do
 done
 echo
 for b in $BACKENDS; do
-	for s in cold refresh login; do
+	for s in $REQUESTS; do
 		echo "per-round $b $s large/small: $(awk -v b=$b -v s=$s '$1 == b && $3 == s { v[$2 " " $4] = $5; if ($4 > n) n = $4 }
 		    END { for (r = 1; r <= n; r++) printf "%s%.2f", (r > 1 ? " " : ""), (v["small " r] > 0 ? v["large " r] / v["small " r] : 0) }' "$T/results")"
 	done

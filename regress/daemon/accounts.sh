@@ -314,7 +314,8 @@ sed -i 's/register-role "member"/register-role "nosuch"/' "$T/bad.conf"
 conf_refused register_role_unknown "$T/bad.conf" 'register-role "nosuch": no such role'
 
 # The migration from schema 6: users rebuilt with the foreign keys off
-# keep their sessions, and a live reset token stays live.
+# keep their sessions, and a live reset token stays live; the index of
+# the sessions' expiry goes (11).
 login pat@example.com 'plain pass' >/dev/null
 PR=$(j refresh_token)
 { kill -TERM $TD_PID; wait $TD_PID; } 2>/dev/null
@@ -324,6 +325,7 @@ BEGIN;
 DROP TABLE audit;
 DROP TABLE user_policies;
 ALTER TABLE sessions DROP COLUMN last_used;
+CREATE INDEX sessions_expires ON sessions(expires);
 CREATE TABLE users_old AS SELECT * FROM users;
 DROP TABLE users;
 CREATE TABLE users (
@@ -359,7 +361,7 @@ td_start || { fail migrate_start "$(tail -5 "$T/log")"; exit 1; }
 v2=$(sqlite3 "$DB" 'PRAGMA user_version')
 r=$(http POST /auth/refresh -H 'Content-Type: application/json' \
     -d "{\"refresh_token\":\"$PR\",\"mode\":\"json\"}")
-[ "$v" = 6 ] && [ "$v2" = 10 ] && [[ $r == '200 '*access_token* ]] &&
+[ "$v" = 6 ] && [ "$v2" = 11 ] && [[ $r == '200 '*access_token* ]] &&
     grep -q 'store: migrated to schema version 7' "$T/log" &&
     ok migrate_7_keeps_sessions || fail migrate_7_keeps_sessions "$v $v2 $r"
 sqlite3 "$DB" "UPDATE users SET status = 'unverified' WHERE email = 'reg2@example.com'" &&
@@ -367,3 +369,6 @@ sqlite3 "$DB" "UPDATE users SET status = 'unverified' WHERE email = 'reg2@exampl
 [ "$(sqlite3 "$DB" 'PRAGMA foreign_key_check' | wc -l)" = 0 ] &&
     [ "$(sqlite3 "$DB" "SELECT count(*) FROM sqlite_schema WHERE name = 'password_resets'")" = 0 ] &&
     ok migrate_7_clean || fail migrate_7_clean
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM sqlite_schema WHERE name = 'sessions_expires'")" = 0 ] &&
+    grep -q 'store: migrated to schema version 11' "$T/log" &&
+    ok migrate_11_no_expiry_index || fail migrate_11_no_expiry_index
