@@ -156,6 +156,23 @@ struct store_session {
 	uint8_t		 family[STORE_HASH_LEN];	/* its first token */
 };
 
+/*
+ * One refresh of a group commit, for the grouped store operations:
+ * sessions_get reads the live session of each old hash with its user
+ * (live: found, its user with it); sessions_rotate replaces each old
+ * hash by new (rotated: 0, 1 when it was not live any more, -1 failed).
+ * Each returns -1, nothing done, when the group as a whole failed: the
+ * caller then takes the refreshes one by one.
+ */
+struct store_rotation {
+	uint8_t			 old[STORE_HASH_LEN];
+	uint8_t			 new[STORE_HASH_LEN];
+	struct store_session	 s;
+	struct store_user	 u;
+	int			 live;
+	int			 rotated;
+};
+
 /* The counts one login touches (lockout.c), by their keys. */
 struct lockout_login {
 	uint8_t		 address[LOCKOUT_KEY_LEN];
@@ -313,6 +330,8 @@ void		 batch_hold(struct keyd_chan *, uint32_t, uint32_t,
 void		 batch_commit(void);
 
 /* auth.c (and the handlers keyd_auth_verify, _login, _refresh, _logout) */
+size_t		 auth_refresh_queued(void);
+void		 auth_refresh_flush(void);
 int		 auth_tfa_enforced(const struct store_user *);
 int		 auth_role_access(const char *, int *, int *);
 int		 auth_user_access(const struct store_user *, int *, int *);
@@ -481,6 +500,10 @@ struct query_sql;
 	X(session_rotate, (const struct store_session *a0,                    \
 	    const uint8_t *a1, const uint8_t *a2, int64_t a3, int64_t a4),    \
 	    (a0, a1, a2, a3, a4))                                             \
+	X(sessions_get, (struct store_rotation *a0, size_t a1, int64_t a2),   \
+	    (a0, a1, a2))                                                     \
+	X(sessions_rotate, (struct store_rotation *a0, size_t a1, int64_t a2, \
+	    int64_t a3), (a0, a1, a2, a3))                                    \
 	X(retired_get, (const uint8_t *a0, int64_t a1, uint8_t *a2,           \
 	    int64_t *a3), (a0, a1, a2, a3))                                   \
 	X(family_delete, (const uint8_t *a0), (a0))                           \

@@ -1301,6 +1301,38 @@ sqlite_session_rotate(const struct store_session *s, const uint8_t *old,
 	return -1;
 }
 
+/*
+ * A group's sessions and rotations: one at a time, as for a refresh by
+ * itself (one process writes a local file: nothing to gain by more).
+ */
+static int
+sqlite_sessions_get(struct store_rotation *rot, size_t n, int64_t now)
+{
+	size_t	 i;
+	int	 rv;
+
+	for (i = 0; i < n; i++) {
+		if ((rv = sqlite_session_get(rot[i].old, now, &rot[i].s)) ==
+		    -1)
+			return -1;
+		rot[i].live = rv == 0 &&
+		    sqlite_user_by_id(rot[i].s.user_id, &rot[i].u) == 0;
+	}
+	return 0;
+}
+
+static int
+sqlite_sessions_rotate(struct store_rotation *rot, size_t n,
+    int64_t expires, int64_t now)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		rot[i].rotated = sqlite_session_rotate(&rot[i].s, rot[i].old,
+		    rot[i].new, expires, now);
+	return 0;
+}
+
 /* A retired refresh token: its session family and when it was rotated. */
 static int
 sqlite_retired_get(const uint8_t *hash, int64_t now, uint8_t *family,

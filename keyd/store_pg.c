@@ -993,28 +993,28 @@ pg_guarded(const char *sql, const struct pg_params *p, PGresult **res)
 	return pg_exec_flags("RELEASE guard", PG_DEFER) == -1 ? -1 : rv;
 }
 
-/* The user of columns col.. of a result's first row: 0, or -1. */
+/* The user of columns col.. of a result's row: 0, or -1. */
 static int
-pg_user_row(PGresult *r, int col, struct store_user *u)
+pg_user_row(PGresult *r, int row, int col, struct store_user *u)
 {
 	memset(u, 0, sizeof(*u));
-	if (strlcpy(u->id, PQgetvalue(r, 0, col), sizeof(u->id)) >=
+	if (strlcpy(u->id, PQgetvalue(r, row, col), sizeof(u->id)) >=
 	    sizeof(u->id) ||
-	    strlcpy(u->email, PQgetvalue(r, 0, col + 1), sizeof(u->email)) >=
-	    sizeof(u->email) ||
-	    strlcpy(u->password, PQgetvalue(r, 0, col + 2),
+	    strlcpy(u->email, PQgetvalue(r, row, col + 1),
+	    sizeof(u->email)) >= sizeof(u->email) ||
+	    strlcpy(u->password, PQgetvalue(r, row, col + 2),
 	    sizeof(u->password)) >= sizeof(u->password) ||
-	    strlcpy(u->status, PQgetvalue(r, 0, col + 3),
+	    strlcpy(u->status, PQgetvalue(r, row, col + 3),
 	    sizeof(u->status)) >= sizeof(u->status) ||
-	    strlcpy(u->role, PQgetvalue(r, 0, col + 4), sizeof(u->role)) >=
+	    strlcpy(u->role, PQgetvalue(r, row, col + 4), sizeof(u->role)) >=
 	    sizeof(u->role) ||
-	    strlcpy(u->policies, PQgetvalue(r, 0, col + 6),
+	    strlcpy(u->policies, PQgetvalue(r, row, col + 6),
 	    sizeof(u->policies)) >= sizeof(u->policies)) {
 		log_warnx("store: user lookup: a value is too long");
 		explicit_bzero(u, sizeof(*u));
 		return -1;
 	}
-	u->has_tfa = atoi(PQgetvalue(r, 0, col + 5));
+	u->has_tfa = atoi(PQgetvalue(r, row, col + 5));
 	return 0;
 }
 
@@ -1031,7 +1031,7 @@ pg_user(const char *sql, const struct pg_params *p, struct store_user *u)
 		PQclear(r);
 		return 1;
 	}
-	rv = pg_user_row(r, 0, u);
+	rv = pg_user_row(r, 0, 0, u);
 	PQclear(r);
 	return rv;
 }
@@ -1170,6 +1170,34 @@ pg_session_insert(const uint8_t *hash, const char *user, int64_t expires,
 	    "VALUES ($1, $2, $3, $4, $5, $6, $1, " PG_NOW_MS ")", &p);
 }
 
+/*
+ * A session and its user (u.id NULL when it has none), columns 0 to 10,
+ * read by pg_session_row().
+ */
+#define PG_SESSION_COLUMNS \
+	"s.user_id, s.expires, encode(s.family, 'hex'), u.id IS NOT NULL, " \
+	"u.id, u.email, coalesce(u.password, ''), u.status, " \
+	"coalesce(u.role, ''), " \
+	"CASE WHEN u.tfa_secret IS NULL THEN 0 ELSE 1 END, " \
+	"coalesce((SELECT string_agg(policy, ' ' ORDER BY sort) " \
+	"FROM user_policies WHERE user_id = u.id), '')"
+#define PG_SESSION_USER	"LEFT JOIN users u ON u.id = s.user_id"
+
+/* Row row of PG_SESSION_COLUMNS: 0 (with its user), 1 (none), or -1. */
+static int
+pg_session_row(PGresult *r, int row, struct store_session *s,
+    struct store_user *u)
+{
+	if (strlcpy(s->user_id, PQgetvalue(r, row, 0),
+	    sizeof(s->user_id)) >= sizeof(s->user_id) ||
+	    pg_hex(PQgetvalue(r, row, 2), s->family) == -1)
+		return -1;
+	s->expires = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+	if (strcmp(PQgetvalue(r, row, 3), "t") != 0)
+		return 1;
+	return pg_user_row(r, row, 4, u) == 0 ? 0 : 1;
+}
+
 static int
 pg_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 {
@@ -1181,29 +1209,102 @@ pg_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 	pg_hash(&p, hash);
 	pg_int(&p, now);
 	/* Its user too, for the pg_user_by_id() that usually follows. */
-	if (pg_run_flags("SELECT s.user_id, s.expires, encode(s.family, "
-	    "'hex'), u.id IS NOT NULL, u.id, u.email, "
-	    "coalesce(u.password, ''), u.status, coalesce(u.role, ''), "
-	    "CASE WHEN u.tfa_secret IS NULL THEN 0 ELSE 1 END, "
-	    "coalesce((SELECT string_agg(policy, ' ' ORDER BY sort) "
-	    "FROM user_policies WHERE user_id = u.id), '') "
-	    "FROM sessions s LEFT JOIN users u ON u.id = s.user_id "
-	    "WHERE s.token_hash = $1 AND s.expires >= $2", &p,
-	    &r, PG_PREPARED) != 0)
+	if (pg_run_flags("SELECT " PG_SESSION_COLUMNS " FROM sessions s "
+	    PG_SESSION_USER " WHERE s.token_hash = $1 AND s.expires >= $2",
+	    &p, &r, PG_PREPARED) != 0)
 		return -1;
 	if (PQntuples(r) == 0)
 		rv = 1;
-	else if (strlcpy(s->user_id, PQgetvalue(r, 0, 0),
-	    sizeof(s->user_id)) >= sizeof(s->user_id) ||
-	    pg_hex(PQgetvalue(r, 0, 2), s->family) == -1)
-		rv = -1;
-	else {
-		s->expires = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-		if (strcmp(PQgetvalue(r, 0, 3), "t") == 0 &&
-		    fiber_job() != 0 &&
-		    pg_user_row(r, 4, &pg_next_user) == 0) {
+	else if ((rv = pg_session_row(r, 0, s, &pg_next_user)) != -1) {
+		if (rv == 0 && fiber_job() != 0) {
 			pg_next_job = fiber_job();
 			pg_next_at = pg_nqueries;
+		}
+		rv = 0;
+	}
+	PQclear(r);
+	return rv;
+}
+
+/*
+ * n hashes of rot (old or new ones) as one bytea[] parameter, in
+ * PostgreSQL's binary array format (array_recv): dimensions 1, no
+ * NULL, the element type, the length and lower bound 1, then each
+ * element's length and bytes.  buf holds PG_HASHES_LEN(n) bytes.
+ */
+#define PG_BYTEA_OID	17
+#define PG_HASHES_LEN(n)	(20 + (n) * (4 + STORE_HASH_LEN))
+
+static void
+pg_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static void
+pg_hashes(struct pg_params *p, uint8_t *buf, const struct store_rotation *rot,
+    size_t n, int new)
+{
+	uint8_t	*q = buf;
+	size_t	 i;
+
+	pg_put32(q, 1);
+	pg_put32(q + 4, 0);
+	pg_put32(q + 8, PG_BYTEA_OID);
+	pg_put32(q + 12, (uint32_t)n);
+	pg_put32(q + 16, 1);
+	for (i = 0, q += 20; i < n; i++, q += 4 + STORE_HASH_LEN) {
+		pg_put32(q, STORE_HASH_LEN);
+		memcpy(q + 4, new ? rot[i].new : rot[i].old, STORE_HASH_LEN);
+	}
+	p->value[p->n] = (const char *)buf;
+	p->len[p->n] = PG_HASHES_LEN(n);
+	p->format[p->n] = 1;
+	p->n++;
+}
+
+/* The row number of column col, 1 to n as sent: its index, or -1. */
+static ssize_t
+pg_ordinal(PGresult *r, int row, int col, size_t n)
+{
+	long long	 g = strtoll(PQgetvalue(r, row, col), NULL, 10);
+
+	return g >= 1 && (size_t)g <= n ? (ssize_t)(g - 1) : -1;
+}
+
+/* A group's live sessions with their users: one statement. */
+static int
+pg_sessions_get(struct store_rotation *rot, size_t n, int64_t now)
+{
+	struct pg_params	 p = { .n = 0 };
+	struct store_session	 s;
+	PGresult		*r;
+	uint8_t			*buf;
+	ssize_t			 i;
+	int			 row, rv = 0;
+
+	if ((buf = malloc(PG_HASHES_LEN(n))) == NULL)
+		return -1;
+	pg_hashes(&p, buf, rot, n, 0);
+	pg_int(&p, now);
+	rv = pg_run_flags("SELECT " PG_SESSION_COLUMNS ", i.g "
+	    "FROM unnest($1::bytea[]) WITH ORDINALITY AS i(h, g) "
+	    "JOIN sessions s ON s.token_hash = i.h " PG_SESSION_USER
+	    " WHERE s.expires >= $2", &p, &r, PG_PREPARED);
+	free(buf);
+	if (rv != 0)
+		return -1;
+	for (row = 0; row < PQntuples(r) && rv == 0; row++) {
+		if ((i = pg_ordinal(r, row, 11, n)) == -1 ||
+		    (rv = pg_session_row(r, row, &s, &rot[i].u)) == -1)
+			rv = -1;
+		else {
+			rot[i].s = s;
+			rot[i].live = rv == 0;
+			rv = 0;
 		}
 	}
 	PQclear(r);
@@ -1241,6 +1342,54 @@ pg_session_rotate(const struct store_session *s, const uint8_t *old,
 	PQclear(r);
 	(void)s;
 	return n == 1 ? 0 : 1;
+}
+
+/*
+ * A group's rotations, one statement in its own savepoint: each live
+ * token of the group replaced and retired as pg_session_rotate() does
+ * it, the rows it changed named by their number in the group.  A row
+ * another host rotates meanwhile is read anew after its commit and no
+ * longer matches (1, as for one refresh).  Two groups that lock rows in
+ * opposite orders deadlock: PostgreSQL fails one statement, whose
+ * savepoint is undone (-1), and auth.c takes its refreshes one by one.
+ */
+static int
+pg_sessions_rotate(struct store_rotation *rot, size_t n, int64_t expires,
+    int64_t now)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	uint8_t			*buf;
+	ssize_t			 i;
+	size_t			 j;
+	int			 row, rv;
+
+	if ((buf = malloc(2 * PG_HASHES_LEN(n))) == NULL)
+		return -1;
+	pg_hashes(&p, buf, rot, n, 0);
+	pg_hashes(&p, buf + PG_HASHES_LEN(n), rot, n, 1);
+	pg_int(&p, expires);
+	pg_int(&p, now);
+	rv = pg_guarded("WITH i AS (SELECT * FROM unnest($1::bytea[], "
+	    "$2::bytea[]) WITH ORDINALITY AS i(o, n, g)), "
+	    "r AS (UPDATE sessions s SET token_hash = i.n, expires = $3, "
+	    "last_used = $4 FROM i WHERE s.token_hash = i.o AND "
+	    "s.expires >= $4 RETURNING i.g, i.o, s.family), "
+	    "x AS (INSERT INTO retired (token_hash, family, rotated, expires) "
+	    "SELECT o, family, $4, $3 FROM r ON CONFLICT (token_hash) DO "
+	    "UPDATE SET family = excluded.family, rotated = excluded.rotated, "
+	    "expires = excluded.expires) "
+	    "SELECT g FROM r", &p, &r);
+	free(buf);
+	if (rv != 0)
+		return -1;
+	for (j = 0; j < n; j++)
+		rot[j].rotated = 1;
+	for (row = 0; row < PQntuples(r); row++)
+		if ((i = pg_ordinal(r, row, 0, n)) != -1)
+			rot[i].rotated = 0;
+	PQclear(r);
+	return 0;
 }
 
 static int
@@ -2654,6 +2803,8 @@ const struct store_backend store_pg = {
 	.session_insert = pg_session_insert,
 	.session_get = pg_session_get,
 	.session_rotate = pg_session_rotate,
+	.sessions_get = pg_sessions_get,
+	.sessions_rotate = pg_sessions_rotate,
 	.retired_get = pg_retired_get,
 	.family_delete = pg_family_delete,
 	.family_user = pg_family_user,
