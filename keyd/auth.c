@@ -80,6 +80,10 @@ static uint32_t	 auth_refresh_user(const char *, int64_t,
 static void	 auth_grace_add(const uint8_t *, const char *, int64_t);
 static const char *auth_grace_find(const uint8_t *, int64_t);
 static void	 auth_grace_drop(const uint8_t *);
+struct refresh;
+static void	 auth_refresh_invalidate(const struct store_rotation *,
+		    size_t);
+static void	 auth_refresh_audit(struct refresh **, size_t);
 static void	 auth_refresh_failed(struct keyd_chan *, uint32_t);
 static void	 auth_tokens_set(struct msg_tokens *, uint32_t, const char *,
 		    int64_t, const char *, int64_t);
@@ -935,6 +939,7 @@ struct refresh {
 	int64_t			 expires;
 	int			 graced;	/* its successor is in auth_grace */
 	struct audit_client	 client;
+	char			 user[STORE_ID_MAX + 1];	/* its audit row's */
 };
 TAILQ_HEAD(refresh_queue, refresh);
 
@@ -942,11 +947,10 @@ static struct refresh_queue	 auth_refreshes =
 				    TAILQ_HEAD_INITIALIZER(auth_refreshes);
 static size_t			 auth_nrefreshes;
 
-/* A token rotated: the workers forget it, session mode keeps a grace. */
+/* A token rotated (its invalidation sent): session mode keeps a grace. */
 static void
 auth_refresh_rotated(struct refresh *r, int64_t now)
 {
-	invalidate_session(r->ohash);
 	if (r->mode == AUTH_MODE_SESSION) {
 		auth_grace_add(r->ohash, r->token, now +
 		    keyd_conf()->session_grace);
@@ -954,7 +958,10 @@ auth_refresh_rotated(struct refresh *r, int64_t now)
 	}
 }
 
-/* A refresh that got r->token (code AUTH_OK): its access token, audited. */
+/*
+ * A refresh that got r->token (code AUTH_OK): its access token, and the
+ * user of its audit row (auth_refresh_group() writes the group's).
+ */
 static uint32_t
 auth_refresh_issue(struct refresh *r, const struct store_user *u,
     uint32_t code)
@@ -967,8 +974,7 @@ auth_refresh_issue(struct refresh *r, const struct store_user *u,
 	if (auth_issue(u, r->client.ip, r->mode, r->access, sizeof(r->access),
 	    nhash, &r->expires) == -1)
 		return AUTH_INTERNAL;
-	/* In the group's transaction: no sync of its own. */
-	audit_user(AUDIT_REFRESH, u->id, u->id, &r->client, NULL);
+	(void)strlcpy(r->user, u->id, sizeof(r->user));
 	return AUTH_OK;
 }
 
@@ -1005,6 +1011,7 @@ auth_refresh_run(struct refresh *r, int64_t now)
 	    now + keyd_conf()->refresh_ttl, now);
 	if (rv != 0)
 		return rv == 1 ? AUTH_INVALID_CREDENTIALS : AUTH_UNAVAILABLE;
+	invalidate_session(r->ohash);
 	auth_refresh_rotated(r, now);
 	return auth_refresh_issue(r, &u, AUTH_OK);
 }
@@ -1054,6 +1061,7 @@ auth_refresh_group(struct refresh **rs, struct store_rotation *rot,
 	if (m > 0 && store_sessions_rotate(rot, m, now +
 	    keyd_conf()->refresh_ttl, now) == -1)
 		m = 0;
+	auth_refresh_invalidate(rot, m);
 	for (i = 0; i < n; i++) {
 		if (i < m && rot[i].rotated == 0) {
 			auth_refresh_rotated(rs[i], now);
@@ -1064,6 +1072,48 @@ auth_refresh_group(struct refresh **rs, struct store_rotation *rot,
 		else
 			rs[i]->code = auth_refresh_run(rs[i], now);
 	}
+	auth_refresh_audit(rs, n);
+}
+
+/* The invalidations of the tokens the group rotated together. */
+static void
+auth_refresh_invalidate(const struct store_rotation *rot, size_t m)
+{
+	uint8_t		*hashes;
+	size_t		 i, k = 0;
+
+	if (m == 0)
+		return;
+	if ((hashes = reallocarray(NULL, m, STORE_HASH_LEN)) == NULL)
+		fatal("reallocarray");
+	for (i = 0; i < m; i++)
+		if (rot[i].rotated == 0)
+			memcpy(hashes + STORE_HASH_LEN * k++, rot[i].old,
+			    STORE_HASH_LEN);
+	invalidate_sessions_rotated(hashes, k);
+	free(hashes);
+}
+
+/* The audit rows of the group's refreshes that got tokens: one go. */
+static void
+auth_refresh_audit(struct refresh **rs, size_t n)
+{
+	const char			**users;
+	const struct audit_client	**clients;
+	size_t				 i, k = 0;
+
+	if ((users = calloc(n, sizeof(*users))) == NULL ||
+	    (clients = calloc(n, sizeof(*clients))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < n; i++)
+		if (rs[i]->code == AUTH_OK) {
+			users[k] = rs[i]->user;
+			clients[k++] = &rs[i]->client;
+		}
+	/* In the group's transaction: no sync of its own. */
+	audit_users(AUDIT_REFRESH, users, clients, k);
+	free(users);
+	free(clients);
 }
 
 size_t

@@ -310,6 +310,7 @@ void		 keyd_push_resume(uint64_t);
  */
 void		 invalidate_user(const char *);
 void		 invalidate_session(const uint8_t *);
+void		 invalidate_sessions_rotated(const uint8_t *, size_t);
 void		 invalidate_sessions(void);
 void		 invalidate_all(void);
 void		 invalidate_apply(uint8_t, const void *, size_t);
@@ -417,6 +418,8 @@ int		 mail_queue(enum mail_kind, const struct store_user *,
 void		 audit_init(struct event_base *);
 void		 audit_user(const char *, const char *, const char *,
 		    const struct audit_client *, const char *);
+void		 audit_users(const char *, const char *const *,
+		    const struct audit_client *const *, size_t);
 void		 audit_event(const char *);
 void		 audit_client_copy(struct audit_client *,
 		    const struct msg_client *);
@@ -562,6 +565,7 @@ struct query_sql;
 	    long long a3, long long a4, json_t **a5), (a0, a1, a2, a3, a4,    \
 	    a5))                                                              \
 	X(audit_insert, (const struct store_audit *a0), (a0))                 \
+	X(audits_insert, (const struct store_audit *a0, size_t a1), (a0, a1)) \
 	X(audit_prune, (int64_t a0, int64_t *a1), (a0, a1))                   \
 	X(audit_list, (int64_t a0, int64_t a1, store_row_cb a2, void *a3),    \
 	    (a0, a1, a2, a3))                                                 \
@@ -586,6 +590,8 @@ struct store_backend {
 	/* Optional: other hosts' invalidations, and this one's to them. */
 	int		(*listen)(struct event_base *);
 	void		(*announce)(uint8_t, const void *, size_t);
+	/* Optional: n rotated sessions' hashes (contiguous) at once. */
+	void		(*announce_sessions)(const uint8_t *, size_t);
 	int		(*down)(void);	/* the server is out of reach */
 #define STORE_OP_MEMBER(n, p, a)	int (*n) p;
 	STORE_OPS(STORE_OP_MEMBER)
@@ -612,6 +618,7 @@ void		 store_rollback(void);
 int		 store_listen(struct event_base *);
 int		 store_down(void);
 void		 store_announce(uint8_t, const void *, size_t);
+void		 store_announce_sessions(const uint8_t *, size_t);
 int		 store_dialect(void);	/* enum query_dialect */
 #define STORE_OP_PROTO(n, p, a)	int store_##n p;
 STORE_OPS(STORE_OP_PROTO)

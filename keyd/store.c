@@ -2120,6 +2120,17 @@ sqlite_audit_insert(const struct store_audit *a)
 	return store_done(st);
 }
 
+static int
+sqlite_audits_insert(const struct store_audit *a, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (sqlite_audit_insert(&a[i]) == -1)
+			return -1;
+	return 0;
+}
+
 /* The events older than before go; *n is how many. */
 static int
 sqlite_audit_prune(int64_t before, int64_t *n)

@@ -1227,13 +1227,22 @@ pg_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 }
 
 /*
- * n hashes of rot (old or new ones) as one bytea[] parameter, in
- * PostgreSQL's binary array format (array_recv): dimensions 1, no
- * NULL, the element type, the length and lower bound 1, then each
- * element's length and bytes.  buf holds PG_HASHES_LEN(n) bytes.
+ * An array parameter in PostgreSQL's binary format (array_recv):
+ * dimensions 1, no NULL, the element type, the length and lower bound
+ * 1, then each element's length and bytes; every element has the type
+ * given.  Nothing in it is SQL.
  */
-#define PG_BYTEA_OID	17
-#define PG_HASHES_LEN(n)	(20 + (n) * (4 + STORE_HASH_LEN))
+#define PG_OID_BYTEA	17
+#define PG_OID_INT8	20
+#define PG_OID_TEXT	25
+#define PG_ARRAY_HEAD	20
+
+struct pg_array {
+	uint8_t		*buf;
+	size_t		 len;
+	size_t		 size;
+	uint32_t	 n;
+};
 
 static void
 pg_put32(uint8_t *p, uint32_t v)
@@ -1245,25 +1254,84 @@ pg_put32(uint8_t *p, uint32_t v)
 }
 
 static void
-pg_hashes(struct pg_params *p, uint8_t *buf, const struct store_rotation *rot,
-    size_t n, int new)
+pg_array_init(struct pg_array *a, uint32_t oid)
 {
-	uint8_t	*q = buf;
-	size_t	 i;
+	memset(a, 0, sizeof(*a));
+	a->size = 256;
+	if ((a->buf = malloc(a->size)) == NULL)
+		fatal("malloc");
+	pg_put32(a->buf, 1);
+	pg_put32(a->buf + 4, 0);
+	pg_put32(a->buf + 8, oid);
+	a->len = PG_ARRAY_HEAD;
+}
 
-	pg_put32(q, 1);
-	pg_put32(q + 4, 0);
-	pg_put32(q + 8, PG_BYTEA_OID);
-	pg_put32(q + 12, (uint32_t)n);
-	pg_put32(q + 16, 1);
-	for (i = 0, q += 20; i < n; i++, q += 4 + STORE_HASH_LEN) {
-		pg_put32(q, STORE_HASH_LEN);
-		memcpy(q + 4, new ? rot[i].new : rot[i].old, STORE_HASH_LEN);
+static void
+pg_array_add(struct pg_array *a, const void *v, size_t len)
+{
+	uint8_t	*nb;
+
+	if (len > INT32_MAX || a->len + 4 + len > INT32_MAX)
+		fatalx("pg_array_add: too long");
+	while (a->len + 4 + len > a->size) {
+		if ((nb = realloc(a->buf, a->size * 2)) == NULL)
+			fatal("realloc");
+		a->buf = nb;
+		a->size *= 2;
 	}
-	p->value[p->n] = (const char *)buf;
-	p->len[p->n] = PG_HASHES_LEN(n);
+	pg_put32(a->buf + a->len, (uint32_t)len);
+	memcpy(a->buf + a->len + 4, v, len);
+	a->len += 4 + len;
+	a->n++;
+}
+
+/* "" for NULL, as pg_text() is given it. */
+static void
+pg_array_text(struct pg_array *a, const char *s)
+{
+	pg_array_add(a, s != NULL ? s : "", s != NULL ? strlen(s) : 0);
+}
+
+static void
+pg_array_int(struct pg_array *a, int64_t v)
+{
+	uint8_t		 b[8];
+
+	pg_put32(b, (uint32_t)((uint64_t)v >> 32));
+	pg_put32(b + 4, (uint32_t)v);
+	pg_array_add(a, b, sizeof(b));
+}
+
+/* The array as the next parameter; it must live until the statement is sent. */
+static void
+pg_array_param(struct pg_params *p, struct pg_array *a)
+{
+	pg_put32(a->buf + 12, a->n);
+	pg_put32(a->buf + 16, 1);
+	p->value[p->n] = (const char *)a->buf;
+	p->len[p->n] = (int)a->len;
 	p->format[p->n] = 1;
 	p->n++;
+}
+
+static void
+pg_array_free(struct pg_array *a)
+{
+	freezero(a->buf, a->size);
+	a->buf = NULL;
+}
+
+/* n hashes, stride bytes apart from first, as a bytea[] parameter. */
+static void
+pg_hashes(struct pg_params *p, struct pg_array *a, const uint8_t *first,
+    size_t stride, size_t n)
+{
+	size_t	 i;
+
+	pg_array_init(a, PG_OID_BYTEA);
+	for (i = 0; i < n; i++)
+		pg_array_add(a, first + i * stride, STORE_HASH_LEN);
+	pg_array_param(p, a);
 }
 
 /* The row number of column col, 1 to n as sent: its index, or -1. */
@@ -1280,21 +1348,19 @@ static int
 pg_sessions_get(struct store_rotation *rot, size_t n, int64_t now)
 {
 	struct pg_params	 p = { .n = 0 };
+	struct pg_array		 a;
 	struct store_session	 s;
 	PGresult		*r;
-	uint8_t			*buf;
 	ssize_t			 i;
 	int			 row, rv = 0;
 
-	if ((buf = malloc(PG_HASHES_LEN(n))) == NULL)
-		return -1;
-	pg_hashes(&p, buf, rot, n, 0);
+	pg_hashes(&p, &a, rot[0].old, sizeof(*rot), n);
 	pg_int(&p, now);
 	rv = pg_run_flags("SELECT " PG_SESSION_COLUMNS ", i.g "
 	    "FROM unnest($1::bytea[]) WITH ORDINALITY AS i(h, g) "
 	    "JOIN sessions s ON s.token_hash = i.h " PG_SESSION_USER
 	    " WHERE s.expires >= $2", &p, &r, PG_PREPARED);
-	free(buf);
+	pg_array_free(&a);
 	if (rv != 0)
 		return -1;
 	for (row = 0; row < PQntuples(r) && rv == 0; row++) {
@@ -1358,16 +1424,14 @@ pg_sessions_rotate(struct store_rotation *rot, size_t n, int64_t expires,
     int64_t now)
 {
 	struct pg_params	 p = { .n = 0 };
+	struct pg_array		 olds, news;
 	PGresult		*r;
-	uint8_t			*buf;
 	ssize_t			 i;
 	size_t			 j;
 	int			 row, rv;
 
-	if ((buf = malloc(2 * PG_HASHES_LEN(n))) == NULL)
-		return -1;
-	pg_hashes(&p, buf, rot, n, 0);
-	pg_hashes(&p, buf + PG_HASHES_LEN(n), rot, n, 1);
+	pg_hashes(&p, &olds, rot[0].old, sizeof(*rot), n);
+	pg_hashes(&p, &news, rot[0].new, sizeof(*rot), n);
 	pg_int(&p, expires);
 	pg_int(&p, now);
 	rv = pg_guarded("WITH i AS (SELECT * FROM unnest($1::bytea[], "
@@ -1380,7 +1444,8 @@ pg_sessions_rotate(struct store_rotation *rot, size_t n, int64_t expires,
 	    "UPDATE SET family = excluded.family, rotated = excluded.rotated, "
 	    "expires = excluded.expires) "
 	    "SELECT g FROM r", &p, &r);
-	free(buf);
+	pg_array_free(&olds);
+	pg_array_free(&news);
 	if (rv != 0)
 		return -1;
 	for (j = 0; j < n; j++)
@@ -1647,6 +1712,45 @@ pg_audit_insert(const struct store_audit *a)
 	    "nullif($6, ''), nullif($7, ''), nullif($8, ''), "
 	    "nullif($9, ''))", &p, NULL, PG_PREPARED | PG_DEFER) == 0 ?
 	    0 : -1;
+}
+
+/* n audit rows in one statement, deferred as one is. */
+static int
+pg_audits_insert(const struct store_audit *a, size_t n)
+{
+	struct pg_params	 p = { .n = 0 };
+	struct pg_array		 col[9];
+	size_t			 i, c;
+	int			 rv;
+
+	pg_array_init(&col[2], PG_OID_INT8);
+	for (c = 0; c < 9; c++)
+		if (c != 2)
+			pg_array_init(&col[c], PG_OID_TEXT);
+	for (i = 0; i < n; i++) {
+		pg_array_text(&col[0], a[i].action);
+		pg_array_text(&col[1], a[i].user);
+		pg_array_int(&col[2], a[i].timestamp);
+		pg_array_text(&col[3], a[i].ip);
+		pg_array_text(&col[4], a[i].agent);
+		pg_array_text(&col[5], a[i].origin);
+		pg_array_text(&col[6], a[i].collection);
+		pg_array_text(&col[7], a[i].item);
+		pg_array_text(&col[8], a[i].reason);
+	}
+	for (c = 0; c < 9; c++)
+		pg_array_param(&p, &col[c]);
+	rv = pg_run_flags("INSERT INTO audit (action, user_id, timestamp, "
+	    "ip, user_agent, origin, collection, item, reason) SELECT a, "
+	    "nullif(u, ''), t, nullif(i, ''), nullif(g, ''), nullif(o, ''), "
+	    "nullif(c, ''), nullif(it, ''), nullif(r, '') FROM "
+	    "unnest($1::text[], $2::text[], $3::bigint[], $4::text[], "
+	    "$5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) "
+	    "AS x(a, u, t, i, g, o, c, it, r)", &p, NULL,
+	    PG_PREPARED | PG_DEFER);
+	for (c = 0; c < 9; c++)
+		pg_array_free(&col[c]);
+	return rv == 0 ? 0 : -1;
 }
 
 static int
@@ -2102,6 +2206,24 @@ pg_announce(uint8_t kind, const void *key, size_t len)
 	    PG_PREPARED | PG_DEFER) != 0)
 		log_warnx("store: cannot tell the other hosts of an "
 		    "invalidation");
+}
+
+/* INVALIDATE_SESSION of n hashes: pg_announce()'s payloads, one statement. */
+static void
+pg_announce_sessions(const uint8_t *hashes, size_t n)
+{
+	struct pg_params	 p = { .n = 0 };
+	struct pg_array		 a;
+
+	if (n == 0)
+		return;
+	pg_hashes(&p, &a, hashes, STORE_HASH_LEN, n);
+	if (pg_run_flags("SELECT pg_notify('" PG_CHANNEL "', 's:' || "
+	    "encode(h, 'hex')) FROM unnest($1::bytea[]) AS h", &p, NULL,
+	    PG_PREPARED | PG_DEFER) != 0)
+		log_warnx("store: cannot tell the other hosts of an "
+		    "invalidation");
+	pg_array_free(&a);
 }
 
 /* A payload of pg_announce()'s, or -1. */
@@ -2784,6 +2906,7 @@ const struct store_backend store_pg = {
 	.rollback = pg_rollback,
 	.listen = pg_listen,
 	.announce = pg_announce,
+	.announce_sessions = pg_announce_sessions,
 	.down = pg_down_now,
 	.health = pg_health,
 	.schema_version = pg_schema_version,
@@ -2845,6 +2968,7 @@ const struct store_backend store_pg = {
 	.token_get = pg_token_get,
 	.token_delete = pg_token_delete,
 	.audit_insert = pg_audit_insert,
+	.audits_insert = pg_audits_insert,
 	.audit_prune = pg_audit_prune,
 	.audit_list = pg_audit_list,
 	.audit_select = pg_audit_select,
