@@ -1343,7 +1343,12 @@ pg_ordinal(PGresult *r, int row, int col, size_t n)
 	return g >= 1 && (size_t)g <= n ? (ssize_t)(g - 1) : -1;
 }
 
-/* A group's live sessions with their users: one statement. */
+/*
+ * A group's live sessions with their users: one statement.  The join
+ * alone lets the planner take a hash join over a scan of the whole
+ * table (it cannot see how many rows the array holds); "= ANY" gives
+ * it the index, as here and in pg_sessions_rotate().
+ */
 static int
 pg_sessions_get(struct store_rotation *rot, size_t n, int64_t now)
 {
@@ -1359,7 +1364,8 @@ pg_sessions_get(struct store_rotation *rot, size_t n, int64_t now)
 	rv = pg_run_flags("SELECT " PG_SESSION_COLUMNS ", i.g "
 	    "FROM unnest($1::bytea[]) WITH ORDINALITY AS i(h, g) "
 	    "JOIN sessions s ON s.token_hash = i.h " PG_SESSION_USER
-	    " WHERE s.expires >= $2", &p, &r, PG_PREPARED);
+	    " WHERE s.token_hash = ANY ($1) AND s.expires >= $2", &p, &r,
+	    PG_PREPARED);
 	pg_array_free(&a);
 	if (rv != 0)
 		return -1;
@@ -1438,7 +1444,8 @@ pg_sessions_rotate(struct store_rotation *rot, size_t n, int64_t expires,
 	    "$2::bytea[]) WITH ORDINALITY AS i(o, n, g)), "
 	    "r AS (UPDATE sessions s SET token_hash = i.n, expires = $3, "
 	    "last_used = $4 FROM i WHERE s.token_hash = i.o AND "
-	    "s.expires >= $4 RETURNING i.g, i.o, s.family), "
+	    "s.token_hash = ANY ($1) AND s.expires >= $4 "
+	    "RETURNING i.g, i.o, s.family), "
 	    "x AS (INSERT INTO retired (token_hash, family, rotated, expires) "
 	    "SELECT o, family, $4, $3 FROM r ON CONFLICT (token_hash) DO "
 	    "UPDATE SET family = excluded.family, rotated = excluded.rotated, "
