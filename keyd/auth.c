@@ -1029,12 +1029,12 @@ auth_refresh_twice(const struct store_rotation *rot, size_t m, size_t i)
 }
 
 /*
- * The group's refreshes: the live tokens of active users, each once,
- * read and rotated together (a statement each on PostgreSQL); the rest
- * (a token not live, a user not active, a token twice, a rotation that
+ * The group's refreshes: each token once, rotated together where it is
+ * live and its user active (one statement on PostgreSQL); the rest (a
+ * token not live, a user not active, a token twice, a rotation that
  * lost a race with another host), or all when the group's statement
  * failed (a deadlock between hosts), one by one as before, so that each
- * keeps its own answer.  rs[] and rot[] are reordered together.
+ * gets its own answer.  rs[] and rot[] are reordered together.
  */
 static void
 auth_refresh_group(struct refresh **rs, struct store_rotation *rot,
@@ -1044,20 +1044,16 @@ auth_refresh_group(struct refresh **rs, struct store_rotation *rot,
 	struct store_rotation	 t;
 	size_t			 i, m = 0;
 
-	if (store_sessions_get(rot, n, now) == 0) {
-		for (i = 0; i < n; i++) {
-			if (!rot[i].live || strcmp(rot[i].u.status,
-			    "active") != 0 || auth_refresh_twice(rot, m, i))
-				continue;
-			t = rot[m], rot[m] = rot[i], rot[i] = t;
-			tr = rs[m], rs[m] = rs[i], rs[i] = tr;
-			auth_refresh_token(rs[m]->token);
-			sign_sha256(rs[m]->token, AUTH_REFRESH_LEN,
-			    rot[m].new);
-			m++;
-		}
-		explicit_bzero(&t, sizeof(t));
+	for (i = 0; i < n; i++) {
+		if (auth_refresh_twice(rot, m, i))
+			continue;
+		t = rot[m], rot[m] = rot[i], rot[i] = t;
+		tr = rs[m], rs[m] = rs[i], rs[i] = tr;
+		auth_refresh_token(rs[m]->token);
+		sign_sha256(rs[m]->token, AUTH_REFRESH_LEN, rot[m].new);
+		m++;
 	}
+	explicit_bzero(&t, sizeof(t));
 	if (m > 0 && store_sessions_rotate(rot, m, now +
 	    keyd_conf()->refresh_ttl, now) == -1)
 		m = 0;

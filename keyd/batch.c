@@ -8,7 +8,7 @@
  * transaction: the first one opens it and schedules the commit behind
  * the events already active in this pass; each one is queued (auth.c),
  * and the commit first runs the queued ones together, a few statements
- * for the whole group (store_sessions_get(), store_sessions_rotate()),
+ * for the whole group (store_sessions_rotate(), store_audits_insert()),
  * and holds their answers here; the commit syncs once, and only then do
  * the answers leave.  When the commit fails, none of the group took
  * place: each request is answered by its fail() callback (503) and its

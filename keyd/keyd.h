@@ -157,19 +157,17 @@ struct store_session {
 };
 
 /*
- * One refresh of a group commit, for the grouped store operations:
- * sessions_get reads the live session of each old hash with its user
- * (live: found, its user with it); sessions_rotate replaces each old
- * hash by new (rotated: 0, 1 when it was not live any more, -1 failed).
- * Each returns -1, nothing done, when the group as a whole failed: the
- * caller then takes the refreshes one by one.
+ * One refresh of a group commit, for store_sessions_rotate(): the live
+ * token old of an active user is replaced by new and retired (rotated
+ * 0, and u is its user), or nothing happens (1: not live, or its user
+ * not active), or it failed (-1).  The operation returns -1, nothing
+ * done, when the group as a whole failed: the caller then takes the
+ * refreshes one by one.
  */
 struct store_rotation {
 	uint8_t			 old[STORE_HASH_LEN];
 	uint8_t			 new[STORE_HASH_LEN];
-	struct store_session	 s;
 	struct store_user	 u;
-	int			 live;
 	int			 rotated;
 };
 
@@ -503,8 +501,6 @@ struct query_sql;
 	X(session_rotate, (const struct store_session *a0,                    \
 	    const uint8_t *a1, const uint8_t *a2, int64_t a3, int64_t a4),    \
 	    (a0, a1, a2, a3, a4))                                             \
-	X(sessions_get, (struct store_rotation *a0, size_t a1, int64_t a2),   \
-	    (a0, a1, a2))                                                     \
 	X(sessions_rotate, (struct store_rotation *a0, size_t a1, int64_t a2, \
 	    int64_t a3), (a0, a1, a2, a3))                                    \
 	X(retired_get, (const uint8_t *a0, int64_t a1, uint8_t *a2,           \

@@ -1302,34 +1302,25 @@ sqlite_session_rotate(const struct store_session *s, const uint8_t *old,
 }
 
 /*
- * A group's sessions and rotations: one at a time, as for a refresh by
- * itself (one process writes a local file: nothing to gain by more).
+ * A group's rotations: one at a time, as for a refresh by itself (one
+ * process writes a local file: nothing to gain by more).
  */
-static int
-sqlite_sessions_get(struct store_rotation *rot, size_t n, int64_t now)
-{
-	size_t	 i;
-	int	 rv;
-
-	for (i = 0; i < n; i++) {
-		if ((rv = sqlite_session_get(rot[i].old, now, &rot[i].s)) ==
-		    -1)
-			return -1;
-		rot[i].live = rv == 0 &&
-		    sqlite_user_by_id(rot[i].s.user_id, &rot[i].u) == 0;
-	}
-	return 0;
-}
-
 static int
 sqlite_sessions_rotate(struct store_rotation *rot, size_t n,
     int64_t expires, int64_t now)
 {
-	size_t	 i;
+	struct store_session	 s;
+	size_t			 i;
+	int			 rv;
 
-	for (i = 0; i < n; i++)
-		rot[i].rotated = sqlite_session_rotate(&rot[i].s, rot[i].old,
-		    rot[i].new, expires, now);
+	for (i = 0; i < n; i++) {
+		if ((rv = sqlite_session_get(rot[i].old, now, &s)) == 0 &&
+		    (rv = sqlite_user_by_id(s.user_id, &rot[i].u)) == 0 &&
+		    strcmp(rot[i].u.status, "active") != 0)
+			rv = 1;
+		rot[i].rotated = rv != 0 ? rv : sqlite_session_rotate(&s,
+		    rot[i].old, rot[i].new, expires, now);
+	}
 	return 0;
 }
 

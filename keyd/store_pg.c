@@ -1170,34 +1170,6 @@ pg_session_insert(const uint8_t *hash, const char *user, int64_t expires,
 	    "VALUES ($1, $2, $3, $4, $5, $6, $1, " PG_NOW_MS ")", &p);
 }
 
-/*
- * A session and its user (u.id NULL when it has none), columns 0 to 10,
- * read by pg_session_row().
- */
-#define PG_SESSION_COLUMNS \
-	"s.user_id, s.expires, encode(s.family, 'hex'), u.id IS NOT NULL, " \
-	"u.id, u.email, coalesce(u.password, ''), u.status, " \
-	"coalesce(u.role, ''), " \
-	"CASE WHEN u.tfa_secret IS NULL THEN 0 ELSE 1 END, " \
-	"coalesce((SELECT string_agg(policy, ' ' ORDER BY sort) " \
-	"FROM user_policies WHERE user_id = u.id), '')"
-#define PG_SESSION_USER	"LEFT JOIN users u ON u.id = s.user_id"
-
-/* Row row of PG_SESSION_COLUMNS: 0 (with its user), 1 (none), or -1. */
-static int
-pg_session_row(PGresult *r, int row, struct store_session *s,
-    struct store_user *u)
-{
-	if (strlcpy(s->user_id, PQgetvalue(r, row, 0),
-	    sizeof(s->user_id)) >= sizeof(s->user_id) ||
-	    pg_hex(PQgetvalue(r, row, 2), s->family) == -1)
-		return -1;
-	s->expires = strtoll(PQgetvalue(r, row, 1), NULL, 10);
-	if (strcmp(PQgetvalue(r, row, 3), "t") != 0)
-		return 1;
-	return pg_user_row(r, row, 4, u) == 0 ? 0 : 1;
-}
-
 static int
 pg_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 {
@@ -1209,18 +1181,30 @@ pg_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 	pg_hash(&p, hash);
 	pg_int(&p, now);
 	/* Its user too, for the pg_user_by_id() that usually follows. */
-	if (pg_run_flags("SELECT " PG_SESSION_COLUMNS " FROM sessions s "
-	    PG_SESSION_USER " WHERE s.token_hash = $1 AND s.expires >= $2",
-	    &p, &r, PG_PREPARED) != 0)
+	if (pg_run_flags("SELECT s.user_id, s.expires, encode(s.family, "
+	    "'hex'), u.id IS NOT NULL, u.id, u.email, "
+	    "coalesce(u.password, ''), u.status, coalesce(u.role, ''), "
+	    "CASE WHEN u.tfa_secret IS NULL THEN 0 ELSE 1 END, "
+	    "coalesce((SELECT string_agg(policy, ' ' ORDER BY sort) "
+	    "FROM user_policies WHERE user_id = u.id), '') "
+	    "FROM sessions s LEFT JOIN users u ON u.id = s.user_id "
+	    "WHERE s.token_hash = $1 AND s.expires >= $2", &p,
+	    &r, PG_PREPARED) != 0)
 		return -1;
 	if (PQntuples(r) == 0)
 		rv = 1;
-	else if ((rv = pg_session_row(r, 0, s, &pg_next_user)) != -1) {
-		if (rv == 0 && fiber_job() != 0) {
+	else if (strlcpy(s->user_id, PQgetvalue(r, 0, 0),
+	    sizeof(s->user_id)) >= sizeof(s->user_id) ||
+	    pg_hex(PQgetvalue(r, 0, 2), s->family) == -1)
+		rv = -1;
+	else {
+		s->expires = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+		if (strcmp(PQgetvalue(r, 0, 3), "t") == 0 &&
+		    fiber_job() != 0 &&
+		    pg_user_row(r, 0, 4, &pg_next_user) == 0) {
 			pg_next_job = fiber_job();
 			pg_next_at = pg_nqueries;
 		}
-		rv = 0;
 	}
 	PQclear(r);
 	return rv;
@@ -1344,46 +1328,6 @@ pg_ordinal(PGresult *r, int row, int col, size_t n)
 }
 
 /*
- * A group's live sessions with their users: one statement.  The join
- * alone lets the planner take a hash join over a scan of the whole
- * table (it cannot see how many rows the array holds); "= ANY" gives
- * it the index, as here and in pg_sessions_rotate().
- */
-static int
-pg_sessions_get(struct store_rotation *rot, size_t n, int64_t now)
-{
-	struct pg_params	 p = { .n = 0 };
-	struct pg_array		 a;
-	struct store_session	 s;
-	PGresult		*r;
-	ssize_t			 i;
-	int			 row, rv = 0;
-
-	pg_hashes(&p, &a, rot[0].old, sizeof(*rot), n);
-	pg_int(&p, now);
-	rv = pg_run_flags("SELECT " PG_SESSION_COLUMNS ", i.g "
-	    "FROM unnest($1::bytea[]) WITH ORDINALITY AS i(h, g) "
-	    "JOIN sessions s ON s.token_hash = i.h " PG_SESSION_USER
-	    " WHERE s.token_hash = ANY ($1) AND s.expires >= $2", &p, &r,
-	    PG_PREPARED);
-	pg_array_free(&a);
-	if (rv != 0)
-		return -1;
-	for (row = 0; row < PQntuples(r) && rv == 0; row++) {
-		if ((i = pg_ordinal(r, row, 11, n)) == -1 ||
-		    (rv = pg_session_row(r, row, &s, &rot[i].u)) == -1)
-			rv = -1;
-		else {
-			rot[i].s = s;
-			rot[i].live = rv == 0;
-			rv = 0;
-		}
-	}
-	PQclear(r);
-	return rv;
-}
-
-/*
  * The rotation, one statement: the live token is replaced and retired
  * at once, or nothing happens.  Its UPDATE locks the row; a second host
  * rotating the same token waits for this one's commit, then reads the
@@ -1418,12 +1362,15 @@ pg_session_rotate(const struct store_session *s, const uint8_t *old,
 
 /*
  * A group's rotations, one statement in its own savepoint: each live
- * token of the group replaced and retired as pg_session_rotate() does
- * it, the rows it changed named by their number in the group.  A row
- * another host rotates meanwhile is read anew after its commit and no
- * longer matches (1, as for one refresh).  Two groups that lock rows in
- * opposite orders deadlock: PostgreSQL fails one statement, whose
- * savepoint is undone (-1), and auth.c takes its refreshes one by one.
+ * token of an active user replaced and retired as pg_session_rotate()
+ * does it, the rows it changed named by their number in the group, with
+ * their users.  A row another host rotates meanwhile is read anew after
+ * its commit and no longer matches (1, as for one refresh).  Two groups
+ * that lock rows in opposite orders deadlock: PostgreSQL fails one
+ * statement, whose savepoint is undone (-1), and auth.c takes its
+ * refreshes one by one.  The join alone lets the planner take a hash
+ * join over a scan of the whole table (it cannot see how many rows the
+ * arrays hold); "= ANY" gives it the index.
  */
 static int
 pg_sessions_rotate(struct store_rotation *rot, size_t n, int64_t expires,
@@ -1443,14 +1390,16 @@ pg_sessions_rotate(struct store_rotation *rot, size_t n, int64_t expires,
 	rv = pg_guarded("WITH i AS (SELECT * FROM unnest($1::bytea[], "
 	    "$2::bytea[]) WITH ORDINALITY AS i(o, n, g)), "
 	    "r AS (UPDATE sessions s SET token_hash = i.n, expires = $3, "
-	    "last_used = $4 FROM i WHERE s.token_hash = i.o AND "
-	    "s.token_hash = ANY ($1) AND s.expires >= $4 "
-	    "RETURNING i.g, i.o, s.family), "
+	    "last_used = $4 FROM i, users u WHERE s.token_hash = i.o AND "
+	    "s.token_hash = ANY ($1) AND s.expires >= $4 AND "
+	    "u.id = s.user_id AND u.status = 'active' "
+	    "RETURNING i.g, i.o, s.family, s.user_id), "
 	    "x AS (INSERT INTO retired (token_hash, family, rotated, expires) "
 	    "SELECT o, family, $4, $3 FROM r ON CONFLICT (token_hash) DO "
 	    "UPDATE SET family = excluded.family, rotated = excluded.rotated, "
 	    "expires = excluded.expires) "
-	    "SELECT g FROM r", &p, &r);
+	    "SELECT r.g, " PG_USER_COLUMNS " FROM r JOIN users ON "
+	    "users.id = r.user_id", &p, &r);
 	pg_array_free(&olds);
 	pg_array_free(&news);
 	if (rv != 0)
@@ -1458,8 +1407,11 @@ pg_sessions_rotate(struct store_rotation *rot, size_t n, int64_t expires,
 	for (j = 0; j < n; j++)
 		rot[j].rotated = 1;
 	for (row = 0; row < PQntuples(r); row++)
-		if ((i = pg_ordinal(r, row, 0, n)) != -1)
-			rot[i].rotated = 0;
+		if ((i = pg_ordinal(r, row, 0, n)) != -1) {
+			/* Rotated: a user too long to read fails its refresh. */
+			rot[i].rotated = pg_user_row(r, row, 1, &rot[i].u) == 0 ?
+			    0 : -1;
+		}
 	PQclear(r);
 	return 0;
 }
@@ -2933,7 +2885,6 @@ const struct store_backend store_pg = {
 	.session_insert = pg_session_insert,
 	.session_get = pg_session_get,
 	.session_rotate = pg_session_rotate,
-	.sessions_get = pg_sessions_get,
 	.sessions_rotate = pg_sessions_rotate,
 	.retired_get = pg_retired_get,
 	.family_delete = pg_family_delete,
