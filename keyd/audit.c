@@ -103,6 +103,24 @@ audit_prune(evutil_socket_t fd, short events, void *arg)
 		fatalx("evtimer_add");
 }
 
+static void
+audit_fill(struct store_audit *a, const char *action, const char *by,
+    const char *subject, const struct audit_client *c, const char *reason)
+{
+	memset(a, 0, sizeof(*a));
+	a->action = action;
+	a->user = by;
+	a->timestamp = now_ms(CLOCK_REALTIME);
+	if (c != NULL) {
+		a->ip = c->ip;
+		a->agent = c->agent;
+		a->origin = c->origin;
+	}
+	a->collection = subject != NULL ? AUDIT_USERS : NULL;
+	a->item = subject;
+	a->reason = reason;
+}
+
 /*
  * An event: action, done by user by (NULL: nobody logged in, or the
  * operator) to the user subject (NULL: none), from client c (NULL: the
@@ -115,21 +133,34 @@ audit_user(const char *action, const char *by, const char *subject,
 {
 	struct store_audit	 a;
 
-	memset(&a, 0, sizeof(a));
-	a.action = action;
-	a.user = by;
-	a.timestamp = now_ms(CLOCK_REALTIME);
-	if (c != NULL) {
-		a.ip = c->ip;
-		a.agent = c->agent;
-		a.origin = c->origin;
-	}
-	a.collection = subject != NULL ? AUDIT_USERS : NULL;
-	a.item = subject;
-	a.reason = reason;
+	audit_fill(&a, action, by, subject, c, reason);
 	if (store_audit_insert(&a) == -1)
 		log_warnx("audit: the event %s (user %s) could not be "
 		    "recorded", action, subject != NULL ? subject : "-");
+}
+
+/*
+ * n events of one action, each done by users[i] to itself from
+ * clients[i] (a group commit's refreshes): one statement.
+ */
+void
+audit_users(const char *action, const char *const *users,
+    const struct audit_client *const *clients, size_t n)
+{
+	struct store_audit	*a;
+	size_t			 i;
+
+	if (n == 0)
+		return;
+	if ((a = calloc(n, sizeof(*a))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < n; i++)
+		audit_fill(&a[i], action, users[i], users[i], clients[i],
+		    NULL);
+	if (store_audits_insert(a, n) == -1)
+		log_warnx("audit: %zu events %s could not be recorded", n,
+		    action);
+	free(a);
 }
 
 /* The client of a message; the bounds are the message's own. */

@@ -8,6 +8,7 @@
  * event loop.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "b64url.h"
 #include "cidr.h"
@@ -78,6 +80,10 @@ static uint32_t	 auth_refresh_user(const char *, int64_t,
 static void	 auth_grace_add(const uint8_t *, const char *, int64_t);
 static const char *auth_grace_find(const uint8_t *, int64_t);
 static void	 auth_grace_drop(const uint8_t *);
+struct refresh;
+static void	 auth_refresh_invalidate(const struct store_rotation *,
+		    size_t);
+static void	 auth_refresh_audit(struct refresh **, size_t);
 static void	 auth_refresh_failed(struct keyd_chan *, uint32_t);
 static void	 auth_tokens_set(struct msg_tokens *, uint32_t, const char *,
 		    int64_t, const char *, int64_t);
@@ -922,8 +928,12 @@ auth_refresh_retired(const uint8_t *ohash, uint32_t mode, int64_t now,
 	return AUTH_INVALID_CREDENTIALS;
 }
 
-/* A refresh token, its successor and the answer, while keyd works. */
+/* A refresh of the open group, queued until its commit (batch.c). */
 struct refresh {
+	TAILQ_ENTRY(refresh)	 entry;
+	uint64_t		 chan_serial;
+	uint32_t		 id;
+	uint32_t		 code;
 	char			 old[AUTH_TOKEN_MAX + 1];
 	char			 token[AUTH_REFRESH_LEN + 1];
 	char			 access[AUTH_TOKEN_MAX];
@@ -932,11 +942,49 @@ struct refresh {
 	int64_t			 expires;
 	int			 graced;	/* its successor is in auth_grace */
 	struct audit_client	 client;
+	char			 user[STORE_ID_MAX + 1];	/* its audit row's */
 };
+TAILQ_HEAD(refresh_queue, refresh);
+
+static struct refresh_queue	 auth_refreshes =
+				    TAILQ_HEAD_INITIALIZER(auth_refreshes);
+static size_t			 auth_nrefreshes;
+
+/* A token rotated (its invalidation sent): session mode keeps a grace. */
+static void
+auth_refresh_rotated(struct refresh *r, int64_t now)
+{
+	if (r->mode == AUTH_MODE_SESSION) {
+		auth_grace_add(r->ohash, r->token, now +
+		    keyd_conf()->session_grace);
+		r->graced = 1;
+	}
+}
 
 /*
- * Rotate a live token, or find what a token that is not live is: in
- * the grace period (session mode), reused, or unknown.
+ * A refresh that got r->token (code AUTH_OK): its access token, and the
+ * user of its audit row (auth_refresh_group() writes the group's).
+ */
+static uint32_t
+auth_refresh_issue(struct refresh *r, const struct store_user *u,
+    uint32_t code)
+{
+	uint8_t		 nhash[STORE_HASH_LEN];
+
+	if (code != AUTH_OK)
+		return code;
+	sign_sha256(r->token, strlen(r->token), nhash);
+	if (auth_issue(u, r->client.ip, r->mode, r->access, sizeof(r->access),
+	    nhash, &r->expires) == -1)
+		return AUTH_INTERNAL;
+	(void)strlcpy(r->user, u->id, sizeof(r->user));
+	return AUTH_OK;
+}
+
+/*
+ * One refresh by itself: rotate a live token, or find what a token that
+ * is not live is: in the grace period (session mode), reused, or
+ * unknown.
  */
 static uint32_t
 auth_refresh_run(struct refresh *r, int64_t now)
@@ -947,13 +995,11 @@ auth_refresh_run(struct refresh *r, int64_t now)
 	uint32_t		 code;
 	int			 rv;
 
-	if (!auth_refresh_valid(r->old))
-		return AUTH_INVALID_CREDENTIALS;
 	if ((rv = store_session_get(r->ohash, now, &s)) == 1) {
 		if ((code = auth_refresh_retired(r->ohash, r->mode, now,
 		    r->token, &r->client)) == AUTH_OK)
 			code = auth_refresh_user(r->token, now, &u);
-		goto issue;
+		return auth_refresh_issue(r, &u, code);
 	}
 	if (rv == -1 || (rv = store_user_by_id(s.user_id, &u)) != 0)
 		return rv == -1 ? AUTH_UNAVAILABLE : AUTH_INVALID_CREDENTIALS;
@@ -966,26 +1012,157 @@ auth_refresh_run(struct refresh *r, int64_t now)
 	sign_sha256(r->token, AUTH_REFRESH_LEN, nhash);
 	rv = store_session_rotate(&s, r->ohash, nhash,
 	    now + keyd_conf()->refresh_ttl, now);
-	code = rv == 0 ? AUTH_OK : rv == 1 ? AUTH_INVALID_CREDENTIALS :
-	    AUTH_UNAVAILABLE;
-	if (code != AUTH_OK)
-		return code;
+	if (rv != 0)
+		return rv == 1 ? AUTH_INVALID_CREDENTIALS : AUTH_UNAVAILABLE;
 	invalidate_session(r->ohash);
-	if (r->mode == AUTH_MODE_SESSION) {
-		auth_grace_add(r->ohash, r->token, now +
-		    keyd_conf()->session_grace);
-		r->graced = 1;
+	auth_refresh_rotated(r, now);
+	return auth_refresh_issue(r, &u, AUTH_OK);
+}
+
+/* Whether rot[i]'s token is among rot[0..m): once per group. */
+static int
+auth_refresh_twice(const struct store_rotation *rot, size_t m, size_t i)
+{
+	size_t	 j;
+
+	for (j = 0; j < m; j++)
+		if (CRYPTO_memcmp(rot[j].old, rot[i].old, STORE_HASH_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The group's refreshes: each token once, rotated together where it is
+ * live and its user active (one statement on PostgreSQL); the rest (a
+ * token not live, a user not active, a token twice, a rotation that
+ * lost a race with another host), or all when the group's statement
+ * failed (a deadlock between hosts), one by one as before, so that each
+ * gets its own answer.  rs[] and rot[] are reordered together.
+ */
+static void
+auth_refresh_group(struct refresh **rs, struct store_rotation *rot,
+    size_t n, int64_t now)
+{
+	struct refresh		*tr;
+	struct store_rotation	 t;
+	size_t			 i, m = 0;
+
+	for (i = 0; i < n; i++) {
+		if (auth_refresh_twice(rot, m, i))
+			continue;
+		t = rot[m], rot[m] = rot[i], rot[i] = t;
+		tr = rs[m], rs[m] = rs[i], rs[i] = tr;
+		auth_refresh_token(rs[m]->token);
+		sign_sha256(rs[m]->token, AUTH_REFRESH_LEN, rot[m].new);
+		m++;
 	}
- issue:
-	if (code == AUTH_OK)
-		sign_sha256(r->token, strlen(r->token), nhash);
-	if (code == AUTH_OK && auth_issue(&u, r->client.ip, r->mode,
-	    r->access, sizeof(r->access), nhash, &r->expires) == -1)
-		code = AUTH_INTERNAL;
+	explicit_bzero(&t, sizeof(t));
+	if (m > 0 && store_sessions_rotate(rot, m, now +
+	    keyd_conf()->refresh_ttl, now) == -1)
+		m = 0;
+	auth_refresh_invalidate(rot, m);
+	for (i = 0; i < n; i++) {
+		if (i < m && rot[i].rotated == 0) {
+			auth_refresh_rotated(rs[i], now);
+			rs[i]->code = auth_refresh_issue(rs[i], &rot[i].u,
+			    AUTH_OK);
+		} else if (i < m && rot[i].rotated == -1)
+			rs[i]->code = AUTH_UNAVAILABLE;
+		else
+			rs[i]->code = auth_refresh_run(rs[i], now);
+	}
+	auth_refresh_audit(rs, n);
+}
+
+/* The invalidations of the tokens the group rotated together. */
+static void
+auth_refresh_invalidate(const struct store_rotation *rot, size_t m)
+{
+	uint8_t		*hashes;
+	size_t		 i, k = 0;
+
+	if (m == 0)
+		return;
+	if ((hashes = reallocarray(NULL, m, STORE_HASH_LEN)) == NULL)
+		fatal("reallocarray");
+	for (i = 0; i < m; i++)
+		if (rot[i].rotated == 0)
+			memcpy(hashes + STORE_HASH_LEN * k++, rot[i].old,
+			    STORE_HASH_LEN);
+	invalidate_sessions_rotated(hashes, k);
+	free(hashes);
+}
+
+/* The audit rows of the group's refreshes that got tokens: one go. */
+static void
+auth_refresh_audit(struct refresh **rs, size_t n)
+{
+	const char			**users;
+	const struct audit_client	**clients;
+	size_t				 i, k = 0;
+
+	if ((users = calloc(n, sizeof(*users))) == NULL ||
+	    (clients = calloc(n, sizeof(*clients))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < n; i++)
+		if (rs[i]->code == AUTH_OK) {
+			users[k] = rs[i]->user;
+			clients[k++] = &rs[i]->client;
+		}
 	/* In the group's transaction: no sync of its own. */
-	if (code == AUTH_OK)
-		audit_user(AUDIT_REFRESH, u.id, u.id, &r->client, NULL);
-	return code;
+	audit_users(AUDIT_REFRESH, users, clients, k);
+	free(users);
+	free(clients);
+}
+
+size_t
+auth_refresh_queued(void)
+{
+	return auth_nrefreshes;
+}
+
+/*
+ * batch.c, before the group's commit: run its queued refreshes and hold
+ * their answers.
+ */
+void
+auth_refresh_flush(void)
+{
+	struct msg_tokens	 answer;
+	struct frame_buf	 fb;
+	struct keyd_chan	*kc;
+	struct refresh		**rs, *r;
+	struct store_rotation	*rot;
+	size_t			 i, n = auth_nrefreshes;
+
+	if (n == 0)
+		return;
+	if ((rs = calloc(n, sizeof(*rs))) == NULL ||
+	    (rot = calloc(n, sizeof(*rot))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < n; i++) {
+		rs[i] = r = TAILQ_FIRST(&auth_refreshes);
+		TAILQ_REMOVE(&auth_refreshes, r, entry);
+		memcpy(rot[i].old, r->ohash, STORE_HASH_LEN);
+	}
+	auth_nrefreshes = 0;
+	auth_refresh_group(rs, rot, n, now_ms(CLOCK_REALTIME));
+	for (i = 0; i < n; i++) {
+		r = rs[i];
+		/* Its channel may have gone while the store worked. */
+		if ((kc = keyd_chan_find(r->chan_serial)) != NULL) {
+			auth_tokens_set(&answer, r->code, r->access,
+			    r->expires, r->token, keyd_conf()->refresh_ttl);
+			(void)msg_write(&fb, MSG_TOKENS, &answer);
+			batch_hold(kc, r->id, MSG_TOKENS, &fb,
+			    auth_refresh_failed, r->graced ? auth_grace_drop :
+			    NULL, r->ohash);
+			frame_buf_free(&fb);
+		}
+		freezero(r, sizeof(*r));
+	}
+	freezero(rot, n * sizeof(*rot));
+	free(rs);
 }
 
 /*
@@ -1025,17 +1202,15 @@ auth_rate_refused(struct keyd_chan *kc, uint32_t id, const char *ip)
 }
 
 /*
- * MSG_REFRESH.  A live token is rotated and retired in one savepoint of
- * a group commit; the answer leaves once the group is on disk (batch.c).
+ * MSG_REFRESH.  A token of the right form joins the open group commit,
+ * where it is rotated with the group's other refreshes; the answer
+ * leaves once the group is on disk (batch.c).
  */
 int
 keyd_auth_refresh(struct keyd_chan *kc, struct frame *f)
 {
 	struct msg_refresh	 m;
-	struct msg_tokens	 answer;
-	struct frame_buf	 fb;
 	struct refresh		*r;
-	uint32_t		 code;
 
 	if (msg_read(f, MSG_REFRESH, &m) == -1 || m.mode >= AUTH_MODE_MAX) {
 		explicit_bzero(&m, sizeof(m));
@@ -1045,25 +1220,24 @@ keyd_auth_refresh(struct keyd_chan *kc, struct frame *f)
 		explicit_bzero(&m, sizeof(m));
 		return 0;
 	}
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		fatal("calloc");
-	(void)strlcpy(r->old, m.token, sizeof(r->old));
-	r->mode = m.mode;
-	audit_client_copy(&r->client, &m.client);
-	explicit_bzero(&m, sizeof(m));
-	if (batch_begin() == -1)
+	if (!auth_refresh_valid(m.token))
+		auth_tokens(kc, f->hdr.id, AUTH_INVALID_CREDENTIALS, NULL, 0,
+		    NULL, 0);
+	else if (batch_begin() == -1)
 		auth_refresh_failed(kc, f->hdr.id);
 	else {
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			fatal("calloc");
+		r->chan_serial = kc->serial;
+		r->id = f->hdr.id;
+		(void)strlcpy(r->old, m.token, sizeof(r->old));
+		r->mode = m.mode;
+		audit_client_copy(&r->client, &m.client);
 		sign_sha256(r->old, strlen(r->old), r->ohash);
-		code = auth_refresh_run(r, now_ms(CLOCK_REALTIME));
-		auth_tokens_set(&answer, code, r->access, r->expires, r->token,
-		    keyd_conf()->refresh_ttl);
-		(void)msg_write(&fb, MSG_TOKENS, &answer);
-		batch_hold(kc, f->hdr.id, MSG_TOKENS, &fb, auth_refresh_failed,
-		    r->graced ? auth_grace_drop : NULL, r->ohash);
-		frame_buf_free(&fb);
+		TAILQ_INSERT_TAIL(&auth_refreshes, r, entry);
+		auth_nrefreshes++;
 	}
-	freezero(r, sizeof(*r));
+	explicit_bzero(&m, sizeof(m));
 	return 0;
 }
 

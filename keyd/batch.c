@@ -6,11 +6,13 @@
  * and one sync per refresh bounds refreshes at the disk's sync rate.
  * So the refreshes keyd reads in one pass of its event loop share one
  * transaction: the first one opens it and schedules the commit behind
- * the events already active in this pass; each one runs in its own
- * savepoint (store_begin() nests) and its answer is held here; the
- * commit syncs once, and only then do the answers leave.  When the
- * commit fails, none of the group took place: each request is answered
- * by its fail() callback (503) and its undo() runs.
+ * the events already active in this pass; each one is queued (auth.c),
+ * and the commit first runs the queued ones together, a few statements
+ * for the whole group (store_sessions_rotate(), store_audits_insert()),
+ * and holds their answers here; the commit syncs once, and only then do
+ * the answers leave.  When the commit fails, none of the group took
+ * place: each request is answered by its fail() callback (503) and its
+ * undo() runs.
  *
  * A login whose password hash is back joins the open group too, with
  * its session and its audit row (auth.c): logins and refreshes share
@@ -71,7 +73,8 @@ batch_init(struct event_base *base)
 int
 batch_begin(void)
 {
-	if (batch.open && batch.nheld >= KEYD_BATCH_MAX)
+	if (batch.open && batch.nheld + auth_refresh_queued() >=
+	    KEYD_BATCH_MAX)
 		batch_commit();
 	if (batch.open)
 		return 0;
@@ -123,6 +126,8 @@ batch_commit(void)
 
 	if (!batch.open)
 		return;
+	/* Its refreshes, their answers held below. */
+	auth_refresh_flush();
 	batch.open = 0;
 	event_del(batch.ev);
 	ok = store_batch_commit() == 0;

@@ -137,6 +137,18 @@ invalidate_session(const uint8_t *hash)
 	invalidate(INVALIDATE_SESSION, hash, STORE_HASH_LEN);
 }
 
+/* n tokens rotated together (a group commit's): hashes holds them. */
+void
+invalidate_sessions_rotated(const uint8_t *hashes, size_t n)
+{
+	size_t	 i;
+
+	store_announce_sessions(hashes, n);
+	for (i = 0; i < n; i++)
+		invalidate_apply(INVALIDATE_SESSION,
+		    hashes + i * STORE_HASH_LEN, STORE_HASH_LEN);
+}
+
 /* Sessions ended that keyd cannot name one by one. */
 void
 invalidate_sessions(void)

@@ -158,6 +158,21 @@ struct store_session {
 	uint8_t		 family[STORE_HASH_LEN];	/* its first token */
 };
 
+/*
+ * One refresh of a group commit, for store_sessions_rotate(): the live
+ * token old of an active user is replaced by new and retired (rotated
+ * 0, and u is its user), or nothing happens (1: not live, or its user
+ * not active), or it failed (-1).  The operation returns -1, nothing
+ * done, when the group as a whole failed: the caller then takes the
+ * refreshes one by one.
+ */
+struct store_rotation {
+	uint8_t			 old[STORE_HASH_LEN];
+	uint8_t			 new[STORE_HASH_LEN];
+	struct store_user	 u;
+	int			 rotated;
+};
+
 /* The counts one login touches (lockout.c), by their keys. */
 struct lockout_login {
 	uint8_t		 address[LOCKOUT_KEY_LEN];
@@ -302,6 +317,7 @@ void		 keyd_push_resume(uint64_t);
  */
 void		 invalidate_user(const char *);
 void		 invalidate_session(const uint8_t *);
+void		 invalidate_sessions_rotated(const uint8_t *, size_t);
 void		 invalidate_sessions(void);
 void		 invalidate_all(void);
 void		 invalidate_apply(uint8_t, const void *, size_t);
@@ -322,6 +338,8 @@ void		 batch_hold(struct keyd_chan *, uint32_t, uint32_t,
 void		 batch_commit(void);
 
 /* auth.c (and the handlers keyd_auth_verify, _login, _refresh, _logout) */
+size_t		 auth_refresh_queued(void);
+void		 auth_refresh_flush(void);
 int		 auth_tfa_enforced(const struct store_user *);
 int		 auth_role_access(const char *, int *, int *);
 int		 auth_user_access(const struct store_user *, int *, int *);
@@ -407,6 +425,8 @@ int		 mail_queue(enum mail_kind, const struct store_user *,
 void		 audit_init(struct event_base *);
 void		 audit_user(const char *, const char *, const char *,
 		    const struct audit_client *, const char *);
+void		 audit_users(const char *, const char *const *,
+		    const struct audit_client *const *, size_t);
 void		 audit_event(const char *);
 void		 audit_client_copy(struct audit_client *,
 		    const struct msg_client *);
@@ -490,6 +510,8 @@ struct query_sql;
 	X(session_rotate, (const struct store_session *a0,                    \
 	    const uint8_t *a1, const uint8_t *a2, int64_t a3, int64_t a4),    \
 	    (a0, a1, a2, a3, a4))                                             \
+	X(sessions_rotate, (struct store_rotation *a0, size_t a1, int64_t a2, \
+	    int64_t a3), (a0, a1, a2, a3))                                    \
 	X(retired_get, (const uint8_t *a0, int64_t a1, uint8_t *a2,           \
 	    int64_t *a3), (a0, a1, a2, a3))                                   \
 	X(family_delete, (const uint8_t *a0), (a0))                           \
@@ -548,6 +570,7 @@ struct query_sql;
 	    long long a3, long long a4, json_t **a5), (a0, a1, a2, a3, a4,    \
 	    a5))                                                              \
 	X(audit_insert, (const struct store_audit *a0), (a0))                 \
+	X(audits_insert, (const struct store_audit *a0, size_t a1), (a0, a1)) \
 	X(audit_prune, (int64_t a0, int64_t *a1), (a0, a1))                   \
 	X(audit_list, (int64_t a0, int64_t a1, store_row_cb a2, void *a3),    \
 	    (a0, a1, a2, a3))                                                 \
@@ -574,6 +597,8 @@ struct store_backend {
 	/* Optional: other hosts' invalidations, and this one's to them. */
 	int		(*listen)(struct event_base *);
 	void		(*announce)(uint8_t, const void *, size_t);
+	/* Optional: n rotated sessions' hashes (contiguous) at once. */
+	void		(*announce_sessions)(const uint8_t *, size_t);
 	int		(*down)(void);	/* the server is out of reach */
 	int		(*stale)(void);	/* a reader's answer not to cache */
 	void		(*user_json_ahead)(void);	/* a hint */
@@ -608,6 +633,7 @@ int		 store_down(void);
 int		 store_stale(void);
 void		 store_user_json_ahead(void);
 void		 store_announce(uint8_t, const void *, size_t);
+void		 store_announce_sessions(const uint8_t *, size_t);
 int		 store_dialect(void);	/* enum query_dialect */
 #define STORE_OP_PROTO(n, p, a)	int store_##n p;
 STORE_OPS(STORE_OP_PROTO)

@@ -1476,6 +1476,29 @@ sqlite_session_rotate(const struct store_session *s, const uint8_t *old,
 	return -1;
 }
 
+/*
+ * A group's rotations: one at a time, as for a refresh by itself (one
+ * process writes a local file: nothing to gain by more).
+ */
+static int
+sqlite_sessions_rotate(struct store_rotation *rot, size_t n,
+    int64_t expires, int64_t now)
+{
+	struct store_session	 s;
+	size_t			 i;
+	int			 rv;
+
+	for (i = 0; i < n; i++) {
+		if ((rv = sqlite_session_get(rot[i].old, now, &s)) == 0 &&
+		    (rv = sqlite_user_by_id(s.user_id, &rot[i].u)) == 0 &&
+		    strcmp(rot[i].u.status, "active") != 0)
+			rv = 1;
+		rot[i].rotated = rv != 0 ? rv : sqlite_session_rotate(&s,
+		    rot[i].old, rot[i].new, expires, now);
+	}
+	return 0;
+}
+
 /* A retired refresh token: its session family and when it was rotated. */
 static int
 sqlite_retired_get(const uint8_t *hash, int64_t now, uint8_t *family,
@@ -2279,6 +2302,17 @@ sqlite_audit_insert(const struct store_audit *a)
 		    text[i] : "", -1, SQLITE_STATIC) != SQLITE_OK)
 			return -1;
 	return store_done(st);
+}
+
+static int
+sqlite_audits_insert(const struct store_audit *a, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (sqlite_audit_insert(&a[i]) == -1)
+			return -1;
+	return 0;
 }
 
 /* The events older than before go; *n is how many. */

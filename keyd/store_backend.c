@@ -104,6 +104,20 @@ store_announce(uint8_t kind, const void *key, size_t len)
 		store_be->announce(kind, key, len);
 }
 
+/* INVALIDATE_SESSION of n hashes (contiguous), in one go where it can. */
+void
+store_announce_sessions(const uint8_t *hashes, size_t n)
+{
+	size_t	 i;
+
+	if (store_be->announce_sessions != NULL)
+		store_be->announce_sessions(hashes, n);
+	else
+		for (i = 0; i < n; i++)
+			store_announce(INVALIDATE_SESSION,
+			    hashes + i * STORE_HASH_LEN, STORE_HASH_LEN);
+}
+
 /*
  * With the store's fiber (PostgreSQL), only a job of the fiber's may
  * use the connection while a job is under way: another caller would

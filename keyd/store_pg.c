@@ -1291,28 +1291,28 @@ pg_guarded(const char *sql, const struct pg_params *p, PGresult **res)
 	return pg_exec_flags("RELEASE guard", PG_DEFER) == -1 ? -1 : rv;
 }
 
-/* The user of columns col.. of a result's first row: 0, or -1. */
+/* The user of columns col.. of a result's row: 0, or -1. */
 static int
-pg_user_row(PGresult *r, int col, struct store_user *u)
+pg_user_row(PGresult *r, int row, int col, struct store_user *u)
 {
 	memset(u, 0, sizeof(*u));
-	if (strlcpy(u->id, PQgetvalue(r, 0, col), sizeof(u->id)) >=
+	if (strlcpy(u->id, PQgetvalue(r, row, col), sizeof(u->id)) >=
 	    sizeof(u->id) ||
-	    strlcpy(u->email, PQgetvalue(r, 0, col + 1), sizeof(u->email)) >=
-	    sizeof(u->email) ||
-	    strlcpy(u->password, PQgetvalue(r, 0, col + 2),
+	    strlcpy(u->email, PQgetvalue(r, row, col + 1),
+	    sizeof(u->email)) >= sizeof(u->email) ||
+	    strlcpy(u->password, PQgetvalue(r, row, col + 2),
 	    sizeof(u->password)) >= sizeof(u->password) ||
-	    strlcpy(u->status, PQgetvalue(r, 0, col + 3),
+	    strlcpy(u->status, PQgetvalue(r, row, col + 3),
 	    sizeof(u->status)) >= sizeof(u->status) ||
-	    strlcpy(u->role, PQgetvalue(r, 0, col + 4), sizeof(u->role)) >=
+	    strlcpy(u->role, PQgetvalue(r, row, col + 4), sizeof(u->role)) >=
 	    sizeof(u->role) ||
-	    strlcpy(u->policies, PQgetvalue(r, 0, col + 6),
+	    strlcpy(u->policies, PQgetvalue(r, row, col + 6),
 	    sizeof(u->policies)) >= sizeof(u->policies)) {
 		log_warnx("store: user lookup: a value is too long");
 		explicit_bzero(u, sizeof(*u));
 		return -1;
 	}
-	u->has_tfa = atoi(PQgetvalue(r, 0, col + 5));
+	u->has_tfa = atoi(PQgetvalue(r, row, col + 5));
 	return 0;
 }
 
@@ -1329,7 +1329,7 @@ pg_user(const char *sql, const struct pg_params *p, struct store_user *u)
 		PQclear(r);
 		return 1;
 	}
-	rv = pg_user_row(r, 0, u);
+	rv = pg_user_row(r, 0, 0, u);
 	PQclear(r);
 	return rv;
 }
@@ -1587,13 +1587,130 @@ pg_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 		s->expires = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
 		if (strcmp(PQgetvalue(r, 0, 3), "t") == 0 &&
 		    fiber_job() != 0 &&
-		    pg_user_row(r, 4, &pg_next_user) == 0) {
+		    pg_user_row(r, 0, 4, &pg_next_user) == 0) {
 			pg_next_job = fiber_job();
 			pg_next_at = pg_nqueries;
 		}
 	}
 	PQclear(r);
 	return rv;
+}
+
+/*
+ * An array parameter in PostgreSQL's binary format (array_recv):
+ * dimensions 1, no NULL, the element type, the length and lower bound
+ * 1, then each element's length and bytes; every element has the type
+ * given.  Nothing in it is SQL.
+ */
+#define PG_OID_BYTEA	17
+#define PG_OID_INT8	20
+#define PG_OID_TEXT	25
+#define PG_ARRAY_HEAD	20
+
+struct pg_array {
+	uint8_t		*buf;
+	size_t		 len;
+	size_t		 size;
+	uint32_t	 n;
+};
+
+static void
+pg_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static void
+pg_array_init(struct pg_array *a, uint32_t oid)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = 256;
+	if ((a->buf = malloc(a->size)) == NULL)
+		fatal("malloc");
+	pg_put32(a->buf, 1);
+	pg_put32(a->buf + 4, 0);
+	pg_put32(a->buf + 8, oid);
+	a->len = PG_ARRAY_HEAD;
+}
+
+static void
+pg_array_add(struct pg_array *a, const void *v, size_t len)
+{
+	uint8_t	*nb;
+
+	if (len > INT32_MAX || a->len + 4 + len > INT32_MAX)
+		fatalx("pg_array_add: too long");
+	while (a->len + 4 + len > a->size) {
+		if ((nb = realloc(a->buf, a->size * 2)) == NULL)
+			fatal("realloc");
+		a->buf = nb;
+		a->size *= 2;
+	}
+	pg_put32(a->buf + a->len, (uint32_t)len);
+	memcpy(a->buf + a->len + 4, v, len);
+	a->len += 4 + len;
+	a->n++;
+}
+
+/* "" for NULL, as pg_text() is given it. */
+static void
+pg_array_text(struct pg_array *a, const char *s)
+{
+	pg_array_add(a, s != NULL ? s : "", s != NULL ? strlen(s) : 0);
+}
+
+static void
+pg_array_int(struct pg_array *a, int64_t v)
+{
+	uint8_t		 b[8];
+
+	pg_put32(b, (uint32_t)((uint64_t)v >> 32));
+	pg_put32(b + 4, (uint32_t)v);
+	pg_array_add(a, b, sizeof(b));
+}
+
+/* The array as the next parameter; it must live until the statement is sent. */
+static void
+pg_array_param(struct pg_params *p, struct pg_array *a)
+{
+	pg_put32(a->buf + 12, a->n);
+	pg_put32(a->buf + 16, 1);
+	p->value[p->n] = (const char *)a->buf;
+	p->len[p->n] = (int)a->len;
+	p->format[p->n] = 1;
+	p->n++;
+}
+
+static void
+pg_array_free(struct pg_array *a)
+{
+	freezero(a->buf, a->size);
+	a->buf = NULL;
+}
+
+/* n hashes, stride bytes apart from first, as a bytea[] parameter. */
+static void
+pg_hashes(struct pg_params *p, struct pg_array *a, const uint8_t *first,
+    size_t stride, size_t n)
+{
+	size_t	 i;
+
+	pg_array_init(a, PG_OID_BYTEA);
+	for (i = 0; i < n; i++)
+		pg_array_add(a, first + i * stride, STORE_HASH_LEN);
+	pg_array_param(p, a);
+}
+
+/* The row number of column col, 1 to n as sent: its index, or -1. */
+static ssize_t
+pg_ordinal(PGresult *r, int row, int col, size_t n)
+{
+	long long	 g = strtoll(PQgetvalue(r, row, col), NULL, 10);
+
+	return g >= 1 && (size_t)g <= n ? (ssize_t)(g - 1) : -1;
 }
 
 /*
@@ -1627,6 +1744,62 @@ pg_session_rotate(const struct store_session *s, const uint8_t *old,
 	PQclear(r);
 	(void)s;
 	return n == 1 ? 0 : 1;
+}
+
+/*
+ * A group's rotations, one statement in its own savepoint: each live
+ * token of an active user replaced and retired as pg_session_rotate()
+ * does it, the rows it changed named by their number in the group, with
+ * their users.  A row another host rotates meanwhile is read anew after
+ * its commit and no longer matches (1, as for one refresh).  Two groups
+ * that lock rows in opposite orders deadlock: PostgreSQL fails one
+ * statement, whose savepoint is undone (-1), and auth.c takes its
+ * refreshes one by one.  The join alone lets the planner take a hash
+ * join over a scan of the whole table (it cannot see how many rows the
+ * arrays hold); "= ANY" gives it the index.
+ */
+static int
+pg_sessions_rotate(struct store_rotation *rot, size_t n, int64_t expires,
+    int64_t now)
+{
+	struct pg_params	 p = { .n = 0 };
+	struct pg_array		 olds, news;
+	PGresult		*r;
+	ssize_t			 i;
+	size_t			 j;
+	int			 row, rv;
+
+	pg_hashes(&p, &olds, rot[0].old, sizeof(*rot), n);
+	pg_hashes(&p, &news, rot[0].new, sizeof(*rot), n);
+	pg_int(&p, expires);
+	pg_int(&p, now);
+	rv = pg_guarded("WITH i AS (SELECT * FROM unnest($1::bytea[], "
+	    "$2::bytea[]) WITH ORDINALITY AS i(o, n, g)), "
+	    "r AS (UPDATE sessions s SET token_hash = i.n, expires = $3, "
+	    "last_used = $4 FROM i, users u WHERE s.token_hash = i.o AND "
+	    "s.token_hash = ANY ($1) AND s.expires >= $4 AND "
+	    "u.id = s.user_id AND u.status = 'active' "
+	    "RETURNING i.g, i.o, s.family, s.user_id), "
+	    "x AS (INSERT INTO retired (token_hash, family, rotated, expires) "
+	    "SELECT o, family, $4, $3 FROM r ON CONFLICT (token_hash) DO "
+	    "UPDATE SET family = excluded.family, rotated = excluded.rotated, "
+	    "expires = excluded.expires) "
+	    "SELECT r.g, " PG_USER_COLUMNS " FROM r JOIN users ON "
+	    "users.id = r.user_id", &p, &r);
+	pg_array_free(&olds);
+	pg_array_free(&news);
+	if (rv != 0)
+		return -1;
+	for (j = 0; j < n; j++)
+		rot[j].rotated = 1;
+	for (row = 0; row < PQntuples(r); row++)
+		if ((i = pg_ordinal(r, row, 0, n)) != -1) {
+			/* Rotated: a user too long to read fails its refresh. */
+			rot[i].rotated = pg_user_row(r, row, 1, &rot[i].u) == 0 ?
+			    0 : -1;
+		}
+	PQclear(r);
+	return 0;
 }
 
 static int
@@ -1884,6 +2057,45 @@ pg_audit_insert(const struct store_audit *a)
 	    "nullif($6, ''), nullif($7, ''), nullif($8, ''), "
 	    "nullif($9, ''))", &p, NULL, PG_PREPARED | PG_DEFER) == 0 ?
 	    0 : -1;
+}
+
+/* n audit rows in one statement, deferred as one is. */
+static int
+pg_audits_insert(const struct store_audit *a, size_t n)
+{
+	struct pg_params	 p = { .n = 0 };
+	struct pg_array		 col[9];
+	size_t			 i, c;
+	int			 rv;
+
+	pg_array_init(&col[2], PG_OID_INT8);
+	for (c = 0; c < 9; c++)
+		if (c != 2)
+			pg_array_init(&col[c], PG_OID_TEXT);
+	for (i = 0; i < n; i++) {
+		pg_array_text(&col[0], a[i].action);
+		pg_array_text(&col[1], a[i].user);
+		pg_array_int(&col[2], a[i].timestamp);
+		pg_array_text(&col[3], a[i].ip);
+		pg_array_text(&col[4], a[i].agent);
+		pg_array_text(&col[5], a[i].origin);
+		pg_array_text(&col[6], a[i].collection);
+		pg_array_text(&col[7], a[i].item);
+		pg_array_text(&col[8], a[i].reason);
+	}
+	for (c = 0; c < 9; c++)
+		pg_array_param(&p, &col[c]);
+	rv = pg_run_flags("INSERT INTO audit (action, user_id, timestamp, "
+	    "ip, user_agent, origin, collection, item, reason) SELECT a, "
+	    "nullif(u, ''), t, nullif(i, ''), nullif(g, ''), nullif(o, ''), "
+	    "nullif(c, ''), nullif(it, ''), nullif(r, '') FROM "
+	    "unnest($1::text[], $2::text[], $3::bigint[], $4::text[], "
+	    "$5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) "
+	    "AS x(a, u, t, i, g, o, c, it, r)", &p, NULL,
+	    PG_PREPARED | PG_DEFER);
+	for (c = 0; c < 9; c++)
+		pg_array_free(&col[c]);
+	return rv == 0 ? 0 : -1;
 }
 
 static int
@@ -2352,6 +2564,25 @@ pg_announce(uint8_t kind, const void *key, size_t len)
 	    PG_PREPARED | PG_DEFER) != 0)
 		log_warnx("store: cannot tell the other hosts of an "
 		    "invalidation");
+}
+
+/* INVALIDATE_SESSION of n hashes: pg_announce()'s payloads, one statement. */
+static void
+pg_announce_sessions(const uint8_t *hashes, size_t n)
+{
+	struct pg_params	 p = { .n = 0 };
+	struct pg_array		 a;
+
+	if (n == 0)
+		return;
+	pg_announced();
+	pg_hashes(&p, &a, hashes, STORE_HASH_LEN, n);
+	if (pg_run_flags("SELECT pg_notify('" PG_CHANNEL "', 's:' || "
+	    "encode(h, 'hex')) FROM unnest($1::bytea[]) AS h", &p, NULL,
+	    PG_PREPARED | PG_DEFER) != 0)
+		log_warnx("store: cannot tell the other hosts of an "
+		    "invalidation");
+	pg_array_free(&a);
 }
 
 /* A payload of pg_announce()'s, or -1. */
@@ -3087,6 +3318,7 @@ const struct store_backend store_pg = {
 	.rollback = pg_rollback,
 	.listen = pg_listen,
 	.announce = pg_announce,
+	.announce_sessions = pg_announce_sessions,
 	.down = pg_down_now,
 	.stale = pg_stale,
 	.user_json_ahead = pg_user_json_ahead,
@@ -3108,6 +3340,7 @@ const struct store_backend store_pg = {
 	.session_insert = pg_session_insert,
 	.session_get = pg_session_get,
 	.session_rotate = pg_session_rotate,
+	.sessions_rotate = pg_sessions_rotate,
 	.retired_get = pg_retired_get,
 	.family_delete = pg_family_delete,
 	.family_user = pg_family_user,
@@ -3148,6 +3381,7 @@ const struct store_backend store_pg = {
 	.token_get = pg_token_get,
 	.token_delete = pg_token_delete,
 	.audit_insert = pg_audit_insert,
+	.audits_insert = pg_audits_insert,
 	.audit_prune = pg_audit_prune,
 	.audit_list = pg_audit_list,
 	.audit_select = pg_audit_select,
