@@ -1392,7 +1392,7 @@ pg_user_by_id_ahead(const char *id, struct store_user *u, int *rv)
 	}
 	if (PQntuples(r) == 0)
 		*rv = 1;
-	else if ((*rv = pg_user_row(r, 0, u)) == 0 &&
+	else if ((*rv = pg_user_row(r, 0, 0, u)) == 0 &&
 	    strlcpy(pg_rd_jobs[reader - 1].id, id,
 	    sizeof(pg_rd_jobs[reader - 1].id)) < sizeof(pg_rd_jobs[reader -
 	    1].id)) {
