@@ -91,6 +91,8 @@ static int64_t	 lockout_delay(uint32_t, int64_t);
 static void	 lockout_shared_fail(char, const char *,
 		    const struct lockout_policy *, int64_t, int64_t,
 		    struct lockout_entry *);
+static void	 lockout_merge(struct lockout_entry *, int64_t, int64_t,
+		    int64_t, int64_t);
 static void	 lockout_shared_wait(char, const char *,
 		    const struct lockout_entry *, int64_t);
 static struct lockout_entry *lockout_shared(struct lockout_table *,
@@ -239,8 +241,15 @@ lockout_shared_fail(char kind, const char *key,
 	int64_t	 wall = now_ms(CLOCK_REALTIME), failures, until;
 
 	if (store_lockout_fail(kind, key, wall, p->lockout, attempts,
-	    &failures, &until) != 0)
-		return;
+	    &failures, &until) == 0)
+		lockout_merge(e, failures, until, wall, now);
+}
+
+/* The store's count and end (wall-clock ms) into e (monotonic ms). */
+static void
+lockout_merge(struct lockout_entry *e, int64_t failures, int64_t until,
+    int64_t wall, int64_t now)
+{
 	e->failures = failures > UINT32_MAX ? UINT32_MAX :
 	    failures < 0 ? 0 : (uint32_t)failures;
 	if (until > wall && now + (until - wall) > e->until)
@@ -272,10 +281,7 @@ lockout_shared(struct lockout_table *t, const uint8_t *lkey, char kind,
 	    &until) != 0)
 		return lockout_find(t, lkey, now, p->lockout, 0);
 	e = lockout_find(t, lkey, now, p->lockout, 1);
-	e->failures = failures > UINT32_MAX ? UINT32_MAX :
-	    failures < 0 ? 0 : (uint32_t)failures;
-	if (until > wall && now + (until - wall) > e->until)
-		e->until = now + (until - wall);
+	lockout_merge(e, failures, until, wall, now);
 	return e;
 }
 
