@@ -29,6 +29,13 @@
  * 4. Before a worker answers from its cache, it reads its keyd socket
  *    without waiting and applies everything there (frame_chan_poll());
  *    an entry is used only when the channel is still open after that.
+ *    It skips the read when keyd's push generation (shared/pushgen.h)
+ *    is the value it read just before its last such read: keyd moves
+ *    it on after every push once the sockets that took the push hold
+ *    it (keyd_push()), again once a late socket took it and before the
+ *    answer held for it leaves (keyd_push_progress()), and when it
+ *    shuts a channel; the parent does when keyd ends.  So a client that
+ *    holds the answer to a change finds the generation moved on.
  * 5. An answer keyd computed before a change cannot reach a worker after
  *    the invalidation: a channel is a FIFO and keyd writes in the order
  *    it works, so the worker stores that answer first and then drops it.

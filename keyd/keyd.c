@@ -29,6 +29,7 @@
 #include "metrics.h"
 #include "privsep.h"
 #include "proto.h"
+#include "pushgen.h"
 #include "sandbox.h"
 #include "sign.h"
 #include "ticket.h"
@@ -131,6 +132,7 @@ static struct {
 	uint64_t		 push_open;	/* the next answer waits for it */
 	int			 pushing;	/* keyd's own frames: not held */
 	struct event		*push_ev;
+	struct pushgen		*pushgen;	/* moved on once pushed */
 } keyd;
 
 /* The key of the accountability tickets (ticket.h); new at each start. */
@@ -188,6 +190,8 @@ keyd_push(uint32_t type, const struct frame_buf *fb)
 		}
 	}
 	keyd.pushing = pushing;
+	/* Every socket that took it holds it now (pushgen.h). */
+	pushgen_bump(keyd.pushgen);
 	if (late) {
 		keyd.push_open = seq;
 		keyd_push_schedule();
@@ -285,6 +289,8 @@ keyd_push_progress(struct keyd_chan *kc)
 	memmove(kc->marks, kc->marks + n,
 	    (kc->nmarks - n) * sizeof(kc->marks[0]));
 	kc->nmarks -= n;
+	/* Before any answer these pushes held is released. */
+	pushgen_bump(keyd.pushgen);
 }
 
 /* Send the held answers whose push every worker holds now, in order. */
@@ -369,6 +375,7 @@ keyd_channel_stalled(struct keyd_chan *kc)
 	keyd_push_log(kc);
 	frame_chan_shutdown(kc->chan);
 	keyd_chan_forget(kc);
+	pushgen_bump(keyd.pushgen);	/* the worker reads the end */
 	keyd.pushing = 1;
 	if (msg_send(keyd.parent, MSG_KEYD_RELINK, 0, -1, &m) == -1)
 		log_warn("relink request");
@@ -424,7 +431,9 @@ usage(void)
 /*
  * The parent's metrics area (PROTO_FD_METRICS), mapped before the
  * sandbox: keyd writes the depth of its hashing queue there.  Without
- * it (keyd started by hand), there are no metrics.
+ * it (keyd started by hand), there are no metrics.  And the push
+ * generation (PROTO_FD_PUSHGEN), writable: without it the workers
+ * read their channel before every answer from the cache.
  */
 static void
 keyd_metrics(void)
@@ -435,6 +444,8 @@ keyd_metrics(void)
 		hash_pool_gauge(&m->hash_queue);
 		(void)close(PROTO_FD_METRICS);
 	}
+	if ((keyd.pushgen = pushgen_attach(PROTO_FD_PUSHGEN, 1)) != NULL)
+		(void)close(PROTO_FD_PUSHGEN);
 }
 
 int

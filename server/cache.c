@@ -24,6 +24,8 @@
  * (frame_chan_poll()) and only while that channel is open: see
  * keyd/invalidate.c for why a revocation then takes effect at once on
  * every worker.  A new channel, or the loss of it, empties the cache.
+ * The read is skipped while keyd's push generation (pushgen.h) is the
+ * one seen before the last full read: keyd has pushed nothing since.
  */
 #include <sys/types.h>
 
@@ -31,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -41,6 +44,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "proto.h"
+#include "pushgen.h"
 #include "tokend.h"
 
 static struct {
@@ -50,6 +54,8 @@ static struct {
 	uint64_t		 clock;		/* for least recently used */
 	size_t			 json_total;
 	size_t			 entries;
+	const struct pushgen	*pushgen;	/* keyd's, read-only; or NULL */
+	uint64_t		 seen;		/* its value at the last read */
 } cache;
 
 static int	 cache_who_get(const struct msg_who *, struct auth_result *);
@@ -59,10 +65,15 @@ static void	 cache_drop(struct cache_entry *);
 static struct cache_entry *cache_slot(const uint8_t *, int);
 static void	 cache_set_json(struct cache_entry *, const uint8_t *, size_t);
 static void	 cache_drop_json(struct cache_entry *);
+static int	 cache_current(struct server *);
 
+/* pushgen_fd: keyd's push generation (-1: none, read before each use). */
 void
-cache_init(void)
+cache_init(int pushgen_fd)
 {
+	if (pushgen_fd != -1 &&
+	    (cache.pushgen = pushgen_attach(pushgen_fd, 0)) != NULL)
+		(void)close(pushgen_fd);
 	cache.sets = calloc(CACHE_SETS * CACHE_WAYS, sizeof(*cache.sets));
 	if (cache.sets == NULL)
 		fatal("cache");
@@ -227,6 +238,27 @@ cache_slot(const uint8_t *key, int make)
 }
 
 /*
+ * Is the channel to keyd open, with everything keyd pushed before now
+ * applied?  It is read up to now unless keyd's push generation is the
+ * one read before the last such read (0 for yes).
+ */
+static int
+cache_current(struct server *s)
+{
+	uint64_t	 gen;
+
+	if (s->keyd == NULL)
+		return -1;
+	gen = pushgen_read(cache.pushgen);
+	if (cache.pushgen != NULL && gen == cache.seen)
+		return 0;
+	if (frame_chan_poll(s->keyd) == -1 || s->keyd == NULL)
+		return -1;
+	cache.seen = gen;
+	return 0;
+}
+
+/*
  * The live entry of a key, after everything keyd has sent was read;
  * NULL when there is none or the channel to keyd is not open.
  */
@@ -235,8 +267,7 @@ cache_find(struct server *s, const uint8_t *key)
 {
 	struct cache_entry	*e;
 
-	if (cache.entries == 0 || s->keyd == NULL ||
-	    frame_chan_poll(s->keyd) == -1 || s->keyd == NULL)
+	if (cache.entries == 0 || cache_current(s) == -1)
 		return NULL;
 	if ((e = cache_slot(key, 0)) == NULL) {
 		metrics_count(METRIC_CACHE_MISS);
@@ -262,8 +293,7 @@ cache_find_names(struct server *s, const uint8_t *key)
 {
 	struct cache_entry	*e;
 
-	if (cache.entries == 0 || s->keyd == NULL ||
-	    frame_chan_poll(s->keyd) == -1 || s->keyd == NULL ||
+	if (cache.entries == 0 || cache_current(s) == -1 ||
 	    (e = cache_slot(key, 0)) == NULL || e->names == NULL ||
 	    cache_now() >= e->until)
 		return NULL;

@@ -100,7 +100,7 @@ server_main(int slot, int verbose)
 	http_init(&server);
 	accesslog_init(&server);
 	metrics_init(&server);
-	cache_init();
+	cache_init(PROTO_FD_PUSHGEN);
 	sandbox_enter(SANDBOX_SERVER);
 	if (msg_send(server.parent, MSG_READY, 0, -1, NULL) == -1)
 		fatal("send ready");

@@ -32,6 +32,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "pushgen.h"
 #include "proto.h"
 #include "sandbox.h"
 #include "tokend.h"
@@ -113,6 +114,9 @@ static struct {
 	int			 access_fd;	/* access-log's file, or -1 */
 	struct metrics_area	*metrics;	/* shared with the children */
 	int			 metrics_fd;
+	struct pushgen		*pushgen;	/* keyd's; see pushgen.h */
+	int			 pushgen_fd;	/* for keyd */
+	int			 pushgen_ro_fd;	/* for the workers */
 	struct tls_files	 tls;		/* read at start and on reload */
 	struct portal_files	 portal;	/* read at start and on reload */
 	uint8_t			 ticket[TLS_TICKET_KEY_LEN];
@@ -315,6 +319,9 @@ main(int argc, char *argv[])
 	if ((parent.metrics = metrics_create((uint32_t)parent.nservers,
 	    &parent.metrics_fd)) == NULL)
 		fatal("metrics area");
+	if ((parent.pushgen = pushgen_create(&parent.pushgen_fd,
+	    &parent.pushgen_ro_fd)) == NULL)
+		fatal("push generation");
 	parent_start(&parent.keyd);
 	parent.mail.role = ROLE_MAIL;
 	parent_start(&parent.mail);
@@ -517,18 +524,24 @@ parent_start(struct child *c)
 	if (parent.verbose)
 		argv[argc++] = "-v";
 	argv[argc] = NULL;
-	/* keyd and the workers: the metrics area, then a worker's sockets. */
+	/*
+	 * keyd and the workers: the metrics area, the push generation
+	 * (keyd's writable, the workers' read-only), then a worker's
+	 * sockets.
+	 */
 	fds[0] = parent.metrics_fd;
+	fds[1] = c->role == ROLE_KEYD ? parent.pushgen_fd :
+	    parent.pushgen_ro_fd;
 	for (i = 0; c->role == ROLE_SERVER && i < parent.nlisten; i++)
-		fds[1 + i] = parent.listenfds[c->slot * parent.nlisten + i];
+		fds[2 + i] = parent.listenfds[c->slot * parent.nlisten + i];
 	if (c->role == ROLE_KEYD)
 		pid = privsep_exec(parent.conf->keyd_program, argv, sp[1],
-		    fds, 1);
+		    fds, 2);
 	else if (c->role == ROLE_ITEMS || c->role == ROLE_MAIL)
 		pid = privsep_exec(parent.self, argv, sp[1], NULL, 0);
 	else
 		pid = privsep_exec(parent.self, argv, sp[1], fds,
-		    1 + parent.nlisten);
+		    2 + parent.nlisten);
 	close(sp[1]);
 	if (pid == -1) {
 		log_warn("fork");
@@ -823,8 +836,11 @@ parent_child_exited(struct child *c, int status)
 		parent_shutdown();
 		return;
 	}
-	if (c->role == ROLE_KEYD)
+	if (c->role == ROLE_KEYD) {
+		/* The workers read their channels' end before the cache. */
+		pushgen_bump(parent.pushgen);
 		control_fail_forwards();
+	}
 	if (c->role == ROLE_SERVER && parent.keyd.chan != NULL) {
 		struct msg_keyd_drop	 m = { .slot = (uint32_t)c->slot,
 					    .generation = c->generation };

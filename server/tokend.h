@@ -501,7 +501,7 @@ void		 auth_ticket_set(struct msg_ticket *,
 		    const struct auth_result *);
 int		 auth_user_read(struct frame *, struct auth_result *,
 		    const uint8_t **, size_t *);
-void		 cache_init(void);
+void		 cache_init(int);
 void		 cache_key(const void *, size_t, uint8_t *);
 const struct cache_entry *cache_find(struct server *, const uint8_t *);
 const struct cache_entry *cache_find_names(struct server *, const uint8_t *);

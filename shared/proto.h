@@ -37,7 +37,8 @@
 #define PROTO_VERSION		9
 #define PROTO_FD_PARENT		3	/* channel to the parent in children */
 #define PROTO_FD_METRICS	4	/* workers, keyd: the metrics area */
-#define PROTO_FD_LISTEN		5	/* first inherited listen socket */
+#define PROTO_FD_PUSHGEN	5	/* workers (read-only), keyd: pushgen.h */
+#define PROTO_FD_LISTEN		6	/* first inherited listen socket */
 
 #define PROTO_CHILD_MAX		(1024 * 1024)	/* parent <-> child: the config */
 #define ACCESS_BATCH_MAX	(16 * 1024)	/* bytes of access log lines */

@@ -5,8 +5,11 @@
  * the bounds (sets, least recently used, JSON budget), invalidations,
  * the user's names forward auth sends (kept with the JSON, made anew
  * with each JSON, gone with it), and that a lookup first reads what keyd wrote: an invalidation that
- * sits in the socket, the event loop never having run, already counts.
+ * sits in the socket, the event loop never having run, already counts,
+ * once keyd moved its push generation on (and only then: the read is
+ * skipped while it stays), which the worker can read and never write.
  */
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 
@@ -24,6 +27,7 @@
 #include "jwt.h"
 #include "log.h"
 #include "proto.h"
+#include "pushgen.h"
 #include "regress.h"
 
 #define UID_A	"11111111-1111-4111-8111-111111111111"
@@ -33,6 +37,8 @@
 
 static struct server	 srv;
 static int		 peer = -1;	/* keyd's end */
+static struct pushgen	*gen;		/* keyd's writable view */
+static int		 gen_ro = -1;	/* a worker's descriptor of it */
 
 static int
 test_dispatch(struct frame_chan *chan, struct frame *f, void *arg)
@@ -99,9 +105,12 @@ key_of(const char *token, uint8_t *key)
 	cache_key(token, strlen(token), key);
 }
 
-/* keyd writes an invalidation; the worker's loop does not run. */
+/*
+ * keyd writes an invalidation and, when bump, moves its push generation
+ * on as keyd_push() does; the worker's loop does not run.
+ */
 static void
-push(uint8_t kind, const void *key, size_t len)
+push_only(uint8_t kind, const void *key, size_t len, int bump)
 {
 	struct frame_buf	 fb;
 
@@ -112,6 +121,14 @@ push(uint8_t kind, const void *key, size_t len)
 	    fb.len) == -1)
 		abort();
 	frame_buf_free(&fb);
+	if (bump)
+		pushgen_bump(gen);
+}
+
+static void
+push(uint8_t kind, const void *key, size_t len)
+{
+	push_only(kind, key, len, 1);
 }
 
 static void
@@ -324,6 +341,36 @@ test_names(void)
 	cache_flush();
 }
 
+/*
+ * The push generation: the channel is read only when it moved on, and
+ * a worker's descriptor gives no mapping that could write it.
+ */
+static void
+test_pushgen(void)
+{
+	uint8_t		 k[CACHE_KEY_LEN];
+	struct pushgen	*view;
+	uint64_t	 before = pushgen_read(gen);
+
+	key_of("kept-until-keyd-bumps", k);
+	store(k, AUTH_OK, UID_A, "", EPOCH_MS() + 60000, NULL);
+	CHECK("pushgen_entry", cache_find(&srv, k) != NULL);
+	push_only(INVALIDATE_USER, UID_A, strlen(UID_A), 0);
+	CHECK("pushgen_read_skipped_while_it_stays",
+	    cache_find(&srv, k) != NULL);
+	pushgen_bump(gen);
+	CHECK("pushgen_read_once_it_moved", cache_find(&srv, k) == NULL &&
+	    pushgen_read(gen) == before + 1);
+	CHECK("pushgen_worker_cannot_map_it_writable",
+	    pushgen_attach(gen_ro, 1) == NULL);
+	view = pushgen_attach(gen_ro, 0);
+	CHECK("pushgen_worker_view", view != NULL &&
+	    pushgen_read(view) == pushgen_read(gen));
+	CHECK("pushgen_worker_view_stays_read_only", view != NULL &&
+	    mprotect(view, sizeof(*view), PROT_READ | PROT_WRITE) == -1);
+	CHECK("pushgen_not_a_page", pushgen_attach(peer, 0) == NULL);
+}
+
 static void
 test_closed_channel(void)
 {
@@ -333,6 +380,7 @@ test_closed_channel(void)
 	store(k, AUTH_OK, UID_A, "", EPOCH_MS() + 60000, NULL);
 	CHECK("cache_before_close", cache_find(&srv, k) != NULL);
 	close(peer);
+	pushgen_bump(gen);	/* the parent, once keyd ended */
 	CHECK("cache_nothing_once_keyd_left", cache_find(&srv, k) == NULL &&
 	    srv.keyd == NULL);
 	CHECK("cache_nothing_without_keyd", cache_find(&srv, k) == NULL);
@@ -341,7 +389,7 @@ test_closed_channel(void)
 int
 main(void)
 {
-	int	 sp[2];
+	int	 sp[2], rw, ro;
 
 	log_init(1, LOG_DAEMON);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == -1 ||
@@ -352,12 +400,16 @@ main(void)
 	if (srv.keyd == NULL)
 		abort();
 	peer = sp[1];
-	cache_init();
+	if ((gen = pushgen_create(&rw, &ro)) == NULL ||
+	    (gen_ro = dup(ro)) == -1)
+		abort();
+	cache_init(ro);
 	test_store();
 	test_expiry();
 	test_invalidate();
 	test_bounds();
 	test_names();
+	test_pushgen();
 	test_closed_channel();
 	return regress_exit();
 }
