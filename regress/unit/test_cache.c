@@ -3,9 +3,10 @@
 /*
  * Unit tests for server/cache.c: what is kept and what never is, expiry,
  * the bounds (sets, least recently used, JSON budget), invalidations,
- * the user's names forward auth sends (kept with the JSON, made anew
- * with each JSON, gone with it), and that a lookup first reads what keyd wrote: an invalidation that
- * sits in the socket, the event loop never having run, already counts.
+ * the user's names forward auth sends (made from the JSON when first
+ * asked, anew with each JSON, gone with it), and that a lookup first
+ * reads what keyd wrote: an invalidation that sits in the socket, the
+ * event loop never having run, already counts.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -269,7 +270,7 @@ test_bounds(void)
 	cache_flush();
 }
 
-/* What forward auth sends, made once from the JSON and kept with it. */
+/* What forward auth sends, made once from the JSON when first asked. */
 static void
 test_names(void)
 {
@@ -283,6 +284,8 @@ test_names(void)
 	    cache_find_names(&srv, k) == NULL && cache_find(&srv, k) != NULL);
 	store(k, AUTH_OK, UID_A, "", later, "{\"email\":\"old@example.com\","
 	    "\"first_name\":\"An\\u0001na\",\"last_name\":\"Old\"}");
+	CHECK("cache_names_not_before_asked", (e = cache_find(&srv, k)) !=
+	    NULL && e->json != NULL && e->names == NULL);
 	e = cache_find_names(&srv, k);
 	CHECK("cache_names_made", e != NULL && e->names != NULL &&
 	    e->names->has_email &&
