@@ -17,9 +17,10 @@
  * keyd_request_reads()) go to the reader fibers instead, KEYD_READERS of
  * them, each running one such job at a time: store_pg.c sends their
  * statements on a connection of their own, one after the other without
- * waiting (libpq's pipeline), and wakes each reader when its result is
- * in (fiber_sleep(), fiber_wakeup()).  So cold reads neither queue one
- * round trip at a time nor wait behind a commit's sync.
+ * waiting (libpq's pipeline), those of one pass of the loop with one
+ * sync, and wakes each reader when its result is in (fiber_sleep(),
+ * fiber_wakeup()).  So cold reads neither queue one round trip at a
+ * time nor wait behind a commit's sync.
  *
  * One thread: a fiber touches keyd's state only while the loop and the
  * other fibers do not, so nothing here needs a lock.  The store fiber's

@@ -255,22 +255,34 @@ static int		 pg_batching;
 static int		 pg_nested;
 /*
  * The read connection, the reader fibers' (fiber.c): each statement is
- * sent with its sync as soon as a reader makes it, whatever else is in
- * flight (libpq's pipeline), and its result handed to that reader in
- * the order sent (pg_rd_cb()).  Read only, never in a transaction:
- * every statement sees what is committed when it runs, never the
- * open group commit's writes nor any job's uncommitted ones.
+ * sent as soon as a reader makes it, whatever else is in flight
+ * (libpq's pipeline), and the statements sent in one pass of keyd's
+ * loop share one sync (pg_rd_sync_cb()): PostgreSQL ends a transaction
+ * and flushes its output at each sync, the most of its cost for a
+ * statement this small.  Each result goes to its reader in the order
+ * sent (pg_rd_cb()), the reader going on without waiting for the sync.
+ * Read only, never in a transaction of its own: every statement sees
+ * what is committed when it runs (read committed, the statements of a
+ * sync sharing its implicit transaction but not a snapshot), never the
+ * open group commit's writes nor any job's uncommitted ones.  A failing
+ * statement makes PostgreSQL skip the rest until the sync: theirs come
+ * back PGRES_PIPELINE_ABORTED, and their readers send them again.
  */
 struct pg_rd_wait {
 	TAILQ_ENTRY(pg_rd_wait)	 entry;
 	int			 reader;
-	int			 prep;		/* prepared with it, or -1 */
+	int			 prep;		/* its PREPARE went first, or -1 */
+	int			 ends;		/* statements of it answered */
+	int			 sync;		/* a sync was sent after it */
 	PGresult		*res;
 };
 TAILQ_HEAD(pg_rd_waits, pg_rd_wait);
 static PGconn		*pg_rd;
 static struct event	*pg_rd_ev;
 static struct pg_rd_waits pg_rd_waits = TAILQ_HEAD_INITIALIZER(pg_rd_waits);
+static struct event	*pg_rd_sync_ev;	/* at the end of the loop's pass */
+static int		 pg_rd_unsynced;	/* statements sent since a sync */
+static int		 pg_rd_syncs;	/* syncs due before the next result */
 /*
  * A reader's answer may be cached by a worker only when nothing was
  * written meanwhile (pg_stale()): pg_changes counts what may have
@@ -324,6 +336,10 @@ static void	 pg_retry_cb(evutil_socket_t, short, void *);
 static int	 pg_watch(void);
 static PGresult	*pg_rd_query(const char *, const struct pg_params *, int);
 static void	 pg_rd_cb(evutil_socket_t, short, void *);
+static void	 pg_rd_sync_cb(evutil_socket_t, short, void *);
+static int	 pg_rd_send(struct pg_rd_wait *, const char *,
+		    const struct pg_params *, int, int);
+static int	 pg_rd_sync(void);
 static void	 pg_rd_fail(void);
 static int	 pg_rd_setup(void);
 static int	 pg_rd_watch(void);
@@ -371,6 +387,9 @@ pg_hash(struct pg_params *p, const uint8_t *hash)
 #define PG_PREPARED	0x02
 #define PG_PREP_MAX	32
 #define PG_PENDING_MAX	64
+/* A statement's rd_ready: 0, its PREPARE sent, or answered. */
+#define PG_RD_PREPARING	1
+#define PG_RD_PREPARED	2
 
 /*
  * A statement prepared on the connection of generation gen, and on the
@@ -646,18 +665,20 @@ pg_run(const char *sql, const struct pg_params *p, PGresult **res)
 }
 
 /*
- * On a reader: one statement on the read connection, sent with its
- * sync at once (prepared first when it is PG_PREPARED and the
- * connection does not have it yet), then the reader sleeps until
+ * On a reader: one statement on the read connection, its sync sent at
+ * the end of the loop's pass (prepared first when it is PG_PREPARED and
+ * the connection does not have it yet; not prepared while another
+ * reader's PREPARE of it is unanswered), then the reader sleeps until
  * pg_rd_cb() hands it the result: its last one, or its first failure.
+ * Skipped for another's failure before the same sync, it goes again,
+ * alone between two syncs: only its own failure can fail it then.
  * NULL when it could not be sent or the connection broke.
  */
 static PGresult *
 pg_rd_query(const char *sql, const struct pg_params *p, int flags)
 {
 	struct pg_rd_wait	 w;
-	char			 name[32];
-	int			 reader = fiber_reader(), i = -1, ok;
+	int			 reader = fiber_reader(), alone;
 
 	pg_next_forget();
 	if (pg_rd == NULL || PQpipelineStatus(pg_rd) == PQ_PIPELINE_OFF)
@@ -667,37 +688,103 @@ pg_rd_query(const char *sql, const struct pg_params *p, int flags)
 		pg_rd_jobs[reader - 1].job = fiber_job();
 		pg_rd_jobs[reader - 1].changes = pg_changes;
 	}
-	memset(&w, 0, sizeof(w));
-	w.reader = reader;
-	w.prep = -1;
-	if ((flags & PG_PREPARED) && (i = pg_prep_find(sql)) >= 0) {
-		(void)snprintf(name, sizeof(name), "tokend_%d", i);
-		if (!pg_preps[i].rd_ready || pg_preps[i].rd_gen != pg_gen) {
-			if (PQsendPrepare(pg_rd, name, sql, p != NULL ? p->n :
-			    0, NULL) != 1)
-				goto broken;
-			pg_preps[i].rd_ready = 1;
-			pg_preps[i].rd_gen = pg_gen;
-			w.prep = i;
+	for (alone = 0;; alone = 1) {
+		memset(&w, 0, sizeof(w));
+		w.reader = reader;
+		if (pg_rd_send(&w, sql, p, flags, alone) == -1) {
+			log_warnx("store: PostgreSQL: the read connection "
+			    "broke: %s", PQerrorMessage(pg_rd));
+			pg_rd_fail();
+			return NULL;
 		}
-		ok = PQsendQueryPrepared(pg_rd, name, p != NULL ? p->n : 0,
-		    p != NULL ? p->value : NULL, p != NULL ? p->len : NULL,
-		    p != NULL ? p->format : NULL, 0);
+		if (fiber_sleep() == -1)
+			fatalx("store: a read off the readers");
+		if (w.res == NULL || alone ||
+		    PQresultStatus(w.res) != PGRES_PIPELINE_ABORTED)
+			return w.res;
+		PQclear(w.res);
+		log_debug("store: a read skipped for another's failure before "
+		    "its sync: sent again");
+	}
+}
+
+/*
+ * The statement of w sent and w queued, its sync asked for (alone:
+ * one before it and one after it, now): 0, or -1.
+ */
+static int
+pg_rd_send(struct pg_rd_wait *w, const char *sql, const struct pg_params *p,
+    int flags, int alone)
+{
+	char	 name[32];
+	int	 i = -1, n = p != NULL ? p->n : 0, ok;
+
+	w->prep = -1;
+	if (alone && pg_rd_sync() == -1)
+		return -1;
+	if ((flags & PG_PREPARED) && (i = pg_prep_find(sql)) >= 0 &&
+	    pg_preps[i].rd_gen != pg_gen) {
+		pg_preps[i].rd_gen = pg_gen;
+		pg_preps[i].rd_ready = 0;
+	}
+	if (i >= 0 && pg_preps[i].rd_ready != PG_RD_PREPARING) {
+		(void)snprintf(name, sizeof(name), "tokend_%d", i);
+		if (pg_preps[i].rd_ready == 0) {
+			if (PQsendPrepare(pg_rd, name, sql, n, NULL) != 1)
+				return -1;
+			pg_preps[i].rd_ready = PG_RD_PREPARING;
+			w->prep = i;
+		}
+		ok = PQsendQueryPrepared(pg_rd, name, n, p != NULL ? p->value :
+		    NULL, p != NULL ? p->len : NULL, p != NULL ? p->format :
+		    NULL, 0);
 	} else
-		ok = PQsendQueryParams(pg_rd, sql, p != NULL ? p->n : 0, NULL,
-		    p != NULL ? p->value : NULL, p != NULL ? p->len : NULL,
-		    p != NULL ? p->format : NULL, 0);
-	if (ok != 1 || PQpipelineSync(pg_rd) != 1)
-		goto broken;
-	TAILQ_INSERT_TAIL(&pg_rd_waits, &w, entry);
-	if (fiber_sleep() == -1)
-		fatalx("store: a read off the readers");
-	return w.res;
- broken:
-	log_warnx("store: PostgreSQL: the read connection broke: %s",
-	    PQerrorMessage(pg_rd));
-	pg_rd_fail();
-	return NULL;
+		ok = PQsendQueryParams(pg_rd, sql, n, NULL, p != NULL ?
+		    p->value : NULL, p != NULL ? p->len : NULL, p != NULL ?
+		    p->format : NULL, 0);
+	if (ok != 1)
+		return -1;
+	TAILQ_INSERT_TAIL(&pg_rd_waits, w, entry);
+	if (alone || pg_rd_sync_ev == NULL) {
+		pg_rd_unsynced++;
+		return pg_rd_sync();
+	}
+	if (pg_rd_unsynced++ == 0)
+		event_active(pg_rd_sync_ev, EV_TIMEOUT, 0);
+	return 0;
+}
+
+/* A sync after the statements sent since the last one: 0, or -1. */
+static int
+pg_rd_sync(void)
+{
+	struct pg_rd_wait	*w;
+
+	if (pg_rd_unsynced == 0)
+		return 0;
+	pg_rd_unsynced = 0;
+	if (PQpipelineSync(pg_rd) != 1)
+		return -1;
+	/* After the last statement sent, or next if all are answered. */
+	if ((w = TAILQ_LAST(&pg_rd_waits, pg_rd_waits)) != NULL)
+		w->sync = 1;
+	else
+		pg_rd_syncs++;
+	return 0;
+}
+
+/*
+ * The end of a pass of keyd's loop: the statements the readers sent
+ * during it go with one sync.
+ */
+static void
+pg_rd_sync_cb(evutil_socket_t fd, short events, void *arg)
+{
+	if (pg_rd_sync() == -1) {
+		log_warnx("store: PostgreSQL: the read connection broke: %s",
+		    PQerrorMessage(pg_rd));
+		pg_rd_fail();
+	}
 }
 
 /* A result of the read connection, for the reader of w. */
@@ -706,8 +793,10 @@ pg_rd_result(struct pg_rd_wait *w, PGresult *r)
 {
 	ExecStatusType	 st = PQresultStatus(r);
 
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && w->prep >= 0)
-		pg_preps[w->prep].rd_ready = 0;
+	/* Its PREPARE's, done or not (skipped, say: the next one sends it). */
+	if (w->prep >= 0 && w->ends == 0)
+		pg_preps[w->prep].rd_ready = st == PGRES_COMMAND_OK ?
+		    PG_RD_PREPARED : 0;
 	/* The first failure stays (a failed PREPARE aborts its query). */
 	if (w->res != NULL && PQresultStatus(w->res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(w->res) != PGRES_TUPLES_OK) {
@@ -721,14 +810,13 @@ pg_rd_result(struct pg_rd_wait *w, PGresult *r)
 /*
  * The read connection is readable: hand each statement's result to its
  * reader, in the order sent, the reader going on at once (it may send
- * its next statement meanwhile).
+ * its next statement meanwhile); a sync's result between them.
  */
 static void
 pg_rd_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct pg_rd_wait	*w;
 	PGresult		*r;
-	int			 nulls = 0;
 
 	if (PQconsumeInput(pg_rd) == 0 || PQstatus(pg_rd) != CONNECTION_OK) {
 		if (!pg_down)
@@ -737,21 +825,28 @@ pg_rd_cb(evutil_socket_t fd, short events, void *arg)
 		pg_rd_fail();
 		return;
 	}
-	while ((w = TAILQ_FIRST(&pg_rd_waits)) != NULL && !PQisBusy(pg_rd)) {
-		if ((r = PQgetResult(pg_rd)) == NULL) {
-			/* The end of one statement's results; twice: none. */
-			if (++nulls == 2)
-				break;
-			continue;
-		}
-		nulls = 0;
-		if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+	while (((w = TAILQ_FIRST(&pg_rd_waits)) != NULL || pg_rd_syncs > 0) &&
+	    !PQisBusy(pg_rd)) {
+		r = PQgetResult(pg_rd);
+		if (pg_rd_syncs > 0) {
+			if (PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+				PQclear(r);
+				log_warnx("store: PostgreSQL: the read "
+				    "connection is out of step");
+				pg_rd_fail();
+				return;
+			}
+			PQclear(r);
+			pg_rd_syncs--;
+		} else if (r != NULL)
 			pg_rd_result(w, r);
-			continue;
+		/* The end of one statement's results: the last one of w's? */
+		else if (++w->ends == (w->prep >= 0 ? 2 : 1)) {
+			TAILQ_REMOVE(&pg_rd_waits, w, entry);
+			if (w->sync)
+				pg_rd_syncs++;
+			fiber_wakeup(w->reader);
 		}
-		PQclear(r);
-		TAILQ_REMOVE(&pg_rd_waits, w, entry);
-		fiber_wakeup(w->reader);
 	}
 }
 
@@ -767,6 +862,7 @@ pg_rd_fail(void)
 	pg_lost();
 	if (pg_rd_ev != NULL)
 		event_del(pg_rd_ev);
+	pg_rd_unsynced = pg_rd_syncs = 0;
 	while ((w = TAILQ_FIRST(&pg_rd_waits)) != NULL) {
 		TAILQ_REMOVE(&pg_rd_waits, w, entry);
 		PQclear(w->res);
@@ -791,11 +887,13 @@ pg_rd_setup(void)
 	PQsetErrorVerbosity(pg_rd, PQERRORS_TERSE);
 	r = PQexec(pg_rd, "SET client_min_messages = warning; "
 	    "SET default_transaction_read_only = on; "
+	    "SET default_transaction_isolation = 'read committed'; "
 	    "SET application_name = '" PG_READER_NAME "'");
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
 	if (!ok || PQenterPipelineMode(pg_rd) != 1)
 		return -1;
+	pg_rd_unsynced = pg_rd_syncs = 0;
 	return pg_base != NULL ? pg_rd_watch() : 0;
 }
 
@@ -808,6 +906,9 @@ pg_rd_watch(void)
 	if ((pg_rd_ev = event_new(pg_base, PQsocket(pg_rd),
 	    EV_READ | EV_PERSIST, pg_rd_cb, NULL)) == NULL ||
 	    event_add(pg_rd_ev, NULL) == -1)
+		return -1;
+	if (pg_rd_sync_ev == NULL && (pg_rd_sync_ev = event_new(pg_base, -1,
+	    0, pg_rd_sync_cb, NULL)) == NULL)
 		return -1;
 	return 0;
 }
@@ -1105,6 +1206,9 @@ pg_close(void)
 	if (pg_rd_ev != NULL)
 		event_free(pg_rd_ev);
 	pg_rd_ev = NULL;
+	if (pg_rd_sync_ev != NULL)
+		event_free(pg_rd_sync_ev);
+	pg_rd_sync_ev = NULL;
 	freezero(pg_uri, pg_uri != NULL ? strlen(pg_uri) : 0);
 	pg_uri = NULL;
 	PQfinish(pg_rd);

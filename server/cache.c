@@ -284,6 +284,28 @@ cache_find(struct server *s, const uint8_t *key)
 }
 
 /*
+ * The names of an entry's JSON, made when forward auth first wants
+ * them (most entries are never asked: a JSON parse less on each cold
+ * answer kept): 0, or -1 (no JSON, or one that does not parse).
+ */
+static int
+cache_names(struct cache_entry *e)
+{
+	if (e->names != NULL)
+		return 0;
+	if (e->json == NULL ||
+	    (e->names = malloc(sizeof(*e->names))) == NULL)
+		return -1;
+	if (cache_names_make((const uint8_t *)e->json, e->jsonlen,
+	    e->names) == -1) {
+		freezero(e->names, sizeof(*e->names));
+		e->names = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * cache_find for forward auth: the live entry of a key when it holds
  * the user's names, else NULL and nothing counted nor dropped, so that
  * the request then goes the way of every other (auth_authenticate).
@@ -294,8 +316,8 @@ cache_find_names(struct server *s, const uint8_t *key)
 	struct cache_entry	*e;
 
 	if (cache.entries == 0 || cache_current(s) == -1 ||
-	    (e = cache_slot(key, 0)) == NULL || e->names == NULL ||
-	    cache_now() >= e->until)
+	    (e = cache_slot(key, 0)) == NULL || cache_now() >= e->until ||
+	    cache_names(e) == -1)
 		return NULL;
 	e->used = ++cache.clock;
 	metrics_count(METRIC_CACHE_HIT);
@@ -361,9 +383,9 @@ cache_drop_json(struct cache_entry *e)
 }
 
 /*
- * The user's JSON, and its names when it parses (a JSON that does not
- * is kept alone: forward auth then reads it as keyd's answer, and
- * refuses it the same way).
+ * The user's JSON; its names come later (cache_names(): a JSON that
+ * does not parse has none, and forward auth then reads it as keyd's
+ * answer, and refuses it the same way).
  */
 static void
 cache_set_json(struct cache_entry *e, const uint8_t *json, size_t len)
@@ -377,11 +399,6 @@ cache_set_json(struct cache_entry *e, const uint8_t *json, size_t len)
 	e->json[len] = '\0';
 	e->jsonlen = len;
 	cache.json_total += len;
-	if ((e->names = malloc(sizeof(*e->names))) != NULL &&
-	    cache_names_make(json, len, e->names) == -1) {
-		freezero(e->names, sizeof(*e->names));
-		e->names = NULL;
-	}
 }
 
 /*

@@ -220,9 +220,10 @@ struct route {
 };
 
 /*
- * What forward auth sends of a user (verify.c), made from its JSON once
- * (cache_names_make): its email, and its first and last names joined,
- * each cut to CACHE_NAME_MAX - 1 bytes with control characters blanked.
+ * What forward auth sends of a user (verify.c), made from its JSON once,
+ * when first asked (cache_names_make): its email, and its first and
+ * last names joined, each cut to CACHE_NAME_MAX - 1 bytes with control
+ * characters blanked.
  */
 struct cache_names {
 	int			 has_email;	/* 0: the JSON names none */

@@ -3,11 +3,12 @@
 /*
  * Unit tests for server/cache.c: what is kept and what never is, expiry,
  * the bounds (sets, least recently used, JSON budget), invalidations,
- * the user's names forward auth sends (kept with the JSON, made anew
- * with each JSON, gone with it), and that a lookup first reads what keyd wrote: an invalidation that
- * sits in the socket, the event loop never having run, already counts,
- * once keyd moved its push generation on (and only then: the read is
- * skipped while it stays), which the worker can read and never write.
+ * the user's names forward auth sends (made from the JSON when first
+ * asked, anew with each JSON, gone with it), and that a lookup first
+ * reads what keyd wrote: an invalidation that sits in the socket, the
+ * event loop never having run, already counts, once keyd moved its push
+ * generation on (and only then: the read is skipped while it stays),
+ * which the worker can read and never write.
  */
 #include <sys/mman.h>
 #include <sys/types.h>
@@ -286,7 +287,7 @@ test_bounds(void)
 	cache_flush();
 }
 
-/* What forward auth sends, made once from the JSON and kept with it. */
+/* What forward auth sends, made once from the JSON when first asked. */
 static void
 test_names(void)
 {
@@ -300,6 +301,8 @@ test_names(void)
 	    cache_find_names(&srv, k) == NULL && cache_find(&srv, k) != NULL);
 	store(k, AUTH_OK, UID_A, "", later, "{\"email\":\"old@example.com\","
 	    "\"first_name\":\"An\\u0001na\",\"last_name\":\"Old\"}");
+	CHECK("cache_names_not_before_asked", (e = cache_find(&srv, k)) !=
+	    NULL && e->json != NULL && e->names == NULL);
 	e = cache_find_names(&srv, k);
 	CHECK("cache_names_made", e != NULL && e->names != NULL &&
 	    e->names->has_email &&
