@@ -421,6 +421,7 @@ auth_identify_jwt(const uint8_t *input, size_t ilen, const uint8_t *mac,
 	uint8_t			 hash[STORE_HASH_LEN];
 	size_t			 n;
 	int64_t			 now = now_ms(CLOCK_REALTIME), live = 0;
+	int			 rv;
 
 	if (ilen > AUTH_TOKEN_MAX || sign_verify((const char *)input, ilen,
 	    mac, mlen) == -1)
@@ -442,8 +443,10 @@ auth_identify_jwt(const uint8_t *input, size_t ilen, const uint8_t *mac,
 	}
 	if (jwt.exp <= now / 1000)
 		return AUTH_TOKEN_EXPIRED;
-	if (store_user_by_id(jwt.id, u) != 0 ||
-	    strcmp(u->status, "active") != 0)
+	/* A store that does not answer says nothing of the token. */
+	if ((rv = store_user_by_id(jwt.id, u)) == -1)
+		return AUTH_UNAVAILABLE;
+	if (rv != 0 || strcmp(u->status, "active") != 0)
 		return AUTH_INVALID_CREDENTIALS;
 	*until = jwt.exp < INT64_MAX / 1000 ? jwt.exp * 1000 : 0;
 	if (jwt.session[0] != '\0') {
@@ -494,6 +497,7 @@ auth_identify_any(const struct msg_cred *c, uint32_t *code,
     struct store_user *u, char *session, int *public, int64_t *until)
 {
 	uint8_t		 hash[STORE_HASH_LEN];
+	int		 rv;
 
 	session[0] = '\0';
 	*until = 0;
@@ -505,7 +509,8 @@ auth_identify_any(const struct msg_cred *c, uint32_t *code,
 		    session, until);
 	else if (c->kind == CRED_STATIC && c->a_len > 0 && c->b_len == 0) {
 		sign_sha256(c->a, c->a_len, hash);
-		*code = store_user_by_token(hash, u) != 0 ||
+		rv = store_user_by_token(hash, u);
+		*code = rv == -1 ? AUTH_UNAVAILABLE : rv != 0 ||
 		    strcmp(u->status, "active") != 0 ?
 		    AUTH_INVALID_CREDENTIALS : AUTH_OK;
 		/* A static token never expires: until it changes. */

@@ -185,12 +185,20 @@ loginat() { at "$1" login erin@example.com pw | cut -c1-3; }
 pgctl() { (cd "$T/pg" && $TD_PG_AS "$PG_BIN/pg_ctl" -D "$TD_PG_DATA" -w "$@") \
     >> "$T/pg/log" 2>&1; }
 health() { curl -s -m 5 "$1/server/health"; }
+# An access token no worker of B has seen.
+r=$(at "$A" login erin@example.com pw)
+unseen=$(j access_token)
 pgctl -m fast stop && ok pg_stopped || fail pg_stopped
 td_until '[ "$(curl -s -m 5 -o /dev/null -w "%{http_code}" "$A/server/health")" = 503 ]' 300 &&
     ok pg_down_health_503 || fail pg_down_health_503 "$(health "$A")"
 r=$(at "$A" login erin@example.com pw)
 case "$r" in 503*SERVICE_UNAVAILABLE*) ok pg_down_login_503 ;;
 *) fail pg_down_login_503 "$r" ;; esac
+# A token keyd must read the store for is not called invalid (a client
+# would sign out): 503.
+r=$(at "$B" http GET /users/me -H "Authorization: Bearer $unseen")
+case "$r" in 503*SERVICE_UNAVAILABLE*) ok pg_down_cold_token_503 ;;
+*) fail pg_down_cold_token_503 "$r" ;; esac
 pgctl -l "$T/pg/server.log" -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT \
     -c unix_socket_directories=$T/pg" start && ok pg_restarted || fail pg_restarted
 back=0
