@@ -127,6 +127,7 @@ static struct {
 	uint64_t		 next_serial;
 	struct keyd_secret	 secret;
 	uint8_t			 ticket_key[TICKET_KEY_LEN];
+	uint8_t			 refresh_key[KEYD_REFRESH_KEY_LEN];
 	uint64_t		 push_seq;	/* invalidations sent so far */
 	uint64_t		 push_open;	/* the next answer waits for it */
 	int			 pushing;	/* keyd's own frames: not held */
@@ -138,6 +139,13 @@ const uint8_t *
 keyd_ticket_key(void)
 {
 	return keyd.ticket_key;
+}
+
+/* The key of the refresh tokens' MACs (auth.c), from the secret. */
+const uint8_t *
+keyd_refresh_key(void)
+{
+	return keyd.refresh_key;
 }
 
 const struct tokend_config *
@@ -491,6 +499,7 @@ main(int argc, char *argv[])
 	    geteuid(), privsep_is_root() ? pu.gid : getegid(),
 	    &keyd.secret) == -1)
 		fatalx("cannot load the signing secret");
+	secret_refresh_key(&keyd.secret, keyd.refresh_key);
 
 	keyd_signing(dbpath, privsep_is_root() ? pu.uid : geteuid(),
 	    privsep_is_root() ? pu.gid : getegid());
@@ -713,6 +722,7 @@ keyd_parent_closed(struct frame_chan *chan, void *arg)
 	secret_free(&keyd.secret);
 	tfa_free();
 	explicit_bzero(keyd.ticket_key, sizeof(keyd.ticket_key));
+	explicit_bzero(keyd.refresh_key, sizeof(keyd.refresh_key));
 	exit(0);
 }
 
@@ -1168,5 +1178,6 @@ keyd_signal(evutil_socket_t sig, short ev, void *arg)
 	secret_free(&keyd.secret);
 	tfa_free();
 	explicit_bzero(keyd.ticket_key, sizeof(keyd.ticket_key));
+	explicit_bzero(keyd.refresh_key, sizeof(keyd.refresh_key));
 	exit(0);
 }
