@@ -315,6 +315,20 @@ auth_rt_body(const struct auth_rt *rt, uint8_t *b)
 	memcpy(b + 13, rt->salt, STORE_SALT_LEN);
 }
 
+/* The session a token's body (auth_rt_body()) names. */
+static void
+auth_rt_unpack(const uint8_t *b, struct auth_rt *rt)
+{
+	int	 i;
+
+	memset(rt, 0, sizeof(*rt));
+	for (i = 0; i < 8; i++)
+		rt->sid = (int64_t)(((uint64_t)rt->sid << 8) | b[1 + i]);
+	for (i = 0; i < 4; i++)
+		rt->gen = (rt->gen << 8) | b[9 + i];
+	memcpy(rt->salt, b + 13, STORE_SALT_LEN);
+}
+
 /* The token of session rt. */
 static void
 auth_rt_token(const struct auth_rt *rt, char *out)
@@ -340,7 +354,7 @@ auth_rt_read(const char *t, struct auth_rt *rt)
 {
 	uint8_t	 b[AUTH_RT_BYTES], mac[AUTH_RT_MAC];
 	size_t	 n, len = strlen(t);
-	int	 i, ok;
+	int	 ok;
 
 	if (len == AUTH_REFRESH_LEN)
 		return auth_refresh_valid(t) ? 1 : -1;
@@ -349,12 +363,7 @@ auth_rt_read(const char *t, struct auth_rt *rt)
 		return -1;
 	auth_rt_mac(b, mac);
 	ok = CRYPTO_memcmp(mac, b + AUTH_RT_BODY, AUTH_RT_MAC) == 0;
-	memset(rt, 0, sizeof(*rt));
-	for (i = 0; i < 8; i++)
-		rt->sid = (int64_t)(((uint64_t)rt->sid << 8) | b[1 + i]);
-	for (i = 0; i < 4; i++)
-		rt->gen = (rt->gen << 8) | b[9 + i];
-	memcpy(rt->salt, b + 13, STORE_SALT_LEN);
+	auth_rt_unpack(b, rt);
 	explicit_bzero(b, sizeof(b));
 	explicit_bzero(mac, sizeof(mac));
 	return ok && rt->sid > 0 ? 0 : -1;
@@ -402,18 +411,12 @@ auth_session_key_read(const uint8_t *key, struct auth_rt *rt)
 {
 	uint8_t		 b[AUTH_RT_BODY];
 	static const uint8_t zero[STORE_HASH_LEN - AUTH_RT_BODY + 1];
-	int		 i;
 
 	if (memcmp(key + AUTH_RT_BODY - 1, zero, sizeof(zero)) != 0)
 		return -1;
 	b[0] = AUTH_RT_VERSION;
 	memcpy(b + 1, key, AUTH_RT_BODY - 1);
-	memset(rt, 0, sizeof(*rt));
-	for (i = 0; i < 8; i++)
-		rt->sid = (int64_t)(((uint64_t)rt->sid << 8) | b[1 + i]);
-	for (i = 0; i < 4; i++)
-		rt->gen = (rt->gen << 8) | b[9 + i];
-	memcpy(rt->salt, b + 13, STORE_SALT_LEN);
+	auth_rt_unpack(b, rt);
 	return rt->sid > 0 ? 0 : -1;
 }
 

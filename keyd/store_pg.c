@@ -919,21 +919,30 @@ pg_two_ints(PGresult *r, int64_t *a, int64_t *b)
 	return rv;
 }
 
-/* A hash from encode(..., 'hex'): 0, or -1 when it is not one. */
+/* Hex of n bytes, or "" (NULL): 1 read, 0 empty, -1 malformed. */
 static int
-pg_hex(const char *hex, uint8_t *out)
+pg_hex_n(const char *hex, uint8_t *out, size_t n)
 {
 	size_t		 i;
 	unsigned int	 b;
 
-	if (strlen(hex) != STORE_HASH_LEN * 2)
+	if (hex[0] == '\0')
+		return 0;
+	if (strlen(hex) != n * 2)
 		return -1;
-	for (i = 0; i < STORE_HASH_LEN; i++) {
+	for (i = 0; i < n; i++) {
 		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
 			return -1;
 		out[i] = (uint8_t)b;
 	}
-	return 0;
+	return 1;
+}
+
+/* A hash from encode(..., 'hex'): 0, or -1 when it is not one. */
+static int
+pg_hex(const char *hex, uint8_t *out)
+{
+	return pg_hex_n(hex, out, STORE_HASH_LEN) == 1 ? 0 : -1;
 }
 
 /*
@@ -1598,25 +1607,6 @@ pg_session_insert(const uint8_t *salt, const char *user, int64_t expires,
 	"coalesce((SELECT string_agg(policy, ' ' ORDER BY sort) "	\
 	"FROM user_policies WHERE user_id = u.id), '') "		\
 	"FROM sessions s LEFT JOIN users u ON u.id = s.user_id "
-
-/* Hex of n bytes, or "" (NULL): 1 read, 0 empty, -1 malformed. */
-static int
-pg_hex_n(const char *hex, uint8_t *out, size_t n)
-{
-	size_t		 i;
-	unsigned int	 b;
-
-	if (hex[0] == '\0')
-		return 0;
-	if (strlen(hex) != n * 2)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
-			return -1;
-		out[i] = (uint8_t)b;
-	}
-	return 1;
-}
 
 /* The session of PG_SESSION_SELECT's answer r: 0, 1 none, -1. */
 static int
