@@ -20,8 +20,8 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "b64url.h"
 #include "cidr.h"
@@ -289,15 +289,44 @@ struct auth_rt {
 	uint8_t		 salt[STORE_SALT_LEN];
 };
 
+/*
+ * HMAC-SHA256 keyed once and copied for each token, as ticket.c does:
+ * HMAC() fetches the algorithm and keys a context on every call.  Made
+ * before the sandbox (OpenSSL's first fetch needs what it refuses).
+ */
+static EVP_MAC_CTX	*auth_rt_hmac;
+
+void
+auth_init(void)
+{
+	EVP_MAC		*m;
+	OSSL_PARAM	 params[2];
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((m = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		fatalx("%s: no HMAC", __func__);
+	auth_rt_hmac = EVP_MAC_CTX_new(m);
+	EVP_MAC_free(m);
+	if (auth_rt_hmac == NULL || EVP_MAC_init(auth_rt_hmac,
+	    keyd_refresh_key(), KEYD_REFRESH_KEY_LEN, params) != 1)
+		fatalx("%s: HMAC key failed", __func__);
+}
+
 static void
 auth_rt_mac(const uint8_t *body, uint8_t *mac)
 {
-	uint8_t		 full[EVP_MAX_MD_SIZE];
-	unsigned int	 len = sizeof(full);
+	EVP_MAC_CTX	*ctx;
+	uint8_t		 full[32];
+	size_t		 len = 0;
 
-	if (HMAC(EVP_sha256(), keyd_refresh_key(), KEYD_REFRESH_KEY_LEN,
-	    body, AUTH_RT_BODY, full, &len) == NULL || len < AUTH_RT_MAC)
+	if ((ctx = EVP_MAC_CTX_dup(auth_rt_hmac)) == NULL ||
+	    EVP_MAC_update(ctx, body, AUTH_RT_BODY) != 1 ||
+	    EVP_MAC_final(ctx, full, &len, sizeof(full)) != 1 ||
+	    len != sizeof(full))
 		fatalx("%s: HMAC failed", __func__);
+	EVP_MAC_CTX_free(ctx);
 	memcpy(mac, full, AUTH_RT_MAC);
 	explicit_bzero(full, sizeof(full));
 }
@@ -345,6 +374,22 @@ auth_rt_token(const struct auth_rt *rt, char *out)
 }
 
 /*
+ * The body and MAC of a token of this format (b), and the session it
+ * names (rt), the MAC not checked: 0, or -1 when it is not one.
+ */
+static int
+auth_rt_decode(const char *t, uint8_t *b, struct auth_rt *rt)
+{
+	size_t	 n, len = strlen(t);
+
+	if (len != AUTH_RT_LEN || b64url_decode(t, len, b, AUTH_RT_BYTES,
+	    &n) == -1 || n != AUTH_RT_BYTES || b[0] != AUTH_RT_VERSION)
+		return -1;
+	auth_rt_unpack(b, rt);
+	return rt->sid > 0 ? 0 : -1;
+}
+
+/*
  * Read a refresh token: 0 and rt for one of this format whose MAC holds,
  * 1 for one of the format before (random: known only to the store), -1
  * for anything else, which names nothing and changes nothing.
@@ -353,20 +398,17 @@ static int
 auth_rt_read(const char *t, struct auth_rt *rt)
 {
 	uint8_t	 b[AUTH_RT_BYTES], mac[AUTH_RT_MAC];
-	size_t	 n, len = strlen(t);
 	int	 ok;
 
-	if (len == AUTH_REFRESH_LEN)
+	if (strlen(t) == AUTH_REFRESH_LEN)
 		return auth_refresh_valid(t) ? 1 : -1;
-	if (len != AUTH_RT_LEN || b64url_decode(t, len, b, sizeof(b),
-	    &n) == -1 || n != sizeof(b) || b[0] != AUTH_RT_VERSION)
+	if (auth_rt_decode(t, b, rt) == -1)
 		return -1;
 	auth_rt_mac(b, mac);
 	ok = CRYPTO_memcmp(mac, b + AUTH_RT_BODY, AUTH_RT_MAC) == 0;
-	auth_rt_unpack(b, rt);
 	explicit_bzero(b, sizeof(b));
 	explicit_bzero(mac, sizeof(mac));
-	return ok && rt->sid > 0 ? 0 : -1;
+	return ok ? 0 : -1;
 }
 
 /* A token of the format before: 64 characters of [A-Za-z0-9_-]. */
@@ -1139,12 +1181,13 @@ static uint32_t
 auth_refresh_issue(struct refresh *r, const struct store_user *u,
     uint32_t code)
 {
-	uint8_t		 nhash[STORE_HASH_LEN];
+	uint8_t		 nhash[STORE_HASH_LEN], b[AUTH_RT_BYTES];
 	struct auth_rt	 rt;
 
 	if (code != AUTH_OK)
 		return code;
-	if (auth_rt_read(r->token, &rt) == 0)
+	/* r->token is keyd's own: its MAC needs no check. */
+	if (auth_rt_decode(r->token, b, &rt) == 0)
 		auth_session_key(rt.sid, rt.gen, rt.salt, nhash);
 	else
 		sign_sha256(r->token, strlen(r->token), nhash);

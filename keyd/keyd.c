@@ -500,6 +500,7 @@ main(int argc, char *argv[])
 	    &keyd.secret) == -1)
 		fatalx("cannot load the signing secret");
 	secret_refresh_key(&keyd.secret, keyd.refresh_key);
+	auth_init();
 
 	keyd_signing(dbpath, privsep_is_root() ? pu.uid : geteuid(),
 	    privsep_is_root() ? pu.gid : getegid());

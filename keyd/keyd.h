@@ -361,6 +361,7 @@ void		 batch_hold(struct keyd_chan *, uint32_t, uint32_t,
 void		 batch_commit(void);
 
 /* auth.c (and the handlers keyd_auth_verify, _login, _refresh, _logout) */
+void		 auth_init(void);
 size_t		 auth_refresh_queued(void);
 void		 auth_refresh_flush(void);
 int		 auth_tfa_enforced(const struct store_user *);
