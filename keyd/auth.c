@@ -20,6 +20,8 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
 
 #include "b64url.h"
 #include "cidr.h"
@@ -59,7 +61,6 @@ static int	 auth_flags(const char *, const char *, const struct cidr *,
 		    int *, int *);
 static int	 auth_issue(const struct store_user *, const char *, uint32_t,
 		    char *, size_t, const uint8_t *, int64_t *);
-static void	 auth_refresh_token(char *);
 static void	 auth_login_hashed(enum hash_result, const char *, void *);
 static void	 auth_login_failed(const struct login *);
 static void	 auth_login_audit(const struct login *, const char *,
@@ -75,12 +76,14 @@ static uint32_t	 auth_identify_jwt(const uint8_t *, size_t, const uint8_t *,
 static int	 auth_refresh_valid(const char *);
 static uint32_t	 auth_refresh_retired(const uint8_t *, uint32_t, int64_t,
 		    char *, const struct audit_client *);
-static uint32_t	 auth_refresh_user(const char *, int64_t,
+static uint32_t	 auth_refresh_user(const char *, struct store_user *);
+static uint32_t	 auth_refresh_successor(const char *, int64_t,
 		    struct store_user *);
 static void	 auth_grace_add(const uint8_t *, const char *, int64_t);
 static const char *auth_grace_find(const uint8_t *, int64_t);
 static void	 auth_grace_drop(const uint8_t *);
 struct refresh;
+static void	 auth_refresh_next(struct refresh *);
 static void	 auth_refresh_invalidate(const struct store_rotation *,
 		    size_t);
 static void	 auth_refresh_audit(struct refresh **, size_t);
@@ -254,26 +257,161 @@ auth_done(struct keyd_chan *kc, uint32_t id, uint32_t code)
 }
 
 /*
- * 64 characters of [A-Za-z0-9_-], as Directus's nanoid(64): the low six
- * bits of a random byte pick each one, uniformly since 64 divides 256.
- * One call for all of them (libbsd's arc4random checks for a fork with
- * getpid(2) on every call).
+ * A refresh token names its session: the base64url (AUTH_RT_LEN
+ * characters) of
+ *
+ *	version (1)  session id (8)  generation (4)  salt (8)  MAC (24)
+ *
+ * integers big-endian, the MAC the first 24 bytes of HMAC-SHA256 under
+ * keyd_refresh_key() of the 21 bytes before it.  A rotation moves the
+ * session's generation on by one and changes nothing else in its row,
+ * so that a refresh finds the row by its key and writes only that row,
+ * and every token the session ever had is still known by its MAC: the
+ * live one, the one before (its grace), or older (reused).  The store
+ * keeps the generation and the salt (which tells a session from an
+ * ended one of the same id: SQLite may reuse its last rowid), never the
+ * key: nothing in it makes a token.  A token of the format before (64
+ * random characters, AUTH_REFRESH_LEN: a store migrated with sessions
+ * under way) is found by its SHA-256 as before, and its session gets a
+ * token of this format at its next rotation.
  */
-static void
-auth_refresh_token(char *out)
-{
-	static const char alphabet[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-	uint8_t	 r[AUTH_REFRESH_LEN];
-	size_t	 i;
+#define AUTH_RT_VERSION	1
+#define AUTH_RT_BODY	(1 + 8 + 4 + STORE_SALT_LEN)
+#define AUTH_RT_MAC	24
+#define AUTH_RT_BYTES	(AUTH_RT_BODY + AUTH_RT_MAC)
+#define AUTH_RT_LEN	60	/* base64url of AUTH_RT_BYTES */
+#define AUTH_RT_GEN_MAX	UINT32_MAX
 
-	arc4random_buf(r, sizeof(r));
-	for (i = 0; i < AUTH_REFRESH_LEN; i++)
-		out[i] = alphabet[r[i] & 63];
-	out[AUTH_REFRESH_LEN] = '\0';
-	explicit_bzero(r, sizeof(r));
+/* A refresh token, read: its session's id, generation and salt. */
+struct auth_rt {
+	int64_t		 sid;
+	int64_t		 gen;
+	uint8_t		 salt[STORE_SALT_LEN];
+};
+
+/*
+ * HMAC-SHA256 keyed once and copied for each token, as ticket.c does:
+ * HMAC() fetches the algorithm and keys a context on every call.  Made
+ * before the sandbox (OpenSSL's first fetch needs what it refuses).
+ */
+static EVP_MAC_CTX	*auth_rt_hmac;
+
+void
+auth_init(void)
+{
+	EVP_MAC		*m;
+	OSSL_PARAM	 params[2];
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((m = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		fatalx("%s: no HMAC", __func__);
+	auth_rt_hmac = EVP_MAC_CTX_new(m);
+	EVP_MAC_free(m);
+	if (auth_rt_hmac == NULL || EVP_MAC_init(auth_rt_hmac,
+	    keyd_refresh_key(), KEYD_REFRESH_KEY_LEN, params) != 1)
+		fatalx("%s: HMAC key failed", __func__);
 }
 
+static void
+auth_rt_mac(const uint8_t *body, uint8_t *mac)
+{
+	EVP_MAC_CTX	*ctx;
+	uint8_t		 full[32];
+	size_t		 len = 0;
+
+	if ((ctx = EVP_MAC_CTX_dup(auth_rt_hmac)) == NULL ||
+	    EVP_MAC_update(ctx, body, AUTH_RT_BODY) != 1 ||
+	    EVP_MAC_final(ctx, full, &len, sizeof(full)) != 1 ||
+	    len != sizeof(full))
+		fatalx("%s: HMAC failed", __func__);
+	EVP_MAC_CTX_free(ctx);
+	memcpy(mac, full, AUTH_RT_MAC);
+	explicit_bzero(full, sizeof(full));
+}
+
+static void
+auth_rt_body(const struct auth_rt *rt, uint8_t *b)
+{
+	int	 i;
+
+	b[0] = AUTH_RT_VERSION;
+	for (i = 0; i < 8; i++)
+		b[1 + i] = (uint8_t)((uint64_t)rt->sid >> (56 - 8 * i));
+	for (i = 0; i < 4; i++)
+		b[9 + i] = (uint8_t)((uint64_t)rt->gen >> (24 - 8 * i));
+	memcpy(b + 13, rt->salt, STORE_SALT_LEN);
+}
+
+/* The session a token's body (auth_rt_body()) names. */
+static void
+auth_rt_unpack(const uint8_t *b, struct auth_rt *rt)
+{
+	int	 i;
+
+	memset(rt, 0, sizeof(*rt));
+	for (i = 0; i < 8; i++)
+		rt->sid = (int64_t)(((uint64_t)rt->sid << 8) | b[1 + i]);
+	for (i = 0; i < 4; i++)
+		rt->gen = (rt->gen << 8) | b[9 + i];
+	memcpy(rt->salt, b + 13, STORE_SALT_LEN);
+}
+
+/* The token of session rt. */
+static void
+auth_rt_token(const struct auth_rt *rt, char *out)
+{
+	uint8_t	 b[AUTH_RT_BYTES];
+
+	auth_rt_body(rt, b);
+	auth_rt_mac(b, b + AUTH_RT_BODY);
+	if (b64url_encode(b, sizeof(b), out, AUTH_REFRESH_LEN + 1) !=
+	    AUTH_RT_LEN)
+		fatalx("%s: encode", __func__);
+	out[AUTH_RT_LEN] = '\0';
+	explicit_bzero(b, sizeof(b));
+}
+
+/*
+ * The body and MAC of a token of this format (b), and the session it
+ * names (rt), the MAC not checked: 0, or -1 when it is not one.
+ */
+static int
+auth_rt_decode(const char *t, uint8_t *b, struct auth_rt *rt)
+{
+	size_t	 n, len = strlen(t);
+
+	if (len != AUTH_RT_LEN || b64url_decode(t, len, b, AUTH_RT_BYTES,
+	    &n) == -1 || n != AUTH_RT_BYTES || b[0] != AUTH_RT_VERSION)
+		return -1;
+	auth_rt_unpack(b, rt);
+	return rt->sid > 0 ? 0 : -1;
+}
+
+/*
+ * Read a refresh token: 0 and rt for one of this format whose MAC holds,
+ * 1 for one of the format before (random: known only to the store), -1
+ * for anything else, which names nothing and changes nothing.
+ */
+static int
+auth_rt_read(const char *t, struct auth_rt *rt)
+{
+	uint8_t	 b[AUTH_RT_BYTES], mac[AUTH_RT_MAC];
+	int	 ok;
+
+	if (strlen(t) == AUTH_REFRESH_LEN)
+		return auth_refresh_valid(t) ? 1 : -1;
+	if (auth_rt_decode(t, b, rt) == -1)
+		return -1;
+	auth_rt_mac(b, mac);
+	ok = CRYPTO_memcmp(mac, b + AUTH_RT_BODY, AUTH_RT_MAC) == 0;
+	explicit_bzero(b, sizeof(b));
+	explicit_bzero(mac, sizeof(mac));
+	return ok ? 0 : -1;
+}
+
+/* A token of the format before: 64 characters of [A-Za-z0-9_-]. */
 static int
 auth_refresh_valid(const char *t)
 {
@@ -288,12 +426,68 @@ auth_refresh_valid(const char *t)
 }
 
 /*
- * The session claim of a session-mode JWT names its session by the
- * SHA-256 of the session's current refresh token, in base64url: the key
- * the store already keeps the session under, never the token itself.
- * The token (384 random bits) cannot be recovered from it, and the claim
- * presented as a refresh token is hashed like any other and finds
- * nothing; what refreshes a session-mode login is the refresh cookie.
+ * The key a session's current token is known by (a session claim, the
+ * vouched sessions and their invalidations): for a token of this format
+ * its session's id, generation and salt, then 12 zero bytes (a SHA-256
+ * ends so with probability 2^-96); for one of the format before its
+ * SHA-256, as before.
+ */
+void
+auth_session_key(int64_t sid, int64_t gen, const uint8_t *salt,
+    uint8_t *key)
+{
+	struct auth_rt	 rt;
+	uint8_t		 b[AUTH_RT_BODY];
+
+	rt.sid = sid;
+	rt.gen = gen;
+	memcpy(rt.salt, salt, STORE_SALT_LEN);
+	auth_rt_body(&rt, b);
+	memset(key, 0, STORE_HASH_LEN);
+	memcpy(key, b + 1, AUTH_RT_BODY - 1);
+}
+
+/* The session a key of this format names (rt), or -1. */
+static int
+auth_session_key_read(const uint8_t *key, struct auth_rt *rt)
+{
+	uint8_t		 b[AUTH_RT_BODY];
+	static const uint8_t zero[STORE_HASH_LEN - AUTH_RT_BODY + 1];
+
+	if (memcmp(key + AUTH_RT_BODY - 1, zero, sizeof(zero)) != 0)
+		return -1;
+	b[0] = AUTH_RT_VERSION;
+	memcpy(b + 1, key, AUTH_RT_BODY - 1);
+	auth_rt_unpack(b, rt);
+	return rt->sid > 0 ? 0 : -1;
+}
+
+/* The id of the session a key names; 0 for a key of the format before. */
+int64_t
+auth_session_key_id(const uint8_t *key)
+{
+	struct auth_rt	 rt;
+
+	return auth_session_key_read(key, &rt) == 0 ? rt.sid : 0;
+}
+
+/* The key of a session row's live token. */
+void
+auth_session_current(const struct store_session *s, uint8_t *key)
+{
+	if (s->has_hash)
+		memcpy(key, s->hash, STORE_HASH_LEN);
+	else
+		auth_session_key(s->id, s->gen, s->salt, key);
+}
+
+/*
+ * The session claim of a session-mode JWT names its session by the key
+ * of the session's current refresh token (auth_session_key()), in
+ * base64url, never the token itself: no token can be made from it, and
+ * the claim presented as a refresh token names nothing (its length is
+ * neither format's); what refreshes a session-mode login is the refresh
+ * cookie.
  */
 void
 auth_session_id(const uint8_t *hash, char *out, size_t len)
@@ -391,17 +585,20 @@ auth_session_new(const struct store_user *u, uint32_t mode, const char *ip,
     const char *agent, const char *origin, char *access, size_t alen,
     char *refresh, int64_t *expires)
 {
-	uint8_t	 hash[STORE_HASH_LEN];
-	int64_t	 now = now_ms(CLOCK_REALTIME);
+	struct auth_rt	 rt;
+	uint8_t		 key[STORE_HASH_LEN];
+	int64_t		 now = now_ms(CLOCK_REALTIME);
 
-	auth_refresh_token(refresh);
-	sign_sha256(refresh, AUTH_REFRESH_LEN, hash);
-	if (store_session_insert(hash, u->id, now + keyd_conf()->refresh_ttl,
-	    ip, agent, origin) == -1)
+	memset(&rt, 0, sizeof(rt));
+	arc4random_buf(rt.salt, sizeof(rt.salt));
+	if (store_session_insert(rt.salt, u->id, now +
+	    keyd_conf()->refresh_ttl, ip, agent, origin, &rt.sid) == -1)
 		return AUTH_UNAVAILABLE;	/* full, read-only, busy store */
+	auth_rt_token(&rt, refresh);
+	auth_session_key(rt.sid, rt.gen, rt.salt, key);
 	(void)store_user_touch(u->id, now);
 	(void)store_sessions_expire(now);
-	return auth_issue(u, ip, mode, access, alen, hash, expires) == -1 ?
+	return auth_issue(u, ip, mode, access, alen, key, expires) == -1 ?
 	    AUTH_INTERNAL : AUTH_OK;
 }
 
@@ -472,10 +669,23 @@ static int
 auth_session_live(const uint8_t *hash, const char *user, int64_t *until)
 {
 	struct store_session	 s;
+	struct auth_rt		 rt;
 	uint8_t			 family[STORE_HASH_LEN];
 	int64_t			 now = now_ms(CLOCK_REALTIME), rotated;
 
 	*until = 0;
+	if (auth_session_key_read(hash, &rt) == 0) {
+		if (store_session_by_id(rt.sid, now, &s) != 0 ||
+		    CRYPTO_memcmp(s.salt, rt.salt, STORE_SALT_LEN) != 0 ||
+		    strcmp(s.user_id, user) != 0)
+			return 0;
+		if (rt.gen == s.gen && !s.has_hash) {
+			*until = s.expires + 1;
+			return 1;
+		}
+		return rt.gen + 1 == s.gen &&
+		    now - s.rotated <= keyd_conf()->session_grace;
+	}
 	if (store_session_get(hash, now, &s) == 0) {
 		*until = s.expires + 1;
 		return strcmp(s.user_id, user) == 0;
@@ -942,7 +1152,9 @@ struct refresh {
 	char			 old[AUTH_TOKEN_MAX + 1];
 	char			 token[AUTH_REFRESH_LEN + 1];
 	char			 access[AUTH_TOKEN_MAX];
-	uint8_t			 ohash[STORE_HASH_LEN];
+	uint8_t			 ohash[STORE_HASH_LEN];	/* its key */
+	struct auth_rt		 rt;		/* old's, if it has the format */
+	int			 legacy;	/* old has the format before */
 	uint32_t		 mode;
 	int64_t			 expires;
 	int			 graced;	/* its successor is in auth_grace */
@@ -974,11 +1186,16 @@ static uint32_t
 auth_refresh_issue(struct refresh *r, const struct store_user *u,
     uint32_t code)
 {
-	uint8_t		 nhash[STORE_HASH_LEN];
+	uint8_t		 nhash[STORE_HASH_LEN], b[AUTH_RT_BYTES];
+	struct auth_rt	 rt;
 
 	if (code != AUTH_OK)
 		return code;
-	sign_sha256(r->token, strlen(r->token), nhash);
+	/* r->token is keyd's own: its MAC needs no check. */
+	if (auth_rt_decode(r->token, b, &rt) == 0)
+		auth_session_key(rt.sid, rt.gen, rt.salt, nhash);
+	else
+		sign_sha256(r->token, strlen(r->token), nhash);
 	if (auth_issue(u, r->client.ip, r->mode, r->access, sizeof(r->access),
 	    nhash, &r->expires) == -1)
 		return AUTH_INTERNAL;
@@ -987,23 +1204,125 @@ auth_refresh_issue(struct refresh *r, const struct store_user *u,
 }
 
 /*
+ * A session that ends because one of its tokens was used again after
+ * its successor's grace: it was stolen or replayed.
+ */
+static void
+auth_refresh_reused(const struct store_session *s,
+    const struct audit_client *c)
+{
+	if (store_session_revoke(s->id) != 0)
+		return;
+	if (s->has_family)
+		(void)store_family_delete(s->family);
+	log_info("a rotated refresh token was used again: its session was "
+	    "ended");
+	audit_user(AUDIT_REFRESH_REUSE, NULL, s->user_id, c, NULL);
+	invalidate_sessions();
+}
+
+/*
+ * A token of this format that its session has no longer: the one
+ * before the live one within the grace period after its rotation gets
+ * the successor again (session mode; any other refresh a plain 401), as
+ * auth_refresh_retired() does for the format before; after the grace,
+ * or an older one, it was reused.
+ */
+static uint32_t
+auth_refresh_past(struct refresh *r, const struct store_session *s,
+    int64_t now)
+{
+	const char	*successor;
+
+	if (r->rt.gen + 1 == s->gen &&
+	    now - s->rotated <= keyd_conf()->session_grace) {
+		if (r->mode == AUTH_MODE_SESSION &&
+		    (successor = auth_grace_find(r->ohash, now)) != NULL) {
+			(void)strlcpy(r->token, successor, sizeof(r->token));
+			return AUTH_OK;
+		}
+		return AUTH_INVALID_CREDENTIALS;
+	}
+	if (r->rt.gen < s->gen)
+		auth_refresh_reused(s, &r->client);
+	return AUTH_INVALID_CREDENTIALS;
+}
+
+/*
+ * One refresh of a token of this format by itself: its session, found
+ * by its id, moves on a generation if the token is its live one.
+ */
+static uint32_t
+auth_refresh_run_sid(struct refresh *r, int64_t now)
+{
+	struct store_session	 s;
+	struct store_rotation	 rot;
+	struct store_user	 u;
+	uint32_t		 code;
+	int			 rv;
+
+	if ((rv = store_session_by_id(r->rt.sid, now, &s)) != 0)
+		return rv == 1 ? AUTH_INVALID_CREDENTIALS : AUTH_UNAVAILABLE;
+	if (CRYPTO_memcmp(s.salt, r->rt.salt, STORE_SALT_LEN) != 0 ||
+	    s.has_hash || r->rt.gen > s.gen)
+		return AUTH_INVALID_CREDENTIALS;	/* not this session */
+	if (r->rt.gen < s.gen) {
+		if ((code = auth_refresh_past(r, &s, now)) == AUTH_OK)
+			code = auth_refresh_user(s.user_id, &u);
+		return auth_refresh_issue(r, &u, code);
+	}
+	if ((rv = store_user_by_id(s.user_id, &u)) != 0)
+		return rv == -1 ? AUTH_UNAVAILABLE : AUTH_INVALID_CREDENTIALS;
+	if (strcmp(u.status, "active") != 0) {
+		if (store_session_revoke(s.id) == 0)
+			invalidate_session(r->ohash);
+		return AUTH_INVALID_CREDENTIALS;
+	}
+	memset(&rot, 0, sizeof(rot));
+	rot.sid = s.id;
+	rot.gen = s.gen;
+	memcpy(rot.salt, s.salt, STORE_SALT_LEN);
+	rv = store_session_advance(&rot, now + keyd_conf()->refresh_ttl, now);
+	if (rv != 0)
+		return rv == 1 ? AUTH_INVALID_CREDENTIALS : AUTH_UNAVAILABLE;
+	auth_refresh_next(r);
+	invalidate_session(r->ohash);
+	auth_refresh_rotated(r, now);
+	return auth_refresh_issue(r, &u, AUTH_OK);
+}
+
+/* The successor of a token of this format (r->token). */
+static void
+auth_refresh_next(struct refresh *r)
+{
+	struct auth_rt	 next = r->rt;
+
+	next.gen = r->rt.gen + 1;
+	auth_rt_token(&next, r->token);
+}
+
+/*
  * One refresh by itself: rotate a live token, or find what a token that
  * is not live is: in the grace period (session mode), reused, or
- * unknown.
+ * unknown.  A live token of the format before gets one of this format:
+ * its session takes a salt and generation 0, and the old token is
+ * retired as before.
  */
 static uint32_t
 auth_refresh_run(struct refresh *r, int64_t now)
 {
 	struct store_session	 s;
 	struct store_user	 u;
-	uint8_t			 nhash[STORE_HASH_LEN];
+	struct auth_rt		 rt;
 	uint32_t		 code;
 	int			 rv;
 
+	if (!r->legacy)
+		return auth_refresh_run_sid(r, now);
 	if ((rv = store_session_get(r->ohash, now, &s)) == 1) {
 		if ((code = auth_refresh_retired(r->ohash, r->mode, now,
 		    r->token, &r->client)) == AUTH_OK)
-			code = auth_refresh_user(r->token, now, &u);
+			code = auth_refresh_successor(r->token, now, &u);
 		return auth_refresh_issue(r, &u, code);
 	}
 	if (rv == -1 || (rv = store_user_by_id(s.user_id, &u)) != 0)
@@ -1013,12 +1332,14 @@ auth_refresh_run(struct refresh *r, int64_t now)
 			invalidate_session(r->ohash);
 		return AUTH_INVALID_CREDENTIALS;
 	}
-	auth_refresh_token(r->token);
-	sign_sha256(r->token, AUTH_REFRESH_LEN, nhash);
-	rv = store_session_rotate(&s, r->ohash, nhash,
+	memset(&rt, 0, sizeof(rt));
+	rt.sid = s.id;
+	arc4random_buf(rt.salt, sizeof(rt.salt));
+	rv = store_session_rotate(&s, r->ohash, rt.salt,
 	    now + keyd_conf()->refresh_ttl, now);
 	if (rv != 0)
 		return rv == 1 ? AUTH_INVALID_CREDENTIALS : AUTH_UNAVAILABLE;
+	auth_rt_token(&rt, r->token);
 	invalidate_session(r->ohash);
 	auth_refresh_rotated(r, now);
 	return auth_refresh_issue(r, &u, AUTH_OK);
@@ -1039,7 +1360,8 @@ auth_refresh_twice(const struct store_rotation *rot, size_t m, size_t i)
 /*
  * The group's refreshes: each token once, rotated together where it is
  * live and its user active (one statement on PostgreSQL); the rest (a
- * token not live, a user not active, a token twice, a rotation that
+ * token of the format before, a token not live, a user not active, a
+ * token twice, a rotation that
  * lost a race with another host), or all when the group's statement
  * failed (a deadlock between hosts), one by one as before, so that each
  * gets its own answer.  rs[] and rot[] are reordered together.
@@ -1053,12 +1375,11 @@ auth_refresh_group(struct refresh **rs, struct store_rotation *rot,
 	size_t			 i, m = 0;
 
 	for (i = 0; i < n; i++) {
-		if (auth_refresh_twice(rot, m, i))
+		if (rs[i]->legacy || auth_refresh_twice(rot, m, i))
 			continue;
 		t = rot[m], rot[m] = rot[i], rot[i] = t;
 		tr = rs[m], rs[m] = rs[i], rs[i] = tr;
-		auth_refresh_token(rs[m]->token);
-		sign_sha256(rs[m]->token, AUTH_REFRESH_LEN, rot[m].new);
+		auth_refresh_next(rs[m]);
 		m++;
 	}
 	explicit_bzero(&t, sizeof(t));
@@ -1149,6 +1470,9 @@ auth_refresh_flush(void)
 		rs[i] = r = TAILQ_FIRST(&auth_refreshes);
 		TAILQ_REMOVE(&auth_refreshes, r, entry);
 		memcpy(rot[i].old, r->ohash, STORE_HASH_LEN);
+		rot[i].sid = r->rt.sid;
+		rot[i].gen = r->rt.gen;
+		memcpy(rot[i].salt, r->rt.salt, STORE_SALT_LEN);
 	}
 	auth_nrefreshes = 0;
 	auth_refresh_group(rs, rot, n, now_ms(CLOCK_REALTIME));
@@ -1216,6 +1540,8 @@ keyd_auth_refresh(struct keyd_chan *kc, struct frame *f)
 {
 	struct msg_refresh	 m;
 	struct refresh		*r;
+	struct auth_rt		 rt;
+	int			 legacy;
 
 	if (msg_read(f, MSG_REFRESH, &m) == -1 || m.mode >= AUTH_MODE_MAX) {
 		explicit_bzero(&m, sizeof(m));
@@ -1225,7 +1551,8 @@ keyd_auth_refresh(struct keyd_chan *kc, struct frame *f)
 		explicit_bzero(&m, sizeof(m));
 		return 0;
 	}
-	if (!auth_refresh_valid(m.token))
+	if ((legacy = auth_rt_read(m.token, &rt)) == -1 ||
+	    (legacy == 0 && rt.gen >= AUTH_RT_GEN_MAX))
 		auth_tokens(kc, f->hdr.id, AUTH_INVALID_CREDENTIALS, NULL, 0,
 		    NULL, 0);
 	else if (batch_begin() == -1)
@@ -1238,11 +1565,18 @@ keyd_auth_refresh(struct keyd_chan *kc, struct frame *f)
 		(void)strlcpy(r->old, m.token, sizeof(r->old));
 		r->mode = m.mode;
 		audit_client_copy(&r->client, &m.client);
-		sign_sha256(r->old, strlen(r->old), r->ohash);
+		r->legacy = legacy;
+		if (legacy) {
+			sign_sha256(r->old, strlen(r->old), r->ohash);
+		} else {
+			r->rt = rt;
+			auth_session_key(rt.sid, rt.gen, rt.salt, r->ohash);
+		}
 		TAILQ_INSERT_TAIL(&auth_refreshes, r, entry);
 		auth_nrefreshes++;
 	}
 	explicit_bzero(&m, sizeof(m));
+	explicit_bzero(&rt, sizeof(rt));
 	return 0;
 }
 
@@ -1253,19 +1587,54 @@ auth_refresh_failed(struct keyd_chan *kc, uint32_t id)
 	auth_tokens(kc, id, AUTH_UNAVAILABLE, NULL, 0, NULL, 0);
 }
 
-/* The user behind a successor handed out again within the grace period. */
+/* The user of a session whose successor is handed out again. */
 static uint32_t
-auth_refresh_user(const char *refresh, int64_t now, struct store_user *u)
+auth_refresh_user(const char *id, struct store_user *u)
 {
-	struct store_session	 s;
-	uint8_t			 hash[STORE_HASH_LEN];
-
-	sign_sha256(refresh, strlen(refresh), hash);
-	if (store_session_get(hash, now, &s) != 0 ||
-	    store_user_by_id(s.user_id, u) != 0 ||
-	    strcmp(u->status, "active") != 0)
+	if (store_user_by_id(id, u) != 0 || strcmp(u->status, "active") != 0)
 		return AUTH_INVALID_CREDENTIALS;
 	return AUTH_OK;
+}
+
+/* The user behind a successor (refresh) handed out again. */
+static uint32_t
+auth_refresh_successor(const char *refresh, int64_t now, struct store_user *u)
+{
+	struct store_session	 s;
+	struct auth_rt		 rt;
+
+	if (auth_rt_read(refresh, &rt) != 0 ||
+	    store_session_by_id(rt.sid, now, &s) != 0)
+		return AUTH_INVALID_CREDENTIALS;
+	return auth_refresh_user(s.user_id, u);
+}
+
+/*
+ * The session of a token being logged out, if the token is its live one:
+ * 0 with s and the token's key, 1 none, -1 the store failed.
+ */
+static int
+auth_logout_session(const char *token, int64_t now, struct store_session *s,
+    uint8_t *key)
+{
+	struct auth_rt	 rt;
+	int		 rv;
+
+	memset(key, 0, STORE_HASH_LEN);
+	switch (auth_rt_read(token, &rt)) {
+	case 0:
+		auth_session_key(rt.sid, rt.gen, rt.salt, key);
+		if ((rv = store_session_by_id(rt.sid, now, s)) != 0)
+			return rv;
+		return !s->has_hash && s->gen == rt.gen &&
+		    CRYPTO_memcmp(s->salt, rt.salt, STORE_SALT_LEN) == 0 ?
+		    0 : 1;
+	case 1:
+		sign_sha256(token, strlen(token), key);
+		return store_session_get(key, now, s);
+	default:
+		return 1;
+	}
 }
 
 /* MSG_LOGOUT.  An unknown token is not an error. */
@@ -1275,25 +1644,24 @@ keyd_auth_logout(struct keyd_chan *kc, struct frame *f)
 	struct msg_logout	 m;
 	struct store_session	 s;
 	struct audit_client	 c;
-	uint8_t			 hash[STORE_HASH_LEN];
+	uint8_t			 key[STORE_HASH_LEN];
 	uint32_t		 code = AUTH_OK;
-	int			 live;
+	int			 rv = 1;
 
 	if (msg_read(f, MSG_LOGOUT, &m) == -1) {
 		explicit_bzero(&m, sizeof(m));
 		return -1;
 	}
-	sign_sha256(m.token, strlen(m.token), hash);
 	audit_client_copy(&c, &m.client);
 	/* The end of a session and its audit row: one transaction. */
 	if (store_begin() == -1)
 		code = AUTH_UNAVAILABLE;
 	else {
-		live = store_session_get(hash, now_ms(CLOCK_REALTIME),
-		    &s) == 0;
-		if (store_session_delete(hash) == -1)
+		if ((rv = auth_logout_session(m.token,
+		    now_ms(CLOCK_REALTIME), &s, key)) == -1 ||
+		    (rv == 0 && store_session_revoke(s.id) == -1))
 			code = AUTH_UNAVAILABLE;
-		else if (live)
+		else if (rv == 0)
 			audit_user(AUDIT_LOGOUT, s.user_id, s.user_id, &c,
 			    NULL);
 		if (code == AUTH_OK && store_commit() == -1)
@@ -1302,8 +1670,9 @@ keyd_auth_logout(struct keyd_chan *kc, struct frame *f)
 			store_rollback();
 	}
 	if (code == AUTH_OK)
-		invalidate_session(hash);
+		invalidate_session(key);
 	auth_done(kc, f->hdr.id, code);
 	explicit_bzero(&m, sizeof(m));
+	explicit_bzero(key, sizeof(key));
 	return 0;
 }

@@ -128,6 +128,7 @@ static struct {
 	uint64_t		 next_serial;
 	struct keyd_secret	 secret;
 	uint8_t			 ticket_key[TICKET_KEY_LEN];
+	uint8_t			 refresh_key[KEYD_REFRESH_KEY_LEN];
 	uint64_t		 push_seq;	/* invalidations sent so far */
 	uint64_t		 push_open;	/* the next answer waits for it */
 	int			 pushing;	/* keyd's own frames: not held */
@@ -140,6 +141,13 @@ const uint8_t *
 keyd_ticket_key(void)
 {
 	return keyd.ticket_key;
+}
+
+/* The key of the refresh tokens' MACs (auth.c), from the secret. */
+const uint8_t *
+keyd_refresh_key(void)
+{
+	return keyd.refresh_key;
 }
 
 const struct tokend_config *
@@ -502,6 +510,8 @@ main(int argc, char *argv[])
 	    geteuid(), privsep_is_root() ? pu.gid : getegid(),
 	    &keyd.secret) == -1)
 		fatalx("cannot load the signing secret");
+	secret_refresh_key(&keyd.secret, keyd.refresh_key);
+	auth_init();
 
 	keyd_signing(dbpath, privsep_is_root() ? pu.uid : geteuid(),
 	    privsep_is_root() ? pu.gid : getegid());
@@ -724,6 +734,7 @@ keyd_parent_closed(struct frame_chan *chan, void *arg)
 	secret_free(&keyd.secret);
 	tfa_free();
 	explicit_bzero(keyd.ticket_key, sizeof(keyd.ticket_key));
+	explicit_bzero(keyd.refresh_key, sizeof(keyd.refresh_key));
 	exit(0);
 }
 
@@ -1179,5 +1190,6 @@ keyd_signal(evutil_socket_t sig, short ev, void *arg)
 	secret_free(&keyd.secret);
 	tfa_free();
 	explicit_bzero(keyd.ticket_key, sizeof(keyd.ticket_key));
+	explicit_bzero(keyd.refresh_key, sizeof(keyd.refresh_key));
 	exit(0);
 }

@@ -25,6 +25,13 @@
 #define KEYD_SECRET_MIN		32	/* bytes */
 #define KEYD_SECRET_MAX		4096
 #define KEYD_SECRET_NEW		32	/* bytes of a generated secret */
+/*
+ * The key of the refresh tokens' MACs (auth.c) is HMAC-SHA256 of this
+ * label under the secret: the same on every host that shares it.
+ * bench/scale/gen.py reads the label from this line.
+ */
+#define KEYD_REFRESH_LABEL	"tokend refresh v1"
+#define KEYD_REFRESH_KEY_LEN	32
 #define KEYD_SIGNKEY_MAX	16384	/* bytes of a PEM signing key */
 #define KEYD_CHANNELS_MAX	CONF_PREFORK_MAX
 /* The built-in administrator role (admin and app access). */
@@ -151,24 +158,39 @@ struct store_mail {
 	int64_t		 next_try;	/* ms since the epoch */
 };
 
-/* A session row, found by the hash of its refresh token. */
+/*
+ * A session row, found by its id (a refresh token of the current format
+ * names it, auth.c) or by the hash of its token (a token of the format
+ * before, from a store migrated with sessions under way).
+ */
+#define STORE_SALT_LEN	8
 struct store_session {
+	int64_t		 id;
 	char		 user_id[STORE_ID_MAX + 1];
 	int64_t		 expires;	/* ms since the epoch */
 	uint8_t		 family[STORE_HASH_LEN];	/* its first token */
+	int		 has_family;	/* begun with a token of the format before */
+	uint8_t		 hash[STORE_HASH_LEN];	/* its live token of that format */
+	int		 has_hash;
+	int64_t		 gen;		/* its live token's generation */
+	uint8_t		 salt[STORE_SALT_LEN];
+	int64_t		 rotated;	/* its last rotation, 0 none */
 };
 
 /*
  * One refresh of a group commit, for store_sessions_rotate(): the live
- * token old of an active user is replaced by new and retired (rotated
- * 0, and u is its user), or nothing happens (1: not live, or its user
- * not active), or it failed (-1).  The operation returns -1, nothing
- * done, when the group as a whole failed: the caller then takes the
- * refreshes one by one.
+ * generation gen of session sid (with its salt) of an active user moves
+ * on by one (rotated 0, and u is its user), or nothing happens (1: not
+ * live, or its user not active), or it failed (-1).  The operation
+ * returns -1, nothing done, when the group as a whole failed: the
+ * caller then takes the refreshes one by one.  old is the session key
+ * of the token presented (auth_session_key()).
  */
 struct store_rotation {
+	int64_t			 sid;
+	int64_t			 gen;
+	uint8_t			 salt[STORE_SALT_LEN];
 	uint8_t			 old[STORE_HASH_LEN];
-	uint8_t			 new[STORE_HASH_LEN];
 	struct store_user	 u;
 	int			 rotated;
 };
@@ -300,6 +322,7 @@ struct user_field {
 /* keyd.c */
 const struct tokend_config *keyd_conf(void);
 const uint8_t	*keyd_ticket_key(void);
+const uint8_t	*keyd_refresh_key(void);
 struct keyd_chan *keyd_chan_find(uint64_t);
 void		 keyd_push(uint32_t, const struct frame_buf *);
 void		 keyd_keys_push(void);
@@ -338,6 +361,7 @@ void		 batch_hold(struct keyd_chan *, uint32_t, uint32_t,
 void		 batch_commit(void);
 
 /* auth.c (and the handlers keyd_auth_verify, _login, _refresh, _logout) */
+void		 auth_init(void);
 size_t		 auth_refresh_queued(void);
 void		 auth_refresh_flush(void);
 int		 auth_tfa_enforced(const struct store_user *);
@@ -348,6 +372,9 @@ int		 auth_user_access_from(const struct store_user *, const char *,
 		    int *, int *);
 void		 auth_session_id(const uint8_t *, char *, size_t);
 int		 auth_session_hash(const char *, uint8_t *);
+void		 auth_session_key(int64_t, int64_t, const uint8_t *, uint8_t *);
+int64_t		 auth_session_key_id(const uint8_t *);
+void		 auth_session_current(const struct store_session *, uint8_t *);
 int		 auth_identify_cred(const struct msg_cred *, uint32_t *,
 		    struct store_user *, char *, int64_t *);
 int		 auth_identify_cred_public(const struct msg_cred *, uint32_t *,
@@ -452,6 +479,7 @@ int64_t		 rotate_overlap(void);
 /* secret.c */
 int		 secret_load(const char *, uid_t, gid_t, struct keyd_secret *);
 void		 secret_free(struct keyd_secret *);
+void		 secret_refresh_key(const struct keyd_secret *, uint8_t *);
 struct evp_pkey_st *signkey_load(const char *, int, uid_t, gid_t);
 int		 secret_load_existing(const char *, uid_t,
 		    struct keyd_secret *);
@@ -503,13 +531,17 @@ struct query_sql;
 	X(tfa_recovery_add, (const char *a0, const uint8_t *a1), (a0, a1))    \
 	X(tfa_recovery_use, (const char *a0, const uint8_t *a1), (a0, a1))    \
 	X(session_insert, (const uint8_t *a0, const char *a1, int64_t a2,     \
-	    const char *a3, const char *a4, const char *a5), (a0, a1, a2,     \
-	    a3, a4, a5))                                                      \
+	    const char *a3, const char *a4, const char *a5, int64_t *a6),     \
+	    (a0, a1, a2, a3, a4, a5, a6))                                     \
 	X(session_get, (const uint8_t *a0, int64_t a1,                        \
 	    struct store_session *a2), (a0, a1, a2))                          \
+	X(session_by_id, (int64_t a0, int64_t a1, struct store_session *a2),  \
+	    (a0, a1, a2))                                                     \
 	X(session_rotate, (const struct store_session *a0,                    \
 	    const uint8_t *a1, const uint8_t *a2, int64_t a3, int64_t a4),    \
 	    (a0, a1, a2, a3, a4))                                             \
+	X(session_advance, (const struct store_rotation *a0, int64_t a1,      \
+	    int64_t a2), (a0, a1, a2))                                        \
 	X(sessions_rotate, (struct store_rotation *a0, size_t a1, int64_t a2, \
 	    int64_t a3), (a0, a1, a2, a3))                                    \
 	X(retired_get, (const uint8_t *a0, int64_t a1, uint8_t *a2,           \
@@ -532,12 +564,12 @@ struct query_sql;
 	X(session_revoke, (int64_t a0), (a0))                                 \
 	X(sessions_own, (const char *a0, int64_t a1, store_row_cb a2,         \
 	    void *a3), (a0, a1, a2, a3))                                      \
-	X(session_own, (const char *a0, int64_t a1, int64_t a2, uint8_t *a3,  \
-	    uint8_t *a4), (a0, a1, a2, a3, a4))                               \
+	X(session_own, (const char *a0, int64_t a1, int64_t a2,               \
+	    struct store_session *a3), (a0, a1, a2, a3))                      \
 	X(user_set_field, (const char *a0, const char *a1, json_t *a2),       \
 	    (a0, a1, a2))                                                     \
-	X(sessions_delete_others, (const char *a0, const uint8_t *a1), (a0,   \
-	    a1))                                                              \
+	X(sessions_delete_others, (const char *a0, const uint8_t *a1,         \
+	    int64_t a2), (a0, a1, a2))                                        \
 	X(user_set_role, (const char *a0, const char *a1), (a0, a1))          \
 	X(user_policy_add, (const char *a0, const char *a1,                   \
 	    const char *a2), (a0, a1, a2))                                    \

@@ -20,6 +20,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 
 #include "keyd.h"
@@ -32,6 +33,19 @@ static int	 secret_check(const char *, int, struct stat *, uid_t);
 static int	 secret_read(int, size_t, struct keyd_secret *);
 static int	 signkey_create(const char *, int, uid_t, gid_t);
 static int	 signkey_nopass(char *, int, int, void *);
+
+/* The refresh tokens' key: one of its own, derived (KEYD_REFRESH_LABEL). */
+void
+secret_refresh_key(const struct keyd_secret *secret, uint8_t *key)
+{
+	unsigned int	 len = KEYD_REFRESH_KEY_LEN;
+
+	if (HMAC(EVP_sha256(), secret->key, (int)secret->len,
+	    (const unsigned char *)KEYD_REFRESH_LABEL,
+	    sizeof(KEYD_REFRESH_LABEL) - 1, key, &len) == NULL ||
+	    len != KEYD_REFRESH_KEY_LEN)
+		fatalx("%s: HMAC failed", __func__);
+}
 
 static int
 secret_create(const char *path, uid_t uid, gid_t gid)

@@ -27,6 +27,7 @@
 struct sessions_list {
 	json_t		*rows;
 	char		 current[STORE_HASH_LEN * 2 + 1];	/* hex */
+	int64_t		 current_id;	/* or its id (auth_session_key()) */
 	int		 failed;
 };
 
@@ -77,7 +78,8 @@ sessions_list(const struct store_user *u, const char *session, char **out)
 	size_t			 i;
 
 	memset(&l, 0, sizeof(l));
-	if (session[0] != '\0' && auth_session_hash(session, hash) == 0)
+	if (session[0] != '\0' && auth_session_hash(session, hash) == 0 &&
+	    (l.current_id = auth_session_key_id(hash)) == 0)
 		for (i = 0; i < STORE_HASH_LEN; i++)
 			(void)snprintf(l.current + 2 * i, 3, "%02X", hash[i]);
 	if ((l.rows = json_array()) == NULL)
@@ -99,12 +101,14 @@ sessions_row(void *arg, const char **c, int n)
 {
 	struct sessions_list	*l = arg;
 	json_t			*row;
+	long long		 id = strtoll(c[0], NULL, 10);
 
 	row = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?,s:b}",
-	    "id", (json_int_t)strtoll(c[0], NULL, 10),
+	    "id", (json_int_t)id,
 	    "ip", c[2], "user_agent", c[3], "origin", c[4],
 	    "expires", c[5], "last_used", c[6][0] != '\0' ? c[6] : NULL,
-	    "current", l->current[0] != '\0' &&
+	    "current", l->current_id != 0 ? id == l->current_id :
+	    l->current[0] != '\0' &&
 	    strlen(c[1]) == sizeof(l->current) - 1 &&
 	    CRYPTO_memcmp(c[1], l->current, sizeof(l->current) - 1) == 0);
 	if (row == NULL || json_array_append_new(l->rows, row) == -1)
@@ -117,7 +121,8 @@ sessions_revoke(const struct store_user *u, const char *id,
     const struct msg_client *mc)
 {
 	struct audit_client	 client;
-	uint8_t			 family[STORE_HASH_LEN], hash[STORE_HASH_LEN];
+	struct store_session	 s;
+	uint8_t			 key[STORE_HASH_LEN];
 	const char		*errstr;
 	char			 what[64];
 	long long		 rowid;
@@ -126,18 +131,19 @@ sessions_revoke(const struct store_user *u, const char *id,
 	rowid = strtonum(id, 1, INT64_MAX, &errstr);
 	if (errstr != NULL)
 		return AUTH_FORBIDDEN;
-	rv = store_session_own(u->id, rowid, now_ms(CLOCK_REALTIME), family,
-	    hash);
+	rv = store_session_own(u->id, rowid, now_ms(CLOCK_REALTIME), &s);
 	if (rv == 1)
 		return AUTH_FORBIDDEN;
-	if (rv == -1 || store_family_delete(family) == -1)
+	if (rv == -1 || (s.has_family ? store_family_delete(s.family) :
+	    store_session_revoke(s.id)) == -1)
 		return AUTH_UNAVAILABLE;
-	invalidate_session(hash);
+	auth_session_current(&s, key);
+	invalidate_session(key);
 	(void)snprintf(what, sizeof(what), "session %lld", rowid);
 	audit_client_copy(&client, mc);
 	audit_user(AUDIT_SESSION_REVOKE, u->id, u->id, &client, what);
 	log_info("user %s: %s ended by its user", u->id, what);
-	explicit_bzero(family, sizeof(family));
-	explicit_bzero(hash, sizeof(hash));
+	explicit_bzero(&s, sizeof(s));
+	explicit_bzero(key, sizeof(key));
 	return AUTH_OK;
 }

@@ -217,11 +217,41 @@ static const char *const store_migrations[] = {
 	 * (sqlite_sessions_expire()).
 	 */
 	"DROP INDEX sessions_expires;",
+	/*
+	 * 12: a refresh token names its session (auth.c): a session is
+	 * found by its id and a rotation moves its generation on, in its
+	 * row alone.  The token's hash is kept only for a session begun
+	 * before (NULL once it rotates: no entry in the index), so the
+	 * table is made anew with an id of its own and that column
+	 * nullable, the old rowids kept.
+	 */
+	"CREATE TABLE sessions_12 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  token_hash BLOB UNIQUE,"
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  expires INTEGER NOT NULL,"
+	"  ip TEXT, user_agent TEXT, origin TEXT,"
+	"  family BLOB,"
+	"  last_used INTEGER,"
+	"  gen INTEGER,"
+	"  salt BLOB,"
+	"  rotated INTEGER"
+	");"
+	"INSERT INTO sessions_12 (id, token_hash, user_id, expires, ip, "
+	"  user_agent, origin, family, last_used) "
+	"  SELECT rowid, token_hash, user_id, expires, ip, user_agent, "
+	"  origin, family, last_used FROM sessions;"
+	"DROP TABLE sessions;"
+	"ALTER TABLE sessions_12 RENAME TO sessions;"
+	"CREATE INDEX sessions_user ON sessions(user_id);"
+	"CREATE INDEX sessions_family ON sessions(family);",
 };
 #define STORE_VERSION	\
 	(int)(sizeof(store_migrations) / sizeof(store_migrations[0]))
 
 /* Every statement keyd runs, prepared once at open. */
+#define STORE_SESSION_COLUMNS	"id, user_id, expires, family, token_hash, " \
+	"coalesce(gen, 0), salt, coalesce(rotated, 0)"
 #define STORE_STR_(x)	#x
 #define STORE_STR(x)	STORE_STR_(x)
 
@@ -247,6 +277,8 @@ enum store_stmt {
 	ST_SESSION_INSERT,
 	ST_SESSION_GET,
 	ST_SESSION_ROTATE,
+	ST_SESSION_BY_ID,
+	ST_SESSION_ADVANCE,
 	ST_SESSION_DELETE,
 	ST_SESSIONS_USER,
 	ST_SESSIONS_EXPIRE,
@@ -341,14 +373,22 @@ static const char *const store_sql[ST_MAX] = {
 	    "AND hash = ?2",
 	[ST_USERS_TFA_PLAIN] = "SELECT id, tfa_secret FROM users "
 	    "WHERE tfa_secret IS NOT NULL AND tfa_secret NOT LIKE ?1 || '%'",
-	[ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, "
-	    "expires, ip, user_agent, origin, family, last_used) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?1, "
+	[ST_SESSION_INSERT] = "INSERT INTO sessions (salt, user_id, "
+	    "expires, ip, user_agent, origin, gen, last_used) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, "
 	    "CAST(strftime('%s', 'now') AS INTEGER) * 1000)",
-	[ST_SESSION_GET] = "SELECT user_id, expires, family FROM sessions "
+	/* STORE_SESSION_COLUMNS: what sqlite_session_row() reads. */
+	[ST_SESSION_GET] = "SELECT " STORE_SESSION_COLUMNS " FROM sessions "
 	    "WHERE token_hash = ?1 AND expires >= ?2",
-	[ST_SESSION_ROTATE] = "UPDATE sessions SET token_hash = ?2, "
-	    "expires = ?3, last_used = ?4 WHERE token_hash = ?1 AND expires >= ?4",
+	[ST_SESSION_BY_ID] = "SELECT " STORE_SESSION_COLUMNS " FROM sessions "
+	    "WHERE id = ?1 AND expires >= ?2",
+	/* A session of the format before takes one of the new (auth.c). */
+	[ST_SESSION_ROTATE] = "UPDATE sessions SET token_hash = NULL, "
+	    "gen = 0, salt = ?2, rotated = ?4, expires = ?3, last_used = ?4 "
+	    "WHERE token_hash = ?1 AND expires >= ?4",
+	[ST_SESSION_ADVANCE] = "UPDATE sessions SET gen = gen + 1, "
+	    "rotated = ?4, expires = ?3, last_used = ?4 WHERE id = ?1 "
+	    "AND gen = ?2 AND salt = ?5 AND expires >= ?4",
 	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
 	[ST_SESSIONS_USER] = "DELETE FROM sessions WHERE user_id = ?1",
 	[ST_SESSIONS_EXPIRE] = "DELETE FROM sessions WHERE rowid >= ?1 "
@@ -377,7 +417,7 @@ static const char *const store_sql[ST_MAX] = {
 	[ST_RETIRED_FAMILY] = "DELETE FROM retired WHERE family = ?1",
 	[ST_RETIRED_EXPIRE] = "DELETE FROM retired WHERE expires < ?1",
 	[ST_SESSIONS_OTHERS] = "DELETE FROM sessions WHERE user_id = ?1 "
-	    "AND (?2 IS NULL OR token_hash != ?2)",
+	    "AND (?2 IS NULL OR token_hash IS NOT ?2) AND id IS NOT ?3",
 	[ST_FAMILY_LIVE] = "SELECT 1 FROM sessions WHERE family = ?1 "
 	    "AND expires >= ?2 AND user_id = ?3",
 	[ST_USER_ROLE] = "UPDATE users SET role = ?2 WHERE id = ?1",
@@ -397,8 +437,8 @@ static const char *const store_sql[ST_MAX] = {
 	    "'unixepoch'), '') "
 	    "FROM sessions WHERE user_id = ?1 AND expires >= ?2 "
 	    "ORDER BY rowid",
-	[ST_SESSION_OWN] = "SELECT family, token_hash FROM sessions "
-	    "WHERE rowid = ?3 AND user_id = ?1 AND expires >= ?2",
+	[ST_SESSION_OWN] = "SELECT " STORE_SESSION_COLUMNS " FROM sessions "
+	    "WHERE id = ?3 AND user_id = ?1 AND expires >= ?2",
 	[ST_USER_ACCESS_DEL] = "DELETE FROM user_policies "
 	    "WHERE user_id = ?1 AND id = ?2",
 	/* Directus 11's directus_access rows of a user, as "policies.*". */
@@ -1392,45 +1432,59 @@ sqlite_users_tfa_plain(const char *prefix, store_row_cb cb, void *arg)
 }
 
 static int
-sqlite_session_insert(const uint8_t *hash, const char *user, int64_t expires,
-    const char *ip, const char *ua, const char *origin)
+sqlite_session_insert(const uint8_t *salt, const char *user,
+    int64_t expires, const char *ip, const char *ua, const char *origin,
+    int64_t *id)
 {
 	sqlite3_stmt	*st;
 
 	if ((st = store_bind(ST_SESSION_INSERT, NULL, user)) == NULL ||
-	    store_bind_hash(st, 1, hash) == -1 ||
+	    sqlite3_bind_blob(st, 1, salt, STORE_SALT_LEN, SQLITE_STATIC) !=
+	    SQLITE_OK ||
 	    sqlite3_bind_int64(st, 3, expires) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 4, ip, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 5, ua, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 6, origin, -1, SQLITE_STATIC) != SQLITE_OK)
+	    sqlite3_bind_text(st, 6, origin, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    store_done(st) == -1)
 		return -1;
-	return store_done(st);
+	*id = sqlite3_last_insert_rowid(store_db);
+	return 0;
 }
 
-/* A live session (expires >= now). */
+/* A blob column of n bytes into out: 1 copied, 0 NULL, -1 another size. */
 static int
-sqlite_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
+store_blob(sqlite3_stmt *st, int col, uint8_t *out, size_t n)
 {
-	sqlite3_stmt	*st;
-	const void	*family;
-	int		 rv;
+	const void	*b = sqlite3_column_blob(st, col);
+
+	if (b == NULL)
+		return 0;
+	if ((size_t)sqlite3_column_bytes(st, col) != n)
+		return -1;
+	memcpy(out, b, n);
+	return 1;
+}
+
+/* The row of a statement of STORE_SESSION_COLUMNS: 0, 1 none, -1. */
+static int
+sqlite_session_row(sqlite3_stmt *st, struct store_session *s)
+{
+	int	 rv;
 
 	memset(s, 0, sizeof(*s));
-	if ((st = store_bind(ST_SESSION_GET, NULL, NULL)) == NULL ||
-	    store_bind_hash(st, 1, hash) == -1 ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
-		return -1;
-	rv = sqlite3_step(st);
-	if (rv == SQLITE_ROW) {
-		if (store_copy(s->user_id, sizeof(s->user_id), st, 0) == -1)
+	if ((rv = sqlite3_step(st)) == SQLITE_ROW) {
+		s->id = sqlite3_column_int64(st, 0);
+		if (store_copy(s->user_id, sizeof(s->user_id), st, 1) == -1)
 			rv = SQLITE_TOOBIG;
-		s->expires = sqlite3_column_int64(st, 1);
-		family = sqlite3_column_blob(st, 2);
-		if (family == NULL ||
-		    sqlite3_column_bytes(st, 2) != STORE_HASH_LEN)
+		s->expires = sqlite3_column_int64(st, 2);
+		if ((s->has_family = store_blob(st, 3, s->family,
+		    STORE_HASH_LEN)) == -1 ||
+		    (s->has_hash = store_blob(st, 4, s->hash,
+		    STORE_HASH_LEN)) == -1 ||
+		    store_blob(st, 6, s->salt, STORE_SALT_LEN) == -1)
 			rv = SQLITE_CORRUPT;
-		else
-			memcpy(s->family, family, STORE_HASH_LEN);
+		s->gen = sqlite3_column_int64(st, 5);
+		s->rotated = sqlite3_column_int64(st, 7);
 	}
 	sqlite3_reset(st);
 	if (rv == SQLITE_ROW)
@@ -1438,15 +1492,43 @@ sqlite_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
 	return rv == SQLITE_DONE ? 1 : -1;
 }
 
+/* A live session (expires >= now) by its token's hash (format before). */
+static int
+sqlite_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
+{
+	sqlite3_stmt	*st;
+
+	memset(s, 0, sizeof(*s));
+	if ((st = store_bind(ST_SESSION_GET, NULL, NULL)) == NULL ||
+	    store_bind_hash(st, 1, hash) == -1 ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
+		return -1;
+	return sqlite_session_row(st, s);
+}
+
+/* A live session by its id. */
+static int
+sqlite_session_by_id(int64_t id, int64_t now, struct store_session *s)
+{
+	sqlite3_stmt	*st;
+
+	memset(s, 0, sizeof(*s));
+	if ((st = store_bind(ST_SESSION_BY_ID, NULL, NULL)) == NULL ||
+	    sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK)
+		return -1;
+	return sqlite_session_row(st, s);
+}
+
 /*
- * Replace a live refresh token by its successor and remember the old one
- * as retired, in one transaction.  keyd's loop runs one request at a
- * time, so of several refreshes with one token exactly one finds it
- * live; the others find it retired (1).
+ * A live token of the format before gives way to one of the new (salt,
+ * generation 0) and is remembered as retired, in one transaction.
+ * keyd's loop runs one request at a time, so of several refreshes with
+ * one token exactly one finds it live; the others find it retired (1).
  */
 static int
 sqlite_session_rotate(const struct store_session *s, const uint8_t *old,
-    const uint8_t *new, int64_t expires, int64_t now)
+    const uint8_t *salt, int64_t expires, int64_t now)
 {
 	sqlite3_stmt	*st;
 	int		 changed;
@@ -1455,7 +1537,8 @@ sqlite_session_rotate(const struct store_session *s, const uint8_t *old,
 		return -1;
 	if ((st = store_bind(ST_SESSION_ROTATE, NULL, NULL)) == NULL ||
 	    store_bind_hash(st, 1, old) == -1 ||
-	    store_bind_hash(st, 2, new) == -1 ||
+	    sqlite3_bind_blob(st, 2, salt, STORE_SALT_LEN, SQLITE_STATIC) !=
+	    SQLITE_OK ||
 	    sqlite3_bind_int64(st, 3, expires) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
 	    store_done(st) == -1)
@@ -1477,6 +1560,28 @@ sqlite_session_rotate(const struct store_session *s, const uint8_t *old,
 }
 
 /*
+ * A session's live generation moves on by one: its row alone.  0, or 1
+ * when it is not live (any more) at that generation.
+ */
+static int
+sqlite_session_advance(const struct store_rotation *rot, int64_t expires,
+    int64_t now)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_bind(ST_SESSION_ADVANCE, NULL, NULL)) == NULL ||
+	    sqlite3_bind_int64(st, 1, rot->sid) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, rot->gen) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, expires) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 5, rot->salt, STORE_SALT_LEN,
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    store_done(st) == -1)
+		return -1;
+	return sqlite3_changes(store_db) == 1 ? 0 : 1;
+}
+
+/*
  * A group's rotations: one at a time, as for a refresh by itself (one
  * process writes a local file: nothing to gain by more).
  */
@@ -1489,12 +1594,12 @@ sqlite_sessions_rotate(struct store_rotation *rot, size_t n,
 	int			 rv;
 
 	for (i = 0; i < n; i++) {
-		if ((rv = sqlite_session_get(rot[i].old, now, &s)) == 0 &&
+		if ((rv = sqlite_session_by_id(rot[i].sid, now, &s)) == 0 &&
 		    (rv = sqlite_user_by_id(s.user_id, &rot[i].u)) == 0 &&
 		    strcmp(rot[i].u.status, "active") != 0)
 			rv = 1;
-		rot[i].rotated = rv != 0 ? rv : sqlite_session_rotate(&s,
-		    rot[i].old, rot[i].new, expires, now);
+		rot[i].rotated = rv != 0 ? rv : sqlite_session_advance(&rot[i],
+		    expires, now);
 	}
 	return 0;
 }
@@ -1725,38 +1830,19 @@ sqlite_sessions_own(const char *user, int64_t now, store_row_cb cb,
 	return store_rows(st, 7, cb, arg);
 }
 
-/*
- * The family and current token hash of user's live session rowid: 0,
- * or 1 when user has no such session.
- */
+/* User's live session rowid: 0, or 1 when user has no such session. */
 static int
 sqlite_session_own(const char *user, int64_t rowid, int64_t now,
-    uint8_t *family, uint8_t *hash)
+    struct store_session *s)
 {
 	sqlite3_stmt	*st;
-	const void	*f, *h;
-	int		 rv;
 
+	memset(s, 0, sizeof(*s));
 	if ((st = store_bind(ST_SESSION_OWN, user, NULL)) == NULL ||
 	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 3, rowid) != SQLITE_OK)
 		return -1;
-	if ((rv = sqlite3_step(st)) == SQLITE_ROW) {
-		f = sqlite3_column_blob(st, 0);
-		h = sqlite3_column_blob(st, 1);
-		if (f == NULL || h == NULL ||
-		    sqlite3_column_bytes(st, 0) != STORE_HASH_LEN ||
-		    sqlite3_column_bytes(st, 1) != STORE_HASH_LEN)
-			rv = SQLITE_CORRUPT;
-		else {
-			memcpy(family, f, STORE_HASH_LEN);
-			memcpy(hash, h, STORE_HASH_LEN);
-		}
-	}
-	sqlite3_reset(st);
-	if (rv == SQLITE_ROW)
-		return 0;
-	return rv == SQLITE_DONE ? 1 : -1;
+	return sqlite_session_row(st, s);
 }
 
 /* 0 when the session existed, 1 when there was none. */
@@ -1824,14 +1910,19 @@ sqlite_user_set_field(const char *id, const char *field, json_t *v)
 	return -1;
 }
 
-/* Every session of a user but one (keep may be NULL). */
+/*
+ * Every session of a user but one, named by its token's hash (format
+ * before) or its id; keep NULL and keep_id 0: none.
+ */
 static int
-sqlite_sessions_delete_others(const char *id, const uint8_t *keep)
+sqlite_sessions_delete_others(const char *id, const uint8_t *keep,
+    int64_t keep_id)
 {
 	sqlite3_stmt	*st;
 
 	if ((st = store_bind(ST_SESSIONS_OTHERS, id, NULL)) == NULL ||
-	    (keep != NULL && store_bind_hash(st, 2, keep) == -1))
+	    (keep != NULL && store_bind_hash(st, 2, keep) == -1) ||
+	    (keep_id != 0 && sqlite3_bind_int64(st, 3, keep_id) != SQLITE_OK))
 		return -1;
 	return store_done(st);
 }

@@ -188,6 +188,23 @@ static const char *const pg_migrations[] = {
 	"ALTER TABLE lockouts ADD COLUMN kind \"char\" NOT NULL DEFAULT 'u';"
 	"ALTER TABLE lockouts DROP CONSTRAINT lockouts_pkey;"
 	"ALTER TABLE lockouts ADD PRIMARY KEY (kind, key);",
+	/*
+	 * 4: a refresh token names its session (auth.c): a session is
+	 * found by its id and a rotation moves its generation on, in its
+	 * row alone.  The token's hash is kept only for a session begun
+	 * before (NULL once it rotates), and no index is on a column a
+	 * rotation changes, so that its update is HOT, with room for it
+	 * on the row's page: expired sessions are swept a slice of ids at
+	 * a time (pg_sessions_expire()) instead of by sessions_expires.
+	 */
+	"ALTER TABLE sessions DROP CONSTRAINT sessions_pkey;"
+	"ALTER TABLE sessions ALTER COLUMN token_hash DROP NOT NULL;"
+	"CREATE UNIQUE INDEX sessions_token ON sessions(token_hash);"
+	"ALTER TABLE sessions ALTER COLUMN family DROP NOT NULL;"
+	"ALTER TABLE sessions ADD COLUMN gen bigint, ADD COLUMN salt bytea, "
+	"  ADD COLUMN rotated bigint;"
+	"DROP INDEX sessions_expires;"
+	"ALTER TABLE sessions SET (fillfactor = 80);",
 };
 #define PG_VERSION	\
 	(int)(sizeof(pg_migrations) / sizeof(pg_migrations[0]))
@@ -1003,21 +1020,30 @@ pg_two_ints(PGresult *r, int64_t *a, int64_t *b)
 	return rv;
 }
 
-/* A hash from encode(..., 'hex'): 0, or -1 when it is not one. */
+/* Hex of n bytes, or "" (NULL): 1 read, 0 empty, -1 malformed. */
 static int
-pg_hex(const char *hex, uint8_t *out)
+pg_hex_n(const char *hex, uint8_t *out, size_t n)
 {
 	size_t		 i;
 	unsigned int	 b;
 
-	if (strlen(hex) != STORE_HASH_LEN * 2)
+	if (hex[0] == '\0')
+		return 0;
+	if (strlen(hex) != n * 2)
 		return -1;
-	for (i = 0; i < STORE_HASH_LEN; i++) {
+	for (i = 0; i < n; i++) {
 		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
 			return -1;
 		out[i] = (uint8_t)b;
 	}
-	return 0;
+	return 1;
+}
+
+/* A hash from encode(..., 'hex'): 0, or -1 when it is not one. */
+static int
+pg_hex(const char *hex, uint8_t *out)
+{
+	return pg_hex_n(hex, out, STORE_HASH_LEN) == 1 ? 0 : -1;
 }
 
 /*
@@ -1643,61 +1669,112 @@ pg_user_set_status(const char *id, const char *status)
 	    status);
 }
 
+/* A session's salt as bytea. */
+static void
+pg_salt(struct pg_params *p, const uint8_t *salt)
+{
+	p->value[p->n] = (const char *)salt;
+	p->len[p->n] = STORE_SALT_LEN;
+	p->format[p->n] = 1;
+	p->n++;
+}
+
 static int
-pg_session_insert(const uint8_t *hash, const char *user, int64_t expires,
-    const char *ip, const char *ua, const char *origin)
+pg_session_insert(const uint8_t *salt, const char *user, int64_t expires,
+    const char *ip, const char *ua, const char *origin, int64_t *id)
 {
 	struct pg_params	 p = { .n = 0 };
 
-	pg_hash(&p, hash);
+	pg_salt(&p, salt);
 	pg_text(&p, user);
 	pg_int(&p, expires);
 	pg_text(&p, ip);
 	pg_text(&p, ua);
 	pg_text(&p, origin);
-	return pg_do("INSERT INTO sessions (token_hash, user_id, expires, "
-	    "ip, user_agent, origin, family, last_used) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $1, " PG_NOW_MS ")", &p);
+	return pg_one_int("INSERT INTO sessions (salt, user_id, expires, "
+	    "ip, user_agent, origin, gen, last_used) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, 0, " PG_NOW_MS ") RETURNING id",
+	    &p, id) == 0 ? 0 : -1;
 }
 
+/*
+ * A session's columns (pg_session_row() reads them), then its user's
+ * for the pg_user_by_id() that usually follows.
+ */
+#define PG_SESSION_SELECT "SELECT s.id, s.user_id, s.expires, "	\
+	"coalesce(encode(s.family, 'hex'), ''), "			\
+	"coalesce(encode(s.token_hash, 'hex'), ''), coalesce(s.gen, 0), " \
+	"coalesce(encode(s.salt, 'hex'), ''), coalesce(s.rotated, 0), " \
+	"u.id IS NOT NULL, u.id, u.email, "				\
+	"coalesce(u.password, ''), u.status, coalesce(u.role, ''), "	\
+	"CASE WHEN u.tfa_secret IS NULL THEN 0 ELSE 1 END, "		\
+	"coalesce((SELECT string_agg(policy, ' ' ORDER BY sort) "	\
+	"FROM user_policies WHERE user_id = u.id), '') "		\
+	"FROM sessions s LEFT JOIN users u ON u.id = s.user_id "
+
+/* The session of PG_SESSION_SELECT's answer r: 0, 1 none, -1. */
 static int
-pg_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
+pg_session_row(PGresult *r, struct store_session *s)
 {
-	struct pg_params	 p = { .n = 0 };
-	PGresult		*r;
-	int			 rv = 0;
+	int	 rv = 0;
 
 	memset(s, 0, sizeof(*s));
-	pg_hash(&p, hash);
-	pg_int(&p, now);
-	/* Its user too, for the pg_user_by_id() that usually follows. */
-	if (pg_run_flags("SELECT s.user_id, s.expires, encode(s.family, "
-	    "'hex'), u.id IS NOT NULL, u.id, u.email, "
-	    "coalesce(u.password, ''), u.status, coalesce(u.role, ''), "
-	    "CASE WHEN u.tfa_secret IS NULL THEN 0 ELSE 1 END, "
-	    "coalesce((SELECT string_agg(policy, ' ' ORDER BY sort) "
-	    "FROM user_policies WHERE user_id = u.id), '') "
-	    "FROM sessions s LEFT JOIN users u ON u.id = s.user_id "
-	    "WHERE s.token_hash = $1 AND s.expires >= $2", &p,
-	    &r, PG_PREPARED) != 0)
-		return -1;
 	if (PQntuples(r) == 0)
 		rv = 1;
-	else if (strlcpy(s->user_id, PQgetvalue(r, 0, 0),
+	else if (strlcpy(s->user_id, PQgetvalue(r, 0, 1),
 	    sizeof(s->user_id)) >= sizeof(s->user_id) ||
-	    pg_hex(PQgetvalue(r, 0, 2), s->family) == -1)
+	    (s->has_family = pg_hex_n(PQgetvalue(r, 0, 3), s->family,
+	    STORE_HASH_LEN)) == -1 ||
+	    (s->has_hash = pg_hex_n(PQgetvalue(r, 0, 4), s->hash,
+	    STORE_HASH_LEN)) == -1 ||
+	    pg_hex_n(PQgetvalue(r, 0, 6), s->salt, STORE_SALT_LEN) == -1)
 		rv = -1;
 	else {
-		s->expires = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-		if (strcmp(PQgetvalue(r, 0, 3), "t") == 0 &&
+		s->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		s->expires = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		s->gen = strtoll(PQgetvalue(r, 0, 5), NULL, 10);
+		s->rotated = strtoll(PQgetvalue(r, 0, 7), NULL, 10);
+		if (strcmp(PQgetvalue(r, 0, 8), "t") == 0 &&
 		    fiber_job() != 0 &&
-		    pg_user_row(r, 0, 4, &pg_next_user) == 0) {
+		    pg_user_row(r, 0, 9, &pg_next_user) == 0) {
 			pg_next_job = fiber_job();
 			pg_next_at = pg_nqueries;
 		}
 	}
 	PQclear(r);
 	return rv;
+}
+
+/* A live session by its token's hash (the format before). */
+static int
+pg_session_get(const uint8_t *hash, int64_t now, struct store_session *s)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+
+	memset(s, 0, sizeof(*s));
+	pg_hash(&p, hash);
+	pg_int(&p, now);
+	if (pg_run_flags(PG_SESSION_SELECT "WHERE s.token_hash = $1 AND "
+	    "s.expires >= $2", &p, &r, PG_PREPARED) != 0)
+		return -1;
+	return pg_session_row(r, s);
+}
+
+/* A live session by its id. */
+static int
+pg_session_by_id(int64_t id, int64_t now, struct store_session *s)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+
+	memset(s, 0, sizeof(*s));
+	pg_int(&p, id);
+	pg_int(&p, now);
+	if (pg_run_flags(PG_SESSION_SELECT "WHERE s.id = $1 AND "
+	    "s.expires >= $2", &p, &r, PG_PREPARED) != 0)
+		return -1;
+	return pg_session_row(r, s);
 }
 
 /*
@@ -1818,27 +1895,27 @@ pg_ordinal(PGresult *r, int row, int col, size_t n)
 }
 
 /*
- * The rotation, one statement: the live token is replaced and retired
- * at once, or nothing happens.  Its UPDATE locks the row; a second host
- * rotating the same token waits for this one's commit, then reads the
- * row anew, finds the token gone and changes nothing: it gets 1, as a
- * second refresh on one host does.
+ * A live token of the format before gives way to one of the new (salt,
+ * generation 0) and is retired, one statement, or nothing happens.
+ * Its UPDATE locks the row; a second host rotating the same token waits
+ * for this one's commit, then reads the row anew, finds the token gone
+ * and changes nothing: it gets 1, as a second refresh on one host does.
  */
 static int
 pg_session_rotate(const struct store_session *s, const uint8_t *old,
-    const uint8_t *new, int64_t expires, int64_t now)
+    const uint8_t *salt, int64_t expires, int64_t now)
 {
 	struct pg_params	 p = { .n = 0 };
 	PGresult		*r;
 	int			 n;
 
 	pg_hash(&p, old);
-	pg_hash(&p, new);
+	pg_salt(&p, salt);
 	pg_int(&p, expires);
 	pg_int(&p, now);
-	if (pg_guarded("WITH r AS (UPDATE sessions SET token_hash = $2, "
-	    "expires = $3, last_used = $4 WHERE token_hash = $1 AND "
-	    "expires >= $4 RETURNING family) "
+	if (pg_guarded("WITH r AS (UPDATE sessions SET token_hash = NULL, "
+	    "gen = 0, salt = $2, rotated = $4, expires = $3, last_used = $4 "
+	    "WHERE token_hash = $1 AND expires >= $4 RETURNING family) "
 	    "INSERT INTO retired (token_hash, family, rotated, expires) "
 	    "SELECT $1, family, $4, $3 FROM r ON CONFLICT (token_hash) DO "
 	    "UPDATE SET family = excluded.family, rotated = excluded.rotated, "
@@ -1851,47 +1928,81 @@ pg_session_rotate(const struct store_session *s, const uint8_t *old,
 }
 
 /*
+ * A session's live generation moves on by one, in its row alone (no
+ * index on what changes: a HOT update).  Of two hosts rotating it at
+ * once, the second waits for the first's commit, reads the row anew and
+ * no longer matches: 1.
+ */
+static int
+pg_session_advance(const struct store_rotation *rot, int64_t expires,
+    int64_t now)
+{
+	struct pg_params	 p = { .n = 0 };
+	PGresult		*r;
+	int			 n;
+
+	pg_int(&p, rot->sid);
+	pg_int(&p, rot->gen);
+	pg_int(&p, expires);
+	pg_int(&p, now);
+	pg_salt(&p, rot->salt);
+	if (pg_run_flags("UPDATE sessions SET gen = gen + 1, rotated = $4, "
+	    "expires = $3, last_used = $4 WHERE id = $1 AND gen = $2 AND "
+	    "salt = $5 AND expires >= $4", &p, &r, PG_PREPARED) != 0)
+		return -1;
+	n = pg_changed(r);
+	PQclear(r);
+	return n == 1 ? 0 : 1;
+}
+
+/*
  * A group's rotations, one statement in its own savepoint: each live
- * token of an active user replaced and retired as pg_session_rotate()
- * does it, the rows it changed named by their number in the group, with
- * their users.  A row another host rotates meanwhile is read anew after
- * its commit and no longer matches (1, as for one refresh).  Two groups
- * that lock rows in opposite orders deadlock: PostgreSQL fails one
- * statement, whose savepoint is undone (-1), and auth.c takes its
- * refreshes one by one.  The join alone lets the planner take a hash
- * join over a scan of the whole table (it cannot see how many rows the
- * arrays hold); "= ANY" gives it the index.
+ * generation of an active user's session moved on as
+ * pg_session_advance() does it, the rows it changed named by their
+ * number in the group, with their users.  A row another host rotates
+ * meanwhile is read anew after its commit and no longer matches (1, as
+ * for one refresh).  Two groups that lock rows in opposite orders
+ * deadlock: PostgreSQL fails one statement, whose savepoint is undone
+ * (-1), and auth.c takes its refreshes one by one.  The join alone lets
+ * the planner take a hash join over a scan of the whole table (it
+ * cannot see how many rows the arrays hold); "= ANY" gives it the index.
  */
 static int
 pg_sessions_rotate(struct store_rotation *rot, size_t n, int64_t expires,
     int64_t now)
 {
 	struct pg_params	 p = { .n = 0 };
-	struct pg_array		 olds, news;
+	struct pg_array		 sids, gens, salts;
 	PGresult		*r;
 	ssize_t			 i;
 	size_t			 j;
 	int			 row, rv;
 
-	pg_hashes(&p, &olds, rot[0].old, sizeof(*rot), n);
-	pg_hashes(&p, &news, rot[0].new, sizeof(*rot), n);
+	pg_array_init(&sids, PG_OID_INT8);
+	pg_array_init(&gens, PG_OID_INT8);
+	pg_array_init(&salts, PG_OID_BYTEA);
+	for (j = 0; j < n; j++) {
+		pg_array_int(&sids, rot[j].sid);
+		pg_array_int(&gens, rot[j].gen);
+		pg_array_add(&salts, rot[j].salt, STORE_SALT_LEN);
+	}
+	pg_array_param(&p, &sids);
+	pg_array_param(&p, &gens);
+	pg_array_param(&p, &salts);
 	pg_int(&p, expires);
 	pg_int(&p, now);
-	rv = pg_guarded("WITH i AS (SELECT * FROM unnest($1::bytea[], "
-	    "$2::bytea[]) WITH ORDINALITY AS i(o, n, g)), "
-	    "r AS (UPDATE sessions s SET token_hash = i.n, expires = $3, "
-	    "last_used = $4 FROM i, users u WHERE s.token_hash = i.o AND "
-	    "s.token_hash = ANY ($1) AND s.expires >= $4 AND "
-	    "u.id = s.user_id AND u.status = 'active' "
-	    "RETURNING i.g, i.o, s.family, s.user_id), "
-	    "x AS (INSERT INTO retired (token_hash, family, rotated, expires) "
-	    "SELECT o, family, $4, $3 FROM r ON CONFLICT (token_hash) DO "
-	    "UPDATE SET family = excluded.family, rotated = excluded.rotated, "
-	    "expires = excluded.expires) "
+	rv = pg_guarded("WITH i AS (SELECT * FROM unnest($1::int8[], "
+	    "$2::int8[], $3::bytea[]) WITH ORDINALITY AS i(sid, gen, salt, g)), "
+	    "r AS (UPDATE sessions s SET gen = s.gen + 1, rotated = $5, "
+	    "expires = $4, last_used = $5 FROM i, users u WHERE s.id = i.sid "
+	    "AND s.id = ANY ($1) AND s.gen = i.gen AND s.salt = i.salt AND "
+	    "s.expires >= $5 AND u.id = s.user_id AND u.status = 'active' "
+	    "RETURNING i.g, s.user_id) "
 	    "SELECT r.g, " PG_USER_COLUMNS " FROM r JOIN users ON "
 	    "users.id = r.user_id", &p, &r);
-	pg_array_free(&olds);
-	pg_array_free(&news);
+	pg_array_free(&sids);
+	pg_array_free(&gens);
+	pg_array_free(&salts);
 	if (rv != 0)
 		return -1;
 	for (j = 0; j < n; j++)
@@ -1988,27 +2099,49 @@ pg_sessions_delete_user(const char *id)
 	return pg_do2("DELETE FROM sessions WHERE user_id = $1", id, NULL);
 }
 
+/*
+ * Every login sweeps: the expired sessions of the next slice of
+ * PG_SWEEP_IDS ids (round the table: no index on the expiry, migration
+ * 4, as sqlite_sessions_expire() does), and every expired retired token.
+ */
+#define PG_SWEEP_IDS	32
+static int64_t		 pg_sweep_next;
+
 static int
 pg_sessions_expire(int64_t now)
 {
 	struct pg_params	 p = { .n = 0 };
+	int64_t			 last;
 
+	if (pg_one_int("SELECT coalesce(max(id), 0) FROM sessions", NULL,
+	    &last) != 0)
+		return -1;
+	if (pg_sweep_next > last)
+		pg_sweep_next = 0;
 	pg_int(&p, now);
-	return pg_do("WITH s AS (DELETE FROM sessions WHERE expires < $1) "
-	    "DELETE FROM retired WHERE expires < $1", &p);
+	pg_int(&p, pg_sweep_next);
+	pg_int(&p, pg_sweep_next + PG_SWEEP_IDS);
+	if (pg_do("WITH s AS (DELETE FROM sessions WHERE id >= $2 AND "
+	    "id < $3 AND expires < $1) DELETE FROM retired WHERE expires < $1",
+	    &p) == -1)
+		return -1;
+	pg_sweep_next += PG_SWEEP_IDS;
+	return 0;
 }
 
+/* Every session of a user but one (sqlite_sessions_delete_others()). */
 static int
-pg_sessions_delete_others(const char *id, const uint8_t *keep)
+pg_sessions_delete_others(const char *id, const uint8_t *keep,
+    int64_t keep_id)
 {
 	struct pg_params	 p = { .n = 0 };
 
 	pg_text(&p, id);
-	if (keep == NULL)
-		return pg_do("DELETE FROM sessions WHERE user_id = $1", &p);
 	pg_hash(&p, keep);
+	pg_int(&p, keep_id);
 	return pg_do("DELETE FROM sessions WHERE user_id = $1 "
-	    "AND token_hash <> $2", &p);
+	    "AND ($2::bytea IS NULL OR token_hash IS DISTINCT FROM $2) "
+	    "AND id <> $3", &p);
 }
 
 static int
@@ -3259,29 +3392,22 @@ pg_sessions_own(const char *user, int64_t now, store_row_cb cb, void *arg)
 	    &p, 7, cb, arg);
 }
 
-/* The family and token hash of user's live session id: 0, 1 none. */
+/* User's live session id: 0, 1 none. */
 static int
-pg_session_own(const char *user, int64_t id, int64_t now, uint8_t *family,
-    uint8_t *hash)
+pg_session_own(const char *user, int64_t id, int64_t now,
+    struct store_session *s)
 {
 	struct pg_params	 p = { .n = 0 };
 	PGresult		*r;
-	int			 rv = 0;
 
-	pg_text(&p, user);
-	pg_int(&p, now);
+	memset(s, 0, sizeof(*s));
 	pg_int(&p, id);
-	if (pg_run("SELECT encode(family, 'hex'), encode(token_hash, 'hex') "
-	    "FROM sessions WHERE id = $3 AND user_id = $1 AND expires >= $2",
-	    &p, &r) != 0)
+	pg_int(&p, now);
+	pg_text(&p, user);
+	if (pg_run_flags(PG_SESSION_SELECT "WHERE s.id = $1 AND "
+	    "s.expires >= $2 AND s.user_id = $3", &p, &r, 0) != 0)
 		return -1;
-	if (PQntuples(r) == 0)
-		rv = 1;
-	else if (pg_hex(PQgetvalue(r, 0, 0), family) == -1 ||
-	    pg_hex(PQgetvalue(r, 0, 1), hash) == -1)
-		rv = -1;
-	PQclear(r);
-	return rv;
+	return pg_session_row(r, s);
 }
 
 /*
@@ -3444,6 +3570,8 @@ const struct store_backend store_pg = {
 	.session_insert = pg_session_insert,
 	.session_get = pg_session_get,
 	.session_rotate = pg_session_rotate,
+	.session_by_id = pg_session_by_id,
+	.session_advance = pg_session_advance,
 	.sessions_rotate = pg_sessions_rotate,
 	.retired_get = pg_retired_get,
 	.family_delete = pg_family_delete,

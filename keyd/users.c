@@ -2214,6 +2214,7 @@ users_apply(struct users_job *job, const char *id, json_t *data,
 	json_t				*v;
 	uint8_t				 hash[STORE_HASH_LEN];
 	int				 rv = 0, end_all = 0, end_others = 0, keep;
+	int64_t				 keep_id;
 
 	if (store_user_by_id(id, &before) != 0)
 		return users_fail(job, AUTH_UNAVAILABLE, NULL);
@@ -2259,7 +2260,9 @@ users_apply(struct users_job *job, const char *id, json_t *data,
 		/* The caller's own session, named by its session claim. */
 		keep = strcmp(id, job->caller.id) == 0 &&
 		    auth_session_hash(job->session, hash) == 0;
-		rv = store_sessions_delete_others(id, keep ? hash : NULL);
+		keep_id = keep ? auth_session_key_id(hash) : 0;
+		rv = store_sessions_delete_others(id, keep && keep_id == 0 ?
+		    hash : NULL, keep_id);
 	}
 	if (rv == STORE_NOT_UNIQUE)
 		return users_fail(job, AUTH_RECORD_NOT_UNIQUE, "Value for "

@@ -212,7 +212,7 @@ enum admin_op {
 #define AUTH_TOKEN_MAX		4096	/* bytes of a token on the wire */
 #define AUTH_PASSWORD_MAX	1024	/* bytes of a password */
 #define AUTH_EMAIL_MAX		254
-#define AUTH_REFRESH_LEN	64	/* chars of [A-Za-z0-9_-] */
+#define AUTH_REFRESH_LEN	64	/* chars of [A-Za-z0-9_-], at most */
 #define AUTH_ID_LEN		36	/* a uuid */
 #define AUTH_TEXT_MAX		512	/* ip, user agent, origin, otp */
 

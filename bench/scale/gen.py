@@ -5,7 +5,7 @@
 
     gen.py sqlite DB TEMPLATE-EMAIL SEED N
     gen.py pgsql TEMPLATE-EMAIL SEED N      (SQL for psql on stdout)
-    gen.py refresh SEED N K                 (refresh tokens)
+    gen.py refresh SECRET SEED N K          (refresh tokens)
     gen.py users SEED N K PASSWORD          (login.lua's users)
     gen.py jwts SECRET JWT SEED N K         (access tokens)
 
@@ -18,8 +18,12 @@ holds exactly N users and N sessions.  Copy i (1..N) is:
 
     id          a version 4 uuid from md5("SEED:u:i")
     email       scale<i>@example.com
-    refresh     hex(sha256("SEED:r:i")): 64 characters, as keyd's
-    token_hash  sha256(refresh), and the session's family the same
+    session     id i, generation 0, salt sha256("SEED:s:i")[:8], no
+                token_hash nor family (a session of the current format)
+    refresh     its token as keyd makes it (keyd/auth.c): base64url of
+                1, id, generation, salt, HMAC-SHA256 (first 24 bytes)
+                under HMAC-SHA256(SECRET, KEYD_REFRESH_LABEL of
+                keyd/keyd.h) of the bytes before
 
 SQLite: a recursive CTE with sha256 and md5 from Python; PostgreSQL:
 generate_series with its md5() and sha256().  Every other column is
@@ -38,7 +42,10 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import re
 import sqlite3
+import struct
 import sys
 
 
@@ -48,12 +55,22 @@ def uid(seed, i):
                                  h[20:32])
 
 
-def refresh(seed, i):
-    return hashlib.sha256(("%s:r:%d" % (seed, i)).encode()).hexdigest()
+def salt(seed, i):
+    return hashlib.sha256(("%s:s:%d" % (seed, i)).encode()).digest()[:8]
 
 
-def rhash(seed, i):
-    return hashlib.sha256(refresh(seed, i).encode()).digest()
+def refresh_key(secretfile):
+    h = open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "..", "..", "keyd", "keyd.h")).read()
+    label = re.search(r'#define KEYD_REFRESH_LABEL\s+"([^"]*)"', h).group(1)
+    return hmac.new(open(secretfile, "rb").read(), label.encode(),
+                    hashlib.sha256).digest()
+
+
+def refresh(key, seed, i):
+    body = struct.pack(">BQI", 1, i, 0) + salt(seed, i)
+    mac = hmac.new(key, body, hashlib.sha256).digest()[:24]
+    return base64.urlsafe_b64encode(body + mac).rstrip(b"=").decode()
 
 
 def spread(n, k):
@@ -64,7 +81,7 @@ def sqlite_gen(db, template, seed, n):
     con = sqlite3.connect(db, timeout=30, isolation_level=None)
     con.create_function("uid", 1, lambda i: uid(seed, i),
                         deterministic=True)
-    con.create_function("rhash", 1, lambda i: rhash(seed, i),
+    con.create_function("salt", 1, lambda i: salt(seed, i),
                         deterministic=True)
     row = con.execute("SELECT id FROM users WHERE email = ?",
                       (template,)).fetchone()
@@ -77,13 +94,15 @@ def sqlite_gen(db, template, seed, n):
     over = {"id": "uid(i)", "email": "'scale' || i || '@example.com'"}
     ucols = [r[1] for r in con.execute("PRAGMA table_info(users)")]
     uexpr = [over.get(c, "t." + c) for c in ucols]
-    over = {"token_hash": "rhash(i)", "family": "rhash(i)",
+    over = {"id": "i", "token_hash": "NULL", "family": "NULL",
+            "gen": "0", "salt": "salt(i)", "rotated": "NULL",
             "user_id": "uid(i)"}
     scols = [r[1] for r in con.execute("PRAGMA table_info(sessions)")]
     sexpr = [over.get(c, "t." + c) for c in scols]
     series = ("WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL "
               "SELECT i + 1 FROM s WHERE i < %d) " % n)
     con.execute("BEGIN IMMEDIATE")
+    con.execute("UPDATE sessions SET id = -1 WHERE user_id = ?", (tid,))
     con.execute(series + "INSERT INTO users (%s) SELECT %s FROM s, users t "
                 "WHERE t.id = ?" % (", ".join(ucols), ", ".join(uexpr)),
                 (tid,))
@@ -109,8 +128,7 @@ def pgsql(template, seed, n):
     uidx = ("substr(%s, 1, 8) || '-' || substr(%s, 9, 4) || '-4' || "
             "substr(%s, 14, 3) || '-8' || substr(%s, 18, 3) || '-' || "
             "substr(%s, 21, 12)") % (md, md, md, md, md)
-    rh = ("sha256(convert_to(encode(sha256(convert_to(%s || ':r:' || i, "
-          "'UTF8')), 'hex'), 'UTF8'))") % s
+    sl = "substr(sha256(convert_to(%s || ':s:' || i, 'UTF8')), 1, 8)" % s
     # Each table's columns but those a sequence fills, and the
     # template's value or the copy's expression for each.
     cols = ("SELECT string_agg(quote_ident(column_name), ',' ORDER BY "
@@ -118,7 +136,8 @@ def pgsql(template, seed, n):
             "|| quote_ident(column_name) END, ',' ORDER BY "
             "ordinal_position) INTO %s FROM information_schema.columns "
             "WHERE table_schema = current_schema() AND table_name = '%s' "
-            "AND coalesce(column_default, '') NOT LIKE 'nextval(%%';")
+            "AND (coalesce(column_default, '') NOT LIKE 'nextval(%%' OR "
+            "table_name = 'sessions' AND column_name = 'id');")
     print("SET synchronous_commit = off;")
     print("BEGIN;")
     print("DO $gen$ DECLARE tid text; uc text; ue text; sc text; "
@@ -129,8 +148,10 @@ def pgsql(template, seed, n):
     print(cols % ("WHEN 'id' THEN %s WHEN 'email' THEN %s" %
                   (lit(uidx), lit("'scale' || i || '@example.com'")),
                   "uc, ue", "users"))
-    print(cols % ("WHEN 'token_hash' THEN %s WHEN 'family' THEN %s "
-                  "WHEN 'user_id' THEN %s" % (lit(rh), lit(rh), lit(uidx)),
+    print(cols % ("WHEN 'id' THEN 'i' WHEN 'token_hash' THEN 'NULL' "
+                  "WHEN 'family' THEN 'NULL' WHEN 'gen' THEN '0' "
+                  "WHEN 'rotated' THEN 'NULL' WHEN 'salt' THEN %s "
+                  "WHEN 'user_id' THEN %s" % (lit(sl), lit(uidx)),
                   "sc, se", "sessions"))
     print("IF (SELECT count(*) FROM sessions WHERE user_id = tid) != 1 "
           "THEN RAISE EXCEPTION 'the template needs exactly one session'; "
@@ -138,11 +159,14 @@ def pgsql(template, seed, n):
     print("EXECUTE format('INSERT INTO users (%%s) SELECT %%s FROM "
           "generate_series(1, %d) i, users t WHERE t.id = %%L', uc, ue, "
           "tid);" % n)
+    print("UPDATE sessions SET id = -1 WHERE user_id = tid;")
     print("EXECUTE format('INSERT INTO sessions (%%s) SELECT %%s FROM "
           "generate_series(1, %d) i, sessions t WHERE t.user_id = %%L', "
           "sc, se, tid);" % n)
     print("DELETE FROM sessions WHERE user_id = tid;")
     print("DELETE FROM users WHERE id = tid;")
+    print("PERFORM setval(pg_get_serial_sequence('sessions', 'id'), %d);"
+          % n)
     print("END $gen$;")
     print("COMMIT;")
     print("VACUUM ANALYZE users;")
@@ -170,9 +194,10 @@ if __name__ == "__main__":
         sqlite_gen(a[1], a[2], a[3], int(a[4]))
     elif len(a) == 4 and a[0] == "pgsql":
         pgsql(a[1], a[2], int(a[3]))
-    elif len(a) == 4 and a[0] == "refresh":
-        for i in spread(int(a[2]), int(a[3])):
-            print(refresh(a[1], i))
+    elif len(a) == 5 and a[0] == "refresh":
+        key = refresh_key(a[1])
+        for i in spread(int(a[3]), int(a[4])):
+            print(refresh(key, a[2], i))
     elif len(a) == 5 and a[0] == "users":
         for i in spread(int(a[2]), int(a[3])):
             print("scale%d@example.com %s" % (i, a[4]))

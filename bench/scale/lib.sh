@@ -51,7 +51,7 @@ scale_host() {
 # refresh (their refresh tokens), users (email and password) and
 # tokens (access tokens, from $T/jwt and $T/secret).
 scale_files() {
-	python3 "$SCALE_GEN" refresh "$SCALE_SEED" "$1" "$2" > "$T/refresh" &&
+	python3 "$SCALE_GEN" refresh "$T/secret" "$SCALE_SEED" "$1" "$2" > "$T/refresh" &&
 	python3 "$SCALE_GEN" users "$SCALE_SEED" "$1" "$2" "$SCALE_PASSWORD" \
 	    > "$T/users" &&
 	python3 "$SCALE_GEN" jwts "$T/secret" "$(cat "$T/jwt")" "$SCALE_SEED" \

@@ -96,7 +96,7 @@ for b in $BACKENDS; do
 		scale_host "$b-$z" "$db" "$n" || exit 1
 		k=$NPOOL
 		[ "$k" -le "$n" ] || k=$n
-		python3 "$SCALE_GEN" refresh "$SCALE_SEED" "$n" "$k" > "$T/pool"
+		python3 "$SCALE_GEN" refresh "$T/secret" "$SCALE_SEED" "$n" "$k" > "$T/pool"
 		python3 "$SCALE_GEN" users "$SCALE_SEED" "$n" "$NLOGIN" \
 		    "$SCALE_PASSWORD" > "$T/users"
 		python3 "$SCALE_GEN" jwts "$T/secret" "$(cat "$T/jwt")" \

@@ -315,16 +315,27 @@ conf_refused register_role_unknown "$T/bad.conf" 'register-role "nosuch": no suc
 
 # The migration from schema 6: users rebuilt with the foreign keys off
 # keep their sessions, and a live reset token stays live; the index of
-# the sessions' expiry goes (11).
-login pat@example.com 'plain pass' >/dev/null
-PR=$(j refresh_token)
+# the sessions' expiry goes (11); a session of the token format before
+# (64 random characters, found by its hash) still refreshes, and gets a
+# token of the current format (12).
 { kill -TERM $TD_PID; wait $TD_PID; } 2>/dev/null
+PR=$(head -c 48 /dev/urandom | base64 | tr '+/' '-_')
+PRH=$(printf %s "$PR" | sha256sum | cut -c1-64)
 sqlite3 "$DB" <<'EOF'
 PRAGMA foreign_keys = OFF;
 BEGIN;
 DROP TABLE audit;
 DROP TABLE user_policies;
-ALTER TABLE sessions DROP COLUMN last_used;
+DROP TABLE sessions;
+CREATE TABLE sessions (
+  token_hash BLOB PRIMARY KEY NOT NULL,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  expires INTEGER NOT NULL,
+  ip TEXT, user_agent TEXT, origin TEXT,
+  next_hash BLOB, family BLOB
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_family ON sessions(family);
 CREATE INDEX sessions_expires ON sessions(expires);
 CREATE TABLE users_old AS SELECT * FROM users;
 DROP TABLE users;
@@ -356,14 +367,25 @@ DROP TABLE mail_tokens;
 PRAGMA user_version = 6;
 COMMIT;
 EOF
+sqlite3 "$DB" "INSERT INTO sessions (token_hash, user_id, expires, family)
+    SELECT X'$PRH', id, (strftime('%s', 'now') + 3600) * 1000, X'$PRH'
+    FROM users WHERE email = 'pat@example.com'"
 v=$(sqlite3 "$DB" 'PRAGMA user_version')
 td_start || { fail migrate_start "$(tail -5 "$T/log")"; exit 1; }
 v2=$(sqlite3 "$DB" 'PRAGMA user_version')
 r=$(http POST /auth/refresh -H 'Content-Type: application/json' \
     -d "{\"refresh_token\":\"$PR\",\"mode\":\"json\"}")
-[ "$v" = 6 ] && [ "$v2" = 11 ] && [[ $r == '200 '*access_token* ]] &&
+NR=$(j refresh_token)
+[ "$v" = 6 ] && [ "$v2" = 12 ] && [[ $r == '200 '*access_token* ]] &&
     grep -q 'store: migrated to schema version 7' "$T/log" &&
     ok migrate_7_keeps_sessions || fail migrate_7_keeps_sessions "$v $v2 $r"
+r=$(http POST /auth/refresh -H 'Content-Type: application/json' \
+    -d "{\"refresh_token\":\"$NR\",\"mode\":\"json\"}")
+[ ${#PR} = 64 ] && [ ${#NR} = 60 ] && [[ $r == '200 '*access_token* ]] &&
+    [ "$(sqlite3 "$DB" "SELECT count(*) FROM sessions WHERE token_hash
+	IS NULL AND gen = 1 AND family = X'$PRH'")" = 1 ] &&
+    ok migrate_12_legacy_token_upgraded ||
+    fail migrate_12_legacy_token_upgraded "${#PR} ${#NR} $r"
 sqlite3 "$DB" "UPDATE users SET status = 'unverified' WHERE email = 'reg2@example.com'" &&
     ok migrate_7_unverified_allowed || fail migrate_7_unverified_allowed
 [ "$(sqlite3 "$DB" 'PRAGMA foreign_key_check' | wc -l)" = 0 ] &&

@@ -45,7 +45,7 @@ AT=$(j access_token); RT=$(j refresh_token)
 # This token is the one that expires at the end (auth_jwt_expired).
 EXPIRING=$AT
 EXP=$(jwt_payload "$AT" | sed -n 's/.*"exp":\([0-9]*\).*/\1/p')
-[ ${#RT} -eq 64 ] && ok auth_refresh_token_64 || fail auth_refresh_token_64 "$RT"
+[ ${#RT} -eq 60 ] && ok auth_refresh_token_60 || fail auth_refresh_token_60 "$RT"
 grep -qi '^set-cookie' "$T/h" && fail auth_json_mode_no_cookie ||
     ok auth_json_mode_no_cookie
 
@@ -92,7 +92,7 @@ fi
 r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$RT\"}")
 case "$r" in "200 "*'"refresh_token":"'*) ok auth_refresh_json ;; *) fail auth_refresh_json "$r" ;; esac
 RT2=$(j refresh_token); AT2=$(j access_token)
-[ "$RT2" != "$RT" ] && [ ${#RT2} -eq 64 ] && ok auth_refresh_rotates || fail auth_refresh_rotates
+[ "$RT2" != "$RT" ] && [ ${#RT2} -eq 60 ] && ok auth_refresh_rotates || fail auth_refresh_rotates
 r=$(http GET /users/me -H "Authorization: Bearer $AT2")
 case "$r" in "200 "*) ok auth_refreshed_jwt_works ;; *) fail auth_refreshed_jwt_works "$r" ;; esac
 r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$RT\"}")
@@ -132,13 +132,36 @@ r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d "{\"refresh_t
 case "$r" in "401 "*) ok auth_reuse_refused ;; *) fail auth_reuse_refused "$r" ;; esac
 r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$RB\"}")
 case "$r" in "401 "*) ok auth_reuse_ends_session ;; *) fail auth_reuse_ends_session "$r" ;; esac
+
+# A token naming a live session (its id, generation and salt) with a MAC
+# keyd did not make is unknown: 401, and the session goes on.
+refresh_rt() {
+	http POST /auth/refresh -H 'Content-Type: application/json' \
+	    -d "{\"refresh_token\":\"$1\"}"
+}
+r=$(login_json '{"email":"admin@example.com","password":"correct horse"}')
+RC=$(j refresh_token)
+last=${RC: -1}; [ "$last" = A ] && other=B || other=A
+forged=${RC:0:40}$(printf '%020d' 0 | tr 0 "$other")
+r=$(refresh_rt "$forged")
+r2=$(refresh_rt "$RC")
+case "$r $r2" in "401 "*" 200 "*) ok auth_forged_mac_changes_nothing ;;
+*) fail auth_forged_mac_changes_nothing "$r / $r2" ;; esac
+# A token two generations old is reused at once (no grace): the session
+# ends, its live token with it.
+RD=$(j refresh_token)
+r=$(refresh_rt "$RD"); RE=$(j refresh_token)
+r=$(refresh_rt "$RC")
+r2=$(refresh_rt "$RE")
+case "$r $r2" in "401 "*" 401 "*) ok auth_two_generations_old_ends_session ;;
+*) fail auth_two_generations_old_ends_session "$r / $r2" ;; esac
 grep -q "used again" "$T/log" && ok auth_reuse_logged || fail auth_reuse_logged
 
 # Cookie mode: the refresh token travels in an HttpOnly cookie.
 r=$(login_json '{"email":"admin@example.com","password":"correct horse","mode":"cookie"}')
 case "$r" in *refresh_token*) fail auth_login_cookie "$r" ;; "200 "*access_token*) ok auth_login_cookie ;;
 *) fail auth_login_cookie "$r" ;; esac
-grep -qi '^set-cookie: directus_refresh_token=[A-Za-z0-9_-]\{64\}; Max-Age=604800; Path=/; Expires=.*; HttpOnly; SameSite=Lax' "$T/h" &&
+grep -qi '^set-cookie: directus_refresh_token=[A-Za-z0-9_-]\{60\}; Max-Age=604800; Path=/; Expires=.*; HttpOnly; SameSite=Lax' "$T/h" &&
     ok auth_cookie_attributes || fail auth_cookie_attributes "$(grep -i set-cookie $T/h)"
 CK=$(sed -n 's/^[Ss]et-[Cc]ookie: directus_refresh_token=\([^;]*\);.*/\1/p' "$T/h" | tr -d '\r')
 r=$(http POST /auth/refresh -H "Origin: $URL" -H "Cookie: directus_refresh_token=$CK")

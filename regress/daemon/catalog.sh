@@ -345,9 +345,17 @@ if strings "$DB" "$DB-wal" 2>/dev/null | grep -qF "$R3"; then
 else
 	ok catalog_R3_refresh_token_not_stored
 fi
-H3=$(printf %s "$R3" | sha256sum | cut -c1-64)
-[ "$(sqlite3 "$DB" "SELECT count(*) FROM sessions WHERE hex(token_hash) = upper('$H3')")" = 1 ] &&
-    ok catalog_R3_stored_as_sha256 || fail catalog_R3_stored_as_sha256
+# The token names its session (keyd/auth.c): the row holds its id,
+# generation and salt, never the token, its hash or the key of its MAC.
+rt_sid() {
+	python3 -c 'import base64, struct, sys
+t = sys.argv[1]
+b = base64.urlsafe_b64decode(t + "=" * (-len(t) % 4))
+print(struct.unpack(">Q", b[1:9])[0])' "$1"
+}
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM sessions WHERE id = $(rt_sid "$R3")
+    AND token_hash IS NULL AND gen = 0 AND length(salt) = 8")" = 1 ] &&
+    ok catalog_R3_stored_as_session_key || fail catalog_R3_stored_as_session_key
 # R5: a suspended or deleted user's refresh tokens are dead; a new
 # password ends the other sessions: me.sh me_password_ends_other_sessions.
 r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$SRT\"}")
@@ -367,7 +375,7 @@ r=$(http POST /auth/refresh -H "Origin: $URL" -H "Cookie: directus_refresh_token
 case "$r" in "401 "*) ok catalog_R6_fixed_token_useless ;; *) fail catalog_R6_fixed_token_useless "${r:0:120}" ;; esac
 # R7: the expiry in the database holds, whatever the client says.
 login_as ed@example.com "$PW_ED"
-sqlite3 "$DB" "UPDATE sessions SET expires = 1000 WHERE hex(token_hash) = upper('$(printf %s "$RT" | sha256sum | cut -c1-64)')"
+sqlite3 "$DB" "UPDATE sessions SET expires = 1000 WHERE id = $(rt_sid "$RT")"
 r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$RT\"}")
 case "$r" in "401 "*) ok catalog_R7_expired_refresh ;; *) fail catalog_R7_expired_refresh "${r:0:120}" ;; esac
 r=$(http POST /auth/refresh -H 'Content-Type: application/json' -d "{\"refresh_token\":\"$(head -c 48 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')\"}")

@@ -16,7 +16,7 @@ td_start || { fail keyd_start "$(tail -5 $T/log)"; exit 1; }
 [ "$(stat -c %a "$T/keyd/db/credentials.db")" = 600 ] && ok keyd_db_mode ||
     fail keyd_db_mode "$(stat -c %a "$T/keyd/db/credentials.db")"
 v=$(sqlite3 "file:$T/keyd/db/credentials.db?mode=ro" 'PRAGMA user_version' 2>&1)
-[ "$v" = 11 ] && ok keyd_db_schema || fail keyd_db_schema "$v"
+[ "$v" = 12 ] && ok keyd_db_schema || fail keyd_db_schema "$v"
 # A login's sweep of expired sessions and retired tokens must not read
 # either table whole: the retired tokens by their expiry, the sessions
 # a slice of rowids at a time (their expiry has no index: store.c,

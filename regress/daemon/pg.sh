@@ -40,7 +40,7 @@ cp -a "$ROOT/a/tfa-key" "$T/tfa-key"
 td_start || { fail pg_start_b "$(tail -5 "$T/log")"; T=$ROOT; exit 1; }
 B=$URL
 T=$ROOT
-[ "$(td_pg 'SELECT version FROM tokend_schema')" = 3 ] &&
+[ "$(td_pg 'SELECT version FROM tokend_schema')" = 4 ] &&
     ok pg_schema_once || fail pg_schema_once "$(td_pg 'SELECT * FROM tokend_schema')"
 
 echo 'pw' | $CTLA user add erin@example.com >/dev/null &&
@@ -99,6 +99,49 @@ r=$(at "$A" http POST /auth/refresh -H 'Content-Type: application/json' \
     -d "{\"refresh_token\":\"$rt\",\"mode\":\"json\"}")
 case "$r" in 401*) ok pg_logout_refresh_refused_a ;;
 *) fail pg_logout_refresh_refused_a "$r" ;; esac
+
+# refresh URL TOKEN: its answer (j reads its body).
+refresh() {
+	URL=$1 http POST /auth/refresh -H 'Content-Type: application/json' \
+	    -d "{\"refresh_token\":\"$2\",\"mode\":\"json\"}"
+}
+gens() { td_pg 'SELECT coalesce(sum(gen), -1) FROM sessions'; }
+# A token that names a live session with a MAC keyd did not make is
+# unknown on both hosts: 401, nothing changes.
+r=$(at "$A" login erin@example.com pw)
+r0=$(j refresh_token)
+last=${r0: -1}; [ "$last" = A ] && other=B || other=A
+g=$(gens)
+r=$(refresh "$B" "${r0:0:40}$(printf '%020d' 0 | tr 0 "$other")")
+case "$r $(gens)" in "401 "*" $g") ok pg_forged_mac_changes_nothing ;;
+*) fail pg_forged_mac_changes_nothing "$r (generations $g, then $(gens))" ;; esac
+# A token two generations old ends its session on both hosts, grace or
+# not: its live token is refused too.
+r=$(refresh "$A" "$r0"); r1=$(j refresh_token)
+r=$(refresh "$B" "$r1"); r2=$(j refresh_token)
+r=$(refresh "$B" "$r0")
+r3=$(refresh "$A" "$r2")
+case "$r $r3 $(td_pg 'SELECT count(*) FROM sessions')" in "401 "*" 401 "*" 0")
+	ok pg_two_generations_old_ends_session ;;
+*) fail pg_two_generations_old_ends_session "$r / $r3" ;; esac
+# A session of the token format before (64 characters, found by its
+# hash), as a store migrated with sessions under way holds them: it
+# refreshes once, gets a token of the current format, and goes on.
+old=$(head -c 48 /dev/urandom | base64 | tr '+/' '-_')
+td_pg "INSERT INTO sessions (token_hash, user_id, expires, family)
+    SELECT sha256(convert_to('$old', 'UTF8')), id,
+    (extract(epoch FROM now())::bigint + 3600) * 1000,
+    sha256(convert_to('$old', 'UTF8')) FROM users
+    WHERE email = 'erin@example.com'" > /dev/null
+r=$(refresh "$B" "$old"); n1=$(j refresh_token)
+r2=$(refresh "$A" "$n1"); n2=$(j refresh_token)
+case "$r $r2 ${#n1} ${#n2}" in "200 "*" 200 "*" 60 60")
+	ok pg_legacy_session_refreshes ;;
+*) fail pg_legacy_session_refreshes "$r / $r2" ;; esac
+r=$(at "$A" http POST /auth/logout -H 'Content-Type: application/json' \
+    -d "{\"refresh_token\":\"$n2\"}")
+[ "$(td_pg 'SELECT count(*) FROM sessions')" = 0 ] &&
+    ok pg_legacy_session_logout || fail pg_legacy_session_logout "$r"
 
 # A session-mode login on A, used (and so cached) on both hosts, ended
 # by a logout on B: A's workers learn it from B (LISTEN/NOTIFY), long
@@ -245,7 +288,7 @@ done
     "$(grep -h store: "$ROOT/c/log" "$ROOT/d/log" | tail -3)"
 n=$(cat "$ROOT/c/log" "$ROOT/d/log" | grep -c 'migrated to schema version 1$')
 [ "$n" = 1 ] && [ "$(cd "$T/pg" && ${PG_PSQL% -d tokend} -d tokend2 -c \
-    'SELECT version FROM tokend_schema')" = 3 ] &&
+    'SELECT version FROM tokend_schema')" = 4 ] &&
     ! grep -q 'cannot open the credential database' "$ROOT/c/log" \
     "$ROOT/d/log" && ok pg_migrated_once || fail pg_migrated_once \
     "$n $(grep -h 'store:' "$ROOT/c/log" "$ROOT/d/log" | head -3)"

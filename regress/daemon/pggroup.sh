@@ -102,11 +102,10 @@ tokens "$A" erin@example.com 5 "$T/gt"
 at "$A" login victim@example.com pw > /dev/null
 vt=$(j refresh_token)
 td_pg "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \$\$
-    BEGIN IF EXISTS (SELECT 1 FROM sessions s JOIN users u ON
-    u.id = s.user_id WHERE s.family = NEW.family AND
-    u.email = 'victim@example.com') THEN RAISE EXCEPTION 'refused';
+    BEGIN IF EXISTS (SELECT 1 FROM users u WHERE u.id = NEW.user_id
+    AND u.email = 'victim@example.com') THEN RAISE EXCEPTION 'refused';
     END IF; RETURN NEW; END \$\$;
-    CREATE TRIGGER refuse BEFORE INSERT ON retired FOR EACH ROW
+    CREATE TRIGGER refuse BEFORE UPDATE ON sessions FOR EACH ROW
     EXECUTE FUNCTION refuse();" > /dev/null &&
     ok pggroup_trigger || fail pggroup_trigger
 waiting() {
@@ -134,7 +133,7 @@ wait $LOCKER $PIDS
 c=$(cat "$T/g/v.code")
 case "$c" in 503) ok pggroup_victim_refused ;;
 *) fail pggroup_victim_refused "$c $(cat "$T/g/v.body")" ;; esac
-td_pg 'DROP TRIGGER refuse ON retired' > /dev/null
+td_pg 'DROP TRIGGER refuse ON sessions' > /dev/null
 # Each answered 200: its new token refreshes; each refused: its old one.
 bad=""
 n200=0

@@ -54,7 +54,7 @@ db=$T/keyd/db/credentials.db
 [ "$(sqlite3 "$db" 'SELECT count(*) FROM users')" = $N ] &&
     [ "$(sqlite3 "$db" 'SELECT count(*) FROM sessions')" = $N ] &&
     [ "$(sqlite3 "$db" "SELECT count(*) FROM sessions s JOIN users u ON
-	u.id = s.user_id WHERE s.family = s.token_hash AND u.email LIKE
+	u.id = s.user_id WHERE s.gen = 0 AND s.token_hash IS NULL AND u.email LIKE
 	'scale%@example.com'")" = $N ] &&
     ok scalegen_sqlite_counts ||
     fail scalegen_sqlite_counts "$(sqlite3 "$db" 'SELECT count(*) FROM users; SELECT count(*) FROM sessions')"
@@ -71,17 +71,17 @@ SCALE_PSQL=$PG_PSQL
 scale_host p "$PG_URI" $N || { fail scalegen_pg_gen; exit 1; }
 pgc() { (cd "$ROOT/pg" && $PG_PSQL -c "$1"); }
 [ "$(pgc 'SELECT count(*) FROM users')" = $N ] &&
-    [ "$(pgc 'SELECT count(*) FROM sessions WHERE family = token_hash')" = $N ] &&
+    [ "$(pgc 'SELECT count(*) FROM sessions WHERE gen = 0 AND token_hash IS NULL')" = $N ] &&
     [ "$(pgc 'SELECT count(DISTINCT seq) FROM users')" = $N ] &&
     ok scalegen_pg_counts ||
     fail scalegen_pg_counts "$(pgc 'SELECT count(*) FROM users')"
 check_host pg
-# Both generators make the same ids and token hashes of one seed.
+# Both generators make the same ids and sessions of one seed.
 T=$ROOT
-a=$(sqlite3 "$ROOT/s/keyd/db/credentials.db" "SELECT u.id ||
-    hex(s.token_hash) FROM users u JOIN sessions s ON s.user_id = u.id
+a=$(sqlite3 "$ROOT/s/keyd/db/credentials.db" "SELECT u.id || s.id ||
+    hex(s.salt) FROM users u JOIN sessions s ON s.user_id = u.id
     WHERE u.email = 'scale7@example.com'")
-b=$(pgc "SELECT u.id || upper(encode(s.token_hash, 'hex')) FROM users u
+b=$(pgc "SELECT u.id || s.id || upper(encode(s.salt, 'hex')) FROM users u
     JOIN sessions s ON s.user_id = u.id WHERE u.email =
     'scale7@example.com'")
 [ -n "$a" ] && [ "$a" = "$b" ] && ok scalegen_same_rows ||

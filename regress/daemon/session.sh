@@ -23,12 +23,13 @@ cookie() {
 claim() {
 	jwt_payload "$1" | sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p"
 }
-# The base64url (unpadded) of the SHA-256 of a string.
-b64sha() {
-	local hex
-	hex=$(printf %s "$1" | sha256sum | cut -c1-64)
-	printf "$(printf %s "$hex" | sed 's/../\\x&/g')" | base64 |
-	    tr '+/' '-_' | tr -d '=\n'
+# The session key a refresh token names (keyd/auth.c, auth_session_key()):
+# its session's id, generation and salt, then 12 zero bytes, in base64url.
+skey() {
+	python3 -c 'import base64, sys
+t = sys.argv[1]
+b = base64.urlsafe_b64decode(t + "=" * (-len(t) % 4))
+print(base64.urlsafe_b64encode(b[1:21] + bytes(12)).decode().rstrip("="))' "$1"
 }
 # cookies SESSION REFRESH: the Cookie header a browser would send (with
 # its Origin: a cookie alone does not pass the cross-site check).
@@ -50,15 +51,15 @@ payload=$(jwt_payload "$SK")
 # The JWT names its session without carrying the refresh token: the
 # refresh token is in its own cookie, and neither the claim nor any
 # part of the JWT, decoded or not, holds it.
-if [ -n "$SID" ] && [ ${#RK} -eq 64 ] && [ "$SID" != "$RK" ] &&
+if [ -n "$SID" ] && [ ${#RK} -eq 60 ] && [ "$SID" != "$RK" ] &&
     [[ $SID != *"$RK"* && $payload != *"$RK"* && $SK != *"$RK"* ]]; then
 	ok session_claim_not_refresh_token
 else
 	fail session_claim_not_refresh_token "claim $SID, refresh cookie '$RK'"
 fi
-# ... it is the SHA-256 of the refresh token: one way only.
-[ "$SID" = "$(b64sha "$RK")" ] && ok session_claim_is_hash ||
-    fail session_claim_is_hash "$SID"
+# ... it is the session key the refresh token names, not its MAC.
+[ "$SID" = "$(skey "$RK")" ] && ok session_claim_is_key ||
+    fail session_claim_is_key "$SID"
 grep -i '^set-cookie: directus_refresh_token=' "$T/h" | grep -qi 'HttpOnly' &&
     ok session_refresh_cookie_httponly ||
     fail session_refresh_cookie_httponly "$(grep -i '^set-cookie' "$T/h")"
@@ -98,8 +99,8 @@ case "$r" in "200 "*) ok session_old_cookie_within_grace ;; *) fail session_old_
 n=$(for i in 1 2 3 4; do cookie directus_refresh_token "$T/sh$i"; done | sort -u | grep -c .)
 SK2=$(cookie directus_session_token "$T/sh1"); RK2=$(cookie directus_refresh_token "$T/sh1")
 SID2=$(claim "$SK2" session)
-[ "$n" = 1 ] && [ ${#RK2} -eq 64 ] && [ "$RK2" != "$RK" ] &&
-    [ "$SID2" = "$(b64sha "$RK2")" ] && ok session_refresh_rotates ||
+[ "$n" = 1 ] && [ ${#RK2} -eq 60 ] && [ "$RK2" != "$RK" ] &&
+    [ "$SID2" = "$(skey "$RK2")" ] && ok session_refresh_rotates ||
     fail session_refresh_rotates "$n successors, claim $SID2"
 sids=$(for i in 1 2 3 4; do
 	claim "$(cookie directus_session_token "$T/sh$i")" session; echo
