@@ -648,8 +648,10 @@ auth_identify_jwt(const uint8_t *input, size_t ilen, const uint8_t *mac,
 	*until = jwt.exp < INT64_MAX / 1000 ? jwt.exp * 1000 : 0;
 	if (jwt.session[0] != '\0') {
 		if (auth_session_hash(jwt.session, hash) == -1 ||
-		    !auth_session_live(hash, u->id, &live))
+		    (rv = auth_session_live(hash, u->id, &live)) == 0)
 			return AUTH_INVALID_CREDENTIALS;
+		if (rv == -1)
+			return AUTH_UNAVAILABLE;
 		(void)strlcpy(session, jwt.session, AUTH_REFRESH_LEN + 1);
 		if (live < *until)
 			*until = live;
@@ -664,6 +666,7 @@ auth_identify_jwt(const uint8_t *input, size_t ilen, const uint8_t *mac,
  * grace period ago (other tabs still send the old cookie) while its
  * session goes on.  *until is when a live session ends (it is good while
  * now <= expires); 0 in the grace period, which is not to be cached.
+ * 1 live, 0 not, -1 the store did not answer.
  */
 static int
 auth_session_live(const uint8_t *hash, const char *user, int64_t *until)
@@ -672,11 +675,13 @@ auth_session_live(const uint8_t *hash, const char *user, int64_t *until)
 	struct auth_rt		 rt;
 	uint8_t			 family[STORE_HASH_LEN];
 	int64_t			 now = now_ms(CLOCK_REALTIME), rotated;
+	int			 rv;
 
 	*until = 0;
 	if (auth_session_key_read(hash, &rt) == 0) {
-		if (store_session_by_id(rt.sid, now, &s) != 0 ||
-		    CRYPTO_memcmp(s.salt, rt.salt, STORE_SALT_LEN) != 0 ||
+		if ((rv = store_session_by_id(rt.sid, now, &s)) != 0)
+			return rv == -1 ? -1 : 0;
+		if (CRYPTO_memcmp(s.salt, rt.salt, STORE_SALT_LEN) != 0 ||
 		    strcmp(s.user_id, user) != 0)
 			return 0;
 		if (rt.gen == s.gen && !s.has_hash) {
@@ -686,14 +691,18 @@ auth_session_live(const uint8_t *hash, const char *user, int64_t *until)
 		return rt.gen + 1 == s.gen &&
 		    now - s.rotated <= keyd_conf()->session_grace;
 	}
-	if (store_session_get(hash, now, &s) == 0) {
+	if ((rv = store_session_get(hash, now, &s)) == 0) {
 		*until = s.expires + 1;
 		return strcmp(s.user_id, user) == 0;
 	}
-	if (store_retired_get(hash, now, family, &rotated) != 0 ||
-	    now - rotated > keyd_conf()->session_grace)
+	if (rv == -1 || (rv = store_retired_get(hash, now, family,
+	    &rotated)) == -1)
+		return -1;
+	if (rv != 0 || now - rotated > keyd_conf()->session_grace)
 		return 0;
-	return store_family_live(family, now, user) == 0;
+	if ((rv = store_family_live(family, now, user)) == -1)
+		return -1;
+	return rv == 0;
 }
 
 /*
