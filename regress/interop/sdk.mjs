@@ -19,7 +19,7 @@ let first;
 await step('sdk_login_json', async () => {
 	first = await client.login(email, password);
 	check('sdk_login_json', typeof first.access_token === 'string' &&
-	    first.refresh_token?.length === 64 && first.expires > 0);
+	    first.refresh_token?.length === 60 && first.expires > 0);
 });
 await step('sdk_read_me', async () => {
 	const me = await client.request(readMe());
