@@ -206,8 +206,14 @@ fi
 bootstrap() {
 	ctl="$top/tokenctl/tokenctl -s $run/tokend.sock"
 	i=0
+	# A first start on PostgreSQL migrates the schema first: wait a minute.
 	until $ctl status >/dev/null 2>&1; do
-		i=$((i + 1)); [ $i -gt 100 ] && return; sleep 0.1
+		i=$((i + 1))
+		if [ $i -gt 600 ]; then
+			echo "demo: tokend did not answer in 60 s: nothing seeded" >&2
+			return
+		fi
+		sleep 0.1
 	done
 	sleep 0.3
 	[ -n "$($ctl user list 2>/dev/null)" ] && return

@@ -26,7 +26,7 @@ demo() {
 	TD_PIDS="$TD_PIDS $!"
 }
 demo "$PORT" "$T/run" "" 1
-if ! td_until 'grep -q "^demo: seeded 3 articles" "$T/log.1"' 1200; then
+if ! td_until 'grep -q "^demo: seeded 3 articles" "$T/log.1"' 3000; then
 	fail demo_pg_start "$(grep -v '^ ' "$T/log.1" | tail -5)"
 	exit 1
 fi
@@ -43,7 +43,8 @@ grep -q "^	database \"$PG_URI\"\$" "$T/run/tokend.conf" &&
 PORT2=$(td_free_port)
 demo "$PORT2" "$T/run2" "$T/run/secret" 2
 URL2="http://127.0.0.1:$PORT2"
-td_until '[ "$(curl -s -m 1 "$URL2/server/ping")" = pong ]' 1200 &&
+# Its health answers once its keyd reads the store (a ping does sooner).
+td_until '[ "$(curl -s -m 1 "$URL2/server/health")" = "{\"status\":\"ok\"}" ]' 1200 &&
     ok demo_pg_second_start || { fail demo_pg_second_start "$(tail -5 "$T/log.2")"; exit 1; }
 grep -q "^	secret \"$T/run/secret\"\$" "$T/run2/tokend.conf" &&
     [ ! -e "$T/run2/secret" ] && [ ! -e "$T/run2/admin-password" ] &&
