@@ -1171,11 +1171,11 @@ static size_t			 auth_nrefreshes;
 
 /*
  * Spent refreshes, wiped, kept for the next groups: a group frees its
- * refreshes (8 KiB each) at once, and when they are the top of the heap
- * the allocator gives the pages back to the system, so that the next
- * group's callocs fault them in and clear them again; with the larger
- * groups of a slower store that was a tenth of keyd's cost of a
- * refresh (bench/README.md, "How cost grows with size").
+ * refreshes (8 KiB each) at once, the allocator gave the top of its
+ * heap back to the system, and the next group's callocs faulted the
+ * pages in and cleared them again; the larger groups of a store of a
+ * million sessions paid most (bench/README.md, "SQLite's refresh:
+ * keyd's allocations").
  */
 #define AUTH_REFRESH_SPARES	256
 static struct refresh_queue	 auth_spares =
