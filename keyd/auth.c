@@ -83,6 +83,8 @@ static void	 auth_grace_add(const uint8_t *, const char *, int64_t);
 static const char *auth_grace_find(const uint8_t *, int64_t);
 static void	 auth_grace_drop(const uint8_t *);
 struct refresh;
+static struct refresh	*auth_refresh_new(void);
+static void	 auth_refresh_free(struct refresh *);
 static void	 auth_refresh_next(struct refresh *);
 static void	 auth_refresh_invalidate(const struct store_rotation *,
 		    size_t);
@@ -1176,6 +1178,47 @@ static struct refresh_queue	 auth_refreshes =
 				    TAILQ_HEAD_INITIALIZER(auth_refreshes);
 static size_t			 auth_nrefreshes;
 
+/*
+ * Spent refreshes, wiped, kept for the next groups: a group frees its
+ * refreshes (8 KiB each) at once, the allocator gave the top of its
+ * heap back to the system, and the next group's callocs faulted the
+ * pages in and cleared them again; the larger groups of a store of a
+ * million sessions paid most (bench/README.md, "SQLite's refresh:
+ * keyd's allocations").
+ */
+#define AUTH_REFRESH_SPARES	256
+static struct refresh_queue	 auth_spares =
+				    TAILQ_HEAD_INITIALIZER(auth_spares);
+static size_t			 auth_nspares;
+
+/* A refresh, all zero. */
+static struct refresh *
+auth_refresh_new(void)
+{
+	struct refresh	*r;
+
+	if ((r = TAILQ_FIRST(&auth_spares)) != NULL) {
+		TAILQ_REMOVE(&auth_spares, r, entry);
+		auth_nspares--;
+		memset(&r->entry, 0, sizeof(r->entry));
+	} else if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal("calloc");
+	return r;
+}
+
+/* A refresh answered: wiped, and kept for another or freed. */
+static void
+auth_refresh_free(struct refresh *r)
+{
+	if (auth_nspares >= AUTH_REFRESH_SPARES) {
+		freezero(r, sizeof(*r));
+		return;
+	}
+	explicit_bzero(r, sizeof(*r));
+	TAILQ_INSERT_TAIL(&auth_spares, r, entry);
+	auth_nspares++;
+}
+
 /* A token rotated (its invalidation sent): session mode keeps a grace. */
 static void
 auth_refresh_rotated(struct refresh *r, int64_t now)
@@ -1497,7 +1540,7 @@ auth_refresh_flush(void)
 			    NULL, r->ohash);
 			frame_buf_free(&fb);
 		}
-		freezero(r, sizeof(*r));
+		auth_refresh_free(r);
 	}
 	freezero(rot, n * sizeof(*rot));
 	free(rs);
@@ -1567,8 +1610,7 @@ keyd_auth_refresh(struct keyd_chan *kc, struct frame *f)
 	else if (batch_begin() == -1)
 		auth_refresh_failed(kc, f->hdr.id);
 	else {
-		if ((r = calloc(1, sizeof(*r))) == NULL)
-			fatal("calloc");
+		r = auth_refresh_new();
 		r->chan_serial = kc->serial;
 		r->id = f->hdr.id;
 		(void)strlcpy(r->old, m.token, sizeof(r->old));
