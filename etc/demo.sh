@@ -206,16 +206,18 @@ fi
 bootstrap() {
 	ctl="$top/tokenctl/tokenctl -s $run/tokend.sock"
 	i=0
-	# A first start on PostgreSQL migrates the schema first: wait a minute.
-	until $ctl status >/dev/null 2>&1; do
+	# Until keyd and every worker are ready (status says "(starting)"
+	# before): keyd migrates the store first, which on a first start on
+	# PostgreSQL takes a while.  A minute at most.
+	until st=$($ctl status 2>/dev/null) &&
+	    ! printf '%s\n' "$st" | grep -q '(starting)'; do
 		i=$((i + 1))
 		if [ $i -gt 600 ]; then
-			echo "demo: tokend did not answer in 60 s: nothing seeded" >&2
+			echo "demo: tokend not ready in 60 s: nothing seeded" >&2
 			return
 		fi
 		sleep 0.1
 	done
-	sleep 0.3
 	[ -n "$($ctl user list 2>/dev/null)" ] && return
 	pw=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
 	( umask 077; printf '%s\n' "$pw" > "$run/admin-password" )
