@@ -437,11 +437,13 @@ td_keyd() {
 }
 
 # http METHOD PATH [curl args...]: prints "STATUS BODY"; headers in $T/h.
+# It waits up to TD_HTTP_MAX seconds (30): a login at the default
+# password cost (64M, 3 passes) takes seconds on a loaded 2-CPU machine.
 http() {
 	_m=$1
 	_path=$2
 	shift 2
-	curl -s -m 5 -X "$_m" -D "$T/h" -o "$T/body" -w '%{http_code}' "$@" \
+	curl -s -m "${TD_HTTP_MAX:-30}" -X "$_m" -D "$T/h" -o "$T/body" -w '%{http_code}' "$@" \
 	    "$URL$_path" > "$T/status" 2>/dev/null
 	echo "$(cat "$T/status") $(cat "$T/body")"
 }

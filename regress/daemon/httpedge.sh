@@ -164,7 +164,7 @@ raw "GET /server/ping HTTP/1.1\r\n${H}\r\nPOST /nope HTTP/1.1\r\n${H}Content-Len
     "HTTP/1.1 200 HTTP/1.1 404 HTTP/1.1 200 " ] &&
     grep -q 'ROUTE_NOT_FOUND' "$T/raw" && ok edge_pipelined_answered ||
     fail edge_pipelined_answered "$(tr '\r\n' '  ' < "$T/raw" | cut -c1-300)"
-r=$(curl -s -m 5 -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/json' \
+r=$(curl -s -m 30 -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/json' \
     --data-binary '{"email":"nobody@example.com","password":"x"}' "$URL/auth/login")
 case "$r" in
 *INVALID_CREDENTIALS*) ok edge_curl_chunked_login ;;
