@@ -460,7 +460,7 @@ auth_stall_cb(evutil_socket_t fd, short ev, void *arg)
 	else if (c->code != AUTH_OK)
 		auth_error(c->req, c->code);
 	else if (c->no_content)
-		evhttp_send_reply(c->req, 204, "No Content", NULL);
+		http_reply(c->req, 204, "No Content");
 	else
 		auth_reply(c);
 	auth_ctx_free(c);
@@ -664,7 +664,7 @@ auth_logout_done(struct pending *p, struct frame *f)
 	else {
 		auth_cookie(c->req, 0, "", 0);
 		auth_cookie(c->req, 1, "", 0);
-		evhttp_send_reply(c->req, 204, "No Content", NULL);
+		http_reply(c->req, 204, "No Content");
 	}
 	auth_ctx_free(c);
 }
@@ -1841,7 +1841,7 @@ auth_me_done(struct pending *p, struct frame *f)
 
 	if (f != NULL && (code = auth_user_read(f, &ar, &json, &len) == -1 ?
 	    AUTH_INTERNAL : ar.code) == AUTH_OK && c->no_content) {
-		evhttp_send_reply(c->req, 204, "No Content", NULL);
+		http_reply(c->req, 204, "No Content");
 		auth_ctx_free(c);
 		return;
 	}

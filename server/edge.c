@@ -403,11 +403,48 @@ edge_timeout(evutil_socket_t fd, short ev, void *arg)
 		    "The request header did not arrive in time.");
 }
 
+/*
+ * evhttp is in the middle of an answer while it reads nothing (its read
+ * callback is unset from the answer until it is done with it), or while
+ * the answer has bytes left to send.
+ */
 static int
 edge_busy(struct edge_conn *c)
 {
-	return !(bufferevent_get_enabled(c->bev) & EV_READ) ||
+	bufferevent_data_cb	 readcb = NULL;
+
+	bufferevent_getcb(c->bev, &readcb, NULL, NULL, NULL);
+	return readcb == NULL ||
+	    !(bufferevent_get_enabled(c->bev) & EV_READ) ||
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0;
+}
+
+/*
+ * An answer evhttp has just queued goes to the socket at once, in the
+ * loop pass that made it, instead of once the socket is reported
+ * writable.  evhttp enabled the write event for it; when every byte
+ * went out, that event is disabled again before the change list
+ * (server.c) applies it, so that a keep-alive answer costs no
+ * epoll_ctl(2), and evhttp learns that its answer is written through
+ * the bufferevent's write callback, deferred to after this callback
+ * (the request must outlive the route's code, and a bufferevent freed
+ * meanwhile drops the callback).  Whatever did not go out (a full
+ * socket buffer, an error) is left to evhttp's usual way.  Not on a
+ * tls listener, where the bytes go through the TLS layer.
+ */
+void
+edge_send_now(struct bufferevent *bev)
+{
+	struct evbuffer	*out = bufferevent_get_output(bev);
+
+	if (tls_bev_is_tls(bev) ||
+	    !(bufferevent_get_enabled(bev) & EV_WRITE) ||
+	    evbuffer_get_length(out) == 0 ||
+	    evbuffer_write(out, bufferevent_getfd(bev)) <= 0 ||
+	    evbuffer_get_length(out) > 0)
+		return;
+	(void)bufferevent_disable(bev, EV_WRITE);
+	bufferevent_trigger(bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS);
 }
 
 /*

@@ -319,7 +319,7 @@ http_cors(struct server *s, struct evhttp_request *req)
 	if (!preflight)
 		return 0;
 	evhttp_add_header(h, "Content-Length", "0");
-	evhttp_send_reply(req, 204, "No Content", NULL);
+	http_reply(req, 204, "No Content");
 	return -1;
 }
 
@@ -809,6 +809,25 @@ http_client_text(struct evhttp_request *req, char *out, size_t len)
 		out[0] = '\0';
 }
 
+/*
+ * Every answer of the worker's routes leaves through here: evhttp
+ * queues it, and the edge sends it at once (edge_send_now).  The
+ * bufferevent is taken first: evhttp frees a request whose connection
+ * is gone.
+ */
+void
+http_reply(struct evhttp_request *req, int status, const char *reason)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev = NULL;
+
+	if ((evcon = evhttp_request_get_connection(req)) != NULL)
+		bev = evhttp_connection_get_bufferevent(evcon);
+	evhttp_send_reply(req, status, reason, NULL);
+	if (bev != NULL)
+		edge_send_now(bev);
+}
+
 static void
 http_send(struct evhttp_request *req, int status, const char *type,
     const char *body, size_t len)
@@ -820,7 +839,7 @@ http_send(struct evhttp_request *req, int status, const char *type,
 		evhttp_add_header(h, "Content-Type", type);
 	if (len > 0)
 		evbuffer_add(buf, body, len);
-	evhttp_send_reply(req, status, NULL, NULL);
+	http_reply(req, status, NULL);
 }
 
 /*
@@ -915,7 +934,7 @@ http_json_data(struct evhttp_request *req, const void *json, size_t len)
 		evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
-	evhttp_send_reply(req, 200, NULL, NULL);
+	http_reply(req, 200, NULL);
 }
 
 /* {"data": value} as compact text; takes the reference to value. */

@@ -508,7 +508,7 @@ items_answered(struct pending *p, struct frame *f)
 	if (m.status == 404)
 		http_not_found(p->req, NULL);
 	else if (m.status == 204)
-		evhttp_send_reply(p->req, 204, "No Content", NULL);
+		http_reply(p->req, 204, "No Content");
 	else if (m.status < 300)
 		http_json_buf(p->req, (int)m.status, (const char *)m.json,
 		    m.json_len);

@@ -275,7 +275,7 @@ metrics_answer(struct evhttp_request *req)
 	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Cache-Control", "no-store");
-	evhttp_send_reply(req, 200, "OK", NULL);
+	http_reply(req, 200, "OK");
 }
 
 /* A histogram: cumulative buckets in seconds, their sum and count. */

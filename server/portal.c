@@ -302,7 +302,7 @@ portal_serve(struct server *s, struct evhttp_request *req, const char *rest)
 		(void)strlcpy(to, s->conf->portal_path, sizeof(to));
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Location", to);
-		evhttp_send_reply(req, 302, "Found", NULL);
+		http_reply(req, 302, "Found");
 	} else if (get && rest[0] == '\0')
 		portal_page(req, PORTAL_LOGIN);
 	else if (get && strcmp(rest, "account") == 0)
@@ -332,7 +332,7 @@ portal_page(struct evhttp_request *req, enum portal_file which)
 	evhttp_add_header(h, "Content-Type", portal_types[which]);
 	evbuffer_add(evhttp_request_get_output_buffer(req),
 	    portal_pages[which].data, portal_pages[which].len);
-	evhttp_send_reply(req, 200, "OK", NULL);
+	http_reply(req, 200, "OK");
 }
 
 /*
@@ -370,7 +370,7 @@ portal_next(struct server *s, struct evhttp_request *req)
 		    "Location", to);
 	}
 	evhttp_clear_headers(&params);
-	evhttp_send_reply(req, 302, "Found", NULL);
+	http_reply(req, 302, "Found");
 }
 
 /* POST qr {"text": "..."}: the text as a QR code, image/svg+xml. */
@@ -410,7 +410,7 @@ portal_qr(struct evhttp_request *req)
 	    "Content-Type", "image/svg+xml");
 	evbuffer_add(evhttp_request_get_output_buffer(req), svg, svglen);
 	freezero(svg, svglen);	/* an otpauth URL's QR code holds its secret */
-	evhttp_send_reply(req, 200, "OK", NULL);
+	http_reply(req, 200, "OK");
 }
 
 /*

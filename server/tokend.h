@@ -462,7 +462,9 @@ void		 route_print(FILE *);
 json_t		*route_openapi(void);
 
 /* edge.c */
+struct bufferevent;
 void		 edge_init(struct server *);
+void		 edge_send_now(struct bufferevent *);
 
 /* portal.c: the parent's side, then the worker's */
 struct frame_chan;
@@ -479,7 +481,6 @@ void		 portal_serve(struct server *, struct evhttp_request *,
 		    const char *);
 
 /* tls.c: the worker's side, then the parent's */
-struct bufferevent;
 struct event_base;
 void		 tls_init(void);
 struct ssl_ctx_st *tls_ctx_new(const struct tokend_config *, const uint8_t *,
@@ -538,6 +539,7 @@ int		 http_client(struct evhttp_request *, struct cidr *);
 void		 http_client_text(struct evhttp_request *, char *, size_t);
 const char	*http_scheme(struct evhttp_request *);
 void		 http_apply_limits(struct server *);
+void		 http_reply(struct evhttp_request *, int, const char *);
 void		 http_error(struct evhttp_request *, int, const char *,
 		    const char *);
 char		*http_error_text(const char *, const char *);

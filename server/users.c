@@ -661,7 +661,7 @@ users_done(struct pending *p, struct frame *f)
 	if (code != AUTH_OK)
 		auth_error_message(p->req, code, m.message);
 	else if (m.json_len == 0)
-		evhttp_send_reply(p->req, 204, "No Content", NULL);
+		http_reply(p->req, 204, "No Content");
 	else
 		http_json_buf(p->req, 200, (const char *)m.json, m.json_len);
 }

@@ -201,7 +201,7 @@ verify_refuse(struct verify_ctx *c, struct evhttp_request *req,
 	    sizeof(location)) == 0) {
 		evhttp_add_header(h, "Location", location);
 		if (!c->nginx) {
-			evhttp_send_reply(req, 302, "Found", NULL);
+			http_reply(req, 302, "Found");
 			return;
 		}
 	}
@@ -268,7 +268,7 @@ verify_answer(struct verify_ctx *c, struct evhttp_request *req,
 	verify_user_headers(c, req, ar, names, role);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Cache-Control", "no-store");
-	evhttp_send_reply(req, 200, "OK", NULL);
+	http_reply(req, 200, "OK");
 }
 
 /* The name of the user's role ("admin", the built-in one's), or "". */

@@ -164,6 +164,55 @@ raw "GET /server/ping HTTP/1.1\r\n${H}\r\nPOST /nope HTTP/1.1\r\n${H}Content-Len
     "HTTP/1.1 200 HTTP/1.1 404 HTTP/1.1 200 " ] &&
     grep -q 'ROUTE_NOT_FOUND' "$T/raw" && ok edge_pipelined_answered ||
     fail edge_pipelined_answered "$(tr '\r\n' '  ' < "$T/raw" | cut -c1-300)"
+# Answers that outgrow the socket: 200 pipelined requests for the
+# OpenAPI document (32 KB each), 6 MB in all, from a client with a small
+# receive window that reads nothing for half a second.  Each answer the
+# worker writes at once (edge_send_now) until the socket is full; the
+# rest of a partly written one goes out as the client reads.  All 200
+# arrive whole, and the last closes the connection.
+echo 'big pass' | $TOKENCTL -s "$T/tokend.sock" user add big@example.com \
+    > /dev/null
+BIG=$($TOKENCTL -s "$T/tokend.sock" user token big@example.com)
+python3 - "$PORT" "$BIG" > "$T/big" 2>&1 <<'PY'
+import json, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+s.settimeout(10)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+f = s.makefile("rb")
+def answer():
+    status = f.readline().split()[1].decode()
+    n = 0
+    while True:
+        line = f.readline()
+        if line in (b"\r\n", b""):
+            break
+        k, _, v = line.decode().partition(":")
+        if k.lower() == "content-length":
+            n = int(v)
+    body = f.read(n)
+    try:
+        json.loads(body)
+        kind = "json"
+    except ValueError:
+        kind = "broken"
+    return f"{status} {len(body)} {kind}"
+get = (b"GET /server/specs/oas HTTP/1.1\r\nHost: x\r\n"
+       b"Authorization: Bearer " + sys.argv[2].encode() + b"\r\n")
+s.sendall((get + b"\r\n") * 199 + get + b"Connection: close\r\n\r\n")
+time.sleep(0.5)
+seen = {}
+for i in range(200):
+    a = answer()
+    seen[a] = seen.get(a, 0) + 1
+print(" ".join(f"{n}x{a.replace(' ', ':')}" for a, n in seen.items()),
+      "closed" if f.read() == b"" else "open")
+PY
+r=$(cat "$T/big")
+case "$r" in
+200x200:*:json\ closed) ok edge_big_answers_slow_reader ;;
+*) fail edge_big_answers_slow_reader "$(head -c 300 "$T/big")" ;;
+esac
 r=$(curl -s -m 30 -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/json' \
     --data-binary '{"email":"nobody@example.com","password":"x"}' "$URL/auth/login")
 case "$r" in

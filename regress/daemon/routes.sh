@@ -154,3 +154,10 @@ fi
 # Still alive after all of the above.
 [ "$(curl -s -m 5 "$URL/server/ping")" = pong ] && ok routes_alive ||
     fail routes_alive
+
+# Every answer leaves through http_reply (server/http.c), which has the
+# edge write it at once: no other file calls evhttp_send_reply.
+r=$(grep -l 'evhttp_send_reply' "$TOP"/server/*.c | xargs -n1 basename |
+    tr '\n' ' ')
+[ "$r" = "http.c " ] && ok routes_one_reply_path ||
+    fail routes_one_reply_path "$r"
