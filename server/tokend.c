@@ -67,6 +67,8 @@ static int	 parent_dispatch(struct frame_chan *, struct frame *, void *);
 static void	 parent_child_closed(struct frame_chan *, void *);
 static int	 parent_child_log(struct child *, struct frame *);
 static void	 parent_child_log_dropped(struct child *);
+static void	 parent_child_log_told(struct child *, int64_t);
+static void	 parent_child_log_told_cb(evutil_socket_t, short, void *);
 static int	 parent_reload(char *, size_t);
 static int	 parent_access_open(const struct tokend_config *);
 static void	 parent_ready_check(void);
@@ -957,7 +959,8 @@ child_name(const struct child *c)
  * A line of a child's log, written by log_child() after the child's
  * name and pid.  At most TOKEND_CHILD_LOG_RATE a second, so that a
  * child cannot flood the log: what is beyond is counted, and the count
- * is logged when the next second begins (or when the child exits).
+ * is logged when the second ends (a timer armed by the first line
+ * dropped in it), or before, when the child exits.
  * Reading one frame at a time and writing it at once, the parent
  * keeps nothing of a child's lines.
  */
@@ -976,13 +979,36 @@ parent_child_log(struct child *c, struct frame *f)
 		c->log_lines = 0;
 	}
 	if (c->log_lines >= TOKEND_CHILD_LOG_RATE) {
-		c->log_dropped++;
+		if (c->log_dropped++ == 0)
+			parent_child_log_told(c, 1000 - (now - c->log_second));
 		return 0;
 	}
 	c->log_lines++;
 	/* The channel's name is the role's: "keyd", "server", "items". */
 	log_child((int)m.priority, c->chan->name, (int)c->pid, m.text);
 	return 0;
+}
+
+static void
+parent_child_log_told(struct child *c, int64_t ms)
+{
+	struct timeval	 tv;
+
+	if (ms < 1)
+		ms = 1;
+	if (c->log_told == NULL &&
+	    (c->log_told = evtimer_new(parent.base, parent_child_log_told_cb,
+	    c)) == NULL)
+		fatalx("evtimer_new");
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(c->log_told, &tv);
+}
+
+static void
+parent_child_log_told_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	parent_child_log_dropped(arg);
 }
 
 static void

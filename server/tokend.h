@@ -139,6 +139,7 @@ struct child {
 	int64_t			 log_second;	/* ms, the counting second */
 	int			 log_lines;	/* written in it */
 	uint64_t		 log_dropped;	/* beyond the rate, not told */
+	struct event		*log_told;	/* tells it when the second ends */
 };
 
 /* A tokenctl request the parent forwarded to keyd. */
