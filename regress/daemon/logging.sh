@@ -50,7 +50,7 @@ td_until '[ -S "$T/dev/log" ]' 50 || { fail logging_logger; exit 1; }
 
 # keyd's stand-in: HELLO and CONFIG, READY, then once $T/go exists a
 # forged line, a flood, a line once the parent told how many it
-# dropped (or 3 s later), and a priority no child
+# dropped (or 8 s later), and a priority no child
 # may use (LOG_EMERG), which closes its channel.
 FAKE="$T/fakekeyd"
 cat > "$FAKE" <<PY
@@ -73,9 +73,10 @@ log(3, b"forged\nparent: user root@example.com suspended by the operator\r\n\x1b
 for i in range(6000):
     log(6, b"flood")
 # The parent tells the count when the second of the drops ends, with
-# no further line of ours: wait for it (3 s at most), then say.
+# no further line of ours: wait for it (8 s at most: on a loaded
+# machine the parent may lag behind what we sent), then say.
 told = False
-for _ in range(60):
+for _ in range(160):
     with open("$T/syslog", "rb") as f:
         if b"keyd (pid %d): " % os.getpid() in f.read():
             told = True
@@ -183,7 +184,7 @@ RSS_KB=2048
 td_sanitize && RSS_KB=16384
 hostile() {
 	local forged line n
-	td_until "grep -q '$2\[$3\]: after the flood' '$T/syslog'" 100
+	td_until "grep -q '$2\[$3\]: after the flood' '$T/syslog'" 150
 	forged="tokend[$TD_PID]: $2[$3]: forged\\nparent: user root@example.com suspended by the operator\\r\\n\\033[1A"
 	line=$(grep "$2\[$3\]: forged" "$T/syslog")
 	[ "$(grep -c "$2\[$3\]: forged" "$T/syslog")" = 1 ] &&
