@@ -96,13 +96,8 @@ echo 'sandbox pass' | $CTL user add sandbox@example.com >/dev/null 2>&1
 $CTL user list 2>/dev/null | grep -q sandbox@example.com &&
     ok sandbox_tokenctl_user_add || fail sandbox_tokenctl_user_add
 # A login hashes at the real argon2 cost (its thread's system calls are
-# what is checked): 30 s, not curl's usual 5, for a machine busy with
-# the rest of the suite.
-slogin() {
-	http POST /auth/login -m 30 -H 'Content-Type: application/json' \
-	    -d '{"email":"sandbox@example.com","password":"sandbox pass"}'
-}
-case "$(slogin)" in 200*access_token*) ok sandbox_login ;;
+# what is checked); http waits TD_HTTP_MAX for it.
+case "$(login sandbox@example.com 'sandbox pass')" in 200*access_token*) ok sandbox_login ;;
 *) fail sandbox_login "$(cat $T/status) $(cat $T/body)" ;; esac
 
 # Children started by the sandboxed parent carry its filter as well as
@@ -127,7 +122,7 @@ fi
 healthy() { [ "$(curl -s -m 2 "$URL/server/health")" = '{"status":"ok"}' ]; }
 td_until healthy 50 && ok sandbox_health_after_respawn ||
     fail sandbox_health_after_respawn
-case "$(slogin)" in 200*access_token*) ok sandbox_login_after_respawn ;;
+case "$(login sandbox@example.com 'sandbox pass')" in 200*access_token*) ok sandbox_login_after_respawn ;;
 *) fail sandbox_login_after_respawn "$(cat $T/status) $(cat $T/body)" ;; esac
 kill -HUP "$TD_PID"
 td_until '[ "$(grep -c "configuration reloaded" $T/log)" -ge 3 ]' 30 &&
